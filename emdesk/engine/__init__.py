@@ -1,0 +1,1 @@
+"""emdesk.engine (see docs/INTERFACES.md)."""

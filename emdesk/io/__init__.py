@@ -1,0 +1,1 @@
+"""emdesk.io (see docs/INTERFACES.md)."""

@@ -1,0 +1,10 @@
+"""Test-wide setup: no display, PySide6 as pyqtgraph's binding, no real user settings."""
+
+import os
+
+# Before any QApplication exists (pytest-qt creates it lazily): run without a display.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# pyqtgraph tries PyQt6 before PySide6 when both are importable.
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+# pytest-qt must use the same binding.
+os.environ.setdefault("PYTEST_QT_API", "pyside6")
