@@ -1,0 +1,252 @@
+"""Degeneracy diagnostics for Gaussian-mixture parameters (issue 7).
+
+EM maximises a likelihood that is unbounded: a component that shrinks onto a few
+identical values (rounded data: integer waiting times, values recorded to one
+decimal) gets an ever higher density there, and only the ``reg_covar`` added to
+the diagonal stops its variance at a floor.  The likelihood, and so the BIC,
+then look excellent while the model is nonsense.  :func:`diagnose` recognises
+such parameters; the engine runs it on every snapshot and on the final fit
+(``GaussianMixture.degeneracies_``), and the model-selection sweep never
+prefers a fit with issues (mclust likewise reports such models as singular
+instead of choosing them).
+
+Pure NumPy and cheap: one batched symmetric eigen-decomposition of ``k`` small
+``d x d`` matrices at most, so it can run every EM iteration.
+
+Thresholds (module constants, see :func:`diagnose`):
+
+``variance_floor``
+    Work in the data's standardised units, ``C = D^-1/2 S D^-1/2`` with
+    ``D = diag(data_variances)``: an eigenvalue of ``C`` is a component's
+    variance along some direction divided by the data's own variance along it.
+    Flag when the smallest is below ``max(VARIANCE_FLOOR_RELATIVE,
+    FLOOR_FACTOR * reg_covar / data_variance)``.  ``1e-4`` means a standard
+    deviation of 1 % of the data's: a component that collapsed onto tied values
+    sits at the floor (``reg_covar``, 1e-6 relative or less by default), two
+    orders of magnitude below, while a genuine tight cluster would have to be
+    100 times narrower than the whole data set in that direction to be
+    flagged.  The ``FLOOR_FACTOR * reg_covar`` term (10: at least a tenth of
+    that variance is the regularisation itself) keeps the test meaningful when
+    a user raises ``reg_covar``.
+``too_few_points``
+    Effective size ``weights[i] * n_samples < d + 1``: fewer points than a
+    ``d``-dimensional covariance needs to be non-singular.
+``ill_conditioned``
+    A covariance with non-finite entries, not positive definite, or whose
+    standardised form ``C`` has a condition number above ``CONDITION_MAX``
+    (1e8).  With the default floor the variance-floor test usually fires first;
+    this one catches numerically broken covariances (it is reported only when
+    the variance-floor test did not fire for that component).
+
+Components are 0-based in :class:`ComponentIssue.component`; the messages
+number them from 1, as people count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "DegenerateSolutionWarning",
+    "ComponentIssue",
+    "diagnose",
+    "format_issues",
+    "VARIANCE_FLOOR_RELATIVE",
+    "FLOOR_FACTOR",
+    "CONDITION_MAX",
+    "ISSUE_KINDS",
+]
+
+#: A component's variance along some direction, relative to the data's variance along it,
+#: below which the component counts as collapsed.
+VARIANCE_FLOOR_RELATIVE = 1e-4
+#: ... or below this multiple of the regularisation (relative), whichever is larger.
+FLOOR_FACTOR = 10.0
+#: Condition number (of the covariance in the data's standardised units) above which a
+#: covariance counts as numerically singular.
+CONDITION_MAX = 1e8
+
+ISSUE_KINDS = ("variance_floor", "too_few_points", "ill_conditioned")
+_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+
+
+class DegenerateSolutionWarning(UserWarning):
+    """EM converged to a degenerate (spurious) solution; see the model's ``degeneracies_``."""
+
+
+@dataclass(frozen=True)
+class ComponentIssue:
+    """One problem with one component of a fitted (or in-progress) mixture."""
+
+    component: int  # 0-based
+    kind: str  # "variance_floor" | "too_few_points" | "ill_conditioned"
+    message: str  # one sentence a user understands
+
+
+def _as_full(covariances: np.ndarray, covariance_type: str, k: int, d: int) -> np.ndarray:
+    """Covariances as (k, d, d) (tied: (1, d, d)); diag/spherical are handled without this."""
+    if covariance_type == "full":
+        return covariances.reshape(k, d, d)
+    return covariances.reshape(1, d, d)
+
+
+def diagnose(
+    weights,
+    covariances,
+    covariance_type,
+    n_samples,
+    data_variances,
+    reg_covar,
+) -> tuple[ComponentIssue, ...]:
+    """Return the issues of a mixture's parameters (empty tuple when it looks sound).
+
+    Parameters
+    ----------
+    weights : (k,) mixing weights.
+    covariances : scikit-learn shapes: full ``(k, d, d)``, tied ``(d, d)``, diag ``(k, d)``,
+        spherical ``(k,)``.
+    covariance_type : "full" | "tied" | "diag" | "spherical".
+    n_samples : total sample weight (number of rows when unweighted).
+    data_variances : ``(d,)`` per-feature variance of the data, in the covariances' units
+        (a full ``(d, d)`` data covariance is accepted too; only its diagonal is used, so
+        that the test stays cheap and scale-free).
+    reg_covar : the regularisation added to the covariances' diagonal, in the covariances'
+        units: a scalar or a ``(d,)`` array (an engine that works in scaled units passes
+        ``reg_covar * scale**2``).
+
+    Issues are ordered by component, then by kind as in ``ISSUE_KINDS``.  For a tied
+    covariance, a problem of the shared covariance is reported for every component.
+    """
+    if covariance_type not in _COVARIANCE_TYPES:
+        raise ValueError(
+            f"covariance_type must be one of {', '.join(_COVARIANCE_TYPES)}; got {covariance_type!r}."
+        )
+    weights = np.asarray(weights, dtype=float).reshape(-1)
+    k = weights.shape[0]
+    cov = np.asarray(covariances, dtype=float)
+    dv = np.asarray(data_variances, dtype=float)
+    if dv.ndim == 2:
+        dv = np.diagonal(dv)
+    dv = dv.reshape(-1)
+    d = dv.shape[0]
+    reg = np.broadcast_to(np.asarray(reg_covar, dtype=float), (d,)).astype(float)
+    reg = np.where(np.isfinite(reg) & (reg > 0), reg, 0.0)
+
+    expected = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[covariance_type]
+    if cov.shape != expected:
+        raise ValueError(
+            f"{covariance_type} covariances must have shape {expected} for {k} components "
+            f"and {d} features; got {cov.shape}."
+        )
+
+    # A feature with no spread (constant column) gives no scale to compare with: use the
+    # regularisation itself (so a component at the floor there counts as relative 1).
+    tiny = np.finfo(float).tiny
+    has_spread = np.isfinite(dv) & (dv > 0)
+    scale = np.where(has_spread, dv, np.maximum(reg, tiny))
+    scale = np.maximum(scale, tiny)
+    rel_reg = float(np.max(reg[has_spread] / scale[has_spread])) if np.any(has_spread) else 0.0
+    floor = max(VARIANCE_FLOOR_RELATIVE, FLOOR_FACTOR * rel_reg)
+
+    # Per "covariance block" (k blocks, or 1 for tied): smallest relative variance,
+    # condition number and a broken flag.
+    if covariance_type in ("full", "tied"):
+        blocks = _as_full(cov, covariance_type, k, d)
+        finite = np.all(np.isfinite(blocks), axis=(1, 2))
+        inv_sd = 1.0 / np.sqrt(scale)
+        std_blocks = blocks * inv_sd[None, :, None] * inv_sd[None, None, :]
+        std_blocks = np.where(finite[:, None, None], std_blocks, 0.0)
+        # Symmetrise before eigvalsh, which reads one triangle only.
+        std_blocks = 0.5 * (std_blocks + np.swapaxes(std_blocks, 1, 2))
+        eig = np.linalg.eigvalsh(std_blocks) if d else np.ones((len(blocks), 1))
+        lam_min = eig[:, 0]
+        lam_max = eig[:, -1]
+    elif covariance_type == "diag":
+        finite = np.all(np.isfinite(cov), axis=1)
+        rel = np.where(np.isfinite(cov), cov, 0.0) / scale[None, :]
+        lam_min = rel.min(axis=1) if d else np.ones(k)
+        lam_max = rel.max(axis=1) if d else np.ones(k)
+    else:  # spherical: one variance in every direction; compare it with the data's
+        # average per-feature variance (trace / d), the only scale a spherical model sees.
+        finite = np.isfinite(cov)
+        mean_scale = float(np.mean(scale)) if d else 1.0
+        rel = np.where(finite, cov, 0.0) / mean_scale
+        lam_min = rel
+        lam_max = rel
+        floor = max(VARIANCE_FLOOR_RELATIVE, FLOOR_FACTOR * float(np.mean(reg)) / mean_scale)
+        if not np.any(has_spread):
+            floor = VARIANCE_FLOOR_RELATIVE
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cond = np.where(lam_min > 0, lam_max / np.where(lam_min > 0, lam_min, 1.0), np.inf)
+
+    shared = covariance_type == "tied"
+    issues: list[ComponentIssue] = []
+    n_total = float(n_samples)
+    for i in range(k):
+        b = 0 if shared else i
+        who = "The covariance shared by all components" if shared else f"Component {i + 1}"
+        if not finite[b]:
+            block_issue = ComponentIssue(
+                i,
+                "ill_conditioned",
+                f"{who} has non-finite variances: the fit broke down numerically, "
+                "so this solution cannot be used.",
+            )
+            floor_issue = None
+        elif lam_min[b] < floor:
+            ratio = max(float(lam_min[b]), 0.0)
+            floor_issue = ComponentIssue(
+                i,
+                "variance_floor",
+                f"{who} has collapsed: its variance in one direction is only {ratio:.1e} times "
+                "the data's own there, at the reg_covar floor, so it sits on a few repeated "
+                "(often rounded) values and its high likelihood is spurious.",
+            )
+            block_issue = None
+        elif lam_min[b] <= 0 or cond[b] > CONDITION_MAX:
+            floor_issue = None
+            block_issue = ComponentIssue(
+                i,
+                "ill_conditioned",
+                f"{who} has a numerically singular covariance (condition number "
+                f"{float(cond[b]):.1e} in the data's standardised units), so its shape "
+                "cannot be trusted.",
+            )
+        else:
+            floor_issue = block_issue = None
+
+        if floor_issue is not None:
+            issues.append(floor_issue)
+        n_eff = float(weights[i]) * n_total
+        if not np.isfinite(n_eff) or n_eff < d + 1:
+            shown = f"{n_eff:.3g}" if np.isfinite(n_eff) else "an undefined number of"
+            issues.append(
+                ComponentIssue(
+                    i,
+                    "too_few_points",
+                    f"Component {i + 1} is supported by only {shown} points, fewer than the "
+                    f"{d + 1} a {d}-dimensional covariance needs, so its shape is not estimable.",
+                )
+            )
+        if block_issue is not None:
+            issues.append(block_issue)
+    return tuple(issues)
+
+
+def format_issues(issues) -> str:
+    """A short human summary, e.g. ``"variance floor: components 2, 4; too few points: component 4"``."""
+    by_kind: dict[str, list[int]] = {}
+    for issue in issues:
+        comps = by_kind.setdefault(issue.kind, [])
+        if issue.component + 1 not in comps:
+            comps.append(issue.component + 1)
+    parts = []
+    for kind in ISSUE_KINDS:
+        if kind in by_kind:
+            comps = by_kind[kind]
+            word = "component" if len(comps) == 1 else "components"
+            parts.append(f"{kind.replace('_', ' ')}: {word} {', '.join(map(str, comps))}")
+    return "; ".join(parts)
