@@ -1,0 +1,583 @@
+"""Model selection: a sweep over component counts and covariance types (issue 7).
+
+``select_model`` fits every (n_components, covariance_type) pair with ``n_init``
+restarts and returns a :class:`SelectionResult` whose ``table`` holds one
+:class:`SelectionRow` per fit and whose ``best`` is the fitted model the
+criterion (BIC, AIC or ICL; lower is better) prefers.  ``iter_select_model``
+takes the same arguments and yields a :class:`SelectionStep` each time a fit
+finishes, so a progress bar can follow it; closing the generator (or a
+``should_stop`` callable returning True) cancels the sweep between EM
+iterations.
+
+Rules the result follows:
+
+* A fit that raises (too many components for the rows, a singular covariance,
+  ...) becomes a row with ``error`` set to the reason; the sweep goes on.
+* A fit whose final parameters have issues (``model.degeneracies_``, see
+  :mod:`emdesk.engine.diagnostics`: a component collapsed onto tied values, or
+  with fewer than d + 1 points) is flagged ``degenerate`` and never chosen as
+  ``best``, as mclust reports such models as singular rather than choosing them.
+* If no fit is both successful and sound, ``best`` and ``best_row`` are None and
+  ``reason`` says why (naming the lowest-criterion degenerate fit, which the
+  caller may still inspect in the table).  Ties go to the model with fewer
+  parameters.
+
+Parallelism: fits run in a thread pool (``n_jobs``, default: all cores).  NumPy
+releases the GIL inside its array loops and BLAS calls, and threads avoid
+shipping data and models between processes; ``benchmarks/bench_selection.py``
+measures threads against processes on this machine (figures in the README's
+selection section).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+import tempfile
+import threading
+import time
+import warnings
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator, Optional
+
+import numpy as np
+
+from .diagnostics import ComponentIssue, DegenerateSolutionWarning, format_issues
+
+# A sweep fits dozens of models and many are degenerate by design (too many components for
+# the data): their issues are recorded in the table instead of one warning per fit.  The
+# engine attributes its DegenerateSolutionWarning to the code that drives fit_iter, i.e. to
+# this module, so this filter silences exactly those and nothing else (and, unlike
+# warnings.catch_warnings, it is safe with fits running in threads).
+warnings.filterwarnings("ignore", category=DegenerateSolutionWarning, module=re.escape(__name__) + "$")
+
+__all__ = [
+    "select_model",
+    "iter_select_model",
+    "SelectionResult",
+    "SelectionRow",
+    "SelectionStep",
+    "SelectionCancelled",
+    "CRITERIA",
+    "COVARIANCE_TYPES",
+]
+
+CRITERIA = ("bic", "aic", "icl")
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+
+#: Columns of ``SelectionResult.rows_as_dicts()`` and of the exported CSV, in order.
+CSV_COLUMNS = (
+    "n_components",
+    "covariance_type",
+    "log_likelihood",
+    "n_parameters",
+    "bic",
+    "aic",
+    "icl",
+    "n_iter",
+    "converged",
+    "degenerate",
+    "issues",
+    "error",
+    "best",
+    "seconds",
+)
+
+
+class SelectionCancelled(Exception):
+    """Raised inside a fit when the sweep is cancelled (never escapes the sweep)."""
+
+
+@dataclass(frozen=True, eq=False)
+class SelectionRow:
+    """One fit of the sweep.  Failed fits have ``error`` set, ``model`` None and NaN scores."""
+
+    index: int  # position in the sweep order (components ascending, then covariance types)
+    n_components: int
+    covariance_type: str
+    log_likelihood: float
+    n_parameters: int
+    bic: float
+    aic: float
+    icl: float
+    n_iter: int
+    converged: bool
+    degenerate: bool
+    issues: tuple[ComponentIssue, ...]
+    error: Optional[str]
+    model: object  # fitted GaussianMixture, or None when the fit failed
+    seconds: float  # wall time of this fit
+
+    @property
+    def ok(self) -> bool:
+        """The fit succeeded (it may still be degenerate)."""
+        return self.error is None
+
+    @property
+    def eligible(self) -> bool:
+        """The fit may be chosen: it succeeded, is not degenerate and its scores are finite."""
+        return self.ok and not self.degenerate and math.isfinite(self.bic)
+
+    @property
+    def status(self) -> str:
+        """'ok', 'degenerate' or 'failed', for display."""
+        if not self.ok:
+            return "failed"
+        return "degenerate" if self.degenerate else "ok"
+
+    def score(self, criterion: str) -> float:
+        """The row's value of ``criterion`` ("bic" | "aic" | "icl")."""
+        return float(getattr(self, _check_criterion(criterion)))
+
+    def label(self) -> str:
+        """E.g. ``"3 components, full"``."""
+        word = "component" if self.n_components == 1 else "components"
+        return f"{self.n_components} {word}, {self.covariance_type}"
+
+
+@dataclass(frozen=True, eq=False)
+class SelectionResult:
+    """The outcome of a (possibly cancelled) sweep."""
+
+    table: list  # list[SelectionRow], in sweep order
+    criterion: str
+    best_row: Optional[SelectionRow]
+    reason: str  # one or two sentences explaining the choice (or why there is none)
+    n_planned: int  # number of fits the sweep was asked for
+    cancelled: bool = False
+    seconds: float = 0.0  # wall time so far
+
+    @property
+    def best(self):
+        """The preferred fitted model, or None (see ``reason``)."""
+        return None if self.best_row is None else self.best_row.model
+
+    @property
+    def complete(self) -> bool:
+        return len(self.table) == self.n_planned and not self.cancelled
+
+    def with_criterion(self, criterion: str) -> "SelectionResult":
+        """The same fits judged by another criterion (its own best and reason)."""
+        crit = _check_criterion(criterion)
+        if crit == self.criterion:
+            return self
+        return _make_result(self.table, crit, self.n_planned, self.cancelled, self.seconds)
+
+    def row(self, n_components: int, covariance_type: str) -> Optional[SelectionRow]:
+        for r in self.table:
+            if r.n_components == n_components and r.covariance_type == covariance_type:
+                return r
+        return None
+
+    def curves(self, criterion: Optional[str] = None) -> dict:
+        """``{covariance_type: (n_components array, criterion array)}`` for plotting; NaN where failed."""
+        crit = _check_criterion(criterion or self.criterion)
+        out: dict = {}
+        for r in self.table:
+            ks, vals = out.setdefault(r.covariance_type, ([], []))
+            ks.append(r.n_components)
+            vals.append(r.score(crit))
+        result = {}
+        for t, (ks, vals) in out.items():
+            order = np.argsort(ks, kind="stable")
+            result[t] = (np.asarray(ks, dtype=int)[order], np.asarray(vals, dtype=float)[order])
+        return result
+
+    def rows_as_dicts(self) -> list:
+        """One dict per row with the keys of ``CSV_COLUMNS`` (plain Python values)."""
+        out = []
+        for r in self.table:
+            out.append(
+                {
+                    "n_components": r.n_components,
+                    "covariance_type": r.covariance_type,
+                    "log_likelihood": r.log_likelihood,
+                    "n_parameters": r.n_parameters,
+                    "bic": r.bic,
+                    "aic": r.aic,
+                    "icl": r.icl,
+                    "n_iter": r.n_iter,
+                    "converged": r.converged,
+                    "degenerate": r.degenerate,
+                    "issues": format_issues(r.issues),
+                    "error": r.error or "",
+                    "best": r is self.best_row,
+                    "seconds": round(r.seconds, 4),
+                }
+            )
+        return out
+
+    def to_csv(self, path) -> None:
+        """Write the table as CSV (atomically: a temporary file beside ``path``, then os.replace)."""
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".emdesk-selection-", suffix=".csv.tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
+                writer.writeheader()
+                for d in self.rows_as_dicts():
+                    writer.writerow({k: _csv_value(v) for k, v in d.items()})
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+
+@dataclass(frozen=True)
+class SelectionStep:
+    """What ``iter_select_model`` yields after each finished fit."""
+
+    row: SelectionRow  # the fit that just finished
+    done: int  # fits finished so far (1 ... total)
+    total: int
+    elapsed: float  # seconds since the sweep started
+    result: SelectionResult = field(repr=False)  # the table so far, with its current best
+
+
+def _csv_value(v):
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        return repr(v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return v
+
+
+def _check_criterion(criterion) -> str:
+    name = str(criterion).lower()
+    if name not in CRITERIA:
+        raise ValueError(f"criterion must be one of {', '.join(CRITERIA)} (lower is better); got {criterion!r}.")
+    return name
+
+
+def _plan(n_components, covariance_types):
+    if isinstance(n_components, (int, np.integer)):
+        ks = [int(n_components)]
+    else:
+        try:
+            ks = [int(k) for k in n_components]
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"n_components must be an integer or a range/list of integers such as range(1, 10); "
+                f"got {n_components!r}."
+            ) from None
+    if not ks:
+        raise ValueError("n_components is empty: give at least one number of components, e.g. range(1, 10).")
+    if min(ks) < 1:
+        raise ValueError(f"n_components must all be at least 1; got {min(ks)}.")
+    ks = sorted(set(ks))
+    if isinstance(covariance_types, str):
+        covariance_types = (covariance_types,)
+    types = []
+    for t in covariance_types:
+        if t not in COVARIANCE_TYPES:
+            raise ValueError(
+                f"covariance type {t!r} is not one of {', '.join(COVARIANCE_TYPES)}; change covariance_types."
+            )
+        if t not in types:
+            types.append(t)
+    if not types:
+        raise ValueError("covariance_types is empty: give at least one of full, tied, diag, spherical.")
+    return [(k, t) for k in ks for t in types]
+
+
+def _seeds(random_state, n: int) -> list:
+    """One independent integer seed per fit, so results do not depend on the order fits finish in."""
+    if isinstance(random_state, np.random.Generator):
+        return [int(s) for s in random_state.integers(0, 2**32 - 1, size=n, dtype=np.int64)]
+    if random_state is not None and not isinstance(random_state, (int, np.integer)):
+        raise ValueError(f"random_state must be None, an integer or a numpy Generator; got {random_state!r}.")
+    ss = np.random.SeedSequence(None if random_state is None else int(random_state))
+    return [int(child.generate_state(1, dtype=np.uint32)[0]) for child in ss.spawn(n)]
+
+
+def _reason(err: BaseException) -> str:
+    text = str(err).strip()
+    if not text:
+        return type(err).__name__
+    if isinstance(err, (ValueError, np.linalg.LinAlgError, FloatingPointError)):
+        return text
+    return f"{type(err).__name__}: {text}"
+
+
+def _fit_one(index, k, cov_type, X, sample_weight, params, seed, should_stop) -> SelectionRow:
+    from .gaussian import GaussianMixture
+
+    t0 = time.perf_counter()
+    try:
+        model = GaussianMixture(n_components=k, covariance_type=cov_type, random_state=seed, **params)
+        # fit_iter lets a cancelled sweep stop within one EM iteration.
+        for _ in model.fit_iter(X, sample_weight=sample_weight):
+            if should_stop():
+                raise SelectionCancelled()
+        if not hasattr(model, "weights_"):  # pragma: no cover - defensive (engine contract)
+            raise RuntimeError("the engine's fit_iter finished without a fitted model")
+        if sample_weight is None:
+            bic, aic, icl = float(model.bic(X)), float(model.aic(X)), float(model.icl(X))
+        else:
+            bic, aic, icl = _weighted_scores(model, X, sample_weight)
+        ll = float(model.log_likelihood_)
+        if not (math.isfinite(ll) and math.isfinite(bic)):
+            raise FloatingPointError("the fit produced a non-finite log-likelihood")
+        issues = tuple(getattr(model, "degeneracies_", ()) or ())
+        return SelectionRow(
+            index=index,
+            n_components=k,
+            covariance_type=cov_type,
+            log_likelihood=ll,
+            n_parameters=int(model.n_parameters()),
+            bic=bic,
+            aic=aic,
+            icl=icl,
+            n_iter=int(model.n_iter_),
+            converged=bool(model.converged_),
+            degenerate=bool(issues),
+            issues=issues,
+            error=None,
+            model=model,
+            seconds=time.perf_counter() - t0,
+        )
+    except SelectionCancelled:
+        raise
+    except Exception as err:  # a failed fit is a row, never fatal to the sweep
+        return _failed_row(index, k, cov_type, _reason(err), time.perf_counter() - t0)
+
+
+def _failed_row(index, k, cov_type, reason, seconds) -> SelectionRow:
+    nan = float("nan")
+    return SelectionRow(
+        index=index,
+        n_components=k,
+        covariance_type=cov_type,
+        log_likelihood=nan,
+        n_parameters=0,
+        bic=nan,
+        aic=nan,
+        icl=nan,
+        n_iter=0,
+        converged=False,
+        degenerate=False,
+        issues=(),
+        error=reason,
+        model=None,
+        seconds=seconds,
+    )
+
+
+def _weighted_scores(model, X, w):
+    """BIC, AIC, ICL with sample weights (n = total weight), as the engine defines them unweighted."""
+    w = np.asarray(w, dtype=float)
+    n = float(w.sum())
+    ll = float(np.sum(w * model.score_samples(X)))
+    p = model.n_parameters()
+    bic = -2.0 * ll + p * math.log(n)
+    aic = -2.0 * ll + 2.0 * p
+    resp = model.predict_proba(X)
+    # ICL = BIC + 2 * (classification entropy) (Biernacki, Celeux & Govaert 2000).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ent = -np.sum(w[:, None] * np.where(resp > 0, resp * np.log(resp), 0.0))
+    return bic, aic, bic + 2.0 * float(ent)
+
+
+def _choose(rows, criterion):
+    """(best_row, reason) following the rules in the module docstring."""
+    label = criterion.upper()
+    failed = [r for r in rows if not r.ok]
+    degenerate = [r for r in rows if r.ok and r.degenerate]
+    eligible = [r for r in rows if r.eligible and math.isfinite(r.score(criterion))]
+
+    def key(r):
+        return (r.score(criterion), r.n_parameters, r.index)
+
+    notes = []
+    if degenerate:
+        n = len(degenerate)
+        notes.append(f"{n} degenerate fit{'s' if n != 1 else ''} (collapsed or nearly empty components) {'were' if n != 1 else 'was'} not considered")
+    if failed:
+        n = len(failed)
+        notes.append(f"{n} fit{'s' if n != 1 else ''} failed")
+    tail = (" " + "; ".join(notes) + ".") if notes else ""
+    if eligible:
+        best = min(eligible, key=key)
+        return best, f"{label} prefers {best.label()} ({label} {best.score(criterion):.6g}).{tail}"
+    if not rows:
+        return None, "No fit has finished yet."
+    if degenerate:
+        worst_best = min(degenerate, key=key)
+        return None, (
+            f"No model can be recommended: every fit that succeeded is degenerate{tail} "
+            f"The lowest {label} among them, {worst_best.label()}, has collapsed components; "
+            "the data may be heavily rounded or have too few rows for these models: try fewer "
+            "components, a simpler covariance type or a larger reg_covar."
+        )
+    return None, f"No model can be recommended: all {len(rows)} fits failed (see the error column)."
+
+
+def _make_result(rows, criterion, n_planned, cancelled, seconds) -> SelectionResult:
+    rows = sorted(rows, key=lambda r: r.index)
+    best, reason = _choose(rows, criterion)
+    if cancelled:
+        reason = f"Cancelled after {len(rows)} of {n_planned} fits. " + reason
+    return SelectionResult(
+        table=rows,
+        criterion=criterion,
+        best_row=best,
+        reason=reason,
+        n_planned=n_planned,
+        cancelled=cancelled,
+        seconds=seconds,
+    )
+
+
+def _validate_X(X, missing):
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X must be a 2-d array with at least one row and one column; got shape {X.shape}.")
+    if missing == "error" and not np.all(np.isfinite(X)):
+        raise ValueError(
+            "X contains missing or non-finite values: drop those rows or use missing='marginalize'."
+        )
+    return X
+
+
+def iter_select_model(
+    X,
+    n_components: Iterable[int] = range(1, 10),
+    covariance_types: Iterable[str] = COVARIANCE_TYPES,
+    n_init: int = 5,
+    criterion: str = "bic",
+    random_state=None,
+    *,
+    tol: float = 1e-3,
+    reg_covar: float = 1e-6,
+    max_iter: int = 100,
+    init_params: str = "kmeans++",
+    missing: str = "error",
+    sample_weight=None,
+    n_jobs: Optional[int] = None,
+    should_stop: Optional[Callable[[], bool]] = None,
+) -> Iterator[SelectionStep]:
+    """Run the sweep, yielding a :class:`SelectionStep` after each finished fit.
+
+    Fits finish in any order (they run in parallel); ``step.result`` is always the table so
+    far in sweep order with its current best, and the last step's result is the final one.
+    Stop early by closing the generator (``gen.close()``, or ``break`` out of a for-loop and
+    let it be collected) or by passing ``should_stop``, a callable checked between EM
+    iterations of every running fit; running fits are then abandoned within one iteration
+    and the generator returns (the last yielded result stays valid, with fewer rows).
+    ``n_jobs``: number of worker threads (None: all cores; 1: fit in the calling thread).
+    """
+    criterion = _check_criterion(criterion)
+    plan = _plan(n_components, covariance_types)
+    if int(n_init) < 1:
+        raise ValueError(f"n_init must be at least 1; got {n_init}.")
+    X = _validate_X(X, missing)
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=float).reshape(-1)
+        if sample_weight.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"sample_weight has {sample_weight.shape[0]} values but X has {X.shape[0]} rows; give one weight per row."
+            )
+    params = dict(
+        n_init=int(n_init), tol=tol, reg_covar=reg_covar, max_iter=max_iter, init_params=init_params, missing=missing
+    )
+    seeds = _seeds(random_state, len(plan))
+    if n_jobs is None:
+        n_jobs = os.cpu_count() or 1
+    n_jobs = max(1, min(int(n_jobs), len(plan)))
+
+    stop = threading.Event()
+    user_stop = should_stop or (lambda: False)
+
+    def stopped() -> bool:
+        if stop.is_set():
+            return True
+        if user_stop():
+            stop.set()
+            return True
+        return False
+
+    total = len(plan)
+    rows: list = []
+    t0 = time.perf_counter()
+
+    def step(row):
+        rows.append(row)
+        elapsed = time.perf_counter() - t0
+        return SelectionStep(row, len(rows), total, elapsed, _make_result(rows, criterion, total, False, elapsed))
+
+    if n_jobs == 1:
+        for i, (k, t) in enumerate(plan):
+            if stopped():
+                return
+            try:
+                row = _fit_one(i, k, t, X, sample_weight, params, seeds[i], stopped)
+            except SelectionCancelled:
+                return
+            yield step(row)
+        return
+
+    pool = ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="emdesk-select")
+    try:
+        # Submit the most expensive fits (most components) first so the pool stays balanced.
+        order = sorted(range(total), key=lambda i: (-plan[i][0], i))
+        pending = set()
+        for i in order:
+            k, t = plan[i]
+            pending.add(pool.submit(_fit_one, i, k, t, X, sample_weight, params, seeds[i], stopped))
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            if stopped():
+                return
+            for fut in done:
+                try:
+                    row = fut.result()
+                except SelectionCancelled:
+                    return
+                yield step(row)
+                if stopped():
+                    return
+    finally:
+        stop.set()  # running fits notice within one EM iteration
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def select_model(
+    X,
+    n_components: Iterable[int] = range(1, 10),
+    covariance_types: Iterable[str] = COVARIANCE_TYPES,
+    n_init: int = 5,
+    criterion: str = "bic",
+    random_state=None,
+    **kwargs,
+) -> SelectionResult:
+    """Run the whole sweep and return its :class:`SelectionResult` (see ``iter_select_model``).
+
+    If ``should_stop`` cancels it, the result holds the fits finished so far and
+    ``cancelled`` is True.
+    """
+    last = None
+    plan_size = len(_plan(n_components, covariance_types))
+    t0 = time.perf_counter()
+    for last in iter_select_model(
+        X, n_components, covariance_types, n_init, criterion, random_state, **kwargs
+    ):
+        pass
+    crit = _check_criterion(criterion)
+    if last is None:
+        return _make_result([], crit, plan_size, True, time.perf_counter() - t0)
+    if last.done < last.total:
+        return _make_result(last.result.table, crit, plan_size, True, time.perf_counter() - t0)
+    return last.result
