@@ -1,1 +1,10 @@
-"""emdesk.io (see docs/INTERFACES.md)."""
+"""emdesk.io: reading CSV files and writing fits, with no Qt (see docs/INTERFACES.md).
+
+``load_table`` reads a CSV file into a ``Table``; ``save_fit``/``load_fit`` write and read the versioned
+JSON fit file; ``save_parameters_csv``, ``save_assignments_csv`` and ``save_imputed_csv`` export CSV files
+for spreadsheets. Every problem with a file raises ``DataError`` (a ``ValueError``).
+"""
+
+from .table import MISSING_TOKENS, DataError, LoadCancelled, Table, load_table
+
+__all__ = ["DataError", "LoadCancelled", "MISSING_TOKENS", "Table", "load_table"]

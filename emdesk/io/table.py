@@ -1,0 +1,703 @@
+"""Reading CSV files: :func:`load_table` -> :class:`Table`.
+
+How a file is read
+------------------
+1. The first chunk (at least 64 KB) is sniffed: encoding (UTF-8, with or without BOM, else Windows-1252,
+   else Latin-1), binary content, delimiter (comma, semicolon, tab, pipe or runs of whitespace), decimal
+   comma (European files), header row, and which columns hold numbers.
+2. The file is then read in chunks of about 2 % of its size (so ``progress`` is called about fifty times),
+   each chunk cut at a record boundary (a newline outside quotes). The bytes are hashed (SHA-256) as they
+   are read, so the file is read once.
+3. Each chunk of a clean numeric file goes through NumPy's C parser (``np.loadtxt``, C-implemented since
+   NumPy 1.23); anything that parser refuses (quotes, missing-value tokens, text, a wrong field count)
+   goes through the ``csv`` module and vectorised NumPy conversion, which also produces the precise error
+   message. Numbers go straight into one preallocated float64 matrix, so peak memory stays near the size
+   of the result.
+
+Every problem with the file raises :class:`DataError` (a ``ValueError``) whose message names the file and,
+where it applies, the line; a ``progress`` callback that returns ``False`` raises :class:`LoadCancelled`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import math
+import os
+import re
+import warnings
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+__all__ = ["DataError", "LoadCancelled", "Table", "load_table", "MISSING_TOKENS"]
+
+#: Cell values (after stripping spaces) read as missing.
+MISSING_TOKENS = frozenset({"", "NA", "N/A", "n/a", "na", "NaN", "nan", "NAN", "null", "NULL", "Null",
+                            "None", "?", "-", "#N/A"})
+
+SNIFF_BYTES = 64 * 1024
+_MIN_CHUNK = 64 * 1024
+_MAX_CHUNK = 8 * 1024 * 1024
+_CANDIDATES = ("\t", ";", ",", "|", " ")  # order = preference when equally consistent; " " = runs of spaces
+_DELIMITER_NAMES = {"\t": "tab", ";": "semicolon", ",": "comma", "|": "pipe", " ": "spaces"}
+_COMMA_DECIMAL = re.compile(r"^[-+]?(\d+,\d*|,\d+)([eE][-+]?\d+)?$")
+_DOT_DECIMAL = re.compile(r"^[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$")
+
+csv.field_size_limit(64 * 1024 * 1024)
+
+
+class DataError(ValueError):
+    """A file cannot be read (or written); the message says why, naming the file and line."""
+
+
+class LoadCancelled(Exception):
+    """The ``progress`` callback asked to stop loading (returned ``False``). Not a :class:`DataError`."""
+
+
+class _Restart(Exception):
+    """Internal: the sniffed guess was wrong (a late text cell, a late encoding error); read again."""
+
+    def __init__(self, *, text_columns=(), encoding=None):
+        super().__init__()
+        self.text_columns = set(text_columns)
+        self.encoding = encoding
+
+
+class _CallbackError(Exception):
+    """Internal: carries an exception raised by the caller's ``progress`` callback."""
+
+    def __init__(self, original: BaseException):
+        super().__init__()
+        self.original = original
+
+
+class Table:
+    """A loaded CSV file: numeric columns as one float64 matrix, text columns as strings."""
+
+    def __init__(self, *, path, column_names, numeric, numeric_names, text, sha256="", delimiter=",",
+                 decimal=".", encoding="utf-8", has_header=True):
+        self.path = os.fspath(path) if path is not None else None
+        self._column_names = list(column_names)
+        numeric = np.asarray(numeric, dtype=np.float64)
+        if numeric.ndim != 2 or numeric.shape[1] != len(numeric_names):
+            raise ValueError("numeric must be a (n_rows, len(numeric_names)) array")
+        self._numeric = numeric
+        self._numeric_index = {name: j for j, name in enumerate(numeric_names)}
+        self._text = {name: list(values) for name, values in text.items()}
+        known = set(self._numeric_index) | set(self._text)
+        if set(self._column_names) != known or len(known) != len(self._column_names):
+            raise ValueError("every column must be either numeric or text, named once")
+        self.n_rows = int(numeric.shape[0])
+        for name, values in self._text.items():
+            if len(values) != self.n_rows:
+                raise ValueError(f"text column {name!r} has {len(values)} rows, expected {self.n_rows}")
+        self.sha256 = sha256
+        self.delimiter = delimiter
+        self.decimal = decimal
+        self.encoding = encoding
+        self.has_header = has_header
+
+    # -- columns -------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path) if self.path else "table"
+
+    @property
+    def column_names(self) -> list[str]:
+        return list(self._column_names)
+
+    @property
+    def numeric_column_names(self) -> list[str]:
+        return [n for n in self._column_names if n in self._numeric_index]
+
+    @property
+    def text_column_names(self) -> list[str]:
+        return [n for n in self._column_names if n in self._text]
+
+    @property
+    def n_columns(self) -> int:
+        return len(self._column_names)
+
+    @property
+    def missing_counts(self) -> dict[str, int]:
+        counts = {}
+        for name in self._column_names:
+            if name in self._numeric_index:
+                counts[name] = int(np.count_nonzero(np.isnan(self._numeric[:, self._numeric_index[name]])))
+            else:
+                counts[name] = sum(1 for v in self._text[name] if v.strip() in MISSING_TOKENS)
+        return counts
+
+    def _check_name(self, name) -> str:
+        if not isinstance(name, str):
+            raise DataError(f"Column names must be text, got {name!r}.")
+        if name not in self._numeric_index and name not in self._text:
+            raise DataError(f"{self.name} has no column {name!r}. Its columns are: "
+                            f"{', '.join(self._column_names)}.")
+        return name
+
+    def to_array(self, names: Sequence[str] | None = None) -> np.ndarray:
+        """A new float64 array ``(n_rows, len(names))`` with NaN where a cell is missing."""
+        if names is None:
+            names = self.numeric_column_names
+        if isinstance(names, str):
+            names = [names]
+        names = list(names)
+        index = []
+        for name in names:
+            self._check_name(name)
+            if name in self._text:
+                example = next((v for v in self._text[name] if v.strip() not in MISSING_TOKENS), "")
+                raise DataError(f"Column {name!r} of {self.name} holds text (e.g. {example!r}), not numbers; "
+                                f"choose numeric columns: {', '.join(self.numeric_column_names) or 'none'}.")
+            index.append(self._numeric_index[name])
+        if not index:
+            return np.empty((self.n_rows, 0), dtype=np.float64)
+        if index == list(range(self._numeric.shape[1])):
+            return self._numeric.copy()
+        return np.ascontiguousarray(self._numeric[:, index])
+
+    def text_column(self, name: str) -> list[str]:
+        """The cells of a column as strings (numbers formatted exactly, missing numbers as "")."""
+        self._check_name(name)
+        if name in self._text:
+            return list(self._text[name])
+        col = self._numeric[:, self._numeric_index[name]]
+        return [format_number(v) for v in col.tolist()]
+
+    def is_numeric(self, name: str) -> bool:
+        return self._check_name(name) in self._numeric_index
+
+    def __repr__(self) -> str:
+        return (f"<Table {self.name!r}: {self.n_rows} rows, {len(self._column_names)} columns "
+                f"({len(self._numeric_index)} numeric), delimiter={self.delimiter!r}, "
+                f"decimal={self.decimal!r}, encoding={self.encoding!r}>")
+
+
+def format_number(value: float) -> str:
+    """Shortest text that reads back as the same float; NaN as an empty cell."""
+    if value != value:  # NaN
+        return ""
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+# ---------------------------------------------------------------------------------------------------
+# cell conversion
+
+
+def _to_float(values: Sequence[str], decimal: str) -> np.ndarray | None:
+    """Vectorised: numbers -> float64, missing tokens -> NaN; None when a cell is neither."""
+    if len(values) == 0:
+        return np.empty(0, dtype=np.float64)
+    arr = np.char.strip(np.asarray(values, dtype=str))
+    missing = np.isin(arr, list(MISSING_TOKENS))
+    if decimal == ",":
+        arr = np.char.replace(arr, ",", ".")
+    arr = np.where(missing, "nan", arr)
+    try:
+        return arr.astype(np.float64)
+    except (ValueError, OverflowError, TypeError):
+        return None
+
+
+def _is_number(cell: str, decimal: str) -> bool:
+    cell = cell.strip()
+    if cell in MISSING_TOKENS:
+        return False
+    if decimal == ",":
+        cell = cell.replace(",", ".")
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_missing(cell: str) -> bool:
+    return cell.strip() in MISSING_TOKENS
+
+
+# ---------------------------------------------------------------------------------------------------
+# splitting text into records
+
+
+def _split_records(text: str, delimiter: str) -> Iterable[tuple[int, list[str]]]:
+    """(last physical line of the record, 1-based within ``text``; fields) for every record of ``text``."""
+    if delimiter == " ":
+        for i, line in enumerate(text.splitlines(), start=1):
+            yield i, line.split()
+        return
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
+    for row in reader:
+        yield reader.line_num, row
+
+
+def _is_blank(row: list[str]) -> bool:
+    return not row or (len(row) == 1 and not row[0].strip())
+
+
+def _sniff_delimiter(text: str) -> str:
+    best = None
+    for rank, cand in enumerate(_CANDIDATES):
+        try:
+            counts = [len(row) for _, row in _split_records(text, cand) if not _is_blank(row)]
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        mode, freq = Counter(counts).most_common(1)[0]
+        if mode < 2:
+            continue
+        score = (round(freq / len(counts), 2), -rank)
+        if best is None or score > best[0]:
+            best = (score, cand)
+    return best[1] if best else ","
+
+
+def _sniff_decimal(rows: list[list[str]], delimiter: str) -> str:
+    if delimiter == ",":
+        return "."
+    comma = dot = 0
+    for row in rows:
+        for cell in row:
+            cell = cell.strip()
+            if _COMMA_DECIMAL.match(cell):
+                comma += 1
+            elif _DOT_DECIMAL.match(cell):
+                dot += 1
+    return "," if comma > dot else "."
+
+
+def _detect_header(rows: list[list[str]], decimal: str) -> bool:
+    first, rest = rows[0], rows[1:]
+    first_kinds = ["missing" if _is_missing(c) else "number" if _is_number(c, decimal) else "text"
+                   for c in first]
+    if all(k == "text" for k in first_kinds):
+        return True
+    for j, kind in enumerate(first_kinds):
+        if kind != "text":
+            continue
+        cells = [r[j] for r in rest if j < len(r) and not _is_missing(r[j])]
+        if cells and all(_is_number(c, decimal) for c in cells):
+            return True
+    return False
+
+
+def _unique_names(raw: list[str]) -> list[str]:
+    names = [(c.strip() or f"col{j + 1}") for j, c in enumerate(raw)]
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        candidate, n = name, 1
+        while candidate in seen:
+            n += 1
+            candidate = f"{name}_{n}"
+        seen.add(candidate)
+        out.append(candidate)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# the reader
+
+
+def _decode(data: bytes, encoding: str) -> str:
+    return data.decode(encoding)
+
+
+def _pick_encoding(sample: bytes, complete: bool) -> str:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(sample, final=complete)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        sample.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def _looks_binary(sample: bytes) -> str | None:
+    magic = {b"PK\x03\x04": "a ZIP archive (an Excel .xlsx or OpenDocument file?)",
+             b"\xd0\xcf\x11\xe0": "an old Excel (.xls) workbook", b"%PDF": "a PDF document",
+             b"\x89PNG": "a PNG image", b"\x1f\x8b": "a gzip archive", b"\xff\xd8\xff": "a JPEG image"}
+    for prefix, what in magic.items():
+        if sample.startswith(prefix):
+            return what
+    if b"\x00" in sample:
+        return "binary data"
+    controls = sum(sample.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
+    if sample and controls > 0.05 * len(sample):
+        return "binary data"
+    return None
+
+
+class _Hasher:
+    """SHA-256 of the bytes as they are read; on big files in a helper thread (hashlib releases the GIL),
+    overlapping the parsing."""
+
+    def __init__(self, threaded: bool):
+        self._sha = hashlib.sha256()
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="emdesk-sha256") if threaded else None
+        self._pending = []
+
+    def update(self, data: bytes) -> None:
+        if self._pool is None:
+            self._sha.update(data)
+        else:  # one worker: updates run in order
+            self._pending.append(self._pool.submit(self._sha.update, data))
+            if len(self._pending) > 4:
+                self._pending.pop(0).result()
+
+    def hexdigest(self) -> str:
+        for future in self._pending:
+            future.result()
+        self._pending = []
+        return self._sha.hexdigest()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Reader:
+    def __init__(self, path, progress, text_columns=(), encoding=None):
+        self.path = path
+        self.name = os.path.basename(path) or path
+        self.progress = progress
+        self.forced_text = set(text_columns)
+        self.forced_encoding = encoding
+
+    def err(self, message: str, line: int | None = None) -> DataError:
+        where = f"{self.name}, line {line}" if line is not None else self.name
+        return DataError(f"{where}: {message}")
+
+    # -- main loop -------------------------------------------------------------------------------
+    def read(self) -> Table:
+        try:
+            handle = open(self.path, "rb")
+        except FileNotFoundError:
+            raise DataError(f"{self.name}: no such file ({self.path}). Check the name and folder.") from None
+        except IsADirectoryError:
+            raise DataError(f"{self.name}: this is a folder, not a CSV file.") from None
+        except PermissionError:
+            raise DataError(f"{self.name}: permission denied; you are not allowed to read this file.") from None
+        except OSError as exc:
+            raise DataError(f"{self.name}: cannot open the file ({exc.strerror or exc}).") from None
+        with handle:
+            try:
+                size = os.fstat(handle.fileno()).st_size
+                if os.path.isdir(self.path):
+                    raise DataError(f"{self.name}: this is a folder, not a CSV file.")
+                return self._read(handle, size)
+            except OSError as exc:
+                raise DataError(f"{self.name}: reading failed ({exc.strerror or exc}).") from None
+
+    def _report(self, done: int, size: int) -> None:
+        if self.progress is None:
+            return
+        fraction = 1.0 if size <= 0 else min(1.0, done / size)
+        try:
+            answer = self.progress(fraction)
+        except BaseException as exc:  # the caller's own exception: passed through untouched
+            raise _CallbackError(exc) from None
+        if answer is False:
+            raise LoadCancelled(f"Loading {self.name} was cancelled.")
+
+    def _read(self, handle, size: int) -> Table:
+        hasher = _Hasher(threaded=size > 4 * _MIN_CHUNK)
+        try:
+            return self._read_chunks(handle, size, hasher)
+        finally:
+            hasher.close()
+
+    def _read_chunks(self, handle, size: int, hasher: "_Hasher") -> Table:
+        chunk_size = max(_MIN_CHUNK, min(_MAX_CHUNK, size // 50 + 1))
+        self._report(0, size)
+
+        # -- the first chunk: sniff ------------------------------------------------------------
+        first = handle.read(max(SNIFF_BYTES, chunk_size))
+        hasher.update(first)
+        done = len(first)
+        eof = len(first) < max(SNIFF_BYTES, chunk_size)
+        if not eof:
+            self._report(done, size)
+        if not first.strip():
+            raise self.err("the file is empty. Choose a CSV file with a header row and data rows.")
+        if first.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise self.err("the file is saved as UTF-16 text. Save it as CSV (UTF-8) and open it again.")
+        bom = first.startswith(codecs.BOM_UTF8)
+        if bom:
+            first = first[len(codecs.BOM_UTF8):]
+        what = _looks_binary(first[:SNIFF_BYTES])
+        if what:
+            raise self.err(f"this is not a text CSV file; it looks like {what}. "
+                           f"Export the data as CSV (comma- or semicolon-separated text) first.")
+        cut = len(first) if eof else first.rfind(b"\n", 0, SNIFF_BYTES) + 1 or len(first)
+        encoding = self.forced_encoding or _pick_encoding(first[:cut], complete=eof and cut == len(first))
+        sample = first[:cut].decode(encoding, errors="replace")
+        delimiter = _sniff_delimiter(sample)
+        try:
+            rows = [row for _, row in _split_records(sample, delimiter) if not _is_blank(row)]
+        except csv.Error as exc:
+            raise self.err(f"cannot split the first lines into fields ({exc}).") from None
+        if not rows:
+            raise self.err("the file holds only blank lines. Choose a CSV file with data rows.")
+        decimal = _sniff_decimal(rows, delimiter)
+        has_header = _detect_header(rows, decimal)
+
+        self.encoding, self.delimiter, self.decimal = encoding, delimiter, decimal
+        # -- header ----------------------------------------------------------------------------
+        buf = first
+        line_offset = 0
+        header_row = None
+        if has_header:
+            header_bytes, header_lines, header_row = self._take_header(buf)
+            buf = buf[header_bytes:]
+            line_offset = header_lines
+        n_cols = len(header_row) if header_row is not None else Counter(len(r) for r in rows).most_common(1)[0][0]
+        if header_row is not None:
+            names = _unique_names(header_row)
+        else:
+            names = [f"col{j + 1}" for j in range(n_cols)]
+        self.names = names
+        self.n_cols = n_cols
+        self.header_lines = line_offset
+
+        # column kinds from the sample's data rows (all-missing columns stay undecided = text for now)
+        data_rows = rows[1:] if has_header else rows
+        self.numeric_cols = []
+        for j in range(n_cols):
+            cells = [r[j] for r in data_rows if j < len(r) and not _is_missing(r[j])]
+            if names[j] not in self.forced_text and cells and all(_is_number(c, decimal) for c in cells):
+                self.numeric_cols.append(j)
+        self.text_cols = [j for j in range(n_cols) if j not in self.numeric_cols]
+        self._num_pos = {j: p for p, j in enumerate(self.numeric_cols)}
+
+        # output buffers: numbers preallocated from the bytes per line seen in the sample
+        lines_in_sample = max(1, sample.count("\n"))
+        est_rows = int(size / max(1, cut) * lines_in_sample * 1.05) + 16
+        self.out = np.empty((est_rows, len(self.numeric_cols)), dtype=np.float64)
+        self.texts = [[] for _ in self.text_cols]
+        self.n = 0
+
+        # -- the chunks ------------------------------------------------------------------------
+        quote_aware = delimiter != " "
+        line = line_offset  # physical lines consumed before ``buf``
+        while True:
+            if not eof:
+                more = handle.read(chunk_size)
+                if more:
+                    hasher.update(more)
+                    done += len(more)
+                    buf += more
+                eof = not more
+            if eof:
+                piece, buf = buf, b""
+            else:
+                cut = buf.rfind(b"\n")
+                if quote_aware and b'"' in buf:
+                    while cut >= 0 and buf.count(b'"', 0, cut) % 2:
+                        cut = buf.rfind(b"\n", 0, cut)
+                if cut < 0:
+                    continue
+                piece, buf = buf[:cut + 1], buf[cut + 1:]
+            if piece:
+                self._parse_piece(piece, line)
+                line += piece.count(b"\n")
+            self._report(done, size)
+            if eof:
+                break
+
+        # -- finish ----------------------------------------------------------------------------
+        if self.n == 0:
+            if has_header:
+                raise self.err(f"the file has a header row ({', '.join(names)}) but no data rows.")
+            raise self.err("the file has no data rows.")
+        out = self.out
+        if out.shape[0] != self.n:
+            if out.shape[0] > 2 * self.n + 1024:
+                out = out[: self.n].copy()
+            else:
+                out.resize((self.n, out.shape[1]), refcheck=False)
+        numeric_names = [names[j] for j in self.numeric_cols]
+        text = {names[j]: col for j, col in zip(self.text_cols, self.texts)}
+        # A column that was all missing in the sample but holds numbers further down is numeric.
+        late = []
+        for j in self.text_cols:
+            if names[j] in self.forced_text:
+                continue
+            values = _to_float(text[names[j]], decimal)
+            if values is not None and not np.isnan(values).all():
+                late.append((j, values))
+        if late:
+            for j, values in late:
+                del text[names[j]]
+            cols = {j: out[:, p] for p, j in enumerate(self.numeric_cols)}
+            cols.update(dict(late))
+            order = sorted(cols)
+            out = np.column_stack([cols[j] for j in order]) if order else out
+            numeric_names = [names[j] for j in order]
+        return Table(path=self.path, column_names=names, numeric=out, numeric_names=numeric_names, text=text,
+                     sha256=hasher.hexdigest(), delimiter=delimiter, decimal=decimal,
+                     encoding=("utf-8-sig" if bom and encoding == "utf-8" else encoding),
+                     has_header=has_header)
+
+    def _take_header(self, buf: bytes) -> tuple[int, int, list[str]]:
+        """(bytes, physical lines, fields) of the header record at the start of ``buf``."""
+        pos = 0
+        lines = 0
+        while True:
+            end = buf.find(b"\n", pos)
+            if end < 0:
+                end = len(buf) - 1
+            segment = buf[pos:end + 1]
+            lines += 1
+            pos = end + 1
+            text = segment.decode(self.encoding, errors="replace")
+            try:
+                records = [r for _, r in _split_records(text, self.delimiter)] if text.strip() else []
+            except csv.Error as exc:
+                raise self.err(f"cannot split the header into fields ({exc}).", lines) from None
+            if records and not _is_blank(records[0]):
+                # a quoted header may span lines: extend until the quotes balance
+                while self.delimiter != " " and buf.count(b'"', 0, pos) % 2 and pos < len(buf):
+                    end = buf.find(b"\n", pos)
+                    end = len(buf) - 1 if end < 0 else end
+                    lines += 1
+                    pos = end + 1
+                text = buf[:pos].decode(self.encoding, errors="replace")
+                try:
+                    rows = [r for _, r in _split_records(text, self.delimiter) if not _is_blank(r)]
+                except csv.Error as exc:
+                    raise self.err(f"cannot split the header into fields ({exc}).", lines) from None
+                return pos, lines, (rows[0] if rows else records[0])
+            if pos >= len(buf):
+                raise self.err("no header row found.")
+
+    # -- one piece of complete records ------------------------------------------------------------
+    def _grow(self, needed: int) -> None:
+        if needed > self.out.shape[0]:
+            new = np.empty((max(needed, int(self.out.shape[0] * 1.5) + 1024), self.out.shape[1]))
+            new[: self.n] = self.out[: self.n]
+            self.out = new
+
+    def _parse_piece(self, piece: bytes, line0: int) -> None:
+        nul = piece.find(b"\x00")
+        if nul >= 0:
+            raise self.err("the file contains binary data (a NUL byte); it is not a text CSV file.",
+                           line0 + piece.count(b"\n", 0, nul) + 1)
+        if not self.text_cols and b'"' not in piece and self._fast(piece):
+            return
+        try:
+            text = piece.decode(self.encoding)
+        except UnicodeDecodeError:
+            raise _Restart(text_columns=self.forced_text,
+                           encoding="cp1252" if self.encoding == "utf-8" else "latin-1") from None
+        self._slow(text, line0)
+
+    def _fast(self, piece: bytes) -> bool:
+        """NumPy's C parser on a piece of a clean numeric file; False when it refuses the piece."""
+        if self.decimal == ",":
+            piece = piece.replace(b",", b".")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "input contained no data" for a piece of blank lines
+                # Numbers are ASCII, so Latin-1 decoding (which never fails) is exact for what it accepts.
+                block = np.loadtxt(io.BytesIO(piece), delimiter=None if self.delimiter == " " else self.delimiter,
+                                   comments=None, ndmin=2, dtype=np.float64, encoding="latin-1")
+        except Exception:  # anything NumPy's fast parser refuses is read by the careful path
+            return False
+        if block.shape[0] == 0:
+            return True
+        if block.shape[1] != self.n_cols:
+            return False
+        self._grow(self.n + block.shape[0])
+        self.out[self.n:self.n + block.shape[0]] = block
+        self.n += block.shape[0]
+        return True
+
+    def _slow(self, text: str, line0: int) -> None:
+        n_cols = self.n_cols
+        rows = []
+        last_line = line0
+        try:
+            for line, row in _split_records(text, self.delimiter):
+                if _is_blank(row):
+                    continue
+                if len(row) != n_cols:
+                    # Tolerate trailing empty fields (a habit of spreadsheet exports).
+                    if len(row) > n_cols and not any(c.strip() for c in row[n_cols:]):
+                        row = row[:n_cols]
+                    else:
+                        raise self._field_count_error(len(row), line0 + line)
+                rows.append(row)
+                last_line = line0 + line
+        except csv.Error as exc:
+            raise self.err(f"cannot split the line into fields ({exc}).", last_line + 1) from None
+        if not rows:
+            return
+        columns = list(zip(*rows))
+        del rows
+        m = len(columns[0])
+        values = {}
+        failed = set()
+        for j in self.numeric_cols:
+            converted = _to_float(columns[j], self.decimal)
+            if converted is None:
+                failed.add(self.names[j])
+            values[j] = converted
+        if failed:
+            raise _Restart(text_columns=self.forced_text | failed, encoding=self.encoding)
+        self._grow(self.n + m)
+        for j, converted in values.items():
+            self.out[self.n:self.n + m, self._num_pos[j]] = converted
+        for k, j in enumerate(self.text_cols):
+            self.texts[k].extend(columns[j])
+        self.n += m
+
+    def _field_count_error(self, found: int, line: int) -> DataError:
+        d = _DELIMITER_NAMES[self.delimiter]
+        source = "as in the header" if self.header_lines else "as in the first line"
+        hint = (f"Is there an unquoted {d} inside a value? Put such values in double quotes."
+                if found > self.n_cols else
+                f"Is a value missing? Leave it empty between two {d}s rather than dropping the separator.")
+        return self.err(f"expected {self.n_cols} fields ({source}) but found {found}. {hint}", line)
+
+
+def load_table(path, progress: Callable[[float], bool | None] | None = None) -> Table:
+    """Read a CSV file into a :class:`Table`.
+
+    ``progress(fraction)`` is called with the fraction of bytes read (0.0 ... 1.0) about every 2 % of the
+    file; returning ``False`` stops the load with :class:`LoadCancelled`.
+    Raises :class:`DataError` for anything wrong with the file.
+    """
+    path = os.fspath(path)
+    text_columns: set[str] = set()
+    encoding = None
+    name = os.path.basename(path) or path
+    for _attempt in range(1000):
+        try:
+            return _Reader(path, progress, text_columns, encoding).read()
+        except _Restart as restart:
+            if restart.text_columns <= text_columns and restart.encoding == encoding:
+                break
+            text_columns, encoding = restart.text_columns, restart.encoding
+        except _CallbackError as wrapped:
+            raise wrapped.original from None
+        except (DataError, LoadCancelled, MemoryError):
+            raise
+        except Exception as exc:  # a safety net: whatever the bytes, the caller gets a DataError
+            raise DataError(f"{name}: unexpected problem while reading ({type(exc).__name__}: {exc}). "
+                            f"Please report it with the file.") from exc
+    raise DataError(f"{name}: the file's format could not be determined.")

@@ -1,0 +1,289 @@
+"""emdesk.io.load_table: formats people bring, missing values, errors, progress."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from emdesk.io import DataError, LoadCancelled, Table, load_table
+
+
+def write(tmp_path, text, name="data.csv", encoding="utf-8"):
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_bytes(text.encode(encoding))
+    return path
+
+
+# -- formats ---------------------------------------------------------------------------------------
+
+
+def test_comma_with_header(tmp_path):
+    t = load_table(write(tmp_path, "a,b,c\n1,2,3\n4.5,-5e-1,6\n"))
+    assert isinstance(t, Table)
+    assert t.column_names == ["a", "b", "c"]
+    assert t.numeric_column_names == ["a", "b", "c"]
+    assert t.text_column_names == []
+    assert t.n_rows == 2
+    np.testing.assert_array_equal(t.to_array(["a", "b", "c"]), [[1, 2, 3], [4.5, -0.5, 6]])
+    np.testing.assert_array_equal(t.to_array(["c", "a"]), [[3, 1], [6, 4.5]])
+    assert t.to_array(["a"]).dtype == np.float64
+    assert (t.delimiter, t.decimal, t.encoding, t.has_header) == (",", ".", "utf-8", True)
+    assert t.path.endswith("data.csv")
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_other_delimiters(tmp_path, sep):
+    text = sep.join(["x", "y"]) + "\n" + "\n".join(sep.join([str(i), str(i * 2.5)]) for i in range(5)) + "\n"
+    t = load_table(write(tmp_path, text))
+    assert t.delimiter == sep
+    assert t.column_names == ["x", "y"]
+    np.testing.assert_array_equal(t.to_array(["y"])[:, 0], [0, 2.5, 5, 7.5, 10])
+
+
+def test_runs_of_spaces_and_no_header(tmp_path):
+    t = load_table(write(tmp_path, "  1.0   2.0  3\n4    5.5 6\n\n7 8 9   \n"))
+    assert t.delimiter == " "
+    assert t.has_header is False
+    assert t.column_names == ["col1", "col2", "col3"]
+    np.testing.assert_array_equal(t.to_array(["col1", "col2", "col3"]), [[1, 2, 3], [4, 5.5, 6], [7, 8, 9]])
+
+
+def test_no_header_comma(tmp_path):
+    t = load_table(write(tmp_path, "1,2\n3,4\n"))
+    assert t.column_names == ["col1", "col2"]
+    assert t.n_rows == 2
+
+
+def test_european_format(tmp_path):
+    t = load_table(write(tmp_path, "Länge;Breite;Name\n1,5;2,25;a\n-3,0;1e3;b\n;7,5;c\n"))
+    assert (t.delimiter, t.decimal) == (";", ",")
+    assert t.numeric_column_names == ["Länge", "Breite"]
+    assert t.text_column_names == ["Name"]
+    X = t.to_array(["Länge", "Breite"])
+    np.testing.assert_array_equal(X[:2], [[1.5, 2.25], [-3.0, 1000.0]])
+    assert math.isnan(X[2, 0]) and X[2, 1] == 7.5
+    assert t.text_column("Name") == ["a", "b", "c"]
+
+
+def test_quotes_bom_crlf_blank_lines(tmp_path):
+    raw = ('\ufeff"id","label","v"\r\n'
+           '1,"red, dark",0.5\r\n'
+           '\r\n'
+           '2,"say ""hi""",1.5\r\n'
+           '3,"two\r\nlines",2.5\r\n')
+    t = load_table(write(tmp_path, raw))
+    assert t.column_names == ["id", "label", "v"]
+    assert t.text_column("label") == ["red, dark", 'say "hi"', "two\r\nlines"]
+    np.testing.assert_array_equal(t.to_array(["id", "v"]), [[1, 0.5], [2, 1.5], [3, 2.5]])
+    assert t.encoding == "utf-8-sig"
+
+
+def test_latin1_file_opens(tmp_path):
+    text = "Temp\u00e9rature;Ma\u00df\n1,5;2\n3;4\n"
+    t = load_table(write(tmp_path, text, encoding="latin-1"))
+    assert t.column_names == ["Temp\u00e9rature", "Ma\u00df"]
+    assert t.encoding in ("cp1252", "latin-1")
+    np.testing.assert_array_equal(t.to_array(t.column_names), [[1.5, 2], [3, 4]])
+
+
+def test_latin1_byte_after_the_sniffed_sample(tmp_path):
+    body = "".join(f"{i},{i}.5,plain\n" for i in range(20000))
+    raw = ("a,b,name\n" + body).encode() + "9,9.5,caf\u00e9\n".encode("latin-1")
+    t = load_table(write(tmp_path, raw))
+    assert t.n_rows == 20001
+    assert t.text_column("name")[-1] == "caf\u00e9"
+
+
+def test_duplicate_and_empty_names_are_made_unique(tmp_path):
+    t = load_table(write(tmp_path, "a,a,,b,a\n1,2,3,4,5\n"))
+    assert t.column_names == ["a", "a_2", "col3", "b", "a_3"]
+    assert len(set(t.column_names)) == 5
+
+
+def test_missing_tokens_and_text_columns(tmp_path):
+    text = "x,y,name,empty\n1,NA,alice,\n,2,bob,\nnan,null,?,\n-,3.5,NaN,\n4,N/A,eve,\n"
+    t = load_table(write(tmp_path, text))
+    assert t.numeric_column_names == ["x", "y"]
+    assert t.text_column_names == ["name", "empty"]  # an all-empty column holds nothing to fit
+    X = t.to_array(["x", "y"])
+    np.testing.assert_array_equal(np.isnan(X), [[0, 1], [1, 0], [1, 1], [1, 0], [0, 1]])
+    assert X[0, 0] == 1 and X[4, 0] == 4 and X[3, 1] == 3.5
+    assert t.missing_counts == {"x": 3, "y": 3, "name": 2, "empty": 5}
+    assert t.text_column("x") == ["1", "", "", "", "4"]
+
+
+def test_text_cell_late_in_a_numeric_column(tmp_path):
+    rows = [f"{i},{i * 0.5}" for i in range(30000)]
+    rows[25000] = "25000,oops"
+    t = load_table(write(tmp_path, "n,v\n" + "\n".join(rows) + "\n"))
+    assert t.numeric_column_names == ["n"]
+    assert t.text_column_names == ["v"]
+    assert t.text_column("v")[25000] == "oops"
+    assert t.text_column("v")[3] == "1.5"
+
+
+def test_numbers_late_in_a_column_empty_in_the_sample(tmp_path):
+    rows = [f"{i}," for i in range(30000)] + ["1,2.5"]
+    t = load_table(write(tmp_path, "a,b\n" + "\n".join(rows) + "\n"))
+    assert t.numeric_column_names == ["a", "b"]
+    assert t.missing_counts["b"] == 30000
+    assert t.to_array(["b"])[-1, 0] == 2.5
+
+
+def test_fast_and_careful_paths_agree(tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(5000, 3)) * [1, 1e-3, 1e6]
+    clean = "a,b,c\n" + "\n".join(",".join(repr(float(v)) for v in row) for row in X) + "\n"
+    quoted = clean.replace("a,b,c", '"a","b","c"') + '"1","2","3"\n'
+    t1, t2 = load_table(write(tmp_path, clean, "c.csv")), load_table(write(tmp_path, quoted, "q.csv"))
+    np.testing.assert_array_equal(t1.to_array(["a", "b", "c"]), X)
+    np.testing.assert_array_equal(t2.to_array(["a", "b", "c"])[:-1], X)
+
+
+def test_trailing_empty_fields_are_tolerated(tmp_path):
+    t = load_table(write(tmp_path, "a,b\n1,2,\n3,4,,\n"))
+    assert t.column_names == ["a", "b"]
+    np.testing.assert_array_equal(t.to_array(["a", "b"]), [[1, 2], [3, 4]])
+
+
+def test_sha256_of_the_bytes(tmp_path):
+    raw = ("a,b\n" + "".join(f"{i},{i}\n" for i in range(200000))).encode()
+    path = write(tmp_path, raw)
+    assert load_table(path).sha256 == hashlib.sha256(raw).hexdigest()
+    small = write(tmp_path, b"a\n1\n", "s.csv")
+    assert load_table(small).sha256 == hashlib.sha256(b"a\n1\n").hexdigest()
+
+
+def test_to_array_errors(tmp_path):
+    t = load_table(write(tmp_path, "a,name\n1,x\n"))
+    with pytest.raises(DataError, match="no column 'zz'"):
+        t.to_array(["zz"])
+    with pytest.raises(DataError, match="holds text"):
+        t.to_array(["name"])
+
+
+# -- progress and cancel ---------------------------------------------------------------------------
+
+
+def test_progress_reports_fractions_and_can_cancel(tmp_path):
+    path = write(tmp_path, "a,b\n" + "".join(f"{i},{i * 2}\n" for i in range(300000)))
+    seen = []
+    load_table(path, progress=seen.append)
+    assert seen[0] == 0.0 and seen[-1] == 1.0
+    assert all(b >= a for a, b in zip(seen, seen[1:]))
+    assert max(b - a for a, b in zip(seen, seen[1:])) <= 0.1  # a progress bar moves smoothly
+    calls = []
+
+    def cancel(fraction):
+        calls.append(fraction)
+        return fraction < 0.3
+
+    with pytest.raises(LoadCancelled) as info:
+        load_table(path, progress=cancel)
+    assert not isinstance(info.value, DataError)
+    assert calls[-1] >= 0.3 and calls[-1] < 1.0
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(DataError, match="nothere.csv: no such file"):
+        load_table(tmp_path / "nothere.csv")
+
+
+def test_folder(tmp_path):
+    with pytest.raises(DataError, match="folder"):
+        load_table(tmp_path)
+
+
+@pytest.mark.parametrize("raw", [b"", b"\n\n  \n", b"\xef\xbb\xbf"])
+def test_empty_file(tmp_path, raw):
+    with pytest.raises(DataError, match="data.csv: the file is empty|only blank"):
+        load_table(write(tmp_path, raw))
+
+
+def test_header_without_rows(tmp_path):
+    with pytest.raises(DataError, match=r"data.csv: the file has a header row \(a, b\) but no data rows"):
+        load_table(write(tmp_path, "a,b\n\n"))
+
+
+@pytest.mark.parametrize("raw,what", [(b"PK\x03\x04\x14\x00\x06\x00" + bytes(100), "Excel"),
+                                      (b"a,b\n1,2\x00\x00\x01\n", "binary"),
+                                      (bytes(range(256)) * 4, "binary")])
+def test_binary_file(tmp_path, raw, what):
+    with pytest.raises(DataError, match=what):
+        load_table(write(tmp_path, raw, "book.xlsx"))
+
+
+def test_wrong_field_count_names_file_and_line(tmp_path):
+    lines = ["a,b,c,d,e"] + ["1,2,3,4,5"] * 12 + ["1,2,3,4,5,6"]
+    with pytest.raises(DataError) as info:
+        load_table(write(tmp_path, "\n".join(lines) + "\n"))
+    msg = str(info.value)
+    assert msg.startswith("data.csv, line 14: expected 5 fields (as in the header) but found 6.")
+    assert "unquoted comma" in msg
+    lines[-1] = "1,2,3"
+    with pytest.raises(DataError, match="line 14: expected 5 fields .* but found 3"):
+        load_table(write(tmp_path, "\n".join(lines) + "\n"))
+
+
+def test_wrong_field_count_late_in_a_big_file(tmp_path):
+    rows = ["1,2"] * 100000
+    rows[90000] = "1,2,3"
+    with pytest.raises(DataError, match="line 90002: expected 2 fields"):
+        load_table(write(tmp_path, "a,b\n" + "\n".join(rows) + "\n"))
+
+
+def test_utf16_is_explained(tmp_path):
+    with pytest.raises(DataError, match="UTF-16"):
+        load_table(write(tmp_path, "a,b\n1,2\n".encode("utf-16")))
+
+
+# -- no other exception escapes, whatever the bytes -------------------------------------------------
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _load_only_data_errors(path):
+    try:
+        table = load_table(path)
+    except DataError as exc:
+        assert "unexpected problem" not in str(exc), str(exc)  # the safety net must not be what caught it
+        assert str(exc).startswith(path.name)
+        return None
+    assert table.n_rows >= 1
+    for name in table.numeric_column_names:
+        assert table.to_array([name]).shape == (table.n_rows, 1)
+    for name in table.text_column_names:
+        assert len(table.text_column(name)) == table.n_rows
+    return table
+
+
+@FUZZ
+@given(raw=st.binary(max_size=400))
+def test_random_bytes_raise_only_data_error(tmp_path, raw):
+    _load_only_data_errors(write(tmp_path, raw))
+
+
+_cell = st.one_of(st.sampled_from(["", "NA", "1", "-2.5", "1e3", "nan", "?", "-", '"', '""', "x", " ", "1,5",
+                                   "\u00e9", ";", "\t", "|", "\r", "\n", '"a,b"', '"a""b"']),
+                  st.floats(allow_nan=False).map(repr), st.text(max_size=4))
+_line = st.lists(_cell, min_size=0, max_size=5).flatmap(
+    lambda cells: st.sampled_from([",", ";", "\t", "|", " "]).map(lambda sep: sep.join(cells)))
+
+
+@FUZZ
+@given(lines=st.lists(_line, min_size=0, max_size=8), newline=st.sampled_from(["\n", "\r\n"]),
+       encoding=st.sampled_from(["utf-8", "latin-1", "utf-8-sig"]))
+def test_random_csv_like_text_raises_only_data_error(tmp_path, lines, newline, encoding):
+    raw = newline.join(lines).encode(encoding, errors="replace")
+    _load_only_data_errors(write(tmp_path, raw))
