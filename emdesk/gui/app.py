@@ -1,13 +1,124 @@
-"""Application entry point (filled in by the desktop-app work)."""
+"""Application entry point: ``emdesk [file.csv] [--smoke-test]``.
 
+With no file the window opens on a bundled example and fits it, so a first start shows EM at work.
+``--smoke-test`` opens the real window, loads the bundled example, fits it through the worker thread,
+exports the fit to a temporary file, reads it back and exits 0 (non-zero with a message on failure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
 import sys
+import tempfile
+
+ORGANIZATION = "emdesk"
+APPLICATION = "emdesk"
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(prog="emdesk", description="Watch EM fit Gaussian mixtures to a CSV.")
+    parser.add_argument("file", nargs="?", help="a CSV file to open")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="open the window, fit the bundled example, export and check it, then exit")
+    return parser.parse_args(argv)
+
+
+def make_application(argv=None):
+    import PySide6  # noqa: F401  (before pyqtgraph)
+    from PySide6 import QtCore, QtWidgets
+
+    QtCore.QCoreApplication.setOrganizationName(ORGANIZATION)
+    QtCore.QCoreApplication.setApplicationName(APPLICATION)
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        app = QtWidgets.QApplication(["emdesk", *(argv or [])])
+    app.setApplicationDisplayName("emdesk")
+    from emdesk.gui.main_window import app_icon
+
+    icon = app_icon()
+    if icon is not None:
+        app.setWindowIcon(icon)
+    return app
+
+
+def smoke_test(timeout_s: float = 120.0) -> int:
+    """Returns 0 when the bundled example fits and exports through the real window, else 1."""
+    from PySide6 import QtCore
+
+    app = make_application()
+    from emdesk.gui.main_window import MainWindow
+
+    with tempfile.TemporaryDirectory(prefix="emdesk-smoke-") as tmp:
+        # The smoke test never touches the user's settings.
+        settings = QtCore.QSettings(os.path.join(tmp, "settings.ini"), QtCore.QSettings.Format.IniFormat)
+        window = MainWindow(settings=settings)
+        window.show()
+        outcome: dict = {}
+        loop = QtCore.QEventLoop()
+
+        def finished():
+            outcome["ok"] = True
+            loop.quit()
+
+        def failed(message):
+            outcome["error"] = message
+            loop.quit()
+
+        window.fitFinished.connect(finished)
+        window.fitFailed.connect(failed)
+        try:
+            window.open_example(fit=False)
+            window.set_options(n_components=3, random_state=0, max_iter=200)
+            window.start_fit()
+            QtCore.QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+            if "ok" not in outcome and "error" not in outcome:
+                loop.exec()
+            if "error" in outcome:
+                raise RuntimeError(f"the fit failed: {outcome['error']}")
+            if "ok" not in outcome:
+                raise RuntimeError(f"the fit did not finish within {timeout_s:.0f} s")
+            out = os.path.join(tmp, "fit.json")
+            window.export_fit(out)
+            from emdesk.io import load_fit
+
+            model = load_fit(out)
+            if model.means_.shape != (3, 2):
+                raise RuntimeError(f"exported fit has means of shape {model.means_.shape}, expected (3, 2)")
+            n_snap = len(window.history)
+            print(f"emdesk smoke test passed: {n_snap} snapshots, log-likelihood "
+                  f"{window.model.log_likelihood_:.3f}, export {os.path.getsize(out)} bytes")
+            code = 0
+        except Exception as exc:  # report, never a traceback dump only
+            print(f"emdesk smoke test FAILED: {exc}", file=sys.stderr)
+            code = 1
+        finally:
+            window.close()
+            app.processEvents()
+    return code
 
 
 def main(argv=None) -> int:
-    from PySide6.QtWidgets import QApplication, QMainWindow
+    args = _parse(sys.argv[1:] if argv is None else list(argv))
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    if args.smoke_test:
+        return smoke_test()
+    app = make_application()
+    from emdesk.gui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv if argv is None else ["emdesk", *argv])
-    window = QMainWindow()
-    window.setWindowTitle("emdesk")
+    window = MainWindow()
     window.show()
+
+    def first_file():
+        try:
+            if args.file:
+                window.begin_load(args.file)
+            else:
+                window.open_example(fit=True)
+        except Exception as exc:  # shown in the window already for data errors
+            window.show_message(str(exc), "error")
+
+    from PySide6 import QtCore
+
+    QtCore.QTimer.singleShot(0, first_file)
     return app.exec()

@@ -1,0 +1,71 @@
+"""Small NumPy helpers the views share: colours, marginal covariances, ellipses, densities."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Tableau 10 (the default colour cycle of matplotlib >= 2.0), readable on white and distinct in hue.
+_BASE = np.array(
+    [
+        (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+        (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+    ],
+    dtype=float,
+)
+
+
+def component_colors(k: int) -> np.ndarray:
+    """(k, 3) RGB in 0..255; after ten colours the cycle repeats darker, then lighter."""
+    out = np.empty((k, 3))
+    for i in range(k):
+        base = _BASE[i % 10]
+        turn = i // 10
+        if turn == 1:
+            base = base * 0.65
+        elif turn >= 2:
+            base = base + (255 - base) * 0.45
+        out[i] = base
+    return out
+
+
+def marginal_covariances(covariances, covariance_type: str, k: int, dims) -> np.ndarray:
+    """The (k, m, m) covariances of the marginal on the feature indices ``dims``."""
+    dims = list(dims)
+    cov = np.asarray(covariances, dtype=float)
+    m = len(dims)
+    if covariance_type == "full":
+        return cov[:, dims][:, :, dims]
+    if covariance_type == "tied":
+        return np.broadcast_to(cov[np.ix_(dims, dims)], (k, m, m)).copy()
+    if covariance_type == "diag":
+        out = np.zeros((k, m, m))
+        idx = np.arange(m)
+        out[:, idx, idx] = cov[:, dims]
+        return out
+    if covariance_type == "spherical":
+        return cov.reshape(k, 1, 1) * np.eye(m)[None, :, :]
+    raise ValueError(f"unknown covariance_type {covariance_type!r}")
+
+
+_CIRCLE = np.stack([np.cos(np.linspace(0, 2 * np.pi, 73)), np.sin(np.linspace(0, 2 * np.pi, 73))])
+
+
+def ellipse(mean2, cov2, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points (x, y) of the Mahalanobis-``radius`` ellipse of a 2-D Gaussian."""
+    vals, vecs = np.linalg.eigh(np.asarray(cov2, dtype=float))
+    vals = np.clip(vals, 0.0, None)
+    pts = vecs @ (np.sqrt(vals)[:, None] * _CIRCLE) * radius
+    return pts[0] + mean2[0], pts[1] + mean2[1]
+
+
+def normal_pdf(x: np.ndarray, mean: float, var: float) -> np.ndarray:
+    var = max(float(var), 1e-300)
+    return np.exp(-0.5 * (x - mean) ** 2 / var) / np.sqrt(2.0 * np.pi * var)
+
+
+def blend_colors(resp: np.ndarray, colors: np.ndarray) -> np.ndarray:
+    """Per-point colour as the responsibility-weighted blend of component colours: (n, 3)."""
+    r = np.nan_to_num(np.asarray(resp, dtype=float), nan=0.0)
+    s = r.sum(axis=1, keepdims=True)
+    r = np.divide(r, s, out=np.full_like(r, 1.0 / max(r.shape[1], 1)), where=s > 0)
+    return r @ colors

@@ -1,0 +1,172 @@
+"""The live plot for one column: histogram, weighted component densities, mixture density, and a strip of
+the rows coloured by their responsibilities (blend of component colours: pale blends mark uncertain rows)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from emdesk.gui.geometry import blend_colors, component_colors, marginal_covariances, normal_pdf
+from emdesk.gui.points_item import ColoredPointsItem
+
+_GRID = 500
+
+
+class Plot1D(QtWidgets.QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._name = ""
+        self._values = np.zeros(0)
+        self._snapshot = None
+        self._resp = None
+        self._k = 0
+        self._grid = np.linspace(0, 1, _GRID)
+
+        self.subset_label = QtWidgets.QLabel()
+        self.subset_label.setStyleSheet("color: #8a5a00;")
+        bar = QtWidgets.QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 0)
+        self.title_label = QtWidgets.QLabel()
+        bar.addWidget(self.title_label)
+        bar.addStretch(1)
+        bar.addWidget(self.subset_label)
+
+        self.view = pg.GraphicsLayoutWidget()
+        self.density = self.view.addPlot(row=0, col=0)
+        self.strip = self.view.addPlot(row=1, col=0)
+        self.view.ci.layout.setRowStretchFactor(0, 5)
+        self.view.ci.layout.setRowStretchFactor(1, 1)
+        self.strip.setXLink(self.density)
+        for p in (self.density, self.strip):
+            p.setMenuEnabled(False)
+            p.getViewBox().disableAutoRange()
+            p.getAxis("left").setWidth(58)
+        self.density.showGrid(x=True, y=True, alpha=0.15)
+        self.density.setLabel("left", "density")
+        self.density.getAxis("left").enableAutoSIPrefix(False)
+        self.strip.hideAxis("left")
+        self.strip.getAxis("left").setWidth(58)
+        self.strip.showAxis("left")
+        self.strip.getAxis("left").setTicks([[(0.5, "rows")]])
+        self.strip.setYRange(-0.05, 1.05, padding=0)
+        self.strip.getViewBox().setMouseEnabled(y=False)
+
+        self.hist = pg.PlotCurveItem(x=[0.0, 1.0], y=[0.0], stepMode="center", fillLevel=0, brush=pg.mkBrush(170, 178, 190, 150),
+                                     pen=pg.mkPen(140, 148, 160, 200))
+        self.density.addItem(self.hist)
+        self.mixture = pg.PlotCurveItem(pen=pg.mkPen(30, 30, 30, 230, width=2.6))
+        self.mixture.setZValue(30)
+        self.density.addItem(self.mixture)
+        self._curves: list[pg.PlotCurveItem] = []
+        self.legend = pg.LegendItem(offset=(-10, 10), labelTextSize="9pt", brush=pg.mkBrush(255, 255, 255, 215),
+                                    pen=pg.mkPen(180, 180, 180))
+        self.legend.setParentItem(self.density.getViewBox())
+        self.points = ColoredPointsItem(size=6, alpha=170)
+        self.strip.addItem(self.points)
+
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addLayout(bar)
+        lay.addWidget(self.view, 1)
+
+    def set_data(self, values_all: np.ndarray, values_display: np.ndarray, name: str) -> None:
+        """values_all: the whole column (for the histogram); values_display: the rows drawn in the strip."""
+        v = np.asarray(values_all, dtype=float)
+        v = v[np.isfinite(v)]
+        self._name = name
+        self._snapshot = None
+        self._resp = None
+        self.title_label.setText(f"<b>{name}</b>")
+        self.density.setLabel("bottom", name)
+        if v.size == 0:
+            self.hist.setData([0, 1], [0])
+            return
+        lo, hi = np.percentile(v, [0.1, 99.9]) if v.size > 1000 else (v.min(), v.max())
+        if hi <= lo:
+            lo, hi = lo - 0.5, hi + 0.5
+        edges = np.histogram_bin_edges(v, bins="auto", range=(lo, hi))
+        if edges.size > 121:
+            edges = np.linspace(lo, hi, 121)
+        if edges.size < 16:
+            edges = np.linspace(lo, hi, 16)
+        counts, edges = np.histogram(v, bins=edges)
+        dens = counts / max(v.size, 1) / np.diff(edges)
+        self.hist.setData(edges, dens)
+        pad = 0.08 * (hi - lo)
+        self._grid = np.linspace(lo - pad, hi + pad, _GRID)
+        self.density.setXRange(lo - pad, hi + pad, padding=0)
+        self._ymax_hist = float(dens.max()) if dens.size else 1.0
+        self.density.setYRange(0, self._ymax_hist * 1.25, padding=0)
+        self._ytop = self._ymax_hist * 1.25
+        d = np.asarray(values_display, dtype=float)
+        jitter = np.random.default_rng(1).uniform(0.08, 0.92, d.size)
+        self.points.setPositions(d, jitter)
+        self._display_n = d.size
+        n_all = np.asarray(values_all).size
+        if d.size < n_all:
+            self.subset_label.setText(f"strip shows a random {d.size:,} of {n_all:,} rows; the fit uses all rows")
+        else:
+            self.subset_label.setText(f"{n_all:,} rows")
+        self.clear_state()
+
+    def _set_components(self, k: int) -> None:
+        if k == self._k:
+            return
+        colors = component_colors(max(k, 1))
+        while len(self._curves) < k:
+            i = len(self._curves)
+            c = QtGui.QColor(*[int(v) for v in colors[i]])
+            fill = QtGui.QColor(c)
+            fill.setAlpha(45)
+            curve = pg.PlotCurveItem(pen=pg.mkPen(c, width=2.0), fillLevel=0, brush=pg.mkBrush(fill))
+            curve.setZValue(10 + i * 0.01)
+            self.density.addItem(curve)
+            self._curves.append(curve)
+        for i, c in enumerate(self._curves):
+            c.setVisible(i < k)
+        self.legend.clear()
+        if k:
+            self.legend.addItem(self.mixture, "mixture")
+        for i in range(k):
+            self.legend.addItem(self._curves[i], f"component {i + 1}")
+        self._k = k
+        self._colors = colors[:k]
+
+    def show_state(self, snapshot, resp_display) -> None:
+        self._snapshot = snapshot
+        self._resp = resp_display
+        self._redraw()
+
+    def clear_state(self) -> None:
+        self._snapshot = None
+        self._set_components(0)
+        self.mixture.setData([], [])
+        if getattr(self, "_display_n", 0):
+            self.points.setColors(np.full((self._display_n, 3), 110.0))
+
+    def _redraw(self) -> None:
+        s = self._snapshot
+        if s is None:
+            return
+        k = len(s.weights)
+        self._set_components(k)
+        means = np.asarray(s.means)[:, 0]
+        var = marginal_covariances(s.covariances, s.covariance_type, k, [0])[:, 0, 0]
+        total = np.zeros_like(self._grid)
+        for i in range(k):
+            y = float(s.weights[i]) * normal_pdf(self._grid, means[i], var[i])
+            total += y
+            self._curves[i].setData(self._grid, y)
+        self.mixture.setData(self._grid, total)
+        # Grow the y range when a density peaks above it, never shrink it while animating (no jumping view).
+        peak = float(np.nanmax(total)) if total.size else 0.0
+        if np.isfinite(peak) and peak > self._ytop:
+            self._ytop = min(peak * 1.1, self._ymax_hist * 6.0)
+            self.density.setYRange(0, self._ytop, padding=0)
+        for i, (sample, label) in enumerate(self.legend.items[1:]):
+            if i < k:
+                label.setText(f"component {i + 1}   w = {float(s.weights[i]):.3f}")
+        if self._resp is not None and self._resp.shape[0] == getattr(self, "_display_n", -1):
+            self.points.setColors(blend_colors(self._resp, self._colors))

@@ -1,0 +1,85 @@
+"""Log-likelihood per iteration, one curve per restart, with a marker at the iteration on screen."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtWidgets
+
+from emdesk.gui.geometry import component_colors
+
+_RESTART_COLORS = [(40, 40, 40)] + [tuple(int(v) for v in c) for c in component_colors(10)]
+
+
+class TracePlot(QtWidgets.QWidget):
+    """Appends points as snapshots arrive; ``set_marker(snapshot)`` moves the current-iteration marker."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.plot = pg.PlotWidget()
+        self.plot.setMenuEnabled(False)
+        pi = self.plot.getPlotItem()
+        pi.showGrid(x=True, y=True, alpha=0.15)
+        pi.setLabel("bottom", "iteration")
+        pi.setLabel("left", "log-likelihood / row")
+        pi.getAxis("left").setWidth(58)
+        pi.getAxis("left").enableAutoSIPrefix(False)
+        self.marker_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(200, 60, 60, 160, width=1.2))
+        self.marker_dot = pg.ScatterPlotItem(size=10, brush=pg.mkBrush(220, 50, 50), pen=pg.mkPen("w"))
+        self.marker_line.setZValue(30)
+        self.marker_dot.setZValue(31)
+        pi.addItem(self.marker_line)
+        pi.addItem(self.marker_dot)
+        self.marker_line.setVisible(False)
+        self._curves: list[pg.PlotDataItem] = []
+        self._xs: list[list[int]] = []
+        self._ys: list[list[float]] = []
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.plot)
+
+    def clear(self) -> None:
+        for c in self._curves:
+            self.plot.getPlotItem().removeItem(c)
+        self._curves, self._xs, self._ys = [], [], []
+        self.marker_dot.setData([], [])
+        self.marker_line.setVisible(False)
+        self.plot.getPlotItem().enableAutoRange()
+
+    def _curve(self, restart: int) -> int:
+        while len(self._curves) <= restart:
+            i = len(self._curves)
+            col = _RESTART_COLORS[i % len(_RESTART_COLORS)]
+            c = pg.PlotDataItem(pen=pg.mkPen(*col, width=1.8), symbol="o", symbolSize=4,
+                                symbolBrush=pg.mkBrush(*col), symbolPen=None)
+            self.plot.getPlotItem().addItem(c)
+            self._curves.append(c)
+            self._xs.append([])
+            self._ys.append([])
+        return restart
+
+    def append(self, snapshots) -> None:
+        touched = set()
+        for s in snapshots:
+            if not np.isfinite(s.lower_bound):
+                continue
+            r = self._curve(int(s.restart))
+            self._xs[r].append(int(s.iteration))
+            self._ys[r].append(float(s.lower_bound))
+            touched.add(r)
+        for r in touched:
+            self._curves[r].setData(np.asarray(self._xs[r]), np.asarray(self._ys[r]))
+        if len(self._curves) > 1:
+            self.plot.getPlotItem().setTitle(
+                f"{len(self._curves)} restarts", size="9pt")
+        else:
+            self.plot.getPlotItem().setTitle(None)
+
+    def set_marker(self, snapshot) -> None:
+        if snapshot is None or not np.isfinite(snapshot.lower_bound):
+            self.marker_dot.setData([], [])
+            self.marker_line.setVisible(False)
+            return
+        self.marker_line.setPos(snapshot.iteration)
+        self.marker_line.setVisible(True)
+        self.marker_dot.setData([snapshot.iteration], [float(snapshot.lower_bound)])

@@ -1,0 +1,208 @@
+"""Background work: the EM fit and the CSV load, each a QObject living in its own QThread.
+
+The fit loop blocks its thread's event loop, so a queued "cancel" slot would only run after the fit.
+Stop, pause, step and the animation delay are therefore plain thread-safe flags read after every
+iteration. Snapshots are throttled where they are emitted (about 30 batches a second, the last snapshot
+always sent); every snapshot of the fit travels in those batches (they hold only parameters: the GUI
+recomputes responsibilities of the rows it draws), so the timeline can replay every iteration.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+import weakref
+
+from PySide6 import QtCore
+
+EMIT_INTERVAL = 1.0 / 30.0
+
+_threads: "weakref.WeakSet[WorkerThread]" = weakref.WeakSet()
+
+
+class WorkerThread(QtCore.QThread):
+    """A QThread that registers itself, so tests can check that none is left running."""
+
+    def __init__(self, name: str, parent=None):
+        super().__init__(parent)
+        self.setObjectName(name)
+        _threads.add(self)
+
+
+def running_threads() -> list[WorkerThread]:
+    out = []
+    for t in list(_threads):
+        try:
+            if t.isRunning():
+                out.append(t)
+        except RuntimeError:  # the C++ object is already gone
+            pass
+    return out
+
+
+def _user_message(exc: BaseException) -> str:
+    text = str(exc).strip() or exc.__class__.__name__
+    if isinstance(exc, (ValueError, OSError)):
+        return text
+    return f"{exc.__class__.__name__}: {text}"
+
+
+class FitWorker(QtCore.QObject):
+    """Runs ``GaussianMixture(**params).fit_iter(X)`` when ``run`` is invoked (queued, from the GUI)."""
+
+    snapshots = QtCore.Signal(int, object)        # run id, list[Snapshot] since the previous batch
+    finished = QtCore.Signal(int, object, bool)   # run id, fitted model or None, stopped by the user
+    failed = QtCore.Signal(int, str)              # run id, message for the user
+    pausedChanged = QtCore.Signal(int, bool)
+
+    def __init__(self):
+        super().__init__()
+        self._stop = threading.Event()
+        self._pause = threading.Event()
+        self._step = threading.Event()
+        self._delay = 0.0
+        self._busy = threading.Event()
+
+    # -- flags, safe from any thread ----------------------------------------------------------------
+    def request_stop(self) -> None:
+        self._stop.set()
+        self._step.set()
+
+    def set_paused(self, paused: bool) -> None:
+        if paused:
+            self._pause.set()
+        else:
+            self._pause.clear()
+            self._step.set()
+
+    def is_paused(self) -> bool:
+        return self._pause.is_set()
+
+    def step(self) -> None:
+        """While paused: compute one more iteration, then pause again."""
+        self._step.set()
+
+    def set_delay(self, seconds: float) -> None:
+        self._delay = max(0.0, float(seconds))
+
+    def is_busy(self) -> bool:
+        return self._busy.is_set()
+
+    def prepare(self, paused: bool = False) -> None:
+        """Called from the GUI thread right before queueing ``run``: fresh flags for a new fit."""
+        self._stop.clear()
+        self._step.clear()
+        self._busy.set()
+        if paused:
+            self._pause.set()
+        else:
+            self._pause.clear()
+
+    # -- the fit ------------------------------------------------------------------------------------
+    @QtCore.Slot(int, object, object)
+    def run(self, run_id: int, X, params) -> None:
+        try:
+            self._run(run_id, X, params)
+        finally:
+            self._busy.clear()
+
+    def _run(self, run_id, X, params) -> None:
+        from emdesk.engine import GaussianMixture
+
+        pending: list = []
+        last_emit = 0.0
+        stopped = False
+        try:
+            model = GaussianMixture(**params)
+            iterator = model.fit_iter(X, responsibilities=False)
+            try:
+                for snap in iterator:
+                    pending.append(snap)
+                    now = time.monotonic()
+                    paused = self._pause.is_set()
+                    if (snap.final or paused or self._delay > 0 or self._stop.is_set()
+                            or now - last_emit >= EMIT_INTERVAL):
+                        self.snapshots.emit(run_id, pending)
+                        pending = []
+                        last_emit = now
+                    if self._stop.is_set():
+                        stopped = True
+                        break
+                    if self._delay > 0:
+                        self._stop.wait(self._delay)
+                    if self._pause.is_set():
+                        self.pausedChanged.emit(run_id, True)
+                        while self._pause.is_set() and not self._stop.is_set():
+                            if self._step.wait(0.05):
+                                self._step.clear()
+                                break
+                        if not self._pause.is_set():
+                            self.pausedChanged.emit(run_id, False)
+                    if self._stop.is_set():
+                        stopped = True
+                        break
+            finally:
+                if hasattr(iterator, "close"):
+                    iterator.close()
+        except Exception as exc:  # engine ValueError and anything unexpected: a message, not a traceback
+            if pending:
+                self.snapshots.emit(run_id, pending)
+            traceback.print_exc()
+            self.failed.emit(run_id, _user_message(exc))
+            return
+        if pending:
+            self.snapshots.emit(run_id, pending)
+        self.finished.emit(run_id, None if stopped else model, stopped)
+
+
+class LoadCancelledByUser(Exception):
+    pass
+
+
+class LoadWorker(QtCore.QObject):
+    """Loads a CSV with ``emdesk.io.load_table`` and reports progress; cancel with ``cancel()``."""
+
+    progress = QtCore.Signal(int, float)
+    loaded = QtCore.Signal(int, object)
+    failed = QtCore.Signal(int, str)
+    cancelled = QtCore.Signal(int)
+
+    def __init__(self):
+        super().__init__()
+        self._cancel = threading.Event()
+        self._current = -1
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def prepare(self) -> None:
+        self._cancel.clear()
+
+    @QtCore.Slot(int, str)
+    def run(self, request_id: int, path: str) -> None:
+        from emdesk.io import LoadCancelled, load_table
+
+        last = [0.0]
+
+        def progress(fraction: float) -> bool:
+            now = time.monotonic()
+            if now - last[0] >= 0.05:
+                last[0] = now
+                self.progress.emit(request_id, float(fraction))
+            return not self._cancel.is_set()
+
+        try:
+            table = load_table(path, progress=progress)
+        except LoadCancelled:
+            self.cancelled.emit(request_id)
+            return
+        except Exception as exc:  # DataError, OSError, anything unexpected
+            if not isinstance(exc, (ValueError, OSError)):
+                traceback.print_exc()
+            self.failed.emit(request_id, _user_message(exc))
+            return
+        if self._cancel.is_set():
+            self.cancelled.emit(request_id)
+            return
+        self.loaded.emit(request_id, table)

@@ -1,0 +1,85 @@
+"""GUI test fixtures: settings in a temporary INI file, no blocking dialogs, no thread left running."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6 import QtCore, QtWidgets  # noqa: E402  (after tests/conftest.py set the offscreen platform)
+
+import emdesk.gui.worker as worker_mod  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _no_user_settings(tmp_path, monkeypatch):
+    """Any default-constructed QSettings lands in a temporary folder under a test organisation."""
+    QtCore.QCoreApplication.setOrganizationName("emdesk-tests")
+    QtCore.QCoreApplication.setApplicationName("emdesk-tests")
+    for fmt in (QtCore.QSettings.Format.NativeFormat, QtCore.QSettings.Format.IniFormat):
+        for scope in (QtCore.QSettings.Scope.UserScope, QtCore.QSettings.Scope.SystemScope):
+            QtCore.QSettings.setPath(fmt, scope, str(tmp_path / "qsettings"))
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _no_modal_dialogs(monkeypatch):
+    """A modal dialog would block an offscreen test forever: record calls and fail loudly instead."""
+    calls = []
+
+    def fake(*args, **kwargs):
+        calls.append(args)
+        return QtWidgets.QMessageBox.StandardButton.Ok
+
+    for name in ("critical", "warning", "information", "question", "about"):
+        monkeypatch.setattr(QtWidgets.QMessageBox, name, staticmethod(fake))
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: ("", "")))
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: ("", "")))
+    yield calls
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_left_running(qapp):
+    """Fail any test that leaves one of the app's QThreads running."""
+    yield
+    # pytest-qt closes widgets registered with qtbot before fixture teardown; give queued events a pass.
+    qapp.processEvents()
+    alive = worker_mod.running_threads()
+    if alive:
+        names = ", ".join(t.objectName() for t in alive)
+        for t in alive:  # do not leak into the next test
+            t.quit()
+            t.wait(5000)
+        pytest.fail(f"test left QThread(s) running: {names}")
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QtCore.QSettings(str(tmp_path / "emdesk.ini"), QtCore.QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    from emdesk.gui.main_window import MainWindow
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def csv_2d(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    a = rng.normal((0, 0), 0.5, (150, 2))
+    b = rng.normal((4, 3), 0.7, (150, 2))
+    X = np.vstack([a, b])
+    p = tmp_path / "two.csv"
+    lines = ["a,b,label"] + [f"{x:.5f},{y:.5f},{'L' if i < 150 else 'R'}" for i, (x, y) in enumerate(X)]
+    p.write_text("\n".join(lines) + "\n")
+    return p
