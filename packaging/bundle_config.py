@@ -1,0 +1,254 @@
+"""What goes into the emdesk desktop bundle and what stays out; read by ``emdesk.spec``.
+
+Kept apart from the spec so tests can check it without running PyInstaller
+(``tests/packaging/test_packaging_files.py``). Plain Python, no PyInstaller import.
+
+Figures in the comments were measured on Linux x86-64 with PySide6-Essentials 6.12, NumPy 2.4,
+SciPy 1.17, pyqtgraph 0.14 (``du`` of the built ``dist/emdesk/_internal``).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+from fnmatch import fnmatch
+from pathlib import Path
+
+APP_NAME = "emdesk"
+BUNDLE_ID = "org.emdesk.emdesk"
+
+# --- modules left out -----------------------------------------------------------------------------
+
+# Other Qt bindings: PyInstaller aborts when it finds two, and pyqtgraph probes all four.
+OTHER_QT_BINDINGS = ["PyQt5", "PyQt6", "PySide2", "shiboken2", "sip"]
+
+# PySide6 modules emdesk does not use. emdesk needs QtCore, QtGui, QtWidgets; pyqtgraph 0.14 imports
+# QtOpenGL and QtOpenGLWidgets unconditionally (graphicsItems/PlotCurveItem.py, Qt/OpenGLHelpers.py)
+# and QtSvg for its SVG exporter, so those stay. QtTest is optional in pyqtgraph (try/except).
+# A module that emdesk's own source imports is never excluded (see ``excludes``).
+UNUSED_QT_MODULES = [
+    "PySide6." + name
+    for name in (
+        "Qt3DAnimation", "Qt3DCore", "Qt3DExtras", "Qt3DInput", "Qt3DLogic", "Qt3DRender",
+        "QtAxContainer", "QtBluetooth", "QtCanvasPainter", "QtCharts", "QtConcurrent",
+        "QtDataVisualization", "QtDBus", "QtDesigner", "QtGraphs", "QtGraphsWidgets", "QtHelp",
+        "QtHttpServer", "QtLocation", "QtMultimedia", "QtMultimediaWidgets", "QtNetwork",
+        "QtNetworkAuth", "QtNfc", "QtPdf", "QtPdfWidgets", "QtPositioning", "QtPrintSupport",
+        "QtQml", "QtQuick", "QtQuick3D", "QtQuickControls2", "QtQuickTest", "QtQuickWidgets",
+        "QtRemoteObjects", "QtScxml", "QtSensors", "QtSerialBus", "QtSerialPort", "QtSpatialAudio",
+        "QtSql", "QtStateMachine", "QtSvgWidgets", "QtTest", "QtTextToSpeech", "QtUiTools",
+        "QtWebChannel", "QtWebEngineCore", "QtWebEngineQuick", "QtWebEngineWidgets",
+        "QtWebSockets", "QtWebView", "QtXml",
+    )
+]
+
+# pyqtgraph parts emdesk does not use: 3-D items (need PyOpenGL), demos, Jupyter, console, flowchart.
+UNUSED_PYQTGRAPH = [
+    "pyqtgraph.examples", "pyqtgraph.opengl", "pyqtgraph.jupyter", "pyqtgraph.console",
+    "pyqtgraph.flowchart", "pyqtgraph.canvas", "OpenGL", "jupyter_rfb", "numba", "cupy", "h5py",
+    "colorcet",
+]
+
+# Present in a development Python (tests, notebooks, other science stacks) and reachable from
+# optional imports of NumPy/SciPy/pyqtgraph, but never needed by emdesk. Each is imported by its
+# users inside try/except ImportError (checked: numpy.f2py.crackfortran for charset_normalizer,
+# scipy._lib._ccallback for cffi, numpy.__config__ for yaml, cmd/pdb/code for readline).
+NOT_EMDESK = [
+    "tkinter", "_tkinter", "turtle", "turtledemo", "idlelib", "lib2to3", "readline",
+    "pytest", "_pytest", "pytestqt", "hypothesis", "pluggy",
+    "sklearn", "pandas", "matplotlib", "IPython", "ipykernel", "jedi", "parso", "sympy", "PIL",
+    "setuptools", "pkg_resources", "pip", "wheel",
+    "yaml", "cffi", "pycparser", "charset_normalizer", "psutil",
+    # No network: ssl (asyncio, http.client, urllib.request import it in try/except). With
+    # _hashlib (OpenSSL's hashes) gone too, libcrypto (4.6 MB) stays out; hashlib.sha256 then uses
+    # Python's own implementation (_sha256), which hashlib falls back to by design.
+    "ssl", "_ssl", "_hashlib",
+    "numpy.tests", "numpy.distutils", "scipy.tests", "unittest.test",
+]
+
+STATIC_EXCLUDES = OTHER_QT_BINDINGS + UNUSED_QT_MODULES + UNUSED_PYQTGRAPH + NOT_EMDESK
+
+# --- files left out -----------------------------------------------------------------------------------
+# Matched (fnmatch) against the path inside the bundle, with forward slashes.
+DROP_PATTERNS = [
+    # Qt translations (about 45 MB of .qm files; emdesk's interface is English only).
+    "PySide6/Qt/translations/*",
+    "PySide6/translations/*",
+    # QML and plugins for features emdesk does not use.
+    "PySide6/Qt/qml/*",
+    "PySide6/qml/*",
+    "PySide6/Qt/plugins/qmltooling/*",
+    "PySide6/Qt/plugins/scenegraph/*",
+    "PySide6/Qt/plugins/sqldrivers/*",
+    "PySide6/Qt/plugins/multimedia/*",
+    "PySide6/Qt/plugins/printsupport/*",
+    "PySide6/Qt/plugins/networkinformation/*",
+    "PySide6/Qt/plugins/tls/*",
+    "PySide6/Qt/plugins/position/*",
+    "PySide6/Qt/plugins/designer/*",
+    "PySide6/Qt/plugins/generic/*",
+    "PySide6/Qt/plugins/platforminputcontexts/*",
+    "PySide6/Qt/plugins/egldeviceintegrations/*",
+    # Platform plugins: keep xcb + wayland (Linux desktops), offscreen (smoke test), cocoa, windows.
+    "PySide6/Qt/plugins/platforms/*minimal*",
+    "PySide6/Qt/plugins/platforms/*vnc*",
+    "PySide6/Qt/plugins/platforms/*linuxfb*",
+    "PySide6/Qt/plugins/platforms/*eglfs*",
+    "PySide6/Qt/plugins/platforms/*vkkhrdisplay*",
+    "PySide6/Qt/plugins/platforms/*direct2d*",
+    # The GTK3 platform theme loads the user's GTK, which then meets the glib/cairo/pango copies
+    # PyInstaller would bundle for it (a known source of crashes); without it Qt uses its own
+    # style and the XDG desktop portal. Dropping it also drops ~10 MB of GTK-stack libraries below.
+    "PySide6/Qt/plugins/platformthemes/*gtk3*",
+    # Image formats emdesk never reads (it shows PNG/SVG icons and exports PNG).
+    "PySide6/Qt/plugins/imageformats/*pdf*",
+    "PySide6/Qt/plugins/imageformats/*tiff*",
+    "PySide6/Qt/plugins/imageformats/*webp*",
+    "PySide6/Qt/plugins/imageformats/*icns*",
+    "PySide6/Qt/plugins/imageformats/*tga*",
+    "PySide6/Qt/plugins/imageformats/*wbmp*",
+    "PySide6/Qt/plugins/imageformats/*gif*",
+    "PySide6/Qt/plugins/imageformats/*jpeg*",
+    # Qt libraries collected by PySide6's hooks that nothing left in the bundle links to
+    # (checked with readelf -d): QtNetwork (excluded module) and the EGLFS device integration.
+    "PySide6/Qt/lib/libQt6Network*",
+    "PySide6/Qt/lib/libQt6EglFS*",
+    "PySide6/Qt/lib/libQt6EglFs*",
+    # System libraries only the dropped pieces above link to (Linux).
+    "libgssapi_krb5.so*", "libkrb5.so*", "libkrb5support.so*", "libk5crypto.so*",
+    "libcom_err.so*", "libkeyutils.so*", "libbrotlidec.so*",
+    "libgtk-3.so*", "libgdk-3.so*", "libatk-1.0.so*", "libcairo.so*", "libcairo-gobject.so*",
+    "libpango-1.0.so*", "libpangocairo-1.0.so*", "libpangoft2-1.0.so*", "libgdk_pixbuf-2.0.so*",
+    "libpixman-1.so*", "libthai.so*", "libdatrie.so*", "libfribidi.so*", "libgraphite2.so*",
+    "libXrender.so*", "libjpeg.so*", "libreadline.so*", "libtinfo.so*",
+    # pyqtgraph's examples data (its hook already skips most of it).
+    "pyqtgraph/examples/*",
+]
+
+
+def dropped(dest: str) -> bool:
+    """True when the file at ``dest`` (path inside the bundle) is left out of the bundle."""
+    dest = dest.replace("\\", "/")
+    return any(fnmatch(dest, pattern) for pattern in DROP_PATTERNS)
+
+
+# --- what emdesk imports ----------------------------------------------------------------------------
+
+
+def _python_files(sources):
+    for source in sources:
+        source = Path(source)
+        yield from sorted(source.rglob("*.py")) if source.is_dir() else [source]
+
+
+def source_imports(sources) -> set[str]:
+    """Absolute module names imported anywhere (top level or in functions) in ``sources``.
+
+    ``sources``: Python files and folders (searched recursively for ``*.py``).
+    """
+    names: set[str] = set()
+    for path in _python_files(sources):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module)
+                # "from scipy import stats" imports the submodule scipy.stats.
+                names.update(f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*")
+    return names
+
+
+def _is_or_under(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def scipy_subpackages() -> list[str]:
+    """Public first-level SciPy subpackages installed (``scipy.linalg``, ``scipy.stats``, ...)."""
+    import pkgutil
+
+    import scipy
+
+    return sorted(
+        f"scipy.{info.name}"
+        for info in pkgutil.iter_modules(scipy.__path__)
+        if info.ispkg and not info.name.startswith("_") and info.name != "tests"
+    )
+
+
+_LOADED_SCIPY = """
+import importlib, json, sys
+for name in json.loads(sys.argv[1]):
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        pass  # "from scipy.special import logsumexp" names a function, not a module
+print(json.dumps(sorted({".".join(m.split(".")[:2]) for m in sys.modules if m.startswith("scipy.")})))
+"""
+
+
+def scipy_excludes(sources, python: str = sys.executable) -> list[str]:
+    """SciPy subpackages neither emdesk nor what it imports from SciPy loads.
+
+    ``import scipy`` makes PyInstaller collect every subpackage (SciPy names them all for its lazy
+    loader), about 25 MB that emdesk never loads. Which ones emdesk needs is found here, not
+    written down: every SciPy module emdesk's source imports (anywhere, also inside functions) is
+    imported in a fresh interpreter, and every SciPy subpackage that this loads is kept. So a new
+    ``from scipy.stats import chi2`` in emdesk keeps scipy.stats and all it pulls in, with no edit
+    here. The bundle's smoke test checks the result.
+    """
+    wanted = sorted(n for n in source_imports(sources) if _is_or_under(n, "scipy") and n != "scipy")
+    result = subprocess.run(
+        [python, "-c", _LOADED_SCIPY, json.dumps(wanted)],
+        check=True, capture_output=True, text=True,
+    )
+    loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    return [name for name in scipy_subpackages() if name not in loaded]
+
+
+def excludes(sources, python: str = sys.executable) -> list[str]:
+    """The full ``excludes`` list for PyInstaller, never naming a module ``sources`` import.
+
+    ``sources``: emdesk's package folder and the bundle's entry script.
+    """
+    used = source_imports(sources)
+    candidates = STATIC_EXCLUDES + scipy_excludes(sources, python)
+    return [name for name in candidates if not any(_is_or_under(u, name) for u in used)]
+
+
+# --- Python's own binaries, stripped (Linux) -----------------------------------------------------------
+
+
+def strip_python_binaries(binaries, workdir: Path):
+    """Binary TOC entries with the Python interpreter's own libraries replaced by stripped copies.
+
+    Some Python builds (pyenv's, for one) ship libpython and lib-dynload with debug information:
+    23 MB + 12 MB here, 5.5 MB + 4.5 MB stripped. PyInstaller's global ``strip=True`` is not an
+    option: stripping the auditwheel-patched libraries of NumPy/SciPy wheels breaks them ("ELF load
+    command address/offset not page-aligned"), so only files under Python's own prefix (never
+    site-packages) are stripped, with ``strip --strip-debug`` (debug sections only). Linux only;
+    elsewhere, or without ``strip``, the entries are returned unchanged.
+    """
+    strip = shutil.which("strip")
+    if not sys.platform.startswith("linux") or strip is None:
+        return list(binaries)
+    prefix = Path(sys.base_prefix).resolve()
+    out = []
+    for dest, src, typecode in binaries:
+        source = Path(src).resolve()
+        own = prefix in source.parents and "site-packages" not in source.parts
+        if own and source.is_file():
+            target = Path(workdir) / "stripped" / dest
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
+                tmp = target.with_name(target.name + ".tmp")
+                shutil.copy2(source, tmp)
+                subprocess.run([strip, "--strip-debug", str(tmp)], check=True)
+                os.replace(tmp, target)
+            src = str(target)
+        out.append((dest, src, typecode))
+    return out

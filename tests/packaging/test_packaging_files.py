@@ -1,0 +1,233 @@
+"""Cheap checks of the packaging files (always run): .desktop file, icons, the spec's configuration."""
+
+from __future__ import annotations
+
+import configparser
+import importlib.util
+import re
+import struct
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RESOURCES = ROOT / "resources"
+PACKAGING = ROOT / "packaging"
+PACKAGE_ICONS = ROOT / "emdesk" / "gui" / "resources" / "icons"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def load_module(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def bundle_config():
+    return load_module("emdesk_bundle_config", PACKAGING / "bundle_config.py")
+
+
+@pytest.fixture(scope="module")
+def make_icons():
+    return load_module("emdesk_make_icons", RESOURCES / "make_icons.py")
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk; fails on anything that is not a PNG."""
+    assert data[:8] == PNG_SIGNATURE, "not PNG data"
+    length, kind = struct.unpack(">I4s", data[8:16])
+    assert kind == b"IHDR" and length == 13
+    width, height, depth, color_type = struct.unpack(">IIBB", data[16:26])
+    assert depth == 8 and color_type == 6, "icons are 8-bit RGBA"
+    return width, height
+
+
+# --- .desktop file ----------------------------------------------------------------------------------
+
+
+def test_desktop_file_opens_csv_files_with_emdesk():
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # keys are case-sensitive in .desktop files
+    parser.read(RESOURCES / "emdesk.desktop", encoding="utf-8")
+    entry = parser["Desktop Entry"]
+    assert entry["Type"] == "Application"
+    assert entry["Name"] == "emdesk"
+    exec_words = entry["Exec"].split()
+    assert exec_words[0] == "emdesk" and exec_words[1] in {"%f", "%F", "%u", "%U"}
+    assert "text/csv" in entry["MimeType"].split(";")
+    assert entry["MimeType"].endswith(";") and entry["Categories"].endswith(";")
+    assert {"Science", "Education"} <= set(entry["Categories"].split(";"))
+    assert entry["Icon"] == "emdesk"
+    assert entry["Terminal"] == "false"
+
+
+def test_desktop_exec_is_the_installed_gui_command():
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    section = pyproject.split("[project.gui-scripts]", 1)[1].split("\n[", 1)[0]
+    assert re.search(r"^emdesk\s*=", section, re.M), "the .desktop file runs `emdesk`, the gui-scripts entry"
+
+
+# --- icons ------------------------------------------------------------------------------------------
+
+
+def test_master_svg_is_an_svg_drawing():
+    text = (RESOURCES / "emdesk.svg").read_text(encoding="utf-8")
+    assert "<svg" in text and 'viewBox="0 0 256 256"' in text
+
+
+@pytest.mark.parametrize("size", [16, 24, 32, 48, 64, 128, 256, 512, 1024])
+def test_png_icons_have_their_size(size):
+    data = (RESOURCES / "png" / f"emdesk-{size}.png").read_bytes()
+    assert png_size(data) == (size, size)
+
+
+def test_png_icon_decodes_with_transparent_corners_and_opaque_centre(qapp):
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(RESOURCES / "png" / "emdesk-256.png"))
+    assert not image.isNull() and (image.width(), image.height()) == (256, 256)
+    assert image.pixelColor(0, 0).alpha() == 0  # rounded square: corners stay transparent
+    assert image.pixelColor(128, 128).alpha() == 255
+
+
+def test_ico_holds_png_images_16_to_256():
+    data = (RESOURCES / "emdesk.ico").read_bytes()
+    reserved, kind, count = struct.unpack("<HHH", data[:6])
+    assert (reserved, kind) == (0, 1)
+    sizes = []
+    for i in range(count):
+        width, height, _colors, _res, planes, bits, length, offset = struct.unpack(
+            "<BBBBHHII", data[6 + 16 * i: 22 + 16 * i])
+        assert planes == 1 and bits == 32
+        assert offset + length <= len(data)
+        image = data[offset: offset + length]
+        real = png_size(image)
+        assert real == ((width or 256), (height or 256))  # 0 stands for 256
+        sizes.append(real[0])
+    assert sorted(sizes) == [16, 24, 32, 48, 64, 128, 256]
+
+
+def test_icns_holds_png_images_16_to_1024():
+    data = (RESOURCES / "emdesk.icns").read_bytes()
+    assert data[:4] == b"icns"
+    assert struct.unpack(">I", data[4:8])[0] == len(data)
+    expected = {"icp4": 16, "icp5": 32, "icp6": 64, "ic07": 128, "ic08": 256, "ic09": 512,
+                "ic10": 1024, "ic11": 32, "ic12": 64, "ic13": 256, "ic14": 512}
+    found = {}
+    pos = 8
+    while pos < len(data):
+        kind, length = struct.unpack(">4sI", data[pos: pos + 8])
+        assert length > 8 and pos + length <= len(data)
+        found[kind.decode("ascii")] = png_size(data[pos + 8: pos + length])[0]
+        pos += length
+    assert found == expected
+
+
+def test_icon_containers_round_trip(make_icons):
+    """The ICO/ICNS writers put each PNG back where a reader finds it."""
+    fake = {size: PNG_SIGNATURE + bytes([size % 251]) * 7 for size in (16, 256)}
+    ico = make_icons.ico_bytes(fake)
+    assert struct.unpack("<HHH", ico[:6]) == (0, 1, 2)
+    _w, _h, _c, _r, _p, _b, length, offset = struct.unpack("<BBBBHHII", ico[22:38])
+    assert ico[offset: offset + length] == fake[256]
+    assert ico[22] == 0  # 256 px is written as 0
+
+
+def test_package_window_icons_match_the_resources():
+    assert (PACKAGE_ICONS / "emdesk.svg").read_bytes() == (RESOURCES / "emdesk.svg").read_bytes()
+    for size in (32, 256):
+        assert (PACKAGE_ICONS / f"emdesk-{size}.png").read_bytes() == \
+            (RESOURCES / "png" / f"emdesk-{size}.png").read_bytes()
+
+
+# --- the spec's configuration -----------------------------------------------------------------------
+
+
+def test_spec_is_one_folder_windowed_with_platform_icons_and_macos_bundle():
+    spec = (PACKAGING / "emdesk.spec").read_text(encoding="utf-8")
+    assert "exclude_binaries=True" in spec  # one-folder
+    assert "console=False" in spec  # windowed
+    assert "COLLECT(" in spec and "BUNDLE(" in spec and "bundle_identifier=BUNDLE_ID" in spec
+    assert 'RESOURCES / "emdesk.ico"' in spec and 'RESOURCES / "emdesk.icns"' in spec
+    assert 'collect_data_files("emdesk")' in spec and "copy_metadata(" in spec
+    assert "excludes=EXCLUDES" in spec and "bundle_config.dropped" in spec
+
+
+def test_excludes_cover_other_bindings_unused_qt_and_foreign_packages(bundle_config):
+    excludes = set(bundle_config.STATIC_EXCLUDES)
+    for name in ("PyQt5", "PyQt6", "PySide2", "PySide6.QtQml", "PySide6.QtQuick",
+                 "PySide6.QtWebEngineCore", "PySide6.QtMultimedia", "tkinter", "pytest",
+                 "hypothesis", "sklearn", "pandas", "matplotlib", "pyqtgraph.examples",
+                 "pyqtgraph.opengl"):
+        assert name in excludes, name
+    # What the app and pyqtgraph need is never excluded.
+    for name in ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtSvg",
+                 "PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets", "numpy", "scipy", "pyqtgraph"):
+        assert name not in excludes, name
+
+
+def test_excludes_never_name_what_emdesk_imports(bundle_config):
+    sources = [ROOT / "emdesk", PACKAGING / "launch.py"]
+    used = bundle_config.source_imports(sources)
+    for name in bundle_config.excludes(sources):
+        clash = [u for u in used if u == name or u.startswith(name + ".")]
+        assert not clash, f"{name} is excluded but emdesk imports {clash}"
+
+
+def test_scipy_subpackages_emdesk_imports_are_kept(bundle_config, tmp_path):
+    (tmp_path / "uses_special.py").write_text("def f():\n    from scipy.special import logsumexp\n")
+    excluded = bundle_config.scipy_excludes([tmp_path])
+    assert "scipy.special" not in excluded
+    assert "scipy.signal" in excluded
+    (tmp_path / "uses_stats.py").write_text("import scipy.stats\n")
+    excluded = set(bundle_config.scipy_excludes([tmp_path]))
+    # scipy.stats imports scipy.optimize and scipy.integrate: they stay with it.
+    assert not excluded & {"scipy.stats", "scipy.special", "scipy.optimize", "scipy.integrate"}
+
+
+@pytest.mark.parametrize("dest, dropped", [
+    ("PySide6/Qt/translations/qtbase_de.qm", True),
+    ("PySide6/Qt/plugins/platforms/libqminimal.so", True),
+    ("PySide6/Qt/plugins/platformthemes/libqgtk3.so", True),
+    ("PySide6/Qt/lib/libQt6Network.so.6", True),
+    ("PySide6\\Qt\\translations\\qt_fr.qm", True),
+    ("PySide6/Qt/plugins/platforms/libqxcb.so", False),
+    ("PySide6/Qt/plugins/platforms/libqwayland.so", False),
+    ("PySide6/Qt/plugins/platforms/libqoffscreen.so", False),
+    ("PySide6/Qt/plugins/platforms/qwindows.dll", False),
+    ("PySide6/Qt/plugins/platforms/libqcocoa.dylib", False),
+    ("PySide6/Qt/plugins/iconengines/libqsvgicon.so", False),
+    ("PySide6/Qt/plugins/imageformats/libqsvg.so", False),
+    ("PySide6/Qt/lib/libQt6Core.so.6", False),
+    ("emdesk/gui/resources/example_2d_three_clusters.csv", False),
+])
+def test_dropped_files(bundle_config, dest, dropped):
+    assert bundle_config.dropped(dest) is dropped
+
+
+def test_stripping_leaves_wheel_libraries_alone(bundle_config, tmp_path):
+    import numpy
+
+    wheel_lib = next(Path(numpy.__file__).parent.rglob("*.so"), None) or Path(numpy.__file__)
+    toc = [("numpy/x.so", str(wheel_lib), "EXTENSION")]
+    assert bundle_config.strip_python_binaries(toc, tmp_path) == toc
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="stripping is done on Linux only")
+def test_stripping_copies_pythons_own_libraries(bundle_config, tmp_path):
+    import _json
+    import shutil
+
+    source = getattr(_json, "__file__", None)
+    if source is None or shutil.which("strip") is None:
+        pytest.skip("this Python has _json built in, or there is no strip tool")
+    toc = [("python3/lib-dynload/_json.so", source, "EXTENSION")]
+    (dest, src, kind), = bundle_config.strip_python_binaries(toc, tmp_path)
+    assert (dest, kind) == toc[0][::2]
+    stripped = Path(src)
+    assert stripped.parent != Path(source).parent and stripped.is_file()
+    assert stripped.read_bytes()[:4] == b"\x7fELF"
+    assert stripped.stat().st_size <= Path(source).stat().st_size
