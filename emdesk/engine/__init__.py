@@ -1,1 +1,16 @@
-"""emdesk.engine (see docs/INTERFACES.md)."""
+"""emdesk.engine: the EM engine (NumPy/SciPy only; see docs/INTERFACES.md)."""
+
+from .diagnostics import ComponentIssue, DegenerateSolutionWarning, diagnose
+from .gaussian import GaussianMixture
+from .selection import iter_select_model, select_model
+from .snapshot import Snapshot
+
+__all__ = [
+    "GaussianMixture",
+    "Snapshot",
+    "select_model",
+    "iter_select_model",
+    "ComponentIssue",
+    "DegenerateSolutionWarning",
+    "diagnose",
+]

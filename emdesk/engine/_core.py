@@ -1,0 +1,517 @@
+"""Numerical kernels of the EM engine: standardisation, feature expansion, E-step, M-step.
+
+Pure functions and small value classes, no estimator state.  Everything here works in
+*standardised units* ``z = (x - shift) / scale`` (see :class:`Standardizer`): the data are
+centred and scaled once, so that offsets of 1e6 (timestamps) or scales differing by 1e6 do
+not cost digits, and parameters are converted back to the user's units for reporting.
+
+How an iteration runs (complete data)
+-------------------------------------
+The log-density of every component is a quadratic form in ``z``:
+
+    log w_k + log N(z | mu_k, S_k) = -1/2 z'P_k z + z'P_k mu_k + c_k,   P_k = S_k^-1.
+
+With the *expanded features* ``phi(z) = (z_i z_j for i <= j, z, 1)`` (``m`` columns) this is
+one matrix product ``phi(Z) @ C`` for all ``k`` components, ``C`` an ``(m, k)`` coefficient
+matrix.  After an in-place log-sum-exp, the M-step's sufficient statistics of all components
+(``sum r``, ``sum r z``, ``sum r z z'``) are one more product, ``R.T @ phi(Z)``.  Rows are
+processed in blocks so temporaries stay bounded; one pass over the data gives the
+log-likelihood of the current parameters and the statistics of the next ones.
+
+Where the expansion would lose digits it is not used:
+
+* E-step: the rounding error of the expanded quadratic form is about
+  ``eps * lambda_max(P_k) * (|mu_k| + |z - mu_k|)^2``.  A component whose bound exceeds
+  :data:`DIRECT_TOL` (a very narrow component far from the data's centre) is evaluated directly,
+  ``|L_k^-1 (z - mu_k)|^2`` with a triangular solve, like scikit-learn does for all of them.
+* M-step: ``S = E[zz'] - mu mu'`` cancels when a component is narrow compared with its distance
+  from the centre; when ``E[z_j^2] / S_jj`` exceeds :data:`TWO_PASS_RATIO` the component's
+  covariance is recomputed in the two-pass form ``sum r (z - mu)(z - mu)'`` from the stored
+  responsibilities.
+* More than :data:`MAX_EXPANDED_D` features (the expansion grows as d^2): the direct form for
+  all components and two-pass covariances.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EPS = float(np.finfo(np.float64).eps)
+LOG_2PI = float(np.log(2.0 * np.pi))
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+
+#: Rows per block: temporaries are (block, m) and (block, k) arrays.
+BLOCK_ROWS = 1 << 16
+#: Bound on the absolute rounding error of an expanded log-density above which the component
+#: is evaluated directly.
+DIRECT_TOL = 1e-10
+#: E[z^2] / variance above which a covariance is recomputed in the two-pass form.
+TWO_PASS_RATIO = 1e3
+#: Above this many features full/tied covariances use the direct (per-component) form.
+MAX_EXPANDED_D = 16
+
+
+class NotPositiveDefinite(ArithmeticError):
+    """A covariance (0-based ``component``; -1 for a tied one) is not positive definite."""
+
+    def __init__(self, component: int):
+        super().__init__(component)
+        self.component = component
+
+
+# ----------------------------------------------------------------------------------------
+# Standardisation
+# ----------------------------------------------------------------------------------------
+
+
+class Standardizer:
+    """``z = (x - shift) / scale``; a single scale for spherical covariances (which must stay
+    spherical in both unit systems)."""
+
+    __slots__ = ("shift", "scale", "log_scale_sum", "data_var")
+
+    def __init__(self, shift, scale, data_var=None):
+        self.data_var = data_var
+        self.shift = np.asarray(shift, dtype=float)
+        self.scale = np.asarray(scale, dtype=float)
+        self.log_scale_sum = float(np.sum(np.log(self.scale)))
+
+    @staticmethod
+    def _safe_scale(var, covariance_type, shift):
+        var = np.asarray(var, dtype=float)
+        if covariance_type == "spherical":
+            ok = np.isfinite(var) & (var > 0)
+            v = float(np.mean(var[ok])) if np.any(ok) else 1.0
+            var = np.full_like(var, v)
+        sd = np.sqrt(var)
+        # A constant column (or one whose spread is lost in rounding of its offset) keeps
+        # unit scale: z is then just the centred value.
+        bad = ~np.isfinite(sd) | (sd <= 1e-300) | (sd <= 1e-14 * np.abs(shift))
+        return np.where(bad, 1.0, sd)
+
+    @classmethod
+    def from_data(cls, X, w, covariance_type):
+        """Weighted, NaN-aware column means and standard deviations."""
+        finite = ~np.isnan(X)
+        if w is None:
+            cnt = finite.sum(axis=0).astype(float)
+            shift = np.where(cnt > 0, np.nansum(X, axis=0) / np.maximum(cnt, 1), 0.0)
+            dev = np.where(finite, X - shift, 0.0)
+            var = np.einsum("ij,ij->j", dev, dev) / np.maximum(cnt, 1)
+        else:
+            ww = finite * w[:, None]
+            cnt = ww.sum(axis=0)
+            shift = np.where(cnt > 0, np.einsum("ij,ij->j", ww, np.where(finite, X, 0.0))
+                             / np.where(cnt > 0, cnt, 1), 0.0)
+            dev = np.where(finite, X - shift, 0.0)
+            var = np.einsum("ij,ij,ij->j", ww, dev, dev) / np.where(cnt > 0, cnt, 1)
+        return cls(shift, cls._safe_scale(var, covariance_type, shift), var)
+
+    @classmethod
+    def from_params(cls, weights, means, covariances, covariance_type):
+        """Centre and spread of the mixture itself (for scoring new data)."""
+        d = means.shape[1]
+        shift = weights @ means
+        dv = diag_variances(covariances, covariance_type, len(weights), d)
+        var = weights @ (dv + (means - shift) ** 2)
+        return cls(shift, cls._safe_scale(var, covariance_type, shift))
+
+    # -- conversions ----------------------------------------------------------------
+    def to_z(self, X):
+        return (X - self.shift) / self.scale
+
+    def means_to_user(self, mz):
+        return mz * self.scale + self.shift
+
+    def means_to_z(self, m):
+        return (m - self.shift) / self.scale
+
+    def cov_to_user(self, cz, covariance_type):
+        s = self.scale
+        if covariance_type == "full":
+            return cz * np.multiply.outer(s, s)[None]
+        if covariance_type == "tied":
+            return cz * np.multiply.outer(s, s)
+        if covariance_type == "diag":
+            return cz * (s * s)[None]
+        return cz * (s[0] * s[0])
+
+    def cov_to_z(self, c, covariance_type):
+        s = self.scale
+        if covariance_type == "full":
+            return c / np.multiply.outer(s, s)[None]
+        if covariance_type == "tied":
+            return c / np.multiply.outer(s, s)
+        if covariance_type == "diag":
+            return c / (s * s)[None]
+        return c / (s[0] * s[0])
+
+    def reg_z(self, reg_covar, covariance_type):
+        """``reg_covar`` (user units, added to every variance) in standardised units."""
+        if covariance_type == "spherical":
+            return reg_covar / (self.scale[0] ** 2)
+        return reg_covar / (self.scale ** 2)
+
+
+def diag_variances(cov, covariance_type, k, d):
+    """Per-component per-feature variances (k, d) of any covariance type."""
+    if covariance_type == "full":
+        return np.diagonal(cov, axis1=1, axis2=2).copy()
+    if covariance_type == "tied":
+        return np.broadcast_to(np.diag(cov), (k, d)).copy()
+    if covariance_type == "diag":
+        return np.array(cov, dtype=float)
+    return np.repeat(np.asarray(cov, dtype=float)[:, None], d, axis=1)
+
+
+def full_covariances(cov, covariance_type, k, d):
+    """Any covariance type as a (k, d, d) stack."""
+    if covariance_type == "full":
+        return np.array(cov, dtype=float)
+    if covariance_type == "tied":
+        return np.broadcast_to(cov, (k, d, d)).copy()
+    if covariance_type == "diag":
+        out = np.zeros((k, d, d))
+        idx = np.arange(d)
+        out[:, idx, idx] = cov
+        return out
+    return np.asarray(cov, dtype=float)[:, None, None] * np.eye(d)[None]
+
+
+# ----------------------------------------------------------------------------------------
+# Feature layout
+# ----------------------------------------------------------------------------------------
+
+
+class Layout:
+    """Columns of the expanded feature matrix for a covariance type and dimension."""
+
+    def __init__(self, covariance_type, d):
+        self.covariance_type = covariance_type
+        self.d = d
+        if covariance_type in ("full", "tied"):
+            self.expanded = d <= MAX_EXPANDED_D
+            self.iu = np.triu_indices(d)
+            nq = len(self.iu[0])
+            self.on_diag = self.iu[0] == self.iu[1]
+        elif covariance_type == "diag":
+            self.expanded = True
+            nq = d
+        else:
+            self.expanded = True
+            nq = 1
+        if not self.expanded:
+            nq = 0
+        self.nq = nq
+        self.m = nq + d + 1
+        self.lin = slice(nq, nq + d)
+        self.const = nq + d
+
+    def block_rows(self):
+        # keep a (block, m) temporary under ~32 MB
+        return int(max(1024, min(BLOCK_ROWS, (1 << 22) // max(self.m, 1))))
+
+    def features(self, Z, out=None):
+        """phi(Z), (b, m)."""
+        b, d = Z.shape
+        if out is None:
+            out = np.empty((b, self.m))
+        nq = self.nq
+        if nq:
+            ct = self.covariance_type
+            if ct in ("full", "tied"):
+                i0, i1 = self.iu
+                for c in range(nq):
+                    np.multiply(Z[:, i0[c]], Z[:, i1[c]], out=out[:, c])
+            elif ct == "diag":
+                np.multiply(Z, Z, out=out[:, :d])
+            else:
+                np.einsum("ij,ij->i", Z, Z, out=out[:, 0])
+        out[:, self.lin] = Z
+        out[:, self.const] = 1.0
+        return out
+
+
+class DenseData:
+    """Complete data in standardised units: the cached features (or Z, when caching would
+    cost too much memory) and the optional sample weights."""
+
+    def __init__(self, Z, w, layout: Layout, k: int):
+        self.n, self.d = Z.shape
+        self.layout = layout
+        self.w = w
+        self.block = layout.block_rows()
+        self.phi = None
+        self.Z = None
+        if layout.expanded and layout.m <= max(4 * k, 8):
+            self.phi = np.empty((self.n, layout.m))
+            for s in range(0, self.n, self.block):
+                layout.features(Z[s:s + self.block], out=self.phi[s:s + self.block])
+        else:
+            self.Z = np.ascontiguousarray(Z, dtype=float)
+        self._buf = None
+        self.total_weight = float(self.n if w is None else w.sum())
+
+    def blocks(self):
+        """Yield (start, stop, phi_block or None, Z_block, w_block or None)."""
+        lay = self.layout
+        for s in range(0, self.n, self.block):
+            e = min(s + self.block, self.n)
+            wb = None if self.w is None else self.w[s:e]
+            if self.phi is not None:
+                pb = self.phi[s:e]
+                yield s, e, pb, pb[:, lay.lin], wb
+            else:
+                zb = self.Z[s:e]
+                if lay.expanded:
+                    if self._buf is None:
+                        self._buf = np.empty((self.block, lay.m))
+                    pb = lay.features(zb, out=self._buf[: e - s])
+                else:
+                    pb = None
+                yield s, e, pb, zb, wb
+
+
+# ----------------------------------------------------------------------------------------
+# Parameters prepared for the E-step
+# ----------------------------------------------------------------------------------------
+
+
+class Prepared:
+    """Cholesky factors, log-determinants and the coefficient matrix of one parameter set
+    (standardised units).  Raises :class:`NotPositiveDefinite` when a covariance is not."""
+
+    def __init__(self, weights, means, cov, covariance_type, layout: Layout):
+        self.ct = covariance_type
+        self.k, self.d = means.shape
+        k, d = self.k, self.d
+        self.means = means
+        self.cov = cov
+        with np.errstate(divide="ignore"):
+            self.logw = np.log(weights)
+        if not (np.all(np.isfinite(means)) and np.all(np.isfinite(cov))):
+            if covariance_type == "tied":
+                raise NotPositiveDefinite(-1)
+            ok = np.isfinite(cov).reshape(k, -1).all(axis=1) & np.isfinite(means).all(axis=1)
+            raise NotPositiveDefinite(int(np.flatnonzero(~ok)[0]))
+        ct = covariance_type
+        if ct in ("full", "tied"):
+            stack = cov if ct == "full" else cov[None]
+            chol = np.empty_like(stack)
+            for j in range(stack.shape[0]):
+                try:
+                    chol[j] = np.linalg.cholesky(stack[j])
+                except np.linalg.LinAlgError:
+                    raise NotPositiveDefinite(j if ct == "full" else -1) from None
+                if not np.all(np.diagonal(chol[j]) > 0):
+                    raise NotPositiveDefinite(j if ct == "full" else -1)
+            # batched solve L X = I (scipy's solve_triangular costs ~1 ms per call here)
+            linv = np.linalg.solve(chol, np.broadcast_to(np.eye(d), chol.shape))
+            half_logdet = np.sum(np.log(np.diagonal(chol, axis1=1, axis2=2)), axis=1)
+            if ct == "tied":
+                chol = np.broadcast_to(chol, (k, d, d))
+                linv = np.broadcast_to(linv, (k, d, d))
+                half_logdet = np.broadcast_to(half_logdet, (k,))
+            self.chol = chol
+            self.linv = linv
+            prec = np.einsum("kji,kjl->kil", linv, linv)  # L^-T L^-1
+            lam = np.einsum("kij,kij->k", linv, linv)  # >= lambda_max(P)
+        else:
+            var = cov if ct == "diag" else np.repeat(cov[:, None], d, axis=1)
+            if not np.all(var > 0):
+                bad = np.flatnonzero(~np.all(var > 0, axis=1))
+                raise NotPositiveDefinite(int(bad[0]))
+            self.sd = np.sqrt(var)
+            half_logdet = np.sum(np.log(self.sd), axis=1)
+            inv_var = 1.0 / var
+            lam = inv_var.max(axis=1)
+            self.inv_var = inv_var
+        self.half_logdet = np.asarray(half_logdet, dtype=float)
+        self.const = self.logw - self.half_logdet - 0.5 * d * LOG_2PI
+        mu_norm = np.sqrt(np.einsum("ij,ij->i", means, means))
+        err = 4.0 * EPS * lam * (mu_norm + 1.0) ** 2
+        if layout.expanded:
+            self.direct = np.flatnonzero(err > DIRECT_TOL)
+        else:
+            self.direct = np.arange(k)
+        self.C = None
+        if layout.expanded:
+            C = np.zeros((layout.m, k))
+            if ct in ("full", "tied"):
+                i0, i1 = layout.iu
+                q = -prec[:, i0, i1]
+                q[:, layout.on_diag] *= 0.5
+                C[: layout.nq] = q.T
+                pmu = np.einsum("kij,kj->ki", prec, means)
+            elif ct == "diag":
+                C[:d] = (-0.5 * inv_var).T
+                pmu = means * inv_var
+            else:
+                C[0] = -0.5 * inv_var[:, 0]
+                pmu = means * inv_var
+            C[layout.lin] = pmu.T
+            C[layout.const] = self.const - 0.5 * np.einsum("ki,ki->k", means, pmu)
+            self.C = C
+
+    def direct_logpdf(self, Zb, j, out):
+        """log w_j + log N(z | mu_j, S_j) for the rows of Zb, computed without expansion."""
+        diff = Zb - self.means[j]
+        if self.ct in ("full", "tied"):
+            # y = L^-1 (z - mu) with the factor's inverse from a triangular solve (as
+            # scikit-learn's precisions_cholesky_): a per-block LAPACK trsm call costs ~30x more
+            # here, and L^-1 is as well conditioned as L.
+            y = diff @ self.linv[j].T
+            maha = np.einsum("ij,ij->i", y, y)
+        else:
+            diff /= self.sd[j]
+            maha = np.einsum("ij,ij->i", diff, diff)
+        np.multiply(maha, -0.5, out=out)
+        out += self.const[j]
+        return out
+
+
+def _logsumexp_cols(L, ll_out, tmp):
+    """In place: L (k, b) of log joint densities -> responsibilities (columns sum to 1);
+    ``ll_out`` (b,) <- column-wise log-sum-exp.  Component-major layout keeps every
+    operation a long contiguous vector operation (a row-wise max over k=5 columns is ~20x
+    slower in NumPy)."""
+    k = L.shape[0]
+    a = np.max(L, axis=0, out=tmp)
+    L -= a
+    np.exp(L, out=L)
+    s = np.ones(k) @ L
+    np.log(s, out=ll_out)
+    ll_out += a
+    np.divide(1.0, s, out=s)
+    L *= s
+
+
+def em_pass(data: DenseData, prep: Prepared, resp, want_stats=True, ll_rows=None):
+    """One pass over the data: E-step for ``prep`` (responsibilities into ``resp``, stored
+    component-major as (k, n)) and, if asked, the expanded sufficient statistics ``S`` (k, m)
+    for the M-step.
+
+    Returns ``(total log-likelihood in standardised units, S or None)``.
+    """
+    lay = data.layout
+    k = prep.k
+    S = np.zeros((k, lay.m)) if (want_stats and lay.expanded) else None
+    total = 0.0
+    llb_buf = np.empty(data.block)
+    tmp = np.empty(data.block)
+    # A contiguous block buffer: matmul into a strided slice of resp is ~30x slower.
+    lbuf = np.empty((k, data.block))
+    for s, e, pb, zb, wb in data.blocks():
+        b = e - s
+        Lb = lbuf[:, :b] if b == data.block else np.empty((k, b))
+        if prep.C is not None:
+            np.matmul(prep.C.T, pb.T, out=Lb)
+        for j in prep.direct:
+            prep.direct_logpdf(zb, j, Lb[j])
+        llb = llb_buf[:b] if ll_rows is None else ll_rows[s:e]
+        _logsumexp_cols(Lb, llb, tmp[:b])
+        resp[:, s:e] = Lb
+        if wb is None:
+            total += float(llb.sum())
+        else:
+            total += float(llb @ wb)
+        if S is not None:
+            if wb is None:
+                S += Lb @ pb
+            else:
+                S += (Lb * wb) @ pb
+    return total, S
+
+
+def stats_from_resp(data: DenseData, resp):
+    """Expanded sufficient statistics of given responsibilities ((k, n), initialisation)."""
+    lay = data.layout
+    if not lay.expanded:
+        return None
+    S = np.zeros((resp.shape[0], lay.m))
+    for s, e, pb, zb, wb in data.blocks():
+        r = resp[:, s:e]
+        S += (r if wb is None else r * wb) @ pb
+    return S
+
+
+def _two_pass_scatter(data: DenseData, resp, j, mu, diag_only):
+    """sum_i w_i r_ij (z_i - mu)(z_i - mu)' (or its diagonal) over all blocks."""
+    d = data.d
+    acc = np.zeros(d) if diag_only else np.zeros((d, d))
+    for s, e, pb, zb, wb in data.blocks():
+        rw = resp[j, s:e] if wb is None else resp[j, s:e] * wb
+        diff = zb - mu
+        if diag_only:
+            acc += rw @ (diff * diff)
+        else:
+            acc += (diff * rw[:, None]).T @ diff
+    return acc
+
+
+def mstep(data: DenseData, S, resp, covariance_type, reg_z):
+    """New (weights, means, covariances) in standardised units from the statistics of a pass.
+
+    ``S`` may be None (features not expanded): then means and covariances are computed from the
+    stored responsibilities directly (two-pass).
+    """
+    lay = data.layout
+    ct = covariance_type
+    k = resp.shape[0]
+    d = data.d
+    if S is not None:
+        nk = S[:, lay.const] + 10 * EPS
+        means = S[:, lay.lin] / nk[:, None]
+    else:
+        nk = np.zeros(k)
+        sx = np.zeros((k, d))
+        for s, e, pb, zb, wb in data.blocks():
+            r = resp[:, s:e] if wb is None else resp[:, s:e] * wb
+            nk += r.sum(axis=1)
+            sx += r @ zb
+        nk += 10 * EPS
+        means = sx / nk[:, None]
+    weights = nk / nk.sum()
+
+    if ct in ("full", "tied"):
+        if S is not None:
+            m2 = np.empty((k, d, d))
+            i0, i1 = lay.iu
+            vals = S[:, : lay.nq] / nk[:, None]
+            m2[:, i0, i1] = vals
+            m2[:, i1, i0] = vals
+            cov = m2 - np.einsum("ki,kj->kij", means, means)
+            dm2 = np.diagonal(m2, axis1=1, axis2=2)
+            dcov = np.diagonal(cov, axis1=1, axis2=2)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(dcov > 0, dm2 / np.where(dcov > 0, dcov, 1.0), np.inf)
+            redo = np.flatnonzero(np.any(ratio > TWO_PASS_RATIO, axis=1) & (nk > 100 * EPS))
+        else:
+            cov = np.zeros((k, d, d))
+            redo = np.arange(k)
+        for j in redo:
+            cov[j] = _two_pass_scatter(data, resp, j, means[j], False) / nk[j]
+        if ct == "full":
+            idx = np.arange(d)
+            cov[:, idx, idx] += reg_z
+        else:
+            cov = np.einsum("k,kij->ij", nk, cov) / nk.sum()
+            cov[np.diag_indices(d)] += reg_z
+        return weights, means, cov
+    if ct == "diag":
+        m2 = S[:, :d] / nk[:, None]
+        var = m2 - means * means
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(var > 0, m2 / np.where(var > 0, var, 1.0), np.inf)
+        for j in np.flatnonzero(np.any(ratio > TWO_PASS_RATIO, axis=1) & (nk > 100 * EPS)):
+            var[j] = _two_pass_scatter(data, resp, j, means[j], True) / nk[j]
+        return weights, means, var + reg_z
+    # spherical
+    m2 = S[:, 0] / nk
+    mm = np.einsum("ij,ij->i", means, means)
+    var = (m2 - mm) / d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(var > 0, m2 / np.where(var > 0, d * var, 1.0), np.inf)
+    for j in np.flatnonzero((ratio > TWO_PASS_RATIO) & (nk > 100 * EPS)):
+        var[j] = _two_pass_scatter(data, resp, j, means[j], True).sum() / (nk[j] * d)
+    return weights, means, var + reg_z

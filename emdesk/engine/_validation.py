@@ -1,0 +1,168 @@
+"""Argument and data checks of the engine: every failure is a ValueError that names the problem
+and says what to change."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ._core import COVARIANCE_TYPES
+from .init import INIT_METHODS
+
+MISSING_MODES = ("error", "marginalize")
+
+
+def _where(mask):
+    i, j = np.argwhere(mask)[0]
+    return f"first in row {i + 1}, column {j + 1}, counting from 1"
+
+
+def check_array(X, missing="error", name="X", n_features=None):
+    """X as a float64 (n, d) array; 1-D input is one feature."""
+    try:
+        X = np.asarray(X, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be a numeric array (rows x columns of numbers); it holds values that "
+            "are not numbers: select numeric columns only."
+        ) from None
+    if X.ndim == 1:
+        X = X.reshape(-1, 1)
+    elif X.ndim != 2:
+        raise ValueError(
+            f"{name} must be 1-D (n,) or 2-D (n, d); got an array with {X.ndim} dimensions "
+            f"(shape {X.shape}): reshape it to rows x columns."
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} has no rows: give at least one row of data.")
+    if X.shape[1] == 0:
+        raise ValueError(f"{name} has no columns: select at least one numeric column.")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {X.shape[1]} columns but the model was fitted on {n_features}: "
+            f"give the same {n_features} columns in the same order."
+        )
+    inf = np.isinf(X)
+    if inf.any():
+        raise ValueError(
+            f"{name} contains {int(inf.sum())} infinite value(s) ({_where(inf)}): "
+            "remove or replace them."
+        )
+    if missing == "error":
+        nan = np.isnan(X)
+        if nan.any():
+            raise ValueError(
+                f"{name} contains {int(nan.sum())} missing (NaN) value(s) ({_where(nan)}): "
+                "drop or impute the incomplete rows, or use missing='marginalize'."
+            )
+    return X
+
+
+def check_sample_weight(sample_weight, n):
+    if sample_weight is None:
+        return None
+    try:
+        w = np.asarray(sample_weight, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError("sample_weight must be numbers, one per row.") from None
+    if w.ndim != 1 or w.shape[0] != n:
+        raise ValueError(
+            f"sample_weight must have one value per row of X ({n}); got shape {w.shape}."
+        )
+    if not np.all(np.isfinite(w)):
+        raise ValueError("sample_weight contains NaN or infinite values: give finite weights.")
+    if np.any(w < 0):
+        raise ValueError("sample_weight contains negative values: weights must be >= 0.")
+    if not w.sum() > 0:
+        raise ValueError("sample_weight sums to 0: at least one row needs a positive weight.")
+    return w
+
+
+def _int(value, name, low):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
+    if value < low:
+        raise ValueError(f"{name} must be an integer >= {low}; got {value}.")
+    return int(value)
+
+
+def _float(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0; got {value!r}.")
+    return float(value)
+
+
+def check_params(est):
+    """Validate the constructor keywords of a GaussianMixture (not the data-dependent parts)."""
+    _int(est.n_components, "n_components", 1)
+    if est.covariance_type not in COVARIANCE_TYPES:
+        raise ValueError(
+            f"covariance_type must be one of {', '.join(repr(c) for c in COVARIANCE_TYPES)}; "
+            f"got {est.covariance_type!r}."
+        )
+    _float(est.tol, "tol")
+    _float(est.reg_covar, "reg_covar")
+    _int(est.max_iter, "max_iter", 0)
+    _int(est.n_init, "n_init", 1)
+    if est.init_params not in INIT_METHODS:
+        raise ValueError(
+            f"init_params must be one of {', '.join(repr(m) for m in INIT_METHODS)}; "
+            f"got {est.init_params!r}."
+        )
+    if est.missing not in MISSING_MODES:
+        raise ValueError(
+            f"missing must be one of {', '.join(repr(m) for m in MISSING_MODES)}; got {est.missing!r}."
+        )
+
+
+def check_weights(weights, k):
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (k,):
+        raise ValueError(f"weights must have shape ({k},) for {k} components; got {w.shape}.")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("weights must be finite and >= 0.")
+    if abs(w.sum() - 1.0) > 1e-6:
+        raise ValueError(f"weights must sum to 1; they sum to {w.sum():.8g}: normalise them.")
+    return w / w.sum()
+
+
+def check_means(means, k, d=None):
+    m = np.asarray(means, dtype=float)
+    if m.ndim == 1 and d in (None, 1) and m.shape[0] == k:
+        m = m.reshape(k, 1)
+    if m.ndim != 2 or m.shape[0] != k or (d is not None and m.shape[1] != d):
+        want = f"({k}, {d})" if d is not None else f"({k}, n_features)"
+        raise ValueError(f"means must have shape {want}; got {m.shape}.")
+    if not np.all(np.isfinite(m)):
+        raise ValueError("means contain NaN or infinite values.")
+    return m
+
+
+def check_covariances(cov, covariance_type, k, d):
+    c = np.asarray(cov, dtype=float)
+    shapes = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}
+    want = shapes[covariance_type]
+    if c.shape != want:
+        raise ValueError(
+            f"{covariance_type} covariances must have shape {want} for {k} components and "
+            f"{d} features; got {c.shape}."
+        )
+    if not np.all(np.isfinite(c)):
+        raise ValueError("covariances contain NaN or infinite values.")
+    if covariance_type in ("full", "tied"):
+        stack = c if covariance_type == "full" else c[None]
+        for j, s in enumerate(stack):
+            if not np.allclose(s, s.T, rtol=1e-8, atol=0):
+                who = "the tied covariance" if covariance_type == "tied" else f"covariance {j + 1}"
+                raise ValueError(f"{who} is not symmetric.")
+            try:
+                np.linalg.cholesky(s)
+            except np.linalg.LinAlgError:
+                who = "the tied covariance" if covariance_type == "tied" else f"covariance {j + 1}"
+                raise ValueError(f"{who} is not positive definite.") from None
+    elif np.any(c <= 0):
+        raise ValueError(f"{covariance_type} variances must be > 0.")
+    return c

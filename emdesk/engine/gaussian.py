@@ -1,0 +1,563 @@
+"""``GaussianMixture``: exact, vectorised EM for Gaussian mixtures (NumPy/SciPy only).
+
+Conventions follow scikit-learn (names, shapes, BIC/AIC sign).  See :mod:`emdesk.engine._core`
+for how an iteration is computed (standardised units, expanded features, blocked passes) and
+docs/INTERFACES.md for the contract with the rest of emdesk.
+
+Iteration semantics (identical to scikit-learn's, so results agree from the same start):
+iteration ``t`` evaluates the log-likelihood of the current parameters (E-step) and then does
+an M-step.  EM stops after ``max_iter`` M-steps, or after the M-step following the E-step
+whose mean log-likelihood changed by less than ``tol``.  A last E-step then evaluates the
+final parameters, so ``lower_bound_`` and the last snapshot describe exactly the parameters
+returned (scikit-learn's ``lower_bound_`` belongs to the parameters one M-step earlier).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from . import _validation as V
+from ._core import (
+    DenseData,
+    Layout,
+    NotPositiveDefinite,
+    Prepared,
+    Standardizer,
+    em_pass,
+    full_covariances,
+    mstep,
+    stats_from_resp,
+)
+from .diagnostics import DegenerateSolutionWarning, diagnose
+from .init import initial_responsibilities
+from .snapshot import Snapshot, frozen_copy
+
+__all__ = ["GaussianMixture"]
+
+_PARAM_NAMES = (
+    "n_components",
+    "covariance_type",
+    "tol",
+    "reg_covar",
+    "max_iter",
+    "n_init",
+    "init_params",
+    "random_state",
+    "weights_init",
+    "means_init",
+    "covariances_init",
+    "missing",
+)
+
+
+def _not_pd_message(exc, est, where):
+    j = exc.component
+    who = "the shared (tied) covariance" if j < 0 else f"the covariance of component {j + 1}"
+    return (
+        f"EM cannot continue{where}: {who} is not positive definite (a component collapsed "
+        "onto too few distinct points or onto a constant column). Increase reg_covar "
+        f"(now {est.reg_covar:g}), use fewer components (now {est.n_components}), or a "
+        "constrained covariance_type ('tied', 'diag' or 'spherical')."
+    )
+
+
+class _Context:
+    """Everything one call of ``fit_iter`` needs about its data (standardised once)."""
+
+    def __init__(self, est, X, w):
+        self.est = est
+        self.ct = est.covariance_type
+        self.n_rows, self.d = X.shape
+        k = est.n_components
+        nan = np.isnan(X)
+        self.has_missing = bool(nan.any())
+        all_missing = nan.all(axis=1) if self.has_missing else None
+        self.n_rows_all_missing = int(all_missing.sum()) if self.has_missing else 0
+        if self.has_missing:
+            keep = ~all_missing
+            self.rows = np.flatnonzero(keep)
+            Xu = X[keep]
+            wu = None if w is None else w[keep]
+        else:
+            self.rows = None
+            Xu, wu = X, w
+        n_with_data = Xu.shape[0] if wu is None else int(np.count_nonzero(wu > 0))
+        if n_with_data == 0:
+            raise ValueError(
+                "X has no row with an observed value (every row is all NaN, or has weight 0): "
+                "give rows with data."
+            )
+        if k > n_with_data:
+            raise ValueError(
+                f"n_components={k} is larger than the number of rows with data "
+                f"({n_with_data}): choose at most {n_with_data} components."
+            )
+        if wu is not None and not wu.sum() > 0:
+            raise ValueError("The rows with data all have sample_weight 0: give positive weights.")
+        self.std = Standardizer.from_data(Xu, wu, self.ct)
+        self.data_variances = np.where(np.isfinite(self.std.data_var), self.std.data_var, 0.0)
+        self.reg_z = self.std.reg_z(est.reg_covar, self.ct)
+        Z = self.std.to_z(Xu)
+        self.layout = Layout(self.ct, self.d)
+        if self.has_missing:
+            from . import _missing
+
+            self.data = _missing.MissingData(Z, wu, self.std)
+            self.Zinit = self.data.init_matrix()
+        else:
+            self.data = DenseData(Z, wu, self.layout, k)
+            self.Zinit = Z
+        self.w = wu
+        self.W = float(Xu.shape[0] if wu is None else wu.sum())
+        self.resp = np.empty((k, Xu.shape[0]))  # component-major
+
+    # -- the two halves of an iteration ------------------------------------------------
+    def prepare(self, params):
+        return Prepared(*params, self.ct, self.layout)
+
+    def em_pass(self, prep, want_stats):
+        if self.has_missing:
+            return self.data.em_pass(prep, self.resp, want_stats)
+        ll_z, S = em_pass(self.data, prep, self.resp, want_stats)
+        return ll_z - self.W * self.std.log_scale_sum, S
+
+    def mstep(self, stats):
+        if self.has_missing:
+            return self.data.mstep(stats, self.ct, self.reg_z)
+        return mstep(self.data, stats, self.resp, self.ct, self.reg_z)
+
+    def params_from_resp(self, resp):
+        resp = np.ascontiguousarray(resp.T)
+        if self.has_missing:
+            return self.data.mstep(self.data.stats_from_resp(resp), self.ct, self.reg_z)
+        return mstep(self.data, stats_from_resp(self.data, resp), resp, self.ct, self.reg_z)
+
+    def full_responsibilities(self, weights):
+        """Responsibilities for every row of X (rows left out get the mixing weights)."""
+        if self.rows is None:
+            return self.resp.T
+        out = np.empty((self.n_rows, self.resp.shape[0]))
+        out[:] = weights
+        out[self.rows] = self.resp.T
+        return out
+
+
+class GaussianMixture:
+    """Gaussian mixture fitted by EM; scikit-learn's names, shapes and meanings.
+
+    Parameters
+    ----------
+    n_components : int, default 1
+    covariance_type : {"full", "tied", "diag", "spherical"}
+    tol : float, default 1e-3
+        Convergence threshold on the change of the mean log-likelihood per unit sample weight.
+    reg_covar : float, default 1e-6
+        Added to the diagonal of every covariance in the M-step (user units).
+    max_iter : int, default 100
+        Maximum number of M-steps per restart.
+    n_init : int, default 1
+        Number of restarts; the one with the highest final log-likelihood is kept.
+    init_params : {"kmeans++", "kmeans", "random", "random_from_data"}
+    random_state : None, int or numpy.random.Generator
+    weights_init, means_init, covariances_init : optional starting values (covariances in the
+        shape of ``covariances_``); when all three are given no random initialisation happens.
+    missing : {"error", "marginalize"}
+        ``"error"``: NaN in X raises ValueError.  ``"marginalize"``: exact EM for incomplete
+        rows (each row's density on its observed coordinates).
+    """
+
+    def __init__(
+        self,
+        n_components=1,
+        *,
+        covariance_type="full",
+        tol=1e-3,
+        reg_covar=1e-6,
+        max_iter=100,
+        n_init=1,
+        init_params="kmeans++",
+        random_state=None,
+        weights_init=None,
+        means_init=None,
+        covariances_init=None,
+        missing="error",
+    ):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.random_state = random_state
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.covariances_init = covariances_init
+        self.missing = missing
+
+    # ------------------------------------------------------------------ parameters
+    def get_params(self, deep=True):
+        """The constructor keywords as a dict."""
+        return {name: getattr(self, name) for name in _PARAM_NAMES}
+
+    def set_params(self, **params):
+        for name, value in params.items():
+            if name not in _PARAM_NAMES:
+                raise ValueError(
+                    f"Unknown parameter {name!r}; valid parameters are {', '.join(_PARAM_NAMES)}."
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self):
+        changed = []
+        defaults = GaussianMixture().get_params()
+        for name, value in self.get_params().items():
+            default = defaults[name]
+            if value is None and default is None:
+                continue
+            if isinstance(value, (str, int, float)) and value == default:
+                continue
+            changed.append(f"{name}={value!r}" if not isinstance(value, np.ndarray) else f"{name}=array")
+        return f"GaussianMixture({', '.join(changed)})"
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X, sample_weight=None):
+        """Fit by EM (``n_init`` restarts); returns self."""
+        for _ in self.fit_iter(X, sample_weight=sample_weight):
+            pass
+        return self
+
+    def fit_predict(self, X, sample_weight=None):
+        return self.fit(X, sample_weight).predict(X)
+
+    def fit_iter(self, X, sample_weight=None, responsibilities=False):
+        """Validate, then return a generator of :class:`Snapshot` (one per iteration, every
+        restart in turn).  When it is exhausted the estimator holds the best restart."""
+        V.check_params(self)
+        X = V.check_array(X, self.missing)
+        w = V.check_sample_weight(sample_weight, X.shape[0])
+        k = self.n_components
+        d = X.shape[1]
+        inits = self._check_inits(k, d)
+        ctx = _Context(self, X, w)
+        return self._run(ctx, inits, bool(responsibilities))
+
+    def _check_inits(self, k, d):
+        w0 = None if self.weights_init is None else V.check_weights(self.weights_init, k)
+        m0 = None if self.means_init is None else V.check_means(self.means_init, k, d)
+        c0 = (
+            None
+            if self.covariances_init is None
+            else V.check_covariances(self.covariances_init, self.covariance_type, k, d)
+        )
+        return w0, m0, c0
+
+    def _initial_params(self, ctx, inits, rng):
+        w0, m0, c0 = inits
+        std, ct = ctx.std, ctx.ct
+        if w0 is not None and m0 is not None and c0 is not None:
+            return w0.copy(), std.means_to_z(m0), std.cov_to_z(c0, ct)
+        resp = initial_responsibilities(
+            self.init_params, ctx.Zinit, self.n_components, ctx.w, rng
+        )
+        weights, means, cov = ctx.params_from_resp(resp)
+        if w0 is not None:
+            weights = w0.copy()
+        if m0 is not None:
+            means = std.means_to_z(m0)
+        if c0 is not None:
+            cov = std.cov_to_z(c0, ct)
+        return weights, means, cov
+
+    def _to_user(self, ctx, params):
+        weights, mz, cz = params
+        return weights.copy(), ctx.std.means_to_user(mz), ctx.std.cov_to_user(cz, ctx.ct)
+
+    def _diagnose(self, ctx, weights, cov):
+        return diagnose(weights, cov, ctx.ct, ctx.W, ctx.data_variances, self.reg_covar)
+
+    def _run(self, ctx, inits, want_resp):
+        rng = np.random.default_rng(self.random_state)
+        results = []
+        best = None
+        n_init = self.n_init
+        for r in range(n_init):
+            where0 = f" (restart {r + 1} of {n_init})" if n_init > 1 else ""
+            params = self._initial_params(ctx, inits, rng)
+            try:
+                prep = ctx.prepare(params)
+            except NotPositiveDefinite as exc:
+                raise ValueError(_not_pd_message(exc, self, " at the initial parameters" + where0)) from None
+            t = 0
+            prev_lb = math.nan
+            converged = False
+            stop_next = False
+            while True:
+                do_m = (not stop_next) and t < self.max_iter
+                ll, stats = ctx.em_pass(prep, do_m)
+                if not np.isfinite(ll):
+                    raise ValueError(
+                        f"The log-likelihood became {ll} at iteration {t}{where0}: the data are "
+                        "too extreme for the current parameters. Increase reg_covar "
+                        f"(now {self.reg_covar:g}) or use fewer components."
+                    )
+                lb = ll / ctx.W
+                change = lb - prev_lb if t > 0 else math.nan
+                if do_m and t >= 1 and abs(change) < self.tol:
+                    converged = True
+                final = not do_m
+                weights, means, cov = self._to_user(ctx, params)
+                issues = self._diagnose(ctx, weights, cov)
+                yield Snapshot(
+                    restart=r,
+                    n_init=n_init,
+                    iteration=t,
+                    weights=frozen_copy(weights),
+                    means=frozen_copy(means),
+                    covariances=frozen_copy(cov),
+                    covariance_type=ctx.ct,
+                    log_likelihood=float(ll),
+                    lower_bound=float(lb),
+                    change=float(change),
+                    converged=bool(converged and final),
+                    final=final,
+                    responsibilities=frozen_copy(ctx.full_responsibilities(weights)) if want_resp else None,
+                    issues=issues,
+                    n_samples=ctx.W,
+                    missing=self.missing,
+                )
+                if final:
+                    break
+                params = ctx.mstep(stats)
+                try:
+                    prep = ctx.prepare(params)
+                except NotPositiveDefinite as exc:
+                    raise ValueError(_not_pd_message(exc, self, f" after iteration {t + 1}{where0}")) from None
+                t += 1
+                prev_lb = lb
+                if converged:
+                    stop_next = True
+            res = {
+                "weights": weights,
+                "means": means,
+                "covariances": cov,
+                "log_likelihood": float(ll),
+                "n_iter": t,
+                "converged": bool(converged),
+                "lower_bound": float(lb),
+                "issues": issues,
+            }
+            results.append(res)
+            if best is None or res["log_likelihood"] > results[best]["log_likelihood"]:
+                best = r
+        self._set_fitted(ctx, results, best)
+
+    def _set_fitted(self, ctx, results, best):
+        b = results[best]
+        self._set_parameters(b["weights"], b["means"], b["covariances"], ctx.ct, ctx.d)
+        self.converged_ = b["converged"]
+        self.n_iter_ = b["n_iter"]
+        self.lower_bound_ = b["lower_bound"]
+        self.log_likelihood_ = b["log_likelihood"]
+        self.best_restart_ = int(best)
+        self.restart_log_likelihoods_ = np.array([r["log_likelihood"] for r in results])
+        self.restart_parameters_ = [
+            {key: r[key] for key in ("weights", "means", "covariances", "log_likelihood", "n_iter", "converged")}
+            for r in results
+        ]
+        self.data_variances_ = ctx.data_variances.copy()
+        self.n_samples_ = ctx.W
+        self.n_rows_all_missing_ = ctx.n_rows_all_missing
+        self.degeneracies_ = b["issues"]
+        if self.degeneracies_:
+            from .diagnostics import format_issues
+
+            warnings.warn(
+                "The fitted mixture is degenerate ("
+                + format_issues(self.degeneracies_)
+                + "); see degeneracies_. Try fewer components, a larger reg_covar or a "
+                "constrained covariance_type.",
+                DegenerateSolutionWarning,
+                stacklevel=3,
+            )
+
+    def _set_parameters(self, weights, means, cov, covariance_type, d):
+        self.weights_ = np.asarray(weights, dtype=float)
+        self.means_ = np.asarray(means, dtype=float)
+        self.covariances_ = np.asarray(cov, dtype=float)
+        self.n_features_in_ = int(d)
+        self.precisions_cholesky_ = _precisions_cholesky(self.covariances_, covariance_type)
+        self._score_cache = None
+
+    # ------------------------------------------------------------------ from parameters
+    @classmethod
+    def from_parameters(cls, weights, means, covariances, covariance_type="full", **params):
+        """A fitted model with the given parameters (user units, scikit-learn shapes)."""
+        weights = np.asarray(weights, dtype=float).reshape(-1)
+        k = weights.shape[0]
+        est = cls(n_components=k, covariance_type=covariance_type, **params)
+        V.check_params(est)
+        weights = V.check_weights(weights, k)
+        means = V.check_means(means, k)
+        d = means.shape[1]
+        cov = V.check_covariances(covariances, covariance_type, k, d)
+        est._set_parameters(weights, means, cov, covariance_type, d)
+        est.converged_ = False
+        est.n_iter_ = 0
+        est.lower_bound_ = math.nan
+        est.log_likelihood_ = math.nan
+        est.best_restart_ = 0
+        est.restart_log_likelihoods_ = np.array([math.nan])
+        est.restart_parameters_ = [
+            {"weights": weights, "means": means, "covariances": cov,
+             "log_likelihood": math.nan, "n_iter": 0, "converged": False}
+        ]
+        est.data_variances_ = None
+        est.degeneracies_ = ()
+        est.n_rows_all_missing_ = 0
+        return est
+
+    # ------------------------------------------------------------------ using a fit
+    def _check_fitted(self):
+        if not hasattr(self, "weights_"):
+            raise ValueError(
+                "This GaussianMixture is not fitted yet: call fit(X) (or use from_parameters) first."
+            )
+
+    def _scoring(self):
+        """(Standardizer, Prepared, Layout) of the fitted parameters, cached."""
+        cache = getattr(self, "_score_cache", None)
+        if cache is None:
+            ct = self.covariance_type
+            std = Standardizer.from_params(self.weights_, self.means_, self.covariances_, ct)
+            layout = Layout(ct, self.n_features_in_)
+            try:
+                prep = Prepared(
+                    self.weights_, std.means_to_z(self.means_), std.cov_to_z(self.covariances_, ct),
+                    ct, layout,
+                )
+            except NotPositiveDefinite as exc:
+                raise ValueError(_not_pd_message(exc, self, "")) from None
+            cache = self._score_cache = (std, prep, layout)
+        return cache
+
+    def _estep(self, X):
+        """Per-row log-likelihoods (user units) and responsibilities of new data."""
+        self._check_fitted()
+        X = V.check_array(X, self.missing, n_features=self.n_features_in_)
+        std, prep, layout = self._scoring()
+        Z = std.to_z(X)
+        n = X.shape[0]
+        resp = np.empty((len(self.weights_), n))
+        ll = np.empty(n)
+        nan = np.isnan(Z)
+        if nan.any():
+            from ._missing import score_incomplete
+
+            score_incomplete(Z, prep, std, resp, ll)
+        else:
+            data = DenseData(Z, None, layout, len(self.weights_))
+            em_pass(data, prep, resp, want_stats=False, ll_rows=ll)
+            ll -= std.log_scale_sum
+        return ll, np.ascontiguousarray(resp.T), nan
+
+    def score_samples(self, X):
+        """Log-density of every row (observed coordinates only for incomplete rows)."""
+        return self._estep(X)[0]
+
+    def score(self, X):
+        """Mean log-likelihood per row (rows with every value missing are not counted)."""
+        ll, _, nan = self._estep(X)
+        keep = ~nan.all(axis=1)
+        return float(ll[keep].mean())
+
+    def predict_proba(self, X):
+        return self._estep(X)[1]
+
+    def predict(self, X):
+        return np.argmax(self._estep(X)[1], axis=1)
+
+    def n_parameters(self):
+        """Number of free parameters (as scikit-learn's ``_n_parameters``)."""
+        self._check_fitted()
+        k, d = self.means_.shape
+        ct = self.covariance_type
+        if ct == "full":
+            cov = k * d * (d + 1) / 2.0
+        elif ct == "diag":
+            cov = k * d
+        elif ct == "tied":
+            cov = d * (d + 1) / 2.0
+        else:
+            cov = k
+        return int(cov + k * d + k - 1)
+
+    def _n_and_ll(self, X):
+        ll, resp, nan = self._estep(X)
+        keep = ~nan.all(axis=1)
+        return int(keep.sum()), float(ll[keep].sum()), resp[keep]
+
+    def bic(self, X):
+        """Bayesian information criterion (lower is better)."""
+        n, ll, _ = self._n_and_ll(X)
+        return -2.0 * ll + self.n_parameters() * math.log(n)
+
+    def aic(self, X):
+        """Akaike information criterion (lower is better)."""
+        n, ll, _ = self._n_and_ll(X)
+        return -2.0 * ll + 2.0 * self.n_parameters()
+
+    def icl(self, X):
+        """Integrated completed likelihood: BIC plus twice the classification entropy."""
+        n, ll, resp = self._n_and_ll(X)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ent = -np.sum(np.where(resp > 0, resp * np.log(resp), 0.0))
+        return -2.0 * ll + self.n_parameters() * math.log(n) + 2.0 * float(ent)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw ``n_samples`` points; returns ``(X, labels)`` (grouped by component, as in
+        scikit-learn).  ``random_state`` defaults to the estimator's."""
+        self._check_fitted()
+        n = V._int(n_samples, "n_samples", 1)
+        rng = np.random.default_rng(self.random_state if random_state is None else random_state)
+        k, d = self.means_.shape
+        counts = rng.multinomial(n, self.weights_ / self.weights_.sum())
+        full = full_covariances(self.covariances_, self.covariance_type, k, d)
+        parts = []
+        for j in range(k):
+            if counts[j] == 0:
+                continue
+            L = np.linalg.cholesky(full[j])
+            parts.append(self.means_[j] + rng.standard_normal((counts[j], d)) @ L.T)
+        X = np.concatenate(parts, axis=0)
+        labels = np.repeat(np.arange(k), counts)
+        return X, labels
+
+    def impute(self, X, n_imputations=None, random_state=None):
+        """X with every missing value replaced by its conditional expectation under the fitted
+        mixture (``n_imputations=None``), or an ``(n_imputations, n, d)`` stack of draws from
+        the conditional distribution (multiple imputation)."""
+        from ._missing import impute
+
+        self._check_fitted()
+        X = V.check_array(X, "marginalize", n_features=self.n_features_in_)
+        if n_imputations is not None:
+            n_imputations = V._int(n_imputations, "n_imputations", 1)
+        std, prep, layout = self._scoring()
+        rng = np.random.default_rng(random_state)
+        return impute(X, std, prep, self.covariance_type, n_imputations, rng)
+
+
+def _precisions_cholesky(cov, covariance_type):
+    """scikit-learn's ``precisions_cholesky_`` of the covariances (user units)."""
+    if covariance_type in ("full", "tied"):
+        stack = cov if covariance_type == "full" else cov[None]
+        d = stack.shape[-1]
+        L = np.linalg.cholesky(stack)
+        out = np.swapaxes(np.linalg.solve(L, np.broadcast_to(np.eye(d), L.shape)), 1, 2).copy()
+        return out if covariance_type == "full" else out[0]
+    return 1.0 / np.sqrt(cov)
