@@ -170,6 +170,12 @@ class Table:
         col = self._numeric[:, self._numeric_index[name]]
         return [format_number(v) for v in col.tolist()]
 
+    def _cells(self, name: str, start: int, stop: int) -> list[str]:
+        """Rows ``start:stop`` of a column as strings (for writing CSV files in blocks)."""
+        if name in self._text:
+            return self._text[name][start:stop]
+        return [format_number(v) for v in self._numeric[start:stop, self._numeric_index[name]].tolist()]
+
     def is_numeric(self, name: str) -> bool:
         return self._check_name(name) in self._numeric_index
 

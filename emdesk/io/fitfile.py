@@ -1,0 +1,479 @@
+"""Writing fits for other tools, and reading them back.
+
+* :func:`save_fit` / :func:`load_fit`: the versioned JSON fit file (format ``"emdesk-fit"``, version 1;
+  the schema is described in the README, section "Files"). Loading validates everything (shapes, finite
+  numbers, weights summing to 1, positive-definite covariances) and never executes anything from the file.
+* :func:`save_parameters_csv`: one row per component, for spreadsheets.
+* :func:`save_assignments_csv`: the original rows plus responsibilities and the most likely component.
+* :func:`save_imputed_csv`: the original rows with missing cells of the fitted columns filled in by the
+  mixture (conditional expectations) and a column naming the imputed cells.
+
+All writes are atomic (:mod:`emdesk.io._atomic`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import json
+import math
+import os
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import __version__
+from ._atomic import atomic_write
+from .table import DataError, Table, format_number
+
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "save_fit", "load_fit", "save_parameters_csv",
+           "save_assignments_csv", "save_imputed_csv"]
+
+FORMAT_NAME = "emdesk-fit"
+FORMAT_VERSION = 1
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+_MAX_FIT_FILE_BYTES = 256 * 1024 * 1024
+_ROWS_PER_BLOCK = 20000
+
+# Options stored as plain values and passed back to the constructor on load (the starting values
+# weights_init/means_init/covariances_init are stored too, but only kept in ``fit_info_``).
+_SCALAR_OPTIONS = {"tol": (int, float), "reg_covar": (int, float), "max_iter": (int,), "n_init": (int,),
+                   "init_params": (str,), "random_state": (int, type(None)), "missing": (str,)}
+
+
+# ---------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _name(path) -> str:
+    return os.path.basename(os.fspath(path)) or os.fspath(path)
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON values: arrays as nested lists, NaN/inf as null, NumPy scalars as Python numbers."""
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, str):
+        return value
+    return None  # e.g. a numpy Generator as random_state: not reproducible from a file
+
+
+def _column_names(model, columns, d: int) -> list[str]:
+    if columns is None:
+        columns = getattr(model, "feature_names_in_", None)
+    if columns is None:
+        return [f"x{j + 1}" for j in range(d)]
+    columns = [str(c) for c in columns]
+    if len(columns) != d:
+        raise DataError(f"{len(columns)} column names given for a model of {d} features.")
+    return columns
+
+
+def _check_fitted(model) -> None:
+    for attr in ("weights_", "means_", "covariances_", "covariance_type"):
+        if not hasattr(model, attr):
+            raise DataError("The model is not fitted yet: fit it before saving or exporting.")
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}_{n}"
+    taken.add(candidate)
+    return candidate
+
+
+# ---------------------------------------------------------------------------------------------------
+# save_fit
+
+
+def save_fit(path, model, X, *, columns: Sequence[str], table: Table | None = None) -> dict:
+    """Write the fitted ``model`` as a JSON fit file; returns the document written.
+
+    ``X`` is the data that was fitted (for log-likelihood, BIC, AIC, ICL), ``columns`` its column
+    names, ``table`` the table it came from (for the data file's name, row count and SHA-256).
+    """
+    _check_fitted(model)
+    k, d = np.shape(model.means_)
+    columns = _column_names(model, columns, d)
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != d:
+        raise DataError(f"X must have {d} columns (one per model feature), got shape {X.shape}.")
+    try:
+        ll_rows = model.score_samples(X)
+        observed = ~np.isnan(X).all(axis=1)
+        log_likelihood = float(np.sum(ll_rows[observed]))
+        bic, aic, icl = float(model.bic(X)), float(model.aic(X)), float(model.icl(X))
+        n_parameters = int(model.n_parameters())
+    except ValueError as exc:
+        raise DataError(f"Cannot evaluate the fit on its data: {exc}") from None
+    n_used = int(observed.sum())
+    params = model.get_params()
+    seed = params.get("random_state")
+    options = {key: _jsonable(value) for key, value in params.items()}
+    document = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "emdesk_version": __version__,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "model": {
+            "kind": "GaussianMixture",
+            "covariance_type": model.covariance_type,
+            "n_components": int(k),
+            "n_features": int(d),
+            "weights": _jsonable(model.weights_),
+            "means": _jsonable(model.means_),
+            "covariances": _jsonable(model.covariances_),
+        },
+        "columns": columns,
+        "data": {
+            "file_name": _name(table.path) if table is not None and table.path else None,
+            "sha256": table.sha256 if table is not None else None,
+            "n_rows": int(table.n_rows) if table is not None else int(X.shape[0]),
+            "n_rows_fitted": int(X.shape[0]),
+            "n_rows_observed": n_used,
+            "n_missing_values": int(np.count_nonzero(np.isnan(X))),
+        },
+        "fit": {
+            "log_likelihood": _jsonable(log_likelihood),
+            "mean_log_likelihood": _jsonable(log_likelihood / n_used if n_used else math.nan),
+            "bic": _jsonable(bic),
+            "aic": _jsonable(aic),
+            "icl": _jsonable(icl),
+            "n_parameters": n_parameters,
+            "n_iter": int(getattr(model, "n_iter_", 0)),
+            "converged": bool(getattr(model, "converged_", False)),
+            "best_restart": int(getattr(model, "best_restart_", 0)),
+            "restart_log_likelihoods": _jsonable(getattr(model, "restart_log_likelihoods_", [])),
+        },
+        "options": options,
+        "random_seed": int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None,
+    }
+    text = json.dumps(document, indent=1, allow_nan=False, ensure_ascii=False)
+    with atomic_write(path) as handle:
+        handle.write(text + "\n")
+    return document
+
+
+# ---------------------------------------------------------------------------------------------------
+# load_fit
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _reject_constant(token):
+    raise _Invalid(f"it contains {token}, which is not a JSON number (missing values are written as null)")
+
+
+def _no_duplicates(pairs):
+    obj = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _Invalid(f"the key {key!r} appears twice in one object")
+        obj[key] = value
+    return obj
+
+
+def _number_array(value, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """Strictly: nested lists of JSON numbers (no bool, no string, no null) of exactly ``shape``."""
+
+    def walk(v, depth):
+        if depth == len(shape):
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise _Invalid(f"{what} must hold numbers, found {json.dumps(v)[:40]}")
+            return float(v)
+        if not isinstance(v, list) or len(v) != shape[depth]:
+            found = f"a list of {len(v)}" if isinstance(v, list) else json.dumps(v)[:40]
+            raise _Invalid(f"{what} must have shape {list(shape)}; at depth {depth + 1} expected a list of "
+                           f"{shape[depth]}, found {found}")
+        return [walk(x, depth + 1) for x in v]
+
+    arr = np.array(walk(value, 0), dtype=np.float64).reshape(shape)
+    if not np.all(np.isfinite(arr)):
+        raise _Invalid(f"{what} must be finite numbers")
+    return arr
+
+
+def _require(obj: dict, key: str, where: str):
+    if not isinstance(obj, dict):
+        raise _Invalid(f"{where} must be a JSON object")
+    if key not in obj:
+        raise _Invalid(f"the key {key!r} is missing from {where}")
+    return obj[key]
+
+
+def _int(value, what: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise _Invalid(f"{what} must be an integer >= {minimum}, found {json.dumps(value)[:40]}")
+    return value
+
+
+def _check_covariances(cov: np.ndarray, covariance_type: str) -> None:
+    if covariance_type in ("diag", "spherical"):
+        if np.any(cov <= 0):
+            raise _Invalid("variances must be positive")
+        return
+    stack = cov if covariance_type == "full" else cov[None]
+    for j, c in enumerate(stack):
+        label = "the tied covariance" if covariance_type == "tied" else f"the covariance of component {j + 1}"
+        if not np.allclose(c, c.T, rtol=1e-9, atol=1e-12 * max(1.0, float(np.max(np.abs(c))))):
+            raise _Invalid(f"{label} is not symmetric")
+        try:
+            np.linalg.cholesky(c)
+        except np.linalg.LinAlgError:
+            raise _Invalid(f"{label} is not positive definite") from None
+
+
+def _validate(doc) -> dict:
+    if not isinstance(doc, dict):
+        raise _Invalid("the file holds a JSON value that is not an object")
+    fmt = _require(doc, "format", "the file")
+    if fmt != FORMAT_NAME:
+        raise _Invalid(f"its format is {json.dumps(fmt)[:60]}, not {FORMAT_NAME!r}")
+    version = _require(doc, "format_version", "the file")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise _Invalid(f"format_version must be a positive integer, found {json.dumps(version)[:40]}")
+    if version > FORMAT_VERSION:
+        raise _Invalid(f"it was written by a newer emdesk (format version {version}; this emdesk reads "
+                       f"version {FORMAT_VERSION}). Update emdesk to open it")
+    model = _require(doc, "model", "the file")
+    kind = _require(model, "kind", "model")
+    if kind != "GaussianMixture":
+        raise _Invalid(f"model.kind must be 'GaussianMixture', found {json.dumps(kind)[:40]}")
+    ct = _require(model, "covariance_type", "model")
+    if ct not in COVARIANCE_TYPES:
+        raise _Invalid(f"model.covariance_type must be one of {', '.join(COVARIANCE_TYPES)}, "
+                       f"found {json.dumps(ct)[:40]}")
+    k = _int(_require(model, "n_components", "model"), "model.n_components")
+    d = _int(_require(model, "n_features", "model"), "model.n_features")
+    weights = _number_array(_require(model, "weights", "model"), (k,), "model.weights")
+    if np.any(weights < 0):
+        raise _Invalid("model.weights must not be negative")
+    if abs(weights.sum() - 1.0) > 1e-6:
+        raise _Invalid(f"model.weights must sum to 1, they sum to {weights.sum():.9g}")
+    means = _number_array(_require(model, "means", "model"), (k, d), "model.means")
+    cov_shape = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[ct]
+    cov = _number_array(_require(model, "covariances", "model"), cov_shape, "model.covariances")
+    _check_covariances(cov, ct)
+    columns = _require(doc, "columns", "the file")
+    if (not isinstance(columns, list) or len(columns) != d or not all(isinstance(c, str) for c in columns)
+            or len(set(columns)) != d):
+        raise _Invalid(f"columns must be a list of {d} distinct names")
+    for section in ("data", "fit", "options"):
+        if not isinstance(doc.get(section, {}), dict):
+            raise _Invalid(f"{section} must be a JSON object")
+    options = {}
+    for key, value in doc.get("options", {}).items():
+        if key in _SCALAR_OPTIONS:
+            if isinstance(value, bool) or not isinstance(value, _SCALAR_OPTIONS[key]):
+                raise _Invalid(f"options.{key} has an invalid value {json.dumps(value)[:40]}")
+            options[key] = value
+    return {"covariance_type": ct, "weights": weights / weights.sum(), "means": means, "covariances": cov,
+            "columns": columns, "options": options}
+
+
+def load_fit(path):
+    """Read a fit file written by :func:`save_fit`: a fitted ``GaussianMixture``.
+
+    The model's ``feature_names_in_`` are the fitted columns and ``fit_info_`` holds the rest of the file
+    (data, fit statistics, options, versions, ``path``). Anything malformed raises :class:`DataError`.
+    """
+    from ..engine import GaussianMixture
+
+    name = _name(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(_MAX_FIT_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise DataError(f"{name}: no such file ({os.fspath(path)}).") from None
+    except IsADirectoryError:
+        raise DataError(f"{name}: this is a folder, not a fit file.") from None
+    except OSError as exc:
+        raise DataError(f"{name}: cannot read the file ({exc.strerror or exc}).") from None
+    if len(raw) > _MAX_FIT_FILE_BYTES:
+        raise DataError(f"{name}: too large to be an emdesk fit file.")
+    if not raw.strip():
+        raise DataError(f"{name}: the file is empty; it is not an emdesk fit file.")
+    try:
+        text = raw.decode("utf-8-sig")
+        doc = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+    except UnicodeDecodeError:
+        raise DataError(f"{name}: not an emdesk fit file (it is not UTF-8 text).") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{name}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}). "
+                        f"Was the file truncated or edited by hand?") from None
+    except _Invalid as exc:
+        raise DataError(f"{name}: not a valid emdesk fit file: {exc}.") from None
+    except RecursionError:
+        raise DataError(f"{name}: not a valid emdesk fit file: it is nested too deeply.") from None
+    try:
+        valid = _validate(doc)
+    except _Invalid as exc:
+        raise DataError(f"{name}: not a valid emdesk fit file: {exc}.") from None
+    try:
+        model = GaussianMixture.from_parameters(valid["weights"], valid["means"], valid["covariances"],
+                                                covariance_type=valid["covariance_type"], **valid["options"])
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{name}: not a valid emdesk fit file: {exc}") from None
+    fit = doc.get("fit", {})
+    if isinstance(fit.get("converged"), bool):
+        model.converged_ = fit["converged"]
+    if isinstance(fit.get("n_iter"), int) and not isinstance(fit.get("n_iter"), bool):
+        model.n_iter_ = fit["n_iter"]
+    for key, attr in (("log_likelihood", "log_likelihood_"), ("mean_log_likelihood", "lower_bound_")):
+        value = fit.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            setattr(model, attr, float(value))
+    model.feature_names_in_ = np.asarray(valid["columns"], dtype=object)
+    info = {key: value for key, value in doc.items() if key != "model"}
+    info["model"] = {key: value for key, value in doc["model"].items()
+                     if key not in ("weights", "means", "covariances")}
+    info["path"] = os.path.abspath(os.fspath(path))
+    model.fit_info_ = info
+    return model
+
+
+# ---------------------------------------------------------------------------------------------------
+# CSV exports
+
+
+def _writer(handle):
+    return csv.writer(handle, lineterminator="\n")
+
+
+def save_parameters_csv(path, model, columns: Sequence[str] | None = None) -> None:
+    """One row per component: ``component`` (1-based), ``weight``, ``mean_<col>``, ``var_<col>`` and, for
+    full and tied covariances, ``cov_<a>_<b>`` for each pair of columns."""
+    _check_fitted(model)
+    k, d = np.shape(model.means_)
+    columns = _column_names(model, columns, d)
+    ct = model.covariance_type
+    cov = np.asarray(model.covariances_, dtype=float)
+    if ct == "full":
+        full = cov
+    elif ct == "tied":
+        full = np.broadcast_to(cov, (k, d, d))
+    elif ct == "diag":
+        full = np.stack([np.diag(c) for c in cov])
+    else:
+        full = np.stack([np.eye(d) * c for c in cov])
+    pairs = [(a, b) for a in range(d) for b in range(a + 1, d)] if ct in ("full", "tied") else []
+    header = (["component", "weight"] + [f"mean_{c}" for c in columns] + [f"var_{c}" for c in columns]
+              + [f"cov_{columns[a]}_{columns[b]}" for a, b in pairs])
+    with atomic_write(path) as handle:
+        writer = _writer(handle)
+        writer.writerow(header)
+        for j in range(k):
+            row = [str(j + 1), format_number(float(model.weights_[j]))]
+            row += [format_number(float(v)) for v in model.means_[j]]
+            row += [format_number(float(full[j, a, a])) for a in range(d)]
+            row += [format_number(float(full[j, a, b])) for a, b in pairs]
+            writer.writerow(row)
+
+
+def _marginalizing(model):
+    """The same mixture, scoring rows with missing values on their observed columns."""
+    from ..engine import GaussianMixture
+
+    if getattr(model, "missing", "error") == "marginalize":
+        return model
+    return GaussianMixture.from_parameters(model.weights_, model.means_, model.covariances_,
+                                           covariance_type=model.covariance_type, missing="marginalize")
+
+
+def _table_columns(table: Table, columns) -> list[str]:
+    if not isinstance(table, Table):
+        raise DataError("table must be an emdesk.io.Table (from load_table).")
+    columns = [columns] if isinstance(columns, str) else list(columns)
+    if not columns:
+        raise DataError("Choose at least one column.")
+    return columns
+
+
+def _write_rows(path, table: Table, extra_header: list[str], extra_cells, replace=None) -> None:
+    """The table's rows (cells as read, numbers in shortest exact form) plus extra columns, in blocks."""
+    names = table.column_names
+    with atomic_write(path) as handle:
+        writer = _writer(handle)
+        writer.writerow(names + extra_header)
+        for start in range(0, table.n_rows, _ROWS_PER_BLOCK):
+            stop = min(table.n_rows, start + _ROWS_PER_BLOCK)
+            cols = []
+            for name in names:
+                if replace is not None and name in replace:
+                    cols.append([format_number(v) for v in replace[name][start:stop].tolist()])
+                else:
+                    cols.append(table._cells(name, start, stop))
+            cols.extend(extra_cells(start, stop))
+            writer.writerows(zip(*cols))
+
+
+def save_assignments_csv(path, table: Table, model, columns: Sequence[str]) -> None:
+    """The table's rows plus ``p_component_1 ... p_component_k`` (responsibilities) and ``component``
+    (the most likely one, 1-based). Rows with missing values in ``columns`` are scored on their observed
+    columns; rows with every fitted value missing are left blank."""
+    _check_fitted(model)
+    columns = _table_columns(table, columns)
+    X = table.to_array(columns)
+    k, d = np.shape(model.means_)
+    if X.shape[1] != d:
+        raise DataError(f"The model has {d} features but {len(columns)} columns were given.")
+    none = np.isnan(X).all(axis=1)
+    resp = np.full((X.shape[0], k), np.nan)
+    if (~none).any():
+        try:
+            resp[~none] = _marginalizing(model).predict_proba(X[~none])
+        except ValueError as exc:
+            raise DataError(f"Cannot compute the assignments: {exc}") from None
+    label = np.where(none, 0, np.argmax(np.nan_to_num(resp, nan=-1.0), axis=1) + 1)
+    taken = set(table.column_names)
+    header = [_unique(f"p_component_{j + 1}", taken) for j in range(k)] + [_unique("component", taken)]
+
+    def extra(start, stop):
+        cells = [[format_number(v) for v in resp[start:stop, j].tolist()] for j in range(k)]
+        cells.append(["" if v == 0 else str(v) for v in label[start:stop].tolist()])
+        return cells
+
+    _write_rows(path, table, header, extra)
+
+
+def save_imputed_csv(path, table: Table, model, columns: Sequence[str]) -> int:
+    """The table with missing cells of ``columns`` filled by the fitted mixture (conditional means given
+    each row's observed values) and an ``imputed`` column naming the cells filled in, separated by
+    ``;`` (empty when none). Returns the number of cells imputed."""
+    _check_fitted(model)
+    columns = _table_columns(table, columns)
+    X = table.to_array(columns)
+    k, d = np.shape(model.means_)
+    if X.shape[1] != d:
+        raise DataError(f"The model has {d} features but {len(columns)} columns were given.")
+    missing = np.isnan(X)
+    filled = X
+    if missing.any():
+        try:
+            filled = np.asarray(model.impute(X), dtype=np.float64)
+        except ValueError as exc:
+            raise DataError(f"Cannot impute the missing values: {exc}") from None
+    replace = {name: filled[:, j] for j, name in enumerate(columns)}
+    flag = _unique("imputed", set(table.column_names))
+    names = np.asarray(columns, dtype=object)
+
+    def extra(start, stop):
+        return [[";".join(names[row]) if row.any() else "" for row in missing[start:stop]]]
+
+    _write_rows(path, table, [flag], extra, replace=replace)
+    return int(missing.sum())

@@ -1,0 +1,268 @@
+"""emdesk.io fit files and CSV exports: round trips, validation of tampered files, atomic writes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+
+import numpy as np
+import pytest
+
+from emdesk.engine import GaussianMixture
+from emdesk.io import (DataError, load_fit, load_table, save_assignments_csv, save_fit, save_imputed_csv,
+                       save_parameters_csv)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    return np.vstack([rng.normal([0, 0], 1.0, (150, 2)), rng.normal([6, 3], [1.0, 0.5], (150, 2))])
+
+
+@pytest.fixture(scope="module")
+def fits(data):
+    return {ct: GaussianMixture(2, covariance_type=ct, random_state=0, n_init=2).fit(data)
+            for ct in ("full", "tied", "diag", "spherical")}
+
+
+@pytest.fixture
+def table(tmp_path, data):
+    path = tmp_path / "points.csv"
+    with open(path, "w") as f:
+        f.write("x,y,label\n")
+        for i, (a, b) in enumerate(data):
+            f.write(f"{float(a)!r},{float(b)!r},p{i}\n")
+    return load_table(path)
+
+
+def _csv(path):
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+@pytest.mark.parametrize("ct", ["full", "tied", "diag", "spherical"])
+def test_round_trip_predicts_the_same(tmp_path, fits, data, table, ct):
+    gm = fits[ct]
+    path = tmp_path / "fit.json"
+    save_fit(path, gm, data, columns=["x", "y"], table=table)
+    doc = json.loads(path.read_text())
+    assert doc["format"] == "emdesk-fit" and doc["format_version"] == 1
+    assert doc["model"]["covariance_type"] == ct
+    assert np.shape(doc["model"]["covariances"]) == np.shape(gm.covariances_)
+    assert doc["columns"] == ["x", "y"]
+    assert doc["data"]["file_name"] == "points.csv"
+    assert doc["data"]["sha256"] == table.sha256 and doc["data"]["n_rows"] == 300
+    assert doc["fit"]["bic"] == pytest.approx(gm.bic(data))
+    assert doc["fit"]["aic"] == pytest.approx(gm.aic(data))
+    assert doc["fit"]["icl"] == pytest.approx(gm.icl(data))
+    assert doc["fit"]["log_likelihood"] == pytest.approx(gm.score(data) * 300)
+    assert doc["fit"]["n_iter"] == gm.n_iter_ and doc["fit"]["converged"] == gm.converged_
+    assert doc["options"]["n_init"] == 2 and doc["random_seed"] == 0
+    assert doc["emdesk_version"] and doc["created"].endswith("+00:00")
+    loaded = load_fit(path)
+    assert isinstance(loaded, GaussianMixture)
+    assert list(loaded.feature_names_in_) == ["x", "y"]
+    assert loaded.covariance_type == ct and loaded.n_init == 2 and loaded.random_state == 0
+    np.testing.assert_allclose(loaded.predict_proba(data), gm.predict_proba(data), atol=1e-12)
+    np.testing.assert_array_equal(loaded.predict(data), gm.predict(data))
+    assert loaded.fit_info_["fit"]["bic"] == doc["fit"]["bic"]
+    assert loaded.fit_info_["data"]["sha256"] == table.sha256
+    assert "weights" not in loaded.fit_info_["model"]
+
+
+def test_fit_file_rebuilds_a_scikit_learn_model(tmp_path, fits, data):
+    sk = pytest.importorskip("sklearn.mixture")
+    from sklearn.mixture._gaussian_mixture import _compute_precision_cholesky
+
+    save_fit(tmp_path / "fit.json", fits["full"], data, columns=["x", "y"])
+    doc = json.loads((tmp_path / "fit.json").read_text())
+    m = doc["model"]
+    gm = sk.GaussianMixture(m["n_components"], covariance_type=m["covariance_type"])
+    gm.weights_, gm.means_ = np.array(m["weights"]), np.array(m["means"])
+    gm.covariances_ = np.array(m["covariances"])
+    gm.precisions_cholesky_ = _compute_precision_cholesky(gm.covariances_, m["covariance_type"])
+    np.testing.assert_allclose(gm.predict_proba(data), fits["full"].predict_proba(data), atol=1e-9)
+
+
+def _tamper(tmp_path, fits, data, change):
+    path = tmp_path / "fit.json"
+    save_fit(path, fits["full"], data, columns=["x", "y"])
+    doc = json.loads(path.read_text())
+    result = change(doc)
+    path.write_text(result if isinstance(result, str) else json.dumps(doc))
+    return path
+
+
+def _set(keys, value):
+    def change(doc):
+        obj = doc
+        for key in keys[:-1]:
+            obj = obj[key]
+        obj[keys[-1]] = value
+    return change
+
+
+def _delete(keys):
+    def change(doc):
+        obj = doc
+        for key in keys[:-1]:
+            obj = obj[key]
+        del obj[keys[-1]]
+    return change
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda doc: "{not json", "not valid JSON"),
+    (lambda doc: json.dumps(doc)[:-40], "not valid JSON"),
+    (lambda doc: json.dumps(doc).replace('"log_likelihood": ', '"log_likelihood": NaN, "x": ', 1), "NaN"),
+    (lambda doc: "[1, 2]", "not an object"),
+    (_set(["format"], "other-format"), "format is"),
+    (_set(["format_version"], 2), "newer emdesk"),
+    (_set(["format_version"], "1"), "format_version"),
+    (_delete(["model"]), "'model' is missing"),
+    (_delete(["model", "means"]), "'means' is missing"),
+    (_delete(["columns"]), "'columns' is missing"),
+    (_set(["model", "covariance_type"], "banana"), "covariance_type"),
+    (_set(["model", "weights"], [0.5, 0.25, 0.25]), "shape"),
+    (_set(["model", "means"], [[0.0, 1.0]]), "shape"),
+    (_set(["model", "covariances"], [[1.0, 0.0], [0.0, 1.0]]), "shape"),
+    (_set(["model", "weights"], [1.5, -0.5]), "negative"),
+    (_set(["model", "weights"], [0.5, 0.6]), "sum to 1"),
+    (_set(["model", "weights"], [None, 1.0]), "numbers"),
+    (_set(["model", "weights"], ["0.5", 0.5]), "numbers"),
+    (_set(["model", "weights"], [True, 0.0]), "numbers"),
+    (_set(["model", "covariances"], [[[1.0, 2.0], [2.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]]), "positive definite"),
+    (_set(["model", "covariances"], [[[1.0, 0.5], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]]), "symmetric"),
+    (_set(["model", "covariances"], [[[1e309, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]]), "Infinity|finite"),
+    (_set(["columns"], ["x"]), "columns"),
+    (_set(["columns"], ["x", "x"]), "columns"),
+    (_set(["options", "max_iter"], "__import__('os')"), "max_iter"),
+    (_set(["model", "n_components"], 0), "n_components"),
+])
+def test_load_fit_rejects_bad_files(tmp_path, fits, data, change, message):
+    path = _tamper(tmp_path, fits, data, change)
+    with pytest.raises(DataError, match=message) as info:
+        load_fit(path)
+    assert "fit.json" in str(info.value)
+
+
+def test_load_fit_rejects_diag_with_non_positive_variance(tmp_path, fits, data):
+    path = tmp_path / "d.json"
+    save_fit(path, fits["diag"], data, columns=["x", "y"])
+    doc = json.loads(path.read_text())
+    doc["model"]["covariances"][1][0] = -1.0
+    path.write_text(json.dumps(doc))
+    with pytest.raises(DataError, match="variances must be positive"):
+        load_fit(path)
+
+
+@pytest.mark.parametrize("raw", [b"", b"\xff\xfe\x00garbage", b"x" * 10])
+def test_load_fit_rejects_non_json(tmp_path, raw):
+    path = tmp_path / "f.json"
+    path.write_bytes(raw)
+    with pytest.raises(DataError):
+        load_fit(path)
+
+
+def test_load_fit_missing_file(tmp_path):
+    with pytest.raises(DataError, match="no such file"):
+        load_fit(tmp_path / "nope.json")
+
+
+def test_parameters_csv(tmp_path, fits):
+    save_parameters_csv(tmp_path / "p.csv", fits["full"], ["x", "y"])
+    rows = _csv(tmp_path / "p.csv")
+    assert rows[0] == ["component", "weight", "mean_x", "mean_y", "var_x", "var_y", "cov_x_y"]
+    gm = fits["full"]
+    for j, row in enumerate(rows[1:]):
+        assert row[0] == str(j + 1)
+        values = [float(v) for v in row[1:]]
+        assert values[0] == gm.weights_[j]
+        assert values[1:3] == list(gm.means_[j])
+        assert values[3:5] == [gm.covariances_[j, 0, 0], gm.covariances_[j, 1, 1]]
+        assert values[5] == gm.covariances_[j, 0, 1]
+    save_parameters_csv(tmp_path / "s.csv", fits["spherical"], ["x", "y"])
+    rows = _csv(tmp_path / "s.csv")
+    assert rows[0] == ["component", "weight", "mean_x", "mean_y", "var_x", "var_y"]
+    assert float(rows[1][4]) == float(rows[1][5]) == fits["spherical"].covariances_[0]
+
+
+def test_assignments_csv(tmp_path, fits, data, table):
+    gm = fits["full"]
+    save_assignments_csv(tmp_path / "a.csv", table, gm, ["x", "y"])
+    rows = _csv(tmp_path / "a.csv")
+    assert rows[0] == ["x", "y", "label", "p_component_1", "p_component_2", "component"]
+    assert len(rows) == 301
+    resp = gm.predict_proba(data)
+    got = np.array([[float(r[3]), float(r[4])] for r in rows[1:]])
+    np.testing.assert_allclose(got, resp, atol=1e-15)
+    assert [int(r[5]) for r in rows[1:]] == list(gm.predict(data) + 1)
+    assert [float(r[0]) for r in rows[1:]] == list(data[:, 0])  # the original values, exactly
+    assert rows[1][2] == "p0"
+
+
+def test_assignments_and_imputed_with_missing_values(tmp_path, fits):
+    pytest.importorskip("emdesk.engine._missing")  # the engine's missing-value support (issue 5)
+    path = tmp_path / "m.csv"
+    path.write_text("x,y,note\n0.1,0.2,a\n,3.1,b\n6.2,,c\n,,d\n")
+    t = load_table(path)
+    gm = fits["full"]
+    save_assignments_csv(tmp_path / "a.csv", t, gm, ["x", "y"])
+    rows = _csv(tmp_path / "a.csv")
+    assert rows[1][5] == "1" or rows[1][5] == "2"
+    assert rows[2][3] != "" and rows[3][3] != ""  # incomplete rows scored on their observed value
+    assert rows[4][3:] == ["", "", ""]  # nothing observed: left blank
+    n = save_imputed_csv(tmp_path / "i.csv", t, gm, ["x", "y"])
+    assert n == 4
+    rows = _csv(tmp_path / "i.csv")
+    assert rows[0] == ["x", "y", "note", "imputed"]
+    assert [r[3] for r in rows[1:]] == ["", "x", "y", "x;y"]
+    assert rows[1][:2] == ["0.1", "0.2"]
+    assert all(r[0] and r[1] for r in rows[1:])
+    X = np.array([[float(r[0]), float(r[1])] for r in rows[1:]])
+    np.testing.assert_allclose(X, gm.impute(t.to_array(["x", "y"])))
+    assert X[1, 1] == 3.1 and X[2, 0] == 6.2
+
+
+def test_writes_are_atomic(tmp_path, fits, data, monkeypatch):
+    path = tmp_path / "fit.json"
+    path.write_text("old content")
+    import emdesk.io.fitfile as fitfile
+
+    def boom(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fitfile.json, "dumps", lambda *a, **k: "x" * 100)
+    real_write = None
+
+    class Full:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __enter__(self):
+            handle = self.inner.__enter__()
+            nonlocal real_write
+            real_write = handle.write
+            handle.write = boom
+            return handle
+
+        def __exit__(self, *exc):
+            return self.inner.__exit__(*exc)
+
+    original = fitfile.atomic_write
+    monkeypatch.setattr(fitfile, "atomic_write", lambda p: Full(original(p)))
+    with pytest.raises(DataError, match="No space left on device"):
+        save_fit(path, fits["full"], data, columns=["x", "y"])
+    assert path.read_text() == "old content"
+    assert os.listdir(tmp_path) == ["fit.json"]  # no temporary file left behind
+
+
+def test_write_into_missing_folder(tmp_path, fits):
+    with pytest.raises(DataError, match="Cannot write"):
+        save_parameters_csv(tmp_path / "no" / "p.csv", fits["full"])
+
+
+def test_unfitted_model(tmp_path, data):
+    with pytest.raises(DataError, match="not fitted"):
+        save_fit(tmp_path / "f.json", GaussianMixture(2), data, columns=["x", "y"])

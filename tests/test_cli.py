@@ -1,0 +1,116 @@
+"""emdesk-fit, run as a subprocess the way people run it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from emdesk.io import load_fit, load_table
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "emdesk.cli", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def data_csv(tmp_path_factory):
+    rng = np.random.default_rng(3)
+    X = np.vstack([rng.normal([0, 0, 0], 1.0, (120, 3)), rng.normal([5, 5, -5], 0.7, (120, 3)),
+                   rng.normal([-5, 6, 2], 0.5, (120, 3))])
+    path = tmp_path_factory.mktemp("cli") / "data.csv"
+    with open(path, "w") as f:
+        f.write("a;b;c;name\n")  # European file: semicolons and decimal commas
+        for i, row in enumerate(X):
+            f.write(";".join(repr(float(v)).replace(".", ",") for v in row) + f";row {i}\n")
+    return path
+
+
+def test_help_documents_every_option():
+    out = run("--help")
+    assert out.returncode == 0
+    for option in ("--columns", "-k", "--covariance", "--n-init", "--seed", "-o", "--assignments",
+                   "--parameters", "--imputed", "--missing", "--max-iter", "--tol", "--reg-covar", "--init"):
+        assert option in out.stdout
+
+
+def test_full_run_writes_every_file(tmp_path, data_csv):
+    out = run(data_csv, "--columns", "a,b", "-k", "3", "--covariance", "full", "--n-init", "2", "--seed", "0",
+              "-o", tmp_path / "fit.json", "--assignments", tmp_path / "as.csv", "--parameters",
+              tmp_path / "par.csv")
+    assert out.returncode == 0, out.stderr
+    assert "log-likelihood" in out.stdout and "BIC" in out.stdout
+    assert "iterations" in out.stdout and "converged" in out.stdout
+    doc = json.loads((tmp_path / "fit.json").read_text())
+    assert doc["columns"] == ["a", "b"] and doc["model"]["n_components"] == 3
+    assert doc["options"]["n_init"] == 2 and doc["random_seed"] == 0
+    assert doc["data"]["file_name"] == "data.csv" and doc["data"]["n_rows"] == 360
+    assert doc["data"]["sha256"] == load_table(data_csv).sha256
+    model = load_fit(tmp_path / "fit.json")
+    X = load_table(data_csv).to_array(["a", "b"])
+    with open(tmp_path / "as.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["a", "b", "c", "name", "p_component_1", "p_component_2", "p_component_3", "component"]
+    assert [int(r[-1]) for r in rows[1:]] == list(model.predict(X) + 1)
+    with open(tmp_path / "par.csv", newline="") as f:
+        assert len(list(csv.reader(f))) == 4
+    # same seed, same fit
+    again = run(data_csv, "--columns", "a,b", "-k", "3", "--n-init", "2", "--seed", "0", "-o", tmp_path / "f2.json")
+    assert again.returncode == 0
+    doc2 = json.loads((tmp_path / "f2.json").read_text())
+    assert doc2["model"]["means"] == doc["model"]["means"]
+
+
+def test_missing_values_marginalize_drop_and_imputed(tmp_path):
+    pytest.importorskip("emdesk.engine._missing")  # the engine's missing-value support (issue 5)
+    path = tmp_path / "holes.csv"
+    rng = np.random.default_rng(1)
+    X = np.vstack([rng.normal(0, 1, (80, 2)), rng.normal(6, 1, (80, 2))])
+    lines = ["x,y"] + [f"{a!r},{b!r}" for a, b in X.tolist()]
+    lines[5] = "NA," + lines[5].split(",")[1]
+    lines[9] = lines[9].split(",")[0] + ","
+    path.write_text("\n".join(lines) + "\n")
+    out = run(path, "-k", "2", "--seed", "0", "-o", tmp_path / "m.json", "--imputed", tmp_path / "imp.csv")
+    assert out.returncode == 0, out.stderr
+    assert "2 rows with missing values" in out.stdout
+    assert json.loads((tmp_path / "m.json").read_text())["options"]["missing"] == "marginalize"
+    with open(tmp_path / "imp.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["x", "y", "imputed"]
+    assert rows[5][2] == "x" and rows[9][2] == "y" and rows[1][2] == ""
+    assert all(r[0] and r[1] for r in rows[1:])
+    out = run(path, "-k", "2", "--seed", "0", "--missing", "drop", "-o", tmp_path / "d.json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads((tmp_path / "d.json").read_text())["data"]["n_rows_fitted"] == 158
+    out = run(path, "-k", "2", "--missing", "error", "-o", tmp_path / "e.json")
+    assert out.returncode == 1
+    assert "missing values" in out.stderr and "--missing" in out.stderr
+
+
+@pytest.mark.parametrize("args,code,message", [
+    (["nothere.csv"], 1, "no such file"),
+    (["{data}", "--columns", "a,zz"], 1, "no column 'zz'"),
+    (["{data}", "--columns", "name"], 1, "holds text"),
+    (["{data}", "-k", "0"], 2, "-k"),
+    (["{data}", "--covariance", "round"], 2, "--covariance"),
+    (["{data}", "--bogus"], 2, "unrecognized arguments"),
+    (["{data}", "-k", "400", "--columns", "a"], 1, ""),
+    (["{bad}"], 1, "line 3: expected 2 fields"),
+])
+def test_bad_input_gives_one_line_and_exit_code(tmp_path, data_csv, args, code, message):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n1,2,3\n")
+    args = [str(a).format(data=data_csv, bad=bad) for a in args]
+    out = run(*args, "-o", tmp_path / "x.json", cwd=tmp_path)
+    assert out.returncode == code
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith("emdesk-fit: error: ")
+    assert message in lines[0]
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "x.json").exists()
