@@ -2,7 +2,7 @@
 
 from .diagnostics import ComponentIssue, DegenerateSolutionWarning, diagnose
 from .gaussian import GaussianMixture
-from .selection import iter_select_model, select_model
+from .selection import SelectionResult, iter_select_model, select_model
 from .snapshot import Snapshot
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "Snapshot",
     "select_model",
     "iter_select_model",
+    "SelectionResult",
     "ComponentIssue",
     "DegenerateSolutionWarning",
     "diagnose",

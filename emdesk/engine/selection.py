@@ -166,6 +166,12 @@ class SelectionResult:
             return self
         return _make_result(self.table, crit, self.n_planned, self.cancelled, self.seconds)
 
+    def as_cancelled(self) -> "SelectionResult":
+        """This (partial) result marked as cancelled, its reason saying how far it got."""
+        if self.cancelled:
+            return self
+        return _make_result(self.table, self.criterion, self.n_planned, True, self.seconds)
+
     def row(self, n_components: int, covariance_type: str) -> Optional[SelectionRow]:
         for r in self.table:
             if r.n_components == n_components and r.covariance_type == covariance_type:
@@ -579,5 +585,5 @@ def select_model(
     if last is None:
         return _make_result([], crit, plan_size, True, time.perf_counter() - t0)
     if last.done < last.total:
-        return _make_result(last.result.table, crit, plan_size, True, time.perf_counter() - t0)
+        return last.result.as_cancelled()
     return last.result

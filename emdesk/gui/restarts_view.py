@@ -1,0 +1,310 @@
+"""The restarts view (issue 7): every EM restart's final log-likelihood, which one was kept,
+and a way to load any restart's solution, so users see when EM lands in different local optima.
+
+Integration (main window)::
+
+    view = RestartsView()                       # e.g. the widget of a QDockWidget "Restarts"
+    view.restartChosen.connect(window.<slot(int)>)
+    view.set_model(fitted_model)                # after every finished fit; view.clear() on new data
+    ...
+    def <slot>(self, i):                        # load restart i into the main view
+        model = restart_model(self._model, i)   # a fitted GaussianMixture of that restart
+
+``set_model`` reads ``restart_log_likelihoods_``, ``restart_parameters_``, ``best_restart_`` (and,
+when present, ``data_variances_``/``n_samples_``/``tol`` to diagnose each restart and to decide
+which restarts reached the same optimum).  ``restartChosen(int)`` (0-based) is emitted when the
+user selects a restart in the table or the plot, or presses "Load this restart".
+"""
+
+from __future__ import annotations
+
+import math
+
+import PySide6  # noqa: F401  (import the binding before pyqtgraph so pyqtgraph picks PySide6)
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from emdesk.engine.diagnostics import diagnose, format_issues
+
+_NOT_COPIED = ("n_components", "covariance_type", "weights_init", "means_init", "covariances_init")
+
+
+def _n_samples(model):
+    n = getattr(model, "n_samples_", None)
+    if n is None or not np.isfinite(n) or n <= 0:
+        return None
+    return float(n)
+
+
+def restart_issues(model, i: int):
+    """The degeneracy diagnosis of restart ``i`` of a fitted model (empty if it cannot be made)."""
+    p = model.restart_parameters_[i]
+    dv = getattr(model, "data_variances_", None)
+    n = _n_samples(model)
+    if dv is None or n is None:
+        return ()
+    try:
+        return diagnose(p["weights"], p["covariances"], model.covariance_type, n, dv, model.reg_covar)
+    except ValueError:
+        return ()
+
+
+def restart_model(model, i: int):
+    """A fitted ``GaussianMixture`` holding restart ``i``'s final parameters (built with
+    ``GaussianMixture.from_parameters``; the same engine options, its own log-likelihood,
+    iterations, convergence flag and degeneracy diagnosis, and the column names)."""
+    from emdesk.engine import GaussianMixture
+
+    n_restarts = len(model.restart_parameters_)
+    if not 0 <= int(i) < n_restarts:
+        raise ValueError(f"restart must be between 0 and {n_restarts - 1}; got {i}.")
+    i = int(i)
+    p = model.restart_parameters_[i]
+    params = {k: v for k, v in model.get_params().items() if k not in _NOT_COPIED}
+    m = GaussianMixture.from_parameters(p["weights"], p["means"], p["covariances"], model.covariance_type, **params)
+    ll = float(p.get("log_likelihood", math.nan))
+    n = _n_samples(model)
+    m.log_likelihood_ = ll
+    m.lower_bound_ = ll / n if n else math.nan
+    m.n_iter_ = int(p.get("n_iter", 0))
+    m.converged_ = bool(p.get("converged", False))
+    m.restart_log_likelihoods_ = np.array([ll])
+    m.restart_parameters_ = [dict(p)]
+    m.best_restart_ = 0
+    if getattr(model, "data_variances_", None) is not None:
+        m.data_variances_ = np.array(model.data_variances_, copy=True)
+    if n is not None:
+        m.n_samples_ = n
+    m.degeneracies_ = restart_issues(model, i)
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        m.feature_names_in_ = names
+    return m
+
+
+def same_optimum_tolerance(model) -> float:
+    """Total log-likelihoods closer than this count as the same optimum: EM stops when the
+    mean log-likelihood changes by less than ``tol``, so two runs to one optimum can differ by
+    about ``tol * n_samples``."""
+    n = _n_samples(model)
+    tol = float(getattr(model, "tol", 1e-3))
+    lls = np.asarray(getattr(model, "restart_log_likelihoods_", [0.0]), dtype=float)
+    scale = float(np.nanmax(np.abs(lls))) if np.any(np.isfinite(lls)) else 0.0
+    return max(tol * n if n else 0.0, 1e-9 * scale, 1e-9)
+
+
+class RestartsView(QtWidgets.QWidget):
+    """Strip chart and table of every restart's final log-likelihood; the kept one highlighted."""
+
+    restartChosen = QtCore.Signal(int)  # 0-based restart the user wants to load
+
+    COLUMNS = ("Restart", "Log-likelihood", "vs kept", "Iterations", "Converged", "Issues")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._model = None
+        self._issues: list = []
+        self._updating = False
+
+        self.summary = QtWidgets.QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setMinimumHeight(140)
+        self.plot.showGrid(x=False, y=True, alpha=0.25)
+        self.plot.setLabel("bottom", "Restart")
+        self.plot.setLabel("left", "Final log-likelihood")
+        self.plot.getPlotItem().setMenuEnabled(False)
+        self.plot.getAxis("bottom").setTickSpacing(1, 1)
+        self._kept_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen((200, 150, 0), width=1, style=QtCore.Qt.PenStyle.DashLine))
+        self._kept_line.setVisible(False)
+        self.plot.addItem(self._kept_line)
+        self._others = pg.ScatterPlotItem(size=10, symbol="o", pen=pg.mkPen(31, 119, 180), brush=pg.mkBrush(31, 119, 180, 200))
+        self._degenerate = pg.ScatterPlotItem(size=12, symbol="x", pen=pg.mkPen((120, 120, 120), width=2), brush=pg.mkBrush(None))
+        self._kept = pg.ScatterPlotItem(size=20, symbol="star", pen=pg.mkPen((20, 20, 20), width=1.5), brush=pg.mkBrush(255, 215, 0, 230))
+        self._selected = pg.ScatterPlotItem(size=24, symbol="o", pen=pg.mkPen((220, 20, 60), width=2.5), brush=pg.mkBrush(None))
+        for z, item in enumerate((self._others, self._degenerate, self._kept, self._selected)):
+            item.setZValue(5 + z)
+            self.plot.addItem(item)
+            if item is not self._selected:
+                item.sigClicked.connect(self._point_clicked)
+
+        self.table = QtWidgets.QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+
+        self.load_button = QtWidgets.QPushButton("Load this restart")
+        self.load_button.setToolTip("Show the selected restart's solution in the main view")
+        self.load_button.clicked.connect(self._load_clicked)
+
+        split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        split.addWidget(self.plot)
+        split.addWidget(self.table)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.summary)
+        lay.addWidget(split, 1)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.load_button)
+        lay.addLayout(buttons)
+        self.clear()
+
+    # ---------------------------------------------------------------------------------- public
+    def model(self):
+        return self._model
+
+    def clear(self) -> None:
+        self._model = None
+        self._issues = []
+        self._updating = True
+        self.table.setRowCount(0)
+        self._updating = False
+        for item in (self._others, self._degenerate, self._kept, self._selected):
+            item.setData([], [])
+        self._kept_line.setVisible(False)
+        self.summary.setText("No fit yet: after a fit, every restart's final log-likelihood appears here.")
+        self.load_button.setEnabled(False)
+
+    def set_model(self, model) -> None:
+        """Show the restarts of a fitted model (None clears the view)."""
+        if model is None or not hasattr(model, "restart_parameters_"):
+            self.clear()
+            return
+        self._model = model
+        params = list(model.restart_parameters_)
+        lls = np.array([float(p.get("log_likelihood", math.nan)) for p in params])
+        kept = int(getattr(model, "best_restart_", int(np.nanargmax(lls)) if np.any(np.isfinite(lls)) else 0))
+        self._issues = [restart_issues(model, i) for i in range(len(params))]
+        n = len(params)
+        x = np.arange(1, n + 1)
+        finite = np.isfinite(lls)
+        degenerate = np.array([bool(iss) for iss in self._issues], dtype=bool)
+        is_kept = np.arange(n) == kept
+        sel_o = finite & ~degenerate & ~is_kept
+        sel_d = finite & degenerate & ~is_kept
+        self._others.setData(x[sel_o], lls[sel_o], data=list(np.flatnonzero(sel_o)))
+        self._degenerate.setData(x[sel_d], lls[sel_d], data=list(np.flatnonzero(sel_d)))
+        if finite[kept]:
+            self._kept.setData([kept + 1], [lls[kept]], data=[kept])
+            self._kept_line.setPos(lls[kept])
+            self._kept_line.setVisible(True)
+        else:
+            self._kept.setData([], [])
+            self._kept_line.setVisible(False)
+        self.plot.setXRange(0.5, n + 0.5, padding=0)
+        if np.any(finite):
+            lo, hi = float(np.min(lls[finite])), float(np.max(lls[finite]))
+            pad = max(1.0, 0.1 * (hi - lo))
+            self.plot.setYRange(lo - pad, hi + pad, padding=0)
+
+        self._fill_table(params, lls, kept)
+        self.summary.setText(self._summary_text(lls, kept, degenerate))
+        self._updating = True
+        self.table.selectRow(kept)
+        self._updating = False
+        self._mark_selected(kept)
+        self.load_button.setEnabled(True)
+
+    def selected_restart(self):
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() if rows else None
+
+    def select_restart(self, i: int) -> None:
+        """Select restart ``i`` (0-based) as a user would; emits restartChosen(i)."""
+        self.table.selectRow(int(i))
+
+    def restart_model(self, i: int):
+        """Restart ``i`` of the shown model as a fitted GaussianMixture."""
+        if self._model is None:
+            raise ValueError("No model is shown: call set_model(fitted_model) first.")
+        return restart_model(self._model, i)
+
+    # ---------------------------------------------------------------------------------- internals
+    def _fill_table(self, params, lls, kept) -> None:
+        self._updating = True
+        self.table.setRowCount(len(params))
+        for i, p in enumerate(params):
+            diff = lls[i] - lls[kept]
+            cells = (
+                f"{i + 1}" + ("  (kept)" if i == kept else ""),
+                "" if not np.isfinite(lls[i]) else f"{lls[i]:.3f}",
+                "" if not np.isfinite(diff) else ("0" if i == kept else f"{diff:+.3f}"),
+                str(int(p.get("n_iter", 0))),
+                "yes" if p.get("converged", False) else "no",
+                format_issues(self._issues[i]) or "none",
+            )
+            for j, text in enumerate(cells):
+                item = QtWidgets.QTableWidgetItem(text)
+                if j in (1, 2, 3):
+                    item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+                if i == kept:
+                    f = item.font()
+                    f.setBold(True)
+                    item.setFont(f)
+                if self._issues[i]:
+                    item.setForeground(QtGui.QBrush(QtGui.QColor(130, 130, 130)))
+                    item.setToolTip("\n".join(iss.message for iss in self._issues[i]))
+                self.table.setItem(i, j, item)
+        self.table.resizeColumnsToContents()
+        self._updating = False
+
+    def _summary_text(self, lls, kept, degenerate) -> str:
+        n = len(lls)
+        if n == 1:
+            if not np.isfinite(lls[0]):
+                return "This model was not fitted here, so there are no restarts to compare."
+            return ("One restart only: fit with more restarts (n_init) to see whether EM lands in "
+                    "different local optima.")
+        tol = same_optimum_tolerance(self._model)
+        same = int(np.sum(np.abs(lls - lls[kept]) <= tol))
+        others = n - same
+        text = f"{n} restarts; the kept one (restart {kept + 1}) has log-likelihood {lls[kept]:.3f}. "
+        if others == 0:
+            text += f"All {n} reached the same optimum (within {tol:.3g})."
+        else:
+            worst = float(np.nanmin(lls - lls[kept]))
+            text += (f"{same} reached it (within {tol:.3g}); {others} ended in other local optima, "
+                     f"up to {-worst:.3f} lower.")
+        n_deg = int(np.sum(degenerate))
+        if n_deg:
+            text += f" {n_deg} restart{'s' if n_deg != 1 else ''} collapsed (degenerate, shown as \u00d7)."
+        return text
+
+    def _mark_selected(self, i) -> None:
+        if self._model is None or i is None:
+            self._selected.setData([], [])
+            return
+        ll = float(self._model.restart_parameters_[i].get("log_likelihood", math.nan))
+        if np.isfinite(ll):
+            self._selected.setData([i + 1], [ll])
+        else:
+            self._selected.setData([], [])
+
+    def _selection_changed(self) -> None:
+        i = self.selected_restart()
+        self._mark_selected(i)
+        if self._updating or i is None:
+            return
+        self.restartChosen.emit(int(i))
+
+    def _load_clicked(self) -> None:
+        i = self.selected_restart()
+        if i is not None:
+            self.restartChosen.emit(int(i))
+
+    def _point_clicked(self, item, points, *args) -> None:
+        if points is None or len(points) == 0:
+            return
+        i = int(points[0].data())
+        if self.selected_restart() == i:
+            self.restartChosen.emit(i)
+        else:
+            self.select_restart(i)

@@ -1,0 +1,232 @@
+"""pytest-qt tests of the model-selection dialog (issue 7)."""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtWidgets
+
+import emdesk.gui.selection_dialog as sd
+from emdesk.engine.selection import iter_select_model as real_iter_select_model
+from emdesk.gui.selection_dialog import SelectionDialog
+
+pytestmark = pytest.mark.filterwarnings("ignore::emdesk.engine.diagnostics.DegenerateSolutionWarning")
+
+
+def data(n_per=40, seed=0):
+    rng = np.random.default_rng(seed)
+    means = np.array([[0.0, 0.0], [10.0, 0.0], [5.0, 9.0]])
+    return np.vstack([rng.normal(m, 1.0, size=(n_per, 2)) for m in means])
+
+
+@pytest.fixture
+def dialog(qtbot):
+    dlg = SelectionDialog(data(), ["a", "b"])
+    qtbot.addWidget(dlg)
+    dlg.set_options(n_components=range(1, 4), covariance_types=("full", "spherical"), n_init=1)
+    dlg.show()
+    yield dlg
+    dlg.close()
+
+
+def run_to_end(qtbot, dlg):
+    with qtbot.waitSignal(dlg.sweepFinished, timeout=60_000) as blocker:
+        dlg.start()
+    return blocker.args[0]
+
+
+@pytest.fixture
+def blocking_sweep(monkeypatch):
+    """A sweep that, after its first finished fit, waits until it is cancelled (deterministic)."""
+    state = {"waited": False}
+
+    def slow_iter(X, should_stop=None, **kw):
+        for i, step in enumerate(real_iter_select_model(X, should_stop=should_stop, n_jobs=1, **kw)):
+            yield step
+            if i == 0 and not state["waited"]:  # block the first sweep only
+                t0 = time.monotonic()
+                while not should_stop() and time.monotonic() - t0 < 20:
+                    time.sleep(0.01)
+                state["waited"] = True
+
+    monkeypatch.setattr(sd, "iter_select_model", slow_iter)
+    return state
+
+
+def test_sweep_runs_to_completion_and_fills_table_and_plot(qtbot, dialog):
+    result = run_to_end(qtbot, dialog)
+    assert result.complete and len(result.table) == 6
+    assert dialog.table_model.rowCount() == 6
+    assert dialog.progress.value() == 6
+    assert dialog.progress.format().startswith("fit 6 of 6, elapsed")
+    assert not dialog.is_running() and dialog.run_button.isEnabled() and not dialog.cancel_button.isEnabled()
+    # Truth: three spherical clusters.
+    assert (result.best_row.n_components, result.best_row.covariance_type) == (3, "spherical")
+    assert dialog.status.text() == result.reason
+    # One line per covariance type; the best marked with a star at its BIC.
+    xs, ys = dialog._lines["spherical"].getData()
+    assert list(xs) == [1, 2, 3]
+    assert ys[2] == pytest.approx(result.best_row.bic)
+    bx, by = dialog._best_marker.getData()
+    assert list(bx) == [3] and by[0] == pytest.approx(result.best_row.bic)
+    assert dialog._lines["tied"].getData()[0] is None or len(dialog._lines["tied"].getData()[0]) == 0
+    # The best row is shown as such in the table.
+    statuses = [dialog.proxy.index(i, 9).data() for i in range(6)]
+    assert statuses.count("best") == 1
+    dialog.grab().save("/tmp/emdesk_selection_dialog_test.png")
+
+
+def test_table_sorts_numerically_by_criterion(qtbot, dialog):
+    result = run_to_end(qtbot, dialog)
+    bic_col = [c for c, (_, key) in enumerate(sd.COLUMNS) if key == "bic"][0]
+    dialog.table.sortByColumn(bic_col, QtCore.Qt.SortOrder.AscendingOrder)
+    shown = [float(dialog.proxy.index(i, bic_col).data()) for i in range(6)]
+    assert shown == sorted(shown)
+    assert shown[0] == pytest.approx(min(r.bic for r in result.table), abs=0.01)
+
+
+def test_choosing_a_row_a_point_or_the_button_emits_model_chosen(qtbot, dialog):
+    result = run_to_end(qtbot, dialog)
+    target = result.row(2, "full")
+    with qtbot.waitSignal(dialog.modelChosen, timeout=2000) as blocker:
+        dialog.select_row(target)
+    assert blocker.args[0] is target.model
+    assert dialog.selected_row() is target
+    sx, sy = dialog._selected_marker.getData()
+    assert list(sx) == [2] and sy[0] == pytest.approx(target.bic)
+
+    with qtbot.waitSignal(dialog.modelChosen, timeout=2000) as blocker:
+        dialog.use_button.click()
+    assert blocker.args[0] is target.model
+
+    # Clicking a point of the plot selects (and loads) that fit.
+    item = dialog._ok_points["spherical"]
+    spot = [p for p in item.points() if p.pos().x() == 1][0]
+    with qtbot.waitSignal(dialog.modelChosen, timeout=2000) as blocker:
+        item.sigClicked.emit(item, [spot], None)
+    assert blocker.args[0] is result.row(1, "spherical").model
+
+
+def test_export_table_to_csv(qtbot, dialog, tmp_path, monkeypatch):
+    result = run_to_end(qtbot, dialog)
+    target = tmp_path / "sweep"  # no suffix: the dialog adds .csv
+    monkeypatch.setattr(
+        QtWidgets.QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "CSV files (*.csv)"))
+    )
+    assert dialog.export_button.isEnabled()
+    dialog.export_button.click()
+    path = tmp_path / "sweep.csv"
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 6
+    assert {r["covariance_type"] for r in rows} == {"full", "spherical"}
+    assert [r["best"] for r in rows].count("true") == 1
+    assert "written" in dialog.status.text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.csv"]
+
+
+def test_changing_the_criterion_rejudges_and_relabels(qtbot, dialog):
+    run_to_end(qtbot, dialog)
+    dialog.set_options(criterion="aic")
+    assert dialog.result().criterion == "aic"
+    assert dialog.status.text().startswith("AIC prefers")
+    assert "AIC" in dialog.plot.getAxis("left").labelText
+    ys = dialog._lines["full"].getData()[1]
+    assert ys[0] == pytest.approx(dialog.result().row(1, "full").aic)
+
+
+def test_cancel_mid_sweep_keeps_the_finished_fits(qtbot, dialog, blocking_sweep):
+    dialog.set_options(n_components=range(1, 6), covariance_types=("full", "tied", "diag", "spherical"))
+    with qtbot.waitSignal(dialog.sweepProgress, timeout=20_000):
+        dialog.start()
+    assert dialog.is_running() and dialog.cancel_button.isEnabled() and not dialog.run_button.isEnabled()
+    with qtbot.waitSignal(dialog.sweepFinished, timeout=20_000) as blocker:
+        dialog.cancel_button.click()
+    result = blocker.args[0]
+    assert blocking_sweep["waited"]
+    assert result.cancelled and 1 <= len(result.table) < 20
+    assert "(cancelled)" in dialog.progress.format()
+    assert dialog.status.text().startswith("Cancelled after")
+    assert not dialog.is_running() and dialog.run_button.isEnabled()
+    # It can run again afterwards.
+    dialog.set_options(n_components=[1], covariance_types=("diag",))
+    again = run_to_end(qtbot, dialog)
+    assert again.complete
+
+
+def test_closing_mid_sweep_stops_the_thread(qtbot, blocking_sweep):
+    dlg = SelectionDialog(data(), ["a", "b"])
+    qtbot.addWidget(dlg)
+    dlg.set_options(n_components=range(1, 6), n_init=1)
+    dlg.show()
+    with qtbot.waitSignal(dlg.sweepProgress, timeout=20_000):
+        dlg.start()
+    assert dlg.is_running()
+    dlg.close()
+    assert not dlg._thread.isRunning()
+    assert blocking_sweep["waited"]
+    assert not dlg.is_running()
+
+
+def test_escape_also_stops_the_thread(qtbot, blocking_sweep):
+    dlg = SelectionDialog(data(), ["a", "b"])
+    qtbot.addWidget(dlg)
+    dlg.set_options(n_components=range(1, 4), n_init=1)
+    dlg.show()
+    with qtbot.waitSignal(dlg.sweepProgress, timeout=20_000):
+        dlg.start()
+    dlg.reject()  # what Esc does
+    assert not dlg._thread.isRunning() and not dlg.isVisible()
+    # Shown again, it works again.
+    dlg.show()
+    dlg.set_options(n_components=[1], covariance_types=("full",))
+    with qtbot.waitSignal(dlg.sweepFinished, timeout=20_000) as blocker:
+        dlg.start()
+    # The new run's result, not a late signal of the cancelled one.
+    assert blocker.args[0].complete and len(blocker.args[0].table) == 1
+    dlg.close()
+
+
+def test_bad_data_gives_a_message_not_a_traceback(qtbot):
+    X = data()
+    X[5, 1] = math.nan
+    dlg = SelectionDialog(X, ["a", "b"])  # missing="error"
+    qtbot.addWidget(dlg)
+    dlg.set_options(n_components=[1, 2], n_init=1)
+    with qtbot.waitSignal(dlg._worker.failed, timeout=20_000):
+        dlg.start()
+    qtbot.waitUntil(lambda: not dlg.is_running(), timeout=5000)
+    assert "missing" in dlg.status.text()
+    assert dlg.run_button.isEnabled() and dlg.result() is None
+    assert not dlg.export_button.isEnabled()
+    dlg.close()
+
+
+def test_no_covariance_type_ticked(qtbot, dialog):
+    dialog.set_options(covariance_types=())
+    assert not dialog.run_button.isEnabled()
+    dialog.start()
+    assert not dialog.is_running() and "Tick at least one" in dialog.status.text()
+
+
+def test_degenerate_fits_are_drawn_apart_and_never_best(qtbot):
+    # Tiny data with exact ties: many components collapse.
+    X = np.array([[0.0, 0.0]] * 6 + [[1.0, 1.0]] * 6 + [[0.5, 3.0], [2.0, 2.5], [1.5, 0.2], [3.0, 1.0]])
+    dlg = SelectionDialog(X, ["a", "b"])
+    qtbot.addWidget(dlg)
+    dlg.set_options(n_components=range(1, 5), covariance_types=("full",), n_init=2)
+    with qtbot.waitSignal(dlg.sweepFinished, timeout=60_000) as blocker:
+        dlg.start()
+    result = blocker.args[0]
+    bad = [r for r in result.table if r.ok and r.degenerate]
+    assert bad, "expected collapsed fits on tied data"
+    assert result.best_row is None or not result.best_row.degenerate
+    bx, _ = dlg._bad_points["full"].getData()
+    assert sorted(bx) == sorted(r.n_components for r in bad)
+    lx, _ = dlg._lines["full"].getData()
+    assert not set([] if lx is None else list(lx)) & {r.n_components for r in bad}
+    dlg.close()
