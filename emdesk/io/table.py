@@ -203,6 +203,8 @@ def _to_float(values: Sequence[str], decimal: str) -> np.ndarray | None:
     """Vectorised: numbers -> float64, missing tokens -> NaN; None when a cell is neither."""
     if len(values) == 0:
         return np.empty(0, dtype=np.float64)
+    if max(map(len, values)) > 256:  # no number is that long; and it keeps the fixed-width array small
+        return None
     arr = np.char.strip(np.asarray(values, dtype=str))
     missing = np.isin(arr, list(MISSING_TOKENS))
     if decimal == ",":
@@ -238,7 +240,7 @@ def _is_missing(cell: str) -> bool:
 def _split_records(text: str, delimiter: str) -> Iterable[tuple[int, list[str]]]:
     """(last physical line of the record, 1-based within ``text``; fields) for every record of ``text``."""
     if delimiter == " ":
-        for i, line in enumerate(text.splitlines(), start=1):
+        for i, line in enumerate(text.split("\n"), start=1):
             yield i, line.split()
         return
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
@@ -445,6 +447,10 @@ class _Reader:
         bom = first.startswith(codecs.BOM_UTF8)
         if bom:
             first = first[len(codecs.BOM_UTF8):]
+        # Classic Mac line ends (CR only): read CR as a line end.
+        self.cr_only = b"\r" in first and b"\n" not in first
+        if self.cr_only:
+            first = first.replace(b"\r", b"\n")
         what = _looks_binary(first[:SNIFF_BYTES])
         if what:
             raise self.err(f"this is not a text CSV file; it looks like {what}. "
@@ -506,7 +512,7 @@ class _Reader:
                 if more:
                     hasher.update(more)
                     done += len(more)
-                    buf += more
+                    buf += more.replace(b"\r", b"\n") if self.cr_only else more
                 eof = not more
             if eof:
                 piece, buf = buf, b""

@@ -287,3 +287,15 @@ _line = st.lists(_cell, min_size=0, max_size=5).flatmap(
 def test_random_csv_like_text_raises_only_data_error(tmp_path, lines, newline, encoding):
     raw = newline.join(lines).encode(encoding, errors="replace")
     _load_only_data_errors(write(tmp_path, raw))
+
+
+def test_classic_mac_line_ends(tmp_path):
+    t = load_table(write(tmp_path, b"a,b\r1,2\r3,4\r"))
+    assert t.column_names == ["a", "b"]
+    np.testing.assert_array_equal(t.to_array(["a", "b"]), [[1, 2], [3, 4]])
+
+
+def test_a_huge_cell_is_text_not_a_memory_error(tmp_path):
+    t = load_table(write(tmp_path, 'a,b\n1,"2"\n3,"' + "x" * 200000 + '"\n'))
+    assert t.text_column_names == ["b"]
+    assert len(t.text_column("b")[1]) == 200000
