@@ -14,6 +14,16 @@ _BASE = np.array(
 )
 
 
+def cache_axes(plot_item) -> None:
+    """Let Qt keep each axis (with its grid lines) as a pixmap: axes of a fixed view need not be re-rendered
+    for every animation frame (replaying them cost ~5 ms per axis per frame here)."""
+    from PySide6.QtWidgets import QGraphicsItem
+
+    for name in ("left", "bottom", "right", "top"):
+        axis = plot_item.getAxis(name)
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
 def component_colors(k: int) -> np.ndarray:
     """(k, 3) RGB in 0..255; after ten colours the cycle repeats darker, then lighter."""
     out = np.empty((k, 3))
@@ -68,4 +78,27 @@ def blend_colors(resp: np.ndarray, colors: np.ndarray) -> np.ndarray:
     r = np.nan_to_num(np.asarray(resp, dtype=float), nan=0.0)
     s = r.sum(axis=1, keepdims=True)
     r = np.divide(r, s, out=np.full_like(r, 1.0 / max(r.shape[1], 1)), where=s > 0)
-    return r @ colors
+    # Not ``r @ colors``: that goes through BLAS, whose worker threads then compete with the engine's
+    # (measured: 50 ms instead of 1 ms per frame of 50,000 points during a fit on 2 cores).
+    out = np.zeros((r.shape[0], 3))
+    for j in range(r.shape[1]):
+        out += r[:, j, None] * colors[j]
+    return out
+
+
+COLOR_LEVELS = 8  # per channel: 8**3 = 512 colours, pre-rendered once by ColoredPointsItem
+
+
+def quantise_colors(rgb: np.ndarray) -> np.ndarray:
+    """(n, 3) RGB in 0..255 -> (n,) palette index r*64 + g*8 + b on an 8-level grid per channel."""
+    L = COLOR_LEVELS
+    q = np.clip(np.rint(np.asarray(rgb, dtype=float) / 255.0 * (L - 1)), 0, L - 1).astype(np.int64)
+    return (q[:, 0] * L + q[:, 1]) * L + q[:, 2]
+
+
+def responsibility_color_ids(resp: np.ndarray, k: int) -> np.ndarray:
+    """Palette indices of each row's blend of component colours (pure NumPy: any thread may call it)."""
+    return quantise_colors(blend_colors(resp, component_colors(k)))
+
+
+NEUTRAL_RGB = (120.0, 120.0, 120.0)

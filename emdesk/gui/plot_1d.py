@@ -7,7 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from emdesk.gui.geometry import blend_colors, component_colors, marginal_covariances, normal_pdf
+from emdesk.gui.geometry import NEUTRAL_RGB, cache_axes, component_colors, marginal_covariances, normal_pdf
 from emdesk.gui.points_item import ColoredPointsItem
 
 _GRID = 500
@@ -43,6 +43,8 @@ class Plot1D(QtWidgets.QWidget):
             p.getViewBox().disableAutoRange()
             p.getAxis("left").setWidth(58)
         self.density.showGrid(x=True, y=True, alpha=0.15)
+        cache_axes(self.density)
+        cache_axes(self.strip)
         self.density.setLabel("left", "density")
         self.density.getAxis("left").enableAutoSIPrefix(False)
         self.strip.hideAxis("left")
@@ -51,6 +53,7 @@ class Plot1D(QtWidgets.QWidget):
         self.strip.getAxis("left").setTicks([[(0.5, "rows")]])
         self.strip.setYRange(-0.05, 1.05, padding=0)
         self.strip.getViewBox().setMouseEnabled(y=False)
+        self.density.getViewBox().setMouseEnabled(y=False)
 
         self.hist = pg.PlotCurveItem(x=[0.0, 1.0], y=[0.0], stepMode="center", fillLevel=0, brush=pg.mkBrush(170, 178, 190, 150),
                                      pen=pg.mkPen(140, 148, 160, 200))
@@ -79,7 +82,7 @@ class Plot1D(QtWidgets.QWidget):
         self._snapshot = None
         self._resp = None
         self.title_label.setText(f"<b>{name}</b>")
-        self.density.setLabel("bottom", name)
+        self.strip.setLabel("bottom", name)
         if v.size == 0:
             self.hist.setData([0, 1], [0])
             return
@@ -130,13 +133,14 @@ class Plot1D(QtWidgets.QWidget):
         if k:
             self.legend.addItem(self.mixture, "mixture")
         for i in range(k):
-            self.legend.addItem(self._curves[i], f"component {i + 1}")
+            self.legend.addItem(self._curves[i], f"component {i + 1}   w = 0.000")  # final width from the start
         self._k = k
         self._colors = colors[:k]
 
-    def show_state(self, snapshot, resp_display) -> None:
+    def show_state(self, snapshot, color_ids) -> None:
+        """As Plot2D.show_state: ``color_ids`` (m,) colour the rows of the strip."""
         self._snapshot = snapshot
-        self._resp = resp_display
+        self._resp = color_ids
         self._redraw()
 
     def clear_state(self) -> None:
@@ -144,7 +148,7 @@ class Plot1D(QtWidgets.QWidget):
         self._set_components(0)
         self.mixture.setData([], [])
         if getattr(self, "_display_n", 0):
-            self.points.setColors(np.full((self._display_n, 3), 110.0))
+            self.points.setColors(np.tile(NEUTRAL_RGB, (self._display_n, 1)))
 
     def _redraw(self) -> None:
         s = self._snapshot
@@ -169,4 +173,4 @@ class Plot1D(QtWidgets.QWidget):
             if i < k:
                 label.setText(f"component {i + 1}   w = {float(s.weights[i]):.3f}")
         if self._resp is not None and self._resp.shape[0] == getattr(self, "_display_n", -1):
-            self.points.setColors(blend_colors(self._resp, self._colors))
+            self.points.setColorIds(self._resp)

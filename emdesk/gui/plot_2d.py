@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from emdesk.gui.geometry import blend_colors, component_colors, ellipse, marginal_covariances
+from emdesk.gui.geometry import NEUTRAL_RGB, cache_axes, component_colors, ellipse, marginal_covariances
 from emdesk.gui.points_item import ColoredPointsItem
 
 
@@ -46,6 +46,7 @@ class Plot2D(QtWidgets.QWidget):
         self.plot.setMenuEnabled(False)
         pi = self.plot.getPlotItem()
         pi.showGrid(x=True, y=True, alpha=0.15)
+        cache_axes(pi)
         pi.getViewBox().disableAutoRange()
         self.points = ColoredPointsItem(size=6, alpha=190)
         pi.addItem(self.points)
@@ -148,16 +149,17 @@ class Plot2D(QtWidgets.QWidget):
         for i in range(k):
             c = QtGui.QColor(*[int(v) for v in colors[i]])
             sample = pg.ScatterPlotItem(size=10, symbol="o", brush=pg.mkBrush(c), pen=pg.mkPen(c.darker(140)))
-            self.legend.addItem(sample, f"component {i + 1}")
+            self.legend.addItem(sample, f"component {i + 1}   w = 0.000")  # final width from the start
             self._legend_samples.append(sample)
         self.legend.setVisible(k > 0)
         self._k = k
         self._colors = colors[:k] if k else colors[:0]
 
-    def show_state(self, snapshot, resp_display: np.ndarray | None) -> None:
-        """Draw a snapshot; ``resp_display`` are the responsibilities of the displayed rows (m, k)."""
+    def show_state(self, snapshot, color_ids: np.ndarray | None) -> None:
+        """Draw a snapshot; ``color_ids`` colour the displayed rows by their responsibilities
+        (geometry.responsibility_color_ids), None leaves the points as they are."""
         self._snapshot = snapshot
-        self._resp = resp_display
+        self._resp = color_ids
         self._redraw()
 
     def clear_state(self) -> None:
@@ -166,7 +168,7 @@ class Plot2D(QtWidgets.QWidget):
         self._set_components(0)
         self.means.setData([], [])
         if self._X.shape[0]:
-            self.points.setColors(np.full((self._X.shape[0], 3), 110.0))
+            self.points.setColors(np.tile(NEUTRAL_RGB, (self._X.shape[0], 1)))
 
     def _redraw(self) -> None:
         s = self._snapshot
@@ -188,4 +190,4 @@ class Plot2D(QtWidgets.QWidget):
             if i < k:
                 label.setText(f"component {i + 1}   w = {float(s.weights[i]):.3f}")
         if self._resp is not None and self._resp.shape[0] == self._X.shape[0]:
-            self.points.setColors(blend_colors(self._resp, self._colors))
+            self.points.setColorIds(self._resp)

@@ -14,13 +14,10 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import internals as pg_internals
 from PySide6 import QtCore, QtGui
 
-_LEVELS = 8
+from emdesk.gui.geometry import COLOR_LEVELS as _LEVELS
+from emdesk.gui.geometry import NEUTRAL_RGB, quantise_colors
+
 _CELL = 12  # atlas cell, pixels
-
-
-def _quantise(rgb: np.ndarray) -> np.ndarray:
-    q = np.clip(np.rint(np.asarray(rgb, dtype=float) / 255.0 * (_LEVELS - 1)), 0, _LEVELS - 1).astype(np.int64)
-    return (q[:, 0] * _LEVELS + q[:, 1]) * _LEVELS + q[:, 2]
 
 
 class ColoredPointsItem(pg.GraphicsObject):
@@ -34,6 +31,7 @@ class ColoredPointsItem(pg.GraphicsObject):
         self._y = np.zeros(0)
         self._ids = np.zeros(0, dtype=np.int64)
         self._bounds = QtCore.QRectF()
+        self._keep = np.zeros(0, dtype=bool)
         self._frags = pg_internals.PrimitiveArray(QtGui.QPainter.PixmapFragment, 10)
         self._atlas = self._make_atlas()
 
@@ -65,7 +63,7 @@ class ColoredPointsItem(pg.GraphicsObject):
         keep = np.isfinite(x) & np.isfinite(y)
         self._keep = keep
         self._x, self._y = x[keep], y[keep]
-        self._ids = np.full(self._x.shape, _quantise(np.array([[128, 128, 128]]))[0], dtype=np.int64)
+        self._ids = np.full(self._x.shape, quantise_colors(np.array([NEUTRAL_RGB]))[0], dtype=np.int64)
         self.prepareGeometryChange()
         if self._x.size:
             x0, x1 = float(self._x.min()), float(self._x.max())
@@ -81,8 +79,17 @@ class ColoredPointsItem(pg.GraphicsObject):
         rgb = np.asarray(rgb, dtype=float)
         if rgb.shape[0] == self._keep.shape[0]:
             rgb = rgb[self._keep]
-        self._ids = _quantise(rgb)
+        self._ids = quantise_colors(rgb)
         self.update()
+
+    def setColorIds(self, ids) -> None:
+        """Palette indices (see geometry.quantise_colors) for the n points given to setPositions."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if ids.shape[0] == self._keep.shape[0]:
+            ids = ids[self._keep]
+        if ids.shape[0] == self._x.shape[0]:
+            self._ids = ids
+            self.update()
 
     def pointCount(self) -> int:
         return int(self._x.size)

@@ -6,9 +6,22 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtWidgets
 
-from emdesk.gui.geometry import component_colors
+from emdesk.gui.geometry import cache_axes, component_colors
 
 _RESTART_COLORS = [(40, 40, 40)] + [tuple(int(v) for v in c) for c in component_colors(10)]
+
+
+class _IterationAxis(pg.AxisItem):
+    """Iterations are whole numbers: never tick at 0.5."""
+
+    def tickSpacing(self, minVal, maxVal, size):
+        out, seen = [], set()
+        for spacing, offset in super().tickSpacing(minVal, maxVal, size):
+            spacing = max(float(spacing), 1.0)
+            if spacing not in seen:
+                seen.add(spacing)
+                out.append((spacing, offset))
+        return out
 
 
 class TracePlot(QtWidgets.QWidget):
@@ -16,10 +29,11 @@ class TracePlot(QtWidgets.QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.plot = pg.PlotWidget()
+        self.plot = pg.PlotWidget(axisItems={"bottom": _IterationAxis("bottom")})
         self.plot.setMenuEnabled(False)
         pi = self.plot.getPlotItem()
         pi.showGrid(x=True, y=True, alpha=0.15)
+        cache_axes(pi)
         pi.setLabel("bottom", "iteration")
         pi.setLabel("left", "log-likelihood / row")
         pi.getAxis("left").setWidth(58)

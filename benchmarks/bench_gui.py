@@ -1,0 +1,134 @@
+"""GUI responsiveness during a big fit: the largest stall of the GUI thread's event loop and plot updates/s.
+
+    python3 benchmarks/bench_gui.py [--rows 1000000] [--components 5] [--max-iter 100]
+
+Runs offscreen. Writes a CSV of ``rows`` two-dimensional rows (five Gaussian clusters) to a temporary
+folder, opens it in the real MainWindow (background load), fits it through the worker thread, and
+measures with a 10 ms QTimer on the GUI thread: the largest gap between two ticks (the longest the event
+loop was blocked) during the load and during the fit, and how many times the live plot redrew per second.
+Target (issue 4): largest gap during the fit <= 100 ms, >= 10 plot updates per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+import numpy as np  # noqa: E402
+
+import emdesk.gui  # noqa: E402,F401  (before Qt use: see emdesk/gui/__init__.py)
+from PySide6 import QtCore, QtWidgets  # noqa: E402
+
+
+class GapMeter(QtCore.QObject):
+    """A 10 ms timer on the GUI thread; records the gaps between its ticks."""
+
+    def __init__(self):
+        super().__init__()
+        self.timer = QtCore.QTimer(self)
+        self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+        self.gaps: list[float] = []
+        self._last = None
+
+    def start(self):
+        self.gaps = []
+        self._last = time.perf_counter()
+        self.timer.start()
+
+    def stop(self):
+        self.timer.stop()
+
+    def _tick(self):
+        now = time.perf_counter()
+        self.gaps.append(now - self._last)
+        self._last = now
+
+
+def write_csv(path: str, rows: int, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    centres = np.array([(0, 0), (3, 3), (-3, 2), (2, -3), (5, 0)], dtype=float)
+    labels = rng.integers(0, len(centres), rows)
+    X = centres[labels] + rng.normal(0, 1, (rows, 2)) * (0.5 + 0.2 * labels)[:, None]
+    np.savetxt(path, X, delimiter=",", header="x,y", comments="", fmt="%.5f")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--components", type=int, default=5)
+    ap.add_argument("--max-iter", type=int, default=100)
+    args = ap.parse_args(argv)
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["bench_gui"])
+    from emdesk.gui.main_window import MainWindow
+
+    with tempfile.TemporaryDirectory(prefix="emdesk-bench-") as tmp:
+        csv = os.path.join(tmp, "big.csv")
+        t = time.perf_counter()
+        write_csv(csv, args.rows)
+        print(f"wrote {args.rows:,} x 2 rows ({os.path.getsize(csv) / 1e6:.1f} MB) in {time.perf_counter() - t:.1f} s")
+        settings = QtCore.QSettings(os.path.join(tmp, "s.ini"), QtCore.QSettings.Format.IniFormat)
+        window = MainWindow(settings=settings)
+        window.resize(1280, 820)
+        window.show()
+        app.processEvents()
+        meter = GapMeter()
+
+        meter.start()
+        t = time.perf_counter()
+        window.open_csv(csv)
+        load_s = time.perf_counter() - t
+        meter.stop()
+        load_gap = max(meter.gaps) if meter.gaps else float("nan")
+        print(f"load: {load_s:.2f} s (background thread); largest GUI gap during load {load_gap * 1e3:.0f} ms")
+
+        window.set_options(n_components=args.components, random_state=0, max_iter=args.max_iter, tol=1e-9)
+        done: dict = {}
+        loop = QtCore.QEventLoop()
+        window.fitFinished.connect(lambda: (done.setdefault("ok", True), loop.quit()))
+        window.fitFailed.connect(lambda m: (done.setdefault("error", m), loop.quit()))
+        frames0 = window.frames_drawn
+        meter.start()
+        t = time.perf_counter()
+        window.start_fit()
+        loop.exec()
+        fit_s = time.perf_counter() - t
+        meter.stop()
+        if "error" in done:
+            print(f"fit failed: {done['error']}", file=sys.stderr)
+            window.close()
+            return 1
+        gaps = np.asarray(meter.gaps)
+        frames = window.frames_drawn - frames0
+        n_iter = len(window.history)
+        # Time the GUI spends per drawn frame (responsibilities of the displayed subset + drawing).
+        t = time.perf_counter()
+        reps = 20
+        for i in range(reps):
+            window._show_index(i % n_iter)
+            app.processEvents()
+        frame_ms = (time.perf_counter() - t) / reps * 1e3
+        window.close()
+
+    print(f"fit: {args.rows:,} rows x 2 columns, k={args.components}: {n_iter} snapshots in {fit_s:.2f} s "
+          f"({n_iter / fit_s:.1f} iterations/s)")
+    print(f"GUI event loop during the fit: largest gap {gaps.max() * 1e3:.0f} ms, "
+          f"99th percentile {np.percentile(gaps, 99) * 1e3:.0f} ms, median {np.median(gaps) * 1e3:.1f} ms "
+          f"(10 ms timer, {gaps.size} ticks)")
+    print(f"plot updates: {frames} in {fit_s:.2f} s = {frames / fit_s:.1f} per second; "
+          f"one frame (50,000 displayed points) costs {frame_ms:.1f} ms on the GUI thread")
+    print(f"target: largest gap <= 100 ms -> {'met' if gaps.max() <= 0.1 else 'NOT met'}; "
+          f">= 10 updates/s -> {'met' if frames / fit_s >= 10 else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

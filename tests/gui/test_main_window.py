@@ -1,0 +1,280 @@
+"""The window through its scripting surface: open, fit, export, pause/step/stop, errors, close mid-fit."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui
+
+from emdesk.gui import worker as worker_mod
+from emdesk.gui.main_window import EXAMPLES, example_path
+
+FIT_TIMEOUT = 60_000
+
+
+def _fit(qtbot, window, **options):
+    window.set_options(**options)
+    with qtbot.waitSignal(window.fitFinished, timeout=FIT_TIMEOUT):
+        window.start_fit()
+
+
+def test_open_fit_export_and_read_back(qtbot, window, csv_2d, tmp_path):
+    from emdesk.io import load_fit
+
+    window.open_csv(csv_2d)
+    assert window.table.n_rows == 300
+    assert window.data_panel.selected_columns() == ["a", "b"]
+    _fit(qtbot, window, n_components=2, random_state=0, max_iter=200)
+
+    hist = window.history
+    assert hist[0].iteration == 0 and hist[-1].final
+    # every iteration reaches the timeline, even though the emitter throttles
+    assert [s.iteration for s in hist] == list(range(len(hist)))
+    model = window.model
+    assert model.converged_
+    np.testing.assert_allclose(np.sort(model.means_[:, 0]), [0, 4], atol=0.3)
+
+    out = tmp_path / "fit.json"
+    window.export_fit(out)
+    doc = json.loads(out.read_text())
+    assert isinstance(doc, dict)
+    back = load_fit(out)
+    np.testing.assert_allclose(back.means_, model.means_, rtol=1e-9)
+    np.testing.assert_allclose(back.weights_, model.weights_, rtol=1e-9)
+    assert list(back.feature_names_in_) == ["a", "b"]
+
+    params = tmp_path / "params.csv"
+    window.export_fit(params, "parameters")
+    assert params.read_text().strip()
+    assign = tmp_path / "assign.csv"
+    window.export_fit(assign, "assignments")
+    assert len(assign.read_text().strip().splitlines()) == 301
+
+
+def test_export_before_any_fit_is_refused(window, csv_2d, tmp_path):
+    window.open_csv(csv_2d)
+    with pytest.raises(ValueError, match="run a fit"):
+        window.export_fit(tmp_path / "x.json")
+    assert not window.act_export.isEnabled()
+
+
+def test_bad_csv_shows_message_and_keeps_previous_data(window, csv_2d, tmp_path):
+    from emdesk.io import DataError
+
+    window.open_csv(csv_2d)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n3,4,5\n")  # a row with too many fields
+    with pytest.raises(DataError):
+        window.open_csv(bad)
+    assert window.table.path is not None and str(window.table.path).endswith("two.csv")
+    assert window.data_panel.selected_columns() == ["a", "b"]
+    level, text = window.last_message
+    assert level == "error" and "bad.csv" in text
+    assert window.message_bar.isVisible()
+    text_only = tmp_path / "text.csv"
+    text_only.write_text("name,comment\nfoo,bar\n")
+    with pytest.raises(DataError, match="no numeric columns"):
+        window.open_csv(text_only)
+    assert str(window.table.path).endswith("two.csv")
+    missing = tmp_path / "nope.csv"
+    with pytest.raises(DataError):
+        window.open_csv(missing)
+    assert str(window.table.path).endswith("two.csv")
+
+
+def test_text_columns_are_shown_but_not_selectable(window, csv_2d):
+    window.open_csv(csv_2d)
+    panel = window.data_panel
+    assert panel.columns.rowCount() == 3
+    label_item = panel.columns.item(2, 0)
+    assert label_item.text() == "label"
+    assert not (label_item.flags() & QtCore.Qt.ItemFlag.ItemIsUserCheckable)
+    with pytest.raises(ValueError, match="label"):
+        window.select_columns(["a", "label"])
+    with pytest.raises(ValueError, match="zzz"):
+        window.select_columns(["zzz"])
+
+
+def test_pause_step_resume_stop(qtbot, window):
+    window.open_csv(example_path())
+    window.set_options(n_components=4, tol=0.0, max_iter=100000, random_state=1)
+    window.step_fit()  # from idle: starts paused, shows the initial state
+    qtbot.waitUntil(lambda: len(window.history) == 1, timeout=FIT_TIMEOUT)
+    assert window.is_paused() and window.history[0].iteration == 0
+    window.step_fit()
+    qtbot.waitUntil(lambda: len(window.history) == 2, timeout=FIT_TIMEOUT)
+    window.step_fit()
+    qtbot.waitUntil(lambda: len(window.history) == 3, timeout=FIT_TIMEOUT)
+    qtbot.wait(300)
+    assert len(window.history) == 3  # paused means paused
+    assert window.status_iter.text().startswith("iteration 2")
+    window.resume_fit()
+    qtbot.waitUntil(lambda: len(window.history) > 20, timeout=FIT_TIMEOUT)
+    with qtbot.waitSignal(window.fitStopped, timeout=FIT_TIMEOUT):
+        window.stop_fit()
+    assert not window.is_fitting()
+    last = window.history[-1]
+    np.testing.assert_allclose(window.model.means_, last.means)
+    assert window.act_export.isEnabled()
+
+
+def test_pause_then_stop_while_paused(qtbot, window, tmp_path):
+    window.open_csv(example_path())
+    window.set_options(n_components=3, tol=0.0, max_iter=100000, random_state=0)
+    window.start_fit()
+    qtbot.waitUntil(lambda: len(window.history) > 3, timeout=FIT_TIMEOUT)
+    window.pause_fit()
+    assert window.is_paused()
+    with qtbot.waitSignal(window.fitStopped, timeout=FIT_TIMEOUT):
+        window.stop_fit()
+    out = tmp_path / "stopped.json"
+    window.export_fit(out)  # the stopped state is exportable
+    assert out.stat().st_size > 0
+
+
+def test_close_window_mid_fit_stops_threads(qtbot, settings):
+    from emdesk.gui.main_window import MainWindow
+
+    w = MainWindow(settings=settings)
+    w.show()
+    w.open_csv(example_path())
+    w.set_options(n_components=5, tol=0.0, max_iter=100000)
+    w.start_fit()
+    qtbot.waitUntil(lambda: len(w.history) > 5, timeout=FIT_TIMEOUT)
+    assert w.is_fitting()
+    assert len(worker_mod.running_threads()) == 2
+    w.close()
+    assert worker_mod.running_threads() == []
+    w.deleteLater()
+
+
+def test_engine_error_reaches_the_user_as_a_message(qtbot, window, tmp_path):
+    p = tmp_path / "tiny.csv"
+    p.write_text("v\n1\n2\n3\n")
+    window.open_csv(p)
+    window.set_options(n_components=10)
+    with qtbot.waitSignal(window.fitFailed, timeout=FIT_TIMEOUT) as blocker:
+        window.start_fit()
+    message = blocker.args[0]
+    assert message and "Traceback" not in message
+    level, text = window.last_message
+    assert level == "error" and message in text
+    assert not window.is_fitting()
+
+
+def test_bad_option_is_rejected_with_a_message(window):
+    with pytest.raises(ValueError, match="n_components"):
+        window.set_options(n_components=0)
+    with pytest.raises(ValueError, match="covariance_type"):
+        window.set_options(covariance_type="round")
+    with pytest.raises(ValueError, match="Unknown"):
+        window.set_options(n_clusters=3)
+
+
+def test_timeline_replays_iterations(qtbot, window):
+    window.open_csv(example_path())
+    _fit(qtbot, window, n_components=3, random_state=2, max_iter=300, tol=1e-6)
+    hist = window.history
+    assert len(hist) > 5
+    window.timeline.set_index(0)
+    qtbot.waitUntil(lambda: window._shown_index == 0)
+    assert window.status_iter.text() == "iteration 0"
+    legend_text = window.plot_2d.legend.items[0][1].text
+    assert f"{float(hist[0].weights[0]):.3f}" in legend_text
+    dot_x, dot_y = window.trace.marker_dot.getData()
+    assert dot_x[0] == 0 and dot_y[0] == pytest.approx(hist[0].lower_bound)
+    assert not window.timeline.following
+    window.timeline.follow_latest()
+    qtbot.waitUntil(lambda: window._shown_index == len(hist) - 1)
+
+
+def test_restarts_all_on_the_timeline_and_best_is_shown(qtbot, window):
+    window.open_csv(example_path())
+    _fit(qtbot, window, n_components=3, n_init=3, random_state=5, init_params="random", max_iter=100)
+    restarts = {s.restart for s in window.history}
+    assert restarts == {0, 1, 2}
+    shown = window.history[window._shown_index]
+    assert shown.final and shown.restart == window.model.best_restart_
+
+
+def test_one_column_uses_the_density_plot(qtbot, window):
+    window.open_csv(example_path(EXAMPLES[1][1]))
+    assert window.plot_stack.currentWidget() is window.plot_1d
+    _fit(qtbot, window, n_components=2, random_state=0)
+    visible = [c for c in window.plot_1d._curves if c.isVisible()]
+    assert len(visible) == 2
+    x, y = window.plot_1d.mixture.getData()
+    assert np.all(y >= 0) and y.max() > 0
+    # the mixture density integrates to ~1 over the plotted range
+    assert float(np.sum((y[1:] + y[:-1]) / 2 * np.diff(x))) == pytest.approx(1.0, abs=0.05)
+
+
+def test_changing_columns_switches_views(window, csv_2d):
+    window.open_csv(csv_2d)
+    assert window.plot_stack.currentWidget() is window.plot_2d
+    window.select_columns(["b"])
+    assert window.plot_stack.currentWidget() is window.plot_1d
+    window.select_columns([])
+    assert window.plot_stack.currentWidget() is window.empty_label
+    assert not window.act_run.isEnabled()
+
+
+def test_cancel_a_background_load(qtbot, window, csv_2d, monkeypatch):
+    import emdesk.io as io_mod
+
+    window.open_csv(csv_2d)
+    started = []
+
+    def slow_load(path, progress=None):
+        started.append(path)
+        i = 0
+        while True:  # a load that only ends when cancelled
+            i += 1
+            if progress is not None and progress(min(i / 1e6, 0.99)) is False:
+                raise io_mod.LoadCancelled("cancelled")
+            QtCore.QThread.msleep(2)
+
+    monkeypatch.setattr(io_mod, "load_table", slow_load)
+    window.begin_load("/some/huge.csv")
+    qtbot.waitUntil(lambda: bool(started), timeout=10_000)
+    assert window.load_progress.isVisible()
+    with qtbot.waitSignal(window.loadFailed, timeout=10_000):
+        window.cancel_load()
+    assert not window.load_progress.isVisible()
+    assert str(window.table.path).endswith("two.csv")
+
+
+def test_drop_a_csv_on_the_window(qtbot, window, csv_2d):
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(csv_2d))])
+    pos = QtCore.QPointF(100, 100)
+    enter = QtGui.QDragEnterEvent(pos, QtCore.Qt.DropAction.CopyAction, mime,
+                                  QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
+    window.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    drop = QtGui.QDropEvent(pos, QtCore.Qt.DropAction.CopyAction, mime, QtCore.Qt.MouseButton.LeftButton,
+                            QtCore.Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.dataLoaded, timeout=10_000):
+        window.dropEvent(drop)
+    assert str(window.table.path).endswith("two.csv")
+
+
+def test_export_plot_image_png_and_svg(qtbot, window, tmp_path):
+    window.open_csv(example_path())
+    _fit(qtbot, window, n_components=3, random_state=0)
+    png = tmp_path / "plot.png"
+    svg = tmp_path / "plot.svg"
+    window.export_plot_image(png)
+    window.export_plot_image(svg)
+    assert QtGui.QImage(str(png)).width() > 100
+    assert svg.read_text(errors="replace").lstrip().startswith("<?xml")
+
+
+def test_menus_and_shortcuts(window):
+    assert window.act_open.shortcut() == QtGui.QKeySequence(QtGui.QKeySequence.StandardKey.Open)
+    assert window.act_export.shortcut().toString() == "Ctrl+E"
+    assert window.act_run.shortcut().toString() == "F5"
+    titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert titles[:2] == ["File", "Fit"] and "Help" in titles

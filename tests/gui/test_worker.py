@@ -1,0 +1,100 @@
+"""The fit worker on its own: throttled batches carry every snapshot; stop, pause and step flags."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from emdesk.gui.worker import FitWorker
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    return np.vstack([rng.normal(0, 1, (200, 2)), rng.normal(5, 1, (200, 2))])
+
+
+def _collect(worker):
+    batches, finished, failed = [], [], []
+    worker.snapshots.connect(lambda rid, b, ids: batches.append((b, ids)))
+    worker.finished.connect(lambda rid, m, stopped: finished.append((m, stopped)))
+    worker.failed.connect(lambda rid, msg: failed.append(msg))
+    return batches, finished, failed
+
+
+def test_batches_carry_every_iteration_and_end_with_the_final_one(qapp, data):
+    w = FitWorker()
+    batches, finished, failed = _collect(w)
+    w.prepare()
+    w.run(1, data, {"n_components": 2, "random_state": 0, "tol": 0.0, "max_iter": 300}, data[:50])
+    assert not failed
+    snaps = [s for b, _ in batches for s in b]
+    assert [s.iteration for s in snaps] == list(range(301))
+    assert snaps[-1].final
+    assert len(batches) < len(snaps)  # throttled: not one signal per iteration
+    ids = batches[-1][1]
+    assert ids.shape == (50,) and ids.dtype.kind == "i"
+    model, stopped = finished[0]
+    assert not stopped and model.n_iter_ == 300
+
+
+def test_stop_flag_ends_the_fit_after_the_current_iteration(qapp, data):
+    w = FitWorker()
+    batches, finished, failed = _collect(w)
+    w.prepare()
+    seen = []
+
+    def on_batch(rid, b, ids):
+        seen.extend(b)
+        if len(seen) >= 5:
+            w.request_stop()
+
+    w.snapshots.connect(on_batch)
+    w.set_delay(0.001)  # emit every iteration
+    w.run(1, data, {"n_components": 2, "random_state": 0, "tol": 0.0, "max_iter": 10_000}, None)
+    model, stopped = finished[0]
+    assert stopped and model is None
+    assert 5 <= len(seen) <= 6
+
+
+def test_pause_and_step_from_another_thread(qapp, data):
+    w = FitWorker()
+    batches, finished, failed = _collect(w)
+    w.prepare(paused=True)
+    t = threading.Thread(target=w.run, args=(1, data, {"n_components": 2, "random_state": 0, "tol": 0.0,
+                                                       "max_iter": 10_000}, None))
+    t.start()
+    try:
+        def count():
+            return sum(len(b) for b, _ in batches)
+
+        def pump(seconds):
+            for _ in range(int(seconds / 0.01)):
+                qapp.processEvents()
+                threading.Event().wait(0.01)
+
+        for expected in (1, 2, 3):
+            for _ in range(1000):
+                if count() >= expected:
+                    break
+                pump(0.01)
+            pump(0.1)
+            assert count() == expected  # paused: no iteration beyond the stepped ones
+            w.step()
+    finally:
+        w.request_stop()
+        t.join(5)
+        qapp.processEvents()
+    assert not t.is_alive()
+    assert finished and finished[0][1] is True
+
+
+def test_engine_error_becomes_a_message(qapp, data):
+    w = FitWorker()
+    batches, finished, failed = _collect(w)
+    w.prepare()
+    w.run(1, data[:3], {"n_components": 5}, None)
+    assert failed and "n_components" in failed[0]
+    assert not finished
