@@ -543,7 +543,15 @@ class SelectionDialog(QtWidgets.QDialog):
     def use_selected(self) -> None:
         row = self.selected_row()
         if row is not None and row.model is not None:
-            self.modelChosen.emit(row.model)
+            self._emit_model(row.model)
+
+    def _emit_model(self, model) -> None:
+        # The column names travel with the model (exports and the main view label axes with them).
+        try:
+            model.feature_names_in_ = np.asarray(self._names, dtype=object)
+        except AttributeError:
+            pass
+        self.modelChosen.emit(model)
 
     def selected_row(self):
         idx = self.table.selectionModel().selectedRows()
@@ -616,6 +624,7 @@ class SelectionDialog(QtWidgets.QDialog):
             self._done = len(result.table)
             self.progress.setValue(self._done)
             self.table_model.set_result(self._result)
+            self.table.resizeColumnsToContents()
             self._redraw_plot()
         self._update_progress_text(final=True, cancelled=cancelled)
         if result is None:
@@ -649,7 +658,7 @@ class SelectionDialog(QtWidgets.QDialog):
         self._mark_selected(row)
         self._update_buttons()
         if row is not None and row.model is not None:
-            self.modelChosen.emit(row.model)
+            self._emit_model(row.model)
 
     def _point_clicked(self, item, points, *args) -> None:
         if points is None or len(points) == 0 or self._result is None:

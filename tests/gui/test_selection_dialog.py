@@ -95,6 +95,7 @@ def test_choosing_a_row_a_point_or_the_button_emits_model_chosen(qtbot, dialog):
     with qtbot.waitSignal(dialog.modelChosen, timeout=2000) as blocker:
         dialog.select_row(target)
     assert blocker.args[0] is target.model
+    assert list(target.model.feature_names_in_) == ["a", "b"]
     assert dialog.selected_row() is target
     sx, sy = dialog._selected_marker.getData()
     assert list(sx) == [2] and sy[0] == pytest.approx(target.bic)
