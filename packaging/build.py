@@ -186,11 +186,13 @@ def main(argv=None) -> int:
            "--distpath", dist, "--workpath", work, SPEC]
     if args.clean:
         cmd.insert(3, "--clean")
-    work.mkdir(parents=True, exist_ok=True)
+    # Run from an empty folder: `python -m` puts the working directory first on sys.path, so from the
+    # checkout it would freeze the checkout's emdesk instead of the installed one, and from the work
+    # folder PyInstaller's own "emdesk" subfolder would shadow the package.
+    neutral = work / "cwd"
+    neutral.mkdir(parents=True, exist_ok=True)
     try:
-        # Not from the checkout's folder: `python -m` puts the working directory first on sys.path,
-        # which would freeze the checkout's emdesk instead of the one installed in that Python.
-        run(cmd, cwd=work)
+        run(cmd, cwd=neutral)
     except subprocess.CalledProcessError as exc:
         log(f"FAILED: PyInstaller exited with {exc.returncode}")
         return 1
