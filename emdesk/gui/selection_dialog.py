@@ -119,14 +119,14 @@ class SelectionWorker(QtCore.QObject):
 COLUMNS = (
     ("Components", "n_components"),
     ("Covariance", "covariance_type"),
-    ("Log-likelihood", "log_likelihood"),
-    ("Parameters", "n_parameters"),
+    ("Status", "status"),
     ("BIC", "bic"),
     ("AIC", "aic"),
     ("ICL", "icl"),
+    ("Log-likelihood", "log_likelihood"),
+    ("Parameters", "n_parameters"),
     ("Iterations", "n_iter"),
     ("Converged", "converged"),
-    ("Status", "status"),
     ("Time (s)", "seconds"),
 )
 SORT_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
@@ -227,8 +227,9 @@ class SelectionTableModel(QtCore.QAbstractTableModel):
         if key == "status":
             if r.error:
                 return "failed"
-            if r.degenerate:
-                return "degenerate: " + format_issues(r.issues)
+            if r.degenerate:  # the kinds here, the components and reasons in the tooltip
+                kinds = dict.fromkeys(i.kind.replace("_", " ") for i in r.issues)
+                return "degenerate (" + ", ".join(kinds) + ")"
             return "best" if r is self._best else "ok"
         if not r.ok and key not in ("n_components", "covariance_type", "seconds"):
             return ""
@@ -377,19 +378,20 @@ class SelectionDialog(QtWidgets.QDialog):
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setLabel("bottom", "Number of components")
         self.plot.getPlotItem().setMenuEnabled(False)
-        self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.legend = self.plot.addLegend(offset=(-10, 10), brush=pg.mkBrush(255, 255, 255, 220),
+                                          pen=pg.mkPen(200, 200, 200))
         self._lines = {}
         self._ok_points = {}
         self._bad_points = {}
         for t in COVARIANCE_TYPES:
             color = TYPE_COLORS[t]
-            line = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=2), name=t)
+            line = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=2))
             ok = pg.ScatterPlotItem(size=9, pen=pg.mkPen(color), brush=pg.mkBrush(color), symbol="o")
             bad = pg.ScatterPlotItem(size=11, pen=pg.mkPen(color, width=2), brush=pg.mkBrush(None), symbol="x")
             for item in (ok, bad):
                 item.sigClicked.connect(self._point_clicked)
                 item.setZValue(5)
-            self.plot.addItem(line)
+            self.plot.addItem(line)  # not in the legend yet: _update_legend lists the swept types
             self.plot.addItem(ok)
             self.plot.addItem(bad)
             self._lines[t], self._ok_points[t], self._bad_points[t] = line, ok, bad
@@ -404,9 +406,11 @@ class SelectionDialog(QtWidgets.QDialog):
         self._selected_marker.setZValue(11)
         self.plot.addItem(self._best_marker)
         self.plot.addItem(self._selected_marker)
-        legend_bad = pg.ScatterPlotItem(symbol="x", pen=pg.mkPen((110, 110, 110), width=2), brush=pg.mkBrush(None))
-        self.legend.addItem(legend_bad, "degenerate (never chosen)")
-        self.legend.addItem(self._best_marker, "best")
+        self._legend_bad = pg.ScatterPlotItem(
+            symbol="x", pen=pg.mkPen((110, 110, 110), width=2), brush=pg.mkBrush(None)
+        )
+        self._legend_types: tuple = ()
+        self._update_legend(COVARIANCE_TYPES, degenerate=False)
         self.plot.getAxis("bottom").setTickSpacing(1, 1)
 
         # Table.
@@ -431,6 +435,7 @@ class SelectionDialog(QtWidgets.QDialog):
         splitter.addWidget(self.table)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([360, 260])
 
         bottom = QtWidgets.QHBoxLayout()
         self.use_button = QtWidgets.QPushButton("Use this model")
@@ -726,12 +731,29 @@ class SelectionDialog(QtWidgets.QDialog):
             self._bad_points[t].setData(
                 [r.n_components for r in bad], [r.score(crit) for r in bad], data=[r.index for r in bad]
             )
+        swept = [t for t in COVARIANCE_TYPES if res is not None and any(r.covariance_type == t for r in res.table)]
+        self._update_legend(
+            tuple(swept) if swept else tuple(t for t, b in self.type_boxes.items() if b.isChecked()),
+            degenerate=res is not None and any(r.degenerate for r in res.table),
+        )
         best = None if res is None else res.best_row
         if best is not None:
             self._best_marker.setData([best.n_components], [best.score(crit)], data=[best.index])
         else:
             self._best_marker.setData([], [])
         self._mark_selected(self.selected_row())
+
+    def _update_legend(self, types, degenerate: bool) -> None:
+        key = (tuple(types), bool(degenerate))
+        if key == self._legend_types:
+            return
+        self._legend_types = key
+        self.legend.clear()
+        for t in types:
+            self.legend.addItem(self._lines[t], t)
+        if degenerate:
+            self.legend.addItem(self._legend_bad, "degenerate (never chosen)")
+        self.legend.addItem(self._best_marker, "best")
 
     def _mark_selected(self, row) -> None:
         if row is None or not row.ok:

@@ -75,7 +75,8 @@ def test_sweep_runs_to_completion_and_fills_table_and_plot(qtbot, dialog):
     assert list(bx) == [3] and by[0] == pytest.approx(result.best_row.bic)
     assert dialog._lines["tied"].getData()[0] is None or len(dialog._lines["tied"].getData()[0]) == 0
     # The best row is shown as such in the table.
-    statuses = [dialog.proxy.index(i, 9).data() for i in range(6)]
+    status_col = [c for c, (_, key) in enumerate(sd.COLUMNS) if key == "status"][0]
+    statuses = [dialog.proxy.index(i, status_col).data() for i in range(6)]
     assert statuses.count("best") == 1
     dialog.grab().save("/tmp/emdesk_selection_dialog_test.png")
 
