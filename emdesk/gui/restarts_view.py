@@ -110,6 +110,9 @@ class RestartsView(QtWidgets.QWidget):
         self.summary = QtWidgets.QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A wrapped label in a layout next to a splitter gets one line unless told otherwise.
+        self.summary.setMinimumHeight(3 * self.summary.fontMetrics().lineSpacing() + 4)
+        self.summary.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
 
         self.plot = pg.PlotWidget(background="w")
         self.plot.setMinimumHeight(140)
