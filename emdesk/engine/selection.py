@@ -46,6 +46,7 @@ from typing import Callable, Iterable, Iterator, Optional
 import numpy as np
 
 from .diagnostics import ComponentIssue, DegenerateSolutionWarning, format_issues
+from .gaussian import GaussianMixture
 
 # A sweep fits dozens of models and many are degenerate by design (too many components for
 # the data): their issues are recorded in the table instead of one warning per fit.  The
@@ -317,8 +318,6 @@ def _reason(err: BaseException) -> str:
 
 
 def _fit_one(index, k, cov_type, X, sample_weight, params, seed, should_stop) -> SelectionRow:
-    from .gaussian import GaussianMixture
-
     t0 = time.perf_counter()
     try:
         model = GaussianMixture(n_components=k, covariance_type=cov_type, random_state=seed, **params)
