@@ -467,6 +467,9 @@ class SelectionDialog(QtWidgets.QDialog):
         self._worker = SelectionWorker()
         self._worker.moveToThread(self._thread)
         self._requestRun.connect(self._worker.run)
+        app = QtCore.QCoreApplication.instance()
+        if app is not None:  # quitting with the dialog still open must not destroy a running thread
+            app.aboutToQuit.connect(self._about_to_quit)
         self._worker.progress.connect(self._on_progress)
         self._worker.finished.connect(self._on_finished)
         self._worker.failed.connect(self._on_failed)
@@ -590,6 +593,10 @@ class SelectionDialog(QtWidgets.QDialog):
         return bool(ok)
 
     # ---------------------------------------------------------------------------------- closing
+    @QtCore.Slot()
+    def _about_to_quit(self) -> None:
+        self.shutdown()
+
     def done(self, code: int) -> None:  # Esc, accept(), reject() all end here
         self.shutdown()
         super().done(code)

@@ -232,3 +232,18 @@ def test_degenerate_fits_are_drawn_apart_and_never_best(qtbot):
     lx, _ = dlg._lines["full"].getData()
     assert not set([] if lx is None else list(lx)) & {r.n_components for r in bad}
     dlg.close()
+
+
+def test_engine_options_pass_through_and_make_sweeps_reproducible(qtbot):
+    tables = []
+    for _ in range(2):
+        dlg = SelectionDialog(data(), ["a", "b"], engine_options={"random_state": 7, "max_iter": 50, "n_init": 99})
+        qtbot.addWidget(dlg)
+        dlg.set_options(n_components=[1, 2, 3], covariance_types=("diag",), n_init=2)
+        opts = dlg.options()
+        assert opts["random_state"] == 7 and opts["max_iter"] == 50 and opts["n_init"] == 2  # n_init: the dialog's
+        result = run_to_end(qtbot, dlg)
+        tables.append([r.bic for r in result.table])
+        assert all(r.model.max_iter == 50 for r in result.table)
+        dlg.close()
+    assert tables[0] == tables[1]
