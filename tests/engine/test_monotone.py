@@ -10,7 +10,21 @@ from hypothesis import strategies as st
 from emdesk.engine import DegenerateSolutionWarning, GaussianMixture
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def check_monotone(snaps):
+    """EM never decreases the log-likelihood.  reg_covar (added to the variances, not a
+    maximiser of EM's objective) can break this once a component has collapsed onto its floor,
+    so the check stops at the first snapshot diagnosed as degenerate."""
+    lbs = np.array([s.lower_bound for s in snaps])
+    assert np.all(np.isfinite(lbs))
+    stop = next((i for i, s in enumerate(snaps)
+                 if any(x.kind in ("variance_floor", "ill_conditioned") for x in s.issues)), len(snaps))
+    lbs = lbs[:stop]
+    slack = 1e-9 * (1.0 + np.abs(lbs[:-1]))
+    assert np.all(np.diff(lbs) >= -slack), np.diff(lbs).min()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          derandomize=True)
 @given(
     seed=st.integers(0, 2**32 - 1),
     n=st.integers(12, 80),
@@ -30,11 +44,8 @@ def test_log_likelihood_never_decreases(seed, n, d, k, ct, init, weighted, offse
                          tol=0, max_iter=25)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateSolutionWarning)
-        lbs = [s.lower_bound for s in gm.fit_iter(X, sample_weight=sw)]
-    assert len(lbs) == 26
-    lbs = np.array(lbs)
-    assert np.all(np.isfinite(lbs))
-    slack = 1e-9 * (1.0 + np.abs(lbs[:-1]))
-    assert np.all(np.diff(lbs) >= -slack), np.diff(lbs).min()
+        snaps = list(gm.fit_iter(X, sample_weight=sw))
+    assert len(snaps) == 26
+    check_monotone(snaps)
     for a in (gm.weights_, gm.means_, gm.covariances_):
         assert np.all(np.isfinite(a))

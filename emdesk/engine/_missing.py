@@ -1,0 +1,251 @@
+"""Exact EM for incomplete data (``missing="marginalize"``), scoring and imputation of rows with NaN.
+
+Rows are grouped by their pattern of observed coordinates ``o`` (missing ``m``), so every
+operation below is vectorised over the rows of a pattern and the Python loop runs over
+(patterns x components) only.  All in the engine's standardised units.
+
+E-step: each row's density is the marginal Gaussian of its observed coordinates,
+``N(z_o | mu_o, S_oo)`` (Cholesky ``S_oo = L L'``, ``y = L^-1 (z_o - mu_o)``).
+
+M-step: the expected complete-data sufficient statistics given the observed values,
+
+    E[z_m | z_o, j]          = mu_m + S_mo S_oo^-1 (z_o - mu_o)
+    Cov[z_m | z_o, j]        = S_mm - S_mo S_oo^-1 S_om       (the same for every row of a pattern)
+    E[z z' | z_o, j]         = zhat zhat' + (Cov[z_m | z_o, j] in the m x m block),
+
+weighted by responsibilities and sample weights.  Constrained covariance types take the diagonal
+(diag), its mean (spherical) or the pooled matrix (tied) of the expected scatter, which is the
+exact constrained maximiser of EM's Q function; so the observed-data log-likelihood never
+decreases (Dempster, Laird & Rubin 1977; Ghahramani & Jordan 1994 for mixtures).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._core import EPS, LOG_2PI, full_covariances
+
+__all__ = ["MissingData", "score_incomplete", "impute", "patterns"]
+
+
+def patterns(observed):
+    """Group rows by observed pattern: list of (obs_idx, mis_idx, rows)."""
+    n, d = observed.shape
+    if d <= 62:
+        keys = observed.astype(np.int64) @ (np.int64(1) << np.arange(d, dtype=np.int64))
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        out = []
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.searchsorted(inverse[order], np.arange(len(uniq) + 1))
+        for p, key in enumerate(uniq):
+            obs = np.flatnonzero((int(key) >> np.arange(d)) & 1)
+            mis = np.setdiff1d(np.arange(d), obs)
+            out.append((obs, mis, order[bounds[p]:bounds[p + 1]]))
+        return out
+    uniq, inverse = np.unique(observed, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    return [(np.flatnonzero(u), np.flatnonzero(~u), np.flatnonzero(inverse == p))
+            for p, u in enumerate(uniq)]
+
+
+class _Pattern:
+    __slots__ = ("obs", "mis", "rows", "Zo", "w", "log_scale", "complete")
+
+    def __init__(self, obs, mis, rows, Z, w, log_scale):
+        self.obs, self.mis, self.rows = obs, mis, rows
+        self.Zo = np.ascontiguousarray(Z[np.ix_(rows, obs)])
+        self.w = None if w is None else w[rows]
+        self.log_scale = float(log_scale[obs].sum())
+        self.complete = len(mis) == 0
+
+
+def _pattern_estep(pat, means, F, logw):
+    """Log joint densities (k, n_p) of one pattern, plus per-component (linv, y)."""
+    k = means.shape[0]
+    o = pat.obs
+    n_p = pat.Zo.shape[0]
+    logp = np.empty((k, n_p))
+    parts = []
+    if len(o) == 0:
+        logp[:] = logw[:, None]
+        return logp, parts
+    eye = np.eye(len(o))
+    for j in range(k):
+        Soo = F[j][np.ix_(o, o)]
+        L = np.linalg.cholesky(Soo)
+        linv = np.linalg.solve(L, eye)
+        y = (pat.Zo - means[j, o]) @ linv.T
+        logp[j] = (logw[j] - 0.5 * np.einsum("ij,ij->i", y, y) - np.log(np.diagonal(L)).sum()
+                   - 0.5 * len(o) * LOG_2PI)
+        parts.append((linv, y))
+    return logp, parts
+
+
+def _normalise(logp):
+    """In place: (k, n) log joint -> responsibilities; returns the (n,) log-sum-exp."""
+    a = logp.max(axis=0)
+    logp -= a
+    np.exp(logp, out=logp)
+    s = logp.sum(axis=0)
+    logp /= s
+    return a + np.log(s)
+
+
+def _conditional(pat, j, means, F, linv, y):
+    """Conditional means of the missing coordinates (n_p, |m|) and their covariance (|m|, |m|)."""
+    o, m = pat.obs, pat.mis
+    if len(o) == 0:
+        return np.broadcast_to(means[j, m], (pat.Zo.shape[0], len(m))), F[j][np.ix_(m, m)]
+    Som = F[j][np.ix_(o, m)]
+    A = y @ linv  # rows: (S_oo^-1 (z_o - mu_o))'
+    cmean = means[j, m] + A @ Som
+    G = linv @ Som
+    ccov = F[j][np.ix_(m, m)] - G.T @ G
+    return cmean, ccov
+
+
+class MissingData:
+    """Incomplete data (no all-missing rows) grouped by pattern, in standardised units."""
+
+    def __init__(self, Z, w, std):
+        self.n, self.d = Z.shape
+        self.w = w
+        observed = ~np.isnan(Z)
+        log_scale = np.log(std.scale)
+        self.patterns = [_Pattern(o, m, rows, Z, w, log_scale) for o, m, rows in patterns(observed)]
+        self._Zfill = np.where(observed, Z, 0.0)
+
+    def init_matrix(self):
+        """Z with missing cells at the (weighted) column mean, 0, for initialisation."""
+        return self._Zfill
+
+    def stats_from_resp(self, resp):
+        """Statistics of given responsibilities ((k, n)) on the mean-filled data."""
+        Zf = self._Zfill
+        r = resp if self.w is None else resp * self.w
+        nk = r.sum(axis=1)
+        s1 = r @ Zf
+        s2 = np.einsum("kn,ni,nj->kij", r, Zf, Zf, optimize=True)
+        return nk, s1, s2, np.zeros((resp.shape[0], Zf.shape[1]))
+
+    def em_pass(self, prep, resp, want_stats):
+        k, d = prep.k, self.d
+        means = prep.means
+        F = full_covariances(prep.cov, prep.ct, k, d)
+        total = 0.0
+        if want_stats:
+            nk = np.zeros(k)
+            s1 = np.zeros((k, d))
+            s2 = np.zeros((k, d, d))
+        for pat in self.patterns:
+            logp, parts = _pattern_estep(pat, means, F, prep.logw)
+            ll = _normalise(logp) - pat.log_scale
+            total += float(ll.sum() if pat.w is None else ll @ pat.w)
+            resp[:, pat.rows] = logp
+            if not want_stats:
+                continue
+            r_all = logp if pat.w is None else logp * pat.w
+            o, m = pat.obs, pat.mis
+            n_p = pat.Zo.shape[0]
+            xhat = np.empty((n_p, d))
+            xhat[:, o] = pat.Zo
+            for j in range(k):
+                r = r_all[j]
+                rs = float(r.sum())
+                nk[j] += rs
+                if not pat.complete:
+                    linv, y = parts[j] if parts else (None, None)
+                    cmean, ccov = _conditional(pat, j, means, F, linv, y)
+                    xhat[:, m] = cmean
+                    s2[j][np.ix_(m, m)] += rs * ccov
+                # second moments about the current mean: no cancellation in the M-step
+                xc = xhat - means[j]
+                s1[j] += r @ xc
+                s2[j] += (xc * r[:, None]).T @ xc
+        return total, ((nk, s1, s2, means) if want_stats else None)
+
+    def mstep(self, stats, covariance_type, reg_z):
+        # s1, s2: first and second moments about ``centres`` (the previous means)
+        nk, s1, s2, centres = stats
+        d = self.d
+        nk = nk + 10 * EPS
+        weights = nk / nk.sum()
+        delta = s1 / nk[:, None]
+        means = centres + delta
+        cov = s2 / nk[:, None, None] - np.einsum("ki,kj->kij", delta, delta)
+        cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
+        idx = np.arange(d)
+        if covariance_type == "full":
+            cov[:, idx, idx] += reg_z
+            return weights, means, cov
+        if covariance_type == "tied":
+            tied = np.einsum("k,kij->ij", nk, cov) / nk.sum()
+            tied[idx, idx] += reg_z
+            return weights, means, tied
+        var = np.diagonal(cov, axis1=1, axis2=2)
+        if covariance_type == "diag":
+            return weights, means, var + reg_z
+        return weights, means, var.mean(axis=1) + reg_z
+
+
+def score_incomplete(Z, prep, std, resp, ll):
+    """E-step for new data with NaN: fills resp (k, n) and ll (n,) in user units.  A row with
+    every value missing gets the mixing weights as responsibilities and log-density 0."""
+    k, d = prep.k, Z.shape[1]
+    F = full_covariances(prep.cov, prep.ct, k, d)
+    log_scale = np.log(std.scale)
+    for o, m, rows in patterns(~np.isnan(Z)):
+        pat = _Pattern(o, m, rows, Z, None, log_scale)
+        logp, _ = _pattern_estep(pat, prep.means, F, prep.logw)
+        ll[rows] = _normalise(logp) - pat.log_scale
+        resp[:, rows] = logp
+
+
+def impute(X, std, prep, covariance_type, n_imputations, rng):
+    """Conditional-expectation imputation (n, d) or ``n_imputations`` draws (n_imp, n, d)."""
+    k, d = prep.k, X.shape[1]
+    Z = std.to_z(X)
+    F = full_covariances(prep.cov, prep.ct, k, d)
+    log_scale = np.log(std.scale)
+    nan = np.isnan(Z)
+    if n_imputations is None:
+        out = X.copy()
+    else:
+        out = np.repeat(X[None], n_imputations, axis=0)
+    if not nan.any():
+        return out
+    rows_missing = nan.any(axis=1)
+    for o, m, rows in patterns(~nan[rows_missing]):
+        rows = np.flatnonzero(rows_missing)[rows]
+        pat = _Pattern(o, m, rows, Z, None, log_scale)
+        logp, parts = _pattern_estep(pat, prep.means, F, prep.logw)
+        _normalise(logp)
+        resp = logp  # (k, n_p)
+        conds = []
+        for j in range(k):
+            linv, y = parts[j] if parts else (None, None)
+            conds.append(_conditional(pat, j, prep.means, F, linv, y))
+        cols = m
+        if n_imputations is None:
+            zm = sum(resp[j][:, None] * conds[j][0] for j in range(k))
+            out[np.ix_(rows, cols)] = zm * std.scale[cols] + std.shift[cols]
+            continue
+        n_p = len(rows)
+        cum = np.cumsum(resp, axis=0)
+        for t in range(n_imputations):
+            u = rng.uniform(size=n_p)
+            comp = np.minimum((u[None, :] > cum).sum(axis=0), k - 1)
+            zm = np.empty((n_p, len(cols)))
+            for j in range(k):
+                sel = comp == j
+                if not sel.any():
+                    continue
+                cmean, ccov = conds[j]
+                try:
+                    Lc = np.linalg.cholesky(ccov)
+                except np.linalg.LinAlgError:
+                    vals, vecs = np.linalg.eigh(0.5 * (ccov + ccov.T))
+                    Lc = vecs * np.sqrt(np.clip(vals, 0.0, None))
+                zm[sel] = cmean[sel] + rng.standard_normal((int(sel.sum()), len(cols))) @ Lc.T
+            out[t][np.ix_(rows, cols)] = zm * std.scale[cols] + std.shift[cols]
+    return out
