@@ -102,7 +102,8 @@ DROP_PATTERNS = [
     "PySide6/Qt/plugins/platforms/*direct2d*",
     # The GTK3 platform theme loads the user's GTK, which then meets the glib/cairo/pango copies
     # PyInstaller would bundle for it (a known source of crashes); without it Qt uses its own
-    # style and the XDG desktop portal. Dropping it also drops ~10 MB of GTK-stack libraries below.
+    # style and the XDG desktop portal. The GTK-stack libraries collected for it (cairo, pango,
+    # gio, harfbuzz, ...: ~8 MB) go with it, see ``prune_orphans``.
     "PySide6/Qt/plugins/platformthemes/*gtk3*",
     # Image formats emdesk never reads (it shows PNG/SVG icons and exports PNG).
     "PySide6/Qt/plugins/imageformats/*pdf*",
@@ -118,13 +119,6 @@ DROP_PATTERNS = [
     "PySide6/Qt/lib/libQt6Network*",
     "PySide6/Qt/lib/libQt6EglFS*",
     "PySide6/Qt/lib/libQt6EglFs*",
-    # System libraries only the dropped pieces above link to (Linux).
-    "libgssapi_krb5.so*", "libkrb5.so*", "libkrb5support.so*", "libk5crypto.so*",
-    "libcom_err.so*", "libkeyutils.so*", "libbrotlidec.so*",
-    "libgtk-3.so*", "libgdk-3.so*", "libatk-1.0.so*", "libcairo.so*", "libcairo-gobject.so*",
-    "libpango-1.0.so*", "libpangocairo-1.0.so*", "libpangoft2-1.0.so*", "libgdk_pixbuf-2.0.so*",
-    "libpixman-1.so*", "libthai.so*", "libdatrie.so*", "libfribidi.so*", "libgraphite2.so*",
-    "libXrender.so*", "libjpeg.so*", "libreadline.so*", "libtinfo.so*",
     # pyqtgraph's examples data (its hook already skips most of it).
     "pyqtgraph/examples/*",
 ]
@@ -134,6 +128,36 @@ def dropped(dest: str) -> bool:
     """True when the file at ``dest`` (path inside the bundle) is left out of the bundle."""
     dest = dest.replace("\\", "/")
     return any(fnmatch(dest, pattern) for pattern in DROP_PATTERNS)
+
+
+def prune_orphans(kept, dropped_entries, imports_of):
+    """Drop the libraries that were collected only for dropped binaries.
+
+    ``kept`` and ``dropped_entries``: PyInstaller binary TOC entries ``(dest, src, typecode)``;
+    ``imports_of(src)``: the names of the shared libraries the file ``src`` links to (PyInstaller's
+    ``bindepend.get_imports``). A library goes when a dropped binary needs it, directly or through
+    other libraries, and no kept binary does; nothing that a kept file links to is ever removed.
+    Returns ``(kept entries, sorted names removed)``.
+    """
+    by_name = {}
+    for entry in list(kept) + list(dropped_entries):
+        if entry[2] != "SYMLINK":
+            by_name.setdefault(Path(entry[0]).name, entry)
+
+    def closure(entries):
+        names, stack = set(), [entry[1] for entry in entries if entry[2] != "SYMLINK"]
+        while stack:
+            for name in imports_of(stack.pop()):
+                if name in by_name and name not in names:
+                    names.add(name)
+                    stack.append(by_name[name][1])
+        return names
+
+    only_for_dropped = closure(dropped_entries)
+    roots = [entry for entry in kept if Path(entry[0]).name not in only_for_dropped]
+    kept_names = {Path(entry[0]).name for entry in kept}
+    orphans = (only_for_dropped & kept_names) - closure(roots) - {Path(e[0]).name for e in roots}
+    return [entry for entry in kept if Path(entry[0]).name not in orphans], sorted(orphans)
 
 
 # --- what emdesk imports ----------------------------------------------------------------------------

@@ -231,3 +231,22 @@ def test_stripping_copies_pythons_own_libraries(bundle_config, tmp_path):
     assert stripped.parent != Path(source).parent and stripped.is_file()
     assert stripped.read_bytes()[:4] == b"\x7fELF"
     assert stripped.stat().st_size <= Path(source).stat().st_size
+
+
+def test_prune_orphans_removes_only_what_dropped_files_alone_needed(bundle_config):
+    links = {
+        "/x/QtWidgets.so": {"libQt6Gui.so.6"},
+        "/x/libQt6Gui.so.6": {"libglib-2.0.so.0", "libz.so.1"},
+        "/x/libglib-2.0.so.0": set(),
+        "/x/libz.so.1": set(),
+        "/x/libcairo.so.2": {"libpixman-1.so.0", "libz.so.1"},
+        "/x/libpixman-1.so.0": set(),
+        "/x/libqgtk3.so": {"libcairo.so.2", "libglib-2.0.so.0", "libgtk-3.so.0"},
+    }
+    kept = [(name, f"/x/{name}", "BINARY") for name in
+            ("QtWidgets.so", "libQt6Gui.so.6", "libglib-2.0.so.0", "libz.so.1", "libcairo.so.2",
+             "libpixman-1.so.0")]
+    dropped = [("PySide6/Qt/plugins/platformthemes/libqgtk3.so", "/x/libqgtk3.so", "BINARY")]
+    remaining, removed = bundle_config.prune_orphans(kept, dropped, lambda src: links[src])
+    assert removed == ["libcairo.so.2", "libpixman-1.so.0"]
+    assert [entry[0] for entry in remaining] == ["QtWidgets.so", "libQt6Gui.so.6", "libglib-2.0.so.0", "libz.so.1"]
