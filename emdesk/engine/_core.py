@@ -207,9 +207,16 @@ class Layout:
         self.lin = slice(nq, nq + d)
         self.const = nq + d
 
-    def block_rows(self):
-        # keep a (block, m) temporary under ~32 MB
-        return int(max(1024, min(BLOCK_ROWS, (1 << 22) // max(self.m, 1))))
+    def block_rows(self, k):
+        """Rows per block.  The block's GEMMs ((b x m) @ (m x k) and back) are kept under
+        2**18 multiply-adds, below which OpenBLAS runs them on one thread (its
+        GEMM_MULTITHREAD_THRESHOLD x SMP_THRESHOLD_MIN = 4 x 65536): these skinny products
+        gain nothing from threads, and on a loaded 2-core machine a threaded call was measured
+        7x slower per pass (0.17 s vs 0.025 s for n = 1e6, d = 2, k = 5).  Small blocks also
+        keep the (k, b) temporaries in cache."""
+        target = (1 << 18) // max(self.m * k, 1)
+        b = 1 << max(int(np.log2(max(target, 1))), 0)
+        return int(min(BLOCK_ROWS, max(2048, b)))
 
     def features(self, Z, out=None):
         """phi(Z), (b, m)."""
@@ -221,8 +228,7 @@ class Layout:
             ct = self.covariance_type
             if ct in ("full", "tied"):
                 i0, i1 = self.iu
-                for c in range(nq):
-                    np.multiply(Z[:, i0[c]], Z[:, i1[c]], out=out[:, c])
+                np.multiply(Z[:, i0], Z[:, i1], out=out[:, :nq])
             elif ct == "diag":
                 np.multiply(Z, Z, out=out[:, :d])
             else:
@@ -240,10 +246,11 @@ class DenseData:
         self.n, self.d = Z.shape
         self.layout = layout
         self.w = w
-        self.block = layout.block_rows()
+        self.block = max(1, min(layout.block_rows(k), self.n))
         self.phi = None
         self.Z = None
-        if layout.expanded and layout.m <= max(4 * k, 8):
+        # Cache phi(Z) when it costs at most ~6 (n, k) arrays (peak budget: 10 of them).
+        if layout.expanded and layout.m <= max(6 * k, 8):
             self.phi = np.empty((self.n, layout.m))
             for s in range(0, self.n, self.block):
                 layout.features(Z[s:s + self.block], out=self.phi[s:s + self.block])

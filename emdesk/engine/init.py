@@ -23,7 +23,7 @@ __all__ = ["INIT_METHODS", "initial_responsibilities", "kmeans_plusplus", "kmean
 
 INIT_METHODS = ("kmeans++", "kmeans", "random", "random_from_data")
 KMEANS_MAX_ITER = 100
-_BLOCK = 1 << 16
+_BLOCK = 1 << 13  # small blocks: single-threaded BLAS (see _core.Layout.block_rows)
 
 
 def _sq_dist_to(Z, centres, out=None):
