@@ -75,7 +75,7 @@ STATIC_EXCLUDES = OTHER_QT_BINDINGS + UNUSED_QT_MODULES + UNUSED_PYQTGRAPH + NOT
 # --- files left out -----------------------------------------------------------------------------------
 # Matched (fnmatch) against the path inside the bundle, with forward slashes.
 DROP_PATTERNS = [
-    # Qt translations (about 45 MB of .qm files; emdesk's interface is English only).
+    # Qt translations (up to 14 MB of .qm files; emdesk's interface is English only).
     "PySide6/Qt/translations/*",
     "PySide6/translations/*",
     # QML and plugins for features emdesk does not use.
