@@ -36,11 +36,11 @@ def write_file(path: str, n_rows: int, messy: bool) -> None:
     with open(path, "w", encoding="utf-8", newline="") as f:
         if not messy:
             f.write("a,b,c,d,e\n")
-            np.savetxt(f, X, delimiter=",", fmt="%.8g")
+            np.savetxt(f, X, delimiter=",", fmt="%.6g")
             return
         f.write('a,b,c,d,e,label\n')
         labels = np.array(['"red, dark"', "blue", "green", '"say ""hi"""'])
-        text = np.char.mod("%.8g", X)
+        text = np.char.mod("%.6g", X)
         text[rng.random(X.shape) < 0.02] = "NA"
         lab = labels[rng.integers(0, len(labels), n_rows)]
         for row, label in zip(text.tolist(), lab.tolist()):

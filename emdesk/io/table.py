@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gc
 import hashlib
 import io
 import math
+import operator
 import os
 import re
 import warnings
@@ -199,20 +201,28 @@ def format_number(value: float) -> str:
 # cell conversion
 
 
+_MISSING_AS_NAN = {token: "nan" for token in MISSING_TOKENS}
+_COMMA_TO_DOT = operator.methodcaller("replace", ",", ".")
+
+
 def _to_float(values: Sequence[str], decimal: str) -> np.ndarray | None:
-    """Vectorised: numbers -> float64, missing tokens -> NaN; None when a cell is neither."""
-    if len(values) == 0:
+    """Numbers -> float64, missing tokens -> NaN; None when some cell is neither.
+
+    ``map`` over C-level callables (dict.get, float) keeps this near C speed without building
+    fixed-width string arrays."""
+    n = len(values)
+    if n == 0:
         return np.empty(0, dtype=np.float64)
-    if max(map(len, values)) > 256:  # no number is that long; and it keeps the fixed-width array small
-        return None
-    arr = np.char.strip(np.asarray(values, dtype=str))
-    missing = np.isin(arr, list(MISSING_TOKENS))
     if decimal == ",":
-        arr = np.char.replace(arr, ",", ".")
-    arr = np.where(missing, "nan", arr)
+        values = list(map(_COMMA_TO_DOT, values))
     try:
-        return arr.astype(np.float64)
-    except (ValueError, OverflowError, TypeError):
+        return np.fromiter(map(float, map(_MISSING_AS_NAN.get, values, values)), np.float64, count=n)
+    except ValueError:
+        pass
+    stripped = [v.strip() for v in values]  # e.g. " NA " or a missing token padded with spaces
+    try:
+        return np.fromiter(map(float, map(_MISSING_AS_NAN.get, stripped, stripped)), np.float64, count=n)
+    except ValueError:
         return None
 
 
@@ -549,6 +559,9 @@ class _Reader:
         for j in self.text_cols:
             if names[j] in self.forced_text:
                 continue
+            first = next((v for v in text[names[j]] if not _is_missing(v)), None)
+            if first is None or not _is_number(first, decimal):
+                continue
             values = _to_float(text[names[j]], decimal)
             if values is not None and not np.isnan(values).all():
                 late.append((j, values))
@@ -640,23 +653,21 @@ class _Reader:
         return True
 
     def _slow(self, text: str, line0: int) -> None:
-        n_cols = self.n_cols
-        rows = []
-        last_line = line0
-        try:
-            for line, row in _split_records(text, self.delimiter):
-                if _is_blank(row):
-                    continue
-                if len(row) != n_cols:
-                    # Tolerate trailing empty fields (a habit of spreadsheet exports).
-                    if len(row) > n_cols and not any(c.strip() for c in row[n_cols:]):
-                        row = row[:n_cols]
-                    else:
-                        raise self._field_count_error(len(row), line0 + line)
-                rows.append(row)
-                last_line = line0 + line
-        except csv.Error as exc:
-            raise self.err(f"cannot split the line into fields ({exc}).", last_line + 1) from None
+        rows = None
+        if self.delimiter != " ":
+            try:  # the common case at C speed: every record has the right number of fields
+                rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter, quotechar='"',
+                                       doublequote=True))
+            except csv.Error:
+                rows = None
+            if rows is not None:
+                lengths = set(map(len, rows))
+                if lengths - {self.n_cols, 0}:
+                    rows = None  # blank-looking rows, extra empty fields or an error: go record by record
+                elif 0 in lengths:
+                    rows = [r for r in rows if r]
+        if rows is None:
+            rows = self._records(text, line0)
         if not rows:
             return
         columns = list(zip(*rows))
@@ -678,6 +689,27 @@ class _Reader:
             self.texts[k].extend(columns[j])
         self.n += m
 
+    def _records(self, text: str, line0: int) -> list[list[str]]:
+        """Record by record, with line numbers for the error messages."""
+        n_cols = self.n_cols
+        rows = []
+        last_line = line0
+        try:
+            for line, row in _split_records(text, self.delimiter):
+                if _is_blank(row):
+                    continue
+                if len(row) != n_cols:
+                    # Tolerate trailing empty fields (a habit of spreadsheet exports).
+                    if len(row) > n_cols and not any(c.strip() for c in row[n_cols:]):
+                        row = row[:n_cols]
+                    else:
+                        raise self._field_count_error(len(row), line0 + line)
+                rows.append(row)
+                last_line = line0 + line
+        except csv.Error as exc:
+            raise self.err(f"cannot split the line into fields ({exc}).", last_line + 1) from None
+        return rows
+
     def _field_count_error(self, found: int, line: int) -> DataError:
         d = _DELIMITER_NAMES[self.delimiter]
         source = "as in the header" if self.header_lines else "as in the first line"
@@ -695,9 +727,21 @@ def load_table(path, progress: Callable[[float], bool | None] | None = None) -> 
     Raises :class:`DataError` for anything wrong with the file.
     """
     path = os.fspath(path)
+    name = os.path.basename(path) or path
+    # Millions of short-lived rows would trigger the cyclic garbage collector again and again (it then
+    # walks every tracked object each time); nothing here makes reference cycles, so pause it.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_table(path, progress, name)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load_table(path: str, progress, name: str) -> Table:
     text_columns: set[str] = set()
     encoding = None
-    name = os.path.basename(path) or path
     for _attempt in range(1000):
         try:
             return _Reader(path, progress, text_columns, encoding).read()
