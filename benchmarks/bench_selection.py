@@ -2,7 +2,7 @@
 10,000 two-dimensional rows, serial, in threads (what emdesk.engine.select_model does) and
 in processes (for comparison: workers return plain arrays, the parent rebuilds the models).
 
-    python3 benchmarks/bench_selection.py [--repeats 2] [--rows 10000] [--jobs 2] [--quick]
+    python3 benchmarks/bench_selection.py [--repeats 3] [--rows 10000] [--jobs 2] [--quick]
 
 Prints wall times; the machine's load average is printed too, because other work on the
 same cores changes the figures.  BLAS threads are reported (and, with threadpoolctl
@@ -40,10 +40,14 @@ def make_data(n: int, seed: int = 0) -> np.ndarray:
 _X = None
 
 
-def _init_worker(X):
+def _init_worker(X, blas_threads=None):
     global _X
     warnings.simplefilter("ignore", DegenerateSolutionWarning)
     _X = X
+    if blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=blas_threads, user_api="blas")  # for the worker's lifetime
 
 
 def _fit_in_process(k, cov_type, n_init, seed):
@@ -61,15 +65,18 @@ def _fit_in_process(k, cov_type, n_init, seed):
         return dict(k=k, t=cov_type, error=str(err))
 
 
-def sweep_processes(X, ks, types, n_init, jobs, method):
+def sweep_processes(X, ks, types, n_init, jobs, method, blas_threads=None):
     from emdesk.engine import GaussianMixture
 
+    from emdesk.engine.selection import _seeds
+
     plan = [(k, t) for k in ks for t in types]
-    plan.sort(key=lambda p: -p[0])
+    seeds = _seeds(0, len(plan))  # the seeds select_model(random_state=0) gives each fit: same work
+    order = sorted(range(len(plan)), key=lambda i: (-plan[i][0], i))
     ctx = mp.get_context(method)
     rows = []
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(X,)) as pool:
-        futs = [pool.submit(_fit_in_process, k, t, n_init, i) for i, (k, t) in enumerate(plan)]
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(X, blas_threads)) as pool:
+        futs = [pool.submit(_fit_in_process, plan[i][0], plan[i][1], n_init, seeds[i]) for i in order]
         for f in futs:
             r = f.result()
             if r["error"] is None:  # rebuild the fitted model in the parent, as the app would need
@@ -79,6 +86,16 @@ def sweep_processes(X, ks, types, n_init, jobs, method):
 
 
 # ---------------------------------------------------------------- main
+def cpu_seconds() -> float:
+    import resource
+
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        r = resource.getrusage(who)
+        total += r.ru_utime + r.ru_stime
+    return total
+
+
 def blas_info():
     try:
         from threadpoolctl import threadpool_info
@@ -87,22 +104,10 @@ def blas_info():
     return ", ".join(f"{i['internal_api']} {i.get('version')} num_threads={i['num_threads']}" for i in threadpool_info())
 
 
-def timed(fn, repeats):
-    best = float("inf")
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        dt = time.perf_counter() - t0
-        times.append(dt)
-        best = min(best, dt)
-    return best, times
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=10_000)
-    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--n-init", type=int, default=5)
     ap.add_argument("--max-components", type=int, default=9)
@@ -135,15 +140,38 @@ def main(argv=None):
         except ImportError:
             threadpool_limits = None
         if threadpool_limits is not None:
-            def limited():
-                with threadpool_limits(limits=1, user_api="blas"):
-                    run_threads(args.jobs)()
-            variants.append((f"threads (n_jobs={args.jobs}), BLAS limited to 1 thread", limited))
+            def limited(jobs):
+                def run():
+                    with threadpool_limits(limits=1, user_api="blas"):
+                        run_threads(jobs)()
+                return run
+            variants.append(("serial, BLAS limited to 1 thread", limited(1)))
+            variants.append((f"threads (n_jobs={args.jobs}), BLAS limited to 1 thread", limited(args.jobs)))
+            variants.append((
+                f"processes (fork, {args.jobs} workers), BLAS 1 thread each",
+                lambda: sweep_processes(X, ks, COVARIANCE_TYPES, args.n_init, args.jobs, "fork", 1),
+            ))
 
-    for name, fn in variants:
-        best, times = timed(fn, args.repeats)
-        results[name] = best
-        print(f"{name:55s} best {best:7.2f} s   (runs: {', '.join(f'{t:.2f}' for t in times)})")
+    # Interleave the variants (round-robin) so that changing load from other work on the
+    # machine affects them alike; report the best and the median of each.
+    # CPU time (this process and its finished children, user + system) over wall time shows how
+    # much of the work ran in parallel: about 1 for serial work, up to the number of cores.
+    times = {name: [] for name, _ in variants}
+    cpus = {name: [] for name, _ in variants}
+    for _ in range(args.repeats):
+        for name, fn in variants:
+            c0 = cpu_seconds()
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+            cpus[name].append(cpu_seconds() - c0)
+    for name, _ in variants:
+        ts = times[name]
+        results[name] = min(ts)
+        ratio = float(np.median(np.array(cpus[name]) / np.array(ts)))
+        print(f"{name:52s} best {min(ts):5.2f} s  median {float(np.median(ts)):5.2f} s  cpu/wall {ratio:4.2f}"
+              f"  (runs: {', '.join(f'{t:.2f}' for t in ts)})")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
     res = select_model(X, ks, COVARIANCE_TYPES, n_init=args.n_init, random_state=0)
     print(f"chosen: {res.reason}")
