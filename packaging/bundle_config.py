@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
-from fnmatch import fnmatch
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 APP_NAME = "emdesk"
@@ -74,51 +74,39 @@ STATIC_EXCLUDES = OTHER_QT_BINDINGS + UNUSED_QT_MODULES + UNUSED_PYQTGRAPH + NOT
 
 # --- files left out -----------------------------------------------------------------------------------
 # Matched (fnmatch) against the path inside the bundle, with forward slashes.
+# PySide6 wheels put Qt's plugins, translations and QML in PySide6/Qt/... on Linux and macOS and in
+# PySide6/... on Windows; the "PySide6/*plugins/" prefix matches both ("*" crosses "/" in fnmatch).
+_PLUGINS = "PySide6/*plugins/"
 DROP_PATTERNS = [
     # Qt translations (up to 14 MB of .qm files; emdesk's interface is English only).
-    "PySide6/Qt/translations/*",
-    "PySide6/translations/*",
+    "PySide6/*translations/*",
     # QML and plugins for features emdesk does not use.
-    "PySide6/Qt/qml/*",
-    "PySide6/qml/*",
-    "PySide6/Qt/plugins/qmltooling/*",
-    "PySide6/Qt/plugins/scenegraph/*",
-    "PySide6/Qt/plugins/sqldrivers/*",
-    "PySide6/Qt/plugins/multimedia/*",
-    "PySide6/Qt/plugins/printsupport/*",
-    "PySide6/Qt/plugins/networkinformation/*",
-    "PySide6/Qt/plugins/tls/*",
-    "PySide6/Qt/plugins/position/*",
-    "PySide6/Qt/plugins/designer/*",
-    "PySide6/Qt/plugins/generic/*",
-    "PySide6/Qt/plugins/platforminputcontexts/*",
-    "PySide6/Qt/plugins/egldeviceintegrations/*",
+    "PySide6/*qml/*",
+    *(_PLUGINS + kind + "/*" for kind in (
+        "qmltooling", "scenegraph", "sqldrivers", "multimedia", "printsupport",
+        "networkinformation", "tls", "position", "designer", "generic", "platforminputcontexts",
+        "egldeviceintegrations",
+    )),
     # Platform plugins: keep xcb + wayland (Linux desktops), offscreen (smoke test), cocoa, windows.
-    "PySide6/Qt/plugins/platforms/*minimal*",
-    "PySide6/Qt/plugins/platforms/*vnc*",
-    "PySide6/Qt/plugins/platforms/*linuxfb*",
-    "PySide6/Qt/plugins/platforms/*eglfs*",
-    "PySide6/Qt/plugins/platforms/*vkkhrdisplay*",
-    "PySide6/Qt/plugins/platforms/*direct2d*",
+    *(_PLUGINS + "platforms/*" + name + "*" for name in (
+        "minimal", "vnc", "linuxfb", "eglfs", "vkkhrdisplay", "direct2d",
+    )),
     # The GTK3 platform theme loads the user's GTK, which then meets the glib/cairo/pango copies
     # PyInstaller would bundle for it (a known source of crashes); without it Qt uses its own
     # style and the XDG desktop portal. The GTK-stack libraries collected for it (cairo, pango,
-    # gio, harfbuzz, ...: ~8 MB) go with it, see ``prune_orphans``.
-    "PySide6/Qt/plugins/platformthemes/*gtk3*",
+    # gio, harfbuzz, ...: 8 MB) go with it, see ``prune_orphans``.
+    _PLUGINS + "platformthemes/*gtk3*",
     # Image formats emdesk never reads (it shows PNG/SVG icons and exports PNG).
-    "PySide6/Qt/plugins/imageformats/*pdf*",
-    "PySide6/Qt/plugins/imageformats/*tiff*",
-    "PySide6/Qt/plugins/imageformats/*webp*",
-    "PySide6/Qt/plugins/imageformats/*icns*",
-    "PySide6/Qt/plugins/imageformats/*tga*",
-    "PySide6/Qt/plugins/imageformats/*wbmp*",
-    "PySide6/Qt/plugins/imageformats/*gif*",
-    "PySide6/Qt/plugins/imageformats/*jpeg*",
+    *(_PLUGINS + "imageformats/*" + name + "*" for name in (
+        "pdf", "tiff", "webp", "icns", "tga", "wbmp", "gif", "jpeg",
+    )),
     # Qt libraries collected by PySide6's hooks that nothing left in the bundle links to
-    # (checked with readelf -d): QtNetwork (excluded module) and the EGLFS device integration.
-    "PySide6/Qt/lib/libQt6Network*",
-    "PySide6/Qt/lib/libQt6EglFS*",
-    "PySide6/Qt/lib/libQt6EglFs*",
+    # (checked with readelf -d on Linux): QtNetwork (an excluded module; .so, .dll or macOS
+    # framework) and the EGLFS device integration (Linux).
+    "PySide6/*Qt6Network*",
+    "PySide6/*QtNetwork.framework/*",
+    "PySide6/*Qt6EglFS*",
+    "PySide6/*Qt6EglFs*",
     # pyqtgraph's examples data (its hook already skips most of it).
     "pyqtgraph/examples/*",
 ]
@@ -127,7 +115,7 @@ DROP_PATTERNS = [
 def dropped(dest: str) -> bool:
     """True when the file at ``dest`` (path inside the bundle) is left out of the bundle."""
     dest = dest.replace("\\", "/")
-    return any(fnmatch(dest, pattern) for pattern in DROP_PATTERNS)
+    return any(fnmatchcase(dest, pattern) for pattern in DROP_PATTERNS)
 
 
 def prune_orphans(kept, dropped_entries, imports_of):

@@ -193,7 +193,17 @@ def test_scipy_subpackages_emdesk_imports_are_kept(bundle_config, tmp_path):
     ("PySide6/Qt/plugins/platforms/libqminimal.so", True),
     ("PySide6/Qt/plugins/platformthemes/libqgtk3.so", True),
     ("PySide6/Qt/lib/libQt6Network.so.6", True),
-    ("PySide6\\Qt\\translations\\qt_fr.qm", True),
+    ("PySide6\\translations\\qt_fr.qm", True),  # Windows layout
+    ("PySide6/plugins/platforms/qminimal.dll", True),
+    ("PySide6/plugins/imageformats/qgif.dll", True),
+    ("PySide6/Qt6Network.dll", True),
+    ("PySide6/Qt/lib/QtNetwork.framework/Versions/A/QtNetwork", True),
+    ("PySide6/Qt/qml/QtQuick/qmldir", True),
+    ("PySide6/QtNetwork.abi3.so", False),  # (excluded as a module, not by file pattern)
+    ("PySide6/plugins/platforms/qwindows.dll", False),
+    ("PySide6/plugins/platforms/qoffscreen.dll", False),
+    ("PySide6/Qt6Core.dll", False),
+    ("PySide6/Qt/lib/QtCore.framework/Versions/A/QtCore", False),
     ("PySide6/Qt/plugins/platforms/libqxcb.so", False),
     ("PySide6/Qt/plugins/platforms/libqwayland.so", False),
     ("PySide6/Qt/plugins/platforms/libqoffscreen.so", False),
