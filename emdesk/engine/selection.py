@@ -419,11 +419,14 @@ def _choose(rows, criterion):
         return None, "No fit has finished yet."
     if degenerate:
         worst_best = min(degenerate, key=key)
+        n_failed = len(failed)
+        failed_note = f", and {n_failed} other fit{'s' if n_failed != 1 else ''} failed" if failed else ""
         return None, (
-            f"No model can be recommended: every fit that succeeded is degenerate{tail} "
-            f"The lowest {label} among them, {worst_best.label()}, has collapsed components; "
-            "the data may be heavily rounded or have too few rows for these models: try fewer "
-            "components, a simpler covariance type or a larger reg_covar."
+            f"No model can be recommended: all {len(degenerate)} fits that succeeded are degenerate, "
+            f"with collapsed or nearly empty components{failed_note}. The lowest {label} among them is "
+            f"{worst_best.label()} ({format_issues(worst_best.issues)}); the data may be heavily "
+            "rounded or have too few rows for these models: try fewer components, a simpler "
+            "covariance type or a larger reg_covar."
         )
     return None, f"No model can be recommended: all {len(rows)} fits failed (see the error column)."
 
