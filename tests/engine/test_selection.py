@@ -280,3 +280,13 @@ def test_with_criterion_rejudges_the_same_fits(truth_result):
     assert "AIC prefers" in aic.reason
     assert result.with_criterion("BIC") is result
 
+
+
+def test_sweep_with_missing_values_marginalised():
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (100, 2)), rng.normal(6, 1, (100, 2))])
+    X[rng.random(X.shape) < 0.1] = np.nan
+    result = select_model(X, n_components=[1, 2, 3], covariance_types=("diag",), n_init=2,
+                          missing="marginalize", random_state=0)
+    assert all(r.ok for r in result.table)
+    assert result.best_row.n_components == 2
