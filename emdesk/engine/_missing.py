@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import EPS, LOG_2PI, full_covariances
+from ._core import DIRECT_TOL, EPS, LOG_2PI, TWO_PASS_RATIO, Layout, full_covariances
 
 __all__ = ["MissingData", "score_incomplete", "impute", "patterns"]
 
@@ -49,14 +49,23 @@ def patterns(observed):
 
 
 class _Pattern:
-    __slots__ = ("obs", "mis", "rows", "Zo", "w", "log_scale", "complete")
+    __slots__ = ("obs", "mis", "rows", "Zo", "w", "log_scale", "complete", "layout", "phi", "block")
 
-    def __init__(self, obs, mis, rows, Z, w, log_scale):
+    def __init__(self, obs, mis, rows, Z, w, log_scale, k=None):
         self.obs, self.mis, self.rows = obs, mis, rows
         self.Zo = np.ascontiguousarray(Z[np.ix_(rows, obs)])
         self.w = None if w is None else w[rows]
         self.log_scale = float(log_scale[obs].sum())
         self.complete = len(mis) == 0
+        self.layout = self.phi = None
+        if k is not None and len(obs):
+            lay = Layout("full", len(obs))
+            if lay.expanded and lay.m <= max(6 * k, 8):
+                self.layout = lay
+                self.block = lay.block_rows(k)
+                self.phi = np.empty((len(rows), lay.m))
+                for b in range(0, len(rows), self.block):
+                    lay.features(self.Zo[b:b + self.block], out=self.phi[b:b + self.block])
 
 
 def _pattern_estep(pat, means, F, logw):
@@ -104,15 +113,138 @@ def _conditional(pat, j, means, F, linv, y):
     return cmean, ccov
 
 
+def _marginal_factors(pat, means, F, logw):
+    """Coefficients (m_q, k) of every component's marginal log-density on the observed
+    coordinates (batched over components), the components to evaluate directly, and
+    per-component ``(L^-1, constant)``."""
+    o = pat.obs
+    q = len(o)
+    lay = pat.layout
+    k = means.shape[0]
+    Soo = F[:, o[:, None], o[None, :]]
+    L = np.linalg.cholesky(Soo)
+    linv = np.linalg.solve(L, np.broadcast_to(np.eye(q), L.shape))
+    prec = np.einsum("kji,kjl->kil", linv, linv)
+    mu = means[:, o]
+    pmu = np.einsum("kij,kj->ki", prec, mu)
+    const = logw - np.log(np.diagonal(L, axis1=1, axis2=2)).sum(axis=1) - 0.5 * q * LOG_2PI
+    i0, i1 = lay.iu
+    C = np.empty((lay.m, k))
+    qc = -prec[:, i0, i1]
+    qc[:, lay.on_diag] *= 0.5
+    C[: lay.nq] = qc.T
+    C[lay.lin] = pmu.T
+    C[lay.const] = const - 0.5 * np.einsum("ki,ki->k", mu, pmu)
+    lam = np.einsum("kij,kij->k", linv, linv)
+    err = 4.0 * EPS * lam * (np.sqrt(np.einsum("ki,ki->k", mu, mu)) + 1.0) ** 2
+    direct = np.flatnonzero(err > DIRECT_TOL)
+    return C, direct, (linv, const)
+
+
+def _expanded_pattern_pass(pat, means, F, logw, resp, want_stats):
+    """E-step of one pattern with one GEMM per block over cached features; returns the
+    (weighted) log-likelihood in user units and the observed-coordinate statistics
+    ``T = R_w @ phi(z_o)`` (k, m_q)."""
+    lay = pat.layout
+    k = means.shape[0]
+    C, direct, marg = _marginal_factors(pat, means, F, logw)
+    linv, const = marg
+    o = pat.obs
+    n_p = len(pat.rows)
+    T = np.zeros((k, lay.m)) if want_stats else None
+    total = 0.0
+    buf = np.empty((k, min(pat.block, n_p)))
+    for b in range(0, n_p, pat.block):
+        e = min(b + pat.block, n_p)
+        pb = pat.phi[b:e]
+        Lb = buf[:, : e - b]
+        np.matmul(C.T, pb.T, out=Lb)
+        for j in direct:
+            y = (pat.Zo[b:e] - means[j, o]) @ linv[j].T
+            Lb[j] = const[j] - 0.5 * np.einsum("ij,ij->i", y, y)
+        ll = _normalise(Lb) - pat.log_scale
+        if pat.w is None:
+            total += float(ll.sum())
+            rw = Lb
+        else:
+            wb = pat.w[b:e]
+            total += float(ll @ wb)
+            rw = Lb * wb
+        resp[:, pat.rows[b:e]] = Lb
+        if T is not None:
+            T += rw @ pb
+    return total, T, marg
+
+
+def _add_expected_from_observed(pat, T, marg, means, F, nk, s1, s2):
+    """Expected complete-data moments (about 0) from the observed-coordinate statistics, for
+    all components at once: with zhat_m = a + B z_o and conditional covariance Cm, the sums of
+    zhat and of zhat zhat' + Cm are linear in sum r, sum r z_o and sum r z_o z_o'."""
+    lay = pat.layout
+    o, m = pat.obs, pat.mis
+    k = means.shape[0]
+    q = len(o)
+    i0, i1 = lay.iu
+    n = T[:, lay.const]
+    so = T[:, lay.lin]
+    soo = np.empty((k, q, q))
+    soo[:, i0, i1] = T[:, : lay.nq]
+    soo[:, i1, i0] = T[:, : lay.nq]
+    oo = (o[:, None], o[None, :])
+    nk += n
+    s1[:, o] += so
+    s2[:, oo[0], oo[1]] += soo
+    if len(m) == 0:
+        return
+    linv = marg[0]
+    G = linv @ F[:, o[:, None], m[None, :]]              # L^-1 S_om        (k, q, |m|)
+    B = np.swapaxes(np.swapaxes(linv, 1, 2) @ G, 1, 2)   # S_mo S_oo^-1     (k, |m|, q)
+    a = means[:, m] - np.einsum("kmq,kq->km", B, means[:, o])
+    Cm = F[:, m[:, None], m[None, :]] - np.swapaxes(G, 1, 2) @ G
+    bs = np.einsum("kmq,kq->km", B, so)
+    s1[:, m] += n[:, None] * a + bs
+    smo = a[:, :, None] * so[:, None, :] + B @ soo
+    s2[:, m[:, None], o[None, :]] += smo
+    s2[:, o[:, None], m[None, :]] += np.swapaxes(smo, 1, 2)
+    aa = a[:, :, None] * a[:, None, :]
+    abs_ = a[:, :, None] * bs[:, None, :]
+    s2[:, m[:, None], m[None, :]] += (n[:, None, None] * (aa + Cm) + abs_ + np.swapaxes(abs_, 1, 2)
+                                     + B @ soo @ np.swapaxes(B, 1, 2))
+
+
+def _direct_component_stats(pat, j, means, F, resp, nk, s1, s2):
+    """Moments of component j over one pattern about means[j], from stored responsibilities."""
+    o, m = pat.obs, pat.mis
+    d = means.shape[1]
+    r = resp[j, pat.rows]
+    if pat.w is not None:
+        r = r * pat.w
+    rs = float(r.sum())
+    nk[j] += rs
+    xhat = np.empty((len(pat.rows), d))
+    xhat[:, o] = pat.Zo
+    if len(m):
+        Soo = F[j][np.ix_(o, o)]
+        L = np.linalg.cholesky(Soo)
+        linv = np.linalg.solve(L, np.eye(len(o)))
+        y = (pat.Zo - means[j, o]) @ linv.T
+        cmean, ccov = _conditional(pat, j, means, F, linv, y)
+        xhat[:, m] = cmean
+        s2[j][np.ix_(m, m)] += rs * ccov
+    xc = xhat - means[j]
+    s1[j] += r @ xc
+    s2[j] += (xc * r[:, None]).T @ xc
+
+
 class MissingData:
     """Incomplete data (no all-missing rows) grouped by pattern, in standardised units."""
 
-    def __init__(self, Z, w, std):
+    def __init__(self, Z, w, std, k):
         self.n, self.d = Z.shape
         self.w = w
         observed = ~np.isnan(Z)
         log_scale = np.log(std.scale)
-        self.patterns = [_Pattern(o, m, rows, Z, w, log_scale) for o, m, rows in patterns(observed)]
+        self.patterns = [_Pattern(o, m, rows, Z, w, log_scale, k) for o, m, rows in patterns(observed)]
         self._Zfill = np.where(observed, Z, 0.0)
 
     def init_matrix(self):
@@ -129,40 +261,57 @@ class MissingData:
         return nk, s1, s2, np.zeros((resp.shape[0], Zf.shape[1]))
 
     def em_pass(self, prep, resp, want_stats):
+        """E-step (responsibilities into resp (k, n)) and, if asked, the expected complete-data
+        statistics ``(nk, s1, s2, centres)``: first and second moments about ``centres``."""
         k, d = prep.k, self.d
         means = prep.means
         F = full_covariances(prep.cov, prep.ct, k, d)
         total = 0.0
-        if want_stats:
-            nk = np.zeros(k)
-            s1 = np.zeros((k, d))
-            s2 = np.zeros((k, d, d))
+        nk = np.zeros(k)
+        s1 = np.zeros((k, d))
+        s2 = np.zeros((k, d, d))
+        centres = np.zeros((k, d))
         for pat in self.patterns:
+            if pat.phi is not None:
+                ll, T, marg = _expanded_pattern_pass(pat, means, F, prep.logw, resp, want_stats)
+                total += ll
+                if want_stats:
+                    _add_expected_from_observed(pat, T, marg, means, F, nk, s1, s2)
+                continue
             logp, parts = _pattern_estep(pat, means, F, prep.logw)
             ll = _normalise(logp) - pat.log_scale
             total += float(ll.sum() if pat.w is None else ll @ pat.w)
             resp[:, pat.rows] = logp
-            if not want_stats:
+        if not want_stats:
+            return total, None
+        # Patterns without cached features, and components whose expanded moments would cancel
+        # (narrow compared with their distance from the centre): direct, centred moments.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mu = s1 / (nk[:, None] + 10 * EPS)
+            var = np.diagonal(s2, axis1=1, axis2=2) / (nk[:, None] + 10 * EPS) - mu * mu
+            ratio = np.where(var > 0, (np.diagonal(s2, axis1=1, axis2=2) / (nk[:, None] + 10 * EPS))
+                             / np.where(var > 0, var, 1.0), np.inf)
+        redo = np.any(ratio > TWO_PASS_RATIO, axis=1) & (nk > 100 * EPS)
+        direct_pats = [p for p in self.patterns if p.phi is None]
+        for j in range(k):
+            if redo[j]:
+                nk[j] = 0.0
+                s1[j] = 0.0
+                s2[j] = 0.0
+                pats = self.patterns
+            else:
+                pats = direct_pats
+            if not pats:
                 continue
-            r_all = logp if pat.w is None else logp * pat.w
-            o, m = pat.obs, pat.mis
-            n_p = pat.Zo.shape[0]
-            xhat = np.empty((n_p, d))
-            xhat[:, o] = pat.Zo
-            for j in range(k):
-                r = r_all[j]
-                rs = float(r.sum())
-                nk[j] += rs
-                if not pat.complete:
-                    linv, y = parts[j] if parts else (None, None)
-                    cmean, ccov = _conditional(pat, j, means, F, linv, y)
-                    xhat[:, m] = cmean
-                    s2[j][np.ix_(m, m)] += rs * ccov
-                # second moments about the current mean: no cancellation in the M-step
-                xc = xhat - means[j]
-                s1[j] += r @ xc
-                s2[j] += (xc * r[:, None]).T @ xc
-        return total, ((nk, s1, s2, means) if want_stats else None)
+            # moments about the current mean of j (re-centre the expanded ones first)
+            c = means[j]
+            if not redo[j]:
+                s2[j] += -np.outer(c, s1[j]) - np.outer(s1[j], c) + nk[j] * np.outer(c, c)
+                s1[j] -= nk[j] * c
+            centres[j] = c
+            for pat in pats:
+                _direct_component_stats(pat, j, means, F, resp, nk, s1, s2)
+        return total, (nk, s1, s2, centres)
 
     def mstep(self, stats, covariance_type, reg_z):
         # s1, s2: first and second moments about ``centres`` (the previous means)

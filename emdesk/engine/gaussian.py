@@ -105,7 +105,7 @@ class _Context:
         if self.has_missing:
             from . import _missing
 
-            self.data = _missing.MissingData(Z, wu, self.std)
+            self.data = _missing.MissingData(Z, wu, self.std, k)
             self.Zinit = self.data.init_matrix()
         else:
             self.data = DenseData(Z, wu, self.layout, k)

@@ -97,19 +97,9 @@ def test_only_all_missing_rows_is_an_error():
         GaussianMixture(1, missing="marginalize").fit(X)
 
 
-@pytest.mark.parametrize("ct", ["full", "diag"])
-def test_matches_reference_missing_em_step(ct):
-    """One EM step from given values agrees with a plain per-row implementation of the
-    conditional-expectation M-step."""
-    rng = np.random.default_rng(32)
-    X, *_ = make_mixture(rng, n=120, d=3, k=2)
-    Xm = remove_mcar(X, 0.3, rng)
-    Xm = Xm[~np.isnan(Xm).all(axis=1)]
-    w, m, c = start_values(np.nan_to_num(Xm), 2, ct, rng)
-    gm = GaussianMixture(2, covariance_type=ct, tol=0, max_iter=1, weights_init=w, means_init=m,
-                         covariances_init=c, missing="marginalize", reg_covar=1e-6).fit(Xm)
-    k, d = 2, 3
-    fc = full_cov(c, ct, k, d)
+def reference_missing_step(Xm, w, m, fc, k, d):
+    """One EM step for incomplete rows, written per row: conditional expectations and the
+    conditional-covariance correction.  Returns weights, means and full scatter (no reg)."""
     nk = np.zeros(k)
     s1 = np.zeros((k, d))
     s2 = np.zeros((k, d, d))
@@ -129,15 +119,44 @@ def test_matches_reference_missing_em_step(ct):
                 C[np.ix_(mis, mis)] = fc[j][np.ix_(mis, mis)] - Smo @ np.linalg.solve(Soo, Smo.T)
             nk[j] += r[j]
             s1[j] += r[j] * xh
-            s2[j] += r[j] * (np.outer(xh, xh) + C)
+            s2[j] += r[j] * (np.outer(xh - m[j], xh - m[j]) + C)
     means = s1 / nk[:, None]
-    cov = s2 / nk[:, None, None] - np.einsum("ki,kj->kij", means, means)
-    assert np.allclose(gm.weights_, nk / nk.sum(), atol=1e-12)
-    assert np.allclose(gm.means_, means, atol=1e-9)
-    if ct == "full":
-        assert np.allclose(gm.covariances_, cov + 1e-6 * np.eye(d), atol=1e-9)
+    dm = means - m
+    cov = s2 / nk[:, None, None] - np.einsum("ki,kj->kij", dm, dm)
+    return nk / nk.sum(), means, cov
+
+
+@pytest.mark.parametrize("data", ["plain", "narrow_far"])
+@pytest.mark.parametrize("ct", ["full", "diag"])
+def test_matches_reference_missing_em_step(ct, data):
+    """One EM step from given values agrees with a plain per-row implementation of the
+    conditional-expectation M-step (also for a narrow component far from the centre, where the
+    engine switches from expanded to direct, centred moments)."""
+    rng = np.random.default_rng(32)
+    if data == "plain":
+        X, *_ = make_mixture(rng, n=120, d=3, k=2)
+        w, m, c = start_values(X, 2, ct, rng)
+        reg = 1e-6
     else:
-        assert np.allclose(gm.covariances_, np.diagonal(cov, axis1=1, axis2=2) + 1e-6, atol=1e-9)
+        X = np.concatenate([rng.normal(size=(100, 3)), 30 + 1e-4 * rng.normal(size=(40, 3))])
+        w = np.array([0.7, 0.3])
+        m = np.array([[0.0, 0.0, 0.0], [30.0, 30.0, 30.0]])
+        full = np.stack([np.eye(3), np.eye(3) * 1e-8])
+        c = full if ct == "full" else np.diagonal(full, axis1=1, axis2=2).copy()
+        reg = 1e-12
+    Xm = remove_mcar(X, 0.3, rng)
+    Xm = Xm[~np.isnan(Xm).all(axis=1)]
+    k, d = 2, 3
+    gm = GaussianMixture(2, covariance_type=ct, tol=0, max_iter=1, weights_init=w, means_init=m,
+                         covariances_init=c, missing="marginalize", reg_covar=reg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateSolutionWarning)
+        gm.fit(Xm)
+    rw, rm, rc = reference_missing_step(Xm, w, m, full_cov(c, ct, k, d), k, d)
+    assert np.allclose(gm.weights_, rw, rtol=1e-9, atol=1e-12)
+    assert np.allclose(gm.means_, rm, rtol=0, atol=1e-9)
+    want = rc + reg * np.eye(d) if ct == "full" else np.diagonal(rc, axis1=1, axis2=2) + reg
+    assert np.allclose(gm.covariances_, want, rtol=1e-8, atol=1e-14)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow],
