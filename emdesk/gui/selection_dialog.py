@@ -322,7 +322,9 @@ class SelectionDialog(QtWidgets.QDialog):
         for t in COVARIANCE_TYPES:
             box = QtWidgets.QCheckBox(t)
             box.setChecked(True)
-            box.setStyleSheet("QCheckBox { color: rgb(%d, %d, %d); }" % TYPE_COLORS[t])
+            box.setStyleSheet(
+                "QCheckBox { color: rgb(%d, %d, %d); } QCheckBox:disabled { color: gray; }" % TYPE_COLORS[t]
+            )
             box.toggled.connect(self._update_buttons)
             self.type_boxes[t] = box
             types.addWidget(box)
@@ -527,6 +529,10 @@ class SelectionDialog(QtWidgets.QDialog):
         self._done = 0
         self._result = None
         self.table_model.set_result(None)
+        ks = opts["n_components"]
+        # The whole planned range from the start (the largest models are fitted first).
+        self.plot.setXRange(min(ks) - 0.3, max(ks) + 0.3, padding=0)
+        self.plot.enableAutoRange(axis="y")
         self._redraw_plot()
         self._running = True
         self._t0 = time.monotonic()
