@@ -327,10 +327,6 @@ def _unique_names(raw: list[str]) -> list[str]:
 # the reader
 
 
-def _decode(data: bytes, encoding: str) -> str:
-    return data.decode(encoding)
-
-
 def _pick_encoding(sample: bytes, complete: bool) -> str:
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
