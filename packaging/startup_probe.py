@@ -4,7 +4,8 @@ Inactive unless the environment variable ``EMDESK_STARTUP_PROBE`` is set (``buil
 it runs the built app), so the shipped app behaves exactly as without it. When active, it prints one
 line, ``emdesk-startup-probe: first window painted``, on the first paint of a top-level window;
 ``build.py`` takes the time from starting the process to reading that line. That covers the
-bootloader, Python's start, every import, building the main window and its first paint.
+bootloader, Python's start, every import, building the main window and its first paint. A windowed
+Windows executable has no standard output, so there the figure is not available.
 """
 
 import os
@@ -26,8 +27,9 @@ if os.environ.get("EMDESK_STARTUP_PROBE"):
                     and isinstance(obj, QtWidgets.QWidget)
                     and obj.isWindow()
                 ):
-                    sys.stdout.write("emdesk-startup-probe: first window painted\n")
-                    sys.stdout.flush()
+                    if sys.stdout is not None:  # None in a windowed Windows executable
+                        sys.stdout.write("emdesk-startup-probe: first window painted\n")
+                        sys.stdout.flush()
                     QtWidgets.QApplication.instance().removeEventFilter(self)
                     QtWidgets.QWidget.show = original_show
                 return False
