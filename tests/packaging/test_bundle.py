@@ -6,6 +6,7 @@ installed: a fresh virtual environment would download PySide6 on every run). Abo
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +42,6 @@ def test_bundle_builds_and_passes_its_smoke_test(tmp_path):
         assert not (internal / absent).exists(), absent
     assert not (internal / "PySide6" / "Qt" / "translations").exists()
     assert "emdesk smoke test passed" in output
+    # ~300 MB of build output: do not leave it in pytest's kept temporary folders.
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(dist, ignore_errors=True)

@@ -260,3 +260,49 @@ def test_prune_orphans_removes_only_what_dropped_files_alone_needed(bundle_confi
     remaining, removed = bundle_config.prune_orphans(kept, dropped, lambda src: links[src])
     assert removed == ["libcairo.so.2", "libpixman-1.so.0"]
     assert [entry[0] for entry in remaining] == ["QtWidgets.so", "libQt6Gui.so.6", "libglib-2.0.so.0", "libz.so.1"]
+
+
+# --- build.py's helpers -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def build_script():
+    return load_module("emdesk_build_script", PACKAGING / "build.py")
+
+
+def test_tree_size_counts_files_once_and_links_as_links(build_script, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "big").write_bytes(b"x" * 5000)
+    (tmp_path / "small").write_bytes(b"y" * 10)
+    if sys.platform != "win32":
+        (tmp_path / "link").symlink_to(tmp_path / "a" / "big")
+        link_size = (tmp_path / "link").lstat().st_size
+    else:
+        link_size = 0
+    assert build_script.tree_size(tmp_path) == 5010 + link_size
+
+
+def test_largest_parts_lists_the_biggest_entries_first(build_script, tmp_path):
+    internal = tmp_path / "emdesk" / "_internal"
+    (internal / "numpy").mkdir(parents=True)
+    (internal / "numpy" / "core.so").write_bytes(b"x" * 3000)
+    (internal / "libpython.so").write_bytes(b"x" * 2000)
+    (internal / "PySide6" / "Qt" / "lib").mkdir(parents=True)
+    (internal / "PySide6" / "Qt" / "lib" / "libQt6Core.so.6").write_bytes(b"x" * 4000)
+    (internal / "PySide6" / "QtCore.abi3.so").write_bytes(b"x" * 1000)
+    parts = build_script.largest_parts(tmp_path / "emdesk", count=3)
+    assert parts == [(4000, "PySide6/Qt/lib/libQt6Core.so.6"), (3000, "numpy/"), (2000, "libpython.so")]
+
+
+def test_missing_resources_names_package_files_the_bundle_lacks(build_script, tmp_path):
+    bundle = tmp_path / "emdesk"
+    frozen = bundle / "_internal" / "emdesk" / "gui" / "resources"
+    source = ROOT / "emdesk" / "gui" / "resources"
+    files = sorted(p.relative_to(source).as_posix() for p in source.rglob("*")
+                   if p.is_file() and "__pycache__" not in p.parts)
+    assert "icons/emdesk.svg" in files
+    assert build_script.missing_resources(bundle) == files
+    for name in files:
+        (frozen / name).parent.mkdir(parents=True, exist_ok=True)
+        (frozen / name).write_bytes(b"")
+    assert build_script.missing_resources(bundle) == []
