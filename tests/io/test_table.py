@@ -299,3 +299,12 @@ def test_a_huge_cell_is_text_not_a_memory_error(tmp_path):
     t = load_table(write(tmp_path, 'a,b\n1,"2"\n3,"' + "x" * 200000 + '"\n'))
     assert t.text_column_names == ["b"]
     assert len(t.text_column("b")[1]) == 200000
+
+
+def test_error_line_counts_blank_lines_and_crlf(tmp_path):
+    rows = ["1,2"] * 100000
+    for i in range(0, 100000, 1000):
+        rows[i] = ""
+    rows[95000] = "1,2,3"
+    with pytest.raises(DataError, match="line 95002: expected 2 fields"):
+        load_table(write(tmp_path, "a,b\r\n" + "\r\n".join(rows) + "\r\n"))
