@@ -130,6 +130,8 @@ def _delete(keys):
     (_set(["model", "weights"], [1.5, -0.5]), "negative"),
     (_set(["model", "weights"], [0.5, 0.6]), "sum to 1"),
     (_set(["model", "weights"], [None, 1.0]), "numbers"),
+    (lambda doc: json.dumps(doc).replace('"weights": [', '"weights": [Infinity, ', 1), "Infinity"),
+    (lambda doc: json.dumps(doc).replace('"weights": [', '"weights": [1e999, 0.0], "old": [', 1), "finite"),
     (_set(["model", "weights"], ["0.5", 0.5]), "numbers"),
     (_set(["model", "weights"], [True, 0.0]), "numbers"),
     (_set(["model", "covariances"], [[[1.0, 2.0], [2.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]]), "positive definite"),
