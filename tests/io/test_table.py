@@ -308,3 +308,19 @@ def test_error_line_counts_blank_lines_and_crlf(tmp_path):
     rows[95000] = "1,2,3"
     with pytest.raises(DataError, match="line 95002: expected 2 fields"):
         load_table(write(tmp_path, "a,b\r\n" + "\r\n".join(rows) + "\r\n"))
+
+
+@pytest.mark.parametrize("reader", ["none", "other-signature"])
+def test_public_numpy_fallback_reads_the_same(tmp_path, monkeypatch, reader):
+    import emdesk.io.table as table_module
+
+    def other_signature(*args, **kwargs):
+        raise TypeError("unexpected keyword argument")
+
+    text = "a;b\n" + "".join(f"{i},5;{-i}\n" for i in range(3000)) + "\n1;2\n"
+    expected = load_table(write(tmp_path, text, "a.csv")).to_array(["a", "b"])
+    monkeypatch.setattr(table_module, "_np_reader", None if reader == "none" else other_signature)
+    got = load_table(write(tmp_path, text, "b.csv")).to_array(["a", "b"])
+    np.testing.assert_array_equal(got, expected)
+    assert table_module._np_reader is None
+    assert got[1].tolist() == [1.5, -1.0] and got.shape == (3001, 2)
