@@ -6,9 +6,10 @@
 
 Steps: (1) with ``--venv`` (the default) make a fresh virtual environment and ``pip install`` this
 checkout and PyInstaller into it; (2) run PyInstaller on ``packaging/emdesk.spec``; (3) run the built
-executable with ``--smoke-test`` (``QT_QPA_PLATFORM=offscreen``; it opens the real window, fits the
-bundled example through the worker thread, exports the fit and checks it); (4) print the bundle's
-size, its largest parts, and the time from starting the executable to its first window paint.
+executable with ``--smoke-test`` (``QT_QPA_PLATFORM=offscreen``, or the real display with
+``--display``; it opens the real window, fits the bundled example through the worker thread, exports
+the fit and checks it); (4) print the bundle's size, its largest parts, and the time from starting
+the executable to its first window paint.
 Exits non-zero when any step fails.
 
 Output: ``packaging/dist/emdesk/`` (the executable is ``emdesk`` or ``emdesk.exe`` inside it) and on
@@ -116,10 +117,18 @@ def mib(n: int) -> str:
     return f"{n / 2**20:.1f} MiB"
 
 
-def smoke_test(exe: Path, timeout: float) -> tuple[int, float | None, float, str]:
-    """Runs ``exe --smoke-test`` offscreen: (exit code, seconds to first paint or None, total, output)."""
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", EMDESK_STARTUP_PROBE="1")
-    log(f"$ {exe} --smoke-test   (QT_QPA_PLATFORM=offscreen)")
+def smoke_test(exe: Path, timeout: float, display: bool = False) -> tuple[int, float | None, float, str]:
+    """Runs ``exe --smoke-test``: (exit code, seconds to first paint or None, total seconds, output).
+
+    Offscreen unless ``display``: then on the desktop's own platform (xcb/wayland, windows, cocoa).
+    """
+    env = dict(os.environ, EMDESK_STARTUP_PROBE="1")
+    if display:
+        env.pop("QT_QPA_PLATFORM", None)
+        log(f"$ {exe} --smoke-test   (on the display)")
+    else:
+        env["QT_QPA_PLATFORM"] = "offscreen"
+        log(f"$ {exe} --smoke-test   (QT_QPA_PLATFORM=offscreen)")
     start = time.perf_counter()
     proc = subprocess.Popen(
         [str(exe), "--smoke-test"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -164,6 +173,8 @@ def parse_args(argv):
                         help="PyInstaller's work folder (default: packaging/build/work)")
     parser.add_argument("--no-smoke-test", dest="smoke", action="store_false",
                         help="build only; do not run the built app")
+    parser.add_argument("--display", action="store_true",
+                        help="run the smoke test on the real display instead of offscreen")
     parser.add_argument("--timeout", type=float, default=300.0, help="smoke test time limit in seconds")
     parser.add_argument("--archive", action="store_true", help="also write a zip of the bundle into --dist")
     return parser.parse_args(argv)
@@ -222,7 +233,7 @@ def main(argv=None) -> int:
 
     if not args.smoke:
         return 0
-    code, painted, total, output = smoke_test(exe, args.timeout)
+    code, painted, total, output = smoke_test(exe, args.timeout, display=args.display)
     for line in output.rstrip().splitlines():
         log(f"  | {line}")
     if painted is not None:
