@@ -31,6 +31,7 @@ import os
 import re
 import warnings
 from collections import Counter
+from itertools import islice
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Sequence
 
@@ -45,6 +46,7 @@ MISSING_TOKENS = frozenset({"", "NA", "N/A", "n/a", "na", "NaN", "nan", "NAN", "
 SNIFF_BYTES = 64 * 1024
 _MIN_CHUNK = 64 * 1024
 _MAX_CHUNK = 8 * 1024 * 1024
+_ROWS_PER_BATCH = 4096
 _CANDIDATES = ("\t", ";", ",", "|", " ")  # order = preference when equally consistent; " " = runs of spaces
 _DELIMITER_NAMES = {"\t": "tab", ";": "semicolon", ",": "comma", "|": "pipe", " ": "spaces"}
 _COMMA_DECIMAL = re.compile(r"^[-+]?(\d+,\d*|,\d+)([eE][-+]?\d+)?$")
@@ -695,26 +697,46 @@ class _Reader:
         return True
 
     def _slow(self, text: str, offset: int) -> None:
-        rows = None
-        if self.delimiter != " ":
-            try:  # the common case at C speed: every record has the right number of fields
-                rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter, quotechar='"',
-                                       doublequote=True))
-            except csv.Error:
-                rows = None
-            if rows is not None:
-                lengths = set(map(len, rows))
-                if lengths - {self.n_cols, 0}:
-                    rows = None  # blank-looking rows, extra empty fields or an error: go record by record
-                elif 0 in lengths:
-                    rows = [r for r in rows if r]
-        if rows is None:
-            rows = self._records(text, offset)
-        if not rows:
-            return
+        """The careful path: the csv module (or whitespace splitting), then vectorised conversion, in
+        batches of rows so the working set stays in cache."""
+        if self.delimiter == " ":
+            source = (line.split() for line in text.split("\n"))
+        else:
+            source = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter, quotechar='"',
+                                doublequote=True)
+        n_cols = self.n_cols
+        try:
+            while True:
+                rows = list(islice(source, _ROWS_PER_BATCH))
+                if not rows:
+                    return
+                if set(map(len, rows)) != {n_cols}:
+                    rows = self._tidy(rows, text, offset)
+                if rows:
+                    self._add_rows(rows)
+        except csv.Error:
+            self._records(text, offset)  # raises the error with its line number
+            raise self.err("cannot split the file into fields.") from None
+
+    def _tidy(self, rows: list[list[str]], text: str, offset: int) -> list[list[str]]:
+        """Drop blank rows and trailing empty fields; any other wrong field count is an error."""
+        n_cols = self.n_cols
+        tidy = []
+        for row in rows:
+            if len(row) == n_cols:
+                tidy.append(row)
+            elif _is_blank(row):
+                continue
+            elif len(row) > n_cols and not any(c.strip() for c in row[n_cols:]):
+                tidy.append(row[:n_cols])
+            else:
+                self._records(text, offset)  # raises the error with its line number
+                raise self._field_count_error(len(row), None)
+        return tidy
+
+    def _add_rows(self, rows: list[list[str]]) -> None:
         columns = list(zip(*rows))
-        del rows
-        m = len(columns[0])
+        m = len(rows)
         values = {}
         failed = set()
         for j in self.numeric_cols:
