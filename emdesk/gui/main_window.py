@@ -143,6 +143,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_ui()
         self._build_actions()
         self._start_threads()
+        app = QtCore.QCoreApplication.instance()
+        if app is not None:  # quitting without closing this window still ends the threads cleanly
+            app.aboutToQuit.connect(self.shutdown)
         self._restore_settings()
         self._update_actions()
 

@@ -1,0 +1,90 @@
+"""The plot widgets on their own, with made-up parameters (no engine needed)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from emdesk.gui.geometry import ellipse, marginal_covariances, responsibility_color_ids
+from emdesk.gui.plot_1d import Plot1D
+from emdesk.gui.plot_2d import Plot2D
+
+
+def _state(weights, means, covariances, covariance_type="full"):
+    return SimpleNamespace(weights=np.asarray(weights, float), means=np.asarray(means, float),
+                           covariances=np.asarray(covariances, float), covariance_type=covariance_type)
+
+
+def test_large_data_scatter_says_it_shows_a_subset(qtbot):
+    view = Plot2D()
+    qtbot.addWidget(view)
+    X = np.random.default_rng(0).normal(size=(50_000, 3))
+    view.set_data(X, ["a", "b", "c"], n_total=1_000_000)
+    assert "50,000 of 1,000,000" in view.subset_label.text()
+    assert view.x_combo.isEnabled()  # three columns: pickers for x and y
+    assert view.points.pointCount() == 50_000
+    view.y_combo.setCurrentIndex(2)
+    assert view.displayed_columns() == ("a", "c")
+    assert view.plot.getPlotItem().getAxis("left").labelText == "c"
+
+
+def test_two_columns_have_no_pickers_and_the_view_does_not_move_between_frames(qtbot):
+    view = Plot2D()
+    qtbot.addWidget(view)
+    X = np.random.default_rng(1).normal(size=(500, 2))
+    view.set_data(X, ["x", "y"], n_total=500)
+    assert not view.x_combo.isEnabled()
+    before = view.plot.getPlotItem().getViewBox().viewRange()
+    s1 = _state([0.5, 0.5], [[-1, 0], [1, 0]], [np.eye(2), np.eye(2) * 4])
+    s2 = _state([0.2, 0.8], [[-5, 5], [9, 0]], [np.eye(2) * 9, np.eye(2)])
+    for s in (s1, s2):
+        resp = np.full((500, 2), 0.5)
+        view.show_state(s, responsibility_color_ids(resp, 2))
+    assert view.plot.getPlotItem().getViewBox().viewRange() == before
+    labels = [label.text for _, label in view.legend.items]
+    assert "w = 0.200" in labels[0] and "w = 0.800" in labels[1]
+    # the 1-sigma ellipse of component 2 (identity covariance) is the unit circle around (9, 0)
+    ex, ey = view._ellipses[1][0].getData()
+    np.testing.assert_allclose(np.hypot(ex - 9, ey - 0), 1.0, atol=1e-9)
+
+
+@pytest.mark.parametrize("ctype, cov", [
+    ("full", np.array([[[2.0, 0.3, 0], [0.3, 1.0, 0], [0, 0, 5]]])),
+    ("tied", np.array([[2.0, 0.3, 0], [0.3, 1.0, 0], [0, 0, 5]])),
+    ("diag", np.array([[2.0, 1.0, 5.0]])),
+    ("spherical", np.array([2.0])),
+])
+def test_marginal_covariances_of_every_type(ctype, cov):
+    m = marginal_covariances(cov, ctype, 1, [0, 2])
+    expected = {"full": [[2, 0], [0, 5]], "tied": [[2, 0], [0, 5]], "diag": [[2, 0], [0, 5]],
+                "spherical": [[2, 0], [0, 2]]}[ctype]
+    np.testing.assert_allclose(m[0], expected)
+
+
+def test_ellipse_radius_is_mahalanobis():
+    cov = np.array([[4.0, 1.2], [1.2, 1.0]])
+    x, y = ellipse((1.0, -2.0), cov, 2.0)
+    d = np.stack([x - 1.0, y + 2.0])
+    maha = np.einsum("in,ij,jn->n", d, np.linalg.inv(cov), d)
+    np.testing.assert_allclose(maha, 4.0, rtol=1e-9)
+
+
+def test_one_column_histogram_is_a_density_and_curves_follow_the_state(qtbot):
+    view = Plot1D()
+    qtbot.addWidget(view)
+    v = np.concatenate([np.random.default_rng(2).normal(0, 1, 3000), np.random.default_rng(3).normal(6, 1, 2000)])
+    view.set_data(v, v[:1000], "v")
+    edges, dens = view.hist.getData()[0], view.hist.yData
+    assert float(np.sum(dens * np.diff(edges))) == pytest.approx(1.0, abs=0.01)
+    assert "1,000 of 5,000" in view.subset_label.text()
+    s = _state([0.6, 0.4], [[0.0], [6.0]], [1.0, 1.0], "spherical")
+    view.show_state(s, responsibility_color_ids(np.tile([0.6, 0.4], (1000, 1)), 2))
+    x, y = view._curves[0].getData()
+    peak = x[np.argmax(y)]
+    assert peak == pytest.approx(0.0, abs=0.1)
+    assert y.max() == pytest.approx(0.6 / np.sqrt(2 * np.pi), rel=0.01)
+    xm, ym = view.mixture.getData()
+    _, y2 = view._curves[1].getData()
+    np.testing.assert_allclose(ym, y + y2)
