@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import posixpath
 import shutil
 import subprocess
 import sys
@@ -146,6 +147,25 @@ def prune_orphans(kept, dropped_entries, imports_of):
     kept_names = {Path(entry[0]).name for entry in kept}
     orphans = (only_for_dropped & kept_names) - closure(roots) - {Path(e[0]).name for e in roots}
     return [entry for entry in kept if Path(entry[0]).name not in orphans], sorted(orphans)
+
+
+def without_dangling_links(entries, present):
+    """TOC entries minus the SYMLINK entries whose target is not in ``present`` (bundle paths).
+
+    PyInstaller adds top-level links such as ``libQt6Network.so.6 -> PySide6/Qt/lib/...`` for the
+    libraries it collects; once a library is dropped its link would dangle.
+    """
+    present = {name.replace("\\", "/") for name in present}
+    kept = []
+    for entry in entries:
+        dest, src, typecode = entry
+        if typecode == "SYMLINK":
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(dest.replace("\\", "/")),
+                                                       src.replace("\\", "/")))
+            if target not in present:
+                continue
+        kept.append(entry)
+    return kept
 
 
 # --- what emdesk imports ----------------------------------------------------------------------------

@@ -41,6 +41,8 @@ def test_bundle_builds_and_passes_its_smoke_test(tmp_path):
     for absent in ("PyQt5", "PyQt6", "PySide2", "tkinter", "pytest", "hypothesis", "sklearn", "pandas"):
         assert not (internal / absent).exists(), absent
     assert not (internal / "PySide6" / "Qt" / "translations").exists()
+    dangling = [p for p in internal.rglob("*") if p.is_symlink() and not p.exists()]
+    assert not dangling, dangling
     assert "emdesk smoke test passed" in output
     # ~300 MB of build output: do not leave it in pytest's kept temporary folders.
     shutil.rmtree(work, ignore_errors=True)

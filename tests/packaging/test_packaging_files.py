@@ -308,3 +308,15 @@ def test_missing_resources_names_package_files_the_bundle_lacks(build_script, tm
         (frozen / name).parent.mkdir(parents=True, exist_ok=True)
         (frozen / name).write_bytes(b"")
     assert build_script.missing_resources(bundle) == []
+
+
+def test_links_to_dropped_files_go_too(bundle_config):
+    entries = [
+        ("PySide6/Qt/lib/libQt6Core.so.6", "/site/PySide6/Qt/lib/libQt6Core.so.6", "BINARY"),
+        ("libQt6Core.so.6", "PySide6/Qt/lib/libQt6Core.so.6", "SYMLINK"),
+        ("libQt6Network.so.6", "PySide6/Qt/lib/libQt6Network.so.6", "SYMLINK"),
+        ("PySide6/Qt/lib/libx.so", "../../../libQt6Core.so.6", "SYMLINK"),
+    ]
+    present = [e[0] for e in entries if e[2] != "SYMLINK"] + ["libQt6Core.so.6"]
+    kept = bundle_config.without_dangling_links(entries, present)
+    assert [e[0] for e in kept] == ["PySide6/Qt/lib/libQt6Core.so.6", "libQt6Core.so.6", "PySide6/Qt/lib/libx.so"]
