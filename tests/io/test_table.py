@@ -324,3 +324,22 @@ def test_public_numpy_fallback_reads_the_same(tmp_path, monkeypatch, reader):
     np.testing.assert_array_equal(got, expected)
     assert table_module._np_reader is None
     assert got[1].tolist() == [1.5, -1.0] and got.shape == (3001, 2)
+
+
+def test_missing_cells_in_a_big_numeric_file_read_like_the_careful_path(tmp_path):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(20000, 4))
+    cells = np.char.mod("%.6g", X).astype(object)
+    tokens = np.array(["", "NA", "null", "?", "N/A", "#N/A", " NA ", "None", "-"], dtype=object)
+    holes = rng.random(X.shape) < 0.03
+    holes[0, 0] = True
+    cells[holes] = tokens[rng.integers(0, len(tokens), holes.sum())]
+    cells[0, 0] = ""  # an empty first cell of the first data line
+    lines = [",".join(row) for row in cells.tolist()]
+    plain = "a,b,c,d\n" + "\n".join(lines) + "\n"
+    quoted = "a,b,c,d\n" + "\n".join(f'"{line}"'.replace(",", '","') for line in lines) + "\n"
+    fast = load_table(write(tmp_path, plain, "plain.csv")).to_array(["a", "b", "c", "d"])
+    careful = load_table(write(tmp_path, quoted, "quoted.csv")).to_array(["a", "b", "c", "d"])
+    np.testing.assert_array_equal(np.isnan(fast), holes)
+    np.testing.assert_array_equal(fast, careful)
+    np.testing.assert_array_equal(fast[~holes], np.char.mod("%.6g", X)[~holes].astype(float))
