@@ -24,6 +24,7 @@ from emdesk.gui.geometry import responsibility_color_ids
 from emdesk.gui.params_panel import ParamsPanel
 from emdesk.gui.plot_1d import Plot1D
 from emdesk.gui.plot_2d import Plot2D
+from emdesk.gui.restarts_view import RestartsView, restart_model
 from emdesk.gui.settings import Settings
 from emdesk.gui.timeline import Timeline
 from emdesk.gui.trace_plot import TracePlot
@@ -135,6 +136,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.last_message: tuple[str, str] | None = None
         self._load_results: dict = {}
         self._fit_params: dict = {}
+        self._fitted_model = None       # the model of the last completed fit (all restarts)
         self._n_dropped = 0
         self._last_frame_t = 0.0
         self._live_ids = None          # (history index, colour ids) from the worker's last batch
@@ -196,12 +198,20 @@ class MainWindow(QtWidgets.QMainWindow):
         params_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         params_scroll.setWidget(self.params_panel)
         self.params_dock.setWidget(params_scroll)
-        for d in (self.data_dock, self.params_dock):
+        self.restarts_view = RestartsView()
+        self.restarts_dock = QtWidgets.QDockWidget("Restarts", self)
+        self.restarts_dock.setObjectName("restartsDock")
+        self.restarts_dock.setWidget(self.restarts_view)
+        for d in (self.data_dock, self.params_dock, self.restarts_dock):
             d.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
                           | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
                           | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.data_dock)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.params_dock)
+        self.tabifyDockWidget(self.params_dock, self.restarts_dock)
+        self.params_dock.raise_()
+        self.restarts_view.restartChosen.connect(self.show_restart)
+        self._selection_dialog = None
         self.resizeDocks([self.data_dock], [300], QtCore.Qt.Orientation.Horizontal)
 
         sb = self.statusBar()
@@ -297,10 +307,16 @@ class MainWindow(QtWidgets.QMainWindow):
                             "Stop the fit; the last parameters stay on screen and can be exported (Shift+F5)")
         for a in (self.act_run, self.act_pause, self.act_step, self.act_stop):
             fit_menu.addAction(a)
+        fit_menu.addSeparator()
+        self.act_select = act("&Model Selection...", self.open_model_selection, QtGui.QKeySequence("Ctrl+M"),
+                              None, "Fit a range of component counts and covariance types and compare them "
+                                    "by BIC/AIC/ICL (Ctrl+M)")
+        fit_menu.addAction(self.act_select)
 
         view_menu = mb.addMenu("&View")
         view_menu.addAction(self.data_dock.toggleViewAction())
         view_menu.addAction(self.params_dock.toggleViewAction())
+        view_menu.addAction(self.restarts_dock.toggleViewAction())
         self.view_menu = view_menu
 
         help_menu = mb.addMenu("&Help")
@@ -505,6 +521,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._model = None
         self.trace.clear()
         self.timeline.reset()
+        self.restarts_view.clear()
         self._reset_status()
         if not cols:
             self._X = None
@@ -570,8 +587,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self._run_id += 1
         self._history = []
         self._model = None
+        self._fitted_model = None
         self.trace.clear()
         self.timeline.reset()
+        self.restarts_view.clear()
         self._fit_running = True
         self._fit_paused = paused
         self._fit_t0 = time.monotonic()
@@ -691,7 +710,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self._tick_clock()
         if model is not None:
             self._model = model
+            self._fitted_model = model
             self._attach_names(model)
+            try:
+                self.restarts_view.set_model(model)
+            except Exception as exc:  # the view is informative; never lose the fit over it
+                self.show_message(f"The restarts view could not show this fit: {exc}", "warning")
             best = getattr(model, "best_restart_", None)
             if best is not None and self._history and self._history[-1].restart != best:
                 idx = max(i for i, s in enumerate(self._history) if s.restart == best)
@@ -819,7 +843,92 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_stop.setEnabled(running)
         self.act_export.setEnabled(self._model is not None and not running)
         self.act_export_image.setEnabled(has_data)
+        self.act_select.setEnabled(has_data)
         self.params_panel.setEnabled(True)
+
+    # ================================================================================ other models
+    def show_restart(self, i: int) -> None:
+        """Show restart ``i`` of the last fit (its final iteration) and make it the model to export."""
+        if self._fitted_model is None:
+            return
+        model = restart_model(self._fitted_model, int(i))
+        self._attach_names(model)
+        self._model = model
+        finals = [j for j, s in enumerate(self._history) if s.restart == int(i)]
+        if finals:
+            self.timeline.set_index(finals[-1])
+        kept = getattr(self._fitted_model, "best_restart_", None)
+        self.status_state.setText(f"Showing restart {int(i) + 1}" + (" (the one EM kept)" if kept == int(i) else
+                                  "; Export Fit now writes this restart"))
+        self._update_actions()
+
+    def show_model(self, model, source: str = "model selection") -> None:
+        """Show a fitted model of the current columns (e.g. the one chosen in model selection) as the
+        current fit: on screen, exportable, and its options in the Model panel."""
+        from emdesk.engine.snapshot import Snapshot, frozen_copy
+
+        if self._X is None or model.means_.shape[1] != len(self._fit_columns):
+            self.show_message("That model does not match the ticked columns; it was not loaded.", "error")
+            return
+        self._stop_and_forget_fit()
+        self._run_id += 1
+        self._attach_names(model)
+        self._model = model
+        self._fitted_model = model if getattr(model, "restart_parameters_", None) else None
+        ll = float(getattr(model, "log_likelihood_", np.nan))
+        snap = Snapshot(
+            restart=0, n_init=1, iteration=int(getattr(model, "n_iter_", 0)),
+            weights=frozen_copy(model.weights_), means=frozen_copy(model.means_),
+            covariances=frozen_copy(model.covariances_), covariance_type=model.covariance_type,
+            log_likelihood=ll, lower_bound=float(getattr(model, "lower_bound_", np.nan)), change=np.nan,
+            converged=bool(getattr(model, "converged_", False)), final=True,
+            n_samples=float(self._X.shape[0]), missing=getattr(model, "missing", "error"),
+        )
+        self._history = [snap]
+        self._live_ids = None
+        self.trace.clear()
+        self.trace.append([snap])
+        self.timeline.reset()
+        self.timeline.set_count(1)
+        self._show_index(0)
+        try:
+            self.params_panel.set_options(n_components=int(model.n_components),
+                                          covariance_type=model.covariance_type)
+        except ValueError:
+            pass
+        if self._fitted_model is not None:
+            try:
+                self.restarts_view.set_model(model)
+            except Exception:
+                self.restarts_view.clear()
+        else:
+            self.restarts_view.clear()
+        self.status_state.setText(f"Showing the model from {source}: {model.n_components} components, "
+                                  f"{model.covariance_type}; Export Fit writes it")
+        self._update_actions()
+
+    def open_model_selection(self) -> None:
+        """Open the model-selection dialog on the ticked columns (non-modal)."""
+        from emdesk.gui.selection_dialog import SelectionDialog
+
+        if self._X is None:
+            self.show_message("Open a CSV file and tick the columns first.", "warning")
+            return
+        if self._selection_dialog is not None:
+            self._selection_dialog.close()
+            self._selection_dialog.deleteLater()
+        try:
+            options = self.params_panel.options()
+        except ValueError:
+            options = {}
+        dlg = SelectionDialog(self._X, list(self._fit_columns), engine_options=options, parent=self)
+        dlg.modelChosen.connect(self._model_chosen)
+        self._selection_dialog = dlg
+        dlg.show()
+
+    @QtCore.Slot(object)
+    def _model_chosen(self, model) -> None:
+        self.show_model(model, "model selection")
 
     # ================================================================================ export
     def export_fit(self, path, kind: str | None = None) -> None:
@@ -963,6 +1072,11 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self._closing = True
         self._clock.stop()
+        if self._selection_dialog is not None:
+            try:
+                self._selection_dialog.close()
+            except RuntimeError:  # already deleted
+                pass
         self.fit_worker.request_stop()
         self.load_worker.cancel()
         try:

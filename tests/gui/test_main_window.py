@@ -278,3 +278,44 @@ def test_menus_and_shortcuts(window):
     assert window.act_run.shortcut().toString() == "F5"
     titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert titles[:2] == ["File", "Fit"] and "Help" in titles
+
+
+def test_restarts_dock_loads_another_restart_for_export(qtbot, window, tmp_path):
+    from emdesk.io import load_fit
+
+    window.open_csv(example_path())
+    _fit(qtbot, window, n_components=3, n_init=4, random_state=7, init_params="random", max_iter=100)
+    fitted = window.model
+    assert window.restarts_view.model() is fitted
+    other = next(i for i in range(4) if i != fitted.best_restart_)
+    window.show_restart(other)
+    qtbot.waitUntil(lambda: window.history[window._shown_index].restart == other)
+    expected = fitted.restart_parameters_[other]["means"]
+    np.testing.assert_allclose(window.model.means_, expected)
+    out = tmp_path / "restart.json"
+    window.export_fit(out)
+    np.testing.assert_allclose(load_fit(out).means_, expected)
+
+
+def test_a_model_from_elsewhere_is_shown_and_exported(qtbot, window, tmp_path):
+    from emdesk.engine import GaussianMixture
+    from emdesk.io import load_fit
+
+    window.open_csv(example_path())
+    model = GaussianMixture(n_components=2, covariance_type="diag", random_state=0).fit(window._X)
+    window.show_model(model)
+    qtbot.waitUntil(lambda: window._shown_index == 0)
+    assert window.options()["n_components"] == 2 and window.options()["covariance_type"] == "diag"
+    assert len(window.plot_2d.legend.items) == 2
+    out = tmp_path / "chosen.json"
+    window.export_fit(out)
+    np.testing.assert_allclose(load_fit(out).means_, model.means_)
+
+
+def test_model_selection_dialog_opens_on_the_ticked_columns(qtbot, window):
+    window.open_csv(example_path())
+    assert window.act_select.isEnabled()
+    window.open_model_selection()
+    dlg = window._selection_dialog
+    assert dlg is not None and dlg.isVisible()
+    dlg.close()

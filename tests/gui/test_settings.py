@@ -39,8 +39,8 @@ def test_window_restores_options_and_geometry(qtbot, settings):
     w.params_panel.set_delay(0.2)
     w.show()
     qtbot.waitExposed(w)
-    w.resize(700, 520)
-    qtbot.waitUntil(lambda: w.size() == QtCore.QSize(700, 520))
+    w.resize(760, 700)
+    qtbot.waitUntil(lambda: w.size() == QtCore.QSize(760, 700))
     w.close()
 
     w2 = MainWindow(settings=settings)
@@ -51,7 +51,7 @@ def test_window_restores_options_and_geometry(qtbot, settings):
     assert opts["n_components"] == 7 and opts["covariance_type"] == "tied" and opts["n_init"] == 2
     assert opts["tol"] == 1e-4 and opts["random_state"] == 42
     assert w2.params_panel.delay() == 0.2
-    assert w2.size() == QtCore.QSize(700, 520)
+    assert w2.size() == QtCore.QSize(760, 700)
     w2.close()
 
 
