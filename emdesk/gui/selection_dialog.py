@@ -725,7 +725,11 @@ class SelectionDialog(QtWidgets.QDialog):
     def _show_reason(self) -> None:
         res = self._result
         level = "warning" if res.best_row is None or res.cancelled else "info"
-        self._set_status(res.reason, level)
+        text = res.reason
+        same = {"full", "diag", "spherical"} & {r.covariance_type for r in res.table}
+        if self._X.shape[1] == 1 and len(same) > 1:
+            text += " (With one column, full, diag and spherical are the same model.)"
+        self._set_status(text, level)
 
     def _redraw_plot(self) -> None:
         res = self._result

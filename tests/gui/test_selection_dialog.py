@@ -247,3 +247,15 @@ def test_engine_options_pass_through_and_make_sweeps_reproducible(qtbot):
         assert all(r.model.max_iter == 50 for r in result.table)
         dlg.close()
     assert tables[0] == tables[1]
+
+
+def test_one_column_data(qtbot):
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(0, 1, 150), rng.normal(6, 0.5, 100)])
+    dlg = SelectionDialog(X, ["t"], engine_options={"random_state": 0})
+    qtbot.addWidget(dlg)
+    dlg.set_options(n_components=[1, 2, 3], covariance_types=("full", "spherical"), n_init=1)
+    result = run_to_end(qtbot, dlg)
+    assert result.best_row.n_components == 2
+    assert "same model" in dlg.status.text()
+    dlg.close()
