@@ -4,8 +4,9 @@ table and in the criterion-against-components plot mclust users know.
 
 Integration (main window)::
 
-    dlg = SelectionDialog(X, column_names, missing="error", engine_options=window.options(),
-                          parent=window)
+    dlg = SelectionDialog(X, column_names, engine_options=window.options(), parent=window)
+    # engine_options: tol, reg_covar, max_iter, init_params, random_state and missing are used
+    # (missing= may also be given explicitly); the dialog's own controls set the rest.
     dlg.modelChosen.connect(window.<slot taking a fitted GaussianMixture>)
     dlg.show()
     ...
@@ -272,14 +273,15 @@ class SelectionDialog(QtWidgets.QDialog):
     sweepFinished = QtCore.Signal(object)  # SelectionResult (also after a cancel: the partial table)
     _requestRun = QtCore.Signal(int, object, object)
 
-    def __init__(self, X, column_names=None, *, missing: str = "error", engine_options=None, parent=None):
+    def __init__(self, X, column_names=None, *, missing=None, engine_options=None, parent=None):
         super().__init__(parent)
         X = np.asarray(X, dtype=float)
         if X.ndim == 1:
             X = X[:, None]
         self._X = X
         self._names = list(column_names) if column_names is not None else [f"x{i + 1}" for i in range(X.shape[1])]
-        self._missing = missing
+        # Missing values: the explicit argument, else the main window's option, else "error".
+        self._missing = missing or (engine_options or {}).get("missing") or "error"
         self._engine_options = {k: v for k, v in (engine_options or {}).items() if k in PASSED_OPTIONS}
         self._result = None
         self._t0 = None

@@ -259,3 +259,15 @@ def test_one_column_data(qtbot):
     assert result.best_row.n_components == 2
     assert "same model" in dlg.status.text()
     dlg.close()
+
+
+def test_missing_option_comes_from_the_main_window_options(qtbot):
+    X = data()
+    X[5, 1] = math.nan
+    dlg = SelectionDialog(X, ["a", "b"], engine_options={"missing": "marginalize", "random_state": 0})
+    qtbot.addWidget(dlg)
+    dlg.set_options(n_components=[1, 2, 3], covariance_types=("diag",), n_init=1)
+    assert dlg.options()["missing"] == "marginalize"
+    result = run_to_end(qtbot, dlg)
+    assert result.complete and all(r.ok for r in result.table)
+    dlg.close()
