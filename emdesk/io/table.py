@@ -305,10 +305,24 @@ def _detect_header(rows: list[list[str]], decimal: str) -> bool:
     for j, kind in enumerate(first_kinds):
         if kind != "text":
             continue
-        cells = [r[j] for r in rest if j < len(r) and not _is_missing(r[j])]
-        if cells and all(_is_number(c, decimal) for c in cells):
+        if _numeric_column(rest, j, decimal):
             return True
     return False
+
+
+def _numeric_column(rows: list[list[str]], j: int, decimal: str) -> bool:
+    """Whether the cells of column ``j`` are numbers or missing, with at least one number."""
+    values = _to_float([r[j] for r in rows if j < len(r)], decimal)
+    return values is not None and not np.isnan(values).all()
+
+
+def _first_lines(text: str, n: int) -> str:
+    end = -1
+    for _ in range(n):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return text
+    return text[:end + 1]
 
 
 def _unique_names(raw: list[str]) -> list[str]:
@@ -500,7 +514,7 @@ class _Reader:
             raise LoadCancelled(f"Loading {self.name} was cancelled.")
 
     def _read(self, handle, size: int) -> Table:
-        hasher = _Hasher(threaded=size > 4 * _MIN_CHUNK)
+        hasher = _Hasher(threaded=size > 4 * 1024 * 1024)
         try:
             return self._read_chunks(handle, size, hasher)
         finally:
@@ -535,7 +549,7 @@ class _Reader:
         cut = len(first) if eof else first.rfind(b"\n", 0, SNIFF_BYTES) + 1 or len(first)
         encoding = self.forced_encoding or _pick_encoding(first[:cut], complete=eof and cut == len(first))
         sample = first[:cut].decode(encoding, errors="replace")
-        delimiter = _sniff_delimiter(sample)
+        delimiter = _sniff_delimiter(_first_lines(sample, 200))
         try:
             rows = [row for _, row in _split_records(sample, delimiter) if not _is_blank(row)]
         except csv.Error as exc:
@@ -567,8 +581,7 @@ class _Reader:
         data_rows = rows[1:] if has_header else rows
         self.numeric_cols = []
         for j in range(n_cols):
-            cells = [r[j] for r in data_rows if j < len(r) and not _is_missing(r[j])]
-            if names[j] not in self.forced_text and cells and all(_is_number(c, decimal) for c in cells):
+            if names[j] not in self.forced_text and _numeric_column(data_rows, j, decimal):
                 self.numeric_cols.append(j)
         self.text_cols = [j for j in range(n_cols) if j not in self.numeric_cols]
         self._num_pos = {j: p for p, j in enumerate(self.numeric_cols)}
