@@ -213,6 +213,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.restarts_view.restartChosen.connect(self.show_restart)
         self._selection_dialog = None
         self.resizeDocks([self.data_dock], [300], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([self.data_dock, self.params_dock], [360, 340], QtCore.Qt.Orientation.Vertical)
 
         sb = self.statusBar()
         self.status_state = QtWidgets.QLabel("Ready")
@@ -725,7 +726,15 @@ class MainWindow(QtWidgets.QMainWindow):
             self.status_state.setText(
                 (f"Converged after {it} iterations" if converged else
                  f"Stopped at max_iter ({it} iterations) without converging") + f" in {self._fit_elapsed:.1f} s")
-            if not converged:
+            issues = tuple(getattr(model, "degeneracies_", None) or ())
+            if issues:
+                from emdesk.engine.diagnostics import format_issues
+
+                self.show_message("The fit has degenerate components (" + format_issues(issues) + "). "
+                                  + " ".join(dict.fromkeys(i.message for i in issues))
+                                  + " Try fewer components, another covariance type or a larger reg_covar.",
+                                  "warning")
+            elif not converged:
                 self.show_message(f"EM did not converge within max_iter = {self._fit_params['max_iter']} "
                                   "iterations. Raise Max iterations or the tolerance and run again.", "warning")
         else:

@@ -169,8 +169,13 @@ class Plot1D(QtWidgets.QWidget):
         if np.isfinite(peak) and peak > self._ytop:
             self._ytop = min(peak * 1.1, self._ymax_hist * 6.0)
             self.density.setYRange(0, self._ytop, padding=0)
+        flagged = {int(issue.component) for issue in (getattr(s, "issues", None) or ())}
         for i, (sample, label) in enumerate(self.legend.items[1:]):
             if i < k:
-                label.setText(f"component {i + 1}   w = {float(s.weights[i]):.3f}")
+                warn = "   \u26a0 degenerate" if i in flagged else ""
+                label.setText(f"component {i + 1}   w = {float(s.weights[i]):.3f}{warn}")
+        if flagged != getattr(self, "_flagged", set()):
+            self._flagged = flagged
+            self.legend.updateSize()
         if self._resp is not None and self._resp.shape[0] == getattr(self, "_display_n", -1):
             self.points.setColorIds(self._resp)

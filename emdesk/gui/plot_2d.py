@@ -186,8 +186,13 @@ class Plot2D(QtWidgets.QWidget):
             for radius, item in zip((1.0, 2.0), self._ellipses[i]):
                 ex, ey = ellipse(mu, covs[i], radius)
                 item.setData(ex, ey)
+        flagged = {int(issue.component) for issue in (getattr(s, "issues", None) or ())}
         for i, (sample, label) in enumerate(self.legend.items):
             if i < k:
-                label.setText(f"component {i + 1}   w = {float(s.weights[i]):.3f}")
+                warn = "   \u26a0 degenerate" if i in flagged else ""
+                label.setText(f"component {i + 1}   w = {float(s.weights[i]):.3f}{warn}")
+        if flagged != getattr(self, "_flagged", set()):
+            self._flagged = flagged
+            self.legend.updateSize()
         if self._resp is not None and self._resp.shape[0] == self._X.shape[0]:
             self.points.setColorIds(self._resp)

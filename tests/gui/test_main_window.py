@@ -319,3 +319,21 @@ def test_model_selection_dialog_opens_on_the_ticked_columns(qtbot, window):
     dlg = window._selection_dialog
     assert dlg is not None and dlg.isVisible()
     dlg.close()
+
+
+def test_degenerate_components_are_flagged(qtbot, window, tmp_path):
+    # 40 rows of two values repeated: more components than distinct points collapse onto them
+    p = tmp_path / "dup.csv"
+    p.write_text("v\n" + "\n".join(["1.0"] * 20 + ["5.0"] * 20 + ["5.5"]) + "\n")
+    window.open_csv(p)
+    window.set_options(n_components=3, random_state=0, reg_covar=1e-6, max_iter=200)
+    with qtbot.waitSignal(window.fitFinished, timeout=FIT_TIMEOUT):
+        window.start_fit()
+    model = window.model
+    assert model.degeneracies_
+    level, text = window.last_message
+    assert level == "warning" and "degenerate" in text
+    qtbot.waitUntil(lambda: window._shown_index == len(window.history) - 1)
+    labels = [label.text for _, label in window.plot_1d.legend.items[1:]]
+    flagged = {i.component for i in window.history[-1].issues}
+    assert flagged and all(("degenerate" in labels[c]) for c in flagged)
