@@ -24,6 +24,15 @@ def cache_axes(plot_item) -> None:
         axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
+def dot_style(n_points: int) -> tuple[int, int]:
+    """(diameter px, alpha) so that many points do not merge into one blot."""
+    if n_points <= 3_000:
+        return 7, 210
+    if n_points <= 15_000:
+        return 5, 170
+    return 4, 120
+
+
 def component_colors(k: int) -> np.ndarray:
     """(k, 3) RGB in 0..255; after ten colours the cycle repeats darker, then lighter."""
     out = np.empty((k, 3))

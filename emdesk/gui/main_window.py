@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import OrderedDict
 import time
 from pathlib import Path
 
@@ -39,6 +40,7 @@ EXAMPLES = [
 ]
 MAX_DISPLAY_POINTS = 50_000
 GIL_SWITCH_INTERVAL = 0.0005
+IDS_CACHE_SIZE = 256  # colour ids of recently drawn iterations (50,000 x int16 = 100 kB each)
 MIN_FRAME_INTERVAL = 0.04  # seconds between live frames (25 frames/s at most)
 CSV_FILTER = "CSV files (*.csv *.tsv *.txt);;All files (*)"
 EXPORT_FILTERS = {
@@ -140,6 +142,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._n_dropped = 0
         self._last_frame_t = 0.0
         self._live_ids = None          # (history index, colour ids) from the worker's last batch
+        self._ids_cache: OrderedDict = OrderedDict()  # history index -> colour ids (LRU)
         self.frames_drawn = 0          # how many states the live plot has drawn (benchmarks read it)
 
         self._build_ui()
@@ -519,6 +522,7 @@ class MainWindow(QtWidgets.QMainWindow):
         cols = self.data_panel.selected_columns() if self.table is not None else []
         self._fit_columns = cols
         self._history = []
+        self._ids_cache.clear()
         self._model = None
         self.trace.clear()
         self.timeline.reset()
@@ -587,6 +591,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.clear_message()
         self._run_id += 1
         self._history = []
+        self._ids_cache.clear()
         self._model = None
         self._fitted_model = None
         self.trace.clear()
@@ -803,14 +808,21 @@ class MainWindow(QtWidgets.QMainWindow):
         self._shown_index = index
         self.frames_drawn += 1
         self._last_frame_t = time.monotonic()
-        ids = None
-        if self._live_ids is not None and self._live_ids[0] == index and self._live_ids[1] is not None:
+        ids = self._ids_cache.get(index)
+        if ids is not None:
+            self._ids_cache.move_to_end(index)
+        elif self._live_ids is not None and self._live_ids[0] == index and self._live_ids[1] is not None:
             ids = self._live_ids[1]  # computed by the worker for this snapshot
         elif self._X_display is not None and self._X_display.shape[0]:
             try:
                 ids = responsibility_color_ids(s.to_model().predict_proba(self._X_display), len(s.weights))
             except Exception:  # a degenerate state can fail to evaluate: draw parameters only
                 ids = None
+        if ids is not None and index not in self._ids_cache:
+            # Scrubbing back and forth redraws recently seen iterations without recomputing them.
+            self._ids_cache[index] = ids.astype(np.int16)
+            while len(self._ids_cache) > IDS_CACHE_SIZE:
+                self._ids_cache.popitem(last=False)
         view = self.plot_1d if len(self._fit_columns) == 1 else self.plot_2d
         view.show_state(s, ids)
         self.trace.set_marker(s)
@@ -894,6 +906,7 @@ class MainWindow(QtWidgets.QMainWindow):
             n_samples=float(self._X.shape[0]), missing=getattr(model, "missing", "error"),
         )
         self._history = [snap]
+        self._ids_cache.clear()
         self._live_ids = None
         self.trace.clear()
         self.trace.append([snap])

@@ -7,7 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from emdesk.gui.geometry import NEUTRAL_RGB, cache_axes, component_colors, marginal_covariances, normal_pdf
+from emdesk.gui.geometry import NEUTRAL_RGB, cache_axes, dot_style, component_colors, marginal_covariances, normal_pdf
 from emdesk.gui.points_item import ColoredPointsItem
 
 _GRID = 500
@@ -105,6 +105,7 @@ class Plot1D(QtWidgets.QWidget):
         self._ytop = self._ymax_hist * 1.25
         d = np.asarray(values_display, dtype=float)
         jitter = np.random.default_rng(1).uniform(0.08, 0.92, d.size)
+        self.points.setStyle(*dot_style(d.size))
         self.points.setPositions(d, jitter)
         self._display_n = d.size
         n_all = np.asarray(values_all).size

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from emdesk.gui.geometry import NEUTRAL_RGB, cache_axes, component_colors, ellipse, marginal_covariances
+from emdesk.gui.geometry import NEUTRAL_RGB, cache_axes, dot_style, component_colors, ellipse, marginal_covariances
 from emdesk.gui.points_item import ColoredPointsItem
 
 
@@ -88,6 +88,7 @@ class Plot2D(QtWidgets.QWidget):
         for w in self._picker_widgets:
             w.setEnabled(show_pickers)
         m = self._X.shape[0]
+        self.points.setStyle(*dot_style(m))
         if m < self._n_total:
             self.subset_label.setText(f"showing a random {m:,} of {self._n_total:,} rows; the fit uses all rows")
         else:

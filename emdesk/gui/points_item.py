@@ -56,6 +56,14 @@ class ColoredPointsItem(pg.GraphicsObject):
         p.end()
         return QtGui.QPixmap.fromImage(img)
 
+    def setStyle(self, size: int, alpha: int) -> None:
+        """Dot diameter in pixels and opacity (0-255); re-renders the colour atlas when they change."""
+        size, alpha = int(min(max(size, 1), _CELL - 2)), int(min(max(alpha, 1), 255))
+        if (size, alpha) != (self._size, self._alpha):
+            self._size, self._alpha = size, alpha
+            self._atlas = self._make_atlas()
+            self.update()
+
     # -- data -------------------------------------------------------------------------------------
     def setPositions(self, x, y) -> None:
         x = np.asarray(x, dtype=float)

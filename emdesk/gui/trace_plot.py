@@ -36,7 +36,6 @@ class TracePlot(QtWidgets.QWidget):
         cache_axes(pi)
         pi.setLabel("bottom", "iteration")
         pi.setLabel("left", "log-likelihood / row")
-        pi.getAxis("left").setWidth(58)
         pi.getAxis("left").enableAutoSIPrefix(False)
         self.marker_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(200, 60, 60, 160, width=1.2))
         self.marker_dot = pg.ScatterPlotItem(size=10, brush=pg.mkBrush(220, 50, 50), pen=pg.mkPen("w"))
