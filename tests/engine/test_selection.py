@@ -7,6 +7,8 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from emdesk.engine import selection as sel
 from emdesk.engine.diagnostics import ComponentIssue
@@ -290,3 +292,49 @@ def test_sweep_with_missing_values_marginalised():
                           missing="marginalize", random_state=0)
     assert all(r.ok for r in result.table)
     assert result.best_row.n_components == 2
+
+_row_specs = st.lists(
+    st.tuples(
+        st.integers(1, 6),  # n_components
+        st.sampled_from(["full", "tied", "diag", "spherical"]),
+        st.floats(-1e4, 1e4, allow_nan=False),  # bic
+        st.integers(1, 40),  # n_parameters
+        st.sampled_from(["ok", "degenerate", "failed"]),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(specs=_row_specs, criterion=st.sampled_from(["bic", "aic", "icl"]))
+def test_best_is_the_lowest_eligible_row_and_csv_round_trips(specs, criterion, tmp_path_factory):
+    rows = []
+    for i, (k, t, score, p, status) in enumerate(specs):
+        failed = status == "failed"
+        issues = (ComponentIssue(0, "too_few_points", "tiny"),) if status == "degenerate" else ()
+        v = math.nan if failed else score
+        rows.append(SelectionRow(i, k, t, math.nan if failed else -score / 2, 0 if failed else p, v, v + 1, v + 2,
+                                 0 if failed else 5, not failed, bool(issues), issues,
+                                 "boom, with a comma" if failed else None, None if failed else object(), 0.1))
+    result = sel._make_result(list(reversed(rows)), criterion, len(rows), False, 1.0)
+    assert [r.index for r in result.table] == list(range(len(rows)))
+    eligible = [r for r in rows if r.eligible]
+    if eligible:
+        best = result.best_row
+        assert best.eligible
+        assert best.score(criterion) == min(r.score(criterion) for r in eligible)
+        ties = [r for r in eligible if r.score(criterion) == best.score(criterion)]
+        assert best.n_parameters == min(r.n_parameters for r in ties)
+    else:
+        assert result.best is None and result.best_row is None
+    path = tmp_path_factory.mktemp("csv") / "t.csv"
+    result.to_csv(path)
+    with open(path, newline="") as fh:
+        back = list(csv.DictReader(fh))
+    assert len(back) == len(rows)
+    for d, r in zip(back, result.table):
+        assert d["error"] == (r.error or "")
+        assert d["best"] == ("true" if r is result.best_row else "false")
+        assert (d["bic"] == "") == (not r.ok)
+        if r.ok:
+            assert float(d["bic"]) == r.bic
