@@ -27,7 +27,10 @@ Thresholds (module constants, see :func:`diagnose`):
     100 times narrower than the whole data set in that direction to be
     flagged.  The ``FLOOR_FACTOR * reg_covar`` term (10: at least a tenth of
     that variance is the regularisation itself) keeps the test meaningful when
-    a user raises ``reg_covar``.
+    a user raises ``reg_covar``.  Diagonal covariances are compared feature by
+    feature; a spherical variance with the data's mean per-feature variance
+    (the only scale a spherical model sees).  A constant feature (no variance)
+    never counts as a collapse.
 ``too_few_points``
     Effective size ``weights[i] * n_samples < d + 1``: fewer points than a
     ``d``-dimensional covariance needs to be non-singular.
