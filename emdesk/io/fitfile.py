@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import __version__
 from ._atomic import atomic_write
-from .table import DataError, Table, format_number
+from .table import DataError, Table, format_number, format_numbers
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "save_fit", "load_fit", "save_parameters_csv",
            "save_assignments_csv", "save_imputed_csv"]
@@ -415,7 +415,7 @@ def _write_rows(path, table: Table, extra_header: list[str], extra_cells, replac
             cols = []
             for name in names:
                 if replace is not None and name in replace:
-                    cols.append([format_number(v) for v in replace[name][start:stop].tolist()])
+                    cols.append(format_numbers(replace[name][start:stop]))
                 else:
                     cols.append(table._cells(name, start, stop))
             cols.extend(extra_cells(start, stop))
@@ -444,7 +444,7 @@ def save_assignments_csv(path, table: Table, model, columns: Sequence[str]) -> N
     header = [_unique(f"p_component_{j + 1}", taken) for j in range(k)] + [_unique("component", taken)]
 
     def extra(start, stop):
-        cells = [[format_number(v) for v in resp[start:stop, j].tolist()] for j in range(k)]
+        cells = [format_numbers(resp[start:stop, j]) for j in range(k)]
         cells.append(["" if v == 0 else str(v) for v in label[start:stop].tolist()])
         return cells
 

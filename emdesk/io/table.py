@@ -172,13 +172,13 @@ class Table:
         if name in self._text:
             return list(self._text[name])
         col = self._numeric[:, self._numeric_index[name]]
-        return [format_number(v) for v in col.tolist()]
+        return format_numbers(col)
 
     def _cells(self, name: str, start: int, stop: int) -> list[str]:
         """Rows ``start:stop`` of a column as strings (for writing CSV files in blocks)."""
         if name in self._text:
             return self._text[name][start:stop]
-        return [format_number(v) for v in self._numeric[start:stop, self._numeric_index[name]].tolist()]
+        return format_numbers(self._numeric[start:stop, self._numeric_index[name]])
 
     def is_numeric(self, name: str) -> bool:
         return self._check_name(name) in self._numeric_index
@@ -187,6 +187,19 @@ class Table:
         return (f"<Table {self.name!r}: {self.n_rows} rows, {len(self._column_names)} columns "
                 f"({len(self._numeric_index)} numeric), delimiter={self.delimiter!r}, "
                 f"decimal={self.decimal!r}, encoding={self.encoding!r}>")
+
+
+def format_numbers(values: np.ndarray) -> list[str]:
+    """:func:`format_number` of every value of a 1-D array, at C speed (``map(repr)``) with NumPy fix-ups."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    out = list(map(repr, values.tolist()))
+    for i in np.flatnonzero(np.isnan(values)).tolist():
+        out[i] = ""
+    with np.errstate(invalid="ignore"):
+        whole = np.flatnonzero((values == np.round(values)) & (np.abs(values) < 1e16))
+    for i in whole.tolist():
+        out[i] = out[i][:-2]  # "3.0" -> "3"
+    return out
 
 
 def format_number(value: float) -> str:
