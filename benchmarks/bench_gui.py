@@ -68,6 +68,38 @@ def write_csv(path: str, rows: int, seed: int = 0) -> None:
     np.savetxt(path, X, delimiter=",", header="x,y", comments="", fmt="%.5f")
 
 
+def scrub_report(app, rows: int = 50_000, iterations: int = 300) -> None:
+    """Timeline scrubbing: a fit of ``iterations`` iterations, then the slider moved over all of them."""
+    from emdesk.gui.main_window import MainWindow
+
+    with tempfile.TemporaryDirectory(prefix="emdesk-bench-") as tmp:
+        csv = os.path.join(tmp, "scrub.csv")
+        write_csv(csv, rows, seed=1)
+        settings = QtCore.QSettings(os.path.join(tmp, "s.ini"), QtCore.QSettings.Format.IniFormat)
+        window = MainWindow(settings=settings)
+        window.resize(1280, 820)
+        window.show()
+        window.open_csv(csv)
+        window.set_options(n_components=5, random_state=0, max_iter=iterations, tol=0.0)
+        loop = QtCore.QEventLoop()
+        window.fitFinished.connect(loop.quit)
+        window.fitFailed.connect(loop.quit)
+        window.start_fit()
+        loop.exec()
+        n = len(window.history)
+        for label in ("first pass", "second pass (cached colours)"):
+            times = []
+            for i in range(n):
+                t = time.perf_counter()
+                window.timeline.set_index(i)
+                app.processEvents()  # the coalesced redraw and the repaint
+                times.append(time.perf_counter() - t)
+            times = np.asarray(times)
+            print(f"timeline scrub over {n} iterations of a {rows:,}-row fit, {label}: "
+                  f"median {np.median(times) * 1e3:.1f} ms, max {times.max() * 1e3:.1f} ms per step")
+        window.close()
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -134,6 +166,7 @@ def main(argv=None) -> int:
           f"(10 ms timer, {gaps.size} ticks)")
     print(f"plot updates: {frames} in {fit_s:.2f} s = {frames / fit_s:.1f} per second; "
           f"one frame (50,000 displayed points) costs {frame_ms:.1f} ms on the GUI thread")
+    scrub_report(app)
     ft = np.asarray(meter.frame_times)
     if ft.size > 2:
         print(f"while EM iterates (first to last frame, after the initialisation): "
