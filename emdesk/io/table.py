@@ -273,6 +273,28 @@ def _split_records(text: str, delimiter: str) -> Iterable[tuple[int, list[str]]]
         yield reader.line_num, row
 
 
+def _open_quote(text: str, delimiter: str) -> int | None:
+    """Index of the opening quote of a quoted field that is never closed (csv's rules), or None."""
+    i = 0
+    while True:
+        q = text.find('"', i)
+        if q < 0:
+            return None
+        if q > 0 and text[q - 1] not in (delimiter, "\n", "\r"):
+            i = q + 1  # a quote inside an unquoted value is a literal character
+            continue
+        j = q + 1
+        while True:
+            c = text.find('"', j)
+            if c < 0:
+                return q
+            if text.startswith('"', c + 1):
+                j = c + 2  # a doubled quote inside the quoted value
+                continue
+            break
+        i = c + 1
+
+
 def _is_blank(row: list[str]) -> bool:
     return not row or (len(row) == 1 and not row[0].strip())
 
@@ -492,6 +514,9 @@ class _Reader:
 
     def err(self, message: str, line: int | None = None) -> DataError:
         where = f"{self.name}, line {line}" if line is not None else self.name
+        if message.startswith("column "):
+            column, _, message = message.partition(": ")
+            where = f"{where}, {column}"
         return DataError(f"{where}: {message}")
 
     # -- main loop -------------------------------------------------------------------------------
@@ -776,6 +801,9 @@ class _Reader:
             source = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter, quotechar='"',
                                 doublequote=True)
         n_cols = self.n_cols
+        unclosed = self._unclosed_quote(text, offset)
+        if unclosed is not None:
+            raise unclosed
         try:
             while True:
                 rows = list(islice(source, _ROWS_PER_BATCH))
@@ -845,6 +873,25 @@ class _Reader:
             raise self.err(f"cannot split the line into fields ({exc}).",
                            self._lines_before(offset) + last_line + 1) from None
         return rows
+
+    def _unclosed_quote(self, text: str, offset: int) -> DataError | None:
+        """The error at a quoted value whose closing quote is missing (it swallows the rest of ``text``)."""
+        if self.delimiter == " " or text.count('"') % 2 == 0:
+            return None
+        try:
+            for _ in csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter, strict=True):
+                pass
+            return None
+        except csv.Error as exc:
+            if "end of data" not in str(exc):
+                return None
+        q = _open_quote(text, self.delimiter)
+        if q is None:
+            return None
+        line = self._lines_before(offset) + text.count("\n", 0, q) + 1
+        column = q - text.rfind("\n", 0, q)
+        return self.err(f"column {column}: a quoted value starts here but its closing double quote is missing. "
+                        f"Close the quote, or double a quote that belongs inside a value (\"\").", line)
 
     def _field_count_error(self, found: int, line: int) -> DataError:
         d = _DELIMITER_NAMES[self.delimiter]

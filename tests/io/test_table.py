@@ -343,3 +343,19 @@ def test_missing_cells_in_a_big_numeric_file_read_like_the_careful_path(tmp_path
     np.testing.assert_array_equal(np.isnan(fast), holes)
     np.testing.assert_array_equal(fast, careful)
     np.testing.assert_array_equal(fast[~holes], np.char.mod("%.6g", X)[~holes].astype(float))
+
+
+def test_unclosed_quote_names_line_and_column(tmp_path):
+    with pytest.raises(DataError, match=r'^data.csv, line 3, column 3: a quoted value starts here but its '
+                                        r'closing double quote is missing'):
+        load_table(write(tmp_path, 'a,b\n1,2\n3,"4\n5,6\n7,8\n'))
+
+
+def test_a_literal_quote_inside_an_unquoted_value_is_fine(tmp_path):
+    t = load_table(write(tmp_path, 'size,n\n12",3\n4,5\n'))
+    assert t.text_column("size") == ['12"', "4"]
+
+
+def test_unclosed_quote_after_a_doubled_quote(tmp_path):
+    with pytest.raises(DataError, match=r"line 2, column 3: a quoted value starts here"):
+        load_table(write(tmp_path, 'a,b\n1,"say ""hi"" \n2,3\n'))
