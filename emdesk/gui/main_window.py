@@ -41,7 +41,11 @@ EXAMPLES = [
 MAX_DISPLAY_POINTS = 50_000
 GIL_SWITCH_INTERVAL = 0.0005
 IDS_CACHE_SIZE = 256  # colour ids of recently drawn iterations (50,000 x int16 = 100 kB each)
-MIN_FRAME_INTERVAL = 0.04  # seconds between live frames (25 frames/s at most)
+# Live frames: at most one per FRAME_INTERVAL_RANGE[0] (25/s), spaced by FRAME_COST_FACTOR times the measured
+# cost of a frame, but never less than 10/s (FRAME_INTERVAL_RANGE[1]): the GUI thread takes at most ~40% of a
+# core and the fit keeps the rest.
+FRAME_INTERVAL_RANGE = (0.04, 0.1)
+FRAME_COST_FACTOR = 2.5
 CSV_FILTER = "CSV files (*.csv *.tsv *.txt);;All files (*)"
 EXPORT_FILTERS = {
     "Fit as JSON (*.json)": ("json", ".json"),
@@ -141,6 +145,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._fitted_model = None       # the model of the last completed fit (all restarts)
         self._n_dropped = 0
         self._last_frame_t = 0.0
+        self._frame_cost = 0.0         # moving average of the GUI time one live frame takes (s)
         self._live_ids = None          # (history index, colour ids) from the worker's last batch
         self._ids_cache: OrderedDict = OrderedDict()  # history index -> colour ids (LRU)
         self.frames_drawn = 0          # how many states the live plot has drawn (benchmarks read it)
@@ -697,10 +702,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timeline.set_count(len(self._history))
         if self.timeline.following:
             # Draw on the next pass of the event loop: batches that queued up meanwhile cost one frame.
-            # At most one live frame per MIN_FRAME_INTERVAL: the engine keeps the CPU, the plot stays >= 20 Hz.
+            # Live frames are spaced by their measured cost (FRAME_INTERVAL_RANGE): the fit keeps the CPU.
             self._requested_index = len(self._history) - 1
             if not self._scrub_timer.isActive():
-                wait = MIN_FRAME_INTERVAL - (time.monotonic() - self._last_frame_t)
+                lo, hi = FRAME_INTERVAL_RANGE
+                interval = min(max(FRAME_COST_FACTOR * self._frame_cost, lo), hi)
+                wait = interval - (time.monotonic() - self._last_frame_t)
                 self._scrub_timer.start(max(0, int(wait * 1000)))
         else:
             self._update_timeline_text(self.timeline.index())
@@ -808,6 +815,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._shown_index = index
         self.frames_drawn += 1
         self._last_frame_t = time.monotonic()
+        QtCore.QTimer.singleShot(0, self._frame_done)  # runs after the repaint this frame queued
         ids = self._ids_cache.get(index)
         if ids is not None:
             self._ids_cache.move_to_end(index)
@@ -831,6 +839,10 @@ class MainWindow(QtWidgets.QMainWindow):
                                                                if s.n_init > 1 else ""))
         self.status_ll.setText(f"log-likelihood {s.log_likelihood:,.2f}")
         self.status_change.setText("change -" if not np.isfinite(s.change) else f"change {s.change:.2e}")
+
+    def _frame_done(self) -> None:
+        cost = time.monotonic() - self._last_frame_t
+        self._frame_cost = 0.7 * self._frame_cost + 0.3 * cost
 
     def _update_timeline_text(self, index: int) -> None:
         if not self._history:
