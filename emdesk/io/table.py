@@ -587,9 +587,13 @@ class _Reader:
         cut = len(first) if eof else first.rfind(b"\n", 0, SNIFF_BYTES) + 1 or len(first)
         encoding = self.forced_encoding or _pick_encoding(first[:cut], complete=eof and cut == len(first))
         sample = first[:cut].decode(encoding, errors="replace")
-        delimiter = _sniff_delimiter(_first_lines(sample, 200))
+        delimiter = _sniff_delimiter(_first_lines(sample, 100))
         try:
-            rows = [row for _, row in _split_records(sample, delimiter) if not _is_blank(row)]
+            if delimiter == " ":
+                rows = [row for row in (line.split() for line in sample.split("\n")) if row]
+            else:
+                rows = [row for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+                        if row and not _is_blank(row)]
         except csv.Error as exc:
             raise self.err(f"cannot split the first lines into fields ({exc}).") from None
         if not rows:
