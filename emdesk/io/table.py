@@ -408,7 +408,7 @@ def _looks_binary(sample: bytes) -> str | None:
 
 
 # NumPy's C text reader (np.loadtxt's core, NumPy >= 1.23). Called directly it reads a text stream in
-# blocks ("filelike") rather than line by line as np.loadtxt does for a stream object: ~12 % faster on a
+# blocks ("filelike") rather than line by line as np.loadtxt does for a stream object: ~20 % faster on a
 # clean 1M-row file. It is private, so any surprise (missing, another signature) falls back to np.loadtxt.
 try:
     from numpy._core._multiarray_umath import _load_from_filelike as _np_reader
@@ -419,14 +419,27 @@ except ImportError:  # NumPy 1.x
         _np_reader = None
 
 
+class _OneRead:
+    """A file whose first ``read`` returns all of ``data`` (no copies into a StringIO buffer)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def read(self, size: int = -1) -> bytes:
+        data, self.data = self.data, b""
+        return data
+
+
 def _numpy_parse(piece: bytes, delimiter: str | None) -> np.ndarray:
     """float64 (rows, fields) of ``piece`` (complete lines; numbers are ASCII, so Latin-1 is exact)."""
     global _np_reader
     if _np_reader is not None:
         try:
-            return _np_reader(io.StringIO(piece.decode("latin-1")), delimiter=delimiter, comment=None, quote=None,
+            return _np_reader(_OneRead(piece), delimiter=delimiter, comment=None, quote=None,
                               imaginary_unit="j", usecols=None, skiplines=0, max_rows=-1, converters=None,
-                              dtype=np.dtype(np.float64), encoding=None, filelike=True, byte_converters=False)
+                              dtype=np.dtype(np.float64), encoding="latin-1", filelike=True, byte_converters=False)
         except TypeError:
             _np_reader = None  # another NumPy's signature: use the public function from now on
     return np.loadtxt(io.BytesIO(piece), delimiter=delimiter, comments=None, ndmin=2, dtype=np.float64,
@@ -785,10 +798,10 @@ class _Reader:
                 block = _try_numpy_parse(patched, delimiter)
         if block is None:  # anything NumPy's fast parser refuses is read by the careful path
             return False
+        if block.size == 0:
+            return True  # blank lines only
         if block.ndim != 2:
             return False
-        if block.shape[0] == 0:
-            return True
         if block.shape[1] != self.n_cols:
             return False
         self._grow(self.n + block.shape[0])

@@ -359,3 +359,9 @@ def test_a_literal_quote_inside_an_unquoted_value_is_fine(tmp_path):
 def test_unclosed_quote_after_a_doubled_quote(tmp_path):
     with pytest.raises(DataError, match=r"line 2, column 3: a quoted value starts here"):
         load_table(write(tmp_path, 'a,b\n1,"say ""hi"" \n2,3\n'))
+
+
+def test_single_column_file(tmp_path):
+    t = load_table(write(tmp_path, "x\n" + "".join(f"{i}.5\n" for i in range(50000)) + "\n\n"))
+    assert t.column_names == ["x"] and t.n_rows == 50000
+    assert t.to_array(["x"])[-1, 0] == 49999.5
