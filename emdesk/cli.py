@@ -167,7 +167,7 @@ def _run(args) -> int:
                 f"{'dropped' if missing == 'drop' else 'fitted on their observed values'}")
     say(f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}{note}")
     say(f"{args.n_components} components, {args.covariance} covariance: log-likelihood "
-        f"{fit['log_likelihood']:.6g}, BIC {fit['bic']:.6g}, iterations {fit['n_iter']}, "
+        f"{fit['log_likelihood']:.2f}, BIC {fit['bic']:.2f}, iterations {fit['n_iter']}, "
         f"converged {'yes' if fit['converged'] else 'no'}")
     for w in caught:
         print(f"{PROG}: warning: {' '.join(str(w.message).split())}", file=sys.stderr)
