@@ -166,8 +166,11 @@ def _run(args) -> int:
         note = (f"; {n_incomplete} rows with missing values "
                 f"{'dropped' if missing == 'drop' else 'fitted on their observed values'}")
     say(f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}{note}")
+    def num(value):
+        return "n/a" if value is None else f"{value:.2f}"
+
     say(f"{args.n_components} components, {args.covariance} covariance: log-likelihood "
-        f"{fit['log_likelihood']:.2f}, BIC {fit['bic']:.2f}, iterations {fit['n_iter']}, "
+        f"{num(fit['log_likelihood'])}, BIC {num(fit['bic'])}, iterations {fit['n_iter']}, "
         f"converged {'yes' if fit['converged'] else 'no'}")
     for w in caught:
         print(f"{PROG}: warning: {' '.join(str(w.message).split())}", file=sys.stderr)
