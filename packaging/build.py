@@ -19,6 +19,7 @@ macOS ``packaging/dist/emdesk.app``. ``--archive`` also writes a zip of the bund
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -117,12 +118,17 @@ def mib(n: int) -> str:
     return f"{n / 2**20:.1f} MiB"
 
 
-def smoke_test(exe: Path, timeout: float, display: bool = False) -> tuple[int, float | None, float, str]:
+def smoke_test(exe: Path, timeout: float, display: bool = False,
+               probe_dir: Path | None = None) -> tuple[int, float | None, float, str]:
     """Runs ``exe --smoke-test``: (exit code, seconds to first paint or None, total seconds, output).
 
     Offscreen unless ``display``: then on the desktop's own platform (xcb/wayland, windows, cocoa).
+    With ``probe_dir`` the bundle's text probe (``text_probe.py``) writes its report and a
+    screenshot of the window there.
     """
     env = dict(os.environ, EMDESK_STARTUP_PROBE="1")
+    if probe_dir is not None:
+        env["EMDESK_TEXT_PROBE"] = str(probe_dir)
     if display:
         env.pop("QT_QPA_PLATFORM", None)
         log(f"$ {exe} --smoke-test   (on the display)")
@@ -156,6 +162,23 @@ def smoke_test(exe: Path, timeout: float, display: bool = False) -> tuple[int, f
     total = time.perf_counter() - start
     thread.join(5)
     return code, (painted[0] if painted else None), total, "".join(lines)
+
+
+def read_text_probe(probe_dir: Path) -> tuple[bool, list[str]]:
+    """The text probe's verdict and report lines: (all checks passed, lines to print)."""
+    path = probe_dir / "report.json"
+    if not path.is_file():
+        return False, [f"no text probe report in {probe_dir} (the main window never closed?)"]
+    report = json.loads(path.read_text(encoding="utf-8"))
+    if "error" in report:
+        return False, ["the text probe failed:", *report["error"].rstrip().splitlines()]
+    lines, ok = [], True
+    for name, result in report["checks"].items():
+        ok = ok and result["ok"]
+        lines.append(f"{'ok  ' if result['ok'] else 'FAIL'} {name}: {result['value']}")
+    lines += [f"info {name}: {value}" for name, value in report["info"].items()]
+    lines.append(f"screenshot: {probe_dir / 'window.png'}")
+    return ok, lines
 
 
 def parse_args(argv):
@@ -233,15 +256,25 @@ def main(argv=None) -> int:
 
     if not args.smoke:
         return 0
-    code, painted, total, output = smoke_test(exe, args.timeout, display=args.display)
+    probe_dir = work / ("text-probe-display" if args.display else "text-probe-offscreen")
+    if probe_dir.exists():
+        shutil.rmtree(probe_dir)
+    code, painted, total, output = smoke_test(exe, args.timeout, display=args.display, probe_dir=probe_dir)
     for line in output.rstrip().splitlines():
         log(f"  | {line}")
+    probe_ok, probe_lines = read_text_probe(probe_dir)
+    log("text probe (in the built app):")
+    for line in probe_lines:
+        log(f"  {line}")
     if painted is not None:
         log(f"startup: first window paint {painted:.2f} s after starting the executable")
     else:
         log("startup: no first-paint report from the app (the window never painted)")
     if code != 0:
         log(f"FAILED: the smoke test exited with {code} after {total:.1f} s")
+        return 1
+    if not probe_ok:
+        log("FAILED: the text probe found text or locale handling broken in the built app")
         return 1
     log(f"smoke test passed in {total:.1f} s")
     return 0

@@ -13,6 +13,7 @@ import ast
 import json
 import os
 import posixpath
+import re
 import shutil
 import subprocess
 import sys
@@ -250,6 +251,82 @@ def excludes(sources, python: str = sys.executable) -> list[str]:
     used = source_imports(sources)
     candidates = STATIC_EXCLUDES + scipy_excludes(sources, python)
     return [name for name in candidates if not any(_is_or_under(u, name) for u in used)]
+
+
+# --- Qt's ICU data replaced by an empty one (Linux) ------------------------------------------------------
+
+ICU_STUB_SOURCE = Path(__file__).resolve().parent / "icu_stubdata.c"
+# Set to keep Qt's real ICU data in the bundle (for comparing the two builds).
+KEEP_ICU_ENV = "EMDESK_KEEP_ICU_DATA"
+_ICU_DATA_NAME = re.compile(r"^libicudata\.so\.(\d+)$")
+
+
+def c_compiler() -> str | None:
+    """The machine's C compiler (``$CC``, else cc, gcc or clang on PATH), or None."""
+    for name in (os.environ.get("CC"), "cc", "gcc", "clang"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+def build_icu_stub(version: str, out_dir: Path, compiler: str) -> Path:
+    """Compiles ``icu_stubdata.c`` into ``out_dir/libicudata.so.<version>``; returns its path.
+
+    The library has the real one's soname and exports the ICU data entry point
+    ``icudt<version>_dat`` (an empty table of contents). Raises ``subprocess.CalledProcessError``
+    when the compiler fails.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"libicudata.so.{version}"
+    tmp = out_dir / f"libicudata.so.{version}.tmp"
+    subprocess.run(
+        [compiler, "-shared", "-fPIC", "-O2", f"-DICU_DATA_ENTRY=icudt{version}_dat",
+         f"-Wl,-soname,libicudata.so.{version}", "-o", str(tmp), str(ICU_STUB_SOURCE)],
+        check=True, capture_output=True, text=True,
+    )
+    os.replace(tmp, target)
+    return target
+
+
+def replace_icu_data(binaries, workdir: Path, compiler: str | None = None):
+    """Binary TOC entries with Qt's ICU data library (``libicudata.so.NN``, 30.6 MiB) replaced by
+    an empty one built from ``icu_stubdata.c``; returns ``(entries, message)``.
+
+    What emdesk gives up, measured with build.py's text probe (``text_probe.py``): QCollator
+    compares by code point, not by the locale's rules (and its sort keys are empty); text codecs
+    other than Qt's built-in UTF-8/16/32 and Latin-1 are unavailable to QStringDecoder; QTimeZone's
+    localised display names are empty. Qt's own locale data (number and date formats), case
+    mapping, IDN and all text rendering do not use ICU's data and are unchanged; emdesk uses none
+    of the three features above (its files are read by Python's codecs).
+
+    Linux only, and only with a C compiler; otherwise, or with ``EMDESK_KEEP_ICU_DATA`` set, or when
+    compiling fails, the entries come back unchanged and the message says why.
+    """
+    binaries = list(binaries)
+    if not sys.platform.startswith("linux"):
+        return binaries, "ICU data: kept (the empty stand-in is built on Linux only)"
+    if os.environ.get(KEEP_ICU_ENV):
+        return binaries, f"ICU data: kept ({KEEP_ICU_ENV} is set)"
+    found = [(i, _ICU_DATA_NAME.match(Path(dest).name)) for i, (dest, _src, kind) in enumerate(binaries)
+             if kind != "SYMLINK"]
+    found = [(i, m) for i, m in found if m]
+    if not found:
+        return binaries, "ICU data: not in the bundle, nothing replaced"
+    compiler = compiler or c_compiler()
+    if compiler is None:
+        return binaries, "ICU data: kept (no C compiler found to build the empty stand-in; set CC)"
+    out = list(binaries)
+    for i, match in found:
+        dest, src, kind = binaries[i]
+        try:
+            stub = build_icu_stub(match.group(1), Path(workdir) / "icu-stub", compiler)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            detail = getattr(exc, "stderr", "") or str(exc)
+            return binaries, f"ICU data: kept (building the stand-in failed: {detail.strip()[:300]})"
+        out[i] = (dest, str(stub), kind)
+    saved = sum(Path(binaries[i][1]).stat().st_size - Path(out[i][1]).stat().st_size for i, _m in found)
+    return out, f"ICU data: replaced by an empty stand-in built with {compiler} ({saved / 2**20:.1f} MiB less)"
 
 
 # --- Python's own binaries, stripped (Linux) -----------------------------------------------------------

@@ -44,6 +44,13 @@ def test_bundle_builds_and_passes_its_smoke_test(tmp_path):
     dangling = [p for p in internal.rglob("*") if p.is_symlink() and not p.exists()]
     assert not dangling, dangling
     assert "emdesk smoke test passed" in output
+    # The text probe ran in the built app (build.py fails when one of its checks fails).
+    assert "ok   label text renders" in output and "ok   QCollator compares (no crash)" in output
+    if sys.platform.startswith("linux") and "ICU data: replaced" in output:
+        # Qt's 30.6 MiB ICU data is the empty stand-in, and the app loaded that one.
+        icu_data = next((internal / "PySide6" / "Qt" / "lib").glob("libicudata.so.*"))
+        assert icu_data.stat().st_size < 100_000
+        assert f"{icu_data.name} ({icu_data.stat().st_size} bytes)" in output
     # ~300 MB of build output: do not leave it in pytest's kept temporary folders.
     shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(dist, ignore_errors=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import json
 import importlib.util
 import re
 import struct
@@ -320,3 +321,94 @@ def test_links_to_dropped_files_go_too(bundle_config):
     present = [e[0] for e in entries if e[2] != "SYMLINK"] + ["libQt6Core.so.6"]
     kept = bundle_config.without_dangling_links(entries, present)
     assert [e[0] for e in kept] == ["PySide6/Qt/lib/libQt6Core.so.6", "libQt6Core.so.6", "PySide6/Qt/lib/libx.so"]
+
+
+# --- Qt's ICU data replaced by an empty library (Linux) ------------------------------------------
+
+needs_linux_cc = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the empty ICU data library is built on Linux only")
+
+
+@needs_linux_cc
+def test_icu_stub_is_an_empty_icu_data_package(bundle_config, tmp_path):
+    import ctypes
+
+    compiler = bundle_config.c_compiler()
+    if compiler is None:
+        pytest.skip("no C compiler")
+    lib = bundle_config.build_icu_stub("73", tmp_path, compiler)
+    assert lib.name == "libicudata.so.73" and lib.stat().st_size < 100_000
+    # The entry point ICU's libicuuc.so.73 looks up, with ICU's common-data header (udata.h).
+    header = ctypes.string_at(ctypes.addressof(ctypes.c_char.in_dll(ctypes.CDLL(str(lib)), "icudt73_dat")), 48)
+    header_size, magic1, magic2 = struct.unpack_from("<HBB", header, 0)
+    info_size, _res, big_endian, charset, uchar_size = struct.unpack_from("<HHBBB", header, 4)
+    assert (header_size, magic1, magic2) == (32, 0xDA, 0x27)
+    assert (info_size, big_endian, charset, uchar_size) == (20, 0, 0, 2)
+    assert header[12:16] == b"ToCP" and header[16] == 1  # table of contents of pointers, format 1
+    assert struct.unpack_from("<I", header, 32)[0] == 0  # no entries
+    # The soname the Qt libraries ask for.
+    assert b"libicudata.so.73\x00" in lib.read_bytes()
+
+
+def _toc(tmp_path):
+    real = tmp_path / "libicudata.so.73"
+    real.write_bytes(b"\x7fELF" + b"\0" * 4000)
+    return [
+        ("PySide6/Qt/lib/libQt6Core.so.6", "/site/PySide6/Qt/lib/libQt6Core.so.6", "BINARY"),
+        ("PySide6/Qt/lib/libicudata.so.73", str(real), "BINARY"),
+        ("libicudata.so.73", "PySide6/Qt/lib/libicudata.so.73", "SYMLINK"),
+        ("PySide6/Qt/lib/libicuuc.so.73", "/site/PySide6/Qt/lib/libicuuc.so.73", "BINARY"),
+    ]
+
+
+@needs_linux_cc
+def test_replace_icu_data_swaps_only_the_data_library(bundle_config, tmp_path, monkeypatch):
+    monkeypatch.delenv(bundle_config.KEEP_ICU_ENV, raising=False)
+    if bundle_config.c_compiler() is None:
+        pytest.skip("no C compiler")
+    toc = _toc(tmp_path)
+    out, message = bundle_config.replace_icu_data(toc, tmp_path / "work")
+    assert "replaced" in message
+    assert [e for i, e in enumerate(out) if i != 1] == [e for i, e in enumerate(toc) if i != 1]
+    dest, src, kind = out[1]
+    assert (dest, kind) == ("PySide6/Qt/lib/libicudata.so.73", "BINARY")
+    assert Path(src) == tmp_path / "work" / "icu-stub" / "libicudata.so.73" and Path(src).is_file()
+
+
+def test_replace_icu_data_keeps_the_real_one_without_a_compiler_or_when_asked(bundle_config, tmp_path,
+                                                                           monkeypatch):
+    toc = _toc(tmp_path)
+    monkeypatch.setattr(bundle_config, "c_compiler", lambda: None)
+    monkeypatch.delenv(bundle_config.KEEP_ICU_ENV, raising=False)
+    out, message = bundle_config.replace_icu_data(toc, tmp_path / "work")
+    assert out == toc
+    assert "kept" in message and ("compiler" in message or "Linux" in message)
+    monkeypatch.setenv(bundle_config.KEEP_ICU_ENV, "1")
+    out, message = bundle_config.replace_icu_data(toc, tmp_path / "work", compiler="/bin/false")
+    assert out == toc and "kept" in message
+
+
+@needs_linux_cc
+def test_replace_icu_data_keeps_the_real_one_when_compiling_fails(bundle_config, tmp_path, monkeypatch):
+    monkeypatch.delenv(bundle_config.KEEP_ICU_ENV, raising=False)
+    toc = _toc(tmp_path)
+    out, message = bundle_config.replace_icu_data(toc, tmp_path / "work", compiler="/bin/false")
+    assert out == toc and "failed" in message
+
+
+def test_text_probe_report_is_read_and_judged(build_script, tmp_path):
+    ok, lines = build_script.read_text_probe(tmp_path)
+    assert not ok and "no text probe report" in lines[0]
+    report = {"checks": {"fonts found": {"ok": True, "value": "9 families"},
+                         "label text renders": {"ok": False, "value": "0"}},
+              "info": {"platform": "xcb"}}
+    (tmp_path / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    ok, lines = build_script.read_text_probe(tmp_path)
+    assert not ok
+    assert "ok   fonts found: 9 families" in lines and "FAIL label text renders: 0" in lines
+    report["checks"]["label text renders"]["ok"] = True
+    (tmp_path / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    assert build_script.read_text_probe(tmp_path)[0]
+    (tmp_path / "report.json").write_text(json.dumps({"error": "Traceback ...\nValueError: x"}), encoding="utf-8")
+    ok, lines = build_script.read_text_probe(tmp_path)
+    assert not ok and lines[-1] == "ValueError: x"
