@@ -70,7 +70,7 @@ def _seed(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog=PROG,
-        description="Fit a Gaussian mixture model by EM to numeric columns of a CSV file, print a short "
+        description="Fit a Gaussian mixture model by EM to numeric columns of a CSV file, print a short\n"
                     "summary and write the fit (JSON) and, optionally, CSV exports.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
