@@ -349,7 +349,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.fit_worker.snapshots.connect(self._on_snapshots)
         self.fit_worker.finished.connect(self._on_fit_finished)
         self.fit_worker.failed.connect(self._on_fit_failed)
-        self.fit_worker.pausedChanged.connect(self._on_paused_changed)
         self.fit_thread.finished.connect(self.fit_worker.deleteLater)
         self.fit_thread.start()
 
@@ -608,7 +607,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._fit_elapsed = 0.0
         self._clock.start()
         self.fit_worker.set_delay(self.params_panel.delay())
-        self.fit_worker.prepare(paused=paused)
+        self.fit_worker.prepare(paused=paused, run_id=self._run_id)
         self.act_pause.blockSignals(True)
         self.act_pause.setChecked(paused)
         self.act_pause.blockSignals(False)
@@ -687,10 +686,6 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _step_action(self) -> None:
         self.step_fit()
-
-    @QtCore.Slot(int, bool)
-    def _on_paused_changed(self, run_id: int, paused: bool) -> None:
-        pass  # the GUI already knows; the worker's view arrives later and is informational only
 
     @QtCore.Slot(int, object, object)
     def _on_snapshots(self, run_id: int, batch, color_ids) -> None:

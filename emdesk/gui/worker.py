@@ -58,7 +58,6 @@ class FitWorker(QtCore.QObject):
     snapshots = QtCore.Signal(int, object, object)
     finished = QtCore.Signal(int, object, bool)   # run id, fitted model or None, stopped by the user
     failed = QtCore.Signal(int, str)              # run id, message for the user
-    pausedChanged = QtCore.Signal(int, bool)
 
     def __init__(self):
         super().__init__()
@@ -67,6 +66,7 @@ class FitWorker(QtCore.QObject):
         self._step = threading.Event()
         self._delay = 0.0
         self._busy = threading.Event()
+        self._active = None  # the run id the GUI waits for (None: any)
 
     # -- flags, safe from any thread ----------------------------------------------------------------
     def request_stop(self) -> None:
@@ -93,8 +93,14 @@ class FitWorker(QtCore.QObject):
     def is_busy(self) -> bool:
         return self._busy.is_set()
 
-    def prepare(self, paused: bool = False) -> None:
-        """Called from the GUI thread right before queueing ``run``: fresh flags for a new fit."""
+    def prepare(self, paused: bool = False, run_id: int | None = None) -> None:
+        """Called from the GUI thread right before queueing ``run``: fresh flags for a new fit.
+
+        With ``run_id``, any other fit still running in this worker (one the GUI already forgot) ends at
+        its next iteration instead of delaying the new one.
+        """
+        if run_id is not None:
+            self._active = run_id
         self._stop.clear()
         self._step.clear()
         self._busy.set()
@@ -121,6 +127,9 @@ class FitWorker(QtCore.QObject):
                 ids = None
         self.snapshots.emit(run_id, pending, ids)
 
+    def _stopping(self, run_id) -> bool:
+        return self._stop.is_set() or (self._active is not None and self._active != run_id)
+
     def _run(self, run_id, X, params, X_display) -> None:
         from emdesk.engine import GaussianMixture
 
@@ -135,25 +144,22 @@ class FitWorker(QtCore.QObject):
                     pending.append(snap)
                     now = time.monotonic()
                     paused = self._pause.is_set()
-                    if (snap.final or paused or self._delay > 0 or self._stop.is_set()
+                    if (snap.final or paused or self._delay > 0 or self._stopping(run_id)
                             or now - last_emit >= EMIT_INTERVAL):
                         self._emit(run_id, pending, X_display)
                         pending = []
                         last_emit = now
-                    if self._stop.is_set():
+                    if self._stopping(run_id):
                         stopped = True
                         break
                     if self._delay > 0:
                         self._stop.wait(self._delay)
-                    if self._pause.is_set():
-                        self.pausedChanged.emit(run_id, True)
-                        while self._pause.is_set() and not self._stop.is_set():
+                    if self._pause.is_set() and not self._stopping(run_id):
+                        while self._pause.is_set() and not self._stopping(run_id):
                             if self._step.wait(0.05):
                                 self._step.clear()
                                 break
-                        if not self._pause.is_set():
-                            self.pausedChanged.emit(run_id, False)
-                    if self._stop.is_set():
+                    if self._stopping(run_id):
                         stopped = True
                         break
             finally:

@@ -337,3 +337,19 @@ def test_degenerate_components_are_flagged(qtbot, window, tmp_path):
     labels = [label.text for _, label in window.plot_1d.legend.items[1:]]
     flagged = {i.component for i in window.history[-1].issues}
     assert flagged and all(("degenerate" in labels[c]) for c in flagged)
+
+
+def test_a_forgotten_fit_does_not_delay_the_next_one(qtbot, window):
+    window.open_csv(example_path())
+    window.set_options(n_components=3, tol=0.0, max_iter=100_000, random_state=0)
+    window.start_fit()
+    qtbot.waitUntil(lambda: len(window.history) > 3, timeout=FIT_TIMEOUT)
+    window.pause_fit()
+    qtbot.wait(200)  # the worker now sleeps in its pause loop
+    window.set_options(n_components=2, tol=1e-3, max_iter=100)
+    with qtbot.waitSignal(window.fitFinished, timeout=20_000):
+        # new columns: the paused fit is stopped and forgotten; the new one starts right away
+        window.select_columns(["x"])
+        assert not window.is_fitting()
+        window.start_fit()
+    assert window.model.means_.shape == (2, 1)

@@ -98,3 +98,24 @@ def test_engine_error_becomes_a_message(qapp, data):
     w.run(1, data[:3], {"n_components": 5}, None)
     assert failed and "n_components" in failed[0]
     assert not finished
+
+
+def test_preparing_a_new_run_ends_the_previous_one(qapp, data):
+    w = FitWorker()
+    batches, finished, failed = _collect(w)
+    w.prepare(paused=True, run_id=1)
+    t = threading.Thread(target=w.run, args=(1, data, {"n_components": 2, "random_state": 0, "tol": 0.0,
+                                                       "max_iter": 10_000}, None))
+    t.start()
+    try:
+        t.join(0.5)
+        assert t.is_alive()  # paused after the initial state
+        w.prepare(paused=False, run_id=2)  # the GUI moved on to run 2: run 1 must not go on
+        t.join(5)
+        assert not t.is_alive()
+    finally:
+        w.request_stop()
+        t.join(5)
+    qapp.processEvents()
+    assert finished and finished[0][1] is True
+    assert sum(len(b) for b, _ in batches) <= 2
