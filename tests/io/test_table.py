@@ -365,3 +365,26 @@ def test_single_column_file(tmp_path):
     t = load_table(write(tmp_path, "x\n" + "".join(f"{i}.5\n" for i in range(50000)) + "\n\n"))
     assert t.column_names == ["x"] and t.n_rows == 50000
     assert t.to_array(["x"])[-1, 0] == 49999.5
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.lists(st.one_of(st.none(), st.floats(-1e9, 1e9, allow_nan=False)), min_size=3,
+                                 max_size=3), min_size=2, max_size=40),
+       dialect=st.sampled_from([(",", ".", False), (";", ",", False), ("\t", ".", True), ("|", ".", False),
+                                (";", ".", True), (" ", ".", False)]),
+       newline=st.sampled_from(["\n", "\r\n"]), bom=st.booleans())
+def test_round_trip_of_written_tables(tmp_path, values, dialect, newline, bom):
+    sep, decimal, quote = dialect
+    values[0] = [1.5, 0.25, -3.5]  # every column has a number; the decimal separator shows in the sample
+    for row in values:  # columns of runs of spaces cannot hold empty cells
+        if sep == " ":
+            row[:] = [0.0 if v is None else v for v in row]
+    def cell(v):
+        text = "" if v is None else repr(v).replace(".", decimal)
+        return f'"{text}"' if quote else text
+    lines = [sep.join(["alpha", "beta", "gamma"])] + [sep.join(cell(v) for v in row) for row in values]
+    raw = ("\ufeff" if bom else "") + newline.join(lines) + newline
+    t = load_table(write(tmp_path, raw))
+    assert t.column_names == ["alpha", "beta", "gamma"]
+    expected = np.array([[np.nan if v is None else v for v in row] for row in values])
+    np.testing.assert_array_equal(t.to_array(["alpha", "beta", "gamma"]), expected)
