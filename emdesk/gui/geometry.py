@@ -33,6 +33,19 @@ def dot_style(n_points: int) -> tuple[int, int]:
     return 4, 120
 
 
+def legend_label(i: int, weight: float | None, k: int, flagged: bool = False) -> str:
+    """Legend text of component ``i`` (0-based): long for a few components, compact for many."""
+    w = "0.000" if weight is None else f"{float(weight):.3f}"
+    warn = " \u26a0" if flagged else ""
+    if k <= 6:
+        return f"component {i + 1}   w = {w}" + (warn + " degenerate" if flagged else "")
+    return f"{i + 1}: {w}{warn}"
+
+
+def legend_columns(k: int) -> int:
+    return 1 if k <= 6 else -(-k // 6)
+
+
 def component_colors(k: int) -> np.ndarray:
     """(k, 3) RGB in 0..255; after ten colours the cycle repeats darker, then lighter."""
     out = np.empty((k, 3))

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtGui, QtWidgets
 
-from emdesk.gui.geometry import NEUTRAL_RGB, cache_axes, dot_style, component_colors, marginal_covariances, normal_pdf
+from emdesk.gui.geometry import (
+    NEUTRAL_RGB, cache_axes, component_colors, dot_style, legend_columns, legend_label, marginal_covariances,
+    normal_pdf,
+)
 from emdesk.gui.points_item import ColoredPointsItem
 
 _GRID = 500
@@ -55,8 +58,8 @@ class Plot1D(QtWidgets.QWidget):
         self.strip.getViewBox().setMouseEnabled(y=False)
         self.density.getViewBox().setMouseEnabled(y=False)
 
-        self.hist = pg.PlotCurveItem(x=[0.0, 1.0], y=[0.0], stepMode="center", fillLevel=0, brush=pg.mkBrush(170, 178, 190, 150),
-                                     pen=pg.mkPen(140, 148, 160, 200))
+        self.hist = pg.PlotCurveItem(x=[0.0, 1.0], y=[0.0], stepMode="center", fillLevel=0,
+                                     brush=pg.mkBrush(170, 178, 190, 150), pen=pg.mkPen(140, 148, 160, 200))
         self.density.addItem(self.hist)
         self.mixture = pg.PlotCurveItem(pen=pg.mkPen(30, 30, 30, 230, width=2.6))
         self.mixture.setZValue(30)
@@ -134,7 +137,8 @@ class Plot1D(QtWidgets.QWidget):
         if k:
             self.legend.addItem(self.mixture, "mixture")
         for i in range(k):
-            self.legend.addItem(self._curves[i], f"component {i + 1}   w = 0.000")  # final width from the start
+            self.legend.addItem(self._curves[i], legend_label(i, None, k))  # final width from the start
+        self.legend.setColumnCount(legend_columns(k))
         self._k = k
         self._colors = colors[:k]
 
@@ -173,8 +177,7 @@ class Plot1D(QtWidgets.QWidget):
         flagged = {int(issue.component) for issue in (getattr(s, "issues", None) or ())}
         for i, (sample, label) in enumerate(self.legend.items[1:]):
             if i < k:
-                warn = "   \u26a0 degenerate" if i in flagged else ""
-                label.setText(f"component {i + 1}   w = {float(s.weights[i]):.3f}{warn}")
+                label.setText(legend_label(i, s.weights[i], k, i in flagged))
         if flagged != getattr(self, "_flagged", set()):
             self._flagged = flagged
             self.legend.updateSize()

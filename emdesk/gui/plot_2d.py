@@ -6,7 +6,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from emdesk.gui.geometry import NEUTRAL_RGB, cache_axes, dot_style, component_colors, ellipse, marginal_covariances
+from emdesk.gui.geometry import (
+    cache_axes, component_colors, dot_style, ellipse, legend_columns, legend_label, marginal_covariances, NEUTRAL_RGB,
+)
 from emdesk.gui.points_item import ColoredPointsItem
 
 
@@ -150,9 +152,10 @@ class Plot2D(QtWidgets.QWidget):
         for i in range(k):
             c = QtGui.QColor(*[int(v) for v in colors[i]])
             sample = pg.ScatterPlotItem(size=10, symbol="o", brush=pg.mkBrush(c), pen=pg.mkPen(c.darker(140)))
-            self.legend.addItem(sample, f"component {i + 1}   w = 0.000")  # final width from the start
+            self.legend.addItem(sample, legend_label(i, None, k))  # final width from the start
             self._legend_samples.append(sample)
         self.legend.setVisible(k > 0)
+        self.legend.setColumnCount(legend_columns(k))
         self._k = k
         self._colors = colors[:k] if k else colors[:0]
 
@@ -190,8 +193,7 @@ class Plot2D(QtWidgets.QWidget):
         flagged = {int(issue.component) for issue in (getattr(s, "issues", None) or ())}
         for i, (sample, label) in enumerate(self.legend.items):
             if i < k:
-                warn = "   \u26a0 degenerate" if i in flagged else ""
-                label.setText(f"component {i + 1}   w = {float(s.weights[i]):.3f}{warn}")
+                label.setText(legend_label(i, s.weights[i], k, i in flagged))
         if flagged != getattr(self, "_flagged", set()):
             self._flagged = flagged
             self.legend.updateSize()

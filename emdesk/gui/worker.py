@@ -176,10 +176,6 @@ class FitWorker(QtCore.QObject):
         self.finished.emit(run_id, None if stopped else model, stopped)
 
 
-class LoadCancelledByUser(Exception):
-    pass
-
-
 class LoadWorker(QtCore.QObject):
     """Loads a CSV with ``emdesk.io.load_table`` and reports progress; cancel with ``cancel()``."""
 
@@ -191,7 +187,6 @@ class LoadWorker(QtCore.QObject):
     def __init__(self):
         super().__init__()
         self._cancel = threading.Event()
-        self._current = -1
 
     def cancel(self) -> None:
         self._cancel.set()
