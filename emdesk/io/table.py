@@ -360,6 +360,21 @@ def _first_lines(text: str, n: int) -> str:
     return text[:end + 1]
 
 
+def _comment_preamble(first: bytes, cut: int) -> tuple[int, bytes]:
+    """(bytes of the leading lines that start with '#', the last such line without its '#')."""
+    pos, last = 0, b""
+    while pos < cut:
+        end = first.find(b"\n", pos, cut)
+        if end < 0:
+            break
+        line = first[pos:end].strip()
+        if not line.startswith(b"#"):
+            break
+        last = line.lstrip(b"#").strip()
+        pos = end + 1
+    return pos, last
+
+
 def _unique_names(raw: list[str]) -> list[str]:
     names = [(c.strip() or f"col{j + 1}") for j, c in enumerate(raw)]
     seen: set[str] = set()
@@ -599,7 +614,9 @@ class _Reader:
                            f"Export the data as CSV (comma- or semicolon-separated text) first.")
         cut = len(first) if eof else first.rfind(b"\n", 0, SNIFF_BYTES) + 1 or len(first)
         encoding = self.forced_encoding or _pick_encoding(first[:cut], complete=eof and cut == len(first))
-        sample = first[:cut].decode(encoding, errors="replace")
+        # Leading comment lines ("# instrument ...", or np.savetxt's "# a,b,c" header) are skipped.
+        preamble, comment = _comment_preamble(first, cut)
+        sample = first[preamble:cut].decode(encoding, errors="replace")
         delimiter = _sniff_delimiter(_first_lines(sample, 100))
         try:
             if delimiter == " ":
@@ -610,30 +627,37 @@ class _Reader:
         except csv.Error as exc:
             raise self.err(f"cannot split the first lines into fields ({exc}).") from None
         if not rows:
-            raise self.err("the file holds only blank lines. Choose a CSV file with data rows.")
+            raise self.err("the file holds no data, only blank or comment lines. Choose a CSV file with data rows.")
         decimal = _sniff_decimal(rows, delimiter)
         has_header = _detect_header(rows, decimal)
 
         self.encoding, self.delimiter, self.decimal = encoding, delimiter, decimal
         # -- header ----------------------------------------------------------------------------
-        buf = first
-        line_offset = 0
+        buf = first[preamble:]
+        line_offset = first.count(b"\n", 0, preamble)
         header_row = None
+        if not has_header and comment:
+            # The last comment line names the columns when it splits like the data and holds only text.
+            fields = [r for _, r in _split_records(comment.decode(encoding, errors="replace"), delimiter)]
+            if (len(fields) == 1 and len(fields[0]) == Counter(len(r) for r in rows).most_common(1)[0][0]
+                    and all(not _is_missing(c) and not _is_number(c, decimal) for c in fields[0])):
+                header_row = fields[0]
         if has_header:
             header_bytes, header_lines, header_row = self._take_header(buf)
             buf = buf[header_bytes:]
-            line_offset = header_lines
+            line_offset += header_lines
         n_cols = len(header_row) if header_row is not None else Counter(len(r) for r in rows).most_common(1)[0][0]
         if header_row is not None:
             names = _unique_names(header_row)
         else:
             names = [f"col{j + 1}" for j in range(n_cols)]
         self.names = names
+        self.names_from_file = header_row is not None
         self.n_cols = n_cols
         self.header_lines = line_offset
 
         # column kinds from the sample's data rows (all-missing columns stay undecided = text for now)
-        data_rows = rows[1:] if has_header else rows
+        data_rows = rows[1:] if has_header else rows  # (a header from a comment line is not in ``rows``)
         self.numeric_cols = []
         for j in range(n_cols):
             if names[j] not in self.forced_text and _numeric_column(data_rows, j, decimal):
@@ -715,7 +739,7 @@ class _Reader:
         return Table(path=self.path, column_names=names, numeric=out, numeric_names=numeric_names, text=text,
                      sha256=hasher.hexdigest(), delimiter=delimiter, decimal=decimal,
                      encoding=("utf-8-sig" if bom and encoding == "utf-8" else encoding),
-                     has_header=has_header)
+                     has_header=self.names_from_file)
 
     def _take_header(self, buf: bytes) -> tuple[int, int, list[str]]:
         """(bytes, physical lines, fields) of the header record at the start of ``buf``."""
@@ -912,7 +936,7 @@ class _Reader:
 
     def _field_count_error(self, found: int, line: int) -> DataError:
         d = _DELIMITER_NAMES[self.delimiter]
-        source = "as in the header" if self.header_lines else "as in the first line"
+        source = "as in the header" if self.names_from_file else "as in the first line"
         hint = (f"Is there an unquoted {d} inside a value? Put such values in double quotes."
                 if found > self.n_cols else
                 f"Is a value missing? Leave it empty between two {d}s rather than dropping the separator.")

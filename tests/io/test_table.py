@@ -388,3 +388,23 @@ def test_round_trip_of_written_tables(tmp_path, values, dialect, newline, bom):
     assert t.column_names == ["alpha", "beta", "gamma"]
     expected = np.array([[np.nan if v is None else v for v in row] for row in values])
     np.testing.assert_array_equal(t.to_array(["alpha", "beta", "gamma"]), expected)
+
+
+def test_leading_comment_lines_are_skipped(tmp_path):
+    t = load_table(write(tmp_path, "# instrument X-100\n# 2026-11-24\nx;y\n1,5;2\n3;4\n"))
+    assert t.column_names == ["x", "y"] and t.decimal == ","
+    np.testing.assert_array_equal(t.to_array(["x", "y"]), [[1.5, 2], [3, 4]])
+    with pytest.raises(DataError, match="line 5: expected 2 fields"):
+        load_table(write(tmp_path, "# a\n# b\nx,y\n1,2\n1,2,3\n"))
+
+
+def test_numpy_savetxt_header_names_the_columns(tmp_path):
+    path = tmp_path / "saved.csv"
+    np.savetxt(path, np.arange(12.0).reshape(4, 3), delimiter=",", header="a,b,c")
+    t = load_table(path)
+    assert t.column_names == ["a", "b", "c"] and t.has_header
+    np.testing.assert_array_equal(t.to_array(["a", "b", "c"]), np.arange(12.0).reshape(4, 3))
+    t = load_table(write(tmp_path, "# just a note\n1 2\n3 4\n"))
+    assert t.column_names == ["col1", "col2"] and not t.has_header
+    with pytest.raises(DataError, match="only blank or comment lines"):
+        load_table(write(tmp_path, "# nothing\n# here\n"))
