@@ -725,9 +725,15 @@ class MainWindow(QtWidgets.QMainWindow):
             except Exception as exc:  # the view is informative; never lose the fit over it
                 self.show_message(f"The restarts view could not show this fit: {exc}", "warning")
             best = getattr(model, "best_restart_", None)
-            if best is not None and self._history and self._history[-1].restart != best:
-                idx = max(i for i, s in enumerate(self._history) if s.restart == best)
-                self.timeline.set_index(idx)
+            if self._history:
+                idx = len(self._history) - 1
+                if best is not None and self._history[-1].restart != best:
+                    idx = max(i for i, s in enumerate(self._history) if s.restart == best)
+                    self.timeline.set_index(idx)
+                # The kept solution is on screen when fitFinished is emitted, not a frame later.
+                self._scrub_timer.stop()
+                self._requested_index = idx
+                self._show_index(idx)
             converged = bool(getattr(model, "converged_", False))
             it = getattr(model, "n_iter_", len(self._history))
             self.status_state.setText(
