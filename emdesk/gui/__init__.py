@@ -19,11 +19,17 @@ def _protect_singletons() -> None:
     """
     if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
         return
+    if hasattr(sys, "getobjects"):  # a Py_TRACE_REFS debug build: PyObject_HEAD has two more fields first
+        return
     import ctypes
 
     for obj in (None, True, False):
         # ob_refcnt is the first field of every CPython object (Include/object.h, PyObject_HEAD).
-        ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
+        before = sys.getrefcount(obj)
+        cell = ctypes.c_ssize_t.from_address(id(obj))
+        if abs(cell.value - before) > 16:  # not the layout we expect: leave the object alone
+            continue
+        cell.value += 1 << 40
 
 
 _protect_singletons()
