@@ -20,7 +20,7 @@ import numpy as np
 
 from emdesk.engine import GaussianMixture
 
-SHORT, LONG = 2, 12
+SHORT, LONG = 2, 22
 
 
 def make(n, d=4, k=3, frac=0.2, seed=0):
@@ -48,8 +48,9 @@ def per_iteration(X, ct, start, repeats):
             GaussianMixture(k, covariance_type=ct, tol=0, max_iter=steps, missing="marginalize",
                             **st).fit(X)
             t.append(time.perf_counter() - t0)
-        vals.append(max(t[2] - t[1], 0.0) / (LONG - SHORT))
+        vals.append((t[2] - t[1]) / (LONG - SHORT))
         setups.append(t[0])
+    vals = [v for v in vals if v > 0] or [float("nan")]  # a noisy repeat can come out <= 0
     return min(vals), statistics.median(vals), min(setups)
 
 
