@@ -15,6 +15,7 @@ import os
 import posixpath
 import re
 import shutil
+import struct
 import subprocess
 import sys
 from fnmatch import fnmatchcase
@@ -70,6 +71,9 @@ NOT_EMDESK = [
     # Python's own implementation (_sha256), which hashlib falls back to by design.
     "ssl", "_ssl", "_hashlib",
     "numpy.tests", "numpy.distutils", "scipy.tests", "unittest.test",
+    # NumPy's Fortran wrapper generator, a build tool (numpy/__init__ loads it only on access to
+    # numpy.f2py): 0.24 MB of bytecode.
+    "numpy.f2py",
 ]
 
 STATIC_EXCLUDES = OTHER_QT_BINDINGS + UNUSED_QT_MODULES + UNUSED_PYQTGRAPH + NOT_EMDESK
@@ -111,6 +115,12 @@ DROP_PATTERNS = [
     "PySide6/*Qt6EglFs*",
     # pyqtgraph's examples data (its hook already skips most of it).
     "pyqtgraph/examples/*",
+    # pyqtgraph's logo (0.95 MB of PNGs), used only by pyqtgraph.mkQApp as the window icon; emdesk
+    # makes its own QApplication with its own icon.
+    "pyqtgraph/icons/peegee/*",
+    # NumPy's C test helpers (0.14 MB), used by NumPy's test suite only; NumPy's PyInstaller hook
+    # lists it as a hidden import for that suite.
+    "numpy/_core/_multiarray_tests*",
 ]
 
 
@@ -329,17 +339,54 @@ def replace_icu_data(binaries, workdir: Path, compiler: str | None = None):
     return out, f"ICU data: replaced by an empty stand-in built with {compiler} ({saved / 2**20:.1f} MiB less)"
 
 
-# --- Python's own binaries, stripped (Linux) -----------------------------------------------------------
+# --- symbol tables stripped (Linux) -------------------------------------------------------------------
+
+# Libraries stripped besides Python's own (bundle paths, fnmatch): Qt's ICU code libraries, shipped
+# with their symbol tables (libicui18n 4.3 -> 3.3 MiB, libicuuc 2.5 -> 2.1 MiB). Never NumPy's or
+# SciPy's: see ``strip_python_binaries``.
+STRIP_PATTERNS = [
+    "PySide6/Qt/lib/libicuuc.so.*",
+    "PySide6/Qt/lib/libicui18n.so.*",
+]
+
+
+def load_segments_aligned(path) -> bool:
+    """True when every PT_LOAD segment of the ELF file ``path`` has ``p_offset`` congruent to
+    ``p_vaddr`` modulo ``p_align``, as the dynamic linker requires (its "ELF load command
+    address/offset not page-aligned" error). ``strip`` breaks this in libraries that patchelf has
+    rewritten (auditwheel's NumPy/SciPy libraries: measured on libscipy_openblas64_). Only
+    little-endian 64-bit ELF is checked; anything else is reported as not aligned.
+    """
+    with open(path, "rb") as f:
+        ident = f.read(64)
+        if len(ident) < 64 or ident[:4] != b"\x7fELF" or ident[4] != 2 or ident[5] != 1:
+            return False
+        (phoff,) = struct.unpack_from("<Q", ident, 32)
+        phentsize, phnum = struct.unpack_from("<HH", ident, 54)
+        f.seek(phoff)
+        table = f.read(phentsize * phnum)
+    if len(table) < phentsize * phnum:
+        return False
+    for i in range(phnum):
+        p_type, _flags, offset, vaddr, _paddr, _filesz, _memsz, align = struct.unpack_from(
+            "<IIQQQQQQ", table, i * phentsize)
+        if p_type == 1 and align > 1 and offset % align != vaddr % align:  # PT_LOAD
+            return False
+    return True
 
 
 def strip_python_binaries(binaries, workdir: Path):
-    """Binary TOC entries with the Python interpreter's own libraries replaced by stripped copies.
+    """Binary TOC entries with the Python interpreter's own libraries, and those ``STRIP_PATTERNS``
+    name, replaced by copies without symbol tables.
 
-    Some Python builds (pyenv's, for one) ship libpython and lib-dynload with debug information:
-    23 MB + 12 MB here, 5.5 MB + 4.5 MB stripped. PyInstaller's global ``strip=True`` is not an
-    option: stripping the auditwheel-patched libraries of NumPy/SciPy wheels breaks them ("ELF load
-    command address/offset not page-aligned"), so only files under Python's own prefix (never
-    site-packages) are stripped, with ``strip --strip-debug`` (debug sections only). Linux only;
+    Some Python builds (pyenv's, for one) ship libpython and lib-dynload with debug information and
+    symbol tables: 23 MB + 12 MB here, 5.4 MB + 4.2 MB stripped. PyInstaller's global
+    ``strip=True`` is not an option: stripping the auditwheel-patched libraries of NumPy/SciPy wheels
+    breaks them ("ELF load command address/offset not page-aligned"), so only files under Python's own
+    prefix (never site-packages) and the files ``STRIP_PATTERNS`` name are stripped, with
+    ``strip --strip-unneeded`` (debug sections and the static symbol table; the dynamic symbols that
+    linking uses stay). A stripped copy whose load segments are not aligned
+    (``load_segments_aligned``) is not used: the original goes into the bundle. Linux only;
     elsewhere, or without ``strip``, the entries are returned unchanged.
     """
     strip = shutil.which("strip")
@@ -350,13 +397,18 @@ def strip_python_binaries(binaries, workdir: Path):
     for dest, src, typecode in binaries:
         source = Path(src).resolve()
         own = prefix in source.parents and "site-packages" not in source.parts
-        if own and source.is_file():
-            target = Path(workdir) / "stripped" / dest
+        named = any(fnmatchcase(dest.replace("\\", "/"), pattern) for pattern in STRIP_PATTERNS)
+        if (own or named) and typecode != "SYMLINK" and source.is_file():
+            target = Path(workdir) / "stripped-symbols" / dest
             target.parent.mkdir(parents=True, exist_ok=True)
             if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
                 tmp = target.with_name(target.name + ".tmp")
                 shutil.copy2(source, tmp)
-                subprocess.run([strip, "--strip-debug", str(tmp)], check=True)
+                subprocess.run([strip, "--strip-unneeded", str(tmp)], check=True)
+                if not load_segments_aligned(tmp):
+                    tmp.unlink()
+                    out.append((dest, src, typecode))
+                    continue
                 os.replace(tmp, target)
             src = str(target)
         out.append((dest, src, typecode))

@@ -216,6 +216,11 @@ def test_scipy_subpackages_emdesk_imports_are_kept(bundle_config, tmp_path):
     ("PySide6/Qt/plugins/imageformats/libqsvg.so", False),
     ("PySide6/Qt/lib/libQt6Core.so.6", False),
     ("emdesk/gui/resources/example_2d_three_clusters.csv", False),
+    ("pyqtgraph/icons/peegee/peegee_512px@2x.png", True),
+    ("pyqtgraph/icons/auto.png", False),  # pyqtgraph's plot buttons
+    ("pyqtgraph/colors/maps/viridis.csv", False),
+    ("numpy/_core/_multiarray_tests.cpython-311-x86_64-linux-gnu.so", True),
+    ("numpy/_core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so", False),
 ])
 def test_dropped_files(bundle_config, dest, dropped):
     assert bundle_config.dropped(dest) is dropped
@@ -412,3 +417,40 @@ def test_text_probe_report_is_read_and_judged(build_script, tmp_path):
     (tmp_path / "report.json").write_text(json.dumps({"error": "Traceback ...\nValueError: x"}), encoding="utf-8")
     ok, lines = build_script.read_text_probe(tmp_path)
     assert not ok and lines[-1] == "ValueError: x"
+
+
+def _elf_with_load(offset, vaddr, align=0x1000):
+    """A minimal little-endian ELF64 header with one PT_LOAD program header."""
+    header = bytearray(64)
+    header[:6] = b"\x7fELF\x02\x01"
+    struct.pack_into("<Q", header, 32, 64)  # e_phoff
+    struct.pack_into("<HH", header, 54, 56, 1)  # e_phentsize, e_phnum
+    return bytes(header) + struct.pack("<IIQQQQQQ", 1, 4, offset, vaddr, vaddr, 16, 16, align)
+
+
+def test_load_segment_alignment_check(bundle_config, tmp_path):
+    good, bad = tmp_path / "good.so", tmp_path / "bad.so"
+    good.write_bytes(_elf_with_load(0x1621000, 0x166B000))
+    bad.write_bytes(_elf_with_load(0x1621098, 0x166B000))  # what strip made of NumPy's OpenBLAS
+    assert bundle_config.load_segments_aligned(good)
+    assert not bundle_config.load_segments_aligned(bad)
+    (tmp_path / "text.so").write_bytes(b"not an ELF file at all" * 4)
+    assert not bundle_config.load_segments_aligned(tmp_path / "text.so")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="stripping is done on Linux only")
+def test_stripping_covers_qt_icu_code_libraries_with_aligned_result(bundle_config, tmp_path):
+    import shutil
+
+    import PySide6
+
+    lib = next((Path(PySide6.__file__).parent / "Qt" / "lib").glob("libicuuc.so.*"), None)
+    if lib is None or shutil.which("strip") is None:
+        pytest.skip("no ICU library in this PySide6, or no strip tool")
+    dest = f"PySide6/Qt/lib/{lib.name}"
+    (out_dest, src, kind), = bundle_config.strip_python_binaries([(dest, str(lib), "BINARY")], tmp_path)
+    assert (out_dest, kind) == (dest, "BINARY")
+    assert Path(src) != lib and Path(src).stat().st_size < lib.stat().st_size
+    assert bundle_config.load_segments_aligned(src)
+    # The dynamic symbols other libraries link against are still there.
+    assert f"ucnv_open_{lib.name.rsplit('.', 1)[-1]}".encode() in Path(src).read_bytes()
