@@ -98,6 +98,36 @@ def smoke_test(timeout_s: float = 120.0) -> int:
     return code
 
 
+def install_file_open_handler(app, window):
+    """Open files the desktop hands to the running application (macOS Finder's Open With, a CSV
+    dropped on the Dock icon, or double-clicked with emdesk as its default application): Qt delivers
+    them as ``QEvent.FileOpen`` to the application object, not on the command line. Returns the
+    handler (keep a reference); its ``opened`` list records the paths it passed to the window.
+    """
+    from PySide6 import QtCore
+
+    class FileOpenHandler(QtCore.QObject):
+        def __init__(self, parent=None):
+            super().__init__(parent)
+            self.opened: list[str] = []
+
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt's name)
+            if event.type() == QtCore.QEvent.Type.FileOpen:
+                path = event.file() or event.url().toLocalFile()
+                if path:
+                    self.opened.append(path)
+                    try:
+                        window.begin_load(path)
+                    except Exception as exc:  # shown in the window already for data errors
+                        window.show_message(str(exc), "error")
+                    return True
+            return False
+
+    handler = FileOpenHandler(window)
+    app.installEventFilter(handler)
+    return handler
+
+
 def main(argv=None) -> int:
     args = _parse(sys.argv[1:] if argv is None else list(argv))
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
@@ -111,13 +141,14 @@ def main(argv=None) -> int:
     from emdesk.gui.main_window import MainWindow
 
     window = MainWindow()
+    file_open = install_file_open_handler(app, window)
     window.show()
 
     def first_file():
         try:
             if args.file:
                 window.begin_load(args.file)
-            else:
+            elif not file_open.opened:  # started by the desktop to open a file: no example
                 window.open_example(fit=True)
         except Exception as exc:  # shown in the window already for data errors
             window.show_message(str(exc), "error")
