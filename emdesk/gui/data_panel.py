@@ -7,8 +7,12 @@ import os
 from PySide6 import QtCore, QtGui, QtWidgets
 
 
+MISSING_MODES = ("marginalize", "drop")  # the window's choice for rows with missing values (scripting names)
+
+
 class DataPanel(QtWidgets.QWidget):
     selectionChanged = QtCore.Signal(list)
+    missingModeChanged = QtCore.Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -47,6 +51,32 @@ class DataPanel(QtWidgets.QWidget):
         # Later options about the data (e.g. how to treat missing values) go into this layout.
         self.options_layout = QtWidgets.QVBoxLayout()
         lay.addLayout(self.options_layout)
+
+        # Missing values in the ticked columns: how many rows, and the choice of treatment (issue 5).
+        self.missing_box = QtWidgets.QGroupBox("Missing values")
+        self.missing_info = QtWidgets.QLabel()
+        self.missing_info.setWordWrap(True)
+        self.missing_marginalize = QtWidgets.QRadioButton("Fit with missing values (EM, exact)")
+        self.missing_marginalize.setToolTip(
+            "Use every row: EM evaluates each row on its observed values and fills the missing ones by their "
+            "conditional expectation at every iteration (no row is thrown away)")
+        self.missing_drop = QtWidgets.QRadioButton("Drop incomplete rows")
+        self.missing_drop.setToolTip("Fit only the rows with a value in every ticked column")
+        self.missing_marginalize.setChecked(True)
+        self._missing_group = QtWidgets.QButtonGroup(self)
+        self._missing_group.addButton(self.missing_marginalize)
+        self._missing_group.addButton(self.missing_drop)
+        box_lay = QtWidgets.QVBoxLayout(self.missing_box)
+        box_lay.setContentsMargins(6, 4, 6, 4)
+        box_lay.setSpacing(2)
+        box_lay.addWidget(self.missing_info)
+        box_lay.addWidget(self.missing_marginalize)
+        box_lay.addWidget(self.missing_drop)
+        self.missing_box.hide()
+        self.options_layout.addWidget(self.missing_box)
+        self._missing_summary = (0, 0, 0)
+        self.missing_marginalize.toggled.connect(self._missing_toggled)
+
         self.columns.itemChanged.connect(self._item_changed)
 
     @property
@@ -130,3 +160,58 @@ class DataPanel(QtWidgets.QWidget):
             self.hint.setText("Tick at least one numeric column to fit.")
         else:
             self.hint.setText(f"Fitting {len(sel)} column{'s' if len(sel) > 1 else ''}: {', '.join(sel)}")
+
+    # -- missing values ---------------------------------------------------------------------------------
+    def missing_mode(self) -> str:
+        """"marginalize" (fit every row with exact EM for missing values) or "drop" (complete rows only)."""
+        return "drop" if self.missing_drop.isChecked() else "marginalize"
+
+    def set_missing_mode(self, mode: str) -> None:
+        """Choose the treatment of incomplete rows; emits missingModeChanged when it changes."""
+        if mode not in MISSING_MODES:
+            raise ValueError(f"missing must be one of {', '.join(MISSING_MODES)} (fit with missing values, or "
+                             f"drop incomplete rows); got {mode!r}.")
+        if mode != self.missing_mode():
+            (self.missing_drop if mode == "drop" else self.missing_marginalize).setChecked(True)
+
+    def _missing_toggled(self, _checked: bool) -> None:
+        self._show_missing_summary()
+        self.missingModeChanged.emit(self.missing_mode())
+
+    def set_missing_summary(self, n_rows: int, n_incomplete: int, n_empty: int) -> None:
+        """Rows of the file, rows with a missing value in a ticked column, and rows with every ticked value
+        missing (the window counts them when the ticked columns change)."""
+        self._missing_summary = (int(n_rows), int(n_incomplete), int(n_empty))
+        self._show_missing_summary()
+
+    def missing_text(self) -> str:
+        """The sentence about incomplete rows ("" when the ticked columns have none)."""
+        return self.missing_info.text()
+
+    def _show_missing_summary(self) -> None:
+        n_rows, n_inc, n_empty = self._missing_summary
+        if n_inc == 0:
+            self.missing_info.setText("")
+            self.missing_box.hide()
+            return
+        one = len(self.selected_columns()) == 1
+        where = "the ticked column" if one else "the ticked columns"
+        text = (f"{n_inc:,} of {n_rows:,} row{'s' if n_rows != 1 else ''} "
+                f"{'have' if n_inc != 1 else 'has'} missing values in {where}.")
+        partial = n_inc - n_empty
+        if n_empty:
+            if n_empty == n_inc:
+                text += (" They have no value to fit and are left out." if n_inc > 1 else
+                         " It has no value to fit and is left out.")
+            else:
+                text += (f" {n_empty:,} of them {'have' if n_empty != 1 else 'has'} no value at all "
+                         f"in {where} and {'are' if n_empty != 1 else 'is'} left out.")
+        if partial and self.missing_mode() == "drop":
+            text += f" Dropping the incomplete rows fits {n_rows - n_inc:,} rows."
+        elif partial:
+            text += f" EM fits all {n_rows - n_empty:,} rows with a value."
+        self.missing_info.setText(text)
+        # The choice matters only when some incomplete rows have an observed value.
+        self.missing_marginalize.setEnabled(partial > 0)
+        self.missing_drop.setEnabled(partial > 0)
+        self.missing_box.show()

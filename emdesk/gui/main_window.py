@@ -3,7 +3,8 @@ menus, and the scripting surface used by tests and the smoke test.
 
 Scripting surface (each does what the matching menu action does):
 ``open_csv(path)``, ``select_columns(names)``, ``set_options(**engine_keywords)``, ``start_fit()``,
-``stop_fit()``, ``export_fit(path)``; signals ``fitFinished()`` and ``fitFailed(str)``.
+``stop_fit()``, ``export_fit(path)``, ``set_missing_mode(mode)`` / ``missing_mode()``,
+``export_imputed(path)``; signals ``fitFinished()`` and ``fitFailed(str)``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from emdesk import __version__
-from emdesk.gui.data_panel import DataPanel
+from emdesk.gui.data_panel import MISSING_MODES, DataPanel
 from emdesk.gui.geometry import responsibility_color_ids
 from emdesk.gui.params_panel import ParamsPanel
 from emdesk.gui.plot_1d import Plot1D
@@ -41,6 +42,7 @@ EXAMPLES = [
 MAX_DISPLAY_POINTS = 50_000
 GIL_SWITCH_INTERVAL = 0.0005
 IDS_CACHE_SIZE = 256  # colour ids of recently drawn iterations (50,000 x int16 = 100 kB each)
+IMPUTED_CACHE_BYTES = 32_000_000  # imputed values of the displayed incomplete rows, per drawn iteration
 # Live frames: at most one per FRAME_INTERVAL_RANGE[0] (25/s), spaced by FRAME_COST_FACTOR times the measured
 # cost of a frame, but never less than 10/s (FRAME_INTERVAL_RANGE[1]): the GUI thread takes at most ~40% of a
 # core and the fit keeps the rest.
@@ -143,7 +145,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self._load_results: dict = {}
         self._fit_params: dict = {}
         self._fitted_model = None       # the model of the last completed fit (all restarts)
-        self._n_dropped = 0
+        self._n_dropped = 0             # rows of the file not in the fit (empty rows; incomplete ones with "drop")
+        self._n_incomplete = 0          # rows of the file with a missing value in the ticked columns
+        self._n_empty = 0               # ... with every ticked value missing
+        self._display_inc_rows = None   # displayed rows with a missing value (indices into _X_display)
+        self._imputed_cache: OrderedDict = OrderedDict()  # history index -> imputed values of those rows
         self._last_frame_t = 0.0
         self._frame_cost = 0.0         # moving average of the GUI time one live frame takes (s)
         self._live_ids = None          # (history index, colour ids) from the worker's last batch
@@ -260,6 +266,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._requested_index = -1
 
         self.data_panel.selectionChanged.connect(self._selection_changed)
+        self.data_panel.missingModeChanged.connect(self._missing_mode_changed)
         self.params_panel.delayChanged.connect(self._delay_changed)
         self.timeline.indexChanged.connect(self._timeline_moved)
         self.plot_2d.axesChanged.connect(self._rerender)
@@ -300,6 +307,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_export_image = act("Export Plot &Image...", self._export_image_dialog, None, None,
                                     "Save the plots as PNG or SVG")
         file_menu.addAction(self.act_export_image)
+        self.act_export_imputed = act("Export &Imputed Data...", self._export_imputed_dialog, None, None,
+                                      "Write the table with its missing cells filled by the fit and a column "
+                                      "flagging the imputed cells")
+        file_menu.addAction(self.act_export_imputed)
         file_menu.addSeparator()
         self.act_quit = act("&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit)
         self.act_quit.setMenuRole(QtGui.QAction.MenuRole.QuitRole)
@@ -372,6 +383,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if state is not None:
             self.restoreState(state)
         opts = self.settings.fit_options()
+        opts.pop("missing", None)  # kept apart (fit/missing): the window's choice, not an engine keyword
+        self.data_panel.set_missing_mode(self.settings.missing_mode())
         if opts:
             try:
                 self.params_panel.set_options(**opts)
@@ -387,6 +400,7 @@ class MainWindow(QtWidgets.QMainWindow):
         except ValueError:
             pass
         self.settings.set_animation_delay(self.params_panel.delay())
+        self.settings.set_missing_mode(self.data_panel.missing_mode())
         self.settings.sync()
 
     # ================================================================================ messages
@@ -522,6 +536,22 @@ class MainWindow(QtWidgets.QMainWindow):
         self._stop_and_forget_fit()
         self._prepare_view()
 
+    @QtCore.Slot(str)
+    def _missing_mode_changed(self, mode: str) -> None:
+        self.settings.set_missing_mode(mode)
+        if self.table is not None:
+            self._stop_and_forget_fit()
+            self._prepare_view()
+
+    def missing_mode(self) -> str:
+        """How rows with missing values in the ticked columns are fitted: "marginalize" or "drop"."""
+        return self.data_panel.missing_mode()
+
+    def set_missing_mode(self, mode: str) -> None:
+        """"marginalize" (default): fit every row with exact EM for missing values; "drop": fit the complete
+        rows only. Rows with every ticked value missing are left out either way. Forgets the current fit."""
+        self.data_panel.set_missing_mode(mode)
+
     def _prepare_view(self) -> None:
         cols = self.data_panel.selected_columns() if self.table is not None else []
         self._fit_columns = cols
@@ -532,16 +562,33 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timeline.reset()
         self.restarts_view.clear()
         self._reset_status()
+        self._imputed_cache.clear()
+        self._display_inc_rows = None
         if not cols:
             self._X = None
             self._X_display = None
+            self._n_incomplete = self._n_empty = self._n_dropped = 0
+            self.data_panel.set_missing_summary(0, 0, 0)
             self.plot_stack.setCurrentWidget(self.empty_label)
             self._update_actions()
             return
         X_all = self.table.to_array(cols)
-        complete = np.all(np.isfinite(X_all), axis=1)
-        self._X = np.ascontiguousarray(X_all[complete])
-        self._n_dropped = int((~complete).sum())
+        observed = np.isfinite(X_all)
+        complete = observed.all(axis=1)
+        self._n_incomplete = int(X_all.shape[0] - np.count_nonzero(complete))
+        if self._n_incomplete == 0:
+            self._n_empty = 0
+            X = X_all
+        else:
+            if not np.array_equal(~observed, np.isnan(X_all)):  # infinities count as missing, like NaN
+                X_all = np.where(observed, X_all, np.nan)
+            has_value = observed.any(axis=1)
+            self._n_empty = int(X_all.shape[0] - np.count_nonzero(has_value))
+            # "marginalize": every row with a value goes to EM; "drop": complete rows only.
+            X = X_all[complete] if self.data_panel.missing_mode() == "drop" else X_all[has_value]
+        self._X = np.ascontiguousarray(X)
+        self._n_dropped = int(X_all.shape[0] - self._X.shape[0])
+        self.data_panel.set_missing_summary(X_all.shape[0], self._n_incomplete, self._n_empty)
         n = self._X.shape[0]
         if n > MAX_DISPLAY_POINTS:
             rng = np.random.default_rng(12345)
@@ -549,24 +596,41 @@ class MainWindow(QtWidgets.QMainWindow):
             self._X_display = self._X[idx]
         else:
             self._X_display = self._X
+        if self._n_incomplete and self._X_display.shape[0]:
+            self._display_inc_rows = np.flatnonzero(np.isnan(self._X_display).any(axis=1))
         if len(cols) == 1:
             self.plot_1d.set_data(self._X[:, 0], self._X_display[:, 0], cols[0])
+            self.plot_1d.set_missing_count(self._n_empty, X_all.shape[0])
             self.plot_stack.setCurrentWidget(self.plot_1d)
         else:
             self.plot_2d.set_data(self._X_display, cols, n)
             self.plot_stack.setCurrentWidget(self.plot_2d)
-        if self._n_dropped:
-            self.show_message(f"{self._n_dropped:,} of {X_all.shape[0]:,} rows have missing values in the "
-                              "selected columns and are left out of the fit.", "warning")
+        # The data panel says how many rows are incomplete and what the fit does with them.
         self._update_actions()
 
     # ================================================================================ fitting
     def set_options(self, **options) -> None:
-        """Set fit options by the engine's keyword names (n_components, covariance_type, ...)."""
+        """Set fit options by the engine's keyword names (n_components, covariance_type, ...).
+
+        ``missing`` is the treatment of incomplete rows: "marginalize" (exact EM, the default) or "drop"
+        (complete rows only; the engine's "error" means the same here), as ``set_missing_mode``."""
+        missing = options.pop("missing", None)
+        if missing == "error":
+            missing = "drop"
+        if missing is not None and missing not in MISSING_MODES:
+            raise ValueError(f"missing must be one of {', '.join(MISSING_MODES)} (fit with missing values, or "
+                             f"drop incomplete rows); got {missing!r}.")
         self.params_panel.set_options(**options)
+        if missing is not None:
+            self.data_panel.set_missing_mode(missing)
 
     def options(self) -> dict:
-        return self.params_panel.options()
+        """The engine keywords of the next fit, ``missing`` included ("marginalize", or "error" when
+        incomplete rows are dropped: the engine then never sees a missing value)."""
+        return dict(self.params_panel.options(), missing=self._engine_missing())
+
+    def _engine_missing(self) -> str:
+        return "marginalize" if self.data_panel.missing_mode() == "marginalize" else "error"
 
     def start_fit(self, paused: bool = False) -> None:
         """Start EM on the selected columns in the worker thread (returns at once)."""
@@ -586,16 +650,22 @@ class MainWindow(QtWidgets.QMainWindow):
             self.fitFailed.emit(str(exc))
             return
         if self._X.shape[0] == 0:
-            msg = "No complete rows in the selected columns: choose other columns."
+            msg = ("No complete rows in the selected columns: choose other columns, or choose "
+                   "\"Fit with missing values\" in the Data panel." if self.data_panel.missing_mode() == "drop"
+                   and self._n_incomplete > self._n_empty else
+                   "Every row is empty in the selected columns: choose other columns.")
             self.show_message(msg, "error")
             self.fitFailed.emit(msg)
             return
         self.settings.set_fit_options(params)
+        self.settings.set_missing_mode(self.data_panel.missing_mode())
+        params = dict(params, missing=self._engine_missing())
         if self.message_bar.isVisible() and self.last_message and self.last_message[0] != "warning":
             self.clear_message()
         self._run_id += 1
         self._history = []
         self._ids_cache.clear()
+        self._imputed_cache.clear()
         self._model = None
         self._fitted_model = None
         self.trace.clear()
@@ -833,6 +903,8 @@ class MainWindow(QtWidgets.QMainWindow):
             while len(self._ids_cache) > IDS_CACHE_SIZE:
                 self._ids_cache.popitem(last=False)
         view = self.plot_1d if len(self._fit_columns) == 1 else self.plot_2d
+        if view is self.plot_2d and self._display_inc_rows is not None:
+            self.plot_2d.set_imputed(self._imputed_values(index, s))
         view.show_state(s, ids)
         self.trace.set_marker(s)
         self._update_timeline_text(index)
@@ -840,6 +912,24 @@ class MainWindow(QtWidgets.QMainWindow):
                                                                if s.n_init > 1 else ""))
         self.status_ll.setText(f"log-likelihood {s.log_likelihood:,.2f}")
         self.status_change.setText("change -" if not np.isfinite(s.change) else f"change {s.change:.2e}")
+
+    def _imputed_values(self, index: int, s):
+        """Imputed values of the displayed incomplete rows under snapshot ``s`` (cached per iteration, as
+        the colours are): only those rows are evaluated, one conditional mean per missing pattern."""
+        vals = self._imputed_cache.get(index)
+        if vals is not None:
+            self._imputed_cache.move_to_end(index)
+            return vals
+        rows = self._display_inc_rows
+        try:
+            vals = s.to_model().impute(self._X_display[rows])
+        except Exception:  # a degenerate state can fail to evaluate: draw no imputed rows for it
+            return None
+        self._imputed_cache[index] = vals
+        limit = max(4, min(IDS_CACHE_SIZE, IMPUTED_CACHE_BYTES // max(vals.nbytes, 1)))
+        while len(self._imputed_cache) > limit:
+            self._imputed_cache.popitem(last=False)
+        return vals
 
     def _frame_done(self) -> None:
         cost = time.monotonic() - self._last_frame_t
@@ -877,6 +967,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_stop.setEnabled(running)
         self.act_export.setEnabled(self._model is not None and not running)
         self.act_export_image.setEnabled(has_data)
+        self.act_export_imputed.setEnabled(self._model is not None and not running and self._n_incomplete > 0)
         self.act_select.setEnabled(has_data)
         self.params_panel.setEnabled(True)
 
@@ -920,6 +1011,7 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         self._history = [snap]
         self._ids_cache.clear()
+        self._imputed_cache.clear()
         self._live_ids = None
         self.trace.clear()
         self.trace.append([snap])
@@ -953,9 +1045,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self._selection_dialog.close()
             self._selection_dialog.deleteLater()
         try:
-            options = self.params_panel.options()
+            options = self.options()
         except ValueError:
-            options = {}
+            options = {"missing": self._engine_missing()}
         dlg = SelectionDialog(self._X, list(self._fit_columns), engine_options=options, parent=self)
         dlg.modelChosen.connect(self._model_chosen)
         self._selection_dialog = dlg
@@ -982,6 +1074,19 @@ class MainWindow(QtWidgets.QMainWindow):
             save_assignments_csv(path, self.table, self._model, list(self._fit_columns))
         else:
             raise ValueError(f"Unknown export kind {kind!r}: use json, parameters or assignments.")
+
+    def export_imputed(self, path) -> int:
+        """File > Export Imputed Data: the table with the missing cells of the fitted columns filled by the
+        fit (conditional expectations) and a column flagging the imputed cells (``emdesk.io.save_imputed_csv``,
+        atomic). Returns the number of cells filled; ValueError when there is no fit or nothing to fill."""
+        if self._model is None:
+            raise ValueError("There is no fit to impute from yet: run a fit first (F5).")
+        if not self._n_incomplete:
+            raise ValueError("The fitted columns have no missing cells, so there is nothing to impute. "
+                             "Export Fit (Ctrl+E) writes the rows with their assignments.")
+        from emdesk.io import save_imputed_csv
+
+        return save_imputed_csv(str(path), self.table, self._model, list(self._fit_columns))
 
     def export_plot_image(self, path) -> None:
         """Save the plot area as PNG (or any raster format Qt knows by extension) or SVG."""
@@ -1025,6 +1130,26 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self.settings.set_last_folder(os.path.dirname(path))
         self.status_state.setText(f"Exported to {path}")
+
+    def _export_imputed_dialog(self) -> None:
+        if self._model is None or not self._n_incomplete:
+            return
+        base = os.path.splitext(os.path.basename(str(self.table.path)))[0] if self.table else "data"
+        start = os.path.join(self.settings.last_folder(), f"{base}-imputed.csv")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export Imputed Data", start,
+                                                        "CSV files (*.csv);;All files (*)")
+        if not path:
+            return
+        if not os.path.splitext(path)[1]:
+            path += ".csv"
+        try:
+            n = self.export_imputed(path)
+        except (ValueError, OSError) as exc:
+            self.show_message(f"Could not export the imputed data: {exc}", "error")
+            return
+        self.settings.set_last_folder(os.path.dirname(path))
+        self.status_state.setText(f"Exported to {path}: {n:,} missing cell{'s' if n != 1 else ''} filled by the "
+                                  "fit, named in its last column")
 
     def _export_image_dialog(self) -> None:
         start = os.path.join(self.settings.last_folder(), "emdesk-plot.png")

@@ -33,6 +33,10 @@ class Plot1D(QtWidgets.QWidget):
         self.title_label = QtWidgets.QLabel()
         bar.addWidget(self.title_label)
         bar.addStretch(1)
+        self.missing_label = QtWidgets.QLabel()  # rows whose value is missing carry no position (issue 5)
+        self.missing_label.setStyleSheet("color: #555;")
+        bar.addWidget(self.missing_label)
+        bar.addSpacing(8)
         bar.addWidget(self.subset_label)
 
         self.view = pg.GraphicsLayoutWidget()
@@ -117,6 +121,13 @@ class Plot1D(QtWidgets.QWidget):
         else:
             self.subset_label.setText(f"{n_all:,} rows")
         self.clear_state()
+
+    def set_missing_count(self, n_missing: int, n_rows: int = 0) -> None:
+        """Say how many rows have no value in this column (they have no position and are not fitted)."""
+        n = int(n_missing)
+        self.missing_label.setText("" if n <= 0 else
+                                   f"{n:,}{f' of {int(n_rows):,}' if n_rows else ''} row{'s' if n != 1 else ''} "
+                                   f"missing this value: not shown, not fitted")
 
     def _set_components(self, k: int) -> None:
         if k == self._k:

@@ -9,7 +9,35 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from emdesk.gui.geometry import (
     cache_axes, component_colors, dot_style, ellipse, legend_columns, legend_label, marginal_covariances, NEUTRAL_RGB,
 )
-from emdesk.gui.points_item import ColoredPointsItem
+from emdesk.gui.points_item import _CELL, ColoredPointsItem
+
+IMPUTED_SYMBOL = "\u2715"  # how the plot note and the legend name the marker of rows drawn at imputed positions
+
+
+class ImputedPointsItem(ColoredPointsItem):
+    """The rows whose x or y is missing, drawn as crosses (in their responsibility colour) at their imputed
+    position: the same one-call atlas drawing as the round dots, with a cross in every atlas cell."""
+
+    def _make_atlas(self) -> QtGui.QPixmap:
+        from emdesk.gui.geometry import COLOR_LEVELS as L
+
+        n = L**3
+        cols = 32
+        img = QtGui.QImage(cols * _CELL, (n // cols) * _CELL, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        img.fill(0)
+        p = QtGui.QPainter(img)
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        step = 255.0 / (L - 1)
+        h = self._size / 2.0
+        for idx in range(n):
+            r, g, b = idx // (L * L), (idx // L) % L, idx % L
+            col = QtGui.QColor(int(r * step), int(g * step), int(b * step), self._alpha).darker(125)
+            p.setPen(QtGui.QPen(col, 2.0, QtCore.Qt.PenStyle.SolidLine, QtCore.Qt.PenCapStyle.FlatCap))
+            cx, cy = (idx % cols) * _CELL + _CELL / 2.0, (idx // cols) * _CELL + _CELL / 2.0
+            p.drawLine(QtCore.QPointF(cx - h, cy - h), QtCore.QPointF(cx + h, cy + h))
+            p.drawLine(QtCore.QPointF(cx - h, cy + h), QtCore.QPointF(cx + h, cy - h))
+        p.end()
+        return QtGui.QPixmap.fromImage(img)
 
 
 class Plot2D(QtWidgets.QWidget):
@@ -26,6 +54,12 @@ class Plot2D(QtWidgets.QWidget):
         self._snapshot = None
         self._resp = None
         self._k = 0
+        # Incomplete displayed rows (issue 5): indices of rows with a NaN, their imputed values under the
+        # state on screen, and the rows drawn as crosses for the current axes (x or y missing).
+        self._inc_rows = np.zeros(0, dtype=np.int64)
+        self._imputed = None
+        self._hollow = np.zeros(0, dtype=np.int64)
+        self._hollow_in_inc = np.zeros(0, dtype=np.int64)
 
         self.x_combo = QtWidgets.QComboBox()
         self.y_combo = QtWidgets.QComboBox()
@@ -33,6 +67,10 @@ class Plot2D(QtWidgets.QWidget):
         self.y_combo.setToolTip("Column on the vertical axis")
         self.subset_label = QtWidgets.QLabel()
         self.subset_label.setStyleSheet("color: #8a5a00;")
+        self.missing_label = QtWidgets.QLabel()
+        self.missing_label.setStyleSheet("color: #555;")
+        self.missing_label.setToolTip("Rows with a missing value on a displayed axis are drawn as crosses at "
+                                      "their conditional expectation under the parameters on screen")
         bar = QtWidgets.QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 0)
         bar.addWidget(QtWidgets.QLabel("x:"))
@@ -41,6 +79,8 @@ class Plot2D(QtWidgets.QWidget):
         bar.addWidget(QtWidgets.QLabel("y:"))
         bar.addWidget(self.y_combo)
         bar.addStretch(1)
+        bar.addWidget(self.missing_label)
+        bar.addSpacing(8)
         bar.addWidget(self.subset_label)
         self._picker_widgets = [self.x_combo, self.y_combo]
 
@@ -52,6 +92,11 @@ class Plot2D(QtWidgets.QWidget):
         pi.getViewBox().disableAutoRange()
         self.points = ColoredPointsItem(size=6, alpha=190)
         pi.addItem(self.points)
+        self.imputed = ImputedPointsItem(size=7, alpha=235)
+        self.imputed.setZValue(5)
+        pi.addItem(self.imputed)
+        self._imputed_sample = pg.ScatterPlotItem(size=9, symbol="x", brush=pg.mkBrush(90, 90, 90),
+                                                  pen=pg.mkPen(90, 90, 90))
         self.means = pg.ScatterPlotItem(size=13, symbol="x", pen=pg.mkPen("k", width=1.5))
         self.means.setZValue(20)
         pi.addItem(self.means)
@@ -74,6 +119,8 @@ class Plot2D(QtWidgets.QWidget):
     def set_data(self, X_display: np.ndarray, names: list[str], n_total: int) -> None:
         """X_display: the (m, d) rows to draw (a random subset when the data are large)."""
         self._X = np.asarray(X_display, dtype=float)
+        self._inc_rows = np.flatnonzero(np.isnan(self._X).any(axis=1)) if self._X.size else np.zeros(0, np.int64)
+        self._imputed = None
         self._names = list(names)
         self._n_total = int(n_total)
         self._snapshot = None
@@ -110,9 +157,16 @@ class Plot2D(QtWidgets.QWidget):
     def _apply_axes(self) -> None:
         if self._X.shape[0] == 0:
             self.points.setPositions(np.zeros(0), np.zeros(0))
+            self._hollow = self._hollow_in_inc = np.zeros(0, dtype=np.int64)
+            self._place_imputed()
             return
         x, y = self._X[:, self._ix], self._X[:, self._iy]
         self.points.setPositions(x, y)
+        inc = self._inc_rows
+        hollow = ~(np.isfinite(x[inc]) & np.isfinite(y[inc]))
+        self._hollow_in_inc = np.flatnonzero(hollow)
+        self._hollow = inc[self._hollow_in_inc]
+        self._place_imputed()
         pi = self.plot.getPlotItem()
         pi.setLabel("bottom", self._names[self._ix])
         pi.setLabel("left", self._names[self._iy])
@@ -154,6 +208,8 @@ class Plot2D(QtWidgets.QWidget):
             sample = pg.ScatterPlotItem(size=10, symbol="o", brush=pg.mkBrush(c), pen=pg.mkPen(c.darker(140)))
             self.legend.addItem(sample, legend_label(i, None, k))  # final width from the start
             self._legend_samples.append(sample)
+        if k and self._inc_rows.size:
+            self.legend.addItem(self._imputed_sample, "imputed")  # after the components: items[:k] stay theirs
         self.legend.setVisible(k > 0)
         self.legend.setColumnCount(legend_columns(k))
         self._k = k
@@ -166,9 +222,40 @@ class Plot2D(QtWidgets.QWidget):
         self._resp = color_ids
         self._redraw()
 
+    def set_imputed(self, values: np.ndarray | None) -> None:
+        """Imputed values (conditional expectations under the state about to be shown) of the displayed
+        rows with a missing value, in row order: shape (number of such rows, d). None: none to draw."""
+        if values is not None:
+            values = np.asarray(values, dtype=float)
+            if values.shape != (self._inc_rows.size, self._X.shape[1]):
+                values = None
+        self._imputed = values
+        self._place_imputed()
+
+    def imputed_positions(self) -> np.ndarray:
+        """The (x, y) of the crosses drawn now (rows with x or y missing), shape (n, 2)."""
+        return np.column_stack([self.imputed._x, self.imputed._y])
+
+    def _place_imputed(self) -> None:
+        n = self._hollow.size
+        if self._imputed is None or n == 0:
+            self.imputed.setPositions(np.zeros(0), np.zeros(0))
+        else:
+            rows = self._imputed[self._hollow_in_inc]
+            self.imputed.setPositions(rows[:, self._ix], rows[:, self._iy])
+        if n == 0:
+            self.missing_label.setText("")
+        elif self._imputed is None:
+            self.missing_label.setText(f"{n:,} rows miss x or y: drawn {IMPUTED_SYMBOL} at their imputed "
+                                       "position once a fit runs")
+        else:
+            self.missing_label.setText(f"{IMPUTED_SYMBOL} {n:,} rows with x or y missing, at their imputed position")
+
     def clear_state(self) -> None:
         self._snapshot = None
         self._resp = None
+        if self._imputed is not None:
+            self.set_imputed(None)
         self._set_components(0)
         self.means.setData([], [])
         if self._X.shape[0]:
@@ -199,3 +286,5 @@ class Plot2D(QtWidgets.QWidget):
             self.legend.updateSize()
         if self._resp is not None and self._resp.shape[0] == self._X.shape[0]:
             self.points.setColorIds(self._resp)
+            if self._hollow.size:
+                self.imputed.setColorIds(self._resp[self._hollow])

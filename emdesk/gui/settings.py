@@ -72,6 +72,15 @@ class Settings:
     def set_fit_options(self, options: dict) -> None:
         self.q.setValue("fit/options", json.dumps(options))
 
+    def missing_mode(self) -> str:
+        """How the window treats rows with missing values in the ticked columns: "marginalize" (fit them
+        with exact EM, the default) or "drop" (fit complete rows only)."""
+        value = self.q.value("fit/missing", "marginalize")
+        return value if value in ("marginalize", "drop") else "marginalize"
+
+    def set_missing_mode(self, mode: str) -> None:
+        self.q.setValue("fit/missing", str(mode))
+
     def animation_delay(self) -> float:
         try:
             return float(self.q.value("fit/animationDelay", 0.0))
