@@ -35,6 +35,7 @@ class Plot1D(QtWidgets.QWidget):
         bar.addStretch(1)
         self.missing_label = QtWidgets.QLabel()  # rows whose value is missing carry no position (issue 5)
         self.missing_label.setStyleSheet("color: #555;")
+        self.missing_label.setMinimumWidth(1)  # a narrow window clips the note instead of refusing to shrink
         bar.addWidget(self.missing_label)
         bar.addSpacing(8)
         bar.addWidget(self.subset_label)

@@ -11,12 +11,13 @@ from emdesk.gui.geometry import (
 )
 from emdesk.gui.points_item import _CELL, ColoredPointsItem
 
-IMPUTED_SYMBOL = "\u2715"  # how the plot note and the legend name the marker of rows drawn at imputed positions
+IMPUTED_SYMBOL = "+"  # how the plot note and the legend name the marker of rows drawn at imputed positions
 
 
 class ImputedPointsItem(ColoredPointsItem):
-    """The rows whose x or y is missing, drawn as crosses (in their responsibility colour) at their imputed
-    position: the same one-call atlas drawing as the round dots, with a cross in every atlas cell."""
+    """The rows whose x or y is missing, drawn as "+" crosses (in their responsibility colour; the means are
+    black "x") at their imputed position: the same one-call atlas drawing as the round dots, with a cross in
+    every atlas cell."""
 
     def _make_atlas(self) -> QtGui.QPixmap:
         from emdesk.gui.geometry import COLOR_LEVELS as L
@@ -34,8 +35,8 @@ class ImputedPointsItem(ColoredPointsItem):
             col = QtGui.QColor(int(r * step), int(g * step), int(b * step), self._alpha).darker(125)
             p.setPen(QtGui.QPen(col, 2.0, QtCore.Qt.PenStyle.SolidLine, QtCore.Qt.PenCapStyle.FlatCap))
             cx, cy = (idx % cols) * _CELL + _CELL / 2.0, (idx // cols) * _CELL + _CELL / 2.0
-            p.drawLine(QtCore.QPointF(cx - h, cy - h), QtCore.QPointF(cx + h, cy + h))
-            p.drawLine(QtCore.QPointF(cx - h, cy + h), QtCore.QPointF(cx + h, cy - h))
+            p.drawLine(QtCore.QPointF(cx - h, cy), QtCore.QPointF(cx + h, cy))
+            p.drawLine(QtCore.QPointF(cx, cy - h), QtCore.QPointF(cx, cy + h))
         p.end()
         return QtGui.QPixmap.fromImage(img)
 
@@ -69,6 +70,7 @@ class Plot2D(QtWidgets.QWidget):
         self.subset_label.setStyleSheet("color: #8a5a00;")
         self.missing_label = QtWidgets.QLabel()
         self.missing_label.setStyleSheet("color: #555;")
+        self.missing_label.setMinimumWidth(1)  # a narrow window clips the note instead of refusing to shrink
         self.missing_label.setToolTip("Rows with a missing value on a displayed axis are drawn as crosses at "
                                       "their conditional expectation under the parameters on screen")
         bar = QtWidgets.QHBoxLayout()
@@ -95,7 +97,7 @@ class Plot2D(QtWidgets.QWidget):
         self.imputed = ImputedPointsItem(size=7, alpha=235)
         self.imputed.setZValue(5)
         pi.addItem(self.imputed)
-        self._imputed_sample = pg.ScatterPlotItem(size=9, symbol="x", brush=pg.mkBrush(90, 90, 90),
+        self._imputed_sample = pg.ScatterPlotItem(size=10, symbol="+", brush=pg.mkBrush(90, 90, 90),
                                                   pen=pg.mkPen(90, 90, 90))
         self.means = pg.ScatterPlotItem(size=13, symbol="x", pen=pg.mkPen("k", width=1.5))
         self.means.setZValue(20)
