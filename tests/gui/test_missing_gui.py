@@ -242,3 +242,22 @@ def test_model_selection_gets_the_missing_choice(qtbot, window, csv_missing):
     dlg = window._selection_dialog
     assert dlg._missing == "error" and not np.isnan(dlg._X).any()
     dlg.close()
+
+
+def test_imputed_markers_follow_the_displayed_axes(qtbot, window, csv_missing):
+    path, X, _ = csv_missing
+    window.open_csv(path)
+    window.select_columns(["a", "b", "c"])
+    _fit(qtbot, window, n_components=2, random_state=0, max_iter=300)
+    plot = window.plot_2d
+    shown = window._X_display
+    assert shown.shape[0] == N - 3  # rows with every value missing are not drawn
+    filled = window.model.impute(shown)
+    for ix, iy in ((0, 1), (2, 1), (0, 2)):
+        plot.x_combo.setCurrentIndex(ix)
+        plot.y_combo.setCurrentIndex(iy)
+        hollow = np.isnan(shown[:, ix]) | np.isnan(shown[:, iy])
+        pos = plot.imputed_positions()
+        assert pos.shape == (int(hollow.sum()), 2)
+        np.testing.assert_allclose(pos, filled[hollow][:, [ix, iy]], rtol=1e-9, atol=1e-9)
+        assert plot.points.pointCount() == shown.shape[0] - int(hollow.sum())
