@@ -629,6 +629,7 @@ class MainWindow(QtWidgets.QMainWindow):
         incomplete rows are dropped: the engine then never sees a missing value)."""
         return dict(self.params_panel.options(), missing=self._engine_missing())
 
+            self.plot_2d.set_left_out(self._n_dropped, dropped=self.data_panel.missing_mode() == "drop")
     def _engine_missing(self) -> str:
         return "marginalize" if self.data_panel.missing_mode() == "marginalize" else "error"
 

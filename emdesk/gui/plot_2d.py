@@ -210,12 +210,21 @@ class Plot2D(QtWidgets.QWidget):
             sample = pg.ScatterPlotItem(size=10, symbol="o", brush=pg.mkBrush(c), pen=pg.mkPen(c.darker(140)))
             self.legend.addItem(sample, legend_label(i, None, k))  # final width from the start
             self._legend_samples.append(sample)
-        if k and self._inc_rows.size:
-            self.legend.addItem(self._imputed_sample, "imputed")  # after the components: items[:k] stay theirs
         self.legend.setVisible(k > 0)
         self.legend.setColumnCount(legend_columns(k))
         self._k = k
         self._colors = colors[:k] if k else colors[:0]
+        self._sync_imputed_legend()
+
+    def _sync_imputed_legend(self) -> None:
+        """The legend lists the imputed-row marker (after the components: items[:k] stay theirs) while
+        there are rows drawn with it."""
+        want = self._k > 0 and self._hollow.size > 0
+        have = any(item is self._imputed_sample for item, _ in self.legend.items)
+        if want and not have:
+            self.legend.addItem(self._imputed_sample, "imputed")
+        elif have and not want:
+            self.legend.removeItem(self._imputed_sample)
 
     def show_state(self, snapshot, color_ids: np.ndarray | None) -> None:
         """Draw a snapshot; ``color_ids`` colour the displayed rows by their responsibilities
@@ -238,6 +247,14 @@ class Plot2D(QtWidgets.QWidget):
         """The (x, y) of the crosses drawn now (rows with x or y missing), shape (n, 2)."""
         return np.column_stack([self.imputed._x, self.imputed._y])
 
+    def set_left_out(self, n_rows: int, dropped: bool = False) -> None:
+        """Rows of the file with missing values that are neither fitted nor drawn: incomplete rows dropped
+        (``dropped``), or rows with no value in the ticked columns. The note above the plot counts them."""
+        n = int(n_rows)
+        self._left_out_text = ("" if n <= 0 else f"{n:,} incomplete row{'s' if n != 1 else ''} dropped" if dropped
+                               else f"{n:,} row{'s' if n != 1 else ''} with no value left out")
+        self._place_imputed()
+
     def _place_imputed(self) -> None:
         n = self._hollow.size
         if self._imputed is None or n == 0:
@@ -246,12 +263,16 @@ class Plot2D(QtWidgets.QWidget):
             rows = self._imputed[self._hollow_in_inc]
             self.imputed.setPositions(rows[:, self._ix], rows[:, self._iy])
         if n == 0:
-            self.missing_label.setText("")
+            text = ""
         elif self._imputed is None:
-            self.missing_label.setText(f"{n:,} rows miss x or y: drawn {IMPUTED_SYMBOL} at their imputed "
-                                       "position once a fit runs")
+            text = f"{n:,} rows miss x or y: drawn {IMPUTED_SYMBOL} at their imputed position once a fit runs"
         else:
-            self.missing_label.setText(f"{IMPUTED_SYMBOL} {n:,} rows with x or y missing, at their imputed position")
+            text = f"{IMPUTED_SYMBOL} {n:,} rows with x or y missing, at their imputed position"
+        left_out = getattr(self, "_left_out_text", "")
+        if left_out:
+            text += ("; " if text else "") + left_out
+        self.missing_label.setText(text)
+        self._sync_imputed_legend()
 
     def clear_state(self) -> None:
         self._snapshot = None

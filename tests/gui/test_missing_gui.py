@@ -261,3 +261,15 @@ def test_imputed_markers_follow_the_displayed_axes(qtbot, window, csv_missing):
         assert pos.shape == (int(hollow.sum()), 2)
         np.testing.assert_allclose(pos, filled[hollow][:, [ix, iy]], rtol=1e-9, atol=1e-9)
         assert plot.points.pointCount() == shown.shape[0] - int(hollow.sum())
+
+
+def test_plot_note_counts_rows_left_out(qtbot, window, csv_missing):
+    path, X, _ = csv_missing
+    window.open_csv(path)
+    incomplete, empty = _counts(X)
+    assert f"{empty:,} rows with no value left out" in window.plot_2d.missing_label.text()
+    window.set_missing_mode("drop")
+    note = window.plot_2d.missing_label.text()
+    assert f"{incomplete:,} incomplete rows dropped" in note and "x or y missing" not in note
+    _fit(qtbot, window, n_components=2, random_state=0)
+    assert not any(label.text == "imputed" for _, label in window.plot_2d.legend.items)
