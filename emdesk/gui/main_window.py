@@ -604,6 +604,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.plot_stack.setCurrentWidget(self.plot_1d)
         else:
             self.plot_2d.set_data(self._X_display, cols, n)
+            self.plot_2d.set_left_out(self._n_dropped, dropped=self.data_panel.missing_mode() == "drop")
             self.plot_stack.setCurrentWidget(self.plot_2d)
         # The data panel says how many rows are incomplete and what the fit does with them.
         self._update_actions()
@@ -629,7 +630,6 @@ class MainWindow(QtWidgets.QMainWindow):
         incomplete rows are dropped: the engine then never sees a missing value)."""
         return dict(self.params_panel.options(), missing=self._engine_missing())
 
-            self.plot_2d.set_left_out(self._n_dropped, dropped=self.data_panel.missing_mode() == "drop")
     def _engine_missing(self) -> str:
         return "marginalize" if self.data_panel.missing_mode() == "marginalize" else "error"
 
