@@ -273,3 +273,14 @@ def test_plot_note_counts_rows_left_out(qtbot, window, csv_missing):
     assert f"{incomplete:,} incomplete rows dropped" in note and "x or y missing" not in note
     _fit(qtbot, window, n_components=2, random_state=0)
     assert not any(label.text == "imputed" for _, label in window.plot_2d.legend.items)
+
+
+def test_settings_missing_mode_falls_back_to_the_default(settings):
+    from emdesk.gui.settings import Settings
+
+    s = Settings(settings)
+    assert s.missing_mode() == "marginalize"
+    s.set_missing_mode("drop")
+    assert s.missing_mode() == "drop"
+    settings.setValue("fit/missing", "hand-edited nonsense")
+    assert s.missing_mode() == "marginalize"
