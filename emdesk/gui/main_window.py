@@ -23,6 +23,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from emdesk import __version__
 from emdesk.gui.data_panel import MISSING_MODES, DataPanel
 from emdesk.gui.geometry import responsibility_color_ids
+from emdesk.gui.guard_bar import DegeneracyOverlay1D, DegeneracyOverlay2D, GuardBar, propose_fixes, status_text
+from emdesk.gui.init_handles import StartMeans1D, StartMeans2D, start_parameters
 from emdesk.gui.params_panel import ParamsPanel
 from emdesk.gui.plot_1d import Plot1D
 from emdesk.gui.plot_2d import Plot2D
@@ -174,6 +176,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.trace = TracePlot()
         self.timeline = Timeline()
         self.message_bar = MessageBar()
+        self.guard_bar = GuardBar()  # degenerate components and their one-click fixes (issue 7)
 
         self.empty_label = QtWidgets.QLabel(
             "<h3>No data</h3><p>Open a CSV file (Ctrl+O), drop one on this window, "
@@ -198,6 +201,7 @@ class MainWindow(QtWidgets.QMainWindow):
         lay.setContentsMargins(4, 4, 4, 0)
         lay.setSpacing(4)
         lay.addWidget(self.message_bar)
+        lay.addWidget(self.guard_bar)
         lay.addWidget(self.splitter, 1)
         lay.addWidget(self.timeline)
         self.setCentralWidget(central)
@@ -242,6 +246,10 @@ class MainWindow(QtWidgets.QMainWindow):
             w.setMinimumWidth(fm.horizontalAdvance(sample) + 14)
             w.setStyleSheet("padding: 0 6px;")
         sb.addWidget(self.status_state, 1)
+        self.status_guard = QtWidgets.QLabel()  # "Component 3 is collapsing (...)" for the state on screen
+        self.status_guard.setStyleSheet("color: #c62828; font-weight: bold; padding: 0 6px;")
+        self.status_guard.hide()
+        sb.addWidget(self.status_guard)
         self.load_progress = QtWidgets.QProgressBar()
         self.load_progress.setRange(0, 1000)
         self.load_progress.setMaximumWidth(180)
@@ -270,6 +278,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.params_panel.delayChanged.connect(self._delay_changed)
         self.timeline.indexChanged.connect(self._timeline_moved)
         self.plot_2d.axesChanged.connect(self._rerender)
+        self._build_guard_and_handles()
         self.resize(1280, 820)
 
     def _build_actions(self) -> None:
@@ -332,6 +341,19 @@ class MainWindow(QtWidgets.QMainWindow):
                               None, "Fit a range of component counts and covariance types and compare them "
                                     "by BIC/AIC/ICL (Ctrl+M)")
         fit_menu.addAction(self.act_select)
+        fit_menu.addSeparator()
+        self.act_place_means = act("&Place Starting Means", self.set_placing_means, QtGui.QKeySequence("Ctrl+Shift+P"),
+                                   None, "Click the plot to place the means EM starts from; drag one to move it, "
+                                         "right-click it (or click it and press Delete) to remove it (Ctrl+Shift+P)")
+        self.act_place_means.setCheckable(True)
+        self.act_place_means.setEnabled(False)
+        self.act_clear_means = act("&Clear Starting Means", self.clear_start_means,
+                                   QtGui.QKeySequence("Ctrl+Shift+Backspace"), None,
+                                   "Remove the starting means placed by hand: the initialisation method chooses "
+                                   "them again (Ctrl+Shift+Backspace)")
+        self.act_clear_means.setEnabled(False)
+        fit_menu.addAction(self.act_place_means)
+        fit_menu.addAction(self.act_clear_means)
 
         view_menu = mb.addMenu("&View")
         view_menu.addAction(self.data_dock.toggleViewAction())
@@ -350,6 +372,8 @@ class MainWindow(QtWidgets.QMainWindow):
         for a in (self.act_open, None, self.act_run, self.act_pause, self.act_step, self.act_stop, None,
                   self.act_export):
             tb.addSeparator() if a is None else tb.addAction(a)
+        tb.addSeparator()
+        tb.addAction(self.act_place_means)
         view_menu.addAction(tb.toggleViewAction())
 
     def _start_threads(self) -> None:
@@ -396,7 +420,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def save_settings(self) -> None:
         self.settings.set_window(self.saveGeometry(), self.saveState())
         try:
-            self.settings.set_fit_options(self.params_panel.options())
+            self.settings.set_fit_options(self.params_panel.options(engine=False))
         except ValueError:
             pass
         self.settings.set_animation_delay(self.params_panel.delay())
@@ -555,6 +579,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _prepare_view(self) -> None:
         cols = self.data_panel.selected_columns() if self.table is not None else []
         self._fit_columns = cols
+        self._forget_start_means_and_guard()
         self._history = []
         self._ids_cache.clear()
         self._model = None
@@ -658,9 +683,12 @@ class MainWindow(QtWidgets.QMainWindow):
             self.show_message(msg, "error")
             self.fitFailed.emit(msg)
             return
-        self.settings.set_fit_options(params)
+        self.settings.set_fit_options(self.params_panel.options(engine=False))
         self.settings.set_missing_mode(self.data_panel.missing_mode())
         params = dict(params, missing=self._engine_missing())
+        params = self._with_start_means(params)
+        self.guard_bar.hide()  # a new fit: the bar comes back if this one collapses too
+        self._guard_fixes = {}
         if self.message_bar.isVisible() and self.last_message and self.last_message[0] != "warning":
             self.clear_message()
         self._run_id += 1
@@ -811,14 +839,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 (f"Converged after {it} iterations" if converged else
                  f"Stopped at max_iter ({it} iterations) without converging") + f" in {self._fit_elapsed:.1f} s")
             issues = tuple(getattr(model, "degeneracies_", None) or ())
-            if issues:
-                from emdesk.engine.diagnostics import format_issues
-
-                self.show_message("The fit has degenerate components (" + format_issues(issues) + "). "
-                                  + " ".join(dict.fromkeys(i.message for i in issues))
-                                  + " Try fewer components, another covariance type or a larger reg_covar.",
-                                  "warning")
-            elif not converged:
+            self._guard_fit_ended(issues, stopped=False)  # raises the guard bar, or closes it: a clean fit
+            if not issues and not converged:
                 self.show_message(f"EM did not converge within max_iter = {self._fit_params['max_iter']} "
                                   "iterations. Raise Max iterations or the tolerance and run again.", "warning")
         else:
@@ -826,6 +848,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 self._model = self._model_from(self._history[-1])
                 self.status_state.setText(f"Stopped at iteration {self._history[-1].iteration}; "
                                           "the parameters on screen can be exported (Ctrl+E)")
+                self._guard_fit_ended(tuple(self._history[-1].issues or ()), stopped=True)
             else:
                 self.status_state.setText("Stopped before the first iteration")
         self._update_actions()
@@ -913,6 +936,7 @@ class MainWindow(QtWidgets.QMainWindow):
                                                                if s.n_init > 1 else ""))
         self.status_ll.setText(f"log-likelihood {s.log_likelihood:,.2f}")
         self.status_change.setText("change -" if not np.isfinite(s.change) else f"change {s.change:.2e}")
+        self._guard_show(s)
 
     def _imputed_values(self, index: int, s):
         """Imputed values of the displayed incomplete rows under snapshot ``s`` (cached per iteration, as
@@ -954,6 +978,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.status_time.setText("0.0 s")
         self.plot_1d.clear_state()
         self.plot_2d.clear_state()
+        self._guard_show(None)
 
     def _tick_clock(self) -> None:
         elapsed = time.monotonic() - self._fit_t0 if self._fit_running else self._fit_elapsed
@@ -971,6 +996,228 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_export_imputed.setEnabled(self._model is not None and not running and self._n_incomplete > 0)
         self.act_select.setEnabled(has_data)
         self.params_panel.setEnabled(True)
+
+    # ================================================================================ degeneracy guard (issue 7)
+    def _build_guard_and_handles(self) -> None:
+        self._guard_fixes: dict = {}
+        self._guard_shown_for = None   # (run id, flagged components) the running fit's bar was built for
+        self._start_means = np.zeros((0, 0))
+        self.guard_overlay_2d = DegeneracyOverlay2D(self.plot_2d.plot.getPlotItem())
+        self.guard_overlay_1d = DegeneracyOverlay1D(self.plot_1d.density)
+        self.guard_bar.fixRequested.connect(self.apply_fix)
+        self.start_handles_2d = StartMeans2D(self.plot_2d.plot, legend=self.plot_2d.legend)
+        self.start_handles_1d = StartMeans1D(self.plot_1d.view, self.plot_1d.density, self.plot_1d.strip,
+                                             legend=self.plot_1d.legend)
+        for layer in (self.start_handles_2d, self.start_handles_1d):
+            layer.added.connect(self._start_mean_added)
+            layer.moved.connect(self._start_mean_moved)
+            layer.removed.connect(self._start_mean_removed)
+        self.plot_2d.axesChanged.connect(self._sync_start_handles)
+
+    def _guard_show(self, s) -> None:
+        """Flag the collapsing components of the state on screen (plot overlay, status bar); while EM runs,
+        also raise the guard bar with the fixes."""
+        if s is None:
+            self.guard_overlay_1d.show(None, None)
+            self.guard_overlay_2d.show(None, 0, 1)
+            self.status_guard.hide()
+            return
+        if len(self._fit_columns) == 1:
+            self.guard_overlay_1d.show(s, self.plot_1d._grid)
+        else:
+            self.guard_overlay_2d.show(s, *self._xy_indices())
+        text = status_text(s)
+        self.status_guard.setText("\u26a0 " + text if text else "")
+        self.status_guard.setToolTip(" ".join(dict.fromkeys(i.message for i in (s.issues or ()))))
+        self.status_guard.setVisible(bool(text))
+        self.status_guard.setMinimumWidth(min(self.status_guard.sizeHint().width(), 460) if text else 0)
+        if self._fit_running and text:
+            key = (self._run_id, tuple(sorted({int(i.component) for i in s.issues})))
+            if key != self._guard_shown_for or not self.guard_bar.isVisible():
+                self._guard_shown_for = key
+                self._guard_raise(f"<b>{text}</b> at iteration {s.iteration}. EM goes on; a fix below stops "
+                                  "this fit, changes the Model panel and runs a new one.")
+
+    def _guard_raise(self, text: str) -> None:
+        try:
+            options = self.params_panel.options()
+        except ValueError:
+            options = {}
+        dv = np.nanvar(self._X, axis=0) if self._X is not None and self._X.shape[0] else None
+        self._guard_fixes = propose_fixes(options, dv, manual_means=len(self._start_means) > 0)
+        self.guard_bar.show_issues(text, self._guard_fixes)
+
+    def _guard_fit_ended(self, issues, stopped: bool) -> None:
+        if not issues:
+            self.guard_bar.hide()  # a clean fit (the collapse seen while it ran recovered)
+            return
+        from emdesk.engine.diagnostics import format_issues
+
+        text = (("The stopped fit" if stopped else "The fit") + " has degenerate components ("
+                + format_issues(issues) + "): a collapsed component sits on a few (often rounded) values or "
+                "has too few points, and its high likelihood is spurious.")
+        details = " ".join(dict.fromkeys(i.message for i in issues))
+        self.last_message = ("warning", text + " " + details)  # what the window says, as show_message records
+        self.messageShown.emit("warning", text + " " + details)
+        self._guard_raise(text + " <b>One click runs a new fit:</b>")
+        self.guard_bar.label.setToolTip(details)
+
+    def degeneracy_fixes(self) -> list[str]:
+        """The fixes the guard bar offers now (names for ``apply_fix``); [] when it is not shown."""
+        return list(self._guard_fixes) if self.guard_bar.isVisible() else []
+
+    def apply_fix(self, name: str) -> None:
+        """Apply one of the offered fixes ("raise_reg_covar", "fewer_components", "constrained_covariance",
+        "new_initialisation"): change the Model panel's fields and start a new fit at once."""
+        if name not in self.degeneracy_fixes():
+            raise ValueError(f"{name!r} is not offered now; offered fixes: "
+                             f"{', '.join(self.degeneracy_fixes()) or 'none (no degenerate components)'}.")
+        label, _, changes = self._guard_fixes[name]
+        self._stop_and_forget_fit()
+        if name in ("fewer_components", "new_initialisation") and len(self._start_means):
+            self.clear_start_means()
+        self.params_panel.set_options(**changes)
+        self.guard_bar.hide()
+        self.start_fit()
+        self.status_state.setText(f"{label}: running a new fit...")
+
+    # ================================================================================ initialisation by hand
+    def _forget_start_means_and_guard(self) -> None:
+        """New data or columns: the placed means and the guard of the old fit no longer apply."""
+        self.guard_bar.hide()
+        self._guard_fixes = {}
+        self._start_means = np.zeros((0, len(self._fit_columns)))
+        self.params_panel.set_manual_means(0)
+        self._sync_start_handles()
+        has_cols = bool(self._fit_columns)
+        self.act_place_means.setEnabled(has_cols)
+        if not has_cols and self.act_place_means.isChecked():
+            self.set_placing_means(False)
+
+    def set_placing_means(self, on: bool = True) -> None:
+        """Place mode (Fit > Place Starting Means): clicking the plot adds a starting mean, dragging one moves
+        it, right-click or Delete removes it."""
+        on = bool(on)
+        self.act_place_means.blockSignals(True)
+        self.act_place_means.setChecked(on)
+        self.act_place_means.blockSignals(False)
+        self.start_handles_2d.set_active(on)
+        self.start_handles_1d.set_active(on)
+        if on:
+            self.status_state.setText("Click the plot to place a starting mean; drag to move, right-click or "
+                                      "Delete to remove. Run (F5) starts EM from them.")
+
+    def is_placing_means(self) -> bool:
+        return self.act_place_means.isChecked()
+
+    def start_means(self) -> np.ndarray:
+        """The starting means placed by hand, (k, d) in the ticked columns' order (k = 0: none)."""
+        return self._start_means.copy()
+
+    def set_start_means(self, means) -> None:
+        """Place starting means: (k, d) for the d ticked columns, or (k, 2) for the displayed x/y columns
+        when more than two are ticked (the others start at their column mean); 1-D: a list of values.
+        An empty list clears them."""
+        d = len(self._fit_columns)
+        if d == 0 or self._X is None:
+            raise ValueError("Open a CSV file and tick the columns before placing starting means.")
+        m = np.asarray(means, dtype=float)
+        if m.size == 0:
+            self.clear_start_means()
+            return
+        if m.ndim == 1:
+            m = m.reshape(-1, 1) if d == 1 else m.reshape(1, -1)
+        if m.ndim != 2 or m.shape[1] not in ({d, 2} if d > 2 else {d}):
+            raise ValueError(f"Starting means must have shape (k, {d}) for the {d} ticked columns"
+                             + (" or (k, 2) for the displayed x and y columns" if d > 2 else "")
+                             + f"; got {m.shape}.")
+        if not np.all(np.isfinite(m)):
+            raise ValueError("Starting means must be finite numbers.")
+        if m.shape[1] != d:
+            full = np.tile(self._column_means(), (m.shape[0], 1))
+            ix, iy = self._xy_indices()
+            full[:, ix], full[:, iy] = m[:, 0], m[:, 1]
+            m = full
+        self._set_means(m)
+
+    def clear_start_means(self) -> None:
+        """Forget the starting means placed by hand: the next Run uses the initialisation method again."""
+        self._set_means(np.zeros((0, len(self._fit_columns))))
+
+    def _column_means(self) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            mu = np.nanmean(self._X, axis=0) if self._X is not None and self._X.shape[0] else None
+        if mu is None:
+            return np.zeros(len(self._fit_columns))
+        return np.where(np.isfinite(mu), mu, 0.0)
+
+    def _set_means(self, m: np.ndarray) -> None:
+        limit = self.params_panel.n_components.maximum()
+        if m.shape[0] > limit:
+            self.show_message(f"At most {limit} starting means can be placed (one per component).", "warning")
+            m = m[:limit]
+        self._start_means = np.array(m, dtype=float).reshape(-1, len(self._fit_columns))
+        self.params_panel.set_manual_means(self._start_means.shape[0])
+        self.act_clear_means.setEnabled(self._start_means.shape[0] > 0)
+        self._sync_start_handles()
+
+    def _sync_start_handles(self) -> None:
+        m = self._start_means
+        if m.shape[0] == 0 or m.shape[1] == 0:
+            self.start_handles_1d.set_points(np.zeros((0, 2)))
+            self.start_handles_2d.set_points(np.zeros((0, 2)))
+        elif m.shape[1] == 1:
+            self.start_handles_2d.set_points(np.zeros((0, 2)))
+            self.start_handles_1d.set_points(np.column_stack([m[:, 0], np.zeros(len(m))]))
+        else:
+            ix, iy = self._xy_indices()
+            self.start_handles_1d.set_points(np.zeros((0, 2)))
+            self.start_handles_2d.set_points(m[:, [ix, iy]])
+
+    def _xy_indices(self) -> tuple[int, int]:
+        """Indices (in the ticked columns) of the 2-D view's x and y columns."""
+        return int(self.plot_2d._ix), int(self.plot_2d._iy)
+
+    def _displayed_dims(self) -> list[int]:
+        return [0] if len(self._fit_columns) == 1 else list(self._xy_indices())
+
+    @QtCore.Slot(float, float)
+    def _start_mean_added(self, x: float, y: float) -> None:
+        if self._X is None:
+            return
+        row = self._column_means()
+        for dim, v in zip(self._displayed_dims(), (x, y)):
+            row[dim] = v
+        self._set_means(np.vstack([self._start_means, row[None, :]]))
+        k = self._start_means.shape[0]
+        self.status_state.setText(f"Start: {k} mean{'s' if k != 1 else ''} placed by hand; Run (F5) starts EM "
+                                  "from them")
+
+    @QtCore.Slot(int, float, float)
+    def _start_mean_moved(self, i: int, x: float, y: float) -> None:
+        if not 0 <= i < self._start_means.shape[0]:
+            return
+        for dim, v in zip(self._displayed_dims(), (x, y)):
+            self._start_means[i, dim] = v
+
+    @QtCore.Slot(int)
+    def _start_mean_removed(self, i: int) -> None:
+        if 0 <= i < self._start_means.shape[0]:
+            self._set_means(np.delete(self._start_means, i, axis=0))
+
+    def _with_start_means(self, params: dict) -> dict:
+        """The engine keywords with the starting state of the placed means (none placed: unchanged)."""
+        m = self._start_means
+        if m.shape[0] == 0 or m.shape[1] != len(self._fit_columns):
+            return params
+        params = dict(params, n_components=int(m.shape[0]), n_init=1, means_init=m.copy())
+        try:
+            w, c = start_parameters(self._X, m, params["covariance_type"], params["reg_covar"])
+        except (ValueError, np.linalg.LinAlgError):
+            w = c = None
+        if w is not None:
+            params.update(weights_init=w, covariances_init=c)
+        return params
 
     # ================================================================================ other models
     def show_restart(self, i: int) -> None:

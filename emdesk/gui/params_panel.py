@@ -6,6 +6,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 INIT_METHODS = ["kmeans++", "kmeans", "random", "random_from_data"]
+MANUAL_INIT_TEXT = "placed by hand"  # shown in the initialisation combo while starting means are placed
 # (label, seconds of delay per iteration)
 SPEEDS = [("Fastest", 0.0), ("Watchable (20 it/s)", 0.05), ("Slow (5 it/s)", 0.2), ("Very slow (1 it/s)", 1.0)]
 
@@ -79,6 +80,15 @@ class ParamsPanel(QtWidgets.QWidget):
         form.addRow("Components:", self.n_components)
         form.addRow("Covariance:", self.covariance_type)
         form.addRow("Initialisation:", self.init_params)
+        # Starting means placed by hand (issue 7): the combo shows it, this note says what it implies.
+        self.manual_label = QtWidgets.QLabel()
+        self.manual_label.setWordWrap(True)
+        self.manual_label.setStyleSheet("color: #7b1fa2;")
+        self.manual_label.hide()
+        form.addRow(self.manual_label)
+        self._manual = 0
+        self._auto_init = DEFAULTS["init_params"]
+        self._auto_n_init = DEFAULTS["n_init"]
         form.addRow("Restarts:", self.n_init)
         form.addRow("Max iterations:", self.max_iter)
         form.addRow("Tolerance:", self.tol)
@@ -88,14 +98,18 @@ class ParamsPanel(QtWidgets.QWidget):
         self.set_options(**DEFAULTS)
         self.speed.currentIndexChanged.connect(lambda i: self.delayChanged.emit(SPEEDS[i][1]))
 
-    def options(self) -> dict:
-        """The engine keywords; raises ValueError with a message when a field is not a number."""
+    def options(self, engine: bool = True) -> dict:
+        """The engine keywords; raises ValueError with a message when a field is not a number.
+
+        While starting means are placed by hand, ``init_params`` is the method used again once they are
+        cleared, and ``n_init`` is 1 (every restart would start from the same means); ``engine=False``
+        gives the values to remember instead (settings)."""
         seed = self.seed.value()
         return {
             "n_components": self.n_components.value(),
             "covariance_type": self.covariance_type.currentText(),
-            "init_params": self.init_params.currentText(),
-            "n_init": self.n_init.value(),
+            "init_params": self._auto_init if self._manual else self.init_params.currentText(),
+            "n_init": self._auto_n_init if self._manual and not engine else self.n_init.value(),
             "max_iter": self.max_iter.value(),
             "tol": self.tol.value(),
             "reg_covar": self.reg_covar.value(),
@@ -108,6 +122,19 @@ class ParamsPanel(QtWidgets.QWidget):
         unknown = sorted(set(options) - known)
         if unknown:
             raise ValueError(f"Unknown fit option(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}.")
+        if self._manual:
+            if "n_components" in options and options["n_components"] != self._manual:
+                raise ValueError(f"n_components is set by the {self._manual} starting means placed by hand; "
+                                 "clear them first (Fit \u25b8 Clear Starting Means).")
+            options = dict(options)
+            options.pop("n_components", None)
+            if "init_params" in options:
+                self._set_choice(QtWidgets.QComboBox(), "init_params", options["init_params"], INIT_METHODS)
+                self._auto_init = options.pop("init_params")
+            if "n_init" in options:
+                self._set_int(self.n_init, "n_init", options["n_init"])
+                self._auto_n_init = int(options.pop("n_init"))
+                self.n_init.setValue(1)
         for name, value in options.items():
             if name == "n_components":
                 self._set_int(self.n_components, name, value)
@@ -143,6 +170,46 @@ class ParamsPanel(QtWidgets.QWidget):
         if value not in choices:
             raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
         combo.setCurrentText(value)
+
+    def manual_means(self) -> int:
+        """How many starting means are placed by hand (0: the initialisation method chooses them)."""
+        return self._manual
+
+    def set_manual_means(self, n: int) -> None:
+        """Show that ``n`` starting means are placed by hand: Components = n, the initialisation combo reads
+        "placed by hand", Restarts = 1 (every restart would start from the same means). ``n = 0`` restores
+        the initialisation method and the restarts from before."""
+        n = int(n)
+        if n > 0:
+            if not self._manual:
+                self._auto_init = self.init_params.currentText()
+                self._auto_n_init = self.n_init.value()
+                self.init_params.addItem(MANUAL_INIT_TEXT)
+            self._manual = n
+            self.init_params.setCurrentText(MANUAL_INIT_TEXT)
+            self.n_components.setValue(n)
+            self.n_init.setValue(1)
+            for w in (self.n_components, self.init_params, self.n_init):
+                w.setEnabled(False)
+            restarts = (f" Restarts set to 1 (was {self._auto_n_init}): every restart would start from the "
+                        "same means." if self._auto_n_init > 1 else "")
+            self.manual_label.setText(f"Start: {n} mean{'s' if n != 1 else ''} placed by hand.{restarts} "
+                                      "Fit \u25b8 Clear Starting Means goes back to "
+                                      f"{self._auto_init}.")
+            self.manual_label.setToolTip("EM starts from the means placed on the plot; Components follows "
+                                         "their number")
+            self.manual_label.show()
+        elif self._manual:
+            self._manual = 0
+            i = self.init_params.findText(MANUAL_INIT_TEXT)
+            if i >= 0:
+                self.init_params.removeItem(i)
+            self.init_params.setCurrentText(self._auto_init)
+            self.n_init.setValue(self._auto_n_init)
+            for w in (self.n_components, self.init_params, self.n_init):
+                w.setEnabled(True)
+            self.manual_label.hide()
+        self.optionsChanged.emit()
 
     def delay(self) -> float:
         return SPEEDS[self.speed.currentIndex()][1]

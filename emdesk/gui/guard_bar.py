@@ -1,0 +1,311 @@
+"""The degeneracy guard (issue 7): components that collapse while EM runs are flagged on the plot (a red
+warning overlay), in the status bar, and in a non-modal bar above the plot that offers the usual fixes in
+one click.
+
+The fixes and their rules (``propose_fixes``; the same text is each button's tooltip):
+
+``raise_reg_covar``
+    ``reg_covar`` x 100, and at least 1e-4 times the smallest per-column variance of the fitted data (a floor
+    whose standard deviation is 1 % of the data's): a component can then no longer shrink onto a few tied
+    (rounded) values for a spuriously high likelihood.
+``fewer_components``
+    ``n_components`` - 1 (offered when there are at least 2).
+``constrained_covariance``
+    full, diag or spherical -> tied: one covariance shared by all components, so no single component can
+    shrink onto a few points. Not offered when the model is already tied.
+``new_initialisation``
+    A new random seed (and the starting means placed by hand, if any, are cleared): EM starts elsewhere.
+
+Every fix changes the Model panel's fields visibly; the window then starts a new fit at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from emdesk.gui.geometry import ellipse, marginal_covariances, normal_pdf
+
+FIX_ORDER = ("raise_reg_covar", "fewer_components", "constrained_covariance", "new_initialisation")
+REG_COVAR_FACTOR = 100.0
+REG_COVAR_RELATIVE_MIN = 1e-4
+WARN_RGB = (211, 47, 47)
+
+
+def _nice(v: float) -> float:
+    """Two significant digits, so the new value reads well in the field (e.g. 0.018, 1e-04)."""
+    return float(f"{v:.2g}")
+
+
+def propose_fixes(options: dict, data_variances=None, manual_means: bool = False) -> dict:
+    """The fixes for a degenerate fit made with ``options`` (the Model panel's engine keywords).
+
+    Returns ``{name: (button text, tooltip, {option: new value, ...})}`` in ``FIX_ORDER``; a fix that does
+    not apply (one component; already tied) is left out. ``data_variances``: per-column variances of the
+    fitted data (for the reg_covar floor).
+    """
+    out: dict = {}
+    reg = float(options.get("reg_covar", 1e-6))
+    floor = 0.0
+    if data_variances is not None:
+        dv = np.asarray(data_variances, dtype=float).reshape(-1)
+        dv = dv[np.isfinite(dv) & (dv > 0)]
+        if dv.size:
+            floor = REG_COVAR_RELATIVE_MIN * float(dv.min())
+    new_reg = _nice(max(REG_COVAR_FACTOR * reg, floor, 1e-12))
+    out["raise_reg_covar"] = (
+        f"Raise reg_covar ({reg:g} \u2192 {new_reg:g})",
+        f"Sets reg_covar to {new_reg:g}: {REG_COVAR_FACTOR:g} times the current value, and at least "
+        f"{REG_COVAR_RELATIVE_MIN:g} times the smallest column variance of the data (a standard deviation of "
+        "1 % of the data's). A component can then no longer shrink onto a few tied or rounded values. "
+        "Runs a new fit.",
+        {"reg_covar": new_reg},
+    )
+    k = int(options.get("n_components", 1))
+    if k > 1:
+        note = " The starting means placed by hand are cleared." if manual_means else ""
+        out["fewer_components"] = (
+            f"Fewer components ({k} \u2192 {k - 1})",
+            f"Fits {k - 1} components instead of {k}: a collapsing component often has no cluster of its own."
+            + note + " Runs a new fit.",
+            {"n_components": k - 1},
+        )
+    ct = options.get("covariance_type", "full")
+    if ct != "tied":
+        out["constrained_covariance"] = (
+            f"Tied covariance ({ct} \u2192 tied)",
+            "Uses one covariance shared by all components (covariance type 'tied'), the constrained type that "
+            "stops a single component from shrinking onto a few points. Runs a new fit.",
+            {"covariance_type": "tied"},
+        )
+    seed = int(np.random.default_rng().integers(0, 2**31 - 1))
+    note = " and clears the starting means placed by hand" if manual_means else ""
+    out["new_initialisation"] = (
+        "Restart with new initialisation",
+        f"Sets a new random seed ({seed}){note}, so EM starts from other parameters. Runs a new fit.",
+        {"random_state": seed},
+    )
+    return out
+
+
+def effective_points(snapshot, component: int) -> float:
+    return float(snapshot.weights[component]) * float(snapshot.n_samples)
+
+
+def status_text(snapshot) -> str:
+    """One line for the status bar naming the collapsing components, e.g.
+    ``"Component 3 is collapsing (2.1 effective points < d+1 = 3)"``; "" when the snapshot is sound."""
+    issues = tuple(getattr(snapshot, "issues", None) or ())
+    if not issues:
+        return ""
+    d = int(np.asarray(snapshot.means).shape[1])
+    first: dict[int, str] = {}
+    for issue in issues:
+        c = int(issue.component)
+        if c in first and first[c] == "too_few_points":
+            continue
+        if issue.kind == "too_few_points" or c not in first:
+            first[c] = issue.kind
+    comps = sorted(first)
+    why = {}
+    for c in comps:
+        kind = first[c]
+        if kind == "too_few_points":
+            why[c] = f"{effective_points(snapshot, c):.1f} effective points < d+1 = {d + 1}"
+        elif kind == "variance_floor":
+            why[c] = "variance at the reg_covar floor"
+        else:
+            why[c] = "singular covariance"
+    c0 = comps[0]
+    if snapshot.covariance_type == "tied" and first[c0] != "too_few_points":
+        return f"The shared covariance is collapsing ({why[c0]})"
+    if len(comps) == 1:
+        return f"Component {c0 + 1} is collapsing ({why[c0]})"
+    names = ", ".join(str(c + 1) for c in comps)
+    kinds = {first[c] for c in comps}
+    same = len(kinds) == 1 and "too_few_points" not in kinds
+    return f"Components {names} are collapsing" + (f" ({why[c0]})" if same else "")
+
+
+class GuardBar(QtWidgets.QFrame):
+    """A non-modal warning strip above the plot: what collapsed, and one button per fix.
+
+    ``fixRequested(name)`` is emitted when a fix button is clicked; the window applies it.
+    """
+
+    fixRequested = QtCore.Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("guardBar")
+        self.setStyleSheet(
+            "QFrame#guardBar { background: #fff4e5; border: 1px solid #ef8d00; border-radius: 4px; }"
+            "QFrame#guardBar QLabel { color: #663c00; }"
+            "QFrame#guardBar QPushButton { padding: 3px 10px; }")
+        self.label = QtWidgets.QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.buttons: dict[str, QtWidgets.QPushButton] = {}
+        row = QtWidgets.QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(6)
+        row.addWidget(QtWidgets.QLabel("<b>Fix:</b>"))
+        for name in FIX_ORDER:
+            b = QtWidgets.QPushButton()
+            b.setObjectName(f"fix_{name}")
+            b.clicked.connect(lambda _=False, n=name: self.fixRequested.emit(n))
+            row.addWidget(b)
+            self.buttons[name] = b
+        row.addStretch(1)
+        close = QtWidgets.QToolButton()
+        close.setText("\u2715")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss (it comes back when a fit has degenerate components)")
+        close.clicked.connect(self.hide)
+        top = QtWidgets.QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        icon = QtWidgets.QLabel("\u26a0")
+        icon.setStyleSheet("font-size: 16pt; color: #d32f2f;")
+        top.addWidget(icon, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        top.addWidget(self.label, 1)
+        top.addWidget(close, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(10, 6, 6, 6)
+        lay.setSpacing(4)
+        lay.addLayout(top)
+        lay.addLayout(row)
+        self._fixes: dict = {}
+        self.hide()
+
+    def set_fixes(self, fixes: dict) -> None:
+        """``fixes`` as returned by ``propose_fixes``."""
+        self._fixes = dict(fixes)
+        for name, b in self.buttons.items():
+            if name in fixes:
+                text, tip, _ = fixes[name]
+                b.setText(text)
+                b.setToolTip(tip)
+                b.setVisible(True)
+            else:
+                b.setVisible(False)
+
+    def fixes(self) -> dict:
+        return dict(self._fixes)
+
+    def show_issues(self, text: str, fixes: dict) -> None:
+        self.label.setText(text)
+        self.set_fixes(fixes)
+        self.show()
+
+
+# ------------------------------------------------------------------------------------------------------ plots
+def _flagged(snapshot) -> list[int]:
+    return sorted({int(i.component) for i in (getattr(snapshot, "issues", None) or ())})
+
+
+class _Overlay:
+    def __init__(self, plot_item):
+        self.pi = plot_item
+        self._labels: list[pg.TextItem] = []
+        self.flagged: list[int] = []
+
+    def _label(self, j: int) -> pg.TextItem:
+        while len(self._labels) <= j:
+            t = pg.TextItem(color=WARN_RGB, anchor=(0.5, 1.15), fill=pg.mkBrush(255, 255, 255, 200),
+                            border=pg.mkPen(*WARN_RGB))
+            f = QtGui.QFont()
+            f.setBold(True)
+            t.setFont(f)
+            t.setZValue(40)
+            self.pi.addItem(t)
+            self._labels.append(t)
+        return self._labels[j]
+
+
+class DegeneracyOverlay2D(_Overlay):
+    """Flagged components of the 2-D view: a thick red 1-sigma ellipse, a red ring at the mean and a
+    "⚠ n" label. Items are created on first use and updated in place."""
+
+    def __init__(self, plot_item):
+        super().__init__(plot_item)
+        self._curves: list[pg.PlotCurveItem] = []
+        self.rings = pg.ScatterPlotItem(size=24, symbol="o", pen=pg.mkPen(*WARN_RGB, width=3),
+                                        brush=pg.mkBrush(211, 47, 47, 40))
+        self.rings.setZValue(19)
+        plot_item.addItem(self.rings)
+
+    def _curve(self, j: int) -> pg.PlotCurveItem:
+        while len(self._curves) <= j:
+            c = pg.PlotCurveItem(pen=pg.mkPen(*WARN_RGB, 230, width=3.5, style=QtCore.Qt.PenStyle.DashLine))
+            c.setZValue(18)
+            self.pi.addItem(c)
+            self._curves.append(c)
+        return self._curves[j]
+
+    def show(self, snapshot, ix: int, iy: int) -> None:
+        flagged = _flagged(snapshot) if snapshot is not None else []
+        self.flagged = flagged
+        if flagged:
+            means = np.asarray(snapshot.means)
+            k = len(snapshot.weights)
+            covs = marginal_covariances(snapshot.covariances, snapshot.covariance_type, k, [ix, iy])
+            self.rings.setData(means[flagged, ix], means[flagged, iy])
+            for j, c in enumerate(flagged):
+                ex, ey = ellipse((means[c, ix], means[c, iy]), covs[c], 1.0)
+                cur = self._curve(j)
+                cur.setData(ex, ey)
+                cur.setVisible(True)
+                lab = self._label(j)
+                lab.setText(f"\u26a0 {c + 1}")
+                lab.setPos(float(means[c, ix]), float(means[c, iy]))
+                lab.setVisible(True)
+        else:
+            self.rings.setData([], [])
+        for j in range(len(flagged), len(self._curves)):
+            self._curves[j].setVisible(False)
+        for j in range(len(flagged), len(self._labels)):
+            self._labels[j].setVisible(False)
+
+
+class DegeneracyOverlay1D(_Overlay):
+    """Flagged components of the 1-D view: the weighted density drawn again in thick dashed red, and a
+    "⚠ n" label above its mean (kept inside the view when the spike runs off the top)."""
+
+    def __init__(self, plot_item):
+        super().__init__(plot_item)
+        self._curves: list[pg.PlotCurveItem] = []
+
+    def _curve(self, j: int) -> pg.PlotCurveItem:
+        while len(self._curves) <= j:
+            c = pg.PlotCurveItem(pen=pg.mkPen(*WARN_RGB, 235, width=3.0, style=QtCore.Qt.PenStyle.DashLine))
+            c.setZValue(35)
+            self.pi.addItem(c)
+            self._curves.append(c)
+        return self._curves[j]
+
+    def show(self, snapshot, grid) -> None:
+        flagged = _flagged(snapshot) if snapshot is not None else []
+        self.flagged = flagged
+        if flagged:
+            k = len(snapshot.weights)
+            means = np.asarray(snapshot.means)[:, 0]
+            var = marginal_covariances(snapshot.covariances, snapshot.covariance_type, k, [0])[:, 0, 0]
+            top = self.pi.getViewBox().viewRange()[1][1]
+            for j, c in enumerate(flagged):
+                sd = float(np.sqrt(max(var[c], 0.0)))
+                # A collapsed component is a spike narrower than the grid's spacing: add points around it.
+                x = np.sort(np.concatenate([grid, means[c] + sd * np.linspace(-4, 4, 17)]))
+                y = float(snapshot.weights[c]) * normal_pdf(x, means[c], var[c])
+                cur = self._curve(j)
+                cur.setData(x, np.minimum(y, 10.0 * top))
+                cur.setVisible(True)
+                peak = float(snapshot.weights[c]) / np.sqrt(2 * np.pi * var[c]) if var[c] > 0 else np.inf
+                lab = self._label(j)
+                lab.setText(f"\u26a0 {c + 1}")
+                lab.setPos(float(means[c]), min(peak, 0.6 * top) if np.isfinite(peak) else 0.6 * top)
+                lab.setVisible(True)
+        for j in range(len(flagged), len(self._curves)):
+            self._curves[j].setVisible(False)
+        for j in range(len(flagged), len(self._labels)):
+            self._labels[j].setVisible(False)
