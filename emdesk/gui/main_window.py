@@ -1104,8 +1104,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.start_handles_2d.set_active(on)
         self.start_handles_1d.set_active(on)
         if on:
-            self.status_state.setText("Click the plot to place a starting mean; drag to move, right-click or "
-                                      "Delete to remove. Run (F5) starts EM from them.")
+            self.status_state.setText("Click the plot to place a starting mean (drag: move; right-click or "
+                                      "Delete: remove); F5 runs")
 
     def is_placing_means(self) -> bool:
         return self.act_place_means.isChecked()

@@ -191,13 +191,12 @@ class ParamsPanel(QtWidgets.QWidget):
             self.n_init.setValue(1)
             for w in (self.n_components, self.init_params, self.n_init):
                 w.setEnabled(False)
-            restarts = (f" Restarts set to 1 (was {self._auto_n_init}): every restart would start from the "
-                        "same means." if self._auto_n_init > 1 else "")
-            self.manual_label.setText(f"Start: {n} mean{'s' if n != 1 else ''} placed by hand.{restarts} "
-                                      "Fit \u25b8 Clear Starting Means goes back to "
-                                      f"{self._auto_init}.")
-            self.manual_label.setToolTip("EM starts from the means placed on the plot; Components follows "
-                                         "their number")
+            restarts = (f" Restarts: 1 (was {self._auto_n_init}; each would start from these means)."
+                        if self._auto_n_init > 1 else "")
+            self.manual_label.setText(f"Start: {n} mean{'s' if n != 1 else ''} placed by hand.{restarts}")
+            self.manual_label.setToolTip("EM starts from the means placed on the plot; Components follows their "
+                                         "number. Fit \u25b8 Clear Starting Means goes back to "
+                                         f"{self._auto_init}.")
             self.manual_label.show()
         elif self._manual:
             self._manual = 0

@@ -69,7 +69,7 @@ def test_means_placed_by_the_api_start_the_fit(qtbot, window, csv_2d):
     assert panel.init_params.currentText() == MANUAL_INIT_TEXT
     assert panel.n_init.value() == 1
     assert panel.manual_label.isVisible() and "2 means placed by hand" in panel.manual_label.text()
-    assert "Restarts set to 1" in panel.manual_label.text()
+    assert "Restarts: 1 (was 3" in panel.manual_label.text()
     # the handles show the placed means
     np.testing.assert_allclose(window.start_handles_2d.points(), placed)
     first = _fit(qtbot, window)
