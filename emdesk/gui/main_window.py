@@ -871,6 +871,9 @@ class MainWindow(QtWidgets.QMainWindow):
                 self._model = None
         self.status_state.setText("The fit failed")
         self.show_message(f"The fit failed: {message}", "error")
+        if self._history:  # EM broke down on the way (a covariance that collapsed): offer the fixes, too
+            self._guard_raise("EM broke down numerically at iteration "
+                              f"{self._history[-1].iteration} (see the message above). One click runs a new fit:")
         self._update_actions()
         self.fitFailed.emit(message)
 

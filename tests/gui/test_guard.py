@@ -192,3 +192,28 @@ def test_fix_rules():
     assert fixes["new_initialisation"][2]["random_state"] != 0
     only = propose_fixes(dict(opts, n_components=1, covariance_type="tied"))
     assert list(only) == ["raise_reg_covar", "new_initialisation"]
+
+
+def test_a_numerical_breakdown_offers_the_fixes_too(qtbot, window, dup_csv, monkeypatch):
+    from emdesk.engine import GaussianMixture
+
+    real = GaussianMixture.fit_iter
+
+    def breaking(self, X, *args, **kwargs):
+        it = real(self, X, *args, **kwargs)
+        yield next(it)
+        yield next(it)
+        raise ValueError("covariance 2 is not positive definite after iteration 2. Increase reg_covar.")
+
+    monkeypatch.setattr(GaussianMixture, "fit_iter", breaking)
+    window.open_csv(dup_csv)
+    window.set_options(n_components=3, random_state=0)
+    with qtbot.waitSignal(window.fitFailed, timeout=FIT_TIMEOUT):
+        window.start_fit()
+    assert window.last_message[0] == "error" and "not positive definite" in window.last_message[1]
+    assert window.guard_bar.isVisible() and "broke down" in window.guard_bar.label.text()
+    assert window.degeneracy_fixes() == list(FIX_ORDER)
+    monkeypatch.setattr(GaussianMixture, "fit_iter", real)
+    with qtbot.waitSignal(window.fitFinished, timeout=FIT_TIMEOUT):
+        window.apply_fix("fewer_components")
+    assert window.model.n_components == 2
