@@ -58,7 +58,7 @@ def _vb2(window):
     return window.plot_2d.plot.getPlotItem().getViewBox()
 
 
-def test_means_placed_by_the_api_start_the_fit(qtbot, window, csv_2d):
+def test_means_placed_by_the_api_start_the_fit(qtbot, window, csv_2d, tmp_path):
     window.open_csv(csv_2d)
     window.set_options(n_components=5, n_init=3, init_params="kmeans", random_state=1)
     placed = np.array([[-1.0, 1.0], [5.0, 2.0]])
@@ -82,6 +82,11 @@ def test_means_placed_by_the_api_start_the_fit(qtbot, window, csv_2d):
     assert abs(final[0]) < 0.5 and abs(final[1] - 4) < 0.5
     # the markers stay until cleared
     assert len(window.start_handles_2d.handle_items()) == 2
+    # a fit started by hand exports and loads like any other
+    from emdesk.io import load_fit
+
+    window.export_fit(tmp_path / "fit.json")
+    np.testing.assert_allclose(load_fit(tmp_path / "fit.json").means_, window.model.means_)
 
 
 def test_clicks_place_means_and_the_fit_starts_there(qtbot, window, csv_2d):
@@ -111,8 +116,13 @@ def test_clicks_place_means_and_the_fit_starts_there(qtbot, window, csv_2d):
 def test_dragging_moves_and_right_click_or_delete_removes(qtbot, window, csv_2d):
     window.open_csv(csv_2d)
     window.set_start_means([[0.0, 0.0], [4.0, 3.0], [2.0, 1.0]])
-    window.set_placing_means(True)
     view, vb = window.plot_2d.plot, _vb2(window)
+    rng = vb.viewRange()
+    _drag(qtbot, view, vb, (4.0, 3.0), (3.0, 2.0))  # place mode off: the drag pans, the mean stays
+    np.testing.assert_allclose(window.start_means()[1], [4.0, 3.0])
+    assert vb.viewRange() != rng
+    vb.setRange(xRange=rng[0], yRange=rng[1], padding=0)
+    window.set_placing_means(True)
     _drag(qtbot, view, vb, (0.0, 0.0), (1.5, 2.0))
     px, py = _pixel(vb)
     m = window.start_means()
@@ -205,6 +215,9 @@ def test_more_than_two_columns_use_column_means_for_the_hidden_ones(qtbot, windo
     assert m.shape == (3, 3) and m[2, 2] == pytest.approx(X[:, 2].mean(), rel=1e-3)
     first = _fit(qtbot, window)
     np.testing.assert_allclose(first.means, m, atol=1e-9)
+    # other axes: the handles show the placed means in the new x/y columns
+    window.plot_2d.x_combo.setCurrentIndex(2)
+    np.testing.assert_allclose(window.start_handles_2d.points(), m[:, [2, 1]])
     with pytest.raises(ValueError, match="shape"):
         window.set_start_means(np.zeros((2, 4)))
     # new columns: the placed means no longer apply
