@@ -55,7 +55,7 @@ def propose_fixes(options: dict, data_variances=None, manual_means: bool = False
             floor = REG_COVAR_RELATIVE_MIN * float(dv.min())
     new_reg = _nice(max(REG_COVAR_FACTOR * reg, floor, 1e-12))
     out["raise_reg_covar"] = (
-        f"Raise reg_covar ({reg:g} \u2192 {new_reg:g})",
+        f"Raise reg_covar (\u2192 {new_reg:g})",
         f"Sets reg_covar to {new_reg:g}: {REG_COVAR_FACTOR:g} times the current value, and at least "
         f"{REG_COVAR_RELATIVE_MIN:g} times the smallest column variance of the data (a standard deviation of "
         "1 % of the data's). A component can then no longer shrink onto a few tied or rounded values. "
@@ -66,7 +66,7 @@ def propose_fixes(options: dict, data_variances=None, manual_means: bool = False
     if k > 1:
         note = " The starting means placed by hand are cleared." if manual_means else ""
         out["fewer_components"] = (
-            f"Fewer components ({k} \u2192 {k - 1})",
+            f"Fewer components (\u2192 {k - 1})",
             f"Fits {k - 1} components instead of {k}: a collapsing component often has no cluster of its own."
             + note + " Runs a new fit.",
             {"n_components": k - 1},
@@ -74,7 +74,7 @@ def propose_fixes(options: dict, data_variances=None, manual_means: bool = False
     ct = options.get("covariance_type", "full")
     if ct != "tied":
         out["constrained_covariance"] = (
-            f"Tied covariance ({ct} \u2192 tied)",
+            "Constrained covariance (\u2192 tied)",
             "Uses one covariance shared by all components (covariance type 'tied'), the constrained type that "
             "stops a single component from shrinking onto a few points. Runs a new fit.",
             {"covariance_type": "tied"},
@@ -82,7 +82,7 @@ def propose_fixes(options: dict, data_variances=None, manual_means: bool = False
     seed = int(np.random.default_rng().integers(0, 2**31 - 1))
     note = " and clears the starting means placed by hand" if manual_means else ""
     out["new_initialisation"] = (
-        "Restart with new initialisation",
+        "New initialisation",
         f"Sets a new random seed ({seed}){note}, so EM starts from other parameters. Runs a new fit.",
         {"random_state": seed},
     )

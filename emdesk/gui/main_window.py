@@ -1005,6 +1005,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._guard_fixes: dict = {}
         self._guard_shown_for = None   # (run id, flagged components) the running fit's bar was built for
         self._start_means = np.zeros((0, 0))
+        # Long status texts are clipped rather than pushed under the guard's label and the permanent widgets.
+        self.status_state.setMinimumWidth(60)
         self.guard_overlay_2d = DegeneracyOverlay2D(self.plot_2d.plot.getPlotItem())
         self.guard_overlay_1d = DegeneracyOverlay1D(self.plot_1d.density)
         self.guard_bar.fixRequested.connect(self.apply_fix)
@@ -1033,7 +1035,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.status_guard.setText("\u26a0 " + text if text else "")
         self.status_guard.setToolTip(" ".join(dict.fromkeys(i.message for i in (s.issues or ()))))
         self.status_guard.setVisible(bool(text))
-        self.status_guard.setMinimumWidth(min(self.status_guard.sizeHint().width(), 460) if text else 0)
+        if text:  # as wide as its text, but never over the permanent widgets on the right
+            right = sum(w.width() for w in (self.status_iter, self.status_ll, self.status_change,
+                                            self.status_time, self.load_progress, self.load_cancel)
+                        if w.isVisible())
+            room = self.statusBar().width() - right - 100  # status_state keeps at least 60 px
+            self.status_guard.setMinimumWidth(max(0, min(self.status_guard.sizeHint().width(), room)))
+        else:
+            self.status_guard.setMinimumWidth(0)
         if self._fit_running and text:
             key = (self._run_id, tuple(sorted({int(i.component) for i in s.issues})))
             if key != self._guard_shown_for or not self.guard_bar.isVisible():

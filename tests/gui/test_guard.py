@@ -49,8 +49,9 @@ def test_collapsing_fit_shows_the_bar_with_four_fixes(qtbot, window, dup_csv):
     for name in FIX_ORDER:
         b = bar.buttons[name]
         assert b.isVisible() and b.isEnabled() and b.text() and b.toolTip()
-    assert "1e-06" in bar.buttons["raise_reg_covar"].text()
-    assert "3 \u2192 2" in bar.buttons["fewer_components"].text()
+    assert "\u2192 0.00041" in bar.buttons["raise_reg_covar"].text()  # 1e-4 x the variance of the data, 4.1
+    assert "0.00041" in bar.buttons["raise_reg_covar"].toolTip()
+    assert "\u2192 2" in bar.buttons["fewer_components"].text()
     assert "degenerate" in bar.label.text()
     level, text = window.last_message
     assert level == "warning" and "degenerate" in text
