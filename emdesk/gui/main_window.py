@@ -1043,7 +1043,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.status_guard.setMinimumWidth(max(0, min(self.status_guard.sizeHint().width(), room)))
         else:
             self.status_guard.setMinimumWidth(0)
-        if self._fit_running and text:
+        recent = [x for x in self._history[-3:] if x.restart == s.restart]
+        # A collapse that lasts (3 iterations), or any while paused: a one-iteration blip moves no layout.
+        lasting = self._fit_paused or (len(recent) == 3 and all(x.issues for x in recent))
+        if self._fit_running and text and lasting:
             key = (self._run_id, tuple(sorted({int(i.component) for i in s.issues})))
             if key != self._guard_shown_for or not self.guard_bar.isVisible():
                 self._guard_shown_for = key

@@ -218,3 +218,16 @@ def test_a_numerical_breakdown_offers_the_fixes_too(qtbot, window, dup_csv, monk
     with qtbot.waitSignal(window.fitFinished, timeout=FIT_TIMEOUT):
         window.apply_fix("fewer_components")
     assert window.model.n_components == 2
+
+
+def test_bar_appears_while_an_unpaused_fit_runs(qtbot, window, dup_csv):
+    window.open_csv(dup_csv)
+    window.set_options(n_components=3, random_state=0, reg_covar=1e-6, tol=0.0, max_iter=100_000)
+    window.params_panel.set_delay(0.05)  # 20 iterations a second: the fit is still running when we look
+    window.start_fit()
+    qtbot.waitUntil(window.guard_bar.isVisible, timeout=FIT_TIMEOUT)
+    assert window.is_fitting() and not window.is_paused()
+    assert "collapsing" in window.guard_bar.label.text()
+    assert len(window.history) >= 3 and all(s.issues for s in window.history[-3:])
+    with qtbot.waitSignal(window.fitStopped, timeout=FIT_TIMEOUT):
+        window.stop_fit()
