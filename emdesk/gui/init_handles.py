@@ -19,6 +19,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 HANDLE_RGB = (123, 31, 162)
+START_SAMPLE = 100_000  # rows used for the starting covariances of hand-placed means (a random subset)
 SELECTED_RGB = (230, 81, 0)
 
 
@@ -29,7 +30,8 @@ def start_parameters(X: np.ndarray, means: np.ndarray, covariance_type: str, reg
     deviation); a component's covariance is that of its rows about its placed mean, shrunk towards the
     data's per-column variances with d + 1 pseudo-rows (so a mean placed where there are no rows still gets
     a sensible, positive-definite covariance), plus ``reg_covar``; weights are (rows + 1) / (n + k). The
-    iteration-0 ellipses thus surround the placed means, and EM moves from there.
+    iteration-0 ellipses thus surround the placed means, and EM moves from there. On more than
+    ``START_SAMPLE`` complete rows a fixed random subset of that size is used.
     Returns ``(weights, covariances)``, or ``(None, None)`` when there is no complete row.
     """
     X = np.asarray(X, dtype=float)
@@ -39,17 +41,16 @@ def start_parameters(X: np.ndarray, means: np.ndarray, covariance_type: str, reg
     n = Xc.shape[0]
     if n == 0:
         return None, None
+    if n > START_SAMPLE:  # starting values need no more rows than this; keeps Run instant on large data
+        Xc = Xc[np.sort(np.random.default_rng(0).choice(n, START_SAMPLE, replace=False))]
+        n = START_SAMPLE
     var = Xc.var(axis=0)
     tiny = max(float(reg_covar), 1e-12 * max(float(var.max()), 1.0), 1e-300)
     var = np.where(var > 0, var, tiny)
     sd = np.sqrt(var)
-    dist = (((Xc[:, None, :] - M[None, :, :]) / sd) ** 2).sum(axis=2) if n * k <= 5_000_000 else None
-    if dist is None:  # very large data: assign in chunks to bound memory
-        lab = np.concatenate([
-            (((Xc[i:i + 100_000, None, :] - M[None]) / sd) ** 2).sum(axis=2).argmin(axis=1)
-            for i in range(0, n, 100_000)])
-    else:
-        lab = dist.argmin(axis=1)
+    step = max(1, 2_000_000 // max(k * d, 1))  # rows per chunk: bounded memory for many components
+    lab = np.concatenate([
+        (((Xc[i:i + step, None, :] - M[None]) / sd) ** 2).sum(axis=2).argmin(axis=1) for i in range(0, n, step)])
     m0 = d + 1.0
     prior = np.diag(var)
     counts = np.bincount(lab, minlength=k).astype(float)

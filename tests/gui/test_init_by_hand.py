@@ -254,3 +254,23 @@ def test_screenshots_show_the_placed_means(qtbot, window, csv_2d):
     qtbot.wait(50)
     assert window.grab().save(os.path.join(shots, "emdesk-start-means-1d.png"))
     assert _rgb_pixels(window.plot_1d.view, HANDLE_RGB) > 2 * 100  # two dashed lines across the plot
+
+
+def test_start_parameters_shapes_and_sense():
+    from emdesk.gui.init_handles import start_parameters
+
+    rng = np.random.default_rng(2)
+    X = np.vstack([rng.normal((0, 0), 0.3, (100, 2)), rng.normal((5, 5), 0.3, (100, 2)), [[np.nan, 1.0]]])
+    M = np.array([[0.0, 0.0], [5.0, 5.0], [50.0, -50.0]])  # the last one far from every row
+    shapes = {"full": (3, 2, 2), "tied": (2, 2), "diag": (3, 2), "spherical": (3,)}
+    for ct, shape in shapes.items():
+        w, c = start_parameters(X, M, ct, 1e-6)
+        assert c.shape == shape and np.all(np.isfinite(c))
+        assert w.sum() == pytest.approx(1.0) and np.all(w > 0)
+        if ct in ("full", "tied"):
+            assert np.all(np.linalg.eigvalsh(c) > 0)
+    w, c = start_parameters(X, M, "full", 1e-6)
+    assert w[0] == pytest.approx(101 / 203) and w[2] == pytest.approx(1 / 203)
+    # a mean with its own rows gets a tight covariance; the empty one falls back to the data's variances
+    assert c[0, 0, 0] < 0.5 and c[2, 0, 0] == pytest.approx(np.nanvar(X[:200, 0]), rel=1e-6)
+    assert start_parameters(np.full((5, 2), np.nan), M, "full", 1e-6) == (None, None)
