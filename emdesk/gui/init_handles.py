@@ -124,6 +124,7 @@ class _Layer(QtCore.QObject):
     added = QtCore.Signal(float, float)       # x, y (y is 0 in the 1-D view)
     moved = QtCore.Signal(int, float, float)  # index, x, y
     removed = QtCore.Signal(int)
+    leaveRequested = QtCore.Signal()           # Escape on the plot while placing
 
     def __init__(self, view: QtWidgets.QGraphicsView, plot_items, legend=None):
         super().__init__(view)
@@ -141,6 +142,13 @@ class _Layer(QtCore.QObject):
         self._backspace = QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Backspace), view)
         self._backspace.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self._backspace.activated.connect(self.remove_selected)
+        self._escape = QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Escape), view)
+        self._escape.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self._escape.activated.connect(self._escape_pressed)
+
+    def _escape_pressed(self) -> None:
+        if self.active:
+            self.leaveRequested.emit()
 
     def set_active(self, on: bool) -> None:
         """Place mode: clicks add means, handles can be dragged and removed."""

@@ -1017,6 +1017,7 @@ class MainWindow(QtWidgets.QMainWindow):
             layer.added.connect(self._start_mean_added)
             layer.moved.connect(self._start_mean_moved)
             layer.removed.connect(self._start_mean_removed)
+            layer.leaveRequested.connect(self._leave_placing)
         self.plot_2d.axesChanged.connect(self._sync_start_handles)
 
     def _guard_show(self, s) -> None:
@@ -1121,6 +1122,11 @@ class MainWindow(QtWidgets.QMainWindow):
         if on:
             self.status_state.setText("Click the plot to place a starting mean (drag: move; right-click or "
                                       "Delete: remove); F5 runs")
+
+    @QtCore.Slot()
+    def _leave_placing(self) -> None:
+        self.set_placing_means(False)
+        self.status_state.setText("Placing starting means is off (Fit \u25b8 Place Starting Means turns it on)")
 
     def is_placing_means(self) -> bool:
         return self.act_place_means.isChecked()

@@ -140,6 +140,11 @@ def test_dragging_moves_and_right_click_or_delete_removes(qtbot, window, csv_2d)
     _click(qtbot, view, vb, 2.0, 1.0)
     qtbot.keyClick(view, QtCore.Qt.Key.Key_Delete)
     np.testing.assert_allclose(window.start_means(), m[[0]])
+    # Escape leaves place mode: clicks no longer add means
+    qtbot.keyClick(view, QtCore.Qt.Key.Key_Escape)
+    assert not window.is_placing_means() and not window.act_place_means.isChecked()
+    _click(qtbot, view, vb, 3.0, 3.0)
+    assert window.start_means().shape == (1, 2)
 
 
 def test_clear_restores_normal_initialisation(qtbot, window, csv_2d):
