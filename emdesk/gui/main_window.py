@@ -4,7 +4,9 @@ menus, and the scripting surface used by tests and the smoke test.
 Scripting surface (each does what the matching menu action does):
 ``open_csv(path)``, ``select_columns(names)``, ``set_options(**engine_keywords)``, ``start_fit()``,
 ``stop_fit()``, ``export_fit(path)``, ``set_missing_mode(mode)`` / ``missing_mode()``,
-``export_imputed(path)``; signals ``fitFinished()`` and ``fitFailed(str)``.
+``export_imputed(path)``; signals ``fitFinished()`` and ``fitFailed(str)``. Issue 7: ``degeneracy_fixes()``,
+``apply_fix(name)`` (the degeneracy guard), ``set_start_means(means)``, ``start_means()``,
+``clear_start_means()``, ``set_placing_means(on)`` (initialisation by hand).
 """
 
 from __future__ import annotations
@@ -1102,9 +1104,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """New data or columns: the placed means and the guard of the old fit no longer apply."""
         self.guard_bar.hide()
         self._guard_fixes = {}
-        self._start_means = np.zeros((0, len(self._fit_columns)))
-        self.params_panel.set_manual_means(0)
-        self._sync_start_handles()
+        self._set_means(np.zeros((0, len(self._fit_columns))))
         has_cols = bool(self._fit_columns)
         self.act_place_means.setEnabled(has_cols)
         if not has_cols and self.act_place_means.isChecked():

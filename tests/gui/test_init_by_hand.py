@@ -228,7 +228,7 @@ def test_more_than_two_columns_use_column_means_for_the_hidden_ones(qtbot, windo
     # new columns: the placed means no longer apply
     window.select_columns(["a", "b"])
     assert window.start_means().shape == (0, 2)
-    assert window.params_panel.manual_label.isHidden()
+    assert window.params_panel.manual_label.isHidden() and not window.act_clear_means.isEnabled()
 
 
 def _rgb_pixels(widget, rgb, tol=40) -> int:
