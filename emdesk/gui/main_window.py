@@ -1177,7 +1177,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if m.shape[0] > limit:
             self.show_message(f"At most {limit} starting means can be placed (one per component).", "warning")
             m = m[:limit]
-        self._start_means = np.array(m, dtype=float).reshape(-1, len(self._fit_columns))
+        self._start_means = np.array(m, dtype=float).reshape(len(m), len(self._fit_columns))
         self.params_panel.set_manual_means(self._start_means.shape[0])
         self.act_clear_means.setEnabled(self._start_means.shape[0] > 0)
         self._sync_start_handles()
