@@ -73,6 +73,7 @@ class Plot1D(QtWidgets.QWidget):
         self.legend = pg.LegendItem(offset=(-10, 10), labelTextSize="9pt", brush=pg.mkBrush(255, 255, 255, 215),
                                     pen=pg.mkPen(180, 180, 180))
         self.legend.setParentItem(self.density.getViewBox())
+        self.legend.setVisible(False)  # shown once there are components to list
         self.points = ColoredPointsItem(size=6, alpha=170)
         self.strip.addItem(self.points)
 
@@ -150,6 +151,7 @@ class Plot1D(QtWidgets.QWidget):
             self.legend.addItem(self.mixture, "mixture")
         for i in range(k):
             self.legend.addItem(self._curves[i], legend_label(i, None, k))  # final width from the start
+        self.legend.setVisible(k > 0)
         self.legend.setColumnCount(legend_columns(k))
         self._k = k
         self._colors = colors[:k]

@@ -106,6 +106,7 @@ class Plot2D(QtWidgets.QWidget):
         self.legend = pg.LegendItem(offset=(-10, 10), labelTextSize="9pt", brush=pg.mkBrush(255, 255, 255, 215),
                                     pen=pg.mkPen(180, 180, 180))
         self.legend.setParentItem(pi.getViewBox())
+        self.legend.setVisible(False)  # shown once there are components to list
         self._legend_samples: list[pg.ScatterPlotItem] = []
 
         lay = QtWidgets.QVBoxLayout(self)

@@ -88,3 +88,20 @@ def test_one_column_histogram_is_a_density_and_curves_follow_the_state(qtbot):
     xm, ym = view.mixture.getData()
     _, y2 = view._curves[1].getData()
     np.testing.assert_allclose(ym, y + y2)
+
+
+@pytest.mark.parametrize("cls", [Plot1D, Plot2D])
+def test_legend_is_hidden_until_there_are_components(qtbot, cls):
+    view = cls()
+    qtbot.addWidget(view)
+    view.show()
+    X = np.random.default_rng(2).normal(size=(200, 1 if cls is Plot1D else 2))
+    if cls is Plot1D:
+        view.set_data(X[:, 0], X[:, 0], "a")
+    else:
+        view.set_data(X, ["a", "b"], n_total=200)
+    assert not view.legend.isVisible()  # an empty white box in the corner otherwise
+    d = X.shape[1]
+    s = _state([0.5, 0.5], np.zeros((2, d)), np.stack([np.eye(d), np.eye(d)]))
+    view.show_state(s, None)
+    assert view.legend.isVisible()
