@@ -12,11 +12,18 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+import warnings
 import weakref
 
 from PySide6 import QtCore
 
 from emdesk.gui.geometry import responsibility_color_ids
+from emdesk.engine.diagnostics import DegenerateSolutionWarning
+
+# The window shows degenerate components itself (legend flags, the guard bar, a message), so the
+# engine's warning about them is not repeated on stderr for fits this worker runs. The engine
+# attributes the warning to its caller (this module), so scripts and tests elsewhere still see it.
+warnings.filterwarnings("ignore", category=DegenerateSolutionWarning, module=r"emdesk\.gui\.worker")
 
 EMIT_INTERVAL = 1.0 / 30.0
 
