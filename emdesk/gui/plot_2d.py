@@ -142,7 +142,7 @@ class Plot2D(QtWidgets.QWidget):
         m = self._X.shape[0]
         self.points.setStyle(*dot_style(m))
         if m < self._n_total:
-            self.subset_label.setText(f"showing a random {m:,} of {self._n_total:,} rows; the fit uses all rows")
+            self.subset_label.setText(f"random {m:,} of {self._n_total:,} rows shown; the fit uses all")
         else:
             self.subset_label.setText(f"{m:,} rows")
         self._set_components(0)
@@ -221,7 +221,8 @@ class Plot2D(QtWidgets.QWidget):
         """The legend lists the imputed-row marker (after the components: items[:k] stay theirs) while
         there are rows drawn with it."""
         want = self._k > 0 and self._hollow.size > 0
-        have = any(item is self._imputed_sample for item, _ in self.legend.items)
+        # LegendItem wraps what it is given in an ItemSample (pyqtgraph LegendItem.addItem): compare .item
+        have = any(getattr(sample, "item", sample) is self._imputed_sample for sample, _ in self.legend.items)
         if want and not have:
             self.legend.addItem(self._imputed_sample, "imputed")
         elif have and not want:
@@ -266,9 +267,9 @@ class Plot2D(QtWidgets.QWidget):
         if n == 0:
             text = ""
         elif self._imputed is None:
-            text = f"{n:,} rows miss x or y: drawn {IMPUTED_SYMBOL} at their imputed position once a fit runs"
+            text = f"{n:,} rows miss x or y (drawn {IMPUTED_SYMBOL} once fitted)"
         else:
-            text = f"{IMPUTED_SYMBOL} {n:,} rows with x or y missing, at their imputed position"
+            text = f"{IMPUTED_SYMBOL} {n:,} imputed (x or y missing)"
         left_out = getattr(self, "_left_out_text", "")
         if left_out:
             text += ("; " if text else "") + left_out

@@ -154,8 +154,9 @@ def test_imputed_rows_are_drawn_at_their_imputed_position(qtbot, window, csv_mis
     np.testing.assert_allclose(pos, expected, rtol=1e-9, atol=1e-9)
     # Complete rows stay round dots, incomplete ones are not drawn twice.
     assert plot.points.pointCount() == shown.shape[0] - n_hollow
-    assert f"{n_hollow:,} rows with x or y missing" in plot.missing_label.text()
-    assert any(label.text == "imputed" for _, label in plot.legend.items)
+    assert f"{n_hollow:,} imputed (x or y missing)" in plot.missing_label.text()
+    # Listed once, however many frames were drawn.
+    assert [label.text for _, label in plot.legend.items].count("imputed") == 1
     # Crosses take the responsibility colours of their rows (not all the neutral grey).
     assert len(np.unique(plot.imputed._ids)) > 1
 
@@ -166,6 +167,7 @@ def test_imputed_rows_are_drawn_at_their_imputed_position(qtbot, window, csv_mis
     np.testing.assert_allclose(plot.imputed_positions(), first, rtol=1e-9, atol=1e-9)
     assert not np.allclose(first, expected)
     assert 0 in window._imputed_cache
+    assert [label.text for _, label in plot.legend.items].count("imputed") == 1
 
 
 def test_one_column_plot_says_how_many_values_are_missing(qtbot, window, csv_missing):
