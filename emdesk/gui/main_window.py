@@ -74,6 +74,10 @@ def app_icon() -> QtGui.QIcon | None:
     return None
 
 
+# A fit from init_params='random' that stops this early has most likely not left its symmetric start.
+RANDOM_INIT_EARLY_STOP = 3
+
+
 class MessageBar(QtWidgets.QFrame):
     """A non-modal message strip at the top of the window (errors, notices)."""
 
@@ -438,6 +442,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def clear_message(self) -> None:
         self.message_bar.hide()
+        self.last_message = None
 
     # ================================================================================ loading
     def open_csv(self, path) -> None:
@@ -845,6 +850,15 @@ class MainWindow(QtWidgets.QMainWindow):
             if not issues and not converged:
                 self.show_message(f"EM did not converge within max_iter = {self._fit_params['max_iter']} "
                                   "iterations. Raise Max iterations or the tolerance and run again.", "warning")
+            elif (not issues and self._fit_params.get("init_params") == "random"
+                  and self._fit_params.get("means_init") is None
+                  and int(self._fit_params.get("n_components", 1)) > 1 and it <= RANDOM_INIT_EARLY_STOP):
+                # Random responsibilities put every component near the overall mean; EM leaves that
+                # symmetric start slowly, so the change can drop below tol at once (scikit-learn alike).
+                self.show_message(f"EM stopped after {it} iterations: with random responsibilities every "
+                                  "component starts near the overall mean and moves slowly, so the change fell "
+                                  "below the tolerance before the components separated. Use kmeans++ or "
+                                  "random_from_data, or a smaller tolerance, and run again.", "info")
         else:
             if self._history:
                 self._model = self._model_from(self._history[-1])

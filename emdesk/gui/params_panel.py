@@ -6,6 +6,13 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 INIT_METHODS = ["kmeans++", "kmeans", "random", "random_from_data"]
+INIT_TOOLTIPS = [
+    "k-means++ seeding: well spread seed rows, every row joins its nearest seed (the default)",
+    "k-means clustering (Lloyd's algorithm from a k-means++ seeding), then EM",
+    "Random responsibilities: every component starts near the overall mean, so EM can stop early "
+    "before the components separate; lower the tolerance or prefer k-means++",
+    "Seed rows drawn at random from the data, every row joins its nearest seed",
+]
 MANUAL_INIT_TEXT = "placed by hand"  # shown in the initialisation combo while starting means are placed
 # (label, seconds of delay per iteration)
 SPEEDS = [("Fastest", 0.0), ("Watchable (20 it/s)", 0.05), ("Slow (5 it/s)", 0.2), ("Very slow (1 it/s)", 1.0)]
@@ -54,7 +61,9 @@ class ParamsPanel(QtWidgets.QWidget):
                                         "diag: axis-aligned; spherical: circles")
         self.init_params = QtWidgets.QComboBox()
         self.init_params.addItems(INIT_METHODS)
-        self.init_params.setToolTip("How the starting parameters are chosen")
+        self.init_params.setToolTip("How the starting parameters are chosen (hover over a choice for details)")
+        for i, tip in enumerate(INIT_TOOLTIPS):
+            self.init_params.setItemData(i, tip, QtCore.Qt.ItemDataRole.ToolTipRole)
         self.n_init = QtWidgets.QSpinBox()
         self.n_init.setRange(1, 100)
         self.n_init.setToolTip("Number of restarts from different starting points; the best is kept")

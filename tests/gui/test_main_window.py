@@ -353,3 +353,22 @@ def test_a_forgotten_fit_does_not_delay_the_next_one(qtbot, window):
         assert not window.is_fitting()
         window.start_fit()
     assert window.model.means_.shape == (2, 1)
+
+
+def test_random_init_that_stops_at_once_says_why(qtbot, window):
+    # Random responsibilities on the three-cluster example: EM meets tol after 2 iterations with the
+    # components still near the overall mean (scikit-learn does the same); the window says so.
+    window.open_csv(example_path())
+    _fit(qtbot, window, n_components=3, n_init=1, random_state=1, init_params="random")
+    assert window.model.n_iter_ <= 3
+    level, text = window.last_message
+    assert level == "info" and "random responsibilities" in text and "kmeans++" in text
+    window.clear_message()
+    _fit(qtbot, window, n_components=3, n_init=1, random_state=1, init_params="kmeans++")
+    assert "random responsibilities" not in (window.last_message or ("", ""))[1]
+
+
+def test_initialisation_choices_have_tooltips(window):
+    combo = window.params_panel.init_params
+    tips = [combo.itemData(i, QtCore.Qt.ItemDataRole.ToolTipRole) for i in range(4)]
+    assert all(tips) and "overall mean" in tips[combo.findText("random")]
