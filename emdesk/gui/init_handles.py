@@ -78,8 +78,9 @@ def _handle_pen(selected: bool) -> QtGui.QPen:
     return pg.mkPen(*(SELECTED_RGB if selected else HANDLE_RGB), width=3)
 
 
-class _Target(pg.TargetItem):
-    """A TargetItem that reports left clicks (select) and right clicks (remove) in place mode."""
+class _HandleClicks:
+    """Mixin for a draggable handle: in place mode a left click selects it and a right click removes it;
+    a click that ends a drag goes to the pyqtgraph item as usual."""
 
     def __init__(self, layer, **kw):
         super().__init__(**kw)
@@ -99,23 +100,12 @@ class _Target(pg.TargetItem):
             self._layer._remove(self)
 
 
-class _Line(pg.InfiniteLine):
-    def __init__(self, layer, **kw):
-        super().__init__(**kw)
-        self._layer = layer
+class _Target(_HandleClicks, pg.TargetItem):
+    """A starting mean in the 2-D view."""
 
-    def mouseClickEvent(self, ev):
-        if self.moving:
-            super().mouseClickEvent(ev)
-            return
-        if not self._layer.active:
-            return
-        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
-            ev.accept()
-            self._layer._select(self)
-        elif ev.button() == QtCore.Qt.MouseButton.RightButton:
-            ev.accept()
-            self._layer._remove(self)
+
+class _Line(_HandleClicks, pg.InfiniteLine):
+    """A starting mean in the 1-D view."""
 
 
 class _Layer(QtCore.QObject):
