@@ -32,7 +32,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from emdesk.engine.diagnostics import format_issues
 from emdesk.engine.selection import COVARIANCE_TYPES, CRITERIA, iter_select_model
-from emdesk.gui.worker import WorkerThread
+from emdesk.gui.worker import WorkerThread, _user_message  # the same wording as a failed fit
 
 #: One colour per covariance type (Tableau 10), the same in the table and the plot.
 TYPE_COLORS = {
@@ -45,13 +45,6 @@ TYPE_COLORS = {
 PASSED_OPTIONS = ("tol", "reg_covar", "max_iter", "init_params", "random_state")
 EMIT_INTERVAL = 1.0 / 30.0
 MAX_COMPONENTS = 50
-
-
-def _user_message(exc: BaseException) -> str:
-    text = str(exc).strip() or exc.__class__.__name__
-    if isinstance(exc, (ValueError, OSError)):
-        return text
-    return f"{exc.__class__.__name__}: {text}"
 
 
 class SelectionWorker(QtCore.QObject):
