@@ -97,6 +97,17 @@ class _Context:
             )
         if wu is not None and not wu.sum() > 0:
             raise ValueError("The rows with data all have sample_weight 0: give positive weights.")
+        if self.has_missing:
+            seen = ~nan[keep] if wu is None else ~nan[keep] & (wu > 0)[:, None]
+            empty = np.flatnonzero(~seen.any(axis=0))
+            if empty.size:
+                cols = ", ".join(str(j + 1) for j in empty)
+                which = f"column {cols} has" if empty.size == 1 else f"columns {cols} have"
+                raise ValueError(
+                    f"X {which} no observed value (every cell is NaN"
+                    f"{' or in a row of weight 0' if wu is not None else ''}), so there is nothing to "
+                    "estimate a mean or variance from: leave such columns out."
+                )
         self.std = Standardizer.from_data(Xu, wu, self.ct)
         self.data_variances = np.where(np.isfinite(self.std.data_var), self.std.data_var, 0.0)
         self.reg_z = self.std.reg_z(est.reg_covar, self.ct)

@@ -97,6 +97,20 @@ def test_only_all_missing_rows_is_an_error():
         GaussianMixture(1, missing="marginalize").fit(X)
 
 
+def test_a_column_with_no_observed_value_is_an_error():
+    """Nothing to estimate its mean or variance from: not a fit with a made-up mean of 0."""
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    X[:, 1] = np.nan
+    with pytest.raises(ValueError, match=r"column 2 has no observed value"):
+        GaussianMixture(1, missing="marginalize").fit(X)
+    # observed only in rows of weight 0: the same
+    X[:2, 1] = 1.0
+    w = np.ones(20)
+    w[:2] = 0.0
+    with pytest.raises(ValueError, match=r"column 2 has no observed value"):
+        GaussianMixture(1, missing="marginalize").fit(X, sample_weight=w)
+
+
 def reference_missing_step(Xm, w, m, fc, k, d):
     """One EM step for incomplete rows, written per row: conditional expectations and the
     conditional-covariance correction.  Returns weights, means and full scatter (no reg)."""
