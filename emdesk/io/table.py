@@ -156,7 +156,11 @@ class Table:
         for name in names:
             self._check_name(name)
             if name in self._text:
-                example = next((v for v in self._text[name] if v.strip() not in MISSING_TOKENS), "")
+                example = next((v for v in self._text[name] if v.strip() not in MISSING_TOKENS), None)
+                if example is None:
+                    raise DataError(f"Column {name!r} of {self.name} has no values (every cell is empty or "
+                                    f"missing); choose columns with numbers: "
+                                    f"{', '.join(self.numeric_column_names) or 'none'}.")
                 raise DataError(f"Column {name!r} of {self.name} holds text (e.g. {example!r}), not numbers; "
                                 f"choose numeric columns: {', '.join(self.numeric_column_names) or 'none'}.")
             index.append(self._numeric_index[name])

@@ -170,6 +170,14 @@ def test_to_array_errors(tmp_path):
         t.to_array(["name"])
 
 
+def test_to_array_of_a_column_with_no_values_says_so(tmp_path):
+    t = load_table(write(tmp_path, "a,b,c\n1,,x\n2,NA,y\n"))
+    with pytest.raises(DataError, match=r"Column 'b' of data.csv has no values \(every cell is empty or "
+                                        r"missing\); choose columns with numbers: a\.") as info:
+        t.to_array(["a", "b"])
+    assert "holds text" not in str(info.value)
+
+
 # -- progress and cancel ---------------------------------------------------------------------------
 
 
