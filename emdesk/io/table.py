@@ -232,6 +232,8 @@ def _to_float(values: Sequence[str], decimal: str) -> np.ndarray | None:
     n = len(values)
     if n == 0:
         return np.empty(0, dtype=np.float64)
+    if "_" in "".join(values):  # float() reads "1_2" as 12; in a CSV file it is text (an identifier)
+        return None
     if decimal == ",":
         values = list(map(_COMMA_TO_DOT, values))
     try:
@@ -247,7 +249,7 @@ def _to_float(values: Sequence[str], decimal: str) -> np.ndarray | None:
 
 def _is_number(cell: str, decimal: str) -> bool:
     cell = cell.strip()
-    if cell in MISSING_TOKENS:
+    if cell in MISSING_TOKENS or "_" in cell:
         return False
     if decimal == ",":
         cell = cell.replace(",", ".")

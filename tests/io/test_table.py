@@ -120,6 +120,16 @@ def test_missing_tokens_and_text_columns(tmp_path):
     assert t.text_column("x") == ["1", "", "", "", "4"]
 
 
+def test_underscores_are_not_digit_separators(tmp_path):
+    """Python's float() reads "1_2" as 12: identifiers such as plate wells must stay text, as NumPy's
+    parser (the fast path) and spreadsheets read them."""
+    t = load_table(write(tmp_path, "well,v,w\n1_1,2,1\n1_2,4,\n2_1,5,1_000\n"))
+    assert t.numeric_column_names == ["v"]
+    assert t.text_column("well") == ["1_1", "1_2", "2_1"] and t.text_column("w") == ["1", "", "1_000"]
+    late = load_table(write(tmp_path, "a,b\n" + "1,2\n" * 5000 + "3,4_5\n", "late.csv"))
+    assert late.numeric_column_names == ["a"] and late.text_column("b")[-1] == "4_5"
+
+
 def test_text_cell_late_in_a_numeric_column(tmp_path):
     rows = [f"{i},{i * 0.5}" for i in range(30000)]
     rows[25000] = "25000,oops"
