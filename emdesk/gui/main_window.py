@@ -586,6 +586,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def _prepare_view(self) -> None:
         cols = self.data_panel.selected_columns() if self.table is not None else []
         self._fit_columns = cols
+        # The model-selection dialog swept the rows of the old file, columns or missing-value choice: a
+        # model chosen there now would be shown (and exported) as a fit of data it never saw.
+        if self._close_selection_dialog():
+            self.status_state.setText("Model selection was closed: the data changed (Ctrl+M sweeps the new "
+                                      "columns)")
         self._forget_start_means_and_guard()
         self._history = []
         self._ids_cache.clear()
@@ -1324,9 +1329,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self._X is None:
             self.show_message("Open a CSV file and tick the columns first.", "warning")
             return
-        if self._selection_dialog is not None:
-            self._selection_dialog.close()
-            self._selection_dialog.deleteLater()
+        self._close_selection_dialog()
         try:
             options = self.options()
         except ValueError:
@@ -1335,6 +1338,20 @@ class MainWindow(QtWidgets.QMainWindow):
         dlg.modelChosen.connect(self._model_chosen)
         self._selection_dialog = dlg
         dlg.show()
+
+    def _close_selection_dialog(self) -> bool:
+        """Close the model-selection dialog (its sweep stops); True when one was open."""
+        dlg, self._selection_dialog = self._selection_dialog, None
+        if dlg is None:
+            return False
+        try:
+            was_open = dlg.isVisible()
+            dlg.modelChosen.disconnect(self._model_chosen)
+            dlg.close()
+            dlg.deleteLater()
+        except RuntimeError:  # already deleted
+            return False
+        return was_open
 
     @QtCore.Slot(object)
     def _model_chosen(self, model) -> None:

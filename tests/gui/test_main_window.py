@@ -372,3 +372,25 @@ def test_initialisation_choices_have_tooltips(window):
     combo = window.params_panel.init_params
     tips = [combo.itemData(i, QtCore.Qt.ItemDataRole.ToolTipRole) for i in range(4)]
     assert all(tips) and "overall mean" in tips[combo.findText("random")]
+
+
+def test_model_selection_of_other_columns_never_replaces_the_fit(qtbot, window, tmp_path):
+    # A sweep on columns a, b; then the user ticks a, c (same count): choosing a row of the old sweep
+    # must not show or export a model of a, b as the fit of a, c.
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (60, 3)), rng.normal(5, 1, (60, 3))]) * [1, 1, 100]
+    p = tmp_path / "three.csv"
+    p.write_text("a,b,c\n" + "\n".join(",".join(f"{v:.4f}" for v in r) for r in X) + "\n")
+    window.open_csv(p)
+    window.select_columns(["a", "b"])
+    window.open_model_selection()
+    dlg = window._selection_dialog
+    dlg.set_options(n_components=[1, 2], covariance_types=["full"], n_init=1)
+    with qtbot.waitSignal(dlg.sweepFinished, timeout=FIT_TIMEOUT):
+        dlg.start()
+    window.select_columns(["a", "c"])
+    if dlg.isVisible():  # still offered: choosing from it must leave the window's fit alone
+        dlg.select_row(dlg.result().table[-1])
+        qtbot.wait(50)
+    assert window.model is None
+    assert window._selection_dialog is None or window._selection_dialog is not dlg or not dlg.isVisible()
