@@ -1395,8 +1395,12 @@ class MainWindow(QtWidgets.QMainWindow):
         if path.lower().endswith(".svg"):
             from PySide6.QtSvg import QSvgGenerator
 
+            # Rendered into memory, then written by Python: a folder that cannot be written gives an OSError
+            # that names the file (not Qt's warnings on stderr and a rename of a file never made).
+            buffer = QtCore.QBuffer()
+            buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
             gen = QSvgGenerator()
-            gen.setFileName(path + ".tmp.svg")
+            gen.setOutputDevice(buffer)
             gen.setSize(widget.size())
             gen.setViewBox(QtCore.QRect(QtCore.QPoint(0, 0), widget.size()))
             gen.setTitle("emdesk plot")
@@ -1405,7 +1409,15 @@ class MainWindow(QtWidgets.QMainWindow):
                 widget.render(painter, QtCore.QPoint(0, 0))
             finally:
                 painter.end()
-            os.replace(path + ".tmp.svg", path)
+            tmp = path + ".tmp.svg"
+            try:
+                with open(tmp, "wb") as fh:
+                    fh.write(bytes(buffer.data()))
+                os.replace(tmp, path)
+            except OSError as exc:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+                raise OSError(f"Could not write the image {path}: {exc.strerror or exc}.") from None
         else:
             tmp = path + ".tmp" + (os.path.splitext(path)[1] or ".png")
             if not widget.grab().save(tmp):

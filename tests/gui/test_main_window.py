@@ -394,3 +394,12 @@ def test_model_selection_of_other_columns_never_replaces_the_fit(qtbot, window, 
         qtbot.wait(50)
     assert window.model is None
     assert window._selection_dialog is None or window._selection_dialog is not dlg or not dlg.isVisible()
+
+
+@pytest.mark.parametrize("name", ["plot.png", "plot.svg"])
+def test_export_plot_image_to_a_missing_folder_says_so(window, tmp_path, name):
+    window.open_csv(example_path())
+    target = tmp_path / "no-such-folder" / name
+    with pytest.raises(OSError) as info:
+        window.export_plot_image(target)
+    assert str(target) in str(info.value) and ".tmp" not in str(info.value)
