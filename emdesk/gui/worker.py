@@ -175,7 +175,8 @@ class FitWorker(QtCore.QObject):
         except Exception as exc:  # engine ValueError and anything unexpected: a message, not a traceback
             if pending:
                 self._emit(run_id, pending, None)
-            traceback.print_exc()
+            if not isinstance(exc, ValueError):  # a bug, not bad input: keep the trace for a report
+                traceback.print_exc()
             self.failed.emit(run_id, _user_message(exc))
             return
         if pending:

@@ -403,3 +403,14 @@ def test_export_plot_image_to_a_missing_folder_says_so(window, tmp_path, name):
     with pytest.raises(OSError) as info:
         window.export_plot_image(target)
     assert str(target) in str(info.value) and ".tmp" not in str(info.value)
+
+
+def test_a_bad_fit_request_prints_no_traceback(qtbot, window, tmp_path, capsys):
+    # The window says what to change; a terminal user should not also get a traceback for it.
+    p = tmp_path / "tiny.csv"
+    p.write_text("v\n1\n2\n3\n")
+    window.open_csv(p)
+    window.set_options(n_components=10)
+    with qtbot.waitSignal(window.fitFailed, timeout=FIT_TIMEOUT):
+        window.start_fit()
+    assert "Traceback" not in capsys.readouterr().err
