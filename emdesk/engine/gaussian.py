@@ -482,9 +482,8 @@ class GaussianMixture:
 
     def score(self, X):
         """Mean log-likelihood per row (rows with every value missing are not counted)."""
-        ll, _, nan = self._estep(X)
-        keep = ~nan.all(axis=1)
-        return float(ll[keep].mean())
+        n, ll, _ = self._criteria(X, entropy=False)
+        return ll / n
 
     def predict_proba(self, X):
         return self._estep(X)[1]
@@ -507,27 +506,53 @@ class GaussianMixture:
             cov = k
         return int(cov + k * d + k - 1)
 
-    def _n_and_ll(self, X):
+    def _criteria(self, X, sample_weight=None, entropy=True):
+        """``(n, log-likelihood, classification entropy)`` of X from one E-step.  Rows with every
+        value missing are not counted; with ``sample_weight`` every row counts by its weight
+        (``n`` is then the total weight), as a duplicated row would."""
         ll, resp, nan = self._estep(X)
         keep = ~nan.all(axis=1)
-        return int(keep.sum()), float(ll[keep].sum()), resp[keep]
+        w = V.check_sample_weight(sample_weight, ll.shape[0])
+        if w is not None:
+            keep &= w > 0
+        if not keep.any():
+            raise ValueError(
+                "X has no row with an observed value (every row is all NaN, or has weight 0): "
+                "give rows with data."
+            )
+        ll, resp = ll[keep], resp[keep]
+        w = None if w is None else w[keep]
+        n = float(keep.sum()) if w is None else float(w.sum())
+        total = float(ll.sum()) if w is None else float(ll @ w)
+        ent = 0.0
+        if entropy:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rlogr = np.where(resp > 0, resp * np.log(resp), 0.0).sum(axis=1)
+            ent = -float(rlogr.sum() if w is None else rlogr @ w)
+        return n, total, ent
+
+    def _scores(self, X, sample_weight=None):
+        """``n``, ``log_likelihood``, ``bic``, ``aic`` and ``icl`` of X (a dict) from one E-step
+        (see :meth:`_criteria`)."""
+        n, ll, ent = self._criteria(X, sample_weight)
+        p = self.n_parameters()
+        bic = -2.0 * ll + p * math.log(n)
+        return {"n": n, "log_likelihood": ll, "bic": bic, "aic": -2.0 * ll + 2.0 * p, "icl": bic + 2.0 * ent}
 
     def bic(self, X):
         """Bayesian information criterion (lower is better)."""
-        n, ll, _ = self._n_and_ll(X)
+        n, ll, _ = self._criteria(X, entropy=False)
         return -2.0 * ll + self.n_parameters() * math.log(n)
 
     def aic(self, X):
         """Akaike information criterion (lower is better)."""
-        n, ll, _ = self._n_and_ll(X)
+        n, ll, _ = self._criteria(X, entropy=False)
         return -2.0 * ll + 2.0 * self.n_parameters()
 
     def icl(self, X):
-        """Integrated completed likelihood: BIC plus twice the classification entropy."""
-        n, ll, resp = self._n_and_ll(X)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ent = -np.sum(np.where(resp > 0, resp * np.log(resp), 0.0))
-        return -2.0 * ll + self.n_parameters() * math.log(n) + 2.0 * float(ent)
+        """Integrated completed likelihood: BIC plus twice the classification entropy
+        (Biernacki, Celeux & Govaert 2000)."""
+        return self._scores(X)["icl"]
 
     def sample(self, n_samples=1, random_state=None):
         """Draw ``n_samples`` points; returns ``(X, labels)`` (grouped by component, as in

@@ -327,10 +327,8 @@ def _fit_one(index, k, cov_type, X, sample_weight, params, seed, should_stop) ->
                 raise SelectionCancelled()
         if not hasattr(model, "weights_"):  # pragma: no cover - defensive (engine contract)
             raise RuntimeError("the engine's fit_iter finished without a fitted model")
-        if sample_weight is None:
-            bic, aic, icl = float(model.bic(X)), float(model.aic(X)), float(model.icl(X))
-        else:
-            bic, aic, icl = _weighted_scores(model, X, sample_weight)
+        scores = model._scores(X, sample_weight)  # one E-step for all three criteria
+        bic, aic, icl = scores["bic"], scores["aic"], scores["icl"]
         ll = float(model.log_likelihood_)
         if not (math.isfinite(ll) and math.isfinite(bic)):
             raise FloatingPointError("the fit produced a non-finite log-likelihood")
@@ -377,21 +375,6 @@ def _failed_row(index, k, cov_type, reason, seconds) -> SelectionRow:
         model=None,
         seconds=seconds,
     )
-
-
-def _weighted_scores(model, X, w):
-    """BIC, AIC, ICL with sample weights (n = total weight), as the engine defines them unweighted."""
-    w = np.asarray(w, dtype=float)
-    n = float(w.sum())
-    ll = float(np.sum(w * model.score_samples(X)))
-    p = model.n_parameters()
-    bic = -2.0 * ll + p * math.log(n)
-    aic = -2.0 * ll + 2.0 * p
-    resp = model.predict_proba(X)
-    # ICL = BIC + 2 * (classification entropy) (Biernacki, Celeux & Govaert 2000).
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ent = -np.sum(w[:, None] * np.where(resp > 0, resp * np.log(resp), 0.0))
-    return bic, aic, bic + 2.0 * float(ent)
 
 
 def _choose(rows, criterion):

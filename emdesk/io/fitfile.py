@@ -112,14 +112,12 @@ def save_fit(path, model, X, *, columns: Sequence[str], table: Table | None = No
     if X.ndim != 2 or X.shape[1] != d:
         raise DataError(f"X must have {d} columns (one per model feature), got shape {X.shape}.")
     try:
-        ll_rows = model.score_samples(X)
-        observed = ~np.isnan(X).all(axis=1)
-        log_likelihood = float(np.sum(ll_rows[observed]))
-        bic, aic, icl = float(model.bic(X)), float(model.aic(X)), float(model.icl(X))
+        scores = model._scores(X)  # log-likelihood, BIC, AIC and ICL from one E-step
         n_parameters = int(model.n_parameters())
     except ValueError as exc:
         raise DataError(f"Cannot evaluate the fit on its data: {exc}") from None
-    n_used = int(observed.sum())
+    n_used = int(scores["n"])
+    log_likelihood, bic, aic, icl = scores["log_likelihood"], scores["bic"], scores["aic"], scores["icl"]
     params = model.get_params()
     seed = params.get("random_state")
     options = {key: _jsonable(value) for key, value in params.items()}

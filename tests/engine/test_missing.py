@@ -97,6 +97,15 @@ def test_only_all_missing_rows_is_an_error():
         GaussianMixture(1, missing="marginalize").fit(X)
 
 
+def test_scores_of_data_with_no_observed_value_are_an_error():
+    gm = GaussianMixture(1, missing="marginalize").fit(np.random.default_rng(0).normal(size=(20, 2)))
+    X = np.full((3, 2), np.nan)
+    for method in (gm.score, gm.bic, gm.aic, gm.icl):
+        with pytest.raises(ValueError, match="no row with an observed value"):
+            method(X)
+    assert np.array_equal(gm.score_samples(X), np.zeros(3))  # per row: nothing observed, density 1
+
+
 def test_a_column_with_no_observed_value_is_an_error():
     """Nothing to estimate its mean or variance from: not a fit with a made-up mean of 0."""
     X = np.random.default_rng(0).normal(size=(20, 3))

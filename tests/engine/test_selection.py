@@ -338,3 +338,25 @@ def test_best_is_the_lowest_eligible_row_and_csv_round_trips(specs, criterion, t
         assert (d["bic"] == "") == (not r.ok)
         if r.ok:
             assert float(d["bic"]) == r.bic
+
+
+def test_weighted_sweep_scores_equal_those_of_duplicated_rows():
+    """A weight of 2 means a duplicated row, in the criteria too; rows with every value missing count
+    for nothing, with or without weights."""
+    rng = np.random.default_rng(5)
+    X = np.vstack([rng.normal(0, 1, (40, 2)), rng.normal(6, 1, (40, 2))])
+    X[rng.random(X.shape) < 0.1] = np.nan
+    X[[3, 50]] = np.nan
+    counts = rng.integers(1, 4, size=len(X))
+    kw = dict(n_components=[1, 2], covariance_types=("diag",), n_init=1, missing="marginalize", n_jobs=1)
+    weighted = select_model(X, sample_weight=counts.astype(float), random_state=0, **kw)
+    ones = select_model(X, sample_weight=np.ones(len(X)), random_state=0, **kw)
+    plain = select_model(X, random_state=0, **kw)
+    for a, b in zip(ones.table, plain.table):
+        assert (a.bic, a.aic, a.icl) == pytest.approx((b.bic, b.aic, b.icl), rel=1e-12)
+    Xdup = np.repeat(X, counts, axis=0)
+    for row in weighted.table:
+        gm = row.model
+        assert row.bic == pytest.approx(gm.bic(Xdup), rel=1e-12)
+        assert row.aic == pytest.approx(gm.aic(Xdup), rel=1e-12)
+        assert row.icl == pytest.approx(gm.icl(Xdup), rel=1e-12)
