@@ -26,9 +26,11 @@ DEFAULTS = {
 class _FloatEdit(QtWidgets.QLineEdit):
     """A float field that accepts scientific notation (1e-6) and rejects non-positive values."""
 
-    def __init__(self, value: float, minimum: float):
+    def __init__(self, value: float, minimum: float, label: str):
         super().__init__()
         self._min = minimum
+        self._label = label  # the field's name in error messages
+        self._example = value
         val = QtGui.QDoubleValidator(minimum, 1e6, 12, self)
         val.setNotation(QtGui.QDoubleValidator.Notation.ScientificNotation)
         val.setLocale(QtCore.QLocale.c())
@@ -39,8 +41,8 @@ class _FloatEdit(QtWidgets.QLineEdit):
         try:
             return float(self.text())
         except ValueError:
-            raise ValueError(f"{self.toolTip() or 'value'}: {self.text()!r} is not a number; "
-                             f"type e.g. 1e-3.") from None
+            raise ValueError(f"{self._label}: {self.text()!r} is not a number; type a number such as "
+                             f"{self._example:g}.") from None
 
     def set_value(self, value: float) -> None:
         self.setText(f"{float(value):g}")
@@ -70,9 +72,9 @@ class ParamsPanel(QtWidgets.QWidget):
         self.max_iter = QtWidgets.QSpinBox()
         self.max_iter.setRange(1, 100000)
         self.max_iter.setToolTip("Maximum number of EM iterations per restart")
-        self.tol = _FloatEdit(1e-3, 0.0)
+        self.tol = _FloatEdit(DEFAULTS["tol"], 0.0, "Tolerance")
         self.tol.setToolTip("Tolerance: stop when the mean log-likelihood changes by less than this")
-        self.reg_covar = _FloatEdit(1e-6, 0.0)
+        self.reg_covar = _FloatEdit(DEFAULTS["reg_covar"], 0.0, "reg_covar")
         self.reg_covar.setToolTip("Added to the covariance diagonals to keep them positive definite")
         self.seed = QtWidgets.QSpinBox()
         self.seed.setRange(-1, 2_147_483_647)

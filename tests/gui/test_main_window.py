@@ -414,3 +414,13 @@ def test_a_bad_fit_request_prints_no_traceback(qtbot, window, tmp_path, capsys):
     with qtbot.waitSignal(window.fitFailed, timeout=FIT_TIMEOUT):
         window.start_fit()
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("field, label", [("tol", "Tolerance"), ("reg_covar", "reg_covar")])
+def test_a_field_that_is_not_a_number_is_named_in_the_message(window, field, label):
+    window.open_csv(example_path())
+    getattr(window.params_panel, field).setText("1e")
+    window.start_fit()
+    level, text = window.last_message
+    assert level == "error" and text.startswith(f"{label}: '1e' is not a number")
+    assert not window.is_fitting()
