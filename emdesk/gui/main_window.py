@@ -1329,11 +1329,12 @@ class MainWindow(QtWidgets.QMainWindow):
         if self._X is None:
             self.show_message("Open a CSV file and tick the columns first.", "warning")
             return
-        self._close_selection_dialog()
         try:
             options = self.options()
-        except ValueError:
-            options = {"missing": self._engine_missing()}
+        except ValueError as exc:  # a field that is not a number: say so, as Run does (not silent defaults)
+            self.show_message(str(exc), "error")
+            return
+        self._close_selection_dialog()
         dlg = SelectionDialog(self._X, list(self._fit_columns), engine_options=options, parent=self)
         dlg.modelChosen.connect(self._model_chosen)
         self._selection_dialog = dlg

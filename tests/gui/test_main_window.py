@@ -424,3 +424,18 @@ def test_a_field_that_is_not_a_number_is_named_in_the_message(window, field, lab
     level, text = window.last_message
     assert level == "error" and text.startswith(f"{label}: '1e' is not a number")
     assert not window.is_fitting()
+
+
+def test_model_selection_with_a_bad_field_says_so_instead_of_using_defaults(window):
+    window.open_csv(example_path())
+    window.set_options(max_iter=7, random_state=3)
+    window.params_panel.tol.setText("")
+    window.open_model_selection()
+    assert window._selection_dialog is None
+    level, text = window.last_message
+    assert level == "error" and text.startswith("Tolerance")
+    window.params_panel.tol.setText("0.01")
+    window.open_model_selection()
+    opts = window._selection_dialog.options()
+    assert opts["max_iter"] == 7 and opts["random_state"] == 3 and opts["tol"] == 0.01
+    window._selection_dialog.close()
