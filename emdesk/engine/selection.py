@@ -45,6 +45,7 @@ from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
 
+from . import _validation as V
 from .diagnostics import ComponentIssue, DegenerateSolutionWarning, format_issues
 from .gaussian import GaussianMixture
 
@@ -430,19 +431,6 @@ def _make_result(rows, criterion, n_planned, cancelled, seconds) -> SelectionRes
     )
 
 
-def _validate_X(X, missing):
-    X = np.asarray(X, dtype=float)
-    if X.ndim == 1:
-        X = X[:, None]
-    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"X must be a 2-d array with at least one row and one column; got shape {X.shape}.")
-    if missing == "error" and not np.all(np.isfinite(X)):
-        raise ValueError(
-            "X contains missing or non-finite values: drop those rows or use missing='marginalize'."
-        )
-    return X
-
-
 def iter_select_model(
     X,
     n_components: Iterable[int] = range(1, 10),
@@ -474,13 +462,11 @@ def iter_select_model(
     plan = _plan(n_components, covariance_types)
     if int(n_init) < 1:
         raise ValueError(f"n_init must be at least 1; got {n_init}.")
-    X = _validate_X(X, missing)
-    if sample_weight is not None:
-        sample_weight = np.asarray(sample_weight, dtype=float).reshape(-1)
-        if sample_weight.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"sample_weight has {sample_weight.shape[0]} values but X has {X.shape[0]} rows; give one weight per row."
-            )
+    if missing not in V.MISSING_MODES:
+        raise ValueError(f"missing must be one of {', '.join(repr(m) for m in V.MISSING_MODES)}; got {missing!r}.")
+    # The engine's own checks, once for the whole sweep (bad data is not a failed fit).
+    X = V.check_array(X, missing)
+    sample_weight = V.check_sample_weight(sample_weight, X.shape[0])
     params = dict(
         n_init=int(n_init), tol=tol, reg_covar=reg_covar, max_iter=max_iter, init_params=init_params, missing=missing
     )

@@ -267,6 +267,32 @@ def test_bad_arguments_raise_value_errors(kwargs, match):
         select_model(X, **kwargs)
 
 
+def _with_inf(X):
+    X[2, 0] = np.inf
+    return X
+
+
+@pytest.mark.parametrize(
+    "change, kwargs, match",
+    [
+        (_with_inf, dict(missing="marginalize"), "infinite value"),
+        (lambda X: X.astype(str).astype(object), {}, None),  # numbers as text are fine
+        (lambda X: np.array([["a", "b"]] * 20), {}, "numeric array"),
+        (lambda X: X, dict(sample_weight=[np.nan] + [1.0] * 19), "sample_weight contains NaN"),
+        (lambda X: X, dict(sample_weight=[-1.0] + [1.0] * 19), "negative"),
+        (lambda X: X, dict(sample_weight=[0.0] * 20), "sums to 0"),
+    ],
+)
+def test_bad_data_is_an_error_before_any_fit(change, kwargs, match):
+    """Bad data is the caller's to fix, not a row of failed fits each repeating the reason."""
+    X = change(np.random.default_rng(0).normal(size=(20, 2)))
+    if match is None:
+        assert select_model(X, n_components=[1], n_init=1, **kwargs).best is not None
+        return
+    with pytest.raises(ValueError, match=match):
+        select_model(X, n_components=[1], n_init=1, **kwargs)
+
+
 def test_missing_values_are_rejected_unless_marginalised():
     X = np.random.default_rng(0).normal(size=(20, 2))
     X[3, 1] = np.nan
