@@ -12,7 +12,8 @@ The fixes and their rules (``propose_fixes``; the same text is each button's too
     ``n_components`` - 1 (offered when there are at least 2).
 ``constrained_covariance``
     full, diag or spherical -> tied: one covariance shared by all components, so no single component can
-    shrink onto a few points. Not offered when the model is already tied.
+    shrink onto a few points. Not offered when the model is already tied, nor for one component (tied is
+    then the same model as full, and less constrained than diag or spherical).
 ``new_initialisation``
     A new random seed (and the starting means placed by hand, if any, are cleared): EM starts elsewhere.
 
@@ -72,7 +73,7 @@ def propose_fixes(options: dict, data_variances=None, manual_means: bool = False
             {"n_components": k - 1},
         )
     ct = options.get("covariance_type", "full")
-    if ct != "tied":
+    if ct != "tied" and k > 1:
         out["constrained_covariance"] = (
             "Constrained covariance (\u2192 tied)",
             "Uses one covariance shared by all components (covariance type 'tied'), the constrained type that "

@@ -193,6 +193,9 @@ def test_fix_rules():
     assert fixes["new_initialisation"][2]["random_state"] != 0
     only = propose_fixes(dict(opts, n_components=1, covariance_type="tied"))
     assert list(only) == ["raise_reg_covar", "new_initialisation"]
+    # One component: tied is the same model as full (and less constrained than diag or spherical).
+    for ct in ("full", "diag", "spherical"):
+        assert "constrained_covariance" not in propose_fixes(dict(opts, n_components=1, covariance_type=ct))
 
 
 def test_a_numerical_breakdown_offers_the_fixes_too(qtbot, window, dup_csv, monkeypatch):
