@@ -76,10 +76,10 @@ class _Context:
         self.has_missing = bool(nan.any())
         all_missing = nan.all(axis=1) if self.has_missing else None
         self.n_rows_all_missing = int(all_missing.sum()) if self.has_missing else 0
-        if self.has_missing:
+        if self.n_rows_all_missing:
             keep = ~all_missing
-            self.rows = np.flatnonzero(keep)
-            Xu = X[keep]
+            self.rows = np.flatnonzero(keep)  # the rows fitted (rows with no value are left out)
+            Xu, nan = X[keep], nan[keep]
             wu = None if w is None else w[keep]
         else:
             self.rows = None
@@ -98,7 +98,7 @@ class _Context:
         if wu is not None and not wu.sum() > 0:
             raise ValueError("The rows with data all have sample_weight 0: give positive weights.")
         if self.has_missing:
-            seen = ~nan[keep] if wu is None else ~nan[keep] & (wu > 0)[:, None]
+            seen = ~nan if wu is None else ~nan & (wu > 0)[:, None]
             empty = np.flatnonzero(~seen.any(axis=0))
             if empty.size:
                 cols = ", ".join(str(j + 1) for j in empty)
@@ -146,13 +146,15 @@ class _Context:
             return self.data.mstep(self.data.stats_from_resp(resp), self.ct, self.reg_z)
         return mstep(self.data, stats_from_resp(self.data, resp), resp, self.ct, self.reg_z)
 
-    def full_responsibilities(self, weights):
-        """Responsibilities for every row of X (rows left out get the mixing weights)."""
+    def frozen_responsibilities(self, weights):
+        """A read-only copy of the responsibilities of every row of X (rows left out get the
+        mixing weights), made in one pass: the snapshot's own array."""
         if self.rows is None:
-            return self.resp.T
+            return frozen_copy(self.resp.T)
         out = np.empty((self.n_rows, self.resp.shape[0]))
         out[:] = weights
         out[self.rows] = self.resp.T
+        out.flags.writeable = False
         return out
 
 
@@ -336,7 +338,7 @@ class GaussianMixture:
                     change=float(change),
                     converged=bool(converged and final),
                     final=final,
-                    responsibilities=frozen_copy(ctx.full_responsibilities(weights)) if want_resp else None,
+                    responsibilities=ctx.frozen_responsibilities(weights) if want_resp else None,
                     issues=issues,
                     n_samples=ctx.W,
                     missing=self.missing,

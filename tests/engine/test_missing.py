@@ -80,6 +80,16 @@ def test_scores_incomplete_rows_on_observed_coordinates(ct):
                                  max_iter=3).fit_iter(Xm, responsibilities=True))
     assert snaps[-1].responsibilities.shape == (200, 3)
     assert np.allclose(snaps[-1].to_model().predict_proba(Xm), snaps[-1].responsibilities, atol=1e-10)
+    assert np.allclose(snaps[-1].responsibilities[3], snaps[-1].weights)
+    assert not any(s.responsibilities.flags.writeable for s in snaps)
+    assert not np.shares_memory(snaps[-2].responsibilities, snaps[-1].responsibilities)
+    # no row without values: the same, through the other branch
+    Xm[3] = X[3]
+    snaps = list(GaussianMixture(3, covariance_type=ct, random_state=0, missing="marginalize",
+                                 max_iter=3).fit_iter(Xm, responsibilities=True))
+    assert np.allclose(snaps[-1].to_model().predict_proba(Xm), snaps[-1].responsibilities, atol=1e-10)
+    assert not any(s.responsibilities.flags.writeable for s in snaps)
+    assert not np.shares_memory(snaps[-2].responsibilities, snaps[-1].responsibilities)
 
 
 def test_nan_with_default_missing_still_raises():
