@@ -215,6 +215,7 @@ class Plot2D(QtWidgets.QWidget):
         self.legend.setColumnCount(legend_columns(k))
         self._k = k
         self._colors = colors[:k] if k else colors[:0]
+        self._mean_brushes = [pg.mkBrush(*[int(v) for v in c]) for c in self._colors]  # once, not per frame
         self._sync_imputed_legend()
 
     def _sync_imputed_legend(self) -> None:
@@ -295,7 +296,7 @@ class Plot2D(QtWidgets.QWidget):
         self._set_components(k)
         ix, iy = self._ix, self._iy
         means = np.asarray(s.means)
-        self.means.setData(means[:, ix], means[:, iy], brush=[pg.mkBrush(*[int(v) for v in c]) for c in self._colors])
+        self.means.setData(means[:, ix], means[:, iy], brush=self._mean_brushes)
         covs = marginal_covariances(s.covariances, s.covariance_type, k, [ix, iy])
         for i in range(k):
             mu = (means[i, ix], means[i, iy])

@@ -105,3 +105,23 @@ def test_legend_is_hidden_until_there_are_components(qtbot, cls):
     s = _state([0.5, 0.5], np.zeros((2, d)), np.stack([np.eye(d), np.eye(d)]))
     view.show_state(s, None)
     assert view.legend.isVisible()
+
+
+def test_animation_frames_build_no_brushes_or_pens(qtbot, monkeypatch):
+    # DESIGN: one brush per component, built once; a frame only moves what exists (setData).
+    import pyqtgraph as pg
+
+    view = Plot2D()
+    qtbot.addWidget(view)
+    X = np.random.default_rng(2).normal(size=(300, 2))
+    view.set_data(X, ["x", "y"], n_total=300)
+    s = _state([0.5, 0.5], [[-1, 0], [1, 0]], [np.eye(2), np.eye(2) * 2])
+    view.show_state(s, None)  # the first frame of k components creates their items
+    made = []
+    for name in ("mkBrush", "mkPen"):
+        real = getattr(pg, name)
+        monkeypatch.setattr(pg, name, lambda *a, _real=real, **k: made.append(a) or _real(*a, **k))
+    for shift in (0.1, 0.2, 0.3):
+        view.show_state(_state([0.4, 0.6], [[-1 + shift, 0], [1, shift]], [np.eye(2), np.eye(2) * 3]), None)
+    assert made == []
+    np.testing.assert_allclose(view.means.getData()[0], [-0.7, 1.0])
