@@ -323,6 +323,29 @@ def _sniff_delimiter(text: str) -> str:
     return best[1] if best else ","
 
 
+_WHOLE_NUMBER = re.compile(r"^[-+]?\d+([eE][-+]?\d+)?$")
+
+
+def _one_column_of_decimal_commas(text: str) -> bool:
+    """Whether commas that look like separators are the decimal commas of a single column ("Wert",
+    "1,5", "2", "-0,25": a 1-D data set from a European spreadsheet): every line after the first is one
+    number or a missing value, some with a decimal comma, and either the first line has no comma (a
+    header, or a whole number) or the lines do not all have a comma. Lines that all read ``a,b`` stay
+    two columns."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    if len(lines) < 2:
+        return False
+    first, rest = lines[0], lines[1:]
+    if not any(_COMMA_DECIMAL.match(line) for line in rest):
+        return False
+    if not all(_COMMA_DECIMAL.match(line) or _WHOLE_NUMBER.match(line) or line in MISSING_TOKENS
+               for line in rest):
+        return False
+    if "," not in first:
+        return True
+    return bool(_COMMA_DECIMAL.match(first)) and any("," not in line for line in rest)
+
+
 def _sniff_decimal(rows: list[list[str]], delimiter: str) -> str:
     if delimiter == ",":
         return "."
@@ -623,7 +646,10 @@ class _Reader:
         # Leading comment lines ("# instrument ...", or np.savetxt's "# a,b,c" header) are skipped.
         preamble, comment = _comment_preamble(first, cut)
         sample = first[preamble:cut].decode(encoding, errors="replace")
-        delimiter = _sniff_delimiter(_first_lines(sample, 100))
+        first_lines = _first_lines(sample, 100)
+        delimiter = _sniff_delimiter(first_lines)
+        if delimiter == "," and _one_column_of_decimal_commas(first_lines):
+            delimiter = ";"  # not in the file: each line is one field, and "1,5" reads as 1.5
         try:
             if delimiter == " ":
                 rows = [row for row in (line.split() for line in sample.split("\n")) if row]

@@ -73,6 +73,20 @@ def test_european_format(tmp_path):
     assert t.text_column("Name") == ["a", "b", "c"]
 
 
+def test_one_column_with_decimal_commas(tmp_path):
+    """A European one-column file (a 1-D data set) has no separator: its commas are decimal commas."""
+    t = load_table(write(tmp_path, "Wert\n1,5\n2,25\n3\n\n-0,5\nNA\n" + "4,75\n" * 3000))
+    assert t.column_names == ["Wert"] and t.decimal == "," and t.n_rows == 3005
+    X = t.to_array(["Wert"])
+    np.testing.assert_array_equal(X[:4, 0], [1.5, 2.25, 3.0, -0.5])
+    assert math.isnan(X[4, 0]) and np.all(X[5:, 0] == 4.75)
+    t = load_table(write(tmp_path, "1,5\n2\n-3,25\n", "noheader.csv"))
+    assert t.column_names == ["col1"] and t.to_array(["col1"])[:, 0].tolist() == [1.5, 2.0, -3.25]
+    # every line with one comma and no header: two columns, as before
+    t = load_table(write(tmp_path, "1,5\n2,25\n", "pairs.csv"))
+    assert t.column_names == ["col1", "col2"] and t.to_array().tolist() == [[1, 5], [2, 25]]
+
+
 def test_quotes_bom_crlf_blank_lines(tmp_path):
     raw = ('\ufeff"id","label","v"\r\n'
            '1,"red, dark",0.5\r\n'
