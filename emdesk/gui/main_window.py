@@ -1268,8 +1268,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self._attach_names(model)
         self._model = model
         finals = [j for j, s in enumerate(self._history) if s.restart == int(i)]
-        if finals:
-            self.timeline.set_index(finals[-1])
+        if finals and np.array_equal(self._history[finals[-1]].means, model.means_):
+            self.timeline.set_index(finals[-1])  # the fit's timeline holds this restart's final state
+        else:  # a model from elsewhere (model selection): its restarts were never on the timeline
+            self._show_single_state(model)
         kept = getattr(self._fitted_model, "best_restart_", None)
         self.status_state.setText(f"Showing restart {int(i) + 1}" + (" (the one EM kept)" if kept == int(i) else
                                   "; Export Fit now writes this restart"))
@@ -1278,8 +1280,6 @@ class MainWindow(QtWidgets.QMainWindow):
     def show_model(self, model, source: str = "model selection") -> None:
         """Show a fitted model of the current columns (e.g. the one chosen in model selection) as the
         current fit: on screen, exportable, and its options in the Model panel."""
-        from emdesk.engine.snapshot import Snapshot, frozen_copy
-
         if self._X is None or model.means_.shape[1] != len(self._fit_columns):
             self.show_message("That model does not match the ticked columns; it was not loaded.", "error")
             return
@@ -1288,6 +1288,27 @@ class MainWindow(QtWidgets.QMainWindow):
         self._attach_names(model)
         self._model = model
         self._fitted_model = model if getattr(model, "restart_parameters_", None) else None
+        self._show_single_state(model)
+        try:
+            self.params_panel.set_options(n_components=int(model.n_components),
+                                          covariance_type=model.covariance_type)
+        except ValueError:
+            pass
+        if self._fitted_model is not None:
+            try:
+                self.restarts_view.set_model(model)
+            except Exception:
+                self.restarts_view.clear()
+        else:
+            self.restarts_view.clear()
+        self.status_state.setText(f"Showing the model from {source}: {model.n_components} components, "
+                                  f"{model.covariance_type}; Export Fit writes it")
+        self._update_actions()
+
+    def _show_single_state(self, model) -> None:
+        """Draw a fitted model as the only state of the timeline and the trace."""
+        from emdesk.engine.snapshot import Snapshot, frozen_copy
+
         ll = float(getattr(model, "log_likelihood_", np.nan))
         snap = Snapshot(
             restart=0, n_init=1, iteration=int(getattr(model, "n_iter_", 0)),
@@ -1306,21 +1327,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timeline.reset()
         self.timeline.set_count(1)
         self._show_index(0)
-        try:
-            self.params_panel.set_options(n_components=int(model.n_components),
-                                          covariance_type=model.covariance_type)
-        except ValueError:
-            pass
-        if self._fitted_model is not None:
-            try:
-                self.restarts_view.set_model(model)
-            except Exception:
-                self.restarts_view.clear()
-        else:
-            self.restarts_view.clear()
-        self.status_state.setText(f"Showing the model from {source}: {model.n_components} components, "
-                                  f"{model.covariance_type}; Export Fit writes it")
-        self._update_actions()
 
     def open_model_selection(self) -> None:
         """Open the model-selection dialog on the ticked columns (non-modal)."""

@@ -439,3 +439,21 @@ def test_model_selection_with_a_bad_field_says_so_instead_of_using_defaults(wind
     opts = window._selection_dialog.options()
     assert opts["max_iter"] == 7 and opts["random_state"] == 3 and opts["tol"] == 0.01
     window._selection_dialog.close()
+
+
+def test_a_restart_of_a_model_from_model_selection_is_what_the_plot_shows(qtbot, window):
+    # A model from elsewhere has restarts but no timeline of them: loading one must draw that restart,
+    # not keep drawing the kept one while Export Fit writes the other.
+    from emdesk.engine import GaussianMixture
+
+    window.open_csv(example_path())
+    model = GaussianMixture(n_components=3, n_init=4, init_params="random", random_state=7,
+                            max_iter=100).fit(window._X)
+    window.show_model(model)
+    for i in [j for j in range(4) if j != model.best_restart_] + [model.best_restart_]:
+        window.show_restart(i)
+        qtbot.wait(20)
+        shown = window.history[window._shown_index]
+        np.testing.assert_allclose(window.model.means_, model.restart_parameters_[i]["means"])
+        np.testing.assert_allclose(shown.means, window.model.means_)
+        assert window.status_ll.text() == f"log-likelihood {model.restart_log_likelihoods_[i]:,.2f}"
