@@ -77,6 +77,9 @@ def _column_names(model, columns, d: int) -> list[str]:
     columns = [str(c) for c in columns]
     if len(columns) != d:
         raise DataError(f"{len(columns)} column names given for a model of {d} features.")
+    twice = next((c for i, c in enumerate(columns) if c in columns[:i]), None)
+    if twice is not None:
+        raise DataError(f"The column name {twice!r} is given twice: give each column a name of its own.")
     return columns
 
 

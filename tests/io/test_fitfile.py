@@ -268,3 +268,12 @@ def test_write_into_missing_folder(tmp_path, fits):
 def test_unfitted_model(tmp_path, data):
     with pytest.raises(DataError, match="not fitted"):
         save_fit(tmp_path / "f.json", GaussianMixture(2), data, columns=["x", "y"])
+
+
+def test_save_fit_refuses_what_load_fit_would_reject(tmp_path, fits, data):
+    """Column names written twice would make a file that load_fit rejects: say so when saving."""
+    path = tmp_path / "f.json"
+    with pytest.raises(DataError, match="column name 'x' is given twice"):
+        save_fit(path, fits["full"], data, columns=["x", "x"])
+    assert not path.exists()
+
