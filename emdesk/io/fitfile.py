@@ -112,6 +112,8 @@ def save_fit(path, model, X, *, columns: Sequence[str], table: Table | None = No
     k, d = np.shape(model.means_)
     columns = _column_names(model, columns, d)
     X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 1 and d == 1:  # one feature as a vector, as the engine takes it
+        X = X[:, None]
     if X.ndim != 2 or X.shape[1] != d:
         raise DataError(f"X must have {d} columns (one per model feature), got shape {X.shape}.")
     try:

@@ -277,3 +277,10 @@ def test_save_fit_refuses_what_load_fit_would_reject(tmp_path, fits, data):
         save_fit(path, fits["full"], data, columns=["x", "x"])
     assert not path.exists()
 
+
+def test_one_dimensional_fit_saves_from_a_vector(tmp_path):
+    x = np.concatenate([np.random.default_rng(1).normal(0, 1, 100), np.random.default_rng(2).normal(5, 1, 100)])
+    gm = GaussianMixture(2, random_state=0).fit(x)  # the engine takes (n,) as one feature
+    doc = save_fit(tmp_path / "f.json", gm, x, columns=["v"])
+    assert doc["fit"]["bic"] == pytest.approx(gm.bic(x))
+    np.testing.assert_array_equal(load_fit(tmp_path / "f.json").predict(x), gm.predict(x))
