@@ -163,8 +163,16 @@ def _run(args) -> int:
     fit = doc["fit"]
     note = ""
     if n_incomplete:
-        note = (f"; {n_incomplete} rows with missing values "
-                f"{'dropped' if missing == 'drop' else 'fitted on their observed values'}")
+        n_empty = int(np.isnan(X_all).all(axis=1).sum())
+        if missing == "drop":
+            how = " dropped"
+        elif n_empty:  # the engine leaves rows with no value out
+            n_used = n_incomplete - n_empty
+            how = (f": {n_used} fitted on {'its' if n_used == 1 else 'their'} observed values, "
+                   f"{n_empty} with no value left out")
+        else:
+            how = " fitted on their observed values"
+        note = f"; {n_incomplete} rows with missing values{how}"
     say(f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}{note}")
     def num(value):
         return "n/a" if value is None else f"{value:.2f}"

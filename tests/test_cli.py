@@ -92,6 +92,18 @@ def test_missing_values_marginalize_drop_and_imputed(tmp_path):
     assert "missing values" in out.stderr and "--missing" in out.stderr
 
 
+def test_rows_with_no_value_are_reported_as_left_out(tmp_path):
+    path = tmp_path / "gaps.csv"
+    path.write_text("a,b\n1,2\n,\n3,\n5,6\n7,9\n2,2\nNA,NA\n")
+    out = run(path, "-k", "1", "-o", tmp_path / "f.json")
+    assert out.returncode == 0, out.stderr
+    assert ("3 rows with missing values: 1 fitted on its observed values, 2 with no value left out"
+            in out.stdout), out.stdout
+    out = run(path, "-k", "1", "--missing", "drop", "-o", tmp_path / "d.json")
+    assert out.returncode == 0, out.stderr
+    assert "3 rows with missing values dropped" in out.stdout
+
+
 @pytest.mark.parametrize("args,code,message", [
     (["nothere.csv"], 1, "no such file"),
     (["{data}", "--columns", "a,zz"], 1, "no column 'zz'"),
