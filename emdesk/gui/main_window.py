@@ -478,13 +478,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def begin_load(self, path) -> int:
         """Start loading ``path`` in the background; returns the request id (menu, drag and drop)."""
-        if self._loading:
-            self.load_worker.cancel()
-        self._load_id += 1
+        self._load_id += 1  # a load still running for an older request ends at its next progress report
         req = self._load_id
         self._loading = True
         self._load_path = str(path)
-        self.load_worker.prepare()
+        self.load_worker.prepare(req)
         self.load_progress.setValue(0)
         self.load_progress.show()
         self.load_cancel.show()

@@ -195,12 +195,23 @@ class LoadWorker(QtCore.QObject):
     def __init__(self):
         super().__init__()
         self._cancel = threading.Event()
+        self._active = None  # the request the GUI waits for (None: any)
 
     def cancel(self) -> None:
         self._cancel.set()
 
-    def prepare(self) -> None:
+    def prepare(self, request_id: int | None = None) -> None:
+        """Called from the GUI thread right before queueing ``run``: fresh flags for a new load.
+
+        With ``request_id``, a load still running for an older request (another file opened meanwhile)
+        is cancelled at its next progress report instead of delaying the new one.
+        """
+        if request_id is not None:
+            self._active = request_id
         self._cancel.clear()
+
+    def _cancelled(self, request_id) -> bool:
+        return self._cancel.is_set() or (self._active is not None and self._active != request_id)
 
     @QtCore.Slot(int, str)
     def run(self, request_id: int, path: str) -> None:
@@ -213,7 +224,7 @@ class LoadWorker(QtCore.QObject):
             if now - last[0] >= 0.05:
                 last[0] = now
                 self.progress.emit(request_id, float(fraction))
-            return not self._cancel.is_set()
+            return not self._cancelled(request_id)
 
         try:
             table = load_table(path, progress=progress)
@@ -225,7 +236,7 @@ class LoadWorker(QtCore.QObject):
                 traceback.print_exc()
             self.failed.emit(request_id, _user_message(exc))
             return
-        if self._cancel.is_set():
+        if self._cancelled(request_id):
             self.cancelled.emit(request_id)
             return
         self.loaded.emit(request_id, table)

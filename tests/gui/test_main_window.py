@@ -457,3 +457,27 @@ def test_a_restart_of_a_model_from_model_selection_is_what_the_plot_shows(qtbot,
         np.testing.assert_allclose(window.model.means_, model.restart_parameters_[i]["means"])
         np.testing.assert_allclose(shown.means, window.model.means_)
         assert window.status_ll.text() == f"log-likelihood {model.restart_log_likelihoods_[i]:,.2f}"
+
+
+def test_opening_another_file_during_a_load_cancels_the_first(qtbot, window, csv_2d, monkeypatch):
+    # The second file must not wait for the first (possibly huge) one to load to the end.
+    import emdesk.io as io_mod
+
+    real_load = io_mod.load_table
+    started = []
+
+    def load(path, progress=None):
+        started.append(path)
+        if str(path).endswith("huge.csv"):
+            while True:  # a load that only ends when cancelled
+                if progress is not None and progress(0.5) is False:
+                    raise io_mod.LoadCancelled("cancelled")
+                QtCore.QThread.msleep(2)
+        return real_load(path, progress=progress)
+
+    monkeypatch.setattr(io_mod, "load_table", load)
+    window.begin_load("/some/huge.csv")
+    qtbot.waitUntil(lambda: bool(started), timeout=10_000)
+    with qtbot.waitSignal(window.dataLoaded, timeout=10_000):
+        window.begin_load(str(csv_2d))
+    assert str(window.table.path).endswith("two.csv") and not window.load_progress.isVisible()
