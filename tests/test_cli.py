@@ -111,7 +111,7 @@ def test_rows_with_no_value_are_reported_as_left_out(tmp_path):
     (["{data}", "-k", "0"], 2, "-k"),
     (["{data}", "--covariance", "round"], 2, "--covariance"),
     (["{data}", "--bogus"], 2, "unrecognized arguments"),
-    (["{data}", "-k", "400", "--columns", "a"], 1, ""),
+    (["{data}", "-k", "400", "--columns", "a"], 1, "choose at most 360 components"),
     (["{bad}"], 1, "line 3: expected 2 fields"),
 ])
 def test_bad_input_gives_one_line_and_exit_code(tmp_path, data_csv, args, code, message):
