@@ -21,6 +21,17 @@ def make_mixture(rng, n=600, d=2, k=3, spread=6.0):
     return X, labels, means, covs
 
 
+def full_cov(cov, covariance_type, k, d):
+    """Covariances of any type as a (k, d, d) stack."""
+    if covariance_type == "full":
+        return cov
+    if covariance_type == "tied":
+        return np.stack([cov] * k)
+    if covariance_type == "diag":
+        return np.stack([np.diag(c) for c in cov])
+    return np.stack([c * np.eye(d) for c in cov])
+
+
 def start_values(X, k, covariance_type, rng):
     """Explicit starting values (weights, means, covariances in covariances_ shape)."""
     d = X.shape[1]
@@ -57,14 +68,7 @@ def reference_em(X, weights, means, cov, covariance_type, n_steps, reg_covar=1e-
     sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
     w, m, c = np.array(weights, float), np.array(means, float), np.array(cov, float)
     for _ in range(n_steps):
-        if covariance_type == "full":
-            fc = c
-        elif covariance_type == "tied":
-            fc = np.stack([c] * k)
-        elif covariance_type == "diag":
-            fc = np.stack([np.diag(v) for v in c])
-        else:
-            fc = np.stack([v * np.eye(d) for v in c])
+        fc = full_cov(c, covariance_type, k, d)
         logp = np.empty((n, k))
         for j in range(k):
             L = np.linalg.cholesky(fc[j])

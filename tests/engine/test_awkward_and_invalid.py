@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from engine_helpers import COVARIANCE_TYPES, make_mixture, start_values
+from engine_helpers import COVARIANCE_TYPES, full_cov, make_mixture, start_values
 
 from emdesk.engine import DegenerateSolutionWarning, GaussianMixture
 
@@ -154,9 +154,7 @@ def test_tiny_far_component_stays_exact(ct):
     from scipy.stats import multivariate_normal
 
     k, d = 2, 2
-    fc = {"full": lambda c: c, "tied": lambda c: np.stack([c] * k),
-          "diag": lambda c: np.stack([np.diag(v) for v in c]),
-          "spherical": lambda c: np.stack([v * np.eye(d) for v in c])}[ct](gm.covariances_)
+    fc = full_cov(gm.covariances_, ct, k, d)
     comp = np.stack([np.log(gm.weights_[j]) + multivariate_normal(gm.means_[j], fc[j]).logpdf(X)
                      for j in range(k)], axis=1)
     want = logsumexp(comp, axis=1)

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from engine_helpers import COVARIANCE_TYPES, make_mixture, start_values
+from engine_helpers import COVARIANCE_TYPES, full_cov, make_mixture, start_values
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal, norm
 
@@ -12,16 +12,6 @@ from emdesk.engine import GaussianMixture, Snapshot
 
 SHAPES = {"full": lambda k, d: (k, d, d), "tied": lambda k, d: (d, d),
           "diag": lambda k, d: (k, d), "spherical": lambda k, d: (k,)}
-
-
-def full_cov(cov, ct, k, d):
-    if ct == "full":
-        return cov
-    if ct == "tied":
-        return np.stack([cov] * k)
-    if ct == "diag":
-        return np.stack([np.diag(c) for c in cov])
-    return np.stack([c * np.eye(d) for c in cov])
 
 
 def scipy_logpdf(X, weights, means, cov, ct):

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from engine_helpers import COVARIANCE_TYPES, make_mixture, start_values
+from engine_helpers import COVARIANCE_TYPES, full_cov, make_mixture, start_values
 from test_monotone import check_monotone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,16 +12,6 @@ from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
 from emdesk.engine import DegenerateSolutionWarning, GaussianMixture
-
-
-def full_cov(cov, ct, k, d):
-    if ct == "full":
-        return cov
-    if ct == "tied":
-        return np.stack([cov] * k)
-    if ct == "diag":
-        return np.stack([np.diag(c) for c in cov])
-    return np.stack([c * np.eye(d) for c in cov])
 
 
 def marginal_logpdf(X, gm):
