@@ -209,7 +209,13 @@ class _Overlay:
     def __init__(self, plot_item):
         self.pi = plot_item
         self._labels: list[pg.TextItem] = []
+        self._curves: list[pg.PlotCurveItem] = []
         self.flagged: list[int] = []
+
+    def _hide_from(self, n: int) -> None:
+        """Hide the curves and labels beyond the first ``n`` (kept for the next collapse, not deleted)."""
+        for item in self._curves[n:] + self._labels[n:]:
+            item.setVisible(False)
 
     def _label(self, j: int) -> pg.TextItem:
         while len(self._labels) <= j:
@@ -230,7 +236,6 @@ class DegeneracyOverlay2D(_Overlay):
 
     def __init__(self, plot_item):
         super().__init__(plot_item)
-        self._curves: list[pg.PlotCurveItem] = []
         self.rings = pg.ScatterPlotItem(size=24, symbol="o", pen=pg.mkPen(*WARN_RGB, width=3),
                                         brush=pg.mkBrush(211, 47, 47, 40))
         self.rings.setZValue(19)
@@ -263,10 +268,7 @@ class DegeneracyOverlay2D(_Overlay):
                 lab.setVisible(True)
         else:
             self.rings.setData([], [])
-        for j in range(len(flagged), len(self._curves)):
-            self._curves[j].setVisible(False)
-        for j in range(len(flagged), len(self._labels)):
-            self._labels[j].setVisible(False)
+        self._hide_from(len(flagged))
 
 
 class DegeneracyOverlay1D(_Overlay):
@@ -275,7 +277,6 @@ class DegeneracyOverlay1D(_Overlay):
 
     def __init__(self, plot_item):
         super().__init__(plot_item)
-        self._curves: list[pg.PlotCurveItem] = []
 
     def _curve(self, j: int) -> pg.PlotCurveItem:
         while len(self._curves) <= j:
@@ -306,7 +307,4 @@ class DegeneracyOverlay1D(_Overlay):
                 lab.setText(f"\u26a0 {c + 1}")
                 lab.setPos(float(means[c]), min(peak, 0.6 * top) if np.isfinite(peak) else 0.6 * top)
                 lab.setVisible(True)
-        for j in range(len(flagged), len(self._curves)):
-            self._curves[j].setVisible(False)
-        for j in range(len(flagged), len(self._labels)):
-            self._labels[j].setVisible(False)
+        self._hide_from(len(flagged))
