@@ -83,3 +83,21 @@ def csv_2d(tmp_path):
     lines = ["a,b,label"] + [f"{x:.5f},{y:.5f},{'L' if i < 150 else 'R'}" for i, (x, y) in enumerate(X)]
     p.write_text("\n".join(lines) + "\n")
     return p
+
+
+@pytest.fixture
+def rgb_pixels():
+    """``count(widget, rgb, tol=40)``: how many pixels of the widget's rendering are within ``tol`` (sum of
+    channel differences) of the colour ``rgb``."""
+    import numpy as np
+    from PySide6 import QtGui
+
+    def count(widget, rgb, tol=40) -> int:
+        img = widget.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB32)
+        arr = np.frombuffer(img.constBits(), dtype=np.uint8, count=img.sizeInBytes())
+        arr = arr.reshape(img.height(), img.bytesPerLine())[:, : img.width() * 4]
+        arr = arr.reshape(img.height(), img.width(), 4)
+        d = np.abs(arr[:, :, :3].astype(int) - np.array(rgb[::-1])[None, None, :]).sum(axis=2)  # BGRA
+        return int((d < tol).sum())
+
+    return count

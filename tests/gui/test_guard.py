@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore
 
 from emdesk.engine import Snapshot
 from emdesk.engine.diagnostics import ComponentIssue
@@ -236,15 +236,7 @@ def test_bar_appears_while_an_unpaused_fit_runs(qtbot, window, dup_csv):
         window.stop_fit()
 
 
-def _rgb_pixels(widget, rgb, tol=40) -> int:
-    img = widget.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB32)
-    arr = np.frombuffer(img.constBits(), dtype=np.uint8, count=img.sizeInBytes())
-    arr = arr.reshape(img.height(), img.bytesPerLine())[:, : img.width() * 4].reshape(img.height(), img.width(), 4)
-    d = np.abs(arr[:, :, :3].astype(int) - np.array(rgb[::-1])[None, None, :]).sum(axis=2)  # BGRA
-    return int((d < tol).sum())
-
-
-def test_screenshot_of_a_collapsing_fit(qtbot, window, dup_csv_2d):
+def test_screenshot_of_a_collapsing_fit(qtbot, window, rgb_pixels, dup_csv_2d):
     import os
     import tempfile
 
@@ -256,7 +248,7 @@ def test_screenshot_of_a_collapsing_fit(qtbot, window, dup_csv_2d):
     os.makedirs(shots, exist_ok=True)
     assert window.grab().save(os.path.join(shots, "emdesk-guard.png"))
     # the bar is drawn (its orange background) and the plot carries the red warning overlay
-    assert _rgb_pixels(window.guard_bar, (0xFF, 0xF4, 0xE5), tol=12) > 5_000
-    assert _rgb_pixels(window.plot_2d.plot, WARN_RGB) > 100
+    assert rgb_pixels(window.guard_bar, (0xFF, 0xF4, 0xE5), tol=12) > 5_000
+    assert rgb_pixels(window.plot_2d.plot, WARN_RGB) > 100
     for b in window.guard_bar.buttons.values():  # every button shows its whole text
         assert b.width() >= b.sizeHint().width()

@@ -231,15 +231,7 @@ def test_more_than_two_columns_use_column_means_for_the_hidden_ones(qtbot, windo
     assert window.params_panel.manual_label.isHidden() and not window.act_clear_means.isEnabled()
 
 
-def _rgb_pixels(widget, rgb, tol=40) -> int:
-    img = widget.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB32)
-    arr = np.frombuffer(img.constBits(), dtype=np.uint8, count=img.sizeInBytes())
-    arr = arr.reshape(img.height(), img.bytesPerLine())[:, : img.width() * 4].reshape(img.height(), img.width(), 4)
-    d = np.abs(arr[:, :, :3].astype(int) - np.array(rgb[::-1])[None, None, :]).sum(axis=2)  # BGRA
-    return int((d < tol).sum())
-
-
-def test_screenshots_show_the_placed_means(qtbot, window, csv_2d):
+def test_screenshots_show_the_placed_means(qtbot, window, rgb_pixels, csv_2d):
     import os
     import tempfile
 
@@ -248,17 +240,17 @@ def test_screenshots_show_the_placed_means(qtbot, window, csv_2d):
     shots = os.path.join(tempfile.gettempdir(), "emdesk-screenshots")
     os.makedirs(shots, exist_ok=True)
     window.open_csv(csv_2d)
-    assert _rgb_pixels(window.plot_2d.plot, HANDLE_RGB) < 20
+    assert rgb_pixels(window.plot_2d.plot, HANDLE_RGB) < 20
     window.set_start_means([[0.0, 0.0], [4.0, 3.0], [2.0, 1.5]])
     qtbot.wait(50)
     assert window.grab().save(os.path.join(shots, "emdesk-start-means-2d.png"))
-    assert _rgb_pixels(window.plot_2d.plot, HANDLE_RGB) > 3 * 60  # three diamonds and their labels
+    assert rgb_pixels(window.plot_2d.plot, HANDLE_RGB) > 3 * 60  # three diamonds and their labels
     window.open_csv(example_path(EXAMPLES[1][1]))
-    assert _rgb_pixels(window.plot_1d.view, HANDLE_RGB) < 20
+    assert rgb_pixels(window.plot_1d.view, HANDLE_RGB) < 20
     window.set_start_means([10.0, 18.0])
     qtbot.wait(50)
     assert window.grab().save(os.path.join(shots, "emdesk-start-means-1d.png"))
-    assert _rgb_pixels(window.plot_1d.view, HANDLE_RGB) > 2 * 100  # two dashed lines across the plot
+    assert rgb_pixels(window.plot_1d.view, HANDLE_RGB) > 2 * 100  # two dashed lines across the plot
 
 
 def test_start_parameters_shapes_and_sense():
