@@ -159,11 +159,12 @@ def test_load_fit_rejects_diag_with_non_positive_variance(tmp_path, fits, data):
         load_fit(path)
 
 
-@pytest.mark.parametrize("raw", [b"", b"\xff\xfe\x00garbage", b"x" * 10])
-def test_load_fit_rejects_non_json(tmp_path, raw):
+@pytest.mark.parametrize("raw, message", [(b"", "the file is empty"), (b"\xff\xfe\x00garbage", "not UTF-8 text"),
+                                          (b"x" * 10, "line 1, column 1: not valid JSON")])
+def test_load_fit_rejects_non_json(tmp_path, raw, message):
     path = tmp_path / "f.json"
     path.write_bytes(raw)
-    with pytest.raises(DataError):
+    with pytest.raises(DataError, match=f"^f.json(: |, ).*{message}"):
         load_fit(path)
 
 
