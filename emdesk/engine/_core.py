@@ -257,7 +257,6 @@ class DenseData:
         else:
             self.Z = np.ascontiguousarray(Z, dtype=float)
         self._buf = None
-        self.total_weight = float(self.n if w is None else w.sum())
 
     def blocks(self):
         """Yield (start, stop, phi_block or None, Z_block, w_block or None)."""

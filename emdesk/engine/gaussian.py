@@ -68,7 +68,6 @@ class _Context:
     """Everything one call of ``fit_iter`` needs about its data (standardised once)."""
 
     def __init__(self, est, X, w):
-        self.est = est
         self.ct = est.covariance_type
         self.n_rows, self.d = X.shape
         k = est.n_components
