@@ -398,13 +398,20 @@ def _marginalizing(model):
                                            covariance_type=model.covariance_type, missing="marginalize")
 
 
-def _table_columns(table: Table, columns) -> list[str]:
+def _fitted_columns(table: Table, model, columns) -> tuple[list[str], np.ndarray, int]:
+    """``(columns, X, k)``: the column names as a list, the model's columns of the table (NaN where
+    missing) and the model's number of components."""
+    _check_fitted(model)
     if not isinstance(table, Table):
         raise DataError("table must be an emdesk.io.Table (from load_table).")
     columns = [columns] if isinstance(columns, str) else list(columns)
     if not columns:
         raise DataError("Choose at least one column.")
-    return columns
+    X = table.to_array(columns)
+    k, d = np.shape(model.means_)
+    if X.shape[1] != d:
+        raise DataError(f"The model has {d} features but {len(columns)} columns were given.")
+    return columns, X, k
 
 
 def _write_rows(path, table: Table, extra_header: list[str], extra_cells, replace=None) -> None:
@@ -429,12 +436,7 @@ def save_assignments_csv(path, table: Table, model, columns: Sequence[str]) -> N
     """The table's rows plus ``p_component_1 ... p_component_k`` (responsibilities) and ``component``
     (the most likely one, 1-based). Rows with missing values in ``columns`` are scored on their observed
     columns; rows with every fitted value missing are left blank."""
-    _check_fitted(model)
-    columns = _table_columns(table, columns)
-    X = table.to_array(columns)
-    k, d = np.shape(model.means_)
-    if X.shape[1] != d:
-        raise DataError(f"The model has {d} features but {len(columns)} columns were given.")
+    _, X, k = _fitted_columns(table, model, columns)
     none = np.isnan(X).all(axis=1)
     resp = np.full((X.shape[0], k), np.nan)
     if (~none).any():
@@ -458,12 +460,7 @@ def save_imputed_csv(path, table: Table, model, columns: Sequence[str]) -> int:
     """The table with missing cells of ``columns`` filled by the fitted mixture (conditional means given
     each row's observed values) and an ``imputed`` column naming the cells filled in, separated by
     ``;`` (empty when none). Returns the number of cells imputed."""
-    _check_fitted(model)
-    columns = _table_columns(table, columns)
-    X = table.to_array(columns)
-    k, d = np.shape(model.means_)
-    if X.shape[1] != d:
-        raise DataError(f"The model has {d} features but {len(columns)} columns were given.")
+    columns, X, _ = _fitted_columns(table, model, columns)
     missing = np.isnan(X)
     filled = X
     if missing.any():
