@@ -37,6 +37,18 @@ def _fit(X, ct, k, w, m, c, reg, steps, sample_weight=None):
     return gm
 
 
+def _case(name, ct):
+    """Data, k, starting values and reg_covar of one agreement case."""
+    X = DATA[name]
+    rng = np.random.default_rng(21)
+    k = 2 if name == "narrow_far_component" else 3
+    w, m, c = start_values(X, k, ct, rng)
+    if name == "narrow_far_component":
+        m = np.array([[0.0, 0.0], [30.0, 30.0]])
+    reg = 1e-12 if name == "narrow_far_component" else 1e-6
+    return X, k, w, m, c, reg
+
+
 def _close_means(a, b, X, tol=1e-8):
     """Means agree to tol relative to the spread of the data in each column."""
     return float(np.max(np.abs(a - b) / X.std(axis=0))) < tol
@@ -51,13 +63,7 @@ def _close(a, b, tol=1e-8):
 @pytest.mark.parametrize("name", sorted(DATA))
 @pytest.mark.parametrize("ct", COVARIANCE_TYPES)
 def test_agrees_with_reference_em(name, ct):
-    X = DATA[name]
-    rng = np.random.default_rng(21)
-    k = 2 if name == "narrow_far_component" else 3
-    w, m, c = start_values(X, k, ct, rng)
-    if name == "narrow_far_component":
-        m = np.array([[0.0, 0.0], [30.0, 30.0]])
-    reg = 1e-12 if name == "narrow_far_component" else 1e-6
+    X, k, w, m, c, reg = _case(name, ct)
     gm = _fit(X, ct, k, w, m, c, reg, 25)
     rw, rm, rc = reference_em(X, w, m, c, ct, 25, reg)
     assert _close(gm.weights_, rw)
@@ -87,13 +93,7 @@ SKLEARN_CASES = [(name, ct) for name in sorted(DATA) for ct in COVARIANCE_TYPES
 @pytest.mark.parametrize("name, ct", SKLEARN_CASES)
 def test_agrees_with_scikit_learn(name, ct):
     mixture = pytest.importorskip("sklearn.mixture")
-    X = DATA[name]
-    rng = np.random.default_rng(21)
-    k = 2 if name == "narrow_far_component" else 3
-    w, m, c = start_values(X, k, ct, rng)
-    if name == "narrow_far_component":
-        m = np.array([[0.0, 0.0], [30.0, 30.0]])
-    reg = 1e-12 if name == "narrow_far_component" else 1e-6
+    X, k, w, m, c, reg = _case(name, ct)
     gm = _fit(X, ct, k, w, m, c, reg, 25)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
