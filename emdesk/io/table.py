@@ -64,12 +64,14 @@ class LoadCancelled(Exception):
 
 
 class _Restart(Exception):
-    """Internal: the sniffed guess was wrong (a late text cell, a late encoding error); read again."""
+    """Internal: the sniffed guess was wrong (a late text cell, a late encoding error, a late decimal
+    comma); read again."""
 
-    def __init__(self, *, text_columns=(), encoding=None):
+    def __init__(self, *, text_columns=(), encoding=None, decimal=None):
         super().__init__()
         self.text_columns = set(text_columns)
         self.encoding = encoding
+        self.decimal = decimal
 
 
 class _CallbackError(Exception):
@@ -346,9 +348,11 @@ def _one_column_of_decimal_commas(text: str) -> bool:
     return bool(_COMMA_DECIMAL.match(first)) and any("," not in line for line in rest)
 
 
-def _sniff_decimal(rows: list[list[str]], delimiter: str) -> str:
+def _sniff_decimal(rows: list[list[str]], delimiter: str) -> tuple[str, bool]:
+    """(decimal mark, whether it is still open: no cell of the sample had a decimal mark at all, and a
+    comma would not be the delimiter)."""
     if delimiter == ",":
-        return "."
+        return ".", False
     comma = dot = 0
     for row in rows:
         for cell in row:
@@ -357,7 +361,7 @@ def _sniff_decimal(rows: list[list[str]], delimiter: str) -> str:
                 comma += 1
             elif _DOT_DECIMAL.match(cell):
                 dot += 1
-    return "," if comma > dot else "."
+    return ("," if comma > dot else "."), comma == dot == 0
 
 
 def _detect_header(rows: list[list[str]], decimal: str) -> bool:
@@ -562,12 +566,13 @@ class _Hasher:
 
 
 class _Reader:
-    def __init__(self, path, progress, text_columns=(), encoding=None):
+    def __init__(self, path, progress, text_columns=(), encoding=None, decimal=None):
         self.path = path
         self.name = os.path.basename(path) or path
         self.progress = progress
         self.forced_text = set(text_columns)
         self.forced_encoding = encoding
+        self.forced_decimal = decimal
 
     def err(self, message: str, line: int | None = None) -> DataError:
         where = f"{self.name}, line {line}" if line is not None else self.name
@@ -660,7 +665,9 @@ class _Reader:
             raise self.err(f"cannot split the first lines into fields ({exc}).") from None
         if not rows:
             raise self.err("the file holds no data, only blank or comment lines. Choose a CSV file with data rows.")
-        decimal = _sniff_decimal(rows, delimiter)
+        decimal, self.decimal_open = _sniff_decimal(rows, delimiter)
+        if self.forced_decimal:
+            decimal, self.decimal_open = self.forced_decimal, False
         has_header = _detect_header(rows, decimal)
 
         self.encoding, self.delimiter, self.decimal = encoding, delimiter, decimal
@@ -917,6 +924,10 @@ class _Reader:
                 failed.add(self.names[j])
             values[j] = converted
         if failed:
+            if self.decimal_open and any(_to_float(columns[j], ",") is not None for j in self.numeric_cols
+                                         if self.names[j] in failed):
+                # whole numbers only in the sample, then a decimal comma (e.g. 72,5): read again with ","
+                raise _Restart(text_columns=self.forced_text, encoding=self.encoding, decimal=",")
             raise _Restart(text_columns=self.forced_text | failed, encoding=self.encoding)
         self._grow(self.n + m)
         for j, converted in values.items():
@@ -997,14 +1008,15 @@ def load_table(path, progress: Callable[[float], bool | None] | None = None) -> 
 
 def _load_table(path: str, progress, name: str) -> Table:
     text_columns: set[str] = set()
-    encoding = None
+    encoding = decimal = None
     for _attempt in range(1000):
         try:
-            return _Reader(path, progress, text_columns, encoding).read()
+            return _Reader(path, progress, text_columns, encoding, decimal).read()
         except _Restart as restart:
-            if restart.text_columns <= text_columns and restart.encoding == encoding:
+            new_decimal = restart.decimal or decimal
+            if restart.text_columns <= text_columns and restart.encoding == encoding and new_decimal == decimal:
                 break
-            text_columns, encoding = restart.text_columns, restart.encoding
+            text_columns, encoding, decimal = restart.text_columns, restart.encoding, new_decimal
         except _CallbackError as wrapped:
             raise wrapped.original from None
         except (DataError, LoadCancelled, MemoryError):

@@ -73,6 +73,21 @@ def test_european_format(tmp_path):
     assert t.text_column("Name") == ["a", "b", "c"]
 
 
+def test_decimal_commas_first_seen_after_the_sniffed_sample(tmp_path):
+    """Whole numbers only in the first 64 KB of a semicolon file leave the decimal mark open: a later
+    2,5 is a number, not a reason to read the column as text."""
+    rows = ["Alter;Gewicht;Name"] + [f"{i % 90};{60 + i % 30};n{i}" for i in range(20000)]
+    rows += ["41;72,5;x", "50;;y", "33;1,25e1;z"]
+    t = load_table(write(tmp_path, "\n".join(rows) + "\n"))
+    assert t.decimal == "," and t.numeric_column_names == ["Alter", "Gewicht"]
+    X = t.to_array(["Gewicht"])[:, 0]
+    assert X[-3] == 72.5 and math.isnan(X[-2]) and X[-1] == 12.5 and X[0] == 60
+    # a dot decimal in the sample settles it: a later comma is then text, as before
+    rows[1] = "0;60.5;n0"
+    t = load_table(write(tmp_path, "\n".join(rows) + "\n", "dot.csv"))
+    assert t.decimal == "." and t.numeric_column_names == ["Alter"]
+
+
 def test_one_column_with_decimal_commas(tmp_path):
     """A European one-column file (a 1-D data set) has no separator: its commas are decimal commas."""
     t = load_table(write(tmp_path, "Wert\n1,5\n2,25\n3\n\n-0,5\nNA\n" + "4,75\n" * 3000))
