@@ -115,6 +115,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _fit_path(args) -> str:
+    return args.output or os.path.splitext(args.data)[0] + ".fit.json"
+
+
+def _check_outputs(args) -> None:
+    """No output may replace the data file or another output (a typo such as ``-o data.csv`` would
+    otherwise destroy the data)."""
+    outputs = [("-o", _fit_path(args)),
+               ("--assignments", args.assignments), ("--parameters", args.parameters), ("--imputed", args.imputed)]
+    seen = {os.path.realpath(args.data): None}
+    for option, path in outputs:
+        if not path:
+            continue
+        key = os.path.realpath(path)
+        if key in seen:
+            if seen[key] is None:
+                raise _UsageError(f"{option} {path} would replace the data file {args.data}; choose another name")
+            raise _UsageError(f"{seen[key]} and {option} name the same file ({path}); choose another name")
+        seen[key] = option
+
+
 def _fail(message: str, code: int) -> int:
     message = " ".join(str(message).split())  # one line
     print(f"{PROG}: error: {message}", file=sys.stderr)
@@ -158,7 +179,7 @@ def _run(args) -> int:
         warnings.simplefilter("always")
         gm.fit(X)
     gm.feature_names_in_ = np.asarray(columns, dtype=object)
-    output = args.output or os.path.splitext(args.data)[0] + ".fit.json"
+    output = _fit_path(args)
     doc = save_fit(output, gm, X, columns=columns, table=table)
     fit = doc["fit"]
     note = ""
@@ -200,6 +221,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        _check_outputs(args)
     except _UsageError as exc:
         return _fail(f"{exc} (see {PROG} --help)", 2)
     except SystemExit as exc:  # --help / --version

@@ -104,6 +104,21 @@ def test_rows_with_no_value_are_reported_as_left_out(tmp_path):
     assert "3 rows with missing values dropped" in out.stdout
 
 
+def test_an_output_never_replaces_the_data_file_or_another_output(tmp_path, data_csv):
+    data = tmp_path / "data.csv"
+    data.write_bytes(data_csv.read_bytes())
+    out = run(data, "--columns", "a,b", "-o", data, cwd=tmp_path)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+    assert "would replace the data file" in out.stderr
+    out = run("data.csv", "--columns", "a,b", "--assignments", "./data.csv", cwd=tmp_path)
+    assert out.returncode == 2 and "would replace the data file" in out.stderr
+    assert data.read_bytes() == data_csv.read_bytes()
+    out = run(data, "--columns", "a,b", "-o", tmp_path / "f.json", "--assignments", tmp_path / "x.csv",
+              "--parameters", tmp_path / "x.csv")
+    assert out.returncode == 2 and "--assignments and --parameters name the same file" in out.stderr
+    assert not (tmp_path / "f.json").exists()
+
+
 @pytest.mark.parametrize("args,code,message", [
     (["nothere.csv"], 1, "no such file"),
     (["{data}", "--columns", "a,zz"], 1, "no column 'zz'"),
