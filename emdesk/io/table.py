@@ -980,9 +980,13 @@ class _Reader:
     def _field_count_error(self, found: int, line: int) -> DataError:
         d = _DELIMITER_NAMES[self.delimiter]
         source = "as in the header" if self.names_from_file else "as in the first line"
-        hint = (f"Is there an unquoted {d} inside a value? Put such values in double quotes."
-                if found > self.n_cols else
-                f"Is a value missing? Leave it empty between two {d}s rather than dropping the separator.")
+        if self.delimiter == " ":  # runs of spaces are one separator: no empty field, no quoting
+            hint = ("Is there a space inside a value? Join or remove it." if found > self.n_cols else
+                    "Is a value missing? Write NA in its place (runs of spaces count as one separator).")
+        else:
+            hint = (f"Is there an unquoted {d} inside a value? Put such values in double quotes."
+                    if found > self.n_cols else
+                    f"Is a value missing? Leave it empty between two {d}s rather than dropping the separator.")
         return self.err(f"expected {self.n_cols} fields ({source}) but found {found}. {hint}", line)
 
 

@@ -283,6 +283,18 @@ def test_wrong_field_count_names_file_and_line(tmp_path):
         load_table(write(tmp_path, "\n".join(lines) + "\n"))
 
 
+def test_wrong_field_count_in_a_space_separated_file_gives_a_hint_that_fits(tmp_path):
+    with pytest.raises(DataError) as info:
+        load_table(write(tmp_path, "a b c\n1 2 3\n4 5\n"))
+    msg = str(info.value)
+    assert msg.startswith("data.csv, line 3: expected 3 fields (as in the header) but found 2.")
+    assert "spacess" not in msg and "between two" not in msg  # runs of spaces are one separator
+    assert "NA" in msg
+    with pytest.raises(DataError) as info:
+        load_table(write(tmp_path, "a b\n1 2\n4 5 6\n"))
+    assert "unquoted spaces" not in str(info.value) and "space inside a value" in str(info.value)
+
+
 def test_wrong_field_count_late_in_a_big_file(tmp_path):
     rows = ["1,2"] * 100000
     rows[90000] = "1,2,3"
