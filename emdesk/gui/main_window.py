@@ -1074,10 +1074,13 @@ class MainWindow(QtWidgets.QMainWindow):
                                   "this fit, changes the Model panel and runs a new one.")
 
     def _guard_raise(self, text: str) -> None:
-        try:
-            options = self.params_panel.options()
-        except ValueError:
-            options = {}
+        # The fixes answer the fit that collapsed (the panel may have been edited since it started).
+        options = self._fit_params
+        if not options:
+            try:
+                options = self.params_panel.options()
+            except ValueError:
+                options = {}
         dv = np.nanvar(self._X, axis=0) if self._X is not None and self._X.shape[0] else None
         self._guard_fixes = propose_fixes(options, dv, manual_means=len(self._start_means) > 0)
         self.guard_bar.show_issues(text, self._guard_fixes)

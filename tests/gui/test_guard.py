@@ -252,3 +252,18 @@ def test_screenshot_of_a_collapsing_fit(qtbot, window, rgb_pixels, dup_csv_2d):
     assert rgb_pixels(window.plot_2d.plot, WARN_RGB) > 100
     for b in window.guard_bar.buttons.values():  # every button shows its whole text
         assert b.width() >= b.sizeHint().width()
+
+
+def test_fixes_answer_the_fit_that_collapsed_not_later_edits_of_the_panel(qtbot, window, dup_csv):
+    window.open_csv(dup_csv)
+    window.set_options(n_components=3, random_state=0, reg_covar=1e-6, max_iter=200, covariance_type="full")
+    window.start_fit(paused=True)
+    qtbot.waitUntil(lambda: len(window.history) >= 1, timeout=FIT_TIMEOUT)
+    window.set_options(n_components=6, covariance_type="tied", reg_covar=0.5)  # for the next Run
+    with qtbot.waitSignal(window.fitFinished, timeout=FIT_TIMEOUT):
+        window.resume_fit()
+    assert window.model.n_components == 3 and window.model.degeneracies_
+    bar = window.guard_bar
+    assert "constrained_covariance" in window.degeneracy_fixes()  # the collapsed fit was "full"
+    assert "\u2192 2" in bar.buttons["fewer_components"].text()
+    assert "\u2192 0.00041" in bar.buttons["raise_reg_covar"].text()
