@@ -270,11 +270,19 @@ def _is_missing(cell: str) -> bool:
 # splitting text into records
 
 
+def _split_spaces(line: str) -> list[str]:
+    """The fields of a line separated by runs of spaces; double quotes group a value with spaces in it
+    (as R's write.table writes strings): ``"p q" 3`` -> ``["p q", "3"]``."""
+    if '"' not in line:
+        return line.split()
+    return next(csv.reader([line.strip()], delimiter=" ", skipinitialspace=True), [])
+
+
 def _split_records(text: str, delimiter: str) -> Iterable[tuple[int, list[str]]]:
     """(last physical line of the record, 1-based within ``text``; fields) for every record of ``text``."""
     if delimiter == " ":
         for i, line in enumerate(text.split("\n"), start=1):
-            yield i, line.split()
+            yield i, _split_spaces(line)
         return
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
     for row in reader:
@@ -657,7 +665,7 @@ class _Reader:
             delimiter = ";"  # not in the file: each line is one field, and "1,5" reads as 1.5
         try:
             if delimiter == " ":
-                rows = [row for row in (line.split() for line in sample.split("\n")) if row]
+                rows = [row for row in map(_split_spaces, sample.split("\n")) if row]
             else:
                 rows = [row for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
                         if row and not _is_blank(row)]
@@ -876,7 +884,7 @@ class _Reader:
         """The careful path: the csv module (or whitespace splitting), then vectorised conversion, in
         batches of rows so the working set stays in cache."""
         if self.delimiter == " ":
-            source = (line.split() for line in text.split("\n"))
+            source = map(_split_spaces, text.split("\n"))
         else:
             source = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter, quotechar='"',
                                 doublequote=True)

@@ -48,6 +48,12 @@ def test_other_delimiters(tmp_path, sep):
     np.testing.assert_array_equal(t.to_array(["y"])[:, 0], [0, 2.5, 5, 7.5, 10])
 
 
+def test_space_separated_values_in_double_quotes(tmp_path):
+    t = load_table(write(tmp_path, '"a b" "c" "d"\n1  2 "x y"\n  3 4 z  \n', "plain.txt"))
+    assert t.column_names == ["a b", "c", "d"] and t.to_array().tolist() == [[1, 2], [3, 4]]
+    assert t.text_column("d") == ["x y", "z"]
+
+
 def test_runs_of_spaces_and_no_header(tmp_path):
     t = load_table(write(tmp_path, "  1.0   2.0  3\n4    5.5 6\n\n7 8 9   \n"))
     assert t.delimiter == " "
