@@ -48,6 +48,19 @@ def test_other_delimiters(tmp_path, sep):
     np.testing.assert_array_equal(t.to_array(["y"])[:, 0], [0, 2.5, 5, 7.5, 10])
 
 
+def test_r_write_table_output(tmp_path):
+    """R's write.table defaults: space-separated, strings quoted, row names with no header field."""
+    text = '"x" "y" "name"\n"1" 0.5 2 "p q"\n"2" 1.5 NA "r"\n"3" -2 4e-1 ""\n'
+    t = load_table(write(tmp_path, text, "r.txt"))
+    assert t.column_names == ["col1", "x", "y", "name"]
+    assert t.numeric_column_names == ["col1", "x", "y"]
+    np.testing.assert_array_equal(t.to_array(["x", "y"]), [[0.5, 2.0], [1.5, np.nan], [-2.0, 0.4]])
+    assert t.text_column("name") == ["p q", "r", ""]
+    # the same with commas (write.csv writes "" above the row names; write.table(sep=",") writes nothing)
+    t = load_table(write(tmp_path, 'a,b\nr1,1,2\nr2,3,4\n', "rows.csv"))
+    assert t.column_names == ["col1", "a", "b"] and t.text_column("col1") == ["r1", "r2"]
+
+
 def test_space_separated_values_in_double_quotes(tmp_path):
     t = load_table(write(tmp_path, '"a b" "c" "d"\n1  2 "x y"\n  3 4 z  \n', "plain.txt"))
     assert t.column_names == ["a b", "c", "d"] and t.to_array().tolist() == [[1, 2], [3, 4]]
