@@ -699,7 +699,7 @@ class MainWindow(QtWidgets.QMainWindow):
         params = self._with_start_means(params)
         self.guard_bar.hide()  # a new fit: the bar comes back if this one collapses too
         self._guard_fixes = {}
-        if self.message_bar.isVisible() and self.last_message and self.last_message[0] != "warning":
+        if self.message_bar.isVisible():  # what it said was about the previous fit (or attempt)
             self.clear_message()
         self._run_id += 1
         self._history = []

@@ -481,3 +481,12 @@ def test_opening_another_file_during_a_load_cancels_the_first(qtbot, window, csv
     with qtbot.waitSignal(window.dataLoaded, timeout=10_000):
         window.begin_load(str(csv_2d))
     assert str(window.table.path).endswith("two.csv") and not window.load_progress.isVisible()
+
+
+def test_a_warning_about_the_last_fit_goes_when_the_next_one_starts(qtbot, window):
+    window.open_csv(example_path())
+    _fit(qtbot, window, max_iter=3, random_state=0)
+    assert window.message_bar.isVisible() and "did not converge" in window.last_message[1]
+    _fit(qtbot, window, max_iter=300)
+    assert window.model.converged_
+    assert not window.message_bar.isVisible() and window.last_message is None
