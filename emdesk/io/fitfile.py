@@ -74,7 +74,7 @@ def _column_names(model, columns, d: int) -> list[str]:
         columns = getattr(model, "feature_names_in_", None)
     if columns is None:
         return [f"x{j + 1}" for j in range(d)]
-    columns = [str(c) for c in columns]
+    columns = [columns] if isinstance(columns, str) else [str(c) for c in columns]
     if len(columns) != d:
         raise DataError(f"{len(columns)} column names given for a model of {d} features.")
     twice = next((c for i, c in enumerate(columns) if c in columns[:i]), None)

@@ -285,3 +285,12 @@ def test_one_dimensional_fit_saves_from_a_vector(tmp_path):
     doc = save_fit(tmp_path / "f.json", gm, x, columns=["v"])
     assert doc["fit"]["bic"] == pytest.approx(gm.bic(x))
     np.testing.assert_array_equal(load_fit(tmp_path / "f.json").predict(x), gm.predict(x))
+
+
+def test_one_column_name_may_be_given_as_a_string(tmp_path):
+    """As the table exports take columns="v": not five names v, a, l, u, e."""
+    x = np.random.default_rng(3).normal(size=60)
+    gm = GaussianMixture(1).fit(x)
+    assert save_fit(tmp_path / "f.json", gm, x, columns="value")["columns"] == ["value"]
+    save_parameters_csv(tmp_path / "p.csv", gm, "value")
+    assert _csv(tmp_path / "p.csv")[0] == ["component", "weight", "mean_value", "var_value"]
