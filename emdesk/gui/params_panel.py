@@ -28,7 +28,6 @@ class _FloatEdit(QtWidgets.QLineEdit):
 
     def __init__(self, value: float, minimum: float, label: str):
         super().__init__()
-        self._min = minimum
         self._label = label  # the field's name in error messages
         self._example = value
         val = QtGui.QDoubleValidator(minimum, 1e6, 12, self)

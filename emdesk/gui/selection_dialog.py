@@ -60,7 +60,6 @@ class SelectionWorker(QtCore.QObject):
     def __init__(self):
         super().__init__()
         self._stop = threading.Event()
-        self._busy = threading.Event()
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -68,17 +67,10 @@ class SelectionWorker(QtCore.QObject):
     def prepare(self) -> None:
         """Called from the GUI thread right before queueing ``run``."""
         self._stop.clear()
-        self._busy.set()
-
-    def is_busy(self) -> bool:
-        return self._busy.is_set()
 
     @QtCore.Slot(int, object, object)
     def run(self, run_id: int, X, options) -> None:
-        try:
-            self._run(run_id, X, options)
-        finally:
-            self._busy.clear()
+        self._run(run_id, X, options)
 
     def _run(self, run_id, X, options) -> None:
         last = None

@@ -72,7 +72,6 @@ class FitWorker(QtCore.QObject):
         self._pause = threading.Event()
         self._step = threading.Event()
         self._delay = 0.0
-        self._busy = threading.Event()
         self._active = None  # the run id the GUI waits for (None: any)
 
     # -- flags, safe from any thread ----------------------------------------------------------------
@@ -97,9 +96,6 @@ class FitWorker(QtCore.QObject):
     def set_delay(self, seconds: float) -> None:
         self._delay = max(0.0, float(seconds))
 
-    def is_busy(self) -> bool:
-        return self._busy.is_set()
-
     def prepare(self, paused: bool = False, run_id: int | None = None) -> None:
         """Called from the GUI thread right before queueing ``run``: fresh flags for a new fit.
 
@@ -110,7 +106,6 @@ class FitWorker(QtCore.QObject):
             self._active = run_id
         self._stop.clear()
         self._step.clear()
-        self._busy.set()
         if paused:
             self._pause.set()
         else:
@@ -119,10 +114,7 @@ class FitWorker(QtCore.QObject):
     # -- the fit ------------------------------------------------------------------------------------
     @QtCore.Slot(int, object, object, object)
     def run(self, run_id: int, X, params, X_display=None) -> None:
-        try:
-            self._run(run_id, X, params, X_display)
-        finally:
-            self._busy.clear()
+        self._run(run_id, X, params, X_display)
 
     def _emit(self, run_id, pending, X_display) -> None:
         ids = None
