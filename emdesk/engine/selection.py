@@ -35,6 +35,7 @@ import csv
 import math
 import os
 import re
+import stat
 import tempfile
 import threading
 import time
@@ -231,6 +232,7 @@ class SelectionResult:
                     writer.writerow({k: _csv_value(v) for k, v in d.items()})
                 fh.flush()
                 os.fsync(fh.fileno())
+            os.chmod(tmp, _new_file_mode(path))  # mkstemp made it 0600
             os.replace(tmp, path)
         except BaseException:
             try:
@@ -249,6 +251,18 @@ class SelectionStep:
     total: int
     elapsed: float  # seconds since the sweep started
     result: SelectionResult = field(repr=False)  # the table so far, with its current best
+
+
+def _new_file_mode(path) -> int:
+    """Permissions for a written file: those of the file it replaces, else 0o666 minus the umask (as
+    emdesk.io's atomic writes, which the engine does not import)."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _csv_value(v):

@@ -117,6 +117,25 @@ def test_csv_export_is_complete_and_atomic(truth_result, tmp_path):
     assert dicts[0]["n_components"] == 1 and dicts[0]["error"] == ""
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_csv_export_gets_the_permissions_of_a_normal_file(truth_result, tmp_path):
+    """Like every other export (emdesk.io): not the 0600 of a temporary file."""
+    import stat
+
+    X, result = truth_result
+    mask = os.umask(0o022)
+    try:
+        result.to_csv(tmp_path / "new.csv")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(os.stat(tmp_path / "new.csv").st_mode) == 0o644
+    old = tmp_path / "old.csv"
+    old.write_text("x")
+    os.chmod(old, 0o640)
+    result.to_csv(old)
+    assert stat.S_IMODE(os.stat(old).st_mode) == 0o640  # a replaced file keeps its permissions
+
+
 def rounded_data(seed=1):
     """Geyser-like data: integer waiting times, durations to one decimal, and a quarter of the
     durations only noted as "short" or "long" (recorded as exactly 2.0 or 4.0 minutes, as in the
