@@ -81,10 +81,11 @@ class FitWorker(QtCore.QObject):
 
     def set_paused(self, paused: bool) -> None:
         if paused:
+            self._step.clear()  # a step left over from before must not run one more iteration now
             self._pause.set()
         else:
             self._pause.clear()
-            self._step.set()
+            self._step.set()  # wakes the pause loop at once
 
     def is_paused(self) -> bool:
         return self._pause.is_set()

@@ -119,3 +119,30 @@ def test_preparing_a_new_run_ends_the_previous_one(qapp, data):
     qapp.processEvents()
     assert finished and finished[0][1] is True
     assert sum(len(b) for b, _ in batches) <= 2
+
+
+def test_pause_after_a_resume_lets_no_extra_iteration_through(qapp, data):
+    # Run, Pause, Run, Pause: the second pause holds at once (resuming must not leave a "step" behind).
+    w = FitWorker()
+    batches, finished, failed = _collect(w)
+    w.prepare(paused=True)
+    w.set_paused(False)
+    w.set_paused(True)
+    t = threading.Thread(target=w.run, args=(1, data, {"n_components": 2, "random_state": 0, "tol": 0.0,
+                                                       "max_iter": 10_000}, None))
+    t.start()
+    try:
+        for _ in range(500):
+            qapp.processEvents()
+            if batches:
+                break
+            threading.Event().wait(0.01)
+        for _ in range(20):
+            qapp.processEvents()
+            threading.Event().wait(0.01)
+        assert [s.iteration for b, _ in batches for s in b] == [0]
+    finally:
+        w.request_stop()
+        t.join(5)
+        qapp.processEvents()
+    assert not t.is_alive()
