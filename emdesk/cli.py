@@ -218,6 +218,11 @@ def _run(args) -> int:
 
 def main(argv=None) -> int:
     """Entry point of ``emdesk-fit``; returns the exit status."""
+    for stream in (sys.stdout, sys.stderr):
+        # A console or pipe whose encoding cannot show a column name (cp1252 and a Chinese name) shows an
+        # escape instead of failing a run whose files are already written.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -92,6 +92,20 @@ def test_missing_values_marginalize_drop_and_imputed(tmp_path):
     assert "missing values" in out.stderr and "--missing" in out.stderr
 
 
+def test_a_console_that_cannot_show_a_column_name_does_not_fail_the_run(tmp_path):
+    """A Windows console or pipe in cp1252 cannot show every name; the fit is still a success."""
+    import os
+
+    path = tmp_path / "eu.csv"
+    path.write_text("L\u00e4nge;\u5bbd\n1,5;2\n2,5;3\n3,5;1\n4;4\n", encoding="utf-8")
+    env = dict(os.environ, PYTHONIOENCODING="ascii")
+    out = subprocess.run([sys.executable, "-m", "emdesk.cli", str(path), "-k", "1", "-o", str(tmp_path / "f.json")],
+                         capture_output=True, text=True, env=env, timeout=120, encoding="ascii",
+                         errors="strict")
+    assert out.returncode == 0, out.stderr
+    assert "columns L\\xe4nge, \\u5bbd" in out.stdout and "wrote" in out.stdout
+
+
 def test_rows_with_no_value_are_reported_as_left_out(tmp_path):
     path = tmp_path / "gaps.csv"
     path.write_text("a,b\n1,2\n,\n3,\n5,6\n7,9\n2,2\nNA,NA\n")
