@@ -121,13 +121,16 @@ def _fit_path(args) -> str:
 
 def _check_outputs(args) -> None:
     """No output may replace the data file or another output (a typo such as ``-o data.csv`` would
-    otherwise destroy the data)."""
+    otherwise destroy the data), and every output's folder must exist (said before a long fit)."""
     outputs = [("-o", _fit_path(args)),
                ("--assignments", args.assignments), ("--parameters", args.parameters), ("--imputed", args.imputed)]
     seen = {os.path.realpath(args.data): None}
     for option, path in outputs:
         if not path:
             continue
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise _UsageError(f"{option}: the folder {folder} does not exist; create it or choose another")
         key = os.path.realpath(path)
         if key in seen:
             if seen[key] is None:

@@ -131,6 +131,10 @@ def test_an_output_never_replaces_the_data_file_or_another_output(tmp_path, data
               "--parameters", tmp_path / "x.csv")
     assert out.returncode == 2 and "--assignments and --parameters name the same file" in out.stderr
     assert not (tmp_path / "f.json").exists()
+    # a folder that does not exist: said before fitting, not after the fit file was written
+    out = run(data, "--columns", "a,b", "-o", tmp_path / "f.json", "--assignments", tmp_path / "no" / "a.csv")
+    assert out.returncode == 2 and "--assignments: the folder" in out.stderr and "does not exist" in out.stderr
+    assert not (tmp_path / "f.json").exists()
 
 
 @pytest.mark.parametrize("args,code,message", [
