@@ -52,6 +52,7 @@ IMPUTED_CACHE_BYTES = 32_000_000  # imputed values of the displayed incomplete r
 # core and the fit keeps the rest.
 FRAME_INTERVAL_RANGE = (0.04, 0.1)
 FRAME_COST_FACTOR = 2.5
+SHUTDOWN_WAIT_MS = 5000  # closing: how long the threads get to stop before the window says it waits on
 CSV_FILTER = "CSV files (*.csv *.tsv *.txt);;All files (*)"
 EXPORT_FILTERS = {
     "Fit as JSON (*.json)": ("json", ".json"),
@@ -1565,7 +1566,12 @@ class MainWindow(QtWidgets.QMainWindow):
             pass
         for thread in (self.fit_thread, self.load_thread):
             thread.quit()
+        self.hide()  # the window goes at once, even when a thread needs longer below
         for thread in (self.fit_thread, self.load_thread):
-            if not thread.wait(5000):
-                # A single engine iteration longer than this is not expected; leave a clear trace.
-                print(f"emdesk: thread {thread.objectName()} did not stop within 5 s")
+            if not thread.wait(SHUTDOWN_WAIT_MS):
+                # The engine reads the stop flag after every EM iteration, not inside its initialisation
+                # (k-means on a large file can take seconds). Qt aborts the process when a running QThread
+                # is destroyed, so wait for that step to end rather than crash on the way out.
+                print(f"emdesk: waiting for thread {thread.objectName()} to finish its current step...",
+                      file=sys.stderr)
+                thread.wait()

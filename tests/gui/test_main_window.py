@@ -490,3 +490,34 @@ def test_a_warning_about_the_last_fit_goes_when_the_next_one_starts(qtbot, windo
     _fit(qtbot, window, max_iter=300)
     assert window.model.converged_
     assert not window.message_bar.isVisible() and window.last_message is None
+
+
+def test_closing_during_an_uninterruptible_start_waits_instead_of_crashing(qtbot, settings, monkeypatch):
+    # The engine reads the stop flag between EM iterations, not inside its initialisation (k-means on a
+    # large file can take seconds). Closing then must not leave the QThread running: Qt aborts the
+    # process when a running QThread is destroyed ("QThread: Destroyed while thread is still running").
+    import time as time_mod
+
+    import emdesk.engine as engine
+    import emdesk.gui.main_window as mw
+    from emdesk.gui.main_window import MainWindow
+
+    started = []
+    real_fit_iter = engine.GaussianMixture.fit_iter
+
+    def slow_start(self, X, *args, **kwargs):
+        started.append(True)
+        time_mod.sleep(0.6)  # an initialisation that cannot be interrupted
+        yield from real_fit_iter(self, X, *args, **kwargs)
+
+    monkeypatch.setattr(engine.GaussianMixture, "fit_iter", slow_start)
+    monkeypatch.setattr(mw, "SHUTDOWN_WAIT_MS", 50, raising=False)
+    w = MainWindow(settings=settings)
+    w.show()
+    w.open_csv(example_path())
+    w.start_fit()
+    qtbot.waitUntil(lambda: bool(started), timeout=FIT_TIMEOUT)
+    w.close()
+    assert not w.isVisible()
+    assert worker_mod.running_threads() == []
+    w.deleteLater()
