@@ -576,12 +576,19 @@ class SelectionDialog(QtWidgets.QDialog):
         self._result.to_csv(path)
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
-        """Cancel a running sweep and stop the worker thread; True when it has stopped."""
+        """Cancel a running sweep and stop the worker thread; True when it has stopped.
+
+        The sweep reads its stop flag between EM iterations, not inside a fit's initialisation (k-means on a
+        large file can take seconds). After ``timeout_ms`` the dialog is hidden and the wait goes on: Qt
+        aborts the process when a running QThread is destroyed."""
         self._closing = True
         self._clock.stop()
         self._worker.request_stop()
         self._thread.quit()
         ok = self._thread.wait(timeout_ms)
+        if not ok:
+            self.hide()
+            ok = self._thread.wait()
         self._running = False
         return bool(ok)
 

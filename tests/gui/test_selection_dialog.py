@@ -271,3 +271,24 @@ def test_missing_option_comes_from_the_main_window_options(qtbot):
     result = run_to_end(qtbot, dlg)
     assert result.complete and all(r.ok for r in result.table)
     dlg.close()
+
+
+def test_closing_while_a_fit_cannot_be_interrupted_waits_instead_of_crashing(qtbot, monkeypatch):
+    # The sweep reads its stop flag between EM iterations, not inside an initialisation; a QThread
+    # destroyed while running aborts the process, so closing must wait for that step to end.
+    started = []
+
+    def uninterruptible(X, should_stop=None, **kw):
+        started.append(True)
+        time.sleep(0.6)  # e.g. k-means on a large file
+        yield from real_iter_select_model(X, should_stop=should_stop, n_jobs=1, **kw)
+
+    monkeypatch.setattr(sd, "iter_select_model", uninterruptible)
+    dlg = SelectionDialog(data(), ["a", "b"])
+    qtbot.addWidget(dlg)
+    dlg.set_options(n_components=range(1, 3), covariance_types=("full",), n_init=1)
+    dlg.show()
+    dlg.start()
+    qtbot.waitUntil(lambda: bool(started), timeout=20_000)
+    assert dlg.shutdown(timeout_ms=50)
+    assert not dlg._thread.isRunning() and not dlg.isVisible()
