@@ -116,7 +116,7 @@ class MainWindow(QtWidgets.QMainWindow):
     loadFailed = QtCore.Signal(str)
     messageShown = QtCore.Signal(str, str)
 
-    _requestFit = QtCore.Signal(int, object, object, object)
+    _requestFit = QtCore.Signal(int, object, object, object, object)
     _requestLoad = QtCore.Signal(int, str)
 
     def __init__(self, settings: QtCore.QSettings | None = None, parent=None):
@@ -389,6 +389,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.fit_worker.moveToThread(self.fit_thread)
         self._requestFit.connect(self.fit_worker.run)
         self.fit_worker.snapshots.connect(self._on_snapshots)
+        self.fit_worker.imputed.connect(self._on_imputed)
         self.fit_worker.finished.connect(self._on_fit_finished)
         self.fit_worker.failed.connect(self._on_fit_failed)
         self.fit_thread.finished.connect(self.fit_worker.deleteLater)
@@ -724,7 +725,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.status_state.setText("Paused" if paused else
                                   f"Fitting {params['n_components']} components to {self._X.shape[0]:,} rows...")
         self._fit_params = params
-        self._requestFit.emit(self._run_id, self._X, params, self._X_display)
+        # The worker also imputes the drawn incomplete rows (the 2-D view's crosses) for each batch it sends.
+        inc = self._display_inc_rows
+        X_incomplete = self._X_display[inc] if inc is not None and inc.size and len(self._fit_columns) > 1 else None
+        self._requestFit.emit(self._run_id, self._X, params, self._X_display, X_incomplete)
         self._update_actions()
 
     def stop_fit(self) -> None:
@@ -816,6 +820,12 @@ class MainWindow(QtWidgets.QMainWindow):
                 self._scrub_timer.start(max(0, int(wait * 1000)))
         else:
             self._update_timeline_text(self.timeline.index())
+
+    @QtCore.Slot(int, object)
+    def _on_imputed(self, run_id: int, values) -> None:
+        """Imputed values of the drawn incomplete rows under the newest snapshot (computed by the worker)."""
+        if run_id == self._run_id and self._history:
+            self._store_imputed(len(self._history) - 1, values)
 
     @QtCore.Slot(int, object, bool)
     def _on_fit_finished(self, run_id: int, model, stopped: bool) -> None:
@@ -973,11 +983,15 @@ class MainWindow(QtWidgets.QMainWindow):
             vals = s.to_model().impute(self._X_display[rows])
         except Exception:  # a degenerate state can fail to evaluate: draw no imputed rows for it
             return None
+        self._store_imputed(index, vals)
+        return vals
+
+    def _store_imputed(self, index: int, vals) -> None:
         self._imputed_cache[index] = vals
+        self._imputed_cache.move_to_end(index)
         limit = max(4, min(IDS_CACHE_SIZE, IMPUTED_CACHE_BYTES // max(vals.nbytes, 1)))
         while len(self._imputed_cache) > limit:
             self._imputed_cache.popitem(last=False)
-        return vals
 
     def _frame_done(self) -> None:
         cost = time.monotonic() - self._last_frame_t

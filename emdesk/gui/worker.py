@@ -63,6 +63,9 @@ class FitWorker(QtCore.QObject):
     # run id, list[Snapshot] since the previous batch, colour ids of the displayed rows for the batch's
     # last snapshot (or None): computing them here keeps ~10 ms of NumPy per frame off the GUI thread.
     snapshots = QtCore.Signal(int, object, object)
+    # run id, imputed values (conditional expectations) of the displayed incomplete rows under the last
+    # snapshot of the batch just sent; emitted right after that batch (same thread: in order).
+    imputed = QtCore.Signal(int, object)
     finished = QtCore.Signal(int, object, bool)   # run id, fitted model or None, stopped by the user
     failed = QtCore.Signal(int, str)              # run id, message for the user
 
@@ -113,24 +116,35 @@ class FitWorker(QtCore.QObject):
             self._pause.clear()
 
     # -- the fit ------------------------------------------------------------------------------------
-    @QtCore.Slot(int, object, object, object)
-    def run(self, run_id: int, X, params, X_display=None) -> None:
-        self._run(run_id, X, params, X_display)
+    @QtCore.Slot(int, object, object, object, object)
+    def run(self, run_id: int, X, params, X_display=None, X_incomplete=None) -> None:
+        """``X_display``: the rows drawn (colour ids per batch); ``X_incomplete``: the drawn rows with a
+        missing value (their imputed values per batch, for the crosses of the 2-D view)."""
+        self._run(run_id, X, params, (X_display, X_incomplete))
 
-    def _emit(self, run_id, pending, X_display) -> None:
-        ids = None
+    def _emit(self, run_id, pending, display) -> None:
+        X_display, X_incomplete = display
+        ids = imputed = model = None
+        snap = pending[-1]
         if X_display is not None and len(X_display):
-            snap = pending[-1]
             try:
-                ids = responsibility_color_ids(snap.to_model().predict_proba(X_display), len(snap.weights))
+                model = snap.to_model()
+                ids = responsibility_color_ids(model.predict_proba(X_display), len(snap.weights))
             except Exception:  # a degenerate state may not evaluate; the view then keeps its colours
                 ids = None
+        if X_incomplete is not None and len(X_incomplete):
+            try:
+                imputed = (model or snap.to_model()).impute(X_incomplete)
+            except Exception:  # the window then computes them itself, or draws no crosses
+                imputed = None
         self.snapshots.emit(run_id, pending, ids)
+        if imputed is not None:
+            self.imputed.emit(run_id, imputed)
 
     def _stopping(self, run_id) -> bool:
         return self._stop.is_set() or (self._active is not None and self._active != run_id)
 
-    def _run(self, run_id, X, params, X_display) -> None:
+    def _run(self, run_id, X, params, display) -> None:
         from emdesk.engine import GaussianMixture
 
         pending: list = []
@@ -146,7 +160,7 @@ class FitWorker(QtCore.QObject):
                     paused = self._pause.is_set()
                     if (snap.final or paused or self._delay > 0 or self._stopping(run_id)
                             or now - last_emit >= EMIT_INTERVAL):
-                        self._emit(run_id, pending, X_display)
+                        self._emit(run_id, pending, display)
                         pending = []
                         last_emit = now
                     if self._stopping(run_id):
@@ -167,13 +181,13 @@ class FitWorker(QtCore.QObject):
                     iterator.close()
         except Exception as exc:  # engine ValueError and anything unexpected: a message, not a traceback
             if pending:
-                self._emit(run_id, pending, None)
+                self._emit(run_id, pending, (None, None))
             if not isinstance(exc, ValueError):  # a bug, not bad input: keep the trace for a report
                 traceback.print_exc()
             self.failed.emit(run_id, _user_message(exc))
             return
         if pending:
-            self._emit(run_id, pending, X_display)
+            self._emit(run_id, pending, display)
         self.finished.emit(run_id, None if stopped else model, stopped)
 
 

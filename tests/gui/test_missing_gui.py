@@ -286,3 +286,31 @@ def test_settings_missing_mode_falls_back_to_the_default(settings):
     assert s.missing_mode() == "drop"
     settings.setValue("fit/missing", "hand-edited nonsense")
     assert s.missing_mode() == "marginalize"
+
+
+def test_live_frames_get_imputed_positions_from_the_worker(qtbot, window, csv_missing, monkeypatch):
+    # Imputing the displayed incomplete rows is most of a live frame's GUI time with missing values: the
+    # worker does it with the colours, the GUI thread only draws (scrubbing to an old iteration may compute).
+    import threading
+
+    from emdesk.engine import GaussianMixture
+
+    path, X, _ = csv_missing
+    window.open_csv(path)
+    on_gui_thread = []
+    real_impute = GaussianMixture.impute
+
+    def impute(self, *args, **kwargs):
+        if threading.current_thread() is threading.main_thread():
+            on_gui_thread.append(True)
+        return real_impute(self, *args, **kwargs)
+
+    monkeypatch.setattr(GaussianMixture, "impute", impute)
+    _fit(qtbot, window, n_components=2, random_state=0, max_iter=300)
+    qtbot.waitUntil(lambda: window._shown_index == len(window.history) - 1)
+    assert on_gui_thread == []
+    shown = window.plot_2d.imputed_positions()
+    expected = window.model.impute(window._X_display[window._display_inc_rows])
+    hollow = window.plot_2d._hollow_in_inc
+    assert shown.shape[0] == hollow.size > 0
+    np.testing.assert_allclose(shown, expected[hollow][:, [0, 1]])
