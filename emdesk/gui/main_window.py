@@ -849,7 +849,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 idx = len(self._history) - 1
                 if best is not None and self._history[-1].restart != best:
                     idx = max(i for i, s in enumerate(self._history) if s.restart == best)
-                    self.timeline.set_index(idx)
+                self.timeline.set_index(idx)  # also when the user had scrubbed back: slider and plot agree
                 # The kept solution is on screen when fitFinished is emitted, not a frame later.
                 self._scrub_timer.stop()
                 self._requested_index = idx

@@ -521,3 +521,19 @@ def test_closing_during_an_uninterruptible_start_waits_instead_of_crashing(qtbot
     assert not w.isVisible()
     assert worker_mod.running_threads() == []
     w.deleteLater()
+
+
+def test_a_fit_that_ends_while_scrubbed_back_moves_the_slider_with_the_plot(qtbot, window):
+    window.open_csv(example_path())
+    window.set_options(n_components=3, random_state=0, max_iter=200)
+    window.step_fit()
+    for n in (2, 3, 4):
+        window.step_fit()
+        qtbot.waitUntil(lambda: len(window.history) >= n, timeout=FIT_TIMEOUT)
+    window.timeline.set_index(1)
+    qtbot.waitUntil(lambda: window._shown_index == 1)
+    with qtbot.waitSignal(window.fitFinished, timeout=FIT_TIMEOUT):
+        window.resume_fit()
+    last = len(window.history) - 1
+    assert window._shown_index == last and window.timeline.index() == last
+    assert not window.timeline.live_button.isEnabled()
