@@ -849,11 +849,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 idx = len(self._history) - 1
                 if best is not None and self._history[-1].restart != best:
                     idx = max(i for i, s in enumerate(self._history) if s.restart == best)
-                self.timeline.set_index(idx)  # also when the user had scrubbed back: slider and plot agree
-                # The kept solution is on screen when fitFinished is emitted, not a frame later.
-                self._scrub_timer.stop()
-                self._requested_index = idx
-                self._show_index(idx)
+                self._show_at_end(idx)
             converged = bool(getattr(model, "converged_", False))
             it = getattr(model, "n_iter_", len(self._history))
             self.status_state.setText(
@@ -876,6 +872,7 @@ class MainWindow(QtWidgets.QMainWindow):
         else:
             if self._history:
                 self._model = self._model_from(self._history[-1])
+                self._show_at_end(len(self._history) - 1)  # what Export Fit writes is what is on screen
                 self.status_state.setText(f"Stopped at iteration {self._history[-1].iteration}; "
                                           "the parameters on screen can be exported (Ctrl+E)")
                 self._guard_fit_ended(tuple(self._history[-1].issues or ()), stopped=True)
@@ -886,6 +883,14 @@ class MainWindow(QtWidgets.QMainWindow):
             self.fitStopped.emit()
         else:
             self.fitFinished.emit()
+
+    def _show_at_end(self, idx: int) -> None:
+        """A fit ended: draw history[idx] now (on screen when fitFinished/fitStopped is emitted, not a frame
+        later) and put the slider there, also when the user had scrubbed back."""
+        self.timeline.set_index(idx)
+        self._scrub_timer.stop()
+        self._requested_index = idx
+        self._show_index(idx)
 
     @QtCore.Slot(int, str)
     def _on_fit_failed(self, run_id: int, message: str) -> None:

@@ -537,3 +537,20 @@ def test_a_fit_that_ends_while_scrubbed_back_moves_the_slider_with_the_plot(qtbo
     last = len(window.history) - 1
     assert window._shown_index == last and window.timeline.index() == last
     assert not window.timeline.live_button.isEnabled()
+
+
+def test_stop_while_scrubbed_back_shows_what_export_writes(qtbot, window, tmp_path):
+    # "Stopped at iteration n; the parameters on screen can be exported": then they must be on screen.
+    window.open_csv(example_path())
+    window.set_options(n_components=3, random_state=0, max_iter=200)
+    window.step_fit()
+    for n in (2, 3, 4):
+        window.step_fit()
+        qtbot.waitUntil(lambda: len(window.history) >= n, timeout=FIT_TIMEOUT)
+    window.timeline.set_index(1)
+    qtbot.waitUntil(lambda: window._shown_index == 1)
+    with qtbot.waitSignal(window.fitStopped, timeout=FIT_TIMEOUT):
+        window.stop_fit()
+    shown = window.history[window._shown_index]
+    assert window.timeline.index() == window._shown_index == len(window.history) - 1
+    np.testing.assert_allclose(window.model.means_, shown.means)
