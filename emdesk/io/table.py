@@ -311,6 +311,47 @@ def _open_quote(text: str, delimiter: str) -> int | None:
         i = c + 1
 
 
+def _record_cut(buf: bytes, delimiter: bytes) -> int:
+    """Index of the last newline of ``buf`` (which starts at a record boundary) that ends a record: not
+    inside a quoted field by csv's rules, where a quote opens a field only at its start (a quote inside an
+    unquoted value, as in 5'11", is a literal character) and ``""`` inside a quoted field is one quote.
+    -1 when there is none. Linear in the size of ``buf``."""
+    cut = buf.rfind(b"\n")
+    if cut < 0 or not buf.count(b'"', 0, cut) % 2:
+        return cut  # balanced quotes before it (the usual case, at C speed): a record end
+    spans = []  # (opening quote, index after the closing quote or None) of each quoted field
+    d = delimiter[0]
+    i = 0
+    while True:
+        q = buf.find(b'"', i)
+        if q < 0:
+            break
+        if q > 0 and buf[q - 1] not in (d, 10, 13):
+            i = q + 1  # a literal quote inside an unquoted value
+            continue
+        j = q + 1
+        while True:
+            c = buf.find(b'"', j)
+            if c >= 0 and buf.startswith(b'"', c + 1):
+                j = c + 2  # a doubled quote inside the quoted value
+                continue
+            break
+        if c < 0:
+            spans.append((q, None))
+            break
+        spans.append((q, c + 1))
+        i = c + 1
+    for start, end in reversed(spans):
+        if start > cut:
+            continue
+        if end is not None and end <= cut:
+            break
+        cut = buf.rfind(b"\n", 0, start)  # the newline is inside this quoted field: cut before it
+        if cut < 0:
+            break
+    return cut
+
+
 def _is_blank(row: list[str]) -> bool:
     return not row or (len(row) == 1 and not row[0].strip())
 
@@ -740,10 +781,7 @@ class _Reader:
             if eof:
                 piece, buf = buf, b""
             else:
-                cut = buf.rfind(b"\n")
-                if quote_aware and b'"' in buf:
-                    while cut >= 0 and buf.count(b'"', 0, cut) % 2:
-                        cut = buf.rfind(b"\n", 0, cut)
+                cut = _record_cut(buf, delimiter.encode("latin-1")) if quote_aware else buf.rfind(b"\n")
                 if cut < 0:
                     continue
                 piece, buf = buf[:cut + 1], buf[cut + 1:]

@@ -434,6 +434,35 @@ def test_a_literal_quote_inside_an_unquoted_value_is_fine(tmp_path):
     assert t.text_column("size") == ['12"', "4"]
 
 
+def test_a_literal_quote_early_in_a_big_file_does_not_stall_the_reader(tmp_path):
+    """An inch mark (5'11") leaves an odd number of quotes before every later line: the reader must still
+    cut its chunks at line ends (counting quotes from the start for every candidate line was quadratic:
+    minutes for a few MB)."""
+    rows = ["h,w,note"] + [f"{i},{i % 50},ok" for i in range(100)] + ['5,6,5\'11" tall']
+    rows += [f"{i},{i % 50},ok" for i in range(60000)] + ['7,8,"quoted, with comma"', "9,10,end"]
+    t = load_table(write(tmp_path, "\n".join(rows) + "\n"))
+    assert t.n_rows == 60103
+    notes = t.text_column("note")
+    assert notes[100] == "5'11\" tall" and notes[-2] == "quoted, with comma" and notes[-1] == "end"
+    assert t.to_array(["w"])[-1, 0] == 10
+
+
+@pytest.mark.parametrize("buf, cut", [
+    (b"a,b\n1,2\n", 7),
+    (b'1,"x\ny"\n2,3', 7),                # a newline inside a quoted field is not a record end
+    (b'1\n2,"x\ny\n2,3', 1),               # an unclosed quoted field: cut before it
+    (b"1,5'11\"\n2,3\n4,5", 11),         # a literal quote counts for nothing
+    (b'1,"say ""hi""\nthere"\n2', 20),   # doubled quotes inside a quoted field
+    (b'1,"a"\n2,"b\n', 5),
+    (b'"x\ny"', -1),
+    (b"no newline", -1),
+])
+def test_record_cut(buf, cut):
+    from emdesk.io.table import _record_cut
+
+    assert _record_cut(buf, b",") == cut
+
+
 def test_unclosed_quote_after_a_doubled_quote(tmp_path):
     with pytest.raises(DataError, match=r"line 2, column 3: a quoted value starts here"):
         load_table(write(tmp_path, 'a,b\n1,"say ""hi"" \n2,3\n'))
