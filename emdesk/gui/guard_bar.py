@@ -212,6 +212,17 @@ class _Overlay:
         self._curves: list[pg.PlotCurveItem] = []
         self.flagged: list[int] = []
 
+    CURVE_STYLE = (230, 3.5, 18)  # the flagged curves' pen alpha, pen width and z value
+
+    def _curve(self, j: int) -> pg.PlotCurveItem:
+        alpha, width, z = self.CURVE_STYLE
+        while len(self._curves) <= j:
+            c = pg.PlotCurveItem(pen=pg.mkPen(*WARN_RGB, alpha, width=width, style=QtCore.Qt.PenStyle.DashLine))
+            c.setZValue(z)
+            self.pi.addItem(c)
+            self._curves.append(c)
+        return self._curves[j]
+
     def _hide_from(self, n: int) -> None:
         """Hide the curves and labels beyond the first ``n`` (kept for the next collapse, not deleted)."""
         for item in self._curves[n:] + self._labels[n:]:
@@ -241,14 +252,6 @@ class DegeneracyOverlay2D(_Overlay):
         self.rings.setZValue(19)
         plot_item.addItem(self.rings)
 
-    def _curve(self, j: int) -> pg.PlotCurveItem:
-        while len(self._curves) <= j:
-            c = pg.PlotCurveItem(pen=pg.mkPen(*WARN_RGB, 230, width=3.5, style=QtCore.Qt.PenStyle.DashLine))
-            c.setZValue(18)
-            self.pi.addItem(c)
-            self._curves.append(c)
-        return self._curves[j]
-
     def show(self, snapshot, ix: int, iy: int) -> None:
         flagged = _flagged(snapshot) if snapshot is not None else []
         self.flagged = flagged
@@ -275,16 +278,7 @@ class DegeneracyOverlay1D(_Overlay):
     """Flagged components of the 1-D view: the weighted density drawn again in thick dashed red, and a
     "⚠ n" label above its mean (kept inside the view when the spike runs off the top)."""
 
-    def __init__(self, plot_item):
-        super().__init__(plot_item)
-
-    def _curve(self, j: int) -> pg.PlotCurveItem:
-        while len(self._curves) <= j:
-            c = pg.PlotCurveItem(pen=pg.mkPen(*WARN_RGB, 235, width=3.0, style=QtCore.Qt.PenStyle.DashLine))
-            c.setZValue(35)
-            self.pi.addItem(c)
-            self._curves.append(c)
-        return self._curves[j]
+    CURVE_STYLE = (235, 3.0, 35)
 
     def show(self, snapshot, grid) -> None:
         flagged = _flagged(snapshot) if snapshot is not None else []

@@ -523,7 +523,8 @@ def test_closing_during_an_uninterruptible_start_waits_instead_of_crashing(qtbot
     w.deleteLater()
 
 
-def test_a_fit_that_ends_while_scrubbed_back_moves_the_slider_with_the_plot(qtbot, window):
+def _paused_and_scrubbed_back(qtbot, window):
+    """A paused fit with four iterations on the timeline, the slider back at the second."""
     window.open_csv(example_path())
     window.set_options(n_components=3, random_state=0, max_iter=200)
     window.step_fit()
@@ -532,6 +533,10 @@ def test_a_fit_that_ends_while_scrubbed_back_moves_the_slider_with_the_plot(qtbo
         qtbot.waitUntil(lambda: len(window.history) >= n, timeout=FIT_TIMEOUT)
     window.timeline.set_index(1)
     qtbot.waitUntil(lambda: window._shown_index == 1)
+
+
+def test_a_fit_that_ends_while_scrubbed_back_moves_the_slider_with_the_plot(qtbot, window):
+    _paused_and_scrubbed_back(qtbot, window)
     with qtbot.waitSignal(window.fitFinished, timeout=FIT_TIMEOUT):
         window.resume_fit()
     last = len(window.history) - 1
@@ -541,14 +546,7 @@ def test_a_fit_that_ends_while_scrubbed_back_moves_the_slider_with_the_plot(qtbo
 
 def test_stop_while_scrubbed_back_shows_what_export_writes(qtbot, window, tmp_path):
     # "Stopped at iteration n; the parameters on screen can be exported": then they must be on screen.
-    window.open_csv(example_path())
-    window.set_options(n_components=3, random_state=0, max_iter=200)
-    window.step_fit()
-    for n in (2, 3, 4):
-        window.step_fit()
-        qtbot.waitUntil(lambda: len(window.history) >= n, timeout=FIT_TIMEOUT)
-    window.timeline.set_index(1)
-    qtbot.waitUntil(lambda: window._shown_index == 1)
+    _paused_and_scrubbed_back(qtbot, window)
     with qtbot.waitSignal(window.fitStopped, timeout=FIT_TIMEOUT):
         window.stop_fit()
     shown = window.history[window._shown_index]
