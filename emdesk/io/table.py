@@ -311,22 +311,18 @@ def _open_quote(text: str, delimiter: str) -> int | None:
         i = c + 1
 
 
-def _record_cut(buf: bytes, delimiter: bytes) -> int:
-    """Index of the last newline of ``buf`` (which starts at a record boundary) that ends a record: not
-    inside a quoted field by csv's rules, where a quote opens a field only at its start (a quote inside an
-    unquoted value, as in 5'11", is a literal character) and ``""`` inside a quoted field is one quote.
-    -1 when there is none. Linear in the size of ``buf``."""
-    cut = buf.rfind(b"\n")
-    if cut < 0 or not buf.count(b'"', 0, cut) % 2:
-        return cut  # balanced quotes before it (the usual case, at C speed): a record end
-    spans = []  # (opening quote, index after the closing quote or None) of each quoted field
+def _quoted_fields(buf: bytes, delimiter: bytes, start: int = 0):
+    """(opening quote, index after the closing quote or None when unclosed) of each quoted field of
+    ``buf[start:]`` (which starts at a record boundary), in order, by csv's rules: a quote opens a field only
+    at its start (a quote inside an unquoted value, as in 5'11", is a literal character), and ``""`` inside
+    a quoted field is one quote."""
     d = delimiter[0]
-    i = 0
+    i = start
     while True:
         q = buf.find(b'"', i)
         if q < 0:
-            break
-        if q > 0 and buf[q - 1] not in (d, 10, 13):
+            return
+        if q > start and buf[q - 1] not in (d, 10, 13):
             i = q + 1  # a literal quote inside an unquoted value
             continue
         j = q + 1
@@ -337,11 +333,19 @@ def _record_cut(buf: bytes, delimiter: bytes) -> int:
                 continue
             break
         if c < 0:
-            spans.append((q, None))
-            break
-        spans.append((q, c + 1))
+            yield q, None
+            return
+        yield q, c + 1
         i = c + 1
-    for start, end in reversed(spans):
+
+
+def _record_cut(buf: bytes, delimiter: bytes) -> int:
+    """Index of the last newline of ``buf`` (which starts at a record boundary) that ends a record (not
+    inside a quoted field, see :func:`_quoted_fields`); -1 when there is none. Linear in ``len(buf)``."""
+    cut = buf.rfind(b"\n")
+    if cut < 0 or not buf.count(b'"', 0, cut) % 2:
+        return cut  # balanced quotes before it (the usual case, at C speed): a record end
+    for start, end in reversed(list(_quoted_fields(buf, delimiter))):
         if start > cut:
             continue
         if end is not None and end <= cut:
@@ -350,6 +354,21 @@ def _record_cut(buf: bytes, delimiter: bytes) -> int:
         if cut < 0:
             break
     return cut
+
+
+def _record_end(buf: bytes, delimiter: bytes, start: int) -> tuple[int, int | None]:
+    """(index after the newline that ends the record starting at ``start``, or ``len(buf)`` if none does;
+    the opening quote of a quoted field of the record that is never closed, or None)."""
+    i = start
+    for q, end in _quoted_fields(buf, delimiter, start):
+        nl = buf.find(b"\n", i, q)
+        if nl >= 0:
+            return nl + 1, None
+        if end is None:
+            return len(buf), q
+        i = end
+    nl = buf.find(b"\n", i)
+    return (len(buf) if nl < 0 else nl + 1), None
 
 
 def _is_blank(row: list[str]) -> bool:
@@ -846,12 +865,14 @@ class _Reader:
             except csv.Error as exc:
                 raise self.err(f"cannot split the header into fields ({exc}).", lines) from None
             if records and not _is_blank(records[0]):
-                # a quoted header may span lines: extend until the quotes balance
-                while self.delimiter != " " and buf.count(b'"', 0, pos) % 2 and pos < len(buf):
-                    end = buf.find(b"\n", pos)
-                    end = len(buf) - 1 if end < 0 else end
-                    lines += 1
-                    pos = end + 1
+                if self.delimiter != " ":  # a quoted header name may hold line breaks: to its record end
+                    end, unclosed = _record_end(buf, self.delimiter.encode("latin-1"), pos - len(segment))
+                    if unclosed is not None:
+                        column = unclosed - (pos - len(segment)) + 1
+                        raise self.err(f"column {column}: a quoted name in the header starts here but its "
+                                       f"closing double quote is missing. Close the quote.", lines)
+                    lines += buf.count(b"\n", pos, end)
+                    pos = max(pos, end)
                 text = buf[:pos].decode(self.encoding, errors="replace")
                 try:
                     rows = [r for _, r in _split_records(text, self.delimiter) if not _is_blank(r)]

@@ -447,6 +447,21 @@ def test_a_literal_quote_early_in_a_big_file_does_not_stall_the_reader(tmp_path)
     assert t.to_array(["w"])[-1, 0] == 10
 
 
+def test_a_literal_quote_in_the_header_does_not_swallow_rows(tmp_path):
+    """The header ends at its line end: a literal quote (w in") made it run on to the end of the first
+    chunk, and those data rows were lost without a word."""
+    rows = ['h,w in",note'] + [f"{i},{i % 50},ok" for i in range(30000)]
+    t = load_table(write(tmp_path, "\n".join(rows) + "\n"))
+    assert t.column_names == ["h", 'w in"', "note"] and t.n_rows == 30000
+    assert t.to_array(["h"])[:3, 0].tolist() == [0, 1, 2]
+    # a quoted header name with a line break inside still spans its lines
+    t = load_table(write(tmp_path, 'a,"b\nc",d\n1,2,3\n4,5,6\n', "multi.csv"))
+    assert t.column_names == ["a", "b\nc", "d"] and t.n_rows == 2
+    # a quoted header name that is never closed: said at the header, not thousands of lines later
+    with pytest.raises(DataError, match=r"^open.csv, line 1, column 3: a quoted name in the header starts here"):
+        load_table(write(tmp_path, 'a,"b,c\n' + "1,2,3\n" * 30000, "open.csv"))
+
+
 @pytest.mark.parametrize("buf, cut", [
     (b"a,b\n1,2\n", 7),
     (b'1,"x\ny"\n2,3', 7),                # a newline inside a quoted field is not a record end
