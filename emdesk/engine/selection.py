@@ -474,16 +474,13 @@ def iter_select_model(
     """
     criterion = _check_criterion(criterion)
     plan = _plan(n_components, covariance_types)
-    if int(n_init) < 1:
-        raise ValueError(f"n_init must be at least 1; got {n_init}.")
-    if missing not in V.MISSING_MODES:
-        raise ValueError(f"missing must be one of {', '.join(repr(m) for m in V.MISSING_MODES)}; got {missing!r}.")
-    # The engine's own checks, once for the whole sweep (bad data is not a failed fit).
+    params = dict(
+        n_init=n_init, tol=tol, reg_covar=reg_covar, max_iter=max_iter, init_params=init_params, missing=missing
+    )
+    # The engine's own checks, once for the whole sweep (bad options or data are not failed fits).
+    V.check_params(GaussianMixture(n_components=1, **params))
     X = V.check_array(X, missing)
     sample_weight = V.check_sample_weight(sample_weight, X.shape[0])
-    params = dict(
-        n_init=int(n_init), tol=tol, reg_covar=reg_covar, max_iter=max_iter, init_params=init_params, missing=missing
-    )
     seeds = _seeds(random_state, len(plan))
     if n_jobs is None:
         n_jobs = os.cpu_count() or 1
