@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import __version__
 from ._atomic import atomic_write
-from .table import DataError, Table, format_number, format_numbers
+from .table import DataError, Table, format_number, format_numbers, unique_name
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "save_fit", "load_fit", "save_parameters_csv",
            "save_assignments_csv", "save_imputed_csv"]
@@ -87,15 +87,6 @@ def _check_fitted(model) -> None:
     for attr in ("weights_", "means_", "covariances_", "covariance_type"):
         if not hasattr(model, attr):
             raise DataError("The model is not fitted yet: fit it before saving or exporting.")
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    candidate, n = name, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{name}_{n}"
-    taken.add(candidate)
-    return candidate
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -446,7 +437,7 @@ def save_assignments_csv(path, table: Table, model, columns: Sequence[str]) -> N
             raise DataError(f"Cannot compute the assignments: {exc}") from None
     label = np.where(none, 0, np.argmax(np.nan_to_num(resp, nan=-1.0), axis=1) + 1)
     taken = set(table.column_names)
-    header = [_unique(f"p_component_{j + 1}", taken) for j in range(k)] + [_unique("component", taken)]
+    header = [unique_name(f"p_component_{j + 1}", taken) for j in range(k)] + [unique_name("component", taken)]
 
     def extra(start, stop):
         cells = [format_numbers(resp[start:stop, j]) for j in range(k)]
@@ -469,7 +460,7 @@ def save_imputed_csv(path, table: Table, model, columns: Sequence[str]) -> int:
         except ValueError as exc:
             raise DataError(f"Cannot impute the missing values: {exc}") from None
     replace = {name: filled[:, j] for j, name in enumerate(columns)}
-    flag = _unique("imputed", set(table.column_names))
+    flag = unique_name("imputed", set(table.column_names))
     names = np.asarray(columns, dtype=object)
 
     def extra(start, stop):

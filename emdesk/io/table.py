@@ -476,18 +476,19 @@ def _comment_preamble(first: bytes, cut: int) -> tuple[int, bytes]:
     return pos, last
 
 
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_2``, ``name_3``, ... if taken; the result is added to ``taken``."""
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}_{n}"
+    taken.add(candidate)
+    return candidate
+
+
 def _unique_names(raw: list[str]) -> list[str]:
-    names = [(c.strip() or f"col{j + 1}") for j, c in enumerate(raw)]
     seen: set[str] = set()
-    out = []
-    for name in names:
-        candidate, n = name, 1
-        while candidate in seen:
-            n += 1
-            candidate = f"{name}_{n}"
-        seen.add(candidate)
-        out.append(candidate)
-    return out
+    return [unique_name(c.strip() or f"col{j + 1}", seen) for j, c in enumerate(raw)]
 
 
 # ---------------------------------------------------------------------------------------------------
