@@ -755,7 +755,8 @@ class _Reader:
             buf = buf[header_bytes:]
             line_offset += header_lines
             widths = Counter(len(r) for r in rows[1:])
-            if len(widths) == 1 and next(iter(widths)) == len(header_row) + 1:
+            if (len(widths) == 1 and next(iter(widths)) == len(header_row) + 1
+                    and any(r[-1].strip() for r in rows[1:])):  # (not a trailing separator on every row)
                 header_row = [""] + header_row  # R's write.table: no header field above the row names
         n_cols = len(header_row) if header_row is not None else Counter(len(r) for r in rows).most_common(1)[0][0]
         if header_row is not None:

@@ -210,6 +210,9 @@ def test_trailing_empty_fields_are_tolerated(tmp_path):
     t = load_table(write(tmp_path, "a,b\n1,2,\n3,4,,\n"))
     assert t.column_names == ["a", "b"]
     np.testing.assert_array_equal(t.to_array(["a", "b"]), [[1, 2], [3, 4]])
+    # every row with one trailing empty field: still not a row-name column
+    t = load_table(write(tmp_path, "a,b\n1,2,\n3,4,\n", "every.csv"))
+    assert t.column_names == ["a", "b"] and t.to_array().tolist() == [[1, 2], [3, 4]]
 
 
 def test_sha256_of_the_bytes(tmp_path):
