@@ -758,6 +758,8 @@ class _Reader:
             if (len(widths) == 1 and next(iter(widths)) == len(header_row) + 1
                     and any(r[-1].strip() for r in rows[1:])):  # (not a trailing separator on every row)
                 header_row = [""] + header_row  # R's write.table: no header field above the row names
+            while len(header_row) > 1 and not header_row[-1].strip() and widths and max(widths) < len(header_row):
+                header_row = header_row[:-1]  # a trailing separator after the header's last name only
         n_cols = len(header_row) if header_row is not None else Counter(len(r) for r in rows).most_common(1)[0][0]
         if header_row is not None:
             names = _unique_names(header_row)

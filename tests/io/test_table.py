@@ -213,6 +213,10 @@ def test_trailing_empty_fields_are_tolerated(tmp_path):
     # every row with one trailing empty field: still not a row-name column
     t = load_table(write(tmp_path, "a,b\n1,2,\n3,4,\n", "every.csv"))
     assert t.column_names == ["a", "b"] and t.to_array().tolist() == [[1, 2], [3, 4]]
+    # a trailing separator after the header's last name only
+    for text in ("a,b,\n1,2\n3,4\n", "a;b;;\n1,5;2\n3;4\n"):
+        t = load_table(write(tmp_path, text, "header.csv"))
+        assert t.column_names == ["a", "b"] and t.to_array().tolist()[1] == [3, 4]
 
 
 def test_sha256_of_the_bytes(tmp_path):
