@@ -201,7 +201,7 @@ def _run(args) -> int:
     def num(value):
         return "n/a" if value is None else f"{value:.2f}"
 
-    say(f"{args.n_components} components, {args.covariance} covariance: log-likelihood "
+    say(f"{args.n_components} component{'s' if args.n_components != 1 else ''}, {args.covariance} covariance: log-likelihood "
         f"{num(fit['log_likelihood'])}, BIC {num(fit['bic'])}, iterations {fit['n_iter']}, "
         f"converged {'yes' if fit['converged'] else 'no'}")
     for w in caught:

@@ -46,8 +46,15 @@ def test_full_run_writes_every_file(tmp_path, data_csv):
     assert out.returncode == 0, out.stderr
     assert "log-likelihood" in out.stdout and "BIC" in out.stdout
     assert "iterations" in out.stdout and "converged" in out.stdout
+    assert "3 components, full covariance" in out.stdout
     doc = json.loads((tmp_path / "fit.json").read_text())
     assert doc["columns"] == ["a", "b"] and doc["model"]["n_components"] == 3
+
+
+def test_one_component_is_singular_in_the_summary(tmp_path, data_csv):
+    out = run(data_csv, "--columns", "a", "-k", "1", "-o", tmp_path / "fit.json")
+    assert out.returncode == 0, out.stderr
+    assert "1 component, full covariance" in out.stdout
     assert doc["options"]["n_init"] == 2 and doc["random_seed"] == 0
     assert doc["data"]["file_name"] == "data.csv" and doc["data"]["n_rows"] == 360
     assert doc["data"]["sha256"] == load_table(data_csv).sha256
