@@ -49,7 +49,6 @@ def test_full_run_writes_every_file(tmp_path, data_csv):
     assert "3 components, full covariance" in out.stdout
     doc = json.loads((tmp_path / "fit.json").read_text())
     assert doc["columns"] == ["a", "b"] and doc["model"]["n_components"] == 3
-
     assert doc["options"]["n_init"] == 2 and doc["random_seed"] == 0
     assert doc["data"]["file_name"] == "data.csv" and doc["data"]["n_rows"] == 360
     assert doc["data"]["sha256"] == load_table(data_csv).sha256
