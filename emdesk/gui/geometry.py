@@ -24,6 +24,22 @@ def cache_axes(plot_item) -> None:
         axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
+VIEW_LIMIT = 1e300  # plot ranges stay inside +-this: a wider span overflows (e.g. DBL_MAX written for "no value")
+
+
+def view_clip(value: float) -> float:
+    """``value`` clipped to +-VIEW_LIMIT (NaN, e.g. a percentile between -inf-ish and +inf-ish: 0)."""
+    return float(np.clip(np.nan_to_num(value, nan=0.0), -VIEW_LIMIT, VIEW_LIMIT))
+
+
+def padded_range(lo: float, hi: float, pad_fraction: float) -> tuple[float, float]:
+    """The view range (lo - pad, hi + pad), pad = ``pad_fraction`` of the span (of 1 when the span is 0),
+    finite even for values at the float limit (see ``view_clip``)."""
+    lo, hi = view_clip(lo), view_clip(hi)
+    pad = pad_fraction * (hi - lo if hi > lo else 1.0)
+    return lo - pad, hi + pad
+
+
 def dot_style(n_points: int) -> tuple[int, int]:
     """(diameter px, alpha) so that many points do not merge into one blot."""
     if n_points <= 3_000:

@@ -9,7 +9,7 @@ from PySide6 import QtGui, QtWidgets
 
 from emdesk.gui.geometry import (
     NEUTRAL_RGB, cache_axes, component_colors, dot_style, legend_columns, legend_label, marginal_covariances,
-    normal_pdf,
+    normal_pdf, view_clip,
 )
 from emdesk.gui.points_item import ColoredPointsItem
 
@@ -95,10 +95,15 @@ class Plot1D(QtWidgets.QWidget):
         if v.size == 0:
             self.hist.setData([0, 1], [0])
             return
-        lo, hi = np.percentile(v, [0.1, 99.9]) if v.size > 1000 else (v.min(), v.max())
+        with np.errstate(over="ignore", invalid="ignore"):  # values near the float limit
+            lo, hi = np.percentile(v, [0.1, 99.9]) if v.size > 1000 else (v.min(), v.max())
+        lo, hi = view_clip(lo), view_clip(hi)
         if hi <= lo:
             lo, hi = lo - 0.5, hi + 0.5
-        edges = np.histogram_bin_edges(v, bins="auto", range=(lo, hi))
+        try:
+            edges = np.histogram_bin_edges(v, bins="auto", range=(lo, hi))
+        except (ValueError, MemoryError):  # a span near the float limit: "auto" asks for too many bins
+            edges = np.linspace(lo, hi, 121)
         if edges.size > 121:
             edges = np.linspace(lo, hi, 121)
         if edges.size < 16:

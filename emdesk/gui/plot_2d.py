@@ -8,6 +8,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from emdesk.gui.geometry import (
     cache_axes, component_colors, dot_style, ellipse, legend_columns, legend_label, marginal_covariances, NEUTRAL_RGB,
+    padded_range,
 )
 from emdesk.gui.points_item import _CELL, ColoredPointsItem
 
@@ -180,9 +181,9 @@ class Plot2D(QtWidgets.QWidget):
             if v.size == 0:
                 rng.append((0.0, 1.0))
                 continue
-            lo, hi = np.percentile(v, [0.2, 99.8])
-            pad = 0.08 * (hi - lo if hi > lo else 1.0)
-            rng.append((lo - pad, hi + pad))
+            with np.errstate(over="ignore", invalid="ignore"):  # values near the float limit
+                lo, hi = np.percentile(v, [0.2, 99.8])
+            rng.append(padded_range(lo, hi, 0.08))
         pi.getViewBox().setRange(xRange=rng[0], yRange=rng[1], padding=0)
         self._redraw()
 

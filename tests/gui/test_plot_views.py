@@ -125,3 +125,18 @@ def test_animation_frames_build_no_brushes_or_pens(qtbot, monkeypatch):
         view.show_state(_state([0.4, 0.6], [[-1 + shift, 0], [1, shift]], [np.eye(2), np.eye(2) * 3]), None)
     assert made == []
     np.testing.assert_allclose(view.means.getData()[0], [-0.7, 1.0])
+
+
+@pytest.mark.parametrize("columns", [1, 2])
+def test_values_near_the_float_limit_are_shown_not_a_traceback(qtbot, window, tmp_path, columns):
+    # Some exports write DBL_MAX for "no value": the span of the column overflows to inf.
+    big = 1.7976931348623157e308
+    rows = [f"{v},{i}" for i, v in enumerate([big, -big, 1.0, 2.0, 3.0])]
+    p = tmp_path / "huge.csv"
+    p.write_text("a,b\n" + "\n".join(rows) + "\n")
+    with qtbot.waitSignal(window.dataLoaded, timeout=10_000):
+        window.begin_load(str(p))
+    window.select_columns(["a", "b"][:columns])
+    view = window.plot_1d.density if columns == 1 else window.plot_2d.plot.getPlotItem()
+    (x0, x1), _ = view.getViewBox().viewRange()
+    assert np.isfinite(x0) and np.isfinite(x1) and x0 < 1.0 and x1 > 3.0
