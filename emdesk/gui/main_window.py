@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from collections import OrderedDict
 import time
 from pathlib import Path
@@ -517,8 +518,19 @@ class MainWindow(QtWidgets.QMainWindow):
                                       "column of numbers.")
             return
         self._end_load()
+        previous = self.table
+        try:
+            self.set_table(table)
+        except Exception as exc:  # a bug in showing it: a message, the previous data, open_csv returns
+            traceback.print_exc()
+            if previous is not None:
+                try:
+                    self.set_table(previous)
+                except Exception:
+                    pass
+            self._on_load_failed(req, f"it was read but could not be shown ({exc.__class__.__name__}: {exc}).")
+            return
         self._load_results[req] = ("loaded", table)
-        self.set_table(table)
         self.settings.add_recent_file(str(table.path))
         self.status_state.setText(f"Loaded {os.path.basename(str(table.path))}: {table.n_rows:,} rows. "
                                   "Press Run (F5) to fit.")

@@ -552,3 +552,30 @@ def test_stop_while_scrubbed_back_shows_what_export_writes(qtbot, window, tmp_pa
     shown = window.history[window._shown_index]
     assert window.timeline.index() == window._shown_index == len(window.history) - 1
     np.testing.assert_allclose(window.model.means_, shown.means)
+
+
+def test_a_file_the_views_cannot_show_gives_a_message_and_keeps_the_previous_data(qtbot, window, csv_2d,
+                                                                                 tmp_path, monkeypatch):
+    # Whatever goes wrong while showing a loaded file, the window says so, keeps the previous data and
+    # open_csv returns (it waits for dataLoaded or loadFailed).
+    from emdesk.gui.plot_2d import Plot2D
+    from emdesk.io import DataError
+
+    window.open_csv(csv_2d)
+    real_set_data = Plot2D.set_data
+
+    def set_data(self, X, names, n_total):
+        if names[0] == "p":
+            raise RuntimeError("cannot draw this")
+        return real_set_data(self, X, names, n_total)
+
+    monkeypatch.setattr(Plot2D, "set_data", set_data)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("p,q\n1,2\n3,4\n5,7\n")
+    with qtbot.waitSignal(window.loadFailed, timeout=10_000):
+        window.begin_load(str(bad))
+    level, text = window.last_message
+    assert level == "error" and "cannot draw this" in text
+    assert str(window.table.path).endswith("two.csv") and window.data_panel.selected_columns() == ["a", "b"]
+    with pytest.raises(DataError):
+        window.open_csv(bad)
