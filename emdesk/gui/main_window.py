@@ -764,6 +764,8 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         if not self._fit_paused:
             self._set_paused(True)
+        if not self.timeline.following:  # scrubbed back: the iteration asked for is the one to see
+            self.timeline.follow_latest()
         self.fit_worker.step()
 
     def is_fitting(self) -> bool:

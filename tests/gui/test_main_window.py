@@ -579,3 +579,14 @@ def test_a_file_the_views_cannot_show_gives_a_message_and_keeps_the_previous_dat
     assert str(window.table.path).endswith("two.csv") and window.data_panel.selected_columns() == ["a", "b"]
     with pytest.raises(DataError):
         window.open_csv(bad)
+
+
+def test_step_while_scrubbed_back_shows_the_new_iteration(qtbot, window):
+    _paused_and_scrubbed_back(qtbot, window)
+    n = len(window.history)
+    window.step_fit()
+    qtbot.waitUntil(lambda: len(window.history) == n + 1, timeout=FIT_TIMEOUT)
+    qtbot.waitUntil(lambda: window._shown_index == n, timeout=5_000)
+    assert window.timeline.index() == n and window.timeline.following
+    window.stop_fit()
+    qtbot.waitUntil(lambda: not window.is_fitting(), timeout=FIT_TIMEOUT)
