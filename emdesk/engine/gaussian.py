@@ -32,7 +32,7 @@ from ._core import (
     stats_from_resp,
 )
 from .diagnostics import DegenerateSolutionWarning, diagnose
-from .init import initial_responsibilities
+from .init import InitInterrupted, initial_responsibilities
 from .snapshot import Snapshot, frozen_copy
 
 __all__ = ["GaussianMixture"]
@@ -246,9 +246,18 @@ class GaussianMixture:
     def fit_predict(self, X, sample_weight=None):
         return self.fit(X, sample_weight).predict(X)
 
-    def fit_iter(self, X, sample_weight=None, responsibilities=False):
+    def fit_iter(self, X, sample_weight=None, responsibilities=False, interrupt=None):
         """Validate, then return a generator of :class:`Snapshot` (one per iteration, every
-        restart in turn).  When it is exhausted the estimator holds the best restart."""
+        restart in turn).  When it is exhausted the estimator holds the best restart.
+
+        Between iterations a caller stops simply by not asking for the next snapshot.  The
+        initialisation can take seconds on large data (``init_params="kmeans"``: Lloyd's
+        iterations over every row) with nothing to yield; ``interrupt``, a callable with no
+        arguments, is asked between its steps, and when it returns True the generator ends there
+        without fitting (the estimator keeps whatever it held before).
+        """
+        if interrupt is not None and not callable(interrupt):
+            raise ValueError(f"interrupt must be a callable returning True to stop, or None; got {interrupt!r}.")
         V.check_params(self)
         X = V.check_array(X, self.missing)
         w = V.check_sample_weight(sample_weight, X.shape[0])
@@ -256,7 +265,7 @@ class GaussianMixture:
         d = X.shape[1]
         inits = self._check_inits(k, d)
         ctx = _Context(self, X, w)
-        return self._run(ctx, inits, bool(responsibilities))
+        return self._run(ctx, inits, bool(responsibilities), interrupt)
 
     def _check_inits(self, k, d):
         w0 = None if self.weights_init is None else V.check_weights(self.weights_init, k)
@@ -268,13 +277,13 @@ class GaussianMixture:
         )
         return w0, m0, c0
 
-    def _initial_params(self, ctx, inits, rng):
+    def _initial_params(self, ctx, inits, rng, interrupt=None):
         w0, m0, c0 = inits
         std, ct = ctx.std, ctx.ct
         if w0 is not None and m0 is not None and c0 is not None:
             return w0.copy(), std.means_to_z(m0), std.cov_to_z(c0, ct)
         resp = initial_responsibilities(
-            self.init_params, ctx.Zinit, self.n_components, ctx.w, rng
+            self.init_params, ctx.Zinit, self.n_components, ctx.w, rng, interrupt
         )
         weights, means, cov = ctx.params_from_resp(resp)
         if w0 is not None:
@@ -292,14 +301,17 @@ class GaussianMixture:
     def _diagnose(self, ctx, weights, cov):
         return diagnose(weights, cov, ctx.ct, ctx.W, ctx.data_variances, self.reg_covar)
 
-    def _run(self, ctx, inits, want_resp):
+    def _run(self, ctx, inits, want_resp, interrupt=None):
         rng = np.random.default_rng(self.random_state)
         results = []
         best = None
         n_init = self.n_init
         for r in range(n_init):
             where0 = f" (restart {r + 1} of {n_init})" if n_init > 1 else ""
-            params = self._initial_params(ctx, inits, rng)
+            try:
+                params = self._initial_params(ctx, inits, rng, interrupt)
+            except InitInterrupted:
+                return
             try:
                 prep = ctx.prepare(params)
             except NotPositiveDefinite as exc:

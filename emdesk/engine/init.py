@@ -19,11 +19,20 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["INIT_METHODS", "initial_responsibilities", "kmeans_plusplus", "kmeans_labels"]
+__all__ = ["INIT_METHODS", "InitInterrupted", "initial_responsibilities", "kmeans_plusplus", "kmeans_labels"]
 
 INIT_METHODS = ("kmeans++", "kmeans", "random", "random_from_data")
 KMEANS_MAX_ITER = 100
 _BLOCK = 1 << 13  # small blocks: single-threaded BLAS (see _core.Layout.block_rows)
+
+
+class InitInterrupted(Exception):
+    """Raised inside the initialisation when its ``interrupt`` callable returned True."""
+
+
+def _check(interrupt):
+    if interrupt is not None and interrupt():
+        raise InitInterrupted()
 
 
 def _sq_dist_to(Z, centres, out=None):
@@ -53,14 +62,16 @@ def _choice(rng, p):
     return int(min(np.searchsorted(cp, rng.uniform(0.0, total), side="right"), len(p) - 1))
 
 
-def kmeans_plusplus(Z, k, w, rng):
-    """Indices of ``k`` seed rows by greedy k-means++ (2 + log k candidates per step)."""
+def kmeans_plusplus(Z, k, w, rng, interrupt=None):
+    """Indices of ``k`` seed rows by greedy k-means++ (2 + log k candidates per step).
+    ``interrupt`` (a callable) is asked before each step; True raises :class:`InitInterrupted`."""
     n = Z.shape[0]
     weight = np.ones(n) if w is None else w
     n_trials = 2 + int(np.log(k))
     idx = [_choice(rng, weight)]
     closest = _sq_dist_to(Z, Z[idx])[:, 0]
     for _ in range(1, k):
+        _check(interrupt)
         pot = weight * closest
         cands = [_choice(rng, pot) for _ in range(n_trials)]
         dist = _sq_dist_to(Z, Z[cands])
@@ -79,12 +90,14 @@ def _nearest(Z, centres):
     return labels
 
 
-def kmeans_labels(Z, k, w, rng, max_iter=KMEANS_MAX_ITER):
-    """Hard labels of weighted Lloyd k-means from a k-means++ seeding."""
-    centres = Z[kmeans_plusplus(Z, k, w, rng)].copy()
+def kmeans_labels(Z, k, w, rng, max_iter=KMEANS_MAX_ITER, interrupt=None):
+    """Hard labels of weighted Lloyd k-means from a k-means++ seeding (``interrupt`` as in
+    :func:`kmeans_plusplus`, also asked before each Lloyd iteration)."""
+    centres = Z[kmeans_plusplus(Z, k, w, rng, interrupt)].copy()
     labels = _nearest(Z, centres)
     weight = np.ones(Z.shape[0]) if w is None else w
     for _ in range(max_iter):
+        _check(interrupt)
         wsum = np.bincount(labels, weights=weight, minlength=k)
         for j in range(Z.shape[1]):
             col = np.bincount(labels, weights=weight * Z[:, j], minlength=k)
@@ -103,17 +116,18 @@ def _one_hot(labels, k):
     return r
 
 
-def initial_responsibilities(method, Z, k, w, rng):
-    """(n, k) starting responsibilities by ``method`` (one of :data:`INIT_METHODS`)."""
+def initial_responsibilities(method, Z, k, w, rng, interrupt=None):
+    """(n, k) starting responsibilities by ``method`` (one of :data:`INIT_METHODS`).
+    ``interrupt``: see :func:`kmeans_plusplus`."""
     n = Z.shape[0]
     if method == "random":
         r = rng.uniform(size=(n, k))
         r /= r.sum(axis=1, keepdims=True)
         return r
     if method == "kmeans":
-        return _one_hot(kmeans_labels(Z, k, w, rng), k)
+        return _one_hot(kmeans_labels(Z, k, w, rng, interrupt=interrupt), k)
     if method == "kmeans++":
-        seeds = kmeans_plusplus(Z, k, w, rng)
+        seeds = kmeans_plusplus(Z, k, w, rng, interrupt)
     elif method == "random_from_data":
         pos = np.flatnonzero(np.ones(n, bool) if w is None else w > 0)
         seeds = rng.choice(pos, size=k, replace=len(pos) < k)

@@ -337,9 +337,11 @@ def _fit_one(index, k, cov_type, X, sample_weight, params, seed, should_stop) ->
     try:
         model = GaussianMixture(n_components=k, covariance_type=cov_type, random_state=seed, **params)
         # fit_iter lets a cancelled sweep stop within one EM iteration.
-        for _ in model.fit_iter(X, sample_weight=sample_weight):
+        for _ in model.fit_iter(X, sample_weight=sample_weight, interrupt=should_stop):
             if should_stop():
                 raise SelectionCancelled()
+        if not hasattr(model, "weights_") and should_stop():  # cancelled in the initialisation
+            raise SelectionCancelled()
         if not hasattr(model, "weights_"):  # pragma: no cover - defensive (engine contract)
             raise RuntimeError("the engine's fit_iter finished without a fitted model")
         scores = model._scores(X, sample_weight)  # one E-step for all three criteria

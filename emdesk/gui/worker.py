@@ -152,7 +152,9 @@ class FitWorker(QtCore.QObject):
         stopped = False
         try:
             model = GaussianMixture(**params)
-            iterator = model.fit_iter(X, responsibilities=False)
+            # A k-means start on a large file runs for seconds before the first snapshot: Stop and
+            # closing the window reach it there too.
+            iterator = model.fit_iter(X, responsibilities=False, interrupt=lambda: self._stopping(run_id))
             try:
                 for snap in iterator:
                     pending.append(snap)
@@ -179,6 +181,8 @@ class FitWorker(QtCore.QObject):
             finally:
                 if hasattr(iterator, "close"):
                     iterator.close()
+            if not stopped and not hasattr(model, "weights_"):  # interrupted in its initialisation
+                stopped = True
         except Exception as exc:  # engine ValueError and anything unexpected: a message, not a traceback
             if pending:
                 self._emit(run_id, pending, (None, None))

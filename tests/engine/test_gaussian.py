@@ -289,3 +289,24 @@ def test_many_features_use_direct_form():
 def test_unfitted_model_says_so():
     with pytest.raises(ValueError, match="not fitted"):
         GaussianMixture(2).predict(np.zeros((3, 2)))
+
+
+def test_interrupt_ends_a_long_initialisation_without_fitting():
+    X = np.random.default_rng(0).normal(size=(2000, 2))
+    asked = []
+
+    def interrupt():
+        asked.append(1)
+        return len(asked) >= 2
+
+    gm = GaussianMixture(3, init_params="kmeans", random_state=0)
+    assert list(gm.fit_iter(X, interrupt=interrupt)) == []
+    assert len(asked) == 2 and not hasattr(gm, "weights_")
+    # an interrupt that never fires changes nothing
+    a = GaussianMixture(3, init_params="kmeans", random_state=0).fit(X)
+    b = GaussianMixture(3, init_params="kmeans", random_state=0)
+    for _ in b.fit_iter(X, interrupt=lambda: False):
+        pass
+    np.testing.assert_array_equal(a.means_, b.means_)
+    with pytest.raises(ValueError, match="interrupt must be a callable"):
+        GaussianMixture(2).fit_iter(X, interrupt=True)

@@ -146,3 +146,28 @@ def test_pause_after_a_resume_lets_no_extra_iteration_through(qapp, data):
         t.join(5)
         qapp.processEvents()
     assert not t.is_alive()
+
+
+def test_stop_reaches_a_fit_still_in_its_kmeans_initialisation(qapp, data, monkeypatch):
+    # k-means on a large file runs for seconds before the first snapshot; Stop must not wait for it.
+    import emdesk.engine.init as init_mod
+
+    lloyd_steps = []
+    w = FitWorker()
+
+    def counting_nearest(Z, centres):
+        lloyd_steps.append(1)
+        if len(lloyd_steps) == 3:
+            w.request_stop()  # the user presses Stop during the initialisation
+        # random labels at every call: Lloyd never settles and would run all its 100 iterations
+        return np.random.default_rng(len(lloyd_steps)).integers(0, centres.shape[0], Z.shape[0])
+
+    monkeypatch.setattr(init_mod, "_nearest", counting_nearest)
+    batches, finished, failed = _collect(w)
+    w.prepare()
+    w.run(1, data, {"n_components": 2, "random_state": 0, "init_params": "kmeans"}, None)
+    assert not failed
+    model, stopped = finished[0]
+    assert stopped and model is None
+    assert not batches  # nothing fitted, nothing drawn
+    assert len(lloyd_steps) <= 4  # it ended at the next check, not after 100 Lloyd iterations
