@@ -47,6 +47,7 @@ number them from 1, as people count.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,6 +71,9 @@ FLOOR_FACTOR = 10.0
 #: Condition number (of the covariance in the data's standardised units) above which a
 #: covariance counts as numerically singular.
 CONDITION_MAX = 1e8
+#: A "collapsed" variance at least this fraction of the data's own means the floor is high because
+#: reg_covar is large for the data (the message then says to lower it, not that points are tied).
+REG_DOMINATES = 0.1
 
 ISSUE_KINDS = ("variance_floor", "too_few_points", "ill_conditioned")
 _COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -201,13 +205,15 @@ def diagnose(
             floor_issue = None
         elif lam_min[b] < floor:
             ratio = max(float(lam_min[b]), 0.0)
-            floor_issue = ComponentIssue(
-                i,
-                "variance_floor",
-                f"{who} has collapsed: its variance in one direction is only {ratio:.1e} times "
-                "the data's own there, at the reg_covar floor, so it sits on a few repeated "
-                "(often rounded) values and its high likelihood is spurious.",
-            )
+            if ratio >= REG_DOMINATES:  # the floor is high because reg_covar is large for these data
+                text = (f"{who} is shaped by reg_covar rather than by the data: reg_covar is large "
+                        "next to the data's own variance, so every variance is held near it. Lower "
+                        "reg_covar (it is in the data's units).")
+            else:
+                text = (f"{who} has collapsed: its variance in one direction is only {ratio:.1e} "
+                        "times the data's own there, at the reg_covar floor, so it sits on a few "
+                        "repeated (often rounded) values and its high likelihood is spurious.")
+            floor_issue = ComponentIssue(i, "variance_floor", text)
             block_issue = None
         elif lam_min[b] <= 0 or cond[b] > CONDITION_MAX:
             floor_issue = None
@@ -225,12 +231,15 @@ def diagnose(
             issues.append(floor_issue)
         n_eff = float(weights[i]) * n_total
         if not np.isfinite(n_eff) or n_eff < d + 1:
-            shown = f"{n_eff:.3g}" if np.isfinite(n_eff) else "an undefined number of"
+            # Rounded down, so 1.9999 points never read as "2 points, fewer than the 2 ... needs".
+            shown = (f"{math.floor(n_eff * 100) / 100:g}" if np.isfinite(n_eff)
+                     else "an undefined number of")
             issues.append(
                 ComponentIssue(
                     i,
                     "too_few_points",
-                    f"Component {i + 1} is supported by only {shown} points, fewer than the "
+                    f"Component {i + 1} is supported by only {shown} point{'' if shown == '1' else 's'}, "
+                    f"fewer than the "
                     f"{d + 1} a {d}-dimensional covariance needs, so its shape is not estimable.",
                 )
             )

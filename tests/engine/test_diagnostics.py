@@ -166,3 +166,22 @@ def test_diagnosis_does_not_depend_on_units(log_scale, collapsed, cov_type):
     scaled = diagnose([0.5, 0.5], base * s2, cov_type, 200, dv * s2, 1e-8 * s2)
     assert kinds(ref) == kinds(scaled)
     assert bool(ref) == collapsed
+
+
+def test_too_few_points_message_never_rounds_up_to_the_threshold():
+    cov = np.stack([np.eye(2)] * 2)
+    issues = diagnose(np.array([2.99996, 97.00004]) / 100, cov, "full", 100, DV, REG)
+    assert kinds(issues) == [(0, "too_few_points")]
+    assert "only 2.99 points, fewer than the 3" in issues[0].message
+    one = diagnose(np.array([1.0, 99.0]) / 100, cov, "full", 100, DV, REG)
+    assert "only 1 point, fewer" in one[0].message
+
+
+def test_a_floor_raised_by_a_huge_reg_covar_says_to_lower_it():
+    cov = np.stack([np.diag(DV * 0.5)] * 2)  # half the data's variance: not a collapse onto tied values
+    issues = diagnose([0.5, 0.5], cov, "full", 1000, DV, 10.0)
+    assert kinds(issues) == [(0, "variance_floor"), (1, "variance_floor")]
+    assert all("Lower reg_covar" in i.message and "collapsed" not in i.message for i in issues)
+    # a genuine collapse keeps the collapse message
+    tiny = diagnose([0.5, 0.5], np.stack([np.eye(2), np.diag([1.0, 1e-7])]), "full", 1000, DV, REG)
+    assert "has collapsed" in tiny[0].message
