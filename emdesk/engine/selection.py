@@ -223,7 +223,11 @@ class SelectionResult:
         """Write the table as CSV (atomically: a temporary file beside ``path``, then os.replace)."""
         path = os.fspath(path)
         folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".emdesk-selection-", suffix=".csv.tmp", dir=folder)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".emdesk-selection-", suffix=".csv.tmp", dir=folder)
+        except OSError as exc:  # name the file the user chose, not the temporary one
+            raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}"
+                          + (" (no such folder)" if not os.path.isdir(folder) else "")) from None
         try:
             with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
                 writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)

@@ -410,3 +410,10 @@ def test_weighted_sweep_scores_equal_those_of_duplicated_rows():
         assert row.bic == pytest.approx(gm.bic(Xdup), rel=1e-12)
         assert row.aic == pytest.approx(gm.aic(Xdup), rel=1e-12)
         assert row.icl == pytest.approx(gm.icl(Xdup), rel=1e-12)
+
+
+def test_csv_export_to_a_missing_folder_names_the_chosen_file(truth_result, tmp_path):
+    target = tmp_path / "no such folder" / "table.csv"
+    with pytest.raises(OSError) as info:
+        truth_result.to_csv(target)
+    assert str(target) in str(info.value) and ".tmp" not in str(info.value)
