@@ -413,7 +413,8 @@ def test_weighted_sweep_scores_equal_those_of_duplicated_rows():
 
 
 def test_csv_export_to_a_missing_folder_names_the_chosen_file(truth_result, tmp_path):
+    _, result = truth_result
     target = tmp_path / "no such folder" / "table.csv"
     with pytest.raises(OSError) as info:
-        truth_result.to_csv(target)
+        result.to_csv(target)
     assert str(target) in str(info.value) and ".tmp" not in str(info.value)
