@@ -128,6 +128,22 @@ def install_file_open_handler(app, window):
     return handler
 
 
+#: Exit status when a system library Qt needs is missing (Qt itself would abort with 134).
+EXIT_MISSING_LIBRARIES = 3
+
+
+def check_platform() -> int:
+    """0 when Qt can start; else prints what is missing and how to install it (stderr) and returns
+    :data:`EXIT_MISSING_LIBRARIES`. Runs before any QApplication exists (see gui/platform_check.py)."""
+    from emdesk.gui.platform_check import check_xcb
+
+    message = check_xcb()
+    if message is None:
+        return 0
+    print(message, file=sys.stderr)
+    return EXIT_MISSING_LIBRARIES
+
+
 def main(argv=None) -> int:
     args = _parse(sys.argv[1:] if argv is None else list(argv))
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
@@ -136,6 +152,10 @@ def main(argv=None) -> int:
                                                              or os.environ.get("WAYLAND_DISPLAY"))
         if headless:  # a build machine or CI without a display: the window renders offscreen
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    code = check_platform()
+    if code:
+        return code
+    if args.smoke_test:
         return smoke_test()
     app = make_application()
     from emdesk.gui.main_window import MainWindow
