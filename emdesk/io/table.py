@@ -1073,6 +1073,11 @@ def load_table(path, progress: Callable[[float], bool | None] | None = None) -> 
     """
     path = os.fspath(path)
     name = os.path.basename(path) or path
+    if os.path.splitext(path)[1].lower() in (".xlsx", ".xlsm", ".xls", ".ods", ".parquet", ".feather"):
+        from .spreadsheet import is_other_format, load_other  # spreadsheets, Parquet, Feather
+
+        if is_other_format(path):  # (by extension and first bytes; a CSV file named .xls is read below)
+            return load_other(path, progress)
     # Millions of short-lived rows would trigger the cyclic garbage collector again and again (it then
     # walks every tracked object each time); nothing here makes reference cycles, so pause it.
     collecting = gc.isenabled()
