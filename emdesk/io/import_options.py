@@ -122,6 +122,7 @@ class Preview:
     notes: list[str] = field(default_factory=list)    # sentences for the user (dates, mixed columns ...)
     unsure: list[str] = field(default_factory=list)   # why detection may be wrong (empty when sure)
     sheet_names: list[str] = field(default_factory=list)
+    suggested: ImportOptions | None = None            # the options with a suggested fix (skip title lines)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -186,12 +187,13 @@ def _column_index(spec, names: list[str], name: str) -> int | None:
 
 def table_from_text(text: str, options: ImportOptions | None = None, *, name: str = "pasted data",
                     path=None, sha256: str = "", encoding: str = "utf-8",
-                    unsure: list | None = None) -> Table:
+                    unsure: list | None = None, hints: dict | None = None) -> Table:
     """A :class:`Table` from CSV-like text (a file's contents, or a table from the clipboard).
 
     ``options`` override detection (see :class:`ImportOptions`; ``encoding`` and ``sheet`` do not apply to
     text). ``name`` names the source in DataError messages (``"pasted data, line 4: ..."``). When ``unsure``
-    is a list, reasons to doubt the detection are appended to it.
+    is a list, reasons to doubt the detection are appended to it; when ``hints`` is a dict, suggested
+    options go in it (``skip_rows`` when lines above the table look like a title).
     Raises DataError for anything wrong, naming the line.
     """
     options = options or ImportOptions()
@@ -219,6 +221,19 @@ def table_from_text(text: str, options: ImportOptions | None = None, *, name: st
     if not records:
         raise DataError(f"{name}: there is no data (only blank lines).")
     rows = [r for _, r in records]
+    if unsure is not None and options.header_row is None:
+        # lines above the table (a title, notes) have fewer fields than the table's rows
+        width = Counter(len(r) for r in rows[:100]).most_common(1)[0][0]
+        short = 0
+        while short < len(records) - 1 and short < 20 and len(records[short][1]) < width:
+            short += 1
+        if width >= 2 and short:
+            skip = records[short][0] - 1
+            unsure.append(f"The first {'line looks' if skip == 1 else f'{skip} lines look'} like a title or notes "
+                          f"above the table (fewer fields than its rows): skip {skip} line{'s' if skip > 1 else ''}"
+                          f" at the top.")
+            if hints is not None:
+                hints["skip_rows"] = skip
     decimal = options.decimal
     if decimal is None:
         decimal, _open = _t._sniff_decimal(rows[:100], delimiter)
@@ -452,6 +467,7 @@ def preview(path, options: ImportOptions | None = None, n_rows: int = 20) -> Pre
     raw = data.decode(enc, errors="replace").lstrip("\ufeff")
     raw_lines = _lines(raw)[:max(50, options.skip_rows + n_rows + 10)]
     unsure: list[str] = []
+    hints: dict = {}
     detected = replace(options, encoding=enc)
     if b"\x00" in data and not enc.startswith("utf-16"):
         return Preview(None, detected, [], error=f"{name}: this is not a text file; it holds binary data.")
@@ -459,9 +475,12 @@ def preview(path, options: ImportOptions | None = None, n_rows: int = 20) -> Pre
         text, enc = _decode(data, enc, name)
         # enough lines for the header, the preview rows and some comment lines; the rest is not needed
         lines = _lines(text)[:options.skip_rows + 200 + 5 * n_rows]
-        table = table_from_text("\n".join(lines), options, name=name, path=path, encoding=enc, unsure=unsure)
+        table = table_from_text("\n".join(lines), options, name=name, path=path, encoding=enc, unsure=unsure,
+                                hints=hints)
     except DataError as exc:
-        return Preview(None, detected, raw_lines, error=str(exc), unsure=unsure)
+        suggested = replace(options, **hints) if hints else None
+        return Preview(None, detected, raw_lines, error=str(exc), unsure=unsure, suggested=suggested)
     detected = replace(options, encoding=enc, delimiter=table.delimiter, decimal=table.decimal,
                        header_row=table.header_row)
-    return Preview(head(table, n_rows), detected, raw_lines, unsure=unsure)
+    return Preview(head(table, n_rows), detected, raw_lines, unsure=unsure,
+                   suggested=replace(options, **hints) if hints else None)
