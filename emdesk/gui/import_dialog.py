@@ -316,7 +316,7 @@ class ImportDialog(QtWidgets.QDialog):
             self.suggestion.hide()
         ok = self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok)
         ok.setEnabled(result.error is None)
-        for widget in (self.delimiter, self.decimal, self.encoding, self.skip_rows, self.comment, self.missing):
+        for widget in (self.delimiter, self.decimal, self.encoding, self.skip_rows, self.comment):
             widget.setEnabled(not result.sheet_names)
         self.previewUpdated.emit()
 

@@ -387,7 +387,8 @@ def load_with_options(path, options: ImportOptions | None = None,
     """Read a file with the user's overrides (see :class:`ImportOptions`).
 
     No override: exactly :func:`emdesk.io.load_table` (the fast streaming reader). Spreadsheets use
-    ``sheet``, ``header_row`` and ``row_label_column``; Parquet/Feather ``row_label_column`` only. Text
+    ``sheet``, ``header_row``, ``missing_tokens`` and ``row_label_column``; Parquet/Feather
+    ``row_label_column`` only. Text
     files with overrides are read whole into memory and parsed with the CSV reader's rules.
     Raises DataError (file and line, or sheet and cell) and LoadCancelled as ``load_table`` does.
     """
@@ -401,7 +402,8 @@ def load_with_options(path, options: ImportOptions | None = None,
     ext = os.path.splitext(path)[1].lower()
     if is_other_format(path):
         if ext in SPREADSHEET_EXTENSIONS:
-            table = load_spreadsheet(path, options.sheet, header_row=options.header_row, progress=progress)
+            table = load_spreadsheet(path, options.sheet, header_row=options.header_row,
+                                     missing_tokens=options.missing_tokens, progress=progress)
         else:
             table = load_columnar(path, progress=progress)
         return _apply_row_labels(table, options.row_label_column, name)

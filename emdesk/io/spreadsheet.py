@@ -154,11 +154,13 @@ def _report(progress, fraction: float, name: str) -> None:
 
 
 def load_spreadsheet(path, sheet: str | int | None = None, *, header_row: int | None = None,
+                     missing_tokens: Sequence[str] | None = None,
                      progress: Callable[[float], bool | None] | None = None) -> Table:
     """Read one sheet of an .xlsx, .xlsm, .xls or .ods workbook into a :class:`Table`.
 
     ``sheet``: a sheet name or its 0-based index; None reads the first sheet. ``header_row``: 0-based row of
-    the sheet holding the column names, ``-1`` for none, None to detect it. ``progress(fraction)`` is called
+    the sheet holding the column names, ``-1`` for none, None to detect it. ``missing_tokens``: cell texts
+    read as missing instead of ``MISSING_TOKENS`` (an empty cell always is). ``progress(fraction)`` is called
     at 0 and 1 (the file is read at once); returning False raises LoadCancelled.
     Raises DataError naming the file, sheet and cell for anything wrong.
     """
@@ -189,7 +191,8 @@ def load_spreadsheet(path, sheet: str | int | None = None, *, header_row: int | 
         _close(wb)
     errors = _xlsx_error_cells(path, names.index(sheet)) if path.lower().endswith((".xlsx", ".xlsm")) else {}
     where = f"{name}, sheet {sheet!r}"
-    table = table_from_cells(rows, where=where, path=path, header_row=header_row, errors=errors)
+    table = table_from_cells(rows, where=where, path=path, header_row=header_row, errors=errors,
+                             missing_tokens=missing_tokens)
     table.sha256 = _sha256(path)
     table.sheet = sheet
     table.sheet_names = names
@@ -267,7 +270,7 @@ def _day_number(value) -> float:
 _DATE_TYPES = (dt.date, dt.time, dt.timedelta)  # dt.datetime is a dt.date
 
 
-def _kind(value) -> str:
+def _kind(value, tokens=MISSING_TOKENS) -> str:
     """'empty', 'number', 'date', 'text' or 'error' for one cell value."""
     if value is None:
         return "empty"
@@ -278,7 +281,7 @@ def _kind(value) -> str:
     if isinstance(value, _DATE_TYPES):
         return "date"
     text = str(value).strip()
-    if text in MISSING_TOKENS or text in _MISSING_ERRORS:
+    if text in tokens or text in _MISSING_ERRORS:
         return "empty"
     if text in _ERROR_CODES:
         return "error"
@@ -322,18 +325,40 @@ def _cells(n: int) -> str:
     return f"{n} cell" if n == 1 else f"{n} cells"
 
 
+def _is_blank_cell(v) -> bool:
+    return v is None or (v.__class__ is str and not v.strip()) or (v.__class__ is float and v != v)
+
+
 def _is_empty_row(row) -> bool:
-    return all(_kind(v) == "empty" and not (isinstance(v, str) and v.strip()) for v in row)
+    """No cell holds anything (a missing-value token such as "NA" counts as something, as in CSV files)."""
+    return all(map(_is_blank_cell, row))
+
+
+def _plain_numbers(values: list) -> np.ndarray | None:
+    """float64 of a column of plain floats/ints and blank cells (the usual case, at near C speed), else None."""
+    types = set(map(type, values))
+    if not types <= {float, int, str}:
+        return None
+    if str in types:
+        if any(v.strip() for v in values if v.__class__ is str):
+            return None
+        values = [math.nan if v.__class__ is str else v for v in values]
+        if float not in types and int not in types:
+            return None  # only blank cells: a text column (nothing to fit)
+    return np.array(values, dtype=np.float64)
 
 
 def table_from_cells(rows: Sequence[Sequence[object]], *, where: str, path=None, header_row: int | None = None,
-                     errors: dict | None = None, first_row: int = 0, column_offset: int = 0) -> Table:
+                     errors: dict | None = None, first_row: int = 0, column_offset: int = 0,
+                     missing_tokens: Sequence[str] | None = None) -> Table:
     """A :class:`Table` from rows of typed cells (numbers, strings, dates, booleans, None or "" for empty).
 
     ``where`` names the source in messages (``"data.xlsx, sheet 'A'"``); cells are named in spreadsheet
     style (``C7``) from ``first_row``/``column_offset``, the sheet position of ``rows[0][0]``. ``errors``:
-    {(row, column): code} of cells whose value is an error but appear empty in ``rows``.
+    {(row, column): code} of cells whose value is an error but appear empty in ``rows``. ``missing_tokens``:
+    cell texts read as missing (None: ``MISSING_TOKENS``).
     """
+    tokens = MISSING_TOKENS if missing_tokens is None else frozenset(t.strip() for t in missing_tokens) | {""}
     errors = errors or {}
     rows = [list(r) for r in rows]
     width = max((len(r) for r in rows), default=0)
@@ -394,7 +419,12 @@ def table_from_cells(rows: Sequence[Sequence[object]], *, where: str, path=None,
     numeric_names, numeric_cols, text = [], [], {}
     for j, col_name in enumerate(names):
         values = [rows[i][j] for i in data_index]
-        kinds = [_kind(v) for v in values]
+        fast = _plain_numbers(values)
+        if fast is not None:
+            numeric_names.append(col_name)
+            numeric_cols.append(fast)
+            continue
+        kinds = [_kind(v, tokens) for v in values]
         if "error" in kinds:
             k = kinds.index("error")
             raise DataError(f"{where}, cell {cell(data_index[k], j)}: the cell holds the error "
@@ -421,6 +451,7 @@ def table_from_cells(rows: Sequence[Sequence[object]], *, where: str, path=None,
     table.sheet = None
     table.sheet_names = []
     table.notes = notes
+    table.header_row = first_row + header_index if header_index is not None else -1
     return table
 
 

@@ -103,7 +103,7 @@ def test_a_spreadsheet_shows_its_sheets(qtbot, tmp_path):
     dialog = make(qtbot, path)
     assert not dialog.sheet.isHidden() and [dialog.sheet.itemText(i) for i in range(2)] == ["A", "B"]
     assert shown(dialog) == (["x", "y"], 1)
-    assert not dialog.delimiter.isEnabled() and not dialog.missing.isEnabled()  # text-file options only
+    assert not dialog.delimiter.isEnabled() and dialog.missing.isEnabled()  # text-file options only
     with qtbot.waitSignal(dialog.previewUpdated, timeout=3000):
         dialog.sheet.setCurrentIndex(1)
     assert shown(dialog) == (["id", "u", "v"], 2) and dialog.options().sheet == "B"

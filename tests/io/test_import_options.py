@@ -149,6 +149,11 @@ def test_preview_and_options_of_a_spreadsheet(tmp_path):
     table = load_with_options(path, ImportOptions(sheet="B", row_label_column="id"))
     assert table.numeric_column_names == ["u"] and table.text_column("id") == ["7", "9"]
     assert preview(path).detected.sheet == "A"
+    write_xlsx(path, {"A": [["x", "y"], [1, "-"], [2, "x"], [3, 4]]})
+    table = load_with_options(path, ImportOptions(missing_tokens=("x",)))
+    assert table.text_column_names == ["y"]  # "-" is no longer missing
+    table = load_with_options(path, ImportOptions(missing_tokens=("x", "-")))
+    np.testing.assert_array_equal(table.to_array("y")[:, 0], [np.nan, np.nan, 4])
 
 
 # -- Paste Data ----------------------------------------------------------------------------------

@@ -145,6 +145,7 @@ def test_no_header_row_and_the_header_row_override(tmp_path):
     assert table.to_array().tolist() == [[1, 2], [3, 4]]
     path = write(tmp_path, ".xlsx", {"S": [["notes about the run", None], ["u", "v"], [1, 2], [3, 4]]}, "two")
     assert ss.load_spreadsheet(path, header_row=1).column_names == ["u", "v"]
+    assert ss.load_spreadsheet(path).header_row == 1  # detected: the title row above is skipped
     forced = ss.load_spreadsheet(path, header_row=-1)
     assert forced.column_names == ["col1", "col2"] and forced.n_rows == 4
 
