@@ -91,10 +91,20 @@ def test_check_xcb_with_a_fake_ldd():
     assert len(seen) == 1  # not probed when the platform is not xcb
 
 
+def test_no_display_is_said_before_qt_aborts():
+    message = pc.no_display_message({}, "linux")
+    assert "no display" in message and "--smoke-test" in message
+    assert pc.no_display_message({"DISPLAY": ":0"}, "linux") is None
+    assert pc.no_display_message({"WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
+    assert pc.no_display_message({"QT_QPA_PLATFORM": "offscreen"}, "linux") is None
+    assert pc.no_display_message({}, "darwin") is None
+
+
 def test_main_exits_with_the_message_before_any_qapplication(monkeypatch, capsys):
     from emdesk.gui import platform_check
 
     monkeypatch.setattr(platform_check, "check_xcb", lambda: pc.missing_message(["libxcb-icccm.so.4"]))
+    monkeypatch.setattr(platform_check, "no_display_message", lambda: None)
 
     def no_qt(*args, **kwargs):
         raise AssertionError("a QApplication was made although the platform plugin cannot load")
@@ -105,6 +115,20 @@ def test_main_exits_with_the_message_before_any_qapplication(monkeypatch, capsys
     assert app_module.main(["--smoke-test"]) == app_module.EXIT_MISSING_LIBRARIES
     err = capsys.readouterr().err
     assert "apt-get install -y libxcb-icccm4" in err
+    monkeypatch.setattr(platform_check, "check_xcb", lambda: None)
+    monkeypatch.setattr(platform_check, "no_display_message", lambda: "no display")
+    assert app_module.main([]) == app_module.EXIT_MISSING_LIBRARIES
+    assert "no display" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="DISPLAY/WAYLAND_DISPLAY are Linux's")
+def test_without_a_display_the_launcher_says_so(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["HOME"] = str(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "emdesk"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == app_module.EXIT_MISSING_LIBRARIES
+    assert "there is no display" in done.stderr
 
 
 def test_install_script_installs_every_package_the_launcher_can_name():

@@ -133,11 +133,12 @@ EXIT_MISSING_LIBRARIES = 3
 
 
 def check_platform() -> int:
-    """0 when Qt can start; else prints what is missing and how to install it (stderr) and returns
-    :data:`EXIT_MISSING_LIBRARIES`. Runs before any QApplication exists (see gui/platform_check.py)."""
-    from emdesk.gui.platform_check import check_xcb
+    """0 when Qt can start; else prints what is missing (a system library and how to install it, or a
+    display) to stderr and returns :data:`EXIT_MISSING_LIBRARIES`. Runs before any QApplication exists
+    (see gui/platform_check.py)."""
+    from emdesk.gui.platform_check import check_xcb, no_display_message
 
-    message = check_xcb()
+    message = no_display_message() or check_xcb()
     if message is None:
         return 0
     print(message, file=sys.stderr)

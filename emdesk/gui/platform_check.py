@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import sys
 
-__all__ = ["DEBIAN_PACKAGES", "platform_will_be_xcb", "xcb_plugin_path", "missing_libraries",
+__all__ = ["DEBIAN_PACKAGES", "no_display_message", "platform_will_be_xcb", "xcb_plugin_path", "missing_libraries",
            "packages_for", "missing_message", "check_xcb"]
 
 #: Shared library (soname) -> Debian/Ubuntu package that installs it, for every library Qt's xcb plugin
@@ -76,6 +76,20 @@ def platform_will_be_xcb(environ=None, platform: str | None = None) -> bool:
         return False
     wayland = environ.get("WAYLAND_DISPLAY") and environ.get("XDG_SESSION_TYPE", "").lower() == "wayland"
     return not wayland
+
+
+def no_display_message(environ=None, platform: str | None = None) -> str | None:
+    """The message for starting the window on Linux with no display at all (Qt would abort with "could not
+    connect to display"), else None. ``QT_QPA_PLATFORM`` set means the user chose a platform: no message."""
+    environ = os.environ if environ is None else environ
+    platform = sys.platform if platform is None else platform
+    if not platform.startswith("linux") or environ.get("QT_QPA_PLATFORM", "").strip():
+        return None
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("emdesk cannot open its window: there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
+            "Start it from a desktop session (or with ssh -X); emdesk --smoke-test checks an installation "
+            "without a display, and emdesk-fit fits a file from the command line.")
 
 
 def xcb_plugin_path() -> str | None:
