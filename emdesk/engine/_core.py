@@ -497,6 +497,9 @@ def mstep(data: DenseData, S, resp, covariance_type, reg_z):
             redo = np.arange(k)
         for j in redo:
             cov[j] = _two_pass_scatter(data, resp, j, means[j], False) / nk[j]
+        # Symmetric by construction: a BLAS product A'B rounds (i, j) and (j, i) differently
+        # (about 1e-31 apart on rounded data), and every reader of parameters checks symmetry.
+        cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
         if ct == "full":
             idx = np.arange(d)
             cov[:, idx, idx] += reg_z

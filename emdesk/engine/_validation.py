@@ -119,7 +119,10 @@ def check_params(est):
 
 
 def check_weights(weights, k):
-    w = np.asarray(weights, dtype=float)
+    try:
+        w = np.array(weights, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError("weights must be numbers, one per component.") from None
     if w.shape != (k,):
         raise ValueError(f"weights must have shape ({k},) for {k} components; got {w.shape}.")
     if not np.all(np.isfinite(w)) or np.any(w < 0):
@@ -130,7 +133,10 @@ def check_weights(weights, k):
 
 
 def check_means(means, k, d=None):
-    m = np.asarray(means, dtype=float)
+    try:
+        m = np.array(means, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError("means must be numbers, an array of shape (n_components, n_features).") from None
     if m.ndim == 1 and d in (None, 1) and m.shape[0] == k:
         m = m.reshape(k, 1)
     if m.ndim != 2 or m.shape[0] != k or (d is not None and m.shape[1] != d):
@@ -141,8 +147,22 @@ def check_means(means, k, d=None):
     return m
 
 
+#: The one symmetry tolerance of emdesk: a full or tied covariance is accepted when
+#: ``|c_ij - c_ji| <= SYMMETRY_RTOL * sqrt(c_ii * c_jj)`` for every pair (relative to the scale of
+#: the two variances, so an off-diagonal entry near 0 is not judged against itself), and its
+#: symmetric part ``(C + C') / 2`` is what the model then holds.  Used by every reader of parameters
+#: (``GaussianMixture.from_parameters``, ``Snapshot.to_model``, ``emdesk.io.load_fit``, the initial
+#: covariances of a fit); the engine's own M-step produces exactly symmetric covariances.
+SYMMETRY_RTOL = 1e-8
+
+
 def check_covariances(cov, covariance_type, k, d):
-    c = np.asarray(cov, dtype=float)
+    """Covariances in scikit-learn's shape for ``covariance_type``, checked and returned as a new
+    float64 array: finite, variances > 0, full/tied symmetric within :data:`SYMMETRY_RTOL` (the
+    symmetric part is returned) and positive definite (Cholesky of the correlation form
+    ``D^-1/2 C D^-1/2``, so the verdict does not depend on the units).  Raises ValueError naming
+    the component (counted from 1)."""
+    c = np.array(cov, dtype=float)
     shapes = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}
     want = shapes[covariance_type]
     if c.shape != want:
@@ -155,14 +175,46 @@ def check_covariances(cov, covariance_type, k, d):
     if covariance_type in ("full", "tied"):
         stack = c if covariance_type == "full" else c[None]
         for j, s in enumerate(stack):
-            if not np.allclose(s, s.T, rtol=1e-8, atol=0):
-                who = "the tied covariance" if covariance_type == "tied" else f"covariance {j + 1}"
-                raise ValueError(f"{who} is not symmetric.")
+            who = "the tied covariance" if covariance_type == "tied" else f"covariance {j + 1}"
+            dg = np.diag(s).copy()
+            if not np.all(dg > 0):
+                raise ValueError(f"{who} has a variance <= 0 on its diagonal (feature "
+                                 f"{int(np.flatnonzero(~(dg > 0))[0]) + 1}): it is not positive definite.")
+            sd = np.sqrt(dg)
+            with np.errstate(over="ignore", invalid="ignore"):
+                asym = np.max(np.abs(s - s.T) / np.multiply.outer(sd, sd))
+            if not asym <= SYMMETRY_RTOL:
+                raise ValueError(
+                    f"{who} is not symmetric (entries (i, j) and (j, i) differ by {asym:.2g} of the "
+                    f"variances' scale; at most {SYMMETRY_RTOL:g} is accepted)."
+                )
+            s[...] = 0.5 * (s + s.T)
             try:
-                np.linalg.cholesky(s)
+                np.linalg.cholesky(s / np.multiply.outer(sd, sd))
             except np.linalg.LinAlgError:
-                who = "the tied covariance" if covariance_type == "tied" else f"covariance {j + 1}"
                 raise ValueError(f"{who} is not positive definite.") from None
-    elif np.any(c <= 0):
-        raise ValueError(f"{covariance_type} variances must be > 0.")
+    elif not np.all(c > 0):
+        raise ValueError(f"{covariance_type} variances must be positive (> 0).")
     return c
+
+
+def check_parameters(weights, means, covariances, covariance_type):
+    """The one validation of a mixture's parameters (user units, scikit-learn shapes), used by
+    everything that reads parameters.  Returns ``(weights, means, covariances)`` as new float64
+    arrays (weights renormalised, full/tied covariances symmetrised); raises ValueError."""
+    if covariance_type not in COVARIANCE_TYPES:
+        raise ValueError(
+            f"covariance_type must be one of {', '.join(repr(c) for c in COVARIANCE_TYPES)}; "
+            f"got {covariance_type!r}."
+        )
+    try:
+        w = np.asarray(weights, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError("weights must be numbers, one per component.") from None
+    k = w.shape[0]
+    if k < 1:
+        raise ValueError("weights must have at least one component.")
+    w = check_weights(w, k)
+    m = check_means(means, k)
+    c = check_covariances(covariances, covariance_type, k, m.shape[1])
+    return w, m, c

@@ -414,21 +414,33 @@ class GaussianMixture:
         self.means_ = np.asarray(means, dtype=float)
         self.covariances_ = np.asarray(cov, dtype=float)
         self.n_features_in_ = int(d)
-        self.precisions_cholesky_ = _precisions_cholesky(self.covariances_, covariance_type)
+        try:
+            self.precisions_cholesky_ = _precisions_cholesky(self.covariances_, covariance_type)
+        except np.linalg.LinAlgError:
+            raise ValueError("A covariance is not positive definite (its Cholesky factorisation "
+                             "failed).") from None
         self._score_cache = None
 
     # ------------------------------------------------------------------ from parameters
     @classmethod
     def from_parameters(cls, weights, means, covariances, covariance_type="full", **params):
-        """A fitted model with the given parameters (user units, scikit-learn shapes)."""
-        weights = np.asarray(weights, dtype=float).reshape(-1)
-        k = weights.shape[0]
+        """A fitted model with the given parameters (user units, scikit-learn shapes: weights
+        ``(k,)``, means ``(k, d)``, covariances ``(k, d, d)`` full, ``(d, d)`` tied, ``(k, d)``
+        diag, ``(k,)`` spherical).
+
+        The one validation of parameters in emdesk (:func:`emdesk.engine._validation.check_parameters`:
+        one symmetry tolerance, ``SYMMETRY_RTOL``, the symmetric part kept) is applied, and the
+        model is prepared for scoring at once, so a model that is returned can score: raises
+        ValueError when the parameters are malformed or cannot be evaluated in float64 (e.g.
+        variances so small that the density at a mean overflows).  Everything the engine fits
+        is accepted (``Snapshot.to_model``, ``restart_parameters_``, ``emdesk.io.load_fit``).
+        """
+        if covariance_type not in ("full", "tied", "diag", "spherical"):
+            V.check_params(cls(covariance_type=covariance_type))
+        weights, means, cov = V.check_parameters(weights, means, covariances, covariance_type)
+        k, d = means.shape
         est = cls(n_components=k, covariance_type=covariance_type, **params)
         V.check_params(est)
-        weights = V.check_weights(weights, k)
-        means = V.check_means(means, k)
-        d = means.shape[1]
-        cov = V.check_covariances(covariances, covariance_type, k, d)
         est._set_parameters(weights, means, cov, covariance_type, d)
         est.converged_ = False
         est.n_iter_ = 0
@@ -443,7 +455,22 @@ class GaussianMixture:
         est.data_variances_ = None
         est.degeneracies_ = ()
         est.n_rows_all_missing_ = 0
+        est._check_scorable()
         return est
+
+    def _check_scorable(self):
+        """ValueError unless the parameters can be evaluated: the scoring factors exist and the
+        density at every mean is finite."""
+        self._scoring()
+        with np.errstate(all="ignore"):
+            at_means = self._estep(self.means_)[0]
+            prec_ok = np.all(np.isfinite(np.square(self.precisions_cholesky_)))
+        if not (prec_ok and np.all(np.isfinite(at_means))):
+            raise ValueError(
+                "The covariances cannot be evaluated in double precision (a precision, the "
+                "inverse of a variance, or the density at a component's mean is not finite): "
+                "variances are too small or too large."
+            )
 
     # ------------------------------------------------------------------ using a fit
     def _check_fitted(self):
