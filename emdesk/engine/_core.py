@@ -335,6 +335,9 @@ class Prepared:
         self.half_logdet = np.asarray(half_logdet, dtype=float)
         self.const = self.logw - self.half_logdet - 0.5 * d * LOG_2PI
         mu_norm = np.sqrt(np.einsum("ij,ij->i", means, means))
+        #: >= the largest eigenvalue of any precision (standardised units): |z|^2 * lam_max
+        #: bounds every quadratic form's size, so scoring knows which rows could overflow.
+        self.lam_max = float(np.max(lam)) if k else 0.0
         err = 4.0 * EPS * lam * (mu_norm + 1.0) ** 2
         if layout.expanded:
             self.direct = np.flatnonzero(err > DIRECT_TOL)
@@ -524,3 +527,125 @@ def mstep(data: DenseData, S, resp, covariance_type, reg_z):
     for j in np.flatnonzero((ratio > TWO_PASS_RATIO) & (nk > 100 * EPS)):
         var[j] = _two_pass_scatter(data, resp, j, means[j], True).sum() / (nk[j] * d)
     return weights, means, var + reg_z
+
+
+# ----------------------------------------------------------------------------------------
+# Scoring new data (predict, predict_proba, score_samples): row blocks, no overflow
+# ----------------------------------------------------------------------------------------
+
+#: Temporaries of one scoring block (features, log-densities, standardised rows) stay under this
+#: many bytes: scoring n rows needs the result plus this budget (plus a copy of the input only
+#: when it is not already float64).
+SCORE_BLOCK_BYTES = 1 << 24
+#: A row whose squared standardised norm times the largest precision eigenvalue exceeds this is
+#: evaluated by the overflow-free path (the quadratic form could overflow, or its inputs did).
+FAR_QUADRATIC = 1e280
+
+
+def score_block_rows(k, layout: Layout, d):
+    """Rows per scoring block so that the block's temporaries fit :data:`SCORE_BLOCK_BYTES`."""
+    per_row = 8 * (layout.m + 2 * k + 2 * d + 4)
+    return int(max(256, SCORE_BLOCK_BYTES // per_row))
+
+
+def _far_log_joint(Xr, weights, means, prec_chol, covariance_type, log_scale_sum):
+    """Log joint densities ``(k, r)`` (standardised units, as the fast path) of rows far from the
+    model, computed without overflow, and ``log`` of their squared Mahalanobis distances.
+
+    Each row and mean are scaled by a power of two ``t >= max(|x|, |mu|)`` (exact), so
+    ``maha = t^2 |u|^2`` with ``u = ((x - mu) / t) @ P_chol`` is accumulated as a logarithm:
+    ``log maha = 2 log t + 2 log max|u| + log sum (u / max|u|)^2``.  The density itself may then
+    underflow to 0 (log-density ``-inf``); the logarithm of the distance still orders the
+    components (the nearest in the model's metric has the largest density as the row recedes).
+    ``prec_chol`` is scikit-learn's ``precisions_cholesky_`` (user units)."""
+    r, d = Xr.shape
+    k = means.shape[0]
+    ct = covariance_type
+    L = np.empty((k, r))
+    logmaha = np.empty((k, r))
+    xmax = np.max(np.abs(Xr), axis=1)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore", under="ignore"):
+        logw = np.log(weights)
+        for j in range(k):
+            mu = means[j]
+            top = np.maximum(xmax, np.max(np.abs(mu)))
+            _, ex = np.frexp(np.where(top > 0, top, 1.0))
+            t = np.ldexp(1.0, ex)  # power of two >= top
+            diff = Xr / t[:, None] - mu[None, :] / t[:, None]
+            if ct == "full":
+                pc = prec_chol[j]
+                u = diff @ pc
+                log_det_p = np.sum(np.log(np.diagonal(pc)))
+            elif ct == "tied":
+                u = diff @ prec_chol
+                log_det_p = np.sum(np.log(np.diagonal(prec_chol)))
+            elif ct == "diag":
+                u = diff * prec_chol[j]
+                log_det_p = np.sum(np.log(prec_chol[j]))
+            else:
+                u = diff * prec_chol[j]
+                log_det_p = d * np.log(prec_chol[j])
+            umax = np.max(np.abs(u), axis=1)
+            safe = np.where(umax > 0, umax, 1.0)
+            ssq = np.einsum("ij,ij->i", u / safe[:, None], u / safe[:, None])
+            lm = 2.0 * np.log(t) + 2.0 * np.log(umax) + np.log(ssq)  # -inf when x == mu
+            logmaha[j] = lm
+            const = logw[j] + log_det_p - 0.5 * d * LOG_2PI + log_scale_sum
+            L[j] = const - 0.5 * np.exp(lm)
+    return L, logmaha
+
+
+def score_rows(X, std: Standardizer, prep: Prepared, layout: Layout, weights, means, prec_chol,
+               ll=None, resp=None, labels=None):
+    """Score complete rows of ``X`` (user units) in blocks of :func:`score_block_rows` rows.
+
+    Fills whichever outputs are given: ``ll`` (n,) log-densities (user units), ``resp`` (n, k)
+    responsibilities, ``labels`` (n,) the most probable component (argmax of ``resp``).  No
+    finite row gives NaN: rows whose quadratic form could overflow are evaluated by
+    :func:`_far_log_joint`; a row so far that every density underflows gets log-density
+    ``-inf`` and responsibility 1 on the component nearest in the model's metric (smallest
+    Mahalanobis distance; ties to the larger weight-and-volume constant)."""
+    n, d = X.shape
+    k = prep.k
+    b = min(n, score_block_rows(k, layout, d))
+    lbuf = np.empty((k, b))
+    fbuf = np.empty((b, layout.m)) if prep.C is not None else None
+    llbuf = np.empty(b)
+    tmp = np.empty(b)
+    for s in range(0, n, b):
+        e = min(s + b, n)
+        bb = e - s
+        Xb = X[s:e]
+        with np.errstate(over="ignore", invalid="ignore"):
+            Zb = std.to_z(Xb)
+            Lb = lbuf[:, :bb]
+            if prep.C is not None:
+                pb = layout.features(Zb, out=fbuf[:bb])
+                np.matmul(prep.C.T, pb.T, out=Lb)
+            for j in prep.direct:
+                prep.direct_logpdf(Zb, j, Lb[j])
+            zn2 = np.einsum("ij,ij->i", Zb, Zb)
+            far = ~(zn2 * prep.lam_max <= FAR_QUADRATIC)
+        llb = llbuf[:bb]
+        lost = None
+        if far.any():
+            fi = np.flatnonzero(far)
+            Lf, logmaha = _far_log_joint(Xb[fi], weights, means, prec_chol, prep.ct, std.log_scale_sum)
+            Lb[:, fi] = Lf
+            gone = ~np.any(Lf > -np.inf, axis=0)  # every density underflowed
+            if gone.any():
+                lm = logmaha[:, gone]
+                best = np.lexsort((-prep.const[:, None] * np.ones_like(lm), lm), axis=0)[0]
+                one = np.full((k, int(gone.sum())), -np.inf)
+                one[best, np.arange(one.shape[1])] = 0.0
+                Lb[:, fi[gone]] = one
+                lost = fi[gone]
+        _logsumexp_cols(Lb, llb, tmp[:bb])
+        if lost is not None:
+            llb[lost] = -np.inf
+        if ll is not None:
+            np.subtract(llb, std.log_scale_sum, out=ll[s:e])
+        if resp is not None:
+            resp[s:e] = Lb.T
+        if labels is not None:
+            np.argmax(Lb, axis=0, out=labels[s:e])

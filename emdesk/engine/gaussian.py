@@ -28,6 +28,7 @@ from ._core import (
     Standardizer,
     em_pass,
     full_covariances,
+    score_rows,
     mstep,
     stats_from_resp,
 )
@@ -496,29 +497,64 @@ class GaussianMixture:
             cache = self._score_cache = (std, prep, layout)
         return cache
 
-    def _estep(self, X):
-        """Per-row log-likelihoods (user units) and responsibilities of new data."""
+    def _estep(self, X, want_ll=True, want_resp=True, want_labels=False):
+        """Score new data in row blocks (see :func:`emdesk.engine._core.score_rows`).
+
+        Returns ``(ll, resp, labels, all_missing)``: per-row log-densities (user units; observed
+        coordinates only for incomplete rows), responsibilities ``(n, k)``, most probable
+        components and the mask of rows with every value missing; the outputs not asked for are
+        None.  Peak memory: the outputs plus :data:`~emdesk.engine._core.SCORE_BLOCK_BYTES` of
+        temporaries (rows with missing values are scored by pattern, outside that budget)."""
         self._check_fitted()
         X = V.check_array(X, self.missing, n_features=self.n_features_in_)
         std, prep, layout = self._scoring()
-        Z = std.to_z(X)
         n = X.shape[0]
-        resp = np.empty((len(self.weights_), n))
-        ll = np.empty(n)
-        nan = np.isnan(Z)
-        if nan.any():
+        k = len(self.weights_)
+        ll = np.empty(n) if want_ll else None
+        resp = np.empty((n, k)) if want_resp else None
+        labels = np.empty(n, dtype=np.intp) if want_labels else None
+        incomplete = np.isnan(X).any(axis=1) if self.missing != "error" else None
+        all_missing = None
+        if incomplete is not None and incomplete.any():
+            rows = np.flatnonzero(incomplete)
+            Xi = X[rows]
+            all_missing = np.zeros(n, dtype=bool)
+            all_missing[rows] = np.isnan(Xi).all(axis=1)
             from ._missing import score_incomplete
 
-            score_incomplete(Z, prep, std, resp, ll)
+            ri = np.empty((k, len(rows)))
+            li = np.empty(len(rows))
+            score_incomplete(std.to_z(Xi), prep, std, ri, li)
+            done = np.flatnonzero(~incomplete)
+            if done.size:
+                sub = [None if o is None else np.empty(done.size, dtype=o.dtype) for o in (ll, labels)]
+                sub_resp = None if resp is None else np.empty((done.size, k))
+                score_rows(X[done], std, prep, layout, self.weights_, self.means_,
+                           self.precisions_cholesky_, sub[0], sub_resp, sub[1])
+                if ll is not None:
+                    ll[done] = sub[0]
+                if labels is not None:
+                    labels[done] = sub[1]
+                if resp is not None:
+                    resp[done] = sub_resp
+            if ll is not None:
+                ll[rows] = li
+            if resp is not None:
+                resp[rows] = ri.T
+            if labels is not None:
+                labels[rows] = np.argmax(ri, axis=0)
         else:
-            data = DenseData(Z, None, layout, len(self.weights_))
-            em_pass(data, prep, resp, want_stats=False, ll_rows=ll)
-            ll -= std.log_scale_sum
-        return ll, np.ascontiguousarray(resp.T), nan
+            score_rows(X, std, prep, layout, self.weights_, self.means_, self.precisions_cholesky_,
+                       ll, resp, labels)
+        return ll, resp, labels, all_missing
 
     def score_samples(self, X):
-        """Log-density of every row (observed coordinates only for incomplete rows)."""
-        return self._estep(X)[0]
+        """Log-density of every row, ``(n,)`` (observed coordinates only for incomplete rows).
+
+        Never NaN for finite input: a row so far from every component that its density
+        underflows gets ``-inf``.  Scored in row blocks (memory: the result plus a fixed block
+        budget, ``emdesk.engine._core.SCORE_BLOCK_BYTES``)."""
+        return self._estep(X, want_resp=False)[0]
 
     def score(self, X):
         """Mean log-likelihood per row (rows with every value missing are not counted)."""
@@ -526,10 +562,15 @@ class GaussianMixture:
         return ll / n
 
     def predict_proba(self, X):
-        return self._estep(X)[1]
+        """Responsibilities ``(n, k)`` (rows sum to 1, never NaN for finite input: a row far from
+        every component is one-hot on the nearest one in the model's metric).  Row blocks, as
+        :meth:`score_samples`."""
+        return self._estep(X, want_ll=False)[1]
 
     def predict(self, X):
-        return np.argmax(self._estep(X)[1], axis=1)
+        """Most probable component of every row, ``(n,)`` (``argmax`` of :meth:`predict_proba`),
+        computed in row blocks without the ``(n, k)`` responsibilities."""
+        return self._estep(X, want_ll=False, want_resp=False, want_labels=True)[2]
 
     def n_parameters(self):
         """Number of free parameters (as scikit-learn's ``_n_parameters``)."""
@@ -550,8 +591,8 @@ class GaussianMixture:
         """``(n, log-likelihood, classification entropy)`` of X from one E-step.  Rows with every
         value missing are not counted; with ``sample_weight`` every row counts by its weight
         (``n`` is then the total weight), as a duplicated row would."""
-        ll, resp, nan = self._estep(X)
-        keep = ~nan.all(axis=1)
+        ll, resp, _, all_missing = self._estep(X, want_resp=entropy)
+        keep = np.ones(ll.shape[0], dtype=bool) if all_missing is None else ~all_missing
         w = V.check_sample_weight(sample_weight, ll.shape[0])
         if w is not None:
             keep &= w > 0
@@ -560,7 +601,9 @@ class GaussianMixture:
                 "X has no row with an observed value (every row is all NaN, or has weight 0): "
                 "give rows with data."
             )
-        ll, resp = ll[keep], resp[keep]
+        if not keep.all():
+            ll = ll[keep]
+            resp = None if resp is None else resp[keep]
         w = None if w is None else w[keep]
         n = float(keep.sum()) if w is None else float(w.sum())
         total = float(ll.sum()) if w is None else float(ll @ w)
