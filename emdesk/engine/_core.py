@@ -540,12 +540,17 @@ SCORE_BLOCK_BYTES = 1 << 24
 #: A row whose squared standardised norm times the largest precision eigenvalue exceeds this is
 #: evaluated by the overflow-free path (the quadratic form could overflow, or its inputs did).
 FAR_QUADRATIC = 1e280
+_LOG_2 = float(np.log(2.0))
 
 
 def score_block_rows(k, layout: Layout, d):
     """Rows per scoring block so that the block's temporaries fit :data:`SCORE_BLOCK_BYTES`."""
-    per_row = 8 * (layout.m + 2 * k + 2 * d + 4)
-    return int(max(256, SCORE_BLOCK_BYTES // per_row))
+    # features (m) and the two gathered factors of their products (2 nq), log-densities (k) and
+    # the responsibilities' transpose or far-row copies (k), standardised rows and the
+    # temporaries of to_z / direct evaluation (4 d), per-row vectors (8)
+    per_row = 8 * (layout.m + 2 * layout.nq + 2 * k + 4 * d + 8)
+    # No larger than the fit's blocks (Layout.block_rows: single-threaded BLAS calls, cache).
+    return int(max(256, min(SCORE_BLOCK_BYTES // per_row, layout.block_rows(k))))
 
 
 def _far_log_joint(Xr, weights, means, prec_chol, covariance_type, log_scale_sum):
@@ -591,7 +596,7 @@ def _far_log_joint(Xr, weights, means, prec_chol, covariance_type, log_scale_sum
             lm = 2.0 * np.log(t) + 2.0 * np.log(umax) + np.log(ssq)  # -inf when x == mu
             logmaha[j] = lm
             const = logw[j] + log_det_p - 0.5 * d * LOG_2PI + log_scale_sum
-            L[j] = const - 0.5 * np.exp(lm)
+            L[j] = const - np.exp(lm - _LOG_2)  # maha / 2 without overflowing maha
     return L, logmaha
 
 

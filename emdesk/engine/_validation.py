@@ -18,6 +18,30 @@ def _where(mask):
     return f"first in row {i + 1}, column {j + 1}, counting from 1"
 
 
+#: Cells per block of the checks of large arrays (the masks of a whole 1e6 x 8 array would cost as
+#: much memory as the result of scoring it).
+_CHECK_BLOCK_CELLS = 1 << 18
+
+
+def _any_in_blocks(X, test):
+    """True when ``test`` (an elementwise predicate) holds for some cell of X, checked in row
+    blocks so that no mask of the whole array is made."""
+    step = max(1, _CHECK_BLOCK_CELLS // max(X.shape[1], 1))
+    for s in range(0, X.shape[0], step):
+        if test(X[s:s + step]).any():
+            return True
+    return False
+
+
+def rows_with_nan(X):
+    """Boolean (n,) mask of the rows of X holding a NaN, made in row blocks."""
+    out = np.empty(X.shape[0], dtype=bool)
+    step = max(1, _CHECK_BLOCK_CELLS // max(X.shape[1], 1))
+    for s in range(0, X.shape[0], step):
+        np.isnan(X[s:s + step]).any(axis=1, out=out[s:s + step])
+    return out
+
+
 def check_array(X, missing="error", name="X", n_features=None):
     """X as a float64 (n, d) array; 1-D input is one feature."""
     try:
@@ -43,15 +67,15 @@ def check_array(X, missing="error", name="X", n_features=None):
             f"{name} has {X.shape[1]} columns but the model was fitted on {n_features}: "
             f"give the same {n_features} columns in the same order."
         )
-    inf = np.isinf(X)
-    if inf.any():
+    if _any_in_blocks(X, np.isinf):
+        inf = np.isinf(X)
         raise ValueError(
             f"{name} contains {int(inf.sum())} infinite value(s) ({_where(inf)}): "
             "remove or replace them."
         )
     if missing == "error":
-        nan = np.isnan(X)
-        if nan.any():
+        if _any_in_blocks(X, np.isnan):
+            nan = np.isnan(X)
             raise ValueError(
                 f"{name} contains {int(nan.sum())} missing (NaN) value(s) ({_where(nan)}): "
                 "drop or impute the incomplete rows, or use missing='marginalize'."

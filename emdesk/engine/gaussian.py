@@ -513,7 +513,7 @@ class GaussianMixture:
         ll = np.empty(n) if want_ll else None
         resp = np.empty((n, k)) if want_resp else None
         labels = np.empty(n, dtype=np.intp) if want_labels else None
-        incomplete = np.isnan(X).any(axis=1) if self.missing != "error" else None
+        incomplete = V.rows_with_nan(X) if self.missing != "error" else None
         all_missing = None
         if incomplete is not None and incomplete.any():
             rows = np.flatnonzero(incomplete)
