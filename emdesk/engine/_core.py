@@ -87,33 +87,64 @@ class Standardizer:
         # A constant column (or one whose spread is lost in rounding of its offset) keeps
         # unit scale: z is then just the centred value.
         bad = ~np.isfinite(sd) | (sd <= 1e-300) | (sd <= 1e-14 * np.abs(shift))
-        return np.where(bad, 1.0, sd)
+        sd = np.where(bad, 1.0, sd)
+        # A power of two nearest the spread: converting parameters between the units
+        # (covariance * scale_i * scale_j, mean * scale) is then exact, so a model rebuilt from
+        # its reported parameters is the same model; with a plain sd an ill-conditioned
+        # covariance (a component at the reg_covar floor in one direction, condition 1e10)
+        # changed its log-likelihood by 1e-8 relative in the round trip.
+        return np.ldexp(1.0, np.round(np.log2(sd)).astype(int))
 
     @classmethod
     def from_data(cls, X, w, covariance_type):
-        """Weighted, NaN-aware column means and standard deviations."""
+        """Shift: the weighted, NaN-aware column *medians*; scale: the column standard deviations
+        (about the means, computed without overflow).
+
+        The shift is a median, not the mean, because the subtraction ``x - shift`` keeps the
+        digits of the values near the shift only: a few fill values of 1e12 among values of
+        order 1 pull the mean to 1e10 and cost the bulk of the column 10 of its 16 digits
+        (the fit's log-likelihood then disagreed with a re-scoring of its own parameters by
+        1e-8 relative), while the median sits among the bulk."""
         finite = ~np.isnan(X)
-        if w is None:
-            cnt = finite.sum(axis=0).astype(float)
-            shift = np.where(cnt > 0, np.nansum(X, axis=0) / np.maximum(cnt, 1), 0.0)
-            dev = np.where(finite, X - shift, 0.0)
-            var = np.einsum("ij,ij->j", dev, dev) / np.maximum(cnt, 1)
-        else:
-            ww = finite * w[:, None]
-            cnt = ww.sum(axis=0)
-            shift = np.where(cnt > 0, np.einsum("ij,ij->j", ww, np.where(finite, X, 0.0))
-                             / np.where(cnt > 0, cnt, 1), 0.0)
-            dev = np.where(finite, X - shift, 0.0)
-            var = np.einsum("ij,ij,ij->j", ww, dev, dev) / np.where(cnt > 0, cnt, 1)
+        d = X.shape[1]
+        shift = np.zeros(d)
+        mean = np.zeros(d)
+        sd = np.zeros(d)
+        for j in range(d):
+            col = X[:, j]
+            ok = finite[:, j]
+            if not ok.all():
+                col = col[ok]
+            wj = None if w is None else (w if ok.all() else w[ok])
+            if wj is not None:
+                pos = wj > 0
+                if not pos.all():
+                    col, wj = col[pos], wj[pos]
+            if col.size == 0:
+                continue
+            shift[j] = weighted_median(col, wj)
+            mean[j] = float(np.mean(col)) if wj is None else float(wj @ col / wj.sum())
+            dev = col - mean[j]
+            amax = float(np.max(np.abs(dev)))
+            if amax > 0 and np.isfinite(amax):
+                u = dev / amax
+                ms = float(u @ u) / col.size if wj is None else float(wj @ (u * u)) / float(wj.sum())
+                sd[j] = amax * np.sqrt(ms)
+        with np.errstate(over="ignore"):
+            var = sd * sd
         return cls(shift, cls._safe_scale(var, covariance_type, shift), var)
 
     @classmethod
     def from_params(cls, weights, means, covariances, covariance_type):
         """Centre and spread of the mixture itself (for scoring new data)."""
         d = means.shape[1]
-        shift = weights @ means
+        # per column, the weighted median of the component means: the heaviest components'
+        # values keep their digits (see from_data); the spread still covers the whole mixture
+        shift = np.array([weighted_median(means[:, j], weights) for j in range(d)])
         dv = diag_variances(covariances, covariance_type, len(weights), d)
-        var = weights @ (dv + (means - shift) ** 2)
+        centre = weights @ means
+        with np.errstate(over="ignore"):
+            var = weights @ (dv + (means - centre) ** 2)
         return cls(shift, cls._safe_scale(var, covariance_type, shift))
 
     # -- conversions ----------------------------------------------------------------
@@ -151,6 +182,22 @@ class Standardizer:
         if covariance_type == "spherical":
             return reg_covar / (self.scale[0] ** 2)
         return reg_covar / (self.scale ** 2)
+
+
+def weighted_median(x, w=None):
+    """The weighted median of a 1-D array (``w`` None: the ordinary median; equal weights give
+    the ordinary median too: the mean of the two middle values when the cumulative weight
+    reaches exactly one half)."""
+    x = np.asarray(x, dtype=float)
+    if w is None:
+        return float(np.median(x))
+    order = np.argsort(x, kind="stable")
+    cw = np.cumsum(np.asarray(w, dtype=float)[order])
+    half = 0.5 * cw[-1]
+    i = min(int(np.searchsorted(cw, half)), x.size - 1)
+    if cw[i] == half and i + 1 < x.size:
+        return float(0.5 * (x[order[i]] + x[order[i + 1]]))
+    return float(x[order[i]])
 
 
 def diag_variances(cov, covariance_type, k, d):
@@ -242,8 +289,9 @@ class DenseData:
     """Complete data in standardised units: the cached features (or Z, when caching would
     cost too much memory) and the optional sample weights."""
 
-    def __init__(self, Z, w, layout: Layout, k: int):
+    def __init__(self, Z, w, layout: Layout, k: int, X=None):
         self.n, self.d = Z.shape
+        self.X = X  # the same rows in user units (a reference), for the direct form
         self.layout = layout
         self.w = w
         self.block = max(1, min(layout.block_rows(k), self.n))
@@ -362,9 +410,21 @@ class Prepared:
             C[layout.const] = self.const - 0.5 * np.einsum("ki,ki->k", means, pmu)
             self.C = C
 
-    def direct_logpdf(self, Zb, j, out):
-        """log w_j + log N(z | mu_j, S_j) for the rows of Zb, computed without expansion."""
-        diff = Zb - self.means[j]
+    #: Means in the user's units and their Standardizer, when known (set by the caller): the
+    #: direct form then subtracts in the user's units, where a value and a mean close to it
+    #: differ exactly, instead of between two standardised values each rounded to the
+    #: resolution of z (a component at the reg_covar floor far from the centre would otherwise
+    #: lose its digits).
+    means_user = None
+    std = None
+
+    def direct_logpdf(self, Zb, j, out, Xb=None):
+        """log w_j + log N(z | mu_j, S_j) for the rows of Zb (or of Xb, the same rows in user
+        units), computed without expansion."""
+        if Xb is not None and self.means_user is not None:
+            diff = (Xb - self.means_user[j]) / self.std.scale
+        else:
+            diff = Zb - self.means[j]
         if self.ct in ("full", "tied"):
             # y = L^-1 (z - mu) with the factor's inverse from a triangular solve (as
             # scikit-learn's precisions_cholesky_): a per-block LAPACK trsm call costs ~30x more
@@ -415,8 +475,10 @@ def em_pass(data: DenseData, prep: Prepared, resp, want_stats=True, ll_rows=None
         Lb = lbuf[:, :b] if b == data.block else np.empty((k, b))
         if prep.C is not None:
             np.matmul(prep.C.T, pb.T, out=Lb)
-        for j in prep.direct:
-            prep.direct_logpdf(zb, j, Lb[j])
+        if prep.direct.size:
+            xb = None if data.X is None else data.X[s:e]
+            for j in prep.direct:
+                prep.direct_logpdf(zb, j, Lb[j], xb)
         llb = llb_buf[:b] if ll_rows is None else ll_rows[s:e]
         _logsumexp_cols(Lb, llb, tmp[:b])
         resp[:, s:e] = Lb
@@ -628,7 +690,7 @@ def score_rows(X, std: Standardizer, prep: Prepared, layout: Layout, weights, me
                 pb = layout.features(Zb, out=fbuf[:bb])
                 np.matmul(prep.C.T, pb.T, out=Lb)
             for j in prep.direct:
-                prep.direct_logpdf(Zb, j, Lb[j])
+                prep.direct_logpdf(Zb, j, Lb[j], Xb)
             zn2 = np.einsum("ij,ij->i", Zb, Zb)
             far = ~(zn2 * prep.lam_max <= FAR_QUADRATIC)
         llb = llbuf[:bb]

@@ -242,3 +242,80 @@ def check_parameters(weights, means, covariances, covariance_type):
     m = check_means(means, k)
     c = check_covariances(covariances, covariance_type, k, m.shape[1])
     return w, m, c
+
+
+# ----------------------------------------------------------------------------------------
+# Columns of the data, checked before fitting
+# ----------------------------------------------------------------------------------------
+
+#: Largest distance of a value from its column's median: beyond it squares (variances, the
+#: quadratic forms of the E-step) overflow double precision (about 1.8e308).
+MAX_CENTRED_MAGNITUDE = 1e150
+#: Largest ratio of a column's extent about its median to the spread of its central values
+#: (interquartile range; when that is 0, the central 90 %, then the smallest non-zero distance
+#: from the median).  Double precision resolves about 2.2e-16 of a value's magnitude, so beyond
+#: 1e9 fewer than 7 of the small values' 16 digits survive next to the large ones (a fill value
+#: of 1e20 among values of order 1 keeps none), and the fit's log-likelihood no longer matches
+#: its own parameters.
+MAX_RANGE_RATIO = 1e9
+
+
+def column_label(j, names=None):
+    """``"column 3"`` (1-based) or ``"column 3 ('depth')"`` when names are known."""
+    if names is not None and j < len(names):
+        return f"column {j + 1} ({names[j]!r})"
+    return f"column {j + 1}"
+
+
+def _central_spread(col, med):
+    q25, q75 = np.percentile(col, [25.0, 75.0])
+    if q75 > q25:
+        return float(q75 - q25)
+    q05, q95 = np.percentile(col, [5.0, 95.0])
+    if q95 > q05:
+        return float(q95 - q05)
+    dev = np.abs(col - med)
+    dev = dev[dev > 0]
+    return float(dev.min()) if dev.size else 0.0
+
+
+def check_column_ranges(X, w=None, names=None):
+    """ValueError naming the first column whose values overflow double precision when squared
+    (|x - median| > :data:`MAX_CENTRED_MAGNITUDE`) or whose range is too wide for the digits of
+    its small values (:data:`MAX_RANGE_RATIO`).  Rows of weight 0 and NaN cells are ignored.
+    Returns the indices of the constant columns (every observed value equal)."""
+    constant = []
+    keep = None if w is None else w > 0
+    for j in range(X.shape[1]):
+        col = X[:, j] if keep is None else X[keep, j]
+        col = col[~np.isnan(col)]
+        if col.size == 0:
+            continue
+        lo, hi = float(col.min()), float(col.max())
+        if lo == hi:
+            constant.append(j)
+            continue
+        med = float(np.median(col))
+        extent = max(hi - med, med - lo)
+        who = column_label(j, names)
+        far = lo if med - lo >= hi - med else hi
+        if not extent <= MAX_CENTRED_MAGNITUDE:
+            raise ValueError(
+                f"{who.capitalize()} holds values as far as {far:.3g} from its median ({med:.3g}): "
+                f"their squares overflow double precision (largest number about 1.8e308), so no "
+                "variance or likelihood can be computed. If such values are fill values for 'no "
+                "data', replace them by NaN (missing='marginalize'); otherwise rescale the column "
+                "(divide it by a power of ten, or take its logarithm)."
+            )
+        spread = _central_spread(col, med)
+        if extent > MAX_RANGE_RATIO * spread:
+            raise ValueError(
+                f"{who.capitalize()} has a range too wide to keep its small values' digits: it "
+                f"reaches {far:.3g} while half of its values lie within {spread:.3g} of each "
+                f"other ({extent / spread:.1e} times that spread; double precision keeps 16 "
+                f"digits, and beyond {MAX_RANGE_RATIO:.0e} fewer than 7 would be left for the small "
+                "values). If a value such as "
+                f"{far:.3g} is a fill value for 'no data', replace it by NaN (missing='marginalize'); "
+                "otherwise rescale the column (e.g. take its logarithm)."
+            )
+    return constant
