@@ -87,33 +87,64 @@ class Standardizer:
         # A constant column (or one whose spread is lost in rounding of its offset) keeps
         # unit scale: z is then just the centred value.
         bad = ~np.isfinite(sd) | (sd <= 1e-300) | (sd <= 1e-14 * np.abs(shift))
-        return np.where(bad, 1.0, sd)
+        sd = np.where(bad, 1.0, sd)
+        # A power of two nearest the spread: converting parameters between the units
+        # (covariance * scale_i * scale_j, mean * scale) is then exact, so a model rebuilt from
+        # its reported parameters is the same model; with a plain sd an ill-conditioned
+        # covariance (a component at the reg_covar floor in one direction, condition 1e10)
+        # changed its log-likelihood by 1e-8 relative in the round trip.
+        return np.ldexp(1.0, np.round(np.log2(sd)).astype(int))
 
     @classmethod
     def from_data(cls, X, w, covariance_type):
-        """Weighted, NaN-aware column means and standard deviations."""
+        """Shift: the weighted, NaN-aware column *medians*; scale: the column standard deviations
+        (about the means, computed without overflow).
+
+        The shift is a median, not the mean, because the subtraction ``x - shift`` keeps the
+        digits of the values near the shift only: a few fill values of 1e12 among values of
+        order 1 pull the mean to 1e10 and cost the bulk of the column 10 of its 16 digits
+        (the fit's log-likelihood then disagreed with a re-scoring of its own parameters by
+        1e-8 relative), while the median sits among the bulk."""
         finite = ~np.isnan(X)
-        if w is None:
-            cnt = finite.sum(axis=0).astype(float)
-            shift = np.where(cnt > 0, np.nansum(X, axis=0) / np.maximum(cnt, 1), 0.0)
-            dev = np.where(finite, X - shift, 0.0)
-            var = np.einsum("ij,ij->j", dev, dev) / np.maximum(cnt, 1)
-        else:
-            ww = finite * w[:, None]
-            cnt = ww.sum(axis=0)
-            shift = np.where(cnt > 0, np.einsum("ij,ij->j", ww, np.where(finite, X, 0.0))
-                             / np.where(cnt > 0, cnt, 1), 0.0)
-            dev = np.where(finite, X - shift, 0.0)
-            var = np.einsum("ij,ij,ij->j", ww, dev, dev) / np.where(cnt > 0, cnt, 1)
+        d = X.shape[1]
+        shift = np.zeros(d)
+        mean = np.zeros(d)
+        sd = np.zeros(d)
+        for j in range(d):
+            col = X[:, j]
+            ok = finite[:, j]
+            if not ok.all():
+                col = col[ok]
+            wj = None if w is None else (w if ok.all() else w[ok])
+            if wj is not None:
+                pos = wj > 0
+                if not pos.all():
+                    col, wj = col[pos], wj[pos]
+            if col.size == 0:
+                continue
+            shift[j] = weighted_median(col, wj)
+            mean[j] = float(np.mean(col)) if wj is None else float(wj @ col / wj.sum())
+            dev = col - mean[j]
+            amax = float(np.max(np.abs(dev)))
+            if amax > 0 and np.isfinite(amax):
+                u = dev / amax
+                ms = float(u @ u) / col.size if wj is None else float(wj @ (u * u)) / float(wj.sum())
+                sd[j] = amax * np.sqrt(ms)
+        with np.errstate(over="ignore"):
+            var = sd * sd
         return cls(shift, cls._safe_scale(var, covariance_type, shift), var)
 
     @classmethod
     def from_params(cls, weights, means, covariances, covariance_type):
         """Centre and spread of the mixture itself (for scoring new data)."""
         d = means.shape[1]
-        shift = weights @ means
+        # per column, the weighted median of the component means: the heaviest components'
+        # values keep their digits (see from_data); the spread still covers the whole mixture
+        shift = np.array([weighted_median(means[:, j], weights) for j in range(d)])
         dv = diag_variances(covariances, covariance_type, len(weights), d)
-        var = weights @ (dv + (means - shift) ** 2)
+        centre = weights @ means
+        with np.errstate(over="ignore"):
+            var = weights @ (dv + (means - centre) ** 2)
         return cls(shift, cls._safe_scale(var, covariance_type, shift))
 
     # -- conversions ----------------------------------------------------------------
@@ -151,6 +182,22 @@ class Standardizer:
         if covariance_type == "spherical":
             return reg_covar / (self.scale[0] ** 2)
         return reg_covar / (self.scale ** 2)
+
+
+def weighted_median(x, w=None):
+    """The weighted median of a 1-D array (``w`` None: the ordinary median; equal weights give
+    the ordinary median too: the mean of the two middle values when the cumulative weight
+    reaches exactly one half)."""
+    x = np.asarray(x, dtype=float)
+    if w is None:
+        return float(np.median(x))
+    order = np.argsort(x, kind="stable")
+    cw = np.cumsum(np.asarray(w, dtype=float)[order])
+    half = 0.5 * cw[-1]
+    i = min(int(np.searchsorted(cw, half)), x.size - 1)
+    if cw[i] == half and i + 1 < x.size:
+        return float(0.5 * (x[order[i]] + x[order[i + 1]]))
+    return float(x[order[i]])
 
 
 def diag_variances(cov, covariance_type, k, d):
@@ -242,8 +289,9 @@ class DenseData:
     """Complete data in standardised units: the cached features (or Z, when caching would
     cost too much memory) and the optional sample weights."""
 
-    def __init__(self, Z, w, layout: Layout, k: int):
+    def __init__(self, Z, w, layout: Layout, k: int, X=None):
         self.n, self.d = Z.shape
+        self.X = X  # the same rows in user units (a reference), for the direct form
         self.layout = layout
         self.w = w
         self.block = max(1, min(layout.block_rows(k), self.n))
@@ -335,6 +383,9 @@ class Prepared:
         self.half_logdet = np.asarray(half_logdet, dtype=float)
         self.const = self.logw - self.half_logdet - 0.5 * d * LOG_2PI
         mu_norm = np.sqrt(np.einsum("ij,ij->i", means, means))
+        #: >= the largest eigenvalue of any precision (standardised units): |z|^2 * lam_max
+        #: bounds every quadratic form's size, so scoring knows which rows could overflow.
+        self.lam_max = float(np.max(lam)) if k else 0.0
         err = 4.0 * EPS * lam * (mu_norm + 1.0) ** 2
         if layout.expanded:
             self.direct = np.flatnonzero(err > DIRECT_TOL)
@@ -359,9 +410,21 @@ class Prepared:
             C[layout.const] = self.const - 0.5 * np.einsum("ki,ki->k", means, pmu)
             self.C = C
 
-    def direct_logpdf(self, Zb, j, out):
-        """log w_j + log N(z | mu_j, S_j) for the rows of Zb, computed without expansion."""
-        diff = Zb - self.means[j]
+    #: Means in the user's units and their Standardizer, when known (set by the caller): the
+    #: direct form then subtracts in the user's units, where a value and a mean close to it
+    #: differ exactly, instead of between two standardised values each rounded to the
+    #: resolution of z (a component at the reg_covar floor far from the centre would otherwise
+    #: lose its digits).
+    means_user = None
+    std = None
+
+    def direct_logpdf(self, Zb, j, out, Xb=None):
+        """log w_j + log N(z | mu_j, S_j) for the rows of Zb (or of Xb, the same rows in user
+        units), computed without expansion."""
+        if Xb is not None and self.means_user is not None:
+            diff = (Xb - self.means_user[j]) / self.std.scale
+        else:
+            diff = Zb - self.means[j]
         if self.ct in ("full", "tied"):
             # y = L^-1 (z - mu) with the factor's inverse from a triangular solve (as
             # scikit-learn's precisions_cholesky_): a per-block LAPACK trsm call costs ~30x more
@@ -412,8 +475,10 @@ def em_pass(data: DenseData, prep: Prepared, resp, want_stats=True, ll_rows=None
         Lb = lbuf[:, :b] if b == data.block else np.empty((k, b))
         if prep.C is not None:
             np.matmul(prep.C.T, pb.T, out=Lb)
-        for j in prep.direct:
-            prep.direct_logpdf(zb, j, Lb[j])
+        if prep.direct.size:
+            xb = None if data.X is None else data.X[s:e]
+            for j in prep.direct:
+                prep.direct_logpdf(zb, j, Lb[j], xb)
         llb = llb_buf[:b] if ll_rows is None else ll_rows[s:e]
         _logsumexp_cols(Lb, llb, tmp[:b])
         resp[:, s:e] = Lb
@@ -497,6 +562,9 @@ def mstep(data: DenseData, S, resp, covariance_type, reg_z):
             redo = np.arange(k)
         for j in redo:
             cov[j] = _two_pass_scatter(data, resp, j, means[j], False) / nk[j]
+        # Symmetric by construction: a BLAS product A'B rounds (i, j) and (j, i) differently
+        # (about 1e-31 apart on rounded data), and every reader of parameters checks symmetry.
+        cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
         if ct == "full":
             idx = np.arange(d)
             cov[:, idx, idx] += reg_z
@@ -521,3 +589,130 @@ def mstep(data: DenseData, S, resp, covariance_type, reg_z):
     for j in np.flatnonzero((ratio > TWO_PASS_RATIO) & (nk > 100 * EPS)):
         var[j] = _two_pass_scatter(data, resp, j, means[j], True).sum() / (nk[j] * d)
     return weights, means, var + reg_z
+
+
+# ----------------------------------------------------------------------------------------
+# Scoring new data (predict, predict_proba, score_samples): row blocks, no overflow
+# ----------------------------------------------------------------------------------------
+
+#: Temporaries of one scoring block (features, log-densities, standardised rows) stay under this
+#: many bytes: scoring n rows needs the result plus this budget (plus a copy of the input only
+#: when it is not already float64).
+SCORE_BLOCK_BYTES = 1 << 24
+#: A row whose squared standardised norm times the largest precision eigenvalue exceeds this is
+#: evaluated by the overflow-free path (the quadratic form could overflow, or its inputs did).
+FAR_QUADRATIC = 1e280
+_LOG_2 = float(np.log(2.0))
+
+
+def score_block_rows(k, layout: Layout, d):
+    """Rows per scoring block so that the block's temporaries fit :data:`SCORE_BLOCK_BYTES`."""
+    # features (m) and the two gathered factors of their products (2 nq), log-densities (k) and
+    # the responsibilities' transpose or far-row copies (k), standardised rows and the
+    # temporaries of to_z / direct evaluation (4 d), per-row vectors (8)
+    per_row = 8 * (layout.m + 2 * layout.nq + 2 * k + 4 * d + 8)
+    # No larger than the fit's blocks (Layout.block_rows: single-threaded BLAS calls, cache).
+    return int(max(256, min(SCORE_BLOCK_BYTES // per_row, layout.block_rows(k))))
+
+
+def _far_log_joint(Xr, weights, means, prec_chol, covariance_type, log_scale_sum):
+    """Log joint densities ``(k, r)`` (standardised units, as the fast path) of rows far from the
+    model, computed without overflow, and ``log`` of their squared Mahalanobis distances.
+
+    Each row and mean are scaled by a power of two ``t >= max(|x|, |mu|)`` (exact), so
+    ``maha = t^2 |u|^2`` with ``u = ((x - mu) / t) @ P_chol`` is accumulated as a logarithm:
+    ``log maha = 2 log t + 2 log max|u| + log sum (u / max|u|)^2``.  The density itself may then
+    underflow to 0 (log-density ``-inf``); the logarithm of the distance still orders the
+    components (the nearest in the model's metric has the largest density as the row recedes).
+    ``prec_chol`` is scikit-learn's ``precisions_cholesky_`` (user units)."""
+    r, d = Xr.shape
+    k = means.shape[0]
+    ct = covariance_type
+    L = np.empty((k, r))
+    logmaha = np.empty((k, r))
+    xmax = np.max(np.abs(Xr), axis=1)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore", under="ignore"):
+        logw = np.log(weights)
+        for j in range(k):
+            mu = means[j]
+            top = np.maximum(xmax, np.max(np.abs(mu)))
+            _, ex = np.frexp(np.where(top > 0, top, 1.0))
+            t = np.ldexp(1.0, ex)  # power of two >= top
+            diff = Xr / t[:, None] - mu[None, :] / t[:, None]
+            if ct == "full":
+                pc = prec_chol[j]
+                u = diff @ pc
+                log_det_p = np.sum(np.log(np.diagonal(pc)))
+            elif ct == "tied":
+                u = diff @ prec_chol
+                log_det_p = np.sum(np.log(np.diagonal(prec_chol)))
+            elif ct == "diag":
+                u = diff * prec_chol[j]
+                log_det_p = np.sum(np.log(prec_chol[j]))
+            else:
+                u = diff * prec_chol[j]
+                log_det_p = d * np.log(prec_chol[j])
+            umax = np.max(np.abs(u), axis=1)
+            safe = np.where(umax > 0, umax, 1.0)
+            ssq = np.einsum("ij,ij->i", u / safe[:, None], u / safe[:, None])
+            lm = 2.0 * np.log(t) + 2.0 * np.log(umax) + np.log(ssq)  # -inf when x == mu
+            logmaha[j] = lm
+            const = logw[j] + log_det_p - 0.5 * d * LOG_2PI + log_scale_sum
+            L[j] = const - np.exp(lm - _LOG_2)  # maha / 2 without overflowing maha
+    return L, logmaha
+
+
+def score_rows(X, std: Standardizer, prep: Prepared, layout: Layout, weights, means, prec_chol,
+               ll=None, resp=None, labels=None):
+    """Score complete rows of ``X`` (user units) in blocks of :func:`score_block_rows` rows.
+
+    Fills whichever outputs are given: ``ll`` (n,) log-densities (user units), ``resp`` (n, k)
+    responsibilities, ``labels`` (n,) the most probable component (argmax of ``resp``).  No
+    finite row gives NaN: rows whose quadratic form could overflow are evaluated by
+    :func:`_far_log_joint`; a row so far that every density underflows gets log-density
+    ``-inf`` and responsibility 1 on the component nearest in the model's metric (smallest
+    Mahalanobis distance; ties to the larger weight-and-volume constant)."""
+    n, d = X.shape
+    k = prep.k
+    b = min(n, score_block_rows(k, layout, d))
+    lbuf = np.empty((k, b))
+    fbuf = np.empty((b, layout.m)) if prep.C is not None else None
+    llbuf = np.empty(b)
+    tmp = np.empty(b)
+    for s in range(0, n, b):
+        e = min(s + b, n)
+        bb = e - s
+        Xb = X[s:e]
+        with np.errstate(over="ignore", invalid="ignore"):
+            Zb = std.to_z(Xb)
+            Lb = lbuf[:, :bb]
+            if prep.C is not None:
+                pb = layout.features(Zb, out=fbuf[:bb])
+                np.matmul(prep.C.T, pb.T, out=Lb)
+            for j in prep.direct:
+                prep.direct_logpdf(Zb, j, Lb[j], Xb)
+            zn2 = np.einsum("ij,ij->i", Zb, Zb)
+            far = ~(zn2 * prep.lam_max <= FAR_QUADRATIC)
+        llb = llbuf[:bb]
+        lost = None
+        if far.any():
+            fi = np.flatnonzero(far)
+            Lf, logmaha = _far_log_joint(Xb[fi], weights, means, prec_chol, prep.ct, std.log_scale_sum)
+            Lb[:, fi] = Lf
+            gone = ~np.any(Lf > -np.inf, axis=0)  # every density underflowed
+            if gone.any():
+                lm = logmaha[:, gone]
+                best = np.lexsort((-prep.const[:, None] * np.ones_like(lm), lm), axis=0)[0]
+                one = np.full((k, int(gone.sum())), -np.inf)
+                one[best, np.arange(one.shape[1])] = 0.0
+                Lb[:, fi[gone]] = one
+                lost = fi[gone]
+        _logsumexp_cols(Lb, llb, tmp[:bb])
+        if lost is not None:
+            llb[lost] = -np.inf
+        if ll is not None:
+            np.subtract(llb, std.log_scale_sum, out=ll[s:e])
+        if resp is not None:
+            resp[s:e] = Lb.T
+        if labels is not None:
+            np.argmax(Lb, axis=0, out=labels[s:e])

@@ -18,6 +18,30 @@ def _where(mask):
     return f"first in row {i + 1}, column {j + 1}, counting from 1"
 
 
+#: Cells per block of the checks of large arrays (the masks of a whole 1e6 x 8 array would cost as
+#: much memory as the result of scoring it).
+_CHECK_BLOCK_CELLS = 1 << 18
+
+
+def _any_in_blocks(X, test):
+    """True when ``test`` (an elementwise predicate) holds for some cell of X, checked in row
+    blocks so that no mask of the whole array is made."""
+    step = max(1, _CHECK_BLOCK_CELLS // max(X.shape[1], 1))
+    for s in range(0, X.shape[0], step):
+        if test(X[s:s + step]).any():
+            return True
+    return False
+
+
+def rows_with_nan(X):
+    """Boolean (n,) mask of the rows of X holding a NaN, made in row blocks."""
+    out = np.empty(X.shape[0], dtype=bool)
+    step = max(1, _CHECK_BLOCK_CELLS // max(X.shape[1], 1))
+    for s in range(0, X.shape[0], step):
+        np.isnan(X[s:s + step]).any(axis=1, out=out[s:s + step])
+    return out
+
+
 def check_array(X, missing="error", name="X", n_features=None):
     """X as a float64 (n, d) array; 1-D input is one feature."""
     try:
@@ -43,15 +67,15 @@ def check_array(X, missing="error", name="X", n_features=None):
             f"{name} has {X.shape[1]} columns but the model was fitted on {n_features}: "
             f"give the same {n_features} columns in the same order."
         )
-    inf = np.isinf(X)
-    if inf.any():
+    if _any_in_blocks(X, np.isinf):
+        inf = np.isinf(X)
         raise ValueError(
             f"{name} contains {int(inf.sum())} infinite value(s) ({_where(inf)}): "
             "remove or replace them."
         )
     if missing == "error":
-        nan = np.isnan(X)
-        if nan.any():
+        if _any_in_blocks(X, np.isnan):
+            nan = np.isnan(X)
             raise ValueError(
                 f"{name} contains {int(nan.sum())} missing (NaN) value(s) ({_where(nan)}): "
                 "drop or impute the incomplete rows, or use missing='marginalize'."
@@ -119,7 +143,10 @@ def check_params(est):
 
 
 def check_weights(weights, k):
-    w = np.asarray(weights, dtype=float)
+    try:
+        w = np.array(weights, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError("weights must be numbers, one per component.") from None
     if w.shape != (k,):
         raise ValueError(f"weights must have shape ({k},) for {k} components; got {w.shape}.")
     if not np.all(np.isfinite(w)) or np.any(w < 0):
@@ -130,7 +157,10 @@ def check_weights(weights, k):
 
 
 def check_means(means, k, d=None):
-    m = np.asarray(means, dtype=float)
+    try:
+        m = np.array(means, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError("means must be numbers, an array of shape (n_components, n_features).") from None
     if m.ndim == 1 and d in (None, 1) and m.shape[0] == k:
         m = m.reshape(k, 1)
     if m.ndim != 2 or m.shape[0] != k or (d is not None and m.shape[1] != d):
@@ -141,8 +171,22 @@ def check_means(means, k, d=None):
     return m
 
 
+#: The one symmetry tolerance of emdesk: a full or tied covariance is accepted when
+#: ``|c_ij - c_ji| <= SYMMETRY_RTOL * sqrt(c_ii * c_jj)`` for every pair (relative to the scale of
+#: the two variances, so an off-diagonal entry near 0 is not judged against itself), and its
+#: symmetric part ``(C + C') / 2`` is what the model then holds.  Used by every reader of parameters
+#: (``GaussianMixture.from_parameters``, ``Snapshot.to_model``, ``emdesk.io.load_fit``, the initial
+#: covariances of a fit); the engine's own M-step produces exactly symmetric covariances.
+SYMMETRY_RTOL = 1e-8
+
+
 def check_covariances(cov, covariance_type, k, d):
-    c = np.asarray(cov, dtype=float)
+    """Covariances in scikit-learn's shape for ``covariance_type``, checked and returned as a new
+    float64 array: finite, variances > 0, full/tied symmetric within :data:`SYMMETRY_RTOL` (the
+    symmetric part is returned) and positive definite (Cholesky of the correlation form
+    ``D^-1/2 C D^-1/2``, so the verdict does not depend on the units).  Raises ValueError naming
+    the component (counted from 1)."""
+    c = np.array(cov, dtype=float)
     shapes = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}
     want = shapes[covariance_type]
     if c.shape != want:
@@ -155,14 +199,123 @@ def check_covariances(cov, covariance_type, k, d):
     if covariance_type in ("full", "tied"):
         stack = c if covariance_type == "full" else c[None]
         for j, s in enumerate(stack):
-            if not np.allclose(s, s.T, rtol=1e-8, atol=0):
-                who = "the tied covariance" if covariance_type == "tied" else f"covariance {j + 1}"
-                raise ValueError(f"{who} is not symmetric.")
+            who = "the tied covariance" if covariance_type == "tied" else f"covariance {j + 1}"
+            dg = np.diag(s).copy()
+            if not np.all(dg > 0):
+                raise ValueError(f"{who} has a variance <= 0 on its diagonal (feature "
+                                 f"{int(np.flatnonzero(~(dg > 0))[0]) + 1}): it is not positive definite.")
+            sd = np.sqrt(dg)
+            with np.errstate(over="ignore", invalid="ignore"):
+                asym = np.max(np.abs(s - s.T) / np.multiply.outer(sd, sd))
+            if not asym <= SYMMETRY_RTOL:
+                raise ValueError(
+                    f"{who} is not symmetric (entries (i, j) and (j, i) differ by {asym:.2g} of the "
+                    f"variances' scale; at most {SYMMETRY_RTOL:g} is accepted)."
+                )
+            s[...] = 0.5 * (s + s.T)
             try:
-                np.linalg.cholesky(s)
+                np.linalg.cholesky(s / np.multiply.outer(sd, sd))
             except np.linalg.LinAlgError:
-                who = "the tied covariance" if covariance_type == "tied" else f"covariance {j + 1}"
                 raise ValueError(f"{who} is not positive definite.") from None
-    elif np.any(c <= 0):
-        raise ValueError(f"{covariance_type} variances must be > 0.")
+    elif not np.all(c > 0):
+        raise ValueError(f"{covariance_type} variances must be positive (> 0).")
     return c
+
+
+def check_parameters(weights, means, covariances, covariance_type):
+    """The one validation of a mixture's parameters (user units, scikit-learn shapes), used by
+    everything that reads parameters.  Returns ``(weights, means, covariances)`` as new float64
+    arrays (weights renormalised, full/tied covariances symmetrised); raises ValueError."""
+    if covariance_type not in COVARIANCE_TYPES:
+        raise ValueError(
+            f"covariance_type must be one of {', '.join(repr(c) for c in COVARIANCE_TYPES)}; "
+            f"got {covariance_type!r}."
+        )
+    try:
+        w = np.asarray(weights, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError("weights must be numbers, one per component.") from None
+    k = w.shape[0]
+    if k < 1:
+        raise ValueError("weights must have at least one component.")
+    w = check_weights(w, k)
+    m = check_means(means, k)
+    c = check_covariances(covariances, covariance_type, k, m.shape[1])
+    return w, m, c
+
+
+# ----------------------------------------------------------------------------------------
+# Columns of the data, checked before fitting
+# ----------------------------------------------------------------------------------------
+
+#: Largest distance of a value from its column's median: beyond it squares (variances, the
+#: quadratic forms of the E-step) overflow double precision (about 1.8e308).
+MAX_CENTRED_MAGNITUDE = 1e150
+#: Largest ratio of a column's extent about its median to the spread of its central values
+#: (interquartile range; when that is 0, the central 90 %, then the smallest non-zero distance
+#: from the median).  Double precision resolves about 2.2e-16 of a value's magnitude, so beyond
+#: 1e9 fewer than 7 of the small values' 16 digits survive next to the large ones (a fill value
+#: of 1e20 among values of order 1 keeps none), and the fit's log-likelihood no longer matches
+#: its own parameters.
+MAX_RANGE_RATIO = 1e9
+
+
+def column_label(j, names=None):
+    """``"column 3"`` (1-based) or ``"column 3 ('depth')"`` when names are known."""
+    if names is not None and j < len(names):
+        return f"column {j + 1} ({names[j]!r})"
+    return f"column {j + 1}"
+
+
+def _central_spread(col, med):
+    q25, q75 = np.percentile(col, [25.0, 75.0])
+    if q75 > q25:
+        return float(q75 - q25)
+    q05, q95 = np.percentile(col, [5.0, 95.0])
+    if q95 > q05:
+        return float(q95 - q05)
+    dev = np.abs(col - med)
+    dev = dev[dev > 0]
+    return float(dev.min()) if dev.size else 0.0
+
+
+def check_column_ranges(X, w=None, names=None):
+    """ValueError naming the first column whose values overflow double precision when squared
+    (|x - median| > :data:`MAX_CENTRED_MAGNITUDE`) or whose range is too wide for the digits of
+    its small values (:data:`MAX_RANGE_RATIO`).  Rows of weight 0 and NaN cells are ignored.
+    Returns the indices of the constant columns (every observed value equal)."""
+    constant = []
+    keep = None if w is None else w > 0
+    for j in range(X.shape[1]):
+        col = X[:, j] if keep is None else X[keep, j]
+        col = col[~np.isnan(col)]
+        if col.size == 0:
+            continue
+        lo, hi = float(col.min()), float(col.max())
+        if lo == hi:
+            constant.append(j)
+            continue
+        med = float(np.median(col))
+        extent = max(hi - med, med - lo)
+        who = column_label(j, names)
+        far = lo if med - lo >= hi - med else hi
+        if not extent <= MAX_CENTRED_MAGNITUDE:
+            raise ValueError(
+                f"{who.capitalize()} holds values as far as {far:.3g} from its median ({med:.3g}): "
+                f"their squares overflow double precision (largest number about 1.8e308), so no "
+                "variance or likelihood can be computed. If such values are fill values for 'no "
+                "data', replace them by NaN (missing='marginalize'); otherwise rescale the column "
+                "(divide it by a power of ten, or take its logarithm)."
+            )
+        spread = _central_spread(col, med)
+        if extent > MAX_RANGE_RATIO * spread:
+            raise ValueError(
+                f"{who.capitalize()} has a range too wide to keep its small values' digits: it "
+                f"reaches {far:.3g} while half of its values lie within {spread:.3g} of each "
+                f"other ({extent / spread:.1e} times that spread; double precision keeps 16 "
+                f"digits, and beyond {MAX_RANGE_RATIO:.0e} fewer than 7 would be left for the small "
+                "values). If a value such as "
+                f"{far:.3g} is a fill value for 'no data', replace it by NaN (missing='marginalize'); "
+                "otherwise rescale the column (e.g. take its logarithm)."
+            )
+    return constant

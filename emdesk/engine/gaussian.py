@@ -28,6 +28,7 @@ from ._core import (
     Standardizer,
     em_pass,
     full_covariances,
+    score_rows,
     mstep,
     stats_from_resp,
 )
@@ -64,11 +65,23 @@ def _not_pd_message(exc, est, where):
     )
 
 
+def _column_names(X):
+    """Column names of a data frame (anything with a ``columns`` attribute), else None."""
+    cols = getattr(X, "columns", None)
+    if cols is None:
+        return None
+    try:
+        return [str(c) for c in cols]
+    except TypeError:
+        return None
+
+
 class _Context:
     """Everything one call of ``fit_iter`` needs about its data (standardised once)."""
 
-    def __init__(self, est, X, w):
+    def __init__(self, est, X, w, names=None):
         self.ct = est.covariance_type
+        self.names = names
         self.n_rows, self.d = X.shape
         k = est.n_components
         nan = np.isnan(X)
@@ -107,6 +120,9 @@ class _Context:
                     f"{' or in a row of weight 0' if wu is not None else ''}), so there is nothing to "
                     "estimate a mean or variance from: leave such columns out."
                 )
+        # Before any arithmetic on the data: overflowing or too-wide columns (a ValueError naming
+        # the column), constant columns and exact linear dependence (notes, see column_notes_).
+        self.constant = V.check_column_ranges(Xu, wu, names)
         self.std = Standardizer.from_data(Xu, wu, self.ct)
         self.data_variances = np.where(np.isfinite(self.std.data_var), self.std.data_var, 0.0)
         self.reg_z = self.std.reg_z(est.reg_covar, self.ct)
@@ -118,7 +134,7 @@ class _Context:
             self.data = _missing.MissingData(Z, wu, self.std, k)
             self.Zinit = self.data.init_matrix()
         else:
-            self.data = DenseData(Z, wu, self.layout, k)
+            self.data = DenseData(Z, wu, self.layout, k, X=Xu)
             self.Zinit = Z
         self.w = wu
         self.W = float(Xu.shape[0] if wu is None else wu.sum())
@@ -126,7 +142,11 @@ class _Context:
 
     # -- the two halves of an iteration ------------------------------------------------
     def prepare(self, params):
-        return Prepared(*params, self.ct, self.layout)
+        prep = Prepared(*params, self.ct, self.layout)
+        if prep.direct.size and not self.has_missing:
+            prep.means_user = self.std.means_to_user(params[1])
+            prep.std = self.std
+        return prep
 
     def em_pass(self, prep, want_stats):
         if self.has_missing:
@@ -136,14 +156,25 @@ class _Context:
 
     def mstep(self, stats):
         if self.has_missing:
-            return self.data.mstep(stats, self.ct, self.reg_z)
-        return mstep(self.data, stats, self.resp, self.ct, self.reg_z)
+            return self._representable(self.data.mstep(stats, self.ct, self.reg_z))
+        return self._representable(mstep(self.data, stats, self.resp, self.ct, self.reg_z))
 
     def params_from_resp(self, resp):
         resp = np.ascontiguousarray(resp.T)
         if self.has_missing:
-            return self.data.mstep(self.data.stats_from_resp(resp), self.ct, self.reg_z)
-        return mstep(self.data, stats_from_resp(self.data, resp), resp, self.ct, self.reg_z)
+            return self._representable(self.data.mstep(self.data.stats_from_resp(resp), self.ct, self.reg_z))
+        return self._representable(
+            mstep(self.data, stats_from_resp(self.data, resp), resp, self.ct, self.reg_z))
+
+    def _representable(self, params):
+        """The parameters moved to the nearest ones the user's units can hold: the means are
+        reported as ``mz * scale + shift``, which rounds to the resolution of the user's values
+        (1.5e-5 at an offset of 1e11); the E-step then evaluates exactly the means returned, so
+        ``log_likelihood_`` is the log-likelihood of the returned parameters (the difference
+        was 6e-9 relative on 150 rows offset by 1e11)."""
+        weights, mz, cz = params
+        std = self.std
+        return weights, std.means_to_z(std.means_to_user(mz)), cz
 
     def frozen_responsibilities(self, weights):
         """A read-only copy of the responsibilities of every row of X (rows left out get the
@@ -259,12 +290,13 @@ class GaussianMixture:
         if interrupt is not None and not callable(interrupt):
             raise ValueError(f"interrupt must be a callable returning True to stop, or None; got {interrupt!r}.")
         V.check_params(self)
+        names = _column_names(X)
         X = V.check_array(X, self.missing)
         w = V.check_sample_weight(sample_weight, X.shape[0])
         k = self.n_components
         d = X.shape[1]
         inits = self._check_inits(k, d)
-        ctx = _Context(self, X, w)
+        ctx = _Context(self, X, w, names)
         return self._run(ctx, inits, bool(responsibilities), interrupt)
 
     def _check_inits(self, k, d):
@@ -414,21 +446,33 @@ class GaussianMixture:
         self.means_ = np.asarray(means, dtype=float)
         self.covariances_ = np.asarray(cov, dtype=float)
         self.n_features_in_ = int(d)
-        self.precisions_cholesky_ = _precisions_cholesky(self.covariances_, covariance_type)
+        try:
+            self.precisions_cholesky_ = _precisions_cholesky(self.covariances_, covariance_type)
+        except np.linalg.LinAlgError:
+            raise ValueError("A covariance is not positive definite (its Cholesky factorisation "
+                             "failed).") from None
         self._score_cache = None
 
     # ------------------------------------------------------------------ from parameters
     @classmethod
     def from_parameters(cls, weights, means, covariances, covariance_type="full", **params):
-        """A fitted model with the given parameters (user units, scikit-learn shapes)."""
-        weights = np.asarray(weights, dtype=float).reshape(-1)
-        k = weights.shape[0]
+        """A fitted model with the given parameters (user units, scikit-learn shapes: weights
+        ``(k,)``, means ``(k, d)``, covariances ``(k, d, d)`` full, ``(d, d)`` tied, ``(k, d)``
+        diag, ``(k,)`` spherical).
+
+        The one validation of parameters in emdesk (:func:`emdesk.engine._validation.check_parameters`:
+        one symmetry tolerance, ``SYMMETRY_RTOL``, the symmetric part kept) is applied, and the
+        model is prepared for scoring at once, so a model that is returned can score: raises
+        ValueError when the parameters are malformed or cannot be evaluated in float64 (e.g.
+        variances so small that the density at a mean overflows).  Everything the engine fits
+        is accepted (``Snapshot.to_model``, ``restart_parameters_``, ``emdesk.io.load_fit``).
+        """
+        if covariance_type not in ("full", "tied", "diag", "spherical"):
+            V.check_params(cls(covariance_type=covariance_type))
+        weights, means, cov = V.check_parameters(weights, means, covariances, covariance_type)
+        k, d = means.shape
         est = cls(n_components=k, covariance_type=covariance_type, **params)
         V.check_params(est)
-        weights = V.check_weights(weights, k)
-        means = V.check_means(means, k)
-        d = means.shape[1]
-        cov = V.check_covariances(covariances, covariance_type, k, d)
         est._set_parameters(weights, means, cov, covariance_type, d)
         est.converged_ = False
         est.n_iter_ = 0
@@ -443,7 +487,22 @@ class GaussianMixture:
         est.data_variances_ = None
         est.degeneracies_ = ()
         est.n_rows_all_missing_ = 0
+        est._check_scorable()
         return est
+
+    def _check_scorable(self):
+        """ValueError unless the parameters can be evaluated: the scoring factors exist and the
+        density at every mean is finite."""
+        self._scoring()
+        with np.errstate(all="ignore"):
+            at_means = self._estep(self.means_)[0]
+            prec_ok = np.all(np.isfinite(np.square(self.precisions_cholesky_)))
+        if not (prec_ok and np.all(np.isfinite(at_means))):
+            raise ValueError(
+                "The covariances cannot be evaluated in double precision (a precision, the "
+                "inverse of a variance, or the density at a component's mean is not finite): "
+                "variances are too small or too large."
+            )
 
     # ------------------------------------------------------------------ using a fit
     def _check_fitted(self):
@@ -466,32 +525,69 @@ class GaussianMixture:
                 )
             except NotPositiveDefinite as exc:
                 raise ValueError(_not_pd_message(exc, self, "")) from None
+            prep.means_user = self.means_
+            prep.std = std
             cache = self._score_cache = (std, prep, layout)
         return cache
 
-    def _estep(self, X):
-        """Per-row log-likelihoods (user units) and responsibilities of new data."""
+    def _estep(self, X, want_ll=True, want_resp=True, want_labels=False):
+        """Score new data in row blocks (see :func:`emdesk.engine._core.score_rows`).
+
+        Returns ``(ll, resp, labels, all_missing)``: per-row log-densities (user units; observed
+        coordinates only for incomplete rows), responsibilities ``(n, k)``, most probable
+        components and the mask of rows with every value missing; the outputs not asked for are
+        None.  Peak memory: the outputs plus :data:`~emdesk.engine._core.SCORE_BLOCK_BYTES` of
+        temporaries (rows with missing values are scored by pattern, outside that budget)."""
         self._check_fitted()
         X = V.check_array(X, self.missing, n_features=self.n_features_in_)
         std, prep, layout = self._scoring()
-        Z = std.to_z(X)
         n = X.shape[0]
-        resp = np.empty((len(self.weights_), n))
-        ll = np.empty(n)
-        nan = np.isnan(Z)
-        if nan.any():
+        k = len(self.weights_)
+        ll = np.empty(n) if want_ll else None
+        resp = np.empty((n, k)) if want_resp else None
+        labels = np.empty(n, dtype=np.intp) if want_labels else None
+        incomplete = V.rows_with_nan(X) if self.missing != "error" else None
+        all_missing = None
+        if incomplete is not None and incomplete.any():
+            rows = np.flatnonzero(incomplete)
+            Xi = X[rows]
+            all_missing = np.zeros(n, dtype=bool)
+            all_missing[rows] = np.isnan(Xi).all(axis=1)
             from ._missing import score_incomplete
 
-            score_incomplete(Z, prep, std, resp, ll)
+            ri = np.empty((k, len(rows)))
+            li = np.empty(len(rows))
+            score_incomplete(std.to_z(Xi), prep, std, ri, li)
+            done = np.flatnonzero(~incomplete)
+            if done.size:
+                sub = [None if o is None else np.empty(done.size, dtype=o.dtype) for o in (ll, labels)]
+                sub_resp = None if resp is None else np.empty((done.size, k))
+                score_rows(X[done], std, prep, layout, self.weights_, self.means_,
+                           self.precisions_cholesky_, sub[0], sub_resp, sub[1])
+                if ll is not None:
+                    ll[done] = sub[0]
+                if labels is not None:
+                    labels[done] = sub[1]
+                if resp is not None:
+                    resp[done] = sub_resp
+            if ll is not None:
+                ll[rows] = li
+            if resp is not None:
+                resp[rows] = ri.T
+            if labels is not None:
+                labels[rows] = np.argmax(ri, axis=0)
         else:
-            data = DenseData(Z, None, layout, len(self.weights_))
-            em_pass(data, prep, resp, want_stats=False, ll_rows=ll)
-            ll -= std.log_scale_sum
-        return ll, np.ascontiguousarray(resp.T), nan
+            score_rows(X, std, prep, layout, self.weights_, self.means_, self.precisions_cholesky_,
+                       ll, resp, labels)
+        return ll, resp, labels, all_missing
 
     def score_samples(self, X):
-        """Log-density of every row (observed coordinates only for incomplete rows)."""
-        return self._estep(X)[0]
+        """Log-density of every row, ``(n,)`` (observed coordinates only for incomplete rows).
+
+        Never NaN for finite input: a row so far from every component that its density
+        underflows gets ``-inf``.  Scored in row blocks (memory: the result plus a fixed block
+        budget, ``emdesk.engine._core.SCORE_BLOCK_BYTES``)."""
+        return self._estep(X, want_resp=False)[0]
 
     def score(self, X):
         """Mean log-likelihood per row (rows with every value missing are not counted)."""
@@ -499,10 +595,15 @@ class GaussianMixture:
         return ll / n
 
     def predict_proba(self, X):
-        return self._estep(X)[1]
+        """Responsibilities ``(n, k)`` (rows sum to 1, never NaN for finite input: a row far from
+        every component is one-hot on the nearest one in the model's metric).  Row blocks, as
+        :meth:`score_samples`."""
+        return self._estep(X, want_ll=False)[1]
 
     def predict(self, X):
-        return np.argmax(self._estep(X)[1], axis=1)
+        """Most probable component of every row, ``(n,)`` (``argmax`` of :meth:`predict_proba`),
+        computed in row blocks without the ``(n, k)`` responsibilities."""
+        return self._estep(X, want_ll=False, want_resp=False, want_labels=True)[2]
 
     def n_parameters(self):
         """Number of free parameters (as scikit-learn's ``_n_parameters``)."""
@@ -523,8 +624,8 @@ class GaussianMixture:
         """``(n, log-likelihood, classification entropy)`` of X from one E-step.  Rows with every
         value missing are not counted; with ``sample_weight`` every row counts by its weight
         (``n`` is then the total weight), as a duplicated row would."""
-        ll, resp, nan = self._estep(X)
-        keep = ~nan.all(axis=1)
+        ll, resp, _, all_missing = self._estep(X, want_resp=entropy)
+        keep = np.ones(ll.shape[0], dtype=bool) if all_missing is None else ~all_missing
         w = V.check_sample_weight(sample_weight, ll.shape[0])
         if w is not None:
             keep &= w > 0
@@ -533,7 +634,9 @@ class GaussianMixture:
                 "X has no row with an observed value (every row is all NaN, or has weight 0): "
                 "give rows with data."
             )
-        ll, resp = ll[keep], resp[keep]
+        if not keep.all():
+            ll = ll[keep]
+            resp = None if resp is None else resp[keep]
         w = None if w is None else w[keep]
         n = float(keep.sum()) if w is None else float(w.sum())
         total = float(ll.sum()) if w is None else float(ll @ w)

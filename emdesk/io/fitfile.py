@@ -217,19 +217,14 @@ def _int(value, what: str, minimum: int = 1) -> int:
 
 
 def _check_covariances(cov: np.ndarray, covariance_type: str) -> None:
-    if covariance_type in ("diag", "spherical"):
-        if np.any(cov <= 0):
-            raise _Invalid("variances must be positive")
-        return
-    stack = cov if covariance_type == "full" else cov[None]
-    for j, c in enumerate(stack):
-        label = "the tied covariance" if covariance_type == "tied" else f"the covariance of component {j + 1}"
-        if not np.allclose(c, c.T, rtol=1e-9, atol=1e-12 * max(1.0, float(np.max(np.abs(c))))):
-            raise _Invalid(f"{label} is not symmetric")
-        try:
-            np.linalg.cholesky(c)
-        except np.linalg.LinAlgError:
-            raise _Invalid(f"{label} is not positive definite") from None
+    # The engine's one validation of parameters (one symmetry tolerance for every reader).
+    from ..engine._validation import check_covariances
+
+    k = 1 if covariance_type == "tied" else cov.shape[0]
+    try:
+        check_covariances(cov, covariance_type, k, cov.shape[-1] if cov.ndim > 1 else 1)
+    except ValueError as exc:
+        raise _Invalid(str(exc).rstrip(".")) from None
 
 
 def _validate(doc) -> dict:
