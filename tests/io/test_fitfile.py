@@ -155,7 +155,7 @@ def test_load_fit_rejects_diag_with_non_positive_variance(tmp_path, fits, data):
     doc = json.loads(path.read_text())
     doc["model"]["covariances"][1][0] = -1.0
     path.write_text(json.dumps(doc))
-    with pytest.raises(DataError, match="variances must be positive"):
+    with pytest.raises(DataError, match="variances must be (positive|> 0)"):
         load_fit(path)
 
 
@@ -294,3 +294,87 @@ def test_one_column_name_may_be_given_as_a_string(tmp_path):
     assert save_fit(tmp_path / "f.json", gm, x, columns="value")["columns"] == ["value"]
     save_parameters_csv(tmp_path / "p.csv", gm, "value")
     assert _csv(tmp_path / "p.csv")[0] == ["component", "weight", "mean_value", "var_value"]
+
+
+# -- tampered files: DataError and nothing else, with short messages (issue 10, item 7) -----------------
+
+
+def _tampered_text(tmp_path, fits, data, ct, edit):
+    path = tmp_path / "fit.json"
+    save_fit(path, fits[ct], data, columns=["x", "y"])
+    path.write_text(edit(path.read_text()), encoding="utf-8")
+    return path
+
+
+def _replace_value(key, raw):
+    """Put the raw JSON text ``raw`` as the value of the first ``"key":`` of the file."""
+    def edit(text):
+        doc = json.loads(text)
+        placeholder = "@@RAW@@"
+        node = doc
+        for part in key[:-1]:
+            node = node[part]
+        node[key[-1]] = placeholder
+        return json.dumps(doc).replace(json.dumps(placeholder), raw)
+    return edit
+
+
+@pytest.mark.parametrize("ct", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("key, raw, message", [
+    (("model", "weights"), "[" + "9" * 400 + ", 0.5]", "integer of 400 digits"),  # was OverflowError
+    (("format_version",), "1" * 4301, "integer of 4301 digits"),  # was ValueError (int limit)
+    (("fit", "bic"), "1" * 4301, "integer of 4301 digits"),
+    (("fit", "bic"), "9" * 400, "integer of 400 digits"),  # float(int) overflowed when read
+    (("model", "weights"), "[" * 990 + "0.5" + "]" * 990, "nested (too deeply|more than 32 levels)"),  # RecursionError
+    (("model", "weights"), "[0.5, " + "[" * 990 + "0.5" + "]" * 990 + "]", "nested (too deeply|more than 32)"),
+    (("fit", "n_iter"), "[" * 990 + "]" * 990, "nested (too deeply|more than 32)"),
+    (("fit", "n_iter"), "[" * 40 + "]" * 40, "nested more than 32 levels"),
+    (("model", "n_components"), "2" * 4300, "integer of 4300 digits"),  # echoed whole in 4,463 characters
+    (("model", "kind"), json.dumps("x" * 5000), "model.kind must be"),
+    (("format",), json.dumps("y" * 5000), "its format is"),
+    (("options", "init_params"), json.dumps("z" * 5000), "init_params"),  # the engine echoes it
+    (("model", "weights"), "[1." + "0" * 5000 + ", 0]", "written with 5002 characters"),
+])
+def test_tampered_files_give_a_short_data_error(tmp_path, fits, data, ct, key, raw, message):
+    path = _tampered_text(tmp_path, fits, data, ct, _replace_value(key, raw))
+    with pytest.raises(DataError, match=message) as info:
+        load_fit(path)
+    assert type(info.value) is DataError
+    assert len(str(info.value)) <= 300
+    assert str(info.value).startswith("fit.json: ")
+
+
+@pytest.mark.parametrize("ct, covariances", [
+    ("diag", [[5e-324, 5e-324], [1.0, 1.0]]),
+    ("spherical", [5e-324, 1.0]),
+    ("full", [[[5e-324, 0.0], [0.0, 5e-324]], [[1.0, 0.0], [0.0, 1.0]]]),
+    ("tied", [[5e-324, 0.0], [0.0, 5e-324]]),
+])
+def test_tiny_variances_are_refused(tmp_path, fits, data, ct, covariances):
+    """A variance of 5e-324 passes every sign and shape check but every score was NaN: a file is
+    accepted only when its model scores finite."""
+    path = _tampered_text(tmp_path, fits, data, ct, _replace_value(("model", "covariances"),
+                                                                     json.dumps(covariances)))
+    with pytest.raises(DataError, match="finite densities|positive definite|> 0"):
+        load_fit(path)
+
+
+@pytest.mark.parametrize("ct", ["full", "tied", "diag", "spherical"])
+def test_accepted_extreme_but_valid_files_score_finite(tmp_path, fits, data, ct):
+    """Small but usable variances (1e-200) and large ones are still accepted, and then score finite."""
+    def scale(text, factor):
+        doc = json.loads(text)
+        doc["model"]["covariances"] = (np.asarray(doc["model"]["covariances"]) * factor).tolist()
+        doc["model"]["means"] = (np.asarray(doc["model"]["means"]) * np.sqrt(factor)).tolist()
+        return json.dumps(doc)
+
+    for factor in (1e-200, 1e200):
+        path = _tampered_text(tmp_path, fits, data, ct, lambda text: scale(text, factor))
+        model = load_fit(path)
+        assert np.all(np.isfinite(model.score_samples(model.means_)))
+
+
+def test_huge_fit_statistics_are_not_kept_as_infinite(tmp_path, fits, data):
+    path = _tampered_text(tmp_path, fits, data, "full", _replace_value(("fit", "log_likelihood"), "1e999"))
+    model = load_fit(path)
+    assert not hasattr(model, "log_likelihood_") or np.isnan(model.log_likelihood_)
