@@ -4,7 +4,13 @@ A crash, a full disk or an exception while writing leaves the previous file (if 
 half-written file behind: the temporary file is removed and the error is raised as a
 :class:`~emdesk.io.table.DataError` that names the file.
 
-Temporary files are named ``.<target name>.<process id>.<random>.tmp``.
+Temporary files are named ``.<target name>.<process id>.<random>.tmp``. A process killed while writing
+cannot remove its own, so every write first removes the *stale* temporary files of that same target: those
+of our naming pattern whose process is no longer running (and that nobody has written to for a minute), or
+that nobody has written to for
+:data:`STALE_SECONDS` where the process cannot be asked (Windows, another machine's share, a name without a
+process id) or :data:`STALE_SECONDS_RUNNING` when its process id is running (a reused id). Nothing else in
+the folder is touched.
 
 :func:`write_together` groups several writes: each is written to its temporary file, and only when all of
 them succeeded are they moved into place; if one fails, none of the targets is changed (a target replaced
@@ -16,14 +22,25 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import re
 import secrets
 import shutil
 import stat
 import tempfile
+import time
 
 from .table import DataError
 
-__all__ = ["atomic_write", "check_writable", "write_together"]
+__all__ = ["atomic_write", "check_writable", "write_together", "remove_stale_temporaries", "STALE_SECONDS"]
+
+#: A temporary file whose owner cannot be asked (another host, Windows, an older emdesk's name without a
+#: process id) is stale when it has not been written to for this long.
+STALE_SECONDS = 15 * 60
+#: ... and one whose process id belongs to a running process (ours, or a reused id) after this long.
+STALE_SECONDS_RUNNING = 24 * 3600
+#: ... and one whose process is not running here after this long (a writer on another machine sharing the
+#: folder has an id this machine does not know, but it keeps writing: its file stays fresh).
+STALE_SECONDS_DEAD = 60
 
 _group: contextvars.ContextVar["_Group | None"] = contextvars.ContextVar("emdesk_atomic_group", default=None)
 
@@ -40,6 +57,70 @@ def _target_mode(path: str) -> int:
     return 0o666 & ~mask
 
 
+def _temporary_pattern(name: str) -> re.Pattern:
+    # ".<name>.<pid>.<8 random chars>.tmp" (ours), or ".<name>.<8 random chars>.tmp" (emdesk before the
+    # process id was part of the name); mkstemp's random part is 8 characters of [a-z0-9_].
+    return re.compile(r"\A\." + re.escape(name) + r"\.(?:(\d{1,10})\.)?[a-z0-9_]{8}\.tmp\Z")
+
+
+def _process_running(pid: int) -> bool | None:
+    """Whether process ``pid`` runs on this machine; None when that cannot be asked safely."""
+    if os.name != "posix":
+        return None  # os.kill(pid, 0) would terminate the process on Windows
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    except OSError:
+        return None
+    return True
+
+
+def remove_stale_temporaries(path, *, now: float | None = None) -> list[str]:
+    """Remove the stale temporary files that writes to ``path`` left behind (see the module notes);
+    returns their paths. Errors (a file removed meanwhile, no permission) are ignored."""
+    path = os.fspath(path)
+    name = os.path.basename(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not name:
+        return []
+    pattern = _temporary_pattern(name)
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.startswith(f".{name}.") and e.name.endswith(".tmp")]
+    except OSError:
+        return removed
+    for entry in entries:
+        match = pattern.match(entry.name)
+        if match is None:
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        age = now - info.st_mtime
+        pid = int(match.group(1)) if match.group(1) else None
+        running = None if pid is None else True if pid == os.getpid() else _process_running(pid)
+        if running is None:
+            stale = age > STALE_SECONDS
+        elif running:  # may be writing it right now (ours: in another thread); or a dead writer's reused id
+            stale = age > STALE_SECONDS_RUNNING
+        else:
+            stale = age > STALE_SECONDS_DEAD
+        if stale:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+                removed.append(entry.path)
+    return removed
+
+
 def _os_error(name: str, exc: OSError) -> DataError:
     return DataError(f"Cannot write {name}: {exc.strerror or exc}. The previous file, if any, is unchanged.")
 
@@ -50,6 +131,7 @@ def _open_temporary(path: str):
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise DataError(f"Cannot write {name}: it is a folder. Choose a file name.")
+    remove_stale_temporaries(path)
     try:
         return tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     except OSError as exc:

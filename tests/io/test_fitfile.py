@@ -378,3 +378,73 @@ def test_huge_fit_statistics_are_not_kept_as_infinite(tmp_path, fits, data):
     path = _tampered_text(tmp_path, fits, data, "full", _replace_value(("fit", "log_likelihood"), "1e999"))
     model = load_fit(path)
     assert not hasattr(model, "log_likelihood_") or np.isnan(model.log_likelihood_)
+
+
+# -- stale temporary files (issue 10, item 9) ------------------------------------------------------------
+
+
+def test_a_killed_export_leaves_a_temporary_file_that_the_next_write_removes(tmp_path, fits):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    target = tmp_path / "params.csv"
+    script = ("import os, signal, sys\n"
+              "from emdesk.io._atomic import atomic_write\n"
+              "with atomic_write(sys.argv[1]) as handle:\n"
+              "    handle.write('half of an export' * 1000)\n"
+              "    handle.flush()\n"
+              "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script, str(target)],
+                            env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert proc.wait(timeout=60) == -signal.SIGKILL
+    left = [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+    assert len(left) == 1 and left[0].startswith(f".params.csv.{proc.pid}.")
+    old = time.time() - 120  # the killed process wrote it two minutes ago
+    os.utime(tmp_path / left[0], (old, old))
+    # other files that look alike but are not ours, or belong to another target, stay
+    keep = [".params.csv.notours.tmp", ".other.csv.1.abcdefgh.tmp", "params.csv.1.abcdefgh.tmp",
+            ".params.csv.1.abcdefgh.tmp.bak"]
+    for name in keep:
+        (tmp_path / name).write_text("x")
+        os.utime(tmp_path / name, (old, old))
+    save_parameters_csv(target, fits["full"])
+    assert sorted(os.listdir(tmp_path)) == sorted(keep + ["params.csv"])
+
+
+def test_only_stale_temporary_files_are_removed(tmp_path, fits, monkeypatch):
+    import subprocess
+    import sys
+    import time
+
+    import emdesk.io._atomic as atomic
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, timeout=60)
+    dead_pid = int(dead.stdout)
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        now = time.time()
+        files = {  # name: (age in seconds, removed?)
+            f".p.csv.{dead_pid}.aaaaaaaa.tmp": (120, True),  # its process is gone
+            f".p.csv.{dead_pid}.bbbbbbbb.tmp": (5, False),  # gone, but written to a moment ago
+            f".p.csv.{alive.pid}.cccccccc.tmp": (3600, False),  # a running writer
+            f".p.csv.{alive.pid}.dddddddd.tmp": (2 * 86400, True),  # running id, untouched for 2 days
+            f".p.csv.{os.getpid()}.eeeeeeee.tmp": (3600, False),  # ours (another thread may be writing)
+            ".p.csv.ffffffff.tmp": (3600, True),  # no process id (older emdesk), an hour old
+            ".p.csv.gggggggg.tmp": (60, False),  # no process id, recent
+        }
+        for name, (age, _) in files.items():
+            (tmp_path / name).write_text("partial")
+            os.utime(tmp_path / name, (now - age, now - age))
+        removed = atomic.remove_stale_temporaries(tmp_path / "p.csv", now=now)
+        assert sorted(os.path.basename(p) for p in removed) == sorted(n for n, (_, r) in files.items() if r)
+        assert sorted(os.listdir(tmp_path)) == sorted(n for n, (_, r) in files.items() if not r)
+        # where a process cannot be asked (Windows), the age decides
+        monkeypatch.setattr(atomic, "_process_running", lambda pid: None)
+        removed = atomic.remove_stale_temporaries(tmp_path / "p.csv", now=now + 0)
+        assert sorted(os.path.basename(p) for p in removed) == [f".p.csv.{alive.pid}.cccccccc.tmp"]
+    finally:
+        alive.kill()
+        alive.wait()
