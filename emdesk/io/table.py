@@ -375,11 +375,34 @@ def _is_blank(row: list[str]) -> bool:
     return not row or (len(row) == 1 and not row[0].strip())
 
 
+def _complete_records(text: str, delimiter: str) -> str:
+    """``text`` without its last record when that record is cut inside a quoted value (a sample of the
+    first lines may end inside a value with line breaks)."""
+    if delimiter == " " or '"' not in text:
+        return text
+    q = _open_quote(text, delimiter)
+    if q is None:
+        return text
+    complete = text[:text.rfind("\n", 0, q) + 1]
+    return complete if complete.strip() else text
+
+
+def _field_counts(text: str, delimiter: str) -> list[int]:
+    """Fields per non-blank record of ``text`` split by ``delimiter``, quote-aware. For runs of spaces
+    (split line by line) a line with an odd number of double quotes counts as 0 fields: a quoted value
+    goes on over a line break there, which line-wise splitting cannot read."""
+    if delimiter == " ":
+        return [0 if line.count('"') % 2 else len(row) for line, row in
+                ((line, _split_spaces(line)) for line in text.split("\n")) if not _is_blank(row)]
+    return [len(row) for _, row in _split_records(_complete_records(text, delimiter), delimiter)
+            if not _is_blank(row)]
+
+
 def _sniff_delimiter(text: str) -> str:
     best = None
     for rank, cand in enumerate(_CANDIDATES):
         try:
-            counts = [len(row) for _, row in _split_records(text, cand) if not _is_blank(row)]
+            counts = _field_counts(text, cand)
         except csv.Error:
             continue
         if not counts:
@@ -728,7 +751,8 @@ class _Reader:
             if delimiter == " ":
                 rows = [row for row in map(_split_spaces, sample.split("\n")) if row]
             else:
-                rows = [row for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+                rows = [row for row in csv.reader(io.StringIO(sample if eof else _complete_records(sample, delimiter),
+                                                              newline=""), delimiter=delimiter)
                         if row and not _is_blank(row)]
         except csv.Error as exc:
             raise self.err(f"cannot split the first lines into fields ({exc}).") from None

@@ -537,3 +537,29 @@ def test_numpy_savetxt_header_names_the_columns(tmp_path):
     assert t.column_names == ["col1", "col2"] and not t.has_header
     with pytest.raises(DataError, match="only blank or comment lines"):
         load_table(write(tmp_path, "# nothing\n# here\n"))
+
+
+# -- delimiter detection respects quotes (issue 10, item 10) ----------------------------------------------
+
+
+@pytest.mark.parametrize("sep", [",", "\t", ";", "|"])
+@pytest.mark.parametrize("n_rows", [50, 49, 51, 400])
+def test_quoted_values_with_line_breaks_and_spaces(tmp_path, sep, n_rows):
+    """The sniffed first 100 lines end inside a quoted value (50 rows of two lines each, and a header):
+    that cut once made runs of spaces the delimiter (2 text columns), and the tab version was refused."""
+    rows = [sep.join(["id", "note", "value"])]
+    rows += [sep.join([str(i), '"red car\nblue sky"', repr(i * 1.5)]) for i in range(1, n_rows + 1)]
+    t = load_table(write(tmp_path, "\n".join(rows) + "\n"))
+    assert t.delimiter == sep
+    assert t.column_names == ["id", "note", "value"] and t.n_rows == n_rows
+    assert t.text_column("note") == ["red car\nblue sky"] * n_rows
+    np.testing.assert_array_equal(t.to_array(["value"])[:, 0], np.arange(1, n_rows + 1) * 1.5)
+
+
+def test_a_long_quoted_value_across_the_end_of_the_sniffed_sample(tmp_path):
+    """Quoted notes with line breaks and spaces whose 64 KB sample ends inside one of them."""
+    note = '"' + "word " * 30 + "\n" + "more words here " * 10 + '"'
+    rows = ["id,note,value"] + [f"{i},{note},{i * 0.5}" for i in range(1, 601)]
+    t = load_table(write(tmp_path, "\n".join(rows) + "\n"))
+    assert t.delimiter == "," and t.column_names == ["id", "note", "value"] and t.n_rows == 600
+    assert t.to_array(["value"])[-1, 0] == 300.0
