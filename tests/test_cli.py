@@ -276,3 +276,13 @@ def test_outputs_are_written_together_when_all_succeed(tmp_path, data_csv, capsy
     assert code == 0, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "f.json", "p.csv"]
     assert out.count("wrote ") == 3
+
+
+def test_r_row_names_are_not_fitted_by_default(tmp_path):
+    rng = np.random.default_rng(2)
+    lines = ['"","eruptions","waiting"'] + [f'"{i + 1}",{rng.normal(3, 1)!r},{rng.normal(70, 10)!r}'
+                                             for i in range(100)]
+    (tmp_path / "faithful.csv").write_text("\n".join(lines) + "\n")
+    out = run(tmp_path / "faithful.csv", "-k", "2", "--seed", "0", "-o", tmp_path / "f.json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads((tmp_path / "f.json").read_text())["columns"] == ["eruptions", "waiting"]

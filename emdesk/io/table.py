@@ -83,10 +83,16 @@ class _CallbackError(Exception):
 
 
 class Table:
-    """A loaded CSV file: numeric columns as one float64 matrix, text columns as strings."""
+    """A loaded CSV file: numeric columns as one float64 matrix, text columns as strings.
+
+    ``row_label_column`` names a column that labels the rows rather than measuring anything (R's
+    ``write.csv`` row names, a pandas index): it is held as text, so it is never among
+    ``numeric_column_names`` (never offered for fitting) and ``to_array`` refuses it; ``row_labels`` gives
+    its cells.
+    """
 
     def __init__(self, *, path, column_names, numeric, numeric_names, text, sha256="", delimiter=",",
-                 decimal=".", encoding="utf-8", has_header=True):
+                 decimal=".", encoding="utf-8", has_header=True, row_label_column=None):
         self.path = os.fspath(path) if path is not None else None
         self._column_names = list(column_names)
         numeric = np.asarray(numeric, dtype=np.float64)
@@ -107,6 +113,9 @@ class Table:
         self.decimal = decimal
         self.encoding = encoding
         self.has_header = has_header
+        if row_label_column is not None and row_label_column not in self._text:
+            raise ValueError("row_label_column must name a text column")
+        self.row_label_column = row_label_column
 
     # -- columns -------------------------------------------------------------------------------
     @property
@@ -124,6 +133,11 @@ class Table:
     @property
     def text_column_names(self) -> list[str]:
         return [n for n in self._column_names if n in self._text]
+
+    @property
+    def row_labels(self) -> list[str] | None:
+        """The cells of the row-label column (see the class notes), or None when the file has none."""
+        return None if self.row_label_column is None else list(self._text[self.row_label_column])
 
     @property
     def n_columns(self) -> int:
@@ -157,6 +171,10 @@ class Table:
         index = []
         for name in names:
             self._check_name(name)
+            if name == self.row_label_column:
+                labels = ", ".join(self._text[name][:3])
+                raise DataError(f"Column {name!r} of {self.name} labels the rows ({labels}, ...); it is not a "
+                                f"variable to fit. Choose among: {', '.join(self.numeric_column_names) or 'none'}.")
             if name in self._text:
                 example = next((v for v in self._text[name] if v.strip() not in MISSING_TOKENS), None)
                 if example is None:
@@ -514,6 +532,35 @@ def _unique_names(raw: list[str]) -> list[str]:
     return [unique_name(c.strip() or f"col{j + 1}", seen) for j, c in enumerate(raw)]
 
 
+_MIN_ROWS_NUMBERED = 10
+
+
+def _row_label_column(names: list[str], header_row: list[str] | None, numeric: np.ndarray,
+                      numeric_names: list[str], text: dict[str, list[str]]) -> str | None:
+    """The first column's name when it labels the rows rather than measuring anything, else None.
+
+    Either its header name is empty and its cells are present and distinct (R's ``write.csv`` writes
+    ``""`` above the row names, pandas' ``to_csv`` nothing above the index), or it holds exactly 1, 2, ...,
+    n in order (row numbers) in a file of at least ``_MIN_ROWS_NUMBERED`` rows while another numeric column is
+    left to fit (in a file of a few rows, 1, 2, 3 is as likely a variable, e.g. a dose level)."""
+    if len(names) < 2:
+        return None
+    first = names[0]
+    unnamed = header_row is not None and not header_row[0].strip()
+    if first in text:
+        cells = [c.strip() for c in text[first]]
+        if unnamed and all(c not in MISSING_TOKENS for c in cells) and len(set(cells)) == len(cells):
+            return first
+        return None
+    values = numeric[:, numeric_names.index(first)]
+    n = values.shape[0]
+    if unnamed and not np.isnan(values).any() and np.unique(values).size == n:
+        return first
+    if n >= _MIN_ROWS_NUMBERED and len(numeric_names) >= 2 and np.array_equal(values, np.arange(1, n + 1)):
+        return first
+    return None
+
+
 # ---------------------------------------------------------------------------------------------------
 # the reader
 
@@ -790,6 +837,7 @@ class _Reader:
         else:
             names = [f"col{j + 1}" for j in range(n_cols)]
         self.names = names
+        self.header_row = header_row
         self.names_from_file = header_row is not None
         self.n_cols = n_cols
         self.header_lines = line_offset
@@ -871,10 +919,16 @@ class _Reader:
             order = sorted(cols)
             out = np.column_stack([cols[j] for j in order]) if order else out
             numeric_names = [names[j] for j in order]
+        label = _row_label_column(names, self.header_row, out, numeric_names, text)
+        if label is not None and label in numeric_names:  # held as text from now on
+            p = numeric_names.index(label)
+            text[label] = format_numbers(out[:, p])
+            out = np.delete(out, p, axis=1)
+            numeric_names = numeric_names[:p] + numeric_names[p + 1:]
         return Table(path=self.path, column_names=names, numeric=out, numeric_names=numeric_names, text=text,
                      sha256=hasher.hexdigest(), delimiter=delimiter, decimal=decimal,
                      encoding=("utf-8-sig" if bom and encoding == "utf-8" else encoding),
-                     has_header=self.names_from_file)
+                     has_header=self.names_from_file, row_label_column=label)
 
     def _take_header(self, buf: bytes) -> tuple[int, int, list[str]]:
         """(bytes, physical lines, fields) of the header record at the start of ``buf``."""

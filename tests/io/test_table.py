@@ -53,12 +53,14 @@ def test_r_write_table_output(tmp_path):
     text = '"x" "y" "name"\n"1" 0.5 2 "p q"\n"2" 1.5 NA "r"\n"3" -2 4e-1 ""\n'
     t = load_table(write(tmp_path, text, "r.txt"))
     assert t.column_names == ["col1", "x", "y", "name"]
-    assert t.numeric_column_names == ["col1", "x", "y"]
+    assert t.numeric_column_names == ["x", "y"]  # the row names label the rows: never fitted (issue 10)
+    assert t.row_label_column == "col1" and t.row_labels == ["1", "2", "3"]
     np.testing.assert_array_equal(t.to_array(["x", "y"]), [[0.5, 2.0], [1.5, np.nan], [-2.0, 0.4]])
     assert t.text_column("name") == ["p q", "r", ""]
     # the same with commas (write.csv writes "" above the row names; write.table(sep=",") writes nothing)
     t = load_table(write(tmp_path, 'a,b\nr1,1,2\nr2,3,4\n', "rows.csv"))
     assert t.column_names == ["col1", "a", "b"] and t.text_column("col1") == ["r1", "r2"]
+    assert t.row_label_column == "col1"
 
 
 def test_space_separated_values_in_double_quotes(tmp_path):
@@ -563,3 +565,69 @@ def test_a_long_quoted_value_across_the_end_of_the_sniffed_sample(tmp_path):
     t = load_table(write(tmp_path, "\n".join(rows) + "\n"))
     assert t.delimiter == "," and t.column_names == ["id", "note", "value"] and t.n_rows == 600
     assert t.to_array(["value"])[-1, 0] == 300.0
+
+
+# -- row-label columns (issue 10, item 11) ----------------------------------------------------------------
+
+
+def _faithful_like(n=272):
+    rng = np.random.default_rng(7)
+    return rng.uniform(1.6, 5.1, n).round(3), rng.integers(43, 96, n)
+
+
+@pytest.mark.parametrize("quoted", [True, False])
+def test_r_write_csv_row_names_are_labels_not_a_variable(tmp_path, quoted):
+    """R's write.csv: header "","eruptions","waiting" and the row names 1..n first. The row numbers were
+    a numeric column ticked for fitting (the fit plotted row index against a variable)."""
+    eruptions, waiting = _faithful_like()
+    label = (lambda i: f'"{i}"') if quoted else str
+    lines = ['"","eruptions","waiting"'] + [f"{label(i + 1)},{e!r},{w}" for i, (e, w) in
+                                             enumerate(zip(eruptions.tolist(), waiting.tolist()))]
+    t = load_table(write(tmp_path, "\n".join(lines) + "\n", "faithful.csv"))
+    assert t.column_names == ["col1", "eruptions", "waiting"]
+    assert t.numeric_column_names == ["eruptions", "waiting"]
+    assert t.row_label_column == "col1" and t.row_labels[:3] == ["1", "2", "3"] and len(t.row_labels) == 272
+    np.testing.assert_array_equal(t.to_array(), np.column_stack([eruptions, waiting]))
+    with pytest.raises(DataError, match="labels the rows"):
+        t.to_array(["col1", "eruptions"])
+    assert t.text_column("col1")[-1] == "272"
+
+
+@pytest.mark.parametrize("text, label", [
+    # pandas' to_csv: nothing above the index, which counts from 0
+    (",a,b\n" + "".join(f"{i},{i * 0.5},{i % 3}\n" for i in range(12)), "col1"),
+    # R row names of a subset (rows 3, 7, 12, ... kept): not 1..n, but the header name is empty
+    ('"","x","y"\n' + "".join(f'"{i}",{i * 0.1},{i % 4}\n' for i in (3, 7, 12, 20, 21, 30)), "col1"),
+    # a named column holding exactly 1..n in order in a file of 10 rows or more: row numbers
+    ("id,x,y\n" + "".join(f"{i},{i * i % 7},{i % 3}\n" for i in range(1, 13)), "id"),
+    ("".join(f"{i};{i * i % 7};{i % 3}\n" for i in range(1, 13)), "col1"),  # no header at all
+    # not labels: a short file (1, 2, 3 may be dose levels), a named column not 1..n, a lone column,
+    # an empty name above a column with a missing value or repeated values
+    ("dose,y\n1,0.5\n2,0.7\n3,0.2\n", None),
+    ("id,x,y\n" + "".join(f"{i},{i * i % 7},{i % 3}\n" for i in range(2, 14)), None),
+    ("n\n" + "".join(f"{i}\n" for i in range(1, 30)), None),
+    (",a\n1,2\nNA,3\n3,4\n", None),
+    (",a\n1,2\n1,3\n3,4\n", None),
+])
+def test_row_label_columns(tmp_path, text, label):
+    t = load_table(write(tmp_path, text))
+    assert t.row_label_column == label
+    if label is not None:
+        assert label not in t.numeric_column_names and t.column_names[0] == label
+    else:
+        assert t.row_labels is None and t.column_names[0] in t.numeric_column_names
+
+
+def test_row_labels_are_kept_in_exports(tmp_path):
+    from emdesk.engine import GaussianMixture
+    from emdesk.io import save_assignments_csv
+
+    eruptions, waiting = _faithful_like(60)
+    lines = ['"","eruptions","waiting"'] + [f'"{i + 1}",{e!r},{w}' for i, (e, w) in
+                                             enumerate(zip(eruptions.tolist(), waiting.tolist()))]
+    t = load_table(write(tmp_path, "\n".join(lines) + "\n", "f.csv"))
+    gm = GaussianMixture(2, random_state=0).fit(t.to_array())
+    save_assignments_csv(tmp_path / "a.csv", t, gm, t.numeric_column_names)
+    back = load_table(tmp_path / "a.csv")
+    assert back.text_column("col1")[:2] == ["1", "2"]
+    assert back.row_label_column == "col1"  # 1..n in order: still the row numbers
