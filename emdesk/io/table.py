@@ -293,7 +293,13 @@ def _split_spaces(line: str) -> list[str]:
     (as R's write.table writes strings): ``"p q" 3`` -> ``["p q", "3"]``."""
     if '"' not in line:
         return line.split()
-    return next(csv.reader([line.strip()], delimiter=" ", skipinitialspace=True), [])
+    # csv splits on spaces only and refuses a line break in an unquoted value (a bare CR inside a line):
+    # every character str.split() takes as white space is a space here, so both paths split alike.
+    return next(csv.reader([line.translate(_WHITESPACE_TO_SPACE).strip()], delimiter=" ",
+                           skipinitialspace=True), [])
+
+
+_WHITESPACE_TO_SPACE = {i: " " for i in range(0x3001) if chr(i).isspace() and i != 0x20}
 
 
 def _split_records(text: str, delimiter: str) -> Iterable[tuple[int, list[str]]]:
@@ -817,7 +823,10 @@ class _Reader:
         header_row = None
         if not has_header and comment:
             # The last comment line names the columns when it splits like the data and holds only text.
-            fields = [r for _, r in _split_records(comment.decode(encoding, errors="replace"), delimiter)]
+            try:
+                fields = [r for _, r in _split_records(comment.decode(encoding, errors="replace"), delimiter)]
+            except csv.Error:  # a comment that does not split into fields names no columns
+                fields = []
             if (len(fields) == 1 and len(fields[0]) == Counter(len(r) for r in rows).most_common(1)[0][0]
                     and all(not _is_missing(c) and not _is_number(c, decimal) for c in fields[0])):
                 header_row = fields[0]
@@ -919,6 +928,13 @@ class _Reader:
             order = sorted(cols)
             out = np.column_stack([cols[j] for j in order]) if order else out
             numeric_names = [names[j] for j in order]
+        if not self.names_from_file:
+            # Rows that all end with a separator (1,2, / 3,4,) and no header: the empty field after the
+            # last separator is not a column (with a header the header decides; see _tidy).
+            while (len(names) > 1 and names[-1] in text and names[-1] not in self.forced_text
+                   and all(not v.strip() for v in text[names[-1]])):
+                del text[names[-1]]
+                names = names[:-1]
         label = _row_label_column(names, self.header_row, out, numeric_names, text)
         if label is not None and label in numeric_names:  # held as text from now on
             p = numeric_names.index(label)
@@ -1162,7 +1178,23 @@ def load_table(path, progress: Callable[[float], bool | None] | None = None) -> 
             gc.enable()
 
 
+class _Monotonic:
+    """The caller's progress callback, never given a smaller fraction than before: when the reader starts
+    again (a late text cell, encoding or decimal comma), the bar holds until the new pass passes it; the
+    callback is still called (so Cancel works during the new pass)."""
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.high = 0.0
+
+    def __call__(self, fraction: float):
+        self.high = max(self.high, fraction)
+        return self.progress(self.high)
+
+
 def _load_table(path: str, progress, name: str) -> Table:
+    if progress is not None:
+        progress = _Monotonic(progress)
     text_columns: set[str] = set()
     encoding = decimal = None
     for _attempt in range(1000):

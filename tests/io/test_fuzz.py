@@ -31,3 +31,15 @@ def test_tampered_fit_files_raise_only_data_error(tmp_path):
     # The generator must keep producing both kinds (a fuzzer that only makes invalid JSON proves little).
     assert outcomes["DataError"] > 2500 and outcomes.get("accepted", 0) > 100
     assert result["longest_message"] <= fuzz.MAX_MESSAGE
+
+
+def test_random_bytes_and_csv_like_text_raise_only_data_error(tmp_path):
+    """Random bytes and CSV-like text (quotes, bare CRs, comments, trailing separators, decimal commas,
+    huge numbers, ...) through load_table: a Table or a DataError, never the loader's safety net, and
+    the progress never goes back."""
+    fuzz = _load("fuzz_table")
+    result = fuzz.run(5000, seed=20261130, folder=str(tmp_path), large=0.01)
+    outcomes = result["outcomes"]
+    assert set(outcomes) <= {"loaded", "DataError"}, (outcomes, result["examples"])
+    assert sum(outcomes.values()) == 5000
+    assert outcomes["DataError"] > 1000 and outcomes["loaded"] > 500

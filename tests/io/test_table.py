@@ -631,3 +631,60 @@ def test_row_labels_are_kept_in_exports(tmp_path):
     back = load_table(tmp_path / "a.csv")
     assert back.text_column("col1")[:2] == ["1", "2"]
     assert back.row_label_column == "col1"  # 1..n in order: still the row numbers
+
+
+# -- trailing separators, progress, bare CRs (issue 10, item 12) ------------------------------------------
+
+
+@pytest.mark.parametrize("text, names, values", [
+    ("1,2,\n3,4,\n", ["col1", "col2"], [[1, 2], [3, 4]]),  # gained an empty third column
+    ("1;2;\r\n3;4;\r\n", ["col1", "col2"], [[1, 2], [3, 4]]),
+    ("1\t2\t\t\n3\t4\t\t\n", ["col1", "col2"], [[1, 2], [3, 4]]),
+    ("a,b\n1,2,\n3,4,\n", ["a", "b"], [[1, 2], [3, 4]]),  # with a header, as before
+    ("1,2,\n3,4,5\n", ["col1", "col2", "col3"], [[1, 2, np.nan], [3, 4, 5]]),  # a real third column
+])
+def test_rows_ending_with_a_separator_gain_no_empty_column(tmp_path, text, names, values):
+    t = load_table(write(tmp_path, text))
+    assert t.column_names == names and t.text_column_names == []
+    np.testing.assert_array_equal(t.to_array(), values)
+
+
+def test_rows_ending_with_a_separator_past_the_sniffed_sample(tmp_path):
+    text = "".join(f"{i},{i * 0.5},\n" for i in range(20000))
+    t = load_table(write(tmp_path, text))
+    assert t.column_names == ["col1", "col2"] and t.n_rows == 20000
+
+
+@pytest.mark.parametrize("late", [b"text", b"7,25", b"caf\xe9"])
+def test_progress_never_decreases_when_the_reader_starts_again(tmp_path, late):
+    """A surprise after the sniffed sample (a text cell, a decimal comma, a Latin-1 byte) makes the reader
+    read again; the progress went back to 0 then."""
+    sep = b";" if late == b"7,25" else b","
+    rows = [b"a" + sep + b"b"] + [str(i).encode() + sep + b"1" for i in range(60000)]
+    rows[50000] = late + sep + b"1"
+    path = write(tmp_path, b"\n".join(rows) + b"\n")
+    seen = []
+    load_table(path, progress=lambda f: seen.append(f))
+    assert seen[0] == 0.0 and seen[-1] == 1.0 and len(seen) > 10
+    assert all(b >= a for a, b in zip(seen, seen[1:])), seen
+
+
+@pytest.mark.parametrize("raw", [
+    b'# x y"\rz\n1 2\n3 4\n',  # reached the "unexpected problem, please report it" net
+    b'# x y"\rz\r\n1 2\r\n3 4\r\n',
+    b'x "y\rz" w\n1 2 3\n4 5 6\n',
+    b'1 "a\rb" 2\n3 "c" 4\n',
+    b'"a b"\x0bc\n1 2\n',
+])
+def test_bare_carriage_returns_inside_a_line_are_read_or_refused_clearly(tmp_path, raw):
+    try:
+        t = load_table(write(tmp_path, raw))
+    except DataError as exc:
+        assert "Please report it" not in str(exc)
+    else:
+        assert t.n_rows == 2
+
+
+def test_a_comment_with_a_quote_and_a_bare_cr_is_skipped(tmp_path):
+    t = load_table(write(tmp_path, b'# x y"\rz\n1 2\n3 4\n'))
+    assert t.column_names == ["col1", "col2"] and t.to_array().tolist() == [[1, 2], [3, 4]]
