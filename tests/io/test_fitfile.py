@@ -448,3 +448,15 @@ def test_only_stale_temporary_files_are_removed(tmp_path, fits, monkeypatch):
     finally:
         alive.kill()
         alive.wait()
+
+
+def test_write_selection_csv_writes_what_the_engine_writes(tmp_path, data):
+    from emdesk.engine import select_model
+    from emdesk.io import write_selection_csv
+
+    result = select_model(data, n_components=range(1, 4), covariance_types=("full", "diag"), random_state=0)
+    result.to_csv(tmp_path / "engine.csv")
+    write_selection_csv(result, tmp_path / "io.csv")
+    assert (tmp_path / "io.csv").read_bytes() == (tmp_path / "engine.csv").read_bytes()
+    with pytest.raises(DataError, match="Cannot write s.csv"):
+        write_selection_csv(result, tmp_path / "missing" / "s.csv")
