@@ -37,34 +37,57 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(message)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+#: Upper bounds of the counts: far above any useful value, far below "runs for ever" (an absurd value such
+#: as 10**22 restarts is a typo, refused at once instead of accepted).
+MAX_COMPONENTS = 1000
+MAX_INIT = 1000
+MAX_ITER = 1_000_000
+MAX_SEED = 2 ** 64 - 1  # NumPy's SeedSequence takes any size; 64 bits are plenty and fit every tool
+
+
+def _show(text: str, limit: int = 30) -> str:
+    """The user's text for a message, shortened (never echo a huge argument whole)."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"
+
+
+def _whole_number(text: str, low: int, high: int, what: str) -> int:
+    stripped = text.strip().lstrip("+-")
+    if not stripped.isdigit() or not stripped.isascii():
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {_show(text)}")
+    if len(stripped) > len(str(high)) + 1:  # (and int() refuses more than 4,300 digits)
+        raise argparse.ArgumentTypeError(f"{what} must be from {low} to {high}, got a {len(stripped)}-digit number")
+    value = int(text)
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"{what} must be from {low} to {high}, got {value}")
     return value
+
+
+def _count(high: int, what: str):
+    def parse(text: str) -> int:
+        return _whole_number(text, 1, high, what)
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
 
 
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a number, got {_show(text)}") from None
     if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {_show(text)}")
     return value
 
 
 def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
-    return value
+    return _whole_number(text, 0, MAX_SEED, "the seed")
+
+
+def _file_name(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a file name, got an empty one")
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,14 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", help="the CSV file (delimiter, header, decimal comma and encoding are detected)")
     p.add_argument("--columns", metavar="A,B,...",
                    help="comma-separated names of the columns to fit (default: every numeric column)")
-    p.add_argument("-k", "--n-components", type=_positive_int, default=2, metavar="K",
-                   help="number of mixture components (default: 2)")
+    p.add_argument("-k", "--n-components", type=_count(MAX_COMPONENTS, "the number of components"), default=2, metavar="K",
+                   help=f"number of mixture components, 1 to {MAX_COMPONENTS} (default: 2)")
     p.add_argument("--covariance", choices=["full", "tied", "diag", "spherical"], default="full",
                    help="covariance type (default: full)")
-    p.add_argument("--n-init", type=_positive_int, default=1, metavar="N",
-                   help="number of EM restarts; the best log-likelihood is kept (default: 1)")
-    p.add_argument("--max-iter", type=_positive_int, default=100, metavar="N",
-                   help="maximum EM iterations per restart (default: 100)")
+    p.add_argument("--n-init", type=_count(MAX_INIT, "the number of restarts"), default=1, metavar="N",
+                   help=f"number of EM restarts, 1 to {MAX_INIT}; the best log-likelihood is kept (default: 1)")
+    p.add_argument("--max-iter", type=_count(MAX_ITER, "the number of iterations"), default=100, metavar="N",
+                   help=f"maximum EM iterations per restart, 1 to {MAX_ITER:,} (default: 100)")
     p.add_argument("--tol", type=_positive_float, default=1e-3,
                    help="convergence threshold on the change of the mean log-likelihood (default: 1e-3)")
     p.add_argument("--reg-covar", type=_positive_float, default=1e-6, metavar="R",
@@ -93,19 +116,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init", choices=["kmeans++", "kmeans", "random", "random_from_data"], default="kmeans++",
                    help="how EM starts (default: kmeans++)")
     p.add_argument("--seed", type=_seed, default=None,
-                   help="random seed, for reproducible fits (default: none, a different start each run)")
+                   help="random seed from 0 to 2**64-1, for reproducible fits (default: none, a different start each run)")
     p.add_argument("--missing", choices=["marginalize", "drop", "error"], default=None,
                    help="rows with missing values in the chosen columns: 'marginalize' fits them on their "
                         "observed values (the default when there are any), 'drop' leaves them out, "
                         "'error' stops")
-    p.add_argument("-o", "--output", metavar="FIT.json",
+    p.add_argument("-o", "--output", metavar="FIT.json", type=_file_name,
                    help="write the fit as JSON (default: DATA with the extension .fit.json)")
-    p.add_argument("--assignments", metavar="OUT.csv",
+    p.add_argument("--assignments", metavar="OUT.csv", type=_file_name,
                    help="write the rows with one responsibility column per component and the most likely "
                         "component")
-    p.add_argument("--parameters", metavar="OUT.csv",
+    p.add_argument("--parameters", metavar="OUT.csv", type=_file_name,
                    help="write one row per component: weight, means, variances and covariances")
-    p.add_argument("--imputed", metavar="OUT.csv",
+    p.add_argument("--imputed", metavar="OUT.csv", type=_file_name,
                    help="write the rows with missing values of the chosen columns filled in by the fitted "
                         "mixture, and a column naming the imputed cells")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
@@ -119,15 +142,23 @@ def _fit_path(args) -> str:
     return args.output or os.path.splitext(args.data)[0] + ".fit.json"
 
 
+def _outputs(args) -> list[tuple[str, str]]:
+    """(option, path) of every file the command will write."""
+    outputs = [("-o", _fit_path(args)), ("--assignments", args.assignments), ("--parameters", args.parameters),
+               ("--imputed", args.imputed)]
+    return [(option, path) for option, path in outputs if path]
+
+
 def _check_outputs(args) -> None:
-    """No output may replace the data file or another output (a typo such as ``-o data.csv`` would
-    otherwise destroy the data), and every output's folder must exist (said before a long fit)."""
-    outputs = [("-o", _fit_path(args)),
-               ("--assignments", args.assignments), ("--parameters", args.parameters), ("--imputed", args.imputed)]
+    """Before a long fit: no output may replace the data file or another output (a typo such as
+    ``-o data.csv`` would otherwise destroy the data), and every output must be writable now (its folder
+    exists and takes a new file)."""
+    from .io import DataError
+    from .io._atomic import check_writable
+
     seen = {os.path.realpath(args.data): None}
+    outputs = _outputs(args)
     for option, path in outputs:
-        if not path:
-            continue
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
             raise _UsageError(f"{option}: the folder {folder} does not exist; create it or choose another")
@@ -137,6 +168,11 @@ def _check_outputs(args) -> None:
                 raise _UsageError(f"{option} {path} would replace the data file {args.data}; choose another name")
             raise _UsageError(f"{seen[key]} and {option} name the same file ({path}); choose another name")
         seen[key] = option
+    for option, path in outputs:
+        try:
+            check_writable(path)
+        except DataError as exc:
+            raise _UsageError(f"{option}: {exc} Nothing was fitted or written") from None
 
 
 def _fail(message: str, code: int) -> int:
@@ -150,6 +186,7 @@ def _run(args) -> int:
 
     from .engine import GaussianMixture
     from .io import DataError, load_table, save_assignments_csv, save_fit, save_imputed_csv, save_parameters_csv
+    from .io._atomic import write_together
 
     say = (lambda *a: None) if args.quiet else print
     table = load_table(args.data)
@@ -182,8 +219,30 @@ def _run(args) -> int:
         warnings.simplefilter("always")
         gm.fit(X)
     gm.feature_names_in_ = np.asarray(columns, dtype=object)
-    output = _fit_path(args)
-    doc = save_fit(output, gm, X, columns=columns, table=table)
+    # Every output is written to its temporary file first; they replace their targets together at the
+    # end, so a failure (a full disk, a file that cannot be computed) leaves none of them written.
+    written = []
+    doc = None
+    try:
+        with write_together():
+            for option, path in _outputs(args):
+                try:
+                    if option == "-o":
+                        doc = save_fit(path, gm, X, columns=columns, table=table)
+                        written.append(path)
+                    elif option == "--parameters":
+                        save_parameters_csv(path, gm, columns)
+                        written.append(path)
+                    elif option == "--assignments":
+                        save_assignments_csv(path, table, gm, columns)
+                        written.append(path)
+                    else:
+                        n_imputed = save_imputed_csv(path, table, gm, columns)
+                        written.append(f"{path} ({n_imputed} cells imputed)")
+                except ValueError as exc:  # DataError, or the engine's ValueError
+                    raise DataError(f"{option} {path}: {exc}") from None
+    except DataError as exc:
+        raise DataError(f"{exc} No output was written.") from None
     fit = doc["fit"]
     note = ""
     if n_incomplete:
@@ -206,16 +265,8 @@ def _run(args) -> int:
         f"converged {'yes' if fit['converged'] else 'no'}")
     for w in caught:
         print(f"{PROG}: warning: {' '.join(str(w.message).split())}", file=sys.stderr)
-    say(f"wrote {output}")
-    if args.parameters:
-        save_parameters_csv(args.parameters, gm, columns)
-        say(f"wrote {args.parameters}")
-    if args.assignments:
-        save_assignments_csv(args.assignments, table, gm, columns)
-        say(f"wrote {args.assignments}")
-    if args.imputed:
-        n = save_imputed_csv(args.imputed, table, gm, columns)
-        say(f"wrote {args.imputed} ({n} cells imputed)")
+    for what in written:
+        say(f"wrote {what}")
     return 0
 
 

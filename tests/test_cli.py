@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 
@@ -166,3 +167,122 @@ def test_bad_input_gives_one_line_and_exit_code(tmp_path, data_csv, args, code, 
     assert message in lines[0]
     assert "Traceback" not in out.stderr
     assert not (tmp_path / "x.json").exists()
+
+
+# -- bounds and outputs (issue 10, item 8) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--n-init", "10000000000000000000000", "restarts must be from 1 to 1000"),
+    ("-k", "10000000000000000000000", "components must be from 1 to 1000"),
+    ("--max-iter", "10000000000000000000000", "iterations must be from 1 to 1,000,000|iterations must be from 1 to 1000000"),
+    ("--n-init", "1001", "restarts must be from 1 to 1000, got 1001"),
+    ("--max-iter", "9" * 5000, "5000-digit number"),
+    ("--seed", "9" * 5000, "seed must be from 0"),
+    ("--seed", str(2 ** 64), "seed must be from 0"),
+    ("--n-init", "x" * 5000, "expected a whole number"),
+    ("--tol", "x" * 5000, "expected a number"),
+])
+def test_absurd_counts_are_usage_errors(tmp_path, data_csv, option, value, message):
+    out = run(data_csv, option, value, "-o", tmp_path / "x.json")
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.count("\n") == 1 and len(out.stderr) < 300, out.stderr
+    assert option in out.stderr
+    import re
+    assert re.search(message, out.stderr), out.stderr
+    assert not (tmp_path / "x.json").exists()
+
+
+@pytest.mark.parametrize("option", ["-o", "--assignments", "--parameters", "--imputed"])
+def test_an_empty_output_name_is_a_usage_error(tmp_path, data_csv, option):
+    out = run(data_csv, "--columns", "a,b", option, "", cwd=tmp_path)
+    assert out.returncode == 2 and "expected a file name, got an empty one" in out.stderr, out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_every_output_is_checked_before_the_fit(tmp_path, data_csv):
+    (tmp_path / "a.csv").mkdir()  # a folder where a file is asked for
+    out = run(data_csv, "--columns", "a,b", "-o", tmp_path / "f.json", "--parameters", tmp_path / "p.csv",
+              "--assignments", tmp_path / "a.csv")
+    assert out.returncode == 2 and "--assignments: Cannot write a.csv: it is a folder" in out.stderr, out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv"]
+
+
+def _cli_in_process(capsys, *args):
+    from emdesk import cli
+
+    code = cli.main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("failing", ["save_parameters_csv", "save_assignments_csv", "save_imputed_csv"])
+def test_a_failed_output_leaves_none_written(tmp_path, data_csv, capsys, monkeypatch, failing):
+    """A write that fails after others succeeded (a full disk, say): none of the outputs is left and the
+    message names the one that failed; files that existed keep their content."""
+    import emdesk.io as io_module
+
+    (tmp_path / "f.json").write_text("previous fit")
+    real = getattr(io_module, failing)
+
+    def full_disk(path, *a, **k):
+        from emdesk.io._atomic import atomic_write
+
+        with atomic_write(path) as handle:
+            handle.write("partial")
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(io_module, failing, full_disk)
+    option = {"save_parameters_csv": "--parameters", "save_assignments_csv": "--assignments",
+              "save_imputed_csv": "--imputed"}[failing]
+    code, out, err = _cli_in_process(capsys, data_csv, "--columns", "a,b", "-k", "2", "--seed", "0",
+                                     "-o", tmp_path / "f.json", "--parameters", tmp_path / "p.csv",
+                                     "--assignments", tmp_path / "a.csv", "--imputed", tmp_path / "i.csv")
+    assert code == 1, err
+    assert f"{option} {tmp_path / {'--parameters': 'p.csv', '--assignments': 'a.csv', '--imputed': 'i.csv'}[option]}" in err
+    assert "No space left on device" in err and "No output was written" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.json"]
+    assert (tmp_path / "f.json").read_text() == "previous fit"
+    assert "wrote" not in out
+    monkeypatch.setattr(io_module, failing, real)
+
+
+def test_a_failure_while_moving_outputs_into_place_restores_the_previous_files(tmp_path, data_csv, capsys,
+                                                                               monkeypatch):
+    import emdesk.io._atomic as atomic
+
+    (tmp_path / "f.json").write_text("previous fit")
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if str(dst).endswith("a.csv"):
+            raise OSError(5, "Input/output error")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    code, out, err = _cli_in_process(capsys, data_csv, "--columns", "a,b", "-k", "2", "--seed", "0",
+                                     "-o", tmp_path / "f.json", "--parameters", tmp_path / "p.csv",
+                                     "--assignments", tmp_path / "a.csv")
+    assert code == 1
+    assert "Cannot write a.csv: Input/output error" in err and "None of the files was written" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.json"]
+    assert (tmp_path / "f.json").read_text() == "previous fit"
+
+
+def test_outputs_are_written_together_when_all_succeed(tmp_path, data_csv, capsys):
+    code, out, err = _cli_in_process(capsys, data_csv, "--columns", "a,b", "-k", "2", "--seed", "0",
+                                     "-o", tmp_path / "f.json", "--parameters", tmp_path / "p.csv",
+                                     "--assignments", tmp_path / "a.csv")
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "f.json", "p.csv"]
+    assert out.count("wrote ") == 3
+
+
+def test_r_row_names_are_not_fitted_by_default(tmp_path):
+    rng = np.random.default_rng(2)
+    lines = ['"","eruptions","waiting"'] + [f'"{i + 1}",{rng.normal(3, 1)!r},{rng.normal(70, 10)!r}'
+                                             for i in range(100)]
+    (tmp_path / "faithful.csv").write_text("\n".join(lines) + "\n")
+    out = run(tmp_path / "faithful.csv", "-k", "2", "--seed", "0", "-o", tmp_path / "f.json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads((tmp_path / "f.json").read_text())["columns"] == ["eruptions", "waiting"]

@@ -7,9 +7,9 @@ The engine is imported only when a function needs it (``load_fit`` and the CSV e
 """
 
 from .fitfile import (FORMAT_NAME, FORMAT_VERSION, load_fit, save_assignments_csv, save_fit,
-                      save_imputed_csv, save_parameters_csv)
+                      save_imputed_csv, save_parameters_csv, write_selection_csv)
 from .table import MISSING_TOKENS, DataError, LoadCancelled, Table, load_table
 
 __all__ = ["DataError", "FORMAT_NAME", "FORMAT_VERSION", "LoadCancelled", "MISSING_TOKENS", "Table",
            "load_fit", "load_table", "save_assignments_csv", "save_fit", "save_imputed_csv",
-           "save_parameters_csv"]
+           "save_parameters_csv", "write_selection_csv"]

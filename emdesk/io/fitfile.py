@@ -18,6 +18,7 @@ import datetime as _dt
 import json
 import math
 import os
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -27,7 +28,7 @@ from ._atomic import atomic_write
 from .table import DataError, Table, format_number, format_numbers, unique_name
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "save_fit", "load_fit", "save_parameters_csv",
-           "save_assignments_csv", "save_imputed_csv"]
+           "save_assignments_csv", "save_imputed_csv", "write_selection_csv"]
 
 FORMAT_NAME = "emdesk-fit"
 FORMAT_VERSION = 1
@@ -169,17 +170,76 @@ class _Invalid(Exception):
     pass
 
 
+# Limits of a fit file's JSON: no value emdesk writes comes near them, and past them a tampered file
+# would make Python itself fail (int("1" * 4301) is a ValueError since Python 3.11, float(10**400) an
+# OverflowError, nesting past ~1000 levels a RecursionError) or make messages echo megabytes.
+_MAX_INT_DIGITS = 64
+_MAX_DEPTH = 32
+_MAX_MESSAGE = 300
+
+
+def _short(value, limit: int = 40) -> str:
+    """A few characters describing a JSON value for a message, without recursing into it."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, int):
+        if value.bit_length() > 64:  # (str() of a huge int is slow, and refused past 4,300 digits)
+            return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value[:limit]) + ("..." if len(value) > limit else "")
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return "a JSON object"
+    return type(value).__name__
+
+
+def _clip(message: str) -> str:
+    """At most ``_MAX_MESSAGE`` characters (a message never echoes a huge value whole)."""
+    return message if len(message) <= _MAX_MESSAGE else message[:_MAX_MESSAGE - 3] + "..."
+
+
 def _reject_constant(token):
     raise _Invalid(f"it contains {token}, which is not a JSON number (missing values are written as null)")
+
+
+def _parse_int(text: str):
+    digits = len(text) - text.startswith("-")
+    if digits > _MAX_INT_DIGITS:
+        raise _Invalid(f"it contains an integer of {digits} digits, more than any fit file holds")
+    return int(text)
+
+
+def _parse_float(text: str):
+    if len(text) > 400:  # repr() of any float is at most 24 characters
+        raise _Invalid(f"it contains a number written with {len(text)} characters, more than any fit file holds")
+    return float(text)
 
 
 def _no_duplicates(pairs):
     obj = {}
     for key, value in pairs:
         if key in obj:
-            raise _Invalid(f"the key {key!r} appears twice in one object")
+            raise _Invalid(f"the key {_short(key)} appears twice in one object")
         obj[key] = value
     return obj
+
+
+def _check_depth(doc) -> None:
+    """Nesting deeper than ``_MAX_DEPTH`` is refused (iteratively: deep values must not exhaust the stack
+    of the code that reads them later)."""
+    stack = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            raise _Invalid(f"it is nested more than {_MAX_DEPTH} levels deep")
+        if isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, (list, dict)))
+        elif isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (list, dict)))
 
 
 def _number_array(value, shape: tuple[int, ...], what: str) -> np.ndarray:
@@ -188,12 +248,14 @@ def _number_array(value, shape: tuple[int, ...], what: str) -> np.ndarray:
     def walk(v, depth):
         if depth == len(shape):
             if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise _Invalid(f"{what} must hold numbers, found {json.dumps(v)[:40]}")
-            return float(v)
+                raise _Invalid(f"{what} must hold numbers, found {_short(v)}")
+            try:
+                return float(v)
+            except OverflowError:
+                raise _Invalid(f"{what} must be finite numbers, found {_short(v)}") from None
         if not isinstance(v, list) or len(v) != shape[depth]:
-            found = f"a list of {len(v)}" if isinstance(v, list) else json.dumps(v)[:40]
             raise _Invalid(f"{what} must have shape {list(shape)}; at depth {depth + 1} expected a list of "
-                           f"{shape[depth]}, found {found}")
+                           f"{shape[depth]}, found {_short(v)}")
         return [walk(x, depth + 1) for x in v]
 
     arr = np.array(walk(value, 0), dtype=np.float64).reshape(shape)
@@ -212,52 +274,47 @@ def _require(obj: dict, key: str, where: str):
 
 def _int(value, what: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise _Invalid(f"{what} must be an integer >= {minimum}, found {json.dumps(value)[:40]}")
+        raise _Invalid(f"{what} must be an integer >= {minimum}, found {_short(value)}")
     return value
 
 
-def _check_covariances(cov: np.ndarray, covariance_type: str) -> None:
-    # The engine's one validation of parameters (one symmetry tolerance for every reader).
-    from ..engine._validation import check_covariances
-
-    k = 1 if covariance_type == "tied" else cov.shape[0]
-    try:
-        check_covariances(cov, covariance_type, k, cov.shape[-1] if cov.ndim > 1 else 1)
-    except ValueError as exc:
-        raise _Invalid(str(exc).rstrip(".")) from None
-
-
 def _validate(doc) -> dict:
+    """The model's parameters, checked for types, shapes and finiteness; the mathematical checks
+    (symmetric, positive definite, positive variances) are the engine's own
+    (``GaussianMixture.from_parameters``), with its tolerance, so that a file is accepted exactly when the
+    engine accepts its parameters."""
     if not isinstance(doc, dict):
         raise _Invalid("the file holds a JSON value that is not an object")
+    _check_depth(doc)
     fmt = _require(doc, "format", "the file")
     if fmt != FORMAT_NAME:
-        raise _Invalid(f"its format is {json.dumps(fmt)[:60]}, not {FORMAT_NAME!r}")
+        raise _Invalid(f"its format is {_short(fmt, 60)}, not {FORMAT_NAME!r}")
     version = _require(doc, "format_version", "the file")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise _Invalid(f"format_version must be a positive integer, found {json.dumps(version)[:40]}")
+        raise _Invalid(f"format_version must be a positive integer, found {_short(version)}")
     if version > FORMAT_VERSION:
-        raise _Invalid(f"it was written by a newer emdesk (format version {version}; this emdesk reads "
+        raise _Invalid(f"it was written by a newer emdesk (format version {_short(version)}; this emdesk reads "
                        f"version {FORMAT_VERSION}). Update emdesk to open it")
     model = _require(doc, "model", "the file")
     kind = _require(model, "kind", "model")
     if kind != "GaussianMixture":
-        raise _Invalid(f"model.kind must be 'GaussianMixture', found {json.dumps(kind)[:40]}")
+        raise _Invalid(f"model.kind must be 'GaussianMixture', found {_short(kind)}")
     ct = _require(model, "covariance_type", "model")
     if ct not in COVARIANCE_TYPES:
         raise _Invalid(f"model.covariance_type must be one of {', '.join(COVARIANCE_TYPES)}, "
-                       f"found {json.dumps(ct)[:40]}")
+                       f"found {_short(ct)}")
     k = _int(_require(model, "n_components", "model"), "model.n_components")
     d = _int(_require(model, "n_features", "model"), "model.n_features")
     weights = _number_array(_require(model, "weights", "model"), (k,), "model.weights")
     if np.any(weights < 0):
         raise _Invalid("model.weights must not be negative")
-    if abs(weights.sum() - 1.0) > 1e-6:
-        raise _Invalid(f"model.weights must sum to 1, they sum to {weights.sum():.9g}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(weights.sum())
+    if not abs(total - 1.0) <= 1e-6:
+        raise _Invalid(f"model.weights must sum to 1, they sum to {total:.9g}")
     means = _number_array(_require(model, "means", "model"), (k, d), "model.means")
     cov_shape = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[ct]
     cov = _number_array(_require(model, "covariances", "model"), cov_shape, "model.covariances")
-    _check_covariances(cov, ct)
     columns = _require(doc, "columns", "the file")
     if (not isinstance(columns, list) or len(columns) != d or not all(isinstance(c, str) for c in columns)
             or len(set(columns)) != d):
@@ -269,21 +326,66 @@ def _validate(doc) -> dict:
     for key, value in doc.get("options", {}).items():
         if key in _SCALAR_OPTIONS:
             if isinstance(value, bool) or not isinstance(value, _SCALAR_OPTIONS[key]):
-                raise _Invalid(f"options.{key} has an invalid value {json.dumps(value)[:40]}")
+                raise _Invalid(f"options.{key} has an invalid value {_short(value)}")
             options[key] = value
-    return {"covariance_type": ct, "weights": weights / weights.sum(), "means": means, "covariances": cov,
+    return {"covariance_type": ct, "weights": weights / total, "means": means, "covariances": cov,
             "columns": columns, "options": options}
+
+
+def _probe(model) -> None:
+    """An accepted file must score finite: the log-densities at the means and one standard deviation from
+    them along each axis (a variance of 5e-324 passes every shape and sign check, yet its density
+    overflows)."""
+    means = np.asarray(model.means_, dtype=np.float64)
+    k, d = means.shape
+    ct = model.covariance_type
+    cov = np.asarray(model.covariances_, dtype=np.float64)
+    var = {"full": lambda: np.stack([np.diag(c) for c in cov]), "tied": lambda: np.tile(np.diag(cov), (k, 1)),
+           "diag": lambda: cov, "spherical": lambda: np.repeat(cov[:, None], d, axis=1)}[ct]()
+    with np.errstate(all="ignore"):
+        step = np.sqrt(var)
+        probes = [means]
+        for j in range(d):
+            for sign in (1.0, -1.0):
+                moved = means.copy()
+                moved[:, j] += sign * step[:, j]
+                probes.append(moved)
+        X = np.vstack(probes)
+        X = X[np.isfinite(X).all(axis=1)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                scores = np.asarray(model.score_samples(X), dtype=np.float64)
+            except ValueError:  # the probe rows are finite and of the model's width: the parameters fail
+                scores = np.array([np.nan])
+    if not np.all(np.isfinite(scores)):
+        raise _Invalid("its parameters do not give finite densities (a covariance too close to singular, "
+                       "e.g. a variance of 5e-324, or values too large to compute with)")
 
 
 def load_fit(path):
     """Read a fit file written by :func:`save_fit`: a fitted ``GaussianMixture``.
 
     The model's ``feature_names_in_`` are the fitted columns and ``fit_info_`` holds the rest of the file
-    (data, fit statistics, options, versions, ``path``). Anything malformed raises :class:`DataError`.
+    (data, fit statistics, options, versions, ``path``). Anything malformed raises :class:`DataError`, and
+    only that, with a short message (a tampered file may hold huge numbers, deep nesting, long strings):
+    the parameters are checked by ``GaussianMixture.from_parameters``, and a model is returned only when
+    its log-densities near its means are finite.
     """
+    name = _name(path)
+    try:
+        return _load_fit(path, name)
+    except DataError as exc:
+        raise DataError(_clip(str(exc))) from None
+    except (_Invalid, ValueError, TypeError, ArithmeticError, RecursionError, np.linalg.LinAlgError) as exc:
+        # A safety net: whatever the file holds, the caller gets a DataError (the fuzz tests look for
+        # this message: none of the cases they try should reach it).
+        raise DataError(_clip(f"{name}: not a valid emdesk fit file ({type(exc).__name__}: {exc}).")) from None
+
+
+def _load_fit(path, name: str):
     from ..engine import GaussianMixture
 
-    name = _name(path)
     try:
         with open(path, "rb") as handle:
             raw = handle.read(_MAX_FIT_FILE_BYTES + 1)
@@ -299,7 +401,8 @@ def load_fit(path):
         raise DataError(f"{name}: the file is empty; it is not an emdesk fit file.")
     try:
         text = raw.decode("utf-8-sig")
-        doc = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+        doc = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int, parse_float=_parse_float,
+                         object_pairs_hook=_no_duplicates)
     except UnicodeDecodeError:
         raise DataError(f"{name}: not an emdesk fit file (it is not UTF-8 text).") from None
     except json.JSONDecodeError as exc:
@@ -314,19 +417,26 @@ def load_fit(path):
     except _Invalid as exc:
         raise DataError(f"{name}: not a valid emdesk fit file: {exc}.") from None
     try:
-        model = GaussianMixture.from_parameters(valid["weights"], valid["means"], valid["covariances"],
-                                                covariance_type=valid["covariance_type"], **valid["options"])
-    except (ValueError, TypeError) as exc:
+        with np.errstate(all="ignore"):
+            model = GaussianMixture.from_parameters(valid["weights"], valid["means"], valid["covariances"],
+                                                    covariance_type=valid["covariance_type"], **valid["options"])
+    except (ValueError, TypeError, ArithmeticError, np.linalg.LinAlgError) as exc:
+        raise DataError(f"{name}: not a valid emdesk fit file: {exc}") from None
+    try:
+        _probe(model)
+    except (ValueError, _Invalid) as exc:  # the engine's refusal to score, or _Invalid
         raise DataError(f"{name}: not a valid emdesk fit file: {exc}") from None
     fit = doc.get("fit", {})
     if isinstance(fit.get("converged"), bool):
         model.converged_ = fit["converged"]
-    if isinstance(fit.get("n_iter"), int) and not isinstance(fit.get("n_iter"), bool):
+    if isinstance(fit.get("n_iter"), int) and not isinstance(fit.get("n_iter"), bool) and fit["n_iter"] >= 0:
         model.n_iter_ = fit["n_iter"]
     for key, attr in (("log_likelihood", "log_likelihood_"), ("mean_log_likelihood", "lower_bound_")):
         value = fit.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            setattr(model, attr, float(value))
+            value = float(value)  # (at most 64 digits: no overflow)
+            if math.isfinite(value):
+                setattr(model, attr, value)
     model.feature_names_in_ = np.asarray(valid["columns"], dtype=object)
     info = {key: value for key, value in doc.items() if key != "model"}
     info["model"] = {key: value for key, value in doc["model"].items()
@@ -463,3 +573,35 @@ def save_imputed_csv(path, table: Table, model, columns: Sequence[str]) -> int:
 
     _write_rows(path, table, [flag], extra, replace=replace)
     return int(missing.sum())
+
+
+# ---------------------------------------------------------------------------------------------------
+# model-selection table
+
+
+def _selection_cell(value):
+    """A cell as ``SelectionResult.to_csv`` writes it: floats in shortest exact form, NaN empty,
+    booleans ``true``/``false``."""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return "" if math.isnan(value) else repr(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def write_selection_csv(result, path) -> None:
+    """Write a model-selection sweep (``emdesk.engine.SelectionResult``) as CSV, atomically, with the
+    stale-temporary clean-up of every emdesk.io write; byte for byte what ``result.to_csv(path)`` writes
+    (columns ``emdesk.engine.selection.CSV_COLUMNS``, one row per fit). Raises :class:`DataError`
+    naming the file when it cannot be written."""
+    from ..engine.selection import CSV_COLUMNS
+
+    rows = result.rows_as_dicts()
+    with atomic_write(path) as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)  # the excel dialect, as to_csv
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: _selection_cell(value) for key, value in row.items()})

@@ -83,10 +83,16 @@ class _CallbackError(Exception):
 
 
 class Table:
-    """A loaded CSV file: numeric columns as one float64 matrix, text columns as strings."""
+    """A loaded CSV file: numeric columns as one float64 matrix, text columns as strings.
+
+    ``row_label_column`` names a column that labels the rows rather than measuring anything (R's
+    ``write.csv`` row names, a pandas index): it is held as text, so it is never among
+    ``numeric_column_names`` (never offered for fitting) and ``to_array`` refuses it; ``row_labels`` gives
+    its cells.
+    """
 
     def __init__(self, *, path, column_names, numeric, numeric_names, text, sha256="", delimiter=",",
-                 decimal=".", encoding="utf-8", has_header=True):
+                 decimal=".", encoding="utf-8", has_header=True, row_label_column=None):
         self.path = os.fspath(path) if path is not None else None
         self._column_names = list(column_names)
         numeric = np.asarray(numeric, dtype=np.float64)
@@ -107,6 +113,9 @@ class Table:
         self.decimal = decimal
         self.encoding = encoding
         self.has_header = has_header
+        if row_label_column is not None and row_label_column not in self._text:
+            raise ValueError("row_label_column must name a text column")
+        self.row_label_column = row_label_column
 
     # -- columns -------------------------------------------------------------------------------
     @property
@@ -124,6 +133,11 @@ class Table:
     @property
     def text_column_names(self) -> list[str]:
         return [n for n in self._column_names if n in self._text]
+
+    @property
+    def row_labels(self) -> list[str] | None:
+        """The cells of the row-label column (see the class notes), or None when the file has none."""
+        return None if self.row_label_column is None else list(self._text[self.row_label_column])
 
     @property
     def n_columns(self) -> int:
@@ -157,6 +171,10 @@ class Table:
         index = []
         for name in names:
             self._check_name(name)
+            if name == self.row_label_column:
+                labels = ", ".join(self._text[name][:3])
+                raise DataError(f"Column {name!r} of {self.name} labels the rows ({labels}, ...); it is not a "
+                                f"variable to fit. Choose among: {', '.join(self.numeric_column_names) or 'none'}.")
             if name in self._text:
                 example = next((v for v in self._text[name] if v.strip() not in MISSING_TOKENS), None)
                 if example is None:
@@ -275,7 +293,13 @@ def _split_spaces(line: str) -> list[str]:
     (as R's write.table writes strings): ``"p q" 3`` -> ``["p q", "3"]``."""
     if '"' not in line:
         return line.split()
-    return next(csv.reader([line.strip()], delimiter=" ", skipinitialspace=True), [])
+    # csv splits on spaces only and refuses a line break in an unquoted value (a bare CR inside a line):
+    # every character str.split() takes as white space is a space here, so both paths split alike.
+    return next(csv.reader([line.translate(_WHITESPACE_TO_SPACE).strip()], delimiter=" ",
+                           skipinitialspace=True), [])
+
+
+_WHITESPACE_TO_SPACE = {i: " " for i in range(0x3001) if chr(i).isspace() and i != 0x20}
 
 
 def _split_records(text: str, delimiter: str) -> Iterable[tuple[int, list[str]]]:
@@ -375,11 +399,34 @@ def _is_blank(row: list[str]) -> bool:
     return not row or (len(row) == 1 and not row[0].strip())
 
 
+def _complete_records(text: str, delimiter: str) -> str:
+    """``text`` without its last record when that record is cut inside a quoted value (a sample of the
+    first lines may end inside a value with line breaks)."""
+    if delimiter == " " or '"' not in text:
+        return text
+    q = _open_quote(text, delimiter)
+    if q is None:
+        return text
+    complete = text[:text.rfind("\n", 0, q) + 1]
+    return complete if complete.strip() else text
+
+
+def _field_counts(text: str, delimiter: str) -> list[int]:
+    """Fields per non-blank record of ``text`` split by ``delimiter``, quote-aware. For runs of spaces
+    (split line by line) a line with an odd number of double quotes counts as 0 fields: a quoted value
+    goes on over a line break there, which line-wise splitting cannot read."""
+    if delimiter == " ":
+        return [0 if line.count('"') % 2 else len(row) for line, row in
+                ((line, _split_spaces(line)) for line in text.split("\n")) if not _is_blank(row)]
+    return [len(row) for _, row in _split_records(_complete_records(text, delimiter), delimiter)
+            if not _is_blank(row)]
+
+
 def _sniff_delimiter(text: str) -> str:
     best = None
     for rank, cand in enumerate(_CANDIDATES):
         try:
-            counts = [len(row) for _, row in _split_records(text, cand) if not _is_blank(row)]
+            counts = _field_counts(text, cand)
         except csv.Error:
             continue
         if not counts:
@@ -489,6 +536,35 @@ def unique_name(name: str, taken: set[str]) -> str:
 def _unique_names(raw: list[str]) -> list[str]:
     seen: set[str] = set()
     return [unique_name(c.strip() or f"col{j + 1}", seen) for j, c in enumerate(raw)]
+
+
+_MIN_ROWS_NUMBERED = 10
+
+
+def _row_label_column(names: list[str], header_row: list[str] | None, numeric: np.ndarray,
+                      numeric_names: list[str], text: dict[str, list[str]]) -> str | None:
+    """The first column's name when it labels the rows rather than measuring anything, else None.
+
+    Either its header name is empty and its cells are present and distinct (R's ``write.csv`` writes
+    ``""`` above the row names, pandas' ``to_csv`` nothing above the index), or it holds exactly 1, 2, ...,
+    n in order (row numbers) in a file of at least ``_MIN_ROWS_NUMBERED`` rows while another numeric column is
+    left to fit (in a file of a few rows, 1, 2, 3 is as likely a variable, e.g. a dose level)."""
+    if len(names) < 2:
+        return None
+    first = names[0]
+    unnamed = header_row is not None and not header_row[0].strip()
+    if first in text:
+        cells = [c.strip() for c in text[first]]
+        if unnamed and all(c not in MISSING_TOKENS for c in cells) and len(set(cells)) == len(cells):
+            return first
+        return None
+    values = numeric[:, numeric_names.index(first)]
+    n = values.shape[0]
+    if unnamed and not np.isnan(values).any() and np.unique(values).size == n:
+        return first
+    if n >= _MIN_ROWS_NUMBERED and len(numeric_names) >= 2 and np.array_equal(values, np.arange(1, n + 1)):
+        return first
+    return None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -728,7 +804,8 @@ class _Reader:
             if delimiter == " ":
                 rows = [row for row in map(_split_spaces, sample.split("\n")) if row]
             else:
-                rows = [row for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+                rows = [row for row in csv.reader(io.StringIO(sample if eof else _complete_records(sample, delimiter),
+                                                              newline=""), delimiter=delimiter)
                         if row and not _is_blank(row)]
         except csv.Error as exc:
             raise self.err(f"cannot split the first lines into fields ({exc}).") from None
@@ -746,7 +823,10 @@ class _Reader:
         header_row = None
         if not has_header and comment:
             # The last comment line names the columns when it splits like the data and holds only text.
-            fields = [r for _, r in _split_records(comment.decode(encoding, errors="replace"), delimiter)]
+            try:
+                fields = [r for _, r in _split_records(comment.decode(encoding, errors="replace"), delimiter)]
+            except csv.Error:  # a comment that does not split into fields names no columns
+                fields = []
             if (len(fields) == 1 and len(fields[0]) == Counter(len(r) for r in rows).most_common(1)[0][0]
                     and all(not _is_missing(c) and not _is_number(c, decimal) for c in fields[0])):
                 header_row = fields[0]
@@ -766,6 +846,7 @@ class _Reader:
         else:
             names = [f"col{j + 1}" for j in range(n_cols)]
         self.names = names
+        self.header_row = header_row
         self.names_from_file = header_row is not None
         self.n_cols = n_cols
         self.header_lines = line_offset
@@ -847,10 +928,23 @@ class _Reader:
             order = sorted(cols)
             out = np.column_stack([cols[j] for j in order]) if order else out
             numeric_names = [names[j] for j in order]
+        if not self.names_from_file:
+            # Rows that all end with a separator (1,2, / 3,4,) and no header: the empty field after the
+            # last separator is not a column (with a header the header decides; see _tidy).
+            while (len(names) > 1 and names[-1] in text and names[-1] not in self.forced_text
+                   and all(not v.strip() for v in text[names[-1]])):
+                del text[names[-1]]
+                names = names[:-1]
+        label = _row_label_column(names, self.header_row, out, numeric_names, text)
+        if label is not None and label in numeric_names:  # held as text from now on
+            p = numeric_names.index(label)
+            text[label] = format_numbers(out[:, p])
+            out = np.delete(out, p, axis=1)
+            numeric_names = numeric_names[:p] + numeric_names[p + 1:]
         return Table(path=self.path, column_names=names, numeric=out, numeric_names=numeric_names, text=text,
                      sha256=hasher.hexdigest(), delimiter=delimiter, decimal=decimal,
                      encoding=("utf-8-sig" if bom and encoding == "utf-8" else encoding),
-                     has_header=self.names_from_file)
+                     has_header=self.names_from_file, row_label_column=label)
 
     def _take_header(self, buf: bytes) -> tuple[int, int, list[str]]:
         """(bytes, physical lines, fields) of the header record at the start of ``buf``."""
@@ -1089,7 +1183,23 @@ def load_table(path, progress: Callable[[float], bool | None] | None = None) -> 
             gc.enable()
 
 
+class _Monotonic:
+    """The caller's progress callback, never given a smaller fraction than before: when the reader starts
+    again (a late text cell, encoding or decimal comma), the bar holds until the new pass passes it; the
+    callback is still called (so Cancel works during the new pass)."""
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.high = 0.0
+
+    def __call__(self, fraction: float):
+        self.high = max(self.high, fraction)
+        return self.progress(self.high)
+
+
 def _load_table(path: str, progress, name: str) -> Table:
+    if progress is not None:
+        progress = _Monotonic(progress)
     text_columns: set[str] = set()
     encoding = decimal = None
     for _attempt in range(1000):

@@ -155,7 +155,7 @@ def test_load_fit_rejects_diag_with_non_positive_variance(tmp_path, fits, data):
     doc = json.loads(path.read_text())
     doc["model"]["covariances"][1][0] = -1.0
     path.write_text(json.dumps(doc))
-    with pytest.raises(DataError, match="variances must be positive"):
+    with pytest.raises(DataError, match="variances must be (positive|> 0)"):
         load_fit(path)
 
 
@@ -294,3 +294,169 @@ def test_one_column_name_may_be_given_as_a_string(tmp_path):
     assert save_fit(tmp_path / "f.json", gm, x, columns="value")["columns"] == ["value"]
     save_parameters_csv(tmp_path / "p.csv", gm, "value")
     assert _csv(tmp_path / "p.csv")[0] == ["component", "weight", "mean_value", "var_value"]
+
+
+# -- tampered files: DataError and nothing else, with short messages (issue 10, item 7) -----------------
+
+
+def _tampered_text(tmp_path, fits, data, ct, edit):
+    path = tmp_path / "fit.json"
+    save_fit(path, fits[ct], data, columns=["x", "y"])
+    path.write_text(edit(path.read_text()), encoding="utf-8")
+    return path
+
+
+def _replace_value(key, raw):
+    """Put the raw JSON text ``raw`` as the value of the first ``"key":`` of the file."""
+    def edit(text):
+        doc = json.loads(text)
+        placeholder = "@@RAW@@"
+        node = doc
+        for part in key[:-1]:
+            node = node[part]
+        node[key[-1]] = placeholder
+        return json.dumps(doc).replace(json.dumps(placeholder), raw)
+    return edit
+
+
+@pytest.mark.parametrize("ct", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("key, raw, message", [
+    (("model", "weights"), "[" + "9" * 400 + ", 0.5]", "integer of 400 digits"),  # was OverflowError
+    (("format_version",), "1" * 4301, "integer of 4301 digits"),  # was ValueError (int limit)
+    (("fit", "bic"), "1" * 4301, "integer of 4301 digits"),
+    (("fit", "bic"), "9" * 400, "integer of 400 digits"),  # float(int) overflowed when read
+    (("model", "weights"), "[" * 990 + "0.5" + "]" * 990, "nested (too deeply|more than 32 levels)"),  # RecursionError
+    (("model", "weights"), "[0.5, " + "[" * 990 + "0.5" + "]" * 990 + "]", "nested (too deeply|more than 32)"),
+    (("fit", "n_iter"), "[" * 990 + "]" * 990, "nested (too deeply|more than 32)"),
+    (("fit", "n_iter"), "[" * 40 + "]" * 40, "nested more than 32 levels"),
+    (("model", "n_components"), "2" * 4300, "integer of 4300 digits"),  # echoed whole in 4,463 characters
+    (("model", "kind"), json.dumps("x" * 5000), "model.kind must be"),
+    (("format",), json.dumps("y" * 5000), "its format is"),
+    (("options", "init_params"), json.dumps("z" * 5000), "init_params"),  # the engine echoes it
+    (("model", "weights"), "[1." + "0" * 5000 + ", 0]", "written with 5002 characters"),
+])
+def test_tampered_files_give_a_short_data_error(tmp_path, fits, data, ct, key, raw, message):
+    path = _tampered_text(tmp_path, fits, data, ct, _replace_value(key, raw))
+    with pytest.raises(DataError, match=message) as info:
+        load_fit(path)
+    assert type(info.value) is DataError
+    assert len(str(info.value)) <= 300
+    assert str(info.value).startswith("fit.json: ")
+
+
+@pytest.mark.parametrize("ct, covariances", [
+    ("diag", [[5e-324, 5e-324], [1.0, 1.0]]),
+    ("spherical", [5e-324, 1.0]),
+    ("full", [[[5e-324, 0.0], [0.0, 5e-324]], [[1.0, 0.0], [0.0, 1.0]]]),
+    ("tied", [[5e-324, 0.0], [0.0, 5e-324]]),
+])
+def test_tiny_variances_are_refused(tmp_path, fits, data, ct, covariances):
+    """A variance of 5e-324 passes every sign and shape check but every score was NaN: a file is
+    accepted only when its model scores finite."""
+    path = _tampered_text(tmp_path, fits, data, ct, _replace_value(("model", "covariances"),
+                                                                     json.dumps(covariances)))
+    with pytest.raises(DataError, match="finite densities|positive definite|> 0"):
+        load_fit(path)
+
+
+@pytest.mark.parametrize("ct", ["full", "tied", "diag", "spherical"])
+def test_accepted_extreme_but_valid_files_score_finite(tmp_path, fits, data, ct):
+    """Small but usable variances (1e-200) and large ones are still accepted, and then score finite."""
+    def scale(text, factor):
+        doc = json.loads(text)
+        doc["model"]["covariances"] = (np.asarray(doc["model"]["covariances"]) * factor).tolist()
+        doc["model"]["means"] = (np.asarray(doc["model"]["means"]) * np.sqrt(factor)).tolist()
+        return json.dumps(doc)
+
+    for factor in (1e-200, 1e200):
+        path = _tampered_text(tmp_path, fits, data, ct, lambda text: scale(text, factor))
+        model = load_fit(path)
+        assert np.all(np.isfinite(model.score_samples(model.means_)))
+
+
+def test_huge_fit_statistics_are_not_kept_as_infinite(tmp_path, fits, data):
+    path = _tampered_text(tmp_path, fits, data, "full", _replace_value(("fit", "log_likelihood"), "1e999"))
+    model = load_fit(path)
+    assert not hasattr(model, "log_likelihood_") or np.isnan(model.log_likelihood_)
+
+
+# -- stale temporary files (issue 10, item 9) ------------------------------------------------------------
+
+
+def test_a_killed_export_leaves_a_temporary_file_that_the_next_write_removes(tmp_path, fits):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    target = tmp_path / "params.csv"
+    script = ("import os, signal, sys\n"
+              "from emdesk.io._atomic import atomic_write\n"
+              "with atomic_write(sys.argv[1]) as handle:\n"
+              "    handle.write('half of an export' * 1000)\n"
+              "    handle.flush()\n"
+              "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script, str(target)],
+                            env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert proc.wait(timeout=60) == -signal.SIGKILL
+    left = [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+    assert len(left) == 1 and left[0].startswith(f".params.csv.{proc.pid}.")
+    old = time.time() - 120  # the killed process wrote it two minutes ago
+    os.utime(tmp_path / left[0], (old, old))
+    # other files that look alike but are not ours, or belong to another target, stay
+    keep = [".params.csv.notours.tmp", ".other.csv.1.abcdefgh.tmp", "params.csv.1.abcdefgh.tmp",
+            ".params.csv.1.abcdefgh.tmp.bak"]
+    for name in keep:
+        (tmp_path / name).write_text("x")
+        os.utime(tmp_path / name, (old, old))
+    save_parameters_csv(target, fits["full"])
+    assert sorted(os.listdir(tmp_path)) == sorted(keep + ["params.csv"])
+
+
+def test_only_stale_temporary_files_are_removed(tmp_path, fits, monkeypatch):
+    import subprocess
+    import sys
+    import time
+
+    import emdesk.io._atomic as atomic
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, timeout=60)
+    dead_pid = int(dead.stdout)
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        now = time.time()
+        files = {  # name: (age in seconds, removed?)
+            f".p.csv.{dead_pid}.aaaaaaaa.tmp": (120, True),  # its process is gone
+            f".p.csv.{dead_pid}.bbbbbbbb.tmp": (5, False),  # gone, but written to a moment ago
+            f".p.csv.{alive.pid}.cccccccc.tmp": (3600, False),  # a running writer
+            f".p.csv.{alive.pid}.dddddddd.tmp": (2 * 86400, True),  # running id, untouched for 2 days
+            f".p.csv.{os.getpid()}.eeeeeeee.tmp": (3600, False),  # ours (another thread may be writing)
+            ".p.csv.ffffffff.tmp": (3600, True),  # no process id (older emdesk), an hour old
+            ".p.csv.gggggggg.tmp": (60, False),  # no process id, recent
+        }
+        for name, (age, _) in files.items():
+            (tmp_path / name).write_text("partial")
+            os.utime(tmp_path / name, (now - age, now - age))
+        removed = atomic.remove_stale_temporaries(tmp_path / "p.csv", now=now)
+        assert sorted(os.path.basename(p) for p in removed) == sorted(n for n, (_, r) in files.items() if r)
+        assert sorted(os.listdir(tmp_path)) == sorted(n for n, (_, r) in files.items() if not r)
+        # where a process cannot be asked (Windows), the age decides
+        monkeypatch.setattr(atomic, "_process_running", lambda pid: None)
+        removed = atomic.remove_stale_temporaries(tmp_path / "p.csv", now=now + 0)
+        assert sorted(os.path.basename(p) for p in removed) == [f".p.csv.{alive.pid}.cccccccc.tmp"]
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+def test_write_selection_csv_writes_what_the_engine_writes(tmp_path, data):
+    from emdesk.engine import select_model
+    from emdesk.io import write_selection_csv
+
+    result = select_model(data, n_components=range(1, 4), covariance_types=("full", "diag"), random_state=0)
+    result.to_csv(tmp_path / "engine.csv")
+    write_selection_csv(result, tmp_path / "io.csv")
+    assert (tmp_path / "io.csv").read_bytes() == (tmp_path / "engine.csv").read_bytes()
+    with pytest.raises(DataError, match="Cannot write s.csv"):
+        write_selection_csv(result, tmp_path / "missing" / "s.csv")

@@ -53,12 +53,14 @@ def test_r_write_table_output(tmp_path):
     text = '"x" "y" "name"\n"1" 0.5 2 "p q"\n"2" 1.5 NA "r"\n"3" -2 4e-1 ""\n'
     t = load_table(write(tmp_path, text, "r.txt"))
     assert t.column_names == ["col1", "x", "y", "name"]
-    assert t.numeric_column_names == ["col1", "x", "y"]
+    assert t.numeric_column_names == ["x", "y"]  # the row names label the rows: never fitted (issue 10)
+    assert t.row_label_column == "col1" and t.row_labels == ["1", "2", "3"]
     np.testing.assert_array_equal(t.to_array(["x", "y"]), [[0.5, 2.0], [1.5, np.nan], [-2.0, 0.4]])
     assert t.text_column("name") == ["p q", "r", ""]
     # the same with commas (write.csv writes "" above the row names; write.table(sep=",") writes nothing)
     t = load_table(write(tmp_path, 'a,b\nr1,1,2\nr2,3,4\n', "rows.csv"))
     assert t.column_names == ["col1", "a", "b"] and t.text_column("col1") == ["r1", "r2"]
+    assert t.row_label_column == "col1"
 
 
 def test_space_separated_values_in_double_quotes(tmp_path):
@@ -537,3 +539,152 @@ def test_numpy_savetxt_header_names_the_columns(tmp_path):
     assert t.column_names == ["col1", "col2"] and not t.has_header
     with pytest.raises(DataError, match="only blank or comment lines"):
         load_table(write(tmp_path, "# nothing\n# here\n"))
+
+
+# -- delimiter detection respects quotes (issue 10, item 10) ----------------------------------------------
+
+
+@pytest.mark.parametrize("sep", [",", "\t", ";", "|"])
+@pytest.mark.parametrize("n_rows", [50, 49, 51, 400])
+def test_quoted_values_with_line_breaks_and_spaces(tmp_path, sep, n_rows):
+    """The sniffed first 100 lines end inside a quoted value (50 rows of two lines each, and a header):
+    that cut once made runs of spaces the delimiter (2 text columns), and the tab version was refused."""
+    rows = [sep.join(["id", "note", "value"])]
+    rows += [sep.join([str(i), '"red car\nblue sky"', repr(i * 1.5)]) for i in range(1, n_rows + 1)]
+    t = load_table(write(tmp_path, "\n".join(rows) + "\n"))
+    assert t.delimiter == sep
+    assert t.column_names == ["id", "note", "value"] and t.n_rows == n_rows
+    assert t.text_column("note") == ["red car\nblue sky"] * n_rows
+    np.testing.assert_array_equal(t.to_array(["value"])[:, 0], np.arange(1, n_rows + 1) * 1.5)
+
+
+def test_a_long_quoted_value_across_the_end_of_the_sniffed_sample(tmp_path):
+    """Quoted notes with line breaks and spaces whose 64 KB sample ends inside one of them."""
+    note = '"' + "word " * 30 + "\n" + "more words here " * 10 + '"'
+    rows = ["id,note,value"] + [f"{i},{note},{i * 0.5}" for i in range(1, 601)]
+    t = load_table(write(tmp_path, "\n".join(rows) + "\n"))
+    assert t.delimiter == "," and t.column_names == ["id", "note", "value"] and t.n_rows == 600
+    assert t.to_array(["value"])[-1, 0] == 300.0
+
+
+# -- row-label columns (issue 10, item 11) ----------------------------------------------------------------
+
+
+def _faithful_like(n=272):
+    rng = np.random.default_rng(7)
+    return rng.uniform(1.6, 5.1, n).round(3), rng.integers(43, 96, n)
+
+
+@pytest.mark.parametrize("quoted", [True, False])
+def test_r_write_csv_row_names_are_labels_not_a_variable(tmp_path, quoted):
+    """R's write.csv: header "","eruptions","waiting" and the row names 1..n first. The row numbers were
+    a numeric column ticked for fitting (the fit plotted row index against a variable)."""
+    eruptions, waiting = _faithful_like()
+    label = (lambda i: f'"{i}"') if quoted else str
+    lines = ['"","eruptions","waiting"'] + [f"{label(i + 1)},{e!r},{w}" for i, (e, w) in
+                                             enumerate(zip(eruptions.tolist(), waiting.tolist()))]
+    t = load_table(write(tmp_path, "\n".join(lines) + "\n", "faithful.csv"))
+    assert t.column_names == ["col1", "eruptions", "waiting"]
+    assert t.numeric_column_names == ["eruptions", "waiting"]
+    assert t.row_label_column == "col1" and t.row_labels[:3] == ["1", "2", "3"] and len(t.row_labels) == 272
+    np.testing.assert_array_equal(t.to_array(), np.column_stack([eruptions, waiting]))
+    with pytest.raises(DataError, match="labels the rows"):
+        t.to_array(["col1", "eruptions"])
+    assert t.text_column("col1")[-1] == "272"
+
+
+@pytest.mark.parametrize("text, label", [
+    # pandas' to_csv: nothing above the index, which counts from 0
+    (",a,b\n" + "".join(f"{i},{i * 0.5},{i % 3}\n" for i in range(12)), "col1"),
+    # R row names of a subset (rows 3, 7, 12, ... kept): not 1..n, but the header name is empty
+    ('"","x","y"\n' + "".join(f'"{i}",{i * 0.1},{i % 4}\n' for i in (3, 7, 12, 20, 21, 30)), "col1"),
+    # a named column holding exactly 1..n in order in a file of 10 rows or more: row numbers
+    ("id,x,y\n" + "".join(f"{i},{i * i % 7},{i % 3}\n" for i in range(1, 13)), "id"),
+    ("".join(f"{i};{i * i % 7};{i % 3}\n" for i in range(1, 13)), "col1"),  # no header at all
+    # not labels: a short file (1, 2, 3 may be dose levels), a named column not 1..n, a lone column,
+    # an empty name above a column with a missing value or repeated values
+    ("dose,y\n1,0.5\n2,0.7\n3,0.2\n", None),
+    ("id,x,y\n" + "".join(f"{i},{i * i % 7},{i % 3}\n" for i in range(2, 14)), None),
+    ("n\n" + "".join(f"{i}\n" for i in range(1, 30)), None),
+    (",a\n1,2\nNA,3\n3,4\n", None),
+    (",a\n1,2\n1,3\n3,4\n", None),
+])
+def test_row_label_columns(tmp_path, text, label):
+    t = load_table(write(tmp_path, text))
+    assert t.row_label_column == label
+    if label is not None:
+        assert label not in t.numeric_column_names and t.column_names[0] == label
+    else:
+        assert t.row_labels is None and t.column_names[0] in t.numeric_column_names
+
+
+def test_row_labels_are_kept_in_exports(tmp_path):
+    from emdesk.engine import GaussianMixture
+    from emdesk.io import save_assignments_csv
+
+    eruptions, waiting = _faithful_like(60)
+    lines = ['"","eruptions","waiting"'] + [f'"{i + 1}",{e!r},{w}' for i, (e, w) in
+                                             enumerate(zip(eruptions.tolist(), waiting.tolist()))]
+    t = load_table(write(tmp_path, "\n".join(lines) + "\n", "f.csv"))
+    gm = GaussianMixture(2, random_state=0).fit(t.to_array())
+    save_assignments_csv(tmp_path / "a.csv", t, gm, t.numeric_column_names)
+    back = load_table(tmp_path / "a.csv")
+    assert back.text_column("col1")[:2] == ["1", "2"]
+    assert back.row_label_column == "col1"  # 1..n in order: still the row numbers
+
+
+# -- trailing separators, progress, bare CRs (issue 10, item 12) ------------------------------------------
+
+
+@pytest.mark.parametrize("text, names, values", [
+    ("1,2,\n3,4,\n", ["col1", "col2"], [[1, 2], [3, 4]]),  # gained an empty third column
+    ("1;2;\r\n3;4;\r\n", ["col1", "col2"], [[1, 2], [3, 4]]),
+    ("1\t2\t\t\n3\t4\t\t\n", ["col1", "col2"], [[1, 2], [3, 4]]),
+    ("a,b\n1,2,\n3,4,\n", ["a", "b"], [[1, 2], [3, 4]]),  # with a header, as before
+    ("1,2,\n3,4,5\n", ["col1", "col2", "col3"], [[1, 2, np.nan], [3, 4, 5]]),  # a real third column
+])
+def test_rows_ending_with_a_separator_gain_no_empty_column(tmp_path, text, names, values):
+    t = load_table(write(tmp_path, text))
+    assert t.column_names == names and t.text_column_names == []
+    np.testing.assert_array_equal(t.to_array(), values)
+
+
+def test_rows_ending_with_a_separator_past_the_sniffed_sample(tmp_path):
+    text = "".join(f"{i},{i * 0.5},\n" for i in range(20000))
+    t = load_table(write(tmp_path, text))
+    assert t.column_names == ["col1", "col2"] and t.n_rows == 20000
+
+
+@pytest.mark.parametrize("late", [b"text", b"7,25", b"caf\xe9"])
+def test_progress_never_decreases_when_the_reader_starts_again(tmp_path, late):
+    """A surprise after the sniffed sample (a text cell, a decimal comma, a Latin-1 byte) makes the reader
+    read again; the progress went back to 0 then."""
+    sep = b";" if late == b"7,25" else b","
+    rows = [b"a" + sep + b"b"] + [str(i).encode() + sep + b"1" for i in range(60000)]
+    rows[50000] = late + sep + b"1"
+    path = write(tmp_path, b"\n".join(rows) + b"\n")
+    seen = []
+    load_table(path, progress=lambda f: seen.append(f))
+    assert seen[0] == 0.0 and seen[-1] == 1.0 and len(seen) > 10
+    assert all(b >= a for a, b in zip(seen, seen[1:])), seen
+
+
+@pytest.mark.parametrize("raw", [
+    b'# x y"\rz\n1 2\n3 4\n',  # reached the "unexpected problem, please report it" net
+    b'# x y"\rz\r\n1 2\r\n3 4\r\n',
+    b'x "y\rz" w\n1 2 3\n4 5 6\n',
+    b'1 "a\rb" 2\n3 "c" 4\n',
+    b'"a b"\x0bc\n1 2\n',
+])
+def test_bare_carriage_returns_inside_a_line_are_read_or_refused_clearly(tmp_path, raw):
+    try:
+        t = load_table(write(tmp_path, raw))
+    except DataError as exc:
+        assert "Please report it" not in str(exc)
+    else:
+        assert t.n_rows == 2
+
+
+def test_a_comment_with_a_quote_and_a_bare_cr_is_skipped(tmp_path):
+    t = load_table(write(tmp_path, b'# x y"\rz\n1 2\n3 4\n'))
+    assert t.column_names == ["col1", "col2"] and t.to_array().tolist() == [[1, 2], [3, 4]]
