@@ -144,16 +144,15 @@ class Sequences:
         return np.take(grid.reshape((self.L * self.C,) + grid.shape[2:]), take, axis=0)
 
 
-def _row_normalise(P, R):
-    """P (a, k, k) rows to sum 1 in place; log scales added to R (a, k); all-zero rows stay 0
-    with scale -inf."""
+def _row_normalise(P, R, robust):
+    """P (a, k, k) rows to sum 1 in place; log scales added to R (a, k).  ``robust``: all-zero rows
+    stay 0 with scale -inf (otherwise they become NaN, which the caller detects)."""
     a, k, _ = P.shape
     rs = (P.reshape(a * k, k) @ np.ones(k)).reshape(a, k)
-    zero = rs <= 0
-    if zero.any():
+    if robust:
+        zero = rs <= 0
         rs[zero] = 1.0
-        with np.errstate(divide="ignore"):
-            R += np.where(zero, -np.inf, np.log(rs))
+        R += np.where(zero, -np.inf, np.log(rs))
     else:
         R += np.log(rs)
     P /= rs[:, :, None]
@@ -173,6 +172,26 @@ def _gemm_rows(X, A, out):
     return out
 
 
+def _careful_sweeps(P, R, E, alpha_in, beta_out, seqs, ones):
+    """The boundary sweeps with every step checked: a weighted row sum of 0 is redone in logs; an
+    impossible boundary leaves NaN (the caller reports -inf)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for cur, nxt in seqs.pairs:
+            w = alpha_in[cur] * E[cur]
+            if not np.all(w @ ones > 0):
+                w = np.log(alpha_in[cur]) + R[cur]
+                w = np.exp(w - w.max(axis=1)[:, None])
+            end = np.matmul(w[:, None, :], P[cur])[:, 0, :]
+            alpha_in[nxt] = end / (end @ ones)[:, None]
+        for cur, nxt in reversed(seqs.pairs):
+            u = np.matmul(P[nxt], beta_out[nxt][:, :, None])[:, :, 0]
+            w = u * E[nxt]
+            if not np.all(w @ ones > 0):
+                w = np.log(u) + R[nxt]
+                w = np.exp(w - w.max(axis=1)[:, None])
+            beta_out[cur] = w / (w @ ones)[:, None]
+
+
 def forward_backward(logB, startprob, transmat, seqs: Sequences, want_xi=True):
     """Scaled forward-backward over all sequences.
 
@@ -182,10 +201,13 @@ def forward_backward(logB, startprob, transmat, seqs: Sequences, want_xi=True):
     parameters (then the other results are None).
     """
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        return _forward_backward(logB, startprob, transmat, seqs, want_xi)
+        out = _forward_backward(logB, startprob, transmat, seqs, want_xi, robust=False)
+        if out is None:  # a chunk row vanished (zero probability): redo with the careful sweeps
+            out = _forward_backward(logB, startprob, transmat, seqs, want_xi, robust=True)
+        return out
 
 
-def _forward_backward(logB, startprob, transmat, seqs, want_xi):
+def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust):
     n, k = logB.shape
     A = np.ascontiguousarray(transmat, dtype=float)
     pi = np.asarray(startprob, dtype=float)
@@ -207,45 +229,32 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi):
         P[:] = A[None]
         P[seqs.c_first] = pi[None, :]
         P *= G[0][:, None, :]
-        _row_normalise(P, R)
+        _row_normalise(P, R, robust)
         tmp = np.empty((C * k, k))
         for s in range(1, L):
             a = act[s]
             Pa = P[:a]
             _gemm_rows(Pa.reshape(a * k, k), A, tmp[: a * k])
             np.multiply(tmp[: a * k].reshape(a, k, k), G[s, :a, None, :], out=Pa)
-            _row_normalise(Pa, R[:a])
+            _row_normalise(Pa, R[:a], robust)
         # the rows' scales relative to each chunk's largest (0 where a row is negligible)
         Rmax = R.max(axis=1)
         E = np.exp(R - np.where(np.isfinite(Rmax), Rmax, 0.0)[:, None])
-        # forward sweep: alpha at each chunk's end -> the next chunk's incoming vector
-        for cur, nxt in seqs.pairs:
-            w = alpha_in[cur] * E[cur]
-            ws = w @ ones
-            if not np.all(ws > 0):  # every weighted row negligible: redo in logs
-                w = np.log(alpha_in[cur]) + R[cur]
-                mx = w.max(axis=1)
-                if not np.all(np.isfinite(mx)):
-                    return -math.inf, None, None, None
-                w = np.exp(w - mx[:, None])
-            end = np.matmul(w[:, None, :], P[cur])[:, 0, :]
-            es = end @ ones
-            if not np.all(es > 0):
+        if not robust:
+            # fast sweeps (no checks per step); anything not finite sends the caller to the
+            # careful version
+            for cur, nxt in seqs.pairs:
+                end = np.matmul((alpha_in[cur] * E[cur])[:, None, :], P[cur])[:, 0, :]
+                alpha_in[nxt] = end / (end @ ones)[:, None]
+            for cur, nxt in reversed(seqs.pairs):
+                w = np.matmul(P[nxt], beta_out[nxt][:, :, None])[:, :, 0] * E[nxt]
+                beta_out[cur] = w / (w @ ones)[:, None]
+            if not (np.isfinite(alpha_in).all() and np.isfinite(beta_out).all()):
+                return None
+        else:
+            _careful_sweeps(P, R, E, alpha_in, beta_out, seqs, ones)
+            if not (np.isfinite(alpha_in).all() and np.isfinite(beta_out).all()):
                 return -math.inf, None, None, None
-            alpha_in[nxt] = end / es[:, None]
-        # backward sweep: beta at each chunk's end from the next chunk's matrix
-        for cur, nxt in reversed(seqs.pairs):
-            u = np.matmul(P[nxt], beta_out[nxt][:, :, None])[:, :, 0]
-            w = u * E[nxt]
-            ws = w @ ones
-            if not np.all(ws > 0):
-                w = np.log(u) + R[nxt]
-                mx = w.max(axis=1)
-                if not np.all(np.isfinite(mx)):
-                    return -math.inf, None, None, None
-                w = np.exp(w - mx[:, None])
-                ws = w @ ones
-            beta_out[cur] = w / ws[:, None]
 
     # -- 3. exact scaled recursions inside all chunks
     F = np.empty((L, C, k))
