@@ -97,9 +97,15 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--family", choices=["gaussian", "poisson"], default="gaussian")
     ap.add_argument("--no-hmmlearn", action="store_true")
+    ap.add_argument("--shapes", help="comma-separated TxSEQUENCES, e.g. 1000x1,100x1000 (default: all)")
+    ap.add_argument("--k", help="comma-separated numbers of states (default 2,5,10; --quick 2,5)")
     args = ap.parse_args(argv)
     shapes = [(1000, 1), (100_000, 1), (100, 1000)] + ([] if args.quick else [(1_000_000, 1)])
+    if args.shapes:
+        shapes = [tuple(int(v) for v in item.split("x")) for item in args.shapes.split(",")]
     ks = (2, 5) if args.quick else (2, 5, 10)
+    if args.k:
+        ks = tuple(int(v) for v in args.k.split(","))
     try:
         import hmmlearn
 
@@ -115,7 +121,8 @@ def main(argv=None):
     warnings.simplefilter("ignore")
     for T, n_seq in shapes:
         n = T * n_seq
-        short, long = (1, 3) if n >= 1_000_000 else ((2, 6) if n >= 100_000 else (2, 12))
+        # small problems: many iterations, so that the difference is well above timer noise
+        short, long = (1, 3) if n >= 1_000_000 else ((2, 6) if n >= 100_000 else (2, 52))
         reps = 1 if n >= 1_000_000 else args.repeats
         for k in ks:
             X, lengths, sp, tm, start = make_case(args.family, T, n_seq, k)
