@@ -49,6 +49,15 @@ __all__ = ["Sequences", "MarkovStructure", "forward_backward", "viterbi", "check
 MIN_CHUNK = 16
 
 
+def row_max(a):
+    """Row maxima of an (n, k) array with k small: one pass per column (NumPy's ``max(axis=1)``
+    over a short last axis was measured 6x slower at n = 1e5, k = 5)."""
+    m = a[:, 0].copy()
+    for j in range(1, a.shape[1]):
+        np.maximum(m, a[:, j], out=m)
+    return m
+
+
 def check_lengths(lengths, n):
     """``lengths`` (hmmlearn's: row counts of the consecutive sequences) as an int array summing
     to ``n``; None is one sequence.  ValueError for anything else."""
@@ -211,7 +220,7 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust):
     n, k = logB.shape
     A = np.ascontiguousarray(transmat, dtype=float)
     pi = np.asarray(startprob, dtype=float)
-    m = logB.max(axis=1)
+    m = row_max(logB)
     if not np.all(np.isfinite(m)):
         return -math.inf, None, None, None
     b = np.exp(logB - m[:, None])
