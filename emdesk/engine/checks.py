@@ -143,13 +143,13 @@ def _bins(x, max_bins=60):
     m = x.size
     if m < 2:
         return 1
-    # Freedman-Diaconis, capped; Sturges when the IQR is 0
+    # the larger of Freedman-Diaconis and Sturges (numpy's "auto" rule), capped
+    sturges = math.ceil(math.log2(m)) + 1
     q75, q25 = np.percentile(x, [75, 25])
     width = 2.0 * (q75 - q25) / m ** (1.0 / 3.0)
     span = float(x.max() - x.min())
-    if width <= 0 or span <= 0:
-        return int(min(max_bins, math.ceil(math.log2(m)) + 1))
-    return int(min(max_bins, max(5, math.ceil(span / width))))
+    fd = math.ceil(span / width) if width > 0 and span > 0 else 0
+    return int(min(max_bins, max(5, sturges, fd)))
 
 
 def marginal_checks(model, X, feature_names=None, n_grid=200) -> tuple:
@@ -179,7 +179,7 @@ def marginal_checks(model, X, feature_names=None, n_grid=200) -> tuple:
         counts, edges = np.histogram(x, bins=_bins(x), density=True) if x.size else (np.zeros(1), np.array([lo, hi]))
         pit = (w[:, None] * stats.norm.cdf(x[None, :], mu[:, None], sd[:, None])).sum(axis=0)
         pit = np.clip(pit, 0.0, 1.0)
-        pit_counts, pit_edges = np.histogram(pit, bins=min(20, max(5, _bins(pit))), range=(0.0, 1.0), density=True)
+        pit_counts, pit_edges = np.histogram(pit, bins=int(min(20, max(5, math.ceil(math.log2(max(pit.size, 2))) + 1))), range=(0.0, 1.0), density=True)
         if x.size >= 2:
             ks = stats.kstest(pit, "uniform")
             ks_stat, p = float(ks.statistic), float(ks.pvalue)
