@@ -194,6 +194,9 @@ class BootstrapResult:
     cancelled : True when ``should_stop`` ended the run before ``n_boot`` replicates
     seed_entropy : the SeedSequence entropy; ``random_state=np.random.SeedSequence(seed_entropy)``
         repeats the run
+    n_iter, converged : (n_done,) EM iterations of each replicate's refit and whether it converged (a
+        replicate that stopped at ``max_iter`` is kept, as mclust keeps it; count them before trusting
+        the standard errors)
     """
 
     method: str
@@ -207,6 +210,8 @@ class BootstrapResult:
     cancelled: bool
     seed_entropy: int
     n_jobs: int = 1
+    n_iter: np.ndarray | None = None
+    converged: np.ndarray | None = None
     standard_errors: dict = field(init=False)
 
     def __post_init__(self):
@@ -243,15 +248,15 @@ class BootstrapResult:
     def to_dict(self, level=0.95) -> dict:
         """Plain lists for JSON (no NaN: None): method, counts, standard errors and intervals."""
         def clean(a):
-            a = np.asarray(a, dtype=float)
-            return np.where(np.isfinite(a), a, np.nan).tolist() if a.ndim else (float(a) if math.isfinite(a) else None)
+            return np.asarray(a, dtype=float).tolist()
 
-        def nan_to_none(x):
+        def nan_to_none(x):  # JSON has no NaN: null
             if isinstance(x, list):
                 return [nan_to_none(v) for v in x]
             return None if (isinstance(x, float) and not math.isfinite(x)) else x
 
         out = {"method": self.method, "n_boot": self.n_boot, "n_done": self.n_done, "n_failed": self.n_failed,
+               "n_not_converged": None if self.converged is None else int(np.sum(~self.converged)),
                "cancelled": self.cancelled, "seed_entropy": str(self.seed_entropy), "level": level,
                "standard_errors": {k: nan_to_none(clean(v)) for k, v in self.standard_errors.items()}}
         if self.n_done >= 2:
@@ -342,7 +347,8 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
         if a is None:
             return None
         ll = float(np.dot(est.score_samples(Xb), wb)) if wb is not None else float(np.sum(est.score_samples(Xb)))
-        return a.weights, a.means, a.covariances, ll, a.permutation
+        return (a.weights, a.means, a.covariances, ll, a.permutation, int(getattr(est, "n_iter_", 0)),
+                bool(getattr(est, "converged_", True)))
 
     results, cancelled = _run(task, seeds, jobs, progress, should_stop)
     ok = [results[i] for i in sorted(results) if results[i] is not None]
@@ -360,6 +366,7 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
         method=method, n_boot=int(n_boot), covariance_type=ct, estimates=est, replicates=reps,
         log_likelihoods=np.array([r[3] for r in ok]), permutations=np.array([r[4] for r in ok]).reshape(len(ok), k),
         n_failed=n_failed, cancelled=cancelled, seed_entropy=int(ss.entropy), n_jobs=jobs,
+        n_iter=np.array([r[5] for r in ok], dtype=int), converged=np.array([r[6] for r in ok], dtype=bool),
     )
 
 

@@ -178,3 +178,15 @@ def test_lrt_bad_arguments():
         bootstrap_lrt(Xn)
     with pytest.raises(ValueError, match="level"):
         bootstrap_lrt(X, level=5)
+
+
+def test_iterations_are_recorded_and_json_has_no_nan():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    gm = GaussianMixture(1).fit(X)
+    r = bootstrap(gm, X, n_boot=1, random_state=0, n_jobs=1)
+    assert r.n_iter.shape == (1,) and r.converged.shape == (1,) and r.n_iter[0] >= 1
+    d = r.to_dict()
+    assert d["standard_errors"]["means"] == [[None, None]]  # one replicate: no standard error
+    assert "confidence_intervals" not in d
+    json.dumps(d, allow_nan=False)
