@@ -190,3 +190,17 @@ def test_iterations_are_recorded_and_json_has_no_nan():
     assert d["standard_errors"]["means"] == [[None, None]]  # one replicate: no standard error
     assert "confidence_intervals" not in d
     json.dumps(d, allow_nan=False)
+
+
+def test_replicates_are_refitted_to_a_tight_tolerance(three_clusters):
+    from emdesk.engine.bootstrap import replicate_tolerances
+
+    gm, X = three_clusters
+    assert replicate_tolerances(gm) == (1e-6, 1000)  # the fit's own tol=1e-3 would stop replicates early
+    assert replicate_tolerances(gm, tol=1e-3, max_iter=5) == (1e-3, 5)
+    loose = bootstrap(gm, X, n_boot=4, random_state=0, n_jobs=1, tol=1e-3, max_iter=5)
+    tight = bootstrap(gm, X, n_boot=4, random_state=0, n_jobs=1)
+    assert loose.n_iter.max() <= 5 and tight.n_iter.max() <= 1000
+    assert np.all(tight.n_iter >= loose.n_iter)
+    with pytest.raises(ValueError, match="tol"):
+        bootstrap(gm, X, n_boot=2, tol=-1.0)
