@@ -26,7 +26,20 @@ import PySide6  # noqa: F401  (the binding first, for pyqtgraph elsewhere)
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-__all__ = ["ResultsPanel"]
+__all__ = ["ResultsPanel", "widget_png"]
+
+
+def widget_png(widget) -> bytes:
+    """The widget as it is drawn now, as PNG bytes (for ``emdesk.io.report.write_report(figures=...)``).
+    Raises ValueError when the widget has no size yet (show or resize it first)."""
+    pixmap = widget.grab()
+    if pixmap.isNull() or pixmap.width() == 0 or pixmap.height() == 0:
+        raise ValueError("The view has no size yet: show it (or resize it) before exporting its picture.")
+    buf = QtCore.QBuffer()
+    buf.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    if not pixmap.save(buf, "PNG"):
+        raise ValueError("Qt could not encode the picture as PNG.")
+    return bytes(buf.data())
 
 
 def _cell_text(v) -> str:

@@ -161,3 +161,17 @@ def test_one_column_plots_uncertainty_on_y_and_subsamples_large_data(qtbot):
         v.set_data(x[:10], u)
     v.clear()
     assert v.listed_rows() == [] and v.table.rowCount() == 0
+
+
+def test_widget_png_feeds_the_report(view, fit, tmp_path):
+    from emdesk.gui.results_panel import widget_png
+    from emdesk.io.report import write_report
+
+    gm, X, _ = fit
+    view.set_data(X, classification_uncertainty(gm, X))
+    png = widget_png(view)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    img = QtGui.QImage.fromData(png, "PNG")
+    assert (img.width(), img.height()) == (view.width() * view.devicePixelRatio(), view.height() * view.devicePixelRatio())
+    text = write_report(tmp_path / "r.html", figures=[("uncertainty", png)])
+    assert "data:image/png;base64," in text
