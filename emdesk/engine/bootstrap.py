@@ -339,18 +339,23 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
     k, d = np.shape(model.means_)
     if X.ndim != 2 or X.shape[1] != d:
         raise ValueError(f"X has shape {X.shape}; the model was fitted to {d} columns.")
-    nan = np.isnan(X)
-    if nan.all(axis=1).any():
-        X = X[~nan.all(axis=1)]
-        nan = np.isnan(X)
-    n = X.shape[0]
-    if n < 2:
-        raise ValueError("The bootstrap needs at least 2 rows with data.")
     w0 = None
     if sample_weight is not None:
         w0 = np.asarray(sample_weight, dtype=float)
-        if w0.shape != (n,) or not np.all(np.isfinite(w0)) or np.any(w0 < 0) or not w0.sum() > 0:
-            raise ValueError("sample_weight must be finite, non-negative, one per row with data, and not all 0.")
+        if w0.shape != (X.shape[0],) or not np.all(np.isfinite(w0)) or np.any(w0 < 0) or not w0.sum() > 0:
+            raise ValueError("sample_weight must be finite, non-negative, one per row of X, and not all 0.")
+    nan = np.isnan(X)
+    if nan.any() and model.get_params().get("missing", "error") == "error":
+        raise ValueError("X has missing values but the model was fitted with missing='error': bootstrap the "
+                         "complete rows, or fit with missing='marginalize'.")
+    empty = nan.all(axis=1)
+    if empty.any():  # rows with no value carry no information about the parameters
+        X = X[~empty]
+        nan = nan[~empty]
+        w0 = None if w0 is None else w0[~empty]
+    n = X.shape[0]
+    if n < 2:
+        raise ValueError("The bootstrap needs at least 2 rows with data.")
     nan_mask = nan if nan.any() else None
     rep_tol, rep_max_iter = replicate_tolerances(model, tol, max_iter)
     ss = _seed_sequence(random_state)

@@ -204,3 +204,19 @@ def test_replicates_are_refitted_to_a_tight_tolerance(three_clusters):
     assert np.all(tight.n_iter >= loose.n_iter)
     with pytest.raises(ValueError, match="tol"):
         bootstrap(gm, X, n_boot=2, tol=-1.0)
+
+
+def test_missing_values_need_a_marginalizing_model_and_weights_follow_rows(three_clusters):
+    gm, X = three_clusters
+    Xm = X.copy()
+    Xm[0, 0] = np.nan
+    with pytest.raises(ValueError, match="missing='error'"):
+        bootstrap(gm, Xm, n_boot=2)
+    Xe = X.copy()
+    Xe[5] = np.nan  # a row with no value is left out, and so is its weight
+    gmm = GaussianMixture.from_parameters(gm.weights_, gm.means_, gm.covariances_, "full", missing="marginalize")
+    w = np.ones(len(X))
+    r = bootstrap(gmm, Xe, n_boot=3, method="weighted", random_state=0, n_jobs=1, sample_weight=w)
+    assert r.n_done == 3
+    with pytest.raises(ValueError, match="sample_weight"):
+        bootstrap(gmm, Xe, n_boot=3, sample_weight=w[:-1])
