@@ -1,0 +1,162 @@
+"""Time emdesk.engine.bootstrap: 999 replicates on Old Faithful (EEE = tied, 3 components) and replicates
+on 100,000 two-dimensional rows, serial (n_jobs=1) and on 2 threads (n_jobs=2).
+
+    python3 benchmarks/bench_bootstrap.py [--boot 999] [--big-boot 20] [--rows 100000] [--quick] [--mclust]
+
+``--mclust`` (needs ``Rscript`` with the mclust package) also runs mclust's ``MclustBootstrap`` ("bs" and
+"pb"; its "wlbs" takes minutes) on the same fit and prints its standard errors beside emdesk's, which are
+computed twice: with emdesk's default replicate tolerance (1e-6 per row) and with mclust's (a relative
+1e-5 of the log-likelihood, about 4e-5 per row here).
+
+Beside each figure: the time of one fit of the same model on the same data, measured in the same run
+(the bootstrap refits from the fitted parameters, so a replicate costs less than a fit from scratch).
+For the large data the time for 999 replicates is extrapolated linearly from ``--big-boot`` replicates
+(every replicate does the same work).  The load average is printed because other work on the same cores
+changes the figures.  The standard errors on Old Faithful are printed for comparison with mclust's
+``MclustBootstrap(Mclust(faithful, G = 3, modelNames = "EEE"), nboot = 999)`` (run it in R when present).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import time
+import warnings
+
+import numpy as np
+
+from emdesk.engine import GaussianMixture
+from emdesk.engine.bootstrap import bootstrap
+from emdesk.engine.diagnostics import DegenerateSolutionWarning
+
+warnings.simplefilter("ignore", DegenerateSolutionWarning)
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def faithful():
+    return np.loadtxt(os.path.join(HERE, "data", "faithful.csv"), delimiter=",", skiprows=1)
+
+
+def big(n, seed=0):
+    rng = np.random.default_rng(seed)
+    means = [[0.0, 0.0], [6.0, 0.0], [3.0, 6.0]]
+    covs = [[[1.0, 0.6], [0.6, 1.0]], [[1.0, -0.4], [-0.4, 0.6]], [[2.0, 0.0], [0.0, 0.4]]]
+    sizes = [n * 4 // 10, n * 3 // 10]
+    sizes.append(n - sum(sizes))
+    return np.vstack([rng.multivariate_normal(m, c, size=s) for m, c, s in zip(means, covs, sizes)])
+
+
+def timed(f):
+    t = time.perf_counter()
+    out = f()
+    return time.perf_counter() - t, out
+
+
+def run(name, X, ct, k, n_boot, methods, extrapolate_to=None):
+    # the model bootstrapped: 5 restarts, the engine's default tol (1e-3 per row), as the app fits it
+    t_fit, gm = timed(lambda: GaussianMixture(k, covariance_type=ct, n_init=5, random_state=0).fit(X))
+    t_one, _ = timed(lambda: GaussianMixture(k, covariance_type=ct, random_state=1).fit(X))
+    print(f"\n{name}: n={X.shape[0]}, d={X.shape[1]}, {ct}, k={k}; log-likelihood {gm.log_likelihood_:.3f}; "
+          f"one fit from scratch (k-means++ start, tol 1e-3) {t_one:.3f} s")
+    results = {}
+    for method in methods:
+        row = []
+        for jobs in (1, 2):
+            t, r = timed(lambda: bootstrap(gm, X, n_boot=n_boot, method=method, random_state=0, n_jobs=jobs))
+            results[(method, jobs)] = r
+            extra = ""
+            if extrapolate_to:
+                extra = f" -> {t * extrapolate_to / n_boot:7.1f} s for {extrapolate_to} (extrapolated)"
+            row.append(f"n_jobs={jobs}: {t:7.2f} s ({1000 * t / n_boot:6.1f} ms/replicate){extra}")
+        same = all(np.array_equal(results[(method, 1)].replicates[key], results[(method, 2)].replicates[key])
+                   for key in ("weights", "means", "covariances"))
+        t1 = float(row[0].split(":")[1].split("s")[0])
+        t2 = float(row[1].split(":")[1].split("s")[0])
+        print(f"  {method:13s} {n_boot} replicates  " + "   ".join(row)
+              + f"   speed-up {t1 / t2:4.2f}x; identical replicates: {same}; failed: {results[(method, 1)].n_failed}; "
+              f"EM iterations per replicate: median {np.median(results[(method, 1)].n_iter):.0f}, "
+              f"not converged {int(np.sum(~results[(method, 1)].converged))}")
+    return gm, results
+
+
+_R = r"""
+suppressMessages(library(mclust))
+X <- read.csv("%s")
+mod <- Mclust(X, G = 3, modelNames = "EEE", verbose = FALSE)
+set.seed(1)
+cat("LOGLIK", mod$loglik, "\n")
+cat("MEANS", as.vector(mod$parameters$mean), "\n")
+for (ty in c("bs", "pb")) {
+  t0 <- Sys.time()
+  b <- MclustBootstrap(mod, nboot = %d, type = ty, verbose = FALSE)
+  s <- summary(b, what = "se")
+  cat("TYPE", ty, as.numeric(difftime(Sys.time(), t0, units = "secs")), "\n")
+  cat("PRO", s$pro, "\n")
+  cat("MEAN", as.vector(s$mean), "\n")
+}
+"""
+
+
+def compare_with_mclust(n_boot):
+    from emdesk.engine.align import align
+
+    if shutil.which("Rscript") is None:
+        print("\n--mclust: Rscript not found; skipped")
+        return
+    out = subprocess.run(["Rscript", "-e", _R % (os.path.join(HERE, "data", "faithful.csv"), n_boot)],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        print("\n--mclust: R failed:", out.stderr.strip()[-300:])
+        return
+    lines = [line.split() for line in out.stdout.splitlines() if line.strip()]
+    means = np.array([float(v) for v in lines[1][1:]]).reshape(3, 2)  # mclust's (d, G) column-major
+    r = {}
+    for i in range(2, len(lines), 3):
+        ty, secs = lines[i][1], float(lines[i][2])
+        r[ty] = (secs, np.array([float(v) for v in lines[i + 1][1:]]),
+                 np.array([float(v) for v in lines[i + 2][1:]]).reshape(3, 2))
+    X = faithful()
+    gm = GaussianMixture(3, covariance_type="tied", n_init=5, random_state=0, tol=1e-8, max_iter=5000).fit(X)
+    ref = {"weights": np.full(3, 1 / 3), "means": means, "covariances": np.eye(2), "covariance_type": "tied"}
+    p = align(gm, ref, "mahalanobis").permutation
+    gm = GaussianMixture.from_parameters(gm.weights_[p], gm.means_[p], gm.covariances_, "tied")
+    print(f"\nmclust MclustBootstrap vs emdesk, Old Faithful EEE,3, {n_boot} replicates, mclust's component "
+          f"order (mclust log-likelihood {lines[0][1]}, emdesk {gm.score(X) * len(X):.3f})")
+    for ty, method in (("bs", "nonparametric"), ("pb", "parametric")):
+        secs, pro, mean = r[ty]
+        fmt = lambda a: np.array2string(np.ravel(a), precision=4, max_line_width=200)  # noqa: E731
+        print(f"  {method}:")
+        print(f"    mclust ({secs:.1f} s):  SE weights {fmt(pro)}  SE means {fmt(mean)}")
+        for tol, label in ((None, "emdesk, tol 1e-6 per row"), (4e-5, "emdesk, mclust's tol")):
+            t, b = timed(lambda: bootstrap(gm, X, n_boot=n_boot, method=method, random_state=1, tol=tol))
+            print(f"    {label} ({t:.1f} s):  SE weights {fmt(b.standard_errors['weights'])}  "
+                  f"SE means {fmt(b.standard_errors['means'])}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--boot", type=int, default=999)
+    ap.add_argument("--big-boot", type=int, default=20)
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--quick", action="store_true", help="99 replicates on faithful, 4 on 20,000 rows")
+    ap.add_argument("--mclust", action="store_true", help="compare with mclust's MclustBootstrap (needs R)")
+    a = ap.parse_args()
+    if a.quick:
+        a.boot, a.big_boot, a.rows = 99, 4, 20_000
+    print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()}")
+    gm, res = run("Old Faithful", faithful(), "tied", 3, a.boot, ("nonparametric", "parametric", "weighted"))
+    r = res[("nonparametric", 1)]
+    print("  nonparametric standard errors (components in the fit's order):")
+    print("    weights ", np.array2string(r.standard_errors["weights"], precision=4))
+    print("    means   ", np.array2string(r.standard_errors["means"], precision=4).replace("\n", "\n             "))
+    print("    means of the fit", np.array2string(gm.means_, precision=3).replace("\n", " "))
+    run(f"{a.rows} rows", big(a.rows), "tied", 3, a.big_boot, ("nonparametric", "weighted"), extrapolate_to=999)
+    if a.mclust:
+        compare_with_mclust(a.boot)
+    print(f"\nload average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,343 @@
+"""Does the model fit?  Goodness-of-fit checks of a fitted Gaussian mixture, as data for plots, plus
+plain-words hints.
+
+* :func:`mahalanobis_qq` - per component, the squared Mahalanobis distances of the rows it claims (MAP rule)
+  against the chi-square distribution with d degrees of freedom, which they follow when the component is
+  Gaussian (a Q-Q plot; Gnanadesikan & Kettenring 1972).  The MAP rows of overlapping components are
+  truncated, so mild departures in the upper tail are expected there; heavy tails show as many points far
+  above the line.
+* :func:`marginal_checks` - per column, the fitted marginal mixture density on a grid with the histogram of
+  the column, and the probability integral transform ``u = F(x)`` of every value under the fitted marginal
+  mixture CDF (flat when the model fits; Dawid 1984), summarised by the Kolmogorov-Smirnov distance to the
+  uniform distribution and its p-value (``scipy.stats.kstest``).  The parameters are estimated from the
+  same data, so that p-value is conservative (too large; Lilliefors 1967): read small values as a real misfit.
+* :func:`classification_uncertainty` - ``1 - max_j tau_ij`` per row (mclust's ``uncertainty``) and the rows
+  in order of decreasing uncertainty.
+* :func:`check_model` - all of the above and :class:`Hint` s: heavy tails (Mardia's multivariate kurtosis of a
+  component's rows; try a Student-t mixture), skewness (per component and column; try a transform) and a
+  component that needs splitting (two components fit its rows far better by BIC).
+
+Only the public API of the model is used.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from .align import full_covariances
+
+__all__ = ["ComponentQQ", "MarginalCheck", "Uncertainty", "Hint", "ModelChecks", "mahalanobis_qq",
+           "marginal_checks", "classification_uncertainty", "check_model"]
+
+
+def _ro(a, dtype=float):
+    a = np.array(a, dtype=dtype, copy=True)
+    a.flags.writeable = False
+    return a
+
+
+def _check(model, X):
+    if not hasattr(model, "weights_"):
+        raise ValueError("The model is not fitted: fit it before checking it.")
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    k, d = np.shape(model.means_)
+    if X.ndim != 2 or X.shape[1] != d:
+        raise ValueError(f"X has shape {X.shape}; the model was fitted to {d} columns.")
+    return X, k, d
+
+
+@dataclass(frozen=True)
+class ComponentQQ:
+    """Q-Q data of one component.
+
+    component : 0-based index
+    rows : (m,) indices into X of the complete rows whose MAP component this is
+    distances : (m,) squared Mahalanobis distances of those rows, sorted ascending
+    quantiles : (m,) chi-square(d) quantiles at ``(i - 0.5) / m`` (the x of a Q-Q plot; distances are the y)
+    ks_statistic, p_value : Kolmogorov-Smirnov test of the distances against chi-square(d) (NaN when m < 2)
+    kurtosis, kurtosis_z : Mardia's b_{2,d} = mean(D^4) and its z-score ``(b2 - d(d+2)) / sqrt(8 d (d+2) / m)``
+    """
+
+    component: int
+    rows: np.ndarray
+    distances: np.ndarray
+    quantiles: np.ndarray
+    ks_statistic: float
+    p_value: float
+    kurtosis: float
+    kurtosis_z: float
+
+
+def mahalanobis_qq(model, X, labels=None) -> tuple:
+    """Per component, squared Mahalanobis distances of its MAP rows vs chi-square(d) quantiles.
+
+    X : (n, d); rows with a missing value are left out.  ``labels`` (n,) overrides the MAP labels.
+    Returns a tuple of :class:`ComponentQQ`, one per component.  Raises ValueError for an unfitted model or
+    X that does not match it.
+    """
+    X, k, d = _check(model, X)
+    complete = ~np.isnan(X).any(axis=1)
+    if labels is None:
+        labels = np.full(X.shape[0], -1)
+        if complete.any():
+            labels[complete] = model.predict(X[complete])
+    labels = np.asarray(labels)
+    full = full_covariances(model.covariances_, model.covariance_type, k, d)
+    out = []
+    for j in range(k):
+        rows = np.flatnonzero((labels == j) & complete)
+        diff = X[rows] - model.means_[j]
+        L = np.linalg.cholesky(full[j])
+        z = np.linalg.solve(L, diff.T) if rows.size else np.zeros((d, 0))
+        d2 = np.sort(np.sum(z * z, axis=0))
+        m = d2.size
+        q = stats.chi2.ppf((np.arange(1, m + 1) - 0.5) / m, d) if m else np.zeros(0)
+        if m >= 2:
+            ks = stats.kstest(d2, stats.chi2(d).cdf)
+            ks_stat, p = float(ks.statistic), float(ks.pvalue)
+            b2 = float(np.mean(d2 ** 2))
+            z_k = (b2 - d * (d + 2)) / math.sqrt(8.0 * d * (d + 2) / m)
+        else:
+            ks_stat = p = b2 = z_k = math.nan
+        order = np.argsort(np.sum(z * z, axis=0), kind="stable")
+        out.append(ComponentQQ(j, _ro(rows[order], int), _ro(d2), _ro(q), ks_stat, p, b2, z_k))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class MarginalCheck:
+    """One column's fit.
+
+    column, name : index and name
+    grid : (g,) x values; density : (g,) fitted marginal mixture density; component_densities : (k, g)
+        (weighted, so they sum to ``density``)
+    hist_edges : (b+1,), hist_density : (b,) histogram of the observed values scaled to a density
+    values : (m,) the observed values (NaN left out); pit : (m,) their probability integral transforms
+    pit_edges, pit_density : histogram of the PIT values on [0, 1] scaled to a density (flat at 1 when the
+        model fits)
+    ks_statistic, p_value : Kolmogorov-Smirnov test of the PIT values against U(0, 1)
+    """
+
+    column: int
+    name: str
+    grid: np.ndarray
+    density: np.ndarray
+    component_densities: np.ndarray
+    hist_edges: np.ndarray
+    hist_density: np.ndarray
+    values: np.ndarray
+    pit: np.ndarray
+    pit_edges: np.ndarray
+    pit_density: np.ndarray
+    ks_statistic: float
+    p_value: float
+
+
+def _bins(x, max_bins=60):
+    m = x.size
+    if m < 2:
+        return 1
+    # the larger of Freedman-Diaconis and Sturges (numpy's "auto" rule), capped
+    sturges = math.ceil(math.log2(m)) + 1
+    q75, q25 = np.percentile(x, [75, 25])
+    width = 2.0 * (q75 - q25) / m ** (1.0 / 3.0)
+    span = float(x.max() - x.min())
+    fd = math.ceil(span / width) if width > 0 and span > 0 else 0
+    return int(min(max_bins, max(5, sturges, fd)))
+
+
+def marginal_checks(model, X, feature_names=None, n_grid=200) -> tuple:
+    """Per column, the fitted marginal mixture density, the histogram, and the PIT of every value.
+
+    The marginal of column i is ``sum_j w_j N(mu_ji, Sigma_j,ii)``.  Returns a tuple of
+    :class:`MarginalCheck`, one per column.  Raises ValueError for an unfitted model or a mismatched X.
+    """
+    X, k, d = _check(model, X)
+    if feature_names is None:
+        feature_names = getattr(model, "feature_names_in_", None)
+    if feature_names is None:
+        feature_names = [f"x{i + 1}" for i in range(d)]
+    full = full_covariances(model.covariances_, model.covariance_type, k, d)
+    w = np.asarray(model.weights_, dtype=float)
+    out = []
+    for i in range(d):
+        x = X[:, i]
+        x = x[~np.isnan(x)]
+        mu = model.means_[:, i]
+        sd = np.sqrt(full[:, i, i])
+        lo = min(float(x.min()) if x.size else np.inf, float(np.min(mu - 3 * sd)))
+        hi = max(float(x.max()) if x.size else -np.inf, float(np.max(mu + 3 * sd)))
+        grid = np.linspace(lo, hi, n_grid)
+        comp = w[:, None] * stats.norm.pdf(grid[None, :], mu[:, None], sd[:, None])
+        dens = comp.sum(axis=0)
+        counts, edges = np.histogram(x, bins=_bins(x), density=True) if x.size else (np.zeros(1), np.array([lo, hi]))
+        pit = (w[:, None] * stats.norm.cdf(x[None, :], mu[:, None], sd[:, None])).sum(axis=0)
+        pit = np.clip(pit, 0.0, 1.0)
+        pit_counts, pit_edges = np.histogram(pit, bins=int(min(20, max(5, math.ceil(math.log2(max(pit.size, 2))) + 1))), range=(0.0, 1.0), density=True)
+        if x.size >= 2:
+            ks = stats.kstest(pit, "uniform")
+            ks_stat, p = float(ks.statistic), float(ks.pvalue)
+        else:
+            ks_stat = p = math.nan
+        out.append(MarginalCheck(i, str(feature_names[i]), _ro(grid), _ro(dens), _ro(comp), _ro(edges), _ro(counts),
+                                 _ro(x), _ro(pit), _ro(pit_edges), _ro(pit_counts), ks_stat, p))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """Classification uncertainty ``1 - max_j tau_ij``.
+
+    values : (n,) in [0, 1 - 1/k]; labels : (n,) MAP components; order : (n,) row indices, most uncertain
+    first (ties keep row order)
+    """
+
+    values: np.ndarray
+    labels: np.ndarray
+    order: np.ndarray
+
+    def most_uncertain(self, m=20) -> np.ndarray:
+        """Indices of the ``m`` most uncertain rows."""
+        return self.order[: int(m)]
+
+
+def classification_uncertainty(model, X) -> Uncertainty:
+    """mclust's ``uncertainty``: 1 - the largest responsibility of every row (rows with every value missing
+    get the mixing weights' uncertainty).  Raises ValueError for an unfitted model or a mismatched X."""
+    X, k, d = _check(model, X)
+    resp = np.asarray(model.predict_proba(X))
+    u = 1.0 - resp.max(axis=1)
+    u = np.clip(u, 0.0, 1.0)
+    order = np.argsort(-u, kind="stable")
+    return Uncertainty(_ro(u), _ro(resp.argmax(axis=1), int), _ro(order, int))
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A plain-words pointer from a check: ``kind`` in {"heavy_tails", "skewness", "split"}; ``component``
+    and ``column`` (0-based, or None); ``message`` one or two sentences for a user; ``value`` the statistic
+    behind it."""
+
+    kind: str
+    component: int | None
+    column: int | None
+    message: str
+    value: float
+
+
+@dataclass(frozen=True)
+class ModelChecks:
+    """The result of :func:`check_model`: ``qq``, ``marginals``, ``uncertainty``, ``hints``."""
+
+    qq: tuple
+    marginals: tuple
+    uncertainty: Uncertainty
+    hints: tuple
+
+
+def _split_gain(model, Xj, seed):
+    """BIC(1 component) - BIC(2 components) on a component's rows (positive: two fit better)."""
+    params = {key: v for key, v in model.get_params().items()
+              if key not in ("n_components", "weights_init", "means_init", "covariances_init", "precisions_init",
+                             "random_state", "n_init", "missing")}
+    params["covariance_type"] = "full"
+    cls = type(model)
+    try:
+        one = cls(1, **params).fit(Xj)
+        two = cls(2, n_init=3, random_state=seed, **params).fit(Xj)
+    except (ValueError, np.linalg.LinAlgError):
+        return math.nan, None
+    if getattr(two, "degeneracies_", ()):
+        return math.nan, None
+    return float(one.bic(Xj) - two.bic(Xj)), two
+
+
+def _ashman_d(two):
+    """Ashman's D of a two-component fit along the line through its means (Ashman, Bird & Zepf 1994):
+    ``sqrt(2) |m1 - m2| / sqrt(s1^2 + s2^2)``; above 2 the two parts are separated, not one heavy-tailed or
+    skewed group."""
+    k, d = two.means_.shape
+    full = full_covariances(two.covariances_, two.covariance_type, k, d)
+    diff = two.means_[0] - two.means_[1]
+    norm = float(np.linalg.norm(diff))
+    if norm == 0:
+        return 0.0
+    v = diff / norm
+    s2 = float(v @ full[0] @ v + v @ full[1] @ v)
+    return math.sqrt(2.0) * norm / math.sqrt(s2) if s2 > 0 else math.inf
+
+
+def _has_dip(two, depth=0.9):
+    """Whether the two-component density dips between the two means (bimodal along that line) to below
+    ``depth`` times the lower of its values at the means."""
+    t = np.linspace(0.0, 1.0, 101)[:, None]
+    line = two.means_[0] * (1 - t) + two.means_[1] * t
+    logp = two.score_samples(line)
+    return bool(np.min(logp[1:-1]) < min(logp[0], logp[-1]) + math.log(depth))
+
+
+def check_model(model, X, feature_names=None, random_state=0, kurtosis_z=4.0, skew_threshold=0.5,
+                split_bic=10.0) -> ModelChecks:
+    """All checks and the hints they lead to.
+
+    Hints (thresholds are arguments):
+    * heavy tails: Mardia's kurtosis z-score of a component's rows above ``kurtosis_z`` (Mardia 1970);
+    * skewness: a column's skewness within a component beyond ``skew_threshold`` with D'Agostino's test
+      p < 0.001 (``scipy.stats.skewtest``; needs 8 rows);
+    * split: two full-covariance Gaussians fit the component's rows better than one by more than
+      ``split_bic`` BIC units (10: "very strong" evidence, Kass & Raftery 1995), with both parts holding
+      at least 10% of the rows, separated (Ashman's D > 2 along the line through their means) and with a
+      dip of their density between the means: two Gaussians also fit one heavy-tailed or skewed group, which
+      is not a reason to split.
+    Components with fewer than 20 complete rows are not judged.
+    """
+    X, k, d = _check(model, X)
+    if feature_names is None:
+        feature_names = getattr(model, "feature_names_in_", None)
+    if feature_names is None:
+        feature_names = [f"x{i + 1}" for i in range(d)]
+    feature_names = [str(f) for f in feature_names]
+    unc = classification_uncertainty(model, X)
+    complete = ~np.isnan(X).any(axis=1)
+    labels = np.where(complete, unc.labels, -1)
+    qq = mahalanobis_qq(model, X, labels=labels)
+    marg = marginal_checks(model, X, feature_names)
+    hints = []
+    for c in qq:
+        m = c.rows.size
+        if m < 20:
+            continue
+        Xj = X[c.rows]
+        if c.kurtosis_z > kurtosis_z:
+            hints.append(Hint(
+                "heavy_tails", c.component, None,
+                f"Component {c.component + 1} has heavier tails than a Gaussian (Mardia kurtosis "
+                f"{c.kurtosis:.3g}, expected {d * (d + 2)}): its far rows are more numerous than the model "
+                "allows. Try a Student-t mixture, or more components.",
+                float(c.kurtosis_z)))
+        if m >= 8:
+            for i in range(d):
+                g = float(stats.skew(Xj[:, i]))
+                if abs(g) > skew_threshold and stats.skewtest(Xj[:, i]).pvalue < 1e-3:
+                    side = "right" if g > 0 else "left"
+                    hints.append(Hint(
+                        "skewness", c.component, i,
+                        f"Column {feature_names[i]} is skewed to the {side} within component {c.component + 1} "
+                        f"(skewness {g:.2f}). Try a transform of the column (log or Box-Cox"
+                        f"{' of positive values' if g > 0 else ', after reflecting it'}), or more components.",
+                        g))
+        gain, two = _split_gain(model, Xj, random_state)
+        if (two is not None and gain > split_bic and np.min(two.weights_) >= 0.1 and _ashman_d(two) > 2.0
+                and _has_dip(two)):
+            hints.append(Hint(
+                "split", c.component, None,
+                f"Component {c.component + 1} looks like two groups: two Gaussians fit its {m} rows better "
+                f"by {gain:.1f} BIC units. Try one more component.",
+                gain))
+    return ModelChecks(qq, marg, unc, tuple(hints))

@@ -1,0 +1,233 @@
+"""The Results panel (issue 14): a fit's numbers as tables, with Copy as Text / Copy as TSV.
+
+Standalone widget; the window hosts it (e.g. in a QDockWidget "Results") and feeds it::
+
+    panel = ResultsPanel()
+    panel.set_summary(emdesk.engine.summary.summary(model, X, bootstrap=boot_or_None,
+                                                    feature_names=columns))
+    # after a fit ends or stops, a restart / model / timeline iteration is loaded, a bootstrap ends
+    panel.clear()                                  # new data, or a fit started on other columns
+
+It shows what :class:`emdesk.engine.summary.Summary` holds: the model facts (covariance model, k, n, d,
+log-likelihood, parameters, BIC, AIC, ICL, iterations, converged), the clustering table, the weights, means,
+standard deviations, correlations and covariance matrices.  When the summary carries bootstrap standard
+errors an "SE" column follows every estimate ("Show standard errors" hides them).  The buttons put
+``Summary.to_text()`` / ``Summary.to_tsv()`` on the clipboard (the same strings as ``text()`` / ``tsv()``).
+Signals: ``copied(str)`` with "text" or "tsv" after a copy.
+
+Tables are created once and refilled (a timeline scrub may call ``set_summary`` often).
+"""
+
+from __future__ import annotations
+
+import math
+
+import PySide6  # noqa: F401  (the binding first, for pyqtgraph elsewhere)
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+__all__ = ["ResultsPanel", "widget_png"]
+
+
+def widget_png(widget) -> bytes:
+    """The widget as it is drawn now, as PNG bytes (for ``emdesk.io.report.write_report(figures=...)``).
+    Raises ValueError when the widget has no size yet (show or resize it first)."""
+    pixmap = widget.grab()
+    if pixmap.isNull() or pixmap.width() == 0 or pixmap.height() == 0:
+        raise ValueError("The view has no size yet: show it (or resize it) before exporting its picture.")
+    buf = QtCore.QBuffer()
+    buf.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    if not pixmap.save(buf, "PNG"):
+        raise ValueError("Qt could not encode the picture as PNG.")
+    return bytes(buf.data())
+
+
+def _cell_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return "NA" if not math.isfinite(f) else f"{f:.6g}"
+    return str(v)
+
+
+class ResultsPanel(QtWidgets.QWidget):
+    """Tables of a :class:`~emdesk.engine.summary.Summary`; see the module docstring."""
+
+    copied = QtCore.Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._summary = None
+        self._tables: list[tuple[QtWidgets.QLabel, QtWidgets.QTableWidget]] = []
+
+        self.title = QtWidgets.QLabel("No fit yet: the results appear here when a fit ends.")
+        self.title.setWordWrap(True)
+        self.title.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.show_se = QtWidgets.QCheckBox("Show standard errors")
+        self.show_se.setChecked(True)
+        self.show_se.setEnabled(False)
+        self.show_se.setToolTip("Bootstrap standard errors beside the estimates (run a bootstrap first).")
+        self.show_se.toggled.connect(self._refill)
+        self.copy_text_button = QtWidgets.QPushButton("Copy as Text")
+        self.copy_text_button.setToolTip("Copy the results as plain text (as mclust's summary prints them).")
+        self.copy_tsv_button = QtWidgets.QPushButton("Copy as TSV")
+        self.copy_tsv_button.setToolTip("Copy the results as tab-separated tables that paste into a spreadsheet.")
+        self.copy_text_button.clicked.connect(self.copy_text)
+        self.copy_tsv_button.clicked.connect(self.copy_tsv)
+        for b in (self.copy_text_button, self.copy_tsv_button):
+            b.setEnabled(False)
+
+        bar = QtWidgets.QHBoxLayout()
+        bar.addWidget(self.show_se)
+        bar.addStretch(1)
+        bar.addWidget(self.copy_text_button)
+        bar.addWidget(self.copy_tsv_button)
+
+        self._inner = QtWidgets.QWidget()
+        self._inner_layout = QtWidgets.QVBoxLayout(self._inner)
+        self._inner_layout.setContentsMargins(4, 4, 4, 4)
+        self._inner_layout.addStretch(1)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self._inner)
+        self.scroll = scroll
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(bar)
+        layout.addWidget(scroll, 1)
+
+    # ------------------------------------------------------------------ public
+    def summary(self):
+        return self._summary
+
+    def set_summary(self, summary) -> None:
+        """Show ``summary`` (None clears)."""
+        self._summary = summary
+        if summary is None:
+            self.clear()
+            return
+        has_se = bool(summary.standard_errors)
+        self.show_se.setEnabled(has_se)
+        k = summary.n_components
+        se_note = (f"; standard errors from a {summary.bootstrap_method} bootstrap ({summary.n_boot} replicates)"
+                   if has_se else "")
+        self.title.setText(f"<b>{summary.family.capitalize()} {summary.kind}</b>, covariance model "
+                           f"<b>{summary.covariance_type}</b>, {k} component{'s' if k != 1 else ''}, "
+                           f"n = {summary.n_samples}, d = {summary.n_features}{se_note}")
+        for b in (self.copy_text_button, self.copy_tsv_button):
+            b.setEnabled(True)
+        self._refill()
+
+    def clear(self) -> None:
+        self._summary = None
+        self.title.setText("No fit yet: the results appear here when a fit ends.")
+        self.show_se.setEnabled(False)
+        for b in (self.copy_text_button, self.copy_tsv_button):
+            b.setEnabled(False)
+        for label, table in self._tables:
+            label.hide()
+            table.hide()
+
+    def showing_standard_errors(self) -> bool:
+        return bool(self._summary is not None and self._summary.standard_errors and self.show_se.isChecked())
+
+    def set_show_standard_errors(self, on: bool) -> None:
+        self.show_se.setChecked(bool(on))
+
+    def text(self) -> str:
+        """What "Copy as Text" copies ("" without a summary)."""
+        return "" if self._summary is None else self._summary.to_text(self.showing_standard_errors())
+
+    def tsv(self) -> str:
+        """What "Copy as TSV" copies ("" without a summary)."""
+        return "" if self._summary is None else self._summary.to_tsv(self.showing_standard_errors())
+
+    def table_titles(self) -> list:
+        return [label.text() for label, table in self._tables if not table.isHidden()]
+
+    def table_widget(self, title: str) -> QtWidgets.QTableWidget:
+        """The shown table with this title (KeyError when there is none)."""
+        for label, table in self._tables:
+            if label.text() == title and not table.isHidden():
+                return table
+        raise KeyError(title)
+
+    @QtCore.Slot()
+    def copy_text(self) -> None:
+        if self._summary is not None:
+            QtGui.QGuiApplication.clipboard().setText(self.text())
+            self.copied.emit("text")
+
+    @QtCore.Slot()
+    def copy_tsv(self) -> None:
+        if self._summary is not None:
+            QtGui.QGuiApplication.clipboard().setText(self.tsv())
+            self.copied.emit("tsv")
+
+    # ------------------------------------------------------------------ filling
+    def _table(self, i):
+        while len(self._tables) <= i:
+            label = QtWidgets.QLabel()
+            font = label.font()
+            font.setBold(True)
+            label.setFont(font)
+            table = QtWidgets.QTableWidget()
+            table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+            table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.ContiguousSelection)
+            table.verticalHeader().setVisible(False)
+            table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
+            # no scroll bars of its own: the table is as large as its contents and the panel scrolls
+            table.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            table.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            table.setSizeAdjustPolicy(QtWidgets.QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
+            pos = self._inner_layout.count() - 1  # before the stretch
+            self._inner_layout.insertWidget(pos, label)
+            self._inner_layout.insertWidget(pos + 1, table)
+            self._tables.append((label, table))
+        return self._tables[i]
+
+    @QtCore.Slot()
+    def _refill(self, *_):
+        s = self._summary
+        if s is None:
+            return
+        tables = s.tables(self.showing_standard_errors())
+        grey = QtGui.QBrush(QtGui.QColor(110, 110, 110))
+        for i, (title, header, rows) in enumerate(tables):
+            if i == 0 and len(rows) == 1:  # the model facts: one row of many values reads better as a column
+                header, rows = ["", "value"], [[h, v] for h, v in zip(header, rows[0])]
+            label, table = self._table(i)
+            label.setText(title)
+            table.setUpdatesEnabled(False)
+            table.clearContents()
+            table.setColumnCount(len(header))
+            table.setRowCount(len(rows))
+            table.setHorizontalHeaderLabels([str(h) for h in header])
+            se_cols = {c for c, h in enumerate(header) if h == "SE"}
+            for r, row in enumerate(rows):
+                se_row = isinstance(row[0], str) and row[0].strip() == "SE"
+                for c, v in enumerate(row):
+                    item = QtWidgets.QTableWidgetItem(_cell_text(v))
+                    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+                        item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+                        item.setData(QtCore.Qt.ItemDataRole.UserRole, float(v))
+                    if c in se_cols or se_row:
+                        item.setForeground(grey)
+                    table.setItem(r, c, item)
+            table.resizeColumnsToContents()
+            h = table.horizontalHeader().height() + sum(table.rowHeight(r) for r in range(table.rowCount()))
+            table.setFixedHeight(h + 2 * table.frameWidth() + 2)
+            w = sum(table.columnWidth(c) for c in range(table.columnCount()))
+            table.setFixedWidth(w + 2 * table.frameWidth() + 2)
+            table.setUpdatesEnabled(True)
+            label.show()
+            table.show()
+        for label, table in self._tables[len(tables):]:
+            label.hide()
+            table.hide()
