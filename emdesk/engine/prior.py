@@ -111,15 +111,34 @@ def map_mstep(model, X, resp, prior: ConjugatePrior, sample_weight=None):
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:
         X = X[:, None]
-    d = X.shape[1]
+    nk, xbar, W = scatter_matrices(X, resp, sample_weight)
+    # mclust divides E and EEE by the number of rows (z's rows sum to 1 there)
+    n_rows = float(X.shape[0] if sample_weight is None else np.sum(sample_weight))
+    means, cov = map_mstep_from_stats(model, nk, xbar, W, prior, n_rows)
+    return nk / nk.sum(), means, cov
+
+
+def map_mstep_from_stats(model, nk, xbar, W, prior: ConjugatePrior, n_rows=None):
+    """The MAP means (k, d) and covariances (k, d, d) from weighted counts ``nk`` (k,), means
+    ``xbar`` (k, d) and scatters ``W`` (k, d, d) (:func:`~emdesk.engine.covariance_models.
+    scatter_matrices`); ``n_rows`` the number (or total weight) of rows, default ``sum(nk)``.
+
+    For the spherical and diagonal models ``prior.scale`` may be a number or a (d,) vector (a
+    number in the user's units becomes a vector after scaling the features)."""
+    nk = np.asarray(nk, dtype=float)
+    xbar = np.asarray(xbar, dtype=float)
+    W = np.asarray(W, dtype=float)
+    d = xbar.shape[1]
     m = canonical_model(model, d)
     if m not in PRIOR_MODELS:
         raise ValueError(f"mclust has no conjugate prior for model {m} (only {', '.join(PRIOR_MODELS)})")
-    nk, xbar, W = scatter_matrices(X, resp, sample_weight)
+    if np.any(nk <= 0):
+        j = int(np.argmin(nk))
+        raise DegenerateMStep(f"component {j + 1} has no weight", j)
+    if n_rows is None:
+        n_rows = float(nk.sum())
     k = len(nk)
     n = nk.sum()
-    # mclust divides E and EEE by the number of rows (z's rows sum to 1 there)
-    n_rows = float(X.shape[0] if sample_weight is None else np.sum(sample_weight))
     kap = float(prior.shrinkage)
     pm = np.asarray(prior.mean, dtype=float).reshape(d)
     if m == "EEV":
@@ -141,22 +160,19 @@ def map_mstep(model, X, resp, prior: ConjugatePrior, sample_weight=None):
             var = (s + B[:, 0, 0]) / (nu + nk + 2 + extra)
             cov = var[:, None, None]
     elif m == "VII":
-        s = float(prior.scale)
+        s = float(np.sum(np.broadcast_to(np.asarray(prior.scale, dtype=float), (d,))) / d)
         var = (s + np.trace(B, axis1=1, axis2=2)) / (nu + nk * d + 2 + extra * d)
         cov = var[:, None, None] * eye
     elif m == "EII":
-        # mclust mseiip: scatter about the posterior mean, plus the shrinkage term, no scale
-        R = np.asarray(resp, dtype=float)
-        if sample_weight is not None:
-            R = R * np.asarray(sample_weight, dtype=float)[:, None]
-        tot = 0.0
-        for j in range(k):
-            C = X - means[j]
-            tot += shrink_w[j] * float(dm[j] @ dm[j]) + float(np.sum(R[:, j] * np.sum(C * C, axis=1)))
+        # mclust mseiip: scatter about the posterior mean (tr W_k + n_k |xbar_k - mu_k|^2),
+        # plus the shrinkage term, no scale
+        off = xbar - means
+        tot = float(np.sum(np.trace(W, axis1=1, axis2=2) + nk * np.einsum("ij,ij->i", off, off)
+                           + shrink_w * np.einsum("ij,ij->i", dm, dm)))
         var = tot / (nu + n * d + 2 + extra * k * d)
         cov = np.broadcast_to(var * eye, (k, d, d)).copy()
     elif m in ("EEI", "VVI", "EVI", "VEI"):
-        s = float(prior.scale)
+        s = np.broadcast_to(np.asarray(prior.scale, dtype=float), (d,))
         Bd = np.diagonal(B, axis1=1, axis2=2)
         if m == "EEI":  # mseeip: the scale is added once
             diag = np.broadcast_to((s + Bd.sum(axis=0)) / (nu + n + 2 + extra * k), (k, d))
@@ -196,4 +212,4 @@ def map_mstep(model, X, resp, prior: ConjugatePrior, sample_weight=None):
     for j in range(k):
         if not np.all(np.linalg.eigvalsh(cov[j]) > 0):
             raise DegenerateMStep(f"the MAP covariance of component {j + 1} is not positive definite", j)
-    return nk / n, means, cov
+    return means, cov

@@ -14,7 +14,7 @@ import pytest
 from test_covariance_models import X_REF, Z_REF
 
 from emdesk.engine import covariance_models as cm
-from emdesk.engine.prior import PRIOR_MODELS, ConjugatePrior, default_prior, map_mstep
+from emdesk.engine.prior import PRIOR_MODELS, ConjugatePrior, default_prior, map_mstep, map_mstep_from_stats
 
 MCLUST_MAP = {  # model: (means as.vector (p x G column-major), sigma as.vector (p x p x G)); 1-D: sigmasq
     "EII": (
@@ -242,3 +242,19 @@ def test_models_without_a_prior_and_bad_input():
     # keywords override as priorControl(...) does; scikit-learn names map to mclust's
     q = default_prior(X_REF, 3, "full", dof=10, shrinkage=0.5)
     assert q.dof == 10 and q.shrinkage == 0.5
+
+
+def test_prior_in_rescaled_units_via_a_per_feature_scale():
+    # the engine fits in standardised units: a scalar prior scale in the user's units becomes
+    # scale / s_j^2 per feature, and the MAP estimate transforms back exactly
+    s = np.array([0.5, 4.0, 20.0])
+    nk, xbar, W = cm.scatter_matrices(X_REF, Z_REF)
+    Ws = W / np.outer(s, s)
+    for model in ("VVI", "EVI", "VEI", "EEI", "VVV", "EEE"):  # the models closed under rescaling
+        p = default_prior(X_REF, 3, model)
+        scale_z = p.scale / (s * s) if np.ndim(p.scale) == 0 else p.scale / np.outer(s, s)
+        pz = ConjugatePrior(p.shrinkage, p.mean / s, p.dof, scale_z)
+        means, cov = map_mstep_from_stats(model, nk, xbar, W, p, n_rows=len(X_REF))
+        means_z, cov_z = map_mstep_from_stats(model, nk, xbar / s, Ws, pz, n_rows=len(X_REF))
+        np.testing.assert_allclose(means_z * s, means, rtol=1e-12)
+        np.testing.assert_allclose(cov_z * np.outer(s, s), cov, rtol=1e-9, atol=1e-12)
