@@ -587,3 +587,66 @@ _MSTEPS = {
     "EEE": _m_eee, "VEE": _m_vee, "EVE": _m_eve, "VVE": _m_vve, "EEV": _m_eev, "VEV": _m_vev,
     "EVV": _m_evv, "VVV": _m_vvv,
 }
+
+
+# --------------------------------------------------------------- the engine's storage seam
+
+#: Models whose M-step is exactly one of scikit-learn's four (no constraint to apply).
+_SKLEARN_EQUIVALENT = {"VII": "spherical", "VVI": "diag", "EEE": "tied", "VVV": "full", "E": "tied", "V": "full"}
+
+
+def storage_type(model: str, d: int) -> str:
+    """The scikit-learn covariance_type whose array layout stores ``model``'s covariances and
+    evaluates its density: ``"spherical"`` (k,) for EII/VII, ``"diag"`` (k, d) for EEI/VEI/EVI/VVI,
+    ``"tied"`` (d, d) for EEE and E, ``"full"`` (k, d, d) for the other models and V.  A
+    scikit-learn name is returned unchanged."""
+    if model in SKLEARN_NAMES:
+        return model
+    m = canonical_model(model, d)
+    if m in _SKLEARN_EQUIVALENT:
+        return _SKLEARN_EQUIVALENT[m]
+    if m[1:] == "II":
+        return "spherical"
+    if m[2] == "I":
+        return "diag"
+    return "full"
+
+
+def needs_constraint(model: str, d: int) -> bool:
+    """False when the engine's scikit-learn M-step for :func:`storage_type` already is the
+    model's M-step (VII, VVI, EEE, VVV, E, V and the scikit-learn names)."""
+    if model in SKLEARN_NAMES:
+        return False
+    return canonical_model(model, d) not in _SKLEARN_EQUIVALENT
+
+
+def constrain_storage(model, cov, nk, reg, *, init: Decomposition | None = None, tol=1e-10, max_iter=10_000):
+    """Turn the unconstrained M-step of :func:`storage_type` into ``model``'s M-step.
+
+    cov: covariances as the unconstrained M-step gives them, i.e. ``W_k / n_k + reg``: diag
+    storage (k, d) ``diag W_k / n_k + reg``; full (k, d, d) ``W_k / n_k + diag(reg)``; for
+    spherical storage pass the (k,) variances ``tr W_k / (n_k d) + reg`` repeated to (k, d)
+    and take column 0 of the result.  Any units.
+    nk: (k,) weighted counts.  reg: the ridge that was added (a number for spherical, (d,)
+    otherwise; zeros allowed).  Returns (covariances in the same layout, :class:`MStepResult`);
+    the same ridge is kept, inside the constraint (see the module's regularisation hook)."""
+    cov = np.asarray(cov, dtype=float)
+    nk = np.asarray(nk, dtype=float)
+    k = nk.shape[0]
+    if cov.ndim == 1:  # spherical storage: needs d from the model's scatter; trace is enough
+        raise ValueError("spherical storage needs d: pass cov as (k, d) diagonal variances")
+    d = cov.shape[1]
+    layout = "full" if cov.ndim == 3 else "diag"
+    reg = np.broadcast_to(np.asarray(reg, dtype=float), (d,))
+    if layout == "full":
+        W = nk[:, None, None] * (cov - np.diag(reg)[None])
+    else:
+        W = nk[:, None, None] * ((cov - reg[None]) [:, :, None] * np.eye(d)[None])
+    pos = bool(np.all(reg > 0))
+    res = mstep_covariances(model, nk, W, reg_covar=1.0 if pos else 0.0,
+                            reg_scale=np.sqrt(reg) if pos else None, init=init, tol=tol, max_iter=max_iter)
+    if np.any(reg > 0) and not pos:  # a ridge on some features only: add it after the M-step
+        res = MStepResult(res.covariances + np.diag(reg)[None], res.decomposition, res.n_iter, res.converged)
+    if layout == "full":
+        return res.covariances, res
+    return np.diagonal(res.covariances, axis1=1, axis2=2).copy(), res

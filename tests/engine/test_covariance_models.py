@@ -459,3 +459,34 @@ def test_warm_start_reaches_the_same_maximum():
         warm = cm.mstep_covariances(model, nk, W, init=cold.decomposition)
         assert warm.n_iter <= 2
         np.testing.assert_allclose(warm.covariances, cold.covariances, rtol=1e-8, atol=1e-10)
+
+
+def test_storage_seam_reproduces_the_m_step():
+    nk, _, W = _random_problem(7)
+    reg = np.array([1e-3, 2e-3, 5e-4])
+    for model in MODELS:
+        st_ = cm.storage_type(model, 3)
+        direct = cm.mstep_covariances(model, nk, W, reg_covar=1.0, reg_scale=np.sqrt(reg)).covariances
+        if st_ == "full":
+            base = W / nk[:, None, None] + np.diag(reg)
+        elif st_ == "tied":
+            assert not cm.needs_constraint(model, 3)
+            continue
+        else:  # diag and spherical both pass per-feature variances
+            base = np.einsum("kii->ki", W) / nk[:, None] + reg
+            if st_ == "spherical":
+                reg_s = np.full(3, reg.mean())
+                base = np.repeat((np.trace(W, axis1=1, axis2=2) / (3 * nk))[:, None], 3, axis=1) + reg_s
+                direct = cm.mstep_covariances(model, nk, W, reg_covar=reg.mean()).covariances
+                out, _ = cm.constrain_storage(model, base, nk, reg_s)
+                np.testing.assert_allclose(out, np.einsum("kii->ki", direct), rtol=1e-9)
+                continue
+        out, res = cm.constrain_storage(model, base, nk, reg)
+        want = direct if st_ == "full" else np.einsum("kii->ki", direct)
+        if cm.needs_constraint(model, 3):
+            np.testing.assert_allclose(out, want, rtol=1e-8, atol=1e-12)
+        else:  # sklearn-equivalent: the base M-step already is the model's
+            np.testing.assert_allclose(base, want, rtol=1e-9, atol=1e-12)
+    assert cm.storage_type("EVE", 3) == "full" and cm.storage_type("VEI", 3) == "diag"
+    assert cm.storage_type("EII", 3) == "spherical" and cm.storage_type("E", 1) == "tied"
+    assert cm.storage_type("full", 2) == "full" and not cm.needs_constraint("diag", 2)
