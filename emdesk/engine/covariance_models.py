@@ -500,18 +500,13 @@ def _common_orientation(W, weights_of_shape, init_D, init_shape, tol, max_iter):
     conv = False
     for it in range(1, max_iter + 1):
         # MM1: F = sum_k B_k^-1 D^T (W_k - omega_k I); svd(F) = P S R^T; D^T <- P R^T
-        Dt = D.T
-        F = np.zeros((d, d))
-        for j in range(k):
-            BiDt = Dt / B[j][:, None]
-            F += BiDt @ W[j] - omega[j] * BiDt
+        Binv = 1.0 / B
+        F = np.einsum("ka,ia,kil->al", Binv, D, W) - np.einsum("k,ka,ia->ai", omega, Binv, D)
         P, _, Rt = np.linalg.svd(F)
         D = (P @ Rt).T
         # MM2: F = sum_k (W_k D B_k^-1 - max(1/B_k) W_k D); svd(F) = P S R^T; D <- P R^T
-        F = np.zeros((d, d))
-        for j in range(k):
-            WD = W[j] @ D
-            F += WD / B[j][None, :] - np.max(1.0 / B[j]) * WD
+        WD = np.einsum("kil,la->kia", W, D)
+        F = np.einsum("kia,ka->ia", WD, Binv - Binv.max(axis=1, keepdims=True))
         P, _, Rt = np.linalg.svd(F)
         D_new = P @ Rt
         diag = np.einsum("ij,kil,lj->kj", D_new, W, D_new)
