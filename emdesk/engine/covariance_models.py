@@ -645,3 +645,40 @@ def constrain_storage(model, cov, nk, reg, *, init: Decomposition | None = None,
     if layout == "full":
         return res.covariances, res
     return np.diagonal(res.covariances, axis1=1, axis2=2).copy(), res
+
+
+def scatters_from_storage(cov, nk, reg, d):
+    """Undo the unconstrained M-step of the engine: scatters ``W`` (k, d, d) from its
+    covariances in any storage layout (spherical (k,), diag (k, d), full (k, d, d)), the counts
+    ``nk`` and the ridge ``reg`` (number or (d,)) it added.  Off-diagonal terms are zero for the
+    spherical and diagonal layouts (all their models need)."""
+    cov = np.asarray(cov, dtype=float)
+    nk = np.asarray(nk, dtype=float)
+    reg = np.broadcast_to(np.asarray(reg, dtype=float), (d,))
+    eye = np.eye(d)
+    if cov.ndim == 1:
+        v = cov[:, None] - reg[None]
+        return nk[:, None, None] * v[:, :, None] * eye
+    if cov.ndim == 2:
+        return nk[:, None, None] * (cov - reg[None])[:, :, None] * eye
+    return nk[:, None, None] * (cov - np.diag(reg)[None])
+
+
+def constrain_engine_mstep(model, cov, nk, reg, d, *, init: Decomposition | None = None, tol=1e-10,
+                           max_iter=10_000):
+    """One call for the engine's M-step seam.
+
+    ``cov`` is what the unconstrained M-step of ``storage_type(model, d)`` returned: spherical
+    (k,), diag (k, d) or full (k, d, d), ridge ``reg`` (a number, or (d,) per feature) included;
+    ``nk`` (k,) the counts.  Returns ``model``'s covariances in the same layout and the
+    :class:`MStepResult` (its ``decomposition`` warm-starts the next iteration).  Models that
+    need no constraint (:func:`needs_constraint`) come back unchanged, with None."""
+    cov = np.asarray(cov, dtype=float)
+    if not needs_constraint(model, d):
+        return cov, None
+    if cov.ndim == 1:  # spherical storage, i.e. EII: only the traces matter
+        reg_s = float(np.mean(np.broadcast_to(np.asarray(reg, dtype=float), (d,))))
+        out, res = constrain_storage(model, np.repeat(cov[:, None], d, axis=1), nk, np.full(d, reg_s),
+                                     init=init, tol=tol, max_iter=max_iter)
+        return out[:, 0].copy(), res
+    return constrain_storage(model, cov, nk, reg, init=init, tol=tol, max_iter=max_iter)

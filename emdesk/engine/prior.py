@@ -213,3 +213,45 @@ def map_mstep_from_stats(model, nk, xbar, W, prior: ConjugatePrior, n_rows=None)
         if not np.all(np.linalg.eigvalsh(cov[j]) > 0):
             raise DegenerateMStep(f"the MAP covariance of component {j + 1} is not positive definite", j)
     return means, cov
+
+
+def prior_to_units(prior: ConjugatePrior, shift, scale) -> ConjugatePrior:
+    """The same prior for data ``z = (x - shift) / scale`` (the engine's standardised units;
+    ``scale`` (d,) positive).  A number as scale (spherical / diagonal models) becomes the
+    per-feature vector ``scale / s_j^2``."""
+    s = np.asarray(scale, dtype=float).reshape(-1)
+    shift = np.asarray(shift, dtype=float).reshape(-1)
+    mean = (np.asarray(prior.mean, dtype=float) - shift) / s
+    sc = np.asarray(prior.scale, dtype=float)
+    if sc.ndim == 2:
+        sc_z = sc / np.outer(s, s)
+    else:
+        sc_z = np.broadcast_to(sc, s.shape) / (s * s)
+    return ConjugatePrior(prior.shrinkage, mean, prior.dof, sc_z)
+
+
+def map_engine_mstep(model, nk, means, cov, reg, d, prior: ConjugatePrior, n_rows=None):
+    """The engine's M-step seam with a prior: ``means`` (k, d) and ``cov`` are what the
+    unconstrained M-step of ``covariance_models.storage_type(model, d)`` returned (ridge ``reg``
+    included; spherical (k,), diag (k, d), tied (d, d) or full (k, d, d)), ``nk`` (k,) the counts,
+    ``prior`` in the same units (:func:`prior_to_units`).  Returns the MAP ``means`` and
+    covariances in the same layout (without the ridge: mclust does not add one with a prior)."""
+    from .covariance_models import scatters_from_storage, storage_type
+
+    cov = np.asarray(cov, dtype=float)
+    nk = np.asarray(nk, dtype=float)
+    layout = storage_type(model, d)
+    if layout == "tied":
+        pooled = nk.sum() * (cov - np.diag(np.broadcast_to(np.asarray(reg, dtype=float), (d,))))
+        W = (nk / nk.sum())[:, None, None] * pooled[None]  # only the sum over components is used
+    else:
+        W = scatters_from_storage(cov, nk, reg, d)
+    means_map, cov_map = map_mstep_from_stats(model, nk, means, W, prior, n_rows)
+    if layout == "full":
+        return means_map, cov_map
+    if layout == "tied":
+        return means_map, cov_map[0]
+    if layout == "diag":
+        return means_map, np.diagonal(cov_map, axis1=1, axis2=2).copy()
+    return means_map, cov_map[:, 0, 0].copy()
+

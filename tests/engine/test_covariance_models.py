@@ -490,3 +490,28 @@ def test_storage_seam_reproduces_the_m_step():
     assert cm.storage_type("EVE", 3) == "full" and cm.storage_type("VEI", 3) == "diag"
     assert cm.storage_type("EII", 3) == "spherical" and cm.storage_type("E", 1) == "tied"
     assert cm.storage_type("full", 2) == "full" and not cm.needs_constraint("diag", 2)
+
+
+def test_engine_seam_all_layouts():
+    nk, _, W = _random_problem(9)
+    reg = np.array([1e-3, 2e-3, 5e-4])
+    for model in MODELS:
+        st_ = cm.storage_type(model, 3)
+        if st_ == "full":
+            base = W / nk[:, None, None] + np.diag(reg)
+        elif st_ == "diag":
+            base = np.einsum("kii->ki", W) / nk[:, None] + reg
+        elif st_ == "spherical":
+            base = np.trace(W, axis1=1, axis2=2) / (3 * nk) + reg.mean()
+        else:
+            base = (W.sum(0) / nk.sum() + np.diag(reg))
+        out, res = cm.constrain_engine_mstep(model, base, nk, reg if st_ != "spherical" else reg.mean(), 3)
+        if not cm.needs_constraint(model, 3):
+            assert res is None and out is base or np.array_equal(out, base)
+            continue
+        ref = cm.mstep_covariances(model, nk, cm.scatters_from_storage(base, nk, reg if st_ != "spherical" else reg.mean(), 3),
+                                   reg_covar=1.0, reg_scale=np.sqrt(reg) if st_ != "spherical" else np.sqrt(np.full(3, reg.mean())))
+        want = {"full": ref.covariances, "diag": np.einsum("kii->ki", ref.covariances),
+                "spherical": ref.covariances[:, 0, 0]}[st_]
+        np.testing.assert_allclose(out, want, rtol=1e-8, atol=1e-12)
+        assert_constraint(model, res.covariances)
