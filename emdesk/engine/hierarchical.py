@@ -193,8 +193,9 @@ def _logdet(S):
         return np.where(det > 0, np.log(np.maximum(det, 0.0)), -np.inf)
 
 
-def _build_tree(Z, groups, model):
-    """Merge sequence as pairs of group ids (each cluster named by one of its starting groups)."""
+def _build_tree(Z, groups, model, check=None):
+    """Merge sequence as pairs of group ids (each cluster named by one of its starting groups).
+    ``check``: called every 64 merges (it may raise to stop)."""
     g0 = int(groups.max()) + 1
     ag = _Agglomerator(Z, groups, model)
     rep = np.arange(g0)  # starting-group id naming the cluster in each slot
@@ -203,6 +204,8 @@ def _build_tree(Z, groups, model):
     for j in range(1, g0):
         D[:j, j] = ag.costs(j, np.arange(j))
         D[j, :j] = D[:j, j]
+        if check is not None and j % 256 == 0:
+            check()
     # column minima over the upper triangle; ties go to the largest row (mclust scans the
     # condensed matrix column by column with "<=", so the last minimal pair wins)
     colmin = np.full(g0, inf)
@@ -220,6 +223,8 @@ def _build_tree(Z, groups, model):
     merges = []
     g = g0
     while g > 1:
+        if check is not None and g % 64 == 0:
+            check()
         m = colmin[1:g].min()
         jopt = 1 + int(np.flatnonzero(colmin[1:g] == m)[-1])
         iopt = int(colarg[jopt])
@@ -320,13 +325,16 @@ class HierarchicalTree:
         return out
 
 
-def hierarchical_tree(X, model=None, use="SVD", max_points=MAX_POINTS, random_state=None) -> HierarchicalTree:
+def hierarchical_tree(X, model=None, use="SVD", max_points=MAX_POINTS, random_state=None,
+                      check=None) -> HierarchicalTree:
     """Build mclust's model-based hierarchical tree of ``X`` (n, d).
 
     model: ``"VVV"`` (default when n > d), ``"EII"`` (default when n <= d) or ``"V"`` (one
     feature).  use: ``"SVD"`` (mclust's default) or ``"VARS"`` (raw columns).  max_points:
     above this many rows the tree is built on a random subsample (``random_state``) of that
-    size.  Raises ValueError for fewer than 2 rows, non-finite values or an unknown option.
+    size.  check: a callable with no arguments called now and then during the merging (it may
+    raise to stop a long build).  Raises ValueError for fewer than 2 rows, non-finite values or
+    an unknown option.
     """
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:
@@ -361,7 +369,7 @@ def hierarchical_tree(X, model=None, use="SVD", max_points=MAX_POINTS, random_st
         sample = np.arange(n)
     Zs = Z[sample]
     groups = np.arange(len(sample))
-    merges = _build_tree(Zs, groups, model)
+    merges = _build_tree(Zs, groups, model, check)
     return HierarchicalTree(merges, groups, sample, subsampled, model, Zs, Z)
 
 

@@ -220,3 +220,20 @@ def test_bad_input():
         hierarchical_tree(FAITHFUL[:5]).labels(6)
     with pytest.raises(ValueError, match="quantile classes"):
         quantile_labels(np.array([1.0, 1.0, 2.0]), 3)
+
+
+def test_check_callback_can_stop_a_long_build():
+    calls = []
+
+    class Stop(Exception):
+        pass
+
+    def check():
+        calls.append(1)
+        if len(calls) >= 2:
+            raise Stop
+
+    rng = np.random.default_rng(3)
+    with pytest.raises(Stop):
+        hierarchical_tree(rng.normal(size=(600, 2)), check=check)
+    assert len(calls) == 2
