@@ -1,0 +1,286 @@
+"""emdesk beside mclust (R): BIC over G = 1-9 and the 14 covariance models on nine public data sets.
+
+    python3 benchmarks/bench_vs_mclust.py [--sets faithful,iris,...] [--G 9] [--n-init 5] [--quick]
+
+Needs ``Rscript`` with mclust (Debian: ``apt-get install r-base-core r-cran-mclust
+r-cran-mass``); without it the script says so and exits 0.  For R's ``faithful`` and ``iris``
+and mclust's ``acidity``, ``diabetes``, ``thyroid``, ``banknote`` and ``wdbc`` (its ten
+``*_mean`` columns) it runs ``mclustBIC(X, G = 1:9)`` in R and, on the same rows:
+
+* ``select_model`` (the engine's sweep, its defaults, ``random_state=0``) for every model name
+  ``GaussianMixture`` accepts as ``covariance_type``; a model it does not accept yet is tried
+  under its scikit-learn alias when it has one (VII = spherical, VVI = diag, EEE = tied,
+  VVV = full) and reported as "not wired" otherwise;
+* ``blocks``: a plain EM written here from the new engine modules, mclust's procedure for every
+  model: the hierarchical start of :mod:`emdesk.engine.hierarchical` (qclass in 1-D), EM with the
+  M-step of :mod:`emdesk.engine.covariance_models`, stopped when the relative change of the
+  log-likelihood is below 1e-5 (mclust's ``emControl()$tol[1]``).  It shows whether the
+  building blocks reach mclust's values before they are wired into the estimator.
+
+BIC is reported on mclust's scale (``2 logL - p log n``, higher is better; emdesk's ``bic``
+is its negative).  Per data set it prints the cells (G, model) within 0.5 of mclust, better,
+worse, flagged (degenerate, never chosen) and failed, the best model of each side and the times,
+all measured in this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import math
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from emdesk.engine import covariance_models as cm
+from emdesk.engine.hierarchical import hierarchical_tree, quantile_labels
+
+try:
+    from emdesk.engine.diagnostics import DegenerateSolutionWarning
+
+    warnings.simplefilter("ignore", DegenerateSolutionWarning)
+except ImportError:  # pragma: no cover
+    pass
+
+SETS = ("faithful", "iris", "acidity", "diabetes", "thyroid", "banknote", "wdbc")
+DATA_R = {
+    "faithful": "as.matrix(faithful)",
+    "iris": "as.matrix(iris[, 1:4])",
+    "acidity": "as.matrix(acidity)",
+    "diabetes": "as.matrix(diabetes[, -1])",
+    "thyroid": "as.matrix(thyroid[, -1])",
+    "banknote": "as.matrix(banknote[, -1])",
+    "wdbc": "as.matrix(wdbc[, grep('_mean$', names(wdbc))])",
+}
+LOG_2PI = math.log(2 * math.pi)
+
+
+def run_r(name: str, G: int, workdir: Path):
+    """Data, mclust's BIC table (G x models, NaN where mclust has none) and R's time."""
+    data_csv = workdir / f"{name}.csv"
+    bic_csv = workdir / f"{name}_bic.csv"
+    code = f"""
+suppressMessages(library(mclust))
+data(list = "{name}", package = if ("{name}" %in% c("faithful", "iris")) "datasets" else "mclust")
+X <- {DATA_R[name]}
+write.table(X, "{data_csv}", sep = ",", row.names = FALSE, col.names = FALSE)
+t <- system.time(b <- mclustBIC(X, G = 1:{G}, verbose = FALSE))[["elapsed"]]
+write.csv(as.data.frame(unclass(b)[, , drop = FALSE]), "{bic_csv}")
+cat(t, as.character(packageVersion("mclust")), "\\n")
+"""
+    out = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, check=True)
+    t_r, version = out.stdout.split()[-2:]
+    X = np.loadtxt(data_csv, delimiter=",", ndmin=2)
+    lines = bic_csv.read_text().splitlines()
+    models = [m.strip('"') for m in lines[0].split(",")[1:]]
+    table = {}
+    for line in lines[1:]:
+        parts = line.split(",")
+        g = int(parts[0].strip('"'))
+        for m, v in zip(models, parts[1:]):
+            table[(g, m)] = float("nan") if v in ("NA", '"NA"') else float(v)
+    return X, models, table, float(t_r), version
+
+
+# ------------------------------------------------------------------ plain EM ("blocks")
+
+def _log_dens(X, weights, means, covs):
+    n, k = X.shape[0], len(weights)
+    L = np.empty((n, k))
+    for j in range(k):
+        C = np.linalg.cholesky(covs[j])
+        y = np.linalg.solve(C, (X - means[j]).T)
+        L[:, j] = (math.log(weights[j]) - np.sum(np.log(np.diag(C))) - 0.5 * X.shape[1] * LOG_2PI
+                   - 0.5 * np.sum(y * y, axis=0))
+    return L
+
+
+def blocks_em(X, model, k, labels, tol=1e-5, max_iter=2000):
+    """mclust's EM for one (model, k) from hard labels; returns (loglik, n_params) or None."""
+    n, d = X.shape
+    R = np.eye(k)[labels]
+    ll_old = -np.inf
+    init = None
+    for _ in range(max_iter):
+        try:
+            nk, means, W = cm.scatter_matrices(X, R)
+            res = cm.mstep_covariances(model, nk, W, init=init)
+            init = res.decomposition if model in cm.ITERATIVE_MODELS else None
+            L = _log_dens(X, nk / nk.sum(), means, res.covariances)
+        except (ValueError, np.linalg.LinAlgError):
+            return None
+        mx = L.max(axis=1, keepdims=True)
+        lse = mx[:, 0] + np.log(np.exp(L - mx).sum(axis=1))
+        ll = float(lse.sum())
+        R = np.exp(L - lse[:, None])
+        if not math.isfinite(ll):
+            return None
+        if abs(ll - ll_old) <= tol * (1 + abs(ll)):
+            break
+        ll_old = ll
+    return ll, cm.n_parameters(model, d, k)
+
+
+def run_blocks(X, models, G):
+    n, d = X.shape
+    out = {}
+    t0 = time.perf_counter()
+    tree = hierarchical_tree(X) if d > 1 else None
+    for g in range(1, G + 1):
+        try:
+            labels = tree.labels(g) if d > 1 else quantile_labels(X[:, 0], g)
+        except ValueError:
+            continue
+        for m in models:
+            r = blocks_em(X, m, g, labels)
+            if r is not None:
+                ll, p = r
+                out[(g, m)] = 2 * ll - p * math.log(n)
+    return out, time.perf_counter() - t0
+
+
+# ------------------------------------------------------------------ select_model
+
+def wired_names(models, X):
+    """model -> covariance_type string select_model is given (None: not wired)."""
+    from emdesk.engine import GaussianMixture
+
+    names = {}
+    for m in models:
+        for ct in (m, {"VII": "spherical", "VVI": "diag", "EEE": "tied", "VVV": "full",
+                       "V": "full", "E": "tied"}.get(m)):
+            if ct is None:
+                continue
+            try:
+                GaussianMixture(1, covariance_type=ct, max_iter=2).fit(X[: max(10, X.shape[1] + 2)])
+            except ValueError as exc:
+                if "covariance_type" in str(exc) or "covariance" in str(exc):
+                    continue
+            names[m] = ct
+            break
+        else:
+            names[m] = None
+    return names
+
+
+def run_select(X, names, G, n_init):
+    from emdesk.engine.selection import select_model
+
+    cts = sorted({ct for ct in names.values() if ct is not None})
+    if not cts:
+        return {}, {}, None, 0.0
+    t0 = time.perf_counter()
+    res = select_model(X, n_components=range(1, G + 1), covariance_types=cts, n_init=n_init, random_state=0)
+    elapsed = time.perf_counter() - t0
+    by_ct = {}
+    for row in res.table:
+        by_ct[(row.n_components, row.covariance_type)] = row
+    table, flags = {}, {}
+    for m, ct in names.items():
+        for g in range(1, G + 1):
+            row = by_ct.get((g, ct))
+            if row is None or not row.ok or not math.isfinite(row.bic):
+                continue
+            table[(g, m)] = -row.bic
+            flags[(g, m)] = row.degenerate
+    best = res.best_row
+    best_desc = None
+    if best is not None:
+        inv = [m for m, ct in names.items() if ct == best.covariance_type]
+        best_desc = (f"{inv[0] if inv else best.covariance_type},{best.n_components}", -best.bic)
+    return table, flags, best_desc, elapsed
+
+
+def compare(ref, ours, flags=None):
+    flags = flags or {}
+    within = better = worse = flagged = failed = 0
+    for key, r in ref.items():
+        if not math.isfinite(r):
+            continue
+        o = ours.get(key)
+        if o is None:
+            failed += 1
+            continue
+        if flags.get(key):
+            flagged += 1
+        if abs(o - r) <= 0.5:
+            within += 1
+        elif o > r:
+            better += 1
+        else:
+            worse += 1
+    return within, better, worse, flagged, failed
+
+
+def best_of(table):
+    items = [(v, k) for k, v in table.items() if math.isfinite(v)]
+    if not items:
+        return None
+    v, (g, m) = max(items)
+    return f"{m},{g}", v
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--G", type=int, default=9)
+    ap.add_argument("--n-init", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="G = 1-4, faithful and iris only")
+    ap.add_argument("--no-select", action="store_true", help="skip select_model (blocks only)")
+    args = ap.parse_args(argv)
+    if shutil.which("Rscript") is None:
+        print("bench_vs_mclust: Rscript not found; install r-base-core r-cran-mclust to run it. Skipped.")
+        return 0
+    sets = args.sets.split(",")
+    G = args.G
+    if args.quick:
+        sets, G = ["faithful", "iris"], 4
+    totals = {"blocks": np.zeros(5, int), "select": np.zeros(5, int)}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in sets:
+            X, models, ref, t_r, version = run_r(name, G, Path(tmp))
+            n, d = X.shape
+            print(f"\n== {name}: n = {n}, d = {d}; mclust {version} mclustBIC G = 1-{G}: {t_r:.2f} s")
+            rb = best_of(ref)
+            print(f"   mclust best: {rb[0]} BIC {rb[1]:.2f}")
+            blk, t_b = run_blocks(X, models, G)
+            c = compare(ref, blk)
+            totals["blocks"] += c
+            bb = best_of(blk)
+            print(f"   blocks (hc start + EM, all {len(models)} models): {t_b:.2f} s; within 0.5: {c[0]}, "
+                  f"better: {c[1]}, worse: {c[2]}, failed: {c[4]}; best {bb[0]} BIC {bb[1]:.2f} "
+                  f"({bb[1] - rb[1]:+.2f} vs mclust)")
+            worse_cells = sorted(((blk[k] - ref[k], k) for k in ref if k in blk and blk[k] < ref[k] - 0.5))
+            if worse_cells:
+                print("     worst blocks cells: " + ", ".join(f"{m},{g} {dv:+.1f}" for dv, (g, m) in worse_cells[:5]))
+            if args.no_select:
+                continue
+            names = wired_names(models, X)
+            wired = {m: ct for m, ct in names.items() if ct is not None}
+            sel, flags, best, t_s = run_select(X, names, G, args.n_init)
+            refw = {k: v for k, v in ref.items() if k[1] in wired}
+            c = compare(refw, sel, flags)
+            totals["select"] += c
+            missing = [m for m, ct in names.items() if ct is None]
+            print(f"   select_model ({len(wired)} wired: {', '.join(f'{m}={ct}' if ct != m else m for m, ct in wired.items())}"
+                  f"{'; not wired: ' + ' '.join(missing) if missing else ''}): {t_s:.2f} s")
+            rbw = best_of(refw)
+            print(f"     within 0.5: {c[0]}, better: {c[1]}, worse: {c[2]}, flagged: {c[3]}, failed: {c[4]}; "
+                  f"recommended {best[0] if best else None} BIC {best[1] if best else float('nan'):.2f}; "
+                  f"mclust best among these models {rbw[0]} {rbw[1]:.2f}")
+    for key, c in totals.items():
+        cells = c[0] + c[1] + c[2] + c[4]
+        if cells:
+            print(f"\nTOTAL {key}: {cells} cells; within 0.5: {c[0]}, better: {c[1]}, worse: {c[2]} "
+                  f"({100.0 * c[2] / cells:.1f} %), flagged: {c[3]}, failed: {c[4]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,257 @@
+"""mclust's conjugate prior and the MAP M-step (Fraley & Raftery 2007).
+
+Fraley, C. & Raftery, A. E. (2007), "Bayesian regularization for normal mixture estimation and
+model-based clustering", Journal of Classification 24, 155-181; mclust's ``priorControl()`` /
+``defaultPrior()`` (``R/mclust.R``) and the Fortran ``ms*p`` routines (``src/mclust.f``), the
+reference implementation followed here.
+
+The prior on component ``k``: ``mu_k | Sigma_k ~ N(mean, Sigma_k / shrinkage)`` and
+``Sigma_k ~ inverse Wishart(dof, scale)`` (inverse gamma for the spherical and diagonal
+models).  mclust's default (:func:`default_prior`):
+
+    shrinkage = 0.01,  mean = the data's mean,
+    one feature:            dof = 3,      scale = var(x) / G^2
+    spherical and diagonal: dof = d + 2,  scale = sum_j var(x_j) / d * G^(-2/d)  (a number)
+    ellipsoidal:            dof = d + 2,  scale = var(X) * G^(-2/d)  (diag(var) if n <= d)
+
+The MAP M-step (:func:`map_mstep`), with ``n_k``, ``xbar_k``, ``W_k`` the weighted count, mean
+and scatter, ``kappa`` the shrinkage and ``B_k = W_k + kappa n_k/(n_k + kappa) (xbar_k -
+mean)(xbar_k - mean)^T``:
+
+    mu_k    = (n_k xbar_k + kappa mean) / (n_k + kappa)
+    VVV:    Sigma_k = (scale + B_k) / (dof + n_k + d + 2)
+    EEE:    Sigma   = (scale + sum_k B_k) / (dof + n + d + 1 + G)
+    VII:    sigma_k^2 = (scale + tr B_k) / (dof + (n_k + 1) d + 2)
+    E:      sigma^2 = (scale + sum_k B_k) / (dof + n + G + 2)
+    V:      sigma_k^2 = (scale + B_k) / (dof + n_k + 3)
+
+(the ``+1`` / ``+G`` terms count the means' prior and drop out with ``shrinkage = 0``, as in
+mclust).  mclust has a prior for E, V, EII, VII, EEI, VEI, EVI, VVI, EEE, EEV, VEV, VVV, not for
+VEE, EVE, VVE, EVV (``mstepVEE`` etc. warn "not available with prior"); so does this module.
+Where mclust's routine departs from the formulas above, this module does what mclust does, so that
+results agree with mclust; the departures are listed in :data:`MCLUST_DEPARTURES`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .covariance_models import DegenerateMStep, canonical_model, mstep_covariances, scatter_matrices
+
+#: Models with a MAP M-step in mclust (and here).
+PRIOR_MODELS = ("E", "V", "EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "EEV", "VEV", "VVV")
+
+MCLUST_DEPARTURES = {
+    "EII": "the prior scale is not used and the scatter is taken about the posterior mean (mseiip)",
+    "EEI": "the means are not shrunk; the scale is added once, not per component (mseeip)",
+    "EEV": "the shrinkage is set to 0 (means not shrunk, no shrinkage term) (mseevp)",
+    "VEV": "the volumes are divided by n_k d, without the prior's degrees of freedom (msvevp)",
+    "E/EEE": "the denominators use the number of rows rather than sum of z (equal when rows of z sum to 1)",
+}
+
+
+@dataclass(frozen=True)
+class ConjugatePrior:
+    """Normal-inverse-Wishart prior.  shrinkage: kappa >= 0; mean: (d,); dof: nu;
+    scale: a number (spherical / diagonal / 1-D models) or (d, d)."""
+
+    shrinkage: float
+    mean: np.ndarray
+    dof: float
+    scale: object
+
+
+def default_prior(X, n_components, model, *, shrinkage=0.01, mean=None, dof=None, scale=None) -> ConjugatePrior:
+    """mclust's ``defaultPrior(data, G, modelName)`` for ``X`` (n, d) and ``G = n_components``.
+
+    Keywords override the defaults as ``priorControl(shrinkage=, mean=, dof=, scale=)`` does.
+    Raises ValueError for a model without a prior, negative shrinkage or too few rows."""
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    n, d = X.shape
+    if n < 2:
+        raise ValueError("the default prior needs at least 2 rows")
+    G = int(n_components)
+    if G < 1:
+        raise ValueError("n_components must be >= 1")
+    m = canonical_model(model, d)
+    if m not in PRIOR_MODELS:
+        raise ValueError(f"mclust has no conjugate prior for model {m} (only {', '.join(PRIOR_MODELS)})")
+    shrinkage = 0.0 if shrinkage is None or not shrinkage else float(shrinkage)
+    if shrinkage < 0:
+        raise ValueError("shrinkage must be >= 0")
+    mean = X.mean(axis=0) if mean is None else np.asarray(mean, dtype=float).reshape(d)
+    if d == 1 and m in ("E", "V"):
+        dof_ = 3.0
+        scale_ = float(np.var(X[:, 0], ddof=1)) / G**2 if scale is None else float(scale)
+    elif m[-1] == "I":
+        dof_ = d + 2.0
+        scale_ = (G ** (-2.0 / d)) * float(np.sum(np.var(X, axis=0, ddof=1))) / d if scale is None else float(scale)
+    else:
+        dof_ = d + 2.0
+        if scale is None:
+            fac = G ** (-2.0 / d)
+            scale_ = fac * (np.cov(X, rowvar=False).reshape(d, d) if n > d else np.diag(np.var(X, axis=0, ddof=1)))
+        else:
+            scale_ = np.asarray(scale, dtype=float).reshape(d, d)
+    if dof is not None:
+        dof_ = float(dof)
+    return ConjugatePrior(shrinkage, mean, dof_, scale_)
+
+
+def map_mstep(model, X, resp, prior: ConjugatePrior, sample_weight=None):
+    """MAP M-step under ``prior``: returns ``weights`` (k,), ``means`` (k, d), ``covariances``
+    (k, d, d).  mclust's ``mstep(modelName, data, z, prior = priorControl())``.
+
+    Raises ValueError for a model without a prior (see :data:`PRIOR_MODELS`) and
+    :class:`~emdesk.engine.covariance_models.DegenerateMStep` for an empty component."""
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    nk, xbar, W = scatter_matrices(X, resp, sample_weight)
+    # mclust divides E and EEE by the number of rows (z's rows sum to 1 there)
+    n_rows = float(X.shape[0] if sample_weight is None else np.sum(sample_weight))
+    means, cov = map_mstep_from_stats(model, nk, xbar, W, prior, n_rows)
+    return nk / nk.sum(), means, cov
+
+
+def map_mstep_from_stats(model, nk, xbar, W, prior: ConjugatePrior, n_rows=None):
+    """The MAP means (k, d) and covariances (k, d, d) from weighted counts ``nk`` (k,), means
+    ``xbar`` (k, d) and scatters ``W`` (k, d, d) (:func:`~emdesk.engine.covariance_models.
+    scatter_matrices`); ``n_rows`` the number (or total weight) of rows, default ``sum(nk)``.
+
+    For the spherical and diagonal models ``prior.scale`` may be a number or a (d,) vector (a
+    number in the user's units becomes a vector after scaling the features)."""
+    nk = np.asarray(nk, dtype=float)
+    xbar = np.asarray(xbar, dtype=float)
+    W = np.asarray(W, dtype=float)
+    d = xbar.shape[1]
+    m = canonical_model(model, d)
+    if m not in PRIOR_MODELS:
+        raise ValueError(f"mclust has no conjugate prior for model {m} (only {', '.join(PRIOR_MODELS)})")
+    if np.any(nk <= 0):
+        j = int(np.argmin(nk))
+        raise DegenerateMStep(f"component {j + 1} has no weight", j)
+    if n_rows is None:
+        n_rows = float(nk.sum())
+    k = len(nk)
+    n = nk.sum()
+    kap = float(prior.shrinkage)
+    pm = np.asarray(prior.mean, dtype=float).reshape(d)
+    if m == "EEV":
+        kap = 0.0  # mclust mseevp sets the shrinkage to zero
+    shrunk = (nk[:, None] * xbar + kap * pm) / (nk + kap)[:, None]
+    means = xbar.copy() if m == "EEI" else shrunk  # mclust mseeip does not shrink the means
+    dm = xbar - pm
+    shrink_w = kap * nk / (nk + kap)
+    B = W + shrink_w[:, None, None] * dm[:, :, None] * dm[:, None, :]
+    extra = 1.0 if kap > 0 else 0.0  # the means' prior adds to the degrees of freedom
+    nu = float(prior.dof)
+    eye = np.eye(d)
+    if m in ("E", "V"):
+        s = float(np.asarray(prior.scale).reshape(-1)[0])
+        if m == "E":
+            var = (s + B[:, 0, 0].sum()) / (nu + n_rows + 2 + extra * k)
+            cov = np.full((k, 1, 1), var)
+        else:
+            var = (s + B[:, 0, 0]) / (nu + nk + 2 + extra)
+            cov = var[:, None, None]
+    elif m == "VII":
+        s = float(np.sum(np.broadcast_to(np.asarray(prior.scale, dtype=float), (d,))) / d)
+        var = (s + np.trace(B, axis1=1, axis2=2)) / (nu + nk * d + 2 + extra * d)
+        cov = var[:, None, None] * eye
+    elif m == "EII":
+        # mclust mseiip: scatter about the posterior mean (tr W_k + n_k |xbar_k - mu_k|^2),
+        # plus the shrinkage term, no scale
+        off = xbar - means
+        tot = float(np.sum(np.trace(W, axis1=1, axis2=2) + nk * np.einsum("ij,ij->i", off, off)
+                           + shrink_w * np.einsum("ij,ij->i", dm, dm)))
+        var = tot / (nu + n * d + 2 + extra * k * d)
+        cov = np.broadcast_to(var * eye, (k, d, d)).copy()
+    elif m in ("EEI", "VVI", "EVI", "VEI"):
+        s = np.broadcast_to(np.asarray(prior.scale, dtype=float), (d,))
+        Bd = np.diagonal(B, axis1=1, axis2=2)
+        if m == "EEI":  # mseeip: the scale is added once
+            diag = np.broadcast_to((s + Bd.sum(axis=0)) / (nu + n + 2 + extra * k), (k, d))
+        elif m == "VVI":  # msvvip
+            diag = (s + Bd) / (nu + nk + 2 + extra)[:, None]
+        elif m == "EVI":  # msevip
+            w = s + Bd
+            g = np.exp(np.mean(np.log(w), axis=1))
+            lam = g.sum() / (nu + n + 2 + extra * k)
+            diag = lam * w / g[:, None]
+        else:  # msveip: the VEI fixed point on s + B_k with prior degrees of freedom
+            w = s + Bd
+            a = np.ones(d)
+            lam = np.ones(k)
+            for _ in range(10_000):
+                lam_new = (w / a).sum(axis=1) / (nu + d * nk + 2 + extra)
+                a_new = (w / lam_new[:, None]).sum(axis=0)
+                a_new = a_new / np.exp(np.mean(np.log(a_new)))
+                err = max(np.max(np.abs(lam_new - lam) / (1 + lam_new)), np.max(np.abs(a_new - a) / (1 + a_new)))
+                lam, a = lam_new, a_new
+                if err <= 1e-13:
+                    break
+            diag = lam[:, None] * a[None, :]
+        cov = diag[:, :, None] * eye
+    elif m == "VVV":  # msvvvp
+        S = np.asarray(prior.scale, dtype=float)
+        cov = (S[None] + B) / (nu + nk + d + 1 + extra)[:, None, None]
+    elif m == "EEE":  # mseeep
+        S = np.asarray(prior.scale, dtype=float)
+        cov = np.broadcast_to((S + B.sum(axis=0)) / (nu + n_rows + d + 1 + extra * k), (k, d, d)).copy()
+    elif m == "EEV":  # mseevp: EEV on S + W_k, volume over (dof + d + 1 + n)
+        S = np.asarray(prior.scale, dtype=float)
+        cov = mstep_covariances("EEV", nk, S[None] + B).covariances * (n / (nu + d + 1 + n))
+    else:  # VEV, msvevp: the VEV M-step on S + B_k (no prior degrees of freedom)
+        S = np.asarray(prior.scale, dtype=float)
+        cov = mstep_covariances("VEV", nk, S[None] + B).covariances
+    for j in range(k):
+        if not np.all(np.linalg.eigvalsh(cov[j]) > 0):
+            raise DegenerateMStep(f"the MAP covariance of component {j + 1} is not positive definite", j)
+    return means, cov
+
+
+def prior_to_units(prior: ConjugatePrior, shift, scale) -> ConjugatePrior:
+    """The same prior for data ``z = (x - shift) / scale`` (the engine's standardised units;
+    ``scale`` (d,) positive).  A number as scale (spherical / diagonal models) becomes the
+    per-feature vector ``scale / s_j^2``."""
+    s = np.asarray(scale, dtype=float).reshape(-1)
+    shift = np.asarray(shift, dtype=float).reshape(-1)
+    mean = (np.asarray(prior.mean, dtype=float) - shift) / s
+    sc = np.asarray(prior.scale, dtype=float)
+    if sc.ndim == 2:
+        sc_z = sc / np.outer(s, s)
+    else:
+        sc_z = np.broadcast_to(sc, s.shape) / (s * s)
+    return ConjugatePrior(prior.shrinkage, mean, prior.dof, sc_z)
+
+
+def map_engine_mstep(model, nk, means, cov, reg, d, prior: ConjugatePrior, n_rows=None):
+    """The engine's M-step seam with a prior: ``means`` (k, d) and ``cov`` are what the
+    unconstrained M-step of ``covariance_models.storage_type(model, d)`` returned (ridge ``reg``
+    included; spherical (k,), diag (k, d), tied (d, d) or full (k, d, d)), ``nk`` (k,) the counts,
+    ``prior`` in the same units (:func:`prior_to_units`).  Returns the MAP ``means`` and
+    covariances in the same layout (without the ridge: mclust does not add one with a prior)."""
+    from .covariance_models import scatters_from_storage, storage_type
+
+    cov = np.asarray(cov, dtype=float)
+    nk = np.asarray(nk, dtype=float)
+    layout = storage_type(model, d)
+    if layout == "tied":
+        pooled = nk.sum() * (cov - np.diag(np.broadcast_to(np.asarray(reg, dtype=float), (d,))))
+        W = (nk / nk.sum())[:, None, None] * pooled[None]  # only the sum over components is used
+    else:
+        W = scatters_from_storage(cov, nk, reg, d)
+    means_map, cov_map = map_mstep_from_stats(model, nk, means, W, prior, n_rows)
+    if layout == "full":
+        return means_map, cov_map
+    if layout == "tied":
+        return means_map, cov_map[0]
+    if layout == "diag":
+        return means_map, np.diagonal(cov_map, axis1=1, axis2=2).copy()
+    return means_map, cov_map[:, 0, 0].copy()
+
