@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+import weakref
 from collections import OrderedDict
 import time
 from pathlib import Path
@@ -78,6 +79,15 @@ def app_icon() -> QtGui.QIcon | None:
 
 # A fit from init_params='random' that stops this early has most likely not left its symmetric start.
 RANDOM_INIT_EARLY_STOP = 3
+
+
+def _stop_threads(*threads) -> None:
+    """A window collected without being closed: its threads stop (the atexit hook waits for them)."""
+    for t in threads:
+        try:
+            t.request_stop()
+        except RuntimeError:  # already gone
+            pass
 
 
 class MessageBar(QtWidgets.QFrame):
@@ -280,6 +290,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._scrub_timer.setInterval(0)
         self._scrub_timer.timeout.connect(self._render_requested)
         self._requested_index = -1
+        self._draw_error_run = None  # the run whose drawing error was reported (one message per fit)
 
         self.data_panel.selectionChanged.connect(self._selection_changed)
         self.data_panel.missingModeChanged.connect(self._missing_mode_changed)
@@ -385,9 +396,12 @@ class MainWindow(QtWidgets.QMainWindow):
         view_menu.addAction(tb.toggleViewAction())
 
     def _start_threads(self) -> None:
-        self.fit_thread = WorkerThread("emdesk-fit", self)
+        # The threads have no parent: destroying a window that was never closed must not destroy a running
+        # QThread (Qt aborts the process then). They stop with the window (close, or its collection: the
+        # finalizer below), with the application (aboutToQuit) and at interpreter exit (worker.py's atexit).
+        self.fit_thread = WorkerThread("emdesk-fit")
         self.fit_worker = FitWorker()
-        self.fit_worker.moveToThread(self.fit_thread)
+        self.fit_thread.adopt(self.fit_worker, self.fit_worker.request_stop)
         self._requestFit.connect(self.fit_worker.run)
         self.fit_worker.snapshots.connect(self._on_snapshots)
         self.fit_worker.imputed.connect(self._on_imputed)
@@ -396,9 +410,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.fit_thread.finished.connect(self.fit_worker.deleteLater)
         self.fit_thread.start()
 
-        self.load_thread = WorkerThread("emdesk-load", self)
+        self.load_thread = WorkerThread("emdesk-load")
         self.load_worker = LoadWorker()
-        self.load_worker.moveToThread(self.load_thread)
+        self.load_thread.adopt(self.load_worker, self.load_worker.cancel)
         self._requestLoad.connect(self.load_worker.run)
         self.load_worker.progress.connect(self._on_load_progress)
         self.load_worker.loaded.connect(self._on_loaded)
@@ -406,6 +420,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.load_worker.cancelled.connect(self._on_load_cancelled)
         self.load_thread.finished.connect(self.load_worker.deleteLater)
         self.load_thread.start()
+        weakref.finalize(self, _stop_threads, self.fit_thread, self.load_thread)
 
     # ================================================================================ settings
     def _restore_settings(self) -> None:
@@ -845,11 +860,45 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_fit_finished(self, run_id: int, model, stopped: bool) -> None:
         if run_id != self._run_id:
             return
+        self._end_fit_state()
+        try:
+            self._finish_fit(model)
+        except Exception as exc:  # a bug or a state the model layer refuses: say so, never stay "Stopping..."
+            message = self._report_error("The end of the fit could not be shown", exc)
+            self.status_state.setText("The fit ended with an error (see the message above)")
+            self._update_actions()
+            if stopped:
+                self.fitStopped.emit()
+            else:
+                self.fitFailed.emit(message)
+            return
+        self._update_actions()
+        if stopped:
+            self.fitStopped.emit()
+        else:
+            self.fitFinished.emit()
+
+    def _end_fit_state(self) -> None:
+        """The fit's thread work is over: the window's state machine goes back to idle."""
         self._fit_running = False
         self._fit_paused = False
         self._clock.stop()
         self._fit_elapsed = time.monotonic() - self._fit_t0
         self._tick_clock()
+
+    def _report_error(self, what: str, exc: BaseException) -> str:
+        """An exception in a slot: the trace on stderr for a report, a message in the window's error strip;
+        returns the message."""
+        if not isinstance(exc, ValueError):
+            traceback.print_exc()
+        detail = str(exc).strip() or exc.__class__.__name__
+        if not isinstance(exc, (ValueError, OSError)):
+            detail = f"{exc.__class__.__name__}: {detail}"
+        message = f"{what}: {detail}"
+        self.show_message(message, "error")
+        return message
+
+    def _finish_fit(self, model) -> None:
         if model is not None:
             self._model = model
             self._fitted_model = model
@@ -885,18 +934,20 @@ class MainWindow(QtWidgets.QMainWindow):
                                   "random_from_data, or a smaller tolerance, and run again.", "info")
         else:
             if self._history:
-                self._model = self._model_from(self._history[-1])
+                self._model = None
+                refused = None
+                try:
+                    self._model = self._model_from(self._history[-1])
+                except Exception as exc:  # drawn and its guard shown all the same, then said
+                    refused = exc
                 self._show_at_end(len(self._history) - 1)  # what Export Fit writes is what is on screen
+                self._guard_fit_ended(tuple(self._history[-1].issues or ()), stopped=True)
+                if refused is not None:
+                    raise refused
                 self.status_state.setText(f"Stopped at iteration {self._history[-1].iteration}; "
                                           "the parameters on screen can be exported (Ctrl+E)")
-                self._guard_fit_ended(tuple(self._history[-1].issues or ()), stopped=True)
             else:
                 self.status_state.setText("Stopped before the first iteration")
-        self._update_actions()
-        if stopped:
-            self.fitStopped.emit()
-        else:
-            self.fitFinished.emit()
 
     def _show_at_end(self, idx: int) -> None:
         """A fit ended: draw history[idx] now (on screen when fitFinished/fitStopped is emitted, not a frame
@@ -910,9 +961,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_fit_failed(self, run_id: int, message: str) -> None:
         if run_id != self._run_id:
             return
-        self._fit_running = False
-        self._fit_paused = False
-        self._clock.stop()
+        self._end_fit_state()
+        self._model = None
         if self._history:
             try:
                 self._model = self._model_from(self._history[-1])
@@ -921,8 +971,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.status_state.setText("The fit failed")
         self.show_message(f"The fit failed: {message}", "error")
         if self._history:  # EM broke down on the way (a covariance that collapsed): offer the fixes, too
-            self._guard_raise("EM broke down numerically at iteration "
-                              f"{self._history[-1].iteration} (see the message above). One click runs a new fit:")
+            try:
+                self._guard_raise("EM broke down numerically at iteration "
+                                  f"{self._history[-1].iteration} (see the message above). One click runs a "
+                                  "new fit:")
+            except Exception as exc:
+                self._report_error(f"The fit failed: {message}. Its fixes could not be offered", exc)
         self._update_actions()
         self.fitFailed.emit(message)
 
@@ -951,11 +1005,21 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _render_requested(self) -> None:
         if 0 <= self._requested_index < len(self._history):
-            self._show_index(self._requested_index)
+            self._draw_safely(self._requested_index)
 
     def _rerender(self) -> None:
         if 0 <= self._shown_index < len(self._history):
-            self._show_index(self._shown_index)
+            self._draw_safely(self._shown_index)
+
+    def _draw_safely(self, index: int) -> None:
+        """Draw history[index] from a timer or a signal: an error becomes one message per fit, not a traceback
+        out of the event loop and a frozen plot."""
+        try:
+            self._show_index(index)
+        except Exception as exc:
+            if self._draw_error_run != self._run_id:
+                self._draw_error_run = self._run_id
+                self._report_error(f"Iteration {self._history[index].iteration} could not be drawn", exc)
 
     def _show_index(self, index: int) -> None:
         s = self._history[index]
@@ -1299,7 +1363,11 @@ class MainWindow(QtWidgets.QMainWindow):
         """Show restart ``i`` of the last fit (its final iteration) and make it the model to export."""
         if self._fitted_model is None:
             return
-        model = restart_model(self._fitted_model, int(i))
+        try:
+            model = restart_model(self._fitted_model, int(i))
+        except Exception as exc:  # a restart the model layer refuses: the current fit stays
+            self._report_error(f"Restart {int(i) + 1} could not be loaded", exc)
+            return
         self._attach_names(model)
         self._model = model
         finals = [j for j, s in enumerate(self._history) if s.restart == int(i)]

@@ -454,7 +454,7 @@ class SelectionDialog(QtWidgets.QDialog):
     def _build_thread(self) -> None:
         self._thread = WorkerThread("emdesk-selection")
         self._worker = SelectionWorker()
-        self._worker.moveToThread(self._thread)
+        self._thread.adopt(self._worker, self._worker.request_stop)
         self._requestRun.connect(self._worker.run)
         app = QtCore.QCoreApplication.instance()
         if app is not None:  # quitting with the dialog still open must not destroy a running thread
