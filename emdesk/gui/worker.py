@@ -137,7 +137,8 @@ def _user_message(exc: BaseException) -> str:
 
 
 class FitWorker(QtCore.QObject):
-    """Runs ``GaussianMixture(**params).fit_iter(X)`` when ``run`` is invoked (queued, from the GUI)."""
+    """Runs ``estimator.fit_iter(X)`` (or ``GaussianMixture(**params).fit_iter(X)`` for a dict of keywords)
+    when ``run`` is invoked (queued, from the GUI)."""
 
     # run id, list[Snapshot] since the previous batch, colour ids of the displayed rows for the batch's
     # last snapshot (or None): computing them here keeps ~10 ms of NumPy per frame off the GUI thread.
@@ -256,7 +257,9 @@ class FitWorker(QtCore.QObject):
         last_emit = 0.0
         stopped = False
         try:
-            model = GaussianMixture(**params)
+            # ``params``: an unfitted estimator (the session's, any model kind with fit_iter) or the keywords
+            # of a GaussianMixture.
+            model = params if hasattr(params, "fit_iter") else GaussianMixture(**params)
             # A k-means start on a large file runs for seconds before the first snapshot: Stop and
             # closing the window reach it there too.
             iterator = model.fit_iter(X, responsibilities=False, interrupt=lambda: self._stopping(run_id))

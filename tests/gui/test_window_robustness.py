@@ -155,3 +155,27 @@ def test_loading_a_restart_that_fails_is_a_message(qtbot, window, csv_2d, monkey
     window.show_restart(1)
     assert window.last_message[0] == "error" and "not symmetric" in window.last_message[1]
     assert window.model is kept and not window.is_fitting()
+
+
+def test_the_window_observes_its_session(qtbot, window, csv_2d):
+    # Issue 12: the state of a fit lives in a Qt-free session; a script driving it directly is shown.
+    s = window.session
+    s.load(csv_2d)
+    assert window.data_panel.table is s.table and window.data_panel.selected_columns() == ["a", "b"]
+    assert window.plot_stack.currentWidget() is window.plot_2d
+    s.choose_columns(["a"])
+    assert window.data_panel.selected_columns() == ["a"]
+    assert window.plot_stack.currentWidget() is window.plot_1d
+    s.choose_columns(["a", "b"])
+    model = s.fit(n_components=2, random_state=0, n_init=2, max_iter=200)
+    assert window.model is model and window.history is s.history
+    assert window.timeline.count() == len(s.history)
+    assert window._shown_index == len(s.history) - 1
+    assert window.act_export.isEnabled() and window.act_run.isEnabled()
+    assert window.restarts_view.isEnabled()
+    other = s.load_restart(1)
+    assert window.model is other
+    qtbot.waitUntil(lambda: np.array_equal(s.history[window._shown_index].means, other.means_), timeout=5000)
+    # and the window's own commands change the same session
+    window.select_columns(["b"])
+    assert s.columns == ["b"] and s.model is None
