@@ -43,9 +43,16 @@ START_SAMPLE = 100_000        # rows used for the starting covariances of hand-p
 
 def _estimators() -> dict:
     """(kind, family) -> estimator class: the model kinds a session can fit."""
-    from emdesk.engine import GaussianMixture
+    from emdesk.engine import CategoricalHMM, GaussianHMM, GaussianMixture, PoissonHMM
 
-    return {("mixture", "gaussian"): GaussianMixture}
+    return {("mixture", "gaussian"): GaussianMixture, ("hmm", "gaussian"): GaussianHMM,
+            ("hmm", "poisson"): PoissonHMM, ("hmm", "categorical"): CategoricalHMM}
+
+
+def _keywords(cls) -> set:
+    import inspect
+
+    return {n for n, p in inspect.signature(cls.__init__).parameters.items() if n != "self"}
 
 
 # ==================================================================================== pure helpers
@@ -182,8 +189,13 @@ class Session:
         self.table = None
         self.columns: list[str] = []
         self.missing = "marginalize"       # "marginalize" (exact EM for missing cells) or "drop"
-        self.kind = "mixture"
-        self.family = "gaussian"
+        self.kind = "mixture"                # "mixture" | "hmm"
+        self.family = "gaussian"             # "gaussian" | "poisson" | "categorical" (hmm)
+        self.sequence_column = None          # hmm: the column naming each row's sequence (None: one)
+        self.order_column = None             # hmm: the column rows are sorted by within a sequence
+        self.lengths = None                  # hmm: rows per sequence, in the order of X
+        self.sequence_names: list[str] = []  # hmm: the sequences' names, in the order of X
+        self.notes: list[str] = []           # what was done to the rows (sorted, duplicates), for the user
         self.options: dict = {}             # engine keywords for the next fit (missing apart)
         self.X = None                       # rows the fit uses, (n, d) float, NaN where missing
         self.X_display = None               # rows drawn: X or a fixed random subset of it
@@ -193,6 +205,8 @@ class Session:
         self.n_empty = 0                    # ... with every chosen value missing
         self.n_dropped = 0                  # rows of the table not in X
         self.start_means = np.zeros((0, 0))  # means placed by hand, (k, d); k = 0: none
+        self._seq_ids = None
+        self._seq_labels: list[str] = []
         self.history: list = []             # every snapshot of the current fit
         self.model = None                   # the current model (fitted, stopped state, restart, chosen)
         self.fitted_model = None            # the last completed fit, with all its restarts
@@ -290,6 +304,10 @@ class Session:
             return
         X_all = self.table.to_array(cols)
         self.n_rows = int(X_all.shape[0])
+        self.lengths, self.sequence_names, self.notes = None, [], []
+        if self.kind == "hmm":
+            order = self._sequence_order()
+            X_all = X_all[order]
         observed = np.isfinite(X_all)
         complete = observed.all(axis=1)
         self.n_incomplete = int(X_all.shape[0] - np.count_nonzero(complete))
@@ -301,11 +319,16 @@ class Session:
                 X_all = np.where(observed, X_all, np.nan)
             has_value = observed.any(axis=1)
             self.n_empty = int(X_all.shape[0] - np.count_nonzero(has_value))
-            X = X_all[complete] if self.missing == "drop" else X_all[has_value]
+            keep = complete if self.missing == "drop" else has_value
+            X = X_all[keep]
+            if self.kind == "hmm" and self._seq_ids is not None:
+                self._seq_ids = self._seq_ids[keep]
         self.X = np.ascontiguousarray(X)
+        if self.kind == "hmm":
+            self._set_lengths()
         self.n_dropped = int(X_all.shape[0] - self.X.shape[0])
         n = self.X.shape[0]
-        if n > MAX_DISPLAY_POINTS:
+        if n > MAX_DISPLAY_POINTS and self.kind != "hmm":  # an HMM's view draws runs of its sequences
             rng = np.random.default_rng(12345)
             self.X_display = self.X[np.sort(rng.choice(n, MAX_DISPLAY_POINTS, replace=False))]
         else:
@@ -314,13 +337,92 @@ class Session:
             self.display_incomplete_rows = np.flatnonzero(np.isnan(self.X_display).any(axis=1))
         self._notify("data")
 
+    def _sequence_order(self) -> np.ndarray:
+        """Row order for an HMM: by sequence (first appearance), then by the order column (stable, so rows
+        with equal order values keep the file's order, and that is said in ``notes``)."""
+        n = int(self.table.n_rows)
+        if self.sequence_column is not None:
+            if self.sequence_column in self.table.numeric_column_names:
+                raw = [("" if not np.isfinite(v) else f"{v:g}") for v in self.table.to_array([self.sequence_column])[:, 0]]
+            else:
+                raw = list(self.table.text_column(self.sequence_column))
+            names, ids = np.unique(np.asarray(raw, dtype=object).astype(str), return_inverse=True)
+            first = np.full(len(names), n)
+            np.minimum.at(first, ids, np.arange(n))
+            rank = np.empty(len(names), dtype=np.int64)
+            rank[np.argsort(first, kind="stable")] = np.arange(len(names))
+            seq = rank[ids]
+            self._seq_labels = [str(names[i]) for i in np.argsort(first, kind="stable")]
+        else:
+            seq = np.zeros(n, dtype=np.int64)
+            self._seq_labels = ["all rows"]
+        if self.order_column is not None:
+            t = self.table.to_array([self.order_column])[:, 0]
+            if not np.all(np.isfinite(t)):
+                raise ValueError(f"The order column {self.order_column} has missing values: every row needs a "
+                                 "time or index to be placed in its sequence.")
+            order = np.lexsort((np.arange(n), t, seq))
+            ts, ss = t[order], seq[order]
+            same = (ss[1:] == ss[:-1])
+            if np.any(same & (np.diff(np.arange(n)[order]) < 0)):
+                self.notes.append(f"Rows were sorted by {self.order_column} within each sequence.")
+            dup = int(np.count_nonzero(same & (ts[1:] == ts[:-1])))
+            if dup:
+                self.notes.append(f"{dup:,} row{'s' if dup != 1 else ''} repeat{'s' if dup == 1 else ''} an "
+                                  f"{self.order_column} value of {'its' if dup == 1 else 'their'} sequence; "
+                                  "they stay in the file's order.")
+        else:
+            order = np.argsort(seq, kind="stable")
+        self._seq_ids = seq[order]
+        return order
+
+    def _set_lengths(self) -> None:
+        ids = self._seq_ids
+        if ids is None or not len(ids):
+            self.lengths, self.sequence_names = None, []
+            return
+        present, counts = np.unique(ids, return_counts=True)  # ids are sorted: runs in order
+        self.lengths = counts.astype(np.int64)
+        self.sequence_names = [self._seq_labels[i] for i in present]
+        dropped = len(self._seq_labels) - len(present)
+        if dropped:
+            self.notes.append(f"{dropped} sequence{'s' if dropped != 1 else ''} had no row with a value and "
+                              f"{'were' if dropped != 1 else 'was'} left out.")
+        short = int(np.count_nonzero(self.lengths == 1))
+        if short:
+            self.notes.append(f"{short} sequence{'s have' if short != 1 else ' has'} a single row (no "
+                              "transition to learn from).")
+
     # ------------------------------------------------------------------------------ model specification
     def set_model_kind(self, kind: str, family: str = "gaussian") -> None:
+        """"mixture" (independent rows) or "hmm" (ordered rows in sequences); ``family`` the emission family
+        ("gaussian"; for hmm also "poisson" or "categorical"). Forgets the current fit."""
         if (kind, family) not in _estimators():
             known = ", ".join(f"{k}/{f}" for k, f in _estimators())
             raise ValueError(f"Unknown model kind {kind}/{family}; known: {known}.")
+        if (kind, family) == (self.kind, self.family):
+            return
         self.kind, self.family = kind, family
         self._notify("options")
+        if self.table is not None:
+            self._forget_fit()
+            self._prepare()
+
+    def set_sequence(self, sequence_column=None, order_column=None) -> None:
+        """HMM data layout: the column naming each row's sequence (None: one sequence) and the numeric
+        column giving the order within a sequence (None: the file's order). Forgets the current fit."""
+        if self.table is not None:
+            names = set(self.table.column_names)
+            for c in (sequence_column, order_column):
+                if c is not None and c not in names:
+                    raise ValueError(f"{c!r} is not a column of {self.table.path}.")
+            if order_column is not None and order_column not in self.table.numeric_column_names:
+                raise ValueError(f"The order column must hold numbers (a time or an index); {order_column!r} "
+                                 "is text.")
+        self.sequence_column, self.order_column = sequence_column, order_column
+        if self.table is not None:
+            self._forget_fit()
+            self._prepare()
 
     def estimator_class(self):
         return _estimators()[(self.kind, self.family)]
@@ -330,18 +432,24 @@ class Session:
         keyword the estimator does not have; values are checked by the engine when the fit starts."""
         missing = options.pop("missing", None)
         merged = dict(self.options, **options)
-        try:
-            self.estimator_class()(**merged)
-        except TypeError as exc:
-            raise ValueError(f"Unknown option: {exc}") from None
+        known = set().union(*(_keywords(c) for c in _estimators().values()))
+        unknown = sorted(set(merged) - known)
+        if unknown:
+            raise ValueError(f"Unknown option: {', '.join(unknown)}.")
         self.options = merged
         if missing is not None:
             self.set_missing(missing)
         self._notify("options")
 
     def engine_options(self) -> dict:
-        """The keywords the next fit passes to the estimator (``missing`` included)."""
-        return dict(self.options, missing=self.engine_missing())
+        """The keywords the next fit passes to the estimator (``missing`` included; options the kind's
+        estimator does not have, e.g. covariance_type for a Poisson HMM, are left out)."""
+        keys = _keywords(self.estimator_class())
+        return {k: v for k, v in dict(self.options, missing=self.engine_missing()).items() if k in keys}
+
+    def fit_arguments(self) -> dict:
+        """Keyword arguments of ``fit_iter`` besides X (an HMM's ``lengths``)."""
+        return {"lengths": None if self.lengths is None else list(map(int, self.lengths))} if self.kind == "hmm" else {}
 
     def set_start_means(self, means) -> None:
         """Starting means placed by hand, (k, d) for the d chosen columns; k = 0 clears them."""
@@ -359,7 +467,7 @@ class Session:
     def with_start_means(self, params: dict) -> dict:
         """``params`` with the starting state of the placed means (none placed: unchanged)."""
         m = self.start_means
-        if m.shape[0] == 0 or m.shape[1] != len(self.columns) or self.X is None:
+        if m.shape[0] == 0 or m.shape[1] != len(self.columns) or self.X is None or self.kind != "mixture":
             return params
         params = dict(params, n_components=int(m.shape[0]), n_init=1, means_init=m.copy())
         try:
@@ -392,7 +500,10 @@ class Session:
         self._close_iterator()
         if params is None:
             params = self.with_start_means(self.engine_options())
-        estimator = self.estimator_class()(**params)
+        cls = self.estimator_class()
+        keys = _keywords(cls)
+        params = {k: v for k, v in params.items() if k in keys}
+        estimator = cls(**params)
         self.fit_params = dict(params)
         self.history = []
         self.model = None
@@ -449,7 +560,7 @@ class Session:
         """Prepare a fit to be computed step by step (``step``)."""
         self._estimator = self.begin_fit()
         try:
-            self._iterator = self._estimator.fit_iter(self.X)
+            self._iterator = self._estimator.fit_iter(self.X, **self.fit_arguments())
         except Exception:  # options the engine refuses: idle again, and the caller hears why
             self._estimator = None
             self.fitting = False
@@ -496,6 +607,8 @@ class Session:
         """Restart ``i`` of the last fit (its final state) as the current model; returns it."""
         if self.fitted_model is None:
             raise ValueError("There is no completed fit whose restarts could be loaded.")
+        if self.kind != "mixture":
+            raise ValueError("Loading a restart is available for mixtures; an HMM keeps its best restart.")
         model = self._named(restart_model(self.fitted_model, int(i)))
         self.model = model
         self._notify("model")
@@ -521,6 +634,9 @@ class Session:
         "assignments" (CSV)."""
         if self.model is None:
             raise ValueError("There is no fit to export yet: run a fit first (F5).")
+        if self.kind != "mixture":
+            raise ValueError("Exporting a hidden Markov model to a file is not available yet; its parameters "
+                             "are the model's startprob_, transmat_ and emission attributes (window.model).")
         from emdesk.io import save_assignments_csv, save_fit, save_parameters_csv
 
         kind = kind or "json"

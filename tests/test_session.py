@@ -141,3 +141,49 @@ def test_bad_input_is_a_value_error_with_a_message(csv_path):
     assert not s.fitting
     with pytest.raises(ValueError, match="kind"):
         s.set_model_kind("tree")
+
+
+@pytest.fixture
+def regime_csv(tmp_path):
+    """Two sequences of a two-state regime-switching series, rows shuffled, with a sequence id and a time."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for sid, T in (("s1", 300), ("s2", 200)):
+        z = 0
+        for t in range(T):
+            if rng.random() < 0.05:
+                z = 1 - z
+            rows.append((sid, t, rng.normal(0.0 if z == 0 else 5.0, 0.7), rng.poisson(2 if z == 0 else 9)))
+    order = rng.permutation(len(rows))
+    p = tmp_path / "regimes.csv"
+    p.write_text("id,t,value,count\n" + "".join(f"{rows[i][0]},{rows[i][1]},{rows[i][2]:.4f},{rows[i][3]}\n"
+                                                 for i in order))
+    return p, rows
+
+
+def test_hmm_kind_orders_rows_into_sequences_and_fits(regime_csv):
+    path, rows = regime_csv
+    s = Session()
+    s.load(path)
+    s.set_model_kind("hmm", "gaussian")
+    s.set_sequence("id", "t")
+    s.choose_columns(["value"])
+    assert s.sequence_names == ["s1", "s2"] or s.sequence_names == ["s2", "s1"]
+    assert sorted(s.lengths.tolist()) == [200, 300] and s.X.shape == (500, 1)
+    first = s.sequence_names[0]
+    expected = [r[2] for r in rows if r[0] == first]
+    np.testing.assert_allclose(s.X[: len(expected), 0], expected, atol=1e-4)  # in time order
+    assert any("sorted by t" in n for n in s.notes)
+    s.set_options(n_components=2, random_state=0, max_iter=100, covariance_type="full")
+    snaps = list(s.fit_iter())
+    assert snaps[0].transmat is not None and snaps[-1].final
+    m = s.model
+    assert m.transmat_.shape == (2, 2) and np.allclose(m.transmat_.sum(axis=1), 1)
+    np.testing.assert_allclose(np.sort(m.means_[:, 0]), [0.0, 5.0], atol=0.3)
+    # the count column with the Poisson family: covariance_type is not one of its keywords
+    s.set_model_kind("hmm", "poisson")
+    s.choose_columns(["count"])
+    m = s.fit()
+    np.testing.assert_allclose(np.sort(m.lambdas_[:, 0]), [2.0, 9.0], atol=0.8)
+    with pytest.raises(ValueError, match="order column"):
+        s.set_sequence("id", "id")
