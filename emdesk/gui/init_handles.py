@@ -18,60 +18,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from emdesk.session import START_SAMPLE, start_parameters  # noqa: F401  (Qt-free; re-exported)
+
 HANDLE_RGB = (123, 31, 162)
-START_SAMPLE = 100_000  # rows used for the starting covariances of hand-placed means (a random subset)
 SELECTED_RGB = (230, 81, 0)
-
-
-def start_parameters(X: np.ndarray, means: np.ndarray, covariance_type: str, reg_covar: float):
-    """Starting weights and covariances (scikit-learn shapes) for the placed ``means`` (k, d).
-
-    Each complete row goes to its nearest placed mean (distance in units of each column's standard
-    deviation); a component's covariance is that of its rows about its placed mean, shrunk towards the
-    data's per-column variances with d + 1 pseudo-rows (so a mean placed where there are no rows still gets
-    a sensible, positive-definite covariance), plus ``reg_covar``; weights are (rows + 1) / (n + k). The
-    iteration-0 ellipses thus surround the placed means, and EM moves from there. On more than
-    ``START_SAMPLE`` complete rows a fixed random subset of that size is used.
-    Returns ``(weights, covariances)``, or ``(None, None)`` when there is no complete row.
-    """
-    X = np.asarray(X, dtype=float)
-    M = np.asarray(means, dtype=float)
-    k, d = M.shape
-    Xc = X[np.all(np.isfinite(X), axis=1)]
-    n = Xc.shape[0]
-    if n == 0:
-        return None, None
-    if n > START_SAMPLE:  # starting values need no more rows than this; keeps Run instant on large data
-        Xc = Xc[np.sort(np.random.default_rng(0).choice(n, START_SAMPLE, replace=False))]
-        n = START_SAMPLE
-    var = Xc.var(axis=0)
-    tiny = max(float(reg_covar), 1e-12 * max(float(var.max()), 1.0), 1e-300)
-    var = np.where(var > 0, var, tiny)
-    sd = np.sqrt(var)
-    step = max(1, 2_000_000 // max(k * d, 1))  # rows per chunk: bounded memory for many components
-    lab = np.concatenate([
-        (((Xc[i:i + step, None, :] - M[None]) / sd) ** 2).sum(axis=2).argmin(axis=1) for i in range(0, n, step)])
-    m0 = d + 1.0
-    prior = np.diag(var)
-    counts = np.bincount(lab, minlength=k).astype(float)
-    covs = np.empty((k, d, d))
-    for i in range(k):
-        R = Xc[lab == i] - M[i]
-        S = R.T @ R  # scatter about the placed mean
-        covs[i] = (S + m0 * prior) / (counts[i] + m0)
-    covs += float(reg_covar) * np.eye(d)[None]
-    weights = (counts + 1.0) / (n + k)
-    if covariance_type == "full":
-        out = covs
-    elif covariance_type == "tied":
-        out = np.einsum("i,ijk->jk", weights, covs)
-    elif covariance_type == "diag":
-        out = np.diagonal(covs, axis1=1, axis2=2).copy()
-    elif covariance_type == "spherical":
-        out = np.diagonal(covs, axis1=1, axis2=2).mean(axis=1)
-    else:
-        raise ValueError(f"Unknown covariance_type {covariance_type!r}.")
-    return weights, out
 
 
 def _handle_pen(selected: bool) -> QtGui.QPen:

@@ -108,6 +108,16 @@ class ParamsPanel(QtWidgets.QWidget):
         self.set_options(**DEFAULTS)
         self.speed.currentIndexChanged.connect(lambda i: self.delayChanged.emit(SPEEDS[i][1]))
 
+    FIELD_WIDGETS = {"n_components": "n_components", "covariance_type": "covariance_type",
+                     "init_params": "init_params", "n_init": "n_init", "max_iter": "max_iter", "tol": "tol",
+                     "reg_covar": "reg_covar", "random_state": "seed"}
+
+    def show_fields(self, names) -> None:
+        """Show only the fields a model kind uses (``emdesk.gui.kinds``); the animation speed always."""
+        form = self.layout()
+        for name, attr in self.FIELD_WIDGETS.items():
+            form.setRowVisible(getattr(self, attr), name in names)
+
     def options(self, engine: bool = True) -> dict:
         """The engine keywords; raises ValueError with a message when a field is not a number.
 

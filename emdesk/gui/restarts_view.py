@@ -25,62 +25,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from emdesk.engine.diagnostics import diagnose, format_issues
+from emdesk.engine.diagnostics import format_issues
 
-_NOT_COPIED = ("n_components", "covariance_type", "weights_init", "means_init", "covariances_init")
-
-
-def _n_samples(model):
-    n = getattr(model, "n_samples_", None)
-    if n is None or not np.isfinite(n) or n <= 0:
-        return None
-    return float(n)
-
-
-def restart_issues(model, i: int):
-    """The degeneracy diagnosis of restart ``i`` of a fitted model (empty if it cannot be made)."""
-    p = model.restart_parameters_[i]
-    dv = getattr(model, "data_variances_", None)
-    n = _n_samples(model)
-    if dv is None or n is None:
-        return ()
-    try:
-        return diagnose(p["weights"], p["covariances"], model.covariance_type, n, dv, model.reg_covar)
-    except ValueError:
-        return ()
-
-
-def restart_model(model, i: int):
-    """A fitted ``GaussianMixture`` holding restart ``i``'s final parameters (built with
-    ``GaussianMixture.from_parameters``; the same engine options, its own log-likelihood,
-    iterations, convergence flag and degeneracy diagnosis, and the column names)."""
-    from emdesk.engine import GaussianMixture
-
-    n_restarts = len(model.restart_parameters_)
-    if not 0 <= int(i) < n_restarts:
-        raise ValueError(f"restart must be between 0 and {n_restarts - 1}; got {i}.")
-    i = int(i)
-    p = model.restart_parameters_[i]
-    params = {k: v for k, v in model.get_params().items() if k not in _NOT_COPIED}
-    m = GaussianMixture.from_parameters(p["weights"], p["means"], p["covariances"], model.covariance_type, **params)
-    ll = float(p.get("log_likelihood", math.nan))
-    n = _n_samples(model)
-    m.log_likelihood_ = ll
-    m.lower_bound_ = ll / n if n else math.nan
-    m.n_iter_ = int(p.get("n_iter", 0))
-    m.converged_ = bool(p.get("converged", False))
-    m.restart_log_likelihoods_ = np.array([ll])
-    m.restart_parameters_ = [dict(p)]
-    m.best_restart_ = 0
-    if getattr(model, "data_variances_", None) is not None:
-        m.data_variances_ = np.array(model.data_variances_, copy=True)
-    if n is not None:
-        m.n_samples_ = n
-    m.degeneracies_ = restart_issues(model, i)
-    names = getattr(model, "feature_names_in_", None)
-    if names is not None:
-        m.feature_names_in_ = names
-    return m
+# The restart helpers are Qt-free (the session loads restarts too); re-exported here for the view's users.
+from emdesk.session import _n_samples, restart_issues, restart_model  # noqa: E402,F401
 
 
 def same_optimum_tolerance(model) -> float:

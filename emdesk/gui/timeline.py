@@ -68,6 +68,10 @@ class Timeline(QtWidgets.QWidget):
     def index(self) -> int:
         return self.slider.value()
 
+    def count(self) -> int:
+        """How many states the slider spans."""
+        return self._count
+
     def set_text(self, text: str) -> None:
         self.label.setText(text)
 

@@ -9,11 +9,11 @@ recomputes responsibilities of the rows it draws), so the timeline can replay ev
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 import traceback
 import warnings
-import weakref
 
 from PySide6 import QtCore
 
@@ -27,21 +27,100 @@ warnings.filterwarnings("ignore", category=DegenerateSolutionWarning, module=r"e
 
 EMIT_INTERVAL = 1.0 / 30.0
 
-_threads: "weakref.WeakSet[WorkerThread]" = weakref.WeakSet()
+# Every worker thread, held strongly until it has finished: a running QThread whose last Python reference
+# goes (a window collected without being closed) would be destroyed while running, and Qt aborts the process
+# then ("QThread: Destroyed while thread ... is still running", exit 134). Finished ones are pruned.
+_threads: "set[WorkerThread]" = set()
+_threads_lock = threading.Lock()
+_quit_hooked: set = set()
 
 
 class WorkerThread(QtCore.QThread):
-    """A QThread that registers itself, so tests can check that none is left running."""
+    """A QThread for one worker object. It registers itself (tests check that none is left running), keeps
+    its worker alive as long as it runs, and stops with the application: on ``QCoreApplication.aboutToQuit``
+    and at interpreter exit (``atexit``), its stop hooks are called (the worker's stop flag: a busy slot
+    reads it between iterations), its event loop quits and the thread is waited for."""
 
     def __init__(self, name: str, parent=None):
         super().__init__(parent)
         self.setObjectName(name)
-        _threads.add(self)
+        self._stop_hooks: list = []
+        self._workers: list = []
+        with _threads_lock:
+            for t in [t for t in _threads if _finished(t)]:
+                _threads.discard(t)
+            _threads.add(self)
+        _hook_application_quit()
+
+    def start(self, *args) -> None:  # noqa: D102 (QThread.start; registered again when restarted)
+        with _threads_lock:
+            _threads.add(self)
+        super().start(*args)
+
+    def adopt(self, worker: QtCore.QObject, stop=None) -> None:
+        """Move ``worker`` to this thread, keep it alive while the thread lives and call ``stop()`` (a
+        thread-safe flag setter) when the thread is asked to stop."""
+        worker.moveToThread(self)
+        self._workers.append(worker)
+        if stop is not None:
+            self._stop_hooks.append(stop)
+
+    def request_stop(self) -> None:
+        """Raise the workers' stop flags and end the event loop once the running slot returns (any thread)."""
+        for hook in list(self._stop_hooks):
+            try:
+                hook()
+            except Exception:  # a stop flag never raises; never let one keep the others from stopping
+                traceback.print_exc()
+        self.quit()
+
+
+def _finished(t) -> bool:
+    try:
+        return t.isFinished()
+    except RuntimeError:  # the C++ object is already gone
+        return True
+
+
+def shutdown_threads(timeout_ms: int | None = None) -> bool:
+    """Stop every worker thread and wait for them (``timeout_ms`` None: as long as it takes, since Qt aborts
+    when a running QThread is destroyed). Called at application quit and at interpreter exit; idempotent.
+    True when all have stopped."""
+    with _threads_lock:
+        threads = list(_threads)
+    for t in threads:
+        try:
+            if t.isRunning():
+                t.request_stop()
+        except RuntimeError:
+            pass
+    ok = True
+    for t in threads:
+        try:
+            if t.isRunning():
+                ok = (t.wait() if timeout_ms is None else t.wait(timeout_ms)) and ok
+        except RuntimeError:
+            pass
+    return ok
+
+
+def _hook_application_quit() -> None:
+    app = QtCore.QCoreApplication.instance()
+    if app is not None and id(app) not in _quit_hooked:
+        _quit_hooked.add(id(app))
+        app.aboutToQuit.connect(shutdown_threads)
+
+
+# Registered after PySide6's own exit handler (which deletes the application and its widgets), so it runs
+# before it: the threads have ended by the time their QThread objects go.
+atexit.register(shutdown_threads)
 
 
 def running_threads() -> list[WorkerThread]:
     out = []
-    for t in list(_threads):
+    with _threads_lock:
+        threads = list(_threads)
+    for t in threads:
         try:
             if t.isRunning():
                 out.append(t)
@@ -58,7 +137,8 @@ def _user_message(exc: BaseException) -> str:
 
 
 class FitWorker(QtCore.QObject):
-    """Runs ``GaussianMixture(**params).fit_iter(X)`` when ``run`` is invoked (queued, from the GUI)."""
+    """Runs ``estimator.fit_iter(X)`` (or ``GaussianMixture(**params).fit_iter(X)`` for a dict of keywords)
+    when ``run`` is invoked (queued, from the GUI)."""
 
     # run id, list[Snapshot] since the previous batch, colour ids of the displayed rows for the batch's
     # last snapshot (or None): computing them here keeps ~10 ms of NumPy per frame off the GUI thread.
@@ -73,29 +153,54 @@ class FitWorker(QtCore.QObject):
         super().__init__()
         self._stop = threading.Event()
         self._pause = threading.Event()
-        self._step = threading.Event()
+        # Step presses are counted, not a flag: five presses while an iteration is being computed are five
+        # iterations (issue 10, item 13). The condition wakes the pause loop at once.
+        self._wake = threading.Condition()
+        self._steps = 0
         self._delay = 0.0
         self._active = None  # the run id the GUI waits for (None: any)
 
     # -- flags, safe from any thread ----------------------------------------------------------------
+    def _notify(self) -> None:
+        with self._wake:
+            self._wake.notify_all()
+
     def request_stop(self) -> None:
         self._stop.set()
-        self._step.set()
+        self._notify()
 
     def set_paused(self, paused: bool) -> None:
         if paused:
-            self._step.clear()  # a step left over from before must not run one more iteration now
+            with self._wake:
+                self._steps = 0  # steps left over from before must not run more iterations now
             self._pause.set()
         else:
             self._pause.clear()
-            self._step.set()  # wakes the pause loop at once
+            self._notify()  # wakes the pause loop at once
 
     def is_paused(self) -> bool:
         return self._pause.is_set()
 
     def step(self) -> None:
-        """While paused: compute one more iteration, then pause again."""
-        self._step.set()
+        """While paused: compute one more iteration, then pause again. Presses add up: each one is one
+        iteration, also when several arrive while an iteration is being computed."""
+        with self._wake:
+            self._steps += 1
+            self._wake.notify_all()
+
+    def pending_steps(self) -> int:
+        """Step presses not yet turned into iterations."""
+        with self._wake:
+            return self._steps
+
+    def _wait_while_paused(self, run_id) -> None:
+        """Block while paused; return when a step is granted (one counted press used), on resume or stop."""
+        with self._wake:
+            while self._pause.is_set() and not self._stopping(run_id):
+                if self._steps > 0:
+                    self._steps -= 1
+                    return
+                self._wake.wait(0.05)
 
     def set_delay(self, seconds: float) -> None:
         self._delay = max(0.0, float(seconds))
@@ -109,7 +214,8 @@ class FitWorker(QtCore.QObject):
         if run_id is not None:
             self._active = run_id
         self._stop.clear()
-        self._step.clear()
+        with self._wake:
+            self._steps = 0
         if paused:
             self._pause.set()
         else:
@@ -151,7 +257,9 @@ class FitWorker(QtCore.QObject):
         last_emit = 0.0
         stopped = False
         try:
-            model = GaussianMixture(**params)
+            # ``params``: an unfitted estimator (the session's, any model kind with fit_iter) or the keywords
+            # of a GaussianMixture.
+            model = params if hasattr(params, "fit_iter") else GaussianMixture(**params)
             # A k-means start on a large file runs for seconds before the first snapshot: Stop and
             # closing the window reach it there too.
             iterator = model.fit_iter(X, responsibilities=False, interrupt=lambda: self._stopping(run_id))
@@ -171,10 +279,7 @@ class FitWorker(QtCore.QObject):
                     if self._delay > 0:
                         self._stop.wait(self._delay)
                     if self._pause.is_set() and not self._stopping(run_id):
-                        while self._pause.is_set() and not self._stopping(run_id):
-                            if self._step.wait(0.05):
-                                self._step.clear()
-                                break
+                        self._wait_while_paused(run_id)
                     if self._stopping(run_id):
                         stopped = True
                         break

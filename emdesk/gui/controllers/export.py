@@ -1,0 +1,112 @@
+"""Export: the current model as JSON, parameters or assignments CSV, the imputed table (through the
+session, which writes with ``emdesk.io``), and the plot area as PNG or SVG; and their file dialogs."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+EXPORT_FILTERS = {
+    "Fit as JSON (*.json)": ("json", ".json"),
+    "Parameters CSV (*.csv)": ("parameters", ".csv"),
+    "Assignments CSV: rows + responsibilities (*.csv)": ("assignments", ".csv"),
+}
+
+
+class ExportController(QtCore.QObject):
+    def __init__(self, window):
+        super().__init__(window)
+        self.w = window
+        self.s = window.session
+
+    def export_plot_image(self, path) -> None:
+        """Save the plot area as PNG (or any raster format Qt knows by extension) or SVG."""
+        path = str(path)
+        widget = self.w.splitter
+        if path.lower().endswith(".svg"):
+            from PySide6.QtSvg import QSvgGenerator
+
+            # Rendered into memory, then written by Python: a folder that cannot be written gives an OSError
+            # that names the file (not Qt's warnings on stderr and a rename of a file never made).
+            buffer = QtCore.QBuffer()
+            buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+            gen = QSvgGenerator()
+            gen.setOutputDevice(buffer)
+            gen.setSize(widget.size())
+            gen.setViewBox(QtCore.QRect(QtCore.QPoint(0, 0), widget.size()))
+            gen.setTitle("emdesk plot")
+            painter = QtGui.QPainter(gen)
+            try:
+                widget.render(painter, QtCore.QPoint(0, 0))
+            finally:
+                painter.end()
+            tmp = path + ".tmp.svg"
+            try:
+                with open(tmp, "wb") as fh:
+                    fh.write(bytes(buffer.data()))
+                os.replace(tmp, path)
+            except OSError as exc:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+                raise OSError(f"Could not write the image {path}: {exc.strerror or exc}.") from None
+        else:
+            tmp = path + ".tmp" + (os.path.splitext(path)[1] or ".png")
+            if not widget.grab().save(tmp):
+                raise OSError(f"Could not write the image {path}: check the folder and the file extension.")
+            os.replace(tmp, path)
+
+    def export_dialog(self) -> None:
+        if self.s.model is None:
+            return
+        base = os.path.splitext(os.path.basename(str(self.s.table.path)))[0] if self.s.table else "fit"
+        start = os.path.join(self.w.settings.last_folder(), f"{base}-fit.json")
+        path, chosen = QtWidgets.QFileDialog.getSaveFileName(self.w, "Export Fit", start, ";;".join(EXPORT_FILTERS))
+        if not path:
+            return
+        kind, ext = EXPORT_FILTERS.get(chosen, ("json", ".json"))
+        if not os.path.splitext(path)[1]:
+            path += ext
+        try:
+            self.s.export_fit(path, kind)
+        except (ValueError, OSError) as exc:
+            self.w.show_message(f"Could not export: {exc}", "error")
+            return
+        self.w.settings.set_last_folder(os.path.dirname(path))
+        self.w.status_state.setText(f"Exported to {path}")
+
+    def export_imputed_dialog(self) -> None:
+        if self.s.model is None or not self.s.n_incomplete:
+            return
+        base = os.path.splitext(os.path.basename(str(self.s.table.path)))[0] if self.s.table else "data"
+        start = os.path.join(self.w.settings.last_folder(), f"{base}-imputed.csv")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.w, "Export Imputed Data", start,
+                                                        "CSV files (*.csv);;All files (*)")
+        if not path:
+            return
+        if not os.path.splitext(path)[1]:
+            path += ".csv"
+        try:
+            n = self.s.export_imputed(path)
+        except (ValueError, OSError) as exc:
+            self.w.show_message(f"Could not export the imputed data: {exc}", "error")
+            return
+        self.w.settings.set_last_folder(os.path.dirname(path))
+        self.w.status_state.setText(f"Exported to {path}: {n:,} missing cell{'s' if n != 1 else ''} filled by the "
+                                  "fit, named in its last column")
+
+    def export_image_dialog(self) -> None:
+        start = os.path.join(self.w.settings.last_folder(), "emdesk-plot.png")
+        path, chosen = QtWidgets.QFileDialog.getSaveFileName(self.w, "Export Plot Image", start,
+                                                             "PNG image (*.png);;SVG image (*.svg)")
+        if not path:
+            return
+        if not os.path.splitext(path)[1]:
+            path += ".svg" if "SVG" in chosen else ".png"
+        try:
+            self.export_plot_image(path)
+        except OSError as exc:
+            self.w.show_message(str(exc), "error")
+            return
+        self.w.settings.set_last_folder(os.path.dirname(path))
+        self.w.status_state.setText(f"Saved {path}")

@@ -1,0 +1,149 @@
+"""Loading CSV files in the background (``emdesk.io.load_table`` in a worker thread) with progress and
+cancel; a loaded table goes to the window (``MainWindow.set_table``), which gives it to the session."""
+
+from __future__ import annotations
+
+import os
+import traceback
+import weakref
+
+from PySide6 import QtCore
+
+from emdesk.gui.worker import LoadWorker, WorkerThread
+
+
+def _stop_thread(thread) -> None:
+    try:
+        thread.request_stop()
+    except RuntimeError:  # already gone
+        pass
+
+
+class LoadController(QtCore.QObject):
+    _requestLoad = QtCore.Signal(int, str)
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.w = window
+        self.load_id = 0
+        self.loading = False
+        self.path = None
+        self.results: dict = {}
+        self.thread = WorkerThread("emdesk-load")  # no parent: see FitController
+        self.worker = LoadWorker()
+        self.thread.adopt(self.worker, self.worker.cancel)
+        self._requestLoad.connect(self.worker.run)
+        self.worker.progress.connect(self._on_progress)
+        self.worker.loaded.connect(self._on_loaded)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.cancelled.connect(self._on_cancelled)
+        self.thread.finished.connect(self.worker.deleteLater)
+        self.thread.start()
+        weakref.finalize(window, _stop_thread, self.thread)
+
+    def open_csv(self, path) -> None:
+        """Load and return once shown (a local event loop runs meanwhile). DataError / LoadCancelled."""
+        from emdesk.io import DataError, LoadCancelled
+
+        w = self.w
+        loop = QtCore.QEventLoop()
+
+        def done(*_):
+            loop.quit()
+
+        w.dataLoaded.connect(done)
+        w.loadFailed.connect(done)
+        req = self.begin(path)
+        try:
+            if self.loading and self.load_id == req:
+                loop.exec()
+        finally:
+            w.dataLoaded.disconnect(done)
+            w.loadFailed.disconnect(done)
+        result = self.results.get(req)
+        if result is None:
+            raise LoadCancelled(f"Loading {path} was cancelled.")
+        kind, value = result
+        if kind == "failed":
+            raise DataError(value)
+        if kind == "cancelled":
+            raise LoadCancelled(f"Loading {path} was cancelled.")
+
+    def begin(self, path) -> int:
+        """Start loading ``path`` in the background; returns the request id."""
+        w = self.w
+        self.load_id += 1  # a load still running for an older request ends at its next progress report
+        req = self.load_id
+        self.loading = True
+        self.path = str(path)
+        self.worker.prepare(req)
+        w.load_progress.setValue(0)
+        w.load_progress.show()
+        w.load_cancel.show()
+        w.status_state.setText(f"Loading {os.path.basename(str(path))}...")
+        self._requestLoad.emit(req, str(path))
+        return req
+
+    def cancel(self) -> None:
+        if self.loading:
+            self.worker.cancel()
+
+    def _end(self) -> None:
+        self.loading = False
+        self.w.load_progress.hide()
+        self.w.load_cancel.hide()
+
+    @QtCore.Slot(int, float)
+    def _on_progress(self, req: int, fraction: float) -> None:
+        if req == self.load_id:
+            self.w.load_progress.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
+
+    @QtCore.Slot(int, object)
+    def _on_loaded(self, req: int, table) -> None:
+        w = self.w
+        if req != self.load_id or w.is_closing():
+            return
+        if not table.numeric_column_names:
+            name = os.path.basename(str(table.path))
+            self._on_failed(req, f"{name} has no numeric columns (only text: {', '.join(table.column_names)}). "
+                                 "Choose a file with at least one column of numbers.")
+            return
+        self._end()
+        previous = w.session.table
+        try:
+            w.set_table(table)
+        except Exception as exc:  # a bug in showing it: a message, the previous data, open_csv returns
+            traceback.print_exc()
+            if previous is not None:
+                try:
+                    w.set_table(previous)
+                except Exception:
+                    pass
+            self._on_failed(req, f"it was read but could not be shown ({exc.__class__.__name__}: {exc}).")
+            return
+        self.results[req] = ("loaded", table)
+        w.settings.add_recent_file(str(table.path))
+        w.status_state.setText(f"Loaded {os.path.basename(str(table.path))}: {table.n_rows:,} rows. "
+                               "Press Run (F5) to fit.")
+        w.dataLoaded.emit(str(table.path))
+
+    @QtCore.Slot(int, str)
+    def _on_failed(self, req: int, message: str) -> None:
+        if req != self.load_id:
+            return
+        self._end()
+        self.results[req] = ("failed", message)
+        name = os.path.basename(self.path or "")
+        text = message if name and name in message else f"{name}: {message}"
+        self.w.show_message(f"Could not open the file. {text}", "error")
+        self.w.status_state.setText("Ready")
+        self.w.loadFailed.emit(message)
+
+    @QtCore.Slot(int)
+    def _on_cancelled(self, req: int) -> None:
+        if req != self.load_id:
+            return
+        self._end()
+        self.results[req] = ("cancelled", "")
+        self.w.status_state.setText("Loading cancelled")
+        self.w.loadFailed.emit("cancelled")

@@ -1,0 +1,664 @@
+"""The state of one fit, without Qt: what the window shows and what a script drives.
+
+A :class:`Session` holds the table, the chosen columns, the treatment of missing cells, the model
+specification (kind, family, engine options, starting means placed by hand), the history of snapshots of the
+current fit, the current model (the fitted one, a stopped fit's last state, a loaded restart or a model chosen
+in model selection) and the last completed fit with all its restarts. Its commands are the window's menu
+actions without the widgets::
+
+    from emdesk.session import Session
+
+    s = Session()
+    s.load("data.csv")                       # emdesk.io.load_table; numeric columns ticked
+    s.choose_columns(["x", "y"])
+    s.set_options(n_components=3, random_state=0)
+    for snap in s.fit_iter():                # the engine's fit_iter, one snapshot per EM iteration
+        print(snap.iteration, snap.log_likelihood)
+    s.model.means_                           # the fitted model
+    s.load_restart(0)                        # any restart of the last fit as the current model
+    s.export_fit("fit.json")                 # emdesk.io.save_fit
+
+Step by step: ``s.start()`` prepares a fit, ``s.step()`` computes one more iteration (returns its snapshot,
+None when the fit has ended), ``s.stop()`` ends it with the last state as the current model.
+
+The window observes a session: ``subscribe(callback)`` registers ``callback(event: str)`` for the events
+``"data"`` (table, columns or missing-value treatment changed: the rows to fit are new), ``"options"``,
+``"start-means"``, ``"fit-started"``, ``"snapshots"``, ``"fit-ended"`` and ``"model"`` (the current model
+changed outside a fit). Commands run on one thread (the window's: its fit worker only computes snapshots and
+hands them to ``add_snapshots``).
+
+No Qt here (a test checks it); files go through ``emdesk.io``, fits through ``emdesk.engine``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+MISSING_MODES = ("marginalize", "drop")
+MAX_DISPLAY_POINTS = 50_000   # rows drawn (a fixed random subset when the fit has more)
+START_SAMPLE = 100_000        # rows used for the starting covariances of hand-placed means (a random subset)
+
+
+def _estimators() -> dict:
+    """(kind, family) -> estimator class: the model kinds a session can fit."""
+    from emdesk.engine import CategoricalHMM, GaussianHMM, GaussianMixture, PoissonHMM
+
+    return {("mixture", "gaussian"): GaussianMixture, ("hmm", "gaussian"): GaussianHMM,
+            ("hmm", "poisson"): PoissonHMM, ("hmm", "categorical"): CategoricalHMM}
+
+
+def _keywords(cls) -> set:
+    import inspect
+
+    return {n for n, p in inspect.signature(cls.__init__).parameters.items() if n != "self"}
+
+
+# ==================================================================================== pure helpers
+def start_parameters(X: np.ndarray, means: np.ndarray, covariance_type: str, reg_covar: float):
+    """Starting weights and covariances (scikit-learn shapes) for the placed ``means`` (k, d).
+
+    Each complete row goes to its nearest placed mean (distance in units of each column's standard
+    deviation); a component's covariance is that of its rows about its placed mean, shrunk towards the
+    data's per-column variances with d + 1 pseudo-rows (so a mean placed where there are no rows still gets
+    a sensible, positive-definite covariance), plus ``reg_covar``; weights are (rows + 1) / (n + k). The
+    iteration-0 ellipses thus surround the placed means, and EM moves from there. On more than
+    ``START_SAMPLE`` complete rows a fixed random subset of that size is used.
+    Returns ``(weights, covariances)``, or ``(None, None)`` when there is no complete row.
+    """
+    X = np.asarray(X, dtype=float)
+    M = np.asarray(means, dtype=float)
+    k, d = M.shape
+    Xc = X[np.all(np.isfinite(X), axis=1)]
+    n = Xc.shape[0]
+    if n == 0:
+        return None, None
+    if n > START_SAMPLE:  # starting values need no more rows than this; keeps Run instant on large data
+        Xc = Xc[np.sort(np.random.default_rng(0).choice(n, START_SAMPLE, replace=False))]
+        n = START_SAMPLE
+    var = Xc.var(axis=0)
+    tiny = max(float(reg_covar), 1e-12 * max(float(var.max()), 1.0), 1e-300)
+    var = np.where(var > 0, var, tiny)
+    sd = np.sqrt(var)
+    step = max(1, 2_000_000 // max(k * d, 1))  # rows per chunk: bounded memory for many components
+    lab = np.concatenate([
+        (((Xc[i:i + step, None, :] - M[None]) / sd) ** 2).sum(axis=2).argmin(axis=1) for i in range(0, n, step)])
+    m0 = d + 1.0
+    prior = np.diag(var)
+    counts = np.bincount(lab, minlength=k).astype(float)
+    covs = np.empty((k, d, d))
+    for i in range(k):
+        R = Xc[lab == i] - M[i]
+        S = R.T @ R  # scatter about the placed mean
+        covs[i] = (S + m0 * prior) / (counts[i] + m0)
+    covs += float(reg_covar) * np.eye(d)[None]
+    weights = (counts + 1.0) / (n + k)
+    if covariance_type == "full":
+        out = covs
+    elif covariance_type == "tied":
+        out = np.einsum("i,ijk->jk", weights, covs)
+    elif covariance_type == "diag":
+        out = np.diagonal(covs, axis1=1, axis2=2).copy()
+    elif covariance_type == "spherical":
+        out = np.diagonal(covs, axis1=1, axis2=2).mean(axis=1)
+    else:
+        raise ValueError(f"Unknown covariance_type {covariance_type!r}.")
+    return weights, out
+
+
+_NOT_COPIED = ("n_components", "covariance_type", "weights_init", "means_init", "covariances_init")
+
+
+def _n_samples(model):
+    n = getattr(model, "n_samples_", None)
+    if n is None or not np.isfinite(n) or n <= 0:
+        return None
+    return float(n)
+
+
+def restart_issues(model, i: int):
+    """The degeneracy diagnosis of restart ``i`` of a fitted model (empty if it cannot be made)."""
+    from emdesk.engine.diagnostics import diagnose
+
+    p = model.restart_parameters_[i]
+    dv = getattr(model, "data_variances_", None)
+    n = _n_samples(model)
+    if dv is None or n is None:
+        return ()
+    try:
+        return diagnose(p["weights"], p["covariances"], model.covariance_type, n, dv, model.reg_covar)
+    except ValueError:
+        return ()
+
+
+def restart_model(model, i: int):
+    """A fitted ``GaussianMixture`` holding restart ``i``'s final parameters (built with
+    ``GaussianMixture.from_parameters``; the same engine options, its own log-likelihood,
+    iterations, convergence flag and degeneracy diagnosis, and the column names). ValueError for a
+    restart that does not exist or parameters the model layer refuses."""
+    from emdesk.engine import GaussianMixture
+
+    n_restarts = len(model.restart_parameters_)
+    if not 0 <= int(i) < n_restarts:
+        raise ValueError(f"restart must be between 0 and {n_restarts - 1}; got {i}.")
+    i = int(i)
+    p = model.restart_parameters_[i]
+    params = {k: v for k, v in model.get_params().items() if k not in _NOT_COPIED}
+    m = GaussianMixture.from_parameters(p["weights"], p["means"], p["covariances"], model.covariance_type, **params)
+    ll = float(p.get("log_likelihood", math.nan))
+    n = _n_samples(model)
+    m.log_likelihood_ = ll
+    m.lower_bound_ = ll / n if n else math.nan
+    m.n_iter_ = int(p.get("n_iter", 0))
+    m.converged_ = bool(p.get("converged", False))
+    m.restart_log_likelihoods_ = np.array([ll])
+    m.restart_parameters_ = [dict(p)]
+    m.best_restart_ = 0
+    if getattr(model, "data_variances_", None) is not None:
+        m.data_variances_ = np.array(model.data_variances_, copy=True)
+    if n is not None:
+        m.n_samples_ = n
+    m.degeneracies_ = restart_issues(model, i)
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        m.feature_names_in_ = names
+    return m
+
+
+def single_state_snapshot(model, n_samples: float):
+    """A fitted model as the one frozen state of a timeline (a model from model selection or a file)."""
+    from emdesk.engine.snapshot import Snapshot, frozen_copy
+
+    return Snapshot(
+        restart=0, n_init=1, iteration=int(getattr(model, "n_iter_", 0)),
+        weights=frozen_copy(model.weights_), means=frozen_copy(model.means_),
+        covariances=frozen_copy(model.covariances_), covariance_type=model.covariance_type,
+        log_likelihood=float(getattr(model, "log_likelihood_", np.nan)),
+        lower_bound=float(getattr(model, "lower_bound_", np.nan)), change=np.nan,
+        converged=bool(getattr(model, "converged_", False)), final=True,
+        n_samples=float(n_samples), missing=getattr(model, "missing", "error"),
+    )
+
+
+# ==================================================================================== the session
+class Session:
+    """The state of one fit and the commands that change it (see the module docstring)."""
+
+    def __init__(self):
+        self.table = None
+        self.columns: list[str] = []
+        self.missing = "marginalize"       # "marginalize" (exact EM for missing cells) or "drop"
+        self.kind = "mixture"                # "mixture" | "hmm"
+        self.family = "gaussian"             # "gaussian" | "poisson" | "categorical" (hmm)
+        self.sequence_column = None          # hmm: the column naming each row's sequence (None: one)
+        self.order_column = None             # hmm: the column rows are sorted by within a sequence
+        self.lengths = None                  # hmm: rows per sequence, in the order of X
+        self.sequence_names: list[str] = []  # hmm: the sequences' names, in the order of X
+        self.notes: list[str] = []           # what was done to the rows (sorted, duplicates), for the user
+        self.options: dict = {}             # engine keywords for the next fit (missing apart)
+        self.X = None                       # rows the fit uses, (n, d) float, NaN where missing
+        self.X_display = None               # rows drawn: X or a fixed random subset of it
+        self.display_incomplete_rows = None  # indices into X_display of rows with a missing value
+        self.n_rows = 0                     # rows of the table
+        self.n_incomplete = 0               # rows with a missing value in the chosen columns
+        self.n_empty = 0                    # ... with every chosen value missing
+        self.n_dropped = 0                  # rows of the table not in X
+        self.start_means = np.zeros((0, 0))  # means placed by hand, (k, d); k = 0: none
+        self._seq_ids = None
+        self._seq_labels: list[str] = []
+        self.history: list = []             # every snapshot of the current fit
+        self.model = None                   # the current model (fitted, stopped state, restart, chosen)
+        self.fitted_model = None            # the last completed fit, with all its restarts
+        self.fit_params: dict = {}          # the engine keywords of the current (or last) fit
+        self.fitting = False
+        self._iterator = None
+        self._estimator = None
+        self._listeners: list = []
+
+    # ------------------------------------------------------------------------------ observers
+    def subscribe(self, callback) -> None:
+        """``callback(event: str)`` after every change (events in the module docstring)."""
+        self._listeners.append(callback)
+
+    def unsubscribe(self, callback) -> None:
+        if callback in self._listeners:
+            self._listeners.remove(callback)
+
+    def _notify(self, event: str) -> None:
+        for cb in list(self._listeners):
+            cb(event)
+
+    # ------------------------------------------------------------------------------ data
+    def load(self, path, progress=None):
+        """Read a CSV (``emdesk.io.load_table``; DataError for a file that cannot be used) and use it."""
+        from emdesk.io import DataError, load_table
+
+        table = load_table(path, progress=progress)
+        if not table.numeric_column_names:
+            raise DataError(f"The file has no numeric columns (only text: {', '.join(table.column_names)}). "
+                            "Choose a file with at least one column of numbers.")
+        self.set_table(table)
+        return table
+
+    def set_table(self, table, columns=None) -> None:
+        """Use ``table``; ``columns`` the columns to fit (default: its first two numeric columns, as the
+        window's Data panel ticks them)."""
+        self._forget_fit()
+        self.table = table
+        cols = list(table.numeric_column_names[:2]) if columns is None else list(columns)
+        self._check_columns(cols)
+        self.columns = cols
+        self._prepare()
+
+    def choose_columns(self, names) -> None:
+        """Fit these numeric columns (ValueError for unknown or text columns); forgets the current fit."""
+        names = list(names)
+        self._check_columns(names)
+        self._forget_fit()
+        self.columns = names
+        self._prepare()
+
+    def _check_columns(self, names) -> None:
+        if self.table is None:
+            if names:
+                raise ValueError("Open a CSV file before choosing columns.")
+            return
+        numeric = set(self.table.numeric_column_names)
+        bad = [n for n in names if n not in numeric]
+        if bad:
+            raise ValueError(f"Not numeric columns of {self.table.path}: {', '.join(map(str, bad))}; "
+                             f"numeric columns: {', '.join(self.table.numeric_column_names)}.")
+
+    def set_missing(self, mode: str) -> None:
+        """"marginalize": every row with a value is fitted (exact EM for missing cells); "drop": complete
+        rows only (the engine's "error" means the same). Forgets the current fit when it changes."""
+        if mode == "error":
+            mode = "drop"
+        if mode not in MISSING_MODES:
+            raise ValueError(f"missing must be one of {', '.join(MISSING_MODES)} (fit with missing values, or "
+                             f"drop incomplete rows); got {mode!r}.")
+        if mode == self.missing:
+            return
+        self.missing = mode
+        if self.table is not None:
+            self._forget_fit()
+            self._prepare()
+
+    def engine_missing(self) -> str:
+        return "marginalize" if self.missing == "marginalize" else "error"
+
+    def _prepare(self) -> None:
+        """The rows to fit and to draw for the current table, columns and missing-value treatment."""
+        self.history = []
+        self.model = None
+        self.fitted_model = None
+        self.display_incomplete_rows = None
+        cols = self.columns
+        self.start_means = np.zeros((0, len(cols)))
+        if self.table is None or not cols:
+            self.X = self.X_display = None
+            self.n_incomplete = self.n_empty = self.n_dropped = 0
+            self.n_rows = 0 if self.table is None else int(self.table.n_rows)
+            self._notify("data")
+            return
+        X_all = self.table.to_array(cols)
+        self.n_rows = int(X_all.shape[0])
+        self.lengths, self.sequence_names, self.notes = None, [], []
+        if self.kind == "hmm":
+            order = self._sequence_order()
+            X_all = X_all[order]
+        observed = np.isfinite(X_all)
+        complete = observed.all(axis=1)
+        self.n_incomplete = int(X_all.shape[0] - np.count_nonzero(complete))
+        if self.n_incomplete == 0:
+            self.n_empty = 0
+            X = X_all
+        else:
+            if not np.array_equal(~observed, np.isnan(X_all)):  # infinities count as missing, like NaN
+                X_all = np.where(observed, X_all, np.nan)
+            has_value = observed.any(axis=1)
+            self.n_empty = int(X_all.shape[0] - np.count_nonzero(has_value))
+            keep = complete if self.missing == "drop" else has_value
+            X = X_all[keep]
+            if self.kind == "hmm" and self._seq_ids is not None:
+                self._seq_ids = self._seq_ids[keep]
+        self.X = np.ascontiguousarray(X)
+        if self.kind == "hmm":
+            self._set_lengths()
+        self.n_dropped = int(X_all.shape[0] - self.X.shape[0])
+        n = self.X.shape[0]
+        if n > MAX_DISPLAY_POINTS and self.kind != "hmm":  # an HMM's view draws runs of its sequences
+            rng = np.random.default_rng(12345)
+            self.X_display = self.X[np.sort(rng.choice(n, MAX_DISPLAY_POINTS, replace=False))]
+        else:
+            self.X_display = self.X
+        if self.n_incomplete and self.X_display.shape[0]:
+            self.display_incomplete_rows = np.flatnonzero(np.isnan(self.X_display).any(axis=1))
+        self._notify("data")
+
+    def _sequence_order(self) -> np.ndarray:
+        """Row order for an HMM: by sequence (first appearance), then by the order column (stable, so rows
+        with equal order values keep the file's order, and that is said in ``notes``)."""
+        n = int(self.table.n_rows)
+        if self.sequence_column is not None:
+            if self.sequence_column in self.table.numeric_column_names:
+                raw = [("" if not np.isfinite(v) else f"{v:g}") for v in self.table.to_array([self.sequence_column])[:, 0]]
+            else:
+                raw = list(self.table.text_column(self.sequence_column))
+            names, ids = np.unique(np.asarray(raw, dtype=object).astype(str), return_inverse=True)
+            first = np.full(len(names), n)
+            np.minimum.at(first, ids, np.arange(n))
+            rank = np.empty(len(names), dtype=np.int64)
+            rank[np.argsort(first, kind="stable")] = np.arange(len(names))
+            seq = rank[ids]
+            self._seq_labels = [str(names[i]) for i in np.argsort(first, kind="stable")]
+        else:
+            seq = np.zeros(n, dtype=np.int64)
+            self._seq_labels = ["all rows"]
+        if self.order_column is not None:
+            t = self.table.to_array([self.order_column])[:, 0]
+            if not np.all(np.isfinite(t)):
+                raise ValueError(f"The order column {self.order_column} has missing values: every row needs a "
+                                 "time or index to be placed in its sequence.")
+            order = np.lexsort((np.arange(n), t, seq))
+            ts, ss = t[order], seq[order]
+            same = (ss[1:] == ss[:-1])
+            if np.any(same & (np.diff(np.arange(n)[order]) < 0)):
+                self.notes.append(f"Rows were sorted by {self.order_column} within each sequence.")
+            dup = int(np.count_nonzero(same & (ts[1:] == ts[:-1])))
+            if dup:
+                self.notes.append(f"{dup:,} row{'s' if dup != 1 else ''} repeat{'s' if dup == 1 else ''} an "
+                                  f"{self.order_column} value of {'its' if dup == 1 else 'their'} sequence; "
+                                  "they stay in the file's order.")
+        else:
+            order = np.argsort(seq, kind="stable")
+        self._seq_ids = seq[order]
+        return order
+
+    def _set_lengths(self) -> None:
+        ids = self._seq_ids
+        if ids is None or not len(ids):
+            self.lengths, self.sequence_names = None, []
+            return
+        present, counts = np.unique(ids, return_counts=True)  # ids are sorted: runs in order
+        self.lengths = counts.astype(np.int64)
+        self.sequence_names = [self._seq_labels[i] for i in present]
+        dropped = len(self._seq_labels) - len(present)
+        if dropped:
+            self.notes.append(f"{dropped} sequence{'s' if dropped != 1 else ''} had no row with a value and "
+                              f"{'were' if dropped != 1 else 'was'} left out.")
+        short = int(np.count_nonzero(self.lengths == 1))
+        if short:
+            self.notes.append(f"{short} sequence{'s have' if short != 1 else ' has'} a single row (no "
+                              "transition to learn from).")
+
+    # ------------------------------------------------------------------------------ model specification
+    def set_model_kind(self, kind: str, family: str = "gaussian") -> None:
+        """"mixture" (independent rows) or "hmm" (ordered rows in sequences); ``family`` the emission family
+        ("gaussian"; for hmm also "poisson" or "categorical"). Forgets the current fit."""
+        if (kind, family) not in _estimators():
+            known = ", ".join(f"{k}/{f}" for k, f in _estimators())
+            raise ValueError(f"Unknown model kind {kind}/{family}; known: {known}.")
+        if (kind, family) == (self.kind, self.family):
+            return
+        self.kind, self.family = kind, family
+        self._notify("options")
+        if self.table is not None:
+            self._forget_fit()
+            self._prepare()
+
+    def set_sequence(self, sequence_column=None, order_column=None) -> None:
+        """HMM data layout: the column naming each row's sequence (None: one sequence) and the numeric
+        column giving the order within a sequence (None: the file's order). Forgets the current fit."""
+        if self.table is not None:
+            names = set(self.table.column_names)
+            for c in (sequence_column, order_column):
+                if c is not None and c not in names:
+                    raise ValueError(f"{c!r} is not a column of {self.table.path}.")
+            if order_column is not None and order_column not in self.table.numeric_column_names:
+                raise ValueError(f"The order column must hold numbers (a time or an index); {order_column!r} "
+                                 "is text.")
+        self.sequence_column, self.order_column = sequence_column, order_column
+        if self.table is not None:
+            self._forget_fit()
+            self._prepare()
+
+    def estimator_class(self):
+        return _estimators()[(self.kind, self.family)]
+
+    def set_options(self, **options) -> None:
+        """Engine keywords of the next fit (``missing`` as ``set_missing``). TypeError -> ValueError for a
+        keyword the estimator does not have; values are checked by the engine when the fit starts."""
+        missing = options.pop("missing", None)
+        merged = dict(self.options, **options)
+        known = set().union(*(_keywords(c) for c in _estimators().values()))
+        unknown = sorted(set(merged) - known)
+        if unknown:
+            raise ValueError(f"Unknown option: {', '.join(unknown)}.")
+        self.options = merged
+        if missing is not None:
+            self.set_missing(missing)
+        self._notify("options")
+
+    def engine_options(self) -> dict:
+        """The keywords the next fit passes to the estimator (``missing`` included; options the kind's
+        estimator does not have, e.g. covariance_type for a Poisson HMM, are left out)."""
+        keys = _keywords(self.estimator_class())
+        return {k: v for k, v in dict(self.options, missing=self.engine_missing()).items() if k in keys}
+
+    def fit_arguments(self) -> dict:
+        """Keyword arguments of ``fit_iter`` besides X (an HMM's ``lengths``)."""
+        return {"lengths": None if self.lengths is None else list(map(int, self.lengths))} if self.kind == "hmm" else {}
+
+    def set_start_means(self, means) -> None:
+        """Starting means placed by hand, (k, d) for the d chosen columns; k = 0 clears them."""
+        d = len(self.columns)
+        m = np.asarray(means, dtype=float)
+        if m.size == 0:
+            m = np.zeros((0, d))
+        if m.ndim != 2 or m.shape[1] != d:
+            raise ValueError(f"Starting means must have shape (k, {d}) for the {d} chosen columns; got {m.shape}.")
+        if not np.all(np.isfinite(m)):
+            raise ValueError("Starting means must be finite numbers.")
+        self.start_means = np.array(m, dtype=float)
+        self._notify("start-means")
+
+    def with_start_means(self, params: dict) -> dict:
+        """``params`` with the starting state of the placed means (none placed: unchanged)."""
+        m = self.start_means
+        if m.shape[0] == 0 or m.shape[1] != len(self.columns) or self.X is None or self.kind != "mixture":
+            return params
+        params = dict(params, n_components=int(m.shape[0]), n_init=1, means_init=m.copy())
+        try:
+            w, c = start_parameters(self.X, m, params.get("covariance_type", "full"), params.get("reg_covar", 1e-6))
+        except (ValueError, np.linalg.LinAlgError):
+            w = c = None
+        if w is not None:
+            params.update(weights_init=w, covariances_init=c)
+        return params
+
+    def column_means(self) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            mu = np.nanmean(self.X, axis=0) if self.X is not None and self.X.shape[0] else None
+        if mu is None:
+            return np.zeros(len(self.columns))
+        return np.where(np.isfinite(mu), mu, 0.0)
+
+    # ------------------------------------------------------------------------------ fitting
+    def begin_fit(self, params: dict | None = None):
+        """A new fit: the history is cleared and an unfitted estimator returned (``params``: the engine
+        keywords, default ``engine_options()`` with the placed means). ValueError when there is nothing to
+        fit. The caller iterates ``estimator.fit_iter(session.X)`` (here or in a worker thread) and hands
+        the snapshots to ``add_snapshots``, then calls ``end_fit``."""
+        if self.table is None or self.X is None:
+            raise ValueError("Open a CSV file and choose at least one numeric column before running a fit.")
+        if self.X.shape[0] == 0:
+            raise ValueError("No complete rows in the chosen columns: choose other columns, or fit with missing "
+                             "values." if self.missing == "drop" and self.n_incomplete > self.n_empty else
+                             "Every row is empty in the chosen columns: choose other columns.")
+        self._close_iterator()
+        if params is None:
+            params = self.with_start_means(self.engine_options())
+        cls = self.estimator_class()
+        keys = _keywords(cls)
+        params = {k: v for k, v in params.items() if k in keys}
+        estimator = cls(**params)
+        self.fit_params = dict(params)
+        self.history = []
+        self.model = None
+        self.fitted_model = None
+        self.fitting = True
+        self._notify("fit-started")
+        return estimator
+
+    def add_snapshots(self, batch) -> None:
+        self.history.extend(batch)
+        self._notify("snapshots")
+
+    def end_fit(self, model=None) -> None:
+        """The fit ended: ``model`` the fitted estimator, or None for a stopped (or failed) fit, whose last
+        snapshot becomes the current model. Raises what ``Snapshot.to_model`` raises for a state the model
+        layer refuses (the session is then idle, with no current model)."""
+        self.fitting = False
+        self._iterator = self._estimator = None
+        try:
+            if model is not None:
+                self.fitted_model = model
+                self.model = self._named(model)
+            elif self.history:
+                self.model = None
+                self.model = self._named(self.history[-1].to_model())
+        finally:
+            self._notify("fit-ended")
+
+    def _named(self, model):
+        try:
+            model.feature_names_in_ = np.asarray(self.columns, dtype=object)
+        except AttributeError:
+            pass
+        return model
+
+    def fit_iter(self, **options):
+        """Fit now, yielding every snapshot (the engine's ``fit_iter``); the model is set at the end."""
+        if options:
+            self.set_options(**options)
+        self.start()
+        while True:
+            snap = self.step()
+            if snap is None:
+                return
+            yield snap
+
+    def fit(self, **options):
+        """Fit to the end; returns the fitted model."""
+        for _ in self.fit_iter(**options):
+            pass
+        return self.model
+
+    def start(self) -> None:
+        """Prepare a fit to be computed step by step (``step``)."""
+        self._estimator = self.begin_fit()
+        try:
+            self._iterator = self._estimator.fit_iter(self.X, **self.fit_arguments())
+        except Exception:  # options the engine refuses: idle again, and the caller hears why
+            self._estimator = None
+            self.fitting = False
+            self._notify("fit-ended")
+            raise
+
+    def step(self):
+        """One more EM iteration of the fit ``start`` prepared: its snapshot, or None when the fit has ended
+        (then ``model`` is the fitted model)."""
+        if self._iterator is None:
+            return None
+        try:
+            snap = next(self._iterator)
+        except StopIteration:
+            est = self._estimator
+            self.end_fit(est if hasattr(est, "weights_") else None)
+            return None
+        except Exception:
+            self._close_iterator()
+            self.fitting = False
+            self._notify("fit-ended")
+            raise
+        self.add_snapshots([snap])
+        return snap
+
+    def stop(self) -> None:
+        """End a step-by-step fit now: the last state becomes the current model."""
+        if self._iterator is None:
+            return
+        self._close_iterator()
+        self.end_fit(None)
+
+    def _close_iterator(self) -> None:
+        it, self._iterator = self._iterator, None
+        if it is not None and hasattr(it, "close"):
+            it.close()
+
+    def _forget_fit(self) -> None:
+        self._close_iterator()
+        self.fitting = False
+
+    # ------------------------------------------------------------------------------ other models
+    def load_restart(self, i: int):
+        """Restart ``i`` of the last fit (its final state) as the current model; returns it."""
+        if self.fitted_model is None:
+            raise ValueError("There is no completed fit whose restarts could be loaded.")
+        if self.kind != "mixture":
+            raise ValueError("Loading a restart is available for mixtures; an HMM keeps its best restart.")
+        model = self._named(restart_model(self.fitted_model, int(i)))
+        self.model = model
+        self._notify("model")
+        return model
+
+    def use_model(self, model, keep_fit: bool = False) -> None:
+        """A fitted model of the chosen columns (e.g. from model selection) as the current fit: its one
+        state becomes the history. ``keep_fit``: the last completed fit stays (its restarts can still be
+        loaded). ValueError when it does not match the chosen columns."""
+        if self.X is None or model.means_.shape[1] != len(self.columns):
+            raise ValueError("That model does not match the chosen columns; it was not loaded.")
+        self._forget_fit()
+        self._named(model)
+        self.model = model
+        if not keep_fit:
+            self.fitted_model = model if getattr(model, "restart_parameters_", None) else None
+        self.history = [single_state_snapshot(model, self.X.shape[0])]
+        self._notify("model")
+
+    # ------------------------------------------------------------------------------ files
+    def export_fit(self, path, kind: str | None = None) -> None:
+        """Write the current model: ``kind`` "json" (default; ``emdesk.io.save_fit``), "parameters" or
+        "assignments" (CSV)."""
+        if self.model is None:
+            raise ValueError("There is no fit to export yet: run a fit first (F5).")
+        if self.kind != "mixture":
+            raise ValueError("Exporting a hidden Markov model to a file is not available yet; its parameters "
+                             "are the model's startprob_, transmat_ and emission attributes (window.model).")
+        from emdesk.io import save_assignments_csv, save_fit, save_parameters_csv
+
+        kind = kind or "json"
+        path = str(path)
+        if kind == "json":
+            save_fit(path, self.model, self.X, columns=list(self.columns), table=self.table)
+        elif kind == "parameters":
+            save_parameters_csv(path, self.model, columns=list(self.columns))
+        elif kind == "assignments":
+            save_assignments_csv(path, self.table, self.model, list(self.columns))
+        else:
+            raise ValueError(f"Unknown export kind {kind!r}: use json, parameters or assignments.")
+
+    def export_imputed(self, path) -> int:
+        """The table with the missing cells of the fitted columns filled by the current model (conditional
+        expectations) and a column flagging them (``emdesk.io.save_imputed_csv``). Returns the number of
+        cells filled; ValueError when there is no fit or nothing to fill."""
+        if self.model is None:
+            raise ValueError("There is no fit to impute from yet: run a fit first (F5).")
+        if not self.n_incomplete:
+            raise ValueError("The fitted columns have no missing cells, so there is nothing to impute. "
+                             "Export Fit (Ctrl+E) writes the rows with their assignments.")
+        from emdesk.io import save_imputed_csv
+
+        return save_imputed_csv(str(path), self.table, self.model, list(self.columns))
