@@ -1,6 +1,6 @@
 """emdesk.engine: the EM engine (NumPy/SciPy only; see docs/INTERFACES.md)."""
 
-from .diagnostics import ComponentIssue, DegenerateSolutionWarning, diagnose
+from .diagnostics import ComponentIssue, DataColumnWarning, DegenerateSolutionWarning, diagnose
 from .gaussian import GaussianMixture
 from .selection import SelectionResult, iter_select_model, select_model
 from .snapshot import Snapshot
@@ -13,5 +13,6 @@ __all__ = [
     "SelectionResult",
     "ComponentIssue",
     "DegenerateSolutionWarning",
+    "DataColumnWarning",
     "diagnose",
 ]

@@ -319,3 +319,83 @@ def check_column_ranges(X, w=None, names=None):
                 "otherwise rescale the column (e.g. take its logarithm)."
             )
     return constant
+
+
+#: Eigenvalue of the data's correlation matrix (complete rows) below which its eigenvector is an
+#: exact linear dependence among the columns (rounding leaves about 1e-16; a genuine correlation
+#: of 0.99999 leaves 1e-5).
+DEPENDENCE_TOL = 1e-10
+
+
+def linear_dependence(X, w=None, skip=()):
+    """Exact linear dependence among the columns of X (complete rows, weights ``w``), ignoring
+    the columns in ``skip`` (constant ones).  Returns ``(null, groups)``: ``null`` a (d, r)
+    orthonormal basis of the dependent directions in the data's standardised coordinates
+    (``x_j / sd_j``; None when there are none) and ``groups``, for each direction, the columns
+    taking part in it (0-based)."""
+    n, d = X.shape
+    cols = [j for j in range(d) if j not in set(skip)]
+    if len(cols) < 2:
+        return None, []
+    rows = ~np.isnan(X[:, cols]).any(axis=1)
+    if w is not None:
+        rows &= w > 0
+    if int(rows.sum()) <= len(cols):
+        return None, []
+    Y = X[np.ix_(rows, cols)]
+    ww = None if w is None else w[rows]
+    mean = Y.mean(axis=0) if ww is None else ww @ Y / ww.sum()
+    Yc = Y - mean
+    sd = np.sqrt((Yc * Yc).mean(axis=0) if ww is None else ww @ (Yc * Yc) / ww.sum())
+    if not np.all(sd > 0):
+        return None, []
+    Yc /= sd
+    R = (Yc.T @ Yc) / len(Yc) if ww is None else (Yc.T * ww) @ Yc / ww.sum()
+    vals, vecs = np.linalg.eigh(0.5 * (R + R.T))
+    small = vals < DEPENDENCE_TOL * max(float(vals[-1]), 1e-300)
+    if not small.any():
+        return None, []
+    null = np.zeros((d, int(small.sum())))
+    null[cols] = vecs[:, small]
+    groups = []
+    for v in vecs[:, small].T:
+        groups.append([cols[i] for i in np.flatnonzero(np.abs(v) > 1e-3 * np.max(np.abs(v)))])
+    return null, groups
+
+
+def column_notes(X, constant, groups, names=None, covariance_type=None):
+    """Sentences for the user about constant columns and linearly dependent ones."""
+    notes = []
+    for j in constant:
+        vals = X[:, j][~np.isnan(X[:, j])]
+        v = f" (every value is {vals[0]:.6g})" if vals.size else ""
+        notes.append(
+            f"{column_label(j, names).capitalize()} is constant{v}: it cannot tell components "
+            "apart, and every component's variance there is just reg_covar. Leave it out of the fit."
+        )
+    for g in groups:
+        who = ", ".join(column_label(j, names) for j in g)
+        tail = (" (they were fitted with covariance_type "
+                f"{covariance_type!r}, whose covariances are singular along that combination "
+                "and held only by reg_covar)") if covariance_type in ("full", "tied") else ""
+        notes.append(
+            f"Columns {who.replace('column ', '')} are linearly dependent: a fixed combination "
+            "of them is constant (one-hot indicators or proportions that sum to 1, a total next "
+            f"to its parts){tail}. Leave one of them out, or use covariance_type='diag'."
+        )
+    return notes
+
+
+def binary_columns(X, w=None):
+    """Columns whose observed values (rows of positive weight) take exactly two distinct values."""
+    out = []
+    keep = None if w is None else w > 0
+    for j in range(X.shape[1]):
+        col = X[:, j] if keep is None else X[keep, j]
+        col = col[~np.isnan(col)]
+        if col.size < 2:
+            continue
+        lo, hi = col.min(), col.max()
+        if lo < hi and bool(np.all((col == lo) | (col == hi))):
+            out.append(j)
+    return out

@@ -32,7 +32,7 @@ from ._core import (
     mstep,
     stats_from_resp,
 )
-from .diagnostics import DegenerateSolutionWarning, diagnose
+from .diagnostics import DataColumnWarning, DegenerateSolutionWarning, diagnose
 from .init import InitInterrupted, initial_responsibilities
 from .snapshot import Snapshot, frozen_copy
 
@@ -125,6 +125,11 @@ class _Context:
         self.constant = V.check_column_ranges(Xu, wu, names)
         self.std = Standardizer.from_data(Xu, wu, self.ct)
         self.data_variances = np.where(np.isfinite(self.std.data_var), self.std.data_var, 0.0)
+        self.data_variances[self.constant] = 0.0  # exactly: the mean's rounding left ~1e-30
+        self.null_space, groups = (V.linear_dependence(Xu, wu, self.constant)
+                                   if self.ct in ("full", "tied") else (None, []))
+        self.notes = tuple(V.column_notes(Xu, self.constant, groups, names, self.ct))
+        self.binary = V.binary_columns(Xu, wu)
         self.reg_z = self.std.reg_z(est.reg_covar, self.ct)
         Z = self.std.to_z(Xu)
         self.layout = Layout(self.ct, self.d)
@@ -210,6 +215,18 @@ class GaussianMixture:
     missing : {"error", "marginalize"}
         ``"error"``: NaN in X raises ValueError.  ``"marginalize"``: exact EM for incomplete
         rows (each row's density on its observed coordinates).
+
+    Checks of the data before fitting (``fit``/``fit_iter``; columns counted from 1, or named
+    by ``X.columns`` when X is a data frame):
+
+    * a column with values more than 1e150 from its median (squares overflow), or whose range
+      is more than 1e9 times its interquartile spread (its small values would lose their
+      digits; typically a fill value such as 1e20): ValueError naming the column and what to do
+      (replace fill values by NaN with ``missing="marginalize"``, or rescale);
+    * constant columns, and exact linear dependence among columns (full/tied): the columns are
+      *kept* and the fit goes on (every component has variance ``reg_covar`` there, which the
+      degeneracy diagnosis does not count as a collapse); a ``DataColumnWarning`` names them and
+      says what to do, and ``column_notes_`` (tuple of str) holds the same sentences.
     """
 
     def __init__(
@@ -297,6 +314,11 @@ class GaussianMixture:
         d = X.shape[1]
         inits = self._check_inits(k, d)
         ctx = _Context(self, X, w, names)
+        # Constant and linearly dependent columns: found before fitting, said once, kept (see
+        # DataColumnWarning); the degeneracy diagnosis does not count them as collapses.
+        self.column_notes_ = ctx.notes
+        if ctx.notes:
+            warnings.warn(" ".join(ctx.notes), DataColumnWarning, stacklevel=2)
         return self._run(ctx, inits, bool(responsibilities), interrupt)
 
     def _check_inits(self, k, d):
@@ -331,7 +353,8 @@ class GaussianMixture:
         return weights.copy(), ctx.std.means_to_user(mz), ctx.std.cov_to_user(cz, ctx.ct)
 
     def _diagnose(self, ctx, weights, cov):
-        return diagnose(weights, cov, ctx.ct, ctx.W, ctx.data_variances, self.reg_covar)
+        return diagnose(weights, cov, ctx.ct, ctx.W, ctx.data_variances, self.reg_covar,
+                        null_space=ctx.null_space, binary_columns=ctx.binary, column_names=ctx.names)
 
     def _run(self, ctx, inits, want_resp, interrupt=None):
         rng = np.random.default_rng(self.random_state)
@@ -430,13 +453,12 @@ class GaussianMixture:
         self.n_rows_all_missing_ = ctx.n_rows_all_missing
         self.degeneracies_ = b["issues"]
         if self.degeneracies_:
-            from .diagnostics import format_issues
+            from .diagnostics import advice, format_issues
 
             warnings.warn(
                 "The fitted mixture is degenerate ("
                 + format_issues(self.degeneracies_)
-                + "); see degeneracies_. Try fewer components, a larger reg_covar or a "
-                "constrained covariance_type.",
+                + "); see degeneracies_. " + advice(self.degeneracies_),
                 DegenerateSolutionWarning,
                 stacklevel=3,
             )
@@ -487,6 +509,7 @@ class GaussianMixture:
         est.data_variances_ = None
         est.degeneracies_ = ()
         est.n_rows_all_missing_ = 0
+        est.column_notes_ = ()
         est._check_scorable()
         return est
 
