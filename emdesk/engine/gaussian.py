@@ -21,6 +21,7 @@ import numpy as np
 
 from . import _validation as V
 from ._core import (
+    FAR_QUADRATIC,
     DenseData,
     Layout,
     NotPositiveDefinite,
@@ -28,8 +29,8 @@ from ._core import (
     Standardizer,
     em_pass,
     full_covariances,
-    score_rows,
     mstep,
+    score_rows,
     stats_from_resp,
 )
 from .diagnostics import DataColumnWarning, DegenerateSolutionWarning, diagnose
@@ -580,7 +581,15 @@ class GaussianMixture:
 
             ri = np.empty((k, len(rows)))
             li = np.empty(len(rows))
-            score_incomplete(std.to_z(Xi), prep, std, ri, li)
+            with np.errstate(all="ignore"):
+                Zi = std.to_z(Xi)
+                score_incomplete(Zi, prep, std, ri, li)
+                zo = np.where(np.isnan(Zi), 0.0, Zi)
+                far = ~(np.einsum("ij,ij->i", zo, zo) * prep.lam_max <= FAR_QUADRATIC)
+            far |= ~np.isfinite(li) | np.isnan(ri).any(axis=0)
+            far &= ~all_missing[rows]
+            if far.any():
+                self._score_far_incomplete(Xi, np.flatnonzero(far), ri, li)
             done = np.flatnonzero(~incomplete)
             if done.size:
                 sub = [None if o is None else np.empty(done.size, dtype=o.dtype) for o in (ll, labels)]
@@ -603,6 +612,25 @@ class GaussianMixture:
             score_rows(X, std, prep, layout, self.weights_, self.means_, self.precisions_cholesky_,
                        ll, resp, labels)
         return ll, resp, labels, all_missing
+
+    def _score_far_incomplete(self, Xi, idx, ri, li):
+        """Rows of Xi (with NaN) that the pattern E-step cannot score without overflow: each
+        pattern's marginal mixture (a mixture of the marginals on the observed coordinates) is
+        scored by the overflow-free path of complete rows.  Fills ri (k, r) and li (r,)."""
+        from ._missing import patterns
+
+        k, d = self.means_.shape
+        F = full_covariances(self.covariances_, self.covariance_type, k, d)
+        sub = Xi[idx]
+        for o, _m, prow in patterns(~np.isnan(sub)):
+            o = np.asarray(o)
+            if o.dtype == bool:
+                o = np.flatnonzero(o)
+            marginal = GaussianMixture.from_parameters(
+                self.weights_, self.means_[:, o], F[np.ix_(np.arange(k), o, o)], "full")
+            ll, resp, _, _ = marginal._estep(sub[np.ix_(prow, o)])
+            li[idx[prow]] = ll
+            ri[:, idx[prow]] = resp.T
 
     def score_samples(self, X):
         """Log-density of every row, ``(n,)`` (observed coordinates only for incomplete rows).
