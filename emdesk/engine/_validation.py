@@ -267,8 +267,7 @@ def column_label(j, names=None):
     return f"column {j + 1}"
 
 
-def _central_spread(col, med):
-    q25, q75 = np.percentile(col, [25.0, 75.0])
+def _central_spread(col, med, q25, q75):
     if q75 > q25:
         return float(q75 - q25)
     q05, q95 = np.percentile(col, [5.0, 95.0])
@@ -284,7 +283,14 @@ def check_column_ranges(X, w=None, names=None):
     (|x - median| > :data:`MAX_CENTRED_MAGNITUDE`) or whose range is too wide for the digits of
     its small values (:data:`MAX_RANGE_RATIO`).  Rows of weight 0 and NaN cells are ignored.
     Returns the indices of the constant columns (every observed value equal)."""
+    return check_columns(X, w, names)[0]
+
+
+def check_columns(X, w=None, names=None):
+    """:func:`check_column_ranges`, returning ``(constant columns, column medians)`` (medians of
+    the observed values of rows with positive weight, unweighted; NaN for a column with none)."""
     constant = []
+    medians = np.full(X.shape[1], np.nan)
     keep = None if w is None else w > 0
     for j in range(X.shape[1]):
         col = X[:, j] if keep is None else X[keep, j]
@@ -294,8 +300,10 @@ def check_column_ranges(X, w=None, names=None):
         lo, hi = float(col.min()), float(col.max())
         if lo == hi:
             constant.append(j)
+            medians[j] = lo
             continue
-        med = float(np.median(col))
+        q25, med, q75 = (float(q) for q in np.percentile(col, [25.0, 50.0, 75.0]))
+        medians[j] = med
         extent = max(hi - med, med - lo)
         who = column_label(j, names)
         far = lo if med - lo >= hi - med else hi
@@ -307,7 +315,7 @@ def check_column_ranges(X, w=None, names=None):
                 "data', replace them by NaN (missing='marginalize'); otherwise rescale the column "
                 "(divide it by a power of ten, or take its logarithm)."
             )
-        spread = _central_spread(col, med)
+        spread = _central_spread(col, med, q25, q75)
         if extent > MAX_RANGE_RATIO * spread:
             raise ValueError(
                 f"{who.capitalize()} has a range too wide to keep its small values' digits: it "
@@ -318,7 +326,7 @@ def check_column_ranges(X, w=None, names=None):
                 f"{far:.3g} is a fill value for 'no data', replace it by NaN (missing='marginalize'); "
                 "otherwise rescale the column (e.g. take its logarithm)."
             )
-    return constant
+    return constant, medians
 
 
 #: Eigenvalue of the data's correlation matrix (complete rows) below which its eigenvector is an
@@ -327,9 +335,10 @@ def check_column_ranges(X, w=None, names=None):
 DEPENDENCE_TOL = 1e-10
 
 
-def linear_dependence(X, w=None, skip=()):
+def linear_dependence(X, w=None, skip=(), standardised=False):
     """Exact linear dependence among the columns of X (complete rows, weights ``w``), ignoring
-    the columns in ``skip`` (constant ones).  Returns ``(null, groups)``: ``null`` a (d, r)
+    the columns in ``skip`` (constant ones); ``standardised``: X is already centred near its
+    medians and scaled (the engine's own units), so it is used without a centred copy.  Returns ``(null, groups)``: ``null`` a (d, r)
     orthonormal basis of the dependent directions in the data's standardised coordinates
     (``x_j / sd_j``; None when there are none) and ``groups``, for each direction, the columns
     taking part in it (0-based)."""
@@ -337,20 +346,32 @@ def linear_dependence(X, w=None, skip=()):
     cols = [j for j in range(d) if j not in set(skip)]
     if len(cols) < 2:
         return None, []
-    rows = ~np.isnan(X[:, cols]).any(axis=1)
-    if w is not None:
-        rows &= w > 0
-    if int(rows.sum()) <= len(cols):
+    if standardised and w is None and not skip and not _any_in_blocks(X, np.isnan):
+        # complete data, all columns: one pass of Gram products, no copy.  X should be centred
+        # near its medians and scaled (the engine passes its standardised data), so the
+        # moments below do not cancel.
+        Y, ww = X, None
+    else:
+        rows = ~np.isnan(X[:, cols]).any(axis=1)
+        if w is not None:
+            rows &= w > 0
+        Y = X[np.ix_(rows, cols)]
+        ww = None if w is None else w[rows]
+    if Y.shape[0] <= len(cols):
         return None, []
-    Y = X[np.ix_(rows, cols)]
-    ww = None if w is None else w[rows]
-    mean = Y.mean(axis=0) if ww is None else ww @ Y / ww.sum()
-    Yc = Y - mean
-    sd = np.sqrt((Yc * Yc).mean(axis=0) if ww is None else ww @ (Yc * Yc) / ww.sum())
+    if not standardised:  # centre first: Gram products of offset data (timestamps) cancel
+        Y = Y - (Y.mean(axis=0) if ww is None else ww @ Y / ww.sum())
+    if ww is None:
+        mean = Y.mean(axis=0)
+        C = (Y.T @ Y) / Y.shape[0] - np.outer(mean, mean)
+    else:
+        W = float(ww.sum())
+        mean = ww @ Y / W
+        C = (Y.T * ww) @ Y / W - np.outer(mean, mean)
+    sd = np.sqrt(np.clip(np.diag(C), 0.0, None))
     if not np.all(sd > 0):
         return None, []
-    Yc /= sd
-    R = (Yc.T @ Yc) / len(Yc) if ww is None else (Yc.T * ww) @ Yc / ww.sum()
+    R = C / np.outer(sd, sd)
     vals, vecs = np.linalg.eigh(0.5 * (R + R.T))
     small = vals < DEPENDENCE_TOL * max(float(vals[-1]), 1e-300)
     if not small.any():

@@ -123,16 +123,18 @@ class _Context:
                 )
         # Before any arithmetic on the data: overflowing or too-wide columns (a ValueError naming
         # the column), constant columns and exact linear dependence (notes, see column_notes_).
-        self.constant = V.check_column_ranges(Xu, wu, names)
-        self.std = Standardizer.from_data(Xu, wu, self.ct)
+        self.constant, medians = V.check_columns(Xu, wu, names)
+        self.std = Standardizer.from_data(Xu, wu, self.ct, medians=medians if wu is None else None)
         self.data_variances = np.where(np.isfinite(self.std.data_var), self.std.data_var, 0.0)
         self.data_variances[self.constant] = 0.0  # exactly: the mean's rounding left ~1e-30
-        self.null_space, groups = (V.linear_dependence(Xu, wu, self.constant)
+        Z = self.std.to_z(Xu)
+        # on the standardised data (centred near the medians, scaled: no cancellation in the
+        # Gram products); its null directions are the same as the user's up to column scaling
+        self.null_space, groups = (V.linear_dependence(Z, wu, self.constant, standardised=True)
                                    if self.ct in ("full", "tied") else (None, []))
         self.notes = tuple(V.column_notes(Xu, self.constant, groups, names, self.ct))
         self.binary = V.binary_columns(Xu, wu)
         self.reg_z = self.std.reg_z(est.reg_covar, self.ct)
-        Z = self.std.to_z(Xu)
         self.layout = Layout(self.ct, self.d)
         if self.has_missing:
             from . import _missing
