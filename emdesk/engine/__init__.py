@@ -1,6 +1,6 @@
 """emdesk.engine: the EM engine (NumPy/SciPy only; see docs/INTERFACES.md)."""
 
-from .diagnostics import ComponentIssue, DegenerateSolutionWarning, diagnose
+from .diagnostics import ComponentIssue, DataColumnWarning, DegenerateSolutionWarning, diagnose
 from .em import RestartFailed, run_em
 from .families import CategoricalFamily, GaussianFamily, PoissonFamily
 from .gaussian import GaussianMixture
@@ -32,6 +32,7 @@ __all__ = [
     "SelectionResult",
     "ComponentIssue",
     "DegenerateSolutionWarning",
+    "DataColumnWarning",
     "diagnose",
     "RestartFailed",
     "run_em",

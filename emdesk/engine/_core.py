@@ -96,7 +96,7 @@ class Standardizer:
         return np.ldexp(1.0, np.round(np.log2(sd)).astype(int))
 
     @classmethod
-    def from_data(cls, X, w, covariance_type):
+    def from_data(cls, X, w, covariance_type, medians=None):
         """Shift: the weighted, NaN-aware column *medians*; scale: the column standard deviations
         (about the means, computed without overflow).
 
@@ -122,7 +122,8 @@ class Standardizer:
                     col, wj = col[pos], wj[pos]
             if col.size == 0:
                 continue
-            shift[j] = weighted_median(col, wj)
+            shift[j] = (weighted_median(col, wj) if medians is None or not np.isfinite(medians[j])
+                        else float(medians[j]))
             mean[j] = float(np.mean(col)) if wj is None else float(wj @ col / wj.sum())
             dev = col - mean[j]
             amax = float(np.max(np.abs(dev)))

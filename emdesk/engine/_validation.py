@@ -267,8 +267,7 @@ def column_label(j, names=None):
     return f"column {j + 1}"
 
 
-def _central_spread(col, med):
-    q25, q75 = np.percentile(col, [25.0, 75.0])
+def _central_spread(col, med, q25, q75):
     if q75 > q25:
         return float(q75 - q25)
     q05, q95 = np.percentile(col, [5.0, 95.0])
@@ -284,7 +283,14 @@ def check_column_ranges(X, w=None, names=None):
     (|x - median| > :data:`MAX_CENTRED_MAGNITUDE`) or whose range is too wide for the digits of
     its small values (:data:`MAX_RANGE_RATIO`).  Rows of weight 0 and NaN cells are ignored.
     Returns the indices of the constant columns (every observed value equal)."""
+    return check_columns(X, w, names)[0]
+
+
+def check_columns(X, w=None, names=None):
+    """:func:`check_column_ranges`, returning ``(constant columns, column medians)`` (medians of
+    the observed values of rows with positive weight, unweighted; NaN for a column with none)."""
     constant = []
+    medians = np.full(X.shape[1], np.nan)
     keep = None if w is None else w > 0
     for j in range(X.shape[1]):
         col = X[:, j] if keep is None else X[keep, j]
@@ -294,8 +300,10 @@ def check_column_ranges(X, w=None, names=None):
         lo, hi = float(col.min()), float(col.max())
         if lo == hi:
             constant.append(j)
+            medians[j] = lo
             continue
-        med = float(np.median(col))
+        q25, med, q75 = (float(q) for q in np.percentile(col, [25.0, 50.0, 75.0]))
+        medians[j] = med
         extent = max(hi - med, med - lo)
         who = column_label(j, names)
         far = lo if med - lo >= hi - med else hi
@@ -307,7 +315,7 @@ def check_column_ranges(X, w=None, names=None):
                 "data', replace them by NaN (missing='marginalize'); otherwise rescale the column "
                 "(divide it by a power of ten, or take its logarithm)."
             )
-        spread = _central_spread(col, med)
+        spread = _central_spread(col, med, q25, q75)
         if extent > MAX_RANGE_RATIO * spread:
             raise ValueError(
                 f"{who.capitalize()} has a range too wide to keep its small values' digits: it "
@@ -318,4 +326,97 @@ def check_column_ranges(X, w=None, names=None):
                 f"{far:.3g} is a fill value for 'no data', replace it by NaN (missing='marginalize'); "
                 "otherwise rescale the column (e.g. take its logarithm)."
             )
-    return constant
+    return constant, medians
+
+
+#: Eigenvalue of the data's correlation matrix (complete rows) below which its eigenvector is an
+#: exact linear dependence among the columns (rounding leaves about 1e-16; a genuine correlation
+#: of 0.99999 leaves 1e-5).
+DEPENDENCE_TOL = 1e-10
+
+
+def linear_dependence(X, w=None, skip=(), standardised=False):
+    """Exact linear dependence among the columns of X (complete rows, weights ``w``), ignoring
+    the columns in ``skip`` (constant ones); ``standardised``: X is already centred near its
+    medians and scaled (the engine's own units), so it is used without a centred copy.  Returns ``(null, groups)``: ``null`` a (d, r)
+    orthonormal basis of the dependent directions in the data's standardised coordinates
+    (``x_j / sd_j``; None when there are none) and ``groups``, for each direction, the columns
+    taking part in it (0-based)."""
+    n, d = X.shape
+    cols = [j for j in range(d) if j not in set(skip)]
+    if len(cols) < 2:
+        return None, []
+    if standardised and w is None and not skip and not _any_in_blocks(X, np.isnan):
+        # complete data, all columns: one pass of Gram products, no copy.  X should be centred
+        # near its medians and scaled (the engine passes its standardised data), so the
+        # moments below do not cancel.
+        Y, ww = X, None
+    else:
+        rows = ~np.isnan(X[:, cols]).any(axis=1)
+        if w is not None:
+            rows &= w > 0
+        Y = X[np.ix_(rows, cols)]
+        ww = None if w is None else w[rows]
+    if Y.shape[0] <= len(cols):
+        return None, []
+    if not standardised:  # centre first: Gram products of offset data (timestamps) cancel
+        Y = Y - (Y.mean(axis=0) if ww is None else ww @ Y / ww.sum())
+    if ww is None:
+        mean = Y.mean(axis=0)
+        C = (Y.T @ Y) / Y.shape[0] - np.outer(mean, mean)
+    else:
+        W = float(ww.sum())
+        mean = ww @ Y / W
+        C = (Y.T * ww) @ Y / W - np.outer(mean, mean)
+    sd = np.sqrt(np.clip(np.diag(C), 0.0, None))
+    if not np.all(sd > 0):
+        return None, []
+    R = C / np.outer(sd, sd)
+    vals, vecs = np.linalg.eigh(0.5 * (R + R.T))
+    small = vals < DEPENDENCE_TOL * max(float(vals[-1]), 1e-300)
+    if not small.any():
+        return None, []
+    null = np.zeros((d, int(small.sum())))
+    null[cols] = vecs[:, small]
+    groups = []
+    for v in vecs[:, small].T:
+        groups.append([cols[i] for i in np.flatnonzero(np.abs(v) > 1e-3 * np.max(np.abs(v)))])
+    return null, groups
+
+
+def column_notes(X, constant, groups, names=None, covariance_type=None):
+    """Sentences for the user about constant columns and linearly dependent ones."""
+    notes = []
+    for j in constant:
+        vals = X[:, j][~np.isnan(X[:, j])]
+        v = f" (every value is {vals[0]:.6g})" if vals.size else ""
+        notes.append(
+            f"{column_label(j, names).capitalize()} is constant{v}: it cannot tell components "
+            "apart, and every component's variance there is just reg_covar. Leave it out of the fit."
+        )
+    for g in groups:
+        who = ", ".join(column_label(j, names) for j in g)
+        tail = (" (they were fitted with covariance_type "
+                f"{covariance_type!r}, whose covariances are singular along that combination "
+                "and held only by reg_covar)") if covariance_type in ("full", "tied") else ""
+        notes.append(
+            f"Columns {who.replace('column ', '')} are linearly dependent: a fixed combination "
+            "of them is constant (one-hot indicators or proportions that sum to 1, a total next "
+            f"to its parts){tail}. Leave one of them out, or use covariance_type='diag'."
+        )
+    return notes
+
+
+def binary_columns(X, w=None):
+    """Columns whose observed values (rows of positive weight) take exactly two distinct values."""
+    out = []
+    keep = None if w is None else w > 0
+    for j in range(X.shape[1]):
+        col = X[:, j] if keep is None else X[keep, j]
+        col = col[~np.isnan(col)]
+        if col.size < 2:
+            continue
+        lo, hi = col.min(), col.max()
+        if lo < hi and bool(np.all((col == lo) | (col == hi))):
+            out.append(j)
+    return out

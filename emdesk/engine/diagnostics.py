@@ -54,9 +54,11 @@ import numpy as np
 
 __all__ = [
     "DegenerateSolutionWarning",
+    "DataColumnWarning",
     "ComponentIssue",
     "diagnose",
     "format_issues",
+    "advice",
     "VARIANCE_FLOOR_RELATIVE",
     "FLOOR_FACTOR",
     "CONDITION_MAX",
@@ -83,6 +85,13 @@ class DegenerateSolutionWarning(UserWarning):
     """EM converged to a degenerate (spurious) solution; see the model's ``degeneracies_``."""
 
 
+class DataColumnWarning(UserWarning):
+    """The data have constant columns or exactly linearly dependent ones (found before fitting;
+    see the model's ``column_notes_``).  The fit goes on: such a column or combination gets
+    variance ``reg_covar`` in every component, which :func:`diagnose` does not count as a
+    collapse."""
+
+
 @dataclass(frozen=True)
 class ComponentIssue:
     """One problem with one component of a fitted (or in-progress) mixture."""
@@ -106,6 +115,9 @@ def diagnose(
     n_samples,
     data_variances,
     reg_covar,
+    null_space=None,
+    binary_columns=(),
+    column_names=None,
 ) -> tuple[ComponentIssue, ...]:
     """Return the issues of a mixture's parameters (empty tuple when it looks sound).
 
@@ -122,6 +134,19 @@ def diagnose(
     reg_covar : the regularisation added to the covariances' diagonal, in the covariances'
         units: a scalar or a ``(d,)`` array (an engine that works in scaled units passes
         ``reg_covar * scale**2``).
+
+    null_space : optional ``(d, r)`` orthonormal directions, in the data's standardised
+        coordinates ``x_j / sqrt(data_variances[j])``, along which the data themselves have no
+        variance (exact linear dependence among columns, from
+        :func:`emdesk.engine._validation.linear_dependence`): full and tied covariances are
+        judged on the orthogonal complement only, since every component is at the reg_covar
+        floor along those directions by necessity, not by a collapse.  A constant column is
+        recognised by ``data_variances[j] == 0``.
+    binary_columns : 0-based columns holding only two distinct values (indicators, one-hot
+        columns).  A component whose collapsed direction lies mostly along such a column sits on
+        one of its two values by the nature of the column, not because values were rounded: the
+        message says so and advises leaving such columns out (a Gaussian mixture does not model
+        them).  ``column_names`` (optional) names columns in that message.
 
     Issues are ordered by component, then by kind as in ``ISSUE_KINDS``.  For a tied
     covariance, a problem of the shared covariance is reported for every component.
@@ -167,13 +192,30 @@ def diagnose(
         std_blocks = np.where(finite[:, None, None], std_blocks, 0.0)
         # Symmetrise before eigvalsh, which reads one triangle only.
         std_blocks = 0.5 * (std_blocks + np.swapaxes(std_blocks, 1, 2))
-        eig = np.linalg.eigvalsh(std_blocks) if d else np.ones((len(blocks), 1))
+        if null_space is not None and np.size(null_space) and d:
+            N = np.asarray(null_space, dtype=float).reshape(d, -1)
+            U = np.linalg.svd(N, full_matrices=True)[0]
+            Q = U[:, N.shape[1]:]
+            if Q.shape[1]:
+                std_blocks = np.einsum("ia,kij,jb->kab", Q, std_blocks, Q)
+        if std_blocks.shape[-1]:
+            eig, vecs = np.linalg.eigh(std_blocks)
+            low = vecs[:, :, 0]  # direction of the smallest variance, per block
+            if null_space is not None and np.size(null_space) and Q.shape[1]:
+                low = low @ Q.T
+            low_col = np.argmax(np.abs(low), axis=1)
+            low_share = np.max(low * low, axis=1) / np.maximum(np.sum(low * low, axis=1), 1e-300)
+        else:
+            eig = np.ones((len(blocks), 1))
+            low_col, low_share = np.zeros(len(blocks), dtype=int), np.zeros(len(blocks))
         lam_min = eig[:, 0]
         lam_max = eig[:, -1]
     elif covariance_type == "diag":
         finite = np.all(np.isfinite(cov), axis=1)
         rel = np.where(np.isfinite(cov), cov, 0.0) / scale[None, :]
         lam_min = rel.min(axis=1) if d else np.ones(k)
+        low_col = np.argmin(rel, axis=1) if d else np.zeros(k, dtype=int)
+        low_share = np.ones(k)
         lam_max = rel.max(axis=1) if d else np.ones(k)
     else:  # spherical: one variance in every direction; compare it with the data's
         # average per-feature variance (trace / d), the only scale a spherical model sees.
@@ -182,6 +224,7 @@ def diagnose(
         rel = np.where(finite, cov, 0.0) / mean_scale
         lam_min = rel
         lam_max = rel
+        low_col, low_share = np.zeros(k, dtype=int), np.zeros(k)
         floor = max(VARIANCE_FLOOR_RELATIVE, FLOOR_FACTOR * float(np.mean(reg)) / mean_scale)
         if not np.any(has_spread):
             floor = VARIANCE_FLOOR_RELATIVE
@@ -205,7 +248,17 @@ def diagnose(
             floor_issue = None
         elif lam_min[b] < floor:
             ratio = max(float(lam_min[b]), 0.0)
-            if ratio >= REG_DOMINATES:  # the floor is high because reg_covar is large for these data
+            binary = set(int(j) for j in binary_columns)
+            if int(low_col[b]) in binary and low_share[b] > 0.5:
+                j = int(low_col[b])
+                name = (f"column {j + 1} ({column_names[j]!r})" if column_names is not None
+                        and j < len(column_names) else f"column {j + 1}")
+                text = (f"{who} sits on a single value of {name}, which holds only two values (an "
+                        "indicator, e.g. a one-hot column): its variance there is just reg_covar, "
+                        "so its likelihood is inflated by the column's nature, not by the data. A "
+                        "Gaussian mixture does not model indicator columns: leave them out (fit "
+                        "the numeric columns, or one mixture per category).")
+            elif ratio >= REG_DOMINATES:  # the floor is high because reg_covar is large for these data
                 text = (f"{who} is shaped by reg_covar rather than by the data: reg_covar is large "
                         "next to the data's own variance, so every variance is held near it. Lower "
                         "reg_covar (it is in the data's units).")
@@ -262,3 +315,18 @@ def format_issues(issues) -> str:
             word = "component" if len(comps) == 1 else "components"
             parts.append(f"{kind.replace('_', ' ')}: {word} {', '.join(map(str, comps))}")
     return "; ".join(parts)
+
+
+def advice(issues) -> str:
+    """What to do about ``issues``, one sentence: the general remedy for collapsed or nearly empty
+    components, or the specific one when every collapse is onto an indicator column's value or is
+    caused by a reg_covar large for the data (the issues' own messages say which)."""
+    floors = [i for i in issues if i.kind == "variance_floor"]
+    others = [i for i in issues if i.kind != "variance_floor"]
+    if floors and not others:
+        if all("indicator" in i.message for i in floors):
+            return ("The collapses are onto the values of indicator (two-valued) columns, which a "
+                    "Gaussian mixture does not model: leave those columns out.")
+        if all("shaped by reg_covar" in i.message for i in floors):
+            return "reg_covar is large for these data: lower it (it is in the data's units)."
+    return "Try fewer components, a larger reg_covar or a constrained covariance_type."

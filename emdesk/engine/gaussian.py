@@ -21,6 +21,7 @@ import numpy as np
 
 from . import _validation as V
 from ._core import (
+    FAR_QUADRATIC,
     DenseData,
     Layout,
     NotPositiveDefinite,
@@ -28,11 +29,11 @@ from ._core import (
     Standardizer,
     em_pass,
     full_covariances,
-    score_rows,
     mstep,
+    score_rows,
     stats_from_resp,
 )
-from .diagnostics import DegenerateSolutionWarning, diagnose
+from .diagnostics import DataColumnWarning, DegenerateSolutionWarning, diagnose
 from .em import RestartFailed, run_em
 from .init import initial_responsibilities
 from .snapshot import Snapshot, frozen_copy
@@ -123,11 +124,18 @@ class _Context:
                 )
         # Before any arithmetic on the data: overflowing or too-wide columns (a ValueError naming
         # the column), constant columns and exact linear dependence (notes, see column_notes_).
-        self.constant = V.check_column_ranges(Xu, wu, names)
-        self.std = Standardizer.from_data(Xu, wu, self.ct)
+        self.constant, medians = V.check_columns(Xu, wu, names)
+        self.std = Standardizer.from_data(Xu, wu, self.ct, medians=medians if wu is None else None)
         self.data_variances = np.where(np.isfinite(self.std.data_var), self.std.data_var, 0.0)
-        self.reg_z = self.std.reg_z(est.reg_covar, self.ct)
+        self.data_variances[self.constant] = 0.0  # exactly: the mean's rounding left ~1e-30
         Z = self.std.to_z(Xu)
+        # on the standardised data (centred near the medians, scaled: no cancellation in the
+        # Gram products); its null directions are the same as the user's up to column scaling
+        self.null_space, groups = (V.linear_dependence(Z, wu, self.constant, standardised=True)
+                                   if self.ct in ("full", "tied") else (None, []))
+        self.notes = tuple(V.column_notes(Xu, self.constant, groups, names, self.ct))
+        self.binary = V.binary_columns(Xu, wu)
+        self.reg_z = self.std.reg_z(est.reg_covar, self.ct)
         self.layout = Layout(self.ct, self.d)
         if self.has_missing:
             from . import _missing
@@ -264,6 +272,18 @@ class GaussianMixture:
     missing : {"error", "marginalize"}
         ``"error"``: NaN in X raises ValueError.  ``"marginalize"``: exact EM for incomplete
         rows (each row's density on its observed coordinates).
+
+    Checks of the data before fitting (``fit``/``fit_iter``; columns counted from 1, or named
+    by ``X.columns`` when X is a data frame):
+
+    * a column with values more than 1e150 from its median (squares overflow), or whose range
+      is more than 1e9 times its interquartile spread (its small values would lose their
+      digits; typically a fill value such as 1e20): ValueError naming the column and what to do
+      (replace fill values by NaN with ``missing="marginalize"``, or rescale);
+    * constant columns, and exact linear dependence among columns (full/tied): the columns are
+      *kept* and the fit goes on (every component has variance ``reg_covar`` there, which the
+      degeneracy diagnosis does not count as a collapse); a ``DataColumnWarning`` names them and
+      says what to do, and ``column_notes_`` (tuple of str) holds the same sentences.
     """
 
     def __init__(
@@ -351,6 +371,11 @@ class GaussianMixture:
         d = X.shape[1]
         inits = self._check_inits(k, d)
         ctx = _Context(self, X, w, names)
+        # Constant and linearly dependent columns: found before fitting, said once, kept (see
+        # DataColumnWarning); the degeneracy diagnosis does not count them as collapses.
+        self.column_notes_ = ctx.notes
+        if ctx.notes:
+            warnings.warn(" ".join(ctx.notes), DataColumnWarning, stacklevel=2)
         return self._run(ctx, inits, bool(responsibilities), interrupt)
 
     def _check_inits(self, k, d):
@@ -385,7 +410,8 @@ class GaussianMixture:
         return weights.copy(), ctx.std.means_to_user(mz), ctx.std.cov_to_user(cz, ctx.ct)
 
     def _diagnose(self, ctx, weights, cov):
-        return diagnose(weights, cov, ctx.ct, ctx.W, ctx.data_variances, self.reg_covar)
+        return diagnose(weights, cov, ctx.ct, ctx.W, ctx.data_variances, self.reg_covar,
+                        null_space=ctx.null_space, binary_columns=ctx.binary, column_names=ctx.names)
 
     def _run(self, ctx, inits, want_resp, interrupt=None):
         """The EM run: :func:`emdesk.engine.em.run_em` (restarts, snapshots, failed restarts)
@@ -416,13 +442,12 @@ class GaussianMixture:
         self.n_rows_all_missing_ = ctx.n_rows_all_missing
         self.degeneracies_ = b["issues"]
         if self.degeneracies_:
-            from .diagnostics import format_issues
+            from .diagnostics import advice, format_issues
 
             warnings.warn(
                 "The fitted mixture is degenerate ("
                 + format_issues(self.degeneracies_)
-                + "); see degeneracies_. Try fewer components, a larger reg_covar or a "
-                "constrained covariance_type.",
+                + "); see degeneracies_. " + advice(self.degeneracies_),
                 DegenerateSolutionWarning,
                 stacklevel=4,  # fit -> run_em -> finish -> here
             )
@@ -473,6 +498,7 @@ class GaussianMixture:
         est.data_variances_ = None
         est.degeneracies_ = ()
         est.n_rows_all_missing_ = 0
+        est.column_notes_ = ()
         est._check_scorable()
         return est
 
@@ -543,7 +569,15 @@ class GaussianMixture:
 
             ri = np.empty((k, len(rows)))
             li = np.empty(len(rows))
-            score_incomplete(std.to_z(Xi), prep, std, ri, li)
+            with np.errstate(all="ignore"):
+                Zi = std.to_z(Xi)
+                score_incomplete(Zi, prep, std, ri, li)
+                zo = np.where(np.isnan(Zi), 0.0, Zi)
+                far = ~(np.einsum("ij,ij->i", zo, zo) * prep.lam_max <= FAR_QUADRATIC)
+            far |= ~np.isfinite(li) | np.isnan(ri).any(axis=0)
+            far &= ~all_missing[rows]
+            if far.any():
+                self._score_far_incomplete(Xi, np.flatnonzero(far), ri, li)
             done = np.flatnonzero(~incomplete)
             if done.size:
                 sub = [None if o is None else np.empty(done.size, dtype=o.dtype) for o in (ll, labels)]
@@ -566,6 +600,25 @@ class GaussianMixture:
             score_rows(X, std, prep, layout, self.weights_, self.means_, self.precisions_cholesky_,
                        ll, resp, labels)
         return ll, resp, labels, all_missing
+
+    def _score_far_incomplete(self, Xi, idx, ri, li):
+        """Rows of Xi (with NaN) that the pattern E-step cannot score without overflow: each
+        pattern's marginal mixture (a mixture of the marginals on the observed coordinates) is
+        scored by the overflow-free path of complete rows.  Fills ri (k, r) and li (r,)."""
+        from ._missing import patterns
+
+        k, d = self.means_.shape
+        F = full_covariances(self.covariances_, self.covariance_type, k, d)
+        sub = Xi[idx]
+        for o, _m, prow in patterns(~np.isnan(sub)):
+            o = np.asarray(o)
+            if o.dtype == bool:
+                o = np.flatnonzero(o)
+            marginal = GaussianMixture.from_parameters(
+                self.weights_, self.means_[:, o], F[np.ix_(np.arange(k), o, o)], "full")
+            ll, resp, _, _ = marginal._estep(sub[np.ix_(prow, o)])
+            li[idx[prow]] = ll
+            ri[:, idx[prow]] = resp.T
 
     def score_samples(self, X):
         """Log-density of every row, ``(n,)`` (observed coordinates only for incomplete rows).

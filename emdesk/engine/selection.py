@@ -47,7 +47,7 @@ from typing import Callable, Iterable, Iterator, Optional
 import numpy as np
 
 from . import _validation as V
-from .diagnostics import ComponentIssue, DegenerateSolutionWarning, format_issues
+from .diagnostics import ComponentIssue, DataColumnWarning, DegenerateSolutionWarning, format_issues
 from .gaussian import GaussianMixture
 
 # A sweep fits dozens of models and many are degenerate by design (too many components for
@@ -56,6 +56,9 @@ from .gaussian import GaussianMixture
 # this module, so this filter silences exactly those and nothing else (and, unlike
 # warnings.catch_warnings, it is safe with fits running in threads).
 warnings.filterwarnings("ignore", category=DegenerateSolutionWarning, module=re.escape(__name__) + "$")
+# Constant or linearly dependent columns are found once for the whole sweep and reported in the
+# result's ``notes`` (and its reason), not once per fit.
+warnings.filterwarnings("ignore", category=DataColumnWarning, module=re.escape(__name__) + "$")
 
 __all__ = [
     "select_model",
@@ -152,6 +155,9 @@ class SelectionResult:
     n_planned: int  # number of fits the sweep was asked for
     cancelled: bool = False
     seconds: float = 0.0  # wall time so far
+    #: What was noticed about the data before fitting and done about it (constant columns,
+    #: linearly dependent columns: kept in every model, see ``GaussianMixture.column_notes_``).
+    notes: tuple = ()
 
     @property
     def best(self):
@@ -167,13 +173,13 @@ class SelectionResult:
         crit = _check_criterion(criterion)
         if crit == self.criterion:
             return self
-        return _make_result(self.table, crit, self.n_planned, self.cancelled, self.seconds)
+        return _make_result(self.table, crit, self.n_planned, self.cancelled, self.seconds, self.notes)
 
     def as_cancelled(self) -> "SelectionResult":
         """This (partial) result marked as cancelled, its reason saying how far it got."""
         if self.cancelled:
             return self
-        return _make_result(self.table, self.criterion, self.n_planned, True, self.seconds)
+        return _make_result(self.table, self.criterion, self.n_planned, True, self.seconds, self.notes)
 
     def row(self, n_components: int, covariance_type: str) -> Optional[SelectionRow]:
         for r in self.table:
@@ -435,11 +441,22 @@ def _choose(rows, criterion):
     return None, f"No model can be recommended: all {len(rows)} fits failed (see the error column)."
 
 
-def _make_result(rows, criterion, n_planned, cancelled, seconds) -> SelectionResult:
+def _column_notes(X, sample_weight, covariance_types) -> tuple:
+    """The data checks every fit of the sweep would make, once: a column that overflows or is too
+    wide raises here (ValueError naming it); constant and linearly dependent columns give notes."""
+    constant = V.check_column_ranges(X, sample_weight)
+    dep = [t for t in covariance_types if t in ("full", "tied")]
+    groups = V.linear_dependence(X, sample_weight, constant)[1] if dep else []
+    return tuple(V.column_notes(X, constant, groups, None, dep[0] if dep else None))
+
+
+def _make_result(rows, criterion, n_planned, cancelled, seconds, notes=()) -> SelectionResult:
     rows = sorted(rows, key=lambda r: r.index)
     best, reason = _choose(rows, criterion)
     if cancelled:
         reason = f"Cancelled after {len(rows)} of {n_planned} fits. " + reason
+    if notes:
+        reason = reason + " " + " ".join(notes) + " (Kept in every model of the sweep.)"
     return SelectionResult(
         table=rows,
         criterion=criterion,
@@ -448,6 +465,7 @@ def _make_result(rows, criterion, n_planned, cancelled, seconds) -> SelectionRes
         n_planned=n_planned,
         cancelled=cancelled,
         seconds=seconds,
+        notes=tuple(notes),
     )
 
 
@@ -487,6 +505,7 @@ def iter_select_model(
     V.check_params(GaussianMixture(n_components=1, **params))
     X = V.check_array(X, missing)
     sample_weight = V.check_sample_weight(sample_weight, X.shape[0])
+    notes = _column_notes(X, sample_weight, [t for _, t in plan])
     seeds = _seeds(random_state, len(plan))
     if n_jobs is None:
         n_jobs = os.cpu_count() or 1
@@ -510,7 +529,8 @@ def iter_select_model(
     def step(row):
         rows.append(row)
         elapsed = time.perf_counter() - t0
-        return SelectionStep(row, len(rows), total, elapsed, _make_result(rows, criterion, total, False, elapsed))
+        return SelectionStep(row, len(rows), total, elapsed,
+                             _make_result(rows, criterion, total, False, elapsed, notes))
 
     if n_jobs == 1:
         for i, (k, t) in enumerate(plan):

@@ -120,3 +120,25 @@ def test_far_rows_in_large_arrays_and_missing_mode(ct):
         p = est.predict_proba(X)
         assert not np.any(np.isnan(p))
         assert np.array_equal(est.predict(X), np.argmax(p, axis=1))
+
+
+@settings(max_examples=100, deadline=None)
+@given(ct=st.sampled_from(COV_TYPES), x=st.lists(st.one_of(coordinate, st.just(np.nan)), min_size=3, max_size=3))
+def test_incomplete_far_rows_never_nan(ct, x):
+    """Rows with missing values (missing='marginalize'): their observed coordinates may be as far
+    as any finite value; the pattern E-step hands those rows to the marginal mixture's
+    overflow-free path."""
+    key = ("3d", ct)
+    if key not in _MODELS:
+        rng = np.random.default_rng(0)
+        A = np.r_[rng.normal(0, 1, (200, 3)), rng.normal(5, 1, (200, 3))]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _MODELS[key] = GaussianMixture(2, covariance_type=ct, random_state=0, missing="marginalize").fit(A)
+    gm = _MODELS[key]
+    X = np.array([x, [np.nan, 0.0, 0.0]])
+    ll = gm.score_samples(X)
+    p = gm.predict_proba(X)
+    assert not np.any(np.isnan(ll)) and not np.any(np.isnan(p))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
+    assert np.array_equal(gm.predict(X), np.argmax(p, axis=1))

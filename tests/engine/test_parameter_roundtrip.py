@@ -134,3 +134,20 @@ def test_parameters_that_cannot_score_are_refused():
     # a variance so small its density overflows: accepted parameters must score finite
     with pytest.raises(ValueError, match="cannot be evaluated"):
         GaussianMixture.from_parameters([1.0], [[0.0]], [5e-324], "spherical")
+
+
+@pytest.mark.parametrize("ct", COV_TYPES)
+def test_missing_data_fits_round_trip(tmp_path, ct):
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 4, (600, 3)).astype(float)
+    X[rng.random(X.shape) < 0.15] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gm = GaussianMixture(3, covariance_type=ct, random_state=0, missing="marginalize", n_init=2)
+        snaps = list(gm.fit_iter(X))
+    for s in snaps[-3:]:
+        assert _symmetric(s.covariances, ct)
+        s.to_model()
+    for p in gm.restart_parameters_:
+        GaussianMixture.from_parameters(p["weights"], p["means"], p["covariances"], ct, missing="marginalize")
+    _round_trip_everything(np.nan_to_num(X, nan=1.0), gm, tmp_path, ct)
