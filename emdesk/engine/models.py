@@ -251,6 +251,48 @@ class LatentModel:
                 + "; ".join(i.message for i in self.degeneracies_) + "); see degeneracies_.",
                 DegenerateSolutionWarning, stacklevel=5)
 
+    def restart_model(self, i):
+        """A new estimator (same constructor keywords) holding restart ``i``'s final parameters, with
+        that restart's ``log_likelihood_``, ``n_iter_``, ``converged_`` and ``degeneracies_`` (for the
+        restarts view: load any restart as the current model).  ValueError for an index out of range,
+        or for a failed restart whose parameters are unusable (the message gives its reason)."""
+        params = getattr(self, "restart_parameters_", None)
+        if not params:
+            raise ValueError(f"This {type(self).__name__} has no restarts: fit it first.")
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= int(i) < len(params):
+            raise ValueError(f"restart must be between 0 and {len(params) - 1}; got {i!r}.")
+        p = params[int(i)]
+        est = type(self)(**self.get_params())
+        fam = est._family()
+        est._set_state({n: np.array(p[n]) for n in self._STRUCT_ATTRS}, {n: np.array(p[n]) for n in fam.param_names})
+        try:
+            est._state()
+            k = est.n_components
+            checked = fam.check_params(est._get_family_params(), k, self.n_features_in_)
+            est._set_family_params(checked)
+            if "covariances" in checked:  # usable covariances: positive definite
+                from ._core import full_covariances
+
+                try:
+                    np.linalg.cholesky(full_covariances(checked["covariances"], fam.covariance_type, k,
+                                                        self.n_features_in_))
+                except np.linalg.LinAlgError:
+                    raise ValueError("a covariance is not positive definite") from None
+        except ValueError as exc:
+            why = f" (it failed: {p['failed']})" if p.get("failed") else ""
+            raise ValueError(f"Restart {int(i) + 1} cannot be loaded{why}: {exc}") from None
+        est.n_features_in_ = self.n_features_in_
+        est.log_likelihood_ = float(p["log_likelihood"])
+        est.lower_bound_ = float(p.get("lower_bound", np.nan))
+        est.n_iter_ = int(p.get("n_iter", 0))
+        est.converged_ = bool(p.get("converged", False))
+        est.restart_parameters_ = [dict(p)]
+        est.restart_log_likelihoods_ = np.array([est.log_likelihood_])
+        est.best_restart_ = 0
+        est.n_samples_ = getattr(self, "n_samples_", None)
+        est.degeneracies_ = tuple(p.get("issues", ()))
+        return est
+
     def _set_state(self, sparams, fparams):
         for name, attr in self._STRUCT_ATTRS.items():
             setattr(self, attr, np.array(sparams[name], dtype=float))

@@ -394,3 +394,32 @@ def test_fit_iter_snapshots_restarts_and_to_model():
     for r, s in zip(m.restart_parameters_, finals):
         assert r["log_likelihood"] == pytest.approx(s.log_likelihood)
         np.testing.assert_allclose(r["transmat"], s.transmat)
+
+
+def test_interrupt_during_initialisation_leaves_the_model_unfitted():
+    X, lengths = _sample_gaussian()
+    m = GaussianHMM(3, init_params="kmeans", random_state=0)
+    assert list(m.fit_iter(X, lengths, interrupt=lambda: True)) == []
+    assert not hasattr(m, "transmat_")
+    with pytest.raises(ValueError, match="interrupt"):
+        m.fit_iter(X, lengths, interrupt=5)
+
+
+def test_restart_model_loads_any_restart_and_refuses_an_unusable_failed_one():
+    X, lengths = _sample_gaussian()
+    m = GaussianHMM(3, covariance_type="full", n_init=3, max_iter=15, random_state=0).fit(X, lengths)
+    for i in range(3):
+        r = m.restart_model(i)
+        assert isinstance(r, GaussianHMM)
+        assert r.log_likelihood_ == pytest.approx(m.restart_parameters_[i]["log_likelihood"])
+        assert r.score(X, lengths) == pytest.approx(r.log_likelihood_, rel=1e-10)
+    np.testing.assert_allclose(m.restart_model(m.best_restart_).transmat_, m.transmat_)
+    with pytest.raises(ValueError, match="between 0 and 2"):
+        m.restart_model(3)
+    bad = dict(m.restart_parameters_[1], failed="EM cannot continue: singular", log_likelihood=-math.inf)
+    bad["covariances"] = np.zeros_like(bad["covariances"])
+    m.restart_parameters_[1] = bad
+    with pytest.raises(ValueError, match=r"Restart 2 cannot be loaded \(it failed: EM cannot continue"):
+        m.restart_model(1)
+    p = PoissonHMM(2, n_init=2, random_state=0).fit(EARTHQUAKES)
+    assert p.restart_model(1).score(EARTHQUAKES) == pytest.approx(p.restart_parameters_[1]["log_likelihood"])
