@@ -225,3 +225,11 @@ def test_missing_values_need_a_marginalizing_model_and_weights_follow_rows(three
     assert r.n_done == 3
     with pytest.raises(ValueError, match="sample_weight"):
         bootstrap(gmm, Xe, n_boot=3, sample_weight=w[:-1])
+
+
+def test_lrt_refuses_too_few_replicates_for_the_level():
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(ValueError, match="at least 19 replicates"):
+        bootstrap_lrt(X, n_boot=9)
+    with pytest.raises(ValueError, match="at least 99 replicates"):
+        bootstrap_lrt(X, n_boot=50, level=0.01)
