@@ -546,6 +546,10 @@ def bootstrap_lrt(X, covariance_type="full", max_components=3, n_boot=999, level
             raise ValueError(f"{name} must be an integer >= {low}; got {v!r}.")
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be between 0 and 1; got {level!r}.")
+    if 1.0 / (n_boot + 1.0) > level * (1 + 1e-12):
+        need = math.ceil(1.0 / level - 1.0 - 1e-9)
+        raise ValueError(f"With n_boot={n_boot} the smallest p-value is {1.0 / (n_boot + 1.0):.3g}, so no test can be "
+                         f"significant at level {level:g}: use at least {need} replicates.")
     _check_callable(progress, "progress")
     _check_callable(should_stop, "should_stop")
     jobs = _n_jobs(n_jobs)

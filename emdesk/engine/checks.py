@@ -93,7 +93,11 @@ def mahalanobis_qq(model, X, labels=None) -> tuple:
     for j in range(k):
         rows = np.flatnonzero((labels == j) & complete)
         diff = X[rows] - model.means_[j]
-        L = np.linalg.cholesky(full[j])
+        try:
+            L = np.linalg.cholesky(full[j])
+        except np.linalg.LinAlgError:
+            raise ValueError(f"The covariance of component {j + 1} is not positive definite: its distances "
+                             "cannot be computed (refit with a larger reg_covar).") from None
         z = np.linalg.solve(L, diff.T) if rows.size else np.zeros((d, 0))
         d2 = np.sort(np.sum(z * z, axis=0))
         m = d2.size

@@ -334,8 +334,11 @@ def summary(model, X, bootstrap=None, feature_names=None) -> Summary:
     Xk = X[keep]
     if Xk.shape[0] == 0:
         raise ValueError("X has no row with an observed value.")
+    # three passes over X (log-likelihood, MAP labels, the model's own ICL); BIC and AIC from the
+    # log-likelihood with the engine's definitions (-2 log L + p log n, -2 log L + 2 p; n = rows with data)
     ll = float(np.sum(model.score_samples(Xk)))
     labels = np.asarray(model.predict(Xk))
+    p = int(model.n_parameters())
     clustering = np.bincount(labels, minlength=k)
     ct = model.covariance_type
     full = full_covariances(model.covariances_, ct, k, d)
@@ -361,7 +364,7 @@ def summary(model, X, bootstrap=None, feature_names=None) -> Summary:
     return Summary(
         kind="mixture", family="gaussian", covariance_type=str(ct), n_components=int(k),
         n_samples=int(Xk.shape[0]), n_features=int(d), log_likelihood=ll,
-        n_parameters=int(model.n_parameters()), bic=float(model.bic(Xk)), aic=float(model.aic(Xk)),
+        n_parameters=p, bic=-2.0 * ll + p * math.log(Xk.shape[0]), aic=-2.0 * ll + 2.0 * p,
         icl=float(model.icl(Xk)), n_iter=None if n_iter is None else int(n_iter),
         converged=None if converged is None else bool(converged),
         clustering=_readonly_int(clustering), weights=_readonly(model.weights_),

@@ -98,6 +98,10 @@ class BootstrapRunner(QtCore.QObject):
     def is_running(self) -> bool:
         return self._busy
 
+    def run_id(self) -> int:
+        """The id of the latest run (the one whose signals are forwarded); 0 before the first."""
+        return self._run_id
+
     def start_bootstrap(self, model, X, **kwargs) -> int:
         """Start ``emdesk.engine.bootstrap(model, X, **kwargs)``; returns the run id.  A run still going is
         stopped first (its result is dropped).  ``X`` is copied (the caller may change its array)."""

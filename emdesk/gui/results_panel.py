@@ -16,11 +16,22 @@ errors an "SE" column follows every estimate ("Show standard errors" hides them)
 Signals: ``copied(str)`` with "text" or "tsv" after a copy.
 
 Tables are created once and refilled (a timeline scrub may call ``set_summary`` often).
+
+Standard errors from the panel itself: give it the model and data with ``set_fit(model, X, feature_names)``
+(it computes the summary: three passes over X) and the bootstrap row (method, replicates, seed,
+"Bootstrap" / "Stop", a progress bar) runs :func:`emdesk.engine.bootstrap` in a background thread
+(:class:`emdesk.gui.bootstrap_worker.BootstrapRunner`); when it ends (or is stopped: a partial result) the
+tables show the SE columns and ``bootstrapFinished(object)`` carries the
+:class:`~emdesk.engine.bootstrap.BootstrapResult` (for the fit file and the report).  A new ``set_fit``
+drops the previous bootstrap and stops a running one.  Scripting: ``start_bootstrap(n_boot=None,
+method=None, random_state=None)``, ``stop_bootstrap()``, ``bootstrap_result()``,
+``is_bootstrapping()``.  The window's closeEvent calls ``shutdown()``.
 """
 
 from __future__ import annotations
 
 import math
+import time
 
 import PySide6  # noqa: F401  (the binding first, for pyqtgraph elsewhere)
 import numpy as np
@@ -59,10 +70,19 @@ class ResultsPanel(QtWidgets.QWidget):
     """Tables of a :class:`~emdesk.engine.summary.Summary`; see the module docstring."""
 
     copied = QtCore.Signal(str)
+    bootstrapFinished = QtCore.Signal(object)
+    bootstrapFailed = QtCore.Signal(str)
+
+    METHODS = ("nonparametric", "parametric", "weighted")
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._summary = None
+        self._fit = None          # (model, X, feature_names) given by set_fit
+        self._boot = None
+        self._runner = None
+        self._boot_run = None
+        self._boot_started = 0.0
         self._tables: list[tuple[QtWidgets.QLabel, QtWidgets.QTableWidget]] = []
 
         self.title = QtWidgets.QLabel("No fit yet: the results appear here when a fit ends.")
@@ -82,6 +102,40 @@ class ResultsPanel(QtWidgets.QWidget):
         for b in (self.copy_text_button, self.copy_tsv_button):
             b.setEnabled(False)
 
+        self.method_box = QtWidgets.QComboBox()
+        self.method_box.addItems(["Nonparametric", "Parametric", "Weighted likelihood"])
+        self.method_box.setToolTip("Nonparametric: rows resampled. Parametric: samples drawn from the fit. "
+                                   "Weighted likelihood: random row weights (mclust's MclustBootstrap types).")
+        self.n_boot_spin = QtWidgets.QSpinBox()
+        self.n_boot_spin.setRange(2, 100000)
+        self.n_boot_spin.setValue(999)
+        self.n_boot_spin.setSuffix(" replicates")
+        self.seed_spin = QtWidgets.QSpinBox()
+        self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_spin.setValue(1)
+        self.seed_spin.setPrefix("seed ")
+        self.seed_spin.setToolTip("The same seed gives the same standard errors.")
+        self.boot_button = QtWidgets.QPushButton("Bootstrap")
+        self.boot_button.setToolTip("Standard errors and confidence intervals of every parameter by bootstrap, "
+                                    "in the background.")
+        self.stop_button = QtWidgets.QPushButton("Stop")
+        self.stop_button.setToolTip("Stop the bootstrap; the replicates done so far give the standard errors.")
+        self.boot_progress = QtWidgets.QProgressBar()
+        self.boot_progress.setTextVisible(True)
+        self.boot_progress.setFormat("%v / %m")
+        self.boot_status = QtWidgets.QLabel("")
+        self.boot_status.setWordWrap(True)
+        self.boot_button.clicked.connect(self.start_bootstrap)
+        self.stop_button.clicked.connect(self.stop_bootstrap)
+        self.boot_row = QtWidgets.QWidget()
+        br = QtWidgets.QHBoxLayout(self.boot_row)
+        br.setContentsMargins(0, 0, 0, 0)
+        for w in (QtWidgets.QLabel("Standard errors:"), self.method_box, self.n_boot_spin, self.seed_spin,
+                  self.boot_button, self.stop_button):
+            br.addWidget(w)
+        br.addWidget(self.boot_progress, 1)
+        self._set_boot_idle()
+
         bar = QtWidgets.QHBoxLayout()
         bar.addWidget(self.show_se)
         bar.addStretch(1)
@@ -99,6 +153,8 @@ class ResultsPanel(QtWidgets.QWidget):
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.title)
+        layout.addWidget(self.boot_row)
+        layout.addWidget(self.boot_status)
         layout.addLayout(bar)
         layout.addWidget(scroll, 1)
 
@@ -107,11 +163,20 @@ class ResultsPanel(QtWidgets.QWidget):
         return self._summary
 
     def set_summary(self, summary) -> None:
-        """Show ``summary`` (None clears)."""
-        self._summary = summary
+        """Show ``summary`` (None clears).  The panel then has no fit to bootstrap (use ``set_fit`` for
+        that); a summary that carries standard errors shows them."""
         if summary is None:
             self.clear()
             return
+        self._stop_running()
+        self._fit = None
+        self._boot = None
+        self.boot_status.setText("")
+        self._set_boot_idle()
+        self._show(summary)
+
+    def _show(self, summary) -> None:
+        self._summary = summary
         has_se = bool(summary.standard_errors)
         self.show_se.setEnabled(has_se)
         k = summary.n_components
@@ -124,7 +189,147 @@ class ResultsPanel(QtWidgets.QWidget):
             b.setEnabled(True)
         self._refill()
 
+    # ------------------------------------------------------------------ fit and bootstrap
+    def set_fit(self, model, X, feature_names=None) -> None:
+        """Show the summary of ``model`` on ``X`` and enable the bootstrap (None clears).  Raises
+        ValueError when the model does not match X (nothing changes then)."""
+        from emdesk.engine.summary import summary
+
+        if model is None:
+            self.clear()
+            return
+        s = summary(model, X, feature_names=feature_names)
+        self._stop_running()
+        self._fit = (model, np.array(X, dtype=float, copy=True), feature_names)
+        self._boot = None
+        self.boot_status.setText("")
+        self._set_boot_idle()
+        self._show(s)
+
+    def bootstrap_result(self):
+        """The last finished (or stopped) bootstrap of the current fit, or None."""
+        return self._boot
+
+    def is_bootstrapping(self) -> bool:
+        return self._boot_run is not None and self._runner is not None and self._runner.is_running()
+
+    @QtCore.Slot()
+    def start_bootstrap(self, n_boot=None, method=None, random_state=None) -> None:
+        """Start a bootstrap of the fit given to ``set_fit`` (arguments default to the panel's fields).
+        Raises ValueError without a fit or for an unknown method."""
+        if self._fit is None:
+            raise ValueError("No fit to bootstrap: give the panel a fit with set_fit(model, X) first.")
+        if method is not None:
+            if method not in self.METHODS:
+                raise ValueError(f"method must be one of {', '.join(self.METHODS)}; got {method!r}.")
+            self.method_box.setCurrentIndex(self.METHODS.index(method))
+        if n_boot is not None:
+            self.n_boot_spin.setValue(int(n_boot))
+        if random_state is not None:
+            self.seed_spin.setValue(int(random_state))
+        if self._runner is None:
+            from .bootstrap_worker import BootstrapRunner
+
+            self._runner = BootstrapRunner(self)
+            self._runner.progress.connect(self._on_boot_progress)
+            self._runner.finished.connect(self._on_boot_finished)
+            self._runner.failed.connect(self._on_boot_failed)
+        model, X, _ = self._fit
+        n = self.n_boot_spin.value()
+        self.boot_progress.setRange(0, n)
+        self.boot_progress.setValue(0)
+        self.boot_status.setText("")
+        self._set_boot_running(True)
+        self._boot_started = time.monotonic()
+        self._boot_run = self._runner.start_bootstrap(
+            model, X, n_boot=n, method=self.METHODS[self.method_box.currentIndex()],
+            random_state=self.seed_spin.value())
+
+    @QtCore.Slot()
+    def stop_bootstrap(self) -> None:
+        if self._runner is not None:
+            self._runner.stop()
+
+    def shutdown(self) -> None:
+        """Stop a running bootstrap and end its thread (for the window's closeEvent)."""
+        if self._runner is not None:
+            self._runner.shutdown()
+
+    def _stop_running(self):
+        """Stop a running bootstrap and forget it: its (partial) result belongs to the previous fit."""
+        if self.is_bootstrapping():
+            self._runner.stop()
+        self._boot_run = None
+
+    def _set_boot_idle(self):
+        self._set_boot_running(False)
+
+    def _set_boot_running(self, running):
+        has_fit = self._fit is not None
+        for w in (self.method_box, self.n_boot_spin, self.seed_spin):
+            w.setEnabled(has_fit and not running)
+        self.boot_button.setEnabled(has_fit and not running)
+        self.stop_button.setEnabled(running)
+        self.boot_progress.setVisible(running)
+
+    def _current(self):
+        return self._runner is not None and self._boot_run is not None and self._runner.run_id() == self._boot_run
+
+    @QtCore.Slot(int, int)
+    def _on_boot_progress(self, done, total):
+        if not self._current():
+            return
+        self.boot_progress.setRange(0, total)
+        self.boot_progress.setValue(done)
+
+    @QtCore.Slot(object)
+    def _on_boot_finished(self, result):
+        from emdesk.engine.summary import summary
+
+        if not self._current():
+            self._set_boot_running(False)
+            return
+        self._boot_run = None
+        self._set_boot_running(False)
+        seconds = time.monotonic() - self._boot_started
+        if self._fit is None:
+            return
+        model, X, names = self._fit
+        self._boot = result
+        words = (f"{result.n_done} of {result.n_boot} replicates (stopped)" if result.cancelled
+                 else f"{result.n_done} replicates")
+        extra = []
+        if result.n_failed:
+            extra.append(f"{result.n_failed} failed and left out")
+        if result.converged is not None and (~result.converged).any():
+            extra.append(f"{int((~result.converged).sum())} stopped at max_iter")
+        if result.n_label_switches:
+            extra.append(f"{result.n_label_switches} relabelled")
+        self.boot_status.setText(f"{result.method.capitalize()} bootstrap: {words} in {seconds:.1f} s"
+                                 + (f" ({'; '.join(extra)})" if extra else "") + ".")
+        if result.n_done >= 2:
+            self._show(summary(model, X, bootstrap=result, feature_names=names))
+            self.show_se.setChecked(True)
+        else:
+            self.boot_status.setText(self.boot_status.text() + " Too few replicates for standard errors.")
+        self.bootstrapFinished.emit(result)
+
+    @QtCore.Slot(str)
+    def _on_boot_failed(self, message):
+        if not self._current():
+            self._set_boot_running(False)
+            return
+        self._boot_run = None
+        self._set_boot_running(False)
+        self.boot_status.setText(f"The bootstrap failed: {message}")
+        self.bootstrapFailed.emit(message)
+
     def clear(self) -> None:
+        self._stop_running()
+        self._fit = None
+        self._boot = None
+        self.boot_status.setText("")
+        self._set_boot_idle()
         self._summary = None
         self.title.setText("No fit yet: the results appear here when a fit ends.")
         self.show_se.setEnabled(False)

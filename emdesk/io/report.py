@@ -70,7 +70,10 @@ def _num(v, digits=6):
 
 
 def _table(header, rows, se_columns=()) -> str:
-    out = ["<table>", "<thead><tr>" + "".join(f"<th>{_esc(h)}</th>" for h in header) + "</tr></thead>", "<tbody>"]
+    out = ["<table>"]
+    if header is not None:
+        out.append("<thead><tr>" + "".join(f"<th>{_esc(h)}</th>" for h in header) + "</tr></thead>")
+    out.append("<tbody>")
     for r in rows:
         cells = []
         for c, v in enumerate(r):
@@ -115,7 +118,7 @@ def _data_section(data) -> str:
         rows.append(["Missing cells", total])
     elif missing is not None:
         rows.append(["Missing cells", int(missing)])
-    parts.append(_table(["", ""], rows))
+    parts.append(_table(None, rows))
     if isinstance(missing, dict) and any(missing.values()):
         parts.append("<h3>Missing cells per column</h3>")
         parts.append(_table(["column", "missing cells"], [[c, int(v)] for c, v in missing.items()]))

@@ -10,6 +10,10 @@ from emdesk.engine.bootstrap import bootstrap, bootstrap_lrt
 
 from engine_helpers import make_mixture
 
+# k+1-component fits on bootstrap samples may collapse a component (the LRT then prefers a sound fit); the
+# engine warns about each, which is expected here
+pytestmark = pytest.mark.filterwarnings("ignore::emdesk.engine.diagnostics.DegenerateSolutionWarning")
+
 
 @pytest.fixture(scope="module")
 def one_gaussian():
@@ -145,7 +149,8 @@ def test_bad_arguments(three_clusters):
 def test_lrt_rejects_one_component_for_two_clusters():
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal(0, 1, (80, 2)), rng.normal(5, 1, (80, 2))])
-    res = bootstrap_lrt(X, "full", max_components=2, n_boot=19, random_state=1, n_jobs=1, sequential=False)
+    res = bootstrap_lrt(X, "full", max_components=2, n_boot=19, random_state=1, n_jobs=1, sequential=False,
+                        n_init=2, tol=1e-4)
     (h1, h2) = res.rows
     assert h1.n_components == 1 and h1.statistic > 50
     assert h1.p_value == pytest.approx(1 / 20)  # no replicate reaches the observed statistic
@@ -159,7 +164,7 @@ def test_lrt_rejects_one_component_for_two_clusters():
 def test_lrt_keeps_one_component_for_one_gaussian():
     rng = np.random.default_rng(2)
     X = rng.normal(0, 1, (150, 2))
-    res = bootstrap_lrt(X, "full", max_components=3, n_boot=19, random_state=3, n_jobs=2)
+    res = bootstrap_lrt(X, "full", max_components=3, n_boot=19, random_state=3, n_jobs=2, n_init=2, tol=1e-4)
     assert len(res.rows) == 1  # sequential: stops at the first non-significant test
     r = res.rows[0]
     assert r.p_value > 0.05  # (uniform under the null: with this seed 0.2)
@@ -220,3 +225,11 @@ def test_missing_values_need_a_marginalizing_model_and_weights_follow_rows(three
     assert r.n_done == 3
     with pytest.raises(ValueError, match="sample_weight"):
         bootstrap(gmm, Xe, n_boot=3, sample_weight=w[:-1])
+
+
+def test_lrt_refuses_too_few_replicates_for_the_level():
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(ValueError, match="at least 19 replicates"):
+        bootstrap_lrt(X, n_boot=9)
+    with pytest.raises(ValueError, match="at least 99 replicates"):
+        bootstrap_lrt(X, n_boot=50, level=0.01)

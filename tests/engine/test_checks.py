@@ -122,3 +122,10 @@ def test_feature_names_from_the_model():
     gm = GaussianMixture(1).fit(X)
     gm.feature_names_in_ = np.array(["u", "v"], dtype=object)
     assert [m.name for m in check_model(gm, X).marginals] == ["u", "v"]
+
+
+def test_singular_covariance_is_a_value_error():
+    gm = GaussianMixture.from_parameters([1.0], [[0.0, 0.0]], [[[1.0, 0.0], [0.0, 1.0]]], "full")
+    gm.covariances_ = np.zeros((1, 2, 2))  # as a broken file could give
+    with pytest.raises(ValueError, match="positive definite"):
+        mahalanobis_qq(gm, np.zeros((3, 2)), labels=np.zeros(3, dtype=int))

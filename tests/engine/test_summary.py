@@ -42,6 +42,7 @@ def test_summary_against_scipy(ct):
     assert s.n_parameters == p
     assert s.bic == pytest.approx(-2 * ll + p * math.log(n), rel=1e-9)
     assert s.aic == pytest.approx(-2 * ll + 2 * p, rel=1e-9)
+    assert s.bic == pytest.approx(gm.bic(X), rel=1e-12) and s.aic == pytest.approx(gm.aic(X), rel=1e-12)
     assert s.icl >= s.bic - 1e-9
     np.testing.assert_array_equal(s.clustering, np.bincount(labels, minlength=k))
     np.testing.assert_allclose(s.weights, gm.weights_)

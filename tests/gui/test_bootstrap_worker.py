@@ -53,7 +53,8 @@ def test_a_new_run_replaces_the_old_one(runner, fit, qtbot):
     runner.finished.connect(results.append)
     runner.start_bootstrap(gm, X, n_boot=5000, random_state=0, n_jobs=1)
     with qtbot.waitSignal(runner.finished, timeout=60000):
-        runner.start_lrt(X, covariance_type="full", max_components=1, n_boot=5, random_state=0, n_jobs=1)
+        runner.start_lrt(X, covariance_type="full", max_components=1, n_boot=19, random_state=0, n_jobs=1,
+                         n_init=1, tol=1e-3)
     qtbot.wait(50)
     assert len(results) == 1 and isinstance(results[0], LRTResult)
 

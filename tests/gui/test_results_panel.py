@@ -175,3 +175,58 @@ def test_widget_png_feeds_the_report(view, fit, tmp_path):
     assert (img.width(), img.height()) == (view.width() * view.devicePixelRatio(), view.height() * view.devicePixelRatio())
     text = write_report(tmp_path / "r.html", figures=[("uncertainty", png)])
     assert "data:image/png;base64," in text
+
+
+@pytest.fixture
+def boot_panel(qtbot):
+    p = ResultsPanel()
+    qtbot.addWidget(p)
+    p.resize(700, 700)
+    p.show()
+    yield p
+    p.shutdown()
+
+
+def test_bootstrap_from_the_panel_adds_standard_errors(boot_panel, fit, qtbot):
+    gm, X, _ = fit
+    p = boot_panel
+    assert not p.boot_button.isEnabled()
+    with pytest.raises(ValueError, match="set_fit"):
+        p.start_bootstrap()
+    p.set_fit(gm, X, ["height", "weight"])
+    assert p.boot_button.isEnabled() and not p.stop_button.isEnabled()
+    assert p.table_widget("Means").columnCount() == 3
+    with qtbot.waitSignal(p.bootstrapFinished, timeout=60000) as blocker:
+        p.start_bootstrap(n_boot=12, method="parametric", random_state=5)
+        assert p.stop_button.isEnabled() and not p.boot_button.isEnabled() and p.is_bootstrapping()
+    (result,) = blocker.args
+    direct = bootstrap(gm, X, n_boot=12, method="parametric", random_state=5, n_jobs=1)
+    np.testing.assert_allclose(result.standard_errors["means"], direct.standard_errors["means"])
+    assert p.bootstrap_result() is result and not p.is_bootstrapping()
+    means = p.table_widget("Means")
+    assert means.columnCount() == 5
+    assert means.item(0, 2).data(QtCore.Qt.ItemDataRole.UserRole) == pytest.approx(direct.standard_errors["means"][0, 0])
+    assert "12 replicates" in p.boot_status.text() and "Parametric" in p.boot_status.text()
+    assert p.boot_button.isEnabled() and not p.stop_button.isEnabled()
+
+
+def test_stop_keeps_the_partial_bootstrap_and_a_new_fit_drops_it(boot_panel, fit, qtbot):
+    gm, X, _ = fit
+    p = boot_panel
+    p.set_fit(gm, X)
+    with qtbot.waitSignal(p.bootstrapFinished, timeout=60000) as blocker:
+        p.start_bootstrap(n_boot=50000, random_state=0)
+        qtbot.waitUntil(lambda: p.boot_progress.value() >= 3, timeout=30000)
+        qtbot.mouseClick(p.stop_button, QtCore.Qt.MouseButton.LeftButton)
+    assert blocker.args[0].cancelled and "stopped" in p.boot_status.text()
+    assert p.table_widget("Means").columnCount() == 5
+    # a bootstrap running when another fit arrives is stopped and its result dropped
+    finished = []
+    p.bootstrapFinished.connect(finished.append)
+    p.start_bootstrap(n_boot=50000)
+    gm1 = GaussianMixture(1).fit(X)
+    p.set_fit(gm1, X)
+    qtbot.waitUntil(lambda: not p._runner.is_running(), timeout=30000)
+    qtbot.wait(50)
+    assert finished == [] and p.bootstrap_result() is None
+    assert p.table_widget("Means").columnCount() == 2 and p.boot_button.isEnabled()

@@ -112,7 +112,7 @@ def test_full_report_contents(tmp_path, setup):
     s = setup
     Xc = s["X"][~np.isnan(s["X"]).any(axis=1)]
     sel = select_model(Xc, n_components=range(1, 3), covariance_types=("full",), random_state=0)
-    lrt = bootstrap_lrt(Xc, "full", max_components=1, n_boot=9, random_state=0, n_jobs=1)
+    lrt = bootstrap_lrt(Xc, "full", max_components=1, n_boot=19, random_state=0, n_jobs=1, n_init=1, tol=1e-3)
     png = tiny_png()
     out = tmp_path / "report.html"
     write_report(out, title="Fit of <data>", table=s["table"], columns=["a", "b"], model=s["gm"],
