@@ -166,7 +166,7 @@ class LatentClassFamily:
         if bad.any():
             i, c = np.argwhere(bad)[0]
             raise ValueError(f"Categorical codes must be integers 0, 1, 2, ...; column {c + 1}, row {i + 1} "
-                             f"holds {X[i, c]!r}.")
+                             f"holds {float(X[i, c]):g}.")
         n, d = X.shape
         R = (Xf.max(axis=0).astype(np.int64) + 1) if n else np.ones(d, np.int64)
         if self.n_categories is not None:

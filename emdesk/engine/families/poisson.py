@@ -47,7 +47,7 @@ class PoissonFamily:
             bad = np.argwhere((Xf < 0) | (Xf != np.round(Xf)))[0]
             raise ValueError(
                 f"Poisson emissions need counts (whole numbers >= 0); row {bad[0] + 1}, column {bad[1] + 1} "
-                f"holds {X[bad[0], bad[1]]!r}. Choose count columns or another family.")
+                f"holds {float(X[bad[0], bad[1]]):g}. Choose count columns or another family.")
         data = _Data()
         data.X, data.obs, data.has_missing = Xf, obs.astype(float), has_missing
         data.lgam = gammaln(Xf + 1.0).sum(axis=1)
