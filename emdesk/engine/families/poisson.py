@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln
 
+from ._linalg import thin_matmul
 from .base import FamilyFailure, empty_state_issues, state_floor
 
 __all__ = ["PoissonFamily"]
@@ -84,9 +85,9 @@ class PoissonFamily:
 
     def log_prob(self, data, lam):
         """(n, k): sum over observed cells of ``x log lambda - lambda - log x!``."""
-        out = data.X @ np.log(lam).T
+        out = thin_matmul(data.X, np.log(lam).T)
         if data.has_missing:
-            out -= data.obs @ lam.T
+            out -= thin_matmul(data.obs, lam.T)
         else:
             out -= lam.sum(axis=1)[None, :]
         out -= data.lgam[:, None]

@@ -50,6 +50,7 @@ from scipy.special import digamma, gammaln
 from .. import _validation as V
 from .._core import COVARIANCE_TYPES, Standardizer, full_covariances
 from ..diagnostics import diagnose
+from ._linalg import thin_matmul
 from .base import FamilyFailure, empty_state_issues, state_floor
 
 __all__ = ["StudentTFamily", "DOF_TYPES"]
@@ -225,7 +226,7 @@ class StudentTFamily:
         half_logdet = np.empty((n, k))
         if data.patterns is None:
             for j in range(k):
-                Y = (data.Z - prep.mz[j]) @ _tri_inv(prep.L[j]).T
+                Y = thin_matmul(data.Z - prep.mz[j], _tri_inv(prep.L[j]).T)
                 delta[:, j] = np.einsum("ij,ij->i", Y, Y)
                 half_logdet[:, j] = np.log(np.diag(prep.L[j])).sum() + data.log_scale.sum()
             return delta, half_logdet
@@ -238,7 +239,7 @@ class StudentTFamily:
                 except np.linalg.LinAlgError:
                     raise FamilyFailure(f"the scale matrix of component {j + 1} is not positive definite on "
                                         "the observed coordinates of some rows.") from None
-                Y = (Zo - prep.mz[j, o]) @ _tri_inv(Lo).T
+                Y = thin_matmul(Zo - prep.mz[j, o], _tri_inv(Lo).T)
                 delta[rows, j] = np.einsum("ij,ij->i", Y, Y)
                 half_logdet[rows, j] = np.log(np.diag(Lo)).sum() + ls
         return delta, half_logdet
