@@ -40,7 +40,7 @@ t0 <- proc.time()[3]
 m <- stepFlexmix(Faults ~ 1, data = fabricfault, k = 2, nrep = 20, model = FLXMRglm(family = "poisson"),
                  control = list(tolerance = 1e-12, iter.max = 5000), verbose = FALSE)
 cat("poisson_seconds", proc.time()[3] - t0, "\n")
-cat("poisson_loglik", logLik(m), "\n")
+cat("poisson_loglik", sprintf("%.10f", as.numeric(logLik(m))), "\n")
 cat("poisson_lambda", exp(unlist(parameters(m))), "\n")
 cat("poisson_prior", prior(m), "\n")
 y <- as.matrix(read.csv(file.path(dir, "mvpois.csv")))
@@ -48,7 +48,7 @@ t0 <- proc.time()[3]
 m <- stepFlexmix(y ~ 1, k = 3, nrep = 20, model = FLXMCmvpois(), control = list(tolerance = 1e-12, iter.max = 5000),
                  verbose = FALSE)
 cat("mvpois_seconds", proc.time()[3] - t0, "\n")
-cat("mvpois_loglik", logLik(m), "\n")
+cat("mvpois_loglik", sprintf("%.10f", as.numeric(logLik(m))), "\n")
 cat("mvpois_lambda", as.vector(parameters(m)), "\n")
 cat("mvpois_prior", prior(m), "\n")
 b <- as.matrix(read.csv(file.path(dir, "binary.csv")))
@@ -56,7 +56,7 @@ t0 <- proc.time()[3]
 m <- stepFlexmix(b ~ 1, k = 2, nrep = 20, model = FLXMCmvbinary(), control = list(tolerance = 1e-12, iter.max = 5000),
                  verbose = FALSE)
 cat("binary_seconds", proc.time()[3] - t0, "\n")
-cat("binary_loglik", logLik(m), "\n")
+cat("binary_loglik", sprintf("%.10f", as.numeric(logLik(m))), "\n")
 cat("binary_center", as.vector(parameters(m)), "\n")
 cat("binary_prior", prior(m), "\n")
 t0 <- proc.time()[3]
@@ -66,7 +66,7 @@ for (i in 1:20) {
   if (f$loglik > best) { best <- f$loglik; keep <- f }
 }
 cat("normal_seconds", proc.time()[3] - t0, "\n")
-cat("normal_loglik", keep$loglik, "\n")
+cat("normal_loglik", sprintf("%.10f", keep$loglik), "\n")
 cat("normal_mu", keep$mu, "\n"); cat("normal_sigma", keep$sigma, "\n"); cat("normal_lambda", keep$lambda, "\n")
 write.csv(data.frame(waiting = faithful$waiting), file.path(dir, "waiting.csv"), row.names = FALSE)
 """

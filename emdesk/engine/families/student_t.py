@@ -60,12 +60,12 @@ _LOG_PI = math.log(math.pi)
 
 
 class _Data:
-    __slots__ = ("std", "Z", "Zfill", "obs", "patterns", "p", "reg_z", "n", "d", "data_variances",
-                 "log_scale")
+    __slots__ = ("std", "Z", "Zfill", "obs", "patterns", "p", "p_values", "p_index", "reg_z", "n", "d",
+                 "data_variances", "log_scale")
 
 
 class _Prep:
-    __slots__ = ("mz", "F", "L", "dof", "params", "delta")
+    __slots__ = ("mz", "F", "L", "dof", "params", "delta", "l1p")
 
 
 def _tri_inv(L):
@@ -73,6 +73,14 @@ def _tri_inv(L):
     matrix product over all rows (scipy's ``solve_triangular`` costs milliseconds per call on a busy
     machine for tiny systems)."""
     return np.linalg.inv(L)
+
+
+def _row_sq(Y):
+    """Row sums of squares of a thin (n, d) array."""
+    out = Y[:, 0] * Y[:, 0]
+    for c in range(1, Y.shape[1]):
+        out += Y[:, c] * Y[:, c]
+    return out
 
 
 class StudentTFamily:
@@ -131,6 +139,8 @@ class StudentTFamily:
         else:
             data.p = np.full(data.n, float(data.d))
         data.obs = ~nan
+        pv, pidx = np.unique(data.p, return_inverse=True)
+        data.p_values, data.p_index = pv.astype(float), np.asarray(pidx).reshape(-1)
         std = Standardizer.from_data(X, None, ct)
         data.std = std
         data.data_variances = np.where(np.isfinite(std.data_var), std.data_var, 0.0)
@@ -213,23 +223,24 @@ class StudentTFamily:
                     f"a constant column). Increase reg_covar (now {self.reg_covar:g}), use fewer components or a "
                     "constrained covariance_type.") from None
         prep = _Prep()
-        prep.mz, prep.F, prep.L, prep.dof, prep.params, prep.delta = mz, F, L, dof, params, None
+        prep.mz, prep.F, prep.L, prep.dof, prep.params, prep.delta, prep.l1p = mz, F, L, dof, params, None, None
         return prep
 
     # -- E-step --------------------------------------------------------------------------
     def _delta(self, data, prep):
-        """Squared Mahalanobis distances on the observed coordinates (n, k), and -1/2 log|Sigma_oo|
-        minus the log scales of the observed columns (n, k)."""
+        """Squared Mahalanobis distances on the observed coordinates (n, k), and 1/2 log|Sigma_oo|
+        plus the log scales of the observed columns: (1, k) for complete data, else (n, k)."""
         k = prep.mz.shape[0]
         n = data.n
         delta = np.empty((n, k))
-        half_logdet = np.empty((n, k))
         if data.patterns is None:
+            half_logdet = np.empty((1, k))
             for j in range(k):
                 Y = thin_matmul(data.Z - prep.mz[j], _tri_inv(prep.L[j]).T)
-                delta[:, j] = np.einsum("ij,ij->i", Y, Y)
-                half_logdet[:, j] = np.log(np.diag(prep.L[j])).sum() + data.log_scale.sum()
+                delta[:, j] = _row_sq(Y)
+                half_logdet[0, j] = np.log(np.diag(prep.L[j])).sum() + data.log_scale.sum()
             return delta, half_logdet
+        half_logdet = np.empty((n, k))
         for o, rows in data.patterns:
             Zo = data.Z[np.ix_(rows, np.flatnonzero(o))]
             ls = data.log_scale[o].sum()
@@ -240,18 +251,32 @@ class StudentTFamily:
                     raise FamilyFailure(f"the scale matrix of component {j + 1} is not positive definite on "
                                         "the observed coordinates of some rows.") from None
                 Y = thin_matmul(Zo - prep.mz[j, o], _tri_inv(Lo).T)
-                delta[rows, j] = np.einsum("ij,ij->i", Y, Y)
+                delta[rows, j] = _row_sq(Y)
                 half_logdet[rows, j] = np.log(np.diag(Lo)).sum() + ls
         return delta, half_logdet
+
+    def _p_terms(self, data, nu):
+        """Per distinct number of observed values p (rows: data.p_values) and component: the
+        constant of the log-density and psi((nu + p)/2) - log((nu + p)/2)."""
+        pv = data.p_values[:, None]
+        half = (nu[None, :] + pv) / 2.0
+        const = gammaln(half) - gammaln(nu / 2.0)[None, :] - 0.5 * pv * (np.log(nu)[None, :] + _LOG_PI)
+        return const, digamma(half) - np.log(half)
 
     def log_prob(self, data, prep):
         """(n, k) log-densities in user units (observed coordinates only for incomplete rows)."""
         delta, half_logdet = self._delta(data, prep)
+        nu = prep.dof
+        l1p = np.log1p(delta / nu[None, :])
         prep.delta = delta
-        nu = prep.dof[None, :]
-        p = data.p[:, None]
-        out = (gammaln((nu + p) / 2.0) - gammaln(nu / 2.0) - 0.5 * p * (np.log(nu) + _LOG_PI) - half_logdet
-               - 0.5 * (nu + p) * np.log1p(delta / nu))
+        prep.l1p = l1p
+        const, _ = self._p_terms(data, nu)
+        if data.patterns is None:
+            out = l1p * (-0.5 * (nu + data.d))[None, :]
+            out += const[0] - half_logdet[0]
+            return out
+        out = l1p * (-0.5 * (nu[None, :] + data.p[:, None]))
+        out += const[data.p_index] - half_logdet
         return out
 
     def scale_weights(self, data, prep):
@@ -259,6 +284,8 @@ class StudentTFamily:
         :meth:`log_prob` with the same ``prep``)."""
         if prep.delta is None:
             prep.delta = self._delta(data, prep)[0]
+        if data.patterns is None:
+            return (prep.dof + data.d)[None, :] / (prep.dof[None, :] + prep.delta)
         return (prep.dof[None, :] + data.p[:, None]) / (prep.dof[None, :] + prep.delta)
 
     def stats(self, data, prep, post):
@@ -271,10 +298,18 @@ class StudentTFamily:
         s1 = np.empty((k, d))
         T = np.empty((k, d, d))
         nu = prep.dof
-        with np.errstate(divide="ignore"):
-            logu = np.log(u)
-        half = (nu[None, :] + data.p[:, None]) / 2.0
-        a = (post * (logu - u + digamma(half) - np.log(half))).sum(axis=0)
+        # log u = log(nu + p) - log(nu) - log1p(delta / nu), the last from log_prob
+        if getattr(prep, "l1p", None) is None:
+            prep.l1p = np.log1p(prep.delta / nu[None, :])
+        _, psi_terms = self._p_terms(data, nu)
+        if data.patterns is None:
+            logu_const = np.log(nu + d) - np.log(nu)
+            a = nk * (logu_const + psi_terms[0]) - (post * (prep.l1p + u)).sum(axis=0)
+        else:
+            by_p = np.stack([np.bincount(data.p_index, weights=post[:, j], minlength=len(data.p_values))
+                             for j in range(k)], axis=1)  # (n_p, k)
+            logu_const = np.log(nu[None, :] + data.p_values[:, None]) - np.log(nu)[None, :]
+            a = (by_p * (logu_const + psi_terms)).sum(axis=0) - (post * (prep.l1p + u)).sum(axis=0)
         if data.patterns is None:
             for j in range(k):
                 D = data.Z - prep.mz[j]
