@@ -393,6 +393,13 @@ def _column_values(col):
     return miss, np.array([str(v).strip() if isinstance(v, str) else str(v) for v in vals], dtype=object)
 
 
+def _fmt(v):
+    """A category for a message: numbers as ``%g``, text quoted."""
+    if isinstance(v, (numbers.Real, np.number)) and not isinstance(v, (bool, np.bool_)):
+        return f"{float(v):g}"
+    return repr(str(v))
+
+
 def encode_categories(X, categories=None, columns_label=None):
     """Category codes of categorical columns.
 
@@ -415,7 +422,7 @@ def encode_categories(X, categories=None, columns_label=None):
     codes = np.full((n, d), np.nan)
     cats_out = []
     for c in range(d):
-        name = f"column {c + 1}" if columns_label is None else f"column {columns_label[c]!r}"
+        name = f"column {c + 1}" if columns_label is None else f"column {columns_label[c]}"
         miss, vals = _column_values(Xo[:, c])
         if categories is None or categories[c] is None:
             cats = np.unique(vals) if vals.size else np.array([], dtype=float)
@@ -438,8 +445,8 @@ def encode_categories(X, categories=None, columns_label=None):
         if np.any(got < 0):
             i_val = int(np.flatnonzero(got < 0)[0])
             row = int(np.flatnonzero(~miss)[i_val])
-            raise ValueError(f"{name}, row {row + 1}: {vals[i_val]!r} is not one of the categories "
-                             f"{list(cats.tolist())[:20]}.")
+            raise ValueError(f"{name}, row {row + 1}: {_fmt(vals[i_val])} is not one of the categories "
+                             f"{', '.join(_fmt(c) for c in cats.tolist()[:20])}{' ...' if len(cats) > 20 else ''}.")
         codes[~miss, c] = got
         cats_out.append(cats)
     return codes, cats_out
@@ -635,7 +642,7 @@ class MixedMixture(_CategoricalInput, _FamilyMixture):
                 bad = next(i for i, v in enumerate(col) if not _is_missing(v) and not _is_number(v))
                 raise ValueError(f"column {c + 1} is numeric but row {bad + 1} holds {col[bad]!r}; list it in "
                                  "categorical_columns or fix the value.") from None
-        codes, cats = encode_categories(Xo[:, cat], categories)
+        codes, cats = encode_categories(Xo[:, cat], categories, columns_label=[c + 1 for c in cat])
         out[:, cat] = codes
         return out, cats
 

@@ -92,6 +92,8 @@ def test_missing_cells_snapshots_and_fitted_params():
     with pytest.raises(ValueError, match="numeric but row 2"):
         MixedMixture(2, categorical_columns=[1, 3]).fit(np.array([[1.0, "a", 2.0, "x"], ["oops", "b", 1.0, "y"],
                                                                    [0.5, "a", 1.0, "x"]], dtype=object))
+    with pytest.raises(ValueError, match=r"column 4, row 1: 'maybe' is not one of the categories 'no', 'yes'\."):
+        m.predict(np.array([[0.1, "a", 0.2, "maybe"]], dtype=object))
     with pytest.raises(ValueError, match="at least one numeric and one categorical"):
         MixedMixture(2, categorical_columns=[0, 1]).fit(np.array([["a", "b"], ["c", "d"]], dtype=object))
 
