@@ -293,8 +293,8 @@ class StudentTFamily:
         k = post.shape[1]
         d = data.d
         w = post * u
-        nk = post.sum(axis=0)
-        sw = w.sum(axis=0)
+        nk = np.einsum("ij->j", post)  # (n, k).sum(axis=0) is 6-10x slower for small k
+        sw = np.einsum("ij->j", w)
         s1 = np.empty((k, d))
         T = np.empty((k, d, d))
         nu = prep.dof
@@ -304,12 +304,12 @@ class StudentTFamily:
         _, psi_terms = self._p_terms(data, nu)
         if data.patterns is None:
             logu_const = np.log(nu + d) - np.log(nu)
-            a = nk * (logu_const + psi_terms[0]) - (post * (prep.l1p + u)).sum(axis=0)
+            a = nk * (logu_const + psi_terms[0]) - np.einsum("ij,ij->j", post, prep.l1p + u)
         else:
             by_p = np.stack([np.bincount(data.p_index, weights=post[:, j], minlength=len(data.p_values))
                              for j in range(k)], axis=1)  # (n_p, k)
             logu_const = np.log(nu[None, :] + data.p_values[:, None]) - np.log(nu)[None, :]
-            a = (by_p * (logu_const + psi_terms)).sum(axis=0) - (post * (prep.l1p + u)).sum(axis=0)
+            a = (by_p * (logu_const + psi_terms)).sum(axis=0) - np.einsum("ij,ij->j", post, prep.l1p + u)
         if data.patterns is None:
             for j in range(k):
                 D = data.Z - prep.mz[j]
