@@ -439,8 +439,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def _sequence_changed(self, sequence, order) -> None:
         try:
             self.session.set_sequence(sequence, order)
-        except ValueError as exc:
+        except ValueError as exc:  # e.g. an order column with missing values: say so, keep the last choice
             self.show_message(str(exc), "error")
+            self.data_panel.set_sequence_columns(self.session.sequence_column, self.session.order_column)
 
     def _show_kind(self) -> None:
         s = self.session
@@ -549,7 +550,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def update_actions(self) -> None:
         has_data = self.session.X is not None
         running = self.fit.running
-        has_model = self.session.model is not None
+        has_model = self.session.model is not None and self.session.kind == "mixture"  # HMM files: not yet
         self.act_run.setEnabled(has_data and (not running or self.fit.paused))
         self.act_pause.setEnabled(running and not self.fit.paused)
         self.act_step.setEnabled(has_data)

@@ -128,3 +128,21 @@ def test_poisson_hmm_on_counts_and_errors_as_messages(qtbot, window, regimes_csv
         window.start_fit()
     assert "count" in blocker.args[0].lower() or "whole" in blocker.args[0].lower()
     assert window.last_message[0] == "error" and window.act_run.isEnabled()
+
+
+def test_order_column_with_gaps_and_a_new_file(qtbot, window, regimes_csv, tmp_path):
+    _hmm(window, regimes_csv)
+    assert not window.act_export.isEnabled()  # HMM fits cannot be written to a file yet: no dead button
+    gaps = tmp_path / "gaps.csv"
+    gaps.write_text("site,day,level\na,1,0.1\na,,0.2\na,3,4.1\nb,1,0.3\n")
+    window.open_csv(gaps)
+    # a new file: the pickers start afresh (the old columns are not in it)
+    assert window.session.sequence_column is None and window.data_panel.sequence_columns() == (None, None)
+    window.data_panel.order_combo.setCurrentText("day")
+    level, text = window.last_message
+    assert level == "error" and "missing value" in text
+    assert window.data_panel.sequence_columns() == (None, None) and window.session.order_column is None
+    window.data_panel.sequence_combo.setCurrentText("site")
+    assert window.session.lengths.tolist() == [3, 1]
+    assert any("single row" in n for n in window.session.notes)
+    assert "single row" in window.views.info.text()
