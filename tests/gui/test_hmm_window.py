@@ -146,3 +146,23 @@ def test_order_column_with_gaps_and_a_new_file(qtbot, window, regimes_csv, tmp_p
     assert window.session.lengths.tolist() == [3, 1]
     assert any("single row" in n for n in window.session.notes)
     assert "single row" in window.views.info.text()
+
+
+def test_viterbi_path_occupancy_and_dwell_after_the_fit(qtbot, window, regimes_csv):
+    _hmm(window, regimes_csv)
+    window.set_options(n_components=2, random_state=0, max_iter=200)
+    with qtbot.waitSignal(window.fitFinished, timeout=FIT_TIMEOUT):
+        window.start_fit()
+    views, model = window.views, window.model
+    seq = views.picked_sequence()
+    a = int(views._starts[seq])
+    Xw = window.session.X[a:a + int(views._lengths[seq])]
+    np.testing.assert_array_equal(views.viterbi_path, model.predict(Xw))
+    assert views.viterbi.isVisible()
+    np.testing.assert_allclose(views.viterbi.getData()[1], model.means_[model.predict(Xw), 0])
+    dwell = 1.0 / (1.0 - model.transmat_[0, 0])
+    assert f"dwell {dwell:.1f}" in views.stats.text()
+    # an earlier iteration is not the fitted model: no Viterbi path drawn over it
+    window.timeline.set_index(0)
+    qtbot.waitUntil(lambda: window._shown_index == 0, timeout=5000)
+    assert not views.viterbi.isVisible() and views.viterbi_path is None

@@ -37,6 +37,10 @@ class HMMViews(QtCore.QObject):
         self.sequence_label = QtWidgets.QLabel("Sequence:")
         head.addWidget(self.sequence_label)
         head.addWidget(self.sequence_combo)
+        self.stats = QtWidgets.QLabel()  # occupancy and expected dwell time of each state
+        self.stats.setToolTip("Occupancy: the expected share of steps in each state; dwell: the expected number "
+                              "of consecutive steps in a state, 1 / (1 - p(stay))")
+        head.addWidget(self.stats)
         head.addStretch(1)
         head.addWidget(self.info)
         self.graphics = pg.GraphicsLayoutWidget()
@@ -74,6 +78,10 @@ class HMMViews(QtCore.QObject):
         self.points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(120, 120, 120))
         self.series.addItem(self.line)
         self.series.addItem(self.points)
+        # The Viterbi path of the fitted model: each step at its state's level (drawn once the fit has ended).
+        self.viterbi = pg.PlotDataItem(pen=pg.mkPen((30, 30, 30), width=1.5), stepMode=None)
+        self.series.addItem(self.viterbi)
+        self.viterbi_path = None  # the drawn Viterbi states (tests read it)
         self.heat = pg.ImageItem()
         self.heat.setColorMap(pg.colormap.get("viridis"))
         self.transitions.addItem(self.heat)
@@ -136,10 +144,32 @@ class HMMViews(QtCore.QObject):
         for i, curve in enumerate(self._curves):
             curve.setData(t, np.clip(cum[:, i], 0.0, 1.0))
         self._draw_transitions(np.asarray(snapshot.transmat))
+        self._draw_stats(np.asarray(snapshot.weights), np.asarray(snapshot.transmat))
+        if snapshot.final:
+            path = np.asarray(model.predict(Xw))
+            level = np.asarray(snapshot.means, dtype=float)
+            level = level.argmax(axis=1) if snapshot.family == "categorical" else level[:, 0]
+            self.viterbi_path = path
+            self.viterbi.setData(t, level[path])
+            self.viterbi.show()
+        else:
+            self.viterbi_path = None
+            self.viterbi.hide()
+
+    def _draw_stats(self, occupancy, A) -> None:
+        parts = []
+        for i in range(len(occupancy)):
+            stay = float(A[i, i])
+            dwell = "\u221e" if stay >= 1.0 else f"{1.0 / (1.0 - stay):.1f}"
+            parts.append(f"state {i + 1}: {100 * float(occupancy[i]):.0f}%, dwell {dwell}")
+        self.stats.setText("  \u00b7  ".join(parts) if len(parts) <= 6 else f"{len(parts)} states")
+        self.stats.setToolTip("\n".join(parts))
 
     def clear_state(self) -> None:
         self._set_k(0)
-        self.drawn_states = self.drawn_posteriors = None
+        self.drawn_states = self.drawn_posteriors = self.viterbi_path = None
+        self.viterbi.hide()
+        self.stats.setText("")
         self.points.setBrush(pg.mkBrush(120, 120, 120))
         self.heat.clear()
 
