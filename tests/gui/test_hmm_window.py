@@ -166,3 +166,19 @@ def test_viterbi_path_occupancy_and_dwell_after_the_fit(qtbot, window, regimes_c
     window.timeline.set_index(0)
     qtbot.waitUntil(lambda: window._shown_index == 0, timeout=5000)
     assert not views.viterbi.isVisible() and views.viterbi_path is None
+
+
+def test_the_bundled_hmm_example_opens_set_up_and_fits(qtbot, window):
+    from emdesk.engine import GaussianHMM
+
+    with qtbot.waitSignal(window.fitFinished, timeout=FIT_TIMEOUT):
+        window.open_example("example_hmm_regimes.csv", fit=True)
+    s = window.session
+    assert (s.kind, s.sequence_column, s.order_column, s.columns) == ("hmm", "gauge", "hour", ["level"])
+    assert sorted(s.lengths.tolist()) == [600, 600]
+    assert isinstance(window.model, GaussianHMM)
+    # the generator's three regimes (scripts/make_hmm_example.py: levels 1.2, 2.5, 4.4 m)
+    np.testing.assert_allclose(np.sort(window.model.means_[:, 0]), [1.2, 2.5, 4.4], atol=0.2)
+    # a mixture example afterwards is a mixture again
+    window.open_example(fit=False)
+    assert s.kind == "mixture" and window.plot_stack.currentWidget() is window.plot_2d
