@@ -56,12 +56,6 @@ EXAMPLES = [
     ("Bimodal measurements (1-D)", "example_1d_bimodal.csv"),
     ("River regimes (hidden Markov model)", "example_hmm_regimes.csv"),
 ]
-# How an example is set up when opened from the menu (the others: a mixture of the first two numeric columns).
-# scripts/make_hmm_example.py writes the HMM example (three regimes, two gauges, shuffled rows).
-EXAMPLE_SETUP = {
-    "example_hmm_regimes.csv": dict(kind=("hmm", "gaussian"), sequence=("gauge", "hour"), columns=["level"],
-                                    options=dict(n_components=3, random_state=0, max_iter=200)),
-}
 GIL_SWITCH_INTERVAL = 0.0005
 SHUTDOWN_WAIT_MS = 5000  # closing: how long the threads get to stop before the window says it waits on
 
@@ -352,18 +346,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def open_example(self, filename: str = EXAMPLES[0][1], fit: bool = True) -> None:
         """Open a bundled example set up as its menu entry says (model kind, sequences, columns), and fit
         it when ``fit``."""
-        setup = EXAMPLE_SETUP.get(filename)
-        self.open_csv(example_path(filename))
-        if setup is None:
-            if self.session.kind != "mixture":
-                self.set_model_kind("mixture")
-        else:
-            self.set_model_kind(*setup["kind"])
-            self.set_sequence(*setup["sequence"])
-            self.select_columns(setup["columns"])
-            self.set_options(**setup["options"])
-        if fit:
-            self.start_fit()
+        self.loader.open_example(example_path(filename), fit)
 
     # ================================================================================ data and columns
     def set_table(self, table) -> None:

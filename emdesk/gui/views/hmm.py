@@ -30,8 +30,11 @@ class HMMViews(QtCore.QObject):
         self.widget = QtWidgets.QWidget()
         self.sequence_combo = QtWidgets.QComboBox()
         self.sequence_combo.setToolTip("The sequence drawn")
-        self.info = QtWidgets.QLabel()
-        self.info.setStyleSheet("color: #8a6d00;")
+        self.sequence_combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.info = QtWidgets.QLabel()  # what was done to the rows (sorted, repeated order values, ...)
+        self.info.setStyleSheet("color: #8a6d00; padding: 0 6px;")
+        self.info.setWordWrap(True)
+        self.info.hide()
         head = QtWidgets.QHBoxLayout()
         head.setContentsMargins(6, 0, 6, 0)
         self.sequence_label = QtWidgets.QLabel("Sequence:")
@@ -42,12 +45,12 @@ class HMMViews(QtCore.QObject):
                               "of consecutive steps in a state, 1 / (1 - p(stay))")
         head.addWidget(self.stats)
         head.addStretch(1)
-        head.addWidget(self.info)
         self.graphics = pg.GraphicsLayoutWidget()
         lay = QtWidgets.QVBoxLayout(self.widget)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         lay.addLayout(head)
+        lay.addWidget(self.info)
         lay.addWidget(self.graphics, 1)
 
         g = self.graphics
@@ -124,7 +127,7 @@ class HMMViews(QtCore.QObject):
         self.series.setLabel("left", session.columns[0])
         notes = list(session.notes)
         self.info.setText(" ".join(notes))
-        self.info.setToolTip(" ".join(notes))
+        self.info.setVisible(bool(notes))
         self._draw_rows()
         return self.widget
 
