@@ -246,6 +246,7 @@ class Session:
         window's Data panel ticks them)."""
         self._forget_fit()
         self.table = table
+        self.sequence_column = self.order_column = None  # the pickers start afresh for a new file
         cols = list(table.numeric_column_names[:2]) if columns is None else list(columns)
         self._check_columns(cols)
         self.columns = cols
@@ -357,10 +358,7 @@ class Session:
             seq = np.zeros(n, dtype=np.int64)
             self._seq_labels = ["all rows"]
         if self.order_column is not None:
-            t = self.table.to_array([self.order_column])[:, 0]
-            if not np.all(np.isfinite(t)):
-                raise ValueError(f"The order column {self.order_column} has missing values: every row needs a "
-                                 "time or index to be placed in its sequence.")
+            t = self.table.to_array([self.order_column])[:, 0]  # no missing value (set_sequence checks)
             order = np.lexsort((np.arange(n), t, seq))
             ts, ss = t[order], seq[order]
             same = (ss[1:] == ss[:-1])
@@ -419,6 +417,12 @@ class Session:
             if order_column is not None and order_column not in self.table.numeric_column_names:
                 raise ValueError(f"The order column must hold numbers (a time or an index); {order_column!r} "
                                  "is text.")
+            if order_column is not None:
+                n_missing = int(np.count_nonzero(~np.isfinite(self.table.to_array([order_column])[:, 0])))
+                if n_missing:
+                    raise ValueError(f"The order column {order_column} has {n_missing:,} missing value"
+                                     f"{'s' if n_missing != 1 else ''}: every row needs a time or index to be "
+                                     "placed in its sequence. Choose another column or fill them.")
         self.sequence_column, self.order_column = sequence_column, order_column
         if self.table is not None:
             self._forget_fit()

@@ -13,6 +13,7 @@ MISSING_MODES = ("marginalize", "drop")  # the window's choice for rows with mis
 class DataPanel(QtWidgets.QWidget):
     selectionChanged = QtCore.Signal(list)
     missingModeChanged = QtCore.Signal(str)
+    sequenceChanged = QtCore.Signal(object, object)  # sequence column or None, order column or None
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -51,6 +52,23 @@ class DataPanel(QtWidgets.QWidget):
         # Later options about the data (e.g. how to treat missing values) go into this layout.
         self.options_layout = QtWidgets.QVBoxLayout()
         lay.addLayout(self.options_layout)
+
+        # Hidden Markov models: which column names each row's sequence and which orders the rows in it.
+        self.sequence_box = QtWidgets.QWidget()
+        seq_form = QtWidgets.QFormLayout(self.sequence_box)
+        seq_form.setContentsMargins(0, 0, 0, 0)
+        self.sequence_combo = QtWidgets.QComboBox()
+        self.sequence_combo.setToolTip("The column naming the sequence each row belongs to (one series per "
+                                       "value); (one sequence): all rows form one series")
+        self.order_combo = QtWidgets.QComboBox()
+        self.order_combo.setToolTip("The numeric column (time or index) the rows are sorted by within each "
+                                    "sequence; (file order): as the rows are in the file")
+        seq_form.addRow("Sequence:", self.sequence_combo)
+        seq_form.addRow("Order by:", self.order_combo)
+        self.sequence_box.hide()
+        self.options_layout.addWidget(self.sequence_box)
+        self.sequence_combo.currentIndexChanged.connect(self._sequence_picked)
+        self.order_combo.currentIndexChanged.connect(self._sequence_picked)
 
         # Missing values in the ticked columns: how many rows, and the choice of treatment (issue 5).
         self.missing_box = QtWidgets.QGroupBox("Missing values")
@@ -116,7 +134,43 @@ class DataPanel(QtWidgets.QWidget):
             self.columns.setItem(row, 1, kind)
             self.columns.setItem(row, 2, miss)
         self.columns.blockSignals(False)
+        self._fill_sequence_pickers(table)
         self._update_hint()
+
+    # -- sequences (hidden Markov models) ---------------------------------------------------------------
+    NO_SEQUENCE = "(one sequence)"
+    FILE_ORDER = "(file order)"
+
+    def _fill_sequence_pickers(self, table) -> None:
+        for combo, first, names in ((self.sequence_combo, self.NO_SEQUENCE, table.column_names),
+                                    (self.order_combo, self.FILE_ORDER, table.numeric_column_names)):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(first)
+            combo.addItems(list(names))
+            combo.blockSignals(False)
+
+    def show_sequence_pickers(self, on: bool) -> None:
+        self.sequence_box.setVisible(bool(on))
+
+    def sequence_columns(self) -> tuple:
+        """(sequence column or None, order column or None) as picked."""
+        seq = self.sequence_combo.currentText() if self.sequence_combo.currentIndex() > 0 else None
+        order = self.order_combo.currentText() if self.order_combo.currentIndex() > 0 else None
+        return seq, order
+
+    def set_sequence_columns(self, sequence=None, order=None) -> None:
+        """Pick the columns (None: one sequence / file order) without emitting sequenceChanged."""
+        for combo, name in ((self.sequence_combo, sequence), (self.order_combo, order)):
+            i = 0 if name is None else combo.findText(name)
+            if i < 0:
+                raise ValueError(f"{name!r} is not a column that can be picked here.")
+            combo.blockSignals(True)
+            combo.setCurrentIndex(i)
+            combo.blockSignals(False)
+
+    def _sequence_picked(self, _index: int) -> None:
+        self.sequenceChanged.emit(*self.sequence_columns())
 
     def selected_columns(self) -> list[str]:
         out = []

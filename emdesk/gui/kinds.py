@@ -7,15 +7,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+_COMMON = ("n_components", "init_params", "n_init", "max_iter", "tol", "random_state")
+_GAUSSIAN = _COMMON + ("covariance_type", "reg_covar")
+
 
 @dataclass(frozen=True)
 class ModelKind:
-    name: str                    # the session's kind ("mixture")
+    name: str                    # the session's kind ("mixture", "hmm")
     label: str                   # what the window calls it
-    families: dict               # label -> the session's family name
-    panel_fields: tuple          # the Model panel's fields this kind uses (ParamsPanel names)
+    panel_fields: dict           # family -> the Model panel's fields this kind uses (ParamsPanel names)
     make_views: object           # () -> views object (widgets(), set_data(session), show_state, clear_state)
-    needs: tuple = field(default=())  # Data panel pickers it needs besides the columns
+    needs: tuple = field(default=())  # Data panel pickers it needs besides the columns ("sequence")
+    restarts_view: bool = False  # the Restarts view can list and load its restarts
+    start_means: bool = False    # means can be placed by hand on its views
+    model_selection: bool = False  # the model-selection dialog sweeps it
+
+    def fields(self, family: str) -> tuple:
+        return self.panel_fields.get(family, _COMMON)
 
 
 def _mixture_views():
@@ -24,11 +32,16 @@ def _mixture_views():
     return MixtureViews()
 
 
-MIXTURE = ModelKind(
-    name="mixture", label="Mixture", families={"Gaussian": "gaussian"},
-    panel_fields=("n_components", "covariance_type", "init_params", "n_init", "max_iter", "tol", "reg_covar",
-                  "random_state"),
-    make_views=_mixture_views,
-)
+def _hmm_views():
+    from emdesk.gui.views.hmm import HMMViews
 
-KINDS: dict[str, ModelKind] = {"mixture": MIXTURE}
+    return HMMViews()
+
+
+MIXTURE = ModelKind(name="mixture", label="Mixture", panel_fields={"gaussian": _GAUSSIAN},
+                    make_views=_mixture_views, restarts_view=True, start_means=True, model_selection=True)
+HMM = ModelKind(name="hmm", label="Hidden Markov model",
+                panel_fields={"gaussian": _GAUSSIAN, "poisson": _COMMON, "categorical": _COMMON},
+                make_views=_hmm_views, needs=("sequence",))
+
+KINDS: dict[str, ModelKind] = {"mixture": MIXTURE, "hmm": HMM}

@@ -28,7 +28,6 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from emdesk import __version__
 from emdesk.gui.controllers.export import EXPORT_FILTERS  # noqa: F401  (re-exported)
 from emdesk.gui.controllers.export import ExportController
 from emdesk.gui.controllers.fit import RANDOM_INIT_EARLY_STOP, FitController  # noqa: F401
@@ -40,7 +39,7 @@ from emdesk.gui.controllers.timeline import TimelineController
 from emdesk.gui.data_panel import MISSING_MODES, DataPanel
 from emdesk.gui.guard_bar import GuardBar
 from emdesk.gui.kinds import KINDS
-from emdesk.gui.menus import build_actions
+from emdesk.gui.menus import build_actions, fill_recent_menu, open_dialog
 from emdesk.gui.message_bar import MessageBar
 from emdesk.gui.params_panel import ParamsPanel
 from emdesk.gui.restarts_view import RestartsView
@@ -55,10 +54,10 @@ RESOURCES = Path(__file__).resolve().parent / "resources"
 EXAMPLES = [
     ("Three clusters (2-D)", "example_2d_three_clusters.csv"),
     ("Bimodal measurements (1-D)", "example_1d_bimodal.csv"),
+    ("River regimes (hidden Markov model)", "example_hmm_regimes.csv"),
 ]
 GIL_SWITCH_INTERVAL = 0.0005
 SHUTDOWN_WAIT_MS = 5000  # closing: how long the threads get to stop before the window says it waits on
-CSV_FILTER = "CSV files (*.csv *.tsv *.txt);;All files (*)"
 
 
 def example_path(filename: str = EXAMPLES[0][1]) -> str:
@@ -157,16 +156,25 @@ class MainWindow(QtWidgets.QMainWindow):
     def is_closing(self) -> bool:
         return self._closing
 
+    @property
+    def kind(self):
+        """The model kind of the session (``emdesk.gui.kinds.ModelKind``)."""
+        return KINDS[self.session.kind]
+
+    @property
+    def views(self):
+        """The views of the current model kind, hosted by the plot area."""
+        return self.kind_views[self.session.kind]
+
     # ================================================================================ construction
     def _build_ui(self) -> None:
         self.data_panel = DataPanel()
         self.params_panel = ParamsPanel()
         # The model kind declares its views and the Model-panel fields it uses; the plot area hosts them.
-        self.kind = KINDS[self.session.kind]
-        self.params_panel.show_fields(self.kind.panel_fields)
-        self.views = self.kind.make_views()
-        self.plot_1d = self.views.plot_1d
-        self.plot_2d = self.views.plot_2d
+        self.kind_views = {name: kind.make_views() for name, kind in KINDS.items()}
+        self.params_panel.show_fields(self.kind.fields(self.session.family))
+        self.plot_1d = self.kind_views["mixture"].plot_1d
+        self.plot_2d = self.kind_views["mixture"].plot_2d
         self.trace = TracePlot()
         self.timeline = Timeline()
         self.message_bar = MessageBar()
@@ -179,8 +187,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.empty_label.setStyleSheet("color: #555;")
         self.plot_stack = QtWidgets.QStackedWidget()
         self.plot_stack.addWidget(self.empty_label)
-        for view in self.views.widgets():
-            self.plot_stack.addWidget(view)
+        for views in self.kind_views.values():
+            for view in views.widgets():
+                self.plot_stack.addWidget(view)
 
         self.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         self.splitter.setObjectName("plotSplitter")
@@ -260,6 +269,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.data_panel.selectionChanged.connect(self._selection_changed)
         self.data_panel.missingModeChanged.connect(self._missing_mode_changed)
+        self.data_panel.sequenceChanged.connect(self._sequence_changed)
+        self.params_panel.kindChanged.connect(self._kind_changed)
         self.params_panel.delayChanged.connect(self._delay_changed)
         self.resize(1280, 820)
 
@@ -333,9 +344,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.loader.cancel()
 
     def open_example(self, filename: str = EXAMPLES[0][1], fit: bool = True) -> None:
-        self.open_csv(example_path(filename))
-        if fit:
-            self.start_fit()
+        """Open a bundled example set up as its menu entry says (model kind, sequences, columns), and fit
+        it when ``fit``."""
+        self.loader.open_example(example_path(filename), fit)
 
     # ================================================================================ data and columns
     def set_table(self, table) -> None:
@@ -374,6 +385,8 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         if event == "data":
             self._show_data()
+        elif event == "options":
+            self._show_kind()
         elif event == "model":
             self._show_current_model()
         elif event == "fit-started":
@@ -404,6 +417,40 @@ class MainWindow(QtWidgets.QMainWindow):
             else:  # a state never on the timeline (a restart of a model from elsewhere): it becomes the one
                 s.use_model(m, keep_fit=True)
                 return  # drawn by the "model" event that follows
+        self.update_actions()
+
+    # ================================================================================ model kind
+    def set_model_kind(self, kind: str, family: str = "gaussian") -> None:
+        """"mixture" (independent rows) or "hmm" (ordered rows; ``family`` "gaussian", "poisson" or
+        "categorical"), as the Model panel's Model and Family choices. Forgets the current fit."""
+        self.params_panel.set_model_kind(kind, family)
+        self.session.set_model_kind(kind, family)
+
+    def set_sequence(self, sequence=None, order=None) -> None:
+        """HMM rows: the column naming each row's sequence and the numeric column ordering the rows within
+        it (None: one sequence / the file's order), as the Data panel's pickers. Forgets the current fit."""
+        self.session.set_sequence(sequence, order)
+        self.data_panel.set_sequence_columns(sequence, order)
+
+    @QtCore.Slot(str, str)
+    def _kind_changed(self, kind: str, family: str) -> None:
+        self.session.set_model_kind(kind, family)
+
+    @QtCore.Slot(object, object)
+    def _sequence_changed(self, sequence, order) -> None:
+        try:
+            self.session.set_sequence(sequence, order)
+        except ValueError as exc:  # e.g. an order column with missing values: say so, keep the last choice
+            self.show_message(str(exc), "error")
+            self.data_panel.set_sequence_columns(self.session.sequence_column, self.session.order_column)
+
+    def _show_kind(self) -> None:
+        s = self.session
+        if self.params_panel.model_kind() != (s.kind, s.family):  # a script changed the session directly
+            self.params_panel.set_model_kind(s.kind, s.family)
+        self.params_panel.show_fields(self.kind.fields(s.family))
+        self.data_panel.show_sequence_pickers("sequence" in self.kind.needs)
+        self.restarts_dock.setEnabled(self.kind.restarts_view)
         self.update_actions()
 
     def _show_data(self) -> None:
@@ -504,7 +551,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def update_actions(self) -> None:
         has_data = self.session.X is not None
         running = self.fit.running
-        has_model = self.session.model is not None
+        has_model = self.session.model is not None and self.session.kind == "mixture"  # HMM files: not yet
         self.act_run.setEnabled(has_data and (not running or self.fit.paused))
         self.act_pause.setEnabled(running and not self.fit.paused)
         self.act_step.setEnabled(has_data)
@@ -512,7 +559,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_export.setEnabled(has_model and not running)
         self.act_export_image.setEnabled(has_data)
         self.act_export_imputed.setEnabled(has_model and not running and self.session.n_incomplete > 0)
-        self.act_select.setEnabled(has_data)
+        self.act_select.setEnabled(has_data and self.kind.model_selection)
         self.params_panel.setEnabled(True)
 
     # ================================================================================ degeneracy guard (issue 7)
@@ -579,31 +626,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ================================================================================ dialogs, menus
     def _open_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open CSV", self.settings.last_folder(), CSV_FILTER)
-        if path:
-            self.begin_load(path)
+        open_dialog(self)
 
     def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        files = self.settings.recent_files()
-        for p in files:
-            a = self.recent_menu.addAction(os.path.basename(p))
-            a.setToolTip(p)
-            a.setStatusTip(p)
-            a.triggered.connect(lambda _=False, path=p: self.begin_load(path))
-        if not files:
-            a = self.recent_menu.addAction("(no recent files)")
-            a.setEnabled(False)
-        else:
-            self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear Recent Files", self.settings.clear_recent_files)
-
-    def _about(self) -> None:
-        QtWidgets.QMessageBox.about(
-            self, "About emdesk",
-            f"<h3>emdesk {__version__}</h3><p>Watch the EM algorithm fit Gaussian mixtures to your data, "
-            "iteration by iteration, and replay any iteration on the timeline.</p>"
-            f"<p>PySide6 {PySide6.__version__}, pyqtgraph {pg.__version__}, NumPy {np.__version__}</p>")
+        fill_recent_menu(self)
 
     # ================================================================================ drag and drop
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:

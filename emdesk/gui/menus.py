@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
+import PySide6  # noqa: F401  (before pyqtgraph)
+import numpy as np
+import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
+
+from emdesk import __version__
+
+CSV_FILTER = "CSV files (*.csv *.tsv *.txt);;All files (*)"
 
 
 def build_actions(window) -> None:
@@ -89,7 +98,7 @@ def build_actions(window) -> None:
     window.view_menu = view_menu
 
     help_menu = mb.addMenu("&Help")
-    window.act_about = act("&About emdesk", window._about)
+    window.act_about = act("&About emdesk", lambda: about(window))
     window.act_about.setMenuRole(QtGui.QAction.MenuRole.AboutRole)
     help_menu.addAction(window.act_about)
 
@@ -102,3 +111,34 @@ def build_actions(window) -> None:
     tb.addSeparator()
     tb.addAction(window.act_place_means)
     view_menu.addAction(tb.toggleViewAction())
+
+
+def open_dialog(window) -> None:
+    path, _ = QtWidgets.QFileDialog.getOpenFileName(window, "Open CSV", window.settings.last_folder(), CSV_FILTER)
+    if path:
+        window.begin_load(path)
+
+
+def fill_recent_menu(window) -> None:
+    window.recent_menu.clear()
+    files = window.settings.recent_files()
+    for p in files:
+        a = window.recent_menu.addAction(os.path.basename(p))
+        a.setToolTip(p)
+        a.setStatusTip(p)
+        a.triggered.connect(lambda _=False, path=p: window.begin_load(path))
+    if not files:
+        a = window.recent_menu.addAction("(no recent files)")
+        a.setEnabled(False)
+    else:
+        window.recent_menu.addSeparator()
+        window.recent_menu.addAction("Clear Recent Files", window.settings.clear_recent_files)
+
+
+def about(window) -> None:
+    QtWidgets.QMessageBox.about(
+        window, "About emdesk",
+        f"<h3>emdesk {__version__}</h3><p>Watch the EM algorithm fit Gaussian mixtures and hidden Markov models "
+        "to your data, "
+        "iteration by iteration, and replay any iteration on the timeline.</p>"
+        f"<p>PySide6 {PySide6.__version__}, pyqtgraph {pg.__version__}, NumPy {np.__version__}</p>")

@@ -47,12 +47,27 @@ class _FloatEdit(QtWidgets.QLineEdit):
         self.setText(f"{float(value):g}")
 
 
+MODEL_KINDS = [("Mixture", "mixture"), ("Hidden Markov model", "hmm")]
+HMM_FAMILIES = [("Gaussian", "gaussian"), ("Poisson (counts)", "poisson"), ("Categorical (symbols)", "categorical")]
+
+
 class ParamsPanel(QtWidgets.QWidget):
     delayChanged = QtCore.Signal(float)
     optionsChanged = QtCore.Signal()
+    kindChanged = QtCore.Signal(str, str)  # model kind ("mixture" | "hmm"), family
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.kind = QtWidgets.QComboBox()
+        for label, _ in MODEL_KINDS:
+            self.kind.addItem(label)
+        self.kind.setToolTip("Mixture: rows are independent. Hidden Markov model: rows are ordered in time (in "
+                             "one or several sequences) and a hidden state switches between them")
+        self.family = QtWidgets.QComboBox()
+        for label, _ in HMM_FAMILIES:
+            self.family.addItem(label)
+        self.family.setToolTip("The states' emission distribution: Gaussian (numbers), Poisson (counts), "
+                               "categorical (one column of symbols 0, 1, 2, ...)")
         self.n_components = QtWidgets.QSpinBox()
         self.n_components.setRange(1, 30)
         self.n_components.setToolTip("Number of mixture components (1-30)")
@@ -87,6 +102,9 @@ class ParamsPanel(QtWidgets.QWidget):
         form = QtWidgets.QFormLayout(self)
         form.setContentsMargins(6, 6, 6, 6)
         form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Model:", self.kind)
+        form.addRow("Family:", self.family)
+        form.setRowVisible(self.family, False)
         form.addRow("Components:", self.n_components)
         form.addRow("Covariance:", self.covariance_type)
         form.addRow("Initialisation:", self.init_params)
@@ -106,6 +124,8 @@ class ParamsPanel(QtWidgets.QWidget):
         form.addRow("Random seed:", self.seed)
         form.addRow("Animation:", self.speed)
         self.set_options(**DEFAULTS)
+        self.kind.currentIndexChanged.connect(self._kind_picked)
+        self.family.currentIndexChanged.connect(self._kind_picked)
         self.speed.currentIndexChanged.connect(lambda i: self.delayChanged.emit(SPEEDS[i][1]))
 
     FIELD_WIDGETS = {"n_components": "n_components", "covariance_type": "covariance_type",
@@ -117,6 +137,33 @@ class ParamsPanel(QtWidgets.QWidget):
         form = self.layout()
         for name, attr in self.FIELD_WIDGETS.items():
             form.setRowVisible(getattr(self, attr), name in names)
+        hmm = self.model_kind()[0] == "hmm"
+        form.setRowVisible(self.family, hmm)
+        label = form.labelForField(self.n_components)
+        if label is not None:
+            label.setText("States:" if hmm else "Components:")
+        self.n_components.setToolTip("Number of hidden states (1-30)" if hmm else
+                                     "Number of mixture components (1-30)")
+
+    def model_kind(self) -> tuple[str, str]:
+        """(kind, family) as chosen: ("mixture", "gaussian") or ("hmm", family)."""
+        kind = MODEL_KINDS[self.kind.currentIndex()][1]
+        return kind, (HMM_FAMILIES[self.family.currentIndex()][1] if kind == "hmm" else "gaussian")
+
+    def set_model_kind(self, kind: str, family: str = "gaussian") -> None:
+        """Choose the kind and family without emitting kindChanged (ValueError for unknown names)."""
+        kinds = [k for _, k in MODEL_KINDS]
+        fams = [f for _, f in HMM_FAMILIES]
+        if kind not in kinds or family not in fams or (kind == "mixture" and family != "gaussian"):
+            raise ValueError(f"Unknown model {kind}/{family}: mixture/gaussian, or hmm with "
+                             f"{', '.join(fams)}.")
+        for combo, i in ((self.kind, kinds.index(kind)), (self.family, fams.index(family))):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(i)
+            combo.blockSignals(False)
+
+    def _kind_picked(self, _index: int) -> None:
+        self.kindChanged.emit(*self.model_kind())
 
     def options(self, engine: bool = True) -> dict:
         """The engine keywords; raises ValueError with a message when a field is not a number.

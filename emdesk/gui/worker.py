@@ -259,10 +259,13 @@ class FitWorker(QtCore.QObject):
         try:
             # ``params``: an unfitted estimator (the session's, any model kind with fit_iter) or the keywords
             # of a GaussianMixture.
+            fit_kw = {}
+            if isinstance(params, tuple):  # (estimator, keyword arguments of fit_iter such as lengths)
+                params, fit_kw = params
             model = params if hasattr(params, "fit_iter") else GaussianMixture(**params)
             # A k-means start on a large file runs for seconds before the first snapshot: Stop and
             # closing the window reach it there too.
-            iterator = model.fit_iter(X, responsibilities=False, interrupt=lambda: self._stopping(run_id))
+            iterator = model.fit_iter(X, responsibilities=False, interrupt=lambda: self._stopping(run_id), **fit_kw)
             try:
                 for snap in iterator:
                     pending.append(snap)
@@ -286,7 +289,7 @@ class FitWorker(QtCore.QObject):
             finally:
                 if hasattr(iterator, "close"):
                     iterator.close()
-            if not stopped and not hasattr(model, "weights_"):  # interrupted in its initialisation
+            if not stopped and not hasattr(model, "n_iter_"):  # interrupted in its initialisation (no fit)
                 stopped = True
         except Exception as exc:  # engine ValueError and anything unexpected: a message, not a traceback
             if pending:

@@ -99,12 +99,17 @@ class FitController(QtCore.QObject):
         self.worker.set_delay(w.params_panel.delay())
         self.worker.prepare(paused=paused, run_id=self.run_id)
         self._check_pause_action(paused)
+        what = "components" if s.kind == "mixture" else "states"
         w.status_state.setText("Paused" if paused else
-                               f"Fitting {params['n_components']} components to {s.X.shape[0]:,} rows...")
-        # The worker also imputes the drawn incomplete rows (the 2-D view's crosses) for each batch it sends.
-        inc = s.display_incomplete_rows
-        X_incomplete = s.X_display[inc] if inc is not None and inc.size and len(s.columns) > 1 else None
-        self._requestFit.emit(self.run_id, s.X, estimator, s.X_display, X_incomplete)
+                               f"Fitting {params['n_components']} {what} to {s.X.shape[0]:,} rows...")
+        # For a mixture the worker also colours the drawn rows and imputes the drawn incomplete rows (the 2-D
+        # view's crosses) for each batch it sends; an HMM's view runs forward-backward on what it draws.
+        X_display = X_incomplete = None
+        if s.kind == "mixture":
+            X_display = s.X_display
+            inc = s.display_incomplete_rows
+            X_incomplete = s.X_display[inc] if inc is not None and inc.size and len(s.columns) > 1 else None
+        self._requestFit.emit(self.run_id, s.X, (estimator, s.fit_arguments()), X_display, X_incomplete)
         w.update_actions()
 
     @contextlib.contextmanager
@@ -229,7 +234,8 @@ class FitController(QtCore.QObject):
         with self._own():
             s.end_fit(model)
         try:
-            w.restarts_view.set_model(model)
+            if w.kind.restarts_view:
+                w.restarts_view.set_model(model)
         except Exception as exc:  # the view is informative; never lose the fit over it
             w.show_message(f"The restarts view could not show this fit: {exc}", "warning")
         best = getattr(model, "best_restart_", None)

@@ -16,7 +16,8 @@ class GuardController(QtCore.QObject):
         self.s = window.session
         self.fixes: dict = {}
         self._shown_for = None   # (run id, flagged components) the running fit's bar was built for
-        views = window.views
+        views = window.kind_views["mixture"]
+        self.views = views
         window.guard_overlay_2d = DegeneracyOverlay2D(views.plot_2d.plot.getPlotItem())
         window.guard_overlay_1d = DegeneracyOverlay1D(views.plot_1d.density)
         window.guard_bar.fixRequested.connect(window.apply_fix)
@@ -39,10 +40,12 @@ class GuardController(QtCore.QObject):
             w.guard_overlay_2d.show(None, 0, 1)
             w.status_guard.hide()
             return
-        if len(self.s.columns) == 1:
+        if self.s.kind != "mixture":  # the overlays mark the mixture views' components
+            pass
+        elif len(self.s.columns) == 1:
             w.guard_overlay_1d.show(snap, w.plot_1d._grid)
         else:
-            w.guard_overlay_2d.show(snap, *w.views.xy_indices())
+            w.guard_overlay_2d.show(snap, *self.views.xy_indices())
         text = status_text(snap)
         w.status_guard.setText("\u26a0 " + text if text else "")
         w.status_guard.setToolTip(" ".join(dict.fromkeys(i.message for i in (snap.issues or ()))))

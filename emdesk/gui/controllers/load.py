@@ -12,6 +12,14 @@ from PySide6 import QtCore
 from emdesk.gui.worker import LoadWorker, WorkerThread
 
 
+# How an example is set up when opened from the menu (the others: a mixture of the first two numeric columns).
+# scripts/make_hmm_example.py writes the HMM example (three regimes, two gauges, shuffled rows).
+EXAMPLE_SETUP = {
+    "example_hmm_regimes.csv": dict(kind=("hmm", "gaussian"), sequence=("gauge", "hour"), columns=["level"],
+                                    options=dict(n_components=3, random_state=0, max_iter=200)),
+}
+
+
 def _stop_thread(thread) -> None:
     try:
         thread.request_stop()
@@ -68,6 +76,21 @@ class LoadController(QtCore.QObject):
             raise DataError(value)
         if kind == "cancelled":
             raise LoadCancelled(f"Loading {path} was cancelled.")
+
+    def open_example(self, path: str, fit: bool) -> None:
+        w = self.w
+        setup = EXAMPLE_SETUP.get(os.path.basename(path))
+        self.open_csv(path)
+        if setup is None:
+            if w.session.kind != "mixture":
+                w.set_model_kind("mixture")
+        else:
+            w.set_model_kind(*setup["kind"])
+            w.set_sequence(*setup["sequence"])
+            w.select_columns(setup["columns"])
+            w.set_options(**setup["options"])
+        if fit:
+            w.start_fit()
 
     def begin(self, path) -> int:
         """Start loading ``path`` in the background; returns the request id."""

@@ -15,7 +15,7 @@ class StartMeansController(QtCore.QObject):
         super().__init__(window)
         self.w = window
         self.s = window.session
-        views = window.views
+        views = window.kind_views["mixture"]
         window.start_handles_2d = StartMeans2D(views.plot_2d.plot, legend=views.plot_2d.legend)
         window.start_handles_1d = StartMeans1D(views.plot_1d.view, views.plot_1d.density, views.plot_1d.strip,
                                                legend=views.plot_1d.legend)
@@ -25,11 +25,12 @@ class StartMeansController(QtCore.QObject):
             layer.removed.connect(self._removed)
             layer.leaveRequested.connect(self._leave_placing)
         views.axesChanged.connect(self.sync_handles)
+        self.views = views
 
     def forget(self) -> None:
         """New data or columns: the placed means no longer apply."""
         self._set(np.zeros((0, len(self.s.columns))))
-        has_cols = bool(self.s.columns)
+        has_cols = bool(self.s.columns) and self.w.kind.start_means
         self.w.act_place_means.setEnabled(has_cols)
         if not has_cols and self.w.act_place_means.isChecked():
             self.set_placing(False)
@@ -71,7 +72,7 @@ class StartMeansController(QtCore.QObject):
             raise ValueError("Starting means must be finite numbers.")
         if m.shape[1] != d:
             full = np.tile(self.s.column_means(), (m.shape[0], 1))
-            ix, iy = self.w.views.xy_indices()
+            ix, iy = self.views.xy_indices()
             full[:, ix], full[:, iy] = m[:, 0], m[:, 1]
             m = full
         self._set(m)
@@ -100,7 +101,7 @@ class StartMeansController(QtCore.QObject):
             w.start_handles_2d.set_points(np.zeros((0, 2)))
             w.start_handles_1d.set_points(np.column_stack([m[:, 0], np.zeros(len(m))]))
         else:
-            ix, iy = w.views.xy_indices()
+            ix, iy = self.views.xy_indices()
             w.start_handles_1d.set_points(np.zeros((0, 2)))
             w.start_handles_2d.set_points(m[:, [ix, iy]])
 
@@ -109,7 +110,7 @@ class StartMeansController(QtCore.QObject):
         if self.s.X is None:
             return
         row = self.s.column_means()
-        for dim, v in zip(self.w.views.displayed_dims(), (x, y)):
+        for dim, v in zip(self.views.displayed_dims(), (x, y)):
             row[dim] = v
         self._set(np.vstack([self.s.start_means, row[None, :]]))
         k = self.s.start_means.shape[0]
@@ -121,7 +122,7 @@ class StartMeansController(QtCore.QObject):
         m = self.s.start_means
         if not 0 <= i < m.shape[0]:
             return
-        for dim, v in zip(self.w.views.displayed_dims(), (x, y)):
+        for dim, v in zip(self.views.displayed_dims(), (x, y)):
             m[i, dim] = v
 
     @QtCore.Slot(int)

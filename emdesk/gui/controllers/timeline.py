@@ -40,7 +40,8 @@ class TimelineController(QtCore.QObject):
         self.scrub_timer.setInterval(0)
         self.scrub_timer.timeout.connect(self._render_requested)
         window.timeline.indexChanged.connect(self._timeline_moved)
-        window.views.axesChanged.connect(self.rerender)
+        for views in window.kind_views.values():
+            views.axesChanged.connect(self.rerender)
 
     # ------------------------------------------------------------------------------ state
     def reset(self) -> None:
@@ -150,7 +151,8 @@ class TimelineController(QtCore.QObject):
             self.ids_cache[index] = ids.astype(np.int16)
             while len(self.ids_cache) > IDS_CACHE_SIZE:
                 self.ids_cache.popitem(last=False)
-        has_imputed = self.s.display_incomplete_rows is not None and len(self.s.columns) > 1
+        has_imputed = (self.s.kind == "mixture" and self.s.display_incomplete_rows is not None
+                       and len(self.s.columns) > 1)
         w.views.show_state(s, ids, self._imputed_values(index, s) if has_imputed else None, has_imputed)
         w.trace.set_marker(s)
         self.update_text(index)

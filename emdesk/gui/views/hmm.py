@@ -1,0 +1,261 @@
+"""The hidden Markov model kind's views: the series over time with each step coloured by its most likely state,
+the stacked state posteriors beneath it (both redrawn at every iteration drawn, so EM is seen re-segmenting
+the series), and the transition matrix as an annotated heatmap. A picker chooses the sequence when there are
+several; a long sequence is drawn over its first ``MAX_STEPS`` steps.
+
+The posteriors are the forward-backward smoothing probabilities of the drawn steps under the state on
+screen (``Snapshot.to_model().predict_proba``), computed on the GUI thread for at most ``MAX_STEPS`` rows.
+"""
+
+from __future__ import annotations
+
+import PySide6  # noqa: F401  (import the binding before pyqtgraph so pyqtgraph picks PySide6)
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from emdesk.gui.geometry import component_colors
+
+MAX_STEPS = 5_000     # steps of the picked sequence drawn (and evaluated per frame)
+ANNOTATE_MAX_K = 8    # the heatmap's cells carry their value up to this many states
+
+
+class HMMViews(QtCore.QObject):
+    """Series, stacked posteriors and transition heatmap of an HMM fit (the ``views`` of the hmm kind)."""
+
+    axesChanged = QtCore.Signal()  # the picked sequence changed: redraw the state on screen
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.widget = QtWidgets.QWidget()
+        self.sequence_combo = QtWidgets.QComboBox()
+        self.sequence_combo.setToolTip("The sequence drawn")
+        self.sequence_combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.info = QtWidgets.QLabel()  # what was done to the rows (sorted, repeated order values, ...)
+        self.info.setStyleSheet("color: #8a6d00; padding: 0 6px;")
+        self.info.setWordWrap(True)
+        self.info.hide()
+        head = QtWidgets.QHBoxLayout()
+        head.setContentsMargins(6, 0, 6, 0)
+        self.sequence_label = QtWidgets.QLabel("Sequence:")
+        head.addWidget(self.sequence_label)
+        head.addWidget(self.sequence_combo)
+        self.stats = QtWidgets.QLabel()  # occupancy and expected dwell time of each state
+        self.stats.setToolTip("Occupancy: the expected share of steps in each state; dwell: the expected number "
+                              "of consecutive steps in a state, 1 / (1 - p(stay))")
+        head.addWidget(self.stats)
+        head.addStretch(1)
+        self.graphics = pg.GraphicsLayoutWidget()
+        lay = QtWidgets.QVBoxLayout(self.widget)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addLayout(head)
+        lay.addWidget(self.info)
+        lay.addWidget(self.graphics, 1)
+
+        g = self.graphics
+        self.series = g.addPlot(row=0, col=0)
+        self.series.showGrid(x=True, y=True, alpha=0.15)
+        self.series.setLabel("left", "value")
+        self.posterior = g.addPlot(row=1, col=0)
+        self.posterior.setXLink(self.series)
+        self.posterior.setYRange(0, 1, padding=0)
+        self.posterior.setLabel("left", "P(state)")
+        self.posterior.setLabel("bottom", "step")
+        self.posterior.setMouseEnabled(y=False)
+        self.transitions = g.addPlot(row=0, col=1, rowspan=2)
+        self.transitions.setTitle("Transition matrix")
+        self.transitions.setAspectLocked(True)
+        self.transitions.invertY(True)
+        self.transitions.setLabel("left", "from state")
+        self.transitions.setLabel("bottom", "to state")
+        self.transitions.setMouseEnabled(x=False, y=False)
+        for plot in (self.series, self.posterior):  # one left-axis width: the two time axes line up
+            plot.getAxis("left").setWidth(48)
+        g.ci.layout.setColumnStretchFactor(0, 3)
+        g.ci.layout.setColumnStretchFactor(1, 1)
+        g.ci.layout.setRowStretchFactor(0, 3)
+        g.ci.layout.setRowStretchFactor(1, 2)
+
+        self.line = pg.PlotDataItem(pen=pg.mkPen((170, 170, 170), width=1))
+        self.points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(120, 120, 120))
+        self.series.addItem(self.line)
+        self.series.addItem(self.points)
+        # The Viterbi path of the fitted model: each step at its state's level (drawn once the fit has ended).
+        self.viterbi = pg.PlotDataItem(pen=pg.mkPen((30, 30, 30), width=1.5), stepMode=None)
+        self.series.addItem(self.viterbi)
+        self.viterbi_path = None  # the drawn Viterbi states (tests read it)
+        self.heat = pg.ImageItem()
+        self.heat.setColorMap(pg.colormap.get("viridis"))
+        self.transitions.addItem(self.heat)
+        self._curves: list = []     # k + 1 cumulative posterior curves (0 .. 1)
+        self._fills: list = []
+        self._labels: list = []
+        self._brushes: list = []
+        self._k = 0
+
+        self._X = None
+        self._starts = np.zeros(1, dtype=np.int64)
+        self._lengths = np.zeros(0, dtype=np.int64)
+        self.drawn_states = None      # most likely state of each drawn step (tests read it)
+        self.drawn_posteriors = None  # (steps, k) posteriors drawn
+        self.sequence_combo.currentIndexChanged.connect(self._sequence_picked)
+
+    # ------------------------------------------------------------------------------ the window's interface
+    def widgets(self) -> list:
+        return [self.widget]
+
+    def current(self):
+        return self.widget
+
+    def set_data(self, session):
+        if session.X is None or not len(session.columns):
+            self._X = None
+            return None
+        self._X = session.X
+        lengths = session.lengths if session.lengths is not None else np.array([session.X.shape[0]])
+        self._lengths = np.asarray(lengths, dtype=np.int64)
+        self._starts = np.concatenate([[0], np.cumsum(self._lengths)[:-1]]).astype(np.int64)
+        names = session.sequence_names or ["all rows"]
+        self.sequence_combo.blockSignals(True)
+        self.sequence_combo.clear()
+        self.sequence_combo.addItems([f"{n} ({int(t):,} steps)" for n, t in zip(names, self._lengths)])
+        self.sequence_combo.blockSignals(False)
+        several = len(self._lengths) > 1
+        self.sequence_combo.setVisible(several)
+        self.sequence_label.setVisible(several)
+        self.series.setLabel("left", session.columns[0])
+        notes = list(session.notes)
+        self.info.setText(" ".join(notes))
+        self.info.setVisible(bool(notes))
+        self._draw_rows()
+        return self.widget
+
+    def show_state(self, snapshot, color_ids=None, imputed=None, has_imputed: bool = False) -> None:
+        Xw = self._window()
+        if Xw is None or snapshot.transmat is None:
+            return
+        k = len(snapshot.weights)
+        self._set_k(k)
+        model = snapshot.to_model()
+        post = np.asarray(model.predict_proba(Xw))
+        states = post.argmax(axis=1)
+        self.drawn_posteriors, self.drawn_states = post, states
+        self.points.setBrush([self._brushes[s] for s in states])
+        t = np.arange(len(Xw))
+        cum = np.concatenate([np.zeros((len(Xw), 1)), np.cumsum(post, axis=1)], axis=1)
+        for i, curve in enumerate(self._curves):
+            curve.setData(t, np.clip(cum[:, i], 0.0, 1.0))
+        self._draw_transitions(np.asarray(snapshot.transmat))
+        self._draw_stats(np.asarray(snapshot.weights), np.asarray(snapshot.transmat))
+        if snapshot.final:
+            path = np.asarray(model.predict(Xw))
+            level = np.asarray(snapshot.means, dtype=float)
+            level = level.argmax(axis=1) if snapshot.family == "categorical" else level[:, 0]
+            self.viterbi_path = path
+            self.viterbi.setData(t, level[path])
+            self.viterbi.show()
+        else:
+            self.viterbi_path = None
+            self.viterbi.hide()
+
+    def _draw_stats(self, occupancy, A) -> None:
+        parts = []
+        for i in range(len(occupancy)):
+            stay = float(A[i, i])
+            dwell = "\u221e" if stay >= 1.0 else f"{1.0 / (1.0 - stay):.1f}"
+            parts.append(f"state {i + 1}: {100 * float(occupancy[i]):.0f}%, dwell {dwell}")
+        self.stats.setText("  \u00b7  ".join(parts) if len(parts) <= 6 else f"{len(parts)} states")
+        self.stats.setToolTip("\n".join(parts))
+
+    def clear_state(self) -> None:
+        self._set_k(0)
+        self.drawn_states = self.drawn_posteriors = self.viterbi_path = None
+        self.viterbi.hide()
+        self.stats.setText("")
+        self.points.setBrush(pg.mkBrush(120, 120, 120))
+        self.heat.clear()
+
+    @staticmethod
+    def color_ids(snapshot, X_display):
+        return None  # the states of the drawn steps come from forward-backward in show_state
+
+    # ------------------------------------------------------------------------------ internals
+    def picked_sequence(self) -> int:
+        return max(0, self.sequence_combo.currentIndex())
+
+    def set_sequence(self, i: int) -> None:
+        self.sequence_combo.setCurrentIndex(int(i))
+
+    def _sequence_picked(self, _i: int) -> None:
+        self._draw_rows()
+        self.axesChanged.emit()
+
+    def _window(self):
+        if self._X is None or not len(self._lengths):
+            return None
+        i = min(self.picked_sequence(), len(self._lengths) - 1)
+        a = int(self._starts[i])
+        n = int(min(self._lengths[i], MAX_STEPS))
+        return self._X[a:a + n]
+
+    def _draw_rows(self) -> None:
+        Xw = self._window()
+        if Xw is None:
+            return
+        y = Xw[:, 0]
+        t = np.arange(len(y), dtype=float)
+        ok = np.isfinite(y)
+        self.line.setData(t[ok], y[ok], connect="finite")
+        self.points.setData(t, np.where(ok, y, np.nan))
+        self.series.setTitle(None)
+        i = min(self.picked_sequence(), len(self._lengths) - 1)
+        total = int(self._lengths[i])
+        if total > MAX_STEPS:
+            self.series.setTitle(f"steps 1-{MAX_STEPS:,} of {total:,}", size="9pt")
+        lo, hi = (float(np.nanmin(y)), float(np.nanmax(y))) if ok.any() else (0.0, 1.0)
+        pad = 0.05 * (hi - lo) if hi > lo else 1.0
+        self.series.setRange(xRange=(0, max(len(y) - 1, 1)), yRange=(lo - pad, hi + pad), padding=0)
+        self.points.setBrush(pg.mkBrush(120, 120, 120))
+
+    def _set_k(self, k: int) -> None:
+        if k == self._k:
+            return
+        for item in self._fills + self._curves:
+            self.posterior.removeItem(item)
+        for item in self._labels:
+            self.transitions.removeItem(item)
+        self._curves, self._fills, self._labels = [], [], []
+        self._k = k
+        colors = component_colors(k) if k else np.zeros((0, 3))
+        self._brushes = [pg.mkBrush(int(r), int(g), int(b)) for r, g, b in colors]
+        if not k:
+            return
+        self._curves = [pg.PlotCurveItem(pen=pg.mkPen((255, 255, 255, 0))) for _ in range(k + 1)]
+        for c in self._curves:
+            self.posterior.addItem(c)
+        for i in range(k):
+            r, g, b = colors[i]
+            fill = pg.FillBetweenItem(self._curves[i], self._curves[i + 1], brush=pg.mkBrush(int(r), int(g), int(b), 200))
+            self.posterior.addItem(fill)
+            self._fills.append(fill)
+        if k <= ANNOTATE_MAX_K:
+            for _ in range(k * k):
+                label = pg.TextItem(anchor=(0.5, 0.5))
+                self.transitions.addItem(label)
+                self._labels.append(label)
+        ticks = [(i + 0.5, str(i + 1)) for i in range(k)]
+        for axis in ("left", "bottom"):
+            self.transitions.getAxis(axis).setTicks([ticks])
+        self.transitions.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
+
+    def _draw_transitions(self, A: np.ndarray) -> None:
+        k = A.shape[0]
+        self.heat.setImage(A.T, levels=(0.0, 1.0))  # ImageItem is indexed [x, y]: column = "to"
+        self.heat.setRect(QtCore.QRectF(0, 0, k, k))
+        for idx, label in enumerate(self._labels):
+            i, j = divmod(idx, k)
+            v = float(A[i, j])
+            label.setText(f"{v:.2f}")
+            label.setColor(QtGui.QColor(0, 0, 0) if v > 0.6 else QtGui.QColor(255, 255, 255))
+            label.setPos(j + 0.5, i + 0.5)
