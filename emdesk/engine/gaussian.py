@@ -32,7 +32,8 @@ from ._core import (
     stats_from_resp,
 )
 from .diagnostics import DegenerateSolutionWarning, diagnose
-from .init import InitInterrupted, initial_responsibilities
+from .em import RestartFailed, run_em
+from .init import initial_responsibilities
 from .snapshot import Snapshot, frozen_copy
 
 __all__ = ["GaussianMixture"]
@@ -155,6 +156,59 @@ class _Context:
         out[self.rows] = self.resp.T
         out.flags.writeable = False
         return out
+
+
+class _MixtureRun:
+    """The model context of a Gaussian mixture for :func:`emdesk.engine.em.run_em`: the fused
+    E-step/statistics pass of :mod:`emdesk.engine._core` (mixture x Gaussian fast path)."""
+
+    def __init__(self, est, ctx, inits):
+        self.est, self.ctx, self.inits = est, ctx, inits
+        self.W = ctx.W
+
+    def initial_params(self, rng, interrupt):
+        return self.est._initial_params(self.ctx, self.inits, rng, interrupt)
+
+    def prepare(self, params, where):
+        try:
+            return self.ctx.prepare(params)
+        except NotPositiveDefinite as exc:
+            raise RestartFailed(_not_pd_message(exc, self.est, where)) from None
+
+    def e_step(self, prep, want_stats):
+        return self.ctx.em_pass(prep, want_stats)
+
+    def m_step(self, stats):
+        return self.ctx.mstep(stats)
+
+    def nonfinite_message(self, ll, t, where0):
+        return (
+            f"The log-likelihood became {ll} at iteration {t}{where0}: the data are "
+            "too extreme for the current parameters. Increase reg_covar "
+            f"(now {self.est.reg_covar:g}) or use fewer components."
+        )
+
+    def snapshot(self, params, *, want_resp, **fields):
+        est, ctx = self.est, self.ctx
+        weights, means, cov = est._to_user(ctx, params)
+        return Snapshot(
+            weights=frozen_copy(weights),
+            means=frozen_copy(means),
+            covariances=frozen_copy(cov),
+            covariance_type=ctx.ct,
+            responsibilities=ctx.frozen_responsibilities(weights) if want_resp else None,
+            issues=est._diagnose(ctx, weights, cov),
+            n_samples=ctx.W,
+            missing=est.missing,
+            **fields,
+        )
+
+    def result(self, params, snap):
+        if snap is not None:
+            return {"weights": np.array(snap.weights), "means": np.array(snap.means),
+                    "covariances": np.array(snap.covariances)}
+        weights, means, cov = self.est._to_user(self.ctx, params)
+        return {"weights": weights, "means": means, "covariances": cov}
 
 
 class GaussianMixture:
@@ -302,83 +356,14 @@ class GaussianMixture:
         return diagnose(weights, cov, ctx.ct, ctx.W, ctx.data_variances, self.reg_covar)
 
     def _run(self, ctx, inits, want_resp, interrupt=None):
+        """The EM run: :func:`emdesk.engine.em.run_em` (restarts, snapshots, failed restarts)
+        driving this mixture's context; sets the fitted attributes when it is exhausted."""
         rng = np.random.default_rng(self.random_state)
-        results = []
-        best = None
-        n_init = self.n_init
-        for r in range(n_init):
-            where0 = f" (restart {r + 1} of {n_init})" if n_init > 1 else ""
-            try:
-                params = self._initial_params(ctx, inits, rng, interrupt)
-            except InitInterrupted:
-                return
-            try:
-                prep = ctx.prepare(params)
-            except NotPositiveDefinite as exc:
-                raise ValueError(_not_pd_message(exc, self, " at the initial parameters" + where0)) from None
-            t = 0
-            prev_lb = math.nan
-            converged = False
-            stop_next = False
-            while True:
-                do_m = (not stop_next) and t < self.max_iter
-                ll, stats = ctx.em_pass(prep, do_m)
-                if not np.isfinite(ll):
-                    raise ValueError(
-                        f"The log-likelihood became {ll} at iteration {t}{where0}: the data are "
-                        "too extreme for the current parameters. Increase reg_covar "
-                        f"(now {self.reg_covar:g}) or use fewer components."
-                    )
-                lb = ll / ctx.W
-                change = lb - prev_lb if t > 0 else math.nan
-                if do_m and t >= 1 and abs(change) < self.tol:
-                    converged = True
-                final = not do_m
-                weights, means, cov = self._to_user(ctx, params)
-                issues = self._diagnose(ctx, weights, cov)
-                yield Snapshot(
-                    restart=r,
-                    n_init=n_init,
-                    iteration=t,
-                    weights=frozen_copy(weights),
-                    means=frozen_copy(means),
-                    covariances=frozen_copy(cov),
-                    covariance_type=ctx.ct,
-                    log_likelihood=float(ll),
-                    lower_bound=float(lb),
-                    change=float(change),
-                    converged=bool(converged and final),
-                    final=final,
-                    responsibilities=ctx.frozen_responsibilities(weights) if want_resp else None,
-                    issues=issues,
-                    n_samples=ctx.W,
-                    missing=self.missing,
-                )
-                if final:
-                    break
-                params = ctx.mstep(stats)
-                try:
-                    prep = ctx.prepare(params)
-                except NotPositiveDefinite as exc:
-                    raise ValueError(_not_pd_message(exc, self, f" after iteration {t + 1}{where0}")) from None
-                t += 1
-                prev_lb = lb
-                if converged:
-                    stop_next = True
-            res = {
-                "weights": weights,
-                "means": means,
-                "covariances": cov,
-                "log_likelihood": float(ll),
-                "n_iter": t,
-                "converged": bool(converged),
-                "lower_bound": float(lb),
-                "issues": issues,
-            }
-            results.append(res)
-            if best is None or res["log_likelihood"] > results[best]["log_likelihood"]:
-                best = r
-        self._set_fitted(ctx, results, best)
+        return run_em(
+            _MixtureRun(self, ctx, inits), n_init=self.n_init, max_iter=self.max_iter, tol=self.tol,
+            rng=rng, want_resp=want_resp, interrupt=interrupt,
+            finish=lambda results, best: self._set_fitted(ctx, results, best),
+        )
 
     def _set_fitted(self, ctx, results, best):
         b = results[best]
@@ -390,7 +375,8 @@ class GaussianMixture:
         self.best_restart_ = int(best)
         self.restart_log_likelihoods_ = np.array([r["log_likelihood"] for r in results])
         self.restart_parameters_ = [
-            {key: r[key] for key in ("weights", "means", "covariances", "log_likelihood", "n_iter", "converged")}
+            {key: r[key] for key in ("weights", "means", "covariances", "log_likelihood", "n_iter", "converged",
+                                     "failed")}
             for r in results
         ]
         self.data_variances_ = ctx.data_variances.copy()
@@ -406,7 +392,7 @@ class GaussianMixture:
                 + "); see degeneracies_. Try fewer components, a larger reg_covar or a "
                 "constrained covariance_type.",
                 DegenerateSolutionWarning,
-                stacklevel=3,
+                stacklevel=4,  # fit -> run_em -> finish -> here
             )
 
     def _set_parameters(self, weights, means, cov, covariance_type, d):

@@ -53,6 +53,19 @@ class Snapshot:
     issues: tuple = ()
     n_samples: float = 0.0
     missing: str = field(default="error")
+    # Models composed of a structure and a family (emdesk.engine.models / hmm; optional, so the
+    # mixture's snapshots are unchanged): "mixture" | "markov", "gaussian" | "poisson" |
+    # "categorical" | ..., the Markov chain's start and transition probabilities, the family's
+    # parameters by name (read-only arrays) and the estimator's constructor keywords.
+    # For these, ``weights`` is the mixing weights (mixture) or the states' expected occupancy
+    # fractions (markov), ``means`` the family's first parameter and ``covariances`` its second
+    # (None for one-parameter families).
+    structure: str = field(default="mixture")
+    family: str = field(default="gaussian")
+    startprob: np.ndarray | None = None
+    transmat: np.ndarray | None = None
+    params: dict | None = None
+    model_params: dict | None = None
 
     @property
     def n_components(self) -> int:
@@ -60,6 +73,10 @@ class Snapshot:
 
     def to_model(self, **params):
         """A fitted :class:`~emdesk.engine.GaussianMixture` with this snapshot's parameters."""
+        if self.params is not None:
+            from .hmm import model_from_snapshot
+
+            return model_from_snapshot(self, **params)
         from .gaussian import GaussianMixture
 
         params.setdefault("missing", self.missing)

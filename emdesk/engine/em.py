@@ -1,0 +1,136 @@
+"""The one EM driver: restarts, ``fit_iter`` snapshots, interrupt, convergence, failed restarts.
+
+Every estimator of the engine (``GaussianMixture``, ``GaussianHMM``, ``PoissonHMM``,
+``CategoricalHMM`` and any model built from :mod:`emdesk.engine.structures` x
+:mod:`emdesk.engine.families`) runs EM through :func:`run_em`.  The driver knows nothing about
+densities; it drives a *model context* (see docs/INTERFACES.md, "The EM driver"):
+
+``ctx.W``
+    the total sample weight (the log-likelihood is divided by it for ``lower_bound``).
+``ctx.initial_params(rng, interrupt) -> params``
+    starting parameters of one restart (may raise :class:`~emdesk.engine.init.InitInterrupted`).
+``ctx.prepare(params, where) -> prep``
+    whatever the E-step needs of these parameters (Cholesky factors, logs, ...); raises
+    :class:`RestartFailed` when the parameters are unusable (a singular covariance).
+``ctx.e_step(prep, want_stats) -> (log_likelihood, stats)``
+    the total log-likelihood of the data under ``prep`` and, when asked, the sufficient
+    statistics of the next M-step.
+``ctx.m_step(stats) -> params``
+``ctx.snapshot(params, **fields) -> Snapshot``
+    the immutable snapshot of an iteration (the driver passes ``restart``, ``n_init``,
+    ``iteration``, ``log_likelihood``, ``lower_bound``, ``change``, ``converged``, ``final``,
+    ``want_resp``).
+``ctx.result(params, snapshot) -> dict``
+    the user-unit parameters kept for ``restart_parameters_``.
+``ctx.nonfinite_message(ll, iteration, where) -> str``
+    the error for a log-likelihood that is not finite.
+
+Iteration semantics (those of scikit-learn, so fits agree from the same start): iteration ``t``
+evaluates the log-likelihood of the current parameters (E-step) and then does an M-step.  EM
+stops after ``max_iter`` M-steps, or after the M-step following the E-step whose mean
+log-likelihood changed by less than ``tol``; a last E-step then evaluates the final parameters,
+so the last snapshot describes exactly the parameters returned.
+
+Failed restarts (issue 10, item 6): a restart whose parameters become unusable (a singular
+covariance, a log-likelihood that is not finite) is recorded with ``log_likelihood = -inf``,
+``converged = False`` and ``failed`` = the reason (a sentence), and the other restarts go on.
+Only when every restart fails does the fit raise ``ValueError`` (with the first failure's
+reason; with ``n_init=1`` exactly the message of the failure).  A failed restart's parameters
+are its last usable ones (those of its last snapshot), or its starting values when it failed
+before any snapshot.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .init import InitInterrupted
+
+__all__ = ["RestartFailed", "run_em"]
+
+
+class RestartFailed(Exception):
+    """Raised by a model context when one restart cannot go on; ``str(exc)`` is the reason."""
+
+
+def _where(r, n_init):
+    return f" (restart {r + 1} of {n_init})" if n_init > 1 else ""
+
+
+def run_em(ctx, *, n_init, max_iter, tol, rng, want_resp=False, interrupt=None, finish):
+    """Generator of :class:`~emdesk.engine.snapshot.Snapshot`, one per iteration of every restart.
+
+    ``finish(results, best)`` is called when every restart has run, with one dict per restart
+    (``ctx.result(...)`` plus ``log_likelihood``, ``n_iter``, ``converged``, ``lower_bound``,
+    ``issues``, ``failed`` (None, or the reason)) and the index of the kept restart (highest
+    final log-likelihood among those that did not fail).  Raises ``ValueError`` when every restart
+    failed.  When ``interrupt()`` returns True during an initialisation the generator ends without
+    calling ``finish``.
+    """
+    results = []
+    best = None
+    first_failure = None
+    for r in range(n_init):
+        where0 = _where(r, n_init)
+        try:
+            params = ctx.initial_params(rng, interrupt)
+        except InitInterrupted:
+            return
+        last = None  # (params, snapshot) of the last usable iteration
+        t = 0
+        prev_lb = math.nan
+        converged = False
+        stop_next = False
+        failed = None
+        try:
+            prep = ctx.prepare(params, " at the initial parameters" + where0)
+            while True:
+                do_m = (not stop_next) and t < max_iter
+                ll, stats = ctx.e_step(prep, do_m)
+                if not np.isfinite(ll):
+                    raise RestartFailed(ctx.nonfinite_message(ll, t, where0))
+                lb = ll / ctx.W
+                change = lb - prev_lb if t > 0 else math.nan
+                if do_m and t >= 1 and abs(change) < tol:
+                    converged = True
+                final = not do_m
+                snap = ctx.snapshot(
+                    params, restart=r, n_init=n_init, iteration=t, log_likelihood=float(ll),
+                    lower_bound=float(lb), change=float(change), converged=bool(converged and final),
+                    final=final, want_resp=want_resp,
+                )
+                last = (params, snap)
+                yield snap
+                if final:
+                    break
+                params = ctx.m_step(stats)
+                prep = ctx.prepare(params, f" after iteration {t + 1}{where0}")
+                t += 1
+                prev_lb = lb
+                if converged:
+                    stop_next = True
+        except RestartFailed as exc:
+            failed = str(exc)
+            if first_failure is None:
+                first_failure = failed
+        if failed is None:
+            res = ctx.result(*last)
+            res.update(
+                log_likelihood=float(last[1].log_likelihood), n_iter=t, converged=bool(converged),
+                lower_bound=float(last[1].lower_bound), issues=last[1].issues, failed=None,
+            )
+        else:
+            kept_params, snap = last if last is not None else (params, None)
+            res = ctx.result(kept_params, snap)
+            res.update(log_likelihood=-math.inf, n_iter=t, converged=False, lower_bound=-math.inf,
+                       issues=() if snap is None else snap.issues, failed=failed)
+        results.append(res)
+        if failed is None and (best is None or res["log_likelihood"] > results[best]["log_likelihood"]):
+            best = r
+    if best is None:
+        if n_init > 1:
+            raise ValueError(f"All {n_init} restarts failed; the first: {first_failure}")
+        raise ValueError(first_failure)
+    finish(results, best)

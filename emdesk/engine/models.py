@@ -1,0 +1,428 @@
+"""Estimators composed of a latent structure and an emission family, run by the one EM driver.
+
+``LatentModel`` is written once against the contracts of :mod:`emdesk.engine.structures` and
+:mod:`emdesk.engine.families` (docs/INTERFACES.md): restarts, ``fit_iter`` snapshots, the
+degeneracy guard, scoring, decoding, sampling and the information criteria.  Two generic public
+compositions:
+
+* :class:`MixtureModel` (family, n_components, ...) - a finite mixture of any family;
+* :class:`HiddenMarkovModel` (family, n_components, ...) - an HMM with any family's emissions.
+
+``GaussianMixture`` keeps its own fused fast path (:mod:`emdesk.engine.gaussian`, the same driver);
+the named HMMs (``GaussianHMM``, ``PoissonHMM``, ``CategoricalHMM``) are in
+:mod:`emdesk.engine.hmm`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from .diagnostics import ComponentIssue, DegenerateSolutionWarning
+from .em import RestartFailed, run_em
+from .families.base import FamilyFailure
+from .init import INIT_METHODS, initial_responsibilities
+from .snapshot import Snapshot, frozen_copy
+from .structures.markov import MarkovStructure, Sequences, check_lengths, viterbi
+from .structures.mixture import MixtureStructure
+
+__all__ = ["LatentModel", "MixtureModel", "HiddenMarkovModel"]
+
+
+def _issues(raw):
+    out = []
+    for item in raw:
+        out.append(item if isinstance(item, ComponentIssue) else ComponentIssue(item[1], item[0], item[2]))
+    return tuple(out)
+
+
+class _Run:
+    """The model context of structure x family for :func:`emdesk.engine.em.run_em`."""
+
+    def __init__(self, est, fdata, seqs, inits):
+        self.est, self.fdata, self.seqs, self.inits = est, fdata, seqs, inits
+        self.W = float(fdata.n)
+        self.post = None
+        self.m_issues = ()
+
+    def initial_params(self, rng, interrupt):
+        est = self.est
+        sp0, fp0, complete = self.inits
+        k = est.n_components
+        if complete:
+            return dict(sp0), dict(fp0)
+        resp = initial_responsibilities(est.init_params, est._family().init_matrix(self.fdata), k, None, rng,
+                                        interrupt)
+        fam, struct = est._family(), est._structure()
+        fparams = fam.init_params(self.fdata, resp)
+        sparams = struct.init_params(resp, self.seqs)
+        if sp0:
+            sparams.update(sp0)
+        if fp0:
+            fparams.update(fp0)
+        return sparams, fparams
+
+    def prepare(self, params, where):
+        sparams, fparams = params
+        try:
+            return sparams, self.est._family().prepare(self.fdata, fparams)
+        except FamilyFailure as exc:
+            raise RestartFailed(f"EM cannot continue{where}: {exc}") from None
+
+    def e_step(self, prep, want_stats):
+        sparams, fprep = prep
+        logB = self.est._family().log_prob(self.fdata, fprep)
+        ll, post, sstats = self.est._structure().e_step(logB, sparams, self.seqs, want_stats)
+        if not np.isfinite(ll):
+            return ll, None
+        self.post = post
+        self._fprep = fprep
+        if not want_stats:
+            return ll, None
+        return ll, (sstats, self.est._family().stats(self.fdata, fprep, post), post.sum(axis=0), sparams)
+
+    def m_step(self, stats):
+        sstats, fstats, occupancy, sparams = stats
+        sp, s_issues = self.est._structure().m_step(sstats, sparams, occupancy)
+        fp, f_issues = self.est._family().m_step(self.fdata, fstats, self._last_fparams)
+        self.m_issues = _issues(list(f_issues) + list(s_issues))
+        return sp, fp
+
+    def nonfinite_message(self, ll, t, where0):
+        return (f"The log-likelihood became {ll} at iteration {t}{where0}: some rows are impossible under the "
+                "current parameters (a symbol or count a state never emits, or a forbidden transition).")
+
+    def snapshot(self, params, *, want_resp, **fields):
+        sparams, fparams = params
+        self._last_fparams = fparams
+        est = self.est
+        occupancy = self.post.sum(axis=0)
+        issues = self.m_issues if fields["iteration"] > 0 else ()
+        fam = est._family()
+        if hasattr(fam, "diagnose"):
+            issues = tuple(issues) + tuple(fam.diagnose(self.fdata, fparams, occupancy))
+        first = fparams[fam.param_names[0]]
+        second = fparams[fam.param_names[1]] if len(fam.param_names) > 1 else None
+        return Snapshot(
+            weights=frozen_copy(sparams["weights"] if "weights" in sparams else occupancy / occupancy.sum()),
+            means=frozen_copy(first),
+            covariances=frozen_copy(second) if second is not None else None,
+            covariance_type=getattr(fam, "covariance_type", fam.name),
+            responsibilities=frozen_copy(self.post) if want_resp else None,
+            issues=issues,
+            n_samples=self.W,
+            missing=getattr(fam, "missing", "error"),
+            structure=est._structure().name,
+            family=fam.name,
+            startprob=frozen_copy(sparams.get("startprob")),
+            transmat=frozen_copy(sparams.get("transmat")),
+            params={name: frozen_copy(v) for name, v in fparams.items()},
+            model_params=est.get_params(),
+            **fields,
+        )
+
+    def result(self, params, snap):
+        sparams, fparams = params
+        out = {name: np.array(v, copy=True) for name, v in sparams.items()}
+        out.update({name: np.array(v, copy=True) for name, v in fparams.items()})
+        return out
+
+
+class LatentModel:
+    """Common machinery of the structure x family estimators (not used directly).
+
+    Subclasses define ``_PARAMS`` (constructor keywords), ``_structure()``, ``_family()``,
+    ``_STRUCT_ATTRS`` (structure parameter -> attribute, e.g. ``startprob`` -> ``startprob_``) and
+    ``_get_family_params()`` / ``_set_family_params(dict)`` (family parameters <-> attributes).
+    """
+
+    _PARAMS: tuple = ()
+    _STRUCT_ATTRS: dict = {}
+
+    # ---------------------------------------------------------------------- parameters
+    def get_params(self, deep=True):
+        """The constructor keywords as a dict."""
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def set_params(self, **params):
+        for name, value in params.items():
+            if name not in self._PARAMS:
+                raise ValueError(f"Unknown parameter {name!r}; valid parameters are {', '.join(self._PARAMS)}.")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self):
+        parts = [f"{n}={getattr(self, n)!r}" for n in self._PARAMS
+                 if not isinstance(getattr(self, n), np.ndarray) and getattr(self, n) is not None]
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def _check_params(self):
+        k = self.n_components
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"n_components must be an integer >= 1; got {k!r}.")
+        for name, lo in (("max_iter", 0), ("n_init", 1)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+                raise ValueError(f"{name} must be an integer >= {lo}; got {v!r}.")
+        if self.n_init > 10000:
+            raise ValueError(f"n_init must be at most 10000; got {self.n_init}.")
+        tol = self.tol
+        if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)) or not tol >= 0:
+            raise ValueError(f"tol must be a number >= 0; got {tol!r}.")
+        if self.init_params not in INIT_METHODS:
+            raise ValueError(f"init_params must be one of {', '.join(INIT_METHODS)}; got {self.init_params!r}.")
+        if getattr(self, "missing", "error") not in ("error", "marginalize"):
+            raise ValueError(f"missing must be 'error' or 'marginalize'; got {self.missing!r}.")
+
+    # ---------------------------------------------------------------------- data
+    def _check_X(self, X, lengths=None, fitted=False):
+        try:
+            X = np.asarray(X, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError("X must be a numeric array (rows x columns of numbers).") from None
+        if X.ndim == 1:
+            X = X.reshape(-1, 1)
+        if X.ndim != 2:
+            raise ValueError(f"X must be 1-D (n,) or 2-D (n, d); got shape {X.shape}.")
+        if X.shape[0] == 0 or X.shape[1] == 0:
+            raise ValueError(f"X is empty (shape {X.shape}): give at least one row and one column.")
+        if np.isinf(X).any():
+            raise ValueError("X contains infinite values: remove or replace them.")
+        if fitted and hasattr(self, "n_features_in_") and X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} columns but the model has {self.n_features_in_}: give the same "
+                             "columns in the same order.")
+        lengths = check_lengths(lengths, X.shape[0])
+        return X, lengths
+
+    def _seqs(self, lengths):
+        return Sequences(lengths) if self._structure().name == "markov" else None
+
+    # ---------------------------------------------------------------------- fitting
+    def fit(self, X, lengths=None):
+        """Fit by EM (``n_init`` restarts, the best kept); returns self."""
+        for _ in self.fit_iter(X, lengths):
+            pass
+        return self
+
+    def fit_iter(self, X, lengths=None, responsibilities=False, interrupt=None):
+        """Validate, then return a generator of :class:`~emdesk.engine.Snapshot` (one per iteration,
+        every restart in turn); when it is exhausted the estimator holds the best restart.
+        ``interrupt`` as for ``GaussianMixture.fit_iter``."""
+        if interrupt is not None and not callable(interrupt):
+            raise ValueError("interrupt must be a callable returning True to stop, or None.")
+        self._check_params()
+        X, lengths = self._check_X(X, lengths)
+        k = self.n_components
+        if k > X.shape[0]:
+            raise ValueError(f"n_components={k} is larger than the number of rows ({X.shape[0]}).")
+        fdata = self._family().bind(X, k)
+        inits = self._explicit_inits(k, X.shape[1], fdata)
+        seqs = self._seqs(lengths)
+        run = _Run(self, fdata, seqs, inits)
+        run._last_fparams = None
+        rng = np.random.default_rng(self.random_state)
+        return run_em(run, n_init=self.n_init, max_iter=self.max_iter, tol=self.tol, rng=rng,
+                      want_resp=bool(responsibilities), interrupt=interrupt,
+                      finish=lambda results, best: self._set_fitted(results, best, fdata, X.shape[1]))
+
+    def _explicit_inits(self, k, d, fdata):
+        """``(structure inits, family inits, complete)`` from the ``*_init`` keywords (validated)."""
+        return {}, {}, False
+
+    def _set_fitted(self, results, best, fdata, d):
+        b = results[best]
+        fam = self._family()
+        self._set_state({n: b[n] for n in self._STRUCT_ATTRS}, {n: b[n] for n in fam.param_names})
+        self.n_features_in_ = int(d)
+        self.converged_ = b["converged"]
+        self.n_iter_ = b["n_iter"]
+        self.log_likelihood_ = b["log_likelihood"]
+        self.lower_bound_ = b["lower_bound"]
+        self.best_restart_ = int(best)
+        self.restart_log_likelihoods_ = np.array([r["log_likelihood"] for r in results])
+        self.restart_parameters_ = [dict(r) for r in results]
+        self.n_samples_ = float(fdata.n)
+        self.degeneracies_ = tuple(b["issues"])
+        if self.degeneracies_:
+            warnings.warn(
+                f"The fitted {type(self).__name__} is degenerate ("
+                + "; ".join(i.message for i in self.degeneracies_) + "); see degeneracies_.",
+                DegenerateSolutionWarning, stacklevel=5)
+
+    def _set_state(self, sparams, fparams):
+        for name, attr in self._STRUCT_ATTRS.items():
+            setattr(self, attr, np.array(sparams[name], dtype=float))
+        self._set_family_params(fparams)
+
+    # ---------------------------------------------------------------------- using a model
+    def _state(self):
+        """(structure params, family params) from the attributes, validated; ValueError if unset."""
+        missing = [a for a in self._STRUCT_ATTRS.values() if not hasattr(self, a)]
+        try:
+            fparams = self._get_family_params()
+        except AttributeError:
+            fparams = None
+        if missing or fparams is None:
+            raise ValueError(f"This {type(self).__name__} has no parameters yet: call fit(X) or set "
+                             f"{', '.join(list(self._STRUCT_ATTRS.values()) + self._family_attr_names())} first.")
+        k = self.n_components
+        sparams = {}
+        for name, attr in self._STRUCT_ATTRS.items():
+            v = np.asarray(getattr(self, attr), dtype=float)
+            want = (k,) if name in ("startprob", "weights") else (k, k)
+            if v.shape != want:
+                raise ValueError(f"{attr} must have shape {want}; got {v.shape}.")
+            if not np.all(np.isfinite(v)) or np.any(v < 0):
+                raise ValueError(f"{attr} must hold probabilities (finite, >= 0).")
+            sums = v.sum(axis=-1)
+            if not np.allclose(sums, 1.0, rtol=0, atol=1e-8):
+                raise ValueError(f"{attr} must sum to 1{' along each row' if v.ndim == 2 else ''}; "
+                                 f"got sums {np.round(sums, 6)}.")
+            sparams[name] = v
+        return sparams, fparams
+
+    def _family_attr_names(self):
+        return [p + "_" for p in self._family().param_names]
+
+    def _score(self, X, lengths, posteriors=True):
+        sparams, fparams = self._state()
+        X, lengths = self._check_X(X, lengths, fitted=True)
+        fam = self._family()
+        fdata = fam.bind(X, self.n_components)
+        fparams = fam.check_params(fparams, self.n_components, X.shape[1])
+        try:
+            prep = fam.prepare(fdata, fparams)
+        except FamilyFailure as exc:
+            raise ValueError(str(exc)) from None
+        logB = fam.log_prob(fdata, prep)
+        seqs = self._seqs(lengths)
+        return logB, sparams, seqs, lengths
+
+    def score_samples(self, X, lengths=None):
+        """``(log_prob, posteriors)`` as hmmlearn: the total log-likelihood of X and the state
+        posteriors (n, k).  For a mixture, ``log_prob`` is the total too."""
+        logB, sparams, seqs, _ = self._score(X, lengths)
+        ll, post, _ = self._structure().e_step(logB, sparams, seqs, False)
+        if post is None:
+            raise ValueError("X is impossible under the model (log-likelihood -inf): a value no state can emit.")
+        return ll, post
+
+    def score(self, X, lengths=None):
+        """Total log-likelihood of X (as hmmlearn's ``score``); ``-inf`` when X is impossible."""
+        logB, sparams, seqs, _ = self._score(X, lengths)
+        return float(self._structure().e_step(logB, sparams, seqs, False)[0])
+
+    def predict_proba(self, X, lengths=None):
+        """State posteriors (n, k)."""
+        return self.score_samples(X, lengths)[1]
+
+    def decode(self, X, lengths=None, algorithm="viterbi"):
+        """``(log_prob, states (n,))``.  ``"viterbi"``: the most likely path and its joint
+        log-probability (summed over sequences); ``"map"``: each row's most probable state and the
+        sum of the logs of those posteriors (hmmlearn sums the probabilities themselves)."""
+        if algorithm not in ("viterbi", "map"):
+            raise ValueError(f"algorithm must be 'viterbi' or 'map'; got {algorithm!r}.")
+        if algorithm == "map" or self._structure().name != "markov":
+            ll, post = self.score_samples(X, lengths)
+            states = np.argmax(post, axis=1)
+            with np.errstate(divide="ignore"):
+                return float(np.log(post[np.arange(len(states)), states]).sum()), states
+        logB, sparams, seqs, _ = self._score(X, lengths)
+        return viterbi(logB, sparams["startprob"], sparams["transmat"], seqs)
+
+    def predict(self, X, lengths=None):
+        """The Viterbi path for an HMM (hmmlearn's default), the most probable component for a mixture."""
+        return self.decode(X, lengths)[1]
+
+    def n_parameters(self):
+        """Free parameters: structure (k - 1 start, k (k - 1) transitions, or k - 1 weights) plus emissions."""
+        sparams, fparams = self._state()
+        return int(self._structure().n_parameters(self.n_components) + self._family().n_parameters(fparams))
+
+    def bic(self, X, lengths=None):
+        """Bayesian information criterion ``-2 log L + p log n`` (lower is better)."""
+        return -2.0 * self.score(X, lengths) + self.n_parameters() * math.log(np.asarray(X).shape[0])
+
+    def aic(self, X, lengths=None):
+        """Akaike information criterion ``-2 log L + 2 p`` (lower is better)."""
+        return -2.0 * self.score(X, lengths) + 2.0 * self.n_parameters()
+
+    def sample(self, n_samples=1, random_state=None):
+        """``(X (n, d), states (n,))``: one sequence for an HMM (a Markov chain from ``startprob_``),
+        independent draws for a mixture.  ``random_state`` defaults to the estimator's."""
+        sparams, fparams = self._state()
+        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise ValueError(f"n_samples must be an integer >= 1; got {n_samples!r}.")
+        rng = np.random.default_rng(self.random_state if random_state is None else random_state)
+        k = self.n_components
+        if "transmat" in sparams:
+            cum = np.cumsum(sparams["transmat"], axis=1)
+            states = np.empty(n_samples, dtype=np.int64)
+            u = rng.random(n_samples)
+            s = min(int((u[0] > np.cumsum(sparams["startprob"])).sum()), k - 1)
+            states[0] = s
+            for t in range(1, n_samples):  # sampling a chain is sequential by nature
+                s = min(int((u[t] > cum[s]).sum()), k - 1)
+                states[t] = s
+        else:
+            states = rng.choice(k, size=n_samples, p=sparams["weights"])
+        return self._family().sample(fparams, states, rng), states
+
+
+class _GenericMixin:
+    def _get_family_params(self):
+        return {p: getattr(self, p + "_") for p in self.family.param_names}
+
+    def _set_family_params(self, fparams):
+        for p, v in fparams.items():
+            setattr(self, p + "_", np.array(v, dtype=float))
+
+    def _family(self):
+        return self.family
+
+
+class MixtureModel(_GenericMixin, LatentModel):
+    """A finite mixture of any emission family (``family`` an object of
+    :mod:`emdesk.engine.families` or one following the same contract).  Fitted attributes:
+    ``weights_`` and ``<param>_`` for each of the family's ``param_names``."""
+
+    _PARAMS = ("family", "n_components", "tol", "max_iter", "n_init", "init_params", "random_state")
+    _STRUCT_ATTRS = {"weights": "weights_"}
+
+    def __init__(self, family, n_components=1, *, tol=1e-3, max_iter=100, n_init=1, init_params="kmeans++",
+                 random_state=None):
+        self.family = family
+        self.n_components = n_components
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.random_state = random_state
+
+    def _structure(self):
+        return MixtureStructure()
+
+
+class HiddenMarkovModel(_GenericMixin, LatentModel):
+    """A hidden Markov model with any emission family's emissions.  Fitted attributes:
+    ``startprob_`` (k,), ``transmat_`` (k, k) and ``<param>_`` for the family's ``param_names``."""
+
+    _PARAMS = ("family", "n_components", "tol", "max_iter", "n_init", "init_params", "random_state",
+               "transmat_prior")
+    _STRUCT_ATTRS = {"startprob": "startprob_", "transmat": "transmat_"}
+
+    def __init__(self, family, n_components=1, *, tol=1e-3, max_iter=100, n_init=1, init_params="kmeans++",
+                 random_state=None, transmat_prior=None):
+        self.family = family
+        self.n_components = n_components
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.random_state = random_state
+        self.transmat_prior = transmat_prior
+
+    def _structure(self):
+        return MarkovStructure(transmat_prior=self.transmat_prior)

@@ -1,0 +1,443 @@
+"""Markov chain over ordered rows (hidden Markov models): forward-backward and Viterbi.
+
+Rows come in sequences (``lengths``, as hmmlearn: consecutive blocks of rows).  Given the
+per-row log-densities of the states ``logB`` (n, k) from an emission family, this module gives
+the log-likelihood, the state posteriors ``gamma`` (n, k), the expected transition counts
+``xi_sum`` (k, k) and start counts, and the Viterbi path.
+
+Algorithm (no Python loop over the time steps of one long sequence)
+-------------------------------------------------------------------
+Scaled forward-backward (Rabiner 1989, section V.A) with emissions ``b_t = exp(logB_t - max_j
+logB_t[j])``.  With ``M_t = A diag(b_t)`` the forward recursion is ``alpha_t = alpha_{t-1} M_t``
+and the backward one ``beta_t = M_{t+1} beta_{t+1}``.  Every sequence is cut into chunks of at
+most ``L`` rows (``L`` about sqrt(T/3)), and
+
+1. *chunk transfer matrices* ``P_c = M_s ... M_e`` (k x k per chunk) are built for all chunks
+   at once: ``L`` vectorised steps, each one GEMM ``(C k, k) @ (k, k)`` (rows renormalised every
+   step, their log scales kept, so nothing underflows);
+2. the filtered state at every chunk boundary follows from the chunk matrices in one short
+   sequential sweep over the chunks of a sequence (vectorised across sequences), and the
+   backward vector at every boundary likewise;
+3. the exact scaled forward and backward recursions then run inside all chunks at once
+   (``L`` vectorised steps each), giving the usual scale factors ``c_t`` (log-likelihood
+   ``sum log c_t + sum max logB_t``) and ``alpha_hat``, ``beta``.
+
+The Python loops therefore run about ``4 sqrt(T)`` steps over ``(n_chunks, k)`` arrays instead of
+``T`` steps over ``k`` values; many short sequences are one chunk each, so step 1 is skipped and
+the recursions are vectorised across sequences.  This is the blocked (two-level) form of the
+parallel-scan formulation of Särkkä & García-Fernández (2021, "Temporal parallelization of
+Bayesian smoothers", IEEE TAC 66(1)), with the associative elements (here the chunk products)
+combined sequentially at the upper level.  Viterbi uses the same layout in the max-plus semiring:
+chunk matrices of best log-path scores, boundary states in a sweep, and backtracking inside all
+chunks at once from every possible end state.
+
+Posteriors: ``gamma_t ∝ alpha_hat_t * beta_t``; expected transitions
+``xi_sum = A * sum_t alpha_hat_{t-1}' (b_t * beta_t) / (c_t <alpha_hat_t, beta_t>)`` (one GEMM), so
+``beta`` may be scaled by any per-step factor.  A step whose data are impossible under the
+parameters (every path has probability 0) gives a log-likelihood of ``-inf``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["Sequences", "MarkovStructure", "forward_backward", "viterbi", "check_lengths"]
+
+#: Minimum and maximum chunk length.
+MIN_CHUNK = 16
+
+
+def check_lengths(lengths, n):
+    """``lengths`` (hmmlearn's: row counts of the consecutive sequences) as an int array summing
+    to ``n``; None is one sequence.  ValueError for anything else."""
+    if lengths is None:
+        return np.array([n], dtype=np.int64)
+    try:
+        arr = np.asarray(lengths)
+    except Exception:  # noqa: BLE001 - any conversion failure is the user's input
+        raise ValueError("lengths must be a list of sequence lengths (positive integers).") from None
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"lengths must be a 1-D list of sequence lengths; got shape {arr.shape}.")
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        raise ValueError("lengths must be integers (the number of rows of each sequence).")
+    if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
+        raise ValueError("lengths must be whole numbers (the number of rows of each sequence).")
+    arr = arr.astype(np.int64)
+    if np.any(arr < 1):
+        i = int(np.flatnonzero(arr < 1)[0])
+        raise ValueError(
+            f"Sequence {i + 1} has length {int(arr[i])}: every sequence needs at least one row.")
+    total = int(arr.sum())
+    if total != n:
+        raise ValueError(
+            f"lengths sum to {total} but X has {n} rows: the lengths must add up to the number of rows.")
+    return arr
+
+
+class Sequences:
+    """Chunked layout of the rows of several sequences (see the module docstring)."""
+
+    def __init__(self, lengths, chunk=None):
+        lengths = np.asarray(lengths, dtype=np.int64)
+        self.lengths = lengths
+        self.n = int(lengths.sum())
+        self.starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        max_len = int(lengths.max())
+        if chunk is None:
+            chunk = max(MIN_CHUNK, int(math.ceil(math.sqrt(max_len / 3.0))))
+            # Short sequences: one chunk each (no transfer matrices needed).
+            if max_len <= 4 * chunk or max_len <= 128:
+                chunk = max_len
+        L = int(min(chunk, max_len))
+        self.L = L
+        n_chunks = (lengths + L - 1) // L
+        seq_of = np.repeat(np.arange(len(lengths)), n_chunks)
+        pos = np.arange(int(n_chunks.sum())) - np.repeat(np.cumsum(n_chunks) - n_chunks, n_chunks)
+        c_start = self.starts[seq_of] + pos * L
+        c_len = np.minimum(L, self.starts[seq_of] + lengths[seq_of] - c_start)
+        # chunks sorted by length (descending, stable): the active chunks of a step are a prefix
+        order = np.argsort(-c_len, kind="stable")
+        self.c_start = c_start[order]
+        self.c_len = c_len[order]
+        self.c_first = (pos == 0)[order]
+        self.c_seq = seq_of[order]
+        self.c_pos = pos[order]
+        self.n_chunks_of = n_chunks
+        C = len(order)
+        self.C = C
+        self.has_inner = bool(np.any(~self.c_first))
+        steps = np.arange(L)
+        self.active = (self.c_len[None, :] > steps[:, None]).sum(axis=1)  # (L,) prefix sizes
+        valid = steps[:, None] < self.c_len[None, :]
+        self.valid = valid
+        self.idx_f = np.where(valid, self.c_start[None, :] + steps[:, None], 0)
+        self.idx_b = np.where(valid, self.c_start[None, :] + self.c_len[None, :] - 1 - steps[:, None], 0)
+        inv = np.empty(C, dtype=np.int64)
+        inv[order] = np.arange(C)
+        first_chunk = np.cumsum(n_chunks) - n_chunks
+        self.max_chunks = int(n_chunks.max())
+        # pairs (chunk p, chunk p + 1) of the sequences that have both, for the boundary sweeps
+        self.pairs = []
+        for p in range(self.max_chunks - 1):
+            seqs = np.flatnonzero(n_chunks > p + 1)
+            cur, nxt = inv[first_chunk[seqs] + p], inv[first_chunk[seqs] + p + 1]
+            if len(seqs) == 1:  # one sequence: plain indices (views, no gathers)
+                cur, nxt = slice(int(cur[0]), int(cur[0]) + 1), slice(int(nxt[0]), int(nxt[0]) + 1)
+            self.pairs.append((cur, nxt))
+        self.last_chunk = np.zeros(C, dtype=bool)
+        self.last_chunk[inv[first_chunk + n_chunks - 1]] = True
+        # flat grid position of every row (forward and backward grids), for gathers
+        flat = np.arange(L * C).reshape(L, C)
+        self.take_f = np.empty(self.n, dtype=np.int64)
+        self.take_f[self.idx_f[valid]] = flat[valid]
+        self.take_b = np.empty(self.n, dtype=np.int64)
+        self.take_b[self.idx_b[valid]] = flat[valid]
+        self.nonstart = np.ones(self.n, dtype=bool)
+        self.nonstart[self.starts] = False
+
+    def rows(self, grid, take):
+        """The (n, ...) rows of a (L, C, ...) grid (``take`` = ``take_f`` or ``take_b``)."""
+        return np.take(grid.reshape((self.L * self.C,) + grid.shape[2:]), take, axis=0)
+
+
+def _row_normalise(P, R, robust):
+    """P (a, k, k) rows to sum 1 in place; log scales added to R (a, k).  ``robust``: all-zero rows
+    stay 0 with scale -inf (otherwise they become NaN, which the caller detects)."""
+    a, k, _ = P.shape
+    rs = (P.reshape(a * k, k) @ np.ones(k)).reshape(a, k)
+    if robust:
+        zero = rs <= 0
+        rs[zero] = 1.0
+        R += np.where(zero, -np.inf, np.log(rs))
+    else:
+        R += np.log(rs)
+    P /= rs[:, :, None]
+
+
+def _gemm_rows(X, A, out):
+    """``out = X @ A`` for a tall X (rows, k) in row blocks small enough that OpenBLAS runs each
+    on one thread (see ``_core.Layout.block_rows``: a threaded skinny GEMM was measured 10x
+    slower on a loaded 2-core machine)."""
+    rows, k = X.shape
+    step = max(256, (1 << 18) // max(k * A.shape[1], 1))
+    if rows <= step:
+        np.matmul(X, A, out=out)
+        return out
+    for s in range(0, rows, step):
+        np.matmul(X[s:s + step], A, out=out[s:s + step])
+    return out
+
+
+def _careful_sweeps(P, R, E, alpha_in, beta_out, seqs, ones):
+    """The boundary sweeps with every step checked: a weighted row sum of 0 is redone in logs; an
+    impossible boundary leaves NaN (the caller reports -inf)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for cur, nxt in seqs.pairs:
+            w = alpha_in[cur] * E[cur]
+            if not np.all(w @ ones > 0):
+                w = np.log(alpha_in[cur]) + R[cur]
+                w = np.exp(w - w.max(axis=1)[:, None])
+            end = np.matmul(w[:, None, :], P[cur])[:, 0, :]
+            alpha_in[nxt] = end / (end @ ones)[:, None]
+        for cur, nxt in reversed(seqs.pairs):
+            u = np.matmul(P[nxt], beta_out[nxt][:, :, None])[:, :, 0]
+            w = u * E[nxt]
+            if not np.all(w @ ones > 0):
+                w = np.log(u) + R[nxt]
+                w = np.exp(w - w.max(axis=1)[:, None])
+            beta_out[cur] = w / (w @ ones)[:, None]
+
+
+def forward_backward(logB, startprob, transmat, seqs: Sequences, want_xi=True):
+    """Scaled forward-backward over all sequences.
+
+    Parameters: ``logB`` (n, k) log emission densities, ``startprob`` (k,), ``transmat`` (k, k),
+    ``seqs`` the layout.  Returns ``(log_likelihood, gamma (n, k), xi_sum (k, k) or None,
+    start_sum (k,))``; ``log_likelihood`` is ``-inf`` when the data are impossible under the
+    parameters (then the other results are None).
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        out = _forward_backward(logB, startprob, transmat, seqs, want_xi, robust=False)
+        if out is None:  # a chunk row vanished (zero probability): redo with the careful sweeps
+            out = _forward_backward(logB, startprob, transmat, seqs, want_xi, robust=True)
+        return out
+
+
+def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust):
+    n, k = logB.shape
+    A = np.ascontiguousarray(transmat, dtype=float)
+    pi = np.asarray(startprob, dtype=float)
+    m = logB.max(axis=1)
+    if not np.all(np.isfinite(m)):
+        return -math.inf, None, None, None
+    b = np.exp(logB - m[:, None])
+    L, C = seqs.L, seqs.C
+    act = seqs.active
+    G = np.take(b, seqs.idx_f.reshape(-1), axis=0).reshape(L, C, k)
+    ones = np.ones(k)
+
+    # -- 1. chunk transfer matrices and 2. boundary sweeps (only if a sequence has > 1 chunk)
+    alpha_in = np.full((C, k), 1.0 / k)
+    beta_out = np.ones((C, k))
+    if seqs.has_inner:
+        P = np.empty((C, k, k))
+        R = np.zeros((C, k))
+        P[:] = A[None]
+        P[seqs.c_first] = pi[None, :]
+        P *= G[0][:, None, :]
+        _row_normalise(P, R, robust)
+        tmp = np.empty((C * k, k))
+        for s in range(1, L):
+            a = act[s]
+            Pa = P[:a]
+            _gemm_rows(Pa.reshape(a * k, k), A, tmp[: a * k])
+            np.multiply(tmp[: a * k].reshape(a, k, k), G[s, :a, None, :], out=Pa)
+            _row_normalise(Pa, R[:a], robust)
+        # the rows' scales relative to each chunk's largest (0 where a row is negligible)
+        Rmax = R.max(axis=1)
+        E = np.exp(R - np.where(np.isfinite(Rmax), Rmax, 0.0)[:, None])
+        if not robust:
+            # fast sweeps (no checks per step); anything not finite sends the caller to the
+            # careful version
+            for cur, nxt in seqs.pairs:
+                end = np.matmul((alpha_in[cur] * E[cur])[:, None, :], P[cur])[:, 0, :]
+                alpha_in[nxt] = end / (end @ ones)[:, None]
+            for cur, nxt in reversed(seqs.pairs):
+                w = np.matmul(P[nxt], beta_out[nxt][:, :, None])[:, :, 0] * E[nxt]
+                beta_out[cur] = w / (w @ ones)[:, None]
+            if not (np.isfinite(alpha_in).all() and np.isfinite(beta_out).all()):
+                return None
+        else:
+            _careful_sweeps(P, R, E, alpha_in, beta_out, seqs, ones)
+            if not (np.isfinite(alpha_in).all() and np.isfinite(beta_out).all()):
+                return -math.inf, None, None, None
+
+    # -- 3. exact scaled recursions inside all chunks
+    F = np.empty((L, C, k))
+    scale = np.ones((L, C))
+    np.matmul(alpha_in, A, out=F[0])
+    F[0][seqs.c_first] = pi
+    F[0] *= G[0]
+    c0 = F[0] @ ones
+    scale[0] = c0
+    F[0] /= c0[:, None]
+    for s in range(1, L):
+        a = act[s]
+        Fs = F[s, :a]
+        np.matmul(F[s - 1, :a], A, out=Fs)
+        Fs *= G[s, :a]
+        cs = Fs @ ones
+        scale[s, :a] = cs
+        Fs /= cs[:, None]
+    cscale = seqs.rows(scale, seqs.take_f)
+    if not np.all(cscale > 0):
+        return -math.inf, None, None, None
+    ll = float(np.log(cscale).sum() + m.sum())
+
+    del G
+    Gb = np.take(b, seqs.idx_b.reshape(-1), axis=0).reshape(L, C, k)
+    Bg = np.empty((L, C, k))
+    Bg[0] = beta_out
+    At = np.ascontiguousarray(A.T)
+    tmpb = np.empty((C, k))
+    for s in range(1, L):
+        a = act[s]
+        np.multiply(Bg[s - 1, :a], Gb[s - 1, :a], out=tmpb[:a])
+        Bs = Bg[s, :a]
+        np.matmul(tmpb[:a], At, out=Bs)
+        Bs /= (Bs @ ones)[:, None]
+    del Gb
+
+    alpha = seqs.rows(F, seqs.take_f)
+    del F
+    beta = seqs.rows(Bg, seqs.take_b)
+    del Bg
+    gsum = np.einsum("ij,ij->i", alpha, beta)
+    xi = None
+    if want_xi:
+        b *= beta  # b is not needed any more: reuse it for b_t * beta_t / (c_t <alpha_t, beta_t>)
+        b /= (cscale * gsum)[:, None]
+        b[~seqs.nonstart] = 0.0
+        xi = A * (alpha[:-1].T @ b[1:]) if n > 1 else np.zeros((k, k))
+    del b
+    gamma = alpha
+    gamma *= beta
+    del beta
+    gamma /= gsum[:, None]
+    start_sum = gamma[seqs.starts].sum(axis=0)
+    return ll, gamma, xi, start_sum
+
+
+def viterbi(logB, startprob, transmat, seqs: Sequences):
+    """Most likely state path.  Returns ``(log_prob, states (n,))``: the sum over sequences of
+    the best path's joint log-probability, and the path (ties: the lowest state)."""
+    n, k = logB.shape
+    with np.errstate(divide="ignore"):
+        logA = np.log(np.asarray(transmat, dtype=float))
+        logpi = np.log(np.asarray(startprob, dtype=float))
+    L, C = seqs.L, seqs.C
+    act = seqs.active
+    G = np.take(logB, seqs.idx_f.reshape(-1), axis=0).reshape(L, C, k)
+    delta_in = np.zeros((C, k))
+    if seqs.has_inner:
+        P = np.empty((C, k, k))
+        P[:] = logA[None]
+        P[seqs.c_first] = logpi[None, :]
+        P += G[0][:, None, :]
+        new = np.empty((C, k, k))
+        tmp = np.empty((C, k, k))
+        for s in range(1, L):
+            a = act[s]
+            Pa, Na, Ta = P[:a], new[:a], tmp[:a]
+            # max-plus product with logA, max over the middle state l (one (a, k, k) pass per l:
+            # measured 3x faster than one (a, k, k, k) temporary)
+            np.add(Pa[:, :, 0, None], logA[0], out=Na)
+            for mid in range(1, k):
+                np.add(Pa[:, :, mid, None], logA[mid], out=Ta)
+                np.maximum(Na, Ta, out=Na)
+            np.add(Na, G[s, :a, None, :], out=Pa)
+        for cur, nxt in seqs.pairs:
+            delta_in[nxt] = np.max(delta_in[cur][:, :, None] + P[cur], axis=1)
+    D = np.empty((L, C, k))
+    psi = np.empty((L, C, k), dtype=np.int32)
+    t0 = delta_in[:, :, None] + logA[None]
+    psi[0] = np.argmax(t0, axis=1)
+    D[0] = np.max(t0, axis=1)
+    D[0][seqs.c_first] = logpi
+    psi[0][seqs.c_first] = 0
+    D[0] += G[0]
+    for s in range(1, L):
+        a = act[s]
+        t = D[s - 1, :a, :, None] + logA[None]
+        psi[s, :a] = np.argmax(t, axis=1)
+        D[s, :a] = np.take_along_axis(t, psi[s, :a, None, :], axis=1)[:, 0, :] + G[s, :a]
+    # backtrack inside all chunks from every possible end state
+    Q = np.empty((L, C, k), dtype=np.int32)
+    ar = np.arange(k, dtype=np.int32)
+    end_step = seqs.c_len - 1
+    for s in range(L - 1, -1, -1):
+        a = act[s]
+        a_next = act[s + 1] if s + 1 < L else 0
+        Q[s, a_next:a] = ar
+        if a_next:
+            Q[s, :a_next] = np.take_along_axis(psi[s + 1, :a_next], Q[s + 1, :a_next], axis=1)
+    # end states of the chunks, from the last chunk of each sequence backwards
+    last_D = D[end_step, np.arange(C)]  # (C, k)
+    end_state = np.zeros(C, dtype=np.int64)
+    lc = np.flatnonzero(seqs.last_chunk)
+    end_state[lc] = np.argmax(last_D[lc], axis=1)
+    log_prob = float(last_D[lc, end_state[lc]].sum())
+    for cur, nxt in reversed(seqs.pairs):
+        first_state = Q[0, nxt, end_state[nxt]]
+        end_state[cur] = psi[0, nxt, first_state]
+    states_grid = np.take_along_axis(Q, np.broadcast_to(end_state[None, :, None], (L, C, 1)).astype(np.int64),
+                                     axis=2)[:, :, 0]
+    states = seqs.rows(states_grid, seqs.take_f).astype(np.int64)
+    return log_prob, states
+
+
+class MarkovStructure:
+    """The Markov-chain latent structure: parameters ``startprob`` (k,) and ``transmat`` (k, k).
+
+    ``transmat_prior`` (None, a number or (k, k)): Dirichlet prior on each transition row, MAP
+    M-step ``max(prior - 1 + counts, 0)`` normalised (hmmlearn's form; 1 = no prior).
+    """
+
+    name = "markov"
+
+    def __init__(self, transmat_prior=None, startprob_prior=None):
+        self.transmat_prior = transmat_prior
+        self.startprob_prior = startprob_prior
+
+    def init_params(self, resp, seqs: Sequences):
+        """Start and transition probabilities from initial responsibilities (n, k): counts of
+        the starts and of consecutive pairs, plus one (so no probability starts at 0)."""
+        k = resp.shape[1]
+        start = resp[seqs.starts].sum(axis=0) + 1.0
+        trans = np.ones((k, k))
+        if seqs.n > 1:
+            r = resp.copy()
+            r[~seqs.nonstart] = 0.0
+            trans += resp[:-1].T @ r[1:]
+        return {"startprob": start / start.sum(), "transmat": trans / trans.sum(axis=1, keepdims=True)}
+
+    def e_step(self, logB, params, seqs, want_stats=True):
+        ll, gamma, xi, start = forward_backward(logB, params["startprob"], params["transmat"], seqs, want_stats)
+        return ll, gamma, (start, xi)
+
+    def m_step(self, stats, params, occupancy):
+        """New (startprob, transmat) and the issues found (dying transition rows)."""
+        start, xi = stats
+        k = len(start)
+        issues = []
+        sp = start.copy()
+        if self.startprob_prior is not None:
+            sp = np.maximum(np.asarray(self.startprob_prior, dtype=float) - 1.0 + sp, 0.0)
+        sp = np.where(params["startprob"] == 0, 0.0, sp)
+        total = sp.sum()
+        sp = sp / total if total > 0 else params["startprob"].copy()
+        counts = xi.copy()
+        if self.transmat_prior is not None:
+            counts = np.maximum(np.asarray(self.transmat_prior, dtype=float) - 1.0 + counts, 0.0)
+        counts = np.where(params["transmat"] == 0, 0.0, counts)
+        rows = counts.sum(axis=1)
+        # a row whose state is (almost) never left: 0/0.  Keep its previous row and report it.
+        floor = 1e-10 * max(float(occupancy.sum()), 1.0)
+        dead = rows <= floor
+        tm = np.empty((k, k))
+        tm[~dead] = counts[~dead] / rows[~dead, None]
+        tm[dead] = params["transmat"][dead]
+        for j in np.flatnonzero(dead):
+            issues.append(("dead_transition_row", int(j),
+                           f"state {j + 1} is (almost) never left, so its transition row cannot be "
+                           "estimated and keeps its previous value; try fewer states or a "
+                           "transmat_prior above 1."))
+        return {"startprob": sp, "transmat": tm}, issues
+
+    @staticmethod
+    def n_parameters(k):
+        return (k - 1) + k * (k - 1)
