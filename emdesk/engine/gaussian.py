@@ -312,6 +312,9 @@ class GaussianMixture:
         """
         if interrupt is not None and not callable(interrupt):
             raise ValueError(f"interrupt must be a callable returning True to stop, or None; got {interrupt!r}.")
+        if _is_dask(X):  # a Dask array/DataFrame: fitted chunk by chunk, never materialised (issue 16)
+            from . import _dask
+            return _dask.fit_iter(self, X, sample_weight, responsibilities, interrupt)
         V.check_params(self)
         X = V.check_array(X, self.missing)
         w = V.check_sample_weight(sample_weight, X.shape[0])
@@ -476,7 +479,11 @@ class GaussianMixture:
         return ll, np.ascontiguousarray(resp.T), nan
 
     def score_samples(self, X):
-        """Log-density of every row (observed coordinates only for incomplete rows)."""
+        """Log-density of every row (observed coordinates only for incomplete rows); a lazy dask
+        array for Dask input."""
+        if _is_dask(X):
+            from . import _dask
+            return _dask.score_samples(self, X)
         return self._estep(X)[0]
 
     def score(self, X):
@@ -485,9 +492,15 @@ class GaussianMixture:
         return ll / n
 
     def predict_proba(self, X):
+        if _is_dask(X):
+            from . import _dask
+            return _dask.predict_proba(self, X)
         return self._estep(X)[1]
 
     def predict(self, X):
+        if _is_dask(X):
+            from . import _dask
+            return _dask.predict(self, X)
         return np.argmax(self._estep(X)[1], axis=1)
 
     def n_parameters(self):
@@ -509,6 +522,9 @@ class GaussianMixture:
         """``(n, log-likelihood, classification entropy)`` of X from one E-step.  Rows with every
         value missing are not counted; with ``sample_weight`` every row counts by its weight
         (``n`` is then the total weight), as a duplicated row would."""
+        if _is_dask(X):
+            from . import _dask
+            return _dask.criteria(self, X, sample_weight, entropy)
         ll, resp, nan = self._estep(X)
         keep = ~nan.all(axis=1)
         w = V.check_sample_weight(sample_weight, ll.shape[0])
@@ -596,3 +612,8 @@ def _precisions_cholesky(cov, covariance_type):
         out = np.swapaxes(np.linalg.solve(L, np.broadcast_to(np.eye(d), L.shape)), 1, 2).copy()
         return out if covariance_type == "full" else out[0]
     return 1.0 / np.sqrt(cov)
+
+
+def _is_dask(X):
+    """A Dask collection (array, DataFrame): the ``__dask_graph__`` protocol; dask is not imported."""
+    return callable(getattr(X, "__dask_graph__", None))
