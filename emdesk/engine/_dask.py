@@ -275,12 +275,22 @@ class DaskContext:
     """The data side of a Dask fit: pass 0 (standardisation and checks), the sample for the
     initialisation, and the per-iteration passes."""
 
-    def __init__(self, est, X):
+    def __init__(self, est, X, rng=None, sample_size=None):
+        """``sample_size`` (with ``rng``): gather the initialisation's sample in pass 0 already
+        when the chunks' row counts are known (otherwise in a pass of its own, when asked)."""
         self.ct = ct = est.covariance_type
         self.k = k = est.n_components
         self.X = X
         self.d = d = X.shape[1]
-        moments = _per_chunk(X, _moments_chunk, 3 + 3 * d, "moments").compute()
+        self._sample = None
+        self._sample_parts = None
+        moments = _per_chunk(X, _moments_chunk, 3 + 3 * d, "moments")
+        if sample_size is not None and not any(math.isnan(c) for c in X.chunks[0]):
+            parts = self._gather(np.array(X.chunks[0], dtype=np.int64), rng, sample_size)
+            # not optimised, so that fusion does not rename X's chunks: each is made once
+            moments, *self._sample_parts = dask.compute(moments, *parts, optimize_graph=False)
+        else:
+            moments = moments.compute()
         n_rows = int(moments[:, 0].sum())
         if n_rows == 0:
             raise ValueError("X has no rows: give at least one row of data.")
@@ -317,7 +327,6 @@ class DaskContext:
         self.layout = Layout(ct, d)
         self.W = float(n_with_data)
         self.w = None
-        self._sample = None
 
     # -- initialisation on a sample --------------------------------------------------------
     def sample(self, rng, size):
@@ -326,23 +335,10 @@ class DaskContext:
         drawn without replacement, in data order.  Gathered once."""
         if self._sample is not None:
             return self._sample
-        n = self.n_rows
-        if n <= size:
-            rows = None
-        else:
-            rows = np.sort(rng.choice(n, size=size, replace=False))
-        starts = np.concatenate([[0], np.cumsum(self.chunk_rows)])
-        blocks = self.X.to_delayed().ravel()
-        parts = []
-        for i in range(len(blocks)):
-            if rows is None:
-                if self.chunk_rows[i]:
-                    parts.append(dask.delayed(_take_rows)(blocks[i], slice(None)))
-                continue
-            lo, hi = np.searchsorted(rows, [starts[i], starts[i + 1]])
-            if hi > lo:
-                parts.append(dask.delayed(_take_rows)(blocks[i], rows[lo:hi] - starts[i]))
-        Xs = np.concatenate(dask.compute(*parts), axis=0)
+        if self._sample_parts is None:
+            self._sample_parts = dask.compute(*self._gather(self.chunk_rows, rng, size))
+        Xs = np.concatenate(self._sample_parts, axis=0)
+        self._sample_parts = None
         if self.has_missing:
             Xs = Xs[~np.isnan(Xs).all(axis=1)]
         Zs = self.std.to_z(Xs)
@@ -354,6 +350,24 @@ class DaskContext:
         else:
             self._sample = (DenseData(Zs, None, self.layout, self.k), Zs)
         return self._sample
+
+    def _gather(self, chunk_rows, rng, size):
+        """Delayed row selections of every chunk: all rows when there are at most ``size``
+        (no random number drawn), else ``size`` rows drawn without replacement."""
+        n = int(chunk_rows.sum())
+        rows = None if n <= size else np.sort(rng.choice(n, size=size, replace=False))
+        starts = np.concatenate([[0], np.cumsum(chunk_rows)])
+        blocks = self.X.to_delayed(optimize_graph=False).ravel()
+        parts = []
+        for i in range(len(blocks)):
+            if rows is None:
+                if chunk_rows[i]:
+                    parts.append(dask.delayed(_take_rows)(blocks[i], slice(None)))
+                continue
+            lo, hi = np.searchsorted(rows, [starts[i], starts[i + 1]])
+            if hi > lo:
+                parts.append(dask.delayed(_take_rows)(blocks[i], rows[lo:hi] - starts[i]))
+        return parts
 
     def params_from_resp(self, data, resp):
         resp = np.ascontiguousarray(resp.T)
@@ -561,10 +575,12 @@ def fit_iter(est, X, sample_weight=None, responsibilities=False, interrupt=None,
     Xd, names = as_dask_array(X)
     k, d = est.n_components, Xd.shape[1]
     inits = est._check_inits(k, d)
-    ctx = DaskContext(est, Xd)
     size = INIT_SAMPLE_ROWS if sample_rows is None else V._int(sample_rows, "sample_rows", 1)
+    size = max(size, k)
     rng = np.random.default_rng(est.random_state)
-    run = _DaskRun(est, ctx, inits, max(size, k))
+    need_sample = any(v is None for v in inits)
+    ctx = DaskContext(est, Xd, rng, size if need_sample else None)
+    run = _DaskRun(est, ctx, inits, size)
 
     def finish(results, best):
         est._set_fitted(ctx, results, best)

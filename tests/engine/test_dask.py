@@ -110,6 +110,22 @@ def test_initialisation_runs_on_a_seeded_sample(threads, monkeypatch):
     np.testing.assert_allclose(order(b.means_), order(a.means_), rtol=1e-5)
 
 
+def test_one_pass_per_iteration_and_the_sample_read_with_the_first_pass(threads):
+    X = _data(seed=4)
+    calls = []
+
+    def spy(block):
+        calls.append(len(block))
+        return block
+
+    Xd = da.from_array(X, chunks=600).map_blocks(spy, dtype=float)  # 4 chunks
+    gm = GaussianMixture(3, random_state=0, max_iter=3, tol=0.0).fit(Xd)
+    assert gm.n_iter_ == 3
+    # pass 0 (standardisation + the sample) and 4 E-steps (3 with an M-step, 1 final)
+    calls = [c for c in calls if c]  # not dask's meta call (0 rows)
+    assert len(calls) == 4 * 5 and max(calls) == 600
+
+
 @pytest.mark.parametrize("ct", TYPES)
 def test_missing_values_marginalised_like_the_in_memory_fit(ct, threads):
     X = _data(seed=5)
