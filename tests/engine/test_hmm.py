@@ -172,7 +172,9 @@ def test_poisson_hmm_agrees_with_hmmlearn():
     assert ours.score(X, lengths) == pytest.approx(ref.score(X, lengths), rel=1e-9)
 
 
-def test_categorical_hmm_agrees_with_hmmlearn():
+@pytest.mark.parametrize("prior", [None, 2.5])
+def test_categorical_hmm_agrees_with_hmmlearn(prior):
+    """Also with a Dirichlet prior on the transition rows (hmmlearn's MAP form)."""
     hmm = pytest.importorskip("hmmlearn.hmm")
     rng = np.random.default_rng(4)
     lengths = [300, 40]
@@ -180,10 +182,11 @@ def test_categorical_hmm_agrees_with_hmmlearn():
     k = 2
     sp, tm = np.array([0.7, 0.3]), np.array([[0.9, 0.1], [0.3, 0.7]])
     e = np.array([[0.4, 0.3, 0.2, 0.1], [0.1, 0.2, 0.3, 0.4]])
-    ref = hmm.CategoricalHMM(k, n_iter=7, tol=-np.inf, init_params="", implementation="log")
+    ref = hmm.CategoricalHMM(k, n_iter=7, tol=-np.inf, init_params="", implementation="log",
+                             transmat_prior=1.0 if prior is None else prior)
     ref.startprob_, ref.transmat_, ref.emissionprob_ = sp, tm, e
     ref.fit(X, lengths)
-    ours = CategoricalHMM(k, tol=0, max_iter=7, startprob_init=sp, transmat_init=tm,
+    ours = CategoricalHMM(k, tol=0, max_iter=7, startprob_init=sp, transmat_init=tm, transmat_prior=prior,
                           emissionprob_init=e).fit(X, lengths)
     for a, b in ((ours.startprob_, ref.startprob_), (ours.transmat_, ref.transmat_),
                  (ours.emissionprob_, ref.emissionprob_)):
@@ -307,6 +310,10 @@ def test_missing_cell_contributes_its_marginal_density():
                                        rel=1e-12)
     fitted = PoissonHMM(2, missing="marginalize", random_state=0).fit(C)
     assert np.all(np.isfinite(fitted.lambdas_))
+    # a full-covariance fit with missing cells: finite, and its log-likelihood is the score of its parameters
+    g = GaussianHMM(2, covariance_type="full", missing="marginalize", random_state=0, max_iter=30).fit(X)
+    assert np.all(np.isfinite(g.covars_))
+    assert g.log_likelihood_ == pytest.approx(g.score(X), rel=1e-10)
 
 
 # ---------------------------------------------------------------------------- API, errors, guard

@@ -26,13 +26,15 @@ class MixtureStructure:
         """``(log_likelihood, posteriors (n, k), nk (k,))``; ``-inf`` when a row is impossible."""
         with np.errstate(divide="ignore"):
             L = logB + np.log(params["weights"])[None, :]
+        from .markov import row_max
+
         with np.errstate(invalid="ignore"):
-            a = L.max(axis=1)
+            a = row_max(L)
         if not np.all(np.isfinite(a)):
             return -math.inf, None, None
         L -= a[:, None]
         np.exp(L, out=L)
-        s = L.sum(axis=1)
+        s = L @ np.ones(L.shape[1])
         L /= s[:, None]
         ll = float(np.log(s).sum() + a.sum())
         return ll, L, L.sum(axis=0)
