@@ -105,7 +105,7 @@ def main():
           f"{iters} EM iterations (tol=0); machine: {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.1f}")
     X = lazy_mixture(n, args.chunk)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                       memory_limit="4GB") as cluster, Client(cluster) as client:
         pids = list(client.run(os.getpid).values())
         t = time.perf_counter()

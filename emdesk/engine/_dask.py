@@ -64,7 +64,8 @@ from .em import RestartFailed, run_em
 from .init import initial_responsibilities
 from .snapshot import Snapshot, frozen_copy
 
-__all__ = ["INIT_SAMPLE_ROWS", "is_dask", "as_dask_array", "fit_iter", "fit_dask_files", "open_scheduler"]
+__all__ = ["INIT_SAMPLE_ROWS", "is_dask", "as_dask_array", "fit_iter", "fit_dask_files", "open_scheduler",
+           "read_files", "data_counts"]
 
 #: Rows sampled (without replacement, seeded) for the initialisation of a Dask fit.
 INIT_SAMPLE_ROWS = 50_000
@@ -721,6 +722,16 @@ def criteria(est, X, sample_weight=None, entropy=True):
     return float(tot[0]), float(tot[1]), float(tot[2])
 
 
+def data_counts(X):
+    """``(n_rows, n_missing_values)`` of Dask data in one pass (for the fit file's ``data``
+    block, which ``emdesk.io.save_fit`` otherwise counts on an in-memory array)."""
+    Xd, _ = as_dask_array(X)
+    d = Xd.shape[1]
+    rows = _per_chunk(Xd, _moments_chunk, 3 + 3 * d, "counts").compute()
+    n = int(rows[:, 0].sum())
+    return n, int(n * d - rows[:, 3:3 + d].sum())
+
+
 # ---------------------------------------------------------------------------------- files and schedulers
 def open_scheduler(scheduler):
     """A context manager running Dask computations on ``scheduler``:
@@ -754,7 +765,7 @@ def open_scheduler(scheduler):
                     n = 0
                 if n < 1:
                     raise ValueError(f"'local:N' needs a number of workers N >= 1; got {scheduler!r}.")
-            with LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=None) as cluster, \
+            with LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=":0") as cluster, \
                     Client(cluster) as client:
                 yield client
         else:

@@ -137,6 +137,7 @@ def test_missing_values_marginalised_like_the_in_memory_fit(ct, threads):
     b = GaussianMixture(**kw).fit(da.from_array(X, chunks=500))
     _same_fit(a, b)
     assert b.n_rows_all_missing_ == a.n_rows_all_missing_ >= 2
+    assert _dask.data_counts(da.from_array(X, chunks=500)) == (len(X), int(np.isnan(X).sum()))
     with pytest.raises(ValueError, match=r"missing \(NaN\).*missing='marginalize'"):
         GaussianMixture(3).fit(da.from_array(X, chunks=500))
 
@@ -207,7 +208,7 @@ def test_local_cluster_of_two_workers_threads():
     kw = dict(n_components=3, covariance_type="full", random_state=3, max_iter=10)
     a = GaussianMixture(**kw).fit(X)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
         b = GaussianMixture(**kw).fit(da.from_array(X, chunks=400))
         labels = b.predict(da.from_array(X, chunks=400)).compute()
         assert len(client.scheduler_info()["workers"]) == 2
@@ -223,7 +224,7 @@ def test_local_cluster_of_two_worker_processes():
     kw = dict(n_components=2, covariance_type="diag", random_state=0, max_iter=5, missing="marginalize")
     a = GaussianMixture(**kw).fit(X)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster):
         b = GaussianMixture(**kw).fit(da.from_array(X, chunks=600))
     _same_fit(a, b)
 
@@ -254,3 +255,17 @@ def test_fit_dask_files_parquet_and_csv(tmp_path):
     frame.to_parquet(tmp_path / "data.parquet")
     d = _dask.fit_dask_files(tmp_path / "data.parquet", ["x", "y"], "threads", n_components=2, random_state=0)
     _same_fit(a, d)
+
+
+def test_fit_dask_files_on_a_cluster_by_its_address(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    pd = pytest.importorskip("pandas")
+    X = _data(seed=12)
+    pd.DataFrame({"x": X[:, 0], "y": X[:, 1]}).to_csv(tmp_path / "d.csv", index=False)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster:
+        gm = _dask.fit_dask_files(tmp_path / "d.csv", ["x", "y"], cluster.scheduler_address, n_components=2,
+                                  random_state=0, max_iter=10)
+    _same_fit(GaussianMixture(2, random_state=0, max_iter=10).fit(X[:, :2]), gm)
+    with pytest.raises(ValueError, match="scheduler must be"):
+        _dask.fit_dask_files(tmp_path / "d.csv", None, "")
