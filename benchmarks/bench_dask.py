@@ -112,10 +112,11 @@ def main():
         s = float(X.sum().compute())
         gen = time.perf_counter() - t
         print(f"LocalCluster(2 processes x 1 thread): generation alone (one pass, sum) {gen:.2f} s  [{s:.3g}]")
-        with PeakRSS(pids) as mem:
+        with PeakRSS(pids) as mem, PeakRSS([os.getpid()]) as own:
             t0, per_iter, gm = timed_fit(X, iters)
         print(f"  dask fit, lazy rows:      pass 0 + init + 1st E-step {t0:.2f} s, {per_iter:.2f} s/iteration "
-              f"({per_iter / gen:.2f} x generation); peak RSS per worker: {mem.text()}")
+              f"({per_iter / gen:.2f} x generation); peak RSS per worker: {mem.text()}; "
+              f"this (client) process: {own.text()}")
         print(f"  means found:  {np.round(gm.means_[np.argsort(gm.means_[:, 0])], 2).tolist()}")
         if n <= 2e7:
             Xp = X.persist()

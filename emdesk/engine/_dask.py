@@ -194,6 +194,7 @@ class _ChunkData:
         np.divide(ZT, std.scale[:, None], out=ZT)
         self.ZT = ZT
         self.Z = ZT.T
+        self.X = xb  # the rows in user units (engines whose direct form subtracts in them)
 
     def blocks(self):
         lay, ZT, Z = self.layout, self.ZT, self.Z
@@ -374,12 +375,17 @@ class DaskContext:
             raise ValueError(
                 f"X {which} no observed value (every cell is NaN), so there is nothing to estimate a "
                 "mean or variance from: leave such columns out.")
-        self.std = Standardizer(shift, Standardizer._safe_scale(var, ct, shift), var)
-        self.data_variances = np.where(np.isfinite(var), var, 0.0)
-        self.reg_z = self.std.reg_z(est.reg_covar, ct)
+        self.reg_covar = est.reg_covar
+        self._set_std(Standardizer(shift, Standardizer._safe_scale(var, ct, shift), var))
         self.layout = Layout(ct, d)
         self.W = float(n_with_data)
         self.w = None
+
+    def _set_std(self, std):
+        self.std = std
+        var = std.data_var
+        self.data_variances = np.where(np.isfinite(var), var, 0.0)
+        self.reg_z = std.reg_z(self.reg_covar, self.ct)
 
     # -- initialisation on a sample --------------------------------------------------------
     def sample(self, rng, size):
@@ -394,6 +400,10 @@ class DaskContext:
         self._sample_parts = None
         if self.has_missing:
             Xs = Xs[~np.isnan(Xs).all(axis=1)]
+        if self._sample_is_all:
+            # every row is in memory now: the in-memory fit's own standardisation, so the fit is
+            # exactly the in-memory one (the shift only moves rounding, never the result)
+            self._set_std(Standardizer.from_data(Xs, None, self.ct))
         Zs = self.std.to_z(Xs)
         if self.has_missing:
             from ._missing import MissingData
@@ -409,6 +419,7 @@ class DaskContext:
         (no random number drawn), else ``size`` rows drawn without replacement."""
         n = int(chunk_rows.sum())
         rows = None if n <= size else np.sort(rng.choice(n, size=size, replace=False))
+        self._sample_is_all = rows is None
         starts = np.concatenate([[0], np.cumsum(chunk_rows)])
         blocks = self.X.to_delayed(optimize_graph=False).ravel()
         parts = []
@@ -572,11 +583,16 @@ class _DaskRun:
 
     def prepare(self, params, where):
         try:
-            return Prepared(*params, self.ctx.ct, self.ctx.layout)
+            prep = Prepared(*params, self.ctx.ct, self.ctx.layout)
         except NotPositiveDefinite as exc:
             from .gaussian import _not_pd_message
 
             raise RestartFailed(_not_pd_message(exc, self.est, where)) from None
+        if prep.direct.size and not self.ctx.has_missing and hasattr(prep, "means_user"):
+            # as the in-memory context does where the engine evaluates direct components in user units
+            prep.means_user = self.ctx.std.means_to_user(params[1])
+            prep.std = self.ctx.std
+        return prep
 
     def e_step(self, prep, want_stats):
         return self.ctx.em_pass(prep, want_stats)
@@ -698,15 +714,9 @@ def predict(est, X):
 
 def _criteria_block(xb, model, entropy):
     out = np.zeros((1, 3))
-    keep = ~np.isnan(xb).all(axis=1)
-    if not keep.any():
+    if not (~np.isnan(xb).all(axis=1)).any():  # nothing observed in this chunk
         return out
-    ll, resp, _ = model._estep(xb[keep])
-    out[0, 0] = keep.sum()
-    out[0, 1] = ll.sum()
-    if entropy:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out[0, 2] = -np.where(resp > 0, resp * np.log(resp), 0.0).sum()
+    out[0] = model._criteria(xb, entropy=entropy)
     return out
 
 
