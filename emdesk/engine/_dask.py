@@ -15,8 +15,11 @@ Passes over the data
 --------------------
 * One pass first: row and per-column counts, means and centred sums of squares per chunk,
   combined with Chan, Golub & LeVeque's pairwise update (1979) into the standardisation
-  (shift/scale, as ``_core.Standardizer.from_data``) and the checks (NaN, infinite values,
-  empty columns).
+  (shift = the column means, scale from the variances as ``_core.Standardizer``) and the
+  checks (NaN, infinite values, empty columns).  When the initialisation's sample holds every
+  row, the in-memory fit's own ``Standardizer.from_data`` of those rows replaces it (the
+  standardisation only moves rounding, so this makes small fits bit-for-bit comparable).
+  With known chunk sizes the sample is gathered in this same pass.
 * One gather of a random sample of rows (at most ``INIT_SAMPLE_ROWS``, seeded by
   ``random_state``; every row when there are fewer, and then no random number is drawn, so the
   start is exactly the in-memory one).  The initialisation (``init_params``: k-means++ seeding
