@@ -253,14 +253,24 @@ def scipy_excludes(sources, python: str = sys.executable) -> list[str]:
     return [name for name in scipy_subpackages() if name not in loaded]
 
 
+# Optional extras that emdesk imports only on demand (inside functions, for the API and emdesk-fit) and
+# that the desktop app does without: Dask (`emdesk[dask]`, data beyond one machine) and pyarrow
+# (`emdesk[parquet]`; without it the app says Parquet/Feather need the extra). Installed in a
+# development environment (the test extra has dask), they would otherwise add tens of MB to the bundle.
+OPTIONAL_NOT_BUNDLED = ["dask", "distributed", "pyarrow", "toolz", "cloudpickle", "partd", "fsspec",
+                        "tornado", "msgpack", "zict", "tblib", "sortedcontainers", "locket"]
+
+
 def excludes(sources, python: str = sys.executable) -> list[str]:
-    """The full ``excludes`` list for PyInstaller, never naming a module ``sources`` import.
+    """The full ``excludes`` list for PyInstaller, never naming a module ``sources`` import at
+    module level (those imported only on demand by an optional extra are in ``OPTIONAL_NOT_BUNDLED``).
 
     ``sources``: emdesk's package folder and the bundle's entry script.
     """
     used = source_imports(sources)
     candidates = STATIC_EXCLUDES + scipy_excludes(sources, python)
-    return [name for name in candidates if not any(_is_or_under(u, name) for u in used)]
+    kept = [name for name in candidates if not any(_is_or_under(u, name) for u in used)]
+    return kept + [name for name in OPTIONAL_NOT_BUNDLED if name not in kept]
 
 
 # --- Qt's ICU data replaced by an empty one (Linux) ------------------------------------------------------

@@ -176,8 +176,36 @@ def test_excludes_never_name_what_emdesk_imports(bundle_config):
     sources = [ROOT / "emdesk", PACKAGING / "launch.py"]
     used = bundle_config.source_imports(sources)
     for name in bundle_config.excludes(sources):
+        if name in bundle_config.OPTIONAL_NOT_BUNDLED:
+            continue  # optional extras imported on demand only (checked below)
         clash = [u for u in used if u == name or u.startswith(name + ".")]
         assert not clash, f"{name} is excluded but emdesk imports {clash}"
+
+
+def test_optional_extras_left_out_of_the_bundle_are_imported_on_demand_only(bundle_config):
+    """Dask and pyarrow stay out of the desktop bundle; emdesk must then import them only inside
+    functions (an import at module level would make the frozen app fail to start)."""
+    import ast
+
+    excluded = set(bundle_config.excludes([ROOT / "emdesk", PACKAGING / "launch.py"]))
+    for name in ("dask", "distributed", "pyarrow"):
+        assert name in excluded, name
+    # emdesk/engine/_dask.py is the one module built on Dask; it is itself imported on demand only.
+    on_demand = ROOT / "emdesk" / "engine" / "_dask.py"
+    for path in (ROOT / "emdesk").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:  # module level only
+            mods = []
+            if isinstance(node, ast.Import):
+                mods = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                mods = [node.module]
+            elif isinstance(node, ast.ImportFrom):
+                mods = [f"emdesk.engine.{node.module or a.name}" for a in node.names]
+            for m in mods:
+                assert not m.endswith("_dask"), (path, m)
+                if path != on_demand:
+                    assert m.split(".")[0] not in bundle_config.OPTIONAL_NOT_BUNDLED, (path, m)
 
 
 def test_scipy_subpackages_emdesk_imports_are_kept(bundle_config, tmp_path):
