@@ -71,9 +71,9 @@ NOT_EMDESK = [
     # Python's own implementation (_sha256), which hashlib falls back to by design.
     "ssl", "_ssl", "_hashlib",
     "numpy.tests", "numpy.distutils", "scipy.tests", "unittest.test",
-    # NumPy's Fortran wrapper generator, a build tool (numpy/__init__ loads it only on access to
-    # numpy.f2py): 0.24 MB of bytecode.
-    "numpy.f2py",
+    # numpy.f2py (NumPy's Fortran wrapper generator, 0.24 MB) is NOT excluded: scipy.special's
+    # array_api_compat clones the numpy module, touching numpy.f2py, and the engine's families import
+    # scipy.special at start (a bundle without it failed its smoke test: No module named 'numpy.f2py').
 ]
 
 STATIC_EXCLUDES = OTHER_QT_BINDINGS + UNUSED_QT_MODULES + UNUSED_PYQTGRAPH + NOT_EMDESK

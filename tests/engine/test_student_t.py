@@ -27,10 +27,13 @@ def _outlier_data(seed=0, n=400):
 
 
 def test_gross_outliers_t_recovers_clusters_gaussian_does_not():
-    # Measured (seed 0, n_init=3, kmeans++): t mixture ARI 0.970 on the clean rows, Gaussian mixture 0.000
-    # (one Gaussian component spreads over the outliers, the other takes both clusters).
+    # Measured (seed 0, kmeans++): t mixture ARI 0.98 on the clean rows, Gaussian mixture 0.000 (one
+    # Gaussian component spreads over the outliers, the other takes both clusters). On these data only 2-3
+    # of 10 k-means++ starts of the t mixture reach its best optimum (log-likelihood -1718 against -1851
+    # for the others, measured for random_state 0-3 after the engine's median-centred standardisation):
+    # with n_init=3 and seed 0 none did (ARI 0.0), hence 10 restarts, as a user with outliers needs.
     X, y, Xa = _outlier_data(0)
-    t = StudentTMixture(2, n_init=3, random_state=0).fit(Xa)
+    t = StudentTMixture(2, n_init=10, random_state=0).fit(Xa)
     g = GaussianMixture(2, n_init=3, random_state=0).fit(Xa)
     ari_t = adjusted_rand_score(y, t.predict(X))
     ari_g = adjusted_rand_score(y, g.predict(X))
