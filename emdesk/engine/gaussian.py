@@ -265,7 +265,8 @@ class GaussianMixture:
         Maximum number of M-steps per restart.
     n_init : int, default 1
         Number of restarts; the one with the highest final log-likelihood is kept.
-    init_params : {"kmeans++", "kmeans", "random", "random_from_data"}
+    init_params : {"kmeans++", "kmeans", "random", "random_from_data", "hierarchical"}
+        ("hierarchical": mclust's model-based agglomerative start, emdesk.engine.hierarchical)
     random_state : None, int or numpy.random.Generator
     weights_init, means_init, covariances_init : optional starting values (covariances in the
         shape of ``covariances_``); when all three are given no random initialisation happens.

@@ -21,7 +21,7 @@ import numpy as np
 
 __all__ = ["INIT_METHODS", "InitInterrupted", "initial_responsibilities", "kmeans_plusplus", "kmeans_labels"]
 
-INIT_METHODS = ("kmeans++", "kmeans", "random", "random_from_data")
+INIT_METHODS = ("kmeans++", "kmeans", "random", "random_from_data", "hierarchical")
 KMEANS_MAX_ITER = 100
 _BLOCK = 1 << 13  # small blocks: single-threaded BLAS (see _core.Layout.block_rows)
 
@@ -116,10 +116,38 @@ def _one_hot(labels, k):
     return r
 
 
+def _hierarchical(Z, k, w, rng, interrupt):
+    """mclust's default start (emdesk.engine.hierarchical): model-based agglomerative
+    clustering (VVV on SVD-transformed data; EII when n <= d; quantile classes in 1-D as mclust
+    starts univariate EM), hard labels.  Rows of weight 0 take no part and start uniform."""
+    from .hierarchical import hierarchical_tree, quantile_labels
+
+    def check():
+        _check(interrupt)
+
+    check()
+    rows = np.arange(Z.shape[0]) if w is None else np.flatnonzero(w > 0)
+    Zr = Z[rows]
+    n_distinct = len(np.unique(Zr, axis=0))
+    if k > n_distinct:
+        raise ValueError(
+            f"init_params='hierarchical' needs at least n_components={k} distinct rows; the data have "
+            f"{n_distinct}.")
+    if Zr.shape[1] == 1:
+        labels = quantile_labels(Zr[:, 0], k)
+    else:
+        labels = hierarchical_tree(Zr, random_state=rng, check=check).labels(k)
+    r = np.full((Z.shape[0], k), 1.0 / k)
+    r[rows] = _one_hot(labels, k)
+    return r
+
+
 def initial_responsibilities(method, Z, k, w, rng, interrupt=None):
     """(n, k) starting responsibilities by ``method`` (one of :data:`INIT_METHODS`).
     ``interrupt``: see :func:`kmeans_plusplus`."""
     n = Z.shape[0]
+    if method == "hierarchical":
+        return _hierarchical(Z, k, w, rng, interrupt)
     if method == "random":
         r = rng.uniform(size=(n, k))
         r /= r.sum(axis=1, keepdims=True)

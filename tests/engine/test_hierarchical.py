@@ -237,3 +237,43 @@ def test_check_callback_can_stop_a_long_build():
     with pytest.raises(Stop):
         hierarchical_tree(rng.normal(size=(600, 2)), check=check)
     assert len(calls) == 2
+
+
+# Mclust(faithful, G, modelNames)$loglik, R 4.2.2 / mclust 6.0.0 (its EM stops at a relative
+# change of 1e-5, so a converged fit from the same start ends at or slightly above it)
+MCLUST_LOGLIK = {("tied", 3): -1126.3262364683, ("full", 2): -1130.2640682869}
+
+
+@pytest.mark.parametrize("ct,k", sorted(MCLUST_LOGLIK))
+def test_gaussian_mixture_hierarchical_start_reaches_mclust(ct, k):
+    from emdesk.engine import GaussianMixture
+
+    gm = GaussianMixture(k, covariance_type=ct, init_params="hierarchical", tol=1e-10, max_iter=2000,
+                         reg_covar=0.0).fit(FAITHFUL)
+    ll = gm.score(FAITHFUL) * len(FAITHFUL)
+    assert 0.0 <= ll - MCLUST_LOGLIK[(ct, k)] < 0.02  # measured +0.0103 (EEE,3), +0.0001 (VVV,2)
+    # the start is mclust's partition: the first snapshot's parameters come from hclass(hc, k)
+    first = next(iter(GaussianMixture(k, covariance_type=ct, init_params="hierarchical",
+                                      reg_covar=0.0).fit_iter(FAITHFUL, responsibilities=True)))
+    labels = np.argmax(first.responsibilities, axis=1)
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(labels, _labels(HCLASS_VVV_SVD[k])) > 0.9
+
+
+def test_hierarchical_init_params_one_feature_weights_and_errors():
+    from emdesk.engine import GaussianMixture
+
+    x = FAITHFUL[:, :1]
+    gm = GaussianMixture(2, init_params="hierarchical", random_state=0).fit(x)
+    assert np.sort(gm.means_[:, 0]).round(1).tolist() == [2.0, 4.3]
+    w = np.ones(len(FAITHFUL))
+    w[:10] = 0.0
+    GaussianMixture(3, init_params="hierarchical").fit(FAITHFUL, sample_weight=w)
+    import warnings
+
+    with pytest.raises(ValueError, match="distinct rows"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # two distinct rows: the columns are also dependent
+        GaussianMixture(3, init_params="hierarchical").fit(np.array([[0.0, 1.0]] * 5 + [[2.0, 2.0]] * 5))
+    stopped = list(GaussianMixture(3, init_params="hierarchical").fit_iter(FAITHFUL, interrupt=lambda: True))
+    assert stopped == []
