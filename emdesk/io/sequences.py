@@ -92,15 +92,6 @@ def sequence_layout(table: Table, X: np.ndarray, *, sequence_column: str | None 
             raise DataError(f"The order column {order_column} has {_plural(bad.size, 'missing value', 'missing values')} "
                             f"(first on data row {int(bad[0]) + 1}): every row needs a time or index.")
         order = np.lexsort((np.arange(n), t, seq))
-        ts, ss = t[order], seq[order]
-        same = ss[1:] == ss[:-1]
-        if np.any(same & (np.diff(order) < 0)):
-            notes.append(f"Rows were sorted by {order_column} within each sequence.")
-        dup = int(np.count_nonzero(same & (ts[1:] == ts[:-1])))
-        if dup:
-            notes.append(f"{_plural(dup, 'row repeats', 'rows repeat')} the {order_column} value of the row before "
-                         f"in {'its' if dup == 1 else 'their'} sequence; {'it stays' if dup == 1 else 'they stay'} "
-                         f"in the file's order.")
     else:
         order = np.argsort(seq, kind="stable")
         if sequence_column is not None and np.any(np.diff(order) < 0):
@@ -124,6 +115,17 @@ def sequence_layout(table: Table, X: np.ndarray, *, sequence_column: str | None 
     rows = order[keep]
     if rows.size == 0:
         raise DataError("No row is left to fit: every row has a missing value in the fitted columns.")
+    if order_column is not None:  # judged on the rows fitted
+        ts, ss = t[rows], seq[rows]
+        same = ss[1:] == ss[:-1]
+        if np.any(same & (np.diff(rows) < 0)):
+            notes.insert(0, f"Rows were sorted by {order_column} within each sequence.")
+        dup = int(np.count_nonzero(same & (ts[1:] == ts[:-1])))
+        if dup:
+            notes.insert(1 if notes and notes[0].startswith("Rows were sorted") else 0,
+                         f"{_plural(dup, 'row repeats', 'rows repeat')} the {order_column} value of the row before "
+                         f"in {'its' if dup == 1 else 'their'} sequence; {'it stays' if dup == 1 else 'they stay'} "
+                         f"in the file's order.")
     kept_seq = seq[rows]
     present, counts = np.unique(kept_seq, return_counts=True)  # kept_seq is sorted: runs in order
     dropped = len(seq_names) - len(present)
