@@ -345,3 +345,28 @@ def test_tampered_hmm_files_raise_only_data_error(tmp_path):
     assert sum(outcomes.values()) == 5000
     assert outcomes["DataError"] > 2500 and outcomes.get("accepted", 0) > 100
     assert result["longest_message"] <= fuzz.MAX_MESSAGE
+
+
+@pytest.mark.parametrize("ct", ["full", "tied", "diag", "spherical"])
+def test_hmmlearn_rebuilt_from_the_file_scores_the_same(tmp_path, series, ct):
+    hmm = pytest.importorskip("hmmlearn.hmm")
+    X, C, S = series
+    lengths = [100, 60]
+    fits = [(GaussianHMM(2, covariance_type=ct, random_state=0), X),
+            (PoissonHMM(2, random_state=0), C), (CategoricalHMM(2, random_state=0), S)]
+    for model, data in fits:
+        _fit(model, data, lengths)
+        save_fit(tmp_path / "f.json", model, data, columns=[f"c{j}" for j in range(data.shape[1])], lengths=lengths)
+        m = json.loads((tmp_path / "f.json").read_text())["model"]
+        if m["kind"] == "GaussianHMM":
+            h = hmm.GaussianHMM(m["n_components"], covariance_type=m["covariance_type"])
+            h.means_, h.covars_ = np.array(m["means"]), np.array(m["covars"])
+        elif m["kind"] == "PoissonHMM":
+            h = hmm.PoissonHMM(m["n_components"])
+            h.lambdas_ = np.array(m["lambdas"])
+        else:
+            h = hmm.CategoricalHMM(m["n_components"], n_features=m["n_features"])
+            h.emissionprob_ = np.array(m["emissionprob"])
+        h.startprob_, h.transmat_ = np.array(m["startprob"]), np.array(m["transmat"])
+        ll = h.score(data.astype(int) if m["kind"] != "GaussianHMM" else data, lengths)
+        assert ll == pytest.approx(model.score(data, lengths), abs=1e-8)
