@@ -108,11 +108,17 @@ def save_fit(path, model, X, *, columns: Sequence[str], table: Table | None = No
     the assignments can be recomputed in the same order); a categorical HMM's symbol labels are taken
     from ``model.symbols_`` when set. Raises :class:`DataError`.
     """
+    from .fitfile_families import family_document, is_family_mixture
     from .fitfile_hmm import hmm_document, is_hmm
 
-    if is_hmm(model):
+    if is_family_mixture(model) and lengths is None and sequence_column is None and order_column is None:
+        body = family_document(model, X, columns=columns, table=table, jsonable=_jsonable, column_names=_column_names)
+    elif is_hmm(model):
         body = hmm_document(model, X, columns=columns, table=table, lengths=lengths, sequence_column=sequence_column,
                             order_column=order_column, jsonable=_jsonable, column_names=_column_names)
+    else:
+        body = None
+    if body is not None:
         body["data"]["file_name"] = _name(table.path) if table is not None and table.path else None
         document = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "emdesk_version": __version__,
                     "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), **body}
@@ -320,15 +326,16 @@ def _validate(doc) -> dict:
                        f"versions 1 to {FORMAT_VERSION}). Update emdesk to open it")
     model = _require(doc, "model", "the file")
     kind = _require(model, "kind", "model")
+    from .fitfile_families import FAMILY_KINDS
     from .fitfile_hmm import HMM_KINDS
 
-    if isinstance(kind, str) and kind in HMM_KINDS and version >= 2:
+    if isinstance(kind, str) and (kind in HMM_KINDS or kind in FAMILY_KINDS) and version >= 2:
         for section in ("data", "fit", "options"):
             if not isinstance(doc.get(section, {}), dict):
                 raise _Invalid(f"{section} must be a JSON object")
-        return {"hmm": kind}
+        return {"hmm" if kind in HMM_KINDS else "family": kind}
     if kind != "GaussianMixture":
-        kinds = ", ".join(["GaussianMixture"] + list(HMM_KINDS))
+        kinds = ", ".join(["GaussianMixture"] + list(HMM_KINDS) + list(FAMILY_KINDS))
         raise _Invalid(f"model.kind must be one of {kinds} (hidden Markov models from format version 2), "
                        f"found {_short(kind)}")
     ct = _require(model, "covariance_type", "model")
@@ -456,6 +463,14 @@ def _load_fit(path, name: str):
                                            number_array=_number_array, short=_short)
             return _finish(model, doc, columns, path, ("startprob", "transmat", "means", "covars", "lambdas",
                                                        "emissionprob"))
+        if "family" in valid:
+            from .fitfile_families import build_family_mixture
+
+            with np.errstate(all="ignore"):
+                model, columns = build_family_mixture(doc, invalid=_Invalid, require=_require, integer=_int,
+                                                      number_array=_number_array, short=_short)
+            return _finish(model, doc, columns, path, ("weights", "means", "covariances", "dof", "lambdas",
+                                                       "probs", "categories"))
     except _Invalid as exc:
         raise DataError(f"{name}: not a valid emdesk fit file: {exc}.") from None
     try:
@@ -504,8 +519,12 @@ def save_parameters_csv(path, model, columns: Sequence[str] | None = None) -> No
     """One row per component: ``component`` (1-based), ``weight``, ``mean_<col>``, ``var_<col>`` and, for
     full and tied covariances, ``cov_<a>_<b>`` for each pair of columns. For an HMM, one row per state
     (see :func:`emdesk.io.fitfile_hmm.save_hmm_parameters_csv`)."""
+    from .fitfile_families import is_family_mixture, save_family_parameters_csv
     from .fitfile_hmm import is_hmm, save_hmm_parameters_csv
 
+    if is_family_mixture(model):
+        return save_family_parameters_csv(path, model, columns, column_names=_column_names,
+                                          atomic_write=atomic_write, writer=_writer)
     if is_hmm(model):
         return save_hmm_parameters_csv(path, model, columns, column_names=_column_names, atomic_write=atomic_write,
                                        writer=_writer)
@@ -589,8 +608,12 @@ def save_assignments_csv(path, table: Table, model, columns: Sequence[str], *, s
     For an HMM: ``p_state_1 ... p_state_k`` (posteriors) and ``state`` (Viterbi), rows put into sequences
     by ``sequence_column`` and sorted by ``order_column`` (default: those recorded in a loaded fit's
     ``fit_info_``), written back in the file's row order."""
+    from .fitfile_families import is_family_mixture, save_family_assignments_csv
     from .fitfile_hmm import is_hmm, save_hmm_assignments_csv
 
+    if is_family_mixture(model) and sequence_column is None and order_column is None:
+        save_family_assignments_csv(path, table, model, columns, write_rows=_write_rows)
+        return
     if is_hmm(model):
         recorded = (getattr(model, "fit_info_", None) or {}).get("sequences") or {}
         if sequence_column is None and order_column is None and isinstance(recorded, dict):
@@ -624,10 +647,11 @@ def save_imputed_csv(path, table: Table, model, columns: Sequence[str]) -> int:
     """The table with missing cells of ``columns`` filled by the fitted mixture (conditional means given
     each row's observed values) and an ``imputed`` column naming the cells filled in, separated by
     ``;`` (empty when none). Returns the number of cells imputed."""
+    from .fitfile_families import is_family_mixture
     from .fitfile_hmm import is_hmm
 
-    if is_hmm(model):
-        raise DataError("Imputing missing cells is available for Gaussian mixtures; this is a hidden Markov model.")
+    if is_hmm(model) or is_family_mixture(model):
+        raise DataError(f"Imputing missing cells is available for Gaussian mixtures; this is a {type(model).__name__}.")
     columns, X, _ = _fitted_columns(table, model, columns)
     missing = np.isnan(X)
     filled = X
@@ -647,33 +671,4 @@ def save_imputed_csv(path, table: Table, model, columns: Sequence[str]) -> int:
     return int(missing.sum())
 
 
-# ---------------------------------------------------------------------------------------------------
-# model-selection table
-
-
-def _selection_cell(value):
-    """A cell as ``SelectionResult.to_csv`` writes it: floats in shortest exact form, NaN empty,
-    booleans ``true``/``false``."""
-    if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return "" if math.isnan(value) else repr(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
-def write_selection_csv(result, path) -> None:
-    """Write a model-selection sweep (``emdesk.engine.SelectionResult``) as CSV, atomically, with the
-    stale-temporary clean-up of every emdesk.io write; byte for byte what ``result.to_csv(path)`` writes
-    (columns ``emdesk.engine.selection.CSV_COLUMNS``, one row per fit). Raises :class:`DataError`
-    naming the file when it cannot be written."""
-    from ..engine.selection import CSV_COLUMNS
-
-    rows = result.rows_as_dicts()
-    with atomic_write(path) as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)  # the excel dialect, as to_csv
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({key: _selection_cell(value) for key, value in row.items()})
+from .exports import write_selection_csv  # noqa: E402  (moved; still importable from here)
