@@ -131,14 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="covariance type (default: full for mixtures, diag for HMMs, as scikit-learn and hmmlearn)")
     p.add_argument("--n-init", type=_count(MAX_INIT, "the number of restarts"), default=1, metavar="N",
                    help=f"number of EM restarts, 1 to {MAX_INIT}; the best log-likelihood is kept (default: 1)")
-    p.add_argument("--max-iter", type=_count(MAX_ITER, "the number of iterations"), default=100, metavar="N",
-                   help=f"maximum EM iterations per restart, 1 to {MAX_ITER:,} (default: 100)")
-    p.add_argument("--tol", type=_positive_float, default=1e-3,
-                   help="convergence threshold on the change of the mean log-likelihood (default: 1e-3)")
+    p.add_argument("--max-iter", type=_count(MAX_ITER, "the number of iterations"), default=None, metavar="N",
+                   help=f"maximum EM iterations per restart, 1 to {MAX_ITER:,} (default: 100; latent class "
+                        f"models: 1000)")
+    p.add_argument("--tol", type=_positive_float, default=None,
+                   help="convergence threshold on the change of the mean log-likelihood (default: 1e-3; "
+                        "latent class models: 1e-6)")
     p.add_argument("--reg-covar", type=_positive_float, default=1e-6, metavar="R",
                    help="added to the diagonal of every covariance (default: 1e-6)")
-    p.add_argument("--init", choices=["kmeans++", "kmeans", "random", "random_from_data"], default="kmeans++",
-                   help="how EM starts (default: kmeans++)")
+    p.add_argument("--init", choices=["kmeans++", "kmeans", "random", "random_from_data"], default=None,
+                   help="how EM starts (default: kmeans++; latent class models: random)")
     p.add_argument("--seed", type=_seed, default=None,
                    help="random seed from 0 to 2**64-1, for reproducible fits (default: none, a different start each run)")
     p.add_argument("--missing", choices=["marginalize", "drop", "error"], default=None,
@@ -206,8 +208,8 @@ def _check_args(args) -> None:
                 raise _UsageError(f"{option} orders the rows of a hidden Markov model; add --model hmm")
     if hmm and args.family == "student-t":
         raise _UsageError("--family student-t is available for mixtures; HMMs take gaussian, poisson or categorical")
-    if hmm and args.imputed:
-        raise _UsageError("--imputed is available for Gaussian mixtures, not for --model hmm")
+    if args.imputed and (hmm or args.family != "gaussian"):
+        raise _UsageError("--imputed is available for Gaussian mixtures only")
     if args.family != "gaussian" and args.covariance is not None and args.family != "student-t":
         raise _UsageError(f"--covariance belongs to Gaussian (and Student-t) models, not --family {args.family}")
     if args.select:
@@ -335,12 +337,15 @@ def _run(args) -> int:
 
     table = load_table(args.data)
     columns = _columns(args, table)
+    if args.family != "gaussian" and args.model == "mixture":
+        return _run_family_mixture(args, table, columns)
+    for key, default in (("tol", 1e-3), ("max_iter", 100), ("init", "kmeans++")):
+        if getattr(args, key) is None:
+            setattr(args, key, default)
     if args.select:
         return _run_select(args, table, columns)
     if args.model == "hmm":
         return _run_hmm(args, table, columns)
-    if args.family != "gaussian":
-        return _run_family_mixture(args, table, columns)
     return _run_mixture(args, table, columns)
 
 
@@ -535,9 +540,89 @@ def _run_hmm(args, table, columns) -> int:
 
 
 def _run_family_mixture(args, table, columns) -> int:
+    """Student-t, Poisson and latent class (categorical) mixtures (the engine's StudentTMixture,
+    PoissonMixture, CategoricalMixture)."""
+    import numpy as np
+
+    from . import engine, io
     from .io import DataError
 
-    raise DataError(f"--family {args.family} mixtures are not available in this emdesk.")
+    say = (lambda *a: None) if args.quiet else print
+    family = args.family
+    k = args.n_components or 2
+    if family == "categorical":
+        if args.columns is None:
+            raise DataError("Name the categorical columns with --columns (text columns are fitted too).")
+        cells = [table.text_column(c) for c in columns]
+        X_all = np.empty((table.n_rows, len(columns)), dtype=object)
+        for j, col in enumerate(cells):
+            X_all[:, j] = [v if v != "" else None for v in col]
+        observed = X_all != None  # noqa: E711 (element-wise)
+    else:
+        X_all = table.to_array(columns)
+        if family == "poisson":
+            _check_counts(table, columns, X_all)
+        observed = np.isfinite(X_all)
+    incomplete = ~observed.all(axis=1)
+    n_incomplete = int(incomplete.sum())
+    missing = args.missing or ("marginalize" if n_incomplete else "error")
+    if n_incomplete and missing == "error":
+        raise DataError(f"{n_incomplete} of {table.n_rows} rows have missing values in {', '.join(columns)}; "
+                        f"use --missing marginalize or --missing drop.")
+    keep = ~incomplete if missing == "drop" else observed.any(axis=1)
+    X = X_all[keep]
+    if X.shape[0] == 0:
+        raise DataError(f"No rows with values are left in {', '.join(columns)}.")
+    if k > X.shape[0]:
+        raise DataError(f"{k} components for {X.shape[0]} rows: choose at most {X.shape[0]} components.")
+    options = dict(n_init=args.n_init, random_state=args.seed,
+                   missing="marginalize" if missing == "marginalize" else "error")
+    for key, value in (("tol", args.tol), ("max_iter", args.max_iter), ("init_params", args.init)):
+        if value is not None:  # else the estimator's own default (a latent class model's differ)
+            options[key] = value
+    covariance = args.covariance or "full"
+    if family == "student-t":
+        model = engine.StudentTMixture(k, covariance_type=covariance, reg_covar=args.reg_covar, **options)
+    elif family == "poisson":
+        model = engine.PoissonMixture(k, **options)
+    else:
+        model = engine.CategoricalMixture(k, **options)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X)
+    model.feature_names_in_ = np.asarray(columns, dtype=object)
+    holder = {}
+
+    def fit_file(path):
+        holder["doc"] = io.save_fit(path, model, X, columns=columns, table=table)
+        return path
+
+    def parameters(path):
+        io.save_parameters_csv(path, model, columns)
+        return path
+
+    def assignments(path):
+        io.save_assignments_csv(path, table, model, columns)
+        return path
+
+    written = _write_outputs(args, {"-o": fit_file, "--parameters": parameters, "--assignments": assignments})
+    fit = holder["doc"]["fit"]
+    n_left = int(table.n_rows - X.shape[0])
+    note = f"; {n_left} rows left out (no value{', or a missing value' if missing == 'drop' else ''})" if n_left else ""
+    if missing == "marginalize" and n_incomplete - n_left > 0:
+        note += f"; {n_incomplete - n_left} rows fitted on their observed values"
+    say(f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}{note}")
+    kind = {"student-t": f"Student-t mixture, {covariance} scale matrices", "poisson": "Poisson mixture",
+            "categorical": "latent class model"}[family]
+    extra = ""
+    if family == "student-t":
+        extra = ", degrees of freedom " + " ".join(f"{v:.3g}" for v in np.ravel(model.dof_))
+    say(f"{k} component{'s' if k != 1 else ''}, {kind}: log-likelihood {_num(fit['log_likelihood'])}, "
+        f"BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, converged {'yes' if fit['converged'] else 'no'}{extra}")
+    _warn(caught)
+    for what in written:
+        say(f"wrote {what}")
+    return 0
 
 
 def _run_select(args, table, columns) -> int:
