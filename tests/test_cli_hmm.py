@@ -317,6 +317,7 @@ def test_family_mixtures_from_the_command_line(tmp_path):
 
 def test_dask_fits_files_and_writes_the_fit_file(tmp_path):
     pytest.importorskip("dask.dataframe")
+    pytest.importorskip("emdesk.engine._dask")
     import os
 
     rng = np.random.default_rng(12)
