@@ -9,7 +9,12 @@ import warnings
 import numpy as np
 import pytest
 
-from emdesk.engine import CategoricalMixture, PoissonMixture, StudentTMixture
+from emdesk import engine
+
+if not hasattr(engine, "StudentTMixture"):  # (issue 13's estimators, from the r2-families branch)
+    pytest.skip("this engine has no Student-t/Poisson/latent class mixtures", allow_module_level=True)
+
+from emdesk.engine import CategoricalMixture, PoissonMixture, StudentTMixture  # noqa: E402
 from emdesk.io import DataError, load_fit, load_table, save_assignments_csv, save_fit, save_imputed_csv, \
     save_parameters_csv
 
