@@ -2,10 +2,13 @@
 
 from .diagnostics import ComponentIssue, DegenerateSolutionWarning, diagnose
 from .em import RestartFailed, run_em
-from .families import CategoricalFamily, GaussianFamily, PoissonFamily
+from .families import (CategoricalFamily, GaussianFamily, LatentClassFamily, PoissonFamily, ProductFamily,
+                       StudentTFamily)
 from .gaussian import GaussianMixture
+from .mixtures import CategoricalMixture, MixedMixture, PoissonMixture, StudentTMixture, encode_categories
 from .hmm import CategoricalHMM, GaussianHMM, PoissonHMM
 from .models import HiddenMarkovModel, MixtureModel
+from .family_selection import FamilySelectionResult, select_family
 from .selection import SelectionResult, iter_select_model, select_model
 from .snapshot import Snapshot
 
@@ -26,6 +29,16 @@ __all__ = [
     "GaussianFamily",
     "PoissonFamily",
     "CategoricalFamily",
+    "StudentTFamily",
+    "LatentClassFamily",
+    "ProductFamily",
+    "StudentTMixture",
+    "PoissonMixture",
+    "CategoricalMixture",
+    "MixedMixture",
+    "encode_categories",
+    "select_family",
+    "FamilySelectionResult",
     "Snapshot",
     "select_model",
     "iter_select_model",

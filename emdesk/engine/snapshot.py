@@ -74,6 +74,11 @@ class Snapshot:
     def to_model(self, **params):
         """A fitted :class:`~emdesk.engine.GaussianMixture` with this snapshot's parameters."""
         if self.params is not None:
+            if self.structure == "mixture" and self.family in ("student_t", "poisson", "latent_class", "product") \
+                    and "family" not in (self.model_params or {}):
+                from .mixtures import mixture_from_snapshot  # issue 13's named mixtures
+
+                return mixture_from_snapshot(self, **params)
             from .hmm import model_from_snapshot
 
             return model_from_snapshot(self, **params)

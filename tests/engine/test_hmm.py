@@ -394,3 +394,12 @@ def test_fit_iter_snapshots_restarts_and_to_model():
     for r, s in zip(m.restart_parameters_, finals):
         assert r["log_likelihood"] == pytest.approx(s.log_likelihood)
         np.testing.assert_allclose(r["transmat"], s.transmat)
+
+
+def test_interrupt_during_initialisation_leaves_the_model_unfitted():
+    X, lengths = _sample_gaussian()
+    m = GaussianHMM(3, init_params="kmeans", random_state=0)
+    assert list(m.fit_iter(X, lengths, interrupt=lambda: True)) == []
+    assert not hasattr(m, "transmat_")
+    with pytest.raises(ValueError, match="interrupt"):
+        m.fit_iter(X, lengths, interrupt=5)

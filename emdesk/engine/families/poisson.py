@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln
 
+from ._linalg import thin_matmul
 from .base import FamilyFailure, empty_state_issues, state_floor
 
 __all__ = ["PoissonFamily"]
@@ -47,7 +48,7 @@ class PoissonFamily:
             bad = np.argwhere((Xf < 0) | (Xf != np.round(Xf)))[0]
             raise ValueError(
                 f"Poisson emissions need counts (whole numbers >= 0); row {bad[0] + 1}, column {bad[1] + 1} "
-                f"holds {X[bad[0], bad[1]]!r}. Choose count columns or another family.")
+                f"holds {float(X[bad[0], bad[1]]):g}. Choose count columns or another family.")
         data = _Data()
         data.X, data.obs, data.has_missing = Xf, obs.astype(float), has_missing
         data.lgam = gammaln(Xf + 1.0).sum(axis=1)
@@ -84,9 +85,9 @@ class PoissonFamily:
 
     def log_prob(self, data, lam):
         """(n, k): sum over observed cells of ``x log lambda - lambda - log x!``."""
-        out = data.X @ np.log(lam).T
+        out = thin_matmul(data.X, np.log(lam).T)
         if data.has_missing:
-            out -= data.obs @ lam.T
+            out -= thin_matmul(data.obs, lam.T)
         else:
             out -= lam.sum(axis=1)[None, :]
         out -= data.lgam[:, None]

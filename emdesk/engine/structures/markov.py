@@ -97,9 +97,12 @@ class Sequences:
         self.starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
         max_len = int(lengths.max())
         if chunk is None:
-            chunk = max(MIN_CHUNK, int(math.ceil(math.sqrt(max_len / 3.0))))
-            # Short sequences: one chunk each (no transfer matrices needed).
-            if max_len <= 4 * chunk or max_len <= 128:
+            # Chunks of about sqrt(T)/4 rows (measured: T = 1e3 -> 16, 1e5 -> 80 best within 2x);
+            # many short sequences are already vectorised across sequences, and chunking them
+            # would only add the k^3 work of the transfer matrices (1,000 x 100, k = 10: 0.3 s
+            # unchunked against 0.9 s in chunks of 32), so they stay one chunk each.
+            chunk = max(MIN_CHUNK, int(math.ceil(math.sqrt(max_len) / 4.0)))
+            if max_len <= 2 * chunk or (len(lengths) >= 64 and max_len <= 1024):
                 chunk = max_len
         L = int(min(chunk, max_len))
         self.L = L
@@ -139,6 +142,10 @@ class Sequences:
             self.pairs.append((cur, nxt))
         self.last_chunk = np.zeros(C, dtype=bool)
         self.last_chunk[inv[first_chunk + n_chunks - 1]] = True
+        # chunks in time order (sorted index of the j-th chunk in time), for the boundary scans
+        self.time_order = inv.copy()
+        self.time_last = np.zeros(C, dtype=bool)  # time positions holding a sequence's last chunk
+        self.time_last[first_chunk + n_chunks - 1] = True
         # flat grid position of every row (forward and backward grids), for gathers
         flat = np.arange(L * C).reshape(L, C)
         self.take_f = np.empty(self.n, dtype=np.int64)
@@ -179,6 +186,43 @@ def _gemm_rows(X, A, out):
     for s in range(0, rows, step):
         np.matmul(X[s:s + step], A, out=out[s:s + step])
     return out
+
+
+def _normalise_total(M):
+    """Each (k, k) matrix of M (c, k, k) divided by its total, in place."""
+    c, k, _ = M.shape
+    M /= (M.reshape(c, k * k) @ np.ones(k * k))[:, None, None]
+
+
+def _boundary_scans(P, E, alpha_in, beta_out, seqs):
+    """The filtered state entering every chunk and the backward vector leaving it, from the chunk
+    matrices ``diag(E) P`` by Hillis-Steele prefix (suffix) products in time order (log2(C) batched
+    matrix products instead of C sequential steps).  A first chunk's matrix has identical rows (it
+    starts from ``startprob``), so a prefix product restarts there by itself; a sequence's last
+    chunk is followed by the all-ones matrix, which restarts the suffix products."""
+    C, k, _ = P.shape
+    order = seqs.time_order
+    Pt = P[order] * E[order][:, :, None]
+    _normalise_total(Pt)
+    F = Pt
+    d = 1
+    while d < C:
+        F[d:] = np.matmul(F[:-d], F[d:])
+        _normalise_total(F[d:])
+        d *= 2
+    end = F.sum(axis=1)  # rows are identical: their sum is the filtered direction
+    alpha_in[order[1:]] = end[:-1] / end[:-1].sum(axis=1)[:, None]
+    Q = np.empty((C, k, k))
+    Q[:-1] = P[order[1:]] * E[order[1:]][:, :, None]
+    Q[seqs.time_last] = 1.0
+    _normalise_total(Q)
+    d = 1
+    while d < C:
+        Q[:-d] = np.matmul(Q[:-d], Q[d:])
+        _normalise_total(Q[:-d])
+        d *= 2
+    out = Q.sum(axis=2)
+    beta_out[order] = out / out.sum(axis=1)[:, None]
 
 
 def _careful_sweeps(P, R, E, alpha_in, beta_out, seqs, ones):
@@ -250,14 +294,9 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust):
         Rmax = R.max(axis=1)
         E = np.exp(R - np.where(np.isfinite(Rmax), Rmax, 0.0)[:, None])
         if not robust:
-            # fast sweeps (no checks per step); anything not finite sends the caller to the
-            # careful version
-            for cur, nxt in seqs.pairs:
-                end = np.matmul((alpha_in[cur] * E[cur])[:, None, :], P[cur])[:, 0, :]
-                alpha_in[nxt] = end / (end @ ones)[:, None]
-            for cur, nxt in reversed(seqs.pairs):
-                w = np.matmul(P[nxt], beta_out[nxt][:, :, None])[:, :, 0] * E[nxt]
-                beta_out[cur] = w / (w @ ones)[:, None]
+            # fast: the boundary sweeps as log-depth scans over the chunk matrices (no checks per
+            # step); anything not finite sends the caller to the careful version
+            _boundary_scans(P, E, alpha_in, beta_out, seqs)
             if not (np.isfinite(alpha_in).all() and np.isfinite(beta_out).all()):
                 return None
         else:

@@ -1,0 +1,430 @@
+"""Multivariate Student-t emissions (robust mixtures), fitted by ECM.
+
+Density of one component (McLachlan & Peel 2000, "Finite Mixture Models", section 7.2; Peel &
+McLachlan 2000, "Robust mixture modelling using the t distribution", Statistics and Computing
+10:339-348)::
+
+    t_p(x; mu, Sigma, nu) = Gamma((nu + p)/2) / (Gamma(nu/2) (nu pi)^(p/2) |Sigma|^(1/2))
+                            * (1 + delta/nu)^(-(nu + p)/2),   delta = (x - mu)' Sigma^-1 (x - mu)
+
+``Sigma`` is the *scale* matrix (the covariance is ``nu/(nu - 2) Sigma`` for nu > 2).  The t is a
+normal scale mixture: ``x | u ~ N(mu, Sigma/u)``, ``u ~ Gamma(nu/2, nu/2)``; the E-step gives each
+row's expected scale weight ``u_ij = (nu_j + p)/(nu_j + delta_ij)`` (small for outlying rows: the
+outlier score) besides the posteriors ``tau_ij``.
+
+ECM (McLachlan & Peel 2000, section 7.5): CM-step 1, with ``w_ij = tau_ij u_ij``,
+``mu_j = sum_i w_ij x_i / sum_i w_ij``, ``Sigma_j = sum_i w_ij (x_i - mu_j)(x_i - mu_j)' / sum_i tau_ij``
+(reduced to the covariance type: tied pools the numerators over components and divides by n, diag
+keeps the diagonal, spherical its mean); CM-step 2, the degrees of freedom solve (eq. 7.30)
+
+    -psi(nu/2) + log(nu/2) + 1 + (1/n_j) sum_i tau_ij (log u_ij - u_ij)
+        + (1/n_j) sum_i tau_ij (psi((nu_old + p_i)/2) - log((nu_old + p_i)/2)) = 0
+
+per component (``dof_type="component"``) or with the sums pooled over components (``"shared"``),
+bounded to ``dof_bounds`` (teigen's default range is [1, 200]: Andrews, Wickins, Boers & McNicholas
+2018, "teigen: An R package for model-based clustering and classification via the multivariate t
+distribution", J. Stat. Software 83(7)); a root outside the bounds is clamped.  With ``fix_dof`` the
+degrees of freedom stay at their start (``dof_init``).  Each CM-step maximises the expected
+complete-data log-likelihood, so the observed log-likelihood never decreases.
+
+Missing values (``missing="marginalize"``): the marginal of a t on the observed coordinates
+``o`` is a t with the same ``nu``, ``mu_o``, ``Sigma_oo`` (so the E-step uses ``p_i`` = the number of
+observed values of the row), and given ``u`` and the component the missing coordinates are normal,
+``x_m | x_o, u ~ N(mu_m + Sigma_mo Sigma_oo^-1 (x_o - mu_o), C/u)`` with
+``C = Sigma_mm - Sigma_mo Sigma_oo^-1 Sigma_om``; hence ``E[u x_m] = u xhat_m`` and
+``E[u x_m x_m'] = u xhat_m xhat_m' + C`` enter the CM-step (exact EM, as for the Gaussian family).
+
+Parameters (user units): ``means`` (k, d), ``covariances`` (the scale matrices, scikit-learn's shape
+of the covariance type), ``dof`` (k,) (all equal when shared).  Internally the data are centred and
+scaled per column (one common scale for spherical), as the Gaussian family does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.special import digamma, gammaln
+
+from .. import _validation as V
+from .._core import COVARIANCE_TYPES, Standardizer, full_covariances
+from ..diagnostics import diagnose
+from ._linalg import thin_matmul
+from .base import FamilyFailure, empty_state_issues, state_floor
+
+__all__ = ["StudentTFamily", "DOF_TYPES"]
+
+DOF_TYPES = ("component", "shared")
+_LOG_PI = math.log(math.pi)
+
+
+class _Data:
+    __slots__ = ("std", "Z", "Zfill", "obs", "patterns", "p", "p_values", "p_index", "reg_z", "n", "d",
+                 "data_variances", "log_scale")
+
+
+class _Prep:
+    __slots__ = ("mz", "F", "L", "dof", "params", "delta", "l1p")
+
+
+def _tri_inv(L):
+    """Inverse of a small lower-triangular Cholesky factor (d x d).  ``(x - mu) @ inv(L).T`` is one
+    matrix product over all rows (scipy's ``solve_triangular`` costs milliseconds per call on a busy
+    machine for tiny systems)."""
+    return np.linalg.inv(L)
+
+
+def _row_sq(Y):
+    """Row sums of squares of a thin (n, d) array."""
+    out = Y[:, 0] * Y[:, 0]
+    for c in range(1, Y.shape[1]):
+        out += Y[:, c] * Y[:, c]
+    return out
+
+
+class StudentTFamily:
+    """Multivariate t emissions; see the module docstring for the model and the ECM steps.
+
+    Parameters: ``covariance_type`` ("full" | "tied" | "diag" | "spherical"), ``reg_covar`` (>= 0,
+    user units, added to every scale variance in the M-step), ``missing`` ("error" |
+    "marginalize"), ``dof_type`` ("component" | "shared"), ``fix_dof`` (bool), ``dof_init`` (> 0,
+    starting degrees of freedom; 50 as teigen's ``dfstart``), ``dof_bounds`` ((low, high), 0 <
+    low < high; default (1, 200)).
+    """
+
+    name = "student_t"
+    param_names = ("means", "covariances", "dof")
+
+    def __init__(self, covariance_type="full", reg_covar=1e-6, missing="error", dof_type="component",
+                 fix_dof=False, dof_init=50.0, dof_bounds=(1.0, 200.0)):
+        if covariance_type not in COVARIANCE_TYPES:
+            raise ValueError(f"covariance_type must be one of {', '.join(COVARIANCE_TYPES)}; got {covariance_type!r}.")
+        if dof_type not in DOF_TYPES:
+            raise ValueError(f"dof_type must be 'component' or 'shared'; got {dof_type!r}.")
+        lo, hi = (float(b) for b in dof_bounds)
+        if not (0 < lo < hi and math.isfinite(hi)):
+            raise ValueError(f"dof_bounds must be (low, high) with 0 < low < high < inf; got {dof_bounds!r}.")
+        self.covariance_type = covariance_type
+        self.reg_covar = reg_covar
+        self.missing = missing
+        self.dof_type = dof_type
+        self.fix_dof = bool(fix_dof)
+        self.dof_init = dof_init
+        self.dof_bounds = (lo, hi)
+
+    # -- data ----------------------------------------------------------------------------
+    def bind(self, X, k=None):
+        ct = self.covariance_type
+        X = np.asarray(X, dtype=float)
+        if X.ndim == 1:
+            X = X.reshape(-1, 1)
+        nan = np.isnan(X)
+        data = _Data()
+        data.n, data.d = X.shape
+        data.patterns = None
+        if nan.any():
+            if self.missing != "marginalize":
+                raise ValueError(
+                    f"X contains {int(nan.sum())} missing (NaN) value(s): drop the incomplete rows or use "
+                    "missing='marginalize'.")
+            if nan.all(axis=1).any():
+                i = int(np.flatnonzero(nan.all(axis=1))[0])
+                raise ValueError(f"Row {i + 1} of X has every value missing: leave such rows out.")
+            obs = ~nan
+            keys, inv = np.unique(obs, axis=0, return_inverse=True)
+            inv = np.asarray(inv).reshape(-1)
+            data.patterns = [(keys[g].copy(), np.flatnonzero(inv == g)) for g in range(keys.shape[0])]
+            data.p = obs.sum(axis=1).astype(float)
+        else:
+            data.p = np.full(data.n, float(data.d))
+        data.obs = ~nan
+        pv, pidx = np.unique(data.p, return_inverse=True)
+        data.p_values, data.p_index = pv.astype(float), np.asarray(pidx).reshape(-1)
+        std = Standardizer.from_data(X, None, ct)
+        data.std = std
+        data.data_variances = np.where(np.isfinite(std.data_var), std.data_var, 0.0)
+        data.reg_z = np.broadcast_to(np.asarray(std.reg_z(self.reg_covar, ct), dtype=float), (data.d,)).copy()
+        data.Z = std.to_z(X)
+        data.Zfill = np.where(nan, 0.0, data.Z)
+        data.log_scale = np.log(std.scale)
+        return data
+
+    def init_matrix(self, data):
+        """Standardised data, missing cells at the column mean (0), for k-means."""
+        return data.Zfill
+
+    def _dof_vector(self, dof, k):
+        a = np.asarray(dof, dtype=float)
+        if a.ndim == 0:
+            a = np.full(k, float(a))
+        if a.shape != (k,):
+            raise ValueError(f"dof must be a number or have shape ({k},); got {a.shape}.")
+        if not np.all(np.isfinite(a)) or np.any(a <= 0):
+            raise ValueError("dof (degrees of freedom) must be finite numbers > 0.")
+        return a
+
+    def check_params(self, params, k, d):
+        means = V.check_means(params["means"], k, d)
+        cov = V.check_covariances(params["covariances"], self.covariance_type, k, d)
+        return {"means": means, "covariances": cov, "dof": self._dof_vector(params["dof"], k)}
+
+    # -- parameters ----------------------------------------------------------------------
+    def init_params(self, data, resp):
+        """Weighted moments with u = 1 (missing cells at the column mean) and ``dof_init``."""
+        k = resp.shape[1]
+        dof0 = self._dof_vector(self.dof_init, k)
+        nk = resp.sum(axis=0)
+        Zf = data.Zfill
+        s1 = resp.T @ Zf
+        T = np.einsum("nk,ni,nj->kij", resp, Zf, Zf) if data.d <= 8 else np.stack(
+            [(Zf * resp[:, j:j + 1]).T @ Zf for j in range(k)])
+        stats = {"nk": nk, "sw": nk.copy(), "s1": s1, "T": T, "c": np.zeros((k, data.d)), "a": None,
+                 "dof": dof0}
+        params = self._m(data, stats, None, estimate_dof=False)[0]
+        # A starting partition that holds gross outliers inflates the moments; a few Cauchy
+        # (nu = 1) M-estimation steps within each starting component (Kent, Tyler & Vardi 1994,
+        # "A curious likelihood identity for the multivariate t-distribution") give robust starting
+        # locations and scales, so the restarts find the clusters rather than the outliers.
+        for _ in range(self.ROBUST_INIT_STEPS):
+            try:
+                prep = self.prepare(data, dict(params, dof=np.ones(k)))
+            except FamilyFailure:
+                break
+            self.log_prob(data, prep)
+            st = self.stats(data, prep, resp)
+            st["dof"] = dof0
+            st["a"] = None
+            params = self._m(data, st, None, estimate_dof=False)[0]
+        return params
+
+    #: Cauchy M-estimation steps of the initialisation (see :meth:`init_params`).
+    ROBUST_INIT_STEPS = 5
+
+    def prepare(self, data, params):
+        ct = self.covariance_type
+        mz = data.std.means_to_z(np.asarray(params["means"], dtype=float))
+        k = mz.shape[0]
+        cz = data.std.cov_to_z(np.asarray(params["covariances"], dtype=float), ct)
+        F = full_covariances(cz, ct, k, data.d)
+        dof = np.asarray(params["dof"], dtype=float)
+        if dof.ndim == 0:
+            dof = np.full(k, float(dof))
+        if not np.all(np.isfinite(dof)) or np.any(dof <= 0):
+            raise FamilyFailure("a degrees-of-freedom value is not a positive number.")
+        L = np.empty_like(F)
+        for j in range(k):
+            try:
+                L[j] = np.linalg.cholesky(F[j])
+            except np.linalg.LinAlgError:
+                who = "the shared (tied) scale matrix" if ct == "tied" else f"the scale matrix of component {j + 1}"
+                raise FamilyFailure(
+                    f"{who} is not positive definite (a component collapsed onto too few distinct points or onto "
+                    f"a constant column). Increase reg_covar (now {self.reg_covar:g}), use fewer components or a "
+                    "constrained covariance_type.") from None
+        prep = _Prep()
+        prep.mz, prep.F, prep.L, prep.dof, prep.params, prep.delta, prep.l1p = mz, F, L, dof, params, None, None
+        return prep
+
+    # -- E-step --------------------------------------------------------------------------
+    def _delta(self, data, prep):
+        """Squared Mahalanobis distances on the observed coordinates (n, k), and 1/2 log|Sigma_oo|
+        plus the log scales of the observed columns: (1, k) for complete data, else (n, k)."""
+        k = prep.mz.shape[0]
+        n = data.n
+        delta = np.empty((n, k))
+        if data.patterns is None:
+            half_logdet = np.empty((1, k))
+            for j in range(k):
+                Y = thin_matmul(data.Z - prep.mz[j], _tri_inv(prep.L[j]).T)
+                delta[:, j] = _row_sq(Y)
+                half_logdet[0, j] = np.log(np.diag(prep.L[j])).sum() + data.log_scale.sum()
+            return delta, half_logdet
+        half_logdet = np.empty((n, k))
+        for o, rows in data.patterns:
+            Zo = data.Z[np.ix_(rows, np.flatnonzero(o))]
+            ls = data.log_scale[o].sum()
+            for j in range(k):
+                try:
+                    Lo = np.linalg.cholesky(prep.F[j][np.ix_(o, o)])
+                except np.linalg.LinAlgError:
+                    raise FamilyFailure(f"the scale matrix of component {j + 1} is not positive definite on "
+                                        "the observed coordinates of some rows.") from None
+                Y = thin_matmul(Zo - prep.mz[j, o], _tri_inv(Lo).T)
+                delta[rows, j] = _row_sq(Y)
+                half_logdet[rows, j] = np.log(np.diag(Lo)).sum() + ls
+        return delta, half_logdet
+
+    def _p_terms(self, data, nu):
+        """Per distinct number of observed values p (rows: data.p_values) and component: the
+        constant of the log-density and psi((nu + p)/2) - log((nu + p)/2)."""
+        pv = data.p_values[:, None]
+        half = (nu[None, :] + pv) / 2.0
+        const = gammaln(half) - gammaln(nu / 2.0)[None, :] - 0.5 * pv * (np.log(nu)[None, :] + _LOG_PI)
+        return const, digamma(half) - np.log(half)
+
+    def log_prob(self, data, prep):
+        """(n, k) log-densities in user units (observed coordinates only for incomplete rows)."""
+        delta, half_logdet = self._delta(data, prep)
+        nu = prep.dof
+        l1p = np.log1p(delta / nu[None, :])
+        prep.delta = delta
+        prep.l1p = l1p
+        const, _ = self._p_terms(data, nu)
+        if data.patterns is None:
+            out = l1p * (-0.5 * (nu + data.d))[None, :]
+            out += const[0] - half_logdet[0]
+            return out
+        out = l1p * (-0.5 * (nu[None, :] + data.p[:, None]))
+        out += const[data.p_index] - half_logdet
+        return out
+
+    def scale_weights(self, data, prep):
+        """(n, k) expected scale weights ``u_ij = (nu_j + p_i) / (nu_j + delta_ij)`` (after
+        :meth:`log_prob` with the same ``prep``)."""
+        if prep.delta is None:
+            prep.delta = self._delta(data, prep)[0]
+        if data.patterns is None:
+            return (prep.dof + data.d)[None, :] / (prep.dof[None, :] + prep.delta)
+        return (prep.dof[None, :] + data.p[:, None]) / (prep.dof[None, :] + prep.delta)
+
+    def stats(self, data, prep, post):
+        u = self.scale_weights(data, prep)
+        k = post.shape[1]
+        d = data.d
+        w = post * u
+        nk = np.einsum("ij->j", post)  # (n, k).sum(axis=0) is 6-10x slower for small k
+        sw = np.einsum("ij->j", w)
+        s1 = np.empty((k, d))
+        T = np.empty((k, d, d))
+        nu = prep.dof
+        # log u = log(nu + p) - log(nu) - log1p(delta / nu), the last from log_prob
+        if getattr(prep, "l1p", None) is None:
+            prep.l1p = np.log1p(prep.delta / nu[None, :])
+        _, psi_terms = self._p_terms(data, nu)
+        if data.patterns is None:
+            logu_const = np.log(nu + d) - np.log(nu)
+            a = nk * (logu_const + psi_terms[0]) - np.einsum("ij,ij->j", post, prep.l1p + u)
+        else:
+            by_p = np.stack([np.bincount(data.p_index, weights=post[:, j], minlength=len(data.p_values))
+                             for j in range(k)], axis=1)  # (n_p, k)
+            logu_const = np.log(nu[None, :] + data.p_values[:, None]) - np.log(nu)[None, :]
+            a = (by_p * (logu_const + psi_terms)).sum(axis=0) - np.einsum("ij,ij->j", post, prep.l1p + u)
+        if data.patterns is None:
+            for j in range(k):
+                D = data.Z - prep.mz[j]
+                s1[j] = w[:, j] @ D
+                T[j] = (D * w[:, j:j + 1]).T @ D
+        else:
+            s1[:] = 0.0
+            T[:] = 0.0
+            for o, rows in data.patterns:
+                oi, mi = np.flatnonzero(o), np.flatnonzero(~o)
+                for j in range(k):
+                    D = np.zeros((len(rows), d))
+                    Do = data.Z[np.ix_(rows, oi)] - prep.mz[j, oi]
+                    D[:, oi] = Do
+                    if mi.size:
+                        F = prep.F[j]
+                        Soo, Smo = F[np.ix_(oi, oi)], F[np.ix_(mi, oi)]
+                        B = np.linalg.solve(Soo, Smo.T).T  # (m, o): Sigma_mo Sigma_oo^-1
+                        D[:, mi] = Do @ B.T
+                        C = F[np.ix_(mi, mi)] - B @ Smo.T
+                        T[j][np.ix_(mi, mi)] += post[rows, j].sum() * C
+                    wj = w[rows, j]
+                    s1[j] += wj @ D
+                    T[j] += (D * wj[:, None]).T @ D
+        return {"nk": nk, "sw": sw, "s1": s1, "T": T, "c": prep.mz.copy(), "a": a, "dof": nu.copy()}
+
+    # -- M-step --------------------------------------------------------------------------
+    def m_step(self, data, stats, params):
+        return self._m(data, stats, params, estimate_dof=not self.fix_dof)
+
+    def _solve_dof(self, c):
+        """Root in ``dof_bounds`` of -psi(nu/2) + log(nu/2) + 1 + c (decreasing in nu)."""
+        lo, hi = self.dof_bounds
+
+        def f(nu):
+            return -digamma(nu / 2.0) + math.log(nu / 2.0) + 1.0 + c
+
+        flo, fhi = f(lo), f(hi)
+        if not np.isfinite(c) or fhi >= 0:
+            return hi
+        if flo <= 0:
+            return lo
+        return float(brentq(f, lo, hi, xtol=1e-10, rtol=1e-12))
+
+    def _m(self, data, stats, params, estimate_dof):
+        ct = self.covariance_type
+        nk, sw, s1, T, c = stats["nk"], stats["sw"], stats["s1"], stats["T"], stats["c"]
+        k, d = s1.shape
+        tiny = 10 * np.finfo(float).eps
+        delta_m = s1 / np.maximum(sw, tiny)[:, None]
+        mz = c + delta_m
+        num = T - sw[:, None, None] * np.einsum("ki,kj->kij", delta_m, delta_m)
+        reg = data.reg_z
+        if ct == "full":
+            cz = num / np.maximum(nk, tiny)[:, None, None] + np.diag(reg)[None]
+        elif ct == "tied":
+            cz = num.sum(axis=0) / max(float(nk.sum()), tiny) + np.diag(reg)
+        elif ct == "diag":
+            cz = np.diagonal(num, axis1=1, axis2=2) / np.maximum(nk, tiny)[:, None] + reg[None]
+        else:
+            cz = np.trace(num, axis1=1, axis2=2) / d / np.maximum(nk, tiny) + reg[0]
+        dof = np.array(stats["dof"], dtype=float)
+        if estimate_dof and stats["a"] is not None:
+            a = stats["a"]
+            if self.dof_type == "shared":
+                dof = np.full(k, self._solve_dof(float(a.sum() / max(float(nk.sum()), tiny))))
+            else:
+                dof = np.array([self._solve_dof(float(a[j] / nk[j])) if nk[j] > tiny else dof[j]
+                                for j in range(k)])
+        means = data.std.means_to_user(mz)
+        cov = data.std.cov_to_user(cz, ct)
+        if ct == "full":
+            cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
+        elif ct == "tied":
+            cov = 0.5 * (cov + cov.T)
+        issues = []
+        if params is not None:
+            low = nk < state_floor(data.n)
+            if low.any():
+                issues = empty_state_issues(nk, data.n, "component")
+                means[low] = params["means"][low]
+                if ct != "tied":
+                    cov[low] = params["covariances"][low]
+                dof[low] = np.asarray(params["dof"], dtype=float)[low]
+                if self.dof_type == "shared" and not self.fix_dof:
+                    dof[low] = dof[~low][0] if (~low).any() else dof[low]
+        return {"means": means, "covariances": cov, "dof": dof}, issues
+
+    def diagnose(self, data, params, occupancy):
+        w = occupancy / max(float(occupancy.sum()), 1e-300)
+        try:
+            return diagnose(w, params["covariances"], self.covariance_type, float(data.n), data.data_variances,
+                            self.reg_covar)
+        except ValueError:
+            return ()
+
+    def n_parameters(self, params):
+        k, d = np.asarray(params["means"]).shape
+        ct = self.covariance_type
+        cov = {"full": k * d * (d + 1) // 2, "diag": k * d, "tied": d * (d + 1) // 2, "spherical": k}[ct]
+        n_dof = 0 if self.fix_dof else (1 if self.dof_type == "shared" else k)
+        return int(cov + k * d + n_dof)
+
+    def sample(self, params, states, rng):
+        """``x = mu + z / sqrt(g)``, ``z ~ N(0, Sigma)``, ``g ~ Gamma(nu/2, rate nu/2)``."""
+        means = params["means"]
+        k, d = means.shape
+        full = full_covariances(params["covariances"], self.covariance_type, k, d)
+        dof = self._dof_vector(params["dof"], k)
+        out = np.empty((len(states), d))
+        for j in range(k):
+            sel = states == j
+            m = int(sel.sum())
+            if m:
+                L = np.linalg.cholesky(full[j])
+                g = rng.gamma(dof[j] / 2.0, 2.0 / dof[j], size=m)
+                out[sel] = means[j] + (rng.standard_normal((m, d)) @ L.T) / np.sqrt(g)[:, None]
+        return out
