@@ -450,8 +450,15 @@ class MainWindow(QtWidgets.QMainWindow):
             self.params_panel.set_model_kind(s.kind, s.family)
         self.params_panel.show_fields(self.kind.fields(s.family))
         self.data_panel.show_sequence_pickers("sequence" in self.kind.needs)
+        self._text_columns_fittable()
         self.restarts_dock.setEnabled(self.kind.restarts_view)
         self.update_actions()
+
+    def _text_columns_fittable(self) -> None:
+        from emdesk.families_data import TEXT_FAMILIES
+        from emdesk.gui.text_columns import set_text_fittable
+
+        set_text_fittable(self.data_panel, self.session.kind == "mixture" and self.session.family in TEXT_FAMILIES)
 
     def _show_data(self) -> None:
         s = self.session
@@ -466,6 +473,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if s.table is not None and self.data_panel.table is not s.table:  # a script loaded it into the session
             self.data_panel.set_table(s.table, s.columns)
             self.setWindowTitle(f"{os.path.basename(str(s.table.path))} \u2014 emdesk")
+        self._text_columns_fittable()
         if s.table is not None and self.data_panel.selected_columns() != s.columns:
             self.data_panel.blockSignals(True)
             try:
