@@ -87,3 +87,39 @@ def family_options(table, columns, family: str, categories: dict) -> dict:
     if family == "categorical":
         return {"categories": cats}
     return {"categorical_columns": tuple(cat), "categories": cats}
+
+
+def family_restart_model(model, i: int):
+    """Restart ``i`` of a fitted Student-t, Poisson, latent class or mixed model as a fitted estimator of
+    the same class (``from_fitted_params`` with the restart's parameters and the same constructor keywords),
+    with that restart's log-likelihood, iterations and convergence flag. ValueError for a restart that does
+    not exist."""
+    n_restarts = len(model.restart_parameters_)
+    if not 0 <= int(i) < n_restarts:
+        raise ValueError(f"restart must be between 0 and {n_restarts - 1}; got {i}.")
+    p = dict(model.restart_parameters_[int(i)])
+    fitted = model.get_fitted_params()
+    for key, value in fitted.items():  # categories, n_features_in: what the restart record leaves out
+        p.setdefault(key, value)
+    m = type(model).from_fitted_params(p, **model.get_params())
+    ll = float(p.get("log_likelihood", np.nan))
+    m.log_likelihood_ = ll
+    n = getattr(model, "n_samples_", None)
+    m.lower_bound_ = float(p.get("lower_bound", ll / n if n else np.nan))
+    m.n_iter_ = int(p.get("n_iter", 0))
+    m.converged_ = bool(p.get("converged", False))
+    m.restart_log_likelihoods_ = np.array([ll])
+    m.restart_parameters_ = [dict(model.restart_parameters_[int(i)])]
+    m.best_restart_ = 0
+    if n is not None:
+        m.n_samples_ = n
+    return m
+
+
+def first_parameter(model):
+    """The family's first parameter of a fitted model, as its snapshots' ``means`` hold it (means; Poisson:
+    lambdas; latent class: probs)."""
+    for name in ("means_", "lambdas_", "probs_"):
+        if hasattr(model, name):
+            return getattr(model, name)
+    return None

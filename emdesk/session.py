@@ -127,7 +127,7 @@ def restart_issues(model, i: int):
     p = model.restart_parameters_[i]
     dv = getattr(model, "data_variances_", None)
     n = _n_samples(model)
-    if dv is None or n is None:
+    if dv is None or n is None or "covariances" not in p or not hasattr(model, "covariance_type"):
         return ()
     try:
         return diagnose(p["weights"], p["covariances"], model.covariance_type, n, dv, model.reg_covar)
@@ -629,7 +629,12 @@ class Session:
             raise ValueError("There is no completed fit whose restarts could be loaded.")
         if self.kind != "mixture":
             raise ValueError("Loading a restart is available for mixtures; an HMM keeps its best restart.")
-        model = self._named(restart_model(self.fitted_model, int(i)))
+        if self.family != "gaussian":
+            from emdesk.families_data import family_restart_model
+
+            model = self._named(family_restart_model(self.fitted_model, int(i)))
+        else:
+            model = self._named(restart_model(self.fitted_model, int(i)))
         self.model = model
         self._notify("model")
         return model

@@ -84,3 +84,22 @@ def test_poisson_refuses_non_count_column_with_the_engine_message(mixed_csv):
     with pytest.raises(ValueError, match="(?i)count|integer|negative"):
         s.fit()
     assert not s.fitting
+
+
+@pytest.mark.parametrize("family,cols", [("student_t", ["x"]), ("poisson", ["count"]),
+                                         ("categorical", ["colour", "size"]), ("mixed", ["x", "colour"])])
+def test_load_restart_of_each_family(mixed_csv, family, cols):
+    s = Session()
+    s.set_table(load_table(mixed_csv), ["x"])
+    s.set_model_kind("mixture", family)
+    s.choose_columns(cols)
+    s.set_options(n_components=2, random_state=1, n_init=3, max_iter=60)
+    fitted = s.fit()
+    lls = fitted.restart_log_likelihoods_
+    for i in range(3):
+        m = s.load_restart(i)
+        assert type(m) is type(fitted) and s.model is m
+        # the restart's parameters reproduce its recorded log-likelihood on the fitted rows
+        assert m.log_likelihood(s.X) == pytest.approx(lls[i], rel=1e-6, abs=1e-6)
+    with pytest.raises(ValueError, match="restart"):
+        s.load_restart(3)

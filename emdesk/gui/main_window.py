@@ -407,9 +407,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def _show_current_model(self) -> None:
         s = self.session
         self.fit.forget()
+        from emdesk.families_data import first_parameter
+
         m = s.model
         if m is not None and s.history:
-            at = [j for j, snap in enumerate(s.history) if snap.final and np.array_equal(snap.means, m.means_)]
+            at = [j for j, snap in enumerate(s.history) if snap.final and np.array_equal(snap.means, first_parameter(m))]
             if len(s.history) == 1 and at:
                 self.timeline_ctrl.show_single_state()
             elif at:

@@ -146,3 +146,21 @@ def test_mixed_model_numbers_and_categories(qtbot, window, families_csv):
     assert type(m).__name__ == "MixedMixture" and m.means_.shape == (2, 1)
     assert window.plot_stack.currentWidget() is window.views.profile
     window.grab().save("/tmp/gf_mixed.png")
+
+
+@pytest.mark.parametrize("family,cols", [("student_t", ["x", "y"]), ("poisson", ["count"]),
+                                         ("categorical", ["colour", "size"])])
+def test_restarts_of_the_families_load_in_the_window(qtbot, window, families_csv, family, cols):
+    window.open_csv(families_csv)
+    window.set_model_kind("mixture", family)
+    window.select_columns(cols)
+    window.set_options(n_components=2, random_state=3, n_init=3, max_iter=60)
+    _fit(qtbot, window)
+    fitted = window.session.fitted_model
+    assert window.restarts_view.table.rowCount() == 3
+    other = (fitted.best_restart_ + 1) % 3
+    window.restarts_view.select_restart(other)
+    qtbot.waitUntil(lambda: window.model is not fitted, timeout=5000)
+    assert type(window.model) is type(fitted)
+    assert window.model.log_likelihood_ == pytest.approx(fitted.restart_log_likelihoods_[other])
+    assert window.last_message is None or window.last_message[0] != "error"
