@@ -164,3 +164,14 @@ def test_restarts_of_the_families_load_in_the_window(qtbot, window, families_csv
     assert type(window.model) is type(fitted)
     assert window.model.log_likelihood_ == pytest.approx(fitted.restart_log_likelihoods_[other])
     assert window.last_message is None or window.last_message[0] != "error"
+
+
+def test_mixed_profile_names_the_gaussian_block_means(qtbot, window, families_csv):
+    window.open_csv(families_csv)
+    window.set_model_kind("mixture", "mixed")
+    window.select_columns(["x", "colour"])
+    window.set_options(n_components=2, random_state=0, n_init=3)
+    _fit(qtbot, window)
+    text = window.views.profile.numeric.text()
+    m = window.model.means_[:, 0]
+    assert "x" in text and f"{m[0]:.4g}" in text and f"{m[1]:.4g}" in text

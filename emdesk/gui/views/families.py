@@ -2,7 +2,7 @@
 
 - Student-t: the 2-D scatter as for a Gaussian mixture (means and the scale matrices' ellipses), plus each
   drawn row's outlier score (its expected scale weight u = (nu + p)/(nu + delta), ``scale_weights``): rows with
-  u < 0.8 get a red ring that grows as u falls, and a list under the plot names the most outlying rows of the
+  u < 0.5 get a red ring that grows as u falls, and a list under the plot names the most outlying rows of the
   file (recomputed for every state, so it animates with the fit).
 - Poisson, one column: the counts' histogram on integer bins (proportion of rows per count) with each
   component's weighted probability mass w_j Pois(x; lambda_j) and the mixture's. Two or more columns: the
@@ -24,7 +24,7 @@ from scipy.stats import poisson
 from emdesk.gui.geometry import component_colors
 from emdesk.gui.views.mixture import MixtureViews
 
-OUTLIER_U = 0.8     # rows with a smaller scale weight get a ring
+OUTLIER_U = 0.5     # rows with a smaller scale weight get a ring (u < 0.5: delta > 2 nu + p)
 N_LISTED = 10       # most outlying rows listed
 
 
@@ -43,6 +43,7 @@ class PoissonHistogram(QtWidgets.QWidget):
         pi = self.plot.getPlotItem()
         pi.showGrid(x=False, y=True, alpha=0.15)
         pi.setLabel("left", "proportion of rows")
+        pi.getAxis("left").enableAutoSIPrefix(False)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.9, brush=pg.mkBrush(200, 200, 200),
                                     pen=pg.mkPen(160, 160, 160))
         pi.addItem(self.bars)
@@ -135,6 +136,9 @@ class ProfileView(QtWidgets.QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(split, 1)
         lay.addWidget(self.key)
+        self.numeric = QtWidgets.QLabel()  # a mixed model's Gaussian block: the class means
+        self.numeric.setStyleSheet("color: #333;")
+        lay.addWidget(self.numeric)
         self._names: list = []
         self._labels: list = []
         self._shape = None
@@ -263,6 +267,12 @@ class FamilyViews(MixtureViews):
             probs = p.get("probs", snapshot.means if snapshot.family == "latent_class" else None)
             if probs is not None:
                 self.profile.show_state(snapshot.weights, probs)
+            s = self._session
+            num = [c for j, c in enumerate(s.columns) if j not in self._cat_idx] if s is not None else []
+            means = np.asarray(snapshot.means, dtype=float) if snapshot.family == "product" else None
+            self.profile.numeric.setText("" if means is None or not num else "Class means (Gaussian block): " + "; ".join(
+                f"<b>{c}</b>: " + ", ".join(f"class {j + 1} {means[j, i]:.4g}" for j in range(means.shape[0]))
+                for i, c in enumerate(num)))
             return
         if view is self.poisson_1d:
             self.poisson_1d.show_state(snapshot)
