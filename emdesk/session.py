@@ -665,6 +665,10 @@ class Session:
         from emdesk.io import save_assignments_csv, save_fit, save_parameters_csv
 
         kind = kind or "json"
+        if self.family != "gaussian" and not (self.family == "student_t" and kind in ("parameters", "assignments")):
+            raise ValueError(f"Exporting a {self.family.replace('_', '-')} mixture as {kind} is not available yet "
+                             "(the fit files cover Gaussian mixtures; a Student-t fit exports its parameters and "
+                             "assignments CSV). The fitted model is window.model / session.model.")
         path = str(path)
         if kind == "json":
             save_fit(path, self.model, self.X, columns=list(self.columns), table=self.table)

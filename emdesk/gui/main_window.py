@@ -566,10 +566,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_pause.setEnabled(running and not self.fit.paused)
         self.act_step.setEnabled(has_data)
         self.act_stop.setEnabled(running)
-        self.act_export.setEnabled(has_model and not running)
+        self.act_export.setEnabled(has_model and not running and self.session.family in ("gaussian", "student_t"))
         self.act_export_image.setEnabled(has_data)
         self.act_export_imputed.setEnabled(has_model and not running and self.session.n_incomplete > 0)
-        self.act_select.setEnabled(has_data and self.kind.model_selection)
+        self.act_select.setEnabled(has_data and self.kind.model_selection and self.session.family == "gaussian")
         self.params_panel.setEnabled(True)
 
     # ================================================================================ degeneracy guard (issue 7)

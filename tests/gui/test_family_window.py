@@ -175,3 +175,24 @@ def test_mixed_profile_names_the_gaussian_block_means(qtbot, window, families_cs
     text = window.views.profile.numeric.text()
     m = window.model.means_[:, 0]
     assert "x" in text and f"{m[0]:.4g}" in text and f"{m[1]:.4g}" in text
+
+
+def test_gaussian_only_actions_follow_the_family(qtbot, window, families_csv, tmp_path):
+    window.open_csv(families_csv)
+    window.select_columns(["x", "y"])
+    assert window.act_select.isEnabled() and window.act_place_means.isEnabled()
+    window.set_model_kind("mixture", "poisson")
+    window.select_columns(["count"])
+    assert not window.act_select.isEnabled() and not window.act_place_means.isEnabled()
+    window.set_options(n_components=2, random_state=0)
+    _fit(qtbot, window)
+    assert not window.act_export.isEnabled()
+    with pytest.raises(ValueError, match="not available"):
+        window.export_fit(tmp_path / "p.json")
+    window.set_model_kind("mixture", "student_t")
+    window.select_columns(["x", "y"])
+    assert window.act_place_means.isEnabled() and not window.act_select.isEnabled()
+    _fit(qtbot, window)
+    assert window.act_export.isEnabled()
+    window.export_fit(tmp_path / "t.csv", "assignments")
+    assert (tmp_path / "t.csv").read_text().splitlines()[0].endswith("component")
