@@ -43,10 +43,13 @@ START_SAMPLE = 100_000        # rows used for the starting covariances of hand-p
 
 def _estimators() -> dict:
     """(kind, family) -> estimator class: the model kinds a session can fit."""
-    from emdesk.engine import CategoricalHMM, GaussianHMM, GaussianMixture, PoissonHMM
+    from emdesk.engine import (CategoricalHMM, CategoricalMixture, GaussianHMM, GaussianMixture, MixedMixture,
+                               PoissonHMM, PoissonMixture, StudentTMixture)
 
     return {("mixture", "gaussian"): GaussianMixture, ("hmm", "gaussian"): GaussianHMM,
-            ("hmm", "poisson"): PoissonHMM, ("hmm", "categorical"): CategoricalHMM}
+            ("hmm", "poisson"): PoissonHMM, ("hmm", "categorical"): CategoricalHMM,
+            ("mixture", "student_t"): StudentTMixture, ("mixture", "poisson"): PoissonMixture,
+            ("mixture", "categorical"): CategoricalMixture, ("mixture", "mixed"): MixedMixture}
 
 
 def _keywords(cls) -> set:
@@ -124,7 +127,7 @@ def restart_issues(model, i: int):
     p = model.restart_parameters_[i]
     dv = getattr(model, "data_variances_", None)
     n = _n_samples(model)
-    if dv is None or n is None:
+    if dv is None or n is None or "covariances" not in p or not hasattr(model, "covariance_type"):
         return ()
     try:
         return diagnose(p["weights"], p["covariances"], model.covariance_type, n, dv, model.reg_covar)
@@ -205,6 +208,7 @@ class Session:
         self.n_empty = 0                    # ... with every chosen value missing
         self.n_dropped = 0                  # rows of the table not in X
         self.start_means = np.zeros((0, 0))  # means placed by hand, (k, d); k = 0: none
+        self.categories: dict = {}          # categorical columns' labels (emdesk.families_data); X holds codes
         self._seq_ids = None
         self._seq_labels: list[str] = []
         self.history: list = []             # every snapshot of the current fit
@@ -265,7 +269,9 @@ class Session:
             if names:
                 raise ValueError("Open a CSV file before choosing columns.")
             return
-        numeric = set(self.table.numeric_column_names)
+        from emdesk.families_data import TEXT_FAMILIES
+
+        numeric = set(self.table.column_names if self.family in TEXT_FAMILIES else self.table.numeric_column_names)
         bad = [n for n in names if n not in numeric]
         if bad:
             raise ValueError(f"Not numeric columns of {self.table.path}: {', '.join(map(str, bad))}; "
@@ -303,7 +309,9 @@ class Session:
             self.n_rows = 0 if self.table is None else int(self.table.n_rows)
             self._notify("data")
             return
-        X_all = self.table.to_array(cols)
+        from emdesk.families_data import family_rows
+
+        X_all, self.categories = family_rows(self.table, cols, self.family)
         self.n_rows = int(X_all.shape[0])
         self.lengths, self.sequence_names, self.notes = None, [], []
         if self.kind == "hmm":
@@ -403,6 +411,10 @@ class Session:
         self.kind, self.family = kind, family
         self._notify("options")
         if self.table is not None:
+            from emdesk.families_data import TEXT_FAMILIES
+
+            if family not in TEXT_FAMILIES:  # text columns are fitted by the categorical families only
+                self.columns = [c for c in self.columns if c in self.table.numeric_column_names]
             self._forget_fit()
             self._prepare()
 
@@ -448,8 +460,12 @@ class Session:
     def engine_options(self) -> dict:
         """The keywords the next fit passes to the estimator (``missing`` included; options the kind's
         estimator does not have, e.g. covariance_type for a Poisson HMM, are left out)."""
+        from emdesk.families_data import family_options
+
         keys = _keywords(self.estimator_class())
-        return {k: v for k, v in dict(self.options, missing=self.engine_missing()).items() if k in keys}
+        opts = dict(self.options, missing=self.engine_missing(),
+                    **family_options(self.table, self.columns, self.family, self.categories))
+        return {k: v for k, v in opts.items() if k in keys}
 
     def fit_arguments(self) -> dict:
         """Keyword arguments of ``fit_iter`` besides X (an HMM's ``lengths``)."""
@@ -613,7 +629,12 @@ class Session:
             raise ValueError("There is no completed fit whose restarts could be loaded.")
         if self.kind != "mixture":
             raise ValueError("Loading a restart is available for mixtures; an HMM keeps its best restart.")
-        model = self._named(restart_model(self.fitted_model, int(i)))
+        if self.family != "gaussian":
+            from emdesk.families_data import family_restart_model
+
+            model = self._named(family_restart_model(self.fitted_model, int(i)))
+        else:
+            model = self._named(restart_model(self.fitted_model, int(i)))
         self.model = model
         self._notify("model")
         return model
@@ -644,6 +665,10 @@ class Session:
         from emdesk.io import save_assignments_csv, save_fit, save_parameters_csv
 
         kind = kind or "json"
+        if self.family != "gaussian" and not (self.family == "student_t" and kind in ("parameters", "assignments")):
+            raise ValueError(f"Exporting a {self.family.replace('_', '-')} mixture as {kind} is not available yet "
+                             "(the fit files cover Gaussian mixtures; a Student-t fit exports its parameters and "
+                             "assignments CSV). The fitted model is window.model / session.model.")
         path = str(path)
         if kind == "json":
             save_fit(path, self.model, self.X, columns=list(self.columns), table=self.table)

@@ -101,8 +101,11 @@ class DataPanel(QtWidgets.QWidget):
     def table(self):
         return self._table
 
+    text_fittable = False  # text columns can be ticked (a categorical family: emdesk.gui.text_columns)
+
     def set_table(self, table, selected: list[str] | None = None) -> None:
         self._table = table
+        self.text_fittable = False
         self.file_label.setText(os.path.basename(str(table.path)) if table.path else "(unnamed)")
         self.file_label.setToolTip(str(table.path))
         self.rows_label.setText(f"{table.n_rows:,}")
@@ -185,7 +188,7 @@ class DataPanel(QtWidgets.QWidget):
         """Tick exactly ``names``; raises ValueError naming unknown or non-numeric columns."""
         if self._table is None:
             raise ValueError("No data is loaded: open a CSV file first.")
-        numeric = set(self._table.numeric_column_names)
+        numeric = set(self._table.column_names if self.text_fittable else self._table.numeric_column_names)
         bad = [n for n in names if n not in numeric]
         if bad:
             known = ", ".join(self._table.numeric_column_names) or "none"

@@ -27,9 +27,9 @@ class ModelKind:
 
 
 def _mixture_views():
-    from emdesk.gui.views.mixture import MixtureViews
+    from emdesk.gui.views.families import FamilyViews  # the mixture views + the issue-13 families' views
 
-    return MixtureViews()
+    return FamilyViews()
 
 
 def _hmm_views():
@@ -38,7 +38,9 @@ def _hmm_views():
     return HMMViews()
 
 
-MIXTURE = ModelKind(name="mixture", label="Mixture", panel_fields={"gaussian": _GAUSSIAN},
+MIXTURE = ModelKind(name="mixture", label="Mixture",
+                    panel_fields={"gaussian": _GAUSSIAN, "student_t": _GAUSSIAN, "poisson": _COMMON,
+                                  "categorical": _COMMON, "mixed": _GAUSSIAN},
                     make_views=_mixture_views, restarts_view=True, start_means=True, model_selection=True)
 HMM = ModelKind(name="hmm", label="Hidden Markov model",
                 panel_fields={"gaussian": _GAUSSIAN, "poisson": _COMMON, "categorical": _COMMON},

@@ -407,9 +407,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def _show_current_model(self) -> None:
         s = self.session
         self.fit.forget()
+        from emdesk.families_data import first_parameter
+
         m = s.model
         if m is not None and s.history:
-            at = [j for j, snap in enumerate(s.history) if snap.final and np.array_equal(snap.means, m.means_)]
+            at = [j for j, snap in enumerate(s.history) if snap.final and np.array_equal(snap.means, first_parameter(m))]
             if len(s.history) == 1 and at:
                 self.timeline_ctrl.show_single_state()
             elif at:
@@ -450,8 +452,15 @@ class MainWindow(QtWidgets.QMainWindow):
             self.params_panel.set_model_kind(s.kind, s.family)
         self.params_panel.show_fields(self.kind.fields(s.family))
         self.data_panel.show_sequence_pickers("sequence" in self.kind.needs)
+        self._text_columns_fittable()
         self.restarts_dock.setEnabled(self.kind.restarts_view)
         self.update_actions()
+
+    def _text_columns_fittable(self) -> None:
+        from emdesk.families_data import TEXT_FAMILIES
+        from emdesk.gui.text_columns import set_text_fittable
+
+        set_text_fittable(self.data_panel, self.session.kind == "mixture" and self.session.family in TEXT_FAMILIES)
 
     def _show_data(self) -> None:
         s = self.session
@@ -466,6 +475,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if s.table is not None and self.data_panel.table is not s.table:  # a script loaded it into the session
             self.data_panel.set_table(s.table, s.columns)
             self.setWindowTitle(f"{os.path.basename(str(s.table.path))} \u2014 emdesk")
+        self._text_columns_fittable()
         if s.table is not None and self.data_panel.selected_columns() != s.columns:
             self.data_panel.blockSignals(True)
             try:
@@ -556,10 +566,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_pause.setEnabled(running and not self.fit.paused)
         self.act_step.setEnabled(has_data)
         self.act_stop.setEnabled(running)
-        self.act_export.setEnabled(has_model and not running)
+        self.act_export.setEnabled(has_model and not running and self.session.family in ("gaussian", "student_t"))
         self.act_export_image.setEnabled(has_data)
         self.act_export_imputed.setEnabled(has_model and not running and self.session.n_incomplete > 0)
-        self.act_select.setEnabled(has_data and self.kind.model_selection)
+        self.act_select.setEnabled(has_data and self.kind.model_selection and self.session.family == "gaussian")
         self.params_panel.setEnabled(True)
 
     # ================================================================================ degeneracy guard (issue 7)

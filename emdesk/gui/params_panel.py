@@ -48,6 +48,9 @@ class _FloatEdit(QtWidgets.QLineEdit):
 
 
 MODEL_KINDS = [("Mixture", "mixture"), ("Hidden Markov model", "hmm")]
+from emdesk.families_data import MIXTURE_FAMILIES  # noqa: E402
+from emdesk.gui.family_fields import FAMILY_DEFAULTS, FamilyFields  # noqa: E402
+
 HMM_FAMILIES = [("Gaussian", "gaussian"), ("Poisson (counts)", "poisson"), ("Categorical (symbols)", "categorical")]
 
 
@@ -68,6 +71,7 @@ class ParamsPanel(QtWidgets.QWidget):
             self.family.addItem(label)
         self.family.setToolTip("The states' emission distribution: Gaussian (numbers), Poisson (counts), "
                                "categorical (one column of symbols 0, 1, 2, ...)")
+        self.family_fields = FamilyFields()  # the Student-t's and categorical families' own fields
         self.n_components = QtWidgets.QSpinBox()
         self.n_components.setRange(1, 30)
         self.n_components.setToolTip("Number of mixture components (1-30)")
@@ -104,7 +108,7 @@ class ParamsPanel(QtWidgets.QWidget):
         form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Model:", self.kind)
         form.addRow("Family:", self.family)
-        form.setRowVisible(self.family, False)
+        form.addRow(self.family_fields)
         form.addRow("Components:", self.n_components)
         form.addRow("Covariance:", self.covariance_type)
         form.addRow("Initialisation:", self.init_params)
@@ -137,8 +141,9 @@ class ParamsPanel(QtWidgets.QWidget):
         form = self.layout()
         for name, attr in self.FIELD_WIDGETS.items():
             form.setRowVisible(getattr(self, attr), name in names)
-        hmm = self.model_kind()[0] == "hmm"
-        form.setRowVisible(self.family, hmm)
+        hmm = MODEL_KINDS[self.kind.currentIndex()][1] == "hmm"
+        self._fill_families(hmm)
+        self.family_fields.show_family(self.model_kind()[1])
         label = form.labelForField(self.n_components)
         if label is not None:
             label.setText("States:" if hmm else "Components:")
@@ -148,21 +153,40 @@ class ParamsPanel(QtWidgets.QWidget):
     def model_kind(self) -> tuple[str, str]:
         """(kind, family) as chosen: ("mixture", "gaussian") or ("hmm", family)."""
         kind = MODEL_KINDS[self.kind.currentIndex()][1]
-        return kind, (HMM_FAMILIES[self.family.currentIndex()][1] if kind == "hmm" else "gaussian")
+        fams = HMM_FAMILIES if kind == "hmm" else MIXTURE_FAMILIES
+        return kind, fams[max(self.family.currentIndex(), 0)][1]
+
+    def _fill_families(self, hmm: bool) -> None:
+        """The family combo lists the chosen kind's families (the current one kept when it has it)."""
+        fams = HMM_FAMILIES if hmm else MIXTURE_FAMILIES
+        if [self.family.itemText(i) for i in range(self.family.count())] == [lab for lab, _ in fams]:
+            return
+        self.family.blockSignals(True)
+        self.family.clear()
+        self.family.addItems([lab for lab, _ in fams])
+        self.family.blockSignals(False)
 
     def set_model_kind(self, kind: str, family: str = "gaussian") -> None:
         """Choose the kind and family without emitting kindChanged (ValueError for unknown names)."""
         kinds = [k for _, k in MODEL_KINDS]
-        fams = [f for _, f in HMM_FAMILIES]
-        if kind not in kinds or family not in fams or (kind == "mixture" and family != "gaussian"):
-            raise ValueError(f"Unknown model {kind}/{family}: mixture/gaussian, or hmm with "
-                             f"{', '.join(fams)}.")
+        fams = [f for _, f in (HMM_FAMILIES if kind == "hmm" else MIXTURE_FAMILIES)]
+        if kind not in kinds or family not in fams:
+            raise ValueError(f"Unknown model {kind}/{family}: mixture with "
+                             f"{', '.join(f for _, f in MIXTURE_FAMILIES)}, or hmm with "
+                             f"{', '.join(f for _, f in HMM_FAMILIES)}.")
+        self.kind.blockSignals(True)
+        self.kind.setCurrentIndex(kinds.index(kind))
+        self.kind.blockSignals(False)
+        self._fill_families(kind == "hmm")
+        self.family_fields.show_family(family)
         for combo, i in ((self.kind, kinds.index(kind)), (self.family, fams.index(family))):
             combo.blockSignals(True)
             combo.setCurrentIndex(i)
             combo.blockSignals(False)
 
     def _kind_picked(self, _index: int) -> None:
+        self._fill_families(MODEL_KINDS[self.kind.currentIndex()][1] == "hmm")
+        self.family_fields.show_family(self.model_kind()[1])
         self.kindChanged.emit(*self.model_kind())
 
     def options(self, engine: bool = True) -> dict:
@@ -172,7 +196,8 @@ class ParamsPanel(QtWidgets.QWidget):
         cleared, and ``n_init`` is 1 (every restart would start from the same means); ``engine=False``
         gives the values to remember instead (settings)."""
         seed = self.seed.value()
-        return {
+        family = self.family_fields.options() if engine else {}
+        return family | {
             "n_components": self.n_components.value(),
             "covariance_type": self.covariance_type.currentText(),
             "init_params": self._auto_init if self._manual else self.init_params.currentText(),
@@ -185,7 +210,7 @@ class ParamsPanel(QtWidgets.QWidget):
 
     def set_options(self, **options) -> None:
         """Set fields from engine keywords; unknown names or bad values raise ValueError."""
-        known = set(DEFAULTS)
+        known = set(DEFAULTS) | set(FAMILY_DEFAULTS)
         unknown = sorted(set(options) - known)
         if unknown:
             raise ValueError(f"Unknown fit option(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}.")
@@ -202,6 +227,7 @@ class ParamsPanel(QtWidgets.QWidget):
                 self._set_int(self.n_init, "n_init", options["n_init"])
                 self._auto_n_init = int(options.pop("n_init"))
                 self.n_init.setValue(1)
+        self.family_fields.set_options(**{k: options[k] for k in FAMILY_DEFAULTS if k in options})
         for name, value in options.items():
             if name == "n_components":
                 self._set_int(self.n_components, name, value)

@@ -40,8 +40,8 @@ class GuardController(QtCore.QObject):
             w.guard_overlay_2d.show(None, 0, 1)
             w.status_guard.hide()
             return
-        if self.s.kind != "mixture":  # the overlays mark the mixture views' components
-            pass
+        if self.s.kind != "mixture" or getattr(snap, "family", "gaussian") not in ("gaussian", "student_t"):
+            pass  # the overlays mark the Gaussian-shaped components of the mixture views
         elif len(self.s.columns) == 1:
             w.guard_overlay_1d.show(snap, w.plot_1d._grid)
         else:

@@ -30,7 +30,7 @@ class StartMeansController(QtCore.QObject):
     def forget(self) -> None:
         """New data or columns: the placed means no longer apply."""
         self._set(np.zeros((0, len(self.s.columns))))
-        has_cols = bool(self.s.columns) and self.w.kind.start_means
+        has_cols = bool(self.s.columns) and self.w.kind.start_means and self.s.family in ("gaussian", "student_t")
         self.w.act_place_means.setEnabled(has_cols)
         if not has_cols and self.w.act_place_means.isChecked():
             self.set_placing(False)
