@@ -1,9 +1,9 @@
 """Fuzzing ``emdesk.io.load_fit`` with tampered fit files: only ``DataError`` may come out.
 
-    python3 benchmarks/fuzz_fitfile.py [--cases 100000] [--seed 0]
+    python3 benchmarks/fuzz_fitfile.py [--cases 100000] [--seed 0] [--kinds mixture|hmm|all]
 
-Valid fit files are written for every covariance type (full, tied, diag, spherical) and a few shapes,
-then each case tampers with one of them, seeded: values (huge and tiny numbers, 5e-324 variances, wrong
+Valid fit files are written for every covariance type (full, tied, diag, spherical) and a few shapes
+(``--kinds hmm``: GaussianHMM of every covariance type, PoissonHMM and CategoricalHMM), then each case tampers with one of them, seeded: values (huge and tiny numbers, 5e-324 variances, wrong
 types, negative weights), nesting (lists wrapped hundreds of levels deep, unwrapped), keys (deleted,
 added, duplicated), numbers' sizes (integers of 400 to 5,000 digits, floats written with thousands of
 digits, 1e999, NaN, Infinity), truncation and random bytes. The figures printed are the cases run and
@@ -25,7 +25,7 @@ from collections import Counter
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from emdesk.engine import GaussianMixture  # noqa: E402
+from emdesk.engine import CategoricalHMM, GaussianHMM, GaussianMixture, PoissonHMM  # noqa: E402
 from emdesk.io import DataError, load_fit, save_fit  # noqa: E402
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -46,6 +46,66 @@ def valid_documents(folder: str) -> list[str]:
             with open(path, encoding="utf-8") as f:
                 texts.append(f.read())
     return texts
+
+
+def valid_hmm_documents(folder: str) -> list[str]:
+    """Texts of valid HMM fit files: GaussianHMM of every covariance type, PoissonHMM, CategoricalHMM
+    (with text symbols), 1 to 3 states, in two sequences."""
+    import warnings
+
+    rng = np.random.default_rng(54321)
+    texts = []
+    models = []
+    for d, k in ((1, 1), (2, 2), (3, 3)):
+        X = np.vstack([rng.normal(4.0 * j, 1.0, (30, d)) for j in range(k)])
+        for ct in COVARIANCE_TYPES:
+            models.append((GaussianHMM(k, covariance_type=ct, random_state=0, max_iter=10), X))
+        C = np.vstack([rng.poisson(2.0 + 6.0 * j, (30, d)) for j in range(k)]).astype(float)
+        models.append((PoissonHMM(k, random_state=0, max_iter=10), C))
+        S = rng.integers(0, k + 1, (30 * k, 1)).astype(float)
+        models.append((CategoricalHMM(k, random_state=0, max_iter=10), S))
+    for i, (model, X) in enumerate(models):
+        n = X.shape[0]
+        lengths = [n // 2, n - n // 2]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X, lengths)
+        if isinstance(model, CategoricalHMM):
+            model.symbols_ = [f"s{j}" for j in range(model.emissionprob_.shape[1])]
+        path = os.path.join(folder, f"valid-hmm-{i}.json")
+        save_fit(path, model, X, columns=[f"c{j}" for j in range(X.shape[1])], lengths=lengths,
+                 sequence_column="id", order_column="t")
+        with open(path, encoding="utf-8") as f:
+            texts.append(f.read())
+    return texts
+
+
+def _probe_rows(model):
+    """A few rows to score an accepted model on (its centres), and their lengths."""
+    if hasattr(model, "means_"):
+        X = np.asarray(model.means_)
+    elif hasattr(model, "lambdas_"):
+        X = np.round(np.asarray(model.lambdas_))
+    else:
+        X = np.argmax(np.asarray(model.emissionprob_), axis=1).astype(float)[:, None]
+    return X
+
+
+def _accepted_scores(model) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        if hasattr(model, "startprob_"):  # an HMM: each row a sequence of its own, uniform start
+            import copy
+
+            probe = copy.copy(model)
+            k = len(model.startprob_)
+            probe.startprob_ = np.full(k, 1.0 / k)
+            X = _probe_rows(model)
+            ll, post = probe.score_samples(X, [1] * X.shape[0])
+            return np.append(np.ravel(post), ll)
+        return model.score_samples(np.asarray(model.means_))
+
+
+_HMM_KEYS = ["startprob", "transmat", "covars", "lambdas", "emissionprob", "symbols", "sequences", "x" * 5000]
 
 
 # Raw JSON spellings put in place of a placeholder string after json.dumps (json.dumps cannot write them).
@@ -95,6 +155,13 @@ def _set(doc, path, value):
     return doc
 
 
+def _is_hmm_doc(doc) -> bool:
+    try:
+        return str(doc["model"]["kind"]).endswith("HMM")
+    except (KeyError, TypeError):
+        return False
+
+
 def _tree_mutation(rng: np.random.Generator, doc, raws: list[str]):
     paths = _paths(doc)
     path, value = paths[int(rng.integers(0, len(paths)))]
@@ -114,8 +181,10 @@ def _tree_mutation(rng: np.random.Generator, doc, raws: list[str]):
         del value[list(value)[int(rng.integers(0, len(value)))]]
         return doc
     if kind == 5 and isinstance(value, dict):  # keys: add
-        value[["weights", "extra", "kind", "fit", "options", "x" * 5000][int(rng.integers(0, 6))]] = \
-            _nasty_value(rng, raws)
+        keys = ["weights", "extra", "kind", "fit", "options", "x" * 5000]
+        if _is_hmm_doc(doc):
+            keys = keys[:5] + _HMM_KEYS
+        value[keys[int(rng.integers(0, len(keys)))]] = _nasty_value(rng, raws)
         return doc
     if kind == 6 and isinstance(value, (int, float)) and not isinstance(value, bool):  # type change
         return _set(doc, path, [str(value), [value], {"v": value}, None, True][int(rng.integers(0, 5))])
@@ -190,9 +259,16 @@ def overwrite(path: str, data: bytes) -> None:
         os.close(fd)
 
 
-def run(n_cases: int, seed: int, folder: str) -> dict:
-    """Load ``n_cases`` tampered files; returns the outcome counts and an example of each bad outcome."""
-    texts = valid_documents(folder)
+def run(n_cases: int, seed: int, folder: str, kinds: str = "mixture") -> dict:
+    """Load ``n_cases`` tampered files; returns the outcome counts and an example of each bad outcome.
+    ``kinds``: "mixture" (Gaussian mixtures), "hmm" (the three HMMs) or "all"."""
+    texts = []
+    if kinds in ("mixture", "all"):
+        texts += valid_documents(folder)
+    if kinds in ("hmm", "all"):
+        texts += valid_hmm_documents(folder)
+    if not texts:
+        raise ValueError(f"kinds must be mixture, hmm or all; got {kinds!r}")
     rng = np.random.default_rng(seed)
     path = os.path.join(folder, "tampered.json")
     outcomes: Counter = Counter()
@@ -221,8 +297,7 @@ def run(n_cases: int, seed: int, folder: str) -> dict:
             examples.setdefault(label, (data[:300], str(exc)[:300]))
             continue
         try:
-            with np.errstate(all="ignore"):
-                scores = model.score_samples(np.asarray(model.means_))
+            scores = _accepted_scores(model)
         except Exception as exc:  # noqa: BLE001
             scores = np.array([np.nan])
             examples.setdefault("accepted, scores not finite", (data[:300], f"{type(exc).__name__}: {exc}"))
@@ -238,12 +313,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--kinds", choices=["mixture", "hmm", "all"], default="all")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        result = run(args.cases, args.seed, folder)
+        result = run(args.cases, args.seed, folder, kinds=args.kinds)
         seconds = time.perf_counter() - start
-    print(f"load_fit fuzz: {result['cases']} tampered fit files, seed {args.seed}, {seconds:.1f} s")
+    print(f"load_fit fuzz: {result['cases']} tampered fit files ({args.kinds}), seed {args.seed}, {seconds:.1f} s")
     for label, count in sorted(result["outcomes"].items(), key=lambda item: -item[1]):
         print(f"  {label}: {count}")
     print(f"  longest message: {result['longest_message']} characters")

@@ -1,7 +1,11 @@
-"""The ``emdesk-fit`` command: fit a Gaussian mixture to columns of a CSV file and write the results.
+"""The ``emdesk-fit`` command: fit a Gaussian mixture (or a hidden Markov model) to columns of a CSV file
+and write the results.
 
     emdesk-fit data.csv --columns a,b -k 3 --covariance full --n-init 5 --seed 0 -o fit.json \\
         [--assignments out.csv] [--parameters params.csv] [--imputed imputed.csv] [--missing drop]
+    emdesk-fit long.csv --model hmm --family poisson --columns count --sequence-column id --order-column t -k 2
+    emdesk-fit data.csv --select [--max-components 9] [--covariance-types full,diag] [--criterion bic] \\
+        [--selection-csv selection.csv] [-o best.json]
 
 Exit codes: 0 success, 1 a problem with the data or the fit, 2 a usage error. Errors are one line
 (``emdesk-fit: error: ...``) on standard error, never a traceback.
@@ -22,8 +26,21 @@ examples:
   emdesk-fit data.csv --columns a,b -k 3 --covariance full --n-init 5 --seed 0 -o fit.json \\
       --assignments assignments.csv --parameters parameters.csv
   emdesk-fit data.csv --columns a,b,c -k 2 --missing marginalize --imputed imputed.csv
+  emdesk-fit series.csv --model hmm --columns x,y -k 3 --covariance diag --sequence-column id --order-column t \\
+      -o hmm.json --assignments states.csv --parameters hmm-parameters.csv
+  emdesk-fit counts.csv --model hmm --family poisson --columns n -k 2
+  emdesk-fit weather.csv --model hmm --family categorical --columns sky -k 2
+  emdesk-fit data.csv --columns a,b --select --max-components 6 --selection-csv selection.csv -o best.json
 
-The fit file is JSON (format "emdesk-fit", version 1; see the README). Read it back in Python with
+Hidden Markov models (--model hmm): rows are time steps. --sequence-column names each row's sequence (a long
+table of several series), --order-column (numbers) orders the rows within a sequence; without them the file's
+rows are one sequence in the file's order. The assignments file keeps the file's row order.
+
+--select fits 1..--max-components components for each covariance type (Gaussian mixtures), prints the top
+three by --criterion and writes the table with --selection-csv; -o, --assignments, --parameters and
+--imputed then write the best model (nothing is written unless asked for).
+
+The fit file is JSON (format "emdesk-fit", version 2; see the README). Read it back in Python with
 emdesk.io.load_fit(path). Exit status: 0 on success, 1 when the data or the fit fails, 2 on a usage error.
 """
 
@@ -93,36 +110,63 @@ def _file_name(text: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog=PROG,
-        description="Fit a Gaussian mixture model by EM to numeric columns of a CSV file, print a short\n"
-                    "summary and write the fit (JSON) and, optionally, CSV exports.",
+        description="Fit a Gaussian mixture model (or a hidden Markov model) by EM to columns of a CSV file,\n"
+                    "print a short summary and write the fit (JSON) and, optionally, CSV exports.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("data", help="the CSV file (delimiter, header, decimal comma and encoding are detected)")
     p.add_argument("--columns", metavar="A,B,...",
                    help="comma-separated names of the columns to fit (default: every numeric column)")
-    p.add_argument("-k", "--n-components", type=_count(MAX_COMPONENTS, "the number of components"), default=2, metavar="K",
-                   help=f"number of mixture components, 1 to {MAX_COMPONENTS} (default: 2)")
-    p.add_argument("--covariance", choices=["full", "tied", "diag", "spherical"], default="full",
-                   help="covariance type (default: full)")
+    p.add_argument("--model", choices=["mixture", "hmm"], default="mixture",
+                   help="'mixture' (independent rows; default) or 'hmm' (a hidden Markov model: rows are time "
+                        "steps of one or more sequences)")
+    p.add_argument("--family", choices=list(FAMILIES), default="gaussian",
+                   help="the components' (or states') distribution: gaussian (default); for --model hmm also "
+                        "poisson (counts) or categorical (one column of symbols); for mixtures "
+                        "student-t, poisson and categorical when this emdesk has them")
+    p.add_argument("-k", "--n-components", type=_count(MAX_COMPONENTS, "the number of components"), default=None,
+                   metavar="K", help=f"number of mixture components or HMM states, 1 to {MAX_COMPONENTS} (default: 2)")
+    p.add_argument("--covariance", choices=["full", "tied", "diag", "spherical"], default=None,
+                   help="covariance type (default: full for mixtures, diag for HMMs, as scikit-learn and hmmlearn)")
     p.add_argument("--n-init", type=_count(MAX_INIT, "the number of restarts"), default=1, metavar="N",
                    help=f"number of EM restarts, 1 to {MAX_INIT}; the best log-likelihood is kept (default: 1)")
-    p.add_argument("--max-iter", type=_count(MAX_ITER, "the number of iterations"), default=100, metavar="N",
-                   help=f"maximum EM iterations per restart, 1 to {MAX_ITER:,} (default: 100)")
-    p.add_argument("--tol", type=_positive_float, default=1e-3,
-                   help="convergence threshold on the change of the mean log-likelihood (default: 1e-3)")
+    p.add_argument("--max-iter", type=_count(MAX_ITER, "the number of iterations"), default=None, metavar="N",
+                   help=f"maximum EM iterations per restart, 1 to {MAX_ITER:,} (default: 100; latent class "
+                        f"models: 1000)")
+    p.add_argument("--tol", type=_positive_float, default=None,
+                   help="convergence threshold on the change of the mean log-likelihood (default: 1e-3; "
+                        "latent class models: 1e-6)")
     p.add_argument("--reg-covar", type=_positive_float, default=1e-6, metavar="R",
                    help="added to the diagonal of every covariance (default: 1e-6)")
-    p.add_argument("--init", choices=["kmeans++", "kmeans", "random", "random_from_data"], default="kmeans++",
-                   help="how EM starts (default: kmeans++)")
+    p.add_argument("--init", choices=["kmeans++", "kmeans", "random", "random_from_data"], default=None,
+                   help="how EM starts (default: kmeans++; latent class models: random)")
     p.add_argument("--seed", type=_seed, default=None,
                    help="random seed from 0 to 2**64-1, for reproducible fits (default: none, a different start each run)")
     p.add_argument("--missing", choices=["marginalize", "drop", "error"], default=None,
                    help="rows with missing values in the chosen columns: 'marginalize' fits them on their "
                         "observed values (the default when there are any), 'drop' leaves them out, "
                         "'error' stops")
+    h = p.add_argument_group("hidden Markov models (--model hmm)")
+    h.add_argument("--sequence-column", metavar="ID",
+                   help="the column naming each row's sequence (default: all rows are one sequence)")
+    h.add_argument("--order-column", metavar="T",
+                   help="the numeric column (a time or an index) that orders the rows within a sequence "
+                        "(default: the file's order)")
+    s = p.add_argument_group("model selection (--select, Gaussian mixtures)")
+    s.add_argument("--select", action="store_true",
+                   help="fit 1..--max-components components for each covariance type and print the top three")
+    s.add_argument("--max-components", type=_count(MAX_COMPONENTS, "the largest number of components"), default=None,
+                   metavar="K", help="the largest number of components tried (default: 9)")
+    s.add_argument("--covariance-types", metavar="T,T,...", type=_covariance_types, default=None,
+                   help="comma-separated covariance types to try (default: full,tied,diag,spherical)")
+    s.add_argument("--criterion", choices=["bic", "aic", "icl"], default=None,
+                   help="how the models are ranked, lower is better (default: bic)")
+    s.add_argument("--selection-csv", metavar="OUT.csv", type=_file_name,
+                   help="write one row per fit (log-likelihood, parameters, BIC, AIC, ICL, status)")
     p.add_argument("-o", "--output", metavar="FIT.json", type=_file_name,
-                   help="write the fit as JSON (default: DATA with the extension .fit.json)")
+                   help="write the fit as JSON (default: DATA with the extension .fit.json; with --select, "
+                        "the best model, only when given)")
     p.add_argument("--assignments", metavar="OUT.csv", type=_file_name,
                    help="write the rows with one responsibility column per component and the most likely "
                         "component")
@@ -138,14 +182,67 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _fit_path(args) -> str:
+#: --family -> the name used in messages
+FAMILIES = {"gaussian": "Gaussian", "poisson": "Poisson", "categorical": "categorical", "student-t": "Student-t"}
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+
+
+def _covariance_types(text: str) -> list[str]:
+    types = [t.strip() for t in text.split(",") if t.strip()]
+    if not types:
+        raise argparse.ArgumentTypeError("expected comma-separated covariance types, got none")
+    for t in types:
+        if t not in COVARIANCE_TYPES:
+            raise argparse.ArgumentTypeError(f"{_show(t)} is not one of {', '.join(COVARIANCE_TYPES)}")
+    if len(set(types)) != len(types):
+        raise argparse.ArgumentTypeError(f"a covariance type is named twice in {_show(text, 60)}")
+    return types
+
+
+def _check_args(args) -> None:
+    """Options that only make sense together (usage errors, before anything is read)."""
+    hmm = args.model == "hmm"
+    if not hmm:
+        for option, value in (("--sequence-column", args.sequence_column), ("--order-column", args.order_column)):
+            if value is not None:
+                raise _UsageError(f"{option} orders the rows of a hidden Markov model; add --model hmm")
+    if hmm and args.family == "student-t":
+        raise _UsageError("--family student-t is available for mixtures; HMMs take gaussian, poisson or categorical")
+    if args.imputed and (hmm or args.family != "gaussian"):
+        raise _UsageError("--imputed is available for Gaussian mixtures only")
+    if args.family != "gaussian" and args.covariance is not None and args.family != "student-t":
+        raise _UsageError(f"--covariance belongs to Gaussian (and Student-t) models, not --family {args.family}")
+    if args.select:
+        if hmm or args.family != "gaussian":
+            raise _UsageError("--select compares Gaussian mixtures; leave out --model hmm and --family")
+        if args.n_components is not None or args.covariance is not None:
+            raise _UsageError("--select tries every number of components and covariance type: use "
+                              "--max-components and --covariance-types instead of -k and --covariance")
+    else:
+        for option, value in (("--max-components", args.max_components), ("--covariance-types", args.covariance_types),
+                              ("--criterion", args.criterion), ("--selection-csv", args.selection_csv)):
+            if value is not None:
+                raise _UsageError(f"{option} belongs to model selection; add --select")
+    if args.family in ("poisson", "categorical", "student-t") and not hmm:
+        from . import engine
+
+        wanted = {"poisson": "PoissonMixture", "categorical": "CategoricalMixture", "student-t": "StudentTMixture"}
+        if not hasattr(engine, wanted[args.family]):
+            raise _UsageError(f"--family {args.family} mixtures are not available in this emdesk "
+                              f"(no {wanted[args.family]}); use --model hmm --family {args.family} or a Gaussian "
+                              f"mixture")
+
+
+def _fit_path(args) -> str | None:
+    if args.select:
+        return args.output
     return args.output or os.path.splitext(args.data)[0] + ".fit.json"
 
 
 def _outputs(args) -> list[tuple[str, str]]:
     """(option, path) of every file the command will write."""
     outputs = [("-o", _fit_path(args)), ("--assignments", args.assignments), ("--parameters", args.parameters),
-               ("--imputed", args.imputed)]
+               ("--imputed", args.imputed), ("--selection-csv", args.selection_csv)]
     return [(option, path) for option, path in outputs if path]
 
 
@@ -181,25 +278,83 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def _run(args) -> int:
-    import numpy as np
+def _columns(args, table) -> list[str]:
+    from .io import DataError
 
-    from .engine import GaussianMixture
-    from .io import DataError, load_table, save_assignments_csv, save_fit, save_imputed_csv, save_parameters_csv
-    from .io._atomic import write_together
-
-    say = (lambda *a: None) if args.quiet else print
-    table = load_table(args.data)
     if args.columns is None:
+        if args.model == "hmm" and args.family == "categorical":
+            raise DataError("Name the column of symbols with --columns (a categorical HMM fits one column).")
         columns = table.numeric_column_names
         if not columns:
             raise DataError(f"{table.name} has no numeric column to fit.")
-    else:
-        columns = [c.strip() for c in args.columns.split(",") if c.strip()]
-        if not columns:
-            raise DataError("--columns is empty; give comma-separated column names.")
-        if len(set(columns)) != len(columns):
-            raise DataError(f"--columns names a column twice: {args.columns}.")
+        if args.model == "hmm":  # the sequence and order columns are not data
+            columns = [c for c in columns if c not in (args.sequence_column, args.order_column)]
+            if not columns:
+                raise DataError(f"{table.name} has no numeric column to fit besides the sequence and order columns.")
+        return columns
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()]
+    if not columns:
+        raise DataError("--columns is empty; give comma-separated column names.")
+    if len(set(columns)) != len(columns):
+        raise DataError(f"--columns names a column twice: {args.columns}.")
+    return columns
+
+
+def _write_outputs(args, writers) -> list[str]:
+    """Run ``writers`` ({option: function(path) -> text for the summary}) for every output asked for,
+    together: all are written, or none (files that existed keep their content)."""
+    from .io import DataError
+    from .io._atomic import write_together
+
+    written = []
+    try:
+        with write_together():
+            for option, path in _outputs(args):
+                try:
+                    written.append(writers[option](path))
+                except ValueError as exc:  # DataError, or the engine's ValueError
+                    raise DataError(f"{option} {path}: {exc}") from None
+    except DataError as exc:
+        raise DataError(f"{exc} No output was written.") from None
+    return written
+
+
+def _num(value) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _warn(caught) -> None:
+    seen = set()
+    for w in caught:
+        text = " ".join(str(w.message).split())
+        if text not in seen:
+            seen.add(text)
+            print(f"{PROG}: warning: {text}", file=sys.stderr)
+
+
+def _run(args) -> int:
+    from .io import load_table
+
+    table = load_table(args.data)
+    columns = _columns(args, table)
+    if args.family != "gaussian" and args.model == "mixture":
+        return _run_family_mixture(args, table, columns)
+    for key, default in (("tol", 1e-3), ("max_iter", 100), ("init", "kmeans++")):
+        if getattr(args, key) is None:
+            setattr(args, key, default)
+    if args.select:
+        return _run_select(args, table, columns)
+    if args.model == "hmm":
+        return _run_hmm(args, table, columns)
+    return _run_mixture(args, table, columns)
+
+
+def _mixture_rows(args, table, columns):
+    """``(X_all, X, missing, n_incomplete)``: the columns, the rows fitted and the missing-value mode."""
+    import numpy as np
+
+    from .io import DataError
+
     X_all = table.to_array(columns)
     incomplete = np.isnan(X_all).any(axis=1)
     n_incomplete = int(incomplete.sum())
@@ -210,8 +365,58 @@ def _run(args) -> int:
     X = X_all[~incomplete] if missing == "drop" else X_all
     if X.shape[0] == 0:
         raise DataError(f"No complete rows are left in {', '.join(columns)} after dropping incomplete rows.")
+    return X_all, X, missing, n_incomplete
+
+
+def _missing_note(X_all, missing, n_incomplete) -> str:
+    import numpy as np
+
+    if not n_incomplete:
+        return ""
+    n_empty = int(np.isnan(X_all).all(axis=1).sum())
+    if missing == "drop":
+        how = " dropped"
+    elif n_empty:  # the engine leaves rows with no value out
+        n_used = n_incomplete - n_empty
+        how = (f": {n_used} fitted on {'its' if n_used == 1 else 'their'} observed values, "
+               f"{n_empty} with no value left out")
+    else:
+        how = " fitted on their observed values"
+    return f"; {n_incomplete} rows with missing values{how}"
+
+
+def _mixture_writers(gm, X, table, columns, holder):
+    from . import io
+
+    def fit_file(path):
+        holder["doc"] = io.save_fit(path, gm, X, columns=columns, table=table)
+        return path
+
+    def parameters(path):
+        io.save_parameters_csv(path, gm, columns)
+        return path
+
+    def assignments(path):
+        io.save_assignments_csv(path, table, gm, columns)
+        return path
+
+    def imputed(path):
+        return f"{path} ({io.save_imputed_csv(path, table, gm, columns)} cells imputed)"
+
+    return {"-o": fit_file, "--parameters": parameters, "--assignments": assignments, "--imputed": imputed}
+
+
+def _run_mixture(args, table, columns) -> int:
+    import numpy as np
+
+    from .engine import GaussianMixture
+
+    say = (lambda *a: None) if args.quiet else print
+    X_all, X, missing, n_incomplete = _mixture_rows(args, table, columns)
+    k = args.n_components or 2
+    covariance = args.covariance or "full"
     gm = GaussianMixture(
-        n_components=args.n_components, covariance_type=args.covariance, tol=args.tol,
+        n_components=k, covariance_type=covariance, tol=args.tol,
         reg_covar=args.reg_covar, max_iter=args.max_iter, n_init=args.n_init, init_params=args.init,
         random_state=args.seed, missing="marginalize" if missing == "marginalize" else "error",
     )
@@ -221,50 +426,248 @@ def _run(args) -> int:
     gm.feature_names_in_ = np.asarray(columns, dtype=object)
     # Every output is written to its temporary file first; they replace their targets together at the
     # end, so a failure (a full disk, a file that cannot be computed) leaves none of them written.
-    written = []
-    doc = None
-    try:
-        with write_together():
-            for option, path in _outputs(args):
-                try:
-                    if option == "-o":
-                        doc = save_fit(path, gm, X, columns=columns, table=table)
-                        written.append(path)
-                    elif option == "--parameters":
-                        save_parameters_csv(path, gm, columns)
-                        written.append(path)
-                    elif option == "--assignments":
-                        save_assignments_csv(path, table, gm, columns)
-                        written.append(path)
-                    else:
-                        n_imputed = save_imputed_csv(path, table, gm, columns)
-                        written.append(f"{path} ({n_imputed} cells imputed)")
-                except ValueError as exc:  # DataError, or the engine's ValueError
-                    raise DataError(f"{option} {path}: {exc}") from None
-    except DataError as exc:
-        raise DataError(f"{exc} No output was written.") from None
-    fit = doc["fit"]
-    note = ""
-    if n_incomplete:
-        n_empty = int(np.isnan(X_all).all(axis=1).sum())
-        if missing == "drop":
-            how = " dropped"
-        elif n_empty:  # the engine leaves rows with no value out
-            n_used = n_incomplete - n_empty
-            how = (f": {n_used} fitted on {'its' if n_used == 1 else 'their'} observed values, "
-                   f"{n_empty} with no value left out")
-        else:
-            how = " fitted on their observed values"
-        note = f"; {n_incomplete} rows with missing values{how}"
-    say(f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}{note}")
-    def num(value):
-        return "n/a" if value is None else f"{value:.2f}"
-
-    say(f"{args.n_components} component{'s' if args.n_components != 1 else ''}, {args.covariance} covariance: log-likelihood "
-        f"{num(fit['log_likelihood'])}, BIC {num(fit['bic'])}, iterations {fit['n_iter']}, "
+    holder = {}
+    written = _write_outputs(args, _mixture_writers(gm, X, table, columns, holder))
+    fit = holder["doc"]["fit"]
+    say(f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}{_missing_note(X_all, missing, n_incomplete)}")
+    say(f"{k} component{'s' if k != 1 else ''}, {covariance} covariance: log-likelihood "
+        f"{_num(fit['log_likelihood'])}, BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, "
         f"converged {'yes' if fit['converged'] else 'no'}")
-    for w in caught:
-        print(f"{PROG}: warning: {' '.join(str(w.message).split())}", file=sys.stderr)
+    _warn(caught)
+    for what in written:
+        say(f"wrote {what}")
+    return 0
+
+
+def _check_counts(table, columns, X_all) -> None:
+    """Poisson data: whole numbers >= 0, or a message naming the column and the file's row."""
+    import numpy as np
+
+    from .io import DataError
+
+    with np.errstate(invalid="ignore"):
+        bad = np.isfinite(X_all) & ((X_all < 0) | (X_all != np.round(X_all)))
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise DataError(f"{columns[j]}, data row {i + 1}: {X_all[i, j]:g} is not a count (a whole number >= 0); "
+                        f"a Poisson model needs counts in {', '.join(columns)}.")
+
+
+def _run_hmm(args, table, columns) -> int:
+    import numpy as np
+
+    from . import io
+    from .engine import CategoricalHMM, GaussianHMM, PoissonHMM
+    from .io import DataError
+    from .io.sequences import encode_symbols, sequence_layout
+
+    say = (lambda *a: None) if args.quiet else print
+    family = args.family
+    symbols = None
+    for name in (args.sequence_column, args.order_column):
+        if name is not None and name in columns:
+            raise DataError(f"{name} is the sequence or order column; it cannot also be fitted.")
+    if family == "categorical":
+        if len(columns) != 1:
+            raise DataError(f"A categorical HMM fits one column of symbols; --columns names {len(columns)}.")
+        codes, symbols = encode_symbols(table, columns[0])
+        X_all = codes[:, None]
+    else:
+        X_all = table.to_array(columns)
+        if family == "poisson":
+            _check_counts(table, columns, X_all)
+    n_incomplete = int(np.count_nonzero(np.isnan(X_all).any(axis=1)))
+    missing = args.missing or ("marginalize" if n_incomplete else "error")
+    if n_incomplete and missing == "error":
+        raise DataError(f"{n_incomplete} of {table.n_rows} rows have missing values in {', '.join(columns)}; "
+                        f"use --missing marginalize or --missing drop.")
+    layout = sequence_layout(table, X_all, sequence_column=args.sequence_column, order_column=args.order_column,
+                             missing=missing)
+    X = X_all[layout.rows]
+    lengths = [int(v) for v in layout.lengths]
+    k = args.n_components or 2
+    if k > X.shape[0]:
+        raise DataError(f"{k} states for {X.shape[0]} rows: choose at most {X.shape[0]} states.")
+    common = dict(tol=args.tol, max_iter=args.max_iter, n_init=args.n_init, init_params=args.init,
+                  random_state=args.seed, missing="marginalize" if missing == "marginalize" else "error")
+    covariance = args.covariance or "diag"
+    if family == "gaussian":
+        model = GaussianHMM(k, covariance_type=covariance, reg_covar=args.reg_covar, **common)
+    elif family == "poisson":
+        model = PoissonHMM(k, **common)
+    else:
+        model = CategoricalHMM(k, n_features=len(symbols), **common)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, lengths)
+    model.feature_names_in_ = np.asarray(columns, dtype=object)
+    if symbols is not None:
+        model.symbols_ = np.asarray(symbols, dtype=object)
+    holder = {}
+
+    def fit_file(path):
+        holder["doc"] = io.save_fit(path, model, X, columns=columns, table=table, lengths=lengths,
+                                    sequence_column=args.sequence_column, order_column=args.order_column)
+        return path
+
+    def parameters(path):
+        io.save_parameters_csv(path, model, columns)
+        return path
+
+    def assignments(path):
+        io.save_assignments_csv(path, table, model, columns, sequence_column=args.sequence_column,
+                                order_column=args.order_column)
+        return path
+
+    written = _write_outputs(args, {"-o": fit_file, "--parameters": parameters, "--assignments": assignments})
+    fit = holder["doc"]["fit"]
+    n_seq = len(lengths)
+    what = f"{n_seq} sequence{'s' if n_seq != 1 else ''}" + (f" by {args.sequence_column}" if args.sequence_column else "")
+    if args.order_column:
+        what += f", ordered by {args.order_column}"
+    say(f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}; {what}; {X.shape[0]} rows fitted")
+    for note in layout.notes:
+        say(f"note: {note}")
+    kind = f"{FAMILIES[family]} HMM" + (f", {covariance} covariance" if family == "gaussian" else "")
+    if symbols is not None:
+        kind += f", {len(symbols)} symbols"
+    say(f"{k} state{'s' if k != 1 else ''}, {kind}: log-likelihood {_num(fit['log_likelihood'])}, "
+        f"BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, converged {'yes' if fit['converged'] else 'no'}")
+    _warn(caught)
+    for what in written:
+        say(f"wrote {what}")
+    return 0
+
+
+def _run_family_mixture(args, table, columns) -> int:
+    """Student-t, Poisson and latent class (categorical) mixtures (the engine's StudentTMixture,
+    PoissonMixture, CategoricalMixture)."""
+    import numpy as np
+
+    from . import engine, io
+    from .io import DataError
+
+    say = (lambda *a: None) if args.quiet else print
+    family = args.family
+    k = args.n_components or 2
+    if family == "categorical":
+        if args.columns is None:
+            raise DataError("Name the categorical columns with --columns (text columns are fitted too).")
+        cells = [table.text_column(c) for c in columns]
+        X_all = np.empty((table.n_rows, len(columns)), dtype=object)
+        for j, col in enumerate(cells):
+            X_all[:, j] = [v if v != "" else None for v in col]
+        observed = X_all != None  # noqa: E711 (element-wise)
+    else:
+        X_all = table.to_array(columns)
+        if family == "poisson":
+            _check_counts(table, columns, X_all)
+        observed = np.isfinite(X_all)
+    incomplete = ~observed.all(axis=1)
+    n_incomplete = int(incomplete.sum())
+    missing = args.missing or ("marginalize" if n_incomplete else "error")
+    if n_incomplete and missing == "error":
+        raise DataError(f"{n_incomplete} of {table.n_rows} rows have missing values in {', '.join(columns)}; "
+                        f"use --missing marginalize or --missing drop.")
+    keep = ~incomplete if missing == "drop" else observed.any(axis=1)
+    X = X_all[keep]
+    if X.shape[0] == 0:
+        raise DataError(f"No rows with values are left in {', '.join(columns)}.")
+    if k > X.shape[0]:
+        raise DataError(f"{k} components for {X.shape[0]} rows: choose at most {X.shape[0]} components.")
+    options = dict(n_init=args.n_init, random_state=args.seed,
+                   missing="marginalize" if missing == "marginalize" else "error")
+    for key, value in (("tol", args.tol), ("max_iter", args.max_iter), ("init_params", args.init)):
+        if value is not None:  # else the estimator's own default (a latent class model's differ)
+            options[key] = value
+    covariance = args.covariance or "full"
+    if family == "student-t":
+        model = engine.StudentTMixture(k, covariance_type=covariance, reg_covar=args.reg_covar, **options)
+    elif family == "poisson":
+        model = engine.PoissonMixture(k, **options)
+    else:
+        model = engine.CategoricalMixture(k, **options)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X)
+    model.feature_names_in_ = np.asarray(columns, dtype=object)
+    holder = {}
+
+    def fit_file(path):
+        holder["doc"] = io.save_fit(path, model, X, columns=columns, table=table)
+        return path
+
+    def parameters(path):
+        io.save_parameters_csv(path, model, columns)
+        return path
+
+    def assignments(path):
+        io.save_assignments_csv(path, table, model, columns)
+        return path
+
+    written = _write_outputs(args, {"-o": fit_file, "--parameters": parameters, "--assignments": assignments})
+    fit = holder["doc"]["fit"]
+    n_left = int(table.n_rows - X.shape[0])
+    note = f"; {n_left} rows left out (no value{', or a missing value' if missing == 'drop' else ''})" if n_left else ""
+    if missing == "marginalize" and n_incomplete - n_left > 0:
+        note += f"; {n_incomplete - n_left} rows fitted on their observed values"
+    say(f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}{note}")
+    kind = {"student-t": f"Student-t mixture, {covariance} scale matrices", "poisson": "Poisson mixture",
+            "categorical": "latent class model"}[family]
+    extra = ""
+    if family == "student-t":
+        extra = ", degrees of freedom " + " ".join(f"{v:.3g}" for v in np.ravel(model.dof_))
+    say(f"{k} component{'s' if k != 1 else ''}, {kind}: log-likelihood {_num(fit['log_likelihood'])}, "
+        f"BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, converged {'yes' if fit['converged'] else 'no'}{extra}")
+    _warn(caught)
+    for what in written:
+        say(f"wrote {what}")
+    return 0
+
+
+def _run_select(args, table, columns) -> int:
+    import numpy as np
+
+    from . import io
+    from .engine import select_model
+    from .io import DataError
+
+    say = (lambda *a: None) if args.quiet else print
+    X_all, X, missing, n_incomplete = _mixture_rows(args, table, columns)
+    k_max = args.max_components or 9
+    types = args.covariance_types or list(COVARIANCE_TYPES)
+    criterion = args.criterion or "bic"
+    n_used = int(np.count_nonzero(np.isfinite(X).any(axis=1)))
+    if k_max > n_used:
+        raise DataError(f"--max-components {k_max} is more than the {n_used} rows with values: choose at most {n_used}.")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = select_model(X, range(1, k_max + 1), types, n_init=args.n_init, criterion=criterion,
+                              random_state=args.seed, tol=args.tol, reg_covar=args.reg_covar, max_iter=args.max_iter,
+                              init_params=args.init, missing="marginalize" if missing == "marginalize" else "error")
+    eligible = sorted((r for r in result.table if r.eligible), key=lambda r: (r.score(criterion), r.index))
+    best = result.best
+    if best is None and (args.output or args.assignments or args.parameters or args.imputed):
+        raise DataError(f"No model can be written: {result.reason} No output was written.")
+    writers = {"--selection-csv": lambda path: (io.write_selection_csv(result, path), path)[1]}
+    holder = {}
+    if best is not None:
+        best.feature_names_in_ = np.asarray(columns, dtype=object)
+        writers.update(_mixture_writers(best, X, table, columns, holder))
+    written = _write_outputs(args, writers)
+    n_failed = sum(1 for r in result.table if not r.ok)
+    n_degenerate = sum(1 for r in result.table if r.ok and r.degenerate)
+    say(f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}{_missing_note(X_all, missing, n_incomplete)}")
+    say(f"{len(result.table)} fits (1 to {k_max} components x {', '.join(types)}; {args.n_init} restart"
+        f"{'s' if args.n_init != 1 else ''} each) in {result.seconds:.1f} s"
+        + (f"; {n_degenerate} degenerate" if n_degenerate else "") + (f"; {n_failed} failed" if n_failed else ""))
+    say(f"top {min(3, len(eligible))} by {criterion.upper()} (lower is better):")
+    for rank, row in enumerate(eligible[:3], 1):
+        delta = row.score(criterion) - eligible[0].score(criterion)
+        say(f"  {rank}. {row.label()}: {criterion.upper()} {row.score(criterion):.2f}"
+            + (f" (+{delta:.2f})" if rank > 1 else "") + f", log-likelihood {row.log_likelihood:.2f}")
+    say(" ".join(result.reason.split()))
+    del caught  # degenerate fits are counted above; their warnings would repeat it per fit
     for what in written:
         say(f"wrote {what}")
     return 0
@@ -280,6 +683,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        _check_args(args)
         _check_outputs(args)
     except _UsageError as exc:
         return _fail(f"{exc} (see {PROG} --help)", 2)

@@ -1,6 +1,7 @@
 """Writing fits for other tools, and reading them back.
 
-* :func:`save_fit` / :func:`load_fit`: the versioned JSON fit file (format ``"emdesk-fit"``, version 1;
+* :func:`save_fit` / :func:`load_fit`: the versioned JSON fit file (format ``"emdesk-fit"``, version 2:
+  Gaussian mixtures as in version 1, which is still read, and the HMMs of :mod:`emdesk.io.fitfile_hmm`;
   the schema is described in the README, section "Files"). Loading validates everything (shapes, finite
   numbers, weights summing to 1, positive-definite covariances) and never executes anything from the file.
 * :func:`save_parameters_csv`: one row per component, for spreadsheets.
@@ -31,7 +32,8 @@ __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "save_fit", "load_fit", "save_parame
            "save_assignments_csv", "save_imputed_csv", "write_selection_csv"]
 
 FORMAT_NAME = "emdesk-fit"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: hidden Markov models (model.kind GaussianHMM / PoissonHMM / CategoricalHMM)
+READ_VERSIONS = (1, 2)
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _MAX_FIT_FILE_BYTES = 256 * 1024 * 1024
 _ROWS_PER_BLOCK = 20000
@@ -94,12 +96,39 @@ def _check_fitted(model) -> None:
 # save_fit
 
 
-def save_fit(path, model, X, *, columns: Sequence[str], table: Table | None = None) -> dict:
+def save_fit(path, model, X, *, columns: Sequence[str], table: Table | None = None, lengths=None,
+             sequence_column: str | None = None, order_column: str | None = None) -> dict:
     """Write the fitted ``model`` as a JSON fit file; returns the document written.
 
-    ``X`` is the data that was fitted (for log-likelihood, BIC, AIC, ICL), ``columns`` its column
-    names, ``table`` the table it came from (for the data file's name, row count and SHA-256).
+    ``model``: a fitted ``GaussianMixture``, ``GaussianHMM``, ``PoissonHMM`` or ``CategoricalHMM``.
+    ``X`` is the data that was fitted (for log-likelihood, BIC, AIC, ICL; for an HMM in fit order, a
+    categorical HMM's as symbol codes), ``columns`` its column names, ``table`` the table it came from
+    (for the data file's name, row count and SHA-256). HMMs only: ``lengths`` (rows per sequence, as
+    given to ``fit``), and the names of the ``sequence_column`` and ``order_column`` used (recorded so
+    the assignments can be recomputed in the same order); a categorical HMM's symbol labels are taken
+    from ``model.symbols_`` when set. Raises :class:`DataError`.
     """
+    from .fitfile_families import family_document, is_family_mixture
+    from .fitfile_hmm import hmm_document, is_hmm
+
+    if is_family_mixture(model) and lengths is None and sequence_column is None and order_column is None:
+        body = family_document(model, X, columns=columns, table=table, jsonable=_jsonable, column_names=_column_names)
+    elif is_hmm(model):
+        body = hmm_document(model, X, columns=columns, table=table, lengths=lengths, sequence_column=sequence_column,
+                            order_column=order_column, jsonable=_jsonable, column_names=_column_names)
+    else:
+        body = None
+    if body is not None:
+        body["data"]["file_name"] = _name(table.path) if table is not None and table.path else None
+        document = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "emdesk_version": __version__,
+                    "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), **body}
+        text = json.dumps(document, indent=1, allow_nan=False, ensure_ascii=False)
+        with atomic_write(path) as handle:
+            handle.write(text + "\n")
+        return document
+    if lengths is not None or sequence_column is not None or order_column is not None:
+        raise DataError("lengths, sequence_column and order_column belong to hidden Markov models; "
+                        "a mixture's rows are independent.")
     _check_fitted(model)
     k, d = np.shape(model.means_)
     columns = _column_names(model, columns, d)
@@ -294,11 +323,21 @@ def _validate(doc) -> dict:
         raise _Invalid(f"format_version must be a positive integer, found {_short(version)}")
     if version > FORMAT_VERSION:
         raise _Invalid(f"it was written by a newer emdesk (format version {_short(version)}; this emdesk reads "
-                       f"version {FORMAT_VERSION}). Update emdesk to open it")
+                       f"versions 1 to {FORMAT_VERSION}). Update emdesk to open it")
     model = _require(doc, "model", "the file")
     kind = _require(model, "kind", "model")
+    from .fitfile_families import FAMILY_KINDS
+    from .fitfile_hmm import HMM_KINDS
+
+    if isinstance(kind, str) and (kind in HMM_KINDS or kind in FAMILY_KINDS) and version >= 2:
+        for section in ("data", "fit", "options"):
+            if not isinstance(doc.get(section, {}), dict):
+                raise _Invalid(f"{section} must be a JSON object")
+        return {"hmm" if kind in HMM_KINDS else "family": kind}
     if kind != "GaussianMixture":
-        raise _Invalid(f"model.kind must be 'GaussianMixture', found {_short(kind)}")
+        kinds = ", ".join(["GaussianMixture"] + list(HMM_KINDS) + list(FAMILY_KINDS))
+        raise _Invalid(f"model.kind must be one of {kinds} (hidden Markov models from format version 2), "
+                       f"found {_short(kind)}")
     ct = _require(model, "covariance_type", "model")
     if ct not in COVARIANCE_TYPES:
         raise _Invalid(f"model.covariance_type must be one of {', '.join(COVARIANCE_TYPES)}, "
@@ -364,7 +403,9 @@ def _probe(model) -> None:
 
 
 def load_fit(path):
-    """Read a fit file written by :func:`save_fit`: a fitted ``GaussianMixture``.
+    """Read a fit file written by :func:`save_fit`: a fitted ``GaussianMixture``, or (format version 2)
+    ``GaussianHMM``, ``PoissonHMM`` or ``CategoricalHMM`` (a categorical one with ``symbols_``, its
+    symbols' labels).
 
     The model's ``feature_names_in_`` are the fitted columns and ``fit_info_`` holds the rest of the file
     (data, fit statistics, options, versions, ``path``). Anything malformed raises :class:`DataError`, and
@@ -414,6 +455,22 @@ def _load_fit(path, name: str):
         raise DataError(f"{name}: not a valid emdesk fit file: it is nested too deeply.") from None
     try:
         valid = _validate(doc)
+        if "hmm" in valid:
+            from .fitfile_hmm import build_hmm
+
+            with np.errstate(all="ignore"):
+                model, columns = build_hmm(doc, invalid=_Invalid, require=_require, integer=_int,
+                                           number_array=_number_array, short=_short)
+            return _finish(model, doc, columns, path, ("startprob", "transmat", "means", "covars", "lambdas",
+                                                       "emissionprob"))
+        if "family" in valid:
+            from .fitfile_families import build_family_mixture
+
+            with np.errstate(all="ignore"):
+                model, columns = build_family_mixture(doc, invalid=_Invalid, require=_require, integer=_int,
+                                                      number_array=_number_array, short=_short)
+            return _finish(model, doc, columns, path, ("weights", "means", "covariances", "dof", "lambdas",
+                                                       "probs", "categories"))
     except _Invalid as exc:
         raise DataError(f"{name}: not a valid emdesk fit file: {exc}.") from None
     try:
@@ -426,6 +483,11 @@ def _load_fit(path, name: str):
         _probe(model)
     except (ValueError, _Invalid) as exc:  # the engine's refusal to score, or _Invalid
         raise DataError(f"{name}: not a valid emdesk fit file: {exc}") from None
+    return _finish(model, doc, valid["columns"], path, ("weights", "means", "covariances"))
+
+
+def _finish(model, doc, columns, path, arrays):
+    """The file's fit statistics and the rest of its content on the loaded model."""
     fit = doc.get("fit", {})
     if isinstance(fit.get("converged"), bool):
         model.converged_ = fit["converged"]
@@ -437,10 +499,9 @@ def _load_fit(path, name: str):
             value = float(value)  # (at most 64 digits: no overflow)
             if math.isfinite(value):
                 setattr(model, attr, value)
-    model.feature_names_in_ = np.asarray(valid["columns"], dtype=object)
+    model.feature_names_in_ = np.asarray(columns, dtype=object)
     info = {key: value for key, value in doc.items() if key != "model"}
-    info["model"] = {key: value for key, value in doc["model"].items()
-                     if key not in ("weights", "means", "covariances")}
+    info["model"] = {key: value for key, value in doc["model"].items() if key not in arrays}
     info["path"] = os.path.abspath(os.fspath(path))
     model.fit_info_ = info
     return model
@@ -456,7 +517,17 @@ def _writer(handle):
 
 def save_parameters_csv(path, model, columns: Sequence[str] | None = None) -> None:
     """One row per component: ``component`` (1-based), ``weight``, ``mean_<col>``, ``var_<col>`` and, for
-    full and tied covariances, ``cov_<a>_<b>`` for each pair of columns."""
+    full and tied covariances, ``cov_<a>_<b>`` for each pair of columns. For an HMM, one row per state
+    (see :func:`emdesk.io.fitfile_hmm.save_hmm_parameters_csv`)."""
+    from .fitfile_families import is_family_mixture, save_family_parameters_csv
+    from .fitfile_hmm import is_hmm, save_hmm_parameters_csv
+
+    if is_family_mixture(model):
+        return save_family_parameters_csv(path, model, columns, column_names=_column_names,
+                                          atomic_write=atomic_write, writer=_writer)
+    if is_hmm(model):
+        return save_hmm_parameters_csv(path, model, columns, column_names=_column_names, atomic_write=atomic_write,
+                                       writer=_writer)
     _check_fitted(model)
     k, d = np.shape(model.means_)
     columns = _column_names(model, columns, d)
@@ -528,10 +599,30 @@ def _write_rows(path, table: Table, extra_header: list[str], extra_cells, replac
             writer.writerows(zip(*cols))
 
 
-def save_assignments_csv(path, table: Table, model, columns: Sequence[str]) -> None:
+def save_assignments_csv(path, table: Table, model, columns: Sequence[str], *, sequence_column=None,
+                         order_column=None) -> None:
     """The table's rows plus ``p_component_1 ... p_component_k`` (responsibilities) and ``component``
     (the most likely one, 1-based). Rows with missing values in ``columns`` are scored on their observed
-    columns; rows with every fitted value missing are left blank."""
+    columns; rows with every fitted value missing are left blank.
+
+    For an HMM: ``p_state_1 ... p_state_k`` (posteriors) and ``state`` (Viterbi), rows put into sequences
+    by ``sequence_column`` and sorted by ``order_column`` (default: those recorded in a loaded fit's
+    ``fit_info_``), written back in the file's row order."""
+    from .fitfile_families import is_family_mixture, save_family_assignments_csv
+    from .fitfile_hmm import is_hmm, save_hmm_assignments_csv
+
+    if is_family_mixture(model) and sequence_column is None and order_column is None:
+        save_family_assignments_csv(path, table, model, columns, write_rows=_write_rows)
+        return
+    if is_hmm(model):
+        recorded = (getattr(model, "fit_info_", None) or {}).get("sequences") or {}
+        if sequence_column is None and order_column is None and isinstance(recorded, dict):
+            sequence_column, order_column = recorded.get("sequence_column"), recorded.get("order_column")
+        save_hmm_assignments_csv(path, table, model, columns, sequence_column=sequence_column,
+                                 order_column=order_column, write_rows=_write_rows)
+        return
+    if sequence_column is not None or order_column is not None:
+        raise DataError("sequence_column and order_column belong to hidden Markov models.")
     _, X, k = _fitted_columns(table, model, columns)
     none = np.isnan(X).all(axis=1)
     resp = np.full((X.shape[0], k), np.nan)
@@ -556,6 +647,11 @@ def save_imputed_csv(path, table: Table, model, columns: Sequence[str]) -> int:
     """The table with missing cells of ``columns`` filled by the fitted mixture (conditional means given
     each row's observed values) and an ``imputed`` column naming the cells filled in, separated by
     ``;`` (empty when none). Returns the number of cells imputed."""
+    from .fitfile_families import is_family_mixture
+    from .fitfile_hmm import is_hmm
+
+    if is_hmm(model) or is_family_mixture(model):
+        raise DataError(f"Imputing missing cells is available for Gaussian mixtures; this is a {type(model).__name__}.")
     columns, X, _ = _fitted_columns(table, model, columns)
     missing = np.isnan(X)
     filled = X
@@ -575,33 +671,4 @@ def save_imputed_csv(path, table: Table, model, columns: Sequence[str]) -> int:
     return int(missing.sum())
 
 
-# ---------------------------------------------------------------------------------------------------
-# model-selection table
-
-
-def _selection_cell(value):
-    """A cell as ``SelectionResult.to_csv`` writes it: floats in shortest exact form, NaN empty,
-    booleans ``true``/``false``."""
-    if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return "" if math.isnan(value) else repr(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
-def write_selection_csv(result, path) -> None:
-    """Write a model-selection sweep (``emdesk.engine.SelectionResult``) as CSV, atomically, with the
-    stale-temporary clean-up of every emdesk.io write; byte for byte what ``result.to_csv(path)`` writes
-    (columns ``emdesk.engine.selection.CSV_COLUMNS``, one row per fit). Raises :class:`DataError`
-    naming the file when it cannot be written."""
-    from ..engine.selection import CSV_COLUMNS
-
-    rows = result.rows_as_dicts()
-    with atomic_write(path) as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)  # the excel dialect, as to_csv
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({key: _selection_cell(value) for key, value in row.items()})
+from .exports import write_selection_csv  # noqa: E402  (moved; still importable from here)

@@ -47,7 +47,7 @@ def test_round_trip_predicts_the_same(tmp_path, fits, data, table, ct):
     path = tmp_path / "fit.json"
     save_fit(path, gm, data, columns=["x", "y"], table=table)
     doc = json.loads(path.read_text())
-    assert doc["format"] == "emdesk-fit" and doc["format_version"] == 1
+    assert doc["format"] == "emdesk-fit" and doc["format_version"] == 2
     assert doc["model"]["covariance_type"] == ct
     assert np.shape(doc["model"]["covariances"]) == np.shape(gm.covariances_)
     assert doc["columns"] == ["x", "y"]
@@ -118,7 +118,7 @@ def _delete(keys):
     (lambda doc: json.dumps(doc).replace('"log_likelihood": ', '"log_likelihood": NaN, "x": ', 1), "NaN"),
     (lambda doc: "[1, 2]", "not an object"),
     (_set(["format"], "other-format"), "format is"),
-    (_set(["format_version"], 2), "newer emdesk"),
+    (_set(["format_version"], 3), "newer emdesk"),
     (_set(["format_version"], "1"), "format_version"),
     (_delete(["model"]), "'model' is missing"),
     (_delete(["model", "means"]), "'means' is missing"),

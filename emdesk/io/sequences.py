@@ -1,0 +1,170 @@
+"""Long tables as sequences for hidden Markov models: which rows, in which order, in which sequences.
+
+A long table has one row per time step; a *sequence column* names each row's sequence (a subject, a
+station, a run) and an *order column* (a time or an index, numeric) places a row within its sequence.
+:func:`sequence_layout` sorts the rows within each sequence (sequences in order of first appearance,
+rows by the order column, ties kept in the file's order), leaves out rows with nothing to fit, and gives
+the ``lengths`` the engine's HMMs take (hmmlearn's convention: consecutive rows per sequence) with the
+file row of every fitted row, so results can be written back in the file's row order.
+
+:func:`encode_symbols` turns one column (text, or numbers used as labels) into the symbols 0, 1, ...
+that ``CategoricalHMM`` takes. No Qt, no engine import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .table import DataError, Table
+
+__all__ = ["SequenceLayout", "sequence_layout", "encode_symbols", "column_labels"]
+
+
+@dataclass(frozen=True)
+class SequenceLayout:
+    """``rows`` (m,): the file rows fitted, in fit order (0-based); ``lengths`` (s,): rows per sequence,
+    summing to m; ``names``: each sequence's name (the sequence column's value, or ``"all rows"``);
+    ``notes``: sentences about what was done (sorted rows, repeated order values, rows and sequences
+    left out, one-row sequences); ``n_left_out``: file rows not fitted."""
+
+    rows: np.ndarray
+    lengths: np.ndarray
+    names: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    n_left_out: int = 0
+
+
+def column_labels(table: Table, name: str) -> list[str]:
+    """The cells of a column as text (numbers in shortest form; missing cells ``""``)."""
+    return ["" if v is None else str(v) for v in table.text_column(name)]
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def sequence_layout(table: Table, X: np.ndarray, *, sequence_column: str | None = None,
+                    order_column: str | None = None, missing: str = "marginalize") -> SequenceLayout:
+    """The rows of ``X`` (the table's fitted columns, (n_rows, d), NaN where missing) to fit as sequences.
+
+    ``missing``: "marginalize" keeps rows with at least one value, "drop" keeps complete rows only,
+    "error" raises when a row has a missing value. Rows with no value at all are always left out (noted).
+    Raises :class:`DataError` for an unknown column, an order column that is not numeric or has missing
+    values, a sequence column with empty cells, or when no row is left.
+    """
+    n = int(table.n_rows)
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.shape[0] != n:
+        raise DataError(f"X has {X.shape[0]} rows but the table has {n}.")
+    for option, name in (("sequence column", sequence_column), ("order column", order_column)):
+        if name is not None and name not in table.column_names:
+            raise DataError(f"The {option} {name!r} is not a column of {table.name}.")
+    notes: list[str] = []
+    if sequence_column is not None:
+        labels = column_labels(table, sequence_column)
+        empty = [i for i, v in enumerate(labels) if not v.strip()]
+        if empty:
+            raise DataError(f"The sequence column {sequence_column} has {_plural(len(empty), 'empty cell', 'empty cells')} "
+                            f"(first on data row {empty[0] + 1}): every row needs the name of its sequence.")
+        names, ids = np.unique(np.asarray(labels, dtype=object).astype(str), return_inverse=True)
+        ids = ids.reshape(-1)
+        first = np.full(len(names), n, dtype=np.int64)
+        np.minimum.at(first, ids, np.arange(n))
+        by_first = np.argsort(first, kind="stable")
+        rank = np.empty(len(names), dtype=np.int64)
+        rank[by_first] = np.arange(len(names))
+        seq = rank[ids]
+        seq_names = [str(names[i]) for i in by_first]
+    else:
+        seq = np.zeros(n, dtype=np.int64)
+        seq_names = ["all rows"]
+    if order_column is not None:
+        if order_column not in table.numeric_column_names:
+            raise DataError(f"The order column {order_column} must hold numbers (a time or an index); "
+                            f"it holds text.")
+        t = table.to_array([order_column])[:, 0]
+        bad = np.flatnonzero(~np.isfinite(t))
+        if bad.size:
+            raise DataError(f"The order column {order_column} has {_plural(bad.size, 'missing value', 'missing values')} "
+                            f"(first on data row {int(bad[0]) + 1}): every row needs a time or index.")
+        order = np.lexsort((np.arange(n), t, seq))
+    else:
+        order = np.argsort(seq, kind="stable")
+        if sequence_column is not None and np.any(np.diff(order) < 0):
+            notes.append(f"Rows were grouped by {sequence_column} (each sequence's rows in the file's order).")
+    Xo = X[order]
+    observed = np.isfinite(Xo)
+    has_value = observed.any(axis=1)
+    complete = observed.all(axis=1)
+    n_empty = int(n - np.count_nonzero(has_value))
+    n_incomplete = int(n - np.count_nonzero(complete)) - n_empty
+    if missing == "error" and n_incomplete:
+        raise DataError(f"{_plural(n_incomplete, 'row has', 'rows have')} missing values; "
+                        f"use missing='marginalize' or 'drop'.")
+    keep = complete if missing == "drop" else has_value
+    if n_empty:
+        notes.append(f"{_plural(n_empty, 'row', 'rows')} with no value in the fitted columns "
+                     f"{'was' if n_empty == 1 else 'were'} left out.")
+    if missing == "drop" and n_incomplete:
+        notes.append(f"{_plural(n_incomplete, 'row', 'rows')} with a missing value "
+                     f"{'was' if n_incomplete == 1 else 'were'} dropped.")
+    rows = order[keep]
+    if rows.size == 0:
+        raise DataError("No row is left to fit: every row has a missing value in the fitted columns.")
+    if order_column is not None:  # judged on the rows fitted
+        ts, ss = t[rows], seq[rows]
+        same = ss[1:] == ss[:-1]
+        if np.any(same & (np.diff(rows) < 0)):
+            notes.insert(0, f"Rows were sorted by {order_column} within each sequence.")
+        dup = int(np.count_nonzero(same & (ts[1:] == ts[:-1])))
+        if dup:
+            notes.insert(1 if notes and notes[0].startswith("Rows were sorted") else 0,
+                         f"{_plural(dup, 'row repeats', 'rows repeat')} the {order_column} value of the row before "
+                         f"in {'its' if dup == 1 else 'their'} sequence; {'it stays' if dup == 1 else 'they stay'} "
+                         f"in the file's order.")
+    kept_seq = seq[rows]
+    present, counts = np.unique(kept_seq, return_counts=True)  # kept_seq is sorted: runs in order
+    dropped = len(seq_names) - len(present)
+    if dropped:
+        notes.append(f"{_plural(dropped, 'sequence', 'sequences')} had no row left to fit and "
+                     f"{'was' if dropped == 1 else 'were'} left out.")
+    short = int(np.count_nonzero(counts == 1))
+    if short:
+        notes.append(f"{_plural(short, 'sequence has', 'sequences have')} a single row (no transition to "
+                     f"learn from).")
+    return SequenceLayout(rows=rows.astype(np.int64), lengths=counts.astype(np.int64),
+                          names=[seq_names[i] for i in present], notes=notes, n_left_out=int(n - rows.size))
+
+
+def encode_symbols(table: Table, column: str, symbols: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
+    """``(codes (n_rows,) float with NaN where missing, symbols)``: the column's values as the symbols
+    0, 1, ... of a categorical model. Without ``symbols`` they are the column's distinct values, sorted
+    (numerically for a numeric column); with them (a fitted model's), a value not among them raises
+    :class:`DataError` naming the row."""
+    if column not in table.column_names:
+        raise DataError(f"{column!r} is not a column of {table.name}.")
+    labels = column_labels(table, column)
+    if symbols is None:
+        present = sorted({v for v in labels if v != ""})
+        if column in table.numeric_column_names:
+            present.sort(key=float)
+        symbols = present
+        if not symbols:
+            raise DataError(f"The column {column} has no value to fit.")
+    lookup = {s: i for i, s in enumerate(symbols)}
+    codes = np.empty(len(labels), dtype=np.float64)
+    for i, v in enumerate(labels):
+        if v == "":
+            codes[i] = np.nan
+            continue
+        code = lookup.get(v)
+        if code is None:
+            shown = v if len(v) <= 30 else v[:30] + "..."
+            raise DataError(f"{column}, data row {i + 1}: {shown!r} is not one of the model's "
+                            f"{len(symbols)} symbols.")
+        codes[i] = code
+    return codes, list(symbols)
