@@ -611,9 +611,11 @@ class Session:
         """Restart ``i`` of the last fit (its final state) as the current model; returns it."""
         if self.fitted_model is None:
             raise ValueError("There is no completed fit whose restarts could be loaded.")
-        if self.kind != "mixture":
-            raise ValueError("Loading a restart is available for mixtures; an HMM keeps its best restart.")
-        model = self._named(restart_model(self.fitted_model, int(i)))
+        fm = self.fitted_model
+        p = fm.restart_parameters_[int(i)] if 0 <= int(i) < len(fm.restart_parameters_) else {}
+        if p.get("failed"):
+            raise ValueError(f"Restart {int(i) + 1} failed ({p['failed']}); it has no solution to load.")
+        model = self._named(fm.restart_model(int(i)) if hasattr(fm, "restart_model") else restart_model(fm, int(i)))
         self.model = model
         self._notify("model")
         return model
@@ -622,14 +624,17 @@ class Session:
         """A fitted model of the chosen columns (e.g. from model selection) as the current fit: its one
         state becomes the history. ``keep_fit``: the last completed fit stays (its restarts can still be
         loaded). ValueError when it does not match the chosen columns."""
-        if self.X is None or model.means_.shape[1] != len(self.columns):
+        from emdesk.session_hmm import hmm_state_snapshot, is_hmm, model_width
+
+        if self.X is None or is_hmm(model) != (self.kind == "hmm") or model_width(model) != len(self.columns):
             raise ValueError("That model does not match the chosen columns; it was not loaded.")
         self._forget_fit()
         self._named(model)
         self.model = model
         if not keep_fit:
             self.fitted_model = model if getattr(model, "restart_parameters_", None) else None
-        self.history = [single_state_snapshot(model, self.X.shape[0])]
+        self.history = [hmm_state_snapshot(model, self.X, self.fit_arguments()["lengths"]) if is_hmm(model)
+                        else single_state_snapshot(model, self.X.shape[0])]
         self._notify("model")
 
     # ------------------------------------------------------------------------------ files
@@ -638,19 +643,19 @@ class Session:
         "assignments" (CSV)."""
         if self.model is None:
             raise ValueError("There is no fit to export yet: run a fit first (F5).")
-        if self.kind != "mixture":
-            raise ValueError("Exporting a hidden Markov model to a file is not available yet; its parameters "
-                             "are the model's startprob_, transmat_ and emission attributes (window.model).")
         from emdesk.io import save_assignments_csv, save_fit, save_parameters_csv
 
         kind = kind or "json"
         path = str(path)
+        hmm = self.kind == "hmm"
+        seq = {"sequence_column": self.sequence_column, "order_column": self.order_column} if hmm else {}
         if kind == "json":
-            save_fit(path, self.model, self.X, columns=list(self.columns), table=self.table)
+            save_fit(path, self.model, self.X, columns=list(self.columns), table=self.table,
+                     **(dict(seq, lengths=self.fit_arguments()["lengths"]) if hmm else {}))
         elif kind == "parameters":
             save_parameters_csv(path, self.model, columns=list(self.columns))
         elif kind == "assignments":
-            save_assignments_csv(path, self.table, self.model, list(self.columns))
+            save_assignments_csv(path, self.table, self.model, list(self.columns), **seq)
         else:
             raise ValueError(f"Unknown export kind {kind!r}: use json, parameters or assignments.")
 
