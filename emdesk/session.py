@@ -122,6 +122,8 @@ def restart_issues(model, i: int):
     from emdesk.engine.diagnostics import diagnose
 
     p = model.restart_parameters_[i]
+    if "issues" in p:  # structure x family models (HMMs) keep each restart's diagnosis
+        return tuple(p["issues"] or ())
     dv = getattr(model, "data_variances_", None)
     n = _n_samples(model)
     if dv is None or n is None:
@@ -580,7 +582,7 @@ class Session:
             snap = next(self._iterator)
         except StopIteration:
             est = self._estimator
-            self.end_fit(est if hasattr(est, "weights_") else None)
+            self.end_fit(est if hasattr(est, "weights_") or hasattr(est, "transmat_") else None)
             return None
         except Exception:
             self._close_iterator()
