@@ -1,9 +1,10 @@
 """Fuzzing ``emdesk.io.load_fit`` with tampered fit files: only ``DataError`` may come out.
 
-    python3 benchmarks/fuzz_fitfile.py [--cases 100000] [--seed 0] [--kinds mixture|hmm|all]
+    python3 benchmarks/fuzz_fitfile.py [--cases 100000] [--seed 0] [--kinds mixture|hmm|families|all]
 
 Valid fit files are written for every covariance type (full, tied, diag, spherical) and a few shapes
-(``--kinds hmm``: GaussianHMM of every covariance type, PoissonHMM and CategoricalHMM), then each case tampers with one of them, seeded: values (huge and tiny numbers, 5e-324 variances, wrong
+(``--kinds hmm``: GaussianHMM of every covariance type, PoissonHMM and CategoricalHMM; ``--kinds families``:
+Student-t, Poisson and latent class mixtures), then each case tampers with one of them, seeded: values (huge and tiny numbers, 5e-324 variances, wrong
 types, negative weights), nesting (lists wrapped hundreds of levels deep, unwrapped), keys (deleted,
 added, duplicated), numbers' sizes (integers of 400 to 5,000 digits, floats written with thousands of
 digits, 1e999, NaN, Infinity), truncation and random bytes. The figures printed are the cases run and
@@ -80,6 +81,37 @@ def valid_hmm_documents(folder: str) -> list[str]:
     return texts
 
 
+def valid_family_documents(folder: str) -> list[str]:
+    """Texts of valid Student-t (every covariance type), Poisson and latent class mixture files (when the
+    engine has these estimators)."""
+    import warnings
+
+    from emdesk import engine
+
+    if not hasattr(engine, "StudentTMixture"):
+        return []
+    rng = np.random.default_rng(2468)
+    texts = []
+    models = []
+    for d, k in ((1, 1), (2, 2)):
+        X = np.vstack([rng.standard_t(5, (30, d)) + 6.0 * j for j in range(k)])
+        for ct in COVARIANCE_TYPES:
+            models.append((engine.StudentTMixture(k, covariance_type=ct, random_state=0, max_iter=10), X))
+        C = np.vstack([rng.poisson(2.0 + 6.0 * j, (30, d)) for j in range(k)]).astype(float)
+        models.append((engine.PoissonMixture(k, random_state=0, max_iter=10), C))
+        S = rng.choice(["a", "b", "c"], (30 * k, d)).astype(object)
+        models.append((engine.CategoricalMixture(k, random_state=0, max_iter=10), S))
+    for i, (model, X) in enumerate(models):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X)
+        path = os.path.join(folder, f"valid-family-{i}.json")
+        save_fit(path, model, X, columns=[f"c{j}" for j in range(X.shape[1])])
+        with open(path, encoding="utf-8") as f:
+            texts.append(f.read())
+    return texts
+
+
 def _probe_rows(model):
     """A few rows to score an accepted model on (its centres), and their lengths."""
     if hasattr(model, "means_"):
@@ -93,6 +125,16 @@ def _probe_rows(model):
 
 def _accepted_scores(model) -> np.ndarray:
     with np.errstate(all="ignore"):
+        if hasattr(model, "get_fitted_params"):  # Student-t, Poisson, latent class mixtures
+            p = model.get_fitted_params()
+            if "probs" in p:
+                X = np.array([[cats[int(np.argmax(p["probs"][j, c, :len(cats)]))] for c, cats in
+                               enumerate(p["categories"])] for j in range(len(p["weights"]))], dtype=object)
+            elif "lambdas" in p:
+                X = np.round(p["lambdas"])
+            else:
+                X = p["means"]
+            return np.asarray(model.score_samples(X), dtype=float)
         if hasattr(model, "startprob_"):  # an HMM: each row a sequence of its own, uniform start
             import copy
 
@@ -267,8 +309,11 @@ def run(n_cases: int, seed: int, folder: str, kinds: str = "mixture") -> dict:
         texts += valid_documents(folder)
     if kinds in ("hmm", "all"):
         texts += valid_hmm_documents(folder)
+    if kinds in ("families", "all"):
+        texts += valid_family_documents(folder)
     if not texts:
-        raise ValueError(f"kinds must be mixture, hmm or all; got {kinds!r}")
+        raise ValueError(f"kinds must be mixture, hmm, families or all (families need the engine's "
+                         f"StudentTMixture...); got {kinds!r}")
     rng = np.random.default_rng(seed)
     path = os.path.join(folder, "tampered.json")
     outcomes: Counter = Counter()
@@ -313,7 +358,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--kinds", choices=["mixture", "hmm", "all"], default="all")
+    parser.add_argument("--kinds", choices=["mixture", "hmm", "families", "all"], default="all")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()

@@ -115,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("data", help="the CSV file (delimiter, header, decimal comma and encoding are detected)")
+    p.add_argument("data", nargs="+", metavar="DATA",
+                   help="the CSV file (delimiter, header, decimal comma and encoding are detected); with --dask, "
+                        "Parquet or CSV files or glob patterns")
     p.add_argument("--columns", metavar="A,B,...",
                    help="comma-separated names of the columns to fit (default: every numeric column)")
     p.add_argument("--model", choices=["mixture", "hmm"], default="mixture",
@@ -153,6 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--order-column", metavar="T",
                    help="the numeric column (a time or an index) that orders the rows within a sequence "
                         "(default: the file's order)")
+    p.add_argument("--dask", metavar="SCHEDULER",
+                   help="fit a Gaussian mixture to Parquet or CSV files that need not fit in memory, with Dask "
+                        "(pip install 'emdesk[dask]') on SCHEDULER: threads, processes, synchronous, local or "
+                        "local:N (a local cluster of N worker processes), or a scheduler's address "
+                        "(tcp://host:port); writes the fit file (-o) and --parameters")
     s = p.add_argument_group("model selection (--select, Gaussian mixtures)")
     s.add_argument("--select", action="store_true",
                    help="fit 1..--max-components components for each covariance type and print the top three")
@@ -201,6 +208,22 @@ def _covariance_types(text: str) -> list[str]:
 
 def _check_args(args) -> None:
     """Options that only make sense together (usage errors, before anything is read)."""
+    args.data_files = list(args.data)
+    args.data = args.data[0]
+    if args.dask is None and len(args.data_files) > 1:
+        raise _UsageError(f"one data file is fitted at a time (got {len(args.data_files)}); several files or "
+                          f"glob patterns go with --dask SCHEDULER")
+    if args.dask is not None:
+        if not args.dask.strip():
+            raise _UsageError("--dask: expected a scheduler (threads, processes, local:N or an address)")
+        for option, given in (("--model hmm", args.model == "hmm"), ("--family", args.family != "gaussian"),
+                              ("--select", args.select), ("--assignments", args.assignments),
+                              ("--imputed", args.imputed)):
+            if given:
+                raise _UsageError(f"--dask fits a Gaussian mixture and writes the fit file and --parameters; "
+                                  f"{option} is not available with it")
+        if args.output is None and any(ch in args.data for ch in "*?["):
+            raise _UsageError("--dask with a glob pattern: name the fit file with -o")
     hmm = args.model == "hmm"
     if not hmm:
         for option, value in (("--sequence-column", args.sequence_column), ("--order-column", args.order_column)):
@@ -253,7 +276,7 @@ def _check_outputs(args) -> None:
     from .io import DataError
     from .io._atomic import check_writable
 
-    seen = {os.path.realpath(args.data): None}
+    seen = {os.path.realpath(path): None for path in args.data_files}
     outputs = _outputs(args)
     for option, path in outputs:
         folder = os.path.dirname(os.path.abspath(path))
@@ -335,13 +358,16 @@ def _warn(caught) -> None:
 def _run(args) -> int:
     from .io import load_table
 
+    if args.family == "gaussian" or args.model == "hmm":  # (latent class models have defaults of their own)
+        for key, default in (("tol", 1e-3), ("max_iter", 100), ("init", "kmeans++")):
+            if getattr(args, key) is None:
+                setattr(args, key, default)
+    if args.dask is not None:
+        return _run_dask(args)
     table = load_table(args.data)
     columns = _columns(args, table)
     if args.family != "gaussian" and args.model == "mixture":
         return _run_family_mixture(args, table, columns)
-    for key, default in (("tol", 1e-3), ("max_iter", 100), ("init", "kmeans++")):
-        if getattr(args, key) is None:
-            setattr(args, key, default)
     if args.select:
         return _run_select(args, table, columns)
     if args.model == "hmm":
@@ -619,6 +645,71 @@ def _run_family_mixture(args, table, columns) -> int:
         extra = ", degrees of freedom " + " ".join(f"{v:.3g}" for v in np.ravel(model.dof_))
     say(f"{k} component{'s' if k != 1 else ''}, {kind}: log-likelihood {_num(fit['log_likelihood'])}, "
         f"BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, converged {'yes' if fit['converged'] else 'no'}{extra}")
+    _warn(caught)
+    for what in written:
+        say(f"wrote {what}")
+    return 0
+
+
+def _run_dask(args) -> int:
+    """A Gaussian mixture fitted with Dask to files that need not fit in memory (issue 16)."""
+    import numpy as np
+
+    from . import io
+    from .engine import GaussianMixture
+    from .io import DataError
+
+    say = (lambda *a: None) if args.quiet else print
+    try:
+        from .engine import _dask
+    except ImportError:
+        raise DataError("--dask needs Dask: pip install 'emdesk[dask]' (dask and dask.distributed).") from None
+    columns = None
+    if args.columns is not None:
+        columns = [c.strip() for c in args.columns.split(",") if c.strip()]
+        if not columns or len(set(columns)) != len(columns):
+            raise DataError("--columns must name distinct columns, comma-separated.")
+    missing = args.missing or "marginalize"
+    k = args.n_components or 2
+    covariance = args.covariance or "full"
+    gm = GaussianMixture(n_components=k, covariance_type=covariance, tol=args.tol, reg_covar=args.reg_covar,
+                         max_iter=args.max_iter, n_init=args.n_init, init_params=args.init, random_state=args.seed,
+                         missing="marginalize" if missing == "marginalize" else "error")
+    holder = {}
+    with _dask.open_scheduler(args.dask):
+        try:
+            df = _dask.read_files(args.data_files, columns)
+        except (FileNotFoundError, OSError) as exc:
+            raise DataError(f"cannot read the data files: {exc}") from None
+        if columns is None:
+            df = df.select_dtypes("number")
+            columns = [str(c) for c in df.columns]
+            if not columns:
+                raise DataError("The data files have no numeric column to fit.")
+        if missing == "drop":
+            df = df.dropna()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gm.fit(df)
+        gm.feature_names_in_ = np.asarray(columns, dtype=object)
+
+        def fit_file(path):
+            holder["doc"] = io.save_fit(path, gm, df, columns=columns, data_files=args.data_files)
+            return path
+
+        def parameters(path):
+            io.save_parameters_csv(path, gm, columns)
+            return path
+
+        written = _write_outputs(args, {"-o": fit_file, "--parameters": parameters})
+    fit = holder["doc"]["fit"]
+    data = holder["doc"]["data"]
+    say(f"{len(args.data_files)} data path{'s' if len(args.data_files) != 1 else ''} on Dask ({args.dask}): "
+        f"{data['n_rows_fitted']} rows, columns {', '.join(columns)}"
+        + (f"; {data['n_missing_values']} missing values" if data["n_missing_values"] else ""))
+    say(f"{k} component{'s' if k != 1 else ''}, {covariance} covariance: log-likelihood "
+        f"{_num(fit['log_likelihood'])}, BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, "
+        f"converged {'yes' if fit['converged'] else 'no'}")
     _warn(caught)
     for what in written:
         say(f"wrote {what}")

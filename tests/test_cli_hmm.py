@@ -279,3 +279,73 @@ def test_help_documents_the_new_options():
     for option in ("--model", "--family", "--sequence-column", "--order-column", "--select", "--max-components",
                    "--covariance-types", "--criterion", "--selection-csv"):
         assert option in out.stdout
+
+
+# -- --family for mixtures (issue 13) and --dask (issue 16) ------------------------------------------
+
+
+def test_family_mixtures_from_the_command_line(tmp_path):
+    from emdesk import engine
+
+    if not hasattr(engine, "StudentTMixture"):
+        pytest.skip("this engine has no Student-t/Poisson/latent class mixtures")
+    rng = np.random.default_rng(9)
+    path = tmp_path / "mixed.csv"
+    with open(path, "w") as f:
+        f.write("a,b,n,answer\n")
+        for i in range(200):
+            g = i % 2
+            a, b = rng.standard_t(3, 2) + 8 * g
+            f.write(f"{a!r},{b!r},{rng.poisson(2 + 10 * g)},{rng.choice(['yes', 'no'], p=[0.85, 0.15] if g else [0.15, 0.85])}\n")
+    out = run(path, "--family", "student-t", "--columns", "a,b", "-k", "2", "--seed", "0", "-o", tmp_path / "t.json",
+              "--assignments", tmp_path / "t.csv", "--parameters", tmp_path / "tp.csv")
+    assert out.returncode == 0, out.stderr
+    assert "Student-t mixture, full scale matrices" in out.stdout and "degrees of freedom" in out.stdout
+    assert type(load_fit(tmp_path / "t.json")).__name__ == "StudentTMixture"
+    assert _rows(tmp_path / "t.csv")[0][-1] == "scale_weight"
+    out = run(path, "--family", "poisson", "--columns", "n", "-k", "2", "--seed", "0", "-o", tmp_path / "p.json")
+    assert out.returncode == 0 and "Poisson mixture" in out.stdout, out.stderr
+    out = run(path, "--family", "categorical", "--columns", "answer", "-k", "1", "--seed", "0",
+              "-o", tmp_path / "c.json", "--parameters", tmp_path / "cp.csv")
+    assert out.returncode == 0 and "latent class model" in out.stdout, out.stderr
+    assert _rows(tmp_path / "cp.csv")[0] == ["component", "weight", "p_answer_no", "p_answer_yes"]
+    out = run(path, "--family", "poisson", "--columns", "a", "-o", tmp_path / "x.json")
+    assert out.returncode == 1 and "is not a count" in out.stderr and not (tmp_path / "x.json").exists()
+    out = run(path, "--family", "categorical", "-o", tmp_path / "x.json")
+    assert out.returncode == 1 and "Name the categorical columns" in out.stderr
+
+
+def test_dask_fits_files_and_writes_the_fit_file(tmp_path):
+    pytest.importorskip("dask.dataframe")
+    pytest.importorskip("emdesk.engine._dask")
+    import os
+
+    rng = np.random.default_rng(12)
+    X = np.vstack([rng.normal(0, 1, (150, 2)), rng.normal(6, 1, (150, 2))])
+    for i in range(3):
+        rows = X[i * 100:(i + 1) * 100]
+        (tmp_path / f"part{i}.csv").write_text("a,b\n" + "\n".join(f"{u!r},{v!r}" for u, v in rows.tolist()) + "\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, "-m", "emdesk.cli", "--dask", "synchronous", str(tmp_path / "part*.csv"),
+                          "-k", "2", "--seed", "0", "-o", str(tmp_path / "f.json"), "--parameters",
+                          str(tmp_path / "p.csv")], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "on Dask (synchronous): 300 rows, columns a, b" in out.stdout
+    doc = json.loads((tmp_path / "f.json").read_text())
+    assert doc["data"]["n_rows_fitted"] == 300 and doc["data"]["files"] == [str(tmp_path / "part*.csv")]
+    model = load_fit(tmp_path / "f.json")
+    ref = GaussianMixture(2, random_state=0).fit(X)
+    np.testing.assert_allclose(np.sort(model.means_, axis=0), np.sort(ref.means_, axis=0), atol=1e-8)
+    assert doc["fit"]["log_likelihood"] == pytest.approx(ref.score(X) * 300, abs=1e-6)
+    assert len(_rows(tmp_path / "p.csv")) == 3
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--dask", "threads", "{d}/a.csv", "--model", "hmm"], "--model hmm is not available"),
+    (["--dask", "threads", "{d}/a.csv", "--assignments", "{d}/x.csv"], "--assignments is not available"),
+    (["--dask", "threads", "{d}/*.csv"], "name the fit file with -o"),
+    (["{d}/a.csv", "{d}/b.csv"], "several files or glob patterns go with --dask"),
+])
+def test_dask_usage_errors(tmp_path, args, message):
+    out = run(*[a.format(d=tmp_path) for a in args])
+    assert out.returncode == 2 and message in out.stderr, out.stderr

@@ -97,13 +97,16 @@ def _check_fitted(model) -> None:
 
 
 def save_fit(path, model, X, *, columns: Sequence[str], table: Table | None = None, lengths=None,
-             sequence_column: str | None = None, order_column: str | None = None) -> dict:
+             sequence_column: str | None = None, order_column: str | None = None,
+             data_files: Sequence[str] | None = None) -> dict:
     """Write the fitted ``model`` as a JSON fit file; returns the document written.
 
     ``model``: a fitted ``GaussianMixture``, ``GaussianHMM``, ``PoissonHMM`` or ``CategoricalHMM``.
     ``X`` is the data that was fitted (for log-likelihood, BIC, AIC, ICL; for an HMM in fit order, a
     categorical HMM's as symbol codes), ``columns`` its column names, ``table`` the table it came from
-    (for the data file's name, row count and SHA-256). HMMs only: ``lengths`` (rows per sequence, as
+    (for the data file's name, row count and SHA-256); ``data_files``: the files (or glob patterns) a
+    Dask fit read, recorded as ``data.files`` (``X`` may then be the Dask DataFrame or array: it is
+    scored in passes on the active scheduler, never materialised). HMMs only: ``lengths`` (rows per sequence, as
     given to ``fit``), and the names of the ``sequence_column`` and ``order_column`` used (recorded so
     the assignments can be recomputed in the same order); a categorical HMM's symbol labels are taken
     from ``model.symbols_`` when set. Raises :class:`DataError`.
@@ -132,13 +135,25 @@ def save_fit(path, model, X, *, columns: Sequence[str], table: Table | None = No
     _check_fitted(model)
     k, d = np.shape(model.means_)
     columns = _column_names(model, columns, d)
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim == 1 and d == 1:  # one feature as a vector, as the engine takes it
-        X = X[:, None]
-    if X.ndim != 2 or X.shape[1] != d:
-        raise DataError(f"X must have {d} columns (one per model feature), got shape {X.shape}.")
+    lazy = callable(getattr(X, "__dask_graph__", None))  # Dask data (emdesk-fit --dask): never materialised
+    if lazy:
+        try:
+            from ..engine import _dask
+
+            n_rows, n_missing = _dask.data_counts(X)  # one pass, on the active Dask scheduler
+        except (ImportError, ValueError) as exc:
+            raise DataError(f"Cannot count the rows of the Dask data: {exc}") from None
+        if len(X.columns if hasattr(X, "columns") else range(X.shape[1])) != d:
+            raise DataError(f"X must have {d} columns (one per model feature).")
+    else:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim == 1 and d == 1:  # one feature as a vector, as the engine takes it
+            X = X[:, None]
+        if X.ndim != 2 or X.shape[1] != d:
+            raise DataError(f"X must have {d} columns (one per model feature), got shape {X.shape}.")
+        n_rows, n_missing = int(X.shape[0]), int(np.count_nonzero(np.isnan(X)))
     try:
-        scores = model._scores(X)  # log-likelihood, BIC, AIC and ICL from one E-step
+        scores = model._scores(X)  # log-likelihood, BIC, AIC and ICL from one E-step (one Dask pass)
         n_parameters = int(model.n_parameters())
     except ValueError as exc:
         raise DataError(f"Cannot evaluate the fit on its data: {exc}") from None
@@ -165,10 +180,10 @@ def save_fit(path, model, X, *, columns: Sequence[str], table: Table | None = No
         "data": {
             "file_name": _name(table.path) if table is not None and table.path else None,
             "sha256": table.sha256 if table is not None else None,
-            "n_rows": int(table.n_rows) if table is not None else int(X.shape[0]),
-            "n_rows_fitted": int(X.shape[0]),
+            "n_rows": int(table.n_rows) if table is not None else n_rows,
+            "n_rows_fitted": n_rows,
             "n_rows_observed": n_used,
-            "n_missing_values": int(np.count_nonzero(np.isnan(X))),
+            "n_missing_values": n_missing,
         },
         "fit": {
             "log_likelihood": _jsonable(log_likelihood),
@@ -185,6 +200,11 @@ def save_fit(path, model, X, *, columns: Sequence[str], table: Table | None = No
         "options": options,
         "random_seed": int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None,
     }
+    if data_files is not None:
+        files = [os.fspath(f) for f in ([data_files] if isinstance(data_files, str) else data_files)]
+        document["data"]["files"] = files
+        if document["data"]["file_name"] is None and len(files) == 1:
+            document["data"]["file_name"] = _name(files[0])
     text = json.dumps(document, indent=1, allow_nan=False, ensure_ascii=False)
     with atomic_write(path) as handle:
         handle.write(text + "\n")

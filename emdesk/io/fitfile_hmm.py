@@ -106,7 +106,11 @@ def hmm_document(model, X, *, columns, table, lengths, sequence_column, order_co
     family = HMM_KINDS[kind]
     d = n_columns(model)
     columns = column_names(model, columns, d)
-    X = np.asarray(X, dtype=np.float64)
+    try:
+        X = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError("X must hold numbers (for a categorical HMM, the symbol codes 0, 1, ...; see "
+                        "emdesk.io.sequences.encode_symbols).") from None
     if X.ndim == 1:
         X = X[:, None]
     if X.ndim != 2 or X.shape[1] != d:
