@@ -125,8 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "steps of one or more sequences)")
     p.add_argument("--family", choices=list(FAMILIES), default="gaussian",
                    help="the components' (or states') distribution: gaussian (default); for --model hmm also "
-                        "poisson (counts) or categorical (one column of symbols); for mixtures "
-                        "student-t, poisson and categorical when this emdesk has them")
+                        "poisson (counts) or categorical (one column of symbols); for mixtures also "
+                        "student-t, poisson (counts) and categorical (a latent class model of one or more "
+                        "columns, text too)")
     p.add_argument("-k", "--n-components", type=_count(MAX_COMPONENTS, "the number of components"), default=None,
                    metavar="K", help=f"number of mixture components or HMM states, 1 to {MAX_COMPONENTS} (default: 2)")
     p.add_argument("--covariance", choices=["full", "tied", "diag", "spherical"], default=None,

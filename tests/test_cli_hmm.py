@@ -295,7 +295,7 @@ def test_family_mixtures_from_the_command_line(tmp_path):
         f.write("a,b,n,answer\n")
         for i in range(200):
             g = i % 2
-            a, b = rng.standard_t(3, 2) + 8 * g
+            a, b = (float(v) for v in rng.standard_t(3, 2) + 8 * g)
             f.write(f"{a!r},{b!r},{rng.poisson(2 + 10 * g)},{rng.choice(['yes', 'no'], p=[0.85, 0.15] if g else [0.15, 0.85])}\n")
     out = run(path, "--family", "student-t", "--columns", "a,b", "-k", "2", "--seed", "0", "-o", tmp_path / "t.json",
               "--assignments", tmp_path / "t.csv", "--parameters", tmp_path / "tp.csv")

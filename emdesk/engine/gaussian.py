@@ -363,6 +363,9 @@ class GaussianMixture:
         """
         if interrupt is not None and not callable(interrupt):
             raise ValueError(f"interrupt must be a callable returning True to stop, or None; got {interrupt!r}.")
+        if _is_dask(X):  # a Dask array/DataFrame: fitted chunk by chunk, never materialised (issue 16)
+            from . import _dask
+            return _dask.fit_iter(self, X, sample_weight, responsibilities, interrupt)
         V.check_params(self)
         names = _column_names(X)
         X = V.check_array(X, self.missing)
@@ -621,11 +624,15 @@ class GaussianMixture:
             ri[:, idx[prow]] = resp.T
 
     def score_samples(self, X):
-        """Log-density of every row, ``(n,)`` (observed coordinates only for incomplete rows).
+        """Log-density of every row, ``(n,)`` (observed coordinates only for incomplete rows); a lazy
+        dask array for Dask input.
 
         Never NaN for finite input: a row so far from every component that its density
         underflows gets ``-inf``.  Scored in row blocks (memory: the result plus a fixed block
         budget, ``emdesk.engine._core.SCORE_BLOCK_BYTES``)."""
+        if _is_dask(X):
+            from . import _dask
+            return _dask.score_samples(self, X)
         return self._estep(X, want_resp=False)[0]
 
     def score(self, X):
@@ -636,12 +643,18 @@ class GaussianMixture:
     def predict_proba(self, X):
         """Responsibilities ``(n, k)`` (rows sum to 1, never NaN for finite input: a row far from
         every component is one-hot on the nearest one in the model's metric).  Row blocks, as
-        :meth:`score_samples`."""
+        :meth:`score_samples`; a lazy dask array for Dask input."""
+        if _is_dask(X):
+            from . import _dask
+            return _dask.predict_proba(self, X)
         return self._estep(X, want_ll=False)[1]
 
     def predict(self, X):
         """Most probable component of every row, ``(n,)`` (``argmax`` of :meth:`predict_proba`),
-        computed in row blocks without the ``(n, k)`` responsibilities."""
+        computed in row blocks without the ``(n, k)`` responsibilities; a lazy dask array for Dask input."""
+        if _is_dask(X):
+            from . import _dask
+            return _dask.predict(self, X)
         return self._estep(X, want_ll=False, want_resp=False, want_labels=True)[2]
 
     def n_parameters(self):
@@ -663,6 +676,9 @@ class GaussianMixture:
         """``(n, log-likelihood, classification entropy)`` of X from one E-step.  Rows with every
         value missing are not counted; with ``sample_weight`` every row counts by its weight
         (``n`` is then the total weight), as a duplicated row would."""
+        if _is_dask(X):
+            from . import _dask
+            return _dask.criteria(self, X, sample_weight, entropy)
         ll, resp, _, all_missing = self._estep(X, want_resp=entropy)
         keep = np.ones(ll.shape[0], dtype=bool) if all_missing is None else ~all_missing
         w = V.check_sample_weight(sample_weight, ll.shape[0])
@@ -752,3 +768,8 @@ def _precisions_cholesky(cov, covariance_type):
         out = np.swapaxes(np.linalg.solve(L, np.broadcast_to(np.eye(d), L.shape)), 1, 2).copy()
         return out if covariance_type == "full" else out[0]
     return 1.0 / np.sqrt(cov)
+
+
+def _is_dask(X):
+    """A Dask collection (array, DataFrame): the ``__dask_graph__`` protocol; dask is not imported."""
+    return callable(getattr(X, "__dask_graph__", None))

@@ -106,7 +106,7 @@ def test_parameters_and_assignments_csv(tmp_path, data):
     with open(path, "w") as f:
         f.write("a,b,x,y,u,v\n")
         for i in range(160):
-            f.write(f"{X[i, 0]!r},{X[i, 1]!r},{int(C[i, 0])},{int(C[i, 1])},{S[i, 0]},{S[i, 1]}\n")
+            f.write(f"{float(X[i, 0])!r},{float(X[i, 1])!r},{int(C[i, 0])},{int(C[i, 1])},{S[i, 0]},{S[i, 1]}\n")
     table = load_table(path)
     t = _fit(StudentTMixture(2, covariance_type="full", random_state=0), X)
     save_parameters_csv(tmp_path / "tp.csv", t, ["a", "b"])
