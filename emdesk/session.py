@@ -667,6 +667,9 @@ class Session:
         cells filled; ValueError when there is no fit or nothing to fill."""
         if self.model is None:
             raise ValueError("There is no fit to impute from yet: run a fit first (F5).")
+        if self.kind != "mixture":
+            raise ValueError("Filling missing cells from a hidden Markov model is not available; Export Fit "
+                             "writes the rows with their state posteriors.")
         if not self.n_incomplete:
             raise ValueError("The fitted columns have no missing cells, so there is nothing to impute. "
                              "Export Fit (Ctrl+E) writes the rows with their assignments.")
