@@ -125,6 +125,8 @@ def restart_issues(model, i: int):
     from emdesk.engine.diagnostics import diagnose
 
     p = model.restart_parameters_[i]
+    if "issues" in p:  # structure x family models (HMMs) keep each restart's diagnosis
+        return tuple(p["issues"] or ())
     dv = getattr(model, "data_variances_", None)
     n = _n_samples(model)
     if dv is None or n is None or "covariances" not in p or not hasattr(model, "covariance_type"):
@@ -596,7 +598,7 @@ class Session:
             snap = next(self._iterator)
         except StopIteration:
             est = self._estimator
-            self.end_fit(est if hasattr(est, "weights_") else None)
+            self.end_fit(est if hasattr(est, "weights_") or hasattr(est, "transmat_") else None)
             return None
         except Exception:
             self._close_iterator()
@@ -627,14 +629,18 @@ class Session:
         """Restart ``i`` of the last fit (its final state) as the current model; returns it."""
         if self.fitted_model is None:
             raise ValueError("There is no completed fit whose restarts could be loaded.")
+        fm = self.fitted_model
+        p = fm.restart_parameters_[int(i)] if 0 <= int(i) < len(fm.restart_parameters_) else {}
+        if p.get("failed"):
+            raise ValueError(f"Restart {int(i) + 1} failed ({p['failed']}); it has no solution to load.")
         if self.kind != "mixture":
-            raise ValueError("Loading a restart is available for mixtures; an HMM keeps its best restart.")
-        if self.family != "gaussian":
+            model = self._named(fm.restart_model(int(i)))
+        elif self.family != "gaussian":
             from emdesk.families_data import family_restart_model
 
-            model = self._named(family_restart_model(self.fitted_model, int(i)))
+            model = self._named(family_restart_model(fm, int(i)))
         else:
-            model = self._named(restart_model(self.fitted_model, int(i)))
+            model = self._named(restart_model(fm, int(i)))
         self.model = model
         self._notify("model")
         return model
@@ -643,14 +649,17 @@ class Session:
         """A fitted model of the chosen columns (e.g. from model selection) as the current fit: its one
         state becomes the history. ``keep_fit``: the last completed fit stays (its restarts can still be
         loaded). ValueError when it does not match the chosen columns."""
-        if self.X is None or model.means_.shape[1] != len(self.columns):
+        from emdesk.session_hmm import hmm_state_snapshot, is_hmm, model_width
+
+        if self.X is None or is_hmm(model) != (self.kind == "hmm") or model_width(model) != len(self.columns):
             raise ValueError("That model does not match the chosen columns; it was not loaded.")
         self._forget_fit()
         self._named(model)
         self.model = model
         if not keep_fit:
             self.fitted_model = model if getattr(model, "restart_parameters_", None) else None
-        self.history = [single_state_snapshot(model, self.X.shape[0])]
+        self.history = [hmm_state_snapshot(model, self.X, self.fit_arguments()["lengths"]) if is_hmm(model)
+                        else single_state_snapshot(model, self.X.shape[0])]
         self._notify("model")
 
     # ------------------------------------------------------------------------------ files
@@ -659,9 +668,6 @@ class Session:
         "assignments" (CSV)."""
         if self.model is None:
             raise ValueError("There is no fit to export yet: run a fit first (F5).")
-        if self.kind != "mixture":
-            raise ValueError("Exporting a hidden Markov model to a file is not available yet; its parameters "
-                             "are the model's startprob_, transmat_ and emission attributes (window.model).")
         from emdesk.io import save_assignments_csv, save_fit, save_parameters_csv
 
         kind = kind or "json"
@@ -670,12 +676,15 @@ class Session:
                              "(the fit files cover Gaussian mixtures; a Student-t fit exports its parameters and "
                              "assignments CSV). The fitted model is window.model / session.model.")
         path = str(path)
+        hmm = self.kind == "hmm"
+        seq = {"sequence_column": self.sequence_column, "order_column": self.order_column} if hmm else {}
         if kind == "json":
-            save_fit(path, self.model, self.X, columns=list(self.columns), table=self.table)
+            save_fit(path, self.model, self.X, columns=list(self.columns), table=self.table,
+                     **(dict(seq, lengths=self.fit_arguments()["lengths"]) if hmm else {}))
         elif kind == "parameters":
             save_parameters_csv(path, self.model, columns=list(self.columns))
         elif kind == "assignments":
-            save_assignments_csv(path, self.table, self.model, list(self.columns))
+            save_assignments_csv(path, self.table, self.model, list(self.columns), **seq)
         else:
             raise ValueError(f"Unknown export kind {kind!r}: use json, parameters or assignments.")
 
@@ -685,6 +694,9 @@ class Session:
         cells filled; ValueError when there is no fit or nothing to fill."""
         if self.model is None:
             raise ValueError("There is no fit to impute from yet: run a fit first (F5).")
+        if self.kind != "mixture":
+            raise ValueError("Filling missing cells from a hidden Markov model is not available; Export Fit "
+                             "writes the rows with their state posteriors.")
         if not self.n_incomplete:
             raise ValueError("The fitted columns have no missing cells, so there is nothing to impute. "
                              "Export Fit (Ctrl+E) writes the rows with their assignments.")

@@ -44,6 +44,7 @@ MIXTURE = ModelKind(name="mixture", label="Mixture",
                     make_views=_mixture_views, restarts_view=True, start_means=True, model_selection=True)
 HMM = ModelKind(name="hmm", label="Hidden Markov model",
                 panel_fields={"gaussian": _GAUSSIAN, "poisson": _COMMON, "categorical": _COMMON},
-                make_views=_hmm_views, needs=("sequence",))
+                make_views=_hmm_views, needs=("sequence",), restarts_view=True,
+                model_selection=True)
 
 KINDS: dict[str, ModelKind] = {"mixture": MIXTURE, "hmm": HMM}

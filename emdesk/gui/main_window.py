@@ -39,6 +39,7 @@ from emdesk.gui.controllers.timeline import TimelineController
 from emdesk.gui.data_panel import MISSING_MODES, DataPanel
 from emdesk.gui.guard_bar import GuardBar
 from emdesk.gui.kinds import KINDS
+from emdesk.session_hmm import first_parameter
 from emdesk.gui.menus import build_actions, fill_recent_menu, open_dialog
 from emdesk.gui.message_bar import MessageBar
 from emdesk.gui.params_panel import ParamsPanel
@@ -407,8 +408,6 @@ class MainWindow(QtWidgets.QMainWindow):
     def _show_current_model(self) -> None:
         s = self.session
         self.fit.forget()
-        from emdesk.families_data import first_parameter
-
         m = s.model
         if m is not None and s.history:
             at = [j for j, snap in enumerate(s.history) if snap.final and np.array_equal(snap.means, first_parameter(m))]
@@ -561,15 +560,18 @@ class MainWindow(QtWidgets.QMainWindow):
     def update_actions(self) -> None:
         has_data = self.session.X is not None
         running = self.fit.running
-        has_model = self.session.model is not None and self.session.kind == "mixture"  # HMM files: not yet
+        has_model = self.session.model is not None
         self.act_run.setEnabled(has_data and (not running or self.fit.paused))
         self.act_pause.setEnabled(running and not self.fit.paused)
         self.act_step.setEnabled(has_data)
         self.act_stop.setEnabled(running)
         self.act_export.setEnabled(has_model and not running and self.session.family in ("gaussian", "student_t"))
         self.act_export_image.setEnabled(has_data)
-        self.act_export_imputed.setEnabled(has_model and not running and self.session.n_incomplete > 0)
-        self.act_select.setEnabled(has_data and self.kind.model_selection and self.session.family == "gaussian")
+        gaussian_mixture = self.session.kind == "mixture" and self.session.family == "gaussian"
+        self.act_export_imputed.setEnabled(has_model and not running and self.session.n_incomplete > 0
+                                           and gaussian_mixture)
+        self.act_select.setEnabled(has_data and self.kind.model_selection
+                                   and (self.session.kind != "mixture" or gaussian_mixture))
         self.params_panel.setEnabled(True)
 
     # ================================================================================ degeneracy guard (issue 7)
@@ -623,6 +625,10 @@ class MainWindow(QtWidgets.QMainWindow):
     def export_fit(self, path, kind: str | None = None) -> None:
         """Write the fit: ``kind`` "json" (default; the file layer's JSON), "parameters" or "assignments"."""
         self.session.export_fit(path, kind)
+
+    def open_fit(self, path) -> None:
+        """File > Open Fit: show a saved fit (mixture or HMM) on its data (``ExportController.open_fit``)."""
+        self.exporter.open_fit(path)
 
     def export_imputed(self, path) -> int:
         """File > Export Imputed Data: the table with the missing cells of the fitted columns filled by the

@@ -45,6 +45,9 @@ def build_actions(window) -> None:
         a = QtGui.QAction(label, window)
         a.triggered.connect(lambda _=False, f=fname: window.open_example(f))
         window.example_menu.addAction(a)
+    window.act_open_fit = act("Open &Fit...", lambda: window.exporter.open_fit_dialog(), None, None,
+                              "Show a saved fit (JSON) on its data: a mixture or a hidden Markov model")
+    file_menu.addAction(window.act_open_fit)
     file_menu.addSeparator()
     window.act_export = act("&Export Fit...", lambda: window.exporter.export_dialog(), QtGui.QKeySequence("Ctrl+E"),
                           SP.SP_DialogSaveButton, "Export the fit: JSON, parameters CSV or assignments CSV")

@@ -31,6 +31,13 @@ from emdesk.engine.diagnostics import format_issues
 from emdesk.session import _n_samples, restart_issues, restart_model  # noqa: E402,F401
 
 
+def failure(model, i: int):
+    """The reason restart ``i`` of ``model`` failed (its ``restart_parameters_[i]["failed"]``), or None."""
+    params = getattr(model, "restart_parameters_", None) or []
+    why = params[i].get("failed") if 0 <= i < len(params) else None
+    return str(why) if why else None
+
+
 def same_optimum_tolerance(model) -> float:
     """Total log-likelihoods closer than this count as the same optimum: EM stops when the
     mean log-likelihood changes by less than ``tol``, so two runs to one optimum can differ by
@@ -38,7 +45,8 @@ def same_optimum_tolerance(model) -> float:
     n = _n_samples(model)
     tol = float(getattr(model, "tol", 1e-3))
     lls = np.asarray(getattr(model, "restart_log_likelihoods_", [0.0]), dtype=float)
-    scale = float(np.nanmax(np.abs(lls))) if np.any(np.isfinite(lls)) else 0.0
+    lls = lls[np.isfinite(lls)]  # failed restarts (-inf) say nothing about the optimum's scale
+    scale = float(np.max(np.abs(lls))) if lls.size else 0.0
     return max(tol * n if n else 0.0, 1e-9 * scale, 1e-9)
 
 
@@ -115,6 +123,7 @@ class RestartsView(QtWidgets.QWidget):
     def clear(self) -> None:
         self._model = None
         self._issues = []
+        self._failed = []
         self._updating = True
         self.table.setRowCount(0)
         self._updating = False
@@ -134,6 +143,7 @@ class RestartsView(QtWidgets.QWidget):
         lls = np.array([float(p.get("log_likelihood", math.nan)) for p in params])
         kept = int(getattr(model, "best_restart_", int(np.nanargmax(lls)) if np.any(np.isfinite(lls)) else 0))
         self._issues = [restart_issues(model, i) for i in range(len(params))]
+        self._failed = [failure(model, i) for i in range(len(params))]
         n = len(params)
         x = np.arange(1, n + 1)
         finite = np.isfinite(lls)
@@ -162,7 +172,7 @@ class RestartsView(QtWidgets.QWidget):
         self.table.selectRow(kept)
         self._updating = False
         self._mark_selected(kept)
-        self.load_button.setEnabled(True)
+        self.load_button.setEnabled(self._failed[kept] is None)
 
     def selected_restart(self):
         rows = self.table.selectionModel().selectedRows()
@@ -173,9 +183,14 @@ class RestartsView(QtWidgets.QWidget):
         self.table.selectRow(int(i))
 
     def restart_model(self, i: int):
-        """Restart ``i`` of the shown model as a fitted GaussianMixture."""
+        """Restart ``i`` of the shown model as a fitted model of its class (ValueError for a failed one)."""
         if self._model is None:
             raise ValueError("No model is shown: call set_model(fitted_model) first.")
+        why = failure(self._model, int(i))
+        if why:
+            raise ValueError(f"Restart {int(i) + 1} failed ({why}); it has no solution to load.")
+        if hasattr(self._model, "restart_model"):  # structure x family models (HMMs): the engine's own
+            return self._model.restart_model(int(i))
         return restart_model(self._model, i)
 
     # ---------------------------------------------------------------------------------- internals
@@ -190,7 +205,7 @@ class RestartsView(QtWidgets.QWidget):
                 "" if not np.isfinite(diff) else ("0" if i == kept else f"{diff:+.3f}"),
                 str(int(p.get("n_iter", 0))),
                 "yes" if p.get("converged", False) else "no",
-                format_issues(self._issues[i]) or "none",
+                f"failed: {self._failed[i]}" if self._failed[i] else (format_issues(self._issues[i]) or "none"),
             )
             for j, text in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(text)
@@ -200,7 +215,10 @@ class RestartsView(QtWidgets.QWidget):
                     f = item.font()
                     f.setBold(True)
                     item.setFont(f)
-                if self._issues[i]:
+                if self._failed[i]:  # shown with its reason; it cannot be loaded
+                    item.setForeground(QtGui.QBrush(QtGui.QColor(183, 28, 28)))
+                    item.setToolTip(f"This restart failed: {self._failed[i]}. It has no solution to load.")
+                elif self._issues[i]:
                     item.setForeground(QtGui.QBrush(QtGui.QColor(130, 130, 130)))
                     item.setToolTip("\n".join(iss.message for iss in self._issues[i]))
                 self.table.setItem(i, j, item)
@@ -215,13 +233,20 @@ class RestartsView(QtWidgets.QWidget):
             return ("One restart only: fit with more restarts (n_init) to see whether EM lands in "
                     "different local optima.")
         tol = same_optimum_tolerance(self._model)
-        same = int(np.sum(np.abs(lls - lls[kept]) <= tol))
-        others = n - same
+        n_failed = sum(1 for f in self._failed if f)
+        ok = np.isfinite(lls) & np.array([not f for f in self._failed], dtype=bool)
+        if not np.isfinite(lls[kept]):
+            return f"All {n} restarts failed: {self._failed[kept] or 'no finite log-likelihood'}."
+        same = int(np.sum(np.abs(lls[ok] - lls[kept]) <= tol))
+        others = int(np.count_nonzero(ok)) - same
         text = f"{n} restarts; the kept one (restart {kept + 1}) has log-likelihood {lls[kept]:.3f}. "
+        if n_failed:
+            text += f"{n_failed} failed (shown with the reason; they cannot be loaded). "
         if others == 0:
-            text += f"All {n} reached the same optimum (within {tol:.3g})."
+            text += f"All {n - n_failed} others reached the same optimum (within {tol:.3g})." if n_failed else \
+                f"All {n} reached the same optimum (within {tol:.3g})."
         else:
-            worst = float(np.nanmin(lls - lls[kept]))
+            worst = float(np.min(lls[ok] - lls[kept]))
             text += (f"{same} reached it (within {tol:.3g}); {others} ended in other local optima, "
                      f"up to {-worst:.3f} lower.")
         n_deg = int(np.sum(degenerate))
@@ -242,13 +267,15 @@ class RestartsView(QtWidgets.QWidget):
     def _selection_changed(self) -> None:
         i = self.selected_restart()
         self._mark_selected(i)
-        if self._updating or i is None:
+        failed = i is not None and bool(self._failed[i]) if self._model is not None else False
+        self.load_button.setEnabled(self._model is not None and i is not None and not failed)
+        if self._updating or i is None or failed:
             return
         self.restartChosen.emit(int(i))
 
     def _load_clicked(self) -> None:
         i = self.selected_restart()
-        if i is not None:
+        if i is not None and not self._failed[i]:
             self.restartChosen.emit(int(i))
 
     def _point_clicked(self, item, points, *args) -> None:

@@ -50,9 +50,10 @@ class SelectionWorker(QtCore.QObject):
     finished = QtCore.Signal(int, object, bool)  # run id, SelectionResult (None if no fit finished), cancelled
     failed = QtCore.Signal(int, str)  # run id, a message for the user
 
-    def __init__(self):
+    def __init__(self, sweep=None):
         super().__init__()
         self._stop = threading.Event()
+        self._sweep = sweep  # None: iter_select_model (looked up when the sweep runs)
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -69,7 +70,7 @@ class SelectionWorker(QtCore.QObject):
         last = None
         last_emit = 0.0
         try:
-            gen = iter_select_model(X, should_stop=self._stop.is_set, **options)
+            gen = (self._sweep or iter_select_model)(X, should_stop=self._stop.is_set, **options)
             try:
                 for step in gen:
                     last = step
@@ -103,8 +104,12 @@ class SelectionDialog(QtWidgets.QDialog):
     sweepFinished = QtCore.Signal(object)  # SelectionResult (also after a cancel: the partial table)
     _requestRun = QtCore.Signal(int, object, object)
 
-    def __init__(self, X, column_names=None, *, missing=None, engine_options=None, parent=None):
+    def __init__(self, X, column_names=None, *, missing=None, engine_options=None, parent=None, sweep=None,
+                 types=None):
+        # sweep: a generator function called as iter_select_model is (e.g. an HMM sweep, bound to its
+        # lengths and family); types: the "types" it compares (default: the four covariance types)
         super().__init__(parent)
+        self._sweep, self._types = sweep, tuple(types or COVARIANCE_TYPES)
         X = np.asarray(X, dtype=float)
         if X.ndim == 1:
             X = X[:, None]
@@ -151,11 +156,11 @@ class SelectionDialog(QtWidgets.QDialog):
 
         types = QtWidgets.QHBoxLayout()
         self.type_boxes = {}
-        for t in COVARIANCE_TYPES:
+        for t in self._types:
             box = QtWidgets.QCheckBox(t)
             box.setChecked(True)
             box.setStyleSheet(
-                "QCheckBox { color: rgb(%d, %d, %d); } QCheckBox:disabled { color: gray; }" % TYPE_COLORS[t]
+                "QCheckBox { color: rgb(%d, %d, %d); } QCheckBox:disabled { color: gray; }" % TYPE_COLORS.get(t, (31, 119, 180))
             )
             box.toggled.connect(self._update_buttons)
             self.type_boxes[t] = box
@@ -217,8 +222,8 @@ class SelectionDialog(QtWidgets.QDialog):
         self._lines = {}
         self._ok_points = {}
         self._bad_points = {}
-        for t in COVARIANCE_TYPES:
-            color = TYPE_COLORS[t]
+        for t in self._types:
+            color = TYPE_COLORS.get(t, (31, 119, 180))
             line = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=2))
             ok = pg.ScatterPlotItem(size=9, pen=pg.mkPen(color), brush=pg.mkBrush(color), symbol="o")
             bad = pg.ScatterPlotItem(size=11, pen=pg.mkPen(color, width=2), brush=pg.mkBrush(None), symbol="x")
@@ -244,7 +249,7 @@ class SelectionDialog(QtWidgets.QDialog):
             symbol="x", pen=pg.mkPen((110, 110, 110), width=2), brush=pg.mkBrush(None)
         )
         self._legend_types: tuple = ()
-        self._update_legend(COVARIANCE_TYPES, degenerate=False)
+        self._update_legend(self._types, degenerate=False)
         self.plot.getAxis("bottom").setTickSpacing(1, 1)
 
         # Table.
@@ -298,7 +303,7 @@ class SelectionDialog(QtWidgets.QDialog):
 
     def _build_thread(self) -> None:
         self._thread = WorkerThread("emdesk-selection")
-        self._worker = SelectionWorker()
+        self._worker = SelectionWorker(self._sweep)
         self._thread.adopt(self._worker, self._worker.request_stop)
         self._requestRun.connect(self._worker.run)
         app = QtCore.QCoreApplication.instance()
@@ -573,7 +578,7 @@ class SelectionDialog(QtWidgets.QDialog):
     def _redraw_plot(self) -> None:
         res = self._result
         crit = self.criterion.currentData()
-        for t in COVARIANCE_TYPES:
+        for t in self._types:
             rows = [] if res is None else sorted(
                 (r for r in res.table if r.covariance_type == t and r.ok), key=lambda r: r.n_components
             )
@@ -587,7 +592,7 @@ class SelectionDialog(QtWidgets.QDialog):
             self._bad_points[t].setData(
                 [r.n_components for r in bad], [r.score(crit) for r in bad], data=[r.index for r in bad]
             )
-        swept = [t for t in COVARIANCE_TYPES if res is not None and any(r.covariance_type == t for r in res.table)]
+        swept = [t for t in self._types if res is not None and any(r.covariance_type == t for r in res.table)]
         self._update_legend(
             tuple(swept) if swept else tuple(t for t, b in self.type_boxes.items() if b.isChecked()),
             degenerate=res is not None and any(r.degenerate for r in res.table),

@@ -46,7 +46,7 @@ def test_model_kind_choice_and_pickers(qtbot, window, regimes_csv):
     assert window.session.family == "poisson"
     assert not window.params_panel.covariance_type.isVisible()
     assert not window.params_panel.reg_covar.isVisible()
-    assert not window.act_place_means.isEnabled() and not window.act_select.isEnabled()
+    assert not window.act_place_means.isEnabled() and window.act_select.isEnabled()  # selection: states
     window.data_panel.sequence_combo.setCurrentText("site")
     window.data_panel.order_combo.setCurrentText("day")
     assert (window.session.sequence_column, window.session.order_column) == ("site", "day")

@@ -110,3 +110,55 @@ class ExportController(QtCore.QObject):
             return
         self.w.settings.set_last_folder(os.path.dirname(path))
         self.w.status_state.setText(f"Saved {path}")
+
+    # ------------------------------------------------------------------------------ File > Open Fit
+    def open_fit(self, path) -> None:
+        """Show a saved fit (``emdesk.io.load_fit``: a Gaussian mixture or a hidden Markov model) on its
+        data: the open table when it has the fit's columns, else the data file the fit names, next to the
+        fit file. The model kind, sequence pickers and columns are set as the fit had them. Raises
+        ``DataError``/``ValueError`` (after showing the message)."""
+        from emdesk.io import DataError, load_fit
+        from emdesk.session_hmm import is_hmm
+
+        try:
+            model = load_fit(str(path))
+            info = getattr(model, "fit_info_", None) or {}
+            cols = [str(c) for c in getattr(model, "feature_names_in_", [])]
+            seq = info.get("sequences") or {}
+            sc, oc = seq.get("sequence_column"), seq.get("order_column")
+            need = set(cols) | {c for c in (sc, oc) if c}
+            if self.s.table is None or not need <= set(self.s.table.column_names):
+                name = (info.get("data") or {}).get("file_name")
+                data = os.path.join(os.path.dirname(os.path.abspath(str(path))), name) if name else None
+                if data is None or not os.path.isfile(data):
+                    raise DataError(f"The fit's data ({name or 'no file named'}) is not open and not next to the "
+                                    f"fit file: open the CSV with the columns {', '.join(cols)} first.")
+                self.w.open_csv(data)
+            family = {"GaussianHMM": "gaussian", "PoissonHMM": "poisson",
+                      "CategoricalHMM": "categorical"}.get(type(model).__name__)
+            if is_hmm(model) and family is None or not is_hmm(model) and type(model).__name__ != "GaussianMixture":
+                raise DataError(f"A {type(model).__name__} fit cannot be shown in the window yet.")
+            self.w.set_model_kind("hmm" if is_hmm(model) else "mixture", family or "gaussian")
+            if is_hmm(model):
+                self.w.set_sequence(sc, oc)
+            self.w.select_columns(cols)
+            self.w.fit.forget()
+            self.w.fit.run_id += 1
+            self.s.use_model(model)
+        except (ValueError, OSError) as exc:
+            self.w.show_message(f"Could not open the fit: {exc}", "error")
+            raise
+        self.w.restarts_view.clear()
+        self.w.status_state.setText(f"Showing the fit from {os.path.basename(str(path))}; Export Fit writes it")
+        self.w.update_actions()
+
+    def open_fit_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self.w, "Open Fit", self.w.settings.last_folder(),
+                                                        "Fit files (*.json);;All files (*)")
+        if not path:
+            return
+        try:
+            self.open_fit(path)
+        except (ValueError, OSError):
+            return
+        self.w.settings.set_last_folder(os.path.dirname(path))

@@ -33,14 +33,18 @@ class SelectionController(QtCore.QObject):
         """Show a fitted model of the current columns as the current fit: on screen, exportable, and its
         options in the Model panel."""
         w, s = self.w, self.s
-        if s.X is None or model.means_.shape[1] != len(s.columns):
+        from emdesk.session_hmm import model_width
+
+        if s.X is None or model_width(model) != len(s.columns):
             w.show_message("That model does not match the ticked columns; it was not loaded.", "error")
             return
         w.fit.forget()
         w.fit.run_id += 1
         s.use_model(model)  # the window, observing the session, shows it
         try:
-            w.params_panel.set_options(n_components=int(model.n_components), covariance_type=model.covariance_type)
+            w.params_panel.set_options(n_components=int(model.n_components),
+                                       **({"covariance_type": model.covariance_type}
+                                          if hasattr(model, "covariance_type") else {}))
         except ValueError:
             pass
         if s.fitted_model is not None:
@@ -51,7 +55,7 @@ class SelectionController(QtCore.QObject):
         else:
             w.restarts_view.clear()
         w.status_state.setText(f"Showing the model from {source}: {model.n_components} components, "
-                               f"{model.covariance_type}; Export Fit writes it")
+                               f"{getattr(model, 'covariance_type', type(model).__name__)}; Export Fit writes it")
         w.update_actions()
 
     def open_dialog(self) -> None:
@@ -68,7 +72,9 @@ class SelectionController(QtCore.QObject):
             w.show_message(str(exc), "error")
             return
         self.close_dialog()
-        dlg = SelectionDialog(s.X, list(s.columns), engine_options=options, parent=w)
+        from emdesk.gui.hmm_selection import hmm_sweep
+
+        dlg = SelectionDialog(s.X, list(s.columns), engine_options=options, parent=w, **hmm_sweep(s))
         dlg.modelChosen.connect(self._model_chosen)
         self.dialog = dlg
         dlg.show()

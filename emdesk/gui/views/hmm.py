@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from emdesk.gui.geometry import component_colors
+from emdesk.gui.views.hmm_emissions import EmissionsPlot
 
 MAX_STEPS = 5_000     # steps of the picked sequence drawn (and evaluated per frame)
 ANNOTATE_MAX_K = 8    # the heatmap's cells carry their value up to this many states
@@ -63,13 +64,14 @@ class HMMViews(QtCore.QObject):
         self.posterior.setLabel("left", "P(state)")
         self.posterior.setLabel("bottom", "step")
         self.posterior.setMouseEnabled(y=False)
-        self.transitions = g.addPlot(row=0, col=1, rowspan=2)
+        self.transitions = g.addPlot(row=0, col=1)
         self.transitions.setTitle("Transition matrix")
         self.transitions.setAspectLocked(True)
         self.transitions.invertY(True)
         self.transitions.setLabel("left", "from state")
         self.transitions.setLabel("bottom", "to state")
         self.transitions.setMouseEnabled(x=False, y=False)
+        self.emissions = EmissionsPlot(g.addPlot(row=1, col=1))  # the states' emission densities
         for plot in (self.series, self.posterior):  # one left-axis width: the two time axes line up
             plot.getAxis("left").setWidth(48)
         g.ci.layout.setColumnStretchFactor(0, 3)
@@ -129,6 +131,7 @@ class HMMViews(QtCore.QObject):
         self.info.setText(" ".join(notes))
         self.info.setVisible(bool(notes))
         self._draw_rows()
+        self.emissions.set_data(session.X, session.columns, session.family)
         return self.widget
 
     def show_state(self, snapshot, color_ids=None, imputed=None, has_imputed: bool = False) -> None:
@@ -147,6 +150,7 @@ class HMMViews(QtCore.QObject):
         for i, curve in enumerate(self._curves):
             curve.setData(t, np.clip(cum[:, i], 0.0, 1.0))
         self._draw_transitions(np.asarray(snapshot.transmat))
+        self.emissions.show(snapshot)
         self._draw_stats(np.asarray(snapshot.weights), np.asarray(snapshot.transmat))
         if snapshot.final:
             path = np.asarray(model.predict(Xw))
@@ -175,6 +179,7 @@ class HMMViews(QtCore.QObject):
         self.stats.setText("")
         self.points.setBrush(pg.mkBrush(120, 120, 120))
         self.heat.clear()
+        self.emissions.clear()
 
     @staticmethod
     def color_ids(snapshot, X_display):

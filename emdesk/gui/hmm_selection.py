@@ -1,0 +1,20 @@
+"""Model selection for hidden Markov models in the window (issue 12): the model-selection dialog runs
+``emdesk.engine.hmm_selection.iter_select_hmm`` on the session's sequences instead of the mixtures'
+sweep; for a Poisson or categorical HMM the one "type" is the family."""
+
+from __future__ import annotations
+
+import functools
+
+from emdesk.engine.selection import COVARIANCE_TYPES
+
+
+def hmm_sweep(session) -> dict:
+    """The dialog's ``sweep``/``types`` keywords for the session's kind ({} for mixtures)."""
+    if session.kind != "hmm":
+        return {}
+    from emdesk.engine.hmm_selection import iter_select_hmm
+
+    lengths = session.fit_arguments()["lengths"]
+    sweep = functools.partial(iter_select_hmm, lengths=lengths, family=session.family)
+    return {"sweep": sweep, "types": COVARIANCE_TYPES if session.family == "gaussian" else (session.family,)}

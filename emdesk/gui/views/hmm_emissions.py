@@ -1,0 +1,116 @@
+"""The states' emission densities of an HMM, drawn as the mixture views draw components: over a
+histogram of the data, one curve per state scaled by the state's expected occupancy (1-D Gaussian: normal
+densities; Poisson: probability mass at each count; categorical: each state's symbol probabilities), or,
+for two or more Gaussian columns, the states' 1- and 2-sigma ellipses on the first two columns over the
+points. Redrawn from every snapshot shown, so the emissions move per iteration with the rest of the views.
+"""
+
+from __future__ import annotations
+
+import PySide6  # noqa: F401  (import the binding before pyqtgraph so pyqtgraph picks PySide6)
+import numpy as np
+import pyqtgraph as pg
+
+from emdesk.gui.geometry import component_colors, ellipse, marginal_covariances, normal_pdf
+
+MAX_POINTS = 5_000  # points drawn under the 2-D ellipses
+GRID = 200          # evaluation points of a 1-D density curve
+
+
+class EmissionsPlot:
+    """Owns one ``pg.PlotItem`` (``self.plot``); ``set_data(X, columns, family)``, ``show(snapshot)``,
+    ``clear()``. ``self.curves`` holds each state's drawn (x, y) (tests read it)."""
+
+    def __init__(self, plot: pg.PlotItem):
+        self.plot = plot
+        plot.setTitle("Emissions by state")
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        self._items: list = []
+        self._hist = None
+        self._scatter = None
+        self._X = None
+        self._family = "gaussian"
+        self.curves: list = []
+
+    def set_data(self, X, columns, family: str) -> None:
+        self.clear()
+        for item in (self._hist, self._scatter):
+            if item is not None:
+                self.plot.removeItem(item)
+        self._hist = self._scatter = None
+        self._family = family
+        X = None if X is None else np.asarray(X, dtype=float)
+        self._X = X
+        if X is None or not X.shape[0]:
+            return
+        if family == "gaussian" and X.shape[1] >= 2:
+            rows = X[np.isfinite(X[:, :2]).all(axis=1), :2]
+            if rows.shape[0] > MAX_POINTS:
+                rows = rows[np.random.default_rng(0).choice(rows.shape[0], MAX_POINTS, replace=False)]
+            self._scatter = pg.ScatterPlotItem(rows[:, 0], rows[:, 1], size=3, pen=None, brush=pg.mkBrush(150, 150, 150, 120))
+            self.plot.addItem(self._scatter)
+            self.plot.setLabel("bottom", str(columns[0]))
+            self.plot.setLabel("left", str(columns[1]))
+            return
+        x = X[:, 0][np.isfinite(X[:, 0])]
+        if not x.size:
+            return
+        if family == "gaussian":
+            counts, edges = np.histogram(x, bins=min(60, max(10, int(np.sqrt(x.size)))), density=True)
+            self._hist = pg.PlotDataItem(edges, counts, stepMode="center", fillLevel=0, pen=pg.mkPen(170, 170, 170),
+                                         brush=pg.mkBrush(200, 200, 200, 150))
+            self.plot.setLabel("left", "density")
+        else:  # counts or symbol codes: relative frequency of each integer value
+            values = np.round(x).astype(np.int64)
+            lo, hi = int(values.min()), int(values.max())
+            freq = np.bincount(values - lo, minlength=hi - lo + 1) / values.size
+            self._hist = pg.BarGraphItem(x=np.arange(lo, hi + 1), height=freq, width=0.8,
+                                         brush=pg.mkBrush(200, 200, 200, 150), pen=pg.mkPen(170, 170, 170))
+            self.plot.setLabel("left", "relative frequency")
+        self.plot.addItem(self._hist)
+        self.plot.setLabel("bottom", str(columns[0]) + (" (symbol)" if family == "categorical" else ""))
+
+    def clear(self) -> None:
+        for item in self._items:
+            self.plot.removeItem(item)
+        self._items, self.curves = [], []
+
+    def show(self, snapshot) -> None:
+        self.clear()
+        X = self._X
+        if X is None or not X.shape[0] or snapshot.params is None:
+            return
+        k = len(snapshot.weights)
+        w = np.asarray(snapshot.weights, dtype=float)
+        colors = component_colors(k)
+        first = np.asarray(snapshot.means, dtype=float)
+        for i in range(k):
+            pen = pg.mkPen(tuple(int(c) for c in colors[i]), width=2)
+            for x, y in self._state_curves(snapshot, first, i, w[i], k, X):
+                item = pg.PlotDataItem(x, y, pen=pen, symbol="o" if self._family != "gaussian" else None,
+                                       symbolSize=5, symbolBrush=pg.mkBrush(*(int(c) for c in colors[i])))
+                self.plot.addItem(item)
+                self._items.append(item)
+                self.curves.append((i, x, y))
+
+    def _state_curves(self, snap, first, i, weight, k, X):
+        fam = self._family
+        if fam == "gaussian":
+            d = first.shape[1]
+            if d >= 2:
+                cov = marginal_covariances(snap.covariances, snap.covariance_type, k, (0, 1))[i]
+                return [ellipse(first[i, :2], cov, r) for r in (1.0, 2.0)]
+            var = float(marginal_covariances(snap.covariances, snap.covariance_type, k, (0,))[i, 0, 0])
+            x = X[:, 0][np.isfinite(X[:, 0])]
+            lo, hi = float(x.min()), float(x.max())
+            pad = 0.1 * (hi - lo) if hi > lo else 1.0
+            grid = np.linspace(lo - pad, hi + pad, GRID)
+            return [(grid, weight * normal_pdf(grid, float(first[i, 0]), var))]
+        if fam == "poisson":
+            from scipy.stats import poisson
+
+            x = X[:, 0][np.isfinite(X[:, 0])]
+            grid = np.arange(int(max(0, np.nanmin(x))), int(np.nanmax(x)) + 1)
+            return [(grid, weight * poisson.pmf(grid, float(first[i, 0])))]
+        probs = first[i]  # categorical: the state's symbol probabilities
+        return [(np.arange(probs.size), weight * probs)]
