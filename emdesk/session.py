@@ -671,10 +671,12 @@ class Session:
         from emdesk.io import save_assignments_csv, save_fit, save_parameters_csv
 
         kind = kind or "json"
-        if self.family != "gaussian" and not (self.family == "student_t" and kind in ("parameters", "assignments")):
-            raise ValueError(f"Exporting a {self.family.replace('_', '-')} mixture as {kind} is not available yet "
-                             "(the fit files cover Gaussian mixtures; a Student-t fit exports its parameters and "
-                             "assignments CSV). The fitted model is window.model / session.model.")
+        if self.kind == "mixture" and self.family in ("categorical", "mixed"):
+            # The window fits text columns as category codes; the fit files would record the codes, not the
+            # labels, and the assignments export reads the labels from the table (they do not match).
+            raise ValueError(f"Exporting a {self.family} mixture from the window is not available yet (its text "
+                             "columns are fitted as category codes). Fit it with emdesk-fit --family categorical "
+                             "to get the files, or use window.model / session.model from a script.")
         path = str(path)
         hmm = self.kind == "hmm"
         seq = {"sequence_column": self.sequence_column, "order_column": self.order_column} if hmm else {}

@@ -186,13 +186,25 @@ def test_gaussian_only_actions_follow_the_family(qtbot, window, families_csv, tm
     assert not window.act_select.isEnabled() and not window.act_place_means.isEnabled()
     window.set_options(n_components=2, random_state=0)
     _fit(qtbot, window)
+    # Poisson fits export (the fit file round-trips to the same rates)
+    assert window.act_export.isEnabled()
+    window.export_fit(tmp_path / "p.json")
+    from emdesk.io import load_fit
+
+    back = load_fit(tmp_path / "p.json")
+    assert type(back).__name__ == "PoissonMixture"
+    np.testing.assert_allclose(back.lambdas_, window.model.lambdas_, rtol=1e-12)
+    window.set_model_kind("mixture", "categorical")
+    window.select_columns(["colour", "size"])
+    _fit(qtbot, window)
     assert not window.act_export.isEnabled()
     with pytest.raises(ValueError, match="not available"):
-        window.export_fit(tmp_path / "p.json")
+        window.export_fit(tmp_path / "c.json")
     window.set_model_kind("mixture", "student_t")
     window.select_columns(["x", "y"])
     assert window.act_place_means.isEnabled() and not window.act_select.isEnabled()
     _fit(qtbot, window)
     assert window.act_export.isEnabled()
     window.export_fit(tmp_path / "t.csv", "assignments")
-    assert (tmp_path / "t.csv").read_text().splitlines()[0].endswith("component")
+    header = (tmp_path / "t.csv").read_text().splitlines()[0].split(",")
+    assert "component" in header and any("scale" in h for h in header)
