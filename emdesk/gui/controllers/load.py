@@ -92,14 +92,16 @@ class LoadController(QtCore.QObject):
         if fit:
             w.start_fit()
 
-    def begin(self, path) -> int:
-        """Start loading ``path`` in the background; returns the request id."""
+    def begin(self, path, options=None) -> int:
+        """Start loading ``path`` in the background; returns the request id. ``options``: an
+        ``emdesk.io.import_options.ImportOptions`` (sheet, delimiter ...; None: detect)."""
         w = self.w
         self.load_id += 1  # a load still running for an older request ends at its next progress report
         req = self.load_id
         self.loading = True
         self.path = str(path)
         self.worker.prepare(req)
+        self.worker.set_options(req, options)
         w.load_progress.setValue(0)
         w.load_progress.show()
         w.load_cancel.show()
@@ -146,7 +148,8 @@ class LoadController(QtCore.QObject):
             return
         self.results[req] = ("loaded", table)
         w.settings.add_recent_file(str(table.path))
-        w.status_state.setText(f"Loaded {os.path.basename(str(table.path))}: {table.n_rows:,} rows. "
+        w.clear_message()  # an earlier error no longer applies
+        w.status_state.setText(f"Loaded {table.name}{' (sheet ' + repr(table.sheet) + ')' if getattr(table, 'sheet', None) else ''}: {table.n_rows:,} rows. "
                                "Press Run (F5) to fit.")
         w.dataLoaded.emit(str(table.path))
 
