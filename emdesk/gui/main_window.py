@@ -34,6 +34,7 @@ from emdesk.gui.controllers.fit import RANDOM_INIT_EARLY_STOP, FitController  # 
 from emdesk.gui.controllers.guard import GuardController
 from emdesk.gui.controllers.import_data import ImportController
 from emdesk.gui.controllers.load import LoadController
+from emdesk.gui.controllers.seed import SeedController
 from emdesk.gui.controllers.selection import SelectionController
 from emdesk.gui.controllers.start_means import StartMeansController
 from emdesk.gui.controllers.timeline import TimelineController
@@ -113,6 +114,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.fit = FitController(self)
         self.loader = LoadController(self)
         self.importer = ImportController(self)  # formats, import options, paste, fill values (issue 15)
+        self.seeds = SeedController(self)  # a seed shown, reproducible Runs, New seed (issue 15)
         self.selection = SelectionController(self)
         self.exporter = ExportController(self)
         self.fit_thread, self.fit_worker = self.fit.thread, self.fit.worker
@@ -122,6 +124,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if app is not None:  # quitting without closing this window still ends the threads cleanly
             app.aboutToQuit.connect(self.shutdown)
         self._restore_settings()
+        self.seeds.ensure_seed()
         self.update_actions()
 
     # ================================================================================ state (the session's)
@@ -274,7 +277,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.data_panel.sequenceChanged.connect(self._sequence_changed)
         self.params_panel.kindChanged.connect(self._kind_changed)
         self.params_panel.delayChanged.connect(self._delay_changed)
-        self.resize(1280, 820)
+        from emdesk.gui.window_size import fit_to_screen
+        fit_to_screen(self)  # fits a 1280x720 screen, larger on larger ones (issue 15)
 
     # ================================================================================ settings
     def _restore_settings(self) -> None:

@@ -87,6 +87,9 @@ def build_actions(window) -> None:
                           None, "Fit a range of component counts and covariance types and compare them "
                                 "by BIC/AIC/ICL (Ctrl+M)")
     fit_menu.addAction(window.act_select)
+    window.act_new_seed = act("&New Seed", lambda: window.seeds.new_seed(), QtGui.QKeySequence("Ctrl+Shift+N"),
+                              None, "Draw another random seed for the next Run (Ctrl+Shift+N)")
+    fit_menu.addAction(window.act_new_seed)
     fit_menu.addSeparator()
     window.act_place_means = act("&Place Starting Means", window.set_placing_means, QtGui.QKeySequence("Ctrl+Shift+P"),
                                None, "Click the plot to place the means EM starts from; drag one to move it, "
