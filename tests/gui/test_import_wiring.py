@@ -92,7 +92,7 @@ def test_fill_values_are_pointed_out_and_treated_as_missing(window, qtbot):
     rows = "\n".join(f"{i * 0.1:.1f}\t{(-999 if i % 10 == 0 else i * 0.3):.1f}" for i in range(1, 101))
     assert window.importer.paste("x\ty\n" + rows + "\n")
     box = window.importer.fill_box
-    assert not box.isHidden() and "-999" in box.text.text()
+    assert not box.isHidden() and "y: -999 in 10 rows" in box.text.text() and "-999" in box.toolTip()
     assert window.session.n_incomplete == 0
     box.button.click()
     assert box.isHidden()

@@ -53,8 +53,11 @@ class FillValuesBox(QtWidgets.QGroupBox):
         if not fills:
             self.hide()
             return
-        self.text.setText("<br>".join(f.message for f in fills[:6])
+        # one short line per column (the dock is narrow); the full sentences in the tooltip
+        self.text.setText("<br>".join(f"{f.column}: {f.value:g} in {f.count:,} rows" for f in fills[:6])
                           + ("<br>..." if len(fills) > 6 else ""))
+        self.setToolTip("\n".join(f.message for f in fills))
+        self.text.setMinimumHeight(min(len(fills), 7) * self.text.fontMetrics().lineSpacing() + 2)
         self.show()
 
 
