@@ -12,7 +12,11 @@ def fit(window, qtbot):
     return window.model
 
 
-def test_default_restarts_and_a_concrete_seed(window):
+def test_default_restarts_and_a_concrete_seed(qtbot, settings):
+    from emdesk.gui.main_window import MainWindow
+
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
     opts = window.options()
     assert opts["n_init"] == 5
     assert isinstance(opts["random_state"], int) and opts["random_state"] >= 0  # shown, not "random"
