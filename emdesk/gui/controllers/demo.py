@@ -43,6 +43,4 @@ def start_demo(window) -> None:
     finally:
         window.fit.demo_delay = None  # also when the fit was refused
     if window.fit.running:
-        window.status_state.setText(
-            f"Example: EM starts from poor means along the bottom and is slowed to {1 / DEMO_DELAY:.0f} "
-            "iterations/s so you can watch it (your own files fit at the Animation speed)")
+        window.status_state.setText(f"Example: EM from a poor start, slowed to {1 / DEMO_DELAY:.0f} iterations/s")
