@@ -103,7 +103,7 @@ class DataPanel(QtWidgets.QWidget):
 
     def set_table(self, table, selected: list[str] | None = None) -> None:
         self._table = table
-        self.file_label.setText(os.path.basename(str(table.path)) if table.path else "pasted data")
+        self.file_label.setText(os.path.basename(str(table.path)) if table.path else "(unnamed)")
         self.file_label.setToolTip(str(table.path))
         self.rows_label.setText(f"{table.n_rows:,}")
         missing = table.missing_counts

@@ -197,6 +197,8 @@ class ImportController(QtCore.QObject):
         if event != "data":
             return
         table = self.w.session.table
+        if table is not None and not table.path:
+            self.w.data_panel.file_label.setText("pasted data")
         if table is self._checked:
             return
         self._checked = table
