@@ -32,6 +32,8 @@ def make_application(argv=None):
     QtCore.QCoreApplication.setApplicationName(APPLICATION)
     app = QtWidgets.QApplication.instance()
     if app is None:
+        from emdesk.gui.window_size import use_exact_dpi_scaling
+        use_exact_dpi_scaling()
         app = QtWidgets.QApplication(["emdesk", *(argv or [])])
     app.setApplicationDisplayName("emdesk")
     from emdesk.gui.main_window import app_icon

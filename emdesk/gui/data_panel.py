@@ -119,7 +119,8 @@ class DataPanel(QtWidgets.QWidget):
         self.columns.setRowCount(len(table.column_names))
         for row, name in enumerate(table.column_names):
             item = QtWidgets.QTableWidgetItem(name)
-            kind = QtWidgets.QTableWidgetItem("number" if name in numeric else "text")
+            label = name == getattr(table, "row_label_column", None)  # names the rows: never fitted
+            kind = QtWidgets.QTableWidgetItem("number" if name in numeric else "row label" if label else "text")
             miss = QtWidgets.QTableWidgetItem(f"{int(missing.get(name, 0)):,}")
             miss.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
             if name in numeric:
@@ -128,7 +129,8 @@ class DataPanel(QtWidgets.QWidget):
                                    else QtCore.Qt.CheckState.Unchecked)
             else:
                 item.setFlags(QtCore.Qt.ItemFlag.NoItemFlags)
-                item.setToolTip("Text column: shown for reference, not used in the fit")
+                item.setToolTip("Row labels: they name the rows and are never fitted" if label
+                                else "Text column: shown for reference, not used in the fit")
                 for it in (item, kind, miss):
                     it.setForeground(QtGui.QBrush(QtGui.QColor(150, 150, 150)))
             kind.setFlags(QtCore.Qt.ItemFlag.ItemIsEnabled if name in numeric else QtCore.Qt.ItemFlag.NoItemFlags)

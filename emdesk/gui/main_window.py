@@ -32,7 +32,9 @@ from emdesk.gui.controllers.export import EXPORT_FILTERS  # noqa: F401  (re-expo
 from emdesk.gui.controllers.export import ExportController
 from emdesk.gui.controllers.fit import RANDOM_INIT_EARLY_STOP, FitController  # noqa: F401
 from emdesk.gui.controllers.guard import GuardController
+from emdesk.gui.controllers.import_data import ImportController
 from emdesk.gui.controllers.load import LoadController
+from emdesk.gui.controllers.seed import SeedController
 from emdesk.gui.controllers.selection import SelectionController
 from emdesk.gui.controllers.start_means import StartMeansController
 from emdesk.gui.controllers.timeline import TimelineController
@@ -112,6 +114,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timeline_ctrl = TimelineController(self)
         self.fit = FitController(self)
         self.loader = LoadController(self)
+        self.importer = ImportController(self)  # formats, import options, paste, fill values (issue 15)
+        self.seeds = SeedController(self)  # a seed shown, reproducible Runs, New seed (issue 15)
         self.selection = SelectionController(self)
         self.exporter = ExportController(self)
         self.fit_thread, self.fit_worker = self.fit.thread, self.fit.worker
@@ -121,6 +125,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if app is not None:  # quitting without closing this window still ends the threads cleanly
             app.aboutToQuit.connect(self.shutdown)
         self._restore_settings()
+        self.seeds.ensure_seed()
         self.update_actions()
 
     # ================================================================================ state (the session's)
@@ -273,7 +278,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.data_panel.sequenceChanged.connect(self._sequence_changed)
         self.params_panel.kindChanged.connect(self._kind_changed)
         self.params_panel.delayChanged.connect(self._delay_changed)
-        self.resize(1280, 820)
+        from emdesk.gui.window_size import fit_to_screen
+        fit_to_screen(self)  # fits a 1280x720 screen, larger on larger ones (issue 15)
 
     # ================================================================================ settings
     def _restore_settings(self) -> None:
@@ -350,9 +356,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.loader.open_example(example_path(filename), fit)
 
     # ================================================================================ data and columns
-    def set_table(self, table) -> None:
-        self.data_panel.set_table(table)
-        self.setWindowTitle(f"{os.path.basename(str(table.path))} \u2014 emdesk")
+    def set_table(self, table, selected=None) -> None:
+        """Show ``table`` (a file, pasted data) with the ``selected`` columns ticked (None: the first two)."""
+        self.data_panel.set_table(table, selected)
+        self.setWindowTitle(f"{table.name if table.path else 'Pasted data'} \u2014 emdesk")
         self.session.set_table(table, self.data_panel.selected_columns())
 
     def select_columns(self, names) -> None:
@@ -663,7 +670,7 @@ class MainWindow(QtWidgets.QMainWindow):
         path = self._dropped_path(event.mimeData())
         if path is not None:
             event.acceptProposedAction()
-            self.begin_load(path)
+            self.importer.open_path(path)
 
     @staticmethod
     def _dropped_path(mime: QtCore.QMimeData) -> str | None:

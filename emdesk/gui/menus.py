@@ -35,9 +35,14 @@ def build_actions(window) -> None:
         return a
 
     file_menu = mb.addMenu("&File")
-    window.act_open = act("&Open CSV...", window._open_dialog, QtGui.QKeySequence.StandardKey.Open,
-                        SP.SP_DialogOpenButton, "Open a CSV file (Ctrl+O)")
+    window.act_open = act("&Open...", window._open_dialog, QtGui.QKeySequence.StandardKey.Open,
+                        SP.SP_DialogOpenButton, "Open a CSV file, a spreadsheet (.xlsx .xls .ods) or a "
+                                                "Parquet/Feather file (Ctrl+O)")
     file_menu.addAction(window.act_open)
+    window.act_import = act("&Import with Options...", lambda: window.importer.import_dialog(),
+                            QtGui.QKeySequence("Ctrl+Shift+O"), None,
+                            "Preview a file and choose its delimiter, decimal mark, header row, sheet ...")
+    file_menu.addAction(window.act_import)
     window.recent_menu = file_menu.addMenu("Open &Recent")
     window.recent_menu.aboutToShow.connect(window._fill_recent_menu)
     window.example_menu = file_menu.addMenu("Open E&xample")
@@ -64,6 +69,11 @@ def build_actions(window) -> None:
     window.act_quit.setMenuRole(QtGui.QAction.MenuRole.QuitRole)
     file_menu.addAction(window.act_quit)
 
+    edit_menu = mb.addMenu("&Edit")
+    window.act_paste = act("&Paste Data", lambda: window.importer.paste(), QtGui.QKeySequence("Ctrl+Shift+V"),
+                           None, "Open a table copied from a spreadsheet (with its header row) (Ctrl+Shift+V)")
+    edit_menu.addAction(window.act_paste)
+
     fit_menu = mb.addMenu("F&it")
     window.act_run = act("&Run", window._run_action, QtGui.QKeySequence("F5"), SP.SP_MediaPlay,
                        "Run EM on the selected columns (F5); resumes when paused")
@@ -80,6 +90,9 @@ def build_actions(window) -> None:
                           None, "Fit a range of component counts and covariance types and compare them "
                                 "by BIC/AIC/ICL (Ctrl+M)")
     fit_menu.addAction(window.act_select)
+    window.act_new_seed = act("&New Seed", lambda: window.seeds.new_seed(), QtGui.QKeySequence("Ctrl+Shift+N"),
+                              None, "Draw another random seed for the next Run (Ctrl+Shift+N)")
+    fit_menu.addAction(window.act_new_seed)
     fit_menu.addSeparator()
     window.act_place_means = act("&Place Starting Means", window.set_placing_means, QtGui.QKeySequence("Ctrl+Shift+P"),
                                None, "Click the plot to place the means EM starts from; drag one to move it, "
@@ -117,9 +130,7 @@ def build_actions(window) -> None:
 
 
 def open_dialog(window) -> None:
-    path, _ = QtWidgets.QFileDialog.getOpenFileName(window, "Open CSV", window.settings.last_folder(), CSV_FILTER)
-    if path:
-        window.begin_load(path)
+    window.importer.open_dialog()  # CSV, spreadsheets, Parquet/Feather (emdesk.gui.controllers.import_data)
 
 
 def fill_recent_menu(window) -> None:
@@ -129,7 +140,7 @@ def fill_recent_menu(window) -> None:
         a = window.recent_menu.addAction(os.path.basename(p))
         a.setToolTip(p)
         a.setStatusTip(p)
-        a.triggered.connect(lambda _=False, path=p: window.begin_load(path))
+        a.triggered.connect(lambda _=False, path=p: window.importer.open_path(path))
     if not files:
         a = window.recent_menu.addAction("(no recent files)")
         a.setEnabled(False)

@@ -18,7 +18,7 @@ MANUAL_INIT_TEXT = "placed by hand"  # shown in the initialisation combo while s
 SPEEDS = [("Fastest", 0.0), ("Watchable (20 it/s)", 0.05), ("Slow (5 it/s)", 0.2), ("Very slow (1 it/s)", 1.0)]
 
 DEFAULTS = {
-    "n_components": 3, "covariance_type": "full", "init_params": "kmeans++", "n_init": 1,
+    "n_components": 3, "covariance_type": "full", "init_params": "kmeans++", "n_init": 5,
     "max_iter": 200, "tol": 1e-3, "reg_covar": 1e-6, "random_state": None,
 }
 

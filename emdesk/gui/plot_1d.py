@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from emdesk.gui.geometry import (
     NEUTRAL_RGB, cache_axes, component_colors, dot_style, legend_columns, legend_label, marginal_covariances,
@@ -72,7 +72,9 @@ class Plot1D(QtWidgets.QWidget):
         self._curves: list[pg.PlotCurveItem] = []
         self.legend = pg.LegendItem(offset=(-10, 10), labelTextSize="9pt", brush=pg.mkBrush(255, 255, 255, 215),
                                     pen=pg.mkPen(180, 180, 180))
-        self.legend.setParentItem(self.density.getViewBox())
+        self.density.layout.addItem(self.legend, 2, 3)  # beside the plot, not over it
+        self.density.layout.setAlignment(self.legend, QtCore.Qt.AlignmentFlag.AlignTop)
+        self.legend.setSizePolicy(QtWidgets.QSizePolicy.Policy.Maximum, QtWidgets.QSizePolicy.Policy.Maximum)
         self.legend.setVisible(False)  # shown once there are components to list
         self.points = ColoredPointsItem(size=6, alpha=170)
         self.strip.addItem(self.points)

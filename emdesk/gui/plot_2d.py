@@ -106,7 +106,9 @@ class Plot2D(QtWidgets.QWidget):
         self._ellipses: list[tuple[pg.PlotCurveItem, pg.PlotCurveItem]] = []
         self.legend = pg.LegendItem(offset=(-10, 10), labelTextSize="9pt", brush=pg.mkBrush(255, 255, 255, 215),
                                     pen=pg.mkPen(180, 180, 180))
-        self.legend.setParentItem(pi.getViewBox())
+        pi.layout.addItem(self.legend, 2, 3)  # a side list right of the plot: never over the data (issue 15)
+        pi.layout.setAlignment(self.legend, QtCore.Qt.AlignmentFlag.AlignTop)
+        self.legend.setSizePolicy(QtWidgets.QSizePolicy.Policy.Maximum, QtWidgets.QSizePolicy.Policy.Maximum)
         self.legend.setVisible(False)  # shown once there are components to list
         self._legend_samples: list[pg.ScatterPlotItem] = []
 
@@ -269,7 +271,7 @@ class Plot2D(QtWidgets.QWidget):
         if n == 0:
             text = ""
         elif self._imputed is None:
-            text = f"{n:,} rows miss x or y (drawn {IMPUTED_SYMBOL} once fitted)"
+            text = f"{n:,} rows have no x or y value: drawn as {IMPUTED_SYMBOL} at their estimate once fitted"
         else:
             text = f"{IMPUTED_SYMBOL} {n:,} imputed (x or y missing)"
         left_out = getattr(self, "_left_out_text", "")

@@ -77,6 +77,7 @@ class RestartsView(QtWidgets.QWidget):
         self.plot.setLabel("left", "Final log-likelihood")
         self.plot.getPlotItem().setMenuEnabled(False)
         self.plot.getAxis("bottom").setTickSpacing(1, 1)
+        self.plot.getPlotItem().getViewBox().setDefaultPadding(0.12)  # the kept restart's star is not clipped
         self._kept_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen((200, 150, 0), width=1, style=QtCore.Qt.PenStyle.DashLine))
         self._kept_line.setVisible(False)
         self.plot.addItem(self._kept_line)
@@ -106,6 +107,9 @@ class RestartsView(QtWidgets.QWidget):
         split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         split.addWidget(self.plot)
         split.addWidget(self.table)
+        split.setChildrenCollapsible(False)
+        self.table.setMinimumHeight(4 * self.table.verticalHeader().defaultSectionSize() + 8)  # rows visible
+        split.setSizes([150, 200])
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.summary)
@@ -247,8 +251,8 @@ class RestartsView(QtWidgets.QWidget):
                 f"All {n} reached the same optimum (within {tol:.3g})."
         else:
             worst = float(np.min(lls[ok] - lls[kept]))
-            text += (f"{same} reached it (within {tol:.3g}); {others} ended in other local optima, "
-                     f"up to {-worst:.3f} lower.")
+            text += (f"{same} of {n} ended at this optimum (within {tol:.3g} of it); {others} stopped in other "
+                     f"local optima, up to {-worst:.3f} lower.")
         n_deg = int(np.sum(degenerate))
         if n_deg:
             text += f" {n_deg} restart{'s' if n_deg != 1 else ''} collapsed (degenerate, shown as \u00d7)."

@@ -50,6 +50,13 @@ class TracePlot(QtWidgets.QWidget):
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot)
+        self._show_values(False)  # no placeholder 0-1 ticks before the first iteration (issue 15)
+
+    def _show_values(self, on: bool) -> None:
+        pi = self.plot.getPlotItem()
+        for name in ("left", "bottom"):
+            pi.getAxis(name).setStyle(showValues=on)
+        self._empty = not on
 
     def clear(self) -> None:
         for c in self._curves:
@@ -57,6 +64,8 @@ class TracePlot(QtWidgets.QWidget):
         self._curves, self._xs, self._ys = [], [], []
         self.marker_dot.setData([], [])
         self.marker_line.setVisible(False)
+        self.plot.getPlotItem().setTitle(None)
+        self._show_values(False)  # the previous fit's axes go with its curves
         self.plot.getPlotItem().enableAutoRange()
 
     def _curve(self, restart: int) -> int:
@@ -80,6 +89,8 @@ class TracePlot(QtWidgets.QWidget):
             self._xs[r].append(int(s.iteration))
             self._ys[r].append(float(s.lower_bound))
             touched.add(r)
+        if touched and self._empty:
+            self._show_values(True)
         for r in touched:
             self._curves[r].setData(np.asarray(self._xs[r]), np.asarray(self._ys[r]))
         if len(self._curves) > 1:

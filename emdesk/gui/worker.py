@@ -315,9 +315,17 @@ class LoadWorker(QtCore.QObject):
         super().__init__()
         self._cancel = threading.Event()
         self._active = None  # the request the GUI waits for (None: any)
+        self._options = {}  # request id -> ImportOptions (File > Import with Options..., a chosen sheet)
+        self._options_lock = threading.Lock()
 
     def cancel(self) -> None:
         self._cancel.set()
+
+    def set_options(self, request_id: int, options) -> None:
+        """Read request ``request_id`` with ``emdesk.io.import_options.load_with_options(path, options)``
+        (called from the GUI thread before queueing ``run``; None: ``load_table``)."""
+        with self._options_lock:
+            self._options[request_id] = options
 
     def prepare(self, request_id: int | None = None) -> None:
         """Called from the GUI thread right before queueing ``run``: fresh flags for a new load.
@@ -335,8 +343,11 @@ class LoadWorker(QtCore.QObject):
     @QtCore.Slot(int, str)
     def run(self, request_id: int, path: str) -> None:
         from emdesk.io import LoadCancelled, load_table
+        from emdesk.io.import_options import load_with_options
 
         last = [0.0]
+        with self._options_lock:
+            options = self._options.pop(request_id, None)
 
         def progress(fraction: float) -> bool:
             now = time.monotonic()
@@ -346,7 +357,10 @@ class LoadWorker(QtCore.QObject):
             return not self._cancelled(request_id)
 
         try:
-            table = load_table(path, progress=progress)
+            if options is None:
+                table = load_table(path, progress=progress)
+            else:
+                table = load_with_options(path, options, progress)
         except LoadCancelled:
             self.cancelled.emit(request_id)
             return

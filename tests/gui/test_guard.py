@@ -32,7 +32,7 @@ def dup_csv_2d(tmp_path):
 
 def _collapse(qtbot, window, path, **options):
     window.open_csv(path)
-    window.set_options(**{"n_components": 3, "random_state": 0, "reg_covar": 1e-6, "max_iter": 200,
+    window.set_options(**{"n_components": 3, "n_init": 1, "random_state": 0, "reg_covar": 1e-6, "max_iter": 200,
                           "covariance_type": "full", **options})
     with qtbot.waitSignal(window.fitFinished, timeout=FIT_TIMEOUT):
         window.start_fit()

@@ -277,7 +277,7 @@ def test_menus_and_shortcuts(window):
     assert window.act_export.shortcut().toString() == "Ctrl+E"
     assert window.act_run.shortcut().toString() == "F5"
     titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert titles[:2] == ["File", "Fit"] and "Help" in titles
+    assert titles[:3] == ["File", "Edit", "Fit"] and "Help" in titles
 
 
 def test_restarts_dock_loads_another_restart_for_export(qtbot, window, tmp_path):

@@ -54,8 +54,8 @@ def test_shows_every_restart_and_highlights_the_kept_one(view, model):
             assert float(view.table.item(i, 2).text()) == pytest.approx(lls[i] - lls[kept], abs=2e-3)
     text = view.summary.text()
     n_same = int(np.sum(np.abs(lls - lls[kept]) <= same_optimum_tolerance(model)))
-    assert text.startswith("6 restarts") and f"{n_same} reached it" in text
-    assert f"{6 - n_same} ended in other local optima" in text
+    assert text.startswith("6 restarts") and f"{n_same} of 6 ended at this optimum" in text
+    assert f"{6 - n_same} stopped in other local optima" in text
     view.grab().save("/tmp/emdesk_restarts_view_test.png")
 
 

@@ -3,6 +3,7 @@ session, which writes with ``emdesk.io``), and the plot area as PNG or SVG; and 
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -14,6 +15,52 @@ EXPORT_FILTERS = {
 }
 
 
+KIND_NAMES = {"json": "the fit as JSON", "parameters": "the parameters as CSV",
+              "assignments": "the assignments as CSV"}
+
+
+def export_kind_for(path: str, chosen: str) -> tuple[str, str]:
+    """(path, kind) for Export Fit: the extension the user typed wins over "Files of type" (a name ending in
+    .json writes JSON, .csv a CSV: the parameters, or the assignments when those were chosen); no extension:
+    the chosen type's (issue 15)."""
+    kind, ext = EXPORT_FILTERS.get(chosen, ("json", ".json"))
+    typed = os.path.splitext(path)[1].lower()
+    if not typed:
+        return path + ext, kind
+    if typed == ".json":
+        return path, "json"
+    if typed in (".csv", ".tsv", ".txt") and kind == "json":
+        return path, "parameters"
+    return path, kind
+
+
+@contextlib.contextmanager
+def plot_only(widget):
+    """Hide the widgets around the plots (x/y pickers, row counts, buttons) while ``widget`` is rendered:
+    an exported image holds the plots only (issue 15)."""
+    import pyqtgraph as pg
+
+    views = [v for v in widget.findChildren(pg.GraphicsView) if v.isVisible()]
+    hidden = []
+    for child in widget.findChildren(QtWidgets.QWidget):
+        if (not child.isVisible() or isinstance(child, (pg.GraphicsView, QtWidgets.QSplitterHandle))
+                or any(child.isAncestorOf(v) or v.isAncestorOf(child) for v in views)):
+            continue
+        if any(h.isAncestorOf(child) for h in hidden):
+            continue
+        hidden.append(child)
+        child.hide()
+    try:
+        for w in [widget, *widget.findChildren(QtWidgets.QWidget)]:
+            if w.layout() is not None:
+                w.layout().activate()
+        QtCore.QCoreApplication.sendPostedEvents()
+        yield
+    finally:
+        for child in hidden:
+            child.show()
+
+
 class ExportController(QtCore.QObject):
     def __init__(self, window):
         super().__init__(window)
@@ -23,7 +70,10 @@ class ExportController(QtCore.QObject):
     def export_plot_image(self, path) -> None:
         """Save the plot area as PNG (or any raster format Qt knows by extension) or SVG."""
         path = str(path)
-        widget = self.w.splitter
+        with plot_only(self.w.splitter):
+            self._render(path, self.w.splitter)
+
+    def _render(self, path: str, widget) -> None:
         if path.lower().endswith(".svg"):
             from PySide6.QtSvg import QSvgGenerator
 
@@ -59,21 +109,20 @@ class ExportController(QtCore.QObject):
     def export_dialog(self) -> None:
         if self.s.model is None:
             return
-        base = os.path.splitext(os.path.basename(str(self.s.table.path)))[0] if self.s.table else "fit"
+        base = os.path.splitext(os.path.basename(str(self.s.table.path)))[0] if self.s.table and self.s.table.path \
+            else "fit"
         start = os.path.join(self.w.settings.last_folder(), f"{base}-fit.json")
         path, chosen = QtWidgets.QFileDialog.getSaveFileName(self.w, "Export Fit", start, ";;".join(EXPORT_FILTERS))
         if not path:
             return
-        kind, ext = EXPORT_FILTERS.get(chosen, ("json", ".json"))
-        if not os.path.splitext(path)[1]:
-            path += ext
+        path, kind = export_kind_for(path, chosen)
         try:
             self.s.export_fit(path, kind)
         except (ValueError, OSError) as exc:
             self.w.show_message(f"Could not export: {exc}", "error")
             return
         self.w.settings.set_last_folder(os.path.dirname(path))
-        self.w.status_state.setText(f"Exported to {path}")
+        self.w.status_state.setText(f"Exported {KIND_NAMES[kind]} to {path}")
 
     def export_imputed_dialog(self) -> None:
         if self.s.model is None or not self.s.n_incomplete:

@@ -56,6 +56,8 @@ class FitController(QtCore.QObject):
         weakref.finalize(window, _stop_thread, self.thread)
 
     # ------------------------------------------------------------------------------ commands
+    demo_delay = None  # seconds per iteration for the next fit only (the examples' demonstration)
+
     def start(self, paused: bool = False) -> None:
         """Start EM on the chosen columns in the worker thread (returns at once)."""
         w, s = self.w, self.s
@@ -67,7 +69,7 @@ class FitController(QtCore.QObject):
             return self._refuse("Open a CSV file and tick at least one numeric column before running a fit.",
                                 "warning")
         try:
-            options = w.params_panel.options()
+            options = w.seeds.resolve(w.params_panel.options())  # "random": a seed drawn now, shown
         except ValueError as exc:
             return self._refuse(str(exc))
         if s.X.shape[0] == 0:
@@ -96,7 +98,9 @@ class FitController(QtCore.QObject):
         self._t0 = time.monotonic()
         self.elapsed = 0.0
         self.clock.start()
-        self.worker.set_delay(w.params_panel.delay())
+        # the bundled example's demonstration is slowed for this fit only (controllers/demo.py)
+        self.worker.set_delay(w.params_panel.delay() if self.demo_delay is None else self.demo_delay)
+        self.demo_delay = None
         self.worker.prepare(paused=paused, run_id=self.run_id)
         self._check_pause_action(paused)
         what = "components" if s.kind == "mixture" else "states"

@@ -15,6 +15,8 @@ from emdesk.gui.worker import LoadWorker, WorkerThread
 # How an example is set up when opened from the menu (the others: a mixture of the first two numeric columns).
 # scripts/make_hmm_example.py writes the HMM example (three regimes, two gauges, shuffled rows).
 EXAMPLE_SETUP = {
+    "example_2d_three_clusters.csv": dict(kind=("mixture", "gaussian"), options=dict(n_components=3)),
+    "example_1d_bimodal.csv": dict(kind=("mixture", "gaussian"), options=dict(n_components=2)),
     "example_hmm_regimes.csv": dict(kind=("hmm", "gaussian"), sequence=("gauge", "hour"), columns=["level"],
                                     options=dict(n_components=3, random_state=0, max_iter=200)),
 }
@@ -85,21 +87,26 @@ class LoadController(QtCore.QObject):
             if w.session.kind != "mixture":
                 w.set_model_kind("mixture")
         else:
-            w.set_model_kind(*setup["kind"])
-            w.set_sequence(*setup["sequence"])
-            w.select_columns(setup["columns"])
+            w.set_model_kind(*setup["kind"])  # examples carry their own settings (issue 15)
+            if "sequence" in setup:
+                w.set_sequence(*setup["sequence"])
+            if "columns" in setup:
+                w.select_columns(setup["columns"])
             w.set_options(**setup["options"])
         if fit:
-            w.start_fit()
+            from emdesk.gui.controllers.demo import start_demo
+            start_demo(w)  # a poor start, slowed down: EM at work (issue 15)
 
-    def begin(self, path) -> int:
-        """Start loading ``path`` in the background; returns the request id."""
+    def begin(self, path, options=None) -> int:
+        """Start loading ``path`` in the background; returns the request id. ``options``: an
+        ``emdesk.io.import_options.ImportOptions`` (sheet, delimiter ...; None: detect)."""
         w = self.w
         self.load_id += 1  # a load still running for an older request ends at its next progress report
         req = self.load_id
         self.loading = True
         self.path = str(path)
         self.worker.prepare(req)
+        self.worker.set_options(req, options)
         w.load_progress.setValue(0)
         w.load_progress.show()
         w.load_cancel.show()
@@ -146,7 +153,8 @@ class LoadController(QtCore.QObject):
             return
         self.results[req] = ("loaded", table)
         w.settings.add_recent_file(str(table.path))
-        w.status_state.setText(f"Loaded {os.path.basename(str(table.path))}: {table.n_rows:,} rows. "
+        w.clear_message()  # an earlier error no longer applies
+        w.status_state.setText(f"Loaded {table.name}{' (sheet ' + repr(table.sheet) + ')' if getattr(table, 'sheet', None) else ''}: {table.n_rows:,} rows. "
                                "Press Run (F5) to fit.")
         w.dataLoaded.emit(str(table.path))
 
