@@ -33,6 +33,7 @@ from emdesk.gui.controllers.export import ExportController
 from emdesk.gui.controllers.fit import RANDOM_INIT_EARLY_STOP, FitController  # noqa: F401
 from emdesk.gui.controllers.guard import GuardController
 from emdesk.gui.controllers.load import LoadController
+from emdesk.gui.controllers.results import ResultsController
 from emdesk.gui.controllers.selection import SelectionController
 from emdesk.gui.controllers.start_means import StartMeansController
 from emdesk.gui.controllers.timeline import TimelineController
@@ -113,6 +114,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.loader = LoadController(self)
         self.selection = SelectionController(self)
         self.exporter = ExportController(self)
+        self.results = ResultsController(self)  # Results / Uncertainty / Model Checks docks, report (issue 14)
         self.fit_thread, self.fit_worker = self.fit.thread, self.fit.worker
         self.load_thread, self.load_worker = self.loader.thread, self.loader.worker
         self.session.subscribe(self._session_changed)
@@ -561,6 +563,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_export_imputed.setEnabled(has_model and not running and self.session.n_incomplete > 0)
         self.act_select.setEnabled(has_data and self.kind.model_selection)
         self.params_panel.setEnabled(True)
+        if hasattr(self, "results"):
+            self.results.update_actions()
 
     # ================================================================================ degeneracy guard (issue 7)
     def degeneracy_fixes(self) -> list[str]:
@@ -669,6 +673,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._closing = True
         self.fit.clock.stop()
         self.selection.close_dialog()
+        self.results.shutdown()
         self.fit_worker.request_stop()
         self.load_worker.cancel()
         try:
