@@ -21,7 +21,7 @@ def _fit(qtbot, window, **options):
 @pytest.fixture
 def fitted(qtbot, window):
     window.open_csv(example_path())
-    _fit(qtbot, window, n_components=3, n_init=3, random_state=7, init_params="random", max_iter=200)
+    _fit(qtbot, window, n_components=3, n_init=3, random_state=7, init_params="random_from_data", max_iter=200)
     return window
 
 

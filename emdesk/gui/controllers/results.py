@@ -81,7 +81,13 @@ class ResultsController(QtCore.QObject):
                                     ("checks", "Model Checks", self.checks)):
             dock = QtWidgets.QDockWidget(title, window)
             dock.setObjectName(f"{name}Dock")
-            dock.setWidget(widget)
+            # in a scroll area: the panels' rows of fields do not force the window wider than the screen
+            scroll = QtWidgets.QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+            scroll.setWidget(widget)
+            widget.setMinimumWidth(360)
+            dock.setWidget(scroll)
             dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
                              | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
                              | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable)
