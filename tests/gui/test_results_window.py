@@ -137,3 +137,28 @@ def test_screenshots(qtbot, fitted):
         qtbot.wait(100)
         w.results.ensure_computed()
         assert w.grab().save(f"/tmp/g14_{name}.png")
+
+
+def test_another_model_keeps_the_components_order(qtbot, fitted):
+    from emdesk.engine import GaussianMixture
+    from emdesk.session import aligned_model
+
+    w = fitted
+    current = w.model
+    other = GaussianMixture(n_components=3, covariance_type="full", random_state=11).fit(w._X)
+    # the same clusters in a shuffled order
+    perm = np.array([2, 0, 1])
+    shuffled = GaussianMixture.from_parameters(other.weights_[perm], other.means_[perm],
+                                               other.covariances_[perm], "full")
+    w.show_model(shuffled)
+    qtbot.waitUntil(lambda: w.results.shown_model() is w.model)
+    # component j of the shown model is the cluster nearest component j of the previous fit
+    d = ((w.model.means_[:, None, :] - current.means_[None, :, :]) ** 2).sum(-1)
+    assert list(d.argmin(axis=1)) == [0, 1, 2]
+    np.testing.assert_allclose(np.sort(w.model.weights_), np.sort(shuffled.weights_))
+    shown, theirs = w.model.predict_proba(w._X), shuffled.predict_proba(w._X)
+    for j in range(3):
+        i = int(np.argmin(((shuffled.means_ - w.model.means_[j]) ** 2).sum(1)))
+        np.testing.assert_allclose(shown[:, j], theirs[:, i], atol=1e-8)
+    # the order is unchanged when it already matches
+    assert aligned_model(w.model, w.model) is w.model
