@@ -110,6 +110,9 @@ def test_lrt_dialog_runs_and_reports(qtbot, fitted, tmp_path):
         panel.start(max_components=2, n_boot=9, random_state=0)
     result = blocker.args[0]
     assert len(result.rows) >= 1
+    out = tmp_path / "lrt.html"
+    w.results.export_report(out)
+    assert "<h2>Bootstrap likelihood-ratio tests" in out.read_text(encoding="utf-8")
     w.results.close_lrt_dialog()
 
 
@@ -117,15 +120,30 @@ def test_export_report_has_the_sections(qtbot, fitted, tmp_path):
     w = fitted
     with qtbot.waitSignal(w.results.panel.bootstrapFinished, timeout=120_000):
         w.results.start_bootstrap(n_boot=8, random_state=2)
+    w.open_model_selection()
+    dlg = w.selection.dialog
+    dlg.set_options(n_components=range(1, 3), covariance_types=("full",), n_init=1)
+    with qtbot.waitSignal(dlg.sweepFinished, timeout=60_000):
+        dlg.start()
     out = tmp_path / "report.html"
     w.results.export_report(out)
     text = out.read_text(encoding="utf-8")
     sha = w.table.sha256
     assert sha and sha in text
-    assert "random_state" in text and "data:image/png;base64," in text
-    assert text.count("data:image/png;base64,") >= 2
-    assert "Standard error" in text or "SE" in text
+    for heading in ("<h2>Data</h2>", "<h2>Model and options</h2>", "<h2>Results</h2>",
+                    "<h2>Bootstrap (nonparametric)</h2>", "<h2>Model selection</h2>",
+                    "<h2>Checks of the model</h2>", "<h2>Figures</h2>"):
+        assert heading in text, heading
+    assert "random_state" in text
+    assert text.count("data:image/png;base64,") == 3
     assert not list(tmp_path.glob("*.tmp*"))
+    # without a bootstrap or selection those sections are left out
+    w.selection.close_dialog()
+    w.show_restart(0)
+    qtbot.waitUntil(lambda: w.results.panel.bootstrap_result() is None)
+    w.results.export_report(out)
+    text = out.read_text(encoding="utf-8")
+    assert "<h2>Results</h2>" in text and "<h2>Bootstrap" not in text and "<h2>Model selection</h2>" not in text
 
 
 def test_screenshots(qtbot, fitted):
