@@ -58,7 +58,7 @@ def test_results_cleared_when_data_change(qtbot, fitted):
 
 def test_uncertainty_view_lists_most_uncertain_rows_and_highlights(qtbot, fitted):
     w = fitted
-    w.results.docks["uncertainty"].raise_()
+    w.results.show_dock("uncertainty")
     qtbot.waitUntil(lambda: len(w.results.uncertainty.listed_rows()) > 0, timeout=5000)
     resp = w.model.predict_proba(w._X)
     expected = 1 - resp.max(axis=1)
@@ -71,7 +71,7 @@ def test_uncertainty_view_lists_most_uncertain_rows_and_highlights(qtbot, fitted
 
 def test_checks_view_shows_hints(qtbot, fitted):
     w = fitted
-    w.results.docks["checks"].raise_()
+    w.results.show_dock("checks")
     qtbot.waitUntil(lambda: w.results.checks.checks() is not None, timeout=20_000)
     checks = w.results.checks.checks()
     assert len(checks.qq) == 3 and len(checks.marginals) == 2
@@ -151,7 +151,7 @@ def test_screenshots(qtbot, fitted):
     w.resize(1280, 720)
     qtbot.wait(50)
     for name in ("results", "uncertainty", "checks"):
-        w.results.docks[name].raise_()
+        w.results.show_dock(name)
         qtbot.wait(100)
         w.results.ensure_computed()
         assert w.grab().save(f"/tmp/g14_{name}.png")
@@ -180,3 +180,25 @@ def test_another_model_keeps_the_components_order(qtbot, fitted):
         np.testing.assert_allclose(shown[:, j], theirs[:, i], atol=1e-8)
     # the order is unchanged when it already matches
     assert aligned_model(w.model, w.model) is w.model
+
+
+def test_docks_join_a_wide_window_after_the_first_fit_only(qtbot, window):
+    from emdesk.gui.main_window import MainWindow
+
+    assert not window.results.docks["results"].isVisible()
+    window.resize(1280, 720)
+    window.open_csv(example_path())
+    _fit(qtbot, window, n_components=3, random_state=0)
+    assert window.results.docks["results"].isVisible(), window.width()
+    small = MainWindow()
+    qtbot.addWidget(small)
+    small.resize(760, 700)
+    small.show()
+    qtbot.waitExposed(small)
+    small.open_csv(example_path())
+    _fit(qtbot, small, n_components=3, random_state=0)
+    assert not small.results.docks["results"].isVisible()
+    assert small.results.panel.summary() is not None  # filled all the same: View > Results shows it
+    small.results.show_dock("results")
+    assert small.results.docks["results"].isVisible()
+    small.close()

@@ -79,26 +79,28 @@ class ResultsController(QtCore.QObject):
         for name, title, widget in (("results", "Results", self.panel),
                                     ("uncertainty", "Uncertainty", self.uncertainty),
                                     ("checks", "Model Checks", self.checks)):
-            dock = QtWidgets.QDockWidget(title, window)
+            dock = QtWidgets.QDockWidget(title)  # no parent until placed (a child would draw over the window)
             dock.setObjectName(f"{name}Dock")
             # in a scroll area: the panels' rows of fields do not force the window wider than the screen
             scroll = QtWidgets.QScrollArea()
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+            scroll.setMinimumWidth(60)
             scroll.setWidget(widget)
-            widget.setMinimumWidth(360)
             dock.setWidget(scroll)
             dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
                              | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
                              | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable)
-            window.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
             dock.visibilityChanged.connect(lambda visible, n=name: self._dock_visible(n, visible))
             self.docks[name] = dock
-            window.view_menu.addAction(dock.toggleViewAction())
-        window.tabifyDockWidget(self.docks["results"], self.docks["uncertainty"])
-        window.tabifyDockWidget(self.docks["uncertainty"], self.docks["checks"])
-        self.docks["results"].raise_()
-        window.resizeDocks([self.docks["results"]], [420], QtCore.Qt.Orientation.Horizontal)
+            action = QtGui.QAction(title, window)
+            action.setStatusTip(f"Show the {title} view (right dock area)")
+            action.triggered.connect(lambda _=False, n=name: self.show_dock(n))
+            window.view_menu.addAction(action)
+        # The docks join the window when the first fit ends and the window is wide enough (the right dock
+        # area needs about 130 px: a small window keeps its plot), or when the View menu asks for one.
+        self._placed = False
+        self._auto_shown = False
         self.checks.hintsChanged.connect(self._hints)
         self.panel.bootstrapFinished.connect(lambda _r: window.update_actions())
 
@@ -207,6 +209,7 @@ class ResultsController(QtCore.QObject):
             return
         self._model = model
         self._checks = None
+        self._show_docks_once()
         try:
             self.panel.set_fit(model, s.X, list(s.columns))
         except ValueError as exc:
@@ -217,6 +220,35 @@ class ResultsController(QtCore.QObject):
             if self._is_shown(name):
                 self._compute(name)
         self.update_actions()
+
+    AUTO_SHOW_WIDTH = 1000  # px: narrower windows keep the docks hidden until the View menu shows them
+
+    def _place_docks(self) -> None:
+        if self._placed:
+            return
+        self._placed = True
+        w = self.w
+        for dock in self.docks.values():
+            w.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        w.tabifyDockWidget(self.docks["results"], self.docks["uncertainty"])
+        w.tabifyDockWidget(self.docks["uncertainty"], self.docks["checks"])
+        for dock in self.docks.values():
+            dock.show()
+        self.docks["results"].raise_()
+        w.resizeDocks([self.docks["results"]], [440], QtCore.Qt.Orientation.Horizontal)
+
+    def show_dock(self, name: str) -> None:
+        """Show and raise the "results", "uncertainty" or "checks" dock (View menu)."""
+        self._place_docks()
+        self.docks[name].show()
+        self.docks[name].raise_()
+
+    def _show_docks_once(self) -> None:
+        if self._auto_shown or self._placed:
+            return
+        self._auto_shown = True
+        if self.w.width() >= self.AUTO_SHOW_WIDTH:
+            self._place_docks()
 
     def _is_shown(self, name: str) -> bool:
         dock = self.docks[name]
