@@ -705,3 +705,40 @@ class Session:
         from emdesk.io import save_imputed_csv
 
         return save_imputed_csv(str(path), self.table, self.model, list(self.columns))
+
+
+def aligned_model(model, reference):
+    """``model`` with its components reordered to match ``reference`` (``emdesk.engine.align``: minimum-cost
+    matching on the symmetrised Kullback-Leibler divergence), so a model loaded in place of another keeps
+    each cluster's colour and position. Returns ``model`` itself when the order already matches, when
+    either is not a fitted mixture of the same columns, or when the components cannot be compared; else a
+    model rebuilt (``from_parameters``) with its components in the new order and its fit statistics copied
+    (its ``restart_parameters_`` keep the order EM found)."""
+    import copy
+
+    from emdesk.engine.align import align
+
+    if reference is None or model is reference or getattr(model, "degeneracies_", ()):
+        return model
+    try:
+        a = align(model, reference)
+    except (ValueError, AttributeError, TypeError, KeyError):
+        return model
+    if a.is_identity:
+        return model
+    if np.asarray(a.permutation).size != np.shape(model.means_)[0]:
+        return model
+    cls = type(model)
+    if not hasattr(cls, "from_parameters"):
+        return model
+    params = {key: v for key, v in model.get_params().items() if key not in _NOT_COPIED}
+    try:  # rebuilt from its parameters: every derived array (precisions, caches) follows the new order
+        m = cls.from_parameters(a.weights, a.means, a.covariances, model.covariance_type, **params)
+    except (ValueError, TypeError):
+        return model
+    for name in ("log_likelihood_", "lower_bound_", "n_iter_", "converged_", "n_samples_", "data_variances_",
+                 "feature_names_in_", "restart_log_likelihoods_", "restart_parameters_", "best_restart_",
+                 "n_rows_all_missing_", "column_notes_"):
+        if hasattr(model, name):
+            setattr(m, name, copy.deepcopy(getattr(model, name)))
+    return m

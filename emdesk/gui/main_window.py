@@ -35,6 +35,7 @@ from emdesk.gui.controllers.guard import GuardController
 from emdesk.gui.controllers.import_data import ImportController
 from emdesk.gui.controllers.load import LoadController
 from emdesk.gui.controllers.seed import SeedController
+from emdesk.gui.controllers.results import ResultsController
 from emdesk.gui.controllers.selection import SelectionController
 from emdesk.gui.controllers.start_means import StartMeansController
 from emdesk.gui.controllers.timeline import TimelineController
@@ -118,6 +119,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.seeds = SeedController(self)  # a seed shown, reproducible Runs, New seed (issue 15)
         self.selection = SelectionController(self)
         self.exporter = ExportController(self)
+        self.results = ResultsController(self)  # Results / Uncertainty / Model Checks docks, report (issue 14)
         self.fit_thread, self.fit_worker = self.fit.thread, self.fit.worker
         self.load_thread, self.load_worker = self.loader.thread, self.loader.worker
         self.session.subscribe(self._session_changed)
@@ -581,6 +583,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_select.setEnabled(has_data and self.kind.model_selection
                                    and (self.session.kind != "mixture" or gaussian_mixture))
         self.params_panel.setEnabled(True)
+        if hasattr(self, "results"):
+            self.results.update_actions()
 
     # ================================================================================ degeneracy guard (issue 7)
     def degeneracy_fixes(self) -> list[str]:
@@ -693,6 +697,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._closing = True
         self.fit.clock.stop()
         self.selection.close_dialog()
+        self.results.shutdown()
         self.fit_worker.request_stop()
         self.load_worker.cancel()
         try:

@@ -38,6 +38,10 @@ class SelectionController(QtCore.QObject):
         if s.X is None or model_width(model) != len(s.columns):
             w.show_message("That model does not match the ticked columns; it was not loaded.", "error")
             return
+        if s.model is not None and s.kind == "mixture":  # keep the clusters' colours and order (issue 14)
+            from emdesk.session import aligned_model
+
+            model = aligned_model(model, s.model)
         w.fit.forget()
         w.fit.run_id += 1
         s.use_model(model)  # the window, observing the session, shows it

@@ -1,0 +1,422 @@
+"""Reading the fit (issue 14): the Results, Uncertainty and Model Checks docks, Analysis > Bootstrap
+Standard Errors... and Bootstrap LRT..., and File > Export Report....
+
+The docks follow the session's current model: they are refreshed when a fit ends or stops, when a restart or
+another model is loaded (session events "fit-ended" and "model") and when a timeline iteration is shown
+after the fit (debounced: scrubbing stays smooth). They are cleared when the data change or a fit starts.
+The uncertainty and checks computations run only for a dock that is visible (a hidden one is refreshed when
+it is raised). Mixtures only: for other model kinds the docks say so.
+
+Scripting (``window.results``): ``refresh()``, ``shown_model()``, ``start_bootstrap(n_boot, method,
+random_state)``, ``bootstrap_result()``, ``open_lrt_dialog()``, ``export_report(path)``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from emdesk.gui.checks_view import ChecksView
+from emdesk.gui.results_panel import ResultsPanel, widget_png
+from emdesk.gui.uncertainty_view import UncertaintyView
+
+SCRUB_DELAY_MS = 250  # a timeline iteration is summarised once the slider rests this long
+
+
+class BootstrapDialog(QtWidgets.QDialog):
+    """Method, replicates and seed of a bootstrap (Analysis > Bootstrap Standard Errors...)."""
+
+    def __init__(self, panel: ResultsPanel, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Bootstrap Standard Errors")
+        self.method = QtWidgets.QComboBox()
+        self.method.addItems(["Nonparametric (rows resampled)", "Parametric (samples from the fit)",
+                              "Weighted likelihood (random row weights)"])
+        self.method.setCurrentIndex(panel.method_box.currentIndex())
+        self.n_boot = QtWidgets.QSpinBox()
+        self.n_boot.setRange(2, 100000)
+        self.n_boot.setValue(panel.n_boot_spin.value())
+        self.seed = QtWidgets.QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setValue(panel.seed_spin.value())
+        form = QtWidgets.QFormLayout(self)
+        form.addRow("Method:", self.method)
+        form.addRow("Replicates:", self.n_boot)
+        form.addRow("Seed:", self.seed)
+        note = QtWidgets.QLabel("Runs in the background on both cores; progress and Stop are in the Results "
+                                "panel. The same seed gives the same standard errors.")
+        note.setWordWrap(True)
+        form.addRow(note)
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok
+                                             | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setText("Start")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def choice(self) -> dict:
+        return {"method": ResultsPanel.METHODS[self.method.currentIndex()], "n_boot": self.n_boot.value(),
+                "random_state": self.seed.value()}
+
+
+class ResultsController(QtCore.QObject):
+    def __init__(self, window):
+        super().__init__(window)
+        self.w = window
+        self.s = window.session
+        self._model = None            # the model the docks show
+        self._dirty = set()           # docks to recompute when they become visible
+        self._checks = None
+        self._lrt_dialog = None
+        self._lrt_panel = None
+        self._lrt_result = None
+
+        self.panel = ResultsPanel()
+        self.uncertainty = UncertaintyView()
+        self.checks = ChecksView()
+        self.docks = {}
+        for name, title, widget in (("results", "Results", self.panel),
+                                    ("uncertainty", "Uncertainty", self.uncertainty),
+                                    ("checks", "Model Checks", self.checks)):
+            dock = QtWidgets.QDockWidget(title)  # no parent until placed (a child would draw over the window)
+            dock.setObjectName(f"{name}Dock")
+            # in a scroll area: the panels' rows of fields do not force the window wider than the screen
+            scroll = QtWidgets.QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+            scroll.setMinimumWidth(60)
+            scroll.setWidget(widget)
+            dock.setWidget(scroll)
+            dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
+                             | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                             | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable)
+            dock.visibilityChanged.connect(lambda visible, n=name: self._dock_visible(n, visible))
+            self.docks[name] = dock
+            action = QtGui.QAction(title, window)
+            action.setStatusTip(f"Show the {title} view (right dock area)")
+            action.triggered.connect(lambda _=False, n=name: self.show_dock(n))
+            window.view_menu.addAction(action)
+        # The docks join the window when the first fit ends and the window is wide enough (the right dock
+        # area needs about 130 px: a small window keeps its plot), or when the View menu asks for one.
+        self._placed = False
+        self._auto_shown = False
+        self.checks.hintsChanged.connect(self._hints)
+        self.panel.bootstrapFinished.connect(lambda _r: window.update_actions())
+
+        self.scrub_timer = QtCore.QTimer(self)
+        self.scrub_timer.setSingleShot(True)
+        self.scrub_timer.setInterval(SCRUB_DELAY_MS)
+        self.scrub_timer.timeout.connect(self._timeline_rested)
+        window.timeline.indexChanged.connect(lambda _i: self.scrub_timer.start())
+
+        self._build_actions()
+        self.s.subscribe(self._session_event)
+
+    # ------------------------------------------------------------------ menus
+    def _build_actions(self) -> None:
+        w = self.w
+        mb = w.menuBar()
+        help_action = next((a for a in mb.actions() if a.text().replace("&", "") == "Help"), None)
+        menu = QtWidgets.QMenu("&Analysis", w)
+        mb.insertMenu(help_action, menu) if help_action is not None else mb.addMenu(menu)
+        w.analysis_menu = menu
+        w.act_bootstrap = QtGui.QAction("Bootstrap &Standard Errors...", w)
+        w.act_bootstrap.setStatusTip("Standard errors and confidence intervals of every parameter by bootstrap, "
+                                     "in the background (Results panel)")
+        w.act_bootstrap.triggered.connect(self.bootstrap_dialog)
+        w.act_lrt = QtGui.QAction("Bootstrap &LRT...", w)
+        w.act_lrt.setStatusTip("How many components? Test k against k+1 components by a bootstrap "
+                               "likelihood-ratio test")
+        w.act_lrt.triggered.connect(self.open_lrt_dialog)
+        menu.addAction(w.act_bootstrap)
+        menu.addAction(w.act_lrt)
+        w.act_export_report = QtGui.QAction("Export &Report...", w)
+        w.act_export_report.setStatusTip("One HTML file: the data, the model and options, the results with "
+                                         "standard errors, the selection table and the diagnostic plots")
+        w.act_export_report.triggered.connect(self.export_report_dialog)
+        file_menu = mb.actions()[0].menu()
+        before = next((a for a in file_menu.actions() if a is w.act_export_imputed), None)
+        idx = file_menu.actions().index(before) + 1 if before is not None else None
+        following = file_menu.actions()[idx] if idx is not None and idx < len(file_menu.actions()) else None
+        file_menu.insertAction(following, w.act_export_report)
+        self.update_actions()
+
+    def update_actions(self) -> None:
+        w = self.w
+        mixture = self.s.kind == "mixture"
+        has_model = self._model is not None and mixture
+        w.act_bootstrap.setEnabled(has_model and not w.fit.running and not self.panel.is_bootstrapping())
+        w.act_lrt.setEnabled(self.s.X is not None and mixture)
+        w.act_export_report.setEnabled(has_model and not w.fit.running)
+
+    # ------------------------------------------------------------------ following the session
+    def _session_event(self, event: str) -> None:
+        if event in ("data", "fit-started") or (event == "options" and self.s.model is None):
+            self.scrub_timer.stop()
+            self.clear()
+        elif event in ("fit-ended", "model"):
+            self.scrub_timer.stop()
+            self.show(self.s.model)
+        self.update_actions()
+
+    def _timeline_rested(self) -> None:
+        s = self.s
+        if s.fitting or self.w.fit.running or not s.history:
+            return
+        i = self.w.timeline_ctrl.shown_index
+        if not 0 <= i < len(s.history):
+            return
+        snap = s.history[i]
+        m = s.model
+        if m is not None and getattr(snap, "final", False) and snap.means is not None \
+                and getattr(m, "means_", None) is not None and snap.means.shape == m.means_.shape \
+                and (snap.means == m.means_).all():
+            model = m  # the current model's own state
+        else:
+            try:
+                model = s._named(snap.to_model())
+            except Exception:  # a state the model layer refuses (e.g. a collapsed component): keep the last
+                return
+        if model is not self._model:
+            self.show(model)
+
+    def clear(self) -> None:
+        self._model = None
+        self._checks = None
+        self._dirty.clear()
+        self.panel.clear()
+        self.uncertainty.clear()
+        self.checks.clear()
+
+    def shown_model(self):
+        """The model the docks show (the current model, or a timeline iteration), or None."""
+        return self._model
+
+    def refresh(self) -> None:
+        self.show(self.s.model)
+
+    def show(self, model) -> None:
+        """Show ``model`` (on the session's rows) in the Results panel, and in the visible docks."""
+        s = self.s
+        if model is None or s.X is None:
+            self.clear()
+            return
+        if s.kind != "mixture" or not hasattr(model, "weights_"):
+            self.clear()
+            self.panel.title.setText("The Results, Uncertainty and Model Checks views are available for "
+                                     "mixtures.")
+            return
+        self._model = model
+        self._checks = None
+        self._show_docks_once()
+        try:
+            self.panel.set_fit(model, s.X, list(s.columns))
+        except ValueError as exc:
+            self.panel.clear()
+            self.panel.title.setText(f"No results for this state: {exc}")
+        self._dirty = {"uncertainty", "checks"}
+        for name in ("uncertainty", "checks"):
+            if self._is_shown(name):
+                self._compute(name)
+        self.update_actions()
+
+    AUTO_SHOW_WIDTH = 1000  # px: narrower windows keep the docks hidden until the View menu shows them
+
+    def _place_docks(self) -> None:
+        if self._placed:
+            return
+        self._placed = True
+        w = self.w
+        for dock in self.docks.values():
+            w.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        w.tabifyDockWidget(self.docks["results"], self.docks["uncertainty"])
+        w.tabifyDockWidget(self.docks["uncertainty"], self.docks["checks"])
+        for dock in self.docks.values():
+            dock.show()
+        self.docks["results"].raise_()
+        w.resizeDocks([self.docks["results"]], [440], QtCore.Qt.Orientation.Horizontal)
+
+    def show_dock(self, name: str) -> None:
+        """Show and raise the "results", "uncertainty" or "checks" dock (View menu)."""
+        self._place_docks()
+        self.docks[name].show()
+        self.docks[name].raise_()
+
+    def _show_docks_once(self) -> None:
+        if self._auto_shown or self._placed:
+            return
+        self._auto_shown = True
+        if self.w.width() >= self.AUTO_SHOW_WIDTH:
+            self._place_docks()
+
+    def _is_shown(self, name: str) -> bool:
+        dock = self.docks[name]
+        return dock.isVisible() and not dock.visibleRegion().isEmpty()
+
+    def _dock_visible(self, name: str, visible: bool) -> None:
+        if visible and name in self._dirty:
+            QtCore.QTimer.singleShot(0, lambda: self._compute(name) if name in self._dirty else None)
+
+    def _compute(self, name: str) -> None:
+        from emdesk.engine.checks import check_model, classification_uncertainty
+
+        self._dirty.discard(name)
+        m, s = self._model, self.s
+        if m is None or s.X is None:
+            return
+        X, cols = s.X, list(s.columns)
+        try:
+            if name == "uncertainty":
+                unc = classification_uncertainty(m, X)
+                ix = [0, 1] if X.shape[1] >= 2 else [0]
+                self.uncertainty.set_data(X[:, ix], unc, axis_names=tuple(cols[i] for i in ix))
+            else:
+                self._checks = check_model(m, X, feature_names=cols)
+                self.checks.set_checks(self._checks)
+        except ValueError as exc:
+            self.w.show_message(f"The {'uncertainty' if name == 'uncertainty' else 'model checks'} could not "
+                                f"be computed: {exc}", "warning")
+
+    def ensure_computed(self) -> None:
+        """Compute the hidden docks' contents now (for the report)."""
+        for name in list(self._dirty):
+            self._compute(name)
+
+    def _hints(self, messages) -> None:
+        if messages:
+            self.w.status_state.setText("Model checks: " + messages[0])
+
+    # ------------------------------------------------------------------ bootstrap
+    def bootstrap_dialog(self) -> None:
+        if self._model is None:
+            return
+        dlg = BootstrapDialog(self.panel, self.w)
+        if dlg.exec() == QtWidgets.QDialog.DialogCode.Accepted:
+            self.start_bootstrap(**dlg.choice())
+
+    def start_bootstrap(self, n_boot=None, method=None, random_state=None) -> None:
+        """Bootstrap the shown model in the background (the Results panel shows progress, Stop and then the
+        SE and CI columns). ValueError without a model."""
+        if self._model is None:
+            raise ValueError("No fit to bootstrap: fit a model first.")
+        self.docks["results"].show()
+        self.docks["results"].raise_()
+        self.panel.start_bootstrap(n_boot=n_boot, method=method, random_state=random_state)
+        self.update_actions()
+
+    def bootstrap_result(self):
+        return self.panel.bootstrap_result()
+
+    # ------------------------------------------------------------------ LRT
+    def open_lrt_dialog(self) -> None:
+        """Analysis > Bootstrap LRT...: the test of k against k+1 components on the ticked columns."""
+        from emdesk.gui.lrt_panel import LRTPanel
+
+        w, s = self.w, self.s
+        if s.X is None:
+            w.show_message("Open a CSV file and tick the columns first.", "warning")
+            return
+        try:
+            options = w.options()
+        except ValueError as exc:
+            w.show_message(str(exc), "error")
+            return
+        self.close_lrt_dialog()
+        dlg = QtWidgets.QDialog(w)
+        dlg.setWindowTitle("Bootstrap Likelihood-Ratio Test")
+        panel = LRTPanel(dlg)
+        cov = options.pop("covariance_type", None)
+        keep = {k: v for k, v in options.items() if k in ("reg_covar", "tol", "max_iter", "init_params")}
+        panel.set_data(s.X, covariance_type=cov, **keep)
+        panel.finished.connect(self._lrt_finished)
+        lay = QtWidgets.QVBoxLayout(dlg)
+        lay.addWidget(panel)
+        close = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(dlg.close)
+        lay.addWidget(close)
+        dlg.finished.connect(lambda _r: panel.stop())
+        dlg.resize(560, 420)
+        self._lrt_dialog, self._lrt_panel = dlg, panel
+        dlg.show()
+
+    def lrt_panel(self):
+        return self._lrt_panel
+
+    def _lrt_finished(self, result) -> None:
+        self._lrt_result = result
+
+    def close_lrt_dialog(self) -> None:
+        dlg, panel = self._lrt_dialog, self._lrt_panel
+        self._lrt_dialog = self._lrt_panel = None
+        if panel is not None:
+            panel.shutdown()
+        if dlg is not None:
+            dlg.close()
+            dlg.deleteLater()
+
+    def shutdown(self) -> None:
+        self.scrub_timer.stop()
+        self.panel.shutdown()
+        self.close_lrt_dialog()
+
+    # ------------------------------------------------------------------ report
+    def export_report_dialog(self) -> None:
+        w, s = self.w, self.s
+        if self._model is None:
+            return
+        base = os.path.splitext(os.path.basename(str(s.table.path)))[0] if s.table else "emdesk"
+        start = os.path.join(w.settings.last_folder(), f"{base}-report.html")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(w, "Export Report", start,
+                                                        "HTML report (*.html);;All files (*)")
+        if not path:
+            return
+        if not os.path.splitext(path)[1]:
+            path += ".html"
+        try:
+            self.export_report(path)
+        except (ValueError, OSError) as exc:
+            w.show_message(f"Could not write the report: {exc}", "error")
+            return
+        w.settings.set_last_folder(os.path.dirname(path))
+        w.status_state.setText(f"Report written to {path}")
+
+    def figures(self) -> list:
+        """(caption, PNG bytes) of the plot area and the diagnostic views, as drawn now."""
+        self.ensure_computed()
+        out = []
+        for caption, widget in (("The fit (plot area)", self.w.splitter),
+                                ("Classification uncertainty", self.uncertainty),
+                                ("Model checks", self.checks)):
+            if widget.width() < 50 or widget.height() < 50 or not widget.isVisible():
+                widget.resize(max(widget.width(), 900), max(widget.height(), 600))
+            try:
+                out.append((caption, widget_png(widget)))
+            except ValueError:
+                pass
+        return out
+
+    def export_report(self, path) -> str:
+        """Write the HTML report (``emdesk.io.report.write_report``, atomic) for the shown model; returns
+        the path. ValueError without a model; DataError (a ValueError) when the file cannot be written."""
+        from emdesk.io.report import write_report
+
+        w, s = self.w, self.s
+        if self._model is None:
+            raise ValueError("There is no fit to report: fit a model first.")
+        self.ensure_computed()
+        try:
+            options = w.options()
+        except ValueError:
+            options = None
+        dialog = w.selection.dialog
+        selection = None
+        if dialog is not None:
+            try:
+                selection = dialog.result()
+            except RuntimeError:
+                selection = None
+        write_report(str(path), table=s.table, columns=list(s.columns), model=self._model, options=options,
+                     summary=self.panel.summary(), bootstrap=self.panel.bootstrap_result(),
+                     selection=selection, lrt=self._lrt_result, checks=self._checks, figures=self.figures())
+        return str(path)
