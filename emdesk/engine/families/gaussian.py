@@ -55,6 +55,9 @@ class GaussianFamily:
         data.n, data.d = X.shape
         data.k = k
         nan = np.isnan(X)
+        # Overflowing or too-wide columns: the ValueError GaussianMixture gives (naming the column),
+        # before any arithmetic (k-means++ on a 1e200 value raised OverflowError in an HMM).
+        V.check_columns(X)
         std = Standardizer.from_data(X, None, ct)
         data.std = std
         data.data_variances = np.where(np.isfinite(std.data_var), std.data_var, 0.0)

@@ -1,0 +1,28 @@
+"""Extreme values in the generic models (HMMs, Student-t mixtures): a ValueError naming the column,
+as GaussianMixture gives, never an OverflowError from the k-means++ start (found by a newcomer test)."""
+import warnings
+
+import numpy as np
+import pytest
+
+from emdesk.engine import GaussianHMM, StudentTMixture
+
+
+@pytest.mark.parametrize("value", [1e200, 1e308, -1e308])
+@pytest.mark.parametrize("make", [lambda: GaussianHMM(2, random_state=0),
+                                  lambda: StudentTMixture(2, random_state=0)])
+def test_overflowing_value_is_a_value_error_naming_the_column(make, value):
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    X = np.vstack([X, [[value, 0.0]]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match="Column 1"):
+            make().fit(X)
+
+
+def test_ordinary_hmm_data_still_fit():
+    X = np.random.default_rng(1).normal(size=(50, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = GaussianHMM(2, random_state=0).fit(X)
+    assert np.isfinite(m.score(X))
