@@ -26,3 +26,17 @@ def test_ordinary_hmm_data_still_fit():
         warnings.simplefilter("ignore")
         m = GaussianHMM(2, random_state=0).fit(X)
     assert np.isfinite(m.score(X))
+
+
+@pytest.mark.parametrize("big", [1e9, 1e12, 1e19])
+def test_categorical_symbol_far_beyond_any_table_is_a_value_error(big):
+    from emdesk.engine import CategoricalHMM
+    S = np.array([[big], [1.0], [0.0], [1.0]])
+    with pytest.raises(ValueError, match="Recode the column"):
+        CategoricalHMM(2, random_state=0).fit(S)
+
+
+def test_categorical_symbols_up_to_the_bound_fit():
+    from emdesk.engine import CategoricalHMM
+    m = CategoricalHMM(2, random_state=0).fit(np.array([[0], [1], [2], [1], [0], [2]]))
+    assert m.emissionprob_.shape == (2, 3)
