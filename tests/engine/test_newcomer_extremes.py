@@ -40,3 +40,13 @@ def test_categorical_symbols_up_to_the_bound_fit():
     from emdesk.engine import CategoricalHMM
     m = CategoricalHMM(2, random_state=0).fit(np.array([[0], [1], [2], [1], [0], [2]]))
     assert m.emissionprob_.shape == (2, 3)
+
+
+def test_scoring_wide_rows_under_a_fitted_hmm_is_not_refused():
+    """The range check is for fitting: scoring (and load_fit's probe) of far rows gives a number or -inf."""
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = GaussianHMM(2, random_state=0).fit(X)
+        ll, post = m.score_samples(np.vstack([X[:3], [[1e12, 0.0]]]), [1, 1, 1, 1])
+    assert ll < 0 and np.all(np.isfinite(post))

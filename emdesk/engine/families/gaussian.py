@@ -37,6 +37,9 @@ class _Data:
 class GaussianFamily:
     """Multivariate normal emissions; ``covariance_type`` as scikit-learn's."""
 
+    #: fit checks the columns' ranges first (emdesk.engine._validation.check_columns), as GaussianMixture does
+    checks_column_ranges = True
+
     name = "gaussian"
     param_names = ("means", "covariances")
 
@@ -55,9 +58,6 @@ class GaussianFamily:
         data.n, data.d = X.shape
         data.k = k
         nan = np.isnan(X)
-        # Overflowing or too-wide columns: the ValueError GaussianMixture gives (naming the column),
-        # before any arithmetic (k-means++ on a 1e200 value raised OverflowError in an HMM).
-        V.check_columns(X)
         std = Standardizer.from_data(X, None, ct)
         data.std = std
         data.data_variances = np.where(np.isfinite(std.data_var), std.data_var, 0.0)

@@ -93,6 +93,9 @@ class StudentTFamily:
     low < high; default (1, 200)).
     """
 
+    #: fit checks the columns' ranges first (emdesk.engine._validation.check_columns), as GaussianMixture does
+    checks_column_ranges = True
+
     name = "student_t"
     param_names = ("means", "covariances", "dof")
 
@@ -141,9 +144,6 @@ class StudentTFamily:
         data.obs = ~nan
         pv, pidx = np.unique(data.p, return_inverse=True)
         data.p_values, data.p_index = pv.astype(float), np.asarray(pidx).reshape(-1)
-        # Overflowing or too-wide columns: the ValueError GaussianMixture gives (naming the column),
-        # before any arithmetic (k-means++ on a 1e200 value raised OverflowError in an HMM).
-        V.check_columns(X)
         std = Standardizer.from_data(X, None, ct)
         data.std = std
         data.data_variances = np.where(np.isfinite(std.data_var), std.data_var, 0.0)
