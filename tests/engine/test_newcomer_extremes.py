@@ -50,3 +50,4 @@ def test_scoring_wide_rows_under_a_fitted_hmm_is_not_refused():
         m = GaussianHMM(2, random_state=0).fit(X)
         ll, post = m.score_samples(np.vstack([X[:3], [[1e12, 0.0]]]), [1, 1, 1, 1])
     assert ll < 0 and np.all(np.isfinite(post))
+
