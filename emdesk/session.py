@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import math
 
-import re
-
 import numpy as np
 
 MISSING_MODES = ("marginalize", "drop")
@@ -540,16 +538,10 @@ class Session:
             self._notify("fit-ended")
 
     def name_columns(self, message: str) -> str:
-        """The engine numbers X's columns ("Column 1 holds values as far as ..."); in a message for the
-        user, the fitted column's name follows the number: "Column 1 (level) holds ...". Unchanged
-        when no column is chosen or a number is out of range."""
-        cols = list(self.columns or [])
+        """An engine message with the chosen columns' names after their numbers ("Column 1 (level)")."""
+        from .engine._validation import name_columns
 
-        def named(m):
-            j = int(m.group(2))
-            return f"{m.group(0)} ({cols[j - 1]})" if 1 <= j <= len(cols) else m.group(0)
-
-        return re.sub(r"\b([Cc])olumn (\d+)\b(?! \()", named, message) if cols else message
+        return name_columns(message, self.columns)
 
     def _named(self, model):
         try:
