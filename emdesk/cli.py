@@ -367,6 +367,7 @@ def _run(args) -> int:
         return _run_dask(args)
     table = load_table(args.data)
     columns = _columns(args, table)
+    args.fitted_columns = columns
     if args.family != "gaussian" and args.model == "mixture":
         return _run_family_mixture(args, table, columns)
     if args.select:
@@ -786,7 +787,13 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except (ValueError, OSError, ArithmeticError) as exc:  # DataError is a ValueError; engine errors too
-        return _fail(str(exc) or type(exc).__name__, 1)
+        from .engine._validation import name_columns
+        from .io import DataError
+
+        message = str(exc) or type(exc).__name__
+        if not isinstance(exc, DataError):  # the engine numbers X's columns: add the names
+            message = name_columns(message, getattr(args, "fitted_columns", None))
+        return _fail(message, 1)
     except Exception as exc:  # never a traceback
         return _fail(f"unexpected {type(exc).__name__}: {exc}", 1)
 

@@ -376,9 +376,10 @@ class Session:
                 self.notes.append(f"Rows were sorted by {self.order_column} within each sequence.")
             dup = int(np.count_nonzero(same & (ts[1:] == ts[:-1])))
             if dup:
-                self.notes.append(f"{dup:,} row{'s' if dup != 1 else ''} repeat{'s' if dup == 1 else ''} an "
-                                  f"{self.order_column} value of {'its' if dup == 1 else 'their'} sequence; "
-                                  "they stay in the file's order.")
+                one = dup == 1  # the wording of emdesk-fit's note (emdesk.io.sequences)
+                self.notes.append(f"{dup:,} {'row repeats' if one else 'rows repeat'} the {self.order_column} "
+                                  f"value of the row before in {'its' if one else 'their'} sequence; "
+                                  f"{'it stays' if one else 'they stay'} in the file's order.")
         else:
             order = np.argsort(seq, kind="stable")
         self._seq_ids = seq[order]
@@ -553,6 +554,12 @@ class Session:
                 self.model = self._named(self.history[-1].to_model())
         finally:
             self._notify("fit-ended")
+
+    def name_columns(self, message: str) -> str:
+        """An engine message with the chosen columns' names after their numbers ("Column 1 (level)")."""
+        from .engine._validation import name_columns
+
+        return name_columns(message, self.columns)
 
     def _named(self, model):
         try:

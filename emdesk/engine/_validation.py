@@ -420,3 +420,18 @@ def binary_columns(X, w=None):
         if lo < hi and bool(np.all((col == lo) | (col == hi))):
             out.append(j)
     return out
+
+
+def name_columns(message: str, names) -> str:
+    """An engine message numbers X's columns ("Column 1 holds values as far as ..."); for a user who
+    chose named columns, the name follows the number: "Column 1 (level) holds ...". Unchanged
+    without names or for a number out of range (used by the window and emdesk-fit)."""
+    import re
+
+    cols = [str(c) for c in (names or [])]
+
+    def named(m):
+        j = int(m.group(2))
+        return f"{m.group(0)} ({cols[j - 1]})" if 1 <= j <= len(cols) else m.group(0)
+
+    return re.sub(r"\b([Cc])olumn (\d+)\b(?! \()", named, message) if cols else message

@@ -20,6 +20,7 @@ import warnings
 
 import numpy as np
 
+from ._validation import check_columns
 from .diagnostics import ComponentIssue, DegenerateSolutionWarning
 from .em import RestartFailed, run_em
 from .families.base import FamilyFailure
@@ -217,7 +218,13 @@ class LatentModel:
         k = self.n_components
         if k > X.shape[0]:
             raise ValueError(f"n_components={k} is larger than the number of rows ({X.shape[0]}).")
-        fdata = self._family().bind(X, k)
+        family = self._family()
+        if getattr(family, "checks_column_ranges", False):
+            # Overflowing or too-wide columns: GaussianMixture's ValueError naming the column, before any
+            # arithmetic (a value of 1e200 raised OverflowError in the k-means++ start). Fitting only:
+            # scoring far points must still give -inf, not an error.
+            check_columns(X)
+        fdata = family.bind(X, k)
         inits = self._explicit_inits(k, X.shape[1], fdata)
         seqs = self._seqs(lengths)
         run = _Run(self, fdata, seqs, inits)

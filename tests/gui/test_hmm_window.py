@@ -182,3 +182,17 @@ def test_the_bundled_hmm_example_opens_set_up_and_fits(qtbot, window):
     # a mixture example afterwards is a mixture again
     window.open_example(fit=False)
     assert s.kind == "mixture" and window.plot_stack.currentWidget() is window.plot_2d
+
+
+def test_fit_failure_names_the_column(qtbot, window, tmp_path):
+    """The engine says "Column 2 holds values as far as 1e+308 ..."; the window adds the name."""
+    p = tmp_path / "huge.csv"
+    p.write_text("a,b\n" + "".join(f"{i % 7},{i % 5}\n" for i in range(30)) + "2,1e308\n")
+    window.open_csv(p)
+    window.set_model_kind("hmm", "gaussian")
+    window.select_columns(["a", "b"])
+    window.set_options(n_components=2, random_state=0)
+    with qtbot.waitSignal(window.fitFailed, timeout=FIT_TIMEOUT) as blocker:
+        window.start_fit()
+    assert "Column 2 (b) holds values" in blocker.args[0]
+    assert "Column 2 (b)" in window.last_message[1]

@@ -16,6 +16,20 @@ from .base import FamilyFailure, empty_state_issues, state_floor
 __all__ = ["CategoricalFamily", "LatentClassFamily"]
 
 
+
+#: Largest symbol / category code accepted: codes are indexes into (k, m) probability tables and an
+#: (n, m) one-hot start, so a code such as 1e12 (an id, not a category) asked for terabytes
+#: (MemoryError) or overflowed int64.
+MAX_CODE = 2**20 - 1
+
+
+def _check_code_bound(largest, what):
+    if largest > MAX_CODE:
+        raise ValueError(
+            f"Categorical {what}s are indexes 0, 1, 2, ... into a table of probabilities; the data hold "
+            f"{what} {largest:.6g}, beyond the largest accepted ({MAX_CODE:,}). Recode the column as "
+            f"0 .. m-1 (one number per distinct value), or give it as text to emdesk-fit / the window.")
+
 class _Data:
     __slots__ = ("x", "obs", "has_missing", "n", "d", "n_symbols")
 
@@ -47,6 +61,7 @@ class CategoricalFamily:
             raise ValueError(
                 f"Categorical symbols must be integers 0, 1, 2, ...; row {i + 1} holds {x[i]!r}.")
         n_sym = int(xo.max()) + 1 if xo.size else 1
+        _check_code_bound(n_sym - 1, "symbol")
         if self.n_symbols is not None:
             if n_sym > int(self.n_symbols):
                 raise ValueError(
@@ -168,6 +183,8 @@ class LatentClassFamily:
             raise ValueError(f"Categorical codes must be integers 0, 1, 2, ...; column {c + 1}, row {i + 1} "
                              f"holds {float(X[i, c]):g}.")
         n, d = X.shape
+        if n:
+            _check_code_bound(float(Xf.max()), "code")
         R = (Xf.max(axis=0).astype(np.int64) + 1) if n else np.ones(d, np.int64)
         if self.n_categories is not None:
             if len(self.n_categories) != d:

@@ -37,6 +37,9 @@ class _Data:
 class GaussianFamily:
     """Multivariate normal emissions; ``covariance_type`` as scikit-learn's."""
 
+    #: fit checks the columns' ranges first (emdesk.engine._validation.check_columns), as GaussianMixture does
+    checks_column_ranges = True
+
     name = "gaussian"
     param_names = ("means", "covariances")
 

@@ -93,6 +93,9 @@ class StudentTFamily:
     low < high; default (1, 200)).
     """
 
+    #: fit checks the columns' ranges first (emdesk.engine._validation.check_columns), as GaussianMixture does
+    checks_column_ranges = True
+
     name = "student_t"
     param_names = ("means", "covariances", "dof")
 

@@ -274,6 +274,7 @@ class FitController(QtCore.QObject):
             return
         self._end_state()
         w, s = self.w, self.s
+        message = s.name_columns(message)  # "Column 1" of X -> "Column 1 (a)"
         try:
             with self._own():
                 s.end_fit(None)  # the last state, when there is one, stays exportable

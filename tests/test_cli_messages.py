@@ -1,0 +1,27 @@
+"""emdesk-fit's error for an engine message that numbers X's columns names the file's column too."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.parametrize("extra", [[], ["--model", "hmm"]])
+def test_overflowing_column_is_named(tmp_path, extra):
+    p = tmp_path / "huge.csv"
+    p.write_text("level;flow\n" + "".join(f"{i % 7},5;{i % 5}\n" for i in range(30)) + "2;1e308\n")
+    r = subprocess.run([sys.executable, "-m", "emdesk.cli", str(p), "-k", "2", "-o", str(tmp_path / "f.json"),
+                        *extra], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1, r.stderr
+    assert "Column 2 (flow) holds values as far as 1e+308" in r.stderr
+    assert not (tmp_path / "f.json").exists()
+
+
+def test_name_columns_leaves_other_text_alone():
+    from emdesk.engine._validation import name_columns
+
+    assert name_columns("Column 1 holds; column 3 is far; X has 2 columns", ["a", "b"]) == \
+        "Column 1 (a) holds; column 3 is far; X has 2 columns"
+    assert name_columns("Column 1 (a) holds", ["a"]) == "Column 1 (a) holds"
+    assert name_columns("Column 1 holds", None) == "Column 1 holds"
