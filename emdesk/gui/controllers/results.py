@@ -144,7 +144,7 @@ class ResultsController(QtCore.QObject):
 
     def update_actions(self) -> None:
         w = self.w
-        mixture = self.s.kind == "mixture"
+        mixture = self.s.kind == "mixture" and self.s.family == "gaussian"
         has_model = self._model is not None and mixture
         w.act_bootstrap.setEnabled(has_model and not w.fit.running and not self.panel.is_bootstrapping())
         w.act_lrt.setEnabled(self.s.X is not None and mixture)
@@ -202,10 +202,12 @@ class ResultsController(QtCore.QObject):
         if model is None or s.X is None:
             self.clear()
             return
-        if s.kind != "mixture" or not hasattr(model, "weights_"):
+        if s.kind != "mixture" or s.family != "gaussian" or not hasattr(model, "means_"):
+            # summary, bootstrap and checks are written for Gaussian mixtures (issue 14); the other families'
+            # parameters are in their own views and exports
             self.clear()
             self.panel.title.setText("The Results, Uncertainty and Model Checks views are available for "
-                                     "mixtures.")
+                                     "Gaussian mixtures.")
             return
         self._model = model
         self._checks = None
