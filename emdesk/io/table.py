@@ -928,13 +928,17 @@ class _Reader:
             order = sorted(cols)
             out = np.column_stack([cols[j] for j in order]) if order else out
             numeric_names = [names[j] for j in order]
-        if not self.names_from_file:
-            # Rows that all end with a separator (1,2, / 3,4,) and no header: the empty field after the
-            # last separator is not a column (with a header the header decides; see _tidy).
-            while (len(names) > 1 and names[-1] in text and names[-1] not in self.forced_text
-                   and all(not v.strip() for v in text[names[-1]])):
-                del text[names[-1]]
-                names = names[:-1]
+        # Rows that all end with a separator (1,2, / 3,4,), with no header or with a header that ends with
+        # one too (a,b, / 1,2,): the empty field after the last separator is not a column. A column the
+        # header names stays, even when empty (see _tidy).
+        def unnamed(j):
+            hdr = self.header_row
+            return not self.names_from_file or (hdr is not None and j < len(hdr) and not hdr[j].strip())
+
+        while (len(names) > 1 and unnamed(len(names) - 1) and names[-1] in text
+               and names[-1] not in self.forced_text and all(not v.strip() for v in text[names[-1]])):
+            del text[names[-1]]
+            names = names[:-1]
         label = _row_label_column(names, self.header_row, out, numeric_names, text)
         if label is not None and label in numeric_names:  # held as text from now on
             p = numeric_names.index(label)

@@ -688,3 +688,15 @@ def test_bare_carriage_returns_inside_a_line_are_read_or_refused_clearly(tmp_pat
 def test_a_comment_with_a_quote_and_a_bare_cr_is_skipped(tmp_path):
     t = load_table(write(tmp_path, b'# x y"\rz\n1 2\n3 4\n'))
     assert t.column_names == ["col1", "col2"] and t.to_array().tolist() == [[1, 2], [3, 4]]
+
+
+@pytest.mark.parametrize("text,names", [
+    ("a,b,\n1,2,\n3,4,\n", ["a", "b"]),            # header and rows end with a separator: no empty 3rd column
+    ("1,2,\n3,4,\n", ["col1", "col2"]),            # no header (issue 10 item 12)
+    ("a,b,c\n1,2,\n3,4,\n", ["a", "b", "c"]),      # a column the header names stays, even when empty
+    ("a,b,\n1,2,x\n3,4,\n", ["a", "b", "col3"]),   # an unnamed column that holds a value stays
+])
+def test_unnamed_empty_trailing_column_is_not_a_column(tmp_path, text, names):
+    p = tmp_path / "t.csv"
+    p.write_text(text)
+    assert load_table(p).column_names == names
