@@ -317,6 +317,9 @@ def summary(model, X, bootstrap=None, feature_names=None) -> Summary:
     """
     if not hasattr(model, "weights_"):
         raise ValueError("The model is not fitted: fit it before asking for a summary.")
+    if not hasattr(model, "means_") or not hasattr(model, "covariances_"):  # e.g. a family added by a plugin
+        raise ValueError(f"{type(model).__name__} has no means_ and covariances_: the summary tables "
+                         "cover mixtures with component means and covariances.")
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:
         X = X[:, None]

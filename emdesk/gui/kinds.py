@@ -1,6 +1,7 @@
 """The model kinds the window knows: what each one fits, which Model-panel fields it needs and which views
 the plot area hosts for it. Adding a kind is one entry here, its views module and its engine estimator (the
-session's ``(kind, family)`` table); the window's core does not change.
+session's ``(kind, family)`` table); the window's core does not change. A new emission family of an existing
+kind is one call, ``emdesk.session.register_family`` (its label and fields are read here).
 """
 
 from __future__ import annotations
@@ -23,7 +24,19 @@ class ModelKind:
     model_selection: bool = False  # the model-selection dialog sweeps it
 
     def fields(self, family: str) -> tuple:
+        if family not in self.panel_fields:  # a family added by emdesk.session.register_family
+            from emdesk.session import registered_families
+
+            for _, name, fields in registered_families(self.name):
+                if name == family and fields is not None:
+                    return fields
         return self.panel_fields.get(family, _COMMON)
+
+    def families(self, builtin) -> list:
+        """[(label, family)]: the built-in ones then those ``emdesk.session.register_family`` added."""
+        from emdesk.session import registered_families
+
+        return list(builtin) + [(label, name) for label, name, _ in registered_families(self.name)]
 
 
 def _mixture_views():

@@ -54,6 +54,13 @@ from emdesk.gui.family_fields import FAMILY_DEFAULTS, FamilyFields  # noqa: E402
 HMM_FAMILIES = [("Gaussian", "gaussian"), ("Poisson (counts)", "poisson"), ("Categorical (symbols)", "categorical")]
 
 
+def _families(hmm: bool) -> list:
+    """[(label, family)] of a kind: the built-in families, then those emdesk.session.register_family added."""
+    from emdesk.gui.kinds import KINDS
+
+    return KINDS["hmm" if hmm else "mixture"].families(HMM_FAMILIES if hmm else MIXTURE_FAMILIES)
+
+
 class ParamsPanel(QtWidgets.QWidget):
     delayChanged = QtCore.Signal(float)
     optionsChanged = QtCore.Signal()
@@ -153,12 +160,12 @@ class ParamsPanel(QtWidgets.QWidget):
     def model_kind(self) -> tuple[str, str]:
         """(kind, family) as chosen: ("mixture", "gaussian") or ("hmm", family)."""
         kind = MODEL_KINDS[self.kind.currentIndex()][1]
-        fams = HMM_FAMILIES if kind == "hmm" else MIXTURE_FAMILIES
-        return kind, fams[max(self.family.currentIndex(), 0)][1]
+        fams = _families(kind == "hmm")
+        return kind, fams[min(max(self.family.currentIndex(), 0), len(fams) - 1)][1]
 
     def _fill_families(self, hmm: bool) -> None:
         """The family combo lists the chosen kind's families (the current one kept when it has it)."""
-        fams = HMM_FAMILIES if hmm else MIXTURE_FAMILIES
+        fams = _families(hmm)
         if [self.family.itemText(i) for i in range(self.family.count())] == [lab for lab, _ in fams]:
             return
         self.family.blockSignals(True)
@@ -169,11 +176,11 @@ class ParamsPanel(QtWidgets.QWidget):
     def set_model_kind(self, kind: str, family: str = "gaussian") -> None:
         """Choose the kind and family without emitting kindChanged (ValueError for unknown names)."""
         kinds = [k for _, k in MODEL_KINDS]
-        fams = [f for _, f in (HMM_FAMILIES if kind == "hmm" else MIXTURE_FAMILIES)]
+        fams = [f for _, f in _families(kind == "hmm")]
         if kind not in kinds or family not in fams:
             raise ValueError(f"Unknown model {kind}/{family}: mixture with "
-                             f"{', '.join(f for _, f in MIXTURE_FAMILIES)}, or hmm with "
-                             f"{', '.join(f for _, f in HMM_FAMILIES)}.")
+                             f"{', '.join(f for _, f in _families(False))}, or hmm with "
+                             f"{', '.join(f for _, f in _families(True))}.")
         self.kind.blockSignals(True)
         self.kind.setCurrentIndex(kinds.index(kind))
         self.kind.blockSignals(False)

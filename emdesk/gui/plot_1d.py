@@ -182,14 +182,19 @@ class Plot1D(QtWidgets.QWidget):
             return
         k = len(s.weights)
         self._set_components(k)
-        means = np.asarray(s.means)[:, 0]
-        var = marginal_covariances(s.covariances, s.covariance_type, k, [0])[:, 0, 0]
         total = np.zeros_like(self._grid)
-        for i in range(k):
-            y = float(s.weights[i]) * normal_pdf(self._grid, means[i], var[i])
-            total += y
-            self._curves[i].setData(self._grid, y)
-        self.mixture.setData(self._grid, total)
+        if getattr(s, "covariances", None) is None:  # a family without means and covariances (a registered
+            for i in range(k):                       # one, emdesk.session.register_family): rows coloured only
+                self._curves[i].setData([], [])
+            self.mixture.setData([], [])
+        else:
+            means = np.asarray(s.means)[:, 0]
+            var = marginal_covariances(s.covariances, s.covariance_type, k, [0])[:, 0, 0]
+            for i in range(k):
+                y = float(s.weights[i]) * normal_pdf(self._grid, means[i], var[i])
+                total += y
+                self._curves[i].setData(self._grid, y)
+            self.mixture.setData(self._grid, total)
         # Grow the y range when a density peaks above it, never shrink it while animating (no jumping view).
         peak = float(np.nanmax(total)) if total.size else 0.0
         if np.isfinite(peak) and peak > self._ytop:

@@ -298,14 +298,20 @@ class Plot2D(QtWidgets.QWidget):
         k = len(s.weights)
         self._set_components(k)
         ix, iy = self._ix, self._iy
-        means = np.asarray(s.means)
-        self.means.setData(means[:, ix], means[:, iy], brush=self._mean_brushes)
-        covs = marginal_covariances(s.covariances, s.covariance_type, k, [ix, iy])
-        for i in range(k):
-            mu = (means[i, ix], means[i, iy])
-            for radius, item in zip((1.0, 2.0), self._ellipses[i]):
-                ex, ey = ellipse(mu, covs[i], radius)
-                item.setData(ex, ey)
+        if getattr(s, "covariances", None) is None:  # a family without means and covariances (a registered
+            self.means.setData([], [])               # one, emdesk.session.register_family): points coloured only
+            for pair in self._ellipses[:k]:
+                for item in pair:
+                    item.setData([], [])
+        else:
+            means = np.asarray(s.means)
+            self.means.setData(means[:, ix], means[:, iy], brush=self._mean_brushes)
+            covs = marginal_covariances(s.covariances, s.covariance_type, k, [ix, iy])
+            for i in range(k):
+                mu = (means[i, ix], means[i, iy])
+                for radius, item in zip((1.0, 2.0), self._ellipses[i]):
+                    ex, ey = ellipse(mu, covs[i], radius)
+                    item.setData(ex, ey)
         flagged = {int(issue.component) for issue in (getattr(s, "issues", None) or ())}
         for i, (sample, label) in enumerate(self.legend.items):
             if i < k:
