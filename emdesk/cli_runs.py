@@ -1,0 +1,295 @@
+"""emdesk-fit's runs for the other model kinds: hidden Markov models (``--model hmm``), the Student-t,
+Poisson and latent class mixtures (``--family``), Dask data (``--dask``) and model selection (``--select``).
+The argument checks, the Gaussian-mixture run and the shared helpers are in :mod:`emdesk.cli`, which calls
+these from its ``_run``."""
+
+from __future__ import annotations
+
+import warnings
+
+from .cli import (COVARIANCE_TYPES, FAMILIES, _check_counts, _missing_note, _mixture_rows, _mixture_writers,
+                  _num, _warn, _write_outputs)
+
+def _run_hmm(args, table, columns) -> int:
+    import numpy as np
+
+    from . import io
+    from .engine import CategoricalHMM, GaussianHMM, PoissonHMM
+    from .io import DataError
+    from .io.sequences import encode_symbols, sequence_layout
+
+    say = (lambda *a: None) if args.quiet else print
+    family = args.family
+    symbols = None
+    for name in (args.sequence_column, args.order_column):
+        if name is not None and name in columns:
+            raise DataError(f"{name} is the sequence or order column; it cannot also be fitted.")
+    if family == "categorical":
+        if len(columns) != 1:
+            raise DataError(f"A categorical HMM fits one column of symbols; --columns names {len(columns)}.")
+        codes, symbols = encode_symbols(table, columns[0])
+        X_all = codes[:, None]
+    else:
+        X_all = table.to_array(columns)
+        if family == "poisson":
+            _check_counts(table, columns, X_all)
+    n_incomplete = int(np.count_nonzero(np.isnan(X_all).any(axis=1)))
+    missing = args.missing or ("marginalize" if n_incomplete else "error")
+    if n_incomplete and missing == "error":
+        raise DataError(f"{n_incomplete} of {table.n_rows} rows have missing values in {', '.join(columns)}; "
+                        f"use --missing marginalize or --missing drop.")
+    layout = sequence_layout(table, X_all, sequence_column=args.sequence_column, order_column=args.order_column,
+                             missing=missing)
+    X = X_all[layout.rows]
+    lengths = [int(v) for v in layout.lengths]
+    k = args.n_components or 2
+    if k > X.shape[0]:
+        raise DataError(f"{k} states for {X.shape[0]} rows: choose at most {X.shape[0]} states.")
+    common = dict(tol=args.tol, max_iter=args.max_iter, n_init=args.n_init, init_params=args.init,
+                  random_state=args.seed, missing="marginalize" if missing == "marginalize" else "error")
+    covariance = args.covariance or "diag"
+    if family == "gaussian":
+        model = GaussianHMM(k, covariance_type=covariance, reg_covar=args.reg_covar, **common)
+    elif family == "poisson":
+        model = PoissonHMM(k, **common)
+    else:
+        model = CategoricalHMM(k, n_features=len(symbols), **common)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, lengths)
+    model.feature_names_in_ = np.asarray(columns, dtype=object)
+    if symbols is not None:
+        model.symbols_ = np.asarray(symbols, dtype=object)
+    holder = {}
+
+    def fit_file(path):
+        holder["doc"] = io.save_fit(path, model, X, columns=columns, table=table, lengths=lengths,
+                                    sequence_column=args.sequence_column, order_column=args.order_column)
+        return path
+
+    def parameters(path):
+        io.save_parameters_csv(path, model, columns)
+        return path
+
+    def assignments(path):
+        io.save_assignments_csv(path, table, model, columns, sequence_column=args.sequence_column,
+                                order_column=args.order_column)
+        return path
+
+    written = _write_outputs(args, {"-o": fit_file, "--parameters": parameters, "--assignments": assignments})
+    fit = holder["doc"]["fit"]
+    n_seq = len(lengths)
+    what = f"{n_seq} sequence{'s' if n_seq != 1 else ''}" + (f" by {args.sequence_column}" if args.sequence_column else "")
+    if args.order_column:
+        what += f", ordered by {args.order_column}"
+    say(f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}; {what}; {X.shape[0]} rows fitted")
+    for note in layout.notes:
+        say(f"note: {note}")
+    kind = f"{FAMILIES[family]} HMM" + (f", {covariance} covariance" if family == "gaussian" else "")
+    if symbols is not None:
+        kind += f", {len(symbols)} symbols"
+    say(f"{k} state{'s' if k != 1 else ''}, {kind}: log-likelihood {_num(fit['log_likelihood'])}, "
+        f"BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, converged {'yes' if fit['converged'] else 'no'}")
+    _warn(caught)
+    for what in written:
+        say(f"wrote {what}")
+    return 0
+
+
+def _run_family_mixture(args, table, columns) -> int:
+    """Student-t, Poisson and latent class (categorical) mixtures (the engine's StudentTMixture,
+    PoissonMixture, CategoricalMixture)."""
+    import numpy as np
+
+    from . import engine, io
+    from .io import DataError
+
+    say = (lambda *a: None) if args.quiet else print
+    family = args.family
+    k = args.n_components or 2
+    if family == "categorical":
+        if args.columns is None:
+            raise DataError("Name the categorical columns with --columns (text columns are fitted too).")
+        cells = [table.text_column(c) for c in columns]
+        X_all = np.empty((table.n_rows, len(columns)), dtype=object)
+        for j, col in enumerate(cells):
+            X_all[:, j] = [v if v != "" else None for v in col]
+        observed = X_all != None  # noqa: E711 (element-wise)
+    else:
+        X_all = table.to_array(columns)
+        if family == "poisson":
+            _check_counts(table, columns, X_all)
+        observed = np.isfinite(X_all)
+    incomplete = ~observed.all(axis=1)
+    n_incomplete = int(incomplete.sum())
+    missing = args.missing or ("marginalize" if n_incomplete else "error")
+    if n_incomplete and missing == "error":
+        raise DataError(f"{n_incomplete} of {table.n_rows} rows have missing values in {', '.join(columns)}; "
+                        f"use --missing marginalize or --missing drop.")
+    keep = ~incomplete if missing == "drop" else observed.any(axis=1)
+    X = X_all[keep]
+    if X.shape[0] == 0:
+        raise DataError(f"No rows with values are left in {', '.join(columns)}.")
+    if k > X.shape[0]:
+        raise DataError(f"{k} components for {X.shape[0]} rows: choose at most {X.shape[0]} components.")
+    options = dict(n_init=args.n_init, random_state=args.seed,
+                   missing="marginalize" if missing == "marginalize" else "error")
+    for key, value in (("tol", args.tol), ("max_iter", args.max_iter), ("init_params", args.init)):
+        if value is not None:  # else the estimator's own default (a latent class model's differ)
+            options[key] = value
+    covariance = args.covariance or "full"
+    if family == "student-t":
+        model = engine.StudentTMixture(k, covariance_type=covariance, reg_covar=args.reg_covar, **options)
+    elif family == "poisson":
+        model = engine.PoissonMixture(k, **options)
+    else:
+        model = engine.CategoricalMixture(k, **options)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X)
+    model.feature_names_in_ = np.asarray(columns, dtype=object)
+    holder = {}
+
+    def fit_file(path):
+        holder["doc"] = io.save_fit(path, model, X, columns=columns, table=table)
+        return path
+
+    def parameters(path):
+        io.save_parameters_csv(path, model, columns)
+        return path
+
+    def assignments(path):
+        io.save_assignments_csv(path, table, model, columns)
+        return path
+
+    written = _write_outputs(args, {"-o": fit_file, "--parameters": parameters, "--assignments": assignments})
+    fit = holder["doc"]["fit"]
+    n_left = int(table.n_rows - X.shape[0])
+    note = f"; {n_left} rows left out (no value{', or a missing value' if missing == 'drop' else ''})" if n_left else ""
+    if missing == "marginalize" and n_incomplete - n_left > 0:
+        note += f"; {n_incomplete - n_left} rows fitted on their observed values"
+    say(f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}{note}")
+    kind = {"student-t": f"Student-t mixture, {covariance} scale matrices", "poisson": "Poisson mixture",
+            "categorical": "latent class model"}[family]
+    extra = ""
+    if family == "student-t":
+        extra = ", degrees of freedom " + " ".join(f"{v:.3g}" for v in np.ravel(model.dof_))
+    say(f"{k} component{'s' if k != 1 else ''}, {kind}: log-likelihood {_num(fit['log_likelihood'])}, "
+        f"BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, converged {'yes' if fit['converged'] else 'no'}{extra}")
+    _warn(caught)
+    for what in written:
+        say(f"wrote {what}")
+    return 0
+
+
+def _run_dask(args) -> int:
+    """A Gaussian mixture fitted with Dask to files that need not fit in memory (issue 16)."""
+    import numpy as np
+
+    from . import io
+    from .engine import GaussianMixture
+    from .io import DataError
+
+    say = (lambda *a: None) if args.quiet else print
+    try:
+        from .engine import _dask
+    except ImportError:
+        raise DataError("--dask needs Dask: pip install 'emdesk[dask]' (dask and dask.distributed).") from None
+    columns = None
+    if args.columns is not None:
+        columns = [c.strip() for c in args.columns.split(",") if c.strip()]
+        if not columns or len(set(columns)) != len(columns):
+            raise DataError("--columns must name distinct columns, comma-separated.")
+    missing = args.missing or "marginalize"
+    k = args.n_components or 2
+    covariance = args.covariance or "full"
+    gm = GaussianMixture(n_components=k, covariance_type=covariance, tol=args.tol, reg_covar=args.reg_covar,
+                         max_iter=args.max_iter, n_init=args.n_init, init_params=args.init, random_state=args.seed,
+                         missing="marginalize" if missing == "marginalize" else "error")
+    holder = {}
+    with _dask.open_scheduler(args.dask):
+        try:
+            df = _dask.read_files(args.data_files, columns)
+        except (FileNotFoundError, OSError) as exc:
+            raise DataError(f"cannot read the data files: {exc}") from None
+        if columns is None:
+            df = df.select_dtypes("number")
+            columns = [str(c) for c in df.columns]
+            if not columns:
+                raise DataError("The data files have no numeric column to fit.")
+        if missing == "drop":
+            df = df.dropna()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gm.fit(df)
+        gm.feature_names_in_ = np.asarray(columns, dtype=object)
+
+        def fit_file(path):
+            holder["doc"] = io.save_fit(path, gm, df, columns=columns, data_files=args.data_files)
+            return path
+
+        def parameters(path):
+            io.save_parameters_csv(path, gm, columns)
+            return path
+
+        written = _write_outputs(args, {"-o": fit_file, "--parameters": parameters})
+    fit = holder["doc"]["fit"]
+    data = holder["doc"]["data"]
+    say(f"{len(args.data_files)} data path{'s' if len(args.data_files) != 1 else ''} on Dask ({args.dask}): "
+        f"{data['n_rows_fitted']} rows, columns {', '.join(columns)}"
+        + (f"; {data['n_missing_values']} missing values" if data["n_missing_values"] else ""))
+    say(f"{k} component{'s' if k != 1 else ''}, {covariance} covariance: log-likelihood "
+        f"{_num(fit['log_likelihood'])}, BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, "
+        f"converged {'yes' if fit['converged'] else 'no'}")
+    _warn(caught)
+    for what in written:
+        say(f"wrote {what}")
+    return 0
+
+
+def _run_select(args, table, columns) -> int:
+    import numpy as np
+
+    from . import io
+    from .engine import select_model
+    from .io import DataError
+
+    say = (lambda *a: None) if args.quiet else print
+    X_all, X, missing, n_incomplete = _mixture_rows(args, table, columns)
+    k_max = args.max_components or 9
+    types = args.covariance_types or list(COVARIANCE_TYPES)
+    criterion = args.criterion or "bic"
+    n_used = int(np.count_nonzero(np.isfinite(X).any(axis=1)))
+    if k_max > n_used:
+        raise DataError(f"--max-components {k_max} is more than the {n_used} rows with values: choose at most {n_used}.")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = select_model(X, range(1, k_max + 1), types, n_init=args.n_init, criterion=criterion,
+                              random_state=args.seed, tol=args.tol, reg_covar=args.reg_covar, max_iter=args.max_iter,
+                              init_params=args.init, missing="marginalize" if missing == "marginalize" else "error")
+    eligible = sorted((r for r in result.table if r.eligible), key=lambda r: (r.score(criterion), r.index))
+    best = result.best
+    if best is None and (args.output or args.assignments or args.parameters or args.imputed):
+        raise DataError(f"No model can be written: {result.reason} No output was written.")
+    writers = {"--selection-csv": lambda path: (io.write_selection_csv(result, path), path)[1]}
+    holder = {}
+    if best is not None:
+        best.feature_names_in_ = np.asarray(columns, dtype=object)
+        writers.update(_mixture_writers(best, X, table, columns, holder))
+    written = _write_outputs(args, writers)
+    n_failed = sum(1 for r in result.table if not r.ok)
+    n_degenerate = sum(1 for r in result.table if r.ok and r.degenerate)
+    say(f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}{_missing_note(X_all, missing, n_incomplete)}")
+    say(f"{len(result.table)} fits (1 to {k_max} components x {', '.join(types)}; {args.n_init} restart"
+        f"{'s' if args.n_init != 1 else ''} each) in {result.seconds:.1f} s"
+        + (f"; {n_degenerate} degenerate" if n_degenerate else "") + (f"; {n_failed} failed" if n_failed else ""))
+    say(f"top {min(3, len(eligible))} by {criterion.upper()} (lower is better):")
+    for rank, row in enumerate(eligible[:3], 1):
+        delta = row.score(criterion) - eligible[0].score(criterion)
+        say(f"  {rank}. {row.label()}: {criterion.upper()} {row.score(criterion):.2f}"
+            + (f" (+{delta:.2f})" if rank > 1 else "") + f", log-likelihood {row.log_likelihood:.2f}")
+    say(" ".join(result.reason.split()))
+    del caught  # degenerate fits are counted above; their warnings would repeat it per fit
+    for what in written:
+        say(f"wrote {what}")
+    return 0
