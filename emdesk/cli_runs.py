@@ -192,7 +192,8 @@ def _run_dask(args) -> int:
 
     say = (lambda *a: None) if args.quiet else print
     try:
-        from .engine import _dask
+        from .engine import _dask  # noqa: F401  (Dask installed?)
+        from .io import dask_files
     except ImportError:
         raise DataError("--dask needs Dask: pip install 'emdesk[dask]' (dask and dask.distributed).") from None
     columns = None
@@ -207,9 +208,9 @@ def _run_dask(args) -> int:
                          max_iter=args.max_iter, n_init=args.n_init, init_params=args.init, random_state=args.seed,
                          missing="marginalize" if missing == "marginalize" else "error")
     holder = {}
-    with _dask.open_scheduler(args.dask):
+    with dask_files.open_scheduler(args.dask):
         try:
-            df = _dask.read_files(args.data_files, columns)
+            df = dask_files.read_files(args.data_files, columns)
         except (FileNotFoundError, OSError) as exc:
             raise DataError(f"cannot read the data files: {exc}") from None
         if columns is None:

@@ -12,6 +12,7 @@ dask = pytest.importorskip("dask")
 
 from emdesk.engine import GaussianMixture  # noqa: E402
 from emdesk.engine import _dask  # noqa: E402
+from emdesk.io import dask_files  # noqa: E402
 
 TYPES = ("full", "tied", "diag", "spherical")
 TOL = dict(rtol=1e-10, atol=1e-10)
@@ -237,23 +238,23 @@ def test_fit_dask_files_parquet_and_csv(tmp_path):
     for i, part in enumerate(np.array_split(np.arange(len(X)), 3)):
         frame.iloc[part].to_csv(tmp_path / f"part{i}.csv", index=False)
     a = GaussianMixture(2, random_state=0).fit(X[:, :2])
-    b = _dask.fit_dask_files(str(tmp_path / "part*.csv"), ["x", "y"], "synchronous", n_components=2,
+    b = dask_files.fit_dask_files(str(tmp_path / "part*.csv"), ["x", "y"], "synchronous", n_components=2,
                              random_state=0)
     _same_fit(a, b)
     assert list(b.feature_names_in_) == ["x", "y"]
-    c = _dask.fit_dask_files([tmp_path / "part0.csv", tmp_path / "part1.csv", tmp_path / "part2.csv"], None,
+    c = dask_files.fit_dask_files([tmp_path / "part0.csv", tmp_path / "part1.csv", tmp_path / "part2.csv"], None,
                              "threads", n_components=2, random_state=0)
     assert list(c.feature_names_in_) == ["x", "y", "z"]
     _same_fit(GaussianMixture(2, random_state=0).fit(X), c)
     with pytest.raises(ValueError, match="have no column 'w'"):
-        _dask.fit_dask_files(str(tmp_path / "part*.csv"), ["x", "w"], "threads", n_components=2)
+        dask_files.fit_dask_files(str(tmp_path / "part*.csv"), ["x", "w"], "threads", n_components=2)
     with pytest.raises(ValueError, match="Parquet .* or CSV"):
-        _dask.fit_dask_files(str(tmp_path / "data.xlsx"), None, "threads")
+        dask_files.fit_dask_files(str(tmp_path / "data.xlsx"), None, "threads")
     with pytest.raises(ValueError, match="'local:N' needs"):
-        _dask.fit_dask_files(str(tmp_path / "part*.csv"), None, "local:zero")
+        dask_files.fit_dask_files(str(tmp_path / "part*.csv"), None, "local:zero")
     pytest.importorskip("pyarrow")
     frame.to_parquet(tmp_path / "data.parquet")
-    d = _dask.fit_dask_files(tmp_path / "data.parquet", ["x", "y"], "threads", n_components=2, random_state=0)
+    d = dask_files.fit_dask_files(tmp_path / "data.parquet", ["x", "y"], "threads", n_components=2, random_state=0)
     _same_fit(a, d)
 
 
@@ -264,8 +265,8 @@ def test_fit_dask_files_on_a_cluster_by_its_address(tmp_path):
     pd.DataFrame({"x": X[:, 0], "y": X[:, 1]}).to_csv(tmp_path / "d.csv", index=False)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=":0") as cluster:
-        gm = _dask.fit_dask_files(tmp_path / "d.csv", ["x", "y"], cluster.scheduler_address, n_components=2,
+        gm = dask_files.fit_dask_files(tmp_path / "d.csv", ["x", "y"], cluster.scheduler_address, n_components=2,
                                   random_state=0, max_iter=10)
     _same_fit(GaussianMixture(2, random_state=0, max_iter=10).fit(X[:, :2]), gm)
     with pytest.raises(ValueError, match="scheduler must be"):
-        _dask.fit_dask_files(tmp_path / "d.csv", None, "")
+        dask_files.fit_dask_files(tmp_path / "d.csv", None, "")
