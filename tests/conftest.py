@@ -16,3 +16,18 @@ if os.environ.get("CI"):
 
     _hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
     _hypothesis_settings.load_profile("ci")
+
+
+import sys as _sys
+
+import pytest as _pytest
+
+
+@_pytest.fixture(autouse=True)
+def _collect_cycles_in_this_thread():
+    """Once a GUI test has moved cycle collection to the GUI thread (emdesk.gui.gui_thread_gc), the tests
+    that follow turn no event loop: run the collections that are due after each test, in this thread."""
+    yield
+    module = _sys.modules.get("emdesk.gui.gui_thread_gc")
+    if module is not None:
+        module.collect_due()

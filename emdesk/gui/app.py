@@ -36,6 +36,9 @@ def make_application(argv=None):
         use_exact_dpi_scaling()
         app = QtWidgets.QApplication(["emdesk", *(argv or [])])
     app.setApplicationDisplayName("emdesk")
+    from emdesk.gui.gui_thread_gc import collect_in_gui_thread
+
+    collect_in_gui_thread()  # cycles collected in the GUI thread only, never in a worker's
     from emdesk.gui.main_window import app_icon
 
     icon = app_icon()

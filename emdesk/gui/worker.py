@@ -18,6 +18,7 @@ import warnings
 from PySide6 import QtCore
 
 from emdesk.gui.geometry import responsibility_color_ids
+from emdesk.gui.gui_thread_gc import collect_in_gui_thread
 from emdesk.engine.diagnostics import DegenerateSolutionWarning
 
 # The window shows degenerate components itself (legend flags, the guard bar, a message), so the
@@ -51,6 +52,9 @@ class WorkerThread(QtCore.QThread):
                 _threads.discard(t)
             _threads.add(self)
         _hook_application_quit()
+        # Before a worker runs: cycles are collected in the GUI thread only (a Qt object's wrapper freed by
+        # a collection in a worker thread crashes Qt; see emdesk.gui.gui_thread_gc).
+        collect_in_gui_thread()
 
     def start(self, *args) -> None:  # noqa: D102 (QThread.start; registered again when restarted)
         with _threads_lock:

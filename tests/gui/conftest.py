@@ -9,6 +9,7 @@ pytest.importorskip("pytestqt")
 from PySide6 import QtCore, QtWidgets  # noqa: E402  (after tests/conftest.py set the offscreen platform)
 
 import emdesk.gui.worker as worker_mod  # noqa: E402
+from emdesk.gui.gui_thread_gc import collect_due  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +52,9 @@ def _no_thread_left_running(qapp):
             t.quit()
             t.wait(5000)
         pytest.fail(f"test left QThread(s) running: {names}")
+    # Cycles are collected in the GUI thread only (emdesk.gui.gui_thread_gc); no event loop turns between
+    # tests, so run the collections that are due here, in the GUI thread.
+    collect_due()
 
 
 @pytest.fixture
