@@ -14,6 +14,7 @@ class DataPanel(QtWidgets.QWidget):
     selectionChanged = QtCore.Signal(list)
     missingModeChanged = QtCore.Signal(str)
     sequenceChanged = QtCore.Signal(object, object)  # sequence column or None, order column or None
+    contentChanged = QtCore.Signal()  # rows, pickers or the missing-values box shown or hidden: a new height
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -47,7 +48,7 @@ class DataPanel(QtWidgets.QWidget):
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addLayout(form)
-        lay.addWidget(self.columns, 1)
+        lay.addWidget(self.columns)
         lay.addWidget(self.hint)
         # Later options about the data (e.g. how to treat missing values) go into this layout.
         self.options_layout = QtWidgets.QVBoxLayout()
@@ -92,6 +93,7 @@ class DataPanel(QtWidgets.QWidget):
         box_lay.addWidget(self.missing_drop)
         self.missing_box.hide()
         self.options_layout.addWidget(self.missing_box)
+        lay.addStretch(1)  # spare height below the options, not empty table rows above them
         self._missing_summary = (0, 0, 0)
         self.missing_marginalize.toggled.connect(self._missing_toggled)
 
@@ -139,8 +141,20 @@ class DataPanel(QtWidgets.QWidget):
             self.columns.setItem(row, 1, kind)
             self.columns.setItem(row, 2, miss)
         self.columns.blockSignals(False)
+        self._fit_table_height()
         self._fill_sequence_pickers(table)
         self._update_hint()
+        self.contentChanged.emit()
+
+    def _fit_table_height(self) -> None:
+        """The columns table is as tall as its rows (no empty rows pushing the options below out of the
+        dock) and at least four rows tall; a long list scrolls."""
+        t = self.columns
+        rows = t.rowCount()
+        row_h = t.verticalHeader().defaultSectionSize()
+        extra = t.horizontalHeader().sizeHint().height() + 2 * t.frameWidth()
+        t.setMinimumHeight(extra + min(max(rows, 1), 4) * row_h + 2)
+        t.setMaximumHeight(extra + max(rows, 1) * row_h + 2)
 
     # -- sequences (hidden Markov models) ---------------------------------------------------------------
     NO_SEQUENCE = "(one sequence)"
@@ -156,7 +170,9 @@ class DataPanel(QtWidgets.QWidget):
             combo.blockSignals(False)
 
     def show_sequence_pickers(self, on: bool) -> None:
-        self.sequence_box.setVisible(bool(on))
+        if self.sequence_box.isVisibleTo(self) != bool(on):
+            self.sequence_box.setVisible(bool(on))
+            self.contentChanged.emit()
 
     def sequence_columns(self) -> tuple:
         """(sequence column or None, order column or None) as picked."""
@@ -251,7 +267,9 @@ class DataPanel(QtWidgets.QWidget):
         n_rows, n_inc, n_empty = self._missing_summary
         if n_inc == 0:
             self.missing_info.setText("")
-            self.missing_box.hide()
+            if not self.missing_box.isHidden():
+                self.missing_box.hide()
+                self.contentChanged.emit()
             return
         one = len(self.selected_columns()) == 1
         where = "the ticked column" if one else "the ticked columns"
@@ -273,4 +291,6 @@ class DataPanel(QtWidgets.QWidget):
         # The choice matters only when some incomplete rows have an observed value.
         self.missing_marginalize.setEnabled(partial > 0)
         self.missing_drop.setEnabled(partial > 0)
-        self.missing_box.show()
+        if self.missing_box.isHidden():
+            self.missing_box.show()
+            self.contentChanged.emit()

@@ -47,6 +47,7 @@ from emdesk.gui.menus import build_actions, fill_recent_menu, open_dialog
 from emdesk.gui.message_bar import MessageBar
 from emdesk.gui.params_panel import ParamsPanel
 from emdesk.gui.restarts_view import RestartsView
+from emdesk.gui.window_size import fit_data_dock, scrolling
 from emdesk.gui.settings import Settings
 from emdesk.gui.timeline import Timeline
 from emdesk.gui.trace_plot import TracePlot
@@ -219,18 +220,14 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.data_dock = QtWidgets.QDockWidget("Data", self)
         self.data_dock.setObjectName("dataDock")
-        self.data_dock.setWidget(self.data_panel)
+        self.data_dock.setWidget(scrolling(self.data_panel))
         self.params_dock = QtWidgets.QDockWidget("Model", self)
         self.params_dock.setObjectName("paramsDock")
-        params_scroll = QtWidgets.QScrollArea()
-        params_scroll.setWidgetResizable(True)
-        params_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        params_scroll.setWidget(self.params_panel)
-        self.params_dock.setWidget(params_scroll)
+        self.params_dock.setWidget(scrolling(self.params_panel))
         self.restarts_view = RestartsView()
         self.restarts_dock = QtWidgets.QDockWidget("Restarts", self)
         self.restarts_dock.setObjectName("restartsDock")
-        self.restarts_dock.setWidget(self.restarts_view)
+        self.restarts_dock.setWidget(scrolling(self.restarts_view))
         for d in (self.data_dock, self.params_dock, self.restarts_dock):
             d.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
                           | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
@@ -278,6 +275,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.data_panel.selectionChanged.connect(self._selection_changed)
         self.data_panel.missingModeChanged.connect(self._missing_mode_changed)
         self.data_panel.sequenceChanged.connect(self._sequence_changed)
+        # The Data dock follows its content's height (a queued call: after the panel's layout settled).
+        self.data_panel.contentChanged.connect(
+            lambda: QtCore.QTimer.singleShot(0, self, lambda: fit_data_dock(self)))
         self.params_panel.kindChanged.connect(self._kind_changed)
         self.params_panel.delayChanged.connect(self._delay_changed)
         from emdesk.gui.window_size import fit_to_screen

@@ -35,7 +35,8 @@ class TracePlot(QtWidgets.QWidget):
         pi.showGrid(x=True, y=True, alpha=0.15)
         cache_axes(pi)
         pi.setLabel("bottom", "iteration")
-        pi.setLabel("left", "log-likelihood / row")
+        pi.setLabel("left", "log-lik. / row")  # short: the trace is low in a 1280x720 window
+        self.plot.setToolTip("Mean log-likelihood per row at each iteration, one curve per restart")
         pi.getAxis("left").enableAutoSIPrefix(False)
         self.marker_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(200, 60, 60, 160, width=1.2))
         self.marker_dot = pg.ScatterPlotItem(size=10, brush=pg.mkBrush(220, 50, 50), pen=pg.mkPen("w"))
@@ -50,6 +51,9 @@ class TracePlot(QtWidgets.QWidget):
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot)
+        # Tall enough for the vertical axis label and the iteration axis (the label was cut at 720 px).
+        fm = self.fontMetrics()
+        self.setMinimumHeight(fm.horizontalAdvance("log-lik. / row") + 3 * fm.lineSpacing())
         self._show_values(False)  # no placeholder 0-1 ticks before the first iteration (issue 15)
 
     def _show_values(self, on: bool) -> None:

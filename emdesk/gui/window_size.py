@@ -28,6 +28,53 @@ def fit_to_screen(window: QtWidgets.QWidget) -> None:
     window.resize(first_size(window))
 
 
+class PanelScroll(QtWidgets.QScrollArea):
+    """A dock's panel in a frameless scroll area that scrolls vertically only: as wide as the panel needs
+    (so no field is cut at the side), as short as a few lines (so no panel sets the window's minimum
+    height: the Data panel with the HMM's Sequence/Order pickers and the Restarts view made it 762 px on a
+    1280x720 screen). The panel keeps its own minimum height and scrolls when the dock is shorter."""
+
+    def __init__(self, panel: QtWidgets.QWidget, parent=None):
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(panel)
+
+    def minimumSizeHint(self) -> QtCore.QSize:
+        panel = self.widget()
+        bar = self.verticalScrollBar().sizeHint().width()
+        width = (panel.minimumSizeHint().width() if panel is not None else 0) + bar + 2 * self.frameWidth()
+        return QtCore.QSize(width, 4 * self.fontMetrics().lineSpacing())
+
+    def sizeHint(self) -> QtCore.QSize:
+        hint = super().sizeHint()
+        return QtCore.QSize(max(hint.width(), self.minimumSizeHint().width()), hint.height())
+
+
+def scrolling(panel: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
+    """``panel`` in a ``PanelScroll``, for a dock."""
+    return PanelScroll(panel)
+
+
+def fit_data_dock(window) -> None:
+    """Give the Data dock the height its panel asks for (at most 60 % of the dock column), the Model and
+    Restarts tabs the rest: after a file opens, the HMM's pickers or the missing-values box appear."""
+    dock, other = window.data_dock, window.params_dock
+    if dock.isFloating() or other.isFloating() or not dock.isVisible() or not other.isVisible():
+        return
+    if window.dockWidgetArea(dock) != window.dockWidgetArea(other):
+        return
+    panel = window.data_panel
+    panel.adjustSize()
+    title = dock.height() - dock.widget().height() if dock.widget() is not None else 0
+    want = panel.sizeHint().height() + max(title, 0)
+    room = dock.height() + other.height()
+    want = min(want, int(room * 0.6))
+    if room > 0 and want > 0:
+        window.resizeDocks([dock, other], [want, room - want], QtCore.Qt.Orientation.Vertical)
+
+
 def use_exact_dpi_scaling() -> None:
     """Before the QApplication exists: scale by the screen's exact factor (1.25, 1.5 ...)."""
     QtGui.QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
