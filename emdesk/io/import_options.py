@@ -300,6 +300,15 @@ def table_from_text(text: str, options: ImportOptions | None = None, *, name: st
                     first = next(c for c in col if c not in tokens and not _t._is_number(c, decimal))
                     unsure.append(f"Column {col_name!r} is mostly numbers but reads as text (e.g. {first!r}): "
                                   f"a missing-value token, or another decimal mark?")
+    infinite = []  # infinite numbers (inf, -inf, 1e309): refused here, as the CSV reader refuses them
+    for col_name, values in zip(numeric_names, numeric_cols):
+        where = np.flatnonzero(np.isinf(values))
+        if where.size:
+            i = int(where[0])
+            infinite.append(_t.nonfinite_part(col_name, int(where.size), f"line {data[i][0]}",
+                                              cells[i][names.index(col_name)].strip()))
+    if infinite:
+        raise DataError(f"{name}: {_t.nonfinite_sentence(infinite)}")
     numeric = np.column_stack(numeric_cols) if numeric_cols else np.empty((len(cells), 0))
     table = Table(path=path, column_names=names, numeric=numeric, numeric_names=numeric_names, text=text_cols,
                   sha256=sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest(), delimiter=delimiter,

@@ -213,6 +213,21 @@ class Table:
                 f"decimal={self.decimal!r}, encoding={self.encoding!r}>")
 
 
+def nonfinite_part(column: str, count: int, where: str, cell: str) -> str:
+    """One column's part of the message about infinite numbers (see :func:`nonfinite_sentence`)."""
+    what = f"{cell!r}" if cell else "an infinite number"
+    if cell and not re.fullmatch(r"[+-]?(inf|infinity)", cell.strip(), flags=re.IGNORECASE):
+        what += " is beyond the largest number a double holds, about 1.8e308"
+    more = f" and {count - 1:,} more cell{'s' if count > 2 else ''}" if count > 1 else ""
+    return f"column {column!r}, {where} ({what}){more}"
+
+
+def nonfinite_sentence(parts: list[str]) -> str:
+    """Infinite numbers (inf, -inf, 1e309) cannot be fitted: the sentence naming each column's first one."""
+    return (f"numbers that are not finite, which cannot be fitted: {'; '.join(parts)}. Correct these values or "
+            f"clear the cells (an empty cell is read as missing).")
+
+
 def format_numbers(values: np.ndarray) -> list[str]:
     """:func:`format_number` of every value of a 1-D array, at C speed (``map(repr)``) with NumPy fix-ups."""
     values = np.asarray(values, dtype=np.float64).ravel()
@@ -866,6 +881,8 @@ class _Reader:
         self.out = np.empty((est_rows, len(self.numeric_cols)), dtype=np.float64)
         self.texts = [[] for _ in self.text_cols]
         self.n = 0
+        self.pieces: list[tuple[int, int]] = []  # (first row, byte offset) of every piece: lines for errors
+        self.has_inf = False                      # an infinite number (inf, -inf, 1e309) was read
 
         # -- the chunks ------------------------------------------------------------------------
         quote_aware = delimiter != " "
@@ -920,6 +937,7 @@ class _Reader:
             values = _to_float(text[names[j]], decimal)
             if values is not None and not np.isnan(values).all():
                 late.append((j, values))
+                self.has_inf = self.has_inf or bool(np.isinf(values).any())
         if late:
             for j, values in late:
                 del text[names[j]]
@@ -939,6 +957,8 @@ class _Reader:
                and names[-1] not in self.forced_text and all(not v.strip() for v in text[names[-1]])):
             del text[names[-1]]
             names = names[:-1]
+        if self.has_inf:
+            raise self._nonfinite_error(out, numeric_names)
         label = _row_label_column(names, self.header_row, out, numeric_names, text)
         if label is not None and label in numeric_names:  # held as text from now on
             p = numeric_names.index(label)
@@ -991,6 +1011,39 @@ class _Reader:
             new[: self.n] = self.out[: self.n]
             self.out = new
 
+    def _row_cell(self, row: int, column: str) -> tuple[int, str]:
+        """(line number, cell text) of data row ``row`` (0-based) in ``column`` (the error path only)."""
+        k = max(i for i, (first, _) in enumerate(self.pieces) if first <= row)
+        first, offset = self.pieces[k]
+        end = self.pieces[k + 1][1] if k + 1 < len(self.pieces) else None
+        with open(self.path, "rb") as handle:
+            handle.seek(self.bom_bytes + offset)
+            data = handle.read() if end is None else handle.read(end - offset)
+        if self.cr_only:
+            data = data.replace(b"\r", b"\n")
+        text = data.decode(self.encoding, errors="replace")
+        j = self.names.index(column)
+        left = row - first
+        for line, fields in _split_records(text, self.delimiter):
+            if _is_blank(fields):
+                continue
+            if left == 0:
+                return self._lines_before(offset) + line, (fields[j].strip() if j < len(fields) else "")
+            left -= 1
+        return self._lines_before(offset) + 1, ""
+
+    def _nonfinite_error(self, out: np.ndarray, numeric_names: list[str]) -> DataError:
+        """The DataError for infinite numbers (inf, -inf, or a number beyond a double's range such as 1e309),
+        per column: how many cells and the first one's line and text."""
+        parts = []
+        for p, name in enumerate(numeric_names):
+            where = np.flatnonzero(np.isinf(out[:, p]))
+            if where.size == 0:
+                continue
+            line, cell = self._row_cell(int(where[0]), name)
+            parts.append(nonfinite_part(name, int(where.size), f"line {line}", cell))
+        return DataError(f"{self.name}: {nonfinite_sentence(parts)}")
+
     def _lines_before(self, offset: int) -> int:
         """Physical lines before byte ``offset`` of the file as read (the error path only: reads again)."""
         newline = b"\r" if self.cr_only else b"\n"
@@ -1007,6 +1060,7 @@ class _Reader:
         return count
 
     def _parse_piece(self, piece: bytes, offset: int) -> None:
+        self.pieces.append((self.n, offset))
         nul = piece.find(b"\x00")
         if nul >= 0:
             raise self.err("the file contains binary data (a NUL byte); it is not a text CSV file.",
@@ -1041,6 +1095,8 @@ class _Reader:
             return False
         self._grow(self.n + block.shape[0])
         self.out[self.n:self.n + block.shape[0]] = block
+        if not self.has_inf and np.isinf(block).any():
+            self.has_inf = True
         self.n += block.shape[0]
         return True
 
@@ -1104,6 +1160,8 @@ class _Reader:
         self._grow(self.n + m)
         for j, converted in values.items():
             self.out[self.n:self.n + m, self._num_pos[j]] = converted
+            if not self.has_inf and np.isinf(converted).any():
+                self.has_inf = True
         for k, j in enumerate(self.text_cols):
             self.texts[k].extend(columns[j])
         self.n += m
