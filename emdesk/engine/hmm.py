@@ -17,6 +17,13 @@ Differences from hmmlearn, on purpose:
   added to every variance in the M-step, as for the mixtures; set 0 for plain ML.
 * ``tol`` is on the mean log-likelihood per row (as our mixtures), not on the total.
 * ``decode(..., algorithm="map")`` returns the sum of the *logs* of the chosen posteriors.
+* Impossible data (a row with probability 0 under every state: a symbol no state emits, a count > 0
+  under rates that are all 0, a Gaussian density that underflows; or a sequence no state path can
+  produce): ``score`` returns ``-inf`` (the log of probability 0, as hmmlearn's ``score``);
+  ``score_samples``, ``predict_proba``, ``decode`` and ``predict`` have no posteriors or path to give
+  and raise one ValueError naming the first such row (1-based) or sequence (hmmlearn returns NaN
+  posteriors and an arbitrary path there).  Invalid values (not counts, a symbol outside
+  ``0 .. n_features - 1``) are a ValueError in every method, ``score`` included.
 * Degeneracy guard: a state with (almost) no expected occupancy keeps its emission parameters and
   a transition row that would be 0/0 keeps its previous value; both are reported in
   ``degeneracies_`` (``ComponentIssue`` kinds ``"empty_state"``, ``"dead_transition_row"``),

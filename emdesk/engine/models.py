@@ -349,17 +349,46 @@ class LatentModel:
         seqs = self._seqs(lengths)
         return logB, sparams, seqs, lengths
 
+    # Impossible data (a row with probability 0 under every state, e.g. a categorical symbol no state
+    # emits, a positive count under rates that are all 0, a Gaussian density that underflows to 0; or
+    # for an HMM a sequence no state path can produce under startprob_ and transmat_):
+    # ``score`` returns -inf, the log of probability 0 (as hmmlearn's score); the methods that need
+    # posteriors or a path (score_samples, predict_proba, decode, predict) have none to give and raise
+    # one ValueError naming the first impossible row (1-based, in X's order) or sequence. Invalid
+    # values (not counts, symbols out of range, NaN with missing="error") are a ValueError everywhere.
+    def _impossible(self, logB, sparams, seqs, lengths) -> ValueError:
+        """The ValueError for X with log-likelihood -inf under the model."""
+        dead = np.flatnonzero(np.all(~(logB > -np.inf), axis=1)) if logB.size else np.empty(0, int)  # NaN too
+        what = "component" if self._structure().name != "markov" else "state"
+        if dead.size:
+            i = int(dead[0])
+            more = f" (and {dead.size - 1:,} more row{'s' if dead.size > 2 else ''})" if dead.size > 1 else ""
+            return ValueError(f"Row {i + 1} of X{more} is impossible under the model: it has probability 0 under "
+                              f"every {what} (a value no {what} can emit), so X has no posteriors or {what} "
+                              f"path; score(X) is -inf.")
+        if seqs is not None:
+            for j, (a, n) in enumerate(zip(seqs.starts.tolist(), seqs.lengths.tolist())):
+                if n and not np.isfinite(self._structure().e_step(
+                        logB[a:a + n], sparams, Sequences(np.array([n])), False)[0]):
+                    return ValueError(f"Sequence {j + 1} of X (rows {a + 1} to {a + n}) is impossible under the "
+                                      f"model: no state path has probability > 0 under startprob_ and transmat_ "
+                                      f"(each row alone is possible), so it has no posteriors or state path; "
+                                      f"score(X) is -inf.")
+        return ValueError("X is impossible under the model (log-likelihood -inf); score(X) is -inf.")
+
     def score_samples(self, X, lengths=None):
         """``(log_prob, posteriors)`` as hmmlearn: the total log-likelihood of X and the state
-        posteriors (n, k).  For a mixture, ``log_prob`` is the total too."""
-        logB, sparams, seqs, _ = self._score(X, lengths)
+        posteriors (n, k).  For a mixture, ``log_prob`` is the total too.  ValueError naming the
+        first impossible row (probability 0 under every state) or sequence when X is impossible."""
+        logB, sparams, seqs, lengths = self._score(X, lengths)
         ll, post, _ = self._structure().e_step(logB, sparams, seqs, False)
-        if post is None:
-            raise ValueError("X is impossible under the model (log-likelihood -inf): a value no state can emit.")
+        if post is None or not np.isfinite(ll):
+            raise self._impossible(logB, sparams, seqs, lengths)
         return ll, post
 
     def score(self, X, lengths=None):
-        """Total log-likelihood of X (as hmmlearn's ``score``); ``-inf`` when X is impossible."""
+        """Total log-likelihood of X (as hmmlearn's ``score``); ``-inf`` when X is impossible (the only
+        scoring method that answers then: the others raise ValueError naming the row)."""
         logB, sparams, seqs, _ = self._score(X, lengths)
         return float(self._structure().e_step(logB, sparams, seqs, False)[0])
 
@@ -378,8 +407,13 @@ class LatentModel:
             states = np.argmax(post, axis=1)
             with np.errstate(divide="ignore"):
                 return float(np.log(post[np.arange(len(states)), states]).sum()), states
-        logB, sparams, seqs, _ = self._score(X, lengths)
-        return viterbi(logB, sparams["startprob"], sparams["transmat"], seqs)
+        logB, sparams, seqs, lengths = self._score(X, lengths)
+        if logB.size and np.any(np.all(~(logB > -np.inf), axis=1)):
+            raise self._impossible(logB, sparams, seqs, lengths)
+        log_prob, states = viterbi(logB, sparams["startprob"], sparams["transmat"], seqs)
+        if not np.isfinite(log_prob):
+            raise self._impossible(logB, sparams, seqs, lengths)
+        return log_prob, states
 
     def predict(self, X, lengths=None):
         """The Viterbi path for an HMM (hmmlearn's default), the most probable component for a mixture."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 import warnings
 
 import numpy as np
@@ -266,11 +267,45 @@ def build_hmm(doc, *, invalid, require, integer, number_array, short):
     return model, columns
 
 
+_FIELDS = {"gaussian": "model.means / model.covars", "poisson": "model.lambdas", "categorical": "model.emissionprob"}
+
+
+def _check_covariances(model, invalid) -> None:
+    """Each state's covariance (the shared one for "tied") must be a covariance one can compute with:
+    variances > 0, symmetric, positive definite (the engine's scoring then checks it in its own scaled
+    units: a variance of 5e-324 fails there). A fit never writes anything else, so a file that has one
+    was edited: its parameters are invalid (named by field and state), which is not a fitting problem
+    (no advice about reg_covar)."""
+    ct = model.covariance_type
+    full = np.asarray(model.covars_, dtype=np.float64)  # (k, d, d) for every type
+    for j, c in enumerate(full[:1] if ct == "tied" else full):
+        where = "model.covars (the shared covariance)" if ct == "tied" else f"model.covars of state {j + 1}"
+        var = np.diag(c)
+        if np.any(var <= 0):
+            i = int(np.flatnonzero(var <= 0)[0])
+            raise invalid(f"{where}: variance {i + 1} is {format_number(float(var[i]))}; a variance must be > 0")
+        if ct == "full" and not np.allclose(c, c.T, rtol=1e-8, atol=0):
+            raise invalid(f"{where} is not symmetric")
+        with np.errstate(all="ignore"):
+            try:
+                ok = bool(np.all(np.isfinite(np.linalg.cholesky(c))))
+            except np.linalg.LinAlgError:
+                ok = False
+        if not ok:
+            raise invalid(f"{where} is not positive definite; a fit never writes this, so the file was edited "
+                          f"or damaged")
+
+
 def _probe(model, family, invalid) -> None:
     """Every state's emissions must score finite near their centre: each probe row is scored as a
     sequence of its own under uniform start probabilities (so zero start or transition probabilities,
-    which are legitimate, cannot make a probe impossible)."""
+    which are legitimate, cannot make a probe impossible); a state whose own probe rows do not score
+    is named, with the field that holds its parameters. A damaged file's parameters are reported as
+    invalid, never with advice about fitting (raising reg_covar)."""
     k = int(np.shape(model.startprob_)[0])
+    if family == "gaussian":
+        _check_covariances(model, invalid)
+    owner = []  # the state each probe row was made from
     with np.errstate(all="ignore"):
         if family == "gaussian":
             means = np.asarray(model.means_, dtype=np.float64)
@@ -282,26 +317,43 @@ def _probe(model, family, invalid) -> None:
                     moved[:, j] += sign * sd[:, j]
                     probes.append(moved)
             X = np.vstack(probes)
-            X = X[np.isfinite(X).all(axis=1)]
+            owner = np.tile(np.arange(k), len(probes))
+            keep = np.isfinite(X).all(axis=1)
+            X, owner = X[keep], owner[keep]
         elif family == "poisson":
             lam = np.asarray(model.lambdas_, dtype=np.float64)
             X = np.vstack([np.floor(lam), np.ceil(lam)])
+            owner = np.tile(np.arange(k), 2)
         else:
             X = np.argmax(np.asarray(model.emissionprob_), axis=1).astype(np.float64)[:, None]
+            owner = np.arange(k)
     probe = copy.copy(model)
     probe.startprob_ = np.full(k, 1.0 / k)
+    field = _FIELDS[family]
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            ll, post = probe.score_samples(X, [1] * X.shape[0])
-        finite = bool(np.isfinite(ll)) and bool(np.all(np.isfinite(post)))
+            logB = probe._score(X, [1] * X.shape[0])[0]
     except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
         if "has no parameters" in str(exc):
             raise
-        raise invalid(f"its parameters are not usable: {str(exc).rstrip('.')}") from None
-    if not finite:
-        raise invalid("its parameters do not give finite densities (a covariance too close to singular, "
-                      "e.g. a variance of 5e-324, or values too large to compute with)")
+        # the engine's sentence up to its advice (which is for fitting, not for a file)
+        what = re.sub(r" \([^)]*\)", "", str(exc).strip().split(". ", 1)[0]).rstrip(".")
+        if family == "gaussian" and "covariance" in what:
+            field = "model.covars"
+        raise invalid(f"its parameters are invalid ({field}): {what}; a fit never writes this, so the file was "
+                      f"edited or damaged") from None
+    own = logB[np.arange(len(owner)), owner] if len(owner) else np.empty(0)
+    bad = np.flatnonzero(~np.isfinite(own))
+    if bad.size:
+        j = int(owner[bad[0]])
+        raise invalid(f"its parameters are invalid: {field} of state {j + 1} do not give finite densities at the "
+                      f"state's own centre (values too large or too small to compute with); a fit never writes "
+                      f"this, so the file was edited or damaged")
+    if not np.all(np.isfinite(logB) | np.isneginf(logB)):
+        j = int(np.flatnonzero(~(np.isfinite(logB) | np.isneginf(logB)).any(axis=0))[0])
+        raise invalid(f"its parameters are invalid: {field} of state {j + 1} give densities that cannot be "
+                      f"computed (NaN); the file was edited or damaged")
 
 
 # ---------------------------------------------------------------------------------------------------

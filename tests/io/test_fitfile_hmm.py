@@ -370,3 +370,30 @@ def test_hmmlearn_rebuilt_from_the_file_scores_the_same(tmp_path, series, ct):
         h.startprob_, h.transmat_ = np.array(m["startprob"]), np.array(m["transmat"])
         ll = h.score(data.astype(int) if m["kind"] != "GaussianHMM" else data, lengths)
         assert ll == pytest.approx(model.score(data, lengths), abs=1e-8)
+
+
+@pytest.mark.parametrize("ct", ["full", "diag", "spherical", "tied"])
+def test_tampered_tiny_variance_names_the_field_and_state_not_fitting_advice(tmp_path, series, ct):
+    """A variance no fit writes (5e-324; 0; a non-symmetric matrix) is the file's fault: load_fit names the
+    field and the state and gives no advice about fitting (reg_covar, fewer states)."""
+    X = series[0]
+    m = _fit(GaussianHMM(2, covariance_type=ct, random_state=0), X)
+    doc = save_fit(tmp_path / "f.json", m, X, columns=["a", "b"])
+    tiny = {"full": lambda d: d["model"]["covars"].__setitem__(1, [[5e-324, 0.0], [0.0, 5e-324]]),
+            "diag": lambda d: d["model"]["covars"].__setitem__(1, [5e-324, 1.0]),
+            "spherical": lambda d: d["model"]["covars"].__setitem__(1, 5e-324),
+            "tied": lambda d: d["model"].__setitem__("covars", [[5e-324, 0.0], [0.0, 1.0]])}[ct]
+    with pytest.raises(DataError) as info:
+        load_fit(_tamper(tmp_path, doc, tiny))
+    msg = str(info.value)
+    assert "model.covars" in msg and "edited or damaged" in msg
+    assert ("shared" in msg) if ct == "tied" else ("state 2" in msg)
+    assert "reg_covar" not in msg and "fewer states" not in msg
+    if ct == "diag":
+        zero = lambda d: d["model"]["covars"].__setitem__(1, [0.0, 1.0])  # noqa: E731
+        with pytest.raises(DataError, match=r"model.covars of state 2: variance 1 is 0; a variance must be > 0"):
+            load_fit(_tamper(tmp_path, doc, zero))
+    if ct == "full":
+        skew = lambda d: d["model"]["covars"].__setitem__(0, [[1.0, 0.5], [0.2, 1.0]])  # noqa: E731
+        with pytest.raises(DataError, match=r"model.covars of state 1 is not symmetric"):
+            load_fit(_tamper(tmp_path, doc, skew))
