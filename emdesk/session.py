@@ -241,6 +241,7 @@ class Session:
         self.notes: list[str] = []           # what was done to the rows (sorted, duplicates), for the user
         self.options: dict = {}             # engine keywords for the next fit (missing apart)
         self.X = None                       # rows the fit uses, (n, d) float, NaN where missing
+        self.file_rows = None               # the table row (0-based) of each row of X
         self.X_display = None               # rows drawn: X or a fixed random subset of it
         self.display_incomplete_rows = None  # indices into X_display of rows with a missing value
         self.n_rows = 0                     # rows of the table
@@ -345,6 +346,7 @@ class Session:
         self.start_means = np.zeros((0, len(cols)))
         if self.table is None or not cols:
             self.X = self.X_display = None
+            self.file_rows = None
             self.n_incomplete = self.n_empty = self.n_dropped = 0
             self.n_rows = 0 if self.table is None else int(self.table.n_rows)
             self._notify("data")
@@ -354,9 +356,11 @@ class Session:
         X_all, self.categories = family_rows(self.table, cols, self.family)
         self.n_rows = int(X_all.shape[0])
         self.lengths, self.sequence_names, self.notes = None, [], []
+        file_rows = np.arange(self.n_rows)
         if self.kind == "hmm":
             order = self._sequence_order()
             X_all = X_all[order]
+            file_rows = file_rows[order]
         observed = np.isfinite(X_all)
         complete = observed.all(axis=1)
         self.n_incomplete = int(X_all.shape[0] - np.count_nonzero(complete))
@@ -370,9 +374,11 @@ class Session:
             self.n_empty = int(X_all.shape[0] - np.count_nonzero(has_value))
             keep = complete if self.missing == "drop" else has_value
             X = X_all[keep]
+            file_rows = file_rows[keep]
             if self.kind == "hmm" and self._seq_ids is not None:
                 self._seq_ids = self._seq_ids[keep]
         self.X = np.ascontiguousarray(X)
+        self.file_rows = file_rows  # the table row (0-based) of each row of X, for messages
         if self.kind == "hmm":
             self._set_lengths()
         self.n_dropped = int(X_all.shape[0] - self.X.shape[0])
@@ -506,6 +512,10 @@ class Session:
         keys = _keywords(self.estimator_class())
         opts = dict(self.options, missing=self.engine_missing(),
                     **family_options(self.table, self.columns, self.family, self.categories))
+        if self.kind == "hmm" and self.family == "categorical" and self.columns and self.categories:
+            labels = self.categories.get(self.columns[0])
+            if labels:  # every symbol of the column has a code, also one seen only in rows left out
+                opts["n_features"] = len(labels)
         return {k: v for k, v in opts.items() if k in keys}
 
     def fit_arguments(self) -> dict:
@@ -599,11 +609,51 @@ class Session:
 
         return name_columns(message, self.columns)
 
+    def name_rows(self, message: str) -> str:
+        """An engine message's "row N" (1-based, a row of X: sorted by sequence and order for an HMM, without
+        the rows left out) as the file's data row, with the row's sequence and order values for an HMM:
+        "data row 17 (gauge upper, hour 479)"."""
+        import re
+
+        from emdesk.io.table import format_number
+
+        rows = getattr(self, "file_rows", None)
+        if rows is None or self.X is None or self.table is None:
+            return message
+
+        def where(m):
+            i = int(m.group(2)) - 1
+            if not 0 <= i < len(rows):
+                return m.group(0)
+            r = int(rows[i])
+            text = f"{'D' if m.group(1) == 'R' else 'd'}ata row {r + 1:,}"
+            if self.kind == "hmm":
+                parts = []
+                for col in (self.sequence_column, self.order_column):
+                    if col is None:
+                        continue
+                    try:
+                        value = (self.table.text_column(col)[r] if col in self.table.text_column_names
+                                 else format_number(float(self.table.to_array([col])[r, 0])))
+                    except (KeyError, ValueError, IndexError):
+                        continue
+                    parts.append(f"{col} {value}")
+                if parts:
+                    text += f" ({', '.join(parts)})"
+            return text
+
+        return re.sub(r"\b([Rr])ow (\d+)(?: of X)?\b", where, message)
+
     def _named(self, model):
         try:
             model.feature_names_in_ = np.asarray(self.columns, dtype=object)
         except AttributeError:
             pass
+        if self.kind == "hmm" and self.family == "categorical" and self.columns:
+            labels = (self.categories or {}).get(self.columns[0])
+            m = np.shape(getattr(model, "emissionprob_", np.zeros((0, 0))))[-1]
+            if labels and len(labels) == m:  # the symbols' labels, as emdesk-fit and load_fit set them
+                model.symbols_ = np.asarray(labels, dtype=object)
         return model
 
     def fit_iter(self, **options):

@@ -315,7 +315,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ================================================================================ messages
     def show_message(self, text: str, level: str = "error") -> None:
-        """Show a message in the window (non-modal). Tests read ``last_message``."""
+        """Show a message in the window (non-modal). Tests read ``last_message``. Engine keywords in it
+        (missing='marginalize', n_init ...) become the window's words (emdesk.gui.wording)."""
+        from emdesk.gui.wording import for_window
+
+        text = for_window(text, self.session.kind)
         self.last_message = (level, text)
         self.message_bar.show_text(text, level)
         self.messageShown.emit(level, text)
@@ -332,9 +336,8 @@ class MainWindow(QtWidgets.QMainWindow):
         detail = str(exc).strip() or exc.__class__.__name__
         if not isinstance(exc, (ValueError, OSError)):
             detail = f"{exc.__class__.__name__}: {detail}"
-        message = f"{what}: {detail}"
-        self.show_message(message, "error")
-        return message
+        self.show_message(f"{what}: {detail}", "error")
+        return self.last_message[1]  # as shown (the window's words)
 
     # ================================================================================ loading
     def open_csv(self, path) -> None:
@@ -468,7 +471,8 @@ class MainWindow(QtWidgets.QMainWindow):
         from emdesk.families_data import TEXT_FAMILIES
         from emdesk.gui.text_columns import set_text_fittable
 
-        set_text_fittable(self.data_panel, self.session.kind == "mixture" and self.session.family in TEXT_FAMILIES)
+        # the categorical families (latent class, mixed; the categorical HMM's symbols, as emdesk-fit) fit text
+        set_text_fittable(self.data_panel, self.session.family in TEXT_FAMILIES)
 
     def _show_data(self) -> None:
         s = self.session

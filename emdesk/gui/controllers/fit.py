@@ -10,6 +10,7 @@ import weakref
 
 from PySide6 import QtCore
 
+from emdesk.gui.wording import for_window
 from emdesk.gui.worker import FitWorker, WorkerThread
 
 # A fit from init_params='random' that stops this early has most likely not left its symmetric start.
@@ -125,6 +126,8 @@ class FitController(QtCore.QObject):
             self.own_event = False
 
     def _refuse(self, message: str, level: str = "error") -> None:
+        message = self.s.name_rows(self.s.name_columns(message)) if self.s.X is not None else message
+        message = for_window(message, self.s.kind)
         self.w.show_message(message, level)
         self.w.fitFailed.emit(message)
 
@@ -275,6 +278,8 @@ class FitController(QtCore.QObject):
         self._end_state()
         w, s = self.w, self.s
         message = s.name_columns(message)  # "Column 1" of X -> "Column 1 (a)"
+        message = s.name_rows(message)  # "row 2" of X (sorted, rows left out) -> the file's "data row 17 (...)"
+        message = for_window(message, s.kind)  # the window's words, also in fitFailed
         try:
             with self._own():
                 s.end_fit(None)  # the last state, when there is one, stays exportable

@@ -127,11 +127,15 @@ class HMMViews(QtCore.QObject):
         self.sequence_combo.setVisible(several)
         self.sequence_label.setVisible(several)
         self.series.setLabel("left", session.columns[0])
+        # a categorical HMM's symbols by their labels (text columns: the file's values), not as codes
+        symbols = (session.categories.get(session.columns[0]) if session.family == "categorical"
+                   and isinstance(getattr(session, "categories", None), dict) else None)
+        self.series.getAxis("left").setTicks([list(enumerate(map(str, symbols)))] if symbols else None)
         notes = list(session.notes)
         self.info.setText(" ".join(notes))
         self.info.setVisible(bool(notes))
         self._draw_rows()
-        self.emissions.set_data(session.X, session.columns, session.family)
+        self.emissions.set_data(session.X, session.columns, session.family, symbols=symbols)
         return self.widget
 
     def show_state(self, snapshot, color_ids=None, imputed=None, has_imputed: bool = False) -> None:

@@ -32,8 +32,11 @@ class EmissionsPlot:
         self._family = "gaussian"
         self.curves: list = []
 
-    def set_data(self, X, columns, family: str) -> None:
+    def set_data(self, X, columns, family: str, symbols=None) -> None:
+        """``symbols``: a categorical model's labels of the codes 0, 1, ... (shown on the axis)."""
         self.clear()
+        self.plot.getAxis("bottom").setTicks(
+            [list(enumerate(map(str, symbols)))] if family == "categorical" and symbols else None)
         for item in (self._hist, self._scatter):
             if item is not None:
                 self.plot.removeItem(item)
