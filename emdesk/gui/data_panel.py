@@ -33,11 +33,12 @@ class DataPanel(QtWidgets.QWidget):
         self.columns = QtWidgets.QTableWidget(0, 3)
         self.columns.setHorizontalHeaderLabels(["Column", "Type", "Missing"])
         self.columns.verticalHeader().setVisible(False)
+        self.columns.setWordWrap(False)  # one line per column: long texts are elided (the tooltip has them)
         self.columns.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.NoSelection)
         self.columns.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         hdr = self.columns.horizontalHeader()
         hdr.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
-        hdr.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        hdr.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.Interactive)  # see _fit_type_column
         hdr.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         self.columns.setToolTip("Tick the numeric columns to fit; text columns are shown but cannot be fitted")
 
@@ -142,9 +143,20 @@ class DataPanel(QtWidgets.QWidget):
             self.columns.setItem(row, 2, miss)
         self.columns.blockSignals(False)
         self._fit_table_height()
+        self.fit_type_column()
         self._fill_sequence_pickers(table)
         self._update_hint()
         self.contentChanged.emit()
+
+    def fit_type_column(self) -> None:
+        """The Type column as wide as its texts but at most about 12 characters, so the column names keep
+        their room (a categorical family's "text: 3 categories (blue, green, red)" is elided; its tooltip
+        lists them all)."""
+        t = self.columns
+        t.resizeColumnToContents(1)
+        cap = t.fontMetrics().horizontalAdvance("text: 12 categ") + 12
+        floor = t.fontMetrics().horizontalAdvance("number") + 16
+        t.setColumnWidth(1, max(floor, min(t.columnWidth(1), cap)))
 
     def _fit_table_height(self) -> None:
         """The columns table is as tall as its rows (no empty rows pushing the options below out of the

@@ -54,3 +54,4 @@ def set_text_fittable(panel, on: bool) -> None:
                     it.setFlags(QtCore.Qt.ItemFlag.NoItemFlags)
     finally:
         panel.columns.blockSignals(False)
+    panel.fit_type_column()

@@ -130,3 +130,13 @@ def test_a_short_dock_scrolls_the_whole_panel(qtbot, window, data_csv, missing_c
     assert area.viewport().height() < panel.height()
     assert area.verticalScrollBar().maximum() > 0
     assert info.height() >= info.heightForWidth(info.width())
+
+
+def test_column_names_keep_their_room_beside_long_type_texts(window, data_csv, missing_csv):
+    """A categorical family's Type text ("text: 3 categories (blue, green, red)") is elided to about 12
+    characters so the Column column is not squeezed to "..." (seen at 1920x1080)."""
+    _setup(window, "categorical", data_csv, missing_csv)
+    t = window.data_panel.columns
+    fm = t.fontMetrics()
+    assert t.columnWidth(1) <= fm.horizontalAdvance("text: 12 categ") + 12
+    assert t.columnWidth(0) >= fm.horizontalAdvance("colour") + 20
