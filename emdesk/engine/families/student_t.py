@@ -50,7 +50,9 @@ from scipy.special import digamma, gammaln
 from .. import _validation as V
 from .._core import COVARIANCE_TYPES, Standardizer, full_covariances
 from ..diagnostics import diagnose
+from ..init import _check, _one_hot, initial_responsibilities
 from ._linalg import thin_matmul
+from ._robust_start import labels_from_seeds, trimmed_kmeans_labels, trimmed_kmeans_plusplus
 from .base import FamilyFailure, empty_state_issues, state_floor
 
 __all__ = ["StudentTFamily", "DOF_TYPES"]
@@ -203,6 +205,70 @@ class StudentTFamily:
 
     #: Cauchy M-estimation steps of the initialisation (see :meth:`init_params`).
     ROBUST_INIT_STEPS = 5
+    #: ECM iterations each candidate start runs before the better one is kept (see :meth:`initial_state`).
+    EXPLORE_ITER = 3
+
+    def initial_state(self, data, method, k, rng, interrupt=None):
+        """One restart's start: ``(responsibilities (n, k), params)``.
+
+        For ``method`` "kmeans++" (the default) and "kmeans" two candidate partitions are drawn: a
+        trimmed one (:mod:`emdesk.engine.families._robust_start`: seeds and centres ignore the 10 %
+        of rows farthest from them, so gross outliers do not capture a component) and the plain
+        one of :mod:`emdesk.engine.init`; each gets :meth:`init_params` and :attr:`EXPLORE_ITER`
+        mixture ECM iterations, and the one with the higher log-likelihood is the start (its
+        explored parameters, and the posteriors of its last E-step as the responsibilities).  On
+        two clusters with 5 % gross outliers 113 of 120 restarts reached the clusters' optimum
+        against 25 of 120 with plain k-means++ starts; with a genuine small far cluster and no
+        outliers (where trimming alone misses it) all 30 did (tests/engine/test_student_t.py).
+        Other methods: :func:`emdesk.engine.init.initial_responsibilities` and :meth:`init_params`.
+        """
+        Z = self.init_matrix(data)
+        if method not in ("kmeans++", "kmeans"):
+            resp = initial_responsibilities(method, Z, k, None, rng, interrupt)
+            return resp, self.init_params(data, resp)
+        if method == "kmeans++":
+            trimmed = _one_hot(labels_from_seeds(Z, trimmed_kmeans_plusplus(Z, k, rng, interrupt=interrupt)), k)
+        else:
+            trimmed = _one_hot(trimmed_kmeans_labels(Z, k, rng, interrupt=interrupt), k)
+        plain = initial_responsibilities(method, Z, k, None, rng, interrupt)
+        best = None
+        for resp in (trimmed, plain):
+            _check(interrupt)
+            try:
+                found = self._explore(data, resp, interrupt)
+            except FamilyFailure:
+                continue
+            if best is None or found[0] > best[0]:
+                best = found
+        if best is None:  # both unusable: the plain start, whose failure the EM driver then reports
+            return plain, self.init_params(data, plain)
+        return best[1], best[2]
+
+    def _explore(self, data, resp, interrupt):
+        """``(log-likelihood, responsibilities, params)`` after :attr:`EXPLORE_ITER` mixture ECM
+        iterations from :meth:`init_params` of ``resp``; FamilyFailure for unusable parameters."""
+        params = self.init_params(data, resp)
+        tiny = 10 * np.finfo(float).eps
+        w = resp.sum(axis=0) + tiny
+        w /= w.sum()
+        for it in range(self.EXPLORE_ITER + 1):
+            _check(interrupt)
+            prep = self.prepare(data, params)
+            L = self.log_prob(data, prep) + np.log(w)[None, :]
+            a = L.max(axis=1)
+            if not np.all(np.isfinite(a)):
+                raise FamilyFailure("a row is impossible under the candidate start.")
+            P = np.exp(L - a[:, None])
+            s = P.sum(axis=1)
+            ll = float(np.log(s).sum() + a.sum())
+            if not math.isfinite(ll):
+                raise FamilyFailure("the candidate start's log-likelihood is not finite.")
+            if it == self.EXPLORE_ITER:
+                return ll, resp, params
+            resp = P / s[:, None]
+            params = self._m(data, self.stats(data, prep, resp), params, estimate_dof=not self.fix_dof)[0]
+            w = resp.sum(axis=0) + tiny
+            w /= w.sum()
 
     def prepare(self, data, params):
         ct = self.covariance_type
