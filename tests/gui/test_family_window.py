@@ -224,3 +224,30 @@ def test_results_docks_say_they_cover_gaussian_mixtures_for_other_families(qtbot
     assert "Gaussian mixtures" in window.results.panel.title.text()
     assert not window.act_bootstrap.isEnabled() and not window.act_lrt.isEnabled()
     assert not window.act_export_report.isEnabled()
+
+
+def test_student_t_one_column_view_draws_weighted_t_densities(qtbot, window, families_csv):
+    # The 1-D view drew Gaussian curves for a t fit (normal densities with the scale as variance).
+    from scipy import stats
+
+    window.open_csv(families_csv)
+    window.set_model_kind("mixture", "student_t")
+    window.select_columns(["x"])
+    assert window.plot_stack.currentWidget() is window.views.plot_1d
+    window.set_options(n_components=2, random_state=0, n_init=2, dof_init=3.0, fix_dof=True)
+    _fit(qtbot, window)
+    m = window.model
+    p1 = window.views.plot_1d
+    total = None
+    for j in range(2):
+        gx, gy = p1._curves[j].getData()
+        ref = m.weights_[j] * stats.t.pdf(gx, m.dof_[j], loc=m.means_[j, 0], scale=np.sqrt(m.covariances_[j, 0, 0]))
+        np.testing.assert_allclose(gy, ref, rtol=1e-10, atol=1e-14)
+        gauss = m.weights_[j] * stats.norm.pdf(gx, m.means_[j, 0], np.sqrt(m.covariances_[j, 0, 0]))
+        assert np.max(np.abs(gy - gauss)) > 1e-3 * np.max(gy)
+        total = gy if total is None else total + gy
+    mx, my = p1.mixture.getData()
+    np.testing.assert_allclose(my, total, rtol=1e-12)
+    # the mixture curve is the model's own density
+    np.testing.assert_allclose(my, np.exp(m.score_samples(mx[:, None])), rtol=1e-8, atol=1e-14)
+    window.grab().save("/tmp/gf_student_t_1d.png")
