@@ -123,3 +123,42 @@ def first_parameter(model):
         if hasattr(model, name):
             return getattr(model, name)
     return None
+
+
+def labelled_model(table, columns, family: str, model, X):
+    """``(model, X)`` with the category codes the window fitted replaced by the categories themselves, for
+    the files: a copy of ``model`` (a ``CategoricalMixture`` or ``MixedMixture`` fitted on codes) whose
+    categories are each column's labels (text columns: their text; numeric columns fitted as categories:
+    their numbers), and ``X`` (the fitted rows, codes) as an object array of those labels (None where
+    missing) with the numeric columns' numbers. The parameters and fit statistics are unchanged (the same
+    categories in the same order), so the written log-likelihood is the fitted one."""
+    columns = list(columns)
+    cat = categorical_indices(table, columns, family)
+    numeric = set(table.numeric_column_names)
+    labels = []
+    for j in cat:
+        name = columns[j]
+        if name in numeric:
+            v = table.to_array([name])[:, 0]
+            labels.append([float(x) for x in np.unique(v[np.isfinite(v)])])
+        else:
+            labels.append(list(column_categories(table, name)))
+    X = np.asarray(X, dtype=float)
+    Xo = np.empty(X.shape, dtype=object)
+    for j in range(X.shape[1]):
+        if j in cat:
+            lab = labels[cat.index(j)]
+            Xo[:, j] = [None if not np.isfinite(c) else lab[int(c)] for c in X[:, j].tolist()]
+        else:
+            Xo[:, j] = X[:, j].tolist()
+    params = model.get_fitted_params()
+    params["categories"] = labels
+    keywords = dict(model.get_params(), categories=labels)
+    out = type(model).from_fitted_params(params, **keywords)
+    for name in ("converged_", "n_iter_", "log_likelihood_", "lower_bound_", "best_restart_",
+                 "restart_log_likelihoods_", "restart_parameters_", "n_samples_", "degeneracies_",
+                 "numeric_columns_", "categorical_columns_"):
+        if hasattr(model, name):
+            setattr(out, name, getattr(model, name))
+    out.feature_names_in_ = np.asarray(columns, dtype=object)
+    return out, Xo

@@ -135,7 +135,7 @@ def test_text_columns_and_latent_class_profile(qtbot, window, families_csv):
     assert "colour" not in dp.selected_columns() and not dp.text_fittable
 
 
-def test_mixed_model_numbers_and_categories(qtbot, window, families_csv):
+def test_mixed_model_numbers_and_categories(qtbot, window, families_csv, tmp_path):
     window.open_csv(families_csv)
     window.params_panel.family.setCurrentIndex(4)  # Mixed
     assert window.session.family == "mixed"
@@ -146,6 +146,10 @@ def test_mixed_model_numbers_and_categories(qtbot, window, families_csv):
     assert type(m).__name__ == "MixedMixture" and m.means_.shape == (2, 1)
     assert window.plot_stack.currentWidget() is window.views.profile
     window.grab().save("/tmp/gf_mixed.png")
+    assert window.act_export.isEnabled()
+    window.export_fit(tmp_path / "m.csv", "assignments")
+    rows = (tmp_path / "m.csv").read_text().splitlines()
+    assert rows[0].endswith("p_component_1,p_component_2,component") and len(rows) == 301
 
 
 @pytest.mark.parametrize("family,cols", [("student_t", ["x", "y"]), ("poisson", ["count"]),
@@ -197,9 +201,15 @@ def test_gaussian_only_actions_follow_the_family(qtbot, window, families_csv, tm
     window.set_model_kind("mixture", "categorical")
     window.select_columns(["colour", "size"])
     _fit(qtbot, window)
-    assert not window.act_export.isEnabled()
-    with pytest.raises(ValueError, match="not available"):
-        window.export_fit(tmp_path / "c.json")
+    # categorical fits export too, with the categories' labels (the window fits them as codes)
+    assert window.act_export.isEnabled()
+    window.export_fit(tmp_path / "c.json")
+    back = load_fit(tmp_path / "c.json")
+    assert type(back).__name__ == "CategoricalMixture"
+    assert [list(c) for c in back.categories_] == [["blue", "red"], ["big", "medium", "small"]]
+    assert back.log_likelihood_ == pytest.approx(window.model.log_likelihood_, rel=1e-12)
+    window.export_fit(tmp_path / "c.csv", "parameters")
+    assert "p_colour_blue" in (tmp_path / "c.csv").read_text().splitlines()[0]
     window.set_model_kind("mixture", "student_t")
     window.select_columns(["x", "y"])
     assert window.act_place_means.isEnabled() and not window.act_select.isEnabled()
