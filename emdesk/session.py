@@ -696,15 +696,26 @@ class Session:
         loaded). ValueError when it does not match the chosen columns."""
         from emdesk.session_hmm import hmm_state_snapshot, is_hmm, model_width
 
-        if self.X is None or is_hmm(model) != (self.kind == "hmm") or model_width(model) != len(self.columns):
+        from emdesk.families_data import SESSION_FAMILY, family_state_snapshot
+
+        family = SESSION_FAMILY.get(type(model).__name__)
+        width = (int(getattr(model, "n_features_in_", -1)) if family is not None
+                 else model_width(model) if self.X is not None else -1)
+        if (self.X is None or is_hmm(model) != (self.kind == "hmm") or width != len(self.columns)
+                or (self.kind == "mixture" and (family or "gaussian") != self.family)):
             raise ValueError("That model does not match the chosen columns; it was not loaded.")
         self._forget_fit()
         self._named(model)
         self.model = model
         if not keep_fit:
             self.fitted_model = model if getattr(model, "restart_parameters_", None) else None
-        self.history = [hmm_state_snapshot(model, self.X, self.fit_arguments()["lengths"]) if is_hmm(model)
-                        else single_state_snapshot(model, self.X.shape[0])]
+        if is_hmm(model):
+            state = hmm_state_snapshot(model, self.X, self.fit_arguments()["lengths"])
+        elif family is not None:
+            state = family_state_snapshot(model, self.X.shape[0])
+        else:
+            state = single_state_snapshot(model, self.X.shape[0])
+        self.history = [state]
         self._notify("model")
 
     # ------------------------------------------------------------------------------ files

@@ -143,3 +143,28 @@ def test_export_of_categorical_and_mixed_fits_writes_the_labels(tmp_path, mixed_
     np.testing.assert_allclose(resp, m.predict_proba(s.X), rtol=1e-9, atol=1e-300)  # every row fitted here
     assert rows[8][2] == "NA" and rows[8][-1] in ("1", "2")  # the missing token row: scored on the rest
 
+
+
+def test_coded_model_inverts_labelled_model_and_names_an_unknown_category(mixed_csv, tmp_path):
+    import warnings
+
+    from emdesk.families_data import coded_model, labelled_model
+
+    s = Session()
+    s.set_table(load_table(mixed_csv), ["x"])
+    s.set_model_kind("mixture", "categorical")
+    s.choose_columns(["colour", "size", "count"])
+    s.set_options(n_components=2, random_state=0, n_init=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = s.fit()
+    lab, _ = labelled_model(s.table, s.columns, "categorical", m, s.X)
+    back = coded_model(s.table, s.columns, "categorical", lab)
+    np.testing.assert_allclose(back.probs_, m.probs_, rtol=0, atol=0)
+    np.testing.assert_allclose(back.predict_proba(s.X), m.predict_proba(s.X), rtol=1e-12)
+    # a table with a category the fit never saw: refused with its name
+    text = mixed_csv.read_text().replace(",red,", ",green,", 1)
+    (tmp_path / "other.csv").write_text(text)
+    other = load_table(tmp_path / "other.csv")
+    with pytest.raises(ValueError, match="colour holds the category 'green'"):
+        coded_model(other, s.columns, "categorical", lab)
