@@ -25,7 +25,8 @@ import numpy as np
 from .table import DataError, Table, format_number, format_numbers, unique_name
 
 __all__ = ["FAMILY_KINDS", "is_family_mixture", "family_document", "build_family_mixture",
-           "save_family_parameters_csv", "save_family_assignments_csv", "family_table_data"]
+           "save_family_parameters_csv", "save_family_assignments_csv", "family_table_data",
+           "categorical_table_data"]
 
 FAMILY_KINDS = ("StudentTMixture", "PoissonMixture", "CategoricalMixture", "MixedMixture")
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -93,6 +94,18 @@ def _category_cells(table: Table, name: str, cats) -> np.ndarray:
         text = raw.strip()
         out[i] = None if text == "" or (text in MISSING_TOKENS and text not in known) else text
     return out
+
+
+def categorical_table_data(table: Table, columns) -> np.ndarray:
+    """Columns of ``table`` read as categories to fit (object array, None where missing): a numeric
+    column's numbers, a text column's stripped text; an empty cell or a missing token such as ``NA`` is
+    missing, as the window reads them (emdesk-fit --family categorical)."""
+    columns = [columns] if isinstance(columns, str) else list(columns)
+    X = np.empty((table.n_rows, len(columns)), dtype=object)
+    numeric = set(table.numeric_column_names)
+    for j, name in enumerate(columns):
+        X[:, j] = _category_cells(table, name, [0.0] if name in numeric else None)
+    return X
 
 
 def family_table_data(table: Table, model, columns) -> np.ndarray:

@@ -210,3 +210,27 @@ def test_latent_class_numeric_categories_and_missing_tokens_in_assignments(tmp_p
     save_assignments_csv(tmp_path / "na.csv", table, c, ["grade", "level"])
     rows = _rows(tmp_path / "na.csv")
     np.testing.assert_allclose([[float(v) for v in r[2:4]] for r in rows[1:]], c.predict_proba(R), rtol=1e-12)
+
+
+def test_cli_categorical_reads_missing_tokens_and_numbers_as_the_window_does(tmp_path):
+    # emdesk-fit --family categorical fitted "NA" as a category and a numeric column's cells as text
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.csv"
+    rng = np.random.default_rng(2)
+    lines = ["answer,grade"]
+    for i in range(80):
+        g = i % 2
+        a = "NA" if i in (3, 9) else rng.choice(["yes", "no"], p=[0.85, 0.15] if g else [0.15, 0.85])
+        lines.append(f"{a},{rng.integers(1, 3) + 2 * g}")
+    path.write_text("\n".join(lines) + "\n")
+    out = subprocess.run([sys.executable, "-m", "emdesk.cli", str(path), "--family", "categorical", "--columns",
+                          "answer,grade", "-k", "2", "--seed", "0", "-o", str(tmp_path / "c.json"), "--assignments",
+                          str(tmp_path / "a.csv")], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    back = load_fit(tmp_path / "c.json")
+    assert list(back.categories_[0]) == ["no", "yes"]            # "NA" is a missing value, not a category
+    assert [float(v) for v in back.categories_[1]] == [1.0, 2.0, 3.0, 4.0]
+    rows = _rows(tmp_path / "a.csv")
+    assert rows[4][0] == "NA" and rows[4][-1] in ("1", "2")       # scored on its grade
