@@ -105,7 +105,8 @@ def test_load_restart_of_each_family(mixed_csv, family, cols):
         s.load_restart(3)
 
 
-@pytest.mark.parametrize("family,cols", [("categorical", ["colour", "size", "count"]), ("mixed", ["x", "colour", "size"])])
+@pytest.mark.parametrize("family,cols", [("categorical", ["colour", "size", "count"]),
+                                         ("mixed", ["x", "colour", "size"])])
 def test_export_of_categorical_and_mixed_fits_writes_the_labels(tmp_path, mixed_csv, family, cols):
     # The window fits text columns as codes; the export was refused. The files now carry the categories
     # (text, and for a numeric column fitted as categories its numbers), and score the file's rows the same.
@@ -136,7 +137,8 @@ def test_export_of_categorical_and_mixed_fits_writes_the_labels(tmp_path, mixed_
         assert cats[2][:3] == [0.0, 1.0, 2.0]  # the count column's numbers
     assert back.log_likelihood_ == pytest.approx(m.log_likelihood_, rel=1e-12)
     header = next(csv.reader(open(tmp_path / "p.csv")))
-    assert "p_colour_blue" in header and "p_size_medium" in header and not any(h.startswith("p_colour_0") for h in header)
+    assert "p_colour_blue" in header and "p_size_medium" in header
+    assert not any(h.startswith("p_colour_0") for h in header)
     rows = list(csv.reader(open(tmp_path / "a.csv")))
     assert rows[0][-3:] == ["p_component_1", "p_component_2", "component"]
     resp = np.array([[float(v) for v in r[-3:-1]] for r in rows[1:]])

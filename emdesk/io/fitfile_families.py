@@ -302,7 +302,8 @@ def build_family_mixture(doc, *, invalid, require, integer, number_array, short)
             raise invalid(f"model.covariance_type must be one of {', '.join(COVARIANCE_TYPES)}, found {short(ct)}")
         cat = require(block, "categorical_columns", "model")
         if (not isinstance(cat, list) or not cat or len(set(map(str, cat))) != len(cat)
-                or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c < d for c in cat) or len(cat) >= d):
+                or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c < d for c in cat)
+                or len(cat) >= d):
             raise invalid(f"model.categorical_columns must list distinct column indices 0 .. {d - 1}, leaving at "
                           "least one numeric column")
         d_num = d - len(cat)
@@ -398,8 +399,10 @@ def save_family_parameters_csv(path, model, columns, *, column_names, atomic_wri
         full = {"full": lambda: cov, "tied": lambda: np.broadcast_to(cov, (k, dn, dn)),
                 "diag": lambda: np.stack([np.diag(c) for c in cov]),
                 "spherical": lambda: np.stack([np.eye(dn) * c for c in cov])}[model.covariance_type]()
-        pairs = [(a, b) for a in range(dn) for b in range(a + 1, dn)] if model.covariance_type in ("full", "tied") else []
-        header += [unique_name(f"mean_{c}", taken) for c in num_cols] + [unique_name(f"var_{c}", taken) for c in num_cols]
+        pairs = ([(a, b) for a in range(dn) for b in range(a + 1, dn)]
+                 if model.covariance_type in ("full", "tied") else [])
+        header += [unique_name(f"mean_{c}", taken) for c in num_cols]
+        header += [unique_name(f"var_{c}", taken) for c in num_cols]
         header += [unique_name(f"cov_{num_cols[a]}_{num_cols[b]}", taken) for a, b in pairs]
         parts.append(lambda j: ([params["means"][j, a] for a in range(dn)] + [full[j, a, a] for a in range(dn)]
                                 + [full[j, a, b] for a, b in pairs]))
