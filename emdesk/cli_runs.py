@@ -110,10 +110,11 @@ def _run_family_mixture(args, table, columns) -> int:
     if family == "categorical":
         if args.columns is None:
             raise DataError("Name the categorical columns with --columns (text columns are fitted too).")
-        cells = [table.text_column(c) for c in columns]
-        X_all = np.empty((table.n_rows, len(columns)), dtype=object)
-        for j, col in enumerate(cells):
-            X_all[:, j] = [v if v != "" else None for v in col]
+        from .io.fitfile_families import categorical_table_data
+
+        # numbers as categories for numeric columns; empty cells and missing tokens (NA, ...) missing, as
+        # the window reads them
+        X_all = categorical_table_data(table, columns)
         observed = X_all != None  # noqa: E711 (element-wise)
     else:
         X_all = table.to_array(columns)

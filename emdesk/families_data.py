@@ -123,3 +123,121 @@ def first_parameter(model):
         if hasattr(model, name):
             return getattr(model, name)
     return None
+
+
+def labelled_model(table, columns, family: str, model, X):
+    """``(model, X)`` with the category codes the window fitted replaced by the categories themselves, for
+    the files: a copy of ``model`` (a ``CategoricalMixture`` or ``MixedMixture`` fitted on codes) whose
+    categories are each column's labels (text columns: their text; numeric columns fitted as categories:
+    their numbers), and ``X`` (the fitted rows, codes) as an object array of those labels (None where
+    missing) with the numeric columns' numbers. The parameters and fit statistics are unchanged (the same
+    categories in the same order), so the written log-likelihood is the fitted one."""
+    columns = list(columns)
+    cat = categorical_indices(table, columns, family)
+    numeric = set(table.numeric_column_names)
+    labels = []
+    for j in cat:
+        name = columns[j]
+        if name in numeric:
+            v = table.to_array([name])[:, 0]
+            labels.append([float(x) for x in np.unique(v[np.isfinite(v)])])
+        else:
+            labels.append(list(column_categories(table, name)))
+    X = np.asarray(X, dtype=float)
+    Xo = np.empty(X.shape, dtype=object)
+    for j in range(X.shape[1]):
+        if j in cat:
+            lab = labels[cat.index(j)]
+            Xo[:, j] = [None if not np.isfinite(c) else lab[int(c)] for c in X[:, j].tolist()]
+        else:
+            Xo[:, j] = X[:, j].tolist()
+    params = model.get_fitted_params()
+    params["categories"] = labels
+    keywords = dict(model.get_params(), categories=labels)
+    out = type(model).from_fitted_params(params, **keywords)
+    for name in ("converged_", "n_iter_", "log_likelihood_", "lower_bound_", "best_restart_",
+                 "restart_log_likelihoods_", "restart_parameters_", "n_samples_", "degeneracies_",
+                 "numeric_columns_", "categorical_columns_"):
+        if hasattr(model, name):
+            setattr(out, name, getattr(model, name))
+    out.feature_names_in_ = np.asarray(columns, dtype=object)
+    return out, Xo
+
+
+_SNAPSHOT_FAMILY = {"StudentTMixture": "student_t", "PoissonMixture": "poisson", "CategoricalMixture": "latent_class",
+                    "MixedMixture": "product"}
+#: session family of each of these estimators (File > Open Fit)
+SESSION_FAMILY = {"StudentTMixture": "student_t", "PoissonMixture": "poisson", "CategoricalMixture": "categorical",
+                  "MixedMixture": "mixed"}
+
+
+def coded_model(table, columns, family: str, model):
+    """The inverse of :func:`labelled_model`: ``model`` (a ``CategoricalMixture`` or ``MixedMixture`` whose
+    categories are labels, e.g. from ``emdesk.io.load_fit``) as a model of the window's category codes of
+    ``columns`` in ``table`` (:func:`family_rows`): each column's probabilities reordered to the table's
+    categories (those the fit knows but the table lacks go after them). ValueError naming the column and
+    category when the table has a category the fit does not know."""
+    columns = list(columns)
+    cat = categorical_indices(table, columns, family)
+    numeric = set(table.numeric_column_names)
+    params = model.get_fitted_params()
+    probs = np.asarray(params["probs"], dtype=float)
+    k = probs.shape[0]
+    new_cats, blocks = [], []
+    for i, j in enumerate(cat):
+        name = columns[j]
+        known = [v for v in params["categories"][i]]
+        if name in numeric:
+            v = table.to_array([name])[:, 0]
+            data = [float(x) for x in np.unique(v[np.isfinite(v)])]
+            text = column_categories(table, name)  # the same values as the file writes them
+            index = {float(c): r for r, c in enumerate(known) if not isinstance(c, str)}
+            index.update({str(c): r for r, c in enumerate(known) if isinstance(c, str)})
+            pos = [index.get(x, index.get(text[t])) for t, x in enumerate(data)]
+        else:
+            data = list(column_categories(table, name))
+            index = {str(c): r for r, c in enumerate(known)}
+            pos = [index.get(x) for x in data]
+        if any(p is None for p in pos):
+            bad = data[[p is None for p in pos].index(True)]
+            raise ValueError(f"column {name} holds the category {bad!r}, which the fit does not know "
+                             f"(its categories: {', '.join(map(str, known[:20]))}).")
+        order = pos + [r for r in range(len(known)) if r not in pos]
+        blocks.append(probs[:, i, order])
+        new_cats.append(list(range(len(order))))
+    m = max(len(c) for c in new_cats)
+    P = np.zeros((k, len(cat), m))
+    for i, b in enumerate(blocks):
+        P[:, i, :b.shape[1]] = b
+    params["probs"] = P
+    params["categories"] = new_cats
+    out = type(model).from_fitted_params(params, **dict(model.get_params(), categories=new_cats))
+    for name in ("converged_", "n_iter_", "log_likelihood_", "lower_bound_", "feature_names_in_", "fit_info_"):
+        if hasattr(model, name):
+            setattr(out, name, getattr(model, name))
+    return out
+
+
+def family_state_snapshot(model, n_samples: float):
+    """A fitted Student-t, Poisson, latent class or mixed model as the one frozen state of a timeline
+    (a model from a file), with the fields its own snapshots have, so ``Snapshot.to_model()`` rebuilds it."""
+    from emdesk.engine.snapshot import Snapshot, frozen_copy
+
+    fitted = model.get_fitted_params()
+    fam = model._family()
+    params = {n: frozen_copy(np.asarray(fitted[n])) for n in fam.param_names}
+    first = params[fam.param_names[0]]
+    second = params[fam.param_names[1]] if len(fam.param_names) > 1 and fam.param_names[1] == "covariances" else None
+    model_params = model.get_params()
+    if "categories" in fitted:
+        model_params["categories"] = [list(c) for c in fitted["categories"]]
+    return Snapshot(
+        restart=0, n_init=1, iteration=int(getattr(model, "n_iter_", 0)),
+        weights=frozen_copy(np.asarray(fitted["weights"])), means=first, covariances=second,
+        covariance_type=getattr(model, "covariance_type", fam.name),
+        log_likelihood=float(getattr(model, "log_likelihood_", np.nan)),
+        lower_bound=float(getattr(model, "lower_bound_", np.nan)), change=np.nan,
+        converged=bool(getattr(model, "converged_", False)), final=True, n_samples=float(n_samples),
+        missing=getattr(model, "missing", "error"), structure="mixture", family=_SNAPSHOT_FAMILY[type(model).__name__],
+        params=params, model_params=model_params,
+    )

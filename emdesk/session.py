@@ -746,15 +746,26 @@ class Session:
         loaded). ValueError when it does not match the chosen columns."""
         from emdesk.session_hmm import hmm_state_snapshot, is_hmm, model_width
 
-        if self.X is None or is_hmm(model) != (self.kind == "hmm") or model_width(model) != len(self.columns):
+        from emdesk.families_data import SESSION_FAMILY, family_state_snapshot
+
+        family = SESSION_FAMILY.get(type(model).__name__)
+        width = (int(getattr(model, "n_features_in_", -1)) if family is not None
+                 else model_width(model) if self.X is not None else -1)
+        if (self.X is None or is_hmm(model) != (self.kind == "hmm") or width != len(self.columns)
+                or (self.kind == "mixture" and (family or "gaussian") != self.family)):
             raise ValueError("That model does not match the chosen columns; it was not loaded.")
         self._forget_fit()
         self._named(model)
         self.model = model
         if not keep_fit:
             self.fitted_model = model if getattr(model, "restart_parameters_", None) else None
-        self.history = [hmm_state_snapshot(model, self.X, self.fit_arguments()["lengths"]) if is_hmm(model)
-                        else single_state_snapshot(model, self.X.shape[0])]
+        if is_hmm(model):
+            state = hmm_state_snapshot(model, self.X, self.fit_arguments()["lengths"])
+        elif family is not None:
+            state = family_state_snapshot(model, self.X.shape[0])
+        else:
+            state = single_state_snapshot(model, self.X.shape[0])
+        self.history = [state]
         self._notify("model")
 
     # ------------------------------------------------------------------------------ files
@@ -766,22 +777,22 @@ class Session:
         from emdesk.io import save_assignments_csv, save_fit, save_parameters_csv
 
         kind = kind or "json"
+        model, X = self.model, self.X
         if self.kind == "mixture" and self.family in ("categorical", "mixed"):
-            # The window fits text columns as category codes; the fit files would record the codes, not the
-            # labels, and the assignments export reads the labels from the table (they do not match).
-            raise ValueError(f"Exporting a {self.family} mixture from the window is not available yet (its text "
-                             "columns are fitted as category codes). Fit it with emdesk-fit --family categorical "
-                             "to get the files, or use window.model / session.model from a script.")
+            # The window fits text columns as category codes: the files get the categories themselves
+            from emdesk.families_data import labelled_model
+
+            model, X = labelled_model(self.table, self.columns, self.family, self.model, self.X)
         path = str(path)
         hmm = self.kind == "hmm"
         seq = {"sequence_column": self.sequence_column, "order_column": self.order_column} if hmm else {}
         if kind == "json":
-            save_fit(path, self.model, self.X, columns=list(self.columns), table=self.table,
+            save_fit(path, model, X, columns=list(self.columns), table=self.table,
                      **(dict(seq, lengths=self.fit_arguments()["lengths"]) if hmm else {}))
         elif kind == "parameters":
-            save_parameters_csv(path, self.model, columns=list(self.columns))
+            save_parameters_csv(path, model, columns=list(self.columns))
         elif kind == "assignments":
-            save_assignments_csv(path, self.table, self.model, list(self.columns), **seq)
+            save_assignments_csv(path, self.table, model, list(self.columns), **seq)
         else:
             raise ValueError(f"Unknown export kind {kind!r}: use json, parameters or assignments.")
 

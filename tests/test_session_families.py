@@ -103,3 +103,70 @@ def test_load_restart_of_each_family(mixed_csv, family, cols):
         assert m.log_likelihood(s.X) == pytest.approx(lls[i], rel=1e-6, abs=1e-6)
     with pytest.raises(ValueError, match="restart"):
         s.load_restart(3)
+
+
+@pytest.mark.parametrize("family,cols", [("categorical", ["colour", "size", "count"]),
+                                         ("mixed", ["x", "colour", "size"])])
+def test_export_of_categorical_and_mixed_fits_writes_the_labels(tmp_path, mixed_csv, family, cols):
+    # The window fits text columns as codes; the export was refused. The files now carry the categories
+    # (text, and for a numeric column fitted as categories its numbers), and score the file's rows the same.
+    import csv
+    import warnings
+
+    from emdesk.io import load_fit
+
+    text = mixed_csv.read_text().splitlines()
+    text[4] = "," + text[4].split(",", 1)[1]  # row 4: x missing (mixed: fitted on its categories)
+    mixed_csv.write_text("\n".join(text) + "\n")
+    s = Session()
+    s.set_table(load_table(mixed_csv), ["x"])
+    s.set_model_kind("mixture", family)
+    s.choose_columns(cols)
+    s.set_options(n_components=2, random_state=0, n_init=2, max_iter=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = s.fit()
+    s.export_fit(tmp_path / "f.json")
+    s.export_fit(tmp_path / "p.csv", "parameters")
+    s.export_fit(tmp_path / "a.csv", "assignments")
+    back = load_fit(tmp_path / "f.json")
+    assert type(back) is type(m)
+    cats = [list(c) for c in back.categories_]
+    assert ["blue", "red"] in cats and ["big", "medium", "small"] in cats
+    if family == "categorical":
+        assert cats[2][:3] == [0.0, 1.0, 2.0]  # the count column's numbers
+    assert back.log_likelihood_ == pytest.approx(m.log_likelihood_, rel=1e-12)
+    header = next(csv.reader(open(tmp_path / "p.csv")))
+    assert "p_colour_blue" in header and "p_size_medium" in header
+    assert not any(h.startswith("p_colour_0") for h in header)
+    rows = list(csv.reader(open(tmp_path / "a.csv")))
+    assert rows[0][-3:] == ["p_component_1", "p_component_2", "component"]
+    resp = np.array([[float(v) for v in r[-3:-1]] for r in rows[1:]])
+    np.testing.assert_allclose(resp, m.predict_proba(s.X), rtol=1e-9, atol=1e-300)  # every row fitted here
+    assert rows[8][2] == "NA" and rows[8][-1] in ("1", "2")  # the missing token row: scored on the rest
+
+
+
+def test_coded_model_inverts_labelled_model_and_names_an_unknown_category(mixed_csv, tmp_path):
+    import warnings
+
+    from emdesk.families_data import coded_model, labelled_model
+
+    s = Session()
+    s.set_table(load_table(mixed_csv), ["x"])
+    s.set_model_kind("mixture", "categorical")
+    s.choose_columns(["colour", "size", "count"])
+    s.set_options(n_components=2, random_state=0, n_init=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = s.fit()
+    lab, _ = labelled_model(s.table, s.columns, "categorical", m, s.X)
+    back = coded_model(s.table, s.columns, "categorical", lab)
+    np.testing.assert_allclose(back.probs_, m.probs_, rtol=0, atol=0)
+    np.testing.assert_allclose(back.predict_proba(s.X), m.predict_proba(s.X), rtol=1e-12)
+    # a table with a category the fit never saw: refused with its name
+    text = mixed_csv.read_text().replace(",red,", ",green,", 1)
+    (tmp_path / "other.csv").write_text(text)
+    other = load_table(tmp_path / "other.csv")
+    with pytest.raises(ValueError, match="colour holds the category 'green'"):
+        coded_model(other, s.columns, "categorical", lab)

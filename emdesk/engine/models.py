@@ -54,10 +54,15 @@ class _Run:
         k = est.n_components
         if complete:
             return dict(sp0), dict(fp0)
-        resp = initial_responsibilities(est.init_params, est._family().init_matrix(self.fdata), k, None, rng,
-                                        interrupt)
         fam, struct = est._family(), est._structure()
-        fparams = fam.init_params(self.fdata, resp)
+        start = getattr(fam, "initial_state", None)
+        if start is not None and not sp0 and not fp0:
+            # a family's own start (the Student-t's outlier-robust candidates); not when the user gave
+            # some of the starting values
+            resp, fparams = start(self.fdata, est.init_params, k, rng, interrupt)
+        else:
+            resp = initial_responsibilities(est.init_params, fam.init_matrix(self.fdata), k, None, rng, interrupt)
+            fparams = fam.init_params(self.fdata, resp)
         sparams = struct.init_params(resp, self.seqs)
         if sp0:
             sparams.update(sp0)

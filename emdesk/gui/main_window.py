@@ -579,7 +579,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_step.setEnabled(has_data)
         self.act_stop.setEnabled(running)
         self.act_export.setEnabled(has_model and not running
-                                   and self.session.family in ("gaussian", "student_t", "poisson"))
+                                   and (self.session.family in ("gaussian", "student_t", "poisson")
+                                        or self.session.kind == "mixture"
+                                        and self.session.family in ("categorical", "mixed")))
         self.act_export_image.setEnabled(has_data)
         gaussian_mixture = self.session.kind == "mixture" and self.session.family == "gaussian"
         self.act_export_imputed.setEnabled(has_model and not running and self.session.n_incomplete > 0

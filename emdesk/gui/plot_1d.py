@@ -16,6 +16,22 @@ from emdesk.gui.points_item import ColoredPointsItem
 _GRID = 500
 
 
+def component_dof(snapshot, k: int):
+    """The components' degrees of freedom (k,) of a Student-t snapshot, else None (Gaussian densities)."""
+    if getattr(snapshot, "family", "gaussian") != "student_t" or not getattr(snapshot, "params", None):
+        return None
+    dof = np.broadcast_to(np.asarray(snapshot.params.get("dof", np.nan), dtype=float), (k,))
+    return dof if np.all(np.isfinite(dof)) and np.all(dof > 0) else None
+
+
+def student_t_pdf(x: np.ndarray, mean: float, scale_var: float, dof: float) -> np.ndarray:
+    """Density of a univariate t with ``dof`` degrees of freedom, location ``mean`` and scale
+    ``sqrt(scale_var)`` (scipy.stats.t)."""
+    from scipy.stats import t
+
+    return t.pdf(x, dof, loc=mean, scale=np.sqrt(max(float(scale_var), 1e-300)))
+
+
 class Plot1D(QtWidgets.QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -190,8 +206,12 @@ class Plot1D(QtWidgets.QWidget):
         else:
             means = np.asarray(s.means)[:, 0]
             var = marginal_covariances(s.covariances, s.covariance_type, k, [0])[:, 0, 0]
+            dof = component_dof(s, k)
             for i in range(k):
-                y = float(s.weights[i]) * normal_pdf(self._grid, means[i], var[i])
+                if dof is None:
+                    y = float(s.weights[i]) * normal_pdf(self._grid, means[i], var[i])
+                else:  # Student-t: the marginal of one column is a t with the same dof, scale Sigma_ii
+                    y = float(s.weights[i]) * student_t_pdf(self._grid, means[i], var[i], dof[i])
                 total += y
                 self._curves[i].setData(self._grid, y)
             self.mixture.setData(self._grid, total)

@@ -7,7 +7,10 @@ README section "Files"): ``model`` holds ``kind``, ``n_components`` (k), ``n_fea
 parameters by their names: ``weights`` [k] and Student-t ``covariance_type``, ``means`` [k][d],
 ``covariances`` (scale matrices, scikit-learn's shape of the type), ``dof`` [k]; Poisson ``lambdas`` [k][d];
 latent class ``probs`` [k][d][m] (P(column c = category r | class j), zero-padded to m = the most categories
-of a column) and ``categories`` [d][...] (each column's categories in order). Loading checks shapes,
+of a column) and ``categories`` [d][...] (each column's categories in order); mixed (``MixedMixture``)
+``covariance_type``, ``categorical_columns`` (0-based indices of its categorical columns), ``means``
+[k][d_num] and ``covariances`` over the numeric columns, ``probs`` [k][d_cat][m] and ``categories``
+[d_cat][...] over the categorical ones. Loading checks shapes,
 finiteness and probabilities here, the rest by ``from_fitted_params``, then a finite scoring probe.
 """
 
@@ -22,9 +25,10 @@ import numpy as np
 from .table import DataError, Table, format_number, format_numbers, unique_name
 
 __all__ = ["FAMILY_KINDS", "is_family_mixture", "family_document", "build_family_mixture",
-           "save_family_parameters_csv", "save_family_assignments_csv", "family_table_data"]
+           "save_family_parameters_csv", "save_family_assignments_csv", "family_table_data",
+           "categorical_table_data"]
 
-FAMILY_KINDS = ("StudentTMixture", "PoissonMixture", "CategoricalMixture")
+FAMILY_KINDS = ("StudentTMixture", "PoissonMixture", "CategoricalMixture", "MixedMixture")
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 _INIT_METHODS = ("kmeans++", "kmeans", "random", "random_from_data")
 
@@ -36,7 +40,8 @@ def _classes() -> dict:
 
 
 def is_family_mixture(model) -> bool:
-    """True for the engine's ``StudentTMixture``, ``PoissonMixture`` and ``CategoricalMixture``."""
+    """True for the engine's ``StudentTMixture``, ``PoissonMixture``, ``CategoricalMixture`` and
+    ``MixedMixture``."""
     classes = tuple(_classes().values())
     return bool(classes) and isinstance(model, classes)
 
@@ -57,28 +62,79 @@ def _fitted(model) -> dict:
 
 def n_columns(model) -> int:
     params = _fitted(model)
+    if "n_features_in" in params:
+        return int(params["n_features_in"])
     if "probs" in params:
         return int(np.shape(params["probs"])[1])
     first = params["means"] if "means" in params else params["lambdas"]
     return int(np.shape(first)[1])
 
 
-def family_table_data(table: Table, model, columns) -> np.ndarray:
-    """The model's columns of ``table`` as it takes them: numbers (NaN where missing), or for a latent
-    class model an object array of the cells' text (None where missing)."""
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def _category_cells(table: Table, name: str, cats) -> np.ndarray:
+    """One categorical column as the model takes it (object array, None where missing): the column's
+    numbers when the model's categories are numbers and the column is numeric, else the cells' text
+    (stripped; an empty cell or a missing token such as ``NA`` is missing unless the model lists it)."""
+    from .table import MISSING_TOKENS
+
+    cats = [] if cats is None else list(np.asarray(cats, dtype=object).tolist())
+    out = np.empty(table.n_rows, dtype=object)
+    if cats and all(_is_number(v) for v in cats) and name in table.numeric_column_names:
+        v = table.to_array([name])[:, 0]
+        out[:] = [float(x) if math.isfinite(x) else None for x in v.tolist()]
+        return out
+    known = {str(c) for c in cats}
+    for i, raw in enumerate(table.text_column(name)):
+        if raw in known:
+            out[i] = raw
+            continue
+        text = raw.strip()
+        out[i] = None if text == "" or (text in MISSING_TOKENS and text not in known) else text
+    return out
+
+
+def categorical_table_data(table: Table, columns) -> np.ndarray:
+    """Columns of ``table`` read as categories to fit (object array, None where missing): a numeric
+    column's numbers, a text column's stripped text; an empty cell or a missing token such as ``NA`` is
+    missing, as the window reads them (emdesk-fit --family categorical)."""
     columns = [columns] if isinstance(columns, str) else list(columns)
-    if _kind(model) == "CategoricalMixture":
-        cells = [table.text_column(c) for c in columns]
-        X = np.empty((table.n_rows, len(columns)), dtype=object)
-        for j, col in enumerate(cells):
-            X[:, j] = [v if v != "" else None for v in col]
-        return X
-    return table.to_array(columns)
+    X = np.empty((table.n_rows, len(columns)), dtype=object)
+    numeric = set(table.numeric_column_names)
+    for j, name in enumerate(columns):
+        X[:, j] = _category_cells(table, name, [0.0] if name in numeric else None)
+    return X
+
+
+def family_table_data(table: Table, model, columns) -> np.ndarray:
+    """The model's columns of ``table`` as it takes them: numbers (NaN where missing); for a latent class
+    model an object array of each column's categories (:func:`_category_cells`: text, or numbers when the
+    model's categories are numbers; None where missing); for a mixed model numbers in its numeric columns
+    and categories in its categorical ones."""
+    columns = [columns] if isinstance(columns, str) else list(columns)
+    kind = _kind(model)
+    if kind not in ("CategoricalMixture", "MixedMixture"):
+        return table.to_array(columns)
+    cats = [list(c) for c in _fitted(model)["categories"]]
+    cat_idx = list(range(len(columns))) if kind == "CategoricalMixture" else [int(c) for c in model.categorical_columns]
+    X = np.empty((table.n_rows, len(columns)), dtype=object)
+    for j, name in enumerate(columns):
+        if j in cat_idx and cat_idx.index(j) < len(cats):
+            X[:, j] = _category_cells(table, name, cats[cat_idx.index(j)])
+        else:
+            X[:, j] = table.to_array([name])[:, 0].tolist()
+    return X
+
+
+def _present(v) -> bool:
+    return v is not None and v == v and v != ""
 
 
 def _observed_rows(X) -> np.ndarray:
     if X.dtype == object:
-        return np.array([any(v is not None and v == v and v != "" for v in row) for row in X], dtype=bool)
+        return np.array([any(_present(v) for v in row) for row in X], dtype=bool)
     return np.isfinite(X).any(axis=1)
 
 
@@ -92,7 +148,7 @@ def family_document(model, X, *, columns, table, jsonable, column_names) -> dict
     params = _fitted(model)
     d = n_columns(model)
     columns = column_names(model, columns, d)
-    X = np.asarray(X, dtype=object if kind == "CategoricalMixture" else np.float64)
+    X = np.asarray(X, dtype=object if kind in ("CategoricalMixture", "MixedMixture") else np.float64)
     if X.ndim == 1:
         X = X[:, None]
     if X.ndim != 2 or X.shape[1] != d:
@@ -107,12 +163,15 @@ def family_document(model, X, *, columns, table, jsonable, column_names) -> dict
             raise DataError(f"Cannot evaluate the fit on its data: {exc}") from None
     n_used = int(np.count_nonzero(_observed_rows(X)))
     block = {"kind": kind, "n_components": int(np.shape(params["weights"])[0]), "n_features": d}
-    if kind == "StudentTMixture":
+    if kind in ("StudentTMixture", "MixedMixture"):
         block["covariance_type"] = model.covariance_type
+    if kind == "MixedMixture":
+        block["categorical_columns"] = [int(c) for c in model.categorical_columns]
     for key, value in params.items():
-        block[key] = jsonable(value)
+        if key != "n_features_in":
+            block[key] = jsonable(value)
     if X.dtype == object:
-        n_missing = int(sum(1 for v in X.ravel() if v is None or v != v or v == ""))
+        n_missing = int(sum(1 for v in X.ravel() if not _present(v)))
     else:
         n_missing = int(np.count_nonzero(np.isnan(X)))
     options = {key: jsonable(value) for key, value in model.get_params().items()}
@@ -156,6 +215,8 @@ def _options(doc, kind, invalid, short) -> dict:
                       fix_dof=lambda v: isinstance(v, bool))
     if kind == "CategoricalMixture":
         checks["alpha"] = number
+    if kind == "MixedMixture":
+        checks.update(reg_covar=number, alpha=number)
     out = {}
     for key, ok in checks.items():
         if key not in options:
@@ -182,6 +243,20 @@ def _categories(value, d, invalid, short) -> list:
             raise invalid(f"model.categories[{c}] lists a category twice")
         out.append(cats)
     return out
+
+
+def _probs(block, k, cats, number_array, require, invalid) -> np.ndarray:
+    """``model.probs`` (k, d_cat, m): probabilities per class and column, zero past a column's categories."""
+    m = max(len(c) for c in cats)
+    probs = number_array(require(block, "probs", "model"), (k, len(cats), m), "model.probs")
+    for c, cc in enumerate(cats):
+        p = probs[:, c, :len(cc)]
+        if np.any(probs < 0) or np.any(probs[:, c, len(cc):] != 0):
+            raise invalid(f"model.probs of column {c + 1} must be probabilities, zero past its categories")
+        if not np.all(np.abs(p.sum(axis=1) - 1.0) <= 1e-6):
+            raise invalid(f"model.probs of column {c + 1} must sum to 1 for every class")
+        probs[:, c, :len(cc)] = p / p.sum(axis=1, keepdims=True)
+    return probs
 
 
 def build_family_mixture(doc, *, invalid, require, integer, number_array, short):
@@ -221,18 +296,29 @@ def build_family_mixture(doc, *, invalid, require, integer, number_array, short)
         params["lambdas"] = number_array(require(block, "lambdas", "model"), (k, d), "model.lambdas")
         if np.any(params["lambdas"] <= 0):
             raise invalid("model.lambdas must be positive rates")
+    elif kind == "MixedMixture":
+        ct = require(block, "covariance_type", "model")
+        if ct not in COVARIANCE_TYPES:
+            raise invalid(f"model.covariance_type must be one of {', '.join(COVARIANCE_TYPES)}, found {short(ct)}")
+        cat = require(block, "categorical_columns", "model")
+        if (not isinstance(cat, list) or not cat or len(set(map(str, cat))) != len(cat)
+                or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c < d for c in cat)
+                or len(cat) >= d):
+            raise invalid(f"model.categorical_columns must list distinct column indices 0 .. {d - 1}, leaving at "
+                          "least one numeric column")
+        d_num = d - len(cat)
+        params["means"] = number_array(require(block, "means", "model"), (k, d_num), "model.means")
+        shape = {"full": (k, d_num, d_num), "tied": (d_num, d_num), "diag": (k, d_num), "spherical": (k,)}[ct]
+        params["covariances"] = number_array(require(block, "covariances", "model"), shape, "model.covariances")
+        cats = _categories(require(block, "categories", "model"), len(cat), invalid, short)
+        params["probs"] = _probs(block, k, cats, number_array, require, invalid)
+        params["categories"] = cats
+        params["n_features_in"] = d
+        options["covariance_type"] = ct
+        options["categorical_columns"] = tuple(cat)
     else:
         cats = _categories(require(block, "categories", "model"), d, invalid, short)
-        m = max(len(c) for c in cats)
-        probs = number_array(require(block, "probs", "model"), (k, d, m), "model.probs")
-        for c, cc in enumerate(cats):
-            p = probs[:, c, :len(cc)]
-            if np.any(probs < 0) or np.any(probs[:, c, len(cc):] != 0):
-                raise invalid(f"model.probs of column {c + 1} must be probabilities, zero past its categories")
-            if not np.all(np.abs(p.sum(axis=1) - 1.0) <= 1e-6):
-                raise invalid(f"model.probs of column {c + 1} must sum to 1 for every class")
-            probs[:, c, :len(cc)] = p / p.sum(axis=1, keepdims=True)
-        params["probs"] = probs
+        params["probs"] = _probs(block, k, cats, number_array, require, invalid)
         params["categories"] = cats
     try:
         with warnings.catch_warnings():
@@ -262,10 +348,17 @@ def _probe(model, kind, params, invalid) -> None:
         else:
             cats = params["categories"]
             probs = params["probs"]
-            X = np.empty((probs.shape[0], len(cats)), dtype=object)
-            for c, cc in enumerate(cats):
-                for j in range(probs.shape[0]):
-                    X[j, c] = cc[int(np.argmax(probs[j, c, :len(cc)]))]
+            k = probs.shape[0]
+            cat_cols = list(range(len(cats))) if kind == "CategoricalMixture" else list(model.categorical_columns)
+            d = len(cats) if kind == "CategoricalMixture" else int(params["n_features_in"])
+            X = np.empty((k, d), dtype=object)
+            num = [c for c in range(d) if c not in cat_cols]
+            for i, c in enumerate(num):
+                X[:, c] = params["means"][:, i]
+            for i, c in enumerate(cat_cols):
+                cc = cats[i]
+                for j in range(k):
+                    X[j, c] = cc[int(np.argmax(probs[j, i, :len(cc)]))]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -281,10 +374,15 @@ def _probe(model, kind, params, invalid) -> None:
 # CSV exports
 
 
+def _label(v) -> str:
+    return format_number(float(v)) if _is_number(v) else str(v)
+
+
 def save_family_parameters_csv(path, model, columns, *, column_names, atomic_write, writer) -> None:
     """One row per component: ``component``, ``weight``, then Student-t ``mean_<col>``, ``var_<col>``
     (scale matrix diagonal), ``cov_<a>_<b>`` (full and tied) and ``dof``; Poisson ``lambda_<col>``;
-    latent class ``p_<col>_<category>`` for every column's categories."""
+    latent class ``p_<col>_<category>`` for every column's categories; mixed: ``mean_``, ``var_``, ``cov_``
+    of its numeric columns, then ``p_<col>_<category>`` of its categorical ones."""
     kind = _kind(model)
     params = _fitted(model)
     d = n_columns(model)
@@ -292,35 +390,39 @@ def save_family_parameters_csv(path, model, columns, *, column_names, atomic_wri
     k = int(np.shape(params["weights"])[0])
     taken: set[str] = set()
     header = [unique_name("component", taken), unique_name("weight", taken)]
-    if kind == "StudentTMixture":
+    parts = []
+    if kind in ("StudentTMixture", "MixedMixture"):
+        cat_idx = [int(c) for c in model.categorical_columns] if kind == "MixedMixture" else []
+        num_cols = [c for i, c in enumerate(columns) if i not in cat_idx]
+        dn = len(num_cols)
         cov = np.asarray(params["covariances"], dtype=np.float64)
-        full = {"full": lambda: cov, "tied": lambda: np.broadcast_to(cov, (k, d, d)),
+        full = {"full": lambda: cov, "tied": lambda: np.broadcast_to(cov, (k, dn, dn)),
                 "diag": lambda: np.stack([np.diag(c) for c in cov]),
-                "spherical": lambda: np.stack([np.eye(d) * c for c in cov])}[model.covariance_type]()
-        pairs = [(a, b) for a in range(d) for b in range(a + 1, d)] if model.covariance_type in ("full", "tied") else []
-        header += [unique_name(f"mean_{c}", taken) for c in columns] + [unique_name(f"var_{c}", taken) for c in columns]
-        header += [unique_name(f"cov_{columns[a]}_{columns[b]}", taken) for a, b in pairs] + [unique_name("dof", taken)]
-
-        def cells(j):
-            return ([params["means"][j, a] for a in range(d)] + [full[j, a, a] for a in range(d)]
-                    + [full[j, a, b] for a, b in pairs] + [params["dof"][j]])
+                "spherical": lambda: np.stack([np.eye(dn) * c for c in cov])}[model.covariance_type]()
+        pairs = ([(a, b) for a in range(dn) for b in range(a + 1, dn)]
+                 if model.covariance_type in ("full", "tied") else [])
+        header += [unique_name(f"mean_{c}", taken) for c in num_cols]
+        header += [unique_name(f"var_{c}", taken) for c in num_cols]
+        header += [unique_name(f"cov_{num_cols[a]}_{num_cols[b]}", taken) for a, b in pairs]
+        parts.append(lambda j: ([params["means"][j, a] for a in range(dn)] + [full[j, a, a] for a in range(dn)]
+                                + [full[j, a, b] for a, b in pairs]))
+        if kind == "StudentTMixture":
+            header.append(unique_name("dof", taken))
+            parts.append(lambda j: [params["dof"][j]])
     elif kind == "PoissonMixture":
         header += [unique_name(f"lambda_{c}", taken) for c in columns]
-
-        def cells(j):
-            return list(params["lambdas"][j])
-    else:
+        parts.append(lambda j: list(params["lambdas"][j]))
+    if kind in ("CategoricalMixture", "MixedMixture"):
         cats = params["categories"]
-        header += [unique_name(f"p_{columns[c]}_{v}", taken) for c, cc in enumerate(cats) for v in cc]
-
-        def cells(j):
-            return [params["probs"][j, c, r] for c, cc in enumerate(cats) for r in range(len(cc))]
+        names = columns if kind == "CategoricalMixture" else [columns[int(c)] for c in model.categorical_columns]
+        header += [unique_name(f"p_{names[c]}_{_label(v)}", taken) for c, cc in enumerate(cats) for v in cc]
+        parts.append(lambda j: [params["probs"][j, c, r] for c, cc in enumerate(cats) for r in range(len(cc))])
     with atomic_write(path) as handle:
         w = writer(handle)
         w.writerow(header)
         for j in range(k):
             w.writerow([str(j + 1), format_number(float(params["weights"][j]))]
-                       + [format_number(float(v)) for v in cells(j)])
+                       + [format_number(float(v)) for part in parts for v in part(j)])
 
 
 def save_family_assignments_csv(path, table: Table, model, columns, *, write_rows) -> None:

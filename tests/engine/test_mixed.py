@@ -128,3 +128,33 @@ def test_select_family_prefers_t_on_heavy_tails_and_refuses_mixed_kinds():
         select_family(np.abs(np.round(X)), ("gaussian", "poisson"), (1,))
     with pytest.raises(ValueError, match="unknown family"):
         select_family(X, ("weibull",), (1,))
+
+
+def test_row_with_only_categories_observed_is_fitted_on_them():
+    # The Gaussian block refused a row whose numeric values were all missing ("Row 4 of X has every value
+    # missing"), so a mixed fit in the window failed on such a row; now each block leaves out the rows it
+    # has nothing of (log-density 0 there, no statistics).
+    from scipy.special import logsumexp
+
+    from emdesk.engine import MixedMixture
+
+    rng = np.random.default_rng(4)
+    n = 120
+    z = np.repeat([0, 1], n // 2)
+    R = np.empty((n, 3), dtype=object)
+    R[:, 0] = np.where(z == 0, rng.normal(0, 1, n), rng.normal(5, 1, n))
+    R[:, 1] = np.where(rng.random(n) < 0.85, np.where(z == 0, "a", "b"), "c")
+    R[:, 2] = rng.normal(0, 1, n)
+    R[3, [0, 2]] = None      # only its category observed
+    R[8, 1] = None           # only its numbers
+    m = MixedMixture(2, categorical_columns=[1], missing="marginalize", random_state=0, n_init=2).fit(R)
+    logs = m.score_samples(R)
+    assert np.all(np.isfinite(logs))
+    code = list(m.categories_[0]).index(R[3, 1])
+    only_cat = logsumexp(np.log(m.weights_) + np.log(m.probs_[:, 0, code]))
+    assert logs[3] == pytest.approx(only_cat, rel=1e-12)
+    blocks = m.block_log_likelihoods(R)
+    assert np.all(blocks["gaussian"][3] == 0) and np.all(blocks["latent_class"][8] == 0)
+    assert m.log_likelihood_ == pytest.approx(float(logs.sum()), rel=1e-9)
+    with pytest.raises(ValueError, match="missing"):
+        MixedMixture(2, categorical_columns=[1], random_state=0).fit(R)  # missing="error": still refused

@@ -135,7 +135,7 @@ def test_text_columns_and_latent_class_profile(qtbot, window, families_csv):
     assert "colour" not in dp.selected_columns() and not dp.text_fittable
 
 
-def test_mixed_model_numbers_and_categories(qtbot, window, families_csv):
+def test_mixed_model_numbers_and_categories(qtbot, window, families_csv, tmp_path):
     window.open_csv(families_csv)
     window.params_panel.family.setCurrentIndex(4)  # Mixed
     assert window.session.family == "mixed"
@@ -146,6 +146,10 @@ def test_mixed_model_numbers_and_categories(qtbot, window, families_csv):
     assert type(m).__name__ == "MixedMixture" and m.means_.shape == (2, 1)
     assert window.plot_stack.currentWidget() is window.views.profile
     window.grab().save("/tmp/gf_mixed.png")
+    assert window.act_export.isEnabled()
+    window.export_fit(tmp_path / "m.csv", "assignments")
+    rows = (tmp_path / "m.csv").read_text().splitlines()
+    assert rows[0].endswith("p_component_1,p_component_2,component") and len(rows) == 301
 
 
 @pytest.mark.parametrize("family,cols", [("student_t", ["x", "y"]), ("poisson", ["count"]),
@@ -197,9 +201,15 @@ def test_gaussian_only_actions_follow_the_family(qtbot, window, families_csv, tm
     window.set_model_kind("mixture", "categorical")
     window.select_columns(["colour", "size"])
     _fit(qtbot, window)
-    assert not window.act_export.isEnabled()
-    with pytest.raises(ValueError, match="not available"):
-        window.export_fit(tmp_path / "c.json")
+    # categorical fits export too, with the categories' labels (the window fits them as codes)
+    assert window.act_export.isEnabled()
+    window.export_fit(tmp_path / "c.json")
+    back = load_fit(tmp_path / "c.json")
+    assert type(back).__name__ == "CategoricalMixture"
+    assert [list(c) for c in back.categories_] == [["blue", "red"], ["big", "medium", "small"]]
+    assert back.log_likelihood_ == pytest.approx(window.model.log_likelihood_, rel=1e-12)
+    window.export_fit(tmp_path / "c.csv", "parameters")
+    assert "p_colour_blue" in (tmp_path / "c.csv").read_text().splitlines()[0]
     window.set_model_kind("mixture", "student_t")
     window.select_columns(["x", "y"])
     assert window.act_place_means.isEnabled() and not window.act_select.isEnabled()
@@ -224,3 +234,62 @@ def test_results_docks_say_they_cover_gaussian_mixtures_for_other_families(qtbot
     assert "Gaussian mixtures" in window.results.panel.title.text()
     assert not window.act_bootstrap.isEnabled() and not window.act_lrt.isEnabled()
     assert not window.act_export_report.isEnabled()
+
+
+def test_student_t_one_column_view_draws_weighted_t_densities(qtbot, window, families_csv):
+    # The 1-D view drew Gaussian curves for a t fit (normal densities with the scale as variance).
+    from scipy import stats
+
+    window.open_csv(families_csv)
+    window.set_model_kind("mixture", "student_t")
+    window.select_columns(["x"])
+    assert window.plot_stack.currentWidget() is window.views.plot_1d
+    window.set_options(n_components=2, random_state=0, n_init=2, dof_init=3.0, fix_dof=True)
+    _fit(qtbot, window)
+    m = window.model
+    p1 = window.views.plot_1d
+    total = None
+    for j in range(2):
+        gx, gy = p1._curves[j].getData()
+        ref = m.weights_[j] * stats.t.pdf(gx, m.dof_[j], loc=m.means_[j, 0], scale=np.sqrt(m.covariances_[j, 0, 0]))
+        np.testing.assert_allclose(gy, ref, rtol=1e-10, atol=1e-14)
+        gauss = m.weights_[j] * stats.norm.pdf(gx, m.means_[j, 0], np.sqrt(m.covariances_[j, 0, 0]))
+        assert np.max(np.abs(gy - gauss)) > 1e-3 * np.max(gy)
+        total = gy if total is None else total + gy
+    mx, my = p1.mixture.getData()
+    np.testing.assert_allclose(my, total, rtol=1e-12)
+    # the mixture curve is the model's own density
+    np.testing.assert_allclose(my, np.exp(m.score_samples(mx[:, None])), rtol=1e-8, atol=1e-14)
+    window.grab().save("/tmp/gf_student_t_1d.png")
+
+
+@pytest.mark.parametrize("family,cols", [("student_t", ["x", "y"]), ("poisson", ["count"]),
+                                         ("categorical", ["colour", "size"]), ("mixed", ["x", "colour"])])
+def test_open_fit_shows_a_saved_fit_of_each_family(qtbot, window, families_csv, tmp_path, family, cols):
+    # File > Open Fit refused these fits ("cannot be shown in the window yet"); a categorical or mixed fit's
+    # file holds labels, the window fits codes: the loaded model scores the window's rows as the fitted one.
+    window.open_csv(families_csv)
+    window.set_model_kind("mixture", family)
+    window.select_columns(cols)
+    window.set_options(n_components=2, random_state=0, n_init=2)
+    _fit(qtbot, window)
+    fitted = window.model
+    X = window.session.X.copy()
+    window.export_fit(tmp_path / "f.json")
+    window.set_model_kind("mixture", "gaussian")
+    window.select_columns(["y"])
+    window.open_fit(tmp_path / "f.json")
+    assert (window.session.kind, window.session.family) == ("mixture", family)
+    assert window.session.columns == cols and type(window.model) is type(fitted)
+    np.testing.assert_allclose(window.model.score_samples(X), fitted.score_samples(X), rtol=1e-12)
+    np.testing.assert_allclose(window.model.predict_proba(X), fitted.predict_proba(X), rtol=1e-9, atol=1e-300)
+    snap = window.session.history[-1]
+    assert snap.family == {"student_t": "student_t", "poisson": "poisson", "categorical": "latent_class",
+                           "mixed": "product"}[family]
+    assert type(snap.to_model()) is type(fitted)
+    if family == "categorical":  # drawn: the profile's bars are the loaded probabilities
+        prof = window.views.profile
+        assert window.plot_stack.currentWidget() is prof
+        np.testing.assert_allclose(prof.size_bars.opts["height"], window.model.weights_)
+    assert window.last_message is None or window.last_message[0] != "error"
+    window.export_fit(tmp_path / "again.json")  # and exports again

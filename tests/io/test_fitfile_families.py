@@ -144,3 +144,93 @@ def test_tampered_family_files_raise_only_data_error(tmp_path):
     assert set(outcomes) <= {"accepted", "DataError"}, (outcomes, result["examples"])
     assert outcomes["DataError"] > 2500 and outcomes.get("accepted", 0) > 100
     assert result["longest_message"] <= fuzz.MAX_MESSAGE
+
+
+def _mixed_rows(data):
+    X, _, S = data
+    R = np.empty((160, 3), dtype=object)
+    R[:, 0] = X[:, 0]
+    R[:, 1:] = S
+    R[3, 0] = None           # numeric cell missing: the row is fitted on its categories
+    R[5, 1] = None           # a missing category
+    return R
+
+
+@pytest.mark.parametrize("ct", ["full", "diag"])
+def test_mixed_round_trip_parameters_and_assignments(tmp_path, data, ct):
+    from emdesk.engine import MixedMixture
+
+    R = _mixed_rows(data)
+    m = _fit(MixedMixture(2, categorical_columns=[1, 2], covariance_type=ct, missing="marginalize", random_state=0,
+                          n_init=2), R)
+    doc = save_fit(tmp_path / "m.json", m, R, columns=["a", "u", "v"])
+    blk = doc["model"]
+    assert blk["kind"] == "MixedMixture" and blk["categorical_columns"] == [1, 2] and blk["n_features"] == 3
+    assert blk["categories"] == [["no", "yes"], ["a", "b", "c"]] and np.shape(blk["means"]) == (2, 1)
+    assert doc["data"]["n_missing_values"] == 2
+    assert doc["fit"]["log_likelihood"] == pytest.approx(m.log_likelihood_, rel=1e-12)
+    back = load_fit(tmp_path / "m.json")
+    assert isinstance(back, MixedMixture) and back.covariance_type == ct
+    np.testing.assert_allclose(back.score_samples(R), m.score_samples(R), rtol=0, atol=1e-9)
+    # parameters CSV: the Gaussian block over the numeric column, then the categories
+    save_parameters_csv(tmp_path / "mp.csv", m, ["a", "u", "v"])
+    rows = _rows(tmp_path / "mp.csv")
+    assert rows[0] == ["component", "weight", "mean_a", "var_a", "p_u_no", "p_u_yes", "p_v_a", "p_v_b", "p_v_c"]
+    assert float(rows[1][2]) == m.means_[0, 0] and float(rows[2][-1]) == m.probs_[1, 1, 2]
+    # assignments from the table (text cells, "NA" a missing token, the empty numeric cell)
+    path = tmp_path / "md.csv"
+    with open(path, "w") as f:
+        f.write("a,u,v\n")
+        for i in range(160):
+            a = "" if R[i, 0] is None else repr(float(R[i, 0]))
+            f.write(f"{a},{'NA' if R[i, 1] is None else R[i, 1]},{R[i, 2]}\n")
+    save_assignments_csv(tmp_path / "ma.csv", load_table(path), m, ["a", "u", "v"])
+    rows = _rows(tmp_path / "ma.csv")
+    np.testing.assert_allclose([[float(v) for v in r[3:5]] for r in rows[1:]], m.predict_proba(R), rtol=1e-12,
+                               atol=1e-300)
+    np.testing.assert_array_equal([int(r[5]) for r in rows[1:]], m.predict(R) + 1)
+
+
+def test_latent_class_numeric_categories_and_missing_tokens_in_assignments(tmp_path):
+    # a numeric column fitted as categories (numbers as categories) and a text column with "NA"
+    path = tmp_path / "n.csv"
+    rng = np.random.default_rng(3)
+    g = rng.integers(1, 4, 60)
+    t = rng.choice(["lo", "hi"], 60)
+    t[4] = "NA"
+    path.write_text("grade,level\n" + "".join(f"{g[i]},{t[i]}\n" for i in range(60)))
+    table = load_table(path)
+    R = np.empty((60, 2), dtype=object)
+    R[:, 0] = g.astype(float)
+    R[:, 1] = [None if v == "NA" else v for v in t]
+    c = _fit(CategoricalMixture(2, random_state=0, n_init=2), R)
+    assert list(c.categories_[0]) == [1.0, 2.0, 3.0]
+    save_parameters_csv(tmp_path / "np.csv", c, ["grade", "level"])
+    assert _rows(tmp_path / "np.csv")[0][2:] == ["p_grade_1", "p_grade_2", "p_grade_3", "p_level_hi", "p_level_lo"]
+    save_assignments_csv(tmp_path / "na.csv", table, c, ["grade", "level"])
+    rows = _rows(tmp_path / "na.csv")
+    np.testing.assert_allclose([[float(v) for v in r[2:4]] for r in rows[1:]], c.predict_proba(R), rtol=1e-12)
+
+
+def test_cli_categorical_reads_missing_tokens_and_numbers_as_the_window_does(tmp_path):
+    # emdesk-fit --family categorical fitted "NA" as a category and a numeric column's cells as text
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.csv"
+    rng = np.random.default_rng(2)
+    lines = ["answer,grade"]
+    for i in range(80):
+        g = i % 2
+        a = "NA" if i in (3, 9) else rng.choice(["yes", "no"], p=[0.85, 0.15] if g else [0.15, 0.85])
+        lines.append(f"{a},{rng.integers(1, 3) + 2 * g}")
+    path.write_text("\n".join(lines) + "\n")
+    out = subprocess.run([sys.executable, "-m", "emdesk.cli", str(path), "--family", "categorical", "--columns",
+                          "answer,grade", "-k", "2", "--seed", "0", "-o", str(tmp_path / "c.json"), "--assignments",
+                          str(tmp_path / "a.csv")], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    back = load_fit(tmp_path / "c.json")
+    assert list(back.categories_[0]) == ["no", "yes"]            # "NA" is a missing value, not a category
+    assert [float(v) for v in back.categories_[1]] == [1.0, 2.0, 3.0, 4.0]
+    rows = _rows(tmp_path / "a.csv")
+    assert rows[4][0] == "NA" and rows[4][-1] in ("1", "2")       # scored on its grade

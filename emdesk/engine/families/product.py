@@ -11,6 +11,11 @@ driver or the structures.
 Parameters: the union of the blocks' parameters by name (a name used by two blocks is prefixed
 ``b<i>_``).  The E-step sums the blocks' (n, k) log-densities; the M-step of each block uses the
 same posteriors.
+
+Missing values: a row whose values in a block are all missing, for a block that marginalises
+(``missing="marginalize"``), is left out of that block (its log-density there is 0, the marginal
+over no coordinates, and it adds nothing to the block's statistics), so a mixed row with only
+categories observed, or only numbers, is fitted on what it has.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ __all__ = ["ProductFamily"]
 
 
 class _PData:
-    __slots__ = ("blocks", "n", "d")
+    __slots__ = ("blocks", "rows", "n", "d")
 
 
 class ProductFamily:
@@ -72,36 +77,62 @@ class ProductFamily:
             raise ValueError(f"the product family's blocks cover columns {[c + 1 for c in cols]} but X has {d} "
                              "columns: give every column to exactly one block.")
         data = _PData()
-        data.blocks = [fam.bind(X[:, list(cs)], k) for fam, cs in self.blocks]
+        data.blocks, data.rows = [], []
+        for fam, cs in self.blocks:
+            B = X[:, list(cs)]
+            rows = None
+            if getattr(fam, "missing", "error") == "marginalize":
+                has = ~np.isnan(B).all(axis=1)
+                if has.any() and not has.all():
+                    rows = np.flatnonzero(has)
+                    B = B[rows]
+            data.blocks.append(fam.bind(B, k))
+            data.rows.append(rows)
         data.n, data.d = X.shape
         return data
 
+    @staticmethod
+    def _take(A, rows):
+        return A if rows is None else A[rows]
+
+    @staticmethod
+    def _spread(A, rows, n):
+        if rows is None:
+            return A
+        out = np.zeros((n,) + A.shape[1:])
+        out[rows] = A
+        return out
+
     def init_matrix(self, data):
-        return np.hstack([fam.init_matrix(bd) for (fam, _), bd in zip(self.blocks, data.blocks)])
+        return np.hstack([self._spread(fam.init_matrix(bd), r, data.n)
+                          for (fam, _), bd, r in zip(self.blocks, data.blocks, data.rows)])
 
     def check_params(self, params, k, d):
         parts = self._split(params)
         return self._join([fam.check_params(p, k, len(cs)) for (fam, cs), p in zip(self.blocks, parts)])
 
     def init_params(self, data, resp):
-        return self._join([fam.init_params(bd, resp) for (fam, _), bd in zip(self.blocks, data.blocks)])
+        return self._join([fam.init_params(bd, self._take(resp, r))
+                           for (fam, _), bd, r in zip(self.blocks, data.blocks, data.rows)])
 
     def prepare(self, data, params):
         return [fam.prepare(bd, p) for (fam, _), bd, p in zip(self.blocks, data.blocks, self._split(params))]
 
     def log_prob(self, data, prep):
         out = None
-        for (fam, _), bd, pr in zip(self.blocks, data.blocks, prep):
-            lp = fam.log_prob(bd, pr)
+        for lp in self.block_log_probs(data, prep):
             out = lp.copy() if out is None else out + lp
         return out
 
     def block_log_probs(self, data, prep):
-        """The blocks' (n, k) log-densities, one array per block (their sum is :meth:`log_prob`)."""
-        return [fam.log_prob(bd, pr) for (fam, _), bd, pr in zip(self.blocks, data.blocks, prep)]
+        """The blocks' (n, k) log-densities, one array per block (their sum is :meth:`log_prob`; 0 for a
+        row with nothing observed in the block)."""
+        return [self._spread(fam.log_prob(bd, pr), r, data.n)
+                for (fam, _), bd, pr, r in zip(self.blocks, data.blocks, prep, data.rows)]
 
     def stats(self, data, prep, post):
-        return [fam.stats(bd, pr, post) for (fam, _), bd, pr in zip(self.blocks, data.blocks, prep)]
+        return [fam.stats(bd, pr, self._take(post, r))
+                for (fam, _), bd, pr, r in zip(self.blocks, data.blocks, prep, data.rows)]
 
     def m_step(self, data, stats, params):
         parts = self._split(params) if params is not None else [None] * len(self.blocks)

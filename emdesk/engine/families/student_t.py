@@ -50,7 +50,9 @@ from scipy.special import digamma, gammaln
 from .. import _validation as V
 from .._core import COVARIANCE_TYPES, Standardizer, full_covariances
 from ..diagnostics import diagnose
+from ..init import _check, _one_hot, initial_responsibilities
 from ._linalg import thin_matmul
+from ._robust_start import labels_from_seeds, trimmed_kmeans_labels, trimmed_kmeans_plusplus
 from .base import FamilyFailure, empty_state_issues, state_floor
 
 __all__ = ["StudentTFamily", "DOF_TYPES"]
@@ -61,7 +63,7 @@ _LOG_PI = math.log(math.pi)
 
 class _Data:
     __slots__ = ("std", "Z", "Zfill", "obs", "patterns", "p", "p_values", "p_index", "reg_z", "n", "d",
-                 "data_variances", "log_scale")
+                 "data_variances", "log_scale", "X")
 
 
 class _Prep:
@@ -151,6 +153,7 @@ class StudentTFamily:
         data.Z = std.to_z(X)
         data.Zfill = np.where(nan, 0.0, data.Z)
         data.log_scale = np.log(std.scale)
+        data.X = X  # a reference (no copy): the start's candidates may run on a subsample
         return data
 
     def init_matrix(self, data):
@@ -203,6 +206,94 @@ class StudentTFamily:
 
     #: Cauchy M-estimation steps of the initialisation (see :meth:`init_params`).
     ROBUST_INIT_STEPS = 5
+    #: ECM iterations each candidate start runs before the better one is kept (see :meth:`initial_state`).
+    EXPLORE_ITER = 3
+    #: Rows the candidates run on (a uniform subsample of larger data; the winner's parameters then start
+    #: the fit on every row).
+    EXPLORE_ROWS = 20_000
+
+    def initial_state(self, data, method, k, rng, interrupt=None):
+        """One restart's start: ``(responsibilities (n, k), params)``.
+
+        For ``method`` "kmeans++" (the default) and "kmeans" two candidate partitions are drawn: a
+        trimmed one (:mod:`emdesk.engine.families._robust_start`: seeds and centres ignore the 10 %
+        of rows farthest from them, so gross outliers do not capture a component) and the plain
+        one of :mod:`emdesk.engine.init`; each gets :meth:`init_params` and :attr:`EXPLORE_ITER`
+        mixture ECM iterations, and the one with the higher log-likelihood is the start (its
+        explored parameters, and the posteriors of its last E-step as the responsibilities).  On
+        two clusters with 5 % gross outliers 113 of 120 restarts reached the clusters' optimum
+        against 25 of 120 with plain k-means++ starts; with a genuine small far cluster and no
+        outliers (where trimming alone misses it) all 30 did (tests/engine/test_student_t.py).
+        With more than :attr:`EXPLORE_ROWS` rows the candidates run on a uniform subsample of that
+        many rows, and the winner's parameters start the fit (responsibilities from one E-step on every
+        row), so the start costs about one pass over the data plus the subsample's work.
+        Other methods: :func:`emdesk.engine.init.initial_responsibilities` and :meth:`init_params`.
+        """
+        if method not in ("kmeans++", "kmeans"):
+            resp = initial_responsibilities(method, self.init_matrix(data), k, None, rng, interrupt)
+            return resp, self.init_params(data, resp)
+        if data.n <= self.EXPLORE_ROWS or getattr(data, "X", None) is None:
+            return self._candidates(data, method, k, rng, interrupt)
+        rows = np.sort(rng.choice(data.n, self.EXPLORE_ROWS, replace=False))
+        try:
+            sub_resp, params = self._candidates(self.bind(data.X[rows], k), method, k, rng, interrupt)
+            prep = self.prepare(data, params)
+            L = self.log_prob(data, prep) + np.log(sub_resp.mean(axis=0) + 10 * np.finfo(float).eps)[None, :]
+            a = L.max(axis=1)
+            if not np.all(np.isfinite(a)):
+                raise FamilyFailure("a row is impossible under the start.")
+            P = np.exp(L - a[:, None])
+            return P / P.sum(axis=1, keepdims=True), params
+        except (FamilyFailure, ValueError):  # the subsample's start does not suit every row: the plain start
+            resp = initial_responsibilities(method, self.init_matrix(data), k, None, rng, interrupt)
+            return resp, self.init_params(data, resp)
+
+    def _candidates(self, data, method, k, rng, interrupt):
+        """The better of the trimmed and the plain candidate on ``data`` (see :meth:`initial_state`)."""
+        Z = self.init_matrix(data)
+        if method == "kmeans++":
+            trimmed = _one_hot(labels_from_seeds(Z, trimmed_kmeans_plusplus(Z, k, rng, interrupt=interrupt)), k)
+        else:
+            trimmed = _one_hot(trimmed_kmeans_labels(Z, k, rng, interrupt=interrupt), k)
+        plain = initial_responsibilities(method, Z, k, None, rng, interrupt)
+        best = None
+        for resp in (trimmed, plain):
+            _check(interrupt)
+            try:
+                found = self._explore(data, resp, interrupt)
+            except FamilyFailure:
+                continue
+            if best is None or found[0] > best[0]:
+                best = found
+        if best is None:  # both unusable: the plain start, whose failure the EM driver then reports
+            return plain, self.init_params(data, plain)
+        return best[1], best[2]
+
+    def _explore(self, data, resp, interrupt):
+        """``(log-likelihood, responsibilities, params)`` after :attr:`EXPLORE_ITER` mixture ECM
+        iterations from :meth:`init_params` of ``resp``; FamilyFailure for unusable parameters."""
+        params = self.init_params(data, resp)
+        tiny = 10 * np.finfo(float).eps
+        w = resp.sum(axis=0) + tiny
+        w /= w.sum()
+        for it in range(self.EXPLORE_ITER + 1):
+            _check(interrupt)
+            prep = self.prepare(data, params)
+            L = self.log_prob(data, prep) + np.log(w)[None, :]
+            a = L.max(axis=1)
+            if not np.all(np.isfinite(a)):
+                raise FamilyFailure("a row is impossible under the candidate start.")
+            P = np.exp(L - a[:, None])
+            s = P.sum(axis=1)
+            ll = float(np.log(s).sum() + a.sum())
+            if not math.isfinite(ll):
+                raise FamilyFailure("the candidate start's log-likelihood is not finite.")
+            if it == self.EXPLORE_ITER:
+                return ll, resp, params
+            resp = P / s[:, None]
+            params = self._m(data, self.stats(data, prep, resp), params, estimate_dof=not self.fix_dof)[0]
+            w = resp.sum(axis=0) + tiny
+            w /= w.sum()
 
     def prepare(self, data, params):
         ct = self.covariance_type

@@ -183,14 +183,22 @@ class ExportController(QtCore.QObject):
                     raise DataError(f"The fit's data ({name or 'no file named'}) is not open and not next to the "
                                     f"fit file: open the CSV with the columns {', '.join(cols)} first.")
                 self.w.open_csv(data)
+            from emdesk.families_data import SESSION_FAMILY, TEXT_FAMILIES, coded_model
+
             family = {"GaussianHMM": "gaussian", "PoissonHMM": "poisson",
                       "CategoricalHMM": "categorical"}.get(type(model).__name__)
-            if is_hmm(model) and family is None or not is_hmm(model) and type(model).__name__ != "GaussianMixture":
+            if not is_hmm(model):
+                family = SESSION_FAMILY.get(type(model).__name__)
+                if family is None and type(model).__name__ == "GaussianMixture":
+                    family = "gaussian"
+            if family is None:
                 raise DataError(f"A {type(model).__name__} fit cannot be shown in the window yet.")
-            self.w.set_model_kind("hmm" if is_hmm(model) else "mixture", family or "gaussian")
+            self.w.set_model_kind("hmm" if is_hmm(model) else "mixture", family)
             if is_hmm(model):
                 self.w.set_sequence(sc, oc)
             self.w.select_columns(cols)
+            if not is_hmm(model) and family in TEXT_FAMILIES:
+                model = coded_model(self.s.table, cols, family, model)  # the window fits category codes
             self.w.fit.forget()
             self.w.fit.run_id += 1
             self.s.use_model(model)
