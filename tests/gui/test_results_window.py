@@ -65,8 +65,20 @@ def test_uncertainty_view_lists_most_uncertain_rows_and_highlights(qtbot, fitted
     rows = w.results.uncertainty.listed_rows()
     assert rows[0] == int(np.argmax(expected))
     assert expected[rows[0]] >= expected[rows[-1]]
+    assert w.plot_2d.highlighted_position() is None
     w.results.uncertainty.table.selectRow(2)
     assert w.results.uncertainty.selected_row() == rows[2]
+    # the main plot rings the same row (issue 14), on the displayed columns, and follows an axis change
+    x, y = w._X[rows[2]]
+    assert w.plot_2d.highlighted_position() == pytest.approx((x, y))
+    w.results.uncertainty.table.selectRow(0)
+    assert w.plot_2d.highlighted_position() == pytest.approx(tuple(w._X[rows[0]]))
+    w.plot_2d.y_combo.setCurrentIndex(0)
+    assert w.plot_2d.highlighted_position() == pytest.approx((w._X[rows[0], 0], w._X[rows[0], 0]))
+    w.plot_2d.grab().save("/tmp/emdesk_picked_row.png")
+    # a new fit clears the ring
+    w.select_columns([w.session.columns[0]])
+    assert w.plot_2d.highlighted_position() is None and w.plot_1d.highlighted_position() is None
 
 
 def test_checks_view_shows_hints(qtbot, fitted):

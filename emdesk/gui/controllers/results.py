@@ -102,6 +102,7 @@ class ResultsController(QtCore.QObject):
         self._placed = False
         self._auto_shown = False
         self.checks.hintsChanged.connect(self._hints)
+        self.uncertainty.rowSelected.connect(self._row_selected)
         self.panel.bootstrapFinished.connect(lambda _r: window.update_actions())
 
         self.scrub_timer = QtCore.QTimer(self)
@@ -181,7 +182,19 @@ class ResultsController(QtCore.QObject):
         if model is not self._model:
             self.show(model)
 
+    @QtCore.Slot(int)
+    def _row_selected(self, i: int) -> None:
+        """A row picked in the Uncertainty list (or its plot) is ringed in the main plot too."""
+        X = self.s.X
+        values = None if X is None or not 0 <= int(i) < X.shape[0] else X[int(i)]
+        self.highlight_row_in_plot(values)
+
+    def highlight_row_in_plot(self, values) -> None:
+        for plot in (self.w.plot_2d, self.w.plot_1d):
+            plot.highlight_row(values)
+
     def clear(self) -> None:
+        self.highlight_row_in_plot(None)
         self._model = None
         self._checks = None
         self._dirty.clear()
