@@ -715,9 +715,10 @@ class Session:
         self._notify("model")
 
     # ------------------------------------------------------------------------------ files
-    def export_fit(self, path, kind: str | None = None) -> None:
+    def export_fit(self, path, kind: str | None = None, bootstrap=None) -> None:
         """Write the current model: ``kind`` "json" (default; ``emdesk.io.save_fit``), "parameters" or
-        "assignments" (CSV)."""
+        "assignments" (CSV). ``bootstrap``: a BootstrapResult of the current (Gaussian mixture) model; the
+        fit file and the parameters CSV then carry its standard errors and 95% intervals."""
         if self.model is None:
             raise ValueError("There is no fit to export yet: run a fit first (F5).")
         from emdesk.io import save_assignments_csv, save_fit, save_parameters_csv
@@ -732,11 +733,12 @@ class Session:
         path = str(path)
         hmm = self.kind == "hmm"
         seq = {"sequence_column": self.sequence_column, "order_column": self.order_column} if hmm else {}
+        boot = {"bootstrap": bootstrap} if bootstrap is not None else {}
         if kind == "json":
             save_fit(path, self.model, self.X, columns=list(self.columns), table=self.table,
-                     **(dict(seq, lengths=self.fit_arguments()["lengths"]) if hmm else {}))
+                     **(dict(seq, lengths=self.fit_arguments()["lengths"]) if hmm else {}), **boot)
         elif kind == "parameters":
-            save_parameters_csv(path, self.model, columns=list(self.columns))
+            save_parameters_csv(path, self.model, columns=list(self.columns), **boot)
         elif kind == "assignments":
             save_assignments_csv(path, self.table, self.model, list(self.columns), **seq)
         else:

@@ -90,7 +90,9 @@ def test_checks_view_shows_hints(qtbot, fitted):
     assert w.results.checks.hints_label.text()
 
 
-def test_bootstrap_action_fills_standard_errors(qtbot, fitted):
+def test_bootstrap_action_fills_standard_errors(qtbot, fitted, tmp_path):
+    from emdesk.io import load_fit
+
     w = fitted
     assert w.act_bootstrap.isEnabled()
     with qtbot.waitSignal(w.results.panel.bootstrapFinished, timeout=120_000) as blocker:
@@ -102,6 +104,12 @@ def test_bootstrap_action_fills_standard_errors(qtbot, fitted):
     assert s.standard_errors and np.all(np.isfinite(result.standard_errors["means"]))
     assert "SE" in w.results.panel.tsv()
     assert w.act_bootstrap.isEnabled()
+    # Export Fit carries them (the fit file's uncertainty block; the parameters CSV's se_ columns)
+    w.export_fit(tmp_path / "fit.json")
+    back = load_fit(tmp_path / "fit.json")
+    np.testing.assert_allclose(back.standard_errors_["means"], result.standard_errors["means"])
+    w.export_fit(tmp_path / "params.csv", "parameters")
+    assert "se_weight" in (tmp_path / "params.csv").read_text().splitlines()[0]
 
 
 def test_bootstrap_can_be_cancelled(qtbot, fitted):
