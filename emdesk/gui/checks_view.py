@@ -297,7 +297,8 @@ class PseudoResidualsView(QtWidgets.QWidget):
         what = ("One-step forecast pseudo-residuals" if res.kind == "forecast"
                 else "Ordinary pseudo-residuals (given all other time steps)")
         self.kind_label.setText(what + (" (mid-pseudo-residuals of discrete data)" if res.discrete else "")
-                                + ": independent N(0, 1) when the model is right.")
+                                + ": independent N(0, 1) when the model is right."
+                                + (" " + res.note if "first" in res.note else ""))
         self._draw()
 
     def set_column(self, i: int) -> None:

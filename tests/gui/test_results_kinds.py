@@ -101,6 +101,20 @@ def test_hmm_results_and_pseudo_residuals(qtbot, window, regimes_csv, tmp_path):
         qtbot.wait(50)
         window.grab().save(f"/tmp/emdesk_hmm_checks_{size[0]}.png")
     view.grab().save("/tmp/emdesk_hmm_checks_view.png")
+    # long data: the first MAX_RESIDUAL_ROWS time steps (forecast residuals of a prefix are exact), said so
+    import emdesk.gui.controllers.results as rc
+
+    old_max = rc.MAX_RESIDUAL_ROWS
+    rc.MAX_RESIDUAL_ROWS = 120
+    try:
+        window.results.refresh()
+        qtbot.waitUntil(lambda: window.results.checks.checks() is not None
+                        and window.results.checks.checks().columns[0].residuals.size == 120, timeout=20_000)
+    finally:
+        rc.MAX_RESIDUAL_ROWS = old_max
+    short = window.results.checks.checks()
+    assert "first 120 of 500" in short.note and "first 120" in view.residuals_view.kind_label.text()
+    np.testing.assert_allclose(short.columns[0].residuals, res.columns[0].residuals[:120], rtol=1e-9)
     window.results.show_dock("results")
     qtbot.wait(50)
     window.grab().save("/tmp/emdesk_hmm_results_1920.png")
