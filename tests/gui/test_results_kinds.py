@@ -157,6 +157,8 @@ def test_results_of_the_other_families(qtbot, window, families_csv, family, cols
         listed = [int(r[0]) for r in _table(panel, outliers[0])]
         assert set(listed[:3]) == {1, 2, 3}  # the planted outliers come first
     assert "\t" in panel.tsv() and panel.text().startswith("-")
+    assert "Gaussian mixtures" in window.results.uncertainty.summary_label.text()
+    assert "hidden Markov" in window.results.checks.hints_label.text()
     assert window.act_export_report.isEnabled() and not window.act_bootstrap.isEnabled()
     out = tmp_path / "r.html"
     window.results.export_report(out)

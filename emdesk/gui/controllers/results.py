@@ -232,8 +232,12 @@ class ResultsController(QtCore.QObject):
         self._dirty = {"uncertainty", "checks"}
         if not self.gaussian_mixture():
             self.uncertainty.clear()
+            self.uncertainty.summary_label.setText("The uncertainty view covers Gaussian mixtures; this model's "
+                                                   "tables are in the Results tab.")
         if self.s.kind != "hmm" and not self.gaussian_mixture():
             self.checks.clear()
+            self.checks.hints_label.setText("The model checks cover Gaussian mixtures and hidden Markov models "
+                                            "(pseudo-residuals).")
         for name in ("uncertainty", "checks"):
             if self._is_shown(name):
                 self._compute(name)
@@ -292,7 +296,6 @@ class ResultsController(QtCore.QObject):
             return
         X, cols = s.X, list(s.columns)
         if name == "uncertainty" and not self.gaussian_mixture():
-            self.uncertainty.clear()
             return
         if name == "checks" and s.kind == "hmm":
             from emdesk.engine.checks import hmm_pseudo_residuals
@@ -320,7 +323,6 @@ class ResultsController(QtCore.QObject):
             self.checks.set_pseudo_residuals(res)
             return
         if name == "checks" and not self.gaussian_mixture():
-            self.checks.clear()
             return
         try:
             if name == "uncertainty":
