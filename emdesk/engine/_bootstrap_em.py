@@ -16,7 +16,8 @@ M-step and a final E-step, whose parameters and log-likelihood are returned.  A 
 handle (a covariance that is not positive definite, a non-finite log-likelihood) comes back as None and the
 caller refits it through the engine, which decides as it always has.
 
-:func:`run_stream` runs many replicates together in a rolling batch (32 wide): one iteration of all of them is a
+:func:`run_stream` runs many replicates together in a rolling batch (32 wide, fewer for large data:
+:func:`stream_width`): one iteration of all of them is a
 few batched array operations.  The quadratic forms are expanded (``x'Px - 2 x'P mu + mu'P mu`` with the rows'
 outer products computed once per replicate) unless rounding could reach :data:`DIRECT_TOL` in a log-density,
 and the M-step uses the sums ``r'X`` and ``r'XX`` with the two-pass formula where a variance cancels (the
@@ -78,6 +79,28 @@ def _estep_batch(Xc, weights, means, cov, ct, want_resp):
     ll = m + np.log(s)
     resp = e / s[:, None, :] if want_resp else None
     return ll, resp, bad
+
+
+#: The rolling batch's arrays stay under this many bytes (features, centred rows, weights and the (n, k)
+#: temporaries of an iteration, per replicate in the batch); a replicate needing more than
+#: :data:`MAX_REPLICATE_BYTES` alone is left to the engine, whose passes work in row blocks.
+BATCH_BYTES = 64 << 20
+MAX_REPLICATE_BYTES = 16 << 20
+MAX_WIDTH = 32
+
+
+def replicate_bytes(n, d, k) -> int:
+    """Bytes one replicate takes in the rolling batch (float64 arrays of an iteration)."""
+    return 8 * int(n) * (d * d + 3 * d + 1 + 6 * k)
+
+
+def stream_width(n, d, k) -> int:
+    """Replicates per rolling batch: :data:`MAX_WIDTH`, fewer when the data are large (0: do not use the
+    lean loop, the replicate alone exceeds :data:`MAX_REPLICATE_BYTES`)."""
+    per = replicate_bytes(n, d, k)
+    if per > MAX_REPLICATE_BYTES:
+        return 0
+    return int(max(1, min(MAX_WIDTH, BATCH_BYTES // per)))
 
 
 DIRECT_TOL = 1e-7     # a log-density the expanded quadratic form could get wrong by more: the direct form
@@ -197,7 +220,7 @@ def _mstep_expanded(Xc, F, resp, w, ct, reg):
 
 
 def run_stream(pull, emit, should_stop, weights, means, covariances, covariance_type, reg_covar, tol, max_iter,
-               n, d, weighted, width=32):
+               n, d, weighted, width=None):
     """EM for a stream of replicates, ``width`` at a time: a rolling batch in which a replicate that ends is
     replaced at once by the next, so every iteration works on a full batch (a fixed batch would run as long as
     its slowest member; measured: that tail ate most of the gain).
@@ -211,7 +234,8 @@ def run_stream(pull, emit, should_stop, weights, means, covariances, covariance_
     replicate does not depend on the others in the batch (batched products work slice by slice)."""
     ct = covariance_type
     k = np.shape(means)[0]
-    W = width
+    W = stream_width(n, d, k) if width is None else int(width)
+    W = max(W, 1)
     Xc = np.zeros((W, n, d))
     F = np.zeros((W, n, d * d + d))  # per row: its outer product, then the row (constant over iterations)
     wv = np.ones((W, n)) if weighted else None

@@ -239,15 +239,19 @@ _LEAN_PARAMS = {"n_components", "covariance_type", "tol", "reg_covar", "max_iter
                 "random_state", "weights_init", "means_init", "covariances_init", "missing"}
 
 
-def _lean_applies(model, nan_mask) -> bool:
-    """Whether replicates may run through :func:`emdesk.engine._bootstrap_em.lean_refit`: the engine's own
-    GaussianMixture with one of scikit-learn's covariance types and no option that loop does not know,
-    on complete rows."""
-    from ._bootstrap_em import TYPES
+def _lean_applies(model, nan_mask, n=0) -> bool:
+    """Whether replicates may run through :func:`emdesk.engine._bootstrap_em.run_stream`: the engine's own
+    GaussianMixture with one of scikit-learn's covariance types and no option that loop does not know, on
+    complete rows, and data small enough for its batch (:func:`~emdesk.engine._bootstrap_em.stream_width`;
+    larger data gain nothing from it: their time is in the E-step, which the engine does in row blocks)."""
+    from ._bootstrap_em import TYPES, stream_width
     from .gaussian import GaussianMixture
 
-    return (type(model) is GaussianMixture and nan_mask is None and model.covariance_type in TYPES
-            and set(model.get_params()) <= _LEAN_PARAMS)
+    if not (type(model) is GaussianMixture and nan_mask is None and model.covariance_type in TYPES
+            and set(model.get_params()) <= _LEAN_PARAMS):
+        return False
+    k, d = np.shape(model.means_)
+    return stream_width(n, d, k) > 0
 
 
 def _resample(model, X, method, rng, nan_mask):
@@ -492,7 +496,7 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
                 return (a.weights, a.means, a.covariances, out[3], a.permutation, out[4], out[5])
         return engine_task(Xb, wb, refit_seed)
 
-    if _lean_applies(model, nan_mask):
+    if _lean_applies(model, nan_mask, n):
         results, cancelled = _run_lean(draw, lean_result, seeds, jobs, progress, should_stop, ref, ct,
                                        float(model.get_params().get("reg_covar", 0.0)), rep_tol, rep_max_iter,
                                        n, X.shape[1], method == "weighted")

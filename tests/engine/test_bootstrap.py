@@ -301,3 +301,12 @@ def test_a_replicate_the_lean_loop_gives_up_is_refitted_by_the_engine(monkeypatc
     mixed = bootstrap(gm, X, n_boot=5, random_state=9, n_jobs=1)
     assert mixed.n_done == 5
     np.testing.assert_allclose(mixed.replicates["means"], full.replicates["means"], rtol=1e-9)
+
+
+def test_the_rolling_batch_narrows_for_large_data_and_leaves_huge_data_to_the_engine():
+    from emdesk.engine._bootstrap_em import MAX_WIDTH, replicate_bytes, stream_width
+
+    assert stream_width(272, 2, 3) == MAX_WIDTH
+    w = stream_width(50_000, 2, 3)
+    assert 1 <= w < MAX_WIDTH and w * replicate_bytes(50_000, 2, 3) <= 64 << 20
+    assert stream_width(100_000, 2, 3) == 0  # one replicate alone would take 22 MB: the engine's row blocks
