@@ -2,6 +2,11 @@
 on 100,000 two-dimensional rows, serial (n_jobs=1) and on 2 threads (n_jobs=2).
 
     python3 benchmarks/bench_bootstrap.py [--boot 999] [--big-boot 20] [--rows 100000] [--quick] [--mclust]
+                                          [--vvv-only] [--engine-boot 100]
+
+The VVV section times 999 nonparametric replicates on Old Faithful (k = 3) beside mclust's
+``MclustBootstrap(Mclust(faithful, G = 3, modelNames = "VVV"), nboot = 999)`` run by ``Rscript`` in the same
+run (skipped without Rscript), and the per-replicate engine refit the lean rolling-batch EM replaced.
 
 ``--mclust`` (needs ``Rscript`` with the mclust package) also runs mclust's ``MclustBootstrap`` ("bs" and
 "pb"; its "wlbs" takes minutes) on the same fit and prints its standard errors beside emdesk's, which are
@@ -135,6 +140,95 @@ def compare_with_mclust(n_boot):
                   f"SE means {fmt(b.standard_errors['means'])}")
 
 
+_R_VVV = r"""
+suppressMessages(library(mclust))
+X <- read.csv("%s")
+t0 <- Sys.time()
+mod <- Mclust(X, G = 3, modelNames = "VVV", verbose = FALSE)
+t1 <- Sys.time()
+set.seed(1)
+p1 <- proc.time()
+b <- MclustBootstrap(mod, nboot = %d, type = "bs", verbose = FALSE)
+p2 <- proc.time()
+t2 <- Sys.time()
+s <- summary(b, what = "se")
+cat("FIT", as.numeric(difftime(t1, t0, units = "secs")), "\n")
+cat("BOOT", as.numeric(difftime(t2, t1, units = "secs")), "\n")
+cat("CPU", sum((p2 - p1)[c(1, 2)]), "\n")
+cat("FITMEAN", as.vector(mod$parameters$mean), "\n")
+cat("PRO", mod$parameters$pro, "\n")
+cat("SIGMA", as.vector(mod$parameters$variance$sigma), "\n")
+cat("LOGLIK", mod$loglik, "\n")
+cat("SEPRO", s$pro, "\n")
+cat("MEAN", as.vector(s$mean), "\n")
+"""
+
+
+def _mclust_vvv(n_boot):
+    """mclust's fit and MclustBootstrap timing (None without Rscript or when R fails)."""
+    if shutil.which("Rscript") is None:
+        print("  mclust: Rscript not found; skipped (emdesk bootstraps its own fit)")
+        return None
+    out = subprocess.run(["Rscript", "-e", _R_VVV % (os.path.join(HERE, "data", "faithful.csv"), n_boot)],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        print("  mclust: R failed:", out.stderr.strip()[-300:])
+        return None
+    return {line.split()[0]: [float(v) for v in line.split()[1:]] for line in out.stdout.splitlines() if line.strip()}
+
+
+def vvv_against_mclust(n_boot, engine_boot):
+    """Old Faithful, VVV (full), k = 3, nonparametric: mclust's MclustBootstrap (Rscript, same run), then
+    emdesk's bootstrap of the same solution (mclust's fit, refitted to emdesk's convergence from there, in
+    mclust's component order): the lean rolling-batch EM on 1 and 2 threads, and the per-replicate engine
+    refit it replaced (on ``engine_boot`` replicates, extrapolated)."""
+    import importlib
+
+    bmod = importlib.import_module("emdesk.engine.bootstrap")
+    X = faithful()
+    print(f"\nOld Faithful, VVV (full), k=3, nonparametric, {n_boot} replicates (load average "
+          f"{os.getloadavg()[0]:.1f}; wall clock and CPU time; other work on the same cores inflates wall time)")
+    r_out = _mclust_vvv(n_boot)
+    if r_out is not None:
+        d, k = 2, 3
+        means = np.array(r_out["FITMEAN"]).reshape(k, d)              # (d, G) column-major = (G, d) rows
+        sigma = np.array(r_out["SIGMA"]).reshape(k, d, d)             # (d, d, G) column-major
+        start = GaussianMixture.from_parameters(np.array(r_out["PRO"]), means, sigma, "full")
+        gm = GaussianMixture(3, covariance_type="full", weights_init=start.weights_, means_init=start.means_,
+                             covariances_init=start.covariances_, tol=1e-8, max_iter=5000).fit(X)
+        print(f"  mclust MclustBootstrap(Mclust(faithful, G=3, modelNames='VVV'), nboot={n_boot}): "
+              f"{r_out['BOOT'][0]:6.2f} s wall, {r_out['CPU'][0]:6.2f} s CPU (Mclust fit {r_out['FIT'][0]:.2f} s; "
+              f"log-likelihood {r_out['LOGLIK'][0]:.3f}, emdesk's refit from it {gm.log_likelihood_:.3f})")
+        print("  mclust SE of the means:", np.array2string(np.array(r_out["MEAN"]).reshape(k, d).ravel(),
+                                                             precision=4, max_line_width=200))
+    else:
+        gm = GaussianMixture(3, covariance_type="full", n_init=5, random_state=0).fit(X)
+    for jobs in (1, 2):
+        c = time.process_time()
+        t, r = timed(lambda: bootstrap(gm, X, n_boot=n_boot, random_state=0, n_jobs=jobs))
+        cpu = time.process_time() - c
+        print(f"  emdesk, n_jobs={jobs}: {t:6.2f} s wall, {cpu:6.2f} s CPU ({1000 * t / n_boot:5.1f} ms/replicate); "
+              f"EM iterations median {np.median(r.n_iter):.0f}, mean {np.mean(r.n_iter):.1f}; failed {r.n_failed}")
+    print("  emdesk SE of the means:", np.array2string(r.standard_errors["means"].ravel(), precision=4,
+                                                       max_line_width=200))
+    c = time.process_time()
+    t, r4 = timed(lambda: bootstrap(gm, X, n_boot=n_boot, random_state=0, n_jobs=2, tol=4e-5))
+    print(f"  emdesk with mclust's tolerance (4e-5 per row), n_jobs=2: {t:6.2f} s wall, "
+          f"{time.process_time() - c:6.2f} s CPU; EM iterations median {np.median(r4.n_iter):.0f}; SE of the means "
+          + np.array2string(r4.standard_errors["means"].ravel(), precision=4, max_line_width=200))
+    orig = bmod._lean_applies
+    bmod._lean_applies = lambda *a, **k: False
+    try:
+        c = time.process_time()
+        t, r_old = timed(lambda: bootstrap(gm, X, n_boot=engine_boot, random_state=0, n_jobs=2))
+        cpu = time.process_time() - c
+    finally:
+        bmod._lean_applies = orig
+    print(f"  emdesk, per-replicate engine refit (before), n_jobs=2: {t:6.2f} s wall, {cpu:6.2f} s CPU for "
+          f"{engine_boot} -> {t * n_boot / engine_boot:6.1f} s wall, {cpu * n_boot / engine_boot:6.1f} s CPU for "
+          f"{n_boot} (extrapolated)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--boot", type=int, default=999)
@@ -142,7 +236,12 @@ def main():
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--quick", action="store_true", help="99 replicates on faithful, 4 on 20,000 rows")
     ap.add_argument("--mclust", action="store_true", help="compare with mclust's MclustBootstrap (needs R)")
+    ap.add_argument("--vvv-only", action="store_true", help="only the VVV timing beside mclust's")
+    ap.add_argument("--engine-boot", type=int, default=100, help="replicates for the per-replicate engine refit")
     a = ap.parse_args()
+    if a.vvv_only:
+        vvv_against_mclust(a.boot, a.engine_boot)
+        return
     if a.quick:
         a.boot, a.big_boot, a.rows = 99, 4, 20_000
     print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()}")
@@ -152,6 +251,7 @@ def main():
     print("    weights ", np.array2string(r.standard_errors["weights"], precision=4))
     print("    means   ", np.array2string(r.standard_errors["means"], precision=4).replace("\n", "\n             "))
     print("    means of the fit", np.array2string(gm.means_, precision=3).replace("\n", " "))
+    vvv_against_mclust(a.boot, a.engine_boot)
     run(f"{a.rows} rows", big(a.rows), "tied", 3, a.big_boot, ("nonparametric", "weighted"), extrapolate_to=999)
     if a.mclust:
         compare_with_mclust(a.boot)

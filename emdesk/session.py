@@ -736,6 +736,13 @@ class Session:
             model = self._named(family_restart_model(fm, int(i)))
         else:
             model = self._named(restart_model(fm, int(i)))
+            # the fit's labels: the restart's components take the colours and order of the kept solution
+            # (issue 14), and so do its snapshots on the timeline
+            aligned, perm = aligned_model_and_permutation(model, fm)
+            if perm is not None:
+                model = aligned
+                self.history[:] = [relabel_snapshot(sn, perm) if sn.restart == int(i) else sn
+                                   for sn in self.history]
         self.model = model
         self._notify("model")
         return model
@@ -769,9 +776,10 @@ class Session:
         self._notify("model")
 
     # ------------------------------------------------------------------------------ files
-    def export_fit(self, path, kind: str | None = None) -> None:
+    def export_fit(self, path, kind: str | None = None, bootstrap=None) -> None:
         """Write the current model: ``kind`` "json" (default; ``emdesk.io.save_fit``), "parameters" or
-        "assignments" (CSV)."""
+        "assignments" (CSV). ``bootstrap``: a BootstrapResult of the current (Gaussian mixture) model; the
+        fit file and the parameters CSV then carry its standard errors and 95% intervals."""
         if self.model is None:
             raise ValueError("There is no fit to export yet: run a fit first (F5).")
         from emdesk.io import save_assignments_csv, save_fit, save_parameters_csv
@@ -786,11 +794,12 @@ class Session:
         path = str(path)
         hmm = self.kind == "hmm"
         seq = {"sequence_column": self.sequence_column, "order_column": self.order_column} if hmm else {}
+        boot = {"bootstrap": bootstrap} if bootstrap is not None else {}
         if kind == "json":
             save_fit(path, model, X, columns=list(self.columns), table=self.table,
-                     **(dict(seq, lengths=self.fit_arguments()["lengths"]) if hmm else {}))
+                     **(dict(seq, lengths=self.fit_arguments()["lengths"]) if hmm else {}), **boot)
         elif kind == "parameters":
-            save_parameters_csv(path, model, columns=list(self.columns))
+            save_parameters_csv(path, model, columns=list(self.columns), **boot)
         elif kind == "assignments":
             save_assignments_csv(path, self.table, model, list(self.columns), **seq)
         else:
@@ -811,6 +820,49 @@ class Session:
         from emdesk.io import save_imputed_csv
 
         return save_imputed_csv(str(path), self.table, self.model, list(self.columns))
+
+
+def aligned_model_and_permutation(model, reference):
+    """``(aligned_model(model, reference), permutation)``; the permutation (new component j = old
+    ``permutation[j]``) is None when the model was left as it is."""
+    m = aligned_model(model, reference)
+    if m is model:
+        return model, None
+    from emdesk.engine.align import align
+
+    return m, np.asarray(align(model, reference).permutation, dtype=int)
+
+
+def relabel_snapshot(snap, permutation):
+    """A Gaussian mixture snapshot with its components reordered (new j = old ``permutation[j]``): weights,
+    means, covariances (when they have a component axis), responsibilities and the components named by its
+    degeneracy issues (their numbers in the messages too)."""
+    import dataclasses
+    import re
+
+    from emdesk.engine.align import has_component_axis
+    from emdesk.engine.snapshot import frozen_copy
+
+    perm = np.asarray(permutation, dtype=int)
+    k, d = np.shape(snap.means)
+    inverse = np.empty_like(perm)
+    inverse[perm] = np.arange(perm.size)
+    cov = np.asarray(snap.covariances)
+    if has_component_axis(cov, snap.covariance_type, k, d):
+        cov = cov[perm]
+    resp = snap.responsibilities
+    issues = []
+    for issue in snap.issues or ():
+        c = getattr(issue, "component", None)
+        if isinstance(c, (int, np.integer)) and 0 <= c < k:
+            new = int(inverse[c])
+            message = re.sub(rf"^Component {c + 1}\b", f"Component {new + 1}", issue.message)
+            issue = dataclasses.replace(issue, component=new, message=message)
+        issues.append(issue)
+    return dataclasses.replace(
+        snap, weights=frozen_copy(np.asarray(snap.weights)[perm]), means=frozen_copy(np.asarray(snap.means)[perm]),
+        covariances=frozen_copy(cov), responsibilities=None if resp is None else frozen_copy(np.asarray(resp)[:, perm]),
+        issues=tuple(issues))
 
 
 def aligned_model(model, reference):

@@ -105,7 +105,8 @@ def test_restarts_and_other_models(csv_path):
     fitted = s.model
     m1 = s.load_restart(1)
     assert s.model is m1 and s.fitted_model is fitted
-    np.testing.assert_allclose(m1.means_, fitted.restart_parameters_[1]["means"])
+    # the same components (realigned to the fit's labels when EM found them in another order)
+    np.testing.assert_allclose(np.sort(m1.means_, axis=0), np.sort(fitted.restart_parameters_[1]["means"], axis=0))
     with pytest.raises(ValueError, match="restart"):
         s.load_restart(7)
     other = GaussianMixture(n_components=3, random_state=0).fit(s.X)
@@ -187,3 +188,46 @@ def test_hmm_kind_orders_rows_into_sequences_and_fits(regime_csv):
     np.testing.assert_allclose(np.sort(m.lambdas_[:, 0]), [2.0, 9.0], atol=0.8)
     with pytest.raises(ValueError, match="order column"):
         s.set_sequence("id", "id")
+
+
+def test_a_loaded_restart_keeps_the_fits_labels(tmp_path):
+    # Issue 14: a restart whose EM found the clusters in another order is realigned to the fit (minimum-cost
+    # matching), and so are its snapshots on the timeline, so colours and order stay.
+    from emdesk.engine.align import align
+
+    rng = np.random.default_rng(5)
+    centres = [(0, 0), (6, 0), (0, 6)]
+    X = np.vstack([rng.normal(c, 0.6, (80, 2)) for c in centres])
+    p = tmp_path / "three.csv"
+    p.write_text("x,y\n" + "\n".join(f"{a:.5f},{b:.5f}" for a, b in X) + "\n")
+    s = Session()
+    s.load(p)
+    s.choose_columns(["x", "y"])
+    fitted = s.fit(n_components=3, random_state=0, n_init=6, init_params="kmeans++", max_iter=200)
+    best_ll = fitted.restart_log_likelihoods_[fitted.best_restart_]
+    switched = [i for i in range(6) if i != fitted.best_restart_
+                and abs(fitted.restart_log_likelihoods_[i] - best_ll) < 1e-3
+                and not align(GaussianMixture_from(fitted, i), fitted).is_identity]
+    assert switched, "the test needs a restart whose labels came out in another order"
+    i = switched[0]
+    raw = fitted.restart_parameters_[i]
+    perm = np.asarray(align(GaussianMixture_from(fitted, i), fitted).permutation)
+    m = s.load_restart(i)
+    np.testing.assert_allclose(m.means_, np.asarray(raw["means"])[perm])
+    np.testing.assert_allclose(m.weights_, np.asarray(raw["weights"])[perm])
+    # the same clusters as the fit: each row keeps its label
+    assert np.mean(m.predict(s.X) == fitted.predict(s.X)) > 0.99
+    # its final snapshot on the timeline is the aligned model (the window shows that state)
+    final = [sn for sn in s.history if sn.restart == i and sn.final]
+    np.testing.assert_allclose(final[-1].means, m.means_)
+    first = [sn for sn in s.history if sn.restart == i][0]
+    assert first.means.shape == (3, 2) and not first.means.flags.writeable
+    # the kept restart is left as it is
+    kept = s.load_restart(fitted.best_restart_)
+    np.testing.assert_allclose(kept.means_, fitted.means_)
+
+
+def GaussianMixture_from(fitted, i):
+    from emdesk.session import restart_model
+
+    return restart_model(fitted, i)

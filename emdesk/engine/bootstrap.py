@@ -133,6 +133,80 @@ def _run(task, seeds, n_jobs, progress, should_stop, offset=0, total=None):
     return results, cancelled
 
 
+def _run_lean(draw, finish, seeds, n_jobs, progress, should_stop, ref, ct, reg, tol, max_iter, n, d, weighted):
+    """The replicates through :func:`emdesk.engine._bootstrap_em.run_stream`: ``n_jobs`` threads, each with
+    its own rolling batch, pulling replicate indices from one shared counter; results come back to this
+    thread through a queue (``progress`` and ``should_stop`` are called here only).  Returns
+    ``(results dict i -> value, cancelled)`` as :func:`_run`.  A replicate's numbers do not depend on the
+    thread or batch it ran in, so results do not depend on ``n_jobs``."""
+    import queue
+    import threading
+
+    from ._bootstrap_em import run_stream
+
+    total = len(seeds)
+    lock = threading.Lock()
+    counter = iter(range(total))
+    stop = threading.Event()
+    out_q = queue.Queue()
+    pending = {}  # key -> (Xb, wb, refit_seed), per replicate in flight
+
+    def pull():
+        if stop.is_set():
+            return None
+        with lock:
+            i = next(counter, None)
+        if i is None:
+            return None
+        Xb, wb, refit_seed = draw(seeds[i])
+        pending[i] = (Xb, wb, refit_seed)
+        return i, Xb, wb
+
+    def emit(i, out):
+        Xb, wb, refit_seed = pending.pop(i)
+        out_q.put((i, finish(out, Xb, wb, refit_seed)))
+
+    def worker():
+        try:
+            run_stream(pull, emit, stop.is_set, ref["weights"], ref["means"], ref["covariances"], ct, reg, tol,
+                       max_iter, n, d, weighted)
+        except BaseException as exc:  # noqa: BLE001  (handed to the caller's thread)
+            out_q.put((None, exc))
+        finally:
+            out_q.put((None, None))
+
+    threads = [threading.Thread(target=worker, name=f"emdesk-bootstrap-{j}", daemon=True)
+               for j in range(max(1, min(n_jobs, total)))]
+    for th in threads:
+        th.start()
+    results = {}
+    cancelled = False
+    running = len(threads)
+    error = None
+    while running:
+        try:
+            i, value = out_q.get(timeout=0.1)
+        except queue.Empty:
+            i, value = None, False
+        if i is None and value is None:
+            running -= 1
+        elif i is None and isinstance(value, BaseException):
+            error = value
+            stop.set()
+        elif i is not None and not cancelled:  # after a stop, replicates still arriving are left out
+            results[i] = value
+            if progress is not None:
+                progress(len(results), total)
+        if not stop.is_set() and should_stop is not None and should_stop():
+            cancelled = True
+            stop.set()
+    for th in threads:
+        th.join()
+    if error is not None:
+        raise error
+    return results, cancelled
+
+
 def _fit_params(model):
     params = dict(model.get_params())
     for key in ("weights_init", "means_init", "covariances_init", "precisions_init"):
@@ -159,6 +233,25 @@ def _refit(model, X, sample_weight, seed, tol=None, max_iter=None):
             and np.all(np.isfinite(est.covariances_))):
         return None
     return est
+
+
+_LEAN_PARAMS = {"n_components", "covariance_type", "tol", "reg_covar", "max_iter", "n_init", "init_params",
+                "random_state", "weights_init", "means_init", "covariances_init", "missing"}
+
+
+def _lean_applies(model, nan_mask, n=0) -> bool:
+    """Whether replicates may run through :func:`emdesk.engine._bootstrap_em.run_stream`: the engine's own
+    GaussianMixture with one of scikit-learn's covariance types and no option that loop does not know, on
+    complete rows, and data small enough for its batch (:func:`~emdesk.engine._bootstrap_em.stream_width`;
+    larger data gain nothing from it: their time is in the E-step, which the engine does in row blocks)."""
+    from ._bootstrap_em import TYPES, stream_width
+    from .gaussian import GaussianMixture
+
+    if not (type(model) is GaussianMixture and nan_mask is None and model.covariance_type in TYPES
+            and set(model.get_params()) <= _LEAN_PARAMS):
+        return False
+    k, d = np.shape(model.means_)
+    return stream_width(n, d, k) > 0
 
 
 def _resample(model, X, method, rng, nan_mask):
@@ -363,7 +456,7 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
     ref = as_parameters(model)
     ct = model.covariance_type
 
-    def task(i, seed):
+    def draw(seed):
         rng = np.random.default_rng(seed)
         if method == "nonparametric" and w0 is not None:
             idx = rng.choice(n, size=n, p=w0 / w0.sum())
@@ -372,7 +465,10 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
             Xb, wb = _resample(model, X, method, rng, nan_mask)
             if method == "weighted" and w0 is not None:
                 wb = wb * w0
-        est = _refit(model, Xb, wb, int(rng.integers(2**31)), rep_tol, rep_max_iter)
+        return Xb, wb, int(rng.integers(2**31))
+
+    def engine_task(Xb, wb, refit_seed):
+        est = _refit(model, Xb, wb, refit_seed, rep_tol, rep_max_iter)
         if est is None:
             return None
         try:
@@ -385,7 +481,27 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
         return (a.weights, a.means, a.covariances, ll, a.permutation, int(getattr(est, "n_iter_", 0)),
                 bool(getattr(est, "converged_", True)))
 
-    results, cancelled = _run(task, seeds, jobs, progress, should_stop)
+    def task(i, seed):
+        return engine_task(*draw(seed))
+
+    def lean_result(out, Xb, wb, refit_seed):
+        """A replicate the lean loop finished, aligned to the fit; the engine's refit when it could not."""
+        if out is not None:
+            try:
+                a = align({"weights": out[0], "means": out[1], "covariances": out[2], "covariance_type": ct},
+                          ref, "kl")
+            except ValueError:
+                a = None
+            if a is not None:
+                return (a.weights, a.means, a.covariances, out[3], a.permutation, out[4], out[5])
+        return engine_task(Xb, wb, refit_seed)
+
+    if _lean_applies(model, nan_mask, n):
+        results, cancelled = _run_lean(draw, lean_result, seeds, jobs, progress, should_stop, ref, ct,
+                                       float(model.get_params().get("reg_covar", 0.0)), rep_tol, rep_max_iter,
+                                       n, X.shape[1], method == "weighted")
+    else:
+        results, cancelled = _run(task, seeds, jobs, progress, should_stop)
     ok = [results[i] for i in sorted(results) if results[i] is not None]
     n_failed = sum(1 for v in results.values() if v is None)
     cov_shape = np.shape(model.covariances_)

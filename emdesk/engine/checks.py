@@ -16,6 +16,9 @@ plain-words hints.
 * :func:`check_model` - all of the above and :class:`Hint` s: heavy tails (Mardia's multivariate kurtosis of a
   component's rows; try a Student-t mixture), skewness (per component and column; try a transform) and a
   component that needs splitting (two components fit its rows far better by BIC).
+* :func:`hmm_pseudo_residuals` - for hidden Markov models, the ordinary (or forecast) normal
+  pseudo-residuals of every column (mid-pseudo-residuals for counts and symbols) with their Q-Q data and
+  autocorrelation (Zucchini, MacDonald & Langrock 2016, ch. 6).
 
 Only the public API of the model is used.
 """
@@ -31,7 +34,8 @@ from scipy import stats
 from .align import full_covariances
 
 __all__ = ["ComponentQQ", "MarginalCheck", "Uncertainty", "Hint", "ModelChecks", "mahalanobis_qq",
-           "marginal_checks", "classification_uncertainty", "check_model"]
+           "marginal_checks", "classification_uncertainty", "check_model", "PseudoResidualColumn",
+           "PseudoResiduals", "hmm_pseudo_residuals"]
 
 
 def _ro(a, dtype=float):
@@ -345,3 +349,224 @@ def check_model(model, X, feature_names=None, random_state=0, kurtosis_z=4.0, sk
                 f"by {gain:.1f} BIC units. Try one more component.",
                 gain))
     return ModelChecks(qq, marg, unc, tuple(hints))
+
+
+# ---------------------------------------------------------------------------------------------- HMMs
+@dataclass(frozen=True)
+class PseudoResidualColumn:
+    """Normal pseudo-residuals of one column of an HMM's data.
+
+    name : the column's name
+    rows : (m,) indices into X of the time steps where the column is observed (in X's order)
+    residuals : (m,) ``z_t = Phi^-1(u_t)`` (for discrete data the mid-pseudo-residual
+        ``Phi^-1((u_t^- + u_t^+) / 2)``)
+    lower, upper : (m,) ``Phi^-1(u_t^-)``, ``Phi^-1(u_t^+)`` (discrete data: the segment of the
+        pseudo-residual; continuous data: both equal ``residuals``)
+    uniform : (m,) ``u_t`` (discrete: the mid-point)
+    theoretical : (m,) standard normal quantiles at the plotting positions ``(i - 0.5) / m`` and
+        ``sorted_residuals`` (m,) : the Q-Q plot
+    acf : (max_lag + 1,) sample autocorrelation of the residuals at lags 0..max_lag, pairs taken within
+        sequences only; ``acf_band`` the approximate 95% band ``1.96 / sqrt(m)``
+    mean, std, ks_statistic, p_value : of the residuals against N(0, 1) (``scipy.stats.kstest``; the
+        parameters were estimated from the same data, so the p-value is conservative); for discrete data
+        the KS test uses the mid-pseudo-residuals (approximate)
+    """
+
+    name: str
+    rows: np.ndarray
+    residuals: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    uniform: np.ndarray
+    theoretical: np.ndarray
+    sorted_residuals: np.ndarray
+    acf: np.ndarray
+    acf_band: float
+    mean: float
+    std: float
+    ks_statistic: float
+    p_value: float
+
+
+@dataclass(frozen=True)
+class PseudoResiduals:
+    """The result of :func:`hmm_pseudo_residuals`: ``kind`` ("ordinary" | "forecast"), ``discrete``,
+    ``columns`` (one :class:`PseudoResidualColumn` per column of X), ``hints`` (tuple of :class:`Hint`)."""
+
+    kind: str
+    discrete: bool
+    columns: tuple
+    hints: tuple
+    note: str = ""
+
+
+def _hmm_state_weights(logB, startprob, transmat, lengths):
+    """Per time step, the distribution of the state given (a) all other observations of its sequence
+    (``ordinary``) and (b) the observations before it (``forecast``): two (n, k) arrays.
+
+    Scaled forward-backward (Zucchini, MacDonald & Langrock 2016, "Hidden Markov Models for Time Series",
+    2nd ed., sections 5.4 and 6.2): with phi_t the filtered probabilities P(S_t | x_1..t) and
+    beta_t the (scaled) backward probabilities, P(S_t = j | x^(-t)) is proportional to
+    (phi_{t-1} Gamma)_j beta_t(j) and the one-step forecast P(S_t = j | x^(t-1)) is (phi_{t-1} Gamma)_j
+    (delta, the start probabilities, at t = 1)."""
+    n, k = logB.shape
+    B = np.exp(logB - np.max(logB, axis=1, keepdims=True))  # per-row scaling cancels in normalised forms
+    A = np.asarray(transmat, dtype=float)
+    delta = np.asarray(startprob, dtype=float)
+    pred = np.empty((n, k))
+    beta = np.empty((n, k))
+    start = 0
+    for L in lengths:
+        stop = start + int(L)
+        phi = None
+        for t in range(start, stop):  # forward: a sequential recursion by nature
+            p = delta if phi is None else phi @ A
+            pred[t] = p
+            f = p * B[t]
+            s = f.sum()
+            phi = f / s if s > 0 else p
+        b = np.ones(k)
+        beta[stop - 1] = b
+        for t in range(stop - 2, start - 1, -1):
+            b = A @ (B[t + 1] * b)
+            s = b.sum()
+            b = b / s if s > 0 else np.ones(k)
+            beta[t] = b
+        start = stop
+    ordinary = pred * beta
+    tot = ordinary.sum(axis=1, keepdims=True)
+    ordinary = np.where(tot > 0, ordinary / np.where(tot > 0, tot, 1.0), pred)
+    return ordinary, pred
+
+
+def _acf(z_full, observed, starts, max_lag):
+    """Autocorrelation at lags 0..max_lag of a series with gaps (NaN), pairs within sequences only."""
+    zc = np.where(observed, z_full - np.nanmean(np.where(observed, z_full, np.nan)), 0.0)
+    denom = float(np.sum(zc[observed] ** 2))
+    seq_id = np.cumsum(np.isin(np.arange(z_full.size), starts)) - 1
+    out = np.zeros(max_lag + 1)
+    out[0] = 1.0 if denom > 0 else 0.0
+    for h in range(1, max_lag + 1):
+        if h >= z_full.size:
+            break
+        same = (seq_id[h:] == seq_id[:-h]) & observed[h:] & observed[:-h]
+        out[h] = float(np.sum(zc[h:][same] * zc[:-h][same]) / denom) if denom > 0 else 0.0
+    return out
+
+
+def hmm_pseudo_residuals(model, X, lengths=None, kind="forecast", feature_names=None, max_lag=20,
+                         eps=1e-12) -> PseudoResiduals:
+    """Normal pseudo-residuals of a fitted hidden Markov model, per column of X.
+
+    ``kind="forecast"`` (default): u_t = P(X_t <= x_t | the observations before t), from the one-step-ahead
+    forecast distribution; ``"ordinary"``: u_t = P(X_t <= x_t | all other observations of the sequence).
+    z_t = Phi^-1(u_t) is standard normal when the model is right (Zucchini, MacDonald & Langrock 2016,
+    "Hidden Markov Models for Time Series", 2nd ed., ch. 6); the forecast residuals are also independent,
+    so their autocorrelation tests the dependence structure, while neighbouring ordinary residuals are
+    correlated even under the right model (measured: lag-1 r = -0.2 on 600 rows of a 2-state HMM), so the
+    autocorrelation hint is given for the forecast kind only.  For discrete emissions (Poisson counts, categorical symbols taken in their listed
+    order) the mid-pseudo-residual Phi^-1((u_t^- + u_t^+) / 2) with u_t^- = P(X_t < x_t | ...) and
+    u_t^+ = P(X_t <= x_t | ...) (section 6.2.2).  With several columns each column's residual uses its own
+    marginal emission distribution given the state (the conditioning set is the other time steps, all columns).
+    A missing cell has no residual (its row is left out of ``rows``); the state weights use the observed cells.
+
+    Parameters
+    ----------
+    model : a fitted GaussianHMM, PoissonHMM or CategoricalHMM (or a HiddenMarkovModel with Gaussian,
+        Poisson or categorical emissions)
+    X : (n, d) the data in sequence order;  lengths : rows per sequence (None: one sequence)
+    kind : "ordinary" | "forecast";  feature_names : d names;  max_lag : ACF lags (>= 1)
+    eps : u is clipped to [eps, 1 - eps] so every residual is finite (|z| <= 7.03 for 1e-12)
+
+    Returns :class:`PseudoResiduals`.  Raises ValueError for an unfitted model, other emission families, a
+    mismatched X or bad arguments.
+    """
+    if not hasattr(model, "transmat_") or not hasattr(model, "startprob_"):
+        raise ValueError("Pseudo-residuals are for fitted hidden Markov models (startprob_, transmat_).")
+    if kind not in ("ordinary", "forecast"):
+        raise ValueError(f"kind must be 'ordinary' or 'forecast'; got {kind!r}.")
+    if isinstance(max_lag, bool) or not isinstance(max_lag, (int, np.integer)) or max_lag < 1:
+        raise ValueError(f"max_lag must be an integer >= 1; got {max_lag!r}.")
+    fam = model._family()
+    family = getattr(fam, "name", "")
+    if family not in ("gaussian", "poisson", "categorical"):
+        raise ValueError(f"Pseudo-residuals cover Gaussian, Poisson and categorical emissions; this model has "
+                         f"{family or type(model).__name__} emissions.")
+    logB, sparams, _seqs, lengths = model._score(X, lengths)
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    n, d = X.shape
+    lengths = [n] if lengths is None else [int(v) for v in lengths]
+    if feature_names is None:
+        feature_names = getattr(model, "feature_names_in_", None)
+    names = [f"x{i + 1}" for i in range(d)] if feature_names is None else [str(v) for v in feature_names]
+    if len(names) != d:
+        raise ValueError(f"{len(names)} feature names for {d} columns.")
+    ordinary, forecast = _hmm_state_weights(logB, sparams["startprob"], sparams["transmat"], lengths)
+    W = ordinary if kind == "ordinary" else forecast
+    params = model._get_family_params()
+    discrete = family != "gaussian"
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int)
+    columns = []
+    hints = []
+    for c in range(d):
+        x = X[:, c]
+        obs = np.isfinite(x)
+        rows = np.flatnonzero(obs)
+        xo = x[obs]
+        Wo = W[obs]
+        if family == "gaussian":
+            mu = np.asarray(params["means"], float)[:, c]
+            full = full_covariances(params["covariances"], getattr(fam, "covariance_type", "full"),
+                                    mu.size, d)
+            sd = np.sqrt(full[:, c, c])
+            u_hi = np.sum(Wo * stats.norm.cdf((xo[:, None] - mu[None, :]) / sd[None, :]), axis=1)
+            u_lo = u_hi
+        elif family == "poisson":
+            lam = np.asarray(params["lambdas"], float)[:, c]
+            u_hi = np.sum(Wo * stats.poisson.cdf(xo[:, None], lam[None, :]), axis=1)
+            u_lo = np.sum(Wo * stats.poisson.cdf(xo[:, None] - 1, lam[None, :]), axis=1)
+        else:
+            E = np.asarray(params["emissionprob"], float)  # (k, m): symbols in their listed order
+            cdf = np.cumsum(E, axis=1)
+            sym = xo.astype(int)
+            hi = cdf[:, sym].T                        # (m_obs, k) P(X <= x | state)
+            lo = np.where(sym[:, None] > 0, cdf[:, np.maximum(sym - 1, 0)].T, 0.0)
+            u_hi = np.sum(Wo * hi, axis=1)
+            u_lo = np.sum(Wo * lo, axis=1)
+        u_hi = np.clip(u_hi, eps, 1.0 - eps)
+        u_lo = np.clip(u_lo, eps, 1.0 - eps)
+        u = 0.5 * (u_lo + u_hi) if discrete else u_hi
+        z = stats.norm.ppf(u)
+        lower, upper = (stats.norm.ppf(u_lo), stats.norm.ppf(u_hi)) if discrete else (z, z)
+        m = z.size
+        theo = stats.norm.ppf((np.arange(1, m + 1) - 0.5) / m) if m else np.zeros(0)
+        z_full = np.full(n, np.nan)
+        z_full[rows] = z
+        acf = _acf(z_full, obs, starts, int(max_lag)) if m else np.zeros(int(max_lag) + 1)
+        if m >= 2:
+            ks = stats.kstest(z, "norm")
+            ks_stat, p = float(ks.statistic), float(ks.pvalue)
+        else:
+            ks_stat, p = math.nan, math.nan
+        band = 1.96 / math.sqrt(m) if m else math.inf
+        col = PseudoResidualColumn(
+            name=names[c], rows=_ro(rows, int), residuals=_ro(z), lower=_ro(lower), upper=_ro(upper),
+            uniform=_ro(u), theoretical=_ro(theo), sorted_residuals=_ro(np.sort(z)), acf=_ro(acf),
+            acf_band=float(band), mean=float(np.mean(z)) if m else math.nan,
+            std=float(np.std(z, ddof=1)) if m > 1 else math.nan, ks_statistic=ks_stat, p_value=p)
+        columns.append(col)
+        if m >= 30 and p < 0.01:
+            hints.append(Hint("distribution", None, c,
+                              f"The pseudo-residuals of {names[c]} are not standard normal (KS {ks_stat:.3f}, "
+                              f"p = {p:.2g}): the emission distribution or the number of states may be wrong.",
+                              ks_stat))
+        if kind == "forecast" and m >= 30 and acf.size > 1 and abs(acf[1]) > 2.0 * band:
+            hints.append(Hint("autocorrelation", None, c,
+                              f"The pseudo-residuals of {names[c]} are autocorrelated at lag 1 (r = {acf[1]:.2f}): "
+                              "the model leaves dependence over time unexplained. Try more states.",
+                              float(acf[1])))
+    note = ("Mid-pseudo-residuals (discrete data; categorical symbols in their listed order)."
+            if discrete else "")
+    return PseudoResiduals(kind=kind, discrete=discrete, columns=tuple(columns), hints=tuple(hints), note=note)

@@ -299,8 +299,21 @@ def _readonly_int(a):
     return a
 
 
-def summary(model, X, bootstrap=None, feature_names=None) -> Summary:
+def _other_kind(model) -> bool:
+    """A model :func:`emdesk.engine.summary_kinds.kind_summary` reads: an HMM, a mixture of another family
+    (the structure x family estimators), or one without Gaussian means and covariances."""
+    if hasattr(model, "transmat_") or hasattr(model, "_family"):
+        return True
+    return not (hasattr(model, "means_") and hasattr(model, "covariances_"))
+
+
+def summary(model, X, bootstrap=None, feature_names=None, lengths=None, category_labels=None):
     """Summarise a fitted model on data X.
+
+    A Gaussian mixture gives a :class:`Summary`; any other kind (HMMs, Student-t, Poisson, categorical,
+    mixed and registered families' mixtures) a :class:`emdesk.engine.summary_kinds.KindSummary` with the
+    same reading interface (``tables()``, ``to_text()``, ``to_tsv()``); ``lengths`` (an HMM's rows per
+    sequence) and ``category_labels`` (column -> category labels) are for those.
 
     Parameters
     ----------
@@ -315,11 +328,20 @@ def summary(model, X, bootstrap=None, feature_names=None) -> Summary:
     ------
     ValueError when the model is not fitted or X does not match it.
     """
+    if _other_kind(model):
+        from .summary_kinds import kind_summary
+
+        if bootstrap is not None:
+            raise ValueError("Bootstrap standard errors are computed for Gaussian mixtures only.")
+        if not (hasattr(model, "weights_") or hasattr(model, "transmat_")):
+            raise ValueError("The model is not fitted: fit it before asking for a summary.")
+        if not (hasattr(model, "weights_") or hasattr(model, "startprob_")) or not hasattr(model, "n_components"):
+            raise ValueError(f"{type(model).__name__} has no weights_ or startprob_: the summary tables cover "
+                             "mixtures and hidden Markov models.")
+        return kind_summary(model, X, lengths=lengths, feature_names=feature_names,
+                            category_labels=category_labels)
     if not hasattr(model, "weights_"):
         raise ValueError("The model is not fitted: fit it before asking for a summary.")
-    if not hasattr(model, "means_") or not hasattr(model, "covariances_"):  # e.g. a family added by a plugin
-        raise ValueError(f"{type(model).__name__} has no means_ and covariances_: the summary tables "
-                         "cover mixtures with component means and covariances.")
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:
         X = X[:, None]

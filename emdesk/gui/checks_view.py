@@ -78,6 +78,7 @@ class ChecksView(QtWidgets.QWidget):
         self.pit_stats = pg.TextItem(color=(60, 60, 60), anchor=(0, 0))
         self.pit_plot.addItem(self.pit_stats)
 
+        self.mixture_page = QtWidgets.QWidget()
         top = QtWidgets.QHBoxLayout()
         top.addWidget(QtWidgets.QLabel("Component:"))
         top.addWidget(self.component_box)
@@ -89,20 +90,50 @@ class ChecksView(QtWidgets.QWidget):
         grid.addWidget(self.qq_plot, 0, 0)
         grid.addWidget(self.marg_plot, 0, 1)
         grid.addWidget(self.pit_plot, 0, 2)
+        page = QtWidgets.QVBoxLayout(self.mixture_page)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.addLayout(top)
+        page.addLayout(grid, 1)
+
+        self.residuals_view = PseudoResidualsView()
+        self.pages = QtWidgets.QStackedWidget()
+        self.pages.addWidget(self.mixture_page)
+        self.pages.addWidget(self.residuals_view)
         layout = QtWidgets.QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addLayout(grid, 1)
+        layout.addWidget(self.pages, 1)
         layout.addWidget(self.hints_label)
 
     # ------------------------------------------------------------------ public
     def checks(self):
         return self._checks
 
+    def set_pseudo_residuals(self, residuals) -> None:
+        """Show an HMM's :class:`emdesk.engine.checks.PseudoResiduals` (pseudo-residuals over time, their
+        normal Q-Q plot and autocorrelation; None clears)."""
+        if residuals is None:
+            self.clear()
+            return
+        self._checks = residuals
+        self.pages.setCurrentWidget(self.residuals_view)
+        self.residuals_view.set_residuals(residuals)
+        self._show_hints([h.message for h in residuals.hints],
+                         "The pseudo-residuals look like independent standard normal values: no check points "
+                         "at a problem." + (f" {residuals.note}" if residuals.note else ""))
+
+    def _show_hints(self, messages, fine) -> None:
+        if messages:
+            self.hints_label.setText("<b>Where the model may not fit:</b><ul>"
+                                     + "".join(f"<li>{html.escape(m)}</li>" for m in messages) + "</ul>")
+        else:
+            self.hints_label.setText(fine)
+        self.hintsChanged.emit(messages)
+
     def set_checks(self, checks) -> None:
         """Show a :class:`emdesk.engine.checks.ModelChecks` (None clears)."""
         if checks is None:
             self.clear()
             return
+        self.pages.setCurrentWidget(self.mixture_page)
         self._checks = checks
         k = len(checks.qq)
         colors = component_colors(max(k, 1))
@@ -125,17 +156,14 @@ class ChecksView(QtWidgets.QWidget):
             box.blockSignals(False)
         self._draw_qq()
         self._draw_marginal()
-        messages = [h.message for h in checks.hints]
-        if messages:
-            self.hints_label.setText("<b>Where the model may not fit:</b><ul>"
-                                     + "".join(f"<li>{html.escape(m)}</li>" for m in messages) + "</ul>")
-        else:
-            self.hints_label.setText("No check points at a problem: the components look Gaussian and the "
-                                     "marginals match the data.")
-        self.hintsChanged.emit(messages)
+        self._show_hints([h.message for h in checks.hints],
+                         "No check points at a problem: the components look Gaussian and the marginals match "
+                         "the data.")
 
     def clear(self) -> None:
         self._checks = None
+        self.pages.setCurrentWidget(self.mixture_page)
+        self.residuals_view.clear()
         for box in (self.component_box, self.column_box):
             box.blockSignals(True)
             box.clear()
@@ -159,7 +187,7 @@ class ChecksView(QtWidgets.QWidget):
     # ------------------------------------------------------------------ drawing
     @QtCore.Slot()
     def _draw_qq(self, *_):
-        if self._checks is None or self.component_box.currentIndex() < 0:
+        if self._checks is None or self.component_box.currentIndex() < 0 or not hasattr(self._checks, "qq"):
             return
         j = self.component_box.currentIndex()
         c = self._checks.qq[j]
@@ -177,7 +205,7 @@ class ChecksView(QtWidgets.QWidget):
 
     @QtCore.Slot()
     def _draw_marginal(self, *_):
-        if self._checks is None or self.column_box.currentIndex() < 0:
+        if self._checks is None or self.column_box.currentIndex() < 0 or not hasattr(self._checks, "marginals"):
             return
         m = self._checks.marginals[self.column_box.currentIndex()]
         self.hist.setData(m.hist_edges, m.hist_density)
@@ -196,3 +224,126 @@ class ChecksView(QtWidgets.QWidget):
         self.pit_stats.setText(f"KS {m.ks_statistic:.3f}, p = {m.p_value:.3g}" if np.isfinite(m.ks_statistic)
                                else "too few values")
         self.pit_stats.setPos(0.0, top)
+
+
+class PseudoResidualsView(QtWidgets.QWidget):
+    """An HMM's normal pseudo-residuals (:func:`emdesk.engine.checks.hmm_pseudo_residuals`) for one column:
+    over time (with the +-1.96 band; discrete data: the mid-residuals), against standard normal quantiles
+    (Q-Q), and their autocorrelation with the approximate 95% band.  The column combo chooses the column."""
+
+    def __init__(self, parent=None, max_points=20000):
+        super().__init__(parent)
+        self._res = None
+        self.max_points = int(max_points)
+        self.column_box = QtWidgets.QComboBox()
+        self.column_box.currentIndexChanged.connect(self._draw)
+        self.kind_label = QtWidgets.QLabel("")
+        self.kind_label.setStyleSheet("color: #555;")
+        dash = pg.mkPen((120, 120, 120), width=1.2, style=QtCore.Qt.PenStyle.DashLine)
+        self.time_plot = pg.PlotWidget(background="w", title="Over time")
+        self.time_plot.setLabel("bottom", "time step (row, sequences in turn)")
+        self.time_plot.setLabel("left", "z")
+        self.time_points = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(40, 90, 160, 170))
+        self.time_band = [pg.InfiniteLine(pos=v, angle=0, pen=dash) for v in (-1.96, 1.96)]
+        self.time_plot.addItem(self.time_points)
+        for line in self.time_band:
+            self.time_plot.addItem(line)
+        self.qq_plot = pg.PlotWidget(background="w", title="Normal Q-Q")
+        self.qq_plot.setLabel("bottom", "standard normal quantile")
+        self.qq_plot.setLabel("left", "pseudo-residual")
+        self.qq_points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(40, 90, 160, 190))
+        self.qq_line = pg.PlotDataItem(pen=dash)
+        self.qq_plot.addItem(self.qq_line)
+        self.qq_plot.addItem(self.qq_points)
+        self.qq_stats = pg.TextItem(color=(60, 60, 60), anchor=(0, 0))
+        self.qq_plot.addItem(self.qq_stats)
+        self.acf_plot = pg.PlotWidget(background="w", title="Autocorrelation")
+        self.acf_plot.setLabel("bottom", "lag")
+        self.acf_plot.setLabel("left", "ACF")
+        self.acf_bars = pg.BarGraphItem(x=[0], height=[0], width=0.35, brush=pg.mkBrush(40, 90, 160, 200))
+        self.acf_plot.addItem(self.acf_bars)
+        self.acf_band = [pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen((200, 60, 60), width=1.2,
+                                                                          style=QtCore.Qt.PenStyle.DashLine))
+                         for _ in range(2)]
+        for line in self.acf_band:
+            self.acf_plot.addItem(line)
+        self.acf_plot.getAxis("left").enableAutoSIPrefix(False)
+        self.kind_label.setWordWrap(True)
+        self.kind_label.setMinimumWidth(1)
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(QtWidgets.QLabel("Column:"))
+        top.addWidget(self.column_box)
+        top.addStretch(1)
+        # one plot per row: the dock is narrow beside the main plot (seen at 1280x720 and 1920x1080)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(top)
+        lay.addWidget(self.kind_label)
+        for plot in (self.time_plot, self.qq_plot, self.acf_plot):
+            plot.setMinimumSize(120, 150)
+            lay.addWidget(plot, 1)
+
+    def residuals(self):
+        return self._res
+
+    def set_residuals(self, res) -> None:
+        self._res = res
+        i0 = max(0, min(self.column_box.currentIndex(), len(res.columns) - 1))
+        self.column_box.blockSignals(True)
+        self.column_box.clear()
+        self.column_box.addItems([c.name for c in res.columns])
+        self.column_box.setCurrentIndex(i0)
+        self.column_box.blockSignals(False)
+        what = ("One-step forecast pseudo-residuals" if res.kind == "forecast"
+                else "Ordinary pseudo-residuals (given all other time steps)")
+        self.kind_label.setText(what + (" (mid-pseudo-residuals of discrete data)" if res.discrete else "")
+                                + ": independent N(0, 1) when the model is right."
+                                + (" " + res.note if "first" in res.note else ""))
+        self._draw()
+
+    def set_column(self, i: int) -> None:
+        self.column_box.setCurrentIndex(int(i))
+
+    def clear(self) -> None:
+        self._res = None
+        self.column_box.blockSignals(True)
+        self.column_box.clear()
+        self.column_box.blockSignals(False)
+        self.time_points.setData(x=[], y=[])
+        self.qq_points.setData(x=[], y=[])
+        self.qq_line.setData([], [])
+        self.qq_stats.setText("")
+        self.acf_bars.setOpts(x=[0], height=[0])
+        self.kind_label.setText("")
+
+    @QtCore.Slot()
+    def _draw(self, *_):
+        res = self._res
+        i = self.column_box.currentIndex()
+        if res is None or i < 0:
+            return
+        c = res.columns[i]
+        t, z = c.rows.astype(float), c.residuals
+        if z.size > self.max_points:  # display only: evenly spaced rows
+            idx = np.unique(np.linspace(0, z.size - 1, self.max_points).round().astype(int))
+            t, z = t[idx], z[idx]
+        self.time_points.setData(x=t, y=z)
+        q, s = c.theoretical, c.sorted_residuals
+        if q.size > self.max_points:
+            idx = np.unique(np.linspace(0, q.size - 1, self.max_points).round().astype(int))
+            q, s = q[idx], s[idx]
+        self.qq_points.setData(x=q, y=s)
+        lim = float(max(np.abs(q).max() if q.size else 3.0, np.abs(s).max() if s.size else 3.0, 3.0))
+        self.qq_line.setData([-lim, lim], [-lim, lim])
+        self.qq_stats.setText(f"KS {c.ks_statistic:.3f}, p = {c.p_value:.3g}" if np.isfinite(c.ks_statistic)
+                              else "too few values")
+        self.qq_stats.setPos(-lim, lim)
+        lags = np.arange(1, c.acf.size)
+        self.acf_bars.setOpts(x=lags, height=c.acf[1:], width=0.35)
+        band = c.acf_band if np.isfinite(c.acf_band) else 0.0
+        self.acf_band[0].setValue(band)
+        self.acf_band[1].setValue(-band)
+        top = float(max(0.3, np.abs(c.acf[1:]).max() * 1.15 if c.acf.size > 1 else 0.3, band * 1.3))
+        self.acf_plot.setYRange(-top, top)
+        self.acf_plot.setXRange(0.5, max(c.acf.size - 0.5, 1.5))
+        self.time_plot.setTitle(f"{c.name}: over time")

@@ -641,8 +641,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ================================================================================ export
     def export_fit(self, path, kind: str | None = None) -> None:
-        """Write the fit: ``kind`` "json" (default; the file layer's JSON), "parameters" or "assignments"."""
-        self.session.export_fit(path, kind)
+        """Write the fit: ``kind`` "json" (default; the file layer's JSON), "parameters" or "assignments"; with
+        the Results panel's bootstrap standard errors of this model when one was run."""
+        self.session.export_fit(path, kind, bootstrap=self.exporter.current_bootstrap())
 
     def open_fit(self, path) -> None:
         """File > Open Fit: show a saved fit (mixture or HMM) on its data (``ExportController.open_fit``)."""

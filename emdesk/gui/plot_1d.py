@@ -94,6 +94,13 @@ class Plot1D(QtWidgets.QWidget):
         self.legend.setVisible(False)  # shown once there are components to list
         self.points = ColoredPointsItem(size=6, alpha=170)
         self.strip.addItem(self.points)
+        # one row picked elsewhere (the Uncertainty list): a line at its value in both plots (issue 14)
+        pen = pg.mkPen(220, 20, 60, 230, width=2)
+        self.picked_lines = [pg.InfiniteLine(angle=90, movable=False, pen=pen) for _ in range(2)]
+        for plot, line in zip((self.density, self.strip), self.picked_lines):
+            line.setZValue(40)
+            line.setVisible(False)
+            plot.addItem(line, ignoreBounds=True)
 
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -109,6 +116,7 @@ class Plot1D(QtWidgets.QWidget):
         self._snapshot = None
         self._resp = None
         self.title_label.setText(f"<b>{name}</b>")
+        self.highlight_row(None)
         self.strip.setLabel("bottom", name)
         if v.size == 0:
             self.hist.setData([0, 1], [0])
@@ -146,6 +154,20 @@ class Plot1D(QtWidgets.QWidget):
         else:
             self.subset_label.setText(f"{n_all:,} rows")
         self.clear_state()
+
+    def highlight_row(self, values) -> None:
+        """Mark one row (its values; the first is drawn; None or a missing value clears) with a line."""
+        v = None if values is None else np.asarray(values, dtype=float).reshape(-1)
+        show = v is not None and v.size > 0 and bool(np.isfinite(v[0]))
+        self._picked_value = float(v[0]) if show else None
+        for line in self.picked_lines:
+            if show:
+                line.setValue(float(v[0]))
+            line.setVisible(show)
+
+    def highlighted_position(self):
+        """The marked value, or None."""
+        return getattr(self, "_picked_value", None)
 
     def set_missing_count(self, n_missing: int, n_rows: int = 0) -> None:
         """Say how many rows have no value in this column (they have no position and are not fitted)."""

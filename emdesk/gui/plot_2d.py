@@ -100,6 +100,12 @@ class Plot2D(QtWidgets.QWidget):
         pi.addItem(self.imputed)
         self._imputed_sample = pg.ScatterPlotItem(size=10, symbol="+", brush=pg.mkBrush(90, 90, 90),
                                                   pen=pg.mkPen(90, 90, 90))
+        # one row picked elsewhere (the Uncertainty list): a ring around it, above everything (issue 14)
+        self._picked = None
+        self.picked = pg.ScatterPlotItem(pxMode=True, size=20, symbol="o", brush=None,
+                                         pen=pg.mkPen(220, 20, 60, 255, width=2.5))
+        self.picked.setZValue(40)
+        pi.addItem(self.picked)
         self.means = pg.ScatterPlotItem(size=13, symbol="x", pen=pg.mkPen("k", width=1.5))
         self.means.setZValue(20)
         pi.addItem(self.means)
@@ -131,6 +137,7 @@ class Plot2D(QtWidgets.QWidget):
         self._n_total = int(n_total)
         self._snapshot = None
         self._resp = None
+        self._picked = None
         for c in (self.x_combo, self.y_combo):
             c.blockSignals(True)
             c.clear()
@@ -150,11 +157,31 @@ class Plot2D(QtWidgets.QWidget):
             self.subset_label.setText(f"{m:,} rows")
         self._set_components(0)
         self._apply_axes()
+        self._place_picked()
+
+    def highlight_row(self, values) -> None:
+        """Ring one row (its d values, the plot's columns; None clears) on whichever columns are displayed
+        (it follows an axis change); a row missing a displayed value is not ringed."""
+        self._picked = None if values is None else np.asarray(values, dtype=float).reshape(-1)
+        self._place_picked()
+
+    def highlighted_position(self):
+        """``(x, y)`` of the ringed row as drawn, or None."""
+        x, y = self.picked.getData()
+        return (float(x[0]), float(y[0])) if len(x) else None
+
+    def _place_picked(self) -> None:
+        v = self._picked
+        if v is None or v.size <= max(self._ix, self._iy) or not np.isfinite(v[[self._ix, self._iy]]).all():
+            self.picked.setData(x=[], y=[])
+        else:
+            self.picked.setData(x=[v[self._ix]], y=[v[self._iy]])
 
     def _axes_picked(self) -> None:
         self._ix = max(self.x_combo.currentIndex(), 0)
         self._iy = max(self.y_combo.currentIndex(), 0)
         self._apply_axes()
+        self._place_picked()
         self.axesChanged.emit()
 
     def displayed_columns(self) -> tuple[str, str]:

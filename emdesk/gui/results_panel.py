@@ -182,25 +182,36 @@ class ResultsPanel(QtWidgets.QWidget):
         k = summary.n_components
         se_note = (f"; standard errors from a {summary.bootstrap_method} bootstrap ({summary.n_boot} replicates)"
                    if has_se else "")
-        self.title.setText(f"<b>{summary.family.capitalize()} {summary.kind}</b>, covariance model "
-                           f"<b>{summary.covariance_type}</b>, {k} component{'s' if k != 1 else ''}, "
-                           f"n = {summary.n_samples}, d = {summary.n_features}{se_note}")
+        if hasattr(summary, "headline"):  # HMMs and the other families (engine.summary_kinds.KindSummary)
+            import html
+
+            self.title.setText(f"<b>{html.escape(summary.headline())}</b>")
+        else:
+            self.title.setText(f"<b>{summary.family.capitalize()} {summary.kind}</b>, covariance model "
+                               f"<b>{summary.covariance_type}</b>, {k} component{'s' if k != 1 else ''}, "
+                               f"n = {summary.n_samples}, d = {summary.n_features}{se_note}")
+        # the bootstrap covers Gaussian mixtures (engine.bootstrap); the other kinds show their estimates
+        self.boot_row.setVisible(not hasattr(summary, "headline"))
+        self.show_se.setVisible(not hasattr(summary, "headline"))
         for b in (self.copy_text_button, self.copy_tsv_button):
             b.setEnabled(True)
         self._refill()
 
     # ------------------------------------------------------------------ fit and bootstrap
-    def set_fit(self, model, X, feature_names=None) -> None:
-        """Show the summary of ``model`` on ``X`` and enable the bootstrap (None clears).  Raises
-        ValueError when the model does not match X (nothing changes then)."""
+    def set_fit(self, model, X, feature_names=None, lengths=None, category_labels=None) -> None:
+        """Show the summary of ``model`` on ``X`` and, for a Gaussian mixture, enable the bootstrap (None
+        clears).  Any other kind (HMMs, Student-t, Poisson, categorical, mixed) shows its own tables
+        (``emdesk.engine.summary_kinds``): ``lengths`` are an HMM's rows per sequence, ``category_labels``
+        (column -> labels) name the categories.  Raises ValueError when the model does not match X
+        (nothing changes then)."""
         from emdesk.engine.summary import summary
 
         if model is None:
             self.clear()
             return
-        s = summary(model, X, feature_names=feature_names)
+        s = summary(model, X, feature_names=feature_names, lengths=lengths, category_labels=category_labels)
         self._stop_running()
-        self._fit = (model, np.array(X, dtype=float, copy=True), feature_names)
+        self._fit = None if hasattr(s, "headline") else (model, np.array(X, dtype=float, copy=True), feature_names)
         self._boot = None
         self.boot_status.setText("")
         self._set_boot_idle()
@@ -325,6 +336,8 @@ class ResultsPanel(QtWidgets.QWidget):
         self.bootstrapFailed.emit(message)
 
     def clear(self) -> None:
+        self.boot_row.setVisible(True)
+        self.show_se.setVisible(True)
         self._stop_running()
         self._fit = None
         self._boot = None

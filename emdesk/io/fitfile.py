@@ -98,7 +98,7 @@ def _check_fitted(model) -> None:
 
 def save_fit(path, model, X, *, columns: Sequence[str], table: Table | None = None, lengths=None,
              sequence_column: str | None = None, order_column: str | None = None,
-             data_files: Sequence[str] | None = None) -> dict:
+             data_files: Sequence[str] | None = None, bootstrap=None, level: float = 0.95) -> dict:
     """Write the fitted ``model`` as a JSON fit file; returns the document written.
 
     ``model``: a fitted ``GaussianMixture``, ``GaussianHMM``, ``PoissonHMM`` or ``CategoricalHMM``.
@@ -109,7 +109,10 @@ def save_fit(path, model, X, *, columns: Sequence[str], table: Table | None = No
     scored in passes on the active scheduler, never materialised). HMMs only: ``lengths`` (rows per sequence, as
     given to ``fit``), and the names of the ``sequence_column`` and ``order_column`` used (recorded so
     the assignments can be recomputed in the same order); a categorical HMM's symbol labels are taken
-    from ``model.symbols_`` when set. Raises :class:`DataError`.
+    from ``model.symbols_`` when set. ``bootstrap``: a Gaussian mixture's
+    :class:`~emdesk.engine.bootstrap.BootstrapResult`, written as the optional ``"uncertainty"`` block
+    (standard errors and ``level`` percentile intervals; :mod:`emdesk.io.fitfile_uncertainty`).
+    Raises :class:`DataError`.
     """
     from .fitfile_families import family_document, is_family_mixture
     from .fitfile_hmm import hmm_document, is_hmm
@@ -121,6 +124,8 @@ def save_fit(path, model, X, *, columns: Sequence[str], table: Table | None = No
                             order_column=order_column, jsonable=_jsonable, column_names=_column_names)
     else:
         body = None
+    if body is not None and bootstrap is not None:
+        raise DataError("Bootstrap standard errors are saved for Gaussian mixtures only.")
     if body is not None:
         body["data"]["file_name"] = _name(table.path) if table is not None and table.path else None
         document = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "emdesk_version": __version__,
@@ -200,6 +205,10 @@ def save_fit(path, model, X, *, columns: Sequence[str], table: Table | None = No
         "options": options,
         "random_seed": int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None,
     }
+    if bootstrap is not None:
+        from .fitfile_uncertainty import uncertainty_block
+
+        document["uncertainty"] = uncertainty_block(bootstrap, model, level)
     if data_files is not None:
         files = [os.fspath(f) for f in ([data_files] if isinstance(data_files, str) else data_files)]
         document["data"]["files"] = files
@@ -503,7 +512,19 @@ def _load_fit(path, name: str):
         _probe(model)
     except (ValueError, _Invalid) as exc:  # the engine's refusal to score, or _Invalid
         raise DataError(f"{name}: not a valid emdesk fit file: {exc}") from None
-    return _finish(model, doc, valid["columns"], path, ("weights", "means", "covariances"))
+    model = _finish(model, doc, valid["columns"], path, ("weights", "means", "covariances"))
+    if "uncertainty" in doc:  # the optional bootstrap block (issue 14); files without it load as before
+        from .fitfile_uncertainty import read_uncertainty
+
+        try:
+            se, ci, facts = read_uncertainty(doc["uncertainty"], model, invalid=_Invalid)
+        except _Invalid as exc:
+            raise DataError(f"{name}: not a valid emdesk fit file: {exc}.") from None
+        model.fit_info_["uncertainty"] = facts
+        if se is not None:
+            model.standard_errors_ = se
+            model.confidence_intervals_ = ci
+    return model
 
 
 def _finish(model, doc, columns, path, arrays):
@@ -535,12 +556,18 @@ def _writer(handle):
     return csv.writer(handle, lineterminator="\n")
 
 
-def save_parameters_csv(path, model, columns: Sequence[str] | None = None) -> None:
+def save_parameters_csv(path, model, columns: Sequence[str] | None = None, bootstrap=None,
+                        level: float = 0.95) -> None:
     """One row per component: ``component`` (1-based), ``weight``, ``mean_<col>``, ``var_<col>`` and, for
     full and tied covariances, ``cov_<a>_<b>`` for each pair of columns. For an HMM, one row per state
-    (see :func:`emdesk.io.fitfile_hmm.save_hmm_parameters_csv`)."""
+    (see :func:`emdesk.io.fitfile_hmm.save_hmm_parameters_csv`). With a Gaussian mixture's ``bootstrap``
+    result, each of those columns also gets ``se_<name>`` (standard error) and ``lower_<name>`` /
+    ``upper_<name>`` (percentile interval at ``level``) columns."""
     from .fitfile_families import is_family_mixture, save_family_parameters_csv
     from .fitfile_hmm import is_hmm, save_hmm_parameters_csv
+
+    if bootstrap is not None and (is_family_mixture(model) or is_hmm(model)):
+        raise DataError("Bootstrap standard errors are exported for Gaussian mixtures only.")
 
     if is_family_mixture(model):
         return save_family_parameters_csv(path, model, columns, column_names=_column_names,
@@ -564,6 +591,19 @@ def save_parameters_csv(path, model, columns: Sequence[str] | None = None) -> No
     pairs = [(a, b) for a in range(d) for b in range(a + 1, d)] if ct in ("full", "tied") else []
     header = (["component", "weight"] + [f"mean_{c}" for c in columns] + [f"var_{c}" for c in columns]
               + [f"cov_{columns[a]}_{columns[b]}" for a, b in pairs])
+    extra_rows = None
+    if bootstrap is not None:
+        from ..engine.align import full_covariances
+        from .fitfile_uncertainty import parameter_uncertainty_columns
+
+        if np.shape(bootstrap.standard_errors.get("means")) != (k, d):
+            raise DataError("The bootstrap result does not match the model: bootstrap the model being exported.")
+        names, extra_rows = parameter_uncertainty_columns(
+            model, bootstrap, level, lambda a: full_covariances(a, ct, k, d), pairs, d)
+        for prefix, what, idx in names:
+            header.append(f"{prefix}_weight" if what == "weight" else
+                          f"{prefix}_{what}_{columns[idx]}" if what in ("mean", "var") else
+                          f"{prefix}_cov_{columns[idx[0]]}_{columns[idx[1]]}")
     with atomic_write(path) as handle:
         writer = _writer(handle)
         writer.writerow(header)
@@ -572,6 +612,8 @@ def save_parameters_csv(path, model, columns: Sequence[str] | None = None) -> No
             row += [format_number(float(v)) for v in model.means_[j]]
             row += [format_number(float(full[j, a, a])) for a in range(d)]
             row += [format_number(float(full[j, a, b])) for a, b in pairs]
+            if extra_rows is not None:  # no NaN in the CSV: an SE that could not be computed is empty
+                row += [format_number(v) if math.isfinite(v) else "" for v in extra_rows[j]]
             writer.writerow(row)
 
 

@@ -163,6 +163,8 @@ def _summary_section(summary) -> str:
     if getattr(summary, "standard_errors", None) and getattr(summary, "n_boot", None):
         parts.append(f'<p class="meta">SE: standard errors from a {_esc(summary.bootstrap_method)} bootstrap, '
                      f"{_esc(summary.n_boot)} replicates.</p>")
+    if getattr(summary, "notes", ()):
+        parts.append(_notes_section(summary))
     parts.append('<p class="meta">BIC, AIC and ICL: lower is better.</p>')
     return "\n".join(parts)
 
@@ -222,7 +224,30 @@ def _lrt_section(lrt) -> str:
                       f"test under the smaller model; p = (1 + #replicates &ge; observed) / (B + 1).</p>"])
 
 
+def _residuals_section(res) -> str:
+    parts = ["<h2>Checks of the model: pseudo-residuals</h2>"]
+    what = ("one-step forecast" if res.kind == "forecast" else "ordinary (given all other time steps)")
+    parts.append(f"<p>Normal pseudo-residuals, {_esc(what)} (Zucchini, MacDonald &amp; Langrock, <i>Hidden Markov "
+                 "Models for Time Series</i>, ch. 6): independent standard normal values when the model is "
+                 f"right. {_esc(getattr(res, 'note', ''))}</p>")
+    for h in res.hints:
+        parts.append(f'<div class="hint">{_esc(h.message)}</div>')
+    if not res.hints:
+        parts.append("<p>No check points at a problem.</p>")
+    rows = [[c.name, int(c.residuals.size), c.mean, c.std, c.ks_statistic, c.p_value,
+             float(c.acf[1]) if c.acf.size > 1 else None, c.acf_band] for c in res.columns]
+    parts.append(_table(["column", "values", "mean", "SD", "KS distance", "p-value", "lag-1 ACF", "95% band"], rows))
+    return "\n".join(parts)
+
+
+def _notes_section(summary) -> str:
+    notes = getattr(summary, "notes", ())
+    return "\n".join(f'<p class="meta">{_esc(n)}</p>' for n in notes)
+
+
 def _checks_section(checks) -> str:
+    if hasattr(checks, "columns") and not hasattr(checks, "qq"):  # an HMM's pseudo-residuals
+        return _residuals_section(checks)
     parts = ["<h2>Checks of the model</h2>"]
     hints = getattr(checks, "hints", ())
     if hints:
@@ -268,11 +293,13 @@ def write_report(path, *, title="emdesk report", data=None, table=None, columns=
         :func:`data_facts`)
     model : a fitted model (its ``get_params()`` are listed, the seed is named); ``options`` a dict of
         further settings to list
-    summary : an :class:`emdesk.engine.summary.Summary` (its tables, with SE columns when it has them)
+    summary : an :class:`emdesk.engine.summary.Summary` (its tables, with SE columns when it has them) or,
+        for HMMs and the other families, an :class:`emdesk.engine.summary_kinds.KindSummary`
     bootstrap : an :class:`emdesk.engine.bootstrap.BootstrapResult` (percentile intervals at ``level``)
     selection : an :class:`emdesk.engine.SelectionResult`, or ``(header, rows)``
     lrt : an :class:`emdesk.engine.bootstrap.LRTResult`
-    checks : an :class:`emdesk.engine.checks.ModelChecks`
+    checks : an :class:`emdesk.engine.checks.ModelChecks`, or an HMM's
+        :class:`emdesk.engine.checks.PseudoResiduals`
     figures : sequence of ``(caption, png_bytes)``
     notes : free text shown under the title
 

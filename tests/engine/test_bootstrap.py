@@ -110,7 +110,9 @@ def test_progress_and_cancel_give_a_partial_result(three_clusters):
                      should_stop=lambda: len(calls) >= 4)
     assert part.cancelled and part.n_done == 4
     assert calls == [(1, 10), (2, 10), (3, 10), (4, 10)]
-    np.testing.assert_array_equal(part.replicates["means"], full.replicates["means"][:4])
+    # the replicates done (in a rolling batch, not necessarily the first four), each as in the full run
+    for row in part.replicates["means"]:
+        assert any(np.array_equal(row, other) for other in full.replicates["means"])
     calls2 = []
     part2 = bootstrap(gm, X, n_boot=30, random_state=4, n_jobs=2, progress=lambda d, t: calls2.append(d),
                       should_stop=lambda: len(calls2) >= 3)
@@ -233,3 +235,78 @@ def test_lrt_refuses_too_few_replicates_for_the_level():
         bootstrap_lrt(X, n_boot=9)
     with pytest.raises(ValueError, match="at least 99 replicates"):
         bootstrap_lrt(X, n_boot=50, level=0.01)
+
+
+# ---------------------------------------------------------------------------------------------- the lean path
+def _engine_only(monkeypatch):
+    import importlib
+
+    mod = importlib.import_module("emdesk.engine.bootstrap")
+    monkeypatch.setattr(mod, "_lean_applies", lambda *a, **k: False)
+
+
+@pytest.mark.parametrize("ct", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("method", ["nonparametric", "parametric", "weighted"])
+def test_lean_replicates_equal_the_engines(monkeypatch, ct, method):
+    # the rolling-batch EM (engine._bootstrap_em) against a refit of every replicate by GaussianMixture.fit:
+    # the same iterations and the same parameters (to rounding)
+    rng = np.random.default_rng(3)
+    X = np.vstack([rng.normal((0, 50), (1, 3), (60, 2)), rng.normal((6, 40), (1.5, 1), (60, 2))])
+    gm = GaussianMixture(2, covariance_type=ct, random_state=0).fit(X)
+    lean = bootstrap(gm, X, n_boot=10, method=method, random_state=5, n_jobs=2)
+    _engine_only(monkeypatch)
+    engine = bootstrap(gm, X, n_boot=10, method=method, random_state=5, n_jobs=1)
+    np.testing.assert_array_equal(lean.n_iter, engine.n_iter)
+    for key in ("weights", "means", "covariances"):
+        np.testing.assert_allclose(lean.replicates[key], engine.replicates[key], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(lean.log_likelihoods, engine.log_likelihoods, rtol=1e-10)
+
+
+def test_lean_path_far_from_the_origin_and_narrow(monkeypatch):
+    # a narrow component far from the origin: the expanded quadratic form would lose digits, so the direct
+    # form is used (DIRECT_TOL); still the engine's answer
+    import importlib
+
+    em = importlib.import_module("emdesk.engine._bootstrap_em")
+    direct = []
+    real = em._estep_batch
+    monkeypatch.setattr(em, "_estep_batch", lambda *a, **k: direct.append(1) or real(*a, **k))
+    rng = np.random.default_rng(8)
+    X = np.vstack([rng.normal(1e4, 1e-5, (50, 2)), rng.normal(1e4 + 10, 0.5, (50, 2))])
+    gm = GaussianMixture(2, covariance_type="full", random_state=0, reg_covar=1e-14).fit(X)
+    lean = bootstrap(gm, X, n_boot=6, random_state=1, n_jobs=1)
+    assert direct  # the direct form was needed
+    _engine_only(monkeypatch)
+    engine = bootstrap(gm, X, n_boot=6, random_state=1, n_jobs=1)
+    np.testing.assert_array_equal(lean.n_iter, engine.n_iter)
+    scale = np.abs(engine.replicates["covariances"]).max(axis=(2, 3), keepdims=True)
+    assert np.max(np.abs(lean.replicates["covariances"] - engine.replicates["covariances"]) / scale) < 1e-9
+    np.testing.assert_allclose(lean.replicates["means"], engine.replicates["means"], rtol=1e-12)
+
+
+def test_a_replicate_the_lean_loop_gives_up_is_refitted_by_the_engine(monkeypatch, three_clusters):
+    import importlib
+
+    gm, X = three_clusters
+    em = importlib.import_module("emdesk.engine._bootstrap_em")
+    real = em.run_stream
+
+    def flaky(pull, emit, *args, **kw):
+        def emit_none_for_two(key, result):
+            emit(key, None if key == 2 else result)
+        return real(pull, emit_none_for_two, *args, **kw)
+
+    full = bootstrap(gm, X, n_boot=5, random_state=9, n_jobs=1)
+    monkeypatch.setattr(em, "run_stream", flaky)
+    mixed = bootstrap(gm, X, n_boot=5, random_state=9, n_jobs=1)
+    assert mixed.n_done == 5
+    np.testing.assert_allclose(mixed.replicates["means"], full.replicates["means"], rtol=1e-9)
+
+
+def test_the_rolling_batch_narrows_for_large_data_and_leaves_huge_data_to_the_engine():
+    from emdesk.engine._bootstrap_em import MAX_WIDTH, replicate_bytes, stream_width
+
+    assert stream_width(272, 2, 3) == MAX_WIDTH
+    w = stream_width(50_000, 2, 3)
+    assert 1 <= w < MAX_WIDTH and w * replicate_bytes(50_000, 2, 3) <= 64 << 20
+    assert stream_width(100_000, 2, 3) == 0  # one replicate alone would take 22 MB: the engine's row blocks

@@ -290,8 +290,12 @@ def test_restarts_dock_loads_another_restart_for_export(qtbot, window, tmp_path)
     other = next(i for i in range(4) if i != fitted.best_restart_)
     window.show_restart(other)
     qtbot.waitUntil(lambda: window.history[window._shown_index].restart == other)
-    expected = fitted.restart_parameters_[other]["means"]
+    # that restart's solution, its components in the fit's order (issue 14: realigned to the fit's labels)
+    expected = _aligned_restart_means(fitted, other)
     np.testing.assert_allclose(window.model.means_, expected)
+    np.testing.assert_allclose(window.history[window._shown_index].means, expected)  # the plot's colours
+    np.testing.assert_allclose(np.sort(expected, axis=0),
+                               np.sort(fitted.restart_parameters_[other]["means"], axis=0))
     out = tmp_path / "restart.json"
     window.export_fit(out)
     np.testing.assert_allclose(load_fit(out).means_, expected)
@@ -454,7 +458,7 @@ def test_a_restart_of_a_model_from_model_selection_is_what_the_plot_shows(qtbot,
         window.show_restart(i)
         qtbot.wait(20)
         shown = window.history[window._shown_index]
-        np.testing.assert_allclose(window.model.means_, model.restart_parameters_[i]["means"])
+        np.testing.assert_allclose(window.model.means_, _aligned_restart_means(model, i))
         np.testing.assert_allclose(shown.means, window.model.means_)
         assert window.status_ll.text() == f"log-likelihood {model.restart_log_likelihoods_[i]:,.2f}"
 
@@ -590,3 +594,10 @@ def test_step_while_scrubbed_back_shows_the_new_iteration(qtbot, window):
     assert window.timeline.index() == n and window.timeline.following
     window.stop_fit()
     qtbot.waitUntil(lambda: not window.is_fitting(), timeout=FIT_TIMEOUT)
+
+
+def _aligned_restart_means(fitted, i):
+    """Restart ``i``'s means with its components in the order of the fit's (the window realigns them)."""
+    from emdesk.session import aligned_model, restart_model
+
+    return aligned_model(restart_model(fitted, i), fitted).means_

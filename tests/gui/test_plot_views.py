@@ -140,3 +140,28 @@ def test_values_near_the_float_limit_are_shown_not_a_traceback(qtbot, window, tm
     view = window.plot_1d.density if columns == 1 else window.plot_2d.plot.getPlotItem()
     (x0, x1), _ = view.getViewBox().viewRange()
     assert np.isfinite(x0) and np.isfinite(x1) and x0 < 1.0 and x1 > 3.0
+
+
+def test_a_picked_row_is_marked_on_the_displayed_columns(qtbot):
+    # Issue 14: a row chosen in the Uncertainty list is ringed in the main plot (2-D) or lined (1-D).
+    view = Plot2D()
+    qtbot.addWidget(view)
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    view.set_data(X, ["a", "b", "c"], n_total=200)
+    view.highlight_row(X[7])
+    assert view.highlighted_position() == pytest.approx((X[7, 0], X[7, 1]))
+    view.y_combo.setCurrentIndex(2)
+    assert view.highlighted_position() == pytest.approx((X[7, 0], X[7, 2]))
+    view.highlight_row([np.nan, 1.0, 2.0])  # missing on a displayed axis: not ringed
+    assert view.highlighted_position() is None
+    view.highlight_row(X[3])
+    view.set_data(X, ["a", "b", "c"], n_total=200)  # new data: the ring goes
+    assert view.highlighted_position() is None
+    one = Plot1D()
+    qtbot.addWidget(one)
+    one.set_data(X[:, 0], X[:, 0], "a")
+    one.highlight_row(X[5, :1])
+    assert one.highlighted_position() == pytest.approx(X[5, 0])
+    assert all(line.value() == pytest.approx(X[5, 0]) for line in one.picked_lines)
+    one.highlight_row(None)
+    assert one.highlighted_position() is None

@@ -65,8 +65,20 @@ def test_uncertainty_view_lists_most_uncertain_rows_and_highlights(qtbot, fitted
     rows = w.results.uncertainty.listed_rows()
     assert rows[0] == int(np.argmax(expected))
     assert expected[rows[0]] >= expected[rows[-1]]
+    assert w.plot_2d.highlighted_position() is None
     w.results.uncertainty.table.selectRow(2)
     assert w.results.uncertainty.selected_row() == rows[2]
+    # the main plot rings the same row (issue 14), on the displayed columns, and follows an axis change
+    x, y = w._X[rows[2]]
+    assert w.plot_2d.highlighted_position() == pytest.approx((x, y))
+    w.results.uncertainty.table.selectRow(0)
+    assert w.plot_2d.highlighted_position() == pytest.approx(tuple(w._X[rows[0]]))
+    w.plot_2d.y_combo.setCurrentIndex(0)
+    assert w.plot_2d.highlighted_position() == pytest.approx((w._X[rows[0], 0], w._X[rows[0], 0]))
+    w.plot_2d.grab().save("/tmp/emdesk_picked_row.png")
+    # a new fit clears the ring
+    w.select_columns([w.session.columns[0]])
+    assert w.plot_2d.highlighted_position() is None and w.plot_1d.highlighted_position() is None
 
 
 def test_checks_view_shows_hints(qtbot, fitted):
@@ -78,7 +90,9 @@ def test_checks_view_shows_hints(qtbot, fitted):
     assert w.results.checks.hints_label.text()
 
 
-def test_bootstrap_action_fills_standard_errors(qtbot, fitted):
+def test_bootstrap_action_fills_standard_errors(qtbot, fitted, tmp_path):
+    from emdesk.io import load_fit
+
     w = fitted
     assert w.act_bootstrap.isEnabled()
     with qtbot.waitSignal(w.results.panel.bootstrapFinished, timeout=120_000) as blocker:
@@ -90,6 +104,12 @@ def test_bootstrap_action_fills_standard_errors(qtbot, fitted):
     assert s.standard_errors and np.all(np.isfinite(result.standard_errors["means"]))
     assert "SE" in w.results.panel.tsv()
     assert w.act_bootstrap.isEnabled()
+    # Export Fit carries them (the fit file's uncertainty block; the parameters CSV's se_ columns)
+    w.export_fit(tmp_path / "fit.json")
+    back = load_fit(tmp_path / "fit.json")
+    np.testing.assert_allclose(back.standard_errors_["means"], result.standard_errors["means"])
+    w.export_fit(tmp_path / "params.csv", "parameters")
+    assert "se_weight" in (tmp_path / "params.csv").read_text().splitlines()[0]
 
 
 def test_bootstrap_can_be_cancelled(qtbot, fitted):

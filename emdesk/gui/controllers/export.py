@@ -106,6 +106,14 @@ class ExportController(QtCore.QObject):
                 raise OSError(f"Could not write the image {path}: check the folder and the file extension.")
             os.replace(tmp, path)
 
+    def current_bootstrap(self):
+        """The Results panel's bootstrap when it belongs to the current model (the fit file and the parameters
+        CSV then carry its standard errors), else None."""
+        results = getattr(self.w, "results", None)
+        if results is None or results.shown_model() is not self.s.model:
+            return None
+        return results.bootstrap_result()
+
     def export_dialog(self) -> None:
         if self.s.model is None:
             return
@@ -117,7 +125,7 @@ class ExportController(QtCore.QObject):
             return
         path, kind = export_kind_for(path, chosen)
         try:
-            self.s.export_fit(path, kind)
+            self.s.export_fit(path, kind, bootstrap=self.current_bootstrap())
         except (ValueError, OSError) as exc:
             self.w.show_message(f"Could not export: {exc}", "error")
             return

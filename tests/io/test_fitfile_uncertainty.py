@@ -1,0 +1,117 @@
+"""The fit file's optional bootstrap block (issue 14): standard errors and intervals written, read back, and
+files without it (or with a newer block) still load; the parameters CSV's SE and interval columns."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from emdesk.engine import GaussianHMM, GaussianMixture
+from emdesk.engine.bootstrap import bootstrap
+from emdesk.io import DataError, load_fit, save_fit, save_parameters_csv
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal((0, 0), 1, (80, 2)), rng.normal((5, 3), 0.7, (80, 2))])
+    gm = GaussianMixture(2, covariance_type="full", random_state=0).fit(X)
+    boot = bootstrap(gm, X, n_boot=15, random_state=1, n_jobs=1)
+    return gm, X, boot
+
+
+def test_round_trip(tmp_path, fitted):
+    gm, X, boot = fitted
+    p = tmp_path / "fit.json"
+    doc = save_fit(p, gm, X, columns=["a", "b"], bootstrap=boot, level=0.9)
+    block = json.loads(p.read_text())["uncertainty"]
+    assert block["version"] == 1 and block["method"] == "nonparametric" and block["n_done"] == 15
+    assert block["level"] == 0.9 and doc["format_version"] == 2
+    m = load_fit(p)
+    for key in ("weights", "means", "covariances"):
+        np.testing.assert_allclose(m.standard_errors_[key], boot.standard_errors[key], rtol=1e-12)
+        lo, hi = boot.confidence_intervals(0.9)[key]
+        np.testing.assert_allclose(m.confidence_intervals_[key][0], lo, rtol=1e-12)
+        np.testing.assert_allclose(m.confidence_intervals_[key][1], hi, rtol=1e-12)
+    assert m.fit_info_["uncertainty"]["n_boot"] == 15 and "standard_errors" not in m.fit_info_["uncertainty"]
+
+
+def test_files_without_or_with_a_newer_block_load(tmp_path, fitted):
+    gm, X, boot = fitted
+    p = tmp_path / "plain.json"
+    save_fit(p, gm, X, columns=["a", "b"])
+    m = load_fit(p)
+    assert not hasattr(m, "standard_errors_") and "uncertainty" not in m.fit_info_
+    q = tmp_path / "newer.json"
+    save_fit(q, gm, X, columns=["a", "b"], bootstrap=boot)
+    doc = json.loads(q.read_text())
+    doc["uncertainty"]["version"] = 7
+    doc["uncertainty"]["standard_errors"] = "a layout from the future"
+    q.write_text(json.dumps(doc))
+    m = load_fit(q)
+    assert not hasattr(m, "standard_errors_") and "newer" in m.fit_info_["uncertainty"]["ignored"]
+    np.testing.assert_allclose(m.means_, gm.means_)
+
+
+@pytest.mark.parametrize("change,match", [
+    (lambda b: b["standard_errors"].__setitem__("means", [[1.0, 2.0]]), "shape"),
+    (lambda b: b["standard_errors"].__setitem__("weights", [-1.0, 0.1]), "negative"),
+    (lambda b: b["standard_errors"].__setitem__("weights", ["x", 0.1]), "numbers"),
+    (lambda b: b.__setitem__("version", "1"), "version"),
+    (lambda b: b["confidence_intervals"]["weights"].__setitem__("lower", [2.0, 2.0]), "lower bound"),
+    (lambda b: b.__setitem__("level", 3), "level"),
+])
+def test_malformed_blocks_are_a_data_error(tmp_path, fitted, change, match):
+    gm, X, boot = fitted
+    p = tmp_path / "bad.json"
+    save_fit(p, gm, X, columns=["a", "b"], bootstrap=boot)
+    doc = json.loads(p.read_text())
+    change(doc["uncertainty"])
+    p.write_text(json.dumps(doc))
+    with pytest.raises(DataError, match=match):
+        load_fit(p)
+
+
+def test_null_standard_errors_read_as_nan(tmp_path, fitted):
+    gm, X, _ = fitted
+    one = bootstrap(gm, X, n_boot=1, random_state=2, n_jobs=1)
+    p = tmp_path / "one.json"
+    save_fit(p, gm, X, columns=["a", "b"], bootstrap=one)
+    text = p.read_text()
+    assert "NaN" not in text and "confidence_intervals" not in json.loads(text)["uncertainty"]
+    m = load_fit(p)
+    assert np.isnan(m.standard_errors_["means"]).all() and m.confidence_intervals_ is None
+
+
+def test_parameters_csv_carries_standard_errors_and_intervals(tmp_path, fitted):
+    gm, X, boot = fitted
+    p = tmp_path / "params.csv"
+    save_parameters_csv(p, gm, ["a", "b"], bootstrap=boot)
+    rows = list(csv.DictReader(p.open()))
+    ci = boot.confidence_intervals(0.95)
+    for j, row in enumerate(rows):
+        assert float(row["se_weight"]) == pytest.approx(boot.standard_errors["weights"][j], rel=1e-9)
+        assert float(row["se_mean_b"]) == pytest.approx(boot.standard_errors["means"][j, 1], rel=1e-9)
+        assert float(row["se_var_a"]) == pytest.approx(boot.standard_errors["covariances"][j, 0, 0], rel=1e-9)
+        assert float(row["se_cov_a_b"]) == pytest.approx(boot.standard_errors["covariances"][j, 0, 1], rel=1e-9)
+        assert float(row["lower_mean_a"]) == pytest.approx(ci["means"][0][j, 0], rel=1e-9)
+        assert float(row["upper_weight"]) == pytest.approx(ci["weights"][1][j], rel=1e-9)
+        assert float(row["weight"]) == pytest.approx(gm.weights_[j])
+    plain = tmp_path / "plain.csv"
+    save_parameters_csv(plain, gm, ["a", "b"])
+    assert "se_weight" not in plain.read_text()
+
+
+def test_other_kinds_and_mismatches_refuse(tmp_path, fitted):
+    gm, X, boot = fitted
+    hmm = GaussianHMM(2, random_state=0).fit(X)
+    with pytest.raises(DataError, match="Gaussian mixtures"):
+        save_fit(tmp_path / "h.json", hmm, X, columns=["a", "b"], bootstrap=boot)
+    with pytest.raises(DataError, match="Gaussian mixtures"):
+        save_parameters_csv(tmp_path / "h.csv", hmm, ["a", "b"], bootstrap=boot)
+    three = GaussianMixture(3, random_state=0).fit(X)
+    with pytest.raises(DataError, match="does not match"):
+        save_fit(tmp_path / "m.json", three, X, columns=["a", "b"], bootstrap=boot)
