@@ -306,7 +306,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def save_settings(self) -> None:
         self.settings.set_window(self.saveGeometry(), self.saveState())
         try:
-            self.settings.set_fit_options(self.params_panel.options(engine=False))
+            # a model chosen in model selection is for its data only (issue 15)
+            self.settings.set_fit_options(self.selection.options_to_remember(self.params_panel.options(engine=False)))
         except ValueError:
             pass
         self.settings.set_animation_delay(self.params_panel.delay())
