@@ -315,6 +315,8 @@ class SelectionDialog(QtWidgets.QDialog):
         self.plot.setMenuEnabled(False)
         self.legend = pg.LegendItem(brush=pg.mkBrush(255, 255, 255, 0), pen=None, verSpacing=-4)
         self.plot_area.addItem(self.legend, row=0, col=1)
+        self.legend.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Fixed)
+        self.plot_area.ci.layout.setAlignment(self.legend, QtCore.Qt.AlignmentFlag.AlignTop)
         self.plot_area.ci.layout.setColumnStretchFactor(0, 10)
         self._lines, self._ok_points, self._bad_points = {}, {}, {}
         self._best_marker = pg.ScatterPlotItem(
@@ -434,11 +436,15 @@ class SelectionDialog(QtWidgets.QDialog):
 
         box = QtWidgets.QWidget()
         lay = QtWidgets.QVBoxLayout(box)
+        lay.setContentsMargins(6, 4, 6, 4)
+        lay.setSpacing(4)
         self.lrt_label = QtWidgets.QLabel("")
         self.lrt_label.setWordWrap(True)
         lay.addWidget(self.lrt_label)
         self.lrt = LRTPanel(box)
-        self.lrt.cov_box.setEnabled(False)  # the selected row's model; the label says which
+        self.lrt.cov_box.hide()  # the selected row's model; the label names it
+        self.lrt.cov_label.hide()
+        self.lrt.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         lay.addWidget(self.lrt, 1)
         self.lrt.finished.connect(self.lrtFinished)
         self._lrt_row = None
@@ -855,9 +861,10 @@ class SelectionDialog(QtWidgets.QDialog):
             self.lrt.seed_spin.setValue(int(seed))
         name = SM.line_label(row.covariance_type, self._d)
         self.lrt_label.setText(
-            f"Bootstrap likelihood-ratio tests for the selected model, <b>{name}</b>: k against k+1 "
-            f"components for k = 1, 2, \u2026 up to the number set (the selected fit has {row.n_components}); "
-            "testing stops at the first test that is not significant, as mclust's mclustBootstrapLRT does.")
+            f"Bootstrap LRT of <b>{name}</b>: k against k+1 components, k = 1, 2, \u2026 up to the number set "
+            f"(the selected fit has {row.n_components}); it stops at the first test that is not significant.")
+        self.lrt_label.setToolTip("McLachlan (1987); mclust's mclustBootstrapLRT. The p-value of a test is "
+                                  "(1 + #{bootstrap LRTS >= observed}) / (replicates + 1).")
 
     def run_lrt(self, **kwargs) -> None:
         """Start the likelihood-ratio test of the selected row (``LRTPanel.start`` keywords); ValueError when
@@ -957,8 +964,8 @@ class SelectionDialog(QtWidgets.QDialog):
         hi = min(max(drawn), best + span)
         if hi <= lo:
             hi = lo + FOCUS_MIN
-        pad = 0.06 * (hi - lo)
-        self._focus_range = (lo - pad, hi + pad)
+        # room below for the best model's star, a little above
+        self._focus_range = (lo - 0.12 * (hi - lo), hi + 0.05 * (hi - lo))
         self._apply_focus()
 
     def _apply_focus(self, *_) -> None:
