@@ -213,6 +213,11 @@ def single_state_snapshot(model, n_samples: float):
     """A fitted model as the one frozen state of a timeline (a model from model selection or a file)."""
     from emdesk.engine.snapshot import Snapshot, frozen_copy
 
+    if hasattr(model, "_family") and hasattr(model, "_state"):  # Student-t, Poisson, latent class (issue 13)
+        from emdesk.session_hmm import family_state_snapshot
+
+        return family_state_snapshot(model, n_samples)
+
     return Snapshot(
         restart=0, n_init=1, iteration=int(getattr(model, "n_iter_", 0)),
         weights=frozen_copy(model.weights_), means=frozen_copy(model.means_),

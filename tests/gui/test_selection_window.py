@@ -108,3 +108,22 @@ def test_the_dialogs_likelihood_ratio_test_goes_into_the_report(qtbot, window, t
     window.results.export_report(out)
     assert "<h2>Bootstrap likelihood-ratio tests" in out.read_text(encoding="utf-8")
     dlg.close()
+
+
+def test_a_poisson_model_chosen_in_the_dialog_is_shown_as_one(qtbot, window, tmp_path):
+    from emdesk.engine import PoissonMixture
+
+    rng = np.random.default_rng(2)
+    p = tmp_path / "counts.csv"
+    p.write_text("n\n" + "".join(f"{v}\n" for v in np.concatenate([rng.poisson(2, 100), rng.poisson(9, 80)])))
+    window.open_csv(p)  # the Model panel says Gaussian
+    window.set_options(random_state=0)
+    dlg, result = _sweep(qtbot, window, n_components=[1, 2, 3], families=("poisson",))
+    assert dlg.selected_row() is result.best_row and result.best_row.n_components == 2
+    dlg.use_selected()
+    assert window.session.family == "poisson"
+    assert isinstance(window.model, PoissonMixture) and window.model is result.best_row.model
+    snap = window.history[-1]
+    assert snap.family == "poisson" and np.allclose(snap.means, window.model.lambdas_)
+    assert window.last_message is None or window.last_message[0] != "error"
+    dlg.close()
