@@ -220,7 +220,7 @@ class SelectionDialog(QtWidgets.QDialog):
                 key = engine if self._hmm_types is None else name
                 color, _pch, _dash = SM.line_style(key, self._d)
                 if color.lightness() > 170:
-                    color = color.darker(150)
+                    color = color.darker(200)
                 box.setStyleSheet("QCheckBox { color: %s; } QCheckBox:disabled { color: gray; }" % color.name())
                 alias = SM.SKLEARN_ALIAS_1D.get(name) if self._d == 1 else SM.SKLEARN_ALIAS.get(name)
                 if alias and self._hmm_types is None:
@@ -361,7 +361,7 @@ class SelectionDialog(QtWidgets.QDialog):
         self.focus_box.toggled.connect(self._apply_focus)
 
         # Table.
-        self.table_model = SelectionTableModel(self, label=lambda key: SM.line_label(key, self._d),
+        self.table_model = SelectionTableModel(self, label=self.line_label,
                                                color=self._key_color)
         self.proxy = _SortProxy(self)
         self.proxy.setSourceModel(self.table_model)
@@ -562,9 +562,14 @@ class SelectionDialog(QtWidgets.QDialog):
         rows = [r for r in self._result.table if r.eligible and math.isfinite(r.score(crit))]
         return sorted(rows, key=lambda r: (r.score(crit), r.n_parameters, r.index))[:n]
 
+    def line_label(self, key: str) -> str:
+        """The name of a plot line / the table's Model column: mclust's (``"VVV"``, ``"t VVV"``, ``"Poisson"``);
+        an HMM sweep's types as the HMM names them."""
+        return key if self._hmm_types is not None else SM.line_label(key, self._d)
+
     def row_name(self, row) -> str:
         """mclust's short name of a fit: ``"VVV,3"``, ``"t VVV,2"``, ``"Poisson,2"``."""
-        return f"{SM.line_label(SM.line_key(row), self._d)},{row.n_components}"
+        return f"{self.line_label(SM.line_key(row))},{row.n_components}"
 
     @QtCore.Slot()
     def start(self) -> None:
@@ -859,7 +864,7 @@ class SelectionDialog(QtWidgets.QDialog):
         seed = self._engine_options.get("random_state")
         if isinstance(seed, (int, np.integer)) and seed >= 0:
             self.lrt.seed_spin.setValue(int(seed))
-        name = SM.line_label(row.covariance_type, self._d)
+        name = self.line_label(row.covariance_type)
         self.lrt_label.setText(
             f"Bootstrap LRT of <b>{name}</b>: k against k+1 components, k = 1, 2, \u2026 up to the number set "
             f"(the selected fit has {row.n_components}); it stops at the first test that is not significant.")
@@ -877,7 +882,7 @@ class SelectionDialog(QtWidgets.QDialog):
     # ---------------------------------------------------------------------------------- drawing
     def _key_color(self, key) -> QtGui.QColor:
         color = SM.line_style(key, self._d)[0]
-        return color.darker(150) if color.lightness() > 170 else color
+        return color.darker(200) if color.lightness() > 170 else color
 
     def _line_items(self, key):
         if key not in self._lines:
@@ -922,7 +927,9 @@ class SelectionDialog(QtWidgets.QDialog):
         text = res.reason
         best = res.best_row
         if best is not None and best.label() in text:  # mclust's name of the best model
-            text = text.replace(best.label(), f"{self.row_name(best)}: {best.label()}", 1)
+            same = self.line_label(best.covariance_type) == best.covariance_type  # already mclust's
+            text = text.replace(best.label(), self.row_name(best) if same else
+                                f"{self.row_name(best)}: {best.label()}", 1)
         same = {"full", "diag", "spherical"} & {r.covariance_type for r in res.table}
         if self._d == 1 and len(same) > 1:
             text += " (With one column, full, diag and spherical are the same model, V.)"
@@ -1016,10 +1023,11 @@ class SelectionDialog(QtWidgets.QDialog):
             return
         self._legend_key = key
         self.legend.clear()
+        self.legend.setColumnCount(1 if len(keys) <= 8 else 2)  # 14 models fit beside a 1280x720 plot
         for k in keys:
             if k not in self._lines:
                 self._line_items(k)
-            self.legend.addItem(self._lines[k], SM.line_label(k, self._d))
+            self.legend.addItem(self._lines[k], self.line_label(k))
         if degenerate:
             self.legend.addItem(self._legend_bad, "degenerate")
         self.legend.addItem(self._best_marker, "best")

@@ -524,3 +524,15 @@ def test_the_dialog_fits_the_screen_sizes(qtbot, size):
     assert dlg.minimumSizeHint().height() <= int(h * 0.9) and dlg.minimumSizeHint().width() <= int(w * 0.92)
     assert dlg.plot_stack.height() >= 150 and dlg.table.height() >= 120
     dlg.close()
+
+
+def test_an_hmm_sweep_keeps_its_own_type_names(qtbot):
+    dlg = SelectionDialog(data(), ["a", "b"], sweep=real_iter_select_model, types=("full", "diag"))
+    qtbot.addWidget(dlg)
+    assert list(dlg.type_boxes) == ["full", "diag"] and not dlg.family_boxes and dlg.lrt is None
+    assert dlg.line_label("full") == "full"
+    dlg.set_options(n_components=[1, 2], n_init=1)
+    run_to_end(qtbot, dlg)
+    assert [label.text for _, label in dlg.legend.items][:2] == ["full", "diag"]
+    assert dlg.row_name(dlg.result().best_row).split(",")[0] in ("full", "diag")
+    dlg.close()
