@@ -156,6 +156,8 @@ def check_params(est):
             f"init_params must be one of {', '.join(repr(m) for m in INIT_METHODS)}; "
             f"got {est.init_params!r}."
         )
+    if getattr(est, "prior", None) not in (None, "default"):
+        raise ValueError(f"prior must be None or 'default' (mclust's conjugate prior); got {est.prior!r}.")
     if est.missing not in MISSING_MODES:
         raise ValueError(
             f"missing must be one of {', '.join(repr(m) for m in MISSING_MODES)}; got {est.missing!r}."

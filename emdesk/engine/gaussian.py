@@ -55,6 +55,7 @@ _PARAM_NAMES = (
     "means_init",
     "covariances_init",
     "missing",
+    "prior",
 )
 
 
@@ -93,6 +94,8 @@ class _Context:
         #: (None: the layout's M-step is the model's, e.g. full = VVV)
         self.constraint = cm.canonical_model(self.model, self.d) if cm.needs_constraint(self.model, self.d) else None
         self._decomposition = None  # warm start of an iterative constrained M-step
+        self.prior = None  # mclust's conjugate prior: (in user units, in standardised units)
+        self._log_prior = 0.0  # of the parameters last prepared (user units)
         k = est.n_components
         nan = np.isnan(X)
         self.has_missing = bool(nan.any())
@@ -149,6 +152,8 @@ class _Context:
         self.notes = tuple(V.column_notes(Xu, self.constant, groups, names, self.ct))
         self.binary = V.binary_columns(Xu, wu)
         self.reg_z = self.std.reg_z(est.reg_covar, self.ct)
+        if est.prior is not None:
+            self._set_prior(est, Xu, wu)
         self.layout = Layout(self.ct, self.d)
         if self.has_missing:
             from . import _missing
@@ -162,8 +167,43 @@ class _Context:
         self.W = float(Xu.shape[0] if wu is None else wu.sum())
         self.resp = np.empty((k, Xu.shape[0]))  # component-major
 
+    def _set_prior(self, est, Xu, wu):
+        """mclust's default conjugate prior (``priorControl()``), from the rows with every value
+        observed, in both unit systems."""
+        from . import prior as P
+
+        m = cm.canonical_model(self.model, self.d)
+        if m not in P.POSTERIOR_MODELS:
+            names = sorted({n for n in ("full", "tied", "diag", "spherical") + cm.MODEL_NAMES + cm.MODEL_NAMES_1D
+                            if (n in ("E", "V")) == (self.d == 1)
+                            and cm.canonical_model(n, self.d) in P.POSTERIOR_MODELS})
+            raise ValueError(
+                f"prior='default' is available with covariance_type {', '.join(names)} (their MAP step "
+                f"maximises the posterior); not with {self.model!r}.")
+        if wu is not None:
+            raise ValueError("prior='default' does not take sample_weight (mclust's prior has no row weights).")
+        rows = Xu[~np.isnan(Xu).any(axis=1)] if self.has_missing else Xu
+        if rows.shape[0] < 2:
+            raise ValueError("prior='default' needs at least 2 rows with every value observed (the prior's "
+                             "mean and scale are the data's).")
+        p = P.default_prior(rows, est.n_components, m)
+        self.prior = (m, p, P.prior_to_units(p, self.std.shift, self.std.scale))
+
+    def log_prior(self, weights, means_user, cov_user):
+        """Log density of the prior at user-unit parameters (0 without a prior)."""
+        if self.prior is None:
+            return 0.0
+        from . import prior as P
+
+        k = len(weights)
+        return P.log_prior_density(self.prior[0], means_user, full_covariances(cov_user, self.ct, k, self.d),
+                                   self.prior[1])
+
     # -- the two halves of an iteration ------------------------------------------------
     def prepare(self, params):
+        if self.prior is not None:
+            self._log_prior = self.log_prior(params[0], self.std.means_to_user(params[1]),
+                                             self.std.cov_to_user(params[2], self.ct))
         prep = Prepared(*params, self.ct, self.layout)
         if prep.direct.size and not self.has_missing:
             prep.means_user = self.std.means_to_user(params[1])
@@ -171,10 +211,13 @@ class _Context:
         return prep
 
     def em_pass(self, prep, want_stats):
+        """(objective, statistics): the log-likelihood, plus the log prior density with a prior
+        (the log-posterior, which MAP-EM increases)."""
         if self.has_missing:
-            return self.data.em_pass(prep, self.resp, want_stats)
+            ll, S = self.data.em_pass(prep, self.resp, want_stats)
+            return ll + self._log_prior, S
         ll_z, S = em_pass(self.data, prep, self.resp, want_stats)
-        return ll_z - self.W * self.std.log_scale_sum, S
+        return ll_z - self.W * self.std.log_scale_sum + self._log_prior, S
 
     def mstep(self, stats):
         if self.has_missing:
@@ -201,6 +244,13 @@ class _Context:
         objective (EM, or a generalised EM step for EVE/VVE's MM updates).  Raises
         :class:`~emdesk.engine.covariance_models.DegenerateMStep` (a ValueError) when the
         constrained maximum is not finite."""
+        if self.prior is not None:
+            from .prior import map_engine_mstep
+
+            weights, means, cov = params
+            means, cov = map_engine_mstep(self.prior[0], weights * self.W, means, cov, self.reg_z, self.d,
+                                          self.prior[2], n_rows=self.W)
+            return weights, means, cov
         if self.constraint is None:
             return params
         weights, means, cov = params
@@ -325,6 +375,21 @@ class GaussianMixture:
     missing : {"error", "marginalize"}
         ``"error"``: NaN in X raises ValueError.  ``"marginalize"``: exact EM for incomplete
         rows (each row's density on its observed coordinates).
+    prior : None or "default"
+        ``"default"``: mclust's conjugate prior (Fraley & Raftery 2007, "Bayesian regularization
+        for normal mixture estimation and model-based clustering", J. Classification 24; mclust's
+        ``priorControl()`` / ``defaultPrior``: shrinkage 0.01 towards the data's mean, degrees of
+        freedom d + 2 (3 in 1-D), scale the data's covariance times ``G^(-2/d)``), for data where
+        maximum likelihood collapses.  EM then maximises the *posterior*: the M-step is the MAP
+        step of :mod:`emdesk.engine.prior` (no ``reg_covar`` ridge, as mclust), and the objective
+        reported while fitting (snapshots' ``log_likelihood`` and ``lower_bound``,
+        ``lower_bound_``, ``restart_log_likelihoods_``, the restart kept) is the log-posterior
+        (log-likelihood + log prior density, ``log_prior_``).  ``log_likelihood_``, ``score`` and
+        ``bic``/``aic``/``icl`` stay the likelihood's, as mclust computes BIC with a prior.
+        Available with the models whose MAP step maximises that posterior: full/VVV, tied/EEE,
+        diag/VVI, spherical/VII, and E, V in 1-D (ValueError otherwise, and with
+        ``sample_weight`` or Dask data); the prior's mean and scale come from the rows with
+        every value observed.
 
     Checks of the data before fitting (``fit``/``fit_iter``; columns counted from 1, or named
     by ``X.columns`` when X is a data frame):
@@ -354,6 +419,7 @@ class GaussianMixture:
         means_init=None,
         covariances_init=None,
         missing="error",
+        prior=None,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -367,6 +433,7 @@ class GaussianMixture:
         self.means_init = means_init
         self.covariances_init = covariances_init
         self.missing = missing
+        self.prior = prior
 
     # ------------------------------------------------------------------ parameters
     def get_params(self, deep=True):
@@ -417,6 +484,8 @@ class GaussianMixture:
         if interrupt is not None and not callable(interrupt):
             raise ValueError(f"interrupt must be a callable returning True to stop, or None; got {interrupt!r}.")
         if _is_dask(X):  # a Dask array/DataFrame: fitted chunk by chunk, never materialised (issue 16)
+            if self.prior is not None:
+                raise ValueError("prior='default' is not available for Dask data; fit in memory.")
             from . import _dask
             return _dask.fit_iter(self, X, sample_weight, responsibilities, interrupt)
         V.check_params(self)
@@ -486,6 +555,10 @@ class GaussianMixture:
         self.n_iter_ = b["n_iter"]
         self.lower_bound_ = b["lower_bound"]
         self.log_likelihood_ = b["log_likelihood"]
+        self.log_prior_ = 0.0
+        if ctx.prior is not None:  # the objective was the log-posterior; log_likelihood_ is the likelihood's
+            self.log_prior_ = ctx.log_prior(b["weights"], b["means"], b["covariances"])
+            self.log_likelihood_ = b["log_likelihood"] - self.log_prior_
         self.best_restart_ = int(best)
         self.restart_log_likelihoods_ = np.array([r["log_likelihood"] for r in results])
         self.restart_parameters_ = [

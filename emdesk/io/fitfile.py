@@ -41,7 +41,8 @@ _ROWS_PER_BLOCK = 20000
 # Options stored as plain values and passed back to the constructor on load (the starting values
 # weights_init/means_init/covariances_init are stored too, but only kept in ``fit_info_``).
 _SCALAR_OPTIONS = {"tol": (int, float), "reg_covar": (int, float), "max_iter": (int,), "n_init": (int,),
-                   "init_params": (str,), "random_state": (int, type(None)), "missing": (str,)}
+                   "init_params": (str,), "random_state": (int, type(None)), "missing": (str,),
+                   "prior": (str, type(None))}
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -208,3 +208,62 @@ def test_icl_is_mclusts_map_version():
     assert gm.icl(FAITHFUL, kind="entropy") > gm.icl(FAITHFUL) + 1.0
     with pytest.raises(ValueError, match="kind must be one of"):
         gm.icl(FAITHFUL, kind="soft")
+
+
+# mclust 6.0.0 (R 4.2.2), the default conjugate prior from the hierarchical start, converged far:
+#   ctl <- emControl(tol = c(1e-12, 1e-12))
+#   f <- Mclust(as.matrix(faithful), G = G, modelNames = m, prior = priorControl(), control = ctl)
+#   ll <- sum(dens(data = X, modelName = m, parameters = f$parameters, logarithm = TRUE))
+#   c(ll, f$bic, f$parameters$pro, f$parameters$mean)      # (for E/V: x <- faithful$eruptions, G = 2)
+PRIOR_R = {
+    ("VVV", 2): (-1130.5092636714, -2322.6823500720, [0.643924270514, 0.356075729486],
+                 [4.290051857510, 79.972832825220, 2.037034137796, 54.485265031178]),
+    ("EEE", 3): (-1126.4271792027, -2314.5181811346, [0.172287878077, 0.356397013878, 0.471315108045],
+                 [3.802128198187, 77.601577695195, 2.037807763027, 54.493366573733, 4.469323211403,
+                  80.850294321166]),
+    ("VVI", 2): (-1229.2156899296, -2508.8835984559, [0.634919715581, 0.365080284419],
+                 [4.300773418843, 80.187079875437, 2.073952975212, 54.741255956863]),
+    ("E", 2): (-287.3091511166, -597.0415104983, [0.359920864484, 0.640079135516], None),
+    ("V", 2): (-276.3963137583, -580.8216378481, [0.349058599452, 0.650941400548], None),
+}
+
+
+@pytest.mark.parametrize("key", sorted(PRIOR_R))
+def test_default_prior_equals_mclust(key):
+    model, G = key
+    X = FAITHFUL[:, :1] if model in ("E", "V") else FAITHFUL
+    ll_r, bic_r, pro_r, mean_r = PRIOR_R[key]
+    gm = GaussianMixture(G, covariance_type=model, prior="default", init_params="hierarchical", tol=1e-12,
+                         max_iter=3000, random_state=0)
+    snaps = list(gm.fit_iter(X))
+    # the objective EM reports (and increases) is the log-posterior
+    post = np.array([s.log_likelihood for s in snaps])
+    assert np.all(np.diff(post) >= -1e-9)
+    assert gm.lower_bound_ * len(X) == pytest.approx(gm.log_likelihood_ + gm.log_prior_, rel=1e-12)
+    assert gm.log_prior_ < 0
+    # log_likelihood_ and BIC are the likelihood's, as mclust reports them with a prior
+    assert gm.log_likelihood_ == pytest.approx(ll_r, abs=1e-4)
+    assert -gm.bic(X) == pytest.approx(bic_r, abs=2e-4)
+    order = np.argsort(gm.means_[:, 0]) if mean_r is None else None
+    if mean_r is not None:
+        ref_means = np.array(mean_r).reshape(G, -1)
+        order = [int(np.argmin(np.abs(gm.means_[:, 0] - r[0]))) for r in ref_means]
+        np.testing.assert_allclose(gm.means_[order], ref_means, atol=1e-4)
+        np.testing.assert_allclose(gm.weights_[order], pro_r, atol=1e-5)
+    else:
+        ref_order = np.argsort(pro_r)
+        np.testing.assert_allclose(np.sort(gm.weights_), np.array(pro_r)[ref_order], atol=1e-5)
+
+
+def test_prior_changes_the_fit_and_is_refused_where_mclust_departs():
+    X = FAITHFUL
+    ml = GaussianMixture(2, covariance_type="VVV", init_params="hierarchical", tol=1e-10, max_iter=500,
+                         random_state=0).fit(X)
+    mp = GaussianMixture(2, covariance_type="full", prior="default", init_params="hierarchical", tol=1e-10,
+                         max_iter=500, random_state=0).fit(X)
+    assert mp.log_likelihood_ < ml.log_likelihood_  # the MAP fit is not the ML one
+    assert mp.get_params()["prior"] == "default"
+    with pytest.raises(ValueError, match="prior='default' is available with covariance_type"):
+        GaussianMixture(2, covariance_type="VEV", prior="default").fit(X)
+    with pytest.raises(ValueError, match="prior must be None or 'default'"):
+        GaussianMixture(2, prior="flat").fit(X)
