@@ -135,6 +135,10 @@ def start_parameters(X: np.ndarray, means: np.ndarray, covariance_type: str, reg
         covs[i] = (S + m0 * prior) / (counts[i] + m0)
     covs += float(reg_covar) * np.eye(d)[None]
     weights = (counts + 1.0) / (n + k)
+    if covariance_type not in ("full", "tied", "diag", "spherical"):  # mclust's names: their layout
+        from emdesk.engine._validation import covariance_layout
+
+        covariance_type = covariance_layout(covariance_type, d)
     if covariance_type == "full":
         out = covs
     elif covariance_type == "tied":
@@ -170,7 +174,8 @@ def restart_issues(model, i: int):
     if dv is None or n is None or "covariances" not in p or not hasattr(model, "covariance_type"):
         return ()
     try:
-        return diagnose(p["weights"], p["covariances"], model.covariance_type, n, dv, model.reg_covar)
+        layout = model._layout() if hasattr(model, "_layout") else model.covariance_type  # mclust's names
+        return diagnose(p["weights"], p["covariances"], layout, n, dv, model.reg_covar)
     except ValueError:
         return ()
 

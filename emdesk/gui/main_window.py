@@ -460,6 +460,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.params_panel.model_kind() != (s.kind, s.family):  # a script changed the session directly
             self.params_panel.set_model_kind(s.kind, s.family)
         self.params_panel.show_fields(self.kind.fields(s.family))
+        self._covariance_context()
         self.data_panel.show_sequence_pickers("sequence" in self.kind.needs)
         self._text_columns_fittable()
         self.restarts_dock.setEnabled(self.kind.restarts_view)
@@ -471,9 +472,16 @@ class MainWindow(QtWidgets.QMainWindow):
 
         set_text_fittable(self.data_panel, self.session.kind == "mixture" and self.session.family in TEXT_FAMILIES)
 
+    def _covariance_context(self) -> None:
+        """The Model panel offers mclust's 14 models for Gaussian mixtures (E and V with one column)."""
+        s = self.session
+        self.params_panel.set_covariance_context(s.kind == "mixture" and s.family == "gaussian",
+                                                 len(s.columns) if s.columns else None)
+
     def _show_data(self) -> None:
         s = self.session
         self.fit.forget()
+        self._covariance_context()
         # The model-selection dialog swept the rows of the old file, columns or missing-value choice: a
         # model chosen there now would be shown (and exported) as a fit of data it never saw.
         if self.selection.close_dialog():
