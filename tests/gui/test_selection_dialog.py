@@ -65,17 +65,17 @@ def test_sweep_runs_to_completion_and_fills_table_and_plot(qtbot, dialog):
     assert dialog.progress.format().startswith("fit 6 of 6, elapsed")
     assert not dialog.is_running() and dialog.run_button.isEnabled() and not dialog.cancel_button.isEnabled()
     # Truth: three spherical clusters.
-    assert (result.best_row.n_components, result.best_row.covariance_type) == (3, "spherical")
+    assert (result.best_row.n_components, result.best_row.covariance_type) == (3, "VII")
     # The engine's reason, with mclust's name of the best model.
-    assert dialog.status.text() == result.reason.replace("3 components, spherical", "VII,3: 3 components, spherical")
+    assert dialog.status.text() == result.reason.replace("3 components, VII", "VII,3")
     # One line per covariance type; the best marked with a star at its BIC.
-    xs, ys = dialog._lines["spherical"].getData()
+    xs, ys = dialog._lines["VII"].getData()
     assert list(xs) == [1, 2, 3]
     assert ys[2] == pytest.approx(result.best_row.bic)
     bx, by = dialog._best_marker.getData()
     assert list(bx) == [3] and by[0] == pytest.approx(result.best_row.bic)
-    assert "tied" not in dialog._lines or dialog._lines["tied"].getData()[0] is None \
-        or len(dialog._lines["tied"].getData()[0]) == 0
+    assert "EEE" not in dialog._lines or dialog._lines["EEE"].getData()[0] is None \
+        or len(dialog._lines["EEE"].getData()[0]) == 0
     # The best row is shown as such in the table.
     status_col = [c for c, (_, key) in enumerate(sd.COLUMNS) if key == "status"][0]
     statuses = [dialog.proxy.index(i, status_col).data() for i in range(6)]
@@ -96,7 +96,7 @@ def test_a_row_or_point_is_previewed_and_the_button_uses_it(qtbot, dialog):
     result = run_to_end(qtbot, dialog)
     chosen = []
     dialog.modelChosen.connect(chosen.append)
-    target = result.row(2, "full")
+    target = result.row(2, "VVV")
     dialog.select_row(target)  # a preview: the window's model is not replaced
     assert dialog.selected_row() is target and chosen == []
     sx, sy = dialog._selected_marker.getData()
@@ -108,13 +108,13 @@ def test_a_row_or_point_is_previewed_and_the_button_uses_it(qtbot, dialog):
     assert list(target.model.feature_names_in_) == ["a", "b"]
 
     # Clicking a point of the plot selects that fit; a double click on a row uses it.
-    item = dialog._ok_points["spherical"]
+    item = dialog._ok_points["VII"]
     spot = [p for p in item.points() if p.pos().x() == 1][0]
     item.sigClicked.emit(item, [spot], None)
-    assert dialog.selected_row() is result.row(1, "spherical")
+    assert dialog.selected_row() is result.row(1, "VII")
     with qtbot.waitSignal(dialog.modelChosen, timeout=2000) as blocker:
         dialog.table.doubleClicked.emit(dialog.table.currentIndex())
-    assert blocker.args[0] is result.row(1, "spherical").model
+    assert blocker.args[0] is result.row(1, "VII").model
 
 
 def test_export_table_to_csv(qtbot, dialog, tmp_path, monkeypatch):
@@ -129,7 +129,7 @@ def test_export_table_to_csv(qtbot, dialog, tmp_path, monkeypatch):
     with open(path, newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 6
-    assert {r["covariance_type"] for r in rows} == {"full", "spherical"}
+    assert {r["covariance_type"] for r in rows} == {"VVV", "VII"}
     assert [r["best"] for r in rows].count("true") == 1
     assert "written" in dialog.status.text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.csv"]
@@ -142,8 +142,8 @@ def test_changing_the_criterion_rejudges_and_relabels(qtbot, dialog):
     assert dialog.status.text().startswith("AIC prefers")
     assert "by AIC" in dialog.top_label.text()
     assert "AIC" in dialog.plot.getAxis("left").labelText
-    ys = dialog._lines["full"].getData()[1]
-    assert ys[0] == pytest.approx(dialog.result().row(1, "full").aic)
+    ys = dialog._lines["VVV"].getData()[1]
+    assert ys[0] == pytest.approx(dialog.result().row(1, "VVV").aic)
 
 
 def test_cancel_mid_sweep_keeps_the_finished_fits(qtbot, dialog, blocking_sweep):
@@ -237,9 +237,9 @@ def test_degenerate_fits_are_drawn_apart_and_never_best(qtbot):
     bad = [r for r in result.table if r.ok and r.degenerate]
     assert bad, "expected collapsed fits on tied data"
     assert result.best_row is None or not result.best_row.degenerate
-    bx, _ = dlg._bad_points["full"].getData()
+    bx, _ = dlg._bad_points["VVV"].getData()
     assert sorted(bx) == sorted(r.n_components for r in bad)
-    lx, _ = dlg._lines["full"].getData()
+    lx, _ = dlg._lines["VVV"].getData()
     assert not set([] if lx is None else list(lx)) & {r.n_components for r in bad}
     dlg.close()
 
@@ -268,7 +268,7 @@ def test_one_column_data(qtbot):
     result = run_to_end(qtbot, dlg)
     assert result.best_row.n_components == 2
     # In one dimension the models are mclust's E and V: full and spherical are both V, fitted once.
-    assert dlg.options()["covariance_types"] == ("full",) and len(result.table) == 3
+    assert dlg.options()["covariance_types"] == ("V",) and len(result.table) == 3
     assert set(dlg._type_names.values()) <= {"E", "V"} and dlg._type_names
     assert dlg.row_name(result.best_row) in ("V,2", "E,2")
     dlg.close()
@@ -395,13 +395,16 @@ def test_models_are_offered_in_mclusts_three_groups_with_its_symbols(qtbot, dial
     from emdesk.engine.covariance_models import MODEL_GROUPS
     from emdesk.gui.views import selection_models as SM
 
+    from emdesk.engine.covariance_models import MODEL_NAMES
+
     offered = dialog._type_names  # engine covariance type -> mclust name
-    assert set(offered.values()) >= {"VII", "VVI", "EEE", "VVV"}
+    assert set(offered.values()) == set(MODEL_NAMES)  # the engine fits all 14
+    assert [offered[k] for k in dialog._group_members["Spherical"]] == ["EII", "VII"]
     for group, members in dialog._group_members.items():
         names = {offered[k] for k in members}
         assert names <= set(MODEL_GROUPS[group.lower()])
     run_to_end(qtbot, dialog)  # full and spherical
-    for key, name in (("full", "VVV"), ("spherical", "VII")):
+    for key, name in (("VVV", "VVV"), ("VII", "VII")):
         line = dialog._lines[key]
         assert line.opts["symbolPen"].color().name().lower() == SM.MCLUST_COLORS[name].lower()
         assert line.opts["symbol"] is SM.symbol(SM.MCLUST_SYMBOLS[name])
@@ -440,7 +443,7 @@ def test_families_are_compared_in_one_table_and_plot(qtbot):
     result = run_to_end(qtbot, dlg)
     fams = {getattr(r, "family", None) for r in result.table}
     assert fams == {"gaussian", "student_t"} and len(result.table) == 6
-    assert set(dlg._lines) >= {"full", "student_t:full"}
+    assert set(dlg._lines) >= {"VVV", "student_t:full"}
     assert "t VVV" in [label.text for _, label in dlg.legend.items]
     model_col = [c for c, (_, key) in enumerate(sd.COLUMNS) if key == "covariance_type"][0]
     shown = {dlg.proxy.index(i, model_col).data() for i in range(dlg.proxy.rowCount())}
@@ -484,15 +487,15 @@ def test_likelihood_ratio_test_of_the_selected_model_runs_in_the_background(qtbo
     assert dialog.lrt.max_spin.value() == best.n_components
     assert "VII" in dialog.lrt_label.text()
     # another row: the test follows it
-    other = result.row(2, "full")
+    other = result.row(2, "VVV")
     dialog.select_row(other)
-    assert dialog.lrt.cov_box.currentText() == "full" and dialog.lrt.max_spin.value() == 2
+    assert dialog.lrt.cov_box.currentText() == "VVV" and dialog.lrt.max_spin.value() == 2
     with qtbot.waitSignal(dialog.lrtFinished, timeout=120_000) as blocker:
         dialog.run_lrt(max_components=1, n_boot=19, random_state=0)
         assert dialog.lrt.is_running() and dialog.lrt.stop_button.isEnabled()
         assert dialog.tabs.currentIndex() == 1
     res = blocker.args[0]
-    assert res.covariance_type == "full" and res.rows[0].n_components == 1
+    assert res.covariance_type == "VVV" and res.rows[0].n_components == 1
     assert res.rows[0].p_value == pytest.approx(1 / 20)  # 1 vs 2 on three far-apart clusters
     # Stop: a long test ends early with a partial result
     with qtbot.waitSignal(dialog.lrtFinished, timeout=120_000) as blocker:

@@ -26,13 +26,13 @@ def test_use_this_model_sets_the_panel_for_the_current_data_only(qtbot, window, 
     window.open_csv(example_path())
     window.set_options(n_components=5, covariance_type="full", random_state=0)
     dlg, result = _sweep(qtbot, window, n_components=range(1, 5), covariance_types=("spherical", "tied"))
-    row = result.row(2, "tied")
+    row = result.row(2, "EEE")  # tied, by mclust's name
     dlg.select_row(row)
     assert window.model is None  # selecting previews only
     dlg.use_button.click()
     assert window.model is row.model
     opts = window.options()
-    assert (opts["n_components"], opts["covariance_type"]) == (2, "tied")
+    assert (opts["n_components"], opts["covariance_type"]) == (2, "EEE")
     # The settings kept for the next start are the user's own.
     window.save_settings()
     window.settings.sync()
@@ -50,7 +50,7 @@ def test_a_field_changed_after_the_choice_is_kept_for_the_next_file(qtbot, windo
     window.open_csv(example_path())
     window.set_options(n_components=5, covariance_type="full", random_state=0)
     dlg, result = _sweep(qtbot, window, n_components=range(1, 4), covariance_types=("diag",))
-    dlg.select_row(result.row(3, "diag"))
+    dlg.select_row(result.row(3, "VVI"))
     dlg.use_selected()
     window.set_options(n_components=4)  # the user's own change after the choice
     dlg.close()
