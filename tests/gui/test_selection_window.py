@@ -127,3 +127,32 @@ def test_a_poisson_model_chosen_in_the_dialog_is_shown_as_one(qtbot, window, tmp
     assert snap.family == "poisson" and np.allclose(snap.means, window.model.lambdas_)
     assert window.last_message is None or window.last_message[0] != "error"
     dlg.close()
+
+
+def test_a_latent_class_session_sweeps_its_number_of_classes(qtbot, window, tmp_path):
+    from emdesk.engine import CategoricalMixture
+
+    rng = np.random.default_rng(0)
+    lines = []
+    for i in range(240):
+        c = i % 2
+        lines.append(",".join([rng.choice(["a", "b", "c"], p=[.8, .1, .1] if c else [.1, .1, .8]),
+                               rng.choice(["x", "y"], p=[.9, .1] if c else [.1, .9]),
+                               rng.choice(["u", "v"], p=[.8, .2] if c else [.2, .8]), str(i)]))
+    p = tmp_path / "answers.csv"
+    p.write_text("p,q,r,id\n" + "\n".join(lines) + "\n")
+    window.open_csv(p)
+    window.set_model_kind("mixture", "categorical")
+    window.select_columns(["p", "q", "r"])
+    window.set_options(random_state=0)
+    window.open_model_selection()
+    dlg = window.selection.dialog
+    assert dlg.families() == ("categorical",) and not dlg.type_boxes  # no Gaussian fit of category codes
+    dlg, result = _sweep(qtbot, window, n_components=[1, 2, 3])
+    assert [r.covariance_type for r in result.table] == ["categorical"] * 3
+    best = result.best_row
+    assert best.n_components >= 2 and best.bic == min(r.bic for r in result.table if r.eligible)
+    assert dlg.selected_row() is best
+    dlg.use_selected()
+    assert isinstance(window.model, CategoricalMixture) and window.model is best.model
+    dlg.close()
