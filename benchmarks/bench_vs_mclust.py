@@ -7,10 +7,9 @@ r-cran-mass``); without it the script says so and exits 0.  For R's ``faithful``
 and mclust's ``acidity``, ``diabetes``, ``thyroid``, ``banknote`` and ``wdbc`` (its ten
 ``*_mean`` columns) it runs ``mclustBIC(X, G = 1:9)`` in R and, on the same rows:
 
-* ``select_model`` (the engine's sweep, its defaults, ``random_state=0``) for every model name
-  ``GaussianMixture`` accepts as ``covariance_type``; a model it does not accept yet is tried
-  under its scikit-learn alias when it has one (VII = spherical, VVI = diag, EEE = tied,
-  VVV = full) and reported as "not wired" otherwise;
+* ``select_model`` (the engine's sweep, its defaults, ``random_state=0``; ``--init`` chooses
+  ``init_params``, e.g. ``hierarchical`` for mclust's start) over mclust's 14 models (E and V in
+  1-D), all accepted as ``covariance_type``;
 * ``blocks``: a plain EM written here from the new engine modules, mclust's procedure for every
   model: the hierarchical start of :mod:`emdesk.engine.hierarchical` (qclass in 1-D), EM with the
   M-step of :mod:`emdesk.engine.covariance_models`, stopped when the relative change of the
@@ -169,14 +168,18 @@ def wired_names(models, X):
     return names
 
 
-def run_select(X, names, G, n_init):
+def run_select(X, names, G, n_init, init_params=None, tol=None):
     from emdesk.engine.selection import select_model
 
     cts = sorted({ct for ct in names.values() if ct is not None})
     if not cts:
         return {}, {}, None, 0.0
     t0 = time.perf_counter()
-    res = select_model(X, n_components=range(1, G + 1), covariance_types=cts, n_init=n_init, random_state=0)
+    extra = {} if init_params is None else {"init_params": init_params}
+    if tol is not None:
+        extra["tol"] = tol
+    res = select_model(X, n_components=range(1, G + 1), covariance_types=cts, n_init=n_init, random_state=0,
+                       **extra)
     elapsed = time.perf_counter() - t0
     by_ct = {}
     for row in res.table:
@@ -232,6 +235,8 @@ def main(argv=None) -> int:
     ap.add_argument("--G", type=int, default=9)
     ap.add_argument("--n-init", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="G = 1-4, faithful and iris only")
+    ap.add_argument("--init", default=None, help="select_model's init_params (default: the engine's)")
+    ap.add_argument("--tol", type=float, default=None, help="select_model's tol (default: the engine's)")
     ap.add_argument("--no-select", action="store_true", help="skip select_model (blocks only)")
     ap.add_argument("--no-blocks", action="store_true", help="skip the plain EM from the blocks "
                     "(its EVE/VVE M-steps take minutes on wdbc)")
@@ -267,13 +272,18 @@ def main(argv=None) -> int:
                 continue
             names = wired_names(models, X)
             wired = {m: ct for m, ct in names.items() if ct is not None}
-            sel, flags, best, t_s = run_select(X, names, G, args.n_init)
+            sel, flags, best, t_s = run_select(X, names, G, args.n_init, args.init, args.tol)
             refw = {k: v for k, v in ref.items() if k[1] in wired}
             c = compare(refw, sel, flags)
             totals["select"] += c
             missing = [m for m, ct in names.items() if ct is None]
             print(f"   select_model ({len(wired)} wired: {', '.join(f'{m}={ct}' if ct != m else m for m, ct in wired.items())}"
-                  f"{'; not wired: ' + ' '.join(missing) if missing else ''}): {t_s:.2f} s")
+                  f"{'; not wired: ' + ' '.join(missing) if missing else ''}; n_init={args.n_init}"
+                  f"{', init_params=' + args.init if args.init else ''}{f', tol={args.tol:g}' if args.tol else ''})"
+                  f": {t_s:.2f} s")
+            worse_sel = sorted((sel[k] - ref[k], k) for k in refw if k in sel and sel[k] < ref[k] - 0.5)
+            if worse_sel:
+                print("     worst select cells: " + ", ".join(f"{m},{g} {dv:+.1f}" for dv, (g, m) in worse_sel[:6]))
             rbw = best_of(refw)
             print(f"     within 0.5: {c[0]}, better: {c[1]}, worse: {c[2]}, flagged: {c[3]}, failed: {c[4]}; "
                   f"recommended {best[0] if best else None} BIC {best[1] if best else float('nan'):.2f}; "

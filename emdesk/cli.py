@@ -36,8 +36,8 @@ Hidden Markov models (--model hmm): rows are time steps. --sequence-column names
 table of several series), --order-column (numbers) orders the rows within a sequence; without them the file's
 rows are one sequence in the file's order. The assignments file keeps the file's row order.
 
---select fits 1..--max-components components for each covariance type (Gaussian mixtures), prints the top
-three by --criterion and writes the table with --selection-csv; -o, --assignments, --parameters and
+--select fits 1..--max-components components for each covariance model (Gaussian mixtures; mclust's 14 by
+default, or --covariance-types), prints the top three by --criterion (also as mclust's summary) and writes the table with --selection-csv; -o, --assignments, --parameters and
 --imputed then write the best model (nothing is written unless asked for).
 
 The fit file is JSON (format "emdesk-fit", version 2; see the README). Read it back in Python with
@@ -130,8 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "columns, text too)")
     p.add_argument("-k", "--n-components", type=_count(MAX_COMPONENTS, "the number of components"), default=None,
                    metavar="K", help=f"number of mixture components or HMM states, 1 to {MAX_COMPONENTS} (default: 2)")
-    p.add_argument("--covariance", choices=["full", "tied", "diag", "spherical"], default=None,
-                   help="covariance type (default: full for mixtures, diag for HMMs, as scikit-learn and hmmlearn)")
+    p.add_argument("--covariance", choices=list(COVARIANCE_TYPES + MCLUST_NAMES), default=None, metavar="TYPE",
+                   help="covariance type: full, tied, diag, spherical, or for Gaussian mixtures one of mclust's "
+                        "models EII VII EEI VEI EVI VVI EEE VEE EVE VVE EEV VEV EVV VVV (E or V for one column) "
+                        "(default: full for mixtures, diag for HMMs, as scikit-learn and hmmlearn)")
     p.add_argument("--n-init", type=_count(MAX_INIT, "the number of restarts"), default=1, metavar="N",
                    help=f"number of EM restarts, 1 to {MAX_INIT}; the best log-likelihood is kept (default: 1)")
     p.add_argument("--max-iter", type=_count(MAX_ITER, "the number of iterations"), default=None, metavar="N",
@@ -163,11 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "(tcp://host:port); writes the fit file (-o) and --parameters")
     s = p.add_argument_group("model selection (--select, Gaussian mixtures)")
     s.add_argument("--select", action="store_true",
-                   help="fit 1..--max-components components for each covariance type and print the top three")
+                   help="fit 1..--max-components components for each covariance model (mclust's 14 by "
+                        "default) and print the top three, as mclust's summary(mclustBIC(X))")
     s.add_argument("--max-components", type=_count(MAX_COMPONENTS, "the largest number of components"), default=None,
                    metavar="K", help="the largest number of components tried (default: 9)")
     s.add_argument("--covariance-types", metavar="T,T,...", type=_covariance_types, default=None,
-                   help="comma-separated covariance types to try (default: full,tied,diag,spherical)")
+                   help="comma-separated covariance models to try: mclust's names (EII,...,VVV; E,V for one "
+                        "column), scikit-learn's (full,tied,diag,spherical), or 'mclust' for all 14 "
+                        "(default: mclust)")
     s.add_argument("--criterion", choices=["bic", "aic", "icl"], default=None,
                    help="how the models are ranked, lower is better (default: bic)")
     s.add_argument("--selection-csv", metavar="OUT.csv", type=_file_name,
@@ -193,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
 #: --family -> the name used in messages
 FAMILIES = {"gaussian": "Gaussian", "poisson": "Poisson", "categorical": "categorical", "student-t": "Student-t"}
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+#: mclust's model names (Celeux & Govaert 1995), for Gaussian mixtures; E and V for one column
+MCLUST_NAMES = ("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV", "VVV",
+                "E", "V")
 
 
 def _covariance_types(text: str) -> list[str]:
@@ -200,8 +208,9 @@ def _covariance_types(text: str) -> list[str]:
     if not types:
         raise argparse.ArgumentTypeError("expected comma-separated covariance types, got none")
     for t in types:
-        if t not in COVARIANCE_TYPES:
-            raise argparse.ArgumentTypeError(f"{_show(t)} is not one of {', '.join(COVARIANCE_TYPES)}")
+        if t not in COVARIANCE_TYPES + MCLUST_NAMES + ("mclust",):
+            raise argparse.ArgumentTypeError(f"{_show(t)} is not one of {', '.join(COVARIANCE_TYPES)}, mclust's "
+                                             f"model names ({', '.join(MCLUST_NAMES)}) or 'mclust'")
     if len(set(types)) != len(types):
         raise argparse.ArgumentTypeError(f"a covariance type is named twice in {_show(text, 60)}")
     return types
@@ -236,6 +245,9 @@ def _check_args(args) -> None:
         raise _UsageError("--imputed is available for Gaussian mixtures only")
     if args.family != "gaussian" and args.covariance is not None and args.family != "student-t":
         raise _UsageError(f"--covariance belongs to Gaussian (and Student-t) models, not --family {args.family}")
+    if args.covariance in MCLUST_NAMES and (hmm or args.family != "gaussian"):
+        raise _UsageError(f"--covariance {args.covariance} (mclust's models) is available for Gaussian mixtures; "
+                          "use full, tied, diag or spherical")
     if args.select:
         if hmm or args.family != "gaussian":
             raise _UsageError("--select compares Gaussian mixtures; leave out --model hmm and --family")

@@ -249,6 +249,25 @@ def _run_dask(args) -> int:
     return 0
 
 
+def _mclust_summary(top, criterion) -> list[str]:
+    """The top rows as mclust's ``summary(mclustBIC(X))`` prints them: ``Best BIC values:`` with columns
+    ``MODEL,G``, the criterion in mclust's sign (``2 log L - p log n``, higher is better) and its
+    difference to the best."""
+    if not top:
+        return []
+    name = criterion.upper()
+    vals = [-row.score(criterion) for row in top]
+    heads = [f"{row.covariance_type},{row.n_components}" for row in top]
+    cells = [[f"{v:.3f}" for v in vals], [f"{v - vals[0]:.3f}" for v in vals]]
+    width = max(len(c) for c in heads + cells[0] + cells[1]) + 1
+    label = max(len(name) + 5, 9)
+    lines = [f"Best {name} values (mclust's sign: higher is better):",
+             " " * label + "".join(h.rjust(width) for h in heads)]
+    for first, row in ((name, cells[0]), (f"{name} diff", cells[1])):
+        lines.append(first.ljust(label) + "".join(c.rjust(width) for c in row))
+    return lines
+
+
 def _run_select(args, table, columns) -> int:
     import numpy as np
 
@@ -259,7 +278,7 @@ def _run_select(args, table, columns) -> int:
     say = (lambda *a: None) if args.quiet else print
     X_all, X, missing, n_incomplete = _mixture_rows(args, table, columns)
     k_max = args.max_components or 9
-    types = args.covariance_types or list(COVARIANCE_TYPES)
+    types = args.covariance_types or ["mclust"]
     criterion = args.criterion or "bic"
     n_used = int(np.count_nonzero(np.isfinite(X).any(axis=1)))
     if k_max > n_used:
@@ -282,7 +301,9 @@ def _run_select(args, table, columns) -> int:
     n_failed = sum(1 for r in result.table if not r.ok)
     n_degenerate = sum(1 for r in result.table if r.ok and r.degenerate)
     say(f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}{_missing_note(X_all, missing, n_incomplete)}")
-    say(f"{len(result.table)} fits (1 to {k_max} components x {', '.join(types)}; {args.n_init} restart"
+    swept = list(dict.fromkeys(r.covariance_type for r in result.table))
+    names = "mclust's models " + ", ".join(swept) if "mclust" in types else ", ".join(swept)
+    say(f"{len(result.table)} fits (1 to {k_max} components x {names}; {args.n_init} restart"
         f"{'s' if args.n_init != 1 else ''} each) in {result.seconds:.1f} s"
         + (f"; {n_degenerate} degenerate" if n_degenerate else "") + (f"; {n_failed} failed" if n_failed else ""))
     say(f"top {min(3, len(eligible))} by {criterion.upper()} (lower is better):")
@@ -291,6 +312,8 @@ def _run_select(args, table, columns) -> int:
         say(f"  {rank}. {row.label()}: {criterion.upper()} {row.score(criterion):.2f}"
             + (f" (+{delta:.2f})" if rank > 1 else "") + f", log-likelihood {row.log_likelihood:.2f}")
     say(" ".join(result.reason.split()))
+    for line in _mclust_summary(eligible[:3], criterion):
+        say(line)
     del caught  # degenerate fits are counted above; their warnings would repeat it per fit
     for what in written:
         say(f"wrote {what}")

@@ -135,6 +135,10 @@ def start_parameters(X: np.ndarray, means: np.ndarray, covariance_type: str, reg
         covs[i] = (S + m0 * prior) / (counts[i] + m0)
     covs += float(reg_covar) * np.eye(d)[None]
     weights = (counts + 1.0) / (n + k)
+    if covariance_type not in ("full", "tied", "diag", "spherical"):  # mclust's names: their layout
+        from emdesk.engine._validation import covariance_layout
+
+        covariance_type = covariance_layout(covariance_type, d)
     if covariance_type == "full":
         out = covs
     elif covariance_type == "tied":
@@ -170,7 +174,8 @@ def restart_issues(model, i: int):
     if dv is None or n is None or "covariances" not in p or not hasattr(model, "covariance_type"):
         return ()
     try:
-        return diagnose(p["weights"], p["covariances"], model.covariance_type, n, dv, model.reg_covar)
+        layout = model._layout() if hasattr(model, "_layout") else model.covariance_type  # mclust's names
+        return diagnose(p["weights"], p["covariances"], layout, n, dv, model.reg_covar)
     except ValueError:
         return ()
 
@@ -212,6 +217,11 @@ def restart_model(model, i: int):
 def single_state_snapshot(model, n_samples: float):
     """A fitted model as the one frozen state of a timeline (a model from model selection or a file)."""
     from emdesk.engine.snapshot import Snapshot, frozen_copy
+
+    if hasattr(model, "_family") and hasattr(model, "_state"):  # Student-t, Poisson, latent class (issue 13)
+        from emdesk.session_hmm import family_state_snapshot
+
+        return family_state_snapshot(model, n_samples)
 
     return Snapshot(
         restart=0, n_init=1, iteration=int(getattr(model, "n_iter_", 0)),

@@ -12,11 +12,14 @@ def is_hmm(model) -> bool:
 
 
 def model_width(model) -> int:
-    """Number of data columns ``model`` scores (mixtures: ``means_``'s second axis; HMMs: their
-    ``n_features_in_``, 1 for a categorical HMM's one column of symbols)."""
+    """Number of data columns ``model`` scores (mixtures: ``means_``'s second axis, or ``n_features_in_``
+    for the families without means; HMMs: their ``n_features_in_``, 1 for a categorical HMM's one column of
+    symbols)."""
     if is_hmm(model):
         sparams, fparams = model._state()  # validates, sets n_features_in_
         return 1 if type(model).__name__ == "CategoricalHMM" else int(model.n_features_in_)
+    if not hasattr(model, "means_") and hasattr(model, "n_features_in_"):  # Poisson, latent class mixtures
+        return int(model.n_features_in_)
     return int(np.asarray(model.means_).shape[1])
 
 
@@ -55,5 +58,29 @@ def hmm_state_snapshot(model, X, lengths):
         final=True, issues=tuple(getattr(model, "degeneracies_", ())), n_samples=n,
         missing=getattr(model, "missing", "error"), structure="markov", family=fam.name,
         startprob=frozen_copy(sparams["startprob"]), transmat=frozen_copy(sparams["transmat"]),
+        params={k: frozen_copy(v) for k, v in fparams.items()}, model_params=model.get_params(),
+    )
+
+
+def family_state_snapshot(model, n_samples: float):
+    """A fitted Student-t, Poisson, latent class or mixed mixture (a structure x family model) as the one
+    final :class:`~emdesk.engine.Snapshot` of a timeline, as the engine's own snapshots of such a fit hold it
+    (``means``/``covariances`` the family's first and second parameters, ``params`` all of them), so the
+    views draw it and ``to_model`` rebuilds it (e.g. a model chosen in model selection)."""
+    from emdesk.engine.snapshot import Snapshot, frozen_copy
+
+    sparams, fparams = model._state()
+    fam = model._family()
+    names = fam.param_names
+    ll = float(getattr(model, "log_likelihood_", np.nan))
+    n = float(n_samples)
+    return Snapshot(
+        restart=0, n_init=1, iteration=int(getattr(model, "n_iter_", 0)), weights=frozen_copy(sparams["weights"]),
+        means=frozen_copy(fparams[names[0]]),
+        covariances=frozen_copy(fparams[names[1]]) if len(names) > 1 else None,
+        covariance_type=getattr(fam, "covariance_type", fam.name), log_likelihood=ll,
+        lower_bound=ll / n if n else np.nan, change=np.nan, converged=bool(getattr(model, "converged_", False)),
+        final=True, issues=tuple(getattr(model, "degeneracies_", ())), n_samples=n,
+        missing=getattr(model, "missing", "error"), structure="mixture", family=fam.name,
         params={k: frozen_copy(v) for k, v in fparams.items()}, model_params=model.get_params(),
     )

@@ -723,7 +723,7 @@ def _criteria_block(xb, model, entropy):
     return out
 
 
-def criteria(est, X, sample_weight=None, entropy=True):
+def criteria(est, X, sample_weight=None, entropy="map"):
     """``(n, log-likelihood, classification entropy)`` of Dask data in one pass (as
     ``GaussianMixture._criteria``)."""
     if sample_weight is not None:

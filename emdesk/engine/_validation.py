@@ -7,7 +7,30 @@ import numbers
 
 import numpy as np
 
+from . import covariance_models as _cm
 from ._core import COVARIANCE_TYPES
+
+#: Every accepted ``covariance_type``: scikit-learn's four, mclust's 14 and, for one feature, E / V.
+ALL_COVARIANCE_TYPES = COVARIANCE_TYPES + _cm.MODEL_NAMES + _cm.MODEL_NAMES_1D
+
+
+def _bad_covariance_type(value):
+    return ValueError(
+        f"covariance_type must be one of {', '.join(repr(c) for c in COVARIANCE_TYPES)} or one of mclust's "
+        f"models {', '.join(_cm.MODEL_NAMES)} ('E'/'V' for one feature); got {value!r}."
+    )
+
+
+def covariance_layout(covariance_type, d):
+    """The scikit-learn layout (``"full"``, ``"tied"``, ``"diag"``, ``"spherical"``) in which the
+    covariances of ``covariance_type`` are stored for ``d`` features (mclust's names: see
+    :func:`emdesk.engine.covariance_models.storage_type`; EEE and E are stored as tied).  Raises
+    ValueError for an unknown name, or E/V with ``d > 1``."""
+    if covariance_type in COVARIANCE_TYPES:
+        return covariance_type
+    if covariance_type not in ALL_COVARIANCE_TYPES:
+        raise _bad_covariance_type(covariance_type)
+    return _cm.storage_type(covariance_type, int(d))
 from .init import INIT_METHODS
 
 MISSING_MODES = ("error", "marginalize")
@@ -122,11 +145,8 @@ def _float(value, name):
 def check_params(est):
     """Validate the constructor keywords of a GaussianMixture (not the data-dependent parts)."""
     _int(est.n_components, "n_components", 1)
-    if est.covariance_type not in COVARIANCE_TYPES:
-        raise ValueError(
-            f"covariance_type must be one of {', '.join(repr(c) for c in COVARIANCE_TYPES)}; "
-            f"got {est.covariance_type!r}."
-        )
+    if not isinstance(est.covariance_type, str) or est.covariance_type not in ALL_COVARIANCE_TYPES:
+        raise _bad_covariance_type(est.covariance_type)
     _float(est.tol, "tol")
     _float(est.reg_covar, "reg_covar")
     _int(est.max_iter, "max_iter", 0)
@@ -136,6 +156,8 @@ def check_params(est):
             f"init_params must be one of {', '.join(repr(m) for m in INIT_METHODS)}; "
             f"got {est.init_params!r}."
         )
+    if getattr(est, "prior", None) not in (None, "default"):
+        raise ValueError(f"prior must be None or 'default' (mclust's conjugate prior); got {est.prior!r}.")
     if est.missing not in MISSING_MODES:
         raise ValueError(
             f"missing must be one of {', '.join(repr(m) for m in MISSING_MODES)}; got {est.missing!r}."
@@ -187,6 +209,7 @@ def check_covariances(cov, covariance_type, k, d):
     ``D^-1/2 C D^-1/2``, so the verdict does not depend on the units).  Raises ValueError naming
     the component (counted from 1)."""
     c = np.array(cov, dtype=float)
+    covariance_type = covariance_layout(covariance_type, d)
     shapes = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}
     want = shapes[covariance_type]
     if c.shape != want:
@@ -226,11 +249,8 @@ def check_parameters(weights, means, covariances, covariance_type):
     """The one validation of a mixture's parameters (user units, scikit-learn shapes), used by
     everything that reads parameters.  Returns ``(weights, means, covariances)`` as new float64
     arrays (weights renormalised, full/tied covariances symmetrised); raises ValueError."""
-    if covariance_type not in COVARIANCE_TYPES:
-        raise ValueError(
-            f"covariance_type must be one of {', '.join(repr(c) for c in COVARIANCE_TYPES)}; "
-            f"got {covariance_type!r}."
-        )
+    if not isinstance(covariance_type, str) or covariance_type not in ALL_COVARIANCE_TYPES:
+        raise _bad_covariance_type(covariance_type)
     try:
         w = np.asarray(weights, dtype=float).reshape(-1)
     except (TypeError, ValueError):

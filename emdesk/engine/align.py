@@ -30,8 +30,8 @@ from scipy.optimize import linear_sum_assignment
 __all__ = ["Alignment", "align", "as_parameters", "full_covariances", "has_component_axis", "permute"]
 
 # covariance_type names whose covariance is one matrix shared by every component (scikit-learn's "tied"
-# and mclust's models with equal volume, shape and orientation)
-_SHARED = {"tied", "EEE", "EEI", "EII", "E"}
+# and mclust's EEE and E, stored as one (d, d) matrix as emdesk.engine.covariance_models.storage_type says)
+_SHARED = {"tied", "EEE", "E"}
 
 
 def has_component_axis(covariances, covariance_type, k, d) -> bool:

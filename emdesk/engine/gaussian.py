@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from . import _validation as V
+from . import covariance_models as cm
 from ._core import (
     FAR_QUADRATIC,
     DenseData,
@@ -33,6 +34,7 @@ from ._core import (
     score_rows,
     stats_from_resp,
 )
+from .criteria import check_icl_kind, classification_term
 from .diagnostics import DataColumnWarning, DegenerateSolutionWarning, diagnose
 from .em import RestartFailed, run_em
 from .init import initial_responsibilities
@@ -53,6 +55,7 @@ _PARAM_NAMES = (
     "means_init",
     "covariances_init",
     "missing",
+    "prior",
 )
 
 
@@ -82,9 +85,17 @@ class _Context:
     """Everything one call of ``fit_iter`` needs about its data (standardised once)."""
 
     def __init__(self, est, X, w, names=None):
-        self.ct = est.covariance_type
+        self.model = est.covariance_type  # the user's name (scikit-learn's or mclust's)
         self.names = names
         self.n_rows, self.d = X.shape
+        # the layout the covariances are stored and evaluated in (ValueError for E/V with d > 1)
+        self.ct = V.covariance_layout(self.model, self.d)
+        #: mclust's model whose constraint the M-step applies after the layout's own M-step
+        #: (None: the layout's M-step is the model's, e.g. full = VVV)
+        self.constraint = cm.canonical_model(self.model, self.d) if cm.needs_constraint(self.model, self.d) else None
+        self._decomposition = None  # warm start of an iterative constrained M-step
+        self.prior = None  # mclust's conjugate prior: (in user units, in standardised units)
+        self._log_prior = 0.0  # of the parameters last prepared (user units)
         k = est.n_components
         nan = np.isnan(X)
         self.has_missing = bool(nan.any())
@@ -125,7 +136,12 @@ class _Context:
         # Before any arithmetic on the data: overflowing or too-wide columns (a ValueError naming
         # the column), constant columns and exact linear dependence (notes, see column_notes_).
         self.constant, medians = V.check_columns(Xu, wu, names)
-        self.std = Standardizer.from_data(Xu, wu, self.ct, medians=medians if wu is None else None)
+        # Models with a common shape or orientation but not a common covariance (EEV, VEV, EVE,
+        # VVE) are not invariant to scaling the features differently: their maximum is found
+        # with one scale for every feature (as the spherical models), so it is the maximum in
+        # the user's units.
+        scale_kind = "spherical" if self.constraint in ("EEV", "VEV", "EVE", "VVE") else self.ct
+        self.std = Standardizer.from_data(Xu, wu, scale_kind, medians=medians if wu is None else None)
         self.data_variances = np.where(np.isfinite(self.std.data_var), self.std.data_var, 0.0)
         self.data_variances[self.constant] = 0.0  # exactly: the mean's rounding left ~1e-30
         Z = self.std.to_z(Xu)
@@ -136,6 +152,8 @@ class _Context:
         self.notes = tuple(V.column_notes(Xu, self.constant, groups, names, self.ct))
         self.binary = V.binary_columns(Xu, wu)
         self.reg_z = self.std.reg_z(est.reg_covar, self.ct)
+        if est.prior is not None:
+            self._set_prior(est, Xu, wu)
         self.layout = Layout(self.ct, self.d)
         if self.has_missing:
             from . import _missing
@@ -149,8 +167,43 @@ class _Context:
         self.W = float(Xu.shape[0] if wu is None else wu.sum())
         self.resp = np.empty((k, Xu.shape[0]))  # component-major
 
+    def _set_prior(self, est, Xu, wu):
+        """mclust's default conjugate prior (``priorControl()``), from the rows with every value
+        observed, in both unit systems."""
+        from . import prior as P
+
+        m = cm.canonical_model(self.model, self.d)
+        if m not in P.POSTERIOR_MODELS:
+            names = sorted({n for n in ("full", "tied", "diag", "spherical") + cm.MODEL_NAMES + cm.MODEL_NAMES_1D
+                            if (n in ("E", "V")) == (self.d == 1)
+                            and cm.canonical_model(n, self.d) in P.POSTERIOR_MODELS})
+            raise ValueError(
+                f"prior='default' is available with covariance_type {', '.join(names)} (their MAP step "
+                f"maximises the posterior); not with {self.model!r}.")
+        if wu is not None:
+            raise ValueError("prior='default' does not take sample_weight (mclust's prior has no row weights).")
+        rows = Xu[~np.isnan(Xu).any(axis=1)] if self.has_missing else Xu
+        if rows.shape[0] < 2:
+            raise ValueError("prior='default' needs at least 2 rows with every value observed (the prior's "
+                             "mean and scale are the data's).")
+        p = P.default_prior(rows, est.n_components, m)
+        self.prior = (m, p, P.prior_to_units(p, self.std.shift, self.std.scale))
+
+    def log_prior(self, weights, means_user, cov_user):
+        """Log density of the prior at user-unit parameters (0 without a prior)."""
+        if self.prior is None:
+            return 0.0
+        from . import prior as P
+
+        k = len(weights)
+        return P.log_prior_density(self.prior[0], means_user, full_covariances(cov_user, self.ct, k, self.d),
+                                   self.prior[1])
+
     # -- the two halves of an iteration ------------------------------------------------
     def prepare(self, params):
+        if self.prior is not None:
+            self._log_prior = self.log_prior(params[0], self.std.means_to_user(params[1]),
+                                             self.std.cov_to_user(params[2], self.ct))
         prep = Prepared(*params, self.ct, self.layout)
         if prep.direct.size and not self.has_missing:
             prep.means_user = self.std.means_to_user(params[1])
@@ -158,22 +211,60 @@ class _Context:
         return prep
 
     def em_pass(self, prep, want_stats):
+        """(objective, statistics): the log-likelihood, plus the log prior density with a prior
+        (the log-posterior, which MAP-EM increases)."""
         if self.has_missing:
-            return self.data.em_pass(prep, self.resp, want_stats)
+            ll, S = self.data.em_pass(prep, self.resp, want_stats)
+            return ll + self._log_prior, S
         ll_z, S = em_pass(self.data, prep, self.resp, want_stats)
-        return ll_z - self.W * self.std.log_scale_sum, S
+        return ll_z - self.W * self.std.log_scale_sum + self._log_prior, S
 
     def mstep(self, stats):
         if self.has_missing:
-            return self._representable(self.data.mstep(stats, self.ct, self.reg_z))
-        return self._representable(mstep(self.data, stats, self.resp, self.ct, self.reg_z))
+            return self._representable(self._constrain(self.data.mstep(stats, self.ct, self.reg_z)))
+        return self._representable(self._constrain(mstep(self.data, stats, self.resp, self.ct, self.reg_z)))
 
     def params_from_resp(self, resp):
+        self._decomposition = None  # a new restart: no warm start from another one
         resp = np.ascontiguousarray(resp.T)
         if self.has_missing:
-            return self._representable(self.data.mstep(self.data.stats_from_resp(resp), self.ct, self.reg_z))
+            return self._representable(
+                self._constrain(self.data.mstep(self.data.stats_from_resp(resp), self.ct, self.reg_z)))
         return self._representable(
-            mstep(self.data, stats_from_resp(self.data, resp), resp, self.ct, self.reg_z))
+            self._constrain(mstep(self.data, stats_from_resp(self.data, resp), resp, self.ct, self.reg_z)))
+
+    def _constrain(self, params):
+        """mclust's constrained M-step (Celeux & Govaert 1995) on top of the layout's own one.
+
+        The layout's M-step returned ``W_k / n_k + reg`` (with missing values: the expected
+        complete-data scatter); :func:`emdesk.engine.covariance_models.constrain_engine_mstep`
+        maximises the expected complete-data log-likelihood under the model's constraint from
+        the same scatters and keeps the ridge.  The iterative models (VEI, VEV, VEE, EVE, VVE) start
+        from the previous iteration's decomposition, so each M-step does not lower the
+        objective (EM, or a generalised EM step for EVE/VVE's MM updates).  Raises
+        :class:`~emdesk.engine.covariance_models.DegenerateMStep` (a ValueError) when the
+        constrained maximum is not finite."""
+        if self.prior is not None:
+            from .prior import map_engine_mstep
+
+            weights, means, cov = params
+            means, cov = map_engine_mstep(self.prior[0], weights * self.W, means, cov, self.reg_z, self.d,
+                                          self.prior[2], n_rows=self.W)
+            return weights, means, cov
+        if self.constraint is None:
+            return params
+        weights, means, cov = params
+        nk = weights * self.W
+        # EVE / VVE: the MM steps of the common orientation converge slowly (about 1 s per M-step to
+        # 1e-10 on 215 x 5 rows, G = 6); warm-started, 20 of them per EM iteration still raise the
+        # objective (a generalised EM step) and the iterations go on across EM iterations: 30x faster,
+        # and the same optima as mclust's (tests/engine/test_mclust_models.py).
+        inner = 20 if self.constraint in ("EVE", "VVE") else 10_000
+        out, res = cm.constrain_engine_mstep(self.constraint, cov, nk, self.reg_z, self.d,
+                                             init=self._decomposition, tol=1e-10, max_iter=inner)
+        if res is not None and self.constraint in cm.ITERATIVE_MODELS:
+            self._decomposition = res.decomposition
+        return weights, means, out
 
     def _representable(self, params):
         """The parameters moved to the nearest ones the user's units can hold: the means are
@@ -218,7 +309,11 @@ class _MixtureRun:
         return self.ctx.em_pass(prep, want_stats)
 
     def m_step(self, stats):
-        return self.ctx.mstep(stats)
+        try:
+            return self.ctx.mstep(stats)
+        except cm.DegenerateMStep as exc:
+            raise RestartFailed(f"EM cannot continue: {exc}. Increase reg_covar (now {self.est.reg_covar:g}), "
+                                "use fewer components or another covariance model.") from None
 
     def nonfinite_message(self, ll, t, where0):
         return (
@@ -234,7 +329,7 @@ class _MixtureRun:
             weights=frozen_copy(weights),
             means=frozen_copy(means),
             covariances=frozen_copy(cov),
-            covariance_type=ctx.ct,
+            covariance_type=ctx.model,
             responsibilities=ctx.frozen_responsibilities(weights) if want_resp else None,
             issues=est._diagnose(ctx, weights, cov),
             n_samples=ctx.W,
@@ -256,7 +351,19 @@ class GaussianMixture:
     Parameters
     ----------
     n_components : int, default 1
-    covariance_type : {"full", "tied", "diag", "spherical"}
+    covariance_type : {"full", "tied", "diag", "spherical"} or one of mclust's 14 models
+        "EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV",
+        "VVV" (Celeux & Govaert 1995; volume / shape / orientation each Equal, Variable or
+        Identity), and "E"/"V" for one feature (the 14 names also work there and reduce to their
+        volume letter).  scikit-learn's names are four of them (spherical = VII, diag = VVI,
+        tied = EEE, full = VVV) and keep scikit-learn's arithmetic exactly.  ``covariances_`` of a
+        mclust model has the shape of its storage layout
+        (:func:`emdesk.engine.covariance_models.storage_type`): (k,) for EII/VII, (k, d) for
+        EEI/VEI/EVI/VVI, (d, d) for EEE (and E), (k, d, d) otherwise.  The M-step maximises the
+        expected complete-data log-likelihood under the constraint
+        (:mod:`emdesk.engine.covariance_models`; VEI, VEV, VEE, EVE, VVE iteratively, warm-started
+        from the previous iteration); ``n_parameters()`` counts as mclust does.  ``reg_covar`` is
+        added to every scatter before the constrained step, so the constraint holds.
     tol : float, default 1e-3
         Convergence threshold on the change of the mean log-likelihood per unit sample weight.
     reg_covar : float, default 1e-6
@@ -273,6 +380,21 @@ class GaussianMixture:
     missing : {"error", "marginalize"}
         ``"error"``: NaN in X raises ValueError.  ``"marginalize"``: exact EM for incomplete
         rows (each row's density on its observed coordinates).
+    prior : None or "default"
+        ``"default"``: mclust's conjugate prior (Fraley & Raftery 2007, "Bayesian regularization
+        for normal mixture estimation and model-based clustering", J. Classification 24; mclust's
+        ``priorControl()`` / ``defaultPrior``: shrinkage 0.01 towards the data's mean, degrees of
+        freedom d + 2 (3 in 1-D), scale the data's covariance times ``G^(-2/d)``), for data where
+        maximum likelihood collapses.  EM then maximises the *posterior*: the M-step is the MAP
+        step of :mod:`emdesk.engine.prior` (no ``reg_covar`` ridge, as mclust), and the objective
+        reported while fitting (snapshots' ``log_likelihood`` and ``lower_bound``,
+        ``lower_bound_``, ``restart_log_likelihoods_``, the restart kept) is the log-posterior
+        (log-likelihood + log prior density, ``log_prior_``).  ``log_likelihood_``, ``score`` and
+        ``bic``/``aic``/``icl`` stay the likelihood's, as mclust computes BIC with a prior.
+        Available with the models whose MAP step maximises that posterior: full/VVV, tied/EEE,
+        diag/VVI, spherical/VII, and E, V in 1-D (ValueError otherwise, and with
+        ``sample_weight`` or Dask data); the prior's mean and scale come from the rows with
+        every value observed.
 
     Checks of the data before fitting (``fit``/``fit_iter``; columns counted from 1, or named
     by ``X.columns`` when X is a data frame):
@@ -302,6 +424,7 @@ class GaussianMixture:
         means_init=None,
         covariances_init=None,
         missing="error",
+        prior=None,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -315,6 +438,7 @@ class GaussianMixture:
         self.means_init = means_init
         self.covariances_init = covariances_init
         self.missing = missing
+        self.prior = prior
 
     # ------------------------------------------------------------------ parameters
     def get_params(self, deep=True):
@@ -365,6 +489,8 @@ class GaussianMixture:
         if interrupt is not None and not callable(interrupt):
             raise ValueError(f"interrupt must be a callable returning True to stop, or None; got {interrupt!r}.")
         if _is_dask(X):  # a Dask array/DataFrame: fitted chunk by chunk, never materialised (issue 16)
+            if self.prior is not None:
+                raise ValueError("prior='default' is not available for Dask data; fit in memory.")
             from . import _dask
             return _dask.fit_iter(self, X, sample_weight, responsibilities, interrupt)
         V.check_params(self)
@@ -388,7 +514,7 @@ class GaussianMixture:
         c0 = (
             None
             if self.covariances_init is None
-            else V.check_covariances(self.covariances_init, self.covariance_type, k, d)
+            else V.check_covariances(self.covariances_init, V.covariance_layout(self.covariance_type, d), k, d)
         )
         return w0, m0, c0
 
@@ -434,6 +560,10 @@ class GaussianMixture:
         self.n_iter_ = b["n_iter"]
         self.lower_bound_ = b["lower_bound"]
         self.log_likelihood_ = b["log_likelihood"]
+        self.log_prior_ = 0.0
+        if ctx.prior is not None:  # the objective was the log-posterior; log_likelihood_ is the likelihood's
+            self.log_prior_ = ctx.log_prior(b["weights"], b["means"], b["covariances"])
+            self.log_likelihood_ = b["log_likelihood"] - self.log_prior_
         self.best_restart_ = int(best)
         self.restart_log_likelihoods_ = np.array([r["log_likelihood"] for r in results])
         self.restart_parameters_ = [
@@ -488,7 +618,7 @@ class GaussianMixture:
         k, d = means.shape
         est = cls(n_components=k, covariance_type=covariance_type, **params)
         V.check_params(est)
-        est._set_parameters(weights, means, cov, covariance_type, d)
+        est._set_parameters(weights, means, cov, V.covariance_layout(covariance_type, d), d)
         est.converged_ = False
         est.n_iter_ = 0
         est.lower_bound_ = math.nan
@@ -531,7 +661,7 @@ class GaussianMixture:
         """(Standardizer, Prepared, Layout) of the fitted parameters, cached."""
         cache = getattr(self, "_score_cache", None)
         if cache is None:
-            ct = self.covariance_type
+            ct = self._layout()
             std = Standardizer.from_params(self.weights_, self.means_, self.covariances_, ct)
             layout = Layout(ct, self.n_features_in_)
             try:
@@ -612,7 +742,7 @@ class GaussianMixture:
         from ._missing import patterns
 
         k, d = self.means_.shape
-        F = full_covariances(self.covariances_, self.covariance_type, k, d)
+        F = full_covariances(self.covariances_, self._layout(), k, d)
         sub = Xi[idx]
         for o, _m, prow in patterns(~np.isnan(sub)):
             o = np.asarray(o)
@@ -659,10 +789,14 @@ class GaussianMixture:
         return self._estep(X, want_ll=False, want_resp=False, want_labels=True)[2]
 
     def n_parameters(self):
-        """Number of free parameters (as scikit-learn's ``_n_parameters``)."""
+        """Number of free parameters (as scikit-learn's ``_n_parameters``; for mclust's model names
+        mclust's ``nMclustParams``, e.g. VEV: ``k + (d - 1) + k d (d - 1) / 2`` covariance
+        parameters, ``k d`` means and ``k - 1`` weights)."""
         self._check_fitted()
         k, d = self.means_.shape
         ct = self.covariance_type
+        if ct not in ("full", "tied", "diag", "spherical"):
+            return cm.n_parameters(ct, d, k)
         if ct == "full":
             cov = k * d * (d + 1) / 2.0
         elif ct == "diag":
@@ -673,10 +807,12 @@ class GaussianMixture:
             cov = k
         return int(cov + k * d + k - 1)
 
-    def _criteria(self, X, sample_weight=None, entropy=True):
-        """``(n, log-likelihood, classification entropy)`` of X from one E-step.  Rows with every
-        value missing are not counted; with ``sample_weight`` every row counts by its weight
-        (``n`` is then the total weight), as a duplicated row would."""
+    def _criteria(self, X, sample_weight=None, entropy="map"):
+        """``(n, log-likelihood, classification term)`` of X from one E-step; the term is that of
+        ICL of kind ``entropy`` (``"map"`` or ``"entropy"``, see :mod:`emdesk.engine.criteria`; True
+        means ``"entropy"``, False skips it: 0).  Rows with every value missing are not counted; with
+        ``sample_weight`` every row counts by its weight (``n`` is then the total weight), as a
+        duplicated row would."""
         if _is_dask(X):
             from . import _dask
             return _dask.criteria(self, X, sample_weight, entropy)
@@ -698,14 +834,12 @@ class GaussianMixture:
         total = float(ll.sum()) if w is None else float(ll @ w)
         ent = 0.0
         if entropy:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rlogr = np.where(resp > 0, resp * np.log(resp), 0.0).sum(axis=1)
-            ent = -float(rlogr.sum() if w is None else rlogr @ w)
+            ent = classification_term(resp, entropy, w)
         return n, total, ent
 
     def _scores(self, X, sample_weight=None):
-        """``n``, ``log_likelihood``, ``bic``, ``aic`` and ``icl`` of X (a dict) from one E-step
-        (see :meth:`_criteria`)."""
+        """``n``, ``log_likelihood``, ``bic``, ``aic`` and ``icl`` (mclust's, ``kind="map"``) of X
+        (a dict) from one E-step (see :meth:`_criteria`)."""
         n, ll, ent = self._criteria(X, sample_weight)
         p = self.n_parameters()
         bic = -2.0 * ll + p * math.log(n)
@@ -721,10 +855,16 @@ class GaussianMixture:
         n, ll, _ = self._criteria(X, entropy=False)
         return -2.0 * ll + 2.0 * self.n_parameters()
 
-    def icl(self, X):
-        """Integrated completed likelihood: BIC plus twice the classification entropy
-        (Biernacki, Celeux & Govaert 2000)."""
-        return self._scores(X)["icl"]
+    def icl(self, X, kind="map"):
+        """Integrated completed likelihood (Biernacki, Celeux & Govaert 2000; lower is better):
+        BIC plus twice a classification term of the responsibilities.  ``kind="map"`` (default):
+        as mclust computes it, ``-2 sum_i log r_{i, c_i}`` with ``c_i`` the most probable component
+        (mclust's ``icl()``, in scikit-learn's sign); ``kind="entropy"``: the soft version, twice
+        the classification entropy ``-sum_i sum_k r_ik log r_ik`` (never below the MAP one).
+        Raises ValueError for another kind."""
+        kind = check_icl_kind(kind)
+        n, ll, term = self._criteria(X, entropy=kind)
+        return -2.0 * ll + self.n_parameters() * math.log(n) + 2.0 * term
 
     def sample(self, n_samples=1, random_state=None):
         """Draw ``n_samples`` points; returns ``(X, labels)`` (grouped by component, as in
@@ -734,7 +874,7 @@ class GaussianMixture:
         rng = np.random.default_rng(self.random_state if random_state is None else random_state)
         k, d = self.means_.shape
         counts = rng.multinomial(n, self.weights_ / self.weights_.sum())
-        full = full_covariances(self.covariances_, self.covariance_type, k, d)
+        full = full_covariances(self.covariances_, self._layout(), k, d)
         parts = []
         for j in range(k):
             if counts[j] == 0:
@@ -757,7 +897,12 @@ class GaussianMixture:
             n_imputations = V._int(n_imputations, "n_imputations", 1)
         std, prep, layout = self._scoring()
         rng = np.random.default_rng(random_state)
-        return impute(X, std, prep, self.covariance_type, n_imputations, rng)
+        return impute(X, std, prep, self._layout(), n_imputations, rng)
+
+    def _layout(self):
+        """The scikit-learn layout of ``covariances_`` (``covariance_type`` itself, or where
+        mclust's model is stored: see :func:`emdesk.engine._validation.covariance_layout`)."""
+        return V.covariance_layout(self.covariance_type, self.n_features_in_)
 
 
 def _precisions_cholesky(cov, covariance_type):

@@ -27,6 +27,7 @@ import numpy as np
 
 from . import _validation as V
 from ._core import COVARIANCE_TYPES
+from .criteria import check_icl_kind, classification_term
 from .families.categorical import LatentClassFamily
 from .families.gaussian import GaussianFamily
 from .families.poisson import PoissonFamily
@@ -121,17 +122,15 @@ class _FamilyMixture(LatentModel):
     def fit_predict(self, X):
         return self.fit(X).predict(X)
 
-    def _criteria(self, X, entropy=True):
+    def _criteria(self, X, entropy="map"):
         L, keep = self._log_joint(X)
         if not keep.any():
             raise ValueError("X has no row with an observed value: give rows with data.")
         lse = _logsumexp_rows(L)[keep]
         ll = float(lse.sum())
         ent = 0.0
-        if entropy:
-            R = np.exp(L[keep] - lse[:, None])
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ent = -float(np.where(R > 0, R * np.log(R), 0.0).sum())
+        if entropy:  # "map" (mclust's ICL) or "entropy" / True (soft), emdesk.engine.criteria
+            ent = classification_term(np.exp(L[keep] - lse[:, None]), entropy)
         return float(keep.sum()), ll, ent
 
     def log_likelihood(self, X):
@@ -148,9 +147,11 @@ class _FamilyMixture(LatentModel):
         n, ll, _ = self._criteria(X, entropy=False)
         return -2.0 * ll + 2.0 * self.n_parameters()
 
-    def icl(self, X):
-        """BIC plus twice the classification entropy (Biernacki, Celeux & Govaert 2000)."""
-        n, ll, ent = self._criteria(X)
+    def icl(self, X, kind="map"):
+        """BIC plus twice a classification term (Biernacki, Celeux & Govaert 2000): ``kind="map"``
+        the hard classification's ``-sum log r_{i, argmax}`` as mclust computes ICL (default),
+        ``"entropy"`` the soft classification entropy (see :mod:`emdesk.engine.criteria`)."""
+        n, ll, ent = self._criteria(X, entropy=check_icl_kind(kind))
         return -2.0 * ll + self.n_parameters() * math.log(n) + 2.0 * ent
 
     def sample(self, n_samples=1, random_state=None):

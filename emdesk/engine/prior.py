@@ -255,3 +255,64 @@ def map_engine_mstep(model, nk, means, cov, reg, d, prior: ConjugatePrior, n_row
         return means_map, np.diagonal(cov_map, axis1=1, axis2=2).copy()
     return means_map, cov_map[:, 0, 0].copy()
 
+
+
+#: Models whose MAP M-step above is the maximum of the log-posterior written by
+#: :func:`log_prior_density` (the fitted objective is then the posterior); mclust's other prior
+#: models (EII, EEI, VEI, EVI, EEV, VEV) depart from a stated prior (see :data:`MCLUST_DEPARTURES`).
+POSTERIOR_MODELS = ("E", "V", "VII", "VVI", "EEE", "VVV")
+
+
+def _log_inv_gamma(v, a, b):
+    from math import lgamma
+
+    return a * np.log(b) - lgamma(a) - (a + 1.0) * np.log(v) - b / v
+
+
+def log_prior_density(model, means, covariances, prior: ConjugatePrior) -> float:
+    """Log density of the conjugate prior (Fraley & Raftery 2007) at the parameters: means (k, d) and
+    covariances (k, d, d) (user units), for the models of :data:`POSTERIOR_MODELS`:
+
+    * VVV: each ``Sigma_k ~ inverse Wishart(dof, scale)``; EEE: the shared ``Sigma`` once;
+    * V, VII, VVI: each variance (VII: ``sigma_k^2``; VVI: every diagonal entry; V: ``sigma_k^2``)
+      ``~ inverse gamma(dof / 2, scale / 2)``; E: the shared variance once;
+    * with ``shrinkage > 0`` also ``mu_k | Sigma_k ~ N(mean, Sigma_k / shrinkage)`` for every component.
+
+    The MAP M-step (:func:`map_mstep_from_stats`) maximises the log-likelihood plus this density, so
+    EM with it increases their sum.  Raises ValueError for another model."""
+    means = np.asarray(means, dtype=float)
+    S = np.asarray(covariances, dtype=float)
+    k, d = means.shape
+    m = canonical_model(model, d)
+    if m not in POSTERIOR_MODELS:
+        raise ValueError(f"the prior's density is written for {', '.join(POSTERIOR_MODELS)}; not {m}")
+    nu = float(prior.dof)
+    kap = float(prior.shrinkage)
+    pm = np.asarray(prior.mean, dtype=float).reshape(d)
+    total = 0.0
+    if m in ("VVV", "EEE"):
+        from scipy.special import multigammaln
+
+        scale = np.asarray(prior.scale, dtype=float).reshape(d, d)
+        _, logdet_s = np.linalg.slogdet(scale)
+        comps = range(k) if m == "VVV" else range(1)
+        for j in comps:
+            _, logdet = np.linalg.slogdet(S[j])
+            total += (0.5 * nu * logdet_s - 0.5 * nu * d * np.log(2.0) - multigammaln(0.5 * nu, d)
+                      - 0.5 * (nu + d + 1) * logdet - 0.5 * np.trace(np.linalg.solve(S[j], scale)))
+    else:
+        s = float(np.mean(np.broadcast_to(np.asarray(prior.scale, dtype=float), (d,))))
+        if m in ("V", "VII"):
+            total += float(np.sum(_log_inv_gamma(S[:, 0, 0], 0.5 * nu, 0.5 * s)))
+        elif m == "E":
+            total += float(_log_inv_gamma(S[0, 0, 0], 0.5 * nu, 0.5 * s))
+        else:  # VVI: one scale per feature (a number in the user's units)
+            sv = np.broadcast_to(np.asarray(prior.scale, dtype=float), (d,))
+            total += float(np.sum(_log_inv_gamma(np.diagonal(S, axis1=1, axis2=2), 0.5 * nu, 0.5 * sv[None, :])))
+    if kap > 0:
+        for j in range(k):
+            diff = means[j] - pm
+            _, logdet = np.linalg.slogdet(S[j])
+            total += (-0.5 * d * np.log(2 * np.pi) + 0.5 * d * np.log(kap) - 0.5 * logdet
+                      - 0.5 * kap * float(diff @ np.linalg.solve(S[j], diff)))
+    return float(total)

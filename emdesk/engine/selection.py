@@ -47,6 +47,7 @@ from typing import Callable, Iterable, Iterator, Optional
 import numpy as np
 
 from . import _validation as V
+from . import covariance_models as _cm
 from .diagnostics import ComponentIssue, DataColumnWarning, DegenerateSolutionWarning, format_issues
 from .gaussian import GaussianMixture
 
@@ -69,10 +70,14 @@ __all__ = [
     "SelectionCancelled",
     "CRITERIA",
     "COVARIANCE_TYPES",
+    "MCLUST_MODELS",
 ]
 
 CRITERIA = ("bic", "aic", "icl")
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+#: ``covariance_types="mclust"`` (or this tuple) sweeps mclust's 14 models, EII ... VVV (Celeux &
+#: Govaert 1995, mclust's ``mclust.options("emModelNames")``); with one feature its two, E and V.
+MCLUST_MODELS = _cm.MODEL_NAMES
 
 #: Columns of ``SelectionResult.rows_as_dicts()`` and of the exported CSV, in order.
 CSV_COLUMNS = (
@@ -292,7 +297,7 @@ def _check_criterion(criterion) -> str:
     return name
 
 
-def _plan(n_components, covariance_types):
+def _plan(n_components, covariance_types, d=None):
     if isinstance(n_components, (int, np.integer)):
         ks = [int(n_components)]
     else:
@@ -312,14 +317,21 @@ def _plan(n_components, covariance_types):
         covariance_types = (covariance_types,)
     types = []
     for t in covariance_types:
-        if t not in COVARIANCE_TYPES:
+        if t == "mclust":  # all of mclust's models (E and V for one feature)
+            types.extend(m for m in (_cm.MODEL_NAMES_1D if d == 1 else MCLUST_MODELS) if m not in types)
+            continue
+        if t not in V.ALL_COVARIANCE_TYPES:
             raise ValueError(
-                f"covariance type {t!r} is not one of {', '.join(COVARIANCE_TYPES)}; change covariance_types."
+                f"covariance type {t!r} is not one of {', '.join(COVARIANCE_TYPES)} or one of mclust's models "
+                f"({', '.join(MCLUST_MODELS)}, E/V for one feature; 'mclust' for all); change covariance_types."
             )
+        if d is not None:
+            V.covariance_layout(t, d)  # E/V with more than one feature: ValueError before any fit
         if t not in types:
             types.append(t)
     if not types:
-        raise ValueError("covariance_types is empty: give at least one of full, tied, diag, spherical.")
+        raise ValueError("covariance_types is empty: give at least one of full, tied, diag, spherical "
+                         "(or mclust's names, or 'mclust').")
     return [(k, t) for k in ks for t in types]
 
 
@@ -445,7 +457,8 @@ def _column_notes(X, sample_weight, covariance_types) -> tuple:
     """The data checks every fit of the sweep would make, once: a column that overflows or is too
     wide raises here (ValueError naming it); constant and linearly dependent columns give notes."""
     constant = V.check_column_ranges(X, sample_weight)
-    dep = [t for t in covariance_types if t in ("full", "tied")]
+    d = X.shape[1]
+    dep = [t for t in covariance_types if V.covariance_layout(t, d) in ("full", "tied")]
     groups = V.linear_dependence(X, sample_weight, constant)[1] if dep else []
     return tuple(V.column_notes(X, constant, groups, None, dep[0] if dep else None))
 
@@ -497,13 +510,14 @@ def iter_select_model(
     ``n_jobs``: number of worker threads (None: all cores; 1: fit in the calling thread).
     """
     criterion = _check_criterion(criterion)
-    plan = _plan(n_components, covariance_types)
+    _plan(n_components, covariance_types)  # bad arguments before the data are read
     params = dict(
         n_init=n_init, tol=tol, reg_covar=reg_covar, max_iter=max_iter, init_params=init_params, missing=missing
     )
     # The engine's own checks, once for the whole sweep (bad options or data are not failed fits).
     V.check_params(GaussianMixture(n_components=1, **params))
     X = V.check_array(X, missing)
+    plan = _plan(n_components, covariance_types, X.shape[1])
     sample_weight = V.check_sample_weight(sample_weight, X.shape[0])
     notes = _column_notes(X, sample_weight, [t for _, t in plan])
     seeds = _seeds(random_state, len(plan))
@@ -579,11 +593,16 @@ def select_model(
 ) -> SelectionResult:
     """Run the whole sweep and return its :class:`SelectionResult` (see ``iter_select_model``).
 
+    ``covariance_types``: any of scikit-learn's four names and mclust's 14 model names (E/V for one
+    feature, see :class:`~emdesk.engine.GaussianMixture`); ``"mclust"`` (alone or in the list) or
+    :data:`MCLUST_MODELS` sweeps all 14 of mclust's models as ``mclustBIC`` does (E and V for one
+    feature).  Rows keep the name asked for.
+
     If ``should_stop`` cancels it, the result holds the fits finished so far and
     ``cancelled`` is True.
     """
     last = None
-    plan_size = len(_plan(n_components, covariance_types))
+    plan_size = len(_plan(n_components, covariance_types, np.shape(X)[1] if np.ndim(X) == 2 else None))
     t0 = time.perf_counter()
     for last in iter_select_model(
         X, n_components, covariance_types, n_init, criterion, random_state, **kwargs

@@ -76,11 +76,28 @@ def component_colors(k: int) -> np.ndarray:
     return out
 
 
+def _layout(covariance_type: str, cov: np.ndarray) -> str:
+    """scikit-learn's layout of ``cov`` for a covariance_type that may be one of mclust's model names
+    (stored as emdesk.engine.covariance_models.storage_type says)."""
+    if covariance_type in ("full", "tied", "diag", "spherical"):
+        return covariance_type
+    from emdesk.engine import covariance_models as cm
+
+    if cov.ndim == 3:
+        return "full"
+    if cov.ndim == 1:
+        return "spherical"
+    if cov.ndim == 2 and cov.shape == (1, 1):  # one feature: E (tied) or V/diag hold the same number
+        return "tied"
+    return cm.storage_type(covariance_type, cov.shape[-1]) if covariance_type in cm.MODEL_NAMES else "tied"
+
+
 def marginal_covariances(covariances, covariance_type: str, k: int, dims) -> np.ndarray:
     """The (k, m, m) covariances of the marginal on the feature indices ``dims``."""
     dims = list(dims)
     cov = np.asarray(covariances, dtype=float)
     m = len(dims)
+    covariance_type = _layout(covariance_type, cov)
     if covariance_type == "full":
         return cov[:, dims][:, :, dims]
     if covariance_type == "tied":

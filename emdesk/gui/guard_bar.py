@@ -73,7 +73,7 @@ def propose_fixes(options: dict, data_variances=None, manual_means: bool = False
             {"n_components": k - 1},
         )
     ct = options.get("covariance_type", "full")
-    if ct != "tied" and k > 1:
+    if ct not in ("tied", "EEE", "E") and k > 1:  # EEE / E: mclust's names of one shared covariance
         out["constrained_covariance"] = (
             "Constrained covariance (\u2192 tied)",
             "Uses one covariance shared by all components (covariance type 'tied'), the constrained type that "
@@ -119,7 +119,7 @@ def status_text(snapshot) -> str:
         else:
             why[c] = "singular covariance"
     c0 = comps[0]
-    if snapshot.covariance_type == "tied" and first[c0] != "too_few_points":
+    if snapshot.covariance_type in ("tied", "EEE", "E") and first[c0] != "too_few_points":
         return f"The shared covariance is collapsing ({why[c0]})"
     if len(comps) == 1:
         return f"Component {c0 + 1} is collapsing ({why[c0]})"

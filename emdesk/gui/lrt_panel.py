@@ -68,18 +68,20 @@ class LRTPanel(QtWidgets.QWidget):
         self.table.setHorizontalHeaderLabels(["test", "LRTS", "bootstrap p-value", "replicates"])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setStretchLastSection(False)
         self.conclusion = QtWidgets.QLabel("")
         self.conclusion.setWordWrap(True)
         self.run_button.clicked.connect(lambda: self.start())
         self.stop_button.clicked.connect(self.stop)
 
         row = QtWidgets.QHBoxLayout()
-        for w in (QtWidgets.QLabel("Covariance:"), self.cov_box, self.max_spin, self.boot_spin, self.seed_spin,
+        self.cov_label = QtWidgets.QLabel("Covariance:")
+        for w in (self.cov_label, self.cov_box, self.max_spin, self.boot_spin, self.seed_spin,
                   self.run_button, self.stop_button):
             row.addWidget(w)
         row.addWidget(self.progress, 1)
         layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.conclusion)

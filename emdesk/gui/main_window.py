@@ -306,7 +306,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def save_settings(self) -> None:
         self.settings.set_window(self.saveGeometry(), self.saveState())
         try:
-            self.settings.set_fit_options(self.params_panel.options(engine=False))
+            # a model chosen in model selection is for its data only (issue 15)
+            self.settings.set_fit_options(self.selection.options_to_remember(self.params_panel.options(engine=False)))
         except ValueError:
             pass
         self.settings.set_animation_delay(self.params_panel.delay())
@@ -462,6 +463,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.params_panel.model_kind() != (s.kind, s.family):  # a script changed the session directly
             self.params_panel.set_model_kind(s.kind, s.family)
         self.params_panel.show_fields(self.kind.fields(s.family))
+        self._covariance_context()
         self.data_panel.show_sequence_pickers("sequence" in self.kind.needs)
         self._text_columns_fittable()
         self.restarts_dock.setEnabled(self.kind.restarts_view)
@@ -474,9 +476,16 @@ class MainWindow(QtWidgets.QMainWindow):
         # the categorical families (latent class, mixed; the categorical HMM's symbols, as emdesk-fit) fit text
         set_text_fittable(self.data_panel, self.session.family in TEXT_FAMILIES)
 
+    def _covariance_context(self) -> None:
+        """The Model panel offers mclust's 14 models for Gaussian mixtures (E and V with one column)."""
+        s = self.session
+        self.params_panel.set_covariance_context(s.kind == "mixture" and s.family == "gaussian",
+                                                 len(s.columns) if s.columns else None)
+
     def _show_data(self) -> None:
         s = self.session
         self.fit.forget()
+        self._covariance_context()
         # The model-selection dialog swept the rows of the old file, columns or missing-value choice: a
         # model chosen there now would be shown (and exported) as a fit of data it never saw.
         if self.selection.close_dialog():

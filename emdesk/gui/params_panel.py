@@ -5,6 +5,48 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
+#: mclust's 14 models (Gaussian mixtures), in three groups, and what each letter means (volume, shape,
+#: orientation: Equal, Variable or Identity); with one column the two of mclust's univariate models.
+MCLUST_GROUPS = (
+    ("spherical", ("EII", "VII")),
+    ("diagonal", ("EEI", "VEI", "EVI", "VVI")),
+    ("ellipsoidal", ("EEE", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV", "VVV")),
+)
+MCLUST_1D = (("E", "equal variance"), ("V", "varying variance"))
+_LETTER = {"E": "equal", "V": "varying"}
+COVARIANCE_TOOLTIPS = {
+    "full": "any ellipse per component (mclust's VVV)",
+    "tied": "one shared ellipse (mclust's EEE)",
+    "diag": "axis-aligned ellipses (mclust's VVI)",
+    "spherical": "circles of varying size (mclust's VII)",
+}
+
+
+def mclust_description(name: str) -> str:
+    """"VEV" -> "ellipsoidal: varying volume, equal shape, varying orientation"."""
+    for label, letter in MCLUST_1D:
+        if name == label:
+            return f"one column: {letter}"
+    group = next(g for g, names in MCLUST_GROUPS if name in names)
+    vol, shape, orient = name
+    parts = [f"{_LETTER[vol]} volume"]
+    parts.append("spherical shape" if shape == "I" else f"{_LETTER[shape]} shape")
+    parts.append("axis-aligned" if orient == "I" else f"{_LETTER[orient]} orientation")
+    if shape == "I":
+        parts = parts[:1]
+    return f"{group}: {', '.join(parts)}"
+
+
+def covariance_choices(mclust: bool, n_features) -> list[str]:
+    """The names the Model panel's Covariance combo offers: scikit-learn's four, and for Gaussian mixtures
+    mclust's 14 (E and V with one column)."""
+    names = list(COVARIANCE_TYPES)
+    if mclust:
+        if n_features == 1:
+            names += [n for n, _ in MCLUST_1D]
+        else:
+            names += [n for _, group in MCLUST_GROUPS for n in group]
+    return names
 INIT_METHODS = ["kmeans++", "kmeans", "random", "random_from_data"]
 INIT_TOOLTIPS = [
     "k-means++ seeding: well spread seed rows, every row joins its nearest seed (the default)",
@@ -83,9 +125,12 @@ class ParamsPanel(QtWidgets.QWidget):
         self.n_components.setRange(1, 30)
         self.n_components.setToolTip("Number of mixture components (1-30)")
         self.covariance_type = QtWidgets.QComboBox()
-        self.covariance_type.addItems(COVARIANCE_TYPES)
+        self._covariance_key = None
+        self._fill_covariances(True, None)
         self.covariance_type.setToolTip("full: any ellipse per component; tied: one shared ellipse; "
-                                        "diag: axis-aligned; spherical: circles")
+                                        "diag: axis-aligned; spherical: circles. Gaussian mixtures also offer "
+                                        "mclust's 14 models (volume, shape, orientation: Equal, Variable or "
+                                        "Identity; hover over one); with one column E and V")
         self.init_params = QtWidgets.QComboBox()
         self.init_params.addItems(INIT_METHODS)
         self.init_params.setToolTip("How the starting parameters are chosen (hover over a choice for details)")
@@ -156,6 +201,64 @@ class ParamsPanel(QtWidgets.QWidget):
             label.setText("States:" if hmm else "Components:")
         self.n_components.setToolTip("Number of hidden states (1-30)" if hmm else
                                      "Number of mixture components (1-30)")
+
+    def covariance_choices(self) -> list[str]:
+        """The covariance names the combo offers now (group headings left out)."""
+        return [self.covariance_type.itemText(i) for i in range(self.covariance_type.count())
+                if self.covariance_type.itemData(i, QtCore.Qt.ItemDataRole.UserRole) == "name"]
+
+    def set_covariance_context(self, mclust: bool, n_features=None) -> None:
+        """Offer mclust's models (Gaussian mixtures: ``mclust`` True) for ``n_features`` ticked columns (E and
+        V for one). The chosen name is kept when offered; otherwise an mclust name becomes its one-column
+        volume letter (VVV -> V) or back (E -> EEE, V -> VVV), or "full"."""
+        self._fill_covariances(mclust, n_features)
+
+    def _fill_covariances(self, mclust: bool, n_features) -> None:
+        key = (bool(mclust), 1 if n_features == 1 else None)
+        combo = self.covariance_type
+        if key == self._covariance_key:
+            return
+        current = previous = combo.currentText() if combo.count() else DEFAULTS["covariance_type"]
+        offered = covariance_choices(*key)
+        if current not in offered:
+            alias = {"E": "EEE", "V": "VVV"}.get(current, current[0] if len(current) == 3 else current)
+            current = alias if alias in offered else "full"
+        combo.blockSignals(True)
+        combo.clear()
+        model = combo.model()
+        role = QtCore.Qt.ItemDataRole
+
+        def add(name, tip):
+            combo.addItem(name)
+            combo.setItemData(combo.count() - 1, tip, role.ToolTipRole)
+            combo.setItemData(combo.count() - 1, "name", role.UserRole)
+
+        def heading(text):
+            combo.addItem(text)
+            item = model.item(combo.count() - 1)
+            item.setEnabled(False)  # a heading, not a choice
+            font = item.font()
+            font.setItalic(True)
+            item.setFont(font)
+
+        for name in COVARIANCE_TYPES:
+            add(name, COVARIANCE_TOOLTIPS[name])
+        if key[0]:
+            if key[1] == 1:
+                heading("mclust, one column")
+                for name, text in MCLUST_1D:
+                    add(name, f"{name}: {text}")
+            else:
+                for group, names in MCLUST_GROUPS:
+                    heading(f"mclust, {group}")
+                    for name in names:
+                        add(name, f"{name}: {mclust_description(name)}")
+        combo.setCurrentText(current)
+        combo.blockSignals(False)
+        changed = self._covariance_key is not None and previous != combo.currentText()
+        self._covariance_key = key
+        if changed:
+            self.optionsChanged.emit()
 
     def model_kind(self) -> tuple[str, str]:
         """(kind, family) as chosen: ("mixture", "gaussian") or ("hmm", family)."""
@@ -243,7 +346,7 @@ class ParamsPanel(QtWidgets.QWidget):
             elif name == "max_iter":
                 self._set_int(self.max_iter, name, value)
             elif name == "covariance_type":
-                self._set_choice(self.covariance_type, name, value, COVARIANCE_TYPES)
+                self._set_choice(self.covariance_type, name, value, self.covariance_choices())
             elif name == "init_params":
                 self._set_choice(self.init_params, name, value, INIT_METHODS)
             elif name in ("tol", "reg_covar"):

@@ -41,7 +41,8 @@ _ROWS_PER_BLOCK = 20000
 # Options stored as plain values and passed back to the constructor on load (the starting values
 # weights_init/means_init/covariances_init are stored too, but only kept in ``fit_info_``).
 _SCALAR_OPTIONS = {"tol": (int, float), "reg_covar": (int, float), "max_iter": (int,), "n_init": (int,),
-                   "init_params": (str,), "random_state": (int, type(None)), "missing": (str,)}
+                   "init_params": (str,), "random_state": (int, type(None)), "missing": (str,),
+                   "prior": (str, type(None))}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -367,12 +368,18 @@ def _validate(doc) -> dict:
         kinds = ", ".join(["GaussianMixture"] + list(HMM_KINDS) + list(FAMILY_KINDS))
         raise _Invalid(f"model.kind must be one of {kinds} (hidden Markov models from format version 2), "
                        f"found {_short(kind)}")
+    from ..engine._validation import ALL_COVARIANCE_TYPES, covariance_layout
+
     ct = _require(model, "covariance_type", "model")
-    if ct not in COVARIANCE_TYPES:
-        raise _Invalid(f"model.covariance_type must be one of {', '.join(COVARIANCE_TYPES)}, "
-                       f"found {_short(ct)}")
+    if not isinstance(ct, str) or ct not in ALL_COVARIANCE_TYPES:
+        raise _Invalid(f"model.covariance_type must be one of {', '.join(COVARIANCE_TYPES)} or one of "
+                       f"mclust's model names, found {_short(ct)}")
     k = _int(_require(model, "n_components", "model"), "model.n_components")
     d = _int(_require(model, "n_features", "model"), "model.n_features")
+    try:
+        layout = covariance_layout(ct, d)  # mclust's names are stored in one of scikit-learn's layouts
+    except ValueError as exc:
+        raise _Invalid(f"model.covariance_type {ct!r} does not fit {d} features: {exc}") from None
     weights = _number_array(_require(model, "weights", "model"), (k,), "model.weights")
     if np.any(weights < 0):
         raise _Invalid("model.weights must not be negative")
@@ -381,7 +388,7 @@ def _validate(doc) -> dict:
     if not abs(total - 1.0) <= 1e-6:
         raise _Invalid(f"model.weights must sum to 1, they sum to {total:.9g}")
     means = _number_array(_require(model, "means", "model"), (k, d), "model.means")
-    cov_shape = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[ct]
+    cov_shape = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[layout]
     cov = _number_array(_require(model, "covariances", "model"), cov_shape, "model.covariances")
     columns = _require(doc, "columns", "the file")
     if (not isinstance(columns, list) or len(columns) != d or not all(isinstance(c, str) for c in columns)
@@ -400,13 +407,20 @@ def _validate(doc) -> dict:
             "columns": columns, "options": options}
 
 
+def _layout(model, d) -> str:
+    """scikit-learn's layout of ``model.covariances_`` (mclust's model names are stored in one)."""
+    from ..engine._validation import covariance_layout
+
+    return covariance_layout(model.covariance_type, d)
+
+
 def _probe(model) -> None:
     """An accepted file must score finite: the log-densities at the means and one standard deviation from
     them along each axis (a variance of 5e-324 passes every shape and sign check, yet its density
     overflows)."""
     means = np.asarray(model.means_, dtype=np.float64)
     k, d = means.shape
-    ct = model.covariance_type
+    ct = _layout(model, d)
     cov = np.asarray(model.covariances_, dtype=np.float64)
     var = {"full": lambda: np.stack([np.diag(c) for c in cov]), "tied": lambda: np.tile(np.diag(cov), (k, 1)),
            "diag": lambda: cov, "spherical": lambda: np.repeat(cov[:, None], d, axis=1)}[ct]()
@@ -578,7 +592,7 @@ def save_parameters_csv(path, model, columns: Sequence[str] | None = None, boots
     _check_fitted(model)
     k, d = np.shape(model.means_)
     columns = _column_names(model, columns, d)
-    ct = model.covariance_type
+    ct = _layout(model, d)
     cov = np.asarray(model.covariances_, dtype=float)
     if ct == "full":
         full = cov

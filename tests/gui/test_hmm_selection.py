@@ -64,7 +64,8 @@ def test_selection_dialog_sweeps_states_and_shows_the_chosen_hmm(qtbot, window, 
     res = blocker.args[0]
     assert [r.n_components for r in res.table] == [1, 2, 3, 4]
     assert res.best_row.n_components == 3
-    dlg.select_row(res.best_row)  # the user picks the best row: modelChosen shows it
+    assert dlg.selected_row() is res.best_row  # selected when the sweep ends
+    dlg.use_button.click()  # "Use this model": modelChosen shows it
     model = window.model
     assert isinstance(model, GaussianHMM if family == "gaussian" else PoissonHMM) and model.n_components == 3
     assert window.views.drawn_states is not None and len(set(window.views.drawn_states.tolist())) == 3

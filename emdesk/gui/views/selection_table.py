@@ -1,6 +1,7 @@
-"""The model-selection dialog's table: one row per fit of the sweep (components, covariance type, status,
+"""The model-selection dialog's table: one row per fit of the sweep (components, model, status,
 BIC/AIC/ICL, log-likelihood, ...), growing as fits finish, sortable by any column with a stable fallback to
-the sweep order."""
+the sweep order. The Status column says "best", "ok", "degenerate" or "failed" (the reasons in its tooltip),
+so it stays narrow."""
 
 from __future__ import annotations
 
@@ -8,19 +9,15 @@ import math
 
 from PySide6 import QtCore, QtGui
 
+from emdesk.engine.covariance_models import MODEL_NAMES, MODEL_NAMES_1D
 from emdesk.engine.selection import COVARIANCE_TYPES, CRITERIA
 
-#: One colour per covariance type (Tableau 10), the same in the table and the plot.
-TYPE_COLORS = {
-    "full": (31, 119, 180),
-    "tied": (255, 127, 14),
-    "diag": (44, 160, 44),
-    "spherical": (148, 103, 189),
-}
+#: Sort order of the Model column: scikit-learn's names, then mclust's, then the other families.
+_MODEL_ORDER = list(COVARIANCE_TYPES) + list(MODEL_NAMES) + list(MODEL_NAMES_1D)
 
 COLUMNS = (
     ("Components", "n_components"),
-    ("Covariance", "covariance_type"),
+    ("Model", "covariance_type"),
     ("Status", "status"),
     ("BIC", "bic"),
     ("AIC", "aic"),
@@ -38,10 +35,13 @@ ROW_ROLE = QtCore.Qt.ItemDataRole.UserRole + 2
 class SelectionTableModel(QtCore.QAbstractTableModel):
     """Rows of a SelectionResult; grows as fits finish (rows are inserted, not reset)."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, label=None, color=None):
+        # label(key) -> the Model column's text of a row's covariance_type (line key); color(key) -> QColor
         super().__init__(parent)
         self._rows: list = []
         self._best = None
+        self._label = label or (lambda key: key)
+        self._color = color
 
     # -- content ---------------------------------------------------------------------------------
     def set_result(self, result) -> None:
@@ -106,7 +106,9 @@ class SelectionTableModel(QtCore.QAbstractTableModel):
             if r.error:
                 return f"This fit failed: {r.error}"
             if r.issues:
-                return "Degenerate, never chosen:\n" + "\n".join(i.message for i in r.issues)
+                kinds = dict.fromkeys(i.kind.replace("_", " ") for i in r.issues)
+                return ("Degenerate (" + ", ".join(kinds) + "), never chosen:\n"
+                        + "\n".join(i.message for i in r.issues))
             if r is self._best:
                 return "The model the criterion prefers"
             return None
@@ -119,8 +121,8 @@ class SelectionTableModel(QtCore.QAbstractTableModel):
                 return QtGui.QBrush(QtGui.QColor(180, 30, 30))
             if r.degenerate:
                 return QtGui.QBrush(QtGui.QColor(130, 130, 130))
-            if key == "covariance_type":
-                return QtGui.QBrush(QtGui.QColor(*TYPE_COLORS.get(r.covariance_type, (0, 0, 0))))
+            if key == "covariance_type" and self._color is not None:
+                return QtGui.QBrush(self._color(r.covariance_type))
         if role == R.TextAlignmentRole and key not in ("covariance_type", "status"):
             return int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -129,10 +131,11 @@ class SelectionTableModel(QtCore.QAbstractTableModel):
         if key == "status":
             if r.error:
                 return "failed"
-            if r.degenerate:  # the kinds here, the components and reasons in the tooltip
-                kinds = dict.fromkeys(i.kind.replace("_", " ") for i in r.issues)
-                return "degenerate (" + ", ".join(kinds) + ")"
+            if r.degenerate:  # the kinds, components and reasons in the tooltip
+                return "degenerate"
             return "best" if r is self._best else "ok"
+        if key == "covariance_type":
+            return self._label(r.covariance_type)
         if not r.ok and key not in ("n_components", "covariance_type", "seconds"):
             return ""
         v = getattr(r, key)
@@ -148,7 +151,8 @@ class SelectionTableModel(QtCore.QAbstractTableModel):
         if key == "status":
             return 0 if r is self._best else (1 if r.eligible else (2 if r.ok else 3))
         if key == "covariance_type":
-            return COVARIANCE_TYPES.index(r.covariance_type) if r.covariance_type in COVARIANCE_TYPES else 99
+            t = r.covariance_type
+            return _MODEL_ORDER.index(t) if t in _MODEL_ORDER else len(_MODEL_ORDER) + sum(map(ord, t))
         v = getattr(r, key)
         if isinstance(v, bool):
             return int(v)
