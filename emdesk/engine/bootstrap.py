@@ -247,8 +247,10 @@ def _lean_applies(model, nan_mask, n=0) -> bool:
     from ._bootstrap_em import TYPES, stream_width
     from .gaussian import GaussianMixture
 
+    # an option the loop does not know counts only when set (e.g. prior=None is plain maximum likelihood)
+    unknown = {key: v for key, v in model.get_params().items() if key not in _LEAN_PARAMS}
     if not (type(model) is GaussianMixture and nan_mask is None and model.covariance_type in TYPES
-            and set(model.get_params()) <= _LEAN_PARAMS):
+            and all(v is None for v in unknown.values())):
         return False
     k, d = np.shape(model.means_)
     return stream_width(n, d, k) > 0

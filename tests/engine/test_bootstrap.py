@@ -310,3 +310,19 @@ def test_the_rolling_batch_narrows_for_large_data_and_leaves_huge_data_to_the_en
     w = stream_width(50_000, 2, 3)
     assert 1 <= w < MAX_WIDTH and w * replicate_bytes(50_000, 2, 3) <= 64 << 20
     assert stream_width(100_000, 2, 3) == 0  # one replicate alone would take 22 MB: the engine's row blocks
+
+
+def test_lean_path_takes_unset_options_and_leaves_set_ones_to_the_engine(monkeypatch, three_clusters):
+    # an option the lean loop does not know (e.g. a prior) keeps the engine's way when it is set, and does not
+    # matter when it is None (plain maximum likelihood)
+    import importlib
+
+    mod = importlib.import_module("emdesk.engine.bootstrap")
+    gm, X = three_clusters
+    base = gm.get_params()
+    assert mod._lean_applies(gm, None, X.shape[0])
+    monkeypatch.setattr(type(gm), "get_params", lambda self, deep=True: dict(base, prior=None))
+    assert mod._lean_applies(gm, None, X.shape[0])
+    monkeypatch.setattr(type(gm), "get_params", lambda self, deep=True: dict(base, prior="default"))
+    assert not mod._lean_applies(gm, None, X.shape[0])
+    assert not mod._lean_applies(gm, np.zeros_like(X, dtype=bool), X.shape[0])
