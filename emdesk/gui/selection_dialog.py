@@ -29,7 +29,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from emdesk.engine.selection import COVARIANCE_TYPES, CRITERIA, iter_select_model
+from emdesk.engine.selection import COVARIANCE_TYPES, CRITERIA, iter_select_model, start_workers
 from emdesk.gui.views.selection_table import (  # noqa: F401  (COLUMNS, SORT_ROLE, ROW_ROLE re-exported)
     COLUMNS, ROW_ROLE, SORT_ROLE, TYPE_COLORS, SelectionTableModel, _SortProxy)
 from emdesk.gui.worker import WorkerThread, _user_message  # the same wording as a failed fit
@@ -110,6 +110,8 @@ class SelectionDialog(QtWidgets.QDialog):
         # lengths and family); types: the "types" it compares (default: the four covariance types)
         super().__init__(parent)
         self._sweep, self._types = sweep, tuple(types or COVARIANCE_TYPES)
+        if sweep is None:  # the sweep's worker processes start now, while the user picks options
+            start_workers()
         X = np.asarray(X, dtype=float)
         if X.ndim == 1:
             X = X[:, None]
