@@ -25,7 +25,25 @@ def init(blas_threads, flags) -> None:
         for var in _BLAS_VARIABLES:
             os.environ[var] = str(int(blas_threads))
     cancel_flags = flags
+    _exit_with_parent()
     import emdesk.engine.selection  # noqa: F401  (the start-up cost, paid here once)
+
+
+def _exit_with_parent() -> None:
+    """End this worker when the process that started it ends, even if it was killed and could
+    not shut the pool down (an idle worker would otherwise wait for work forever)."""
+    import multiprocessing
+    import threading
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch():
+        parent.join()  # the parent's sentinel: returns when it has ended
+        os._exit(0)
+
+    threading.Thread(target=watch, name="emdesk-worker-watchdog", daemon=True).start()
 
 
 def ready() -> int:
