@@ -23,9 +23,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import DIRECT_TOL, EPS, LOG_2PI, TWO_PASS_RATIO, Layout, full_covariances
+from ._core import DIRECT_TOL, EPS, LOG_2PI, SCORE_BLOCK_BYTES, TWO_PASS_RATIO, Layout, full_covariances
 
-__all__ = ["MissingData", "score_incomplete", "impute", "patterns"]
+__all__ = ["MissingData", "score_incomplete", "impute", "patterns", "incomplete_block_rows"]
+
+
+def incomplete_block_rows(k, d):
+    """Rows per block when scoring or imputing rows with NaN, so that a block's temporaries stay
+    under :data:`~emdesk.engine._core.SCORE_BLOCK_BYTES` (issue 16): the block's rows, standardised
+    and with NaN zeroed (3 d), a pattern's gathered rows (d), log-densities and responsibilities
+    (2 k, and their transposes 2 k), each component's whitened residuals and conditional means
+    (2 k d), the complete rows' copy and scores (2 d + k) and per-row vectors (8)."""
+    per_row = 8 * (8 * d + 5 * k + 2 * k * d + 8)
+    return int(max(256, SCORE_BLOCK_BYTES // per_row))
 
 
 def patterns(observed):
@@ -351,16 +361,50 @@ def score_incomplete(Z, prep, std, resp, ll):
 
 
 def impute(X, std, prep, covariance_type, n_imputations, rng):
-    """Conditional-expectation imputation (n, d) or ``n_imputations`` draws (n_imp, n, d)."""
+    """Conditional-expectation imputation (n, d) or ``n_imputations`` draws (n_imp, n, d).
+
+    Conditional means are computed in row blocks (:func:`incomplete_block_rows`): the peak is the
+    result plus a fixed budget, and each row's value does not depend on the block.  Draws keep one
+    pass over all rows (their random stream follows the patterns of the whole data)."""
+    if n_imputations is None:
+        out = X.copy()
+        step = incomplete_block_rows(prep.k, X.shape[1])  # (looked up here: tests change it)
+        for s in range(0, X.shape[0], step):
+            _impute_means(X[s:s + step], out[s:s + step], std, prep)
+        return out
+    return _impute_draws(X, std, prep, n_imputations, rng)
+
+
+def _impute_means(X, out, std, prep):
+    """Conditional means of the missing cells of the rows X into ``out`` (a view of the result)."""
+    k, d = prep.k, X.shape[1]
+    nan = np.isnan(X)
+    rows_missing = np.flatnonzero(nan.any(axis=1))
+    if not rows_missing.size:
+        return
+    Z = std.to_z(X[rows_missing])
+    F = full_covariances(prep.cov, prep.ct, k, d)
+    log_scale = np.log(std.scale)
+    for o, m, rows in patterns(~nan[rows_missing]):
+        pat = _Pattern(o, m, rows, Z, None, log_scale)
+        logp, parts = _pattern_estep(pat, prep.means, F, prep.logw)
+        _normalise(logp)
+        resp = logp  # (k, n_p)
+        zm = None
+        for j in range(k):
+            linv, y = parts[j] if parts else (None, None)
+            term = resp[j][:, None] * _conditional(pat, j, prep.means, F, linv, y)[0]
+            zm = term if zm is None else zm + term
+        out[np.ix_(rows_missing[rows], m)] = zm * std.scale[m] + std.shift[m]
+
+
+def _impute_draws(X, std, prep, n_imputations, rng):
     k, d = prep.k, X.shape[1]
     Z = std.to_z(X)
     F = full_covariances(prep.cov, prep.ct, k, d)
     log_scale = np.log(std.scale)
     nan = np.isnan(Z)
-    if n_imputations is None:
-        out = X.copy()
-    else:
-        out = np.repeat(X[None], n_imputations, axis=0)
+    out = np.repeat(X[None], n_imputations, axis=0)
     if not nan.any():
         return out
     rows_missing = nan.any(axis=1)
@@ -375,10 +419,6 @@ def impute(X, std, prep, covariance_type, n_imputations, rng):
             linv, y = parts[j] if parts else (None, None)
             conds.append(_conditional(pat, j, prep.means, F, linv, y))
         cols = m
-        if n_imputations is None:
-            zm = sum(resp[j][:, None] * conds[j][0] for j in range(k))
-            out[np.ix_(rows, cols)] = zm * std.scale[cols] + std.shift[cols]
-            continue
         n_p = len(rows)
         cum = np.cumsum(resp, axis=0)
         for t in range(n_imputations):

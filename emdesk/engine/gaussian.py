@@ -683,7 +683,9 @@ class GaussianMixture:
         coordinates only for incomplete rows), responsibilities ``(n, k)``, most probable
         components and the mask of rows with every value missing; the outputs not asked for are
         None.  Peak memory: the outputs plus :data:`~emdesk.engine._core.SCORE_BLOCK_BYTES` of
-        temporaries (rows with missing values are scored by pattern, outside that budget)."""
+        temporaries (rows with missing values too: in blocks of
+        :func:`~emdesk.engine._missing.incomplete_block_rows`, by pattern within a block), plus a
+        mask of one byte per row."""
         self._check_fitted()
         X = V.check_array(X, self.missing, n_features=self.n_features_in_)
         std, prep, layout = self._scoring()
@@ -695,9 +697,25 @@ class GaussianMixture:
         incomplete = V.rows_with_nan(X) if self.missing != "error" else None
         all_missing = None
         if incomplete is not None and incomplete.any():
-            rows = np.flatnonzero(incomplete)
-            Xi = X[rows]
+            # In row blocks (issue 16): every temporary is a block's, whatever n.
+            from . import _missing
+
             all_missing = np.zeros(n, dtype=bool)
+            step = _missing.incomplete_block_rows(k, X.shape[1])
+            for s0 in range(0, n, step):
+                e0 = min(n, s0 + step)
+                self._estep_block(X, s0, e0, incomplete[s0:e0], std, prep, layout, ll, resp, labels, all_missing)
+        else:
+            score_rows(X, std, prep, layout, self.weights_, self.means_, self.precisions_cholesky_,
+                       ll, resp, labels)
+        return ll, resp, labels, all_missing
+
+    def _estep_block(self, X, s0, e0, incomplete, std, prep, layout, ll, resp, labels, all_missing):
+        """Rows ``s0:e0`` of X (some with NaN) into the outputs of :meth:`_estep`."""
+        k = len(self.weights_)
+        rows = s0 + np.flatnonzero(incomplete)
+        if rows.size:
+            Xi = X[rows]
             all_missing[rows] = np.isnan(Xi).all(axis=1)
             from ._missing import score_incomplete
 
@@ -712,28 +730,24 @@ class GaussianMixture:
             far &= ~all_missing[rows]
             if far.any():
                 self._score_far_incomplete(Xi, np.flatnonzero(far), ri, li)
-            done = np.flatnonzero(~incomplete)
-            if done.size:
-                sub = [None if o is None else np.empty(done.size, dtype=o.dtype) for o in (ll, labels)]
-                sub_resp = None if resp is None else np.empty((done.size, k))
-                score_rows(X[done], std, prep, layout, self.weights_, self.means_,
-                           self.precisions_cholesky_, sub[0], sub_resp, sub[1])
-                if ll is not None:
-                    ll[done] = sub[0]
-                if labels is not None:
-                    labels[done] = sub[1]
-                if resp is not None:
-                    resp[done] = sub_resp
             if ll is not None:
                 ll[rows] = li
             if resp is not None:
                 resp[rows] = ri.T
             if labels is not None:
                 labels[rows] = np.argmax(ri, axis=0)
-        else:
-            score_rows(X, std, prep, layout, self.weights_, self.means_, self.precisions_cholesky_,
-                       ll, resp, labels)
-        return ll, resp, labels, all_missing
+        done = s0 + np.flatnonzero(~incomplete)
+        if done.size:
+            sub = [None if o is None else np.empty(done.size, dtype=o.dtype) for o in (ll, labels)]
+            sub_resp = None if resp is None else np.empty((done.size, k))
+            score_rows(X[done], std, prep, layout, self.weights_, self.means_,
+                       self.precisions_cholesky_, sub[0], sub_resp, sub[1])
+            if ll is not None:
+                ll[done] = sub[0]
+            if labels is not None:
+                labels[done] = sub[1]
+            if resp is not None:
+                resp[done] = sub_resp
 
     def _score_far_incomplete(self, Xi, idx, ri, li):
         """Rows of Xi (with NaN) that the pattern E-step cannot score without overflow: each

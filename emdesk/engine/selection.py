@@ -22,18 +22,24 @@ Rules the result follows:
   caller may still inspect in the table).  Ties go to the model with fewer
   parameters.
 
-Parallelism: fits run in a thread pool (``n_jobs``, default: all cores).  NumPy
-releases the GIL inside its array loops and BLAS calls, and threads avoid
-shipping data and models between processes; ``benchmarks/bench_selection.py``
-measures threads against processes on this machine (figures in the README's
-selection section).
+Parallelism (issue 16): with ``n_jobs`` > 1, ``n_jobs - 1`` fits run at once in worker processes
+and one in a thread of the calling process (:mod:`emdesk.engine._workers`).  A fit on small data
+is mostly Python work under the GIL, so threads ran no faster than one fit at a time; processes
+do.  The workers are spawned once per program and reused (their start-up, importing NumPy and
+SciPy, is paid once), never import the caller's ``__main__``, get arrays and return plain values,
+and stop within one EM iteration when the sweep is cancelled.  ``backend="threads"`` keeps the
+thread pool.  Every fit has its own seed, so the table does not depend on where it ran.
+``benchmarks/bench_selection.py`` prints serial against parallel times (README's selection
+section).
 """
 
 from __future__ import annotations
 
+import collections
 import csv
 import math
 import os
+import queue
 import re
 import stat
 import tempfile
@@ -47,6 +53,7 @@ from typing import Callable, Iterable, Iterator, Optional
 import numpy as np
 
 from . import _validation as V
+from . import _workers
 from . import covariance_models as _cm
 from .diagnostics import ComponentIssue, DataColumnWarning, DegenerateSolutionWarning, format_issues
 from .gaussian import GaussianMixture
@@ -64,6 +71,7 @@ warnings.filterwarnings("ignore", category=DataColumnWarning, module=re.escape(_
 __all__ = [
     "select_model",
     "iter_select_model",
+    "start_workers",
     "SelectionResult",
     "SelectionRow",
     "SelectionStep",
@@ -498,6 +506,7 @@ def iter_select_model(
     sample_weight=None,
     n_jobs: Optional[int] = None,
     should_stop: Optional[Callable[[], bool]] = None,
+    backend: str = "processes",
 ) -> Iterator[SelectionStep]:
     """Run the sweep, yielding a :class:`SelectionStep` after each finished fit.
 
@@ -507,9 +516,17 @@ def iter_select_model(
     let it be collected) or by passing ``should_stop``, a callable checked between EM
     iterations of every running fit; running fits are then abandoned within one iteration
     and the generator returns (the last yielded result stays valid, with fewer rows).
-    ``n_jobs``: number of worker threads (None: all cores; 1: fit in the calling thread).
+    ``n_jobs``: how many fits run at once (None: all cores; 1: every fit in the calling thread).
+    ``backend``: ``"processes"`` (default) runs ``n_jobs - 1`` fits in worker processes and one in
+    a thread of this process (see :mod:`emdesk.engine._workers`: spawned once per program and
+    reused, they never import your ``__main__``); ``"threads"`` runs them in ``n_jobs`` threads
+    (fine when each fit is long and spends its time in BLAS).  Either way every fit has its own
+    seed, so the table is the same as ``n_jobs=1`` gives.  Where worker processes cannot start,
+    the sweep runs in this process.
     """
     criterion = _check_criterion(criterion)
+    if backend not in ("processes", "threads"):
+        raise ValueError(f"backend must be 'processes' or 'threads'; got {backend!r}.")
     _plan(n_components, covariance_types)  # bad arguments before the data are read
     params = dict(
         n_init=n_init, tol=tol, reg_covar=reg_covar, max_iter=max_iter, init_params=init_params, missing=missing
@@ -557,6 +574,16 @@ def iter_select_model(
             yield step(row)
         return
 
+    if backend == "processes":
+        try:
+            handle = _workers.new_sweep(n_jobs - 1)
+        except (OSError, RuntimeError, ImportError, ValueError):  # no processes here: threads
+            handle = None
+        if handle is not None:
+            yield from _sweep_in_processes(handle, plan, X, sample_weight, params, seeds, n_jobs, stopped,
+                                           stop, step)
+            return
+
     pool = ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="emdesk-select")
     try:
         # Submit the most expensive fits (most components) first so the pool stays balanced.
@@ -580,6 +607,187 @@ def iter_select_model(
     finally:
         stop.set()  # running fits notice within one EM iteration
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+# ------------------------------------------------------------------ fits in worker processes
+def _fit_in_worker(index, k, cov_type, X, sample_weight, params, seed, slot, sweep_id):
+    """Runs in a worker process: one fit, returned as plain values (None when cancelled)."""
+
+    def stop():
+        return not _workers.still_wanted(slot, sweep_id)
+
+    if stop():
+        return None
+    try:
+        row = _fit_one(index, k, cov_type, X, sample_weight, params, seed, stop)
+    except SelectionCancelled:
+        return None
+    return _row_to_plain(row)
+
+
+_ROW_FIELDS = ("index", "n_components", "covariance_type", "log_likelihood", "n_parameters", "bic", "aic",
+               "icl", "n_iter", "converged", "degenerate", "error", "seconds")
+
+
+def _row_to_plain(row: SelectionRow) -> dict:
+    """A row as plain values: numbers, strings, tuples, and the model's attributes as a dict of
+    arrays and numbers (its scoring cache dropped; it is rebuilt on first use)."""
+    d = {name: getattr(row, name) for name in _ROW_FIELDS}
+    d["issues"] = tuple((i.component, i.kind, i.message) for i in row.issues)
+    state = None
+    if row.model is not None:
+        state = dict(vars(row.model))
+        state["_score_cache"] = None
+    d["model"] = state
+    return d
+
+
+def _row_from_plain(d: dict) -> SelectionRow:
+    state = d["model"]
+    model = None
+    if state is not None:
+        model = GaussianMixture.__new__(GaussianMixture)
+        model.__dict__.update(state)
+    issues = tuple(ComponentIssue(int(c), str(kind), str(msg)) for c, kind, msg in d["issues"])
+    return SelectionRow(issues=issues, model=model, **{name: d[name] for name in _ROW_FIELDS})
+
+
+def _sweep_in_processes(handle, plan, X, sample_weight, params, seeds, n_jobs, stopped, stop, step):
+    """The sweep on ``n_jobs - 1`` worker processes plus the calling process (one thread).
+
+    Every runner takes the most expensive fit left (most components first).  The caller's thread
+    starts fitting at once; the workers get fits only once they have started (a worker's first
+    start imports NumPy, SciPy and the engine, about 1 s), so a short sweep never waits for them.
+    A worker that fails (crashed, could not start) hands its fit back to the caller's thread.
+    """
+    pool, slot, sweep_id = handle
+    total = len(plan)
+    todo = collections.deque(sorted(range(total), key=lambda i: (-plan[i][0], i)))
+    lock = threading.Lock()
+    events: queue.Queue = queue.Queue()
+    outstanding: dict = {}  # future -> plan index (None for a start-up probe)
+    n_proc = n_jobs - 1
+    state = {"free": 0, "broken": False, "local": None}
+
+    def local_runner():
+        while not stopped():
+            with lock:
+                if not todo:
+                    return
+                i = todo.popleft()
+            k, t = plan[i]
+            try:
+                row = _fit_one(i, k, t, X, sample_weight, params, seeds[i], stopped)
+            except SelectionCancelled:
+                return
+            except BaseException as exc:  # pragma: no cover - _fit_one turns errors into rows
+                events.put(("crash", exc))
+                return
+            events.put(("row", row))
+
+    def ensure_local():
+        th = state["local"]
+        if th is None or not th.is_alive():
+            th = threading.Thread(target=local_runner, name="emdesk-select-local", daemon=True)
+            state["local"] = th
+            th.start()
+
+    def on_done(fut):
+        events.put(("future", fut))
+
+    def dispatch():
+        while state["free"] > 0 and not state["broken"] and not stopped():
+            with lock:
+                if not todo:
+                    return
+                i = todo.popleft()
+            k, t = plan[i]
+            try:
+                fut = _workers.submit(pool, _fit_in_worker, i, k, t, X, sample_weight, params, seeds[i], slot,
+                                      sweep_id)
+            except Exception:  # the pool cannot take work (broken, shut down): the caller's thread does it
+                with lock:
+                    todo.appendleft(i)
+                state["broken"] = True
+                ensure_local()
+                return
+            state["free"] -= 1
+            outstanding[fut] = i
+            fut.add_done_callback(on_done)
+
+    from emdesk import _worker_boot
+
+    try:
+        ensure_local()
+        for _ in range(n_proc):  # one probe per worker: a probe's answer frees a slot for a fit
+            try:
+                fut = _workers.submit(pool, _worker_boot.ready)
+            except Exception:
+                state["broken"] = True
+                break
+            outstanding[fut] = None
+            fut.add_done_callback(on_done)
+        n_rows = 0
+        while n_rows < total:
+            try:
+                kind, payload = events.get(timeout=0.2)
+            except queue.Empty:
+                if stopped():
+                    return
+                th = state["local"]
+                if state["broken"] and todo and (th is None or not th.is_alive()):
+                    ensure_local()
+                continue
+            if stopped():
+                return
+            if kind == "crash":  # pragma: no cover - defensive
+                raise payload
+            if kind == "future":
+                i = outstanding.pop(payload)
+                try:
+                    result = payload.result()
+                except BaseException:  # the worker died or could not start: fit here instead
+                    state["broken"] = True
+                    if i is not None:
+                        with lock:
+                            todo.appendleft(i)
+                    ensure_local()
+                    continue
+                state["free"] += 1
+                dispatch()
+                if i is None:
+                    continue
+                if result is None:  # cancelled in the worker
+                    return
+                row = _row_from_plain(result)
+            else:
+                row = payload
+            n_rows += 1
+            yield step(row)
+            if stopped():
+                return
+    finally:
+        stop.set()  # the caller's thread stops within one EM iteration
+        _workers.end_sweep(slot)  # fits in the workers see it within one EM iteration
+        for fut in list(outstanding):
+            fut.cancel()
+        th = state["local"]
+        if th is not None:
+            th.join()
+
+
+def start_workers(n_jobs: Optional[int] = None) -> None:
+    """Start the worker processes a sweep with ``n_jobs`` (None: all cores) will use, and return
+    at once.  A worker's first start imports NumPy, SciPy and the engine (about a second); the
+    app's model-selection dialog calls this when it opens so that cost overlaps with the user
+    choosing options.  Optional: a sweep starts its workers itself.  Does nothing where processes
+    cannot be started."""
+    n = (os.cpu_count() or 1) if n_jobs is None else int(n_jobs)
+    if n > 1:
+        try:
+            _workers.start(n - 1)
+        except (OSError, RuntimeError, ValueError):
+            pass
 
 
 def select_model(

@@ -91,8 +91,9 @@ def smoke_test(timeout_s: float = 120.0) -> int:
             if model.means_.shape != (3, 2):
                 raise RuntimeError(f"exported fit has means of shape {model.means_.shape}, expected (3, 2)")
             n_snap = len(window.history)
+            sweep = _smoke_test_sweep(model, timeout_s)
             print(f"emdesk smoke test passed: {n_snap} snapshots, log-likelihood "
-                  f"{window.model.log_likelihood_:.3f}, export {os.path.getsize(out)} bytes")
+                  f"{window.model.log_likelihood_:.3f}, export {os.path.getsize(out)} bytes; {sweep}")
             code = 0
         except Exception as exc:  # report, never a traceback dump only
             print(f"emdesk smoke test FAILED: {exc}", file=sys.stderr)
@@ -101,6 +102,23 @@ def smoke_test(timeout_s: float = 120.0) -> int:
             window.close()
             app.processEvents()
     return code
+
+
+def _smoke_test_sweep(model, timeout_s: float) -> str:
+    """A model-selection sweep in worker processes (spawned from this executable: in the bundle,
+    ``multiprocessing.freeze_support()`` in the entry script runs them) gives the serial table."""
+    from emdesk.engine import _workers, select_model
+
+    pid = _workers.start(1)[0].result(timeout=timeout_s)
+    if pid == os.getpid():
+        raise RuntimeError("the selection worker ran in the application's own process")
+    X, _ = model.sample(300)
+    kw = dict(n_components=range(1, 4), covariance_types=("full", "diag"), n_init=2, random_state=0)
+    parallel = select_model(X, n_jobs=2, **kw)
+    serial = select_model(X, n_jobs=1, **kw)
+    if [r.bic for r in parallel.table] != [r.bic for r in serial.table]:
+        raise RuntimeError("the model-selection sweep in worker processes differs from the serial one")
+    return f"model selection in a worker process (pid {pid}) matches the serial sweep"
 
 
 def install_file_open_handler(app, window):

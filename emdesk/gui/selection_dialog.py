@@ -41,7 +41,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from emdesk.engine.family_sweep import FAMILY_KINDS, _t_types, iter_select_families
-from emdesk.engine.selection import CRITERIA, iter_select_model
+from emdesk.engine.selection import CRITERIA, iter_select_model, start_workers
 from emdesk.gui.views import selection_models as SM
 from emdesk.gui.views.selection_table import (  # noqa: F401  (COLUMNS, SORT_ROLE, ROW_ROLE re-exported)
     COLUMNS, ROW_ROLE, SORT_ROLE, SelectionTableModel, _SortProxy)
@@ -128,6 +128,8 @@ class SelectionDialog(QtWidgets.QDialog):
         # families: the mixture families offered (default: Gaussian and Student-t, and Poisson for counts);
         # family: the one ticked at first (the Model panel's); family_params: {family: estimator keywords}.
         super().__init__(parent)
+        if sweep is None:  # the sweep's worker processes start now, while the user picks options
+            start_workers()
         X = np.asarray(X, dtype=float)
         if X.ndim == 1:
             X = X[:, None]

@@ -61,12 +61,56 @@ def looks_like_sentinel(value: float) -> bool:
     return bool(_NINES.match(text)) and a >= 9
 
 
-def _column_fills(name: str, x: np.ndarray, min_count: int) -> list[FillValue]:
-    x = x[~np.isnan(x)]
-    n = x.size
+#: Rows read at a time when looking for or replacing fill values (issue 16: memory is one block's,
+#: whatever the number of rows).
+BLOCK_ROWS = 1 << 16
+#: Distinct values kept at each end of a column's range: the rule below looks at the two lowest and
+#: two highest and at the range of the rest, which needs at most the third from either end.
+_ENDS = 4
+
+
+def _merge_ends(values, counts, new_values, new_counts):
+    """The ``_ENDS`` lowest and highest distinct values of two summaries, with their counts added."""
+    v = np.concatenate([values, new_values])
+    c = np.concatenate([counts, new_counts])
+    u, inverse = np.unique(v, return_inverse=True)
+    total = np.bincount(inverse.reshape(-1), weights=c).astype(np.int64)
+    if u.size > 2 * _ENDS:
+        keep = np.r_[0:_ENDS, u.size - _ENDS:u.size]
+        u, total = u[keep], total[keep]
+    return u, total
+
+
+def _column_summary(table: Table, name: str):
+    """``(values, counts, n)``: the column's ``_ENDS`` lowest and highest distinct values (all of them
+    when there are at most ``2 * _ENDS``) with their exact counts, and the number of values that are not
+    missing; read in blocks of ``BLOCK_ROWS`` rows.  A value among the lowest of the whole column is
+    among the lowest of every block holding it, so its count is complete."""
+    values = np.empty(0)
+    counts = np.empty(0, dtype=np.int64)
+    n = 0
+    for start in range(0, table.n_rows, BLOCK_ROWS):
+        x = table.to_array([name], start, start + BLOCK_ROWS)[:, 0]
+        x = x[~np.isnan(x)]
+        n += x.size
+        u, c = np.unique(x, return_counts=True)
+        if u.size > 2 * _ENDS:
+            keep = np.r_[0:_ENDS, u.size - _ENDS:u.size]
+            u, c = u[keep], c[keep]
+        values, counts = _merge_ends(values, counts, u, c)
+    return values, counts, n
+
+
+def _column_fills(name: str, x, min_count: int) -> list[FillValue]:
+    """Fill values of one column: ``x`` is the column (1-D array) or its :func:`_column_summary`."""
+    if isinstance(x, tuple):
+        values, counts, n = x
+    else:
+        x = x[~np.isnan(x)]
+        n = x.size
+        values, counts = np.unique(x, return_counts=True)
     if n < min_count + 3:
         return []
-    values, counts = np.unique(x, return_counts=True)
     if values.size < 4:
         return []
     found = []
@@ -120,7 +164,7 @@ def find_fill_values(table: Table, columns: Iterable[str] | None = None, *, min_
     names = table.numeric_column_names if columns is None else [c for c in columns if table.is_numeric(c)]
     out: list[FillValue] = []
     for name in names:
-        out.extend(_column_fills(name, table.to_array([name])[:, 0], min_count))
+        out.extend(_column_fills(name, _column_summary(table, name), min_count))
     return out
 
 
@@ -146,7 +190,9 @@ def replace_fill_values(table: Table, fills: Sequence[FillValue] | Mapping[str, 
     numeric = table.to_array(names)
     for j, name in enumerate(names):
         for value in wanted.get(name, ()):
-            numeric[numeric[:, j] == value, j] = np.nan
+            for start in range(0, numeric.shape[0], BLOCK_ROWS):  # masks of one block at a time
+                col = numeric[start:start + BLOCK_ROWS, j]
+                col[col == value] = np.nan
     out = Table(path=table.path, column_names=table.column_names, numeric=numeric, numeric_names=names,
                 text={c: table.text_column(c) for c in table.text_column_names}, sha256=table.sha256,
                 delimiter=table.delimiter, decimal=table.decimal, encoding=table.encoding,

@@ -641,34 +641,44 @@ def _marginalizing(model):
                                            covariance_type=model.covariance_type, missing="marginalize")
 
 
-def _fitted_columns(table: Table, model, columns) -> tuple[list[str], np.ndarray, int]:
-    """``(columns, X, k)``: the column names as a list, the model's columns of the table (NaN where
-    missing) and the model's number of components."""
+def _check_columns(table: Table, model, columns) -> tuple[list[str], int]:
+    """``(columns, k)``: the column names as a list (checked against the table and the model) and the
+    model's number of components, without copying the data (the exports read it in row blocks:
+    ``table.to_array(columns, start, stop)``)."""
     _check_fitted(model)
     if not isinstance(table, Table):
         raise DataError("table must be an emdesk.io.Table (from load_table).")
     columns = [columns] if isinstance(columns, str) else list(columns)
     if not columns:
         raise DataError("Choose at least one column.")
-    X = table.to_array(columns)
+    X = table.to_array(columns, 0, 0)  # the names' checks (DataError), no rows
     k, d = np.shape(model.means_)
     if X.shape[1] != d:
         raise DataError(f"The model has {d} features but {len(columns)} columns were given.")
-    return columns, X, k
+    return columns, k
 
 
 def _write_rows(path, table: Table, extra_header: list[str], extra_cells, replace=None) -> None:
-    """The table's rows (cells as read, numbers in shortest exact form) plus extra columns, in blocks."""
+    """The table's rows (cells as read, numbers in shortest exact form) plus extra columns, in blocks
+    of ``_ROWS_PER_BLOCK`` rows.  ``extra_cells(start, stop)``: the extra columns' cells of those rows;
+    ``replace``: ``{column: values}`` written instead of the table's cells, or a callable
+    ``(start, stop) -> {column: values of those rows}``."""
     names = table.column_names
     with atomic_write(path) as handle:
         writer = _writer(handle)
         writer.writerow(names + extra_header)
         for start in range(0, table.n_rows, _ROWS_PER_BLOCK):
             stop = min(table.n_rows, start + _ROWS_PER_BLOCK)
+            if callable(replace):
+                block = replace(start, stop)
+                values = {name: v for name, v in block.items()}
+                offset = start
+            else:
+                values, offset = replace, 0
             cols = []
             for name in names:
-                if replace is not None and name in replace:
-                    cols.append(format_numbers(replace[name][start:stop]))
+                if values is not None and name in values:
+                    cols.append(format_numbers(values[name][start - offset:stop - offset]))
                 else:
                     cols.append(table._cells(name, start, stop))
             cols.extend(extra_cells(start, stop))
@@ -699,21 +709,24 @@ def save_assignments_csv(path, table: Table, model, columns: Sequence[str], *, s
         return
     if sequence_column is not None or order_column is not None:
         raise DataError("sequence_column and order_column belong to hidden Markov models.")
-    _, X, k = _fitted_columns(table, model, columns)
-    none = np.isnan(X).all(axis=1)
-    resp = np.full((X.shape[0], k), np.nan)
-    if (~none).any():
-        try:
-            resp[~none] = _marginalizing(model).predict_proba(X[~none])
-        except ValueError as exc:
-            raise DataError(f"Cannot compute the assignments: {exc}") from None
-    label = np.where(none, 0, np.argmax(np.nan_to_num(resp, nan=-1.0), axis=1) + 1)
+    columns, k = _check_columns(table, model, columns)
+    scorer = _marginalizing(model)
     taken = set(table.column_names)
     header = [unique_name(f"p_component_{j + 1}", taken) for j in range(k)] + [unique_name("component", taken)]
 
     def extra(start, stop):
-        cells = [format_numbers(resp[start:stop, j]) for j in range(k)]
-        cells.append(["" if v == 0 else str(v) for v in label[start:stop].tolist()])
+        # Scored block by block as the rows are written (issue 16): the peak is one block's.
+        X = table.to_array(columns, start, stop)
+        none = np.isnan(X).all(axis=1)
+        resp = np.full((X.shape[0], k), np.nan)
+        if (~none).any():
+            try:
+                resp[~none] = scorer.predict_proba(X[~none])
+            except ValueError as exc:
+                raise DataError(f"Cannot compute the assignments: {exc}") from None
+        label = np.where(none, 0, np.argmax(np.nan_to_num(resp, nan=-1.0), axis=1) + 1)
+        cells = [format_numbers(resp[:, j]) for j in range(k)]
+        cells.append(["" if v == 0 else str(v) for v in label.tolist()])
         return cells
 
     _write_rows(path, table, header, extra)
@@ -728,23 +741,30 @@ def save_imputed_csv(path, table: Table, model, columns: Sequence[str]) -> int:
 
     if is_hmm(model) or is_family_mixture(model):
         raise DataError(f"Imputing missing cells is available for Gaussian mixtures; this is a {type(model).__name__}.")
-    columns, X, _ = _fitted_columns(table, model, columns)
-    missing = np.isnan(X)
-    filled = X
-    if missing.any():
-        try:
-            filled = np.asarray(model.impute(X), dtype=np.float64)
-        except ValueError as exc:
-            raise DataError(f"Cannot impute the missing values: {exc}") from None
-    replace = {name: filled[:, j] for j, name in enumerate(columns)}
+    columns, _ = _check_columns(table, model, columns)
     flag = unique_name("imputed", set(table.column_names))
     names = np.asarray(columns, dtype=object)
+    state = {"missing": None, "count": 0}
 
-    def extra(start, stop):
-        return [[";".join(names[row]) if row.any() else "" for row in missing[start:stop]]]
+    def replace(start, stop):
+        # Imputed block by block as the rows are written (issue 16): the peak is one block's.
+        X = table.to_array(columns, start, stop)
+        missing = np.isnan(X)
+        filled = X
+        if missing.any():
+            try:
+                filled = np.asarray(model.impute(X), dtype=np.float64)
+            except ValueError as exc:
+                raise DataError(f"Cannot impute the missing values: {exc}") from None
+        state["missing"] = missing
+        state["count"] += int(missing.sum())
+        return {name: filled[:, j] for j, name in enumerate(columns)}
+
+    def extra(start, stop):  # called after replace() for the same rows
+        return [[";".join(names[row]) if row.any() else "" for row in state["missing"]]]
 
     _write_rows(path, table, [flag], extra, replace=replace)
-    return int(missing.sum())
+    return state["count"]
 
 
 from .exports import write_selection_csv  # noqa: E402  (moved; still importable from here)

@@ -161,8 +161,9 @@ class Table:
                             f"{', '.join(self._column_names)}.")
         return name
 
-    def to_array(self, names: Sequence[str] | None = None) -> np.ndarray:
-        """A new float64 array ``(n_rows, len(names))`` with NaN where a cell is missing."""
+    def to_array(self, names: Sequence[str] | None = None, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """A new float64 array ``(n_rows, len(names))`` with NaN where a cell is missing; with ``start``
+        and ``stop``, only those rows (``start:stop``, for working in row blocks)."""
         if names is None:
             names = self.numeric_column_names
         if isinstance(names, str):
@@ -184,11 +185,12 @@ class Table:
                 raise DataError(f"Column {name!r} of {self.name} holds text (e.g. {example!r}), not numbers; "
                                 f"choose numeric columns: {', '.join(self.numeric_column_names) or 'none'}.")
             index.append(self._numeric_index[name])
+        rows = slice(start, stop)
         if not index:
-            return np.empty((self.n_rows, 0), dtype=np.float64)
+            return np.empty((len(range(self.n_rows)[rows]), 0), dtype=np.float64)
         if index == list(range(self._numeric.shape[1])):
-            return self._numeric.copy()
-        return np.ascontiguousarray(self._numeric[:, index])
+            return self._numeric[rows].copy()
+        return np.ascontiguousarray(self._numeric[rows][:, index])
 
     def text_column(self, name: str) -> list[str]:
         """The cells of a column as strings (numbers formatted exactly, missing numbers as "")."""

@@ -539,3 +539,31 @@ def test_an_hmm_sweep_keeps_its_own_type_names(qtbot):
     assert [label.text for _, label in dlg.legend.items][:2] == ["full", "diag"]
     assert dlg.row_name(dlg.result().best_row).split(",")[0] in ("full", "diag")
     dlg.close()
+
+
+def test_cancel_reaches_the_worker_processes(qtbot):
+    # The real sweep (worker processes, issue 16) with fits far longer than any test: Cancel ends it
+    # within an EM iteration, in this process and in the workers, and the dialog can run again.
+    import os
+
+    from emdesk.engine import _workers
+
+    X = np.random.default_rng(0).normal(size=(20_000, 3))
+    dlg = SelectionDialog(X, ["a", "b", "c"], engine_options={"tol": 1e-12, "max_iter": 5000})
+    qtbot.addWidget(dlg)
+    assert _workers.n_workers() >= 1 or (os.cpu_count() or 1) == 1  # started when the dialog opened
+    dlg.set_options(n_components=range(10, 16), covariance_types=("full", "diag"), n_init=50)
+    dlg.show()
+    dlg.start()
+    qtbot.wait(1500)
+    assert dlg.is_running()
+    dlg.cancel_button.click()
+    qtbot.waitUntil(lambda: not dlg.is_running(), timeout=60_000)  # a hang guard, not a timing
+    assert dlg.status.text() == "Cancelled before any fit finished."
+    assert dlg.result() is None
+    assert _workers.start(1)[0].result(timeout=60) > 0  # the worker is free again
+    dlg.set_options(n_components=[1, 2], covariance_types=("diag",), n_init=1)
+    dlg._engine_options = {}
+    again = run_to_end(qtbot, dlg)
+    assert again.complete
+    dlg.close()
