@@ -491,6 +491,10 @@ class GaussianMixture:
         if _is_dask(X):  # a Dask array/DataFrame: fitted chunk by chunk, never materialised (issue 16)
             if self.prior is not None:
                 raise ValueError("prior='default' is not available for Dask data; fit in memory.")
+            if self.covariance_type not in ("full", "tied", "diag", "spherical"):
+                raise ValueError(f"covariance_type {self.covariance_type!r} (mclust's models) is not available for "
+                                 "Dask data; use full, tied, diag or spherical (= VVV, EEE, VVI, VII), or fit "
+                                 "in memory.")
             from . import _dask
             return _dask.fit_iter(self, X, sample_weight, responsibilities, interrupt)
         V.check_params(self)
@@ -561,7 +565,7 @@ class GaussianMixture:
         self.lower_bound_ = b["lower_bound"]
         self.log_likelihood_ = b["log_likelihood"]
         self.log_prior_ = 0.0
-        if ctx.prior is not None:  # the objective was the log-posterior; log_likelihood_ is the likelihood's
+        if getattr(ctx, "prior", None) is not None:  # the objective was the log-posterior; log_likelihood_ is the likelihood's
             self.log_prior_ = ctx.log_prior(b["weights"], b["means"], b["covariances"])
             self.log_likelihood_ = b["log_likelihood"] - self.log_prior_
         self.best_restart_ = int(best)
