@@ -60,10 +60,19 @@ DATA_R = {
 LOG_2PI = math.log(2 * math.pi)
 
 
-def run_r(name: str, G: int, workdir: Path):
-    """Data, mclust's BIC table (G x models, NaN where mclust has none) and R's time."""
-    data_csv = workdir / f"{name}.csv"
-    bic_csv = workdir / f"{name}_bic.csv"
+def run_r(name: str, G: int, workdir: Path, cache: Path | None = None):
+    """Data, mclust's BIC table (G x models, NaN where mclust has none) and R's time.  With ``cache``
+    (a folder) R's results are kept there and reused by a later run with the same G."""
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        workdir = cache
+    data_csv = workdir / f"{name}_G{G}.csv"
+    bic_csv = workdir / f"{name}_G{G}_bic.csv"
+    meta = workdir / f"{name}_G{G}_meta.txt"
+    if cache is not None and data_csv.exists() and bic_csv.exists() and meta.exists():
+        t_r, version = meta.read_text().split()
+        return (np.loadtxt(data_csv, delimiter=",", ndmin=2), *_read_bic(bic_csv), float(t_r),
+                version + " (cached)")
     code = f"""
 suppressMessages(library(mclust))
 data(list = "{name}", package = if ("{name}" %in% c("faithful", "iris")) "datasets" else "mclust")
@@ -75,7 +84,12 @@ cat(t, as.character(packageVersion("mclust")), "\\n")
 """
     out = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, check=True)
     t_r, version = out.stdout.split()[-2:]
+    meta.write_text(f"{t_r} {version}\n")
     X = np.loadtxt(data_csv, delimiter=",", ndmin=2)
+    return (X, *_read_bic(bic_csv), float(t_r), version)
+
+
+def _read_bic(bic_csv):
     lines = bic_csv.read_text().splitlines()
     models = [m.strip('"') for m in lines[0].split(",")[1:]]
     table = {}
@@ -84,7 +98,7 @@ cat(t, as.character(packageVersion("mclust")), "\\n")
         g = int(parts[0].strip('"'))
         for m, v in zip(models, parts[1:]):
             table[(g, m)] = float("nan") if v in ("NA", '"NA"') else float(v)
-    return X, models, table, float(t_r), version
+    return models, table
 
 
 # ------------------------------------------------------------------ plain EM ("blocks")
@@ -237,6 +251,7 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="G = 1-4, faithful and iris only")
     ap.add_argument("--init", default=None, help="select_model's init_params (default: the engine's)")
     ap.add_argument("--tol", type=float, default=None, help="select_model's tol (default: the engine's)")
+    ap.add_argument("--r-cache", type=Path, default=None, help="a folder keeping R's results between runs")
     ap.add_argument("--no-select", action="store_true", help="skip select_model (blocks only)")
     ap.add_argument("--no-blocks", action="store_true", help="skip the plain EM from the blocks "
                     "(its EVE/VVE M-steps take minutes on wdbc)")
@@ -251,7 +266,7 @@ def main(argv=None) -> int:
     totals = {"blocks": np.zeros(5, int), "select": np.zeros(5, int)}
     with tempfile.TemporaryDirectory() as tmp:
         for name in sets:
-            X, models, ref, t_r, version = run_r(name, G, Path(tmp))
+            X, models, ref, t_r, version = run_r(name, G, Path(tmp), args.r_cache)
             n, d = X.shape
             print(f"\n== {name}: n = {n}, d = {d}; mclust {version} mclustBIC G = 1-{G}: {t_r:.2f} s")
             rb = best_of(ref)

@@ -93,6 +93,10 @@ class _Context:
         #: mclust's model whose constraint the M-step applies after the layout's own M-step
         #: (None: the layout's M-step is the model's, e.g. full = VVV)
         self.constraint = cm.canonical_model(self.model, self.d) if cm.needs_constraint(self.model, self.d) else None
+        if est.n_components == 1 and self.ct != "tied":
+            # One component: every model's constraint is void (as mclust fits G = 1 by its XII / XXI /
+            # XXX models): the layout's own M-step (VII, VVI, VVV) is the maximum, in closed form.
+            self.constraint = None
         self._decomposition = None  # warm start of an iterative constrained M-step
         self.prior = None  # mclust's conjugate prior: (in user units, in standardised units)
         self._log_prior = 0.0  # of the parameters last prepared (user units)
@@ -260,8 +264,11 @@ class _Context:
         # objective (a generalised EM step) and the iterations go on across EM iterations: 30x faster,
         # and the same optima as mclust's (tests/engine/test_mclust_models.py).
         inner = 20 if self.constraint in ("EVE", "VVE") else 10_000
+        init = self._decomposition
+        if init is None and self.constraint in ("EVE", "VVE"):
+            init = _common_axes_start(cov, nk)
         out, res = cm.constrain_engine_mstep(self.constraint, cov, nk, self.reg_z, self.d,
-                                             init=self._decomposition, tol=1e-10, max_iter=inner)
+                                             init=init, tol=1e-10, max_iter=inner)
         if res is not None and self.constraint in cm.ITERATIVE_MODELS:
             self._decomposition = res.decomposition
         return weights, means, out
@@ -286,6 +293,22 @@ class _Context:
         out[self.rows] = self.resp.T
         out.flags.writeable = False
         return out
+
+
+def _common_axes_start(cov, nk):
+    """A start for the common orientation of EVE / VVE: the principal axes of the pooled covariance
+    (the EEE solution) and each component's variances along them.  From mclust's start (D = I) the
+    MM steps need thousands of iterations when the columns' spreads differ by orders of magnitude
+    (mclust's wdbc data)."""
+    cov = np.asarray(cov, dtype=float)
+    k, d = cov.shape[0], cov.shape[-1]
+    pooled = np.einsum("k,kij->ij", nk, cov) / nk.sum()
+    _, vecs = np.linalg.eigh(pooled)
+    D = vecs[:, ::-1]
+    B = np.einsum("ia,kij,ja->ka", D, cov, D)
+    B = np.where(B > 0, B, np.max(B, axis=1, keepdims=True) * 1e-12 + 1e-300)
+    scale = np.exp(np.mean(np.log(B), axis=1))
+    return cm.Decomposition(scale, B / scale[:, None], np.broadcast_to(D, (k, d, d)).copy())
 
 
 class _MixtureRun:
@@ -491,6 +514,10 @@ class GaussianMixture:
         if _is_dask(X):  # a Dask array/DataFrame: fitted chunk by chunk, never materialised (issue 16)
             if self.prior is not None:
                 raise ValueError("prior='default' is not available for Dask data; fit in memory.")
+            if self.covariance_type not in ("full", "tied", "diag", "spherical"):
+                raise ValueError(f"covariance_type {self.covariance_type!r} (mclust's models) is not available for "
+                                 "Dask data; use full, tied, diag or spherical (= VVV, EEE, VVI, VII), or fit "
+                                 "in memory.")
             from . import _dask
             return _dask.fit_iter(self, X, sample_weight, responsibilities, interrupt)
         V.check_params(self)
@@ -561,7 +588,7 @@ class GaussianMixture:
         self.lower_bound_ = b["lower_bound"]
         self.log_likelihood_ = b["log_likelihood"]
         self.log_prior_ = 0.0
-        if ctx.prior is not None:  # the objective was the log-posterior; log_likelihood_ is the likelihood's
+        if getattr(ctx, "prior", None) is not None:  # the objective was the log-posterior; log_likelihood_ is the likelihood's
             self.log_prior_ = ctx.log_prior(b["weights"], b["means"], b["covariances"])
             self.log_likelihood_ = b["log_likelihood"] - self.log_prior_
         self.best_restart_ = int(best)

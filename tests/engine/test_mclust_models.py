@@ -267,3 +267,12 @@ def test_prior_changes_the_fit_and_is_refused_where_mclust_departs():
         GaussianMixture(2, covariance_type="VEV", prior="default").fit(X)
     with pytest.raises(ValueError, match="prior must be None or 'default'"):
         GaussianMixture(2, prior="flat").fit(X)
+
+
+def test_dask_data_take_scikit_learns_names_only():
+    da = pytest.importorskip("dask.array")
+    X = da.from_array(_data(), chunks=50)
+    with pytest.raises(ValueError, match="not available for Dask data"):
+        GaussianMixture(2, covariance_type="VEV").fit(X)
+    with pytest.raises(ValueError, match="not available for Dask data"):
+        GaussianMixture(2, prior="default").fit(X)

@@ -87,7 +87,9 @@ class SelectionController(QtCore.QObject):
         else:
             w.restarts_view.clear()
         w.status_state.setText(f"Showing the model from {source}: {model.n_components} components, "
-                               f"{getattr(model, 'covariance_type', type(model).__name__)}; Export Fit writes it")
+                               f"{getattr(model, 'covariance_type', type(model).__name__)}; Export Fit writes it"
+                               + ("; the Model panel is set to it for this file" if source == "model selection"
+                                  else ""))
         w.update_actions()
 
     # ------------------------------------------------------------------ the Model panel, for these data only
