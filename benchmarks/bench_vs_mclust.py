@@ -182,7 +182,7 @@ def wired_names(models, X):
     return names
 
 
-def run_select(X, names, G, n_init, init_params=None, tol=None):
+def run_select(X, names, G, n_init, init_params=None, tol=None, reg_covar=None):
     from emdesk.engine.selection import select_model
 
     cts = sorted({ct for ct in names.values() if ct is not None})
@@ -192,6 +192,8 @@ def run_select(X, names, G, n_init, init_params=None, tol=None):
     extra = {} if init_params is None else {"init_params": init_params}
     if tol is not None:
         extra["tol"] = tol
+    if reg_covar is not None:
+        extra["reg_covar"] = reg_covar
     res = select_model(X, n_components=range(1, G + 1), covariance_types=cts, n_init=n_init, random_state=0,
                        **extra)
     elapsed = time.perf_counter() - t0
@@ -251,6 +253,7 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="G = 1-4, faithful and iris only")
     ap.add_argument("--init", default=None, help="select_model's init_params (default: the engine's)")
     ap.add_argument("--tol", type=float, default=None, help="select_model's tol (default: the engine's)")
+    ap.add_argument("--reg-covar", type=float, default=None, help="select_model's reg_covar (default: the engine's)")
     ap.add_argument("--r-cache", type=Path, default=None, help="a folder keeping R's results between runs")
     ap.add_argument("--no-select", action="store_true", help="skip select_model (blocks only)")
     ap.add_argument("--no-blocks", action="store_true", help="skip the plain EM from the blocks "
@@ -287,14 +290,15 @@ def main(argv=None) -> int:
                 continue
             names = wired_names(models, X)
             wired = {m: ct for m, ct in names.items() if ct is not None}
-            sel, flags, best, t_s = run_select(X, names, G, args.n_init, args.init, args.tol)
+            sel, flags, best, t_s = run_select(X, names, G, args.n_init, args.init, args.tol, args.reg_covar)
             refw = {k: v for k, v in ref.items() if k[1] in wired}
             c = compare(refw, sel, flags)
             totals["select"] += c
             missing = [m for m, ct in names.items() if ct is None]
             print(f"   select_model ({len(wired)} wired: {', '.join(f'{m}={ct}' if ct != m else m for m, ct in wired.items())}"
                   f"{'; not wired: ' + ' '.join(missing) if missing else ''}; n_init={args.n_init}"
-                  f"{', init_params=' + args.init if args.init else ''}{f', tol={args.tol:g}' if args.tol else ''})"
+                  f"{', init_params=' + args.init if args.init else ''}{f', tol={args.tol:g}' if args.tol else ''}"
+                  f"{f', reg_covar={args.reg_covar:g}' if args.reg_covar is not None else ''})"
                   f": {t_s:.2f} s")
             worse_sel = sorted((sel[k] - ref[k], k) for k in refw if k in sel and sel[k] < ref[k] - 0.5)
             if worse_sel:
