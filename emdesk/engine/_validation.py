@@ -8,7 +8,8 @@ import numbers
 import numpy as np
 
 from ._core import COVARIANCE_TYPES
-from .init import INIT_METHODS
+from .init import INIT_METHODS, RESTART_STRATEGIES
+from .relative import check_setting
 
 MISSING_MODES = ("error", "marginalize")
 
@@ -127,13 +128,13 @@ def check_params(est):
             f"covariance_type must be one of {', '.join(repr(c) for c in COVARIANCE_TYPES)}; "
             f"got {est.covariance_type!r}."
         )
-    _float(est.tol, "tol")
-    _float(est.reg_covar, "reg_covar")
+    check_setting(est.tol, "tol")  # a number or "relative" (emdesk.engine.relative)
+    check_setting(est.reg_covar, "reg_covar")
     _int(est.max_iter, "max_iter", 0)
     _int(est.n_init, "n_init", 1)
-    if est.init_params not in INIT_METHODS:
+    if est.init_params not in INIT_METHODS + RESTART_STRATEGIES:
         raise ValueError(
-            f"init_params must be one of {', '.join(repr(m) for m in INIT_METHODS)}; "
+            f"init_params must be one of {', '.join(repr(m) for m in INIT_METHODS + RESTART_STRATEGIES)}; "
             f"got {est.init_params!r}."
         )
     if est.missing not in MISSING_MODES:

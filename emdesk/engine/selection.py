@@ -477,10 +477,10 @@ def iter_select_model(
     criterion: str = "bic",
     random_state=None,
     *,
-    tol: float = 1e-3,
-    reg_covar: float = 1e-6,
-    max_iter: int = 100,
-    init_params: str = "kmeans++",
+    tol="relative",
+    reg_covar="relative",
+    max_iter: int = 1000,
+    init_params: str = "emEM",
     missing: str = "error",
     sample_weight=None,
     n_jobs: Optional[int] = None,
@@ -495,6 +495,13 @@ def iter_select_model(
     iterations of every running fit; running fits are then abandoned within one iteration
     and the generator returns (the last yielded result stays valid, with fewer rows).
     ``n_jobs``: number of worker threads (None: all cores; 1: fit in the calling thread).
+
+    Defaults (issue 11): ``init_params="emEM"`` (restart 1 from mclust's hierarchical start, the
+    others the best of short exploratory runs, :mod:`emdesk.engine.restarts`), ``tol="relative"``
+    (mclust's relative criterion, 1e-5: converged answers, about 1e-2 in log-likelihood),
+    ``reg_covar="relative"`` (1e-6 times the data's covariance: the recommendation does not depend on
+    the units) and ``max_iter=1000``; :mod:`emdesk.engine.relative` states both settings.  Numbers
+    keep scikit-learn's meaning.
     """
     criterion = _check_criterion(criterion)
     plan = _plan(n_components, covariance_types)
