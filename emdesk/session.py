@@ -90,6 +90,28 @@ def _estimators() -> dict:
     return _builtin_estimators() | {key: v["estimator"] for key, v in _REGISTERED.items()}
 
 
+def _own_defaults(cls, opts: dict) -> dict:
+    """The app's defaults ``init_params="emEM"``, ``tol="relative"``, ``reg_covar="relative"`` (issue 11) are
+    GaussianMixture's: an estimator that does not take them gets its own default for that keyword."""
+    from emdesk.engine import GaussianMixture
+
+    if cls is GaussianMixture or issubclass(cls, GaussianMixture):
+        return opts
+    import inspect
+
+    params = inspect.signature(cls.__init__).parameters
+    out = dict(opts)
+    for key in ("init_params", "tol", "reg_covar"):
+        value = out.get(key)
+        if isinstance(value, str) and (value == "emEM" or value.strip().lower().startswith("relative")):
+            default = params[key].default if key in params else inspect.Parameter.empty
+            if default is inspect.Parameter.empty:
+                out.pop(key)
+            else:
+                out[key] = default
+    return out
+
+
 def _keywords(cls) -> set:
     import inspect
 
@@ -119,7 +141,10 @@ def start_parameters(X: np.ndarray, means: np.ndarray, covariance_type: str, reg
         Xc = Xc[np.sort(np.random.default_rng(0).choice(n, START_SAMPLE, replace=False))]
         n = START_SAMPLE
     var = Xc.var(axis=0)
-    tiny = max(float(reg_covar), 1e-12 * max(float(var.max()), 1.0), 1e-300)
+    from emdesk.engine.relative import absolute_reg_covar
+
+    reg = absolute_reg_covar(reg_covar, var)  # (d,); reg_covar may be "relative" (emdesk.engine.relative)
+    tiny = max(float(reg.max()) if reg.size else 0.0, 1e-12 * max(float(var.max()), 1.0), 1e-300)
     var = np.where(var > 0, var, tiny)
     sd = np.sqrt(var)
     step = max(1, 2_000_000 // max(k * d, 1))  # rows per chunk: bounded memory for many components
@@ -133,7 +158,7 @@ def start_parameters(X: np.ndarray, means: np.ndarray, covariance_type: str, reg
         R = Xc[lab == i] - M[i]
         S = R.T @ R  # scatter about the placed mean
         covs[i] = (S + m0 * prior) / (counts[i] + m0)
-    covs += float(reg_covar) * np.eye(d)[None]
+    covs += np.diag(reg)[None]
     weights = (counts + 1.0) / (n + k)
     if covariance_type not in ("full", "tied", "diag", "spherical"):  # mclust's names: their layout
         from emdesk.engine._validation import covariance_layout
@@ -174,8 +199,14 @@ def restart_issues(model, i: int):
     if dv is None or n is None or "covariances" not in p or not hasattr(model, "covariance_type"):
         return ()
     try:
+        from emdesk.engine.relative import absolute_reg_covar
+
         layout = model._layout() if hasattr(model, "_layout") else model.covariance_type  # mclust's names
-        return diagnose(p["weights"], p["covariances"], layout, n, dv, model.reg_covar)
+        reg = getattr(model, "reg_covar_", None)  # what the fit added (reg_covar may be "relative")
+        if reg is None:
+            reg = absolute_reg_covar(model.reg_covar, dv)
+        dc = getattr(model, "data_covariance_", None)  # full/tied: judged against the data's covariance
+        return diagnose(p["weights"], p["covariances"], layout, n, dv if dc is None else dc, reg)
     except ValueError:
         return ()
 
@@ -519,14 +550,15 @@ class Session:
         estimator does not have, e.g. covariance_type for a Poisson HMM, are left out)."""
         from emdesk.families_data import family_options
 
-        keys = _keywords(self.estimator_class())
+        cls = self.estimator_class()
+        keys = _keywords(cls)
         opts = dict(self.options, missing=self.engine_missing(),
                     **family_options(self.table, self.columns, self.family, self.categories))
         if self.kind == "hmm" and self.family == "categorical" and self.columns and self.categories:
             labels = self.categories.get(self.columns[0])
             if labels:  # every symbol of the column has a code, also one seen only in rows left out
                 opts["n_features"] = len(labels)
-        return {k: v for k, v in opts.items() if k in keys}
+        return _own_defaults(cls, {k: v for k, v in opts.items() if k in keys})
 
     def fit_arguments(self) -> dict:
         """Keyword arguments of ``fit_iter`` besides X (an HMM's ``lengths``)."""
@@ -552,7 +584,7 @@ class Session:
             return params
         params = dict(params, n_components=int(m.shape[0]), n_init=1, means_init=m.copy())
         try:
-            w, c = start_parameters(self.X, m, params.get("covariance_type", "full"), params.get("reg_covar", 1e-6))
+            w, c = start_parameters(self.X, m, params.get("covariance_type", "full"), params.get("reg_covar", "relative"))
         except (ValueError, np.linalg.LinAlgError):
             w = c = None
         if w is not None:

@@ -63,6 +63,7 @@ from ._core import (
     stats_from_resp,
 )
 from .diagnostics import diagnose
+from .relative import describe
 from .em import RestartFailed, run_em
 from .init import initial_responsibilities
 from .snapshot import Snapshot, frozen_copy
@@ -142,9 +143,10 @@ def _per_chunk(X, func, width, what, **kwargs):
 
 # ---------------------------------------------------------------------------------- pass 0
 def _moments_chunk(xb):
-    """[rows, all-missing rows, n infinite, then per column: count, mean, M2 (centred)]."""
+    """[rows, all-missing rows, n infinite, then per column: count, mean, M2 (centred), then the
+    centred cross-products (d x d, NaN cells as 0; used only when no cell is missing)]."""
     b, d = xb.shape
-    out = np.zeros((1, 3 + 3 * d))
+    out = np.zeros((1, 3 + 3 * d + d * d))
     out[0, 0] = b
     nan = np.isnan(xb)
     out[0, 1] = np.count_nonzero(nan.all(axis=1)) if b else 0
@@ -156,7 +158,9 @@ def _moments_chunk(xb):
         m2 = np.einsum("ij,ij->j", dev, dev)
     out[0, 3:3 + d] = cnt
     out[0, 3 + d:3 + 2 * d] = mean
-    out[0, 3 + 2 * d:] = m2
+    out[0, 3 + 2 * d:3 + 3 * d] = m2
+    with np.errstate(invalid="ignore", over="ignore"):  # infinite cells: reported from out[0, 2]
+        out[0, 3 + 3 * d:] = (dev.T @ dev).ravel()
     return out
 
 
@@ -166,16 +170,21 @@ def _combine_moments(rows, d):
     cnt = np.zeros(d)
     mean = np.zeros(d)
     m2 = np.zeros(d)
+    c2 = np.zeros((d, d))
     for r in rows:
-        nb, mb, qb = r[3:3 + d], r[3 + d:3 + 2 * d], r[3 + 2 * d:]
+        nb, mb, qb = r[3:3 + d], r[3 + d:3 + 2 * d], r[3 + 2 * d:3 + 3 * d]
         tot = cnt + nb
         delta = mb - mean
         with np.errstate(invalid="ignore", divide="ignore"):
             frac = np.where(tot > 0, nb / np.where(tot > 0, tot, 1), 0.0)
         m2 = m2 + qb + delta * delta * cnt * frac
+        # co-moments (complete data: one count for every column)
+        c2 = c2 + r[3 + 3 * d:].reshape(d, d) + np.outer(delta, delta) * (cnt[0] * frac[0] if d else 0.0)
         mean = mean + delta * frac
         cnt = tot
     var = m2 / np.maximum(cnt, 1)
+    #: the data's covariance (user units; meaningful only without missing cells)
+    _combine_moments.last_cov = 0.5 * (c2 + c2.T) / max(float(cnt[0]) if d else 1.0, 1.0)
     return cnt, mean, var
 
 
@@ -355,6 +364,7 @@ class DaskContext:
         if n_inf:
             raise ValueError(f"X contains {n_inf} infinite value(s): remove or replace them.")
         cnt, shift, var = _combine_moments(moments, d)
+        self.data_cov_user = _combine_moments.last_cov
         self.chunk_rows = moments[:, 0].astype(np.int64)
         self.n_rows = n_rows
         n_missing = int(n_rows * d - cnt.sum())
@@ -388,7 +398,15 @@ class DaskContext:
         self.std = std
         var = std.data_var
         self.data_variances = np.where(np.isfinite(var), var, 0.0)
-        self.reg_z = std.reg_z(self.reg_covar, self.ct)
+        # reg_covar="relative" (emdesk.engine.relative): the data's covariance from pass 0
+        # (full/tied, complete data), else each feature's variance
+        from .gaussian import _regularisation
+        cz = None
+        if self.ct in ("full", "tied") and not self.has_missing:
+            cz = self.data_cov_user / np.multiply.outer(std.scale, std.scale)
+        self.data_cov = None if cz is None else self.data_cov_user
+        self.reg_z, self.reg_off, self.reg_user = _regularisation(self.reg_covar, self.ct, std,
+                                                                  self.data_variances, cz)
 
     # -- initialisation on a sample --------------------------------------------------------
     def sample(self, rng, size):
@@ -439,8 +457,8 @@ class DaskContext:
     def params_from_resp(self, data, resp):
         resp = np.ascontiguousarray(resp.T)
         if self.has_missing:
-            return data.mstep(data.stats_from_resp(resp), self.ct, self.reg_z)
-        return mstep(data, stats_from_resp(data, resp), resp, self.ct, self.reg_z)
+            return self._off_diagonal_reg(data.mstep(data.stats_from_resp(resp), self.ct, self.reg_z))
+        return self._off_diagonal_reg(mstep(data, stats_from_resp(data, resp), resp, self.ct, self.reg_z))
 
     # -- one EM pass -----------------------------------------------------------------------
     def em_pass(self, prep, want_stats):
@@ -479,6 +497,17 @@ class DaskContext:
         return {j: tot[i * size:(i + 1) * size].reshape(shape) for i, j in enumerate(comps)}
 
     def mstep(self, stats):
+        return self._off_diagonal_reg(self._mstep_raw(stats))
+
+    def _off_diagonal_reg(self, params):
+        """reg_covar="relative", full/tied: the off-diagonal part of r x the data's covariance
+        (the M-step added its diagonal), as the in-memory fit."""
+        if self.reg_off is None:
+            return params
+        w, m, c = params
+        return w, m, c + (self.reg_off[None] if self.ct == "full" else self.reg_off)
+
+    def _mstep_raw(self, stats):
         kind = stats[0]
         ct, reg_z, d = self.ct, self.reg_z, self.d
         if kind == "missing":
@@ -607,7 +636,7 @@ class _DaskRun:
         return (
             f"The log-likelihood became {ll} at iteration {t}{where0}: the data are "
             "too extreme for the current parameters. Increase reg_covar "
-            f"(now {self.est.reg_covar:g}) or use fewer components."
+            f"(now {describe(self.est.reg_covar, 'reg_covar')}) or use fewer components."
         )
 
     def _user(self, params):
@@ -621,7 +650,8 @@ class _DaskRun:
         return Snapshot(
             weights=frozen_copy(weights), means=frozen_copy(means), covariances=frozen_copy(cov),
             covariance_type=ctx.ct, responsibilities=None,
-            issues=diagnose(weights, cov, ctx.ct, ctx.W, ctx.data_variances, self.est.reg_covar),
+            issues=diagnose(weights, cov, ctx.ct, ctx.W,
+                            ctx.data_variances if ctx.data_cov is None else ctx.data_cov, ctx.reg_user),
             n_samples=ctx.W, missing=self.est.missing, **fields,
         )
 
@@ -644,6 +674,9 @@ def fit_iter(est, X, sample_weight=None, responsibilities=False, interrupt=None,
         raise ValueError(
             "sample_weight is not supported for Dask data: repeat rows instead, or fit an in-memory array.")
     V.check_params(est)
+    if est.init_params == "emEM":
+        raise ValueError("init_params='emEM' (hierarchical start and short exploratory runs) needs the data in "
+                         "memory; for Dask data use 'kmeans++', 'kmeans', 'random' or 'random_from_data'.")
     Xd, names = as_dask_array(X)
     k, d = est.n_components, Xd.shape[1]
     inits = est._check_inits(k, d)

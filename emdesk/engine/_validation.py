@@ -31,7 +31,10 @@ def covariance_layout(covariance_type, d):
     if covariance_type not in ALL_COVARIANCE_TYPES:
         raise _bad_covariance_type(covariance_type)
     return _cm.storage_type(covariance_type, int(d))
-from .init import INIT_METHODS
+
+
+from .init import INIT_METHODS, RESTART_STRATEGIES  # noqa: E402
+from .relative import check_setting  # noqa: E402
 
 MISSING_MODES = ("error", "marginalize")
 
@@ -147,13 +150,13 @@ def check_params(est):
     _int(est.n_components, "n_components", 1)
     if not isinstance(est.covariance_type, str) or est.covariance_type not in ALL_COVARIANCE_TYPES:
         raise _bad_covariance_type(est.covariance_type)
-    _float(est.tol, "tol")
-    _float(est.reg_covar, "reg_covar")
+    check_setting(est.tol, "tol")  # a number or "relative" (emdesk.engine.relative)
+    check_setting(est.reg_covar, "reg_covar")
     _int(est.max_iter, "max_iter", 0)
     _int(est.n_init, "n_init", 1)
-    if est.init_params not in INIT_METHODS:
+    if est.init_params not in INIT_METHODS + RESTART_STRATEGIES:
         raise ValueError(
-            f"init_params must be one of {', '.join(repr(m) for m in INIT_METHODS)}; "
+            f"init_params must be one of {', '.join(repr(m) for m in INIT_METHODS + RESTART_STRATEGIES)}; "
             f"got {est.init_params!r}."
         )
     if getattr(est, "prior", None) not in (None, "default"):

@@ -378,13 +378,20 @@ def replicate_tolerances(model, tol=None, max_iter=None):
     2.17 (15 iterations), with 1e-7 2.31.  mclust's ``MclustBootstrap`` refits with ``emControl()``: a
     relative tolerance of 1e-5 on the log-likelihood (about 4e-5 per row on these data) and no iteration cap.
     """
-    t = float(getattr(model, "tol", 1e-3)) if tol is None else float(tol)
-    if tol is None:
-        t = min(t, 1e-6)
+    if isinstance(tol, str):  # "relative[:r]" (emdesk.engine.relative): as given
+        from .relative import check_setting
+
+        t = check_setting(tol, "tol")
+    else:
+        own = getattr(model, "tol", 1e-3)
+        # a model fitted with tol="relative" (mclust's criterion): the replicates get the per-row 1e-6
+        t = (1e-6 if isinstance(own, str) else float(own)) if tol is None else float(tol)
+        if tol is None:
+            t = min(t, 1e-6)
     m = int(getattr(model, "max_iter", 100)) if max_iter is None else int(max_iter)
     if max_iter is None:
         m = max(m, 1000)
-    if not (t >= 0 and math.isfinite(t)) or m < 1:
+    if (not isinstance(t, str) and not (t >= 0 and math.isfinite(t))) or m < 1:
         raise ValueError(f"tol must be >= 0 and max_iter >= 1; got tol={tol!r}, max_iter={max_iter!r}.")
     return t, m
 

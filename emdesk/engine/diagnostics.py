@@ -16,24 +16,32 @@ Pure NumPy and cheap: one batched symmetric eigen-decomposition of ``k`` small
 Thresholds (module constants, see :func:`diagnose`):
 
 ``variance_floor``
-    Work in the data's standardised units, ``C = D^-1/2 S D^-1/2`` with
-    ``D = diag(data_variances)``: an eigenvalue of ``C`` is a component's
-    variance along some direction divided by the data's own variance along it.
-    Flag when the smallest is below ``max(VARIANCE_FLOOR_RELATIVE,
-    FLOOR_FACTOR * reg_covar / data_variance)``.  ``1e-4`` means a standard
-    deviation of 1 % of the data's: a component that collapsed onto tied values
-    sits at the floor (``reg_covar``, 1e-6 relative or less by default), two
-    orders of magnitude below, while a genuine tight cluster would have to be
-    100 times narrower than the whole data set in that direction to be
-    flagged.  The ``FLOOR_FACTOR * reg_covar`` term (10: at least a tenth of
-    that variance is the regularisation itself) keeps the test meaningful when
-    a user raises ``reg_covar``.  Diagonal covariances are compared feature by
-    feature; a spherical variance with the data's mean per-feature variance
-    (the only scale a spherical model sees).  A constant feature (no variance)
-    never counts as a collapse.
+    Judged relative to the data's own covariance, so that the verdict does not depend on the
+    units (issue 11): for full and tied covariances the generalised eigenvalues of a
+    component's covariance ``S`` against the data's covariance ``Sigma`` (``S v = lambda Sigma
+    v``; ``lambda`` is the component's variance along some direction divided by the data's
+    variance along it), which are invariant under every invertible linear map of the data
+    (``x -> A x + c`` changes ``S`` and ``Sigma`` alike); for diagonal covariances the ratio
+    per feature (invariant under rescaling each feature); for spherical ones the variance over
+    the data's mean per-feature variance.  Given only per-feature data variances (a ``(d,)``
+    array), full and tied covariances are judged against their diagonal, as before.
+    Flag when the smallest is below ``max(VARIANCE_FLOOR_RELATIVE, FLOOR_FACTOR *
+    reg_covar / data_variance)``.  ``1e-4`` means a standard deviation of 1 % of the data's
+    along that direction: a component that collapsed onto tied values sits at the floor
+    (``reg_covar``, 1e-6 relative by default), two orders of magnitude below, while a genuine
+    tight cluster would have to be 100 times narrower than the whole data set in that
+    direction to be flagged.  Nearly collinear columns (radius, perimeter and area of the
+    same cells) no longer count as a collapse: the data themselves are narrow along their
+    near-null direction, and so the comparison is with that.  The ``FLOOR_FACTOR *
+    reg_covar`` term (10: at least a tenth of that variance is the regularisation itself)
+    keeps the test meaningful when a user raises ``reg_covar``.  A constant feature (no
+    variance) never counts as a collapse.
 ``too_few_points``
-    Effective size ``weights[i] * n_samples < d + 1``: fewer points than a
-    ``d``-dimensional covariance needs to be non-singular.
+    Effective size ``weights[i] * n_samples`` below the points the covariance model needs
+    (:data:`POINTS_NEEDED`, :func:`points_needed`): ``d + 1`` for a full (per-component)
+    covariance, 2 for a diagonal or spherical one (a variance needs two distinct values), and
+    1 for a tied covariance (shared by all components, estimated from all rows: a component
+    needs no minimum of its own beyond one point for its mean).
 ``ill_conditioned``
     A covariance with non-finite entries, not positive definite, or whose
     standardised form ``C`` has a condition number above ``CONDITION_MAX``
@@ -63,6 +71,8 @@ __all__ = [
     "FLOOR_FACTOR",
     "CONDITION_MAX",
     "ISSUE_KINDS",
+    "POINTS_NEEDED",
+    "points_needed",
 ]
 
 #: A component's variance along some direction, relative to the data's variance along it,
@@ -78,6 +88,14 @@ CONDITION_MAX = 1e8
 REG_DOMINATES = 0.1
 
 ISSUE_KINDS = ("variance_floor", "too_few_points", "ill_conditioned")
+
+#: Effective points a component needs for its covariance to be estimable, per covariance type:
+#: ``(a, b)`` means ``a * d + b``.  full (mclust VVV; every model whose orientation varies per
+#: component, xxV: EEV, VEV, EVV, VVV): d + 1.  diag and spherical (VVI, VII; the per-component
+#: volume or shape models VEI, EVI, EVE, VEE, VVE have a per-component variance too): 2.  tied
+#: (EEE; EII, EEI: one covariance shared by all components, estimated from every row): 1, the
+#: point its mean needs.  mclust's names can be added to this table as they are wired in.
+POINTS_NEEDED = {"full": (1, 1), "diag": (0, 2), "spherical": (0, 2), "tied": (0, 1)}
 _COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
 
@@ -99,6 +117,30 @@ class ComponentIssue:
     component: int  # 0-based
     kind: str  # "variance_floor" | "too_few_points" | "ill_conditioned"
     message: str  # one sentence a user understands
+
+
+def points_needed(covariance_type: str, d: int) -> int:
+    """Effective points (sum of responsibilities) a component of ``covariance_type`` needs in ``d``
+    dimensions (see :data:`POINTS_NEEDED`); ValueError for an unknown type."""
+    try:
+        a, b = POINTS_NEEDED[covariance_type]
+    except KeyError:
+        raise ValueError(f"covariance_type must be one of {', '.join(POINTS_NEEDED)}; "
+                         f"got {covariance_type!r}.") from None
+    return int(a * d + b)
+
+
+def _whitening(C, Q=None):
+    """``T`` (d, r) with ``T' C T = I`` on the range of ``C`` (restricted to the columns of ``Q``
+    first when given): eigenvalues below 1e-12 of the largest are left out (directions in which
+    the data have no variance)."""
+    if Q is not None:
+        C = Q.T @ C @ Q
+    lam, V = np.linalg.eigh(0.5 * (C + C.T))
+    top = float(lam[-1]) if lam.size else 0.0
+    keep = lam > max(top, 0.0) * 1e-12
+    T = V[:, keep] / np.sqrt(lam[keep])
+    return T if Q is None else Q @ T
 
 
 def _as_full(covariances: np.ndarray, covariance_type: str, k: int, d: int) -> np.ndarray:
@@ -128,9 +170,10 @@ def diagnose(
         spherical ``(k,)``.
     covariance_type : "full" | "tied" | "diag" | "spherical".
     n_samples : total sample weight (number of rows when unweighted).
-    data_variances : ``(d,)`` per-feature variance of the data, in the covariances' units
-        (a full ``(d, d)`` data covariance is accepted too; only its diagonal is used, so
-        that the test stays cheap and scale-free).
+    data_variances : ``(d,)`` per-feature variance of the data, in the covariances' units, or
+        the data's full ``(d, d)`` covariance: full and tied covariances are then judged by
+        their generalised eigenvalues against it (affine-invariant), the other types against
+        its diagonal.
     reg_covar : the regularisation added to the covariances' diagonal, in the covariances'
         units: a scalar or a ``(d,)`` array (an engine that works in scaled units passes
         ``reg_covar * scale**2``).
@@ -159,7 +202,9 @@ def diagnose(
     k = weights.shape[0]
     cov = np.asarray(covariances, dtype=float)
     dv = np.asarray(data_variances, dtype=float)
+    data_cov = None
     if dv.ndim == 2:
+        data_cov = dv
         dv = np.diagonal(dv)
     dv = dv.reshape(-1)
     d = dv.shape[0]
@@ -192,17 +237,26 @@ def diagnose(
         std_blocks = np.where(finite[:, None, None], std_blocks, 0.0)
         # Symmetrise before eigvalsh, which reads one triangle only.
         std_blocks = 0.5 * (std_blocks + np.swapaxes(std_blocks, 1, 2))
+        Q = None
         if null_space is not None and np.size(null_space) and d:
             N = np.asarray(null_space, dtype=float).reshape(d, -1)
             U = np.linalg.svd(N, full_matrices=True)[0]
             Q = U[:, N.shape[1]:]
-            if Q.shape[1]:
-                std_blocks = np.einsum("ia,kij,jb->kab", Q, std_blocks, Q)
+        if data_cov is not None and d:
+            # generalised eigenvalues against the data's covariance (affine-invariant)
+            dc = np.where(np.isfinite(data_cov), data_cov, 0.0) * inv_sd[:, None] * inv_sd[None, :]
+            dc[~has_spread, :] = 0.0
+            dc[:, ~has_spread] = 0.0
+            T = _whitening(dc, Q)
+        else:
+            T = Q
+        if T is not None:
+            std_blocks = np.einsum("ia,kij,jb->kab", T, std_blocks, T)
         if std_blocks.shape[-1]:
             eig, vecs = np.linalg.eigh(std_blocks)
             low = vecs[:, :, 0]  # direction of the smallest variance, per block
-            if null_space is not None and np.size(null_space) and Q.shape[1]:
-                low = low @ Q.T
+            if T is not None:
+                low = low @ T.T
             low_col = np.argmax(np.abs(low), axis=1)
             low_share = np.max(low * low, axis=1) / np.maximum(np.sum(low * low, axis=1), 1e-300)
         else:
@@ -233,6 +287,7 @@ def diagnose(
         cond = np.where(lam_min > 0, lam_max / np.where(lam_min > 0, lam_min, 1.0), np.inf)
 
     shared = covariance_type == "tied"
+    need = points_needed(covariance_type, d)
     issues: list[ComponentIssue] = []
     n_total = float(n_samples)
     for i in range(k):
@@ -283,17 +338,20 @@ def diagnose(
         if floor_issue is not None:
             issues.append(floor_issue)
         n_eff = float(weights[i]) * n_total
-        if not np.isfinite(n_eff) or n_eff < d + 1:
+        if not np.isfinite(n_eff) or n_eff < need:
             # Rounded down, so 1.9999 points never read as "2 points, fewer than the 2 ... needs".
             shown = (f"{math.floor(n_eff * 100) / 100:g}" if np.isfinite(n_eff)
                      else "an undefined number of")
+            what = {"full": f"a {d}-dimensional covariance needs",
+                    "diag": "its variances need", "spherical": "its variance needs",
+                    "tied": "its mean needs"}.get(covariance_type, "its covariance needs")
             issues.append(
                 ComponentIssue(
                     i,
                     "too_few_points",
                     f"Component {i + 1} is supported by only {shown} point{'' if shown == '1' else 's'}, "
-                    f"fewer than the "
-                    f"{d + 1} a {d}-dimensional covariance needs, so its shape is not estimable.",
+                    f"fewer than the {need} {what}, so its "
+                    f"{'mean' if covariance_type == 'tied' else 'shape'} is not estimable.",
                 )
             )
         if block_issue is not None:

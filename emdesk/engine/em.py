@@ -28,7 +28,8 @@ densities; it drives a *model context* (see docs/INTERFACES.md, "The EM driver")
 Iteration semantics (those of scikit-learn, so fits agree from the same start): iteration ``t``
 evaluates the log-likelihood of the current parameters (E-step) and then does an M-step.  EM
 stops after ``max_iter`` M-steps, or after the M-step following the E-step whose mean
-log-likelihood changed by less than ``tol``; a last E-step then evaluates the final parameters,
+log-likelihood changed by less than ``tol`` (or, with ``tol="relative[:r]"``, whose total
+log-likelihood ``l`` changed by at most ``r (1 + |l|)``, mclust's criterion); a last E-step then evaluates the final parameters,
 so the last snapshot describes exactly the parameters returned.
 
 Failed restarts (issue 10, item 6): a restart whose parameters become unusable (a singular
@@ -47,6 +48,7 @@ import math
 import numpy as np
 
 from .init import InitInterrupted
+from .relative import relative_amount
 
 __all__ = ["RestartFailed", "run_em"]
 
@@ -69,6 +71,12 @@ def run_em(ctx, *, n_init, max_iter, tol, rng, want_resp=False, interrupt=None, 
     failed.  When ``interrupt()`` returns True during an initialisation the generator ends without
     calling ``finish``.
     """
+    # tol: a number (scikit-learn: change of the mean log-likelihood) or "relative[:r]" (mclust:
+    # |l_t - l_(t-1)| <= r (1 + |l_t|) on the total log-likelihood; emdesk.engine.relative)
+    rtol = relative_amount(tol, "tol")
+    # the relative criterion compares with the log-likelihood in the data's own units (a context may
+    # set ``ll_offset``, e.g. n/2 log det of the data's covariance), so it does not depend on the units
+    ll_offset = float(getattr(ctx, "ll_offset", 0.0))
     results = []
     best = None
     first_failure = None
@@ -81,6 +89,7 @@ def run_em(ctx, *, n_init, max_iter, tol, rng, want_resp=False, interrupt=None, 
         last = None  # (params, snapshot) of the last usable iteration
         t = 0
         prev_lb = math.nan
+        prev_ll = math.nan
         converged = False
         stop_next = False
         failed = None
@@ -93,7 +102,8 @@ def run_em(ctx, *, n_init, max_iter, tol, rng, want_resp=False, interrupt=None, 
                     raise RestartFailed(ctx.nonfinite_message(ll, t, where0))
                 lb = ll / ctx.W
                 change = lb - prev_lb if t > 0 else math.nan
-                if do_m and t >= 1 and abs(change) < tol:
+                if do_m and t >= 1 and (abs(change) < tol if rtol is None
+                                        else abs(ll - prev_ll) <= rtol * (1.0 + abs(ll + ll_offset))):
                     converged = True
                 final = not do_m
                 snap = ctx.snapshot(
@@ -109,6 +119,7 @@ def run_em(ctx, *, n_init, max_iter, tol, rng, want_resp=False, interrupt=None, 
                 prep = ctx.prepare(params, f" after iteration {t + 1}{where0}")
                 t += 1
                 prev_lb = lb
+                prev_ll = ll
                 if converged:
                     stop_next = True
         except RestartFailed as exc:

@@ -38,6 +38,7 @@ from .criteria import check_icl_kind, classification_term
 from .diagnostics import DataColumnWarning, DegenerateSolutionWarning, diagnose
 from .em import RestartFailed, run_em
 from .init import initial_responsibilities
+from .relative import describe, relative_amount
 from .snapshot import Snapshot, frozen_copy
 
 __all__ = ["GaussianMixture"]
@@ -65,7 +66,7 @@ def _not_pd_message(exc, est, where):
     return (
         f"EM cannot continue{where}: {who} is not positive definite (a component collapsed "
         "onto too few distinct points or onto a constant column). Increase reg_covar "
-        f"(now {est.reg_covar:g}), use fewer components (now {est.n_components}), or a "
+        f"(now {describe(est.reg_covar, 'reg_covar')}), use fewer components (now {est.n_components}), or a "
         "constrained covariance_type ('tied', 'diag' or 'spherical')."
     )
 
@@ -155,7 +156,18 @@ class _Context:
                                    if self.ct in ("full", "tied") else (None, []))
         self.notes = tuple(V.column_notes(Xu, self.constant, groups, names, self.ct))
         self.binary = V.binary_columns(Xu, wu)
-        self.reg_z = self.std.reg_z(est.reg_covar, self.ct)
+        # the data's covariance (full/tied, complete data): the degeneracy diagnosis compares
+        # with it (affine-invariant), and reg_covar="relative" adds a fraction of it
+        self.data_cov_z = (_weighted_covariance(Z, wu) if self.ct in ("full", "tied") and not self.has_missing
+                           else None)
+        self.data_cov = (None if self.data_cov_z is None
+                         else self.data_cov_z * np.multiply.outer(self.std.scale, self.std.scale))
+        self.reg_z, self.reg_off, self.reg_user = _regularisation(est.reg_covar, self.ct, self.std,
+                                                                  self.data_variances, self.data_cov_z)
+        if self.constraint is not None:
+            # mclust's constrained models (stored as full, e.g. VEV): only the diagonal ridge, added
+            # before the constrained M-step, so the constraint holds exactly
+            self.reg_off = None
         if est.prior is not None:
             self._set_prior(est, Xu, wu)
         self.layout = Layout(self.ct, self.d)
@@ -168,6 +180,7 @@ class _Context:
             self.data = DenseData(Z, wu, self.layout, k, X=Xu)
             self.Zinit = Z
         self.w = wu
+        self._init_space = None
         self.W = float(Xu.shape[0] if wu is None else wu.sum())
         self.resp = np.empty((k, Xu.shape[0]))  # component-major
 
@@ -202,6 +215,16 @@ class _Context:
         k = len(weights)
         return P.log_prior_density(self.prior[0], means_user, full_covariances(cov_user, self.ct, k, self.d),
                                    self.prior[1])
+
+    def init_space(self):
+        """The rows in the unit-free space init_params="emEM" chooses its starts in
+        (:func:`emdesk.engine.restarts.init_space`), computed once."""
+        if self._init_space is None:
+            from .restarts import init_space
+
+            self._init_space = init_space(self.Zinit, self.ct, self.data_cov_z,
+                                          self.data_variances / self.std.scale ** 2)
+        return self._init_space
 
     # -- the two halves of an iteration ------------------------------------------------
     def prepare(self, params):
@@ -273,6 +296,13 @@ class _Context:
             self._decomposition = res.decomposition
         return weights, means, out
 
+    def _off_diagonal_reg(self, cz):
+        """reg_covar="relative" for full/tied: the M-step added the diagonal of ``r Sigma``; the
+        rest of it here (outside the M-step, so every covariance model's M-step stays as is)."""
+        if self.reg_off is None:
+            return cz
+        return cz + (self.reg_off[None] if self.ct == "full" else self.reg_off)
+
     def _representable(self, params):
         """The parameters moved to the nearest ones the user's units can hold: the means are
         reported as ``mz * scale + shift``, which rounds to the resolution of the user's values
@@ -281,7 +311,7 @@ class _Context:
         was 6e-9 relative on 150 rows offset by 1e11)."""
         weights, mz, cz = params
         std = self.std
-        return weights, std.means_to_z(std.means_to_user(mz)), cz
+        return weights, std.means_to_z(std.means_to_user(mz)), self._off_diagonal_reg(cz)
 
     def frozen_responsibilities(self, weights):
         """A read-only copy of the responsibilities of every row of X (rows left out get the
@@ -318,9 +348,14 @@ class _MixtureRun:
     def __init__(self, est, ctx, inits):
         self.est, self.ctx, self.inits = est, ctx, inits
         self.W = ctx.W
+        self.restart = 0
+        #: tol="relative": the log-likelihood is judged in the data's own units (emdesk.engine.relative)
+        self.ll_offset = _unit_offset(ctx)
 
     def initial_params(self, rng, interrupt):
-        return self.est._initial_params(self.ctx, self.inits, rng, interrupt)
+        r = self.restart
+        self.restart += 1
+        return self.est._initial_params(self.ctx, self.inits, rng, interrupt, restart=r)
 
     def prepare(self, params, where):
         try:
@@ -342,7 +377,7 @@ class _MixtureRun:
         return (
             f"The log-likelihood became {ll} at iteration {t}{where0}: the data are "
             "too extreme for the current parameters. Increase reg_covar "
-            f"(now {self.est.reg_covar:g}) or use fewer components."
+            f"(now {describe(self.est.reg_covar, 'reg_covar')}) or use fewer components."
         )
 
     def snapshot(self, params, *, want_resp, **fields):
@@ -387,16 +422,29 @@ class GaussianMixture:
         (:mod:`emdesk.engine.covariance_models`; VEI, VEV, VEE, EVE, VVE iteratively, warm-started
         from the previous iteration); ``n_parameters()`` counts as mclust does.  ``reg_covar`` is
         added to every scatter before the constrained step, so the constraint holds.
-    tol : float, default 1e-3
-        Convergence threshold on the change of the mean log-likelihood per unit sample weight.
-    reg_covar : float, default 1e-6
-        Added to the diagonal of every covariance in the M-step (user units).
+    tol : float or "relative", default 1e-3
+        Convergence threshold on the change of the mean log-likelihood per unit sample weight
+        (scikit-learn's).  ``"relative"`` (or ``"relative:<r>"``): mclust's criterion, stop when
+        the total log-likelihood changes by less than ``r (1 + |log-likelihood|)``, ``r`` = 1e-5
+        (see :mod:`emdesk.engine.relative`; the app and ``select_model`` use it).
+    reg_covar : "relative" or float, default "relative"
+        The regularisation added to every covariance in the M-step.  ``"relative"`` (the
+        default; ``"relative:<r>"`` for another amount): 1e-6 times the data's own covariance
+        (full, tied: the covariance matrix; diag: each feature's variance; spherical: the mean
+        per-feature variance), so the fit does not depend on the units (fitting ``X @ D + c``
+        gives the same fit in the new units).  A number keeps scikit-learn's meaning: added to
+        the diagonal of every covariance, in the user's units.  ``reg_covar_`` (fitted, (d,))
+        holds the diagonal actually added, in user units.
     max_iter : int, default 100
         Maximum number of M-steps per restart.
     n_init : int, default 1
         Number of restarts; the one with the highest final log-likelihood is kept.
-    init_params : {"kmeans++", "kmeans", "random", "random_from_data", "hierarchical"}
-        ("hierarchical": mclust's model-based agglomerative start, emdesk.engine.hierarchical)
+    init_params : {"kmeans++", "kmeans", "random", "random_from_data", "hierarchical", "emEM"}
+        ("hierarchical": mclust's model-based agglomerative start, emdesk.engine.hierarchical;
+        "emEM": a restart strategy, see :mod:`emdesk.engine.restarts`: restart 1 from the
+        hierarchical start, every further one the best of short EM runs from k-means++ and
+        random-row starts, chosen in unit-free coordinates; the default of the app and of
+        ``select_model``)
     random_state : None, int or numpy.random.Generator
     weights_init, means_init, covariances_init : optional starting values (covariances in the
         shape of ``covariances_``); when all three are given no random initialisation happens.
@@ -438,7 +486,7 @@ class GaussianMixture:
         *,
         covariance_type="full",
         tol=1e-3,
-        reg_covar=1e-6,
+        reg_covar="relative",
         max_iter=100,
         n_init=1,
         init_params="kmeans++",
@@ -545,15 +593,20 @@ class GaussianMixture:
         )
         return w0, m0, c0
 
-    def _initial_params(self, ctx, inits, rng, interrupt=None):
+    def _initial_params(self, ctx, inits, rng, interrupt=None, restart=0):
         w0, m0, c0 = inits
         std, ct = ctx.std, ctx.ct
         if w0 is not None and m0 is not None and c0 is not None:
             return w0.copy(), std.means_to_z(m0), std.cov_to_z(c0, ct)
-        resp = initial_responsibilities(
-            self.init_params, ctx.Zinit, self.n_components, ctx.w, rng, interrupt
-        )
-        weights, means, cov = ctx.params_from_resp(resp)
+        if self.init_params == "emEM":
+            from .restarts import explore_start
+
+            weights, means, cov = explore_start(ctx, self.n_components, restart, rng, interrupt)
+        else:
+            resp = initial_responsibilities(
+                self.init_params, ctx.Zinit, self.n_components, ctx.w, rng, interrupt
+            )
+            weights, means, cov = ctx.params_from_resp(resp)
         if w0 is not None:
             weights = w0.copy()
         if m0 is not None:
@@ -567,7 +620,8 @@ class GaussianMixture:
         return weights.copy(), ctx.std.means_to_user(mz), ctx.std.cov_to_user(cz, ctx.ct)
 
     def _diagnose(self, ctx, weights, cov):
-        return diagnose(weights, cov, ctx.ct, ctx.W, ctx.data_variances, self.reg_covar,
+        return diagnose(weights, cov, ctx.ct, ctx.W,
+                        ctx.data_variances if ctx.data_cov is None else ctx.data_cov, ctx.reg_user,
                         null_space=ctx.null_space, binary_columns=ctx.binary, column_names=ctx.names)
 
     def _run(self, ctx, inits, want_resp, interrupt=None):
@@ -599,6 +653,11 @@ class GaussianMixture:
             for r in results
         ]
         self.data_variances_ = ctx.data_variances.copy()
+        #: the regularisation actually added to the covariances' diagonal, user units (d,)
+        self.reg_covar_ = np.array(ctx.reg_user, dtype=float)
+        #: full/tied on complete data: the data's covariance (user units, (d, d)) the degeneracy
+        #: diagnosis compares with; None otherwise
+        self.data_covariance_ = None if ctx.data_cov is None else np.array(ctx.data_cov)
         self.n_samples_ = ctx.W
         self.n_rows_all_missing_ = ctx.n_rows_all_missing
         self.degeneracies_ = b["issues"]
@@ -944,6 +1003,62 @@ class GaussianMixture:
         """The scikit-learn layout of ``covariances_`` (``covariance_type`` itself, or where
         mclust's model is stored: see :func:`emdesk.engine._validation.covariance_layout`)."""
         return V.covariance_layout(self.covariance_type, self.n_features_in_)
+
+
+def _unit_offset(ctx):
+    """``W/2 log det`` of the data's covariance (full/tied on complete data; else of the diagonal of
+    per-feature variances), directions without variance left out: added to a log-likelihood it gives
+    the log-likelihood of the data in their own standardised units (the same for ``X @ M + c``)."""
+    if ctx.data_cov is not None:
+        lam = np.linalg.eigvalsh(ctx.data_cov)
+    else:
+        lam = np.asarray(ctx.data_variances, dtype=float)
+    top = float(np.max(lam)) if lam.size else 0.0
+    lam = lam[np.isfinite(lam) & (lam > max(top, 0.0) * 1e-12)]
+    return 0.5 * ctx.W * float(np.sum(np.log(lam))) if lam.size else 0.0
+
+
+def _weighted_covariance(Z, w):
+    """The (weighted) covariance of the rows of Z, (d, d), divided by the total weight."""
+    if w is None:
+        Zc = Z - Z.mean(axis=0)
+        C = Zc.T @ Zc / Z.shape[0]
+    else:
+        W = float(w.sum())
+        Zc = Z - (w @ Z) / W
+        C = (Zc * w[:, None]).T @ Zc / W
+    return 0.5 * (C + C.T)
+
+
+def _regularisation(reg_covar, ct, std, data_variances, data_cov_z):
+    """``(reg_z, reg_off, reg_user)``: what the M-step adds to the diagonal (standardised units:
+    ``(d,)``, a scalar for spherical), the off-diagonal rest added after it (full/tied with
+    ``reg_covar="relative"``; else None) and the diagonal in user units ``(d,)`` (for the
+    degeneracy diagnosis).  See :mod:`emdesk.engine.relative`."""
+    d = std.scale.shape[0]
+    r = relative_amount(reg_covar, "reg_covar")
+    if r is None:
+        reg_z = std.reg_z(reg_covar, ct)
+        return reg_z, None, np.full(d, float(reg_covar))
+    s2 = std.scale ** 2
+    dz = np.where(np.isfinite(data_variances), data_variances, 0.0) / s2
+    if ct == "spherical":
+        m = float(np.mean(dz)) if d else 0.0
+        reg_z = r * (m if m > 0 else 1.0)
+        return reg_z, None, reg_z * s2
+    if data_cov_z is None:  # diag, or full/tied with missing values: each feature's variance
+        reg_z = r * np.where(dz > 0, dz, 1.0)
+        return reg_z, None, reg_z * s2
+    # r x the data's covariance; directions without variance (constant columns, exact linear
+    # dependence) get r x one standardised unit, so covariances stay positive definite
+    lam, V = np.linalg.eigh(data_cov_z)
+    top = float(lam[-1]) if lam.size else 0.0
+    lam = np.where(lam > max(top, 0.0) * 1e-12, lam, 1.0)
+    R = r * (V * lam) @ V.T
+    R = 0.5 * (R + R.T)
+    reg_z = np.diag(R).copy()
+    off = R - np.diag(reg_z)
+    return reg_z, off, reg_z * s2
 
 
 def _precisions_cholesky(cov, covariance_type):

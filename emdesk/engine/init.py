@@ -22,6 +22,9 @@ import numpy as np
 __all__ = ["INIT_METHODS", "InitInterrupted", "initial_responsibilities", "kmeans_plusplus", "kmeans_labels"]
 
 INIT_METHODS = ("kmeans++", "kmeans", "random", "random_from_data", "hierarchical")
+#: init_params values that are restart strategies rather than one kind of start (GaussianMixture
+#: only; emdesk.engine.restarts)
+RESTART_STRATEGIES = ("emEM",)
 KMEANS_MAX_ITER = 100
 _BLOCK = 1 << 13  # small blocks: single-threaded BLAS (see _core.Layout.block_rows)
 

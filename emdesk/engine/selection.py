@@ -498,10 +498,10 @@ def iter_select_model(
     criterion: str = "bic",
     random_state=None,
     *,
-    tol: float = 1e-3,
-    reg_covar: float = 1e-6,
-    max_iter: int = 100,
-    init_params: str = "kmeans++",
+    tol="relative",
+    reg_covar="relative",
+    max_iter: int = 1000,
+    init_params: str = "emEM",
     missing: str = "error",
     sample_weight=None,
     n_jobs: Optional[int] = None,
@@ -523,6 +523,13 @@ def iter_select_model(
     (fine when each fit is long and spends its time in BLAS).  Either way every fit has its own
     seed, so the table is the same as ``n_jobs=1`` gives.  Where worker processes cannot start,
     the sweep runs in this process.
+
+    Defaults (issue 11): ``init_params="emEM"`` (restart 1 from mclust's hierarchical start, the
+    others the best of short exploratory runs, :mod:`emdesk.engine.restarts`), ``tol="relative"``
+    (mclust's relative criterion, 1e-5: converged answers, about 1e-2 in log-likelihood),
+    ``reg_covar="relative"`` (1e-6 times the data's covariance: the recommendation does not depend on
+    the units) and ``max_iter=1000``; :mod:`emdesk.engine.relative` states both settings.  Numbers
+    keep scikit-learn's meaning.
     """
     criterion = _check_criterion(criterion)
     if backend not in ("processes", "threads"):

@@ -47,15 +47,31 @@ def propose_fixes(options: dict, data_variances=None, manual_means: bool = False
     fitted data (for the reg_covar floor).
     """
     out: dict = {}
-    reg = float(options.get("reg_covar", 1e-6))
+    reg_option = options.get("reg_covar", "relative")
+    if isinstance(reg_option, str):  # "relative[:r]": r x each column's variance (emdesk.engine.relative)
+        from emdesk.engine.relative import relative_amount
+
+        r = relative_amount(reg_option, "reg_covar")
+        new_r = _nice(max(REG_COVAR_FACTOR * r, REG_COVAR_RELATIVE_MIN))
+        out["raise_reg_covar"] = (
+            f"Raise reg_covar (\u2192 relative {new_r:g})",
+            f"Sets reg_covar to relative:{new_r:g}: {new_r:g} times the data's own covariance is added to every "
+            f"covariance ({REG_COVAR_FACTOR:g} times the current amount, and at least {REG_COVAR_RELATIVE_MIN:g}, "
+            "a standard deviation of 1 % of the data's). A component can then no longer shrink onto a few tied "
+            "or rounded values. Runs a new fit.",
+            {"reg_covar": f"relative:{new_r:g}"},
+        )
+        reg = None
+    else:
+        reg = float(reg_option)
     floor = 0.0
     if data_variances is not None:
         dv = np.asarray(data_variances, dtype=float).reshape(-1)
         dv = dv[np.isfinite(dv) & (dv > 0)]
         if dv.size:
             floor = REG_COVAR_RELATIVE_MIN * float(dv.min())
-    new_reg = _nice(max(REG_COVAR_FACTOR * reg, floor, 1e-12))
-    out["raise_reg_covar"] = (
+    new_reg = _nice(max(REG_COVAR_FACTOR * (reg or 0.0), floor, 1e-12))
+    out["raise_reg_covar"] = out.get("raise_reg_covar") or (
         f"Raise reg_covar (\u2192 {new_reg:g})",
         f"Sets reg_covar to {new_reg:g}: {REG_COVAR_FACTOR:g} times the current value, and at least "
         f"{REG_COVAR_RELATIVE_MIN:g} times the smallest column variance of the data (a standard deviation of "
@@ -94,6 +110,15 @@ def effective_points(snapshot, component: int) -> float:
     return float(snapshot.weights[component]) * float(snapshot.n_samples)
 
 
+def _points_needed(covariance_type, d) -> int:
+    from emdesk.engine.diagnostics import points_needed
+
+    try:
+        return points_needed(covariance_type, d)
+    except ValueError:  # a model the table does not know: the strictest rule
+        return d + 1
+
+
 def status_text(snapshot) -> str:
     """One line for the status bar naming the collapsing components, e.g.
     ``"Component 3 is collapsing (2.1 effective points < d+1 = 3)"``; "" when the snapshot is sound."""
@@ -113,7 +138,9 @@ def status_text(snapshot) -> str:
     for c in comps:
         kind = first[c]
         if kind == "too_few_points":
-            why[c] = f"{effective_points(snapshot, c):.1f} effective points < d+1 = {d + 1}"
+            need = _points_needed(snapshot.covariance_type, d)
+            rule = "d+1 = " if need == d + 1 and d > 1 else ""
+            why[c] = f"{effective_points(snapshot, c):.1f} effective points < {rule}{need}"
         elif kind == "variance_floor":
             why[c] = "variance at the reg_covar floor"
         else:

@@ -16,5 +16,15 @@ def hmm_sweep(session) -> dict:
     from emdesk.engine.hmm_selection import iter_select_hmm
 
     lengths = session.fit_arguments()["lengths"]
-    sweep = functools.partial(iter_select_hmm, lengths=lengths, family=session.family)
+    sweep = functools.partial(_hmm_sweep, iter_select_hmm, lengths=lengths, family=session.family)
     return {"sweep": sweep, "types": COVARIANCE_TYPES if session.family == "gaussian" else (session.family,)}
+
+
+def _hmm_sweep(iter_select_hmm, *args, **kwargs):
+    """``iter_select_hmm`` with the app's GaussianMixture-only defaults (``init_params="emEM"``,
+    ``tol``/``reg_covar="relative"``, issue 11) replaced by the HMM sweep's own defaults."""
+    for key in ("init_params", "tol", "reg_covar"):
+        value = kwargs.get(key)
+        if isinstance(value, str) and (value == "emEM" or value.strip().lower().startswith("relative")):
+            kwargs.pop(key)
+    return iter_select_hmm(*args, **kwargs)

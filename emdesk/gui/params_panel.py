@@ -47,8 +47,13 @@ def covariance_choices(mclust: bool, n_features) -> list[str]:
         else:
             names += [n for _, group in MCLUST_GROUPS for n in group]
     return names
-INIT_METHODS = ["kmeans++", "kmeans", "random", "random_from_data"]
+
+
+INIT_METHODS = ["emEM", "kmeans++", "kmeans", "random", "random_from_data"]
 INIT_TOOLTIPS = [
+    "Restarts that explore (the default): restart 1 from mclust's hierarchical clustering, each further one "
+    "the best of 4 short EM runs from k-means++ and random-row starts; the restarts reach different optima "
+    "and the best is kept (emdesk.engine.restarts). Gaussian mixtures; other models use their own default",
     "k-means++ seeding: well spread seed rows, every row joins its nearest seed (the default)",
     "k-means clustering (Lloyd's algorithm from a k-means++ seeding), then EM",
     "Random responsibilities: every component starts near the overall mean, so EM can stop early "
@@ -60,32 +65,55 @@ MANUAL_INIT_TEXT = "placed by hand"  # shown in the initialisation combo while s
 SPEEDS = [("Fastest", 0.0), ("Watchable (20 it/s)", 0.05), ("Slow (5 it/s)", 0.2), ("Very slow (1 it/s)", 1.0)]
 
 DEFAULTS = {
-    "n_components": 3, "covariance_type": "full", "init_params": "kmeans++", "n_init": 5,
-    "max_iter": 200, "tol": 1e-3, "reg_covar": 1e-6, "random_state": None,
+    "n_components": 3, "covariance_type": "full", "init_params": "emEM", "n_init": 5,
+    "max_iter": 1000, "tol": "relative", "reg_covar": "relative", "random_state": None,
 }
+#: the word the tolerance and reg_covar fields accept besides a number (emdesk.engine.relative)
+RELATIVE = "relative"
 
 
 class _FloatEdit(QtWidgets.QLineEdit):
-    """A float field that accepts scientific notation (1e-6) and rejects non-positive values."""
+    """A float field that accepts scientific notation (1e-6) and rejects negative values; with
+    ``relative=True`` also the word "relative" or "relative:<number>" (a setting stated relative to the
+    data, emdesk.engine.relative)."""
 
-    def __init__(self, value: float, minimum: float, label: str):
+    def __init__(self, value, minimum: float, label: str, relative: bool = False):
         super().__init__()
         self._label = label  # the field's name in error messages
-        self._example = value
-        val = QtGui.QDoubleValidator(minimum, 1e6, 12, self)
-        val.setNotation(QtGui.QDoubleValidator.Notation.ScientificNotation)
-        val.setLocale(QtCore.QLocale.c())
+        self._example = 1e-6 if isinstance(value, str) else value
+        self._relative = relative
+        if relative:
+            number = r"(\d+\.?\d*|\.\d+)([eE][-+]?\d*)?"
+            val = QtGui.QRegularExpressionValidator(
+                QtCore.QRegularExpression(rf"^\s*({number}|r(e(l(a(t(i(v(e(:\s*({number})?)?)?)?)?)?)?)?)?)\s*$"), self)
+        else:
+            val = QtGui.QDoubleValidator(minimum, 1e6, 12, self)
+            val.setNotation(QtGui.QDoubleValidator.Notation.ScientificNotation)
+            val.setLocale(QtCore.QLocale.c())
         self.setValidator(val)
         self.set_value(value)
 
-    def value(self) -> float:
+    def value(self):
+        text = self.text().strip()
+        if self._relative and text.lower().startswith("relative"):
+            from emdesk.engine.relative import check_setting
+
+            try:
+                return check_setting(text.lower(), "tol" if self._label == "Tolerance" else "reg_covar")
+            except ValueError:
+                raise ValueError(f"{self._label}: {text!r} is not a setting; type \"relative\", "
+                                 "\"relative:1e-4\" or a number such as 1e-6.") from None
         try:
-            return float(self.text())
+            return float(text)
         except ValueError:
-            raise ValueError(f"{self._label}: {self.text()!r} is not a number; type a number such as "
+            hint = "\"relative\" or a number such as " if self._relative else "a number such as "
+            raise ValueError(f"{self._label}: {self.text()!r} is not a number; type {hint}"
                              f"{self._example:g}.") from None
 
-    def set_value(self, value: float) -> None:
+    def set_value(self, value) -> None:
+        if isinstance(value, str) and self._relative:
+            self.setText(value.strip().lower())
+            return
         self.setText(f"{float(value):g}")
 
 
@@ -142,10 +170,16 @@ class ParamsPanel(QtWidgets.QWidget):
         self.max_iter = QtWidgets.QSpinBox()
         self.max_iter.setRange(1, 100000)
         self.max_iter.setToolTip("Maximum number of EM iterations per restart")
-        self.tol = _FloatEdit(DEFAULTS["tol"], 0.0, "Tolerance")
-        self.tol.setToolTip("Tolerance: stop when the mean log-likelihood changes by less than this")
-        self.reg_covar = _FloatEdit(DEFAULTS["reg_covar"], 0.0, "reg_covar")
-        self.reg_covar.setToolTip("Added to the covariance diagonals to keep them positive definite")
+        self.tol = _FloatEdit(DEFAULTS["tol"], 0.0, "Tolerance", relative=True)
+        self.tol.setToolTip("Tolerance. \"relative\" (the default): stop when the log-likelihood changes by less "
+                            "than 1e-5 x (1 + |log-likelihood|), mclust's criterion (about 0.01 for a "
+                            "log-likelihood of 1000). A number: stop when the mean log-likelihood per row "
+                            "changes by less than it (scikit-learn's)")
+        self.reg_covar = _FloatEdit(DEFAULTS["reg_covar"], 0.0, "reg_covar", relative=True)
+        self.reg_covar.setToolTip("Keeps covariances positive definite. \"relative\" (the default): 1e-6 times "
+                                  "the data's own covariance is added, so the fit does not depend on the units "
+                                  "(\"relative:1e-4\" for another amount). A number: added to the covariance "
+                                  "diagonals in the data's units (scikit-learn's)")
         self.seed = QtWidgets.QSpinBox()
         self.seed.setRange(-1, 2_147_483_647)
         self.seed.setSpecialValueText("random")
@@ -350,9 +384,17 @@ class ParamsPanel(QtWidgets.QWidget):
             elif name == "init_params":
                 self._set_choice(self.init_params, name, value, INIT_METHODS)
             elif name in ("tol", "reg_covar"):
-                v = float(value)
+                if isinstance(value, str) and value.strip().lower().startswith(RELATIVE):
+                    from emdesk.engine.relative import check_setting
+
+                    getattr(self, name).set_value(check_setting(value.strip().lower(), name))
+                    continue
+                try:
+                    v = float(value)
+                except (TypeError, ValueError):
+                    v = float("nan")
                 if not v >= 0:
-                    raise ValueError(f"{name} must be a number >= 0, got {value!r}.")
+                    raise ValueError(f"{name} must be a number >= 0 or \"relative\", got {value!r}.")
                 getattr(self, name).set_value(v)
             elif name == "random_state":
                 if value is None:

@@ -43,11 +43,18 @@ def same_optimum_tolerance(model) -> float:
     mean log-likelihood changes by less than ``tol``, so two runs to one optimum can differ by
     about ``tol * n_samples``."""
     n = _n_samples(model)
-    tol = float(getattr(model, "tol", 1e-3))
+    tol = getattr(model, "tol", 1e-3)
     lls = np.asarray(getattr(model, "restart_log_likelihoods_", [0.0]), dtype=float)
     lls = lls[np.isfinite(lls)]  # failed restarts (-inf) say nothing about the optimum's scale
     scale = float(np.max(np.abs(lls))) if lls.size else 0.0
-    return max(tol * n if n else 0.0, 1e-9 * scale, 1e-9)
+    if isinstance(tol, str):  # "relative[:r]": EM stopped when the total changed by < r (1 + |l|)
+        from emdesk.engine.relative import relative_amount
+
+        try:
+            return max(relative_amount(tol, "tol") * (1.0 + scale), 1e-9 * scale, 1e-9)
+        except ValueError:
+            tol = 1e-3
+    return max(float(tol) * n if n else 0.0, 1e-9 * scale, 1e-9)
 
 
 class RestartsView(QtWidgets.QWidget):

@@ -40,7 +40,7 @@ _ROWS_PER_BLOCK = 20000
 
 # Options stored as plain values and passed back to the constructor on load (the starting values
 # weights_init/means_init/covariances_init are stored too, but only kept in ``fit_info_``).
-_SCALAR_OPTIONS = {"tol": (int, float), "reg_covar": (int, float), "max_iter": (int,), "n_init": (int,),
+_SCALAR_OPTIONS = {"tol": (int, float, str), "reg_covar": (int, float, str), "max_iter": (int,), "n_init": (int,),
                    "init_params": (str,), "random_state": (int, type(None)), "missing": (str,),
                    "prior": (str, type(None))}
 
@@ -402,6 +402,12 @@ def _validate(doc) -> dict:
         if key in _SCALAR_OPTIONS:
             if isinstance(value, bool) or not isinstance(value, _SCALAR_OPTIONS[key]):
                 raise _Invalid(f"options.{key} has an invalid value {_short(value)}")
+            if isinstance(value, str) and key in ("tol", "reg_covar"):  # "relative[:r]" only
+                from emdesk.engine.relative import relative_amount
+                try:
+                    relative_amount(value, key)
+                except ValueError:
+                    raise _Invalid(f"options.{key} has an invalid value {_short(value)}") from None
             options[key] = value
     return {"covariance_type": ct, "weights": weights / total, "means": means, "covariances": cov,
             "columns": columns, "options": options}

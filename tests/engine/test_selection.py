@@ -280,7 +280,7 @@ def test_should_stop_cancels_running_fits_and_select_model_reports_it():
         (dict(covariance_types=("full", "banded")), "banded"),
         (dict(n_init=0), "n_init"),
         (dict(random_state="seed"), "random_state"),
-        (dict(reg_covar=-1.0), "reg_covar must be >= 0"),
+        (dict(reg_covar=-1.0), "reg_covar must be a finite number >= 0"),
         (dict(tol="x"), "tol must be a finite number"),
         (dict(max_iter=2.5), "max_iter must be an integer"),
         (dict(init_params="magic"), "init_params must be one of"),
