@@ -252,6 +252,10 @@ def _lean_applies(model, nan_mask, n=0) -> bool:
     if not (type(model) is GaussianMixture and nan_mask is None and model.covariance_type in TYPES
             and all(v is None for v in unknown.values())):
         return False
+    if isinstance(model.get_params().get("reg_covar"), str):
+        # reg_covar="relative" (emdesk.engine.relative): each replicate's ridge is a fraction of that
+        # replicate's own covariance, which the lean loop (a fixed ridge in user units) does not compute
+        return False
     k, d = np.shape(model.means_)
     return stream_width(n, d, k) > 0
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::emdesk.engine.diagnostics.Degen
 def one_gaussian():
     rng = np.random.default_rng(11)
     X = rng.normal([3.0, -1.0], [2.0, 0.5], size=(300, 2))
-    return GaussianMixture(1, covariance_type="diag").fit(X), X
+    return GaussianMixture(1, covariance_type="diag", reg_covar=1e-6).fit(X), X
 
 
 @pytest.mark.parametrize("method", ["nonparametric", "parametric", "weighted"])
@@ -60,7 +60,7 @@ def test_intervals_are_the_percentiles_of_the_replicates(one_gaussian):
 def three_clusters():
     rng = np.random.default_rng(5)
     X, *_ = make_mixture(rng, n=300, k=3, spread=6.0)
-    return GaussianMixture(3, covariance_type="full", random_state=0, n_init=2).fit(X), X
+    return GaussianMixture(3, covariance_type="full", random_state=0, n_init=2, reg_covar=1e-6).fit(X), X
 
 
 @pytest.mark.parametrize("method", ["nonparametric", "parametric", "weighted"])
@@ -190,7 +190,7 @@ def test_lrt_bad_arguments():
 def test_iterations_are_recorded_and_json_has_no_nan():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30, 2))
-    gm = GaussianMixture(1).fit(X)
+    gm = GaussianMixture(1, reg_covar=1e-6).fit(X)
     r = bootstrap(gm, X, n_boot=1, random_state=0, n_jobs=1)
     assert r.n_iter.shape == (1,) and r.converged.shape == (1,) and r.n_iter[0] >= 1
     d = r.to_dict()
@@ -252,7 +252,7 @@ def test_lean_replicates_equal_the_engines(monkeypatch, ct, method):
     # the same iterations and the same parameters (to rounding)
     rng = np.random.default_rng(3)
     X = np.vstack([rng.normal((0, 50), (1, 3), (60, 2)), rng.normal((6, 40), (1.5, 1), (60, 2))])
-    gm = GaussianMixture(2, covariance_type=ct, random_state=0).fit(X)
+    gm = GaussianMixture(2, covariance_type=ct, random_state=0, reg_covar=1e-6).fit(X)
     lean = bootstrap(gm, X, n_boot=10, method=method, random_state=5, n_jobs=2)
     _engine_only(monkeypatch)
     engine = bootstrap(gm, X, n_boot=10, method=method, random_state=5, n_jobs=1)
@@ -326,3 +326,6 @@ def test_lean_path_takes_unset_options_and_leaves_set_ones_to_the_engine(monkeyp
     monkeypatch.setattr(type(gm), "get_params", lambda self, deep=True: dict(base, prior="default"))
     assert not mod._lean_applies(gm, None, X.shape[0])
     assert not mod._lean_applies(gm, np.zeros_like(X, dtype=bool), X.shape[0])
+    # reg_covar="relative" (the engine's default): each replicate's ridge follows its own data, so the engine
+    monkeypatch.setattr(type(gm), "get_params", lambda self, deep=True: dict(base, reg_covar="relative"))
+    assert not mod._lean_applies(gm, None, X.shape[0])
