@@ -241,5 +241,11 @@ def _keywords(family, common, reg_covar, family_params) -> dict:
     kw = {k: v for k, v in dict(common, reg_covar=reg_covar).items() if k in accepted}
     if family == "categorical" and kw.get("init_params") == "kmeans++":
         kw.pop("init_params")  # a latent class model starts from random responsibilities (poLCA)
+    # The Gaussian mixture's own settings (init_params="emEM", tol/reg_covar "relative": issue 11) mean
+    # nothing to the other families' estimators: they keep their own defaults for those keywords
+    for key in ("init_params", "tol", "reg_covar"):
+        value = kw.get(key)
+        if isinstance(value, str) and (value == "emEM" or value.strip().lower().startswith("relative")):
+            kw.pop(key)
     kw.update({k: v for k, v in family_params.get(family, {}).items() if k in accepted})
     return kw

@@ -67,3 +67,17 @@ def test_should_stop_ends_the_sweep_with_the_fits_so_far():
                                      random_state=0, n_jobs=1, should_stop=stop):
         seen.append(step)
     assert len(seen) == 2 and seen[-1].done < seen[-1].total
+
+
+def test_the_gaussian_mixtures_relative_settings_leave_the_other_families_their_own():
+    # The app's defaults (issue 11: init_params="emEM", tol and reg_covar "relative") are GaussianMixture's;
+    # the sweep over Poisson and Student-t mixtures failed on them ("tol must be a number >= 0").
+    rng = np.random.default_rng(1)
+    X = np.concatenate([rng.poisson(2.0, 150), rng.poisson(12.0, 100)]).astype(float)[:, None]
+    res = list(iter_select_families(X, ("poisson",), [1, 2], n_init=1, random_state=0, tol="relative",
+                                    reg_covar="relative", init_params="emEM"))[-1].result
+    assert all(r.error is None for r in res.table) and res.best_row.n_components == 2
+    Y = np.vstack([rng.normal(0, 1, (80, 2)), rng.normal(6, 1, (80, 2))])
+    res = list(iter_select_families(Y, ("student_t",), [2], covariance_types=("full",), n_init=1, random_state=0,
+                                    tol="relative", reg_covar="relative", init_params="emEM"))[-1].result
+    assert all(r.error is None for r in res.table) and isinstance(res.best, StudentTMixture)
