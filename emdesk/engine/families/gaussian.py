@@ -137,6 +137,10 @@ class GaussianFamily:
             ob = out[s:e]
             if prep.C is not None:
                 np.matmul(pb, prep.C, out=ob)
+            elif prep.linvT is not None:
+                lb = np.empty((k, e - s))
+                prep.whitened_logpdf(zb, lb)
+                ob[:] = lb.T
             for j in prep.direct:
                 prep.direct_logpdf(zb, j, ob[:, j])
         out -= data.std.log_scale_sum
