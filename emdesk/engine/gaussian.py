@@ -136,7 +136,7 @@ class _Context:
         self.notes = tuple(V.column_notes(Xu, self.constant, groups, names, self.ct))
         self.binary = V.binary_columns(Xu, wu)
         self.reg_z = self.std.reg_z(est.reg_covar, self.ct)
-        self.layout = Layout(self.ct, self.d)
+        self.layout = Layout(self.ct, self.d, k)
         if self.has_missing:
             from . import _missing
 

@@ -79,7 +79,7 @@ class GaussianFamily:
 
             data.missing = MissingData(Z, None, std, k)
         else:
-            data.dense = DenseData(Z, None, Layout(ct, data.d), k)
+            data.dense = DenseData(Z, None, Layout(ct, data.d, k), k)
         return data
 
     def init_matrix(self, data):
@@ -109,7 +109,7 @@ class GaussianFamily:
         cz = data.std.cov_to_z(params["covariances"], ct)
         k = mz.shape[0]
         try:
-            return Prepared(np.ones(k), mz, cz, ct, Layout(ct, data.d))
+            return Prepared(np.ones(k), mz, cz, ct, Layout(ct, data.d, data.k))
         except NotPositiveDefinite as exc:
             j = exc.component
             who = "the shared (tied) covariance" if j < 0 else f"the covariance of state {j + 1}"
