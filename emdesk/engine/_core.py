@@ -28,8 +28,12 @@ Where the expansion would lose digits it is not used:
   from the centre; when ``E[z_j^2] / S_jj`` exceeds :data:`TWO_PASS_RATIO` the component's
   covariance is recomputed in the two-pass form ``sum r (z - mu)(z - mu)'`` from the stored
   responsibilities.
-* More than :data:`MAX_EXPANDED_D` features (the expansion grows as d^2): the direct form for
-  all components and two-pass covariances.
+* More than :data:`MAX_EXPANDED_D` features (the expansion grows as d^2): full/tied keep the
+  expansion only where it is cheaper (:func:`expanded_cheaper`, many components for the
+  dimension); otherwise the *whitened form*: per block, ``z - mu_k`` for all components and one
+  batched product with the ``L_k^-1`` stack (:meth:`Prepared.whitened_logpdf`), the scatter about
+  the current means gathered in the same pass (:class:`ShiftedStats`) and shifted to the new
+  means in the M-step, two-pass where the shift would cancel digits.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ DIRECT_TOL = 1e-10
 TWO_PASS_RATIO = 1e3
 #: Fewest rows per block of the whitened form (full/tied above MAX_EXPANDED_D features): below
 #: this the per-block Python overhead outweighs keeping each product on one BLAS thread.
-MIN_WHITENED_ROWS = 128
+MIN_WHITENED_ROWS = 64
 #: Above this many features full/tied covariances use the whitened (per-component) form.
 MAX_EXPANDED_D = 16
 
@@ -250,6 +254,12 @@ def expanded_cheaper(d, k):
     per pass at 100,000 rows: d=32, k=16 0.70 s expanded vs 1.29 s whitened; d=64, k=8 1.93 s vs
     1.42 s (one BLAS thread, loaded machine); the rule picks the faster one in both."""
     if d > MAX_EXPANDED_HD:
+        return False
+    # The expansion's products (k, m) x (m, b) exceed OpenBLAS's single-thread limit (2**18
+    # multiply-adds) at any useful block size b; threaded, on the loaded 2-core machine, a pass
+    # took 18.7 s instead of 0.70 s at 1e5 x 32, k=16.  Only where blocks of 256 rows stay under
+    # the limit is the expansion an option (the whitened form's (b, d) x (d, d) products do).
+    if k * (d * (d + 1) // 2 + d + 1) * 256 > (1 << 18):
         return False
     g = GEMM_VS_ELEMENTWISE
     m = d * (d + 1) // 2 + d + 1
