@@ -186,6 +186,8 @@ def hd_table(repeats, have_sk, short=2, long=7, types=("full", "tied", "diag", "
                 if have_sk:
                     s += per_iteration_raw(sklearn_fit, fa, short, long)
                 f.append(fl() or timed(fl, 1)[0])
+            nan = [float("nan")]  # every repeat of a figure came out <= 0 (noise): shown as nan
+            e, s, f = e or nan, s or nan, f or nan
             eb, em = min(e), statistics.median(e)
             fb, fm = min(f), statistics.median(f)
             if have_sk:

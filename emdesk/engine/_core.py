@@ -304,11 +304,12 @@ class Layout:
             b = 1 << max(int(np.log2(max(target, 1))), 0)
             return int(min(2048, max(MIN_WHITENED_ROWS, b)))
         if self.d > MAX_EXPANDED_D:
-            # expanded features of many columns (full/tied above MAX_EXPANDED_D features, or diag
-            # and spherical at high d): a per-block feature buffer of about 4 MB (cache-sized)
-            target = (1 << 19) // self.m
+            # diag and spherical at high d: the products (k, m) x (m, b) kept under the
+            # single-thread limit (threaded, they made a pass slower than scikit-learn's on the
+            # loaded machine), at least 128 rows
+            target = (1 << 18) // max(self.m * k, 1)
             b = 1 << max(int(np.log2(max(target, 1))), 0)
-            return int(min(2048, max(256, b)))
+            return int(min(2048, max(128, b)))
         target = (1 << 18) // max(self.m * k, 1)
         b = 1 << max(int(np.log2(max(target, 1))), 0)
         return int(min(BLOCK_ROWS, max(2048, b)))
