@@ -89,6 +89,127 @@ def peak_memory(fit, args):
     return peak
 
 
+# ------------------------------------------------------------------ high dimension (issue 16)
+HD_CASES = [(100_000, 32, 16), (100_000, 64, 8)]
+LOWD_CASES = [(500_000, 2, 5), (200_000, 8, 10)]
+
+
+def make_data_sd(n, d, k, sd=3.0, seed=0):
+    """Centres drawn with standard deviation ``sd``, unit noise (issue 16's data: sd 3)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, sd, size=(k, d))
+    X = centres[rng.integers(k, size=n)] + rng.normal(size=(n, d))
+    return X, np.full(k, 1.0 / k), centres + 0.5, np.stack([np.eye(d) * 2.0] * k)
+
+
+def floor_products(n, d, k, ct, rng):
+    """A callable that runs only the matrix products one EM iteration cannot avoid, on arrays of
+    the iteration's shapes, in row blocks of 4096 (in cache, BLAS at its best):
+
+    * full: one (n, d) x (d, k d) product, 2 n k d^2 flops (issue 16's count: 3.3 GFLOP at
+      100,000 x 32, k = 16; the whitening with triangular factors, n k d^2 multiply-adds, and the
+      symmetric weighted Gram products, n k d^2 / 2 ... together about as much);
+    * tied: the whitening (n, d) x (d, d), the cross products with the k whitened means (n, d) x
+      (d, k) and one Gram product (d, n) x (n, d);
+    * diag: (n, d) x (d, k) twice (z^2 and z against the precisions) and (k, n) x (n, d) twice
+      (sum r z^2, sum r z);
+    * spherical: (n, d) x (d, k) and (k, n) x (n, d) once each.
+    The time of these products alone is the floor: everything else (exponentials, sums,
+    Python) comes on top."""
+    B = 4096
+    Z = rng.normal(size=(B, d))
+    R = rng.random((k, B))
+    if ct == "full":
+        W = rng.normal(size=(d, k * d))
+        out = np.empty((B, k * d))
+        ops = [lambda: np.matmul(Z, W, out=out)]
+    elif ct == "tied":
+        A, M = rng.normal(size=(d, d)), rng.normal(size=(d, k))
+        o1, o2, o3 = np.empty((B, d)), np.empty((B, k)), np.empty((d, d))
+        ops = [lambda: np.matmul(Z, A, out=o1), lambda: np.matmul(Z, M, out=o2),
+               lambda: np.matmul(Z.T, Z, out=o3)]
+    else:
+        M = rng.normal(size=(d, k))
+        o2, o4 = np.empty((B, k)), np.empty((k, d))
+        reps = 2 if ct == "diag" else 1
+        ops = [lambda: np.matmul(Z, M, out=o2), lambda: np.matmul(R, Z, out=o4)] * reps
+    n_blocks = -(-n // B)  # whole blocks: the last one counted full (< 4 % more at n = 1e5)
+
+    def blas_run():
+        for _ in range(n_blocks):
+            for f in ops:
+                f()
+
+    try:  # the better of BLAS's default threads and one thread (on a loaded machine one is faster)
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return blas_run
+
+    def run():
+        t0 = time.perf_counter()
+        blas_run()
+        t1 = time.perf_counter()
+        with threadpool_limits(1, user_api="blas"):
+            blas_run()
+        t2 = time.perf_counter()
+        return min(t1 - t0, t2 - t1)
+
+    return run
+
+
+def timed(f, repeats):
+    vals = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        f()
+        vals.append(time.perf_counter() - t0)
+    return vals
+
+
+def hd_table(repeats, have_sk, short=2, long=7, types=("full", "tied", "diag", "spherical"), cases=None):
+    """Per shape and covariance type: scikit-learn ms/iter, emdesk ms/iter, ratio, floor ms,
+    emdesk/floor; every figure measured in the same run, each repeat interleaving emdesk,
+    scikit-learn and the floor (so a burst of load on the shared machine hits all three);
+    best and median of the repeats."""
+    rng = np.random.default_rng(1)
+    head = ("| n x d, k | cov | sklearn ms/iter | emdesk ms/iter | emdesk/sklearn | floor ms | emdesk/floor |")
+    print(head)
+    print("|" + "---|" * (head.count("|") - 1))
+    for n, d, k in (cases or HD_CASES + LOWD_CASES):
+        X, w0, m0, c0 = make_data_sd(n, d, k)
+        for ct in types:
+            fa = (X, w0, m0, c0, ct)
+            fl = floor_products(n, d, k, ct, rng)
+            e, s, f = [], [], []
+            for _ in range(repeats):
+                e += per_iteration_raw(emdesk_fit, fa, short, long)
+                if have_sk:
+                    s += per_iteration_raw(sklearn_fit, fa, short, long)
+                f.append(fl() or timed(fl, 1)[0])
+            nan = [float("nan")]  # every repeat of a figure came out <= 0 (noise): shown as nan
+            e, s, f = e or nan, s or nan, f or nan
+            eb, em = min(e), statistics.median(e)
+            fb, fm = min(f), statistics.median(f)
+            if have_sk:
+                sb, sm = min(s), statistics.median(s)
+                sk = f"{sb * 1e3:.0f} / {sm * 1e3:.0f}"
+                ratio = f"{eb / sb:.2f} / {em / sm:.2f}"
+            else:
+                sk = ratio = "-"
+            print(f"| {n:,} x {d}, {k} | {ct} | {sk} | {eb * 1e3:.1f} / {em * 1e3:.1f} | {ratio} | "
+                  f"{fb * 1e3:.1f} / {fm * 1e3:.1f} | {eb / fb:.1f} / {em / fm:.1f} |", flush=True)
+
+
+def per_iteration_raw(fit, args, short, long):
+    t0 = time.perf_counter()
+    fit(*args, short)
+    t1 = time.perf_counter()
+    fit(*args, long)
+    t2 = time.perf_counter()
+    v = ((t2 - t1) - (t1 - t0)) / (long - short)
+    return [v] if v > 0 else []
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes only")
@@ -96,6 +217,14 @@ def main(argv=None):
     ap.add_argument("--no-sklearn", action="store_true")
     ap.add_argument("--main", action="store_true",
                     help="only the target case: n=1,000,000, d=2, k=5, full")
+    ap.add_argument("--hd", action="store_true",
+                    help="issue 16's table: 100,000 x 32 (k=16) and 100,000 x 64 (k=8), plus 500,000 x 2 (k=5) and "
+                         "200,000 x 8 (k=10), all four covariance types: sklearn and emdesk ms/iter, ratio, the "
+                         "matrix-product floor and emdesk/floor (iterations: --long minus --short steps)")
+    ap.add_argument("--short", type=int, default=2)
+    ap.add_argument("--long", type=int, default=7)
+    ap.add_argument("--types", default="full,tied,diag,spherical")
+    ap.add_argument("--shapes", default=None, help="with --hd: n:d:k,... (default: the four above)")
     args = ap.parse_args(argv)
     try:
         import sklearn  # noqa: F401
@@ -103,6 +232,17 @@ def main(argv=None):
         have_sk = not args.no_sklearn
     except ImportError:
         have_sk = False
+    if args.hd:
+        print(f"# emdesk bench_engine --hd: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+              f"{platform.machine()} {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, Python "
+              f"{platform.python_version()}, NumPy {np.__version__}, repeats={args.repeats} (best / median), "
+              f"{args.long - args.short} iterations per figure, OPENBLAS_NUM_THREADS="
+              f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+        cases = None
+        if args.shapes:
+            cases = [tuple(int(v) for v in c.split(":")) for c in args.shapes.split(",")]
+        hd_table(args.repeats, have_sk, args.short, args.long, tuple(args.types.split(",")), cases)
+        return
     if args.main:
         cases = [(1_000_000, 2, 5, "full")]
     elif args.quick:

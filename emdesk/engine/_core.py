@@ -28,8 +28,12 @@ Where the expansion would lose digits it is not used:
   from the centre; when ``E[z_j^2] / S_jj`` exceeds :data:`TWO_PASS_RATIO` the component's
   covariance is recomputed in the two-pass form ``sum r (z - mu)(z - mu)'`` from the stored
   responsibilities.
-* More than :data:`MAX_EXPANDED_D` features (the expansion grows as d^2): the direct form for
-  all components and two-pass covariances.
+* More than :data:`MAX_EXPANDED_D` features (the expansion grows as d^2): full/tied keep the
+  expansion only where it is cheaper (:func:`expanded_cheaper`, many components for the
+  dimension); otherwise the *whitened form*: per block, ``z - mu_k`` for all components and one
+  batched product with the ``L_k^-1`` stack (:meth:`Prepared.whitened_logpdf`), the scatter about
+  the current means gathered in the same pass (:class:`ShiftedStats`) and shifted to the new
+  means in the M-step, two-pass where the shift would cancel digits.
 """
 
 from __future__ import annotations
@@ -47,7 +51,10 @@ BLOCK_ROWS = 1 << 16
 DIRECT_TOL = 1e-10
 #: E[z^2] / variance above which a covariance is recomputed in the two-pass form.
 TWO_PASS_RATIO = 1e3
-#: Above this many features full/tied covariances use the direct (per-component) form.
+#: Fewest rows per block of the whitened form (full/tied above MAX_EXPANDED_D features): below
+#: this the per-block Python overhead outweighs keeping each product on one BLAS thread.
+MIN_WHITENED_ROWS = 64
+#: Above this many features full/tied covariances use the whitened (per-component) form.
 MAX_EXPANDED_D = 16
 
 
@@ -231,14 +238,42 @@ def full_covariances(cov, covariance_type, k, d):
 # ----------------------------------------------------------------------------------------
 
 
+#: Cost of one multiply-add inside a BLAS product relative to one element of a NumPy
+#: elementwise operation (measured on the 2-core development machine, 1 Dec 2026: 0.02-0.03).
+GEMM_VS_ELEMENTWISE = 0.025
+#: Above this many features full/tied never use the expansion (its columns grow as d^2 / 2).
+MAX_EXPANDED_HD = 96
+
+
+def expanded_cheaper(d, k):
+    """Whether a pass over full/tied covariances costs less with the expanded features than in
+    the whitened form (above :data:`MAX_EXPANDED_D` features).  Per row, the expansion builds
+    ``m = d(d+1)/2 + d + 1`` features and multiplies them twice with k columns; the whitened form
+    subtracts and scales ``k d`` differences and multiplies them twice with (d, d) matrices:
+    ``m (1 + 2 k g)`` against ``2 k d (1 + d g)``, ``g`` = :data:`GEMM_VS_ELEMENTWISE`.  Measured
+    per pass at 100,000 rows: d=32, k=16 0.70 s expanded vs 1.29 s whitened; d=64, k=8 1.93 s vs
+    1.42 s (one BLAS thread, loaded machine); the rule picks the faster one in both."""
+    if d > MAX_EXPANDED_HD:
+        return False
+    # The expansion's products (k, m) x (m, b) exceed OpenBLAS's single-thread limit (2**18
+    # multiply-adds) at any useful block size b; threaded, on the loaded 2-core machine, a pass
+    # took 18.7 s instead of 0.70 s at 1e5 x 32, k=16.  Only where blocks of 256 rows stay under
+    # the limit is the expansion an option (the whitened form's (b, d) x (d, d) products do).
+    if k * (d * (d + 1) // 2 + d + 1) * 256 > (1 << 18):
+        return False
+    g = GEMM_VS_ELEMENTWISE
+    m = d * (d + 1) // 2 + d + 1
+    return m * (1 + 2 * k * g) < 2 * k * d * (1 + d * g)
+
+
 class Layout:
     """Columns of the expanded feature matrix for a covariance type and dimension."""
 
-    def __init__(self, covariance_type, d):
+    def __init__(self, covariance_type, d, k=None):
         self.covariance_type = covariance_type
         self.d = d
         if covariance_type in ("full", "tied"):
-            self.expanded = d <= MAX_EXPANDED_D
+            self.expanded = d <= MAX_EXPANDED_D or (k is not None and expanded_cheaper(d, k))
             self.iu = np.triu_indices(d)
             nq = len(self.iu[0])
             self.on_diag = self.iu[0] == self.iu[1]
@@ -262,6 +297,19 @@ class Layout:
         gain nothing from threads, and on a loaded 2-core machine a threaded call was measured
         7x slower per pass (0.17 s vs 0.025 s for n = 1e6, d = 2, k = 5).  Small blocks also
         keep the (k, b) temporaries in cache."""
+        if not self.expanded:
+            # full/tied in the whitened form: per component (b, d) x (d, d) products, each kept
+            # under the same single-thread limit (b d^2 <= 2**18), at least MIN_WHITENED_ROWS
+            target = (1 << 18) // (self.d * self.d)
+            b = 1 << max(int(np.log2(max(target, 1))), 0)
+            return int(min(2048, max(MIN_WHITENED_ROWS, b)))
+        if self.d > MAX_EXPANDED_D:
+            # diag and spherical at high d: the products (k, m) x (m, b) kept under the
+            # single-thread limit (threaded, they made a pass slower than scikit-learn's on the
+            # loaded machine), at least 128 rows
+            target = (1 << 18) // max(self.m * k, 1)
+            b = 1 << max(int(np.log2(max(target, 1))), 0)
+            return int(min(2048, max(128, b)))
         target = (1 << 18) // max(self.m * k, 1)
         b = 1 << max(int(np.log2(max(target, 1))), 0)
         return int(min(BLOCK_ROWS, max(2048, b)))
@@ -318,13 +366,34 @@ class DenseData:
                 yield s, e, pb, pb[:, lay.lin], wb
             else:
                 zb = self.Z[s:e]
-                if lay.expanded:
-                    if self._buf is None:
-                        self._buf = np.empty((self.block, lay.m))
-                    pb = lay.features(zb, out=self._buf[: e - s])
-                else:
-                    pb = None
+                pb = self._features_fm(zb) if lay.expanded else None
                 yield s, e, pb, zb, wb
+
+    def _features_fm(self, zb):
+        """phi(zb) (b, m) as the transposed view of a feature-major (m, b) buffer: every feature
+        one contiguous vector product (Layout.features' row-major column gathers cost about 3x
+        more); the same values as Layout.features."""
+        lay = self.layout
+        b, d = zb.shape
+        if self._buf is None:
+            self._buf = np.empty((lay.m, self.block))
+            self._buf[lay.const] = 1.0
+            self._zt = np.empty((d, self.block))
+        ph = self._buf[:, :b]
+        zt = self._zt[:, :b]
+        zt[...] = zb.T
+        ct = lay.covariance_type
+        if ct in ("full", "tied"):
+            q = 0
+            for i in range(d):  # the order of np.triu_indices: (i, i), (i, i+1), ...
+                np.multiply(zt[i], zt[i:], out=ph[q:q + d - i])
+                q += d - i
+        elif ct == "diag":
+            np.multiply(zt, zt, out=ph[:d])
+        else:
+            np.einsum("ij,ij->j", zt, zt, out=ph[0])
+        ph[lay.lin] = zt
+        return ph.T
 
 
 # ----------------------------------------------------------------------------------------
@@ -388,11 +457,15 @@ class Prepared:
         #: bounds every quadratic form's size, so scoring knows which rows could overflow.
         self.lam_max = float(np.max(lam)) if k else 0.0
         err = 4.0 * EPS * lam * (mu_norm + 1.0) ** 2
-        if layout.expanded:
-            self.direct = np.flatnonzero(err > DIRECT_TOL)
-        else:
-            self.direct = np.arange(k)
+        # The whitened form (below) subtracts before the product, so its rounding error is at
+        # most the expanded form's: the same components are evaluated directly in both.
+        self.direct = np.flatnonzero(err > DIRECT_TOL)
         self.C = None
+        #: (k, d, d) stack of L_k^-T (C-contiguous) for the whitened form of full/tied
+        #: covariances above MAX_EXPANDED_D features: y = (z - mu_k) L_k^-T, one batched product.
+        self.linvT = None
+        if not layout.expanded:
+            self.linvT = np.ascontiguousarray(np.swapaxes(self.linv, 1, 2))
         if layout.expanded:
             C = np.zeros((layout.m, k))
             if ct in ("full", "tied"):
@@ -440,6 +513,54 @@ class Prepared:
         return out
 
 
+    def whitened_logpdf(self, Zb, out, D=None, Y=None):
+        """log w_j + log N(z | mu_j, S_j) of every component into ``out`` (k, b), full/tied
+        covariances not expanded: ``D = z - mu_j`` for all components at once (k, b, d), then
+        ``Y = D L_j^-T`` as one batched product (k GEMMs of (b, d) x (d, d), each small enough
+        for OpenBLAS to run on one thread: see :meth:`Layout.block_rows`) and the row sums of
+        ``Y * Y``.  ``D`` and ``Y`` are optional (k, b, d) work buffers; returns ``D`` (the
+        differences, which the M-step statistics reuse)."""
+        b = Zb.shape[0]
+        if D is None:
+            D = np.empty((self.k, b, self.d))
+        if Y is None:
+            Y = np.empty_like(D)
+        np.subtract(Zb[None, :, :], self.means[:, None, :], out=D)
+        np.matmul(D, self.linvT, out=Y)
+        np.einsum("kbi,kbi->kb", Y, Y, out=out)
+        out *= -0.5
+        out += self.const[:, None]
+        return D
+
+    def log_joint(self, Zb, out, Xb=None, pb=None):
+        """log w_j + log N(z | mu_j, S_j) of every component into ``out`` (k, b) for the rows
+        ``Zb`` (standardised; ``Xb`` the same rows in user units, for the direct form; ``pb``
+        their expanded features when already computed)."""
+        if self.C is not None:
+            if pb is None:
+                raise ValueError("expanded features are needed")
+            np.matmul(self.C.T, pb.T, out=out)
+        elif self.linvT is not None:
+            self.whitened_logpdf(Zb, out)
+        for j in self.direct:
+            self.direct_logpdf(Zb, j, out[j], Xb)
+        return out
+
+
+class ShiftedStats:
+    """Sufficient statistics of full/tied covariances above :data:`MAX_EXPANDED_D` features,
+    gathered in the E-step's pass: ``nk`` (k,) = sum w r, ``sx`` (k, d) = sum w r z and
+    ``scat`` (k, d, d) = sum w r (z - c)(z - c)' about the centres ``c`` (k, d) the pass was
+    computed for (the current means), so no second pass over the data is needed;
+    :func:`mstep` shifts the scatter to the new means (and falls back to the two-pass form where
+    the shift would cancel digits)."""
+
+    __slots__ = ("nk", "sx", "scat", "centres")
+
+    def __init__(self, nk, sx, scat, centres):
+        self.nk, self.sx, self.scat, self.centres = nk, sx, scat, centres
+
+
 def _logsumexp_cols(L, ll_out, tmp):
     """In place: L (k, b) of log joint densities -> responsibilities (columns sum to 1);
     ``ll_out`` (b,) <- column-wise log-sum-exp.  Component-major layout keeps every
@@ -465,6 +586,8 @@ def em_pass(data: DenseData, prep: Prepared, resp, want_stats=True, ll_rows=None
     """
     lay = data.layout
     k = prep.k
+    if prep.linvT is not None:
+        return _em_pass_whitened(data, prep, resp, want_stats, ll_rows)
     S = np.zeros((k, lay.m)) if (want_stats and lay.expanded) else None
     total = 0.0
     llb_buf = np.empty(data.block)
@@ -495,6 +618,58 @@ def em_pass(data: DenseData, prep: Prepared, resp, want_stats=True, ll_rows=None
     return total, S
 
 
+def _em_pass_whitened(data, prep: Prepared, resp, want_stats, ll_rows):
+    """:func:`em_pass` for full/tied covariances above :data:`MAX_EXPANDED_D` features: per
+    block, the log-densities by :meth:`Prepared.whitened_logpdf` and, from the same differences
+    ``z - mu_j`` scaled by sqrt(w r), the scatter about the current means as one batched
+    product (:class:`ShiftedStats`); no Python loop over rows or components (except the rare
+    components evaluated directly), no temporaries larger than (k, block, d)."""
+    k, d = prep.k, data.d
+    B = data.block
+    total = 0.0
+    llb_buf = np.empty(B)
+    tmp = np.empty(B)
+    lbuf = np.empty((k, B))
+    dbuf = np.empty((k, B, d))
+    ybuf = np.empty((k, B, d))
+    if want_stats:
+        nk = np.zeros(k)
+        sx = np.zeros((k, d))
+        scat = np.zeros((k, d, d))
+        sbuf = np.empty((k, d, d))
+        qbuf = np.empty((k, B))
+    for s, e, pb, zb, wb in data.blocks():
+        b = e - s
+        full = b == B
+        Lb = lbuf[:, :b] if full else np.empty((k, b))
+        D = dbuf[:, :b] if full else np.empty((k, b, d))
+        Y = ybuf[:, :b] if full else np.empty((k, b, d))
+        prep.whitened_logpdf(zb, Lb, D, Y)
+        if prep.direct.size:
+            xb = None if data.X is None else data.X[s:e]
+            for j in prep.direct:
+                prep.direct_logpdf(zb, j, Lb[j], xb)
+        llb = llb_buf[:b] if ll_rows is None else ll_rows[s:e]
+        _logsumexp_cols(Lb, llb, tmp[:b])
+        resp[:, s:e] = Lb
+        if wb is None:
+            total += float(llb.sum())
+            rw = Lb
+        else:
+            total += float(llb @ wb)
+            rw = Lb * wb
+        if want_stats:
+            nk += rw.sum(axis=1)
+            sx += rw @ zb
+            sq = np.sqrt(rw, out=qbuf[:, :b] if full else None)
+            D *= sq[:, :, None]
+            np.matmul(np.swapaxes(D, 1, 2), D, out=sbuf)
+            scat += sbuf
+    if not want_stats:
+        return total, None
+    return total, ShiftedStats(nk, sx, scat, prep.means)
+
+
 def stats_from_resp(data: DenseData, resp):
     """Expanded sufficient statistics of given responsibilities ((k, n), initialisation)."""
     lay = data.layout
@@ -521,17 +696,47 @@ def _two_pass_scatter(data: DenseData, resp, j, mu, diag_only):
     return acc
 
 
+def _shifted_covariances(S: ShiftedStats, nk, means):
+    """Per-component covariances (k, d, d) about the new ``means`` from the scatter about the
+    centres ``c`` of the pass, and the components to recompute in the two-pass form.
+
+    Exact algebra for any mean: with ``n = sum w r``, ``s1 = sum w r (z - c) = sx - n c`` and
+    ``delta = mu - c``, ``sum w r (z - mu)(z - mu)' = scat - s1 delta' - delta s1' + n delta
+    delta'`` (= ``scat - n delta delta'`` when ``mu = sx / n``); divided by ``nk`` (which holds the
+    10 eps floor) as the two-pass form is.  The shift loses digits only when the means moved
+    far compared with the spread: ``E[(z - c)^2] / variance`` above :data:`TWO_PASS_RATIO` sends
+    the component to the two-pass form, as the expanded statistics do."""
+    c = S.centres
+    n_raw = S.nk
+    delta = means - c
+    s1 = S.sx - n_raw[:, None] * c
+    cross = np.einsum("ki,kj->kij", s1, delta)
+    sc = S.scat - cross - np.swapaxes(cross, 1, 2) + n_raw[:, None, None] * np.einsum("ki,kj->kij", delta, delta)
+    cov = sc / nk[:, None, None]
+    dm2 = np.diagonal(S.scat, axis1=1, axis2=2) / nk[:, None]
+    dcov = np.diagonal(cov, axis1=1, axis2=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(dcov > 0, dm2 / np.where(dcov > 0, dcov, 1.0), np.inf)
+    redo = np.flatnonzero(np.any(ratio > TWO_PASS_RATIO, axis=1) & (nk > 100 * EPS))
+    return cov, redo
+
+
 def mstep(data: DenseData, S, resp, covariance_type, reg_z):
     """New (weights, means, covariances) in standardised units from the statistics of a pass.
 
-    ``S`` may be None (features not expanded): then means and covariances are computed from the
-    stored responsibilities directly (two-pass).
+    ``S``: the expanded statistics (k, m); a :class:`ShiftedStats` (full/tied not expanded,
+    gathered in the E-step's pass); or None (features not expanded, e.g. at initialisation):
+    then means and covariances are computed from the stored responsibilities (two-pass).
     """
     lay = data.layout
     ct = covariance_type
     k = resp.shape[0]
     d = data.d
-    if S is not None:
+    shifted = isinstance(S, ShiftedStats)
+    if shifted:
+        nk = S.nk + 10 * EPS
+        means = S.sx / nk[:, None]
+    elif S is not None:
         nk = S[:, lay.const] + 10 * EPS
         means = S[:, lay.lin] / nk[:, None]
     else:
@@ -546,7 +751,9 @@ def mstep(data: DenseData, S, resp, covariance_type, reg_z):
     weights = nk / nk.sum()
 
     if ct in ("full", "tied"):
-        if S is not None:
+        if shifted:
+            cov, redo = _shifted_covariances(S, nk, means)
+        elif S is not None:
             m2 = np.empty((k, d, d))
             i0, i1 = lay.iu
             vals = S[:, : lay.nq] / nk[:, None]
@@ -611,7 +818,7 @@ def score_block_rows(k, layout: Layout, d):
     # features (m) and the two gathered factors of their products (2 nq), log-densities (k) and
     # the responsibilities' transpose or far-row copies (k), standardised rows and the
     # temporaries of to_z / direct evaluation (4 d), per-row vectors (8)
-    per_row = 8 * (layout.m + 2 * layout.nq + 2 * k + 4 * d + 8)
+    per_row = 8 * (layout.m + 2 * layout.nq + 2 * k + 4 * d + 8 + (0 if layout.expanded else 2 * k * d))
     # No larger than the fit's blocks (Layout.block_rows: single-threaded BLAS calls, cache).
     return int(max(256, min(SCORE_BLOCK_BYTES // per_row, layout.block_rows(k))))
 
@@ -687,11 +894,8 @@ def score_rows(X, std: Standardizer, prep: Prepared, layout: Layout, weights, me
         with np.errstate(over="ignore", invalid="ignore"):
             Zb = std.to_z(Xb)
             Lb = lbuf[:, :bb]
-            if prep.C is not None:
-                pb = layout.features(Zb, out=fbuf[:bb])
-                np.matmul(prep.C.T, pb.T, out=Lb)
-            for j in prep.direct:
-                prep.direct_logpdf(Zb, j, Lb[j], Xb)
+            pb = layout.features(Zb, out=fbuf[:bb]) if prep.C is not None else None
+            prep.log_joint(Zb, Lb, Xb, pb)
             zn2 = np.einsum("ij,ij->i", Zb, Zb)
             far = ~(zn2 * prep.lam_max <= FAR_QUADRATIC)
         llb = llbuf[:bb]

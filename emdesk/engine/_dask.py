@@ -252,23 +252,15 @@ def _dense_chunk(xb, *, std, prep, layout, k, want_stats):
     if b == 0:
         return out
     data = _ChunkData(xb, std, layout, k)
-    keep_resp = want_stats and not layout.expanded
-    resp = np.empty((k, b)) if keep_resp else _Discard()
-    ll, S = em_pass(data, prep, resp, want_stats)
+    ll, S = em_pass(data, prep, _Discard(), want_stats)
     out[0, 0] = ll
     if not want_stats:
         return out
     if layout.expanded:
         out[0, 1:] = S.ravel()
         return out
-    Z = data.Z
-    nk = resp.sum(axis=1)
-    sx = resp @ Z
-    scat = np.empty((k, d, d))
-    for j in range(k):
-        diff = Z - prep.means[j]
-        scat[j] = (diff * resp[j][:, None]).T @ diff
-    out[0, 1:] = np.concatenate([nk, sx.ravel(), scat.ravel()])
+    # _core.ShiftedStats: nk, sum r z and the scatter about the current means, from the same pass
+    out[0, 1:] = np.concatenate([S.nk, S.sx.ravel(), S.scat.ravel()])
     return out
 
 

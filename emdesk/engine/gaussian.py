@@ -170,7 +170,7 @@ class _Context:
             self.reg_off = None
         if est.prior is not None:
             self._set_prior(est, Xu, wu)
-        self.layout = Layout(self.ct, self.d)
+        self.layout = Layout(self.ct, self.d, k)
         if self.has_missing:
             from . import _missing
 

@@ -79,7 +79,7 @@ class GaussianFamily:
 
             data.missing = MissingData(Z, None, std, k)
         else:
-            data.dense = DenseData(Z, None, Layout(ct, data.d), k)
+            data.dense = DenseData(Z, None, Layout(ct, data.d, k), k)
         return data
 
     def init_matrix(self, data):
@@ -109,7 +109,7 @@ class GaussianFamily:
         cz = data.std.cov_to_z(params["covariances"], ct)
         k = mz.shape[0]
         try:
-            return Prepared(np.ones(k), mz, cz, ct, Layout(ct, data.d))
+            return Prepared(np.ones(k), mz, cz, ct, Layout(ct, data.d, data.k))
         except NotPositiveDefinite as exc:
             j = exc.component
             who = "the shared (tied) covariance" if j < 0 else f"the covariance of state {j + 1}"
@@ -137,6 +137,10 @@ class GaussianFamily:
             ob = out[s:e]
             if prep.C is not None:
                 np.matmul(pb, prep.C, out=ob)
+            elif prep.linvT is not None:
+                lb = np.empty((k, e - s))
+                prep.whitened_logpdf(zb, lb)
+                ob[:] = lb.T
             for j in prep.direct:
                 prep.direct_logpdf(zb, j, ob[:, j])
         out -= data.std.log_scale_sum
