@@ -488,10 +488,10 @@ def _check_counts(table, columns, X_all) -> None:
     from .io import DataError
 
     with np.errstate(invalid="ignore"):
-        bad = np.isfinite(X_all) & ((X_all < 0) | (X_all != np.round(X_all)))
+        bad = np.isfinite(X_all) & ((X_all < 0) | (X_all != np.round(X_all)) | (X_all > 2.0 ** 53))
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        raise DataError(f"{columns[j]}, data row {i + 1}: {X_all[i, j]:g} is not a count (a whole number >= 0); "
+        raise DataError(f"{columns[j]}, data row {i + 1}: {X_all[i, j]:g} is not a count (a whole number from 0 to 2^53); "
                         f"a Poisson model needs counts in {', '.join(columns)}.")
 
 

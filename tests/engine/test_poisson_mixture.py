@@ -87,3 +87,19 @@ def test_monotone_snapshots_and_round_trip():
     np.testing.assert_array_equal(a.lambdas_, b.lambdas_)
     with pytest.raises(ValueError, match="lambdas"):
         PoissonMixture(2, weights_init=[0.5, 0.5], lambdas_init=[[10.0], [-3.0]]).fit(EARTHQUAKES)
+
+
+@pytest.mark.parametrize("value", [2.0 ** 53 + 2, 1e300])
+def test_counts_beyond_what_a_double_holds_exactly_are_refused_by_every_poisson_model(value):
+    # 1e300 "counts" were fitted (lines through the origin, a 300-digit log-likelihood in the status bar, a
+    # numpy "Maximum allowed size exceeded" for the HMM's view): both kinds refuse them, naming row and column.
+    from emdesk.engine import PoissonHMM
+
+    X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, value], [2.0, 1.0]])
+    with pytest.raises(ValueError, match=r"2\^53.*row 3, column 2"):
+        PoissonMixture(2, random_state=0).fit(X)
+    with pytest.raises(ValueError, match=r"2\^53.*row 3, column 2"):
+        PoissonHMM(2, random_state=0).fit(X)
+    ok = X.copy()
+    ok[2, 1] = 2.0 ** 53  # the largest accepted count still fits
+    PoissonMixture(1, random_state=0).fit(ok)

@@ -20,6 +20,11 @@ __all__ = ["PoissonFamily"]
 LAMBDA_FLOOR = 1e-10
 
 
+#: The largest count accepted: 2^53, above which a double no longer holds every whole number (so
+#: 'is a whole number' and the rates' arithmetic lose meaning; 1e300 'counts' overflowed in the views).
+MAX_COUNT = 2.0 ** 53
+
+
 class _Data:
     __slots__ = ("X", "obs", "has_missing", "lgam", "n", "d")
 
@@ -44,6 +49,12 @@ class PoissonFamily:
                 f"X contains {int((~obs).sum())} missing (NaN) value(s): drop the incomplete rows or use "
                 "missing='marginalize'.")
         Xf = np.where(obs, X, 0.0)
+        if not np.all(np.isfinite(Xf)) or np.any(Xf > MAX_COUNT):
+            bad = np.argwhere(~np.isfinite(Xf) | (Xf > MAX_COUNT))[0]
+            raise ValueError(
+                f"Poisson emissions need counts a double holds exactly (whole numbers from 0 to 2^53, about "
+                f"9.0e15); row {bad[0] + 1}, column {bad[1] + 1} holds {float(X[bad[0], bad[1]]):g}. Counts this "
+                "large are measurements, not counts: choose a Gaussian or Student-t family, or rescale the column.")
         if np.any(Xf < 0) or np.any(Xf != np.round(Xf)):
             bad = np.argwhere((Xf < 0) | (Xf != np.round(Xf)))[0]
             raise ValueError(
