@@ -79,6 +79,7 @@ class ResultsPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self._summary = None
         self._fit = None          # (model, X, feature_names) given by set_fit
+        self._shown_other_kind = False  # set_fit was given a model the bootstrap does not cover
         self._boot = None
         self._runner = None
         self._boot_run = None
@@ -170,6 +171,7 @@ class ResultsPanel(QtWidgets.QWidget):
             return
         self._stop_running()
         self._fit = None
+        self._shown_other_kind = False
         self._boot = None
         self.boot_status.setText("")
         self._set_boot_idle()
@@ -212,6 +214,7 @@ class ResultsPanel(QtWidgets.QWidget):
         s = summary(model, X, feature_names=feature_names, lengths=lengths, category_labels=category_labels)
         self._stop_running()
         self._fit = None if hasattr(s, "headline") else (model, np.array(X, dtype=float, copy=True), feature_names)
+        self._shown_other_kind = self._fit is None
         self._boot = None
         self.boot_status.setText("")
         self._set_boot_idle()
@@ -229,6 +232,8 @@ class ResultsPanel(QtWidgets.QWidget):
         """Start a bootstrap of the fit given to ``set_fit`` (arguments default to the panel's fields).
         Raises ValueError without a fit or for an unknown method."""
         if self._fit is None:
+            if self._shown_other_kind:
+                raise ValueError("The bootstrap covers Gaussian mixtures; this fit is another kind of model.")
             raise ValueError("No fit to bootstrap: give the panel a fit with set_fit(model, X) first.")
         if method is not None:
             if method not in self.METHODS:
@@ -340,6 +345,7 @@ class ResultsPanel(QtWidgets.QWidget):
         self.show_se.setVisible(True)
         self._stop_running()
         self._fit = None
+        self._shown_other_kind = False
         self._boot = None
         self.boot_status.setText("")
         self._set_boot_idle()

@@ -230,3 +230,17 @@ def test_stop_keeps_the_partial_bootstrap_and_a_new_fit_drops_it(boot_panel, fit
     qtbot.wait(50)
     assert finished == [] and p.bootstrap_result() is None
     assert p.table_widget("Means").columnCount() == 2 and p.boot_button.isEnabled()
+
+
+def test_bootstrap_of_another_kind_of_model_says_it_covers_gaussian_mixtures(panel):
+    # Asked on a Poisson fit, the panel said "No fit to bootstrap", though a fit was shown.
+    from emdesk.engine import PoissonMixture
+
+    rng = np.random.default_rng(1)
+    X = np.concatenate([rng.poisson(2, 60), rng.poisson(9, 60)]).astype(float)[:, None]
+    panel.set_fit(PoissonMixture(2, random_state=0).fit(X), X)
+    with pytest.raises(ValueError, match="covers Gaussian mixtures"):
+        panel.start_bootstrap()
+    panel.clear()
+    with pytest.raises(ValueError, match="No fit to bootstrap"):
+        panel.start_bootstrap()
