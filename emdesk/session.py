@@ -321,7 +321,7 @@ class Session:
         from emdesk.io import DataError, load_table
 
         table = load_table(path, progress=progress)
-        if not table.numeric_column_names:
+        if not table.numeric_column_names and self.family != "categorical":  # latent class: text only is fine
             raise DataError(f"The file has no numeric columns (only text: {', '.join(table.column_names)}). "
                             "Choose a file with at least one column of numbers.")
         self.set_table(table)
@@ -334,6 +334,9 @@ class Session:
         self.table = table
         self.sequence_column = self.order_column = None  # the pickers start afresh for a new file
         cols = list(table.numeric_column_names[:2]) if columns is None else list(columns)
+        if columns is None and not cols and self.family == "categorical":
+            # a file of text columns only, for a latent class model or a categorical HMM (one column)
+            cols = list(table.column_names[:1 if self.kind == "hmm" else 2])
         self._check_columns(cols)
         self.columns = cols
         self._prepare()

@@ -294,3 +294,26 @@ def test_open_fit_shows_a_saved_fit_of_each_family(qtbot, window, families_csv, 
         np.testing.assert_allclose(prof.size_bars.opts["height"], window.model.weights_)
     assert window.last_message is None or window.last_message[0] != "error"
     window.export_fit(tmp_path / "again.json")  # and exports again
+
+
+def test_a_file_of_text_columns_only_opens_for_a_latent_class_model(qtbot, window, tmp_path):
+    # Refused before ("has no numeric columns"), though a latent class model fits text columns; a Gaussian
+    # mixture still refuses such a file with that message.
+    from emdesk.engine import CategoricalMixture
+
+    rng = np.random.default_rng(3)
+    p = tmp_path / "answers.csv"
+    p.write_text("q1,q2,q3\n" + "".join(",".join(rng.choice(["yes", "no"], 3)) + "\n" for _ in range(120)))
+    window.set_model_kind("mixture", "gaussian")
+    from emdesk.io import DataError
+
+    with pytest.raises(DataError, match="no numeric columns"):
+        window.open_csv(p)
+    window.set_model_kind("mixture", "categorical")
+    window.open_csv(p)
+    assert str(window.session.table.path) == str(p)
+    window.select_columns(["q1", "q2", "q3"])
+    window.set_options(n_components=2, random_state=0)
+    _fit(qtbot, window)
+    assert isinstance(window.model, CategoricalMixture)
+    assert window.last_message is None or window.last_message[0] != "error"

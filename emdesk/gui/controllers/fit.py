@@ -67,8 +67,9 @@ class FitController(QtCore.QObject):
                 self.set_paused(False)
             return
         if s.table is None or s.X is None:
-            return self._refuse("Open a CSV file and tick at least one numeric column before running a fit.",
-                                "warning")
+            what = "column" if s.family in ("categorical", "mixed") else "numeric column"
+            return self._refuse(f"Open a CSV file and tick at least one {what} in the Data panel before running "
+                                "a fit.", "warning")
         try:
             options = w.seeds.resolve(w.params_panel.options())  # "random": a seed drawn now, shown
         except ValueError as exc:
