@@ -19,12 +19,14 @@ from PySide6 import QtCore
 
 from emdesk.gui.geometry import responsibility_color_ids
 from emdesk.gui.gui_thread_gc import collect_in_gui_thread
-from emdesk.engine.diagnostics import DegenerateSolutionWarning
+from emdesk.engine.diagnostics import DataColumnWarning, DegenerateSolutionWarning
 
 # The window shows degenerate components itself (legend flags, the guard bar, a message), so the
 # engine's warning about them is not repeated on stderr for fits this worker runs. The engine
 # attributes the warning to its caller (this module), so scripts and tests elsewhere still see it.
 warnings.filterwarnings("ignore", category=DegenerateSolutionWarning, module=r"emdesk\.gui\.worker")
+# Constant and linearly dependent columns are said in the window after the fit (the model's column_notes_).
+warnings.filterwarnings("ignore", category=DataColumnWarning, module=r"emdesk\.gui\.worker")
 
 EMIT_INTERVAL = 1.0 / 30.0
 

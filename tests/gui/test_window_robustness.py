@@ -179,3 +179,18 @@ def test_the_window_observes_its_session(qtbot, window, csv_2d):
     # and the window's own commands change the same session
     window.select_columns(["b"])
     assert s.columns == ["b"] and s.model is None
+
+
+def test_a_constant_column_is_said_in_the_window_not_only_on_stderr(qtbot, window, tmp_path):
+    # The engine's DataColumnWarning ("Column 1 is constant") went to stderr only; the window said nothing.
+    p = tmp_path / "ident.csv"
+    rng = np.random.default_rng(0)
+    p.write_text("a,b\n" + "".join(f"5,{v:.3f}\n" for v in np.concatenate([rng.normal(0, 1, 40),
+                                                                          rng.normal(6, 1, 40)])))
+    window.open_csv(p)
+    window.select_columns(["a", "b"])
+    window.set_options(n_components=2, random_state=0)
+    with qtbot.waitSignal(window.fitFinished, timeout=FIT_TIMEOUT):
+        window.start_fit()
+    assert window.model.column_notes_
+    assert window.last_message is not None and "constant" in window.last_message[1]

@@ -260,6 +260,9 @@ class FitController(QtCore.QObject):
         issues = tuple(getattr(model, "degeneracies_", None) or ())
         w.guard.fit_ended(issues, stopped=False)  # raises the guard bar, or closes it: a clean fit
         params = s.fit_params
+        notes = tuple(getattr(model, "column_notes_", None) or ())
+        if notes:  # constant or linearly dependent columns (the engine's DataColumnWarning): said in the window
+            w.show_message(" ".join(notes), "warning")
         if not issues and not converged:
             w.show_message(f"EM did not converge within max_iter = {params['max_iter']} "
                            "iterations. Raise Max iterations or the tolerance and run again.", "warning")
