@@ -227,7 +227,8 @@ def nonfinite_part(column: str, count: int, where: str, cell: str) -> str:
 def nonfinite_sentence(parts: list[str]) -> str:
     """Infinite numbers (inf, -inf, 1e309) cannot be fitted: the sentence naming each column's first one."""
     return (f"numbers that are not finite, which cannot be fitted: {'; '.join(parts)}. Correct these values or "
-            f"clear the cells (an empty cell is read as missing).")
+            f"clear the cells (an empty cell is read as missing), or read them as missing: add their text "
+            f"(e.g. inf) to the missing-value tokens (in the window: File > Import with Options).")
 
 
 def format_numbers(values: np.ndarray) -> list[str]:
