@@ -322,6 +322,14 @@ def _probe(model, family, invalid) -> None:
             X, owner = X[keep], owner[keep]
         elif family == "poisson":
             lam = np.asarray(model.lambdas_, dtype=np.float64)
+            from emdesk.engine.families.poisson import MAX_COUNT
+
+            big = np.argwhere(~(lam <= MAX_COUNT))
+            if big.size:  # a rate no count can reach (the data's counts stop at 2^53)
+                j, c = (int(v) for v in big[0])
+                raise invalid(f"its parameters are invalid: model.lambdas of state {j + 1}, column {c + 1} is "
+                              f"{lam[j, c]:g}, above 2^53, the largest count a Poisson model takes; a fit never "
+                              f"writes this, so the file was edited or damaged")
             X = np.vstack([np.floor(lam), np.ceil(lam)])
             owner = np.tile(np.arange(k), 2)
         else:

@@ -157,7 +157,7 @@ def test_poisson_rates_must_be_positive(tmp_path, series):
     doc = save_fit(tmp_path / "f.json", m, C, columns=["x", "y"])
     with pytest.raises(DataError, match="lambdas must be positive"):
         load_fit(_tamper(tmp_path, doc, lambda d: d["model"]["lambdas"][0].__setitem__(0, 0.0)))
-    with pytest.raises(DataError, match="finite densities|impossible"):
+    with pytest.raises(DataError, match=r"lambdas of state 1, column 1 is 1e\+308, above 2\^53"):
         load_fit(_tamper(tmp_path, doc, lambda d: d["model"]["lambdas"][0].__setitem__(0, 1e308)))
 
 
