@@ -56,7 +56,8 @@ class BootstrapWorker(QtCore.QObject):
         """One job; ``stop_event`` (a threading.Event) set from any thread stops it between replicates."""
         from emdesk.engine.bootstrap import bootstrap, bootstrap_lrt
 
-        if stop_event.is_set():  # replaced by a newer run before it began
+        if stop_event.is_set():  # stopped or replaced before it began: no result, but the runner is told
+            self.finished.emit(run_id, None)
             return
         progress, should_stop = self._callbacks(run_id, stop_event)
         try:
@@ -141,7 +142,8 @@ class BootstrapRunner(QtCore.QObject):
     def _on_finished(self, run_id, result):
         if run_id == self._run_id:
             self._busy = False
-            self.finished.emit(result)
+            if result is not None:  # None: stopped before it began (nothing to show)
+                self.finished.emit(result)
 
     @QtCore.Slot(int, str)
     def _on_failed(self, run_id, message):

@@ -64,3 +64,17 @@ def test_errors_arrive_as_messages(runner, fit, qtbot):
     with qtbot.waitSignal(runner.failed, timeout=10000) as blocker:
         runner.start_bootstrap(gm, X, n_boot=5, method="jackknife")
     assert "method" in blocker.args[0]
+
+
+def test_a_run_stopped_before_it_began_leaves_the_runner_idle(runner, fit, qtbot):
+    # Stopped before the worker reached it (it was busy with the run it replaces), a run returned without a
+    # word and the runner said "running" for ever (a results-panel test timed out on it in CI).
+    gm, X = fit
+    results = []
+    runner.finished.connect(results.append)
+    runner.start_bootstrap(gm, X, n_boot=100000, random_state=0)  # keeps the worker busy
+    runner.start_bootstrap(gm, X, n_boot=100000, random_state=1)  # queued behind it, replaces it
+    runner.stop()  # before the worker gets to the second run
+    qtbot.waitUntil(lambda: not runner.is_running(), timeout=30000)
+    qtbot.wait(50)
+    assert results == []  # neither the replaced run nor the one stopped before it began has a result
