@@ -128,13 +128,21 @@ class ResultsPanel(QtWidgets.QWidget):
         self.boot_status.setWordWrap(True)
         self.boot_button.clicked.connect(self.start_bootstrap)
         self.stop_button.clicked.connect(self.stop_bootstrap)
+        # Three rows, so the controls fit a dock beside the plot (in one row they set the panel's minimum width
+        # near 700 px, and a narrower dock cut off the seed, the buttons and the title's end)
         self.boot_row = QtWidgets.QWidget()
-        br = QtWidgets.QHBoxLayout(self.boot_row)
+        br = QtWidgets.QGridLayout(self.boot_row)
         br.setContentsMargins(0, 0, 0, 0)
-        for w in (QtWidgets.QLabel("Standard errors:"), self.method_box, self.n_boot_spin, self.seed_spin,
-                  self.boot_button, self.stop_button):
-            br.addWidget(w)
-        br.addWidget(self.boot_progress, 1)
+        br.addWidget(QtWidgets.QLabel("Standard errors:"), 0, 0)
+        br.addWidget(self.method_box, 0, 1)
+        br.addWidget(self.n_boot_spin, 1, 0)
+        br.addWidget(self.seed_spin, 1, 1)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.boot_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.boot_progress, 1)
+        br.addLayout(buttons, 2, 0, 1, 3)
+        br.setColumnStretch(2, 1)
         self._set_boot_idle()
 
         bar = QtWidgets.QHBoxLayout()

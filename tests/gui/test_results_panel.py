@@ -244,3 +244,19 @@ def test_bootstrap_of_another_kind_of_model_says_it_covers_gaussian_mixtures(pan
     panel.clear()
     with pytest.raises(ValueError, match="No fit to bootstrap"):
         panel.start_bootstrap()
+
+
+def test_the_bootstrap_controls_fit_a_dock_beside_the_plot(qtbot, fit):
+    # In one row they set the panel's minimum width to about 730 px: a 390 px dock (a 1280 px window) cut
+    # off the seed, the buttons and the end of the title.
+    gm, X, _ = fit
+    p = ResultsPanel()
+    qtbot.addWidget(p)
+    p.set_fit(gm, X)
+    assert p.minimumSizeHint().width() <= 400
+    p.resize(390, 700)
+    p.show()
+    qtbot.waitExposed(p)
+    for w in (p.method_box, p.n_boot_spin, p.seed_spin, p.boot_button, p.stop_button, p.title):
+        right = w.mapTo(p, w.rect().topRight()).x()
+        assert 0 <= right <= p.width(), w
