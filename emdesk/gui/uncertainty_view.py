@@ -54,6 +54,7 @@ class UncertaintyView(QtWidgets.QWidget):
         self.scatter.sigClicked.connect(self._on_points_clicked)
 
         self.summary_label = QtWidgets.QLabel("No fit yet.")
+        self.plot.setVisible(False)  # until there are rows to draw (no empty 0-1 axes)
         self.summary_label.setWordWrap(True)
         self.table = QtWidgets.QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["row", "uncertainty", "component"])
@@ -90,6 +91,7 @@ class UncertaintyView(QtWidgets.QWidget):
         MAP components.  Rows with a missing coordinate are listed but not drawn.
         Raises ValueError when the lengths differ.
         """
+        self.plot.setVisible(True)
         if hasattr(uncertainty, "values") and hasattr(uncertainty, "labels"):
             values = np.asarray(uncertainty.values, dtype=float)
             labels = np.asarray(uncertainty.labels, dtype=int)
@@ -147,6 +149,7 @@ class UncertaintyView(QtWidgets.QWidget):
         self.highlight.setData(x=[], y=[])
         self.table.setRowCount(0)
         self.summary_label.setText("No fit yet.")
+        self.plot.setVisible(False)  # no empty plot with the previous fit's axes
 
     def listed_rows(self) -> list:
         """The rows in the list (0-based indices into X), most uncertain first."""

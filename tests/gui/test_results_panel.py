@@ -260,3 +260,17 @@ def test_the_bootstrap_controls_fit_a_dock_beside_the_plot(qtbot, fit):
     for w in (p.method_box, p.n_boot_spin, p.seed_spin, p.boot_button, p.stop_button, p.title):
         right = w.mapTo(p, w.rect().topRight()).x()
         assert 0 <= right <= p.width(), w
+
+
+def test_uncertainty_plot_is_hidden_without_rows_to_draw(view, fit):
+    # Cleared (no fit, or a model the view does not cover, such as a Poisson fit) it kept the previous fit's
+    # axes; before the first fit it showed empty 0-1 axes.
+    gm, X, _ = fit
+    fresh = UncertaintyView()
+    assert fresh.plot.isHidden()
+    view.set_data(X, classification_uncertainty(gm, X))
+    assert not view.plot.isHidden()
+    view.clear()
+    assert view.plot.isHidden() and view.summary_label.text() == "No fit yet."
+    view.set_data(X, classification_uncertainty(gm, X))
+    assert not view.plot.isHidden()
