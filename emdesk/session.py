@@ -90,28 +90,6 @@ def _estimators() -> dict:
     return _builtin_estimators() | {key: v["estimator"] for key, v in _REGISTERED.items()}
 
 
-def _own_defaults(cls, opts: dict) -> dict:
-    """The app's defaults ``init_params="emEM"``, ``tol="relative"``, ``reg_covar="relative"`` (issue 11) are
-    GaussianMixture's: an estimator that does not take them gets its own default for that keyword."""
-    from emdesk.engine import GaussianMixture
-
-    if cls is GaussianMixture or issubclass(cls, GaussianMixture):
-        return opts
-    import inspect
-
-    params = inspect.signature(cls.__init__).parameters
-    out = dict(opts)
-    for key in ("init_params", "tol", "reg_covar"):
-        value = out.get(key)
-        if isinstance(value, str) and (value == "emEM" or value.strip().lower().startswith("relative")):
-            default = params[key].default if key in params else inspect.Parameter.empty
-            if default is inspect.Parameter.empty:
-                out.pop(key)
-            else:
-                out[key] = default
-    return out
-
-
 def _keywords(cls) -> set:
     import inspect
 
@@ -561,7 +539,9 @@ class Session:
             labels = self.categories.get(self.columns[0])
             if labels:  # every symbol of the column has a code, also one seen only in rows left out
                 opts["n_features"] = len(labels)
-        return _own_defaults(cls, {k: v for k, v in opts.items() if k in keys})
+        from emdesk.engine.relative import own_defaults
+
+        return own_defaults(cls, {k: v for k, v in opts.items() if k in keys})
 
     def fit_arguments(self) -> dict:
         """Keyword arguments of ``fit_iter`` besides X (an HMM's ``lengths``)."""

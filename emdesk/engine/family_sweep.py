@@ -31,6 +31,7 @@ from typing import Callable, Iterable, Iterator, Optional
 import numpy as np
 
 from .diagnostics import DegenerateSolutionWarning
+from .relative import own_defaults
 from .selection import (SelectionCancelled, SelectionRow, SelectionStep, _check_criterion, _failed_row,
                         _make_result, _plan, _reason, iter_select_model)
 
@@ -241,11 +242,7 @@ def _keywords(family, common, reg_covar, family_params) -> dict:
     kw = {k: v for k, v in dict(common, reg_covar=reg_covar).items() if k in accepted}
     if family == "categorical" and kw.get("init_params") == "kmeans++":
         kw.pop("init_params")  # a latent class model starts from random responsibilities (poLCA)
-    # The Gaussian mixture's own settings (init_params="emEM", tol/reg_covar "relative": issue 11) mean
-    # nothing to the other families' estimators: they keep their own defaults for those keywords
-    for key in ("init_params", "tol", "reg_covar"):
-        value = kw.get(key)
-        if isinstance(value, str) and (value == "emEM" or value.strip().lower().startswith("relative")):
-            kw.pop(key)
+    # the Gaussian mixture's own settings (emEM, relative tol/reg_covar) -> this estimator's defaults
+    kw = own_defaults(cls, kw)
     kw.update({k: v for k, v in family_params.get(family, {}).items() if k in accepted})
     return kw

@@ -34,7 +34,7 @@ import math
 import numbers
 
 __all__ = ["RELATIVE_REG_COVAR", "RELATIVE_TOL", "relative_amount", "check_setting", "describe",
-           "absolute_reg_covar"]
+           "absolute_reg_covar", "own_defaults"]
 
 #: ``reg_covar="relative"``: this fraction of the data's covariance.
 RELATIVE_REG_COVAR = 1e-6
@@ -96,3 +96,27 @@ def describe(value, name):
         return f"{float(value):g}"
     what = "the data's covariance" if name == "reg_covar" else "(1 + |log-likelihood|)"
     return f"relative ({r:g} x {what})"
+
+
+def own_defaults(cls, keywords: dict) -> dict:
+    """``keywords`` for the estimator ``cls``: the Gaussian mixture's settings ``init_params="emEM"``,
+    ``tol``/``reg_covar`` ``"relative"`` (the app's and select_model's defaults, issue 11) are
+    GaussianMixture's; for any other estimator each such keyword gets that estimator's own default (or is
+    left out when it has none).  Other keywords are returned as given."""
+    import inspect
+
+    from .gaussian import GaussianMixture
+
+    if isinstance(cls, type) and issubclass(cls, GaussianMixture):
+        return dict(keywords)
+    params = inspect.signature(cls.__init__).parameters
+    out = dict(keywords)
+    for key in ("init_params", "tol", "reg_covar"):
+        value = out.get(key)
+        if isinstance(value, str) and (value == "emEM" or value.strip().lower().startswith("relative")):
+            default = params[key].default if key in params else inspect.Parameter.empty
+            if default is inspect.Parameter.empty:
+                out.pop(key)
+            else:
+                out[key] = default
+    return out
