@@ -33,7 +33,7 @@ def test_raise_reg_covar_keeps_a_relative_setting_relative():
 
 def test_other_estimators_get_their_own_defaults_for_the_gaussian_mixture_only_values():
     from emdesk.engine import GaussianHMM, GaussianMixture, PoissonMixture
-    from emdesk.session import _own_defaults
+    from emdesk.engine.relative import own_defaults as _own_defaults
 
     opts = {"init_params": "emEM", "tol": "relative", "reg_covar": "relative", "n_init": 5}
     assert _own_defaults(GaussianMixture, opts) == opts
