@@ -80,3 +80,18 @@ def test_model_selection_sweeps_with_the_panels_prior(qtbot, window, csv_2d):
     assert len(result.table) == 8
     assert all(r.model.prior == "default" for r in result.table if r.ok)
     dlg.close()
+
+
+def test_trace_and_status_name_the_log_posterior_of_a_fit_with_the_prior(qtbot, window, csv_2d):
+    window.open_csv(csv_2d)
+    window.set_options(n_components=2, prior="default", random_state=0, n_init=1)
+    with qtbot.waitSignal(window.fitFinished, timeout=TIMEOUT):
+        window.start_fit()
+    qtbot.waitUntil(lambda: window.status_ll.text() != "log-likelihood -", timeout=TIMEOUT)
+    assert window.status_ll.text().startswith("log-posterior")
+    assert window.trace.plot.getPlotItem().getAxis("left").labelText == "log-post / row"
+    window.set_options(prior=None)
+    with qtbot.waitSignal(window.fitFinished, timeout=TIMEOUT):
+        window.start_fit()
+    qtbot.waitUntil(lambda: window.status_ll.text().startswith("log-likelihood "), timeout=TIMEOUT)
+    assert window.trace.plot.getPlotItem().getAxis("left").labelText == "log-lik. / row"
