@@ -66,8 +66,11 @@ class ConjugatePrior:
 def default_prior(X, n_components, model, *, shrinkage=0.01, mean=None, dof=None, scale=None) -> ConjugatePrior:
     """mclust's ``defaultPrior(data, G, modelName)`` for ``X`` (n, d) and ``G = n_components``.
 
-    Keywords override the defaults as ``priorControl(shrinkage=, mean=, dof=, scale=)`` does.
-    Raises ValueError for a model without a prior, negative shrinkage or too few rows."""
+    Keywords override the defaults as ``priorControl(shrinkage=, mean=, dof=, scale=)`` does (one
+    departure: mclust 6.0.0's ``defaultPrior`` ignores a ``dof`` given and keeps d + 2 (3 in 1-D), checked
+    with ``priorControl(shrinkage = 0.1, dof = 6)`` on faithful; here ``dof`` is used).
+    Raises ValueError for a model without a prior, negative shrinkage, too few rows, or a ``mean`` /
+    ``scale`` of the wrong size (scale: a number for spherical, diagonal and 1-D models, else d x d)."""
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:
         X = X[:, None]
