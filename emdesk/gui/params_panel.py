@@ -395,7 +395,9 @@ class ParamsPanel(QtWidgets.QWidget):
         gives the values to remember instead (settings)."""
         seed = self.seed.value()
         family = self.family_fields.options() if engine else {}
-        return family | {
+        prior = PRIORS[self.prior.currentIndex()][1]  # None whenever the field is disabled
+        # "prior" only when one is chosen: the other estimators and sweeps (HMMs) have no such keyword
+        return family | ({"prior": prior} if prior is not None else {}) | {
             "n_components": self.n_components.value(),
             "covariance_type": self.covariance_type.currentText(),
             "init_params": self._auto_init if self._manual else self.init_params.currentText(),
@@ -404,7 +406,6 @@ class ParamsPanel(QtWidgets.QWidget):
             "tol": self.tol.value(),
             "reg_covar": self.reg_covar.value(),
             "random_state": None if seed < 0 else seed,
-            "prior": PRIORS[self.prior.currentIndex()][1],  # None whenever the field is disabled
         }
 
     def set_options(self, **options) -> None:
