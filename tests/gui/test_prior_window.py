@@ -90,8 +90,10 @@ def test_trace_and_status_name_the_log_posterior_of_a_fit_with_the_prior(qtbot, 
     qtbot.waitUntil(lambda: window.status_ll.text() != "log-likelihood -", timeout=TIMEOUT)
     assert window.status_ll.text().startswith("log-posterior")
     assert window.trace.plot.getPlotItem().getAxis("left").labelText == "log-post / row"
+    assert window.restarts_view.plot.getPlotItem().getAxis("left").labelText == "Final log-posterior"
     window.set_options(prior=None)
     with qtbot.waitSignal(window.fitFinished, timeout=TIMEOUT):
         window.start_fit()
     qtbot.waitUntil(lambda: window.status_ll.text().startswith("log-likelihood "), timeout=TIMEOUT)
     assert window.trace.plot.getPlotItem().getAxis("left").labelText == "log-lik. / row"
+    assert window.restarts_view.plot.getPlotItem().getAxis("left").labelText == "Final log-likelihood"
