@@ -97,6 +97,60 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _setting(name: str):
+    """``--tol`` / ``--reg-covar``: a positive number (scikit-learn's meaning) or "relative" / "relative:R"
+    (stated relative to the data, emdesk.engine.relative)."""
+    def parse(text: str):
+        if text.strip().lower().startswith("relative"):
+            from .engine.relative import check_setting
+
+            try:
+                return check_setting(text.strip().lower(), name)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"expected \"relative\", \"relative:R\" or a number, got "
+                                                 f"{_show(text)}") from None
+        try:
+            return _positive_float(text)
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(f"{exc} (a positive number, \"relative\" or \"relative:R\")") from None
+
+    parse.__name__ = name
+    return parse
+
+
+def app_defaults(estimator=None) -> dict:
+    """The defaults emdesk-fit gives ``estimator`` (a class; None: GaussianMixture): the app's Model panel's
+    and select_model's settings (:data:`emdesk.engine.relative.APP_DEFAULTS`: init_params, tol, reg_covar,
+    max_iter), mapped by :func:`emdesk.engine.relative.own_defaults` to the estimator's own where it has not
+    the Gaussian mixture's (a keyword it does not have is left out)."""
+    from .engine import GaussianMixture
+    from .engine.relative import APP_DEFAULTS, own_defaults
+
+    return own_defaults(estimator or GaussianMixture, APP_DEFAULTS)
+
+
+def _defaults_help(key: str) -> str:
+    """"relative for Gaussian mixtures (as the app); Student-t mixtures, HMMs ...: 0.001" for --help."""
+    from . import engine
+
+    gm = app_defaults()[key]
+    others: dict = {}
+    for label, name in (("Student-t", "StudentTMixture"), ("Poisson", "PoissonMixture"),
+                        ("latent class", "CategoricalMixture"), ("Gaussian HMMs", "GaussianHMM"),
+                        ("Poisson HMMs", "PoissonHMM"), ("categorical HMMs", "CategoricalHMM")):
+        cls = getattr(engine, name, None)
+        if cls is None:
+            continue
+        value = app_defaults(cls).get(key)
+        if value is not None and value != gm:
+            others.setdefault(f"{value:g}" if isinstance(value, float) else str(value), []).append(label)
+    text = f"{gm:g}" if isinstance(gm, float) else str(gm)
+    tail = "; ".join(f"{', '.join(labels)}: {v}" for v, labels in others.items())
+    if not tail:
+        return f"default: {text}, as the app"
+    return f"default: {text} for Gaussian mixtures, as the app; {tail}"
+
+
 def _seed(text: str) -> int:
     return _whole_number(text, 0, MAX_SEED, "the seed")
 
@@ -137,15 +191,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-init", type=_count(MAX_INIT, "the number of restarts"), default=1, metavar="N",
                    help=f"number of EM restarts, 1 to {MAX_INIT}; the best log-likelihood is kept (default: 1)")
     p.add_argument("--max-iter", type=_count(MAX_ITER, "the number of iterations"), default=None, metavar="N",
-                   help=f"maximum EM iterations per restart, 1 to {MAX_ITER:,} (default: 100; latent class "
-                        f"models: 1000)")
-    p.add_argument("--tol", type=_positive_float, default=None,
-                   help="convergence threshold on the change of the mean log-likelihood (default: 1e-3; "
-                        "latent class models: 1e-6)")
-    p.add_argument("--reg-covar", type=_positive_float, default=1e-6, metavar="R",
-                   help="added to the diagonal of every covariance (default: 1e-6)")
-    p.add_argument("--init", choices=["kmeans++", "kmeans", "random", "random_from_data"], default=None,
-                   help="how EM starts (default: kmeans++; latent class models: random)")
+                   help=f"maximum EM iterations per restart, 1 to {MAX_ITER:,} ({_defaults_help('max_iter')})")
+    p.add_argument("--tol", type=_setting("tol"), default=None, metavar="TOL",
+                   help="when EM stops: 'relative' (mclust's criterion: the log-likelihood changes by less than "
+                        "1e-5 x (1 + |log-likelihood|); 'relative:R' for another R) or a number (the change of the "
+                        f"mean log-likelihood per row, scikit-learn's) ({_defaults_help('tol')})")
+    p.add_argument("--reg-covar", type=_setting("reg_covar"), default=None, metavar="R",
+                   help="keeps covariances positive definite: 'relative' (1e-6 x the data's own covariance is "
+                        "added, so the fit does not depend on the units; 'relative:R' for another R) or a number "
+                        "added to the diagonal of every covariance in the data's units (scikit-learn's) "
+                        f"({_defaults_help('reg_covar')}; Poisson and categorical models have none)")
+    p.add_argument("--init", choices=["emEM", "hierarchical", "kmeans++", "kmeans", "random", "random_from_data"],
+                   default=None,
+                   help="how EM starts: emEM (restart 1 from mclust's hierarchical clustering, the others the "
+                        "best of short runs from k-means++ and random rows; Gaussian mixtures), hierarchical "
+                        f"(mclust's start), ... ({_defaults_help('init_params')}; with --dask: kmeans++)")
+    p.add_argument("--prior", choices=["none", "default"], default=None,
+                   help="Gaussian mixtures: 'default' fits with mclust's conjugate prior (Fraley & Raftery 2007, "
+                        "priorControl()) for data where maximum likelihood collapses: the MAP estimate, with "
+                        "log-likelihood and BIC at it as mclust reports them; covariance full/tied/diag/spherical "
+                        "(VVV, EEE, VVI, VII; E, V for one column) (default: none, as the app)")
     p.add_argument("--seed", type=_seed, default=None,
                    help="random seed from 0 to 2**64-1, for reproducible fits (default: none, a different start each run)")
     p.add_argument("--missing", choices=["marginalize", "drop", "error"], default=None,
@@ -248,6 +313,14 @@ def _check_args(args) -> None:
     if args.covariance in MCLUST_NAMES and (hmm or args.family != "gaussian"):
         raise _UsageError(f"--covariance {args.covariance} (mclust's models) is available for Gaussian mixtures; "
                           "use full, tied, diag or spherical")
+    args.prior_value = None if args.prior in (None, "none") else args.prior
+    if args.prior_value is not None and (hmm or args.family != "gaussian"):
+        raise _UsageError("--prior (mclust's conjugate prior) is for Gaussian mixtures; leave out --model hmm and "
+                          "--family")
+    if args.prior_value is not None and args.dask is not None:
+        raise _UsageError("--prior is not available with --dask (the prior is computed from the data in memory)")
+    if args.reg_covar is not None and args.family in ("poisson", "categorical"):
+        raise _UsageError(f"--reg-covar belongs to Gaussian (and Student-t) models, not --family {args.family}")
     if args.select:
         if hmm or args.family != "gaussian":
             raise _UsageError("--select compares Gaussian mixtures; leave out --model hmm and --family")
@@ -371,10 +444,14 @@ def _warn(caught) -> None:
 def _run(args) -> int:
     from .io import load_table
 
-    if args.family == "gaussian" or args.model == "hmm":  # (latent class models have defaults of their own)
-        for key, default in (("tol", 1e-3), ("max_iter", 100), ("init", "kmeans++")):
-            if getattr(args, key) is None:
-                setattr(args, key, default)
+    # the app's defaults for this estimator (Gaussian mixtures: emEM, relative tol and reg_covar, 1000
+    # iterations; the other models their own for the first three), where the command line gave none
+    defaults = app_defaults(_estimator_class(args))
+    if args.dask is not None:
+        defaults["init_params"] = "kmeans++"  # emEM needs the rows in memory
+    for key, name in (("tol", "tol"), ("max_iter", "max_iter"), ("init", "init_params"), ("reg_covar", "reg_covar")):
+        if getattr(args, key) is None and name in defaults:
+            setattr(args, key, defaults[name])
     from .cli_runs import _run_dask, _run_family_mixture, _run_hmm, _run_select
 
     if args.dask is not None:
@@ -389,6 +466,18 @@ def _run(args) -> int:
     if args.model == "hmm":
         return _run_hmm(args, table, columns)
     return _run_mixture(args, table, columns)
+
+
+def _estimator_class(args):
+    """The engine's estimator class the arguments fit."""
+    from . import engine
+
+    if args.model == "hmm":
+        return {"gaussian": engine.GaussianHMM, "poisson": engine.PoissonHMM,
+                "categorical": engine.CategoricalHMM}[args.family]
+    return {"gaussian": engine.GaussianMixture, "student-t": getattr(engine, "StudentTMixture", None),
+            "poisson": getattr(engine, "PoissonMixture", None),
+            "categorical": getattr(engine, "CategoricalMixture", None)}[args.family] or engine.GaussianMixture
 
 
 def _mixture_rows(args, table, columns):
@@ -461,6 +550,7 @@ def _run_mixture(args, table, columns) -> int:
         n_components=k, covariance_type=covariance, tol=args.tol,
         reg_covar=args.reg_covar, max_iter=args.max_iter, n_init=args.n_init, init_params=args.init,
         random_state=args.seed, missing="marginalize" if missing == "marginalize" else "error",
+        prior=args.prior_value,
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -472,13 +562,18 @@ def _run_mixture(args, table, columns) -> int:
     written = _write_outputs(args, _mixture_writers(gm, X, table, columns, holder))
     fit = holder["doc"]["fit"]
     say(f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}{_missing_note(X_all, missing, n_incomplete)}")
-    say(f"{k} component{'s' if k != 1 else ''}, {covariance} covariance: log-likelihood "
+    say(f"{k} component{'s' if k != 1 else ''}, {covariance} covariance{_prior_note(args)}: log-likelihood "
         f"{_num(fit['log_likelihood'])}, BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, "
         f"converged {'yes' if fit['converged'] else 'no'}")
     _warn(caught)
     for what in written:
         say(f"wrote {what}")
     return 0
+
+
+def _prior_note(args) -> str:
+    """", mclust's default prior (MAP estimate)" when --prior default was given."""
+    return ", mclust's default prior (MAP estimate)" if getattr(args, "prior_value", None) else ""
 
 
 def _check_counts(table, columns, X_all) -> None:

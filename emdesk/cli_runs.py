@@ -287,7 +287,8 @@ def _run_select(args, table, columns) -> int:
         warnings.simplefilter("always")
         result = select_model(X, range(1, k_max + 1), types, n_init=args.n_init, criterion=criterion,
                               random_state=args.seed, tol=args.tol, reg_covar=args.reg_covar, max_iter=args.max_iter,
-                              init_params=args.init, missing="marginalize" if missing == "marginalize" else "error")
+                              init_params=args.init, missing="marginalize" if missing == "marginalize" else "error",
+                              prior=args.prior_value)
     eligible = sorted((r for r in result.table if r.eligible), key=lambda r: (r.score(criterion), r.index))
     best = result.best
     if best is None and (args.output or args.assignments or args.parameters or args.imputed):
@@ -303,8 +304,9 @@ def _run_select(args, table, columns) -> int:
     say(f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}{_missing_note(X_all, missing, n_incomplete)}")
     swept = list(dict.fromkeys(r.covariance_type for r in result.table))
     names = "mclust's models " + ", ".join(swept) if "mclust" in types else ", ".join(swept)
+    prior = "; mclust's default prior" if args.prior_value else ""
     say(f"{len(result.table)} fits (1 to {k_max} components x {names}; {args.n_init} restart"
-        f"{'s' if args.n_init != 1 else ''} each) in {result.seconds:.1f} s"
+        f"{'s' if args.n_init != 1 else ''} each{prior}) in {result.seconds:.1f} s"
         + (f"; {n_degenerate} degenerate" if n_degenerate else "") + (f"; {n_failed} failed" if n_failed else ""))
     say(f"top {min(3, len(eligible))} by {criterion.upper()} (lower is better):")
     for rank, row in enumerate(eligible[:3], 1):

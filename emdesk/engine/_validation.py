@@ -159,8 +159,9 @@ def check_params(est):
             f"init_params must be one of {', '.join(repr(m) for m in INIT_METHODS + RESTART_STRATEGIES)}; "
             f"got {est.init_params!r}."
         )
-    if getattr(est, "prior", None) not in (None, "default"):
-        raise ValueError(f"prior must be None or 'default' (mclust's conjugate prior); got {est.prior!r}.")
+    from .prior import check_prior
+
+    check_prior(getattr(est, "prior", None))  # None, "default" or a dict of priorControl's overrides
     if est.missing not in MISSING_MODES:
         raise ValueError(
             f"missing must be one of {', '.join(repr(m) for m in MISSING_MODES)}; got {est.missing!r}."

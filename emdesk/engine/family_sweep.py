@@ -143,6 +143,7 @@ def iter_select_families(
     family_params: Optional[dict] = None,
     n_jobs: Optional[int] = None,
     should_stop: Optional[Callable[[], bool]] = None,
+    prior=None,
 ) -> Iterator[SelectionStep]:
     """Fit every (family, covariance type, number of components) and yield a ``SelectionStep`` after each
     fit (``step.result``: the table so far, its best row by ``criterion`` and the reason).
@@ -155,6 +156,7 @@ def iter_select_families(
         ``categories``).
     n_jobs : threads for the Gaussian rows (``select_model``'s); the other families are fitted in turn.
     should_stop : checked between EM iterations; the generator then returns.
+    prior : the Gaussian rows' ``prior`` (``select_model``'s; the other families have none).
 
     ValueError for an unknown family or criterion, none given, or continuous and discrete families mixed.
     """
@@ -179,7 +181,7 @@ def iter_select_families(
     plan = []  # (family, label, k), Gaussian first in select_model's order
     gauss = "gaussian" in families
     if gauss:
-        plan += [("gaussian", t, k) for k, t in _plan(ks, covariance_types)]
+        plan += [("gaussian", t, k) for k, t in _plan(ks, covariance_types, X.shape[1], prior)]
     n_gauss = len(plan)
     for fam in families:
         if fam == "gaussian":
@@ -213,7 +215,7 @@ def iter_select_families(
     if gauss:
         gen = iter_select_model(X, ks, covariance_types, n_init, criterion, seeds[-1], tol=tol,
                                 reg_covar=reg_covar, max_iter=max_iter, init_params=init_params, missing=missing,
-                                n_jobs=n_jobs, should_stop=stop)
+                                n_jobs=n_jobs, should_stop=stop, prior=prior)
         try:
             got = 0
             for s in gen:

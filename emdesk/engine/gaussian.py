@@ -203,7 +203,7 @@ class _Context:
         if rows.shape[0] < 2:
             raise ValueError("prior='default' needs at least 2 rows with every value observed (the prior's "
                              "mean and scale are the data's).")
-        p = P.default_prior(rows, est.n_components, m)
+        p = P.default_prior(rows, est.n_components, m, **P.prior_overrides(est.prior))
         self.prior = (m, p, P.prior_to_units(p, self.std.shift, self.std.scale))
 
     def log_prior(self, weights, means_user, cov_user):
@@ -451,7 +451,7 @@ class GaussianMixture:
     missing : {"error", "marginalize"}
         ``"error"``: NaN in X raises ValueError.  ``"marginalize"``: exact EM for incomplete
         rows (each row's density on its observed coordinates).
-    prior : None or "default"
+    prior : None, "default" or dict
         ``"default"``: mclust's conjugate prior (Fraley & Raftery 2007, "Bayesian regularization
         for normal mixture estimation and model-based clustering", J. Classification 24; mclust's
         ``priorControl()`` / ``defaultPrior``: shrinkage 0.01 towards the data's mean, degrees of
@@ -465,7 +465,8 @@ class GaussianMixture:
         Available with the models whose MAP step maximises that posterior: full/VVV, tied/EEE,
         diag/VVI, spherical/VII, and E, V in 1-D (ValueError otherwise, and with
         ``sample_weight`` or Dask data); the prior's mean and scale come from the rows with
-        every value observed.
+        every value observed.  A dict overrides parts of the default as mclust's
+        ``priorControl(shrinkage=, mean=, dof=, scale=)`` does (:func:`emdesk.engine.prior.check_prior`).
 
     Checks of the data before fitting (``fit``/``fit_iter``; columns counted from 1, or named
     by ``X.columns`` when X is a data frame):

@@ -66,8 +66,11 @@ class ConjugatePrior:
 def default_prior(X, n_components, model, *, shrinkage=0.01, mean=None, dof=None, scale=None) -> ConjugatePrior:
     """mclust's ``defaultPrior(data, G, modelName)`` for ``X`` (n, d) and ``G = n_components``.
 
-    Keywords override the defaults as ``priorControl(shrinkage=, mean=, dof=, scale=)`` does.
-    Raises ValueError for a model without a prior, negative shrinkage or too few rows."""
+    Keywords override the defaults as ``priorControl(shrinkage=, mean=, dof=, scale=)`` does (one
+    departure: mclust 6.0.0's ``defaultPrior`` ignores a ``dof`` given and keeps d + 2 (3 in 1-D), checked
+    with ``priorControl(shrinkage = 0.1, dof = 6)`` on faithful; here ``dof`` is used).
+    Raises ValueError for a model without a prior, negative shrinkage, too few rows, or a ``mean`` /
+    ``scale`` of the wrong size (scale: a number for spherical, diagonal and 1-D models, else d x d)."""
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:
         X = X[:, None]
@@ -83,6 +86,20 @@ def default_prior(X, n_components, model, *, shrinkage=0.01, mean=None, dof=None
     shrinkage = 0.0 if shrinkage is None or not shrinkage else float(shrinkage)
     if shrinkage < 0:
         raise ValueError("shrinkage must be >= 0")
+    if mean is not None and np.size(mean) != d:
+        raise ValueError(f"prior: mean must have {d} values (one per feature); got {np.size(mean)}.")
+    if scale is not None:
+        want = 1 if (d == 1 or m[-1] == "I") else d * d
+        if np.size(scale) != want:
+            raise ValueError(f"prior: scale must be {'a number' if want == 1 else f'a {d} x {d} matrix'} for "
+                             f"model {m}; got {np.size(scale)} values.")
+        if want > 1:
+            sc = np.asarray(scale, dtype=float).reshape(d, d)
+            if not np.allclose(sc, sc.T, rtol=1e-10, atol=0) or np.any(np.linalg.eigvalsh((sc + sc.T) / 2) <= 0):
+                raise ValueError("prior: scale must be a symmetric positive definite matrix.")
+        elif not float(np.ravel(scale)[0]) > 0:
+            raise ValueError("prior: scale must be positive.")
+        scale = np.ravel(scale)[0] if want == 1 else scale
     mean = X.mean(axis=0) if mean is None else np.asarray(mean, dtype=float).reshape(d)
     if d == 1 and m in ("E", "V"):
         dof_ = 3.0
@@ -316,3 +333,83 @@ def log_prior_density(model, means, covariances, prior: ConjugatePrior) -> float
             total += (-0.5 * d * np.log(2 * np.pi) + 0.5 * d * np.log(kap) - 0.5 * logdet
                       - 0.5 * kap * float(diff @ np.linalg.solve(S[j], diff)))
     return float(total)
+
+
+# ------------------------------------------------------------------ the ``prior`` keyword
+#: The keys a ``prior`` dict may override, as mclust's ``priorControl(shrinkage=, mean=, dof=, scale=)``.
+PRIOR_KEYS = ("shrinkage", "mean", "dof", "scale")
+
+
+def check_prior(spec):
+    """Validate the ``prior`` keyword of GaussianMixture / select_model and return it: None (maximum
+    likelihood), ``"default"`` (mclust's ``priorControl()``) or a dict overriding some of
+    :data:`PRIOR_KEYS` of the default (``{"shrinkage": 0.1}``; ``shrinkage`` >= 0, ``dof`` > 0, ``mean``
+    a list of d numbers, ``scale`` a positive number (spherical, diagonal, one-feature models) or a d x d
+    symmetric positive definite matrix (ellipsoidal models); d is checked when the data are known).
+    Raises ValueError naming what is wrong."""
+    if spec is None or (isinstance(spec, str) and spec == "default"):
+        return spec
+    if not isinstance(spec, dict):
+        raise ValueError(f"prior must be None or 'default' (mclust's conjugate prior), or a dict of "
+                         f"{', '.join(PRIOR_KEYS)} overriding the default; got {spec!r}.")
+    unknown = sorted(str(k) for k in spec if k not in PRIOR_KEYS)
+    if unknown:
+        raise ValueError(f"prior: unknown key {', '.join(unknown)}; mclust's priorControl takes "
+                         f"{', '.join(PRIOR_KEYS)}.")
+    for key in ("shrinkage", "dof"):
+        if key in spec:
+            v = spec[key]
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v) \
+                    or v < 0 or (key == "dof" and v == 0):
+                raise ValueError(f"prior: {key} must be a finite number {'>= 0' if key == 'shrinkage' else '> 0'}; "
+                                 f"got {v!r}.")
+    for key in ("mean", "scale"):
+        if key in spec:
+            try:
+                a = np.asarray(spec[key], dtype=float)
+            except (TypeError, ValueError):
+                raise ValueError(f"prior: {key} must be numbers; got {spec[key]!r}.") from None
+            if not np.all(np.isfinite(a)) or a.ndim > (1 if key == "mean" else 2) or a.size == 0:
+                raise ValueError(f"prior: {key} must be finite numbers ({'a vector' if key == 'mean' else 'a number or a matrix'}).")
+            if key == "scale" and a.ndim == 0 and not a > 0:
+                raise ValueError(f"prior: scale must be positive; got {spec[key]!r}.")
+    return spec
+
+
+def has_prior(covariance_type, d) -> bool:
+    """True when GaussianMixture(covariance_type=...) with ``d`` features takes ``prior`` (its MAP step
+    maximises the posterior: full/VVV, tied/EEE, diag/VVI, spherical/VII; every model in 1-D, E or V)."""
+    try:
+        return canonical_model(covariance_type, d) in POSTERIOR_MODELS
+    except ValueError:
+        return False
+
+
+def prior_covariance_types(d) -> tuple:
+    """The covariance_type names that take a prior with ``d`` features (scikit-learn's and mclust's)."""
+    from .covariance_models import MODEL_NAMES, MODEL_NAMES_1D
+
+    names = ("full", "tied", "diag", "spherical") + (MODEL_NAMES_1D if d == 1 else MODEL_NAMES)
+    return tuple(n for n in names if has_prior(n, d))
+
+
+def describe_prior(spec) -> str:
+    """For the window, the report and emdesk-fit: ``"none"``, ``"mclust's default (conjugate)"`` or the
+    overrides, e.g. ``"conjugate, shrinkage 0.1"``."""
+    if spec is None:
+        return "none"
+    if spec == "default":
+        return "mclust's default (conjugate)"
+    parts = []
+    for key in PRIOR_KEYS:
+        if key in spec:
+            a = np.asarray(spec[key], dtype=float)
+            parts.append(f"{key} {a.item():g}" if a.ndim == 0 else f"{key} given")
+    return "conjugate, " + ", ".join(parts) if parts else "mclust's default (conjugate)"
+
+
+def prior_overrides(spec) -> dict:
+    """The keywords of :func:`default_prior` a ``prior`` spec overrides (``{}`` for ``"default"``)."""
+    if not isinstance(spec, dict):
+        return {}
+    return {k: spec[k] for k in PRIOR_KEYS if k in spec}

@@ -34,7 +34,7 @@ import math
 import numbers
 
 __all__ = ["RELATIVE_REG_COVAR", "RELATIVE_TOL", "relative_amount", "check_setting", "describe",
-           "absolute_reg_covar", "own_defaults"]
+           "absolute_reg_covar", "own_defaults", "APP_DEFAULTS"]
 
 #: ``reg_covar="relative"``: this fraction of the data's covariance.
 RELATIVE_REG_COVAR = 1e-6
@@ -42,6 +42,12 @@ RELATIVE_REG_COVAR = 1e-6
 RELATIVE_TOL = 1e-5
 
 _DEFAULTS = {"reg_covar": RELATIVE_REG_COVAR, "tol": RELATIVE_TOL}
+
+#: The settings the app (Model panel), ``select_model`` and ``emdesk-fit`` use for a Gaussian mixture
+#: (issue 11): emEM restarts, mclust's relative tolerance, a ridge relative to the data, 1000 iterations.
+#: Other estimators get their own defaults for the first three (:func:`own_defaults`).  The engine's
+#: ``GaussianMixture()`` keeps scikit-learn's (kmeans++, tol=1e-3, max_iter=100).
+APP_DEFAULTS = {"init_params": "emEM", "tol": "relative", "reg_covar": "relative", "max_iter": 1000}
 
 
 def _bad(name, value):

@@ -55,6 +55,7 @@ import numpy as np
 from . import _validation as V
 from . import _workers
 from . import covariance_models as _cm
+from . import prior as _P
 from .diagnostics import ComponentIssue, DataColumnWarning, DegenerateSolutionWarning, format_issues
 from .gaussian import GaussianMixture
 
@@ -305,7 +306,7 @@ def _check_criterion(criterion) -> str:
     return name
 
 
-def _plan(n_components, covariance_types, d=None):
+def _plan(n_components, covariance_types, d=None, prior=None):
     if isinstance(n_components, (int, np.integer)):
         ks = [int(n_components)]
     else:
@@ -326,7 +327,10 @@ def _plan(n_components, covariance_types, d=None):
     types = []
     for t in covariance_types:
         if t == "mclust":  # all of mclust's models (E and V for one feature)
-            types.extend(m for m in (_cm.MODEL_NAMES_1D if d == 1 else MCLUST_MODELS) if m not in types)
+            names = _cm.MODEL_NAMES_1D if d == 1 else MCLUST_MODELS
+            if prior is not None and d is not None:  # as mclustBIC: the models with a prior
+                names = [m for m in names if _P.has_prior(m, d)]
+            types.extend(m for m in names if m not in types)
             continue
         if t not in V.ALL_COVARIANCE_TYPES:
             raise ValueError(
@@ -335,6 +339,11 @@ def _plan(n_components, covariance_types, d=None):
             )
         if d is not None:
             V.covariance_layout(t, d)  # E/V with more than one feature: ValueError before any fit
+            if prior is not None and not _P.has_prior(t, d):
+                raise ValueError(
+                    f"covariance type {t!r} has no conjugate prior (emdesk's MAP step maximises the posterior "
+                    f"for {', '.join(_P.prior_covariance_types(d))}); leave it out of covariance_types, or "
+                    "sweep without the prior.")
         if t not in types:
             types.append(t)
     if not types:
@@ -503,6 +512,7 @@ def iter_select_model(
     max_iter: int = 1000,
     init_params: str = "emEM",
     missing: str = "error",
+    prior=None,
     sample_weight=None,
     n_jobs: Optional[int] = None,
     should_stop: Optional[Callable[[], bool]] = None,
@@ -530,18 +540,29 @@ def iter_select_model(
     ``reg_covar="relative"`` (1e-6 times the data's covariance: the recommendation does not depend on
     the units) and ``max_iter=1000``; :mod:`emdesk.engine.relative` states both settings.  Numbers
     keep scikit-learn's meaning.
+
+    ``prior``: None (maximum likelihood), ``"default"`` (mclust's conjugate prior, ``priorControl()``) or a
+    dict of its overrides (:func:`emdesk.engine.prior.check_prior`), passed to every fit.  As mclust's
+    ``mclustBIC(X, prior = priorControl())`` does, each fit is the MAP estimate and its BIC, AIC and ICL use
+    the *log-likelihood* at that estimate (not the log-posterior) and the usual parameter count; ICL adds
+    the MAP classification's term as without a prior (mclust's ``mclustICL``).  ``covariance_types="mclust"``
+    then sweeps the models that have a prior (VII, VVI, EEE, VVV; E and V for one feature), as mclustBIC
+    leaves out those it has none for; a type named explicitly without a prior raises ValueError.
     """
     criterion = _check_criterion(criterion)
+    _P.check_prior(prior)
     if backend not in ("processes", "threads"):
         raise ValueError(f"backend must be 'processes' or 'threads'; got {backend!r}.")
     _plan(n_components, covariance_types)  # bad arguments before the data are read
     params = dict(
         n_init=n_init, tol=tol, reg_covar=reg_covar, max_iter=max_iter, init_params=init_params, missing=missing
     )
+    if prior is not None:
+        params["prior"] = prior
     # The engine's own checks, once for the whole sweep (bad options or data are not failed fits).
     V.check_params(GaussianMixture(n_components=1, **params))
     X = V.check_array(X, missing)
-    plan = _plan(n_components, covariance_types, X.shape[1])
+    plan = _plan(n_components, covariance_types, X.shape[1], prior)
     sample_weight = V.check_sample_weight(sample_weight, X.shape[0])
     notes = _column_notes(X, sample_weight, [t for _, t in plan])
     seeds = _seeds(random_state, len(plan))
@@ -817,7 +838,8 @@ def select_model(
     ``cancelled`` is True.
     """
     last = None
-    plan_size = len(_plan(n_components, covariance_types, np.shape(X)[1] if np.ndim(X) == 2 else None))
+    plan_size = len(_plan(n_components, covariance_types, np.shape(X)[1] if np.ndim(X) == 2 else None,
+                          kwargs.get("prior")))
     t0 = time.perf_counter()
     for last in iter_select_model(
         X, n_components, covariance_types, n_init, criterion, random_state, **kwargs

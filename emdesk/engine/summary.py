@@ -79,6 +79,7 @@ class Summary:
     standard_errors : None or a dict with the same keys as the parameters (``"weights"``, ``"means"``,
         ``"covariances"``, ``"standard_deviations"``, ``"correlations"``), each in the parameter's shape
     n_boot, bootstrap_method : of the bootstrap the standard errors come from
+    prior, log_prior : mclust's conjugate prior the fit used (None: maximum likelihood) and its log density
     """
 
     kind: str
@@ -106,6 +107,10 @@ class Summary:
     n_boot: int | None = None
     bootstrap_method: str | None = None
     extra: dict = field(default_factory=dict)
+    #: the model's ``prior`` (None, "default" or a dict; :mod:`emdesk.engine.prior`) and the log prior density
+    #: at the estimate (None without a prior); log_likelihood, BIC and ICL stay the likelihood's, as mclust's
+    prior: object = None
+    log_prior: float | None = None
 
     @property
     def shared_covariance(self) -> bool:
@@ -194,6 +199,12 @@ class Summary:
         lines += ["-" * len(title), title, "-" * len(title), ""]
         lines.append(f"Covariance model {self.covariance_type} ({desc}) with {k} component"
                      f"{'s' if k != 1 else ''}:")
+        if self.prior is not None:
+            from .prior import describe_prior
+
+            lp = "" if self.log_prior is None else f"; log prior density {self.log_prior:.6g}"
+            lines.append(f"Prior: {describe_prior(self.prior)} (Fraley & Raftery 2007): the MAP estimate; "
+                         f"log-likelihood, BIC and ICL are the likelihood's at it, as mclust's{lp}.")
         lines.append("")
         hdr, rows = self.model_table()
         lines += _columns([hdr[1:]] + [[_cell(v) for v in rows[0][1:]]], first_left=False)
@@ -396,4 +407,7 @@ def summary(model, X, bootstrap=None, feature_names=None, lengths=None, category
         means=_readonly(model.means_), covariances=_readonly(model.covariances_), full_covariances=_readonly(full),
         standard_deviations=_readonly(sd), correlations=_readonly(corr), feature_names=feature_names,
         standard_errors=se, n_boot=n_boot, bootstrap_method=method,
+        prior=getattr(model, "prior", None),
+        log_prior=(float(model.log_prior_) if getattr(model, "prior", None) is not None
+                   and math.isfinite(getattr(model, "log_prior_", math.nan)) else None),
     )

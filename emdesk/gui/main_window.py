@@ -481,6 +481,8 @@ class MainWindow(QtWidgets.QMainWindow):
         s = self.session
         self.params_panel.set_covariance_context(s.kind == "mixture" and s.family == "gaussian",
                                                  len(s.columns) if s.columns else None)
+        self.params_panel.set_prior_context(s.kind == "mixture" and s.family == "gaussian",
+                                            len(s.columns) if s.columns else None)
 
     def _show_data(self) -> None:
         s = self.session

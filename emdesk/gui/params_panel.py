@@ -64,9 +64,11 @@ MANUAL_INIT_TEXT = "placed by hand"  # shown in the initialisation combo while s
 # (label, seconds of delay per iteration)
 SPEEDS = [("Fastest", 0.0), ("Watchable (20 it/s)", 0.05), ("Slow (5 it/s)", 0.2), ("Very slow (1 it/s)", 1.0)]
 
+from emdesk.engine.relative import APP_DEFAULTS  # noqa: E402  (emEM, relative tol/reg_covar, 1000 iterations)
+
 DEFAULTS = {
-    "n_components": 3, "covariance_type": "full", "init_params": "emEM", "n_init": 5,
-    "max_iter": 1000, "tol": "relative", "reg_covar": "relative", "random_state": None,
+    "n_components": 3, "covariance_type": "full", "n_init": 5, "random_state": None, **APP_DEFAULTS,
+    "prior": None,  # mclust's conjugate prior: None or "default" (Gaussian mixtures)
 }
 #: the word the tolerance and reg_covar fields accept besides a number (emdesk.engine.relative)
 RELATIVE = "relative"
@@ -115,6 +117,14 @@ class _FloatEdit(QtWidgets.QLineEdit):
             self.setText(value.strip().lower())
             return
         self.setText(f"{float(value):g}")
+
+
+#: The Model panel's Prior choices: (label, engine value of ``prior``)
+PRIORS = [("none", None), ("mclust's default (conjugate)", "default")]
+PRIOR_TOOLTIP = ("mclust's conjugate prior (Fraley & Raftery 2007; priorControl()): shrinks the means 0.01 "
+                 "towards the data's mean and the covariances towards the data's covariance x G^(-2/d), so "
+                 "components cannot collapse. EM finds the MAP estimate; the log-likelihood, BIC and ICL "
+                 "shown are the likelihood's at that estimate, as mclust reports them")
 
 
 MODEL_KINDS = [("Mixture", "mixture"), ("Hidden Markov model", "hmm")]
@@ -180,6 +190,12 @@ class ParamsPanel(QtWidgets.QWidget):
                                   "the data's own covariance is added, so the fit does not depend on the units "
                                   "(\"relative:1e-4\" for another amount). A number: added to the covariance "
                                   "diagonals in the data's units (scikit-learn's)")
+        self.prior = QtWidgets.QComboBox()
+        for label, _ in PRIORS:
+            self.prior.addItem(label)
+        self._prior_wanted = None  # the user's choice, shown whenever the model takes a prior
+        self._prior_context = (True, None)  # (a Gaussian mixture, number of ticked columns)
+        self.prior.currentIndexChanged.connect(self._prior_picked)
         self.seed = QtWidgets.QSpinBox()
         self.seed.setRange(-1, 2_147_483_647)
         self.seed.setSpecialValueText("random")
@@ -211,9 +227,11 @@ class ParamsPanel(QtWidgets.QWidget):
         form.addRow("Max iterations:", self.max_iter)
         form.addRow("Tolerance:", self.tol)
         form.addRow("reg_covar:", self.reg_covar)
+        form.addRow("Prior:", self.prior)
         form.addRow("Random seed:", self.seed)
         form.addRow("Animation:", self.speed)
         self.set_options(**DEFAULTS)
+        self.covariance_type.currentTextChanged.connect(lambda _t: self._update_prior())
         self.kind.currentIndexChanged.connect(self._kind_picked)
         self.family.currentIndexChanged.connect(self._kind_picked)
         self.speed.currentIndexChanged.connect(lambda i: self.delayChanged.emit(SPEEDS[i][1]))
@@ -294,6 +312,42 @@ class ParamsPanel(QtWidgets.QWidget):
         if changed:
             self.optionsChanged.emit()
 
+    # ------------------------------------------------------------------ the prior
+    def set_prior_context(self, gaussian_mixture: bool, n_features=None) -> None:
+        """Whether the model is a Gaussian mixture (the only kind with mclust's prior) and how many columns
+        are ticked; the Prior field is enabled only where the prior applies, with a tooltip saying why not."""
+        self._prior_context = (bool(gaussian_mixture), n_features)
+        self._update_prior()
+
+    def prior_unavailable(self) -> str:
+        """Why the prior cannot be used now ("" when it can)."""
+        from emdesk.engine.prior import has_prior, prior_covariance_types
+
+        gaussian, d = self._prior_context
+        if not gaussian:
+            return ("A prior is available for Gaussian mixtures only: mclust's conjugate prior is for normal "
+                    "mixtures (Fraley & Raftery 2007); this model has none")
+        cov = self.covariance_type.currentText()
+        d = d or 2
+        if not has_prior(cov, d):
+            return (f"Covariance {cov} has no conjugate prior in emdesk (mclust's MAP step departs from the "
+                    f"prior for it, or has none); choose {', '.join(prior_covariance_types(d))} to use one")
+        return ""
+
+    def _update_prior(self) -> None:
+        why = self.prior_unavailable()
+        want = self._prior_wanted if not why else None
+        self.prior.blockSignals(True)
+        self.prior.setCurrentIndex([v for _, v in PRIORS].index(want))
+        self.prior.blockSignals(False)
+        self.prior.setEnabled(not why)
+        self.prior.setToolTip(why + "." if why else PRIOR_TOOLTIP)
+
+    def _prior_picked(self, index: int) -> None:
+        if self.prior.isEnabled():
+            self._prior_wanted = PRIORS[index][1]
+            self.optionsChanged.emit()
+
     def model_kind(self) -> tuple[str, str]:
         """(kind, family) as chosen: ("mixture", "gaussian") or ("hmm", family)."""
         kind = MODEL_KINDS[self.kind.currentIndex()][1]
@@ -341,7 +395,9 @@ class ParamsPanel(QtWidgets.QWidget):
         gives the values to remember instead (settings)."""
         seed = self.seed.value()
         family = self.family_fields.options() if engine else {}
-        return family | {
+        prior = PRIORS[self.prior.currentIndex()][1]  # None whenever the field is disabled
+        # "prior" only when one is chosen: the other estimators and sweeps (HMMs) have no such keyword
+        return family | ({"prior": prior} if prior is not None else {}) | {
             "n_components": self.n_components.value(),
             "covariance_type": self.covariance_type.currentText(),
             "init_params": self._auto_init if self._manual else self.init_params.currentText(),
@@ -372,7 +428,8 @@ class ParamsPanel(QtWidgets.QWidget):
                 self._auto_n_init = int(options.pop("n_init"))
                 self.n_init.setValue(1)
         self.family_fields.set_options(**{k: options[k] for k in FAMILY_DEFAULTS if k in options})
-        for name, value in options.items():
+        # the prior last: whether it applies depends on the covariance model set here
+        for name, value in sorted(options.items(), key=lambda item: item[0] == "prior"):
             if name == "n_components":
                 self._set_int(self.n_components, name, value)
             elif name == "n_init":
@@ -396,6 +453,15 @@ class ParamsPanel(QtWidgets.QWidget):
                 if not v >= 0:
                     raise ValueError(f"{name} must be a number >= 0 or \"relative\", got {value!r}.")
                 getattr(self, name).set_value(v)
+            elif name == "prior":
+                values = [v for _, v in PRIORS]
+                if value not in values:
+                    raise ValueError(f"prior must be None or 'default' (mclust's conjugate prior); got {value!r}.")
+                why = self.prior_unavailable() if value is not None else ""
+                if why:
+                    raise ValueError(why + ".")
+                self._prior_wanted = value
+                self._update_prior()
             elif name == "random_state":
                 if value is None:
                     self.seed.setValue(-1)

@@ -150,6 +150,9 @@ class RestartsView(QtWidgets.QWidget):
             self.clear()
             return
         self._model = model
+        # with mclust's prior EM maximised (and kept the restart with the best) log-posterior
+        self.plot.setLabel("left", "Final log-posterior" if getattr(model, "prior", None) is not None
+                           else "Final log-likelihood")
         params = list(model.restart_parameters_)
         lls = np.array([float(p.get("log_likelihood", math.nan)) for p in params])
         kept = int(getattr(model, "best_restart_", int(np.nanargmax(lls)) if np.any(np.isfinite(lls)) else 0))
@@ -250,7 +253,8 @@ class RestartsView(QtWidgets.QWidget):
             return f"All {n} restarts failed: {self._failed[kept] or 'no finite log-likelihood'}."
         same = int(np.sum(np.abs(lls[ok] - lls[kept]) <= tol))
         others = int(np.count_nonzero(ok)) - same
-        text = f"{n} restarts; the kept one (restart {kept + 1}) has log-likelihood {lls[kept]:.3f}. "
+        what = "log-posterior" if getattr(self._model, "prior", None) is not None else "log-likelihood"
+        text = f"{n} restarts; the kept one (restart {kept + 1}) has {what} {lls[kept]:.3f}. "
         if n_failed:
             text += f"{n_failed} failed (shown with the reason; they cannot be loaded). "
         if others == 0:

@@ -199,7 +199,7 @@ class ResultsPanel(QtWidgets.QWidget):
         else:
             self.title.setText(f"<b>{summary.family.capitalize()} {summary.kind}</b>, covariance model "
                                f"<b>{summary.covariance_type}</b>, {k} component{'s' if k != 1 else ''}, "
-                               f"n = {summary.n_samples}, d = {summary.n_features}{se_note}")
+                               f"n = {summary.n_samples}, d = {summary.n_features}{_prior_note(summary)}{se_note}")
         # the bootstrap covers Gaussian mixtures (engine.bootstrap); the other kinds show their estimates
         self.boot_row.setVisible(not hasattr(summary, "headline"))
         self.show_se.setVisible(not hasattr(summary, "headline"))
@@ -463,3 +463,15 @@ class ResultsPanel(QtWidgets.QWidget):
         for label, table in self._tables[len(tables):]:
             label.hide()
             table.hide()
+
+
+def _prior_note(summary) -> str:
+    """", prior: mclust's default (conjugate)" for a fit with a prior (engine.summary.Summary.prior)."""
+    prior = getattr(summary, "prior", None)
+    if prior is None:
+        return ""
+    import html
+
+    from emdesk.engine.prior import describe_prior
+
+    return f", prior: <b>{html.escape(describe_prior(prior))}</b>"

@@ -48,7 +48,7 @@ from emdesk.gui.views.selection_table import (  # noqa: F401  (COLUMNS, SORT_ROL
 from emdesk.gui.worker import WorkerThread, _user_message  # the same wording as a failed fit
 
 #: Engine keywords the dialog passes through from the main window's options.
-PASSED_OPTIONS = ("tol", "reg_covar", "max_iter", "init_params", "random_state")
+PASSED_OPTIONS = ("tol", "reg_covar", "max_iter", "init_params", "random_state", "prior")
 EMIT_INTERVAL = 1.0 / 30.0
 MAX_COMPONENTS = 50
 #: The y-range after a sweep shows the best value up to this far above it (criterion units; on Kass &

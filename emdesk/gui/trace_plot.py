@@ -56,6 +56,15 @@ class TracePlot(QtWidgets.QWidget):
         self.setMinimumHeight(fm.horizontalAdvance("log-lik. / row") + 3 * fm.lineSpacing())
         self._show_values(False)  # no placeholder 0-1 ticks before the first iteration (issue 15)
 
+    def set_objective(self, posterior: bool) -> None:
+        """What EM increases: the log-likelihood, or with mclust's prior the log-posterior (log-likelihood +
+        log prior density)."""
+        pi = self.plot.getPlotItem()
+        pi.setLabel("left", "log-post / row" if posterior else "log-lik. / row")
+        self.plot.setToolTip("Mean log-posterior per row (log-likelihood + log prior density, what EM with "
+                             "mclust's prior increases) at each iteration, one curve per restart" if posterior
+                             else "Mean log-likelihood per row at each iteration, one curve per restart")
+
     def _show_values(self, on: bool) -> None:
         pi = self.plot.getPlotItem()
         for name in ("left", "bottom"):

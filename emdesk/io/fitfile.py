@@ -42,7 +42,7 @@ _ROWS_PER_BLOCK = 20000
 # weights_init/means_init/covariances_init are stored too, but only kept in ``fit_info_``).
 _SCALAR_OPTIONS = {"tol": (int, float, str), "reg_covar": (int, float, str), "max_iter": (int,), "n_init": (int,),
                    "init_params": (str,), "random_state": (int, type(None)), "missing": (str,),
-                   "prior": (str, type(None))}
+                   "prior": (str, type(None), dict)}  # None, "default" or priorControl's overrides
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -206,6 +206,8 @@ def save_fit(path, model, X, *, columns: Sequence[str], table: Table | None = No
         "options": options,
         "random_seed": int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None,
     }
+    if params.get("prior") is not None:  # the MAP fit's log prior density (log_likelihood stays the likelihood's)
+        document["fit"]["log_prior"] = _jsonable(getattr(model, "log_prior_", None))
     if bootstrap is not None:
         from .fitfile_uncertainty import uncertainty_block
 
@@ -408,6 +410,12 @@ def _validate(doc) -> dict:
                     relative_amount(value, key)
                 except ValueError:
                     raise _Invalid(f"options.{key} has an invalid value {_short(value)}") from None
+            if key == "prior":  # emdesk.engine.prior.check_prior: "default" or a dict of its overrides
+                from emdesk.engine.prior import check_prior
+                try:
+                    check_prior(value)
+                except ValueError as exc:
+                    raise _Invalid(f"options.prior: {exc}") from None
             options[key] = value
     return {"covariance_type": ct, "weights": weights / total, "means": means, "covariances": cov,
             "columns": columns, "options": options}

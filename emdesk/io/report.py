@@ -148,6 +148,12 @@ def _model_section(model, options) -> str:
     rows = [[k, _option_value(v)] for k, v in params.items()]
     seed = params.get("random_state", None)
     parts.append(_table(["option", "value"], rows))
+    if params.get("prior") is not None:
+        from emdesk.engine.prior import describe_prior
+
+        parts.append(f'<p class="meta">Prior: {_esc(describe_prior(params["prior"]))} (mclust\'s conjugate prior, '
+                     "Fraley &amp; Raftery 2007): EM found the MAP estimate; the log-likelihood, BIC, AIC and ICL "
+                     "are the likelihood's at it, as mclust reports them.</p>")
     if "random_state" in params:
         parts.append(f'<p class="meta">Seed (random_state): {_esc(_option_value(seed))}'
                      f"{'; the fit is not reproducible without a fixed seed.' if seed is None else '.'}</p>")

@@ -173,6 +173,8 @@ class SelectionController(QtCore.QObject):
 
         dlg = SelectionDialog(s.X, list(s.columns), engine_options=options, parent=w, **hmm_sweep(s),
                               **self._families(options))
+        if options.get("prior") is not None and s.kind == "mixture":
+            _with_prior(dlg, options["prior"], s.X.shape[1])
         dlg.modelChosen.connect(self._model_chosen)
         dlg.lrtFinished.connect(self._lrt_finished)
         self.dialog = dlg
@@ -217,3 +219,18 @@ class SelectionController(QtCore.QObject):
     @QtCore.Slot(object)
     def _model_chosen(self, model) -> None:
         self.show_model(model, "model selection")
+
+
+def _with_prior(dlg, prior, d) -> None:
+    """The Model panel's prior reaches the sweep (the dialog passes ``prior`` to select_model): tick only the
+    covariance models that have one, and say so in the title."""
+    from emdesk.engine.prior import describe_prior, has_prior
+
+    keep = [t for t in dlg.type_boxes if has_prior(t, d)]
+    if keep:
+        dlg.set_options(covariance_types=keep)
+    for t, box in dlg.type_boxes.items():
+        if not has_prior(t, d):  # ticking one anyway: the sweep refuses to start and says why
+            box.setToolTip(f"{dlg._type_names.get(t, t)} has no conjugate prior in emdesk; the Model panel's "
+                           f"Prior is {describe_prior(prior)} (set it to none to fit this model)")
+    dlg.setWindowTitle(f"{dlg.windowTitle()} — prior: {describe_prior(prior)}")

@@ -50,7 +50,12 @@ class TimelineController(QtCore.QObject):
         self.imputed_cache.clear()
         self.live_ids = None
         self.w.trace.clear()
+        self.w.trace.set_objective(self._posterior())
         self.w.timeline.reset()
+
+    def _posterior(self) -> bool:
+        """The fit maximises the posterior (mclust's prior): its snapshots' objective is the log-posterior."""
+        return self.s.fit_params.get("prior") is not None
 
     def reset_status(self) -> None:
         w = self.w
@@ -158,7 +163,7 @@ class TimelineController(QtCore.QObject):
         self.update_text(index)
         w.status_iter.setText(f"iteration {s.iteration}" + (f" (restart {s.restart + 1}/{s.n_init})"
                                                             if s.n_init > 1 else ""))
-        w.status_ll.setText(f"log-likelihood {s.log_likelihood:,.2f}")
+        w.status_ll.setText(f"{'log-posterior' if self._posterior() else 'log-likelihood'} {s.log_likelihood:,.2f}")
         w.status_change.setText("change -" if not np.isfinite(s.change) else f"change {s.change:.2e}")
         w.guard.show_state(s)
 
