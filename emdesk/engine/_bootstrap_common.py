@@ -146,13 +146,15 @@ class BootstrapResult:
     method : "nonparametric" | "parametric" | "weighted"
     n_boot : number of replicates asked for
     estimates : the fitted model's parameters: ``"weights"`` (k,), ``"means"`` (k, d), ``"covariances"``
-        (the model's ``covariances_`` shape)
+        (the model's ``covariances_`` shape); for the other kinds their attribute names without the
+        trailing ``_`` (:func:`emdesk.engine.bootstrap_kinds.kind_parameters`)
     replicates : the same keys, each ``(n_done, ...)``: the successful replicates, aligned to the fit,
         in replicate order
     log_likelihoods : (n_done,) log-likelihood of each replicate's own (resampled or weighted) data
     permutations : (n_done, k) the alignment of each replicate (identity when its labels did not switch)
     n_failed : replicates whose refit failed (a degenerate resample); they are left out
     cancelled : True when ``should_stop`` ended the run before ``n_boot`` replicates
+    model_name : the class name of the model bootstrapped
     seed_entropy : the SeedSequence entropy; ``random_state=np.random.SeedSequence(seed_entropy)``
         repeats the run
     n_iter, converged : (n_done,) EM iterations of each replicate's refit and whether it converged (a
@@ -173,6 +175,7 @@ class BootstrapResult:
     n_jobs: int = 1
     n_iter: np.ndarray | None = None
     converged: np.ndarray | None = None
+    model_name: str = "GaussianMixture"
     standard_errors: dict = field(init=False)
 
     def __post_init__(self):

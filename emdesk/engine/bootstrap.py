@@ -160,12 +160,17 @@ def _resample(model, X, method, rng, nan_mask):
 
 
 def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, progress=None, n_jobs=None,
-              should_stop=None, sample_weight=None, tol=None, max_iter=None) -> BootstrapResult:
-    """Bootstrap standard errors and percentile intervals of a fitted mixture's parameters.
+              should_stop=None, sample_weight=None, tol=None, max_iter=None, lengths=None) -> BootstrapResult:
+    """Bootstrap standard errors and percentile intervals of a fitted model's parameters.
 
     Parameters
     ----------
-    model : a fitted GaussianMixture (its ``get_params()`` are reused for the refits)
+    model : a fitted GaussianMixture (its ``get_params()`` are reused for the refits), or any other kind the
+        engine fits (Student-t, Poisson, categorical and mixed mixtures, Gaussian/Poisson/categorical HMMs,
+        ``MixtureModel``/``HiddenMarkovModel``): those go to
+        :func:`emdesk.engine.bootstrap_kinds.bootstrap_kind` (nonparametric and parametric; an HMM's
+        nonparametric bootstrap resamples whole sequences, its parametric one simulates from the fitted
+        chain; results keyed by the model's attribute names, e.g. ``lambdas``, ``startprob``, ``transmat``)
     X : (n, d) the data it was fitted to (NaN allowed when the model has ``missing="marginalize"``)
     n_boot : int >= 1 (mclust's default 999)
     method : "nonparametric" | "parametric" | "weighted"
@@ -177,6 +182,7 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
         probabilities proportional to them; the weighted bootstrap multiplies them)
     tol, max_iter : of every replicate's refit (default ``min(model.tol, 1e-6)`` and
         ``max(model.max_iter, 1000)``: see :func:`replicate_tolerances`)
+    lengths : an HMM's rows per sequence (None: one sequence); only for HMMs
 
     Returns
     -------
@@ -189,6 +195,18 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
     Reference: mclust's ``MclustBootstrap`` (Scrucca, Fop, Murphy & Raftery 2016; O'Hagan, Murphy, Scrucca &
     Gormley 2019); Newton & Raftery (1994) for the weighted likelihood bootstrap.
     """
+    from .models import LatentModel
+
+    if isinstance(model, LatentModel):
+        from .bootstrap_kinds import bootstrap_kind
+
+        if sample_weight is not None:
+            raise ValueError(f"sample_weight: {type(model).__name__} is fitted without row weights, so its "
+                             "bootstrap takes none.")
+        return bootstrap_kind(model, X, n_boot=n_boot, method=method, random_state=random_state, progress=progress,
+                              n_jobs=n_jobs, should_stop=should_stop, lengths=lengths, tol=tol, max_iter=max_iter)
+    if lengths is not None:
+        raise ValueError("lengths (rows per sequence) are for hidden Markov models, not for a GaussianMixture.")
     if not hasattr(model, "weights_"):
         raise ValueError("The model is not fitted: fit it before bootstrapping.")
     if method not in METHODS:
