@@ -65,15 +65,23 @@ def _run_lean(draw, finish, seeds, n_jobs, progress, should_stop, ref, ct, reg, 
     pending = {}  # key -> (Xb, wb, refit_seed), per replicate in flight
 
     def pull():
-        if stop.is_set():
-            return None
-        with lock:
-            i = next(counter, None)
-        if i is None:
-            return None
-        Xb, wb, refit_seed = draw(seeds[i])
-        pending[i] = (Xb, wb, refit_seed)
-        return i, Xb, wb
+        while True:
+            if stop.is_set():
+                return None
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return None
+            Xb, wb, refit_seed = draw(seeds[i])
+            if not callable(reg):  # a fixed reg_covar: run_stream's own
+                pending[i] = (Xb, wb, refit_seed)
+                return i, Xb, wb
+            ridge = reg(Xb, wb)
+            if ridge is None:  # a replicate whose own ridge needs the engine (e.g. a constant column)
+                out_q.put((i, finish(None, Xb, wb, refit_seed)))
+                continue
+            pending[i] = (Xb, wb, refit_seed)
+            return i, Xb, wb, ridge
 
     def emit(i, out):
         Xb, wb, refit_seed = pending.pop(i)
@@ -81,8 +89,8 @@ def _run_lean(draw, finish, seeds, n_jobs, progress, should_stop, ref, ct, reg, 
 
     def worker():
         try:
-            run_stream(pull, emit, stop.is_set, ref["weights"], ref["means"], ref["covariances"], ct, reg, tol,
-                       max_iter, n, d, weighted)
+            run_stream(pull, emit, stop.is_set, ref["weights"], ref["means"], ref["covariances"], ct,
+                       0.0 if callable(reg) else reg, tol, max_iter, n, d, weighted)
         except BaseException as exc:  # noqa: BLE001  (handed to the caller's thread)
             out_q.put((None, exc))
         finally:
@@ -137,12 +145,47 @@ def _lean_applies(model, nan_mask, n=0) -> bool:
     if not (type(model) is GaussianMixture and nan_mask is None and model.covariance_type in TYPES
             and all(v is None for v in unknown.values())):
         return False
-    if isinstance(model.get_params().get("reg_covar"), str):
-        # reg_covar="relative" (emdesk.engine.relative): each replicate's ridge is a fraction of that
-        # replicate's own covariance, which the lean loop (a fixed ridge in user units) does not compute
-        return False
+    reg = model.get_params().get("reg_covar")
+    if isinstance(reg, str):
+        from .relative import relative_amount
+
+        try:  # reg_covar="relative[:r]": each replicate gets its own ridge (relative_ridge), else the engine
+            relative_amount(reg, "reg_covar")
+        except ValueError:
+            return False
     k, d = np.shape(model.means_)
     return stream_width(n, d, k) > 0
+
+
+def relative_ridge(X, sample_weight, covariance_type, reg_covar):
+    """The ridge GaussianMixture.fit adds to every covariance for ``reg_covar="relative[:r]"`` on the data
+    ``X`` (complete rows) with weights ``sample_weight`` (None: equal), in user units: ``(d, d)`` for full and
+    tied (``r`` times the data's covariance), ``(d,)`` for diag (``r`` times each feature's variance), a
+    scalar for spherical (``r`` times the mean variance in the common scale).  Computed with the engine's own
+    functions (:func:`emdesk.engine.gaussian._regularisation` on the standardised data), so the lean loop's
+    replicates have the ridge the engine would give them.  Returns None when the data have a direction
+    without variance (a constant column, exact linear dependence): the engine's refit decides those."""
+    from ._core import Standardizer
+    from .gaussian import _regularisation, _weighted_covariance
+
+    std = Standardizer.from_data(X, sample_weight, covariance_type)
+    dv = np.where(np.isfinite(std.data_var), std.data_var, 0.0)
+    s = std.scale
+    dz = dv / (s * s)
+    if not np.all(dz > 1e-12):
+        return None
+    cov_z = None
+    if covariance_type in ("full", "tied"):
+        cov_z = _weighted_covariance(std.to_z(X), sample_weight)
+        lam = np.linalg.eigvalsh(cov_z)
+        if not lam[0] > 1e-12 * max(lam[-1], 0.0):
+            return None
+    reg_z, off, _ = _regularisation(reg_covar, covariance_type, std, dv, cov_z)
+    if covariance_type in ("full", "tied"):
+        return (np.diag(reg_z) + off) * np.multiply.outer(s, s)
+    if covariance_type == "diag":
+        return reg_z * s * s
+    return float(reg_z) * s[0] * s[0]
 
 
 def _resample(model, X, method, rng, nan_mask):
@@ -286,10 +329,14 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
                 return (a.weights, a.means, a.covariances, out[3], a.permutation, out[4], out[5])
         return engine_task(Xb, wb, refit_seed)
 
-    if _lean_applies(model, nan_mask, n):
+    if _lean_applies(model, nan_mask, n) and not isinstance(rep_tol, str):
+        reg = model.get_params().get("reg_covar", 0.0)
+        if isinstance(reg, str):  # relative: each replicate's ridge from its own data, as its fit computes it
+            reg_arg = lambda Xb, wb, reg=reg: relative_ridge(Xb, wb, ct, reg)  # noqa: E731
+        else:
+            reg_arg = float(reg)
         results, cancelled = _run_lean(draw, lean_result, seeds, jobs, progress, should_stop, ref, ct,
-                                       float(model.get_params().get("reg_covar", 0.0)), rep_tol, rep_max_iter,
-                                       n, X.shape[1], method == "weighted")
+                                       reg_arg, rep_tol, rep_max_iter, n, X.shape[1], method == "weighted")
     else:
         results, cancelled = _run(task, seeds, jobs, progress, should_stop)
     ok = [results[i] for i in sorted(results) if results[i] is not None]
