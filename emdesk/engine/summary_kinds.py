@@ -24,7 +24,8 @@ What each kind shows (the numbers their own packages print):
 * Mixed: the Gaussian block's means and standard deviations and the categorical block's probabilities.
 * Other families: the weights and every parameter of shape (k,) or (k, d) by its name.
 
-Criteria follow the engine's convention (lower is better); an HMM has no ICL here (None).
+Criteria follow the engine's convention (lower is better); an HMM's ICL is BIC - 2 log p(Viterbi path | X)
+(:func:`emdesk.engine.hmm.hmm_icl`, Celeux & Durand 2008).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class KindSummary:
     "latent_class", "product" or a registered family's name;  model_name : the estimator's class name;
     covariance_type : the covariance model when the family has one, else the family name;
     unit : "component" | "state" | "class";  n_components, n_samples, n_features, log_likelihood,
-    n_parameters, bic, aic, icl (None for an HMM), n_iter, converged;  clustering (k,) rows per
+    n_parameters, bic, aic, icl (an HMM's: :func:`emdesk.engine.hmm.hmm_icl`), n_iter, converged;  clustering (k,) rows per
     component by the MAP rule (mixtures) or on the Viterbi path (HMMs);  parameters : dict name ->
     array (the fitted parameters by their engine names, plus ``expected_durations`` and
     ``stationary`` for an HMM);  blocks : tuple of ``(title, header, rows)`` parameter tables;
@@ -341,7 +342,9 @@ def kind_summary(model, X, lengths=None, feature_names=None, category_labels=Non
         states = np.asarray(model.predict(Xa, lengths))
         bic = -2.0 * ll + p * math.log(Xa.shape[0])
         aic = -2.0 * ll + 2.0 * p
-        icl = None
+        from .hmm import hmm_icl
+
+        icl = float(hmm_icl(model, Xa, lengths))  # Viterbi-path ICL (Celeux & Durand 2008)
         sp, A = np.asarray(model.startprob_, float), np.asarray(model.transmat_, float)
         dur, stat = expected_durations(A), stationary_distribution(A)
         params.update(startprob=sp, transmat=A, expected_durations=dur, stationary=stat)

@@ -39,7 +39,11 @@ def test_gaussian_hmm_summary():
     X, _ = truth.sample(400, random_state=rng)
     m = GaussianHMM(2, covariance_type="full", random_state=0).fit(X, lengths=[250, 150])
     s = summary(m, X, lengths=[250, 150], feature_names=["a", "b"])
-    assert isinstance(s, KindSummary) and s.kind == "hmm" and s.unit == "state" and s.icl is None
+    assert isinstance(s, KindSummary) and s.kind == "hmm" and s.unit == "state"
+    # ICL: BIC - 2 log p(Viterbi path | X) = -2 log p(X, path) + p log n
+    log_joint = m.decode(X, [250, 150])[0]
+    assert s.icl == pytest.approx(-2 * log_joint + m.n_parameters() * np.log(400), rel=1e-12)
+    assert s.icl >= s.bic
     assert s.log_likelihood == pytest.approx(m.score(X, [250, 150]))
     assert s.bic == pytest.approx(m.bic(X, [250, 150]))
     assert s.clustering.sum() == 400
