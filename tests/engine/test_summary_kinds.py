@@ -94,7 +94,17 @@ def test_mixture_families():
     assert s.unit == "class" and "2 classes" in s.headline()
     P = PoissonMixture(2, random_state=0).fit(np.abs(C))
     assert "Rates (mean counts)" in [t for t, _, _ in summary(P, np.abs(C)).tables()]
-    with pytest.raises(ValueError, match="Gaussian mixtures"):
+    with pytest.raises(ValueError, match="BootstrapResult"):
         summary(P, np.abs(C), bootstrap=object())
+    from emdesk.engine import bootstrap
+
+    boot = bootstrap(P, np.abs(C), n_boot=12, random_state=0, n_jobs=1)
+    s = summary(P, np.abs(C), bootstrap=boot)
+    title, header, rows = next(t for t in s.tables() if t[0] == "Rates (mean counts)")
+    assert header[:3] == ["", "component 1", "SE"] and rows[0][2] == pytest.approx(boot.standard_errors["lambdas"][0, 0])
+    assert "SE" not in next(t for t in s.tables(False) if t[0] == "Rates (mean counts)")[1]
+    other = bootstrap(PoissonMixture(3, random_state=0).fit(np.abs(C)), np.abs(C), n_boot=3, random_state=0)
+    with pytest.raises(ValueError, match="does not belong"):
+        summary(P, np.abs(C), bootstrap=other)
     with pytest.raises(ValueError, match="columns"):
         summary(P, np.abs(C)[:, :1])
