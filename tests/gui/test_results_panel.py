@@ -232,18 +232,24 @@ def test_stop_keeps_the_partial_bootstrap_and_a_new_fit_drops_it(boot_panel, fit
     assert p.table_widget("Means").columnCount() == 2 and p.boot_button.isEnabled()
 
 
-def test_bootstrap_of_another_kind_of_model_says_it_covers_gaussian_mixtures(panel):
-    # Asked on a Poisson fit, the panel said "No fit to bootstrap", though a fit was shown.
+def test_bootstrap_of_another_kind_of_model_runs_and_refuses_what_it_cannot_do(qtbot, panel):
+    # Asked on a Poisson fit, the panel said "No fit to bootstrap", though a fit was shown; since the second
+    # round of issue 14 every kind bootstraps (the weighted likelihood bootstrap stays with Gaussian mixtures)
     from emdesk.engine import PoissonMixture
 
     rng = np.random.default_rng(1)
     X = np.concatenate([rng.poisson(2, 60), rng.poisson(9, 60)]).astype(float)[:, None]
     panel.set_fit(PoissonMixture(2, random_state=0).fit(X), X)
-    with pytest.raises(ValueError, match="covers Gaussian mixtures"):
-        panel.start_bootstrap()
+    assert not panel.method_box.model().item(2).isEnabled()
+    with pytest.raises(ValueError, match="weighted likelihood bootstrap needs a fit with row weights"):
+        panel.start_bootstrap(method="weighted")
+    with qtbot.waitSignal(panel.bootstrapFinished, timeout=60_000):
+        panel.start_bootstrap(n_boot=8, method="parametric", random_state=2)
+    assert "SE" in [panel.table_widget("Rates (mean counts)").horizontalHeaderItem(c).text() for c in range(5)]
     panel.clear()
     with pytest.raises(ValueError, match="No fit to bootstrap"):
         panel.start_bootstrap()
+    panel.shutdown()
 
 
 def test_the_bootstrap_controls_fit_a_dock_beside_the_plot(qtbot, fit):
