@@ -89,12 +89,10 @@ def _work_data(model, X, lengths):
     """``(codes (n, d) float, lengths, constructor keywords for the replicates)``: categorical columns as codes,
     ValueError when X does not fit the model (via the model's own checks)."""
     params = dict(model.get_params())
+    Xw, lengths = model._check_X(X, lengths, fitted=True)  # categorical columns -> codes of categories_
     cats = getattr(model, "categories_", None)
-    if cats is not None:
-        Xw, lengths = model._check_X(X, lengths, fitted=True)
+    if cats is not None:  # the replicates take the codes as their categories (a missing one keeps its place)
         params["categories"] = [list(range(len(c))) for c in cats]
-    else:
-        Xw, lengths = model._check_X(X, lengths, fitted=True)
     if "n_features" in params and hasattr(model, "emissionprob_"):
         params["n_features"] = int(np.asarray(model.emissionprob_).shape[1])
     return np.asarray(Xw, dtype=float), lengths, params
