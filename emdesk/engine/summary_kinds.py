@@ -168,7 +168,16 @@ class KindSummary:
         show = standard_errors and bool(self.standard_errors)
         ses = self.block_ses if show and len(self.block_ses) == len(self.blocks) else (None,) * len(self.blocks)
         for block, se in zip(self.blocks, ses):
-            out.append(block if se is None else _with_se(block, se, self.n_components))
+            if se is None:
+                out.append(block)
+            elif isinstance(se, tuple):  # a covariance/scale matrix: an "SE" row under each row, as Summary
+                title, header, rows = block
+                grid = []
+                for r, srow in zip(rows, se[1]):
+                    grid += [r, ["  SE"] + [float(v) for v in srow]]
+                out.append((title, header, grid))
+            else:
+                out.append(_with_se(block, se, self.n_components))
         return out
 
     def to_text(self, standard_errors=True) -> str:
@@ -233,6 +242,7 @@ def _derived_ses(reps, cov_key, ct, k, hmm):
         d = reps["means"].shape[2]
         fulls = np.stack([full_covariances(c, ct, k, d) for c in reps[cov_key]])
         sds, corrs = zip(*(sd_and_correlation(f) for f in fulls))
+        out["full_covariances"] = np.std(fulls, axis=0, ddof=1)
         out["standard_deviations"] = np.std(np.stack(sds), axis=0, ddof=1)
         out["correlations"] = np.std(np.stack(corrs), axis=0, ddof=1)
     if hmm and "transmat" in reps:
@@ -276,6 +286,10 @@ def _block_ses(blocks, se, family):
             m = len(rows)
             v = se["probs"][:, probs_col, :m].T
             probs_col += 1
+        elif (t.startswith("Covariance matrix") or t.startswith("Scale matrix")) and "full_covariances" in se:
+            j = 0 if t.endswith("(shared)") else int(t.rsplit(" ", 1)[-1]) - 1
+            out.append(("matrix", np.asarray(se["full_covariances"][j], dtype=float)))
+            continue
         elif t in se and family not in ("student_t", "poisson", "latent_class", "product"):
             a = np.asarray(se[t], dtype=float)
             v = a[None, :] if a.ndim == 1 else a.T if a.ndim == 2 else None

@@ -108,3 +108,32 @@ def test_mixture_families():
         summary(P, np.abs(C), bootstrap=other)
     with pytest.raises(ValueError, match="columns"):
         summary(P, np.abs(C)[:, :1])
+
+
+@pytest.mark.filterwarnings("ignore::emdesk.engine.diagnostics.DegenerateSolutionWarning")
+def test_hmm_summary_with_bootstrap_standard_errors():
+    from emdesk.engine import bootstrap
+
+    rng = np.random.default_rng(4)
+    truth = GaussianHMM(2, covariance_type="full")
+    truth.startprob_ = np.array([0.5, 0.5])
+    truth.transmat_ = np.array([[0.9, 0.1], [0.2, 0.8]])
+    truth.means_ = np.array([[0.0, 0.0], [3.0, 2.0]])
+    truth.covars_ = np.array([np.eye(2), [[1.0, 0.4], [0.4, 1.0]]])
+    truth.n_features_in_ = 2
+    X, _ = truth.sample(300, random_state=rng)
+    m = GaussianHMM(2, covariance_type="full", random_state=0).fit(X)
+    boot = bootstrap(m, X, n_boot=8, method="parametric", random_state=1, n_jobs=1)
+    s = summary(m, X, bootstrap=boot)
+    tables = {t: (h, r) for t, h, r in s.tables()}
+    header, rows = tables["Transition matrix (row: from, column: to)"]
+    assert header == ["from \\ to", "state 1", "SE", "state 2", "SE"]
+    np.testing.assert_allclose([rows[0][2], rows[0][4]], boot.standard_errors["transmat"][0])
+    header, rows = tables["State durations and occupancy"]
+    durations = 1 / (1 - np.diagonal(boot.replicates["transmat"], axis1=1, axis2=2))
+    np.testing.assert_allclose([rows[0][2], rows[0][4]], np.std(durations, axis=0, ddof=1))
+    assert rows[2][2] is None  # the Viterbi share has no SE
+    header, rows = tables["Covariance matrix, state 2"]
+    assert [r[0] for r in rows] == ["x1", "  SE", "x2", "  SE"]
+    np.testing.assert_allclose(rows[1][1:], np.std(boot.replicates["covars"][:, 1, 0], axis=0, ddof=1))
+    assert "SE" not in s.tables(False)[3][1] and "  SE" not in s.to_text(False)

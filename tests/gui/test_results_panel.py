@@ -280,3 +280,23 @@ def test_uncertainty_plot_is_hidden_without_rows_to_draw(view, fit):
     assert view.plot.isHidden() and view.summary_label.text() == "No fit yet."
     view.set_data(X, classification_uncertainty(gm, X))
     assert not view.plot.isHidden()
+
+
+@pytest.mark.filterwarnings("ignore::emdesk.engine.diagnostics.DegenerateSolutionWarning")
+def test_an_hmm_of_one_sequence_bootstraps_parametrically_only(panel):
+    # an HMM's rows are not exchangeable: the nonparametric bootstrap resamples whole sequences, so with one
+    # sequence only the parametric one (simulated from the fitted chain) is offered
+    from emdesk.engine import GaussianHMM
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(np.repeat([0.0, 3.0, 0.0], 40), 1.0)[:, None]
+    h = GaussianHMM(2, random_state=0).fit(X)
+    panel.set_fit(h, X)
+    items = panel.method_box.model()
+    assert [items.item(i).isEnabled() for i in range(3)] == [False, True, False]
+    assert panel.METHODS[panel.method_box.currentIndex()] == "parametric"
+    assert "one: parametric only" in panel.method_box.toolTip()
+    with pytest.raises(ValueError, match="does not apply"):
+        panel.start_bootstrap(method="nonparametric")
+    panel.set_fit(h, np.r_[X, X], lengths=[120, 120])
+    assert [items.item(i).isEnabled() for i in range(3)] == [True, True, False]
