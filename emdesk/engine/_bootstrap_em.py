@@ -175,7 +175,7 @@ def _estep_expanded(Xc, F, weights, means, cov, ct, row_reach=None):
     return ll, e / s[:, :, None], bad, exact
 
 
-def _mstep_expanded(Xc, F, resp, w, ct, reg):
+def _mstep_expanded(Xc, F, resp, w, ct, ridge):
     """The M-step of B replicates from the sums ``r'XX`` and ``r'X`` (one product with the features ``F``;
     resp (B, n, k)); a component whose
     variance cancels against its raw second moment (ratio above :data:`TWO_PASS_RATIO`) is recomputed by
@@ -205,18 +205,17 @@ def _mstep_expanded(Xc, F, resp, w, ct, reg):
             cov[b, j] = (diff * r[b, :, j:j + 1]).T @ diff / nk[b, j]
         else:
             cov[b, j] = (r[b, :, j] @ (diff * diff)) / nk[b, j]
+    # ridge: each replicate's regularisation in user units, (B, d, d) for full/tied (reg_covar times the
+    # identity, or "relative": a fraction of that replicate's data covariance), (B, d) diag, (B,) spherical
     if ct in ("full", "tied"):
         cov = 0.5 * (cov + np.swapaxes(cov, -1, -2))
-        idx = np.arange(d)
         if ct == "full":
-            cov[:, :, idx, idx] += reg
-            return weights, means, cov
+            return weights, means, cov + ridge[:, None]
         tied = np.einsum("bk,bkij->bij", nk, cov) / nk.sum(axis=1)[:, None, None]
-        tied[:, idx, idx] += reg
-        return weights, means, tied
+        return weights, means, tied + ridge
     if ct == "diag":
-        return weights, means, cov + reg
-    return weights, means, cov.mean(axis=2) + reg
+        return weights, means, cov + ridge[:, None, :]
+    return weights, means, cov.mean(axis=2) + ridge[:, None]
 
 
 def run_stream(pull, emit, should_stop, weights, means, covariances, covariance_type, reg_covar, tol, max_iter,
@@ -225,7 +224,9 @@ def run_stream(pull, emit, should_stop, weights, means, covariances, covariance_
     replaced at once by the next, so every iteration works on a full batch (a fixed batch would run as long as
     its slowest member; measured: that tail ate most of the gain).
 
-    ``pull()`` gives ``(key, X (n, d), sample_weight (n,) or None)`` or None when there are no more;
+    ``pull()`` gives ``(key, X (n, d), sample_weight (n,) or None)`` or None when there are no more (or
+    ``(key, X, sample_weight, ridge)``: that replicate's regularisation in user units in place of
+    ``reg_covar`` times the identity, (d, d) for full/tied, (d,) diag, a scalar for spherical);
     ``emit(key, result)`` receives ``(weights, means, covariances, log_likelihood (total, weighted), n_iter,
     converged)`` in the user's units, or None when this loop cannot finish the replicate (the caller refits it
     another way);
@@ -249,6 +250,10 @@ def run_stream(pull, emit, should_stop, weights, means, covariances, covariance_
     prev = np.full(W, np.nan)
     converged = np.zeros(W, dtype=bool)
     stop_next = np.zeros(W, dtype=bool)
+    ridge_shape = {"full": (d, d), "tied": (d, d), "diag": (d,), "spherical": ()}[ct]
+    default_ridge = {"full": np.eye(d), "tied": np.eye(d), "diag": np.ones(d), "spherical": np.array(1.0)}[ct] \
+        * float(reg_covar)
+    ridge = np.zeros((W,) + ridge_shape)
     keys = [None] * W
     free = list(range(W - 1, -1, -1))
     exhausted = False
@@ -259,9 +264,10 @@ def run_stream(pull, emit, should_stop, weights, means, covariances, covariance_
             if item is None:
                 exhausted = True
                 break
-            key, Xb, wb = item
+            key, Xb, wb = item[:3]
             s = free.pop()
             keys[s] = key
+            ridge[s] = default_ridge if len(item) < 4 else np.asarray(item[3], dtype=float).reshape(ridge_shape)
             shift[s] = Xb.mean(axis=0)
             Xc[s] = Xb - shift[s]
             F[s, :, : d * d] = (Xc[s][:, :, None] * Xc[s][:, None, :]).reshape(n, d * d)
@@ -301,7 +307,7 @@ def run_stream(pull, emit, should_stop, weights, means, covariances, covariance_
             every = bool(go.all())
             nw, nm, nc = _mstep_expanded(Xa if every else Xa[go], Fa if every else Fa[go],
                                          resp if every else resp[go], None if not weighted else wv[idx], ct,
-                                         reg_covar)
+                                         ridge[idx])
             ok = np.all(np.isfinite(nm), axis=(1, 2)) & np.all(np.isfinite(nc.reshape(idx.size, -1)), axis=1)
             failed |= set(idx[~ok].tolist())
             wts[idx], mu[idx], cov[idx] = nw, nm, nc

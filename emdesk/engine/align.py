@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-__all__ = ["Alignment", "align", "as_parameters", "full_covariances", "has_component_axis", "permute"]
+__all__ = ["Alignment", "align", "align_posteriors", "as_parameters", "full_covariances", "has_component_axis",
+           "permute", "permute_parameters"]
 
 # covariance_type names whose covariance is one matrix shared by every component (scikit-learn's "tied"
 # and mclust's EEE and E, stored as one (d, d) matrix as emdesk.engine.covariance_models.storage_type says)
@@ -238,3 +239,44 @@ def align(model, reference, method="kl", X=None) -> Alignment:
     p = permute(as_parameters(model), perm)
     return Alignment(perm, matched, p["weights"], p["means"], p["covariances"], p["covariance_type"],
                      float(C[rows, cols].sum()))
+
+
+def align_posteriors(posteriors, reference_posteriors) -> np.ndarray:
+    """The permutation that puts a model's components (or HMM states) in the order of a reference's, from
+    their posteriors on the same rows: maximum total agreement ``sum_i r_ia s_ib`` (the soft
+    cross-tabulation; the MAP cross-tabulation of ``method="labels"`` with responsibilities in place of
+    hard labels), solved by the Hungarian algorithm.  Works for any kind of model (the costs need no
+    Gaussian parameters).
+
+    posteriors, reference_posteriors : (n, k) each (rows with zero weight count for nothing)
+
+    Returns ``perm`` (k,): new component ``j`` is the model's component ``perm[j]``.  ValueError for shapes
+    that differ or values that are not finite.
+    """
+    P = np.asarray(posteriors, dtype=float)
+    R = np.asarray(reference_posteriors, dtype=float)
+    if P.ndim != 2 or P.shape != R.shape:
+        raise ValueError(f"posteriors of shapes {P.shape} and {R.shape}: give (n, k) for both, on the same rows.")
+    if not (np.all(np.isfinite(P)) and np.all(np.isfinite(R))):
+        raise ValueError("posteriors must be finite.")
+    C = -(P.T @ R)                         # (k_model, k_reference)
+    rows, cols = linear_sum_assignment(C)
+    return np.asarray(rows[np.argsort(cols)], dtype=int)
+
+
+def permute_parameters(params: dict, permutation, k, shared=()) -> dict:
+    """Any model's parameters (a dict name -> array) with components reordered: new component ``j`` is old
+    ``permutation[j]``.  An array whose first axis has length ``k`` is permuted along it; ``"transmat"``
+    (k, k) along both axes (rows: from, columns: to); names in ``shared`` (e.g. a tied covariance, which may
+    be (d, d) with d == k) are left as they are, as are arrays without a component axis."""
+    perm = np.asarray(permutation, dtype=int)
+    out = {}
+    for name, v in params.items():
+        a = np.asarray(v)
+        if name in shared or a.ndim == 0 or a.shape[0] != k:
+            out[name] = a.copy()
+        elif name == "transmat":
+            out[name] = a[np.ix_(perm, perm)]
+        else:
+            out[name] = a[perm]
+    return out

@@ -34,103 +34,16 @@ the same interface works.
 
 from __future__ import annotations
 
-import math
-import os
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from .align import align, as_parameters, full_covariances, has_component_axis
+from ._bootstrap_common import (METHODS, BootstrapResult, _check_callable, _fit_params, _n_jobs,  # noqa: F401
+                                _percentile_interval, _refit, _run, _seed_sequence, replicate_tolerances)
+from .align import align, as_parameters
 
 __all__ = ["BootstrapResult", "LRTResult", "LRTRow", "bootstrap", "bootstrap_lrt", "replicate_tolerances",
            "METHODS"]
 
-METHODS = ("nonparametric", "parametric", "weighted")
 PARAMETERS = ("weights", "means", "covariances")
-
-
-# ---------------------------------------------------------------------------------------------- helpers
-def _seed_sequence(random_state):
-    """A SeedSequence from None / int / Generator / SeedSequence (a Generator is advanced once)."""
-    if isinstance(random_state, np.random.SeedSequence):
-        return random_state
-    if random_state is None:
-        return np.random.SeedSequence()
-    if isinstance(random_state, np.random.Generator):
-        return np.random.SeedSequence(int(random_state.integers(2**63)))
-    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool) and random_state >= 0:
-        return np.random.SeedSequence(int(random_state))
-    raise ValueError(f"random_state must be None, a non-negative int or a numpy Generator; got {random_state!r}.")
-
-
-def _n_jobs(n_jobs):
-    if n_jobs is None:
-        return max(1, min(os.cpu_count() or 1, 2))
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
-        raise ValueError(f"n_jobs must be a positive int, -1 (all cores) or None; got {n_jobs!r}.")
-    if n_jobs < 0:
-        return max(1, (os.cpu_count() or 1) + 1 + int(n_jobs))
-    return int(n_jobs)
-
-
-def _check_callable(f, name):
-    if f is not None and not callable(f):
-        raise ValueError(f"{name} must be a callable or None; got {f!r}.")
-
-
-def _run(task, seeds, n_jobs, progress, should_stop, offset=0, total=None):
-    """Run ``task(i, seed)`` for every seed; returns ``(results dict i -> value, cancelled)``.
-
-    ``progress(done, total)`` and ``should_stop()`` are called in this thread only.
-    """
-    total = len(seeds) if total is None else total
-    results = {}
-    cancelled = False
-    if n_jobs == 1 or len(seeds) <= 1:
-        for i, s in enumerate(seeds):
-            if should_stop is not None and should_stop():
-                cancelled = True
-                break
-            results[i] = task(i, s)
-            if progress is not None:
-                progress(offset + len(results), total)
-        return results, cancelled
-    with ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="emdesk-bootstrap") as pool:
-        # Keep a bounded queue of submitted work so that a stop is honoured quickly.
-        it = iter(enumerate(seeds))
-        pending = {}
-
-        def submit_one():
-            try:
-                i, s = next(it)
-            except StopIteration:
-                return False
-            pending[pool.submit(task, i, s)] = i
-            return True
-
-        for _ in range(2 * n_jobs):
-            if not submit_one():
-                break
-        while pending:
-            done, _ = wait(list(pending), timeout=0.1, return_when=FIRST_COMPLETED)
-            for fut in done:
-                i = pending.pop(fut)
-                results[i] = fut.result()
-                if progress is not None:
-                    progress(offset + len(results), total)
-            if should_stop is not None and should_stop():
-                cancelled = True
-                for fut in list(pending):
-                    fut.cancel()
-                for fut, i in list(pending.items()):
-                    if not fut.cancelled():
-                        results[i] = fut.result()
-                pending.clear()
-                break
-            while len(pending) < 2 * n_jobs and submit_one():
-                pass
-    return results, cancelled
 
 
 def _run_lean(draw, finish, seeds, n_jobs, progress, should_stop, ref, ct, reg, tol, max_iter, n, d, weighted):
@@ -152,15 +65,23 @@ def _run_lean(draw, finish, seeds, n_jobs, progress, should_stop, ref, ct, reg, 
     pending = {}  # key -> (Xb, wb, refit_seed), per replicate in flight
 
     def pull():
-        if stop.is_set():
-            return None
-        with lock:
-            i = next(counter, None)
-        if i is None:
-            return None
-        Xb, wb, refit_seed = draw(seeds[i])
-        pending[i] = (Xb, wb, refit_seed)
-        return i, Xb, wb
+        while True:
+            if stop.is_set():
+                return None
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return None
+            Xb, wb, refit_seed = draw(seeds[i])
+            if not callable(reg):  # a fixed reg_covar: run_stream's own
+                pending[i] = (Xb, wb, refit_seed)
+                return i, Xb, wb
+            ridge = reg(Xb, wb)
+            if ridge is None:  # a replicate whose own ridge needs the engine (e.g. a constant column)
+                out_q.put((i, finish(None, Xb, wb, refit_seed)))
+                continue
+            pending[i] = (Xb, wb, refit_seed)
+            return i, Xb, wb, ridge
 
     def emit(i, out):
         Xb, wb, refit_seed = pending.pop(i)
@@ -168,8 +89,8 @@ def _run_lean(draw, finish, seeds, n_jobs, progress, should_stop, ref, ct, reg, 
 
     def worker():
         try:
-            run_stream(pull, emit, stop.is_set, ref["weights"], ref["means"], ref["covariances"], ct, reg, tol,
-                       max_iter, n, d, weighted)
+            run_stream(pull, emit, stop.is_set, ref["weights"], ref["means"], ref["covariances"], ct,
+                       0.0 if callable(reg) else reg, tol, max_iter, n, d, weighted)
         except BaseException as exc:  # noqa: BLE001  (handed to the caller's thread)
             out_q.put((None, exc))
         finally:
@@ -207,34 +128,6 @@ def _run_lean(draw, finish, seeds, n_jobs, progress, should_stop, ref, ct, reg, 
     return results, cancelled
 
 
-def _fit_params(model):
-    params = dict(model.get_params())
-    for key in ("weights_init", "means_init", "covariances_init", "precisions_init"):
-        params.pop(key, None)
-    return params
-
-
-def _refit(model, X, sample_weight, seed, tol=None, max_iter=None):
-    """One replicate: a fit of X started from the model's parameters.  Returns the fitted copy or None
-    when EM failed (ValueError: a component collapsed)."""
-    params = _fit_params(model)
-    params.update(n_init=1, random_state=seed, weights_init=model.weights_, means_init=model.means_,
-                  covariances_init=model.covariances_)
-    if tol is not None:
-        params["tol"] = tol
-    if max_iter is not None:
-        params["max_iter"] = max_iter
-    est = type(model)(**params)
-    try:
-        est.fit(X, sample_weight=sample_weight)
-    except (ValueError, np.linalg.LinAlgError, FloatingPointError):
-        return None
-    if not (np.all(np.isfinite(est.weights_)) and np.all(np.isfinite(est.means_))
-            and np.all(np.isfinite(est.covariances_))):
-        return None
-    return est
-
-
 _LEAN_PARAMS = {"n_components", "covariance_type", "tol", "reg_covar", "max_iter", "n_init", "init_params",
                 "random_state", "weights_init", "means_init", "covariances_init", "missing"}
 
@@ -252,12 +145,47 @@ def _lean_applies(model, nan_mask, n=0) -> bool:
     if not (type(model) is GaussianMixture and nan_mask is None and model.covariance_type in TYPES
             and all(v is None for v in unknown.values())):
         return False
-    if isinstance(model.get_params().get("reg_covar"), str):
-        # reg_covar="relative" (emdesk.engine.relative): each replicate's ridge is a fraction of that
-        # replicate's own covariance, which the lean loop (a fixed ridge in user units) does not compute
-        return False
+    reg = model.get_params().get("reg_covar")
+    if isinstance(reg, str):
+        from .relative import relative_amount
+
+        try:  # reg_covar="relative[:r]": each replicate gets its own ridge (relative_ridge), else the engine
+            relative_amount(reg, "reg_covar")
+        except ValueError:
+            return False
     k, d = np.shape(model.means_)
     return stream_width(n, d, k) > 0
+
+
+def relative_ridge(X, sample_weight, covariance_type, reg_covar):
+    """The ridge GaussianMixture.fit adds to every covariance for ``reg_covar="relative[:r]"`` on the data
+    ``X`` (complete rows) with weights ``sample_weight`` (None: equal), in user units: ``(d, d)`` for full and
+    tied (``r`` times the data's covariance), ``(d,)`` for diag (``r`` times each feature's variance), a
+    scalar for spherical (``r`` times the mean variance in the common scale).  Computed with the engine's own
+    functions (:func:`emdesk.engine.gaussian._regularisation` on the standardised data), so the lean loop's
+    replicates have the ridge the engine would give them.  Returns None when the data have a direction
+    without variance (a constant column, exact linear dependence): the engine's refit decides those."""
+    from ._core import Standardizer
+    from .gaussian import _regularisation, _weighted_covariance
+
+    std = Standardizer.from_data(X, sample_weight, covariance_type)
+    dv = np.where(np.isfinite(std.data_var), std.data_var, 0.0)
+    s = std.scale
+    dz = dv / (s * s)
+    if not np.all(dz > 1e-12):
+        return None
+    cov_z = None
+    if covariance_type in ("full", "tied"):
+        cov_z = _weighted_covariance(std.to_z(X), sample_weight)
+        lam = np.linalg.eigvalsh(cov_z)
+        if not lam[0] > 1e-12 * max(lam[-1], 0.0):
+            return None
+    reg_z, off, _ = _regularisation(reg_covar, covariance_type, std, dv, cov_z)
+    if covariance_type in ("full", "tied"):
+        return (np.diag(reg_z) + off) * np.multiply.outer(s, s)
+    if covariance_type == "diag":
+        return reg_z * s * s
+    return float(reg_z) * s[0] * s[0]
 
 
 def _resample(model, X, method, rng, nan_mask):
@@ -274,139 +202,18 @@ def _resample(model, X, method, rng, nan_mask):
     return Xb, None
 
 
-def _percentile_interval(reps, level):
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be between 0 and 1 (e.g. 0.95); got {level!r}.")
-    a = (1.0 - level) / 2.0
-    return np.quantile(reps, a, axis=0), np.quantile(reps, 1.0 - a, axis=0)
-
-
-# ---------------------------------------------------------------------------------------------- result
-@dataclass(frozen=True)
-class BootstrapResult:
-    """The result of :func:`bootstrap`.
-
-    method : "nonparametric" | "parametric" | "weighted"
-    n_boot : number of replicates asked for
-    estimates : the fitted model's parameters: ``"weights"`` (k,), ``"means"`` (k, d), ``"covariances"``
-        (the model's ``covariances_`` shape)
-    replicates : the same keys, each ``(n_done, ...)``: the successful replicates, aligned to the fit,
-        in replicate order
-    log_likelihoods : (n_done,) log-likelihood of each replicate's own (resampled or weighted) data
-    permutations : (n_done, k) the alignment of each replicate (identity when its labels did not switch)
-    n_failed : replicates whose refit failed (a degenerate resample); they are left out
-    cancelled : True when ``should_stop`` ended the run before ``n_boot`` replicates
-    seed_entropy : the SeedSequence entropy; ``random_state=np.random.SeedSequence(seed_entropy)``
-        repeats the run
-    n_iter, converged : (n_done,) EM iterations of each replicate's refit and whether it converged (a
-        replicate that stopped at ``max_iter`` is kept, as mclust keeps it; count them before trusting
-        the standard errors)
-    """
-
-    method: str
-    n_boot: int
-    covariance_type: str
-    estimates: dict
-    replicates: dict
-    log_likelihoods: np.ndarray
-    permutations: np.ndarray
-    n_failed: int
-    cancelled: bool
-    seed_entropy: int
-    n_jobs: int = 1
-    n_iter: np.ndarray | None = None
-    converged: np.ndarray | None = None
-    standard_errors: dict = field(init=False)
-
-    def __post_init__(self):
-        se = {}
-        for key, reps in self.replicates.items():
-            if reps.shape[0] >= 2:
-                v = np.std(reps, axis=0, ddof=1)
-            else:
-                v = np.full(reps.shape[1:], np.nan)
-            v.flags.writeable = False
-            se[key] = v
-        object.__setattr__(self, "standard_errors", se)
-
-    @property
-    def n_done(self) -> int:
-        """Number of successful replicates."""
-        return int(self.log_likelihoods.shape[0])
-
-    @property
-    def n_label_switches(self) -> int:
-        """Replicates whose components came back in another order (and were realigned)."""
-        k = self.permutations.shape[1] if self.permutations.ndim == 2 else 0
-        return int(np.sum(np.any(self.permutations != np.arange(k), axis=1))) if self.n_done else 0
-
-    def confidence_intervals(self, level=0.95) -> dict:
-        """Percentile intervals: a dict parameter -> ``(lower, upper)``, each in the parameter's shape.
-
-        Raises ValueError for a level outside (0, 1) or when fewer than 2 replicates succeeded.
-        """
-        if self.n_done < 2:
-            raise ValueError(f"{self.n_done} successful replicate(s): at least 2 are needed for an interval.")
-        return {key: _percentile_interval(reps, level) for key, reps in self.replicates.items()}
-
-    def to_dict(self, level=0.95) -> dict:
-        """Plain lists for JSON (no NaN: None): method, counts, standard errors and intervals."""
-        def clean(a):
-            return np.asarray(a, dtype=float).tolist()
-
-        def nan_to_none(x):  # JSON has no NaN: null
-            if isinstance(x, list):
-                return [nan_to_none(v) for v in x]
-            return None if (isinstance(x, float) and not math.isfinite(x)) else x
-
-        out = {"method": self.method, "n_boot": self.n_boot, "n_done": self.n_done, "n_failed": self.n_failed,
-               "n_not_converged": None if self.converged is None else int(np.sum(~self.converged)),
-               "cancelled": self.cancelled, "seed_entropy": str(self.seed_entropy), "level": level,
-               "standard_errors": {k: nan_to_none(clean(v)) for k, v in self.standard_errors.items()}}
-        if self.n_done >= 2:
-            ci = self.confidence_intervals(level)
-            out["confidence_intervals"] = {k: {"lower": nan_to_none(clean(lo)), "upper": nan_to_none(clean(hi))}
-                                           for k, (lo, hi) in ci.items()}
-        return out
-
-
-# ---------------------------------------------------------------------------------------------- bootstrap
-def replicate_tolerances(model, tol=None, max_iter=None):
-    """The ``(tol, max_iter)`` every replicate is refitted with: by default ``min(model.tol, 1e-6)`` and
-    ``max(model.max_iter, 1000)``.
-
-    A replicate starts at the fitted parameters, so a loose tolerance stops it after a few iterations,
-    still near its start, and the standard errors come out too small.  Measured on Old Faithful (EEE, 3
-    components, 300 replicates): with the engine's default ``tol=1e-3`` (per row) the replicates stop after
-    a median of 4 iterations and the SE of the third component's mean waiting time is 1.57; with 1e-5 it is
-    2.17 (15 iterations), with 1e-7 2.31.  mclust's ``MclustBootstrap`` refits with ``emControl()``: a
-    relative tolerance of 1e-5 on the log-likelihood (about 4e-5 per row on these data) and no iteration cap.
-    """
-    if isinstance(tol, str):  # "relative[:r]" (emdesk.engine.relative): as given
-        from .relative import check_setting
-
-        t = check_setting(tol, "tol")
-    else:
-        own = getattr(model, "tol", 1e-3)
-        # a model fitted with tol="relative" (mclust's criterion): the replicates get the per-row 1e-6
-        t = (1e-6 if isinstance(own, str) else float(own)) if tol is None else float(tol)
-        if tol is None:
-            t = min(t, 1e-6)
-    m = int(getattr(model, "max_iter", 100)) if max_iter is None else int(max_iter)
-    if max_iter is None:
-        m = max(m, 1000)
-    if (not isinstance(t, str) and not (t >= 0 and math.isfinite(t))) or m < 1:
-        raise ValueError(f"tol must be >= 0 and max_iter >= 1; got tol={tol!r}, max_iter={max_iter!r}.")
-    return t, m
-
-
 def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, progress=None, n_jobs=None,
-              should_stop=None, sample_weight=None, tol=None, max_iter=None) -> BootstrapResult:
-    """Bootstrap standard errors and percentile intervals of a fitted mixture's parameters.
+              should_stop=None, sample_weight=None, tol=None, max_iter=None, lengths=None) -> BootstrapResult:
+    """Bootstrap standard errors and percentile intervals of a fitted model's parameters.
 
     Parameters
     ----------
-    model : a fitted GaussianMixture (its ``get_params()`` are reused for the refits)
+    model : a fitted GaussianMixture (its ``get_params()`` are reused for the refits), or any other kind the
+        engine fits (Student-t, Poisson, categorical and mixed mixtures, Gaussian/Poisson/categorical HMMs,
+        ``MixtureModel``/``HiddenMarkovModel``): those go to
+        :func:`emdesk.engine.bootstrap_kinds.bootstrap_kind` (nonparametric and parametric; an HMM's
+        nonparametric bootstrap resamples whole sequences, its parametric one simulates from the fitted
+        chain; results keyed by the model's attribute names, e.g. ``lambdas``, ``startprob``, ``transmat``)
     X : (n, d) the data it was fitted to (NaN allowed when the model has ``missing="marginalize"``)
     n_boot : int >= 1 (mclust's default 999)
     method : "nonparametric" | "parametric" | "weighted"
@@ -418,6 +225,7 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
         probabilities proportional to them; the weighted bootstrap multiplies them)
     tol, max_iter : of every replicate's refit (default ``min(model.tol, 1e-6)`` and
         ``max(model.max_iter, 1000)``: see :func:`replicate_tolerances`)
+    lengths : an HMM's rows per sequence (None: one sequence); only for HMMs
 
     Returns
     -------
@@ -430,6 +238,18 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
     Reference: mclust's ``MclustBootstrap`` (Scrucca, Fop, Murphy & Raftery 2016; O'Hagan, Murphy, Scrucca &
     Gormley 2019); Newton & Raftery (1994) for the weighted likelihood bootstrap.
     """
+    from .models import LatentModel
+
+    if isinstance(model, LatentModel):
+        from .bootstrap_kinds import bootstrap_kind
+
+        if sample_weight is not None:
+            raise ValueError(f"sample_weight: {type(model).__name__} is fitted without row weights, so its "
+                             "bootstrap takes none.")
+        return bootstrap_kind(model, X, n_boot=n_boot, method=method, random_state=random_state, progress=progress,
+                              n_jobs=n_jobs, should_stop=should_stop, lengths=lengths, tol=tol, max_iter=max_iter)
+    if lengths is not None:
+        raise ValueError("lengths (rows per sequence) are for hidden Markov models, not for a GaussianMixture.")
     if not hasattr(model, "weights_"):
         raise ValueError("The model is not fitted: fit it before bootstrapping.")
     if method not in METHODS:
@@ -509,10 +329,14 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
                 return (a.weights, a.means, a.covariances, out[3], a.permutation, out[4], out[5])
         return engine_task(Xb, wb, refit_seed)
 
-    if _lean_applies(model, nan_mask, n):
+    if _lean_applies(model, nan_mask, n) and not isinstance(rep_tol, str):
+        reg = model.get_params().get("reg_covar", 0.0)
+        if isinstance(reg, str):  # relative: each replicate's ridge from its own data, as its fit computes it
+            reg_arg = lambda Xb, wb, reg=reg: relative_ridge(Xb, wb, ct, reg)  # noqa: E731
+        else:
+            reg_arg = float(reg)
         results, cancelled = _run_lean(draw, lean_result, seeds, jobs, progress, should_stop, ref, ct,
-                                       float(model.get_params().get("reg_covar", 0.0)), rep_tol, rep_max_iter,
-                                       n, X.shape[1], method == "weighted")
+                                       reg_arg, rep_tol, rep_max_iter, n, X.shape[1], method == "weighted")
     else:
         results, cancelled = _run(task, seeds, jobs, progress, should_stop)
     ok = [results[i] for i in sorted(results) if results[i] is not None]
@@ -534,200 +358,5 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
     )
 
 
-# ---------------------------------------------------------------------------------------------- LRT
-@dataclass(frozen=True)
-class LRTRow:
-    """One test of ``n_components`` against ``n_components + 1``: the observed statistic
-    ``LRTS = 2 (log L(k+1) - log L(k))``, its bootstrap replicates and the p-value."""
 
-    n_components: int
-    statistic: float
-    p_value: float
-    log_likelihood_null: float
-    log_likelihood_alternative: float
-    replicates: np.ndarray
-    n_failed: int
-
-
-@dataclass(frozen=True)
-class LRTResult:
-    """The result of :func:`bootstrap_lrt`: ``rows`` (one :class:`LRTRow` per test, k = 1, 2, ...),
-    the covariance type, n_boot, level, whether it was cancelled and the seed entropy."""
-
-    covariance_type: str
-    n_boot: int
-    level: float
-    rows: tuple
-    cancelled: bool
-    seed_entropy: int
-
-    def table(self):
-        """``(header, rows)`` for display: one row per test."""
-        header = ["test", "LRTS", "bootstrap p-value", "replicates"]
-        rows = [[f"{r.n_components} vs {r.n_components + 1}", r.statistic, r.p_value, int(r.replicates.size)]
-                for r in self.rows]
-        return header, rows
-
-    def to_text(self) -> str:
-        lines = [f"Bootstrap sequential LRT for the number of mixture components ({self.covariance_type}, "
-                 f"{self.n_boot} replicates)", f"{'test':>10} {'LRTS':>12} {'p-value':>10}"]
-        for r in self.rows:
-            lines.append(f"{r.n_components:>4} vs {r.n_components + 1:<3} {r.statistic:>12.4f} {r.p_value:>10.4g}")
-        if self.cancelled:
-            lines.append("(stopped before the end)")
-        return "\n".join(lines) + "\n"
-
-    @property
-    def selected_n_components(self):
-        """The first k whose test against k+1 is not significant at ``level`` (None when every test done
-        was significant)."""
-        for r in self.rows:
-            if r.p_value > self.level:
-                return r.n_components
-        return None
-
-
-def _split_start(model):
-    """Starting parameters for k+1 components: the heaviest component split in two along its first
-    principal axis (means +- one standard deviation / 2, half the weight each), covariances copied."""
-    p = as_parameters(model)
-    k, d = p["means"].shape
-    ct = p["covariance_type"]
-    full = full_covariances(p["covariances"], ct, k, d)
-    j = int(np.argmax(p["weights"]))
-    vals, vecs = np.linalg.eigh(full[j])
-    step = 0.5 * math.sqrt(max(vals[-1], 0.0)) * vecs[:, -1]
-    means = np.vstack([p["means"], p["means"][j] + step])
-    means[j] = p["means"][j] - step
-    weights = np.append(p["weights"], p["weights"][j] / 2.0)
-    weights[j] /= 2.0
-    cov = p["covariances"]
-    if has_component_axis(cov, ct, k, d):
-        cov = np.concatenate([cov, cov[j:j + 1]], axis=0)
-    return weights, means, cov
-
-
-def _best_fit(template, X, k, rng, n_init, start=None):
-    """``(model, log-likelihood, sound)``: the best of ``n_init`` random starts (and the given start) with k
-    components, preferring fits without a degenerate component; None when all fail."""
-    params = _fit_params(template)
-    params.update(n_components=k, n_init=n_init, random_state=int(rng.integers(2**31)))
-    best = None
-    tries = [params]
-    if start is not None:
-        p2 = dict(params, n_init=1, weights_init=start[0], means_init=start[1], covariances_init=start[2])
-        tries.append(p2)
-    for p in tries:
-        est = type(template)(**p)
-        try:
-            est.fit(X)
-        except (ValueError, np.linalg.LinAlgError, FloatingPointError):
-            continue
-        ll = float(np.sum(est.score_samples(X)))
-        # a fit with a collapsed component (degeneracies_) only counts when no other fit is sound: its
-        # likelihood is inflated by the variance floor
-        sound = not getattr(est, "degeneracies_", ())
-        if math.isfinite(ll) and (best is None or (sound, ll) > (best[2], best[1])):
-            best = (est, ll, sound)
-    return best
-
-
-def bootstrap_lrt(X, covariance_type="full", max_components=3, n_boot=999, level=0.05, random_state=None,
-                  progress=None, n_jobs=None, should_stop=None, n_init=3, sequential=True,
-                  model_class=None, **params) -> LRTResult:
-    """Bootstrap likelihood-ratio tests of k against k+1 components, k = 1 .. ``max_components``.
-
-    Parameters
-    ----------
-    X : (n, d) data (no NaN)
-    covariance_type : of every model compared
-    max_components : the largest k tested (against k+1)
-    n_boot : bootstrap samples per test (mclust's default 999)
-    level : significance level; with ``sequential`` (mclust's behaviour) testing stops at the first k whose
-        p-value exceeds it
-    random_state, progress ``(done, total)``, n_jobs, should_stop : as for :func:`bootstrap`
-    n_init : random restarts of every fit (each fit with k+1 components also tries the k-component fit with
-        its heaviest component split, and keeps the better)
-    model_class : the estimator (default GaussianMixture); ``params`` go to its constructor (reg_covar, ...;
-        ``tol`` defaults to 1e-5 per row and ``max_iter`` to 1000 here, so that both fits converge)
-
-    Returns
-    -------
-    LRTResult; ``table()`` gives test, LRTS and p-value per row.
-
-    Raises ValueError for bad arguments, or when the fit with k components fails on X.
-
-    Reference: McLachlan (1987), "On bootstrapping the likelihood ratio test statistic for the number of
-    components in a normal mixture", Applied Statistics 36, 318-324; mclust's ``mclustBootstrapLRT``
-    (p-value ``(1 + #{LRTS_b >= LRTS_obs}) / (B + 1)``).
-    """
-    if model_class is None:
-        from .gaussian import GaussianMixture as model_class
-    X = np.asarray(X, dtype=float)
-    if X.ndim == 1:
-        X = X[:, None]
-    if X.ndim != 2 or X.shape[0] < 3:
-        raise ValueError(f"X must be a 2-D array with at least 3 rows; got shape {X.shape}.")
-    if np.isnan(X).any():
-        raise ValueError("The bootstrap LRT needs complete rows: X has missing values (drop those rows first).")
-    for name, v, low in (("max_components", max_components, 1), ("n_boot", n_boot, 1), ("n_init", n_init, 1)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-            raise ValueError(f"{name} must be an integer >= {low}; got {v!r}.")
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be between 0 and 1; got {level!r}.")
-    if 1.0 / (n_boot + 1.0) > level * (1 + 1e-12):
-        need = math.ceil(1.0 / level - 1.0 - 1e-9)
-        raise ValueError(f"With n_boot={n_boot} the smallest p-value is {1.0 / (n_boot + 1.0):.3g}, so no test can be "
-                         f"significant at level {level:g}: use at least {need} replicates.")
-    _check_callable(progress, "progress")
-    _check_callable(should_stop, "should_stop")
-    jobs = _n_jobs(n_jobs)
-    n = X.shape[0]
-    if max_components + 1 > n:
-        raise ValueError(f"max_components={max_components} needs more than {max_components + 1} rows; X has {n}.")
-    # converged fits on both sides of the ratio (the engine's default tol=1e-3 per row stops EM early, which
-    # biases the statistic); mclust refits with a relative tolerance of 1e-5
-    params.setdefault("tol", 1e-5)
-    params.setdefault("max_iter", 1000)
-    template = model_class(1, covariance_type=covariance_type, **params)
-    ss = _seed_sequence(random_state)
-    test_seeds = ss.spawn(max_components)
-    total = n_boot * max_components
-    rows = []
-    cancelled = False
-    rng0 = np.random.default_rng(ss.spawn(1)[0])
-    null = _best_fit(template, X, 1, rng0, n_init)
-    if null is None:
-        raise ValueError("The one-component model cannot be fitted to X (a constant column?).")
-    for t, k in enumerate(range(1, max_components + 1)):
-        alt = _best_fit(template, X, k + 1, rng0, n_init, start=_split_start(null[0]))
-        if alt is None:
-            break
-        null_model, ll0 = null[0], null[1]
-        stat = 2.0 * (alt[1] - ll0)
-
-        def task(i, seed, null_model=null_model, k=k):
-            rng = np.random.default_rng(seed)
-            Xb, _ = null_model.sample(n, random_state=rng)
-            h0 = _refit(null_model, Xb, None, int(rng.integers(2**31)))
-            if h0 is None:
-                return None
-            l0 = float(np.sum(h0.score_samples(Xb)))
-            h1 = _best_fit(template, Xb, k + 1, rng, n_init, start=_split_start(h0))
-            if h1 is None:
-                return None
-            return 2.0 * (h1[1] - l0)
-
-        seeds = test_seeds[t].spawn(int(n_boot))
-        res, cancelled = _run(task, seeds, jobs, progress, should_stop, offset=t * n_boot, total=total)
-        boot = np.array([res[i] for i in sorted(res) if res[i] is not None])
-        n_failed = sum(1 for v in res.values() if v is None)
-        if boot.size:
-            p = (1.0 + np.sum(boot >= stat)) / (boot.size + 1.0)
-            boot.flags.writeable = False
-            rows.append(LRTRow(k, float(stat), float(p), float(ll0), float(alt[1]), boot, n_failed))
-        if cancelled or (sequential and (not rows or rows[-1].p_value > level)):
-            break
-        null = alt
-    return LRTResult(covariance_type=covariance_type, n_boot=int(n_boot), level=float(level), rows=tuple(rows),
-                     cancelled=cancelled, seed_entropy=int(ss.entropy))
+from .bootstrap_lrt import LRTResult, LRTRow, bootstrap_lrt  # noqa: E402  (re-exported; it uses the helpers above)

@@ -342,15 +342,13 @@ def summary(model, X, bootstrap=None, feature_names=None, lengths=None, category
     if _other_kind(model):
         from .summary_kinds import kind_summary
 
-        if bootstrap is not None:
-            raise ValueError("Bootstrap standard errors are computed for Gaussian mixtures only.")
         if not (hasattr(model, "weights_") or hasattr(model, "transmat_")):
             raise ValueError("The model is not fitted: fit it before asking for a summary.")
         if not (hasattr(model, "weights_") or hasattr(model, "startprob_")) or not hasattr(model, "n_components"):
             raise ValueError(f"{type(model).__name__} has no weights_ or startprob_: the summary tables cover "
                              "mixtures and hidden Markov models.")
         return kind_summary(model, X, lengths=lengths, feature_names=feature_names,
-                            category_labels=category_labels)
+                            category_labels=category_labels, bootstrap=bootstrap)
     if not hasattr(model, "weights_"):
         raise ValueError("The model is not fitted: fit it before asking for a summary.")
     X = np.asarray(X, dtype=float)

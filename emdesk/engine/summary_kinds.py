@@ -24,7 +24,8 @@ What each kind shows (the numbers their own packages print):
 * Mixed: the Gaussian block's means and standard deviations and the categorical block's probabilities.
 * Other families: the weights and every parameter of shape (k,) or (k, d) by its name.
 
-Criteria follow the engine's convention (lower is better); an HMM has no ICL here (None).
+Criteria follow the engine's convention (lower is better); an HMM's ICL is BIC - 2 log p(Viterbi path | X)
+(:func:`emdesk.engine.hmm.hmm_icl`, Celeux & Durand 2008).
 """
 
 from __future__ import annotations
@@ -88,12 +89,14 @@ class KindSummary:
     "latent_class", "product" or a registered family's name;  model_name : the estimator's class name;
     covariance_type : the covariance model when the family has one, else the family name;
     unit : "component" | "state" | "class";  n_components, n_samples, n_features, log_likelihood,
-    n_parameters, bic, aic, icl (None for an HMM), n_iter, converged;  clustering (k,) rows per
+    n_parameters, bic, aic, icl (an HMM's: :func:`emdesk.engine.hmm.hmm_icl`), n_iter, converged;  clustering (k,) rows per
     component by the MAP rule (mixtures) or on the Viterbi path (HMMs);  parameters : dict name ->
     array (the fitted parameters by their engine names, plus ``expected_durations`` and
     ``stationary`` for an HMM);  blocks : tuple of ``(title, header, rows)`` parameter tables;
     notes : sentences shown under the tables;  feature_names : d names.
-    ``standard_errors`` is None (the bootstrap covers Gaussian mixtures).
+    ``standard_errors``: None, or a bootstrap's standard errors by parameter name (plus the derived
+    ``standard_deviations``, ``correlations``, ``expected_durations`` and ``stationary``), shown in an ``SE``
+    column beside every estimate they belong to (``block_ses``: per block, an (rows, k) array or None).
     """
 
     kind: str
@@ -120,6 +123,7 @@ class KindSummary:
     n_boot: int | None = None
     bootstrap_method: str | None = None
     extra: dict = field(default_factory=dict)
+    block_ses: tuple = ()
 
     FAMILY_LABELS = {"gaussian": "Gaussian", "student_t": "Student-t", "poisson": "Poisson",
                      "categorical": "categorical", "latent_class": "categorical (latent class)",
@@ -153,13 +157,27 @@ class KindSummary:
 
     def tables(self, standard_errors=True):
         """The result as a list of ``(title, header, rows)`` (rows of str/int/float, None for an empty
-        cell): the model facts, the rows per component/state, then the parameter tables."""
+        cell): the model facts, the rows per component/state, then the parameter tables.  With
+        ``standard_errors`` and a bootstrap, each component/state column of a parameter table is followed by
+        an ``SE`` column."""
         header, rows = self.model_table()
         units = [f"{self.unit} {j + 1}" for j in range(self.n_components)]
         how = "on the Viterbi path" if self.kind == "hmm" else "by MAP"
         out = [("Model", header, rows),
                (f"Rows per {self.unit} ({how})", units, [list(map(int, self.clustering))])]
-        out.extend(self.blocks)
+        show = standard_errors and bool(self.standard_errors)
+        ses = self.block_ses if show and len(self.block_ses) == len(self.blocks) else (None,) * len(self.blocks)
+        for block, se in zip(self.blocks, ses):
+            if se is None:
+                out.append(block)
+            elif isinstance(se, tuple):  # a covariance/scale matrix: an "SE" row under each row, as Summary
+                title, header, rows = block
+                grid = []
+                for r, srow in zip(rows, se[1]):
+                    grid += [r, ["  SE"] + [float(v) for v in srow]]
+                out.append((title, header, grid))
+            else:
+                out.append(_with_se(block, se, self.n_components))
         return out
 
     def to_text(self, standard_errors=True) -> str:
@@ -170,7 +188,7 @@ class KindSummary:
         header, rows = self.model_table()
         lines += _columns([header[1:], [_fmt(v, 8) if isinstance(v, float) else "" if v is None else str(v)
                                         for v in rows[0][1:]]], first_left=False)
-        for t, hdr, rws in self.tables()[1:]:
+        for t, hdr, rws in self.tables(standard_errors)[1:]:
             lines += ["", t + ":"]
             grid = [[str(h) for h in hdr]] + [[_fmt(v) if not isinstance(v, (str, int, np.integer))
                                                or isinstance(v, bool) else str(v) for v in r] for r in rws]
@@ -186,11 +204,97 @@ class KindSummary:
         from .summary import _tsv_cell
 
         blocks = []
-        for title, header, rows in self.tables():
+        for title, header, rows in self.tables(standard_errors):
             lines = [title, "\t".join(map(str, header))]
             lines += ["\t".join(_tsv_cell(v) for v in r) for r in rows]
             blocks.append("\n".join(lines))
         return "\n\n".join(blocks) + "\n"
+
+
+def _with_se(block, se, k):
+    """A ``(title, header, rows)`` table with one column per component/state (after the label column) and an
+    ``SE`` column after each: ``se`` (rows, k), a row of None where a row has no standard error."""
+    title, header, rows = block
+    hdr = [header[0]]
+    for u in header[1:1 + k]:
+        hdr += [u, "SE"]
+    out = []
+    for i, r in enumerate(rows):
+        row = [r[0]]
+        srow = se[i] if i < len(se) else None
+        for j in range(k):
+            row.append(r[1 + j])
+            row.append(None if srow is None else float(srow[j]))
+        out.append(row)
+    return (title, hdr, out)
+
+
+def _derived_ses(reps, cov_key, ct, k, hmm):
+    """Standard errors of quantities derived from the parameters, from the bootstrap's replicates: the
+    standard deviations and correlations (from the covariances), an HMM's expected durations and stationary
+    distribution (from the transition matrices)."""
+    from .summary import sd_and_correlation
+
+    out = {}
+    if len(next(iter(reps.values()))) < 2:
+        return out
+    if cov_key in reps and "means" in reps:
+        d = reps["means"].shape[2]
+        fulls = np.stack([full_covariances(c, ct, k, d) for c in reps[cov_key]])
+        sds, corrs = zip(*(sd_and_correlation(f) for f in fulls))
+        out["full_covariances"] = np.std(fulls, axis=0, ddof=1)
+        out["standard_deviations"] = np.std(np.stack(sds), axis=0, ddof=1)
+        out["correlations"] = np.std(np.stack(corrs), axis=0, ddof=1)
+    if hmm and "transmat" in reps:
+        with np.errstate(invalid="ignore"):
+            out["expected_durations"] = np.std(np.stack([expected_durations(A) for A in reps["transmat"]]), axis=0,
+                                               ddof=1)
+        out["stationary"] = np.std(np.stack([stationary_distribution(A) for A in reps["transmat"]]), axis=0, ddof=1)
+    return out
+
+
+def _block_ses(blocks, se, family):
+    """Per block, the (rows, k) standard errors of its cells (None for a table without them), by the
+    block's title (the titles are this module's own)."""
+    out = []
+    probs_col = 0
+    for title, header, rows in blocks:
+        v = None
+        t = title
+        if t in ("Mixing probabilities", "Class sizes (mixing probabilities)") and "weights" in se:
+            v = se["weights"][None, :]
+        elif t == "Start probabilities" and "startprob" in se:
+            v = se["startprob"][None, :]
+        elif t.startswith("Transition matrix") and "transmat" in se:
+            v = se["transmat"]
+        elif t == "State durations and occupancy" and "expected_durations" in se:
+            v = [se["expected_durations"], se["stationary"], None]
+        elif t == "Means" and "means" in se:
+            v = se["means"].T
+        elif t in ("Standard deviations", "Scale standard deviations") and "standard_deviations" in se:
+            v = se["standard_deviations"].T
+        elif t == "Correlations" and "correlations" in se:
+            d = se["correlations"].shape[1]
+            v = [se["correlations"][:, a, b] for a in range(d) for b in range(a + 1, d)]
+        elif t == "Degrees of freedom" and "dof" in se:
+            v = se["dof"][None, :]
+        elif t == "Rates (mean counts)" and "lambdas" in se:
+            v = se["lambdas"].T
+        elif t.startswith("Emission probabilities") and "emissionprob" in se:
+            v = se["emissionprob"].T
+        elif t.startswith("P(") and "probs" in se:
+            m = len(rows)
+            v = se["probs"][:, probs_col, :m].T
+            probs_col += 1
+        elif (t.startswith("Covariance matrix") or t.startswith("Scale matrix")) and "full_covariances" in se:
+            j = 0 if t.endswith("(shared)") else int(t.rsplit(" ", 1)[-1]) - 1
+            out.append(("matrix", np.asarray(se["full_covariances"][j], dtype=float)))
+            continue
+        elif t in se and family not in ("student_t", "poisson", "latent_class", "product"):
+            a = np.asarray(se[t], dtype=float)
+            v = a[None, :] if a.ndim == 1 else a.T if a.ndim == 2 else None
+        out.append(None if v is None else [None if r is None else np.asarray(r, dtype=float) for r in v])
+    return tuple(out)
 
 
 def _columns(grid, first_left=True):
@@ -279,7 +383,7 @@ def _normalise_labels(category_labels, feature_names):
     return list(category_labels)
 
 
-def kind_summary(model, X, lengths=None, feature_names=None, category_labels=None) -> KindSummary:
+def kind_summary(model, X, lengths=None, feature_names=None, category_labels=None, bootstrap=None) -> KindSummary:
     """Summarise a fitted HMM or non-Gaussian mixture on its data.
 
     Parameters
@@ -294,6 +398,8 @@ def kind_summary(model, X, lengths=None, feature_names=None, category_labels=Non
     category_labels : labels of the categories of the categorical columns, as a dict column -> labels or
         a list (one per column; None for a numeric one); default the model's ``categories_`` /
         ``symbols_``
+    bootstrap : optional :class:`emdesk.engine.bootstrap.BootstrapResult` of this model
+        (:func:`emdesk.engine.bootstrap`); its standard errors are shown beside the estimates
 
     Raises
     ------
@@ -341,7 +447,9 @@ def kind_summary(model, X, lengths=None, feature_names=None, category_labels=Non
         states = np.asarray(model.predict(Xa, lengths))
         bic = -2.0 * ll + p * math.log(Xa.shape[0])
         aic = -2.0 * ll + 2.0 * p
-        icl = None
+        from .hmm import hmm_icl
+
+        icl = float(hmm_icl(model, Xa, lengths))  # Viterbi-path ICL (Celeux & Durand 2008)
         sp, A = np.asarray(model.startprob_, float), np.asarray(model.transmat_, float)
         dur, stat = expected_durations(A), stationary_distribution(A)
         params.update(startprob=sp, transmat=A, expected_durations=dur, stationary=stat)
@@ -453,6 +561,26 @@ def kind_summary(model, X, lengths=None, feature_names=None, category_labels=Non
     ct = getattr(model, "covariance_type", None)
     if ct is None and family_obj is not None:
         ct = getattr(family_obj, "covariance_type", None)
+    se = None
+    block_ses = ()
+    n_boot = method = None
+    if bootstrap is not None:
+        if not isinstance(getattr(bootstrap, "standard_errors", None), dict) or \
+                not isinstance(getattr(bootstrap, "replicates", None), dict):
+            raise ValueError(f"bootstrap must be the BootstrapResult of emdesk.engine.bootstrap(model, X); got "
+                             f"{type(bootstrap).__name__}.")
+        se = {key: np.asarray(v, dtype=float) for key, v in bootstrap.standard_errors.items()}
+        ok_shapes = all(key not in params or np.shape(params[key]) == np.shape(v) for key, v in se.items()
+                        if key not in ("covariances", "covars"))
+        if se.get("weights", se.get("startprob")) is None or not ok_shapes or \
+                np.shape(se.get("weights", se.get("startprob")))[0] != k:
+            raise ValueError("The bootstrap result does not belong to this model (other parameters or another "
+                             "number of components): bootstrap the model shown.")
+        cov_key = "covars" if "covars" in se else "covariances"
+        se.update(_derived_ses(bootstrap.replicates, cov_key, ct or "full", k, hmm))
+        block_ses = _block_ses(blocks, se, family)
+        se = {key: _ro(v) for key, v in se.items()}
+        n_boot, method = bootstrap.n_boot, bootstrap.method
     return KindSummary(
         kind="hmm" if hmm else "mixture", family=str(family), model_name=type(model).__name__,
         covariance_type=str(ct) if ct is not None and family in ("gaussian", "student_t", "product") else str(family),
@@ -461,4 +589,5 @@ def kind_summary(model, X, lengths=None, feature_names=None, category_labels=Non
         n_iter=None if n_iter is None else int(n_iter), converged=None if converged is None else bool(converged),
         clustering=_ro(counts, int), parameters={key: _ro(v) for key, v in params.items()},
         blocks=tuple(blocks), notes=tuple(notes), feature_names=names,
+        standard_errors=se, n_boot=n_boot, bootstrap_method=method, block_ses=block_ses,
     )

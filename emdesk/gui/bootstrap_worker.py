@@ -106,7 +106,11 @@ class BootstrapRunner(QtCore.QObject):
     def start_bootstrap(self, model, X, **kwargs) -> int:
         """Start ``emdesk.engine.bootstrap(model, X, **kwargs)``; returns the run id.  A run still going is
         stopped first (its result is dropped).  ``X`` is copied (the caller may change its array)."""
-        return self._start("bootstrap", model, np.array(X, dtype=float, copy=True), kwargs)
+        try:
+            Xc = np.array(X, dtype=float, copy=True)
+        except (TypeError, ValueError):  # text categories (a categorical or mixed model): as they are
+            Xc = np.array(X, dtype=object, copy=True)
+        return self._start("bootstrap", model, Xc, kwargs)
 
     def start_lrt(self, X, **kwargs) -> int:
         """Start ``emdesk.engine.bootstrap_lrt(X, **kwargs)``; returns the run id."""

@@ -18,7 +18,7 @@ Signals: ``copied(str)`` with "text" or "tsv" after a copy.
 Tables are created once and refilled (a timeline scrub may call ``set_summary`` often).
 
 Standard errors from the panel itself: give it the model and data with ``set_fit(model, X, feature_names)``
-(it computes the summary: three passes over X) and the bootstrap row (method, replicates, seed,
+(it computes the summary: three passes over X; every kind, with ``lengths`` for an HMM) and the bootstrap row (method, replicates, seed,
 "Bootstrap" / "Stop", a progress bar) runs :func:`emdesk.engine.bootstrap` in a background thread
 (:class:`emdesk.gui.bootstrap_worker.BootstrapRunner`); when it ends (or is stopped: a partial result) the
 tables show the SE columns and ``bootstrapFinished(object)`` carries the
@@ -79,7 +79,7 @@ class ResultsPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self._summary = None
         self._fit = None          # (model, X, feature_names) given by set_fit
-        self._shown_other_kind = False  # set_fit was given a model the bootstrap does not cover
+        self._fit_extra = {}      # its lengths (HMM) and category labels
         self._boot = None
         self._runner = None
         self._boot_run = None
@@ -179,7 +179,6 @@ class ResultsPanel(QtWidgets.QWidget):
             return
         self._stop_running()
         self._fit = None
-        self._shown_other_kind = False
         self._boot = None
         self.boot_status.setText("")
         self._set_boot_idle()
@@ -195,23 +194,21 @@ class ResultsPanel(QtWidgets.QWidget):
         if hasattr(summary, "headline"):  # HMMs and the other families (engine.summary_kinds.KindSummary)
             import html
 
-            self.title.setText(f"<b>{html.escape(summary.headline())}</b>")
+            self.title.setText(f"<b>{html.escape(summary.headline())}</b>{html.escape(se_note)}")
         else:
             self.title.setText(f"<b>{summary.family.capitalize()} {summary.kind}</b>, covariance model "
                                f"<b>{summary.covariance_type}</b>, {k} component{'s' if k != 1 else ''}, "
                                f"n = {summary.n_samples}, d = {summary.n_features}{_prior_note(summary)}{se_note}")
-        # the bootstrap covers Gaussian mixtures (engine.bootstrap); the other kinds show their estimates
-        self.boot_row.setVisible(not hasattr(summary, "headline"))
-        self.show_se.setVisible(not hasattr(summary, "headline"))
         for b in (self.copy_text_button, self.copy_tsv_button):
             b.setEnabled(True)
         self._refill()
 
     # ------------------------------------------------------------------ fit and bootstrap
     def set_fit(self, model, X, feature_names=None, lengths=None, category_labels=None) -> None:
-        """Show the summary of ``model`` on ``X`` and, for a Gaussian mixture, enable the bootstrap (None
-        clears).  Any other kind (HMMs, Student-t, Poisson, categorical, mixed) shows its own tables
-        (``emdesk.engine.summary_kinds``): ``lengths`` are an HMM's rows per sequence, ``category_labels``
+        """Show the summary of ``model`` on ``X`` and enable the bootstrap (None clears).  Every kind (Gaussian
+        mixtures, HMMs, Student-t, Poisson, categorical, mixed) shows its own tables
+        (``emdesk.engine.summary_kinds``) and bootstraps (``emdesk.engine.bootstrap``; the methods it does
+        not take are disabled): ``lengths`` are an HMM's rows per sequence, ``category_labels``
         (column -> labels) name the categories.  Raises ValueError when the model does not match X
         (nothing changes then)."""
         from emdesk.engine.summary import summary
@@ -221,12 +218,45 @@ class ResultsPanel(QtWidgets.QWidget):
             return
         s = summary(model, X, feature_names=feature_names, lengths=lengths, category_labels=category_labels)
         self._stop_running()
-        self._fit = None if hasattr(s, "headline") else (model, np.array(X, dtype=float, copy=True), feature_names)
-        self._shown_other_kind = self._fit is None
+        try:
+            Xc = np.array(X, dtype=float, copy=True)
+        except (TypeError, ValueError):  # text categories
+            Xc = np.array(X, dtype=object, copy=True)
+        self._fit = (model, Xc, feature_names)
+        self._fit_extra = {"lengths": None if lengths is None else [int(v) for v in np.ravel(lengths)],
+                           "category_labels": category_labels}
         self._boot = None
         self.boot_status.setText("")
+        self._set_methods(model, self._fit_extra["lengths"])
         self._set_boot_idle()
         self._show(s)
+
+    def _set_methods(self, model, lengths):
+        """The bootstrap methods this model takes: all three for a Gaussian mixture; nonparametric and
+        parametric for the other kinds (the weighted likelihood bootstrap needs row weights in the fit); for an
+        HMM of one sequence only parametric (its rows are not exchangeable: the nonparametric bootstrap
+        resamples whole sequences)."""
+        hmm = hasattr(model, "transmat_")
+        other = hmm or hasattr(model, "_family")
+        allowed = {"nonparametric": not (hmm and (lengths is None or len(lengths) < 2)),
+                   "parametric": True, "weighted": not other}
+        box_model = self.method_box.model()
+        for i, m in enumerate(self.METHODS):
+            item = box_model.item(i)
+            if item is not None:
+                item.setEnabled(allowed[m])
+        if not allowed[self.METHODS[self.method_box.currentIndex()]]:
+            self.method_box.setCurrentIndex(self.METHODS.index("parametric" if hmm else "nonparametric"))
+        why = []
+        if not allowed["weighted"]:
+            why.append("the weighted likelihood bootstrap needs a fit with row weights (Gaussian mixtures)")
+        if hmm:
+            why.append("an HMM's nonparametric bootstrap resamples whole sequences" +
+                       (" (this fit has one: parametric only)" if not allowed["nonparametric"] else "") +
+                       "; its parametric bootstrap simulates new sequences from the fitted chain")
+        self.method_box.setToolTip("Nonparametric: rows (an HMM: sequences) resampled. Parametric: samples drawn "
+                                   "from the fit. Weighted likelihood: random row weights (mclust's "
+                                   "MclustBootstrap types)." + (" Here " + "; ".join(why) + "." if why else ""))
 
     def bootstrap_result(self):
         """The last finished (or stopped) bootstrap of the current fit, or None."""
@@ -240,12 +270,14 @@ class ResultsPanel(QtWidgets.QWidget):
         """Start a bootstrap of the fit given to ``set_fit`` (arguments default to the panel's fields).
         Raises ValueError without a fit or for an unknown method."""
         if self._fit is None:
-            if self._shown_other_kind:
-                raise ValueError("The bootstrap covers Gaussian mixtures; this fit is another kind of model.")
             raise ValueError("No fit to bootstrap: give the panel a fit with set_fit(model, X) first.")
         if method is not None:
             if method not in self.METHODS:
                 raise ValueError(f"method must be one of {', '.join(self.METHODS)}; got {method!r}.")
+            item = self.method_box.model().item(self.METHODS.index(method))
+            if item is not None and not item.isEnabled():
+                raise ValueError(f"The {method} bootstrap does not apply to this model: "
+                                 f"{self.method_box.toolTip().split('Here ', 1)[-1]}")
             self.method_box.setCurrentIndex(self.METHODS.index(method))
         if n_boot is not None:
             self.n_boot_spin.setValue(int(n_boot))
@@ -265,9 +297,12 @@ class ResultsPanel(QtWidgets.QWidget):
         self.boot_status.setText("")
         self._set_boot_running(True)
         self._boot_started = time.monotonic()
+        extra = {}
+        if hasattr(model, "transmat_") and self._fit_extra.get("lengths") is not None:
+            extra["lengths"] = list(self._fit_extra["lengths"])
         self._boot_run = self._runner.start_bootstrap(
             model, X, n_boot=n, method=self.METHODS[self.method_box.currentIndex()],
-            random_state=self.seed_spin.value())
+            random_state=self.seed_spin.value(), **extra)
 
     @QtCore.Slot()
     def stop_bootstrap(self) -> None:
@@ -332,7 +367,7 @@ class ResultsPanel(QtWidgets.QWidget):
         self.boot_status.setText(f"{result.method.capitalize()} bootstrap: {words} in {seconds:.1f} s"
                                  + (f" ({'; '.join(extra)})" if extra else "") + ".")
         if result.n_done >= 2:
-            self._show(summary(model, X, bootstrap=result, feature_names=names))
+            self._show(summary(model, X, bootstrap=result, feature_names=names, **self._fit_extra))
             self.show_se.setChecked(True)
         else:
             self.boot_status.setText(self.boot_status.text() + " Too few replicates for standard errors.")
@@ -349,11 +384,8 @@ class ResultsPanel(QtWidgets.QWidget):
         self.bootstrapFailed.emit(message)
 
     def clear(self) -> None:
-        self.boot_row.setVisible(True)
-        self.show_se.setVisible(True)
         self._stop_running()
         self._fit = None
-        self._shown_other_kind = False
         self._boot = None
         self.boot_status.setText("")
         self._set_boot_idle()

@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import __version__
 from ._atomic import atomic_write
+from .fitfile_uncertainty import attach_uncertainty
 from .table import DataError, Table, format_number, format_numbers, unique_name
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "save_fit", "load_fit", "save_parameters_csv",
@@ -110,7 +111,7 @@ def save_fit(path, model, X, *, columns: Sequence[str], table: Table | None = No
     scored in passes on the active scheduler, never materialised). HMMs only: ``lengths`` (rows per sequence, as
     given to ``fit``), and the names of the ``sequence_column`` and ``order_column`` used (recorded so
     the assignments can be recomputed in the same order); a categorical HMM's symbol labels are taken
-    from ``model.symbols_`` when set. ``bootstrap``: a Gaussian mixture's
+    from ``model.symbols_`` when set. ``bootstrap``: the model's (any kind)
     :class:`~emdesk.engine.bootstrap.BootstrapResult`, written as the optional ``"uncertainty"`` block
     (standard errors and ``level`` percentile intervals; :mod:`emdesk.io.fitfile_uncertainty`).
     Raises :class:`DataError`.
@@ -126,7 +127,9 @@ def save_fit(path, model, X, *, columns: Sequence[str], table: Table | None = No
     else:
         body = None
     if body is not None and bootstrap is not None:
-        raise DataError("Bootstrap standard errors are saved for Gaussian mixtures only.")
+        from .fitfile_uncertainty import uncertainty_block
+
+        body["uncertainty"] = uncertainty_block(bootstrap, model, level)
     if body is not None:
         body["data"]["file_name"] = _name(table.path) if table is not None and table.path else None
         document = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "emdesk_version": __version__,
@@ -518,16 +521,16 @@ def _load_fit(path, name: str):
             with np.errstate(all="ignore"):
                 model, columns = build_hmm(doc, invalid=_Invalid, require=_require, integer=_int,
                                            number_array=_number_array, short=_short)
-            return _finish(model, doc, columns, path, ("startprob", "transmat", "means", "covars", "lambdas",
-                                                       "emissionprob"))
+            return attach_uncertainty(_finish(model, doc, columns, path, (
+                "startprob", "transmat", "means", "covars", "lambdas", "emissionprob")), doc, name, _Invalid)
         if "family" in valid:
             from .fitfile_families import build_family_mixture
 
             with np.errstate(all="ignore"):
                 model, columns = build_family_mixture(doc, invalid=_Invalid, require=_require, integer=_int,
                                                       number_array=_number_array, short=_short)
-            return _finish(model, doc, columns, path, ("weights", "means", "covariances", "dof", "lambdas",
-                                                       "probs", "categories"))
+            return attach_uncertainty(_finish(model, doc, columns, path, (
+                "weights", "means", "covariances", "dof", "lambdas", "probs", "categories")), doc, name, _Invalid)
     except _Invalid as exc:
         raise DataError(f"{name}: not a valid emdesk fit file: {exc}.") from None
     try:
@@ -541,18 +544,7 @@ def _load_fit(path, name: str):
     except (ValueError, _Invalid) as exc:  # the engine's refusal to score, or _Invalid
         raise DataError(f"{name}: not a valid emdesk fit file: {exc}") from None
     model = _finish(model, doc, valid["columns"], path, ("weights", "means", "covariances"))
-    if "uncertainty" in doc:  # the optional bootstrap block (issue 14); files without it load as before
-        from .fitfile_uncertainty import read_uncertainty
-
-        try:
-            se, ci, facts = read_uncertainty(doc["uncertainty"], model, invalid=_Invalid)
-        except _Invalid as exc:
-            raise DataError(f"{name}: not a valid emdesk fit file: {exc}.") from None
-        model.fit_info_["uncertainty"] = facts
-        if se is not None:
-            model.standard_errors_ = se
-            model.confidence_intervals_ = ci
-    return model
+    return attach_uncertainty(model, doc, name, _Invalid)  # the optional bootstrap block (issue 14)
 
 
 def _finish(model, doc, columns, path, arrays):

@@ -1,5 +1,5 @@
 """The fit file's optional ``"uncertainty"`` block: bootstrap standard errors and percentile intervals of a
-Gaussian mixture's parameters (issue 14), and the matching columns of the parameters CSV.
+fitted model's parameters (issue 14), and the matching columns of a Gaussian mixture's parameters CSV.
 
 The block is versioned on its own (``"version": 1``) so the fit file's format version does not change: a
 file without it loads as before, and a reader that does not know the block ignores it (format version 2
@@ -13,12 +13,17 @@ loads; ``fit_info_["uncertainty"]`` says why).  Layout::
       "confidence_intervals": {"weights": {"lower": [k], "upper": [k]}, "means": {...}, "covariances": {...}}
     }
 
+The other kinds (Student-t, Poisson, categorical and mixed mixtures, HMMs) list their own parameters under
+``standard_errors`` and ``confidence_intervals``, by the model's attribute names without the trailing ``_``
+(:func:`emdesk.engine.bootstrap_kinds.kind_parameters`: e.g. ``weights`` and ``lambdas``; ``startprob``,
+``transmat``, ``means`` and ``covars`` (the covariance_type's shape) for a GaussianHMM).
+
 Components are in the model's order (the replicates were aligned to it).  JSON has no NaN: a standard error
 that could not be computed (fewer than 2 replicates) is ``null``, read back as NaN.
 
 On loading, the model gets ``standard_errors_`` (dict parameter -> array) and ``confidence_intervals_``
 (dict parameter -> ``(lower, upper)``); ``fit_info_["uncertainty"]`` keeps the block's facts.
-No Qt, no engine import.
+No Qt; the engine only to name the parameters of the other kinds.
 """
 
 from __future__ import annotations
@@ -29,35 +34,45 @@ import numpy as np
 
 from .table import DataError
 
-__all__ = ["BLOCK_VERSION", "PARAMETERS", "uncertainty_block", "read_uncertainty", "parameter_uncertainty_columns"]
+__all__ = ["BLOCK_VERSION", "PARAMETERS", "uncertainty_block", "read_uncertainty", "parameter_uncertainty_columns",
+           "attach_uncertainty"]
 
 BLOCK_VERSION = 1
 PARAMETERS = ("weights", "means", "covariances")
 
 
 def _shapes(model) -> dict:
+    """Parameter name -> shape, in the order the block lists them."""
+    if hasattr(model, "_STRUCT_ATTRS") and hasattr(model, "_family"):  # the structure x family kinds
+        from emdesk.engine.bootstrap_kinds import kind_parameters
+
+        try:
+            return {key: np.shape(v) for key, v in kind_parameters(model).items()}
+        except ValueError as exc:
+            raise DataError(f"The model's parameters are not valid: {exc}") from None
     return {"weights": np.shape(model.weights_), "means": np.shape(model.means_),
             "covariances": np.shape(model.covariances_)}
 
 
 def uncertainty_block(bootstrap, model, level=0.95) -> dict:
-    """The JSON block of a :class:`emdesk.engine.bootstrap.BootstrapResult` of ``model`` (a fitted Gaussian
-    mixture).  Raises DataError when the result does not belong to a model of this shape, or the level is
+    """The JSON block of a :class:`emdesk.engine.bootstrap.BootstrapResult` of ``model`` (any fitted kind).
+    Raises DataError when the result does not belong to a model of this shape, or the level is
     not in (0, 1)."""
     if not 0.0 < float(level) < 1.0:
         raise DataError(f"The interval level must be between 0 and 1 (e.g. 0.95); got {level!r}.")
     shapes = _shapes(model)
     se = getattr(bootstrap, "standard_errors", None)
-    if not isinstance(se, dict) or any(np.shape(se.get(key)) != shapes[key] for key in PARAMETERS):
+    if not isinstance(se, dict) or set(se) != set(shapes) or any(np.shape(se.get(key)) != shapes[key]
+                                                                  for key in shapes):
         raise DataError("The bootstrap result does not match the model (another number of components or "
                         "columns): bootstrap the model being saved.")
     d = bootstrap.to_dict(float(level))
     block = {"version": BLOCK_VERSION, "source": "bootstrap"}
     for key in ("method", "n_boot", "n_done", "n_failed", "n_not_converged", "cancelled", "seed_entropy", "level"):
         block[key] = d.get(key)
-    block["standard_errors"] = {key: d["standard_errors"][key] for key in PARAMETERS}
+    block["standard_errors"] = {key: d["standard_errors"][key] for key in shapes}
     if "confidence_intervals" in d:
-        block["confidence_intervals"] = {key: d["confidence_intervals"][key] for key in PARAMETERS}
+        block["confidence_intervals"] = {key: d["confidence_intervals"][key] for key in shapes}
     return block
 
 
@@ -115,7 +130,7 @@ def read_uncertainty(block, model, invalid=DataError):
     if not isinstance(se_doc, dict):
         raise invalid("uncertainty.standard_errors must be a JSON object")
     se = {}
-    for key in PARAMETERS:
+    for key in shapes:
         if key not in se_doc:
             raise invalid(f"uncertainty.standard_errors.{key} is missing")
         se[key] = _array(se_doc[key], shapes[key], f"uncertainty.standard_errors.{key}", invalid)
@@ -127,7 +142,7 @@ def read_uncertainty(block, model, invalid=DataError):
         if not isinstance(ci_doc, dict):
             raise invalid("uncertainty.confidence_intervals must be a JSON object")
         ci = {}
-        for key in PARAMETERS:
+        for key in shapes:
             pair = ci_doc.get(key)
             if not isinstance(pair, dict) or "lower" not in pair or "upper" not in pair:
                 raise invalid(f"uncertainty.confidence_intervals.{key} needs lower and upper")
@@ -166,3 +181,20 @@ def parameter_uncertainty_columns(model, bootstrap, level, full_of, pairs, d):
             rows[j] += [float(full[j, i, i]) for i in range(d)]
             rows[j] += [float(full[j, a, b]) for a, b in pairs]
     return header, rows
+
+
+def attach_uncertainty(model, doc, name, invalid):
+    """On loading: the file's ``"uncertainty"`` block (when there is one) onto ``model`` (already built from
+    the file) as ``standard_errors_`` and ``confidence_intervals_``, its facts in ``fit_info_["uncertainty"]``.
+    Raises DataError naming the file for a malformed block."""
+    if "uncertainty" not in doc:  # files without it load as before
+        return model
+    try:
+        se, ci, facts = read_uncertainty(doc["uncertainty"], model, invalid=invalid)
+    except invalid as exc:
+        raise DataError(f"{name}: not a valid emdesk fit file: {exc}.") from None
+    model.fit_info_["uncertainty"] = facts
+    if se is not None:
+        model.standard_errors_ = se
+        model.confidence_intervals_ = ci
+    return model

@@ -186,16 +186,31 @@ def _bootstrap_section(boot, level, feature_names) -> str:
         return "\n".join(parts)
     ci = boot.confidence_intervals(level)
     pct = f"{level * 100:g}%"
-    w_lo, w_hi = ci["weights"]
-    rows = [[f"weight {j + 1}", float(boot.estimates["weights"][j]), float(boot.standard_errors["weights"][j]),
-             float(w_lo[j]), float(w_hi[j])] for j in range(len(w_lo))]
-    m_lo, m_hi = ci["means"]
-    k, d = m_lo.shape
-    names = list(feature_names) if feature_names is not None else [f"x{i + 1}" for i in range(d)]
-    for j in range(k):
-        for i in range(d):
-            rows.append([f"mean {names[i]}, component {j + 1}", float(boot.estimates["means"][j, i]),
-                         float(boot.standard_errors["means"][j, i]), float(m_lo[j, i]), float(m_hi[j, i])])
+    est = boot.estimates
+    unit = "state" if "transmat" in est else "component"
+    d = np.shape(est["means"])[1] if "means" in est else None
+    names = list(feature_names) if feature_names is not None else None
+    rows = []
+    # every parameter but the covariance matrices (their SEs are in the Results tables), components in order
+    for key in est:
+        if key in ("covariances", "covars"):
+            continue
+        lo, hi = ci[key]
+        e, se = np.asarray(est[key], dtype=float), np.asarray(boot.standard_errors[key], dtype=float)
+        for idx in np.ndindex(e.shape):
+            if key == "weights":
+                label = f"weight {idx[0] + 1}"
+            elif key == "means" and names is not None and d is not None and len(names) >= d:
+                label = f"mean {names[idx[1]]}, {unit} {idx[0] + 1}"
+            elif key == "means":
+                label = f"mean x{idx[1] + 1}, {unit} {idx[0] + 1}"
+            elif key == "transmat":
+                label = f"transition {unit} {idx[0] + 1} -> {idx[1] + 1}"
+            elif key == "startprob":
+                label = f"start probability, {unit} {idx[0] + 1}"
+            else:
+                label = f"{key} " + ", ".join(str(i + 1) for i in idx)
+            rows.append([label, float(e[idx]), float(se[idx]), float(lo[idx]), float(hi[idx])])
     parts.append(f"<h3>Percentile intervals ({pct})</h3>")
     parts.append(_table(["parameter", "estimate", "SE", "lower", "upper"], rows, {2}))
     return "\n".join(parts)

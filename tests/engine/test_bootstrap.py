@@ -326,6 +326,45 @@ def test_lean_path_takes_unset_options_and_leaves_set_ones_to_the_engine(monkeyp
     monkeypatch.setattr(type(gm), "get_params", lambda self, deep=True: dict(base, prior="default"))
     assert not mod._lean_applies(gm, None, X.shape[0])
     assert not mod._lean_applies(gm, np.zeros_like(X, dtype=bool), X.shape[0])
-    # reg_covar="relative" (the engine's default): each replicate's ridge follows its own data, so the engine
-    monkeypatch.setattr(type(gm), "get_params", lambda self, deep=True: dict(base, reg_covar="relative"))
+    # reg_covar="relative" (the engine's default): the lean loop takes each replicate's own ridge
+    monkeypatch.setattr(type(gm), "get_params", lambda self, deep=True: dict(base, reg_covar="relative:1e-4"))
+    assert mod._lean_applies(gm, None, X.shape[0])
+    monkeypatch.setattr(type(gm), "get_params", lambda self, deep=True: dict(base, reg_covar="relative:x"))
     assert not mod._lean_applies(gm, None, X.shape[0])
+
+
+@pytest.mark.parametrize("ct", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("method", ["nonparametric", "parametric", "weighted"])
+def test_lean_path_with_a_relative_ridge_equals_the_engines(monkeypatch, ct, method):
+    # reg_covar="relative" (the app's default): every replicate's ridge is a fraction of its own data's
+    # covariance, as GaussianMixture.fit computes it; a large fraction so that the ridge matters (at 1e-6 a
+    # wrong ridge would hide below the tolerance).  Lean and engine agree to 1e-8.
+    import importlib
+
+    rng = np.random.default_rng(21)
+    X = np.vstack([rng.normal((0, 50), (1, 3), (60, 2)), rng.normal((6, 40), (1.5, 1), (60, 2))]) @ [[1, 0.4], [0, 1]]
+    gm = GaussianMixture(2, covariance_type=ct, random_state=0, reg_covar="relative:0.05").fit(X)
+    mod = importlib.import_module("emdesk.engine.bootstrap")
+    calls = []
+    real = mod.relative_ridge
+    monkeypatch.setattr(mod, "relative_ridge", lambda *a: calls.append(1) or real(*a))
+    lean = bootstrap(gm, X, n_boot=8, method=method, random_state=5, n_jobs=2)
+    assert len(calls) == 8  # every replicate went through the lean loop with its own ridge
+    _engine_only(monkeypatch)
+    engine = bootstrap(gm, X, n_boot=8, method=method, random_state=5, n_jobs=1)
+    np.testing.assert_array_equal(lean.n_iter, engine.n_iter)
+    for key in ("weights", "means", "covariances"):
+        np.testing.assert_allclose(lean.replicates[key], engine.replicates[key], rtol=1e-8, atol=1e-12)
+    # the fixed ridge (the fit's, from all rows) would not do: it gives other replicates
+    fixed = mod.relative_ridge(X, None, ct, "relative:0.05")
+    Xb = X[np.random.default_rng(1).integers(0, len(X), len(X))]
+    assert not np.allclose(mod.relative_ridge(Xb, None, ct, "relative:0.05"), fixed, rtol=1e-3)
+
+
+def test_relative_ridge_leaves_a_constant_column_to_the_engine():
+    from emdesk.engine.bootstrap import relative_ridge
+
+    X = np.column_stack([np.arange(10.0), np.full(10, 3.0)])
+    assert relative_ridge(X, None, "full", "relative") is None
+    assert relative_ridge(X, None, "diag", "relative") is None
+    np.testing.assert_allclose(relative_ridge(X[:, :1], None, "diag", "relative"), [1e-6 * np.var(X[:, 0])])

@@ -39,7 +39,11 @@ def test_gaussian_hmm_summary():
     X, _ = truth.sample(400, random_state=rng)
     m = GaussianHMM(2, covariance_type="full", random_state=0).fit(X, lengths=[250, 150])
     s = summary(m, X, lengths=[250, 150], feature_names=["a", "b"])
-    assert isinstance(s, KindSummary) and s.kind == "hmm" and s.unit == "state" and s.icl is None
+    assert isinstance(s, KindSummary) and s.kind == "hmm" and s.unit == "state"
+    # ICL: BIC - 2 log p(Viterbi path | X) = -2 log p(X, path) + p log n
+    log_joint = m.decode(X, [250, 150])[0]
+    assert s.icl == pytest.approx(-2 * log_joint + m.n_parameters() * np.log(400), rel=1e-12)
+    assert s.icl >= s.bic
     assert s.log_likelihood == pytest.approx(m.score(X, [250, 150]))
     assert s.bic == pytest.approx(m.bic(X, [250, 150]))
     assert s.clustering.sum() == 400
@@ -90,7 +94,46 @@ def test_mixture_families():
     assert s.unit == "class" and "2 classes" in s.headline()
     P = PoissonMixture(2, random_state=0).fit(np.abs(C))
     assert "Rates (mean counts)" in [t for t, _, _ in summary(P, np.abs(C)).tables()]
-    with pytest.raises(ValueError, match="Gaussian mixtures"):
+    with pytest.raises(ValueError, match="BootstrapResult"):
         summary(P, np.abs(C), bootstrap=object())
+    from emdesk.engine import bootstrap
+
+    boot = bootstrap(P, np.abs(C), n_boot=12, random_state=0, n_jobs=1)
+    s = summary(P, np.abs(C), bootstrap=boot)
+    title, header, rows = next(t for t in s.tables() if t[0] == "Rates (mean counts)")
+    assert header[:3] == ["", "component 1", "SE"] and rows[0][2] == pytest.approx(boot.standard_errors["lambdas"][0, 0])
+    assert "SE" not in next(t for t in s.tables(False) if t[0] == "Rates (mean counts)")[1]
+    other = bootstrap(PoissonMixture(3, random_state=0).fit(np.abs(C)), np.abs(C), n_boot=3, random_state=0)
+    with pytest.raises(ValueError, match="does not belong"):
+        summary(P, np.abs(C), bootstrap=other)
     with pytest.raises(ValueError, match="columns"):
         summary(P, np.abs(C)[:, :1])
+
+
+@pytest.mark.filterwarnings("ignore::emdesk.engine.diagnostics.DegenerateSolutionWarning")
+def test_hmm_summary_with_bootstrap_standard_errors():
+    from emdesk.engine import bootstrap
+
+    rng = np.random.default_rng(4)
+    truth = GaussianHMM(2, covariance_type="full")
+    truth.startprob_ = np.array([0.5, 0.5])
+    truth.transmat_ = np.array([[0.9, 0.1], [0.2, 0.8]])
+    truth.means_ = np.array([[0.0, 0.0], [3.0, 2.0]])
+    truth.covars_ = np.array([np.eye(2), [[1.0, 0.4], [0.4, 1.0]]])
+    truth.n_features_in_ = 2
+    X, _ = truth.sample(300, random_state=rng)
+    m = GaussianHMM(2, covariance_type="full", random_state=0).fit(X)
+    boot = bootstrap(m, X, n_boot=8, method="parametric", random_state=1, n_jobs=1)
+    s = summary(m, X, bootstrap=boot)
+    tables = {t: (h, r) for t, h, r in s.tables()}
+    header, rows = tables["Transition matrix (row: from, column: to)"]
+    assert header == ["from \\ to", "state 1", "SE", "state 2", "SE"]
+    np.testing.assert_allclose([rows[0][2], rows[0][4]], boot.standard_errors["transmat"][0])
+    header, rows = tables["State durations and occupancy"]
+    durations = 1 / (1 - np.diagonal(boot.replicates["transmat"], axis1=1, axis2=2))
+    np.testing.assert_allclose([rows[0][2], rows[0][4]], np.std(durations, axis=0, ddof=1))
+    assert rows[2][2] is None  # the Viterbi share has no SE
+    header, rows = tables["Covariance matrix, state 2"]
+    assert [r[0] for r in rows] == ["x1", "  SE", "x2", "  SE"]
+    np.testing.assert_allclose(rows[1][1:], np.std(boot.replicates["covars"][:, 1, 0], axis=0, ddof=1))
+    assert "SE" not in s.tables(False)[3][1] and "  SE" not in s.to_text(False)

@@ -80,7 +80,7 @@ def test_hmm_results_and_pseudo_residuals(qtbot, window, regimes_csv, tmp_path):
     assert float(rows[0][1]) == pytest.approx(1 / (1 - A[0, 0]), rel=1e-5)
     assert float(rows[0][2]) == pytest.approx(1 / (1 - A[1, 1]), rel=1e-5)
     assert summ.log_likelihood == pytest.approx(m.score(s.X, s.lengths))
-    assert not panel.boot_row.isVisible() and not window.act_bootstrap.isEnabled()
+    assert panel.boot_row.isVisible() and window.act_bootstrap.isEnabled()  # every kind bootstraps
     text, tsv = panel.text(), panel.tsv()
     assert "Transition matrix" in text and "expected duration" in text
     panel.copy_tsv_button.click()
@@ -159,7 +159,7 @@ def test_results_of_the_other_families(qtbot, window, families_csv, family, cols
     assert "\t" in panel.tsv() and panel.text().startswith("-")
     assert "Gaussian mixtures" in window.results.uncertainty.summary_label.text()
     assert "hidden Markov" in window.results.checks.hints_label.text()
-    assert window.act_export_report.isEnabled() and not window.act_bootstrap.isEnabled()
+    assert window.act_export_report.isEnabled() and window.act_bootstrap.isEnabled()
     out = tmp_path / "r.html"
     window.results.export_report(out)
     assert titles[0] in out.read_text().replace("&amp;", "&").replace("&#x27;", "'")
@@ -169,3 +169,71 @@ def test_results_of_the_other_families(qtbot, window, families_csv, family, cols
             window.resize(*size)
             qtbot.wait(50)
             window.grab().save(f"/tmp/emdesk_t_results_{size[0]}.png")
+
+
+# ---------------------------------------------------------------------------------------------- the bootstrap
+def _se_column(panel, title, col=2):
+    t = panel.table_widget(title)
+    header = [t.horizontalHeaderItem(c).text() for c in range(t.columnCount())]
+    return header, [float(t.item(r, col).text()) for r in range(t.rowCount())]
+
+
+def test_bootstrap_of_an_hmm_in_the_window_shows_se_and_is_saved(qtbot, window, regimes_csv, tmp_path):
+    from emdesk.io import load_fit
+
+    window.resize(1920, 1080)
+    window.open_csv(regimes_csv)
+    window.set_model_kind("hmm", "gaussian")
+    window.set_sequence("site", "day")
+    window.select_columns(["level"])
+    _fit(qtbot, window, n_components=2, random_state=0)
+    panel = window.results.panel
+    model_icl = panel.summary().icl
+    assert model_icl is not None and model_icl >= panel.summary().bic  # an HMM's ICL is no longer blank
+    assert window.act_bootstrap.isEnabled() and panel.boot_button.isEnabled()
+    # two sequences: nonparametric (whole sequences) and parametric; never the weighted likelihood
+    items = panel.method_box.model()
+    assert [items.item(i).isEnabled() for i in range(3)] == [True, True, False]
+    with pytest.raises(ValueError, match="does not apply"):
+        panel.start_bootstrap(method="weighted")
+    with qtbot.waitSignal(panel.bootstrapFinished, timeout=120_000) as blocker:
+        window.results.start_bootstrap(n_boot=12, method="parametric", random_state=3)
+    boot = blocker.args[0]
+    assert boot.n_done >= 10 and set(boot.standard_errors) == {"startprob", "transmat", "means", "covars"}
+    header, se = _se_column(panel, "Transition matrix (row: from, column: to)")
+    assert header[:3] == ["from \\ to", "state 1", "SE"]
+    np.testing.assert_allclose(se, boot.standard_errors["transmat"][:, 0], rtol=1e-5)
+    assert "parametric bootstrap (12 replicates)" in panel.title.text()
+    assert "SE" in panel.tsv().splitlines()[panel.tsv().splitlines().index("Means") + 1]
+    # the fit file carries them and loads them back; the report shows them
+    out = tmp_path / "hmm.json"
+    window.export_fit(out, "json")
+    back = load_fit(out)
+    np.testing.assert_allclose(back.standard_errors_["transmat"], boot.standard_errors["transmat"])
+    report = tmp_path / "hmm.html"
+    window.results.export_report(report)
+    text = report.read_text()
+    assert "Bootstrap (parametric)" in text and "transition state 1 -&gt; 2" in text
+
+
+@pytest.mark.parametrize("family,cols,title,key", [
+    ("poisson", ["count"], "Rates (mean counts)", "lambdas"),
+    ("categorical", ["colour"], "P(colour = category | class)", "probs"),
+])
+def test_bootstrap_of_the_other_families_in_the_panel(qtbot, window, families_csv, family, cols, title, key):
+    window.open_csv(families_csv)
+    window.set_model_kind("mixture", family)
+    window.select_columns(cols)
+    _fit(qtbot, window, n_components=2, random_state=0)
+    panel = window.results.panel
+    with qtbot.waitSignal(panel.bootstrapFinished, timeout=120_000) as blocker:
+        panel.start_bootstrap(n_boot=10, method="nonparametric", random_state=1)
+    boot = blocker.args[0]
+    assert boot.n_done == 10 and boot.model_name == type(window.model).__name__
+    header, se = _se_column(panel, title)
+    assert header[2] == "SE"
+    expected = boot.standard_errors[key][0] if key == "lambdas" else boot.standard_errors[key][0, 0, :2]
+    np.testing.assert_allclose(se, np.ravel(expected), rtol=1e-5, atol=1e-12)
+    panel.set_show_standard_errors(False)
+    assert "SE" not in [panel.table_widget(title).horizontalHeaderItem(c).text()
+                        for c in range(panel.table_widget(title).columnCount())]

@@ -232,18 +232,24 @@ def test_stop_keeps_the_partial_bootstrap_and_a_new_fit_drops_it(boot_panel, fit
     assert p.table_widget("Means").columnCount() == 2 and p.boot_button.isEnabled()
 
 
-def test_bootstrap_of_another_kind_of_model_says_it_covers_gaussian_mixtures(panel):
-    # Asked on a Poisson fit, the panel said "No fit to bootstrap", though a fit was shown.
+def test_bootstrap_of_another_kind_of_model_runs_and_refuses_what_it_cannot_do(qtbot, panel):
+    # Asked on a Poisson fit, the panel said "No fit to bootstrap", though a fit was shown; since the second
+    # round of issue 14 every kind bootstraps (the weighted likelihood bootstrap stays with Gaussian mixtures)
     from emdesk.engine import PoissonMixture
 
     rng = np.random.default_rng(1)
     X = np.concatenate([rng.poisson(2, 60), rng.poisson(9, 60)]).astype(float)[:, None]
     panel.set_fit(PoissonMixture(2, random_state=0).fit(X), X)
-    with pytest.raises(ValueError, match="covers Gaussian mixtures"):
-        panel.start_bootstrap()
+    assert not panel.method_box.model().item(2).isEnabled()
+    with pytest.raises(ValueError, match="weighted likelihood bootstrap needs a fit with row weights"):
+        panel.start_bootstrap(method="weighted")
+    with qtbot.waitSignal(panel.bootstrapFinished, timeout=60_000):
+        panel.start_bootstrap(n_boot=8, method="parametric", random_state=2)
+    assert "SE" in [panel.table_widget("Rates (mean counts)").horizontalHeaderItem(c).text() for c in range(5)]
     panel.clear()
     with pytest.raises(ValueError, match="No fit to bootstrap"):
         panel.start_bootstrap()
+    panel.shutdown()
 
 
 def test_the_bootstrap_controls_fit_a_dock_beside_the_plot(qtbot, fit):
@@ -274,3 +280,23 @@ def test_uncertainty_plot_is_hidden_without_rows_to_draw(view, fit):
     assert view.plot.isHidden() and view.summary_label.text() == "No fit yet."
     view.set_data(X, classification_uncertainty(gm, X))
     assert not view.plot.isHidden()
+
+
+@pytest.mark.filterwarnings("ignore::emdesk.engine.diagnostics.DegenerateSolutionWarning")
+def test_an_hmm_of_one_sequence_bootstraps_parametrically_only(panel):
+    # an HMM's rows are not exchangeable: the nonparametric bootstrap resamples whole sequences, so with one
+    # sequence only the parametric one (simulated from the fitted chain) is offered
+    from emdesk.engine import GaussianHMM
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(np.repeat([0.0, 3.0, 0.0], 40), 1.0)[:, None]
+    h = GaussianHMM(2, random_state=0).fit(X)
+    panel.set_fit(h, X)
+    items = panel.method_box.model()
+    assert [items.item(i).isEnabled() for i in range(3)] == [False, True, False]
+    assert panel.METHODS[panel.method_box.currentIndex()] == "parametric"
+    assert "one: parametric only" in panel.method_box.toolTip()
+    with pytest.raises(ValueError, match="does not apply"):
+        panel.start_bootstrap(method="nonparametric")
+    panel.set_fit(h, np.r_[X, X], lengths=[120, 120])
+    assert [items.item(i).isEnabled() for i in range(3)] == [True, True, False]

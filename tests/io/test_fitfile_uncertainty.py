@@ -108,10 +108,48 @@ def test_parameters_csv_carries_standard_errors_and_intervals(tmp_path, fitted):
 def test_other_kinds_and_mismatches_refuse(tmp_path, fitted):
     gm, X, boot = fitted
     hmm = GaussianHMM(2, random_state=0).fit(X)
-    with pytest.raises(DataError, match="Gaussian mixtures"):
+    with pytest.raises(DataError, match="does not match"):  # a Gaussian mixture's result on an HMM
         save_fit(tmp_path / "h.json", hmm, X, columns=["a", "b"], bootstrap=boot)
     with pytest.raises(DataError, match="Gaussian mixtures"):
         save_parameters_csv(tmp_path / "h.csv", hmm, ["a", "b"], bootstrap=boot)
     three = GaussianMixture(3, random_state=0).fit(X)
     with pytest.raises(DataError, match="does not match"):
         save_fit(tmp_path / "m.json", three, X, columns=["a", "b"], bootstrap=boot)
+
+
+# ---------------------------------------------------------------------------------------------- other kinds
+@pytest.mark.filterwarnings("ignore::emdesk.engine.diagnostics.DegenerateSolutionWarning")
+def test_round_trip_of_an_hmm_and_a_poisson_mixture(tmp_path):
+    from emdesk.engine.mixtures import PoissonMixture
+
+    rng = np.random.default_rng(3)
+    X = np.vstack([rng.normal(0, 1, (60, 1)), rng.normal(4, 1, (60, 1)), rng.normal(0, 1, (60, 1))])
+    hmm = GaussianHMM(2, covariance_type="diag", random_state=0).fit(X, [90, 90])
+    boot = bootstrap(hmm, X, n_boot=6, method="parametric", lengths=[90, 90], random_state=1, n_jobs=1)
+    p = tmp_path / "hmm.json"
+    save_fit(p, hmm, X, columns=["y"], lengths=[90, 90], bootstrap=boot, level=0.9)
+    block = json.loads(p.read_text())["uncertainty"]
+    assert set(block["standard_errors"]) == {"startprob", "transmat", "means", "covars"}
+    back = load_fit(p)
+    for key in ("startprob", "transmat", "means", "covars"):
+        np.testing.assert_allclose(back.standard_errors_[key], boot.standard_errors[key])
+    lo, hi = boot.confidence_intervals(0.9)["transmat"]
+    np.testing.assert_allclose(back.confidence_intervals_["transmat"][0], lo)
+    assert back.fit_info_["uncertainty"]["method"] == "parametric"
+
+    C = rng.poisson(np.repeat([2.0, 9.0], 50))[:, None].astype(float)
+    pm = PoissonMixture(2, random_state=0).fit(C)
+    pboot = bootstrap(pm, C, n_boot=5, random_state=2, n_jobs=1)
+    q = tmp_path / "pois.json"
+    save_fit(q, pm, C, columns=["count"], bootstrap=pboot)
+    back = load_fit(q)
+    np.testing.assert_allclose(back.standard_errors_["lambdas"], pboot.standard_errors["lambdas"])
+    # a tampered block: the wrong shape is refused with the file's name
+    doc = json.loads(q.read_text())
+    doc["uncertainty"]["standard_errors"]["lambdas"] = [[0.1, 0.2]]
+    q.write_text(json.dumps(doc))
+    with pytest.raises(DataError, match="pois.json.*lambdas must have shape"):
+        load_fit(q)
+    # another model's result is not saved with this one
+    with pytest.raises(DataError, match="does not match"):
+        save_fit(tmp_path / "x.json", pm, C, columns=["count"], bootstrap=boot)

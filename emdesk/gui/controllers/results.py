@@ -39,6 +39,11 @@ class BootstrapDialog(QtWidgets.QDialog):
         self.method.addItems(["Nonparametric (rows resampled)", "Parametric (samples from the fit)",
                               "Weighted likelihood (random row weights)"])
         self.method.setCurrentIndex(panel.method_box.currentIndex())
+        for i in range(self.method.count()):  # the methods this model does not take, as in the panel
+            item, theirs = self.method.model().item(i), panel.method_box.model().item(i)
+            if item is not None and theirs is not None:
+                item.setEnabled(theirs.isEnabled())
+        self.method.setToolTip(panel.method_box.toolTip())
         self.n_boot = QtWidgets.QSpinBox()
         self.n_boot.setRange(2, 100000)
         self.n_boot.setValue(panel.n_boot_spin.value())
@@ -152,7 +157,9 @@ class ResultsController(QtCore.QObject):
         w = self.w
         mixture = self.s.kind == "mixture" and self.s.family == "gaussian"
         has_model = self._model is not None
-        w.act_bootstrap.setEnabled(has_model and mixture and not w.fit.running and not self.panel.is_bootstrapping())
+        # the bootstrap covers every kind (engine.bootstrap_kinds); the LRT Gaussian mixtures
+        w.act_bootstrap.setEnabled(has_model and self.panel._fit is not None and not w.fit.running
+                                   and not self.panel.is_bootstrapping())
         w.act_lrt.setEnabled(self.s.X is not None and mixture)
         w.act_export_report.setEnabled(has_model and not w.fit.running)
 

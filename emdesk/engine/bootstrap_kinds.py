@@ -1,0 +1,262 @@
+"""Bootstrap standard errors of every structure x family model (issue 14): Student-t, Poisson, categorical
+(latent class) and mixed mixtures, Gaussian, Poisson and categorical HMMs, and any composition of
+:class:`emdesk.engine.models.LatentModel` (``MixtureModel`` / ``HiddenMarkovModel`` of a registered family).
+
+Written once against the structure/family contract, not per class: a model's parameters are its structure's
+(``_STRUCT_ATTRS``: ``weights_``, or ``startprob_`` and ``transmat_``) and its family's (``param_names``,
+read by ``_get_family_params()``); a replicate is a new estimator with the same constructor keywords,
+started *at the fitted parameters* (the ``_explicit_inits`` hook of the EM driver, as mclust's
+``MclustBootstrap`` starts every replicate from the fitted model) with ``n_init=1``.
+
+Resampling
+----------
+Mixtures (independent rows): ``"nonparametric"`` draws n rows with replacement (Efron 1979);
+``"parametric"`` draws n rows from the fitted mixture (a cell missing in X is missing in the draw).
+
+Hidden Markov models: rows are time steps of sequences and are *not* exchangeable (resampling rows would
+destroy the dependence the transition matrix describes).  ``"parametric"`` simulates every sequence anew from
+the fitted chain (start from ``startprob_``, move by ``transmat_``, emit from the state's distribution), with
+the lengths of the data's sequences: the parametric bootstrap of Zucchini, MacDonald & Langrock (2016),
+"Hidden Markov Models for Time Series", 2nd ed., section 3.6.2, and of Visser, Raijmakers & Molenaar (2000),
+"Confidence intervals for hidden Markov model parameters", Br. J. Math. Stat. Psychol. 53, 317-327.
+``"nonparametric"`` resamples whole sequences with replacement (``lengths``; at least 2 sequences), the
+sequences being the independent units.
+
+The weighted likelihood bootstrap (``"weighted"``) needs fits with row weights, which these estimators do
+not take: a ValueError says so (the Gaussian mixture has it).
+
+Categorical columns are bootstrapped as their codes (``0 .. R_c - 1`` in the order of the model's
+``categories_``), and every replicate is fitted with those categories, so a category that a resample lacks
+keeps its place (its probability is then estimated 0, or ``alpha``-smoothed).
+
+Label switching: each replicate's components/states are matched to the fit's by minimum-cost matching on the
+posterior cross-tabulation over the data (:func:`emdesk.engine.align.align_posteriors`) and all its parameters
+are permuted accordingly (a transition matrix on both axes; a shared ("tied") covariance is not permuted).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ._bootstrap_common import BootstrapResult, _check_callable, _n_jobs, _run, _seed_sequence, replicate_tolerances
+from .align import align_posteriors, permute_parameters
+from .diagnostics import DegenerateSolutionWarning
+
+__all__ = ["bootstrap_kind", "kind_parameters", "is_hmm"]
+
+_SHARED_COV = {"tied", "EEE", "E"}
+
+
+def is_hmm(model) -> bool:
+    return "transmat" in getattr(model, "_STRUCT_ATTRS", {})
+
+
+def _family_keys(model):
+    """``[(family parameter name, result key)]``: the key is the fitted attribute's name without its
+    trailing underscore (``lambdas``, ``probs``, ``dof``, ``emissionprob``; GaussianHMM's ``covars``)."""
+    fam = model._family()
+    attrs = [a[:-1] if a.endswith("_") else a for a in model._family_attr_names()]
+    names = list(fam.param_names)
+    if len(attrs) != len(names):
+        attrs = names
+    return list(zip(names, attrs))
+
+
+def kind_parameters(model) -> dict:
+    """The fitted parameters of a structure x family model by their attribute names (without the trailing
+    ``_``), components in the model's order: the structure's first (``weights``, or ``startprob`` and
+    ``transmat``), then the family's.  ValueError when the model is not fitted or its parameters are not
+    valid (shapes, probabilities)."""
+    sparams, fparams = model._state()
+    out = {name: np.array(sparams[name], dtype=float) for name in model._STRUCT_ATTRS}
+    for name, key in _family_keys(model):
+        out[key] = np.array(fparams[name], dtype=float)
+    return out
+
+
+def _shared_keys(model):
+    ct = getattr(model, "covariance_type", None)
+    if ct is None:
+        ct = getattr(model._family(), "covariance_type", None)
+    if ct in _SHARED_COV:
+        return {key for name, key in _family_keys(model) if name == "covariances"}
+    return set()
+
+
+def _work_data(model, X, lengths):
+    """``(codes (n, d) float, lengths, constructor keywords for the replicates)``: categorical columns as codes,
+    ValueError when X does not fit the model (via the model's own checks)."""
+    params = dict(model.get_params())
+    Xw, lengths = model._check_X(X, lengths, fitted=True)  # categorical columns -> codes of categories_
+    cats = getattr(model, "categories_", None)
+    if cats is not None:  # the replicates take the codes as their categories (a missing one keeps its place)
+        params["categories"] = [list(range(len(c))) for c in cats]
+    if "n_features" in params and hasattr(model, "emissionprob_"):
+        params["n_features"] = int(np.asarray(model.emissionprob_).shape[1])
+    return np.asarray(Xw, dtype=float), lengths, params
+
+
+def _log_post(est, X, lengths, hmm):
+    """Log-weights (n, k) whose row-normalised exponentials are ``est``'s posteriors on X (for the alignment):
+    an HMM's state posteriors (the emission densities alone for a sequence impossible under the chain), a
+    mixture's ``log w_j + log f_j(x_i)``."""
+    if hmm:
+        try:
+            with np.errstate(divide="ignore"):
+                return np.log(est.predict_proba(X, lengths))
+        except ValueError:
+            return est._score(X, lengths)[0]
+    logB, sparams = est._score(X, None)[:2]
+    with np.errstate(divide="ignore"):
+        return logB + np.log(sparams["weights"])[None, :]
+
+
+def _normalise(L):
+    """Row-normalised exponentials of L; rows impossible under the model (all -inf) get zero weight."""
+    with np.errstate(invalid="ignore"):
+        m = np.max(L, axis=1, keepdims=True)
+    ok = np.isfinite(m[:, 0])
+    P = np.zeros_like(L)
+    e = np.exp(L[ok] - m[ok])
+    P[ok] = e / e.sum(axis=1, keepdims=True)
+    return P, ok
+
+
+def bootstrap_kind(model, X, n_boot=999, method="nonparametric", random_state=None, progress=None, n_jobs=None,
+                   should_stop=None, lengths=None, tol=None, max_iter=None) -> BootstrapResult:
+    """Bootstrap standard errors and percentile intervals of a fitted structure x family model (see the module
+    docstring for the resampling of mixtures and of HMMs, and the source of each).
+
+    Parameters
+    ----------
+    model : a fitted StudentTMixture, PoissonMixture, CategoricalMixture, MixedMixture, GaussianHMM,
+        PoissonHMM, CategoricalHMM, MixtureModel or HiddenMarkovModel
+    X : (n, d) the data it was fitted to (categorical columns as the model takes them: codes or labels)
+    lengths : an HMM's rows per sequence (None: one sequence); not for mixtures
+    n_boot, method ("nonparametric" | "parametric"), random_state, progress, n_jobs, should_stop, tol,
+    max_iter : as :func:`emdesk.engine.bootstrap`
+
+    Returns
+    -------
+    BootstrapResult whose ``estimates`` / ``replicates`` / ``standard_errors`` are keyed by the model's
+    attribute names without the trailing ``_`` (e.g. PoissonMixture: ``weights`` (k,), ``lambdas`` (k, d);
+    GaussianHMM: ``startprob`` (k,), ``transmat`` (k, k), ``means`` (k, d), ``covars`` (the covariance_type's
+    shape)), components/states in the model's order.
+
+    Raises
+    ------
+    ValueError for an unfitted or invalid model, X that does not fit it, ``"weighted"``, a nonparametric HMM
+    bootstrap of one sequence, or bad arguments.
+    """
+    from ._bootstrap_common import METHODS
+
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}.")
+    name = type(model).__name__
+    if method == "weighted":
+        raise ValueError(f"The weighted likelihood bootstrap refits with row weights, which {name} does not take: "
+                         "use method='nonparametric' or 'parametric'.")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise ValueError(f"n_boot must be a positive integer; got {n_boot!r}.")
+    _check_callable(progress, "progress")
+    _check_callable(should_stop, "should_stop")
+    jobs = _n_jobs(n_jobs)
+    hmm = is_hmm(model)
+    if not hmm and lengths is not None:
+        raise ValueError(f"lengths (rows per sequence) are for hidden Markov models, not for {name}.")
+    ref = kind_parameters(model)  # ValueError when not fitted / tampered
+    for key, v in ref.items():
+        if not np.all(np.isfinite(v)):
+            raise ValueError(f"The model's {key}_ holds values that are not finite: refit it before bootstrapping.")
+    Xw, lens, params = _work_data(model, X, lengths)
+    n = Xw.shape[0]
+    if n < 2:
+        raise ValueError("The bootstrap needs at least 2 rows with data.")
+    nan = np.isnan(Xw)
+    if nan.any() and getattr(model, "missing", "error") == "error":
+        raise ValueError(f"X has missing values but the {name} was fitted with missing='error': bootstrap the "
+                         "complete rows, or fit with missing='marginalize'.")
+    R_ref, possible = _normalise(_log_post(model, X if not hmm else Xw, lens, hmm))
+    if not possible[~nan.all(axis=1)].all():
+        i = int(np.flatnonzero(~possible & ~nan.all(axis=1))[0])
+        raise ValueError(f"Row {i + 1} of X is impossible under the {name} (probability 0 under every "
+                         f"{'state' if hmm else 'component'}): X is not the data the model was fitted to.")
+    starts = np.concatenate([[0], np.cumsum(lens)[:-1]]) if hmm else None
+    if hmm and method == "nonparametric" and len(lens) < 2:
+        raise ValueError("An HMM's rows are time steps, not exchangeable draws: the nonparametric bootstrap "
+                         "resamples whole sequences and needs at least 2 (X is one sequence; give lengths, or "
+                         "use method='parametric', which simulates new sequences from the fitted chain).")
+    rep_tol, rep_max_iter = replicate_tolerances(model, tol, max_iter)
+    params.update(n_init=1, tol=rep_tol, max_iter=rep_max_iter)
+    sparams, fparams = model._state()
+    start_s = {k: np.array(v) for k, v in sparams.items()}
+    start_f = {k: np.array(v) for k, v in fparams.items()}
+    shared = _shared_keys(model)
+    keys = list(ref)
+    k = int(model.n_components)
+    nan_mask = nan if nan.any() else None
+    ss = _seed_sequence(random_state)
+    seeds = ss.spawn(int(n_boot))
+
+    def draw(rng):
+        if not hmm:
+            if method == "nonparametric":
+                return Xw[rng.integers(0, n, size=n)], None
+            Xb, _ = model.sample(n, random_state=rng)
+            Xb = Xb[rng.permutation(n)]
+            if nan_mask is not None:
+                Xb[nan_mask] = np.nan
+            return Xb, None
+        if method == "nonparametric":
+            pick = rng.integers(0, len(lens), size=len(lens))
+            Xb = np.concatenate([Xw[starts[j]:starts[j] + lens[j]] for j in pick])
+            return Xb, lens[pick]
+        Xb = np.concatenate([model.sample(int(L), random_state=rng)[0] for L in lens])
+        if nan_mask is not None:
+            Xb[nan_mask] = np.nan
+        return Xb, lens
+
+    def task(i, seed):
+        rng = np.random.default_rng(seed)
+        Xb, lb = draw(rng)
+        est = type(model)(**dict(params, random_state=int(rng.integers(2**31))))
+        # start at the fitted parameters: the driver's hook for explicit starting values (complete=True)
+        est._explicit_inits = lambda k_, d_, fdata_: (dict(start_s), dict(start_f), True)
+        try:
+            est.fit(Xb, lb) if hmm else est.fit(Xb)
+            p = kind_parameters(est)
+            P = _normalise(_log_post(est, Xw, lens, hmm))[0]
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+            return None
+        if not all(np.all(np.isfinite(v)) for v in p.values()):
+            return None
+        perm = align_posteriors(P, R_ref)
+        p = permute_parameters(p, perm, k, shared=shared)
+        return ([p[key] for key in keys], float(est.log_likelihood_), perm, int(getattr(est, "n_iter_", 0)),
+                bool(getattr(est, "converged_", True)))
+
+    # a degenerate replicate (a state or component emptied by the resample) is kept, as mclust keeps it; its
+    # warning would repeat once per replicate (the filter is set here, in the caller's thread, around the pool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateSolutionWarning)
+        results, cancelled = _run(task, seeds, jobs, progress, should_stop)
+    ok = [results[i] for i in sorted(results) if results[i] is not None]
+    n_failed = sum(1 for v in results.values() if v is None)
+    reps = {}
+    for j, key in enumerate(keys):
+        a = np.array([r[0][j] for r in ok], dtype=float).reshape((len(ok),) + ref[key].shape)
+        a.flags.writeable = False
+        reps[key] = a
+    ct = getattr(model, "covariance_type", None) or getattr(model._family(), "covariance_type", None) \
+        or model._family().name
+    return BootstrapResult(
+        method=method, n_boot=int(n_boot), covariance_type=str(ct), estimates=ref, replicates=reps,
+        log_likelihoods=np.array([r[1] for r in ok], dtype=float),
+        permutations=np.array([r[2] for r in ok], dtype=int).reshape(len(ok), k),
+        n_failed=n_failed, cancelled=cancelled, seed_entropy=int(ss.entropy), n_jobs=jobs,
+        n_iter=np.array([r[3] for r in ok], dtype=int), converged=np.array([r[4] for r in ok], dtype=bool),
+        model_name=type(model).__name__,
+    )
+
