@@ -254,6 +254,10 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
         raise ValueError("The model is not fitted: fit it before bootstrapping.")
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}.")
+    if model.get_params().get("prior") is not None and (method == "weighted" or sample_weight is not None):
+        raise ValueError("This model was fitted with a prior, and mclust's conjugate prior takes no row weights: "
+                         "the weighted likelihood bootstrap (and sample_weight) cannot refit it. Use "
+                         "method='nonparametric' or 'parametric'.")
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
         raise ValueError(f"n_boot must be a positive integer; got {n_boot!r}.")
     _check_callable(progress, "progress")

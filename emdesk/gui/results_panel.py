@@ -238,8 +238,9 @@ class ResultsPanel(QtWidgets.QWidget):
         resamples whole sequences)."""
         hmm = hasattr(model, "transmat_")
         other = hmm or hasattr(model, "_family")
+        with_prior = not other and model.get_params().get("prior") is not None
         allowed = {"nonparametric": not (hmm and (lengths is None or len(lengths) < 2)),
-                   "parametric": True, "weighted": not other}
+                   "parametric": True, "weighted": not other and not with_prior}
         box_model = self.method_box.model()
         for i, m in enumerate(self.METHODS):
             item = box_model.item(i)
@@ -248,7 +249,10 @@ class ResultsPanel(QtWidgets.QWidget):
         if not allowed[self.METHODS[self.method_box.currentIndex()]]:
             self.method_box.setCurrentIndex(self.METHODS.index("parametric" if hmm else "nonparametric"))
         why = []
-        if not allowed["weighted"]:
+        if with_prior:
+            why.append("the weighted likelihood bootstrap refits with row weights, which mclust's prior does "
+                       "not take")
+        elif not allowed["weighted"]:
             why.append("the weighted likelihood bootstrap needs a fit with row weights (Gaussian mixtures)")
         if hmm:
             why.append("an HMM's nonparametric bootstrap resamples whole sequences" +

@@ -368,3 +368,13 @@ def test_relative_ridge_leaves_a_constant_column_to_the_engine():
     assert relative_ridge(X, None, "full", "relative") is None
     assert relative_ridge(X, None, "diag", "relative") is None
     np.testing.assert_allclose(relative_ridge(X[:, :1], None, "diag", "relative"), [1e-6 * np.var(X[:, 0])])
+
+
+def test_weighted_bootstrap_of_a_fit_with_the_prior_is_refused_with_the_reason(three_clusters):
+    _, X = three_clusters
+    gm = GaussianMixture(3, covariance_type="full", prior="default", random_state=0).fit(X)
+    with pytest.raises(ValueError, match="prior.*nonparametric"):
+        bootstrap(gm, X, n_boot=5, method="weighted", random_state=0)
+    # the other methods refit it (the prior carried into every replicate)
+    b = bootstrap(gm, X, n_boot=5, method="parametric", random_state=0)
+    assert np.all(np.isfinite(b.standard_errors["means"]))

@@ -62,6 +62,11 @@ def test_a_fit_with_the_prior_is_shown_saved_reported_and_loaded(qtbot, window, 
     window.results.export_report(tmp_path / "report.html")
     html = (tmp_path / "report.html").read_text(encoding="utf-8").replace("&#x27;", "'")
     assert "Prior: mclust's default (conjugate) (mclust's conjugate prior" in html
+    # the weighted likelihood bootstrap refits with row weights, which the prior takes none of: greyed out
+    panel = window.results.panel
+    weighted = panel.method_box.model().item(panel.METHODS.index("weighted"))
+    assert not weighted.isEnabled() and "prior" in panel.method_box.toolTip()
+    assert panel.method_box.model().item(panel.METHODS.index("nonparametric")).isEnabled()
 
 
 def test_model_selection_sweeps_with_the_panels_prior(qtbot, window, csv_2d):
