@@ -16,6 +16,12 @@ and mclust's ``acidity``, ``diabetes``, ``thyroid``, ``banknote`` and ``wdbc`` (
   log-likelihood is below 1e-5 (mclust's ``emControl()$tol[1]``).  It shows whether the
   building blocks reach mclust's values before they are wired into the estimator.
 
+Each cell where ``select_model`` is worse is then refitted alone (the sweep's seed for it): its
+restarts' BICs (restart 1 is mclust's hierarchical start) and mclust's own parameters for it
+(``Mclust(X, G, model)``) scored and diagnosed by emdesk, so a cell where mclust's optimum is one
+emdesk calls degenerate is counted apart (``--no-explain`` skips this).  The load average is printed
+at the start and the end.
+
 BIC is reported on mclust's scale (``2 logL - p log n``, higher is better; emdesk's ``bic``
 is its negative).  Per data set it prints the cells (G, model) within 0.5 of mclust, better,
 worse, flagged (degenerate, never chosen) and failed, the best model of each side and the times,
