@@ -268,7 +268,7 @@ def mclust_parameters(X, cells, workdir: Path):
         outs[(g, m)] = f
         lines += [f'm <- Mclust(X, G = {g}, modelNames = "{m}", verbose = FALSE)',
                   f'if (!is.null(m)) {{ s <- array(m$parameters$variance$sigma, c(ncol(X), ncol(X), {g})); '
-                  f'write(c(m$loglik, m$parameters$pro, m$parameters$mean, s), "{f}", ncolumns = 1) }}']
+                  f'writeLines(sprintf("%.17g", c(m$loglik, m$parameters$pro, m$parameters$mean, s)), "{f}") }}']
     subprocess.run(["Rscript", "-e", "\n".join(lines)], capture_output=True, text=True, check=True)
     n, d = X.shape
     res = {}
