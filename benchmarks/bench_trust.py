@@ -1,10 +1,16 @@
 """Issue 11, items 1-4: select_model's old defaults beside the new ones, on mclust's data sets.
 
-    PYTHONPATH=. python3 benchmarks/bench_trust.py [--sets thyroid,faithful,wdbc] [--G 9] [--n-jobs 1]
+    PYTHONPATH=. python3 benchmarks/bench_trust.py [--sets thyroid,faithful,wdbc] [--G 9] [--n-jobs 1] [--repeats 3]
 
 old: init_params="kmeans++", tol=1e-3 (per row), reg_covar=1e-6 (user units), max_iter=100
 new: init_params="emEM", tol="relative" (mclust's 1e-5, in the data's own units), reg_covar="relative",
      max_iter=1000 (select_model's defaults since issue 11)
+new (every snapshot diagnosed): the new defaults with the degeneracy diagnosis run on every EM
+     iteration's snapshot, as the sweep did before the cost was cut (now only each restart's final
+     snapshot is diagnosed in ``fit`` and ``select_model``; same results, less time)
+
+The variants run interleaved (old, new, new-diagnosed, old, ...) ``--repeats`` times; the best and the
+median wall time of each are printed with the load average before and after (the machine is shared).
 
 Per data set and variant: the recommended model and its BIC on mclust's scale (2 logL - p log n,
 higher is better), the sum of EM iterations over the sweep (long runs; emEM's short runs add
@@ -17,13 +23,16 @@ with Rscript when this script was written.  The machine is shared: times are rou
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import statistics
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from emdesk.engine import select_model
+from emdesk.engine import gaussian, select_model
 
 warnings.simplefilter("ignore")
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +54,21 @@ def _load(name):
 VARIANTS = {
     "old": dict(init_params="kmeans++", tol=1e-3, reg_covar=1e-6, max_iter=100),
     "new": dict(),  # select_model's defaults
+    "new (every snapshot diagnosed)": dict(),
 }
+
+
+@contextlib.contextmanager
+def every_snapshot_diagnosed(on):
+    """The sweep as it ran before the cost cut: every iteration's snapshot diagnosed (one process)."""
+    if not on:
+        yield
+        return
+    gaussian._MixtureRun.interim_issues = property(lambda self: True, lambda self, value: None)
+    try:
+        yield
+    finally:
+        del gaussian._MixtureRun.interim_issues
 
 
 def run(X, G, n_jobs, params):
@@ -59,26 +82,53 @@ def run(X, G, n_jobs, params):
     return best, iters, secs, flagged, r
 
 
+def _load_text():
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sets", default="thyroid,faithful,wdbc")
     ap.add_argument("--G", type=int, default=9)
     ap.add_argument("--n-jobs", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated, of: " + ", ".join(VARIANTS))
     args = ap.parse_args()
-    print(f"{'data':<16}{'variant':<6}{'recommended (mclust BIC scale)':<34}{'iterations':>11}{'seconds':>9}"
-          f"{'flagged':>9}   mclust's best")
+    variants = [v.strip() for v in args.variants.split(",")]
+    if args.n_jobs != 1 and "new (every snapshot diagnosed)" in variants:
+        raise SystemExit("the 'every snapshot diagnosed' variant runs in one process: use --n-jobs 1")
+    print(f"load average at start: {_load_text()}; {args.repeats} repeats, interleaved; n_jobs={args.n_jobs}")
+    print(f"{'data':<16}{'variant':<31}{'recommended (mclust BIC scale)':<30}{'iterations':>11}"
+          f"{'best s':>8}{'median s':>9}{'flagged':>8}   mclust's best")
     for name in args.sets.split(","):
         X = _load(name)
         cases = [(name, X)]
         if name == "wdbc":
             cases.append((name + " (std)", (X - X.mean(0)) / X.std(0)))
         for label, Y in cases:
-            for variant, params in VARIANTS.items():
-                best, iters, secs, flagged, _ = run(Y, args.G, args.n_jobs, params)
-                ref = MCLUST_BEST.get(name, ("?", float("nan")))
-                ref_text = f"{ref[0]} {ref[1]:.3f}" + (" (raw units)" if label.endswith("(std)") else "")
-                print(f"{label:<16}{variant:<6}{best:<34}{iters:>11}{secs:>9.1f}{flagged:>9}   {ref_text}",
-                      flush=True)
+            times = {v: [] for v in variants}
+            out = {}
+            for _ in range(args.repeats):
+                for variant in variants:
+                    with every_snapshot_diagnosed(variant == "new (every snapshot diagnosed)"):
+                        best, iters, secs, flagged, r = run(Y, args.G, args.n_jobs, VARIANTS[variant])
+                    times[variant].append(secs)
+                    table = [(row.n_components, row.covariance_type, row.n_iter, round(row.bic, 9), row.degenerate)
+                             for row in r.table if row.ok]
+                    if variant in out and out[variant][3] != table:
+                        raise SystemExit(f"{label} {variant}: a repeat gave another table (not deterministic)")
+                    out[variant] = (best, iters, flagged, table)
+            if "new" in out and "new (every snapshot diagnosed)" in out:
+                same = out["new"][3] == out["new (every snapshot diagnosed)"][3]
+                print(f"{label}: the cost cut leaves the table {'unchanged' if same else 'CHANGED'}")
+            ref = MCLUST_BEST.get(name, ("?", float("nan")))
+            ref_text = f"{ref[0]} {ref[1]:.3f}" + (" (raw units)" if label.endswith("(std)") else "")
+            for variant in variants:
+                best, iters, flagged, _ = out[variant]
+                ts = times[variant]
+                print(f"{label:<16}{variant:<31}{best:<30}{iters:>11}{min(ts):>8.1f}{statistics.median(ts):>9.1f}"
+                      f"{flagged:>8}   {ref_text}", flush=True)
+    print(f"load average at end: {_load_text()}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,12 @@ and mclust's ``acidity``, ``diabetes``, ``thyroid``, ``banknote`` and ``wdbc`` (
   log-likelihood is below 1e-5 (mclust's ``emControl()$tol[1]``).  It shows whether the
   building blocks reach mclust's values before they are wired into the estimator.
 
+Each cell where ``select_model`` is worse is then refitted alone (the sweep's seed for it): its
+restarts' BICs (restart 1 is mclust's hierarchical start) and mclust's own parameters for it
+(``Mclust(X, G, model)``) scored and diagnosed by emdesk, so a cell where mclust's optimum is one
+emdesk calls degenerate is counted apart (``--no-explain`` skips this).  The load average is printed
+at the start and the end.
+
 BIC is reported on mclust's scale (``2 logL - p log n``, higher is better; emdesk's ``bic``
 is its negative).  Per data set it prints the cells (G, model) within 0.5 of mclust, better,
 worse, flagged (degenerate, never chosen) and failed, the best model of each side and the times,
@@ -25,8 +31,10 @@ all measured in this run.
 from __future__ import annotations
 
 import argparse
+import inspect
 import io
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -245,6 +253,86 @@ def best_of(table):
     return f"{m},{g}", v
 
 
+# ------------------------------------------------------------------ worse cells, one by one
+
+def mclust_parameters(X, cells, workdir: Path):
+    """mclust's fitted parameters of each (G, model) in ``cells``: ``Mclust(X, G, model)`` (the start
+    and EM of ``mclustBIC``).  Returns {(G, model): (loglik, weights (G,), means (G, d), covs (G, d, d))}."""
+    data_csv = workdir / "cells_data.csv"
+    np.savetxt(data_csv, X, delimiter=",", fmt="%.17g")
+    outs = {}
+    lines = ["suppressMessages(library(mclust))",
+             f'X <- as.matrix(read.csv("{data_csv}", header = FALSE))']
+    for i, (g, m) in enumerate(cells):
+        f = workdir / f"cell{i}.txt"
+        outs[(g, m)] = f
+        lines += [f'm <- Mclust(X, G = {g}, modelNames = "{m}", verbose = FALSE)',
+                  f'if (!is.null(m)) {{ s <- array(m$parameters$variance$sigma, c(ncol(X), ncol(X), {g})); '
+                  f'writeLines(sprintf("%.17g", c(m$loglik, m$parameters$pro, m$parameters$mean, s)), "{f}") }}']
+    subprocess.run(["Rscript", "-e", "\n".join(lines)], capture_output=True, text=True, check=True)
+    n, d = X.shape
+    res = {}
+    for key, f in outs.items():
+        if not f.exists():
+            continue
+        v = np.loadtxt(f)
+        g = key[0]
+        ll, pro = v[0], v[1:1 + g]
+        means = v[1 + g:1 + g + d * g].reshape(g, d)  # R's d x G matrix, column-major
+        sig = v[1 + g + d * g:].reshape(g, d, d)  # d x d x G, column-major
+        res[key] = (float(ll), pro, means, sig)
+    return res
+
+
+def explain_worse(X, names, G, n_init, cells, ref, workdir: Path, extra):
+    """Per worse cell: emdesk's restarts (refitted with the sweep's seed for that cell), the
+    hierarchical restart's end, and mclust's own answer scored and diagnosed by emdesk (is mclust's
+    optimum one emdesk calls degenerate?).  Returns {cell: "sound" | "emdesk flagged" | "mclust's flagged"}."""
+    from emdesk.engine import GaussianMixture
+    from emdesk.engine import _validation as V
+    from emdesk.engine.diagnostics import diagnose
+    from emdesk.engine.selection import _plan, _seeds, iter_select_model
+
+    n, d = X.shape
+    cts = sorted({ct for ct in names.values() if ct is not None})
+    plan = _plan(range(1, G + 1), cts, d)
+    seeds = _seeds(0, len(plan))
+    theirs = mclust_parameters(X, cells, workdir)
+    kinds = {}
+    for g, m in cells:
+        ct = names[m]
+        seed = seeds[plan.index((g, ct))]
+        params = {k: v.default for k, v in inspect.signature(iter_select_model).parameters.items()
+                  if k in ("init_params", "tol", "reg_covar", "max_iter")}  # select_model's own defaults
+        params.update({k: v for k, v in extra.items() if v is not None})
+        gm = GaussianMixture(g, covariance_type=ct, n_init=n_init, random_state=seed, **params).fit(X)
+        p = gm.n_parameters()
+        bics = [2 * ll - p * math.log(n) for ll in gm.restart_log_likelihoods_]
+        ours_flag = bool(gm.degeneracies_)
+        line = (f"     {m},{g}: mclust {ref[(g, m)]:.2f}; emdesk restarts {' '.join(f'{b:.2f}' for b in bics)} "
+                f"(kept {gm.best_restart_ + 1}; restart 1 = mclust's hierarchical start){' flagged' if ours_flag else ''}")
+        kind = "emdesk flagged" if ours_flag else "sound"
+        t = theirs.get((g, m))
+        if t is not None:
+            ll, pro, means, sig = t
+            layout = V.covariance_layout(ct, d)
+            cov = {"full": sig, "tied": sig[0], "diag": np.diagonal(sig, axis1=1, axis2=2),
+                   "spherical": sig[:, 0, 0]}[layout]
+            issues = diagnose(pro, cov, layout, n, np.cov(X.T, ddof=0).reshape(d, d) if layout in ("full", "tied")
+                              else X.var(axis=0), np.zeros(d))
+            try:
+                ll_ours = float(GaussianMixture.from_parameters(pro, means, cov, layout).score(X) * n)
+            except ValueError:
+                ll_ours = float("nan")
+            line += (f"; mclust's parameters: logL {ll:.3f} (emdesk scores them {ll_ours:.3f})"
+                     f"{', flagged by emdesk: ' + '; '.join(sorted({i.kind for i in issues})) if issues else ', sound'}")
+            if issues:
+                kind = "mclust's flagged"
+        kinds[(g, m)] = kind
+        print(line, flush=True)
+    return kinds
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sets", default=",".join(SETS))
@@ -258,6 +346,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-select", action="store_true", help="skip select_model (blocks only)")
     ap.add_argument("--no-blocks", action="store_true", help="skip the plain EM from the blocks "
                     "(its EVE/VVE M-steps take minutes on wdbc)")
+    ap.add_argument("--no-explain", action="store_true", help="do not refit the worse cells one by one")
     args = ap.parse_args(argv)
     if shutil.which("Rscript") is None:
         print("bench_vs_mclust: Rscript not found; install r-base-core r-cran-mclust to run it. Skipped.")
@@ -267,6 +356,8 @@ def main(argv=None) -> int:
     if args.quick:
         sets, G = ["faithful", "iris"], 4
     totals = {"blocks": np.zeros(5, int), "select": np.zeros(5, int)}
+    worse_kinds = {}
+    print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
         for name in sets:
             X, models, ref, t_r, version = run_r(name, G, Path(tmp), args.r_cache)
@@ -303,6 +394,11 @@ def main(argv=None) -> int:
             worse_sel = sorted((sel[k] - ref[k], k) for k in refw if k in sel and sel[k] < ref[k] - 0.5)
             if worse_sel:
                 print("     worst select cells: " + ", ".join(f"{m},{g} {dv:+.1f}" for dv, (g, m) in worse_sel[:6]))
+            if worse_sel and not args.no_explain:
+                kinds = explain_worse(X, names, G, args.n_init, [k for _, k in worse_sel], ref, Path(tmp),
+                                      {"init_params": args.init, "tol": args.tol, "reg_covar": args.reg_covar})
+                for key, kind in kinds.items():
+                    worse_kinds.setdefault(kind, []).append(f"{name} {key[1]},{key[0]}")
             rbw = best_of(refw)
             print(f"     within 0.5: {c[0]}, better: {c[1]}, worse: {c[2]}, flagged: {c[3]}, failed: {c[4]}; "
                   f"recommended {best[0] if best else None} BIC {best[1] if best else float('nan'):.2f}; "
@@ -312,6 +408,9 @@ def main(argv=None) -> int:
         if cells:
             print(f"\nTOTAL {key}: {cells} cells; within 0.5: {c[0]}, better: {c[1]}, worse: {c[2]} "
                   f"({100.0 * c[2] / cells:.1f} %), flagged: {c[3]}, failed: {c[4]}")
+    for kind, where in sorted(worse_kinds.items()):
+        print(f"  worse cells, {kind}: {len(where)} ({', '.join(where)})")
+    print(f"load average at end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     return 0
 
 

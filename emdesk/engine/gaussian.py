@@ -351,6 +351,9 @@ class _MixtureRun:
         self.restart = 0
         #: tol="relative": the log-likelihood is judged in the data's own units (emdesk.engine.relative)
         self.ll_offset = _unit_offset(ctx)
+        #: False: only a restart's final snapshot carries the degeneracy diagnosis (fit() and
+        #: select_model never show the others; the diagnosis was a fifth of a small fit's time)
+        self.interim_issues = True
 
     def initial_params(self, rng, interrupt):
         r = self.restart
@@ -389,7 +392,7 @@ class _MixtureRun:
             covariances=frozen_copy(cov),
             covariance_type=ctx.model,
             responsibilities=ctx.frozen_responsibilities(weights) if want_resp else None,
-            issues=est._diagnose(ctx, weights, cov),
+            issues=est._diagnose(ctx, weights, cov) if self.interim_issues or fields["final"] else (),
             n_samples=ctx.W,
             missing=est.missing,
             **fields,
@@ -541,14 +544,14 @@ class GaussianMixture:
     # ------------------------------------------------------------------ fitting
     def fit(self, X, sample_weight=None):
         """Fit by EM (``n_init`` restarts); returns self."""
-        for _ in self.fit_iter(X, sample_weight=sample_weight):
+        for _ in self.fit_iter(X, sample_weight=sample_weight, _interim_issues=False):
             pass
         return self
 
     def fit_predict(self, X, sample_weight=None):
         return self.fit(X, sample_weight).predict(X)
 
-    def fit_iter(self, X, sample_weight=None, responsibilities=False, interrupt=None):
+    def fit_iter(self, X, sample_weight=None, responsibilities=False, interrupt=None, *, _interim_issues=True):
         """Validate, then return a generator of :class:`Snapshot` (one per iteration, every
         restart in turn).  When it is exhausted the estimator holds the best restart.
 
@@ -557,6 +560,8 @@ class GaussianMixture:
         iterations over every row) with nothing to yield; ``interrupt``, a callable with no
         arguments, is asked between its steps, and when it returns True the generator ends there
         without fitting (the estimator keeps whatever it held before).
+        (``_interim_issues=False``, for callers that look only at the fitted model: only each
+        restart's final snapshot carries ``issues``.)
         """
         if interrupt is not None and not callable(interrupt):
             raise ValueError(f"interrupt must be a callable returning True to stop, or None; got {interrupt!r}.")
@@ -582,7 +587,7 @@ class GaussianMixture:
         self.column_notes_ = ctx.notes
         if ctx.notes:
             warnings.warn(" ".join(ctx.notes), DataColumnWarning, stacklevel=2)
-        return self._run(ctx, inits, bool(responsibilities), interrupt)
+        return self._run(ctx, inits, bool(responsibilities), interrupt, interim_issues=_interim_issues)
 
     def _check_inits(self, k, d):
         w0 = None if self.weights_init is None else V.check_weights(self.weights_init, k)
@@ -625,12 +630,14 @@ class GaussianMixture:
                         ctx.data_variances if ctx.data_cov is None else ctx.data_cov, ctx.reg_user,
                         null_space=ctx.null_space, binary_columns=ctx.binary, column_names=ctx.names)
 
-    def _run(self, ctx, inits, want_resp, interrupt=None):
+    def _run(self, ctx, inits, want_resp, interrupt=None, interim_issues=True):
         """The EM run: :func:`emdesk.engine.em.run_em` (restarts, snapshots, failed restarts)
         driving this mixture's context; sets the fitted attributes when it is exhausted."""
         rng = np.random.default_rng(self.random_state)
+        run = _MixtureRun(self, ctx, inits)
+        run.interim_issues = bool(interim_issues)
         return run_em(
-            _MixtureRun(self, ctx, inits), n_init=self.n_init, max_iter=self.max_iter, tol=self.tol,
+            run, n_init=self.n_init, max_iter=self.max_iter, tol=self.tol,
             rng=rng, want_resp=want_resp, interrupt=interrupt,
             finish=lambda results, best: self._set_fitted(ctx, results, best),
         )

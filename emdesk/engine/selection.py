@@ -376,7 +376,8 @@ def _fit_one(index, k, cov_type, X, sample_weight, params, seed, should_stop) ->
     try:
         model = GaussianMixture(n_components=k, covariance_type=cov_type, random_state=seed, **params)
         # fit_iter lets a cancelled sweep stop within one EM iteration.
-        for _ in model.fit_iter(X, sample_weight=sample_weight, interrupt=should_stop):
+        # (only the final snapshots' degeneracy diagnosis is used: _interim_issues=False)
+        for _ in model.fit_iter(X, sample_weight=sample_weight, interrupt=should_stop, _interim_issues=False):
             if should_stop():
                 raise SelectionCancelled()
         if not hasattr(model, "weights_") and should_stop():  # cancelled in the initialisation
