@@ -162,6 +162,8 @@ def _file_name(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .engine.relative import APP_N_INIT
+
     p = _Parser(
         prog=PROG,
         description="Fit a Gaussian mixture model (or a hidden Markov model) by EM to columns of a CSV file,\n"
@@ -188,8 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="covariance type: full, tied, diag, spherical, or for Gaussian mixtures one of mclust's "
                         "models EII VII EEI VEI EVI VVI EEE VEE EVE VVE EEV VEV EVV VVV (E or V for one column) "
                         "(default: full for mixtures, diag for HMMs, as scikit-learn and hmmlearn)")
-    p.add_argument("--n-init", type=_count(MAX_INIT, "the number of restarts"), default=1, metavar="N",
-                   help=f"number of EM restarts, 1 to {MAX_INIT}; the best log-likelihood is kept (default: 1)")
+    p.add_argument("--n-init", type=_count(MAX_INIT, "the number of restarts"), default=APP_N_INIT, metavar="N",
+                   help=f"number of EM restarts, 1 to {MAX_INIT}; the best log-likelihood is kept (default: "
+                        f"{APP_N_INIT}, as the app)")
     p.add_argument("--max-iter", type=_count(MAX_ITER, "the number of iterations"), default=None, metavar="N",
                    help=f"maximum EM iterations per restart, 1 to {MAX_ITER:,} ({_defaults_help('max_iter')})")
     p.add_argument("--tol", type=_setting("tol"), default=None, metavar="TOL",

@@ -55,6 +55,8 @@ def test_gaussian_defaults_match_select_model_and_the_panel():
     assert gm == {k: sig[k].default for k in KEYS} == {k: panel[k] for k in KEYS}
     assert sig["prior"].default is None and panel["prior"] is None
     assert _cli_args().prior_value is None
+    # restarts: emdesk-fit, the Model panel and select_model give every fit the same number
+    assert _cli_args().n_init == panel["n_init"] == sig["n_init"].default == 5
 
 
 def test_help_states_each_default():
@@ -90,7 +92,8 @@ def test_a_fit_uses_the_defaults_and_the_prior(tmp_path, faithful_csv, capsys):
     assert "mclust's default prior (MAP estimate)" in out
     doc = json.loads((tmp_path / "map.json").read_text())
     assert doc["options"]["prior"] == "default" and doc["fit"]["log_prior"] < 0
-    ref = GaussianMixture(2, prior="default", random_state=0, **cli.app_defaults()).fit(X)
+    assert doc["options"]["n_init"] == 5
+    ref = GaussianMixture(2, prior="default", random_state=0, n_init=5, **cli.app_defaults()).fit(X)
     assert doc["fit"]["bic"] == pytest.approx(ref.bic(X), rel=1e-9)
     assert load_fit(tmp_path / "map.json").get_params()["prior"] == "default"
 
@@ -98,7 +101,7 @@ def test_a_fit_uses_the_defaults_and_the_prior(tmp_path, faithful_csv, capsys):
 def test_select_with_the_prior_sweeps_as_select_model(tmp_path, faithful_csv, capsys):
     path, X = faithful_csv
     assert cli.main([str(path), "--select", "--max-components", "2", "--prior", "default", "--seed", "0",
-                     "--selection-csv", str(tmp_path / "sel.csv")]) == 0
+                     "--n-init", "1", "--selection-csv", str(tmp_path / "sel.csv")]) == 0
     out = capsys.readouterr().out
     assert "8 fits (1 to 2 components x mclust's models VII, VVI, EEE, VVV; 1 restart each; mclust's default prior)" in out
     ref = select_model(X, range(1, 3), "mclust", n_init=1, random_state=0, prior="default", **cli.app_defaults())

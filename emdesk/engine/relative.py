@@ -34,7 +34,7 @@ import math
 import numbers
 
 __all__ = ["RELATIVE_REG_COVAR", "RELATIVE_TOL", "relative_amount", "check_setting", "describe",
-           "absolute_reg_covar", "own_defaults", "APP_DEFAULTS"]
+           "absolute_reg_covar", "own_defaults", "APP_DEFAULTS", "APP_N_INIT"]
 
 #: ``reg_covar="relative"``: this fraction of the data's covariance.
 RELATIVE_REG_COVAR = 1e-6
@@ -48,6 +48,8 @@ _DEFAULTS = {"reg_covar": RELATIVE_REG_COVAR, "tol": RELATIVE_TOL}
 #: Other estimators get their own defaults for the first three (:func:`own_defaults`).  The engine's
 #: ``GaussianMixture()`` keeps scikit-learn's (kmeans++, tol=1e-3, max_iter=100).
 APP_DEFAULTS = {"init_params": "emEM", "tol": "relative", "reg_covar": "relative", "max_iter": 1000}
+#: Restarts per fit in the app's Model panel, ``select_model`` and ``emdesk-fit`` (every model kind).
+APP_N_INIT = 5
 
 
 def _bad(name, value):

@@ -64,10 +64,10 @@ MANUAL_INIT_TEXT = "placed by hand"  # shown in the initialisation combo while s
 # (label, seconds of delay per iteration)
 SPEEDS = [("Fastest", 0.0), ("Watchable (20 it/s)", 0.05), ("Slow (5 it/s)", 0.2), ("Very slow (1 it/s)", 1.0)]
 
-from emdesk.engine.relative import APP_DEFAULTS  # noqa: E402  (emEM, relative tol/reg_covar, 1000 iterations)
+from emdesk.engine.relative import APP_DEFAULTS, APP_N_INIT  # noqa: E402  (emEM, relative tol/reg_covar, 1000 iterations)
 
 DEFAULTS = {
-    "n_components": 3, "covariance_type": "full", "n_init": 5, "random_state": None, **APP_DEFAULTS,
+    "n_components": 3, "covariance_type": "full", "n_init": APP_N_INIT, "random_state": None, **APP_DEFAULTS,
     "prior": None,  # mclust's conjugate prior: None or "default" (Gaussian mixtures)
 }
 #: the word the tolerance and reg_covar fields accept besides a number (emdesk.engine.relative)
