@@ -24,10 +24,11 @@ from typing import Callable
 
 import numpy as np
 
-from . import table as _t
+from . import table_text as _t
 from .spreadsheet import COLUMNAR_EXTENSIONS, SPREADSHEET_EXTENSIONS, is_other_format, load_columnar, \
     load_spreadsheet
-from .table import MISSING_TOKENS, DataError, LoadCancelled, Table, load_table, unique_name
+from .table import (MISSING_TOKENS, DataError, LoadCancelled, Table, load_table, nonfinite_part,
+                    nonfinite_sentence, unique_name)
 
 __all__ = ["ImportOptions", "Preview", "DELIMITERS", "ENCODINGS", "load_with_options", "table_from_text",
            "preview", "head"]
@@ -305,10 +306,10 @@ def table_from_text(text: str, options: ImportOptions | None = None, *, name: st
         where = np.flatnonzero(np.isinf(values))
         if where.size:
             i = int(where[0])
-            infinite.append(_t.nonfinite_part(col_name, int(where.size), f"line {data[i][0]}",
+            infinite.append(nonfinite_part(col_name, int(where.size), f"line {data[i][0]}",
                                               cells[i][names.index(col_name)].strip()))
     if infinite:
-        raise DataError(f"{name}: {_t.nonfinite_sentence(infinite)}")
+        raise DataError(f"{name}: {nonfinite_sentence(infinite)}")
     numeric = np.column_stack(numeric_cols) if numeric_cols else np.empty((len(cells), 0))
     table = Table(path=path, column_names=names, numeric=numeric, numeric_names=numeric_names, text=text_cols,
                   sha256=sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest(), delimiter=delimiter,
