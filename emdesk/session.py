@@ -334,6 +334,11 @@ class Session:
             return
         from emdesk.families_data import TEXT_FAMILIES
 
+        empty = [n for n in names if n in self.table.empty_column_names]
+        if empty:
+            from emdesk.io.table import empty_columns_message
+
+            raise ValueError(empty_columns_message(self.table, empty))
         numeric = set(self.table.column_names if self.family in TEXT_FAMILIES else self.table.numeric_column_names)
         bad = [n for n in names if n not in numeric]
         if bad:

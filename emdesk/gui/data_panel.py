@@ -6,8 +6,10 @@ import os
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from emdesk.io.table import empty_columns_message
 
 MISSING_MODES = ("marginalize", "drop")  # the window's choice for rows with missing values (scripting names)
+EMPTY_TOOLTIP = "Empty column: every cell is empty or missing (NA), so it has no values to fit"
 
 
 class DataPanel(QtWidgets.QWidget):
@@ -116,6 +118,7 @@ class DataPanel(QtWidgets.QWidget):
         total_missing = int(sum(missing.values()))
         self.missing_label.setText(f"{total_missing:,}" if total_missing else "none")
         numeric = set(table.numeric_column_names)
+        empty = set(table.empty_column_names)
         if selected is None:
             selected = list(table.numeric_column_names[:2])
         self.columns.blockSignals(True)
@@ -123,7 +126,8 @@ class DataPanel(QtWidgets.QWidget):
         for row, name in enumerate(table.column_names):
             item = QtWidgets.QTableWidgetItem(name)
             label = name == getattr(table, "row_label_column", None)  # names the rows: never fitted
-            kind = QtWidgets.QTableWidgetItem("number" if name in numeric else "row label" if label else "text")
+            kind = QtWidgets.QTableWidgetItem("number" if name in numeric else "row label" if label else
+                                              "empty" if name in empty else "text")
             miss = QtWidgets.QTableWidgetItem(f"{int(missing.get(name, 0)):,}")
             miss.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
             if name in numeric:
@@ -133,9 +137,12 @@ class DataPanel(QtWidgets.QWidget):
             else:
                 item.setFlags(QtCore.Qt.ItemFlag.NoItemFlags)
                 item.setToolTip("Row labels: they name the rows and are never fitted" if label
+                                else EMPTY_TOOLTIP if name in empty
                                 else "Text column: shown for reference, not used in the fit")
                 for it in (item, kind, miss):
                     it.setForeground(QtGui.QBrush(QtGui.QColor(150, 150, 150)))
+                    if name in empty:
+                        it.setToolTip(EMPTY_TOOLTIP)
             kind.setFlags(QtCore.Qt.ItemFlag.ItemIsEnabled if name in numeric else QtCore.Qt.ItemFlag.NoItemFlags)
             miss.setFlags(kind.flags())
             self.columns.setItem(row, 0, item)
@@ -158,14 +165,16 @@ class DataPanel(QtWidgets.QWidget):
         floor = t.fontMetrics().horizontalAdvance("number") + 16
         t.setColumnWidth(1, max(floor, min(t.columnWidth(1), cap)))
 
+    MIN_ROWS = 4  # the column list shows at least this many columns (fewer when the file has fewer)
+
     def _fit_table_height(self) -> None:
         """The columns table is as tall as its rows (no empty rows pushing the options below out of the
-        dock) and at least four rows tall; a long list scrolls."""
+        dock) and at least ``MIN_ROWS`` rows tall; a long list scrolls."""
         t = self.columns
         rows = t.rowCount()
         row_h = t.verticalHeader().defaultSectionSize()
         extra = t.horizontalHeader().sizeHint().height() + 2 * t.frameWidth()
-        t.setMinimumHeight(extra + min(max(rows, 1), 4) * row_h + 2)
+        t.setMinimumHeight(extra + min(max(rows, 1), self.MIN_ROWS) * row_h + 2)
         t.setMaximumHeight(extra + max(rows, 1) * row_h + 2)
 
     # -- sequences (hidden Markov models) ---------------------------------------------------------------
@@ -219,6 +228,9 @@ class DataPanel(QtWidgets.QWidget):
         if self._table is None:
             raise ValueError("No data is loaded: open a CSV file first.")
         numeric = set(self._table.column_names if self.text_fittable else self._table.numeric_column_names)
+        empty = [n for n in names if n in self._table.empty_column_names]
+        if empty:
+            raise ValueError(empty_columns_message(self._table, empty))
         bad = [n for n in names if n not in numeric]
         if bad:
             known = ", ".join(self._table.numeric_column_names) or "none"

@@ -47,6 +47,7 @@ class Table:
         numeric = np.asarray(numeric, dtype=np.float64)
         if numeric.ndim != 2 or numeric.shape[1] != len(numeric_names):
             raise ValueError("numeric must be a (n_rows, len(numeric_names)) array")
+        numeric, numeric_names, text = _empty_numbers_as_text(numeric, list(numeric_names), text)
         self._numeric = numeric
         self._numeric_index = {name: j for j, name in enumerate(numeric_names)}
         self._text = {name: list(values) for name, values in text.items()}
@@ -65,6 +66,7 @@ class Table:
         if row_label_column is not None and row_label_column not in self._text:
             raise ValueError("row_label_column must name a text column")
         self.row_label_column = row_label_column
+        self._empty: set[str] | None = None  # the empty columns, found when first asked for
 
     # -- columns -------------------------------------------------------------------------------
     @property
@@ -82,6 +84,24 @@ class Table:
     @property
     def text_column_names(self) -> list[str]:
         return [n for n in self._column_names if n in self._text]
+
+    @property
+    def empty_column_names(self) -> list[str]:
+        """Columns with no values (every cell empty or a missing-value token); they are among
+        ``text_column_names`` (never ``numeric_column_names``) and ``to_array`` refuses them."""
+        if self._empty is None:
+            self._empty = {name for name, cells in self._text.items()
+                           if name != self.row_label_column and not any(c.strip() not in MISSING_TOKENS for c in cells)}
+        return [n for n in self._column_names if n in self._empty]
+
+    def column_kind(self, name: str) -> str:
+        """``"number"``, ``"text"``, ``"empty"`` (no values: :attr:`empty_column_names`) or ``"row label"``."""
+        self._check_name(name)
+        if name in self._numeric_index:
+            return "number"
+        if name == self.row_label_column:
+            return "row label"
+        return "empty" if name in self.empty_column_names else "text"
 
     @property
     def row_labels(self) -> list[str] | None:
@@ -128,9 +148,7 @@ class Table:
             if name in self._text:
                 example = next((v for v in self._text[name] if v.strip() not in MISSING_TOKENS), None)
                 if example is None:
-                    raise DataError(f"Column {name!r} of {self.name} has no values (every cell is empty or "
-                                    f"missing); choose columns with numbers: "
-                                    f"{', '.join(self.numeric_column_names) or 'none'}.")
+                    raise DataError(empty_columns_message(self, [name]))
                 raise DataError(f"Column {name!r} of {self.name} holds text (e.g. {example!r}), not numbers; "
                                 f"choose numeric columns: {', '.join(self.numeric_column_names) or 'none'}.")
             index.append(self._numeric_index[name])
@@ -162,6 +180,33 @@ class Table:
         return (f"<Table {self.name!r}: {self.n_rows} rows, {len(self._column_names)} columns "
                 f"({len(self._numeric_index)} numeric), delimiter={self.delimiter!r}, "
                 f"decimal={self.decimal!r}, encoding={self.encoding!r}>")
+
+
+def empty_columns_message(table: Table, names: Sequence[str]) -> str:
+    """The message for choosing columns that have no values (:attr:`Table.empty_column_names`): it names
+    them and the columns with numbers to choose instead."""
+    names = list(names)
+    which = (f"Column {names[0]!r}" if len(names) == 1 else "Columns " + ", ".join(map(repr, names)))
+    verb = "has" if len(names) == 1 else "have"
+    return (f"{which} of {table.name} {verb} no values (every cell is empty or missing); choose columns with "
+            f"numbers: {', '.join(table.numeric_column_names) or 'none'}.")
+
+
+def _empty_numbers_as_text(numeric: np.ndarray, names: list[str], text: dict) -> tuple[np.ndarray, list, dict]:
+    """A numeric column with no value at all (every cell NaN: a spreadsheet's or Parquet file's empty column)
+    is an empty column, held as text like an empty column of a CSV file (:attr:`Table.empty_column_names`)."""
+    n_rows = numeric.shape[0]
+    if n_rows == 0:
+        return numeric, names, text
+    # The first cell decides for almost every column; only a column that starts with NaN is scanned.
+    empty = [j for j in range(numeric.shape[1]) if numeric[0, j] != numeric[0, j] and np.isnan(numeric[:, j]).all()]
+    if not empty:
+        return numeric, names, text
+    text = dict(text)
+    for j in empty:
+        text[names[j]] = [""] * n_rows
+    keep = [j for j in range(numeric.shape[1]) if j not in set(empty)]
+    return np.ascontiguousarray(numeric[:, keep]), [names[j] for j in keep], text
 
 
 def nonfinite_part(column: str, count: int, where: str, cell: str) -> str:

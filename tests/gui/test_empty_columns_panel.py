@@ -1,0 +1,38 @@
+"""The Data panel shows a column with no values as "empty", greyed out with a tooltip that says why, in every
+family (the categorical ones make text columns tickable, never an empty one); choosing it by script says it
+has no values."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6 import QtCore
+
+
+def rows(dp):
+    return {dp.columns.item(r, 0).text(): r for r in range(dp.columns.rowCount())}
+
+
+def test_an_empty_column_is_shown_as_empty_and_greyed(qtbot, window, tmp_path):
+    p = tmp_path / "data.csv"
+    p.write_text("a,b,c,d\n" + "".join(f"{i},{i % 3},NA,{'xy'[i % 2]}\n" for i in range(30)))
+    window.open_csv(p)
+    dp = window.data_panel
+    r = rows(dp)["c"]
+    item, kind = dp.columns.item(r, 0), dp.columns.item(r, 1)
+    assert kind.text() == "empty"
+    assert not item.flags() & QtCore.Qt.ItemFlag.ItemIsUserCheckable
+    assert not item.flags() & QtCore.Qt.ItemFlag.ItemIsEnabled
+    assert item.foreground().color().getRgb()[:3] == (150, 150, 150)
+    assert "no values" in item.toolTip() and "no values" in kind.toolTip()
+    assert dp.columns.item(rows(dp)["d"], 1).text() == "text"
+    assert dp.selected_columns() == ["a", "b"]
+    with pytest.raises(ValueError, match=r"Column 'c' of data.csv has no values \(every cell is empty"):
+        window.select_columns(["a", "c"])
+
+    window.set_model_kind("mixture", "categorical")  # text columns become tickable; the empty one does not
+    r = rows(dp)
+    assert dp.columns.item(r["d"], 0).flags() & QtCore.Qt.ItemFlag.ItemIsUserCheckable
+    assert not dp.columns.item(r["c"], 0).flags() & QtCore.Qt.ItemFlag.ItemIsUserCheckable
+    assert dp.columns.item(r["c"], 1).text() == "empty"
+    with pytest.raises(ValueError, match="Column 'c' of data.csv has no values"):
+        window.select_columns(["d", "c"])
