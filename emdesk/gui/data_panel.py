@@ -43,6 +43,11 @@ class DataPanel(QtWidgets.QWidget):
         hdr.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.Interactive)  # see _fit_type_column
         hdr.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         self.columns.setToolTip("Tick the numeric columns to fit; text columns are shown but cannot be fitted")
+        # Rows as tall as a line of text plus a little (the style's default, 30 px at a 9-point font, left
+        # room for only a few columns in the dock at 1280x680).
+        row_h = self.columns.fontMetrics().height() + 8
+        self.columns.verticalHeader().setMinimumSectionSize(row_h)
+        self.columns.verticalHeader().setDefaultSectionSize(row_h)
 
         self.hint = QtWidgets.QLabel()
         self.hint.setWordWrap(True)
@@ -51,7 +56,7 @@ class DataPanel(QtWidgets.QWidget):
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addLayout(form)
-        lay.addWidget(self.columns)
+        lay.addWidget(self.columns, 1)  # up to all its rows (its maximum height); the stretch below takes the rest
         lay.addWidget(self.hint)
         # Later options about the data (e.g. how to treat missing values) go into this layout.
         self.options_layout = QtWidgets.QVBoxLayout()
@@ -96,7 +101,7 @@ class DataPanel(QtWidgets.QWidget):
         box_lay.addWidget(self.missing_drop)
         self.missing_box.hide()
         self.options_layout.addWidget(self.missing_box)
-        lay.addStretch(1)  # spare height below the options, not empty table rows above them
+        lay.addStretch(0)  # height beyond the list's every row goes below the options (the list has the stretch)
         self._missing_summary = (0, 0, 0)
         self.missing_marginalize.toggled.connect(self._missing_toggled)
 
@@ -165,7 +170,7 @@ class DataPanel(QtWidgets.QWidget):
         floor = t.fontMetrics().horizontalAdvance("number") + 16
         t.setColumnWidth(1, max(floor, min(t.columnWidth(1), cap)))
 
-    MIN_ROWS = 4  # the column list shows at least this many columns (fewer when the file has fewer)
+    MIN_ROWS = 6  # the column list shows at least this many columns (fewer when the file has fewer)
 
     def _fit_table_height(self) -> None:
         """The columns table is as tall as its rows (no empty rows pushing the options below out of the
