@@ -28,7 +28,7 @@ from . import table_text as _t
 from .spreadsheet import COLUMNAR_EXTENSIONS, SPREADSHEET_EXTENSIONS, is_other_format, load_columnar, \
     load_spreadsheet
 from .table import (MISSING_TOKENS, DataError, LoadCancelled, Table, load_table, nonfinite_part,
-                    nonfinite_sentence, unique_name)
+                    nonfinite_sentence, open_error, unique_name)
 
 __all__ = ["ImportOptions", "Preview", "DELIMITERS", "ENCODINGS", "load_with_options", "table_from_text",
            "preview", "head"]
@@ -382,14 +382,8 @@ def _read_bytes(path: str, limit: int | None = None) -> bytes:
     try:
         with open(path, "rb") as handle:
             return handle.read() if limit is None else handle.read(limit)
-    except FileNotFoundError:
-        raise DataError(f"{name}: no such file ({path}). Check the name and folder.") from None
-    except IsADirectoryError:
-        raise DataError(f"{name}: this is a folder, not a data file.") from None
-    except PermissionError:
-        raise DataError(f"{name}: permission denied; you are not allowed to read this file.") from None
     except OSError as exc:
-        raise DataError(f"{name}: cannot read the file ({exc.strerror or exc}).") from None
+        raise open_error(name, path, exc) from None
 
 
 def load_with_options(path, options: ImportOptions | None = None,

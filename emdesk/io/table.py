@@ -182,6 +182,20 @@ class Table:
                 f"decimal={self.decimal!r}, encoding={self.encoding!r}>")
 
 
+def open_error(name: str, path: str, exc: OSError, kind: str = "data file") -> DataError:
+    """The :class:`DataError` for a file that cannot be opened or read (``exc``), naming the file (``name``)
+    and, when it does not exist, its ``path``; ``kind`` names what a folder is not ("CSV file" ...)."""
+    if isinstance(exc, FileNotFoundError):
+        why = f"no such file ({path}). Check the name and folder."
+    elif isinstance(exc, IsADirectoryError):
+        why = f"this is a folder, not a {kind}."
+    elif isinstance(exc, PermissionError):
+        why = "permission denied; you are not allowed to read this file."
+    else:
+        why = f"cannot read the file ({exc.strerror or exc})."
+    return DataError(f"{name}: {why}")
+
+
 def empty_columns_message(table: Table, names: Sequence[str]) -> str:
     """The message for choosing columns that have no values (:attr:`Table.empty_column_names`): it names
     them and the columns with numbers to choose instead."""

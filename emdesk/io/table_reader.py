@@ -32,7 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .table import DataError, LoadCancelled, Table, format_numbers, nonfinite_part, nonfinite_sentence
+from .table import (DataError, LoadCancelled, Table, format_numbers, nonfinite_part, nonfinite_sentence,
+                    open_error)
 from .table_text import (SNIFF_BYTES, _DELIMITER_NAMES, _comment_preamble, _complete_records, _detect_header,
                          _first_lines, _is_blank, _is_missing, _is_number, _looks_binary, _numeric_column,
                          _one_column_of_decimal_commas, _open_quote, _pick_encoding, _record_cut, _record_end,
@@ -193,14 +194,8 @@ class _Reader:
     def read(self) -> Table:
         try:
             handle = open(self.path, "rb")
-        except FileNotFoundError:
-            raise DataError(f"{self.name}: no such file ({self.path}). Check the name and folder.") from None
-        except IsADirectoryError:
-            raise DataError(f"{self.name}: this is a folder, not a CSV file.") from None
-        except PermissionError:
-            raise DataError(f"{self.name}: permission denied; you are not allowed to read this file.") from None
         except OSError as exc:
-            raise DataError(f"{self.name}: cannot open the file ({exc.strerror or exc}).") from None
+            raise open_error(self.name, self.path, exc, "CSV file") from None
         with handle:
             try:
                 size = os.fstat(handle.fileno()).st_size
