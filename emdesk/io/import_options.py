@@ -432,7 +432,7 @@ def head(table: Table, n_rows: int) -> Table:
     out = Table(path=table.path, column_names=table.column_names, numeric=table.to_array(names)[:n],
                 numeric_names=names, text={c: table.text_column(c)[:n] for c in table.text_column_names},
                 sha256=table.sha256, delimiter=table.delimiter, decimal=table.decimal, encoding=table.encoding,
-                has_header=table.has_header)
+                has_header=table.has_header, empty_numbers_as_text=False)  # NaN in the first rows only
     for attr in ("sheet", "sheet_names", "notes", "row_label_column", "header_row"):
         setattr(out, attr, getattr(table, attr, None))
     return out

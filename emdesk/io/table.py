@@ -38,16 +38,22 @@ class Table:
     ``write.csv`` row names, a pandas index): it is held as text, so it is never among
     ``numeric_column_names`` (never offered for fitting) and ``to_array`` refuses it; ``row_labels`` gives
     its cells.
+
+    A column with no values (every cell empty or a missing-value token) is ``"empty"``
+    (:meth:`column_kind`, :attr:`empty_column_names`): held as text (a numeric column of NaN only is moved
+    there unless ``empty_numbers_as_text=False``, as for a slice of another table's rows), never numeric,
+    and ``to_array`` refuses it with a message that says it has no values.
     """
 
     def __init__(self, *, path, column_names, numeric, numeric_names, text, sha256="", delimiter=",",
-                 decimal=".", encoding="utf-8", has_header=True, row_label_column=None):
+                 decimal=".", encoding="utf-8", has_header=True, row_label_column=None, empty_numbers_as_text=True):
         self.path = os.fspath(path) if path is not None else None
         self._column_names = list(column_names)
         numeric = np.asarray(numeric, dtype=np.float64)
         if numeric.ndim != 2 or numeric.shape[1] != len(numeric_names):
             raise ValueError("numeric must be a (n_rows, len(numeric_names)) array")
-        numeric, numeric_names, text = _empty_numbers_as_text(numeric, list(numeric_names), text)
+        if empty_numbers_as_text:  # (False for a slice of rows of a table, whose kinds are the table's)
+            numeric, numeric_names, text = _empty_numbers_as_text(numeric, list(numeric_names), text)
         self._numeric = numeric
         self._numeric_index = {name: j for j, name in enumerate(numeric_names)}
         self._text = {name: list(values) for name, values in text.items()}

@@ -138,3 +138,14 @@ def test_the_session_refuses_an_empty_column_in_every_family(tmp_path):
         s.set_model_kind("mixture", family)
         with pytest.raises(ValueError, match="Column 'b' of data.csv has no values"):
             s.choose_columns(["b", "c"] if family == "categorical" else ["a", "b"])
+
+
+def test_the_import_preview_keeps_a_number_column_that_starts_with_missing_cells(tmp_path):
+    from emdesk.io.import_options import head
+
+    p = tmp_path / "late.csv"
+    p.write_text("a,b\n" + "".join(f"{i},\n" for i in range(30)) + "30,7\n")
+    t = load_table(p)
+    assert t.column_kind("b") == "number"
+    first = head(t, 20)  # no value of b in these rows, but b is a column of numbers
+    assert first.is_numeric("b") and first.numeric_column_names == ["a", "b"]
