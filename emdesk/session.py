@@ -300,8 +300,9 @@ class Session:
 
         table = load_table(path, progress=progress)
         if not table.numeric_column_names and self.family != "categorical":  # latent class: text only is fine
-            raise DataError(f"The file has no numeric columns (only text: {', '.join(table.column_names)}). "
-                            "Choose a file with at least one column of numbers.")
+            from emdesk.io.table import no_numbers_message
+
+            raise DataError(no_numbers_message(table))
         self.set_table(table)
         return table
 

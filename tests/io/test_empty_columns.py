@@ -149,3 +149,19 @@ def test_the_import_preview_keeps_a_number_column_that_starts_with_missing_cells
     assert t.column_kind("b") == "number"
     first = head(t, 20)  # no value of b in these rows, but b is a column of numbers
     assert first.is_numeric("b") and first.numeric_column_names == ["a", "b"]
+
+
+def test_a_file_without_numbers_names_its_text_and_empty_columns_apart(tmp_path):
+    from emdesk.session import Session
+
+    p = tmp_path / "names.csv"
+    p.write_text("name,city,notes\nann,paris,\nbob,rome,NA\n")
+    with pytest.raises(DataError) as info:
+        Session().load(str(p))
+    message = str(info.value)
+    assert message.startswith("names.csv has no numeric columns (text: name, city; no values: notes).")
+    assert "Categorical family" in message
+    p.write_text("a,b\n,\nNA,\n")
+    with pytest.raises(DataError, match=r"no numeric columns \(no values: a, b\)\. Choose a file with at least "
+                                        r"one column of numbers\.$"):
+        Session().load(str(p))
