@@ -435,6 +435,7 @@ def head(table: Table, n_rows: int) -> Table:
                 has_header=table.has_header, empty_numbers_as_text=False)  # NaN in the first rows only
     for attr in ("sheet", "sheet_names", "notes", "row_label_column", "header_row"):
         setattr(out, attr, getattr(table, attr, None))
+    out._empty = set(table.empty_column_names)  # judged on every row read, not on the first n_rows
     return out
 
 

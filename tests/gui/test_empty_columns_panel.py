@@ -36,3 +36,21 @@ def test_an_empty_column_is_shown_as_empty_and_greyed(qtbot, window, tmp_path):
     assert dp.columns.item(r["c"], 1).text() == "empty"
     with pytest.raises(ValueError, match="Column 'c' of data.csv has no values"):
         window.select_columns(["d", "c"])
+
+
+def test_the_import_preview_labels_empty_columns_by_every_row(qtbot, tmp_path):
+    """The preview shows its first 20 rows; a column is "empty" only when no row the preview read (for a text
+    file its first lines, for a spreadsheet every row) has a value."""
+    from emdesk.gui.import_dialog import ImportDialog
+
+    p = tmp_path / "late.csv"
+    p.write_text("a,b,c,d\n" + "".join(f"{i},,NA,\n" for i in range(60)) + "60,7,late,\n"
+                 + "".join(f"{i},,NA,\n" for i in range(61, 600)))
+    dialog = ImportDialog(p, None)
+    qtbot.addWidget(dialog)
+    t = dialog.table
+    kinds = {t.horizontalHeaderItem(j).text().split("\n")[0]: t.horizontalHeaderItem(j).text().split("\n")[1]
+             for j in range(t.columnCount())}
+    assert kinds == {"a": "numbers", "b": "numbers", "c": "text", "d": "empty"}
+    j = [t.horizontalHeaderItem(j).text().split("\n")[0] for j in range(t.columnCount())].index("d")
+    assert "no values" in t.horizontalHeaderItem(j).toolTip()
