@@ -188,17 +188,20 @@ class Table:
                 f"decimal={self.decimal!r}, encoding={self.encoding!r}>")
 
 
-def no_numbers_message(table: Table) -> str:
-    """The message for a table with no column of numbers: it names its text and its empty columns apart
-    (an empty column holds no text either) and says what a text column can be fitted with."""
+def no_numbers_message(table: Table, pasted: bool = False) -> str:
+    """The message for a table with no column of numbers (``pasted``: data pasted, not a file): it names its
+    text and its empty columns apart (an empty column holds no text either) and says what a text column can
+    be fitted with."""
     empty = table.empty_column_names
     text = [n for n in table.text_column_names if n not in empty]
     kinds = "; ".join(part for part in (f"text: {', '.join(text)}" if text else "",
                                          f"no values: {', '.join(empty)}" if empty else "") if part)
     advice = (" (or choose the Categorical family in the Model panel first, to fit the text columns)"
               if text else "")
-    return (f"{table.name} has no numeric columns ({kinds or 'no columns'}). Choose a file with at least one "
-            f"column of numbers{advice}.")
+    subject, choose = ("The pasted data have", "Copy a range with") if pasted else (f"{table.name} has",
+                                                                                    "Choose a file with")
+    return (f"{subject} no numeric columns ({kinds or 'no columns'}). {choose} at least one column of "
+            f"numbers{advice}.")
 
 
 def open_error(name: str, path: str, exc: OSError, kind: str = "data file") -> DataError:

@@ -54,3 +54,11 @@ def test_the_import_preview_labels_empty_columns_by_every_row(qtbot, tmp_path):
     assert kinds == {"a": "numbers", "b": "numbers", "c": "text", "d": "empty"}
     j = [t.horizontalHeaderItem(j).text().split("\n")[0] for j in range(t.columnCount())].index("d")
     assert "no values" in t.horizontalHeaderItem(j).toolTip()
+
+
+def test_pasting_data_without_numbers_names_the_text_and_empty_columns(window):
+    assert not window.importer.paste("name\tnote\nann\t\nbob\tNA\n")
+    level, text = window.last_message
+    assert level == "error"
+    assert text.startswith("Could not paste the data. The pasted data have no numeric columns "
+                           "(text: name; no values: note). Copy a range with at least one column of numbers")
