@@ -62,3 +62,7 @@ def test_pasting_data_without_numbers_names_the_text_and_empty_columns(window):
     assert level == "error"
     assert text.startswith("Could not paste the data. The pasted data have no numeric columns "
                            "(text: name; no values: note). Copy a range with at least one column of numbers")
+    window.set_model_kind("mixture", "categorical")  # as a file of text columns: a latent class model fits them
+    assert window.importer.paste("q1\tq2\tnote\nyes\tno\t\nno\tno\tNA\nyes\tyes\t\n")
+    assert window.session.table.empty_column_names == ["note"]
+    window.select_columns(["q1", "q2"])

@@ -183,7 +183,7 @@ class ImportController(QtCore.QObject):
         except DataError as exc:
             self.w.show_message(f"Could not paste the data. {exc}", "error")
             return False
-        if not table.numeric_column_names:
+        if not table.numeric_column_names and self.w.session.family != "categorical":  # as a file (load.py)
             from emdesk.io.table import no_numbers_message
 
             self.w.show_message(f"Could not paste the data. {no_numbers_message(table, pasted=True)}", "error")
