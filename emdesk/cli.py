@@ -409,6 +409,11 @@ def _columns(args, table) -> list[str]:
         raise DataError("--columns is empty; give comma-separated column names.")
     if len(set(columns)) != len(columns):
         raise DataError(f"--columns names a column twice: {args.columns}.")
+    empty = [c for c in columns if c in table.empty_column_names]
+    if empty:  # whatever the model or family: there is nothing to fit in them
+        from .io.table import empty_columns_message
+
+        raise DataError(empty_columns_message(table, empty))
     return columns
 
 

@@ -300,8 +300,9 @@ class Session:
 
         table = load_table(path, progress=progress)
         if not table.numeric_column_names and self.family != "categorical":  # latent class: text only is fine
-            raise DataError(f"The file has no numeric columns (only text: {', '.join(table.column_names)}). "
-                            "Choose a file with at least one column of numbers.")
+            from emdesk.io.table import no_numbers_message
+
+            raise DataError(no_numbers_message(table))
         self.set_table(table)
         return table
 
@@ -334,6 +335,11 @@ class Session:
             return
         from emdesk.families_data import TEXT_FAMILIES
 
+        empty = [n for n in names if n in self.table.empty_column_names]
+        if empty:
+            from emdesk.io.table import empty_columns_message
+
+            raise ValueError(empty_columns_message(self.table, empty))
         numeric = set(self.table.column_names if self.family in TEXT_FAMILIES else self.table.numeric_column_names)
         bad = [n for n in names if n not in numeric]
         if bad:

@@ -6,8 +6,10 @@ import os
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from emdesk.io.table import empty_columns_message
 
 MISSING_MODES = ("marginalize", "drop")  # the window's choice for rows with missing values (scripting names)
+EMPTY_TOOLTIP = "Empty column: every cell is empty or missing (NA), so it has no values to fit"
 
 
 class DataPanel(QtWidgets.QWidget):
@@ -41,6 +43,11 @@ class DataPanel(QtWidgets.QWidget):
         hdr.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.Interactive)  # see _fit_type_column
         hdr.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         self.columns.setToolTip("Tick the numeric columns to fit; text columns are shown but cannot be fitted")
+        # Rows as tall as a line of text plus a little (the style's default, 30 px at a 9-point font, left
+        # room for only a few columns in the dock at 1280x680).
+        row_h = self.columns.fontMetrics().height() + 8
+        self.columns.verticalHeader().setMinimumSectionSize(row_h)
+        self.columns.verticalHeader().setDefaultSectionSize(row_h)
 
         self.hint = QtWidgets.QLabel()
         self.hint.setWordWrap(True)
@@ -49,7 +56,7 @@ class DataPanel(QtWidgets.QWidget):
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addLayout(form)
-        lay.addWidget(self.columns)
+        lay.addWidget(self.columns, 1)  # up to all its rows (its maximum height); the stretch below takes the rest
         lay.addWidget(self.hint)
         # Later options about the data (e.g. how to treat missing values) go into this layout.
         self.options_layout = QtWidgets.QVBoxLayout()
@@ -94,7 +101,7 @@ class DataPanel(QtWidgets.QWidget):
         box_lay.addWidget(self.missing_drop)
         self.missing_box.hide()
         self.options_layout.addWidget(self.missing_box)
-        lay.addStretch(1)  # spare height below the options, not empty table rows above them
+        lay.addStretch(0)  # height beyond the list's every row goes below the options (the list has the stretch)
         self._missing_summary = (0, 0, 0)
         self.missing_marginalize.toggled.connect(self._missing_toggled)
 
@@ -116,6 +123,7 @@ class DataPanel(QtWidgets.QWidget):
         total_missing = int(sum(missing.values()))
         self.missing_label.setText(f"{total_missing:,}" if total_missing else "none")
         numeric = set(table.numeric_column_names)
+        empty = set(table.empty_column_names)
         if selected is None:
             selected = list(table.numeric_column_names[:2])
         self.columns.blockSignals(True)
@@ -123,7 +131,8 @@ class DataPanel(QtWidgets.QWidget):
         for row, name in enumerate(table.column_names):
             item = QtWidgets.QTableWidgetItem(name)
             label = name == getattr(table, "row_label_column", None)  # names the rows: never fitted
-            kind = QtWidgets.QTableWidgetItem("number" if name in numeric else "row label" if label else "text")
+            kind = QtWidgets.QTableWidgetItem("number" if name in numeric else "row label" if label else
+                                              "empty" if name in empty else "text")
             miss = QtWidgets.QTableWidgetItem(f"{int(missing.get(name, 0)):,}")
             miss.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
             if name in numeric:
@@ -133,9 +142,12 @@ class DataPanel(QtWidgets.QWidget):
             else:
                 item.setFlags(QtCore.Qt.ItemFlag.NoItemFlags)
                 item.setToolTip("Row labels: they name the rows and are never fitted" if label
+                                else EMPTY_TOOLTIP if name in empty
                                 else "Text column: shown for reference, not used in the fit")
                 for it in (item, kind, miss):
                     it.setForeground(QtGui.QBrush(QtGui.QColor(150, 150, 150)))
+                    if name in empty:
+                        it.setToolTip(EMPTY_TOOLTIP)
             kind.setFlags(QtCore.Qt.ItemFlag.ItemIsEnabled if name in numeric else QtCore.Qt.ItemFlag.NoItemFlags)
             miss.setFlags(kind.flags())
             self.columns.setItem(row, 0, item)
@@ -158,14 +170,16 @@ class DataPanel(QtWidgets.QWidget):
         floor = t.fontMetrics().horizontalAdvance("number") + 16
         t.setColumnWidth(1, max(floor, min(t.columnWidth(1), cap)))
 
+    MIN_ROWS = 6  # the column list shows at least this many columns (fewer when the file has fewer)
+
     def _fit_table_height(self) -> None:
         """The columns table is as tall as its rows (no empty rows pushing the options below out of the
-        dock) and at least four rows tall; a long list scrolls."""
+        dock) and at least ``MIN_ROWS`` rows tall; a long list scrolls."""
         t = self.columns
         rows = t.rowCount()
         row_h = t.verticalHeader().defaultSectionSize()
         extra = t.horizontalHeader().sizeHint().height() + 2 * t.frameWidth()
-        t.setMinimumHeight(extra + min(max(rows, 1), 4) * row_h + 2)
+        t.setMinimumHeight(extra + min(max(rows, 1), self.MIN_ROWS) * row_h + 2)
         t.setMaximumHeight(extra + max(rows, 1) * row_h + 2)
 
     # -- sequences (hidden Markov models) ---------------------------------------------------------------
@@ -219,6 +233,9 @@ class DataPanel(QtWidgets.QWidget):
         if self._table is None:
             raise ValueError("No data is loaded: open a CSV file first.")
         numeric = set(self._table.column_names if self.text_fittable else self._table.numeric_column_names)
+        empty = [n for n in names if n in self._table.empty_column_names]
+        if empty:
+            raise ValueError(empty_columns_message(self._table, empty))
         bad = [n for n in names if n not in numeric]
         if bad:
             known = ", ".join(self._table.numeric_column_names) or "none"

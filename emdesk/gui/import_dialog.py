@@ -369,9 +369,11 @@ class ImportDialog(QtWidgets.QDialog):
         grey = self.palette().color(QtGui.QPalette.ColorGroup.Disabled, QtGui.QPalette.ColorRole.Text)
         for j, name in enumerate(names):
             numeric = table.is_numeric(name)
-            kind = "row labels" if name == label else ("numbers" if numeric else "text")
+            empty = name in table.empty_column_names
+            kind = "row labels" if name == label else ("numbers" if numeric else "empty" if empty else "text")
             head = QtWidgets.QTableWidgetItem(f"{name}\n{kind}")
             head.setToolTip(f"{name}: {kind}" + ("" if numeric or name == label else
+                                                 " (no values: every cell read is empty or missing)" if empty else
                                                  " (not fitted; a text cell or a missing-value token?)"))
             self.table.setHorizontalHeaderItem(j, head)
             if numeric:  # shown to 10 significant digits (0.7 * 3 as 2.1, not 2.0999999999999996)

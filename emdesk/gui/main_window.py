@@ -39,18 +39,12 @@ from emdesk.gui.controllers.results import ResultsController
 from emdesk.gui.controllers.selection import SelectionController
 from emdesk.gui.controllers.start_means import StartMeansController
 from emdesk.gui.controllers.timeline import TimelineController
-from emdesk.gui.data_panel import MISSING_MODES, DataPanel
-from emdesk.gui.guard_bar import GuardBar
+from emdesk.gui.data_panel import MISSING_MODES
 from emdesk.gui.kinds import KINDS
 from emdesk.session_hmm import first_parameter
+from emdesk.gui.main_window_ui import build_ui
 from emdesk.gui.menus import build_actions, fill_recent_menu, open_dialog
-from emdesk.gui.message_bar import MessageBar
-from emdesk.gui.params_panel import ParamsPanel
-from emdesk.gui.restarts_view import RestartsView
-from emdesk.gui.window_size import fit_data_dock, scrolling
 from emdesk.gui.settings import Settings
-from emdesk.gui.timeline import Timeline
-from emdesk.gui.trace_plot import TracePlot
 from emdesk.session import MAX_DISPLAY_POINTS, Session  # noqa: F401  (MAX_DISPLAY_POINTS re-exported)
 
 pg.setConfigOptions(background="w", foreground=(40, 40, 40), antialias=True)
@@ -177,111 +171,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ================================================================================ construction
     def _build_ui(self) -> None:
-        self.data_panel = DataPanel()
-        self.params_panel = ParamsPanel()
-        # The model kind declares its views and the Model-panel fields it uses; the plot area hosts them.
-        self.kind_views = {name: kind.make_views() for name, kind in KINDS.items()}
-        self.params_panel.show_fields(self.kind.fields(self.session.family))
-        self.plot_1d = self.kind_views["mixture"].plot_1d
-        self.plot_2d = self.kind_views["mixture"].plot_2d
-        self.trace = TracePlot()
-        self.timeline = Timeline()
-        self.message_bar = MessageBar()
-        self.guard_bar = GuardBar()  # degenerate components and their one-click fixes (issue 7)
-
-        self.empty_label = QtWidgets.QLabel(
-            "<h3>No data</h3><p>Open a CSV file (Ctrl+O), drop one on this window, "
-            "or pick one from File \u25b8 Open Example.</p><p>Then tick the columns to fit and press Run (F5).</p>")
-        self.empty_label.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setStyleSheet("color: #555;")
-        self.plot_stack = QtWidgets.QStackedWidget()
-        self.plot_stack.addWidget(self.empty_label)
-        for views in self.kind_views.values():
-            for view in views.widgets():
-                self.plot_stack.addWidget(view)
-
-        self.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        self.splitter.setObjectName("plotSplitter")
-        self.splitter.addWidget(self.plot_stack)
-        self.splitter.addWidget(self.trace)
-        self.splitter.setStretchFactor(0, 4)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([560, 170])
-
-        central = QtWidgets.QWidget()
-        lay = QtWidgets.QVBoxLayout(central)
-        lay.setContentsMargins(4, 4, 4, 0)
-        lay.setSpacing(4)
-        lay.addWidget(self.message_bar)
-        lay.addWidget(self.guard_bar)
-        lay.addWidget(self.splitter, 1)
-        lay.addWidget(self.timeline)
-        self.setCentralWidget(central)
-
-        self.data_dock = QtWidgets.QDockWidget("Data", self)
-        self.data_dock.setObjectName("dataDock")
-        self.data_dock.setWidget(scrolling(self.data_panel))
-        self.params_dock = QtWidgets.QDockWidget("Model", self)
-        self.params_dock.setObjectName("paramsDock")
-        self.params_dock.setWidget(scrolling(self.params_panel))
-        self.restarts_view = RestartsView()
-        self.restarts_dock = QtWidgets.QDockWidget("Restarts", self)
-        self.restarts_dock.setObjectName("restartsDock")
-        self.restarts_dock.setWidget(scrolling(self.restarts_view))
-        for d in (self.data_dock, self.params_dock, self.restarts_dock):
-            d.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
-                          | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
-                          | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.data_dock)
-        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.params_dock)
-        self.tabifyDockWidget(self.params_dock, self.restarts_dock)
-        self.params_dock.raise_()
-        self.resizeDocks([self.data_dock], [300], QtCore.Qt.Orientation.Horizontal)
-        self.resizeDocks([self.data_dock, self.params_dock], [360, 340], QtCore.Qt.Orientation.Vertical)
-
-        sb = self.statusBar()
-        self.status_state = QtWidgets.QLabel("Ready")
-        self.status_iter = QtWidgets.QLabel("iteration -")
-        self.status_ll = QtWidgets.QLabel("log-likelihood -")
-        self.status_change = QtWidgets.QLabel("change -")
-        self.status_time = QtWidgets.QLabel("0.0 s")
-        fm = self.fontMetrics()
-        for w, sample in ((self.status_iter, "iteration 10000 (restart 10/10)"),
-                          (self.status_ll, "log-likelihood -1,234,567,890.00"),
-                          (self.status_change, "change -1.00e-10"), (self.status_time, "10000.0 s")):
-            w.setMinimumWidth(fm.horizontalAdvance(sample) + 14)
-            w.setStyleSheet("padding: 0 6px;")
-        sb.addWidget(self.status_state, 1)
-        self.status_guard = QtWidgets.QLabel()  # "Component 3 is collapsing (...)" for the state on screen
-        self.status_guard.setStyleSheet("color: #c62828; font-weight: bold; padding: 0 6px;")
-        self.status_guard.hide()
-        sb.addWidget(self.status_guard)
-        self.load_progress = QtWidgets.QProgressBar()
-        self.load_progress.setRange(0, 1000)
-        self.load_progress.setMaximumWidth(180)
-        self.load_progress.setFormat("loading %p%")
-        self.load_cancel = QtWidgets.QToolButton()
-        self.load_cancel.setText("Cancel")
-        self.load_cancel.clicked.connect(lambda: self.cancel_load())
-        sb.addPermanentWidget(self.load_progress)
-        sb.addPermanentWidget(self.load_cancel)
-        self.load_progress.hide()
-        self.load_cancel.hide()
-        for w in (self.status_iter, self.status_ll, self.status_change, self.status_time):
-            sb.addPermanentWidget(w)
-        # Long status texts are clipped rather than pushed under the guard's label and the permanent widgets.
-        self.status_state.setMinimumWidth(60)
-
-        self.data_panel.selectionChanged.connect(self._selection_changed)
-        self.data_panel.missingModeChanged.connect(self._missing_mode_changed)
-        self.data_panel.sequenceChanged.connect(self._sequence_changed)
-        # The Data dock follows its content's height (a queued call: after the panel's layout settled).
-        self.data_panel.contentChanged.connect(
-            lambda: QtCore.QTimer.singleShot(0, self, lambda: fit_data_dock(self)))
-        self.params_panel.kindChanged.connect(self._kind_changed)
-        self.params_panel.delayChanged.connect(self._delay_changed)
-        from emdesk.gui.window_size import fit_to_screen
-        fit_to_screen(self)  # fits a 1280x720 screen, larger on larger ones (issue 15)
+        build_ui(self)
 
     # ================================================================================ settings
     def _restore_settings(self) -> None:

@@ -22,13 +22,14 @@ def set_text_fittable(panel, on: bool) -> None:
     panel.text_fittable = bool(on)
     if table is None:
         return
-    numeric = set(table.numeric_column_names)
+    # Numbers are tickable in every family; empty columns (no values) never: neither changes here.
+    unchanged = set(table.numeric_column_names) | set(table.empty_column_names)
     label_col = getattr(table, "row_label_column", None)
     panel.columns.blockSignals(True)
     try:
         for row in range(panel.columns.rowCount()):
             item, kind, miss = (panel.columns.item(row, c) for c in range(3))
-            if item is None or item.text() in numeric or item.text() == label_col:
+            if item is None or item.text() in unchanged or item.text() == label_col:
                 continue
             if on:
                 labels = column_categories(table, item.text())

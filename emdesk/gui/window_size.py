@@ -68,7 +68,13 @@ def fit_data_dock(window) -> None:
     panel = window.data_panel
     panel.adjustSize()
     title = dock.height() - dock.widget().height() if dock.widget() is not None else 0
-    want = panel.sizeHint().height() + max(title, 0)
+    # The panel's size hint counts the column list at its own hint (about seven rows); ask for every row
+    # (its maximum height is all rows), so a tall screen lists all columns while the cap below keeps room
+    # for the Model dock.
+    table = panel.columns
+    rows_beyond_hint = max(0, table.maximumHeight() - table.sizeHint().height()) \
+        if table.maximumHeight() < (1 << 24) - 1 else 0  # QWIDGETSIZE_MAX: no maximum set
+    want = panel.sizeHint().height() + rows_beyond_hint + max(title, 0)
     room = dock.height() + other.height()
     want = min(want, int(room * 0.6))
     if room > 0 and want > 0:

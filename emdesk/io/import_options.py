@@ -24,10 +24,11 @@ from typing import Callable
 
 import numpy as np
 
-from . import table as _t
+from . import table_text as _t
 from .spreadsheet import COLUMNAR_EXTENSIONS, SPREADSHEET_EXTENSIONS, is_other_format, load_columnar, \
     load_spreadsheet
-from .table import MISSING_TOKENS, DataError, LoadCancelled, Table, load_table, unique_name
+from .table import (MISSING_TOKENS, DataError, LoadCancelled, Table, load_table, nonfinite_part,
+                    nonfinite_sentence, open_error, unique_name)
 
 __all__ = ["ImportOptions", "Preview", "DELIMITERS", "ENCODINGS", "load_with_options", "table_from_text",
            "preview", "head"]
@@ -305,10 +306,10 @@ def table_from_text(text: str, options: ImportOptions | None = None, *, name: st
         where = np.flatnonzero(np.isinf(values))
         if where.size:
             i = int(where[0])
-            infinite.append(_t.nonfinite_part(col_name, int(where.size), f"line {data[i][0]}",
+            infinite.append(nonfinite_part(col_name, int(where.size), f"line {data[i][0]}",
                                               cells[i][names.index(col_name)].strip()))
     if infinite:
-        raise DataError(f"{name}: {_t.nonfinite_sentence(infinite)}")
+        raise DataError(f"{name}: {nonfinite_sentence(infinite)}")
     numeric = np.column_stack(numeric_cols) if numeric_cols else np.empty((len(cells), 0))
     table = Table(path=path, column_names=names, numeric=numeric, numeric_names=numeric_names, text=text_cols,
                   sha256=sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest(), delimiter=delimiter,
@@ -381,14 +382,8 @@ def _read_bytes(path: str, limit: int | None = None) -> bytes:
     try:
         with open(path, "rb") as handle:
             return handle.read() if limit is None else handle.read(limit)
-    except FileNotFoundError:
-        raise DataError(f"{name}: no such file ({path}). Check the name and folder.") from None
-    except IsADirectoryError:
-        raise DataError(f"{name}: this is a folder, not a data file.") from None
-    except PermissionError:
-        raise DataError(f"{name}: permission denied; you are not allowed to read this file.") from None
     except OSError as exc:
-        raise DataError(f"{name}: cannot read the file ({exc.strerror or exc}).") from None
+        raise open_error(name, path, exc) from None
 
 
 def load_with_options(path, options: ImportOptions | None = None,
@@ -437,9 +432,10 @@ def head(table: Table, n_rows: int) -> Table:
     out = Table(path=table.path, column_names=table.column_names, numeric=table.to_array(names)[:n],
                 numeric_names=names, text={c: table.text_column(c)[:n] for c in table.text_column_names},
                 sha256=table.sha256, delimiter=table.delimiter, decimal=table.decimal, encoding=table.encoding,
-                has_header=table.has_header)
+                has_header=table.has_header, empty_numbers_as_text=False)  # NaN in the first rows only
     for attr in ("sheet", "sheet_names", "notes", "row_label_column", "header_row"):
         setattr(out, attr, getattr(table, attr, None))
+    out._empty = set(table.empty_column_names)  # judged on every row read, not on the first n_rows
     return out
 
 

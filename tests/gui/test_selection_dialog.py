@@ -11,6 +11,7 @@ import pytest
 from PySide6 import QtCore, QtWidgets
 
 import emdesk.gui.selection_dialog as sd
+import emdesk.gui.selection_dialog_worker as sd_worker
 from emdesk.engine.selection import iter_select_model as real_iter_select_model
 from emdesk.gui.selection_dialog import SelectionDialog
 
@@ -53,7 +54,7 @@ def blocking_sweep(monkeypatch):
                     time.sleep(0.01)
                 state["waited"] = True
 
-    monkeypatch.setattr(sd, "iter_select_model", slow_iter)
+    monkeypatch.setattr(sd_worker, "iter_select_model", slow_iter)
     return state
 
 
@@ -296,7 +297,7 @@ def test_closing_while_a_fit_cannot_be_interrupted_waits_instead_of_crashing(qtb
         time.sleep(0.6)  # e.g. k-means on a large file
         yield from real_iter_select_model(X, should_stop=should_stop, n_jobs=1, **kw)
 
-    monkeypatch.setattr(sd, "iter_select_model", uninterruptible)
+    monkeypatch.setattr(sd_worker, "iter_select_model", uninterruptible)
     dlg = SelectionDialog(data(), ["a", "b"])
     qtbot.addWidget(dlg)
     dlg.set_options(n_components=range(1, 3), covariance_types=("full",), n_init=1)

@@ -399,7 +399,7 @@ def test_error_line_counts_blank_lines_and_crlf(tmp_path):
 
 @pytest.mark.parametrize("reader", ["none", "other-signature"])
 def test_public_numpy_fallback_reads_the_same(tmp_path, monkeypatch, reader):
-    import emdesk.io.table as table_module
+    import emdesk.io.table_reader as table_module
 
     def other_signature(*args, **kwargs):
         raise TypeError("unexpected keyword argument")
@@ -482,7 +482,7 @@ def test_a_literal_quote_in_the_header_does_not_swallow_rows(tmp_path):
     (b"no newline", -1),
 ])
 def test_record_cut(buf, cut):
-    from emdesk.io.table import _record_cut
+    from emdesk.io.table_text import _record_cut
 
     assert _record_cut(buf, b",") == cut
 

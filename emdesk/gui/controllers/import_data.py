@@ -183,8 +183,10 @@ class ImportController(QtCore.QObject):
         except DataError as exc:
             self.w.show_message(f"Could not paste the data. {exc}", "error")
             return False
-        if not table.numeric_column_names:
-            self.w.show_message("Could not paste the data: it has no column of numbers.", "error")
+        if not table.numeric_column_names and self.w.session.family != "categorical":  # as a file (load.py)
+            from emdesk.io.table import no_numbers_message
+
+            self.w.show_message(f"Could not paste the data. {no_numbers_message(table, pasted=True)}", "error")
             return False
         self.w.set_table(table)
         self.w.clear_message()

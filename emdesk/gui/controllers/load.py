@@ -134,9 +134,9 @@ class LoadController(QtCore.QObject):
         if req != self.load_id or w.is_closing():
             return
         if not table.numeric_column_names and w.session.family != "categorical":  # latent class: text only is fine
-            name = os.path.basename(str(table.path))
-            self._on_failed(req, f"{name} has no numeric columns (only text: {', '.join(table.column_names)}). "
-                                 "Choose a file with at least one column of numbers.")
+            from emdesk.io.table import no_numbers_message
+
+            self._on_failed(req, no_numbers_message(table))
             return
         self._end()
         previous = w.session.table

@@ -1,0 +1,171 @@
+"""The base of the non-Gaussian mixtures (:mod:`emdesk.engine.mixtures` and
+:mod:`emdesk.engine.mixtures_categorical`): scoring, criteria and fitted-parameter round trips shared by every
+family, written once against the mixture structure and the family contract (``log_prob`` / ``m_step``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _validation as V
+from .criteria import check_icl_kind, classification_term
+from .models import LatentModel
+from .structures.mixture import MixtureStructure
+
+_COMMON = ("n_components", "tol", "max_iter", "n_init", "init_params", "random_state", "weights_init", "missing")
+
+
+def _logsumexp_rows(L):
+    with np.errstate(invalid="ignore"):
+        a = L.max(axis=1)
+    a = np.where(np.isfinite(a), a, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.log(np.exp(L - a[:, None]).sum(axis=1)) + a
+
+
+class _FamilyMixture(LatentModel):
+    """Common part of the mixture estimators (not public)."""
+
+    _STRUCT_ATTRS = {"weights": "weights_"}
+    _FAMILY_INITS: dict = {}  # family parameter -> constructor keyword
+
+    def _structure(self):
+        return MixtureStructure()
+
+    # -- parameters <-> attributes
+    def _get_family_params(self):
+        return {p: getattr(self, p + "_") for p in self._family().param_names}
+
+    def _set_family_params(self, fparams):
+        for p, v in fparams.items():
+            setattr(self, p + "_", np.array(v, dtype=float))
+
+    def _state(self):
+        sparams, fparams = super()._state()
+        return sparams, fparams
+
+    def _explicit_inits(self, k, d, fdata):
+        sp = {}
+        if self.weights_init is not None:
+            sp["weights"] = V.check_weights(self.weights_init, k)
+        given = {p: getattr(self, kw) for p, kw in self._FAMILY_INITS.items() if getattr(self, kw) is not None}
+        fp = self._check_family_inits(given, k, d, fdata) if given else {}
+        complete = bool(sp) and len(fp) == len(self._family().param_names)
+        return sp, fp, complete
+
+    def _check_family_inits(self, given, k, d, fdata):
+        return dict(given)
+
+    # -- scikit-learn style scoring
+    def _log_joint(self, X):
+        """``(L (n, k) = log w_j + log f_j(x_i), rows with at least one observed value (n,))``."""
+        logB, sparams, _, _ = self._score(X, None)
+        with np.errstate(divide="ignore"):
+            L = logB + np.log(sparams["weights"])[None, :]
+        return L, self._observed_rows(X)
+
+    def _observed_rows(self, X):
+        Xc, _ = self._check_X(X, None, fitted=True)
+        return ~np.isnan(Xc).all(axis=1)
+
+    def score_samples(self, X):
+        """Log-density of each row under the mixture, (n,) (scikit-learn's ``score_samples``;
+        missing cells marginalised).  ValueError for data the model cannot take."""
+        L, _ = self._log_joint(X)
+        return _logsumexp_rows(L)
+
+    def score(self, X):
+        """Mean log-likelihood per row (rows with every value missing are not counted)."""
+        n, ll, _ = self._criteria(X, entropy=False)
+        return ll / n
+
+    def predict_proba(self, X):
+        """Posterior component probabilities (n, k)."""
+        L, _ = self._log_joint(X)
+        lse = _logsumexp_rows(L)
+        if not np.all(np.isfinite(lse)):
+            i = int(np.flatnonzero(~np.isfinite(lse))[0])
+            raise ValueError(f"Row {i + 1} of X is impossible under the model (a value no component can emit).")
+        return np.exp(L - lse[:, None])
+
+    def predict(self, X):
+        """The most probable component of each row (n,)."""
+        return np.argmax(self.predict_proba(X), axis=1)
+
+    def fit_predict(self, X):
+        return self.fit(X).predict(X)
+
+    def _criteria(self, X, entropy="map"):
+        L, keep = self._log_joint(X)
+        if not keep.any():
+            raise ValueError("X has no row with an observed value: give rows with data.")
+        lse = _logsumexp_rows(L)[keep]
+        ll = float(lse.sum())
+        ent = 0.0
+        if entropy:  # "map" (mclust's ICL) or "entropy" / True (soft), emdesk.engine.criteria
+            ent = classification_term(np.exp(L[keep] - lse[:, None]), entropy)
+        return float(keep.sum()), ll, ent
+
+    def log_likelihood(self, X):
+        """Total log-likelihood of X (the sum of :meth:`score_samples` over rows with data)."""
+        return self._criteria(X, entropy=False)[1]
+
+    def bic(self, X):
+        """Bayesian information criterion ``-2 log L + p log n`` (lower is better)."""
+        n, ll, _ = self._criteria(X, entropy=False)
+        return -2.0 * ll + self.n_parameters() * math.log(n)
+
+    def aic(self, X):
+        """Akaike information criterion ``-2 log L + 2 p`` (lower is better)."""
+        n, ll, _ = self._criteria(X, entropy=False)
+        return -2.0 * ll + 2.0 * self.n_parameters()
+
+    def icl(self, X, kind="map"):
+        """BIC plus twice a classification term (Biernacki, Celeux & Govaert 2000): ``kind="map"``
+        the hard classification's ``-sum log r_{i, argmax}`` as mclust computes ICL (default),
+        ``"entropy"`` the soft classification entropy (see :mod:`emdesk.engine.criteria`)."""
+        n, ll, ent = self._criteria(X, entropy=check_icl_kind(kind))
+        return -2.0 * ll + self.n_parameters() * math.log(n) + 2.0 * ent
+
+    def sample(self, n_samples=1, random_state=None):
+        """``(X (n, d), labels (n,))``, independent draws.  ``random_state`` defaults to the estimator's."""
+        return super().sample(n_samples, random_state)
+
+    # -- serialisation hooks
+    def _extra_fitted(self):
+        return {}
+
+    def get_fitted_params(self):
+        """The fitted parameters as a dict of NumPy arrays (plus lists for categories): ``weights``,
+        the family's parameters by name (``param_names``) and estimator-specific entries; the
+        inverse of :meth:`from_fitted_params`.  ValueError before a fit."""
+        sparams, fparams = self._state()
+        out = {"weights": np.array(sparams["weights"])}
+        out.update({p: np.array(v) for p, v in fparams.items()})
+        out.update(self._extra_fitted())
+        return out
+
+    @classmethod
+    def from_fitted_params(cls, params, **kwargs):
+        """An estimator with these parameters set (as :meth:`get_fitted_params` gives them) and the
+        constructor keywords ``kwargs``; validated (ValueError for wrong shapes or probabilities)."""
+        k = int(np.asarray(params["weights"]).shape[0])
+        kwargs.setdefault("n_components", k)
+        est = cls(**kwargs)
+        est._load_extra(params)
+        fam = est._family()
+        est.weights_ = np.array(params["weights"], dtype=float)
+        est._set_family_params({p: params[p] for p in fam.param_names})
+        sparams, fparams = est._state()
+        first = np.asarray(fparams[fam.param_names[0]])
+        est.n_features_in_ = est._n_features_from(fparams)
+        fam.check_params(fparams, k, est.n_features_in_)
+        return est
+
+    def _load_extra(self, params):
+        pass
+
+    def _n_features_from(self, fparams):
+        return int(np.atleast_2d(np.asarray(fparams[self._family().param_names[0]])).shape[1])
+

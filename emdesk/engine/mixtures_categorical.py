@@ -1,0 +1,392 @@
+"""Categorical data in mixtures (issue 13): :func:`encode_categories` (labels -> integer codes, missing ->
+-1), :class:`CategoricalMixture` (latent class analysis, poLCA-like) and :class:`MixedMixture` (numeric and
+categorical columns in one model). Both take raw labels (strings or numbers, ``None``/``""``/NaN missing) and
+encode them with the categories they were fitted on; see :mod:`emdesk.engine.mixtures` for the shared API."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+
+import numpy as np
+
+from ._core import COVARIANCE_TYPES
+from .families.categorical import LatentClassFamily
+from .families.gaussian import GaussianFamily
+from .families.product import ProductFamily
+from ._family_mixture import _COMMON, _FamilyMixture
+from .models import LatentModel
+
+__all__ = ["CategoricalMixture", "MixedMixture", "encode_categories"]
+
+
+_MISSING_TEXT = ("",)
+
+
+def _is_missing(v):
+    if v is None:
+        return True
+    if isinstance(v, (float, np.floating)) and math.isnan(v):
+        return True
+    if isinstance(v, str) and v.strip() in _MISSING_TEXT:
+        return True
+    return False
+
+
+def _column_values(col):
+    """(mask of missing, non-missing values as a 1-D array of numbers or strings)."""
+    if col.dtype.kind in "fiub":
+        c = col.astype(float)
+        miss = np.isnan(c)
+        return miss, c[~miss]
+    miss = np.fromiter((_is_missing(v) for v in col), dtype=bool, count=col.shape[0])
+    vals = col[~miss]
+    if all(isinstance(v, (numbers.Real, np.number)) and not isinstance(v, bool) for v in vals):
+        return miss, vals.astype(float)
+    return miss, np.array([str(v).strip() if isinstance(v, str) else str(v) for v in vals], dtype=object)
+
+
+def _fmt(v):
+    """A category for a message: numbers as ``%g``, text quoted."""
+    if isinstance(v, (numbers.Real, np.number)) and not isinstance(v, (bool, np.bool_)):
+        return f"{float(v):g}"
+    return repr(str(v))
+
+
+def encode_categories(X, categories=None, columns_label=None):
+    """Category codes of categorical columns.
+
+    ``X``: (n, d) or (n,) array-like of integer codes, numbers or strings; missing = None, NaN or
+    an empty string.  ``categories``: None (learn: the sorted distinct values of each column) or a
+    list of d sequences (the categories of each column in order; a value not listed ->
+    ValueError naming the column and row).  ``columns_label``: optional list of d column names
+    for messages.
+
+    Returns ``(codes (n, d) float with NaN where missing, categories: list of d 1-D arrays)``.
+    """
+    Xo = np.asarray(X, dtype=object) if not isinstance(X, np.ndarray) else X
+    if Xo.ndim == 1:
+        Xo = Xo.reshape(-1, 1)
+    if Xo.ndim != 2:
+        raise ValueError(f"X must be 1-D (n,) or 2-D (n, d); got shape {Xo.shape}.")
+    n, d = Xo.shape
+    if categories is not None and len(categories) != d:
+        raise ValueError(f"categories has {len(categories)} entries but X has {d} columns.")
+    codes = np.full((n, d), np.nan)
+    cats_out = []
+    for c in range(d):
+        name = f"column {c + 1}" if columns_label is None else f"column {columns_label[c]}"
+        miss, vals = _column_values(Xo[:, c])
+        if categories is None or categories[c] is None:
+            cats = np.unique(vals) if vals.size else np.array([], dtype=float)
+            if cats.dtype == object:
+                cats = np.array(sorted(set(cats.tolist())), dtype=object)
+        else:
+            cats = np.asarray(list(categories[c]), dtype=object if vals.dtype == object else float)
+            if vals.dtype != object and cats.dtype == object:
+                cats = cats.astype(float)
+        if vals.dtype == object or cats.dtype == object:
+            index = {str(v): i for i, v in enumerate(cats.tolist())}
+            keys = [str(v) for v in vals.tolist()]
+            got = np.array([index.get(s, -1) for s in keys], dtype=np.int64)
+        else:
+            order = np.argsort(cats, kind="stable")
+            pos = np.searchsorted(cats[order], vals)
+            pos = np.minimum(pos, max(len(cats) - 1, 0))
+            got = order[pos] if len(cats) else np.full(vals.shape, -1)
+            got = np.where(cats[got] == vals, got, -1) if len(cats) else got
+        if np.any(got < 0):
+            i_val = int(np.flatnonzero(got < 0)[0])
+            row = int(np.flatnonzero(~miss)[i_val])
+            raise ValueError(f"{name}, row {row + 1}: {_fmt(vals[i_val])} is not one of the categories "
+                             f"{', '.join(_fmt(c) for c in cats.tolist()[:20])}{' ...' if len(cats) > 20 else ''}.")
+        codes[~miss, c] = got
+        cats_out.append(cats)
+    return codes, cats_out
+
+
+class _CategoricalInput:
+    """Encoding of text/number categories for the categorical estimators."""
+
+    def _encode_for_fit(self, X):
+        raise NotImplementedError
+
+    def fit_iter(self, X, lengths=None, responsibilities=False, interrupt=None):
+        """As :meth:`LatentModel.fit_iter`; X may hold text.  The snapshots' ``model_params`` carry
+        ``categories`` (the categories learned), so ``Snapshot.to_model()`` scores text the same way."""
+        codes, cats = self._encode_for_fit(X)
+        self._pending_categories = cats
+        gen = LatentModel.fit_iter(self, codes, lengths, responsibilities, interrupt)
+        plain = [list(np.asarray(c).tolist()) for c in cats]
+
+        def wrapped():
+            for s in gen:
+                mp = dict(s.model_params or {})
+                mp["categories"] = plain
+                yield dataclasses.replace(s, model_params=mp)
+
+        return wrapped()
+
+    def _set_fitted(self, results, best, fdata, d):
+        self.categories_ = [np.asarray(c) for c in self._pending_categories]
+        super()._set_fitted(results, best, fdata, d)
+
+
+class CategoricalMixture(_CategoricalInput, _FamilyMixture):
+    """Latent class analysis: per class, independent categorical distributions over each column
+    (Lazarsfeld & Henry 1968; Goodman 1974; as R's poLCA, Linzer & Lewis 2011, J. Stat. Softw. 42(10)).
+
+    ``X`` (n, d): integer codes, numbers or text per column; None, NaN or "" = missing (left out
+    of the likelihood, as poLCA with ``na.rm=FALSE``).  Categories are the sorted distinct values of
+    each column (``categories_``), or ``categories`` (a list of d sequences) when given.
+
+    Parameters: ``n_components`` (classes), ``alpha`` (>= 0; Dirichlet smoothing pseudo-count added
+    to every category count in the M-step, so no probability is exactly 0 or 1 when > 0; 0 = ML as
+    poLCA), ``tol``, ``max_iter``, ``n_init`` (poLCA's ``nrep``), ``init_params`` (default "random":
+    random starting responsibilities, as poLCA draws random starting probabilities), ``random_state``,
+    ``weights_init`` (k,), ``probs_init`` (k, d, m), ``categories``, ``missing`` (default
+    "marginalize").
+
+    Fitted attributes: ``weights_`` (k,) (class sizes), ``probs_`` (k, d, m): P(column c =
+    category r | class j), zero-padded to m = the largest number of categories;
+    ``categories_`` (list of d arrays), ``n_categories_`` (d,), and the fit attributes.
+    :meth:`item_probabilities` gives them per column without padding.  ``n_parameters()`` is
+    poLCA's ``(k - 1) + k sum_c (R_c - 1)``.
+    """
+
+    _PARAMS = _COMMON + ("alpha", "probs_init", "categories")
+    _FAMILY_INITS = {"probs": "probs_init"}
+
+    def __init__(self, n_components=1, *, alpha=0.0, tol=1e-6, max_iter=1000, n_init=1, init_params="random",
+                 random_state=None, weights_init=None, probs_init=None, categories=None, missing="marginalize"):
+        self.n_components = n_components
+        self.alpha = alpha
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.random_state = random_state
+        self.weights_init = weights_init
+        self.probs_init = probs_init
+        self.categories = categories
+        self.missing = missing
+
+    def _cats(self):
+        if getattr(self, "_fitting", False) or not hasattr(self, "categories_"):
+            return getattr(self, "_pending_categories", None)
+        return self.categories_
+
+    def _family(self):
+        cats = self._cats()
+        R = None if cats is None else [max(len(c), 1) for c in cats]
+        return LatentClassFamily(R, self.missing, self.alpha)
+
+    def _check_params(self):
+        super()._check_params()
+        a = self.alpha
+        if isinstance(a, bool) or not isinstance(a, numbers.Real) or not (a >= 0 and math.isfinite(a)):
+            raise ValueError(f"alpha must be a finite number >= 0; got {a!r}.")
+
+    def _encode_for_fit(self, X):
+        codes, cats = encode_categories(X, self.categories)
+        self._fitting = True
+        return codes, cats
+
+    def _set_fitted(self, results, best, fdata, d):
+        self._fitting = False
+        super()._set_fitted(results, best, fdata, d)
+        self.n_categories_ = np.array([len(c) for c in self.categories_])
+
+    def _check_X(self, X, lengths=None, fitted=False):
+        if fitted:
+            if not hasattr(self, "categories_"):
+                raise ValueError("This CategoricalMixture has no categories yet: call fit(X) first.")
+            X = encode_categories(X, self.categories_)[0]
+        return LatentModel._check_X(self, X, lengths, fitted)
+
+    def _check_family_inits(self, given, k, d, fdata):
+        return LatentClassFamily().check_params(given, k, d)
+
+    def item_probabilities(self):
+        """List of d arrays (k, R_c): the class-conditional category probabilities of each column."""
+        self._state()
+        return [self.probs_[:, c, :len(cats)].copy() for c, cats in enumerate(self.categories_)]
+
+    def _state(self):
+        sparams, fparams = super()._state()
+        self.n_features_in_ = int(np.asarray(self.probs_).shape[1])
+        return sparams, fparams
+
+    def _extra_fitted(self):
+        return {"categories": [list(np.asarray(c).tolist()) for c in self.categories_]}
+
+    def _load_extra(self, params):
+        self.categories_ = [np.asarray(c) for c in params["categories"]]
+        self.n_categories_ = np.array([len(c) for c in self.categories_])
+
+
+# ======================================================================================
+class MixedMixture(_CategoricalInput, _FamilyMixture):
+    """Mixture for mixed data: numeric columns (a Gaussian block, any covariance type) times
+    categorical columns (independent categoricals, a latent class block) given the component
+    (conditional independence of the blocks; Hunt & Jorgensen 2003, Comput. Stat. Data Anal.
+    41:429-440; the "mixed" models of LatentGOLD and stepmix).  One composition of families
+    (:class:`emdesk.engine.families.product.ProductFamily`).
+
+    ``X`` (n, d) array-like (object arrays and lists of rows may mix numbers and text);
+    ``categorical_columns``: 0-based indices of the categorical columns (the others are numeric:
+    numbers, NaN/None = missing).  The log-likelihood is the sum of the two blocks' log-densities
+    (:meth:`block_log_likelihoods`).
+
+    Parameters: ``n_components``, ``categorical_columns``, ``covariance_type`` (default "diag"),
+    ``reg_covar``, ``alpha`` (categorical smoothing), ``tol``, ``max_iter``, ``n_init``,
+    ``init_params``, ``random_state``, ``weights_init``, ``categories`` (for the categorical
+    columns, in their order), ``missing`` ("error" | "marginalize"; a missing categorical cell
+    is always left out of the likelihood; with "marginalize" numeric NaN cells are marginalised,
+    each row needs at least one observed numeric value).
+
+    Fitted attributes: ``weights_`` (k,), ``means_`` (k, d_num), ``covariances_`` (the type's
+    shape over the numeric columns), ``probs_`` (k, d_cat, m), ``categories_``,
+    ``numeric_columns_``, ``categorical_columns_``, and the fit attributes.
+    """
+
+    _PARAMS = ("n_components", "categorical_columns", "covariance_type", "reg_covar", "alpha", "tol", "max_iter",
+               "n_init", "init_params", "random_state", "weights_init", "categories", "missing")
+
+    def __init__(self, n_components=1, *, categorical_columns=(), covariance_type="diag", reg_covar=1e-6,
+                 alpha=0.0, tol=1e-3, max_iter=100, n_init=1, init_params="kmeans++", random_state=None,
+                 weights_init=None, categories=None, missing="error"):
+        self.n_components = n_components
+        self.categorical_columns = categorical_columns
+        self.covariance_type = covariance_type
+        self.reg_covar = reg_covar
+        self.alpha = alpha
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.random_state = random_state
+        self.weights_init = weights_init
+        self.categories = categories
+        self.missing = missing
+
+    def _split_columns(self, d):
+        cat = [int(c) for c in self.categorical_columns]
+        if any(c < 0 or c >= d for c in cat) or len(set(cat)) != len(cat):
+            raise ValueError(f"categorical_columns must be distinct column indices 0 .. {d - 1}; got {cat}.")
+        num = [c for c in range(d) if c not in cat]
+        if not cat or not num:
+            raise ValueError("MixedMixture needs at least one numeric and one categorical column; use "
+                             "GaussianMixture or CategoricalMixture otherwise.")
+        return num, cat
+
+    def _to_codes(self, X, categories):
+        Xo = np.asarray(X, dtype=object) if not isinstance(X, np.ndarray) else X
+        if Xo.ndim != 2:
+            raise ValueError(f"X must be 2-D (n, d); got shape {Xo.shape}.")
+        num, cat = self._split_columns(Xo.shape[1])
+        out = np.empty(Xo.shape, dtype=float)
+        for c in num:
+            col = Xo[:, c]
+            try:
+                out[:, c] = col.astype(float) if col.dtype.kind in "fiub" else np.array(
+                    [np.nan if _is_missing(v) else float(v) for v in col])
+            except (TypeError, ValueError):
+                bad = next(i for i, v in enumerate(col) if not _is_missing(v) and not _is_number(v))
+                raise ValueError(f"column {c + 1} is numeric but row {bad + 1} holds {col[bad]!r}; list it in "
+                                 "categorical_columns or fix the value.") from None
+        codes, cats = encode_categories(Xo[:, cat], categories, columns_label=[c + 1 for c in cat])
+        out[:, cat] = codes
+        return out, cats
+
+    def _encode_for_fit(self, X):
+        codes, cats = self._to_codes(X, self.categories)
+        self._fitting = True
+        return codes, cats
+
+    def _cats(self):
+        if getattr(self, "_fitting", False) or not hasattr(self, "categories_"):
+            return getattr(self, "_pending_categories", None)
+        return self.categories_
+
+    def _family(self):
+        cats = self._cats()
+        d = None
+        if hasattr(self, "n_features_in_"):
+            d = self.n_features_in_
+        elif getattr(self, "_d", None) is not None:
+            d = self._d
+        num, cat = self._split_columns(d)
+        R = None if cats is None else [max(len(c), 1) for c in cats]
+        return ProductFamily([
+            (GaussianFamily(self.covariance_type, self.reg_covar, self.missing), num),
+            (LatentClassFamily(R, "marginalize", self.alpha), cat),
+        ])
+
+    def _check_params(self):
+        super()._check_params()
+        if self.covariance_type not in COVARIANCE_TYPES:
+            raise ValueError(f"covariance_type must be one of {', '.join(COVARIANCE_TYPES)}; "
+                             f"got {self.covariance_type!r}.")
+
+    def _check_X(self, X, lengths=None, fitted=False):
+        if fitted:
+            if not hasattr(self, "categories_"):
+                raise ValueError("This MixedMixture has no categories yet: call fit(X) first.")
+            X = self._to_codes(X, self.categories_)[0]
+        Xc, lengths = LatentModel._check_X(self, X, lengths, fitted)
+        if not fitted:
+            self._d = Xc.shape[1]
+        return Xc, lengths
+
+    def fit_iter(self, X, lengths=None, responsibilities=False, interrupt=None):
+        if hasattr(self, "n_features_in_"):
+            del self.n_features_in_
+        return super().fit_iter(X, lengths, responsibilities, interrupt)
+
+    def _set_fitted(self, results, best, fdata, d):
+        self._fitting = False
+        super()._set_fitted(results, best, fdata, d)
+        num, cat = self._split_columns(d)
+        self.numeric_columns_ = np.array(num)
+        self.categorical_columns_ = np.array(cat)
+
+    def _observed_rows(self, X):
+        Xc, _ = self._check_X(X, None, fitted=True)
+        return ~np.isnan(Xc).all(axis=1)
+
+    def block_log_likelihoods(self, X):
+        """The two blocks' log-densities under every component: ``{"gaussian": (n, k),
+        "latent_class": (n, k)}``; ``log f(x_i | j)`` is their sum (numeric NaN cells marginalised,
+        missing categories left out)."""
+        sparams, fparams = self._state()
+        Xc, _ = self._check_X(X, None, fitted=True)
+        fam = self._family()
+        data = fam.bind(Xc, self.n_components)
+        prep = fam.prepare(data, fam.check_params(fparams, self.n_components, Xc.shape[1]))
+        g, c = fam.block_log_probs(data, prep)
+        return {"gaussian": g, "latent_class": c}
+
+    def _state(self):
+        sparams, fparams = super()._state()
+        return sparams, fparams
+
+    def _extra_fitted(self):
+        return {"categories": [list(np.asarray(c).tolist()) for c in self.categories_],
+                "n_features_in": int(self.n_features_in_)}
+
+    def _load_extra(self, params):
+        self.categories_ = [np.asarray(c) for c in params["categories"]]
+        self.n_features_in_ = int(params["n_features_in"])
+
+    def _n_features_from(self, fparams):
+        return int(self.n_features_in_)
+
+
+def _is_number(v):
+    try:
+        float(v)
+        return True
+    except (TypeError, ValueError):
+        return False
