@@ -810,7 +810,7 @@ class Session:
     def export_fit(self, path, kind: str | None = None, bootstrap=None) -> None:
         """Write the current model: ``kind`` "json" (default; ``emdesk.io.save_fit``), "parameters" or
         "assignments" (CSV). ``bootstrap``: a BootstrapResult of the current model; the fit file (any kind)
-        and a Gaussian mixture's parameters CSV then carry its standard errors and 95% intervals."""
+        and the parameters CSV then carry its standard errors and 95% intervals."""
         if self.model is None:
             raise ValueError("There is no fit to export yet: run a fit first (F5).")
         from emdesk.io import save_assignments_csv, save_fit, save_parameters_csv
@@ -829,9 +829,8 @@ class Session:
         if kind == "json":
             save_fit(path, model, X, columns=list(self.columns), table=self.table,
                      **(dict(seq, lengths=self.fit_arguments()["lengths"]) if hmm else {}), **boot)
-        elif kind == "parameters":  # SE columns: a Gaussian mixture's CSV (the other kinds' SEs are in the json)
-            save_parameters_csv(path, model, columns=list(self.columns),
-                                **(boot if self.kind == "mixture" and self.family == "gaussian" else {}))
+        elif kind == "parameters":  # with the bootstrap: se_/lower_/upper_ columns for every kind
+            save_parameters_csv(path, model, columns=list(self.columns), **boot)
         elif kind == "assignments":
             save_assignments_csv(path, self.table, model, list(self.columns), **seq)
         else:

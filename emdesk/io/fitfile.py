@@ -580,21 +580,19 @@ def save_parameters_csv(path, model, columns: Sequence[str] | None = None, boots
                         level: float = 0.95) -> None:
     """One row per component: ``component`` (1-based), ``weight``, ``mean_<col>``, ``var_<col>`` and, for
     full and tied covariances, ``cov_<a>_<b>`` for each pair of columns. For an HMM, one row per state
-    (see :func:`emdesk.io.fitfile_hmm.save_hmm_parameters_csv`). With a Gaussian mixture's ``bootstrap``
-    result, each of those columns also gets ``se_<name>`` (standard error) and ``lower_<name>`` /
+    (see :func:`emdesk.io.fitfile_hmm.save_hmm_parameters_csv`; the other mixtures:
+    :func:`emdesk.io.fitfile_families.save_family_parameters_csv`). With the model's ``bootstrap``
+    result (any kind), each of those columns also gets ``se_<name>`` (standard error) and ``lower_<name>`` /
     ``upper_<name>`` (percentile interval at ``level``) columns."""
     from .fitfile_families import is_family_mixture, save_family_parameters_csv
     from .fitfile_hmm import is_hmm, save_hmm_parameters_csv
 
-    if bootstrap is not None and (is_family_mixture(model) or is_hmm(model)):
-        raise DataError("Bootstrap standard errors are exported for Gaussian mixtures only.")
-
     if is_family_mixture(model):
         return save_family_parameters_csv(path, model, columns, column_names=_column_names,
-                                          atomic_write=atomic_write, writer=_writer)
+                                          atomic_write=atomic_write, writer=_writer, bootstrap=bootstrap, level=level)
     if is_hmm(model):
         return save_hmm_parameters_csv(path, model, columns, column_names=_column_names, atomic_write=atomic_write,
-                                       writer=_writer)
+                                       writer=_writer, bootstrap=bootstrap, level=level)
     _check_fitted(model)
     k, d = np.shape(model.means_)
     columns = _column_names(model, columns, d)

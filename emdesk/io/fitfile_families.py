@@ -378,11 +378,15 @@ def _label(v) -> str:
     return format_number(float(v)) if _is_number(v) else str(v)
 
 
-def save_family_parameters_csv(path, model, columns, *, column_names, atomic_write, writer) -> None:
+def save_family_parameters_csv(path, model, columns, *, column_names, atomic_write, writer, bootstrap=None,
+                               level=0.95) -> None:
     """One row per component: ``component``, ``weight``, then Student-t ``mean_<col>``, ``var_<col>``
     (scale matrix diagonal), ``cov_<a>_<b>`` (full and tied) and ``dof``; Poisson ``lambda_<col>``;
     latent class ``p_<col>_<category>`` for every column's categories; mixed: ``mean_``, ``var_``, ``cov_``
-    of its numeric columns, then ``p_<col>_<category>`` of its categorical ones."""
+    of its numeric columns, then ``p_<col>_<category>`` of its categorical ones.  With the model's
+    ``bootstrap`` (:func:`emdesk.engine.bootstrap`), each of those columns also gets ``se_<name>`` and
+    ``lower_<name>`` / ``upper_<name>`` (percentile interval at ``level``); an SE that could not be computed is
+    left empty."""
     kind = _kind(model)
     params = _fitted(model)
     d = n_columns(model)
@@ -390,6 +394,8 @@ def save_family_parameters_csv(path, model, columns, *, column_names, atomic_wri
     k = int(np.shape(params["weights"])[0])
     taken: set[str] = set()
     header = [unique_name("component", taken), unique_name("weight", taken)]
+    cells = [None, ("weights", lambda j: j)]  # per column: the bootstrapped parameter and its index
+    expand = {}
     parts = []
     if kind in ("StudentTMixture", "MixedMixture"):
         cat_idx = [int(c) for c in model.categorical_columns] if kind == "MixedMixture" else []
@@ -404,25 +410,42 @@ def save_family_parameters_csv(path, model, columns, *, column_names, atomic_wri
         header += [unique_name(f"mean_{c}", taken) for c in num_cols]
         header += [unique_name(f"var_{c}", taken) for c in num_cols]
         header += [unique_name(f"cov_{num_cols[a]}_{num_cols[b]}", taken) for a, b in pairs]
+        cells += [("means", lambda j, a=a: (j, a)) for a in range(dn)]
+        cells += [("covariances", lambda j, a=a: (j, a, a)) for a in range(dn)]
+        cells += [("covariances", lambda j, a=a, b=b: (j, a, b)) for a, b in pairs]
+        from ..engine.align import full_covariances
+
+        ct = model.covariance_type
+        expand["covariances"] = lambda c, ct=ct, dn=dn: full_covariances(c, ct, k, dn)
         parts.append(lambda j: ([params["means"][j, a] for a in range(dn)] + [full[j, a, a] for a in range(dn)]
                                 + [full[j, a, b] for a, b in pairs]))
         if kind == "StudentTMixture":
             header.append(unique_name("dof", taken))
+            cells.append(("dof", lambda j: j))
             parts.append(lambda j: [params["dof"][j]])
     elif kind == "PoissonMixture":
         header += [unique_name(f"lambda_{c}", taken) for c in columns]
+        cells += [("lambdas", lambda j, c=c: (j, c)) for c in range(len(columns))]
         parts.append(lambda j: list(params["lambdas"][j]))
     if kind in ("CategoricalMixture", "MixedMixture"):
         cats = params["categories"]
         names = columns if kind == "CategoricalMixture" else [columns[int(c)] for c in model.categorical_columns]
         header += [unique_name(f"p_{names[c]}_{_label(v)}", taken) for c, cc in enumerate(cats) for v in cc]
+        cells += [("probs", lambda j, c=c, r=r: (j, c, r)) for c, cc in enumerate(cats) for r in range(len(cc))]
         parts.append(lambda j: [params["probs"][j, c, r] for c, cc in enumerate(cats) for r in range(len(cc))])
+    extra = None
+    if bootstrap is not None:
+        from .fitfile_uncertainty import keyed_uncertainty_columns
+
+        names, extra = keyed_uncertainty_columns(header, cells, bootstrap, level, k, expand)
+        header += [unique_name(n, taken) for n in names]
     with atomic_write(path) as handle:
         w = writer(handle)
         w.writerow(header)
         for j in range(k):
             w.writerow([str(j + 1), format_number(float(params["weights"][j]))]
-                       + [format_number(float(v)) for part in parts for v in part(j)])
+                       + [format_number(float(v)) for part in parts for v in part(j)]
+                       + ([] if extra is None else [format_number(v) if math.isfinite(v) else "" for v in extra[j]]))
 
 
 def save_family_assignments_csv(path, table: Table, model, columns, *, write_rows) -> None:

@@ -368,10 +368,14 @@ def _probe(model, family, invalid) -> None:
 # CSV exports
 
 
-def save_hmm_parameters_csv(path, model, columns, *, column_names, atomic_write, writer) -> None:
+def save_hmm_parameters_csv(path, model, columns, *, column_names, atomic_write, writer, bootstrap=None,
+                            level=0.95) -> None:
     """One row per state: ``state`` (1-based), ``startprob``, ``to_state_1 ... to_state_k`` (the
     transition matrix's row), then the emissions: Gaussian ``mean_<col>``, ``var_<col>`` and, for full
-    and tied covariances, ``cov_<a>_<b>``; Poisson ``lambda_<col>``; categorical ``p_<symbol>``."""
+    and tied covariances, ``cov_<a>_<b>``; Poisson ``lambda_<col>``; categorical ``p_<symbol>``.  With the
+    model's ``bootstrap`` (:func:`emdesk.engine.bootstrap`), each of those columns also gets ``se_<name>`` and
+    ``lower_<name>`` / ``upper_<name>`` (percentile interval at ``level``); an SE that could not be computed
+    is left empty."""
     _check_fitted(model)
     family = HMM_KINDS[_kind(model)]
     d = n_columns(model)
@@ -381,12 +385,20 @@ def save_hmm_parameters_csv(path, model, columns, *, column_names, atomic_write,
     transmat = np.asarray(model.transmat_, dtype=np.float64)
     taken: set[str] = set()
     header = [unique_name(h, taken) for h in ["state", "startprob"] + [f"to_state_{j + 1}" for j in range(k)]]
+    cells = [None, ("startprob", lambda j: j)] + [("transmat", lambda j, t=t: (j, t)) for t in range(k)]
+    expand = {}
     if family == "gaussian":
         full = np.asarray(model.covars_, dtype=np.float64)
         pairs = [(a, b) for a in range(d) for b in range(a + 1, d)] if model.covariance_type in ("full", "tied") else []
         header += [unique_name(f"mean_{c}", taken) for c in columns] + [unique_name(f"var_{c}", taken) for c in columns]
         header += [unique_name(f"cov_{columns[a]}_{columns[b]}", taken) for a, b in pairs]
         means = np.asarray(model.means_, dtype=np.float64)
+        cells += [("means", lambda j, a=a: (j, a)) for a in range(d)]
+        cells += [("covars", lambda j, a=a: (j, a, a)) for a in range(d)]
+        cells += [("covars", lambda j, a=a, b=b: (j, a, b)) for a, b in pairs]
+        from ..engine.align import full_covariances
+
+        expand["covars"] = lambda c, ct=model.covariance_type: full_covariances(c, ct, k, d)
 
         def emission(j):
             return ([format_number(float(v)) for v in means[j]] + [format_number(float(full[j, a, a])) for a in range(d)]
@@ -394,21 +406,30 @@ def save_hmm_parameters_csv(path, model, columns, *, column_names, atomic_write,
     elif family == "poisson":
         lam = np.asarray(model.lambdas_, dtype=np.float64)
         header += [unique_name(f"lambda_{c}", taken) for c in columns]
+        cells += [("lambdas", lambda j, c=c: (j, c)) for c in range(d)]
 
         def emission(j):
             return [format_number(float(v)) for v in lam[j]]
     else:
         e = np.asarray(model.emissionprob_, dtype=np.float64)
         header += [unique_name(f"p_{s}", taken) for s in model_symbols(model)]
+        cells += [("emissionprob", lambda j, r=r: (j, r)) for r in range(e.shape[1])]
 
         def emission(j):
             return [format_number(float(v)) for v in e[j]]
+    extra = None
+    if bootstrap is not None:
+        from .fitfile_uncertainty import keyed_uncertainty_columns
+
+        names, extra = keyed_uncertainty_columns(header, cells, bootstrap, level, k, expand)
+        header += [unique_name(n, taken) for n in names]
     with atomic_write(path) as handle:
         w = writer(handle)
         w.writerow(header)
         for j in range(k):
             w.writerow([str(j + 1), format_number(float(startprob[j]))]
-                       + [format_number(float(v)) for v in transmat[j]] + emission(j))
+                       + [format_number(float(v)) for v in transmat[j]] + emission(j)
+                       + ([] if extra is None else [format_number(v) if math.isfinite(v) else "" for v in extra[j]]))
 
 
 def hmm_table_data(table: Table, model, columns) -> np.ndarray:

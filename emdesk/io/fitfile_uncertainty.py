@@ -183,6 +183,46 @@ def parameter_uncertainty_columns(model, bootstrap, level, full_of, pairs, d):
     return header, rows
 
 
+def keyed_uncertainty_columns(header, cells, bootstrap, level, k, expand=None):
+    """For the parameters CSV of the other kinds (Student-t, Poisson, latent class, mixed mixtures; HMMs): the
+    extra ``se_<name>`` columns, then ``lower_<name>`` / ``upper_<name>`` (when at least 2 replicates
+    succeeded), for every column of ``header`` whose value is a bootstrapped parameter.
+
+    ``cells``: one entry per column of ``header``, ``None`` or ``(key, index_of)`` where ``key`` names the
+    bootstrap's parameter (``standard_errors[key]``) and ``index_of(j)`` is the index of row ``j``'s value in
+    that array (after ``expand[key]``, e.g. a covariance array to full ``(k, d, d)`` matrices).
+    Returns ``(extra_header, rows)``: ``rows[j]`` the floats of row ``j`` (NaN where an SE could not be
+    computed).  Raises DataError when the bootstrap lacks a parameter the CSV lists."""
+    se = bootstrap.standard_errors
+    expand = expand or {}
+    keyed = [(name, c) for name, c in zip(header, cells) if c is not None]
+    missing = sorted({key for _, (key, _) in keyed if key not in se})
+    if missing:
+        raise DataError(f"The bootstrap result has no {', '.join(missing)}: bootstrap the model being exported.")
+
+    def full(arrays):
+        return {key: np.asarray(expand[key](a) if key in expand else a, dtype=float) for key, a in arrays.items()}
+
+    blocks = [("se", full(se))]
+    if bootstrap.n_done >= 2:
+        ci = bootstrap.confidence_intervals(level)
+        blocks += [("lower", full({key: v[0] for key, v in ci.items()})),
+                   ("upper", full({key: v[1] for key, v in ci.items()}))]
+    extra_header = [f"{prefix}_{name}" for prefix, _ in blocks for name, _ in keyed]
+    rows = []
+    for j in range(k):
+        row = []
+        for _, arrays in blocks:
+            for _, (key, index_of) in keyed:
+                try:
+                    row.append(float(arrays[key][index_of(j)]))
+                except IndexError:
+                    raise DataError("The bootstrap result does not match the model: bootstrap the model being "
+                                    "exported.") from None
+        rows.append(row)
+    return extra_header, rows
+
+
 def attach_uncertainty(model, doc, name, invalid):
     """On loading: the file's ``"uncertainty"`` block (when there is one) onto ``model`` (already built from
     the file) as ``standard_errors_`` and ``confidence_intervals_``, its facts in ``fit_info_["uncertainty"]``.

@@ -5,6 +5,8 @@ the report carries them."""
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pytest
 from PySide6 import QtWidgets
@@ -210,6 +212,10 @@ def test_bootstrap_of_an_hmm_in_the_window_shows_se_and_is_saved(qtbot, window, 
     window.export_fit(out, "json")
     back = load_fit(out)
     np.testing.assert_allclose(back.standard_errors_["transmat"], boot.standard_errors["transmat"])
+    # so does the parameters CSV: se_ columns beside the start and transition probabilities
+    window.export_fit(tmp_path / "hmm.csv", "parameters")
+    rows = list(csv.DictReader((tmp_path / "hmm.csv").open()))
+    assert [float(r["se_to_state_1"]) for r in rows] == pytest.approx(boot.standard_errors["transmat"][:, 0])
     report = tmp_path / "hmm.html"
     window.results.export_report(report)
     text = report.read_text()

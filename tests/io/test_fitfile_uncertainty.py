@@ -110,8 +110,9 @@ def test_other_kinds_and_mismatches_refuse(tmp_path, fitted):
     hmm = GaussianHMM(2, random_state=0).fit(X)
     with pytest.raises(DataError, match="does not match"):  # a Gaussian mixture's result on an HMM
         save_fit(tmp_path / "h.json", hmm, X, columns=["a", "b"], bootstrap=boot)
-    with pytest.raises(DataError, match="Gaussian mixtures"):
+    with pytest.raises(DataError, match="has no covars, startprob, transmat"):  # the mixture's result has no chain
         save_parameters_csv(tmp_path / "h.csv", hmm, ["a", "b"], bootstrap=boot)
+    assert not (tmp_path / "h.csv").exists()
     three = GaussianMixture(3, random_state=0).fit(X)
     with pytest.raises(DataError, match="does not match"):
         save_fit(tmp_path / "m.json", three, X, columns=["a", "b"], bootstrap=boot)
@@ -153,3 +154,50 @@ def test_round_trip_of_an_hmm_and_a_poisson_mixture(tmp_path):
     # another model's result is not saved with this one
     with pytest.raises(DataError, match="does not match"):
         save_fit(tmp_path / "x.json", pm, C, columns=["count"], bootstrap=boot)
+
+
+@pytest.mark.filterwarnings("ignore::emdesk.engine.diagnostics.DegenerateSolutionWarning")
+def test_parameters_csv_of_the_other_kinds_carries_their_standard_errors(tmp_path):
+    """Every column of an HMM's and of the other mixtures' parameters CSV that holds a bootstrapped parameter
+    gets se_/lower_/upper_ columns with the bootstrap's values (covariance cells from the full matrices)."""
+    from emdesk.engine.mixtures import CategoricalMixture, PoissonMixture
+
+    rng = np.random.default_rng(4)
+    X = np.vstack([rng.normal(0, 1, (60, 2)), rng.normal(4, 1, (60, 2)), rng.normal(0, 1, (60, 2))])
+    X[:, 1] += 0.5 * X[:, 0]
+    hmm = GaussianHMM(2, covariance_type="tied", random_state=0).fit(X, [90, 90])
+    boot = bootstrap(hmm, X, n_boot=5, method="parametric", lengths=[90, 90], random_state=1, n_jobs=1)
+    p = tmp_path / "hmm.csv"
+    save_parameters_csv(p, hmm, ["a", "b"], bootstrap=boot, level=0.9)
+    rows = list(csv.DictReader(p.open()))
+    se, (lo, hi) = boot.standard_errors, boot.confidence_intervals(0.9)["transmat"]
+    for j, row in enumerate(rows):
+        assert float(row["se_startprob"]) == pytest.approx(se["startprob"][j], rel=1e-9, abs=1e-15)
+        assert float(row["se_to_state_2"]) == pytest.approx(se["transmat"][j, 1], rel=1e-9, abs=1e-15)
+        assert float(row["lower_to_state_1"]) == pytest.approx(lo[j, 0], rel=1e-9)
+        assert float(row["upper_to_state_1"]) == pytest.approx(hi[j, 0], rel=1e-9)
+        assert float(row["se_mean_b"]) == pytest.approx(se["means"][j, 1], rel=1e-9)
+        assert float(row["se_cov_a_b"]) == pytest.approx(se["covars"][0, 1], rel=1e-9)  # tied: one (d, d)
+        assert float(row["se_var_b"]) == pytest.approx(se["covars"][1, 1], rel=1e-9)
+
+    C = rng.poisson(np.repeat([2.0, 9.0], 50))[:, None].astype(float)
+    pm = PoissonMixture(2, random_state=0).fit(C)
+    pboot = bootstrap(pm, C, n_boot=5, random_state=2, n_jobs=1)
+    q = tmp_path / "pois.csv"
+    save_parameters_csv(q, pm, ["count"], bootstrap=pboot)
+    rows = list(csv.DictReader(q.open()))
+    assert [float(r["se_lambda_count"]) for r in rows] == pytest.approx(pboot.standard_errors["lambdas"][:, 0])
+    assert [float(r["se_weight"]) for r in rows] == pytest.approx(pboot.standard_errors["weights"])
+
+    T = np.array([[("a", "b")[i % 2], ("x", "y", "z")[(i // 2) % 3]] for i in range(120)], dtype=object)
+    cm = CategoricalMixture(2, random_state=0).fit(T)
+    cboot = bootstrap(cm, T, n_boot=4, method="parametric", random_state=3, n_jobs=1)
+    r = tmp_path / "cat.csv"
+    save_parameters_csv(r, cm, ["g", "h"], bootstrap=cboot)
+    rows = list(csv.DictReader(r.open()))
+    for j, row in enumerate(rows):
+        assert float(row["se_p_h_z"]) == pytest.approx(cboot.standard_errors["probs"][j, 1, 2], rel=1e-9, abs=1e-15)
+    # another kind's result is refused and writes nothing
+    with pytest.raises(DataError, match="has no lambdas"):
+        save_parameters_csv(tmp_path / "x.csv", pm, ["count"], bootstrap=cboot)
+    assert not (tmp_path / "x.csv").exists()
