@@ -126,6 +126,17 @@ def main():
             print(f"  dask fit, persisted rows: pass 0 + init + 1st E-step {t0:.2f} s, {per_iter_p:.2f} s/iteration; "
                   f"peak RSS per worker: {mem.text()}")
             del Xp
+    if n > 2e7:
+        # beside it: the in-memory fit of a sample that fits (the first 1e7 rows, materialised)
+        m = int(min(n, 1e7))
+        me = psutil.Process()
+        before = me.memory_info().rss
+        Xm = X[:m].compute(scheduler="threads")
+        t0, per_iter_m, _ = timed_fit(Xm, iters)
+        print(f"in-memory NumPy fit of a sample of {m:.0e} rows ({Xm.nbytes / 2**20:.0f} MB): {per_iter_m:.2f} "
+              f"s/iteration (x {n / m:.0f} = {per_iter_m * n / m:.1f} s for {n:.0e} rows if they fitted); this "
+              f"process grew by {(me.memory_info().rss - before) / 2**20:.0f} MB")
+        del Xm
     if n <= 2e7:
         with dask.config.set(scheduler="threads"):
             t0, per_iter_t, _ = timed_fit(X, iters)
@@ -136,6 +147,7 @@ def main():
         t0, per_iter_m, _ = timed_fit(Xm, iters)
         print(f"in-memory NumPy fit (X materialised, {Xm.nbytes / 2**20:.0f} MB): {per_iter_m:.2f} s/iteration; "
               f"this process grew by {(me.memory_info().rss - before) / 2**20:.0f} MB")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
