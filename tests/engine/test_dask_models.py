@@ -178,3 +178,18 @@ def test_local_cluster_of_two_workers_mclust_model_prior_and_emem():
         assert len(client.scheduler_info()["workers"]) == 2
     for a, b in zip(ref, got):
         _same_fit(a, b)
+
+
+def test_fit_file_of_a_dask_fit_with_a_mclust_model_and_the_prior(tmp_path, sync):
+    """The files a Dask fit of mclust's model writes (emdesk-fit --dask) load back as that model."""
+    from emdesk.io import load_fit, save_fit
+
+    X = _data(seed=11)
+    Xd = da.from_array(X, chunks=200)
+    gm = GaussianMixture(2, covariance_type="EEV", random_state=0, max_iter=10).fit(Xd)
+    save_fit(tmp_path / "f.json", gm, Xd, columns=["a", "b", "c"], data_files=["part*.csv"])
+    back = load_fit(tmp_path / "f.json")
+    assert back.covariance_type == "EEV"
+    np.testing.assert_allclose(back.covariances_, gm.covariances_, rtol=1e-12)
+    np.testing.assert_allclose(back.score(X), GaussianMixture(2, covariance_type="EEV", random_state=0,
+                                                              max_iter=10).fit(X).score(X), rtol=1e-10)
