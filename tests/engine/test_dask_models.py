@@ -193,3 +193,25 @@ def test_fit_file_of_a_dask_fit_with_a_mclust_model_and_the_prior(tmp_path, sync
     np.testing.assert_allclose(back.covariances_, gm.covariances_, rtol=1e-12)
     np.testing.assert_allclose(back.score(X), GaussianMixture(2, covariance_type="EEV", random_state=0,
                                                               max_iter=10).fit(X).score(X), rtol=1e-10)
+
+
+def test_pass_zero_moments_of_complete_and_incomplete_chunks():
+    """Chunks with every cell finite take a short path; its moments agree with the general
+    path's (a chunk with a NaN) and with NumPy's over all rows."""
+    X = _data(n=900, seed=12)
+    Y = X.copy()
+    Y[305, 1] = np.nan
+    parts = [_dask_chunks.moments_chunk(X[:300])[0], _dask_chunks.moments_chunk(Y[300:600])[0],
+             _dask_chunks.moments_chunk(X[600:])[0]]
+    cnt, mean, var, nc, mc, cross = _dask_chunks.combine_moments(parts, 3)
+    full = np.concatenate([X[:300], Y[300:600], X[600:]])
+    complete = full[~np.isnan(full).any(axis=1)]
+    np.testing.assert_array_equal(cnt, [900, 899, 900])
+    np.testing.assert_allclose(mean, np.nanmean(full, axis=0), rtol=1e-13)
+    np.testing.assert_allclose(var, np.nanvar(full, axis=0), rtol=1e-10)
+    assert nc == 899
+    np.testing.assert_allclose(mc, complete.mean(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(cross / (nc - 1), np.cov(complete, rowvar=False), rtol=1e-10)
+    Z = X[:10].copy()
+    Z[2, 0] = np.inf
+    assert _dask_chunks.moments_chunk(Z)[0, 2] == 1
