@@ -61,12 +61,13 @@ class RestartState:
         return _context_class()._constrain(self, params)
 
 
-def prior_from_moments(n, mean, cross, n_components, model, d):
+def prior_from_moments(n, mean, cross, n_components, model, d, overrides=None):
     """mclust's ``defaultPrior`` (:func:`emdesk.engine.prior.default_prior`) from the complete
     rows' count ``n``, mean (d,) and centred cross-product sum ``cross`` (d, d) instead of the
     rows: shrinkage 0.01, mean = the data's mean, dof ``d + 2`` (3 for E/V), scale from the
     covariance with ``n - 1`` in the denominator (Fraley & Raftery 2007; mclust 6.0's
-    ``defaultPrior``)."""
+    ``defaultPrior``).  ``overrides``: a dict of ``shrinkage``, ``mean``, ``dof``, ``scale``
+    replacing those defaults as ``default_prior``'s keywords do (mclust's ``priorControl``)."""
     from . import prior as P
 
     if n < 2:
@@ -83,7 +84,18 @@ def prior_from_moments(n, mean, cross, n_components, model, d):
     else:
         dof = d + 2.0
         scale = (G ** (-2.0 / d)) * (cov if n > d else np.diag(var))
-    return P.ConjugatePrior(0.01, np.asarray(mean, dtype=float).copy(), dof, scale)
+    shrinkage = 0.01
+    ov = overrides or {}
+    if "shrinkage" in ov:
+        shrinkage = 0.0 if ov["shrinkage"] is None or not ov["shrinkage"] else float(ov["shrinkage"])
+    if ov.get("mean") is not None:
+        mean = np.asarray(ov["mean"], dtype=float).reshape(d)
+    if ov.get("dof") is not None:
+        dof = float(ov["dof"])
+    if ov.get("scale") is not None:
+        scale = (float(np.ravel(ov["scale"])[0]) if np.ndim(scale) == 0
+                 else np.asarray(ov["scale"], dtype=float).reshape(d, d))
+    return P.ConjugatePrior(shrinkage, np.asarray(mean, dtype=float).copy(), dof, scale)
 
 
 class DaskContext:
@@ -159,7 +171,8 @@ class DaskContext:
             if m not in P.POSTERIOR_MODELS:
                 raise ValueError(f"prior='default' is available with covariance_type VVV/full, EEE/tied, "
                                  f"VVI/diag, VII/spherical (E, V in 1-D); not with {self.model!r}.")
-            p = prior_from_moments(nc, mean_c, cross_c, k, m, d)
+            # a dict prior (mclust's priorControl overrides), where the estimator accepts one
+            p = prior_from_moments(nc, mean_c, cross_c, k, m, d, est.prior if isinstance(est.prior, dict) else None)
             prior = (m, p, None)
         self._set_model_units(std, data_cov, prior)
 

@@ -215,3 +215,21 @@ def test_pass_zero_moments_of_complete_and_incomplete_chunks():
     Z = X[:10].copy()
     Z[2, 0] = np.inf
     assert _dask_chunks.moments_chunk(Z)[0, 2] == 1
+
+
+@pytest.mark.parametrize("model, d", [("VVV", 3), ("EEE", 3), ("VII", 3), ("VVI", 3), ("V", 1), ("E", 1)])
+def test_prior_from_pass_zero_moments_equals_mclusts_default_prior_with_overrides(model, d):
+    from emdesk.engine import prior as P
+    from emdesk.engine._dask_context import prior_from_moments
+
+    X = _data(d=d, seed=13)
+    _, _, _, nc, mc, cross = _dask_chunks.combine_moments(
+        [_dask_chunks.moments_chunk(X[:250])[0], _dask_chunks.moments_chunk(X[250:])[0]], d)
+    one = model in ("V", "E", "VII", "VVI")
+    for over in ({}, {"shrinkage": 0.1, "dof": 7.0}, {"mean": [1.0] * d, "shrinkage": 0},
+                 {"scale": 2.0 if one else np.eye(d) * 3.0}):
+        got = prior_from_moments(nc, mc, cross, 3, model, d, over)
+        want = P.default_prior(X, 3, model, **over)
+        assert got.shrinkage == want.shrinkage and got.dof == want.dof
+        np.testing.assert_allclose(got.mean, want.mean, rtol=1e-12)
+        np.testing.assert_allclose(got.scale, want.scale, rtol=1e-10)
