@@ -10,7 +10,10 @@ pass that only sums the generated chunks, i.e. the floor of any pass over this l
 Peak memory per worker: the largest resident set size (psutil) of each worker process,
 polled every 0.1 s during the fit, beside its size before the fit.  At the quick size the
 array is also persisted in the workers' memory (EM passes without generation) and fitted in
-memory with NumPy (X materialised) for comparison, all in the same run.
+memory with NumPy (X materialised) for comparison, all in the same run; at 1e8 a sample of
+1e7 rows is fitted in memory instead.  Then (``--restarts-rows``, default 2e6 lazy rows) four
+restarts with init_params="emEM" side by side: the passes over the data, against what
+restarts run one after another would read, and the seconds per pass against one restart's.
 """
 
 from __future__ import annotations
@@ -91,12 +94,37 @@ def timed_fit(X, n_iter, **kw):
     return stamps[0] - t0, (stamps[-1] - stamps[0]) / (len(stamps) - 1), gm
 
 
+def restarts_side_by_side(n, chunk):
+    """n_init=4 with init_params="emEM" (exploration on the 50,000-row sample) on lazy rows: the
+    passes over the data side by side and what restarts one after another would read, and the
+    seconds per pass beside those of a single restart (same cluster, same data)."""
+    X = lazy_mixture(n, chunk, seed=1)
+    out = {}
+    for n_init in (1, 4, 1, 4):  # interleaved, twice
+        gm = GaussianMixture(K, covariance_type="full", n_init=n_init, init_params="emEM", tol="relative",
+                             max_iter=200, random_state=0)
+        t = time.perf_counter()
+        gm.fit(X)
+        dt = time.perf_counter() - t
+        iters = [r["n_iter"] for r in gm.restart_parameters_]
+        out.setdefault(n_init, []).append((dt / gm.n_data_passes_, gm.n_data_passes_, 1 + sum(i + 1 for i in iters),
+                                           iters, dt))
+    for n_init, runs in out.items():
+        per = sorted(r[0] for r in runs)
+        _, passes, seq, iters, dt = runs[-1]
+        print(f"  n_init={n_init} emEM, {n:.0e} lazy rows: {passes} passes over the data "
+              f"(restarts one after another would read {seq}); restarts' iterations {iters}; "
+              f"s per pass best {per[0]:.2f} median {float(np.median(per)):.2f}; whole fit {dt:.1f} s")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="1e7 rows instead of 1e8")
     ap.add_argument("--rows", type=float, default=None)
     ap.add_argument("--chunk", type=int, default=1_000_000)
     ap.add_argument("--iters", type=int, default=None)
+    ap.add_argument("--restarts-rows", type=float, default=2e6,
+                    help="rows of the restarts-side-by-side measurement (0: skip it)")
     args = ap.parse_args()
     n = int(args.rows or (1e7 if args.quick else 1e8))
     n -= n % args.chunk
@@ -118,6 +146,9 @@ def main():
               f"({per_iter / gen:.2f} x generation); peak RSS per worker: {mem.text()}; "
               f"this (client) process: {own.text()}")
         print(f"  means found:  {np.round(gm.means_[np.argsort(gm.means_[:, 0])], 2).tolist()}")
+        if args.restarts_rows:
+            rr = int(args.restarts_rows)
+            restarts_side_by_side(rr - rr % (args.chunk // 4), args.chunk // 4)
         if n <= 2e7:
             Xp = X.persist()
             wait(Xp)
@@ -126,6 +157,17 @@ def main():
             print(f"  dask fit, persisted rows: pass 0 + init + 1st E-step {t0:.2f} s, {per_iter_p:.2f} s/iteration; "
                   f"peak RSS per worker: {mem.text()}")
             del Xp
+    if n > 2e7:
+        # beside it: the in-memory fit of a sample that fits (the first 1e7 rows, materialised)
+        m = int(min(n, 1e7))
+        me = psutil.Process()
+        before = me.memory_info().rss
+        Xm = X[:m].compute(scheduler="threads")
+        t0, per_iter_m, _ = timed_fit(Xm, iters)
+        print(f"in-memory NumPy fit of a sample of {m:.0e} rows ({Xm.nbytes / 2**20:.0f} MB): {per_iter_m:.2f} "
+              f"s/iteration (x {n / m:.0f} = {per_iter_m * n / m:.1f} s for {n:.0e} rows if they fitted); this "
+              f"process grew by {(me.memory_info().rss - before) / 2**20:.0f} MB")
+        del Xm
     if n <= 2e7:
         with dask.config.set(scheduler="threads"):
             t0, per_iter_t, _ = timed_fit(X, iters)
@@ -136,6 +178,7 @@ def main():
         t0, per_iter_m, _ = timed_fit(Xm, iters)
         print(f"in-memory NumPy fit (X materialised, {Xm.nbytes / 2**20:.0f} MB): {per_iter_m:.2f} s/iteration; "
               f"this process grew by {(me.memory_info().rss - before) / 2**20:.0f} MB")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -467,9 +467,10 @@ class GaussianMixture:
         ``bic``/``aic``/``icl`` stay the likelihood's, as mclust computes BIC with a prior.
         Available with the models whose MAP step maximises that posterior: full/VVV, tied/EEE,
         diag/VVI, spherical/VII, and E, V in 1-D (ValueError otherwise, and with
-        ``sample_weight`` or Dask data); the prior's mean and scale come from the rows with
-        every value observed.  A dict overrides parts of the default as mclust's
-        ``priorControl(shrinkage=, mean=, dof=, scale=)`` does (:func:`emdesk.engine.prior.check_prior`).
+        ``sample_weight``); the prior's mean and scale come from the rows with every value
+        observed (for Dask data: all of them, from the first pass).  A dict overrides parts of the
+        default as mclust's ``priorControl(shrinkage=, mean=, dof=, scale=)`` does
+        (:func:`emdesk.engine.prior.check_prior`).
 
     Checks of the data before fitting (``fit``/``fit_iter``; columns counted from 1, or named
     by ``X.columns`` when X is a data frame):
@@ -566,12 +567,6 @@ class GaussianMixture:
         if interrupt is not None and not callable(interrupt):
             raise ValueError(f"interrupt must be a callable returning True to stop, or None; got {interrupt!r}.")
         if _is_dask(X):  # a Dask array/DataFrame: fitted chunk by chunk, never materialised (issue 16)
-            if self.prior is not None:
-                raise ValueError("prior='default' is not available for Dask data; fit in memory.")
-            if self.covariance_type not in ("full", "tied", "diag", "spherical"):
-                raise ValueError(f"covariance_type {self.covariance_type!r} (mclust's models) is not available for "
-                                 "Dask data; use full, tied, diag or spherical (= VVV, EEE, VVI, VII), or fit "
-                                 "in memory.")
             from . import _dask
             return _dask.fit_iter(self, X, sample_weight, responsibilities, interrupt)
         V.check_params(self)

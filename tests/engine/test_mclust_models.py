@@ -270,10 +270,12 @@ def test_prior_changes_the_fit_and_is_refused_where_mclust_departs():
         GaussianMixture(2, prior="flat").fit(X)
 
 
-def test_dask_data_take_scikit_learns_names_only():
+def test_dask_data_take_every_model_and_the_prior():
+    """Dask data take mclust's names and the prior (the Dask fits' agreement with the in-memory
+    ones: tests/engine/test_dask_models.py); a model without a posterior prior is refused alike."""
     da = pytest.importorskip("dask.array")
     X = da.from_array(_data(), chunks=50)
-    with pytest.raises(ValueError, match="not available for Dask data"):
-        GaussianMixture(2, covariance_type="VEV").fit(X)
-    with pytest.raises(ValueError, match="not available for Dask data"):
-        GaussianMixture(2, prior="default").fit(X)
+    gm = GaussianMixture(2, covariance_type="VEV", random_state=0, max_iter=3).fit(X)
+    assert gm.covariance_type == "VEV" and gm.covariances_.shape == (2, X.shape[1], X.shape[1])
+    with pytest.raises(ValueError, match="prior='default' is available with covariance_type"):
+        GaussianMixture(2, covariance_type="VEV", prior="default").fit(X)
