@@ -208,7 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
                    default=None,
                    help="how EM starts: emEM (restart 1 from mclust's hierarchical clustering, the others the "
                         "best of short runs from k-means++ and random rows; Gaussian mixtures), hierarchical "
-                        f"(mclust's start), ... ({_defaults_help('init_params')}; with --dask: kmeans++)")
+                        f"(mclust's start), ... ({_defaults_help('init_params')}; with --dask the start is found "
+                        "on a sample of the rows)")
     p.add_argument("--prior", choices=["none", "default"], default=None,
                    help="Gaussian mixtures: 'default' fits with mclust's conjugate prior (Fraley & Raftery 2007, "
                         "priorControl()) for data where maximum likelihood collapses: the MAP estimate, with "
@@ -320,8 +321,6 @@ def _check_args(args) -> None:
     if args.prior_value is not None and (hmm or args.family != "gaussian"):
         raise _UsageError("--prior (mclust's conjugate prior) is for Gaussian mixtures; leave out --model hmm and "
                           "--family")
-    if args.prior_value is not None and args.dask is not None:
-        raise _UsageError("--prior is not available with --dask (the prior is computed from the data in memory)")
     if args.reg_covar is not None and args.family in ("poisson", "categorical"):
         raise _UsageError(f"--reg-covar belongs to Gaussian (and Student-t) models, not --family {args.family}")
     if args.select:
@@ -455,8 +454,6 @@ def _run(args) -> int:
     # the app's defaults for this estimator (Gaussian mixtures: emEM, relative tol and reg_covar, 1000
     # iterations; the other models their own for the first three), where the command line gave none
     defaults = app_defaults(_estimator_class(args))
-    if args.dask is not None:
-        defaults["init_params"] = "kmeans++"  # emEM needs the rows in memory
     for key, name in (("tol", "tol"), ("max_iter", "max_iter"), ("init", "init_params"), ("reg_covar", "reg_covar")):
         if getattr(args, key) is None and name in defaults:
             setattr(args, key, defaults[name])

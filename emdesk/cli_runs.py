@@ -207,7 +207,7 @@ def _run_dask(args) -> int:
     covariance = args.covariance or "full"
     gm = GaussianMixture(n_components=k, covariance_type=covariance, tol=args.tol, reg_covar=args.reg_covar,
                          max_iter=args.max_iter, n_init=args.n_init, init_params=args.init, random_state=args.seed,
-                         missing="marginalize" if missing == "marginalize" else "error")
+                         missing="marginalize" if missing == "marginalize" else "error", prior=args.prior_value)
     holder = {}
     with dask_files.open_scheduler(args.dask):
         try:

@@ -114,7 +114,6 @@ def test_select_with_the_prior_sweeps_as_select_model(tmp_path, faithful_csv, ca
 @pytest.mark.parametrize("argv, message", [
     (("--family", "poisson", "--prior", "default"), "--prior (mclust's conjugate prior) is for Gaussian mixtures"),
     (("--model", "hmm", "--prior", "default"), "is for Gaussian mixtures"),
-    (("--dask", "threads", "--prior", "default"), "not available with --dask"),
     (("--family", "categorical", "--columns", "a", "--reg-covar", "1e-3"), "--reg-covar belongs to Gaussian"),
 ])
 def test_prior_usage_errors(argv, message, capsys):

@@ -338,6 +338,19 @@ def test_dask_fits_files_and_writes_the_fit_file(tmp_path):
     np.testing.assert_allclose(np.sort(model.means_, axis=0), np.sort(ref.means_, axis=0), atol=1e-8)
     assert doc["fit"]["log_likelihood"] == pytest.approx(ref.score(X) * 300, abs=1e-6)
     assert len(_rows(tmp_path / "p.csv")) == 3
+    # the app's defaults (emEM on a sample, relative tol and ridge, 5 restarts) and mclust's prior work on Dask
+    assert doc["options"]["init_params"] == "emEM" and doc["options"]["n_init"] == 5
+    out = subprocess.run([sys.executable, "-m", "emdesk.cli", "--dask", "synchronous", str(tmp_path / "part*.csv"),
+                          "-k", "2", "--seed", "0", "--prior", "default", "--covariance", "VVV",
+                          "-o", str(tmp_path / "map.json")], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads((tmp_path / "map.json").read_text())
+    from emdesk import cli
+
+    ref = GaussianMixture(2, covariance_type="VVV", prior="default", random_state=0, n_init=5,
+                          **cli.app_defaults()).fit(X)
+    assert doc["options"]["prior"] == "default"
+    assert doc["fit"]["log_likelihood"] == pytest.approx(ref.score(X) * 300, abs=1e-4)
 
 
 @pytest.mark.parametrize("args, message", [
