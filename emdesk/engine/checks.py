@@ -215,11 +215,31 @@ class Uncertainty:
         return self.order[: int(m)]
 
 
-def classification_uncertainty(model, X) -> Uncertainty:
-    """mclust's ``uncertainty``: 1 - the largest responsibility of every row (rows with every value missing
-    get the mixing weights' uncertainty).  Raises ValueError for an unfitted model or a mismatched X."""
-    X, k, d = _check(model, X)
-    resp = np.asarray(model.predict_proba(X))
+def classification_uncertainty(model, X, lengths=None) -> Uncertainty:
+    """mclust's ``uncertainty``: 1 - the largest posterior probability of every row (Gaussian mixtures: rows
+    with every value missing get the mixing weights' uncertainty).
+
+    Any fitted kind: a GaussianMixture, the other mixtures (Student-t, Poisson, latent class, mixed; ``X``
+    as the model was fitted to it) through their ``predict_proba``, and hidden Markov models, whose
+    posteriors are the smoothed state probabilities of forward-backward (``lengths``: rows per sequence).
+    Raises ValueError for an unfitted model or an X that does not fit it.
+    Source: mclust's ``uncertainty`` (Scrucca et al. 2016); for an HMM, Zucchini, MacDonald & Langrock
+    (2016) s. 5.4.1, local decoding."""
+    if hasattr(model, "transmat_") or hasattr(model, "_family"):
+        if not (hasattr(model, "weights_") or hasattr(model, "startprob_")):
+            raise ValueError("The model is not fitted: fit it before checking it.")
+        try:
+            resp = np.asarray(model.predict_proba(X, lengths) if hasattr(model, "transmat_")
+                              else model.predict_proba(X), dtype=float)
+        except (TypeError, IndexError) as exc:
+            raise ValueError(f"X does not fit the model: {exc}") from None
+    else:
+        if lengths is not None:
+            raise ValueError("lengths (rows per sequence) are for hidden Markov models.")
+        X, k, d = _check(model, X)
+        resp = np.asarray(model.predict_proba(X))
+    if resp.ndim != 2 or not np.all(np.isfinite(resp)):
+        raise ValueError("The posterior probabilities of some rows are not finite numbers.")
     u = 1.0 - resp.max(axis=1)
     u = np.clip(u, 0.0, 1.0)
     order = np.argsort(-u, kind="stable")

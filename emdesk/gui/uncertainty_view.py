@@ -45,6 +45,7 @@ class UncertaintyView(QtWidgets.QWidget):
         self._brushes = []
 
         self.plot = pg.PlotWidget(background="w")
+        self.plot.setMinimumSize(160, 160)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.scatter = pg.ScatterPlotItem(pxMode=True, pen=None)
         self.highlight = pg.ScatterPlotItem(pxMode=True, size=22, symbol="o", brush=None,
@@ -68,6 +69,7 @@ class UncertaintyView(QtWidgets.QWidget):
 
         side = QtWidgets.QWidget()
         side.setMinimumWidth(240)
+        side.setMinimumHeight(7 * (self.table.fontMetrics().height() + 8))  # the title, header and 5 rows
         sl = QtWidgets.QVBoxLayout(side)
         sl.setContentsMargins(0, 0, 0, 0)
         title = QtWidgets.QLabel("Most uncertain rows")
@@ -79,19 +81,38 @@ class UncertaintyView(QtWidgets.QWidget):
         split.addWidget(side)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
+        self.split = split
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.summary_label)
         layout.addWidget(split, 1)
 
+    #: px: below this width the list goes under the plot (in a 330-440 px dock beside the main plot, the
+    #: list's 240 px left the plot about 50 px wide, seen in a screenshot at 1920x1080)
+    STACK_BELOW = 640
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        want = (QtCore.Qt.Orientation.Vertical if event.size().width() < self.STACK_BELOW
+                else QtCore.Qt.Orientation.Horizontal)
+        if self.split.orientation() != want:
+            self.split.setOrientation(want)
+            total = max(2, sum(self.split.sizes()))
+            self.split.setSizes([total * 3 // 5, total - total * 3 // 5])  # the plot gets 60 %
+        super().resizeEvent(event)
+
     # ------------------------------------------------------------------ public
-    def set_data(self, coordinates, uncertainty, labels=None, axis_names=None, seed=0) -> None:
+    def set_data(self, coordinates, uncertainty, labels=None, axis_names=None, seed=0, posterior="responsibility",
+                 note="", unit="component") -> None:
         """Show rows at ``coordinates`` ((n, 2), or (n,)/(n, 1) for one column: then y is the uncertainty).
 
         ``uncertainty``: an :class:`emdesk.engine.checks.Uncertainty`, or (n,) values with ``labels`` (n,)
-        MAP components.  Rows with a missing coordinate are listed but not drawn.
+        MAP components.  Rows with a missing coordinate are listed but not drawn.  ``posterior``: what the
+        probabilities are called (an HMM's "state probability"); ``note`` is added to the summary; ``unit``
+        heads the list's label column ("component", an HMM's "state").
         Raises ValueError when the lengths differ.
         """
         self.plot.setVisible(True)
+        self.table.setHorizontalHeaderLabels(["row", "uncertainty", unit])
         if hasattr(uncertainty, "values") and hasattr(uncertainty, "labels"):
             values = np.asarray(uncertainty.values, dtype=float)
             labels = np.asarray(uncertainty.labels, dtype=int)
@@ -135,9 +156,9 @@ class UncertaintyView(QtWidgets.QWidget):
         self.plot.setLabel("left", "uncertainty" if one_d else (names[1] if len(names) > 1 else "y"))
         q = np.quantile(values, [0.5, 0.95]) if values.size else (0.0, 0.0)
         self.summary_label.setText(
-            f"Classification uncertainty (1 - largest responsibility) of {values.size} rows: "
+            f"Classification uncertainty (1 - largest {posterior}) of {values.size} rows: "
             f"median {q[0]:.3g}, 95th percentile {q[1]:.3g}, largest {values.max():.3g}. "
-            "Larger points are less certain.")
+            "Larger points are less certain." + (f" {note}" if note else ""))
         self._fill_table()
         self._selected = None
         self.highlight.setData(x=[], y=[])

@@ -129,3 +129,52 @@ def test_singular_covariance_is_a_value_error():
     gm.covariances_ = np.zeros((1, 2, 2))  # as a broken file could give
     with pytest.raises(ValueError, match="positive definite"):
         mahalanobis_qq(gm, np.zeros((3, 2)), labels=np.zeros(3, dtype=int))
+
+
+def test_uncertainty_of_an_hmm_equals_brute_force_over_all_state_paths():
+    """1 - the largest smoothed state probability at each step, against an enumeration of all 2^6 paths."""
+    import itertools
+
+    from scipy.stats import norm
+
+    from emdesk.engine import GaussianHMM
+    from emdesk.engine.checks import classification_uncertainty
+
+    rng = np.random.default_rng(2)
+    X = np.r_[rng.normal(0, 1, 40), rng.normal(3, 1, 40)][:, None]
+    hmm = GaussianHMM(2, covariance_type="diag", random_state=0).fit(X)
+    x = np.array([0.2, 1.4, 1.6, 2.9, 0.1, 1.5])[:, None]
+    sd = np.sqrt(np.asarray(hmm.covars_).reshape(2, -1)[:, 0])
+    T, k = len(x), 2
+    post = np.zeros((T, k))
+    for path in itertools.product(range(k), repeat=T):
+        p = hmm.startprob_[path[0]] * norm.pdf(x[0, 0], hmm.means_[path[0], 0], sd[path[0]])
+        for t in range(1, T):
+            p *= hmm.transmat_[path[t - 1], path[t]] * norm.pdf(x[t, 0], hmm.means_[path[t], 0], sd[path[t]])
+        for t in range(T):
+            post[t, path[t]] += p
+    post /= post.sum(axis=1, keepdims=True)
+    u = classification_uncertainty(hmm, x, lengths=[T])
+    np.testing.assert_allclose(u.values, 1.0 - post.max(axis=1), rtol=1e-9, atol=1e-12)
+    assert list(u.labels) == list(post.argmax(axis=1))
+    with pytest.raises(ValueError):
+        classification_uncertainty(hmm, np.zeros((6, 3)), lengths=[6])
+
+
+def test_uncertainty_of_a_poisson_mixture_is_one_minus_its_largest_posterior():
+    from emdesk.engine.checks import classification_uncertainty
+    from emdesk.engine.mixtures import PoissonMixture
+
+    rng = np.random.default_rng(3)
+    C = rng.poisson(np.repeat([1.0, 6.0], 100))[:, None].astype(float)
+    pm = PoissonMixture(2, random_state=0).fit(C)
+    lam, w = pm.lambdas_[:, 0], pm.weights_
+    from scipy.stats import poisson
+
+    joint = w * poisson.pmf(C, lam)
+    u = classification_uncertainty(pm, C)
+    np.testing.assert_allclose(u.values, 1.0 - (joint / joint.sum(axis=1, keepdims=True)).max(axis=1), rtol=1e-9)
+    with pytest.raises(ValueError, match="lengths"):
+        from emdesk.engine import GaussianMixture
+
+        classification_uncertainty(GaussianMixture(2, random_state=0).fit(C), C, lengths=[200])

@@ -159,8 +159,15 @@ def test_results_of_the_other_families(qtbot, window, families_csv, family, cols
         listed = [int(r[0]) for r in _table(panel, outliers[0])]
         assert set(listed[:3]) == {1, 2, 3}  # the planted outliers come first
     assert "\t" in panel.tsv() and panel.text().startswith("-")
-    assert "Gaussian mixtures" in window.results.uncertainty.summary_label.text()
     assert "hidden Markov" in window.results.checks.hints_label.text()
+    # the Uncertainty tab: every row's 1 - largest posterior, most uncertain first (categorical: by row number)
+    window.results.show_dock("uncertainty")
+    unc = window.results.uncertainty
+    qtbot.waitUntil(lambda: bool(unc.listed_rows()), timeout=10_000)
+    post = m.predict_proba(window.session.X)
+    expect = np.argsort(-(1.0 - post.max(axis=1)), kind="stable")[:len(unc.listed_rows())]
+    assert unc.listed_rows() == [int(i) for i in expect]
+    assert unc.plot.getAxis("bottom").labelText == ("row" if family == "categorical" else cols[0])
     assert window.act_export_report.isEnabled() and window.act_bootstrap.isEnabled()
     out = tmp_path / "r.html"
     window.results.export_report(out)
@@ -243,3 +250,22 @@ def test_bootstrap_of_the_other_families_in_the_panel(qtbot, window, families_cs
     panel.set_show_standard_errors(False)
     assert "SE" not in [panel.table_widget(title).horizontalHeaderItem(c).text()
                         for c in range(panel.table_widget(title).columnCount())]
+
+
+def test_uncertainty_of_an_hmm_is_over_time_from_its_state_probabilities(qtbot, window, regimes_csv):
+    window.resize(1920, 1080)
+    window.open_csv(regimes_csv)
+    window.set_model_kind("hmm", "gaussian")
+    window.set_sequence("site", "day")
+    window.select_columns(["level"])
+    _fit(qtbot, window, n_components=2, random_state=0)
+    window.results.show_dock("uncertainty")
+    unc = window.results.uncertainty
+    qtbot.waitUntil(lambda: bool(unc.listed_rows()), timeout=10_000)
+    s = window.session
+    post = window.model.predict_proba(s.X, s.fit_arguments()["lengths"])
+    u = 1.0 - post.max(axis=1)
+    listed = unc.listed_rows()
+    np.testing.assert_allclose(u[listed], np.sort(u)[::-1][:len(listed)], rtol=1e-9)
+    assert unc.plot.getAxis("bottom").labelText == "time step"
+    assert "state probability" in unc.summary_label.text()

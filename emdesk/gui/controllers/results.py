@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from emdesk.gui.checks_view import ChecksView
@@ -237,10 +238,6 @@ class ResultsController(QtCore.QObject):
             self.panel.clear()
             self.panel.title.setText(f"No results for this state: {exc}")
         self._dirty = {"uncertainty", "checks"}
-        if not self.gaussian_mixture():
-            self.uncertainty.clear()
-            self.uncertainty.summary_label.setText("The uncertainty view covers Gaussian mixtures; this model's "
-                                                   "tables are in the Results tab.")
         if self.s.kind != "hmm" and not self.gaussian_mixture():
             self.checks.clear()
             self.checks.hints_label.setText("The model checks cover Gaussian mixtures and hidden Markov models "
@@ -295,14 +292,15 @@ class ResultsController(QtCore.QObject):
             QtCore.QTimer.singleShot(0, lambda: self._compute(name) if name in self._dirty else None)
 
     def _compute(self, name: str) -> None:
-        from emdesk.engine.checks import check_model, classification_uncertainty
+        from emdesk.engine.checks import check_model
 
         self._dirty.discard(name)
         m, s = self._model, self.s
         if m is None or s.X is None:
             return
         X, cols = s.X, list(s.columns)
-        if name == "uncertainty" and not self.gaussian_mixture():
+        if name == "uncertainty":
+            self._compute_uncertainty(m, X, cols)
             return
         if name == "checks" and s.kind == "hmm":
             from emdesk.engine.checks import hmm_pseudo_residuals
@@ -332,16 +330,44 @@ class ResultsController(QtCore.QObject):
         if name == "checks" and not self.gaussian_mixture():
             return
         try:
-            if name == "uncertainty":
+            self._checks = check_model(m, X, feature_names=cols)
+            self.checks.set_checks(self._checks)
+        except ValueError as exc:
+            self.w.show_message(f"The model checks could not be computed: {exc}", "warning")
+
+    def _compute_uncertainty(self, m, X, cols) -> None:
+        """Every kind: a numeric mixture's rows at their first two columns, sized by uncertainty; a latent
+        class (or mixed) model's and an HMM's against the row number (an HMM: the time step, its state
+        probabilities from forward-backward, at most MAX_RESIDUAL_ROWS steps in this thread)."""
+        from emdesk.engine.checks import classification_uncertainty
+
+        s = self.s
+        note, lengths = "", None
+        try:
+            if s.kind == "hmm":
+                all_lengths = s.fit_arguments().get("lengths") or [X.shape[0]]
+                used, lengths = 0, []
+                for L in all_lengths:  # forward-backward is a sequential recursion: the first sequences only
+                    take = min(int(L), MAX_RESIDUAL_ROWS - used)
+                    if take <= 0:
+                        break
+                    lengths.append(take)
+                    used += take
+                if used < X.shape[0]:
+                    note = f"Computed for the first {used:,} of {X.shape[0]:,} time steps."
+                unc = classification_uncertainty(m, X[:used], lengths=lengths)
+                self.uncertainty.set_data(np.arange(1, used + 1, dtype=float), unc, axis_names=("time step",),
+                                          posterior="state probability", note=note, unit="state")
+            elif s.family in ("categorical", "mixed"):
+                unc = classification_uncertainty(m, X)
+                self.uncertainty.set_data(np.arange(1, X.shape[0] + 1, dtype=float), unc, axis_names=("row",))
+            else:
                 unc = classification_uncertainty(m, X)
                 ix = [0, 1] if X.shape[1] >= 2 else [0]
                 self.uncertainty.set_data(X[:, ix], unc, axis_names=tuple(cols[i] for i in ix))
-            else:
-                self._checks = check_model(m, X, feature_names=cols)
-                self.checks.set_checks(self._checks)
         except ValueError as exc:
-            self.w.show_message(f"The {'uncertainty' if name == 'uncertainty' else 'model checks'} could not "
-                                f"be computed: {exc}", "warning")
+            self.uncertainty.clear()
+            self.w.show_message(f"The uncertainty could not be computed: {exc}", "warning")
 
     def ensure_computed(self) -> None:
         """Compute the hidden docks' contents now (for the report)."""
@@ -451,7 +477,7 @@ class ResultsController(QtCore.QObject):
         self.ensure_computed()
         out = []
         views = [("The fit (plot area)", self.w.splitter)]
-        if self.gaussian_mixture():
+        if self.uncertainty.listed_rows():
             views.append(("Classification uncertainty", self.uncertainty))
         if self._checks is not None:
             views.append(("Model checks" if self.s.kind != "hmm" else "Pseudo-residuals", self.checks))
