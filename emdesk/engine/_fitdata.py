@@ -26,7 +26,7 @@ import numpy as np
 from ._core import Layout
 
 __all__ = ["FIT_CACHE_BYTES", "DenseData", "StandardisedRows", "PassResponsibilities",
-           "LabelResponsibilities", "RandomResponsibilities", "standardised_covariance"]
+           "LabelResponsibilities", "RandomResponsibilities", "complete_rows_covariance"]
 
 #: Bytes the fit may spend on cached expanded features (``n m 8``); above it the features are
 #: computed per block in every pass.  At 1e6 x 2 rows (full: m = 6, 48 MB) they are cached.
@@ -141,19 +141,27 @@ class DenseData:
 
 
 class StandardisedRows:
-    """The caller's rows ``X`` in standardised units (optionally times a ``(d, d')`` matrix ``T``,
+    """The caller's rows ``X`` in standardised units (``fill_nan``: missing cells at 0; optionally times a ``(d, d')`` matrix ``T``,
     or divided by per-column ``div``), computed for the rows asked for: ``Z[a:b]``, ``Z[idx]``,
     ``Z[rows, j]``.  What the initialisation reads instead of a standardised copy of the data.
     The values are the same bits as ``std.to_z(X)[key]`` (elementwise operations)."""
 
     ndim = 2
 
-    def __init__(self, X, std, T=None, div=None):
-        self.X, self.std, self.T, self.div = X, std, T, div
-        self.shape = (X.shape[0], X.shape[1] if T is None else T.shape[1])
+    def __init__(self, X, std, T=None, div=None, fill_nan=False, rows=None):
+        self.X, self.std, self.T, self.div, self.fill_nan = X, std, T, div, fill_nan
+        self.rows = rows  # only these rows of X (None: all)
+        n = X.shape[0] if rows is None else rows.size
+        self.shape = (n, X.shape[1] if T is None else T.shape[1])
+
+    def _take(self, key, cols=None):
+        key = key if self.rows is None else self.rows[key]
+        return self.X[key] if cols is None else self.X[key, cols]
 
     def _rows(self, key):
-        Z = (self.X[key] - self.std.shift) / self.std.scale
+        Z = (self._take(key) - self.std.shift) / self.std.scale
+        if self.fill_nan:  # missing cells at the centre (0), as np.where(isnan(Z), 0, Z)
+            Z[np.isnan(Z)] = 0.0
         if self.T is not None:
             return Z @ self.T
         if self.div is not None:
@@ -165,7 +173,9 @@ class StandardisedRows:
             rows, cols = key
             if isinstance(cols, (int, np.integer)) and self.T is None:
                 # one column: only that column is standardised (Lloyd's iterations read them)
-                z = (self.X[rows, cols] - self.std.shift[cols]) / self.std.scale[cols]
+                z = (self._take(rows, cols) - self.std.shift[cols]) / self.std.scale[cols]
+                if self.fill_nan:
+                    z[np.isnan(z)] = 0.0
                 return z if self.div is None else z / self.div[cols]
             if isinstance(rows, slice) and rows == slice(None):
                 n = self.shape[0]
@@ -197,9 +207,20 @@ class PassResponsibilities:
     def __init__(self, data: DenseData, k):
         self.data = data
         self.shape = (k, data.n)
-        self.prep = None
+        self._prep = None
         self._key = None
         self._block = None
+
+    @property
+    def prep(self):
+        return self._prep
+
+    @prep.setter
+    def prep(self, value):
+        """The parameters of the pass about to run; the block recomputed for earlier ones is
+        dropped (the cache is keyed by rows only, never by an object's id, which Python reuses)."""
+        self._prep = value
+        self._key = self._block = None
 
     def __setitem__(self, key, value):
         pass
@@ -207,11 +228,10 @@ class PassResponsibilities:
     def _compute(self, s, e):
         from ._core import em_pass
 
-        key = (s, e, id(self.prep))
-        if self._key != key:
+        if self._key != (s, e):
             out = np.empty((self.shape[0], e - s))
-            em_pass(self.data.rows(s, e), self.prep, out, want_stats=False)
-            self._key, self._block = key, out
+            em_pass(self.data.rows(s, e), self._prep, out, want_stats=False)
+            self._key, self._block = (s, e), out
         return self._block
 
     def __getitem__(self, key):
@@ -292,23 +312,42 @@ class RandomResponsibilities:
         return self._draw(0, self.shape[1])
 
 
-def standardised_covariance(data: DenseData, w):
-    """The (weighted) covariance (d, d) of the standardised rows, divided by the total weight,
-    in two passes over the blocks (mean, then the centred scatter): no copy of the data."""
-    d = data.d
+def complete_rows_covariance(X, std, w, step=1 << 14):
+    """The (weighted) covariance (d, d) of the standardised complete rows of ``X`` (no NaN; rows of
+    weight 0 left out), divided by their total weight, in two passes over row blocks (mean, then
+    the centred scatter): no copy of the data.  Returns ``(covariance, number of rows used)``."""
+    n, d = X.shape
     tot = np.zeros(d)
     W = 0.0
-    for s, e, pb, zb, wb in data.blocks():
+    count = 0
+
+    def rows(s):
+        zb = (X[s:s + step] - std.shift) / std.scale
+        ok = ~np.isnan(zb).any(axis=1)
+        wb = None if w is None else w[s:s + step]
+        if wb is not None:
+            ok &= wb > 0
+        if not ok.all():
+            zb = zb[ok]
+            wb = None if wb is None else wb[ok]
+        return zb, wb
+
+    for s in range(0, n, step):
+        zb, wb = rows(s)
+        count += zb.shape[0]
         if wb is None:
             tot += zb.sum(axis=0)
-            W += e - s
+            W += zb.shape[0]
         else:
             tot += wb @ zb
             W += float(wb.sum())
+    if not W > 0:
+        return np.zeros((d, d)), 0
     mean = tot / W
     C = np.zeros((d, d))
-    for s, e, pb, zb, wb in data.blocks():
+    for s in range(0, n, step):
+        zb, wb = rows(s)
         zc = zb - mean
         C += (zc.T @ zc) if wb is None else (zc * wb[:, None]).T @ zc
     C /= W
-    return 0.5 * (C + C.T)
+    return 0.5 * (C + C.T), count

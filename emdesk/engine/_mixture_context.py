@@ -15,7 +15,7 @@ import numpy as np
 from . import _validation as V
 from . import covariance_models as cm
 from ._core import Layout, Prepared, Standardizer, em_pass, full_covariances, mstep, stats_from_resp
-from ._fitdata import DenseData, PassResponsibilities, StandardisedRows, standardised_covariance
+from ._fitdata import DenseData, PassResponsibilities, StandardisedRows, complete_rows_covariance
 from .relative import relative_amount
 from .snapshot import frozen_copy
 
@@ -66,12 +66,16 @@ class _Context:
         if self.n_rows_all_missing:
             keep = ~all_missing
             self.rows = np.flatnonzero(keep)  # the rows fitted (rows with no value are left out)
-            Xu, nan = X[keep], nan[keep]
             wu = None if w is None else w[keep]
         else:
             self.rows = None
-            Xu, wu = X, w
-        n_with_data = Xu.shape[0] if wu is None else int(np.count_nonzero(wu > 0))
+            wu = w
+        # Xu, wu: the caller's X (never copied: issue 16) and the weights of the rows fitted
+        # (without rows that have no value; self.rows numbers them).  The column statistics below
+        # read X whole: they leave NaN cells out, so rows without values take no part.
+        Xu = X
+        n_fit = X.shape[0] if self.rows is None else self.rows.size
+        n_with_data = n_fit if wu is None else int(np.count_nonzero(wu > 0))
         if n_with_data == 0:
             raise ValueError(
                 "X has no row with an observed value (every row is all NaN, or has weight 0): "
@@ -85,7 +89,7 @@ class _Context:
         if wu is not None and not wu.sum() > 0:
             raise ValueError("The rows with data all have sample_weight 0: give positive weights.")
         if self.has_missing:
-            seen = ~nan if wu is None else ~nan & (wu > 0)[:, None]
+            seen = ~nan if w is None else ~nan & (w > 0)[:, None]
             empty = np.flatnonzero(~seen.any(axis=0))
             if empty.size:
                 cols = ", ".join(str(j + 1) for j in empty)
@@ -97,39 +101,37 @@ class _Context:
                 )
         # Before any arithmetic on the data: overflowing or too-wide columns (a ValueError naming
         # the column), constant columns and exact linear dependence (notes, see column_notes_).
-        self.constant, medians = V.check_columns(Xu, wu, names)
+        self.constant, medians = V.check_columns(Xu, w, names)
         # Models with a common shape or orientation but not a common covariance (EEV, VEV, EVE,
         # VVE) are not invariant to scaling the features differently: their maximum is found
         # with one scale for every feature (as the spherical models), so it is the maximum in
         # the user's units.
         scale_kind = "spherical" if self.constraint in ("EEV", "VEV", "EVE", "VVE") else self.ct
-        self.std = Standardizer.from_data(Xu, wu, scale_kind, medians=medians if wu is None else None)
+        self.std = Standardizer.from_data(Xu, w, scale_kind, medians=medians if w is None else None)
         self.data_variances = np.where(np.isfinite(self.std.data_var), self.std.data_var, 0.0)
         self.data_variances[self.constant] = 0.0  # exactly: the mean's rounding left ~1e-30
         self.layout = Layout(self.ct, self.d, k)
+        # the caller's X is read per block, never copied (_fitdata, _missing; issue 16)
         if self.has_missing:
-            Z = self.std.to_z(Xu)
-            # on the standardised data (centred near the medians, scaled: no cancellation in the
-            # Gram products); its null directions are the same as the user's up to column scaling
-            self.null_space, groups = (V.linear_dependence(Z, wu, self.constant, standardised=True)
-                                       if self.ct in ("full", "tied") else (None, []))
-            self.data_cov_z = None
+            from . import _missing
+
+            self.data = _missing.MissingData(None, wu, self.std, k, X=Xu, rows=self.rows)
         else:
-            # complete data: the caller's X is read per block, never copied (_fitdata)
-            Z = None
             self.data = DenseData(None, wu, self.layout, k, X=Xu, std=self.std)
-            self.null_space, groups, self.data_cov_z = None, [], None
-            if self.ct in ("full", "tied"):
-                # the data's covariance (standardised units): the degeneracy diagnosis compares
-                # with it (affine-invariant), reg_covar="relative" adds a fraction of it, and its
-                # null directions are the exact linear dependences among the columns
-                self.data_cov_z = standardised_covariance(self.data, wu)
-                cols = [j for j in range(self.d) if j not in set(self.constant)]
-                if len(cols) >= 2 and n_with_data > len(cols):
-                    self.null_space, groups = V.dependence_in_covariance(
-                        self.data_cov_z[np.ix_(cols, cols)], cols, self.d)
+        self.null_space, groups, self.data_cov_z = None, [], None
+        if self.ct in ("full", "tied"):
+            # the covariance of the complete rows (standardised units: centred near the medians,
+            # scaled, so no cancellation): its null directions are the exact linear dependences
+            # among the columns; on complete data it is the data's covariance, which the
+            # degeneracy diagnosis compares with (affine-invariant) and reg_covar="relative" uses
+            cols = [j for j in range(self.d) if j not in set(self.constant)]
+            cov, n_rows = complete_rows_covariance(Xu, self.std, w)
+            if len(cols) >= 2 and n_rows > len(cols):
+                self.null_space, groups = V.dependence_in_covariance(cov[np.ix_(cols, cols)], cols, self.d)
+            if not self.has_missing:
+                self.data_cov_z = cov
         self.notes = tuple(V.column_notes(Xu, self.constant, groups, names, self.ct))
-        self.binary = V.binary_columns(Xu, wu)
+        self.binary = V.binary_columns(Xu, w)
         self.data_cov = (None if self.data_cov_z is None
                          else self.data_cov_z * np.multiply.outer(self.std.scale, self.std.scale))
         self.reg_z, self.reg_off, self.reg_user = _regularisation(est.reg_covar, self.ct, self.std,
@@ -139,22 +141,19 @@ class _Context:
             # before the constrained M-step, so the constraint holds exactly
             self.reg_off = None
         if est.prior is not None:
-            self._set_prior(est, Xu, wu)
-        if self.has_missing:
-            from . import _missing
-
-            self.data = _missing.MissingData(Z, wu, self.std, k)
-            self.Zinit = self.data.init_matrix()
-        else:
-            self.Zinit = StandardisedRows(Xu, self.std)
+            self._set_prior(est, Xu, w)
+        self.Zinit = self.data.init_matrix() if self.has_missing else StandardisedRows(Xu, self.std)
         self.w = wu
         self._init_space = None
-        self.W = float(Xu.shape[0] if wu is None else wu.sum())
+        self.W = float(n_fit if wu is None else wu.sum())
         # the last pass's responsibilities, component-major (k, n): held only when the caller
-        # asked for them (snapshots' responsibilities) or with missing values; otherwise a
-        # stand-in that recomputes the blocks the M-step's two-pass fallback reads
-        if want_resp or self.has_missing:
-            self.resp = np.empty((k, Xu.shape[0]))
+        # asked for them (snapshots' responsibilities); otherwise (complete data) a stand-in that
+        # recomputes the blocks the M-step's two-pass fallback reads, or (missing values) None:
+        # MissingData recomputes them per block itself
+        if want_resp:
+            self.resp = np.empty((k, n_fit))
+        elif self.has_missing:
+            self.resp = None
         else:
             self.resp = PassResponsibilities(self.data, k)
 
@@ -233,8 +232,6 @@ class _Context:
         self._decomposition = None  # a new restart: no warm start from another one
         if isinstance(resp, np.ndarray):
             resp = np.ascontiguousarray(resp.T)
-        elif self.has_missing:
-            resp = np.ascontiguousarray(resp.to_array().T)
         if self.has_missing:
             return self._representable(
                 self._constrain(self.data.mstep(self.data.stats_from_resp(resp), self.ct, self.reg_z)))

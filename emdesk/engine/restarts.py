@@ -67,13 +67,13 @@ def init_space(Z, covariance_type, data_cov_z, data_var_z):
 
         T = _whitening(data_cov_z)
         if T.shape[1]:
-            return StandardisedRows(Z.X, Z.std, T=T) if lazy else Z @ T
+            return StandardisedRows(Z.X, Z.std, T=T, fill_nan=Z.fill_nan, rows=Z.rows) if lazy else Z @ T
     dz = np.where(np.isfinite(data_var_z) & (data_var_z > 0), data_var_z, 1.0)
     if covariance_type == "spherical":
         div = np.full(dz.shape, np.sqrt(float(np.mean(dz))))
     else:
         div = np.sqrt(dz)
-    return StandardisedRows(Z.X, Z.std, div=div) if lazy else Z / div
+    return StandardisedRows(Z.X, Z.std, div=div, fill_nan=Z.fill_nan, rows=Z.rows) if lazy else Z / div
 
 
 def _hierarchical_tree(Zi, w, check):
