@@ -10,7 +10,8 @@ The budget each should stay within is "result + SCORE_BLOCK_BYTES (16 MiB) + one
 Fitting (``--fit``, the default part): on complete rows (d = 3, k = 3) one EM iteration from given
 starting values and a whole fit (k-means++ start, 20 iterations) for full and diag covariances, and
 one iteration with missing values; beside the data's own size and the fit's budget
-FIT_CACHE_BYTES (cached features) + two numbers per row (k-means++, starting labels) + 16 MiB of blocks.
+FIT_CACHE_BYTES (cached features) + 16 MiB of blocks + 1 byte per cell (the mask, with NaN) + 24 bytes
+per row (a column's copies in the checks, k-means++'s distances, the starting labels).
 ``--families`` adds one iteration of the other families and of a Gaussian HMM at the first size.
 
     python3 benchmarks/bench_memory.py [--rows 1000000 10000000] [--skip-csv] [--skip-scoring]
@@ -65,9 +66,10 @@ def fit_peaks(n: int, families: bool):
     d, k = 3, 3
     centres = np.array([[6.0] * d, [-6.0] * d, [0.0] * d])
     X = centres[rng.integers(k, size=n)] + rng.normal(size=(n, d))
-    budget = FIT_CACHE_BYTES + 16 * n + (16 << 20)
+    budget = FIT_CACHE_BYTES + (16 << 20) + n * d + 24 * n
     print(f"\n== fit: n = {n:,} x d = {d}, k = {k}; data {X.nbytes / MB:.0f} MB; budget = FIT_CACHE_BYTES "
-          f"{FIT_CACHE_BYTES / MB:.0f} MB + 16 bytes per row ({16 * n / MB:.0f} MB) + 16 MiB of blocks")
+          f"{FIT_CACHE_BYTES / MB:.0f} MB + 16 MiB of blocks + 1 byte per cell + 24 bytes per row "
+          f"({(n * d + 24 * n) / MB:.0f} MB)")
     print(f"  {'fit':52s} {'peak MB':>9s} {'peak/data':>10s} {'within':>7s} {'s':>7s}")
     w0 = np.full(k, 1 / k)
     ops = []
