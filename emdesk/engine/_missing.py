@@ -278,6 +278,18 @@ class MissingData:
         self.k = k
         self.log_scale = np.log(std.scale)
         self.block = int(block or missing_fit_block_rows(k, self.d))
+        self._all_patterns = None
+
+    @property
+    def patterns(self):
+        """All rows grouped by pattern (``_Pattern``, rows numbered in the data), made when first
+        asked for: what the Gaussian family's own passes read (HMMs, mixed mixtures; they hold
+        their data whole, not bounded by issue 16's budget)."""
+        if self._all_patterns is None:
+            Z = self.Z if self.Z is not None else self._z(0, self.n)
+            self._all_patterns = [_Pattern(o, m, rows, Z, self.w, self.log_scale, self.k)
+                                  for o, m, rows in patterns(~np.isnan(Z))]
+        return self._all_patterns
 
     def _z(self, s, e):
         if self.Z is not None:
