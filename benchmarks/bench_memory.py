@@ -5,10 +5,17 @@ run), k = 3 components: fit (one EM pass on the complete rows), score_samples, p
 predict, impute (conditional means), finding and replacing fill values, and the assignments and
 imputed-data CSV exports.  Peak = tracemalloc's peak above what was allocated before the call
 (NumPy reports its allocations to tracemalloc); the process's peak RSS is printed at the end.
-The budget each should stay within is "result + SCORE_BLOCK_BYTES (16 MiB) + one byte per row"
-(fit: its result is the parameters; the data's standardised copy is part of fitting).
+The budget each should stay within is "result + SCORE_BLOCK_BYTES (16 MiB) + one byte per row".
 
-    python3 benchmarks/bench_memory.py [--rows 1000000 10000000] [--skip-csv]
+Fitting (``--fit``, the default part): on complete rows (d = 3, k = 3) one EM iteration from given
+starting values and a whole fit (k-means++ start, 20 iterations) for full and diag covariances, and
+one iteration with missing values; beside the data's own size and the fit's budget
+FIT_CACHE_BYTES (cached features) + 16 MiB of blocks + 1 byte per cell (the mask, with NaN) + 24 bytes
+per row (a column's copies in the checks, k-means++'s distances, the starting labels).
+``--families`` adds one iteration of the other families and of a Gaussian HMM at the first size.
+
+    python3 benchmarks/bench_memory.py [--rows 1000000 10000000] [--skip-csv] [--skip-scoring]
+                                       [--families]
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import numpy as np
 
 from emdesk.engine import GaussianMixture
 from emdesk.engine._core import SCORE_BLOCK_BYTES
+from emdesk.engine._fitdata import FIT_CACHE_BYTES
 from emdesk.io import Table, save_assignments_csv, save_imputed_csv
 from emdesk.io.fillvalues import find_fill_values, replace_fill_values
 
@@ -52,6 +60,59 @@ def nbytes(out) -> int:
     return 0
 
 
+def fit_peaks(n: int, families: bool):
+    """The fit's peak (beyond X) per iteration and for a whole fit, complete and missing data."""
+    rng = np.random.default_rng(1)
+    d, k = 3, 3
+    centres = np.array([[6.0] * d, [-6.0] * d, [0.0] * d])
+    X = centres[rng.integers(k, size=n)] + rng.normal(size=(n, d))
+    budget = FIT_CACHE_BYTES + (16 << 20) + n * d + 24 * n
+    print(f"\n== fit: n = {n:,} x d = {d}, k = {k}; data {X.nbytes / MB:.0f} MB; budget = FIT_CACHE_BYTES "
+          f"{FIT_CACHE_BYTES / MB:.0f} MB + 16 MiB of blocks + 1 byte per cell + 24 bytes per row "
+          f"({(n * d + 24 * n) / MB:.0f} MB)")
+    print(f"  {'fit':52s} {'peak MB':>9s} {'peak/data':>10s} {'within':>7s} {'s':>7s}")
+    w0 = np.full(k, 1 / k)
+    ops = []
+    for ct in ("full", "diag"):
+        cov = np.stack([np.eye(d)] * k) if ct == "full" else np.ones((k, d))
+        ops.append((f"one EM iteration from given parameters ({ct})",
+                    lambda ct=ct, cov=cov: GaussianMixture(k, covariance_type=ct, max_iter=1, tol=0, weights_init=w0,
+                                                           means_init=centres + 0.3, covariances_init=cov).fit(X)))
+        ops.append((f"whole fit: k-means++, 20 iterations ({ct})",
+                    lambda ct=ct: GaussianMixture(k, covariance_type=ct, max_iter=20, tol=0,
+                                                  random_state=0).fit(X)))
+    ops.append(("whole fit: emEM, n_init=2, 5 iterations (full)",
+                lambda: GaussianMixture(k, covariance_type="full", max_iter=5, tol=0, n_init=2,
+                                        init_params="emEM", random_state=0).fit(X)))
+    Xm = X.copy()
+    Xm[rng.random((n, d)) < 0.2] = np.nan
+    ops.append(("one EM iteration, 20 % missing (marginalize, diag)",
+                lambda: GaussianMixture(k, covariance_type="diag", max_iter=1, tol=0, weights_init=w0,
+                                        means_init=centres + 0.3, covariances_init=np.ones((k, d)),
+                                        missing="marginalize").fit(Xm)))
+    if families:
+        from emdesk.engine import CategoricalMixture, GaussianHMM, PoissonMixture, StudentTMixture
+
+        C = rng.poisson(3.0, size=(n, d)).astype(float)
+        S = rng.integers(4, size=(n, 1)).astype(float)
+        ops += [
+            ("Student-t mixture, 1 iteration (full)",
+             lambda: StudentTMixture(k, max_iter=1, tol=0, random_state=0).fit(X)),
+            ("Poisson mixture, 1 iteration", lambda: PoissonMixture(k, max_iter=1, tol=0, random_state=0).fit(C)),
+            ("categorical mixture, 1 iteration",
+             lambda: CategoricalMixture(k, max_iter=1, tol=0, random_state=0).fit(S)),
+            ("Gaussian HMM, 1 iteration (diag)",
+             lambda: GaussianHMM(k, covariance_type="diag", max_iter=1, tol=0, random_state=0).fit(X)),
+        ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, fn in ops:
+            peak, out, seconds = peak_of(fn)
+            print(f"  {name:52s} {peak / MB:9.1f} {peak / X.nbytes:10.2f} {'yes' if peak <= budget else 'NO':>7s} "
+                  f"{seconds:7.1f}")
+            del out
+
+
 def run(n: int, skip_csv: bool):
     rng = np.random.default_rng(0)
     d, k = 3, 3
@@ -62,7 +123,6 @@ def run(n: int, skip_csv: bool):
     X[::1000, 0] = -999.0  # a fill value for the fill-value search
     gm = GaussianMixture.from_parameters(np.full(k, 1 / k), np.array([[6.0] * d, [-6.0] * d, [0.0] * d]),
                                          np.ones((k, d)), "diag", missing="marginalize")
-    complete = X[~np.isnan(X).any(axis=1)]
     budget = SCORE_BLOCK_BYTES + n
     print(f"\n== n = {n:,} x d = {d}, k = {k}; data {X.nbytes / MB:.0f} MB; budget = result + "
           f"{SCORE_BLOCK_BYTES / MB:.1f} MB + n bytes ({n / MB:.1f} MB)")
@@ -70,9 +130,6 @@ def run(n: int, skip_csv: bool):
     names = [f"x{j}" for j in range(d)]
     table = Table(path="big.csv", column_names=names, numeric=X, numeric_names=names, text={})
     ops = [
-        ("fit, 1 EM iteration, complete rows (diag)",
-         lambda: GaussianMixture(k, covariance_type="diag", max_iter=1, random_state=0,
-                                 init_params="random_from_data").fit(complete), 0),
         ("score_samples", lambda: gm.score_samples(X), None),
         ("predict_proba", lambda: gm.predict_proba(X), None),
         ("predict", lambda: gm.predict(X), None),
@@ -104,10 +161,17 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
     ap.add_argument("--skip-csv", action="store_true", help="leave out the CSV exports (slow at 1e7 rows)")
+    ap.add_argument("--skip-scoring", action="store_true", help="fits only")
+    ap.add_argument("--skip-fit", action="store_true", help="scoring, imputation and exports only")
+    ap.add_argument("--families", action="store_true", help="the other families and an HMM at the first size")
     args = ap.parse_args(argv)
-    print(f"python {sys.version.split()[0]}, numpy {np.__version__}; peaks by tracemalloc")
-    for n in args.rows:
-        run(n, args.skip_csv)
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}; peaks by tracemalloc; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    for i, n in enumerate(args.rows):
+        if not args.skip_fit:
+            fit_peaks(n, args.families and i == 0)
+        if not args.skip_scoring:
+            run(n, args.skip_csv)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(f"\nprocess peak RSS {rss:.0f} MB (includes the data, the complete-row copy and the tracemalloc overhead)")
     return 0

@@ -71,6 +71,10 @@ class NotPositiveDefinite(ArithmeticError):
 # ----------------------------------------------------------------------------------------
 
 
+#: Rows per block of the column statistics in :meth:`Standardizer.from_data`.
+_COL_BLOCK = 1 << 16
+
+
 class Standardizer:
     """``z = (x - shift) / scale``; a single scale for spherical covariances (which must stay
     spherical in both unit systems)."""
@@ -132,11 +136,15 @@ class Standardizer:
             shift[j] = (weighted_median(col, wj) if medians is None or not np.isfinite(medians[j])
                         else float(medians[j]))
             mean[j] = float(np.mean(col)) if wj is None else float(wj @ col / wj.sum())
-            dev = col - mean[j]
-            amax = float(np.max(np.abs(dev)))
+            # the deviations in row blocks (no temporary of the column's size; issue 16)
+            amax = max(float(np.max(np.abs(col[s:s + _COL_BLOCK] - mean[j])))
+                       for s in range(0, col.size, _COL_BLOCK))
             if amax > 0 and np.isfinite(amax):
-                u = dev / amax
-                ms = float(u @ u) / col.size if wj is None else float(wj @ (u * u)) / float(wj.sum())
+                acc = 0.0
+                for s in range(0, col.size, _COL_BLOCK):
+                    u = (col[s:s + _COL_BLOCK] - mean[j]) / amax
+                    acc += float(u @ u) if wj is None else float(wj[s:s + _COL_BLOCK] @ (u * u))
+                ms = acc / col.size if wj is None else acc / float(wj.sum())
                 sd[j] = amax * np.sqrt(ms)
         with np.errstate(over="ignore"):
             var = sd * sd
@@ -334,66 +342,9 @@ class Layout:
         return out
 
 
-class DenseData:
-    """Complete data in standardised units: the cached features (or Z, when caching would
-    cost too much memory) and the optional sample weights."""
-
-    def __init__(self, Z, w, layout: Layout, k: int, X=None):
-        self.n, self.d = Z.shape
-        self.X = X  # the same rows in user units (a reference), for the direct form
-        self.layout = layout
-        self.w = w
-        self.block = max(1, min(layout.block_rows(k), self.n))
-        self.phi = None
-        self.Z = None
-        # Cache phi(Z) when it costs at most ~6 (n, k) arrays (peak budget: 10 of them).
-        if layout.expanded and layout.m <= max(6 * k, 8):
-            self.phi = np.empty((self.n, layout.m))
-            for s in range(0, self.n, self.block):
-                layout.features(Z[s:s + self.block], out=self.phi[s:s + self.block])
-        else:
-            self.Z = np.ascontiguousarray(Z, dtype=float)
-        self._buf = None
-
-    def blocks(self):
-        """Yield (start, stop, phi_block or None, Z_block, w_block or None)."""
-        lay = self.layout
-        for s in range(0, self.n, self.block):
-            e = min(s + self.block, self.n)
-            wb = None if self.w is None else self.w[s:e]
-            if self.phi is not None:
-                pb = self.phi[s:e]
-                yield s, e, pb, pb[:, lay.lin], wb
-            else:
-                zb = self.Z[s:e]
-                pb = self._features_fm(zb) if lay.expanded else None
-                yield s, e, pb, zb, wb
-
-    def _features_fm(self, zb):
-        """phi(zb) (b, m) as the transposed view of a feature-major (m, b) buffer: every feature
-        one contiguous vector product (Layout.features' row-major column gathers cost about 3x
-        more); the same values as Layout.features."""
-        lay = self.layout
-        b, d = zb.shape
-        if self._buf is None:
-            self._buf = np.empty((lay.m, self.block))
-            self._buf[lay.const] = 1.0
-            self._zt = np.empty((d, self.block))
-        ph = self._buf[:, :b]
-        zt = self._zt[:, :b]
-        zt[...] = zb.T
-        ct = lay.covariance_type
-        if ct in ("full", "tied"):
-            q = 0
-            for i in range(d):  # the order of np.triu_indices: (i, i), (i, i+1), ...
-                np.multiply(zt[i], zt[i:], out=ph[q:q + d - i])
-                q += d - i
-        elif ct == "diag":
-            np.multiply(zt, zt, out=ph[:d])
-        else:
-            np.einsum("ij,ij->j", zt, zt, out=ph[0])
-        ph[lay.lin] = zt
-        return ph.T
+# DenseData (the fit's view of complete data) lives in _fitdata (issue 16: the caller's rows read per
+# block); imported here, after Layout which it uses, for the modules that take it from _core.
+from ._fitdata import DenseData  # noqa: E402
 
 
 # ----------------------------------------------------------------------------------------
@@ -921,3 +872,4 @@ def score_rows(X, std: Standardizer, prep: Prepared, layout: Layout, weights, me
             resp[s:e] = Lb.T
         if labels is not None:
             np.argmax(Lb, axis=0, out=labels[s:e])
+

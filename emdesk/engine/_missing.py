@@ -25,7 +25,7 @@ import numpy as np
 
 from ._core import DIRECT_TOL, EPS, LOG_2PI, SCORE_BLOCK_BYTES, TWO_PASS_RATIO, Layout, full_covariances
 
-__all__ = ["MissingData", "score_incomplete", "impute", "patterns", "incomplete_block_rows"]
+__all__ = ["MissingData", "score_incomplete", "impute", "patterns", "incomplete_block_rows", "missing_fit_block_rows"]
 
 
 def incomplete_block_rows(k, d):
@@ -246,33 +246,111 @@ def _direct_component_stats(pat, j, means, F, resp, nk, s1, s2):
     s2[j] += (xc * r[:, None]).T @ xc
 
 
-class MissingData:
-    """Incomplete data (no all-missing rows) grouped by pattern, in standardised units."""
+def missing_fit_block_rows(k, d):
+    """Rows per block of a fit's pass over incomplete data: the block's standardised rows and
+    mask, each pattern's gathered rows and features (``(d + 1)(d + 2) / 2`` at most), the
+    log-densities and responsibilities (2 k) and per-row vectors, within
+    :data:`~emdesk.engine._core.SCORE_BLOCK_BYTES`."""
+    per_row = 8 * (4 * d + (d + 1) * (d + 2) // 2 + 3 * k + 8)
+    return int(max(256, min(1 << 16, SCORE_BLOCK_BYTES // per_row)))
 
-    def __init__(self, Z, w, std, k):
-        self.n, self.d = Z.shape
+
+class MissingData:
+    """Incomplete data (no all-missing rows), in standardised units, read in blocks of rows.
+
+    ``Z`` (standardised rows, held by reference: the Dask path's chunks and sample) or ``X`` with
+    ``std`` (the caller's rows, standardised per block: nothing of size ``n x d`` is made; issue
+    16).  Each pass groups the rows of a block by their pattern of observed coordinates; the
+    observed-coordinate statistics of a pattern are summed over the blocks before the expected
+    complete-data statistics are formed, and the components whose moments need the direct form
+    take a second pass that recomputes the block's responsibilities (the same operations, so the
+    same numbers as the first pass)."""
+
+    def __init__(self, Z, w, std, k, X=None, block=None, rows=None):
+        src = Z if Z is not None else X
+        self.n, self.d = src.shape
+        if rows is not None:  # only these rows of X (the others have no value)
+            self.n = rows.size
+        self.rows = rows
+        self.Z, self.X = Z, X
         self.w = w
-        observed = ~np.isnan(Z)
-        log_scale = np.log(std.scale)
-        self.patterns = [_Pattern(o, m, rows, Z, w, log_scale, k) for o, m, rows in patterns(observed)]
-        self._Zfill = np.where(observed, Z, 0.0)
+        self.std = std
+        self.k = k
+        self.log_scale = np.log(std.scale)
+        self.block = int(block or missing_fit_block_rows(k, self.d))
+        self._all_patterns = None
+
+    @property
+    def patterns(self):
+        """All rows grouped by pattern (``_Pattern``, rows numbered in the data), made when first
+        asked for: what the Gaussian family's own passes read (HMMs, mixed mixtures; they hold
+        their data whole, not bounded by issue 16's budget)."""
+        if self._all_patterns is None:
+            Z = self.Z if self.Z is not None else self._z(0, self.n)
+            self._all_patterns = [_Pattern(o, m, rows, Z, self.w, self.log_scale, self.k)
+                                  for o, m, rows in patterns(~np.isnan(Z))]
+        return self._all_patterns
+
+    def _z(self, s, e):
+        if self.Z is not None:
+            return self.Z[s:e]
+        xb = self.X[s:e] if self.rows is None else self.X[self.rows[s:e]]
+        return (xb - self.std.shift) / self.std.scale
+
+    def blocks(self):
+        """Yield ``(start, stop, patterns)``: the block's rows grouped by pattern (``_Pattern``,
+        rows numbered within the block)."""
+        for s in range(0, self.n, self.block):
+            e = min(s + self.block, self.n)
+            Zb = self._z(s, e)
+            wb = None if self.w is None else self.w[s:e]
+            yield s, e, [_Pattern(o, m, rows, Zb, wb, self.log_scale, self.k)
+                         for o, m, rows in patterns(~np.isnan(Zb))]
 
     def init_matrix(self):
-        """Z with missing cells at the (weighted) column mean, 0, for initialisation."""
-        return self._Zfill
+        """Z with missing cells at 0 (the centre), for initialisation: an array when ``Z`` was
+        given, else the caller's rows standardised when read
+        (:class:`~emdesk.engine._fitdata.StandardisedRows` with ``fill_nan``)."""
+        if self.Z is not None:
+            return np.where(np.isnan(self.Z), 0.0, self.Z)
+        from ._fitdata import StandardisedRows
+
+        return StandardisedRows(self.X, self.std, fill_nan=True, rows=self.rows)
 
     def stats_from_resp(self, resp):
-        """Statistics of given responsibilities ((k, n)) on the mean-filled data."""
-        Zf = self._Zfill
-        r = resp if self.w is None else resp * self.w
-        nk = r.sum(axis=1)
-        s1 = r @ Zf
-        s2 = np.einsum("kn,ni,nj->kij", r, Zf, Zf, optimize=True)
-        return nk, s1, s2, np.zeros((resp.shape[0], Zf.shape[1]))
+        """Statistics of given responsibilities ((k, n): an array or a stand-in read per block)
+        on the mean-filled data."""
+        k, d = resp.shape[0], self.d
+        nk = np.zeros(k)
+        s1 = np.zeros((k, d))
+        s2 = np.zeros((k, d, d))
+        for s in range(0, self.n, self.block):
+            e = min(s + self.block, self.n)
+            Zf = self._z(s, e)
+            Zf = np.where(np.isnan(Zf), 0.0, Zf)
+            r = resp[:, s:e]
+            if self.w is not None:
+                r = r * self.w[s:e]
+            nk += r.sum(axis=1)
+            s1 += r @ Zf
+            s2 += np.einsum("kn,ni,nj->kij", r, Zf, Zf, optimize=True)
+        return nk, s1, s2, np.zeros((k, d))
+
+    @staticmethod
+    def _block_estep(pat, means, F, logw, rb, want_stats):
+        """E-step of one pattern of a block: responsibilities into ``rb`` (k, block rows); returns
+        (weighted log-likelihood, observed-coordinate statistics or None, marginal factors)."""
+        if pat.phi is not None:
+            return _expanded_pattern_pass(pat, means, F, logw, rb, want_stats)
+        logp, _ = _pattern_estep(pat, means, F, logw)
+        ll = _normalise(logp) - pat.log_scale
+        rb[:, pat.rows] = logp
+        return float(ll.sum() if pat.w is None else ll @ pat.w), None, None
 
     def em_pass(self, prep, resp, want_stats):
-        """E-step (responsibilities into resp (k, n)) and, if asked, the expected complete-data
-        statistics ``(nk, s1, s2, centres)``: first and second moments about ``centres``."""
+        """E-step (responsibilities into ``resp`` (k, n) when it is an array; None: not kept) and,
+        if asked, the expected complete-data statistics ``(nk, s1, s2, centres)``: first and
+        second moments about ``centres``."""
         k, d = prep.k, self.d
         means = prep.means
         F = full_covariances(prep.cov, prep.ct, k, d)
@@ -281,46 +359,57 @@ class MissingData:
         s1 = np.zeros((k, d))
         s2 = np.zeros((k, d, d))
         centres = np.zeros((k, d))
-        for pat in self.patterns:
-            if pat.phi is not None:
-                ll, T, marg = _expanded_pattern_pass(pat, means, F, prep.logw, resp, want_stats)
+        sums = {}  # pattern (its observed columns) -> [pattern, summed T, marginal factors]
+        direct_seen = False
+        scratch = None if isinstance(resp, np.ndarray) else np.empty((k, self.block))
+        for s, e, pats in self.blocks():
+            rb = resp[:, s:e] if scratch is None else scratch[:, : e - s]
+            for pat in pats:
+                ll, T, marg = self._block_estep(pat, means, F, prep.logw, rb, want_stats)
                 total += ll
-                if want_stats:
-                    _add_expected_from_observed(pat, T, marg, means, F, nk, s1, s2)
-                continue
-            logp, parts = _pattern_estep(pat, means, F, prep.logw)
-            ll = _normalise(logp) - pat.log_scale
-            total += float(ll.sum() if pat.w is None else ll @ pat.w)
-            resp[:, pat.rows] = logp
+                if pat.phi is None:
+                    direct_seen = True
+                elif want_stats:
+                    key = pat.obs.tobytes()
+                    if key in sums:
+                        sums[key][1] += T
+                    else:
+                        sums[key] = [pat, T, marg]
         if not want_stats:
             return total, None
+        for pat, T, marg in sums.values():
+            _add_expected_from_observed(pat, T, marg, means, F, nk, s1, s2)
         # Patterns without cached features, and components whose expanded moments would cancel
-        # (narrow compared with their distance from the centre): direct, centred moments.
+        # (narrow compared with their distance from the centre): direct, centred moments, from the
+        # responsibilities recomputed per block.
         with np.errstate(divide="ignore", invalid="ignore"):
             mu = s1 / (nk[:, None] + 10 * EPS)
             var = np.diagonal(s2, axis1=1, axis2=2) / (nk[:, None] + 10 * EPS) - mu * mu
             ratio = np.where(var > 0, (np.diagonal(s2, axis1=1, axis2=2) / (nk[:, None] + 10 * EPS))
                              / np.where(var > 0, var, 1.0), np.inf)
         redo = np.any(ratio > TWO_PASS_RATIO, axis=1) & (nk > 100 * EPS)
-        direct_pats = [p for p in self.patterns if p.phi is None]
+        if not (redo.any() or direct_seen):
+            return total, (nk, s1, s2, centres)
         for j in range(k):
+            c = means[j]
             if redo[j]:
                 nk[j] = 0.0
                 s1[j] = 0.0
                 s2[j] = 0.0
-                pats = self.patterns
-            else:
-                pats = direct_pats
-            if not pats:
-                continue
-            # moments about the current mean of j (re-centre the expanded ones first)
-            c = means[j]
-            if not redo[j]:
+            else:  # moments about the current mean of j (re-centre the expanded ones first)
                 s2[j] += -np.outer(c, s1[j]) - np.outer(s1[j], c) + nk[j] * np.outer(c, c)
                 s1[j] -= nk[j] * c
             centres[j] = c
+        buf = np.empty((k, self.block))
+        for s, e, pats in self.blocks():
+            rb = buf[:, : e - s]
             for pat in pats:
-                _direct_component_stats(pat, j, means, F, resp, nk, s1, s2)
+                js = np.flatnonzero(redo) if pat.phi is not None else range(k)
+                if len(js) == 0:
+                    continue
+                self._block_estep(pat, means, F, prep.logw, rb, False)
+                for j in js:
+                    _direct_component_stats(pat, j, means, F, rb, nk, s1, s2)
         return total, (nk, s1, s2, centres)
 
     def mstep(self, stats, covariance_type, reg_z):

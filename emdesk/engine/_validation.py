@@ -318,7 +318,10 @@ def check_columns(X, w=None, names=None):
     keep = None if w is None else w > 0
     for j in range(X.shape[1]):
         col = X[:, j] if keep is None else X[keep, j]
-        col = col[~np.isnan(col)]
+        nan = np.isnan(col)
+        if nan.any():  # a copy only when there is something to leave out (issue 16: memory)
+            col = col[~nan]
+        del nan
         if col.size == 0:
             continue
         lo, hi = float(col.min()), float(col.max())
@@ -392,6 +395,12 @@ def linear_dependence(X, w=None, skip=(), standardised=False):
         W = float(ww.sum())
         mean = ww @ Y / W
         C = (Y.T * ww) @ Y / W - np.outer(mean, mean)
+    return dependence_in_covariance(C, cols, d)
+
+
+def dependence_in_covariance(C, cols, d):
+    """:func:`linear_dependence` from the covariance ``C`` (len(cols) x len(cols)) of the columns
+    ``cols`` of a (n, d) matrix (the fit computes it in row blocks, without a copy of the data)."""
     sd = np.sqrt(np.clip(np.diag(C), 0.0, None))
     if not np.all(sd > 0):
         return None, []
@@ -437,7 +446,10 @@ def binary_columns(X, w=None):
     keep = None if w is None else w > 0
     for j in range(X.shape[1]):
         col = X[:, j] if keep is None else X[keep, j]
-        col = col[~np.isnan(col)]
+        nan = np.isnan(col)
+        if nan.any():
+            col = col[~nan]
+        del nan
         if col.size < 2:
             continue
         lo, hi = col.min(), col.max()

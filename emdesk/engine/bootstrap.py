@@ -166,7 +166,8 @@ def relative_ridge(X, sample_weight, covariance_type, reg_covar):
     replicates have the ridge the engine would give them.  Returns None when the data have a direction
     without variance (a constant column, exact linear dependence): the engine's refit decides those."""
     from ._core import Standardizer
-    from .gaussian import _regularisation, _weighted_covariance
+    from ._fitdata import complete_rows_covariance
+    from .gaussian import _regularisation
 
     std = Standardizer.from_data(X, sample_weight, covariance_type)
     dv = np.where(np.isfinite(std.data_var), std.data_var, 0.0)
@@ -176,7 +177,7 @@ def relative_ridge(X, sample_weight, covariance_type, reg_covar):
         return None
     cov_z = None
     if covariance_type in ("full", "tied"):
-        cov_z = _weighted_covariance(std.to_z(X), sample_weight)
+        cov_z = complete_rows_covariance(X, std, sample_weight)[0]  # as GaussianMixture.fit computes it
         lam = np.linalg.eigvalsh(cov_z)
         if not lam[0] > 1e-12 * max(lam[-1], 0.0):
             return None

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["INIT_METHODS", "InitInterrupted", "initial_responsibilities", "kmeans_plusplus", "kmeans_labels"]
+__all__ = ["INIT_METHODS", "InitInterrupted", "initial_responsibilities", "initial_assignment", "kmeans_plusplus", "kmeans_labels"]
 
 INIT_METHODS = ("kmeans++", "kmeans", "random", "random_from_data", "hierarchical")
 #: init_params values that are restart strategies rather than one kind of start (GaussianMixture
@@ -57,32 +57,69 @@ def _sq_dist_to(Z, centres, out=None):
 
 
 def _choice(rng, p):
-    """Index drawn with probabilities proportional to ``p`` (non-negative)."""
-    cp = np.cumsum(p)
-    total = cp[-1]
+    """Index drawn with probabilities proportional to ``p`` (non-negative).
+
+    The cumulative sums are made per block of ``p``, each block's sums started from the previous
+    block's last one (``np.cumsum`` adds in order, so these are the same numbers as the whole
+    array's cumulative sums), twice: for the total, then up to the block holding the draw."""
+    n = len(p)
+    step = _BLOCK * 8
+
+    def block_sums(s, carry):
+        seg = np.empty(min(step, n - s) + 1)
+        seg[0] = carry
+        seg[1:] = p[s:s + step]
+        return np.cumsum(seg, out=seg)[1:]
+
+    total = 0.0
+    for s in range(0, n, step):
+        total = float(block_sums(s, total)[-1]) if s else float(np.cumsum(p[:step])[-1])
     if not total > 0:
-        return int(rng.integers(len(p)))
-    return int(min(np.searchsorted(cp, rng.uniform(0.0, total), side="right"), len(p) - 1))
+        return int(rng.integers(n))
+    u = rng.uniform(0.0, total)
+    carry = None
+    for s in range(0, n, step):
+        cp = np.cumsum(p[:step]) if carry is None else block_sums(s, carry)
+        if cp[-1] > u or s + step >= n:
+            return int(min(s + np.searchsorted(cp, u, side="right"), n - 1))
+        carry = float(cp[-1])
+    return n - 1
+
+
+def _choice_uniform(rng, n):
+    """:func:`_choice` with equal weights, without the (n,) weights and their cumulative sums:
+    the cumulative sums of ones are the integers 1..n, so the row drawn is ``floor(u)`` (the same
+    random number drawn, the same row)."""
+    u = rng.uniform(0.0, float(n))
+    return int(min(int(np.floor(u)), n - 1))
 
 
 def kmeans_plusplus(Z, k, w, rng, interrupt=None):
     """Indices of ``k`` seed rows by greedy k-means++ (2 + log k candidates per step).
-    ``interrupt`` (a callable) is asked before each step; True raises :class:`InitInterrupted`."""
+    ``interrupt`` (a callable) is asked before each step; True raises :class:`InitInterrupted`.
+
+    Memory: one distance per row (and its product with the weights when given) besides the
+    rows' block; the candidates' distances are computed per block of rows (issue 16)."""
     n = Z.shape[0]
-    weight = np.ones(n) if w is None else w
     n_trials = 2 + int(np.log(k))
-    idx = [_choice(rng, weight)]
+    idx = [_choice_uniform(rng, n) if w is None else _choice(rng, w)]
     closest = _sq_dist_to(Z, Z[idx])[:, 0]
     for _ in range(1, k):
         _check(interrupt)
-        pot = weight * closest
+        pot = closest if w is None else w * closest
         cands = [_choice(rng, pot) for _ in range(n_trials)]
-        dist = _sq_dist_to(Z, Z[cands])
-        np.minimum(dist, closest[:, None], out=dist)
-        scores = weight @ dist
+        del pot
+        centres = Z[cands]
+        scores = np.zeros(n_trials)
+        for s in range(0, n, _BLOCK):
+            db = _sq_dist_to(Z[s:s + _BLOCK], centres)
+            np.minimum(db, closest[s:s + _BLOCK, None], out=db)
+            scores += (db.sum(axis=0) if w is None else w[s:s + _BLOCK] @ db)
         best = int(np.argmin(scores))
         idx.append(cands[best])
-        closest = dist[:, best].copy()
+        for s in range(0, n, _BLOCK):  # the same products as above: the same bits
+            db = _sq_dist_to(Z[s:s + _BLOCK], centres)
+            np.minimum(db[:, best], closest[s:s + _BLOCK], out=closest[s:s + _BLOCK])
     return np.asarray(idx)
 
 
@@ -140,23 +177,37 @@ def _hierarchical(Z, k, w, rng, interrupt):
         labels = quantile_labels(Zr[:, 0], k)
     else:
         labels = hierarchical_tree(Zr, random_state=rng, check=check).labels(k)
-    r = np.full((Z.shape[0], k), 1.0 / k)
-    r[rows] = _one_hot(labels, k)
-    return r
+    out = np.full(Z.shape[0], -1, dtype=np.intp)  # -1: uniform over the components
+    out[rows] = labels
+    return out
 
 
 def initial_responsibilities(method, Z, k, w, rng, interrupt=None):
     """(n, k) starting responsibilities by ``method`` (one of :data:`INIT_METHODS`).
     ``interrupt``: see :func:`kmeans_plusplus`."""
-    n = Z.shape[0]
-    if method == "hierarchical":
-        return _hierarchical(Z, k, w, rng, interrupt)
     if method == "random":
+        n = Z.shape[0]
         r = rng.uniform(size=(n, k))
         r /= r.sum(axis=1, keepdims=True)
         return r
+    return initial_assignment(method, Z, k, w, rng, interrupt).to_array()
+
+
+def initial_assignment(method, Z, k, w, rng, interrupt=None):
+    """The starting responsibilities of :func:`initial_responsibilities` (the same values, the
+    same random stream) without an ``(n, k)`` array: a ``(k, n)`` stand-in read per block of
+    rows (``resp[:, a:b]``; ``to_array()`` gives the (n, k) array), holding one label per row
+    (hard starts) or regenerating the random numbers (``"random"``).  ``Z`` may be any object
+    that gives standardised rows by index (:class:`emdesk.engine._fitdata.StandardisedRows`)."""
+    from ._fitdata import LabelResponsibilities, RandomResponsibilities
+
+    n = Z.shape[0]
+    if method == "hierarchical":
+        return LabelResponsibilities(_hierarchical(Z, k, w, rng, interrupt), k)
+    if method == "random":
+        return RandomResponsibilities(rng, n, k)
     if method == "kmeans":
-        return _one_hot(kmeans_labels(Z, k, w, rng, interrupt=interrupt), k)
+        return LabelResponsibilities(kmeans_labels(Z, k, w, rng, interrupt=interrupt), k)
     if method == "kmeans++":
         seeds = kmeans_plusplus(Z, k, w, rng, interrupt)
     elif method == "random_from_data":
@@ -168,4 +219,4 @@ def initial_responsibilities(method, Z, k, w, rng, interrupt=None):
     labels = _nearest(Z, centres)
     # Every seed keeps at least itself, even when duplicated rows tie.
     labels[seeds] = np.arange(k)
-    return _one_hot(labels, k)
+    return LabelResponsibilities(labels, k)

@@ -38,7 +38,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .init import InitInterrupted, initial_responsibilities
+from .init import InitInterrupted, initial_assignment
 
 __all__ = ["EXPLORE_STARTS", "EXPLORE_ITER", "HC_MAX_POINTS", "explore_start", "init_space"]
 
@@ -56,17 +56,24 @@ _HC_CACHE_SIZE = 4
 
 
 def init_space(Z, covariance_type, data_cov_z, data_var_z):
-    """The rows of ``Z`` (standardised units) in the unit-free space the starts are chosen in."""
+    """The rows of ``Z`` (standardised units) in the unit-free space the starts are chosen in.
+    ``Z`` a :class:`~emdesk.engine._fitdata.StandardisedRows` (complete data): the same transform
+    applied to the rows read, no copy of the data."""
+    from ._fitdata import StandardisedRows
+
+    lazy = isinstance(Z, StandardisedRows)
     if data_cov_z is not None and covariance_type in ("full", "tied"):
         from .diagnostics import _whitening
 
         T = _whitening(data_cov_z)
         if T.shape[1]:
-            return Z @ T
+            return StandardisedRows(Z.X, Z.std, T=T, fill_nan=Z.fill_nan, rows=Z.rows) if lazy else Z @ T
     dz = np.where(np.isfinite(data_var_z) & (data_var_z > 0), data_var_z, 1.0)
     if covariance_type == "spherical":
-        return Z / np.sqrt(float(np.mean(dz)))
-    return Z / np.sqrt(dz)
+        div = np.full(dz.shape, np.sqrt(float(np.mean(dz))))
+    else:
+        div = np.sqrt(dz)
+    return StandardisedRows(Z.X, Z.std, div=div, fill_nan=Z.fill_nan, rows=Z.rows) if lazy else Z / div
 
 
 def _hierarchical_tree(Zi, w, check):
@@ -100,10 +107,11 @@ def _hierarchical_resp(Zi, k, w, check):
     else:
         rows, tree = _hierarchical_tree(Zi, w, check)
         labels = tree.labels(k)
-    r = np.full((Zi.shape[0], k), 1.0 / k)
-    r[rows] = 0.0
-    r[rows, labels] = 1.0
-    return r
+    from ._fitdata import LabelResponsibilities
+
+    out = np.full(Zi.shape[0], -1, dtype=np.intp)  # -1: uniform over the components
+    out[rows] = labels
+    return LabelResponsibilities(out, k)
 
 
 def explore_start(ctx, k, restart, rng, interrupt):
@@ -117,7 +125,9 @@ def explore_start(ctx, k, restart, rng, interrupt):
     check()
     Zi = ctx.init_space()
     if k == 1:
-        return ctx.params_from_resp(np.ones((Zi.shape[0], 1)))
+        from ._fitdata import LabelResponsibilities
+
+        return ctx.params_from_resp(LabelResponsibilities(np.zeros(Zi.shape[0], dtype=np.intp), 1))
     if restart == 0:
         # mclust's start exactly, on the standardised rows: hc's own SVD transform standardises the
         # columns, so the tree is the same for X @ D + c (D diagonal); every fit of a sweep but the
@@ -130,7 +140,7 @@ def explore_start(ctx, k, restart, rng, interrupt):
     first = None
     for c in range(EXPLORE_STARTS):
         kind = _KINDS[(restart + c) % 2]
-        resp = initial_responsibilities(kind, Zi, k, ctx.w, rng, interrupt)
+        resp = initial_assignment(kind, Zi, k, ctx.w, rng, interrupt)
         params = ctx.params_from_resp(resp)
         if first is None:
             first = params

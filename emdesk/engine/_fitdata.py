@@ -1,0 +1,353 @@
+"""The fit's view of complete data: rows standardised per block, features cached within a budget,
+and stand-ins for the ``(k, n)`` responsibilities that are never held (issue 16, bounded memory).
+
+A fit reads the caller's ``X`` (user units) and never copies it: each block of rows is
+standardised (``z = (x - shift) / scale``, the same elementwise operations as
+:meth:`emdesk.engine._core.Standardizer.to_z`, so the values are the same bits) into a buffer
+of one block when it is needed.  The expanded features ``phi(z)`` (:class:`~emdesk.engine._core.Layout`)
+are cached for all iterations only while the cache fits :data:`FIT_CACHE_BYTES` (speed at small
+``d``); above it they are computed per block in every pass.
+
+The E-step kernels (``_core.em_pass``) write each block's responsibilities into a ``(k, n)``
+target and the M-step's two-pass fallback reads them back per block.  When the caller did not
+ask for responsibilities, the target is a :class:`PassResponsibilities`: writes are dropped and a
+block that is read is recomputed from the same parameters (the same operations on the same
+block, so the same bits).  The initialisation's hard assignments are held as one label per row
+(:class:`LabelResponsibilities`) and random starting responsibilities are regenerated per block
+from the random stream (:class:`RandomResponsibilities`).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from ._core import Layout
+
+__all__ = ["FIT_CACHE_BYTES", "DenseData", "StandardisedRows", "PassResponsibilities",
+           "LabelResponsibilities", "RandomResponsibilities", "complete_rows_covariance"]
+
+#: Bytes the fit may spend on cached expanded features (``n m 8``); above it the features are
+#: computed per block in every pass.  At 1e6 x 2 rows (full: m = 6, 48 MB) they are cached.
+FIT_CACHE_BYTES = 64 << 20
+
+
+class DenseData:
+    """Complete data for the fit's passes: ``blocks()`` yields
+    ``(start, stop, phi_block or None, z_block, w_block or None)``.
+
+    Either ``Z`` (already standardised rows, held by reference: the Dask sample and the HMM's
+    Gaussian family) or ``X`` with ``std`` (the caller's rows in user units, standardised per
+    block: nothing of size ``n x d`` is made).  ``X`` also serves the direct form of the E-step
+    (subtraction in user units).  ``cache_bytes``: the feature cache's budget (default
+    :data:`FIT_CACHE_BYTES`, looked up at construction so tests can lower it)."""
+
+    def __init__(self, Z, w, layout: Layout, k: int, X=None, std=None, cache_bytes=None):
+        if Z is None and (X is None or std is None):
+            raise ValueError("DenseData needs Z, or X and its Standardizer")
+        src = Z if Z is not None else X
+        self.n, self.d = src.shape
+        self.X = X
+        self.std = std
+        self.layout = layout
+        self.k = k
+        self.w = w
+        self.block = max(1, min(layout.block_rows(k), self.n))
+        self.phi = None
+        self.Z = None if Z is None else np.ascontiguousarray(Z, dtype=float)
+        budget = FIT_CACHE_BYTES if cache_bytes is None else cache_bytes
+        self.cache_bytes = budget
+        self._buf = None
+        self._zbuf = None
+        # Cache phi(Z) when it costs at most ~6 (n, k) arrays and fits the budget.
+        if layout.expanded and layout.m <= max(6 * k, 8) and self.n * layout.m * 8 <= budget:
+            self.phi = np.empty((self.n, layout.m))
+            for s in range(0, self.n, self.block):
+                layout.features(self._z(s, min(s + self.block, self.n)), out=self.phi[s:s + self.block])
+            self._zbuf = None
+
+    @property
+    def cached(self):
+        """Whether the expanded features are held for all rows."""
+        return self.phi is not None
+
+    def _z(self, s, e):
+        """Standardised rows s:e (a view of Z, or a block buffer reused by the next call)."""
+        if self.Z is not None:
+            return self.Z[s:e]
+        if self._zbuf is None:
+            self._zbuf = np.empty((self.block, self.d))
+        zb = self._zbuf[: e - s]
+        np.subtract(self.X[s:e], self.std.shift, out=zb)
+        np.divide(zb, self.std.scale, out=zb)
+        return zb
+
+    def blocks(self):
+        """Yield (start, stop, phi_block or None, Z_block, w_block or None); the blocks are views
+        of buffers that the next block overwrites."""
+        lay = self.layout
+        for s in range(0, self.n, self.block):
+            e = min(s + self.block, self.n)
+            wb = None if self.w is None else self.w[s:e]
+            if self.phi is not None:
+                pb = self.phi[s:e]
+                yield s, e, pb, pb[:, lay.lin], wb
+            else:
+                zb = self._z(s, e)
+                pb = self._features_fm(zb) if lay.expanded else None
+                yield s, e, pb, zb, wb
+
+    def rows(self, s, e):
+        """The rows s:e (at most one block) as a DenseData of their own (own buffers, the same
+        block size, so a pass over it does the same operations as the pass over these rows)."""
+        sub = DenseData.__new__(DenseData)
+        sub.n, sub.d = e - s, self.d
+        sub.X = None if self.X is None else self.X[s:e]
+        sub.std, sub.layout, sub.k = self.std, self.layout, self.k
+        sub.w = None if self.w is None else self.w[s:e]
+        sub.block = self.block
+        sub.phi = None if self.phi is None else self.phi[s:e]
+        sub.Z = None if self.Z is None else self.Z[s:e]
+        sub.cache_bytes = self.cache_bytes
+        sub._buf = sub._zbuf = None
+        return sub
+
+    def _features_fm(self, zb):
+        """phi(zb) (b, m) as the transposed view of a feature-major (m, b) buffer: every feature
+        one contiguous vector product (Layout.features' row-major column gathers cost about 3x
+        more); the same values as Layout.features."""
+        lay = self.layout
+        b, d = zb.shape
+        if self._buf is None:
+            self._buf = np.empty((lay.m, self.block))
+            self._buf[lay.const] = 1.0
+            self._zt = np.empty((d, self.block))
+        ph = self._buf[:, :b]
+        zt = self._zt[:, :b]
+        zt[...] = zb.T
+        ct = lay.covariance_type
+        if ct in ("full", "tied"):
+            q = 0
+            for i in range(d):  # the order of np.triu_indices: (i, i), (i, i+1), ...
+                np.multiply(zt[i], zt[i:], out=ph[q:q + d - i])
+                q += d - i
+        elif ct == "diag":
+            np.multiply(zt, zt, out=ph[:d])
+        else:
+            np.einsum("ij,ij->j", zt, zt, out=ph[0])
+        ph[lay.lin] = zt
+        return ph.T
+
+
+class StandardisedRows:
+    """The caller's rows ``X`` in standardised units (``fill_nan``: missing cells at 0; optionally times a ``(d, d')`` matrix ``T``,
+    or divided by per-column ``div``), computed for the rows asked for: ``Z[a:b]``, ``Z[idx]``,
+    ``Z[rows, j]``.  What the initialisation reads instead of a standardised copy of the data.
+    The values are the same bits as ``std.to_z(X)[key]`` (elementwise operations)."""
+
+    ndim = 2
+
+    def __init__(self, X, std, T=None, div=None, fill_nan=False, rows=None):
+        self.X, self.std, self.T, self.div, self.fill_nan = X, std, T, div, fill_nan
+        self.rows = rows  # only these rows of X (None: all)
+        n = X.shape[0] if rows is None else rows.size
+        self.shape = (n, X.shape[1] if T is None else T.shape[1])
+
+    def _take(self, key, cols=None):
+        key = key if self.rows is None else self.rows[key]
+        return self.X[key] if cols is None else self.X[key, cols]
+
+    def _rows(self, key):
+        Z = (self._take(key) - self.std.shift) / self.std.scale
+        if self.fill_nan:  # missing cells at the centre (0), as np.where(isnan(Z), 0, Z)
+            Z[np.isnan(Z)] = 0.0
+        if self.T is not None:
+            return Z @ self.T
+        if self.div is not None:
+            return Z / self.div
+        return Z
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):
+            rows, cols = key
+            if isinstance(cols, (int, np.integer)) and self.T is None:
+                # one column: only that column is standardised (Lloyd's iterations read them)
+                z = (self._take(rows, cols) - self.std.shift[cols]) / self.std.scale[cols]
+                if self.fill_nan:
+                    z[np.isnan(z)] = 0.0
+                return z if self.div is None else z / self.div[cols]
+            if isinstance(rows, slice) and rows == slice(None):
+                n = self.shape[0]
+                first = self._rows(slice(0, min(n, 1)))[..., cols]
+                out = np.empty((n,) + first.shape[1:])
+                step = 1 << 14
+                for s in range(0, n, step):
+                    out[s:s + step] = self._rows(slice(s, s + step))[..., cols]
+                return out
+            return self._rows(rows)[..., cols]
+        return self._rows(key)
+
+    def __len__(self):
+        return self.shape[0]
+
+    def materialise(self, rows=None):
+        """The rows (all, or the index ``rows``) as an array."""
+        return self._rows(slice(None) if rows is None else rows)
+
+
+class PassResponsibilities:
+    """Stands in for the ``(k, n)`` responsibilities of the last E-step pass without holding them.
+
+    The pass writes ``resp[:, s:e] = block`` (dropped); the M-step's two-pass fallback reads
+    ``resp[j, s:e]`` or ``resp[:, s:e]`` for the same blocks, which are recomputed here by running
+    the same pass (``_core.em_pass``) over those rows alone with the parameters ``prep`` of the last
+    pass (set by the caller before each pass)."""
+
+    def __init__(self, data: DenseData, k):
+        self.data = data
+        self.shape = (k, data.n)
+        self._prep = None
+        self._key = None
+        self._block = None
+
+    @property
+    def prep(self):
+        return self._prep
+
+    @prep.setter
+    def prep(self, value):
+        """The parameters of the pass about to run; the block recomputed for earlier ones is
+        dropped (the cache is keyed by rows only, never by an object's id, which Python reuses)."""
+        self._prep = value
+        self._key = self._block = None
+
+    def __setitem__(self, key, value):
+        pass
+
+    def _compute(self, s, e):
+        from ._core import em_pass
+
+        if self._key != (s, e):
+            out = np.empty((self.shape[0], e - s))
+            em_pass(self.data.rows(s, e), self._prep, out, want_stats=False)
+            self._key, self._block = (s, e), out
+        return self._block
+
+    def __getitem__(self, key):
+        rows, cols = key
+        return self._compute(cols.start, cols.stop)[rows]
+
+
+class LabelResponsibilities:
+    """Hard starting responsibilities ``(k, n)`` held as one label per row (-1: the row is
+    uniform over the components, e.g. rows of weight 0 in the hierarchical start); blocks are
+    made when read."""
+
+    def __init__(self, labels, k):
+        self.labels = np.asarray(labels)
+        self.shape = (k, self.labels.shape[0])
+
+    def block(self, s, e):
+        lab = self.labels[s:e]
+        k = self.shape[0]
+        r = np.zeros((k, lab.shape[0]))
+        ok = lab >= 0
+        if ok.all():
+            r[lab, np.arange(lab.shape[0])] = 1.0
+        else:
+            r[lab[ok], np.flatnonzero(ok)] = 1.0
+            r[:, ~ok] = 1.0 / k
+        return r
+
+    def __getitem__(self, key):
+        rows, cols = key
+        return self.block(cols.start, cols.stop)[rows]
+
+    def to_array(self):
+        """The (n, k) responsibilities as an array."""
+        return self.block(0, self.shape[1]).T.copy()
+
+
+class RandomResponsibilities:
+    """``init_params="random"``: rows of uniform random numbers normalised to sum to 1, as
+    ``rng.uniform(size=(n, k))`` draws them, regenerated per block from a copy of the random
+    stream (blocks of rows of one C-ordered draw are consecutive draws, so every block is the same
+    bits as the whole array's).  Constructing it advances ``rng`` past the ``n k`` numbers, as the
+    whole draw does."""
+
+    def __init__(self, rng, n, k, block=1 << 14):
+        self.shape = (k, n)
+        self._state = copy.deepcopy(rng.bit_generator.state)
+        self._kind = type(rng.bit_generator)
+        self._step = block
+        for s in range(0, n, block):  # advance the caller's stream exactly as the whole draw does
+            rng.uniform(size=(min(block, n - s), k))
+        self._gen = None
+        self._pos = None
+        self._cache = None
+
+    def _draw(self, s, e):
+        """Rows s:e (normalised), drawn in order from the saved state."""
+        if self._gen is None or self._pos is None or s < self._pos:
+            bg = self._kind()
+            bg.state = copy.deepcopy(self._state)
+            self._gen = np.random.Generator(bg)
+            self._pos = 0
+        if s > self._pos:  # skip rows not asked for
+            self._gen.uniform(size=(s - self._pos, self.shape[0]))
+        r = self._gen.uniform(size=(e - s, self.shape[0]))
+        self._pos = e
+        r /= r.sum(axis=1, keepdims=True)
+        return r
+
+    def __getitem__(self, key):
+        rows, cols = key
+        s, e, _ = cols.indices(self.shape[1])
+        if self._cache is None or self._cache[0] != (s, e):
+            self._cache = ((s, e), self._draw(s, e).T)
+        return self._cache[1][rows]
+
+    def to_array(self):
+        return self._draw(0, self.shape[1])
+
+
+def complete_rows_covariance(X, std, w, step=1 << 14):
+    """The (weighted) covariance (d, d) of the standardised complete rows of ``X`` (no NaN; rows of
+    weight 0 left out), divided by their total weight, in two passes over row blocks (mean, then
+    the centred scatter): no copy of the data.  Returns ``(covariance, number of rows used)``."""
+    n, d = X.shape
+    tot = np.zeros(d)
+    W = 0.0
+    count = 0
+
+    def rows(s):
+        zb = (X[s:s + step] - std.shift) / std.scale
+        ok = ~np.isnan(zb).any(axis=1)
+        wb = None if w is None else w[s:s + step]
+        if wb is not None:
+            ok &= wb > 0
+        if not ok.all():
+            zb = zb[ok]
+            wb = None if wb is None else wb[ok]
+        return zb, wb
+
+    for s in range(0, n, step):
+        zb, wb = rows(s)
+        count += zb.shape[0]
+        if wb is None:
+            tot += zb.sum(axis=0)
+            W += zb.shape[0]
+        else:
+            tot += wb @ zb
+            W += float(wb.sum())
+    if not W > 0:
+        return np.zeros((d, d)), 0
+    mean = tot / W
+    C = np.zeros((d, d))
+    for s in range(0, n, step):
+        zb, wb = rows(s)
+        zc = zb - mean
+        C += (zc.T @ zc) if wb is None else (zc * wb[:, None]).T @ zc
+    C /= W
+    return 0.5 * (C + C.T), count
