@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import (
+from ._core import (  # DenseData: isinstance below (defined in _core before it imports this module)
     DIRECT_TOL,
     EPS,
     LOG_2PI,
@@ -85,8 +85,15 @@ class Prepared:
         #: (k, d, d) stack of L_k^-T (C-contiguous) for the whitened form of full/tied
         #: covariances above MAX_EXPANDED_D features: y = (z - mu_k) L_k^-T, one batched product.
         self.linvT = None
+        #: tied covariance not expanded: the one L^-T (d, d), the whitened means m_k = L^-1 mu_k
+        #: as rows (k, d) and const_k - |m_k|^2 / 2 (see :func:`_em_pass_tied`)
+        self.tied_LT = self.tied_means = self.tied_const = None
         if not layout.expanded:
             self.linvT = np.ascontiguousarray(np.swapaxes(self.linv, 1, 2))
+            if ct == "tied":
+                self.tied_LT = np.ascontiguousarray(self.linv[0].T)
+                self.tied_means = means @ self.tied_LT
+                self.tied_const = self.const - 0.5 * np.einsum("ki,ki->k", self.tied_means, self.tied_means)
         if layout.expanded:
             C = np.zeros((layout.m, k))
             if ct in ("full", "tied"):
@@ -220,6 +227,8 @@ def em_pass(data: DenseData, prep: Prepared, resp, want_stats=True, ll_rows=None
     """
     lay = data.layout
     k = prep.k
+    if prep.tied_LT is not None and isinstance(data, DenseData):
+        return _em_pass_tied(data, prep, resp, want_stats, ll_rows)
     if prep.linvT is not None:
         return _em_pass_whitened(data, prep, resp, want_stats, ll_rows)
     S = np.zeros((k, lay.m)) if (want_stats and lay.expanded) else None
@@ -304,6 +313,103 @@ def _em_pass_whitened(data, prep: Prepared, resp, want_stats, ll_rows):
     return total, ShiftedStats(nk, sx, scat, prep.means)
 
 
+class TiedStats:
+    """Sufficient statistics of a tied covariance not expanded (above :data:`MAX_EXPANDED_D`
+    features), gathered in the E-step's pass: ``nk`` (k,) = sum w r, ``sx`` (k, d) = sum w r z;
+    ``gram`` (d, d) = sum w z z' does not depend on the parameters and is computed once per data
+    (:func:`_gram`).  :func:`mstep` forms the tied covariance ``(gram - sum_k nk mu_k mu_k') / N``
+    (two-pass where that cancels digits)."""
+
+    __slots__ = ("nk", "sx", "gram")
+
+    def __init__(self, nk, sx, gram):
+        self.nk, self.sx, self.gram = nk, sx, gram
+
+
+def _gram(data: DenseData):
+    """sum_i w_i z_i z_i' (d, d) of dense data, computed once and kept on ``data``."""
+    G = getattr(data, "_tied_gram", None)
+    if G is None:
+        G = np.zeros((data.d, data.d))
+        for s, e, pb, zb, wb in data.blocks():
+            G += zb.T @ (zb if wb is None else zb * wb[:, None])
+        G = 0.5 * (G + G.T)
+        data._tied_gram = G
+    return G
+
+
+def _em_pass_tied(data, prep: Prepared, resp, want_stats, ll_rows):
+    """:func:`em_pass` for a tied covariance above :data:`MAX_EXPANDED_D` features: the rows are
+    whitened once per block, ``y = z L^-T`` (one (b, d) x (d, d) product; the per-component form
+    did it k times), and every component's quadratic form is
+    ``|y - m_k|^2 = |y|^2 - 2 y.m_k + |m_k|^2`` with the whitened means ``m_k = L^-1 mu_k``: one
+    (k, d) x (d, b) product.  Its rounding error is that of the expanded form (at most
+    ``4 eps lambda_max(P) (|mu_k| + |z - mu_k|)^2``), so the components :class:`Prepared` sends to
+    the direct form are the same.  Statistics: ``sum w r`` and ``sum w r z`` only; the scatter is
+    the data's Gram matrix (fixed) minus the means' part (:class:`TiedStats`, :func:`mstep`).
+    Per row: d^2 + 2 k d multiply-adds instead of 2 k d^2."""
+    k, d = prep.k, data.d
+    B = data.block
+    total = 0.0
+    llb_buf = np.empty(B)
+    tmp = np.empty(B)
+    lbuf = np.empty((k, B))
+    ybuf = np.empty((B, d))
+    qbuf = np.empty(B)
+    LT, M, c = prep.tied_LT, prep.tied_means, prep.tied_const[:, None]
+    if want_stats:
+        nk = np.zeros(k)
+        sx = np.zeros((k, d))
+    for s, e, pb, zb, wb in data.blocks():
+        b = e - s
+        full = b == B
+        Lb = lbuf[:, :b] if full else np.empty((k, b))
+        Y = ybuf[:b]
+        q = qbuf[:b]
+        np.matmul(zb, LT, out=Y)
+        np.einsum("ij,ij->i", Y, Y, out=q)
+        np.matmul(M, Y.T, out=Lb)
+        q *= -0.5
+        Lb += q
+        Lb += c
+        if prep.direct.size:
+            xb = None if data.X is None else data.X[s:e]
+            for j in prep.direct:
+                prep.direct_logpdf(zb, j, Lb[j], xb)
+        llb = llb_buf[:b] if ll_rows is None else ll_rows[s:e]
+        _logsumexp_cols(Lb, llb, tmp[:b], LOG_RESP_FLOOR)
+        resp[:, s:e] = Lb
+        if wb is None:
+            total += float(llb.sum())
+            rw = Lb
+        else:
+            total += float(llb @ wb)
+            rw = Lb * wb
+        if want_stats:
+            nk += rw.sum(axis=1)
+            sx += rw @ zb
+    if not want_stats:
+        return total, None
+    return total, TiedStats(nk, sx, _gram(data))
+
+
+def _tied_covariance(data, S: TiedStats, resp, nk, means):
+    """The tied covariance (d, d), without ``reg``: ``(gram - sum_k nk mu_k mu_k') / N``, where
+    the subtraction would cancel digits (a feature's ``E[z^2] / variance`` above
+    :data:`TWO_PASS_RATIO`, as elsewhere) the two-pass sum of every component's scatter."""
+    N = float(nk.sum())
+    # sum_k sum_i w r (z - mu_k)(z - mu_k)' = gram - sum_k (sx_k mu_k' + mu_k sx_k' - nk_k mu_k mu_k')
+    cross = S.sx.T @ means
+    cov = (S.gram - cross - cross.T + np.einsum("k,ki,kj->ij", S.nk, means, means)) / N
+    dm2 = np.diagonal(S.gram) / N
+    dcov = np.diagonal(cov)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(dcov > 0, dm2 / np.where(dcov > 0, dcov, 1.0), np.inf)
+    if np.any(ratio > TWO_PASS_RATIO):
+        cov = sum(_two_pass_scatter(data, resp, j, means[j], False) for j in range(len(nk))) / N
+    return 0.5 * (cov + cov.T)
+
+
 def _two_pass_scatter(data: DenseData, resp, j, mu, diag_only):
     """sum_i w_i r_ij (z_i - mu)(z_i - mu)' (or its diagonal) over all blocks."""
     d = data.d
@@ -355,6 +461,12 @@ def mstep(data: DenseData, S, resp, covariance_type, reg_z):
     k = resp.shape[0]
     d = data.d
     shifted = isinstance(S, ShiftedStats)
+    if isinstance(S, TiedStats):
+        nk = S.nk + 10 * EPS
+        means = S.sx / nk[:, None]
+        cov = _tied_covariance(data, S, resp, nk, means)
+        cov[np.diag_indices(d)] += reg_z
+        return nk / nk.sum(), means, cov
     if shifted:
         nk = S.nk + 10 * EPS
         means = S.sx / nk[:, None]

@@ -115,3 +115,22 @@ def test_far_apart_components_give_no_subnormal_responsibilities(ct):
     assert np.allclose(w, rw, rtol=1e-10, atol=0)
     assert np.allclose(m, rm, rtol=1e-10, atol=1e-12)
     assert np.allclose(c, rc, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("ct", ["full", "tied", "diag", "spherical"])
+def test_narrow_components_far_apart_use_the_two_pass_form(ct):
+    """Components 1e-2 wide about 1 apart: ``E[z^2] / variance`` is about 1e4, so the covariances
+    are not formed from the (Gram - means) difference, which would cancel 4 digits, but in the
+    two-pass form; they equal the direct computation to 1e-10."""
+    rng = np.random.default_rng(11)
+    d, k = 20, 3
+    w, means, cov = _params(rng, k, d, ct, 1.0)
+    Z = means[rng.integers(k, size=900)] + 1e-2 * rng.normal(size=(900, d))
+    cov = cov * 1e-4
+    data, resp, ll, S = _pass(Z, (w, means, cov), ct, k)
+    lj = _direct_log_joint(Z, w, means, cov, ct)
+    R = np.exp(lj - logsumexp(lj, axis=1, keepdims=True))
+    wn, mn, cn = mstep(data, S, resp, ct, 1e-9)
+    rw, rm, rc = _direct_mstep(Z, R, ct, 1e-9)
+    assert np.allclose(mn, rm, rtol=1e-10, atol=1e-12)
+    assert np.allclose(cn, rc, rtol=1e-10, atol=0)
