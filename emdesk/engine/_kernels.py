@@ -229,6 +229,8 @@ def em_pass(data: DenseData, prep: Prepared, resp, want_stats=True, ll_rows=None
     k = prep.k
     if prep.tied_LT is not None and isinstance(data, DenseData):
         return _em_pass_tied(data, prep, resp, want_stats, ll_rows)
+    if prep.linvT is not None and isinstance(data, DenseData):
+        return _em_pass_augmented(data, prep, resp, want_stats, ll_rows)
     if prep.linvT is not None:
         return _em_pass_whitened(data, prep, resp, want_stats, ll_rows)
     S = np.zeros((k, lay.m)) if (want_stats and lay.expanded) else None
@@ -259,6 +261,94 @@ def em_pass(data: DenseData, prep: Prepared, resp, want_stats=True, ll_rows=None
             else:
                 S += (Lb * wb) @ pb
     return total, S
+
+
+def _em_pass_augmented(data, prep: Prepared, resp, want_stats, ll_rows):
+    """:func:`em_pass` for full covariances above :data:`MAX_EXPANDED_D` features (dense data):
+    with the augmented rows ``a = (z, 1)`` (b, d+1) and per component ``W_k = (L_k^-T ; -mu_k
+    L_k^-T)`` (d+1, d), the whitened differences ``y = (z - mu_k) L_k^-T = a W_k`` of all
+    components are one batched product (k GEMMs of (b, d+1) x (d+1, d), each under OpenBLAS's
+    single-thread limit: see :meth:`Layout.block_rows`), with no (k, b, d) subtraction before it.
+    Rounding: ``y`` is accumulated from ``z L^-T`` and ``mu L^-T``, so its error is at most
+    that of the expanded form's quadratic form (``4 eps lambda_max(P) (|mu| + |z - mu|)^2``),
+    and :class:`Prepared` sends the same components to the direct form.
+
+    Statistics: ``sum w r``, ``sum w r z`` and per component ``sum w r z z'``, one batched GEMM
+    ``(r z)' z`` (a plain GEMM: NumPy's SYRK for ``A' A``, with ``A = sqrt(r) (z - mu)``, was
+    measured 1.6x slower at these sizes), returned as :class:`ShiftedStats` about the centres
+    0: :func:`_shifted_covariances`
+    then forms ``E[z z'] - mu mu'``, two-pass where ``E[z^2] / variance`` exceeds
+    :data:`TWO_PASS_RATIO` (the subtraction would cancel digits)."""
+    k, d = prep.k, data.d
+    B = data.block
+    total = 0.0
+    llb_buf = np.empty(B)
+    tmp = np.empty(B)
+    lbuf = np.empty((k, B))
+    abuf = np.empty((B, d + 1))
+    abuf[:, d] = 1.0
+    ybuf = np.empty((k, B, d))
+    W = np.empty((k, d + 1, d))
+    W[:, :d] = prep.linvT
+    W[:, d] = -np.einsum("ki,kij->kj", prep.means, prep.linvT)
+    const = prep.const[:, None]
+    # rows per E-step product: (sub, d+1) x (d+1, d) under the single-thread limit (2**18)
+    sub = 1 << max(int(np.log2(max((1 << 18) // ((d + 1) * d), 1))), 0)
+    if want_stats:
+        nk = np.zeros(k)
+        sx = np.zeros((k, d))
+        rbuf = np.empty((k, B, d))
+        gbuf = np.empty((k, d, d))
+        G = np.zeros((k, d, d))
+    for s, e, pb, zb, wb in data.blocks():
+        b = e - s
+        full = b == B
+        Lb = lbuf[:, :b] if full else np.empty((k, b))
+        A = abuf[:b]
+        A[:, :d] = zb
+        Y = ybuf[:, :b] if full else np.empty((k, b, d))
+        _matmul_rows(A, W, Y, sub)
+        np.einsum("kbi,kbi->kb", Y, Y, out=Lb)
+        Lb *= -0.5
+        Lb += const
+        if prep.direct.size:
+            xb = None if data.X is None else data.X[s:e]
+            for j in prep.direct:
+                prep.direct_logpdf(zb, j, Lb[j], xb)
+        llb = llb_buf[:b] if ll_rows is None else ll_rows[s:e]
+        _logsumexp_cols(Lb, llb, tmp[:b], LOG_RESP_FLOOR)
+        resp[:, s:e] = Lb
+        if wb is None:
+            total += float(llb.sum())
+            rw = Lb
+        else:
+            total += float(llb @ wb)
+            rw = Lb * wb
+        if want_stats:
+            nk += rw.sum(axis=1)
+            sx += rw @ zb
+            Rz = rbuf[:, :b] if full else np.empty((k, b, d))
+            np.multiply(rw[:, :, None], zb, out=Rz)
+            np.matmul(np.swapaxes(Rz, 1, 2), zb, out=gbuf)
+            G += gbuf
+    if not want_stats:
+        return total, None
+    return total, ShiftedStats(nk, sx, G, np.zeros((k, d)))
+
+
+def _matmul_rows(A, W, out, sub):
+    """``out[j] = A @ W[j]`` for A (b, m), W (k, m, d), out (k, b, d), as products of at most
+    ``sub`` rows of A each (one NumPy call when ``sub`` divides b), so that every GEMM stays
+    under OpenBLAS's single-thread limit (see :meth:`Layout.block_rows`)."""
+    b, m = A.shape
+    k, _, d = W.shape
+    if b <= sub:
+        np.matmul(A, W, out=out)
+    elif b % sub == 0:
+        np.matmul(A.reshape(b // sub, sub, m), W[:, None], out=out.reshape(k, b // sub, sub, d))
+    else:
+        for r in range(0, b, sub):
+            np.matmul(A[r:r + sub], W, out=out[:, r:r + sub])
 
 
 def _em_pass_whitened(data, prep: Prepared, resp, want_stats, ll_rows):

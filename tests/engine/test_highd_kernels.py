@@ -119,14 +119,14 @@ def test_far_apart_components_give_no_subnormal_responsibilities(ct):
 
 @pytest.mark.parametrize("ct", ["full", "tied", "diag", "spherical"])
 def test_narrow_components_far_apart_use_the_two_pass_form(ct):
-    """Components 1e-2 wide about 1 apart: ``E[z^2] / variance`` is about 1e4, so the covariances
-    are not formed from the (Gram - means) difference, which would cancel 4 digits, but in the
+    """Components 1e-4 wide about 1 apart: ``E[z^2] / variance`` is about 1e8, so the covariances
+    are not formed from the (Gram - means) difference, which would cancel 8 digits, but in the
     two-pass form; they equal the direct computation to 1e-10."""
     rng = np.random.default_rng(11)
     d, k = 20, 3
     w, means, cov = _params(rng, k, d, ct, 1.0)
-    Z = means[rng.integers(k, size=900)] + 1e-2 * rng.normal(size=(900, d))
-    cov = cov * 1e-4
+    Z = means[rng.integers(k, size=900)] + 1e-4 * rng.normal(size=(900, d))
+    cov = cov * 1e-8
     data, resp, ll, S = _pass(Z, (w, means, cov), ct, k)
     lj = _direct_log_joint(Z, w, means, cov, ct)
     R = np.exp(lj - logsumexp(lj, axis=1, keepdims=True))
