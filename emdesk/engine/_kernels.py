@@ -16,6 +16,7 @@ from ._core import (  # DenseData: isinstance below (defined in _core before it 
     DIRECT_TOL,
     EPS,
     LOG_2PI,
+    MAX_EXPANDED_D,
     TWO_PASS_RATIO,
     DenseData,
     Layout,
@@ -196,6 +197,7 @@ class ShiftedStats:
 #: log-responsibilities there: a pass at 100,000 x 64, k=8, diag took 146 ms of CPU with them
 #: and 42 ms floored (1 Dec 2026).  A responsibility of 1e-304 instead of a smaller one changes
 #: no sum of order eps or more (the log-likelihood not at all: the row's largest term is 1).
+#: Applied above :data:`MAX_EXPANDED_D` features (see :func:`em_pass`).
 LOG_RESP_FLOOR = -700.0
 
 
@@ -239,6 +241,9 @@ def em_pass(data: DenseData, prep: Prepared, resp, want_stats=True, ll_rows=None
     tmp = np.empty(data.block)
     # A contiguous block buffer: matmul into a strided slice of resp is ~30x slower.
     lbuf = np.empty((k, data.block))
+    # the floor costs one more (k, b) operation per block, about 5 % of a pass at d <= 8, where
+    # log-ratios of -708 (38 standard deviations apart) are rare; at high d they are the rule
+    floor = LOG_RESP_FLOOR if data.d > MAX_EXPANDED_D else None
     for s, e, pb, zb, wb in data.blocks():
         b = e - s
         Lb = lbuf[:, :b] if b == data.block else np.empty((k, b))
@@ -249,7 +254,7 @@ def em_pass(data: DenseData, prep: Prepared, resp, want_stats=True, ll_rows=None
             for j in prep.direct:
                 prep.direct_logpdf(zb, j, Lb[j], xb)
         llb = llb_buf[:b] if ll_rows is None else ll_rows[s:e]
-        _logsumexp_cols(Lb, llb, tmp[:b], LOG_RESP_FLOOR)
+        _logsumexp_cols(Lb, llb, tmp[:b], floor)
         resp[:, s:e] = Lb
         if wb is None:
             total += float(llb.sum())
