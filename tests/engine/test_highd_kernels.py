@@ -71,7 +71,7 @@ def _pass(Z, params, ct, k):
 
 
 @pytest.mark.parametrize("ct", ["full", "tied", "diag", "spherical"])
-@pytest.mark.parametrize("d, k", [(20, 4), (40, 3)])
+@pytest.mark.parametrize("d, k", [(20, 4), (40, 3), (24, 9)])  # (24, 9): diag/spherical features cached
 def test_pass_and_mstep_equal_direct_computation(ct, d, k):
     rng = np.random.default_rng(d + k)
     params = _params(rng, k, d, ct, 1.0)
