@@ -1,11 +1,26 @@
 """E-step and M-step kernels of the Gaussian mixture's EM (standardised units).
 
-Moved unchanged from :mod:`emdesk.engine._core` (issue 16): the parameters prepared for the
-E-step (:class:`Prepared`), one pass over the data (:func:`em_pass`, :func:`_em_pass_whitened`),
-the statistics of full/tied covariances gathered in that pass (:class:`ShiftedStats`) and the
-M-step (:func:`mstep`, :func:`_two_pass_scatter`, :func:`_shifted_covariances`).  See
-:mod:`emdesk.engine._core`'s module docstring for how an iteration runs and where the expanded
-form is not used.  ``_core`` re-exports every name, so ``from ._core import Prepared`` still works.
+Moved from :mod:`emdesk.engine._core` (issue 16; ``_core`` re-exports every name, so
+``from ._core import Prepared`` still works): the parameters prepared for the E-step
+(:class:`Prepared`), one pass over the data (:func:`em_pass`) and the M-step (:func:`mstep`).
+See :mod:`emdesk.engine._core`'s module docstring for how an iteration runs in the expanded form.
+
+Above :data:`MAX_EXPANDED_D` features a pass of dense data (``_core.DenseData``) takes one of
+these forms, each keeping every BLAS call under OpenBLAS's single-thread limit (2**18
+multiply-adds; threaded calls were many times slower on the loaded 2-core machine):
+
+* full (not expanded): :func:`_em_pass_augmented`, the whitened differences of all components
+  as one batched product with augmented rows ``(z, 1)``; statistics ``sum r z z'`` as one
+  batched GEMM, shifted to the new means in the M-step (:func:`_shifted_covariances`, two-pass
+  where that would cancel digits);
+* tied (not expanded): :func:`_em_pass_tied`, each block whitened once; the covariance from the
+  data's Gram matrix (computed once) minus the means' part (:class:`TiedStats`);
+* diag, spherical: :func:`_em_pass_separable`, the expanded form's products taken from the rows;
+* every pass floors log-responsibilities at :data:`LOG_RESP_FLOOR` (no subnormal numbers).
+
+Other data objects with the ``DenseData`` interface (the Dask chunks of ``_dask.py``) use the
+per-component whitened form :func:`_em_pass_whitened` (statistics about the current means,
+:class:`ShiftedStats`), which ``_dask.py`` reduces.
 """
 
 from __future__ import annotations
