@@ -30,10 +30,8 @@ Where the expansion would lose digits it is not used:
   responsibilities.
 * More than :data:`MAX_EXPANDED_D` features (the expansion grows as d^2): full/tied keep the
   expansion only where it is cheaper (:func:`expanded_cheaper`, many components for the
-  dimension); otherwise the *whitened form*: per block, ``z - mu_k`` for all components and one
-  batched product with the ``L_k^-1`` stack (:meth:`Prepared.whitened_logpdf`), the scatter about
-  the current means gathered in the same pass (:class:`ShiftedStats`) and shifted to the new
-  means in the M-step, two-pass where the shift would cancel digits.
+  dimension); otherwise the *whitened form*, and diag/spherical take the expanded form's
+  products from the rows: see :mod:`emdesk.engine._kernels` (the E-step/M-step kernels).
 """
 
 from __future__ import annotations
