@@ -143,16 +143,23 @@ def floor_products(n, d, k, ct, rng):
     try:  # the better of BLAS's default threads and one thread (on a loaded machine one is faster)
         from threadpoolctl import threadpool_limits
     except ImportError:
-        return blas_run
+        def run_plain():
+            t0, c0 = time.perf_counter(), time.process_time()
+            blas_run()
+            return time.perf_counter() - t0, time.process_time() - c0
+        return run_plain
 
     def run():
+        """(wall seconds: the better of default threads and one, CPU seconds of one thread)"""
         t0 = time.perf_counter()
         blas_run()
         t1 = time.perf_counter()
         with threadpool_limits(1, user_api="blas"):
+            c1 = time.process_time()
             blas_run()
+            c2 = time.process_time()
         t2 = time.perf_counter()
-        return min(t1 - t0, t2 - t1)
+        return min(t1 - t0, t2 - t1), c2 - c1
 
     return run
 
@@ -168,46 +175,62 @@ def timed(f, repeats):
 
 def hd_table(repeats, have_sk, short=2, long=7, types=("full", "tied", "diag", "spherical"), cases=None):
     """Per shape and covariance type: scikit-learn ms/iter, emdesk ms/iter, ratio, floor ms,
-    emdesk/floor; every figure measured in the same run, each repeat interleaving emdesk,
-    scikit-learn and the floor (so a burst of load on the shared machine hits all three);
-    best and median of the repeats."""
+    emdesk/floor, in wall-clock time and in CPU time of the process (``time.process_time``: on
+    a loaded shared machine the wall clock mostly measures the other jobs, CPU time what the
+    computation itself costs; scikit-learn's BLAS may use both cores, so its CPU time counts
+    both), and the load average before-after the row.  Every figure is measured in the same
+    run, each repeat interleaving emdesk, scikit-learn and the floor (so a burst of load on
+    the shared machine hits all three); best and median of the repeats."""
     rng = np.random.default_rng(1)
-    head = ("| n x d, k | cov | sklearn ms/iter | emdesk ms/iter | emdesk/sklearn | floor ms | emdesk/floor |")
+    head = ("| n x d, k | cov | sklearn ms/iter | emdesk ms/iter | emdesk/sklearn | floor ms | emdesk/floor "
+            "| CPU: sklearn ms/iter | emdesk | emdesk/sklearn | floor | emdesk/floor | load |")
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
+
+    def bm(vals, scale=1e3, fmt=".1f"):
+        return f"{min(vals) * scale:{fmt}} / {statistics.median(vals) * scale:{fmt}}"
+
+    def ratio(a, b):
+        return f"{min(a) / min(b):.2f} / {statistics.median(a) / statistics.median(b):.2f}"
+
     for n, d, k in (cases or HD_CASES + LOWD_CASES):
         X, w0, m0, c0 = make_data_sd(n, d, k)
         for ct in types:
             fa = (X, w0, m0, c0, ct)
             fl = floor_products(n, d, k, ct, rng)
-            e, s, f = [], [], []
+            e, s, f = ([], []), ([], []), ([], [])
+            load0 = os.getloadavg()[0]  # the 1-minute load average before and after the row
             for _ in range(repeats):
-                e += per_iteration_raw(emdesk_fit, fa, short, long)
+                for acc, v in zip(e, per_iteration_raw(emdesk_fit, fa, short, long)):
+                    acc += v
                 if have_sk:
-                    s += per_iteration_raw(sklearn_fit, fa, short, long)
-                f.append(fl() or timed(fl, 1)[0])
+                    for acc, v in zip(s, per_iteration_raw(sklearn_fit, fa, short, long)):
+                        acc += v
+                for acc, v in zip(f, fl()):
+                    acc.append(v)
             nan = [float("nan")]  # every repeat of a figure came out <= 0 (noise): shown as nan
-            e, s, f = e or nan, s or nan, f or nan
-            eb, em = min(e), statistics.median(e)
-            fb, fm = min(f), statistics.median(f)
-            if have_sk:
-                sb, sm = min(s), statistics.median(s)
-                sk = f"{sb * 1e3:.0f} / {sm * 1e3:.0f}"
-                ratio = f"{eb / sb:.2f} / {em / sm:.2f}"
-            else:
-                sk = ratio = "-"
-            print(f"| {n:,} x {d}, {k} | {ct} | {sk} | {eb * 1e3:.1f} / {em * 1e3:.1f} | {ratio} | "
-                  f"{fb * 1e3:.1f} / {fm * 1e3:.1f} | {eb / fb:.1f} / {em / fm:.1f} |", flush=True)
+            e = tuple(v or nan for v in e)
+            s = tuple(v or nan for v in s)
+            cols = []
+            for i in (0, 1):  # wall, CPU
+                sk = bm(s[i], fmt=".0f") if have_sk else "-"
+                cols += [sk, bm(e[i]), ratio(e[i], s[i]) if have_sk else "-", bm(f[i]),
+                         f"{min(e[i]) / min(f[i]):.1f} / {statistics.median(e[i]) / statistics.median(f[i]):.1f}"]
+            print(f"| {n:,} x {d}, {k} | {ct} | " + " | ".join(cols)
+                  + f" | {load0:.1f}-{os.getloadavg()[0]:.1f} |", flush=True)
 
 
 def per_iteration_raw(fit, args, short, long):
-    t0 = time.perf_counter()
+    """([wall seconds per iteration], [CPU seconds per iteration]); a figure that came out <= 0
+    (noise) is left out."""
+    t0, c0 = time.perf_counter(), time.process_time()
     fit(*args, short)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     fit(*args, long)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     v = ((t2 - t1) - (t1 - t0)) / (long - short)
-    return [v] if v > 0 else []
+    c = ((c2 - c1) - (c1 - c0)) / (long - short)
+    return ([v] if v > 0 else []), ([c] if c > 0 else [])
 
 
 def main(argv=None):

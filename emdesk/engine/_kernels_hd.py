@@ -1,0 +1,295 @@
+"""High-dimension passes of the Gaussian mixture's EM (issue 16), split from
+:mod:`emdesk.engine._kernels` (which dispatches to them from :func:`~emdesk.engine._kernels.em_pass`
+and :func:`~emdesk.engine._kernels.mstep`).  Above :data:`~emdesk.engine._core.MAX_EXPANDED_D` features, for dense data
+(``_core.DenseData``):
+
+* full: :func:`_em_pass_augmented` (whitened differences of all components as one batched product
+  of the augmented rows ``(z, 1)``; ``sum r z z'`` as one batched GEMM);
+* tied: :func:`_em_pass_tied` (each block whitened once; the covariance from the data's Gram matrix,
+  :class:`TiedStats`, :func:`_tied_covariance`);
+* diag, spherical: :func:`_em_pass_separable` (the expanded form's products from the rows).
+
+Every BLAS call stays under OpenBLAS's single-thread limit (2**18 multiply-adds), and
+log-responsibilities are floored at :data:`~emdesk.engine._kernels.LOG_RESP_FLOOR`.  Standardised
+units throughout.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._core import TWO_PASS_RATIO, DenseData
+from ._kernels import LOG_RESP_FLOOR, Prepared, ShiftedStats, _logsumexp_cols, _two_pass_scatter
+
+
+def _em_pass_separable(data, prep: Prepared, resp, want_stats, ll_rows):
+    """:func:`em_pass` for diag/spherical covariances above :data:`~emdesk.engine._core.MAX_EXPANDED_D` features (dense
+    data): the same products as the expanded form, taken from the rows themselves (or the
+    cached features' columns) instead of a feature block built (transposed and copied) per
+    block, in blocks of up to 2048 rows (the expanded form's (k, m) x (m, b) product limited
+    blocks to 128 rows at 32 features, k=16):
+    log-densities ``C_q' (z * z)' + C_z' z' + c`` (diag; spherical: ``c_q |z|^2``) and statistics
+    ``R (z * z)`` (spherical ``R |z|^2``), ``R z``, ``R 1``, returned in the expanded layout
+    (k, m).  Blocks of rows keep every product under OpenBLAS's single-thread limit (2**18
+    multiply-adds, see :meth:`Layout.block_rows`)."""
+    lay = data.layout
+    k, d = prep.k, data.d
+    diag = prep.ct == "diag"
+    B = int(min(2048, max(64, 1 << int(np.log2(max((1 << 18) // (k * d), 1))))))
+    B = min(B, data.n)
+    C = prep.C
+    CqT = np.ascontiguousarray(C[:d].T) if diag else C[0].copy()
+    CzT = np.ascontiguousarray(C[lay.lin].T)
+    const = C[lay.const][:, None]
+    lbuf = np.empty((k, B))
+    tbuf = np.empty((k, B))
+    qbuf = np.empty((B, d)) if diag else np.empty(B)
+    llb_buf = np.empty(B)
+    tmp = np.empty(B)
+    if want_stats:
+        Sq = np.zeros((k, d)) if diag else np.zeros(k)
+        Sz = np.zeros((k, d))
+        nk = np.zeros(k)
+        sq_t = np.empty((k, d)) if diag else None
+        sz_t = np.empty((k, d))
+    total = 0.0
+    phi, w = data.phi, data.w
+    for s in range(0, data.n, B):
+        e = min(s + B, data.n)
+        b = e - s
+        wb = None if w is None else w[s:e]
+        Lb, T = lbuf[:, :b], tbuf[:, :b]
+        if phi is not None:  # cached features: z * z (or |z|^2) and z are columns of phi
+            zb = phi[s:e, lay.lin]
+            Q = phi[s:e, :d] if diag else phi[s:e, 0]
+        else:
+            zb = data.Z[s:e]
+            Q = qbuf[:b]
+            if diag:
+                np.multiply(zb, zb, out=Q)
+            else:
+                np.einsum("ij,ij->i", zb, zb, out=Q)
+        if diag:
+            np.matmul(CqT, Q.T, out=T)
+        else:
+            np.multiply(CqT[:, None], Q, out=T)
+        np.matmul(CzT, zb.T, out=Lb)
+        Lb += T
+        Lb += const
+        if prep.direct.size:
+            xb = None if data.X is None else data.X[s:e]
+            for j in prep.direct:
+                prep.direct_logpdf(zb, j, Lb[j], xb)
+        llb = llb_buf[:b] if ll_rows is None else ll_rows[s:e]
+        _logsumexp_cols(Lb, llb, tmp[:b], LOG_RESP_FLOOR)
+        resp[:, s:e] = Lb
+        if wb is None:
+            total += float(llb.sum())
+            rw = Lb
+        else:
+            total += float(llb @ wb)
+            rw = np.multiply(Lb, wb, out=T)
+        if want_stats:
+            nk += rw.sum(axis=1)
+            if diag:
+                np.matmul(rw, Q, out=sq_t)
+                Sq += sq_t
+            else:
+                Sq += rw @ Q
+            np.matmul(rw, zb, out=sz_t)
+            Sz += sz_t
+    if not want_stats:
+        return total, None
+    S = np.empty((k, lay.m))
+    if diag:
+        S[:, :d] = Sq
+    else:
+        S[:, 0] = Sq
+    S[:, lay.lin] = Sz
+    S[:, lay.const] = nk
+    return total, S
+
+
+def _em_pass_augmented(data, prep: Prepared, resp, want_stats, ll_rows):
+    """:func:`em_pass` for full covariances above :data:`~emdesk.engine._core.MAX_EXPANDED_D` features (dense data):
+    with the augmented rows ``a = (z, 1)`` (b, d+1) and per component ``W_k = (L_k^-T ; -mu_k
+    L_k^-T)`` (d+1, d), the whitened differences ``y = (z - mu_k) L_k^-T = a W_k`` of all
+    components are one batched product (k GEMMs of (b, d+1) x (d+1, d), each under OpenBLAS's
+    single-thread limit: see :meth:`Layout.block_rows`), with no (k, b, d) subtraction before it.
+    Rounding: ``y`` is accumulated from ``z L^-T`` and ``mu L^-T``, so its error is at most
+    that of the expanded form's quadratic form (``4 eps lambda_max(P) (|mu| + |z - mu|)^2``),
+    and :class:`Prepared` sends the same components to the direct form.
+
+    Statistics: ``sum w r``, ``sum w r z`` and per component ``sum w r z z'``, one batched GEMM
+    ``(r z)' z`` (a plain GEMM: NumPy's SYRK for ``A' A``, with ``A = sqrt(r) (z - mu)``, was
+    measured 1.6x slower at these sizes), returned as :class:`ShiftedStats` about the centres
+    0: :func:`_shifted_covariances`
+    then forms ``E[z z'] - mu mu'``, two-pass where ``E[z^2] / variance`` exceeds
+    :data:`TWO_PASS_RATIO` (the subtraction would cancel digits)."""
+    k, d = prep.k, data.d
+    B = data.block
+    total = 0.0
+    llb_buf = np.empty(B)
+    tmp = np.empty(B)
+    lbuf = np.empty((k, B))
+    abuf = np.empty((B, d + 1))
+    abuf[:, d] = 1.0
+    ybuf = np.empty((k, B, d))
+    W = np.empty((k, d + 1, d))
+    W[:, :d] = prep.linvT
+    W[:, d] = -np.einsum("ki,kij->kj", prep.means, prep.linvT)
+    const = prep.const[:, None]
+    # rows per E-step product: (sub, d+1) x (d+1, d) under the single-thread limit (2**18)
+    sub = 1 << max(int(np.log2(max((1 << 18) // ((d + 1) * d), 1))), 0)
+    if want_stats:
+        nk = np.zeros(k)
+        sx = np.zeros((k, d))
+        rbuf = np.empty((k, B, d))
+        gbuf = np.empty((k, d, d))
+        G = np.zeros((k, d, d))
+    for s, e, pb, zb, wb in data.blocks():
+        b = e - s
+        full = b == B
+        Lb = lbuf[:, :b] if full else np.empty((k, b))
+        A = abuf[:b]
+        A[:, :d] = zb
+        Y = ybuf[:, :b] if full else np.empty((k, b, d))
+        _matmul_rows(A, W, Y, sub)
+        np.einsum("kbi,kbi->kb", Y, Y, out=Lb)
+        Lb *= -0.5
+        Lb += const
+        if prep.direct.size:
+            xb = None if data.X is None else data.X[s:e]
+            for j in prep.direct:
+                prep.direct_logpdf(zb, j, Lb[j], xb)
+        llb = llb_buf[:b] if ll_rows is None else ll_rows[s:e]
+        _logsumexp_cols(Lb, llb, tmp[:b], LOG_RESP_FLOOR)
+        resp[:, s:e] = Lb
+        if wb is None:
+            total += float(llb.sum())
+            rw = Lb
+        else:
+            total += float(llb @ wb)
+            rw = Lb * wb
+        if want_stats:
+            nk += rw.sum(axis=1)
+            sx += rw @ zb
+            Rz = rbuf[:, :b] if full else np.empty((k, b, d))
+            np.multiply(rw[:, :, None], zb, out=Rz)
+            np.matmul(np.swapaxes(Rz, 1, 2), zb, out=gbuf)
+            G += gbuf
+    if not want_stats:
+        return total, None
+    return total, ShiftedStats(nk, sx, G, np.zeros((k, d)))
+
+
+def _matmul_rows(A, W, out, sub):
+    """``out[j] = A @ W[j]`` for A (b, m), W (k, m, d), out (k, b, d), as products of at most
+    ``sub`` rows of A each (one NumPy call when ``sub`` divides b), so that every GEMM stays
+    under OpenBLAS's single-thread limit (see :meth:`Layout.block_rows`)."""
+    b, m = A.shape
+    k, _, d = W.shape
+    if b <= sub:
+        np.matmul(A, W, out=out)
+    elif b % sub == 0:
+        np.matmul(A.reshape(b // sub, sub, m), W[:, None], out=out.reshape(k, b // sub, sub, d))
+    else:
+        for r in range(0, b, sub):
+            np.matmul(A[r:r + sub], W, out=out[:, r:r + sub])
+
+
+class TiedStats:
+    """Sufficient statistics of a tied covariance not expanded (above :data:`~emdesk.engine._core.MAX_EXPANDED_D`
+    features), gathered in the E-step's pass: ``nk`` (k,) = sum w r, ``sx`` (k, d) = sum w r z;
+    ``gram`` (d, d) = sum w z z' does not depend on the parameters and is computed once per data
+    (:func:`_gram`).  :func:`mstep` forms the tied covariance ``(gram - sum_k nk mu_k mu_k') / N``
+    (two-pass where that cancels digits)."""
+
+    __slots__ = ("nk", "sx", "gram")
+
+    def __init__(self, nk, sx, gram):
+        self.nk, self.sx, self.gram = nk, sx, gram
+
+
+def _gram(data: DenseData):
+    """sum_i w_i z_i z_i' (d, d) of dense data, computed once and kept on ``data``."""
+    G = getattr(data, "_tied_gram", None)
+    if G is None:
+        G = np.zeros((data.d, data.d))
+        for s, e, pb, zb, wb in data.blocks():
+            G += zb.T @ (zb if wb is None else zb * wb[:, None])
+        G = 0.5 * (G + G.T)
+        data._tied_gram = G
+    return G
+
+
+def _em_pass_tied(data, prep: Prepared, resp, want_stats, ll_rows):
+    """:func:`em_pass` for a tied covariance above :data:`~emdesk.engine._core.MAX_EXPANDED_D` features: the rows are
+    whitened once per block, ``y = z L^-T`` (one (b, d) x (d, d) product; the per-component form
+    did it k times), and every component's quadratic form is
+    ``|y - m_k|^2 = |y|^2 - 2 y.m_k + |m_k|^2`` with the whitened means ``m_k = L^-1 mu_k``: one
+    (k, d) x (d, b) product.  Its rounding error is that of the expanded form (at most
+    ``4 eps lambda_max(P) (|mu_k| + |z - mu_k|)^2``), so the components :class:`Prepared` sends to
+    the direct form are the same.  Statistics: ``sum w r`` and ``sum w r z`` only; the scatter is
+    the data's Gram matrix (fixed) minus the means' part (:class:`TiedStats`, :func:`mstep`).
+    Per row: d^2 + 2 k d multiply-adds instead of 2 k d^2."""
+    k, d = prep.k, data.d
+    B = data.block
+    total = 0.0
+    llb_buf = np.empty(B)
+    tmp = np.empty(B)
+    lbuf = np.empty((k, B))
+    ybuf = np.empty((B, d))
+    qbuf = np.empty(B)
+    LT, M, c = prep.tied_LT, prep.tied_means, prep.tied_const[:, None]
+    if want_stats:
+        nk = np.zeros(k)
+        sx = np.zeros((k, d))
+    for s, e, pb, zb, wb in data.blocks():
+        b = e - s
+        full = b == B
+        Lb = lbuf[:, :b] if full else np.empty((k, b))
+        Y = ybuf[:b]
+        q = qbuf[:b]
+        np.matmul(zb, LT, out=Y)
+        np.einsum("ij,ij->i", Y, Y, out=q)
+        np.matmul(M, Y.T, out=Lb)
+        q *= -0.5
+        Lb += q
+        Lb += c
+        if prep.direct.size:
+            xb = None if data.X is None else data.X[s:e]
+            for j in prep.direct:
+                prep.direct_logpdf(zb, j, Lb[j], xb)
+        llb = llb_buf[:b] if ll_rows is None else ll_rows[s:e]
+        _logsumexp_cols(Lb, llb, tmp[:b], LOG_RESP_FLOOR)
+        resp[:, s:e] = Lb
+        if wb is None:
+            total += float(llb.sum())
+            rw = Lb
+        else:
+            total += float(llb @ wb)
+            rw = Lb * wb
+        if want_stats:
+            nk += rw.sum(axis=1)
+            sx += rw @ zb
+    if not want_stats:
+        return total, None
+    return total, TiedStats(nk, sx, _gram(data))
+
+
+def _tied_covariance(data, S: TiedStats, resp, nk, means):
+    """The tied covariance (d, d), without ``reg``: ``(gram - sum_k nk mu_k mu_k') / N``, where
+    the subtraction would cancel digits (a feature's ``E[z^2] / variance`` above
+    :data:`TWO_PASS_RATIO`, as elsewhere) the two-pass sum of every component's scatter."""
+    N = float(nk.sum())
+    # sum_k sum_i w r (z - mu_k)(z - mu_k)' = gram - sum_k (sx_k mu_k' + mu_k sx_k' - nk_k mu_k mu_k')
+    cross = S.sx.T @ means
+    cov = (S.gram - cross - cross.T + np.einsum("k,ki,kj->ij", S.nk, means, means)) / N
+    dm2 = np.diagonal(S.gram) / N
+    dcov = np.diagonal(cov)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(dcov > 0, dm2 / np.where(dcov > 0, dcov, 1.0), np.inf)
+    if np.any(ratio > TWO_PASS_RATIO):
+        cov = sum(_two_pass_scatter(data, resp, j, means[j], False) for j in range(len(nk))) / N
+    return 0.5 * (cov + cov.T)
