@@ -83,6 +83,21 @@ class DenseData:
         np.divide(zb, self.std.scale, out=zb)
         return zb
 
+    def z_rows(self, s, e):
+        """Standardised rows s:e for a pass with its own block size (the high-dimension separable pass
+        takes up to 2048 rows): a view of Z, or the rows standardised into a buffer that the next call
+        overwrites (grown to the largest block asked for, never n x d)."""
+        if self.Z is not None:
+            return self.Z[s:e]
+        b = e - s
+        buf = getattr(self, "_zrows", None)
+        if buf is None or buf.shape[0] < b:
+            buf = self._zrows = np.empty((b, self.d))
+        zb = buf[:b]
+        np.subtract(self.X[s:e], self.std.shift, out=zb)
+        np.divide(zb, self.std.scale, out=zb)
+        return zb
+
     def blocks(self):
         """Yield (start, stop, phi_block or None, Z_block, w_block or None); the blocks are views
         of buffers that the next block overwrites."""

@@ -63,7 +63,7 @@ def _em_pass_separable(data, prep: Prepared, resp, want_stats, ll_rows):
             zb = phi[s:e, lay.lin]
             Q = phi[s:e, :d] if diag else phi[s:e, 0]
         else:
-            zb = data.Z[s:e]
+            zb = data.z_rows(s, e)  # a view of Z, or rows standardised per block (no n x d copy)
             Q = qbuf[:b]
             if diag:
                 np.multiply(zb, zb, out=Q)
