@@ -294,6 +294,7 @@ class ResultsPanel(QtWidgets.QWidget):
             self._runner.progress.connect(self._on_boot_progress)
             self._runner.finished.connect(self._on_boot_finished)
             self._runner.failed.connect(self._on_boot_failed)
+            self._runner.stoppedEmpty.connect(self._on_boot_stopped_empty)
         model, X, _ = self._fit
         n = self.n_boot_spin.value()
         self.boot_progress.setRange(0, n)
@@ -376,6 +377,15 @@ class ResultsPanel(QtWidgets.QWidget):
         else:
             self.boot_status.setText(self.boot_status.text() + " Too few replicates for standard errors.")
         self.bootstrapFinished.emit(result)
+
+    @QtCore.Slot()
+    def _on_boot_stopped_empty(self):
+        if not self._current():
+            self._set_boot_running(False)
+            return
+        self._boot_run = None
+        self._set_boot_running(False)
+        self.boot_status.setText("Bootstrap stopped before its first replicate: no standard errors.")
 
     @QtCore.Slot(str)
     def _on_boot_failed(self, message):
