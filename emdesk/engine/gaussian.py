@@ -204,31 +204,8 @@ class _Context:
             raise ValueError("prior='default' needs at least 2 rows with every value observed (the prior's "
                              "mean and scale are the data's).")
         p = P.default_prior(rows, est.n_components, m, **P.prior_overrides(est.prior))
-        self._check_prior_scale(p.scale, rows)
+        P.check_scale(p.scale, rows, self.names)
         self.prior = (m, p, P.prior_to_units(p, self.std.shift, self.std.scale))
-
-    def _check_prior_scale(self, scale, rows):
-        """The prior's scale (the data's covariance, or its variance in one column, unless given) must be
-        positive definite, or the MAP covariances are singular and EM stops with no useful reason: name the
-        constant columns (or the dependent ones) instead.  Found by the newcomer test: a constant column
-        with prior='default' ended in 'the MAP covariance of component 1 is not positive definite'."""
-        sc = np.asarray(scale, dtype=float)
-        if sc.ndim == 2:
-            dg = np.diag(sc)
-            ok = bool(np.all(dg > 0)) and float(np.linalg.eigvalsh(sc / np.sqrt(np.outer(dg, dg)))[0]) > 1e-10
-        else:
-            ok = bool(np.all(sc > 0))
-        if ok:
-            return
-        names = self.names if self.names is not None else [f"column {j + 1}" for j in range(self.d)]
-        const = [str(names[j]) for j in range(self.d) if np.ptp(rows[:, j]) == 0]
-        why = (f"{', '.join(const)} {'is' if len(const) == 1 else 'are'} constant" if const
-               else "the columns are linearly dependent (one is a fixed combination of the others)")
-        raise ValueError(f"prior='default' cannot be used here: {why} in the rows with every value observed, "
-                         f"so the prior's scale (the data's covariance) is singular. Leave "
-                         f"{('it' if len(const) == 1 else 'them') if const else 'one of them'} out of the fit, "
-                         + ("choose a diagonal or spherical covariance, " if self.d > 1 else "")
-                         + "or fit without the prior.")
 
     def log_prior(self, weights, means_user, cov_user):
         """Log density of the prior at user-unit parameters (0 without a prior)."""
