@@ -46,3 +46,28 @@ def test_stop_before_the_first_replicate_leaves_the_lrt_panel_idle(qtbot):
         assert "stopped" in panel.conclusion.text().lower()
     finally:
         panel.shutdown()
+
+
+def test_a_refused_method_gives_its_own_reason(qtbot, window, tmp_path):
+    """An HMM of one sequence refuses the nonparametric bootstrap with that reason only (before, the message
+    began with the weighted likelihood bootstrap's reason, which was not the method asked for)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    p = tmp_path / "seq.csv"
+    p.write_text("t,v\n" + "".join(f"{i},{rng.normal(4 * (i // 25 % 2), 1):.3f}\n" for i in range(200)))
+    window.open_csv(p)
+    window.set_model_kind("hmm", "gaussian")
+    window.set_sequence(None, "t")
+    window.select_columns(["v"])
+    window.set_options(n_components=2, random_state=0)
+    with qtbot.waitSignal(window.fitFinished, timeout=60_000):
+        window.start_fit()
+    panel = window.results.panel
+    with pytest.raises(ValueError) as info:
+        panel.start_bootstrap(method="nonparametric", n_boot=5)
+    assert "whole sequences" in str(info.value) and "weighted" not in str(info.value)
+    with pytest.raises(ValueError) as info:
+        panel.start_bootstrap(method="weighted", n_boot=5)
+    assert "row weights" in str(info.value) and "sequences" not in str(info.value)
+    assert not panel.is_bootstrapping()
