@@ -71,3 +71,18 @@ def test_a_refused_method_gives_its_own_reason(qtbot, window, tmp_path):
         panel.start_bootstrap(method="weighted", n_boot=5)
     assert "row weights" in str(info.value) and "sequences" not in str(info.value)
     assert not panel.is_bootstrapping()
+
+
+def test_a_one_category_column_is_named_in_the_window(qtbot, window, tmp_path):
+    p = tmp_path / "onelevel.csv"
+    p.write_text("c,d,x\n" + "".join(f"a,{'xy'[i % 2]},{i}\n" for i in range(30)))
+    shown = []
+    window.messageShown.connect(lambda level, text: shown.append((level, text)))
+    window.open_csv(p)
+    window.set_model_kind("mixture", "categorical")
+    window.select_columns(["c"])
+    window.set_options(n_components=2, random_state=0)
+    with qtbot.waitSignal(window.fitFinished, timeout=60_000):
+        window.start_fit()
+    assert shown and shown[-1][0] == "warning"
+    assert "Column 1 (c) holds one category only" in shown[-1][1] and "classes cannot differ" in shown[-1][1]
