@@ -517,8 +517,8 @@ def _missing_note(X_all, missing, n_incomplete) -> str:
         how = (f": {n_used} fitted on {'its' if n_used == 1 else 'their'} observed values, "
                f"{n_empty} with no value left out")
     else:
-        how = " fitted on their observed values"
-    return f"; {n_incomplete} rows with missing values{how}"
+        how = f" fitted on {'its' if n_incomplete == 1 else 'their'} observed values"
+    return f"; {n_incomplete} {'row' if n_incomplete == 1 else 'rows'} with missing values{how}"
 
 
 def _mixture_writers(gm, X, table, columns, holder):

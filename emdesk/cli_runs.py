@@ -166,9 +166,11 @@ def _run_family_mixture(args, table, columns) -> int:
     written = _write_outputs(args, {"-o": fit_file, "--parameters": parameters, "--assignments": assignments})
     fit = holder["doc"]["fit"]
     n_left = int(table.n_rows - X.shape[0])
-    note = f"; {n_left} rows left out (no value{', or a missing value' if missing == 'drop' else ''})" if n_left else ""
+    note = (f"; {n_left} {'row' if n_left == 1 else 'rows'} left out "
+            f"(no value{', or a missing value' if missing == 'drop' else ''})") if n_left else ""
     if missing == "marginalize" and n_incomplete - n_left > 0:
-        note += f"; {n_incomplete - n_left} rows fitted on their observed values"
+        n_fit = n_incomplete - n_left
+        note += f"; {n_fit} {'row' if n_fit == 1 else 'rows'} fitted on {'its' if n_fit == 1 else 'their'} observed values"
     say(f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}{note}")
     kind = {"student-t": f"Student-t mixture, {covariance} scale matrices", "poisson": "Poisson mixture",
             "categorical": "latent class model"}[family]

@@ -177,6 +177,7 @@ class _Context:
             raise ValueError("prior='default' needs at least 2 rows with every value observed (the prior's "
                              "mean and scale are the data's).")
         p = P.default_prior(rows, est.n_components, m, **P.prior_overrides(est.prior))
+        P.check_scale(p.scale, rows, self.names)
         self.prior = (m, p, P.prior_to_units(p, self.std.shift, self.std.scale))
 
     def log_prior(self, weights, means_user, cov_user):

@@ -363,8 +363,12 @@ class GaussianMixture:
         return weights.copy(), ctx.std.means_to_user(mz), ctx.std.cov_to_user(cz, ctx.ct)
 
     def _diagnose(self, ctx, weights, cov):
+        # With mclust's prior the MAP M-step adds no reg_covar ridge (emdesk.engine.prior.map_engine_mstep
+        # takes it back out), so there is no floor at reg_covar to compare with: a large reg_covar must not
+        # mark a sound MAP fit as collapsed.
+        reg = 0.0 if ctx.prior is not None else ctx.reg_user
         return diagnose(weights, cov, ctx.ct, ctx.W,
-                        ctx.data_variances if ctx.data_cov is None else ctx.data_cov, ctx.reg_user,
+                        ctx.data_variances if ctx.data_cov is None else ctx.data_cov, reg,
                         null_space=ctx.null_space, binary_columns=ctx.binary, column_names=ctx.names)
 
     def _run(self, ctx, inits, want_resp, interrupt=None, interim_issues=True):

@@ -133,6 +133,20 @@ class _CategoricalInput:
         super()._set_fitted(results, best, fdata, d)
 
 
+def one_category_notes(categories) -> tuple:
+    """Sentences for the columns (1-based "Column j") that hold one category only: every class gives it
+    probability 1, so it cannot tell classes apart; with no column of two categories the classes cannot
+    differ at all and their sizes are arbitrary (found by the newcomer test: the window said only that
+    EM stopped early from its random start)."""
+    one = [j for j, c in enumerate(categories) if len(c) < 2]
+    notes = [f"Column {j + 1} holds one category only (the same value in every row): it cannot tell classes "
+             "apart. Leave it out of the fit." for j in one]
+    if one and len(one) == len(categories):
+        notes.append("No chosen column has two categories, so the classes cannot differ: their sizes are "
+                     "arbitrary. Choose columns with at least two categories.")
+    return tuple(notes)
+
+
 class CategoricalMixture(_CategoricalInput, _FamilyMixture):
     """Latent class analysis: per class, independent categorical distributions over each column
     (Lazarsfeld & Henry 1968; Goodman 1974; as R's poLCA, Linzer & Lewis 2011, J. Stat. Softw. 42(10)).
@@ -197,6 +211,8 @@ class CategoricalMixture(_CategoricalInput, _FamilyMixture):
         self._fitting = False
         super()._set_fitted(results, best, fdata, d)
         self.n_categories_ = np.array([len(c) for c in self.categories_])
+        #: sentences about columns with one category (they cannot tell classes apart; the window shows them)
+        self.column_notes_ = one_category_notes(self.categories_)
 
     def _check_X(self, X, lengths=None, fitted=False):
         if fitted:

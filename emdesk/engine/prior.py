@@ -119,6 +119,33 @@ def default_prior(X, n_components, model, *, shrinkage=0.01, mean=None, dof=None
     return ConjugatePrior(shrinkage, mean, dof_, scale_)
 
 
+def check_scale(scale, rows, names=None) -> None:
+    """The prior's scale (the data's covariance, or its variance in one column, unless given) must be
+    positive definite, or the MAP covariances are singular and EM stops with no useful reason: name the
+    constant columns (or the dependent ones) in a ValueError instead; ``rows`` (n, d) are the
+    complete rows the prior came from, ``names`` the columns' names.  Found by the newcomer test: a
+    constant column with prior="default" ended in "the MAP covariance of component 1 is not positive definite"."""
+    rows = np.asarray(rows, dtype=float)
+    d = rows.shape[1]
+    sc = np.asarray(scale, dtype=float)
+    if sc.ndim == 2:
+        dg = np.diag(sc)
+        ok = bool(np.all(dg > 0)) and float(np.linalg.eigvalsh(sc / np.sqrt(np.outer(dg, dg)))[0]) > 1e-10
+    else:
+        ok = bool(np.all(sc > 0))
+    if ok:
+        return
+    names = names if names is not None else [f"column {j + 1}" for j in range(d)]
+    const = [str(names[j]) for j in range(d) if np.ptp(rows[:, j]) == 0]
+    why = (f"{', '.join(const)} {'is' if len(const) == 1 else 'are'} constant" if const
+           else "the columns are linearly dependent (one is a fixed combination of the others)")
+    raise ValueError(f"prior='default' cannot be used here: {why} in the rows with every value observed, "
+                     f"so the prior's scale (the data's covariance) is singular. Leave "
+                     f"{('it' if len(const) == 1 else 'them') if const else 'one of them'} out of the fit, "
+                     + ("choose a diagonal or spherical covariance, " if d > 1 else "")
+                     + "or fit without the prior.")
+
+
 def map_mstep(model, X, resp, prior: ConjugatePrior, sample_weight=None):
     """MAP M-step under ``prior``: returns ``weights`` (k,), ``means`` (k, d), ``covariances``
     (k, d, d).  mclust's ``mstep(modelName, data, z, prior = priorControl())``.

@@ -80,6 +80,8 @@ class BootstrapRunner(QtCore.QObject):
     progress = QtCore.Signal(int, int)
     finished = QtCore.Signal(object)
     failed = QtCore.Signal(str)
+    #: the current run was stopped before its first replicate: no result (the panel goes back to idle)
+    stoppedEmpty = QtCore.Signal()
     _request = QtCore.Signal(int, str, object, object, object, object)
 
     def __init__(self, parent=None):
@@ -146,8 +148,10 @@ class BootstrapRunner(QtCore.QObject):
     def _on_finished(self, run_id, result):
         if run_id == self._run_id:
             self._busy = False
-            if result is not None:  # None: stopped before it began (nothing to show)
+            if result is not None:
                 self.finished.emit(result)
+            else:  # stopped before it began: nothing to show, but the panel must leave its running state
+                self.stoppedEmpty.emit()
 
     @QtCore.Slot(int, str)
     def _on_failed(self, run_id, message):

@@ -137,6 +137,7 @@ class LRTPanel(QtWidgets.QWidget):
             self._runner.progress.connect(self._on_progress)
             self._runner.finished.connect(self._on_finished)
             self._runner.failed.connect(self._on_failed)
+            self._runner.stoppedEmpty.connect(self._on_stopped_empty)
         total = self.max_spin.value() * self.boot_spin.value()
         self.progress.setRange(0, total)
         self.progress.setValue(0)
@@ -206,6 +207,14 @@ class LRTPanel(QtWidgets.QWidget):
         self.conclusion.setText(text + f" The smallest possible p-value with {result.n_boot} replicates is "
                                 f"{1 / (result.n_boot + 1):.3g}.")
         self.finished.emit(result)
+
+    @QtCore.Slot()
+    def _on_stopped_empty(self):
+        if not self._current():
+            return
+        self._run = None
+        self._set_running(False)
+        self.conclusion.setText("Stopped before the first test: no result.")
 
     @QtCore.Slot(str)
     def _on_failed(self, message):

@@ -298,7 +298,7 @@ class Plot2D(QtWidgets.QWidget):
         if n == 0:
             text = ""
         elif self._imputed is None:
-            text = f"{n:,} rows have no x or y value: drawn as {IMPUTED_SYMBOL} at their estimate once fitted"
+            text = f"{n:,} {'row has' if n == 1 else 'rows have'} no x or y value: drawn as {IMPUTED_SYMBOL} at their estimate once fitted"
         else:
             text = f"{IMPUTED_SYMBOL} {n:,} imputed (x or y missing)"
         left_out = getattr(self, "_left_out_text", "")

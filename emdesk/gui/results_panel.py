@@ -248,6 +248,12 @@ class ResultsPanel(QtWidgets.QWidget):
                 item.setEnabled(allowed[m])
         if not allowed[self.METHODS[self.method_box.currentIndex()]]:
             self.method_box.setCurrentIndex(self.METHODS.index("parametric" if hmm else "nonparametric"))
+        self._why_not = {
+            "weighted": ("the weighted likelihood bootstrap refits with row weights, which mclust's prior does not "
+                         "take" if with_prior else "the weighted likelihood bootstrap needs a fit with row weights "
+                         "(Gaussian mixtures)"),
+            "nonparametric": "an HMM's nonparametric bootstrap resamples whole sequences and this fit has one; "
+                             "the parametric bootstrap simulates new sequences from the fitted chain"}
         why = []
         if with_prior:
             why.append("the weighted likelihood bootstrap refits with row weights, which mclust's prior does "
@@ -281,7 +287,7 @@ class ResultsPanel(QtWidgets.QWidget):
             item = self.method_box.model().item(self.METHODS.index(method))
             if item is not None and not item.isEnabled():
                 raise ValueError(f"The {method} bootstrap does not apply to this model: "
-                                 f"{self.method_box.toolTip().split('Here ', 1)[-1]}")
+                                 f"{self._why_not.get(method, '')}.")
             self.method_box.setCurrentIndex(self.METHODS.index(method))
         if n_boot is not None:
             self.n_boot_spin.setValue(int(n_boot))
@@ -294,6 +300,7 @@ class ResultsPanel(QtWidgets.QWidget):
             self._runner.progress.connect(self._on_boot_progress)
             self._runner.finished.connect(self._on_boot_finished)
             self._runner.failed.connect(self._on_boot_failed)
+            self._runner.stoppedEmpty.connect(self._on_boot_stopped_empty)
         model, X, _ = self._fit
         n = self.n_boot_spin.value()
         self.boot_progress.setRange(0, n)
@@ -376,6 +383,15 @@ class ResultsPanel(QtWidgets.QWidget):
         else:
             self.boot_status.setText(self.boot_status.text() + " Too few replicates for standard errors.")
         self.bootstrapFinished.emit(result)
+
+    @QtCore.Slot()
+    def _on_boot_stopped_empty(self):
+        if not self._current():
+            self._set_boot_running(False)
+            return
+        self._boot_run = None
+        self._set_boot_running(False)
+        self.boot_status.setText("Bootstrap stopped before its first replicate: no standard errors.")
 
     @QtCore.Slot(str)
     def _on_boot_failed(self, message):

@@ -261,12 +261,13 @@ class FitController(QtCore.QObject):
         w.guard.fit_ended(issues, stopped=False)  # raises the guard bar, or closes it: a clean fit
         params = s.fit_params
         notes = tuple(getattr(model, "column_notes_", None) or ())
-        if notes:  # constant or linearly dependent columns (the engine's DataColumnWarning): said in the window
-            w.show_message(" ".join(notes), "warning")
+        if notes:  # constant or linearly dependent columns (the engine's DataColumnWarning), categorical
+            # columns of one category: said in the window, with the columns' names
+            w.show_message(s.name_columns(" ".join(notes)), "warning")
         if not issues and not converged:
             w.show_message(f"EM did not converge within max_iter = {params['max_iter']} "
                            "iterations. Raise Max iterations or the tolerance and run again.", "warning")
-        elif (not issues and params.get("init_params") == "random" and params.get("means_init") is None
+        elif (not issues and not notes and params.get("init_params") == "random" and params.get("means_init") is None
               and int(params.get("n_components", 1)) > 1 and it <= RANDOM_INIT_EARLY_STOP):
             # Random responsibilities put every component near the overall mean; EM leaves that
             # symmetric start slowly, so the change can drop below tol at once (scikit-learn alike).

@@ -1,0 +1,22 @@
+"""A categorical column with one category cannot tell latent classes apart: the model says so in
+column_notes_ (the window shows them) instead of fitting arbitrary class sizes silently (newcomer test)."""
+
+import numpy as np
+
+from emdesk.engine import CategoricalMixture
+
+X = np.array([["a", "xy"[i % 2], "uvw"[i % 3]] for i in range(30)], dtype=object)
+
+
+def test_one_category_columns_are_noted():
+    notes = CategoricalMixture(2, random_state=0).fit(X).column_notes_
+    assert len(notes) == 1 and notes[0].startswith("Column 1 holds one category only")
+
+
+def test_no_column_with_two_categories_is_noted_too():
+    notes = CategoricalMixture(2, random_state=0).fit(X[:, :1]).column_notes_
+    assert len(notes) == 2 and "classes cannot differ" in notes[1]
+
+
+def test_columns_with_two_or_more_categories_give_no_note():
+    assert CategoricalMixture(2, random_state=0).fit(X[:, 1:]).column_notes_ == ()
