@@ -173,6 +173,11 @@ class DaskContext:
                                  f"VVI/diag, VII/spherical (E, V in 1-D); not with {self.model!r}.")
             # a dict prior (mclust's priorControl overrides), where the estimator accepts one
             p = prior_from_moments(nc, mean_c, cross_c, k, m, d, est.prior if isinstance(est.prior, dict) else None)
+            # a constant or dependent column: the in-memory fit's message (two pseudo-rows that are constant
+            # exactly in the columns whose variance in the prior's scale is 0)
+            sd = np.sqrt(np.clip(np.diag(p.scale) if np.ndim(p.scale) == 2 else np.broadcast_to(p.scale, (d,)),
+                                 0.0, None))
+            P.check_scale(p.scale, np.vstack([-sd, sd]), self.names if hasattr(self, "names") else None)
             prior = (m, p, None)
         self._set_model_units(std, data_cov, prior)
 

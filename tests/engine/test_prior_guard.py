@@ -42,3 +42,15 @@ def test_dependent_columns_with_the_prior_are_named():
         GaussianMixture(2, prior="default", n_init=1, random_state=0).fit(Xd)
     # the spherical/diagonal prior's scale is the mean variance: these data fit
     GaussianMixture(2, covariance_type="spherical", prior="default", n_init=1, random_state=0).fit(Xd)
+
+
+def test_a_constant_column_with_the_prior_on_dask_data_is_named_as_in_memory():
+    da = pytest.importorskip("dask.array")
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.normal(0, 1, (300, 2)), np.full(300, 5.0)]
+    kw = dict(n_components=2, prior="default", init_params="kmeans++", random_state=0)
+    with pytest.raises(ValueError) as mem:
+        GaussianMixture(**kw).fit(X)
+    with pytest.raises(ValueError) as lazy:
+        GaussianMixture(**kw).fit(da.from_array(X, chunks=100))
+    assert "column 3 is constant" in str(lazy.value) and str(lazy.value) == str(mem.value)
