@@ -29,7 +29,10 @@ rows: ``8 m^2`` bytes (200 MB for 5,000 rows) and ``O(m^2 d^3)`` time.  Beyond
 ``max_points`` rows the tree is built on a random subsample of ``max_points`` rows and every row
 is assigned to the cluster of highest Gaussian density fitted to the subsample's clusters, as
 mclust's ``Mclust(initialization = list(subset = ...))`` does; :attr:`HierarchicalTree.subsampled`
-says so.
+says so.  Then the SVD transform is computed on the subsample only (mclust 6.0.0 ``mclustBIC``:
+``hcPairs <- hc(data = data[subset, ], ...)``, so ``hc``'s ``hcUse = "SVD"`` sees the subset) and
+applied to the other rows in blocks of :data:`BLOCK_ROWS`: memory beyond the data is the subsample's
+pair costs, one block's temporaries and one label per row, whatever the number of rows.
 """
 
 from __future__ import annotations
@@ -40,6 +43,38 @@ EPS = float(np.finfo(np.float64).eps)
 #: Largest number of rows clustered without subsampling (the pair-cost matrix is 8 m^2 bytes).
 MAX_POINTS = 5000
 HC_MODELS = ("VVV", "EII", "V")
+#: Rows transformed and scored at a time when a subsampled tree labels every row.
+BLOCK_ROWS = 1 << 14
+
+
+class _SvdMap:
+    """:func:`svd_transform` fitted on some rows ``X`` (m, d), applicable to any rows (same
+    centre, scale, kept columns, principal axes and singular values): ``self(X) == svd_transform(X)``."""
+
+    def __init__(self, X):
+        n = X.shape[0]
+        self.mean = X.mean(axis=0)
+        self.sd = X.std(axis=0, ddof=1) if n > 1 else np.zeros(X.shape[1])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            S = (X - self.mean) / self.sd
+        self.cols = np.all(np.isfinite(S), axis=0)
+        S = S[:, self.cols]
+        self.P = None
+        if S.shape[1]:
+            _, s, Vt = np.linalg.svd(S, full_matrices=False)
+            keep = s > s[0] * EPS * max(S.shape)
+            self.P, self.root = Vt[keep].T, np.sqrt(s[keep])
+
+    def __call__(self, X):
+        if self.P is None:
+            return np.zeros((X.shape[0], 1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            S = ((X - self.mean) / self.sd)[:, self.cols]
+        return (S @ self.P) / self.root
+
+
+def _identity_map(X):
+    return np.array(X, dtype=float)
 
 
 def svd_transform(X) -> np.ndarray:
@@ -276,6 +311,7 @@ class HierarchicalTree:
         self.Z = Z
         self.n_groups = int(groups.max()) + 1
         self._X = X
+        self._map = None  # subsampled: the transform of the subsample, applied to any rows
 
     def sample_labels(self, n_clusters) -> np.ndarray:
         """Labels 0..k-1 of the clustered rows, numbered by first appearance (mclust's
@@ -302,25 +338,35 @@ class HierarchicalTree:
         rank[order] = np.arange(len(order))
         return rank[inv.reshape(-1)]
 
-    def labels(self, n_clusters) -> np.ndarray:
-        """Labels 0..k-1 of every row of the data; rows outside a subsample go to the cluster
+    def labels(self, n_clusters, X=None) -> np.ndarray:
+        """Labels 0..k-1 (intp) of every row of the data; rows outside a subsample go to the cluster
         of highest Gaussian density (one VVV M-step on the subsample's clusters, in the
-        transformed units, ridge 1e-6 of unit variance)."""
+        transformed units, ridge 1e-6 of unit variance), scored :data:`BLOCK_ROWS` rows at a time.
+        X: the data the tree was built from (n, d), when the tree does not hold it."""
         lab = self.sample_labels(n_clusters)
         if not self.subsampled:
             return lab
         from .covariance_models import mstep
 
-        Zall = self._X
+        data = self._X if X is None else X
+        if data is None:
+            raise ValueError("this tree does not hold its data: pass X")
         k = int(n_clusters)
         R = np.eye(k)[lab]
         weights, means, res = mstep("VVV" if self.Z.shape[1] > 1 else "V", self.Z, R, reg_covar=1e-6)
-        L = np.empty((Zall.shape[0], k))
-        for j in range(k):
-            C = np.linalg.cholesky(res.covariances[j])
-            y = np.linalg.solve(C, (Zall - means[j]).T)
-            L[:, j] = np.log(weights[j]) - np.sum(np.log(np.diag(C))) - 0.5 * np.sum(y * y, axis=0)
-        out = np.argmax(L, axis=1)
+        chol = [np.linalg.cholesky(res.covariances[j]) for j in range(k)]
+        const = [np.log(weights[j]) - np.sum(np.log(np.diag(chol[j]))) for j in range(k)]
+        n = data.shape[0]
+        out = np.empty(n, dtype=np.intp)
+        for s in range(0, n, BLOCK_ROWS):
+            Zb = data[s:s + BLOCK_ROWS]
+            if self._map is not None:
+                Zb = self._map(np.asarray(Zb, dtype=float))
+            L = np.empty((Zb.shape[0], k))
+            for j in range(k):
+                y = np.linalg.solve(chol[j], (Zb - means[j]).T)
+                L[:, j] = const[j] - 0.5 * np.sum(y * y, axis=0)
+            out[s:s + BLOCK_ROWS] = np.argmax(L, axis=1)
         out[self.sample] = lab
         return out
 
@@ -336,6 +382,9 @@ def hierarchical_tree(X, model=None, use="SVD", max_points=MAX_POINTS, random_st
     raise to stop a long build).  Raises ValueError for fewer than 2 rows, non-finite values or
     an unknown option.
     """
+    if (not isinstance(X, (list, tuple)) and len(getattr(X, "shape", ())) == 2
+            and int(max_points) >= 2 and X.shape[0] > int(max_points)):
+        return _subsampled_tree(X, model, use, int(max_points), random_state, check)
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:
         X = X[:, None]
@@ -371,6 +420,35 @@ def hierarchical_tree(X, model=None, use="SVD", max_points=MAX_POINTS, random_st
     groups = np.arange(len(sample))
     merges = _build_tree(Zs, groups, model, check)
     return HierarchicalTree(merges, groups, sample, subsampled, model, Zs, Z)
+
+
+def _subsampled_tree(X, model, use, max_points, random_state, check):
+    """:func:`hierarchical_tree` for more than ``max_points`` rows: ``X`` (n, d) is read in row
+    blocks and at the subsample's rows (it may be any object with ``shape`` whose ``X[a:b]`` and
+    ``X[index array]`` give rows), never copied whole."""
+    n, d = X.shape
+    if use not in ("SVD", "VARS"):
+        raise ValueError(f"use must be 'SVD' or 'VARS', got {use!r}")
+    for s in range(0, n, BLOCK_ROWS):
+        if not np.all(np.isfinite(np.asarray(X[s:s + BLOCK_ROWS], dtype=float))):
+            raise ValueError("hierarchical clustering needs finite values (no NaN)")
+    rng = np.random.default_rng(random_state)
+    sample = np.sort(rng.choice(n, size=max_points, replace=False))
+    Xs = np.asarray(X[sample], dtype=float).reshape(max_points, d)
+    # mclust runs hc() on data[subset, ] (mclustBIC, mclust 6.0.0), its SVD transform included
+    mp = _SvdMap(Xs) if use == "SVD" else _identity_map
+    Zs = mp(Xs)
+    if model is None:
+        model = "V" if Zs.shape[1] == 1 else ("VVV" if max_points > Zs.shape[1] else "EII")
+    if model not in HC_MODELS:
+        raise ValueError(f"model must be one of {HC_MODELS}, got {model!r}")
+    if model == "V" and Zs.shape[1] != 1:
+        raise ValueError("model 'V' is for one feature")
+    groups = np.arange(max_points)
+    merges = _build_tree(Zs, groups, model, check)
+    tree = HierarchicalTree(merges, groups, sample, True, model, Zs, X)
+    tree._map = mp
+    return tree
 
 
 def hierarchical_labels(X, n_clusters, **kwargs) -> np.ndarray:

@@ -53,6 +53,7 @@ _KINDS = ("kmeans++", "random_from_data")
 _hc_cache: "OrderedDict[tuple, object]" = OrderedDict()
 _hc_lock = threading.Lock()
 _HC_CACHE_SIZE = 4
+_HC_BLOCK = 1 << 14  # rows hashed / checked at a time beyond HC_MAX_POINTS
 
 
 def init_space(Z, covariance_type, data_cov_z, data_var_z):
@@ -76,39 +77,102 @@ def init_space(Z, covariance_type, data_cov_z, data_var_z):
     return StandardisedRows(Z.X, Z.std, div=div, fill_nan=Z.fill_nan, rows=Z.rows) if lazy else Z / div
 
 
+class _RowsOf:
+    """Rows ``rows`` of ``Z`` (an array or a lazy :class:`~emdesk.engine._fitdata.StandardisedRows`),
+    read on demand: ``self[a:b]``, ``self[index array]``; no copy of the data."""
+
+    ndim = 2
+
+    def __init__(self, Z, rows):
+        self.Z, self.rows = Z, rows
+        self.shape = (rows.size, Z.shape[1])
+
+    def __getitem__(self, key):
+        return self.Z[self.rows[key]]
+
+
+def _blocks(Zr):
+    n = Zr.shape[0]
+    for s in range(0, n, _HC_BLOCK):
+        yield np.ascontiguousarray(Zr[s:s + _HC_BLOCK], dtype=float)
+
+
+def _digest(Zr):
+    """sha1 of the rows' bytes, fed one block at a time (the same digest as of the whole array)."""
+    h = hashlib.sha1()
+    for b in _blocks(Zr):
+        h.update(b.tobytes())
+    return h.hexdigest()
+
+
+def _has_distinct_rows(Zr, k):
+    """Whether ``Zr`` has at least ``k`` distinct rows, scanning blocks until ``k`` are seen."""
+    seen = set()
+    for b in _blocks(Zr):
+        for row in np.unique(b + 0.0, axis=0):  # + 0.0: -0.0 and 0.0 are one value
+            seen.add(row.tobytes())
+        if len(seen) >= k:
+            return True
+    return False
+
+
+def _positive_rows(Zi, w):
+    """The rows of positive weight: an index array, or ``slice(None)`` (all rows, no (n,) index)
+    when there are no weights and more than :data:`HC_MAX_POINTS` rows."""
+    if w is not None:
+        return np.flatnonzero(w > 0)
+    return slice(None) if Zi.shape[0] > HC_MAX_POINTS else np.arange(Zi.shape[0])
+
+
+def _large(rows):
+    return isinstance(rows, slice) or rows.size > HC_MAX_POINTS
+
+
 def _hierarchical_tree(Zi, w, check):
-    """mclust's tree of the rows with positive weight, cached by the data's bytes."""
+    """mclust's tree of the rows with positive weight, cached by the data's bytes: (rows, tree,
+    the rows as the tree's labels() reads them)."""
     from .hierarchical import hierarchical_tree
 
-    rows = np.arange(Zi.shape[0]) if w is None else np.flatnonzero(w > 0)
-    Zr = np.ascontiguousarray(Zi[rows])
-    key = (hashlib.sha1(Zr.tobytes()).hexdigest(), Zr.shape)
+    rows = _positive_rows(Zi, w)
+    if not _large(rows):
+        Zr = np.ascontiguousarray(Zi[rows])
+        key = (hashlib.sha1(Zr.tobytes()).hexdigest(), Zr.shape)
+    else:  # read in row blocks: no copy of all rows (the tree is built on a subsample)
+        Zr = Zi if w is None else _RowsOf(Zi, rows)
+        key = (_digest(Zr), Zr.shape)
     with _hc_lock:
         tree = _hc_cache.get(key)
         if tree is not None:
             _hc_cache.move_to_end(key)
-            return rows, tree
+            return rows, tree, Zr
     tree = hierarchical_tree(Zr, max_points=HC_MAX_POINTS, random_state=0, check=check)
+    if tree.subsampled:
+        tree._X = None  # the cache must not keep the caller's data alive; labels() is given it
     with _hc_lock:
         _hc_cache[key] = tree
         while len(_hc_cache) > _HC_CACHE_SIZE:
             _hc_cache.popitem(last=False)
-    return rows, tree
+    return rows, tree, Zr
 
 
 def _hierarchical_resp(Zi, k, w, check):
     from .hierarchical import quantile_labels
 
-    rows = np.arange(Zi.shape[0]) if w is None else np.flatnonzero(w > 0)
-    if len(np.unique(Zi[rows], axis=0)) < k:
+    rows = _positive_rows(Zi, w)
+    if not _large(rows):
+        if len(np.unique(Zi[rows], axis=0)) < k:
+            return None
+    elif not _has_distinct_rows(Zi if w is None else _RowsOf(Zi, rows), k):
         return None
     if Zi.shape[1] == 1:
         labels = quantile_labels(Zi[rows, 0], k)
     else:
-        rows, tree = _hierarchical_tree(Zi, w, check)
-        labels = tree.labels(k)
+        rows, tree, Zr = _hierarchical_tree(Zi, w, check)
+        labels = tree.labels(k, X=Zr)
     from ._fitdata import LabelResponsibilities
 
+    if isinstance(rows, slice) and labels.dtype == np.intp:  # every row labelled: no second (n,) array
+        return LabelResponsibilities(labels, k)
     out = np.full(Zi.shape[0], -1, dtype=np.intp)  # -1: uniform over the components
     out[rows] = labels
     return LabelResponsibilities(out, k)
