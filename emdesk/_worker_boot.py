@@ -27,6 +27,7 @@ def init(blas_threads, flags) -> None:
     cancel_flags = flags
     _exit_with_parent()
     import emdesk.engine.selection  # noqa: F401  (the start-up cost, paid here once)
+    import emdesk.engine.selection_processes  # noqa: F401  (the fits a worker runs: _fit_in_worker)
 
 
 def _exit_with_parent() -> None:

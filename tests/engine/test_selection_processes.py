@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from emdesk.engine import _workers
-from emdesk.engine import selection as sel
+from emdesk.engine import selection_processes as sp
 from emdesk.engine.selection import iter_select_model, select_model
 
 pytestmark = pytest.mark.filterwarnings("ignore::emdesk.engine.diagnostics.DegenerateSolutionWarning")
@@ -63,18 +63,18 @@ def test_fits_run_in_the_workers_and_failed_fits_come_back_as_rows():
     X = faithful()[:40]
     _workers.start(1)[0].result(timeout=120)  # started: the sweep gives the worker fits from the start
     where = []
-    real = sel._row_from_plain
+    real = sp._row_from_plain
 
     def spy(d):
         where.append(d["index"])
         return real(d)
 
-    sel._row_from_plain = spy
+    sp._row_from_plain = spy
     try:
         result = select_model(X, n_components=[1, 2, 3, 45], covariance_types=("full", "diag"), n_init=2,
                               random_state=0, n_jobs=2)
     finally:
-        sel._row_from_plain = real
+        sp._row_from_plain = real
     assert where, "no fit ran in a worker process"
     failed = [r for r in result.table if not r.ok]
     assert {r.n_components for r in failed} == {45} and all("45" in r.error for r in failed)
