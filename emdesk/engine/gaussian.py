@@ -32,10 +32,8 @@ from ._core import (
 )
 from .criteria import check_icl_kind, classification_term
 from .diagnostics import DataColumnWarning, DegenerateSolutionWarning, diagnose
-from .em import RestartFailed, run_em
+from .em import run_em
 from .init import initial_assignment
-from .relative import describe
-from .snapshot import Snapshot, frozen_copy
 
 __all__ = ["GaussianMixture"]
 
@@ -56,17 +54,6 @@ _PARAM_NAMES = (
 )
 
 
-def _not_pd_message(exc, est, where):
-    j = exc.component
-    who = "the shared (tied) covariance" if j < 0 else f"the covariance of component {j + 1}"
-    return (
-        f"EM cannot continue{where}: {who} is not positive definite (a component collapsed "
-        "onto too few distinct points or onto a constant column). Increase reg_covar "
-        f"(now {describe(est.reg_covar, 'reg_covar')}), use fewer components (now {est.n_components}), or a "
-        "constrained covariance_type ('tied', 'diag' or 'spherical')."
-    )
-
-
 def _column_names(X):
     """Column names of a data frame (anything with a ``columns`` attribute), else None."""
     cols = getattr(X, "columns", None)
@@ -81,71 +68,8 @@ def _column_names(X):
 # _Context (the data and the two halves of an iteration) lives in _mixture_context (issue 16: split
 # when the fit began reading the caller's rows per block); imported back for its users (the Dask path).
 from ._mixture_context import _common_axes_start, _Context, _regularisation  # noqa: E402,F401
-
-
-class _MixtureRun:
-    """The model context of a Gaussian mixture for :func:`emdesk.engine.em.run_em`: the fused
-    E-step/statistics pass of :mod:`emdesk.engine._core` (mixture x Gaussian fast path)."""
-
-    def __init__(self, est, ctx, inits):
-        self.est, self.ctx, self.inits = est, ctx, inits
-        self.W = ctx.W
-        self.restart = 0
-        #: tol="relative": the log-likelihood is judged in the data's own units (emdesk.engine.relative)
-        self.ll_offset = _unit_offset(ctx)
-        #: False: only a restart's final snapshot carries the degeneracy diagnosis (fit() and
-        #: select_model never show the others; the diagnosis was a fifth of a small fit's time)
-        self.interim_issues = True
-
-    def initial_params(self, rng, interrupt):
-        r = self.restart
-        self.restart += 1
-        return self.est._initial_params(self.ctx, self.inits, rng, interrupt, restart=r)
-
-    def prepare(self, params, where):
-        try:
-            return self.ctx.prepare(params)
-        except NotPositiveDefinite as exc:
-            raise RestartFailed(_not_pd_message(exc, self.est, where)) from None
-
-    def e_step(self, prep, want_stats):
-        return self.ctx.em_pass(prep, want_stats)
-
-    def m_step(self, stats):
-        try:
-            return self.ctx.mstep(stats)
-        except cm.DegenerateMStep as exc:
-            raise RestartFailed(f"EM cannot continue: {exc}. Increase reg_covar (now {self.est.reg_covar:g}), "
-                                "use fewer components or another covariance model.") from None
-
-    def nonfinite_message(self, ll, t, where0):
-        return (
-            f"The log-likelihood became {ll} at iteration {t}{where0}: the data are "
-            "too extreme for the current parameters. Increase reg_covar "
-            f"(now {describe(self.est.reg_covar, 'reg_covar')}) or use fewer components."
-        )
-
-    def snapshot(self, params, *, want_resp, **fields):
-        est, ctx = self.est, self.ctx
-        weights, means, cov = est._to_user(ctx, params)
-        return Snapshot(
-            weights=frozen_copy(weights),
-            means=frozen_copy(means),
-            covariances=frozen_copy(cov),
-            covariance_type=ctx.model,
-            responsibilities=ctx.frozen_responsibilities(weights) if want_resp else None,
-            issues=est._diagnose(ctx, weights, cov) if self.interim_issues or fields["final"] else (),
-            n_samples=ctx.W,
-            missing=est.missing,
-            **fields,
-        )
-
-    def result(self, params, snap):
-        if snap is not None:
-            return {"weights": np.array(snap.weights), "means": np.array(snap.means),
-                    "covariances": np.array(snap.covariances)}
-        weights, means, cov = self.est._to_user(self.ctx, params)
-        return {"weights": weights, "means": means, "covariances": cov}
+# the EM driver's view of one fit (issue 16: split out to keep this module to the estimator)
+from ._mixture_run import _MixtureRun, _not_pd_message, _unit_offset  # noqa: E402,F401
 
 
 class GaussianMixture:
@@ -752,19 +676,6 @@ class GaussianMixture:
         """The scikit-learn layout of ``covariances_`` (``covariance_type`` itself, or where
         mclust's model is stored: see :func:`emdesk.engine._validation.covariance_layout`)."""
         return V.covariance_layout(self.covariance_type, self.n_features_in_)
-
-
-def _unit_offset(ctx):
-    """``W/2 log det`` of the data's covariance (full/tied on complete data; else of the diagonal of
-    per-feature variances), directions without variance left out: added to a log-likelihood it gives
-    the log-likelihood of the data in their own standardised units (the same for ``X @ M + c``)."""
-    if ctx.data_cov is not None:
-        lam = np.linalg.eigvalsh(ctx.data_cov)
-    else:
-        lam = np.asarray(ctx.data_variances, dtype=float)
-    top = float(np.max(lam)) if lam.size else 0.0
-    lam = lam[np.isfinite(lam) & (lam > max(top, 0.0) * 1e-12)]
-    return 0.5 * ctx.W * float(np.sum(np.log(lam))) if lam.size else 0.0
 
 
 def _precisions_cholesky(cov, covariance_type):
