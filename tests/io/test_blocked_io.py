@@ -8,7 +8,7 @@ import pytest
 
 from emdesk.engine import GaussianMixture
 from emdesk.io import Table, save_assignments_csv, save_imputed_csv
-from emdesk.io import fillvalues, fitfile
+from emdesk.io import fillvalues, fitfile_csv
 from emdesk.io.fillvalues import find_fill_values, replace_fill_values
 
 
@@ -35,10 +35,10 @@ def test_exports_in_blocks_equal_the_whole_table(tmp_path, monkeypatch, block):
     t = make(x=X[:, 0], y=X[:, 1], z=X[:, 2])
     gm = GaussianMixture(2, random_state=0, missing="marginalize").fit(X)
     cols = ["x", "y", "z"]
-    monkeypatch.setattr(fitfile, "_ROWS_PER_BLOCK", 10**9)
+    monkeypatch.setattr(fitfile_csv, "_ROWS_PER_BLOCK", 10**9)
     save_assignments_csv(tmp_path / "a1.csv", t, gm, cols)
     n1 = save_imputed_csv(tmp_path / "i1.csv", t, gm, cols)
-    monkeypatch.setattr(fitfile, "_ROWS_PER_BLOCK", block)
+    monkeypatch.setattr(fitfile_csv, "_ROWS_PER_BLOCK", block)
     save_assignments_csv(tmp_path / "a2.csv", t, gm, cols)
     n2 = save_imputed_csv(tmp_path / "i2.csv", t, gm, cols)
     assert (tmp_path / "a1.csv").read_bytes() == (tmp_path / "a2.csv").read_bytes()
