@@ -28,7 +28,7 @@ from ._dask_context import RestartState
 from .diagnostics import diagnose
 from .em import RestartFailed, _where
 from .init import InitInterrupted
-from .relative import describe, relative_amount
+from .relative import relative_amount
 from .snapshot import Snapshot, frozen_copy
 
 __all__ = ["DaskRun", "run_side_by_side"]
@@ -82,15 +82,14 @@ class DaskRun:
         try:
             return self.ctx.mstep(stats, state)
         except cm.DegenerateMStep as exc:
-            raise RestartFailed(f"EM cannot continue: {exc}. Increase reg_covar (now {self.est.reg_covar}), "
-                                "use fewer components or another covariance model.") from None
+            from ._mixture_run import degenerate_mstep_message
+
+            raise RestartFailed(degenerate_mstep_message(exc, self.est)) from None
 
     def nonfinite_message(self, ll, t, where0):
-        return (
-            f"The log-likelihood became {ll} at iteration {t}{where0}: the data are "
-            "too extreme for the current parameters. Increase reg_covar "
-            f"(now {describe(self.est.reg_covar, 'reg_covar')}) or use fewer components."
-        )
+        from ._mixture_run import nonfinite_message
+
+        return nonfinite_message(ll, t, where0, self.est)
 
     def _user(self, params):
         weights, mz, cz = params

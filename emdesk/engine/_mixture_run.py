@@ -25,6 +25,21 @@ def _not_pd_message(exc, est, where):
 
 
 
+def degenerate_mstep_message(exc, est):
+    """A constrained M-step that cannot go on (``covariance_models.DegenerateMStep``), in the user's words."""
+    return (f"EM cannot continue: {exc}. Increase reg_covar (now {describe(est.reg_covar, 'reg_covar')}), "
+            "use fewer components or another covariance model.")
+
+
+def nonfinite_message(ll, t, where0, est):
+    """The log-likelihood stopped being a finite number at iteration ``t``."""
+    return (
+        f"The log-likelihood became {ll} at iteration {t}{where0}: the data are "
+        "too extreme for the current parameters. Increase reg_covar "
+        f"(now {describe(est.reg_covar, 'reg_covar')}) or use fewer components."
+    )
+
+
 class _MixtureRun:
     """The model context of a Gaussian mixture for :func:`emdesk.engine.em.run_em`: the fused
     E-step/statistics pass of :mod:`emdesk.engine._core` (mixture x Gaussian fast path)."""
@@ -57,15 +72,10 @@ class _MixtureRun:
         try:
             return self.ctx.mstep(stats)
         except cm.DegenerateMStep as exc:
-            raise RestartFailed(f"EM cannot continue: {exc}. Increase reg_covar (now {self.est.reg_covar:g}), "
-                                "use fewer components or another covariance model.") from None
+            raise RestartFailed(degenerate_mstep_message(exc, self.est)) from None
 
     def nonfinite_message(self, ll, t, where0):
-        return (
-            f"The log-likelihood became {ll} at iteration {t}{where0}: the data are "
-            "too extreme for the current parameters. Increase reg_covar "
-            f"(now {describe(self.est.reg_covar, 'reg_covar')}) or use fewer components."
-        )
+        return nonfinite_message(ll, t, where0, self.est)
 
     def snapshot(self, params, *, want_resp, **fields):
         est, ctx = self.est, self.ctx

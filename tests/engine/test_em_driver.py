@@ -76,3 +76,19 @@ def test_one_restart_failing_keeps_its_own_message(monkeypatch):
 def test_restart_parameters_record_failed_none_on_success():
     gm = GaussianMixture(2, n_init=2, random_state=0).fit(_two_clusters())
     assert [p["failed"] for p in gm.restart_parameters_] == [None, None]
+
+
+def test_a_degenerate_m_step_says_so_with_the_relative_ridge(monkeypatch):
+    """The message of an M-step that cannot go on names reg_covar whatever its form; with the default
+    reg_covar="relative" it raised "Unknown format code 'g'" instead (a number format on a string)."""
+    from emdesk.engine import _mixture_context
+    from emdesk.engine.covariance_models import DegenerateMStep
+
+    def fails(self, stats):
+        raise DegenerateMStep("the shape matrix is singular")
+
+    monkeypatch.setattr(_mixture_context._Context, "mstep", fails)
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    with pytest.raises(ValueError, match="EM cannot continue: the shape matrix is singular. Increase reg_covar "
+                                         r"\(now relative"):
+        G.GaussianMixture(2, reg_covar="relative", random_state=0).fit(X)
