@@ -35,6 +35,7 @@ from . import _dask_chunks as C
 from . import _validation as V
 from . import covariance_models as cm
 from ._core import EPS, TWO_PASS_RATIO, Layout, Prepared, Standardizer
+from ._kernels import expanded_covariances
 
 __all__ = ["DaskContext", "RestartState", "prior_from_moments"]
 
@@ -343,21 +344,10 @@ class DaskContext:
         """``_core.mstep`` from the reduced statistics; the components it would recompute in
         the two-pass form get one extra pass over the data (:func:`_dask_chunks.scatter_chunk`)."""
         lay, ct, reg_z, d = self.layout, self.ct, self.reg_z, self.d
-        k = S.shape[0]
         nk = S[:, lay.const] + 10 * EPS
         means = S[:, lay.lin] / nk[:, None]
         if ct in ("full", "tied"):
-            m2 = np.empty((k, d, d))
-            i0, i1 = lay.iu
-            vals = S[:, : lay.nq] / nk[:, None]
-            m2[:, i0, i1] = vals
-            m2[:, i1, i0] = vals
-            cov = m2 - np.einsum("ki,kj->kij", means, means)
-            dm2 = np.diagonal(m2, axis1=1, axis2=2)
-            dcov = np.diagonal(cov, axis1=1, axis2=2)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(dcov > 0, dm2 / np.where(dcov > 0, dcov, 1.0), np.inf)
-            redo = np.flatnonzero(np.any(ratio > TWO_PASS_RATIO, axis=1) & (nk > 100 * EPS))
+            cov, redo = expanded_covariances(S, nk, means, lay, d)
             if redo.size:
                 acc = self._scatter(prep, redo, means[redo], False)
                 for j in redo:

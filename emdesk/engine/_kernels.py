@@ -380,6 +380,24 @@ def _shifted_covariances(S: ShiftedStats, nk, means):
     return cov, redo
 
 
+def expanded_covariances(S, nk, means, lay, d):
+    """Full covariances ``(k, d, d)`` from the expanded statistics ``S`` (second moments about 0 in
+    ``S[:, :lay.nq]``, the upper triangle), with the components whose variances would lose digits in
+    ``E[z z'] - m m'`` (ratio above TWO_PASS_RATIO) for a two-pass scatter: ``(cov, redo)``."""
+    k = S.shape[0]
+    m2 = np.empty((k, d, d))
+    i0, i1 = lay.iu
+    vals = S[:, : lay.nq] / nk[:, None]
+    m2[:, i0, i1] = vals
+    m2[:, i1, i0] = vals
+    cov = m2 - np.einsum("ki,kj->kij", means, means)
+    dm2 = np.diagonal(m2, axis1=1, axis2=2)
+    dcov = np.diagonal(cov, axis1=1, axis2=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(dcov > 0, dm2 / np.where(dcov > 0, dcov, 1.0), np.inf)
+    return cov, np.flatnonzero(np.any(ratio > TWO_PASS_RATIO, axis=1) & (nk > 100 * EPS))
+
+
 def mstep(data: DenseData, S, resp, covariance_type, reg_z):
     """New (weights, means, covariances) in standardised units from the statistics of a pass.
 
@@ -419,17 +437,7 @@ def mstep(data: DenseData, S, resp, covariance_type, reg_z):
         if shifted:
             cov, redo = _shifted_covariances(S, nk, means)
         elif S is not None:
-            m2 = np.empty((k, d, d))
-            i0, i1 = lay.iu
-            vals = S[:, : lay.nq] / nk[:, None]
-            m2[:, i0, i1] = vals
-            m2[:, i1, i0] = vals
-            cov = m2 - np.einsum("ki,kj->kij", means, means)
-            dm2 = np.diagonal(m2, axis1=1, axis2=2)
-            dcov = np.diagonal(cov, axis1=1, axis2=2)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(dcov > 0, dm2 / np.where(dcov > 0, dcov, 1.0), np.inf)
-            redo = np.flatnonzero(np.any(ratio > TWO_PASS_RATIO, axis=1) & (nk > 100 * EPS))
+            cov, redo = expanded_covariances(S, nk, means, lay, d)
         else:
             cov = np.zeros((k, d, d))
             redo = np.arange(k)
