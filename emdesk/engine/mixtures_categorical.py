@@ -133,15 +133,18 @@ class _CategoricalInput:
         super()._set_fitted(results, best, fdata, d)
 
 
-def one_category_notes(categories) -> tuple:
+def one_category_notes(categories, columns=None, numeric=False) -> tuple:
     """Sentences for the columns (1-based "Column j") that hold one category only: every class gives it
     probability 1, so it cannot tell classes apart; with no column of two categories the classes cannot
     differ at all and their sizes are arbitrary (found by the newcomer test: the window said only that
-    EM stopped early from its random start)."""
+    EM stopped early from its random start).  ``columns``: the 0-based column of X of each entry of
+    ``categories`` (default 0, 1, ...); ``numeric``: the model has numeric columns too (MixedMixture),
+    which can still tell classes apart, so only the one-category columns are noted."""
+    cols = list(range(len(categories))) if columns is None else [int(c) for c in columns]
     one = [j for j, c in enumerate(categories) if len(c) < 2]
-    notes = [f"Column {j + 1} holds one category only (the same value in every row): it cannot tell classes "
-             "apart. Leave it out of the fit." for j in one]
-    if one and len(one) == len(categories):
+    notes = [f"Column {cols[j] + 1} holds one category only (the same value in every row): it cannot tell "
+             "classes apart. Leave it out of the fit." for j in one]
+    if one and len(one) == len(categories) and not numeric:
         notes.append("No chosen column has two categories, so the classes cannot differ: their sizes are "
                      "arbitrary. Choose columns with at least two categories.")
     return tuple(notes)
@@ -264,7 +267,8 @@ class MixedMixture(_CategoricalInput, _FamilyMixture):
 
     Fitted attributes: ``weights_`` (k,), ``means_`` (k, d_num), ``covariances_`` (the type's
     shape over the numeric columns), ``probs_`` (k, d_cat, m), ``categories_``,
-    ``numeric_columns_``, ``categorical_columns_``, and the fit attributes.
+    ``numeric_columns_``, ``categorical_columns_``, ``column_notes_`` (tuple of str: the categorical
+    columns of one category, "Column j" 1-based in X), and the fit attributes.
     """
 
     _PARAMS = ("n_components", "categorical_columns", "covariance_type", "reg_covar", "alpha", "tol", "max_iter",
@@ -367,6 +371,8 @@ class MixedMixture(_CategoricalInput, _FamilyMixture):
         num, cat = self._split_columns(d)
         self.numeric_columns_ = np.array(num)
         self.categorical_columns_ = np.array(cat)
+        #: sentences about categorical columns with one category (as CategoricalMixture; the window shows them)
+        self.column_notes_ = one_category_notes(self.categories_, cat, numeric=True)
 
     def _observed_rows(self, X):
         Xc, _ = self._check_X(X, None, fitted=True)

@@ -20,3 +20,13 @@ def test_no_column_with_two_categories_is_noted_too():
 
 def test_columns_with_two_or_more_categories_give_no_note():
     assert CategoricalMixture(2, random_state=0).fit(X[:, 1:]).column_notes_ == ()
+
+
+def test_mixed_mixture_notes_its_one_category_columns_by_their_place_in_X():
+    from emdesk.engine import MixedMixture
+
+    Xm = np.array([[float(i % 7), "a", "xy"[i % 2]] for i in range(30)], dtype=object)
+    notes = MixedMixture(2, categorical_columns=[1, 2], random_state=0).fit(Xm).column_notes_
+    # the numeric column can still tell classes apart: no "classes cannot differ" sentence
+    assert len(notes) == 1 and notes[0].startswith("Column 2 holds one category only")
+    assert MixedMixture(2, categorical_columns=[1], random_state=0).fit(Xm[:, [0, 2]]).column_notes_ == ()
