@@ -26,6 +26,8 @@ class DataPanel(QtWidgets.QWidget):
         self.file_label.setWordWrap(True)
         self.rows_label = QtWidgets.QLabel("-")
         self.missing_label = QtWidgets.QLabel("-")
+        self.missing_label.setWordWrap(True)
+        self._missing_counts = {}
         form = QtWidgets.QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("File:", self.file_label)
@@ -119,9 +121,7 @@ class DataPanel(QtWidgets.QWidget):
         self.file_label.setText(os.path.basename(str(table.path)) if table.path else "(unnamed)")
         self.file_label.setToolTip(str(table.path))
         self.rows_label.setText(f"{table.n_rows:,}")
-        missing = table.missing_counts
-        total_missing = int(sum(missing.values()))
-        self.missing_label.setText(f"{total_missing:,}" if total_missing else "none")
+        missing = self._missing_counts = dict(table.missing_counts)
         numeric = set(table.numeric_column_names)
         empty = set(table.empty_column_names)
         if selected is None:
@@ -256,8 +256,30 @@ class DataPanel(QtWidgets.QWidget):
             self._update_hint()
             self.selectionChanged.emit(self.selected_columns())
 
+    def _show_missing_cells(self, sel) -> None:
+        """"Missing cells": those of the ticked columns; when other columns have missing cells too (an empty
+        column, a column not ticked), the file's total beside it and, in the tooltip, which columns hold them
+        (the count used to include an empty column that no fit can use)."""
+        counts = self._missing_counts
+        total = sum(counts.values())
+        ticked = sum(counts.get(n, 0) for n in sel)
+        if ticked == total:
+            self.missing_label.setText(f"{total:,}" if total else "none")
+            self.missing_label.setToolTip("")
+            return
+        empty = set(getattr(self._table, "empty_column_names", ()) or ())
+        where = "the ticked column" if len(sel) == 1 else "the ticked columns"
+        if sel:
+            self.missing_label.setText(f"{ticked:,} in {where} ({total:,} in the file)")
+        else:
+            self.missing_label.setText(f"{total:,} in the file (no column ticked)")
+        others = [f"{n} ({c:,}{', empty' if n in empty else ''})" for n, c in counts.items()
+                  if c and n not in sel]
+        self.missing_label.setToolTip("Missing cells in columns not ticked: " + ", ".join(others))
+
     def _update_hint(self) -> None:
         sel = self.selected_columns()
+        self._show_missing_cells(sel)
         if self._table is None:
             self.hint.setText("")
         elif not sel:

@@ -66,3 +66,24 @@ def test_pasting_data_without_numbers_names_the_text_and_empty_columns(window):
     assert window.importer.paste("q1\tq2\tnote\nyes\tno\t\nno\tno\tNA\nyes\tyes\t\n")
     assert window.session.table.empty_column_names == ["note"]
     window.select_columns(["q1", "q2"])
+
+
+def test_missing_cells_counts_the_ticked_columns_and_names_the_others(qtbot, window, tmp_path):
+    """The Data panel's "Missing cells" counted every column, so an all-empty column that no fit can use
+    made a complete data set look incomplete: it counts the ticked columns, with the file's total beside
+    it and the columns that hold the rest in its tooltip."""
+    p = tmp_path / "data.csv"
+    p.write_text("a,b,c,d\n" + "".join(f"{i},{'' if i == 3 else i % 3},NA,{'xy'[i % 2]}\n" for i in range(30)))
+    window.open_csv(p)
+    dp = window.data_panel
+    assert dp.selected_columns() == ["a", "b"]
+    assert dp.missing_label.text() == "1 in the ticked columns (31 in the file)"
+    assert "c (30, empty)" in dp.missing_label.toolTip()
+    window.select_columns(["a"])
+    assert dp.missing_label.text() == "0 in the ticked column (31 in the file)"
+    assert "b (1)" in dp.missing_label.toolTip() and "c (30, empty)" in dp.missing_label.toolTip()
+
+    q = tmp_path / "complete.csv"
+    q.write_text("a,b\n" + "".join(f"{i},{i % 3}\n" for i in range(30)))
+    window.open_csv(q)
+    assert dp.missing_label.text() == "none" and dp.missing_label.toolTip() == ""
