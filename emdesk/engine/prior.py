@@ -285,6 +285,11 @@ def map_engine_mstep(model, nk, means, cov, reg, d, prior: ConjugatePrior, n_row
     cov = np.asarray(cov, dtype=float)
     nk = np.asarray(nk, dtype=float)
     layout = storage_type(model, d)
+    if d == 1:
+        # One feature: every covariance_type is E or V, but the estimator keeps its own type's layout
+        # (spherical (k,), diag (k, 1), tied (1, 1), full (k, 1, 1)); read it from the array (the layout of
+        # E/V alone, "tied"/"full", broke spherical and diag one-column fits with the prior).
+        layout = {1: "spherical", 3: "full"}.get(cov.ndim, "tied" if canonical_model(model, 1) == "E" else "diag")
     if layout == "tied":
         pooled = nk.sum() * (cov - np.diag(np.broadcast_to(np.asarray(reg, dtype=float), (d,))))
         W = (nk / nk.sum())[:, None, None] * pooled[None]  # only the sum over components is used
@@ -325,8 +330,10 @@ def log_prior_density(model, means, covariances, prior: ConjugatePrior) -> float
     The MAP M-step (:func:`map_mstep_from_stats`) maximises the log-likelihood plus this density, so
     EM with it increases their sum.  Raises ValueError for another model."""
     means = np.asarray(means, dtype=float)
-    S = np.asarray(covariances, dtype=float)
     k, d = means.shape
+    # (k, d, d); a one-feature spherical fit's variances could arrive with extra unit axes (k, 1, 1, 1, 1),
+    # which made float() below raise TypeError (found with prior="default", covariance "spherical", 1 column)
+    S = np.asarray(covariances, dtype=float).reshape(k, d, d)
     m = canonical_model(model, d)
     if m not in POSTERIOR_MODELS:
         raise ValueError(f"the prior's density is written for {', '.join(POSTERIOR_MODELS)}; not {m}")
