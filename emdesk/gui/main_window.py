@@ -28,6 +28,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from emdesk.gui.background import BackgroundJobs
 from emdesk.gui.controllers.export import EXPORT_FILTERS  # noqa: F401  (re-exported)
 from emdesk.gui.controllers.export import ExportController
 from emdesk.gui.controllers.fit import RANDOM_INIT_EARLY_STOP, FitController  # noqa: F401
@@ -104,6 +105,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self._build_ui()
         build_actions(self)
+        # Work over big data (a summary, an export) off the GUI thread (emdesk.gui.background)
+        self.jobs = BackgroundJobs(self)
         # The pieces, each with one job (emdesk.gui.controllers); the fit and load threads start here.
         self.guard = GuardController(self)
         self.start_means_ctrl = StartMeansController(self)
@@ -479,13 +482,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_pause.setEnabled(running and not self.fit.paused)
         self.act_step.setEnabled(has_data)
         self.act_stop.setEnabled(running)
-        self.act_export.setEnabled(has_model and not running
+        writing = hasattr(self, "exporter") and self.exporter.writing()  # an export in the background
+        self.act_export.setEnabled(has_model and not running and not writing
                                    and (self.session.family in ("gaussian", "student_t", "poisson")
                                         or self.session.kind == "mixture"
                                         and self.session.family in ("categorical", "mixed")))
         self.act_export_image.setEnabled(has_data)
         gaussian_mixture = self.session.kind == "mixture" and self.session.family == "gaussian"
-        self.act_export_imputed.setEnabled(has_model and not running and self.session.n_incomplete > 0
+        self.act_export_imputed.setEnabled(has_model and not running and not writing and self.session.n_incomplete > 0
                                            and gaussian_mixture)
         self.act_select.setEnabled(has_data and self.kind.model_selection
                                    and (self.session.kind != "mixture" or gaussian_mixture))
@@ -544,7 +548,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def export_fit(self, path, kind: str | None = None) -> None:
         """Write the fit: ``kind`` "json" (default; the file layer's JSON), "parameters" or "assignments"; with
         the Results panel's bootstrap standard errors of this model when one was run."""
-        self.session.export_fit(path, kind, bootstrap=self.exporter.current_bootstrap())
+        self.exporter.export_fit(path, kind)  # in the background for big data (returns once written)
 
     def open_fit(self, path) -> None:
         """File > Open Fit: show a saved fit (mixture or HMM) on its data (``ExportController.open_fit``)."""
@@ -554,7 +558,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """File > Export Imputed Data: the table with the missing cells of the fitted columns filled by the
         fit (conditional expectations) and a column flagging the imputed cells (``emdesk.io.save_imputed_csv``,
         atomic). Returns the number of cells filled; ValueError when there is no fit or nothing to fill."""
-        return self.session.export_imputed(path)
+        return self.exporter.export_imputed(path)
 
     def export_plot_image(self, path) -> None:
         """Save the plot area as PNG (or any raster format Qt knows by extension) or SVG."""

@@ -204,19 +204,21 @@ class ResultsPanel(QtWidgets.QWidget):
         self._refill()
 
     # ------------------------------------------------------------------ fit and bootstrap
-    def set_fit(self, model, X, feature_names=None, lengths=None, category_labels=None) -> None:
+    def set_fit(self, model, X, feature_names=None, lengths=None, category_labels=None, summary=None) -> None:
         """Show the summary of ``model`` on ``X`` and enable the bootstrap (None clears).  Every kind (Gaussian
         mixtures, HMMs, Student-t, Poisson, categorical, mixed) shows its own tables
         (``emdesk.engine.summary_kinds``) and bootstraps (``emdesk.engine.bootstrap``; the methods it does
         not take are disabled): ``lengths`` are an HMM's rows per sequence, ``category_labels``
-        (column -> labels) name the categories.  Raises ValueError when the model does not match X
+        (column -> labels) name the categories; ``summary``: the summary of exactly these, when computed
+        already (in the background for big data).  Raises ValueError when the model does not match X
         (nothing changes then)."""
-        from emdesk.engine.summary import summary
+        from emdesk.engine.summary import summary as make_summary
 
         if model is None:
             self.clear()
             return
-        s = summary(model, X, feature_names=feature_names, lengths=lengths, category_labels=category_labels)
+        s = summary if summary is not None else make_summary(
+            model, X, feature_names=feature_names, lengths=lengths, category_labels=category_labels)
         self._stop_running()
         try:
             Xc = np.array(X, dtype=float, copy=True)

@@ -378,4 +378,8 @@ class LoadWorker(QtCore.QObject):
         if self._cancelled(request_id):
             self.cancelled.emit(request_id)
             return
+        try:  # the Data panel's counts, here rather than on the GUI thread
+            table.warm()
+        except Exception:  # noqa: BLE001 (the panel counts them itself then)
+            pass
         self.loaded.emit(request_id, table)

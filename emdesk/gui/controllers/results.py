@@ -20,6 +20,7 @@ import os
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from emdesk.gui.background import is_big
 from emdesk.gui.checks_view import ChecksView
 from emdesk.gui.results_panel import ResultsPanel, widget_png
 from emdesk.gui.uncertainty_view import UncertaintyView
@@ -231,12 +232,20 @@ class ResultsController(QtCore.QObject):
         self._model = model
         self._checks = None
         self._show_docks_once()
-        try:  # every kind has a summary (HMMs and the other families: engine.summary_kinds)
-            self.panel.set_fit(model, s.X, list(s.columns), lengths=s.fit_arguments().get("lengths"),
-                               category_labels=dict(s.categories or {}))
-        except ValueError as exc:
+        X, cols = s.X, list(s.columns)
+        extra = dict(lengths=s.fit_arguments().get("lengths"), category_labels=dict(s.categories or {}))
+        if is_big(X.shape[0]):
+            # three passes over every row (3 s at 1,000,000 rows for a Gaussian mixture, 50 s for a Student-t
+            # one): in the background, the panel says so meanwhile (emdesk.gui.background)
+            from emdesk.engine.summary import summary
+
             self.panel.clear()
-            self.panel.title.setText(f"No results for this state: {exc}")
+            self.panel.title.setText(f"Computing the results over {X.shape[0]:,} rows (in the background)...")
+            self.w.jobs.submit(lambda: summary(model, X, feature_names=cols, **extra),
+                               lambda result: self._summary_ready(model, X, cols, extra, result),
+                               lambda exc: self._summary_failed(model, exc), key="results-summary")
+        else:
+            self._set_fit(model, X, cols, extra)
         self._dirty = {"uncertainty", "checks"}
         if self.s.kind != "hmm" and not self.gaussian_mixture():
             self.checks.clear()
@@ -246,6 +255,32 @@ class ResultsController(QtCore.QObject):
             if self._is_shown(name):
                 self._compute(name)
         self.update_actions()
+
+    def _set_fit(self, model, X, cols, extra, summary=None) -> None:
+        try:  # every kind has a summary (HMMs and the other families: engine.summary_kinds)
+            self.panel.set_fit(model, X, cols, summary=summary, **extra)
+        except ValueError as exc:
+            self.panel.clear()
+            self.panel.title.setText(f"No results for this state: {exc}")
+
+    def _summary_ready(self, model, X, cols, extra, result) -> None:
+        if model is self._model and X is self.s.X:
+            self._set_fit(model, X, cols, extra, summary=result)
+            self.update_actions()
+
+    def _summary_failed(self, model, exc) -> None:
+        if model is not self._model:
+            return
+        self.panel.clear()
+        if isinstance(exc, ValueError):
+            self.panel.title.setText(f"No results for this state: {exc}")
+        else:
+            self.panel.title.setText("The results could not be computed.")
+            self.w.report_error("computing the results", exc)
+
+    def summary_pending(self) -> bool:
+        """True while the Results panel's summary of a big data set is computed in the background."""
+        return self.w.jobs.busy("results-summary")
 
     def gaussian_mixture(self) -> bool:
         """The bootstrap, the LRT and the uncertainty view cover Gaussian mixtures; the checks those and

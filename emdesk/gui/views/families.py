@@ -26,6 +26,26 @@ from emdesk.gui.views.mixture import MixtureViews
 
 OUTLIER_U = 0.5     # rows with a smaller scale weight get a ring (u < 0.5: delta > 2 nu + p)
 N_LISTED = 10       # most outlying rows listed
+OUTLIER_TIP = ("The rows with the smallest expected scale weight u under the state on screen (about 1: typical; "
+               "near 0: an outlier the t components downweight).")
+
+
+def display_rows(session, cache=None):
+    """The rows of ``session.X`` that ``session.X_display`` holds (the session draws a fixed random subset of
+    big data: ``numpy.random.default_rng(12345).choice(n, MAX_DISPLAY_POINTS)``, sorted), checked against the
+    values; None when they cannot be matched. ``cache``: a dict kept by the caller (one check per subset)."""
+    X, D = session.X, session.X_display
+    if X is None or D is None:
+        return None
+    if D is X:
+        return np.arange(X.shape[0])
+    cache = {} if cache is None else cache
+    if cache.get("of") is D:
+        return cache["rows"]
+    idx = np.sort(np.random.default_rng(12345).choice(X.shape[0], D.shape[0], replace=False))
+    ok = idx.shape[0] == D.shape[0] and np.array_equal(X[idx], D, equal_nan=True)
+    cache.update({"of": D, "rows": idx if ok else None})
+    return cache["rows"]
 
 
 def _category_colors(m: int) -> list:
@@ -217,14 +237,14 @@ class FamilyViews(MixtureViews):
         self.plot_2d.plot.getPlotItem().addItem(self.outlier_rings)
         self.outlier_list = QtWidgets.QListWidget()
         self.outlier_list.setMaximumHeight(110)
-        self.outlier_list.setToolTip("The rows with the smallest expected scale weight u under the state on "
-                                     "screen (about 1: typical; near 0: an outlier the t components downweight)")
+        self.outlier_list.setToolTip(OUTLIER_TIP)
         self.outlier_list.hide()
         self.plot_2d.layout().addWidget(self.outlier_list)
         self._family = "gaussian"
         self._session = None
         self._cat_idx: list = []
         self._fit_rows = None
+        self._display_cache: dict = {}
 
     def widgets(self) -> list:
         return super().widgets() + [self.poisson_1d, self.profile]
@@ -284,14 +304,19 @@ class FamilyViews(MixtureViews):
         if getattr(snapshot, "family", "gaussian") == "student_t":
             self._show_outliers(snapshot)
 
+    #: rows of X from which the outlier list (every frame) is taken from the rows drawn: scale weights of
+    #: 1,000,000 rows cost 0.4-3 s per frame on the GUI thread (measured 1 Dec 2026)
+    ALL_ROWS_LIMIT = 200_000
+
     def _show_outliers(self, snapshot) -> None:
         s = self._session
         if s is None or s.X_display is None or view_dims_missing(self):
             return
+        every = s.X.shape[0] <= self.ALL_ROWS_LIMIT or s.X_display is s.X
         try:
             model = snapshot.to_model()
             u_disp = model.scale_weights(s.X_display)
-            u_all = model.scale_weights(s.X) if s.X.shape[0] <= 200_000 else u_disp
+            u_all = model.scale_weights(s.X) if every and s.X_display is not s.X else u_disp
         except Exception:  # a state the model layer refuses: no scores for it
             self.outlier_rings.setData([], [])
             return
@@ -300,18 +325,30 @@ class FamilyViews(MixtureViews):
                              & np.isfinite(s.X_display[:, ix]) & np.isfinite(s.X_display[:, iy]))
         self.outlier_rings.setData(s.X_display[sel, ix], s.X_display[sel, iy],
                                    size=8 + 16 * (1 - np.clip(u_disp[sel], 0, 1)))
+        # the list: over every row, or (big data) over the rows drawn, named by their rows of X
+        to_x = None if every else display_rows(s, self._display_cache)
         rows = self._file_rows()
         order = np.argsort(u_all, kind="stable")[:N_LISTED]
         self.outlier_list.clear()
+        self.outlier_list.setToolTip(OUTLIER_TIP + ("" if every else
+                                     f" Among the {s.X_display.shape[0]:,} rows drawn of {s.X.shape[0]:,}."))
         for i in order:
-            vals = ", ".join(f"{c} {s.X[i, j]:.4g}" for j, c in enumerate(s.columns[:4]))
-            row = int(rows[i]) + 1 if rows is not None and i < len(rows) else int(i) + 1
-            self.outlier_list.addItem(f"row {row}: u = {u_all[i]:.3f}  ({vals})")
+            if every or to_x is not None:
+                x = int(i) if every else int(to_x[i])
+                vals = ", ".join(f"{c} {s.X[x, j]:.4g}" for j, c in enumerate(s.columns[:4]))
+                row = int(rows[x]) + 1 if rows is not None and x < len(rows) else x + 1
+                self.outlier_list.addItem(f"row {row}: u = {u_all[i]:.3f}  ({vals})")
+            else:
+                vals = ", ".join(f"{c} {s.X_display[i, j]:.4g}" for j, c in enumerate(s.columns[:4]))
+                self.outlier_list.addItem(f"drawn row {int(i) + 1}: u = {u_all[i]:.3f}  ({vals})")
 
     def _file_rows(self):
         """Row numbers (0-based, in the file) of the fitted rows: those with a value (or complete, when
         incomplete rows are dropped)."""
         s = self._session
+        if s is not None and getattr(s, "file_rows", None) is not None and s.X is not None \
+                and len(s.file_rows) == s.X.shape[0]:
+            return s.file_rows
         if self._fit_rows is None and s is not None and s.table is not None and s.X is not None:
             A = s.table.to_array(s.columns)
             obs = np.isfinite(A)
