@@ -76,8 +76,10 @@ def test_gaussian_hmm_fit_draws_states_posteriors_and_transitions(qtbot, window,
     a = int(views._starts[seq])
     expected = model.predict_proba(window.session.X[a:a + int(views._lengths[seq])])
     np.testing.assert_allclose(post, expected, atol=1e-9)
-    top = views._curves[-1].getData()[1]
-    np.testing.assert_allclose(top, 1.0, atol=1e-9)
+    img = views.posterior_image()  # every drawn step's column is filled by the states' colours, stacked to 1
+    assert img.shape[0] == post.shape[0]
+    colors = np.asarray(component_colors(2), dtype=float).clip(0, 255).astype(np.uint8)
+    assert ((img == colors[0]).all(axis=2) | (img == colors[1]).all(axis=2)).all()
     assert set(np.unique(views.drawn_states)) == {0, 1}
     # the heatmap shows the transition matrix
     np.testing.assert_allclose(views.heat.image, model.transmat_.T)
