@@ -143,10 +143,13 @@ class Table:
         return dict(self._missing)
 
     def warm(self) -> "Table":
-        """Compute what the window asks for at once (missing counts, empty columns), in the thread that read
+        """Compute what the window asks for at once (missing counts, empty columns, fill values), in the thread that read
         the file; returns the table."""
+        from .fillvalues import find_fill_values
+
         self.missing_counts  # noqa: B018
         self.empty_column_names  # noqa: B018
+        find_fill_values(self)  # the Data panel's fill-value notice (0.3-0.5 s at 1,000,000 rows x 4)
         return self
 
     def _check_name(self, name) -> str:
