@@ -305,8 +305,9 @@ class FamilyViews(MixtureViews):
             self._show_outliers(snapshot)
 
     #: rows of X from which the outlier list (every frame) is taken from the rows drawn: scale weights of
-    #: 1,000,000 rows cost 0.4-3 s per frame on the GUI thread (measured 1 Dec 2026)
-    ALL_ROWS_LIMIT = 200_000
+    #: 1,000,000 x 4 rows cost 0.4-3 s per frame on the GUI thread, of 200,000 x 40 rows seconds more (measured
+    #: 1 Dec 2026); up to this many rows every row is drawn anyway
+    ALL_ROWS_LIMIT = 50_000
 
     def _show_outliers(self, snapshot) -> None:
         s = self._session
