@@ -272,3 +272,32 @@ def test_peak_of_categorical_and_mixed_fits(small_budget):
     M = np.column_stack([_numeric(rng, N, 2, False), S[:, 0]])
     peak, _ = _peak(lambda: MixedMixture(3, categorical_columns=[2], max_iter=3, tol=0, random_state=0).fit(M))
     assert peak < 8 * M.size + 4 * BUDGET + 3 * 8 * N, peak
+
+
+# ------------------------------------------------- the Gaussian family's additive statistics
+@pytest.mark.parametrize("ct", ["full", "tied", "diag", "spherical"])
+def test_gaussian_family_m_step_from_moments_equals_the_weighted_moments(ct):
+    """The moments about the current means give the weighted means and covariances (direct two-pass
+    formulas in the data's units) to 1e-10, on data far from the origin."""
+    rng = np.random.default_rng(7)
+    X = _numeric(rng, 400, 3, False) * 1e3 + 1e6
+    fam = GaussianFamily(ct, reg_covar=1e-6)
+    data = fam.bind(X, 3)
+    post0 = rng.dirichlet(np.ones(3), size=400)
+    prep = fam.prepare(data, fam.init_params(data, post0))
+    post = rng.dirichlet(np.ones(3), size=400)
+    new, _ = fam.m_step(data, fam.stats(data, prep, post), None)
+    nk = post.sum(axis=0)
+    means = post.T @ X / nk[:, None]
+    cov = np.stack([((X - means[j]) * post[:, j:j + 1]).T @ (X - means[j]) / nk[j] for j in range(3)])
+    np.testing.assert_allclose(new["means"], means, rtol=1e-12, atol=0)
+    if ct == "full":
+        want = cov + 1e-6 * np.eye(3)
+    elif ct == "tied":
+        want = np.einsum("k,kij->ij", nk, cov) / nk.sum() + 1e-6 * np.eye(3)
+    elif ct == "diag":
+        want = np.diagonal(cov, axis1=1, axis2=2) + 1e-6
+    else:
+        # spherical: the mean variance in standardised units (one common scale), back in user units
+        want = np.diagonal(cov, axis1=1, axis2=2).mean(axis=1) + 1e-6
+    np.testing.assert_allclose(new["covariances"], want, rtol=1e-10)
