@@ -29,9 +29,10 @@ MAX_COUNT = 2.0 ** 53
 class _Data:
     """Bound counts: ``X`` (the caller's array, a reference), ``n``, ``d``, ``has_missing``, the
     column sums and counts of observed cells (d,), ``block`` (rows per block) and ``held`` (whether
-    the per-row arrays below are present for all rows: small data).  Per-row arrays (one block's
-    rows, or all rows when held): ``Xf`` (counts, NaN at 0), ``obs`` (1.0 where observed),
-    ``lgam`` (n,) = sum of log x! over the row."""
+    the per-row arrays below are present for all rows: small data), ``lgam`` (n,) = the sum of
+    log x! over each row (one number per row, kept: ``gammaln`` is the costly part of a pass).
+    Per-row arrays (one block's rows, or all rows when held): ``Xf`` (counts, NaN at 0), ``obs``
+    (1.0 where observed)."""
 
     __slots__ = ("X", "Xf", "obs", "has_missing", "lgam", "n", "d", "held", "block", "col_sum", "col_cnt")
 
@@ -40,8 +41,9 @@ class PoissonFamily:
     """Independent Poisson counts per column; ``missing`` "error" or "marginalize".
 
     Memory (issue 16): ``bind`` keeps a reference to X and checks it in row blocks
-    (:mod:`emdesk.engine.families._blocks`); the passes make the block's float counts, mask and
-    ``log x!`` per block, so nothing per row is held beyond X (data that fit one block keep them)."""
+    (:mod:`emdesk.engine.families._blocks`) and keeps one number per row (the row's sum of
+    ``log x!``); the passes make the block's float counts and mask per block (data that fit one
+    block keep them)."""
 
     name = "poisson"
     param_names = ("lambdas",)
@@ -57,6 +59,7 @@ class PoissonFamily:
         big = notcount = None
         col_sum = np.zeros(d)
         col_cnt = np.zeros(d)
+        lgam = np.empty(n)
         for s, e in row_ranges(n, step):
             xb = X[s:e]
             obs = ~np.isnan(xb)
@@ -75,6 +78,8 @@ class PoissonFamily:
                     notcount = (s + i, c, float(xb[i, c]))
             col_sum += Xf.sum(axis=0)
             col_cnt += obs.sum(axis=0)
+            if big is None and notcount is None:
+                lgam[s:e] = gammaln(Xf + 1.0).sum(axis=1)
         has_missing = n_nan > 0
         if has_missing and self.missing != "marginalize":
             raise ValueError(
@@ -94,7 +99,8 @@ class PoissonFamily:
         data.col_sum, data.col_cnt = col_sum, col_cnt
         data.block = step
         data.held = False
-        data.Xf = data.obs = data.lgam = None
+        data.Xf = data.obs = None
+        data.lgam = lgam
         if n <= step:
             return self.rows(data, 0, n)
         return data
@@ -117,7 +123,7 @@ class PoissonFamily:
         out.X = xb
         out.Xf = np.where(obs, xb, 0.0)
         out.obs = obs.astype(float)
-        out.lgam = gammaln(out.Xf + 1.0).sum(axis=1)
+        out.lgam = data.lgam[s:e]
         return out
 
     def init_matrix(self, data):
