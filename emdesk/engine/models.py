@@ -453,8 +453,32 @@ class LatentModel:
     def score(self, X, lengths=None):
         """Total log-likelihood of X (as hmmlearn's ``score``); ``-inf`` when X is impossible (the only
         scoring method that answers then: the others raise ValueError naming the row)."""
+        if self._structure().name == "mixture" and _blocked_family(self._family()):
+            return self._score_mixture_blocked(X, lengths)
         logB, sparams, seqs, _ = self._score(X, lengths)
         return float(self._structure().e_step(logB, sparams, seqs, False)[0])
+
+    def _score_mixture_blocked(self, X, lengths):
+        """:meth:`score` of a mixture in row blocks (issue 16): one block's (b, k) log-densities at a
+        time (``_Run.E_STEP_BLOCK_BYTES``), never the (n, k) array."""
+        sparams, fparams = self._state()
+        X, lengths = self._check_X(X, lengths, fitted=True)
+        fam, struct, k = self._family(), self._structure(), self.n_components
+        data = fam.bind(X, k)
+        fparams = fam.check_params(fparams, k, X.shape[1])
+        try:
+            prep = fam.prepare(data, fparams)
+        except FamilyFailure as exc:
+            raise ValueError(str(exc)) from None
+        step = max(1, min(getattr(data, "block", None) or data.n, _Run.E_STEP_BLOCK_BYTES // (8 * 4 * k)))
+        total = 0.0
+        for s in range(0, data.n, step):
+            ll = struct.e_step(fam.log_prob(fam.rows(data, s, min(s + step, data.n)), prep), sparams, None,
+                               False)[0]
+            if not np.isfinite(ll):
+                return float(ll)
+            total += ll
+        return float(total)
 
     def predict_proba(self, X, lengths=None):
         """State posteriors (n, k)."""

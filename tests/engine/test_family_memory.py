@@ -302,3 +302,20 @@ def test_gaussian_family_m_step_from_moments_equals_the_weighted_moments(ct):
         # spherical: the mean variance in standardised units (one common scale), back in user units
         want = np.diagonal(cov, axis1=1, axis2=2).mean(axis=1) + 1e-6
     np.testing.assert_allclose(new["covariances"], want, rtol=1e-10)
+
+
+def test_mixture_model_score_in_blocks_equals_the_whole(monkeypatch):
+    from emdesk.engine import MixtureModel
+
+    X = _counts(np.random.default_rng(4), 500, 2, False)
+    est = MixtureModel(PoissonFamily(), 2, random_state=0).fit(X)
+    whole = est.score(X)
+    _tiny_blocks(monkeypatch)
+    assert est.score(X) == pytest.approx(whole, rel=1e-12)
+    assert est.bic(X) == pytest.approx(-2 * whole + est.n_parameters() * np.log(500), rel=1e-12)
+    ll, post = est.score_samples(X)
+    assert ll == pytest.approx(whole, rel=1e-12)
+    Xbad = X.copy()
+    Xbad[7, 0] = -1.0  # not a count: the ValueError names the row, found in its block
+    with pytest.raises(ValueError, match="row 8"):
+        est.score(Xbad)
