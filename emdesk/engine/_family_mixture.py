@@ -229,7 +229,6 @@ class _FamilyMixture(LatentModel):
         est.weights_ = np.array(params["weights"], dtype=float)
         est._set_family_params({p: params[p] for p in fam.param_names})
         sparams, fparams = est._state()
-        first = np.asarray(fparams[fam.param_names[0]])
         est.n_features_in_ = est._n_features_from(fparams)
         fam.check_params(fparams, k, est.n_features_in_)
         return est

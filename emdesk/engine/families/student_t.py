@@ -48,7 +48,7 @@ from scipy.optimize import brentq
 from scipy.special import digamma, gammaln
 
 from .. import _validation as V
-from .._core import COVARIANCE_TYPES, Standardizer, full_covariances
+from .._core import COVARIANCE_TYPES, full_covariances
 from ..diagnostics import diagnose
 from ..init import _check, _one_hot, initial_assignment, initial_responsibilities
 from ._blocks import RowResp, as_rows, block_rows, column_standardizer, reduce_stats, resp_block, row_ranges
