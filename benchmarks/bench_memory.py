@@ -12,7 +12,9 @@ starting values and a whole fit (k-means++ start, 20 iterations) for full and di
 one iteration with missing values; beside the data's own size and the fit's budget
 FIT_CACHE_BYTES (cached features) + 16 MiB of blocks + 1 byte per cell (the mask, with NaN) + 24 bytes
 per row (a column's copies in the checks, k-means++'s distances, the starting labels).
-``--families`` adds one iteration of the other families and of a Gaussian HMM at the first size.
+``--families`` adds, at every size, the other families' mixtures (Student-t, Poisson, categorical,
+mixed: one iteration from given parameters, a whole fit, predict; :func:`family_peaks`) and one
+iteration of a Gaussian HMM at the first size.
 
     python3 benchmarks/bench_memory.py [--rows 1000000 10000000] [--skip-csv] [--skip-scoring]
                                        [--families]
@@ -91,16 +93,9 @@ def fit_peaks(n: int, families: bool):
                                         means_init=centres + 0.3, covariances_init=np.ones((k, d)),
                                         missing="marginalize").fit(Xm)))
     if families:
-        from emdesk.engine import CategoricalMixture, GaussianHMM, PoissonMixture, StudentTMixture
+        from emdesk.engine import GaussianHMM
 
-        C = rng.poisson(3.0, size=(n, d)).astype(float)
-        S = rng.integers(4, size=(n, 1)).astype(float)
         ops += [
-            ("Student-t mixture, 1 iteration (full)",
-             lambda: StudentTMixture(k, max_iter=1, tol=0, random_state=0).fit(X)),
-            ("Poisson mixture, 1 iteration", lambda: PoissonMixture(k, max_iter=1, tol=0, random_state=0).fit(C)),
-            ("categorical mixture, 1 iteration",
-             lambda: CategoricalMixture(k, max_iter=1, tol=0, random_state=0).fit(S)),
             ("Gaussian HMM, 1 iteration (diag)",
              lambda: GaussianHMM(k, covariance_type="diag", max_iter=1, tol=0, random_state=0).fit(X)),
         ]
@@ -111,6 +106,67 @@ def fit_peaks(n: int, families: bool):
             print(f"  {name:52s} {peak / MB:9.1f} {peak / X.nbytes:10.2f} {'yes' if peak <= budget else 'NO':>7s} "
                   f"{seconds:7.1f}")
             del out
+
+
+def family_peaks(n: int, repeats: int = 1):
+    """The other families' mixtures (Student-t, Poisson, categorical, mixed): peak beyond X of one
+    iteration from given parameters, of a whole fit (start + iterations) and of predict, beside X's
+    size.  Budget: ``families._blocks.FAMILY_BLOCK_BYTES`` (16 MiB) + the E-step's and scoring's
+    16 MiB blocks + the result + a few numbers per row (one starting label, k-means++'s distance;
+    the categorical mixtures' float codes of X, 8 bytes per cell, and the Gaussian block's feature
+    cache within FIT_CACHE_BYTES)."""
+    from emdesk.engine import CategoricalMixture, MixedMixture, PoissonMixture, StudentTMixture
+    try:
+        from emdesk.engine.families._blocks import FAMILY_BLOCK_BYTES
+    except ImportError:  # the code before the families' row blocks (to print its figures)
+        FAMILY_BLOCK_BYTES = 0
+
+    rng = np.random.default_rng(2)
+    d, k = 3, 3
+    lab = rng.integers(k, size=n)
+    centres = np.array([[6.0] * d, [-6.0] * d, [0.0] * d])
+    X = centres[lab] + rng.normal(size=(n, d))
+    lam = np.array([[1.0] * d, [4.0] * d, [9.0] * d])
+    C = rng.poisson(lam[lab]).astype(float)
+    S = ((lab[:, None] + rng.integers(0, 2, size=(n, d))) % 4).astype(float)
+    M = np.column_stack([X[:, :2], S[:, 0]])
+    w0 = np.full(k, 1 / k)
+    print(f"\n== other families: n = {n:,} x d = {d}, k = {k}; X {X.nbytes / MB:.0f} MB; FAMILY_BLOCK_BYTES "
+          f"{FAMILY_BLOCK_BYTES / MB:.1f} MB; load average {os.getloadavg()[0]:.1f}")
+    print(f"  {'operation':66s} {'peak MB':>9s} {'peak/X':>7s} {'s':>7s}")
+    t_fit = StudentTMixture(k, max_iter=3, random_state=0).fit(X[: min(n, 50_000)])
+    p_fit = PoissonMixture(k, max_iter=3, random_state=0).fit(C[: min(n, 50_000)])
+    ops = [
+        ("Student-t, 1 iteration from given parameters (full)",
+         lambda: StudentTMixture(k, max_iter=1, tol=0, weights_init=w0, means_init=centres + 0.3,
+                                 covariances_init=np.stack([np.eye(d)] * k)).fit(X)),
+        ("Student-t, whole fit: robust start + 10 iterations (full)",
+         lambda: StudentTMixture(k, max_iter=10, tol=0, random_state=0).fit(X)),
+        ("Student-t, predict (result 8 bytes per row)", lambda: t_fit.predict(X)),
+        ("Poisson, 1 iteration from given parameters",
+         lambda: PoissonMixture(k, max_iter=1, tol=0, weights_init=w0, lambdas_init=lam).fit(C)),
+        ("Poisson, whole fit: k-means++ + 20 iterations",
+         lambda: PoissonMixture(k, max_iter=20, tol=0, random_state=0).fit(C)),
+        ("Poisson, predict (result 8 bytes per row)", lambda: p_fit.predict(C)),
+        ("categorical (3 columns, 4 levels), 1 iteration (start included)",
+         lambda: CategoricalMixture(k, max_iter=1, tol=0, random_state=0).fit(S)),
+        ("categorical, whole fit: k-means++ + 20 iterations",
+         lambda: CategoricalMixture(k, max_iter=20, tol=0, random_state=0).fit(S)),
+        ("mixed (2 numeric + 1 categorical), 1 iteration (start included)",
+         lambda: MixedMixture(k, categorical_columns=[2], max_iter=1, tol=0, random_state=0).fit(M)),
+        ("mixed, whole fit: k-means++ + 10 iterations",
+         lambda: MixedMixture(k, categorical_columns=[2], max_iter=10, tol=0, random_state=0).fit(M)),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, fn in ops:
+            peaks, times = [], []
+            for _ in range(repeats):
+                peak, out, seconds = peak_of(fn)
+                peaks.append(peak)
+                times.append(seconds)
+                del out
+            print(f"  {name:66s} {min(peaks) / MB:9.1f} {min(peaks) / X.nbytes:7.2f} {min(times):7.1f}")
 
 
 def run(n: int, skip_csv: bool):
@@ -163,13 +219,16 @@ def main(argv=None):
     ap.add_argument("--skip-csv", action="store_true", help="leave out the CSV exports (slow at 1e7 rows)")
     ap.add_argument("--skip-scoring", action="store_true", help="fits only")
     ap.add_argument("--skip-fit", action="store_true", help="scoring, imputation and exports only")
-    ap.add_argument("--families", action="store_true", help="the other families and an HMM at the first size")
+    ap.add_argument("--families", action="store_true",
+                    help="the other families' mixtures at every size, and an HMM at the first size")
     args = ap.parse_args(argv)
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}; peaks by tracemalloc; "
           f"load average {os.getloadavg()[0]:.1f}")
     for i, n in enumerate(args.rows):
         if not args.skip_fit:
             fit_peaks(n, args.families and i == 0)
+        if args.families:
+            family_peaks(n)
         if not args.skip_scoring:
             run(n, args.skip_csv)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux

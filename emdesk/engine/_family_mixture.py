@@ -57,13 +57,57 @@ class _FamilyMixture(LatentModel):
     def _check_family_inits(self, given, k, d, fdata):
         return dict(given)
 
-    # -- scikit-learn style scoring
+    # -- scikit-learn style scoring, in row blocks (issue 16): peak = the result + one block
+    #: Budget of one scoring block's temporaries (bytes).
+    SCORE_BLOCK_BYTES = 16 << 20
+
+    def _joint_blocks(self, X):
+        """``(n, blocks)``: ``blocks`` yields ``(s, e, L, keep)`` per block of rows: ``L`` (e - s, k) =
+        log w_j + log f_j(x_i), ``keep`` the rows with at least one observed value.  X is validated
+        and bound (a reference) before the first block."""
+        logB_prep = self._score_prepare(X)
+        fam, data, prep, sparams, Xc = logB_prep
+        k = self.n_components
+        with np.errstate(divide="ignore"):
+            logw = np.log(sparams["weights"])[None, :]
+        step = max(1, min(getattr(data, "block", None) or data.n, self.SCORE_BLOCK_BYTES // (8 * (3 * k + 2))))
+
+        def blocks():
+            if not hasattr(fam, "rows"):  # a family of the plain contract: all rows at once
+                L = fam.log_prob(data, prep)
+                L += logw
+                yield 0, data.n, L, ~np.isnan(Xc).all(axis=1)
+                return
+            for s in range(0, data.n, step):
+                e = min(s + step, data.n)
+                L = fam.log_prob(fam.rows(data, s, e), prep)
+                L += logw
+                yield s, e, L, ~np.isnan(Xc[s:e]).all(axis=1)
+
+        return data.n, blocks()
+
+    def _score_prepare(self, X):
+        from .families.base import FamilyFailure
+
+        sparams, fparams = self._state()
+        Xc, _ = self._check_X(X, None, fitted=True)
+        fam = self._family()
+        data = fam.bind(Xc, self.n_components)
+        fparams = fam.check_params(fparams, self.n_components, Xc.shape[1])
+        try:
+            prep = fam.prepare(data, fparams)
+        except FamilyFailure as exc:
+            raise ValueError(str(exc)) from None
+        return fam, data, prep, sparams, Xc
+
     def _log_joint(self, X):
         """``(L (n, k) = log w_j + log f_j(x_i), rows with at least one observed value (n,))``."""
-        logB, sparams, _, _ = self._score(X, None)
-        with np.errstate(divide="ignore"):
-            L = logB + np.log(sparams["weights"])[None, :]
-        return L, self._observed_rows(X)
+        n, blocks = self._joint_blocks(X)
+        L = np.empty((n, self.n_components))
+        keep = np.empty(n, dtype=bool)
+        for s, e, Lb, kb in blocks:
+            L[s:e], keep[s:e] = Lb, kb
+        return L, keep
 
     def _observed_rows(self, X):
         Xc, _ = self._check_X(X, None, fitted=True)
@@ -71,41 +115,68 @@ class _FamilyMixture(LatentModel):
 
     def score_samples(self, X):
         """Log-density of each row under the mixture, (n,) (scikit-learn's ``score_samples``;
-        missing cells marginalised).  ValueError for data the model cannot take."""
-        L, _ = self._log_joint(X)
-        return _logsumexp_rows(L)
+        missing cells marginalised).  ValueError for data the model cannot take.  Row blocks: peak
+        memory the result plus one block (:attr:`SCORE_BLOCK_BYTES`)."""
+        n, blocks = self._joint_blocks(X)
+        out = np.empty(n)
+        for s, e, L, _ in blocks:
+            out[s:e] = _logsumexp_rows(L)
+        return out
 
     def score(self, X):
         """Mean log-likelihood per row (rows with every value missing are not counted)."""
         n, ll, _ = self._criteria(X, entropy=False)
         return ll / n
 
+    def _posterior_blocks(self, X):
+        n, blocks = self._joint_blocks(X)
+
+        def gen():
+            for s, e, L, _ in blocks:
+                lse = _logsumexp_rows(L)
+                if not np.all(np.isfinite(lse)):
+                    i = s + int(np.flatnonzero(~np.isfinite(lse))[0])
+                    raise ValueError(f"Row {i + 1} of X is impossible under the model (a value no component can "
+                                     "emit).")
+                L -= lse[:, None]
+                np.exp(L, out=L)
+                yield s, e, L
+
+        return n, gen()
+
     def predict_proba(self, X):
-        """Posterior component probabilities (n, k)."""
-        L, _ = self._log_joint(X)
-        lse = _logsumexp_rows(L)
-        if not np.all(np.isfinite(lse)):
-            i = int(np.flatnonzero(~np.isfinite(lse))[0])
-            raise ValueError(f"Row {i + 1} of X is impossible under the model (a value no component can emit).")
-        return np.exp(L - lse[:, None])
+        """Posterior component probabilities (n, k) (row blocks: the result plus one block)."""
+        n, blocks = self._posterior_blocks(X)
+        out = np.empty((n, self.n_components))
+        for s, e, P in blocks:
+            out[s:e] = P
+        return out
 
     def predict(self, X):
-        """The most probable component of each row (n,)."""
-        return np.argmax(self.predict_proba(X), axis=1)
+        """The most probable component of each row (n,) (row blocks: the result plus one block)."""
+        n, blocks = self._posterior_blocks(X)
+        out = np.empty(n, dtype=np.intp)
+        for s, e, P in blocks:
+            out[s:e] = np.argmax(P, axis=1)
+        return out
 
     def fit_predict(self, X):
         return self.fit(X).predict(X)
 
     def _criteria(self, X, entropy="map"):
-        L, keep = self._log_joint(X)
-        if not keep.any():
+        n, blocks = self._joint_blocks(X)
+        n_keep, ll, ent = 0, 0.0, 0.0
+        for s, e, L, keep in blocks:
+            if not keep.all():
+                L = L[keep]
+            lse = _logsumexp_rows(L)
+            n_keep += int(keep.sum())
+            ll += float(lse.sum())
+            if entropy and L.shape[0]:  # "map" (mclust's ICL) or "entropy" / True (soft), emdesk.engine.criteria
+                ent += classification_term(np.exp(L - lse[:, None]), entropy)
+        if not n_keep:
             raise ValueError("X has no row with an observed value: give rows with data.")
-        lse = _logsumexp_rows(L)[keep]
-        ll = float(lse.sum())
-        ent = 0.0
-        if entropy:  # "map" (mclust's ICL) or "entropy" / True (soft), emdesk.engine.criteria
-            ent = classification_term(np.exp(L[keep] - lse[:, None]), entropy)
-        return float(keep.sum()), ll, ent
+        return float(n_keep), ll, ent
 
     def log_likelihood(self, X):
         """Total log-likelihood of X (the sum of :meth:`score_samples` over rows with data)."""
@@ -158,7 +229,6 @@ class _FamilyMixture(LatentModel):
         est.weights_ = np.array(params["weights"], dtype=float)
         est._set_family_params({p: params[p] for p in fam.param_names})
         sparams, fparams = est._state()
-        first = np.asarray(fparams[fam.param_names[0]])
         est.n_features_in_ = est._n_features_from(fparams)
         fam.check_params(fparams, k, est.n_features_in_)
         return est

@@ -136,21 +136,27 @@ class StudentTMixture(_FamilyMixture):
         """
         if component not in ("map", "all", "expected"):
             raise ValueError(f"component must be 'map', 'all' or 'expected'; got {component!r}.")
-        sparams, fparams = self._state()
-        Xc, _ = self._check_X(X, None, fitted=True)
-        fam = self._family()
-        data = fam.bind(Xc, self.n_components)
-        prep = fam.prepare(data, fam.check_params(fparams, self.n_components, Xc.shape[1]))
-        logB = fam.log_prob(data, prep)
-        U = fam.scale_weights(data, prep)
-        if component == "all":
-            return U
+        fam, data, prep, sparams, _ = self._score_prepare(X)
+        k = self.n_components
         with np.errstate(divide="ignore"):
-            L = logB + np.log(sparams["weights"])[None, :]
-        if component == "map":
-            return U[np.arange(U.shape[0]), np.argmax(L, axis=1)]
-        R = np.exp(L - _logsumexp_rows(L)[:, None])
-        return (R * U).sum(axis=1)
+            logw = np.log(sparams["weights"])[None, :]
+        out = np.empty((data.n, k) if component == "all" else data.n)
+        step = max(1, min(data.block, self.SCORE_BLOCK_BYTES // (8 * (3 * k + 2))))
+        for s in range(0, data.n, step):  # row blocks (issue 16): the result plus one block
+            e = min(s + step, data.n)
+            db = fam.rows(data, s, e)
+            logB = fam.log_prob(db, prep)
+            U = fam.scale_weights(db, prep)
+            if component == "all":
+                out[s:e] = U
+                continue
+            L = logB + logw
+            if component == "map":
+                out[s:e] = U[np.arange(U.shape[0]), np.argmax(L, axis=1)]
+            else:
+                R = np.exp(L - _logsumexp_rows(L)[:, None])
+                out[s:e] = (R * U).sum(axis=1)
+        return out
 
     def mahalanobis(self, X):
         """Squared Mahalanobis distances (n, k) of each row (observed coordinates) from each

@@ -74,36 +74,82 @@ def encode_categories(X, categories=None, columns_label=None):
     if categories is not None and len(categories) != d:
         raise ValueError(f"categories has {len(categories)} entries but X has {d} columns.")
     codes = np.full((n, d), np.nan)
+    cats_out = _encode_into(Xo, range(d), categories, columns_label, codes, range(d))
+    return codes, cats_out
+
+
+def _encode_into(Xo, cols, categories, columns_label, out, out_cols):
+    """Encode the columns ``cols`` of ``Xo`` into the columns ``out_cols`` of ``out`` (which holds NaN
+    there); returns the categories of each.  Numeric columns are read in row blocks (issue 16: no
+    temporary of the column's size beyond the codes), text columns whole."""
     cats_out = []
-    for c in range(d):
-        name = f"column {c + 1}" if columns_label is None else f"column {columns_label[c]}"
-        miss, vals = _column_values(Xo[:, c])
-        if categories is None or categories[c] is None:
+    for i, (c, oc) in enumerate(zip(cols, out_cols)):
+        name = f"column {i + 1}" if columns_label is None else f"column {columns_label[i]}"
+        given = None if categories is None else categories[i]
+        col = Xo[:, c]
+        if col.dtype.kind in "fiub":
+            cats_out.append(_encode_numeric(col, given, name, out[:, oc]))
+            continue
+        miss, vals = _column_values(col)
+        if given is None:
             cats = np.unique(vals) if vals.size else np.array([], dtype=float)
             if cats.dtype == object:
                 cats = np.array(sorted(set(cats.tolist())), dtype=object)
         else:
-            cats = np.asarray(list(categories[c]), dtype=object if vals.dtype == object else float)
+            cats = np.asarray(list(given), dtype=object if vals.dtype == object else float)
             if vals.dtype != object and cats.dtype == object:
                 cats = cats.astype(float)
-        if vals.dtype == object or cats.dtype == object:
-            index = {str(v): i for i, v in enumerate(cats.tolist())}
-            keys = [str(v) for v in vals.tolist()]
-            got = np.array([index.get(s, -1) for s in keys], dtype=np.int64)
-        else:
-            order = np.argsort(cats, kind="stable")
-            pos = np.searchsorted(cats[order], vals)
-            pos = np.minimum(pos, max(len(cats) - 1, 0))
-            got = order[pos] if len(cats) else np.full(vals.shape, -1)
-            got = np.where(cats[got] == vals, got, -1) if len(cats) else got
-        if np.any(got < 0):
-            i_val = int(np.flatnonzero(got < 0)[0])
-            row = int(np.flatnonzero(~miss)[i_val])
-            raise ValueError(f"{name}, row {row + 1}: {_fmt(vals[i_val])} is not one of the categories "
-                             f"{', '.join(_fmt(c) for c in cats.tolist()[:20])}{' ...' if len(cats) > 20 else ''}.")
-        codes[~miss, c] = got
+        got = _codes_of(vals, cats)
+        _check_known(got, vals, cats, miss, name, 0)
+        out[~miss, oc] = got
         cats_out.append(cats)
-    return codes, cats_out
+    return cats_out
+
+
+def _codes_of(vals, cats):
+    """Index of each value in ``cats`` (-1 when it is not there)."""
+    if vals.dtype == object or cats.dtype == object:
+        index = {str(v): i for i, v in enumerate(cats.tolist())}
+        return np.array([index.get(str(v), -1) for v in vals.tolist()], dtype=np.int64)
+    if not len(cats):
+        return np.full(vals.shape, -1)
+    order = np.argsort(cats, kind="stable")
+    pos = np.minimum(np.searchsorted(cats[order], vals), len(cats) - 1)
+    got = order[pos]
+    return np.where(cats[got] == vals, got, -1)
+
+
+def _check_known(got, vals, cats, miss, name, offset):
+    if np.any(got < 0):
+        i_val = int(np.flatnonzero(got < 0)[0])
+        row = offset + int(np.flatnonzero(~miss)[i_val])
+        raise ValueError(f"{name}, row {row + 1}: {_fmt(vals[i_val])} is not one of the categories "
+                         f"{', '.join(_fmt(c) for c in cats.tolist()[:20])}{' ...' if len(cats) > 20 else ''}.")
+
+
+_ENCODE_BLOCK = 1 << 16
+
+
+def _encode_numeric(col, given, name, out):
+    """A numeric column's codes into ``out`` (n,), in row blocks; its categories (learned: the sorted
+    distinct values, merged over the blocks)."""
+    n = col.shape[0]
+    if given is None:
+        cats = np.array([], dtype=float)
+        for s in range(0, n, _ENCODE_BLOCK):
+            v = col[s:s + _ENCODE_BLOCK].astype(float)
+            cats = np.union1d(cats, np.unique(v[~np.isnan(v)]))
+    else:
+        cats = np.asarray(list(given), dtype=float)
+    for s in range(0, n, _ENCODE_BLOCK):
+        v = col[s:s + _ENCODE_BLOCK].astype(float)
+        miss = np.isnan(v)
+        vals = v[~miss]
+        got = _codes_of(vals, cats)
+        _check_known(got, vals, cats, miss, name, s)
+        ob = out[s:s + _ENCODE_BLOCK]
+        ob[~miss] = got
+    return cats
 
 
 class _CategoricalInput:
@@ -310,14 +356,16 @@ class MixedMixture(_CategoricalInput, _FamilyMixture):
         for c in num:
             col = Xo[:, c]
             try:
-                out[:, c] = col.astype(float) if col.dtype.kind in "fiub" else np.array(
+                out[:, c] = col if col.dtype.kind in "fiub" else np.array(
                     [np.nan if _is_missing(v) else float(v) for v in col])
             except (TypeError, ValueError):
                 bad = next(i for i, v in enumerate(col) if not _is_missing(v) and not _is_number(v))
                 raise ValueError(f"column {c + 1} is numeric but row {bad + 1} holds {col[bad]!r}; list it in "
                                  "categorical_columns or fix the value.") from None
-        codes, cats = encode_categories(Xo[:, cat], categories, columns_label=[c + 1 for c in cat])
-        out[:, cat] = codes
+        if categories is not None and len(categories) != len(cat):
+            raise ValueError(f"categories has {len(categories)} entries but X has {len(cat)} columns.")
+        out[:, cat] = np.nan
+        cats = _encode_into(Xo, cat, categories, [c + 1 for c in cat], out, cat)
         return out, cats
 
     def _encode_for_fit(self, X):

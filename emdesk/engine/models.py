@@ -24,7 +24,8 @@ from ._validation import check_columns
 from .diagnostics import ComponentIssue, DegenerateSolutionWarning
 from .em import RestartFailed, run_em
 from .families.base import FamilyFailure
-from .init import INIT_METHODS, initial_responsibilities
+from .families._blocks import RowResp
+from .init import INIT_METHODS, initial_assignment, initial_responsibilities
 from .snapshot import Snapshot, frozen_copy
 from .structures.markov import MarkovStructure, Sequences, check_lengths, viterbi
 from .structures.mixture import MixtureStructure
@@ -39,6 +40,12 @@ def _issues(raw):
     return tuple(out)
 
 
+def _blocked_family(fam):
+    """Whether the family has the row-block API (``rows``, ``add_stats``); a family of the plain
+    contract runs on all rows at once."""
+    return hasattr(fam, "rows") and hasattr(fam, "add_stats")
+
+
 class _Run:
     """The model context of structure x family for :func:`emdesk.engine.em.run_em`."""
 
@@ -46,6 +53,8 @@ class _Run:
         self.est, self.fdata, self.seqs, self.inits = est, fdata, seqs, inits
         self.W = float(fdata.n)
         self.post = None
+        self.occupancy = None  # (k,) summed over the blocks of the last E-step (mixtures)
+        self.want_resp = False  # keep the (n, k) posteriors (fit_iter(responsibilities=True))
         self.m_issues = ()
 
     def initial_params(self, rng, interrupt):
@@ -56,14 +65,23 @@ class _Run:
             return dict(sp0), dict(fp0)
         fam, struct = est._family(), est._structure()
         start = getattr(fam, "initial_state", None)
+        mixture = struct.name == "mixture" and _blocked_family(fam)
         if start is not None and not sp0 and not fp0:
             # a family's own start (the Student-t's outlier-robust candidates); not when the user gave
             # some of the starting values
             resp, fparams = start(self.fdata, est.init_params, k, rng, interrupt)
+        elif mixture:
+            # one label per row (or regenerated random numbers), read per block (issue 16)
+            resp = RowResp.of(initial_assignment(est.init_params, fam.init_matrix(self.fdata), k, None, rng,
+                                                 interrupt))
+            fparams = fam.init_params(self.fdata, resp)
         else:
             resp = initial_responsibilities(est.init_params, fam.init_matrix(self.fdata), k, None, rng, interrupt)
             fparams = fam.init_params(self.fdata, resp)
-        sparams = struct.init_params(resp, self.seqs)
+        if mixture:
+            sparams = struct.init_params_from_occupancy(resp.sum(axis=0))
+        else:
+            sparams = struct.init_params(resp.to_array() if isinstance(resp, RowResp) else resp, self.seqs)
         if sp0:
             sparams.update(sp0)
         if fp0:
@@ -78,6 +96,8 @@ class _Run:
             raise RestartFailed(f"EM cannot continue{where}: {exc}") from None
 
     def e_step(self, prep, want_stats):
+        if self.est._structure().name == "mixture" and _blocked_family(self.est._family()):
+            return self._e_step_mixture_blocked(prep, want_stats)
         sparams, fprep = prep
         logB = self.est._family().log_prob(self.fdata, fprep)
         ll, post, sstats = self.est._structure().e_step(logB, sparams, self.seqs, want_stats)
@@ -88,6 +108,44 @@ class _Run:
         if not want_stats:
             return ll, None
         return ll, (sstats, self.est._family().stats(self.fdata, fprep, post), post.sum(axis=0), sparams)
+
+    #: Budget of the (b, k) block temporaries of a mixture's E-step (bytes); the families' own per-row
+    #: arrays of a block are within ``families._blocks.FAMILY_BLOCK_BYTES``.
+    E_STEP_BLOCK_BYTES = 16 << 20
+
+    def _e_step_mixture_blocked(self, prep, want_stats):
+        """The mixture's E-step over row blocks: per block the family's log-densities, the posteriors
+        (log-sum-exp over components), the family's statistics, summed with ``add_stats``; the
+        occupancy summed.  The (n, k) posteriors are kept only when ``want_resp`` (the snapshots'
+        responsibilities).  Peak: one block's temporaries (about :attr:`E_STEP_BLOCK_BYTES`)."""
+        sparams, fprep = prep
+        fam, struct, data = self.est._family(), self.est._structure(), self.fdata
+        n, k = data.n, self.est.n_components
+        step = getattr(data, "block", None) or n
+        step = max(1, min(step, self.E_STEP_BLOCK_BYTES // (8 * 4 * k)))
+        post_all = np.empty((n, k)) if self.want_resp else None
+        total = 0.0
+        occupancy = np.zeros(k)
+        fstats = None
+        for s in range(0, n, step):
+            e = min(s + step, n)
+            db = fam.rows(data, s, e)
+            ll, post, nk = struct.e_step(fam.log_prob(db, fprep), sparams, None, want_stats)
+            if post is None or not np.isfinite(ll):
+                return -math.inf, None
+            total += ll
+            occupancy += nk
+            if want_stats:
+                st = fam.stats(db, fprep, post)
+                fstats = st if fstats is None else fam.add_stats(fstats, st)
+            if post_all is not None:
+                post_all[s:e] = post
+        self.post = post_all
+        self.occupancy = occupancy
+        self._fprep = fprep
+        if not want_stats:
+            return total, None
+        return total, (occupancy.copy(), fstats, occupancy, sparams)
 
     def m_step(self, stats):
         sstats, fstats, occupancy, sparams = stats
@@ -104,7 +162,7 @@ class _Run:
         sparams, fparams = params
         self._last_fparams = fparams
         est = self.est
-        occupancy = self.post.sum(axis=0)
+        occupancy = self.occupancy if self.occupancy is not None else self.post.sum(axis=0)
         issues = self.m_issues if fields["iteration"] > 0 else ()
         fam = est._family()
         if hasattr(fam, "diagnose"):
@@ -116,7 +174,7 @@ class _Run:
             means=frozen_copy(first),
             covariances=frozen_copy(second) if second is not None else None,
             covariance_type=getattr(fam, "covariance_type", fam.name),
-            responsibilities=frozen_copy(self.post) if want_resp else None,
+            responsibilities=frozen_copy(self.post) if want_resp and self.post is not None else None,
             issues=issues,
             n_samples=self.W,
             missing=getattr(fam, "missing", "error"),
@@ -194,7 +252,7 @@ class LatentModel:
             raise ValueError(f"X must be 1-D (n,) or 2-D (n, d); got shape {X.shape}.")
         if X.shape[0] == 0 or X.shape[1] == 0:
             raise ValueError(f"X is empty (shape {X.shape}): give at least one row and one column.")
-        if np.isinf(X).any():
+        if any(np.isinf(X[s:s + 65536]).any() for s in range(0, X.shape[0], 65536)):  # row blocks (issue 16)
             raise ValueError("X contains infinite values: remove or replace them.")
         if fitted and hasattr(self, "n_features_in_") and X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} columns but the model has {self.n_features_in_}: give the same "
@@ -233,6 +291,7 @@ class LatentModel:
         inits = self._explicit_inits(k, X.shape[1], fdata)
         seqs = self._seqs(lengths)
         run = _Run(self, fdata, seqs, inits)
+        run.want_resp = bool(responsibilities)
         run._last_fparams = None
         rng = np.random.default_rng(self.random_state)
         return run_em(run, n_init=self.n_init, max_iter=self.max_iter, tol=self.tol, rng=rng,
@@ -394,8 +453,32 @@ class LatentModel:
     def score(self, X, lengths=None):
         """Total log-likelihood of X (as hmmlearn's ``score``); ``-inf`` when X is impossible (the only
         scoring method that answers then: the others raise ValueError naming the row)."""
+        if self._structure().name == "mixture" and _blocked_family(self._family()):
+            return self._score_mixture_blocked(X, lengths)
         logB, sparams, seqs, _ = self._score(X, lengths)
         return float(self._structure().e_step(logB, sparams, seqs, False)[0])
+
+    def _score_mixture_blocked(self, X, lengths):
+        """:meth:`score` of a mixture in row blocks (issue 16): one block's (b, k) log-densities at a
+        time (``_Run.E_STEP_BLOCK_BYTES``), never the (n, k) array."""
+        sparams, fparams = self._state()
+        X, lengths = self._check_X(X, lengths, fitted=True)
+        fam, struct, k = self._family(), self._structure(), self.n_components
+        data = fam.bind(X, k)
+        fparams = fam.check_params(fparams, k, X.shape[1])
+        try:
+            prep = fam.prepare(data, fparams)
+        except FamilyFailure as exc:
+            raise ValueError(str(exc)) from None
+        step = max(1, min(getattr(data, "block", None) or data.n, _Run.E_STEP_BLOCK_BYTES // (8 * 4 * k)))
+        total = 0.0
+        for s in range(0, data.n, step):
+            ll = struct.e_step(fam.log_prob(fam.rows(data, s, min(s + step, data.n)), prep), sparams, None,
+                               False)[0]
+            if not np.isfinite(ll):
+                return float(ll)
+            total += ll
+        return float(total)
 
     def predict_proba(self, X, lengths=None):
         """State posteriors (n, k)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._blocks import LazyRows, RowResp, as_rows, block_rows, reduce_stats, resp_block, row_ranges
 from .base import FamilyFailure, empty_state_issues, state_floor
 
 __all__ = ["CategoricalFamily", "LatentClassFamily"]
@@ -31,11 +32,40 @@ def _check_code_bound(largest, what):
             f"0 .. m-1 (one number per distinct value), or give it as text to emdesk-fit / the window.")
 
 class _Data:
-    __slots__ = ("x", "obs", "has_missing", "n", "d", "n_symbols")
+    """Bound symbols: ``X`` (the caller's column, a reference), ``n``, ``d`` (1), ``n_symbols``,
+    ``has_missing``, ``block`` (rows per block), ``held`` (per-row arrays for all rows: small
+    data).  Per-row arrays (a block's rows, or all when held): ``x`` (int64 codes, missing at 0)
+    and ``obs`` (bool)."""
+
+    __slots__ = ("X", "x", "obs", "has_missing", "n", "d", "n_symbols", "held", "block")
+
+
+def _check_codes_blocked(X, n, step, what):
+    """Block-wise checks of integer codes: ``(NaN count, first bad (row, col) or None, largest code or
+    None)``; one block's copy at a time."""
+    n_nan, bad, largest = 0, None, None
+    for s, e in row_ranges(n, step):
+        xb = X[s:e]
+        xb = xb.reshape(len(xb), -1)
+        obs = ~np.isnan(xb)
+        n_nan += int(obs.size - np.count_nonzero(obs))
+        Xf = np.where(obs, xb, 0.0)
+        if bad is None:
+            b = (Xf < 0) | (Xf != np.round(Xf))
+            if b.any():
+                i, c = np.argwhere(b)[0]
+                bad = (s + int(i), int(c), float(xb[i, c]))
+        if obs.any():
+            m = float(np.max(xb[obs]))
+            largest = m if largest is None else max(largest, m)
+    return n_nan, bad, largest
 
 
 class CategoricalFamily:
-    """Categorical symbols in one column; ``n_symbols`` None = ``max(X) + 1``."""
+    """Categorical symbols in one column; ``n_symbols`` None = ``max(X) + 1``.
+
+    Memory (issue 16): ``bind`` keeps a reference to X and checks it in row blocks; the codes and
+    the mask are made per block of rows in the passes (all rows when they fit one block)."""
 
     name = "categorical"
     param_names = ("emissionprob",)
@@ -46,21 +76,20 @@ class CategoricalFamily:
         self.emissionprob_prior = emissionprob_prior
 
     def bind(self, X, k=None):
-        X = np.asarray(X, dtype=float)
-        if X.ndim == 2 and X.shape[1] != 1:
+        X = as_rows(X)
+        if X.shape[1] != 1:
             raise ValueError(
                 f"Categorical emissions take one column of symbols; X has {X.shape[1]} columns.")
-        x = X.reshape(-1)
-        obs = ~np.isnan(x)
-        if not obs.all() and self.missing != "marginalize":
+        n = X.shape[0]
+        step = block_rows(n, k, 4)
+        n_nan, bad, largest = _check_codes_blocked(X, n, step, "symbol")
+        if n_nan and self.missing != "marginalize":
             raise ValueError(
-                f"X contains {int((~obs).sum())} missing (NaN) symbol(s): drop them or use missing='marginalize'.")
-        xo = x[obs]
-        if np.any(xo < 0) or np.any(xo != np.round(xo)):
-            i = int(np.flatnonzero(obs)[np.flatnonzero((xo < 0) | (xo != np.round(xo)))[0]])
+                f"X contains {n_nan} missing (NaN) symbol(s): drop them or use missing='marginalize'.")
+        if bad is not None:
             raise ValueError(
-                f"Categorical symbols must be integers 0, 1, 2, ...; row {i + 1} holds {x[i]!r}.")
-        n_sym = int(xo.max()) + 1 if xo.size else 1
+                f"Categorical symbols must be integers 0, 1, 2, ...; row {bad[0] + 1} holds {bad[2]!r}.")
+        n_sym = int(largest) + 1 if largest is not None else 1
         _check_code_bound(n_sym - 1, "symbol")
         if self.n_symbols is not None:
             if n_sym > int(self.n_symbols):
@@ -69,17 +98,42 @@ class CategoricalFamily:
                     f"(0 .. {int(self.n_symbols) - 1}).")
             n_sym = int(self.n_symbols)
         data = _Data()
-        data.x = np.where(obs, x, 0).astype(np.int64)
-        data.obs = obs
-        data.has_missing = not obs.all()
-        data.n, data.d, data.n_symbols = x.shape[0], 1, n_sym
+        data.X, data.n, data.d, data.n_symbols = X, n, 1, n_sym
+        data.has_missing = n_nan > 0
+        data.block, data.held, data.x, data.obs = step, False, None, None
+        if n <= step:
+            return self.rows(data, 0, n)
         return data
 
-    def init_matrix(self, data):
-        """One-hot symbols (missing: all zero), for k-means."""
-        out = np.zeros((data.n, data.n_symbols))
-        out[np.arange(data.n), data.x] = data.obs
+    def rows(self, data, s, e):
+        """The bound data of rows s:e (the same ``n_symbols``; codes and mask of those rows)."""
+        if data.held and s == 0 and e == data.n:
+            return data
+        out = _Data()
+        out.n_symbols, out.d, out.has_missing, out.block = data.n_symbols, 1, data.has_missing, data.block
+        out.n, out.held = e - s, True
+        out.X = data.X[s:e]
+        if data.held:
+            out.x, out.obs = data.x[s:e], data.obs[s:e]
+            return out
+        x = np.asarray(data.X[s:e], dtype=float).reshape(-1)
+        obs = ~np.isnan(x)
+        out.x = np.where(obs, x, 0).astype(np.int64)
+        out.obs = obs
         return out
+
+    def init_matrix(self, data):
+        """One-hot symbols (missing: all zero), for k-means; made per block when read."""
+        m = data.n_symbols
+
+        def one_hot(xb):
+            x = xb.reshape(-1)
+            obs = ~np.isnan(x)
+            out = np.zeros((x.shape[0], m))
+            out[np.arange(x.shape[0]), np.where(obs, x, 0).astype(np.int64)] = obs
+            return out
+
+        return LazyRows(data.X, one_hot, m)
 
     def check_params(self, params, k, d):
         e = np.asarray(params["emissionprob"], dtype=float)
@@ -101,18 +155,32 @@ class CategoricalFamily:
             return np.log(e)
 
     def log_prob(self, data, loge):
+        if not data.held:
+            out = np.empty((data.n, loge.shape[0]))
+            for s, e in row_ranges(data.n, data.block):
+                out[s:e] = self.log_prob(self.rows(data, s, e), loge)
+            return out
         out = loge[:, data.x].T.copy()
         if data.has_missing:
             out[~data.obs] = 0.0
         return out
 
     def stats(self, data, prep, post):
+        """``(nk (k,), expected symbol counts (k, n_symbols))``: sums over rows (:meth:`add_stats`)."""
+        if not data.held or isinstance(post, RowResp):
+            return reduce_stats(self, (self.stats(self.rows(data, s, e), prep, resp_block(post, s, e))
+                                       for s, e in row_ranges(data.n, data.block)))
         k = post.shape[1]
         counts = np.empty((k, data.n_symbols))
         w = post if not data.has_missing else post * data.obs[:, None]
         for j in range(k):
             counts[j] = np.bincount(data.x, weights=w[:, j], minlength=data.n_symbols)
         return post.sum(axis=0), counts
+
+    @staticmethod
+    def add_stats(a, b):
+        """The statistics of the union of two disjoint row sets (sums)."""
+        return a[0] + b[0], a[1] + b[1]
 
     def m_step(self, data, stats, params):
         nk, counts = stats
@@ -137,7 +205,10 @@ class CategoricalFamily:
 
 
 class _LCData:
-    __slots__ = ("x", "obs", "has_missing", "n", "d", "n_categories", "m")
+    """As the categorical family's data, for several columns: ``x`` (n, d) int64 codes, ``obs``
+    (n, d) bool per block of rows (all rows when ``held``), ``n_categories`` (d,), ``m``."""
+
+    __slots__ = ("X", "x", "obs", "has_missing", "n", "d", "n_categories", "m", "held", "block")
 
 
 class LatentClassFamily:
@@ -169,23 +240,24 @@ class LatentClassFamily:
         self.alpha = a
 
     def bind(self, X, k=None):
-        X = np.asarray(X, dtype=float)
-        if X.ndim == 1:
-            X = X.reshape(-1, 1)
-        obs = ~np.isnan(X)
-        if not obs.all() and self.missing != "marginalize":
-            raise ValueError(
-                f"X contains {int((~obs).sum())} missing (NaN) value(s): drop them or use missing='marginalize'.")
-        Xf = np.where(obs, X, 0.0)
-        bad = (Xf < 0) | (Xf != np.round(Xf))
-        if bad.any():
-            i, c = np.argwhere(bad)[0]
-            raise ValueError(f"Categorical codes must be integers 0, 1, 2, ...; column {c + 1}, row {i + 1} "
-                             f"holds {float(X[i, c]):g}.")
+        X = as_rows(X)
         n, d = X.shape
+        step = block_rows(n, k, 3 * d)
+        n_nan, bad, _ = _check_codes_blocked(X, n, step, "code")
+        if n_nan and self.missing != "marginalize":
+            raise ValueError(
+                f"X contains {n_nan} missing (NaN) value(s): drop them or use missing='marginalize'.")
+        if bad is not None:
+            i, c, v = bad
+            raise ValueError(f"Categorical codes must be integers 0, 1, 2, ...; column {c + 1}, row {i + 1} "
+                             f"holds {v:g}.")
+        colmax = np.zeros(d)
+        for s, e in row_ranges(n, step):
+            xb = X[s:e]
+            colmax = np.maximum(colmax, np.where(np.isnan(xb), 0.0, xb).max(axis=0))
         if n:
-            _check_code_bound(float(Xf.max()), "code")
-        R = (Xf.max(axis=0).astype(np.int64) + 1) if n else np.ones(d, np.int64)
+            _check_code_bound(float(colmax.max()) if d else 0.0, "code")
+        R = (colmax.astype(np.int64) + 1) if n else np.ones(d, np.int64)
         if self.n_categories is not None:
             if len(self.n_categories) != d:
                 raise ValueError(f"n_categories has {len(self.n_categories)} entries but X has {d} columns.")
@@ -197,22 +269,49 @@ class LatentClassFamily:
                                  f"(0 .. {given[c] - 1}).")
             R = given
         data = _LCData()
-        data.x = Xf.astype(np.int64)
-        data.obs = obs
-        data.has_missing = not obs.all()
+        data.X = X
+        data.has_missing = n_nan > 0
         data.n, data.d = n, d
         data.n_categories = R
         data.m = int(R.max()) if d else 1
+        data.block, data.held, data.x, data.obs = step, False, None, None
+        if n <= step:
+            return self.rows(data, 0, n)
         return data
 
-    def init_matrix(self, data):
-        """One-hot codes of every column side by side (missing cells all zero), for k-means."""
-        offs = np.concatenate([[0], np.cumsum(data.n_categories)])
-        out = np.zeros((data.n, int(offs[-1])))
-        rows = np.arange(data.n)
-        for c in range(data.d):
-            out[rows, offs[c] + data.x[:, c]] = data.obs[:, c]
+    def rows(self, data, s, e):
+        """The bound data of rows s:e (the same categories; codes and mask of those rows)."""
+        if data.held and s == 0 and e == data.n:
+            return data
+        out = _LCData()
+        out.has_missing, out.d, out.n_categories, out.m, out.block = (
+            data.has_missing, data.d, data.n_categories, data.m, data.block)
+        out.n, out.held = e - s, True
+        out.X = data.X[s:e]
+        if data.held:
+            out.x, out.obs = data.x[s:e], data.obs[s:e]
+            return out
+        xb = data.X[s:e]
+        obs = ~np.isnan(xb)
+        out.x = np.where(obs, xb, 0.0).astype(np.int64)
+        out.obs = obs
         return out
+
+    def init_matrix(self, data):
+        """One-hot codes of every column side by side (missing cells all zero), for k-means; made per
+        block when read."""
+        offs = np.concatenate([[0], np.cumsum(data.n_categories)])
+
+        def one_hot(xb):
+            obs = ~np.isnan(xb)
+            x = np.where(obs, xb, 0.0).astype(np.int64)
+            out = np.zeros((xb.shape[0], int(offs[-1])))
+            rows = np.arange(xb.shape[0])
+            for c in range(data.d):
+                out[rows, offs[c] + x[:, c]] = obs[:, c]
+            return out
+
+        return LazyRows(data.X, one_hot, int(offs[-1]))
 
     def _mask(self, R, m):
         return np.arange(m)[None, :] < np.asarray(R)[:, None]  # (d, m)
@@ -239,6 +338,11 @@ class LatentClassFamily:
             return np.log(p)
 
     def log_prob(self, data, logp):
+        if not data.held:
+            out = np.empty((data.n, logp.shape[0]))
+            for s, e in row_ranges(data.n, data.block):
+                out[s:e] = self.log_prob(self.rows(data, s, e), logp)
+            return out
         out = np.zeros((data.n, logp.shape[0]))
         for c in range(data.d):
             lc = logp[:, c, data.x[:, c]].T  # (n, k)
@@ -248,6 +352,10 @@ class LatentClassFamily:
         return out
 
     def stats(self, data, prep, post):
+        """``(nk (k,), expected category counts (k, d, m))``: sums over rows (:meth:`add_stats`)."""
+        if not data.held or isinstance(post, RowResp):
+            return reduce_stats(self, (self.stats(self.rows(data, s, e), prep, resp_block(post, s, e))
+                                       for s, e in row_ranges(data.n, data.block)))
         k = post.shape[1]
         counts = np.zeros((k, data.d, data.m))
         for c in range(data.d):
@@ -255,6 +363,11 @@ class LatentClassFamily:
             for j in range(k):
                 counts[j, c] = np.bincount(data.x[:, c], weights=w[:, j], minlength=data.m)[:data.m]
         return post.sum(axis=0), counts
+
+    @staticmethod
+    def add_stats(a, b):
+        """The statistics of the union of two disjoint row sets (sums)."""
+        return a[0] + b[0], a[1] + b[1]
 
     def m_step(self, data, stats, params):
         nk, counts = stats

@@ -15,27 +15,39 @@ import numpy as np
 
 from .. import _validation as V
 from .._core import (
+    EPS,
     DenseData,
     Layout,
     NotPositiveDefinite,
     Prepared,
-    Standardizer,
     full_covariances,
-    mstep,
-    stats_from_resp,
 )
+from .._fitdata import StandardisedRows
 from ..diagnostics import diagnose
+from ._blocks import RowResp, as_rows, block_rows, column_standardizer, reduce_stats, resp_block, row_ranges
 from .base import FamilyFailure, empty_state_issues, state_floor
 
 __all__ = ["GaussianFamily"]
 
 
 class _Data:
-    __slots__ = ("std", "Z", "dense", "missing", "reg_z", "n", "d", "data_variances", "k")
+    """Bound data: ``X`` (the caller's rows, a reference), ``std``, ``reg_z``, ``n``, ``d``, ``k``,
+    ``data_variances``, ``has_missing``, ``block`` (rows per block); ``dense`` (complete data: a
+    :class:`~emdesk.engine._fitdata.DenseData` reading X per block, its feature cache within
+    ``FIT_CACHE_BYTES``) or ``missing`` (a :class:`~emdesk.engine._missing.MissingData` of these
+    rows; ``held``: its patterns are made for all rows, small data only)."""
+
+    __slots__ = ("X", "std", "dense", "missing", "reg_z", "n", "d", "data_variances", "k", "has_missing",
+                 "block", "held")
 
 
 class GaussianFamily:
-    """Multivariate normal emissions; ``covariance_type`` as scikit-learn's."""
+    """Multivariate normal emissions; ``covariance_type`` as scikit-learn's.
+
+    Memory (issue 16): ``bind`` keeps a reference to X (checked in row blocks; the standardiser
+    reads one column at a time); the passes standardise a block of rows at a time.  The
+    statistics are moments about the current means (``(nk, s1, s2, centres)``, sums over rows:
+    :meth:`add_stats`), so no pass keeps the posteriors."""
 
     #: fit checks the columns' ranges first (emdesk.engine._validation.check_columns), as GaussianMixture does
     checks_column_ranges = True
@@ -51,39 +63,66 @@ class GaussianFamily:
     # -- data ----------------------------------------------------------------------------
     def bind(self, X, k):
         ct = self.covariance_type
-        X = np.asarray(X, dtype=float)
-        if X.ndim == 1:
-            X = X.reshape(-1, 1)
+        X = as_rows(X)
+        n, d = X.shape
+        step = block_rows(n, k, 3 * d + (d + 1) * (d + 2) // 2)
+        n_nan, all_missing = 0, None
+        for s, e in row_ranges(n, step):
+            nan = np.isnan(X[s:e])
+            c = int(np.count_nonzero(nan))
+            n_nan += c
+            if c and all_missing is None:
+                allm = nan.all(axis=1)
+                if allm.any():
+                    all_missing = s + int(np.flatnonzero(allm)[0])
+        if n_nan and self.missing != "marginalize":
+            raise ValueError(
+                f"X contains {n_nan} missing (NaN) value(s): drop the incomplete rows or use "
+                "missing='marginalize'.")
+        if all_missing is not None:
+            raise ValueError(
+                f"Row {all_missing + 1} of X has every value missing: leave such rows out (in an HMM a row "
+                "without data still takes a time step; give it at least one observed value).")
         data = _Data()
-        data.n, data.d = X.shape
-        data.k = k
-        nan = np.isnan(X)
-        std = Standardizer.from_data(X, None, ct)
+        data.X, data.n, data.d, data.k = X, n, d, k
+        std = column_standardizer(X, ct)
         data.std = std
         data.data_variances = np.where(np.isfinite(std.data_var), std.data_var, 0.0)
         data.reg_z = std.reg_z(self.reg_covar, ct)
-        Z = std.to_z(X)
-        data.Z = Z
+        data.has_missing = n_nan > 0
+        data.block = step
         data.dense = data.missing = None
-        if nan.any():
-            if self.missing != "marginalize":
-                raise ValueError(
-                    f"X contains {int(nan.sum())} missing (NaN) value(s): drop the incomplete rows or use "
-                    "missing='marginalize'.")
-            if nan.all(axis=1).any():
-                i = int(np.flatnonzero(nan.all(axis=1))[0])
-                raise ValueError(
-                    f"Row {i + 1} of X has every value missing: leave such rows out (in an HMM a row without "
-                    "data still takes a time step; give it at least one observed value).")
+        data.held = n <= step
+        if data.has_missing:
             from .._missing import MissingData
 
-            data.missing = MissingData(Z, None, std, k)
+            data.missing = MissingData(None, None, std, k, X=X)
         else:
-            data.dense = DenseData(Z, None, Layout(ct, data.d, k), k)
+            data.dense = DenseData(None, None, Layout(ct, d, k), k, X=X, std=std)
         return data
 
+    def rows(self, data, s, e):
+        """The bound data of rows s:e (the same standardiser and ``reg_z``)."""
+        if s == 0 and e == data.n:
+            return data
+        out = _Data()
+        for name in ("std", "reg_z", "d", "data_variances", "k", "has_missing", "block"):
+            setattr(out, name, getattr(data, name))
+        out.X, out.n, out.held = data.X[s:e], e - s, True
+        out.dense = out.missing = None
+        if data.has_missing:
+            from .._missing import MissingData
+
+            out.missing = MissingData(None, None, data.std, data.k, X=out.X)
+        else:
+            out.dense = data.dense.rows(s, e)
+        return out
+
     def init_matrix(self, data):
-        return data.missing.init_matrix() if data.missing is not None else data.Z
+        """Standardised rows (missing cells at 0), made per block when read."""
+        if data.missing is not None:
+            return data.missing.init_matrix()
+        return StandardisedRows(data.X, data.std)
 
     def check_params(self, params, k, d):
         means = V.check_means(params["means"], k, d)
@@ -92,12 +131,20 @@ class GaussianFamily:
 
     # -- parameters ----------------------------------------------------------------------
     def init_params(self, data, resp):
-        r = np.ascontiguousarray(resp.T)
-        ct = self.covariance_type
+        """Moments of the responsibilities ``resp`` ((n, k) or a RowResp): the means from a first pass,
+        the covariances about them from a second (missing cells: at the column mean)."""
+        k = resp.shape[1]
         if data.missing is not None:
-            _, mz, cz = data.missing.mstep(data.missing.stats_from_resp(r), ct, data.reg_z)
-        else:
-            _, mz, cz = mstep(data.dense, stats_from_resp(data.dense, r), r, ct, data.reg_z)
+            parts = []
+            for s, e in row_ranges(data.n, data.block):
+                rb = np.ascontiguousarray(resp_block(resp, s, e).T)
+                parts.append(self.rows(data, s, e).missing.stats_from_resp(rb))
+                parts = [reduce_stats(self, parts)]
+            _, mz, cz = _moment_mstep(parts[0], self.covariance_type, data.reg_z)
+            return self._to_user(data, mz, cz)
+        first = self._moments(data, np.zeros((k, data.d)), resp)
+        mz = first[1] / (first[0] + 10 * EPS)[:, None]
+        _, mz, cz = _moment_mstep(self._moments(data, mz, resp), self.covariance_type, data.reg_z)
         return self._to_user(data, mz, cz)
 
     def _to_user(self, data, mz, cz):
@@ -124,6 +171,10 @@ class GaussianFamily:
         k = prep.k
         out = np.empty((data.n, k))
         if data.missing is not None:
+            if not data.held:
+                for s, e in row_ranges(data.n, data.block):
+                    out[s:e] = self.log_prob(self.rows(data, s, e), prep)
+                return out
             from .._missing import _pattern_estep
 
             F = full_covariances(prep.cov, prep.ct, k, data.d)
@@ -146,22 +197,43 @@ class GaussianFamily:
         out -= data.std.log_scale_sum
         return out
 
+    def _moments(self, data, centres, post):
+        """``(nk, s1, s2, centres)`` of complete rows: sums of r, r (z - c_j), r (z - c_j)(z - c_j)'."""
+        k, d = centres.shape
+        nk, s1, s2 = np.zeros(k), np.zeros((k, d)), np.zeros((k, d, d))
+        for s, e, pb, zb, wb in data.dense.blocks():
+            r = resp_block(post, s, e)
+            nk += r.sum(axis=0)
+            for j in range(k):
+                D = zb - centres[j]
+                rj = r[:, j]
+                s1[j] += rj @ D
+                s2[j] += (D * rj[:, None]).T @ D
+        return nk, s1, s2, centres.copy()
+
     def stats(self, data, prep, post):
-        r = np.ascontiguousarray(post.T)
+        """Moments about the current means ``(nk (k,), s1 (k, d), s2 (k, d, d), centres (k, d))`` in
+        standardised units (expected complete-data moments for incomplete rows), from posteriors
+        ``post`` ((n, k) or a RowResp); sums over rows (:meth:`add_stats`)."""
         if data.missing is not None:
-            return r, _missing_stats(data.missing, prep, r)
-        return r, stats_from_resp(data.dense, r)
+            if not data.held or isinstance(post, RowResp):
+                return reduce_stats(self, (self.stats(self.rows(data, s, e), prep, resp_block(post, s, e))
+                                           for s, e in row_ranges(data.n, data.block)))
+            return _missing_stats(data.missing, prep, np.ascontiguousarray(post.T))
+        return self._moments(data, prep.means, post)
+
+    @staticmethod
+    def add_stats(a, b):
+        """The statistics of the union of two disjoint row sets: ``nk``, ``s1``, ``s2`` summed, the
+        centres (the same for both) carried."""
+        return a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3]
 
     # -- M-step --------------------------------------------------------------------------
     def m_step(self, data, stats, params):
-        r, S = stats
         ct = self.covariance_type
-        if data.missing is not None:
-            _, mz, cz = data.missing.mstep(S, ct, data.reg_z)
-        else:
-            _, mz, cz = mstep(data.dense, S, r, ct, data.reg_z)
+        _, mz, cz = _moment_mstep(stats, ct, data.reg_z)
         new = self._to_user(data, mz, cz)
-        nk = r.sum(axis=1)
+        nk = stats[0]
         low = nk < state_floor(data.n)
         issues = []
         if params is not None and low.any():
@@ -202,6 +274,33 @@ class GaussianFamily:
                 L = np.linalg.cholesky(full[j])
                 out[sel] = means[j] + rng.standard_normal((int(sel.sum()), d)) @ L.T
         return out
+
+
+def _moment_mstep(stats, covariance_type, reg_z):
+    """(weights, means, covariances) in standardised units from moments about centres
+    ``(nk, s1, s2, centres)``: ``mu = c + s1 / nk``, ``Sigma = s2 / nk - (s1 / nk)(s1 / nk)'`` (exact for
+    any centres; about the current means no digits cancel), reduced to the covariance type, plus
+    ``reg_z`` (the same algebra as :meth:`emdesk.engine._missing.MissingData.mstep`)."""
+    nk, s1, s2, centres = stats
+    d = s1.shape[1]
+    nk = nk + 10 * EPS
+    weights = nk / nk.sum()
+    delta = s1 / nk[:, None]
+    means = centres + delta
+    cov = s2 / nk[:, None, None] - np.einsum("ki,kj->kij", delta, delta)
+    cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
+    idx = np.arange(d)
+    if covariance_type == "full":
+        cov[:, idx, idx] += reg_z
+        return weights, means, cov
+    if covariance_type == "tied":
+        tied = np.einsum("k,kij->ij", nk, cov) / nk.sum()
+        tied[idx, idx] += reg_z
+        return weights, means, tied
+    var = np.diagonal(cov, axis1=1, axis2=2)
+    if covariance_type == "diag":
+        return weights, means, var + reg_z
+    return weights, means, var.mean(axis=1) + reg_z
 
 
 def _missing_stats(md, prep, resp):

@@ -22,11 +22,29 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._blocks import (
+    ColumnView,
+    IndexRows,
+    LazyRows,
+    RowResp,
+    as_rows,
+    block_rows,
+    reduce_stats,
+    resp_block,
+    row_ranges,
+    subset_resp,
+)
+
 __all__ = ["ProductFamily"]
 
 
 class _PData:
-    __slots__ = ("blocks", "rows", "n", "d")
+    """Bound data: per block of columns its family's bound data (of a :class:`ColumnView` of X: no
+    copy) and ``rows`` (None: every row; else the increasing row numbers with a value in the block:
+    8 bytes per row), ``n``, ``d``, ``block`` (rows per block of the product's passes), ``held``
+    (the blocks' data hold their per-row arrays: small data)."""
+
+    __slots__ = ("blocks", "rows", "n", "d", "block", "held")
 
 
 class ProductFamily:
@@ -68,32 +86,53 @@ class ProductFamily:
         return out
 
     def bind(self, X, k=None):
-        X = np.asarray(X, dtype=float)
-        if X.ndim == 1:
-            X = X.reshape(-1, 1)
+        X = as_rows(X)
         d = X.shape[1]
         cols = sorted(c for _, cs in self.blocks for c in cs)
         if cols != list(range(d)):
             raise ValueError(f"the product family's blocks cover columns {[c + 1 for c in cols]} but X has {d} "
                              "columns: give every column to exactly one block.")
+        n = X.shape[0]
+        step = block_rows(n, k, 4 * d)
         data = _PData()
         data.blocks, data.rows = [], []
         for fam, cs in self.blocks:
-            B = X[:, list(cs)]
             rows = None
             if getattr(fam, "missing", "error") == "marginalize":
-                has = ~np.isnan(B).all(axis=1)
+                has = np.empty(n, dtype=bool)
+                for s, e in row_ranges(n, step):
+                    has[s:e] = ~np.isnan(ColumnView(X, cs)[s:e]).all(axis=1)
                 if has.any() and not has.all():
                     rows = np.flatnonzero(has)
-                    B = B[rows]
-            data.blocks.append(fam.bind(B, k))
+                del has
+            data.blocks.append(fam.bind(ColumnView(X, cs, rows), k))
             data.rows.append(rows)
-        data.n, data.d = X.shape
+        data.n, data.d = n, d
+        data.block = step
+        data.held = n <= step
         return data
+
+    def rows(self, data, s, e):
+        """The bound data of rows s:e: each block's data of its rows among s:e (``rows`` then number
+        them within s:e)."""
+        if s == 0 and e == data.n:
+            return data
+        out = _PData()
+        out.blocks, out.rows = [], []
+        for (fam, _), bd, r in zip(self.blocks, data.blocks, data.rows):
+            if r is None:
+                out.blocks.append(fam.rows(bd, s, e))
+                out.rows.append(None)
+            else:
+                a, z = int(np.searchsorted(r, s)), int(np.searchsorted(r, e))
+                out.blocks.append(fam.rows(bd, a, z))
+                out.rows.append(r[a:z] - s)
+        out.n, out.d, out.block, out.held = e - s, data.d, data.block, True
+        return out
 
     @staticmethod
     def _take(A, rows):
-        return A if rows is None else A[rows]
+        return subset_resp(A, rows)
 
     @staticmethod
     def _spread(A, rows, n):
@@ -104,8 +143,25 @@ class ProductFamily:
         return out
 
     def init_matrix(self, data):
-        return np.hstack([self._spread(fam.init_matrix(bd), r, data.n)
-                          for (fam, _), bd, r in zip(self.blocks, data.blocks, data.rows)])
+        """The blocks' starting matrices side by side (zeros for rows without a value in a block),
+        made per block of rows when read."""
+        mats = [fam.init_matrix(bd) for (fam, _), bd in zip(self.blocks, data.blocks)]
+        widths = [m.shape[1] for m in mats]
+        offs = np.concatenate([[0], np.cumsum(widths)]).astype(int)
+
+        def make(idx):
+            out = np.zeros((idx.size, int(offs[-1])))
+            for b, (M, r) in enumerate(zip(mats, data.rows)):
+                if r is None:
+                    out[:, offs[b]:offs[b + 1]] = M[idx] if idx.size else 0.0
+                    continue
+                pos = np.minimum(np.searchsorted(r, idx), max(r.size - 1, 0))
+                present = r[pos] == idx if r.size else np.zeros(idx.size, bool)
+                if present.any():
+                    out[present, offs[b]:offs[b + 1]] = M[pos[present]]
+            return out
+
+        return LazyRows(IndexRows(data.n), make, int(offs[-1]))
 
     def check_params(self, params, k, d):
         parts = self._split(params)
@@ -131,8 +187,18 @@ class ProductFamily:
                 for (fam, _), bd, pr, r in zip(self.blocks, data.blocks, prep, data.rows)]
 
     def stats(self, data, prep, post):
-        return [fam.stats(bd, pr, self._take(post, r))
+        """One entry per block: its family's statistics of its rows (None for a block without rows
+        here); sums over rows (:meth:`add_stats`)."""
+        if not data.held or isinstance(post, RowResp):
+            return reduce_stats(self, (self.stats(self.rows(data, s, e), prep, resp_block(post, s, e))
+                                       for s, e in row_ranges(data.n, data.block)))
+        return [fam.stats(bd, pr, self._take(post, r)) if (r is None or r.size) else None
                 for (fam, _), bd, pr, r in zip(self.blocks, data.blocks, prep, data.rows)]
+
+    def add_stats(self, a, b):
+        """The statistics of the union of two disjoint row sets, block by block."""
+        return [x if y is None else y if x is None else fam.add_stats(x, y)
+                for (fam, _), x, y in zip(self.blocks, a, b)]
 
     def m_step(self, data, stats, params):
         parts = self._split(params) if params is not None else [None] * len(self.blocks)

@@ -48,9 +48,10 @@ from scipy.optimize import brentq
 from scipy.special import digamma, gammaln
 
 from .. import _validation as V
-from .._core import COVARIANCE_TYPES, Standardizer, full_covariances
+from .._core import COVARIANCE_TYPES, full_covariances
 from ..diagnostics import diagnose
-from ..init import _check, _one_hot, initial_responsibilities
+from ..init import _check, _one_hot, initial_assignment, initial_responsibilities
+from ._blocks import RowResp, as_rows, block_rows, column_standardizer, reduce_stats, resp_block, row_ranges
 from ._linalg import thin_matmul
 from ._robust_start import labels_from_seeds, trimmed_kmeans_labels, trimmed_kmeans_plusplus
 from .base import FamilyFailure, empty_state_issues, state_floor
@@ -62,12 +63,19 @@ _LOG_PI = math.log(math.pi)
 
 
 class _Data:
-    __slots__ = ("std", "Z", "Zfill", "obs", "patterns", "p", "p_values", "p_index", "reg_z", "n", "d",
-                 "data_variances", "log_scale", "X")
+    """Bound data.  Global: ``X`` (the caller's rows, a reference), ``n``, ``d``, ``std``, ``reg_z``,
+    ``log_scale``, ``data_variances``, ``p_values`` (the distinct numbers of observed values over
+    all rows), ``has_missing``, ``block`` (rows per block), ``held`` (per-row arrays for all rows:
+    small data).  Per-row (a block's rows, or all when held): ``Z`` (standardised rows), ``obs``,
+    ``patterns`` (None when complete), ``p`` and ``p_index`` (into ``p_values``); ``cache`` holds
+    the last E-step's distances for the same parameters."""
+
+    __slots__ = ("std", "Z", "obs", "patterns", "p", "p_values", "p_index", "reg_z", "n", "d",
+                 "data_variances", "log_scale", "X", "has_missing", "held", "block", "cache")
 
 
 class _Prep:
-    __slots__ = ("mz", "F", "L", "dof", "params", "delta", "l1p")
+    __slots__ = ("mz", "F", "L", "dof", "params")
 
 
 def _tri_inv(L):
@@ -75,6 +83,23 @@ def _tri_inv(L):
     matrix product over all rows (scipy's ``solve_triangular`` costs milliseconds per call on a busy
     machine for tiny systems)."""
     return np.linalg.inv(L)
+
+
+def _patterns(obs):
+    """``[(observed mask (d,), rows)]``: the rows of ``obs`` (b, d) grouped by their pattern of
+    observed values (a bit mask per row as the key when d <= 62: ``np.unique(obs, axis=0)`` took
+    most of the E-step's time)."""
+    d = obs.shape[1]
+    if d <= 62:
+        key = obs.astype(np.int64) @ (np.int64(1) << np.arange(d, dtype=np.int64))
+        _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        keys = obs[first]
+    else:
+        keys, inv = np.unique(obs, axis=0, return_inverse=True)
+    inv = np.asarray(inv).reshape(-1)
+    order = np.argsort(inv, kind="stable")
+    bounds = np.searchsorted(inv[order], np.arange(keys.shape[0] + 1))
+    return [(keys[g].copy(), order[bounds[g]:bounds[g + 1]]) for g in range(keys.shape[0])]
 
 
 def _row_sq(Y):
@@ -120,45 +145,77 @@ class StudentTFamily:
 
     # -- data ----------------------------------------------------------------------------
     def bind(self, X, k=None):
+        """Bind X (n, d): a reference to X, checked in row blocks; the standardiser's column medians
+        and spreads (one column's copy at a time) and the distinct numbers of observed values per
+        row.  Nothing per row is held beyond X (data that fit one block keep their standardised rows)."""
         ct = self.covariance_type
-        X = np.asarray(X, dtype=float)
-        if X.ndim == 1:
-            X = X.reshape(-1, 1)
-        nan = np.isnan(X)
+        X = as_rows(X)
+        n, d = X.shape
+        step = block_rows(n, k, 3 * d + 4)
+        n_nan, all_missing, p_seen = 0, None, set()
+        for s, e in row_ranges(n, step):
+            nan = np.isnan(X[s:e])
+            c = int(np.count_nonzero(nan))
+            n_nan += c
+            if not c:
+                p_seen.add(d)
+                continue
+            allm = nan.all(axis=1)
+            if all_missing is None and allm.any():
+                all_missing = s + int(np.flatnonzero(allm)[0])
+            p_seen.update(np.unique(d - nan.sum(axis=1)).tolist())
+        if n_nan and self.missing != "marginalize":
+            raise ValueError(
+                f"X contains {n_nan} missing (NaN) value(s): drop the incomplete rows or use "
+                "missing='marginalize'.")
+        if all_missing is not None:
+            raise ValueError(f"Row {all_missing + 1} of X has every value missing: leave such rows out.")
         data = _Data()
-        data.n, data.d = X.shape
-        data.patterns = None
-        if nan.any():
-            if self.missing != "marginalize":
-                raise ValueError(
-                    f"X contains {int(nan.sum())} missing (NaN) value(s): drop the incomplete rows or use "
-                    "missing='marginalize'.")
-            if nan.all(axis=1).any():
-                i = int(np.flatnonzero(nan.all(axis=1))[0])
-                raise ValueError(f"Row {i + 1} of X has every value missing: leave such rows out.")
-            obs = ~nan
-            keys, inv = np.unique(obs, axis=0, return_inverse=True)
-            inv = np.asarray(inv).reshape(-1)
-            data.patterns = [(keys[g].copy(), np.flatnonzero(inv == g)) for g in range(keys.shape[0])]
-            data.p = obs.sum(axis=1).astype(float)
-        else:
-            data.p = np.full(data.n, float(data.d))
-        data.obs = ~nan
-        pv, pidx = np.unique(data.p, return_inverse=True)
-        data.p_values, data.p_index = pv.astype(float), np.asarray(pidx).reshape(-1)
-        std = Standardizer.from_data(X, None, ct)
+        data.n, data.d, data.X = n, d, X
+        data.has_missing = n_nan > 0
+        data.p_values = np.array(sorted(float(p) for p in p_seen)) if n else np.array([float(d)])
+        std = column_standardizer(X, ct)
         data.std = std
         data.data_variances = np.where(np.isfinite(std.data_var), std.data_var, 0.0)
-        data.reg_z = np.broadcast_to(np.asarray(std.reg_z(self.reg_covar, ct), dtype=float), (data.d,)).copy()
-        data.Z = std.to_z(X)
-        data.Zfill = np.where(nan, 0.0, data.Z)
+        data.reg_z = np.broadcast_to(np.asarray(std.reg_z(self.reg_covar, ct), dtype=float), (d,)).copy()
         data.log_scale = np.log(std.scale)
-        data.X = X  # a reference (no copy): the start's candidates may run on a subsample
+        data.block, data.held, data.cache = step, False, None
+        data.Z = data.obs = data.patterns = data.p = data.p_index = None
+        if n <= step:
+            return self.rows(data, 0, n)
         return data
 
+    def rows(self, data, s, e):
+        """The bound data of rows s:e: the same standardiser, ``reg_z`` and ``p_values``; the rows'
+        standardised values, patterns and numbers of observed values."""
+        if data.held and s == 0 and e == data.n:
+            return data
+        out = _Data()
+        for name in ("std", "p_values", "reg_z", "d", "data_variances", "log_scale", "has_missing", "block"):
+            setattr(out, name, getattr(data, name))
+        xb = data.X[s:e]
+        out.X, out.n, out.held, out.cache = xb, e - s, True, None
+        out.Z = data.std.to_z(xb) if not data.held else data.Z[s:e]
+        if not data.has_missing:
+            out.obs, out.patterns = None, None
+            out.p = np.full(out.n, float(data.d))
+            out.p_index = np.full(out.n, int(np.searchsorted(data.p_values, float(data.d))), dtype=np.intp)
+            return out
+        obs = ~np.isnan(out.Z)
+        out.obs = obs
+        out.patterns = _patterns(obs)
+        out.p = obs.sum(axis=1).astype(float)
+        out.p_index = np.searchsorted(data.p_values, out.p).astype(np.intp)
+        return out
+
     def init_matrix(self, data):
-        """Standardised data, missing cells at the column mean (0), for k-means."""
-        return data.Zfill
+        """Standardised data, missing cells at the column mean (0), for k-means; made per block of
+        rows when read (:class:`~emdesk.engine._fitdata.StandardisedRows`)."""
+        from .._fitdata import StandardisedRows
+
+        if data.held and data.Z is not None:
+            return np.where(np.isnan(data.Z), 0.0, data.Z)
+        return StandardisedRows(data.X, data.std, fill_nan=True)
 
     def _dof_vector(self, dof, k):
         a = np.asarray(dof, dtype=float)
@@ -177,15 +234,21 @@ class StudentTFamily:
 
     # -- parameters ----------------------------------------------------------------------
     def init_params(self, data, resp):
-        """Weighted moments with u = 1 (missing cells at the column mean) and ``dof_init``."""
+        """Weighted moments with u = 1 (missing cells at the column mean) and ``dof_init``.
+        ``resp``: (n, k) or a :class:`~._blocks.RowResp` (read per block of rows)."""
         k = resp.shape[1]
         dof0 = self._dof_vector(self.dof_init, k)
-        nk = resp.sum(axis=0)
-        Zf = data.Zfill
-        s1 = resp.T @ Zf
-        T = np.einsum("nk,ni,nj->kij", resp, Zf, Zf) if data.d <= 8 else np.stack(
-            [(Zf * resp[:, j:j + 1]).T @ Zf for j in range(k)])
-        stats = {"nk": nk, "sw": nk.copy(), "s1": s1, "T": T, "c": np.zeros((k, data.d)), "a": None,
+        d = data.d
+        nk, s1, T = np.zeros(k), np.zeros((k, d)), np.zeros((k, d, d))
+        for s, e in row_ranges(data.n, data.block):
+            rb = resp_block(resp, s, e)
+            Zf = self.rows(data, s, e).Z
+            Zf = np.where(np.isnan(Zf), 0.0, Zf)
+            nk += rb.sum(axis=0)
+            s1 += rb.T @ Zf
+            T += np.einsum("nk,ni,nj->kij", rb, Zf, Zf) if d <= 8 else np.stack(
+                [(Zf * rb[:, j:j + 1]).T @ Zf for j in range(k)])
+        stats = {"nk": nk, "sw": nk.copy(), "s1": s1, "T": T, "c": np.zeros((k, d)), "a": None,
                  "dof": dof0}
         params = self._m(data, stats, None, estimate_dof=False)[0]
         # A starting partition that holds gross outliers inflates the moments; a few Cauchy
@@ -197,7 +260,6 @@ class StudentTFamily:
                 prep = self.prepare(data, dict(params, dof=np.ones(k)))
             except FamilyFailure:
                 break
-            self.log_prob(data, prep)
             st = self.stats(data, prep, resp)
             st["dof"] = dof0
             st["a"] = None
@@ -230,27 +292,37 @@ class StudentTFamily:
         Other methods: :func:`emdesk.engine.init.initial_responsibilities` and :meth:`init_params`.
         """
         if method not in ("kmeans++", "kmeans"):
-            resp = initial_responsibilities(method, self.init_matrix(data), k, None, rng, interrupt)
+            resp = RowResp.of(initial_assignment(method, self.init_matrix(data), k, None, rng, interrupt))
             return resp, self.init_params(data, resp)
-        if data.n <= self.EXPLORE_ROWS or getattr(data, "X", None) is None:
+        if data.n <= self.EXPLORE_ROWS:
             return self._candidates(data, method, k, rng, interrupt)
         rows = np.sort(rng.choice(data.n, self.EXPLORE_ROWS, replace=False))
         try:
             sub_resp, params = self._candidates(self.bind(data.X[rows], k), method, k, rng, interrupt)
             prep = self.prepare(data, params)
-            L = self.log_prob(data, prep) + np.log(sub_resp.mean(axis=0) + 10 * np.finfo(float).eps)[None, :]
-            a = L.max(axis=1)
-            if not np.all(np.isfinite(a)):
-                raise FamilyFailure("a row is impossible under the start.")
-            P = np.exp(L - a[:, None])
-            return P / P.sum(axis=1, keepdims=True), params
+            logw = np.log(sub_resp.mean(axis=0) + 10 * np.finfo(float).eps)[None, :]
+
+            def posteriors(s, e):
+                L = self.log_prob(self.rows(data, s, e), prep) + logw
+                a = L.max(axis=1)
+                if not np.all(np.isfinite(a)):
+                    raise FamilyFailure("a row is impossible under the start.")
+                P = np.exp(L - a[:, None])
+                return P / P.sum(axis=1, keepdims=True)
+
+            resp = RowResp(data.n, k, posteriors, step=data.block)
+            resp.sum(axis=0)  # every row possible under the start (else the plain start, below)
+            return resp, params
         except (FamilyFailure, ValueError):  # the subsample's start does not suit every row: the plain start
-            resp = initial_responsibilities(method, self.init_matrix(data), k, None, rng, interrupt)
+            resp = RowResp.of(initial_assignment(method, self.init_matrix(data), k, None, rng, interrupt))
             return resp, self.init_params(data, resp)
 
     def _candidates(self, data, method, k, rng, interrupt):
-        """The better of the trimmed and the plain candidate on ``data`` (see :meth:`initial_state`)."""
+        """The better of the trimmed and the plain candidate on ``data`` (see :meth:`initial_state`;
+        at most :attr:`EXPLORE_ROWS` rows, held whole)."""
         Z = self.init_matrix(data)
+        if not isinstance(Z, np.ndarray):
+            Z = Z.materialise()
         if method == "kmeans++":
             trimmed = _one_hot(labels_from_seeds(Z, trimmed_kmeans_plusplus(Z, k, rng, interrupt=interrupt)), k)
         else:
@@ -317,7 +389,7 @@ class StudentTFamily:
                     f"a constant column). Increase reg_covar (now {self.reg_covar:g}), use fewer components or a "
                     "constrained covariance_type.") from None
         prep = _Prep()
-        prep.mz, prep.F, prep.L, prep.dof, prep.params, prep.delta, prep.l1p = mz, F, L, dof, params, None, None
+        prep.mz, prep.F, prep.L, prep.dof, prep.params = mz, F, L, dof, params
         return prep
 
     # -- E-step --------------------------------------------------------------------------
@@ -326,6 +398,17 @@ class StudentTFamily:
         plus the log scales of the observed columns: (1, k) for complete data, else (n, k)."""
         k = prep.mz.shape[0]
         n = data.n
+        if not data.held:
+            delta = np.empty((n, k))
+            half_logdet = np.empty((n if data.has_missing else 1, k))
+            for s, e in row_ranges(n, data.block):
+                db, hb = self._delta(self.rows(data, s, e), prep)
+                delta[s:e] = db
+                if data.has_missing:
+                    half_logdet[s:e] = hb
+                else:
+                    half_logdet[:] = hb
+            return delta, half_logdet
         delta = np.empty((n, k))
         if data.patterns is None:
             half_logdet = np.empty((1, k))
@@ -357,32 +440,67 @@ class StudentTFamily:
         const = gammaln(half) - gammaln(nu / 2.0)[None, :] - 0.5 * pv * (np.log(nu)[None, :] + _LOG_PI)
         return const, digamma(half) - np.log(half)
 
+    def _distances(self, data, prep):
+        """``(delta, half_logdet, log1p(delta / nu))`` of a held block, kept on the block for the
+        statistics of the same E-step (the same parameters)."""
+        c = data.cache
+        if c is not None and c[0] is prep:
+            return c[1], c[2], c[3]
+        delta, half_logdet = self._delta(data, prep)
+        l1p = np.log1p(delta / prep.dof[None, :])
+        data.cache = (prep, delta, half_logdet, l1p)
+        return delta, half_logdet, l1p
+
     def log_prob(self, data, prep):
         """(n, k) log-densities in user units (observed coordinates only for incomplete rows)."""
-        delta, half_logdet = self._delta(data, prep)
+        if not data.held:
+            out = np.empty((data.n, prep.mz.shape[0]))
+            for s, e in row_ranges(data.n, data.block):
+                out[s:e] = self.log_prob(self.rows(data, s, e), prep)
+            return out
+        delta, half_logdet, l1p = self._distances(data, prep)
         nu = prep.dof
-        l1p = np.log1p(delta / nu[None, :])
-        prep.delta = delta
-        prep.l1p = l1p
         const, _ = self._p_terms(data, nu)
         if data.patterns is None:
             out = l1p * (-0.5 * (nu + data.d))[None, :]
-            out += const[0] - half_logdet[0]
+            out += const[data.p_index[0] if data.n else 0] - half_logdet[0]
             return out
         out = l1p * (-0.5 * (nu[None, :] + data.p[:, None]))
         out += const[data.p_index] - half_logdet
         return out
 
     def scale_weights(self, data, prep):
-        """(n, k) expected scale weights ``u_ij = (nu_j + p_i) / (nu_j + delta_ij)`` (after
-        :meth:`log_prob` with the same ``prep``)."""
-        if prep.delta is None:
-            prep.delta = self._delta(data, prep)[0]
+        """(n, k) expected scale weights ``u_ij = (nu_j + p_i) / (nu_j + delta_ij)``."""
+        if not data.held:
+            out = np.empty((data.n, prep.mz.shape[0]))
+            for s, e in row_ranges(data.n, data.block):
+                out[s:e] = self.scale_weights(self.rows(data, s, e), prep)
+            return out
+        delta = self._distances(data, prep)[0]
         if data.patterns is None:
-            return (prep.dof + data.d)[None, :] / (prep.dof[None, :] + prep.delta)
-        return (prep.dof[None, :] + data.p[:, None]) / (prep.dof[None, :] + prep.delta)
+            return (prep.dof + data.d)[None, :] / (prep.dof[None, :] + delta)
+        return (prep.dof[None, :] + data.p[:, None]) / (prep.dof[None, :] + delta)
+
+    @staticmethod
+    def add_stats(a, b):
+        """The statistics of the union of two disjoint row sets: ``nk``, ``sw``, ``s1``, ``T`` and ``a``
+        are sums; ``c`` (the centres the moments are about: the current means) and ``dof`` are the
+        same for both and carried."""
+        out = dict(a)
+        for key in ("nk", "sw", "s1", "T"):
+            out[key] = a[key] + b[key]
+        out["a"] = None if a["a"] is None or b["a"] is None else a["a"] + b["a"]
+        return out
 
     def stats(self, data, prep, post):
+        """The ECM statistics of rows with posteriors ``post`` ((n, k) or a RowResp): ``nk``, ``sw``
+        (k,), ``s1`` (k, d), ``T`` (k, d, d) (first and second moments about the centres ``c``, the
+        current means, weighted by tau u), ``a`` (k,) (the degrees-of-freedom sums), ``c``, ``dof``;
+        sums over rows (:meth:`add_stats`)."""
+        if not data.held or isinstance(post, RowResp):
+            return reduce_stats(self, (self.stats(self.rows(data, s, e), prep, resp_block(post, s, e))
+                                       for s, e in row_ranges(data.n, data.block)))
+        _, _, l1p = self._distances(data, prep)
         u = self.scale_weights(data, prep)
         k = post.shape[1]
         d = data.d
@@ -393,17 +511,15 @@ class StudentTFamily:
         T = np.empty((k, d, d))
         nu = prep.dof
         # log u = log(nu + p) - log(nu) - log1p(delta / nu), the last from log_prob
-        if getattr(prep, "l1p", None) is None:
-            prep.l1p = np.log1p(prep.delta / nu[None, :])
         _, psi_terms = self._p_terms(data, nu)
         if data.patterns is None:
             logu_const = np.log(nu + d) - np.log(nu)
-            a = nk * (logu_const + psi_terms[0]) - np.einsum("ij,ij->j", post, prep.l1p + u)
+            a = nk * (logu_const + psi_terms[data.p_index[0] if data.n else 0]) - np.einsum("ij,ij->j", post, l1p + u)
         else:
             by_p = np.stack([np.bincount(data.p_index, weights=post[:, j], minlength=len(data.p_values))
                              for j in range(k)], axis=1)  # (n_p, k)
             logu_const = np.log(nu[None, :] + data.p_values[:, None]) - np.log(nu)[None, :]
-            a = (by_p * (logu_const + psi_terms)).sum(axis=0) - np.einsum("ij,ij->j", post, prep.l1p + u)
+            a = (by_p * (logu_const + psi_terms)).sum(axis=0) - np.einsum("ij,ij->j", post, l1p + u)
         if data.patterns is None:
             for j in range(k):
                 D = data.Z - prep.mz[j]

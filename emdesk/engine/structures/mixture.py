@@ -19,7 +19,12 @@ class MixtureStructure:
     name = "mixture"
 
     def init_params(self, resp, seqs=None):
-        nk = resp.sum(axis=0) + 10 * np.finfo(float).eps
+        return self.init_params_from_occupancy(resp.sum(axis=0))
+
+    @staticmethod
+    def init_params_from_occupancy(nk):
+        """Starting weights from the summed starting responsibilities (k,)."""
+        nk = np.asarray(nk, dtype=float) + 10 * np.finfo(float).eps
         return {"weights": nk / nk.sum()}
 
     def e_step(self, logB, params, seqs=None, want_stats=True):
