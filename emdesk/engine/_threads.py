@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import operator
 import os
 import threading
@@ -112,6 +113,24 @@ def limit_threads(n=1):
         yield
     finally:
         _local.limit = old
+
+
+def in_one_thread(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` with its passes on one thread (:func:`limit_threads`): what a worker
+    that runs fits side by side with other workers submits."""
+    with limit_threads(1):
+        return fn(*args, **kwargs)
+
+
+def one_thread(fn):
+    """Decorator: ``fn``'s passes run on one thread (Dask chunk tasks)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with limit_threads(1):
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def _pool_thread_init():

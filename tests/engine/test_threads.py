@@ -224,3 +224,33 @@ def test_errstate_of_the_caller_applies_in_the_shards():
     engine.set_num_threads(2)
     with np.errstate(over="raise"):
         assert _threads.map_in_order(f, range(4)) == ["raise"] * 4
+
+
+def test_workers_that_run_fits_side_by_side_use_one_thread(monkeypatch):
+    """Bootstrap thread workers, the selection sweep's worker processes and local runner, and Dask
+    chunk tasks run their passes with one thread (no oversubscription)."""
+    from emdesk.engine import _bootstrap_common, _dask_chunks, selection_processes
+
+    engine.set_num_threads(4)
+    results, _ = _bootstrap_common._run(lambda i, s: engine.get_num_threads(), [1, 2, 3, 4], 2, None, None)
+    assert sorted(results.values()) == [1, 1, 1, 1]
+    results, _ = _bootstrap_common._run(lambda i, s: engine.get_num_threads(), [1], 1, None, None)
+    assert list(results.values()) == [4]  # one replicate at a time: all threads
+
+    monkeypatch.setattr(selection_processes._workers, "still_wanted", lambda slot, sweep: True)
+    monkeypatch.setattr(selection_processes, "_fit_one", lambda *a: engine.get_num_threads())
+    monkeypatch.setattr(selection_processes, "_row_to_plain", lambda row: row)
+    assert selection_processes._fit_in_worker(0, 2, "full", None, None, {}, 0, 0, 1) == 1
+
+    seen = []
+
+    def fake_pass(data, prep, resp, want):
+        seen.append(engine.get_num_threads())
+        return 0.0, None
+
+    monkeypatch.setattr(_dask_chunks, "em_pass", fake_pass)
+    X, _ = _data(50, 3, 2)
+    std = Standardizer.from_data(X, None, "full")
+    _dask_chunks.em_chunk(X, std=std, layout=Layout("full", 3, 2), k=2, jobs=[(None, False)], missing=False)
+    assert seen == [1]
+    assert engine.get_num_threads() == 4
