@@ -28,8 +28,10 @@ from ._core import Layout
 __all__ = ["FIT_CACHE_BYTES", "DenseData", "StandardisedRows", "PassResponsibilities",
            "LabelResponsibilities", "RandomResponsibilities", "complete_rows_covariance"]
 
-#: Bytes the fit may spend on cached expanded features (``n m 8``); above it the features are
-#: computed per block in every pass.  At 1e6 x 2 rows (full: m = 6, 48 MB) they are cached.
+#: Bytes the fit may spend on cached expanded features (``n m 8``), or, where those are not cached,
+#: on the standardised rows (``n d 8``: 100,000 x 64 is 51 MB); above it the features (rows) are
+#: computed (standardised) per block in every pass.  At 1e6 x 2 rows (full: m = 6, 48 MB) the
+#: features are cached.
 FIT_CACHE_BYTES = 64 << 20
 
 #: A pass over more rows than one shard runs shard by shard (threads: :mod:`emdesk.engine._threads`).
@@ -46,7 +48,7 @@ class DenseData:
 
     Either ``Z`` (already standardised rows, held by reference: the Dask sample and the HMM's
     Gaussian family) or ``X`` with ``std`` (the caller's rows in user units, standardised per
-    block: nothing of size ``n x d`` is made).  ``X`` also serves the direct form of the E-step
+    block: nothing of size ``n x d`` is made beyond the cache budget, see :data:`FIT_CACHE_BYTES`).  ``X`` also serves the direct form of the E-step
     (subtraction in user units).  ``cache_bytes``: the feature cache's budget (default
     :data:`FIT_CACHE_BYTES`, looked up at construction so tests can lower it)."""
 
@@ -74,6 +76,18 @@ class DenseData:
             for s in range(0, self.n, self.block):
                 layout.features(self._z(s, min(s + self.block, self.n)), out=self.phi[s:s + self.block])
             self._zbuf = None
+        # Otherwise (high d, or features too wide to cache) the standardised rows themselves when they
+        # fit the same budget: every pass then reads Z instead of standardising each block from X
+        # again (100,000 x 64, k=8, CPU per pass on one thread, 1 Dec 2026: diag 44 -> 30 ms,
+        # spherical 51 -> 37 ms, tied 101 -> 90 ms; full within the noise).  The same bits as the
+        # per-block standardisation (the same elementwise operations).
+        elif self.Z is None and self.n * self.d * 8 <= budget:
+            Zc = np.empty((self.n, self.d))
+            for s in range(0, self.n, self.block):
+                e = min(s + self.block, self.n)
+                np.subtract(X[s:e], std.shift, out=Zc[s:e])
+                np.divide(Zc[s:e], std.scale, out=Zc[s:e])
+            self.Z = Zc
 
     @property
     def cached(self):

@@ -51,12 +51,12 @@ def _params(rng, k, d, ct):
     return weights / weights.sum(), means, cov
 
 
-def _setup(n, d, k, ct, weighted, seed=0):
+def _setup(n, d, k, ct, weighted, seed=0, cache_bytes=None):
     X, w = _data(n, d, k, seed)
     w = w if weighted else None
     std = Standardizer.from_data(X, w, ct)
     lay = Layout(ct, d, k)
-    data = DenseData(None, w, lay, k, X=X, std=std)
+    data = DenseData(None, w, lay, k, X=X, std=std, cache_bytes=cache_bytes)
     prep = Prepared(*_params(np.random.default_rng(seed + 1), k, d, ct), ct, lay)
     return data, prep
 
@@ -114,11 +114,14 @@ def _close(a, b, tol=1e-12):
 @pytest.mark.parametrize("ct", CTS)
 @pytest.mark.parametrize("d,k", SHAPES)
 @pytest.mark.parametrize("weighted", [False, True])
-def test_sharded_pass_equals_one_loop_over_the_blocks(ct, d, k, weighted):
+@pytest.mark.parametrize("cache_bytes", [None, 0])
+def test_sharded_pass_equals_one_loop_over_the_blocks(ct, d, k, weighted, cache_bytes):
     """Threaded shards against the sequential loop over all blocks (the pass before issue 16's
     threads): statistics, log-likelihood, responsibilities and per-row log-likelihoods to 1e-12
-    relative (standardised units)."""
-    data, prep = _setup(_rows(d), d, k, ct, weighted, seed=3)
+    relative (standardised units); features or standardised rows cached, or neither (the rows
+    standardised per block from X in every pass)."""
+    data, prep = _setup(_rows(d), d, k, ct, weighted, seed=3, cache_bytes=cache_bytes)
+    assert (data.Z is None and data.phi is None) == (cache_bytes == 0)
     ll, S, resp, ll_rows = _run(data, prep, 3)
     resp0 = np.empty_like(resp)
     ll_rows0 = np.empty_like(ll_rows)
@@ -200,6 +203,22 @@ def test_limit_threads_is_for_the_calling_thread_only():
         t.join()
     assert seen["other"] == 4
     assert engine.get_num_threads() == 4
+
+
+def test_standardised_rows_cached_within_the_budget_are_the_same_bits():
+    """High d: the standardised rows are kept when they fit FIT_CACHE_BYTES, with the values the
+    per-block standardisation gives; a pass over them gives the same bits."""
+    a, prep = _setup(5000, 20, 3, "diag", True)
+    b, _ = _setup(5000, 20, 3, "diag", True, cache_bytes=5000 * 20 * 8 - 1)
+    assert a.Z is not None and b.Z is None and a.phi is None
+    zb = next(iter(b.blocks()))[3]
+    np.testing.assert_array_equal(a.Z[: zb.shape[0]], zb)
+    ra, rb = np.empty((3, 5000)), np.empty((3, 5000))
+    la, Sa = em_pass(a, prep, ra)
+    lb, Sb = em_pass(b, prep, rb)
+    assert la == lb
+    np.testing.assert_array_equal(Sa, Sb)
+    np.testing.assert_array_equal(ra, rb)
 
 
 def test_shards_do_not_depend_on_the_thread_count_and_small_data_is_one_shard(monkeypatch):
