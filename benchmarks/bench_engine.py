@@ -204,11 +204,43 @@ def blas_threads():
     return ",".join(str(i.get("num_threads")) for i in threadpool_info() if i.get("user_api") == "blas") or "?"
 
 
-def emdesk_one_thread(*args):
-    from emdesk.engine import limit_threads
+_PASS_CPU = [0.0]  # CPU seconds spent in the fit's passes (em_pass), counted by emdesk_one_thread
 
-    with limit_threads(1):
-        return emdesk_fit(*args)
+
+def emdesk_one_thread(*args):
+    """emdesk_fit with its passes on one thread, counting the CPU time of the passes (the part the
+    threads share out) in _PASS_CPU."""
+    from emdesk.engine import _mixture_context, limit_threads
+
+    inner = _mixture_context.em_pass
+
+    def counted(*a, **kw):
+        c0 = time.process_time()
+        try:
+            return inner(*a, **kw)
+        finally:
+            _PASS_CPU[0] += time.process_time() - c0
+
+    _mixture_context.em_pass = counted
+    try:
+        with limit_threads(1):
+            return emdesk_fit(*args)
+    finally:
+        _mixture_context.em_pass = inner
+
+
+def pass_share(fa, short, long):
+    """The share of one thread's CPU time per iteration spent in the passes (the rest, M-step,
+    factorisations, checks, runs on the caller's thread): ``p``.  On T free cores an iteration would
+    take about ``(1 - p + p / T)`` of its one-thread time (Amdahl; an estimate, not a measurement)."""
+    _PASS_CPU[0] = 0.0
+    c0 = time.process_time()
+    emdesk_one_thread(*fa, short)
+    c1, p1 = time.process_time(), _PASS_CPU[0]
+    emdesk_one_thread(*fa, long)
+    c2, p2 = time.process_time(), _PASS_CPU[0]
+    it = (c2 - c1) - (c1 - c0)
+    return ((p2 - p1) - p1) / it if it > 0 else float("nan")
 
 
 def hd_table(repeats, have_sk, short=2, long=7, types=("full", "tied", "diag", "spherical"), cases=None):
@@ -226,7 +258,7 @@ def hd_table(repeats, have_sk, short=2, long=7, types=("full", "tied", "diag", "
     print(f"# emdesk threads T = {T}; scikit-learn's BLAS threads: {blas_threads()}")
     head = ("| n x d, k | cov | wall: sklearn ms/iter | emdesk T | emdesk 1 | emdesk T/sklearn | floor T | "
             "emdesk T/floor | CPU: sklearn | emdesk T | emdesk 1 | emdesk T/sklearn | floor 1 | emdesk T/floor "
-            "| load |")
+            "| pass share p | est. T free cores / 1 | load |")
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
 
@@ -242,6 +274,7 @@ def hd_table(repeats, have_sk, short=2, long=7, types=("full", "tied", "diag", "
             fa = (X, w0, m0, c0, ct)
             fl = floor_products(n, d, k, ct, rng, T)
             e, e1, s, f = ([], []), ([], []), ([], []), ([], [])
+            shares = []
             load0 = os.getloadavg()[0]  # the 1-minute load average before and after the row
             for _ in range(repeats):
                 for acc, v in zip(e, per_iteration_raw(emdesk_fit, fa, short, long)):
@@ -253,6 +286,7 @@ def hd_table(repeats, have_sk, short=2, long=7, types=("full", "tied", "diag", "
                         acc += v
                 for acc, v in zip(f, fl()):
                     acc.append(v)
+                shares.append(pass_share(fa, short, long))
             nan = [float("nan")]  # every repeat of a figure came out <= 0 (noise): shown as nan
             e, e1 = tuple(v or nan for v in e), tuple(v or nan for v in e1)
             s = tuple(v or nan for v in s)
@@ -261,8 +295,9 @@ def hd_table(repeats, have_sk, short=2, long=7, types=("full", "tied", "diag", "
                 sk = bm(s[i], fmt=".0f") if have_sk else "-"
                 cols += [sk, bm(e[i]), bm(e1[i]), ratio(e[i], s[i]) if have_sk else "-", bm(f[i]),
                          f"{min(e[i]) / min(f[i]):.1f} / {statistics.median(e[i]) / statistics.median(f[i]):.1f}"]
+            p = statistics.median(shares)
             print(f"| {n:,} x {d}, {k} | {ct} | " + " | ".join(cols)
-                  + f" | {load0:.1f}-{os.getloadavg()[0]:.1f} |", flush=True)
+                  + f" | {p:.2f} | {1 - p + p / T:.2f} | {load0:.1f}-{os.getloadavg()[0]:.1f} |", flush=True)
 
 
 def per_iteration_raw(fit, args, short, long):

@@ -137,8 +137,14 @@ def _pool_thread_init():
     _local.limit = 1  # a pass started inside a shard (never done today) would run serially
 
 
+_pool_pid = [None]  # the process the pools were made in (a forked child has none of their threads)
+
+
 def _pool(n):
     with _lock:
+        if _pool_pid[0] != os.getpid():  # after fork: the parent's executors have no threads here
+            _pools.clear()
+            _pool_pid[0] = os.getpid()
         pool = _pools.get(n)
         if pool is None:
             pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="emdesk-em",

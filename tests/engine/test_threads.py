@@ -315,3 +315,24 @@ def test_missing_values_pass_in_shards(monkeypatch, ct):
     for name in ("weights_", "means_", "covariances_"):
         a, b = getattr(fits[1], name), getattr(one, name)
         assert np.max(np.abs(a - b)) <= 1e-10 * max(1.0, np.max(np.abs(b))), name
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_makes_its_own_pool():
+    """A child forked after the pool started has none of its threads: it makes a new pool instead of
+    waiting forever on the parent's."""
+    import os
+
+    engine.set_num_threads(2)
+    assert _threads.map_in_order(lambda i: i * 2, range(3)) == [0, 2, 4]
+    pid = os.fork()
+    if pid == 0:  # child
+        import signal
+
+        signal.alarm(30)  # a child waiting on the parent's pool dies here, and the test fails
+        try:
+            ok = _threads.map_in_order(lambda i: i * 2, range(3)) == [0, 2, 4]
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
