@@ -204,22 +204,25 @@ def blas_threads():
     return ",".join(str(i.get("num_threads")) for i in threadpool_info() if i.get("user_api") == "blas") or "?"
 
 
-_PASS_CPU = [0.0]  # CPU seconds spent in the fit's passes (em_pass), counted by emdesk_one_thread
+_PASS_CPU = {}  # counted by emdesk_one_thread: CPU seconds in the passes, first pass start, last pass end
 
 
 def emdesk_one_thread(*args):
-    """emdesk_fit with its passes on one thread, counting the CPU time of the passes (the part the
-    threads share out) in _PASS_CPU."""
+    """emdesk_fit with its passes on one thread, counting in _PASS_CPU the CPU time of the passes (the
+    part the threads share out) and the CPU clock at the first pass's start and the last one's end."""
     from emdesk.engine import _mixture_context, limit_threads
 
     inner = _mixture_context.em_pass
 
     def counted(*a, **kw):
         c0 = time.process_time()
+        _PASS_CPU.setdefault("first", c0)
         try:
             return inner(*a, **kw)
         finally:
-            _PASS_CPU[0] += time.process_time() - c0
+            c1 = time.process_time()
+            _PASS_CPU["in"] = _PASS_CPU.get("in", 0.0) + c1 - c0
+            _PASS_CPU["last"] = c1
 
     _mixture_context.em_pass = counted
     try:
@@ -230,17 +233,14 @@ def emdesk_one_thread(*args):
 
 
 def pass_share(fa, short, long):
-    """The share of one thread's CPU time per iteration spent in the passes (the rest, M-step,
-    factorisations, checks, runs on the caller's thread): ``p``.  On T free cores an iteration would
-    take about ``(1 - p + p / T)`` of its one-thread time (Amdahl; an estimate, not a measurement)."""
-    _PASS_CPU[0] = 0.0
-    c0 = time.process_time()
-    emdesk_one_thread(*fa, short)
-    c1, p1 = time.process_time(), _PASS_CPU[0]
+    """The share ``p`` of one thread's CPU time spent in the passes between the first pass's start and
+    the last pass's end of a ``long``-step fit (the rest, M-step, factorisations, checks, runs on the
+    caller's thread).  On T free cores an iteration would take about ``1 - p + p / T`` of its one-thread
+    time (Amdahl; an estimate, not a measurement)."""
+    _PASS_CPU.clear()
     emdesk_one_thread(*fa, long)
-    c2, p2 = time.process_time(), _PASS_CPU[0]
-    it = (c2 - c1) - (c1 - c0)
-    return ((p2 - p1) - p1) / it if it > 0 else float("nan")
+    span = _PASS_CPU["last"] - _PASS_CPU["first"]
+    return _PASS_CPU["in"] / span if span > 0 else float("nan")
 
 
 def hd_table(repeats, have_sk, short=2, long=7, types=("full", "tied", "diag", "spherical"), cases=None):

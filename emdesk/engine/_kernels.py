@@ -19,6 +19,10 @@ multiply-adds; threaded calls were many times slower on the loaded 2-core machin
   (these three passes are in :mod:`emdesk.engine._kernels_hd`);
 * every pass floors log-responsibilities at :data:`LOG_RESP_FLOOR` (no subnormal numbers).
 
+A pass over dense data of more than one shard (``DenseData.shard_bounds``) runs the shards on the
+engine's threads (:mod:`emdesk.engine._threads`) and adds their sums in shard order
+(:func:`_sharded_pass`): the same bits for any thread count.
+
 Other data objects with the ``DenseData`` interface (the Dask chunks of ``_dask.py``) use the
 per-component whitened form :func:`_em_pass_whitened` (statistics about the current means,
 :class:`ShiftedStats`), which ``_dask.py`` reduces.
