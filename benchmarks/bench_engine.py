@@ -102,7 +102,7 @@ def make_data_sd(n, d, k, sd=3.0, seed=0):
     return X, np.full(k, 1.0 / k), centres + 0.5, np.stack([np.eye(d) * 2.0] * k)
 
 
-def floor_products(n, d, k, ct, rng):
+def floor_products(n, d, k, ct, rng, threads=1):
     """A callable that runs only the matrix products one EM iteration cannot avoid, on arrays of
     the iteration's shapes, in row blocks of 4096 (in cache, BLAS at its best):
 
@@ -115,51 +115,73 @@ def floor_products(n, d, k, ct, rng):
       (sum r z^2, sum r z);
     * spherical: (n, d) x (d, k) and (k, n) x (n, d) once each.
     The time of these products alone is the floor: everything else (exponentials, sums,
-    Python) comes on top."""
+    Python) comes on top.
+
+    Returns ``run() -> (wall seconds, CPU seconds)``: the wall clock of the blocks shared out over
+    ``threads`` Python threads (each its own arrays, BLAS on one thread per call: the way emdesk's
+    shards use the cores) or, when that is faster, of BLAS's own threads; the CPU time of one thread
+    doing all blocks."""
+    from concurrent.futures import ThreadPoolExecutor
+
     B = 4096
-    Z = rng.normal(size=(B, d))
-    R = rng.random((k, B))
-    if ct == "full":
-        W = rng.normal(size=(d, k * d))
-        out = np.empty((B, k * d))
-        ops = [lambda: np.matmul(Z, W, out=out)]
-    elif ct == "tied":
-        A, M = rng.normal(size=(d, d)), rng.normal(size=(d, k))
-        o1, o2, o3 = np.empty((B, d)), np.empty((B, k)), np.empty((d, d))
-        ops = [lambda: np.matmul(Z, A, out=o1), lambda: np.matmul(Z, M, out=o2),
-               lambda: np.matmul(Z.T, Z, out=o3)]
-    else:
+
+    def make_ops():
+        Z = rng.normal(size=(B, d))
+        R = rng.random((k, B))
+        if ct == "full":
+            W = rng.normal(size=(d, k * d))
+            out = np.empty((B, k * d))
+            return [lambda: np.matmul(Z, W, out=out)]
+        if ct == "tied":
+            A, M = rng.normal(size=(d, d)), rng.normal(size=(d, k))
+            o1, o2, o3 = np.empty((B, d)), np.empty((B, k)), np.empty((d, d))
+            return [lambda: np.matmul(Z, A, out=o1), lambda: np.matmul(Z, M, out=o2),
+                    lambda: np.matmul(Z.T, Z, out=o3)]
         M = rng.normal(size=(d, k))
         o2, o4 = np.empty((B, k)), np.empty((k, d))
         reps = 2 if ct == "diag" else 1
-        ops = [lambda: np.matmul(Z, M, out=o2), lambda: np.matmul(R, Z, out=o4)] * reps
-    n_blocks = -(-n // B)  # whole blocks: the last one counted full (< 4 % more at n = 1e5)
+        return [lambda: np.matmul(Z, M, out=o2), lambda: np.matmul(R, Z, out=o4)] * reps
 
-    def blas_run():
-        for _ in range(n_blocks):
+    n_blocks = -(-n // B)  # whole blocks: the last one counted full (< 4 % more at n = 1e5)
+    op_sets = [make_ops() for _ in range(max(threads, 1))]
+
+    def blocks(ops, count):
+        for _ in range(count):
             for f in ops:
                 f()
 
-    try:  # the better of BLAS's default threads and one thread (on a loaded machine one is faster)
+    shares = [n_blocks // threads + (1 if i < n_blocks % threads else 0) for i in range(threads)]
+    pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
+
+    def shared_run():
+        if pool is None:
+            blocks(op_sets[0], n_blocks)
+            return
+        list(pool.map(lambda i: blocks(op_sets[i], shares[i]), range(threads)))
+
+    try:
         from threadpoolctl import threadpool_limits
     except ImportError:
         def run_plain():
             t0, c0 = time.perf_counter(), time.process_time()
-            blas_run()
-            return time.perf_counter() - t0, time.process_time() - c0
+            blocks(op_sets[0], n_blocks)
+            t1, c1 = time.perf_counter(), time.process_time()
+            shared_run()
+            return min(t1 - t0, time.perf_counter() - t1), c1 - c0
         return run_plain
 
     def run():
-        """(wall seconds: the better of default threads and one, CPU seconds of one thread)"""
         t0 = time.perf_counter()
-        blas_run()
+        blocks(op_sets[0], n_blocks)  # BLAS's default threads
         t1 = time.perf_counter()
         with threadpool_limits(1, user_api="blas"):
             c1 = time.process_time()
-            blas_run()
+            blocks(op_sets[0], n_blocks)
             c2 = time.process_time()
-        t2 = time.perf_counter()
-        return min(t1 - t0, t2 - t1), c2 - c1
+            t2 = time.perf_counter()
+            shared_run()
+            t3 = time.perf_counter()
+        return min(t1 - t0, t3 - t2), c2 - c1
 
     return run
 
@@ -173,17 +195,70 @@ def timed(f, repeats):
     return vals
 
 
+def blas_threads():
+    """Threads scikit-learn's BLAS uses by default (threadpoolctl), or '?' without threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "?"
+    return ",".join(str(i.get("num_threads")) for i in threadpool_info() if i.get("user_api") == "blas") or "?"
+
+
+_PASS_CPU = {}  # counted by emdesk_one_thread: CPU seconds in the passes, first pass start, last pass end
+
+
+def emdesk_one_thread(*args):
+    """emdesk_fit with its passes on one thread, counting in _PASS_CPU the CPU time of the passes (the
+    part the threads share out) and the CPU clock at the first pass's start and the last one's end."""
+    from emdesk.engine import _mixture_context, limit_threads
+
+    inner = _mixture_context.em_pass
+
+    def counted(*a, **kw):
+        c0 = time.process_time()
+        _PASS_CPU.setdefault("first", c0)
+        try:
+            return inner(*a, **kw)
+        finally:
+            c1 = time.process_time()
+            _PASS_CPU["in"] = _PASS_CPU.get("in", 0.0) + c1 - c0
+            _PASS_CPU["last"] = c1
+
+    _mixture_context.em_pass = counted
+    try:
+        with limit_threads(1):
+            return emdesk_fit(*args)
+    finally:
+        _mixture_context.em_pass = inner
+
+
+def pass_share(fa, short, long):
+    """The share ``p`` of one thread's CPU time spent in the passes between the first pass's start and
+    the last pass's end of a ``long``-step fit (the rest, M-step, factorisations, checks, runs on the
+    caller's thread).  On T free cores an iteration would take about ``1 - p + p / T`` of its one-thread
+    time (Amdahl; an estimate, not a measurement)."""
+    _PASS_CPU.clear()
+    emdesk_one_thread(*fa, long)
+    span = _PASS_CPU["last"] - _PASS_CPU["first"]
+    return _PASS_CPU["in"] / span if span > 0 else float("nan")
+
+
 def hd_table(repeats, have_sk, short=2, long=7, types=("full", "tied", "diag", "spherical"), cases=None):
-    """Per shape and covariance type: scikit-learn ms/iter, emdesk ms/iter, ratio, floor ms,
-    emdesk/floor, in wall-clock time and in CPU time of the process (``time.process_time``: on
-    a loaded shared machine the wall clock mostly measures the other jobs, CPU time what the
-    computation itself costs; scikit-learn's BLAS may use both cores, so its CPU time counts
-    both), and the load average before-after the row.  Every figure is measured in the same
-    run, each repeat interleaving emdesk, scikit-learn and the floor (so a burst of load on
-    the shared machine hits all three); best and median of the repeats."""
+    """Per shape and covariance type, in wall-clock time and in CPU time of the process
+    (``time.process_time``, all threads): scikit-learn ms/iter (its BLAS with its default threads),
+    emdesk ms/iter with ``emdesk.engine.get_num_threads()`` threads (T) and with one, emdesk(T) /
+    scikit-learn, the matrix-product floor (wall: T threads; CPU: one thread) and emdesk/floor, and
+    the load average before-after the row.  Every figure is measured in the same run, each repeat
+    interleaving emdesk (T), emdesk (1), scikit-learn and the floor (so a burst of load on the
+    shared machine hits all of them); best and median of the repeats."""
+    from emdesk.engine import get_num_threads
+
+    T = get_num_threads()
     rng = np.random.default_rng(1)
-    head = ("| n x d, k | cov | sklearn ms/iter | emdesk ms/iter | emdesk/sklearn | floor ms | emdesk/floor "
-            "| CPU: sklearn ms/iter | emdesk | emdesk/sklearn | floor | emdesk/floor | load |")
+    print(f"# emdesk threads T = {T}; scikit-learn's BLAS threads: {blas_threads()}")
+    head = ("| n x d, k | cov | wall: sklearn ms/iter | emdesk T | emdesk 1 | emdesk T/sklearn | floor T | "
+            "emdesk T/floor | CPU: sklearn | emdesk T | emdesk 1 | emdesk T/sklearn | floor 1 | emdesk T/floor "
+            "| pass share p | est. T free cores / 1 | load |")
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
 
@@ -197,27 +272,32 @@ def hd_table(repeats, have_sk, short=2, long=7, types=("full", "tied", "diag", "
         X, w0, m0, c0 = make_data_sd(n, d, k)
         for ct in types:
             fa = (X, w0, m0, c0, ct)
-            fl = floor_products(n, d, k, ct, rng)
-            e, s, f = ([], []), ([], []), ([], [])
+            fl = floor_products(n, d, k, ct, rng, T)
+            e, e1, s, f = ([], []), ([], []), ([], []), ([], [])
+            shares = []
             load0 = os.getloadavg()[0]  # the 1-minute load average before and after the row
             for _ in range(repeats):
                 for acc, v in zip(e, per_iteration_raw(emdesk_fit, fa, short, long)):
+                    acc += v
+                for acc, v in zip(e1, per_iteration_raw(emdesk_one_thread, fa, short, long)):
                     acc += v
                 if have_sk:
                     for acc, v in zip(s, per_iteration_raw(sklearn_fit, fa, short, long)):
                         acc += v
                 for acc, v in zip(f, fl()):
                     acc.append(v)
+                shares.append(pass_share(fa, short, long))
             nan = [float("nan")]  # every repeat of a figure came out <= 0 (noise): shown as nan
-            e = tuple(v or nan for v in e)
+            e, e1 = tuple(v or nan for v in e), tuple(v or nan for v in e1)
             s = tuple(v or nan for v in s)
             cols = []
             for i in (0, 1):  # wall, CPU
                 sk = bm(s[i], fmt=".0f") if have_sk else "-"
-                cols += [sk, bm(e[i]), ratio(e[i], s[i]) if have_sk else "-", bm(f[i]),
+                cols += [sk, bm(e[i]), bm(e1[i]), ratio(e[i], s[i]) if have_sk else "-", bm(f[i]),
                          f"{min(e[i]) / min(f[i]):.1f} / {statistics.median(e[i]) / statistics.median(f[i]):.1f}"]
+            p = statistics.median(shares)
             print(f"| {n:,} x {d}, {k} | {ct} | " + " | ".join(cols)
-                  + f" | {load0:.1f}-{os.getloadavg()[0]:.1f} |", flush=True)
+                  + f" | {p:.2f} | {1 - p + p / T:.2f} | {load0:.1f}-{os.getloadavg()[0]:.1f} |", flush=True)
 
 
 def per_iteration_raw(fit, args, short, long):
@@ -236,6 +316,8 @@ def per_iteration_raw(fit, args, short, long):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes only")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="emdesk.engine.set_num_threads(T) for the 'T' columns (default: the engine's default)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--no-sklearn", action="store_true")
     ap.add_argument("--main", action="store_true",
@@ -249,6 +331,10 @@ def main(argv=None):
     ap.add_argument("--types", default="full,tied,diag,spherical")
     ap.add_argument("--shapes", default=None, help="with --hd: n:d:k,... (default: the four above)")
     args = ap.parse_args(argv)
+    if args.threads is not None:
+        from emdesk.engine import set_num_threads
+
+        set_num_threads(args.threads)
     try:
         import sklearn  # noqa: F401
 
@@ -282,28 +368,46 @@ def main(argv=None):
             (100_000, 10, 8, "full"),
             (100_000, 20, 5, "full"),
         ]
+    from emdesk.engine import get_num_threads
+
     print(f"# emdesk bench_engine: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"NumPy {np.__version__}, repeats={args.repeats} (best / median), "
+          f"NumPy {np.__version__}, repeats={args.repeats} (best / median, interleaved), "
+          f"emdesk threads T = {get_num_threads()}, scikit-learn's BLAS threads {blas_threads()}, "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
-    head = "| n | d | k | cov | emdesk s/iter | sklearn s/iter | speed-up | emdesk peak MB | x n*k*8 | sklearn peak MB |"
+    head = ("| n | d | k | cov | emdesk T s/iter | emdesk 1 thread | sklearn s/iter | speed-up (T) | CPU ms/iter: "
+            "emdesk T | emdesk 1 | sklearn | emdesk peak MB | x n*k*8 | sklearn peak MB | load |")
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
+
+    def bm(v, scale=1.0, fmt=".4f"):
+        return f"{min(v) * scale:{fmt}} / {statistics.median(v) * scale:{fmt}}" if v else "nan"
+
     for n, d, k, ct in cases:
         X, w0, m0, c0 = make_data(n, d, k)
         fa = (X, w0, m0, c0, ct)
-        e_best, e_med = per_iteration(emdesk_fit, fa, args.repeats)
+        load0 = os.getloadavg()[0]
+        e, e1, s = ([], []), ([], []), ([], [])
+        for _ in range(args.repeats):
+            for acc, v in zip(e, per_iteration_raw(emdesk_fit, fa, SHORT, LONG)):
+                acc += v
+            for acc, v in zip(e1, per_iteration_raw(emdesk_one_thread, fa, SHORT, LONG)):
+                acc += v
+            if have_sk:
+                for acc, v in zip(s, per_iteration_raw(sklearn_fit, fa, SHORT, LONG)):
+                    acc += v
         e_mem = peak_memory(emdesk_fit, fa)
         unit = n * k * 8
-        if have_sk:
-            s_best, s_med = per_iteration(sklearn_fit, fa, args.repeats)
+        if have_sk and s[0] and e[0]:
             s_mem = peak_memory(sklearn_fit, fa)
-            sk_cols = (f"{s_best:.4f} / {s_med:.4f}", f"{s_best / e_best:.1f}x / {s_med / e_med:.1f}x",
-                       f"{s_mem / 1e6:.1f}")
+            sk_cols = (bm(s[0]), f"{min(s[0]) / min(e[0]):.1f}x / {statistics.median(s[0]) / statistics.median(e[0]):.1f}x",
+                       bm(s[1], 1e3, ".1f"), f"{s_mem / 1e6:.1f}")
         else:
-            sk_cols = ("-", "-", "-")
-        print(f"| {n:,} | {d} | {k} | {ct} | {e_best:.4f} / {e_med:.4f} | {sk_cols[0]} | {sk_cols[1]} | "
-              f"{e_mem / 1e6:.1f} | {e_mem / unit:.2f} | {sk_cols[2]} |", flush=True)
+            sk_cols = ("-", "-", "-", "-")
+        print(f"| {n:,} | {d} | {k} | {ct} | {bm(e[0])} | {bm(e1[0])} | {sk_cols[0]} | {sk_cols[1]} | "
+              f"{bm(e[1], 1e3, '.1f')} | {bm(e1[1], 1e3, '.1f')} | {sk_cols[2]} | "
+              f"{e_mem / 1e6:.1f} | {e_mem / unit:.2f} | {sk_cols[3]} | {load0:.1f}-{os.getloadavg()[0]:.1f} |",
+              flush=True)
 
 
 if __name__ == "__main__":

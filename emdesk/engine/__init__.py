@@ -11,6 +11,7 @@ from .models import HiddenMarkovModel, MixtureModel
 from .family_selection import FamilySelectionResult, select_family
 from .selection import SelectionResult, iter_select_model, select_model
 from .snapshot import Snapshot
+from ._threads import get_num_threads, limit_threads, set_num_threads
 
 # issue 14: reading a fit (the functions shadow their modules' names on purpose: emdesk.engine.bootstrap(...)
 # as the issue asks; ``from emdesk.engine.bootstrap import BootstrapResult`` still imports from the module)
@@ -40,6 +41,9 @@ __all__ = [
     "select_family",
     "FamilySelectionResult",
     "Snapshot",
+    "set_num_threads",
+    "get_num_threads",
+    "limit_threads",
     "select_model",
     "iter_select_model",
     "SelectionResult",

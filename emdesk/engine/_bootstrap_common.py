@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._threads import in_one_thread
+
 __all__ = ["BootstrapResult", "replicate_tolerances", "METHODS"]
 
 METHODS = ("nonparametric", "parametric", "weighted")
@@ -76,7 +78,7 @@ def _run(task, seeds, n_jobs, progress, should_stop, offset=0, total=None):
                 i, s = next(it)
             except StopIteration:
                 return False
-            pending[pool.submit(task, i, s)] = i
+            pending[pool.submit(in_one_thread, task, i, s)] = i  # replicates side by side: one thread each
             return True
 
         for _ in range(2 * n_jobs):

@@ -26,6 +26,7 @@ import numpy as np
 import dask.array as da
 
 from ._core import em_pass
+from ._threads import one_thread
 
 __all__ = ["per_chunk", "moments_width", "moments_chunk", "combine_moments", "em_width", "em_chunk",
            "scatter_chunk", "take_rows"]
@@ -193,6 +194,7 @@ def em_width(layout, k, d, want_stats, missing):
     return 1 + k * layout.m
 
 
+@one_thread  # chunk tasks run side by side in Dask's workers: one thread each
 def em_chunk(xb, *, std, layout, k, jobs, missing):
     """One E-step of every parameter set in ``jobs`` (a list of ``(Prepared, want_stats)``) on
     this chunk, the vectors side by side.
@@ -246,6 +248,7 @@ def em_chunk(xb, *, std, layout, k, jobs, missing):
     return out
 
 
+@one_thread
 def scatter_chunk(xb, *, std, prep, layout, k, comps, mus, diag_only):
     """Two-pass scatter sum r_j (z - mu_j)(z - mu_j)' (or its diagonal) of components ``comps``
     about their new means ``mus``, from responsibilities recomputed for ``prep``."""

@@ -19,6 +19,10 @@ multiply-adds; threaded calls were many times slower on the loaded 2-core machin
   (these three passes are in :mod:`emdesk.engine._kernels_hd`);
 * every pass floors log-responsibilities at :data:`LOG_RESP_FLOOR` (no subnormal numbers).
 
+A pass over dense data of more than one shard (``DenseData.shard_bounds``) runs the shards on the
+engine's threads (:mod:`emdesk.engine._threads`) and adds their sums in shard order
+(:func:`_sharded_pass`): the same bits for any thread count.
+
 Other data objects with the ``DenseData`` interface (the Dask chunks of ``_dask.py``) use the
 per-component whitened form :func:`_em_pass_whitened` (statistics about the current means,
 :class:`ShiftedStats`), which ``_dask.py`` reduces.
@@ -239,10 +243,75 @@ def _logsumexp_cols(L, ll_out, tmp, floor=None):
 def em_pass(data: DenseData, prep: Prepared, resp, want_stats=True, ll_rows=None):
     """One pass over the data: E-step for ``prep`` (responsibilities into ``resp``, stored
     component-major as (k, n)) and, if asked, the expanded sufficient statistics ``S`` (k, m)
-    for the M-step.
+    for the M-step (or :class:`ShiftedStats` / :class:`TiedStats`, see :func:`mstep`).
+
+    Dense data of more rows than one shard (:meth:`DenseData.shard_bounds`) is processed shard by
+    shard, on :func:`emdesk.engine.get_num_threads` threads, each shard by the per-block code
+    below on its own buffers; the shards' sums are added in shard order, so the result is the same
+    bits for any thread count.  ``ll_rows`` (n,), optional: each row's log-likelihood.
 
     Returns ``(total log-likelihood in standardised units, S or None)``.
     """
+    if isinstance(data, DenseData) and not data.is_shard:
+        bounds = data.shard_bounds()
+        if len(bounds) > 1:
+            return _sharded_pass(data, bounds, prep, resp, want_stats, ll_rows)
+    return _pass_rows(data, prep, resp, want_stats, ll_rows)
+
+
+class _Offset:
+    """Writes ``resp[:, a:b]`` of one shard into the whole pass's target at ``a + start``: for
+    targets that are not arrays (``PassResponsibilities`` drops them)."""
+
+    __slots__ = ("target", "start")
+
+    def __init__(self, target, start):
+        self.target, self.start = target, start
+
+    def __setitem__(self, key, value):
+        rows, cols = key
+        self.target[rows, cols.start + self.start:cols.stop + self.start] = value
+
+
+def _sharded_pass(data: DenseData, bounds, prep: Prepared, resp, want_stats, ll_rows):
+    """:func:`em_pass` over the shards ``bounds`` of ``data`` (see there); partial sums reduced in
+    shard order."""
+    from ._threads import map_in_order
+
+    array = isinstance(resp, np.ndarray)
+
+    def one(b):
+        s, e = b
+        target = resp[:, s:e] if array else _Offset(resp, s)
+        return _pass_rows(data.rows(s, e), prep, target, want_stats, None if ll_rows is None else ll_rows[s:e])
+
+    parts = map_in_order(one, bounds)
+    total = 0.0
+    for ll, _ in parts:
+        total += ll
+    S = parts[0][1]
+    if S is None:
+        return total, None
+    if isinstance(S, np.ndarray):
+        S = S.copy()
+        for _, p in parts[1:]:
+            S += p
+        return total, S
+    nk, sx = S.nk.copy(), S.sx.copy()
+    for _, p in parts[1:]:
+        nk += p.nk
+        sx += p.sx
+    if isinstance(S, TiedStats):
+        return total, TiedStats(nk, sx, _gram(data))
+    scat = S.scat.copy()
+    for _, p in parts[1:]:
+        scat += p.scat
+    return total, ShiftedStats(nk, sx, scat, S.centres)
+
+
+def _pass_rows(data, prep: Prepared, resp, want_stats=True, ll_rows=None):
+    """:func:`em_pass` over the rows of ``data`` in one loop of blocks (one shard, or data that
+    is not cut into shards)."""
     lay = data.layout
     k = prep.k
     if prep.tied_LT is not None and isinstance(data, DenseData):
@@ -476,6 +545,7 @@ def mstep(data: DenseData, S, resp, covariance_type, reg_z):
 # last, after every name it uses is defined (em_pass and mstep look them up when called).
 from ._kernels_hd import (  # noqa: E402
     TiedStats,
+    _gram,
     _em_pass_augmented,
     _em_pass_separable,
     _em_pass_tied,

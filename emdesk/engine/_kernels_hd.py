@@ -212,12 +212,22 @@ class TiedStats:
 
 
 def _gram(data: DenseData):
-    """sum_i w_i z_i z_i' (d, d) of dense data, computed once and kept on ``data``."""
+    """sum_i w_i z_i z_i' (d, d) of dense data, computed once and kept on ``data``; shard by shard
+    (threads, sums added in shard order: :meth:`DenseData.shard_bounds`)."""
     G = getattr(data, "_tied_gram", None)
     if G is None:
-        G = np.zeros((data.d, data.d))
-        for s, e, pb, zb, wb in data.blocks():
-            G += zb.T @ (zb if wb is None else zb * wb[:, None])
+        from ._threads import map_in_order
+
+        def part(b):
+            G = np.zeros((data.d, data.d))
+            for s, e, pb, zb, wb in data.rows(*b).blocks():
+                G += zb.T @ (zb if wb is None else zb * wb[:, None])
+            return G
+
+        parts = map_in_order(part, data.shard_bounds())
+        G = parts[0]
+        for p in parts[1:]:
+            G += p
         G = 0.5 * (G + G.T)
         data._tied_gram = G
     return G
@@ -275,7 +285,8 @@ def _em_pass_tied(data, prep: Prepared, resp, want_stats, ll_rows):
             sx += rw @ zb
     if not want_stats:
         return total, None
-    return total, TiedStats(nk, sx, _gram(data))
+    # a shard's statistics get the whole data's Gram matrix in the reduction (_kernels._sharded_pass)
+    return total, TiedStats(nk, sx, None if data.is_shard else _gram(data))
 
 
 def _tied_covariance(data, S: TiedStats, resp, nk, means):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._core import DIRECT_TOL, EPS, LOG_2PI, SCORE_BLOCK_BYTES, TWO_PASS_RATIO, Layout, full_covariances
+from ._threads import map_in_order
 
 __all__ = ["MissingData", "score_incomplete", "impute", "patterns", "incomplete_block_rows", "missing_fit_block_rows"]
 
@@ -297,11 +298,23 @@ class MissingData:
         xb = self.X[s:e] if self.rows is None else self.X[self.rows[s:e]]
         return (xb - self.std.shift) / self.std.scale
 
-    def blocks(self):
+    def shard_bounds(self):
+        """``[(start, stop), ...]``: the shards a pass cuts the rows into (threads; from ``n``, ``d``
+        and ``k`` only, as :meth:`emdesk.engine._fitdata.DenseData.shard_bounds`): whole blocks, at
+        least ``MIN_SHARD_ROWS`` rows, at most ``MAX_SHARDS`` shards."""
+        from . import _fitdata
+
+        n, unit = self.n, self.block
+        per = unit * max(-(-_fitdata.MIN_SHARD_ROWS // unit), -(-n // (_fitdata.MAX_SHARDS * unit)))
+        return [(s, min(s + per, n)) for s in range(0, n, per)] if n else [(0, 0)]
+
+    def blocks(self, start=0, stop=None):
         """Yield ``(start, stop, patterns)``: the block's rows grouped by pattern (``_Pattern``,
-        rows numbered within the block)."""
-        for s in range(0, self.n, self.block):
-            e = min(s + self.block, self.n)
+        rows numbered within the block); the blocks of rows ``start:stop`` (all by default;
+        ``start`` a whole number of blocks)."""
+        stop = self.n if stop is None else stop
+        for s in range(start, stop, self.block):
+            e = min(s + self.block, stop)
             Zb = self._z(s, e)
             wb = None if self.w is None else self.w[s:e]
             yield s, e, [_Pattern(o, m, rows, Zb, wb, self.log_scale, self.k)
@@ -354,27 +367,47 @@ class MissingData:
         k, d = prep.k, self.d
         means = prep.means
         F = full_covariances(prep.cov, prep.ct, k, d)
-        total = 0.0
         nk = np.zeros(k)
         s1 = np.zeros((k, d))
         s2 = np.zeros((k, d, d))
         centres = np.zeros((k, d))
-        sums = {}  # pattern (its observed columns) -> [pattern, summed T, marginal factors]
-        direct_seen = False
-        scratch = None if isinstance(resp, np.ndarray) else np.empty((k, self.block))
-        for s, e, pats in self.blocks():
-            rb = resp[:, s:e] if scratch is None else scratch[:, : e - s]
-            for pat in pats:
-                ll, T, marg = self._block_estep(pat, means, F, prep.logw, rb, want_stats)
-                total += ll
-                if pat.phi is None:
-                    direct_seen = True
-                elif want_stats:
-                    key = pat.obs.tobytes()
-                    if key in sums:
-                        sums[key][1] += T
-                    else:
-                        sums[key] = [pat, T, marg]
+        array = isinstance(resp, np.ndarray)
+        bounds = self.shard_bounds()
+
+        def first(b):
+            """One shard: (log-likelihood, pattern -> [pattern, summed T, marginal factors], whether
+            a pattern without cached features was seen)."""
+            total = 0.0
+            sums = {}
+            direct_seen = False
+            scratch = None if array else np.empty((k, self.block))
+            for s, e, pats in self.blocks(*b):
+                rb = resp[:, s:e] if scratch is None else scratch[:, : e - s]
+                for pat in pats:
+                    ll, T, marg = self._block_estep(pat, means, F, prep.logw, rb, want_stats)
+                    total += ll
+                    if pat.phi is None:
+                        direct_seen = True
+                    elif want_stats:
+                        key = pat.obs.tobytes()
+                        if key in sums:
+                            sums[key][1] += T
+                        else:
+                            sums[key] = [pat, T, marg]
+            return total, sums, direct_seen
+
+        # shards on threads (emdesk.engine.set_num_threads), reduced in shard order: the same bits
+        # for any thread count; one shard is the sequential loop over the blocks
+        parts = map_in_order(first, bounds)
+        total, sums, direct_seen = parts[0]
+        for t, sm, ds in parts[1:]:
+            total += t
+            direct_seen = direct_seen or ds
+            for key, (pat, T, marg) in sm.items():
+                if key in sums:
+                    sums[key][1] += T
+                else:
+                    sums[key] = [pat, T, marg]
         if not want_stats:
             return total, None
         for pat, T, marg in sums.values():
@@ -400,16 +433,28 @@ class MissingData:
                 s2[j] += -np.outer(c, s1[j]) - np.outer(s1[j], c) + nk[j] * np.outer(c, c)
                 s1[j] -= nk[j] * c
             centres[j] = c
-        buf = np.empty((k, self.block))
-        for s, e, pats in self.blocks():
-            rb = buf[:, : e - s]
-            for pat in pats:
-                js = np.flatnonzero(redo) if pat.phi is not None else range(k)
-                if len(js) == 0:
-                    continue
-                self._block_estep(pat, means, F, prep.logw, rb, False)
-                for j in js:
-                    _direct_component_stats(pat, j, means, F, rb, nk, s1, s2)
+        def second(b, acc=None):
+            """The direct moments of one shard, added into ``acc`` (nk, s1, s2) or into zeros."""
+            acc = acc or (np.zeros(k), np.zeros((k, d)), np.zeros((k, d, d)))
+            buf = np.empty((k, self.block))
+            for s, e, pats in self.blocks(*b):
+                rb = buf[:, : e - s]
+                for pat in pats:
+                    js = np.flatnonzero(redo) if pat.phi is not None else range(k)
+                    if len(js) == 0:
+                        continue
+                    self._block_estep(pat, means, F, prep.logw, rb, False)
+                    for j in js:
+                        _direct_component_stats(pat, j, means, F, rb, *acc)
+            return acc
+
+        if len(bounds) == 1:
+            second(bounds[0], (nk, s1, s2))
+        else:
+            for pn, p1, p2 in map_in_order(second, bounds):
+                nk += pn
+                s1 += p1
+                s2 += p2
         return total, (nk, s1, s2, centres)
 
     def mstep(self, stats, covariance_type, reg_z):

@@ -52,6 +52,7 @@ import numpy as np
 
 from . import _validation as V
 from . import _workers
+from ._threads import in_one_thread
 from . import covariance_models as _cm
 from . import prior as _P
 from .diagnostics import ComponentIssue, DataColumnWarning, DegenerateSolutionWarning, format_issues
@@ -620,7 +621,7 @@ def iter_select_model(
         pending = set()
         for i in order:
             k, t = plan[i]
-            pending.add(pool.submit(_fit_one, i, k, t, X, sample_weight, params, seeds[i], stopped))
+            pending.add(pool.submit(in_one_thread, _fit_one, i, k, t, X, sample_weight, params, seeds[i], stopped))
         while pending:
             done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             if stopped():

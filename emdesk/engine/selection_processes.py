@@ -9,6 +9,7 @@ import queue
 import threading
 
 from . import _workers
+from ._threads import limit_threads
 from .diagnostics import ComponentIssue
 from .gaussian import GaussianMixture
 from .selection import SelectionCancelled, SelectionRow, _fit_one
@@ -23,7 +24,8 @@ def _fit_in_worker(index, k, cov_type, X, sample_weight, params, seed, slot, swe
     if stop():
         return None
     try:
-        row = _fit_one(index, k, cov_type, X, sample_weight, params, seed, stop)
+        with limit_threads(1):  # the workers and the caller's runner share the cores: one thread each
+            row = _fit_one(index, k, cov_type, X, sample_weight, params, seed, stop)
     except SelectionCancelled:
         return None
     return _row_to_plain(row)
@@ -81,7 +83,8 @@ def _sweep_in_processes(handle, plan, X, sample_weight, params, seeds, n_jobs, s
                 i = todo.popleft()
             k, t = plan[i]
             try:
-                row = _fit_one(i, k, t, X, sample_weight, params, seeds[i], stopped)
+                with limit_threads(1):  # beside the worker processes: one thread
+                    row = _fit_one(i, k, t, X, sample_weight, params, seeds[i], stopped)
             except SelectionCancelled:
                 return
             except BaseException as exc:  # pragma: no cover - _fit_one turns errors into rows
