@@ -46,6 +46,8 @@ class _Run:
         self.est, self.fdata, self.seqs, self.inits = est, fdata, seqs, inits
         self.W = float(fdata.n)
         self.post = None
+        self.occupancy = None  # summed posteriors when the posteriors are not kept (Markov, blocked)
+        self.want_resp = False
         self.m_issues = ()
 
     def initial_params(self, rng, interrupt):
@@ -78,6 +80,8 @@ class _Run:
             raise RestartFailed(f"EM cannot continue{where}: {exc}") from None
 
     def e_step(self, prep, want_stats):
+        if self.seqs is not None:
+            return self._e_step_markov_blocked(prep, want_stats)
         sparams, fprep = prep
         logB = self.est._family().log_prob(self.fdata, fprep)
         ll, post, sstats = self.est._structure().e_step(logB, sparams, self.seqs, want_stats)
@@ -88,6 +92,23 @@ class _Run:
         if not want_stats:
             return ll, None
         return ll, (sstats, self.est._family().stats(self.fdata, fprep, post), post.sum(axis=0), sparams)
+
+    def _e_step_markov_blocked(self, prep, want_stats):
+        """The Markov structure's E-step in row blocks (:mod:`emdesk.engine._markov_run`): the (n, k)
+        posteriors are kept only for ``fit_iter(..., responsibilities=True)`` (or a family without the
+        row-block API); the snapshot's occupancy is summed block by block."""
+        from ._markov_run import markov_e_step
+
+        sparams, fprep = prep
+        ll, post, occ, sstats, fstats = markov_e_step(self.est._family(), self.fdata, fprep, sparams,
+                                                      self.seqs.lengths, want_stats, self.want_resp)
+        if not np.isfinite(ll):
+            return ll, None
+        self.post, self.occupancy = post, occ
+        self._fprep = fprep
+        if not want_stats:
+            return ll, None
+        return ll, (sstats, fstats, occ, sparams)
 
     def m_step(self, stats):
         sstats, fstats, occupancy, sparams = stats
@@ -104,7 +125,7 @@ class _Run:
         sparams, fparams = params
         self._last_fparams = fparams
         est = self.est
-        occupancy = self.post.sum(axis=0)
+        occupancy = self.occupancy if self.seqs is not None else self.post.sum(axis=0)
         issues = self.m_issues if fields["iteration"] > 0 else ()
         fam = est._family()
         if hasattr(fam, "diagnose"):
@@ -234,6 +255,7 @@ class LatentModel:
         seqs = self._seqs(lengths)
         run = _Run(self, fdata, seqs, inits)
         run._last_fparams = None
+        run.want_resp = bool(responsibilities)
         rng = np.random.default_rng(self.random_state)
         return run_em(run, n_init=self.n_init, max_iter=self.max_iter, tol=self.tol, rng=rng,
                       want_resp=bool(responsibilities), interrupt=interrupt,
@@ -381,10 +403,33 @@ class LatentModel:
                                       f"score(X) is -inf.")
         return ValueError("X is impossible under the model (log-likelihood -inf); score(X) is -inf.")
 
+    def _markov_rows(self, X, lengths):
+        """(FamilyRows, structure params, lengths) for scoring an HMM in row blocks."""
+        from ._markov_run import FamilyRows
+
+        sparams, fparams = self._state()
+        X, lengths = self._check_X(X, lengths, fitted=True)
+        fam = self._family()
+        fdata = fam.bind(X, self.n_components)
+        fparams = fam.check_params(fparams, self.n_components, X.shape[1])
+        try:
+            prep = fam.prepare(fdata, fparams)
+        except FamilyFailure as exc:
+            raise ValueError(str(exc)) from None
+        return FamilyRows(fam, fdata, prep), sparams, lengths
+
     def score_samples(self, X, lengths=None):
         """``(log_prob, posteriors)`` as hmmlearn: the total log-likelihood of X and the state
         posteriors (n, k).  For a mixture, ``log_prob`` is the total too.  ValueError naming the
         first impossible row (probability 0 under every state) or sequence when X is impossible."""
+        if self._structure().name == "markov":
+            from ._markov_run import markov_impossible, markov_posteriors
+
+            rows, sparams, lengths = self._markov_rows(X, lengths)
+            ll, post = markov_posteriors(rows, sparams, lengths)
+            if post is None:
+                raise markov_impossible(rows, sparams, lengths)
+            return ll, post
         logB, sparams, seqs, lengths = self._score(X, lengths)
         ll, post, _ = self._structure().e_step(logB, sparams, seqs, False)
         if post is None or not np.isfinite(ll):
@@ -394,6 +439,10 @@ class LatentModel:
     def score(self, X, lengths=None):
         """Total log-likelihood of X (as hmmlearn's ``score``); ``-inf`` when X is impossible (the only
         scoring method that answers then: the others raise ValueError naming the row)."""
+        if self._structure().name == "markov":
+            from ._markov_run import markov_score
+
+            return markov_score(*self._markov_rows(X, lengths))
         logB, sparams, seqs, _ = self._score(X, lengths)
         return float(self._structure().e_step(logB, sparams, seqs, False)[0])
 
@@ -407,6 +456,14 @@ class LatentModel:
         sum of the logs of those posteriors (hmmlearn sums the probabilities themselves)."""
         if algorithm not in ("viterbi", "map"):
             raise ValueError(f"algorithm must be 'viterbi' or 'map'; got {algorithm!r}.")
+        if self._structure().name == "markov":
+            from ._markov_run import markov_decode, markov_impossible
+
+            rows, sparams, lengths = self._markov_rows(X, lengths)
+            log_prob, states = markov_decode(rows, sparams, lengths, algorithm)
+            if states is None:
+                raise markov_impossible(rows, sparams, lengths)
+            return log_prob, states
         if algorithm == "map" or self._structure().name != "markov":
             ll, post = self.score_samples(X, lengths)
             states = np.argmax(post, axis=1)
