@@ -37,7 +37,7 @@ class FamilyRows:
     def __init__(self, fam, fdata, prep):
         self.fam, self.fdata, self.prep = fam, fdata, prep
         self.blocked = callable(getattr(fam, "rows", None)) and callable(getattr(fam, "add_stats", None))
-        self._key = self._data = None
+        self._key = self._data = self._logB_key = self._logB = None
         self._all = None if self.blocked else fam.log_prob(fdata, prep)
 
     def data(self, s, e):
@@ -47,9 +47,13 @@ class FamilyRows:
         return self._data
 
     def logB(self, s, e):
+        """(e - s, k) log-densities; the last block's are kept (a consumer of the posteriors of that
+        block may read them again)."""
         if self._all is not None:
             return self._all[s:e]
-        return self.fam.log_prob(self.data(s, e), self.prep)
+        if self._logB_key != (s, e):
+            self._logB_key, self._logB = (s, e), self.fam.log_prob(self.data(s, e), self.prep)
+        return self._logB
 
     def all_rows(self):
         """The whole (n, k) log-densities (error messages only)."""

@@ -271,10 +271,13 @@ def test_named_hmms_in_blocks_equal_one_block(monkeypatch):
     ]
     lengths = [2500, 500]
     refs = [cls(2, random_state=0, max_iter=10, tol=0, **kw).fit(X, lengths) for cls, kw, X in cases]
+    icls = [(r.icl(X, lengths, "map"), r.icl(X, lengths, "entropy")) for r, (_, _, X) in zip(refs, cases)]
     monkeypatch.setattr(MB, "MIN_BLOCK_ROWS", 1)
     monkeypatch.setattr(MB, "FB_BLOCK_BYTES", 301 * (80 * 2 + 64))
-    for (cls, kw, X), ref in zip(cases, refs):
+    for (cls, kw, X), ref, icl in zip(cases, refs, icls):
         m = cls(2, random_state=0, max_iter=10, tol=0, **kw).fit(X, lengths)
+        assert m.icl(X, lengths, "map") == pytest.approx(icl[0], rel=1e-10)
+        assert m.icl(X, lengths, "entropy") == pytest.approx(icl[1], rel=1e-10)
         assert m.log_likelihood_ == pytest.approx(ref.log_likelihood_, rel=1e-10)
         np.testing.assert_allclose(m.transmat_, ref.transmat_, rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(m.predict_proba(X, lengths), ref.predict_proba(X, lengths), atol=1e-10)
