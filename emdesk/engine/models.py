@@ -26,7 +26,7 @@ from .em import RestartFailed, run_em
 from .families.base import FamilyFailure
 from .init import INIT_METHODS, initial_responsibilities
 from .snapshot import Snapshot, frozen_copy
-from .structures.markov import MarkovStructure, Sequences, check_lengths, viterbi
+from .structures.markov import MarkovStructure, SequenceLengths, Sequences, check_lengths
 from .structures.mixture import MixtureStructure
 
 __all__ = ["LatentModel", "MixtureModel", "HiddenMarkovModel"]
@@ -224,7 +224,7 @@ class LatentModel:
         return X, lengths
 
     def _seqs(self, lengths):
-        return Sequences(lengths) if self._structure().name == "markov" else None
+        return SequenceLengths(lengths) if self._structure().name == "markov" else None
 
     # ---------------------------------------------------------------------- fitting
     def fit(self, X, lengths=None):
@@ -469,13 +469,6 @@ class LatentModel:
             states = np.argmax(post, axis=1)
             with np.errstate(divide="ignore"):
                 return float(np.log(post[np.arange(len(states)), states]).sum()), states
-        logB, sparams, seqs, lengths = self._score(X, lengths)
-        if logB.size and np.any(np.all(~(logB > -np.inf), axis=1)):
-            raise self._impossible(logB, sparams, seqs, lengths)
-        log_prob, states = viterbi(logB, sparams["startprob"], sparams["transmat"], seqs)
-        if not np.isfinite(log_prob):
-            raise self._impossible(logB, sparams, seqs, lengths)
-        return log_prob, states
 
     def predict(self, X, lengths=None):
         """The Viterbi path for an HMM (hmmlearn's default), the most probable component for a mixture."""

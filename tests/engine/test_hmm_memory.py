@@ -338,3 +338,22 @@ def test_an_iteration_holds_no_rows_by_states_arrays(monkeypatch):
     assert ll == pytest.approx(out[0], rel=1e-10) and peak < n * k * 8
     peak, path = _peak(lambda: m.predict(X[:40_000]))
     assert peak < path.nbytes + 40_000 * k * 8
+
+
+def test_initial_transitions_in_row_blocks():
+    """MarkovStructure.init_params counts consecutive pairs in row blocks of 65,536 rows (a copy of one
+    block, not of resp), leaving out the pairs across sequences, including ones at the block edges."""
+    from emdesk.engine.structures.markov import MarkovStructure, SequenceLengths
+
+    rng = np.random.default_rng(0)
+    lengths = np.array([65535, 1, 1, 70000, 65536 * 2 - 3, 5])
+    n = int(lengths.sum())
+    resp = rng.dirichlet(np.ones(3), size=n)
+    seqs = SequenceLengths(lengths)
+    got = MarkovStructure().init_params(resp, seqs)
+    r = resp.copy()
+    r[seqs.starts] = 0.0
+    trans = np.ones((3, 3)) + resp[:-1].T @ r[1:]
+    np.testing.assert_allclose(got["transmat"], trans / trans.sum(axis=1, keepdims=True), rtol=1e-12)
+    start = resp[seqs.starts].sum(axis=0) + 1.0
+    np.testing.assert_allclose(got["startprob"], start / start.sum(), rtol=1e-14)

@@ -43,7 +43,7 @@ import math
 
 import numpy as np
 
-__all__ = ["Sequences", "MarkovStructure", "forward_backward", "viterbi", "check_lengths"]
+__all__ = ["Sequences", "SequenceLengths", "MarkovStructure", "forward_backward", "viterbi", "check_lengths"]
 
 #: Minimum and maximum chunk length.
 MIN_CHUNK = 16
@@ -85,6 +85,16 @@ def check_lengths(lengths, n):
         raise ValueError(
             f"lengths sum to {total} but X has {n} rows: the lengths must add up to the number of rows.")
     return arr
+
+
+class SequenceLengths:
+    """The sequences of a fit without the chunked layout's per-row index arrays (``lengths``,
+    ``starts``, ``n``): what an HMM fit keeps, its E-steps laying out one row block at a time."""
+
+    def __init__(self, lengths):
+        self.lengths = np.asarray(lengths, dtype=np.int64)
+        self.n = int(self.lengths.sum())
+        self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
 
 
 class Sequences:
@@ -515,13 +525,19 @@ class MarkovStructure:
         k = resp.shape[1]
         start = resp[seqs.starts].sum(axis=0) + 1.0
         trans = np.ones((k, k))
-        if seqs.n > 1:
-            r = resp.copy()
-            r[~seqs.nonstart] = 0.0
-            trans += resp[:-1].T @ r[1:]
+        n = resp.shape[0]
+        step = 1 << 16  # row blocks: a copy of one block, not of resp (issue 16)
+        for s in range(0, n - 1, step):
+            e = min(s + step, n - 1)
+            nxt = resp[s + 1:e + 1].copy()
+            firsts = seqs.starts[(seqs.starts > s) & (seqs.starts <= e)]
+            nxt[firsts - (s + 1)] = 0.0  # no transition into a sequence's first row
+            trans += resp[s:e].T @ nxt
         return {"startprob": start / start.sum(), "transmat": trans / trans.sum(axis=1, keepdims=True)}
 
     def e_step(self, logB, params, seqs, want_stats=True):
+        if not isinstance(seqs, Sequences):
+            seqs = Sequences(seqs.lengths)
         ll, gamma, xi, start = forward_backward(logB, params["startprob"], params["transmat"], seqs, want_stats)
         return ll, gamma, (start, xi)
 
