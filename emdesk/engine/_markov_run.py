@@ -64,10 +64,11 @@ class FamilyRows:
         return np.concatenate([self.logB(s, min(s + step, n)) for s in range(0, n, step)])
 
 
-def markov_e_step(fam, fdata, fprep, sparams, lengths, want_stats, want_resp):
+def markov_e_step(fam, fdata, fprep, sparams, lengths, want_stats, want_resp, plan=None):
     """One E-step: ``(ll, posteriors (n, k) or None, occupancy (k,), structure stats (start, xi),
     family stats)``; ``ll`` ``-inf`` (and the rest None) when the data are impossible.  Posteriors are
-    kept when ``want_resp``, or when the family has no row-block API and statistics are wanted."""
+    kept when ``want_resp``, or when the family has no row-block API and statistics are wanted.
+    ``plan``: the fit's :class:`~emdesk.engine.structures.markov_blocked.BlockPlan` (every E-step reuses it)."""
     rows = FamilyRows(fam, fdata, fprep)
     k = len(sparams["startprob"])
     keep = want_resp or (want_stats and not rows.blocked)
@@ -84,7 +85,7 @@ def markov_e_step(fam, fdata, fprep, sparams, lengths, want_stats, want_resp):
             acc[:] = [st if not acc else fam.add_stats(acc[0], st)]
 
     ll, xi, start = forward_backward_blocked(rows.logB, sparams["startprob"], sparams["transmat"], lengths,
-                                             consume, want_xi=want_stats)
+                                             consume, want_xi=want_stats, plan=plan)
     if not math.isfinite(ll):
         return ll, None, None, None, None
     fstats = None

@@ -98,10 +98,13 @@ class _Run:
         posteriors are kept only for ``fit_iter(..., responsibilities=True)`` (or a family without the
         row-block API); the snapshot's occupancy is summed block by block."""
         from ._markov_run import markov_e_step
+        from .structures.markov_blocked import BlockPlan, block_rows_for
 
         sparams, fprep = prep
+        if getattr(self, "_plan", None) is None:  # the blocks and their layouts, for every E-step
+            self._plan = BlockPlan(self.seqs.lengths, block_rows_for(self.est.n_components))
         ll, post, occ, sstats, fstats = markov_e_step(self.est._family(), self.fdata, fprep, sparams,
-                                                      self.seqs.lengths, want_stats, self.want_resp)
+                                                      self.seqs.lengths, want_stats, self.want_resp, self._plan)
         if not np.isfinite(ll):
             return ll, None
         self.post, self.occupancy = post, occ

@@ -340,6 +340,21 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
             _careful_sweeps(P, R, E, alpha_in, beta_out, seqs, ones, backward=not forward_only)
             if not (np.isfinite(alpha_in).all() and np.isfinite(beta_out).all()):
                 return fail
+        if forward_only:
+            # the chunk matrices give the likelihood without the recursions inside the chunks: the
+            # unnormalised transfer of chunk c is diag(exp R_c) P_c with rows of P_c summing to 1, so
+            # chunk c adds log sum_i alpha_in[c, i] exp(R[c, i]), and its last row's filtered state is
+            # (alpha_in[c] exp(R_c)) P_c normalised
+            with np.errstate(divide="ignore"):
+                lw = np.log(alpha_in) + R
+            top = lw.max(axis=1)
+            if not np.all(np.isfinite(top)):
+                return fail
+            w = np.exp(lw - top[:, None])
+            tot = w @ ones
+            ll = float((top + np.log(tot)).sum() + m.sum())
+            end = w[seqs.tail] @ P[seqs.tail]
+            return ll, end / end.sum()
         del P, R, E
 
     # -- 3. exact scaled recursions inside all chunks

@@ -23,7 +23,8 @@ This is the checkpointing scheme of Grice, Hughey & Speck (1997, "Reduced space 
 CABIOS 13(1)) and Tarnas & Hughey (1998, "Reduced space hidden Markov model training",
 Bioinformatics 14(5)) with one checkpoint per block: memory ``O(block_rows k + n_blocks k)``
 instead of ``O(T k)``, time one more forward pass and one more evaluation of the emissions than the
-whole-data forward-backward.  Results equal :func:`~.markov.forward_backward`'s to rounding (tests:
+whole-data forward-backward, on all blocks but the last (whose forward pass is the backward sweep's
+first step).  Results equal :func:`~.markov.forward_backward`'s to rounding (tests:
 1e-10), impossible rows or sequences giving ``-inf`` as there.  Data that fit in one block take
 exactly the whole-data path (one pass, no recomputation).
 
@@ -49,7 +50,9 @@ __all__ = ["FB_BLOCK_BYTES", "block_rows_for", "forward_backward_blocked", "vite
 #: family's own per-block temporaries come on top).  Blocks hold about ``FB_BLOCK_BYTES /
 #: (80 k + 64)`` rows: the chunked recursions keep about 9 numbers per row and state (emissions,
 #: their grid copies, forward and backward variables, posteriors) and 8 index arrays per row.
-FB_BLOCK_BYTES = 16 << 20
+#: 32 MiB (150,000 rows at k = 2, 65,000 at k = 5): with 16 MiB, 1e5 rows at k = 2 took two blocks
+#: and an iteration 1.6x the whole-data time (the first block's forward pass done twice).
+FB_BLOCK_BYTES = 32 << 20
 
 #: Fewest rows per block (the chunked recursions are slow on tiny blocks).
 MIN_BLOCK_ROWS = 4096
@@ -110,13 +113,13 @@ def _fb_block(logB, pi, A, seqs, want_xi, head_start, beta_end, forward_only):
     return out
 
 
-def _forward_sweep(logB_rows, pi, A, plan):
+def _forward_sweep(logB_rows, pi, A, plan, upto=None):
     """Checkpoints (n_blocks, k) (the normalised filtered state of each block's last row) and the
-    total log-likelihood (``-inf``, None when impossible)."""
+    log-likelihood of blocks ``0 .. upto - 1`` (default all; ``-inf``, None when impossible)."""
     k = len(pi)
     ckpt = np.empty((plan.n_blocks, k))
     ll = 0.0
-    for i in range(plan.n_blocks):
+    for i in range(plan.n_blocks if upto is None else upto):
         s, e, pieces, cont_in, _ = plan.block(i)
         head = ckpt[i - 1] @ A if cont_in else None
         ll_b, last = _fb_block(np.asarray(logB_rows(s, e), dtype=float), pi, A, plan.seqs(pieces), False, head,
@@ -135,15 +138,15 @@ def _check(lengths, startprob, transmat):
     return lengths, pi, A
 
 
-def log_likelihood_blocked(logB_rows, startprob, transmat, lengths, block_rows=None) -> float:
+def log_likelihood_blocked(logB_rows, startprob, transmat, lengths, block_rows=None, plan=None) -> float:
     """The log-likelihood alone: the forward sweep (``-inf`` when the data are impossible)."""
     lengths, pi, A = _check(lengths, startprob, transmat)
-    plan = BlockPlan(lengths, block_rows or block_rows_for(len(pi)))
+    plan = plan or BlockPlan(lengths, block_rows or block_rows_for(len(pi)))
     return _forward_sweep(logB_rows, pi, A, plan)[0]
 
 
 def forward_backward_blocked(logB_rows, startprob, transmat, lengths, consume=None, *, want_xi=True,
-                             block_rows=None):
+                             block_rows=None, plan=None):
     """Scaled forward-backward in row blocks (see the module docstring).
 
     Parameters
@@ -156,6 +159,8 @@ def forward_backward_blocked(logB_rows, startprob, transmat, lengths, consume=No
         ``s:e``, handed over once per block (the last block first); the array is the callee's.
     want_xi : compute the expected transition counts.
     block_rows : rows per block (default :func:`block_rows_for` (k)).
+    plan : a :class:`BlockPlan` of these lengths to reuse (its layouts are cached: an EM fit passes the
+        same one to every E-step); overrides ``block_rows``.
 
     Returns ``(log_likelihood, xi_sum (k, k) or None, start_sum (k,))``: the expected transition
     counts summed over all rows (never (T, k, k)) and the expected start counts.  When the data are
@@ -164,7 +169,7 @@ def forward_backward_blocked(logB_rows, startprob, transmat, lengths, consume=No
     """
     lengths, pi, A = _check(lengths, startprob, transmat)
     k = len(pi)
-    plan = BlockPlan(lengths, block_rows or block_rows_for(k))
+    plan = plan or BlockPlan(lengths, block_rows or block_rows_for(k))
     if plan.n_blocks == 1:
         s, e, pieces, _, _ = plan.block(0)
         out = _fb_block(np.asarray(logB_rows(0, plan.n), dtype=float), pi, A, plan.seqs(pieces), want_xi, None,
@@ -175,7 +180,8 @@ def forward_backward_blocked(logB_rows, startprob, transmat, lengths, consume=No
         if consume is not None:
             consume(0, plan.n, gamma)
         return ll, xi, start
-    ll, ckpt = _forward_sweep(logB_rows, pi, A, plan)
+    # the last block is the backward sweep's first: its forward pass is done there, not twice
+    ll, ckpt = _forward_sweep(logB_rows, pi, A, plan, upto=plan.n_blocks - 1)
     if not math.isfinite(ll):
         return -math.inf, None, None
     xi = np.zeros((k, k)) if want_xi else None
@@ -189,6 +195,8 @@ def forward_backward_blocked(logB_rows, startprob, transmat, lengths, consume=No
                                                       beta_end if cont_out else None, False)
         if not math.isfinite(ll_b):
             return -math.inf, None, None
+        if i == plan.n_blocks - 1:
+            ll += ll_b
         start += start_b
         beta_end = None
         if cont_in:
