@@ -119,6 +119,38 @@ def fit_peaks(n: int, families: bool):
             del out
 
 
+def _row_block_poisson_hmm():
+    """A PoissonHMM whose family has the row-block API, added here over PoissonFamily's bound data
+    (X, obs, lgam per row), to show the blocked forward-backward's own figures while the families do
+    not have it; None when PoissonFamily has it already or its bound data look different."""
+    import copy
+
+    from emdesk.engine import PoissonHMM
+    from emdesk.engine.families.poisson import PoissonFamily
+
+    if hasattr(PoissonFamily, "rows") or not hasattr(PoissonFamily, "bind"):
+        return None
+    try:
+        import emdesk.engine.structures.markov_blocked  # noqa: F401  (the blocked code is there)
+    except ImportError:
+        return None
+
+    class RowsPoisson(PoissonFamily):
+        def rows(self, data, s, e):
+            b = copy.copy(data)
+            b.X, b.obs, b.lgam, b.n = data.X[s:e], data.obs[s:e], data.lgam[s:e], e - s
+            return b
+
+        def add_stats(self, a, b):
+            return tuple(x + y for x, y in zip(a, b))
+
+    class RowsPoissonHMM(PoissonHMM):
+        def _family(self):
+            return RowsPoisson(self.missing)
+
+    return RowsPoissonHMM
+
+
 def hmm_peaks(n: int, iters: int):
     """An HMM fit's peak (beyond the data) for one iteration from given parameters and for a whole fit."""
     from emdesk.engine import CategoricalHMM, GaussianHMM, PoissonHMM
@@ -148,6 +180,11 @@ def hmm_peaks(n: int, iters: int):
             **(dict(common, emissionprob_init=np.full((k, 4), 0.25) + np.eye(k, 4) * 0.2 - 0.05) if given
                else dict(tol=0)))),
     ]
+    demo = _row_block_poisson_hmm()
+    if demo is not None:
+        cases.append(("Poisson HMM + rows/add_stats (bench)", C, lambda it, given: demo(
+            k, max_iter=it, random_state=0,
+            **(dict(common, lambdas_init=np.array([[1.5] * d, [3.5] * d, [6.0] * d])) if given else dict(tol=0)))))
     budget = "" if FB_BLOCK_BYTES is None else f"; forward-backward blocks: FB_BLOCK_BYTES {FB_BLOCK_BYTES / MB:.1f} MB"
     print(f"\n== HMM fits: n = {n:,} rows (one sequence), k = {k}{budget}")
     print(f"  {'fit':64s} {'path':>10s} {'data MB':>8s} {'peak MB':>9s} {'peak/data':>10s} {'s':>7s}")
