@@ -55,14 +55,6 @@ class FamilyRows:
             self._logB_key, self._logB = (s, e), self.fam.log_prob(self.data(s, e), self.prep)
         return self._logB
 
-    def all_rows(self):
-        """The whole (n, k) log-densities (error messages only)."""
-        if self._all is not None:
-            return self._all
-        n = self.fdata.n
-        step = block_rows_for(8)
-        return np.concatenate([self.logB(s, min(s + step, n)) for s in range(0, n, step)])
-
 
 def markov_e_step(fam, fdata, fprep, sparams, lengths, want_stats, want_resp, plan=None):
     """One E-step: ``(ll, posteriors (n, k) or None, occupancy (k,), structure stats (start, xi),

@@ -48,6 +48,7 @@ class _Run:
         self.post = None
         self.occupancy = None  # summed posteriors when the posteriors are not kept (Markov, blocked)
         self.want_resp = False
+        self._plan = None  # the Markov E-steps' row blocks (structures.markov_blocked.BlockPlan)
         self.m_issues = ()
 
     def initial_params(self, rng, interrupt):
@@ -101,7 +102,7 @@ class _Run:
         from .structures.markov_blocked import BlockPlan, block_rows_for
 
         sparams, fprep = prep
-        if getattr(self, "_plan", None) is None:  # the blocks and their layouts, for every E-step
+        if self._plan is None:  # the blocks and their layouts, for every E-step
             self._plan = BlockPlan(self.seqs.lengths, block_rows_for(self.est.n_components))
         ll, post, occ, sstats, fstats = markov_e_step(self.est._family(), self.fdata, fprep, sparams,
                                                       self.seqs.lengths, want_stats, self.want_resp, self._plan)
