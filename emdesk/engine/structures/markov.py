@@ -348,13 +348,17 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
             with np.errstate(divide="ignore"):
                 lw = np.log(alpha_in) + R
             top = lw.max(axis=1)
-            if not np.all(np.isfinite(top)):
-                return fail
+            if not np.all(np.isfinite(top)):  # impossible, or the fast scans lost a state: decide carefully
+                return fail if robust else None
             w = np.exp(lw - top[:, None])
             tot = w @ ones
             ll = float((top + np.log(tot)).sum() + m.sum())
             end = w[seqs.tail] @ P[seqs.tail]
-            return ll, end / end.sum()
+            tot_end = end.sum()
+            if not (np.isfinite(ll) and np.isfinite(tot_end) and tot_end > 0):
+                # the fast path leaves a vanished row of the last chunk's matrix NaN (no scan reads it)
+                return fail if robust else None
+            return ll, end / tot_end
         del P, R, E
 
     # -- 3. exact scaled recursions inside all chunks
@@ -378,7 +382,8 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
         Fs /= cs[:, None]
     cscale = seqs.rows(scale, seqs.take_f)
     if not np.all(cscale > 0):
-        return fail
+        # impossible rows, or (after the fast scans) a boundary state they lost: decide carefully
+        return fail if robust or not seqs.has_inner else None
     ll = float(np.log(cscale).sum() + m.sum())
     if forward_only:
         return ll, F[seqs.c_len[seqs.tail] - 1, seqs.tail].copy()
