@@ -16,8 +16,14 @@ per row (a column's copies in the checks, k-means++'s distances, the starting la
 mixed: one iteration from given parameters, a whole fit, predict; :func:`family_peaks`) and one
 iteration of a Gaussian HMM at the first size.
 
+``--hmm`` (issue 16, item 5): hidden Markov models (Gaussian diag, Poisson, categorical; d = 3 or one
+symbol column, k = 3, one sequence) at every size: one EM iteration from given parameters and a whole
+fit (k-means++ start, ``--hmm-iters`` iterations), beside the data's size, which path the family takes
+("row blocks" when it has the row-block API ``rows``/``add_stats``, else "fall-back": its whole (n, k)
+log-densities and posteriors) and the forward-backward's block budget (FB_BLOCK_BYTES).
+
     python3 benchmarks/bench_memory.py [--rows 1000000 10000000] [--skip-csv] [--skip-scoring]
-                                       [--families]
+                                       [--families] [--hmm [--hmm-iters 10] [--skip-fit]]
 """
 
 from __future__ import annotations
@@ -167,6 +173,87 @@ def family_peaks(n: int, repeats: int = 1):
                 times.append(seconds)
                 del out
             print(f"  {name:66s} {min(peaks) / MB:9.1f} {min(peaks) / X.nbytes:7.2f} {min(times):7.1f}")
+def _row_block_poisson_hmm():
+    """A PoissonHMM whose family has the row-block API, added here over PoissonFamily's bound data
+    (X, obs, lgam per row), to show the blocked forward-backward's own figures while the families do
+    not have it; None when PoissonFamily has it already or its bound data look different."""
+    import copy
+
+    from emdesk.engine import PoissonHMM
+    from emdesk.engine.families.poisson import PoissonFamily
+
+    if hasattr(PoissonFamily, "rows") or not hasattr(PoissonFamily, "bind"):
+        return None
+    try:
+        import emdesk.engine.structures.markov_blocked  # noqa: F401  (the blocked code is there)
+    except ImportError:
+        return None
+
+    class RowsPoisson(PoissonFamily):
+        def rows(self, data, s, e):
+            b = copy.copy(data)
+            b.X, b.obs, b.lgam, b.n = data.X[s:e], data.obs[s:e], data.lgam[s:e], e - s
+            return b
+
+        def add_stats(self, a, b):
+            return tuple(x + y for x, y in zip(a, b))
+
+    class RowsPoissonHMM(PoissonHMM):
+        def _family(self):
+            return RowsPoisson(self.missing)
+
+    return RowsPoissonHMM
+
+
+def hmm_peaks(n: int, iters: int):
+    """An HMM fit's peak (beyond the data) for one iteration from given parameters and for a whole fit."""
+    from emdesk.engine import CategoricalHMM, GaussianHMM, PoissonHMM
+
+    try:
+        from emdesk.engine.structures.markov_blocked import FB_BLOCK_BYTES
+    except ImportError:  # the code before the blocked forward-backward
+        FB_BLOCK_BYTES = None
+    rng = np.random.default_rng(2)
+    d, k = 3, 3
+    z = np.repeat(rng.integers(k, size=n // 1000 + 1), 1000)[:n]  # a sticky chain: runs of 1,000 rows
+    centres = np.array([[3.0] * d, [-3.0] * d, [0.0] * d])
+    X = centres[z] + rng.normal(size=(n, d))
+    C = rng.poisson(1.0 + 3.0 * z[:, None], size=(n, d)).astype(float)
+    S = np.where(rng.random(n) < 0.8, z, rng.integers(4, size=n))[:, None].astype(float)
+    sp, tm = np.full(k, 1.0 / k), np.full((k, k), 0.1 / (k - 1)) + np.eye(k) * (0.9 - 0.1 / (k - 1))
+    common = dict(tol=0, startprob_init=sp, transmat_init=tm)
+    cases = [
+        ("Gaussian HMM (diag)", X, lambda it, given: GaussianHMM(
+            k, covariance_type="diag", max_iter=it, random_state=0,
+            **(dict(common, means_init=centres + 0.3, covars_init=np.ones((k, d))) if given else dict(tol=0)))),
+        ("Poisson HMM", C, lambda it, given: PoissonHMM(
+            k, max_iter=it, random_state=0,
+            **(dict(common, lambdas_init=np.array([[1.5] * d, [3.5] * d, [6.0] * d])) if given else dict(tol=0)))),
+        ("categorical HMM (4 symbols)", S, lambda it, given: CategoricalHMM(
+            k, max_iter=it, random_state=0, n_features=4,
+            **(dict(common, emissionprob_init=np.full((k, 4), 0.25) + np.eye(k, 4) * 0.2 - 0.05) if given
+               else dict(tol=0)))),
+    ]
+    demo = _row_block_poisson_hmm()
+    if demo is not None:
+        cases.append(("Poisson HMM + rows/add_stats (bench)", C, lambda it, given: demo(
+            k, max_iter=it, random_state=0,
+            **(dict(common, lambdas_init=np.array([[1.5] * d, [3.5] * d, [6.0] * d])) if given else dict(tol=0)))))
+    budget = "" if FB_BLOCK_BYTES is None else f"; forward-backward blocks: FB_BLOCK_BYTES {FB_BLOCK_BYTES / MB:.1f} MB"
+    print(f"\n== HMM fits: n = {n:,} rows (one sequence), k = {k}{budget}")
+    print(f"  {'fit':64s} {'path':>10s} {'data MB':>8s} {'peak MB':>9s} {'peak/data':>10s} {'s':>7s}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, data, make in cases:
+            fam = make(1, True)._family()
+            path = "row blocks" if callable(getattr(fam, "rows", None)) and callable(
+                getattr(fam, "add_stats", None)) else "fall-back"
+            for label, it, given in ((f"{name}, one iteration from given parameters", 1, True),
+                                     (f"{name}, whole fit: k-means++, {iters} iterations", iters, False)):
+                peak, out, seconds = peak_of(lambda: make(it, given).fit(data))
+                print(f"  {label:64s} {path:>10s} {data.nbytes / MB:8.1f} {peak / MB:9.1f} "
+                      f"{peak / data.nbytes:10.2f} {seconds:7.1f}", flush=True)
+                del out
 
 
 def run(n: int, skip_csv: bool):
@@ -221,10 +308,14 @@ def main(argv=None):
     ap.add_argument("--skip-fit", action="store_true", help="scoring, imputation and exports only")
     ap.add_argument("--families", action="store_true",
                     help="the other families' mixtures at every size, and an HMM at the first size")
+    ap.add_argument("--hmm", action="store_true", help="HMM fits (Gaussian, Poisson, categorical) at every size")
+    ap.add_argument("--hmm-iters", type=int, default=10, help="EM iterations of the whole HMM fits")
     args = ap.parse_args(argv)
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}; peaks by tracemalloc; "
           f"load average {os.getloadavg()[0]:.1f}")
     for i, n in enumerate(args.rows):
+        if args.hmm:
+            hmm_peaks(n, args.hmm_iters)
         if not args.skip_fit:
             fit_peaks(n, args.families and i == 0)
         if args.families:

@@ -123,30 +123,37 @@ def hmm_icl(model, X, lengths=None, kind="map") -> float:
     """
     import math
 
+    from ._markov_run import markov_impossible
     from .criteria import check_icl_kind
-    from .structures.markov import forward_backward, viterbi
+    from .structures.markov_blocked import forward_backward_blocked, viterbi_blocked
 
     kind = check_icl_kind(kind)
-    logB, sparams, seqs, lengths = model._score(X, lengths)
-    n = logB.shape[0]
+    rows, sparams, lengths = model._markov_rows(X, lengths)
+    n = rows.fdata.n
     bic_pen = model.n_parameters() * math.log(n)
+    sp, tm = sparams["startprob"], sparams["transmat"]
     if kind == "map":
-        log_joint, _ = viterbi(logB, sparams["startprob"], sparams["transmat"], seqs)
+        # row blocks with checkpoints (structures/markov_blocked.py): the path is the only (n,) array
+        log_joint, _ = viterbi_blocked(rows.logB, sp, tm, lengths)
         if not math.isfinite(log_joint):
-            raise model._impossible(logB, sparams, seqs, lengths)
+            raise markov_impossible(rows, sparams, lengths)
         return float(-2.0 * log_joint + bic_pen)
-    ll, gamma, xi, start = forward_backward(logB, sparams["startprob"], sparams["transmat"], seqs, True)
-    if not math.isfinite(ll):
-        raise model._impossible(logB, sparams, seqs, lengths)
 
     def expect(weights, logs):  # sum w log p with 0 log 0 = 0
         w = np.asarray(weights, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             return float(np.sum(np.where(w > 0, w * np.where(w > 0, logs, 0.0), 0.0)))
 
+    e_rows = [0.0]
+
+    def consume(s, e, gamma):  # E[sum_t log b_t(S_t) | X], block by block
+        e_rows[0] += expect(gamma, rows.logB(s, e))
+
+    ll, xi, start = forward_backward_blocked(rows.logB, sp, tm, lengths, consume, want_xi=True)
+    if not math.isfinite(ll):
+        raise markov_impossible(rows, sparams, lengths)
     with np.errstate(divide="ignore"):
-        e_joint = (expect(start, np.log(sparams["startprob"])) + expect(xi, np.log(sparams["transmat"]))
-                   + expect(gamma, logB))
+        e_joint = expect(start, np.log(sp)) + expect(xi, np.log(tm)) + e_rows[0]
     entropy = max(ll - e_joint, 0.0)
     return float(-2.0 * ll + bic_pen + 2.0 * entropy)
 

@@ -27,7 +27,7 @@ from .families.base import FamilyFailure
 from .families._blocks import RowResp
 from .init import INIT_METHODS, initial_assignment, initial_responsibilities
 from .snapshot import Snapshot, frozen_copy
-from .structures.markov import MarkovStructure, Sequences, check_lengths, viterbi
+from .structures.markov import MarkovStructure, SequenceLengths, Sequences, check_lengths
 from .structures.mixture import MixtureStructure
 
 __all__ = ["LatentModel", "MixtureModel", "HiddenMarkovModel"]
@@ -53,8 +53,9 @@ class _Run:
         self.est, self.fdata, self.seqs, self.inits = est, fdata, seqs, inits
         self.W = float(fdata.n)
         self.post = None
-        self.occupancy = None  # (k,) summed over the blocks of the last E-step (mixtures)
+        self.occupancy = None  # (k,) summed over the blocks of the last E-step (mixtures, Markov)
         self.want_resp = False  # keep the (n, k) posteriors (fit_iter(responsibilities=True))
+        self._plan = None  # the Markov E-steps' row blocks (structures.markov_blocked.BlockPlan)
         self.m_issues = ()
 
     def initial_params(self, rng, interrupt):
@@ -98,6 +99,8 @@ class _Run:
     def e_step(self, prep, want_stats):
         if self.est._structure().name == "mixture" and _blocked_family(self.est._family()):
             return self._e_step_mixture_blocked(prep, want_stats)
+        if self.seqs is not None:
+            return self._e_step_markov_blocked(prep, want_stats)
         sparams, fprep = prep
         logB = self.est._family().log_prob(self.fdata, fprep)
         ll, post, sstats = self.est._structure().e_step(logB, sparams, self.seqs, want_stats)
@@ -146,6 +149,25 @@ class _Run:
         if not want_stats:
             return total, None
         return total, (occupancy.copy(), fstats, occupancy, sparams)
+    def _e_step_markov_blocked(self, prep, want_stats):
+        """The Markov structure's E-step in row blocks (:mod:`emdesk.engine._markov_run`): the (n, k)
+        posteriors are kept only for ``fit_iter(..., responsibilities=True)`` (or a family without the
+        row-block API); the snapshot's occupancy is summed block by block."""
+        from ._markov_run import markov_e_step
+        from .structures.markov_blocked import BlockPlan, block_rows_for
+
+        sparams, fprep = prep
+        if self._plan is None:  # the blocks and their layouts, for every E-step
+            self._plan = BlockPlan(self.seqs.lengths, block_rows_for(self.est.n_components))
+        ll, post, occ, sstats, fstats = markov_e_step(self.est._family(), self.fdata, fprep, sparams,
+                                                      self.seqs.lengths, want_stats, self.want_resp, self._plan)
+        if not np.isfinite(ll):
+            return ll, None
+        self.post, self.occupancy = post, occ
+        self._fprep = fprep
+        if not want_stats:
+            return ll, None
+        return ll, (sstats, fstats, occ, sparams)
 
     def m_step(self, stats):
         sstats, fstats, occupancy, sparams = stats
@@ -261,7 +283,7 @@ class LatentModel:
         return X, lengths
 
     def _seqs(self, lengths):
-        return Sequences(lengths) if self._structure().name == "markov" else None
+        return SequenceLengths(lengths) if self._structure().name == "markov" else None
 
     # ---------------------------------------------------------------------- fitting
     def fit(self, X, lengths=None):
@@ -440,10 +462,33 @@ class LatentModel:
                                       f"score(X) is -inf.")
         return ValueError("X is impossible under the model (log-likelihood -inf); score(X) is -inf.")
 
+    def _markov_rows(self, X, lengths):
+        """(FamilyRows, structure params, lengths) for scoring an HMM in row blocks."""
+        from ._markov_run import FamilyRows
+
+        sparams, fparams = self._state()
+        X, lengths = self._check_X(X, lengths, fitted=True)
+        fam = self._family()
+        fdata = fam.bind(X, self.n_components)
+        fparams = fam.check_params(fparams, self.n_components, X.shape[1])
+        try:
+            prep = fam.prepare(fdata, fparams)
+        except FamilyFailure as exc:
+            raise ValueError(str(exc)) from None
+        return FamilyRows(fam, fdata, prep), sparams, lengths
+
     def score_samples(self, X, lengths=None):
         """``(log_prob, posteriors)`` as hmmlearn: the total log-likelihood of X and the state
         posteriors (n, k).  For a mixture, ``log_prob`` is the total too.  ValueError naming the
         first impossible row (probability 0 under every state) or sequence when X is impossible."""
+        if self._structure().name == "markov":
+            from ._markov_run import markov_impossible, markov_posteriors
+
+            rows, sparams, lengths = self._markov_rows(X, lengths)
+            ll, post = markov_posteriors(rows, sparams, lengths)
+            if post is None:
+                raise markov_impossible(rows, sparams, lengths)
+            return ll, post
         logB, sparams, seqs, lengths = self._score(X, lengths)
         ll, post, _ = self._structure().e_step(logB, sparams, seqs, False)
         if post is None or not np.isfinite(ll):
@@ -455,6 +500,10 @@ class LatentModel:
         scoring method that answers then: the others raise ValueError naming the row)."""
         if self._structure().name == "mixture" and _blocked_family(self._family()):
             return self._score_mixture_blocked(X, lengths)
+        if self._structure().name == "markov":
+            from ._markov_run import markov_score
+
+            return markov_score(*self._markov_rows(X, lengths))
         logB, sparams, seqs, _ = self._score(X, lengths)
         return float(self._structure().e_step(logB, sparams, seqs, False)[0])
 
@@ -490,18 +539,19 @@ class LatentModel:
         sum of the logs of those posteriors (hmmlearn sums the probabilities themselves)."""
         if algorithm not in ("viterbi", "map"):
             raise ValueError(f"algorithm must be 'viterbi' or 'map'; got {algorithm!r}.")
+        if self._structure().name == "markov":
+            from ._markov_run import markov_decode, markov_impossible
+
+            rows, sparams, lengths = self._markov_rows(X, lengths)
+            log_prob, states = markov_decode(rows, sparams, lengths, algorithm)
+            if states is None:
+                raise markov_impossible(rows, sparams, lengths)
+            return log_prob, states
         if algorithm == "map" or self._structure().name != "markov":
             ll, post = self.score_samples(X, lengths)
             states = np.argmax(post, axis=1)
             with np.errstate(divide="ignore"):
                 return float(np.log(post[np.arange(len(states)), states]).sum()), states
-        logB, sparams, seqs, lengths = self._score(X, lengths)
-        if logB.size and np.any(np.all(~(logB > -np.inf), axis=1)):
-            raise self._impossible(logB, sparams, seqs, lengths)
-        log_prob, states = viterbi(logB, sparams["startprob"], sparams["transmat"], seqs)
-        if not np.isfinite(log_prob):
-            raise self._impossible(logB, sparams, seqs, lengths)
-        return log_prob, states
 
     def predict(self, X, lengths=None):
         """The Viterbi path for an HMM (hmmlearn's default), the most probable component for a mixture."""

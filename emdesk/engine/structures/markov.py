@@ -43,7 +43,7 @@ import math
 
 import numpy as np
 
-__all__ = ["Sequences", "MarkovStructure", "forward_backward", "viterbi", "check_lengths"]
+__all__ = ["Sequences", "SequenceLengths", "MarkovStructure", "forward_backward", "viterbi", "check_lengths"]
 
 #: Minimum and maximum chunk length.
 MIN_CHUNK = 16
@@ -85,6 +85,16 @@ def check_lengths(lengths, n):
         raise ValueError(
             f"lengths sum to {total} but X has {n} rows: the lengths must add up to the number of rows.")
     return arr
+
+
+class SequenceLengths:
+    """The sequences of a fit without the chunked layout's per-row index arrays (``lengths``,
+    ``starts``, ``n``): what an HMM fit keeps, its E-steps laying out one row block at a time."""
+
+    def __init__(self, lengths):
+        self.lengths = np.asarray(lengths, dtype=np.int64)
+        self.n = int(self.lengths.sum())
+        self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
 
 
 class Sequences:
@@ -142,6 +152,10 @@ class Sequences:
             self.pairs.append((cur, nxt))
         self.last_chunk = np.zeros(C, dtype=bool)
         self.last_chunk[inv[first_chunk + n_chunks - 1]] = True
+        # sorted index of the first chunk of the first sequence and of the last chunk of the last one
+        # (a row block's pieces of sequences cut by the block boundaries: markov_blocked)
+        self.head = int(inv[0])
+        self.tail = int(inv[first_chunk[-1] + n_chunks[-1] - 1])
         # chunks in time order (sorted index of the j-th chunk in time), for the boundary scans
         self.time_order = inv.copy()
         self.time_last = np.zeros(C, dtype=bool)  # time positions holding a sequence's last chunk
@@ -194,12 +208,14 @@ def _normalise_total(M):
     M /= (M.reshape(c, k * k) @ np.ones(k * k))[:, None, None]
 
 
-def _boundary_scans(P, E, alpha_in, beta_out, seqs):
+def _boundary_scans(P, E, alpha_in, beta_out, seqs, beta_end=None, backward=True):
     """The filtered state entering every chunk and the backward vector leaving it, from the chunk
     matrices ``diag(E) P`` by Hillis-Steele prefix (suffix) products in time order (log2(C) batched
     matrix products instead of C sequential steps).  A first chunk's matrix has identical rows (it
     starts from ``startprob``), so a prefix product restarts there by itself; a sequence's last
-    chunk is followed by the all-ones matrix, which restarts the suffix products."""
+    chunk is followed by the all-ones matrix, which restarts the suffix products.  ``beta_end``
+    (k,): the backward vector leaving the last chunk in time (a sequence that goes on after these
+    rows), as ``diag(beta_end)`` in place of the all-ones matrix (nothing follows it in time)."""
     C, k, _ = P.shape
     order = seqs.time_order
     Pt = P[order] * E[order][:, :, None]
@@ -212,9 +228,13 @@ def _boundary_scans(P, E, alpha_in, beta_out, seqs):
         d *= 2
     end = F.sum(axis=1)  # rows are identical: their sum is the filtered direction
     alpha_in[order[1:]] = end[:-1] / end[:-1].sum(axis=1)[:, None]
+    if not backward:
+        return
     Q = np.empty((C, k, k))
     Q[:-1] = P[order[1:]] * E[order[1:]][:, :, None]
     Q[seqs.time_last] = 1.0
+    if beta_end is not None:
+        Q[-1] = np.diag(beta_end)
     _normalise_total(Q)
     d = 1
     while d < C:
@@ -225,7 +245,7 @@ def _boundary_scans(P, E, alpha_in, beta_out, seqs):
     beta_out[order] = out / out.sum(axis=1)[:, None]
 
 
-def _careful_sweeps(P, R, E, alpha_in, beta_out, seqs, ones):
+def _careful_sweeps(P, R, E, alpha_in, beta_out, seqs, ones, backward=True):
     """The boundary sweeps with every step checked: a weighted row sum of 0 is redone in logs; an
     impossible boundary leaves NaN (the caller reports -inf)."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -236,7 +256,7 @@ def _careful_sweeps(P, R, E, alpha_in, beta_out, seqs, ones):
                 w = np.exp(w - w.max(axis=1)[:, None])
             end = np.matmul(w[:, None, :], P[cur])[:, 0, :]
             alpha_in[nxt] = end / (end @ ones)[:, None]
-        for cur, nxt in reversed(seqs.pairs):
+        for cur, nxt in (reversed(seqs.pairs) if backward else ()):
             u = np.matmul(P[nxt], beta_out[nxt][:, :, None])[:, :, 0]
             w = u * E[nxt]
             if not np.all(w @ ones > 0):
@@ -257,16 +277,29 @@ def forward_backward(logB, startprob, transmat, seqs: Sequences, want_xi=True):
         out = _forward_backward(logB, startprob, transmat, seqs, want_xi, robust=False)
         if out is None:  # a chunk row vanished (zero probability): redo with the careful sweeps
             out = _forward_backward(logB, startprob, transmat, seqs, want_xi, robust=True)
-        return out
+        return out[:4]
 
 
-def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust):
+def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_start=None, beta_end=None,
+                      forward_only=False):
+    """The scaled forward-backward of the module docstring.
+
+    For a block of rows cut out of longer sequences (:mod:`.markov_blocked`): ``head_start`` (k,)
+    replaces ``startprob`` for the first sequence (the predicted state ``alpha_hat A`` of the row
+    before the block), ``beta_end`` (k,) is the backward vector of the last row of the last sequence
+    (any scale; None: the sequence ends there).  ``forward_only``: returns ``(ll, alpha_hat of the
+    last row)``.  Otherwise ``(ll, gamma, xi, start_sum, beta0)`` with ``beta0`` the first row's
+    backward vector (any scale; None without ``head_start``) and ``xi``/``start_sum`` counting only
+    what lies inside the block.  None when a fast
+    boundary scan was not finite (the caller redoes it with ``robust``); ll ``-inf`` and the rest
+    None when the rows are impossible."""
     n, k = logB.shape
     A = np.ascontiguousarray(transmat, dtype=float)
     pi = np.asarray(startprob, dtype=float)
     m = row_max(logB)
+    fail = (-math.inf, None) if forward_only else (-math.inf, None, None, None, None)
     if not np.all(np.isfinite(m)):
-        return -math.inf, None, None, None
+        return fail
     b = np.exp(logB - m[:, None])
     L, C = seqs.L, seqs.C
     act = seqs.active
@@ -276,11 +309,15 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust):
     # -- 1. chunk transfer matrices and 2. boundary sweeps (only if a sequence has > 1 chunk)
     alpha_in = np.full((C, k), 1.0 / k)
     beta_out = np.ones((C, k))
+    if beta_end is not None:
+        beta_out[seqs.tail] = beta_end
     if seqs.has_inner:
         P = np.empty((C, k, k))
         R = np.zeros((C, k))
         P[:] = A[None]
         P[seqs.c_first] = pi[None, :]
+        if head_start is not None:
+            P[seqs.head] = head_start[None, :]
         P *= G[0][:, None, :]
         _row_normalise(P, R, robust)
         tmp = np.empty((C * k, k))
@@ -296,19 +333,41 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust):
         if not robust:
             # fast: the boundary sweeps as log-depth scans over the chunk matrices (no checks per
             # step); anything not finite sends the caller to the careful version
-            _boundary_scans(P, E, alpha_in, beta_out, seqs)
+            _boundary_scans(P, E, alpha_in, beta_out, seqs, beta_end, backward=not forward_only)
             if not (np.isfinite(alpha_in).all() and np.isfinite(beta_out).all()):
                 return None
         else:
-            _careful_sweeps(P, R, E, alpha_in, beta_out, seqs, ones)
+            _careful_sweeps(P, R, E, alpha_in, beta_out, seqs, ones, backward=not forward_only)
             if not (np.isfinite(alpha_in).all() and np.isfinite(beta_out).all()):
-                return -math.inf, None, None, None
+                return fail
+        if forward_only:
+            # the chunk matrices give the likelihood without the recursions inside the chunks: the
+            # unnormalised transfer of chunk c is diag(exp R_c) P_c with rows of P_c summing to 1, so
+            # chunk c adds log sum_i alpha_in[c, i] exp(R[c, i]), and its last row's filtered state is
+            # (alpha_in[c] exp(R_c)) P_c normalised
+            with np.errstate(divide="ignore"):
+                lw = np.log(alpha_in) + R
+            top = lw.max(axis=1)
+            if not np.all(np.isfinite(top)):  # impossible, or the fast scans lost a state: decide carefully
+                return fail if robust else None
+            w = np.exp(lw - top[:, None])
+            tot = w @ ones
+            ll = float((top + np.log(tot)).sum() + m.sum())
+            end = w[seqs.tail] @ P[seqs.tail]
+            tot_end = end.sum()
+            if not (np.isfinite(ll) and np.isfinite(tot_end) and tot_end > 0):
+                # the fast path leaves a vanished row of the last chunk's matrix NaN (no scan reads it)
+                return fail if robust else None
+            return ll, end / tot_end
+        del P, R, E
 
     # -- 3. exact scaled recursions inside all chunks
     F = np.empty((L, C, k))
     scale = np.ones((L, C))
     np.matmul(alpha_in, A, out=F[0])
     F[0][seqs.c_first] = pi
+    if head_start is not None:
+        F[0][seqs.head] = head_start
     F[0] *= G[0]
     c0 = F[0] @ ones
     scale[0] = c0
@@ -323,8 +382,11 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust):
         Fs /= cs[:, None]
     cscale = seqs.rows(scale, seqs.take_f)
     if not np.all(cscale > 0):
-        return -math.inf, None, None, None
+        # impossible rows, or (after the fast scans) a boundary state they lost: decide carefully
+        return fail if robust or not seqs.has_inner else None
     ll = float(np.log(cscale).sum() + m.sum())
+    if forward_only:
+        return ll, F[seqs.c_len[seqs.tail] - 1, seqs.tail].copy()
 
     del G
     Gb = np.take(b, seqs.idx_b.reshape(-1), axis=0).reshape(L, C, k)
@@ -344,6 +406,7 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust):
     del F
     beta = seqs.rows(Bg, seqs.take_b)
     del Bg
+    beta0 = beta[0].copy() if head_start is not None else None
     gsum = np.einsum("ij,ij->i", alpha, beta)
     xi = None
     if want_xi:
@@ -356,25 +419,42 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust):
     gamma *= beta
     del beta
     gamma /= gsum[:, None]
-    start_sum = gamma[seqs.starts].sum(axis=0)
-    return ll, gamma, xi, start_sum
+    # a block's first row that continues a sequence is not a start
+    start_sum = gamma[seqs.starts[1:] if head_start is not None else seqs.starts].sum(axis=0)
+    return ll, gamma, xi, start_sum, beta0
 
 
 def viterbi(logB, startprob, transmat, seqs: Sequences):
     """Most likely state path.  Returns ``(log_prob, states (n,))``: the sum over sequences of
     the best path's joint log-probability, and the path (ties: the lowest state)."""
-    n, k = logB.shape
     with np.errstate(divide="ignore"):
         logA = np.log(np.asarray(transmat, dtype=float))
         logpi = np.log(np.asarray(startprob, dtype=float))
+    return _viterbi(logB, logpi, logA, seqs)
+
+
+def _viterbi(logB, logpi, logA, seqs, head_start=None, end_state=None, forward_only=False, delta_in=None):
+    """Viterbi in the chunked layout.  For a block of rows cut out of longer sequences
+    (:mod:`.markov_blocked`): ``head_start`` (k,) replaces ``logpi`` for the first sequence (the
+    best log-score of each state at its first row before its emission: ``max_i delta_i + log A_ij``
+    of the row before the block); ``end_state`` is the state of the last row of the last sequence
+    when that sequence goes on after the block (its score then does not count in ``log_prob``).
+    ``forward_only``: returns ``(log_prob, delta of the last row, delta_in)`` with ``delta_in``
+    (C, k) the scores entering every chunk, which a second call may pass back (``delta_in``) to skip
+    the chunk matrices; otherwise ``(log_prob, states)`` with ``states`` int64 (n,)."""
+    n, k = logB.shape
     L, C = seqs.L, seqs.C
     act = seqs.active
     G = np.take(logB, seqs.idx_f.reshape(-1), axis=0).reshape(L, C, k)
-    delta_in = np.zeros((C, k))
-    if seqs.has_inner:
+    given = delta_in is not None
+    if not given:
+        delta_in = np.zeros((C, k))
+    if seqs.has_inner and not given:
         P = np.empty((C, k, k))
         P[:] = logA[None]
         P[seqs.c_first] = logpi[None, :]
+        if head_start is not None:
+            P[seqs.head] = head_start[None, :]
         P += G[0][:, None, :]
         new = np.empty((C, k, k))
         tmp = np.empty((C, k, k))
@@ -390,12 +470,20 @@ def viterbi(logB, startprob, transmat, seqs: Sequences):
             np.add(Na, G[s, :a, None, :], out=Pa)
         for cur, nxt in seqs.pairs:
             delta_in[nxt] = np.max(delta_in[cur][:, :, None] + P[cur], axis=1)
+        if forward_only:  # the chunk matrices give every chunk's last scores: no step recursion
+            last_D = np.max(delta_in[:, :, None] + P, axis=1)
+            lc = np.flatnonzero(seqs.last_chunk)
+            if end_state is not None:
+                lc = lc[lc != seqs.tail]
+            return float(last_D[lc].max(axis=1).sum()), last_D[seqs.tail].copy(), delta_in
     D = np.empty((L, C, k))
     psi = np.empty((L, C, k), dtype=np.int32)
     t0 = delta_in[:, :, None] + logA[None]
     psi[0] = np.argmax(t0, axis=1)
     D[0] = np.max(t0, axis=1)
     D[0][seqs.c_first] = logpi
+    if head_start is not None:
+        D[0][seqs.head] = head_start
     psi[0][seqs.c_first] = 0
     D[0] += G[0]
     for s in range(1, L):
@@ -403,6 +491,12 @@ def viterbi(logB, startprob, transmat, seqs: Sequences):
         t = D[s - 1, :a, :, None] + logA[None]
         psi[s, :a] = np.argmax(t, axis=1)
         D[s, :a] = np.take_along_axis(t, psi[s, :a, None, :], axis=1)[:, 0, :] + G[s, :a]
+    if forward_only:
+        last_D = D[seqs.c_len - 1, np.arange(C)]
+        lc = np.flatnonzero(seqs.last_chunk)
+        if end_state is not None:
+            lc = lc[lc != seqs.tail]
+        return float(last_D[lc].max(axis=1).sum()), last_D[seqs.tail].copy(), delta_in
     # backtrack inside all chunks from every possible end state
     Q = np.empty((L, C, k), dtype=np.int32)
     ar = np.arange(k, dtype=np.int32)
@@ -415,10 +509,14 @@ def viterbi(logB, startprob, transmat, seqs: Sequences):
             Q[s, :a_next] = np.take_along_axis(psi[s + 1, :a_next], Q[s + 1, :a_next], axis=1)
     # end states of the chunks, from the last chunk of each sequence backwards
     last_D = D[end_step, np.arange(C)]  # (C, k)
-    end_state = np.zeros(C, dtype=np.int64)
+    ends = np.zeros(C, dtype=np.int64)
     lc = np.flatnonzero(seqs.last_chunk)
-    end_state[lc] = np.argmax(last_D[lc], axis=1)
-    log_prob = float(last_D[lc, end_state[lc]].sum())
+    ends[lc] = np.argmax(last_D[lc], axis=1)
+    if end_state is not None:
+        ends[seqs.tail] = end_state
+        lc = lc[lc != seqs.tail]
+    log_prob = float(last_D[lc, ends[lc]].sum())
+    end_state = ends
     for cur, nxt in reversed(seqs.pairs):
         first_state = Q[0, nxt, end_state[nxt]]
         end_state[cur] = psi[0, nxt, first_state]
@@ -447,13 +545,19 @@ class MarkovStructure:
         k = resp.shape[1]
         start = resp[seqs.starts].sum(axis=0) + 1.0
         trans = np.ones((k, k))
-        if seqs.n > 1:
-            r = resp.copy()
-            r[~seqs.nonstart] = 0.0
-            trans += resp[:-1].T @ r[1:]
+        n = resp.shape[0]
+        step = 1 << 16  # row blocks: a copy of one block, not of resp (issue 16)
+        for s in range(0, n - 1, step):
+            e = min(s + step, n - 1)
+            nxt = resp[s + 1:e + 1].copy()
+            firsts = seqs.starts[(seqs.starts > s) & (seqs.starts <= e)]
+            nxt[firsts - (s + 1)] = 0.0  # no transition into a sequence's first row
+            trans += resp[s:e].T @ nxt
         return {"startprob": start / start.sum(), "transmat": trans / trans.sum(axis=1, keepdims=True)}
 
     def e_step(self, logB, params, seqs, want_stats=True):
+        if not isinstance(seqs, Sequences):
+            seqs = Sequences(seqs.lengths)
         ll, gamma, xi, start = forward_backward(logB, params["startprob"], params["transmat"], seqs, want_stats)
         return ll, gamma, (start, xi)
 
