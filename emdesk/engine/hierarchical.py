@@ -45,6 +45,8 @@ MAX_POINTS = 5000
 HC_MODELS = ("VVV", "EII", "V")
 #: Rows transformed and scored at a time when a subsampled tree labels every row.
 BLOCK_ROWS = 1 << 14
+#: Merged scatter matrices built and factorised at a time by the VVV pair costs (d >= 3).
+COST_BLOCK = 64
 
 
 class _SvdMap:
@@ -206,12 +208,44 @@ class _Agglomerator:
                 out = np.log(base)
                 big = n > self.d
                 if np.any(big):
-                    ob, db, fb = others[big], diff[big], f[big]
-                    W = self.W[a] + self.W[ob] + fb[:, None, None] * db[:, :, None] * db[:, None, :]
-                    logdet = _logdet(W / n[big, None, None])
-                    out[big] = np.logaddexp(logdet, out[big])
+                    out[big] = np.logaddexp(self._merged_logdet(a, others[big], diff[big], f[big], n[big]),
+                                            out[big])
                 t = n * out
         return t - self.term[a] - self.term[others]
+
+    def _merged_logdet(self, a, ob, db, fb, nb):
+        """log det((W_a + W_b + f_b diff_b diff_b^T) / n_b) for each b in ob, built and factorised
+        :data:`COST_BLOCK` matrices at a time (bounded temporaries, cache-sized): the rank-one
+        term is one batched product, the stack is factorised by Cholesky (half LU's work) and any
+        block Cholesky rejects (a merged scatter not numerically positive definite) goes through
+        :func:`_logdet` (slogdet) instead.  ``log det(W / n) = log det W - d log n``."""
+        d = self.d
+        out = np.empty(len(ob))
+        if d <= 2:
+            W = self.W[a] + self.W[ob] + fb[:, None, None] * db[:, :, None] * db[:, None, :]
+            return _logdet(W / nb[:, None, None])
+        Wa = self.W[a]
+        u = db * np.sqrt(fb)[:, None]
+        for s in range(0, len(ob), COST_BLOCK):
+            e = min(s + COST_BLOCK, len(ob))
+            ub = u[s:e]
+            S = self.W[ob[s:e]]  # a copy (fancy indexing)
+            S += Wa
+            S += ub[:, :, None] * ub[:, None, :]
+            out[s:e] = _chol_logdet(S) - d * np.log(nb[s:e])
+        return out
+
+
+def _chol_logdet(S):
+    """log det of a stack (m, d, d) of symmetric matrices: batched Cholesky, slogdet (-inf if
+    singular) when any of them is not numerically positive definite."""
+    try:
+        L = np.linalg.cholesky(S)
+    except np.linalg.LinAlgError:
+        return _logdet(S)
+    diag = np.diagonal(L, axis1=1, axis2=2)
+    with np.errstate(divide="ignore"):
+        return 2.0 * np.sum(np.log(diag), axis=1)
 
 
 def _logdet(S):
