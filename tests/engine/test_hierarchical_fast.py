@@ -77,3 +77,19 @@ def test_degenerate_rows_build_a_tree_without_nan():
     assert len(tree.merges) == 59
     lab = tree.labels(3)
     assert sorted(np.unique(lab)) == [0, 1, 2]
+
+
+def test_single_rows_merged_into_a_big_cluster_by_the_determinant_lemma():
+    # slot 0 holds 40 rows (> d = 20), the other slots one row each: their costs go by the
+    # matrix determinant lemma and equal the plain merged-scatter costs
+    d = 20
+    assert d >= hc.RANK_ONE_MIN_D
+    Z = hc.svd_transform(_data(100, d, 7))
+    groups = np.concatenate([np.zeros(40, dtype=int), np.arange(1, 61)])
+    ag = hc._Agglomerator(Z, groups, "VVV")
+    others = np.arange(1, 61)
+    np.testing.assert_allclose(ag.costs(0, others), _reference_costs(ag, 0, others), rtol=1e-10, atol=1e-8)
+    # and with a scatter Cholesky rejects (slot 0 degenerate) the plain path still gives them
+    ag.W[0] = np.zeros((d, d))
+    ag.W[0][:3, :3] = np.eye(3)
+    np.testing.assert_array_equal(ag.costs(0, others), _reference_costs(ag, 0, others))
