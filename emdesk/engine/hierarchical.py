@@ -25,7 +25,9 @@ merges are chosen), so that the partitions agree with ``hclass(hc(data), G)``.
   EM from quantile classes instead (:func:`quantile_labels`, mclust's ``qclass``).
 
 Cost: one merge updates one row of an ``(m, m)`` matrix of pair costs, ``m`` the number of
-rows: ``8 m^2`` bytes (200 MB for 5,000 rows) and ``O(m^2 d^3)`` time.  Beyond
+rows: ``8 m^2`` bytes (200 MB for 5,000 rows) and ``O(m^2 d^3)`` time at worst (a log
+determinant per pair and merge; at ``d >=`` :data:`RANK_ONE_MIN_D` a cluster of more than ``d`` rows
+against a single row, most pairs, costs ``O(d^2)`` by the matrix determinant lemma).  Beyond
 ``max_points`` rows the tree is built on a random subsample of ``max_points`` rows and every row
 is assigned to the cluster of highest Gaussian density fitted to the subsample's clusters, as
 mclust's ``Mclust(initialization = list(subset = ...))`` does; :attr:`HierarchicalTree.subsampled`
