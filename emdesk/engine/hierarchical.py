@@ -25,7 +25,9 @@ merges are chosen), so that the partitions agree with ``hclass(hc(data), G)``.
   EM from quantile classes instead (:func:`quantile_labels`, mclust's ``qclass``).
 
 Cost: one merge updates one row of an ``(m, m)`` matrix of pair costs, ``m`` the number of
-rows: ``8 m^2`` bytes (200 MB for 5,000 rows) and ``O(m^2 d^3)`` time.  Beyond
+rows: ``8 m^2`` bytes (200 MB for 5,000 rows) and ``O(m^2 d^3)`` time at worst (a log
+determinant per pair and merge; at ``d >=`` :data:`RANK_ONE_MIN_D` a cluster of more than ``d`` rows
+against a single row, most pairs, costs ``O(d^2)`` by the matrix determinant lemma).  Beyond
 ``max_points`` rows the tree is built on a random subsample of ``max_points`` rows and every row
 is assigned to the cluster of highest Gaussian density fitted to the subsample's clusters, as
 mclust's ``Mclust(initialization = list(subset = ...))`` does; :attr:`HierarchicalTree.subsampled`
@@ -38,6 +40,7 @@ pair costs, one block's temporaries and one label per row, whatever the number o
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg.lapack import dtrtri
 
 EPS = float(np.finfo(np.float64).eps)
 #: Largest number of rows clustered without subsampling (the pair-cost matrix is 8 m^2 bytes).
@@ -45,6 +48,11 @@ MAX_POINTS = 5000
 HC_MODELS = ("VVV", "EII", "V")
 #: Rows transformed and scored at a time when a subsampled tree labels every row.
 BLOCK_ROWS = 1 << 14
+#: Merged scatter matrices built and factorised at a time by the VVV pair costs (d >= 3).
+COST_BLOCK = 64
+#: From this dimension on, the VVV costs of merging a cluster of more than d rows with single rows
+#: use the matrix determinant lemma (one Cholesky factor for all of them).
+RANK_ONE_MIN_D = 16
 
 
 class _SvdMap:
@@ -206,12 +214,67 @@ class _Agglomerator:
                 out = np.log(base)
                 big = n > self.d
                 if np.any(big):
-                    ob, db, fb = others[big], diff[big], f[big]
-                    W = self.W[a] + self.W[ob] + fb[:, None, None] * db[:, :, None] * db[:, None, :]
-                    logdet = _logdet(W / n[big, None, None])
-                    out[big] = np.logaddexp(logdet, out[big])
+                    out[big] = np.logaddexp(self._merged_logdet(a, others[big], diff[big], f[big], n[big]),
+                                            out[big])
                 t = n * out
         return t - self.term[a] - self.term[others]
+
+    def _merged_logdet(self, a, ob, db, fb, nb):
+        """log det((W_a + W_b + f_b diff_b diff_b^T) / n_b) for each b in ob, built and factorised
+        :data:`COST_BLOCK` matrices at a time (bounded temporaries, cache-sized): the rank-one
+        term is one batched product, the stack is factorised by Cholesky (half LU's work) and any
+        block Cholesky rejects (a merged scatter not numerically positive definite) goes through
+        :func:`_logdet` (slogdet) instead.  ``log det(W / n) = log det W - d log n``.  At
+        ``d >=`` :data:`RANK_ONE_MIN_D`, when slot a holds more than d rows, the single rows b
+        (most pairs once clusters form) go by the matrix determinant lemma instead."""
+        d = self.d
+        out = np.empty(len(ob))
+        if d <= 2:
+            W = self.W[a] + self.W[ob] + fb[:, None, None] * db[:, :, None] * db[:, None, :]
+            return _logdet(W / nb[:, None, None])
+        Wa = self.W[a]
+        u = db * np.sqrt(fb)[:, None]
+        todo = np.arange(len(ob))
+        if d >= RANK_ONE_MIN_D and self.cnt[a] > d:
+            # b a single row (W_b = 0): W = W_a + u u^T, so by the matrix determinant lemma
+            # log det W = log det W_a + log(1 + |L_a^-1 u|^2), L_a the Cholesky factor of W_a: one
+            # factorisation and one product for all of them
+            one = self.cnt[ob] == 1
+            if np.count_nonzero(one) > 1:
+                try:
+                    La = np.linalg.cholesky(Wa)
+                except np.linalg.LinAlgError:
+                    La = None
+                if La is not None and np.all(np.diag(La) > 0):
+                    # L_a^-1 once, then one product by einsum, single-threaded (under load OpenBLAS
+                    # threads doubled the CPU time here; its triangular solve was 10x slower)
+                    Linv, info = dtrtri(La, lower=1)
+                    if info == 0:
+                        y = np.einsum("ij,kj->ik", u[one], Linv)
+                        logdet_a = 2.0 * np.sum(np.log(np.diag(La)))
+                        out[one] = (logdet_a + np.log1p(np.einsum("ij,ij->i", y, y))
+                                    - d * np.log(nb[one]))
+                        todo = np.flatnonzero(~one)
+        for s in range(0, len(todo), COST_BLOCK):
+            blk = todo[s:s + COST_BLOCK]
+            ub = u[blk]
+            S = self.W[ob[blk]]  # a copy (fancy indexing)
+            S += Wa
+            S += ub[:, :, None] * ub[:, None, :]
+            out[blk] = _chol_logdet(S) - d * np.log(nb[blk])
+        return out
+
+
+def _chol_logdet(S):
+    """log det of a stack (m, d, d) of symmetric matrices: batched Cholesky, slogdet (-inf if
+    singular) when any of them is not numerically positive definite."""
+    try:
+        L = np.linalg.cholesky(S)
+    except np.linalg.LinAlgError:
+        return _logdet(S)
+    diag = np.diagonal(L, axis1=1, axis2=2)
+    with np.errstate(divide="ignore"):
+        return 2.0 * np.sum(np.log(diag), axis=1)
 
 
 def _logdet(S):
