@@ -586,13 +586,26 @@ class Session:
         self._notify("model")
         return model
 
-    def use_model(self, model, keep_fit: bool = False) -> None:
+    def use_model(self, model, keep_fit: bool = False, state=None) -> None:
         """A fitted model of the chosen columns (e.g. from model selection) as the current fit: its one
         state becomes the history. ``keep_fit``: the last completed fit stays (its restarts can still be
-        loaded). ValueError when it does not match the chosen columns."""
-        from emdesk.session_hmm import hmm_state_snapshot, is_hmm, model_width
+        loaded). ``state``: that state, when already computed by :meth:`model_state` (the window computes an
+        HMM's over every row off the GUI thread). ValueError when it does not match the chosen columns."""
+        if state is None:
+            state = self.model_state(model)
+        self._forget_fit()
+        self._named(model)
+        self.model = model
+        if not keep_fit:
+            self.fitted_model = model if getattr(model, "restart_parameters_", None) else None
+        self.history = [state]
+        self._notify("model")
 
-        from emdesk.families_data import SESSION_FAMILY, family_state_snapshot
+    def check_model(self, model) -> None:
+        """ValueError when ``model`` does not match the chosen columns, model kind and family (cheap)."""
+        from emdesk.session_hmm import is_hmm, model_width
+
+        from emdesk.families_data import SESSION_FAMILY
 
         family = SESSION_FAMILY.get(type(model).__name__)
         width = (int(getattr(model, "n_features_in_", -1)) if family is not None
@@ -600,19 +613,22 @@ class Session:
         if (self.X is None or is_hmm(model) != (self.kind == "hmm") or width != len(self.columns)
                 or (self.kind == "mixture" and (family or "gaussian") != self.family)):
             raise ValueError("That model does not match the chosen columns; it was not loaded.")
-        self._forget_fit()
-        self._named(model)
-        self.model = model
-        if not keep_fit:
-            self.fitted_model = model if getattr(model, "restart_parameters_", None) else None
+
+    def model_state(self, model):
+        """The one final Snapshot of ``model`` on the current rows (changes nothing; an HMM's needs its state
+        posteriors over every row: 9 s at 1,000,000 rows). ValueError when it does not match the chosen
+        columns."""
+        from emdesk.session_hmm import hmm_state_snapshot, is_hmm
+
+        from emdesk.families_data import SESSION_FAMILY, family_state_snapshot
+
+        self.check_model(model)
+        family = SESSION_FAMILY.get(type(model).__name__)
         if is_hmm(model):
-            state = hmm_state_snapshot(model, self.X, self.fit_arguments()["lengths"])
-        elif family is not None:
-            state = family_state_snapshot(model, self.X.shape[0])
-        else:
-            state = single_state_snapshot(model, self.X.shape[0])
-        self.history = [state]
-        self._notify("model")
+            return hmm_state_snapshot(model, self.X, self.fit_arguments()["lengths"])
+        if family is not None:
+            return family_state_snapshot(model, self.X.shape[0])
+        return single_state_snapshot(model, self.X.shape[0])
 
     # ------------------------------------------------------------------------------ files
     def export_fit(self, path, kind: str | None = None, bootstrap=None) -> None:
