@@ -37,7 +37,7 @@ import math
 import numpy as np
 
 MISSING_MODES = ("marginalize", "drop")
-MAX_DISPLAY_POINTS = 50_000   # rows drawn (a fixed random subset when the fit has more)
+from emdesk.session_rows import MAX_DISPLAY_POINTS  # noqa: F401 (rows drawn; public here before)
 
 
 # models of a fit other than its best (restarts, a model aligned to another, a one-state snapshot) and the
@@ -128,13 +128,19 @@ class Session:
         self.columns = cols
         self._prepare()
 
-    def choose_columns(self, names) -> None:
-        """Fit these numeric columns (ValueError for unknown or text columns); forgets the current fit."""
+    def choose_columns(self, names, prepared=None) -> None:
+        """Fit these numeric columns (ValueError for unknown or text columns); forgets the current fit.
+        ``prepared``: their rows, computed already by ``emdesk.session_rows.mixture_rows`` (used when they
+        match)."""
         names = list(names)
         self._check_columns(names)
         self._forget_fit()
         self.columns = names
-        self._prepare()
+        self._prepare(prepared)
+
+    def check_columns(self, names) -> None:
+        """ValueError when ``names`` cannot be fitted (unknown, empty or text columns), as ``choose_columns``."""
+        self._check_columns(list(names))
 
     def _check_columns(self, names) -> None:
         if self.table is None:
@@ -172,8 +178,10 @@ class Session:
     def engine_missing(self) -> str:
         return "marginalize" if self.missing == "marginalize" else "error"
 
-    def _prepare(self) -> None:
-        """The rows to fit and to draw for the current table, columns and missing-value treatment."""
+    def _prepare(self, prepared=None) -> None:
+        """The rows to fit and to draw for the current table, columns and missing-value treatment;
+        ``prepared``: a mixture's rows computed already (``emdesk.session_rows.mixture_rows``, in the window's
+        background job for big data), used when they are of the current table, columns and treatment."""
         self.history = []
         self.model = None
         self.fitted_model = None
@@ -187,45 +195,36 @@ class Session:
             self.n_rows = 0 if self.table is None else int(self.table.n_rows)
             self._notify("data")
             return
+        if self.kind != "hmm":
+            from emdesk.session_rows import mixture_rows
+
+            if prepared is None or not prepared.matches(self.table, cols, self.family, self.missing):
+                prepared = mixture_rows(self.table, cols, self.family, self.missing)
+            p = prepared
+            self.lengths, self.sequence_names, self.notes = None, [], []
+            self.categories, self.n_rows = p.categories, p.n_rows
+            self.X, self.file_rows, self.X_display = p.X, p.file_rows, p.X_display
+            self.n_incomplete, self.n_empty = p.n_incomplete, p.n_empty
+            self.n_dropped = p.n_rows - int(p.X.shape[0])
+            self.display_incomplete_rows = p.display_incomplete_rows
+            self._notify("data")
+            return
         from emdesk.families_data import family_rows
+        from emdesk.session_rows import display_rows, rows_to_fit
 
         X_all, self.categories = family_rows(self.table, cols, self.family)
         self.n_rows = int(X_all.shape[0])
         self.lengths, self.sequence_names, self.notes = None, [], []
-        file_rows = np.arange(self.n_rows)
-        if self.kind == "hmm":
-            order = self._sequence_order()
-            X_all = X_all[order]
-            file_rows = file_rows[order]
-        observed = np.isfinite(X_all)
-        complete = observed.all(axis=1)
-        self.n_incomplete = int(X_all.shape[0] - np.count_nonzero(complete))
-        if self.n_incomplete == 0:
-            self.n_empty = 0
-            X = X_all
-        else:
-            if not np.array_equal(~observed, np.isnan(X_all)):  # infinities count as missing, like NaN
-                X_all = np.where(observed, X_all, np.nan)
-            has_value = observed.any(axis=1)
-            self.n_empty = int(X_all.shape[0] - np.count_nonzero(has_value))
-            keep = complete if self.missing == "drop" else has_value
-            X = X_all[keep]
-            file_rows = file_rows[keep]
-            if self.kind == "hmm" and self._seq_ids is not None:
-                self._seq_ids = self._seq_ids[keep]
-        self.X = np.ascontiguousarray(X)
-        self.file_rows = file_rows  # the table row (0-based) of each row of X, for messages
-        if self.kind == "hmm":
-            self._set_lengths()
-        self.n_dropped = int(X_all.shape[0] - self.X.shape[0])
-        n = self.X.shape[0]
-        if n > MAX_DISPLAY_POINTS and self.kind != "hmm":  # an HMM's view draws runs of its sequences
-            rng = np.random.default_rng(12345)
-            self.X_display = self.X[np.sort(rng.choice(n, MAX_DISPLAY_POINTS, replace=False))]
-        else:
-            self.X_display = self.X
-        if self.n_incomplete and self.X_display.shape[0]:
-            self.display_incomplete_rows = np.flatnonzero(np.isnan(self.X_display).any(axis=1))
+        order = self._sequence_order()  # an HMM's rows: by sequence, then by the order column
+        seq_ids = self._seq_ids
+        self.X, self.file_rows, seq_ids, self.n_incomplete, self.n_empty = rows_to_fit(
+            X_all[order], np.arange(self.n_rows)[order], self.missing, seq_ids)
+        if self.n_incomplete and seq_ids is not None:
+            self._seq_ids = seq_ids
+        self._set_lengths()
+        self.n_dropped = self.n_rows - int(self.X.shape[0])
+        # an HMM's view draws runs of its sequences: all rows
+        self.X_display, self.display_incomplete_rows = display_rows(self.X, self.n_incomplete, subsample=False)
         self._notify("data")
 
     def _sequence_order(self) -> np.ndarray:

@@ -267,8 +267,30 @@ class MainWindow(QtWidgets.QMainWindow):
 
     @QtCore.Slot(list)
     def _selection_changed(self, names) -> None:
-        if self.session.table is not None:
-            self.session.choose_columns(names)
+        s = self.session
+        if s.table is None:
+            return
+        from emdesk.gui.background import is_big
+
+        if s.kind == "hmm" or not is_big(s.table.n_rows):
+            s.choose_columns(names)
+            return
+        # Big data: the ticked columns' rows (0.2-1.5 s at 1,000,000 rows) are prepared in the background while
+        # the window turns; this returns once they are used (scripts see them, as before). A newer tick
+        # meanwhile supersedes this one: its rows are dropped.
+        s.check_columns(names)
+        from emdesk.session_rows import mixture_rows
+
+        self._ticks = getattr(self, "_ticks", 0) + 1
+        tick, table, family, missing = self._ticks, s.table, s.family, s.missing
+        before = self.status_state.text()
+        self.status_state.setText(f"Preparing the ticked columns over {table.n_rows:,} rows (in the background)...")
+        prepared = self.jobs.wait(self.jobs.submit(lambda: mixture_rows(table, names, family, missing),
+                                                   key="prepare-columns"))
+        if tick != self._ticks or s.table is not table or s.kind == "hmm":
+            return  # superseded
+        self.status_state.setText(before)
+        s.choose_columns(names, prepared=prepared)
 
     @QtCore.Slot(str)
     def _missing_mode_changed(self, mode: str) -> None:
