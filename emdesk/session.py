@@ -236,13 +236,11 @@ class Session:
                 raw = [("" if not np.isfinite(v) else f"{v:g}") for v in self.table.to_array([self.sequence_column])[:, 0]]
             else:
                 raw = list(self.table.text_column(self.sequence_column))
-            names, ids = np.unique(np.asarray(raw, dtype=object).astype(str), return_inverse=True)
-            first = np.full(len(names), n)
-            np.minimum.at(first, ids, np.arange(n))
-            rank = np.empty(len(names), dtype=np.int64)
-            rank[np.argsort(first, kind="stable")] = np.arange(len(names))
-            seq = rank[ids]
-            self._seq_labels = [str(names[i]) for i in np.argsort(first, kind="stable")]
+            # each sequence's number is its rank of first appearance (a dict: one pass; np.unique on strings
+            # and its sort took 1.6 s of the GUI thread at 1,000,000 rows)
+            codes: dict = {}
+            seq = np.fromiter((codes.setdefault(str(v), len(codes)) for v in raw), dtype=np.int64, count=n)
+            self._seq_labels = list(codes)
         else:
             seq = np.zeros(n, dtype=np.int64)
             self._seq_labels = ["all rows"]
