@@ -37,7 +37,7 @@ import math
 import numpy as np
 
 MISSING_MODES = ("marginalize", "drop")
-MAX_DISPLAY_POINTS = 50_000   # rows drawn (a fixed random subset when the fit has more)
+from emdesk.session_rows import MAX_DISPLAY_POINTS  # noqa: F401 (rows drawn; public here before)
 
 
 # models of a fit other than its best (restarts, a model aligned to another, a one-state snapshot) and the
@@ -128,13 +128,19 @@ class Session:
         self.columns = cols
         self._prepare()
 
-    def choose_columns(self, names) -> None:
-        """Fit these numeric columns (ValueError for unknown or text columns); forgets the current fit."""
+    def choose_columns(self, names, prepared=None) -> None:
+        """Fit these numeric columns (ValueError for unknown or text columns); forgets the current fit.
+        ``prepared``: their rows, computed already by ``emdesk.session_rows.mixture_rows`` (used when they
+        match)."""
         names = list(names)
         self._check_columns(names)
         self._forget_fit()
         self.columns = names
-        self._prepare()
+        self._prepare(prepared)
+
+    def check_columns(self, names) -> None:
+        """ValueError when ``names`` cannot be fitted (unknown, empty or text columns), as ``choose_columns``."""
+        self._check_columns(list(names))
 
     def _check_columns(self, names) -> None:
         if self.table is None:
@@ -172,8 +178,10 @@ class Session:
     def engine_missing(self) -> str:
         return "marginalize" if self.missing == "marginalize" else "error"
 
-    def _prepare(self) -> None:
-        """The rows to fit and to draw for the current table, columns and missing-value treatment."""
+    def _prepare(self, prepared=None) -> None:
+        """The rows to fit and to draw for the current table, columns and missing-value treatment;
+        ``prepared``: a mixture's rows computed already (``emdesk.session_rows.mixture_rows``, in the window's
+        background job for big data), used when they are of the current table, columns and treatment."""
         self.history = []
         self.model = None
         self.fitted_model = None
@@ -187,45 +195,36 @@ class Session:
             self.n_rows = 0 if self.table is None else int(self.table.n_rows)
             self._notify("data")
             return
+        if self.kind != "hmm":
+            from emdesk.session_rows import mixture_rows
+
+            if prepared is None or not prepared.matches(self.table, cols, self.family, self.missing):
+                prepared = mixture_rows(self.table, cols, self.family, self.missing)
+            p = prepared
+            self.lengths, self.sequence_names, self.notes = None, [], []
+            self.categories, self.n_rows = p.categories, p.n_rows
+            self.X, self.file_rows, self.X_display = p.X, p.file_rows, p.X_display
+            self.n_incomplete, self.n_empty = p.n_incomplete, p.n_empty
+            self.n_dropped = p.n_rows - int(p.X.shape[0])
+            self.display_incomplete_rows = p.display_incomplete_rows
+            self._notify("data")
+            return
         from emdesk.families_data import family_rows
+        from emdesk.session_rows import display_rows, rows_to_fit
 
         X_all, self.categories = family_rows(self.table, cols, self.family)
         self.n_rows = int(X_all.shape[0])
         self.lengths, self.sequence_names, self.notes = None, [], []
-        file_rows = np.arange(self.n_rows)
-        if self.kind == "hmm":
-            order = self._sequence_order()
-            X_all = X_all[order]
-            file_rows = file_rows[order]
-        observed = np.isfinite(X_all)
-        complete = observed.all(axis=1)
-        self.n_incomplete = int(X_all.shape[0] - np.count_nonzero(complete))
-        if self.n_incomplete == 0:
-            self.n_empty = 0
-            X = X_all
-        else:
-            if not np.array_equal(~observed, np.isnan(X_all)):  # infinities count as missing, like NaN
-                X_all = np.where(observed, X_all, np.nan)
-            has_value = observed.any(axis=1)
-            self.n_empty = int(X_all.shape[0] - np.count_nonzero(has_value))
-            keep = complete if self.missing == "drop" else has_value
-            X = X_all[keep]
-            file_rows = file_rows[keep]
-            if self.kind == "hmm" and self._seq_ids is not None:
-                self._seq_ids = self._seq_ids[keep]
-        self.X = np.ascontiguousarray(X)
-        self.file_rows = file_rows  # the table row (0-based) of each row of X, for messages
-        if self.kind == "hmm":
-            self._set_lengths()
-        self.n_dropped = int(X_all.shape[0] - self.X.shape[0])
-        n = self.X.shape[0]
-        if n > MAX_DISPLAY_POINTS and self.kind != "hmm":  # an HMM's view draws runs of its sequences
-            rng = np.random.default_rng(12345)
-            self.X_display = self.X[np.sort(rng.choice(n, MAX_DISPLAY_POINTS, replace=False))]
-        else:
-            self.X_display = self.X
-        if self.n_incomplete and self.X_display.shape[0]:
-            self.display_incomplete_rows = np.flatnonzero(np.isnan(self.X_display).any(axis=1))
+        order = self._sequence_order()  # an HMM's rows: by sequence, then by the order column
+        seq_ids = self._seq_ids
+        self.X, self.file_rows, seq_ids, self.n_incomplete, self.n_empty = rows_to_fit(
+            X_all[order], np.arange(self.n_rows)[order], self.missing, seq_ids)
+        if self.n_incomplete and seq_ids is not None:
+            self._seq_ids = seq_ids
+        self._set_lengths()
+        self.n_dropped = self.n_rows - int(self.X.shape[0])
+        # an HMM's view draws runs of its sequences: all rows
+        self.X_display, self.display_incomplete_rows = display_rows(self.X, self.n_incomplete, subsample=False)
         self._notify("data")
 
     def _sequence_order(self) -> np.ndarray:
@@ -237,13 +236,11 @@ class Session:
                 raw = [("" if not np.isfinite(v) else f"{v:g}") for v in self.table.to_array([self.sequence_column])[:, 0]]
             else:
                 raw = list(self.table.text_column(self.sequence_column))
-            names, ids = np.unique(np.asarray(raw, dtype=object).astype(str), return_inverse=True)
-            first = np.full(len(names), n)
-            np.minimum.at(first, ids, np.arange(n))
-            rank = np.empty(len(names), dtype=np.int64)
-            rank[np.argsort(first, kind="stable")] = np.arange(len(names))
-            seq = rank[ids]
-            self._seq_labels = [str(names[i]) for i in np.argsort(first, kind="stable")]
+            # each sequence's number is its rank of first appearance (a dict: one pass; np.unique on strings
+            # and its sort took 1.6 s of the GUI thread at 1,000,000 rows)
+            codes: dict = {}
+            seq = np.fromiter((codes.setdefault(str(v), len(codes)) for v in raw), dtype=np.int64, count=n)
+            self._seq_labels = list(codes)
         else:
             seq = np.zeros(n, dtype=np.int64)
             self._seq_labels = ["all rows"]
@@ -586,13 +583,26 @@ class Session:
         self._notify("model")
         return model
 
-    def use_model(self, model, keep_fit: bool = False) -> None:
+    def use_model(self, model, keep_fit: bool = False, state=None) -> None:
         """A fitted model of the chosen columns (e.g. from model selection) as the current fit: its one
         state becomes the history. ``keep_fit``: the last completed fit stays (its restarts can still be
-        loaded). ValueError when it does not match the chosen columns."""
-        from emdesk.session_hmm import hmm_state_snapshot, is_hmm, model_width
+        loaded). ``state``: that state, when already computed by :meth:`model_state` (the window computes an
+        HMM's over every row off the GUI thread). ValueError when it does not match the chosen columns."""
+        if state is None:
+            state = self.model_state(model)
+        self._forget_fit()
+        self._named(model)
+        self.model = model
+        if not keep_fit:
+            self.fitted_model = model if getattr(model, "restart_parameters_", None) else None
+        self.history = [state]
+        self._notify("model")
 
-        from emdesk.families_data import SESSION_FAMILY, family_state_snapshot
+    def check_model(self, model) -> None:
+        """ValueError when ``model`` does not match the chosen columns, model kind and family (cheap)."""
+        from emdesk.session_hmm import is_hmm, model_width
+
+        from emdesk.families_data import SESSION_FAMILY
 
         family = SESSION_FAMILY.get(type(model).__name__)
         width = (int(getattr(model, "n_features_in_", -1)) if family is not None
@@ -600,19 +610,22 @@ class Session:
         if (self.X is None or is_hmm(model) != (self.kind == "hmm") or width != len(self.columns)
                 or (self.kind == "mixture" and (family or "gaussian") != self.family)):
             raise ValueError("That model does not match the chosen columns; it was not loaded.")
-        self._forget_fit()
-        self._named(model)
-        self.model = model
-        if not keep_fit:
-            self.fitted_model = model if getattr(model, "restart_parameters_", None) else None
+
+    def model_state(self, model):
+        """The one final Snapshot of ``model`` on the current rows (changes nothing; an HMM's needs its state
+        posteriors over every row: 9 s at 1,000,000 rows). ValueError when it does not match the chosen
+        columns."""
+        from emdesk.session_hmm import hmm_state_snapshot, is_hmm
+
+        from emdesk.families_data import SESSION_FAMILY, family_state_snapshot
+
+        self.check_model(model)
+        family = SESSION_FAMILY.get(type(model).__name__)
         if is_hmm(model):
-            state = hmm_state_snapshot(model, self.X, self.fit_arguments()["lengths"])
-        elif family is not None:
-            state = family_state_snapshot(model, self.X.shape[0])
-        else:
-            state = single_state_snapshot(model, self.X.shape[0])
-        self.history = [state]
-        self._notify("model")
+            return hmm_state_snapshot(model, self.X, self.fit_arguments()["lengths"])
+        if family is not None:
+            return family_state_snapshot(model, self.X.shape[0])
+        return single_state_snapshot(model, self.X.shape[0])
 
     # ------------------------------------------------------------------------------ files
     def export_fit(self, path, kind: str | None = None, bootstrap=None) -> None:

@@ -278,7 +278,8 @@ class ExportController(QtCore.QObject):
                 model = coded_model(self.s.table, cols, family, model)  # the window fits category codes
             self.w.fit.forget()
             self.w.fit.run_id += 1
-            self.s.use_model(model)
+            if not self.w.use_model(model):
+                return
         except (ValueError, OSError) as exc:
             self.w.show_message(f"Could not open the fit: {exc}", "error")
             raise

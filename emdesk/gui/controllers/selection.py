@@ -68,7 +68,9 @@ class SelectionController(QtCore.QObject):
             model = aligned_model(model, s.model)
         w.fit.forget()
         w.fit.run_id += 1
-        s.use_model(model)  # the window, observing the session, shows it
+        # the window, observing the session, shows it (False: the data changed while an HMM's state was computed)
+        if not w.use_model(model):
+            return
         try:
             w.params_panel.set_options(n_components=int(model.n_components))
             if hasattr(model, "covariance_type"):
