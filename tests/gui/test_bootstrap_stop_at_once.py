@@ -11,7 +11,24 @@ pytestmark = pytest.mark.filterwarnings("ignore::emdesk.engine.diagnostics.Degen
 FAITHFUL = __import__("pathlib").Path(__file__).parents[2] / "benchmarks" / "data" / "faithful.csv"
 
 
-def test_stop_before_the_first_replicate_leaves_the_results_panel_idle(qtbot, window):
+def test_stop_before_the_first_replicate_leaves_the_results_panel_idle(qtbot, window, monkeypatch):
+    import threading
+
+    from emdesk.gui.bootstrap_worker import BootstrapWorker
+
+    # The worker thread may only begin the job once Stop was pressed (without this, a loaded machine
+    # sometimes let the worker start and finish a replicate between start and stop: a flaky test).
+    released = threading.Event()
+    original_run = BootstrapWorker.run
+
+    calls = []
+
+    def run_after_stop(self, *args):
+        calls.append(args[0])
+        released.wait(30)
+        return original_run(self, *args)
+
+    monkeypatch.setattr(BootstrapWorker, "run", run_after_stop)
     window.open_csv(FAITHFUL)
     window.set_options(n_components=2, random_state=0)
     with qtbot.waitSignal(window.fitFinished, timeout=60_000):
@@ -19,10 +36,12 @@ def test_stop_before_the_first_replicate_leaves_the_results_panel_idle(qtbot, wi
     panel = window.results.panel
     panel.start_bootstrap(n_boot=999, method="parametric", random_state=1)
     panel.stop_bootstrap()  # before the worker thread picks the job up
+    released.set()
     qtbot.waitUntil(lambda: panel.boot_button.isEnabled(), timeout=30_000)
     assert not panel.stop_button.isEnabled() and not panel.boot_progress.isVisible()
     assert "stopped" in panel.boot_status.text().lower()
     assert panel.bootstrap_result() is None
+    assert calls, "the job did not go through the worker's run"
     # and the next bootstrap runs as usual
     with qtbot.waitSignal(panel.bootstrapFinished, timeout=120_000) as blocker:
         panel.start_bootstrap(n_boot=5, method="parametric", random_state=1)
