@@ -91,6 +91,7 @@ def _encode_into(Xo, cols, categories, columns_label, out, out_cols):
             cats_out.append(_encode_numeric(col, given, name, out[:, oc]))
             continue
         miss, vals = _column_values(col)
+        _refuse_infinite(vals, miss, name, 0)
         if given is None:
             cats = np.unique(vals) if vals.size else np.array([], dtype=float)
             if cats.dtype == object:
@@ -119,6 +120,18 @@ def _codes_of(vals, cats):
     return np.where(cats[got] == vals, got, -1)
 
 
+def _refuse_infinite(vals, miss, name, offset):
+    """A ValueError naming the first infinite number among ``vals`` (the non-missing values of a
+    column's rows ``offset ...``): an infinite number is a bad value, not a category."""
+    if vals.dtype != object:
+        bad = np.isinf(vals)
+        if bad.any():
+            i_val = int(np.flatnonzero(bad)[0])
+            row = offset + int(np.flatnonzero(~miss)[i_val])
+            raise ValueError(f"{name}, row {row + 1}: {_fmt(vals[i_val])} is not a category (an infinite "
+                             "number): remove or replace it, or mark the cell missing.")
+
+
 def _check_known(got, vals, cats, miss, name, offset):
     if np.any(got < 0):
         i_val = int(np.flatnonzero(got < 0)[0])
@@ -138,13 +151,16 @@ def _encode_numeric(col, given, name, out):
         cats = np.array([], dtype=float)
         for s in range(0, n, _ENCODE_BLOCK):
             v = col[s:s + _ENCODE_BLOCK].astype(float)
-            cats = np.union1d(cats, np.unique(v[~np.isnan(v)]))
+            miss = np.isnan(v)
+            _refuse_infinite(v[~miss], miss, name, s)
+            cats = np.union1d(cats, np.unique(v[~miss]))
     else:
         cats = np.asarray(list(given), dtype=float)
     for s in range(0, n, _ENCODE_BLOCK):
         v = col[s:s + _ENCODE_BLOCK].astype(float)
         miss = np.isnan(v)
         vals = v[~miss]
+        _refuse_infinite(vals, miss, name, s)
         got = _codes_of(vals, cats)
         _check_known(got, vals, cats, miss, name, s)
         ob = out[s:s + _ENCODE_BLOCK]

@@ -48,12 +48,14 @@ class Job:
         self.started = time.perf_counter()
 
     def run(self) -> None:  # in the worker thread: Qt-free
+        # fn is not dropped here: its closure may hold the window's QObjects (the export's lambda holds its
+        # controller), and a last reference dropped in this thread frees them here; _deliver drops it in the
+        # GUI thread
         try:
             self.result = self.fn()
         except BaseException as exc:  # noqa: BLE001 (handed to the GUI thread)
             self.error = exc
         finally:
-            self.fn = None
             self.done = True
 
 
@@ -126,12 +128,16 @@ class BackgroundJobs(QtCore.QObject):
 
     @staticmethod
     def _deliver(job: Job) -> None:
+        # in the GUI thread: the job's callables (and what their closures hold) are dropped here, never in
+        # the worker thread, whose last reference to the job may outlive this call
+        on_done, on_error = job.on_done, job.on_error
+        job.fn = job.on_done = job.on_error = None
         if job.cancelled:
             return
         if job.error is not None:
-            if job.on_error is not None:
-                job.on_error(job.error)
+            if on_error is not None:
+                on_error(job.error)
             elif not isinstance(job.error, Exception):
                 raise job.error
-        elif job.on_done is not None:
-            job.on_done(job.result)
+        elif on_done is not None:
+            on_done(job.result)

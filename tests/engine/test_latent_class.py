@@ -154,3 +154,26 @@ def test_snapshots_to_model_and_fitted_params_keep_categories():
     assert p["categories"] == [["x", "y"], ["p", "q"]]
     again = CategoricalMixture.from_fitted_params(p)
     np.testing.assert_allclose(again.score_samples(X), m.score_samples(X))
+
+
+@pytest.mark.parametrize("dtype", [float, object])
+def test_infinite_number_is_not_a_category(dtype):
+    """An infinite number in a categorical column was learned as a category (inf, -inf) by
+    CategoricalMixture, MixedMixture and encode_categories: a ValueError names the cell, as the
+    other families refuse infinite values (found by probing)."""
+    col = np.array([0.0, 1.0, 2.0, 1.0, 0.0, np.inf, 2.0, 1.0] * 5, dtype=dtype).reshape(-1, 1)
+    with pytest.raises(ValueError, match=r"column 1, row 6: inf is not a category"):
+        encode_categories(col)
+    with pytest.raises(ValueError, match=r"column 1, row 6: inf is not a category"):
+        CategoricalMixture(2, random_state=0).fit(col)
+    neg = col.copy()
+    neg[5, 0] = -np.inf
+    with pytest.raises(ValueError, match=r"row 6: -inf is not a category"):
+        CategoricalMixture(2, random_state=0).fit(neg)
+    from emdesk.engine import MixedMixture
+    X = np.column_stack([np.linspace(0, 1, col.shape[0]), col.astype(float)])
+    with pytest.raises(ValueError, match=r"column 2, row 6: inf is not a category"):
+        MixedMixture(2, categorical_columns=[1], random_state=0).fit(X)
+    m = CategoricalMixture(2, random_state=0).fit(np.where(np.isinf(col.astype(float)), 1.0, col.astype(float)))
+    with pytest.raises(ValueError, match=r"row 2: inf is not a category"):
+        m.predict(np.array([[1.0], [np.inf]]))

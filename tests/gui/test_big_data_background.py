@@ -163,3 +163,49 @@ def test_student_t_outliers_of_big_data_name_their_own_rows(qtbot, window, tmp_p
         x_text = line.split("(")[1].split(",")[0].split()[1]
         assert float(x_text) == pytest.approx(X[row, 0], rel=1e-3)
     assert "Among the 50,000 rows drawn" in window.views.outlier_list.toolTip()
+
+
+class _Sentinel:
+    """Records the thread its last reference was dropped in (a Qt wrapper freed there would crash)."""
+
+    freed_in: list = []
+
+    def __del__(self):
+        _Sentinel.freed_in.append(threading.current_thread().name)
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_job_drops_what_its_callables_hold_in_the_gui_thread(qtbot, fails):
+    """The job's callables capture the window's QObjects (the export's lambda holds its controller): the
+    worker thread dropped the job's function (``fn = None`` after running it), so a closure whose captured
+    object had no other reference was freed there. Now only the GUI thread drops them."""
+    import gc
+
+    jobs = background.BackgroundJobs()
+    _Sentinel.freed_in = []
+    delivered = []
+    gate = threading.Event()
+
+    def make():
+        held, held_cb = _Sentinel(), _Sentinel()
+
+        def fn():
+            gate.wait(10)  # the caller has dropped its references by now
+            if fails:
+                raise ValueError(f"no {held is None}")
+            return held is not None
+
+        return fn, lambda value: delivered.append((held_cb is not None, str(value)))
+
+    fn, cb = make()
+    jobs.submit(fn, cb, cb, key="sentinel")
+    del fn, cb
+    gate.set()
+    qtbot.waitUntil(lambda: bool(delivered), timeout=10_000)
+    for t in threading.enumerate():
+        if t.name.startswith("emdesk-job-sentinel"):
+            t.join(10)
+    qtbot.wait(50)
+    gc.collect()
+    assert delivered == [(True, "no False" if fails else "True")]
+    assert _Sentinel.freed_in == [threading.main_thread().name] * 2

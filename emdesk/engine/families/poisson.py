@@ -26,6 +26,10 @@ LAMBDA_FLOOR = 1e-10
 MAX_COUNT = 2.0 ** 53
 
 
+#: Cells per chunk of the starting scale's sum of squares (8 MiB of float64 per temporary).
+_SS_CHUNK_CELLS = 1 << 20
+
+
 class _Data:
     """Bound counts: ``X`` (the caller's array, a reference), ``n``, ``d``, ``has_missing``, the
     column sums and counts of observed cells (d,), ``block`` (rows per block) and ``held`` (whether
@@ -135,9 +139,13 @@ class PoissonFamily:
 
         mean = data.col_sum / np.maximum(data.col_cnt, 1)
         ss = np.zeros(data.d)
-        for s, e in row_ranges(data.n, data.block):
-            b = self.rows(data, s, e)
-            dev = (b.Xf - mean) * b.obs
+        # Chunks of a size set by d only, never by the fit's block size: integer counts put rows at
+        # exactly equal distances from two k-means centres, and a scale differing in the last bit
+        # with the block size flipped such ties (another start for blocks of 38 rows than for one).
+        # The column sums are exact (whole numbers), so the shift needs no such care.
+        for s, e in row_ranges(data.n, max(1, _SS_CHUNK_CELLS // max(data.d, 1))):
+            xb = data.X[s:e]
+            dev = np.where(np.isnan(xb), 0.0, xb - mean)
             ss += (dev * dev).sum(axis=0)
         sd = np.sqrt(ss / max(data.n, 1))
         return StandardisedRows(data.X, SimpleNamespace(shift=mean, scale=np.where(sd > 0, sd, 1.0)), fill_nan=True)
