@@ -10,7 +10,7 @@ The setting (public as ``emdesk.engine.set_num_threads`` / ``get_num_threads``):
 
 * default: the CPUs this process may run on (``os.sched_getaffinity``, else ``os.cpu_count``),
   capped at :data:`MAX_DEFAULT_THREADS`; the environment variable ``EMDESK_NUM_THREADS`` (read when
-  the default is needed) replaces it;
+  the default is needed) replaces it (a value that is not a whole number >= 1 is ignored with a warning);
 * :func:`set_num_threads` sets it for the whole process (``None``: back to the default);
 * :func:`limit_threads` lowers it for the calling thread only (a context manager): the model-selection
   worker processes and their local runner, the bootstrap's thread workers and Dask chunk tasks run
@@ -29,6 +29,7 @@ import functools
 import operator
 import os
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor, wait
 
 __all__ = ["set_num_threads", "get_num_threads", "limit_threads", "MAX_DEFAULT_THREADS", "ENV_VARIABLE"]
@@ -43,6 +44,7 @@ _setting = None  # set_num_threads' value (None: the default)
 _local = threading.local()  # .limit: limit_threads' value in this thread (pool threads: 1)
 _lock = threading.Lock()
 _pools: dict = {}  # thread count -> ThreadPoolExecutor
+_warned: set = set()  # bad EMDESK_NUM_THREADS values already warned about
 
 
 def _check(n, what):
@@ -64,17 +66,22 @@ def available_cpus() -> int:
 
 
 def default_num_threads() -> int:
-    """``EMDESK_NUM_THREADS`` when set (a ValueError names it when it is not a whole number >= 1),
-    else :func:`available_cpus` capped at :data:`MAX_DEFAULT_THREADS`."""
+    """``EMDESK_NUM_THREADS`` when set to a whole number >= 1, else :func:`available_cpus` capped at
+    :data:`MAX_DEFAULT_THREADS`.  Any other value of the variable is ignored with one RuntimeWarning
+    naming it: the variable is read only when a pass has two shards or more, so raising would make a
+    typo fail big fits alone, and a thread count never changes a result."""
     env = os.environ.get(ENV_VARIABLE, "").strip()
     if env:
         try:
             n = int(env)
         except ValueError:
             n = 0
-        if n < 1:
-            raise ValueError(f"The environment variable {ENV_VARIABLE}={env!r} must be a whole number >= 1.")
-        return n
+        if n >= 1:
+            return n
+        if env not in _warned:
+            _warned.add(env)
+            warnings.warn(f"The environment variable {ENV_VARIABLE}={env!r} is not a whole number >= 1; it is "
+                          f"ignored and EM uses the default thread count.", RuntimeWarning, stacklevel=2)
     return min(available_cpus(), MAX_DEFAULT_THREADS)
 
 

@@ -184,9 +184,19 @@ def test_setting_and_environment(monkeypatch):
     for bad in (0, -1, 1.5, "2", True):
         with pytest.raises(ValueError, match="whole number"):
             engine.set_num_threads(bad)
-    monkeypatch.setenv(_threads.ENV_VARIABLE, "many")
-    with pytest.raises(ValueError, match="EMDESK_NUM_THREADS"):
-        engine.get_num_threads()
+    # a bad value is ignored with one warning naming it, the same for small and big data (it raised
+    # only where a pass had two shards: a typo failed big fits alone)
+    default = min(_threads.available_cpus(), _threads.MAX_DEFAULT_THREADS)
+    for bad in ("many", "0", "-1", "1.5"):
+        monkeypatch.setenv(_threads.ENV_VARIABLE, bad)
+        _threads._warned.discard(bad)
+        with pytest.warns(RuntimeWarning, match="EMDESK_NUM_THREADS"):
+            assert engine.get_num_threads() == default
+    X = np.random.default_rng(0).normal(size=(40_000, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # warned once already
+        gm = engine.GaussianMixture(2, max_iter=3, random_state=0).fit(X)
+    assert np.isfinite(gm.lower_bound_)
 
 
 def test_limit_threads_is_for_the_calling_thread_only():
