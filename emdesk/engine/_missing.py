@@ -459,26 +459,7 @@ class MissingData:
 
     def mstep(self, stats, covariance_type, reg_z):
         # s1, s2: first and second moments about ``centres`` (the previous means)
-        nk, s1, s2, centres = stats
-        d = self.d
-        nk = nk + 10 * EPS
-        weights = nk / nk.sum()
-        delta = s1 / nk[:, None]
-        means = centres + delta
-        cov = s2 / nk[:, None, None] - np.einsum("ki,kj->kij", delta, delta)
-        cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
-        idx = np.arange(d)
-        if covariance_type == "full":
-            cov[:, idx, idx] += reg_z
-            return weights, means, cov
-        if covariance_type == "tied":
-            tied = np.einsum("k,kij->ij", nk, cov) / nk.sum()
-            tied[idx, idx] += reg_z
-            return weights, means, tied
-        var = np.diagonal(cov, axis1=1, axis2=2)
-        if covariance_type == "diag":
-            return weights, means, var + reg_z
-        return weights, means, var.mean(axis=1) + reg_z
+        return moment_mstep(stats, covariance_type, reg_z)
 
 
 def score_incomplete(Z, prep, std, resp, ll):
@@ -572,3 +553,30 @@ def _impute_draws(X, std, prep, n_imputations, rng):
                 zm[sel] = cmean[sel] + rng.standard_normal((int(sel.sum()), len(cols))) @ Lc.T
             out[t][np.ix_(rows, cols)] = zm * std.scale[cols] + std.shift[cols]
     return out
+
+
+def moment_mstep(stats, covariance_type, reg_z):
+    """(weights, means, covariances) in standardised units from the moments ``(nk, s1, s2, centres)``
+    about centres: ``mu = c + s1 / nk``, ``Sigma = s2 / nk - (s1 / nk)(s1 / nk)'`` (exact for any
+    centres; about the current means no digits cancel), reduced to the covariance type, plus
+    ``reg_z`` on the diagonal.  Used by :meth:`MissingData.mstep` and the HMMs' Gaussian family."""
+    nk, s1, s2, centres = stats
+    d = s1.shape[1]
+    nk = nk + 10 * EPS
+    weights = nk / nk.sum()
+    delta = s1 / nk[:, None]
+    means = centres + delta
+    cov = s2 / nk[:, None, None] - np.einsum("ki,kj->kij", delta, delta)
+    cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
+    idx = np.arange(d)
+    if covariance_type == "full":
+        cov[:, idx, idx] += reg_z
+        return weights, means, cov
+    if covariance_type == "tied":
+        tied = np.einsum("k,kij->ij", nk, cov) / nk.sum()
+        tied[idx, idx] += reg_z
+        return weights, means, tied
+    var = np.diagonal(cov, axis1=1, axis2=2)
+    if covariance_type == "diag":
+        return weights, means, var + reg_z
+    return weights, means, var.mean(axis=1) + reg_z

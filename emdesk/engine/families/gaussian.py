@@ -23,6 +23,7 @@ from .._core import (
     full_covariances,
 )
 from .._fitdata import StandardisedRows
+from .._missing import moment_mstep
 from ..diagnostics import diagnose
 from ._blocks import RowResp, as_rows, block_rows, column_standardizer, reduce_stats, resp_block, row_ranges
 from .base import FamilyFailure, empty_state_issues, state_floor
@@ -278,29 +279,8 @@ class GaussianFamily:
 
 def _moment_mstep(stats, covariance_type, reg_z):
     """(weights, means, covariances) in standardised units from moments about centres
-    ``(nk, s1, s2, centres)``: ``mu = c + s1 / nk``, ``Sigma = s2 / nk - (s1 / nk)(s1 / nk)'`` (exact for
-    any centres; about the current means no digits cancel), reduced to the covariance type, plus
-    ``reg_z`` (the same algebra as :meth:`emdesk.engine._missing.MissingData.mstep`)."""
-    nk, s1, s2, centres = stats
-    d = s1.shape[1]
-    nk = nk + 10 * EPS
-    weights = nk / nk.sum()
-    delta = s1 / nk[:, None]
-    means = centres + delta
-    cov = s2 / nk[:, None, None] - np.einsum("ki,kj->kij", delta, delta)
-    cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
-    idx = np.arange(d)
-    if covariance_type == "full":
-        cov[:, idx, idx] += reg_z
-        return weights, means, cov
-    if covariance_type == "tied":
-        tied = np.einsum("k,kij->ij", nk, cov) / nk.sum()
-        tied[idx, idx] += reg_z
-        return weights, means, tied
-    var = np.diagonal(cov, axis1=1, axis2=2)
-    if covariance_type == "diag":
-        return weights, means, var + reg_z
-    return weights, means, var.mean(axis=1) + reg_z
+    ``(nk, s1, s2, centres)``: :func:`emdesk.engine._missing.moment_mstep`."""
+    return moment_mstep(stats, covariance_type, reg_z)
 
 
 def _missing_stats(md, prep, resp):
