@@ -41,7 +41,8 @@ import math
 
 import numpy as np
 
-from .markov import LOST, RISKY_TRANSITION, Sequences, _fb_checked, _lse, _log_forward_backward, _viterbi
+from .markov import LOST, RISKY_TRANSITION, Sequences, _fb_checked, _viterbi
+from .markov_logspace import _log_forward_backward, _lse
 
 __all__ = ["FB_BLOCK_BYTES", "block_rows_for", "forward_backward_blocked", "viterbi_blocked",
            "log_likelihood_blocked", "BlockPlan"]
