@@ -35,6 +35,10 @@ Posteriors: ``gamma_t ∝ alpha_hat_t * beta_t``; expected transitions
 ``xi_sum = A * sum_t alpha_hat_{t-1}' (b_t * beta_t) / (c_t <alpha_hat_t, beta_t>)`` (one GEMM), so
 ``beta`` may be scaled by any per-step factor.  A step whose data are impossible under the
 parameters (every path has probability 0) gives a log-likelihood of ``-inf``.
+
+Scaling keeps ratios up to ~1e308 only: with zeros in ``transmat`` a state whose share underflows
+can stay lost.  :func:`_fb_checked` detects where that can matter and redoes the data with the
+log-space recursions of :mod:`.markov_logspace` (hmmlearn's form).
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from .markov_logspace import _log_forward_backward
 
 __all__ = ["Sequences", "SequenceLengths", "MarkovStructure", "forward_backward", "viterbi", "check_lengths"]
 
@@ -273,26 +279,78 @@ def forward_backward(logB, startprob, transmat, seqs: Sequences, want_xi=True):
     start_sum (k,))``; ``log_likelihood`` is ``-inf`` when the data are impossible under the
     parameters (then the other results are None).
     """
+    return _fb_checked(logB, startprob, transmat, seqs, want_xi)[:4]
+
+
+#: Transition probabilities below this make the scaled recursions' losses possible (see
+#: :func:`_fb_checked`); with every entry above it a state's share lost to underflow at one row is
+#: put back by the next step at a relative share of at least ``min(transmat)``, so it never matters.
+RISKY_TRANSITION = 1e-280
+#: A scaled forward/backward share of a reachable state below this counts as lost (it, or the
+#: products it came from, may have been subnormal or 0).
+LOST_SHARE = 1e-290
+#: A lost share at row t changes the results by at most ``LOST_SHARE * beta_t(j) / <alpha_t, beta_t>``
+#: relative (alpha and beta normalised to sum 1): harmless while ``<alpha_t, beta_t>`` is above this
+#: (1e-90 at most), so a state that truly fades away (a chain drifting into an absorbing state) stays
+#: on the fast path.
+HARM_FLOOR = 1e-200
+
+
+class _Lost:
+    """Returned by :func:`_forward_backward` when the scaled variables lost a reachable state."""
+
+
+LOST = _Lost()
+
+
+def _fb_checked(logB, startprob, transmat, seqs, want_xi, head_start=None, beta_end=None, forward_only=False,
+                fallback=True, report=None):
+    """:func:`_forward_backward` (fast scans, then the careful sweeps if they failed), redone in log
+    space (:func:`_log_forward_backward`) where Rabiner's scaling lost a state.
+
+    A state whose scaled share falls below ~1e-308 becomes 0; with every transition probability
+    positive (above :data:`RISKY_TRANSITION`) the next step puts it back, but a zero in ``transmat``
+    (an absorbing state, a left-right chain) can keep it lost, giving ``-inf`` or a wrong likelihood.
+    So when ``transmat`` has such entries, the scaled recursions check every row: a reachable state
+    (one step of the boolean support recursion from the previous row's computed shares, ``transmat >
+    0`` and ``logB > -inf``) with a share below :data:`LOST_SHARE` at a row where that can matter
+    (``<alpha_t, beta_t>`` below :data:`HARM_FLOOR`, or a row scale of 0) sends the data to the
+    log-space recursions (hmmlearn's form); so does a ``-inf`` that no all-impossible row explains.
+    ``head_start`` and ``beta_end`` are logs here.  ``forward_only`` results are not judged (no
+    backward variables): :mod:`.markov_blocked` checks them in its backward sweep.  ``fallback``
+    False: :data:`LOST` is returned as it is (the caller redoes more than these rows).  ``report``: a
+    list; ``True`` is appended when the scaled forward variables lost a reachable state anywhere.
+    """
+    A = np.asarray(transmat, dtype=float)
+    risky = bool(A.size and A.min() < RISKY_TRANSITION)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        out = _forward_backward(logB, startprob, transmat, seqs, want_xi, robust=False)
+        out = _forward_backward(logB, startprob, transmat, seqs, want_xi, False, head_start, beta_end,
+                                forward_only, risky, report)
         if out is None:  # a chunk row vanished (zero probability): redo with the careful sweeps
-            out = _forward_backward(logB, startprob, transmat, seqs, want_xi, robust=True)
-        return out[:4]
+            out = _forward_backward(logB, startprob, transmat, seqs, want_xi, True, head_start, beta_end,
+                                    forward_only, risky, report)
+        if not fallback:
+            return out
+        if out is LOST or (risky and not math.isfinite(out[0]) and not np.any(row_max(logB) == -np.inf)):
+            out = _log_forward_backward(logB, startprob, transmat, seqs.lengths, want_xi, head_start, beta_end,
+                                        forward_only)
+    return out
 
 
 def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_start=None, beta_end=None,
-                      forward_only=False):
+                      forward_only=False, check=False, report=None):
     """The scaled forward-backward of the module docstring.
 
     For a block of rows cut out of longer sequences (:mod:`.markov_blocked`): ``head_start`` (k,)
-    replaces ``startprob`` for the first sequence (the predicted state ``alpha_hat A`` of the row
-    before the block), ``beta_end`` (k,) is the backward vector of the last row of the last sequence
-    (any scale; None: the sequence ends there).  ``forward_only``: returns ``(ll, alpha_hat of the
-    last row)``.  Otherwise ``(ll, gamma, xi, start_sum, beta0)`` with ``beta0`` the first row's
-    backward vector (any scale; None without ``head_start``) and ``xi``/``start_sum`` counting only
-    what lies inside the block.  None when a fast
-    boundary scan was not finite (the caller redoes it with ``robust``); ll ``-inf`` and the rest
-    None when the rows are impossible."""
+    replaces ``startprob`` for the first sequence (the log of the predicted state ``alpha_hat A`` of
+    the row before the block, summing to 1), ``beta_end`` (k,) is the log of the backward vector of the
+    last row of the last sequence (any scale; None: the sequence ends there).  ``forward_only``:
+    returns ``(ll, log alpha_hat of the last row)``.  Otherwise ``(ll, gamma, xi, start_sum, beta0)``
+    with ``beta0`` the log of the first row's backward vector (any scale; None without
+    ``head_start``) and ``xi``/``start_sum`` counting only what lies inside the block.  None when a
+    fast boundary scan was not finite (the caller redoes it with ``robust``); ll ``-inf`` and the rest
+    None when the rows are impossible.  ``check``: :data:`LOST` when a reachable state's share or a
+    row's scale vanished (see :func:`_fb_checked`)."""
     n, k = logB.shape
     A = np.ascontiguousarray(transmat, dtype=float)
     pi = np.asarray(startprob, dtype=float)
@@ -300,6 +358,12 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
     fail = (-math.inf, None) if forward_only else (-math.inf, None, None, None, None)
     if not np.all(np.isfinite(m)):
         return fail
+    log_head, log_end = head_start, beta_end
+    if head_start is not None:
+        head_start = np.exp(head_start)
+    if beta_end is not None:
+        top = np.max(beta_end)
+        beta_end = np.exp(beta_end - (top if np.isfinite(top) else 0.0))
     b = np.exp(logB - m[:, None])
     L, C = seqs.L, seqs.C
     act = seqs.active
@@ -340,7 +404,7 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
             _careful_sweeps(P, R, E, alpha_in, beta_out, seqs, ones, backward=not forward_only)
             if not (np.isfinite(alpha_in).all() and np.isfinite(beta_out).all()):
                 return fail
-        if forward_only:
+        if forward_only and not check:
             # the chunk matrices give the likelihood without the recursions inside the chunks: the
             # unnormalised transfer of chunk c is diag(exp R_c) P_c with rows of P_c summing to 1, so
             # chunk c adds log sum_i alpha_in[c, i] exp(R[c, i]), and its last row's filtered state is
@@ -358,7 +422,7 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
             if not (np.isfinite(ll) and np.isfinite(tot_end) and tot_end > 0):
                 # the fast path leaves a vanished row of the last chunk's matrix NaN (no scan reads it)
                 return fail if robust else None
-            return ll, end / tot_end
+            return ll, np.log(end / tot_end)
         del P, R, E
 
     # -- 3. exact scaled recursions inside all chunks
@@ -381,12 +445,34 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
         scale[s, :a] = cs
         Fs /= cs[:, None]
     cscale = seqs.rows(scale, seqs.take_f)
+    alpha = None
+    if check:
+        alpha = seqs.rows(F, seqs.take_f)
+        fin = logB > -np.inf
+        Apos = (A > 0).astype(float)
+        # one step of the support recursion from the computed shares: by induction over the rows,
+        # no flagged row means the computed zeros are the true ones
+        sup = np.empty((n, k), dtype=bool)
+        if n > 1:
+            sup[1:] = ((alpha[:-1] > 0).astype(float) @ Apos) > 0
+        sup[seqs.starts] = pi > 0
+        if log_head is not None:
+            sup[0] = log_head > -np.inf
+        sup &= fin
+        if np.any(sup.any(axis=1) & ~(cscale > 0)):  # a possible row lost all its states
+            if report is not None:
+                report.append(True)
+            return LOST
+        flagged = (sup & ~(alpha >= LOST_SHARE)).any(axis=1)
+        del sup
+        if report is not None and flagged.any():
+            report.append(True)
     if not np.all(cscale > 0):
         # impossible rows, or (after the fast scans) a boundary state they lost: decide carefully
         return fail if robust or not seqs.has_inner else None
     ll = float(np.log(cscale).sum() + m.sum())
     if forward_only:
-        return ll, F[seqs.c_len[seqs.tail] - 1, seqs.tail].copy()
+        return ll, np.log(F[seqs.c_len[seqs.tail] - 1, seqs.tail])
 
     del G
     Gb = np.take(b, seqs.idx_b.reshape(-1), axis=0).reshape(L, C, k)
@@ -402,12 +488,28 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
         Bs /= (Bs @ ones)[:, None]
     del Gb
 
-    alpha = seqs.rows(F, seqs.take_f)
+    if alpha is None:
+        alpha = seqs.rows(F, seqs.take_f)
     del F
     beta = seqs.rows(Bg, seqs.take_b)
     del Bg
-    beta0 = beta[0].copy() if head_start is not None else None
+    if check:
+        # the backward shares likewise: beta_t(i) > 0 when some j with A_ij > 0 has beta_{t+1}(j) > 0
+        # and logB_{t+1}(j) > -inf (a sequence's last row: 1, or the block's beta_end)
+        supb = np.zeros((n, k), dtype=bool)
+        if n > 1:
+            supb[:-1] = ((((beta[1:] > 0) & fin[1:]).astype(float) @ Apos.T) > 0) & seqs.nonstart[1:, None]
+        if log_end is not None:
+            supb[n - 1] = log_end > -np.inf
+        flagged |= (supb & ~(beta >= LOST_SHARE)).any(axis=1)
+        del supb
+    beta0 = np.log(beta[0]) if head_start is not None else None
     gsum = np.einsum("ij,ij->i", alpha, beta)
+    if check:
+        # beta's rows sum to 1 (a sequence's last row: k, or beta_end with largest entry 1)
+        rs = beta @ ones
+        if np.any(flagged & ~(gsum >= HARM_FLOOR * rs)):
+            return LOST
     xi = None
     if want_xi:
         b *= beta  # b is not needed any more: reuse it for b_t * beta_t / (c_t <alpha_t, beta_t>)

@@ -41,7 +41,8 @@ import math
 
 import numpy as np
 
-from .markov import Sequences, _forward_backward, _viterbi
+from .markov import LOST, RISKY_TRANSITION, Sequences, _fb_checked, _viterbi
+from .markov_logspace import _log_forward_backward, _lse
 
 __all__ = ["FB_BLOCK_BYTES", "block_rows_for", "forward_backward_blocked", "viterbi_blocked",
            "log_likelihood_blocked", "BlockPlan"]
@@ -105,25 +106,38 @@ class BlockPlan:
         return layout
 
 
-def _fb_block(logB, pi, A, seqs, want_xi, head_start, beta_end, forward_only):
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        out = _forward_backward(logB, pi, A, seqs, want_xi, False, head_start, beta_end, forward_only)
-        if out is None:  # a chunk row vanished (zero probability): redo with the careful sweeps
-            out = _forward_backward(logB, pi, A, seqs, want_xi, True, head_start, beta_end, forward_only)
-    return out
+def _fb_block(logB, pi, A, seqs, want_xi, head_start, beta_end, forward_only, force_log=False, fallback=True,
+              report=None):
+    # the scaled recursions, redone in log space where they lost a state (markov._fb_checked);
+    # head_start, beta_end and the checkpoints are logs, so nothing is lost between blocks either
+    if force_log:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+            return _log_forward_backward(logB, pi, A, seqs.lengths, want_xi, head_start, beta_end, forward_only)
+    return _fb_checked(logB, pi, A, seqs, want_xi, head_start, beta_end, forward_only, fallback, report)
 
 
-def _forward_sweep(logB_rows, pi, A, plan, upto=None):
-    """Checkpoints (n_blocks, k) (the normalised filtered state of each block's last row) and the
-    log-likelihood of blocks ``0 .. upto - 1`` (default all; ``-inf``, None when impossible)."""
+def _risky(A):
+    return bool(A.size and A.min() < RISKY_TRANSITION)
+
+
+def _head(lckpt, logA):
+    """log of the predicted state ``alpha_hat A`` from the log checkpoint ``log alpha_hat`` (k,)."""
+    return _lse(lckpt[:, None] + logA, axis=0)
+
+
+def _forward_sweep(logB_rows, pi, A, plan, upto=None, force_log=False, report=None):
+    """Checkpoints (n_blocks, k) (the log of the normalised filtered state of each block's last row)
+    and the log-likelihood of blocks ``0 .. upto - 1`` (default all; ``-inf``, None when impossible)."""
     k = len(pi)
     ckpt = np.empty((plan.n_blocks, k))
     ll = 0.0
+    with np.errstate(divide="ignore"):
+        logA = np.log(A)
     for i in range(plan.n_blocks if upto is None else upto):
         s, e, pieces, cont_in, _ = plan.block(i)
-        head = ckpt[i - 1] @ A if cont_in else None
+        head = _head(ckpt[i - 1], logA) if cont_in else None
         ll_b, last = _fb_block(np.asarray(logB_rows(s, e), dtype=float), pi, A, plan.seqs(pieces), False, head,
-                               None, True)
+                               None, True, force_log, report=report)
         if not math.isfinite(ll_b):
             return -math.inf, None
         ll += ll_b
@@ -142,6 +156,14 @@ def log_likelihood_blocked(logB_rows, startprob, transmat, lengths, block_rows=N
     """The log-likelihood alone: the forward sweep (``-inf`` when the data are impossible)."""
     lengths, pi, A = _check(lengths, startprob, transmat)
     plan = plan or BlockPlan(lengths, block_rows or block_rows_for(len(pi)))
+    if plan.n_blocks > 1 and _risky(A):
+        # no state lost by the scaled forward variables: the forward sweep's likelihood is exact;
+        # otherwise whether a lost state matters is judged by the backward sweep (markov._fb_checked)
+        report = []
+        ll = _forward_sweep(logB_rows, pi, A, plan, report=report)[0]
+        if math.isfinite(ll) and not report:
+            return ll
+        return forward_backward_blocked(logB_rows, pi, A, lengths, want_xi=False, plan=plan)[0]
     return _forward_sweep(logB_rows, pi, A, plan)[0]
 
 
@@ -170,6 +192,23 @@ def forward_backward_blocked(logB_rows, startprob, transmat, lengths, consume=No
     lengths, pi, A = _check(lengths, startprob, transmat)
     k = len(pi)
     plan = plan or BlockPlan(lengths, block_rows or block_rows_for(k))
+    if plan.n_blocks > 1 and _risky(A):
+        # zeros in transmat: a state lost by the scaled recursions in one block may matter in a later
+        # one; the backward sweep judges every row with its true backward vector, and anything lost
+        # that matters (or a -inf) redoes all blocks in log space, checkpoints included
+        report = []
+        ll, ckpt = _forward_sweep(logB_rows, pi, A, plan, upto=plan.n_blocks - 1, report=report)
+        if math.isfinite(ll) and not report:
+            # checkpoints without a lost state: a block that lost one that matters is redone alone
+            return _backward_sweep(logB_rows, pi, A, plan, consume, want_xi, False, ll, ckpt, True)
+        # a checkpoint may have lost a state that matters only later: judge every block first (no
+        # consume: the callers add up what they are given), then hand the results over
+        out = LOST
+        if math.isfinite(ll):
+            out = _backward_sweep(logB_rows, pi, A, plan, None, want_xi, False, ll, ckpt, False)
+        if out is not LOST and math.isfinite(out[0]):
+            return _backward_sweep(logB_rows, pi, A, plan, consume, want_xi, False, ll, ckpt, False)
+        return _blocked_sweeps(logB_rows, pi, A, plan, consume, want_xi, True)
     if plan.n_blocks == 1:
         s, e, pieces, _, _ = plan.block(0)
         out = _fb_block(np.asarray(logB_rows(0, plan.n), dtype=float), pi, A, plan.seqs(pieces), want_xi, None,
@@ -180,19 +219,38 @@ def forward_backward_blocked(logB_rows, startprob, transmat, lengths, consume=No
         if consume is not None:
             consume(0, plan.n, gamma)
         return ll, xi, start
+    return _blocked_sweeps(logB_rows, pi, A, plan, consume, want_xi, False)
+
+
+def _blocked_sweeps(logB_rows, pi, A, plan, consume, want_xi, force_log):
+    """The forward and backward sweeps over two or more blocks (``force_log``: every block in log
+    space).  :data:`~.markov.LOST` when a block lost a state that matters (only with zeros in ``A``,
+    before ``consume`` saw that block)."""
     # the last block is the backward sweep's first: its forward pass is done there, not twice
-    ll, ckpt = _forward_sweep(logB_rows, pi, A, plan, upto=plan.n_blocks - 1)
+    ll, ckpt = _forward_sweep(logB_rows, pi, A, plan, upto=plan.n_blocks - 1, force_log=force_log)
     if not math.isfinite(ll):
         return -math.inf, None, None
+    return _backward_sweep(logB_rows, pi, A, plan, consume, want_xi, force_log, ll, ckpt, True)
+
+
+def _backward_sweep(logB_rows, pi, A, plan, consume, want_xi, force_log, ll, ckpt, fallback):
+    """The backward sweep from the forward sweep's ``ll`` (blocks before the last) and checkpoints;
+    ``fallback`` False: :data:`~.markov.LOST` when a block lost a state that matters."""
+    k = len(pi)
     xi = np.zeros((k, k)) if want_xi else None
     start = np.zeros(k)
     beta_end = None
+    with np.errstate(divide="ignore"):
+        logA = np.log(A)
     for i in range(plan.n_blocks - 1, -1, -1):
         s, e, pieces, cont_in, cont_out = plan.block(i)
         logB = np.asarray(logB_rows(s, e), dtype=float)
-        head = ckpt[i - 1] @ A if cont_in else None
-        ll_b, gamma, xi_b, start_b, beta0 = _fb_block(logB, pi, A, plan.seqs(pieces), want_xi, head,
-                                                      beta_end if cont_out else None, False)
+        head = _head(ckpt[i - 1], logA) if cont_in else None
+        out = _fb_block(logB, pi, A, plan.seqs(pieces), want_xi, head, beta_end if cont_out else None, False,
+                        force_log, fallback=fallback)
+        if out is LOST:
+            return LOST
+        ll_b, gamma, xi_b, start_b, beta0 = out
         if not math.isfinite(ll_b):
             return -math.inf, None, None
         if i == plan.n_blocks - 1:
@@ -200,18 +258,19 @@ def forward_backward_blocked(logB_rows, startprob, transmat, lengths, consume=No
         start += start_b
         beta_end = None
         if cont_in:
-            # u = b_s * beta_s of the block's first row s, in logs (scale-free: its largest entry 1)
-            with np.errstate(divide="ignore"):
-                lu = np.log(beta0) + logB[0]
-            u = np.exp(lu - lu.max())
+            # lu = log(b_s * beta_s) of the block's first row s (beta0 is a log, any scale)
+            lu = beta0 + logB[0]
+            lu = lu - np.max(lu)
             if want_xi:
                 # the transition from the row before the block into its first row:
                 # A * alpha_hat_{s-1}' (b_s * beta_s) / (c_s <alpha_hat_s, beta_s>), and
-                # c_s <alpha_hat_s, beta_s> = <alpha_hat_{s-1} A, b_s * beta_s> = head @ u
-                xi_b = xi_b + A * np.outer(ckpt[i - 1], u / float(head @ u))
-            # the backward vector of the row before the block (Rabiner 1989, eq. 25), normalised
-            v = A @ u
-            beta_end = v / v.sum()
+                # c_s <alpha_hat_s, beta_s> = <alpha_hat_{s-1} A, b_s * beta_s>: the total of the
+                # numerator; in logs, so that no state's share underflows
+                lt = ckpt[i - 1][:, None] + logA + lu[None, :]
+                xi_b = xi_b + np.exp(lt - _lse(lt.reshape(-1), axis=0))
+            # the log backward vector of the row before the block (Rabiner 1989, eq. 25), normalised
+            lv = _lse(logA + lu[None, :], axis=1)
+            beta_end = lv - np.max(lv)
         if want_xi:
             xi += xi_b
         if consume is not None:

@@ -1,0 +1,161 @@
+"""The scaled forward-backward where Rabiner's scaling loses a state (a share below 1e-308 becoming 0):
+forbidden transitions and starts (zeros in transmat and startprob) with emission log-densities spread by
+hundreds per row.  Whole-data (structures/markov.py) and row-block (structures/markov_blocked.py) results
+equal a plain log-space forward-backward (hmmlearn's form, one sequence at a time) to 1e-8 relative:
+log-likelihood, posteriors, expected transitions and start counts; impossible data stay -inf."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.special import logsumexp
+
+from emdesk.engine.structures import markov as M
+from emdesk.engine.structures.markov import Sequences, forward_backward
+from emdesk.engine.structures.markov_blocked import forward_backward_blocked, log_likelihood_blocked
+
+
+def _reference(logB, pi, A, lengths):
+    """Plain log-space forward-backward, one sequence and one row at a time (the reference)."""
+    n, k = logB.shape
+    with np.errstate(divide="ignore"):
+        lA, lpi = np.log(A), np.log(pi)
+    ll, gamma, xi, start = 0.0, np.zeros((n, k)), np.zeros((k, k)), np.zeros(k)
+    a = 0
+    for T in lengths:
+        X = logB[a:a + T]
+        la = np.empty((T, k))
+        lb = np.zeros((T, k))
+        la[0] = lpi + X[0]
+        for t in range(1, T):
+            la[t] = logsumexp(la[t - 1][:, None] + lA, axis=0) + X[t]
+        for t in range(T - 2, -1, -1):
+            lb[t] = logsumexp(lA + (X[t + 1] + lb[t + 1])[None, :], axis=1)
+        lz = logsumexp(la[-1])
+        if not np.isfinite(lz):
+            return -math.inf, None, None, None
+        ll += lz
+        g = np.exp(la + lb - lz)
+        gamma[a:a + T] = g
+        start += g[0]
+        for t in range(1, T):
+            xi += np.exp(la[t - 1][:, None] + lA + (X[t] + lb[t])[None, :] - lz)
+        a += T
+    return ll, gamma, xi, start
+
+
+@st.composite
+def _case(draw):
+    k = draw(st.integers(1, 4))
+    lengths = draw(st.lists(st.integers(1, 90), min_size=1, max_size=5))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    n = sum(lengths)
+    logB = rng.normal(scale=draw(st.sampled_from([1.0, 30.0, 100.0, 300.0])), size=(n, k))
+    pi = rng.dirichlet(np.ones(k))
+    A = rng.dirichlet(np.ones(k), size=k)
+    if k > 1 and draw(st.booleans()):  # forbidden transitions: absorbing states, left-right chains
+        A[rng.random((k, k)) < draw(st.sampled_from([0.3, 0.6]))] = 0.0
+        A[np.arange(k), rng.integers(k, size=k)] += 0.5
+        A /= A.sum(axis=1, keepdims=True)
+    if k > 1 and draw(st.booleans()):
+        pi[rng.integers(k)] = 0.0
+        pi = pi / pi.sum() if pi.sum() > 0 else np.full(k, 1.0 / k)
+    if draw(st.booleans()):  # impossible cells
+        logB[rng.random((n, k)) < 0.15] = -np.inf
+    return logB, pi, A, lengths, draw(st.integers(1, 120))
+
+
+def _assert_close(got, ref):
+    ll, gamma, xi, start = got
+    rll, rgamma, rxi, rstart = ref
+    if not math.isfinite(rll):
+        assert ll == -math.inf
+        return
+    assert ll == pytest.approx(rll, rel=1e-8, abs=1e-8)
+    np.testing.assert_allclose(gamma, rgamma, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(xi, rxi, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(start, rstart, rtol=1e-8, atol=1e-10)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_case())
+def test_whole_and_blocked_equal_the_log_space_reference(case):
+    logB, pi, A, lengths, block_rows = case
+    ref = _reference(logB, pi, A, lengths)
+    _assert_close(forward_backward(logB, pi, A, Sequences(np.asarray(lengths))), ref)
+    # chunked inside a sequence (several chunks per sequence: the boundary scans and careful sweeps)
+    _assert_close(forward_backward(logB, pi, A, Sequences(np.asarray(lengths), chunk=7)), ref)
+    gamma = np.full(logB.shape, np.nan)
+
+    def consume(s, e, g):
+        gamma[s:e] = g
+
+    ll, xi, start = forward_backward_blocked(lambda s, e: logB[s:e], pi, A, lengths, consume,
+                                             block_rows=block_rows)
+    _assert_close((ll, gamma if math.isfinite(ll) else None, xi, start), ref)
+    llf = log_likelihood_blocked(lambda s, e: logB[s:e], pi, A, lengths, block_rows)
+    assert llf == pytest.approx(ref[0], rel=1e-8, abs=1e-8) if math.isfinite(ref[0]) else llf == -math.inf
+
+
+def test_absorbing_state_long_sequence_in_small_blocks():
+    """A long sequence, chunked and cut into blocks, whose absorbing state is lost by the scaled
+    recursions (its share far below 1e-308 for long stretches) and matters later."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    logB = rng.normal(scale=200.0, size=(n, 3))
+    pi = np.array([0.0, 0.5, 0.5])
+    A = np.array([[1.0, 0.0, 0.0], [0.01, 0.5, 0.49], [0.0, 0.3, 0.7]])
+    ref = _reference(logB, pi, A, [n])
+    assert math.isfinite(ref[0])
+    _assert_close(forward_backward(logB, pi, A, Sequences(np.array([n]))), ref)
+    for block_rows in (1, 97, 1000):
+        gamma = np.empty_like(logB)
+
+        def consume(s, e, g):
+            gamma[s:e] = g
+
+        ll, xi, start = forward_backward_blocked(lambda s, e: logB[s:e], pi, A, [n], consume,
+                                                 block_rows=block_rows)
+        _assert_close((ll, gamma, xi, start), ref)
+
+
+def test_common_case_stays_on_the_scaled_path(monkeypatch):
+    """Moderate spreads, with and without forbidden transitions: no log-space recomputation."""
+    calls = []
+    real = M._log_forward_backward
+    monkeypatch.setattr(M, "_log_forward_backward", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    rng = np.random.default_rng(1)
+    n = 5000
+    logB = rng.normal(scale=3.0, size=(n, 3))
+    pi = np.array([1.0, 0.0, 0.0])
+    A = np.array([[0.9, 0.1, 0.0], [0.0, 0.9, 0.1], [0.0, 0.0, 1.0]])  # left-right: exact zeros
+    Ad = np.full((3, 3), 0.1) + np.eye(3) * 0.7
+    for T in (A, Ad):
+        out = forward_backward(logB, pi, T, Sequences(np.array([n])))
+        ref = _reference(logB, pi, T, [n])
+        _assert_close(out, ref)
+    assert calls == []
+    # a spread that loses a state does go there
+    logB = rng.normal(scale=300.0, size=(200, 2))
+    forward_backward(logB, np.array([0.0, 1.0]), np.array([[1.0, 0.0], [0.5, 0.5]]), Sequences(np.array([200])))
+    assert calls
+
+
+def test_impossible_data_stay_minus_infinity():
+    """Data no path can produce, with spreads that also lose states: -inf, never NaN."""
+    rng = np.random.default_rng(2)
+    logB = rng.normal(scale=300.0, size=(50, 2))
+    A = np.eye(2)  # no switching
+    logB[:25, 1] = -np.inf  # only state 0 possible in the first half ...
+    logB[25:, 0] = -np.inf  # ... and only state 1 in the second
+    pi = np.array([0.5, 0.5])
+    assert forward_backward(logB, pi, A, Sequences(np.array([50])))[0] == -math.inf
+    assert forward_backward_blocked(lambda s, e: logB[s:e], pi, A, [50], block_rows=7)[0] == -math.inf
+    assert log_likelihood_blocked(lambda s, e: logB[s:e], pi, A, [50], 7) == -math.inf
+    # the same rows as two sequences are possible
+    ref = _reference(logB, pi, A, [25, 25])
+    _assert_close(forward_backward(logB, pi, A, Sequences(np.array([25, 25]))), ref)
