@@ -87,17 +87,7 @@ class _FamilyMixture(LatentModel):
         return data.n, blocks()
 
     def _score_prepare(self, X):
-        from .families.base import FamilyFailure
-
-        sparams, fparams = self._state()
-        Xc, _ = self._check_X(X, None, fitted=True)
-        fam = self._family()
-        data = fam.bind(Xc, self.n_components)
-        fparams = fam.check_params(fparams, self.n_components, Xc.shape[1])
-        try:
-            prep = fam.prepare(data, fparams)
-        except FamilyFailure as exc:
-            raise ValueError(str(exc)) from None
+        fam, data, prep, sparams, Xc, _ = self._bound(X, None)
         return fam, data, prep, sparams, Xc
 
     def _log_joint(self, X):

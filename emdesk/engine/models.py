@@ -421,7 +421,9 @@ class LatentModel:
     def _family_attr_names(self):
         return [p + "_" for p in self._family().param_names]
 
-    def _score(self, X, lengths, posteriors=True):
+    def _bound(self, X, lengths):
+        """(family, bound data, prepared parameters, structure params, checked X, lengths) for scoring X
+        with the fitted parameters; a parameter the family cannot use is a ValueError."""
         sparams, fparams = self._state()
         X, lengths = self._check_X(X, lengths, fitted=True)
         fam = self._family()
@@ -431,6 +433,10 @@ class LatentModel:
             prep = fam.prepare(fdata, fparams)
         except FamilyFailure as exc:
             raise ValueError(str(exc)) from None
+        return fam, fdata, prep, sparams, X, lengths
+
+    def _score(self, X, lengths, posteriors=True):
+        fam, fdata, prep, sparams, X, lengths = self._bound(X, lengths)
         logB = fam.log_prob(fdata, prep)
         seqs = self._seqs(lengths)
         return logB, sparams, seqs, lengths
@@ -466,15 +472,7 @@ class LatentModel:
         """(FamilyRows, structure params, lengths) for scoring an HMM in row blocks."""
         from ._markov_run import FamilyRows
 
-        sparams, fparams = self._state()
-        X, lengths = self._check_X(X, lengths, fitted=True)
-        fam = self._family()
-        fdata = fam.bind(X, self.n_components)
-        fparams = fam.check_params(fparams, self.n_components, X.shape[1])
-        try:
-            prep = fam.prepare(fdata, fparams)
-        except FamilyFailure as exc:
-            raise ValueError(str(exc)) from None
+        fam, fdata, prep, sparams, _, lengths = self._bound(X, lengths)
         return FamilyRows(fam, fdata, prep), sparams, lengths
 
     def score_samples(self, X, lengths=None):
