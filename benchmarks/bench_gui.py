@@ -140,7 +140,7 @@ def big_data_report(app, rows: int = 1_000_000, repeats: int = 1, hmm: bool = Tr
                 meter.start()
                 t = time.perf_counter()
                 fn()
-                while window.results.summary_pending() or window.exporter.writing():
+                while window.results.summary_pending() or window.exporter.writing() or window.jobs.busy():
                     QtCore.QThread.msleep(5)
                     app.processEvents()
                 app.processEvents()
@@ -166,11 +166,31 @@ def big_data_report(app, rows: int = 1_000_000, repeats: int = 1, hmm: bool = Tr
             phase("open the fit again", lambda: window.open_fit(os.path.join(tmp, "fit.json")))
             phase("tick a, b (then a, b, c, d)", lambda: (window.select_columns(["a", "b"]),
                                                           window.select_columns(["a", "b", "c", "d"])))
+            phase("missing cells: drop the incomplete rows", lambda: window.set_missing_mode("drop"))
+            phase("missing cells: fit them again (marginalize)", lambda: window.set_missing_mode("marginalize"))
+            phase("change the family: Student-t mixture", lambda: window.set_model_kind("mixture", "student_t"))
+            phase("change the family back: Gaussian mixture", lambda: window.set_model_kind("mixture", "gaussian"))
+
+            def fit_restarts():
+                loop = QtCore.QEventLoop()
+                window.fitFinished.connect(loop.quit)
+                window.fitFailed.connect(loop.quit)
+                window.set_options(n_components=3, covariance_type="full", n_init=3, max_iter=5, random_state=0,
+                                   init_params="kmeans++")
+                window.start_fit()
+                loop.exec()
+
+            phase("fit with 3 restarts (k=3, 5 iterations each; the restarts view filled at its end)", fit_restarts)
+            phase("the restarts view of that fit again (its diagnosis)",
+                  lambda: window.restarts_view.set_model(window.session.fitted_model))
+            phase("load restart 2 from the restarts view", lambda: window.show_restart(1))
             if hmm:
+                phase("change the model kind: HMM (Gaussian, one sequence)",
+                      lambda: window.set_model_kind("hmm", "gaussian"))
+                phase("pick the sequence column (label, 4 sequences)", lambda: window.set_sequence("label", None))
+                phase("tick a, b (HMM)", lambda: window.select_columns(["a", "b"]))
+
                 def hmm_fit():
-                    window.set_model_kind("hmm", "gaussian")
-                    window.set_sequence("label", None)
-                    window.select_columns(["a", "b"])
                     loop = QtCore.QEventLoop()
                     window.fitFinished.connect(loop.quit)
                     window.fitFailed.connect(loop.quit)
@@ -178,9 +198,9 @@ def big_data_report(app, rows: int = 1_000_000, repeats: int = 1, hmm: bool = Tr
                     window.start_fit()
                     loop.exec()
                     window.export_fit(os.path.join(tmp, "hmm.json"), "json")
-                    window.set_model_kind("mixture", "gaussian")
 
                 phase("HMM fit (3 states, 3 iterations, 4 sequences) and its JSON (setup)", hmm_fit)
+                phase("change the model kind back: Gaussian mixture", lambda: window.set_model_kind("mixture", "gaussian"))
                 phase("open the saved HMM fit", lambda: window.open_fit(os.path.join(tmp, "hmm.json")))
             window.close()
 

@@ -77,8 +77,8 @@ class Session:
         self.n_dropped = 0                  # rows of the table not in X
         self.start_means = np.zeros((0, 0))  # means placed by hand, (k, d); k = 0: none
         self.categories: dict = {}          # categorical columns' labels (emdesk.families_data); X holds codes
-        self._seq_ids = None
-        self._seq_labels: list[str] = []
+        self._seq_ids = None                # hmm: each row's sequence number, in the order of X
+        self._plan_only = False             # a plan of ``planned``: commands check and set, prepare nothing
         self.history: list = []             # every snapshot of the current fit
         self.model = None                   # the current model (fitted, stopped state, restart, chosen)
         self.fitted_model = None            # the last completed fit, with all its restarts
@@ -114,9 +114,9 @@ class Session:
         self.set_table(table)
         return table
 
-    def set_table(self, table, columns=None) -> None:
+    def set_table(self, table, columns=None, prepared=None) -> None:
         """Use ``table``; ``columns`` the columns to fit (default: its first two numeric columns, as the
-        window's Data panel ticks them)."""
+        window's Data panel ticks them). ``prepared``: their rows computed already (see ``_prepare``)."""
         self._forget_fit()
         self.table = table
         self.sequence_column = self.order_column = None  # the pickers start afresh for a new file
@@ -126,11 +126,11 @@ class Session:
             cols = list(table.column_names[:1 if self.kind == "hmm" else 2])
         self._check_columns(cols)
         self.columns = cols
-        self._prepare()
+        self._prepare(prepared)
 
     def choose_columns(self, names, prepared=None) -> None:
         """Fit these numeric columns (ValueError for unknown or text columns); forgets the current fit.
-        ``prepared``: their rows, computed already by ``emdesk.session_rows.mixture_rows`` (used when they
+        ``prepared``: their rows, computed already by ``emdesk.session_rows.prepare_rows`` (used when they
         match)."""
         names = list(names)
         self._check_columns(names)
@@ -160,7 +160,7 @@ class Session:
             raise ValueError(f"Not numeric columns of {self.table.path}: {', '.join(map(str, bad))}; "
                              f"numeric columns: {', '.join(self.table.numeric_column_names)}.")
 
-    def set_missing(self, mode: str) -> None:
+    def set_missing(self, mode: str, prepared=None) -> None:
         """"marginalize": every row with a value is fitted (exact EM for missing cells); "drop": complete
         rows only (the engine's "error" means the same). Forgets the current fit when it changes."""
         if mode == "error":
@@ -173,15 +173,19 @@ class Session:
         self.missing = mode
         if self.table is not None:
             self._forget_fit()
-            self._prepare()
+            self._prepare(prepared)
 
     def engine_missing(self) -> str:
         return "marginalize" if self.missing == "marginalize" else "error"
 
     def _prepare(self, prepared=None) -> None:
-        """The rows to fit and to draw for the current table, columns and missing-value treatment;
-        ``prepared``: a mixture's rows computed already (``emdesk.session_rows.mixture_rows``, in the window's
-        background job for big data), used when they are of the current table, columns and treatment."""
+        """The rows to fit and to draw for the current table, columns, model kind, missing-value treatment and
+        (HMM) sequence and order columns; ``prepared``: those rows computed already
+        (``emdesk.session_rows.prepare_rows``, in the window's background job for big data), used when they are
+        of the current ``rows_spec()``. (A plan of ``planned`` prepares nothing.)"""
+        if self._plan_only:
+            self._plan_changes = True
+            return
         self.history = []
         self.model = None
         self.fitted_model = None
@@ -195,92 +199,60 @@ class Session:
             self.n_rows = 0 if self.table is None else int(self.table.n_rows)
             self._notify("data")
             return
-        if self.kind != "hmm":
-            from emdesk.session_rows import mixture_rows
+        from emdesk import session_rows
 
-            if prepared is None or not prepared.matches(self.table, cols, self.family, self.missing):
-                prepared = mixture_rows(self.table, cols, self.family, self.missing)
-            p = prepared
-            self.lengths, self.sequence_names, self.notes = None, [], []
-            self.categories, self.n_rows = p.categories, p.n_rows
-            self.X, self.file_rows, self.X_display = p.X, p.file_rows, p.X_display
-            self.n_incomplete, self.n_empty = p.n_incomplete, p.n_empty
-            self.n_dropped = p.n_rows - int(p.X.shape[0])
-            self.display_incomplete_rows = p.display_incomplete_rows
-            self._notify("data")
-            return
-        from emdesk.families_data import family_rows
-        from emdesk.session_rows import display_rows, rows_to_fit
-
-        X_all, self.categories = family_rows(self.table, cols, self.family)
-        self.n_rows = int(X_all.shape[0])
-        self.lengths, self.sequence_names, self.notes = None, [], []
-        order = self._sequence_order()  # an HMM's rows: by sequence, then by the order column
-        seq_ids = self._seq_ids
-        self.X, self.file_rows, seq_ids, self.n_incomplete, self.n_empty = rows_to_fit(
-            X_all[order], np.arange(self.n_rows)[order], self.missing, seq_ids)
-        if self.n_incomplete and seq_ids is not None:
-            self._seq_ids = seq_ids
-        self._set_lengths()
-        self.n_dropped = self.n_rows - int(self.X.shape[0])
-        # an HMM's view draws runs of its sequences: all rows
-        self.X_display, self.display_incomplete_rows = display_rows(self.X, self.n_incomplete, subsample=False)
+        spec = self.rows_spec()
+        p = prepared if prepared is not None and spec.same(prepared.spec) else session_rows.prepare_rows(spec)
+        self.categories, self.n_rows = p.categories, p.n_rows
+        self.X, self.file_rows, self.X_display = p.X, p.file_rows, p.X_display
+        self.n_incomplete, self.n_empty = p.n_incomplete, p.n_empty
+        self.n_dropped = p.n_rows - int(p.X.shape[0])
+        self.display_incomplete_rows = p.display_incomplete_rows
+        self.lengths, self.sequence_names, self.notes = p.lengths, list(p.sequence_names), list(p.notes)
+        self._seq_ids = p.seq_ids
         self._notify("data")
 
-    def _sequence_order(self) -> np.ndarray:
-        """Row order for an HMM: by sequence (first appearance), then by the order column (stable, so rows
-        with equal order values keep the file's order, and that is said in ``notes``)."""
-        n = int(self.table.n_rows)
-        if self.sequence_column is not None:
-            if self.sequence_column in self.table.numeric_column_names:
-                raw = [("" if not np.isfinite(v) else f"{v:g}") for v in self.table.to_array([self.sequence_column])[:, 0]]
-            else:
-                raw = list(self.table.text_column(self.sequence_column))
-            # each sequence's number is its rank of first appearance (a dict: one pass; np.unique on strings
-            # and its sort took 1.6 s of the GUI thread at 1,000,000 rows)
-            codes: dict = {}
-            seq = np.fromiter((codes.setdefault(str(v), len(codes)) for v in raw), dtype=np.int64, count=n)
-            self._seq_labels = list(codes)
-        else:
-            seq = np.zeros(n, dtype=np.int64)
-            self._seq_labels = ["all rows"]
-        if self.order_column is not None:
-            t = self.table.to_array([self.order_column])[:, 0]  # no missing value (set_sequence checks)
-            order = np.lexsort((np.arange(n), t, seq))
-            ts, ss = t[order], seq[order]
-            same = (ss[1:] == ss[:-1])
-            if np.any(same & (np.diff(np.arange(n)[order]) < 0)):
-                self.notes.append(f"Rows were sorted by {self.order_column} within each sequence.")
-            dup = int(np.count_nonzero(same & (ts[1:] == ts[:-1])))
-            if dup:
-                one = dup == 1  # the wording of emdesk-fit's note (emdesk.io.sequences)
-                self.notes.append(f"{dup:,} {'row repeats' if one else 'rows repeat'} the {self.order_column} "
-                                  f"value of the row before in {'its' if one else 'their'} sequence; "
-                                  f"{'it stays' if one else 'they stay'} in the file's order.")
-        else:
-            order = np.argsort(seq, kind="stable")
-        self._seq_ids = seq[order]
-        return order
+    def rows_spec(self):
+        """What the rows depend on now (``emdesk.session_rows.RowSpec``)."""
+        from emdesk.session_rows import RowSpec
 
-    def _set_lengths(self) -> None:
-        ids = self._seq_ids
-        if ids is None or not len(ids):
-            self.lengths, self.sequence_names = None, []
-            return
-        present, counts = np.unique(ids, return_counts=True)  # ids are sorted: runs in order
-        self.lengths = counts.astype(np.int64)
-        self.sequence_names = [self._seq_labels[i] for i in present]
-        dropped = len(self._seq_labels) - len(present)
-        if dropped:
-            self.notes.append(f"{dropped} sequence{'s' if dropped != 1 else ''} had no row with a value and "
-                              f"{'were' if dropped != 1 else 'was'} left out.")
-        short = int(np.count_nonzero(self.lengths == 1))
-        if short:
-            self.notes.append(f"{short} sequence{'s have' if short != 1 else ' has'} a single row (no "
-                              "transition to learn from).")
+        return RowSpec(self.table, tuple(self.columns), self.kind, self.family, self.missing,
+                       self.sequence_column, self.order_column)
+
+    def planned(self, commands, base=None):
+        """``(spec, changes)``: the ``RowSpec`` the session would have after ``commands`` (``[(name, args),
+        ...]`` of ``set_table``, ``choose_columns``, ``set_missing``, ``set_model_kind``, ``set_sequence``),
+        starting from ``base`` (a RowSpec; default: now), without doing them or preparing any row, and whether
+        they would prepare the rows again (False: nothing to do, e.g. the same missing-value choice). Raises the
+        ValueError a command raises. The window prepares that spec's rows in the background
+        (``emdesk.session_rows.prepare_rows``) and hands them to :meth:`use_rows`."""
+        plan = Session()
+        plan._plan_only, plan._plan_changes = True, False
+        spec = self.rows_spec() if base is None else base
+        plan.table, plan.columns, plan.kind, plan.family = spec.table, list(spec.columns), spec.kind, spec.family
+        plan.missing, plan.sequence_column, plan.order_column = spec.missing, spec.sequence_column, spec.order_column
+        for name, args in commands:
+            if name not in ("set_table", "choose_columns", "set_missing", "set_model_kind", "set_sequence"):
+                raise ValueError(f"{name} does not change the rows.")
+            getattr(plan, name)(*args)
+        return plan.rows_spec(), plan._plan_changes
+
+    def use_rows(self, spec, prepared=None) -> None:
+        """Take the table, columns, model kind, missing-value treatment and sequence columns of ``spec`` (a
+        RowSpec from :meth:`planned`) at once, with its rows ``prepared`` (computed here when None or of
+        another spec); the events of the commands that lead there ("options" when the kind changed, "data").
+        Forgets the current fit."""
+        kind_changed = (spec.kind, spec.family) != (self.kind, self.family)
+        self._forget_fit()
+        self.table, self.columns, self.missing = spec.table, list(spec.columns), spec.missing
+        self.kind, self.family = spec.kind, spec.family
+        self.sequence_column, self.order_column = spec.sequence_column, spec.order_column
+        if kind_changed:
+            self._notify("options")
+        self._prepare(prepared)
 
     # ------------------------------------------------------------------------------ model specification
-    def set_model_kind(self, kind: str, family: str = "gaussian") -> None:
+    def set_model_kind(self, kind: str, family: str = "gaussian", prepared=None) -> None:
         """"mixture" (independent rows) or "hmm" (ordered rows in sequences); ``family`` the emission family
         ("gaussian"; for hmm also "poisson" or "categorical"). Forgets the current fit."""
         if (kind, family) not in _estimators():
@@ -296,9 +268,9 @@ class Session:
             if family not in TEXT_FAMILIES:  # text columns are fitted by the categorical families only
                 self.columns = [c for c in self.columns if c in self.table.numeric_column_names]
             self._forget_fit()
-            self._prepare()
+            self._prepare(prepared)
 
-    def set_sequence(self, sequence_column=None, order_column=None) -> None:
+    def set_sequence(self, sequence_column=None, order_column=None, prepared=None) -> None:
         """HMM data layout: the column naming each row's sequence (None: one sequence) and the numeric
         column giving the order within a sequence (None: the file's order). Forgets the current fit."""
         if self.table is not None:
@@ -318,7 +290,7 @@ class Session:
         self.sequence_column, self.order_column = sequence_column, order_column
         if self.table is not None:
             self._forget_fit()
-            self._prepare()
+            self._prepare(prepared)
 
     def estimator_class(self):
         return _estimators()[(self.kind, self.family)]

@@ -37,6 +37,7 @@ from emdesk.gui.controllers.import_data import ImportController
 from emdesk.gui.controllers.load import LoadController
 from emdesk.gui.controllers.seed import SeedController
 from emdesk.gui.controllers.results import ResultsController
+from emdesk.gui.controllers.rows import RowsController
 from emdesk.gui.controllers.selection import SelectionController
 from emdesk.gui.controllers.start_means import StartMeansController
 from emdesk.gui.controllers.timeline import TimelineController
@@ -107,6 +108,8 @@ class MainWindow(QtWidgets.QMainWindow):
         build_actions(self)
         # Work over big data (a summary, an export) off the GUI thread (emdesk.gui.background)
         self.jobs = BackgroundJobs(self)
+        # ... and the rows a fit uses, when the data, columns, kind or sequences change (emdesk.gui.controllers.rows)
+        self.rows = RowsController(self)
         # The pieces, each with one job (emdesk.gui.controllers); the fit and load threads start here.
         self.guard = GuardController(self)
         self.start_means_ctrl = StartMeansController(self)
@@ -255,11 +258,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.loader.open_example(example_path(filename), fit)
 
     # ================================================================================ data and columns
-    def set_table(self, table, selected=None) -> None:
-        """Show ``table`` (a file, pasted data) with the ``selected`` columns ticked (None: the first two)."""
+    def set_table(self, table, selected=None) -> bool:
+        """Show ``table`` (a file, pasted data) with the ``selected`` columns ticked (None: the first two). Big
+        data: its rows are prepared in the background (``emdesk.gui.controllers.rows``); returns once they are
+        used (True), or False when a newer change superseded this one meanwhile."""
         self.data_panel.set_table(table, selected)
         self.setWindowTitle(f"{table.name if table.path else 'Pasted data'} \u2014 emdesk")
-        self.session.set_table(table, self.data_panel.selected_columns())
+        return self.rows.request([("set_table", (table, self.data_panel.selected_columns()))])
 
     def select_columns(self, names) -> None:
         """Tick exactly these numeric columns (ValueError for unknown or text columns)."""
@@ -267,35 +272,16 @@ class MainWindow(QtWidgets.QMainWindow):
 
     @QtCore.Slot(list)
     def _selection_changed(self, names) -> None:
-        s = self.session
-        if s.table is None:
-            return
-        from emdesk.gui.background import is_big
-
-        if s.kind == "hmm" or not is_big(s.table.n_rows):
-            s.choose_columns(names)
-            return
         # Big data: the ticked columns' rows (0.2-1.5 s at 1,000,000 rows) are prepared in the background while
         # the window turns; this returns once they are used (scripts see them, as before). A newer tick
         # meanwhile supersedes this one: its rows are dropped.
-        s.check_columns(names)
-        from emdesk.session_rows import mixture_rows
-
-        self._ticks = getattr(self, "_ticks", 0) + 1
-        tick, table, family, missing = self._ticks, s.table, s.family, s.missing
-        before = self.status_state.text()
-        self.status_state.setText(f"Preparing the ticked columns over {table.n_rows:,} rows (in the background)...")
-        prepared = self.jobs.wait(self.jobs.submit(lambda: mixture_rows(table, names, family, missing),
-                                                   key="prepare-columns"))
-        if tick != self._ticks or s.table is not table or s.kind == "hmm":
-            return  # superseded
-        self.status_state.setText(before)
-        s.choose_columns(names, prepared=prepared)
+        if self.session.table is not None:
+            self.rows.request([("choose_columns", (list(names),))])
 
     @QtCore.Slot(str)
     def _missing_mode_changed(self, mode: str) -> None:
         self.settings.set_missing_mode(mode)
-        self.session.set_missing(mode)
+        self.rows.request([("set_missing", (mode,))])
 
     def missing_mode(self) -> str:
         """How rows with missing values in the ticked columns are fitted: "marginalize" or "drop"."""
@@ -353,22 +339,43 @@ class MainWindow(QtWidgets.QMainWindow):
         """"mixture" (independent rows) or "hmm" (ordered rows; ``family`` "gaussian", "poisson" or
         "categorical"), as the Model panel's Model and Family choices. Forgets the current fit."""
         self.params_panel.set_model_kind(kind, family)
-        self.session.set_model_kind(kind, family)
+        self.rows.request([("set_model_kind", (kind, family))])
 
     def set_sequence(self, sequence=None, order=None) -> None:
         """HMM rows: the column naming each row's sequence and the numeric column ordering the rows within
         it (None: one sequence / the file's order), as the Data panel's pickers. Forgets the current fit."""
-        self.session.set_sequence(sequence, order)
+        self.rows.request([("set_sequence", (sequence, order))])
         self.data_panel.set_sequence_columns(sequence, order)
+
+    def set_rows(self, kind: str, family: str, columns, sequence=None, order=None) -> bool:
+        """The model kind and family, (HMM) the sequence and order columns and the ticked columns at once, as
+        ``set_model_kind``, ``set_sequence`` and ``select_columns`` one after the other, with the rows prepared
+        once (in the background for big data; Open Fit uses it). Returns False when a newer change superseded
+        it. ValueError (nothing changed) for columns or a kind that cannot be used."""
+        commands = [("set_model_kind", (kind, family))]
+        if kind == "hmm":
+            commands.append(("set_sequence", (sequence, order)))
+        commands.append(("choose_columns", (list(columns),)))
+        self.session.planned(commands, base=self.rows.pending())  # checks first: the panels change only then
+        self.params_panel.set_model_kind(kind, family)
+        if not self.rows.request(commands):
+            return False
+        if kind == "hmm":
+            self.data_panel.set_sequence_columns(sequence, order)
+        return True
 
     @QtCore.Slot(str, str)
     def _kind_changed(self, kind: str, family: str) -> None:
-        self.session.set_model_kind(kind, family)
+        try:
+            self.rows.request([("set_model_kind", (kind, family))])
+        except ValueError as exc:  # rows that cannot be prepared for that kind: say so, keep the last choice
+            self.show_message(str(exc), "error")
+            self.rows.resync()
 
     @QtCore.Slot(object, object)
     def _sequence_changed(self, sequence, order) -> None:
         try:
-            self.session.set_sequence(sequence, order)
+            self.rows.request([("set_sequence", (sequence, order))])
         except ValueError as exc:  # e.g. an order column with missing values: say so, keep the last choice
             self.show_message(str(exc), "error")
             self.data_panel.set_sequence_columns(self.session.sequence_column, self.session.order_column)
@@ -497,7 +504,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.set_animation_delay(seconds)
 
     def update_actions(self) -> None:
-        has_data = self.session.X is not None
+        # rows being prepared in the background (emdesk.gui.controllers.rows): Run and Step wait for them
+        has_data = self.session.X is not None and not (hasattr(self, "rows") and self.rows.busy())
         running = self.fit.running
         has_model = self.session.model is not None
         self.act_run.setEnabled(has_data and (not running or self.fit.paused))

@@ -270,10 +270,9 @@ class ExportController(QtCore.QObject):
                     family = "gaussian"
             if family is None:
                 raise DataError(f"A {type(model).__name__} fit cannot be shown in the window yet.")
-            self.w.set_model_kind("hmm" if is_hmm(model) else "mixture", family)
-            if is_hmm(model):
-                self.w.set_sequence(sc, oc)
-            self.w.select_columns(cols)
+            # the kind, sequences and columns at once: their rows are prepared once (in the background for big data)
+            if not self.w.set_rows("hmm" if is_hmm(model) else "mixture", family, cols, sc, oc):
+                return  # another change was made while the rows were prepared: that one is shown
             if not is_hmm(model) and family in TEXT_FAMILIES:
                 model = coded_model(self.s.table, cols, family, model)  # the window fits category codes
             self.w.fit.forget()

@@ -141,7 +141,7 @@ class LoadController(QtCore.QObject):
         self._end()
         previous = w.session.table
         try:
-            w.set_table(table)
+            shown = w.set_table(table)  # big data: returns once its rows are prepared (in the background)
         except Exception as exc:  # a bug in showing it: a message, the previous data, open_csv returns
             traceback.print_exc()
             if previous is not None:
@@ -152,6 +152,9 @@ class LoadController(QtCore.QObject):
             self._on_failed(req, f"it was read but could not be shown ({exc.__class__.__name__}: {exc}).")
             return
         self.results[req] = ("loaded", table)
+        if shown is False or req != self.load_id:  # another file (or change) was opened while its rows were prepared
+            w.dataLoaded.emit(str(table.path))
+            return
         w.settings.add_recent_file(str(table.path))
         w.clear_message()  # an earlier error no longer applies
         w.status_state.setText(f"Loaded {table.name}{' (sheet ' + repr(table.sheet) + ')' if getattr(table, 'sheet', None) else ''}: {table.n_rows:,} rows. "
