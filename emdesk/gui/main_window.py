@@ -344,8 +344,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def set_sequence(self, sequence=None, order=None) -> None:
         """HMM rows: the column naming each row's sequence and the numeric column ordering the rows within
         it (None: one sequence / the file's order), as the Data panel's pickers. Forgets the current fit."""
-        self.rows.request([("set_sequence", (sequence, order))])
-        self.data_panel.set_sequence_columns(sequence, order)
+        if self.rows.request([("set_sequence", (sequence, order))]):  # (False: a newer change superseded it)
+            self.data_panel.set_sequence_columns(sequence, order)
 
     def set_rows(self, kind: str, family: str, columns, sequence=None, order=None) -> bool:
         """The model kind and family, (HMM) the sequence and order columns and the ticked columns at once, as

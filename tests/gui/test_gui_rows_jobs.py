@@ -228,3 +228,29 @@ def test_planned_changes_nothing_and_checks_as_the_commands_do(regimes_csv):
                        ("choose_columns", (["level"],))]:
         getattr(want, name)(*args)
     assert_same_rows(rows_of(s), rows_of(want))
+
+
+def test_opening_a_saved_hmm_fit_of_big_data_prepares_its_rows_once_off_the_gui_thread(qtbot, window, regimes_csv,
+                                                                                      monkeypatch):
+    window.open_csv(regimes_csv)
+    window.set_model_kind("hmm", "gaussian")
+    window.set_sequence("site", "day")
+    window.select_columns(["level"])
+    window.set_options(n_components=2, random_state=0, max_iter=30)
+    with qtbot.waitSignal(window.fitFinished, timeout=60_000):
+        window.start_fit()
+    out = regimes_csv.parent / "hmm-fit.json"
+    window.export_fit(out)
+    qtbot.waitUntil(lambda: not window.results.summary_pending(), timeout=30_000)
+    want = rows_of(window.session)
+    window.set_model_kind("mixture", "gaussian")
+    window.select_columns(["day", "flow"])
+
+    monkeypatch.setattr(background, "BIG_ROWS", 100)
+    seen = {}
+    monkeypatch.setattr(session_rows, "prepare_rows", gated(session_rows.prepare_rows, seen))
+    window.open_fit(out)  # kind, sequences and columns: one preparation (before: three, on the GUI thread)
+    assert len(seen["threads"]) == 1 and seen["threads"][0] != threading.get_ident() and seen["opened"]
+    assert_same_rows(rows_of(window.session), want)
+    assert window.data_panel.sequence_columns() == ("site", "day")
+    assert window.params_panel.model_kind() == ("hmm", "gaussian") and len(window.session.history) == 1
