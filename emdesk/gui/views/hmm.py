@@ -14,7 +14,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from emdesk.gui.geometry import component_colors
+from emdesk.gui.geometry import component_colors, quantise_colors
+from emdesk.gui.points_item import ColoredPointsItem
 from emdesk.gui.views.hmm_emissions import EmissionsPlot
 
 MAX_STEPS = 5_000     # steps of the picked sequence drawn (and evaluated per frame)
@@ -82,7 +83,9 @@ class HMMViews(QtCore.QObject):
         # The long curves (up to MAX_STEPS points) are drawn without antialiasing: antialiased, their paths took
         # about 50 ms each per repaint, 0.7-1 s per HMM frame at 5,000 steps (measured 1 Dec 2026, issue 16)
         self.line = pg.PlotDataItem(pen=pg.mkPen((170, 170, 170), width=1), antialias=False)
-        self.points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(120, 120, 120))
+        # the steps as dots coloured by their most likely state, drawn in one call (emdesk.gui.points_item): a
+        # brush per point on a ScatterPlotItem took 40-60 ms of every frame at 5,000 steps
+        self.points = ColoredPointsItem(size=5, alpha=255)
         self.series.addItem(self.line)
         self.series.addItem(self.points)
         # The Viterbi path of the fitted model: each step at its state's level (drawn once the fit has ended).
@@ -97,7 +100,6 @@ class HMMViews(QtCore.QObject):
         self.posterior.addItem(self._post_image)
         self._colors_u8 = np.zeros((0, 3), dtype=np.uint8)
         self._labels: list = []
-        self._brushes: list = []
         self._k = 0
 
         self._X = None
@@ -152,7 +154,7 @@ class HMMViews(QtCore.QObject):
         post = np.asarray(model.predict_proba(Xw))
         states = post.argmax(axis=1)
         self.drawn_posteriors, self.drawn_states = post, states
-        self.points.setBrush([self._brushes[s] for s in states])
+        self.points.setColors(self._colors_u8[states])
         t = np.arange(len(Xw))
         self._draw_posterior(post)
         self._draw_transitions(np.asarray(snapshot.transmat))
@@ -183,7 +185,7 @@ class HMMViews(QtCore.QObject):
         self.drawn_states = self.drawn_posteriors = self.viterbi_path = None
         self.viterbi.hide()
         self.stats.setText("")
-        self.points.setBrush(pg.mkBrush(120, 120, 120))
+        self._neutral_points()
         self.heat.clear()
         self.emissions.clear()
 
@@ -218,7 +220,7 @@ class HMMViews(QtCore.QObject):
         t = np.arange(len(y), dtype=float)
         ok = np.isfinite(y)
         self.line.setData(t[ok], y[ok], connect="finite")
-        self.points.setData(t, np.where(ok, y, np.nan))
+        self.points.setPositions(t, np.where(ok, y, np.nan))
         self.series.setTitle(None)
         i = min(self.picked_sequence(), len(self._lengths) - 1)
         total = int(self._lengths[i])
@@ -227,7 +229,10 @@ class HMMViews(QtCore.QObject):
         lo, hi = (float(np.nanmin(y)), float(np.nanmax(y))) if ok.any() else (0.0, 1.0)
         pad = 0.05 * (hi - lo) if hi > lo else 1.0
         self.series.setRange(xRange=(0, max(len(y) - 1, 1)), yRange=(lo - pad, hi + pad), padding=0)
-        self.points.setBrush(pg.mkBrush(120, 120, 120))
+        self._neutral_points()
+
+    def _neutral_points(self) -> None:
+        self.points.setColorIds(np.full(self.points.pointCount(), quantise_colors(np.array([(120.0, 120.0, 120.0)]))[0]))
 
     #: rows of the posterior image: each step's column is split among the states by their probabilities
     POSTERIOR_ROWS = 100
@@ -265,7 +270,6 @@ class HMMViews(QtCore.QObject):
         self._labels = []
         self._k = k
         colors = component_colors(k) if k else np.zeros((0, 3))
-        self._brushes = [pg.mkBrush(int(r), int(g), int(b)) for r, g, b in colors]
         self._colors_u8 = np.asarray(colors, dtype=float).clip(0, 255).astype(np.uint8).reshape(-1, 3)
         self._post_image.clear()
         if not k:
