@@ -71,16 +71,19 @@ class _Run:
             # a family's own start (the Student-t's outlier-robust candidates); not when the user gave
             # some of the starting values
             resp, fparams = start(self.fdata, est.init_params, k, rng, interrupt)
-        elif mixture:
-            # one label per row (or regenerated random numbers), read per block (issue 16)
+        elif _blocked_family(fam):
+            # one label per row (or regenerated random numbers), read per block by the family and the
+            # structure: never (n, k) (issue 16); the same numbers and random stream as the (n, k) array
             resp = RowResp.of(initial_assignment(est.init_params, fam.init_matrix(self.fdata), k, None, rng,
                                                  interrupt))
             fparams = fam.init_params(self.fdata, resp)
-        else:
+        else:  # a family of the plain contract reads all rows at once
             resp = initial_responsibilities(est.init_params, fam.init_matrix(self.fdata), k, None, rng, interrupt)
             fparams = fam.init_params(self.fdata, resp)
         if mixture:
             sparams = struct.init_params_from_occupancy(resp.sum(axis=0))
+        elif struct.name == "markov":
+            sparams = struct.init_params(resp, self.seqs)  # per row block (RowResp or (n, k))
         else:
             sparams = struct.init_params(resp.to_array() if isinstance(resp, RowResp) else resp, self.seqs)
         if sp0:
