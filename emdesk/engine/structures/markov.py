@@ -650,42 +650,11 @@ class MarkovStructure:
 
         ``resp``: (n, k) array, a :class:`~emdesk.engine.families._blocks.RowResp` or a (k, n)
         stand-in of :func:`emdesk.engine.init.initial_assignment`, read once, :attr:`INIT_BLOCK_ROWS`
-        rows at a time (memory: three blocks, 24 k bytes per block row, never (n, k); issue 16).  The
-        numbers are those of the whole
-        array's ``resp[starts].sum(axis=0)`` (NumPy adds the rows of an axis-0 sum in order, so
-        each block's start rows are added after the previous blocks' sum) and of the per-block
-        products ``resp[s:e].T @ resp[s+1:e+1]``."""
-        from ..families._blocks import RowResp
+        rows at a time (memory: three blocks, 24 k bytes per block row, never (n, k); issue 16); the
+        same numbers as from the whole (n, k) array (:func:`.markov_init.markov_start_params`)."""
+        from .markov_init import markov_start_params
 
-        R = RowResp.of(resp)
-        n, k = R.shape
-        starts = np.asarray(seqs.starts, dtype=np.int64)
-        start = None
-        trans = np.ones((k, k))
-        step = self.INIT_BLOCK_ROWS
-
-        def add_pairs(cur, nxt, s):  # transitions out of rows s .. s + len(cur) - 1
-            e = s + cur.shape[0]
-            firsts = starts[(starts > s) & (starts <= e)]
-            nxt[firsts - (s + 1)] = 0.0  # no transition into a sequence's first row
-            return cur.T @ nxt
-
-        # Blocks of rows read once each, in order; a block's transitions are added when the next
-        # block's first row is known (the pairs of the whole array's blocks s .. s+step).
-        prev, prev_s = None, 0
-        for s in range(0, n, step):
-            blk = R.block(s, min(s + step, n))
-            mine = starts[(starts >= s) & (starts < s + blk.shape[0])]
-            if mine.size:
-                rows = blk[mine - s]
-                start = rows.sum(axis=0) if start is None else np.concatenate([start[None], rows]).sum(axis=0)
-            if prev is not None:
-                trans += add_pairs(prev, np.concatenate([prev[1:], blk[:1]]), prev_s)
-            prev, prev_s = blk, s
-        if prev is not None and prev.shape[0] > 1:
-            trans += add_pairs(prev[:-1], prev[1:].copy(), prev_s)
-        start = (np.zeros(k) if start is None else start) + 1.0
-        return {"startprob": start / start.sum(), "transmat": trans / trans.sum(axis=1, keepdims=True)}
+        return markov_start_params(resp, seqs.starts, self.INIT_BLOCK_ROWS)
 
     def e_step(self, logB, params, seqs, want_stats=True):
         if not isinstance(seqs, Sequences):
