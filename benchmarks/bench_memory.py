@@ -16,6 +16,9 @@ per row (a column's copies in the checks, k-means++'s distances, the starting la
 mixed: one iteration from given parameters, a whole fit, predict; :func:`family_peaks`) and one
 iteration of a Gaussian HMM at the first size.
 
+``--hmm-start [INIT ...]`` (issue 16, items 2/5): the start of those HMM fits alone (``_Run.initial_params``)
+for each family and ``init_params`` (default all five), beside the (n, k) responsibilities it held before.
+
 ``--hmm`` (issue 16, item 5): hidden Markov models (Gaussian diag, Poisson, categorical; d = 3 or one
 symbol column, k = 3, one sequence) at every size: one EM iteration from given parameters and a whole
 fit (k-means++ start, ``--hmm-iters`` iterations), beside the data's size, which path the family takes
@@ -24,6 +27,7 @@ log-densities and posteriors) and the forward-backward's block budget (FB_BLOCK_
 
     python3 benchmarks/bench_memory.py [--rows 1000000 10000000] [--skip-csv] [--skip-scoring]
                                        [--families] [--hmm [--hmm-iters 10] [--skip-fit]]
+                                       [--hmm-start [INIT ...]]
 """
 
 from __future__ import annotations
@@ -256,6 +260,45 @@ def hmm_peaks(n: int, iters: int):
                 del out
 
 
+def hmm_start_peaks(n: int, inits, families=("gaussian", "poisson", "categorical")):
+    """The start of an HMM fit alone (issue 16, items 2/5: ``_Run.initial_params``, the starting
+    responsibilities, the family's and the Markov structure's starting parameters), per family and
+    ``init_params``, beside the (n, k) responsibilities the start held before it read them per block."""
+    from emdesk.engine import CategoricalHMM, GaussianHMM, PoissonHMM
+    from emdesk.engine.models import _Run
+    from emdesk.engine.structures.markov import SequenceLengths
+
+    rng = np.random.default_rng(2)
+    d, k = 3, 3
+    z = np.repeat(rng.integers(k, size=n // 1000 + 1), 1000)[:n]
+    X = np.array([[3.0] * d, [-3.0] * d, [0.0] * d])[z] + rng.normal(size=(n, d))
+    C = rng.poisson(1.0 + 3.0 * z[:, None], size=(n, d)).astype(float)
+    S = np.where(rng.random(n) < 0.8, z, rng.integers(4, size=n))[:, None].astype(float)
+    cases = [("Gaussian HMM (diag)", X, lambda i: GaussianHMM(k, covariance_type="diag", init_params=i,
+                                                               random_state=0)),
+             ("Poisson HMM", C, lambda i: PoissonHMM(k, init_params=i, random_state=0)),
+             ("categorical HMM (4 symbols)", S, lambda i: CategoricalHMM(k, n_features=4, init_params=i,
+                                                                          random_state=0))]
+    cases = [c for c in cases if c[0].split()[0].lower() in families]
+    print(f"\n== HMM starts: n = {n:,} rows (one sequence), k = {k}; (n, k) responsibilities {8 * n * k / MB:.0f} MB")
+    print(f"  {'start':52s} {'data MB':>8s} {'peak MB':>9s} {'peak/data':>10s} {'s':>7s}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, data, make in cases:
+            for init in inits:
+                model = make(init)
+
+                def start():
+                    fdata = model._family().bind(data, k)
+                    run = _Run(model, fdata, SequenceLengths([n]), ({}, {}, False))
+                    return run.initial_params(np.random.default_rng(0), None)
+
+                peak, out, seconds = peak_of(start)
+                print(f"  {name + ', ' + init:52s} {data.nbytes / MB:8.1f} {peak / MB:9.1f} "
+                      f"{peak / data.nbytes:10.2f} {seconds:7.1f}", flush=True)
+                del out
+
+
 def run(n: int, skip_csv: bool):
     rng = np.random.default_rng(0)
     d, k = 3, 3
@@ -310,10 +353,17 @@ def main(argv=None):
                     help="the other families' mixtures at every size, and an HMM at the first size")
     ap.add_argument("--hmm", action="store_true", help="HMM fits (Gaussian, Poisson, categorical) at every size")
     ap.add_argument("--hmm-iters", type=int, default=10, help="EM iterations of the whole HMM fits")
+    ap.add_argument("--hmm-start", nargs="*", metavar="INIT",
+                    help="the start of HMM fits alone, per family and init_params (default: all five)")
+    ap.add_argument("--hmm-start-families", nargs="+", default=["gaussian", "poisson", "categorical"],
+                    choices=["gaussian", "poisson", "categorical"], help="the families of --hmm-start")
     args = ap.parse_args(argv)
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}; peaks by tracemalloc; "
           f"load average {os.getloadavg()[0]:.1f}")
     for i, n in enumerate(args.rows):
+        if args.hmm_start is not None:
+            hmm_start_peaks(n, args.hmm_start or ["kmeans++", "kmeans", "random", "random_from_data", "hierarchical"],
+                            args.hmm_start_families)
         if args.hmm:
             hmm_peaks(n, args.hmm_iters)
         if not args.skip_fit:

@@ -349,8 +349,10 @@ class RandomResponsibilities:
             bg.state = copy.deepcopy(self._state)
             self._gen = np.random.Generator(bg)
             self._pos = 0
-        if s > self._pos:  # skip rows not asked for
-            self._gen.uniform(size=(s - self._pos, self.shape[0]))
+        while s > self._pos:  # skip rows not asked for, a block at a time (never (s, k) numbers)
+            skip = min(s - self._pos, self._step)
+            self._gen.uniform(size=(skip, self.shape[0]))
+            self._pos += skip
         r = self._gen.uniform(size=(e - s, self.shape[0]))
         self._pos = e
         r /= r.sum(axis=1, keepdims=True)

@@ -11,7 +11,10 @@ Differences from hmmlearn, on purpose:
 
 * ``n_init`` restarts, every restart's optimum kept in ``restart_parameters_``; ``fit_iter``.
 * ``missing="marginalize"``: a NaN cell contributes its marginal density (exactly), Gaussian and
-  Poisson (and a missing categorical symbol).
+  Poisson (and a missing categorical symbol).  A row with every value missing is a time step without
+  an observation (density 1 under every state: the chain carries the state across it), in every kind
+  alike; a column with no observed value is a ValueError when fitting.  ``missing="error"`` (the
+  default) refuses any NaN.
 * No priors by default (maximum likelihood); ``transmat_prior`` (Dirichlet, hmmlearn's MAP form
   ``max(prior - 1 + counts, 0)``) as an option.  ``reg_covar`` (user units, default 1e-6) is
   added to every variance in the M-step, as for the mixtures; set 0 for plain ML.

@@ -156,28 +156,84 @@ def _one_hot(labels, k):
     return r
 
 
+class _SomeRows:
+    """The rows ``rows`` (increasing) of a source of rows ``Z`` (an array or an object giving ``Z[a:b]``,
+    ``Z[idx]``), read when asked for: ``R[a:b]``, ``R[idx]``, ``R[:, j]``."""
+
+    ndim = 2
+
+    def __init__(self, Z, rows):
+        self.Z, self.rows = Z, rows
+        self.shape = (rows.size, Z.shape[1])
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):
+            r, c = key
+            if isinstance(r, slice) and r == slice(None):
+                return np.concatenate([np.asarray(self[s:s + _BLOCK], dtype=float)[:, c]
+                                       for s in range(0, self.shape[0], _BLOCK)]) if self.shape[0] else \
+                    np.empty((0,))
+            return np.asarray(self[r], dtype=float)[:, c]
+        if isinstance(key, slice):
+            key = np.arange(*key.indices(self.shape[0]))
+        return self.Z[self.rows[key]]
+
+
+def _n_distinct_rows(Z, at_least):
+    """The number of distinct rows of ``Z`` (as ``len(np.unique(Z, axis=0))``: -0.0 equals 0.0), read per
+    block of rows; the count stops once ``at_least`` are found (exact below that).  Memory: one block and
+    the distinct rows found (at most ``at_least`` plus one block's)."""
+    seen = set()
+    n = Z.shape[0]
+    for s in range(0, n, _BLOCK):
+        b = np.ascontiguousarray(np.asarray(Z[s:s + _BLOCK], dtype=float).reshape(min(_BLOCK, n - s), -1) + 0.0)
+        rows = np.unique(b.view(np.dtype((np.void, b.dtype.itemsize * b.shape[1]))).reshape(-1))
+        seen.update(r.tobytes() for r in rows)
+        if len(seen) >= at_least:
+            break
+    return len(seen)
+
+
+def _column_of(Z, j):
+    return np.asarray(Z[:, j], dtype=float)
+
+
 def _hierarchical(Z, k, w, rng, interrupt):
     """mclust's default start (emdesk.engine.hierarchical): model-based agglomerative
     clustering (VVV on SVD-transformed data; EII when n <= d; quantile classes in 1-D as mclust
-    starts univariate EM), hard labels.  Rows of weight 0 take no part and start uniform."""
-    from .hierarchical import hierarchical_tree, quantile_labels
+    starts univariate EM), hard labels.  Rows of weight 0 take no part and start uniform.
+
+    ``Z`` may be a source of rows made when read (standardised rows, one-hot codes): beyond
+    :data:`emdesk.engine.hierarchical.MAX_POINTS` rows the tree reads the subsample's rows and then
+    every row per block, so no (n, width) copy is made (issue 16; the same rows and random numbers,
+    the same labels); with fewer rows they are read whole.  One column: its values (quantiles)."""
+    from .hierarchical import MAX_POINTS, hierarchical_tree, quantile_labels
 
     def check():
         _check(interrupt)
 
     check()
-    rows = np.arange(Z.shape[0]) if w is None else np.flatnonzero(w > 0)
-    Zr = Z[rows]
-    n_distinct = len(np.unique(Zr, axis=0))
+    n = Z.shape[0]
+    rows = None if w is None else np.flatnonzero(w > 0)
+    src = Z if rows is None or rows.size == n else _SomeRows(Z, rows)
+    n_distinct = _n_distinct_rows(src, k)
     if k > n_distinct:
         raise ValueError(
             f"init_params='hierarchical' needs at least n_components={k} distinct rows; the data have "
             f"{n_distinct}.")
-    if Zr.shape[1] == 1:
-        labels = quantile_labels(Zr[:, 0], k)
+    if src.shape[1] == 1:
+        labels = quantile_labels(_column_of(src, 0), k)
+    elif src.shape[0] > MAX_POINTS:  # the tree on a subsample, read from the rows as they are
+        labels = hierarchical_tree(src, max_points=MAX_POINTS, random_state=rng, check=check).labels(k)
     else:
-        labels = hierarchical_tree(Zr, random_state=rng, check=check).labels(k)
-    out = np.full(Z.shape[0], -1, dtype=np.intp)  # -1: uniform over the components
+        Zr = np.asarray(src[np.arange(src.shape[0])], dtype=float).reshape(src.shape[0], -1)
+        labels = hierarchical_tree(Zr, max_points=MAX_POINTS, random_state=rng, check=check).labels(k)
+    if src is Z:
+        return np.asarray(labels, dtype=np.intp)
+    out = np.full(n, -1, dtype=np.intp)  # -1: uniform over the components
     out[rows] = labels
     return out
 

@@ -46,6 +46,23 @@ def _blocked_family(fam):
     return hasattr(fam, "rows") and hasattr(fam, "add_stats")
 
 
+def _check_observed_columns(X, step=65536):
+    """ValueError (GaussianMixture's wording) when a column of X has no observed value: there is nothing
+    to estimate its parameters from (the families gave made-up values: a mean 0 and variance at the floor,
+    a rate 1e-10).  Rows with every value missing are fitted (density 1: an HMM's time step without an
+    observation; a mixture row whose posterior is the weights).  Read in row blocks."""
+    seen = np.zeros(X.shape[1], dtype=bool)
+    for s in range(0, X.shape[0], step):
+        seen |= ~np.isnan(X[s:s + step]).all(axis=0)
+        if seen.all():
+            return
+    empty = np.flatnonzero(~seen)
+    cols = ", ".join(str(j + 1) for j in empty)
+    which = f"column {cols} has" if empty.size == 1 else f"columns {cols} have"
+    raise ValueError(f"X {which} no observed value (every cell is NaN), so there is nothing to estimate "
+                     "its parameters from: leave such columns out.")
+
+
 class _Run:
     """The model context of structure x family for :func:`emdesk.engine.em.run_em`."""
 
@@ -71,16 +88,19 @@ class _Run:
             # a family's own start (the Student-t's outlier-robust candidates); not when the user gave
             # some of the starting values
             resp, fparams = start(self.fdata, est.init_params, k, rng, interrupt)
-        elif mixture:
-            # one label per row (or regenerated random numbers), read per block (issue 16)
+        elif _blocked_family(fam):
+            # one label per row (or regenerated random numbers), read per block by the family and the
+            # structure: never (n, k) (issue 16); the same numbers and random stream as the (n, k) array
             resp = RowResp.of(initial_assignment(est.init_params, fam.init_matrix(self.fdata), k, None, rng,
                                                  interrupt))
             fparams = fam.init_params(self.fdata, resp)
-        else:
+        else:  # a family of the plain contract reads all rows at once
             resp = initial_responsibilities(est.init_params, fam.init_matrix(self.fdata), k, None, rng, interrupt)
             fparams = fam.init_params(self.fdata, resp)
         if mixture:
             sparams = struct.init_params_from_occupancy(resp.sum(axis=0))
+        elif struct.name == "markov":
+            sparams = struct.init_params(resp, self.seqs)  # per row block (RowResp or (n, k))
         else:
             sparams = struct.init_params(resp.to_array() if isinstance(resp, RowResp) else resp, self.seqs)
         if sp0:
@@ -309,6 +329,7 @@ class LatentModel:
             # arithmetic (a value of 1e200 raised OverflowError in the k-means++ start). Fitting only:
             # scoring far points must still give -inf, not an error.
             check_columns(X)
+        _check_observed_columns(X)
         fdata = family.bind(X, k)
         inits = self._explicit_inits(k, X.shape[1], fdata)
         seqs = self._seqs(lengths)

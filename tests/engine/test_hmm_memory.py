@@ -6,6 +6,7 @@ an iteration's peak memory is a fixed budget, not (T, k) arrays."""
 
 from __future__ import annotations
 
+import functools
 import math
 import tracemalloc
 from types import SimpleNamespace
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from emdesk.engine import CategoricalHMM, GaussianHMM, HiddenMarkovModel, PoissonHMM
 from emdesk.engine._markov_run import markov_e_step
 from emdesk.engine.families import FamilyFailure
+from emdesk.engine.families._blocks import resp_block, row_ranges
 from emdesk.engine.structures import markov_blocked as MB
 from emdesk.engine.structures.markov import Sequences, forward_backward, viterbi
 from emdesk.engine.structures.markov_blocked import forward_backward_blocked, viterbi_blocked
@@ -212,7 +214,10 @@ class _Exponential:
         return {"rates": np.asarray(params["rates"], dtype=float).reshape(k, d)}
 
     def init_params(self, data, resp):
-        return self.m_step(data, self.stats(data, None, resp), None)[0]
+        # with the row-block API the start's responsibilities may be a RowResp, read per block
+        # (docs/INTERFACES.md); without it, an (n, k) array (resp_block reads both)
+        parts = [self.stats(self._rows(data, s, e), None, resp_block(resp, s, e)) for s, e in row_ranges(data.n, 1000)]
+        return self.m_step(data, functools.reduce(self._add_stats, parts), None)[0]
 
     def prepare(self, data, params):
         if not np.all(params["rates"] > 0):

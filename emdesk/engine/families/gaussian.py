@@ -67,23 +67,17 @@ class GaussianFamily:
         X = as_rows(X)
         n, d = X.shape
         step = block_rows(n, k, 3 * d + (d + 1) * (d + 2) // 2)
-        n_nan, all_missing = 0, None
+        n_nan = 0
         for s, e in row_ranges(n, step):
-            nan = np.isnan(X[s:e])
-            c = int(np.count_nonzero(nan))
-            n_nan += c
-            if c and all_missing is None:
-                allm = nan.all(axis=1)
-                if allm.any():
-                    all_missing = s + int(np.flatnonzero(allm)[0])
+            n_nan += int(np.count_nonzero(np.isnan(X[s:e])))
         if n_nan and self.missing != "marginalize":
             raise ValueError(
                 f"X contains {n_nan} missing (NaN) value(s): drop the incomplete rows or use "
                 "missing='marginalize'.")
-        if all_missing is not None:
-            raise ValueError(
-                f"Row {all_missing + 1} of X has every value missing: leave such rows out (in an HMM a row "
-                "without data still takes a time step; give it at least one observed value).")
+        # A row with every value missing has density 1 under every component (nothing observed to
+        # marginalise over): in an HMM a time step without an observation, which the chain carries the
+        # state across; in a mixture its posterior is the weights (as PoissonFamily / CategoricalFamily).
+        # A column with no observed value: LatentModel.fit_iter refuses it.
         data = _Data()
         data.X, data.n, data.d, data.k = X, n, d, k
         std = column_standardizer(X, ct)

@@ -152,7 +152,7 @@ class StudentTFamily:
         X = as_rows(X)
         n, d = X.shape
         step = block_rows(n, k, 3 * d + 4)
-        n_nan, all_missing, p_seen = 0, None, set()
+        n_nan, p_seen = 0, set()
         for s, e in row_ranges(n, step):
             nan = np.isnan(X[s:e])
             c = int(np.count_nonzero(nan))
@@ -160,16 +160,13 @@ class StudentTFamily:
             if not c:
                 p_seen.add(d)
                 continue
-            allm = nan.all(axis=1)
-            if all_missing is None and allm.any():
-                all_missing = s + int(np.flatnonzero(allm)[0])
             p_seen.update(np.unique(d - nan.sum(axis=1)).tolist())
         if n_nan and self.missing != "marginalize":
             raise ValueError(
                 f"X contains {n_nan} missing (NaN) value(s): drop the incomplete rows or use "
                 "missing='marginalize'.")
-        if all_missing is not None:
-            raise ValueError(f"Row {all_missing + 1} of X has every value missing: leave such rows out.")
+        # A row with every value missing (p = 0) has density 1 under every component: an HMM's time step
+        # without an observation, a mixture row whose posterior is the weights (as the other families).
         data = _Data()
         data.n, data.d, data.X = n, d, X
         data.has_missing = n_nan > 0
@@ -419,6 +416,10 @@ class StudentTFamily:
             return delta, half_logdet
         half_logdet = np.empty((n, k))
         for o, rows in data.patterns:
+            if not o.any():  # nothing observed: density 1 (delta 0, no determinant)
+                delta[rows] = 0.0
+                half_logdet[rows] = 0.0
+                continue
             Zo = data.Z[np.ix_(rows, np.flatnonzero(o))]
             ls = data.log_scale[o].sum()
             for j in range(k):
@@ -530,6 +531,10 @@ class StudentTFamily:
             T[:] = 0.0
             for o, rows in data.patterns:
                 oi, mi = np.flatnonzero(o), np.flatnonzero(~o)
+                if not oi.size:  # nothing observed: E[u (x - c)(x - c)'] = the scale matrix (u = 1, x at c)
+                    for j in range(k):
+                        T[j] += post[rows, j].sum() * prep.F[j]
+                    continue
                 for j in range(k):
                     D = np.zeros((len(rows), d))
                     Do = data.Z[np.ix_(rows, oi)] - prep.mz[j, oi]

@@ -641,21 +641,20 @@ class MarkovStructure:
         self.transmat_prior = transmat_prior
         self.startprob_prior = startprob_prior
 
+    #: Rows of the starting responsibilities read at a time by :meth:`init_params`.
+    INIT_BLOCK_ROWS = 1 << 16
+
     def init_params(self, resp, seqs: Sequences):
-        """Start and transition probabilities from initial responsibilities (n, k): counts of
-        the starts and of consecutive pairs, plus one (so no probability starts at 0)."""
-        k = resp.shape[1]
-        start = resp[seqs.starts].sum(axis=0) + 1.0
-        trans = np.ones((k, k))
-        n = resp.shape[0]
-        step = 1 << 16  # row blocks: a copy of one block, not of resp (issue 16)
-        for s in range(0, n - 1, step):
-            e = min(s + step, n - 1)
-            nxt = resp[s + 1:e + 1].copy()
-            firsts = seqs.starts[(seqs.starts > s) & (seqs.starts <= e)]
-            nxt[firsts - (s + 1)] = 0.0  # no transition into a sequence's first row
-            trans += resp[s:e].T @ nxt
-        return {"startprob": start / start.sum(), "transmat": trans / trans.sum(axis=1, keepdims=True)}
+        """Start and transition probabilities from initial responsibilities: counts of the starts
+        and of consecutive pairs, plus one (so no probability starts at 0).
+
+        ``resp``: (n, k) array, a :class:`~emdesk.engine.families._blocks.RowResp` or a (k, n)
+        stand-in of :func:`emdesk.engine.init.initial_assignment`, read once, :attr:`INIT_BLOCK_ROWS`
+        rows at a time (memory: three blocks, 24 k bytes per block row, never (n, k); issue 16); the
+        same numbers as from the whole (n, k) array (:func:`.markov_init.markov_start_params`)."""
+        from .markov_init import markov_start_params
+
+        return markov_start_params(resp, seqs.starts, self.INIT_BLOCK_ROWS)
 
     def e_step(self, logB, params, seqs, want_stats=True):
         if not isinstance(seqs, Sequences):
