@@ -334,11 +334,20 @@ def _pass_rows(data, prep: Prepared, resp, want_stats=True, ll_rows=None):
     # the floor costs one more (k, b) operation per block, about 5 % of a pass at d <= 8, where
     # log-ratios of -708 (38 standard deviations apart) are rare; at high d they are the rule
     floor = LOG_RESP_FLOOR if data.d > MAX_EXPANDED_D else None
+    # above MAX_EXPANDED_D the blocks are larger than OpenBLAS's single-thread limit allows one
+    # product (Layout.block_rows): each is cut into sub-products of `sub` rows
+    sub = _one_thread_rows(k * lay.m) if (lay.expanded and data.d > MAX_EXPANDED_D) else 0
+    if sub and S is not None:
+        sbuf = np.empty((max(data.block // sub, 1), k, lay.m))
+    CT = None if prep.C is None else (np.ascontiguousarray(prep.C.T) if sub else prep.C.T)
     for s, e, pb, zb, wb in data.blocks():
         b = e - s
         Lb = lbuf[:, :b] if b == data.block else np.empty((k, b))
-        if prep.C is not None:
-            np.matmul(prep.C.T, pb.T, out=Lb)
+        if CT is not None:
+            if sub:
+                _gemm_cols(CT, pb, Lb, sub)
+            else:
+                np.matmul(CT, pb.T, out=Lb)
         if prep.direct.size:
             xb = None if data.X is None else data.X[s:e]
             for j in prep.direct:
@@ -351,10 +360,11 @@ def _pass_rows(data, prep: Prepared, resp, want_stats=True, ll_rows=None):
         else:
             total += float(llb @ wb)
         if S is not None:
-            if wb is None:
-                S += Lb @ pb
+            rw = Lb if wb is None else Lb * wb
+            if sub:
+                _gemm_sum(rw, pb, S, sub, sbuf)
             else:
-                S += (Lb * wb) @ pb
+                S += rw @ pb
     return total, S
 
 
@@ -549,5 +559,8 @@ from ._kernels_hd import (  # noqa: E402
     _em_pass_augmented,
     _em_pass_separable,
     _em_pass_tied,
+    _gemm_cols,
+    _gemm_sum,
+    _one_thread_rows,
     _tied_covariance,
 )
