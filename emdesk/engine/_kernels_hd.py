@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._core import TWO_PASS_RATIO, DenseData
-from ._kernels import LOG_RESP_FLOOR, Prepared, ShiftedStats, _logsumexp_cols, _two_pass_scatter
+from ._kernels import LOG_RESP_FLOOR, Prepared, ShiftedStats, _finish_block, _two_pass_scatter
 
 
 def _em_pass_separable(data, prep: Prepared, resp, want_stats, ll_rows):
@@ -79,19 +79,8 @@ def _em_pass_separable(data, prep: Prepared, resp, want_stats, ll_rows):
         _gemm_cols(CzT, zb, Lb, sub)
         Lb += T
         Lb += const
-        if prep.direct.size:
-            xb = None if data.X is None else data.X[s:e]
-            for j in prep.direct:
-                prep.direct_logpdf(zb, j, Lb[j], xb)
-        llb = llb_buf[:b] if ll_rows is None else ll_rows[s:e]
-        _logsumexp_cols(Lb, llb, tmp[:b], LOG_RESP_FLOOR)
-        resp[:, s:e] = Lb
-        if wb is None:
-            total += float(llb.sum())
-            rw = Lb
-        else:
-            total += float(llb @ wb)
-            rw = np.multiply(Lb, wb, out=T)
+        ll, rw = _finish_block(data, prep, s, e, zb, Lb, wb, resp, ll_rows, llb_buf, tmp, LOG_RESP_FLOOR, T)
+        total += ll
         if want_stats:
             nk += rw.sum(axis=1)
             if diag:
@@ -159,19 +148,8 @@ def _em_pass_augmented(data, prep: Prepared, resp, want_stats, ll_rows):
         np.einsum("kbi,kbi->kb", Y, Y, out=Lb)
         Lb *= -0.5
         Lb += const
-        if prep.direct.size:
-            xb = None if data.X is None else data.X[s:e]
-            for j in prep.direct:
-                prep.direct_logpdf(zb, j, Lb[j], xb)
-        llb = llb_buf[:b] if ll_rows is None else ll_rows[s:e]
-        _logsumexp_cols(Lb, llb, tmp[:b], LOG_RESP_FLOOR)
-        resp[:, s:e] = Lb
-        if wb is None:
-            total += float(llb.sum())
-            rw = Lb
-        else:
-            total += float(llb @ wb)
-            rw = Lb * wb
+        ll, rw = _finish_block(data, prep, s, e, zb, Lb, wb, resp, ll_rows, llb_buf, tmp, LOG_RESP_FLOOR)
+        total += ll
         if want_stats:
             nk += rw.sum(axis=1)
             sx += rw @ zb
@@ -279,19 +257,8 @@ def _em_pass_tied(data, prep: Prepared, resp, want_stats, ll_rows):
         q *= -0.5
         Lb += q
         Lb += c
-        if prep.direct.size:
-            xb = None if data.X is None else data.X[s:e]
-            for j in prep.direct:
-                prep.direct_logpdf(zb, j, Lb[j], xb)
-        llb = llb_buf[:b] if ll_rows is None else ll_rows[s:e]
-        _logsumexp_cols(Lb, llb, tmp[:b], LOG_RESP_FLOOR)
-        resp[:, s:e] = Lb
-        if wb is None:
-            total += float(llb.sum())
-            rw = Lb
-        else:
-            total += float(llb @ wb)
-            rw = Lb * wb
+        ll, rw = _finish_block(data, prep, s, e, zb, Lb, wb, resp, ll_rows, llb_buf, tmp, LOG_RESP_FLOOR)
+        total += ll
         if want_stats:
             nk += rw.sum(axis=1)
             _gemm_sum(rw, zb, sx, sub_k, sbuf)
