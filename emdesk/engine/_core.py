@@ -310,12 +310,14 @@ class Layout:
             b = 1 << max(int(np.log2(max(target, 1))), 0)
             return int(min(2048, max(MIN_WHITENED_ROWS, b)))
         if self.d > MAX_EXPANDED_D:
-            # diag and spherical at high d: the products (k, m) x (m, b) kept under the
-            # single-thread limit (threaded, they made a pass slower than scikit-learn's on the
-            # loaded machine), at least 128 rows
-            target = (1 << 18) // max(self.m * k, 1)
-            b = 1 << max(int(np.log2(max(target, 1))), 0)
-            return int(min(2048, max(128, b)))
+            # diag and spherical at high d: blocks of up to 2048 rows (few NumPy calls per row: the
+            # per-call overhead holds the GIL, so small blocks kept two threads from running side
+            # by side), their products cut into sub-products under OpenBLAS's single-thread limit
+            # (threaded, they made a pass slower than scikit-learn's on the loaded machine):
+            # _kernels._pass_rows, _kernels_hd._gemm_cols
+            from ._kernels_hd import hd_block_rows
+
+            return hd_block_rows(k, self.m)
         target = (1 << 18) // max(self.m * k, 1)
         b = 1 << max(int(np.log2(max(target, 1))), 0)
         return int(min(BLOCK_ROWS, max(2048, b)))

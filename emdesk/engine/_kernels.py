@@ -240,6 +240,26 @@ def _logsumexp_cols(L, ll_out, tmp, floor=None):
     L *= s
 
 
+def _finish_block(data, prep: Prepared, s, e, zb, Lb, wb, resp, ll_rows, llb_buf, tmp, floor, rw_out=None):
+    """The end of every pass's block, rows s:e (their log joint densities in ``Lb`` (k, b)): the
+    components :class:`Prepared` sends to the direct form, the column-wise log-sum-exp (``Lb``
+    becomes the responsibilities, floored at ``floor``), ``resp[:, s:e]`` and the rows'
+    log-likelihoods (into ``ll_rows[s:e]`` when given).  Returns ``(the block's weighted
+    log-likelihood, the weighted responsibilities w r (k, b))`` (``Lb`` itself when unweighted;
+    else written into ``rw_out`` if given)."""
+    b = e - s
+    if prep.direct.size:
+        xb = None if data.X is None else data.X[s:e]
+        for j in prep.direct:
+            prep.direct_logpdf(zb, j, Lb[j], xb)
+    llb = llb_buf[:b] if ll_rows is None else ll_rows[s:e]
+    _logsumexp_cols(Lb, llb, tmp[:b], floor)
+    resp[:, s:e] = Lb
+    if wb is None:
+        return float(llb.sum()), Lb
+    return float(llb @ wb), np.multiply(Lb, wb, out=rw_out)
+
+
 def em_pass(data: DenseData, prep: Prepared, resp, want_stats=True, ll_rows=None):
     """One pass over the data: E-step for ``prep`` (responsibilities into ``resp``, stored
     component-major as (k, n)) and, if asked, the expanded sufficient statistics ``S`` (k, m)
@@ -334,27 +354,27 @@ def _pass_rows(data, prep: Prepared, resp, want_stats=True, ll_rows=None):
     # the floor costs one more (k, b) operation per block, about 5 % of a pass at d <= 8, where
     # log-ratios of -708 (38 standard deviations apart) are rare; at high d they are the rule
     floor = LOG_RESP_FLOOR if data.d > MAX_EXPANDED_D else None
+    # above MAX_EXPANDED_D the blocks are larger than OpenBLAS's single-thread limit allows one
+    # product (Layout.block_rows): each is cut into sub-products of `sub` rows
+    sub = _one_thread_rows(k * lay.m) if (lay.expanded and data.d > MAX_EXPANDED_D) else 0
+    if sub and S is not None:
+        sbuf = np.empty((max(data.block // sub, 1), k, lay.m))
+    CT = None if prep.C is None else (np.ascontiguousarray(prep.C.T) if sub else prep.C.T)
     for s, e, pb, zb, wb in data.blocks():
         b = e - s
         Lb = lbuf[:, :b] if b == data.block else np.empty((k, b))
-        if prep.C is not None:
-            np.matmul(prep.C.T, pb.T, out=Lb)
-        if prep.direct.size:
-            xb = None if data.X is None else data.X[s:e]
-            for j in prep.direct:
-                prep.direct_logpdf(zb, j, Lb[j], xb)
-        llb = llb_buf[:b] if ll_rows is None else ll_rows[s:e]
-        _logsumexp_cols(Lb, llb, tmp[:b], floor)
-        resp[:, s:e] = Lb
-        if wb is None:
-            total += float(llb.sum())
-        else:
-            total += float(llb @ wb)
-        if S is not None:
-            if wb is None:
-                S += Lb @ pb
+        if CT is not None:
+            if sub:
+                _gemm_cols(CT, pb, Lb, sub)
             else:
-                S += (Lb * wb) @ pb
+                np.matmul(CT, pb.T, out=Lb)
+        ll, rw = _finish_block(data, prep, s, e, zb, Lb, wb, resp, ll_rows, llb_buf, tmp, floor)
+        total += ll
+        if S is not None:
+            if sub:
+                _gemm_sum(rw, pb, S, sub, sbuf)
+            else:
+                S += rw @ pb
     return total, S
 
 
@@ -385,19 +405,8 @@ def _em_pass_whitened(data, prep: Prepared, resp, want_stats, ll_rows):
         D = dbuf[:, :b] if full else np.empty((k, b, d))
         Y = ybuf[:, :b] if full else np.empty((k, b, d))
         prep.whitened_logpdf(zb, Lb, D, Y)
-        if prep.direct.size:
-            xb = None if data.X is None else data.X[s:e]
-            for j in prep.direct:
-                prep.direct_logpdf(zb, j, Lb[j], xb)
-        llb = llb_buf[:b] if ll_rows is None else ll_rows[s:e]
-        _logsumexp_cols(Lb, llb, tmp[:b], LOG_RESP_FLOOR)
-        resp[:, s:e] = Lb
-        if wb is None:
-            total += float(llb.sum())
-            rw = Lb
-        else:
-            total += float(llb @ wb)
-            rw = Lb * wb
+        ll, rw = _finish_block(data, prep, s, e, zb, Lb, wb, resp, ll_rows, llb_buf, tmp, LOG_RESP_FLOOR)
+        total += ll
         if want_stats:
             nk += rw.sum(axis=1)
             sx += rw @ zb
@@ -549,5 +558,8 @@ from ._kernels_hd import (  # noqa: E402
     _em_pass_augmented,
     _em_pass_separable,
     _em_pass_tied,
+    _gemm_cols,
+    _gemm_sum,
+    _one_thread_rows,
     _tied_covariance,
 )

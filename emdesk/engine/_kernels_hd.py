@@ -9,7 +9,11 @@ and :func:`~emdesk.engine._kernels.mstep`).  Above :data:`~emdesk.engine._core.M
   :class:`TiedStats`, :func:`_tied_covariance`);
 * diag, spherical: :func:`_em_pass_separable` (the expanded form's products from the rows).
 
-Every BLAS call stays under OpenBLAS's single-thread limit (2**18 multiply-adds), and
+Every BLAS call stays under OpenBLAS's single-thread limit (2**18 multiply-adds): the tied and
+separable passes (and the expanded one, :func:`~emdesk.engine._kernels._pass_rows`) take blocks of
+:func:`hd_block_rows` rows (up to 2048, so that a block's elementwise work is a few long NumPy
+calls) and cut each product into sub-products, the whole ones in one stacked NumPy call
+(:func:`_gemm_rows`, :func:`_gemm_cols`, :func:`_gemm_sum`), and
 log-responsibilities are floored at :data:`~emdesk.engine._kernels.LOG_RESP_FLOOR`.  Standardised
 units throughout.
 """
@@ -19,24 +23,24 @@ from __future__ import annotations
 import numpy as np
 
 from ._core import TWO_PASS_RATIO, DenseData
-from ._kernels import LOG_RESP_FLOOR, Prepared, ShiftedStats, _logsumexp_cols, _two_pass_scatter
+from ._kernels import LOG_RESP_FLOOR, Prepared, ShiftedStats, _finish_block, _two_pass_scatter
 
 
 def _em_pass_separable(data, prep: Prepared, resp, want_stats, ll_rows):
     """:func:`em_pass` for diag/spherical covariances above :data:`~emdesk.engine._core.MAX_EXPANDED_D` features (dense
     data): the same products as the expanded form, taken from the rows themselves (or the
     cached features' columns) instead of a feature block built (transposed and copied) per
-    block, in blocks of up to 2048 rows (the expanded form's (k, m) x (m, b) product limited
-    blocks to 128 rows at 32 features, k=16):
+    block, in blocks of :func:`hd_block_rows` rows (up to 2048):
     log-densities ``C_q' (z * z)' + C_z' z' + c`` (diag; spherical: ``c_q |z|^2``) and statistics
     ``R (z * z)`` (spherical ``R |z|^2``), ``R z``, ``R 1``, returned in the expanded layout
-    (k, m).  Blocks of rows keep every product under OpenBLAS's single-thread limit (2**18
-    multiply-adds, see :meth:`Layout.block_rows`)."""
+    (k, m).  Every product is cut into sub-products under OpenBLAS's single-thread limit (2**18
+    multiply-adds, see :meth:`Layout.block_rows`) in one NumPy call (:func:`_gemm_cols`,
+    :func:`_gemm_sum`)."""
     lay = data.layout
     k, d = prep.k, data.d
     diag = prep.ct == "diag"
-    B = int(min(2048, max(64, 1 << int(np.log2(max((1 << 18) // (k * d), 1))))))
-    B = min(B, data.n)
+    B = min(hd_block_rows(k, d), max(data.n, 1))
+    sub = _one_thread_rows(k * d)
     C = prep.C
     CqT = np.ascontiguousarray(C[:d].T) if diag else C[0].copy()
     CzT = np.ascontiguousarray(C[lay.lin].T)
@@ -50,8 +54,7 @@ def _em_pass_separable(data, prep: Prepared, resp, want_stats, ll_rows):
         Sq = np.zeros((k, d)) if diag else np.zeros(k)
         Sz = np.zeros((k, d))
         nk = np.zeros(k)
-        sq_t = np.empty((k, d)) if diag else None
-        sz_t = np.empty((k, d))
+        sbuf = np.empty((max(B // sub, 1), k, d))
     total = 0.0
     phi, w = data.phi, data.w
     for s in range(0, data.n, B):
@@ -70,34 +73,21 @@ def _em_pass_separable(data, prep: Prepared, resp, want_stats, ll_rows):
             else:
                 np.einsum("ij,ij->i", zb, zb, out=Q)
         if diag:
-            np.matmul(CqT, Q.T, out=T)
+            _gemm_cols(CqT, Q, T, sub)
         else:
             np.multiply(CqT[:, None], Q, out=T)
-        np.matmul(CzT, zb.T, out=Lb)
+        _gemm_cols(CzT, zb, Lb, sub)
         Lb += T
         Lb += const
-        if prep.direct.size:
-            xb = None if data.X is None else data.X[s:e]
-            for j in prep.direct:
-                prep.direct_logpdf(zb, j, Lb[j], xb)
-        llb = llb_buf[:b] if ll_rows is None else ll_rows[s:e]
-        _logsumexp_cols(Lb, llb, tmp[:b], LOG_RESP_FLOOR)
-        resp[:, s:e] = Lb
-        if wb is None:
-            total += float(llb.sum())
-            rw = Lb
-        else:
-            total += float(llb @ wb)
-            rw = np.multiply(Lb, wb, out=T)
+        ll, rw = _finish_block(data, prep, s, e, zb, Lb, wb, resp, ll_rows, llb_buf, tmp, LOG_RESP_FLOOR, T)
+        total += ll
         if want_stats:
             nk += rw.sum(axis=1)
             if diag:
-                np.matmul(rw, Q, out=sq_t)
-                Sq += sq_t
+                _gemm_sum(rw, Q, Sq, sub, sbuf)
             else:
                 Sq += rw @ Q
-            np.matmul(rw, zb, out=sz_t)
-            Sz += sz_t
+            _gemm_sum(rw, zb, Sz, sub, sbuf)
     if not want_stats:
         return total, None
     S = np.empty((k, lay.m))
@@ -158,19 +148,8 @@ def _em_pass_augmented(data, prep: Prepared, resp, want_stats, ll_rows):
         np.einsum("kbi,kbi->kb", Y, Y, out=Lb)
         Lb *= -0.5
         Lb += const
-        if prep.direct.size:
-            xb = None if data.X is None else data.X[s:e]
-            for j in prep.direct:
-                prep.direct_logpdf(zb, j, Lb[j], xb)
-        llb = llb_buf[:b] if ll_rows is None else ll_rows[s:e]
-        _logsumexp_cols(Lb, llb, tmp[:b], LOG_RESP_FLOOR)
-        resp[:, s:e] = Lb
-        if wb is None:
-            total += float(llb.sum())
-            rw = Lb
-        else:
-            total += float(llb @ wb)
-            rw = Lb * wb
+        ll, rw = _finish_block(data, prep, s, e, zb, Lb, wb, resp, ll_rows, llb_buf, tmp, LOG_RESP_FLOOR)
+        total += ll
         if want_stats:
             nk += rw.sum(axis=1)
             sx += rw @ zb
@@ -242,9 +221,16 @@ def _em_pass_tied(data, prep: Prepared, resp, want_stats, ll_rows):
     ``4 eps lambda_max(P) (|mu_k| + |z - mu_k|)^2``), so the components :class:`Prepared` sends to
     the direct form are the same.  Statistics: ``sum w r`` and ``sum w r z`` only; the scatter is
     the data's Gram matrix (fixed) minus the means' part (:class:`TiedStats`, :func:`mstep`).
-    Per row: d^2 + 2 k d multiply-adds instead of 2 k d^2."""
+    Per row: d^2 + 2 k d multiply-adds instead of 2 k d^2.
+
+    Blocks of :func:`hd_block_rows` rows (the elementwise work: few NumPy calls per row), each
+    product cut into sub-products under OpenBLAS's single-thread limit in one NumPy call
+    (:func:`_gemm_rows`, :func:`_gemm_cols`, :func:`_gemm_sum`)."""
     k, d = prep.k, data.d
-    B = data.block
+    n = data.n
+    B = min(hd_block_rows(k, d), max(n, 1))
+    sub_y = _one_thread_rows(d * d)
+    sub_k = _one_thread_rows(k * d)
     total = 0.0
     llb_buf = np.empty(B)
     tmp = np.empty(B)
@@ -252,41 +238,100 @@ def _em_pass_tied(data, prep: Prepared, resp, want_stats, ll_rows):
     ybuf = np.empty((B, d))
     qbuf = np.empty(B)
     LT, M, c = prep.tied_LT, prep.tied_means, prep.tied_const[:, None]
+    w = data.w
     if want_stats:
         nk = np.zeros(k)
         sx = np.zeros((k, d))
-    for s, e, pb, zb, wb in data.blocks():
+        sbuf = np.empty((max(B // sub_k, 1), k, d))
+    for s in range(0, n, B):
+        e = min(s + B, n)
         b = e - s
-        full = b == B
-        Lb = lbuf[:, :b] if full else np.empty((k, b))
+        zb = data.z_rows(s, e)
+        wb = None if w is None else w[s:e]
+        Lb = lbuf[:, :b]
         Y = ybuf[:b]
         q = qbuf[:b]
-        np.matmul(zb, LT, out=Y)
+        _gemm_rows(zb, LT, Y, sub_y)
         np.einsum("ij,ij->i", Y, Y, out=q)
-        np.matmul(M, Y.T, out=Lb)
+        _gemm_cols(M, Y, Lb, sub_k)
         q *= -0.5
         Lb += q
         Lb += c
-        if prep.direct.size:
-            xb = None if data.X is None else data.X[s:e]
-            for j in prep.direct:
-                prep.direct_logpdf(zb, j, Lb[j], xb)
-        llb = llb_buf[:b] if ll_rows is None else ll_rows[s:e]
-        _logsumexp_cols(Lb, llb, tmp[:b], LOG_RESP_FLOOR)
-        resp[:, s:e] = Lb
-        if wb is None:
-            total += float(llb.sum())
-            rw = Lb
-        else:
-            total += float(llb @ wb)
-            rw = Lb * wb
+        ll, rw = _finish_block(data, prep, s, e, zb, Lb, wb, resp, ll_rows, llb_buf, tmp, LOG_RESP_FLOOR)
+        total += ll
         if want_stats:
             nk += rw.sum(axis=1)
-            sx += rw @ zb
+            _gemm_sum(rw, zb, sx, sub_k, sbuf)
     if not want_stats:
         return total, None
     # a shard's statistics get the whole data's Gram matrix in the reduction (_kernels._sharded_pass)
     return total, TiedStats(nk, sx, None if data.is_shard else _gram(data))
+
+
+#: OpenBLAS runs a GEMM of fewer multiply-adds than this on one thread (its
+#: GEMM_MULTITHREAD_THRESHOLD x SMP_THRESHOLD_MIN = 4 x 65536, interface/gemm.c); see
+#: :meth:`~emdesk.engine._core.Layout.block_rows` for why the passes stay under it.
+ONE_THREAD_GEMM = 1 << 18
+#: Bytes of a high-d pass's per-block arrays ((k, b) log-densities, (b, d) rows): the block is the
+#: largest power of two of rows within it (at most 2048, the shards' unit), so that a block's
+#: elementwise work is a few long NumPy calls (100,000 x 32, k=16, tied, one thread: 256-row blocks
+#: spent about half the pass in per-call overhead, which also holds the GIL and kept two threads
+#: from running side by side).
+HD_BLOCK_BYTES = 512 << 10
+
+
+def _pow2_at_most(x, lo, hi):
+    return int(min(hi, max(lo, 1 << max(int(np.log2(max(x, 1))), 0))))
+
+
+def hd_block_rows(k, d):
+    """Rows per block of the tied and separable high-d passes (a power of two dividing 2048)."""
+    return _pow2_at_most(HD_BLOCK_BYTES // (8 * max(k, d)), 64, 2048)
+
+
+def _one_thread_rows(madds_per_row):
+    """Rows of a sub-product of ``madds_per_row`` multiply-adds per row under :data:`ONE_THREAD_GEMM`."""
+    return _pow2_at_most(ONE_THREAD_GEMM // max(madds_per_row, 1), 1, 1 << 30)
+
+
+def _gemm_rows(A, W, out, sub):
+    """``out (b, p) = A (b, m) @ W (m, p)`` as products of ``sub`` rows of A, the whole ones in one
+    NumPy call (a stacked matmul: BLAS per sub-product, under OpenBLAS's single-thread limit)."""
+    b, m = A.shape
+    p = W.shape[1]
+    nb = b // sub
+    if nb:
+        np.matmul(A[:nb * sub].reshape(nb, sub, m), W, out=out[:nb * sub].reshape(nb, sub, p))
+    if nb * sub < b:
+        np.matmul(A[nb * sub:], W, out=out[nb * sub:])
+
+
+def _gemm_cols(M, A, out, sub):
+    """``out (k, b) = M (k, m) @ A (b, m)'`` (``out`` may be a column slice of a wider buffer), as
+    products of ``sub`` columns, the whole ones in one NumPy call (see :func:`_gemm_rows`)."""
+    b, m = A.shape
+    k = M.shape[0]
+    nb = b // sub
+    if nb:
+        o = out[:, :nb * sub].reshape(k, nb, sub).transpose(1, 0, 2)
+        np.matmul(M, A[:nb * sub].reshape(nb, sub, m).transpose(0, 2, 1), out=o)
+    if nb * sub < b:
+        np.matmul(M, A[nb * sub:].T, out=out[:, nb * sub:])
+
+
+def _gemm_sum(R, A, acc, sub, buf):
+    """``acc (k, m) += R (k, b) @ A (b, m)`` as products over ``sub`` rows (the whole ones in one
+    NumPy call into ``buf`` (>= b // sub, k, m), then summed in order; see :func:`_gemm_rows`)."""
+    k, b = R.shape
+    m = A.shape[1]
+    nb = b // sub
+    if nb:
+        part = buf[:nb]
+        np.matmul(R[:, :nb * sub].reshape(k, nb, sub).transpose(1, 0, 2),
+                  A[:nb * sub].reshape(nb, sub, m), out=part)
+        acc += part[0] if nb == 1 else part.sum(axis=0)
+    if nb * sub < b:
+        acc += R[:, nb * sub:] @ A[nb * sub:]
 
 
 def _tied_covariance(data, S: TiedStats, resp, nk, means):

@@ -43,7 +43,7 @@ ENV_VARIABLE = "EMDESK_NUM_THREADS"
 _setting = None  # set_num_threads' value (None: the default)
 _local = threading.local()  # .limit: limit_threads' value in this thread (pool threads: 1)
 _lock = threading.Lock()
-_pools: dict = {}  # thread count -> ThreadPoolExecutor
+_pools: dict = {}  # thread count -> ThreadPoolExecutor: only the last count asked for is kept
 _warned: set = set()  # bad EMDESK_NUM_THREADS values already warned about
 
 
@@ -148,16 +148,21 @@ _pool_pid = [None]  # the process the pools were made in (a forked child has non
 
 
 def _pool(n):
-    with _lock:
-        if _pool_pid[0] != os.getpid():  # after fork: the parent's executors have no threads here
-            _pools.clear()
-            _pool_pid[0] = os.getpid()
-        pool = _pools.get(n)
-        if pool is None:
-            pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="emdesk-em",
-                                      initializer=_pool_thread_init)
-            _pools[n] = pool
-        return pool
+    """The pool of ``n`` threads; call with ``_lock`` held.  A pool of another size is shut down
+    (its threads finish the shards already given to them, then exit), so a process that changes
+    its thread count keeps one pool, not one per count ever used."""
+    if _pool_pid[0] != os.getpid():  # after fork: the parent's executors have no threads here
+        _pools.clear()
+        _pool_pid[0] = os.getpid()
+    pool = _pools.get(n)
+    if pool is None:
+        for old in _pools.values():
+            old.shutdown(wait=False)
+        _pools.clear()
+        pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="emdesk-em",
+                                  initializer=_pool_thread_init)
+        _pools[n] = pool
+    return pool
 
 
 def map_in_order(fn, items):
@@ -168,7 +173,8 @@ def map_in_order(fn, items):
     n = min(get_num_threads(), len(items))
     if n <= 1:
         return [fn(it) for it in items]
-    pool = _pool(get_num_threads())
-    futures = [pool.submit(contextvars.copy_context().run, fn, it) for it in items]
+    with _lock:  # submitted under the lock: another thread's new thread count cannot shut the pool first
+        pool = _pool(get_num_threads())
+        futures = [pool.submit(contextvars.copy_context().run, fn, it) for it in items]
     wait(futures)
     return [f.result() for f in futures]

@@ -77,6 +77,10 @@ def test_pass_and_mstep_equal_direct_computation(ct, d, k):
     params = _params(rng, k, d, ct, 1.0)
     lab = rng.integers(k, size=900)
     Z = params[1][lab] + rng.normal(size=(900, d))
+    _assert_pass_and_mstep_equal_direct(Z, params, ct, k)
+
+
+def _assert_pass_and_mstep_equal_direct(Z, params, ct, k):
     data, resp, ll, S = _pass(Z, params, ct, k)
     lj = _direct_log_joint(Z, *params, ct)
     assert ll == pytest.approx(logsumexp(lj, axis=1).sum(), rel=1e-10)
@@ -134,3 +138,46 @@ def test_narrow_components_far_apart_use_the_two_pass_form(ct):
     rw, rm, rc = _direct_mstep(Z, R, ct, 1e-9)
     assert np.allclose(mn, rm, rtol=1e-10, atol=1e-12)
     assert np.allclose(cn, rc, rtol=1e-10, atol=0)
+
+
+@pytest.mark.parametrize("ct", ["tied", "diag", "spherical"])
+@pytest.mark.parametrize("d, k, n", [(33, 5, 4500), (64, 8, 2600), (24, 9, 3001)])
+def test_large_blocks_cut_into_sub_products_equal_direct_computation(ct, d, k, n):
+    """The tied and separable passes (and the expanded one above MAX_EXPANDED_D) run blocks of up to
+    2048 rows whose products are cut into sub-products under OpenBLAS's single-thread limit
+    (_kernels_hd.hd_block_rows, _gemm_rows/_gemm_cols/_gemm_sum): with several blocks, a last
+    partial block and sub-products that do not divide it, the pass equals scipy's direct
+    computation to 1e-10 and the M-step scikit-learn's formulas."""
+    from emdesk.engine._kernels_hd import _one_thread_rows, hd_block_rows
+
+    rng = np.random.default_rng(d * k + n)
+    params = _params(rng, k, d, ct, 1.0)
+    Z = params[1][rng.integers(k, size=n)] + rng.normal(size=(n, d))
+    B = hd_block_rows(k, d)
+    assert n > B and n % B and (n % B) % _one_thread_rows(k * d)  # the case described
+    _assert_pass_and_mstep_equal_direct(Z, params, ct, k)
+
+
+@pytest.mark.parametrize("b, sub", [(2048, 256), (1000, 128), (77, 128), (256, 256), (300, 256)])
+def test_sub_products_equal_plain_products(b, sub):
+    """_gemm_rows / _gemm_cols / _gemm_sum (one stacked NumPy call for the whole sub-products, the
+    rest apart) equal the plain products, for strided operands (a transposed feature buffer, a
+    column slice of a wider output) as the passes give them; every output cell is written."""
+    from emdesk.engine._kernels_hd import _gemm_cols, _gemm_rows, _gemm_sum
+
+    rng = np.random.default_rng(b + sub)
+    k, m, p = 7, 13, 11
+    A = np.asfortranarray(rng.normal(size=(b, m)))  # strided rows, as _features_fm's view
+    W = rng.normal(size=(m, p))
+    M = rng.normal(size=(k, m))
+    out = np.full((b, p), np.nan)
+    _gemm_rows(A, W, out, sub)
+    assert np.allclose(out, A @ W, rtol=1e-12, atol=1e-12)
+    wide = np.full((k, b + 50), np.nan)
+    _gemm_cols(M, A, wide[:, :b], sub)
+    assert np.allclose(wide[:, :b], M @ A.T, rtol=1e-12, atol=1e-12)
+    assert np.isnan(wide[:, b:]).all()
+    R = rng.uniform(size=(k, b))
+    acc = np.ones((k, m))
+    _gemm_sum(R, A, acc, sub, np.empty((max(b // sub, 1), k, m)))
+    assert np.allclose(acc, 1.0 + R @ A, rtol=1e-12, atol=1e-12)

@@ -159,3 +159,26 @@ def test_impossible_data_stay_minus_infinity():
     # the same rows as two sequences are possible
     ref = _reference(logB, pi, A, [25, 25])
     _assert_close(forward_backward(logB, pi, A, Sequences(np.array([25, 25]))), ref)
+
+
+@pytest.mark.parametrize("lengths", [[1, 3], [4], [2, 2]])
+def test_a_start_state_far_below_a_forbidden_one_is_not_lost(lengths):
+    """A sequence's first row where the only allowed start state (startprob (1, 0)) has an emission
+    log-density 800 below the forbidden one: the scaled recursion's exp(logB - row max) underflows to
+    0 for it and gave -inf, with no zero in transmat to flag the risk (found by the hypothesis test
+    above: lengths (87, 1), startprob (1, 0), transmat's least entry 0.0097).  Whole, chunked and
+    blocked results equal the log-space reference."""
+    logB = np.array([[0.0, 800.0], [5.0, 1.0], [0.0, 900.0], [2.0, 3.0]])
+    pi, A = np.array([1.0, 0.0]), np.array([[0.5, 0.5], [0.99, 0.01]])
+    ref = _reference(logB, pi, A, lengths)
+    assert math.isfinite(ref[0])
+    _assert_close(forward_backward(logB, pi, A, Sequences(np.asarray(lengths))), ref)
+    _assert_close(forward_backward(logB, pi, A, Sequences(np.asarray(lengths), chunk=1)), ref)
+    gamma = np.full(logB.shape, np.nan)
+
+    def consume(s, e, g):
+        gamma[s:e] = g
+
+    ll, xi, start = forward_backward_blocked(lambda s, e: logB[s:e], pi, A, lengths, consume, block_rows=1)
+    _assert_close((ll, gamma, xi, start), ref)
+    assert log_likelihood_blocked(lambda s, e: logB[s:e], pi, A, lengths, 1) == pytest.approx(ref[0], rel=1e-12)

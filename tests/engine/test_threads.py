@@ -346,3 +346,36 @@ def test_a_forked_child_makes_its_own_pool():
             os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
+
+
+def test_one_pool_is_kept_whatever_thread_counts_were_used():
+    """Changing the thread count shuts the old pool down (its threads exit once their shards are done)
+    instead of keeping one pool per count ever set; passes on the new count still give their results
+    in order, and fits running in other threads while the count changes finish."""
+    import threading
+
+    engine.set_num_threads(2)
+    assert _threads.map_in_order(lambda i: i + 1, range(4)) == [1, 2, 3, 4]
+    first = next(iter(_threads._pools.values()))
+    engine.set_num_threads(3)
+    assert _threads.map_in_order(lambda i: i + 1, range(4)) == [1, 2, 3, 4]
+    assert list(_threads._pools) == [3] and first._shutdown
+    results, errors = [], []
+
+    def worker(t):
+        try:
+            for _ in range(30):
+                results.append(_threads.map_in_order(lambda i: i * i, range(5)))
+        except Exception as exc:  # a pool shut down between getting it and submitting to it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(3)]
+    for t in threads:
+        t.start()
+    for c in (2, 4, 2, 3, 4):
+        engine.set_num_threads(c)
+    for t in threads:
+        t.join(60)
+    assert not errors and results == [[0, 1, 4, 9, 16]] * 90
+    assert len(_threads._pools) <= 1
+    engine.set_num_threads(None)

@@ -331,7 +331,10 @@ def _fb_checked(logB, startprob, transmat, seqs, want_xi, head_start=None, beta_
                                     forward_only, risky, report)
         if not fallback:
             return out
-        if out is LOST or (risky and not math.isfinite(out[0]) and not np.any(row_max(logB) == -np.inf)):
+        # a -inf that no all-impossible row explains: lost shares can also vanish without zeros in
+        # transmat (emissions spread by ~1000 per row and a zero in startprob underflow a whole chunk
+        # product; hypothesis found such a case: lengths (87, 1), startprob (1, 0), min transmat 0.01)
+        if out is LOST or (not math.isfinite(out[0]) and not np.any(row_max(logB) == -np.inf)):
             out = _log_forward_backward(logB, startprob, transmat, seqs.lengths, want_xi, head_start, beta_end,
                                         forward_only)
     return out
