@@ -340,6 +340,28 @@ def _fb_checked(logB, startprob, transmat, seqs, want_xi, head_start=None, beta_
     return out
 
 
+def _boundary_lost(V, b, A, seqs, forward):
+    """Whether the boundary scans lost a share that matters at a chunk boundary.  The rows inside a
+    chunk come from the exact scaled recursion, whose losses are shares below :data:`LOST_SHARE`
+    (judged by :func:`_fb_checked`'s harm bound); the first row of an inner chunk (forward) and the
+    last row of the chunk before it (backward) come from products of chunk matrices, which can lose
+    a state whose share is far larger (a case from hypothesis: an absorbing state, log-densities
+    spread by ~100, a lost forward share of e^-375 = 1e-163 that made the posteriors 1 where the
+    log-space recursion gives 0.058).  So those rows are redone by one exact step from their
+    neighbour, ``(alpha_{t-1} A) * b_t`` or ``A (b_{t+1} * beta_{t+1})``, normalised; a state at
+    least :data:`LOST_SHARE` there and less than half of it in ``V`` (``alpha`` or ``beta`` (n, k),
+    rows summing to 1; ``b`` the scaled emissions) is lost."""
+    fr = seqs.c_start[~seqs.c_first]
+    if forward:
+        est = (V[fr - 1] @ A) * b[fr]
+        got = V[fr]
+    else:
+        est = (b[fr] * V[fr]) @ A.T
+        got = V[fr - 1]
+    est /= est.sum(axis=1)[:, None]
+    return bool(np.any((est >= LOST_SHARE) & ~(got >= 0.5 * est)))
+
+
 def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_start=None, beta_end=None,
                       forward_only=False, check=False, report=None):
     """The scaled forward-backward of the module docstring.
@@ -468,6 +490,10 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
             return LOST
         flagged = (sup & ~(alpha >= LOST_SHARE)).any(axis=1)
         del sup
+        if seqs.has_inner and _boundary_lost(alpha, b, A, seqs, forward=True):
+            if report is not None:
+                report.append(True)
+            return LOST
         if report is not None and flagged.any():
             report.append(True)
     if not np.all(cscale > 0):
@@ -506,6 +532,8 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
             supb[n - 1] = log_end > -np.inf
         flagged |= (supb & ~(beta >= LOST_SHARE)).any(axis=1)
         del supb
+        if seqs.has_inner and _boundary_lost(beta, b, A, seqs, forward=False):
+            return LOST
     beta0 = np.log(beta[0]) if head_start is not None else None
     gsum = np.einsum("ij,ij->i", alpha, beta)
     if check:
