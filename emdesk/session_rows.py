@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .io.sequences import sequence_count_notes
+
 MAX_DISPLAY_POINTS = 50_000   # rows drawn (a fixed random subset when the fit has more)
 
 
@@ -168,16 +170,7 @@ def sequence_lengths(seq_ids, labels):
     present, counts = np.unique(seq_ids, return_counts=True)  # ids are sorted: runs in order
     lengths = counts.astype(np.int64)
     names = [labels[i] for i in present]
-    notes = []
-    dropped = len(labels) - len(present)
-    if dropped:
-        notes.append(f"{dropped} sequence{'s' if dropped != 1 else ''} had no row with a value and "
-                     f"{'were' if dropped != 1 else 'was'} left out.")
-    short = int(np.count_nonzero(lengths == 1))
-    if short:
-        notes.append(f"{short} sequence{'s have' if short != 1 else ' has'} a single row (no "
-                     "transition to learn from).")
-    return lengths, names, notes
+    return lengths, names, sequence_count_notes(len(labels) - len(present), lengths, "had no row with a value")
 
 
 def hmm_rows(table, columns, family: str, missing: str, sequence_column=None, order_column=None) -> PreparedRows:

@@ -45,6 +45,21 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
 
 
+def sequence_count_notes(dropped: int, counts, why: str) -> list[str]:
+    """Notes on ``dropped`` sequences left out (``why``: "had no row left to fit", ...) and on the
+    sequences of a single row among the rows per sequence ``counts`` (emdesk-fit's and the window's
+    wording)."""
+    notes = []
+    if dropped:
+        notes.append(f"{_plural(dropped, 'sequence', 'sequences')} {why} and "
+                     f"{'was' if dropped == 1 else 'were'} left out.")
+    short = int(np.count_nonzero(np.asarray(counts) == 1))
+    if short:
+        notes.append(f"{_plural(short, 'sequence has', 'sequences have')} a single row (no transition to "
+                     f"learn from).")
+    return notes
+
+
 def sequence_layout(table: Table, X: np.ndarray, *, sequence_column: str | None = None,
                     order_column: str | None = None, missing: str = "marginalize") -> SequenceLayout:
     """The rows of ``X`` (the table's fitted columns, (n_rows, d), NaN where missing) to fit as sequences.
@@ -128,14 +143,7 @@ def sequence_layout(table: Table, X: np.ndarray, *, sequence_column: str | None 
                          f"in the file's order.")
     kept_seq = seq[rows]
     present, counts = np.unique(kept_seq, return_counts=True)  # kept_seq is sorted: runs in order
-    dropped = len(seq_names) - len(present)
-    if dropped:
-        notes.append(f"{_plural(dropped, 'sequence', 'sequences')} had no row left to fit and "
-                     f"{'was' if dropped == 1 else 'were'} left out.")
-    short = int(np.count_nonzero(counts == 1))
-    if short:
-        notes.append(f"{_plural(short, 'sequence has', 'sequences have')} a single row (no transition to "
-                     f"learn from).")
+    notes += sequence_count_notes(len(seq_names) - len(present), counts, "had no row left to fit")
     return SequenceLayout(rows=rows.astype(np.int64), lengths=counts.astype(np.int64),
                           names=[seq_names[i] for i in present], notes=notes, n_left_out=int(n - rows.size))
 
