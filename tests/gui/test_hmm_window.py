@@ -198,3 +198,13 @@ def test_fit_failure_names_the_column(qtbot, window, tmp_path):
         window.start_fit()
     assert "Column 2 (b) holds values" in blocker.args[0]
     assert "Column 2 (b)" in window.last_message[1]
+
+
+def test_transition_panel_before_a_fit_is_blank_not_stray_axes(qtbot, window, regimes_csv):
+    """Before any fit the transition-matrix panel has no ticks and a unit range; left to auto-range, the
+    empty plot showed axes of -400..400 (x0.001) beside the data."""
+    _hmm(window, regimes_csv)
+    tr = window.views.transitions
+    assert tr.getAxis("bottom")._tickLevels == [[]] and tr.getAxis("left")._tickLevels == [[]]
+    (x0, x1), (y0, y1) = tr.viewRange()
+    assert -0.1 <= x0 < x1 <= 1.1 and -0.1 <= y0 < y1 <= 1.1

@@ -101,6 +101,7 @@ class HMMViews(QtCore.QObject):
         self._colors_u8 = np.zeros((0, 3), dtype=np.uint8)
         self._labels: list = []
         self._k = 0
+        self._blank_transitions()
 
         self._X = None
         self._starts = np.zeros(1, dtype=np.int64)
@@ -273,6 +274,7 @@ class HMMViews(QtCore.QObject):
         self._colors_u8 = np.asarray(colors, dtype=float).clip(0, 255).astype(np.uint8).reshape(-1, 3)
         self._post_image.clear()
         if not k:
+            self._blank_transitions()
             return
         if k <= ANNOTATE_MAX_K:
             for _ in range(k * k):
@@ -283,6 +285,13 @@ class HMMViews(QtCore.QObject):
         for axis in ("left", "bottom"):
             self.transitions.getAxis(axis).setTicks([ticks])
         self.transitions.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
+
+    def _blank_transitions(self) -> None:
+        """No states yet: no ticks and a unit range (left alone, the empty plot auto-ranged to axes of
+        -400..400 x 0.001)."""
+        for axis in ("left", "bottom"):
+            self.transitions.getAxis(axis).setTicks([[]])
+        self.transitions.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
 
     def _draw_transitions(self, A: np.ndarray) -> None:
         k = A.shape[0]
