@@ -306,29 +306,40 @@ EMISSION_UNDERFLOW = 708.0
 SMALL_PROBABILITY = 1e-18
 
 
-def risky_chain(startprob, transmat, logB=None):
+def risky_chain(startprob, transmat, logB=None, lengths=None, head_start=None):
     """Whether the scaled recursions must check every row for a lost state (:func:`_fb_checked`):
-    transitions below :data:`RISKY_TRANSITION`, or a zero start probability or a positive one below
-    :data:`SMALL_PROBABILITY` together with emissions spread beyond :data:`EMISSION_UNDERFLOW` in a row
-    of ``logB`` (always assumed when ``logB`` is None: the row-block sweeps decide before reading it)."""
+    transitions below :data:`RISKY_TRANSITION`; or, in rows of ``logB`` whose emissions spread beyond
+    :data:`EMISSION_UNDERFLOW`, transitions below :data:`SMALL_PROBABILITY` (any such row) or a start
+    probability below it (0 included) for the row's largest emission at a sequence's first row
+    (``lengths``; ``head_start``, a log, for the first one when given).  Without ``logB`` (the
+    row-block sweeps decide before reading it) any spread is assumed."""
     A = np.asarray(transmat, dtype=float)
     if not A.size:
         return False
     if A.min() < RISKY_TRANSITION:
         return True
     pi = np.asarray(startprob, dtype=float)
-    pos = pi[pi > 0]
-    if not (pos.size < pi.size or (pos.size and pos.min() < SMALL_PROBABILITY) or A.min() < SMALL_PROBABILITY):
+    small_a = A.min() < SMALL_PROBABILITY
+    if not small_a and pi.min() >= SMALL_PROBABILITY and head_start is None:
         return False
     if logB is None:
         return True
     m = row_max(logB)
-    ok = np.isfinite(m)
-    if not ok.any():
-        return False
     with np.errstate(invalid="ignore"):
-        D = logB[ok] - m[ok, None]
-        return bool(np.any((D < -EMISSION_UNDERFLOW) & (D > -np.inf)))
+        D = logB - m[:, None]
+        spread = np.any((D < -EMISSION_UNDERFLOW) & (D > -np.inf), axis=1)
+    if not spread.any():
+        return False
+    if small_a:
+        return True
+    starts = np.zeros(1, dtype=np.int64) if lengths is None else np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
+    starts = starts[spread[starts]]
+    if not starts.size:
+        return False
+    p = pi[np.argmax(logB[starts], axis=1)]
+    if head_start is not None and starts[0] == 0:
+        p[0] = np.exp(np.asarray(head_start, dtype=float)[np.argmax(logB[0])])
+    return bool(np.any(p < SMALL_PROBABILITY))
 
 
 class _Lost:
@@ -360,7 +371,7 @@ def _fb_checked(logB, startprob, transmat, seqs, want_xi, head_start=None, beta_
     list; ``True`` is appended when the scaled forward variables lost a reachable state anywhere.
     """
     A = np.asarray(transmat, dtype=float)
-    risky = risky_chain(startprob, A, logB)
+    risky = risky_chain(startprob, A, logB, seqs.lengths, head_start)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         out = _forward_backward(logB, startprob, transmat, seqs, want_xi, False, head_start, beta_end,
                                 forward_only, risky, report)
