@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import TWO_PASS_RATIO, DenseData
+from ._core import MIN_WHITENED_ROWS, TWO_PASS_RATIO, DenseData
 from ._kernels import LOG_RESP_FLOOR, Prepared, ShiftedStats, _finish_block, _two_pass_scatter
 
 
@@ -290,8 +290,11 @@ def hd_block_rows(k, d):
 
 
 def _one_thread_rows(madds_per_row):
-    """Rows of a sub-product of ``madds_per_row`` multiply-adds per row under :data:`ONE_THREAD_GEMM`."""
-    return _pow2_at_most(ONE_THREAD_GEMM // max(madds_per_row, 1), 1, 1 << 30)
+    """Rows of a sub-product of ``madds_per_row`` multiply-adds per row under :data:`ONE_THREAD_GEMM`,
+    but at least :data:`~emdesk.engine._core.MIN_WHITENED_ROWS` (main's least block): products of 1-2
+    rows at d >= 300 made the tied pass's (b, d) x (d, d) product 5.5x slower at d = 500 (10x at
+    d = 1000) than one GEMM on one thread (tests/engine/test_break2_kernels.py)."""
+    return _pow2_at_most(ONE_THREAD_GEMM // max(madds_per_row, 1), MIN_WHITENED_ROWS, 1 << 30)
 
 
 def _gemm_rows(A, W, out, sub):

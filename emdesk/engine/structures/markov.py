@@ -294,6 +294,52 @@ LOST_SHARE = 1e-290
 #: (1e-90 at most), so a state that truly fades away (a chain drifting into an absorbing state) stays
 #: on the fast path.
 HARM_FLOOR = 1e-200
+#: A finite log-density more than this below its row's largest underflows in ``exp(logB - row max)``
+#: (exp(-708) is about the least normal double) *before* the start/transition probabilities scale the
+#: row: harmless while every positive probability is at least :data:`SMALL_PROBABILITY` (the lost
+#: share is then below exp(-708) / 1e-18 ~ 3e-290 of the row, under :data:`LOST_SHARE`), but a state of
+#: start probability 1e-250 (or 0) or transitions of 1e-270 with the row's largest emission loses the
+#: others entirely, and the result was a wrong finite likelihood (-438 for a true +1,
+#: tests/engine/test_break2_hmm.py).
+EMISSION_UNDERFLOW = 708.0
+#: See :data:`EMISSION_UNDERFLOW`.
+SMALL_PROBABILITY = 1e-18
+
+
+def risky_chain(startprob, transmat, logB=None, lengths=None, head_start=None):
+    """Whether the scaled recursions must check every row for a lost state (:func:`_fb_checked`):
+    transitions below :data:`RISKY_TRANSITION`; or, in rows of ``logB`` whose emissions spread beyond
+    :data:`EMISSION_UNDERFLOW`, transitions below :data:`SMALL_PROBABILITY` (any such row) or a start
+    probability below it (0 included) for the row's largest emission at a sequence's first row
+    (``lengths``; ``head_start``, a log, for the first one when given).  Without ``logB`` (the
+    row-block sweeps decide before reading it) any spread is assumed."""
+    A = np.asarray(transmat, dtype=float)
+    if not A.size:
+        return False
+    if A.min() < RISKY_TRANSITION:
+        return True
+    pi = np.asarray(startprob, dtype=float)
+    small_a = A.min() < SMALL_PROBABILITY
+    if not small_a and pi.min() >= SMALL_PROBABILITY and head_start is None:
+        return False
+    if logB is None:
+        return True
+    m = row_max(logB)
+    with np.errstate(invalid="ignore"):
+        D = logB - m[:, None]
+        spread = np.any((D < -EMISSION_UNDERFLOW) & (D > -np.inf), axis=1)
+    if not spread.any():
+        return False
+    if small_a:
+        return True
+    starts = np.zeros(1, dtype=np.int64) if lengths is None else np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
+    starts = starts[spread[starts]]
+    if not starts.size:
+        return False
+    p = pi[np.argmax(logB[starts], axis=1)]
+    if head_start is not None and starts[0] == 0:
+        p[0] = np.exp(np.asarray(head_start, dtype=float)[np.argmax(logB[0])])
+    return bool(np.any(p < SMALL_PROBABILITY))
 
 
 class _Lost:
@@ -311,7 +357,10 @@ def _fb_checked(logB, startprob, transmat, seqs, want_xi, head_start=None, beta_
     A state whose scaled share falls below ~1e-308 becomes 0; with every transition probability
     positive (above :data:`RISKY_TRANSITION`) the next step puts it back, but a zero in ``transmat``
     (an absorbing state, a left-right chain) can keep it lost, giving ``-inf`` or a wrong likelihood.
-    So when ``transmat`` has such entries, the scaled recursions check every row: a reachable state
+    The same loss comes from emissions spread beyond ~708 in a row where the largest belongs to a state
+    of tiny start or transition probability (:data:`EMISSION_UNDERFLOW`).  So when ``transmat`` has
+    such entries, or those probabilities and spreads occur (:func:`risky_chain`), the scaled
+    recursions check every row: a reachable state
     (one step of the boolean support recursion from the previous row's computed shares, ``transmat >
     0`` and ``logB > -inf``) with a share below :data:`LOST_SHARE` at a row where that can matter
     (``<alpha_t, beta_t>`` below :data:`HARM_FLOOR`, or a row scale of 0) sends the data to the
@@ -322,13 +371,19 @@ def _fb_checked(logB, startprob, transmat, seqs, want_xi, head_start=None, beta_
     list; ``True`` is appended when the scaled forward variables lost a reachable state anywhere.
     """
     A = np.asarray(transmat, dtype=float)
-    risky = bool(A.size and A.min() < RISKY_TRANSITION)
+    risky = risky_chain(startprob, A, logB, seqs.lengths, head_start)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         out = _forward_backward(logB, startprob, transmat, seqs, want_xi, False, head_start, beta_end,
                                 forward_only, risky, report)
         if out is None:  # a chunk row vanished (zero probability): redo with the careful sweeps
             out = _forward_backward(logB, startprob, transmat, seqs, want_xi, True, head_start, beta_end,
                                     forward_only, risky, report)
+        # posteriors that are not finite beside a finite likelihood (0 * inf in the scaled products:
+        # NaN expected transitions were found for transitions of 1e-200 with emissions spread by ~1000,
+        # tests/engine/test_break2_hmm.py): redone as a lost state
+        if (out is not LOST and not forward_only and out[1] is not None and math.isfinite(out[0])
+                and not all(np.isfinite(a).all() for a in out[1:4] if a is not None)):
+            out = LOST
         if not fallback:
             return out
         # a -inf that no all-impossible row explains: lost shares can also vanish without zeros in

@@ -41,7 +41,7 @@ import math
 
 import numpy as np
 
-from .markov import LOST, RISKY_TRANSITION, Sequences, _fb_checked, _viterbi
+from .markov import LOST, Sequences, _fb_checked, _viterbi, risky_chain
 from .markov_logspace import _log_forward_backward, _lse
 
 __all__ = ["FB_BLOCK_BYTES", "block_rows_for", "forward_backward_blocked", "viterbi_blocked",
@@ -116,8 +116,9 @@ def _fb_block(logB, pi, A, seqs, want_xi, head_start, beta_end, forward_only, fo
     return _fb_checked(logB, pi, A, seqs, want_xi, head_start, beta_end, forward_only, fallback, report)
 
 
-def _risky(A):
-    return bool(A.size and A.min() < RISKY_TRANSITION)
+def _risky(A, pi):
+    # the emissions are not read yet: any spread is assumed (markov.risky_chain)
+    return risky_chain(pi, A)
 
 
 def _head(lckpt, logA):
@@ -156,7 +157,7 @@ def log_likelihood_blocked(logB_rows, startprob, transmat, lengths, block_rows=N
     """The log-likelihood alone: the forward sweep (``-inf`` when the data are impossible)."""
     lengths, pi, A = _check(lengths, startprob, transmat)
     plan = plan or BlockPlan(lengths, block_rows or block_rows_for(len(pi)))
-    if plan.n_blocks > 1 and _risky(A):
+    if plan.n_blocks > 1 and _risky(A, pi):
         # no state lost by the scaled forward variables: the forward sweep's likelihood is exact;
         # otherwise whether a lost state matters is judged by the backward sweep (markov._fb_checked)
         report = []
@@ -192,7 +193,7 @@ def forward_backward_blocked(logB_rows, startprob, transmat, lengths, consume=No
     lengths, pi, A = _check(lengths, startprob, transmat)
     k = len(pi)
     plan = plan or BlockPlan(lengths, block_rows or block_rows_for(k))
-    if plan.n_blocks > 1 and _risky(A):
+    if plan.n_blocks > 1 and _risky(A, pi):
         # zeros in transmat: a state lost by the scaled recursions in one block may matter in a later
         # one; the backward sweep judges every row with its true backward vector, and anything lost
         # that matters (or a -inf) redoes all blocks in log space, checkpoints included
