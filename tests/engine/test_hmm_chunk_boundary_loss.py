@@ -55,3 +55,25 @@ def test_whole_forward_backward_keeps_a_state_the_chunk_boundary_scans_lost():
     ll, gamma, _, _ = forward_backward(logB, pi, tm, Sequences(np.array([logB.shape[0]])))
     assert ll == pytest.approx(ll_ref, rel=1e-10)
     np.testing.assert_allclose(gamma, gamma_ref, atol=1e-8)
+
+
+def test_chunked_forward_backward_with_tiny_transitions_equals_the_log_space_reference():
+    """A second chunk-boundary loss, found by the break2 fuzzing (seed 9): transitions of 3.7e-200 and
+    1.5e-199, emissions spread by up to 1,460 per row, three sequences (57, 17, 7 rows) in chunks of 7:
+    the log-likelihood was 0.42 too low although every row was checked (the per-row check trusted the
+    boundary rows).  markov._boundary_lost catches it; the default and other chunk sizes were right."""
+    import sys
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from test_hmm_logspace import _assert_close, _reference
+
+    logB = np.loadtxt(os.path.join(os.path.dirname(__file__), "data", "hmm_chunk7_boundary_logB.csv"), delimiter=",")
+    pi = np.array([0.3653641638342483, 0.3559621436282702, 0.2786736925374815])
+    A = np.array([[1.5451594121890665e-199, 1.5451594121890665e-199, 1.0],
+                  [0.7626382212590487, 0.0944173228913581, 0.1429444558495932],
+                  [3.721784093188028e-200, 1.0, 3.721784093188028e-200]])
+    lengths = [57, 17, 7]
+    ref = _reference(logB, pi, A, lengths)
+    for chunk in (None, 1, 3, 7, 20):
+        seqs = Sequences(np.asarray(lengths)) if chunk is None else Sequences(np.asarray(lengths), chunk=chunk)
+        _assert_close(forward_backward(logB, pi, A, seqs), ref)
