@@ -395,26 +395,51 @@ def _fb_checked(logB, startprob, transmat, seqs, want_xi, head_start=None, beta_
     return out
 
 
-def _boundary_lost(V, b, A, seqs, forward):
-    """Whether the boundary scans lost a share that matters at a chunk boundary.  The rows inside a
-    chunk come from the exact scaled recursion, whose losses are shares below :data:`LOST_SHARE`
-    (judged by :func:`_fb_checked`'s harm bound); the first row of an inner chunk (forward) and the
-    last row of the chunk before it (backward) come from products of chunk matrices, which can lose
-    a state whose share is far larger (a case from hypothesis: an absorbing state, log-densities
-    spread by ~100, a lost forward share of e^-375 = 1e-163 that made the posteriors 1 where the
-    log-space recursion gives 0.058).  So those rows are redone by one exact step from their
-    neighbour, ``(alpha_{t-1} A) * b_t`` or ``A (b_{t+1} * beta_{t+1})``, normalised; a state at
-    least :data:`LOST_SHARE` there and less than half of it in ``V`` (``alpha`` or ``beta`` (n, k),
-    rows summing to 1; ``b`` the scaled emissions) is lost."""
+def _boundary_lost(V, b, A, seqs):
+    """Whether the boundary scans lost a forward share at a chunk boundary (for forward-only results,
+    which have no backward variables to judge the harm by: see :func:`_boundary_harm`): the first row
+    of every inner chunk redone by one exact step from the row before, ``(alpha_{t-1} A) * b_t``
+    normalised; a state at least :data:`LOST_SHARE` there and less than half of it in ``V`` (alpha
+    (n, k), rows summing to 1; ``b`` the scaled emissions) is lost."""
     fr = seqs.c_start[~seqs.c_first]
-    if forward:
-        est = (V[fr - 1] @ A) * b[fr]
-        got = V[fr]
-    else:
-        est = (b[fr] * V[fr]) @ A.T
-        got = V[fr - 1]
+    est = (V[fr - 1] @ A) * b[fr]
     est /= est.sum(axis=1)[:, None]
-    return bool(np.any((est >= LOST_SHARE) & ~(got >= 0.5 * est)))
+    return bool(np.any((est >= LOST_SHARE) & ~(V[fr] >= 0.5 * est)))
+
+
+#: The largest change of a posterior that the chunk-boundary rows' inaccuracy may make (see
+#: :func:`_boundary_harm`); rounding alone gives about 1e-15.
+BOUNDARY_HARM = 1e-10
+
+
+def _boundary_harm(alpha, beta, b, A, seqs):
+    """How much the chunk-boundary rows can be off, as a bound on the change of any posterior.
+
+    Rows inside a chunk come from the exact scaled recursion, whose losses are shares below
+    :data:`LOST_SHARE` (judged by :func:`_fb_checked`'s harm bound).  The first row of an inner chunk
+    (forward) and the last row of the chunk before it (backward) come from products of chunk
+    matrices, which can lose a state whose share is far larger, or keep it only to a few digits
+    (subnormal intermediate products).  Found by hypothesis: an absorbing state, log-densities spread
+    by ~100, a lost forward share of e^-375 that made posteriors 1 where the log-space recursion
+    gives 0.058; and with transitions of 1e-200, expected transitions off by 2e-8 relative.
+
+    So those rows are redone by one exact step from their neighbour: ``e = (alpha_{t-1} A) * b_t``
+    and ``f = A (b_{t+1} * beta_{t+1})``, normalised.  A relative error ``delta_j`` in state j's
+    share at row t changes the weight of the paths through (t, j), and so any posterior, by at most
+    ``delta_j gamma_t(j)``: the bound returned is the largest ``sum_j |alpha_t(j) - e_j| beta_t(j) /
+    <e, beta_t>`` (and the backward counterpart) over the boundary rows.  ``alpha``, ``beta`` (n, k)
+    rows summing to 1, ``b`` the scaled emissions.  Costs O(chunks k^2)."""
+    fr = seqs.c_start[~seqs.c_first]
+    t = fr - 1
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        e = (alpha[t] @ A) * b[fr]
+        e /= e.sum(axis=1)[:, None]
+        f = (b[fr] * beta[fr]) @ A.T
+        f /= f.sum(axis=1)[:, None]
+        hf = (np.abs(alpha[fr] - e) * beta[fr]).sum(axis=1) / np.einsum("ij,ij->i", e, beta[fr])
+        hb = (alpha[t] * np.abs(beta[t] - f)).sum(axis=1) / np.einsum("ij,ij->i", alpha[t], f)
+    h = np.concatenate([hf, hb])
+    return float(np.max(np.where(np.isnan(h), np.inf, h))) if h.size else 0.0
 
 
 def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_start=None, beta_end=None,
@@ -545,7 +570,7 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
             return LOST
         flagged = (sup & ~(alpha >= LOST_SHARE)).any(axis=1)
         del sup
-        if seqs.has_inner and _boundary_lost(alpha, b, A, seqs, forward=True):
+        if forward_only and seqs.has_inner and _boundary_lost(alpha, b, A, seqs):
             if report is not None:
                 report.append(True)
             return LOST
@@ -587,7 +612,7 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
             supb[n - 1] = log_end > -np.inf
         flagged |= (supb & ~(beta >= LOST_SHARE)).any(axis=1)
         del supb
-        if seqs.has_inner and _boundary_lost(beta, b, A, seqs, forward=False):
+        if seqs.has_inner and _boundary_harm(alpha, beta, b, A, seqs) > BOUNDARY_HARM:
             return LOST
     beta0 = np.log(beta[0]) if head_start is not None else None
     gsum = np.einsum("ij,ij->i", alpha, beta)
