@@ -1,4 +1,4 @@
-"""A fault found while checking issue 16's HMM start, fixed by markov._boundary_lost: the whole-data scaled
+"""A fault found while checking issue 16's HMM start, fixed by markov_chunks._boundary_harm: the whole-data scaled
 forward-backward (``structures.markov.forward_backward``, the path of data that fit in one block) gives wrong
 posteriors on a case stored by hypothesis in ``test_hmm_memory.py::test_blocked_forward_backward_equals_whole``
 (k = 2, startprob [0, 1], an absorbing state 1 (transmat [[1, 0], [0.238, 0.762]]), 101 rows, log-densities
@@ -61,7 +61,7 @@ def test_chunked_forward_backward_with_tiny_transitions_equals_the_log_space_ref
     """A second chunk-boundary loss, found by the break2 fuzzing (seed 9): transitions of 3.7e-200 and
     1.5e-199, emissions spread by up to 1,460 per row, three sequences (57, 17, 7 rows) in chunks of 7:
     the log-likelihood was 0.42 too low although every row was checked (the per-row check trusted the
-    boundary rows).  markov._boundary_lost catches it; the default and other chunk sizes were right."""
+    boundary rows).  markov_chunks._boundary_harm catches it; the default and other chunk sizes were right."""
     import sys
 
     sys.path.insert(0, os.path.dirname(__file__))
