@@ -108,3 +108,25 @@ def rgb_pixels():
         return int((d < tol).sum())
 
     return count
+
+
+@pytest.fixture
+def saved_hmm_fit(qtbot):
+    """A callable ``(window, csv_path, max_iter) -> path``: opens the CSV (columns site, day, level), fits a
+    2-state Gaussian HMM of ``level`` with sequences ``site`` ordered by ``day``, saves it as ``hmm-fit.json``
+    beside the CSV and waits for the Results summary."""
+
+    def fit_and_save(window, csv_path, max_iter):
+        window.open_csv(csv_path)
+        window.set_model_kind("hmm", "gaussian")
+        window.set_sequence("site", "day")
+        window.select_columns(["level"])
+        window.set_options(n_components=2, random_state=0, max_iter=max_iter)
+        with qtbot.waitSignal(window.fitFinished, timeout=60_000):
+            window.start_fit()
+        out = csv_path.parent / "hmm-fit.json"
+        window.export_fit(out)
+        qtbot.waitUntil(lambda: not window.results.summary_pending(), timeout=30_000)
+        return out
+
+    return fit_and_save

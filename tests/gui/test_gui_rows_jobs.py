@@ -231,17 +231,8 @@ def test_planned_changes_nothing_and_checks_as_the_commands_do(regimes_csv):
 
 
 def test_opening_a_saved_hmm_fit_of_big_data_prepares_its_rows_once_off_the_gui_thread(qtbot, window, regimes_csv,
-                                                                                      monkeypatch):
-    window.open_csv(regimes_csv)
-    window.set_model_kind("hmm", "gaussian")
-    window.set_sequence("site", "day")
-    window.select_columns(["level"])
-    window.set_options(n_components=2, random_state=0, max_iter=30)
-    with qtbot.waitSignal(window.fitFinished, timeout=60_000):
-        window.start_fit()
-    out = regimes_csv.parent / "hmm-fit.json"
-    window.export_fit(out)
-    qtbot.waitUntil(lambda: not window.results.summary_pending(), timeout=30_000)
+                                                                                      monkeypatch, saved_hmm_fit):
+    out = saved_hmm_fit(window, regimes_csv, max_iter=30)
     want = rows_of(window.session)
     window.set_model_kind("mixture", "gaussian")
     window.select_columns(["day", "flow"])

@@ -46,19 +46,10 @@ def gated(fn, seen: dict):
 
 
 def test_opening_a_saved_hmm_fit_of_big_data_computes_its_state_off_the_gui_thread(qtbot, window, regimes_csv,
-                                                                                   monkeypatch):
+                                                                                   monkeypatch, saved_hmm_fit):
     import emdesk.session_hmm as session_hmm
 
-    window.open_csv(regimes_csv)
-    window.set_model_kind("hmm", "gaussian")
-    window.set_sequence("site", "day")
-    window.select_columns(["level"])
-    window.set_options(n_components=2, random_state=0, max_iter=50)
-    with qtbot.waitSignal(window.fitFinished, timeout=60_000):
-        window.start_fit()
-    out = regimes_csv.parent / "hmm-fit.json"
-    window.export_fit(out)
-    qtbot.waitUntil(lambda: not window.results.summary_pending(), timeout=30_000)
+    out = saved_hmm_fit(window, regimes_csv, max_iter=50)
     window.set_model_kind("mixture")
     window.open_fit(out)  # small data: as before, at once
     expected = window.session.history[0]
