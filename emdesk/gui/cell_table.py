@@ -94,6 +94,13 @@ class CellTableModel(QtCore.QAbstractTableModel):
     def column_texts(self, column: int) -> list:
         return [self.text(r, column) for r in range(len(self._rows))]
 
+    def columns_of_texts(self) -> list:
+        """Every cell's text, column by column (formats the rows not formatted yet)."""
+        for r in range(len(self._rows)):
+            if self._texts[r] is None:
+                self._texts[r] = [self._text(v) for v in self._rows[r]]
+        return [list(col) for col in zip(*self._texts)] if self._rows else [[] for _ in self._header]
+
     def header_text(self, column: int) -> str:
         return self._header[column]
 
@@ -221,13 +228,25 @@ class CellTableView(QtWidgets.QTableView):
         # only in their digits are equally wide: one measurement per shape ("-0.00000e-00") instead of per cell
         same = fm.horizontalAdvance("0")
         tabular = all(fm.horizontalAdvance(d) == same for d in "123456789")
-        for c in range(self.columnCount()):
-            texts = set(self._cells.column_texts(c))
+        # A header section's size hint is its text's width (the widest line) plus margins that do not depend on
+        # the text: asked of Qt for the first section, the others are measured with the header's font
+        bold = QtGui.QFont(header.font())
+        bold.setBold(True)  # (QHeaderView::sectionSizeFromContents measures with the bold font)
+        hfm = QtGui.QFontMetrics(bold)
+        header_pad = None
+        for c, texts in enumerate(self._cells.columns_of_texts()):
+            texts = set(texts)
             if tabular:
                 texts = {t.translate(_DIGITS_TO_ZERO) for t in texts}
             w = max((advance(t) for t in texts), default=0) + pad
+            title = self._cells.header_text(c)
+            if not header.isHidden() and title:
+                text_w = max(hfm.horizontalAdvance(line) for line in title.split("\n"))
+                if header_pad is None:
+                    header_pad = header.sectionSizeHint(c) - text_w
+                w = max(w, text_w + header_pad)
             if not header.isHidden():
-                w = max(w, header.sectionSizeHint(c))
+                w = max(w, header.minimumSectionSize())
             if max_width is not None:
                 w = min(w, max_width)
             self.setColumnWidth(c, w)

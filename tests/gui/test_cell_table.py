@@ -54,7 +54,7 @@ def test_fitted_columns_are_as_wide_as_qts_own_sizing(view):
     rows = [[f"feature {i}"] + [float(v) for v in rng.normal(scale=10.0 ** rng.integers(-6, 7), size=5)]
             for i in range(60)]
     rows.append(["a much longer row label than the others", -1.5e-300, 12, None, True, "text"])
-    header = ["", "component 1", "SE", "c", "a rather long header", "x"]
+    header = ["", "component 1", "SE", "c", "a rather long header", "x\nnumbers of a kind"]
     view.cells().set_rows(header, rows)
     ours = view.fit_columns()
     view.resizeColumnsToContents()
