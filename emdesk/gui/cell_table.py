@@ -216,7 +216,8 @@ class CellTableView(QtWidgets.QTableView):
         """Sets every column's width to its widest text (cells measured with the view's font metrics, the
         header by the header's own size hint), as ``resizeColumnsToContents`` would, without asking the
         delegate for each cell; ``max_width`` caps a column. Returns the widths."""
-        fm = self.fontMetrics()
+        fm = QtGui.QFontMetricsF(self.font())  # (fractional widths, rounded up: an integer advance can be
+        # a pixel short of the laid-out text, and the delegate then elides it)
         # QCommonStyle pads an item view's text by (PM_FocusFrameHMargin + 1) on each side; a shown grid
         # adds 1 px (QTableView::sizeHintForColumn)
         pad = 2 * (self.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin, None, self) + 1)
@@ -232,16 +233,16 @@ class CellTableView(QtWidgets.QTableView):
         # the text: asked of Qt for the first section, the others are measured with the header's font
         bold = QtGui.QFont(header.font())
         bold.setBold(True)  # (QHeaderView::sectionSizeFromContents measures with the bold font)
-        hfm = QtGui.QFontMetrics(bold)
+        hfm = QtGui.QFontMetricsF(bold)
         header_pad = None
         for c, texts in enumerate(self._cells.columns_of_texts()):
             texts = set(texts)
             if tabular:
                 texts = {t.translate(_DIGITS_TO_ZERO) for t in texts}
-            w = max((advance(t) for t in texts), default=0) + pad
+            w = math.ceil(max((advance(t) for t in texts), default=0.0)) + pad
             title = self._cells.header_text(c)
             if not header.isHidden() and title:
-                text_w = max(hfm.horizontalAdvance(line) for line in title.split("\n"))
+                text_w = math.ceil(max(hfm.horizontalAdvance(line) for line in title.split("\n")))
                 if header_pad is None:
                     header_pad = header.sectionSizeHint(c) - text_w
                 w = max(w, text_w + header_pad)
