@@ -1,7 +1,7 @@
 """GUI responsiveness during a big fit: the largest stall of the GUI thread's event loop and plot updates/s.
 
     python3 benchmarks/bench_gui.py [--rows 1000000] [--components 5] [--max-iter 100]
-    python3 benchmarks/bench_gui.py --big [--rows 1000000] [--repeats 2]   (big data through the window)
+    python3 benchmarks/bench_gui.py --big [--rows 1000000] [--repeats 2] [--desk]  (big data through the window)
 
 Runs offscreen. Writes a CSV of ``rows`` two-dimensional rows (five Gaussian clusters) to a temporary
 folder, opens it in the real MainWindow (background load), fits it through the worker thread, and
@@ -101,7 +101,69 @@ def scrub_report(app, rows: int = 50_000, iterations: int = 300) -> None:
         window.close()
 
 
-def big_data_report(app, rows: int = 1_000_000, repeats: int = 1, hmm: bool = True) -> None:
+def wide_summary(d: int = 40, k: int = 4):
+    """The Summary of a full-covariance fit of ``d`` columns (2,000 rows, fixed seed): its Results tables have
+    d + 1 columns (the covariance matrices) and about 11,000 cells at d = 40."""
+    from emdesk.engine import GaussianMixture
+    from emdesk.engine.summary import summary
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, d)) + rng.normal(scale=3, size=(k, d))[rng.integers(0, k, 2000)]
+    gm = GaussianMixture(k, random_state=0, max_iter=20).fit(X)
+    return summary(gm, X, feature_names=[f"x{i}" for i in range(d)])
+
+
+def desk_phases(app, window, phase, s40) -> None:
+    """What still ran on the GUI thread with big data (issue 16, the desk): filling the Results tables of a
+    40-column fit, a full garbage collection (the GUI-thread collector runs them; they walk every tracked
+    object), and redrawing the fit's frames over 1,000,000 rows (the plot draws a fixed sample)."""
+    import gc
+
+    panel = window.results.panel
+    n_cells = sum(len(h) * len(r) for _, h, r in s40.tables())
+    phase(f"Results tables of a 40-column fit ({n_cells:,} cells)", lambda: (panel.set_summary(s40),
+                                                                         app.processEvents()))
+    phase("a full garbage collection (gc.collect() on the GUI thread)", gc.collect)
+    n = len(window.history)
+
+    def redraw():
+        for i in range(10):
+            window._show_index((n - 1 - i) % n)
+            app.processEvents()
+
+    phase("redraw 10 frames of the fit (one by one)", redraw)
+
+    # A wide file (1,000 columns x 30 rows): the Data panel's column list and the import preview
+    wide = os.path.join(os.path.dirname(window.table.path), "wide1000.csv")
+    rng = np.random.default_rng(1)
+    np.savetxt(wide, rng.normal(size=(30, 1000)), delimiter=",", comments="", fmt="%.4f",
+               header=",".join(f"c{i}" for i in range(1000)))
+    from emdesk.gui.data_panel import DataPanel
+    from emdesk.gui.import_dialog import ImportDialog
+    from emdesk.io import load_table
+
+    wide_table = load_table(wide)
+    dp = DataPanel()
+    dp.resize(400, 700)
+    dp.show()
+    app.processEvents()
+    phase("Data panel of a 1,000-column file", lambda: (dp.set_table(wide_table), app.processEvents()))
+    phase("the same file's Data panel again", lambda: (dp.set_table(wide_table), app.processEvents()))
+    dp.close()
+
+    def preview():
+        dialog = ImportDialog(wide)
+        dialog.show()
+        while dialog.last_preview is None:
+            QtCore.QThread.msleep(5)
+            app.processEvents()
+        app.processEvents()
+        dialog.close()
+
+    phase("import preview of a 1,000-column file (20 rows)", preview)
+
+
+def big_data_report(app, rows: int = 1_000_000, repeats: int = 1, hmm: bool = True, desk: bool = False) -> None:
     """A person with big data (issue 16): ``rows`` x 4 numeric columns with 1% missing cells and a text column,
     opened, all four ticked, a Gaussian mixture (full) fitted, its Results summary (in the background), the fit
     JSON and the assignments CSV exported, the fit opened again, columns ticked again, and (``hmm``) an HMM
@@ -129,7 +191,14 @@ def big_data_report(app, rows: int = 1_000_000, repeats: int = 1, hmm: bool = Tr
                          for r, lab in zip(block.tolist(), labels[start:start + 100_000])]
                 fh.write("\n".join(lines) + "\n")
         settings = QtCore.QSettings(os.path.join(tmp, "s.ini"), QtCore.QSettings.Format.IniFormat)
+        s40 = wide_summary()
+        try:  # as emdesk.gui.app.main does before its window (absent from older code)
+            from emdesk.gui.gui_thread_gc import freeze_startup_objects
+        except ImportError:
+            freeze_startup_objects = None
         for rep in range(repeats):
+            if freeze_startup_objects is not None and rep == 0:
+                print(f"start-up objects frozen: {freeze_startup_objects():,}", flush=True)
             window = MainWindow(settings=settings)
             window.resize(1280, 720)
             window.show()
@@ -161,6 +230,10 @@ def big_data_report(app, rows: int = 1_000_000, repeats: int = 1, hmm: bool = Tr
             phase(f"open {rows:,} x 5 (background load)", lambda: window.open_csv(csv))
             phase("tick a, b, c, d", lambda: window.select_columns(["a", "b", "c", "d"]))
             phase("fit GaussianMixture full k=4, then its Results summary", fit)
+            desk_phases(app, window, phase, s40)
+            if desk:
+                window.close()
+                continue
             phase("export the fit JSON", lambda: window.export_fit(os.path.join(tmp, "fit.json"), "json"))
             phase("export the assignments CSV", lambda: window.export_fit(os.path.join(tmp, "a.csv"), "assignments"))
             phase("open the fit again", lambda: window.open_fit(os.path.join(tmp, "fit.json")))
@@ -214,11 +287,14 @@ def main(argv=None) -> int:
                     help="only the big-data scenario (open, tick, fit, summary, exports, open fit: see big_data_report)")
     ap.add_argument("--repeats", type=int, default=1, help="runs of the --big scenario")
     ap.add_argument("--no-hmm", action="store_true", help="--big without the HMM phases")
+    ap.add_argument("--desk", action="store_true",
+                    help="--big up to the fit, then only the desk phases (Results tables of a 40-column fit, a full "
+                         "garbage collection, redraws)")
     args = ap.parse_args(argv)
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["bench_gui"])
     if args.big:
-        big_data_report(app, args.rows, args.repeats, hmm=not args.no_hmm)
+        big_data_report(app, args.rows, args.repeats, hmm=not args.no_hmm, desk=args.desk)
         return 0
     from emdesk.gui.main_window import MainWindow
 

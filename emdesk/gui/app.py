@@ -182,8 +182,10 @@ def main(argv=None) -> int:
     if args.smoke_test:
         return smoke_test()
     app = make_application()
+    from emdesk.gui.gui_thread_gc import freeze_startup_objects
     from emdesk.gui.main_window import MainWindow
 
+    freeze_startup_objects()  # the imported modules are never walked by the GUI thread's full collections
     window = MainWindow()
     file_open = install_file_open_handler(app, window)
     window.show()

@@ -127,6 +127,9 @@ class DataPanel(QtWidgets.QWidget):
         if selected is None:
             selected = list(table.numeric_column_names[:2])
         self.columns.blockSignals(True)
+        # Emptied first: replacing the items of a filled table one by one made Qt resize the header's sections
+        # after every item (quadratic: 9-14 s to show a 1,000-column file again, 117 ms when empty)
+        self.columns.setRowCount(0)
         self.columns.setRowCount(len(table.column_names))
         for row, name in enumerate(table.column_names):
             item = QtWidgets.QTableWidgetItem(name)

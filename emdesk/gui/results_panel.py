@@ -30,12 +30,13 @@ method=None, random_state=None)``, ``stop_bootstrap()``, ``bootstrap_result()``,
 
 from __future__ import annotations
 
-import math
 import time
 
 import PySide6  # noqa: F401  (the binding first, for pyqtgraph elsewhere)
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
+
+from .cell_table import CellTableView
 
 __all__ = ["ResultsPanel", "widget_png"]
 
@@ -51,19 +52,6 @@ def widget_png(widget) -> bytes:
     if not pixmap.save(buf, "PNG"):
         raise ValueError("Qt could not encode the picture as PNG.")
     return bytes(buf.data())
-
-
-def _cell_text(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else "no"
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return "NA" if not math.isfinite(f) else f"{f:.6g}"
-    return str(v)
 
 
 class ResultsPanel(QtWidgets.QWidget):
@@ -84,7 +72,7 @@ class ResultsPanel(QtWidgets.QWidget):
         self._runner = None
         self._boot_run = None
         self._boot_started = 0.0
-        self._tables: list[tuple[QtWidgets.QLabel, QtWidgets.QTableWidget]] = []
+        self._tables: list[tuple[QtWidgets.QLabel, CellTableView]] = []
 
         self.title = QtWidgets.QLabel("No fit yet: the results appear here when a fit ends.")
         self.title.setWordWrap(True)
@@ -437,8 +425,10 @@ class ResultsPanel(QtWidgets.QWidget):
     def table_titles(self) -> list:
         return [label.text() for label, table in self._tables if not table.isHidden()]
 
-    def table_widget(self, title: str) -> QtWidgets.QTableWidget:
-        """The shown table with this title (KeyError when there is none)."""
+    def table_widget(self, title: str) -> CellTableView:
+        """The shown table with this title (KeyError when there is none): a read-only ``QTableView`` whose
+        ``item(row, column)`` / ``horizontalHeaderItem(column)`` give the cells' text and value (``UserRole``)
+        (see ``emdesk.gui.cell_table``)."""
         for label, table in self._tables:
             if label.text() == title and not table.isHidden():
                 return table
@@ -463,15 +453,13 @@ class ResultsPanel(QtWidgets.QWidget):
             font = label.font()
             font.setBold(True)
             label.setFont(font)
-            table = QtWidgets.QTableWidget()
-            table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+            table = CellTableView()
             table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.ContiguousSelection)
             table.verticalHeader().setVisible(False)
             table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
             # no scroll bars of its own: the table is as large as its contents and the panel scrolls
             table.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             table.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            table.setSizeAdjustPolicy(QtWidgets.QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
             pos = self._inner_layout.count() - 1  # before the stretch
             self._inner_layout.insertWidget(pos, label)
             self._inner_layout.insertWidget(pos + 1, table)
@@ -480,36 +468,24 @@ class ResultsPanel(QtWidgets.QWidget):
 
     @QtCore.Slot()
     def _refill(self, *_):
+        """Puts the summary's tables in the views: each view's model holds the rows and formats a cell when it
+        is painted (emdesk.gui.cell_table); the views are sized to their contents (the panel scrolls)."""
         s = self._summary
         if s is None:
             return
         tables = s.tables(self.showing_standard_errors())
-        grey = QtGui.QBrush(QtGui.QColor(110, 110, 110))
         for i, (title, header, rows) in enumerate(tables):
             if i == 0 and len(rows) == 1:  # the model facts: one row of many values reads better as a column
                 header, rows = ["", "value"], [[h, v] for h, v in zip(header, rows[0])]
             label, table = self._table(i)
             label.setText(title)
             table.setUpdatesEnabled(False)
-            table.clearContents()
-            table.setColumnCount(len(header))
-            table.setRowCount(len(rows))
-            table.setHorizontalHeaderLabels([str(h) for h in header])
-            se_cols = {c for c, h in enumerate(header) if h == "SE"}
-            for r, row in enumerate(rows):
-                se_row = isinstance(row[0], str) and row[0].strip() == "SE"
-                for c, v in enumerate(row):
-                    item = QtWidgets.QTableWidgetItem(_cell_text(v))
-                    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
-                        item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
-                        item.setData(QtCore.Qt.ItemDataRole.UserRole, float(v))
-                    if c in se_cols or se_row:
-                        item.setForeground(grey)
-                    table.setItem(r, c, item)
-            table.resizeColumnsToContents()
-            h = table.horizontalHeader().height() + sum(table.rowHeight(r) for r in range(table.rowCount()))
+            table.cells().set_rows(header, rows, style=_se_style(header, rows))
+            table.fit_columns()
+            n = len(rows)
+            h = table.horizontalHeader().height() + n * table.verticalHeader().defaultSectionSize()
             table.setFixedHeight(h + 2 * table.frameWidth() + 2)
-            w = sum(table.columnWidth(c) for c in range(table.columnCount()))
+            w = sum(table.columnWidth(c) for c in range(len(header)))
             table.setFixedWidth(w + 2 * table.frameWidth() + 2)
             table.setUpdatesEnabled(True)
             label.show()
@@ -517,6 +493,26 @@ class ResultsPanel(QtWidgets.QWidget):
         for label, table in self._tables[len(tables):]:
             label.hide()
             table.hide()
+            table.cells().clear()
+
+
+_GREY = QtGui.QColor(110, 110, 110)
+
+
+def _se_style(header, rows):
+    """The style of a summary table: standard errors (an "SE" column, or a row labelled "SE") in grey."""
+    se_cols = {c for c, h in enumerate(header) if h == "SE"}
+    se_rows = {r for r, row in enumerate(rows) if row and isinstance(row[0], str) and row[0].strip() == "SE"}
+    if not se_cols and not se_rows:
+        return None
+    grey = QtGui.QBrush(_GREY)
+
+    def style(r, c, role):
+        if role == QtCore.Qt.ItemDataRole.ForegroundRole and (c in se_cols or r in se_rows):
+            return grey
+        return None
+
+    return style
 
 
 def _prior_note(summary) -> str:

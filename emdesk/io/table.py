@@ -39,7 +39,8 @@ def _value_counts(cells):
 
 
 class Table:
-    """A loaded CSV file: numeric columns as one float64 matrix, text columns as strings.
+    """A loaded CSV file: numeric columns as one float64 matrix, text columns as strings (each a read-only
+    NumPy array of ``str``, which the cycle collector does not walk: see ``_text_cells``).
 
     ``row_label_column`` names a column that labels the rows rather than measuring anything (R's
     ``write.csv`` row names, a pandas index): it is held as text, so it is never among
@@ -63,7 +64,7 @@ class Table:
             numeric, numeric_names, text = _empty_numbers_as_text(numeric, list(numeric_names), text)
         self._numeric = numeric
         self._numeric_index = {name: j for j, name in enumerate(numeric_names)}
-        self._text = {name: list(values) for name, values in text.items()}
+        self._text = {name: _text_cells(values) for name, values in text.items()}
         known = set(self._numeric_index) | set(self._text)
         if set(self._column_names) != known or len(known) != len(self._column_names):
             raise ValueError("every column must be either numeric or text, named once")
@@ -119,7 +120,7 @@ class Table:
     @property
     def row_labels(self) -> list[str] | None:
         """The cells of the row-label column (see the class notes), or None when the file has none."""
-        return None if self.row_label_column is None else list(self._text[self.row_label_column])
+        return None if self.row_label_column is None else self._text[self.row_label_column].tolist()
 
     @property
     def n_columns(self) -> int:
@@ -172,7 +173,7 @@ class Table:
         for name in names:
             self._check_name(name)
             if name == self.row_label_column:
-                labels = ", ".join(self._text[name][:3])
+                labels = ", ".join(self._text[name][:3].tolist())
                 raise DataError(f"Column {name!r} of {self.name} labels the rows ({labels}, ...); it is not a "
                                 f"variable to fit. Choose among: {', '.join(self.numeric_column_names) or 'none'}.")
             if name in self._text:
@@ -193,14 +194,14 @@ class Table:
         """The cells of a column as strings (numbers formatted exactly, missing numbers as "")."""
         self._check_name(name)
         if name in self._text:
-            return list(self._text[name])
+            return self._text[name].tolist()
         col = self._numeric[:, self._numeric_index[name]]
         return format_numbers(col)
 
     def _cells(self, name: str, start: int, stop: int) -> list[str]:
         """Rows ``start:stop`` of a column as strings (for writing CSV files in blocks)."""
         if name in self._text:
-            return self._text[name][start:stop]
+            return self._text[name][start:stop].tolist()
         return format_numbers(self._numeric[start:stop, self._numeric_index[name]])
 
     def is_numeric(self, name: str) -> bool:
@@ -250,6 +251,20 @@ def empty_columns_message(table: Table, names: Sequence[str]) -> str:
     verb = "has" if len(names) == 1 else "have"
     return (f"{which} of {table.name} {verb} no values (every cell is empty or missing); choose columns with "
             f"numbers: {', '.join(table.numeric_column_names) or 'none'}.")
+
+
+def _text_cells(values) -> np.ndarray:
+    """A text column's cells as a read-only 1-D NumPy array of ``str`` objects (dtype object).
+
+    Why not a list: Python's cycle collector walks every element of a list on each full collection, and the
+    window runs those in the GUI thread (``emdesk.gui.gui_thread_gc``): a 1,000,000-row text column added
+    10-50 ms to each. A NumPy array is not tracked by the collector, and ``str`` objects cannot form cycles,
+    so nothing is lost by not walking them. Same memory as a list (one pointer per cell; equal cells share
+    their ``str`` when the reader made them so); ``tolist()`` gives the list back (issue 16)."""
+    cells = np.empty(len(values), dtype=object)
+    cells[:] = values if isinstance(values, np.ndarray) else list(values)
+    cells.flags.writeable = False
+    return cells
 
 
 def _empty_numbers_as_text(numeric: np.ndarray, names: list[str], text: dict) -> tuple[np.ndarray, list, dict]:

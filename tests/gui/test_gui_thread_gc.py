@@ -47,3 +47,21 @@ def test_install_from_another_thread_changes_nothing(qapp):
     t.start()
     t.join()
     assert results == [False]
+
+
+def test_freezing_the_start_up_objects_takes_them_out_of_full_collections():
+    from emdesk.gui.gui_thread_gc import freeze_startup_objects
+
+    class Kept:
+        pass
+
+    before = Kept()
+    try:
+        frozen = freeze_startup_objects()
+        assert frozen == gc.get_freeze_count() > 1000
+        assert not any(o is before for o in gc.get_objects())  # frozen: no generation walks it any more
+        after = Kept()
+        assert any(o is after for o in gc.get_objects())  # what is made later is collected as before
+    finally:
+        gc.unfreeze()
+    assert any(o is before for o in gc.get_objects())
