@@ -270,3 +270,43 @@ def test_the_hmm_emissions_scatter_samples_big_data_and_keeps_small_data_as_befo
             np.testing.assert_array_equal(drawn, complete)
         # every drawn point is a complete row of X
         assert np.isin(drawn[:, 0], complete[:, 0]).all()
+
+
+def test_quick_changes_while_rows_are_prepared_wait_in_one_loop_and_prepare_the_newest_once(qtbot, window,
+                                                                                          regimes_csv, monkeypatch):
+    """Ticks made while big data's rows are prepared (a mouse wheel over a picker, a held key) used to open a
+    local event loop each, inside the previous one: 124 quick ticks over 200,000 rows reached Python's
+    recursion limit and the window stayed "Preparing..." with Run disabled. Now they return at once, the one
+    waiting loop applies the newest, and one preparation runs at a time (the rows in between are never made)."""
+    import traceback
+
+    window.open_csv(regimes_csv)
+    window.select_columns(["level"])
+    monkeypatch.setattr(background, "BIG_ROWS", 100)
+    real = session_rows.prepare_rows
+    gate = threading.Event()
+    specs, depths = [], []
+
+    def slow(spec):
+        specs.append(spec.columns)
+        gate.wait(20)
+        return real(spec)
+
+    monkeypatch.setattr(session_rows, "prepare_rows", slow)
+    picks = [["day"], ["level", "flow"], ["flow"], ["day", "flow"]] * 10
+
+    def tick(names, last):
+        def f():
+            depths.append(len(traceback.extract_stack()))
+            window.data_panel.set_selected(names)  # as the user's tick: the Data panel's signal
+            if last:
+                gate.set()
+        return f
+
+    for i, names in enumerate(picks):
+        QtCore.QTimer.singleShot(0, tick(names, i == len(picks) - 1))
+    window.select_columns(["day", "level"])  # waits for the newest rows
+    assert len(set(depths)) == 1, depths[:5]  # every tick ran at the same depth: no loop inside a loop
+    assert specs == [("day", "level"), ("day", "flow")]  # the first, then the newest once
+    assert window.session.columns == ["day", "flow"] == window.data_panel.selected_columns()
+    assert window.session.X.shape[1] == 2 and not window.rows.busy() and window.act_run.isEnabled()
