@@ -310,3 +310,37 @@ def test_quick_changes_while_rows_are_prepared_wait_in_one_loop_and_prepare_the_
     assert specs == [("day", "level"), ("day", "flow")]  # the first, then the newest once
     assert window.session.columns == ["day", "flow"] == window.data_panel.selected_columns()
     assert window.session.X.shape[1] == 2 and not window.rows.busy() and window.act_run.isEnabled()
+
+
+def test_a_fit_started_while_rows_are_prepared_is_refused_with_a_message(qtbot, window, regimes_csv, monkeypatch):
+    """Run and Step are disabled while rows are prepared, but start_fit (a script, the guard bar's fixes) used
+    to start EM on the old rows; using the new rows then ended that fit without a signal or a word."""
+    window.open_csv(regimes_csv)
+    window.select_columns(["level"])
+    window.set_options(n_components=2, random_state=0, max_iter=5)
+    monkeypatch.setattr(background, "BIG_ROWS", 100)
+    real = session_rows.prepare_rows
+    gate = threading.Event()
+
+    def slow(spec):
+        gate.wait(20)
+        return real(spec)
+
+    monkeypatch.setattr(session_rows, "prepare_rows", slow)
+    seen = {}
+
+    def press_run():
+        with qtbot.waitSignal(window.fitFailed, timeout=1000) as failed:
+            window.start_fit()
+        seen.update(fitting=window.is_fitting(), message=failed.args[0])
+        window.step_fit()
+        seen["fitting after step"] = window.is_fitting()
+        gate.set()
+
+    QtCore.QTimer.singleShot(0, press_run)
+    window.set_model_kind("hmm", "gaussian")
+    assert seen["fitting"] is False and seen["fitting after step"] is False
+    assert "still being prepared" in seen["message"]
+    with qtbot.waitSignal(window.fitFinished, timeout=30_000):  # once they are used, Run fits the new rows
+        window.start_fit()
+    assert window.session.kind == "hmm" and window.model is not None
