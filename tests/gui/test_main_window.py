@@ -602,3 +602,22 @@ def _aligned_restart_means(fitted, i):
     from emdesk.session import aligned_model, restart_model
 
     return aligned_model(restart_model(fitted, i), fitted).means_
+
+
+def test_open_fit_on_data_changed_since_it_was_saved_says_so(qtbot, window, csv_2d, tmp_path):
+    # Found trying the window: a fit whose data file was edited since (values changed, rows removed) was shown
+    # on the new rows without a word; the fit file keeps the data's SHA-256.
+    window.open_csv(csv_2d)
+    _fit(qtbot, window, n_components=2, random_state=0, max_iter=3, init_params="kmeans++")
+    out = tmp_path / "fit.json"
+    window.export_fit(out)
+    window.clear_message()  # (a 3-iteration fit did not converge: said)
+    window.open_fit(out)  # the same data: no word
+    assert window.last_message is None
+    lines = csv_2d.read_text().splitlines()
+    csv_2d.write_text("\n".join(lines[:101]) + "\n")  # 100 rows left
+    window.open_csv(csv_2d)
+    window.open_fit(out)
+    level, text = window.last_message
+    assert level == "warning" and "not the data the fit was saved from (two.csv, 300 rows" in text
+    assert "(100 rows)" in text and window.model is not None and window.session.X.shape == (100, 2)

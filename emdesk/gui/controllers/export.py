@@ -284,7 +284,22 @@ class ExportController(QtCore.QObject):
             raise
         self.w.restarts_view.clear()
         self.w.status_state.setText(f"Showing the fit from {os.path.basename(str(path))}; Export Fit writes it")
+        self._say_if_other_data(info.get("data") or {})
         self.w.update_actions()
+
+    def _say_if_other_data(self, saved: dict) -> None:
+        """A warning when the data shown are not those the fit was saved from (its file's SHA-256 differs):
+        before, a fit of a file edited since (values changed, rows removed) was shown without a word, its
+        log-likelihood and assignments silently those of other data."""
+        table = self.s.table
+        sha, now = saved.get("sha256"), getattr(table, "sha256", "") if table is not None else ""
+        if not sha or not now or sha == now:
+            return
+        n = saved.get("n_rows")
+        was = f"{saved.get('file_name') or 'its data'}" + (f", {int(n):,} rows" if isinstance(n, int) else "")
+        self.w.show_message(f"These are not the data the fit was saved from ({was}; the file's contents differ): "
+                            f"the fit is shown on {table.name} as it is now ({table.n_rows:,} rows), and its "
+                            "log-likelihood and assignments are of these rows.", "warning")
 
     def open_fit_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self.w, "Open Fit", self.w.settings.last_folder(),
