@@ -103,3 +103,19 @@ def test_select_model_with_a_constant_column_still_recommends_and_says_what_it_d
     assert result.notes and "Column 3 is constant" in result.notes[0]
     assert "Column 3 is constant" in result.reason and "Kept in every model" in result.reason
     assert result.with_criterion("aic").notes == result.notes
+
+
+def test_duplicated_columns_are_named_in_pairs_once_each():
+    # Found with emdesk-fit on 40 columns (10 duplicated, one more pair, one constant): each of the 11
+    # dependent directions was named by its eigenvector, which mixes them: 11 sentences of 16-18 columns.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 12)) * rng.uniform(0.5, 5, 12)
+    X[:, 5] = 1.0
+    X[:, 7] = X[:, 3]
+    X[:, 9:12] = X[:, 0:3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gm = GaussianMixture(2, random_state=0, max_iter=5).fit(X)
+    dep = [n for n in gm.column_notes_ if "linearly dependent" in n]
+    assert [n.split(" are")[0] for n in dep] == ["Columns 1, 10", "Columns 2, 11", "Columns 3, 12", "Columns 4, 8"]
+    assert any("Column 6 is constant" in n for n in gm.column_notes_)
