@@ -119,3 +119,28 @@ def test_duplicated_columns_are_named_in_pairs_once_each():
     dep = [n for n in gm.column_notes_ if "linearly dependent" in n]
     assert [n.split(" are")[0] for n in dep] == ["Columns 1, 10", "Columns 2, 11", "Columns 3, 12", "Columns 4, 8"]
     assert any("Column 6 is constant" in n for n in gm.column_notes_)
+
+
+@pytest.mark.parametrize("ct", ["full", "tied"])
+def test_an_hmm_of_duplicated_columns_is_not_called_collapsed(ct):
+    # Found in the window: a Gaussian HMM of 40 columns with duplicates called every state "collapsed onto a few
+    # repeated (often rounded) values" (the mixture of the same columns did not: it knows the dependence).
+    from emdesk.engine import GaussianHMM
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 6)) * [1, 2, 3, 4, 5, 6]
+    X[:, 4] = X[:, 1]
+    X[:, 5] = 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = GaussianHMM(2, covariance_type=ct, random_state=0, max_iter=10).fit(X)
+        Xm = X.copy()
+        Xm[rng.random(X.shape) < 0.05] = np.nan
+        mm = GaussianHMM(2, covariance_type=ct, random_state=0, max_iter=10, missing="marginalize").fit(Xm)
+    assert m.degeneracies_ == () and mm.degeneracies_ == ()
+    # a genuine collapse is still found: a state on one repeated row
+    Y = np.r_[rng.normal(size=(200, 2)), np.tile([[5.0, 5.0]], (30, 1))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        c = GaussianHMM(2, covariance_type=ct, random_state=0, max_iter=30).fit(Y)
+    assert ct == "tied" or any(i.kind == "variance_floor" for i in c.degeneracies_)
