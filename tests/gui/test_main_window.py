@@ -621,3 +621,20 @@ def test_open_fit_on_data_changed_since_it_was_saved_says_so(qtbot, window, csv_
     level, text = window.last_message
     assert level == "warning" and "not the data the fit was saved from (two.csv, 300 rows" in text
     assert "(100 rows)" in text and window.model is not None and window.session.X.shape == (100, 2)
+
+
+def test_a_long_message_scrolls_in_its_strip_and_leaves_the_plot_its_room(qtbot, window, csv_2d):
+    # Found in a 1280x720 screenshot: a fit of 40 columns naming 13 constant or dependent groups filled the
+    # message strip with 24 lines (371 px) and left the plot 108 px high.
+    window.resize(1280, 720)
+    window.open_csv(csv_2d)
+    window.show_message("Short message: one line.", "error")
+    qtbot.wait(50)
+    bar = window.message_bar
+    short = bar.height()
+    assert not bar.scroll.verticalScrollBar().isVisible()
+    text = " ".join(f"Sentence {i} says something about columns {i} and {i + 30}." for i in range(60))
+    window.show_message(text, "warning")
+    qtbot.wait(50)
+    assert bar.label.text() == text and bar.scroll.verticalScrollBar().isVisible()  # all of it, scrolled
+    assert bar.height() <= short + bar.text_height_cap() and window.plot_stack.height() > 300
