@@ -344,3 +344,20 @@ def test_a_fit_started_while_rows_are_prepared_is_refused_with_a_message(qtbot, 
     with qtbot.waitSignal(window.fitFinished, timeout=30_000):  # once they are used, Run fits the new rows
         window.start_fit()
     assert window.session.kind == "hmm" and window.model is not None
+
+
+def test_the_status_bar_is_not_left_saying_what_is_no_longer_done(qtbot, window, regimes_csv, monkeypatch):
+    """Found with 200,000 rows: after a script's export the status bar kept "Writing the fit as JSON over ...
+    rows in the background..." for good, and rows prepared meanwhile put back the text from before they
+    started over what another part of the window had said since."""
+    window.open_csv(regimes_csv)
+    window.select_columns(["level"])
+    window.set_options(n_components=2, random_state=0, max_iter=3)
+    with qtbot.waitSignal(window.fitFinished, timeout=30_000):
+        window.start_fit()
+    monkeypatch.setattr(background, "BIG_ROWS", 100)
+    window.export_fit(regimes_csv.parent / "fit.json")  # big data: written in the background
+    assert window.status_state.text() == "Wrote the fit as JSON"
+    QtCore.QTimer.singleShot(0, lambda: window.status_state.setText("Exported the parameters to p.csv"))
+    window.set_model_kind("hmm", "gaussian")  # rows prepared in the background meanwhile
+    assert window.session.kind == "hmm" and window.status_state.text() == "Exported the parameters to p.csv"

@@ -127,7 +127,8 @@ class ExportController(QtCore.QObject):
                 failed(exc)
                 return None
             return result if sync else done(result)
-        self.w.status_state.setText(f"Writing {what} over {self.s.X.shape[0]:,} rows in the background...")
+        writing = f"Writing {what} over {self.s.X.shape[0]:,} rows in the background..."
+        self.w.status_state.setText(writing)
 
         def then(callback):
             def run(value):
@@ -139,10 +140,15 @@ class ExportController(QtCore.QObject):
         job = self.w.jobs.submit(fn, None if sync else then(done), None if sync else then(failed), key="export")
         self.w.update_actions()
         if sync:
+            wrote = False
             try:
-                return self.w.jobs.wait(job)
+                result = self.w.jobs.wait(job)
+                wrote = True
+                return result
             finally:
                 self.w.update_actions()
+                if self.w.status_state.text() == writing:  # (before, "Writing ..." stayed after a script's export)
+                    self.w.status_state.setText(f"Wrote {what}" if wrote else "")
         return None
 
     def writing(self) -> bool:

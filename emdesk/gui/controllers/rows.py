@@ -35,6 +35,7 @@ class RowsController:
         self._job_spec = None
         self._driving = 0         # local event loops waiting in _drive (nested when a script call waits inside one)
         self._status_before = None
+        self._status_shown = None   # the status text this controller shows while it prepares
         self.busy_bar = QtWidgets.QProgressBar()  # no range: Qt draws a busy indicator
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setMaximumWidth(120)
@@ -76,8 +77,9 @@ class RowsController:
         self._target = spec
         if self._status_before is None:
             self._status_before = w.status_state.text()
-        w.status_state.setText(f"{WHAT.get(commands[-1][0], 'Preparing the rows')} over {spec.table.n_rows:,} "
-                               "rows (in the background)...")
+        self._status_shown = (f"{WHAT.get(commands[-1][0], 'Preparing the rows')} over {spec.table.n_rows:,} "
+                              "rows (in the background)...")
+        w.status_state.setText(self._status_shown)
         self.busy_bar.show()
         w.update_actions()
         if self._job is None:
@@ -139,9 +141,11 @@ class RowsController:
         self._target = None
         self._job = self._job_spec = None
         self.busy_bar.hide()
-        if self._status_before is not None:
+        # the status from before, unless another part of the window said something since (an export's
+        # "Exported ...": restoring the older text made it say "Writing the fit ..." again, long after)
+        if self._status_before is not None and self.w.status_state.text() == self._status_shown:
             self.w.status_state.setText(self._status_before)
-        self._status_before = None
+        self._status_before = self._status_shown = None
         self.w.update_actions()
 
     def resync(self) -> None:
