@@ -52,6 +52,24 @@ from emdesk.session_registry import (  # noqa: E402,F401
     unregister_family)
 
 
+
+def _check_sequence_names(table, column) -> None:
+    """ValueError when ``column`` (an HMM's sequence column) has missing cells (counted where the file was
+    read): the window used to put every row without a name into one sequence named "", where emdesk-fit
+    refuses them (``emdesk.io.sequences``)."""
+    n_missing = int(table.missing_counts.get(column, 0))
+    if not n_missing:
+        return
+    if table.is_numeric(column):
+        first = int(np.flatnonzero(np.isnan(table.to_array([column])[:, 0]))[0])
+    else:
+        from emdesk.io import MISSING_TOKENS
+
+        first = next(i for i, v in enumerate(table.text_column(column)) if v.strip() in MISSING_TOKENS)
+    raise ValueError(f"The sequence column {column} has {n_missing:,} missing value{'s' if n_missing != 1 else ''} "
+                     f"(first on data row {first + 1}): every row needs the name of its sequence. Choose another "
+                     "column or fill them.")
+
 class Session:
     """The state of one fit and the commands that change it (see the module docstring)."""
 
@@ -281,6 +299,8 @@ class Session:
             if order_column is not None and order_column not in self.table.numeric_column_names:
                 raise ValueError(f"The order column must hold numbers (a time or an index); {order_column!r} "
                                  "is text.")
+            if sequence_column is not None:
+                _check_sequence_names(self.table, sequence_column)
             if order_column is not None:
                 n_missing = int(np.count_nonzero(~np.isfinite(self.table.to_array([order_column])[:, 0])))
                 if n_missing:

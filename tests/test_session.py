@@ -231,3 +231,24 @@ def GaussianMixture_from(fitted, i):
     from emdesk.session import restart_model
 
     return restart_model(fitted, i)
+
+
+def test_a_sequence_column_with_missing_names_is_refused_as_emdesk_fit_does(tmp_path):
+    # Found trying the window: rows with no sequence name (an empty cell, NaN, the NA token) were fitted as one
+    # sequence named "" (numeric ids: all NaN rows together), where emdesk-fit refuses them.
+    numeric = tmp_path / "ids.csv"
+    numeric.write_text("id,t,x\n1,0,0.1\n1,1,0.2\n,2,0.3\n2,0,0.4\n,1,0.5\n")
+    text = tmp_path / "names.csv"
+    text.write_text("id,t,x\na,0,0.1\nNA,1,0.2\nb,2,0.3\n a ,3,0.4\n")
+    for path, n, first in ((numeric, "2 missing values", 3), (text, "1 missing value", 2)):
+        s = Session()
+        s.load(path)
+        s.set_model_kind("hmm", "gaussian")
+        s.choose_columns(["x"])
+        before = (s.X, s.lengths)
+        for call in (lambda: s.set_sequence("id", "t"), lambda: s.planned([("set_sequence", ("id", None))])):
+            with pytest.raises(ValueError, match=rf"sequence column id has {n} \(first on data row {first}\)"):
+                call()
+        assert s.sequence_column is None and s.X is before[0] and s.lengths is before[1]
+    s.set_sequence("t")  # a column with every name: as before
+    assert s.sequence_names == ["0", "1", "2", "3"]

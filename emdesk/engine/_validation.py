@@ -411,10 +411,20 @@ def dependence_in_covariance(C, cols, d):
         return None, []
     null = np.zeros((d, int(small.sum())))
     null[cols] = vecs[:, small]
+    # One group per dependent direction, as few columns as the directions allow: the basis in reduced row
+    # echelon form (pivot columns chosen by column-pivoted QR, each row 1 at its pivot and 0 at the
+    # others). The eigenvectors themselves mix the directions: with 10 duplicated columns (and a pair more)
+    # every one of the 11 groups named 16-18 columns, and the message repeated them 11 times.
+    from scipy.linalg import qr
+
+    basis = vecs[:, small].T  # (r, len(cols))
+    r = basis.shape[0]
+    pivots = qr(basis, mode="r", pivoting=True)[1][:r]
+    echelon = np.linalg.solve(basis[:, pivots], basis)
     groups = []
-    for v in vecs[:, small].T:
+    for v in echelon:
         groups.append([cols[i] for i in np.flatnonzero(np.abs(v) > 1e-3 * np.max(np.abs(v)))])
-    return null, groups
+    return null, sorted(groups)
 
 
 def column_notes(X, constant, groups, names=None, covariance_type=None):

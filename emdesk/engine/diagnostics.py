@@ -369,10 +369,13 @@ def format_issues(issues) -> str:
         if issue.component + 1 not in comps:
             comps.append(issue.component + 1)
     parts = []
-    for kind in ISSUE_KINDS:
+    # the mixtures' kinds first, then any other (an HMM's "dead_transition_row", by state; before, those were
+    # left out: "degenerate components ()" in the window, "none" in the restarts view)
+    for kind in list(ISSUE_KINDS) + [k for k in by_kind if k not in ISSUE_KINDS]:
         if kind in by_kind:
             comps = by_kind[kind]
-            word = "component" if len(comps) == 1 else "components"
+            noun = "state" if kind in ("dead_transition_row", "empty_state") else "component"
+            word = noun if len(comps) == 1 else noun + "s"
             parts.append(f"{kind.replace('_', ' ')}: {word} {', '.join(map(str, comps))}")
     return "; ".join(parts)
 

@@ -269,6 +269,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def select_columns(self, names) -> None:
         """Tick exactly these numeric columns (ValueError for unknown or text columns)."""
         self.data_panel.set_selected(list(names))
+        self.rows.settle()  # big data: returns once the rows are used (also when called while others prepare)
 
     @QtCore.Slot(list)
     def _selection_changed(self, names) -> None:
@@ -276,12 +277,12 @@ class MainWindow(QtWidgets.QMainWindow):
         # the window turns; this returns once they are used (scripts see them, as before). A newer tick
         # meanwhile supersedes this one: its rows are dropped.
         if self.session.table is not None:
-            self.rows.request([("choose_columns", (list(names),))])
+            self.rows.request([("choose_columns", (list(names),))], wait=False)
 
     @QtCore.Slot(str)
     def _missing_mode_changed(self, mode: str) -> None:
         self.settings.set_missing_mode(mode)
-        self.rows.request([("set_missing", (mode,))])
+        self.rows.request([("set_missing", (mode,))], wait=False)
 
     def missing_mode(self) -> str:
         """How rows with missing values in the ticked columns are fitted: "marginalize" or "drop"."""
@@ -291,6 +292,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """"marginalize" (default): fit every row with exact EM for missing values; "drop": fit the complete
         rows only. Rows with every ticked value missing are left out either way. Forgets the current fit."""
         self.data_panel.set_missing_mode(mode)
+        self.rows.settle()
 
     def _session_changed(self, event: str) -> None:
         """The window observes its session: new rows to fit are drawn afresh, another current model is shown,
@@ -367,7 +369,7 @@ class MainWindow(QtWidgets.QMainWindow):
     @QtCore.Slot(str, str)
     def _kind_changed(self, kind: str, family: str) -> None:
         try:
-            self.rows.request([("set_model_kind", (kind, family))])
+            self.rows.request([("set_model_kind", (kind, family))], wait=False)
         except ValueError as exc:  # rows that cannot be prepared for that kind: say so, keep the last choice
             self.show_message(str(exc), "error")
             self.rows.resync()
@@ -375,10 +377,10 @@ class MainWindow(QtWidgets.QMainWindow):
     @QtCore.Slot(object, object)
     def _sequence_changed(self, sequence, order) -> None:
         try:
-            self.rows.request([("set_sequence", (sequence, order))])
+            self.rows.request([("set_sequence", (sequence, order))], wait=False)
         except ValueError as exc:  # e.g. an order column with missing values: say so, keep the last choice
             self.show_message(str(exc), "error")
-            self.data_panel.set_sequence_columns(self.session.sequence_column, self.session.order_column)
+            self.rows.resync()  # the pickers show the session's columns (or those still being prepared) again
 
     def _show_kind(self) -> None:
         s = self.session

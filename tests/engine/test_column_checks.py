@@ -103,3 +103,44 @@ def test_select_model_with_a_constant_column_still_recommends_and_says_what_it_d
     assert result.notes and "Column 3 is constant" in result.notes[0]
     assert "Column 3 is constant" in result.reason and "Kept in every model" in result.reason
     assert result.with_criterion("aic").notes == result.notes
+
+
+def test_duplicated_columns_are_named_in_pairs_once_each():
+    # Found with emdesk-fit on 40 columns (10 duplicated, one more pair, one constant): each of the 11
+    # dependent directions was named by its eigenvector, which mixes them: 11 sentences of 16-18 columns.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 12)) * rng.uniform(0.5, 5, 12)
+    X[:, 5] = 1.0
+    X[:, 7] = X[:, 3]
+    X[:, 9:12] = X[:, 0:3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gm = GaussianMixture(2, random_state=0, max_iter=5).fit(X)
+    dep = [n for n in gm.column_notes_ if "linearly dependent" in n]
+    assert [n.split(" are")[0] for n in dep] == ["Columns 1, 10", "Columns 2, 11", "Columns 3, 12", "Columns 4, 8"]
+    assert any("Column 6 is constant" in n for n in gm.column_notes_)
+
+
+@pytest.mark.parametrize("ct", ["full", "tied"])
+def test_an_hmm_of_duplicated_columns_is_not_called_collapsed(ct):
+    # Found in the window: a Gaussian HMM of 40 columns with duplicates called every state "collapsed onto a few
+    # repeated (often rounded) values" (the mixture of the same columns did not: it knows the dependence).
+    from emdesk.engine import GaussianHMM
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 6)) * [1, 2, 3, 4, 5, 6]
+    X[:, 4] = X[:, 1]
+    X[:, 5] = 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = GaussianHMM(2, covariance_type=ct, random_state=0, max_iter=10).fit(X)
+        Xm = X.copy()
+        Xm[rng.random(X.shape) < 0.05] = np.nan
+        mm = GaussianHMM(2, covariance_type=ct, random_state=0, max_iter=10, missing="marginalize").fit(Xm)
+    assert m.degeneracies_ == () and mm.degeneracies_ == ()
+    # a genuine collapse is still found: a state on one repeated row
+    Y = np.r_[rng.normal(size=(200, 2)), np.tile([[5.0, 5.0]], (30, 1))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        c = GaussianHMM(2, covariance_type=ct, random_state=0, max_iter=30).fit(Y)
+    assert ct == "tied" or any(i.kind == "variance_floor" for i in c.degeneracies_)

@@ -185,3 +185,25 @@ def test_a_floor_raised_by_a_huge_reg_covar_says_to_lower_it():
     # a genuine collapse keeps the collapse message
     tiny = diagnose([0.5, 0.5], np.stack([np.eye(2), np.diag([1.0, 1e-7])]), "full", 1000, DV, REG)
     assert "has collapsed" in tiny[0].message
+
+
+def test_format_issues_names_an_hmms_states_too():
+    # Found in the window: an HMM of one-row sequences had two states never left; the message read
+    # "The fit has degenerate components ()" and the restarts view "none" (format_issues knew the mixtures'
+    # kinds only).
+    import warnings
+
+    import numpy as np
+
+    from emdesk.engine import GaussianHMM
+    from emdesk.engine.diagnostics import ComponentIssue, format_issues
+
+    issues = [ComponentIssue(1, "dead_transition_row", "m"), ComponentIssue(0, "dead_transition_row", "m"),
+              ComponentIssue(2, "variance_floor", "m"), ComponentIssue(2, "empty_state", "m")]
+    assert format_issues(issues) == ("variance floor: component 3; dead transition row: states 2, 1; "
+                                     "empty state: state 3")
+    X = np.random.default_rng(1).normal(size=(30, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = GaussianHMM(2, random_state=0, max_iter=5).fit(X, [1] * 30)  # no transition to learn from
+    assert m.degeneracies_ and format_issues(m.degeneracies_).startswith("dead transition row: state")

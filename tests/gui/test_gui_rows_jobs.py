@@ -270,3 +270,94 @@ def test_the_hmm_emissions_scatter_samples_big_data_and_keeps_small_data_as_befo
             np.testing.assert_array_equal(drawn, complete)
         # every drawn point is a complete row of X
         assert np.isin(drawn[:, 0], complete[:, 0]).all()
+
+
+def test_quick_changes_while_rows_are_prepared_wait_in_one_loop_and_prepare_the_newest_once(qtbot, window,
+                                                                                          regimes_csv, monkeypatch):
+    """Ticks made while big data's rows are prepared (a mouse wheel over a picker, a held key) used to open a
+    local event loop each, inside the previous one: 124 quick ticks over 200,000 rows reached Python's
+    recursion limit and the window stayed "Preparing..." with Run disabled. Now they return at once, the one
+    waiting loop applies the newest, and one preparation runs at a time (the rows in between are never made)."""
+    import traceback
+
+    window.open_csv(regimes_csv)
+    window.select_columns(["level"])
+    monkeypatch.setattr(background, "BIG_ROWS", 100)
+    real = session_rows.prepare_rows
+    gate = threading.Event()
+    specs, depths = [], []
+
+    def slow(spec):
+        specs.append(spec.columns)
+        gate.wait(20)
+        return real(spec)
+
+    monkeypatch.setattr(session_rows, "prepare_rows", slow)
+    picks = [["day"], ["level", "flow"], ["flow"], ["day", "flow"]] * 10
+
+    def tick(names, last):
+        def f():
+            depths.append(len(traceback.extract_stack()))
+            window.data_panel.set_selected(names)  # as the user's tick: the Data panel's signal
+            if last:
+                gate.set()
+        return f
+
+    for i, names in enumerate(picks):
+        QtCore.QTimer.singleShot(0, tick(names, i == len(picks) - 1))
+    window.select_columns(["day", "level"])  # waits for the newest rows
+    assert len(set(depths)) == 1, depths[:5]  # every tick ran at the same depth: no loop inside a loop
+    assert specs == [("day", "level"), ("day", "flow")]  # the first, then the newest once
+    assert window.session.columns == ["day", "flow"] == window.data_panel.selected_columns()
+    assert window.session.X.shape[1] == 2 and not window.rows.busy() and window.act_run.isEnabled()
+
+
+def test_a_fit_started_while_rows_are_prepared_is_refused_with_a_message(qtbot, window, regimes_csv, monkeypatch):
+    """Run and Step are disabled while rows are prepared, but start_fit (a script, the guard bar's fixes) used
+    to start EM on the old rows; using the new rows then ended that fit without a signal or a word."""
+    window.open_csv(regimes_csv)
+    window.select_columns(["level"])
+    window.set_options(n_components=2, random_state=0, max_iter=5)
+    monkeypatch.setattr(background, "BIG_ROWS", 100)
+    real = session_rows.prepare_rows
+    gate = threading.Event()
+
+    def slow(spec):
+        gate.wait(20)
+        return real(spec)
+
+    monkeypatch.setattr(session_rows, "prepare_rows", slow)
+    seen = {}
+
+    def press_run():
+        with qtbot.waitSignal(window.fitFailed, timeout=1000) as failed:
+            window.start_fit()
+        seen.update(fitting=window.is_fitting(), message=failed.args[0])
+        window.step_fit()
+        seen["fitting after step"] = window.is_fitting()
+        gate.set()
+
+    QtCore.QTimer.singleShot(0, press_run)
+    window.set_model_kind("hmm", "gaussian")
+    assert seen["fitting"] is False and seen["fitting after step"] is False
+    assert "still being prepared" in seen["message"]
+    with qtbot.waitSignal(window.fitFinished, timeout=30_000):  # once they are used, Run fits the new rows
+        window.start_fit()
+    assert window.session.kind == "hmm" and window.model is not None
+
+
+def test_the_status_bar_is_not_left_saying_what_is_no_longer_done(qtbot, window, regimes_csv, monkeypatch):
+    """Found with 200,000 rows: after a script's export the status bar kept "Writing the fit as JSON over ...
+    rows in the background..." for good, and rows prepared meanwhile put back the text from before they
+    started over what another part of the window had said since."""
+    window.open_csv(regimes_csv)
+    window.select_columns(["level"])
+    window.set_options(n_components=2, random_state=0, max_iter=3)
+    with qtbot.waitSignal(window.fitFinished, timeout=30_000):
+        window.start_fit()
+    monkeypatch.setattr(background, "BIG_ROWS", 100)
+    window.export_fit(regimes_csv.parent / "fit.json")  # big data: written in the background
+    assert window.status_state.text() == "Wrote the fit as JSON"
+    QtCore.QTimer.singleShot(0, lambda: window.status_state.setText("Exported the parameters to p.csv"))
+    window.set_model_kind("hmm", "gaussian")  # rows prepared in the background meanwhile
+    assert window.session.kind == "hmm" and window.status_state.text() == "Exported the parameters to p.csv"

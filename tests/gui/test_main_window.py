@@ -602,3 +602,39 @@ def _aligned_restart_means(fitted, i):
     from emdesk.session import aligned_model, restart_model
 
     return aligned_model(restart_model(fitted, i), fitted).means_
+
+
+def test_open_fit_on_data_changed_since_it_was_saved_says_so(qtbot, window, csv_2d, tmp_path):
+    # Found trying the window: a fit whose data file was edited since (values changed, rows removed) was shown
+    # on the new rows without a word; the fit file keeps the data's SHA-256.
+    window.open_csv(csv_2d)
+    _fit(qtbot, window, n_components=2, random_state=0, max_iter=3, init_params="kmeans++")
+    out = tmp_path / "fit.json"
+    window.export_fit(out)
+    window.clear_message()  # (a 3-iteration fit did not converge: said)
+    window.open_fit(out)  # the same data: no word
+    assert window.last_message is None
+    lines = csv_2d.read_text().splitlines()
+    csv_2d.write_text("\n".join(lines[:101]) + "\n")  # 100 rows left
+    window.open_csv(csv_2d)
+    window.open_fit(out)
+    level, text = window.last_message
+    assert level == "warning" and "not the data the fit was saved from (two.csv, 300 rows" in text
+    assert "(100 rows)" in text and window.model is not None and window.session.X.shape == (100, 2)
+
+
+def test_a_long_message_scrolls_in_its_strip_and_leaves_the_plot_its_room(qtbot, window, csv_2d):
+    # Found in a 1280x720 screenshot: a fit of 40 columns naming 13 constant or dependent groups filled the
+    # message strip with 24 lines (371 px) and left the plot 108 px high.
+    window.resize(1280, 720)
+    window.open_csv(csv_2d)
+    window.show_message("Short message: one line.", "error")
+    qtbot.wait(50)
+    bar = window.message_bar
+    short = bar.height()
+    assert not bar.scroll.verticalScrollBar().isVisible()
+    text = " ".join(f"Sentence {i} says something about columns {i} and {i + 30}." for i in range(60))
+    window.show_message(text, "warning")
+    qtbot.wait(50)
+    assert bar.label.text() == text and bar.scroll.verticalScrollBar().isVisible()  # all of it, scrolled
+    assert bar.height() <= short + bar.text_height_cap() and window.plot_stack.height() > 300

@@ -39,8 +39,29 @@ class _Data:
     rows; ``held``: its patterns are made for all rows, small data only)."""
 
     __slots__ = ("X", "std", "dense", "missing", "reg_z", "n", "d", "data_variances", "k", "has_missing",
-                 "block", "held")
+                 "block", "held", "null_space")
 
+
+
+def _dependent_directions(X, std, ct, d):
+    """The exact linear dependences among the non-constant columns (a ``(d, r)`` basis in standardised
+    units, or None), as GaussianMixture finds them (``emdesk.engine._mixture_context``), for ``diagnose``:
+    full and tied covariances sit at the reg_covar floor along them by necessity. Before, an HMM of
+    duplicated columns reported every state as "collapsed onto a few repeated (often rounded) values"
+    where the mixture of the same columns said nothing of the kind."""
+    if ct not in ("full", "tied") or d < 2:
+        return None
+    from .._fitdata import complete_rows_covariance
+    from .._validation import dependence_in_covariance
+
+    with np.errstate(invalid="ignore"):
+        cols = [j for j in range(d) if np.nanmin(X[:, j]) < np.nanmax(X[:, j])]
+    if len(cols) < 2:
+        return None
+    cov, n_rows = complete_rows_covariance(X, std, None)
+    if n_rows <= len(cols):
+        return None
+    return dependence_in_covariance(cov[np.ix_(cols, cols)], cols, d)[0]
 
 class GaussianFamily:
     """Multivariate normal emissions; ``covariance_type`` as scikit-learn's.
@@ -88,6 +109,7 @@ class GaussianFamily:
         data.block = step
         data.dense = data.missing = None
         data.held = n <= step
+        data.null_space = _dependent_directions(X, std, ct, d)
         if data.has_missing:
             from .._missing import MissingData
 
@@ -101,7 +123,7 @@ class GaussianFamily:
         if s == 0 and e == data.n:
             return data
         out = _Data()
-        for name in ("std", "reg_z", "d", "data_variances", "k", "has_missing", "block"):
+        for name in ("std", "reg_z", "d", "data_variances", "k", "has_missing", "block", "null_space"):
             setattr(out, name, getattr(data, name))
         out.X, out.n, out.held = data.X[s:e], e - s, True
         out.dense = out.missing = None
@@ -248,7 +270,7 @@ class GaussianFamily:
         w = occupancy / max(float(occupancy.sum()), 1e-300)
         try:
             return diagnose(w, params["covariances"], self.covariance_type, float(data.n), data.data_variances,
-                            self.reg_covar)
+                            self.reg_covar, null_space=data.null_space)
         except ValueError:
             return ()
 

@@ -127,7 +127,8 @@ class ExportController(QtCore.QObject):
                 failed(exc)
                 return None
             return result if sync else done(result)
-        self.w.status_state.setText(f"Writing {what} over {self.s.X.shape[0]:,} rows in the background...")
+        writing = f"Writing {what} over {self.s.X.shape[0]:,} rows in the background..."
+        self.w.status_state.setText(writing)
 
         def then(callback):
             def run(value):
@@ -139,10 +140,15 @@ class ExportController(QtCore.QObject):
         job = self.w.jobs.submit(fn, None if sync else then(done), None if sync else then(failed), key="export")
         self.w.update_actions()
         if sync:
+            wrote = False
             try:
-                return self.w.jobs.wait(job)
+                result = self.w.jobs.wait(job)
+                wrote = True
+                return result
             finally:
                 self.w.update_actions()
+                if self.w.status_state.text() == writing:  # (before, "Writing ..." stayed after a script's export)
+                    self.w.status_state.setText(f"Wrote {what}" if wrote else "")
         return None
 
     def writing(self) -> bool:
@@ -284,7 +290,22 @@ class ExportController(QtCore.QObject):
             raise
         self.w.restarts_view.clear()
         self.w.status_state.setText(f"Showing the fit from {os.path.basename(str(path))}; Export Fit writes it")
+        self._say_if_other_data(info.get("data") or {})
         self.w.update_actions()
+
+    def _say_if_other_data(self, saved: dict) -> None:
+        """A warning when the data shown are not those the fit was saved from (its file's SHA-256 differs):
+        before, a fit of a file edited since (values changed, rows removed) was shown without a word, its
+        log-likelihood and assignments silently those of other data."""
+        table = self.s.table
+        sha, now = saved.get("sha256"), getattr(table, "sha256", "") if table is not None else ""
+        if not sha or not now or sha == now:
+            return
+        n = saved.get("n_rows")
+        was = f"{saved.get('file_name') or 'its data'}" + (f", {int(n):,} rows" if isinstance(n, int) else "")
+        self.w.show_message(f"These are not the data the fit was saved from ({was}; the file's contents differ): "
+                            f"the fit is shown on {table.name} as it is now ({table.n_rows:,} rows), and its "
+                            "log-likelihood and assignments are of these rows.", "warning")
 
     def open_fit_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self.w, "Open Fit", self.w.settings.last_folder(),

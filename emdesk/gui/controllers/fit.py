@@ -66,6 +66,11 @@ class FitController(QtCore.QObject):
             if self.paused and not paused:
                 self.set_paused(False)
             return
+        if getattr(w, "rows", None) is not None and w.rows.busy():
+            # Run and Step are disabled meanwhile; a script or the guard bar's fix would fit the old rows, and
+            # the new rows, once used, would end that fit without a word
+            return self._refuse("The rows are still being prepared (see the status bar): run the fit once they "
+                                "are ready.", "warning")
         if s.table is None or s.X is None:
             what = "column" if s.family in ("categorical", "mixed") else "numeric column"
             return self._refuse(f"Open a CSV file and tick at least one {what} in the Data panel before running "

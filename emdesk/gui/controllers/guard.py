@@ -88,9 +88,14 @@ class GuardController(QtCore.QObject):
             return
         from emdesk.engine.diagnostics import format_issues
 
-        text = (("The stopped fit" if stopped else "The fit") + " has degenerate components ("
-                + format_issues(issues) + "): a collapsed component sits on a few (often rounded) values or "
-                "has too few points, and its high likelihood is spurious.")
+        which = "The stopped fit" if stopped else "The fit"
+        if all(i.kind == "dead_transition_row" for i in issues):  # an HMM's chain, not a collapse
+            text = (f"{which} has states that are (almost) never left (" + format_issues(issues) + "): their "
+                    "transition rows cannot be estimated from the data.")
+        else:
+            text = (f"{which} has degenerate components (" + format_issues(issues) + "): a collapsed component "
+                    "sits on a few (often rounded) values or has too few points, and its high likelihood is "
+                    "spurious.")
         details = " ".join(dict.fromkeys(i.message for i in issues))
         w.last_message = ("warning", text + " " + details)  # what the window says, as show_message records
         w.messageShown.emit("warning", text + " " + details)
