@@ -31,6 +31,8 @@ import math
 
 import numpy as np
 
+from ._blas import matmul, tmatmul
+
 EPS = np.finfo(float).eps
 LOG_2PI = math.log(2.0 * math.pi)
 TYPES = ("full", "tied", "diag", "spherical")
@@ -62,7 +64,7 @@ def _estep_batch(Xc, weights, means, cov, ct, want_resp):
         bad |= ~np.all(diag > 0, axis=(1, 2))
         diag = np.where(diag > 0, diag, 1.0)
         Linv = np.linalg.inv(np.where(bad[:, None, None, None], np.eye(d), L))
-        z = diff @ np.swapaxes(Linv, -1, -2)                       # (B, k, n, d)
+        z = matmul(diff, np.swapaxes(Linv, -1, -2))                       # (B, k, n, d)
         maha = np.einsum("bknd,bknd->bkn", z, z)
         half_logdet = np.sum(np.log(diag), axis=-1)                # (B, k) or (B, 1)
     else:
@@ -156,7 +158,7 @@ def _estep_expanded(Xc, F, weights, means, cov, ct, row_reach=None):
         coef_q = np.zeros((B, k, d * d))
         coef_q[:, :, :: d + 1] = iv
     coef = np.concatenate([coef_q, -2.0 * Pmu], axis=2)            # (B, k, d*d + d)
-    maha = F @ np.swapaxes(coef, -1, -2) + np.einsum("bkd,bkd->bk", means, Pmu)[:, None, :]   # (B, n, k)
+    maha = matmul(F, np.swapaxes(coef, -1, -2)) + np.einsum("bkd,bkd->bk", means, Pmu)[:, None, :]   # (B, n, k)
     if row_reach is None:  # the largest row norm of each replicate (constant over its iterations)
         row_reach = np.sqrt(np.max(np.sum(Xc * Xc, axis=2), axis=1))
     reach = row_reach[:, None] + np.sqrt(np.sum(means * means, axis=2))
@@ -182,9 +184,8 @@ def _mstep_expanded(Xc, F, resp, w, ct, ridge):
     the two-pass formula."""
     B, n, d = Xc.shape
     r = resp if w is None else resp * w[:, :, None]
-    rT = np.swapaxes(r, 1, 2)                                       # (B, k, n)
     nk = r.sum(axis=1) + 10 * EPS                                   # (B, k)
-    S = rT @ F                                                      # (B, k, d*d + d)
+    S = tmatmul(r, F)                                                      # (B, k, d*d + d)
     means = S[:, :, d * d:] / nk[:, :, None]
     weights = nk / nk.sum(axis=1, keepdims=True)
     k = means.shape[1]
@@ -202,7 +203,7 @@ def _mstep_expanded(Xc, F, resp, w, ct, ridge):
     for b, j in zip(*np.nonzero(np.any(ratio > TWO_PASS_RATIO, axis=2))):
         diff = Xc[b] - means[b, j]
         if ct in ("full", "tied"):
-            cov[b, j] = (diff * r[b, :, j:j + 1]).T @ diff / nk[b, j]
+            cov[b, j] = tmatmul(diff * r[b, :, j:j + 1], diff) / nk[b, j]
         else:
             cov[b, j] = (r[b, :, j] @ (diff * diff)) / nk[b, j]
     # ridge: each replicate's regularisation in user units, (B, d, d) for full/tied (reg_covar times the

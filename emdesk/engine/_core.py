@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._blas import dot
+
 EPS = float(np.finfo(np.float64).eps)
 LOG_2PI = float(np.log(2.0 * np.pi))
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -71,6 +73,52 @@ class NotPositiveDefinite(ArithmeticError):
 
 #: Rows per block of the column statistics in :meth:`Standardizer.from_data`.
 _COL_BLOCK = 1 << 16
+#: Bytes of the contiguous column copies :func:`columns` makes at a time (at least one column).
+COLUMN_GROUP_BYTES = 1 << 20
+
+
+def columns(X, keep=None):
+    """Yield ``(j, col, ok)`` for every column of ``X`` (n, d): ``col`` a contiguous copy of the
+    column's observed values (of the rows where the boolean ``keep`` (n,) is True, when given; NaN
+    left out), ``ok`` None when no NaN was left out, else the mask of the kept values among those
+    rows.  The columns are copied a few at a time (:data:`COLUMN_GROUP_BYTES`, at least one column),
+    each group transposed in row chunks that stay in cache, so that the per-column statistics of the
+    fit's checks and standardisation read contiguous memory.  (Read in place from a C-ordered X, a
+    column touches every cache line of X once per operation: at 100,000 x 32 the three column scans
+    of a fit's setup took 420 ms of CPU, 190 ms from the copies.)  A NaN-free copy is made in place.
+    The yielded arrays are reused by the next group."""
+    n, d = X.shape
+    if keep is not None:
+        keep = np.asarray(keep, dtype=bool)
+    rows = n if keep is None else int(np.count_nonzero(keep))
+    g = int(max(1, min(d, COLUMN_GROUP_BYTES // max(8 * rows, 1))))
+    buf = np.empty((g, rows), dtype=X.dtype)
+    chunk = max(1, (256 << 10) // (8 * g))
+    for j0 in range(0, d, g):
+        j1 = min(d, j0 + g)
+        out = buf[:j1 - j0]
+        if keep is None and X.strides[0] == X.itemsize:  # column-major: columns are contiguous
+            out[:] = X[:, j0:j1].T
+        else:
+            r = 0
+            for s in range(0, n, chunk):
+                part = X[s:s + chunk, j0:j1]
+                if keep is not None:
+                    part = part[keep[s:s + chunk]]
+                out[:, r:r + part.shape[0]] = part.T
+                r += part.shape[0]
+        for i in range(j1 - j0):
+            col = out[i]
+            ok = ~np.isnan(col)
+            if ok.all():
+                yield j0 + i, col, None
+            else:
+                m = 0  # compacted in place, a chunk at a time (no temporary of the column's size)
+                for s in range(0, rows, _COL_BLOCK):
+                    kept = col[s:s + _COL_BLOCK][ok[s:s + _COL_BLOCK]]
+                    col[m:m + kept.size] = kept
+                    m += kept.size
+                yield j0 + i, col[:m], ok
 
 
 class Standardizer:
@@ -114,17 +162,12 @@ class Standardizer:
         order 1 pull the mean to 1e10 and cost the bulk of the column 10 of its 16 digits
         (the fit's log-likelihood then disagreed with a re-scoring of its own parameters by
         1e-8 relative), while the median sits among the bulk."""
-        finite = ~np.isnan(X)
         d = X.shape[1]
         shift = np.zeros(d)
         mean = np.zeros(d)
         sd = np.zeros(d)
-        for j in range(d):
-            col = X[:, j]
-            ok = finite[:, j]
-            if not ok.all():
-                col = col[ok]
-            wj = None if w is None else (w if ok.all() else w[ok])
+        for j, col, ok in columns(X):
+            wj = None if w is None else (w if ok is None else w[ok])
             if wj is not None:
                 pos = wj > 0
                 if not pos.all():
@@ -133,7 +176,7 @@ class Standardizer:
                 continue
             shift[j] = (weighted_median(col, wj) if medians is None or not np.isfinite(medians[j])
                         else float(medians[j]))
-            mean[j] = float(np.mean(col)) if wj is None else float(wj @ col / wj.sum())
+            mean[j] = float(np.mean(col)) if wj is None else dot(wj, col) / float(wj.sum())
             # the deviations in row blocks (no temporary of the column's size; issue 16)
             amax = max(float(np.max(np.abs(col[s:s + _COL_BLOCK] - mean[j])))
                        for s in range(0, col.size, _COL_BLOCK))
@@ -141,7 +184,8 @@ class Standardizer:
                 acc = 0.0
                 for s in range(0, col.size, _COL_BLOCK):
                     u = (col[s:s + _COL_BLOCK] - mean[j]) / amax
-                    acc += float(u @ u) if wj is None else float(wj[s:s + _COL_BLOCK] @ (u * u))
+                    # emdesk.engine._blas.dot: a BLAS dot this long ran on all of OpenBLAS's threads
+                    acc += dot(u, u) if wj is None else dot(wj[s:s + _COL_BLOCK], u * u)
                 ms = acc / col.size if wj is None else acc / float(wj.sum())
                 sd[j] = amax * np.sqrt(ms)
         with np.errstate(over="ignore"):

@@ -23,6 +23,7 @@ import copy
 
 import numpy as np
 
+from ._blas import tmatmul, vecmat
 from ._core import Layout
 
 __all__ = ["FIT_CACHE_BYTES", "DenseData", "StandardisedRows", "PassResponsibilities",
@@ -396,7 +397,7 @@ def complete_rows_covariance(X, std, w, step=1 << 14):
             tot += zb.sum(axis=0)
             W += zb.shape[0]
         else:
-            tot += wb @ zb
+            tot += vecmat(wb, zb)
             W += float(wb.sum())
     if not W > 0:
         return np.zeros((d, d)), 0
@@ -405,6 +406,6 @@ def complete_rows_covariance(X, std, w, step=1 << 14):
     for s in range(0, n, step):
         zb, wb = rows(s)
         zc = zb - mean
-        C += (zc.T @ zc) if wb is None else (zc * wb[:, None]).T @ zc
+        C += tmatmul(zc, zc) if wb is None else tmatmul(zc * wb[:, None], zc)
     C /= W
     return 0.5 * (C + C.T), count

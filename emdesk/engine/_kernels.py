@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._blas import dot, matmul as blas_matmul
 from ._core import (  # DenseData: isinstance below (defined in _core before it imports this module)
     DIRECT_TOL,
     EPS,
@@ -152,7 +153,7 @@ class Prepared:
             # y = L^-1 (z - mu) with the factor's inverse from a triangular solve (as
             # scikit-learn's precisions_cholesky_): a per-block LAPACK trsm call costs ~30x more
             # here, and L^-1 is as well conditioned as L.
-            y = diff @ self.linv[j].T
+            y = blas_matmul(diff, self.linv[j].T)  # under OpenBLAS's one-thread size (._blas)
             maha = np.einsum("ij,ij->i", y, y)
         else:
             diff /= self.sd[j]
@@ -257,7 +258,7 @@ def _finish_block(data, prep: Prepared, s, e, zb, Lb, wb, resp, ll_rows, llb_buf
     resp[:, s:e] = Lb
     if wb is None:
         return float(llb.sum()), Lb
-    return float(llb @ wb), np.multiply(Lb, wb, out=rw_out)
+    return dot(llb, wb), np.multiply(Lb, wb, out=rw_out)
 
 
 def em_pass(data: DenseData, prep: Prepared, resp, want_stats=True, ll_rows=None):

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import MIN_WHITENED_ROWS, TWO_PASS_RATIO, DenseData
+from ._blas import ONE_THREAD_GEMM, pow2_at_most as _pow2_at_most, one_thread_rows as _one_thread_rows  # noqa: F401
+from ._blas import gemm_rows as _gemm_rows, matvec
+from ._core import TWO_PASS_RATIO, DenseData
 from ._kernels import LOG_RESP_FLOOR, Prepared, ShiftedStats, _finish_block, _two_pass_scatter
 
 
@@ -86,7 +88,7 @@ def _em_pass_separable(data, prep: Prepared, resp, want_stats, ll_rows):
             if diag:
                 _gemm_sum(rw, Q, Sq, sub, sbuf)
             else:
-                Sq += rw @ Q
+                Sq += matvec(rw, Q)
             _gemm_sum(rw, zb, Sz, sub, sbuf)
     if not want_stats:
         return total, None
@@ -268,10 +270,6 @@ def _em_pass_tied(data, prep: Prepared, resp, want_stats, ll_rows):
     return total, TiedStats(nk, sx, None if data.is_shard else _gram(data))
 
 
-#: OpenBLAS runs a GEMM of fewer multiply-adds than this on one thread (its
-#: GEMM_MULTITHREAD_THRESHOLD x SMP_THRESHOLD_MIN = 4 x 65536, interface/gemm.c); see
-#: :meth:`~emdesk.engine._core.Layout.block_rows` for why the passes stay under it.
-ONE_THREAD_GEMM = 1 << 18
 #: Bytes of a high-d pass's per-block arrays ((k, b) log-densities, (b, d) rows): the block is the
 #: largest power of two of rows within it (at most 2048, the shards' unit), so that a block's
 #: elementwise work is a few long NumPy calls (100,000 x 32, k=16, tied, one thread: 256-row blocks
@@ -280,33 +278,9 @@ ONE_THREAD_GEMM = 1 << 18
 HD_BLOCK_BYTES = 512 << 10
 
 
-def _pow2_at_most(x, lo, hi):
-    return int(min(hi, max(lo, 1 << max(int(np.log2(max(x, 1))), 0))))
-
-
 def hd_block_rows(k, d):
     """Rows per block of the tied and separable high-d passes (a power of two dividing 2048)."""
     return _pow2_at_most(HD_BLOCK_BYTES // (8 * max(k, d)), 64, 2048)
-
-
-def _one_thread_rows(madds_per_row):
-    """Rows of a sub-product of ``madds_per_row`` multiply-adds per row under :data:`ONE_THREAD_GEMM`,
-    but at least :data:`~emdesk.engine._core.MIN_WHITENED_ROWS` (main's least block): products of 1-2
-    rows at d >= 300 made the tied pass's (b, d) x (d, d) product 5.5x slower at d = 500 (10x at
-    d = 1000) than one GEMM on one thread (tests/engine/test_break2_kernels.py)."""
-    return _pow2_at_most(ONE_THREAD_GEMM // max(madds_per_row, 1), MIN_WHITENED_ROWS, 1 << 30)
-
-
-def _gemm_rows(A, W, out, sub):
-    """``out (b, p) = A (b, m) @ W (m, p)`` as products of ``sub`` rows of A, the whole ones in one
-    NumPy call (a stacked matmul: BLAS per sub-product, under OpenBLAS's single-thread limit)."""
-    b, m = A.shape
-    p = W.shape[1]
-    nb = b // sub
-    if nb:
-        np.matmul(A[:nb * sub].reshape(nb, sub, m), W, out=out[:nb * sub].reshape(nb, sub, p))
-    if nb * sub < b:
-        np.matmul(A[nb * sub:], W, out=out[nb * sub:])
 
 
 def _gemm_cols(M, A, out, sub):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._blas import dot, matmul, tmatmul
 from ._core import DIRECT_TOL, EPS, LOG_2PI, SCORE_BLOCK_BYTES, TWO_PASS_RATIO, Layout, full_covariances
 from ._threads import map_in_order
 
@@ -94,7 +95,7 @@ def _pattern_estep(pat, means, F, logw):
         Soo = F[j][np.ix_(o, o)]
         L = np.linalg.cholesky(Soo)
         linv = np.linalg.solve(L, eye)
-        y = (pat.Zo - means[j, o]) @ linv.T
+        y = matmul(pat.Zo - means[j, o], linv.T)
         logp[j] = (logw[j] - 0.5 * np.einsum("ij,ij->i", y, y) - np.log(np.diagonal(L)).sum()
                    - 0.5 * len(o) * LOG_2PI)
         parts.append((linv, y))
@@ -171,7 +172,7 @@ def _expanded_pattern_pass(pat, means, F, logw, resp, want_stats):
         Lb = buf[:, : e - b]
         np.matmul(C.T, pb.T, out=Lb)
         for j in direct:
-            y = (pat.Zo[b:e] - means[j, o]) @ linv[j].T
+            y = matmul(pat.Zo[b:e] - means[j, o], linv[j].T)
             Lb[j] = const[j] - 0.5 * np.einsum("ij,ij->i", y, y)
         ll = _normalise(Lb) - pat.log_scale
         if pat.w is None:
@@ -179,7 +180,7 @@ def _expanded_pattern_pass(pat, means, F, logw, resp, want_stats):
             rw = Lb
         else:
             wb = pat.w[b:e]
-            total += float(ll @ wb)
+            total += dot(ll, wb)
             rw = Lb * wb
         resp[:, pat.rows[b:e]] = Lb
         if T is not None:
@@ -238,13 +239,13 @@ def _direct_component_stats(pat, j, means, F, resp, nk, s1, s2):
         Soo = F[j][np.ix_(o, o)]
         L = np.linalg.cholesky(Soo)
         linv = np.linalg.solve(L, np.eye(len(o)))
-        y = (pat.Zo - means[j, o]) @ linv.T
+        y = matmul(pat.Zo - means[j, o], linv.T)
         cmean, ccov = _conditional(pat, j, means, F, linv, y)
         xhat[:, m] = cmean
         s2[j][np.ix_(m, m)] += rs * ccov
     xc = xhat - means[j]
     s1[j] += r @ xc
-    s2[j] += (xc * r[:, None]).T @ xc
+    s2[j] += tmatmul(xc * r[:, None], xc)
 
 
 def missing_fit_block_rows(k, d):
@@ -550,7 +551,7 @@ def _impute_draws(X, std, prep, n_imputations, rng):
                 except np.linalg.LinAlgError:
                     vals, vecs = np.linalg.eigh(0.5 * (ccov + ccov.T))
                     Lc = vecs * np.sqrt(np.clip(vals, 0.0, None))
-                zm[sel] = cmean[sel] + rng.standard_normal((int(sel.sum()), len(cols))) @ Lc.T
+                zm[sel] = cmean[sel] + matmul(rng.standard_normal((int(sel.sum()), len(cols))), Lc.T)
             out[t][np.ix_(rows, cols)] = zm * std.scale[cols] + std.shift[cols]
     return out
 

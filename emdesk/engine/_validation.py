@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 
 from . import covariance_models as _cm
-from ._core import COVARIANCE_TYPES
+from ._core import COVARIANCE_TYPES, columns
 
 #: Every accepted ``covariance_type``: scikit-learn's four, mclust's 14 and, for one feature, E / V.
 ALL_COVARIANCE_TYPES = COVARIANCE_TYPES + _cm.MODEL_NAMES + _cm.MODEL_NAMES_1D
@@ -316,12 +316,7 @@ def check_columns(X, w=None, names=None):
     constant = []
     medians = np.full(X.shape[1], np.nan)
     keep = None if w is None else w > 0
-    for j in range(X.shape[1]):
-        col = X[:, j] if keep is None else X[keep, j]
-        nan = np.isnan(col)
-        if nan.any():  # a copy only when there is something to leave out (issue 16: memory)
-            col = col[~nan]
-        del nan
+    for j, col, _ in columns(X, keep):
         if col.size == 0:
             continue
         lo, hi = float(col.min()), float(col.max())
@@ -454,12 +449,7 @@ def binary_columns(X, w=None):
     """Columns whose observed values (rows of positive weight) take exactly two distinct values."""
     out = []
     keep = None if w is None else w > 0
-    for j in range(X.shape[1]):
-        col = X[:, j] if keep is None else X[keep, j]
-        nan = np.isnan(col)
-        if nan.any():
-            col = col[~nan]
-        del nan
+    for j, col, _ in columns(X, keep):
         if col.size < 2:
             continue
         lo, hi = col.min(), col.max()

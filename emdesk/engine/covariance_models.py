@@ -58,6 +58,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._blas import tmatmul
+
 #: The 14 models for two or more features, in mclust's order of ``mclust.options("emModelNames")``.
 MODEL_NAMES = (
     "EII", "VII", "EEI", "VEI", "EVI", "VVI",
@@ -186,12 +188,12 @@ def scatter_matrices(X, resp, sample_weight=None):
     if np.any(nk <= 0):
         j = int(np.argmin(nk))
         raise DegenerateMStep(f"component {j + 1} has no weight", j)
-    means = (R.T @ X) / nk[:, None]
+    means = tmatmul(R, X) / nk[:, None]
     k, d = means.shape
     W = np.empty((k, d, d))
     for j in range(k):
         C = X - means[j]
-        W[j] = (C * R[:, j:j + 1]).T @ C
+        W[j] = tmatmul(C * R[:, j:j + 1], C)
         W[j] = 0.5 * (W[j] + W[j].T)
     return nk, means, W
 

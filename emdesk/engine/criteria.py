@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._blas import dot
+
 ICL_KINDS = ("map", "entropy")
 
 
@@ -38,4 +40,4 @@ def classification_term(resp, kind="map", w=None) -> float:
             per_row = -np.where(top > 0, np.log(np.where(top > 0, top, 1.0)), 0.0)
         else:
             per_row = -np.where(R > 0, R * np.log(np.where(R > 0, R, 1.0)), 0.0).sum(axis=1)
-    return float(per_row.sum() if w is None else per_row @ np.asarray(w, dtype=float))
+    return float(per_row.sum()) if w is None else dot(per_row, np.asarray(w, dtype=float))

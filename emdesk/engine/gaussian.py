@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from ._blas import dot, matmul
 from . import _validation as V
 from . import covariance_models as cm
 from ._core import (
@@ -604,7 +605,7 @@ class GaussianMixture:
             resp = None if resp is None else resp[keep]
         w = None if w is None else w[keep]
         n = float(keep.sum()) if w is None else float(w.sum())
-        total = float(ll.sum()) if w is None else float(ll @ w)
+        total = float(ll.sum()) if w is None else dot(ll, w)
         ent = 0.0
         if entropy:
             ent = classification_term(resp, entropy, w)
@@ -653,7 +654,7 @@ class GaussianMixture:
             if counts[j] == 0:
                 continue
             L = np.linalg.cholesky(full[j])
-            parts.append(self.means_[j] + rng.standard_normal((counts[j], d)) @ L.T)
+            parts.append(self.means_[j] + matmul(rng.standard_normal((counts[j], d)), L.T))
         X = np.concatenate(parts, axis=0)
         labels = np.repeat(np.arange(k), counts)
         return X, labels

@@ -40,6 +40,8 @@ pair costs, one block's temporaries and one label per row, whatever the number o
 from __future__ import annotations
 
 import numpy as np
+
+from ._blas import matmul, one_thread_rows
 from scipy.linalg.lapack import dtrtri
 
 EPS = float(np.finfo(np.float64).eps)
@@ -78,7 +80,7 @@ class _SvdMap:
             return np.zeros((X.shape[0], 1))
         with np.errstate(divide="ignore", invalid="ignore"):
             S = ((X - self.mean) / self.sd)[:, self.cols]
-        return (S @ self.P) / self.root
+        return matmul(S, self.P) / self.root  # under OpenBLAS's one-thread size per product (._blas)
 
 
 def _identity_map(X):
@@ -102,7 +104,7 @@ def svd_transform(X) -> np.ndarray:
         return np.zeros((n, 0))
     _, s, Vt = np.linalg.svd(S, full_matrices=False)
     keep = s > s[0] * EPS * max(S.shape)
-    return (S @ Vt[keep].T) / np.sqrt(s[keep])
+    return matmul(S, Vt[keep].T) / np.sqrt(s[keep])  # as _SvdMap: the same products
 
 
 def duplicate_partition(Z) -> np.ndarray:
@@ -426,8 +428,12 @@ class HierarchicalTree:
             if self._map is not None:
                 Zb = self._map(np.asarray(Zb, dtype=float))
             L = np.empty((Zb.shape[0], k))
+            # right-hand sides per solve under OpenBLAS's one-thread size (emdesk.engine._blas)
+            step = one_thread_rows(Zb.shape[1] ** 2)
             for j in range(k):
-                y = np.linalg.solve(chol[j], (Zb - means[j]).T)
+                D = (Zb - means[j]).T
+                y = np.concatenate([np.linalg.solve(chol[j], D[:, c:c + step]) for c in range(0, D.shape[1], step)],
+                                   axis=1)
                 L[:, j] = const[j] - 0.5 * np.sum(y * y, axis=0)
             out[s:s + BLOCK_ROWS] = np.argmax(L, axis=1)
         out[self.sample] = lab

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._blas import gemm_rows, vecmat
+
 __all__ = ["INIT_METHODS", "InitInterrupted", "initial_responsibilities", "initial_assignment", "kmeans_plusplus", "kmeans_labels"]
 
 INIT_METHODS = ("kmeans++", "kmeans", "random", "random_from_data", "hierarchical")
@@ -48,7 +50,7 @@ def _sq_dist_to(Z, centres, out=None):
     for s in range(0, n, _BLOCK):
         zb = Z[s:s + _BLOCK]
         ob = out[s:s + _BLOCK]
-        np.matmul(zb, centres.T, out=ob)
+        gemm_rows(zb, centres.T, ob)  # products under OpenBLAS's one-thread size (emdesk.engine._blas)
         ob *= -2.0
         ob += np.einsum("ij,ij->i", zb, zb)[:, None]
         ob += cc
@@ -114,7 +116,7 @@ def kmeans_plusplus(Z, k, w, rng, interrupt=None):
         for s in range(0, n, _BLOCK):
             db = _sq_dist_to(Z[s:s + _BLOCK], centres)
             np.minimum(db, closest[s:s + _BLOCK, None], out=db)
-            scores += (db.sum(axis=0) if w is None else w[s:s + _BLOCK] @ db)
+            scores += (db.sum(axis=0) if w is None else vecmat(w[s:s + _BLOCK], db))
         best = int(np.argmin(scores))
         idx.append(cands[best])
         for s in range(0, n, _BLOCK):  # the same products as above: the same bits

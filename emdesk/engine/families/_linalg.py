@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._blas import matmul
+
 __all__ = ["thin_matmul"]
 
 
@@ -15,7 +17,7 @@ def thin_matmul(A, B):
     one thread or as column sums (benchmarks/bench_families.py)."""
     d = A.shape[1]
     if d > 8:
-        return A @ B
+        return matmul(A, B)  # products under OpenBLAS's one-thread size (emdesk.engine._blas)
     out = A[:, 0:1] * B[0]
     for c in range(1, d):
         out += A[:, c:c + 1] * B[c]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._blas import matmul, tmatmul
 from .. import _validation as V
 from .._core import (
     EPS,
@@ -225,7 +226,7 @@ class GaussianFamily:
                 D = zb - centres[j]
                 rj = r[:, j]
                 s1[j] += rj @ D
-                s2[j] += (D * rj[:, None]).T @ D
+                s2[j] += tmatmul(D * rj[:, None], D)
         return nk, s1, s2, centres.copy()
 
     def stats(self, data, prep, post):
@@ -289,7 +290,7 @@ class GaussianFamily:
             sel = states == j
             if sel.any():
                 L = np.linalg.cholesky(full[j])
-                out[sel] = means[j] + rng.standard_normal((int(sel.sum()), d)) @ L.T
+                out[sel] = means[j] + matmul(rng.standard_normal((int(sel.sum()), d)), L.T)
         return out
 
 

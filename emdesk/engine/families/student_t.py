@@ -47,6 +47,7 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import digamma, gammaln
 
+from .._blas import matmul, tmatmul
 from .. import _validation as V
 from .._core import COVARIANCE_TYPES, full_covariances
 from ..diagnostics import diagnose
@@ -242,9 +243,9 @@ class StudentTFamily:
             Zf = self.rows(data, s, e).Z
             Zf = np.where(np.isnan(Zf), 0.0, Zf)
             nk += rb.sum(axis=0)
-            s1 += rb.T @ Zf
+            s1 += tmatmul(rb, Zf)
             T += np.einsum("nk,ni,nj->kij", rb, Zf, Zf) if d <= 8 else np.stack(
-                [(Zf * rb[:, j:j + 1]).T @ Zf for j in range(k)])
+                [tmatmul(Zf * rb[:, j:j + 1], Zf) for j in range(k)])
         stats = {"nk": nk, "sw": nk.copy(), "s1": s1, "T": T, "c": np.zeros((k, d)), "a": None,
                  "dof": dof0}
         params = self._m(data, stats, None, estimate_dof=False)[0]
@@ -525,7 +526,7 @@ class StudentTFamily:
             for j in range(k):
                 D = data.Z - prep.mz[j]
                 s1[j] = w[:, j] @ D
-                T[j] = (D * w[:, j:j + 1]).T @ D
+                T[j] = tmatmul(D * w[:, j:j + 1], D)
         else:
             s1[:] = 0.0
             T[:] = 0.0
@@ -548,7 +549,7 @@ class StudentTFamily:
                         T[j][np.ix_(mi, mi)] += post[rows, j].sum() * C
                     wj = w[rows, j]
                     s1[j] += wj @ D
-                    T[j] += (D * wj[:, None]).T @ D
+                    T[j] += tmatmul(D * wj[:, None], D)
         return {"nk": nk, "sw": sw, "s1": s1, "T": T, "c": prep.mz.copy(), "a": a, "dof": nu.copy()}
 
     # -- M-step --------------------------------------------------------------------------
@@ -641,5 +642,5 @@ class StudentTFamily:
             if m:
                 L = np.linalg.cholesky(full[j])
                 g = rng.gamma(dof[j] / 2.0, 2.0 / dof[j], size=m)
-                out[sel] = means[j] + (rng.standard_normal((m, d)) @ L.T) / np.sqrt(g)[:, None]
+                out[sel] = means[j] + matmul(rng.standard_normal((m, d)), L.T) / np.sqrt(g)[:, None]
         return out
