@@ -49,7 +49,7 @@ def covariance_choices(mclust: bool, n_features) -> list[str]:
     return names
 
 
-INIT_METHODS = ["emEM", "kmeans++", "kmeans", "random", "random_from_data"]
+INIT_METHODS = ["emEM", "kmeans++", "kmeans", "random", "random_from_data", "hierarchical"]
 INIT_TOOLTIPS = [
     "Restarts that explore (the default): restart 1 from mclust's hierarchical clustering, each further one "
     "the best of 4 short EM runs from k-means++ and random-row starts; the restarts reach different optima "
@@ -59,6 +59,8 @@ INIT_TOOLTIPS = [
     "Random responsibilities: every component starts near the overall mean, so EM can stop early "
     "before the components separate; lower the tolerance or prefer k-means++",
     "Seed rows drawn at random from the data, every row joins its nearest seed",
+    "mclust's model-based hierarchical clustering (on at most 5,000 rows), cut into as many groups as "
+    "components: every model kind; the same start on every run (emdesk.engine.hierarchical)",
 ]
 MANUAL_INIT_TEXT = "placed by hand"  # shown in the initialisation combo while starting means are placed
 # (label, seconds of delay per iteration)

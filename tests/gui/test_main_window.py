@@ -374,8 +374,17 @@ def test_random_init_that_stops_at_once_says_why(qtbot, window):
 
 def test_initialisation_choices_have_tooltips(window):
     combo = window.params_panel.init_params
-    tips = [combo.itemData(i, QtCore.Qt.ItemDataRole.ToolTipRole) for i in range(4)]
+    tips = [combo.itemData(i, QtCore.Qt.ItemDataRole.ToolTipRole) for i in range(combo.count())]
     assert all(tips) and "overall mean" in tips[combo.findText("random")]
+    assert "hierarchical clustering" in tips[combo.findText("hierarchical")]
+
+
+def test_hierarchical_start_from_the_window(qtbot, window):
+    # the engine and emdesk-fit offer mclust's hierarchical start; the window's list offers it too
+    window.open_csv(example_path())
+    _fit(qtbot, window, n_components=3, n_init=1, random_state=0, init_params="hierarchical")
+    assert window.model.init_params == "hierarchical" and window.model.converged_
+    assert window.params_panel.init_params.currentText() == "hierarchical"
 
 
 def test_model_selection_of_other_columns_never_replaces_the_fit(qtbot, window, tmp_path):
