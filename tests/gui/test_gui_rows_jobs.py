@@ -341,6 +341,8 @@ def test_a_fit_started_while_rows_are_prepared_is_refused_with_a_message(qtbot, 
     window.set_model_kind("hmm", "gaussian")
     assert seen["fitting"] is False and seen["fitting after step"] is False
     assert "still being prepared" in seen["message"]
+    qtbot.waitUntil(lambda: not window.rows.busy(), timeout=30_000)
+    assert window.last_message is None  # the refusal is taken back once the rows are ready
     with qtbot.waitSignal(window.fitFinished, timeout=30_000):  # once they are used, Run fits the new rows
         window.start_fit()
     assert window.session.kind == "hmm" and window.model is not None

@@ -58,6 +58,7 @@ class FitController(QtCore.QObject):
 
     # ------------------------------------------------------------------------------ commands
     demo_delay = None  # seconds per iteration for the next fit only (the examples' demonstration)
+    busy_refusal = None  # (level, text) of the "rows are still being prepared" message, while it is shown
 
     def start(self, paused: bool = False) -> None:
         """Start EM on the chosen columns in the worker thread (returns at once)."""
@@ -69,8 +70,10 @@ class FitController(QtCore.QObject):
         if getattr(w, "rows", None) is not None and w.rows.busy():
             # Run and Step are disabled meanwhile; a script or the guard bar's fix would fit the old rows, and
             # the new rows, once used, would end that fit without a word
-            return self._refuse("The rows are still being prepared (see the status bar): run the fit once they "
-                                "are ready.", "warning")
+            self._refuse("The rows are still being prepared (see the status bar): run the fit once they "
+                         "are ready.", "warning")
+            self.busy_refusal = w.last_message  # taken back once the rows are ready (RowsController._end)
+            return
         if s.table is None or s.X is None:
             what = "column" if s.family in ("categorical", "mixed") else "numeric column"
             return self._refuse(f"Open a CSV file and tick at least one {what} in the Data panel before running "

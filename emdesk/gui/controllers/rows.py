@@ -146,6 +146,12 @@ class RowsController:
         if self._status_before is not None and self.w.status_state.text() == self._status_shown:
             self.w.status_state.setText(self._status_before)
         self._status_before = self._status_shown = None
+        # the refusal of a fit started meanwhile no longer holds (unless something else was said since)
+        fit = getattr(self.w, "fit", None)
+        if fit is not None and fit.busy_refusal is not None:
+            if self.w.last_message == fit.busy_refusal:
+                self.w.clear_message()
+            fit.busy_refusal = None
         self.w.update_actions()
 
     def resync(self) -> None:
