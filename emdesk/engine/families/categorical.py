@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._codes import CodedRows
 from ._blocks import LazyRows, RowResp, as_rows, block_rows, reduce_stats, resp_block, row_ranges
 from .base import FamilyFailure, empty_state_issues, state_floor
 
@@ -290,6 +291,9 @@ class LatentClassFamily:
         out.X = data.X[s:e]
         if data.held:
             out.x, out.obs = data.x[s:e], data.obs[s:e]
+            return out
+        if isinstance(data.X, CodedRows) and data.X.all_codes:  # compact codes: no float round trip
+            out.x, out.obs = data.X.codes_rows(slice(s, e))
             return out
         xb = data.X[s:e]
         obs = ~np.isnan(xb)
