@@ -290,7 +290,9 @@ class LatentModel:
 
     # ---------------------------------------------------------------------- data
     def _check_X(self, X, lengths=None, fitted=False):
-        if not isinstance(X, CodedRows):  # compact category codes stay as they are (issue 16)
+        integer = (getattr(self, "_integer_X_as_is", False) and isinstance(X, np.ndarray)
+                   and X.dtype.kind in "iu")  # a family that reads integer symbols per block (issue 16)
+        if not (integer or isinstance(X, CodedRows)):  # compact category codes stay as they are (issue 16)
             try:
                 X = np.asarray(X, dtype=float)
             except (TypeError, ValueError):
@@ -301,8 +303,8 @@ class LatentModel:
             raise ValueError(f"X must be 1-D (n,) or 2-D (n, d); got shape {X.shape}.")
         if X.shape[0] == 0 or X.shape[1] == 0:
             raise ValueError(f"X is empty (shape {X.shape}): give at least one row and one column.")
-        if (X.any_infinite() if isinstance(X, CodedRows)
-                else any(np.isinf(X[s:s + 65536]).any() for s in range(0, X.shape[0], 65536))):  # row blocks
+        if (X.any_infinite() if isinstance(X, CodedRows) else not integer and any(
+                np.isinf(X[s:s + 65536]).any() for s in range(0, X.shape[0], 65536))):  # row blocks
             raise ValueError("X contains infinite values: remove or replace them.")
         if fitted and hasattr(self, "n_features_in_") and X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} columns but the model has {self.n_features_in_}: give the same "

@@ -172,3 +172,26 @@ def test_peak_holds_one_byte_per_cell_not_a_float_copy(monkeypatch):
     # one column's copy (the standardiser's median) and the categorical block's rows (some are all
     # missing there); the previous code: 4.2 MB (3.0 now)
     assert peak < 2 * 8 * n + fixed + 0.5e6, peak
+
+
+# ------------------------------------------------------------- the categorical HMM's integer symbols
+def test_categorical_hmm_reads_integer_symbols_without_a_float_copy(monkeypatch):
+    from emdesk.engine import CategoricalHMM
+
+    rng = np.random.default_rng(5)
+    n = 30_000
+    z = np.repeat(rng.integers(3, size=n // 500 + 1), 500)[:n]
+    S = np.where(rng.random(n) < 0.8, z, rng.integers(4, size=n))[:, None]  # int64, hmmlearn's input
+    kw = dict(n_features=4, max_iter=2, tol=0, random_state=0)
+    ref = CategoricalHMM(3, **kw).fit(S.astype(float))
+    got = CategoricalHMM(3, **kw).fit(S)
+    np.testing.assert_array_equal(got.emissionprob_, ref.emissionprob_)
+    np.testing.assert_array_equal(got.transmat_, ref.transmat_)
+    assert got.score(S) == ref.score(S.astype(float))
+    np.testing.assert_array_equal(got.predict(S[:500]), ref.predict(S[:500].astype(float)))
+    with pytest.raises(ValueError, match="row 3 holds -1"):
+        CategoricalHMM(2, **kw).fit(np.array([0, 1, -1, 2]))
+    # checking and binding X (where the float64 copy was made; every fit and score starts there)
+    monkeypatch.setattr(blocks, "FAMILY_BLOCK_BYTES", 1 << 15)
+    peak, _ = _peak(lambda: got._bound(S, None))
+    assert peak < 2 * n, peak  # the float64 copy of X alone was 8 * n (0.24 MB)

@@ -62,6 +62,14 @@ def _check_codes_blocked(X, n, step, what):
     return n_nan, bad, largest
 
 
+def _symbol_rows(X):
+    """``X`` as rows of symbols: an integer array is kept as it is (read and converted per block, issue
+    16: no float64 copy of hmmlearn-style integer input), anything else as :func:`as_rows`."""
+    if isinstance(X, np.ndarray) and X.dtype.kind in "iu":
+        return X.reshape(-1, 1) if X.ndim == 1 else X
+    return as_rows(X)
+
+
 class CategoricalFamily:
     """Categorical symbols in one column; ``n_symbols`` None = ``max(X) + 1``.
 
@@ -77,7 +85,7 @@ class CategoricalFamily:
         self.emissionprob_prior = emissionprob_prior
 
     def bind(self, X, k=None):
-        X = as_rows(X)
+        X = _symbol_rows(X)
         if X.shape[1] != 1:
             raise ValueError(
                 f"Categorical emissions take one column of symbols; X has {X.shape[1]} columns.")
@@ -117,7 +125,11 @@ class CategoricalFamily:
         if data.held:
             out.x, out.obs = data.x[s:e], data.obs[s:e]
             return out
-        x = np.asarray(data.X[s:e], dtype=float).reshape(-1)
+        xb = data.X[s:e]
+        if xb.dtype.kind in "iu":  # integer symbols (checked at bind): every cell observed
+            out.x, out.obs = xb.reshape(-1).astype(np.int64), np.ones(e - s, dtype=bool)
+            return out
+        x = np.asarray(xb, dtype=float).reshape(-1)
         obs = ~np.isnan(x)
         out.x = np.where(obs, x, 0).astype(np.int64)
         out.obs = obs
