@@ -266,12 +266,14 @@ def hmm_peaks(n: int, iters: int, cases=None):
     print(f"  {'fit':64s} {'path':>10s} {'data MB':>8s} {'peak MB':>9s} {'peak/data':>10s} {'s':>7s}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for name, data, make in [c for c in cases_ if _wanted(c[0], cases)]:
+        for name, data, make in cases_:
             fam = make(1, True)._family()
             path = "row blocks" if callable(getattr(fam, "rows", None)) and callable(
                 getattr(fam, "add_stats", None)) else "fall-back"
             for label, it, given in ((f"{name}, one iteration from given parameters", 1, True),
                                      (f"{name}, whole fit: k-means++, {iters} iterations", iters, False)):
+                if not _wanted(label, cases):
+                    continue
                 peak, out, seconds = peak_of(lambda: make(it, given).fit(data))
                 print(f"  {label:64s} {path:>10s} {data.nbytes / MB:8.1f} {peak / MB:9.1f} "
                       f"{peak / data.nbytes:10.2f} {seconds:7.1f}", flush=True)
