@@ -82,9 +82,20 @@ class CodedRows:
         for j, spec in enumerate(self._cols):
             cb = first if j == 0 else spec[1][key]
             np.not_equal(cb, missing_code(cb.dtype), out=obs[:, j])
-            x[:, j] = cb
-            x[~obs[:, j], j] = 0
+            np.multiply(cb, obs[:, j], out=x[:, j], casting="unsafe")  # missing -> 0
         return x, obs
+
+    def code_summary(self):
+        """``(missing cells (int), largest observed code per column (d,) float, 0 for a column with
+        none))`` when :attr:`all_codes`, read in blocks of the codes."""
+        n_missing, colmax = 0, np.zeros(self.shape[1])
+        for j in range(self.shape[1]):
+            for cb in self._blocks_of(j):
+                miss = cb == missing_code(cb.dtype)
+                n_missing += int(np.count_nonzero(miss))
+                if not miss.all():
+                    colmax[j] = max(colmax[j], float(np.max(np.where(miss, 0, cb))))
+        return n_missing, colmax
 
     def _blocks_of(self, j, step=1 << 16):
         """Column ``j``'s raw values (codes or numbers) in blocks of ``step`` rows."""

@@ -256,7 +256,12 @@ class LatentClassFamily:
         X = as_rows(X)
         n, d = X.shape
         step = block_rows(n, k, 3 * d)
-        n_nan, bad, _ = _check_codes_blocked(X, n, step, "code")
+        if isinstance(X, CodedRows) and X.all_codes:  # valid codes by construction: count and bound them
+            n_nan, colmax = X.code_summary()
+            bad = None
+        else:
+            n_nan, bad, _ = _check_codes_blocked(X, n, step, "code")
+            colmax = None
         if n_nan and self.missing != "marginalize":
             raise ValueError(
                 f"X contains {n_nan} missing (NaN) value(s): drop them or use missing='marginalize'.")
@@ -264,10 +269,11 @@ class LatentClassFamily:
             i, c, v = bad
             raise ValueError(f"Categorical codes must be integers 0, 1, 2, ...; column {c + 1}, row {i + 1} "
                              f"holds {v:g}.")
-        colmax = np.zeros(d)
-        for s, e in row_ranges(n, step):
-            xb = X[s:e]
-            colmax = np.maximum(colmax, np.where(np.isnan(xb), 0.0, xb).max(axis=0))
+        if colmax is None:
+            colmax = np.zeros(d)
+            for s, e in row_ranges(n, step):
+                xb = X[s:e]
+                colmax = np.maximum(colmax, np.where(np.isnan(xb), 0.0, xb).max(axis=0))
         if n:
             _check_code_bound(float(colmax.max()) if d else 0.0, "code")
         R = (colmax.astype(np.int64) + 1) if n else np.ones(d, np.int64)
