@@ -19,15 +19,19 @@ iteration of a Gaussian HMM at the first size.
 ``--hmm-start [INIT ...]`` (issue 16, items 2/5): the start of those HMM fits alone (``_Run.initial_params``)
 for each family and ``init_params`` (default all five), beside the (n, k) responsibilities it held before.
 
-``--hmm`` (issue 16, item 5): hidden Markov models (Gaussian diag, Poisson, categorical; d = 3 or one
-symbol column, k = 3, one sequence) at every size: one EM iteration from given parameters and a whole
+``--hmm`` (issue 16, item 5): hidden Markov models (Gaussian diag, Poisson, categorical with float and
+with int64 symbols; d = 3 or one symbol column, k = 3, one sequence) at every size: one EM iteration from given parameters and a whole
 fit (k-means++ start, ``--hmm-iters`` iterations), beside the data's size, which path the family takes
 ("row blocks" when it has the row-block API ``rows``/``add_stats``, else "fall-back": its whole (n, k)
 log-densities and posteriors) and the forward-backward's block budget (FB_BLOCK_BYTES).
 
+``--cases WORD ...`` keeps only the ``--families`` / ``--hmm`` rows whose name holds one of the words.
+The script runs on older trees too (``PYTHONPATH=<old checkout> python3 benchmarks/bench_memory.py``),
+which is how the before/after rows of the README were measured, one after the other in the same session.
+
     python3 benchmarks/bench_memory.py [--rows 1000000 10000000] [--skip-csv] [--skip-scoring]
                                        [--families] [--hmm [--hmm-iters 10] [--skip-fit]]
-                                       [--hmm-start [INIT ...]]
+                                       [--hmm-start [INIT ...]] [--cases WORD ...]
 """
 
 from __future__ import annotations
@@ -118,13 +122,18 @@ def fit_peaks(n: int, families: bool):
             del out
 
 
-def family_peaks(n: int, repeats: int = 1):
+def _wanted(name, cases):
+    return not cases or any(c.lower() in name.lower() for c in cases)
+
+
+def family_peaks(n: int, repeats: int = 1, cases=None):
     """The other families' mixtures (Student-t, Poisson, categorical, mixed): peak beyond X of one
     iteration from given parameters, of a whole fit (start + iterations) and of predict, beside X's
     size.  Budget: ``families._blocks.FAMILY_BLOCK_BYTES`` (16 MiB) + the E-step's and scoring's
     16 MiB blocks + the result + a few numbers per row (one starting label, k-means++'s distance;
-    the categorical mixtures' float codes of X, 8 bytes per cell, and the Gaussian block's feature
-    cache within FIT_CACHE_BYTES)."""
+    the categorical mixtures' compact codes of X, 1 byte per cell up to 254 categories (8 before
+    issue 16's codes change), and the Gaussian block's feature cache within FIT_CACHE_BYTES).
+    ``cases``: only the rows whose name holds one of these words."""
     from emdesk.engine import CategoricalMixture, MixedMixture, PoissonMixture, StudentTMixture
     try:
         from emdesk.engine.families._blocks import FAMILY_BLOCK_BYTES
@@ -144,8 +153,10 @@ def family_peaks(n: int, repeats: int = 1):
     print(f"\n== other families: n = {n:,} x d = {d}, k = {k}; X {X.nbytes / MB:.0f} MB; FAMILY_BLOCK_BYTES "
           f"{FAMILY_BLOCK_BYTES / MB:.1f} MB; load average {os.getloadavg()[0]:.1f}")
     print(f"  {'operation':66s} {'peak MB':>9s} {'peak/X':>7s} {'s':>7s}")
-    t_fit = StudentTMixture(k, max_iter=3, random_state=0).fit(X[: min(n, 50_000)])
-    p_fit = PoissonMixture(k, max_iter=3, random_state=0).fit(C[: min(n, 50_000)])
+    t_fit = StudentTMixture(k, max_iter=3, random_state=0).fit(X[: min(n, 50_000)]) if _wanted("Student-t", cases) \
+        else None
+    p_fit = PoissonMixture(k, max_iter=3, random_state=0).fit(C[: min(n, 50_000)]) if _wanted("Poisson", cases) \
+        else None
     ops = [
         ("Student-t, 1 iteration from given parameters (full)",
          lambda: StudentTMixture(k, max_iter=1, tol=0, weights_init=w0, means_init=centres + 0.3,
@@ -160,13 +171,18 @@ def family_peaks(n: int, repeats: int = 1):
         ("Poisson, predict (result 8 bytes per row)", lambda: p_fit.predict(C)),
         ("categorical (3 columns, 4 levels), 1 iteration (start included)",
          lambda: CategoricalMixture(k, max_iter=1, tol=0, random_state=0).fit(S)),
-        ("categorical, whole fit: k-means++ + 20 iterations",
+        ("categorical, whole fit: random start + 20 iterations",
          lambda: CategoricalMixture(k, max_iter=20, tol=0, random_state=0).fit(S)),
         ("mixed (2 numeric + 1 categorical), 1 iteration (start included)",
          lambda: MixedMixture(k, categorical_columns=[2], max_iter=1, tol=0, random_state=0).fit(M)),
+        ("categorical, predict (result 8 bytes per row)", lambda: fitted["categorical"].predict(S)),
         ("mixed, whole fit: k-means++ + 10 iterations",
          lambda: MixedMixture(k, categorical_columns=[2], max_iter=10, tol=0, random_state=0).fit(M)),
     ]
+    ops = [op for op in ops if _wanted(op[0], cases)]
+    fitted = {}  # the model a predict row scores with, fitted (outside the peak) on 50,000 rows
+    if any(name.startswith("categorical, predict") for name, _ in ops):
+        fitted["categorical"] = CategoricalMixture(k, max_iter=3, random_state=0).fit(S[: min(n, 50_000)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, fn in ops:
@@ -209,7 +225,7 @@ def _row_block_poisson_hmm():
     return RowsPoissonHMM
 
 
-def hmm_peaks(n: int, iters: int):
+def hmm_peaks(n: int, iters: int, cases=None):
     """An HMM fit's peak (beyond the data) for one iteration from given parameters and for a whole fit."""
     from emdesk.engine import CategoricalHMM, GaussianHMM, PoissonHMM
 
@@ -226,7 +242,7 @@ def hmm_peaks(n: int, iters: int):
     S = np.where(rng.random(n) < 0.8, z, rng.integers(4, size=n))[:, None].astype(float)
     sp, tm = np.full(k, 1.0 / k), np.full((k, k), 0.1 / (k - 1)) + np.eye(k) * (0.9 - 0.1 / (k - 1))
     common = dict(tol=0, startprob_init=sp, transmat_init=tm)
-    cases = [
+    cases_ = [
         ("Gaussian HMM (diag)", X, lambda it, given: GaussianHMM(
             k, covariance_type="diag", max_iter=it, random_state=0,
             **(dict(common, means_init=centres + 0.3, covars_init=np.ones((k, d))) if given else dict(tol=0)))),
@@ -238,9 +254,11 @@ def hmm_peaks(n: int, iters: int):
             **(dict(common, emissionprob_init=np.full((k, 4), 0.25) + np.eye(k, 4) * 0.2 - 0.05) if given
                else dict(tol=0)))),
     ]
+    cases_int = ("categorical HMM (int64 symbols, as hmmlearn)", S.astype(np.int64), cases_[-1][2])
+    cases_.append(cases_int)
     demo = _row_block_poisson_hmm()
     if demo is not None:
-        cases.append(("Poisson HMM + rows/add_stats (bench)", C, lambda it, given: demo(
+        cases_.append(("Poisson HMM + rows/add_stats (bench)", C, lambda it, given: demo(
             k, max_iter=it, random_state=0,
             **(dict(common, lambdas_init=np.array([[1.5] * d, [3.5] * d, [6.0] * d])) if given else dict(tol=0)))))
     budget = "" if FB_BLOCK_BYTES is None else f"; forward-backward blocks: FB_BLOCK_BYTES {FB_BLOCK_BYTES / MB:.1f} MB"
@@ -248,12 +266,14 @@ def hmm_peaks(n: int, iters: int):
     print(f"  {'fit':64s} {'path':>10s} {'data MB':>8s} {'peak MB':>9s} {'peak/data':>10s} {'s':>7s}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for name, data, make in cases:
+        for name, data, make in cases_:
             fam = make(1, True)._family()
             path = "row blocks" if callable(getattr(fam, "rows", None)) and callable(
                 getattr(fam, "add_stats", None)) else "fall-back"
             for label, it, given in ((f"{name}, one iteration from given parameters", 1, True),
                                      (f"{name}, whole fit: k-means++, {iters} iterations", iters, False)):
+                if not _wanted(label, cases):
+                    continue
                 peak, out, seconds = peak_of(lambda: make(it, given).fit(data))
                 print(f"  {label:64s} {path:>10s} {data.nbytes / MB:8.1f} {peak / MB:9.1f} "
                       f"{peak / data.nbytes:10.2f} {seconds:7.1f}", flush=True)
@@ -355,6 +375,9 @@ def main(argv=None):
     ap.add_argument("--hmm-iters", type=int, default=10, help="EM iterations of the whole HMM fits")
     ap.add_argument("--hmm-start", nargs="*", metavar="INIT",
                     help="the start of HMM fits alone, per family and init_params (default: all five)")
+    ap.add_argument("--cases", nargs="+", metavar="WORD",
+                    help="only the --families / --hmm rows whose name holds one of these words "
+                         "(e.g. categorical mixed)")
     ap.add_argument("--hmm-start-families", nargs="+", default=["gaussian", "poisson", "categorical"],
                     choices=["gaussian", "poisson", "categorical"], help="the families of --hmm-start")
     args = ap.parse_args(argv)
@@ -365,11 +388,11 @@ def main(argv=None):
             hmm_start_peaks(n, args.hmm_start or ["kmeans++", "kmeans", "random", "random_from_data", "hierarchical"],
                             args.hmm_start_families)
         if args.hmm:
-            hmm_peaks(n, args.hmm_iters)
+            hmm_peaks(n, args.hmm_iters, args.cases)
         if not args.skip_fit:
             fit_peaks(n, args.families and i == 0)
         if args.families:
-            family_peaks(n)
+            family_peaks(n, cases=args.cases)
         if not args.skip_scoring:
             run(n, args.skip_csv)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux

@@ -100,8 +100,12 @@ class _FamilyMixture(LatentModel):
         return L, keep
 
     def _observed_rows(self, X):
+        """Rows of X with at least one observed value (n,) bool, read in row blocks."""
         Xc, _ = self._check_X(X, None, fitted=True)
-        return ~np.isnan(Xc).all(axis=1)
+        out = np.empty(Xc.shape[0], dtype=bool)
+        for s in range(0, Xc.shape[0], 1 << 16):
+            out[s:s + (1 << 16)] = ~np.isnan(Xc[s:s + (1 << 16)]).all(axis=1)
+        return out
 
     def score_samples(self, X):
         """Log-density of each row under the mixture, (n,) (scikit-learn's ``score_samples``;

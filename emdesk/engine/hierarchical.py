@@ -24,8 +24,8 @@ merges are chosen), so that the partitions agree with ``hclass(hc(data), G)``.
 * mclust uses ``"VVV"`` when ``n > d`` and ``"EII"`` otherwise.  With one feature mclust starts
   EM from quantile classes instead (:func:`quantile_labels`, mclust's ``qclass``).
 
-Cost: one merge updates one row of an ``(m, m)`` matrix of pair costs, ``m`` the number of
-rows: ``8 m^2`` bytes (200 MB for 5,000 rows) and ``O(m^2 d^3)`` time at worst (a log
+Cost: one merge updates one row of the pair costs of ``m`` rows, kept as mclust keeps them (the
+upper triangle, column by column): ``4 m^2`` bytes (100 MB for 5,000 rows) and ``O(m^2 d^3)`` time at worst (a log
 determinant per pair and merge; at ``d >=`` :data:`RANK_ONE_MIN_D` a cluster of more than ``d`` rows
 against a single row, most pairs, costs ``O(d^2)`` by the matrix determinant lemma).  Beyond
 ``max_points`` rows the tree is built on a random subsample of ``max_points`` rows and every row
@@ -45,7 +45,7 @@ from ._blas import matmul, one_thread_rows
 from scipy.linalg.lapack import dtrtri
 
 EPS = float(np.finfo(np.float64).eps)
-#: Largest number of rows clustered without subsampling (the pair-cost matrix is 8 m^2 bytes).
+#: Largest number of rows clustered without subsampling (the pair costs take 4 m^2 bytes: 100 MB).
 MAX_POINTS = 5000
 HC_MODELS = ("VVV", "EII", "V")
 #: Rows transformed and scored at a time when a subsampled tree labels every row.
@@ -293,17 +293,28 @@ def _logdet(S):
         return np.where(det > 0, np.log(np.maximum(det, 0.0)), -np.inf)
 
 
+def _col_offsets(g):
+    """Where column j of the condensed pair costs starts (:func:`_build_tree`): ``j (j - 1) / 2``."""
+    j = np.arange(g, dtype=np.int64)
+    return j * (j - 1) // 2
+
+
 def _build_tree(Z, groups, model, check=None):
     """Merge sequence as pairs of group ids (each cluster named by one of its starting groups).
-    ``check``: called every 64 merges (it may raise to stop)."""
+    ``check``: called every 64 merges (it may raise to stop).
+
+    The pair costs are kept as mclust's ``hcvvv`` keeps them, the upper triangle stored column by
+    column (``D(i, j)``, ``i < j``, at ``j (j - 1) / 2 + i``): ``4 m^2`` bytes for ``m`` starting
+    groups (100 MB at 5,000 rows) where the full symmetric matrix took ``8 m^2``.  The same numbers are
+    computed and compared in the same order, so the merges are the same (issue 16, item 2)."""
     g0 = int(groups.max()) + 1
     ag = _Agglomerator(Z, groups, model)
     rep = np.arange(g0)  # starting-group id naming the cluster in each slot
     inf = np.inf
-    D = np.full((g0, g0), inf)
+    off = _col_offsets(g0)
+    D = np.empty(g0 * (g0 - 1) // 2)
     for j in range(1, g0):
-        D[:j, j] = ag.costs(j, np.arange(j))
-        D[j, :j] = D[:j, j]
+        D[off[j]:off[j] + j] = ag.costs(j, np.arange(j))
         if check is not None and j % 256 == 0:
             check()
     # column minima over the upper triangle; ties go to the largest row (mclust scans the
@@ -312,12 +323,16 @@ def _build_tree(Z, groups, model, check=None):
     colarg = np.zeros(g0, dtype=int)
 
     def recompute(cols, g):
-        rows = np.arange(g)[:, None]
-        for start in range(0, len(cols), 256):  # bounded temporaries
-            c = cols[start:start + 256]
-            M = np.where(rows < c[None, :], D[:g, c], inf)
-            colmin[c] = M.min(axis=0)
-            colarg[c] = g - 1 - np.argmin(M[::-1], axis=0)
+        for c in cols.tolist():
+            v = D[off[c]:off[c] + c]
+            m = v.min()
+            if np.isfinite(m):
+                colmin[c] = m
+                colarg[c] = c - 1 - int(np.argmin(v[::-1]))
+            else:  # inf or NaN: what the (g,) column padded with inf below the diagonal gives
+                M = np.concatenate([v, np.full(g - c, inf)])
+                colmin[c] = M.min()
+                colarg[c] = g - 1 - int(np.argmin(M[::-1]))
 
     recompute(np.arange(1, g0), g0)
     merges = []
@@ -334,16 +349,17 @@ def _build_tree(Z, groups, model, check=None):
         if jopt != last:
             for arr in (ag.cnt, ag.mean, ag.W, ag.tr, ag.term, rep):
                 arr[jopt] = arr[last]
-            D[jopt, :g] = D[last, :g]
-            D[:g, jopt] = D[:g, last]
-            D[jopt, jopt] = inf
+            # slot last becomes slot jopt: D(i, jopt) = D(i, last) for every other slot i < last
+            D[off[jopt]:off[jopt] + jopt] = D[off[last]:off[last] + jopt]
+            mid = np.arange(jopt + 1, last)
+            D[off[mid] + jopt] = D[off[last] + mid]
         g -= 1
         if g == 1:
             break
         others = np.delete(np.arange(g), iopt)
         c = ag.costs(iopt, others)
-        D[iopt, others] = c
-        D[others, iopt] = c
+        D[off[iopt]:off[iopt] + iopt] = c[:iopt]  # others below iopt: column iopt
+        D[off[others[iopt:]] + iopt] = c[iopt:]  # others above: row iopt of their columns
         # maintain the column minima
         cols = np.arange(1, g)
         full = (cols == iopt) | (cols == jopt) | (colarg[cols] == iopt) | (colarg[cols] == jopt)
@@ -352,7 +368,7 @@ def _build_tree(Z, groups, model, check=None):
             if r >= g:
                 continue
             sel = cols[~full & (cols > r)]
-            v = D[r, sel]
+            v = D[off[sel] + r]
             better = (v < colmin[sel]) | ((v == colmin[sel]) & (r > colarg[sel]))
             colmin[sel[better]] = v[better]
             colarg[sel[better]] = r

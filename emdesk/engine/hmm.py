@@ -314,6 +314,9 @@ class CategoricalHMM(_BaseHMM):
 
     _PARAMS = _COMMON + ("n_features", "emissionprob_init", "emissionprob_prior")
     _FAMILY_INITS = {"emissionprob": "emissionprob_init"}
+    #: integer symbols (hmmlearn's input) are read as they are, one block at a time: no float64 copy
+    #: of X (issue 16; CategoricalFamily converts each block)
+    _integer_X_as_is = True
 
     def __init__(self, n_components=1, *, n_features=None, tol=1e-3, max_iter=100, n_init=1,
                  init_params="kmeans++", random_state=None, startprob_init=None, transmat_init=None,

@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 from ._core import COVARIANCE_TYPES
+from .families._codes import CodedRows, code_dtype, missing_code
 from .families.categorical import LatentClassFamily
 from .families.gaussian import GaussianFamily
 from .families.product import ProductFamily
@@ -54,6 +55,15 @@ def _fmt(v):
     return repr(str(v))
 
 
+def _as_object_rows(X):
+    Xo = np.asarray(X, dtype=object) if not isinstance(X, np.ndarray) else X
+    if Xo.ndim == 1:
+        Xo = Xo.reshape(-1, 1)
+    if Xo.ndim != 2:
+        raise ValueError(f"X must be 1-D (n,) or 2-D (n, d); got shape {Xo.shape}.")
+    return Xo
+
+
 def encode_categories(X, categories=None, columns_label=None):
     """Category codes of categorical columns.
 
@@ -64,47 +74,58 @@ def encode_categories(X, categories=None, columns_label=None):
     for messages.
 
     Returns ``(codes (n, d) float with NaN where missing, categories: list of d 1-D arrays)``.
+    (The estimators hold the codes compactly instead: :func:`_coded_rows`.)
     """
-    Xo = np.asarray(X, dtype=object) if not isinstance(X, np.ndarray) else X
-    if Xo.ndim == 1:
-        Xo = Xo.reshape(-1, 1)
-    if Xo.ndim != 2:
-        raise ValueError(f"X must be 1-D (n,) or 2-D (n, d); got shape {Xo.shape}.")
+    Xo = _as_object_rows(X)
     n, d = Xo.shape
     if categories is not None and len(categories) != d:
         raise ValueError(f"categories has {len(categories)} entries but X has {d} columns.")
-    codes = np.full((n, d), np.nan)
-    cats_out = _encode_into(Xo, range(d), categories, columns_label, codes, range(d))
-    return codes, cats_out
+    rows = _coded_rows(Xo, range(d), categories, columns_label)
+    codes = np.empty((n, d))
+    for c in range(d):
+        codes[:, c] = rows.column(c)
+    return codes, rows.categories
 
 
-def _encode_into(Xo, cols, categories, columns_label, out, out_cols):
-    """Encode the columns ``cols`` of ``Xo`` into the columns ``out_cols`` of ``out`` (which holds NaN
-    there); returns the categories of each.  Numeric columns are read in row blocks (issue 16: no
-    temporary of the column's size beyond the codes), text columns whole."""
+def _coded_rows(Xo, cols, categories, columns_label):
+    """The columns ``cols`` of ``Xo`` as :class:`CodedRows` of compact codes (issue 16: 1 byte per cell
+    up to 254 categories instead of a float64 copy); ``.categories`` holds the categories of each."""
+    n = Xo.shape[0]
+    specs = []
     cats_out = []
-    for i, (c, oc) in enumerate(zip(cols, out_cols)):
+    for i, c in enumerate(cols):
         name = f"column {i + 1}" if columns_label is None else f"column {columns_label[i]}"
         given = None if categories is None else categories[i]
-        col = Xo[:, c]
-        if col.dtype.kind in "fiub":
-            cats_out.append(_encode_numeric(col, given, name, out[:, oc]))
-            continue
-        miss, vals = _column_values(col)
-        _refuse_infinite(vals, miss, name, 0)
-        if given is None:
-            cats = np.unique(vals) if vals.size else np.array([], dtype=float)
-            if cats.dtype == object:
-                cats = np.array(sorted(set(cats.tolist())), dtype=object)
-        else:
-            cats = np.asarray(list(given), dtype=object if vals.dtype == object else float)
-            if vals.dtype != object and cats.dtype == object:
-                cats = cats.astype(float)
-        got = _codes_of(vals, cats)
-        _check_known(got, vals, cats, miss, name, 0)
-        out[~miss, oc] = got
+        codes, cats = _encode_column(Xo[:, c], given, name)
+        specs.append(("codes", codes))
         cats_out.append(cats)
-    return cats_out
+    rows = CodedRows(n, specs)
+    rows.categories = cats_out
+    return rows
+
+
+def _encode_column(col, given, name):
+    """``(codes (n,) compact unsigned integers, missing = missing_code; categories (1-D array))`` of
+    one column: numeric columns in row blocks (issue 16: no temporary of the column's size beyond the
+    codes), text columns whole."""
+    if col.dtype.kind in "fiub":
+        return _encode_numeric(col, given, name)
+    miss, vals = _column_values(col)
+    _refuse_infinite(vals, miss, name, 0)
+    if given is None:
+        cats = np.unique(vals) if vals.size else np.array([], dtype=float)
+        if cats.dtype == object:
+            cats = np.array(sorted(set(cats.tolist())), dtype=object)
+    else:
+        cats = np.asarray(list(given), dtype=object if vals.dtype == object else float)
+        if vals.dtype != object and cats.dtype == object:
+            cats = cats.astype(float)
+    got = _codes_of(vals, cats)
+    _check_known(got, vals, cats, miss, name, 0)
+    dt = code_dtype(len(cats))
+    codes = np.full(col.shape[0], missing_code(dt), dtype=dt)
+    codes[~miss] = got
+    return codes, cats
 
 
 def _codes_of(vals, cats):
@@ -140,11 +161,11 @@ def _check_known(got, vals, cats, miss, name, offset):
                          f"{', '.join(_fmt(c) for c in cats.tolist()[:20])}{' ...' if len(cats) > 20 else ''}.")
 
 
-_ENCODE_BLOCK = 1 << 16
+_ENCODE_BLOCK = 1 << 14
 
 
-def _encode_numeric(col, given, name, out):
-    """A numeric column's codes into ``out`` (n,), in row blocks; its categories (learned: the sorted
+def _encode_numeric(col, given, name):
+    """A numeric column's compact codes (n,), in row blocks, and its categories (learned: the sorted
     distinct values, merged over the blocks)."""
     n = col.shape[0]
     if given is None:
@@ -156,6 +177,8 @@ def _encode_numeric(col, given, name, out):
             cats = np.union1d(cats, np.unique(v[~miss]))
     else:
         cats = np.asarray(list(given), dtype=float)
+    dt = code_dtype(len(cats))
+    codes = np.full(n, missing_code(dt), dtype=dt)
     for s in range(0, n, _ENCODE_BLOCK):
         v = col[s:s + _ENCODE_BLOCK].astype(float)
         miss = np.isnan(v)
@@ -163,9 +186,9 @@ def _encode_numeric(col, given, name, out):
         _refuse_infinite(vals, miss, name, s)
         got = _codes_of(vals, cats)
         _check_known(got, vals, cats, miss, name, s)
-        ob = out[s:s + _ENCODE_BLOCK]
+        ob = codes[s:s + _ENCODE_BLOCK]
         ob[~miss] = got
-    return cats
+    return codes, cats
 
 
 class _CategoricalInput:
@@ -267,8 +290,15 @@ class CategoricalMixture(_CategoricalInput, _FamilyMixture):
         if isinstance(a, bool) or not isinstance(a, numbers.Real) or not (a >= 0 and math.isfinite(a)):
             raise ValueError(f"alpha must be a finite number >= 0; got {a!r}.")
 
+    def _encode(self, X, categories):
+        Xo = _as_object_rows(X)
+        if categories is not None and len(categories) != Xo.shape[1]:
+            raise ValueError(f"categories has {len(categories)} entries but X has {Xo.shape[1]} columns.")
+        rows = _coded_rows(Xo, range(Xo.shape[1]), categories, None)
+        return rows, rows.categories
+
     def _encode_for_fit(self, X):
-        codes, cats = encode_categories(X, self.categories)
+        codes, cats = self._encode(X, self.categories)
         self._fitting = True
         return codes, cats
 
@@ -283,7 +313,7 @@ class CategoricalMixture(_CategoricalInput, _FamilyMixture):
         if fitted:
             if not hasattr(self, "categories_"):
                 raise ValueError("This CategoricalMixture has no categories yet: call fit(X) first.")
-            X = encode_categories(X, self.categories_)[0]
+            X = self._encode(X, self.categories_)[0]
         return LatentModel._check_X(self, X, lengths, fitted)
 
     def _check_family_inits(self, given, k, d, fdata):
@@ -364,25 +394,35 @@ class MixedMixture(_CategoricalInput, _FamilyMixture):
         return num, cat
 
     def _to_codes(self, X, categories):
+        """``(CodedRows of X: the numeric columns read from X itself when it is a numeric array, else
+        from one float array of them; the categorical columns as compact codes), categories)``."""
         Xo = np.asarray(X, dtype=object) if not isinstance(X, np.ndarray) else X
         if Xo.ndim != 2:
             raise ValueError(f"X must be 2-D (n, d); got shape {Xo.shape}.")
-        num, cat = self._split_columns(Xo.shape[1])
-        out = np.empty(Xo.shape, dtype=float)
-        for c in num:
-            col = Xo[:, c]
-            try:
-                out[:, c] = col if col.dtype.kind in "fiub" else np.array(
-                    [np.nan if _is_missing(v) else float(v) for v in col])
-            except (TypeError, ValueError):
-                bad = next(i for i, v in enumerate(col) if not _is_missing(v) and not _is_number(v))
-                raise ValueError(f"column {c + 1} is numeric but row {bad + 1} holds {col[bad]!r}; list it in "
-                                 "categorical_columns or fix the value.") from None
+        n, d = Xo.shape
+        num, cat = self._split_columns(d)
+        specs = [None] * d
+        if Xo.dtype.kind in "fiub":
+            for c in num:
+                specs[c] = ("number", Xo, c)
+        else:
+            F = np.empty((n, len(num)))
+            for i, c in enumerate(num):
+                col = Xo[:, c]
+                try:
+                    F[:, i] = col if col.dtype.kind in "fiub" else np.array(
+                        [np.nan if _is_missing(v) else float(v) for v in col])
+                except (TypeError, ValueError):
+                    bad = next(i for i, v in enumerate(col) if not _is_missing(v) and not _is_number(v))
+                    raise ValueError(f"column {c + 1} is numeric but row {bad + 1} holds {col[bad]!r}; list it "
+                                     "in categorical_columns or fix the value.") from None
+                specs[c] = ("number", F, i)
         if categories is not None and len(categories) != len(cat):
             raise ValueError(f"categories has {len(categories)} entries but X has {len(cat)} columns.")
-        out[:, cat] = np.nan
-        cats = _encode_into(Xo, cat, categories, [c + 1 for c in cat], out, cat)
-        return out, cats
+        coded = _coded_rows(Xo, cat, categories, [c + 1 for c in cat])
+        for i, c in enumerate(cat):
+            specs[c] = coded._cols[i]
+        return CodedRows(n, specs), coded.categories
 
     def _encode_for_fit(self, X):
         codes, cats = self._to_codes(X, self.categories)
@@ -437,10 +477,6 @@ class MixedMixture(_CategoricalInput, _FamilyMixture):
         self.categorical_columns_ = np.array(cat)
         #: sentences about categorical columns with one category (as CategoricalMixture; the window shows them)
         self.column_notes_ = one_category_notes(self.categories_, cat, numeric=True)
-
-    def _observed_rows(self, X):
-        Xc, _ = self._check_X(X, None, fitted=True)
-        return ~np.isnan(Xc).all(axis=1)
 
     def block_log_likelihoods(self, X):
         """The two blocks' log-densities under every component: ``{"gaussian": (n, k),

@@ -25,6 +25,7 @@ from .diagnostics import ComponentIssue, DegenerateSolutionWarning
 from .em import RestartFailed, run_em
 from .families.base import FamilyFailure
 from .families._blocks import RowResp
+from .families._codes import CodedRows
 from .init import INIT_METHODS, initial_assignment, initial_responsibilities
 from .snapshot import Snapshot, frozen_copy
 from .structures.markov import MarkovStructure, SequenceLengths, Sequences, check_lengths
@@ -51,11 +52,16 @@ def _check_observed_columns(X, step=65536):
     to estimate its parameters from (the families gave made-up values: a mean 0 and variance at the floor,
     a rate 1e-10).  Rows with every value missing are fitted (density 1: an HMM's time step without an
     observation; a mixture row whose posterior is the weights).  Read in row blocks."""
-    seen = np.zeros(X.shape[1], dtype=bool)
-    for s in range(0, X.shape[0], step):
-        seen |= ~np.isnan(X[s:s + step]).all(axis=0)
-        if seen.all():
-            return
+    if isinstance(X, CodedRows):  # compact codes: read as they are, not as float rows
+        seen = X.observed_columns()
+    else:
+        seen = np.zeros(X.shape[1], dtype=bool)
+        for s in range(0, X.shape[0], step):
+            seen |= ~np.isnan(X[s:s + step]).all(axis=0)
+            if seen.all():
+                break
+    if seen.all():
+        return
     empty = np.flatnonzero(~seen)
     cols = ", ".join(str(j + 1) for j in empty)
     which = f"column {cols} has" if empty.size == 1 else f"columns {cols} have"
@@ -284,17 +290,21 @@ class LatentModel:
 
     # ---------------------------------------------------------------------- data
     def _check_X(self, X, lengths=None, fitted=False):
-        try:
-            X = np.asarray(X, dtype=float)
-        except (TypeError, ValueError):
-            raise ValueError("X must be a numeric array (rows x columns of numbers).") from None
+        integer = (getattr(self, "_integer_X_as_is", False) and isinstance(X, np.ndarray)
+                   and X.dtype.kind in "iu")  # a family that reads integer symbols per block (issue 16)
+        if not (integer or isinstance(X, CodedRows)):  # compact category codes stay as they are (issue 16)
+            try:
+                X = np.asarray(X, dtype=float)
+            except (TypeError, ValueError):
+                raise ValueError("X must be a numeric array (rows x columns of numbers).") from None
         if X.ndim == 1:
             X = X.reshape(-1, 1)
         if X.ndim != 2:
             raise ValueError(f"X must be 1-D (n,) or 2-D (n, d); got shape {X.shape}.")
         if X.shape[0] == 0 or X.shape[1] == 0:
             raise ValueError(f"X is empty (shape {X.shape}): give at least one row and one column.")
-        if any(np.isinf(X[s:s + 65536]).any() for s in range(0, X.shape[0], 65536)):  # row blocks (issue 16)
+        if (X.any_infinite() if isinstance(X, CodedRows) else not integer and any(
+                np.isinf(X[s:s + 65536]).any() for s in range(0, X.shape[0], 65536))):  # row blocks
             raise ValueError("X contains infinite values: remove or replace them.")
         if fitted and hasattr(self, "n_features_in_") and X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} columns but the model has {self.n_features_in_}: give the same "

@@ -115,9 +115,13 @@ def subset_resp(resp, idx):
 
 
 def as_rows(X):
-    """``X`` as a 2-D source of rows: a float ndarray (not copied when it is one already) or a
-    :class:`ColumnView`."""
+    """``X`` as a 2-D source of rows: a float ndarray (not copied when it is one already), a
+    :class:`ColumnView` or a :class:`~emdesk.engine.families._codes.CodedRows`."""
     if isinstance(X, ColumnView):
+        return X
+    from ._codes import CodedRows
+
+    if isinstance(X, CodedRows):
         return X
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:

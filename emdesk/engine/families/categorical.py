@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._codes import CodedRows
 from ._blocks import LazyRows, RowResp, as_rows, block_rows, reduce_stats, resp_block, row_ranges
 from .base import FamilyFailure, empty_state_issues, state_floor
 
@@ -61,6 +62,14 @@ def _check_codes_blocked(X, n, step, what):
     return n_nan, bad, largest
 
 
+def _symbol_rows(X):
+    """``X`` as rows of symbols: an integer array is kept as it is (read and converted per block, issue
+    16: no float64 copy of hmmlearn-style integer input), anything else as :func:`as_rows`."""
+    if isinstance(X, np.ndarray) and X.dtype.kind in "iu":
+        return X.reshape(-1, 1) if X.ndim == 1 else X
+    return as_rows(X)
+
+
 class CategoricalFamily:
     """Categorical symbols in one column; ``n_symbols`` None = ``max(X) + 1``.
 
@@ -76,7 +85,7 @@ class CategoricalFamily:
         self.emissionprob_prior = emissionprob_prior
 
     def bind(self, X, k=None):
-        X = as_rows(X)
+        X = _symbol_rows(X)
         if X.shape[1] != 1:
             raise ValueError(
                 f"Categorical emissions take one column of symbols; X has {X.shape[1]} columns.")
@@ -116,7 +125,11 @@ class CategoricalFamily:
         if data.held:
             out.x, out.obs = data.x[s:e], data.obs[s:e]
             return out
-        x = np.asarray(data.X[s:e], dtype=float).reshape(-1)
+        xb = data.X[s:e]
+        if xb.dtype.kind in "iu":  # integer symbols (checked at bind): every cell observed
+            out.x, out.obs = xb.reshape(-1).astype(np.int64), np.ones(e - s, dtype=bool)
+            return out
+        x = np.asarray(xb, dtype=float).reshape(-1)
         obs = ~np.isnan(x)
         out.x = np.where(obs, x, 0).astype(np.int64)
         out.obs = obs
@@ -243,7 +256,12 @@ class LatentClassFamily:
         X = as_rows(X)
         n, d = X.shape
         step = block_rows(n, k, 3 * d)
-        n_nan, bad, _ = _check_codes_blocked(X, n, step, "code")
+        if isinstance(X, CodedRows) and X.all_codes:  # valid codes by construction: count and bound them
+            n_nan, colmax = X.code_summary()
+            bad = None
+        else:
+            n_nan, bad, _ = _check_codes_blocked(X, n, step, "code")
+            colmax = None
         if n_nan and self.missing != "marginalize":
             raise ValueError(
                 f"X contains {n_nan} missing (NaN) value(s): drop them or use missing='marginalize'.")
@@ -251,10 +269,11 @@ class LatentClassFamily:
             i, c, v = bad
             raise ValueError(f"Categorical codes must be integers 0, 1, 2, ...; column {c + 1}, row {i + 1} "
                              f"holds {v:g}.")
-        colmax = np.zeros(d)
-        for s, e in row_ranges(n, step):
-            xb = X[s:e]
-            colmax = np.maximum(colmax, np.where(np.isnan(xb), 0.0, xb).max(axis=0))
+        if colmax is None:
+            colmax = np.zeros(d)
+            for s, e in row_ranges(n, step):
+                xb = X[s:e]
+                colmax = np.maximum(colmax, np.where(np.isnan(xb), 0.0, xb).max(axis=0))
         if n:
             _check_code_bound(float(colmax.max()) if d else 0.0, "code")
         R = (colmax.astype(np.int64) + 1) if n else np.ones(d, np.int64)
@@ -290,6 +309,9 @@ class LatentClassFamily:
         out.X = data.X[s:e]
         if data.held:
             out.x, out.obs = data.x[s:e], data.obs[s:e]
+            return out
+        if isinstance(data.X, CodedRows) and data.X.all_codes:  # compact codes: no float round trip
+            out.x, out.obs = data.X.codes_rows(slice(s, e))
             return out
         xb = data.X[s:e]
         obs = ~np.isnan(xb)

@@ -34,8 +34,17 @@ from ._blocks import (
     row_ranges,
     subset_resp,
 )
+from ._codes import CodedRows
 
 __all__ = ["ProductFamily"]
+
+
+def _columns(X, cols, rows=None):
+    """Some columns (and rows) of X read in place: a ColumnView, or for compact category codes the
+    same codes (:meth:`CodedRows.select`: a block reads only its own columns)."""
+    if isinstance(X, CodedRows):
+        return X.select(cols, rows)
+    return ColumnView(X, cols, rows)
 
 
 class _PData:
@@ -101,11 +110,11 @@ class ProductFamily:
             if getattr(fam, "missing", "error") == "marginalize":
                 has = np.empty(n, dtype=bool)
                 for s, e in row_ranges(n, step):
-                    has[s:e] = ~np.isnan(ColumnView(X, cs)[s:e]).all(axis=1)
+                    has[s:e] = ~np.isnan(_columns(X, cs)[s:e]).all(axis=1)
                 if has.any() and not has.all():
                     rows = np.flatnonzero(has)
                 del has
-            data.blocks.append(fam.bind(ColumnView(X, cs, rows), k))
+            data.blocks.append(fam.bind(_columns(X, cs, rows), k))
             data.rows.append(rows)
         data.n, data.d = n, d
         data.block = step

@@ -1,0 +1,169 @@
+"""Compact category codes read as rows (issue 16, items 2/5: bounded memory).
+
+The categorical and mixed mixtures used to hand EM a float64 copy of X with the category codes
+(8 bytes per cell, NaN for missing).  :class:`CodedRows` holds instead, per categorical column, the
+codes in the smallest unsigned integer type that has room for the number of categories plus one
+sentinel (:func:`code_dtype`: 1 byte per cell up to 254 categories), and reads numeric columns from
+the caller's array (a reference, no copy).  It is a source of float rows made when read, one block
+at a time (``R[a:b]``, ``R[idx]``, ``R[i]``, ``R[rows, j]``, ``R.column(j)``): the numbers are the
+ones the float copy held (codes as floats, NaN where missing, the numeric cells as they are), so
+everything that read the copy per block reads the same values, and results are the same bits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["CodedRows", "code_dtype", "missing_code"]
+
+
+def code_dtype(n_levels) -> np.dtype:
+    """The smallest unsigned integer type holding the codes ``0 .. n_levels - 1`` and, above them, the
+    missing-cell sentinel (the type's largest value: :func:`missing_code`)."""
+    for dt in (np.uint8, np.uint16, np.uint32):
+        if int(n_levels) < int(np.iinfo(dt).max):
+            return np.dtype(dt)
+    return np.dtype(np.uint64)
+
+
+def missing_code(dtype) -> int:
+    """The sentinel of a missing cell in a code array of ``dtype`` (its largest value)."""
+    return int(np.iinfo(np.dtype(dtype)).max)
+
+
+class CodedRows:
+    """``(n, d)`` rows whose columns are category codes (a 1-D unsigned integer array per column,
+    missing = :func:`missing_code`) or numbers (column ``c`` of a 2-D numeric array, read in place).
+
+    ``columns``: one entry per column of the rows, ``("codes", codes (n,))`` or
+    ``("number", array (n, p), c)``.  Read as float rows, made when read (see the module)."""
+
+    ndim = 2
+    dtype = np.dtype(float)
+
+    def __init__(self, n, columns, rows=None):
+        self._cols = list(columns)
+        self._sel = rows  # None, or the increasing row numbers (of the columns' arrays) these rows are
+        self.shape = (int(n) if rows is None else int(rows.size), len(self._cols))
+
+    def __len__(self):
+        return self.shape[0]
+
+    @property
+    def nbytes_held(self) -> int:
+        """Bytes this object holds itself (the codes; numeric columns are the caller's)."""
+        return int(sum(c[1].nbytes for c in self._cols if c[0] == "codes"))
+
+    def select(self, cols, rows=None) -> "CodedRows":
+        """The columns ``cols`` (and only the rows ``rows``, an increasing index, when given) as
+        CodedRows of the same arrays (no copy of the codes): what a product family's block reads."""
+        sel = rows
+        if rows is not None and self._sel is not None:
+            sel = self._sel[rows]
+        elif rows is None:
+            sel = self._sel
+        return CodedRows(self.shape[0], [self._cols[int(j)] for j in cols], sel)
+
+    @property
+    def all_codes(self) -> bool:
+        """Every column is category codes (then :meth:`codes_rows` reads them as integers)."""
+        return all(c[0] == "codes" for c in self._cols)
+
+    def codes_rows(self, key):
+        """``(x (b, d) intp codes with missing cells at 0, obs (b, d) bool)`` of the rows ``key`` (a
+        slice or an index) when :attr:`all_codes`: what a categorical family's block holds, read from
+        the codes without a float round trip (the same numbers)."""
+        if self._sel is not None:
+            key = self._sel[key]
+        first = self._cols[0][1][key] if self._cols else None
+        b = 0 if first is None else first.shape[0]
+        x = np.empty((b, self.shape[1]), dtype=np.intp)
+        obs = np.empty((b, self.shape[1]), dtype=bool)
+        for j, spec in enumerate(self._cols):
+            cb = first if j == 0 else spec[1][key]
+            np.not_equal(cb, missing_code(cb.dtype), out=obs[:, j])
+            np.multiply(cb, obs[:, j], out=x[:, j], casting="unsafe")  # missing -> 0
+        return x, obs
+
+    def code_summary(self):
+        """``(missing cells (int), largest observed code per column (d,) float, 0 for a column with
+        none))`` when :attr:`all_codes`, read in blocks of the codes."""
+        n_missing, colmax = 0, np.zeros(self.shape[1])
+        for j in range(self.shape[1]):
+            for cb in self._blocks_of(j):
+                miss = cb == missing_code(cb.dtype)
+                n_missing += int(np.count_nonzero(miss))
+                if not miss.all():
+                    colmax[j] = max(colmax[j], float(np.max(np.where(miss, 0, cb))))
+        return n_missing, colmax
+
+    def _blocks_of(self, j, step=1 << 16):
+        """Column ``j``'s raw values (codes or numbers) in blocks of ``step`` rows."""
+        spec = self._cols[j]
+        for s in range(0, self.shape[0], step):
+            key = slice(s, s + step) if self._sel is None else self._sel[s:s + step]
+            yield spec[1][key] if spec[0] == "codes" else spec[1][key, spec[2]]
+
+    def any_infinite(self) -> bool:
+        """Whether a numeric column holds inf (codes never do); one column's block at a time."""
+        return any(np.isinf(np.asarray(b, dtype=float)).any()
+                   for j, spec in enumerate(self._cols) if spec[0] == "number" for b in self._blocks_of(j))
+
+    def observed_columns(self) -> np.ndarray:
+        """(d,) bool: the columns with at least one observed cell; read in blocks of the raw values."""
+        seen = np.zeros(self.shape[1], dtype=bool)
+        for j, spec in enumerate(self._cols):
+            for b in self._blocks_of(j):
+                if spec[0] == "codes":
+                    seen[j] = bool(np.any(b != missing_code(b.dtype)))
+                else:
+                    seen[j] = not np.isnan(np.asarray(b, dtype=float)).all()
+                if seen[j]:
+                    break
+        return seen
+
+    def _col(self, j, key):
+        if self._sel is not None:
+            key = self._sel[key]
+        spec = self._cols[j]
+        if spec[0] == "number":
+            return np.asarray(spec[1][key, spec[2]], dtype=float)
+        cb = spec[1][key]
+        out = np.asarray(cb, dtype=float)
+        miss = cb == missing_code(cb.dtype)
+        if np.ndim(miss) == 0:
+            return np.float64(np.nan) if miss else out
+        out[miss] = np.nan
+        return out
+
+    def column(self, j):
+        """Column ``j`` as floats (n,) (a reference for a float numeric column)."""
+        return self._col(int(j), slice(None))
+
+    def _rows(self, key, cols=None):
+        if isinstance(key, list):
+            key = np.asarray(key, dtype=np.intp)
+        cols = range(self.shape[1]) if cols is None else [int(j) for j in np.arange(self.shape[1])[cols]]
+        if isinstance(key, (int, np.integer)):
+            return np.array([self._col(j, key) for j in cols], dtype=float)
+        if not cols:
+            return np.empty((len(np.arange(self.shape[0])[key]), 0))
+        out = None
+        for i, j in enumerate(cols):  # one column's temporaries at a time
+            part = self._col(j, key)
+            if out is None:
+                out = np.empty((part.shape[0], len(cols)))
+            out[:, i] = part
+        return out
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):
+            rows, cols = key
+            if isinstance(cols, (int, np.integer)):
+                return self._col(int(cols), rows)
+            return self._rows(rows, cols)
+        return self._rows(key)
+
+    def __array__(self, dtype=None, copy=None):
+        out = self._rows(slice(None))
+        return out if dtype is None else out.astype(dtype, copy=False)
