@@ -25,8 +25,8 @@ import pytest as _pytest
 
 @_pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config):
-    """Run the tests in one process per logical CPU (pytest-xdist, from the test extra): about half the wall
-    time on CI's 2 cores. Each worker is its own Python process with its own QApplication and temporary
+    """Run the tests in one process per logical CPU (pytest-xdist, from the test extra): two workers on CI's
+    2 cores. Each worker is its own Python process with its own QApplication and temporary
     folders; a file's tests run in one worker (``--dist loadfile``), so a module-scoped fixture is built once.
     ``-n 0`` (or ``-p no:xdist``) runs in this process, as ``--collect-only`` does; without pytest-xdist
     installed, nothing changes."""
