@@ -23,6 +23,20 @@ import sys as _sys
 import pytest as _pytest
 
 
+@_pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """Run the tests in one process per logical CPU (pytest-xdist, from the test extra): two workers on CI's
+    2 cores. Each worker is its own Python process with its own QApplication and temporary
+    folders; a file's tests run in one worker (``--dist loadfile``), so a module-scoped fixture is built once.
+    ``-n 0`` (or ``-p no:xdist``) runs in this process, as ``--collect-only`` does; without pytest-xdist
+    installed, nothing changes."""
+    if (config.pluginmanager.hasplugin("xdist") and getattr(config.option, "numprocesses", 0) is None
+            and not hasattr(config, "workerinput") and not config.option.collectonly):
+        config.option.numprocesses = "logical"
+        if config.option.dist == "no":
+            config.option.dist = "loadfile"
+
+
 @_pytest.fixture(autouse=True)
 def _collect_cycles_in_this_thread():
     """Once a GUI test has moved cycle collection to the GUI thread (emdesk.gui.gui_thread_gc), the tests

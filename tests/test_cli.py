@@ -1,4 +1,5 @@
-"""emdesk-fit, run as a subprocess the way people run it."""
+"""emdesk-fit: its ``main`` in this process (tests/cli_run.py); ``python -m emdesk.cli`` itself, the way people
+run it, in a subprocess where the command is what is tested (help, a console that cannot show a name)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ import pytest
 
 from emdesk.io import load_fit, load_table
 
+from tests.cli_run import run_in_process, run_subprocess
+
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "emdesk.cli", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, timeout=120)
+    """emdesk-fit ARGS: ``emdesk.cli.main`` in this process (tests/cli_run.py says why; the tests that start
+    ``python -m emdesk.cli`` itself use ``run_subprocess``)."""
+    return run_in_process(*args, cwd=cwd)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +37,7 @@ def data_csv(tmp_path_factory):
 
 
 def test_help_documents_every_option():
-    out = run("--help")
+    out = run_subprocess("--help")  # the command as people start it
     assert out.returncode == 0
     for option in ("--columns", "-k", "--covariance", "--n-init", "--seed", "-o", "--assignments",
                    "--parameters", "--imputed", "--missing", "--max-iter", "--tol", "--reg-covar", "--init"):

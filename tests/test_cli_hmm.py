@@ -1,11 +1,10 @@
-"""emdesk-fit --model hmm (issue 12) and --select (issue 11), run as a subprocess the way people run it."""
+"""emdesk-fit --model hmm (issue 12) and --select (issue 11), its ``main`` in this process (tests/cli_run.py);
+one HMM fit runs ``python -m emdesk.cli`` in a subprocess, the way people run it."""
 
 from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -14,10 +13,13 @@ from emdesk.engine import CategoricalHMM, GaussianHMM, GaussianMixture, PoissonH
 from emdesk.io import load_fit, load_table
 from emdesk.io.sequences import sequence_layout
 
+from tests.cli_run import run_in_process, run_subprocess
+
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "emdesk.cli", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, timeout=300)
+    """emdesk-fit ARGS: ``emdesk.cli.main`` in this process (tests/cli_run.py says why; the tests that start
+    ``python -m emdesk.cli`` itself use ``run_subprocess``)."""
+    return run_in_process(*args, cwd=cwd)
 
 
 def _rows(path):
@@ -96,8 +98,9 @@ def test_hmm_in_file_order_without_sequence_columns(tmp_path):
     st = (np.arange(120) // 20) % 2
     x = rng.normal(0, 1, 120) + 6 * st
     path.write_text("value\n" + "\n".join(repr(float(v)) for v in x) + "\n")
-    out = run(path, "--model", "hmm", "-k", "2", "--seed", "1", "--covariance", "spherical", "-o", tmp_path / "f.json",
-              "--assignments", tmp_path / "as.csv")
+    # in a fresh interpreter: the HMM path imports what it needs by itself
+    out = run_subprocess(path, "--model", "hmm", "-k", "2", "--seed", "1", "--covariance", "spherical",
+                         "-o", tmp_path / "f.json", "--assignments", tmp_path / "as.csv")
     assert out.returncode == 0, out.stderr
     assert "1 sequence; 120 rows fitted" in out.stdout and "spherical covariance" in out.stdout
     model = load_fit(tmp_path / "f.json")
@@ -318,17 +321,14 @@ def test_family_mixtures_from_the_command_line(tmp_path):
 def test_dask_fits_files_and_writes_the_fit_file(tmp_path):
     pytest.importorskip("dask.dataframe")
     pytest.importorskip("emdesk.engine._dask")
-    import os
 
     rng = np.random.default_rng(12)
     X = np.vstack([rng.normal(0, 1, (150, 2)), rng.normal(6, 1, (150, 2))])
     for i in range(3):
         rows = X[i * 100:(i + 1) * 100]
         (tmp_path / f"part{i}.csv").write_text("a,b\n" + "\n".join(f"{u!r},{v!r}" for u, v in rows.tolist()) + "\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    out = subprocess.run([sys.executable, "-m", "emdesk.cli", "--dask", "synchronous", str(tmp_path / "part*.csv"),
-                          "-k", "2", "--seed", "0", "-o", str(tmp_path / "f.json"), "--parameters",
-                          str(tmp_path / "p.csv")], capture_output=True, text=True, env=env, timeout=300)
+    out = run("--dask", "synchronous", str(tmp_path / "part*.csv"), "-k", "2", "--seed", "0",
+              "-o", tmp_path / "f.json", "--parameters", tmp_path / "p.csv")
     assert out.returncode == 0, out.stderr
     assert "on Dask (synchronous): 300 rows, columns a, b" in out.stdout
     doc = json.loads((tmp_path / "f.json").read_text())
@@ -340,9 +340,8 @@ def test_dask_fits_files_and_writes_the_fit_file(tmp_path):
     assert len(_rows(tmp_path / "p.csv")) == 3
     # the app's defaults (emEM on a sample, relative tol and ridge, 5 restarts) and mclust's prior work on Dask
     assert doc["options"]["init_params"] == "emEM" and doc["options"]["n_init"] == 5
-    out = subprocess.run([sys.executable, "-m", "emdesk.cli", "--dask", "synchronous", str(tmp_path / "part*.csv"),
-                          "-k", "2", "--seed", "0", "--prior", "default", "--covariance", "VVV",
-                          "-o", str(tmp_path / "map.json")], capture_output=True, text=True, env=env, timeout=300)
+    out = run("--dask", "synchronous", str(tmp_path / "part*.csv"), "-k", "2", "--seed", "0", "--prior", "default",
+              "--covariance", "VVV", "-o", tmp_path / "map.json")
     assert out.returncode == 0, out.stderr
     doc = json.loads((tmp_path / "map.json").read_text())
     from emdesk import cli

@@ -4,8 +4,6 @@ top three as mclust's summary(mclustBIC(X)) does; --covariance takes a model nam
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,10 +11,13 @@ import pytest
 from emdesk.engine.covariance_models import MODEL_NAMES
 from emdesk.io import load_fit
 
+from tests.cli_run import run_in_process
+
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "emdesk.cli", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, timeout=300)
+    """emdesk-fit ARGS: ``emdesk.cli.main`` in this process (tests/cli_run.py says why; the tests that start
+    ``python -m emdesk.cli`` itself use ``run_subprocess``)."""
+    return run_in_process(*args, cwd=cwd)
 
 
 @pytest.fixture(scope="module")

@@ -1,18 +1,16 @@
 """emdesk-fit's error for an engine message that numbers X's columns names the file's column too."""
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+
+from tests.cli_run import run_in_process
 
 
 @pytest.mark.parametrize("extra", [[], ["--model", "hmm"]])
 def test_overflowing_column_is_named(tmp_path, extra):
     p = tmp_path / "huge.csv"
     p.write_text("level;flow\n" + "".join(f"{i % 7},5;{i % 5}\n" for i in range(30)) + "2;1e308\n")
-    r = subprocess.run([sys.executable, "-m", "emdesk.cli", str(p), "-k", "2", "-o", str(tmp_path / "f.json"),
-                        *extra], capture_output=True, text=True, timeout=120)
+    r = run_in_process(p, "-k", "2", "-o", tmp_path / "f.json", *extra)
     assert r.returncode == 1, r.stderr
     assert "Column 2 (flow) holds values as far as 1e+308" in r.stderr
     assert not (tmp_path / "f.json").exists()

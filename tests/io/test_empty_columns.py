@@ -5,7 +5,6 @@ no values (not that it holds text)."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,6 +13,8 @@ import pytest
 
 from emdesk.io import DataError, Table, load_table
 from emdesk.io.clipboard import table_from_clipboard_text
+
+from tests.cli_run import run_in_process
 
 sys.path.insert(0, str(Path(__file__).parent))
 from workbooks import write_ods, write_xlsx  # noqa: E402
@@ -114,14 +115,12 @@ def test_emdesk_fit_names_the_empty_column(tmp_path, extra):
     p = tmp_path / "data.csv"
     p.write_text("a,b,c\n" + "".join(f"{i % 5},,{'xy'[i % 2]}\n" for i in range(20)))
     out = tmp_path / "f.json"
-    r = subprocess.run([sys.executable, "-m", "emdesk.cli", str(p), "--columns", "a,b" if not extra else "c,b",
-                        "-k", "2", "-o", str(out), *extra], capture_output=True, text=True, timeout=120)
+    r = run_in_process(p, "--columns", "a,b" if not extra else "c,b", "-k", "2", "-o", out, *extra)
     assert r.returncode != 0
     assert "Column 'b' of data.csv has no values (every cell is empty or missing)" in r.stderr
     assert "text" not in r.stderr and not out.exists()
     # the default columns leave it out
-    r = subprocess.run([sys.executable, "-m", "emdesk.cli", str(p), "-k", "2", "-o", str(out),
-                        "--seed", "0"], capture_output=True, text=True, timeout=120)
+    r = run_in_process(p, "-k", "2", "-o", out, "--seed", "0")
     assert r.returncode == 0, r.stderr
     assert "columns a" in r.stdout
 

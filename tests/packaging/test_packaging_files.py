@@ -32,6 +32,13 @@ def bundle_config():
 
 
 @pytest.fixture(scope="module")
+def emdesk_excludes(bundle_config):
+    """``bundle_config.excludes`` of emdesk and the launcher (it parses emdesk's sources and imports SciPy's
+    modules in a fresh interpreter: seconds), computed once for the two tests that check it."""
+    return tuple(bundle_config.excludes([ROOT / "emdesk", PACKAGING / "launch.py"]))
+
+
+@pytest.fixture(scope="module")
 def make_icons():
     return load_module("emdesk_make_icons", RESOURCES / "make_icons.py")
 
@@ -172,22 +179,22 @@ def test_excludes_cover_other_bindings_unused_qt_and_foreign_packages(bundle_con
         assert name not in excludes, name
 
 
-def test_excludes_never_name_what_emdesk_imports(bundle_config):
+def test_excludes_never_name_what_emdesk_imports(bundle_config, emdesk_excludes):
     sources = [ROOT / "emdesk", PACKAGING / "launch.py"]
     used = bundle_config.source_imports(sources)
-    for name in bundle_config.excludes(sources):
+    for name in emdesk_excludes:
         if name in bundle_config.OPTIONAL_NOT_BUNDLED:
             continue  # optional extras imported on demand only (checked below)
         clash = [u for u in used if u == name or u.startswith(name + ".")]
         assert not clash, f"{name} is excluded but emdesk imports {clash}"
 
 
-def test_optional_extras_left_out_of_the_bundle_are_imported_on_demand_only(bundle_config):
+def test_optional_extras_left_out_of_the_bundle_are_imported_on_demand_only(bundle_config, emdesk_excludes):
     """Dask and pyarrow stay out of the desktop bundle; emdesk must then import them only inside
     functions (an import at module level would make the frozen app fail to start)."""
     import ast
 
-    excluded = set(bundle_config.excludes([ROOT / "emdesk", PACKAGING / "launch.py"]))
+    excluded = set(emdesk_excludes)
     for name in ("dask", "distributed", "pyarrow"):
         assert name in excluded, name
     # emdesk/engine/_dask*.py (the entry point _dask.py and the modules it is split into) are the
