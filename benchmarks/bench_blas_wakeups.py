@@ -2,8 +2,8 @@
 
 OpenBLAS runs a product above fixed sizes on all its threads; between calls they sleep, and on a
 loaded machine every wake-up costs milliseconds.  For each case below this prints the wake-ups of
-OpenBLAS's threads during the case (context switches of every thread but the main one, from Linux's
-/proc; the engine runs on one thread here, so its own pool is idle) and the case's wall time, beside
+OpenBLAS's threads during the case (their context switches, from Linux's /proc: the threads that exist
+before the engine starts any of its own; the engine runs on one thread here) and the case's wall time, beside
 the same case in a fresh process with ``OPENBLAS_NUM_THREADS=1`` (the reference, measured in the same
 run).  ``--lines`` also names the engine lines after which the wake-ups happened (sys.settrace; slow).
 
@@ -54,11 +54,15 @@ gh = GaussianMixture(3, covariance_type='full', max_iter=2, random_state=0).fit(
 """
 
 
-def _others_switches(main):
+def _blas_threads(main):
+    """The threads other than ``main`` that exist now (call before the engine starts any thread of its
+    own: then they are OpenBLAS's)."""
+    return frozenset(int(t) for t in os.listdir("/proc/self/task") if int(t) != main)
+
+
+def _others_switches(threads):
     tot = 0
-    for t in os.listdir("/proc/self/task"):
-        if int(t) == main:
-            continue
+    for t in threads:
         try:
             with open(f"/proc/self/task/{t}/status") as f:
                 for line in f:
@@ -69,11 +73,11 @@ def _others_switches(main):
     return tot
 
 
-def _quiet(main):
-    a = _others_switches(main)
+def _quiet(blas):
+    a = _others_switches(blas)
     for _ in range(50):
         time.sleep(0.2)
-        b = _others_switches(main)
+        b = _others_switches(blas)
         if a == b:
             return
         a = b
@@ -81,8 +85,8 @@ def _quiet(main):
 
 def run_cases(names, rows, lines):
     """In this process: {case: (wake-ups, seconds, top lines or [])}."""
-    main = threading.get_native_id()
     np.ones((400, 400)) @ np.ones((400, 400))  # OpenBLAS starts its threads
+    blas = _blas_threads(threading.get_native_id())  # OpenBLAS's threads (counted; the bootstrap's are not)
     g = {}
     exec(SETUP.format(rows=rows), g)
     out = {}
@@ -93,15 +97,15 @@ def run_cases(names, rows, lines):
         def tracer(frame, event, arg):
             fn = frame.f_code.co_filename
             if "emdesk" in fn and event in ("line", "return"):
-                c = _others_switches(main)
+                c = _others_switches(blas)
                 if state["last"] and c != state["count"]:
                     hits[state["last"]] += c - state["count"]
                 state["count"] = c
                 state["last"] = f"{fn.split('emdesk' + os.sep)[-1]}:{frame.f_lineno}"
             return tracer
 
-        _quiet(main)
-        a = _others_switches(main)
+        _quiet(blas)
+        a = _others_switches(blas)
         state["count"] = a
         t0 = time.perf_counter()
         if lines:
@@ -111,7 +115,7 @@ def run_cases(names, rows, lines):
         finally:
             sys.settrace(None)
         dt = time.perf_counter() - t0
-        out[name] = (_others_switches(main) - a, dt, hits.most_common(8))
+        out[name] = (_others_switches(blas) - a, dt, hits.most_common(8))
     return out
 
 

@@ -2,9 +2,9 @@
 none of OpenBLAS's sleeping threads.  On a loaded machine each wake-up waited milliseconds (a
 100,000-row, 32-column fit spent 1.8 s of its setup in 64 threaded dot products).
 
-Counted in a fresh process (Linux /proc): the context switches of every thread but the main one
-(OpenBLAS's workers; the fits run with one engine thread, so the engine's pool is idle).  Skipped
-where there is no /proc or OpenBLAS has one thread."""
+Counted in a fresh process (Linux /proc): the context switches of OpenBLAS's threads (the threads that
+exist after the first product, before the engine starts any of its own; the fits run with one engine
+thread).  Skipped where there is no /proc or OpenBLAS has one thread."""
 
 from __future__ import annotations
 
@@ -23,18 +23,17 @@ import numpy as np
 warnings.simplefilter("ignore")
 from emdesk.engine import GaussianMixture, StudentTMixture, set_num_threads
 set_num_threads(1)
-main = threading.get_native_id()
+np.ones((400, 400)) @ np.ones((400, 400))  # OpenBLAS starts its threads: the only ones besides the main one now
+me = threading.get_native_id()
+blas = [int(t) for t in os.listdir("/proc/self/task") if int(t) != me]
 def switches():
     tot = 0
-    for t in os.listdir("/proc/self/task"):
-        if int(t) == main:
-            continue
+    for t in blas:
         for line in open(f"/proc/self/task/{t}/status"):
             if "ctxt_switches" in line:
                 tot += int(line.split()[1])
     return tot
-np.ones((400, 400)) @ np.ones((400, 400))  # OpenBLAS starts its threads
-workers = len(os.listdir("/proc/self/task")) - 1
+workers = len(blas)
 rng = np.random.default_rng(0)
 n = 12000  # above OpenBLAS's one-thread sizes: a 10,000-element dot, 2**18 multiply-adds
 X = np.vstack([rng.normal(size=(n // 2, 3)), rng.normal(size=(n // 2, 3)) + 3])
