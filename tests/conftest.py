@@ -18,6 +18,7 @@ if os.environ.get("CI"):
     _hypothesis_settings.load_profile("ci")
 
 
+import os as _os
 import sys as _sys
 
 import pytest as _pytest
@@ -25,16 +26,21 @@ import pytest as _pytest
 
 @_pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config):
-    """Run the tests in one process per logical CPU (pytest-xdist, from the test extra): two workers on CI's
-    2 cores. Each worker is its own Python process with its own QApplication and temporary
+    """Run the tests in one process per CPU this process may use, at most 8 (pytest-xdist, from the test
+    extra): two workers on CI's 2 cores; one CPU: this process. Each worker is its own Python process with its own QApplication and temporary
     folders; a file's tests run in one worker (``--dist loadfile``), so a module-scoped fixture is built once.
     ``-n 0`` (or ``-p no:xdist``) runs in this process, as ``--collect-only`` does; without pytest-xdist
     installed, nothing changes."""
     if (config.pluginmanager.hasplugin("xdist") and getattr(config.option, "numprocesses", 0) is None
             and not hasattr(config, "workerinput") and not config.option.collectonly):
-        config.option.numprocesses = "logical"
-        if config.option.dist == "no":
-            config.option.dist = "loadfile"
+        try:
+            cpus = len(_os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            cpus = _os.cpu_count() or 1
+        if cpus > 1:
+            config.option.numprocesses = min(cpus, 8)  # each worker holds its own Qt and NumPy: at most 8
+            if config.option.dist == "no":
+                config.option.dist = "loadfile"
 
 
 @_pytest.fixture(autouse=True)
