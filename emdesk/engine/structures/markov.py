@@ -58,6 +58,7 @@ from .markov_chunks import (  # noqa: F401 (LOST_SHARE: re-exported)
     _row_normalise,
 )
 from .markov_logspace import _log_forward_backward
+from .markov_underflow import TINY, UNDERFLOW_HARM, forward_below_normal, underflow_harm
 
 __all__ = ["Sequences", "SequenceLengths", "MarkovStructure", "forward_backward", "viterbi", "check_lengths"]
 
@@ -438,12 +439,15 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
                 report.append(True)
             return LOST
         flagged = (sup & ~(alpha >= LOST_SHARE)).any(axis=1)
+        # reachable states whose unnormalised value f_t(j) fell below the normal range: a few digits
+        # only (markov_underflow), judged with the backward variables below
+        fsub = forward_below_normal(alpha, cscale, sup)
         del sup
         if forward_only and seqs.has_inner and _boundary_lost(alpha, b, A, seqs):
             if report is not None:
                 report.append(True)
             return LOST
-        if report is not None and flagged.any():
+        if report is not None and (flagged.any() or fsub.any()):
             report.append(True)
     if not np.all(cscale > 0):
         # impossible rows, or (after the fast scans) a boundary state they lost: decide carefully
@@ -458,12 +462,16 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
     Bg[0] = beta_out
     At = np.ascontiguousarray(A.T)
     tmpb = np.empty((C, k))
+    bscale = np.ones((L, C)) if check else None  # the backward rows' totals before normalising
     for s in range(1, L):
         a = act[s]
         np.multiply(Bg[s - 1, :a], Gb[s - 1, :a], out=tmpb[:a])
         Bs = Bg[s, :a]
         np.matmul(tmpb[:a], At, out=Bs)
-        Bs /= (Bs @ ones)[:, None]
+        sb = Bs @ ones
+        if check:
+            bscale[s, :a] = sb
+        Bs /= sb[:, None]
     del Gb
 
     if alpha is None:
@@ -480,6 +488,8 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
         if log_end is not None:
             supb[n - 1] = log_end > -np.inf
         flagged |= (supb & ~(beta >= LOST_SHARE)).any(axis=1)
+        bscale = seqs.rows(bscale, seqs.take_b)
+        gsub = supb & ~(beta * bscale[:, None] >= TINY)
         del supb
         if seqs.has_inner and _boundary_harm(alpha, beta, b, A, seqs) > BOUNDARY_HARM:
             return LOST
@@ -489,6 +499,11 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
         # beta's rows sum to 1 (a sequence's last row: k, or beta_end with largest entry 1)
         rs = beta @ ones
         if np.any(flagged & ~(gsum >= HARM_FLOOR * rs)):
+            return LOST
+        # values below the normal range (forward, backward, and the posteriors' and expected
+        # transitions' own products): their bound on any posterior's change (markov_underflow)
+        if underflow_harm(alpha, beta, b, cscale, bscale, gsum, fsub, gsub, seqs.nonstart,
+                          want_xi) > UNDERFLOW_HARM:
             return LOST
     xi = None
     if want_xi:
