@@ -200,3 +200,44 @@ def test_one_block_likelihood_is_judged_like_several():
         ll = log_likelihood_blocked(lambda s, e: logB[s:e], pi, A, [10], block_rows)
         assert ll == pytest.approx(ref[0], rel=1e-12)
     _assert_close(forward_backward(logB, pi, A, Sequences(np.array([10]))), ref)
+
+
+_TINY_CASES = {
+    # transitions of 1e-257 to 1e-270 (no zeros) and no emission spread beyond 708: the per-row checks were
+    # off, and the fast chunk-boundary scans gave posteriors 1 instead of 0 (found by a random search with
+    # tiny positive transitions, 1 Dec 2026: 6 of 2,000 cases wrong, 0 after)
+    "k4": (np.array([[12.0, -np.inf, 152.7, 97.1], [-np.inf, 177.6, -54.9, 43.9], [37.1, -35.4, 98.1, -33.8],
+                     [-111.0, -43.5, 17.2, 39.5], [32.0, -54.6, 39.9, -np.inf], [11.5, -44.7, 99.7, 49.7],
+                     [84.9, -np.inf, -184.4, -np.inf], [-9.5, -59.5, 57.6, -106.3], [-20.1, -np.inf, 51.1, 165.7],
+                     [246.6, -119.3, -np.inf, 120.7], [-np.inf, -167.1, 103.8, -np.inf]]),
+           np.array([0.26052979, 0.23709033, 0.05831858, 0.44406129]),
+           np.array([[8.96e-84, 1.0, 5.46e-168, 3.57e-59], [2.58e-141, 1.0, 2.04e-207, 1.54e-163],
+                     [8.26e-222, 3.25e-151, 1.0, 2.36e-265], [0.721983079, 2.85e-270, 0.278016921, 3.94e-247]]),
+           8),
+    "k2": (np.array([[-52.5, -75.9], [-174.8, 62.3], [-172.4, -163.6], [-87.8, 21.9], [39.6, 32.7], [139.6, 23.7],
+                     [10.3, -47.3], [143.7, 68.9], [-152.7, -154.6], [111.1, 58.0], [-76.2, 73.3], [-12.9, 30.7],
+                     [89.1, -85.1], [-177.9, 149.4], [74.4, 155.5], [-115.0, -52.2], [-120.1, 219.2],
+                     [-163.0, 63.0], [55.8, -24.3], [32.2, 35.1], [82.4, 26.4], [-152.5, 70.1], [184.4, 133.5],
+                     [153.1, 83.2], [34.0, -24.1], [217.1, -20.9], [4.5, -107.3], [107.8, 20.9]]),
+           np.array([1.0, 6.78407413e-20]), np.array([[0.706958165, 0.293041835], [8.28918727e-257, 1.0]]), 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_TINY_CASES))
+def test_tiny_positive_transitions_equal_the_log_space_reference(name):
+    logB, pi, A, chunk = _TINY_CASES[name]
+    A = A / A.sum(axis=1, keepdims=True)
+    n = len(logB)
+    ref = _reference(logB, pi, A, [n])
+    _assert_close(forward_backward(logB, pi, A, Sequences(np.array([n]), chunk=chunk)), ref)
+    _assert_close(forward_backward(logB, pi, A, Sequences(np.array([n]))), ref)
+    for block_rows in (3, 1000):
+        gamma = np.full(logB.shape, np.nan)
+
+        def consume(s, e, g):
+            gamma[s:e] = g
+
+        ll, xi, start = forward_backward_blocked(lambda s, e: logB[s:e], pi, A, [n], consume, block_rows=block_rows)
+        _assert_close((ll, gamma, xi, start), ref)
+        assert log_likelihood_blocked(lambda s, e: logB[s:e], pi, A, [n], block_rows) == pytest.approx(ref[0],
+                                                                                                      rel=1e-12)
