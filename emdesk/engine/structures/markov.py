@@ -489,7 +489,7 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
             supb[n - 1] = log_end > -np.inf
         flagged |= (supb & ~(beta >= LOST_SHARE)).any(axis=1)
         bscale = seqs.rows(bscale, seqs.take_b)
-        gsub = supb & ~(beta * bscale[:, None] >= TINY)
+        gsub = supb & ~(beta >= (TINY / bscale)[:, None])
         del supb
     # the chunk-boundary rows (from products of chunk matrices) against one exact step from their
     # neighbours, on every path (O(chunks k^2)): the fast scans' loss is redone by the careful sweeps

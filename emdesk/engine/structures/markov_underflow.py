@@ -54,8 +54,16 @@ UNDERFLOW_HARM = 1e-10
 def forward_below_normal(alpha, cscale, sup):
     """(n, k) bool: reachable states (``sup``) whose unnormalised forward value ``alpha_t(j) c_t`` is
     below the normal range (0 included)."""
-    with np.errstate(under="ignore", invalid="ignore"):
-        return sup & ~(alpha * cscale[:, None] >= TINY)
+    with np.errstate(divide="ignore", under="ignore", invalid="ignore"):
+        return sup & ~(alpha >= (TINY / cscale)[:, None])
+
+
+def _rows(mask):
+    """Indices of the rows of a (n, k) bool array with a True (the flat test first: NumPy's
+    ``any(axis=1)`` over a short last axis is slow, and the mask is almost always all False)."""
+    if not mask.any():
+        return np.empty(0, dtype=np.int64)
+    return np.flatnonzero(mask.any(axis=1))
 
 
 def underflow_harm(alpha, beta, b, cscale, bscale, gsum, fsub, gsub, nonstart, want_xi):
@@ -67,24 +75,30 @@ def underflow_harm(alpha, beta, b, cscale, bscale, gsum, fsub, gsub, nonstart, w
     backward row totals before normalising (1 where the row was not normalised), ``gsum`` (n,)
     ``<alpha_t, beta_t>``, ``fsub``/``gsub`` (n, k) the reachable states whose unnormalised forward /
     backward value was below the normal range, ``nonstart`` (n,) rows that are not a sequence's first
-    (the rows with a transition into them).  Returns a float (``inf`` when a bound is not finite)."""
-    k = alpha.shape[1]
+    (the rows with a transition into them).  Returns a float (``inf`` when a bound is not finite).
+    Costs a few passes over (n, k) when nothing is below the normal range (the usual case)."""
+    n, k = alpha.shape
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        total = float(np.sum((k + 1) * SUB_ULP / gsum))
-        rows = np.flatnonzero(fsub.any(axis=1))
+        # the posteriors' own products: (k + 1) 2^-1074 / gsum per row, summed (bounded by the least
+        # gsum first: one pass)
+        gmin = float(gsum.min()) if n else 1.0
+        total = 0.0
+        if not (n * (k + 1) * SUB_ULP / gmin <= 1e-3 * UNDERFLOW_HARM):
+            total += float(np.sum((k + 1) * SUB_ULP / gsum))
+        rows = _rows(fsub)
         if rows.size:
             top = np.where(fsub[rows], beta[rows], 0.0).max(axis=1)
             total += float(np.sum((k + 2) * SUB_ULP * top / cscale[rows] / gsum[rows]))
-        rows = np.flatnonzero(gsub.any(axis=1))
+        rows = _rows(gsub)
         if rows.size:
             top = np.where(gsub[rows], alpha[rows], 0.0).max(axis=1)
             total += float(np.sum((k + 2) * SUB_ULP * top / bscale[rows] / gsum[rows]))
         if want_xi:
             u = b * beta
-            small = (u < TINY) & (b > 0) & nonstart[:, None]
-            rows = np.flatnonzero(small.any(axis=1))
+            rows = _rows(u < TINY)
             if rows.size:
-                r = np.where(small[rows], alpha[rows] / b[rows], 0.0).max(axis=1)
+                small = (u[rows] < TINY) & (b[rows] > 0) & nonstart[rows, None]
+                r = np.where(small, alpha[rows] / b[rows], 0.0).max(axis=1)
                 total += float(np.sum(2.0 * SUB_ULP * r / gsum[rows]))
             cg = cscale * gsum
             rows = np.flatnonzero(~(cg >= TINY) & nonstart)
