@@ -281,7 +281,11 @@ def _fb_checked(logB, startprob, transmat, seqs, want_xi, head_start=None, beta_
     (one step of the boolean support recursion from the previous row's computed shares, ``transmat >
     0`` and ``logB > -inf``) with a share below :data:`LOST_SHARE` at a row where that can matter
     (``<alpha_t, beta_t>`` below :data:`HARM_FLOOR`, or a row scale of 0) sends the data to the
-    log-space recursions (hmmlearn's form); so does a ``-inf`` that no all-impossible row explains.
+    log-space recursions (hmmlearn's form); so does a ``-inf`` that no all-impossible row explains, and
+    so do values below the normal range of doubles whose bound on the posteriors' change
+    (:mod:`.markov_underflow`) is above :data:`~.markov_underflow.UNDERFLOW_HARM`.  The chunk-boundary rows
+    are judged on every path (:func:`~.markov_chunks._boundary_harm`): the fast scans' loss is redone
+    by the careful sweeps.
     ``head_start`` and ``beta_end`` are logs here.  ``forward_only`` results are not judged (no
     backward variables): :mod:`.markov_blocked` checks them in its backward sweep.  ``fallback``
     False: :data:`LOST` is returned as it is (the caller redoes more than these rows).  ``report``: a

@@ -8,7 +8,7 @@ beta_{t+1}(l)`` (backward) and the products ``b_t(j) beta_t(j)`` and ``alpha_t(j
 the expected transitions and the posteriors are made of, can fall below the least normal double
 (2.2e-308).  There they keep only a few digits (an absolute error of up to 2^-1075 each), and a
 normalisation by a small row total then makes that error large: found by hypothesis (1 Dec 2026,
-tests/engine/test_hmm_known_xi_fault.py), a state whose emission was 732 below the row's largest
+tests/engine/test_hmm_subnormal_xi.py), a state whose emission was 732 below the row's largest
 (``b = e^-732``, subnormal, 3e-6 relative error) and whose rival's predicted share was 1.5e-224, so
 that the state's share became 5e-95 with 3e-6 relative error and then carried every path at the next
 row: expected transitions 2e-7 relative off, log-likelihood 3e-6 off.  A normal ``f``, ``g`` or
