@@ -241,3 +241,29 @@ def test_tiny_positive_transitions_equal_the_log_space_reference(name):
         _assert_close((ll, gamma, xi, start), ref)
         assert log_likelihood_blocked(lambda s, e: logB[s:e], pi, A, [n], block_rows) == pytest.approx(ref[0],
                                                                                                       rel=1e-12)
+
+
+def test_a_chunk_boundary_scale_is_judged_too():
+    """Zeros in transmat, integer log-densities spread to 1,500, chunks of 2 rows: the boundary scans gave a
+    filtered state of the right direction but a row scale 3.8 % off, so the log-likelihood was 0.038 and the
+    expected transitions 0.039 off while the posteriors were right (found by a random search, 1 Dec 2026;
+    the boundary check compared directions only)."""
+    logB = np.array([
+        [624, 187, -56, -23], [-1065, 344, 22, -1013], [449, 17, 343, 13], [614, -98, -111, 298],
+        [-388, 73, 110, -413], [-376, 194, 360, -130], [-10, 380, 761, 665], [215, -398, 3, 520],
+        [-568, -70, 510, 328], [6, -352, 1070, 344], [183, -418, 98, -612], [344, 284, 152, -81],
+        [26, 280, -119, -1010], [-137, -293, 503, 304], [-711, 1322, 59, 156], [390, 689, -400, 56],
+        [-2, -490, -216, 700], [-142, 7, -949, 299], [607, 174, 385, -427], [-468, 842, 51, 663],
+        [-73, -383, -394, 557], [-604, 155, 257, -316], [-17, -724, 751, 372], [-814, -226, -1135, -1491],
+        [311, 862, -692, -188], [407, -363, -65, 660], [-916, 286, 118, -614], [-138, -357, -1493, -279],
+        [502, 154, 639, -929], [816, -18, -829, 644], [-417, 758, 195, -655], [339, -170, -182, 205],
+        [855, -94, -547, -110], [227, -115, -150, 30], [1, 575, 471, 469]], dtype=float)
+    pi = np.array([0.9363, 0.0119, 0.0216, 0.0302])
+    A = np.array([[0.76232377, 0.10318968, 0.13448655, 0.0], [0.0, 0.2195, 0.0, 0.7805],
+                  [0.4044, 0.5341, 0.0, 0.0615], [0.1202, 0.3651, 0.5147, 0.0]])
+    A /= A.sum(axis=1, keepdims=True)
+    lengths = [5, 30]
+    ref = _reference(logB, pi, A, lengths)
+    for chunk in (2, 3, None):
+        _assert_close(forward_backward(logB, pi, A, Sequences(np.array(lengths), chunk=chunk)), ref)
+    assert log_likelihood_blocked(lambda s, e: logB[s:e], pi, A, lengths, 7) == pytest.approx(ref[0], rel=1e-12)

@@ -447,7 +447,7 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
         # only (markov_underflow), judged with the backward variables below
         fsub = forward_below_normal(alpha, cscale, sup)
         del sup
-        if forward_only and seqs.has_inner and _boundary_lost(alpha, b, A, seqs):
+        if forward_only and seqs.has_inner and _boundary_lost(alpha, b, A, seqs, cscale):
             if report is not None:
                 report.append(True)
             return LOST
@@ -498,7 +498,7 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
     # the chunk-boundary rows (from products of chunk matrices) against one exact step from their
     # neighbours, on every path (O(chunks k^2)): the fast scans' loss is redone by the careful sweeps
     # (the caller, on None), theirs in log space
-    if seqs.has_inner and _boundary_harm(alpha, beta, b, A, seqs) > BOUNDARY_HARM:
+    if seqs.has_inner and _boundary_harm(alpha, beta, b, A, seqs, cscale) > BOUNDARY_HARM:
         return LOST if robust else None
     beta0 = np.log(beta[0]) if head_start is not None else None
     gsum = np.einsum("ij,ij->i", alpha, beta)
