@@ -58,6 +58,7 @@ from .markov_chunks import (  # noqa: F401 (LOST_SHARE: re-exported)
     _row_normalise,
 )
 from .markov_logspace import _log_forward_backward
+from .markov_underflow import TINY, UNDERFLOW_HARM, forward_below_normal, underflow_harm
 
 __all__ = ["Sequences", "SequenceLengths", "MarkovStructure", "forward_backward", "viterbi", "check_lengths"]
 
@@ -201,61 +202,61 @@ def forward_backward(logB, startprob, transmat, seqs: Sequences, want_xi=True):
     return _fb_checked(logB, startprob, transmat, seqs, want_xi)[:4]
 
 
-#: Transition probabilities below this make the scaled recursions' losses possible (see
-#: :func:`_fb_checked`); with every entry above it a state's share lost to underflow at one row is
-#: put back by the next step at a relative share of at least ``min(transmat)``, so it never matters.
+#: Kept for reference (no longer a threshold): transitions below it were the only ones always checked
+#: until a random search (1 Dec 2026) found transitions of 1e-227 to 1e-270 without any emission spread
+#: that gave posteriors 1 instead of 0 and log-likelihoods 467 off (tests/engine/test_hmm_logspace.py):
+#: a share is put back by the next step at ``min(transmat)`` relative, but the backward variables can
+#: favour that state by 1 / min(transmat), so such a chain is checked whenever a transition is below
+#: :data:`SMALL_PROBABILITY`.
 RISKY_TRANSITION = 1e-280
 #: A lost share at row t changes the results by at most ``LOST_SHARE * beta_t(j) / <alpha_t, beta_t>``
 #: relative (alpha and beta normalised to sum 1): harmless while ``<alpha_t, beta_t>`` is above this
 #: (1e-90 at most), so a state that truly fades away (a chain drifting into an absorbing state) stays
 #: on the fast path.
 HARM_FLOOR = 1e-200
-#: A finite log-density more than this below its row's largest underflows in ``exp(logB - row max)``
-#: (exp(-708) is about the least normal double) *before* the start/transition probabilities scale the
-#: row: harmless while every positive probability is at least :data:`SMALL_PROBABILITY` (the lost
-#: share is then below exp(-708) / 1e-18 ~ 3e-290 of the row, under :data:`LOST_SHARE`), but a state of
-#: start probability 1e-250 (or 0) or transitions of 1e-270 with the row's largest emission loses the
-#: others entirely, and the result was a wrong finite likelihood (-438 for a true +1,
-#: tests/engine/test_break2_hmm.py).
-EMISSION_UNDERFLOW = 708.0
-#: See :data:`EMISSION_UNDERFLOW`.
+#: ``exp(logB - row max)`` times a start probability below the normal range of doubles (log of 2.2e-308):
+#: see :func:`risky_chain`.
+EMISSION_UNDERFLOW = 708.396
+#: With every transition probability at least this, the rows after a sequence's first cannot lose
+#: anything that matters (see :func:`risky_chain`).
 SMALL_PROBABILITY = 1e-18
 
 
 def risky_chain(startprob, transmat, logB=None, lengths=None, head_start=None):
-    """Whether the scaled recursions must check every row for a lost state (:func:`_fb_checked`):
-    transitions below :data:`RISKY_TRANSITION`; or, in rows of ``logB`` whose emissions spread beyond
-    :data:`EMISSION_UNDERFLOW`, transitions below :data:`SMALL_PROBABILITY` (any such row) or a start
-    probability below it (0 included) for the row's largest emission at a sequence's first row
-    (``lengths``; ``head_start``, a log, for the first one when given).  Without ``logB`` (the
-    row-block sweeps decide before reading it) any spread is assumed."""
+    """Whether the scaled recursions must check every row (:func:`_fb_checked`): a transition below
+    :data:`SMALL_PROBABILITY`; or, at a sequence's first row (``lengths``; ``head_start``, a log, for
+    the first one when given), a start probability below it for the row's largest emission while some
+    state's start value ``startprob_j exp(logB_j - row max)`` is below the normal range (0 < value <
+    2.2e-308).  Without ``logB`` (the row-block sweeps decide before reading it) any emissions are assumed.
+
+    Why that suffices: with every transition at least ``p`` = :data:`SMALL_PROBABILITY` the predicted
+    share of every state is at least ``p``, so a row's scale is at least ``p``, every normalised backward
+    value at least ``p / k`` and ``<alpha_t, beta_t>`` at least ``p / k``; the bounds of
+    :mod:`.markov_underflow` are then below ``k^2 2^-1074 / p^2`` ~ 1e-287 whatever the emissions.  Only a
+    first row, whose scale is ``sum_j startprob_j b_j``, can be small, and only matters when a value
+    there is below the normal range.  (Before 1 Dec 2026 the rule also needed an emission spread beyond
+    708; tests/engine/test_break2_hmm.py and test_hmm_logspace.py hold the cases that broke it.)"""
     A = np.asarray(transmat, dtype=float)
     if not A.size:
         return False
-    if A.min() < RISKY_TRANSITION:
+    if A.min() < SMALL_PROBABILITY:
         return True
     pi = np.asarray(startprob, dtype=float)
-    small_a = A.min() < SMALL_PROBABILITY
-    if not small_a and pi.min() >= SMALL_PROBABILITY and head_start is None:
+    if pi.min() >= SMALL_PROBABILITY and head_start is None:
         return False
     if logB is None:
         return True
-    m = row_max(logB)
-    with np.errstate(invalid="ignore"):
-        D = logB - m[:, None]
-        spread = np.any((D < -EMISSION_UNDERFLOW) & (D > -np.inf), axis=1)
-    if not spread.any():
-        return False
-    if small_a:
-        return True
     starts = np.zeros(1, dtype=np.int64) if lengths is None else np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
-    starts = starts[spread[starts]]
-    if not starts.size:
-        return False
-    p = pi[np.argmax(logB[starts], axis=1)]
-    if head_start is not None and starts[0] == 0:
-        p[0] = np.exp(np.asarray(head_start, dtype=float)[np.argmax(logB[0])])
-    return bool(np.any(p < SMALL_PROBABILITY))
+    X = np.asarray(logB[starts], dtype=float)
+    m = row_max(X)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lp = np.broadcast_to(np.log(pi), X.shape).copy()
+        if head_start is not None and starts[0] == 0:
+            lp[0] = np.asarray(head_start, dtype=float)
+        F = lp + X - m[:, None]
+        sub = np.any((F < -EMISSION_UNDERFLOW) & (F > -np.inf), axis=1)
+    top = lp[np.arange(len(starts)), np.argmax(X, axis=1)]
+    return bool(np.any(sub & ~(top >= np.log(SMALL_PROBABILITY))))
 
 
 class _Lost:
@@ -280,7 +281,11 @@ def _fb_checked(logB, startprob, transmat, seqs, want_xi, head_start=None, beta_
     (one step of the boolean support recursion from the previous row's computed shares, ``transmat >
     0`` and ``logB > -inf``) with a share below :data:`LOST_SHARE` at a row where that can matter
     (``<alpha_t, beta_t>`` below :data:`HARM_FLOOR`, or a row scale of 0) sends the data to the
-    log-space recursions (hmmlearn's form); so does a ``-inf`` that no all-impossible row explains.
+    log-space recursions (hmmlearn's form); so does a ``-inf`` that no all-impossible row explains, and
+    so do values below the normal range of doubles whose bound on the posteriors' change
+    (:mod:`.markov_underflow`) is above :data:`~.markov_underflow.UNDERFLOW_HARM`.  The chunk-boundary rows
+    are judged on every path (:func:`~.markov_chunks._boundary_harm`): the fast scans' loss is redone
+    by the careful sweeps.
     ``head_start`` and ``beta_end`` are logs here.  ``forward_only`` results are not judged (no
     backward variables): :mod:`.markov_blocked` checks them in its backward sweep.  ``fallback``
     False: :data:`LOST` is returned as it is (the caller redoes more than these rows).  ``report``: a
@@ -438,12 +443,15 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
                 report.append(True)
             return LOST
         flagged = (sup & ~(alpha >= LOST_SHARE)).any(axis=1)
+        # reachable states whose unnormalised value f_t(j) fell below the normal range: a few digits
+        # only (markov_underflow), judged with the backward variables below
+        fsub = forward_below_normal(alpha, cscale, sup)
         del sup
-        if forward_only and seqs.has_inner and _boundary_lost(alpha, b, A, seqs):
+        if forward_only and seqs.has_inner and _boundary_lost(alpha, b, A, seqs, cscale):
             if report is not None:
                 report.append(True)
             return LOST
-        if report is not None and flagged.any():
+        if report is not None and (flagged.any() or fsub.any()):
             report.append(True)
     if not np.all(cscale > 0):
         # impossible rows, or (after the fast scans) a boundary state they lost: decide carefully
@@ -458,12 +466,16 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
     Bg[0] = beta_out
     At = np.ascontiguousarray(A.T)
     tmpb = np.empty((C, k))
+    bscale = np.ones((L, C)) if check else None  # the backward rows' totals before normalising
     for s in range(1, L):
         a = act[s]
         np.multiply(Bg[s - 1, :a], Gb[s - 1, :a], out=tmpb[:a])
         Bs = Bg[s, :a]
         np.matmul(tmpb[:a], At, out=Bs)
-        Bs /= (Bs @ ones)[:, None]
+        sb = Bs @ ones
+        if check:
+            bscale[s, :a] = sb
+        Bs /= sb[:, None]
     del Gb
 
     if alpha is None:
@@ -480,15 +492,25 @@ def _forward_backward(logB, startprob, transmat, seqs, want_xi, robust, head_sta
         if log_end is not None:
             supb[n - 1] = log_end > -np.inf
         flagged |= (supb & ~(beta >= LOST_SHARE)).any(axis=1)
+        bscale = seqs.rows(bscale, seqs.take_b)
+        gsub = supb & ~(beta >= (TINY / bscale)[:, None])
         del supb
-        if seqs.has_inner and _boundary_harm(alpha, beta, b, A, seqs) > BOUNDARY_HARM:
-            return LOST
+    # the chunk-boundary rows (from products of chunk matrices) against one exact step from their
+    # neighbours, on every path (O(chunks k^2)): the fast scans' loss is redone by the careful sweeps
+    # (the caller, on None), theirs in log space
+    if seqs.has_inner and _boundary_harm(alpha, beta, b, A, seqs, cscale) > BOUNDARY_HARM:
+        return LOST if robust else None
     beta0 = np.log(beta[0]) if head_start is not None else None
     gsum = np.einsum("ij,ij->i", alpha, beta)
     if check:
         # beta's rows sum to 1 (a sequence's last row: k, or beta_end with largest entry 1)
         rs = beta @ ones
         if np.any(flagged & ~(gsum >= HARM_FLOOR * rs)):
+            return LOST
+        # values below the normal range (forward, backward, and the posteriors' and expected
+        # transitions' own products): their bound on any posterior's change (markov_underflow)
+        if underflow_harm(alpha, beta, b, cscale, bscale, gsum, fsub, gsub, seqs.nonstart,
+                          want_xi) > UNDERFLOW_HARM:
             return LOST
     xi = None
     if want_xi:
