@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._blas import dot, matmul, tmatmul
+from ._blas import dot, matmul, matvec, tmatmul, vecmat
 from ._core import DIRECT_TOL, EPS, LOG_2PI, SCORE_BLOCK_BYTES, TWO_PASS_RATIO, Layout, full_covariances
 from ._threads import map_in_order
 
@@ -257,6 +257,11 @@ def missing_fit_block_rows(k, d):
     return int(max(256, min(1 << 16, SCORE_BLOCK_BYTES // per_row)))
 
 
+#: Diag and spherical covariances take :meth:`MissingData._separable_pass` (False: the per-pattern path,
+#: which the tests compare it with).
+SEPARABLE_PASS = True
+
+
 class MissingData:
     """Incomplete data (no all-missing rows), in standardised units, read in blocks of rows.
 
@@ -365,6 +370,8 @@ class MissingData:
         """E-step (responsibilities into ``resp`` (k, n) when it is an array; None: not kept) and,
         if asked, the expected complete-data statistics ``(nk, s1, s2, centres)``: first and
         second moments about ``centres``."""
+        if prep.ct in ("diag", "spherical") and SEPARABLE_PASS:
+            return self._separable_pass(prep, resp, want_stats)
         k, d = prep.k, self.d
         means = prep.means
         F = full_covariances(prep.cov, prep.ct, k, d)
@@ -457,6 +464,62 @@ class MissingData:
                 s1 += p1
                 s2 += p2
         return total, (nk, s1, s2, centres)
+
+    def _separable_pass(self, prep, resp, want_stats):
+        """:meth:`em_pass` for diag and spherical covariances.  A diagonal covariance restricted to the
+        observed coordinates is still diagonal, so a row's log-density is a sum over its observed
+        coordinates and needs no per-pattern factorisation: every block is done at once, whatever its
+        patterns (4,000 x 40 with 2 % of the cells missing, k = 3, diag: 3.8 s per pass in the
+        per-pattern loop).  Moments about the current means: the observed deviations, and for a missing
+        coordinate its conditional moments given the row (deviation 0, variance ``var_j``, as the
+        per-pattern path's conditional mean and covariance reduce to).  Shards reduced in order, as
+        there."""
+        k, d = prep.k, self.d
+        means = prep.means
+        var = np.broadcast_to(np.asarray(prep.cov, dtype=float).reshape(k, -1), (k, d))
+        ivar = 1.0 / var
+        lognorm = np.log(var) + LOG_2PI
+        array = isinstance(resp, np.ndarray)
+
+        def one(bounds):
+            total = 0.0
+            nk, s1, s2 = np.zeros(k), np.zeros((k, d)), np.zeros((k, d))
+            for s in range(bounds[0], bounds[1], self.block):
+                e = min(s + self.block, bounds[1])
+                Zb = self._z(s, e)
+                obs = (~np.isnan(Zb)).astype(float)
+                Z0 = np.where(obs > 0, Zb, 0.0)
+                D = np.empty_like(Z0)
+                logp = np.empty((k, e - s))
+                for j in range(k):
+                    np.multiply(np.subtract(Z0, means[j], out=D), obs, out=D)
+                    logp[j] = prep.logw[j] - 0.5 * (matvec(D * D, ivar[j]) + matvec(obs, lognorm[j]))
+                ll = _normalise(logp) - matvec(obs, self.log_scale)
+                if array:
+                    resp[:, s:e] = logp
+                wb = None if self.w is None else self.w[s:e]
+                total += float(ll.sum()) if wb is None else dot(ll, wb)
+                if want_stats:
+                    r = logp if wb is None else logp * wb
+                    nk += r.sum(axis=1)
+                    for j in range(k):
+                        np.multiply(np.subtract(Z0, means[j], out=D), obs, out=D)
+                        s1[j] += vecmat(r[j], D)
+                        s2[j] += vecmat(r[j], D * D) + vecmat(r[j], 1.0 - obs) * var[j]
+            return total, nk, s1, s2
+
+        parts = map_in_order(one, self.shard_bounds())
+        total, nk, s1, s2 = parts[0]
+        for t, pn, p1, p2 in parts[1:]:
+            total += t
+            nk += pn
+            s1 += p1
+            s2 += p2
+        if not want_stats:
+            return total, None
+        S2 = np.zeros((k, d, d))  # moment_mstep reads the diagonal only for these types
+        S2[:, np.arange(d), np.arange(d)] = s2
+        return total, (nk, s1, S2, np.array(means, dtype=float))
 
     def mstep(self, stats, covariance_type, reg_z):
         # s1, s2: first and second moments about ``centres`` (the previous means)
