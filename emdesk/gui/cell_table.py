@@ -21,6 +21,8 @@ import PySide6  # noqa: F401  (the binding first, for pyqtgraph elsewhere)
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from emdesk.io.report import format_value
+
 __all__ = ["Cell", "CellTableModel", "CellTableView", "cell_text"]
 
 _Role = QtCore.Qt.ItemDataRole
@@ -32,16 +34,7 @@ _DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
 def cell_text(v) -> str:
     """A value as the tables show it: None as "", booleans as yes/no, integers whole, floats to 6
     significant digits (``%.6g``), a non-finite float as "NA", anything else ``str(v)``."""
-    if v is None:
-        return ""
-    if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else "no"
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return "NA" if not math.isfinite(f) else f"{f:.6g}"
-    return str(v)
+    return format_value(v)  # the HTML report's cells read the same (emdesk.io.report)
 
 
 def _is_number(v) -> bool:

@@ -56,7 +56,9 @@ def _esc(x) -> str:
     return html.escape(str(x), quote=True)
 
 
-def _num(v, digits=6):
+def format_value(v, digits=6) -> str:
+    """A value as the report and the window's tables show it: None as "", booleans as yes/no, integers
+    whole, floats to ``digits`` significant digits, a non-finite float as "NA", anything else ``str(v)``."""
     if v is None:
         return ""
     if isinstance(v, (bool, np.bool_)):
@@ -67,6 +69,9 @@ def _num(v, digits=6):
         f = float(v)
         return "NA" if not math.isfinite(f) else f"{f:.{digits}g}"
     return str(v)
+
+
+_num = format_value
 
 
 def _table(header, rows, se_columns=()) -> str:
