@@ -20,6 +20,25 @@ pytestmark = pytest.mark.filterwarnings("ignore::emdesk.engine.diagnostics.Degen
 
 
 @pytest.fixture
+def hold_rows(monkeypatch):
+    """``hold_rows()``: from then on rows are prepared in a background job (BIG_ROWS 100) that waits for the
+    returned event (at most 20 s) before preparing them."""
+    def hold():
+        monkeypatch.setattr(background, "BIG_ROWS", 100)
+        real = session_rows.prepare_rows
+        gate = threading.Event()
+
+        def slow(spec):
+            gate.wait(20)
+            return real(spec)
+
+        monkeypatch.setattr(session_rows, "prepare_rows", slow)
+        return gate
+
+    return hold
+
+
+@pytest.fixture
 def regimes_csv(tmp_path):
     rng = np.random.default_rng(5)
     lines = []
@@ -160,18 +179,10 @@ def test_a_newer_change_supersedes_one_still_prepared_and_keeps_both(qtbot, wind
     assert window.params_panel.model_kind() == ("hmm", "gaussian")
 
 
-def test_closing_the_window_while_rows_are_prepared_is_clean(qtbot, window, regimes_csv, monkeypatch):
+def test_closing_the_window_while_rows_are_prepared_is_clean(qtbot, window, regimes_csv, hold_rows):
     window.open_csv(regimes_csv)
     before = window.session.X
-    monkeypatch.setattr(background, "BIG_ROWS", 100)
-    real = session_rows.prepare_rows
-    gate = threading.Event()
-
-    def slow(spec):
-        gate.wait(20)
-        return real(spec)
-
-    monkeypatch.setattr(session_rows, "prepare_rows", slow)
+    gate = hold_rows()
 
     def close():
         window.close()
@@ -312,21 +323,13 @@ def test_quick_changes_while_rows_are_prepared_wait_in_one_loop_and_prepare_the_
     assert window.session.X.shape[1] == 2 and not window.rows.busy() and window.act_run.isEnabled()
 
 
-def test_a_fit_started_while_rows_are_prepared_is_refused_with_a_message(qtbot, window, regimes_csv, monkeypatch):
+def test_a_fit_started_while_rows_are_prepared_is_refused_with_a_message(qtbot, window, regimes_csv, hold_rows):
     """Run and Step are disabled while rows are prepared, but start_fit (a script, the guard bar's fixes) used
     to start EM on the old rows; using the new rows then ended that fit without a signal or a word."""
     window.open_csv(regimes_csv)
     window.select_columns(["level"])
     window.set_options(n_components=2, random_state=0, max_iter=5)
-    monkeypatch.setattr(background, "BIG_ROWS", 100)
-    real = session_rows.prepare_rows
-    gate = threading.Event()
-
-    def slow(spec):
-        gate.wait(20)
-        return real(spec)
-
-    monkeypatch.setattr(session_rows, "prepare_rows", slow)
+    gate = hold_rows()
     seen = {}
 
     def press_run():
