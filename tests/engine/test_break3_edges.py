@@ -117,3 +117,18 @@ def test_columns_equals_a_plain_column_scan(name, keep_kind, monkeypatch):
     for (_, c, o), (_, rc, ro) in zip(got, want):
         assert c.dtype == X.dtype and np.array_equal(c, rc)
         assert (o is None) == (ro is None) and (o is None or np.array_equal(o, ro))
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, 20000])
+def test_blas_matmul_takes_vectors_as_numpy_does(n):
+    """A 1-D operand of emdesk.engine._blas.matmul: NumPy's ``@`` result at every size (a 1-D W with more
+    rows than one block (16,384 here) raised a shape error; fewer gave the right vector)."""
+    from emdesk.engine._blas import matmul
+
+    rng = np.random.default_rng(0)
+    A, v, u = rng.normal(size=(n, 4)), rng.normal(size=4), rng.normal(size=n)
+    np.testing.assert_allclose(matmul(A, v), A @ v, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(matmul(u, A), u @ A, rtol=1e-12, atol=1e-9)
+    S = rng.normal(size=(2, n, 4))
+    np.testing.assert_allclose(matmul(S, v), S @ v, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(matmul(v, S.transpose(0, 2, 1)), v @ S.transpose(0, 2, 1), rtol=1e-12, atol=1e-12)
