@@ -59,11 +59,18 @@ def gemm_rows(A, W, out, sub=None):
 
 
 def matmul(A, W):
-    """``A (..., n, m) @ W (..., m, p)`` (NumPy's broadcasting of the leading axes) as a new array, in
+    """``A (..., n, m) @ W (..., m, p)`` (NumPy's broadcasting of the leading axes; a 1-D ``A`` or ``W`` as
+    NumPy's ``@`` reads it) as a new array, in
     products of at most :func:`one_thread_rows` rows of A (rows are independent: the values of one
     product)."""
     A = np.asarray(A)
     W = np.asarray(W)
+    if A.ndim < 2 or W.ndim < 2:  # a vector: NumPy's @ rules (a 1-D W above one block raised a shape error)
+        if A.ndim == 2 and W.ndim == 1:
+            return matvec(A, W)
+        if A.ndim == 1 and W.ndim == 2:
+            return vecmat(A, W)
+        return A @ W
     if A.ndim == 2 and W.ndim == 2:
         return gemm_rows(A, W, np.empty((A.shape[0], W.shape[1]), dtype=np.result_type(A, W)))
     n, m = A.shape[-2:]
