@@ -114,6 +114,8 @@ def matvec(M, v):
     """``M (r, c) @ v (c,)`` as (r,), in products of whole rows of M under OpenBLAS's one-thread size
     (each row's value is that of one product)."""
     r, c = M.shape
+    if c > GEMV_ELEMENTS:  # even one row would run threaded: NumPy's own loop (no BLAS)
+        return np.einsum("rc,c->r", M, v)
     step = max(1, GEMV_ELEMENTS // max(c, 1))
     if r <= step:
         return M @ v
@@ -123,6 +125,8 @@ def matvec(M, v):
 def vecmat(v, M):
     """``v (b,) @ M (b, c)`` as (c,), summed over blocks of rows under OpenBLAS's one-thread size."""
     b, c = M.shape
+    if c > GEMV_ELEMENTS:  # even one row would run threaded: NumPy's own loop (no BLAS)
+        return np.einsum("b,bc->c", v, M)
     step = max(1, GEMV_ELEMENTS // max(c, 1))
     if b <= step:
         return v @ M

@@ -132,3 +132,18 @@ def test_blas_matmul_takes_vectors_as_numpy_does(n):
     S = rng.normal(size=(2, n, 4))
     np.testing.assert_allclose(matmul(S, v), S @ v, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(matmul(v, S.transpose(0, 2, 1)), v @ S.transpose(0, 2, 1), rtol=1e-12, atol=1e-12)
+
+
+def test_matvec_and_vecmat_of_rows_wider_than_one_thread_gemv(monkeypatch):
+    """Rows wider than OpenBLAS's one-thread GEMV size: NumPy's own loop, not one threaded call per row."""
+    from emdesk.engine import _blas
+
+    rng = np.random.default_rng(0)
+    M, v, u = rng.random((7, 30)), rng.random(30), rng.random(7)
+    monkeypatch.setattr(_blas, "GEMV_ELEMENTS", 20)
+    calls = []
+    real = np.einsum
+    monkeypatch.setattr(np, "einsum", lambda *a, **kw: calls.append(a[0]) or real(*a, **kw))
+    np.testing.assert_allclose(_blas.matvec(M, v), M @ v, rtol=1e-13)
+    np.testing.assert_allclose(_blas.vecmat(u, M), u @ M, rtol=1e-13)
+    assert calls == ["rc,c->r", "b,bc->c"]
