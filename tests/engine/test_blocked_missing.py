@@ -4,7 +4,6 @@ results equal one block exactly, and the peak memory is the result plus the fixe
 
 from __future__ import annotations
 
-import tracemalloc
 
 import numpy as np
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from emdesk.engine import GaussianMixture
 from emdesk.engine import _missing
 from emdesk.engine._core import SCORE_BLOCK_BYTES
+from tests.memory_peak import peak as traced_peak
 
 
 def _model(ct="full", d=3, k=3):
@@ -67,14 +67,7 @@ def test_blocked_imputation_equals_one_block(monkeypatch, ct):
     np.testing.assert_array_equal(whole[~np.isnan(X)], X[~np.isnan(X)])  # observed cells kept
 
 
-def _peak(fn, X):
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    base = tracemalloc.get_traced_memory()[0]
-    out = fn(X)
-    peak = tracemalloc.get_traced_memory()[1] - base
-    tracemalloc.stop()
-    return peak, out
+_peak = traced_peak  # tests/memory_peak.py
 
 
 @pytest.mark.parametrize("method", ["predict_proba", "score_samples", "impute"])

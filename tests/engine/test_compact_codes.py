@@ -4,7 +4,6 @@ read from X itself) instead of a float64 copy of X, with the same results bit fo
 
 from __future__ import annotations
 
-import tracemalloc
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ from emdesk.engine import CategoricalMixture, MixedMixture, encode_categories
 from emdesk.engine._family_mixture import _FamilyMixture
 from emdesk.engine.families._codes import CodedRows, code_dtype, missing_code
 from emdesk.engine.models import LatentModel, _Run
+from tests.memory_peak import peak as traced_peak
 
 
 class _FloatCodesLC(CategoricalMixture):
@@ -139,15 +139,7 @@ def test_mixed_mixture_reads_numeric_columns_in_place():
     assert rows.nbytes_held == 50
 
 
-def _peak(fn):
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        out = fn()
-        return tracemalloc.get_traced_memory()[1] - base, out
-    finally:
-        tracemalloc.stop()
+_peak = traced_peak  # tests/memory_peak.py
 
 
 def test_peak_holds_one_byte_per_cell_not_a_float_copy(monkeypatch):

@@ -4,7 +4,6 @@ fits equal to unblocked ones, and peak memory (tracemalloc) within the result pl
 from __future__ import annotations
 
 import functools
-import tracemalloc
 
 import numpy as np
 import pytest
@@ -24,6 +23,7 @@ from emdesk.engine.families import (
     StudentTFamily,
 )
 from emdesk.engine.models import _Run
+from tests.memory_peak import peak as traced_peak
 
 
 # ------------------------------------------------------------------------------------------- data
@@ -211,15 +211,7 @@ def test_snapshots_without_responsibilities_keep_no_posteriors():
 
 
 # ------------------------------------------------------------------------------- peak memory
-def _peak(fn):
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        out = fn()
-        return tracemalloc.get_traced_memory()[1] - base, out
-    finally:
-        tracemalloc.stop()
+_peak = traced_peak  # tests/memory_peak.py
 
 
 N = 100_000

@@ -2,7 +2,6 @@
 within FIT_CACHE_BYTES, and holds no (k, n) responsibilities unless asked; the blocked paths give the
 same results as the cached ones."""
 
-import tracemalloc
 import warnings
 
 import numpy as np
@@ -13,6 +12,7 @@ from emdesk.engine import _fitdata
 from emdesk.engine._core import Layout, Standardizer
 from emdesk.engine._fitdata import DenseData, LabelResponsibilities, StandardisedRows
 from emdesk.engine.init import initial_assignment, initial_responsibilities
+from tests.memory_peak import peak as traced_peak
 
 
 def _data(n=4000, d=3, seed=0):
@@ -151,13 +151,7 @@ def test_label_responsibilities_uniform_rows():
 
 
 def _peak(fn):
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    base = tracemalloc.get_traced_memory()[0]
-    fn()
-    peak = tracemalloc.get_traced_memory()[1] - base
-    tracemalloc.stop()
-    return peak
+    return traced_peak(fn)[0]  # tests/memory_peak.py
 
 
 @pytest.mark.parametrize("ct", ["full", "diag"])

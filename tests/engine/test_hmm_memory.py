@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import math
-import tracemalloc
 from types import SimpleNamespace
 
 import numpy as np
@@ -23,6 +22,7 @@ from emdesk.engine.families._blocks import resp_block, row_ranges
 from emdesk.engine.structures import markov_blocked as MB
 from emdesk.engine.structures.markov import Sequences, forward_backward, viterbi
 from emdesk.engine.structures.markov_blocked import forward_backward_blocked, viterbi_blocked
+from tests.memory_peak import peak as traced_peak
 
 
 def _whole(logB, pi, A, lengths):
@@ -339,14 +339,7 @@ def test_impossible_rows_and_sequences_in_blocks(small_blocks):
 
 
 # ---------------------------------------------------------------------------------------------- memory
-def _peak(fn):
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    base = tracemalloc.get_traced_memory()[0]
-    out = fn()
-    peak = tracemalloc.get_traced_memory()[1] - base
-    tracemalloc.stop()
-    return peak, out
+_peak = traced_peak  # tests/memory_peak.py
 
 
 def test_an_iteration_holds_no_rows_by_states_arrays(monkeypatch):

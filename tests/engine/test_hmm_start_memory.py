@@ -8,7 +8,6 @@ iteration counts must be the same bits."""
 
 from __future__ import annotations
 
-import tracemalloc
 
 import numpy as np
 import pytest
@@ -30,6 +29,7 @@ from emdesk.engine.families._blocks import RowResp
 from emdesk.engine.init import INIT_METHODS, initial_assignment, initial_responsibilities
 from emdesk.engine.models import _Run
 from emdesk.engine.structures.markov import MarkovStructure, SequenceLengths
+from tests.memory_peak import peak as traced_peak
 
 
 # ----------------------------------------------------------------------- the code before issue 16's start
@@ -262,14 +262,7 @@ def test_markov_init_params_per_block(case):
 
 # ------------------------------------------------------------------------------------- memory
 def _peak(fn):
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    base = tracemalloc.get_traced_memory()[0]
-    out = fn()
-    peak = tracemalloc.get_traced_memory()[1] - base
-    del out
-    tracemalloc.stop()
-    return peak
+    return traced_peak(fn)[0]  # tests/memory_peak.py
 
 
 @pytest.mark.parametrize("init", ["kmeans++", "random"])

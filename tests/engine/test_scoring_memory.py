@@ -4,13 +4,13 @@ whatever the number of rows.  (Measured, not timed: tracemalloc sees NumPy's all
 
 from __future__ import annotations
 
-import tracemalloc
 
 import numpy as np
 import pytest
 
 from emdesk.engine import GaussianMixture
 from emdesk.engine._core import SCORE_BLOCK_BYTES
+from tests.memory_peak import peak as traced_peak
 
 
 def _model(ct, d=8, k=10):
@@ -30,14 +30,7 @@ def _model(ct, d=8, k=10):
     return GaussianMixture.from_parameters(w, m, c, ct)
 
 
-def _peak(fn, X):
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    base = tracemalloc.get_traced_memory()[0]
-    out = fn(X)
-    peak = tracemalloc.get_traced_memory()[1] - base
-    tracemalloc.stop()
-    return peak, out
+_peak = traced_peak  # tests/memory_peak.py
 
 
 @pytest.mark.parametrize("ct", ["full", "diag"])
