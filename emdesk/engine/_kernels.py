@@ -205,10 +205,15 @@ class ShiftedStats:
     :func:`mstep` shifts the scatter to the new means (and falls back to the two-pass form where
     the shift would cancel digits)."""
 
-    __slots__ = ("nk", "sx", "scat", "centres")
+    __slots__ = ("nk", "sx", "scat", "centres", "dropped")
 
-    def __init__(self, nk, sx, scat, centres):
+    def __init__(self, nk, sx, scat, centres, dropped=None):
         self.nk, self.sx, self.scat, self.centres = nk, sx, scat, centres
+        #: (k,) or None: ``sum w r |z - c|^2`` over the (row, component) pairs the pass left out of
+        #: ``scat`` (:func:`~emdesk.engine._kernels_hd._em_pass_augmented`), a bound on every
+        #: entry's error; :func:`_shifted_covariances` recomputes a component in the two-pass form
+        #: where it exceeds :data:`DROPPED_TOL` times the scatter's trace.
+        self.dropped = dropped
 
 
 #: Log-responsibilities (relative to the row's largest) are floored here in the fit's passes:
@@ -220,6 +225,12 @@ class ShiftedStats:
 #: no sum of order eps or more (the log-likelihood not at all: the row's largest term is 1).
 #: Applied above :data:`MAX_EXPANDED_D` features (see :func:`em_pass`).
 LOG_RESP_FLOOR = -700.0
+
+
+#: A scatter whose left-out pairs (:attr:`ShiftedStats.dropped`) could change it by more than this
+#: share of its trace is recomputed in the two-pass form: far below one rounding unit (2.2e-16)
+#: even after :data:`TWO_PASS_RATIO`'s amplification (1e3).
+DROPPED_TOL = 1e-20
 
 
 def _logsumexp_cols(L, ll_out, tmp, floor=None):
@@ -327,7 +338,13 @@ def _sharded_pass(data: DenseData, bounds, prep: Prepared, resp, want_stats, ll_
     scat = S.scat.copy()
     for _, p in parts[1:]:
         scat += p.scat
-    return total, ShiftedStats(nk, sx, scat, S.centres)
+    dropped = None
+    if any(p.dropped is not None for _, p in parts):
+        dropped = np.zeros(len(nk))
+        for _, p in parts:
+            if p.dropped is not None:
+                dropped += p.dropped
+    return total, ShiftedStats(nk, sx, scat, S.centres, dropped)
 
 
 def _pass_rows(data, prep: Prepared, resp, want_stats=True, ll_rows=None):
@@ -443,7 +460,8 @@ def _shifted_covariances(S: ShiftedStats, nk, means):
     delta'`` (= ``scat - n delta delta'`` when ``mu = sx / n``); divided by ``nk`` (which holds the
     10 eps floor) as the two-pass form is.  The shift loses digits only when the means moved
     far compared with the spread: ``E[(z - c)^2] / variance`` above :data:`TWO_PASS_RATIO` sends
-    the component to the two-pass form, as the expanded statistics do."""
+    the component to the two-pass form, as the expanded statistics do; so does a scatter whose
+    left-out pairs (:attr:`ShiftedStats.dropped`) exceed :data:`DROPPED_TOL` of its trace."""
     c = S.centres
     n_raw = S.nk
     delta = means - c
@@ -455,7 +473,10 @@ def _shifted_covariances(S: ShiftedStats, nk, means):
     dcov = np.diagonal(cov, axis1=1, axis2=2)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(dcov > 0, dm2 / np.where(dcov > 0, dcov, 1.0), np.inf)
-    redo = np.flatnonzero(np.any(ratio > TWO_PASS_RATIO, axis=1) & (nk > 100 * EPS))
+    bad = np.any(ratio > TWO_PASS_RATIO, axis=1)
+    if S.dropped is not None:  # pairs left out of the scatter could matter: the two-pass form
+        bad |= S.dropped > DROPPED_TOL * np.trace(S.scat, axis1=1, axis2=2)
+    redo = np.flatnonzero(bad & (nk > 100 * EPS))
     return cov, redo
 
 

@@ -69,7 +69,7 @@ def _stats_arrays(S):
     if isinstance(S, TiedStats):
         return [S.nk, S.sx, S.gram]
     assert isinstance(S, ShiftedStats)
-    return [S.nk, S.sx, S.scat, S.centres]
+    return [S.nk, S.sx, S.scat, S.centres] + ([] if S.dropped is None else [S.dropped])
 
 
 def _run(data, prep, threads, want_stats=True):
