@@ -59,6 +59,7 @@ def _em_pass_separable(data, prep: Prepared, resp, want_stats, ll_rows):
         sbuf = np.empty((max(B // sub, 1), k, d))
     total = 0.0
     phi, w = data.phi, data.w
+    sqn = getattr(data, "sqnorms", None)
     for s in range(0, data.n, B):
         e = min(s + B, data.n)
         b = e - s
@@ -72,6 +73,8 @@ def _em_pass_separable(data, prep: Prepared, resp, want_stats, ll_rows):
             Q = qbuf[:b]
             if diag:
                 np.multiply(zb, zb, out=Q)
+            elif sqn is not None:  # |z|^2 kept for all rows (DenseData.sqnorms)
+                Q = sqn[s:e]
             else:
                 np.einsum("ij,ij->i", zb, zb, out=Q)
         if diag:

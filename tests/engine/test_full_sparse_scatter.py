@@ -141,3 +141,27 @@ def test_separated_components_use_the_sparse_scatter(monkeypatch):
     monkeypatch.setattr(_kernels_hd, "_span_scatter", spy)
     _fit(X, w, 1)
     assert len(spans) >= 6 * 3 and sum(spans) >= 0.9 * len(spans)
+
+
+def test_spherical_keeps_row_norms_with_the_same_bits(monkeypatch):
+    """Spherical above MAX_EXPANDED_D features keeps each row's |z|^2 (DenseData.sqnorms) when it keeps Z;
+    the fit is the same bits as with rows standardised per block (no cache, norms per pass)."""
+    from emdesk.engine._core import DenseData, Layout, Standardizer
+
+    X, w = _separated(n=5000, d=24, k=3, spread=1.5)
+    lay = Layout("spherical", 24, 3)  # m = 26 features > 6 k: Z is kept, not the features
+    data = DenseData(None, w, lay, 3, X=X, std=Standardizer.from_data(X, w, "spherical"))
+    assert data.Z is not None and data.sqnorms is not None
+    assert np.array_equal(data.sqnorms, np.einsum("ij,ij->i", data.Z, data.Z))
+    assert np.shares_memory(data.rows(2048, 4096).sqnorms, data.sqnorms)
+
+    def fit(threads):
+        engine.set_num_threads(threads)
+        return GaussianMixture(3, covariance_type="spherical", random_state=0, max_iter=8, tol=0).fit(X, sample_weight=w)
+
+    kept = [fit(1), fit(2)]
+    monkeypatch.setattr(_fitdata, "FIT_CACHE_BYTES", 0)  # neither Z nor the norms kept
+    plain = fit(1)
+    for g in kept:
+        assert g.lower_bound_ == plain.lower_bound_
+        assert np.array_equal(g.means_, plain.means_) and np.array_equal(g.covariances_, plain.covariances_)
