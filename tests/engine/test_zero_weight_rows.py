@@ -245,6 +245,14 @@ def test_criteria_with_weights_leave_zero_weight_rows_out():
         assert a[name] == pytest.approx(b[name], rel=1e-12)
 
 
+def test_missing_error_still_refuses_nan_in_a_zero_weight_row():
+    """missing="error" checks X as given (predict(X) would refuse the row too)."""
+    X, w = _poison(*_data(seed=18), [4])
+    X[4, 0] = np.nan
+    with pytest.raises(ValueError, match="missing"):
+        GaussianMixture(2, random_state=0).fit(X, sample_weight=w)
+
+
 def test_the_prior_refuses_weights_clearly():
     X, w = _poison(*_data(seed=15), [0])
     with pytest.raises(ValueError, match="does not take sample_weight"):
