@@ -144,6 +144,9 @@ class _Context:
             self._set_prior(est, Xu, w)
         self.Zinit = self.data.init_matrix() if self.has_missing else StandardisedRows(Xu, self.std)
         self.w = wu
+        #: rows of sample_weight 0 left out before this context (GaussianMixture.fit_iter sets it:
+        #: emdesk.engine._zero_weight.LeftOutRows, or None)
+        self.left_out = None
         self._init_space = None
         self.W = float(n_fit if wu is None else wu.sum())
         # the last pass's responsibilities, component-major (k, n): held only when the caller

@@ -80,12 +80,15 @@ class _MixtureRun:
     def snapshot(self, params, *, want_resp, **fields):
         est, ctx = self.est, self.ctx
         weights, means, cov = est._to_user(ctx, params)
+        resp = ctx.frozen_responsibilities(weights) if want_resp else None
+        if resp is not None and ctx.left_out is not None:  # every row of the caller's X (sample_weight 0 too)
+            resp = ctx.left_out.responsibilities(resp, weights, means, cov, ctx.ct, est.missing)
         return Snapshot(
             weights=frozen_copy(weights),
             means=frozen_copy(means),
             covariances=frozen_copy(cov),
             covariance_type=ctx.model,
-            responsibilities=ctx.frozen_responsibilities(weights) if want_resp else None,
+            responsibilities=resp,
             issues=est._diagnose(ctx, weights, cov) if self.interim_issues or fields["final"] else (),
             n_samples=ctx.W,
             missing=est.missing,

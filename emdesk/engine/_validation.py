@@ -124,8 +124,12 @@ def check_sample_weight(sample_weight, n):
         raise ValueError("sample_weight contains NaN or infinite values: give finite weights.")
     if np.any(w < 0):
         raise ValueError("sample_weight contains negative values: weights must be >= 0.")
-    if not w.sum() > 0:
+    with np.errstate(over="ignore"):
+        total = w.sum()
+    if not total > 0:
         raise ValueError("sample_weight sums to 0: at least one row needs a positive weight.")
+    if not np.isfinite(total):
+        raise ValueError("sample_weight sums to more than a float can hold (overflow): scale the weights down.")
     return w
 
 

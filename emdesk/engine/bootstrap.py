@@ -280,6 +280,8 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
         raise ValueError("X has missing values but the model was fitted with missing='error': bootstrap the "
                          "complete rows, or fit with missing='marginalize'.")
     empty = nan.all(axis=1)
+    if w0 is not None:  # nor do rows of weight 0 (emdesk.engine._zero_weight): left out before any draw
+        empty |= w0 == 0
     if empty.any():  # rows with no value carry no information about the parameters
         X = X[~empty]
         nan = nan[~empty]

@@ -35,6 +35,7 @@ from .criteria import check_icl_kind, classification_term
 from .diagnostics import DataColumnWarning, DegenerateSolutionWarning, diagnose
 from .em import run_em
 from .init import initial_assignment
+from ._zero_weight import positive_rows, scored_rows
 
 __all__ = ["GaussianMixture"]
 
@@ -211,7 +212,8 @@ class GaussianMixture:
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X, sample_weight=None):
-        """Fit by EM (``n_init`` restarts); returns self."""
+        """Fit by EM (``n_init`` restarts); returns self.  ``sample_weight`` (n,): finite, >= 0, sum > 0
+        (ValueError otherwise); rows of weight 0 are left out (the fit of ``X[w > 0]``, see ``_zero_weight``)."""
         for _ in self.fit_iter(X, sample_weight=sample_weight, _interim_issues=False):
             pass
         return self
@@ -240,10 +242,12 @@ class GaussianMixture:
         names = _column_names(X)
         X = V.check_array(X, self.missing)
         w = V.check_sample_weight(sample_weight, X.shape[0])
+        X, w, left_out = positive_rows(X, w)  # rows of weight 0 do not count: the fit never reads them
         k = self.n_components
         d = X.shape[1]
         inits = self._check_inits(k, d)
         ctx = _Context(self, X, w, names, want_resp=bool(responsibilities))
+        ctx.left_out = left_out
         # Constant and linearly dependent columns: found before fitting, said once, kept (see
         # DataColumnWarning); the degeneracy diagnosis does not count them as collapses.
         self.column_notes_ = ctx.notes
@@ -590,11 +594,9 @@ class GaussianMixture:
         if _is_dask(X):
             from . import _dask
             return _dask.criteria(self, X, sample_weight, entropy)
+        X, w = scored_rows(self, X, sample_weight)  # rows of weight 0 do not count: not scored at all
         ll, resp, _, all_missing = self._estep(X, want_resp=entropy)
         keep = np.ones(ll.shape[0], dtype=bool) if all_missing is None else ~all_missing
-        w = V.check_sample_weight(sample_weight, ll.shape[0])
-        if w is not None:
-            keep &= w > 0
         if not keep.any():
             raise ValueError(
                 "X has no row with an observed value (every row is all NaN, or has weight 0): "

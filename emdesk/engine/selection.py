@@ -57,6 +57,7 @@ from . import covariance_models as _cm
 from . import prior as _P
 from .diagnostics import ComponentIssue, DataColumnWarning, DegenerateSolutionWarning, format_issues
 from .gaussian import GaussianMixture
+from ._zero_weight import positive_rows
 
 # A sweep fits dozens of models and many are degenerate by design (too many components for
 # the data): their issues are recorded in the table instead of one warning per fit.  The
@@ -564,6 +565,7 @@ def iter_select_model(
     X = V.check_array(X, missing)
     plan = _plan(n_components, covariance_types, X.shape[1], prior)
     sample_weight = V.check_sample_weight(sample_weight, X.shape[0])
+    X, sample_weight, _ = positive_rows(X, sample_weight)  # rows of weight 0 do not count (_zero_weight)
     notes = _column_notes(X, sample_weight, [t for _, t in plan])
     seeds = _seeds(random_state, len(plan))
     if n_jobs is None:
