@@ -117,6 +117,14 @@ SPARSE_SHARE = 0.5
 #: Rows per span of the full-covariance pass's scatter (a whole number of its blocks; the shards'
 #: unit, so a span is the same rows for any thread count).
 SPAN_ROWS = 2048
+#: Bytes of the full-covariance pass's whitened differences per block, (k, b, d): the block is the
+#: largest power of two of rows within it, at least 64 and at most 2048 (a divisor of SPAN_ROWS).
+FULL_HD_Y_BYTES = 1 << 20
+
+
+def full_block_rows(k, d):
+    """Rows per block of :func:`_em_pass_augmented`'s E-step (a power of two dividing 2048)."""
+    return _pow2_at_most(FULL_HD_Y_BYTES // (8 * max(k, 1) * max(d, 1)), 64, 2048)
 
 
 def _em_pass_augmented(data, prep: Prepared, resp, want_stats, ll_rows):
@@ -147,8 +155,8 @@ def _em_pass_augmented(data, prep: Prepared, resp, want_stats, ll_rows):
       (100,000 x 32, k=16: the scatter was 2/3 of a pass's CPU)."""
     k, d = prep.k, data.d
     n = data.n
-    B = data.block
-    U = B * max(1, min(SPAN_ROWS, n) // B) if want_stats else B
+    B = min(full_block_rows(k, d), max(n, 1))
+    U = SPAN_ROWS if want_stats else B
     total = 0.0
     llb_buf = np.empty(B)
     tmp = np.empty(B)
@@ -169,7 +177,8 @@ def _em_pass_augmented(data, prep: Prepared, resp, want_stats, ll_rows):
         G = np.zeros((k, d, d))
         dropped = np.zeros(k)
         span_r = np.empty((k, U))
-        scratch = (np.empty((k, B, d)), np.empty((k, d, d)))
+        Bs = _one_thread_rows(d * d)  # rows per product of the dense scatter, (d, b) x (b, d)
+        scratch = (np.empty((k, Bs, d)), np.empty((k, d, d)))
     for s0 in range(0, n, U):
         e0 = min(s0 + U, n)
         zspan = data.z_rows(s0, e0)
@@ -200,7 +209,7 @@ def _em_pass_augmented(data, prep: Prepared, resp, want_stats, ll_rows):
                 span_r[:, s - s0:e - s0] = Lb  # the responsibilities (unweighted)
         if want_stats:
             wspan = None if w is None else w[s0:e0]
-            _span_scatter(span_r[:, :e0 - s0], zspan, wspan, B, G, dropped, scratch)
+            _span_scatter(span_r[:, :e0 - s0], zspan, wspan, Bs, G, dropped, scratch)
     if not want_stats:
         return total, None
     return total, ShiftedStats(nk, sx, G, np.zeros((k, d)), dropped)
