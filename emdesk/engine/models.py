@@ -332,7 +332,9 @@ class LatentModel:
         X, lengths = self._check_X(X, lengths)
         k = self.n_components
         if k > X.shape[0]:
-            raise ValueError(f"n_components={k} is larger than the number of rows ({X.shape[0]}).")
+            what = "states" if self._structure().name == "markov" else "components"
+            raise ValueError(f"n_components={k} is larger than the number of rows ({X.shape[0]}): choose at most "
+                             f"{X.shape[0]} {what}.")
         family = self._family()
         if getattr(family, "checks_column_ranges", False):
             # Overflowing or too-wide columns: GaussianMixture's ValueError naming the column, before any
@@ -340,6 +342,7 @@ class LatentModel:
             # scoring far points must still give -inf, not an error.
             check_columns(X)
         _check_observed_columns(X)
+        self._check_columns_said(X, k)
         fdata = family.bind(X, k)
         inits = self._explicit_inits(k, X.shape[1], fdata)
         seqs = self._seqs(lengths)
@@ -354,6 +357,9 @@ class LatentModel:
     def _explicit_inits(self, k, d, fdata):
         """``(structure inits, family inits, complete)`` from the ``*_init`` keywords (validated)."""
         return {}, {}, False
+
+    def _check_columns_said(self, X, k):
+        """Notes on the columns, and refusals the data's observed rows call for (HMMs); nothing here."""
 
     def _set_fitted(self, results, best, fdata, d):
         b = results[best]

@@ -90,7 +90,7 @@ class GuardController(QtCore.QObject):
 
         which = "The stopped fit" if stopped else "The fit"
         if all(i.kind == "dead_transition_row" for i in issues):  # an HMM's chain, not a collapse
-            text = (f"{which} has states that are (almost) never left (" + format_issues(issues) + "): their "
+            text = (f"{which} has states that are (almost) never followed by another time step (" + format_issues(issues) + "): their "
                     "transition rows cannot be estimated from the data.")
         else:
             text = (f"{which} has degenerate components (" + format_issues(issues) + "): a collapsed component "
