@@ -117,9 +117,9 @@ class _BaseHMM(LatentModel):
         notes, n_obs = hmm_column_notes(X, self._family().name, getattr(self, "covariance_type", None))
         if k > n_obs:
             raise ValueError(
-                f"n_components={k} is larger than the number of time steps with an observed value ({n_obs:,} "
-                f"of {X.shape[0]:,} rows; rows with every value missing are time steps without one): choose "
-                f"at most {n_obs:,} states.")
+                f"n_components={k} is more than the {n_obs:,} time steps with an observed value (of "
+                f"{X.shape[0]:,} rows; a row with every value missing is a time step without one): choose at "
+                f"most {n_obs:,} states.")
         self.column_notes_ = notes
         if notes:  # attributed to the caller of fit_iter (fit, or a script)
             warnings.warn(" ".join(notes), DataColumnWarning, stacklevel=3)

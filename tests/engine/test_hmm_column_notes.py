@@ -66,7 +66,8 @@ def test_notes_read_in_blocks_equal_one_block():
 
 def test_more_states_than_observed_time_steps_says_how_many_to_choose():
     X = np.array([[1.0], [np.nan], [2.0], [np.nan], [np.nan], [3.0], [np.nan]])
-    for k, limit in ((5, "3 of 7 rows"), (8, "number of rows (7)")):
+    for k, limit in ((5, "more than the 3 time steps with an observed value (of 7 rows"),
+                     (8, "more than the 7 rows (each state needs at least one)")):
         with pytest.raises(ValueError, match=r"choose at most (3|7) states") as info:
             GaussianHMM(k, missing="marginalize").fit(X)
         assert limit in str(info.value)
@@ -84,3 +85,15 @@ def test_one_row_sequences_call_no_state_never_left():
             m = cls(2, random_state=0, max_iter=5).fit(data, [1] * 30)  # no transition to learn from
         assert not any(i.kind == "dead_transition_row" for i in m.degeneracies_)
         assert np.all(np.isfinite(m.transmat_))
+
+
+def test_an_hmms_collapse_messages_name_states():
+    from emdesk.engine.models import state_words
+
+    assert state_words("Component 2 has collapsed; components 1, 3 too") == "State 2 has collapsed; states 1, 3 too"
+    X = np.r_[np.zeros(10), RNG.normal(5, 1, 30)][:, None]  # ten repeated values: a state collapses onto them
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = GaussianHMM(2, random_state=0, max_iter=50, reg_covar=1e-9).fit(X)
+    floors = [i for i in m.degeneracies_ if i.kind in ("variance_floor", "too_few_points")]
+    assert floors and all(i.message.startswith("State ") and "omponent" not in i.message for i in floors)

@@ -47,6 +47,10 @@ class GuardController(QtCore.QObject):
         else:
             w.guard_overlay_2d.show(snap, *self.views.xy_indices())
         text = status_text(snap)
+        if self.s.kind == "hmm":  # an HMM's components are its states
+            from emdesk.engine.models import state_words
+
+            text = state_words(text)
         w.status_guard.setText("\u26a0 " + text if text else "")
         w.status_guard.setToolTip(" ".join(dict.fromkeys(i.message for i in (snap.issues or ()))))
         w.status_guard.setVisible(bool(text))
@@ -90,13 +94,17 @@ class GuardController(QtCore.QObject):
 
         which = "The stopped fit" if stopped else "The fit"
         if all(i.kind == "dead_transition_row" for i in issues):  # an HMM's chain, not a collapse
-            text = (f"{which} has states that are (almost) never followed by another time step (" + format_issues(issues) + "): their "
-                    "transition rows cannot be estimated from the data.")
+            text = (f"{which} has states that are (almost) never followed by another time step ("
+                    + format_issues(issues) + "): their transition rows cannot be estimated from the data.")
         else:
             text = (f"{which} has degenerate components (" + format_issues(issues) + "): a collapsed component "
                     "sits on a few (often rounded) values or has too few points, and its high likelihood is "
                     "spurious.")
         details = " ".join(dict.fromkeys(i.message for i in issues))
+        if self.s.kind == "hmm":  # an HMM's components are its states ("degenerate states", "state 2")
+            from emdesk.engine.models import state_words
+
+            text = state_words(text)
         w.last_message = ("warning", text + " " + details)  # what the window says, as show_message records
         w.messageShown.emit("warning", text + " " + details)
         self.raise_bar(text + " <b>One click runs a new fit:</b>")
