@@ -91,10 +91,10 @@ def _run_hmm(args, table, columns) -> int:
         say(f"note: {note}")
     kind = f"{FAMILIES[family]} HMM" + (f", {covariance} covariance" if family == "gaussian" else "")
     if symbols is not None:
-        kind += f", {len(symbols)} symbols"
+        kind += f", {len(symbols)} symbol{'s' if len(symbols) != 1 else ''}"
     say(f"{k} state{'s' if k != 1 else ''}, {kind}: log-likelihood {_num(fit['log_likelihood'])}, "
         f"BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, converged {'yes' if fit['converged'] else 'no'}")
-    _warn(caught, columns)  # constant or linearly dependent columns (the engine's notes), by name
+    _warn(caught, columns, symbols)  # constant or linearly dependent columns (the engine's notes), by name
     for what in written:
         say(f"wrote {what}")
     return 0

@@ -125,3 +125,13 @@ def test_emdesk_fit_keeps_them_and_says_the_notes(gaps_csv, tmp_path):
     assert out.returncode != 0
     assert "22 states for 21 time steps with an observed value (and 3 without): choose at most 21 states." \
         in out.stderr
+
+
+def test_a_categorical_hmms_single_symbol_is_named(tmp_path):
+    path = tmp_path / "sky.csv"
+    path.write_text("day,sky\n" + "".join(f"{t},{'' if t == 3 else 'rain'}\n" for t in range(8)))
+    out = run_in_process(path, "--model", "hmm", "--family", "categorical", "--columns", "sky", "-k", "2",
+                         "--seed", "0")
+    assert out.returncode == 0, out.stderr
+    assert "8 rows fitted" in out.stdout and "1 symbol:" in out.stdout
+    assert "Column 1 (sky) holds a single symbol ('rain'): every state emits it" in out.stderr

@@ -63,6 +63,20 @@ def sequence_count_notes(dropped: int, counts, why: str) -> list[str]:
     return notes
 
 
+def name_symbol_codes(message: str, symbols) -> str:
+    """An engine note's "(code 2)" (a categorical HMM's symbol code, 0-based) as the symbol's label ("('rain')"),
+    for emdesk-fit and the window; unchanged without labels or for a code out of range."""
+    import re
+
+    labels = [str(v) for v in (symbols or [])]
+
+    def label(m):
+        j = int(m.group(1))
+        return f"({labels[j]!r})" if 0 <= j < len(labels) else m.group(0)
+
+    return re.sub(r"\(code (\d+)\)", label, message) if labels else message
+
+
 def empty_rows_note(n: int) -> str:
     """The note on an HMM's rows with no observed value, kept as time steps (emdesk-fit's and the window's
     wording)."""

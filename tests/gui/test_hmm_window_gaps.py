@@ -70,3 +70,35 @@ def test_column_notes_and_state_count_refusal_in_the_message_strip(qtbot, window
     text = window.last_message[1]
     assert "8 states are more than the 7 time steps with an observed value (of 9 rows" in text
     assert "choose at most 7 states" in text
+
+
+def test_a_categorical_hmms_single_symbol_note_names_the_symbol(qtbot, window, tmp_path):
+    path = tmp_path / "sky.csv"
+    path.write_text("site,day,sky\n" + "".join(f"a,{t},{'' if t == 3 else 'rain'}\n" for t in range(8)))
+    window.open_csv(path)
+    window.set_model_kind("hmm", "categorical")
+    window.set_sequence("site", "day")
+    window.select_columns(["sky"])
+    assert window.session.X.shape[0] == 8  # the empty step kept
+    window.set_options(n_components=2, random_state=0, max_iter=10)
+    with qtbot.waitSignal(window.fitFinished, timeout=FIT_TIMEOUT):
+        window.start_fit()
+    level, text = window.last_message
+    assert level == "warning" and "Column 1 (sky) holds a single symbol ('rain'): every state emits it" in text
+
+
+def test_an_hmms_guard_speaks_of_states(qtbot, window, tmp_path):
+    path = tmp_path / "steps.csv"
+    rng = np.random.default_rng(3)
+    path.write_text("x\n" + "".join(f"{v:.3f}\n" for v in np.r_[np.zeros(6), np.ones(6) * 3, rng.normal(8, 1, 12)]))
+    window.open_csv(path)
+    window.set_model_kind("hmm", "gaussian")
+    window.select_columns(["x"])
+    window.set_options(n_components=4, random_state=0, max_iter=30, covariance_type="diag", reg_covar=1e-9)
+    with qtbot.waitSignal(window.fitFinished, timeout=FIT_TIMEOUT):
+        window.start_fit()
+    assert window.guard_bar.isVisible()
+    text = window.guard_bar.label.text()
+    assert "degenerate states" in text and "component" not in text.lower()
+    assert window.guard_bar.buttons["fewer_components"].text() == "Fewer states (\u2192 3)"
+    assert "State " in window.last_message[1] and "Component" not in window.last_message[1]

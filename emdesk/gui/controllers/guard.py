@@ -83,6 +83,11 @@ class GuardController(QtCore.QObject):
         X = self.s.X
         dv = np.nanvar(X, axis=0) if X is not None and X.shape[0] else None
         self.fixes = propose_fixes(options, dv, manual_means=len(self.s.start_means) > 0)
+        if self.s.kind == "hmm":  # "Fewer states (-> 2)": an HMM's components are its states
+            from emdesk.engine.models import state_words
+
+            self.fixes = {name: (state_words(label), state_words(tip), change)
+                          for name, (label, tip, change) in self.fixes.items()}
         self.w.guard_bar.show_issues(text, self.fixes)
 
     def fit_ended(self, issues, stopped: bool) -> None:
