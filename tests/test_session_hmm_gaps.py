@@ -135,3 +135,25 @@ def test_a_categorical_hmms_single_symbol_is_named(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "8 rows fitted" in out.stdout and "1 symbol:" in out.stdout
     assert "Column 1 (sky) holds a single symbol ('rain'): every state emits it" in out.stderr
+
+
+def test_an_impossible_sequence_is_named_by_its_name(gaps_csv):
+    s = _session(gaps_csv)
+    first = s.sequence_names[0]
+    text = s.name_rows("Sequence 1 of X (rows 1 to 12) is impossible under the model: no state path ...")
+    assert text.startswith(f"The sequence {first!r} (12 steps) is impossible under the model")
+
+
+def test_an_impossible_row_in_the_assignments_is_the_files_data_row(tmp_path):
+    from emdesk.engine import CategoricalHMM
+    from emdesk.io import DataError, load_table, save_assignments_csv
+
+    path = tmp_path / "c.csv"
+    path.write_text("t,sky\n3,sun\n1,sun\n2,rain\n")  # sorted by t, the impossible symbol is X's row 2
+    m = CategoricalHMM(2, n_features=2)
+    m.startprob_, m.transmat_ = np.array([0.5, 0.5]), np.full((2, 2), 0.5)
+    m.emissionprob_ = np.array([[1.0, 0.0], [1.0, 0.0]])  # no state emits "rain"
+    m.n_features_in_ = 1
+    m.symbols_ = np.array(["sun", "rain"], dtype=object)
+    with pytest.raises(DataError, match=r"Cannot compute the assignments: Data row 3 is impossible"):
+        save_assignments_csv(tmp_path / "as.csv", load_table(path), m, ["sky"], order_column="t")
