@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._blas import tmatmul
+from ._blas import matvec, tmatmul
 from ._validation import column_label, dependence_in_covariance
 
-#: Rows read at a time.
-BLOCK_ROWS = 1 << 15
+#: Bytes of one block of rows (its float copy; a few arrays of that size at a time).
+BLOCK_BYTES = 1 << 20
 
 
 def _blocks(X, block_rows):
+    if block_rows is None:
+        block_rows = max(64, BLOCK_BYTES // (8 * max(X.shape[1], 1)))
     for s in range(0, X.shape[0], block_rows):
         yield np.asarray(X[s:s + block_rows], dtype=float)
 
 
-def observed_summary(X, block_rows: int = BLOCK_ROWS):
+def observed_summary(X, block_rows=None):
     """``(n_observed_rows, lo, hi, n_complete, complete_mean)`` of ``X`` (n, d), NaN where missing:
     rows with at least one value, each column's smallest and largest observed value (NaN for a column
     with none), and the count and column means of the rows with every value observed."""
@@ -31,13 +33,26 @@ def observed_summary(X, block_rows: int = BLOCK_ROWS):
     hi = np.full(d, -np.inf)
     total = np.zeros(d)
     n_obs = n_complete = 0
+    ones = np.ones(d)
     for B in _blocks(X, block_rows):
-        seen = ~np.isnan(B)
-        n_obs += int(np.count_nonzero(seen.any(axis=1)))
-        with np.errstate(invalid="ignore"):
-            lo = np.fmin(lo, np.where(seen, B, np.inf).min(axis=0, initial=np.inf))
-            hi = np.fmax(hi, np.where(seen, B, -np.inf).max(axis=0, initial=-np.inf))
-        full = seen.all(axis=1)
+        if not B.shape[0]:
+            continue
+        # fmin/fmax leave NaN out (NaN only for a column with no value in the block)
+        lo = np.fmin(lo, np.fmin.reduce(B, axis=0))
+        hi = np.fmax(hi, np.fmax.reduce(B, axis=0))
+        # rows with a missing cell have a non-finite sum: only those (or overflowing ones) are looked at cell
+        # by cell (row-wise reductions over a few columns cost most of the pass)
+        with np.errstate(over="ignore", invalid="ignore"):
+            suspect = np.flatnonzero(~np.isfinite(matvec(B, ones)))
+        if suspect.size == 0:
+            n_obs += B.shape[0]
+            n_complete += B.shape[0]
+            total += B.sum(axis=0)
+            continue
+        seen = ~np.isnan(B[suspect])
+        n_obs += B.shape[0] - int(np.count_nonzero(~seen.any(axis=1)))
+        full = np.ones(B.shape[0], dtype=bool)
+        full[suspect[~seen.all(axis=1)]] = False
         n_complete += int(np.count_nonzero(full))
         total += B[full].sum(axis=0)
     none = ~(lo <= hi)
@@ -50,15 +65,21 @@ def _complete_covariance(X, cols, mean, n_complete, block_rows):
     """Covariance of the columns ``cols`` over the rows with every value observed (centred on ``mean``)."""
     m = len(cols)
     C = np.zeros((m, m))
+    ones = np.ones(X.shape[1])
     for B in _blocks(X, block_rows):
-        full = ~np.isnan(B).any(axis=1)
-        Y = B[full][:, cols] - mean[cols]
+        with np.errstate(over="ignore", invalid="ignore"):
+            suspect = np.flatnonzero(~np.isfinite(matvec(B, ones)))  # as in observed_summary
+        if suspect.size:
+            full = np.ones(B.shape[0], dtype=bool)
+            full[suspect[np.isnan(B[suspect]).any(axis=1)]] = False
+            B = B[full]
+        Y = B[:, cols] - mean[cols]
         if Y.shape[0]:
             C += tmatmul(Y, Y)
     return C / n_complete
 
 
-def hmm_column_notes(X, family: str, covariance_type=None, names=None, block_rows: int = BLOCK_ROWS):
+def hmm_column_notes(X, family: str, covariance_type=None, names=None, block_rows=None):
     """``(notes, n_observed_rows)`` for an HMM's ``X`` (n, d; NaN where missing; a categorical HMM's
     column of symbol codes): sentences for the user about constant columns and linearly dependent ones
     (``family`` "gaussian", "poisson" or "categorical"; ``covariance_type`` a Gaussian HMM's), and the
@@ -98,6 +119,6 @@ def hmm_column_notes(X, family: str, covariance_type=None, names=None, block_row
                 why = (f"with covariance_type='{covariance_type}' every state takes them as independent, so the "
                        "same information counts more than once in the state probabilities. Leave one of them "
                        "out.")
-            notes.append(f"{who[0].upper()}{who[1:]} are linearly dependent (a duplicated column, or a fixed combination of "
-                         f"them is constant: a total next to its parts): {why}")
+            notes.append(f"{who[0].upper()}{who[1:]} are linearly dependent (a duplicated column, or a fixed "
+                         f"combination of them is constant: a total next to its parts): {why}")
     return tuple(notes), int(n_obs)

@@ -51,7 +51,8 @@ def test_poisson_and_categorical_hmms_note_their_columns():
     m, warned = _fit(PoissonHMM(2, random_state=0, max_iter=3), X)
     assert len(warned) == 1
     assert m.column_notes_[0].startswith("Column 3 is constant (every count is 0)")
-    assert m.column_notes_[1].startswith("Column 1 and column 2 are linearly dependent") and "counts" in m.column_notes_[1]
+    assert m.column_notes_[1].startswith("Column 1 and column 2 are linearly dependent")
+    assert "counts" in m.column_notes_[1]
     m, warned = _fit(CategoricalHMM(2, n_features=3, random_state=0, max_iter=3), np.full((40, 1), 2))
     assert len(warned) == 1 and m.column_notes_[0].startswith("Column 1 holds a single symbol")
 
@@ -97,3 +98,18 @@ def test_an_hmms_collapse_messages_name_states():
         m = GaussianHMM(2, random_state=0, max_iter=50, reg_covar=1e-9).fit(X)
     floors = [i for i in m.degeneracies_ if i.kind in ("variance_floor", "too_few_points")]
     assert floors and all(i.message.startswith("State ") and "omponent" not in i.message for i in floors)
+
+
+def test_observed_summary_equals_numpys_nan_functions():
+    from emdesk.engine.hmm_notes import observed_summary
+
+    X = RNG.normal(size=(200, 3)) * [1.0, 1e300, 1.0]  # a column whose row sums overflow: looked at cell by cell
+    X[::7, 0] = np.nan
+    X[::11] = np.nan
+    for block_rows in (None, 13):
+        n_obs, lo, hi, n_complete, mean = observed_summary(X, block_rows)
+        complete = ~np.isnan(X).any(axis=1)
+        assert n_obs == int((~np.isnan(X).all(axis=1)).sum()) and n_complete == int(complete.sum())
+        np.testing.assert_array_equal(lo, np.nanmin(X, axis=0))
+        np.testing.assert_array_equal(hi, np.nanmax(X, axis=0))
+        np.testing.assert_allclose(mean, X[complete].mean(axis=0), rtol=1e-12)
