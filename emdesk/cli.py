@@ -439,10 +439,17 @@ def _num(value) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
-def _warn(caught) -> None:
+def _warn(caught, columns=None, symbols=None) -> None:
+    """Print the caught warnings once each; ``columns``: the fitted columns' names, put after the engine's
+    "Column 2" ("Column 2 (level)"); ``symbols``: a categorical HMM's symbol labels, for its "(code 1)"."""
+    from .engine._validation import name_columns
+    from .io.sequences import name_symbol_codes
+
     seen = set()
     for w in caught:
         text = " ".join(str(w.message).split())
+        if columns:
+            text = name_symbol_codes(name_columns(text, columns), symbols)
         if text not in seen:
             seen.add(text)
             print(f"{PROG}: warning: {text}", file=sys.stderr)

@@ -43,8 +43,12 @@ def _run_hmm(args, table, columns) -> int:
     X = X_all[layout.rows]
     lengths = [int(v) for v in layout.lengths]
     k = args.n_components or 2
-    if k > X.shape[0]:
-        raise DataError(f"{k} states for {X.shape[0]} rows: choose at most {X.shape[0]} states.")
+    n_observed = int(np.count_nonzero(~np.isnan(X).all(axis=1)))  # rows with no value are steps without one
+    if k > n_observed:
+        kept = X.shape[0] - n_observed
+        raise DataError(f"{k} states for {n_observed} time step{'s' if n_observed != 1 else ''} with an observed "
+                        f"value" + (f" (and {kept} without)" if kept else "") + f": choose at most {n_observed} "
+                        f"state{'s' if n_observed != 1 else ''}.")
     common = dict(tol=args.tol, max_iter=args.max_iter, n_init=args.n_init, init_params=args.init,
                   random_state=args.seed, missing="marginalize" if missing == "marginalize" else "error")
     covariance = args.covariance or "diag"
@@ -87,10 +91,10 @@ def _run_hmm(args, table, columns) -> int:
         say(f"note: {note}")
     kind = f"{FAMILIES[family]} HMM" + (f", {covariance} covariance" if family == "gaussian" else "")
     if symbols is not None:
-        kind += f", {len(symbols)} symbols"
+        kind += f", {len(symbols)} symbol{'s' if len(symbols) != 1 else ''}"
     say(f"{k} state{'s' if k != 1 else ''}, {kind}: log-likelihood {_num(fit['log_likelihood'])}, "
         f"BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, converged {'yes' if fit['converged'] else 'no'}")
-    _warn(caught)
+    _warn(caught, columns, symbols)  # constant or linearly dependent columns (the engine's notes), by name
     for what in written:
         say(f"wrote {what}")
     return 0

@@ -470,6 +470,15 @@ class Session:
                     text += f" ({', '.join(parts)})"
             return text
 
+        def sequence(m):  # "Sequence 2 of X (rows 31 to 60)": X's sorted rows mean nothing to the user
+            j = int(m.group(1)) - 1
+            names = self.sequence_names
+            if self.kind != "hmm" or not 0 <= j < len(names):
+                return m.group(0)
+            steps = int(m.group(3)) - int(m.group(2)) + 1
+            return f"The sequence {names[j]!r} ({steps:,} step{'s' if steps != 1 else ''})"
+
+        message = re.sub(r"\bSequence (\d+) of X \(rows (\d+) to (\d+)\)", sequence, message)
         return re.sub(r"\b([Rr])ow (\d+)(?: of X)?\b", where, message)
 
     def _named(self, model):

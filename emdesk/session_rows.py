@@ -14,10 +14,11 @@ from .io.sequences import sequence_count_notes
 MAX_DISPLAY_POINTS = 50_000   # rows drawn (a fixed random subset when the fit has more)
 
 
-def rows_to_fit(X_all: np.ndarray, file_rows: np.ndarray, missing: str, seq_ids=None):
+def rows_to_fit(X_all: np.ndarray, file_rows: np.ndarray, missing: str, seq_ids=None, keep_empty: bool = False):
     """``(X, file_rows, seq_ids, n_incomplete, n_empty)``: the rows of ``X_all`` (n, d) to fit. Non-finite cells
     (NaN, infinities) are missing (infinities become NaN); ``missing`` "drop" keeps the complete rows,
-    "marginalize" every row with a value. ``file_rows``/``seq_ids`` (n,) follow the rows kept."""
+    "marginalize" every row with a value, and with ``keep_empty`` (an HMM's time steps) every row.
+    ``file_rows``/``seq_ids`` (n,) follow the rows kept."""
     # The incomplete rows, found cheaply (full-size boolean masks cost most of the 0.2-0.3 s at 1,000,000 x 3):
     # a row with a missing cell has a non-finite sum; only the rows whose sum is not finite (those, or finite
     # values whose sum overflows) are looked at cell by cell.
@@ -34,7 +35,7 @@ def rows_to_fit(X_all: np.ndarray, file_rows: np.ndarray, missing: str, seq_ids=
         X_all = np.where(np.isfinite(X_all), X_all, np.nan)
     sub_has_value = sub_observed.any(axis=1)
     n_empty = int(incomplete.size - np.count_nonzero(sub_has_value))
-    drop = incomplete if missing == "drop" else incomplete[~sub_has_value]
+    drop = incomplete if missing == "drop" else incomplete[~sub_has_value][:0 if keep_empty else None]
     if drop.size:
         keep = np.ones(X_all.shape[0], dtype=bool)
         keep[drop] = False
@@ -162,7 +163,7 @@ def sequence_order(table, sequence_column=None, order_column=None):
     return order, seq[order], labels, notes
 
 
-def sequence_lengths(seq_ids, labels):
+def sequence_lengths(seq_ids, labels, why: str = "had no observed value"):
     """``(lengths, names, notes)``: rows per sequence of the (sorted) ``seq_ids``, the names of the sequences
     present, and notes on sequences left out or of a single row."""
     if seq_ids is None or not len(seq_ids):
@@ -170,7 +171,7 @@ def sequence_lengths(seq_ids, labels):
     present, counts = np.unique(seq_ids, return_counts=True)  # ids are sorted: runs in order
     lengths = counts.astype(np.int64)
     names = [labels[i] for i in present]
-    return lengths, names, sequence_count_notes(len(labels) - len(present), lengths, "had no row with a value")
+    return lengths, names, sequence_count_notes(len(labels) - len(present), lengths, why)
 
 
 def hmm_rows(table, columns, family: str, missing: str, sequence_column=None, order_column=None) -> PreparedRows:
@@ -181,9 +182,26 @@ def hmm_rows(table, columns, family: str, missing: str, sequence_column=None, or
     X_all, categories = family_rows(table, list(columns), family)
     n_rows = int(X_all.shape[0])
     order, seq, labels, notes = sequence_order(table, sequence_column, order_column)
+    # Rows with no value stay as time steps without observation (as the engine's HMMs take them: leaving them
+    # out would join the time steps on either side), unless incomplete rows are dropped; a sequence with no
+    # observed value at all is left out.
+    keep_empty = missing != "drop"
     X, file_rows, seq_ids, n_incomplete, n_empty = rows_to_fit(X_all[order], np.arange(n_rows)[order], missing,
-                                                               seq)
-    lengths, names, more = sequence_lengths(seq_ids, labels)
+                                                               seq, keep_empty=keep_empty)
+    if keep_empty and n_empty:
+        from .io.sequences import empty_rows_note
+
+        empty = np.isnan(X).all(axis=1)
+        seen = np.zeros(len(labels), dtype=bool)
+        seen[seq_ids[~empty]] = True
+        keep = seen[seq_ids]
+        if not keep.all():
+            X, file_rows, seq_ids = X[keep], file_rows[keep], seq_ids[keep]
+        n_kept = int(np.count_nonzero(keep & empty))
+        if n_kept:
+            notes.append(empty_rows_note(n_kept))
+    lengths, names, more = sequence_lengths(seq_ids, labels, "had no observed value" if keep_empty else
+                                            "had no row left to fit")
     X_display, display_incomplete = display_rows(X, n_incomplete, subsample=False)
     return PreparedRows(table, tuple(columns), family, missing, n_rows, categories, X, file_rows, n_incomplete,
                         n_empty, X_display, display_incomplete, kind="hmm", sequence_column=sequence_column,

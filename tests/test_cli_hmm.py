@@ -123,15 +123,32 @@ def test_hmm_gaps_single_rows_and_repeated_times_are_reported(tmp_path):
               "--order-column", "t", "-k", "2", "--seed", "0", "-o", tmp_path / "f.json", "--assignments",
               tmp_path / "as.csv")
     assert out.returncode == 0, out.stderr
-    assert "3 sequences by id" in out.stdout and "62 rows fitted" in out.stdout
-    assert "note: 2 rows with no value in the fitted columns were left out." in out.stdout
-    assert "note: 1 sequence had no row left to fit and was left out." in out.stdout
+    # q's row with no value stays a time step without observation (as the engine takes it: leaving it out would
+    # join q's steps 2 and 4); r, whose one row has no value, has nothing observed and is left out
+    assert "3 sequences by id" in out.stdout and "63 rows fitted" in out.stdout
+    assert "note: 1 row has no observed value; it is kept as a time step without observation." in out.stdout
+    assert "note: 1 sequence had no observed value and was left out." in out.stdout
     assert "note: 1 sequence has a single row" in out.stdout
-    assert "note: 1 row repeats the t value" in out.stdout
+    assert "note: 2 rows repeat the t value" in out.stdout  # p's 29 and q's 3 (its empty row is a step now)
     rows = _rows(tmp_path / "as.csv")
-    assert rows[61] == ["r", "1", "", "", "", ""] and rows[64][3:] == ["", "", ""]
+    assert rows[61] == ["r", "1", "", "", "", ""] and rows[64][:3] == ["q", "3", ""]
+    assert rows[64][5] in ("1", "2") and abs(float(rows[64][3]) + float(rows[64][4]) - 1) < 1e-9
     assert rows[62][5] in ("1", "2")
-    assert json.loads((tmp_path / "f.json").read_text())["data"]["n_rows_fitted"] == 62
+    assert json.loads((tmp_path / "f.json").read_text())["data"]["n_rows_fitted"] == 63
+    # the exported states are the model's Viterbi path over q's steps, the empty step among them
+    from emdesk.io import load_fit
+
+    model = load_fit(tmp_path / "f.json")
+    q = np.array([float(r[2]) if r[2] else np.nan for r in rows[31:61]] + [np.nan])
+    t = np.array([int(r[1]) for r in rows[31:61]] + [3])
+    order = np.argsort(t, kind="stable")
+    want = model.predict(q[order][:, None]) + 1
+    got = np.array([int(r[5]) for r in rows[31:61]] + [int(rows[64][5])])[order]
+    np.testing.assert_array_equal(got, want)
+    out = run(path, "--model", "hmm", "--family", "poisson", "--columns", "c", "--sequence-column", "id",
+              "--order-column", "t", "-k", "2", "--seed", "0", "--missing", "drop")
+    assert "62 rows fitted" in out.stdout and "note: 2 rows with no value in the fitted columns were left out." \
+        in out.stdout and "1 sequence had no row left to fit" in out.stdout
 
 
 def test_hmm_missing_values_marginalize_and_drop(tmp_path):

@@ -101,6 +101,29 @@ class _BaseHMM(LatentModel):
     def _check_family_inits(self, given, k, d, fdata):
         return dict(given)
 
+    def _check_columns_said(self, X, k):
+        """Constant and linearly dependent columns: said once before fitting (``column_notes_`` and a
+        ``DataColumnWarning``, as ``GaussianMixture``), the fit goes on; ValueError for more states than
+        time steps with an observed value (rows with every value missing are time steps without one)."""
+        import warnings
+
+        from .diagnostics import DataColumnWarning
+        from .families._codes import CodedRows
+        from .hmm_notes import hmm_column_notes
+
+        if isinstance(X, CodedRows):  # compact symbol codes: read as they are (issue 16)
+            self.column_notes_ = ()
+            return
+        notes, n_obs = hmm_column_notes(X, self._family().name, getattr(self, "covariance_type", None))
+        if k > n_obs:
+            raise ValueError(
+                f"n_components={k} is more than the {n_obs:,} time steps with an observed value (of "
+                f"{X.shape[0]:,} rows; a row with every value missing is a time step without one): choose at "
+                f"most {n_obs:,} states.")
+        self.column_notes_ = notes
+        if notes:  # attributed to the caller of fit_iter (fit, or a script)
+            warnings.warn(" ".join(notes), DataColumnWarning, stacklevel=3)
+
     def icl(self, X, lengths=None, kind="map"):
         """Integrated completed likelihood of X (lower is better): see :func:`hmm_icl`."""
         return hmm_icl(self, X, lengths, kind)

@@ -41,6 +41,15 @@ def _issues(raw):
     return tuple(out)
 
 
+def state_words(text: str) -> str:
+    """``text`` about a mixture's components in an HMM's words: "Component 2" -> "State 2", "components" ->
+    "states"."""
+    import re
+
+    return re.sub(r"\b([Cc])omponent(s?)\b", lambda m: ("S" if m.group(1) == "C" else "s") + "tate" + m.group(2),
+                  text)
+
+
 def _blocked_family(fam):
     """Whether the family has the row-block API (``rows``, ``add_stats``); a family of the plain
     contract runs on all rows at once."""
@@ -214,7 +223,10 @@ class _Run:
         issues = self.m_issues if fields["iteration"] > 0 else ()
         fam = est._family()
         if hasattr(fam, "diagnose"):
-            issues = tuple(issues) + tuple(fam.diagnose(self.fdata, fparams, occupancy))
+            found = tuple(fam.diagnose(self.fdata, fparams, occupancy))
+            if self.seqs is not None:  # an HMM's components are its states: say so ("State 2 has collapsed")
+                found = tuple(ComponentIssue(i.component, i.kind, state_words(i.message)) for i in found)
+            issues = tuple(issues) + found
         first = fparams[fam.param_names[0]]
         second = fparams[fam.param_names[1]] if len(fam.param_names) > 1 else None
         return Snapshot(
@@ -332,7 +344,9 @@ class LatentModel:
         X, lengths = self._check_X(X, lengths)
         k = self.n_components
         if k > X.shape[0]:
-            raise ValueError(f"n_components={k} is larger than the number of rows ({X.shape[0]}).")
+            what = "states" if self._structure().name == "markov" else "components"
+            raise ValueError(f"n_components={k} is more than the {X.shape[0]:,} rows (each {what[:-1]} needs at "
+                             f"least one): choose at most {X.shape[0]:,} {what}.")
         family = self._family()
         if getattr(family, "checks_column_ranges", False):
             # Overflowing or too-wide columns: GaussianMixture's ValueError naming the column, before any
@@ -340,6 +354,7 @@ class LatentModel:
             # scoring far points must still give -inf, not an error.
             check_columns(X)
         _check_observed_columns(X)
+        self._check_columns_said(X, k)
         fdata = family.bind(X, k)
         inits = self._explicit_inits(k, X.shape[1], fdata)
         seqs = self._seqs(lengths)
@@ -354,6 +369,9 @@ class LatentModel:
     def _explicit_inits(self, k, d, fdata):
         """``(structure inits, family inits, complete)`` from the ``*_init`` keywords (validated)."""
         return {}, {}, False
+
+    def _check_columns_said(self, X, k):
+        """Notes on the columns, and refusals the data's observed rows call for (HMMs); nothing here."""
 
     def _set_fitted(self, results, best, fdata, d):
         b = results[best]

@@ -104,7 +104,7 @@ class DataPanel(QtWidgets.QWidget):
         self.missing_box.hide()
         self.options_layout.addWidget(self.missing_box)
         lay.addStretch(0)  # height beyond the list's every row goes below the options (the list has the stretch)
-        self._missing_summary = (0, 0, 0)
+        self._missing_summary = (0, 0, 0, False)
         self.missing_marginalize.toggled.connect(self._missing_toggled)
 
         self.columns.itemChanged.connect(self._item_changed)
@@ -307,10 +307,12 @@ class DataPanel(QtWidgets.QWidget):
         self._show_missing_summary()
         self.missingModeChanged.emit(self.missing_mode())
 
-    def set_missing_summary(self, n_rows: int, n_incomplete: int, n_empty: int) -> None:
+    def set_missing_summary(self, n_rows: int, n_incomplete: int, n_empty: int, time_steps: bool = False) -> None:
         """Rows of the file, rows with a missing value in a ticked column, and rows with every ticked value
-        missing (the window counts them when the ticked columns change)."""
-        self._missing_summary = (int(n_rows), int(n_incomplete), int(n_empty))
+        missing (the window counts them when the ticked columns change); ``time_steps``: the rows are an HMM's
+        time steps, where a row with no value is kept as a step without observation (unless incomplete rows
+        are dropped)."""
+        self._missing_summary = (int(n_rows), int(n_incomplete), int(n_empty), bool(time_steps))
         self._show_missing_summary()
 
     def missing_text(self) -> str:
@@ -318,7 +320,7 @@ class DataPanel(QtWidgets.QWidget):
         return self.missing_info.text()
 
     def _show_missing_summary(self) -> None:
-        n_rows, n_inc, n_empty = self._missing_summary
+        n_rows, n_inc, n_empty, steps = self._missing_summary
         if n_inc == 0:
             self.missing_info.setText("")
             if not self.missing_box.isHidden():
@@ -330,21 +332,33 @@ class DataPanel(QtWidgets.QWidget):
         text = (f"{n_inc:,} of {n_rows:,} row{'s' if n_rows != 1 else ''} "
                 f"{'have' if n_inc != 1 else 'has'} missing values in {where}.")
         partial = n_inc - n_empty
-        if n_empty:
+        drop = self.missing_mode() == "drop"
+        if n_empty and steps:
+            # an HMM: a row with no value is a time step without observation (leaving it out would join the
+            # steps on either side), unless the incomplete rows are dropped
+            many = n_empty != 1
+            who = ("They have" if many else "It has") if n_empty == n_inc else \
+                f"{n_empty:,} of them {'have' if many else 'has'}"
+            text += (f" {who} no value at all in {where} and {'are' if many else 'is'} "
+                     + ("dropped with the incomplete rows." if drop else
+                        f"kept as {'time steps' if many else 'a time step'} without observation."))
+        elif n_empty:
             if n_empty == n_inc:
                 text += (" They have no value to fit and are left out." if n_inc > 1 else
                          " It has no value to fit and is left out.")
             else:
                 text += (f" {n_empty:,} of them {'have' if n_empty != 1 else 'has'} no value at all "
                          f"in {where} and {'are' if n_empty != 1 else 'is'} left out.")
-        if partial and self.missing_mode() == "drop":
+        if (partial or steps) and drop:
             text += f" Dropping the incomplete rows fits {n_rows - n_inc:,} rows."
+        elif steps:
+            text += f" EM fits all {n_rows:,} rows as time steps."
         elif partial:
             text += f" EM fits all {n_rows - n_empty:,} rows with a value."
         self.missing_info.setText(text)
-        # The choice matters only when some incomplete rows have an observed value.
-        self.missing_marginalize.setEnabled(partial > 0)
-        self.missing_drop.setEnabled(partial > 0)
+        # The choice matters only when some incomplete rows have an observed value (or, an HMM's, are kept).
+        self.missing_marginalize.setEnabled(partial > 0 or steps)
+        self.missing_drop.setEnabled(partial > 0 or steps)
         if self.missing_box.isHidden():
             self.missing_box.show()
             self.contentChanged.emit()

@@ -447,6 +447,24 @@ def hmm_table_data(table: Table, model, columns) -> np.ndarray:
     return table.to_array(columns)
 
 
+def _file_rows_named(message: str, layout) -> str:
+    """An engine message's "Row 3 of X" / "Sequence 2 of X (rows 31 to 60)" (X: the rows in sequence order)
+    as the file's "data row 17" / "sequence 'b'"."""
+    import re
+
+    def row(m):
+        i = int(m.group(2)) - 1
+        return (f"{'D' if m.group(1) == 'R' else 'd'}ata row {int(layout.rows[i]) + 1:,}"
+                if 0 <= i < layout.rows.size else m.group(0))
+
+    def sequence(m):
+        j = int(m.group(1)) - 1
+        return f"Sequence {layout.names[j]!r}" if 0 <= j < len(layout.names) else m.group(0)
+
+    message = re.sub(r"\bSequence (\d+) of X \(rows \d+ to \d+\)", sequence, message)
+    return re.sub(r"\b([Rr])ow (\d+) of X\b", row, message)
+
+
 def save_hmm_assignments_csv(path, table: Table, model, columns, *, sequence_column=None, order_column=None,
                              write_rows) -> int:
     """The table's rows in the file's order plus ``p_state_1 ... p_state_k`` (state posteriors) and
@@ -470,7 +488,7 @@ def save_hmm_assignments_csv(path, table: Table, model, columns, *, sequence_col
             _, post = model.score_samples(Xs, lengths)
             states = model.predict(Xs, lengths)
     except ValueError as exc:
-        raise DataError(f"Cannot compute the assignments: {exc}") from None
+        raise DataError(f"Cannot compute the assignments: {_file_rows_named(str(exc), layout)}") from None
     resp = np.full((table.n_rows, k), np.nan)
     resp[layout.rows] = post
     label = np.zeros(table.n_rows, dtype=np.int64)

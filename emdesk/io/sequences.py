@@ -54,18 +54,45 @@ def sequence_count_notes(dropped: int, counts, why: str) -> list[str]:
         notes.append(f"{_plural(dropped, 'sequence', 'sequences')} {why} and "
                      f"{'was' if dropped == 1 else 'were'} left out.")
     short = int(np.count_nonzero(np.asarray(counts) == 1))
-    if short:
+    if short and short == len(counts):
+        notes.append("Every sequence has a single row: there is no transition to learn from, so the transition "
+                     "probabilities keep their starting values (a mixture fits such rows).")
+    elif short:
         notes.append(f"{_plural(short, 'sequence has', 'sequences have')} a single row (no transition to "
                      f"learn from).")
     return notes
+
+
+def name_symbol_codes(message: str, symbols) -> str:
+    """An engine note's "(code 2)" (a categorical HMM's symbol code, 0-based) as the symbol's label ("('rain')"),
+    for emdesk-fit and the window; unchanged without labels or for a code out of range."""
+    import re
+
+    labels = [str(v) for v in (symbols or [])]
+
+    def label(m):
+        j = int(m.group(1))
+        return f"({labels[j]!r})" if 0 <= j < len(labels) else m.group(0)
+
+    return re.sub(r"\(code (\d+)\)", label, message) if labels else message
+
+
+def empty_rows_note(n: int) -> str:
+    """The note on an HMM's rows with no observed value, kept as time steps (emdesk-fit's and the window's
+    wording)."""
+    if n == 1:
+        return "1 row has no observed value; it is kept as a time step without observation."
+    return f"{n:,} rows have no observed value; they are kept as time steps without observation."
 
 
 def sequence_layout(table: Table, X: np.ndarray, *, sequence_column: str | None = None,
                     order_column: str | None = None, missing: str = "marginalize") -> SequenceLayout:
     """The rows of ``X`` (the table's fitted columns, (n_rows, d), NaN where missing) to fit as sequences.
 
-    ``missing``: "marginalize" keeps rows with at least one value, "drop" keeps complete rows only,
-    "error" raises when a row has a missing value. Rows with no value at all are always left out (noted).
+    ``missing``: "marginalize" keeps every row, a row with no value as a time step without observation
+    (as the engine's HMMs take it: leaving it out would join the time steps on either side; noted), "drop"
+    keeps complete rows only, "error" raises when a row has a missing value. A sequence with no observed
+    value at all is left out (noted).
     Raises :class:`DataError` for an unknown column, an order column that is not numeric or has missing
     values, a sequence column with empty cells, or when no row is left.
     """
@@ -120,10 +147,19 @@ def sequence_layout(table: Table, X: np.ndarray, *, sequence_column: str | None 
     if missing == "error" and n_incomplete:
         raise DataError(f"{_plural(n_incomplete, 'row has', 'rows have')} missing values; "
                         f"use missing='marginalize' or 'drop'.")
-    keep = complete if missing == "drop" else has_value
-    if n_empty:
-        notes.append(f"{_plural(n_empty, 'row', 'rows')} with no value in the fitted columns "
-                     f"{'was' if n_empty == 1 else 'were'} left out.")
+    if missing == "drop":
+        keep = complete
+        if n_empty:
+            notes.append(f"{_plural(n_empty, 'row', 'rows')} with no value in the fitted columns "
+                         f"{'was' if n_empty == 1 else 'were'} left out.")
+    else:
+        # every row of a sequence with an observed value: rows with none are time steps without observation
+        seen = np.zeros(len(seq_names), dtype=bool)
+        seen[seq[order][has_value]] = True
+        keep = seen[seq[order]]
+        n_kept_empty = int(np.count_nonzero(keep & ~has_value))
+        if n_kept_empty:
+            notes.append(empty_rows_note(n_kept_empty))
     if missing == "drop" and n_incomplete:
         notes.append(f"{_plural(n_incomplete, 'row', 'rows')} with a missing value "
                      f"{'was' if n_incomplete == 1 else 'were'} dropped.")
@@ -143,7 +179,8 @@ def sequence_layout(table: Table, X: np.ndarray, *, sequence_column: str | None 
                          f"in the file's order.")
     kept_seq = seq[rows]
     present, counts = np.unique(kept_seq, return_counts=True)  # kept_seq is sorted: runs in order
-    notes += sequence_count_notes(len(seq_names) - len(present), counts, "had no row left to fit")
+    notes += sequence_count_notes(len(seq_names) - len(present), counts,
+                                  "had no row left to fit" if missing == "drop" else "had no observed value")
     return SequenceLayout(rows=rows.astype(np.int64), lengths=counts.astype(np.int64),
                           names=[seq_names[i] for i in present], notes=notes, n_left_out=int(n - rows.size))
 

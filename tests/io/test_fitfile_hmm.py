@@ -264,14 +264,22 @@ def test_assignments_leave_unfitted_rows_blank(tmp_path):
     table = load_table(path)
     X = table.to_array(["c"])
     layout = sequence_layout(table, X, sequence_column="id", order_column="t")
-    assert layout.lengths.tolist() == [2, 2] and layout.names == ["a", "b"] and layout.n_left_out == 2
-    assert any("1 sequence had no row left" in n for n in layout.notes)
-    assert any("2 rows with no value" in n for n in layout.notes)
-    m = _fit(PoissonHMM(2, random_state=0), X[layout.rows], layout.lengths.tolist())
+    # a's row with no value is a time step without observation (kept: leaving it out would join a's steps 1
+    # and 3); c has no observed value at all and is left out
+    assert layout.lengths.tolist() == [3, 2] and layout.names == ["a", "b"] and layout.n_left_out == 1
+    assert any("1 sequence had no observed value" in n for n in layout.notes)
+    assert "1 row has no observed value; it is kept as a time step without observation." in layout.notes
+    m = _fit(PoissonHMM(2, random_state=0, missing="marginalize"), X[layout.rows], layout.lengths.tolist())
     save_assignments_csv(tmp_path / "as.csv", table, m, ["c"], sequence_column="id", order_column="t")
     rows = _read(tmp_path / "as.csv")
-    assert rows[2][3:] == ["", "", ""] and rows[6][3:] == ["", "", ""]
+    assert rows[6][3:] == ["", "", ""] and rows[2][5] in ("1", "2")
+    np.testing.assert_allclose([[float(v) for v in r[3:5]] for r in rows[1:6]],
+                               m.predict_proba(X[layout.rows], layout.lengths.tolist()), atol=1e-12)
     assert rows[1][5] in ("1", "2")
+    # dropping incomplete rows leaves it out (and says so)
+    layout = sequence_layout(table, X, sequence_column="id", order_column="t", missing="drop")
+    assert layout.lengths.tolist() == [2, 2] and layout.n_left_out == 2
+    assert any("2 rows with no value" in n for n in layout.notes)
 
 
 @pytest.mark.parametrize("text, kwargs, message", [

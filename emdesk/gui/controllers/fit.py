@@ -271,7 +271,12 @@ class FitController(QtCore.QObject):
         notes = tuple(getattr(model, "column_notes_", None) or ())
         if notes:  # constant or linearly dependent columns (the engine's DataColumnWarning), categorical
             # columns of one category: said in the window, with the columns' names
-            w.show_message(s.name_columns(" ".join(notes)), "warning")
+            text = s.name_columns(" ".join(notes))
+            if s.kind == "hmm" and s.family == "categorical" and s.columns:  # "(code 1)": the symbol's label
+                from emdesk.io.sequences import name_symbol_codes
+
+                text = name_symbol_codes(text, (s.categories or {}).get(s.columns[0]))
+            w.show_message(text, "warning")
         if not issues and not converged:
             w.show_message(f"EM did not converge within max_iter = {params['max_iter']} "
                            "iterations. Raise Max iterations or the tolerance and run again.", "warning")

@@ -47,6 +47,10 @@ class GuardController(QtCore.QObject):
         else:
             w.guard_overlay_2d.show(snap, *self.views.xy_indices())
         text = status_text(snap)
+        if self.s.kind == "hmm":  # an HMM's components are its states
+            from emdesk.engine.models import state_words
+
+            text = state_words(text)
         w.status_guard.setText("\u26a0 " + text if text else "")
         w.status_guard.setToolTip(" ".join(dict.fromkeys(i.message for i in (snap.issues or ()))))
         w.status_guard.setVisible(bool(text))
@@ -79,6 +83,11 @@ class GuardController(QtCore.QObject):
         X = self.s.X
         dv = np.nanvar(X, axis=0) if X is not None and X.shape[0] else None
         self.fixes = propose_fixes(options, dv, manual_means=len(self.s.start_means) > 0)
+        if self.s.kind == "hmm":  # "Fewer states (-> 2)": an HMM's components are its states
+            from emdesk.engine.models import state_words
+
+            self.fixes = {name: (state_words(label), state_words(tip), change)
+                          for name, (label, tip, change) in self.fixes.items()}
         self.w.guard_bar.show_issues(text, self.fixes)
 
     def fit_ended(self, issues, stopped: bool) -> None:
@@ -90,13 +99,17 @@ class GuardController(QtCore.QObject):
 
         which = "The stopped fit" if stopped else "The fit"
         if all(i.kind == "dead_transition_row" for i in issues):  # an HMM's chain, not a collapse
-            text = (f"{which} has states that are (almost) never left (" + format_issues(issues) + "): their "
-                    "transition rows cannot be estimated from the data.")
+            text = (f"{which} has states that are (almost) never followed by another time step ("
+                    + format_issues(issues) + "): their transition rows cannot be estimated from the data.")
         else:
             text = (f"{which} has degenerate components (" + format_issues(issues) + "): a collapsed component "
                     "sits on a few (often rounded) values or has too few points, and its high likelihood is "
                     "spurious.")
         details = " ".join(dict.fromkeys(i.message for i in issues))
+        if self.s.kind == "hmm":  # an HMM's components are its states ("degenerate states", "state 2")
+            from emdesk.engine.models import state_words
+
+            text = state_words(text)
         w.last_message = ("warning", text + " " + details)  # what the window says, as show_message records
         w.messageShown.emit("warning", text + " " + details)
         self.raise_bar(text + " <b>One click runs a new fit:</b>")

@@ -128,7 +128,8 @@ class HMMViews(QtCore.QObject):
         names = session.sequence_names or ["all rows"]
         self.sequence_combo.blockSignals(True)
         self.sequence_combo.clear()
-        self.sequence_combo.addItems([f"{n} ({int(t):,} steps)" for n, t in zip(names, self._lengths)])
+        self.sequence_combo.addItems([f"{n} ({int(t):,} step{'' if int(t) == 1 else 's'})"
+                                      for n, t in zip(names, self._lengths)])
         self.sequence_combo.blockSignals(False)
         several = len(self._lengths) > 1
         self.sequence_combo.setVisible(several)
@@ -220,7 +221,7 @@ class HMMViews(QtCore.QObject):
         y = Xw[:, 0]
         t = np.arange(len(y), dtype=float)
         ok = np.isfinite(y)
-        self.line.setData(t[ok], y[ok], connect="finite")
+        self.line.setData(t, y, connect="finite")  # a gap at steps without a value (not joined across)
         self.points.setPositions(t, np.where(ok, y, np.nan))
         self.series.setTitle(None)
         i = min(self.picked_sequence(), len(self._lengths) - 1)
