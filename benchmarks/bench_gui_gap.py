@@ -139,8 +139,6 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--threads", type=int, nargs="+", default=[2, 1],
                     help="engine thread counts, run interleaved in this order (default: 2 then 1)")
-    ap.add_argument("--switch-interval", type=float, default=None,
-                    help="sys.setswitchinterval for the run (seconds; CPython's default 0.005), an experiment")
     ap.add_argument("--nice", type=int, default=0,
                     help="an experiment: the engine's pool threads lower their OS priority by this much")
     ap.add_argument("--dump", help="write every thread's stack to this file at each GUI stall > 250 ms")
@@ -161,8 +159,6 @@ def main(argv=None) -> int:
             init()
 
         _threads._pool_thread_init = nicer
-    if args.switch_interval:
-        sys.setswitchinterval(args.switch_interval)
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["bench_gui_gap"])
     dump = open(args.dump, "w") if args.dump else None
     results: dict = {n: [] for n in args.threads}
