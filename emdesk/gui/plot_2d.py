@@ -10,7 +10,7 @@ from emdesk.gui.geometry import (
     cache_axes, component_colors, dot_style, ellipse, legend_columns, legend_label, marginal_covariances, NEUTRAL_RGB,
     padded_range,
 )
-from emdesk.gui.points_item import _CELL, ColoredPointsItem
+from emdesk.gui.points_item import ColoredPointsItem
 
 IMPUTED_SYMBOL = "+"  # how the plot note and the legend name the marker of rows drawn at imputed positions
 
@@ -20,26 +20,15 @@ class ImputedPointsItem(ColoredPointsItem):
     black "x") at their imputed position: the same one-call atlas drawing as the round dots, with a cross in
     every atlas cell."""
 
-    def _make_atlas(self) -> QtGui.QPixmap:
-        from emdesk.gui.geometry import COLOR_LEVELS as L
+    def _set_mark_style(self, p: QtGui.QPainter, idx: int) -> None:
+        col = self._palette_color(idx).darker(125)
+        p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+        p.setPen(QtGui.QPen(col, 2.0, QtCore.Qt.PenStyle.SolidLine, QtCore.Qt.PenCapStyle.FlatCap))
 
-        n = L**3
-        cols = 32
-        img = QtGui.QImage(cols * _CELL, (n // cols) * _CELL, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
-        img.fill(0)
-        p = QtGui.QPainter(img)
-        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        step = 255.0 / (L - 1)
+    def _draw_mark(self, p: QtGui.QPainter, cx: float, cy: float) -> None:
         h = self._size / 2.0
-        for idx in range(n):
-            r, g, b = idx // (L * L), (idx // L) % L, idx % L
-            col = QtGui.QColor(int(r * step), int(g * step), int(b * step), self._alpha).darker(125)
-            p.setPen(QtGui.QPen(col, 2.0, QtCore.Qt.PenStyle.SolidLine, QtCore.Qt.PenCapStyle.FlatCap))
-            cx, cy = (idx % cols) * _CELL + _CELL / 2.0, (idx // cols) * _CELL + _CELL / 2.0
-            p.drawLine(QtCore.QPointF(cx - h, cy), QtCore.QPointF(cx + h, cy))
-            p.drawLine(QtCore.QPointF(cx, cy - h), QtCore.QPointF(cx, cy + h))
-        p.end()
-        return QtGui.QPixmap.fromImage(img)
+        p.drawLine(QtCore.QPointF(cx - h, cy), QtCore.QPointF(cx + h, cy))
+        p.drawLine(QtCore.QPointF(cx, cy - h), QtCore.QPointF(cx, cy + h))
 
 
 class Plot2D(QtWidgets.QWidget):

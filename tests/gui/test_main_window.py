@@ -262,8 +262,7 @@ def test_drop_a_csv_on_the_window(qtbot, window, csv_2d):
 
 
 def _small_three_clusters(tmp_path):
-    """60 rows in three clusters: the plot export's path at a tenth of the example's SVG (pyqtgraph's SVG
-    exporter writes every point: 40 MB and ~5 s of CPU for the 600-row example, 4 MB and 0.7 s here)."""
+    """60 rows in three clusters: the plot export's path on small data (the example's SVG: test_svg_export)."""
     rng = np.random.default_rng(1)
     X = np.vstack([rng.normal(c, 0.6, (20, 2)) for c in ((0, 0), (4, 3), (8, 0))])
     p = tmp_path / "three.csv"

@@ -314,3 +314,18 @@ def test_live_frames_get_imputed_positions_from_the_worker(qtbot, window, csv_mi
     hollow = window.plot_2d._hollow_in_inc
     assert shown.shape[0] == hollow.size > 0
     np.testing.assert_allclose(shown, expected[hollow][:, [0, 1]])
+
+
+def test_the_workers_imputed_values_are_kept_for_the_batch_that_follows(qtbot, window, csv_missing):
+    path, X, _ = csv_missing
+    window.open_csv(path)
+    _fit(qtbot, window, n_components=2, random_state=0, max_iter=5)
+    ctrl = window.fit
+    batch = [window.history[-1]]
+    values = np.full((3, 2), 7.0)
+    ctrl._on_imputed(ctrl.run_id, values)  # the worker sends them just before their batch
+    ctrl._on_snapshots(ctrl.run_id, batch, None)
+    assert window._imputed_cache[len(window.history) - 1] is values
+    ctrl._on_imputed(ctrl.run_id + 1, values)  # another run's values are not kept
+    ctrl._on_snapshots(ctrl.run_id, batch, None)
+    assert len(window.history) - 1 not in window._imputed_cache

@@ -171,3 +171,19 @@ def test_stop_reaches_a_fit_still_in_its_kmeans_initialisation(qapp, data, monke
     assert stopped and model is None
     assert not batches  # nothing fitted, nothing drawn
     assert len(lloyd_steps) <= 4  # it ended at the next check, not after 100 Lloyd iterations
+
+
+def test_imputed_values_are_sent_before_their_batch(qapp, data):
+    # The window keeps them for the batch that follows, so the batch's frame finds them and the GUI thread
+    # does not impute the drawn rows itself (~80 ms a frame at 1,000,000 rows: benchmarks/bench_gui_gap.py).
+    w = FitWorker()
+    order = []
+    w.snapshots.connect(lambda rid, b, ids: order.append(("batch", b[-1].iteration)))
+    w.imputed.connect(lambda rid, values: order.append(("imputed", values.shape)))
+    w.prepare()
+    X_inc = data[:10].copy()
+    X_inc[:, 1] = np.nan
+    w.run(1, data, {"n_components": 2, "random_state": 0, "tol": 0.0, "max_iter": 20}, data[:50], X_inc)
+    assert order and len(order) % 2 == 0
+    assert [kind for kind, _ in order] == ["imputed", "batch"] * (len(order) // 2)
+    assert all(shape == (10, 2) for kind, shape in order if kind == "imputed")

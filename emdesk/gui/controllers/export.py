@@ -61,6 +61,41 @@ def plot_only(widget):
             child.show()
 
 
+@contextlib.contextmanager
+def vector_export_mode(widget):
+    """The plots in ``widget`` drawn as shapes and text while it is painted on a vector device (SVG).
+
+    - pyqtgraph's items are told they are being exported (``GraphicsItem.setExportMode``, what pyqtgraph's own
+      exporters do): a ScatterPlotItem then draws each symbol as a path. Otherwise it draws pixmap fragments
+      of its symbol atlas, which Qt's SVG engine writes as the whole atlas squeezed into each symbol's square
+      (three crosses where a mean's one should be).
+    - Items' pixmap caches (the axes keep one, geometry.cache_axes) and the views' background caches are off:
+      a cached item goes into the SVG as a picture of itself (tick labels and grid as pixels)."""
+    import pyqtgraph as pg
+
+    views = [v for v in widget.findChildren(QtWidgets.QGraphicsView) if v.scene() is not None]
+    items = [i for v in views for i in v.scene().items()]
+    exported = [i for i in items if isinstance(i, pg.GraphicsItem)]
+    no_cache = QtWidgets.QGraphicsItem.CacheMode.NoCache
+    cached = [(i, i.cacheMode()) for i in items if i.cacheMode() != no_cache]
+    view_caches = [(v, v.cacheMode()) for v in views]
+    for item in exported:
+        item.setExportMode(True, {"antialias": True})
+    for item, _ in cached:
+        item.setCacheMode(no_cache)
+    for view, _ in view_caches:
+        view.setCacheMode(QtWidgets.QGraphicsView.CacheModeFlag.CacheNone)
+    try:
+        yield
+    finally:
+        for item in exported:
+            item.setExportMode(False)
+        for item, mode in cached:
+            item.setCacheMode(mode)
+        for view, mode in view_caches:
+            view.setCacheMode(mode)
+
+
 class ExportController(QtCore.QObject):
     def __init__(self, window):
         super().__init__(window)
@@ -86,9 +121,13 @@ class ExportController(QtCore.QObject):
             gen.setSize(widget.size())
             gen.setViewBox(QtCore.QRect(QtCore.QPoint(0, 0), widget.size()))
             gen.setTitle("emdesk plot")
+            # The screen's dots per inch: text keeps its size beside the plots, and a browser (96 px to the
+            # inch) shows the image at the widget's size (at Qt's default 72 it is 1.33 times as big).
+            gen.setResolution(widget.logicalDpiX())
             painter = QtGui.QPainter(gen)
             try:
-                widget.render(painter, QtCore.QPoint(0, 0))
+                with vector_export_mode(widget):
+                    widget.render(painter, QtCore.QPoint(0, 0))
             finally:
                 painter.end()
             tmp = path + ".tmp.svg"

@@ -190,13 +190,18 @@ class FitController(QtCore.QObject):
             return
         with self._own():
             self.s.add_snapshots(batch)
+        imputed, self._imputed_next = self._imputed_next, None
+        if imputed is not None and imputed[0] == run_id and batch:
+            self.w.timeline_ctrl.store_imputed(len(self.s.history) - 1, imputed[1])
         self.w.timeline_ctrl.snapshots_added(batch, color_ids)
+
+    _imputed_next = None  # (run id, values) from the worker for the last snapshot of its next batch
 
     @QtCore.Slot(int, object)
     def _on_imputed(self, run_id: int, values) -> None:
-        """Imputed values of the drawn incomplete rows under the newest snapshot (computed by the worker)."""
-        if run_id == self.run_id and self.s.history:
-            self.w.timeline_ctrl.store_imputed(len(self.s.history) - 1, values)
+        """Imputed values of the drawn incomplete rows under the last snapshot of the batch the worker sends
+        next (computed by the worker, sent just before that batch): kept for it, so its frame finds them."""
+        self._imputed_next = (run_id, values) if run_id == self.run_id else None
 
     def _end_state(self) -> None:
         """The fit's thread work is over: the state machine goes back to idle."""
