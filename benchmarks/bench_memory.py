@@ -25,13 +25,16 @@ fit (k-means++ start, ``--hmm-iters`` iterations), beside the data's size, which
 ("row blocks" when it has the row-block API ``rows``/``add_stats``, else "fall-back": its whole (n, k)
 log-densities and posteriors) and the forward-backward's block budget (FB_BLOCK_BYTES).
 
+``--bootstrap`` (issue 16, items 2/5): the nonparametric bootstrap of the categorical and mixed mixtures
+(one replicate of one iteration, :func:`bootstrap_peaks`) at every size.
+
 ``--cases WORD ...`` keeps only the ``--families`` / ``--hmm`` rows whose name holds one of the words.
 The script runs on older trees too (``PYTHONPATH=<old checkout> python3 benchmarks/bench_memory.py``),
 which is how the before/after rows of the README were measured, one after the other in the same session.
 
     python3 benchmarks/bench_memory.py [--rows 1000000 10000000] [--skip-csv] [--skip-scoring]
                                        [--families] [--hmm [--hmm-iters 10] [--skip-fit]]
-                                       [--hmm-start [INIT ...]] [--cases WORD ...]
+                                       [--hmm-start [INIT ...]] [--bootstrap] [--cases WORD ...]
 """
 
 from __future__ import annotations
@@ -153,10 +156,7 @@ def family_peaks(n: int, repeats: int = 1, cases=None):
     print(f"\n== other families: n = {n:,} x d = {d}, k = {k}; X {X.nbytes / MB:.0f} MB; FAMILY_BLOCK_BYTES "
           f"{FAMILY_BLOCK_BYTES / MB:.1f} MB; load average {os.getloadavg()[0]:.1f}")
     print(f"  {'operation':66s} {'peak MB':>9s} {'peak/X':>7s} {'s':>7s}")
-    t_fit = StudentTMixture(k, max_iter=3, random_state=0).fit(X[: min(n, 50_000)]) if _wanted("Student-t", cases) \
-        else None
-    p_fit = PoissonMixture(k, max_iter=3, random_state=0).fit(C[: min(n, 50_000)]) if _wanted("Poisson", cases) \
-        else None
+    t_fit = p_fit = None  # the models the predict rows score with, fitted below when those rows run
     ops = [
         ("Student-t, 1 iteration from given parameters (full)",
          lambda: StudentTMixture(k, max_iter=1, tol=0, weights_init=w0, means_init=centres + 0.3,
@@ -181,6 +181,10 @@ def family_peaks(n: int, repeats: int = 1, cases=None):
     ]
     ops = [op for op in ops if _wanted(op[0], cases)]
     fitted = {}  # the model a predict row scores with, fitted (outside the peak) on 50,000 rows
+    if any(name.startswith("Student-t, predict") for name, _ in ops):
+        t_fit = StudentTMixture(k, max_iter=3, random_state=0).fit(X[: min(n, 50_000)])
+    if any(name.startswith("Poisson, predict") for name, _ in ops):
+        p_fit = PoissonMixture(k, max_iter=3, random_state=0).fit(C[: min(n, 50_000)])
     if any(name.startswith("categorical, predict") for name, _ in ops):
         fitted["categorical"] = CategoricalMixture(k, max_iter=3, random_state=0).fit(S[: min(n, 50_000)])
     with warnings.catch_warnings():
@@ -319,6 +323,40 @@ def hmm_start_peaks(n: int, inits, families=("gaussian", "poisson", "categorical
                 del out
 
 
+def bootstrap_peaks(n: int, cases=None):
+    """The nonparametric bootstrap of the categorical kinds (one replicate, one EM iteration, one thread):
+    peak beyond X, with X as the models take it (float codes / numbers; issue 16 items 2/5: the bootstrap
+    held a float64 copy of the codes and each replicate a float64 resample, now the compact codes)."""
+    from emdesk.engine import CategoricalMixture, MixedMixture
+    from emdesk.engine.bootstrap_kinds import bootstrap_kind
+
+    rng = np.random.default_rng(3)
+    d, k = 3, 3
+    lab = rng.integers(k, size=n)
+    S = ((lab[:, None] + rng.integers(0, 2, size=(n, d))) % 4).astype(float)
+    M = np.column_stack([np.array([[6.0, 6.0], [-6.0, -6.0], [0.0, 0.0]])[lab] + rng.normal(size=(n, 2)), S[:, 0]])
+    print(f"\n== bootstrap (nonparametric, 1 replicate, 1 iteration, n_jobs=1): n = {n:,} x d = {d}, k = {k}; "
+          f"X {S.nbytes / MB:.0f} MB; load average {os.getloadavg()[0]:.1f}")
+    print(f"  {'operation':66s} {'peak MB':>9s} {'peak/X':>7s} {'s':>7s}")
+    fit_rows = min(n, 50_000)
+    ops = [
+        ("bootstrap, categorical (3 columns, 4 levels)",
+         lambda: CategoricalMixture(k, max_iter=3, random_state=0).fit(S[:fit_rows]), S),
+        ("bootstrap, mixed (2 numeric + 1 categorical)",
+         lambda: MixedMixture(k, categorical_columns=[2], max_iter=3, random_state=0).fit(M[:fit_rows]), M),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, make, X in ops:
+            if not _wanted(name, cases):
+                continue
+            model = make()  # fitted outside the peak, on 50,000 rows
+            peak, out, seconds = peak_of(lambda: bootstrap_kind(model, X, n_boot=1, random_state=0, n_jobs=1,
+                                                                max_iter=1))
+            print(f"  {name:66s} {peak / MB:9.1f} {peak / X.nbytes:7.2f} {seconds:7.1f}")
+            del out
+
+
 def run(n: int, skip_csv: bool):
     rng = np.random.default_rng(0)
     d, k = 3, 3
@@ -375,6 +413,8 @@ def main(argv=None):
     ap.add_argument("--hmm-iters", type=int, default=10, help="EM iterations of the whole HMM fits")
     ap.add_argument("--hmm-start", nargs="*", metavar="INIT",
                     help="the start of HMM fits alone, per family and init_params (default: all five)")
+    ap.add_argument("--bootstrap", action="store_true",
+                    help="the nonparametric bootstrap of the categorical and mixed mixtures at every size")
     ap.add_argument("--cases", nargs="+", metavar="WORD",
                     help="only the --families / --hmm rows whose name holds one of these words "
                          "(e.g. categorical mixed)")
@@ -393,6 +433,8 @@ def main(argv=None):
             fit_peaks(n, args.families and i == 0)
         if args.families:
             family_peaks(n, cases=args.cases)
+        if args.bootstrap:
+            bootstrap_peaks(n, cases=args.cases)
         if not args.skip_scoring:
             run(n, args.skip_csv)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux

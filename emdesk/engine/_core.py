@@ -166,6 +166,16 @@ class Standardizer:
         shift = np.zeros(d)
         mean = np.zeros(d)
         sd = np.zeros(d)
+        from ._colstats import STREAM_ROWS, standardiser_column
+
+        if w is None and isinstance(X, np.ndarray) and X.shape[0] > STREAM_ROWS:
+            # the same numbers read in row blocks, without the column's copy (issue 16; engine/_colstats.py)
+            for j in range(d):
+                given = None if medians is None or not np.isfinite(medians[j]) else medians[j]
+                shift[j], mean[j], sd[j] = standardiser_column(X, j, _COL_BLOCK, given)
+            with np.errstate(over="ignore"):
+                var = sd * sd
+            return cls(shift, cls._safe_scale(var, covariance_type, shift), var)
         for j, col, ok in columns(X):
             wj = None if w is None else (w if ok is None else w[ok])
             if wj is not None:

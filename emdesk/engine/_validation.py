@@ -295,15 +295,71 @@ def column_label(j, names=None):
     return f"column {j + 1}"
 
 
+class _CopiedColumn:
+    """A column's observed values held as a contiguous copy (what :func:`columns` yields)."""
+
+    def __init__(self, col):
+        self.col = col
+        self.size = col.size
+
+    def min_max(self):
+        return float(self.col.min()), float(self.col.max())
+
+    def percentiles(self, q):
+        return [float(v) for v in np.percentile(self.col, q)]
+
+    def least_positive_deviation(self, med):
+        dev = np.abs(self.col - med)
+        dev = dev[dev > 0]
+        return float(dev.min()) if dev.size else 0.0
+
+
+class _StreamedColumn:
+    """The same numbers read from X in row blocks (:mod:`emdesk.engine._colstats`: no copy of the column)."""
+
+    def __init__(self, X, j, keep):
+        from . import _colstats
+
+        self._cs = _colstats
+        self.size, self._lo, self._hi, self._reader = _colstats.column_summary(X, j, keep)
+
+    def min_max(self):
+        return self._lo, self._hi
+
+    def percentiles(self, q):
+        return self._cs.percentiles(self._reader, self.size, q)
+
+    def least_positive_deviation(self, med):
+        least = None
+        for v in self._reader.blocks():
+            dev = np.abs(v - med)
+            dev = dev[dev > 0]
+            if dev.size:
+                least = float(dev.min()) if least is None else min(least, float(dev.min()))
+        return 0.0 if least is None else least
+
+
+def _observed_columns(X, keep):
+    """``(j, column)`` for every column of X: :class:`_CopiedColumn` (the contiguous copies of
+    :func:`columns`), or :class:`_StreamedColumn` above ``_colstats.STREAM_ROWS`` rows (issue 16: no
+    8-byte-per-row copy; the same numbers)."""
+    from ._colstats import STREAM_ROWS
+
+    if X.shape[0] > STREAM_ROWS and isinstance(X, np.ndarray):
+        for j in range(X.shape[1]):
+            yield j, _StreamedColumn(X, j, keep)
+        return
+    for j, col, _ in columns(X, keep):
+        yield j, _CopiedColumn(col)
+
+
 def _central_spread(col, med, q25, q75):
     if q75 > q25:
         return float(q75 - q25)
-    q05, q95 = np.percentile(col, [5.0, 95.0])
+    q05, q95 = col.percentiles([5.0, 95.0])
     if q95 > q05:
         return float(q95 - q05)
-    dev = np.abs(col - med)
-    dev = dev[dev > 0]
-    return float(dev.min()) if dev.size else 0.0
+    return col.least_positive_deviation(med)
 
 
 def check_column_ranges(X, w=None, names=None):
@@ -320,15 +376,15 @@ def check_columns(X, w=None, names=None):
     constant = []
     medians = np.full(X.shape[1], np.nan)
     keep = None if w is None else w > 0
-    for j, col, _ in columns(X, keep):
+    for j, col in _observed_columns(X, keep):
         if col.size == 0:
             continue
-        lo, hi = float(col.min()), float(col.max())
+        lo, hi = col.min_max()
         if lo == hi:
             constant.append(j)
             medians[j] = lo
             continue
-        q25, med, q75 = (float(q) for q in np.percentile(col, [25.0, 50.0, 75.0]))
+        q25, med, q75 = col.percentiles([25.0, 50.0, 75.0])
         medians[j] = med
         extent = max(hi - med, med - lo)
         who = column_label(j, names)

@@ -43,6 +43,7 @@ import numpy as np
 from ._bootstrap_common import BootstrapResult, _check_callable, _n_jobs, _run, _seed_sequence, replicate_tolerances
 from .align import align_posteriors, permute_parameters
 from .diagnostics import DegenerateSolutionWarning
+from .families._codes import CodedRows
 
 __all__ = ["bootstrap_kind", "kind_parameters", "is_hmm"]
 
@@ -86,8 +87,10 @@ def _shared_keys(model):
 
 
 def _work_data(model, X, lengths):
-    """``(codes (n, d) float, lengths, constructor keywords for the replicates)``: categorical columns as codes,
-    ValueError when X does not fit the model (via the model's own checks)."""
+    """``(rows, lengths, constructor keywords for the replicates)``: categorical columns as the fit's compact
+    codes (:class:`~emdesk.engine.families._codes.CodedRows`, 1 byte per cell up to 254 categories; issue 16:
+    a float64 copy before), an HMM's integer symbols as they are, other data as a float array; ValueError when
+    X does not fit the model (via the model's own checks)."""
     params = dict(model.get_params())
     Xw, lengths = model._check_X(X, lengths, fitted=True)  # categorical columns -> codes of categories_
     cats = getattr(model, "categories_", None)
@@ -95,7 +98,20 @@ def _work_data(model, X, lengths):
         params["categories"] = [list(range(len(c))) for c in cats]
     if "n_features" in params and hasattr(model, "emissionprob_"):
         params["n_features"] = int(np.asarray(model.emissionprob_).shape[1])
+    if isinstance(Xw, CodedRows) and cats is not None:
+        return Xw, lengths, params
+    if isinstance(Xw, np.ndarray) and Xw.dtype.kind in "iu":  # integer symbols (CategoricalHMM) read as they are
+        return Xw, lengths, params
     return np.asarray(Xw, dtype=float), lengths, params
+
+
+def _missing(Xw):
+    """(n, d) bool: the missing cells of the work rows."""
+    if isinstance(Xw, CodedRows):
+        return Xw.missing_mask()
+    if Xw.dtype.kind in "iu":
+        return np.zeros(Xw.shape, dtype=bool)
+    return np.isnan(Xw)
 
 
 def _log_post(est, X, lengths, hmm):
@@ -174,7 +190,7 @@ def bootstrap_kind(model, X, n_boot=999, method="nonparametric", random_state=No
     n = Xw.shape[0]
     if n < 2:
         raise ValueError("The bootstrap needs at least 2 rows with data.")
-    nan = np.isnan(Xw)
+    nan = _missing(Xw)
     if nan.any() and getattr(model, "missing", "error") == "error":
         raise ValueError(f"X has missing values but the {name} was fitted with missing='error': bootstrap the "
                          "complete rows, or fit with missing='marginalize'.")
@@ -203,7 +219,8 @@ def bootstrap_kind(model, X, n_boot=999, method="nonparametric", random_state=No
     def draw(rng):
         if not hmm:
             if method == "nonparametric":
-                return Xw[rng.integers(0, n, size=n)], None
+                idx = rng.integers(0, n, size=n)
+                return (Xw.take(idx) if isinstance(Xw, CodedRows) else Xw[idx]), None
             Xb, _ = model.sample(n, random_state=rng)
             Xb = Xb[rng.permutation(n)]
             if nan_mask is not None:

@@ -291,6 +291,8 @@ class CategoricalMixture(_CategoricalInput, _FamilyMixture):
             raise ValueError(f"alpha must be a finite number >= 0; got {a!r}.")
 
     def _encode(self, X, categories):
+        if isinstance(X, CodedRows) and _codes_of_categories(X, categories, range(X.shape[1])):
+            return X, [np.asarray(list(c), dtype=float) for c in categories]
         Xo = _as_object_rows(X)
         if categories is not None and len(categories) != Xo.shape[1]:
             raise ValueError(f"categories has {len(categories)} entries but X has {Xo.shape[1]} columns.")
@@ -395,7 +397,11 @@ class MixedMixture(_CategoricalInput, _FamilyMixture):
 
     def _to_codes(self, X, categories):
         """``(CodedRows of X: the numeric columns read from X itself when it is a numeric array, else
-        from one float array of them; the categorical columns as compact codes), categories)``."""
+        from one float array of them; the categorical columns as compact codes), categories)``.  CodedRows
+        whose codes index ``categories`` (a bootstrap's resample of the fit's codes) are taken as they are."""
+        if isinstance(X, CodedRows) and X.ndim == 2 and _codes_of_categories(X, categories,
+                                                                            self._split_columns(X.shape[1])[1]):
+            return X, [np.asarray(list(c), dtype=float) for c in categories]
         Xo = np.asarray(X, dtype=object) if not isinstance(X, np.ndarray) else X
         if Xo.ndim != 2:
             raise ValueError(f"X must be 2-D (n, d); got shape {Xo.shape}.")
@@ -504,6 +510,22 @@ class MixedMixture(_CategoricalInput, _FamilyMixture):
 
     def _n_features_from(self, fparams):
         return int(self.n_features_in_)
+
+
+def _codes_of_categories(X, categories, cat_cols) -> bool:
+    """Whether CodedRows ``X`` holds, at exactly the columns ``cat_cols``, codes indexing ``categories`` (a
+    list of numeric category lists ``0 .. R - 1``, as the bootstrap's replicates are given): then the codes
+    are what encoding their float values would give, and they are used without a float copy (issue 16)."""
+    if categories is None:
+        return False
+    cat_cols = list(cat_cols)
+    if [j for j, c in enumerate(X._cols) if c[0] == "codes"] != cat_cols or len(categories) != len(cat_cols):
+        return False
+    try:
+        plain = all(np.array_equal(np.asarray(list(c), dtype=float), np.arange(len(c))) for c in categories)
+    except (TypeError, ValueError):
+        return False
+    return plain and X.codes_match([len(c) for c in categories])
 
 
 def _is_number(v):

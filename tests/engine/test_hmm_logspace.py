@@ -19,6 +19,12 @@ from emdesk.engine.structures.markov import Sequences, forward_backward
 from emdesk.engine.structures.markov_blocked import forward_backward_blocked, log_likelihood_blocked
 
 
+def _lse(a, axis):
+    """log(sum(exp(a))) along ``axis``: NumPy's pairwise ``logaddexp`` (exact for -inf; the same result as
+    scipy's logsumexp to rounding, about 10x faster for these few states)."""
+    return np.logaddexp.reduce(a, axis=axis)
+
+
 def _reference(logB, pi, A, lengths):
     """Plain log-space forward-backward, one sequence and one row at a time (the reference)."""
     n, k = logB.shape
@@ -32,10 +38,10 @@ def _reference(logB, pi, A, lengths):
         lb = np.zeros((T, k))
         la[0] = lpi + X[0]
         for t in range(1, T):
-            la[t] = logsumexp(la[t - 1][:, None] + lA, axis=0) + X[t]
+            la[t] = _lse(la[t - 1][:, None] + lA, axis=0) + X[t]
         for t in range(T - 2, -1, -1):
-            lb[t] = logsumexp(lA + (X[t + 1] + lb[t + 1])[None, :], axis=1)
-        lz = logsumexp(la[-1])
+            lb[t] = _lse(lA + (X[t + 1] + lb[t + 1])[None, :], axis=1)
+        lz = _lse(la[-1], axis=0)
         if not np.isfinite(lz):
             return -math.inf, None, None, None
         ll += lz
@@ -48,25 +54,35 @@ def _reference(logB, pi, A, lengths):
     return ll, gamma, xi, start
 
 
+def _make_case(seed, k, lengths, scale, forbid, pi_zero, impossible, block_rows):
+    """One case: log-densities of spread ``scale``; ``forbid`` (None or a share) zeros in transmat (absorbing
+    states, left-right chains); ``pi_zero`` a zero start probability; ``impossible`` -inf cells (15 %)."""
+    rng = np.random.default_rng(seed)
+    n = sum(lengths)
+    logB = rng.normal(scale=scale, size=(n, k))
+    pi = rng.dirichlet(np.ones(k))
+    A = rng.dirichlet(np.ones(k), size=k)
+    if k > 1 and forbid:
+        A[rng.random((k, k)) < forbid] = 0.0
+        A[np.arange(k), rng.integers(k, size=k)] += 0.5
+        A /= A.sum(axis=1, keepdims=True)
+    if k > 1 and pi_zero:
+        pi[rng.integers(k)] = 0.0
+        pi = pi / pi.sum() if pi.sum() > 0 else np.full(k, 1.0 / k)
+    if impossible:
+        logB[rng.random((n, k)) < 0.15] = -np.inf
+    return logB, pi, A, list(lengths), block_rows
+
+
 @st.composite
 def _case(draw):
     k = draw(st.integers(1, 4))
     lengths = draw(st.lists(st.integers(1, 90), min_size=1, max_size=5))
-    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
-    n = sum(lengths)
-    logB = rng.normal(scale=draw(st.sampled_from([1.0, 30.0, 100.0, 300.0])), size=(n, k))
-    pi = rng.dirichlet(np.ones(k))
-    A = rng.dirichlet(np.ones(k), size=k)
-    if k > 1 and draw(st.booleans()):  # forbidden transitions: absorbing states, left-right chains
-        A[rng.random((k, k)) < draw(st.sampled_from([0.3, 0.6]))] = 0.0
-        A[np.arange(k), rng.integers(k, size=k)] += 0.5
-        A /= A.sum(axis=1, keepdims=True)
-    if k > 1 and draw(st.booleans()):
-        pi[rng.integers(k)] = 0.0
-        pi = pi / pi.sum() if pi.sum() > 0 else np.full(k, 1.0 / k)
-    if draw(st.booleans()):  # impossible cells
-        logB[rng.random((n, k)) < 0.15] = -np.inf
-    return logB, pi, A, lengths, draw(st.integers(1, 120))
+    seed = draw(st.integers(0, 2**31 - 1))
+    scale = draw(st.sampled_from([1.0, 30.0, 100.0, 300.0]))
+    forbid = draw(st.sampled_from([0.3, 0.6])) if k > 1 and draw(st.booleans()) else None
+    pi_zero = k > 1 and draw(st.booleans())
+    return _make_case(seed, k, lengths, scale, forbid, pi_zero, draw(st.booleans()), draw(st.integers(1, 120)))
 
 
 def _assert_close(got, ref):
@@ -81,9 +97,7 @@ def _assert_close(got, ref):
     np.testing.assert_allclose(start, rstart, rtol=1e-8, atol=1e-10)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_case())
-def test_whole_and_blocked_equal_the_log_space_reference(case):
+def _check_against_reference(case):
     logB, pi, A, lengths, block_rows = case
     ref = _reference(logB, pi, A, lengths)
     _assert_close(forward_backward(logB, pi, A, Sequences(np.asarray(lengths))), ref)
@@ -99,6 +113,53 @@ def test_whole_and_blocked_equal_the_log_space_reference(case):
     _assert_close((ll, gamma if math.isfinite(ll) else None, xi, start), ref)
     llf = log_likelihood_blocked(lambda s, e: logB[s:e], pi, A, lengths, block_rows)
     assert llf == pytest.approx(ref[0], rel=1e-8, abs=1e-8) if math.isfinite(ref[0]) else llf == -math.inf
+
+
+#: The hard cases, fixed (run on every test run, whatever hypothesis draws): ``_make_case`` arguments (seed, k,
+#: lengths, scale, forbid, pi_zero, impossible, block_rows).  Before 1 Dec 2026's seventh session this file
+#: drew 200 random cases (10 s, the suite's slowest test); a random search of 300 such cases with
+#: ``risky_chain`` always False (no per-row checks) found 4 wrong, all with several sequences of 20-90 rows,
+#: spreads of 100-300 and zeros in transmat, and 17 % wrong among cases drawn so.  The first eight below are
+#: cases of that search (each wrong without the checks); the others keep the rest of the space: one state,
+#: impossible cells, one-row sequences after a long one, small spreads, blocks of 1 row.
+_GRID = [
+    (972122757, 2, (73, 79, 58, 78, 43), 300.0, 0.6, False, False, 37),
+    (1162275822, 4, (88, 26, 71, 40), 300.0, 0.6, False, False, 88),
+    (85025055, 3, (45, 63, 74, 85, 50), 300.0, 0.6, True, False, 105),
+    (52593329, 3, (76, 50, 60, 61, 83), 300.0, 0.3, True, False, 55),
+    (1359700630, 3, (63, 27, 45), 300.0, 0.6, False, False, 3),
+    (330043304, 3, (87, 53, 66, 33, 61), 300.0, 0.3, False, False, 7),
+    (2029148516, 4, (79, 85, 45, 41), 300.0, 0.6, True, False, 4),
+    (1338298481, 3, (63, 89, 40), 100.0, 0.6, False, False, 55),
+    (1, 2, (87, 1), 300.0, 0.3, True, False, 1),
+    (2, 3, (40, 3, 1, 22), 300.0, 0.6, False, True, 7),
+    (3, 4, (90,), 300.0, 0.6, True, True, 50),
+    (4, 2, (5, 60), 300.0, None, True, True, 1),
+    (5, 1, (30, 2), 300.0, None, False, True, 4),
+    (6, 3, (50, 50), 30.0, 0.3, True, False, 9),
+    (7, 4, (1, 1, 1, 70), 100.0, 0.3, False, True, 2),
+    (8, 2, (60, 60), 1.0, 0.6, True, False, 120),
+]
+
+
+def test_reference_log_sum_exp_is_scipys():
+    rng = np.random.default_rng(0)
+    a = rng.normal(scale=300.0, size=(6, 4))
+    a[rng.random(a.shape) < 0.3] = -np.inf
+    a[0] = -np.inf
+    for axis in (0, 1):
+        np.testing.assert_allclose(_lse(a, axis), logsumexp(a, axis=axis), rtol=1e-14)
+
+
+@pytest.mark.parametrize("grid_case", _GRID, ids=[f"seed{c[0]}-k{c[1]}" for c in _GRID])
+def test_hard_cases_equal_the_log_space_reference(grid_case):
+    _check_against_reference(_make_case(*grid_case))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_case())
+def test_whole_and_blocked_equal_the_log_space_reference(case):
+    _check_against_reference(case)
 
 
 def test_absorbing_state_long_sequence_in_small_blocks():

@@ -136,11 +136,17 @@ def _column(X, j):
 def column_standardizer(X, covariance_type):
     """:meth:`emdesk.engine._core.Standardizer.from_data` of ``X`` (no weights), one column at a
     time (the same numbers: from_data treats the columns one by one; a column's copy at a time)."""
-    from .._core import Standardizer
+    from .._colstats import STREAM_ROWS, standardiser_column
+    from .._core import _COL_BLOCK, Standardizer
 
     d = X.shape[1]
     shift, var = np.zeros(d), np.zeros(d)
     for j in range(d):
+        if X.shape[0] > STREAM_ROWS:  # read in row blocks, no copy of the column (the same numbers; issue 16)
+            shift[j], _, sd = standardiser_column(X, j, _COL_BLOCK)
+            with np.errstate(over="ignore"):
+                var[j] = np.float64(sd) * np.float64(sd)
+            continue
         one = Standardizer.from_data(np.asarray(_column(X, j), dtype=float).reshape(-1, 1), None, "diag")
         shift[j], var[j] = one.shift[0], one.data_var[0]
     return Standardizer(shift, Standardizer._safe_scale(var, covariance_type, shift), var)

@@ -64,6 +64,48 @@ class CodedRows:
             sel = self._sel
         return CodedRows(self.shape[0], [self._cols[int(j)] for j in cols], sel)
 
+    def take(self, idx) -> "CodedRows":
+        """The rows ``idx`` (any order, repeats allowed: a bootstrap resample) as new CodedRows: the codes
+        gathered in their compact type, numeric columns gathered as floats (n, 1)."""
+        idx = np.asarray(idx, dtype=np.intp)
+        if self._sel is not None:
+            idx = self._sel[idx]
+        cols = []
+        for spec in self._cols:
+            if spec[0] == "codes":
+                cols.append(("codes", spec[1][idx]))
+            else:
+                cols.append(("number", np.asarray(spec[1][idx, spec[2]], dtype=float).reshape(-1, 1), 0))
+        out = CodedRows(idx.size, cols)
+        if hasattr(self, "categories"):
+            out.categories = self.categories
+        return out
+
+    def missing_mask(self) -> np.ndarray:
+        """(n, d) bool: the missing cells (the sentinel code, NaN in a numeric column), one column at a time."""
+        out = np.empty(self.shape, dtype=bool)
+        for j, spec in enumerate(self._cols):
+            s = 0
+            for b in self._blocks_of(j):
+                # assigned, not written with out=: NumPy 2.4.6's isnan into a strided bool column
+                # (out=out[:, j]) from a strided input wrote wrong cells (found here, 1 Dec 2026)
+                out[s:s + b.shape[0], j] = (b == missing_code(b.dtype)) if spec[0] == "codes" else np.isnan(b)
+                s += b.shape[0]
+        return out
+
+    def codes_match(self, n_levels) -> bool:
+        """Whether the code columns, in order, number ``n_levels`` (a list, one per code column) or fewer
+        categories: every observed code below its column's count."""
+        code_cols = [j for j, c in enumerate(self._cols) if c[0] == "codes"]
+        if len(code_cols) != len(n_levels):
+            return False
+        for j, R in zip(code_cols, n_levels):
+            for b in self._blocks_of(j):
+                miss = b == missing_code(b.dtype)
+                if np.any(b[~miss] >= R):
+                    return False
+        return True
+
     @property
     def all_codes(self) -> bool:
         """Every column is category codes (then :meth:`codes_rows` reads them as integers)."""
