@@ -236,3 +236,34 @@ def test_two_steps_equal_em_written_out_in_numpy(ct):
     assert np.abs(ours.weights_ - wt).max() <= 1e-12
     assert np.abs(ours.means_ - mu).max() <= 1e-13 * np.abs(mu).max()
     assert np.abs(ours.covariances_ - var).max() <= 1e-11 * np.abs(var).max()
+
+
+# -------------------------------------------------- tiny weights (the fit's floors are absolute)
+@pytest.mark.parametrize("ct", ["full", "spherical", "diag", "VVV"])
+@pytest.mark.parametrize("d", [3, 17])
+def test_tiny_weights_give_the_fit_of_their_ratios(ct, d):
+    """Only the weights' ratios make the maximum.  Weights times 2**-100 (mean near 1e-30) gave
+    every component's count the floor of 10 eps (lower bound -6,861 for -28.7 at 1e-20); they are
+    now read times 2**100: the same bits as the weights themselves, with the counts the user sees
+    (n_samples_, the snapshots' total log-likelihood) in the weights as given."""
+    X = _blobs(600, d, 3, seed=18)
+    w = np.random.default_rng(6).uniform(0.2, 3.0, len(X))
+    w *= 1.5 / w.mean()  # mean in [1, 2): the scaled weights are these bits again
+    ref = _fit(X, w, 3, covariance_type=ct)
+    tiny = _fit(X, w * 2.0 ** -100, 3, covariance_type=ct)
+    _same_bits(tiny, ref)
+    assert tiny.n_samples_ == ref.n_samples_ * 2.0 ** -100
+    assert tiny.log_likelihood_ == ref.log_likelihood_ * 2.0 ** -100
+    # not a power of two: the same maximum to rounding
+    _close(_fit(X, w * 1e-20, 3, covariance_type=ct), ref, tol=1e-12)
+
+
+def test_subnormal_weights_and_their_snapshots():
+    X = _blobs(300, 17, 2, seed=19)
+    w = np.where(np.arange(300) % 2 == 0, 5e-324, 1e-323)  # subnormal: 1 and 2 units of the last place
+    ref = _fit(X, np.where(np.arange(300) % 2 == 0, 1.0, 2.0), 2)
+    snaps = list(GaussianMixture(2, random_state=0, max_iter=5, tol=0).fit_iter(X, sample_weight=w))
+    got = _fit(X, w, 2)
+    _same_bits(got, ref)
+    assert snaps[-1].lower_bound == ref.lower_bound_
+    assert snaps[-1].n_samples == got.n_samples_ == 450 * 5e-324
