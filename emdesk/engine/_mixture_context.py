@@ -19,16 +19,19 @@ from ._fitdata import DenseData, PassResponsibilities, StandardisedRows, complet
 from .relative import relative_amount
 from .snapshot import frozen_copy
 
-__all__ = ["_Context", "TINY_MEAN_WEIGHT"]
+__all__ = ["_Context", "TINY_MEAN_WEIGHT", "HUGE_MEAN_WEIGHT"]
 
-#: Sample weights whose mean is below this are multiplied by a power of two (exact: the same
-#: ratios, so the same maximum) that brings their mean into [1, 2) before the fit reads them.
-#: The fit's floors are absolute (``nk + 10 eps``, ``nk > 100 eps``, ...): with weights of 1e-20
-#: (600 rows) every component's count sat on the floor and the fit was wrong (lower bound -6,861
-#: instead of -28.7; 1e-9: means off by 7e-6).  The counts the user sees (``n_samples_``, the
-#: snapshots' ``n_samples`` and ``log_likelihood``, the degeneracy diagnosis's points) stay in the
-#: caller's weights.
+#: Sample weights whose mean is below TINY_MEAN_WEIGHT or at least HUGE_MEAN_WEIGHT are multiplied
+#: by a power of two (exact: the same ratios, so the same maximum) that brings their mean into
+#: [1, 2) before the fit reads them.  The fit's floors are absolute (``nk + 10 eps``, ``nk > 100
+#: eps``, ...): with weights of 1e-20 (600 rows) every component's count sat on the floor and the
+#: fit was wrong (lower bound -6,861 instead of -28.7; a total of 1e-9: means off by 7e-6); with
+#: weights of 1e303 (sum 7e305, finite) the weighted sums overflowed ("Eigenvalues did not
+#: converge", "high - low range exceeds valid bounds").  The counts the user sees (``n_samples_``,
+#: the snapshots' ``n_samples`` and ``log_likelihood``, the degeneracy diagnosis's points) stay in
+#: the caller's weights.  Weights between the two take the same path as before (the same bits).
 TINY_MEAN_WEIGHT = 2.0 ** -20
+HUGE_MEAN_WEIGHT = 2.0 ** 64
 
 
 def _common_axes_start(cov, nk):
@@ -54,10 +57,12 @@ class _Context:
         #: the weights are read times 2**weight_exp (see TINY_MEAN_WEIGHT; 0: as given)
         self.weight_exp = 0
         if w is not None:
-            mean = float(np.mean(w))
-            if 0.0 < mean < TINY_MEAN_WEIGHT:
+            mean = float(np.mean(w))  # finite: check_sample_weight refused a sum that overflows
+            if 0.0 < mean < TINY_MEAN_WEIGHT or mean >= HUGE_MEAN_WEIGHT:
                 self.weight_exp = 1 - int(np.frexp(mean)[1])
-                w = np.ldexp(w, self.weight_exp)  # exact, also from subnormal weights
+                # exact, also from subnormal weights; scaling down, a weight below 2**-1074 of the
+                # mean becomes 0 (it could not change any sum)
+                w = np.ldexp(w, self.weight_exp)
         self.model = est.covariance_type  # the user's name (scikit-learn's or mclust's)
         self.names = names
         self.n_rows, self.d = X.shape

@@ -82,7 +82,8 @@ class _MixtureRun:
         weights, means, cov = est._to_user(ctx, params)
         resp = ctx.frozen_responsibilities(weights) if want_resp else None
         if ctx.weight_exp:  # the total log-likelihood in the caller's weights (TINY_MEAN_WEIGHT)
-            fields["log_likelihood"] = float(np.ldexp(fields["log_likelihood"], -ctx.weight_exp))
+            with np.errstate(over="ignore"):  # -inf past the float range (em.py then compares lower bounds)
+                fields["log_likelihood"] = float(np.ldexp(fields["log_likelihood"], -ctx.weight_exp))
         if resp is not None and ctx.left_out is not None:  # every row of the caller's X (sample_weight 0 too)
             resp = ctx.left_out.responsibilities(resp, weights, means, cov, ctx.ct, est.missing)
         return Snapshot(

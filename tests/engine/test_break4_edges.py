@@ -267,3 +267,32 @@ def test_subnormal_weights_and_their_snapshots():
     _same_bits(got, ref)
     assert snaps[-1].lower_bound == ref.lower_bound_
     assert snaps[-1].n_samples == got.n_samples_ == 450 * 5e-324
+
+
+@pytest.mark.parametrize("ct", ["full", "spherical", "diag"])
+@pytest.mark.parametrize("d", [3, 17])
+def test_huge_weights_with_an_outlier_give_the_fit_of_their_ratios(ct, d):
+    """Weights near 1e303 (their sum finite) and one row 1e5 away: the weighted sums overflowed
+    ("Eigenvalues did not converge", "high - low range exceeds valid bounds"); read times 2**-1006 they
+    are the weights' own bits."""
+    X = _blobs(600, d, 3, seed=20)
+    X[0, 0] = 1e5
+    w = np.random.default_rng(7).uniform(0.5, 2.0, len(X))
+    w *= 1.5 / w.mean()
+    ref = _fit(X, w, 3, covariance_type=ct)
+    huge = _fit(X, w * 2.0 ** 1006, 3, covariance_type=ct)
+    _same_bits(huge, ref)
+    assert huge.n_samples_ == ref.n_samples_ * 2.0 ** 1006
+    _close(_fit(X, w * 1e303, 3, covariance_type=ct), ref, tol=1e-12)
+
+
+def test_restarts_whose_total_log_likelihood_overflows_are_chosen_by_the_lower_bound():
+    X = _blobs(300, 5, 3, seed=21, spread=2.0)
+    w = np.random.default_rng(8).uniform(0.5, 2.0, len(X))
+    w *= 1.5 / w.mean()
+    kw = dict(init_params="random", n_init=4, max_iter=3)
+    ref = _fit(X, w, 3, **kw)
+    assert len(set(ref.restart_log_likelihoods_)) > 1  # the restarts differ
+    huge = _fit(X, w * 2.0 ** 1012, 3, **kw)  # total weight 1.6e308: the total log-likelihood is -inf
+    assert huge.log_likelihood_ == -np.inf
+    assert huge.best_restart_ == ref.best_restart_ and huge.lower_bound_ == ref.lower_bound_
