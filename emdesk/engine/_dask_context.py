@@ -159,6 +159,9 @@ class DaskContext:
                 "mean or variance from: leave such columns out.")
         self.W = float(n_with_data)
         self.w = None
+        #: no sample weights on Dask data: the counts as read (see _mixture_context.TINY_MEAN_WEIGHT)
+        self.weight_exp = 0
+        self.n_samples = self.W
         self.layout = Layout(ct, d, k)
         # as the in-memory context: EEV, VEV, EVE, VVE are fitted with one scale for every feature
         scale_kind = "spherical" if self.constraint in ("EEV", "VEV", "EVE", "VVE") else ct

@@ -19,7 +19,19 @@ from ._fitdata import DenseData, PassResponsibilities, StandardisedRows, complet
 from .relative import relative_amount
 from .snapshot import frozen_copy
 
-__all__ = ["_Context"]
+__all__ = ["_Context", "TINY_MEAN_WEIGHT", "HUGE_MEAN_WEIGHT"]
+
+#: Sample weights whose mean is below TINY_MEAN_WEIGHT or at least HUGE_MEAN_WEIGHT are multiplied
+#: by a power of two (exact: the same ratios, so the same maximum) that brings their mean into
+#: [1, 2) before the fit reads them.  The fit's floors are absolute (``nk + 10 eps``, ``nk > 100
+#: eps``, ...): with weights of 1e-20 (600 rows) every component's count sat on the floor and the
+#: fit was wrong (lower bound -6,861 instead of -28.7; a total of 1e-9: means off by 7e-6); with
+#: weights of 1e303 (sum 7e305, finite) the weighted sums overflowed ("Eigenvalues did not
+#: converge", "high - low range exceeds valid bounds").  The counts the user sees (``n_samples_``,
+#: the snapshots' ``n_samples`` and ``log_likelihood``, the degeneracy diagnosis's points) stay in
+#: the caller's weights.  Weights between the two take the same path as before (the same bits).
+TINY_MEAN_WEIGHT = 2.0 ** -20
+HUGE_MEAN_WEIGHT = 2.0 ** 64
 
 
 def _common_axes_start(cov, nk):
@@ -42,6 +54,15 @@ class _Context:
     """Everything one call of ``fit_iter`` needs about its data (standardised once)."""
 
     def __init__(self, est, X, w, names=None, want_resp=False):
+        #: the weights are read times 2**weight_exp (see TINY_MEAN_WEIGHT; 0: as given)
+        self.weight_exp = 0
+        if w is not None:
+            mean = float(np.mean(w))  # finite: check_sample_weight refused a sum that overflows
+            if 0.0 < mean < TINY_MEAN_WEIGHT or mean >= HUGE_MEAN_WEIGHT:
+                self.weight_exp = 1 - int(np.frexp(mean)[1])
+                # exact, also from subnormal weights; scaling down, a weight below 2**-1074 of the
+                # mean becomes 0 (it could not change any sum)
+                w = np.ldexp(w, self.weight_exp)
         self.model = est.covariance_type  # the user's name (scikit-learn's or mclust's)
         self.names = names
         self.n_rows, self.d = X.shape
@@ -149,6 +170,8 @@ class _Context:
         self.left_out = None
         self._init_space = None
         self.W = float(n_fit if wu is None else wu.sum())
+        #: the total weight in the caller's units (``W`` is in the weights the fit reads)
+        self.n_samples = float(np.ldexp(self.W, -self.weight_exp))
         # the last pass's responsibilities, component-major (k, n): held only when the caller
         # asked for them (snapshots' responsibilities); otherwise (complete data) a stand-in that
         # recomputes the blocks the M-step's two-pass fallback reads, or (missing values) None:

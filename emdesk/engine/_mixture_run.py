@@ -81,6 +81,9 @@ class _MixtureRun:
         est, ctx = self.est, self.ctx
         weights, means, cov = est._to_user(ctx, params)
         resp = ctx.frozen_responsibilities(weights) if want_resp else None
+        if ctx.weight_exp:  # the total log-likelihood in the caller's weights (TINY_MEAN_WEIGHT)
+            with np.errstate(over="ignore"):  # -inf past the float range (em.py then compares lower bounds)
+                fields["log_likelihood"] = float(np.ldexp(fields["log_likelihood"], -ctx.weight_exp))
         if resp is not None and ctx.left_out is not None:  # every row of the caller's X (sample_weight 0 too)
             resp = ctx.left_out.responsibilities(resp, weights, means, cov, ctx.ct, est.missing)
         return Snapshot(
@@ -90,7 +93,7 @@ class _MixtureRun:
             covariance_type=ctx.model,
             responsibilities=resp,
             issues=est._diagnose(ctx, weights, cov) if self.interim_issues or fields["final"] else (),
-            n_samples=ctx.W,
+            n_samples=ctx.n_samples,
             missing=est.missing,
             **fields,
         )

@@ -138,7 +138,10 @@ def run_em(ctx, *, n_init, max_iter, tol, rng, want_resp=False, interrupt=None, 
             res.update(log_likelihood=-math.inf, n_iter=t, converged=False, lower_bound=-math.inf,
                        issues=() if snap is None else snap.issues, failed=failed)
         results.append(res)
-        if failed is None and (best is None or res["log_likelihood"] > results[best]["log_likelihood"]):
+        # the log-likelihood, and where two are equal (both -inf: a total weight near the float limit,
+        # the sum not representable) the lower bound (the same per unit of weight)
+        if failed is None and (best is None or (res["log_likelihood"], res["lower_bound"])
+                               > (results[best]["log_likelihood"], results[best]["lower_bound"])):
             best = r
     if best is None:
         if n_init > 1:

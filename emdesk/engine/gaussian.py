@@ -296,7 +296,7 @@ class GaussianMixture:
         # takes it back out), so there is no floor at reg_covar to compare with: a large reg_covar must not
         # mark a sound MAP fit as collapsed.
         reg = 0.0 if ctx.prior is not None else ctx.reg_user
-        return diagnose(weights, cov, ctx.ct, ctx.W,
+        return diagnose(weights, cov, ctx.ct, ctx.n_samples,
                         ctx.data_variances if ctx.data_cov is None else ctx.data_cov, reg,
                         null_space=ctx.null_space, binary_columns=ctx.binary, column_names=ctx.names)
 
@@ -336,7 +336,7 @@ class GaussianMixture:
         #: full/tied on complete data: the data's covariance (user units, (d, d)) the degeneracy
         #: diagnosis compares with; None otherwise
         self.data_covariance_ = None if ctx.data_cov is None else np.array(ctx.data_cov)
-        self.n_samples_ = ctx.W
+        self.n_samples_ = ctx.n_samples
         self.n_rows_all_missing_ = ctx.n_rows_all_missing
         self.degeneracies_ = b["issues"]
         if self.degeneracies_:
