@@ -20,3 +20,17 @@ def test_the_series_range_holds_every_step_whole(qtbot, window, tmp_path):
         assert x1 - x0 <= steps + 1e-9, (steps, x0, x1)  # no empty room beyond the steps' columns
         axis = views.posterior.getAxis("bottom")
         assert axis.autoSIPrefixScale == 1.0 and "x0.001" not in axis.labelString()  # steps, not milli-steps
+
+
+def test_a_one_step_sequences_svg_has_no_empty_path(qtbot, window, tmp_path):
+    """Its series line was a path of one move: an empty d="" in the SVG ('qt.svg: Invalid path data')."""
+    path = tmp_path / "one.csv"
+    path.write_text("seq,t,x\na,0,1\nb,0,2\nb,1,5\n")
+    window.open_csv(path)
+    window.set_model_kind("hmm", "gaussian")
+    window.set_sequence("seq", "t")
+    window.select_columns(["x"])
+    window.views.set_sequence(0)
+    svg = tmp_path / "one.svg"
+    window.export_plot_image(svg)
+    assert 'd=""' not in svg.read_text()

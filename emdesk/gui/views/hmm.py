@@ -222,7 +222,10 @@ class HMMViews(QtCore.QObject):
         y = Xw[:, 0]
         t = np.arange(len(y), dtype=float)
         ok = np.isfinite(y)
-        self.line.setData(t, y, connect="finite")  # a gap at steps without a value (not joined across)
+        if np.count_nonzero(ok) > 1:
+            self.line.setData(t, y, connect="finite")  # a gap at steps without a value (not joined across)
+        else:  # nothing to join (a one-step sequence): no line, not a path of one move (an empty SVG path)
+            self.line.setData([], [])
         self.points.setPositions(t, np.where(ok, y, np.nan))
         self.series.setTitle(None)
         i = min(self.picked_sequence(), len(self._lengths) - 1)
