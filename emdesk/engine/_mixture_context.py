@@ -105,6 +105,7 @@ class _Context:
         if k > n_with_data:
             raise ValueError(
                 f"n_components={k} is larger than the number of rows with data "
+                f"{'' if w is None else 'and a positive sample_weight '}"
                 f"({n_with_data}): choose at most {n_with_data} components."
             )
         if wu is not None and not wu.sum() > 0:

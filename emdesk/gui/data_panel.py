@@ -104,7 +104,7 @@ class DataPanel(QtWidgets.QWidget):
         self.missing_box.hide()
         self.options_layout.addWidget(self.missing_box)
         lay.addStretch(0)  # height beyond the list's every row goes below the options (the list has the stretch)
-        self._missing_summary = (0, 0, 0, False)
+        self._missing_summary = (0, 0, 0, False, None)
         self.missing_marginalize.toggled.connect(self._missing_toggled)
 
         self.columns.itemChanged.connect(self._item_changed)
@@ -307,12 +307,15 @@ class DataPanel(QtWidgets.QWidget):
         self._show_missing_summary()
         self.missingModeChanged.emit(self.missing_mode())
 
-    def set_missing_summary(self, n_rows: int, n_incomplete: int, n_empty: int, time_steps: bool = False) -> None:
+    def set_missing_summary(self, n_rows: int, n_incomplete: int, n_empty: int, time_steps: bool = False,
+                            n_fitted: int | None = None) -> None:
         """Rows of the file, rows with a missing value in a ticked column, and rows with every ticked value
         missing (the window counts them when the ticked columns change); ``time_steps``: the rows are an HMM's
         time steps, where a row with no value is kept as a step without observation (unless incomplete rows
-        are dropped)."""
-        self._missing_summary = (int(n_rows), int(n_incomplete), int(n_empty), bool(time_steps))
+        are dropped); ``n_fitted``: the HMM's rows fitted (fewer than ``n_rows`` when a sequence with no
+        observed value at all is left out, its rows with it)."""
+        self._missing_summary = (int(n_rows), int(n_incomplete), int(n_empty), bool(time_steps),
+                                 None if n_fitted is None else int(n_fitted))
         self._show_missing_summary()
 
     def missing_text(self) -> str:
@@ -320,7 +323,7 @@ class DataPanel(QtWidgets.QWidget):
         return self.missing_info.text()
 
     def _show_missing_summary(self) -> None:
-        n_rows, n_inc, n_empty, steps = self._missing_summary
+        n_rows, n_inc, n_empty, steps, n_fitted = self._missing_summary
         if n_inc == 0:
             self.missing_info.setText("")
             if not self.missing_box.isHidden():
@@ -333,16 +336,22 @@ class DataPanel(QtWidgets.QWidget):
                 f"{'have' if n_inc != 1 else 'has'} missing values in {where}.")
         partial = n_inc - n_empty
         drop = self.missing_mode() == "drop"
-        if n_empty and steps:
+        # an HMM's rows left out with their sequence, which has no observed value at all (all of them empty)
+        left = 0 if not steps or drop or n_fitted is None else min(max(n_rows - n_fitted, 0), n_empty)
+        kept = n_empty - left
+        if kept and steps:
             # an HMM: a row with no value is a time step without observation (leaving it out would join the
             # steps on either side), unless the incomplete rows are dropped
-            many = n_empty != 1
-            who = ("They have" if many else "It has") if n_empty == n_inc else \
-                f"{n_empty:,} of them {'have' if many else 'has'}"
+            many = kept != 1
+            who = ("They have" if many else "It has") if kept == n_inc else \
+                f"{kept:,} of them {'have' if many else 'has'}"
             text += (f" {who} no value at all in {where} and {'are' if many else 'is'} "
                      + ("dropped with the incomplete rows." if drop else
                         f"kept as {'time steps' if many else 'a time step'} without observation."))
-        elif n_empty:
+        if left:
+            text += (f" {left:,} {'rows are' if left != 1 else 'row is'} left out with the sequences that have "
+                     f"no observed value.")
+        if not steps and n_empty:
             if n_empty == n_inc:
                 text += (" They have no value to fit and are left out." if n_inc > 1 else
                          " It has no value to fit and is left out.")
@@ -352,7 +361,7 @@ class DataPanel(QtWidgets.QWidget):
         if (partial or steps) and drop:
             text += f" Dropping the incomplete rows fits {n_rows - n_inc:,} rows."
         elif steps:
-            text += f" EM fits all {n_rows:,} rows as time steps."
+            text += f" EM fits {'' if left else 'all '}{n_rows - left:,} rows as time steps."
         elif partial:
             text += f" EM fits all {n_rows - n_empty:,} rows with a value."
         self.missing_info.setText(text)

@@ -435,7 +435,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.restarts_view.clear()
         self.timeline_ctrl.reset_status()
         self.data_panel.set_missing_summary(s.n_rows if s.X is not None else 0, s.n_incomplete, s.n_empty,
-                                            time_steps=s.kind == "hmm")
+                                            time_steps=s.kind == "hmm",
+                                            n_fitted=s.X.shape[0] if s.X is not None else None)
         view = self.views.set_data(s)
         self.plot_stack.setCurrentWidget(view if view is not None else self.empty_label)
         # The data panel says how many rows are incomplete and what the fit does with them.

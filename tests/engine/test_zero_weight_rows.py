@@ -274,3 +274,13 @@ def test_bad_weights_raise_a_clear_value_error(bad, message):
     with pytest.raises(ValueError, match=message):
         select_model(X, n_components=[1], covariance_types=["diag"], n_jobs=1, sample_weight=bad(len(X)))
 
+
+
+def test_too_many_components_for_the_positive_rows_says_the_weights_count():
+    """60 rows, one of positive weight: the refusal counts the rows of positive weight and says so (it read
+    'the number of rows with data (1)' beside a 60-row X; newcomer, 1 Dec)."""
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    w = np.zeros(60)
+    w[0] = 1.0
+    with pytest.raises(ValueError, match=r"rows with data and a positive sample_weight \(1\): choose at most 1"):
+        GaussianMixture(n_components=2, random_state=0).fit(X, sample_weight=w)

@@ -102,3 +102,19 @@ def test_an_hmms_guard_speaks_of_states(qtbot, window, tmp_path):
     assert "degenerate states" in text and "component" not in text.lower()
     assert window.guard_bar.buttons["fewer_components"].text() == "Fewer states (\u2192 3)"
     assert "State " in window.last_message[1] and "Component" not in window.last_message[1]
+
+
+def test_a_sequence_with_no_value_is_left_out_in_the_data_panels_words(qtbot, window, tmp_path):
+    """Its rows are not counted as time steps kept (newcomer, 1 Dec: 'They ... are kept as time steps
+    without observation. EM fits all 9 rows' while the view's note said the sequence was left out, 7 fitted)."""
+    path = tmp_path / "e.csv"
+    path.write_text("site,day,x\n" + "".join(f"a,{t},{t % 3}\n" for t in range(5)) + "b,0,\nb,1,\nc,0,\nc,1,4\n")
+    _hmm(window, path, ["x"])
+    assert window.session.X.shape[0] == 7
+    text = window.data_panel.missing_text()
+    assert text.startswith("3 of 9 rows have missing values in the ticked column.")
+    assert "1 of them has no value at all in the ticked column and is kept as a time step" in text
+    assert "2 rows are left out with the sequences that have no observed value." in text
+    assert text.endswith("EM fits 7 rows as time steps.")
+    window.data_panel.missing_drop.setChecked(True)  # dropped: every incomplete row goes, as before
+    assert "Dropping the incomplete rows fits 6 rows." in window.data_panel.missing_text()

@@ -6,11 +6,12 @@ whole symbol atlas squeezed into each symbol, and the cached axes as pictures of
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from emdesk.gui import points_item
 from emdesk.gui.controllers.export import vector_export_mode
@@ -100,3 +101,36 @@ def test_imputed_crosses_are_two_lines_each(qtbot):
     item.setPositions([0.2, 0.5, 0.8], [0.3, 0.6, 0.4])
     svg = _svg_of(_plot_of(qtbot, item))
     assert _count(svg, "polyline") >= 6 and _count(svg, "image") == 0 and _count(svg, "circle") == 0
+
+
+def test_an_item_reaching_past_its_view_is_clipped_to_the_view(qtbot, window, tmp_path):
+    """An image wider than the view (the HMM's posterior image reaches half a step past each end; anything
+    zoomed in) is inside a <clipPath> of the view's rectangle: with SVG Tiny 1.2, Qt's default, the export had
+    no clipping and a browser drew it over the axes and the panels beside (newcomer, 1 Dec)."""
+    image = pg.ImageItem(np.arange(12.0).reshape(4, 3))
+    image.setRect(QtCore.QRectF(-1.0, -1.0, 3.0, 3.0))  # 3x the view's (0, 1) x (0, 1) each way
+    plot = _plot_of(qtbot, image)
+    holder = QtWidgets.QWidget()  # the export renders a widget holding the plots (the window's splitter)
+    qtbot.addWidget(holder)
+    layout = QtWidgets.QVBoxLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(plot)
+    holder.resize(300, 200)
+    holder.show()
+    path = tmp_path / "clip.svg"
+    window.exporter._render(str(path), holder)
+    root = ET.parse(path).getroot()
+    clips = {c.get("id"): c for c in root.iter(SVG + "clipPath")}
+    parents = {child: parent for parent in root.iter() for child in parent}
+    el, clip = root.find(f".//{SVG}image"), None
+    while el is not None and clip is None:
+        ref = el.get("clip-path")
+        clip = clips[ref[len("url(#"):-1]] if ref else None
+        el = parents.get(el)
+    assert clip is not None, "the image is not clipped"
+    numbers = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", clip.find(SVG + "path").get("d"))]
+    xs, ys = numbers[0::2], numbers[1::2]
+    view = plot.getPlotItem().getViewBox()
+    scene = view.mapRectToScene(view.boundingRect())
+    assert min(xs) >= scene.left() - 1 and max(xs) <= scene.right() + 1
+    assert min(ys) >= scene.top() - 1 and max(ys) <= scene.bottom() + 1

@@ -116,7 +116,10 @@ class ExportController(QtCore.QObject):
             # that names the file (not Qt's warnings on stderr and a rename of a file never made).
             buffer = QtCore.QBuffer()
             buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
-            gen = QSvgGenerator()
+            # SVG 1.1, not the default SVG Tiny 1.2: Qt writes the views' clipping as <clipPath> only then
+            # (QSvgGenerator::SvgVersion, Qt 6.5); without it an item reaching past its view (the HMM's
+            # posterior image by half a step, anything when zoomed in) is drawn over the axes and next panels.
+            gen = QSvgGenerator(QSvgGenerator.SvgVersion.Svg11)
             gen.setOutputDevice(buffer)
             gen.setSize(widget.size())
             gen.setViewBox(QtCore.QRect(QtCore.QPoint(0, 0), widget.size()))

@@ -64,6 +64,7 @@ class HMMViews(QtCore.QObject):
         self.posterior.setYRange(0, 1, padding=0)
         self.posterior.setLabel("left", "P(state)")
         self.posterior.setLabel("bottom", "step")
+        self.posterior.getAxis("bottom").enableAutoSIPrefix(False)  # not "step (x0.001)" on a one-step sequence
         self.posterior.setMouseEnabled(y=False)
         self.transitions = g.addPlot(row=0, col=1)
         self.transitions.setTitle("Transition matrix")
@@ -221,7 +222,10 @@ class HMMViews(QtCore.QObject):
         y = Xw[:, 0]
         t = np.arange(len(y), dtype=float)
         ok = np.isfinite(y)
-        self.line.setData(t, y, connect="finite")  # a gap at steps without a value (not joined across)
+        if np.count_nonzero(ok) > 1:
+            self.line.setData(t, y, connect="finite")  # a gap at steps without a value (not joined across)
+        else:  # nothing to join (a one-step sequence): no line, not a path of one move (an empty SVG path)
+            self.line.setData([], [])
         self.points.setPositions(t, np.where(ok, y, np.nan))
         self.series.setTitle(None)
         i = min(self.picked_sequence(), len(self._lengths) - 1)
@@ -230,7 +234,9 @@ class HMMViews(QtCore.QObject):
             self.series.setTitle(f"steps 1-{MAX_STEPS:,} of {total:,}", size="9pt")
         lo, hi = (float(np.nanmin(y)), float(np.nanmax(y))) if ok.any() else (0.0, 1.0)
         pad = 0.05 * (hi - lo) if hi > lo else 1.0
-        self.series.setRange(xRange=(0, max(len(y) - 1, 1)), yRange=(lo - pad, hi + pad), padding=0)
+        # half a step beyond each end: the end steps' points off the axes, their posterior columns whole (a
+        # one-step sequence too; the range was 0 to max(n - 1, 1))
+        self.series.setRange(xRange=(-0.5, len(y) - 0.5), yRange=(lo - pad, hi + pad), padding=0)
         self._neutral_points()
 
     def _neutral_points(self) -> None:

@@ -26,6 +26,8 @@ class EmissionsPlot:
         self.plot = plot
         plot.setTitle("Emissions by state")
         plot.showGrid(x=True, y=True, alpha=0.15)
+        # densities and frequencies as they are (0.2 ... 0.6), not "density (x0.001)" with 200 ... 600 (as plot_1d)
+        plot.getAxis("left").enableAutoSIPrefix(False)
         self._items: list = []
         self._hist = None
         self._scatter = None
