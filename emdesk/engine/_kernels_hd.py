@@ -114,9 +114,12 @@ SPARSE_RESP = 1e-30
 #: A span's scatter is gathered per component when at most this share of its (component, row)
 #: pairs is kept (well-separated components keep about 1/k of them); else the dense products.
 SPARSE_SHARE = 0.5
-#: Rows per span of the full-covariance pass's scatter (a whole number of its blocks; the shards'
-#: unit, so a span is the same rows for any thread count).
-SPAN_ROWS = 2048
+#: Rows per span of the full-covariance pass's scatter (a whole number of its blocks), counted from
+#: each shard's start (the shards do not depend on the thread count, so neither do the spans).  The
+#: sparse form's Python loop over components runs once per span: at 100,000 x 32, k=16 on 2 threads,
+#: spans of 8192 rows took 106-151 ms of CPU per iteration against 171-244 with 2048 (the loop's
+#: small NumPy calls hold the GIL), wall 78-133 against 84-89 ms best (load 1.8-2.2, 1 Dec 2026).
+SPAN_ROWS = 8192
 #: Bytes of the full-covariance pass's whitened differences per block, (k, b, d): the block is the
 #: largest power of two of rows within it, at least 64 and at most 2048 (a divisor of SPAN_ROWS).
 FULL_HD_Y_BYTES = 1 << 20
