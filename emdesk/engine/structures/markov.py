@@ -680,23 +680,19 @@ class MarkovStructure:
             counts = np.maximum(np.asarray(self.transmat_prior, dtype=float) - 1.0 + counts, 0.0)
         counts = np.where(params["transmat"] == 0, 0.0, counts)
         rows = counts.sum(axis=1)
-        # a row whose state is (almost) never followed by another time step: 0/0.  Keep its previous row
-        # and report it -- unless the data hold no transition at all (every sequence a single row): then
-        # no row can be estimated, whatever the states, and saying so of each state would mislead (the
-        # window and emdesk-fit note the one-row sequences).
+        # a state (almost) never followed by another step: 0/0; its previous row is kept and reported, unless
+        # the data hold no transition at all (every sequence one row, which the window and emdesk-fit note)
         floor = 1e-10 * max(float(occupancy.sum()), 1.0)
         dead = rows <= floor
         tm = np.empty((k, k))
         tm[~dead] = counts[~dead] / rows[~dead, None]
         tm[dead] = params["transmat"][dead]
-        if float(xi.sum()) <= floor:
-            dead = np.zeros(k, dtype=bool)
+        dead &= float(xi.sum()) > floor
         for j in np.flatnonzero(dead):
             issues.append(("dead_transition_row", int(j),
-                           f"state {j + 1} is (almost) never followed by another time step of its sequence "
-                           "(it is hardly occupied, or only at the ends of sequences), so its transition row "
-                           "cannot be estimated and keeps its previous value; try fewer states or a "
-                           "transmat_prior above 1."))
+                           f"state {j + 1} is (almost) never followed by another time step of its sequence (it is "
+                           "hardly occupied, or only at the ends of sequences), so its transition row cannot be "
+                           "estimated and keeps its previous value; try fewer states or a transmat_prior above 1."))
         return {"startprob": sp, "transmat": tm}, issues
 
     @staticmethod
