@@ -28,7 +28,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 __all__ = ["Alignment", "align", "align_posteriors", "as_parameters", "full_covariances", "has_component_axis",
-           "permute", "permute_parameters"]
+           "match_cross_table", "permute", "permute_parameters"]
 
 # covariance_type names whose covariance is one matrix shared by every component (scikit-learn's "tied"
 # and mclust's EEE and E, stored as one (d, d) matrix as emdesk.engine.covariance_models.storage_type says)
@@ -259,7 +259,15 @@ def align_posteriors(posteriors, reference_posteriors) -> np.ndarray:
         raise ValueError(f"posteriors of shapes {P.shape} and {R.shape}: give (n, k) for both, on the same rows.")
     if not (np.all(np.isfinite(P)) and np.all(np.isfinite(R))):
         raise ValueError("posteriors must be finite.")
-    C = -(P.T @ R)                         # (k_model, k_reference)
+    return match_cross_table(P.T @ R)
+
+
+def match_cross_table(table) -> np.ndarray:
+    """The permutation of :func:`align_posteriors` from the soft cross-tabulation itself, ``table[a, b] =
+    sum_i r_ia s_ib`` (k_model, k_reference), as a caller summing it over row blocks makes it (issue 16: the
+    bootstrap's alignment holds no (n, k) posteriors).  Returns ``perm`` (k,): new component ``j`` is the
+    model's component ``perm[j]`` (maximum total agreement, Hungarian algorithm)."""
+    C = -np.asarray(table, dtype=float)    # (k_model, k_reference)
     rows, cols = linear_sum_assignment(C)
     return np.asarray(rows[np.argsort(cols)], dtype=int)
 

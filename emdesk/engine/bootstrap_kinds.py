@@ -41,9 +41,11 @@ import warnings
 import numpy as np
 
 from ._bootstrap_common import BootstrapResult, _check_callable, _n_jobs, _run, _seed_sequence, replicate_tolerances
-from .align import align_posteriors, permute_parameters
+from ._blas import tmatmul
+from .align import match_cross_table, permute_parameters
 from .diagnostics import DegenerateSolutionWarning
 from .families._codes import CodedRows
+from .families.base import FamilyFailure
 
 __all__ = ["bootstrap_kind", "kind_parameters", "is_hmm"]
 
@@ -115,18 +117,13 @@ def _missing(Xw):
 
 
 def _log_post(est, X, lengths, hmm):
-    """Log-weights (n, k) whose row-normalised exponentials are ``est``'s posteriors on X (for the alignment):
-    an HMM's state posteriors (the emission densities alone for a sequence impossible under the chain), a
-    mixture's ``log w_j + log f_j(x_i)``."""
-    if hmm:
-        try:
-            with np.errstate(divide="ignore"):
-                return np.log(est.predict_proba(X, lengths))
-        except ValueError:
-            return est._score(X, lengths)[0]
-    logB, sparams = est._score(X, None)[:2]
-    with np.errstate(divide="ignore"):
-        return logB + np.log(sparams["weights"])[None, :]
+    """Log-weights (n, k) whose row-normalised exponentials are an HMM's state posteriors on X (the emission
+    densities alone for a sequence impossible under the chain): the alignment of HMM states."""
+    try:
+        with np.errstate(divide="ignore"):
+            return np.log(est.predict_proba(X, lengths))
+    except ValueError:
+        return est._score(X, lengths)[0]
 
 
 def _normalise(L):
@@ -138,6 +135,55 @@ def _normalise(L):
     e = np.exp(L[ok] - m[ok])
     P[ok] = e / e.sum(axis=1, keepdims=True)
     return P, ok
+
+
+# Bytes of one block's temporaries in the label alignment (issue 16): a mixture's posteriors on X are made a
+# block of rows at a time and summed into the k x k cross-table, never as an (n, k) array
+ALIGN_BLOCK_BYTES = 16 << 20
+# The fit's posteriors on X (the reference of every replicate's alignment) are kept between replicates while
+# they take at most this many bytes (8 n k), and recomputed block by block in each replicate above it
+ALIGN_CACHE_BYTES = 64 << 20
+
+
+def _post_blocks(est, X, checked=False):
+    """``(start, stop, P, ok)`` for consecutive row blocks of X: a mixture's posteriors P (b, k) on those rows
+    (row-normalised ``w_j f_j(x_i)``; zero for a row impossible under every component, ``ok`` False), one
+    block of about ``ALIGN_BLOCK_BYTES`` of temporaries at a time.  ``checked``: X is already as the model's
+    checks make it (the work rows of :func:`_work_data`).  ValueError when X does not fit."""
+    sparams, fparams = est._state()
+    Xc = X if checked else est._check_X(X, None, fitted=True)[0]
+    fam, k = est._family(), int(est.n_components)
+    data = fam.bind(Xc, k)
+    fparams = fam.check_params(fparams, k, Xc.shape[1])
+    try:
+        prep = fam.prepare(data, fparams)
+    except FamilyFailure as exc:
+        raise ValueError(str(exc)) from None
+    with np.errstate(divide="ignore"):
+        logw = np.log(np.asarray(sparams["weights"], dtype=float))[None, :]
+    step = max(1, min(getattr(data, "block", None) or data.n, ALIGN_BLOCK_BYTES // (8 * 6 * k)))
+    for s in range(0, data.n, step):
+        e = min(s + step, data.n)
+        L = fam.log_prob(fam.rows(data, s, e), prep)
+        L += logw
+        P, ok = _normalise(L)
+        yield s, e, P, ok
+
+
+def _cross_table(P_blocks, R_blocks):
+    """``sum_i P_ia R_ib`` (k, k) over the paired row blocks."""
+    C = None
+    for (_, _, P, _), (_, _, R, _) in zip(P_blocks, R_blocks):
+        part = tmatmul(P, R)
+        C = part if C is None else C + part
+    return C
+
+
+def _held_blocks(P, step):
+    """An (n, k) array of posteriors as ``_post_blocks``' blocks (for an HMM's, which come whole)."""
+    n = P.shape[0]
+    for s in range(0, n, step):
+        yield s, min(s + step, n), P[s:s + step], None
 
 
 def bootstrap_kind(model, X, n_boot=999, method="nonparametric", random_state=None, progress=None, n_jobs=None,
@@ -194,11 +240,30 @@ def bootstrap_kind(model, X, n_boot=999, method="nonparametric", random_state=No
     if nan.any() and getattr(model, "missing", "error") == "error":
         raise ValueError(f"X has missing values but the {name} was fitted with missing='error': bootstrap the "
                          "complete rows, or fit with missing='marginalize'.")
-    R_ref, possible = _normalise(_log_post(model, X if not hmm else Xw, lens, hmm))
-    if not possible[~nan.all(axis=1)].all():
-        i = int(np.flatnonzero(~possible & ~nan.all(axis=1))[0])
-        raise ValueError(f"Row {i + 1} of X is impossible under the {name} (probability 0 under every "
-                         f"{'state' if hmm else 'component'}): X is not the data the model was fitted to.")
+    k = int(model.n_components)
+
+    def impossible(ok, s, e):
+        bad = ~ok & ~nan[s:e].all(axis=1)
+        if bad.any():
+            raise ValueError(f"Row {s + int(np.flatnonzero(bad)[0]) + 1} of X is impossible under the {name} "
+                             f"(probability 0 under every {'state' if hmm else 'component'}): X is not the data "
+                             "the model was fitted to.")
+
+    # the fit's posteriors on X, the reference of the alignment: an HMM's whole (its forward-backward's
+    # result), a mixture's in row blocks, kept between replicates only while small (ALIGN_CACHE_BYTES)
+    if hmm:
+        R_ref, possible = _normalise(_log_post(model, Xw, lens, hmm))
+        impossible(possible, 0, n)
+        step = max(1, ALIGN_BLOCK_BYTES // (8 * 6 * k))
+        ref_blocks = lambda: _held_blocks(R_ref, step)  # noqa: E731
+    else:
+        keep = 8 * n * k <= ALIGN_CACHE_BYTES
+        held = []
+        for blk in _post_blocks(model, Xw, checked=True):
+            impossible(blk[3], blk[0], blk[1])
+            if keep:
+                held.append(blk)
+        ref_blocks = (lambda: iter(held)) if keep else (lambda: _post_blocks(model, Xw, checked=True))
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]]) if hmm else None
     if hmm and method == "nonparametric" and len(lens) < 2:
         raise ValueError("An HMM's rows are time steps, not exchangeable draws: the nonparametric bootstrap "
@@ -211,7 +276,6 @@ def bootstrap_kind(model, X, n_boot=999, method="nonparametric", random_state=No
     start_f = {k: np.array(v) for k, v in fparams.items()}
     shared = _shared_keys(model)
     keys = list(ref)
-    k = int(model.n_components)
     nan_mask = nan if nan.any() else None
     ss = _seed_sequence(random_state)
     seeds = ss.spawn(int(n_boot))
@@ -244,12 +308,17 @@ def bootstrap_kind(model, X, n_boot=999, method="nonparametric", random_state=No
         try:
             est.fit(Xb, lb) if hmm else est.fit(Xb)
             p = kind_parameters(est)
-            P = _normalise(_log_post(est, Xw, lens, hmm))[0]
+            if not all(np.all(np.isfinite(v)) for v in p.values()):
+                return None
+            if hmm:
+                P = _normalise(_log_post(est, Xw, lens, hmm))[0]
+                table = _cross_table(_held_blocks(P, step), ref_blocks())
+                del P
+            else:  # the k x k cross-table summed over row blocks: no (n, k) posteriors (issue 16)
+                table = _cross_table(_post_blocks(est, Xw), ref_blocks())
         except (ValueError, np.linalg.LinAlgError, FloatingPointError):
             return None
-        if not all(np.all(np.isfinite(v)) for v in p.values()):
-            return None
-        perm = align_posteriors(P, R_ref)
+        perm = match_cross_table(table)
         p = permute_parameters(p, perm, k, shared=shared)
         return ([p[key] for key in keys], float(est.log_likelihood_), perm, int(getattr(est, "n_iter_", 0)),
                 bool(getattr(est, "converged_", True)))
