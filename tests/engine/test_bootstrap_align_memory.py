@@ -92,16 +92,16 @@ def test_blocked_cross_table_is_the_whole_one(monkeypatch, cases, name):
 
 
 def test_alignment_holds_no_n_by_k_posteriors(monkeypatch):
-    """40,000 rows, k = 4, one replicate of one iteration with every block small: the peak stays under two
+    """20,000 rows, k = 4, one replicate of one iteration with every block small: the peak stays under two
     (n, k) float arrays beyond the resample (X's float copy and its row numbers); the whole-array alignment
     held about six (the fit's reference, the replicate's log-densities, their sum, the normalised copy
     and the row-normalisation's temporaries) and fails this bound."""
     rng = np.random.default_rng(2)
-    n, d, k = 40_000, 2, 4
+    n, d, k = 20_000, 2, 4
     lab = rng.integers(k, size=n)
     C = rng.poisson(np.array([1.0, 6.0, 15.0, 30.0])[lab][:, None] * np.ones(d)).astype(float)
     model = PoissonMixture(k, random_state=0, max_iter=5).fit(C[:2000])
-    rows = 64
+    rows = 128
     monkeypatch.setattr(blocks, "FAMILY_BLOCK_BYTES", 8 * 60 * rows)
     monkeypatch.setattr(_Run, "E_STEP_BLOCK_BYTES", 8 * 4 * k * rows)
     monkeypatch.setattr(_FamilyMixture, "SCORE_BLOCK_BYTES", 8 * 11 * rows)
