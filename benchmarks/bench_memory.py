@@ -26,7 +26,8 @@ fit (k-means++ start, ``--hmm-iters`` iterations), beside the data's size, which
 log-densities and posteriors) and the forward-backward's block budget (FB_BLOCK_BYTES).
 
 ``--bootstrap`` (issue 16, items 2/5): the nonparametric bootstrap of the categorical and mixed mixtures
-(one replicate of one iteration, :func:`bootstrap_peaks`) at every size.
+(one replicate of one iteration, :func:`bootstrap_peaks`) at every size: the resample and the label
+alignment (summed over row blocks since the seventh session; whole ``(n, k)`` posteriors before).
 
 ``--cases WORD ...`` keeps only the ``--families`` / ``--hmm`` rows whose name holds one of the words.
 The script runs on older trees too (``PYTHONPATH=<old checkout> python3 benchmarks/bench_memory.py``),

@@ -30,8 +30,9 @@ Categorical columns are bootstrapped as their codes (``0 .. R_c - 1`` in the ord
 keeps its place (its probability is then estimated 0, or ``alpha``-smoothed).
 
 Label switching: each replicate's components/states are matched to the fit's by minimum-cost matching on the
-posterior cross-tabulation over the data (:func:`emdesk.engine.align.align_posteriors`) and all its parameters
-are permuted accordingly (a transition matrix on both axes; a shared ("tied") covariance is not permuted).
+posterior cross-tabulation over the data (as :func:`emdesk.engine.align.align_posteriors`; a mixture's k x k
+table summed over row blocks, issue 16) and all its parameters are permuted accordingly (a transition matrix
+on both axes; a shared ("tied") covariance is not permuted).
 """
 
 from __future__ import annotations
