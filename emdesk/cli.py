@@ -455,6 +455,17 @@ def _warn(caught, columns=None, symbols=None) -> None:
             print(f"{PROG}: warning: {text}", file=sys.stderr)
 
 
+def _say_fall(model, columns=None) -> None:
+    """A fit whose log-likelihood fell (emdesk.engine.likelihood_fall): its sentence, reason and fix, as a
+    warning, so "converged yes" is never printed over a falling trace without a word."""
+    from .engine._validation import name_columns
+    from .engine.likelihood_fall import fall_message
+
+    text = fall_message(model)
+    if text:
+        print(f"{PROG}: warning: {name_columns(text, columns) if columns else text}", file=sys.stderr)
+
+
 def _run(args) -> int:
     from .io import load_table
 
@@ -578,6 +589,7 @@ def _run_mixture(args, table, columns) -> int:
         f"{_num(fit['log_likelihood'])}, BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, "
         f"converged {'yes' if fit['converged'] else 'no'}")
     _warn(caught)
+    _say_fall(gm, columns)
     for what in written:
         say(f"wrote {what}")
     return 0

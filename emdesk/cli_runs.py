@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 
 from .cli import (COVARIANCE_TYPES, FAMILIES, _check_counts, _missing_note, _mixture_rows, _mixture_writers,
-                  _num, _warn, _write_outputs)
+                  _num, _say_fall, _warn, _write_outputs)
 
 def _run_hmm(args, table, columns) -> int:
     import numpy as np
@@ -95,6 +95,7 @@ def _run_hmm(args, table, columns) -> int:
     say(f"{k} state{'s' if k != 1 else ''}, {kind}: log-likelihood {_num(fit['log_likelihood'])}, "
         f"BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, converged {'yes' if fit['converged'] else 'no'}")
     _warn(caught, columns, symbols)  # constant or linearly dependent columns (the engine's notes), by name
+    _say_fall(model, columns)
     for what in written:
         say(f"wrote {what}")
     return 0
@@ -184,6 +185,7 @@ def _run_family_mixture(args, table, columns) -> int:
     say(f"{k} component{'s' if k != 1 else ''}, {kind}: log-likelihood {_num(fit['log_likelihood'])}, "
         f"BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, converged {'yes' if fit['converged'] else 'no'}{extra}")
     _warn(caught)
+    _say_fall(model, columns)
     for what in written:
         say(f"wrote {what}")
     return 0

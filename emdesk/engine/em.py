@@ -66,7 +66,8 @@ def run_em(ctx, *, n_init, max_iter, tol, rng, want_resp=False, interrupt=None, 
 
     ``finish(results, best)`` is called when every restart has run, with one dict per restart
     (``ctx.result(...)`` plus ``log_likelihood``, ``n_iter``, ``converged``, ``lower_bound``,
-    ``issues``, ``failed`` (None, or the reason)) and the index of the kept restart (highest
+    ``issues``, ``failed`` (None, or the reason), ``log_likelihood_fall`` (the restart's highest
+    total log-likelihood minus its final one, >= 0)) and the index of the kept restart (highest
     final log-likelihood among those that did not fail).  Raises ``ValueError`` when every restart
     failed.  When ``interrupt()`` returns True during an initialisation the generator ends without
     calling ``finish``.
@@ -90,6 +91,7 @@ def run_em(ctx, *, n_init, max_iter, tol, rng, want_resp=False, interrupt=None, 
         t = 0
         prev_lb = math.nan
         prev_ll = math.nan
+        peak_ll = -math.inf  # the highest log-likelihood of this restart (log_likelihood_fall_)
         converged = False
         stop_next = False
         failed = None
@@ -101,6 +103,7 @@ def run_em(ctx, *, n_init, max_iter, tol, rng, want_resp=False, interrupt=None, 
                 if not np.isfinite(ll):
                     raise RestartFailed(ctx.nonfinite_message(ll, t, where0))
                 lb = ll / ctx.W
+                peak_ll = max(peak_ll, float(ll))
                 change = lb - prev_lb if t > 0 else math.nan
                 if do_m and t >= 1 and (abs(change) < tol if rtol is None
                                         else abs(ll - prev_ll) <= rtol * (1.0 + abs(ll + ll_offset))):
@@ -131,12 +134,15 @@ def run_em(ctx, *, n_init, max_iter, tol, rng, want_resp=False, interrupt=None, 
             res.update(
                 log_likelihood=float(last[1].log_likelihood), n_iter=t, converged=bool(converged),
                 lower_bound=float(last[1].lower_bound), issues=last[1].issues, failed=None,
+                # EM never lowers the likelihood save where reg_covar holds a variance up (README):
+                # how far the final log-likelihood is below the restart's highest (0: it never fell)
+                log_likelihood_fall=max(0.0, peak_ll - float(last[1].log_likelihood)),
             )
         else:
             kept_params, snap = last if last is not None else (params, None)
             res = ctx.result(kept_params, snap)
             res.update(log_likelihood=-math.inf, n_iter=t, converged=False, lower_bound=-math.inf,
-                       issues=() if snap is None else snap.issues, failed=failed)
+                       issues=() if snap is None else snap.issues, failed=failed, log_likelihood_fall=0.0)
         results.append(res)
         # the log-likelihood, and where two are equal (both -inf: a total weight near the float limit,
         # the sum not representable) the lower bound (the same per unit of weight)

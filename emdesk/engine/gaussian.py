@@ -324,6 +324,7 @@ class GaussianMixture:
             self.log_prior_ = ctx.log_prior(b["weights"], b["means"], b["covariances"])
             self.log_likelihood_ = b["log_likelihood"] - self.log_prior_
         self.best_restart_ = int(best)
+        self.log_likelihood_fall_ = float(b.get("log_likelihood_fall", 0.0))  # emdesk.engine.likelihood_fall
         self.restart_log_likelihoods_ = np.array([r["log_likelihood"] for r in results])
         self.restart_parameters_ = [
             {key: r[key] for key in ("weights", "means", "covariances", "log_likelihood", "n_iter", "converged",

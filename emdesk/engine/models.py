@@ -383,6 +383,7 @@ class LatentModel:
         self.log_likelihood_ = b["log_likelihood"]
         self.lower_bound_ = b["lower_bound"]
         self.best_restart_ = int(best)
+        self.log_likelihood_fall_ = float(b.get("log_likelihood_fall", 0.0))  # emdesk.engine.likelihood_fall
         self.restart_log_likelihoods_ = np.array([r["log_likelihood"] for r in results])
         self.restart_parameters_ = [dict(r) for r in results]
         self.n_samples_ = float(fdata.n)

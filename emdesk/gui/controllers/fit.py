@@ -267,9 +267,13 @@ class FitController(QtCore.QObject):
             w.timeline_ctrl.show_at_end(idx)
         converged = bool(getattr(model, "converged_", False))
         it = getattr(model, "n_iter_", len(history))
+        from emdesk.engine.likelihood_fall import fall_message
+
+        fell = fall_message(model)  # EM's log-likelihood went down: never "Converged" without a word
         w.status_state.setText(
             (f"Converged after {it} iterations" if converged else
-             f"Stopped at max_iter ({it} iterations) without converging") + f" in {self.elapsed:.1f} s")
+             f"Stopped at max_iter ({it} iterations) without converging") + f" in {self.elapsed:.1f} s"
+            + ("; the log-likelihood fell (see the message)" if fell else ""))
         issues = tuple(getattr(model, "degeneracies_", None) or ())
         w.guard.fit_ended(issues, stopped=False)  # raises the guard bar, or closes it: a clean fit
         params = s.fit_params
@@ -281,12 +285,16 @@ class FitController(QtCore.QObject):
                 from emdesk.io.sequences import name_symbol_codes
 
                 text = name_symbol_codes(text, (s.categories or {}).get(s.columns[0]))
-            w.show_message(text, "warning")
+            w.show_message(text + (" " + s.name_columns(fell) if fell else ""), "warning")
+        elif fell:
+            w.show_message(s.name_columns(fell), "warning")
         if not issues and not converged:
             w.show_message(f"EM did not converge within max_iter = {params['max_iter']} "
-                           "iterations. Raise Max iterations or the tolerance and run again.", "warning")
-        elif (not issues and not notes and params.get("init_params") == "random" and params.get("means_init") is None
-              and int(params.get("n_components", 1)) > 1 and it <= RANDOM_INIT_EARLY_STOP):
+                           "iterations. Raise Max iterations or the tolerance and run again."
+                           + (" " + s.name_columns(fell) if fell else ""), "warning")
+        elif (not issues and not notes and not fell and params.get("init_params") == "random"
+              and params.get("means_init") is None and int(params.get("n_components", 1)) > 1
+              and it <= RANDOM_INIT_EARLY_STOP):
             # Random responsibilities put every component near the overall mean; EM leaves that
             # symmetric start slowly, so the change can drop below tol at once (scikit-learn alike).
             w.show_message(f"EM stopped after {it} iterations: with random responsibilities every "

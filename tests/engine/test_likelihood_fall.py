@@ -1,0 +1,115 @@
+"""A fit whose log-likelihood fell carries it (``log_likelihood_fall_``) and one plain sentence says why
+(emdesk.engine.likelihood_fall): a constant column with missing cells, where the ridge added to the
+missing cells' conditional variance (itself reg_covar) holds the column's variance at reg_covar / (1 - f);
+mixtures and HMMs alike, and nothing on ordinary data."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from emdesk.engine import GaussianHMM, GaussianMixture
+from emdesk.engine.likelihood_fall import fall_message, fell
+
+pytestmark = pytest.mark.filterwarnings("ignore::emdesk.engine.diagnostics.DegenerateSolutionWarning",
+                                        "ignore::emdesk.engine.diagnostics.DataColumnWarning")
+
+
+def _sequence():
+    """Two sequences of 30 steps (the newcomer's file): level switching every 10 steps, flat = 1, and
+    three steps with no value at all."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for sid in ("north", "south"):
+        for t in range(30):
+            x = round(float(rng.normal(0 if (t // 10) % 2 else 4, 0.5)), 3)
+            empty = (sid, t) in (("north", 4), ("north", 5), ("south", 9))
+            rows.append([np.nan, np.nan] if empty else [x, 1.0])
+    return np.array(rows), [30, 30]
+
+
+def _hmm(X, lengths, **kw):
+    opts = dict(covariance_type="diag", reg_covar=1e-6, random_state=0, missing="marginalize", max_iter=200)
+    opts.update(kw)
+    model = GaussianHMM(2, **opts)
+    trace = [s.lower_bound for s in model.fit_iter(X, lengths)]
+    return model, np.array(trace)
+
+
+def _flat_mixture():
+    rng = np.random.default_rng(3)
+    x = np.r_[rng.normal(0, 0.5, 30), rng.normal(4, 0.5, 30)]
+    X = np.c_[x, np.ones(60)]
+    X[[4, 5, 40], 1] = np.nan  # the constant column has 3 missing cells
+    return X
+
+
+def test_hmm_constant_column_with_empty_steps_carries_the_fall_and_says_why():
+    X, lengths = _sequence()
+    model, trace = _hmm(X, lengths)
+    assert model.converged_
+    assert trace[-1] < trace[0] - 1e-3  # the newcomer's falling trace, "Converged" all the same
+    assert model.log_likelihood_fall_ == pytest.approx((trace.max() - trace[-1]) * model.n_samples_, rel=1e-9)
+    assert model.log_likelihood_fall_ > 0.5
+    text = fall_message(model)
+    assert text.startswith(f"The log-likelihood fell by {model.log_likelihood_fall_:.4g} (")
+    assert "because reg_covar holds the variance of constant column 2 up; leave the constant column out" in text
+    # the same fall whatever reg_covar: it is the ridge compounding through the missing cells
+    small, _ = _hmm(X, lengths, reg_covar=1e-12)
+    assert small.log_likelihood_fall_ == pytest.approx(model.log_likelihood_fall_, rel=1e-3)
+
+
+@pytest.mark.parametrize("drop", ["flat", "empty_rows"])
+def test_hmm_no_fall_without_the_constant_column_or_without_empty_steps(drop):
+    X, lengths = _sequence()
+    if drop == "flat":
+        X = X[:, :1]
+    else:
+        keep = ~np.isnan(X[:, 0])
+        X, lengths = X[keep], [28, 29]
+    model, trace = _hmm(X, lengths)
+    assert fell(model) == 0.0 and fall_message(model) is None
+    assert np.all(np.diff(trace) >= -1e-9 * (1 + np.abs(trace[1:])))
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full", "tied"])
+def test_mixture_constant_column_with_missing_cells_carries_the_fall(covariance_type):
+    X = _flat_mixture()
+    model = GaussianMixture(2, covariance_type=covariance_type, random_state=0, missing="marginalize").fit(X)
+    assert model.converged_
+    # n_obs/2 log(1/(1-f)): the constant column's variance goes from reg_covar to reg_covar/(1-f), f = 3/60
+    assert model.log_likelihood_fall_ == pytest.approx(57 / 2 * -np.log(1 - 3 / 60), rel=0.01)
+    assert "reg_covar holds the variance of constant column 2 up" in fall_message(model)
+    plain = GaussianMixture(2, covariance_type=covariance_type, random_state=0,
+                            missing="marginalize").fit(X[:, :1])
+    assert fall_message(plain) is None
+
+
+def test_mixture_components_held_up_by_a_large_reg_covar_are_named():
+    rng = np.random.default_rng(0)
+    x = np.r_[rng.normal(0, 0.3, 100), rng.normal(3, 0.3, 100)][:, None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = GaussianMixture(2, covariance_type="diag", reg_covar=1.0, tol=1e-4, max_iter=200,
+                                random_state=0).fit(x)
+    assert model.log_likelihood_fall_ > 1.0
+    assert "because reg_covar holds the variance of components 1, 2 up; lower reg_covar or fit fewer " \
+           "components." in fall_message(model)
+
+
+def test_ordinary_fits_carry_no_fall():
+    rng = np.random.default_rng(1)
+    X = np.r_[rng.normal(0, 1, (80, 2)), rng.normal(5, 1, (80, 2))]
+    gm = GaussianMixture(2, random_state=0).fit(X)
+    hmm = GaussianHMM(2, random_state=0).fit(X, [80, 80])
+    for model in (gm, hmm):
+        assert model.log_likelihood_fall_ >= 0.0 and fell(model) == 0.0 and fall_message(model) is None
+
+
+def test_a_model_without_the_record_says_nothing():
+    class Loaded:
+        log_likelihood_ = -12.0
+
+    assert fell(Loaded()) == 0.0 and fall_message(Loaded()) is None

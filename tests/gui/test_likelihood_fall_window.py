@@ -1,0 +1,66 @@
+"""A fit whose log-likelihood fell is never just "Converged" in the window: the status says it fell and the
+message strip gives the reason and the fix in one sentence (emdesk.engine.likelihood_fall), for an HMM (the
+newcomer's sequence file: a constant column and three empty rows) and a mixture; nothing on ordinary data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+FIT_TIMEOUT = 60_000
+pytestmark = pytest.mark.filterwarnings("ignore::emdesk.engine.diagnostics.DegenerateSolutionWarning",
+                                        "ignore::emdesk.engine.diagnostics.DataColumnWarning")
+
+
+@pytest.fixture
+def flat_csv(tmp_path):
+    rng = np.random.default_rng(7)
+    lines = ["site,day,level,flat"]
+    for sid in ("north", "south"):
+        for t in range(30):
+            x = round(float(rng.normal(0 if (t // 10) % 2 else 4, 0.5)), 3)
+            empty = (sid, t) in (("north", 4), ("north", 5), ("south", 9))
+            lines.append(f"{sid},{t},," if empty else f"{sid},{t},{x},1")
+    p = tmp_path / "flat.csv"
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+def _fit(qtbot, window):
+    with qtbot.waitSignal(window.fitFinished, timeout=FIT_TIMEOUT):
+        window.start_fit()
+    return window.status_state.text(), window.last_message
+
+
+def test_hmm_with_a_constant_column_and_empty_rows_says_the_likelihood_fell(qtbot, window, flat_csv):
+    window.open_csv(flat_csv)
+    window.set_model_kind("hmm", "gaussian")
+    window.set_sequence("site", "day")
+    window.select_columns(["level", "flat"])
+    window.set_options(n_components=2, random_state=0, covariance_type="diag")
+    status, (level, text) = _fit(qtbot, window)
+    fall = window.session.model.log_likelihood_fall_
+    assert fall > 0.5
+    assert status.startswith("Converged after") and status.endswith("; the log-likelihood fell (see the message)")
+    assert level == "warning"
+    assert "Column 2 (flat) is constant" in text  # the column note stays, the fall follows it
+    assert (f"The log-likelihood fell by {fall:.4g} (" in text and "because reg_covar holds the variance of "
+            "constant column 2 (flat) up; leave the constant column out (a lower reg_covar does not help)." in text)
+    window.select_columns(["level"])  # the fix: without the constant column nothing falls
+    status, message = _fit(qtbot, window)
+    assert "fell" not in status and (message is None or "log-likelihood fell" not in message[1])
+
+
+def test_mixture_with_missing_cells_in_a_constant_column_says_it(qtbot, window, tmp_path):
+    rng = np.random.default_rng(3)
+    x = np.r_[rng.normal(0, 0.5, 30), rng.normal(4, 0.5, 30)]
+    lines = ["x,flat"] + [f"{v:.4f},{'' if i in (4, 5, 40) else 1}" for i, v in enumerate(x)]
+    path = tmp_path / "mix.csv"
+    path.write_text("\n".join(lines) + "\n")
+    window.open_csv(path)
+    window.set_model_kind("mixture", "gaussian")
+    window.select_columns(["x", "flat"])
+    window.set_options(n_components=2, random_state=0, covariance_type="diag", n_init=1)
+    status, (level, text) = _fit(qtbot, window)
+    assert "the log-likelihood fell" in status
+    assert "reg_covar holds the variance of constant column 2 (flat) up" in text

@@ -1,0 +1,54 @@
+"""emdesk-fit says when a fit's log-likelihood fell (emdesk.engine.likelihood_fall): one warning line with the
+reason and the fix under "converged yes"; HMM (the newcomer's sequence file) and Gaussian mixture."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.cli_run import run_in_process as run
+
+pytestmark = pytest.mark.filterwarnings("ignore::emdesk.engine.diagnostics.DegenerateSolutionWarning",
+                                        "ignore::emdesk.engine.diagnostics.DataColumnWarning")
+
+
+def _sequence_csv(path, flat=True):
+    rng = np.random.default_rng(7)
+    lines = ["site,day,level" + (",flat" if flat else "")]
+    for sid in ("north", "south"):
+        for t in range(30):
+            x = round(float(rng.normal(0 if (t // 10) % 2 else 4, 0.5)), 3)
+            empty = (sid, t) in (("north", 4), ("north", 5), ("south", 9))
+            lines.append(f"{sid},{t}," + ("," if flat else "") if empty else
+                         f"{sid},{t},{x}" + (",1" if flat else ""))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_hmm_constant_column_with_empty_rows_warns_that_the_likelihood_fell(tmp_path):
+    path = _sequence_csv(tmp_path / "flat.csv")
+    out = run(path, "--model", "hmm", "-k", "2", "--covariance", "diag", "--seed", "0", "--sequence-column", "site",
+              "--order-column", "day", "-o", tmp_path / "m.json")
+    assert out.returncode == 0, out.stderr
+    assert "converged yes" in out.stdout
+    assert "emdesk-fit: warning: The log-likelihood fell by " in out.stderr
+    assert ("because reg_covar holds the variance of constant column 2 (flat) up; leave the constant column out "
+            "(a lower reg_covar does not help).") in out.stderr
+
+
+def test_hmm_without_the_constant_column_says_nothing_of_a_fall(tmp_path):
+    path = _sequence_csv(tmp_path / "level.csv", flat=False)
+    out = run(path, "--model", "hmm", "-k", "2", "--covariance", "diag", "--seed", "0", "--sequence-column", "site",
+              "--order-column", "day", "-o", tmp_path / "m.json")
+    assert out.returncode == 0, out.stderr
+    assert "converged yes" in out.stdout and "log-likelihood fell" not in out.stderr
+
+
+def test_mixture_constant_column_with_missing_cells_warns(tmp_path):
+    rng = np.random.default_rng(3)
+    x = np.r_[rng.normal(0, 0.5, 30), rng.normal(4, 0.5, 30)]
+    path = tmp_path / "mix.csv"
+    path.write_text("x,flat\n" + "".join(f"{v:.4f},{'' if i in (4, 5, 40) else 1}\n" for i, v in enumerate(x)))
+    out = run(path, "-k", "2", "--covariance", "diag", "--seed", "0", "-o", tmp_path / "m.json")
+    assert out.returncode == 0, out.stderr
+    assert "reg_covar holds the variance of constant column 2 (flat) up" in out.stderr
