@@ -371,7 +371,7 @@ class Layout:
             # _kernels._pass_rows, _kernels_hd._gemm_cols
             from ._kernels_hd import hd_block_rows
 
-            return hd_block_rows(k, self.m)
+            return hd_block_rows(k, self.m, self.covariance_type)
         target = (1 << 18) // max(self.m * k, 1)
         b = 1 << max(int(np.log2(max(target, 1))), 0)
         return int(min(BLOCK_ROWS, max(2048, b)))
