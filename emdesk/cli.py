@@ -416,6 +416,21 @@ def _columns(args, table) -> list[str]:
     return columns
 
 
+def _left_out_note(table, columns, args) -> str:
+    """With the default columns: one line naming the columns not fitted and why (text, no values), so that
+    a column read as text (a stray word in a column of numbers) is not lost silently; "" when none."""
+    skip = {args.sequence_column, args.order_column} if args.model == "hmm" else set()
+    empty = set(table.empty_column_names)
+    parts = []
+    for name in table.column_names:
+        if name in columns or name in skip or table.column_kind(name) == "row label":
+            continue
+        parts.append(f"{name} (no values)" if name in empty else f"{name} (text)")
+    if not parts:
+        return ""
+    return f"{table.name}: columns left out: {', '.join(parts)}; name the columns to fit with --columns"
+
+
 def _write_outputs(args, writers) -> list[str]:
     """Run ``writers`` ({option: function(path) -> text for the summary}) for every output asked for,
     together: all are written, or none (files that existed keep their content)."""
@@ -482,6 +497,10 @@ def _run(args) -> int:
     table = load_table(args.data)
     columns = _columns(args, table)
     args.fitted_columns = columns
+    if args.columns is None and not args.quiet:
+        left = _left_out_note(table, columns, args)
+        if left:
+            print(left)
     if args.family != "gaussian" and args.model == "mixture":
         return _run_family_mixture(args, table, columns)
     if args.select:
