@@ -69,6 +69,8 @@ def test_a_collapsed_states_points_are_its_observed_steps_in_the_window(qtbot, w
     shown = float(re.search(r"\(([\d.]+) observed", status).group(1))
     assert shown <= seen[state] and shown == pytest.approx(seen[state], abs=0.1)
     assert window.guard_bar.isVisible()
+    bar = window.guard_bar.label.text()
+    assert "has too few observed time steps" in bar and "has too few points" not in bar
     assert window.degeneracy_fixes() == ["raise_reg_covar", "fewer_components", "constrained_covariance",
                                          "new_initialisation"]
 

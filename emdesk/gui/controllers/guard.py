@@ -117,7 +117,8 @@ class GuardController(QtCore.QObject):
         if self.s.kind == "hmm":  # an HMM's components are its states ("degenerate states", "state 2")
             from emdesk.engine.models import state_words
 
-            text = state_words(text)
+            # a state's points are its time steps with an observed value (as the engine's messages count them)
+            text = state_words(text).replace("has too few points", "has too few observed time steps")
         w.last_message = ("warning", text + " " + details)  # what the window says, as show_message records
         w.messageShown.emit("warning", text + " " + details)
         self.raise_bar(text + " <b>One click runs a new fit:</b>", issues)
