@@ -1,6 +1,7 @@
 """The HMM view numbers steps from 1, as the messages and the Data panel number data rows (issue 16, window
 item 3: the step axis counted from 0). Hovering over a step names its data row (the file's, 1-based, with its
-sequence and order values), the same words the messages use; the Results' uncertainty list names data rows."""
+sequence and order values), the same words the messages use; the Results' uncertainty list names data rows and
+the pseudo-residuals' time axis counts from 1."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def test_after_a_fit_the_path_and_posteriors_sit_on_steps_from_one(qtbot, window
     assert text.endswith(f"; state {int(np.argmax(p)) + 1} (p {p.max():.2f})") and "data row 1 (site north" in text
 
 
-def test_the_uncertainty_list_names_an_hmms_data_rows(qtbot, window, shuffled_csv):
+def test_the_uncertainty_list_names_data_rows_and_the_residuals_count_steps_from_one(qtbot, window, shuffled_csv):
     _open(window, shuffled_csv)
     window.set_options(n_components=2, random_state=0, n_init=1, max_iter=30)
     with qtbot.waitSignal(window.fitFinished, timeout=FIT_TIMEOUT):
@@ -85,3 +86,10 @@ def test_the_uncertainty_list_names_an_hmms_data_rows(qtbot, window, shuffled_cs
     rows = window.session.file_rows
     for r, i in enumerate(unc.listed_rows()[:5]):
         assert unc.table.item(r, 0).text() == str(int(rows[i]) + 1)
+    # the pseudo-residuals over time: time steps from 1 too (the row of X + 1, sequences in turn; was the row)
+    window.results.show_dock("checks")
+    qtbot.waitUntil(lambda: window.results.checks.checks() is not None, timeout=10_000)
+    res = window.results.checks.checks()
+    t, _ = window.results.checks.residuals_view.time_points.getData()
+    np.testing.assert_array_equal(t, res.columns[0].rows + 1)
+    assert t.min() == 1 and t.max() == 24
