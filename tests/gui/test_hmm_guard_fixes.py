@@ -68,6 +68,10 @@ def test_a_collapsed_states_points_are_its_observed_steps_in_the_window(qtbot, w
     assert "effective points" not in status
     shown = float(re.search(r"\(([\d.]+) observed", status).group(1))
     assert shown <= seen[state] and shown == pytest.approx(seen[state], abs=0.1)
+    # a fitted HMM shown again (a restart, a model chosen in model selection, a fit file): the same count
+    again = window.session.model_state(window.model)
+    np.testing.assert_allclose(again.observed_occupancy, seen, rtol=1e-6, atol=1e-6)
+    assert again.observed_occupancy.sum() == pytest.approx(42.0)  # 47 time steps, 42 observed
     assert window.guard_bar.isVisible()
     bar = window.guard_bar.label.text()
     assert "has too few observed time steps" in bar and "has too few points" not in bar
