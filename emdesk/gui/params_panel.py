@@ -339,8 +339,10 @@ class ParamsPanel(QtWidgets.QWidget):
 
         gaussian, d = self._prior_context
         if not gaussian:
+            hmm = MODEL_KINDS[self.kind.currentIndex()][1] == "hmm"
             return ("A prior is available for Gaussian mixtures only: mclust's conjugate prior is for normal "
-                    "mixtures (Fraley & Raftery 2007); this model has none")
+                    "mixtures (Fraley & Raftery 2007); this model has none"
+                    + ("; a hidden Markov model's transition rows take one: Transition prior" if hmm else ""))
         cov = self.covariance_type.currentText()
         d = d or 2
         if not has_prior(cov, d):

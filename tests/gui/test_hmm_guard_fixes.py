@@ -107,6 +107,7 @@ def test_a_state_never_left_gets_a_transition_prior_that_runs_a_new_fit(qtbot, w
     window.select_columns(["x"])
     form = window.params_panel.layout()
     assert form.isRowVisible(window.params_panel.transmat_prior)  # an HMM's field (hidden for mixtures)
+    assert "Transition prior" in window.params_panel.prior.toolTip()  # mclust's prior is not the HMM's
     window.set_options(n_components=2, random_state=0, n_init=1, max_iter=50)
     _fit(qtbot, window)
     assert [i.kind for i in window.model.degeneracies_] == ["dead_transition_row"]
