@@ -129,8 +129,8 @@ def propose_fixes(options: dict, data_variances=None, manual_means: bool = False
 def propose_hmm_fixes(options: dict, family: str, kinds, data_variances=None) -> dict:
     """The fixes for a degenerate hidden Markov model fitted with ``options`` (the engine keywords of the fit:
     numbers, as the session passes them to the HMM), ``family`` its emission family and ``kinds`` the kinds of
-    the issues found. Returns ``{name: (button text, tooltip, {option: new value, ...})}`` in ``FIX_ORDER``
-    (``BUTTON_ORDER``; the module docstring says which fix answers which kind)."""
+    the issues found. Returns ``{name: (button text, tooltip, {option: new value, ...})}`` in ``BUTTON_ORDER``
+    (the module docstring says which fix answers which kind)."""
     from emdesk.engine import GaussianHMM
     from emdesk.engine.relative import own_defaults
 

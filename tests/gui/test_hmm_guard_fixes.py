@@ -113,6 +113,8 @@ def test_a_state_never_left_gets_a_transition_prior_that_runs_a_new_fit(qtbot, w
     assert [i.kind for i in window.model.degeneracies_] == ["dead_transition_row"]
     assert window.guard_bar.isVisible()
     assert "never followed by another time step" in window.guard_bar.label.text()
+    # the status bar says what is wrong with the chain (it said "collapsing (singular covariance)")
+    assert window.status_guard.text() == "\u26a0 State 2 is almost never followed by another time step"
     # reg_covar and tied covariances do nothing for a transition row: not offered
     assert window.degeneracy_fixes() == ["transmat_prior", "fewer_components", "new_initialisation"]
     button = window.guard_bar.buttons["transmat_prior"]
