@@ -46,6 +46,10 @@ def hmm_state_snapshot(model, X, lengths):
     post = np.asarray(model.predict_proba(X, lengths))
     occ = post.sum(axis=0)
     weights = occ / occ.sum() if occ.sum() > 0 else np.full(len(occ), 1.0 / len(occ))
+    from emdesk.engine._markov_run import empty_rows
+
+    # each state's time steps with an observed value: its points, as the engine's snapshots count them
+    seen = occ - post[empty_rows(X)].sum(axis=0)
     names = fam.param_names
     ll = float(getattr(model, "log_likelihood_", np.nan))
     n = float(X.shape[0])
@@ -59,6 +63,7 @@ def hmm_state_snapshot(model, X, lengths):
         missing=getattr(model, "missing", "error"), structure="markov", family=fam.name,
         startprob=frozen_copy(sparams["startprob"]), transmat=frozen_copy(sparams["transmat"]),
         params={k: frozen_copy(v) for k, v in fparams.items()}, model_params=model.get_params(),
+        observed_occupancy=frozen_copy(np.maximum(seen, 0.0)),
     )
 
 

@@ -27,7 +27,50 @@ from .structures.markov_blocked import (
 )
 
 __all__ = ["FamilyRows", "markov_e_step", "markov_score", "markov_posteriors", "markov_decode",
-           "markov_impossible"]
+           "markov_impossible", "empty_rows", "observed_diagnosis"]
+
+#: Rows of X read at a time by :func:`empty_rows` (a float copy of this many rows).
+EMPTY_ROWS_BLOCK = 1 << 16
+
+
+def empty_rows(X, block_rows=EMPTY_ROWS_BLOCK) -> np.ndarray:
+    """The 0-based rows of ``X`` (n, d; NaN where missing, or compact codes) with every value missing: an
+    HMM's time steps without an observation.  Read in row blocks; the result holds one integer per such
+    row (none for a complete X)."""
+    found = []
+    for s in range(0, X.shape[0], block_rows):
+        B = np.asarray(X[s:s + block_rows], dtype=float)
+        if B.ndim == 1:
+            B = B[:, None]
+        hit = np.flatnonzero(np.isnan(B).all(axis=1)) if B.shape[1] else np.arange(B.shape[0])
+        if hit.size:
+            found.append(hit + s)
+    return np.concatenate(found).astype(np.int64) if found else np.zeros(0, dtype=np.int64)
+
+
+def observed_diagnosis(fam, fdata, fparams, occupancy, observed=None):
+    """The family's degeneracy diagnosis of its components (``observed`` None: a mixture's, as
+    ``fam.diagnose`` gives it) or of an HMM's states, in an HMM's words ("State 2 has collapsed").
+    ``observed`` (k,): each state's expected number of time steps with an observed value (``occupancy``
+    less the posteriors of the rows with every value missing), what a state's points are: a time step
+    without an observation holds no data for its emission parameters (the mixture's message counts the
+    rows it fits, and a mixture leaves such rows out).  A family whose ``diagnose`` takes no
+    ``n_samples`` is given the whole occupancy."""
+    import inspect
+
+    from .diagnostics import ComponentIssue
+    from .models import state_words
+
+    if observed is None:
+        return tuple(fam.diagnose(fdata, fparams, occupancy))
+    if "n_samples" in inspect.signature(fam.diagnose).parameters:
+        w = np.maximum(np.asarray(observed, dtype=float), 0.0)
+        found = fam.diagnose(fdata, fparams, w, n_samples=float(w.sum()))
+    else:
+        found = fam.diagnose(fdata, fparams, occupancy)
+    return tuple(ComponentIssue(i.component, i.kind, state_words(i.message).replace(
+        "point, fewer", "observed time step, fewer").replace("points, fewer", "observed time steps, fewer"))
+        for i in found)
 
 
 class FamilyRows:
@@ -56,20 +99,28 @@ class FamilyRows:
         return self._logB
 
 
-def markov_e_step(fam, fdata, fprep, sparams, lengths, want_stats, want_resp, plan=None):
-    """One E-step: ``(ll, posteriors (n, k) or None, occupancy (k,), structure stats (start, xi),
-    family stats)``; ``ll`` ``-inf`` (and the rest None) when the data are impossible.  Posteriors are
-    kept when ``want_resp``, or when the family has no row-block API and statistics are wanted.
-    ``plan``: the fit's :class:`~emdesk.engine.structures.markov_blocked.BlockPlan` (every E-step reuses it)."""
+def markov_e_step(fam, fdata, fprep, sparams, lengths, want_stats, want_resp, plan=None, empty=None):
+    """One E-step: ``(ll, posteriors (n, k) or None, occupancy (k,), observed occupancy (k,), structure
+    stats (start, xi), family stats)``; ``ll`` ``-inf`` (and the rest None) when the data are impossible.
+    Posteriors are kept when ``want_resp``, or when the family has no row-block API and statistics are
+    wanted.  ``plan``: the fit's :class:`~emdesk.engine.structures.markov_blocked.BlockPlan` (every E-step
+    reuses it).  ``empty``: the sorted rows with every value missing (:func:`empty_rows`), whose posteriors
+    the observed occupancy leaves out."""
     rows = FamilyRows(fam, fdata, fprep)
     k = len(sparams["startprob"])
     keep = want_resp or (want_stats and not rows.blocked)
     post = np.empty((fdata.n, k)) if keep else None
     occ = np.zeros(k)
+    unobserved = np.zeros(k)
     acc = []
+    empty = np.zeros(0, dtype=np.int64) if empty is None else empty
 
     def consume(s, e, g):
         occ[:] += g.sum(axis=0)
+        if empty.size:
+            lo, hi = np.searchsorted(empty, (s, e))
+            if hi > lo:
+                unobserved[:] += g[empty[lo:hi] - s].sum(axis=0)
         if post is not None:
             post[s:e] = g
         if want_stats and rows.blocked:
@@ -79,11 +130,11 @@ def markov_e_step(fam, fdata, fprep, sparams, lengths, want_stats, want_resp, pl
     ll, xi, start = forward_backward_blocked(rows.logB, sparams["startprob"], sparams["transmat"], lengths,
                                              consume, want_xi=want_stats, plan=plan)
     if not math.isfinite(ll):
-        return ll, None, None, None, None
+        return ll, None, None, None, None, None
     fstats = None
     if want_stats:
         fstats = acc[0] if rows.blocked else fam.stats(fdata, fprep, post)
-    return ll, post, occ, (start, xi), fstats
+    return ll, post, occ, np.maximum(occ - unobserved, 0.0), (start, xi), fstats
 
 
 def markov_score(rows, sparams, lengths) -> float:

@@ -109,8 +109,11 @@ class _BaseHMM(LatentModel):
 
         from .diagnostics import DataColumnWarning
         from .families._codes import CodedRows
+        from ._markov_run import empty_rows
         from .hmm_notes import hmm_column_notes
 
+        # the time steps without an observation: the degeneracy messages count a state's observed steps only
+        self._empty_rows = empty_rows(X)
         if isinstance(X, CodedRows):  # compact symbol codes: read as they are (issue 16)
             self.column_notes_ = ()
             return

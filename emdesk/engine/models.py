@@ -86,6 +86,7 @@ class _Run:
         self.W = float(fdata.n)
         self.post = None
         self.occupancy = None  # (k,) summed over the blocks of the last E-step (mixtures, Markov)
+        self.observed = None  # (k,) Markov: the occupancy of the time steps with an observed value
         self.want_resp = False  # keep the (n, k) posteriors (fit_iter(responsibilities=True))
         self._plan = None  # the Markov E-steps' row blocks (structures.markov_blocked.BlockPlan)
         self.m_issues = ()
@@ -194,11 +195,12 @@ class _Run:
         sparams, fprep = prep
         if self._plan is None:  # the blocks and their layouts, for every E-step
             self._plan = BlockPlan(self.seqs.lengths, block_rows_for(self.est.n_components))
-        ll, post, occ, sstats, fstats = markov_e_step(self.est._family(), self.fdata, fprep, sparams,
-                                                      self.seqs.lengths, want_stats, self.want_resp, self._plan)
+        ll, post, occ, seen, sstats, fstats = markov_e_step(self.est._family(), self.fdata, fprep, sparams,
+                                                            self.seqs.lengths, want_stats, self.want_resp,
+                                                            self._plan, getattr(self.est, "_empty_rows", None))
         if not np.isfinite(ll):
             return ll, None
-        self.post, self.occupancy = post, occ
+        self.post, self.occupancy, self.observed = post, occ, seen
         self._fprep = fprep
         if not want_stats:
             return ll, None
@@ -222,11 +224,10 @@ class _Run:
         occupancy = self.occupancy if self.occupancy is not None else self.post.sum(axis=0)
         issues = self.m_issues if fields["iteration"] > 0 else ()
         fam = est._family()
-        if hasattr(fam, "diagnose"):
-            found = tuple(fam.diagnose(self.fdata, fparams, occupancy))
-            if self.seqs is not None:  # an HMM's components are its states: say so ("State 2 has collapsed")
-                found = tuple(ComponentIssue(i.component, i.kind, state_words(i.message)) for i in found)
-            issues = tuple(issues) + found
+        if hasattr(fam, "diagnose"):  # an HMM's states: by their observed time steps, "State 2 has collapsed"
+            from ._markov_run import observed_diagnosis
+
+            issues = tuple(issues) + observed_diagnosis(fam, self.fdata, fparams, occupancy, self.observed)
         first = fparams[fam.param_names[0]]
         second = fparams[fam.param_names[1]] if len(fam.param_names) > 1 else None
         return Snapshot(
@@ -242,6 +243,7 @@ class _Run:
             family=fam.name,
             startprob=frozen_copy(sparams.get("startprob")),
             transmat=frozen_copy(sparams.get("transmat")),
+            observed_occupancy=frozen_copy(self.observed),
             params={name: frozen_copy(v) for name, v in fparams.items()},
             model_params=est.get_params(),
             **fields,

@@ -66,6 +66,9 @@ class Snapshot:
     transmat: np.ndarray | None = None
     params: dict | None = None
     model_params: dict | None = None
+    # Markov: each state's expected number of time steps with an observed value (``weights`` x the
+    # time steps counts those without one too): a state's points, as the degeneracy messages count them.
+    observed_occupancy: np.ndarray | None = None
 
     @property
     def n_components(self) -> int:

@@ -323,7 +323,7 @@ class PseudoResidualsView(QtWidgets.QWidget):
         if res is None or i < 0:
             return
         c = res.columns[i]
-        t, z = c.rows.astype(float), c.residuals
+        t, z = c.rows.astype(float) + 1.0, c.residuals  # time steps from 1, as the other views and messages
         if z.size > self.max_points:  # display only: evenly spaced rows
             idx = np.unique(np.linspace(0, z.size - 1, self.max_points).round().astype(int))
             t, z = t[idx], z[idx]

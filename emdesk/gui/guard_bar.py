@@ -17,10 +17,21 @@ The fixes and their rules (``propose_fixes``; the same text is each button's too
 ``new_initialisation``
     A new random seed (and the starting means placed by hand, if any, are cleared): EM starts elsewhere.
 
+For a hidden Markov model (``propose_hmm_fixes``) the fixes follow what went wrong. A state whose emission
+parameters collapsed (Gaussian emissions: variance at the floor, too few observed time steps, a singular
+covariance): a larger ``reg_covar`` (a number in the data's units: an HMM has no "relative" setting), tied
+covariances, fewer states, a new initialisation. A state whose transition row cannot be estimated (almost
+never followed by another time step: hardly occupied, never left or only at the ends of sequences) or that is
+almost never occupied (never entered): ``transmat_prior`` (hmmlearn's Dirichlet prior on each transition row,
+the Model panel's Transition prior field), fewer states, a new initialisation. ``reg_covar`` and tied
+covariances are Gaussian emissions' only (a Poisson or categorical HMM has neither).
+
 Every fix changes the Model panel's fields visibly; the window then starts a new fit at once.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -29,6 +40,15 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from emdesk.gui.geometry import ellipse, marginal_covariances, normal_pdf
 
 FIX_ORDER = ("raise_reg_covar", "fewer_components", "constrained_covariance", "new_initialisation")
+#: The guard bar's buttons, in order: the mixture's fixes and an HMM's transmat_prior
+BUTTON_ORDER = ("raise_reg_covar", "transmat_prior", "fewer_components", "constrained_covariance",
+                "new_initialisation")
+#: The issue kinds of an HMM's chain (its transition rows, its occupancy), as against a collapse of a state's
+#: emission parameters (``emdesk.engine.diagnostics.ISSUE_KINDS``).
+CHAIN_KINDS = ("dead_transition_row", "empty_state")
+#: transmat_prior the HMM fix sets at least (one pseudo-transition from every state to every state); a prior
+#: already at or above it is doubled.
+TRANSMAT_PRIOR_FIX = 2.0
 REG_COVAR_FACTOR = 100.0
 REG_COVAR_RELATIVE_MIN = 1e-4
 WARN_RGB = (211, 47, 47)
@@ -106,7 +126,66 @@ def propose_fixes(options: dict, data_variances=None, manual_means: bool = False
     return out
 
 
+def propose_hmm_fixes(options: dict, family: str, kinds, data_variances=None) -> dict:
+    """The fixes for a degenerate hidden Markov model fitted with ``options`` (the engine keywords of the fit:
+    numbers, as the session passes them to the HMM), ``family`` its emission family and ``kinds`` the kinds of
+    the issues found. Returns ``{name: (button text, tooltip, {option: new value, ...})}`` in ``BUTTON_ORDER``
+    (the module docstring says which fix answers which kind)."""
+    from emdesk.engine import GaussianHMM
+    from emdesk.engine.relative import own_defaults
+
+    kinds = set(kinds)
+    gaussian = family == "gaussian"
+    opts = own_defaults(GaussianHMM, options) if gaussian else dict(options)  # "relative" -> the HMM's own
+    collapse = bool(kinds - set(CHAIN_KINDS))
+    chain = bool(kinds & set(CHAIN_KINDS))
+    out: dict = {}
+    mixture_fixes = propose_fixes({**opts, "reg_covar": float(opts.get("reg_covar", 1e-6))}, data_variances)
+    if gaussian and collapse:
+        out["raise_reg_covar"] = mixture_fixes["raise_reg_covar"]
+    if chain:
+        old = opts.get("transmat_prior")
+        old = 1.0 if old is None else float(np.max(old))
+        new = _nice(max(TRANSMAT_PRIOR_FIX, 2.0 * old))
+        out["transmat_prior"] = (
+            f"Transition prior (\u2192 {new:g})",
+            f"Sets transmat_prior (hmmlearn's Dirichlet prior on each transition row) to {new:g}: {new - 1:g} "
+            "pseudo-transition" + ("" if new == 2 else "s") + " from every state to every state, so a state that is "
+            "hardly occupied, never left or only at the ends of sequences gets a transition row from the data and "
+            "the prior, and can be entered again. Runs a new fit.",
+            {"transmat_prior": new},
+        )
+    k = int(opts.get("n_components", 1))
+    if k > 1:
+        out["fewer_components"] = (
+            f"Fewer states (\u2192 {k - 1})",
+            f"Fits {k - 1} states instead of {k}: a state that collapses, or is hardly ever entered or left, often "
+            "has no regime of its own. Runs a new fit.",
+            {"n_components": k - 1},
+        )
+    if gaussian and collapse and "constrained_covariance" in mixture_fixes:
+        out["constrained_covariance"] = (
+            "Constrained covariance (\u2192 tied)",
+            "Uses one covariance shared by all states (covariance type 'tied'), so no single state can shrink "
+            "onto a few time steps. Runs a new fit.",
+            {"covariance_type": "tied"},
+        )
+    text, tip, change = mixture_fixes["new_initialisation"]
+    if opts.get("init_params") == "hierarchical":  # the same start whatever the seed: k-means++ from a new one
+        change = {**change, "init_params": "kmeans++"}
+        tip = tip.replace("so EM starts", "and the initialisation k-means++ (hierarchical clustering starts "
+                          "the same way whatever the seed), so EM starts")
+    out["new_initialisation"] = (text, tip, change)
+    return {name: out[name] for name in BUTTON_ORDER if name in out}
+
+
 def effective_points(snapshot, component: int) -> float:
+    """The points a component (or an HMM's state) holds: its weight x the rows, or for an HMM its expected
+    number of time steps with an observed value (``Snapshot.observed_occupancy``: a time step without an
+    observation holds no data for the state's emission parameters), as the engine's messages count them."""
+    seen = getattr(snapshot, "observed_occupancy", None)
+    if seen is not None:
+        return float(seen[component])
     return float(snapshot.weights[component]) * float(snapshot.n_samples)
 
 
@@ -127,11 +206,10 @@ def status_text(snapshot) -> str:
         return ""
     d = int(np.asarray(snapshot.means).shape[1])
     first: dict[int, str] = {}
+    rank = {"too_few_points": 0, **{kind: 2 for kind in CHAIN_KINDS}}  # the kind said per component: lowest
     for issue in issues:
         c = int(issue.component)
-        if c in first and first[c] == "too_few_points":
-            continue
-        if issue.kind == "too_few_points" or c not in first:
+        if c not in first or rank.get(issue.kind, 1) < rank.get(first[c], 1):
             first[c] = issue.kind
     comps = sorted(first)
     why = {}
@@ -140,18 +218,30 @@ def status_text(snapshot) -> str:
         if kind == "too_few_points":
             need = _points_needed(snapshot.covariance_type, d)
             rule = "d+1 = " if need == d + 1 and d > 1 else ""
-            why[c] = f"{effective_points(snapshot, c):.1f} effective points < {rule}{need}"
+            unit = ("observed time steps" if getattr(snapshot, "observed_occupancy", None) is not None
+                    else "effective points")
+            shown = math.floor(effective_points(snapshot, c) * 10 + 1e-9) / 10  # 1.99 never reads "2.0 < 2"
+            why[c] = f"{shown:.1f} {unit} < {rule}{need}"
         elif kind == "variance_floor":
             why[c] = "variance at the reg_covar floor"
+        elif kind == "dead_transition_row":  # an HMM's chain: its transition row cannot be estimated
+            why[c] = "is almost never followed by another time step"
+        elif kind == "empty_state":
+            why[c] = "has almost no expected occupancy"
         else:
             why[c] = "singular covariance"
     c0 = comps[0]
-    if snapshot.covariance_type in ("tied", "EEE", "E") and first[c0] != "too_few_points":
+    if snapshot.covariance_type in ("tied", "EEE", "E") and rank.get(first[c0], 1) == 1:
         return f"The shared covariance is collapsing ({why[c0]})"
-    if len(comps) == 1:
-        return f"Component {c0 + 1} is collapsing ({why[c0]})"
-    names = ", ".join(str(c + 1) for c in comps)
     kinds = {first[c] for c in comps}
+    chain = kinds <= set(CHAIN_KINDS)  # an HMM's states hardly occupied or left: not a collapse
+    if len(comps) == 1:
+        return f"Component {c0 + 1} " + (why[c0] if chain else f"is collapsing ({why[c0]})")
+    names = ", ".join(str(c + 1) for c in comps)
+    if chain:
+        plural = {"is ": "are ", "has ": "have "}
+        return f"Components {names} " + "; ".join(dict.fromkeys(
+            plural[why[c].split(" ")[0] + " "] + why[c].split(" ", 1)[1] for c in comps))
     same = len(kinds) == 1 and "too_few_points" not in kinds
     return f"Components {names} are collapsing" + (f" ({why[c0]})" if same else "")
 
@@ -179,7 +269,7 @@ class GuardBar(QtWidgets.QFrame):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(6)
         row.addWidget(QtWidgets.QLabel("<b>Fix:</b>"))
-        for name in FIX_ORDER:
+        for name in BUTTON_ORDER:
             b = QtWidgets.QPushButton()
             b.setObjectName(f"fix_{name}")
             b.clicked.connect(lambda _=False, n=name: self.fixRequested.emit(n))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 _COMMON = ("n_components", "init_params", "n_init", "max_iter", "tol", "random_state")
 _GAUSSIAN = _COMMON + ("covariance_type", "reg_covar")
+_MARKOV = ("transmat_prior",)  # an HMM's Dirichlet prior on the transition rows (every emission family)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ MIXTURE = ModelKind(name="mixture", label="Mixture",
                                   "categorical": _COMMON, "mixed": _GAUSSIAN},
                     make_views=_mixture_views, restarts_view=True, start_means=True, model_selection=True)
 HMM = ModelKind(name="hmm", label="Hidden Markov model",
-                panel_fields={"gaussian": _GAUSSIAN, "poisson": _COMMON, "categorical": _COMMON},
+                panel_fields={"gaussian": _GAUSSIAN + _MARKOV, "poisson": _COMMON + _MARKOV,
+                              "categorical": _COMMON + _MARKOV},
                 make_views=_hmm_views, needs=("sequence",), restarts_view=True,
                 model_selection=True)
 

@@ -538,7 +538,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def apply_fix(self, name: str) -> None:
         """Apply one of the offered fixes ("raise_reg_covar", "fewer_components", "constrained_covariance",
-        "new_initialisation"): change the Model panel's fields and start a new fit at once."""
+        "new_initialisation", an HMM's "transmat_prior"): change the Model panel's fields and run a new fit."""
         self.guard.apply_fix(name)
 
     # ================================================================================ initialisation by hand

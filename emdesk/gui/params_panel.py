@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 from PySide6 import QtCore, QtGui, QtWidgets
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
@@ -71,7 +73,14 @@ from emdesk.engine.relative import APP_DEFAULTS, APP_N_INIT  # noqa: E402  (emEM
 DEFAULTS = {
     "n_components": 3, "covariance_type": "full", "n_init": APP_N_INIT, "random_state": None, **APP_DEFAULTS,
     "prior": None,  # mclust's conjugate prior: None or "default" (Gaussian mixtures)
+    "transmat_prior": None,  # an HMM's Dirichlet prior on each transition row (hmmlearn's name); None = 1 = none
 }
+#: The Transition prior field's tooltip (an HMM's ``transmat_prior``, emdesk.engine.GaussianHMM)
+TRANSMAT_PRIOR_TOOLTIP = (
+    "transmat_prior (hmmlearn's name): a Dirichlet prior on every transition row. 1 (the default): none, maximum "
+    "likelihood. Above 1: adds (value - 1) pseudo-transitions from every state to every state, so a state that "
+    "is hardly occupied, or only at the ends of sequences, still gets a transition row estimated from the data "
+    "and can be entered again; EM then finds the MAP estimate")
 #: the word the tolerance and reg_covar fields accept besides a number (emdesk.engine.relative)
 RELATIVE = "relative"
 
@@ -192,6 +201,8 @@ class ParamsPanel(QtWidgets.QWidget):
                                   "the data's own covariance is added, so the fit does not depend on the units "
                                   "(\"relative:1e-4\" for another amount). A number: added to the covariance "
                                   "diagonals in the data's units (scikit-learn's)")
+        self.transmat_prior = _FloatEdit(1.0, 0.0, "Transition prior")
+        self.transmat_prior.setToolTip(TRANSMAT_PRIOR_TOOLTIP)
         self.prior = QtWidgets.QComboBox()
         for label, _ in PRIORS:
             self.prior.addItem(label)
@@ -229,6 +240,7 @@ class ParamsPanel(QtWidgets.QWidget):
         form.addRow("Max iterations:", self.max_iter)
         form.addRow("Tolerance:", self.tol)
         form.addRow("reg_covar:", self.reg_covar)
+        form.addRow("Transition prior:", self.transmat_prior)
         form.addRow("Prior:", self.prior)
         form.addRow("Random seed:", self.seed)
         form.addRow("Animation:", self.speed)
@@ -240,7 +252,7 @@ class ParamsPanel(QtWidgets.QWidget):
 
     FIELD_WIDGETS = {"n_components": "n_components", "covariance_type": "covariance_type",
                      "init_params": "init_params", "n_init": "n_init", "max_iter": "max_iter", "tol": "tol",
-                     "reg_covar": "reg_covar", "random_state": "seed"}
+                     "reg_covar": "reg_covar", "random_state": "seed", "transmat_prior": "transmat_prior"}
 
     def show_fields(self, names) -> None:
         """Show only the fields a model kind uses (``emdesk.gui.kinds``); the animation speed always."""
@@ -327,8 +339,10 @@ class ParamsPanel(QtWidgets.QWidget):
 
         gaussian, d = self._prior_context
         if not gaussian:
+            hmm = MODEL_KINDS[self.kind.currentIndex()][1] == "hmm"
             return ("A prior is available for Gaussian mixtures only: mclust's conjugate prior is for normal "
-                    "mixtures (Fraley & Raftery 2007); this model has none")
+                    "mixtures (Fraley & Raftery 2007); this model has none"
+                    + ("; a hidden Markov model's transition rows take one: Transition prior" if hmm else ""))
         cov = self.covariance_type.currentText()
         d = d or 2
         if not has_prior(cov, d):
@@ -398,7 +412,10 @@ class ParamsPanel(QtWidgets.QWidget):
         seed = self.seed.value()
         family = self.family_fields.options() if engine else {}
         prior = PRIORS[self.prior.currentIndex()][1]  # None whenever the field is disabled
-        # "prior" only when one is chosen: the other estimators and sweeps (HMMs) have no such keyword
+        # "prior" only when one is chosen: the other estimators and sweeps (HMMs) have no such keyword; an HMM's
+        # "transmat_prior" alike, when its field is shown (the model is an HMM) and not 1 (no prior)
+        tp = self.transmat_prior.value() if self.layout().isRowVisible(self.transmat_prior) else 1.0
+        family = family | ({"transmat_prior": tp} if tp != 1.0 else {})
         return family | ({"prior": prior} if prior is not None else {}) | {
             "n_components": self.n_components.value(),
             "covariance_type": self.covariance_type.currentText(),
@@ -442,6 +459,12 @@ class ParamsPanel(QtWidgets.QWidget):
                 self._set_choice(self.covariance_type, name, value, self.covariance_choices())
             elif name == "init_params":
                 self._set_choice(self.init_params, name, value, INIT_METHODS)
+            elif name == "transmat_prior":
+                v = 1.0 if value is None else value
+                if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= float(v) <= 1e6:
+                    raise ValueError(f"transmat_prior must be None or a number from 0 to 1e6 (1: no prior); "
+                                     f"got {value!r}.")
+                self.transmat_prior.set_value(float(v))
             elif name in ("tol", "reg_covar"):
                 if isinstance(value, str) and value.strip().lower().startswith(RELATIVE):
                     from emdesk.engine.relative import check_setting

@@ -41,6 +41,7 @@ class UncertaintyView(QtWidgets.QWidget):
         self._labels = None
         self._order = None
         self._shown = None  # indices of X drawn
+        self._row_numbers = None  # what the list shows for each row (None: its 1-based index into X)
         self._selected = None
         self._brushes = []
 
@@ -102,17 +103,19 @@ class UncertaintyView(QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ public
     def set_data(self, coordinates, uncertainty, labels=None, axis_names=None, seed=0, posterior="responsibility",
-                 note="", unit="component") -> None:
+                 note="", unit="component", row_numbers=None, row_header="row") -> None:
         """Show rows at ``coordinates`` ((n, 2), or (n,)/(n, 1) for one column: then y is the uncertainty).
 
         ``uncertainty``: an :class:`emdesk.engine.checks.Uncertainty`, or (n,) values with ``labels`` (n,)
         MAP components.  Rows with a missing coordinate are listed but not drawn.  ``posterior``: what the
         probabilities are called (an HMM's "state probability"); ``note`` is added to the summary; ``unit``
-        heads the list's label column ("component", an HMM's "state").
+        heads the list's label column ("component", an HMM's "state"). ``row_numbers`` (n,): what the list's
+        first column (headed ``row_header``) shows for each row (default: its 1-based index into X; an HMM's
+        rows are sorted into sequences, so the window gives their data rows, as its messages number them).
         Raises ValueError when the lengths differ.
         """
         self.plot.setVisible(True)
-        self.table.setHorizontalHeaderLabels(["row", "uncertainty", unit])
+        self.table.setHorizontalHeaderLabels([row_header, "uncertainty", unit])
         if hasattr(uncertainty, "values") and hasattr(uncertainty, "labels"):
             values = np.asarray(uncertainty.values, dtype=float)
             labels = np.asarray(uncertainty.labels, dtype=int)
@@ -130,6 +133,9 @@ class UncertaintyView(QtWidgets.QWidget):
         one_d = xy.shape[1] == 1
         if one_d:
             xy = np.column_stack([xy[:, 0], values])
+        if row_numbers is not None and len(row_numbers) != values.size:
+            raise ValueError(f"{len(row_numbers)} row numbers for {values.size} rows: give one per row.")
+        self._row_numbers = None if row_numbers is None else np.asarray(row_numbers, dtype=np.int64)
         self._xy, self._values, self._labels = xy, values, labels
         self._order = np.argsort(-values, kind="stable")
         k = int(labels.max()) + 1 if labels.size else 1
@@ -216,7 +222,8 @@ class UncertaintyView(QtWidgets.QWidget):
         self.table.blockSignals(True)
         self.table.setRowCount(len(rows))
         for r, i in enumerate(rows):
-            cells = (str(i + 1), f"{self._values[i]:.4f}", str(int(self._labels[i]) + 1))
+            shown = i + 1 if self._row_numbers is None else int(self._row_numbers[i])
+            cells = (str(shown), f"{self._values[i]:.4f}", str(int(self._labels[i]) + 1))
             for c, text in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(text)
                 item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)

@@ -16,7 +16,8 @@ def test_the_series_range_holds_every_step_whole(qtbot, window, tmp_path):
     for i, steps in ((0, 5), (1, 1)):
         views.set_sequence(i)
         (x0, x1), _ = views.series.getViewBox().viewRange()
-        assert x0 <= -0.5 + 1e-9 and x1 >= steps - 0.5 - 1e-9, (steps, x0, x1)
+        # steps are numbered from 1, as data rows (test_hmm_steps.py): step i's column spans i - 0.5 .. i + 0.5
+        assert x0 <= 0.5 + 1e-9 and x1 >= steps + 0.5 - 1e-9, (steps, x0, x1)
         assert x1 - x0 <= steps + 1e-9, (steps, x0, x1)  # no empty room beyond the steps' columns
         axis = views.posterior.getAxis("bottom")
         assert axis.autoSIPrefixScale == 1.0 and "x0.001" not in axis.labelString()  # steps, not milli-steps

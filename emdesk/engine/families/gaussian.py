@@ -267,10 +267,13 @@ class GaussianFamily:
             new["covariances"] = 0.5 * (c + c.T)
         return new, issues
 
-    def diagnose(self, data, params, occupancy):
+    def diagnose(self, data, params, occupancy, n_samples=None):
+        """The degeneracy diagnosis (:func:`emdesk.engine.diagnostics.diagnose`) of ``params`` given each
+        state's or component's ``occupancy`` (k,); ``n_samples`` the points they share (default: the rows)."""
         w = occupancy / max(float(occupancy.sum()), 1e-300)
+        n = float(data.n) if n_samples is None else float(n_samples)
         try:
-            return diagnose(w, params["covariances"], self.covariance_type, float(data.n), data.data_variances,
+            return diagnose(w, params["covariances"], self.covariance_type, n, data.data_variances,
                             self.reg_covar, null_space=data.null_space)
         except ValueError:
             return ()

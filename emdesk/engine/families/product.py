@@ -221,11 +221,11 @@ class ProductFamily:
                                      for j in issues))
         return self._join(new), issues
 
-    def diagnose(self, data, params, occupancy):
+    def diagnose(self, data, params, occupancy, n_samples=None):
         out = []
         for (fam, _), bd, p in zip(self.blocks, data.blocks, self._split(params)):
             if hasattr(fam, "diagnose"):
-                out.extend(fam.diagnose(bd, p, occupancy))
+                out.extend(fam.diagnose(bd, p, occupancy, n_samples=n_samples))
         return tuple(out)
 
     def n_parameters(self, params):

@@ -614,10 +614,13 @@ class StudentTFamily:
                     dof[low] = dof[~low][0] if (~low).any() else dof[low]
         return {"means": means, "covariances": cov, "dof": dof}, issues
 
-    def diagnose(self, data, params, occupancy):
+    def diagnose(self, data, params, occupancy, n_samples=None):
+        """The degeneracy diagnosis (:func:`emdesk.engine.diagnostics.diagnose`) of ``params`` given each
+        state's or component's ``occupancy`` (k,); ``n_samples`` the points they share (default: the rows)."""
         w = occupancy / max(float(occupancy.sum()), 1e-300)
+        n = float(data.n) if n_samples is None else float(n_samples)
         try:
-            return diagnose(w, params["covariances"], self.covariance_type, float(data.n), data.data_variances,
+            return diagnose(w, params["covariances"], self.covariance_type, n, data.data_variances,
                             self.reg_covar)
         except ValueError:
             return ()

@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore
 
-from emdesk.gui.guard_bar import DegeneracyOverlay1D, DegeneracyOverlay2D, propose_fixes, status_text
+from emdesk.gui.guard_bar import (
+    CHAIN_KINDS,
+    DegeneracyOverlay1D,
+    DegeneracyOverlay2D,
+    propose_fixes,
+    propose_hmm_fixes,
+    status_text,
+)
 
 
 class GuardController(QtCore.QObject):
@@ -70,9 +77,9 @@ class GuardController(QtCore.QObject):
             if key != self._shown_for or not w.guard_bar.isVisible():
                 self._shown_for = key
                 self.raise_bar(f"<b>{text}</b> at iteration {snap.iteration}. EM goes on; a fix below stops "
-                               "this fit, changes the Model panel and runs a new one.")
+                               "this fit, changes the Model panel and runs a new one.", snap.issues)
 
-    def raise_bar(self, text: str) -> None:
+    def raise_bar(self, text: str, issues=()) -> None:
         # The fixes answer the fit that collapsed (the panel may have been edited since it started).
         options = self.s.fit_params
         if not options:
@@ -82,12 +89,10 @@ class GuardController(QtCore.QObject):
                 options = {}
         X = self.s.X
         dv = np.nanvar(X, axis=0) if X is not None and X.shape[0] else None
-        self.fixes = propose_fixes(options, dv, manual_means=len(self.s.start_means) > 0)
-        if self.s.kind == "hmm":  # "Fewer states (-> 2)": an HMM's components are its states
-            from emdesk.engine.models import state_words
-
-            self.fixes = {name: (state_words(label), state_words(tip), change)
-                          for name, (label, tip, change) in self.fixes.items()}
+        if self.s.kind == "hmm":  # an HMM's own fixes: for its emissions' collapse, and for its chain
+            self.fixes = propose_hmm_fixes(options, self.s.family, {i.kind for i in issues}, dv)
+        else:
+            self.fixes = propose_fixes(options, dv, manual_means=len(self.s.start_means) > 0)
         self.w.guard_bar.show_issues(text, self.fixes)
 
     def fit_ended(self, issues, stopped: bool) -> None:
@@ -101,6 +106,9 @@ class GuardController(QtCore.QObject):
         if all(i.kind == "dead_transition_row" for i in issues):  # an HMM's chain, not a collapse
             text = (f"{which} has states that are (almost) never followed by another time step ("
                     + format_issues(issues) + "): their transition rows cannot be estimated from the data.")
+        elif all(i.kind in CHAIN_KINDS for i in issues):
+            text = (f"{which} has states that are (almost) never occupied or never followed by another time step ("
+                    + format_issues(issues) + "): the data cannot estimate their parameters.")
         else:
             text = (f"{which} has degenerate components (" + format_issues(issues) + "): a collapsed component "
                     "sits on a few (often rounded) values or has too few points, and its high likelihood is "
@@ -109,10 +117,11 @@ class GuardController(QtCore.QObject):
         if self.s.kind == "hmm":  # an HMM's components are its states ("degenerate states", "state 2")
             from emdesk.engine.models import state_words
 
-            text = state_words(text)
+            # a state's points are its time steps with an observed value (as the engine's messages count them)
+            text = state_words(text).replace("has too few points", "has too few observed time steps")
         w.last_message = ("warning", text + " " + details)  # what the window says, as show_message records
         w.messageShown.emit("warning", text + " " + details)
-        self.raise_bar(text + " <b>One click runs a new fit:</b>")
+        self.raise_bar(text + " <b>One click runs a new fit:</b>", issues)
         w.guard_bar.label.setToolTip(details)
 
     def offered(self) -> list[str]:

@@ -391,8 +391,10 @@ class ResultsController(QtCore.QObject):
                 if used < X.shape[0]:
                     note = f"Computed for the first {used:,} of {X.shape[0]:,} time steps."
                 unc = classification_uncertainty(m, X[:used], lengths=lengths)
+                rows = None if s.file_rows is None else np.asarray(s.file_rows[:used]) + 1  # as messages say
                 self.uncertainty.set_data(np.arange(1, used + 1, dtype=float), unc, axis_names=("time step",),
-                                          posterior="state probability", note=note, unit="state")
+                                          posterior="state probability", note=note, unit="state",
+                                          row_numbers=rows, row_header="row" if rows is None else "data row")
             elif s.family in ("categorical", "mixed"):
                 unc = classification_uncertainty(m, X)
                 self.uncertainty.set_data(np.arange(1, X.shape[0] + 1, dtype=float), unc, axis_names=("row",))

@@ -5,6 +5,10 @@ several; a long sequence is drawn over its first ``MAX_STEPS`` steps.
 
 The posteriors are the forward-backward smoothing probabilities of the drawn steps under the state on
 screen (``Snapshot.to_model().predict_proba``), computed on the GUI thread for at most ``MAX_STEPS`` rows.
+
+Steps are numbered from 1 (the sequence's first time step), as the messages and the Data panel number data
+rows; hovering over the series or the posteriors names the step's data row (the file's row, 1-based, with its
+sequence and order values), its value and its most likely state.
 """
 
 from __future__ import annotations
@@ -63,7 +67,7 @@ class HMMViews(QtCore.QObject):
         self.posterior.setXLink(self.series)
         self.posterior.setYRange(0, 1, padding=0)
         self.posterior.setLabel("left", "P(state)")
-        self.posterior.setLabel("bottom", "step")
+        self.posterior.setLabel("bottom", "step (1 = the sequence's first)")
         self.posterior.getAxis("bottom").enableAutoSIPrefix(False)  # not "step (x0.001)" on a one-step sequence
         self.posterior.setMouseEnabled(y=False)
         self.transitions = g.addPlot(row=0, col=1)
@@ -109,7 +113,10 @@ class HMMViews(QtCore.QObject):
         self._lengths = np.zeros(0, dtype=np.int64)
         self.drawn_states = None      # most likely state of each drawn step (tests read it)
         self.drawn_posteriors = None  # (steps, k) posteriors drawn
+        self._symbols = None  # a categorical HMM's symbol labels (codes 0, 1, ...)
+        self._name_rows = None  # the session's "row N" (of X, 1-based) -> "data row M (site a, day 3)"
         self.sequence_combo.currentIndexChanged.connect(self._sequence_picked)
+        self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
 
     # ------------------------------------------------------------------------------ the window's interface
     def widgets(self) -> list:
@@ -123,6 +130,7 @@ class HMMViews(QtCore.QObject):
             self._X = None
             return None
         self._X = session.X
+        self._name_rows = getattr(session, "name_rows", None)
         lengths = session.lengths if session.lengths is not None else np.array([session.X.shape[0]])
         self._lengths = np.asarray(lengths, dtype=np.int64)
         self._starts = np.concatenate([[0], np.cumsum(self._lengths)[:-1]]).astype(np.int64)
@@ -140,6 +148,7 @@ class HMMViews(QtCore.QObject):
         symbols = (session.categories.get(session.columns[0]) if session.family == "categorical"
                    and isinstance(getattr(session, "categories", None), dict) else None)
         self.series.getAxis("left").setTicks([list(enumerate(map(str, symbols)))] if symbols else None)
+        self._symbols = list(map(str, symbols)) if symbols else None
         notes = list(session.notes)
         self.info.setText(" ".join(notes))
         self.info.setVisible(bool(notes))
@@ -158,7 +167,7 @@ class HMMViews(QtCore.QObject):
         states = post.argmax(axis=1)
         self.drawn_posteriors, self.drawn_states = post, states
         self.points.setColors(self._colors_u8[states])
-        t = np.arange(len(Xw))
+        t = np.arange(1, len(Xw) + 1)  # step 1 = the sequence's first
         self._draw_posterior(post)
         self._draw_transitions(np.asarray(snapshot.transmat))
         self.emissions.show(snapshot)
@@ -220,7 +229,7 @@ class HMMViews(QtCore.QObject):
         if Xw is None:
             return
         y = Xw[:, 0]
-        t = np.arange(len(y), dtype=float)
+        t = np.arange(1, len(y) + 1, dtype=float)  # step 1 = the sequence's first, as data rows count from 1
         ok = np.isfinite(y)
         if np.count_nonzero(ok) > 1:
             self.line.setData(t, y, connect="finite")  # a gap at steps without a value (not joined across)
@@ -236,8 +245,46 @@ class HMMViews(QtCore.QObject):
         pad = 0.05 * (hi - lo) if hi > lo else 1.0
         # half a step beyond each end: the end steps' points off the axes, their posterior columns whole (a
         # one-step sequence too; the range was 0 to max(n - 1, 1))
-        self.series.setRange(xRange=(-0.5, len(y) - 0.5), yRange=(lo - pad, hi + pad), padding=0)
+        self.series.setRange(xRange=(0.5, len(y) + 0.5), yRange=(lo - pad, hi + pad), padding=0)
         self._neutral_points()
+
+    def step_text(self, step: int) -> str:
+        """What hovering over ``step`` (1-based, of the drawn sequence) says: the step, its data row (the
+        file's, 1-based, with its sequence and order values), its value and its most likely state with its
+        probability; "" outside the drawn steps."""
+        Xw = self._window()
+        if Xw is None or not 1 <= step <= len(Xw):
+            return ""
+        i = min(self.picked_sequence(), len(self._lengths) - 1)
+        row = int(self._starts[i]) + step - 1  # 0-based row of X
+        where = f"row {row + 1}"
+        if self._name_rows is not None:
+            where = self._name_rows(where)
+        y = float(Xw[step - 1, 0])
+        shown = f"{y:.6g}"
+        if self._symbols is not None and np.isfinite(y) and 0 <= int(y) < len(self._symbols):
+            shown = self._symbols[int(y)]  # a categorical HMM's symbol by its label
+        value = "no observed value" if not np.isfinite(y) else f"{self.series.getAxis('left').labelText}: {shown}"
+        text = f"Step {step:,}: {where}; {value}"
+        post = self.drawn_posteriors
+        if post is not None and step - 1 < len(post):
+            j = int(np.argmax(post[step - 1]))
+            text += f"; state {j + 1} (p {float(post[step - 1, j]):.2f})"
+        return text
+
+    def _mouse_moved(self, pos) -> None:
+        """Hovering over the series or the posteriors: the step's tooltip (``step_text``)."""
+        for plot in (self.series, self.posterior):
+            vb = plot.getViewBox()
+            if vb.sceneBoundingRect().contains(pos):
+                text = self.step_text(int(round(vb.mapSceneToView(pos).x())))
+                self.graphics.setToolTip(text)
+                if text:
+                    QtWidgets.QToolTip.showText(QtGui.QCursor.pos(), text, self.graphics)
+                else:
+                    QtWidgets.QToolTip.hideText()
+                return
+        self.graphics.setToolTip("")
 
     def _neutral_points(self) -> None:
         self.points.setColorIds(np.full(self.points.pointCount(), quantise_colors(np.array([(120.0, 120.0, 120.0)]))[0]))
@@ -264,7 +311,7 @@ class HMMViews(QtCore.QObject):
             state += cum[:, j, None] < levels[None, :]
         rgb = self._colors_u8[np.clip(state, 0, k - 1)]
         self._post_image.setImage(rgb, levels=(0, 255), autoLevels=False)
-        self._post_image.setRect(QtCore.QRectF(-0.5, 0.0, float(n), 1.0))
+        self._post_image.setRect(QtCore.QRectF(0.5, 0.0, float(n), 1.0))  # step i's column centred on i
 
     def posterior_image(self):
         """The posterior image's (steps, rows, 3) colours (tests)."""
