@@ -126,6 +126,43 @@ def fit_peaks(n: int, families: bool):
             del out
 
 
+def zero_weight_peaks(n: int):
+    """``--zero-weights`` (issue 16, item 2): fits with ``sample_weight`` 0 on 10 % of the rows (some of them
+    holding 1e200), beside the same fit without weights (peak beyond X and the weights)."""
+    rng = np.random.default_rng(2)
+    d, k = 3, 3
+    centres = np.array([[6.0] * d, [-6.0] * d, [0.0] * d])
+    X = centres[rng.integers(k, size=n)] + rng.normal(size=(n, d))
+    sw = rng.uniform(0.5, 2.0, size=n)
+    zero = rng.random(n) < 0.1
+    sw[zero] = 0.0
+    X[np.flatnonzero(zero)[::7]] = 1e200
+    Xc = X.copy()
+    Xc[zero] = centres[0]  # the reference: no zero weights, the same shape
+    swc = np.where(zero, 1.0, sw)
+    print(f"\n== fit with sample_weight 0 on {int(zero.sum()):,} of n = {n:,} rows (d = {d}, k = {k}); "
+          f"data {X.nbytes / MB:.0f} MB, its positive rows {X[~zero].nbytes / MB:.0f} MB")
+    print(f"  {'fit':60s} {'peak MB':>9s} {'peak/data':>10s} {'s':>7s}")
+    w0 = np.full(k, 1 / k)
+    cov = np.stack([np.eye(d)] * k)
+    ops = []
+    for label, data, weights in (("zero weights", X, sw), ("reference: all positive", Xc, swc)):
+        ops.append((f"one iteration from given parameters (full), {label}",
+                    lambda data=data, weights=weights: GaussianMixture(
+                        k, covariance_type="full", max_iter=1, tol=0, weights_init=w0, means_init=centres + 0.3,
+                        covariances_init=cov).fit(data, sample_weight=weights)))
+        ops.append((f"whole fit: k-means++, 5 iterations (diag), {label}",
+                    lambda data=data, weights=weights: GaussianMixture(
+                        k, covariance_type="diag", max_iter=5, tol=0, random_state=0).fit(data, sample_weight=weights)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, fn in ops:
+            peak, out, seconds = peak_of(fn)
+            print(f"  {name:60s} {peak / MB:9.1f} {peak / X.nbytes:10.2f} {seconds:7.1f}   "
+                  f"log-likelihood {out.lower_bound_:.12g}")
+            del out
+
+
 def _wanted(name, cases):
     return not cases or any(c.lower() in name.lower() for c in cases)
 
@@ -416,6 +453,8 @@ def main(argv=None):
                     help="the start of HMM fits alone, per family and init_params (default: all five)")
     ap.add_argument("--bootstrap", action="store_true",
                     help="the nonparametric bootstrap of the categorical and mixed mixtures at every size")
+    ap.add_argument("--zero-weights", action="store_true",
+                    help="fits with sample_weight 0 on 10 %% of the rows, beside all-positive weights")
     ap.add_argument("--cases", nargs="+", metavar="WORD",
                     help="only the --families / --hmm rows whose name holds one of these words "
                          "(e.g. categorical mixed)")
@@ -436,6 +475,8 @@ def main(argv=None):
             family_peaks(n, cases=args.cases)
         if args.bootstrap:
             bootstrap_peaks(n, cases=args.cases)
+        if args.zero_weights:
+            zero_weight_peaks(n)
         if not args.skip_scoring:
             run(n, args.skip_csv)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux

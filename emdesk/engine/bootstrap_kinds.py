@@ -45,8 +45,8 @@ from ._bootstrap_common import BootstrapResult, _check_callable, _n_jobs, _run, 
 from ._blas import tmatmul
 from .align import match_cross_table, permute_parameters
 from .diagnostics import DegenerateSolutionWarning
+from .families._blocks import prepared_blocks
 from .families._codes import CodedRows
-from .families.base import FamilyFailure
 
 __all__ = ["bootstrap_kind", "kind_parameters", "is_hmm"]
 
@@ -153,16 +153,9 @@ def _post_blocks(est, X, checked=False):
     checks make it (the work rows of :func:`_work_data`).  ValueError when X does not fit."""
     sparams, fparams = est._state()
     Xc = X if checked else est._check_X(X, None, fitted=True)[0]
-    fam, k = est._family(), int(est.n_components)
-    data = fam.bind(Xc, k)
-    fparams = fam.check_params(fparams, k, Xc.shape[1])
-    try:
-        prep = fam.prepare(data, fparams)
-    except FamilyFailure as exc:
-        raise ValueError(str(exc)) from None
+    fam, data, prep, step = prepared_blocks(est, Xc, fparams, ALIGN_BLOCK_BYTES, 6)
     with np.errstate(divide="ignore"):
         logw = np.log(np.asarray(sparams["weights"], dtype=float))[None, :]
-    step = max(1, min(getattr(data, "block", None) or data.n, ALIGN_BLOCK_BYTES // (8 * 6 * k)))
     for s in range(0, data.n, step):
         e = min(s + step, data.n)
         L = fam.log_prob(fam.rows(data, s, e), prep)
