@@ -25,8 +25,8 @@ fit (k-means++ start, ``--hmm-iters`` iterations), beside the data's size, which
 ("row blocks" when it has the row-block API ``rows``/``add_stats``, else "fall-back": its whole (n, k)
 log-densities and posteriors) and the forward-backward's block budget (FB_BLOCK_BYTES).
 
-``--bootstrap`` (issue 16, items 2/5): the nonparametric bootstrap of the categorical and mixed mixtures
-(one replicate of one iteration, :func:`bootstrap_peaks`) at every size: the resample and the label
+``--bootstrap`` (issue 16, items 2/5): the nonparametric bootstrap of the categorical and mixed mixtures and
+of a Gaussian HMM (4 sequences; one replicate of one iteration, :func:`bootstrap_peaks`) at every size: the resample and the label
 alignment (summed over row blocks since the seventh session; whole ``(n, k)`` posteriors before).
 
 ``--cases WORD ...`` keeps only the ``--families`` / ``--hmm`` rows whose name holds one of the words.
@@ -383,14 +383,22 @@ def bootstrap_peaks(n: int, cases=None):
         ("bootstrap, mixed (2 numeric + 1 categorical)",
          lambda: MixedMixture(k, categorical_columns=[2], max_iter=3, random_state=0).fit(M[:fit_rows]), M),
     ]
+    from emdesk.engine import GaussianHMM
+
+    G = np.array([[6.0] * d, [-6.0] * d, [0.0] * d])[np.repeat(lab[: n // 500 + 1], 500)[:n]] + rng.normal(size=(n, d))
+    quarter = [n // 4] * 3 + [n - 3 * (n // 4)]
+    ops.append(("bootstrap, Gaussian HMM (diag), 4 sequences",
+                lambda: GaussianHMM(k, covariance_type="diag", max_iter=3, random_state=0).fit(
+                    G[:fit_rows], [fit_rows // 2, fit_rows - fit_rows // 2]), G))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, make, X in ops:
             if not _wanted(name, cases):
                 continue
             model = make()  # fitted outside the peak, on 50,000 rows
+            lengths = quarter if "HMM" in name else None
             peak, out, seconds = peak_of(lambda: bootstrap_kind(model, X, n_boot=1, random_state=0, n_jobs=1,
-                                                                max_iter=1))
+                                                                max_iter=1, lengths=lengths))
             print(f"  {name:66s} {peak / MB:9.1f} {peak / X.nbytes:7.2f} {seconds:7.1f}")
             del out
 
