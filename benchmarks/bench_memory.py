@@ -447,6 +447,20 @@ def run(n: int, skip_csv: bool):
     os.rmdir(tmp)
 
 
+def tree_budget() -> str:
+    """The hierarchical start's fixed budget: its tree's pair costs, kept condensed (``m (m - 1) / 2`` floats
+    for a tree on ``m`` rows), on at most ``hierarchical.MAX_POINTS`` rows (``init_params="hierarchical"``) or
+    ``restarts.HC_MAX_POINTS`` (emEM's first restart), whatever the number of rows."""
+    from emdesk.engine import hierarchical, restarts
+
+    def cost(m):
+        return 8 * m * (m - 1) / 2 / MB
+
+    return (f"fixed budget of the hierarchical start (its tree's condensed pair costs, any n): "
+            f"init_params='hierarchical' {hierarchical.MAX_POINTS:,} rows -> {cost(hierarchical.MAX_POINTS):.1f} MB; "
+            f"emEM's first restart {restarts.HC_MAX_POINTS:,} rows -> {cost(restarts.HC_MAX_POINTS):.1f} MB")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -471,6 +485,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}; peaks by tracemalloc; "
           f"load average {os.getloadavg()[0]:.1f}")
+    print(tree_budget())
     for i, n in enumerate(args.rows):
         if args.hmm_start is not None:
             hmm_start_peaks(n, args.hmm_start or ["kmeans++", "kmeans", "random", "random_from_data", "hierarchical"],
