@@ -75,6 +75,10 @@ class PositiveRows:
     def __len__(self):
         return self.shape[0]
 
+    def sub(self, s, e):
+        """The rows ``s:e`` of these rows, read in place too (a pass's shard: nothing gathered yet)."""
+        return PositiveRows(self.X, self.rows[s:e])
+
     def __getitem__(self, key):
         if not isinstance(key, tuple):
             return self.X[self.rows[key]]

@@ -60,7 +60,7 @@ def test_positive_rows_reads_what_the_copy_holds():
 ])
 def test_the_fit_is_the_fit_of_the_positive_rows_bit_for_bit(params, monkeypatch):
     """Also with the column statistics streamed (their reader on PositiveRows: STREAM_ROWS lowered)."""
-    X, w = _data(600, seed=1)
+    X, w = _data(250, seed=1)
     keep = w > 0
     for stream in (False, True):
         if stream:
@@ -123,3 +123,41 @@ def test_peak_holds_no_copy_of_the_positive_rows():
     with_zeros, _ = peak(fit, X, w)
     reference, _ = peak(fit, Xc, wc)
     assert with_zeros - reference <= 8 * n, (with_zeros, reference)
+
+
+def test_a_pass_cut_into_shards_reads_them_in_place(monkeypatch):
+    """The threaded pass's shards (DenseData.rows) of the positive rows are views, not gathered copies, and the fit
+    on two threads is still the fit of the positive rows bit for bit (5,000 rows: shards of 2,048)."""
+    from emdesk import engine
+    from emdesk.engine import _fitdata, _threads
+    from emdesk.engine._core import Layout
+
+    X, w = _data(5000, seed=8)
+    P = positive_rows(X, w)[0]
+    sub = P.sub(40, 90)
+    assert isinstance(sub, PositiveRows) and np.shares_memory(sub.rows, P.rows)
+    np.testing.assert_array_equal(sub[5:20], X[w > 0][45:60])
+    made = []
+    real = _fitdata.DenseData.rows
+
+    def rows(self, s, e):
+        out = real(self, s, e)
+        made.append(out.X)
+        return out
+
+    monkeypatch.setattr(_fitdata.DenseData, "rows", rows)
+    monkeypatch.setattr(Layout, "block_rows", lambda self, k: 32)
+    monkeypatch.setattr(_fitdata, "FIT_CACHE_BYTES", 0)
+    monkeypatch.setattr(_fitdata, "MIN_SHARD_ROWS", 2048)
+    monkeypatch.delenv(_threads.ENV_VARIABLE, raising=False)
+    kw = dict(n_components=2, covariance_type="full", max_iter=3, tol=0, random_state=0)
+    try:
+        engine.set_num_threads(2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            a = GaussianMixture(**kw).fit(X, sample_weight=w)
+            assert made and all(isinstance(x, PositiveRows) for x in made)
+            b = GaussianMixture(**kw).fit(X[w > 0], sample_weight=w[w > 0])
+    finally:
+        engine.set_num_threads(None)
+    _same_bits(a, b)
