@@ -117,12 +117,18 @@ def fit_peaks(n: int, families: bool):
             ("Gaussian HMM, 1 iteration (diag)",
              lambda: GaussianHMM(k, covariance_type="diag", max_iter=1, tol=0, random_state=0).fit(X)),
         ]
+    _print_peaks(ops, lambda name, peak, seconds, out: (
+        f"  {name:52s} {peak / MB:9.1f} {peak / X.nbytes:10.2f} {'yes' if peak <= budget else 'NO':>7s} "
+        f"{seconds:7.1f}"))
+
+
+def _print_peaks(ops, line):
+    """Run each ``(name, fn)`` of ``ops`` under :func:`peak_of` and print ``line(name, peak, seconds, result)``."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, fn in ops:
             peak, out, seconds = peak_of(fn)
-            print(f"  {name:52s} {peak / MB:9.1f} {peak / X.nbytes:10.2f} {'yes' if peak <= budget else 'NO':>7s} "
-                  f"{seconds:7.1f}")
+            print(line(name, peak, seconds, out))
             del out
 
 
@@ -154,13 +160,9 @@ def zero_weight_peaks(n: int):
         ops.append((f"whole fit: k-means++, 5 iterations (diag), {label}",
                     lambda data=data, weights=weights: GaussianMixture(
                         k, covariance_type="diag", max_iter=5, tol=0, random_state=0).fit(data, sample_weight=weights)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for name, fn in ops:
-            peak, out, seconds = peak_of(fn)
-            print(f"  {name:60s} {peak / MB:9.1f} {peak / X.nbytes:10.2f} {seconds:7.1f}   "
-                  f"log-likelihood {out.lower_bound_:.12g}")
-            del out
+    _print_peaks(ops, lambda name, peak, seconds, out: (
+        f"  {name:60s} {peak / MB:9.1f} {peak / X.nbytes:10.2f} {seconds:7.1f}   "
+        f"log-likelihood {out.lower_bound_:.12g}"))
 
 
 def _wanted(name, cases):
