@@ -25,8 +25,8 @@ fit (k-means++ start, ``--hmm-iters`` iterations), beside the data's size, which
 ("row blocks" when it has the row-block API ``rows``/``add_stats``, else "fall-back": its whole (n, k)
 log-densities and posteriors) and the forward-backward's block budget (FB_BLOCK_BYTES).
 
-``--bootstrap`` (issue 16, items 2/5): the nonparametric bootstrap of the categorical and mixed mixtures
-(one replicate of one iteration, :func:`bootstrap_peaks`) at every size: the resample and the label
+``--bootstrap`` (issue 16, items 2/5): the nonparametric bootstrap of the categorical and mixed mixtures and
+of a Gaussian HMM (4 sequences; one replicate of one iteration, :func:`bootstrap_peaks`) at every size: the resample and the label
 alignment (summed over row blocks since the seventh session; whole ``(n, k)`` posteriors before).
 
 ``--cases WORD ...`` keeps only the ``--families`` / ``--hmm`` rows whose name holds one of the words.
@@ -117,13 +117,52 @@ def fit_peaks(n: int, families: bool):
             ("Gaussian HMM, 1 iteration (diag)",
              lambda: GaussianHMM(k, covariance_type="diag", max_iter=1, tol=0, random_state=0).fit(X)),
         ]
+    _print_peaks(ops, lambda name, peak, seconds, out: (
+        f"  {name:52s} {peak / MB:9.1f} {peak / X.nbytes:10.2f} {'yes' if peak <= budget else 'NO':>7s} "
+        f"{seconds:7.1f}"))
+
+
+def _print_peaks(ops, line):
+    """Run each ``(name, fn)`` of ``ops`` under :func:`peak_of` and print ``line(name, peak, seconds, result)``."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, fn in ops:
             peak, out, seconds = peak_of(fn)
-            print(f"  {name:52s} {peak / MB:9.1f} {peak / X.nbytes:10.2f} {'yes' if peak <= budget else 'NO':>7s} "
-                  f"{seconds:7.1f}")
+            print(line(name, peak, seconds, out))
             del out
+
+
+def zero_weight_peaks(n: int):
+    """``--zero-weights`` (issue 16, item 2): fits with ``sample_weight`` 0 on 10 % of the rows (some of them
+    holding 1e200), beside the same fit without weights (peak beyond X and the weights)."""
+    rng = np.random.default_rng(2)
+    d, k = 3, 3
+    centres = np.array([[6.0] * d, [-6.0] * d, [0.0] * d])
+    X = centres[rng.integers(k, size=n)] + rng.normal(size=(n, d))
+    sw = rng.uniform(0.5, 2.0, size=n)
+    zero = rng.random(n) < 0.1
+    sw[zero] = 0.0
+    X[np.flatnonzero(zero)[::7]] = 1e200
+    Xc = X.copy()
+    Xc[zero] = centres[0]  # the reference: no zero weights, the same shape
+    swc = np.where(zero, 1.0, sw)
+    print(f"\n== fit with sample_weight 0 on {int(zero.sum()):,} of n = {n:,} rows (d = {d}, k = {k}); "
+          f"data {X.nbytes / MB:.0f} MB, its positive rows {X[~zero].nbytes / MB:.0f} MB")
+    print(f"  {'fit':60s} {'peak MB':>9s} {'peak/data':>10s} {'s':>7s}")
+    w0 = np.full(k, 1 / k)
+    cov = np.stack([np.eye(d)] * k)
+    ops = []
+    for label, data, weights in (("zero weights", X, sw), ("reference: all positive", Xc, swc)):
+        ops.append((f"one iteration from given parameters (full), {label}",
+                    lambda data=data, weights=weights: GaussianMixture(
+                        k, covariance_type="full", max_iter=1, tol=0, weights_init=w0, means_init=centres + 0.3,
+                        covariances_init=cov).fit(data, sample_weight=weights)))
+        ops.append((f"whole fit: k-means++, 5 iterations (diag), {label}",
+                    lambda data=data, weights=weights: GaussianMixture(
+                        k, covariance_type="diag", max_iter=5, tol=0, random_state=0).fit(data, sample_weight=weights)))
+    _print_peaks(ops, lambda name, peak, seconds, out: (
+        f"  {name:60s} {peak / MB:9.1f} {peak / X.nbytes:10.2f} {seconds:7.1f}   "
+        f"log-likelihood {out.lower_bound_:.12g}"))
 
 
 def _wanted(name, cases):
@@ -346,14 +385,22 @@ def bootstrap_peaks(n: int, cases=None):
         ("bootstrap, mixed (2 numeric + 1 categorical)",
          lambda: MixedMixture(k, categorical_columns=[2], max_iter=3, random_state=0).fit(M[:fit_rows]), M),
     ]
+    from emdesk.engine import GaussianHMM
+
+    G = np.array([[6.0] * d, [-6.0] * d, [0.0] * d])[np.repeat(lab[: n // 500 + 1], 500)[:n]] + rng.normal(size=(n, d))
+    quarter = [n // 4] * 3 + [n - 3 * (n // 4)]
+    ops.append(("bootstrap, Gaussian HMM (diag), 4 sequences",
+                lambda: GaussianHMM(k, covariance_type="diag", max_iter=3, random_state=0).fit(
+                    G[:fit_rows], [fit_rows // 2, fit_rows - fit_rows // 2]), G))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, make, X in ops:
             if not _wanted(name, cases):
                 continue
             model = make()  # fitted outside the peak, on 50,000 rows
+            lengths = quarter if "HMM" in name else None
             peak, out, seconds = peak_of(lambda: bootstrap_kind(model, X, n_boot=1, random_state=0, n_jobs=1,
-                                                                max_iter=1))
+                                                                max_iter=1, lengths=lengths))
             print(f"  {name:66s} {peak / MB:9.1f} {peak / X.nbytes:7.2f} {seconds:7.1f}")
             del out
 
@@ -402,6 +449,20 @@ def run(n: int, skip_csv: bool):
     os.rmdir(tmp)
 
 
+def tree_budget() -> str:
+    """The hierarchical start's fixed budget: its tree's pair costs, kept condensed (``m (m - 1) / 2`` floats
+    for a tree on ``m`` rows), on at most ``hierarchical.MAX_POINTS`` rows (``init_params="hierarchical"``) or
+    ``restarts.HC_MAX_POINTS`` (emEM's first restart), whatever the number of rows."""
+    from emdesk.engine import hierarchical, restarts
+
+    def cost(m):
+        return 8 * m * (m - 1) / 2 / MB
+
+    return (f"fixed budget of the hierarchical start (its tree's condensed pair costs, any n): "
+            f"init_params='hierarchical' {hierarchical.MAX_POINTS:,} rows -> {cost(hierarchical.MAX_POINTS):.1f} MB; "
+            f"emEM's first restart {restarts.HC_MAX_POINTS:,} rows -> {cost(restarts.HC_MAX_POINTS):.1f} MB")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -416,6 +477,8 @@ def main(argv=None):
                     help="the start of HMM fits alone, per family and init_params (default: all five)")
     ap.add_argument("--bootstrap", action="store_true",
                     help="the nonparametric bootstrap of the categorical and mixed mixtures at every size")
+    ap.add_argument("--zero-weights", action="store_true",
+                    help="fits with sample_weight 0 on 10 %% of the rows, beside all-positive weights")
     ap.add_argument("--cases", nargs="+", metavar="WORD",
                     help="only the --families / --hmm rows whose name holds one of these words "
                          "(e.g. categorical mixed)")
@@ -424,6 +487,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}; peaks by tracemalloc; "
           f"load average {os.getloadavg()[0]:.1f}")
+    print(tree_budget())
     for i, n in enumerate(args.rows):
         if args.hmm_start is not None:
             hmm_start_peaks(n, args.hmm_start or ["kmeans++", "kmeans", "random", "random_from_data", "hierarchical"],
@@ -436,6 +500,8 @@ def main(argv=None):
             family_peaks(n, cases=args.cases)
         if args.bootstrap:
             bootstrap_peaks(n, cases=args.cases)
+        if args.zero_weights:
+            zero_weight_peaks(n)
         if not args.skip_scoring:
             run(n, args.skip_csv)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux

@@ -168,7 +168,8 @@ class DenseData:
         number of blocks); views of X, Z, the weights and the cached features, no copy."""
         sub = DenseData.__new__(DenseData)
         sub.n, sub.d = e - s, self.d
-        sub.X = None if self.X is None else self.X[s:e]
+        # (_zero_weight.PositiveRows, the positive rows read in place, gives a view of its rows too: no gather)
+        sub.X = None if self.X is None else (self.X.sub(s, e) if hasattr(self.X, "sub") else self.X[s:e])
         sub.std, sub.layout, sub.k = self.std, self.layout, self.k
         sub.w = None if self.w is None else self.w[s:e]
         sub.block = self.block

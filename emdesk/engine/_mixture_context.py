@@ -17,6 +17,7 @@ from . import covariance_models as cm
 from ._core import Layout, Prepared, Standardizer, em_pass, full_covariances, mstep, stats_from_resp
 from ._fitdata import DenseData, PassResponsibilities, StandardisedRows, complete_rows_covariance
 from .relative import relative_amount
+from ._zero_weight import nan_mask
 from .snapshot import frozen_copy
 
 __all__ = ["_Context", "TINY_MEAN_WEIGHT", "HUGE_MEAN_WEIGHT"]
@@ -81,7 +82,8 @@ class _Context:
         k = est.n_components
         # no mask of the whole array for complete data (issue 16: bounded memory)
         self.has_missing = V._any_in_blocks(X, np.isnan)
-        nan = np.isnan(X) if self.has_missing else None
+        # the mask of missing cells (1 byte per cell; in row blocks when X is _zero_weight.PositiveRows)
+        nan = (np.isnan(X) if isinstance(X, np.ndarray) else nan_mask(X)) if self.has_missing else None
         all_missing = nan.all(axis=1) if self.has_missing else None
         self.n_rows_all_missing = int(all_missing.sum()) if self.has_missing else 0
         if self.n_rows_all_missing:

@@ -345,7 +345,9 @@ def _observed_columns(X, keep):
     8-byte-per-row copy; the same numbers)."""
     from ._colstats import STREAM_ROWS
 
-    if X.shape[0] > STREAM_ROWS and isinstance(X, np.ndarray):
+    from ._zero_weight import PositiveRows
+
+    if X.shape[0] > STREAM_ROWS and isinstance(X, (np.ndarray, PositiveRows)):
         for j in range(X.shape[1]):
             yield j, _StreamedColumn(X, j, keep)
         return

@@ -7,8 +7,11 @@ holding 1e200 squares to inf and 0 x inf is NaN, and every fit failed with a mis
 
 :func:`positive_rows` is called once at each entry that takes weights (``GaussianMixture.fit_iter`` and
 its criteria, ``select_model``, ``bootstrap``); data without a zero weight pass through untouched (no
-copy, the same bits as before).  With zero weights, the fit reads a copy of the positive rows (memory:
-``n_positive x d`` floats beyond the fit's own budget).  The zero-weight rows still get answers after the
+copy, the same bits as before).  With zero weights, the fit reads the positive rows in place through
+:class:`PositiveRows` (one row number per positive row; each block of rows the fit asks for is gathered when
+it is read): before the eighth session it read a copy of them (``n_positive x d`` floats beyond the fit's
+own budget).  The zero-weight rows are never read, so whatever they hold (1e200, inf, NaN) cannot reach a
+sum.  The zero-weight rows still get answers after the
 fit: ``predict``/``predict_proba``/``score_samples`` score any row, and the snapshots' responsibilities
 (``fit_iter(responsibilities=True)``) cover every row of X, the left-out rows scored by the snapshot's
 parameters (:class:`LeftOutRows`)."""
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["positive_rows", "scored_rows", "LeftOutRows"]
+__all__ = ["positive_rows", "scored_rows", "LeftOutRows", "PositiveRows", "nan_mask"]
 
 
 def positive_rows(X, w):
@@ -29,7 +32,8 @@ def positive_rows(X, w):
     keep = w > 0
     if keep.all():
         return X, w, None
-    return X[keep], w[keep], LeftOutRows(X, keep)
+    left_out = LeftOutRows(X, keep)
+    return PositiveRows(X, left_out.kept), w[keep], left_out
 
 
 def scored_rows(est, X, sample_weight):
@@ -41,8 +45,64 @@ def scored_rows(est, X, sample_weight):
 
     est._check_fitted()
     X = V.check_array(X, est.missing, n_features=est.n_features_in_)
-    X, w, _ = positive_rows(X, V.check_sample_weight(sample_weight, X.shape[0]))
-    return X, w
+    w = V.check_sample_weight(sample_weight, X.shape[0])
+    keep = w > 0
+    if keep.all():
+        return X, w
+    return X[keep], w[keep]  # the scorers take arrays (their result is one number per row anyway)
+
+
+class PositiveRows:
+    """The rows ``rows`` (increasing row numbers) of a 2-D float array ``X``, read in place: what the fit
+    reads instead of ``X[rows]`` (no copy of the rows; issue 16).  ``P[a:b]``, ``P[idx]`` (integers or a
+    boolean mask over these rows), ``P[a:b, cols]`` and ``P[:, j]`` give what the same key gives on
+    ``X[rows]``: the rows asked for are gathered then (a block's copy).  ``np.asarray(P)`` makes the whole
+    copy (only what still reads the data whole does that)."""
+
+    ndim = 2
+
+    def __init__(self, X, rows):
+        self.X = X
+        self.rows = rows
+        self.dtype = X.dtype
+        self.itemsize = X.itemsize
+        self.shape = (int(rows.size), int(X.shape[1]))
+        self.size = self.shape[0] * self.shape[1]
+        self.nbytes = self.size * self.itemsize
+        # as a C-ordered array's: readers that copy a column then gather it in row chunks
+        self.strides = (self.shape[1] * self.itemsize, self.itemsize)
+
+    def __len__(self):
+        return self.shape[0]
+
+    def sub(self, s, e):
+        """The rows ``s:e`` of these rows, read in place too (a pass's shard: nothing gathered yet)."""
+        return PositiveRows(self.X, self.rows[s:e])
+
+    def __getitem__(self, key):
+        if not isinstance(key, tuple):
+            return self.X[self.rows[key]]
+        if len(key) != 2:
+            raise IndexError(f"PositiveRows takes [rows] or [rows, columns]; got {key!r}.")
+        r, c = key
+        idx = self.rows[r]
+        if np.ndim(idx) == 0 or isinstance(c, slice) or np.ndim(c) == 0:
+            return self.X[idx, c]
+        if isinstance(r, slice):  # a slice of rows and a list of columns: every pair, as NumPy's outer indexing
+            return self.X[idx][:, c]
+        return self.X[idx, c]  # two index arrays: paired, as NumPy
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.X[self.rows]
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+
+def nan_mask(X, step=1 << 14):
+    """``np.isnan(X)`` of an (n, d) array or :class:`PositiveRows`, made in row blocks (no float copy)."""
+    out = np.empty(X.shape, dtype=bool)
+    for s in range(0, X.shape[0], step):
+        np.isnan(X[s:s + step], out=out[s:s + step])
+    return out
 
 
 class LeftOutRows:
@@ -51,8 +111,10 @@ class LeftOutRows:
     def __init__(self, X, keep):
         self.X = X
         self.n = X.shape[0]
-        self.kept = np.flatnonzero(keep)
-        self.left = np.flatnonzero(~keep)
+        # row numbers of 4 bytes below 2**31 rows (what PositiveRows reads the fit's rows through)
+        kind = np.int32 if self.n < 2 ** 31 else np.intp
+        self.kept = np.flatnonzero(keep).astype(kind, copy=False)
+        self.left = np.flatnonzero(~keep).astype(kind, copy=False)
 
     def responsibilities(self, resp, weights, means, covariances, covariance_type, missing):
         """``(n, k)`` read-only responsibilities of every row of X: ``resp`` (the fitted rows') in

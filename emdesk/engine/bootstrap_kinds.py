@@ -45,8 +45,8 @@ from ._bootstrap_common import BootstrapResult, _check_callable, _n_jobs, _run, 
 from ._blas import tmatmul
 from .align import match_cross_table, permute_parameters
 from .diagnostics import DegenerateSolutionWarning
+from .families._blocks import prepared_blocks
 from .families._codes import CodedRows
-from .families.base import FamilyFailure
 
 __all__ = ["bootstrap_kind", "kind_parameters", "is_hmm"]
 
@@ -117,16 +117,6 @@ def _missing(Xw):
     return np.isnan(Xw)
 
 
-def _log_post(est, X, lengths, hmm):
-    """Log-weights (n, k) whose row-normalised exponentials are an HMM's state posteriors on X (the emission
-    densities alone for a sequence impossible under the chain): the alignment of HMM states."""
-    try:
-        with np.errstate(divide="ignore"):
-            return np.log(est.predict_proba(X, lengths))
-    except ValueError:
-        return est._score(X, lengths)[0]
-
-
 def _normalise(L):
     """Row-normalised exponentials of L; rows impossible under the model (all -inf) get zero weight."""
     with np.errstate(invalid="ignore"):
@@ -153,16 +143,9 @@ def _post_blocks(est, X, checked=False):
     checks make it (the work rows of :func:`_work_data`).  ValueError when X does not fit."""
     sparams, fparams = est._state()
     Xc = X if checked else est._check_X(X, None, fitted=True)[0]
-    fam, k = est._family(), int(est.n_components)
-    data = fam.bind(Xc, k)
-    fparams = fam.check_params(fparams, k, Xc.shape[1])
-    try:
-        prep = fam.prepare(data, fparams)
-    except FamilyFailure as exc:
-        raise ValueError(str(exc)) from None
+    fam, data, prep, step = prepared_blocks(est, Xc, fparams, ALIGN_BLOCK_BYTES, 6)
     with np.errstate(divide="ignore"):
         logw = np.log(np.asarray(sparams["weights"], dtype=float))[None, :]
-    step = max(1, min(getattr(data, "block", None) or data.n, ALIGN_BLOCK_BYTES // (8 * 6 * k)))
     for s in range(0, data.n, step):
         e = min(s + step, data.n)
         L = fam.log_prob(fam.rows(data, s, e), prep)
@@ -180,11 +163,67 @@ def _cross_table(P_blocks, R_blocks):
     return C
 
 
-def _held_blocks(P, step):
-    """An (n, k) array of posteriors as ``_post_blocks``' blocks (for an HMM's, which come whole)."""
-    n = P.shape[0]
+def _hmm_posteriors(est, X, lengths, use):
+    """Hand a fitted HMM's state posteriors on the work rows X to ``use(s, e, P, ok)`` in the blocks of its
+    blocked forward-backward (each row once, the last block first; issue 16: no ``(n, k)`` array): ``P``,
+    ``ok`` as :func:`_normalise` makes them from the posteriors' logs, row by row the same bits as from the
+    whole ``predict_proba``.  When X is impossible under the chain, ``use(None, None, None, None)`` says to drop
+    what was given, then the row-normalised emission densities follow block by block (what the alignment
+    takes then).  ValueError when X does not fit the model."""
+    from .structures.markov_blocked import block_rows_for, forward_backward_blocked
+
+    rows, sparams, lengths = est._markov_rows(X, lengths)
+
+    def consume(s, e, g):
+        with np.errstate(divide="ignore"):
+            use(s, e, *_normalise(np.log(g)))
+
+    ll = forward_backward_blocked(rows.logB, sparams["startprob"], sparams["transmat"], lengths, consume,
+                                  want_xi=False)[0]
+    if np.isfinite(ll):
+        return
+    use(None, None, None, None)
+    n, step = rows.fdata.n, block_rows_for(len(sparams["startprob"]))
     for s in range(0, n, step):
-        yield s, min(s + step, n), P[s:s + step], None
+        use(s, min(s + step, n), *_normalise(np.asarray(rows.logB(s, min(s + step, n)), dtype=float)))
+
+
+class _GridTable:
+    """The cross-table ``sum_i P_ia R_ib`` of posteriors ``P`` handed over in any blocks (``add``) against
+    the held ``R`` (n, k), summed as ``_cross_table`` sums whole arrays cut into blocks of ``step`` rows: each
+    grid block's product once it is complete (a grid block split between two handed-over blocks waits in a
+    buffer of at most ``step`` rows), then the products in grid order, so the same bits."""
+
+    def __init__(self, R, step):
+        self.R, self.step = R, step
+        self.reset()
+
+    def reset(self):
+        self.parts = [None] * (-(-self.R.shape[0] // self.step))
+        self.pending = {}
+
+    def add(self, s, e, P, ok=None):
+        if s is None:
+            return self.reset()
+        step, n, k = self.step, self.R.shape[0], self.R.shape[1]
+        for b in range(s // step, (e - 1) // step + 1):
+            b0, b1 = b * step, min(b * step + step, n)
+            lo, hi = max(s, b0), min(e, b1)
+            if lo == b0 and hi == b1:
+                self.parts[b] = tmatmul(P[lo - s:hi - s], self.R[b0:b1])
+                continue
+            buf = self.pending.setdefault(b, [np.empty((b1 - b0, k)), 0])
+            buf[0][lo - b0:hi - b0] = P[lo - s:hi - s]
+            buf[1] += hi - lo
+            if buf[1] == b1 - b0:
+                self.parts[b] = tmatmul(buf[0], self.R[b0:b1])
+                del self.pending[b]
+
+    def table(self):
+        C = None
+        for part in self.parts:
+            C = part if C is None else C + part
+        return C
 
 
 def bootstrap_kind(model, X, n_boot=999, method="nonparametric", random_state=None, progress=None, n_jobs=None,
@@ -243,25 +282,40 @@ def bootstrap_kind(model, X, n_boot=999, method="nonparametric", random_state=No
                          "complete rows, or fit with missing='marginalize'.")
     k = int(model.n_components)
 
-    def impossible(ok, s, e):
+    def first_impossible(ok, s, e):
         bad = ~ok & ~nan[s:e].all(axis=1)
-        if bad.any():
-            raise ValueError(f"Row {s + int(np.flatnonzero(bad)[0]) + 1} of X is impossible under the {name} "
+        return s + int(np.flatnonzero(bad)[0]) if bad.any() else None
+
+    def impossible(row):
+        if row is not None:
+            raise ValueError(f"Row {row + 1} of X is impossible under the {name} "
                              f"(probability 0 under every {'state' if hmm else 'component'}): X is not the data "
                              "the model was fitted to.")
 
-    # the fit's posteriors on X, the reference of the alignment: an HMM's whole (its forward-backward's
-    # result), a mixture's in row blocks, kept between replicates only while small (ALIGN_CACHE_BYTES)
+    # the fit's posteriors on X, the reference of the alignment: an HMM's held (n, k), made block by block by
+    # its forward-backward, a mixture's in row blocks, kept between replicates only while small
+    # (ALIGN_CACHE_BYTES)
     if hmm:
-        R_ref, possible = _normalise(_log_post(model, Xw, lens, hmm))
-        impossible(possible, 0, n)
+        R_ref = np.empty((n, k))
+        bad = [None]
+
+        def fill(s, e, P, ok):
+            if s is None:
+                bad[0] = None
+                return
+            R_ref[s:e] = P
+            row = first_impossible(ok, s, e)
+            if row is not None and (bad[0] is None or row < bad[0]):
+                bad[0] = row
+
+        _hmm_posteriors(model, Xw, lens, fill)
+        impossible(bad[0])
         step = max(1, ALIGN_BLOCK_BYTES // (8 * 6 * k))
-        ref_blocks = lambda: _held_blocks(R_ref, step)  # noqa: E731
     else:
         keep = 8 * n * k <= ALIGN_CACHE_BYTES
         held = []
         for blk in _post_blocks(model, Xw, checked=True):
-            impossible(blk[3], blk[0], blk[1])
+            impossible(first_impossible(blk[3], blk[0], blk[1]))
             if keep:
                 held.append(blk)
         ref_blocks = (lambda: iter(held)) if keep else (lambda: _post_blocks(model, Xw, checked=True))
@@ -311,10 +365,10 @@ def bootstrap_kind(model, X, n_boot=999, method="nonparametric", random_state=No
             p = kind_parameters(est)
             if not all(np.all(np.isfinite(v)) for v in p.values()):
                 return None
-            if hmm:
-                P = _normalise(_log_post(est, Xw, lens, hmm))[0]
-                table = _cross_table(_held_blocks(P, step), ref_blocks())
-                del P
+            if hmm:  # the replicate's posteriors block by block against the held reference (issue 16)
+                grid = _GridTable(R_ref, step)
+                _hmm_posteriors(est, Xw, lens, grid.add)
+                table = grid.table()
             else:  # the k x k cross-table summed over row blocks: no (n, k) posteriors (issue 16)
                 table = _cross_table(_post_blocks(est, Xw), ref_blocks())
         except (ValueError, np.linalg.LinAlgError, FloatingPointError):

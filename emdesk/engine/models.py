@@ -24,7 +24,7 @@ from ._validation import check_columns
 from .diagnostics import ComponentIssue, DegenerateSolutionWarning
 from .em import RestartFailed, run_em
 from .families.base import FamilyFailure
-from .families._blocks import RowResp
+from .families._blocks import RowResp, prepared_blocks
 from .families._codes import CodedRows
 from .init import INIT_METHODS, initial_assignment, initial_responsibilities
 from .snapshot import Snapshot, frozen_copy
@@ -562,14 +562,8 @@ class LatentModel:
         time (``_Run.E_STEP_BLOCK_BYTES``), never the (n, k) array."""
         sparams, fparams = self._state()
         X, lengths = self._check_X(X, lengths, fitted=True)
-        fam, struct, k = self._family(), self._structure(), self.n_components
-        data = fam.bind(X, k)
-        fparams = fam.check_params(fparams, k, X.shape[1])
-        try:
-            prep = fam.prepare(data, fparams)
-        except FamilyFailure as exc:
-            raise ValueError(str(exc)) from None
-        step = max(1, min(getattr(data, "block", None) or data.n, _Run.E_STEP_BLOCK_BYTES // (8 * 4 * k)))
+        struct = self._structure()
+        fam, data, prep, step = prepared_blocks(self, X, fparams, _Run.E_STEP_BLOCK_BYTES, 4)
         total = 0.0
         for s in range(0, data.n, step):
             ll = struct.e_step(fam.log_prob(fam.rows(data, s, min(s + step, data.n)), prep), sparams, None,

@@ -565,8 +565,9 @@ def iter_select_model(
     X = V.check_array(X, missing)
     plan = _plan(n_components, covariance_types, X.shape[1], prior)
     sample_weight = V.check_sample_weight(sample_weight, X.shape[0])
-    X, sample_weight, _ = positive_rows(X, sample_weight)  # rows of weight 0 do not count (_zero_weight)
-    notes = _column_notes(X, sample_weight, [t for _, t in plan])
+    # rows of weight 0 do not count (_zero_weight): the notes read the positive rows in place, and every fit
+    # leaves them out itself (the fit of X[w > 0]; no copy of the positive rows is made for the sweep)
+    notes = _column_notes(*positive_rows(X, sample_weight)[:2], [t for _, t in plan])
     seeds = _seeds(random_state, len(plan))
     if n_jobs is None:
         n_jobs = os.cpu_count() or 1

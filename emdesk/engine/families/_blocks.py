@@ -8,6 +8,8 @@ keep them for all rows, so small fits are as fast as before.
 * :data:`FAMILY_BLOCK_BYTES` - the budget of one block's temporaries (16 MiB), read when a
   family binds data (tests lower it);
 * :func:`block_rows` - rows per block for ``k`` components and ``d`` per-row numbers;
+* :func:`prepared_blocks` - a fitted model's family bound to checked rows, its parameters prepared, and the
+  rows per block of its scoring passes (the bootstrap's alignment, ``MixtureModel.score``);
 * :class:`RowResp` - responsibilities read per block of rows (an (n, k) array, a start's labels,
   or posteriors recomputed from parameters), so a start never holds ``(n, k)``;
 * :class:`ColumnView` - some columns of the caller's X, read per block (the product family's
@@ -21,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["FAMILY_BLOCK_BYTES", "block_rows", "row_ranges", "RowResp", "ColumnView", "LazyRows", "as_rows",
-           "column_standardizer", "reduce_stats", "IndexRows", "subset_resp", "resp_block"]
+           "column_standardizer", "reduce_stats", "IndexRows", "subset_resp", "resp_block", "prepared_blocks"]
 
 #: Budget of one block's temporaries in the families' passes (bytes).
 FAMILY_BLOCK_BYTES = 16 << 20
@@ -32,6 +34,24 @@ def block_rows(n, k, width):
     (the block's log-densities, posteriors and their products, and its rows)."""
     per_row = 8 * (4 * int(k or 8) + 3 * int(width) + 8)
     return int(max(1, min(max(int(n), 1), FAMILY_BLOCK_BYTES // per_row)))
+
+
+def prepared_blocks(est, X, fparams, block_bytes, arrays):
+    """``(fam, data, prep, step)`` for scoring the checked rows ``X`` (n, d) in row blocks: the fitted model
+    ``est``'s family bound to X, its parameters ``fparams`` checked and prepared (the family's
+    ``FamilyFailure`` raised as a ValueError), and the rows per block that keep ``arrays`` (b, k) float arrays
+    within ``block_bytes`` (at most the family's own block)."""
+    from .base import FamilyFailure
+
+    fam, k = est._family(), int(est.n_components)
+    data = fam.bind(X, k)
+    fparams = fam.check_params(fparams, k, X.shape[1])
+    try:
+        prep = fam.prepare(data, fparams)
+    except FamilyFailure as exc:
+        raise ValueError(str(exc)) from None
+    step = max(1, min(getattr(data, "block", None) or data.n, block_bytes // (8 * arrays * k)))
+    return fam, data, prep, step
 
 
 def row_ranges(n, step):
