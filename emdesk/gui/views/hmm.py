@@ -307,6 +307,10 @@ class HMMViews(QtCore.QObject):
         for idx, label in enumerate(self._labels):
             i, j = divmod(idx, k)
             v = float(A[i, j])
-            label.setText(f"{v:.2f}")
+            look = (f"{v:.2f}", v > 0.6, k)
+            if getattr(label, "_drawn", None) == look:  # re-rendering an unchanged text costs a layout
+                continue
+            label._drawn = look
+            label.setText(look[0])
             label.setColor(QtGui.QColor(0, 0, 0) if v > 0.6 else QtGui.QColor(255, 255, 255))
             label.setPos(j + 0.5, i + 0.5)

@@ -1,0 +1,117 @@
+"""What the cheaper live frames keep (window responsiveness, issue 16): the scatter's dots drawn from a kept
+image are the dots drawn directly, colours still follow the responsibilities, unchanged colours ask for no
+repaint, the trace drawn with the frame still holds every iteration, and labels follow the state."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtGui
+
+from emdesk.gui.points_item import ColoredPointsItem
+
+N = 2_000
+
+
+def _scatter(qtbot, ids):
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    widget.resize(320, 220)
+    item = ColoredPointsItem(size=5, alpha=170)
+    widget.addItem(item)
+    rng = np.random.default_rng(0)
+    item.setPositions(rng.normal(size=N), rng.normal(size=N))
+    item.setColorIds(ids)
+    widget.setRange(xRange=(-3, 3), yRange=(-3, 3), padding=0)
+    return widget, item  # not shown: only the grabs below paint it (no paint of the window in between)
+
+
+def _pixels(widget) -> np.ndarray:
+    img = widget.viewport().grab().toImage().convertToFormat(QtGui.QImage.Format.Format_ARGB32)
+    return np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).copy()
+
+
+def test_the_kept_image_draws_the_same_dots_and_new_colours_are_drawn(qtbot):
+    ids = np.random.default_rng(1).integers(0, 512, N)
+    widget, item = _scatter(qtbot, ids)
+    direct = _pixels(widget)
+    assert item._layer is None  # first paint of these dots: drawn directly
+    kept = [_pixels(widget) for _ in range(2)]
+    assert item._layer is not None  # painted again unchanged: drawn from the kept image
+    assert all(np.array_equal(direct, k) for k in kept)
+
+    new_ids = (ids + 97) % 512
+    item.setColorIds(new_ids)
+    after = [_pixels(widget) for _ in range(3)]  # direct, then the kept image of the new colours
+    fresh, _ = _scatter(qtbot, new_ids)  # another item given the new colours from the start
+    want = _pixels(fresh)
+    assert not np.array_equal(after[0], direct)
+    assert all(np.array_equal(a, want) for a in after)
+
+
+def test_moving_the_view_redraws_the_dots_where_they_are(qtbot):
+    ids = np.random.default_rng(2).integers(0, 512, N)
+    widget, item = _scatter(qtbot, ids)
+    for _ in range(3):
+        _pixels(widget)
+    widget.setRange(xRange=(-1, 5), yRange=(-3, 3), padding=0)
+    moved = _pixels(widget)
+    fresh, _ = _scatter(qtbot, ids)
+    fresh.setRange(xRange=(-1, 5), yRange=(-3, 3), padding=0)
+    assert np.array_equal(moved, _pixels(fresh))
+
+
+def test_unchanged_colours_ask_for_no_repaint(qtbot, monkeypatch):
+    ids = np.random.default_rng(3).integers(0, 512, N)
+    widget, item = _scatter(qtbot, ids)
+    calls = []
+    monkeypatch.setattr(item, "update", lambda *a: calls.append(a))
+    item.setColorIds(ids.copy())
+    assert calls == []
+    changed = ids.copy()
+    changed[7] = (changed[7] + 1) % 512
+    item.setColorIds(changed)
+    assert len(calls) == 1 and item._ids[7] == changed[7]
+
+
+def test_trace_points_wait_for_the_frame_and_are_all_drawn(qapp):
+    from types import SimpleNamespace
+
+    from emdesk.gui.trace_plot import TracePlot
+
+    trace = TracePlot()
+    snaps = [SimpleNamespace(restart=0, iteration=i, lower_bound=-2.0 + 0.1 * i) for i in range(5)]
+    trace.append(snaps[:3])
+    assert list(trace._curves[0].getData()[0]) == [0, 1, 2]
+    trace.append(snaps[3:4], draw=False)
+    assert list(trace._curves[0].getData()[0]) == [0, 1, 2]  # kept for the next frame
+    trace.append(snaps[4:], draw=False)
+    trace.flush()
+    x, y = trace._curves[0].getData()
+    assert list(x) == [0, 1, 2, 3, 4] and y[-1] == snaps[-1].lower_bound
+
+
+def test_live_fit_draws_its_last_state_trace_and_labels(window, qtbot, csv_2d):
+    window.open_csv(csv_2d)
+    window.set_options(n_components=2, random_state=0, max_iter=15, tol=0.0)
+    with qtbot.waitSignal(window.fitFinished, timeout=60_000):
+        window.start_fit()
+    hist = window.history
+    x, _ = window.trace._curves[0].getData()
+    assert len(x) == len(hist) and x[-1] == hist[-1].iteration  # every iteration, the last one drawn
+    view = window.views.plot_2d
+    from emdesk.gui.geometry import legend_label, responsibility_color_ids
+
+    last = hist[-1]
+    labels = [label.text for _, label in view.legend.items[:2]]
+    assert labels == [legend_label(i, last.weights[i], 2) for i in range(2)]
+    want = responsibility_color_ids(window.model.predict_proba(window.session.X_display), 2)
+    assert np.array_equal(view.points._ids, want)
+    # an earlier state shown again: the legend and the colours follow it
+    window.timeline.set_index(0)
+    qtbot.waitUntil(lambda: window.timeline_ctrl.shown_index == 0)
+    first = hist[0]
+    labels = [label.text for _, label in view.legend.items[:2]]
+    assert labels == [legend_label(i, first.weights[i], 2) for i in range(2)]
+    want = responsibility_color_ids(first.to_model().predict_proba(window.session.X_display), 2)
+    assert np.array_equal(view.points._ids, want)
