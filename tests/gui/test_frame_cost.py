@@ -115,3 +115,56 @@ def test_live_fit_draws_its_last_state_trace_and_labels(window, qtbot, csv_2d):
     assert labels == [legend_label(i, first.weights[i], 2) for i in range(2)]
     want = responsibility_color_ids(first.to_model().predict_proba(window.session.X_display), 2)
     assert np.array_equal(view.points._ids, want)
+
+
+def test_the_posterior_image_is_the_cell_by_cell_rule(qapp):
+    """The byte-wide lookup draws exactly the image of the plain rule: at each height, the state whose
+    probability band holds it (the number of cumulative edges below it), in its colour."""
+    from emdesk.gui.views.hmm import HMMViews
+
+    views = HMMViews()
+    rng = np.random.default_rng(4)
+    for k in (1, 3, 7):
+        views._set_k(k)
+        post = rng.dirichlet(np.ones(k), 250)
+        post[5] = np.nan if k > 1 else post[5]  # a step without a value: no edge below any height
+        views._draw_posterior(post)
+        rows = views.POSTERIOR_ROWS
+        levels = (np.arange(rows) + 0.5) / rows
+        cum = np.cumsum(post, axis=1)[:, :-1]
+        state = (cum[:, :, None] < levels[None, None, :]).sum(axis=1)
+        want = views._colors_u8[np.clip(state, 0, k - 1)]
+        assert np.array_equal(views.posterior_image(), want)
+
+
+def _emission_snapshot(means, variances):
+    from types import SimpleNamespace
+
+    k = len(means)
+    return SimpleNamespace(weights=np.full(k, 1.0 / k), means=np.asarray(means, float).reshape(k, 1),
+                           covariances=np.asarray(variances, float).reshape(k, 1, 1), covariance_type="full",
+                           params={})
+
+
+def test_emission_curves_are_kept_and_follow_the_state(qapp):
+    from emdesk.gui.views.hmm_emissions import EmissionsPlot
+
+    X = np.random.default_rng(5).normal(size=(300, 1)) * 3
+    em = EmissionsPlot(pg.PlotItem())
+    em.set_data(X, ["y"], "gaussian")
+    em.show(_emission_snapshot([0.0, 4.0], [1.0, 2.0]))
+    items = list(em._items)
+    later = _emission_snapshot([1.0, 3.0], [0.5, 1.5])
+    em.show(later)
+    assert em._items == items  # the same items, given new data
+    fresh = EmissionsPlot(pg.PlotItem())
+    fresh.set_data(X, ["y"], "gaussian")
+    fresh.show(later)
+    for (i, x, y), (j, fx, fy), item in zip(em.curves, fresh.curves, em._items):
+        assert i == j and np.array_equal(y, fy) and np.array_equal(item.getData()[1], y)
+    em.show(_emission_snapshot([0.0, 2.0, 4.0], [1.0, 1.0, 1.0]))  # a third state: one more curve
+    assert len(em._items) == len(em.curves) == 3 and em._items[:2] == items
+    em.show(later)
+    assert len(em._items) == 2 and em._items == items
+    in_plot = [it for it in em.plot.items if isinstance(it, pg.PlotDataItem) and it is not em._hist]
+    assert in_plot == em._items
