@@ -31,6 +31,12 @@ def _pixels(widget) -> np.ndarray:
     return np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).copy()
 
 
+def _same_look(a, b) -> bool:
+    """Equal up to the rounding of blending the kept image in one go instead of dot by dot (at most 4 of 255
+    per channel; 1 for most pixels that differ at all, measured on the 100,000-row fit's 1280x720 grab)."""
+    return int(np.abs(a.astype(int) - b.astype(int)).max()) <= 4
+
+
 def test_the_kept_image_draws_the_same_dots_and_new_colours_are_drawn(qtbot):
     ids = np.random.default_rng(1).integers(0, 512, N)
     widget, item = _scatter(qtbot, ids)
@@ -38,15 +44,15 @@ def test_the_kept_image_draws_the_same_dots_and_new_colours_are_drawn(qtbot):
     assert item._layer is None  # first paint of these dots: drawn directly
     kept = [_pixels(widget) for _ in range(2)]
     assert item._layer is not None  # painted again unchanged: drawn from the kept image
-    assert all(np.array_equal(direct, k) for k in kept)
+    assert all(_same_look(direct, k) for k in kept)
 
     new_ids = (ids + 97) % 512
     item.setColorIds(new_ids)
     after = [_pixels(widget) for _ in range(3)]  # direct, then the kept image of the new colours
     fresh, _ = _scatter(qtbot, new_ids)  # another item given the new colours from the start
     want = _pixels(fresh)
-    assert not np.array_equal(after[0], direct)
-    assert all(np.array_equal(a, want) for a in after)
+    assert not _same_look(after[0], direct)  # the new colours are drawn, directly first
+    assert np.array_equal(after[0], want) and all(_same_look(a, want) for a in after[1:])
 
 
 def test_moving_the_view_redraws_the_dots_where_they_are(qtbot):
@@ -58,7 +64,7 @@ def test_moving_the_view_redraws_the_dots_where_they_are(qtbot):
     moved = _pixels(widget)
     fresh, _ = _scatter(qtbot, ids)
     fresh.setRange(xRange=(-1, 5), yRange=(-3, 3), padding=0)
-    assert np.array_equal(moved, _pixels(fresh))
+    assert np.array_equal(moved, _pixels(fresh))  # both drawn directly: the same pixels
 
 
 def test_unchanged_colours_ask_for_no_repaint(qtbot, monkeypatch):
