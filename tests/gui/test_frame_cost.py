@@ -99,7 +99,7 @@ def test_trace_points_wait_for_the_frame_and_are_all_drawn(qapp):
 
 def test_live_fit_draws_its_last_state_trace_and_labels(window, qtbot, csv_2d):
     window.open_csv(csv_2d)
-    window.set_options(n_components=2, random_state=0, max_iter=15, tol=0.0)
+    window.set_options(n_components=2, random_state=0, max_iter=6, tol=0.0)
     with qtbot.waitSignal(window.fitFinished, timeout=60_000):
         window.start_fit()
     hist = window.history
@@ -174,3 +174,38 @@ def test_emission_curves_are_kept_and_follow_the_state(qapp):
     assert len(em._items) == 2 and em._items == items
     in_plot = [it for it in em.plot.items if isinstance(it, pg.PlotDataItem) and it is not em._hist]
     assert in_plot == em._items
+
+
+def test_hmm_live_frames_use_the_workers_posteriors_of_the_drawn_steps(window, qtbot, tmp_path, monkeypatch):
+    from emdesk.gui.views.hmm import HMMViews
+    from emdesk.gui.worker import StepPosteriors
+
+    rng = np.random.default_rng(6)
+    z = np.repeat([0, 1, 0, 1], 60)
+    p = tmp_path / "s.csv"
+    p.write_text("t,y\n" + "".join(f"{t},{v:.4f}\n" for t, v in enumerate(rng.normal(4.0 * z, 0.8))))
+    window.open_csv(p)
+    window.set_model_kind("hmm", "gaussian")
+    window.set_sequence(None, "t")
+    window.select_columns(["y"])
+    window.set_options(n_components=2, random_state=0, max_iter=8, tol=0.0)
+    given = []
+    show = HMMViews.show_state
+
+    def record(views, snapshot, color_ids=None, *args):
+        given.append(color_ids)
+        return show(views, snapshot, color_ids, *args)
+
+    monkeypatch.setattr(HMMViews, "show_state", record)
+    with qtbot.waitSignal(window.fitFinished, timeout=60_000):
+        window.start_fit()
+    views = window.views
+    last = given[-1]  # the fit's last state: drawn from the worker's posteriors of the drawn steps
+    assert isinstance(last, StepPosteriors) and last.key == views._steps_key()
+    want = window.history[-1].to_model().predict_proba(window.session.X)
+    np.testing.assert_allclose(views.drawn_posteriors, want, atol=1e-12)
+    assert np.array_equal(views.drawn_states, want.argmax(axis=1))
+    # posteriors of other steps (another sequence) are not used: the view computes its own
+    other = StepPosteriors(np.full_like(want, 0.5), ("other",))
+    views.show_state(window.history[-1], other)
+    np.testing.assert_allclose(views.drawn_posteriors, want, atol=1e-12)

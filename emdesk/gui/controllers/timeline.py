@@ -153,7 +153,7 @@ class TimelineController(QtCore.QObject):
             ids = self.live_ids[1]  # computed by the worker for this snapshot
         else:
             ids = w.views.color_ids(s, self.s.X_display)
-        if ids is not None and index not in self.ids_cache:
+        if isinstance(ids, np.ndarray) and index not in self.ids_cache:  # (an HMM's posteriors: not kept)
             # Scrubbing back and forth redraws recently seen iterations without recomputing them.
             self.ids_cache[index] = ids.astype(np.int16)
             while len(self.ids_cache) > IDS_CACHE_SIZE:

@@ -4,7 +4,9 @@ the series), and the transition matrix as an annotated heatmap. A picker chooses
 several; a long sequence is drawn over its first ``MAX_STEPS`` steps.
 
 The posteriors are the forward-backward smoothing probabilities of the drawn steps under the state on
-screen (``Snapshot.to_model().predict_proba``), computed on the GUI thread for at most ``MAX_STEPS`` rows.
+screen (``Snapshot.to_model().predict_proba``) for at most ``MAX_STEPS`` rows: computed by the fit's worker
+thread for the live frames (``drawn_steps``; 15-30 ms per frame off the GUI thread at 5,000 steps), on the GUI
+thread for a state scrubbed back to or when another sequence was picked during the fit.
 """
 
 from __future__ import annotations
@@ -154,7 +156,11 @@ class HMMViews(QtCore.QObject):
         k = len(snapshot.weights)
         self._set_k(k)
         model = snapshot.to_model()
-        post = np.asarray(model.predict_proba(Xw))
+        given = getattr(color_ids, "post", None)  # computed by the fit's worker (emdesk.gui.worker.StepPosteriors)
+        if given is not None and color_ids.key == self._steps_key() and np.shape(given) == (len(Xw), k):
+            post = np.asarray(given)
+        else:
+            post = np.asarray(model.predict_proba(Xw))
         states = post.argmax(axis=1)
         self.drawn_posteriors, self.drawn_states = post, states
         self.points.setColors(self._colors_u8[states])
@@ -206,6 +212,20 @@ class HMMViews(QtCore.QObject):
     def _sequence_picked(self, _i: int) -> None:
         self._draw_rows()
         self.axesChanged.emit()
+
+    def _steps_key(self):
+        """Which steps are drawn: the data, the picked sequence and how many of its steps."""
+        i = min(self.picked_sequence(), max(len(self._lengths) - 1, 0))
+        n = int(min(self._lengths[i], MAX_STEPS)) if len(self._lengths) else 0
+        return (id(self._X), i, n)
+
+    def drawn_steps(self):
+        """The steps drawn now (a ``worker.DrawnSteps``: the fit's worker computes their posteriors per batch),
+        or None."""
+        from emdesk.gui.worker import DrawnSteps
+
+        Xw = self._window()
+        return None if Xw is None else DrawnSteps(Xw, self._steps_key())
 
     def _window(self):
         if self._X is None or not len(self._lengths):
