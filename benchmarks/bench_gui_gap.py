@@ -9,6 +9,15 @@ in the same run as the reference, on 1 thread. A 20 ms QTimer on the GUI thread 
 ticks; the script prints the largest gap and the 99th percentile during the fit (not the load), the fit's
 time and the load average.
 
+``--frames ROWS [ROWS ...]``: instead, where one live frame's GUI-thread time goes (thread CPU time, so other
+jobs on the machine do not count) from the start of the fit to its end reaching the window, divided by the live
+frames drawn meanwhile: a 2-D fit (k=4 full, 60 iterations) of ROWS rows in the window, with the
+time in the frame's Python (drawing the state: setData and our code), the snapshots' handling and the paint of
+each kind of plot item, per frame; ``--against DIR`` runs the same, interleaved, on the emdesk code in DIR (e.g.
+``git archive main | tar -x -C DIR``) as the reference. Small data are fitted with the examples' demonstration
+delay (30 ms per iteration), so their fits are drawn frame by frame as a person sees them. ``--hmm``: a 3-state
+Gaussian HMM of one series of ROWS steps instead (its view draws the first 5,000; with the delay too).
+
 ``--dump FILE``: while a fit runs, each timer tick re-arms ``faulthandler.dump_traceback_later(0.25)``, so a
 stall of the GUI thread longer than 250 ms writes every thread's Python stack to FILE (faulthandler's C
 watchdog needs no GIL): the thread that holds the GIL during a stall is the one not waiting in a lock.
@@ -132,6 +141,139 @@ def run(app, csv: str, settings_path: str, threads: int, max_iter: int, dump) ->
             "gui_cpu": gui_cpu, "frames": frames}
 
 
+class _Timers:
+    """GUI-thread CPU time (``time.thread_time``) and calls per label, by wrapping methods."""
+
+    def __init__(self):
+        self.t: dict = {}
+        self.n: dict = {}
+
+    def wrap(self, cls, name, key):
+        orig = getattr(cls, name)
+        timers = self
+
+        def timed(obj, *args, **kwargs):
+            label = key(obj)
+            t0 = time.thread_time()
+            try:
+                return orig(obj, *args, **kwargs)
+            finally:
+                timers.t[label] = timers.t.get(label, 0.0) + time.thread_time() - t0
+                timers.n[label] = timers.n.get(label, 0) + 1
+
+        setattr(cls, name, timed)
+
+
+def frame_breakdown(app, rows: int, settings_path: str, iters: int = 60, hmm: bool = False) -> dict:
+    """One live 2-D fit of ``rows`` rows (4 clusters, k=4 full), or with ``hmm`` a 3-state Gaussian HMM of one
+    series of ``rows`` steps: GUI-thread CPU per frame and where it goes."""
+    import pyqtgraph as pg
+
+    from emdesk.gui.controllers.fit import FitController
+    from emdesk.gui.controllers.timeline import TimelineController
+    from emdesk.gui.main_window import MainWindow
+
+    rng = np.random.default_rng(0)
+    if hmm:  # one series switching between 3 levels (a 1-D Gaussian HMM; the view draws 5,000 steps)
+        stay = rng.random(rows) < 0.97
+        z = np.zeros(rows, dtype=np.int64)
+        for t in range(1, rows):
+            z[t] = z[t - 1] if stay[t] else rng.integers(0, 3)
+        X = (np.array([-2.0, 0.0, 2.5])[z] + 0.7 * rng.normal(size=rows))[:, None]
+        header = "x"
+    else:
+        lab = rng.integers(0, 4, rows)
+        X = np.array([(0, 0), (3, 3), (-3, 2), (2, -3)], dtype=float)[lab] + rng.normal(size=(rows, 2)) * (
+            0.6 + 0.2 * lab)[:, None]
+        header = "x,y"
+    csv = os.path.join(os.path.dirname(settings_path), f"frames-{rows}.csv")
+    np.savetxt(csv, X, delimiter=",", header=header, comments="", fmt="%.5f")
+    window = MainWindow(settings=QtCore.QSettings(settings_path, QtCore.QSettings.Format.IniFormat))
+    window.resize(1280, 720)
+    window.show()
+    app.processEvents()
+    window.open_csv(csv)
+    if hmm:
+        window.set_model_kind("hmm", "gaussian")
+        window.select_columns(["x"])
+    while window.jobs.busy():
+        QtCore.QThread.msleep(5)
+        app.processEvents()
+    window.set_options(n_components=3 if hmm else 4, covariance_type="full", n_init=1, max_iter=iters, tol=0.0,
+                       random_state=0)
+    views = {id(window.trace.plot): "trace"}
+    if hmm:
+        views[id(window.views.graphics)] = "HMM view"
+    else:
+        views[id(window.views.plot_2d.plot)] = "2-D view"
+
+    def where(item):
+        scene = item.scene()
+        return views.get(id(scene.views()[0]), "other") if scene is not None and scene.views() else "other"
+
+    tm = _Timers()
+    tm.wrap(TimelineController, "show_index", lambda o: "draw the state (our Python + setData)")
+    tm.wrap(FitController, "_on_snapshots", lambda o: "receive snapshots (+ trace data)")
+    for cls in (pg.AxisItem, pg.ScatterPlotItem, pg.PlotCurveItem, pg.InfiniteLine, pg.LegendItem, pg.ImageItem):
+        tm.wrap(cls, "paint", lambda o, c=cls.__name__: f"paint {c} ({where(o)})")
+    from emdesk.gui.points_item import ColoredPointsItem
+
+    tm.wrap(ColoredPointsItem, "paint", lambda o: f"paint {type(o).__name__} ({where(o)})")
+    ended: list = []  # the GUI-thread CPU clock when the fit's end reaches the window (its summary not counted)
+    finished = FitController._on_fit_finished
+
+    def on_finished(ctrl, *args):
+        ended.append((time.thread_time(), dict(tm.t), dict(tm.n)))
+        return finished(ctrl, *args)
+
+    FitController._on_fit_finished = QtCore.Slot(int, object, bool)(on_finished)
+    loop = QtCore.QEventLoop()
+    window.fitFinished.connect(loop.quit)
+    window.fitFailed.connect(loop.quit)
+    window.fit.demo_delay = 0.03 if rows < 10_000 or hmm else 0.0
+    frames = window.frames_drawn
+    cpu = time.thread_time()
+    window.start_fit()
+    loop.exec()
+    cpu = (ended[0][0] if ended else time.thread_time()) - cpu
+    times, calls = (ended[0][1], ended[0][2]) if ended else (tm.t, tm.n)
+    frames = window.frames_drawn - frames - 1  # the live frames (not the one the fit's end draws)
+    window.close()
+    app.processEvents()
+    return {"rows": rows, "frames": frames, "cpu": cpu, "t": times, "n": calls, "kind": "HMM" if hmm else "2-D"}
+
+
+def print_breakdown(label: str, r: dict) -> None:
+    f = max(r["frames"], 1)
+    print(f"{label}: {r['kind']} fit of {r['rows']:,} rows, {r['frames']} frames, GUI-thread CPU {r['cpu'] * 1e3 / f:.1f} ms per frame "
+          f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+    for k in sorted(r["t"], key=lambda k: -r["t"][k]):
+        if r["t"][k] * 1e3 / f >= 0.1:
+            print(f"    {k:52s} {r['t'][k] * 1e3 / f:6.1f} ms per frame ({r['n'][k]} calls)", flush=True)
+
+
+def frames_main(args) -> int:
+    import json
+    import subprocess
+
+    if args.one_json:  # one fit, in a child process on one code tree
+        app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["bench_gui_gap"])
+        with tempfile.TemporaryDirectory(prefix="emdesk-bench-") as tmp:
+            print(json.dumps(frame_breakdown(app, args.frames[0], os.path.join(tmp, "s.ini"), hmm=args.hmm)))
+        return 0
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    trees = ([("reference", os.path.abspath(args.against))] if args.against else []) + [("this code", here)]
+    for rep in range(args.repeats):
+        for rows in args.frames:
+            for label, tree in trees:  # each fit in a fresh process, the trees interleaved
+                env = dict(os.environ, PYTHONPATH=tree)
+                out = subprocess.run([sys.executable, os.path.abspath(__file__), "--frames", str(rows), "--one-json"]
+                                     + (["--hmm"] if args.hmm else []),
+                                     env=env, capture_output=True, text=True, check=True).stdout
+                print_breakdown(f"run {rep + 1}, {label} ({tree})", json.loads(out.strip().splitlines()[-1]))
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -142,7 +284,13 @@ def main(argv=None) -> int:
     ap.add_argument("--nice", type=int, default=0,
                     help="an experiment: the engine's pool threads lower their OS priority by this much")
     ap.add_argument("--dump", help="write every thread's stack to this file at each GUI stall > 250 ms")
+    ap.add_argument("--frames", type=int, nargs="+", help="per-frame breakdown of live 2-D fits of these rows")
+    ap.add_argument("--against", help="with --frames: the reference emdesk code tree, run interleaved")
+    ap.add_argument("--hmm", action="store_true", help="with --frames: a 3-state Gaussian HMM of one series")
+    ap.add_argument("--one-json", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.frames:
+        return frames_main(args)
 
     csv = os.path.join(tempfile.gettempdir(), f"emdesk-gap-{args.rows}x5-3pct.csv")
     if not os.path.exists(csv):

@@ -244,8 +244,9 @@ class Plot1D(QtWidgets.QWidget):
             self.density.setYRange(0, self._ytop, padding=0)
         flagged = {int(issue.component) for issue in (getattr(s, "issues", None) or ())}
         for i, (sample, label) in enumerate(self.legend.items[1:]):
-            if i < k:
-                label.setText(legend_label(i, s.weights[i], k, i in flagged))
+            text = legend_label(i, s.weights[i], k, i in flagged) if i < k else None
+            if text is not None and text != label.text:  # setText re-lays the legend out: only on a change
+                label.setText(text)
         if flagged != getattr(self, "_flagged", set()):
             self._flagged = flagged
             self.legend.updateSize()

@@ -330,8 +330,9 @@ class Plot2D(QtWidgets.QWidget):
                     item.setData(ex, ey)
         flagged = {int(issue.component) for issue in (getattr(s, "issues", None) or ())}
         for i, (sample, label) in enumerate(self.legend.items):
-            if i < k:
-                label.setText(legend_label(i, s.weights[i], k, i in flagged))
+            text = legend_label(i, s.weights[i], k, i in flagged) if i < k else None
+            if text is not None and text != label.text:  # setText re-lays the legend out: only on a change
+                label.setText(text)
         if flagged != getattr(self, "_flagged", set()):
             self._flagged = flagged
             self.legend.updateSize()

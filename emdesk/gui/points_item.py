@@ -22,6 +22,7 @@ _CELL = 12  # atlas cell, pixels
 # image when there are more than VECTOR_MAX_MARKS (about 40 bytes of SVG per mark: 0.8 MB at the limit).
 _VECTOR_ENGINES = frozenset({QtGui.QPaintEngine.Type.SVG, QtGui.QPaintEngine.Type.Pdf})
 VECTOR_MAX_MARKS = 20_000
+_LAYER_MAX_PIXELS = 4096 * 2304  # the drawn dots are kept as one image up to this device size (38 MB)
 
 
 class ColoredPointsItem(pg.GraphicsObject):
@@ -38,6 +39,15 @@ class ColoredPointsItem(pg.GraphicsObject):
         self._keep = np.zeros(0, dtype=bool)
         self._frags = pg_internals.PrimitiveArray(QtGui.QPainter.PixmapFragment, 10)
         self._atlas = self._make_atlas()
+        # What the last paint computed, reused while it holds: the dots' device positions for one transform
+        # and device size (the view is fixed during a fit), their atlas squares for one set of colours, and
+        # the drawn dots as one image while neither changed (other items moving over them repaint them).
+        self._geometry = 0       # bumped when the positions or the style change
+        self._coloring = 0       # bumped when the colours change
+        self._frag_key = None    # (transform, device size, geometry) the fragments' positions were made for
+        self._frag_colors = None  # the colouring their atlas squares were made for
+        self._layer = None       # (key, QImage) of the dots drawn for that key, or None
+        self._last_key = None    # the key of the last paint on screen
 
     def _make_atlas(self) -> QtGui.QPixmap:
         """Every palette colour's mark, one per ``_CELL``-pixel cell, 32 cells a row."""
@@ -76,6 +86,7 @@ class ColoredPointsItem(pg.GraphicsObject):
         if (size, alpha) != (self._size, self._alpha):
             self._size, self._alpha = size, alpha
             self._atlas = self._make_atlas()
+            self._geometry += 1
             self.update()
 
     # -- data -------------------------------------------------------------------------------------
@@ -86,6 +97,8 @@ class ColoredPointsItem(pg.GraphicsObject):
         self._keep = keep
         self._x, self._y = x[keep], y[keep]
         self._ids = np.full(self._x.shape, quantise_colors(np.array([NEUTRAL_RGB]))[0], dtype=np.int64)
+        self._geometry += 1
+        self._coloring += 1
         self.prepareGeometryChange()
         if self._x.size:
             x0, x1 = float(self._x.min()), float(self._x.max())
@@ -101,8 +114,7 @@ class ColoredPointsItem(pg.GraphicsObject):
         rgb = np.asarray(rgb, dtype=float)
         if rgb.shape[0] == self._keep.shape[0]:
             rgb = rgb[self._keep]
-        self._ids = quantise_colors(rgb)
-        self.update()
+        self._use_ids(quantise_colors(rgb))
 
     def setColorIds(self, ids) -> None:
         """Palette indices (see geometry.quantise_colors) for the n points given to setPositions."""
@@ -110,8 +122,16 @@ class ColoredPointsItem(pg.GraphicsObject):
         if ids.shape[0] == self._keep.shape[0]:
             ids = ids[self._keep]
         if ids.shape[0] == self._x.shape[0]:
-            self._ids = ids
-            self.update()
+            self._use_ids(ids)
+
+    def _use_ids(self, ids: np.ndarray) -> None:
+        """New palette indices; the same as drawn (late EM iterations: no dot changes its quantised colour)
+        leaves the item as it is: no repaint, its drawn image kept."""
+        if ids.shape == self._ids.shape and np.array_equal(ids, self._ids):
+            return
+        self._ids = ids
+        self._coloring += 1
+        self.update()
 
     def pointCount(self) -> int:
         return int(self._x.size)
@@ -136,24 +156,82 @@ class ColoredPointsItem(pg.GraphicsObject):
         if n == 0:
             return
         tr = p.transform()
-        px = tr.m11() * self._x + tr.m21() * self._y + tr.dx()
-        py = tr.m12() * self._x + tr.m22() * self._y + tr.dy()
         dev = p.device()
         w, h = (dev.width(), dev.height()) if dev is not None else (1e9, 1e9)
-        vis = (px > -_CELL) & (px < w + _CELL) & (py > -_CELL) & (py < h + _CELL)
-        ids = self._ids[vis]
-        m = ids.size
-        if m == 0:
+        if p.paintEngine() is not None and p.paintEngine().type() in _VECTOR_ENGINES:
+            px, py, vis = self._device_positions(tr, w, h)
+            ids = self._ids[vis]
+            if ids.size == 0:
+                return
+            p.resetTransform()
+            if ids.size <= VECTOR_MAX_MARKS:
+                self._paint_vector(p, px[vis], py[vis], ids)
+            else:
+                self._paint_layer(p, px[vis], py[vis], ids)
+            return
+        key = (tr.m11(), tr.m12(), tr.m21(), tr.m22(), tr.dx(), tr.dy(), tr.type(), w, h,
+               dev.devicePixelRatioF() if dev is not None else 1.0, self._geometry, self._coloring)
+        layer = self._layer
+        if layer is not None and layer[0] == key:
+            p.resetTransform()
+            p.drawImage(0, 0, layer[1])  # the dots as drawn before: one blit
+            return
+        self._layer = None
+        again = key == self._last_key and dev is not None and key[9] == 1.0 and 0 < w * h <= _LAYER_MAX_PIXELS
+        self._last_key = key
+        if not self._fill_fragments(tr, w, h):
             return
         p.resetTransform()
-        px, py = px[vis], py[vis]
-        if p.paintEngine() is not None and p.paintEngine().type() in _VECTOR_ENGINES:
-            if m <= VECTOR_MAX_MARKS:
-                self._paint_vector(p, px, py, ids)
-            else:
-                self._paint_layer(p, px, py, ids)
+        if not again:  # the dots (or their colours) changed since the last paint: drawn directly
+            p.drawPixmapFragments(*self._frags.drawargs(), self._atlas)
             return
-        self._paint_fragments(p, px, py, ids)
+        # Painted a second time unchanged (another item moved over them): drawn once into an image kept
+        # for the following paints, then blitted.
+        img = QtGui.QImage(int(w), int(h), QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+        img.fill(0)
+        q = QtGui.QPainter(img)
+        try:
+            q.drawPixmapFragments(*self._frags.drawargs(), self._atlas)
+        finally:
+            q.end()
+        self._layer = (key, img)
+        p.drawImage(0, 0, img)
+
+    def _device_positions(self, tr, w, h):
+        """Device (x, y) of every dot under ``tr`` and which fall on the ``w`` x ``h`` device."""
+        px = tr.m11() * self._x + tr.m21() * self._y + tr.dx()
+        py = tr.m12() * self._x + tr.m22() * self._y + tr.dy()
+        vis = (px > -_CELL) & (px < w + _CELL) & (py > -_CELL) & (py < h + _CELL)
+        return px, py, vis
+
+    def _fill_fragments(self, tr, w, h) -> bool:
+        """The fragments of the dots on the device: positions remade when the transform, the device size or
+        the dots changed, atlas squares when the colours changed. False: no dot on the device."""
+        key = (tr.m11(), tr.m12(), tr.m21(), tr.m22(), tr.dx(), tr.dy(), tr.type(), w, h, self._geometry)
+        if key != self._frag_key:
+            px, py, vis = self._device_positions(tr, w, h)
+            self._vis = np.flatnonzero(vis)
+            m = self._vis.size
+            self._frags.resize(m)
+            frags = self._frags.ndarray()
+            if m:
+                side = self.fragment_side()
+                frags[:, 0] = px[self._vis]
+                frags[:, 1] = py[self._vis]
+                frags[:, 4] = side
+                frags[:, 5] = side
+                frags[:, 6:10] = [1.0, 1.0, 0.0, 1.0]
+                off = (_CELL - side) // 2
+                cells = np.arange(_LEVELS**3)
+                self._atlas_xy = np.column_stack([(cells % 32) * _CELL + off, (cells // 32) * _CELL + off])
+            self._frag_key = key
+            self._frag_colors = None
+        if self._vis.size == 0:
+            return False
+        if self._frag_colors != self._coloring:
+            self._frags.ndarray()[:, 2:4] = self._atlas_xy[self._ids[self._vis]]
+            self._frag_colors = self._coloring
+        return True
 
     def fragment_side(self) -> int:
         """Pixels per side of the atlas square drawn for one mark: the mark (diameter or cross of the item's
@@ -163,18 +241,21 @@ class ColoredPointsItem(pg.GraphicsObject):
         return min(_CELL, 2 * (-(-self._size // 2)) + 2)
 
     def _paint_fragments(self, p, px, py, ids) -> None:
+        """Dots at device positions (px, py) with palette indices ``ids``, drawn in one call (painter in
+        device coordinates)."""
         side = self.fragment_side()
         off = (_CELL - side) // 2
-        self._frags.resize(ids.size)
-        frags = self._frags.ndarray()
-        frags[:, 0] = px
-        frags[:, 1] = py
-        frags[:, 2] = (ids % 32) * _CELL + off
-        frags[:, 3] = (ids // 32) * _CELL + off
-        frags[:, 4] = side
-        frags[:, 5] = side
-        frags[:, 6:10] = [1.0, 1.0, 0.0, 1.0]
-        p.drawPixmapFragments(*self._frags.drawargs(), self._atlas)
+        frags = pg_internals.PrimitiveArray(QtGui.QPainter.PixmapFragment, 10)
+        frags.resize(ids.size)
+        a = frags.ndarray()
+        a[:, 0] = px
+        a[:, 1] = py
+        a[:, 2] = (ids % 32) * _CELL + off
+        a[:, 3] = (ids // 32) * _CELL + off
+        a[:, 4] = side
+        a[:, 5] = side
+        a[:, 6:10] = [1.0, 1.0, 0.0, 1.0]
+        p.drawPixmapFragments(*frags.drawargs(), self._atlas)
 
     def _paint_vector(self, p, px, py, ids) -> None:
         """Each mark as a vector shape (an SVG ``<circle>`` per dot), one pen and brush per colour.

@@ -48,6 +48,8 @@ class TracePlot(QtWidgets.QWidget):
         self._curves: list[pg.PlotDataItem] = []
         self._xs: list[list[int]] = []
         self._ys: list[list[float]] = []
+        self._dirty: set[int] = set()  # curves with points not drawn yet (append(draw=False))
+        self._titled = 0  # the number of curves the title was set for
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot)
@@ -75,6 +77,8 @@ class TracePlot(QtWidgets.QWidget):
         for c in self._curves:
             self.plot.getPlotItem().removeItem(c)
         self._curves, self._xs, self._ys = [], [], []
+        self._dirty = set()
+        self._titled = 0
         self.marker_dot.setData([], [])
         self.marker_line.setVisible(False)
         self.plot.getPlotItem().setTitle(None)
@@ -93,24 +97,32 @@ class TracePlot(QtWidgets.QWidget):
             self._ys.append([])
         return restart
 
-    def append(self, snapshots) -> None:
-        touched = set()
+    def append(self, snapshots, draw: bool = True) -> None:
+        """Add the snapshots' points; ``draw=False`` keeps them for the next ``flush()`` (the live fit draws
+        the trace with its frame: batches that arrive between two frames cost one redraw of the trace)."""
         for s in snapshots:
             if not np.isfinite(s.lower_bound):
                 continue
             r = self._curve(int(s.restart))
             self._xs[r].append(int(s.iteration))
             self._ys[r].append(float(s.lower_bound))
-            touched.add(r)
-        if touched and self._empty:
+            self._dirty.add(r)
+        if draw:
+            self.flush()
+
+    def flush(self) -> None:
+        """Draw the points appended since the last draw."""
+        if not self._dirty:
+            return
+        if self._empty:
             self._show_values(True)
-        for r in touched:
+        for r in self._dirty:
             self._curves[r].setData(np.asarray(self._xs[r]), np.asarray(self._ys[r]))
-        if len(self._curves) > 1:
-            self.plot.getPlotItem().setTitle(
-                f"{len(self._curves)} restarts", size="9pt")
-        else:
-            self.plot.getPlotItem().setTitle(None)
+        self._dirty = set()
+        n = len(self._curves)
+        if n != self._titled:  # setTitle re-lays the plot out: only when the number of curves changes
+            self._titled = n
+            self.plot.getPlotItem().setTitle(f"{n} restarts" if n > 1 else None, size="9pt")
 
     def set_marker(self, snapshot) -> None:
         if snapshot is None or not np.isfinite(snapshot.lower_bound):

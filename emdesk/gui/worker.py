@@ -142,12 +142,36 @@ def _user_message(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {text}"
 
 
+class DrawnSteps:
+    """The steps an HMM view draws (``rows``, one sequence's first steps) and which they are (``key``): the
+    worker computes their state posteriors for each batch, as it computes a mixture's colour ids."""
+
+    __slots__ = ("rows", "key")
+
+    def __init__(self, rows, key):
+        self.rows, self.key = rows, key
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+class StepPosteriors:
+    """``post`` (steps, k): the forward-backward state posteriors of the ``DrawnSteps`` with this ``key`` under
+    a batch's last snapshot (computed in the worker thread; the view uses them when it still draws those steps)."""
+
+    __slots__ = ("post", "key")
+
+    def __init__(self, post, key):
+        self.post, self.key = post, key
+
+
 class FitWorker(QtCore.QObject):
     """Runs ``estimator.fit_iter(X)`` (or ``GaussianMixture(**params).fit_iter(X)`` for a dict of keywords)
     when ``run`` is invoked (queued, from the GUI)."""
 
     # run id, list[Snapshot] since the previous batch, colour ids of the displayed rows for the batch's
-    # last snapshot (or None): computing them here keeps ~10 ms of NumPy per frame off the GUI thread.
+    # last snapshot (or None): computing them here keeps ~10 ms of NumPy per frame off the GUI thread. For an
+    # HMM (X_display a DrawnSteps), a StepPosteriors of the drawn steps instead.
     snapshots = QtCore.Signal(int, object, object)
     # run id, imputed values (conditional expectations) of the displayed incomplete rows under the last
     # snapshot of the batch sent next; emitted just before that batch (same thread: in order).
@@ -241,7 +265,10 @@ class FitWorker(QtCore.QObject):
         if X_display is not None and len(X_display):
             try:
                 model = snap.to_model()
-                ids = responsibility_color_ids(model.predict_proba(X_display), len(snap.weights))
+                if isinstance(X_display, DrawnSteps):  # an HMM's drawn steps: their posteriors (15-30 ms)
+                    ids = StepPosteriors(model.predict_proba(X_display.rows), X_display.key)
+                else:
+                    ids = responsibility_color_ids(model.predict_proba(X_display), len(snap.weights))
             except Exception:  # a degenerate state may not evaluate; the view then keeps its colours
                 ids = None
         if X_incomplete is not None and len(X_incomplete):

@@ -117,12 +117,15 @@ class FitController(QtCore.QObject):
         w.status_state.setText("Paused" if paused else
                                f"Fitting {params['n_components']} {what} to {s.X.shape[0]:,} rows...")
         # For a mixture the worker also colours the drawn rows and imputes the drawn incomplete rows (the 2-D
-        # view's crosses) for each batch it sends; an HMM's view runs forward-backward on what it draws.
+        # view's crosses) for each batch it sends; for an HMM it runs forward-backward on the drawn steps (the
+        # view does it itself for a state scrubbed back to, or when another sequence was picked meanwhile).
         X_display = X_incomplete = None
         if s.kind == "mixture":
             X_display = s.X_display
             inc = s.display_incomplete_rows
             X_incomplete = s.X_display[inc] if inc is not None and inc.size and len(s.columns) > 1 else None
+        elif hasattr(w.views, "drawn_steps"):  # an HMM: the worker computes the drawn steps' posteriors too
+            X_display = w.views.drawn_steps()
         self._requestFit.emit(self.run_id, s.X, (estimator, s.fit_arguments()), X_display, X_incomplete)
         w.update_actions()
 

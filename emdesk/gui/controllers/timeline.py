@@ -71,9 +71,10 @@ class TimelineController(QtCore.QObject):
         """A batch from the worker is in the session's history: trace, slider, and a frame when following."""
         history = self.s.history
         self.live_ids = (len(history) - 1, color_ids)
-        self.w.trace.append(batch)
+        following = self.w.timeline.following
+        self.w.trace.append(batch, draw=not following)  # following: the trace is drawn with the frame
         self.w.timeline.set_count(len(history))
-        if self.w.timeline.following:
+        if following:
             # Draw on the next pass of the event loop: batches that queued up meanwhile cost one frame.
             # Live frames are spaced by their measured cost (FRAME_INTERVAL_RANGE): the fit keeps the CPU.
             self.requested_index = len(history) - 1
@@ -140,6 +141,7 @@ class TimelineController(QtCore.QObject):
     def show_index(self, index: int) -> None:
         s = self.s.history[index]
         w = self.w
+        w.trace.flush()  # the points of the batches that came since the last frame
         self.shown_index = index
         self.frames_drawn += 1
         self._last_frame_t = time.monotonic()
@@ -151,7 +153,7 @@ class TimelineController(QtCore.QObject):
             ids = self.live_ids[1]  # computed by the worker for this snapshot
         else:
             ids = w.views.color_ids(s, self.s.X_display)
-        if ids is not None and index not in self.ids_cache:
+        if isinstance(ids, np.ndarray) and index not in self.ids_cache:  # (an HMM's posteriors: not kept)
             # Scrubbing back and forth redraws recently seen iterations without recomputing them.
             self.ids_cache[index] = ids.astype(np.int16)
             while len(self.ids_cache) > IDS_CACHE_SIZE:

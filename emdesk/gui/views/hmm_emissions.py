@@ -29,6 +29,7 @@ class EmissionsPlot:
         # densities and frequencies as they are (0.2 ... 0.6), not "density (x0.001)" with 200 ... 600 (as plot_1d)
         plot.getAxis("left").enableAutoSIPrefix(False)
         self._items: list = []
+        self._keys: list = []  # (state, colour, family) of each item in _items
         self._hist = None
         self._scatter = None
         self._X = None
@@ -87,25 +88,48 @@ class EmissionsPlot:
     def clear(self) -> None:
         for item in self._items:
             self.plot.removeItem(item)
-        self._items, self.curves = [], []
+        self._items, self._keys, self.curves = [], [], []
 
     def show(self, snapshot) -> None:
-        self.clear()
+        """Draw the states' curves of ``snapshot``. The curve items are kept from frame to frame and given
+        their new data (``setData``); one is made only for a state or a curve not drawn before (creating
+        them anew each frame cost about 2 ms of the GUI thread per frame and state, issue 16)."""
         X = self._X
         if X is None or not X.shape[0] or snapshot.params is None:
+            self.clear()
             return
         k = len(snapshot.weights)
         w = np.asarray(snapshot.weights, dtype=float)
         colors = component_colors(k)
         first = np.asarray(snapshot.means, dtype=float)
-        for i in range(k):
-            pen = pg.mkPen(tuple(int(c) for c in colors[i]), width=2)
-            for x, y in self._state_curves(snapshot, first, i, w[i], k, X):
-                item = pg.PlotDataItem(x, y, pen=pen, symbol="o" if self._family != "gaussian" else None,
-                                       symbolSize=5, symbolBrush=pg.mkBrush(*(int(c) for c in colors[i])))
-                self.plot.addItem(item)
+        curves = [(i, x, y) for i in range(k) for x, y in self._state_curves(snapshot, first, i, w[i], k, X)]
+        while len(self._items) > len(curves):
+            self.plot.removeItem(self._items.pop())
+            self._keys.pop()
+        for j, (i, x, y) in enumerate(curves):
+            key = (i, tuple(int(c) for c in colors[i]), self._family)
+            if j < len(self._items) and self._keys[j] == key:
+                self._items[j].setData(x, y)
+                continue
+            pen = pg.mkPen(key[1], width=2)
+            item = pg.PlotDataItem(x, y, pen=pen, symbol="o" if self._family != "gaussian" else None,
+                                   symbolSize=5, symbolBrush=pg.mkBrush(*key[1]))
+            if j < len(self._items):  # another state's curve in this place: replaced, the order kept
+                self.plot.removeItem(self._items[j])
+                self._items[j], self._keys[j] = item, key
+            else:
                 self._items.append(item)
-                self.curves.append((i, x, y))
+                self._keys.append(key)
+            self.plot.addItem(item)
+        self.curves = curves
+
+    def _x_range(self, X) -> tuple[float, float]:
+        """The smallest and largest value of the first column (found once per data, not per frame)."""
+        if getattr(self, "_range_of", None) is not X:
+            x = X[:, 0][np.isfinite(X[:, 0])]
+            self._range = (float(x.min()), float(x.max()))
+            self._range_of = X
+        return self._range
 
     def _state_curves(self, snap, first, i, weight, k, X):
         fam = self._family
@@ -115,16 +139,15 @@ class EmissionsPlot:
                 cov = marginal_covariances(snap.covariances, snap.covariance_type, k, (0, 1))[i]
                 return [ellipse(first[i, :2], cov, r) for r in (1.0, 2.0)]
             var = float(marginal_covariances(snap.covariances, snap.covariance_type, k, (0,))[i, 0, 0])
-            x = X[:, 0][np.isfinite(X[:, 0])]
-            lo, hi = float(x.min()), float(x.max())
+            lo, hi = self._x_range(X)
             pad = 0.1 * (hi - lo) if hi > lo else 1.0
             grid = np.linspace(lo - pad, hi + pad, GRID)
             return [(grid, weight * normal_pdf(grid, float(first[i, 0]), var))]
         if fam == "poisson":
             from scipy.stats import poisson
 
-            x = X[:, 0][np.isfinite(X[:, 0])]
-            grid = np.arange(int(max(0, np.nanmin(x))), int(np.nanmax(x)) + 1)
+            lo, hi = self._x_range(X)
+            grid = np.arange(int(max(0, lo)), int(hi) + 1)
             return [(grid, weight * poisson.pmf(grid, float(first[i, 0])))]
         probs = first[i]  # categorical: the state's symbol probabilities
         return [(np.arange(probs.size), weight * probs)]
