@@ -18,14 +18,12 @@ weighted by responsibilities and sample weights.  Constrained covariance types t
 exact constrained maximiser of EM's Q function; so the observed-data log-likelihood never
 decreases (Dempster, Laird & Rubin 1977; Ghahramani & Jordan 1994 for mixtures).
 
-The ridge (``reg_covar``) goes only where the data were observed: a missing cell's conditional
-variance is taken under the current covariance, which holds the ridge already, so the statistics
-carry the observed mass ``o_ji`` (sum of weight x responsibility over the rows where coordinate i is
-observed) and :func:`moment_mstep` adds ``reg * o_ji / n_j`` to the diagonal.  Adding ``reg`` there
-as well compounded it: a constant column with missing fraction f settled at ``reg / (1 - f)`` and
-the log-likelihood fell by about ``n_obs / 2 log(1 / (1 - f))``.  The result stays >= reg I: with
-``Sigma = A + reg I`` a missing block's conditional covariance is >= reg I (law of total variance on
-the independent ridge part), so each diagonal entry gets at least ``reg`` from one or the other.
+The ridge (``reg_covar``) goes where the data were observed: a missing cell's conditional variance
+holds it already (taken under the current covariance), so the statistics carry the observed mass
+``o_ji`` (sum of weight x responsibility over rows with coordinate i observed) and
+:func:`moment_mstep` adds ``reg * o_ji / n_j``.  Added there too, a constant column with missing
+fraction f settled at ``reg / (1 - f)`` and the log-likelihood fell (before 1 Dec 2026).  The result
+stays >= reg I: under ``A + reg I`` a missing block's conditional covariance is >= reg I.
 """
 
 from __future__ import annotations
@@ -518,12 +516,15 @@ class MissingData:
                 total += float(ll.sum()) if wb is None else dot(ll, wb)
                 if want_stats:
                     r = logp if wb is None else logp * wb
-                    nk += r.sum(axis=1)
+                    rs = r.sum(axis=1)
+                    nk += rs
+                    mis = 1.0 - obs
                     for j in range(k):
                         np.multiply(np.subtract(Z0, means[j], out=D), obs, out=D)
                         s1[j] += vecmat(r[j], D)
-                        s2[j] += vecmat(r[j], D * D) + vecmat(r[j], 1.0 - obs) * var[j]
-                        ob[j] += vecmat(r[j], obs)
+                        rm = vecmat(r[j], mis)  # the missing mass (0 in a column with no missing cell)
+                        s2[j] += vecmat(r[j], D * D) + rm * var[j]
+                        ob[j] += rs[j] - rm
             return total, nk, s1, s2, ob
 
         parts = map_in_order(one, self.shard_bounds())
