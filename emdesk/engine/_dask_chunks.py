@@ -189,7 +189,9 @@ def em_width(layout, k, d, want_stats, missing):
     """Length of one parameter set's vector from :func:`em_chunk`."""
     if not want_stats:
         return 1
-    if missing or not layout.expanded:
+    if missing:  # nk, s1, s2 and the observed mass (k, d) that places the ridge
+        return 1 + k + 2 * k * d + k * d * d
+    if not layout.expanded:
         return 1 + k + k * d + k * d * d
     return 1 + k * layout.m
 
@@ -204,7 +206,7 @@ def em_chunk(xb, *, std, layout, k, jobs, missing):
     (full/tied above ``_core.MAX_EXPANDED_D``) nk, sum r z and the scatter about the current means.
     ``missing``: the rows with at least one value, by
     :class:`emdesk.engine._missing.MissingData` (log-likelihood in user units; nk, s1, s2 about
-    the current means)."""
+    the current means, then the observed mass ob (k, d))."""
     d = xb.shape[1]
     widths = [em_width(layout, k, d, want, missing) for _, want in jobs]
     out = np.zeros((1, sum(widths)))
@@ -230,12 +232,12 @@ def em_chunk(xb, *, std, layout, k, jobs, missing):
             ll, stats = data.em_pass(prep, resp, want)
             seg[0] = ll
             if want:
-                nk, s1, s2, c0 = stats
+                nk, s1, s2, c0, ob = stats
                 dc = c0 - prep.means  # moments about c0 -> about the current means
                 s2 = (s2 + np.einsum("ki,kj->kij", dc, s1) + np.einsum("ki,kj->kij", s1, dc)
                       + nk[:, None, None] * np.einsum("ki,kj->kij", dc, dc))
                 s1 = s1 + nk[:, None] * dc
-                seg[1:] = np.concatenate([nk, s1.ravel(), s2.ravel()])
+                seg[1:] = np.concatenate([nk, s1.ravel(), s2.ravel(), ob.ravel()])
             continue
         ll, S = em_pass(data, prep, resp, want)
         seg[0] = ll

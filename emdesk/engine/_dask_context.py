@@ -299,8 +299,9 @@ class DaskContext:
             if not want:
                 out.append((ll, None))
             elif miss:
+                e2 = 1 + k + k * d + k * d * d
                 out.append((ll, ("missing", seg[1:1 + k], seg[1 + k:1 + k + k * d].reshape(k, d),
-                                 seg[1 + k + k * d:].reshape(k, d, d), prep)))
+                                 seg[1 + k + k * d:e2].reshape(k, d, d), seg[e2:].reshape(k, d), prep)))
             elif lay.expanded:
                 out.append((ll, ("expanded", seg[1:].reshape(k, lay.m), prep)))
             else:
@@ -331,8 +332,8 @@ class DaskContext:
         if kind == "missing":
             from ._missing import MissingData
 
-            _, nk, s1, s2, prep = stats
-            return MissingData.mstep(types.SimpleNamespace(d=d), (nk, s1, s2, prep.means), ct, reg_z)
+            _, nk, s1, s2, ob, prep = stats
+            return MissingData.mstep(types.SimpleNamespace(d=d), (nk, s1, s2, prep.means, ob), ct, reg_z)
         if kind == "shifted":
             _, nk, sx, scat, prep = stats
             nk = nk + 10 * EPS

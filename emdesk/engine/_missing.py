@@ -17,6 +17,13 @@ weighted by responsibilities and sample weights.  Constrained covariance types t
 (diag), its mean (spherical) or the pooled matrix (tied) of the expected scatter, which is the
 exact constrained maximiser of EM's Q function; so the observed-data log-likelihood never
 decreases (Dempster, Laird & Rubin 1977; Ghahramani & Jordan 1994 for mixtures).
+
+The ridge (``reg_covar``) goes where the data were observed: a missing cell's conditional variance
+holds it already (taken under the current covariance), so the statistics carry the observed mass
+``o_ji`` (sum of weight x responsibility over rows with coordinate i observed) and
+:func:`moment_mstep` adds ``reg * o_ji / n_j``.  Added there too, a constant column with missing
+fraction f settled at ``reg / (1 - f)`` and the log-likelihood fell (before 1 Dec 2026).  The result
+stays >= reg I: under ``A + reg I`` a missing block's conditional covariance is >= reg I.
 """
 
 from __future__ import annotations
@@ -188,7 +195,7 @@ def _expanded_pattern_pass(pat, means, F, logw, resp, want_stats):
     return total, T, marg
 
 
-def _add_expected_from_observed(pat, T, marg, means, F, nk, s1, s2):
+def _add_expected_from_observed(pat, T, marg, means, F, nk, s1, s2, ob):
     """Expected complete-data moments (about 0) from the observed-coordinate statistics, for
     all components at once: with zhat_m = a + B z_o and conditional covariance Cm, the sums of
     zhat and of zhat zhat' + Cm are linear in sum r, sum r z_o and sum r z_o z_o'."""
@@ -204,6 +211,7 @@ def _add_expected_from_observed(pat, T, marg, means, F, nk, s1, s2):
     soo[:, i1, i0] = T[:, : lay.nq]
     oo = (o[:, None], o[None, :])
     nk += n
+    ob[:, o] += n[:, None]
     s1[:, o] += so
     s2[:, oo[0], oo[1]] += soo
     if len(m) == 0:
@@ -224,8 +232,9 @@ def _add_expected_from_observed(pat, T, marg, means, F, nk, s1, s2):
                                      + B @ soo @ np.swapaxes(B, 1, 2))
 
 
-def _direct_component_stats(pat, j, means, F, resp, nk, s1, s2):
-    """Moments of component j over one pattern about means[j], from stored responsibilities."""
+def _direct_component_stats(pat, j, means, F, resp, nk, s1, s2, ob):
+    """Moments of component j over one pattern about means[j], from stored responsibilities
+    (``ob`` (k, d): the observed mass, :func:`moment_mstep`)."""
     o, m = pat.obs, pat.mis
     d = means.shape[1]
     r = resp[j, pat.rows]
@@ -233,6 +242,7 @@ def _direct_component_stats(pat, j, means, F, resp, nk, s1, s2):
         r = r * pat.w
     rs = float(r.sum())
     nk[j] += rs
+    ob[j, o] += rs
     xhat = np.empty((len(pat.rows), d))
     xhat[:, o] = pat.Zo
     if len(m):
@@ -338,7 +348,8 @@ class MissingData:
 
     def stats_from_resp(self, resp):
         """Statistics of given responsibilities ((k, n): an array or a stand-in read per block)
-        on the mean-filled data."""
+        on the mean-filled data (a missing cell at the centre carries no variance, so
+        :func:`moment_mstep` adds the whole ridge: no observed mass in the tuple)."""
         k, d = resp.shape[0], self.d
         nk = np.zeros(k)
         s1 = np.zeros((k, d))
@@ -368,8 +379,9 @@ class MissingData:
 
     def em_pass(self, prep, resp, want_stats):
         """E-step (responsibilities into ``resp`` (k, n) when it is an array; None: not kept) and,
-        if asked, the expected complete-data statistics ``(nk, s1, s2, centres)``: first and
-        second moments about ``centres``."""
+        if asked, the expected complete-data statistics ``(nk, s1, s2, centres, ob)``: first and
+        second moments about ``centres``, and the observed mass ``ob`` (k, d) that places the ridge
+        (:func:`moment_mstep`)."""
         if prep.ct in ("diag", "spherical") and SEPARABLE_PASS:
             return self._separable_pass(prep, resp, want_stats)
         k, d = prep.k, self.d
@@ -378,6 +390,7 @@ class MissingData:
         nk = np.zeros(k)
         s1 = np.zeros((k, d))
         s2 = np.zeros((k, d, d))
+        ob = np.zeros((k, d))
         centres = np.zeros((k, d))
         array = isinstance(resp, np.ndarray)
         bounds = self.shard_bounds()
@@ -419,7 +432,7 @@ class MissingData:
         if not want_stats:
             return total, None
         for pat, T, marg in sums.values():
-            _add_expected_from_observed(pat, T, marg, means, F, nk, s1, s2)
+            _add_expected_from_observed(pat, T, marg, means, F, nk, s1, s2, ob)
         # Patterns without cached features, and components whose expanded moments would cancel
         # (narrow compared with their distance from the centre): direct, centred moments, from the
         # responsibilities recomputed per block.
@@ -430,11 +443,12 @@ class MissingData:
                              / np.where(var > 0, var, 1.0), np.inf)
         redo = np.any(ratio > TWO_PASS_RATIO, axis=1) & (nk > 100 * EPS)
         if not (redo.any() or direct_seen):
-            return total, (nk, s1, s2, centres)
+            return total, (nk, s1, s2, centres, ob)
         for j in range(k):
             c = means[j]
             if redo[j]:
                 nk[j] = 0.0
+                ob[j] = 0.0
                 s1[j] = 0.0
                 s2[j] = 0.0
             else:  # moments about the current mean of j (re-centre the expanded ones first)
@@ -442,8 +456,8 @@ class MissingData:
                 s1[j] -= nk[j] * c
             centres[j] = c
         def second(b, acc=None):
-            """The direct moments of one shard, added into ``acc`` (nk, s1, s2) or into zeros."""
-            acc = acc or (np.zeros(k), np.zeros((k, d)), np.zeros((k, d, d)))
+            """The direct moments of one shard, added into ``acc`` (nk, s1, s2, ob) or into zeros."""
+            acc = acc or (np.zeros(k), np.zeros((k, d)), np.zeros((k, d, d)), np.zeros((k, d)))
             buf = np.empty((k, self.block))
             for s, e, pats in self.blocks(*b):
                 rb = buf[:, : e - s]
@@ -457,13 +471,14 @@ class MissingData:
             return acc
 
         if len(bounds) == 1:
-            second(bounds[0], (nk, s1, s2))
+            second(bounds[0], (nk, s1, s2, ob))
         else:
-            for pn, p1, p2 in map_in_order(second, bounds):
+            for pn, p1, p2, po in map_in_order(second, bounds):
                 nk += pn
                 s1 += p1
                 s2 += p2
-        return total, (nk, s1, s2, centres)
+                ob += po
+        return total, (nk, s1, s2, centres, ob)
 
     def _separable_pass(self, prep, resp, want_stats):
         """:meth:`em_pass` for diag and spherical covariances.  A diagonal covariance restricted to the
@@ -483,7 +498,7 @@ class MissingData:
 
         def one(bounds):
             total = 0.0
-            nk, s1, s2 = np.zeros(k), np.zeros((k, d)), np.zeros((k, d))
+            nk, s1, s2, ob = np.zeros(k), np.zeros((k, d)), np.zeros((k, d)), np.zeros((k, d))
             for s in range(bounds[0], bounds[1], self.block):
                 e = min(s + self.block, bounds[1])
                 Zb = self._z(s, e)
@@ -501,25 +516,30 @@ class MissingData:
                 total += float(ll.sum()) if wb is None else dot(ll, wb)
                 if want_stats:
                     r = logp if wb is None else logp * wb
-                    nk += r.sum(axis=1)
+                    rs = r.sum(axis=1)
+                    nk += rs
+                    mis = 1.0 - obs
                     for j in range(k):
                         np.multiply(np.subtract(Z0, means[j], out=D), obs, out=D)
                         s1[j] += vecmat(r[j], D)
-                        s2[j] += vecmat(r[j], D * D) + vecmat(r[j], 1.0 - obs) * var[j]
-            return total, nk, s1, s2
+                        rm = vecmat(r[j], mis)  # the missing mass (0 in a column with no missing cell)
+                        s2[j] += vecmat(r[j], D * D) + rm * var[j]
+                        ob[j] += rs[j] - rm
+            return total, nk, s1, s2, ob
 
         parts = map_in_order(one, self.shard_bounds())
-        total, nk, s1, s2 = parts[0]
-        for t, pn, p1, p2 in parts[1:]:
+        total, nk, s1, s2, ob = parts[0]
+        for t, pn, p1, p2, po in parts[1:]:
             total += t
             nk += pn
             s1 += p1
             s2 += p2
+            ob += po
         if not want_stats:
             return total, None
         S2 = np.zeros((k, d, d))  # moment_mstep reads the diagonal only for these types
         S2[:, np.arange(d), np.arange(d)] = s2
-        return total, (nk, s1, S2, np.array(means, dtype=float))
+        return total, (nk, s1, S2, np.array(means, dtype=float), ob)
 
     def mstep(self, stats, covariance_type, reg_z):
         # s1, s2: first and second moments about ``centres`` (the previous means)
@@ -621,11 +641,19 @@ def _impute_draws(X, std, prep, n_imputations, rng):
 
 def moment_mstep(stats, covariance_type, reg_z):
     """(weights, means, covariances) in standardised units from the moments ``(nk, s1, s2, centres)``
-    about centres: ``mu = c + s1 / nk``, ``Sigma = s2 / nk - (s1 / nk)(s1 / nk)'`` (exact for any
-    centres; about the current means no digits cancel), reduced to the covariance type, plus
-    ``reg_z`` on the diagonal.  Used by :meth:`MissingData.mstep` and the HMMs' Gaussian family."""
-    nk, s1, s2, centres = stats
+    or ``(nk, s1, s2, centres, ob)`` about centres: ``mu = c + s1 / nk``, ``Sigma = s2 / nk -
+    (s1 / nk)(s1 / nk)'`` (exact for any centres; about the current means no digits cancel), reduced
+    to the covariance type, plus the ridge ``reg_z`` (a number or (d,)) on the diagonal.
+
+    ``ob`` (k, d), the observed mass (expected complete-data moments of incomplete rows): entry
+    (j, i) gets ``reg_z * ob_ji / nk_j`` (tied: ``sum_j ob_ji / sum_j nk_j``; spherical: the mean
+    over i), since a missing cell's conditional variance already holds the ridge (module
+    docstring); without it (complete rows, the mean-filled start) the whole ``reg_z``.  Used by
+    :meth:`MissingData.mstep` and the HMMs' Gaussian family."""
+    nk, s1, s2, centres = stats[:4]
+    ob = stats[4] if len(stats) > 4 else None
     d = s1.shape[1]
+    mass = nk
     nk = nk + 10 * EPS
     weights = nk / nk.sum()
     delta = s1 / nk[:, None]
@@ -633,6 +661,8 @@ def moment_mstep(stats, covariance_type, reg_z):
     cov = s2 / nk[:, None, None] - np.einsum("ki,kj->kij", delta, delta)
     cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
     idx = np.arange(d)
+    if ob is not None:
+        return weights, means, _observed_ridge(cov, weights, mass, ob, covariance_type, reg_z)
     if covariance_type == "full":
         cov[:, idx, idx] += reg_z
         return weights, means, cov
@@ -644,3 +674,27 @@ def moment_mstep(stats, covariance_type, reg_z):
     if covariance_type == "diag":
         return weights, means, var + reg_z
     return weights, means, var.mean(axis=1) + reg_z
+
+
+def _observed_fraction(ob, mass):
+    """``ob / mass`` in [0, 1] (1 where the mass is 0: an empty component keeps the whole ridge)."""
+    mass = np.asarray(mass, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = ob / np.where(mass > 0, mass, 1.0)[..., None]
+    return np.clip(np.where((mass > 0)[..., None], frac, 1.0), 0.0, 1.0)
+
+
+def _observed_ridge(cov, weights, mass, ob, covariance_type, reg_z):
+    """:func:`moment_mstep`'s covariances with the ridge where the data were observed."""
+    d = cov.shape[1]
+    idx = np.arange(d)
+    if covariance_type == "tied":
+        tied = np.einsum("k,kij->ij", weights, cov)
+        tied[idx, idx] += reg_z * _observed_fraction(ob.sum(axis=0), mass.sum())
+        return tied
+    ridge = reg_z * _observed_fraction(ob, mass)  # (k, d)
+    if covariance_type == "full":
+        cov[:, idx, idx] += ridge
+        return cov
+    var = np.diagonal(cov, axis1=1, axis2=2) + ridge
+    return var if covariance_type == "diag" else var.mean(axis=1)

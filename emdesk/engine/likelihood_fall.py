@@ -2,7 +2,11 @@
 
 EM never lowers the log-likelihood (Dempster, Laird & Rubin 1977), save where ``reg_covar``
 holds a variance up: the M-step then adds the ridge to the variance that maximises the
-likelihood, so the step can go down (README, "Monotone ECM" and the degeneracy section).  The
+likelihood, so the step can go down (README, "Monotone ECM" and the degeneracy section).  A
+constant column is not such a case: its variance stays at ``reg_covar``, with missing cells too
+(the ridge goes where the data were observed, :mod:`emdesk.engine._missing`; before 1 Dec 2026 it
+was added twice to the missing cells, the column settled at ``reg_covar / (1 - f)`` and the
+log-likelihood fell by about ``n_obs / 2 log(1 / (1 - f))``, which this module then named).  The
 fit records how far its final log-likelihood is below the highest of the kept restart as
 ``log_likelihood_fall_`` (total, >= 0; :func:`emdesk.engine.em.run_em`); :func:`fall_message`
 turns it into a sentence with the reason and the fix, so that "Converged" is never said over a
@@ -12,15 +16,12 @@ falling trace without a word.
 from __future__ import annotations
 
 import math
-import re
 
 __all__ = ["FALL_RELATIVE", "fell", "fall_message"]
 
 #: A fall counts when it is above this fraction of (1 + |log-likelihood|): rounding of the sums
 #: over rows moves a converged log-likelihood by about 1e-15 relative, far below.
 FALL_RELATIVE = 1e-9
-
-_CONSTANT = re.compile(r"^(.*?) is constant\b")
 
 
 def fell(model) -> float:
@@ -35,20 +36,14 @@ def fell(model) -> float:
 
 def fall_message(model) -> str | None:
     """One sentence saying that the fitted ``model``'s log-likelihood fell, why and what to do,
-    or None when it did not fall.  Columns are named as the engine's notes name them ("Column 2",
-    or by ``column_names``); the window renames them as it does every message."""
+    or None when it did not fall: the components (HMM: states) that ``reg_covar`` holds at the
+    variance floor (``degeneracies_``) when there are any, else the general sentence."""
     fall = fell(model)
     if not fall:
         return None
     n = float(getattr(model, "n_samples_", 0.0) or 0.0)
     per_row = f" ({fall / n:.3g} per row)" if n > 0 else ""
     head = f"The log-likelihood fell by {fall:.4g}{per_row} over the fit"
-    constant = []
-    for note in getattr(model, "column_notes_", None) or ():
-        m = _CONSTANT.match(str(note))
-        if m:
-            label = m.group(1)
-            constant.append(label[:1].lower() + label[1:])
     floors = sorted({int(i.component) for i in getattr(model, "degeneracies_", None) or ()
                      if getattr(i, "kind", "") == "variance_floor"})
     if floors:  # components at the floor: the ridge is what holds them up
@@ -56,14 +51,5 @@ def fall_message(model) -> str | None:
         listed = ", ".join(str(c + 1) for c in floors)
         return (f"{head} because reg_covar holds the variance of {what[:-1] if len(floors) == 1 else what} "
                 f"{listed} up; lower reg_covar or fit fewer {what}.")
-    if constant:
-        # A constant column's variance is reg_covar; where its cells are missing, the M-step adds the
-        # ridge to their conditional variance (itself reg_covar) again, so it settles at reg_covar /
-        # (1 - missing fraction) and the likelihood falls by the same amount whatever reg_covar is
-        # (measured: the same fall at 1e-6 and 1e-12; tests/engine/test_likelihood_fall.py).
-        which = constant[0] if len(constant) == 1 else ", ".join(constant[:-1]) + " and " + constant[-1]
-        cols = "the constant column" if len(constant) == 1 else "the constant columns"
-        return (f"{head} because reg_covar holds the variance of constant {which} up; leave {cols} out "
-                "(a lower reg_covar does not help).")
     return (f"{head}, which EM does not do unless reg_covar holds a variance up; lower reg_covar and run "
             "again, and report the data if it still falls.")

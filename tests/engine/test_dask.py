@@ -147,6 +147,21 @@ def test_missing_values_marginalised_like_the_in_memory_fit(ct, threads):
         GaussianMixture(3).fit(da.from_array(X, chunks=500))
 
 
+@pytest.mark.parametrize("ct", ("full", "diag"))
+def test_constant_column_with_missing_cells_stays_at_reg_covar_like_the_in_memory_fit(ct, threads):
+    """The chunks carry the observed mass that places the ridge (emdesk.engine._missing): a constant column
+    with missing cells keeps reg_covar (was reg_covar / (1 - f)), as in memory, to 1e-10."""
+    X = _data(n=600, d=2, seed=5)
+    X = np.c_[X, np.full(len(X), 7.0)]
+    X[np.random.default_rng(1).uniform(size=len(X)) < 0.1, 2] = np.nan
+    kw = dict(n_components=3, covariance_type=ct, random_state=2, max_iter=15, missing="marginalize")
+    a = GaussianMixture(**kw).fit(X)
+    b = GaussianMixture(**kw).fit(da.from_array(X, chunks=200))
+    _same_fit(a, b)
+    var = b.covariances_[:, 2, 2] if ct == "full" else b.covariances_[:, 2]
+    np.testing.assert_allclose(var, 1e-6, rtol=1e-12)
+
+
 @pytest.mark.parametrize("ct", ("full", "tied"))
 def test_high_dimension_without_expanded_features(ct, threads):
     rng = np.random.default_rng(6)

@@ -122,8 +122,11 @@ def test_a_column_with_no_observed_value_is_an_error():
 
 def reference_missing_step(Xm, w, m, fc, k, d):
     """One EM step for incomplete rows, written per row: conditional expectations and the
-    conditional-covariance correction.  Returns weights, means and full scatter (no reg)."""
+    conditional-covariance correction.  Returns weights, means, full scatter (no reg) and the
+    observed fraction (k, d): sum of r over the rows where the coordinate is observed, over nk
+    (where the M-step adds the ridge)."""
     nk = np.zeros(k)
+    ob = np.zeros((k, d))
     s1 = np.zeros((k, d))
     s2 = np.zeros((k, d, d))
     for x in Xm:
@@ -141,12 +144,13 @@ def reference_missing_step(Xm, w, m, fc, k, d):
                 xh[mis] = m[j][mis] + Smo @ np.linalg.solve(Soo, x[o] - m[j][o])
                 C[np.ix_(mis, mis)] = fc[j][np.ix_(mis, mis)] - Smo @ np.linalg.solve(Soo, Smo.T)
             nk[j] += r[j]
+            ob[j] += r[j] * o
             s1[j] += r[j] * xh
             s2[j] += r[j] * (np.outer(xh - m[j], xh - m[j]) + C)
     means = s1 / nk[:, None]
     dm = means - m
     cov = s2 / nk[:, None, None] - np.einsum("ki,kj->kij", dm, dm)
-    return nk / nk.sum(), means, cov
+    return nk / nk.sum(), means, cov, ob / nk[:, None]
 
 
 @pytest.mark.parametrize("data", ["plain", "narrow_far"])
@@ -175,10 +179,12 @@ def test_matches_reference_missing_em_step(ct, data):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DegenerateSolutionWarning)
         gm.fit(Xm)
-    rw, rm, rc = reference_missing_step(Xm, w, m, full_cov(c, ct, k, d), k, d)
+    rw, rm, rc, frac = reference_missing_step(Xm, w, m, full_cov(c, ct, k, d), k, d)
     assert np.allclose(gm.weights_, rw, rtol=1e-9, atol=1e-12)
     assert np.allclose(gm.means_, rm, rtol=0, atol=1e-9)
-    want = rc + reg * np.eye(d) if ct == "full" else np.diagonal(rc, axis1=1, axis2=2) + reg
+    # the ridge where the data were observed (a missing cell's conditional variance holds it already)
+    ridge = reg * frac
+    want = rc + ridge[:, :, None] * np.eye(d) if ct == "full" else np.diagonal(rc, axis1=1, axis2=2) + ridge
     assert np.allclose(gm.covariances_, want, rtol=1e-8, atol=1e-14)
 
 
@@ -192,12 +198,19 @@ def test_matches_reference_missing_em_step(ct, data):
     ct=st.sampled_from(COVARIANCE_TYPES),
     fraction=st.floats(0.0, 0.5),
     weighted=st.booleans(),
+    constant=st.booleans(),
 )
-def test_observed_data_log_likelihood_never_decreases(seed, n, d, k, ct, fraction, weighted):
+def test_observed_data_log_likelihood_never_decreases(seed, n, d, k, ct, fraction, weighted, constant):
+    """Also with a constant column among the incomplete ones (its variance at reg_covar: while the ridge was
+    added twice to its missing cells it settled at reg_covar / (1 - f) and the log-likelihood fell)."""
     rng = np.random.default_rng(seed)
     X = rng.standard_t(df=4, size=(n, d)) * rng.uniform(0.5, 5, size=d)
     X[: n // 3] += rng.normal(0, 4, size=d)
+    if constant:
+        X = np.c_[X, np.full(n, 2.5)]
     Xm = remove_mcar(X, fraction, rng)
+    if constant:
+        Xm[0, -1] = 2.5  # one observed value at least
     n_rows = int((~np.isnan(Xm).all(axis=1)).sum())
     if n_rows < k:
         return

@@ -231,7 +231,8 @@ class GaussianFamily:
 
     def stats(self, data, prep, post):
         """Moments about the current means ``(nk (k,), s1 (k, d), s2 (k, d, d), centres (k, d))`` in
-        standardised units (expected complete-data moments for incomplete rows), from posteriors
+        standardised units (incomplete rows: the expected complete-data moments, and the observed
+        mass ``ob`` (k, d) after the centres, which places the ridge: ``_missing.moment_mstep``), from posteriors
         ``post`` ((n, k) or a RowResp); sums over rows (:meth:`add_stats`)."""
         if data.missing is not None:
             if not data.held or isinstance(post, RowResp):
@@ -242,8 +243,10 @@ class GaussianFamily:
 
     @staticmethod
     def add_stats(a, b):
-        """The statistics of the union of two disjoint row sets: ``nk``, ``s1``, ``s2`` summed, the
-        centres (the same for both) carried."""
+        """The statistics of the union of two disjoint row sets: ``nk``, ``s1``, ``s2`` (and the
+        observed mass of incomplete rows) summed, the centres (the same for both) carried."""
+        if len(a) > 4:
+            return a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3], a[4] + b[4]
         return a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3]
 
     # -- M-step --------------------------------------------------------------------------
@@ -304,7 +307,7 @@ def _moment_mstep(stats, covariance_type, reg_z):
 
 
 def _missing_stats(md, prep, resp):
-    """Expected complete-data moments about the current means, ``(nk, s1, s2, centres)`` as
+    """Expected complete-data moments about the current means, ``(nk, s1, s2, centres, ob)`` as
     :meth:`emdesk.engine._missing.MissingData.mstep` takes them, from given posteriors (k, n)."""
     from .._missing import _direct_component_stats
 
@@ -313,7 +316,8 @@ def _missing_stats(md, prep, resp):
     nk = np.zeros(k)
     s1 = np.zeros((k, d))
     s2 = np.zeros((k, d, d))
+    ob = np.zeros((k, d))
     for j in range(k):
         for pat in md.patterns:
-            _direct_component_stats(pat, j, prep.means, F, resp, nk, s1, s2)
-    return nk, s1, s2, prep.means.copy()
+            _direct_component_stats(pat, j, prep.means, F, resp, nk, s1, s2, ob)
+    return nk, s1, s2, prep.means.copy(), ob

@@ -491,6 +491,7 @@ class StudentTFamily:
         out = dict(a)
         for key in ("nk", "sw", "s1", "T"):
             out[key] = a[key] + b[key]
+        out["ob"] = None if a.get("ob") is None else a["ob"] + b["ob"]
         out["a"] = None if a["a"] is None or b["a"] is None else a["a"] + b["a"]
         return out
 
@@ -527,10 +528,13 @@ class StudentTFamily:
                 D = data.Z - prep.mz[j]
                 s1[j] = w[:, j] @ D
                 T[j] = tmatmul(D * w[:, j:j + 1], D)
+            ob = None
         else:
             s1[:] = 0.0
             T[:] = 0.0
+            ob = np.zeros((k, d))  # observed mass: the ridge goes where data were observed (_m)
             for o, rows in data.patterns:
+                ob[:, o] += post[rows].sum(axis=0)[:, None]
                 oi, mi = np.flatnonzero(o), np.flatnonzero(~o)
                 if not oi.size:  # nothing observed: E[u (x - c)(x - c)'] = the scale matrix (u = 1, x at c)
                     for j in range(k):
@@ -550,7 +554,7 @@ class StudentTFamily:
                     wj = w[rows, j]
                     s1[j] += wj @ D
                     T[j] += tmatmul(D * wj[:, None], D)
-        return {"nk": nk, "sw": sw, "s1": s1, "T": T, "c": prep.mz.copy(), "a": a, "dof": nu.copy()}
+        return {"nk": nk, "sw": sw, "s1": s1, "T": T, "c": prep.mz.copy(), "a": a, "dof": nu.copy(), "ob": ob}
 
     # -- M-step --------------------------------------------------------------------------
     def m_step(self, data, stats, params):
@@ -579,12 +583,23 @@ class StudentTFamily:
         mz = c + delta_m
         num = T - sw[:, None, None] * np.einsum("ki,kj->kij", delta_m, delta_m)
         reg = data.reg_z
+        if stats.get("ob") is not None:
+            # a missing cell's conditional scale C holds the ridge already: add it where data were observed
+            # (emdesk.engine._missing, module docstring), reg * ob / nk (tied: pooled; spherical: mean)
+            from .._missing import _observed_fraction
+
+            ob = stats["ob"]
+            reg = reg * (_observed_fraction(ob.sum(axis=0), nk.sum()) if ct == "tied"
+                         else _observed_fraction(ob, nk))  # (d,) or (k, d)
         if ct == "full":
-            cz = num / np.maximum(nk, tiny)[:, None, None] + np.diag(reg)[None]
+            cz = num / np.maximum(nk, tiny)[:, None, None]
+            cz[:, np.arange(d), np.arange(d)] += reg
         elif ct == "tied":
             cz = num.sum(axis=0) / max(float(nk.sum()), tiny) + np.diag(reg)
         elif ct == "diag":
-            cz = np.diagonal(num, axis1=1, axis2=2) / np.maximum(nk, tiny)[:, None] + reg[None]
+            cz = np.diagonal(num, axis1=1, axis2=2) / np.maximum(nk, tiny)[:, None] + reg
+        elif reg.ndim == 2:
+            cz = np.trace(num, axis1=1, axis2=2) / d / np.maximum(nk, tiny) + reg.mean(axis=1)
         else:
             cz = np.trace(num, axis1=1, axis2=2) / d / np.maximum(nk, tiny) + reg[0]
         dof = np.array(stats["dof"], dtype=float)
