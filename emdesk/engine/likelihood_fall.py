@@ -50,6 +50,8 @@ def fall_message(model) -> str | None:
         what = "states" if hasattr(model, "transmat_") else "components"
         listed = ", ".join(str(c + 1) for c in floors)
         return (f"{head} because reg_covar holds the variance of {what[:-1] if len(floors) == 1 else what} "
-                f"{listed} up; lower reg_covar or fit fewer {what}.")
+                f"{listed} up (at its floor): either {'it has' if len(floors) == 1 else 'they have'} collapsed (fit "
+                f"fewer {what}, or use the fixes offered for the collapse) or reg_covar is large for these data "
+                f"(lower it).")
     return (f"{head}, which EM does not do unless reg_covar holds a variance up; lower reg_covar and run "
             "again, and report the data if it still falls.")

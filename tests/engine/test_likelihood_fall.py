@@ -112,8 +112,8 @@ def test_mixture_components_held_up_by_a_large_reg_covar_are_named():
         model = GaussianMixture(2, covariance_type="diag", reg_covar=1.0, tol=1e-4, max_iter=200,
                                 random_state=0).fit(x)
     assert model.log_likelihood_fall_ > 1.0
-    assert "because reg_covar holds the variance of components 1, 2 up; lower reg_covar or fit fewer " \
-           "components." in fall_message(model)
+    assert "because reg_covar holds the variance of components 1, 2 up (at its floor): either they have collapsed (fit fewer " \
+           "components, or use the fixes offered for the collapse) or reg_covar is large for these data (lower it)." in fall_message(model)
 
 
 def test_ordinary_fits_carry_no_fall():

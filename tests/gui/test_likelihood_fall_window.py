@@ -45,7 +45,7 @@ def test_hmm_held_up_by_a_large_reg_covar_says_the_likelihood_fell(qtbot, window
     assert status.startswith("Converged after") and status.endswith("; the log-likelihood fell (see the message)")
     assert level == "warning"
     assert (f"The log-likelihood fell by {fall:.4g} (" in text and "because reg_covar holds the variance of "
-            "states 1, 2 up; lower reg_covar or fit fewer states." in text)
+            "states 1, 2 up (at its floor): either they have collapsed (fit fewer states" in text)
     window.set_options(reg_covar=1e-6)  # the fix
     status, message = _fit(qtbot, window)
     assert "fell" not in status and (message is None or "log-likelihood fell" not in message[1])
