@@ -8,6 +8,11 @@ The fixes and their rules (``propose_fixes``; the same text is each button's too
     ``reg_covar`` x 100, and at least 1e-4 times the smallest per-column variance of the fitted data (a floor
     whose standard deviation is 1 % of the data's): a component can then no longer shrink onto a few tied
     (rounded) values for a spuriously high likelihood.
+``lower_reg_covar`` (instead of ``raise_reg_covar``)
+    when ``reg_covar`` is already large for the data (at least 1e-2 times the smallest per-column variance, a
+    ridge whose standard deviation is 10 % of the data's; relative: ``relative:r`` with r >= 1e-2): the
+    components are then flagged because the ridge itself holds them at its floor, and a larger one would only
+    make that worse, so ``reg_covar`` / 100 is offered.
 ``fewer_components``
     ``n_components`` - 1 (offered when there are at least 2).
 ``constrained_covariance``
@@ -41,7 +46,7 @@ from emdesk.gui.geometry import ellipse, marginal_covariances, normal_pdf
 
 FIX_ORDER = ("raise_reg_covar", "fewer_components", "constrained_covariance", "new_initialisation")
 #: The guard bar's buttons, in order: the mixture's fixes and an HMM's transmat_prior
-BUTTON_ORDER = ("raise_reg_covar", "transmat_prior", "fewer_components", "constrained_covariance",
+BUTTON_ORDER = ("raise_reg_covar", "lower_reg_covar", "transmat_prior", "fewer_components", "constrained_covariance",
                 "new_initialisation")
 #: The issue kinds of an HMM's chain (its transition rows, its occupancy), as against a collapse of a state's
 #: emission parameters (``emdesk.engine.diagnostics.ISSUE_KINDS``).
@@ -51,6 +56,9 @@ CHAIN_KINDS = ("dead_transition_row", "empty_state")
 TRANSMAT_PRIOR_FIX = 2.0
 REG_COVAR_FACTOR = 100.0
 REG_COVAR_RELATIVE_MIN = 1e-4
+#: A reg_covar at least this share of the smallest column variance (relative: at least this r) is large for
+#: the data: the guard offers to lower it (``lower_reg_covar``) instead of raising it.
+REG_COVAR_LARGE = 1e-2
 WARN_RGB = (211, 47, 47)
 
 
@@ -99,6 +107,7 @@ def propose_fixes(options: dict, data_variances=None, manual_means: bool = False
         "Runs a new fit.",
         {"reg_covar": new_reg},
     )
+    _lower_if_large(out, reg_option, reg, floor / REG_COVAR_RELATIVE_MIN if floor else None)
     k = int(options.get("n_components", 1))
     if k > 1:
         note = " The starting means placed by hand are cleared." if manual_means else ""
@@ -126,6 +135,32 @@ def propose_fixes(options: dict, data_variances=None, manual_means: bool = False
     return out
 
 
+def _lower_if_large(out: dict, reg_option, reg, min_variance) -> None:
+    """Replace ``raise_reg_covar`` by ``lower_reg_covar`` in ``out`` when the ridge is already large for the
+    data (:data:`REG_COVAR_LARGE`): the flagged components sit at a floor the ridge itself sets."""
+    if reg is None:
+        from emdesk.engine.relative import relative_amount
+
+        r = relative_amount(reg_option, "reg_covar")
+        if r < REG_COVAR_LARGE:
+            return
+        new_r = _nice(r / REG_COVAR_FACTOR)
+        text, value, now = f"relative {new_r:g}", f"relative:{new_r:g}", f"relative:{r:g}"
+    else:
+        if not min_variance or reg < REG_COVAR_LARGE * min_variance:
+            return
+        new_r = _nice(reg / REG_COVAR_FACTOR)
+        text, value, now = f"{new_r:g}", new_r, f"{reg:g}"
+    del out["raise_reg_covar"]
+    out["lower_reg_covar"] = (
+        f"Lower reg_covar (\u2192 {text})",
+        f"Sets reg_covar to {value}: {REG_COVAR_FACTOR:g} times less than now ({now}). The ridge added now is at "
+        f"least {REG_COVAR_LARGE:g} of a column's variance (a standard deviation of 10 % of the data's), so the "
+        "flagged components sit at the floor it sets: a larger one would hold them there further. Runs a new fit.",
+        {"reg_covar": value},
+    )
+
+
 def propose_hmm_fixes(options: dict, family: str, kinds, data_variances=None) -> dict:
     """The fixes for a degenerate hidden Markov model fitted with ``options`` (the engine keywords of the fit:
     numbers, as the session passes them to the HMM), ``family`` its emission family and ``kinds`` the kinds of
@@ -142,7 +177,9 @@ def propose_hmm_fixes(options: dict, family: str, kinds, data_variances=None) ->
     out: dict = {}
     mixture_fixes = propose_fixes({**opts, "reg_covar": float(opts.get("reg_covar", 1e-6))}, data_variances)
     if gaussian and collapse:
-        out["raise_reg_covar"] = mixture_fixes["raise_reg_covar"]
+        for name in ("raise_reg_covar", "lower_reg_covar"):
+            if name in mixture_fixes:
+                out[name] = mixture_fixes[name]
     if chain:
         old = opts.get("transmat_prior")
         old = 1.0 if old is None else float(np.max(old))

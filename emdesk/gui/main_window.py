@@ -537,8 +537,9 @@ class MainWindow(QtWidgets.QMainWindow):
         return self.guard.offered()
 
     def apply_fix(self, name: str) -> None:
-        """Apply one of the offered fixes ("raise_reg_covar", "fewer_components", "constrained_covariance",
-        "new_initialisation", an HMM's "transmat_prior"): change the Model panel's fields and run a new fit."""
+        """Apply one of the offered fixes ("raise_reg_covar" or "lower_reg_covar", "fewer_components",
+        "constrained_covariance", "new_initialisation", an HMM's "transmat_prior"): change the Model panel's fields
+        and run a new fit."""
         self.guard.apply_fix(name)
 
     # ================================================================================ initialisation by hand

@@ -267,3 +267,36 @@ def test_fixes_answer_the_fit_that_collapsed_not_later_edits_of_the_panel(qtbot,
     assert "constrained_covariance" in window.degeneracy_fixes()  # the collapsed fit was "full"
     assert "\u2192 2" in bar.buttons["fewer_components"].text()
     assert "\u2192 0.00041" in bar.buttons["raise_reg_covar"].text()
+
+
+def test_a_large_ridge_is_offered_lower_not_higher():
+    # reg_covar 1.0 on columns of variance 4 and 100: the flagged components sit at the ridge's own floor, and
+    # "Raise reg_covar (-> 100)" would hold them there further (the fall message names this cause too)
+    opts = {"n_components": 3, "covariance_type": "full", "reg_covar": 1.0, "random_state": 0}
+    fixes = propose_fixes(opts, data_variances=[4.0, 100.0])
+    assert "raise_reg_covar" not in fixes
+    text, tip, change = fixes["lower_reg_covar"]
+    assert change == {"reg_covar": 0.01} and "\u2192 0.01" in text and "(1)" in tip
+    assert list(fixes)[0] == "lower_reg_covar"
+    # just under the threshold (1e-2 of the smallest variance): still raised
+    assert "raise_reg_covar" in propose_fixes(dict(opts, reg_covar=0.039), [4.0, 100.0])
+    assert "lower_reg_covar" in propose_fixes(dict(opts, reg_covar=0.04), [4.0, 100.0])
+    # relative: r >= 1e-2 is large whatever the data
+    rel = propose_fixes(dict(opts, reg_covar="relative:0.05"))
+    assert rel["lower_reg_covar"][2] == {"reg_covar": "relative:0.0005"} and "raise_reg_covar" not in rel
+    assert "raise_reg_covar" in propose_fixes(dict(opts, reg_covar="relative"))
+    # an HMM's Gaussian states get the same choice
+    from emdesk.gui.guard_bar import propose_hmm_fixes
+
+    hmm = propose_hmm_fixes({"n_components": 2, "reg_covar": 1.0}, "gaussian", {"variance_floor"}, [4.0])
+    assert "lower_reg_covar" in hmm and "raise_reg_covar" not in hmm
+
+
+def test_the_lower_fix_runs_a_new_fit_from_the_bar(qtbot, window, dup_csv):
+    _collapse(qtbot, window, dup_csv, reg_covar=1.0)
+    assert "lower_reg_covar" in window.degeneracy_fixes() and "raise_reg_covar" not in window.degeneracy_fixes()
+    button = window.guard_bar.buttons["lower_reg_covar"]
+    assert button.isVisible() and not window.guard_bar.buttons["raise_reg_covar"].isVisible()
+    with qtbot.waitSignal(window.fitFinished, timeout=FIT_TIMEOUT):
+        qtbot.mouseClick(button, QtCore.Qt.MouseButton.LeftButton)
+    assert window.options()["reg_covar"] == 0.01 and window.model.reg_covar == 0.01

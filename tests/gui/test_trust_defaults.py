@@ -27,8 +27,10 @@ def test_the_model_panel_starts_with_the_scale_free_exploring_defaults(qtbot):
 def test_raise_reg_covar_keeps_a_relative_setting_relative():
     fixes = propose_fixes({"reg_covar": "relative", "n_components": 3}, data_variances=np.array([1e-5, 1e4]))
     assert fixes["raise_reg_covar"][2] == {"reg_covar": "relative:0.0001"}
-    fixes = propose_fixes({"reg_covar": "relative:0.01", "n_components": 3})
-    assert fixes["raise_reg_covar"][2] == {"reg_covar": "relative:1"}
+    fixes = propose_fixes({"reg_covar": "relative:0.001", "n_components": 3})
+    assert fixes["raise_reg_covar"][2] == {"reg_covar": "relative:0.1"}
+    # from relative:0.01 on the ridge is large for any data: lowered instead (test_guard)
+    assert "raise_reg_covar" not in propose_fixes({"reg_covar": "relative:0.01", "n_components": 3})
 
 
 def test_other_estimators_get_their_own_defaults_for_the_gaussian_mixture_only_values():
