@@ -22,7 +22,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from .geometry import component_colors
+from .geometry import component_colors, plain_axes
 
 __all__ = ["ChecksView"]
 
@@ -77,6 +77,9 @@ class ChecksView(QtWidgets.QWidget):
         self.pit_plot.setXRange(0.0, 1.0)
         self.pit_stats = pg.TextItem(color=(60, 60, 60), anchor=(0, 0))
         self.pit_plot.addItem(self.pit_stats)
+
+        for plot in (self.qq_plot, self.marg_plot, self.pit_plot):
+            plain_axes(plot.getPlotItem())
 
         self.mixture_page = QtWidgets.QWidget()
         top = QtWidgets.QHBoxLayout()

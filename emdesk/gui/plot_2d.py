@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from emdesk.gui.geometry import (
-    cache_axes, component_colors, dot_style, ellipse, legend_columns, legend_label, marginal_covariances, NEUTRAL_RGB,
+    cache_axes, component_colors, dot_style, plain_axes, ellipse, legend_columns, legend_label, marginal_covariances, NEUTRAL_RGB,
     padded_range,
 )
 from emdesk.gui.points_item import ColoredPointsItem
@@ -81,6 +81,7 @@ class Plot2D(QtWidgets.QWidget):
         pi = self.plot.getPlotItem()
         pi.showGrid(x=True, y=True, alpha=0.15)
         cache_axes(pi)
+        plain_axes(pi)
         pi.getViewBox().disableAutoRange()
         self.points = ColoredPointsItem(size=6, alpha=190)
         pi.addItem(self.points)
