@@ -56,6 +56,9 @@ class Plot2D(QtWidgets.QWidget):
         self.y_combo = QtWidgets.QComboBox()
         self.x_combo.setToolTip("Column on the horizontal axis")
         self.y_combo.setToolTip("Column on the vertical axis")
+        for c in (self.x_combo, self.y_combo):  # the column's name whole ("température", not "tempéra"), up to a cap
+            c.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+            c.setMaximumWidth(240)
         self.subset_label = QtWidgets.QLabel()
         self.subset_label.setStyleSheet("color: #8a5a00;")
         self.missing_label = QtWidgets.QLabel()
