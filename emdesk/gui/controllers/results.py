@@ -541,8 +541,8 @@ class ResultsController(QtCore.QObject):
         if self._model is None:
             raise ValueError("There is no fit to report: fit a model first.")
         self.ensure_computed()
-        try:
-            options = w.options()
+        try:  # the Model panel's settings, for a model that does not state its own (the fit's are its params)
+            options = None if hasattr(self._model, "get_params") else w.options()
         except ValueError:
             options = None
         dialog = w.selection.dialog
