@@ -419,11 +419,19 @@ def _columns(args, table) -> list[str]:
 def _left_out_note(table, columns, args) -> str:
     """With the default columns: one line naming the columns not fitted and why (text, no values), so that
     a column read as text (a stray word in a column of numbers) is not lost silently; "" when none."""
+    from .io.stray_text import find_stray_text
+
     skip = {args.sequence_column, args.order_column} if args.model == "hmm" else set()
     empty = set(table.empty_column_names)
+    stray = {f.column: f for f in find_stray_text(table)}  # numbers with a stray word: name the word
     parts = []
     for name in table.column_names:
         if name in columns or name in skip or table.column_kind(name) == "row label":
+            continue
+        if name in stray:
+            f = stray[name]
+            parts.append(f"{name} (text: {f.n_numbers:,} numbers and {f.n_text:,} other, row {f.first_row:,} holds "
+                         f"{f.first_text!r})")
             continue
         parts.append(f"{name} (no values)" if name in empty else f"{name} (text)")
     if not parts:

@@ -5,6 +5,7 @@ these from its ``_run``."""
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 from .cli import (COVARIANCE_TYPES, FAMILIES, _check_counts, _missing_note, _mixture_rows, _mixture_writers,
@@ -276,11 +277,36 @@ def _mclust_summary(top, criterion) -> list[str]:
     return lines
 
 
+def _sweep_with_progress(stream, X, n_components, types, **kwargs):
+    """``select_model``'s result; on a terminal (``stream.isatty()``) one line that counts the fits as they
+    finish ("fitting models: 37 of 126, 12 s"), erased at the end. A sweep of mclust's 14 models takes 45 s on
+    faithful and minutes with missing values: before, the terminal stayed silent until the end."""
+    import time
+
+    from .engine import select_model
+    from .engine.selection import iter_select_model
+
+    if stream is None or not getattr(stream, "isatty", lambda: False)():
+        return select_model(X, n_components, types, **kwargs)
+    t0 = time.perf_counter()
+    last = None
+    width = 0
+    for last in iter_select_model(X, n_components, types, **kwargs):
+        line = f"fitting models: {last.done} of {last.total}, {time.perf_counter() - t0:.0f} s"
+        stream.write("\r" + line.ljust(width))
+        stream.flush()
+        width = len(line)
+    stream.write("\r" + " " * width + "\r")
+    stream.flush()
+    if last is None or last.done < last.total:  # (the sweep is never cancelled here)
+        return select_model(X, n_components, types, **kwargs)
+    return last.result
+
+
 def _run_select(args, table, columns) -> int:
     import numpy as np
 
     from . import io
-    from .engine import select_model
     from .io import DataError
 
     say = (lambda *a: None) if args.quiet else print
@@ -293,10 +319,11 @@ def _run_select(args, table, columns) -> int:
         raise DataError(f"--max-components {k_max} is more than the {n_used} rows with values: choose at most {n_used}.")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = select_model(X, range(1, k_max + 1), types, n_init=args.n_init, criterion=criterion,
-                              random_state=args.seed, tol=args.tol, reg_covar=args.reg_covar, max_iter=args.max_iter,
-                              init_params=args.init, missing="marginalize" if missing == "marginalize" else "error",
-                              prior=args.prior_value)
+        result = _sweep_with_progress(
+            None if args.quiet else sys.stderr, X, range(1, k_max + 1), types, n_init=args.n_init,
+            criterion=criterion, random_state=args.seed, tol=args.tol, reg_covar=args.reg_covar,
+            max_iter=args.max_iter, init_params=args.init,
+            missing="marginalize" if missing == "marginalize" else "error", prior=args.prior_value)
     eligible = sorted((r for r in result.table if r.eligible), key=lambda r: (r.score(criterion), r.index))
     best = result.best
     if best is None and (args.output or args.assignments or args.parameters or args.imputed):

@@ -44,3 +44,13 @@ def test_hmm_sequence_column_is_not_called_left_out(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "seq.csv: columns left out: note (text);" in r.stdout
     assert "seq (" not in r.stdout
+
+
+def test_a_stray_word_is_named_with_its_row(tmp_path):
+    p = tmp_path / "stray.csv"
+    rows = [f"{i % 7},{(i * 3) % 11}\n" for i in range(40)]
+    rows[12] = "5,twelve\n"
+    _write(p, "x,y", rows)
+    r = run_in_process(p, "-k", "2", "--n-init", "1")
+    assert r.returncode == 0, r.stderr
+    assert "stray.csv: columns left out: y (text: 39 numbers and 1 other, row 13 holds 'twelve')" in r.stdout

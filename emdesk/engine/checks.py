@@ -26,12 +26,14 @@ Only the public API of the model is used.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
 from .align import full_covariances
+from .diagnostics import DataColumnWarning, DegenerateSolutionWarning
 
 __all__ = ["ComponentQQ", "MarginalCheck", "Uncertainty", "Hint", "ModelChecks", "mahalanobis_qq",
            "marginal_checks", "classification_uncertainty", "check_model", "PseudoResidualColumn",
@@ -277,8 +279,13 @@ def _split_gain(model, Xj, seed):
     params["covariance_type"] = "full"
     cls = type(model)
     try:
-        one = cls(1, **params).fit(Xj)
-        two = cls(2, n_init=3, random_state=seed, **params).fit(Xj)
+        # side fits of the checks: a degenerate one is handled below; its warning (printed on the terminal of
+        # the app, about a model nobody fitted) is not the user's model's
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DegenerateSolutionWarning)
+            warnings.simplefilter("ignore", DataColumnWarning)
+            one = cls(1, **params).fit(Xj)
+            two = cls(2, n_init=3, random_state=seed, **params).fit(Xj)
     except (ValueError, np.linalg.LinAlgError):
         return math.nan, None
     if getattr(two, "degeneracies_", ()):

@@ -454,7 +454,12 @@ def _choose(rows, criterion):
     tail = (" " + "; ".join(notes) + ".") if notes else ""
     if eligible:
         best = min(eligible, key=key)
-        return best, f"{label} prefers {best.label()} ({label} {best.score(criterion):.6g}).{tail}"
+        # the best at the largest number tried: the criterion may still fall beyond it (airquality's six columns:
+        # EEI with 9 of 1-9 components; the sweep said nothing of it)
+        ks = {r.n_components for r in rows}
+        edge = (f" {best.n_components} is the largest number tried: {label} may improve with more (raise the "
+                f"largest number of components)." if len(ks) > 1 and best.n_components == max(ks) else "")
+        return best, f"{label} prefers {best.label()} ({label} {best.score(criterion):.6g}).{edge}{tail}"
     if not rows:
         return None, "No fit has finished yet."
     if degenerate:

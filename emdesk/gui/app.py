@@ -140,7 +140,9 @@ def install_file_open_handler(app, window):
                 if path:
                     self.opened.append(path)
                     try:
-                        window.begin_load(path)
+                        # as a file chosen in the Open dialog: a workbook's sheet picker, the import options
+                        # remembered for it, the import preview when detection is unsure
+                        window.importer.open_path(path)
                     except Exception as exc:  # shown in the window already for data errors
                         window.show_message(str(exc), "error")
                     return True
@@ -192,8 +194,8 @@ def main(argv=None) -> int:
 
     def first_file():
         try:
-            if args.file:
-                window.begin_load(args.file)
+            if args.file:  # as File > Open (a workbook of several sheets asks which one)
+                window.importer.open_path(args.file)
             elif not file_open.opened:  # started by the desktop to open a file: no example
                 window.open_example(fit=True)
         except Exception as exc:  # shown in the window already for data errors

@@ -22,7 +22,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from .geometry import component_colors
+from .geometry import component_colors, plain_axes
 
 __all__ = ["ChecksView"]
 
@@ -39,6 +39,8 @@ class ChecksView(QtWidgets.QWidget):
 
         self.component_box = QtWidgets.QComboBox()
         self.column_box = QtWidgets.QComboBox()
+        for box in (self.component_box, self.column_box):  # "1 (49 rows)", not "1 (49 rov"
+            box.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.component_box.currentIndexChanged.connect(self._draw_qq)
         self.column_box.currentIndexChanged.connect(self._draw_marginal)
         self.hints_label = QtWidgets.QLabel("No fit yet.")
@@ -78,6 +80,9 @@ class ChecksView(QtWidgets.QWidget):
         self.pit_stats = pg.TextItem(color=(60, 60, 60), anchor=(0, 0))
         self.pit_plot.addItem(self.pit_stats)
 
+        for plot in (self.qq_plot, self.marg_plot, self.pit_plot):
+            plain_axes(plot.getPlotItem())
+
         self.mixture_page = QtWidgets.QWidget()
         top = QtWidgets.QHBoxLayout()
         top.addWidget(QtWidgets.QLabel("Component:"))
@@ -86,14 +91,13 @@ class ChecksView(QtWidgets.QWidget):
         top.addWidget(QtWidgets.QLabel("Column:"))
         top.addWidget(self.column_box)
         top.addStretch(1)
-        grid = QtWidgets.QGridLayout()
-        grid.addWidget(self.qq_plot, 0, 0)
-        grid.addWidget(self.marg_plot, 0, 1)
-        grid.addWidget(self.pit_plot, 0, 2)
+        self.grid = QtWidgets.QGridLayout()
+        self._columns = 0
+        self._arrange(3)
         page = QtWidgets.QVBoxLayout(self.mixture_page)
         page.setContentsMargins(0, 0, 0, 0)
         page.addLayout(top)
-        page.addLayout(grid, 1)
+        page.addLayout(self.grid, 1)
 
         self.residuals_view = PseudoResidualsView()
         self.pages = QtWidgets.QStackedWidget()
@@ -102,6 +106,37 @@ class ChecksView(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.hints_label)
+
+    # Three plots side by side need about this many pixels each; a narrower view (the dock beside the main
+    # plot: 390 px at 1280x720, where each plot was 115 px wide, its title cut to "Q-Q, cor") stacks them,
+    # one per row, and its scroll area scrolls.
+    PLOT_WIDTH = 260
+    PLOT_HEIGHT = 200
+
+    def _arrange(self, columns: int) -> None:
+        if columns == self._columns:
+            return
+        self._columns = columns
+        plots = (self.qq_plot, self.marg_plot, self.pit_plot)
+        for plot in plots:
+            self.grid.removeWidget(plot)
+        for i, plot in enumerate(plots):
+            # the view's height is its rows' minimum heights, plus what the dock has to spare: the plots'
+            # preferred height (pyqtgraph's 480 px) made it 1,500 px tall in the dock's scroll area
+            plot.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Ignored)
+            self.grid.addWidget(plot, *((0, i) if columns == 3 else (i, 0)))
+            plot.setMinimumSize(120, 150 if columns == 3 else self.PLOT_HEIGHT)
+        for r in range(3):
+            self.grid.setRowStretch(r, 1 if columns == 1 or r == 0 else 0)
+            self.grid.setColumnStretch(r, 1 if columns == 3 or r == 0 else 0)
+
+    def plot_columns(self) -> int:
+        """How many of the mixture checks' plots stand side by side (3, or 1 in a narrow view)."""
+        return self._columns
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._arrange(3 if event.size().width() >= 3 * self.PLOT_WIDTH else 1)
 
     # ------------------------------------------------------------------ public
     def checks(self):
@@ -281,6 +316,7 @@ class PseudoResidualsView(QtWidgets.QWidget):
         lay.addWidget(self.kind_label)
         for plot in (self.time_plot, self.qq_plot, self.acf_plot):
             plot.setMinimumSize(120, 150)
+            plot.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Ignored)
             lay.addWidget(plot, 1)
 
     def residuals(self):

@@ -24,6 +24,14 @@ def cache_axes(plot_item) -> None:
         axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
+def plain_axes(plot_item) -> None:
+    """Tick labels in the data's own units on every axis: pyqtgraph's automatic SI prefix showed a column of
+    0.2-0.7 as 200-700 with "share (x0.001)" beside it, and 2e-4 as 200 with "(x1e-06)" (it rescales unitless
+    axes whose values are below 1 or above 1e9), which people read as the values."""
+    for name in ("left", "bottom", "right", "top"):
+        plot_item.getAxis(name).enableAutoSIPrefix(False)
+
+
 VIEW_LIMIT = 1e300  # plot ranges stay inside +-this: a wider span overflows (e.g. DBL_MAX written for "no value")
 
 

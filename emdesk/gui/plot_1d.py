@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from emdesk.gui.geometry import (
-    NEUTRAL_RGB, cache_axes, component_colors, dot_style, legend_columns, legend_label, marginal_covariances,
+    NEUTRAL_RGB, cache_axes, component_colors, plain_axes, dot_style, legend_columns, legend_label, marginal_covariances,
     normal_pdf, view_clip,
 )
 from emdesk.gui.points_item import ColoredPointsItem
@@ -69,6 +69,8 @@ class Plot1D(QtWidgets.QWidget):
         self.density.showGrid(x=True, y=True, alpha=0.15)
         cache_axes(self.density)
         cache_axes(self.strip)
+        plain_axes(self.density)
+        plain_axes(self.strip)
         self.density.setLabel("left", "density")
         self.density.getAxis("left").enableAutoSIPrefix(False)
         self.strip.hideAxis("left")

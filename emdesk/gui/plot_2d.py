@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from emdesk.gui.geometry import (
-    cache_axes, component_colors, dot_style, ellipse, legend_columns, legend_label, marginal_covariances, NEUTRAL_RGB,
+    cache_axes, component_colors, dot_style, plain_axes, ellipse, legend_columns, legend_label, marginal_covariances, NEUTRAL_RGB,
     padded_range,
 )
 from emdesk.gui.points_item import ColoredPointsItem
@@ -56,6 +56,9 @@ class Plot2D(QtWidgets.QWidget):
         self.y_combo = QtWidgets.QComboBox()
         self.x_combo.setToolTip("Column on the horizontal axis")
         self.y_combo.setToolTip("Column on the vertical axis")
+        for c in (self.x_combo, self.y_combo):  # the column's name whole ("température", not "tempéra"), up to a cap
+            c.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+            c.setMaximumWidth(240)
         self.subset_label = QtWidgets.QLabel()
         self.subset_label.setStyleSheet("color: #8a5a00;")
         self.missing_label = QtWidgets.QLabel()
@@ -81,6 +84,7 @@ class Plot2D(QtWidgets.QWidget):
         pi = self.plot.getPlotItem()
         pi.showGrid(x=True, y=True, alpha=0.15)
         cache_axes(pi)
+        plain_axes(pi)
         pi.getViewBox().disableAutoRange()
         self.points = ColoredPointsItem(size=6, alpha=190)
         pi.addItem(self.points)

@@ -22,7 +22,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from .geometry import component_colors
+from .geometry import component_colors, plain_axes
 
 __all__ = ["UncertaintyView"]
 
@@ -48,6 +48,7 @@ class UncertaintyView(QtWidgets.QWidget):
         self.plot = pg.PlotWidget(background="w")
         self.plot.setMinimumSize(160, 160)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
+        plain_axes(self.plot.getPlotItem())
         self.scatter = pg.ScatterPlotItem(pxMode=True, pen=None)
         self.highlight = pg.ScatterPlotItem(pxMode=True, size=22, symbol="o", brush=None,
                                             pen=pg.mkPen((0, 0, 0), width=2.5))

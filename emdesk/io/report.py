@@ -148,8 +148,10 @@ def _model_section(model, options) -> str:
     if model is not None and hasattr(model, "get_params"):
         params.update(model.get_params())
         parts.append(f"<p>{_esc(type(model).__name__)}</p>")
-    if options:
-        params.update(options)
+    if options:  # further settings: never in place of the fitted model's own (a Model panel changed after the
+        # fit said "n_components 4, EII" above the results of a 2-component full fit)
+        for key, value in options.items():
+            params.setdefault(key, value)
     rows = [[k, _option_value(v)] for k, v in params.items()]
     seed = params.get("random_state", None)
     parts.append(_table(["option", "value"], rows))
@@ -318,7 +320,7 @@ def write_report(path, *, title="emdesk report", data=None, table=None, columns=
         column -> count); or give ``table`` (an :class:`emdesk.io.Table`) and ``columns`` (see
         :func:`data_facts`)
     model : a fitted model (its ``get_params()`` are listed, the seed is named); ``options`` a dict of
-        further settings to list
+        further settings to list (a key the model's parameters hold is listed with the model's value)
     summary : an :class:`emdesk.engine.summary.Summary` (its tables, with SE columns when it has them) or,
         for HMMs and the other families, an :class:`emdesk.engine.summary_kinds.KindSummary`
     bootstrap : an :class:`emdesk.engine.bootstrap.BootstrapResult` (percentile intervals at ``level``)

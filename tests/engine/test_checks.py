@@ -178,3 +178,19 @@ def test_uncertainty_of_a_poisson_mixture_is_one_minus_its_largest_posterior():
         from emdesk.engine import GaussianMixture
 
         classification_uncertainty(GaussianMixture(2, random_state=0).fit(C), C, lengths=[200])
+
+
+def test_the_checks_side_fits_do_not_warn():
+    """The split check fits 1 and 2 components to a component's rows: a degenerate side fit is set aside
+    (NaN gain) without a DegenerateSolutionWarning, which the app printed on its terminal for a model nobody
+    fitted (seen with banknote, diabetes and geyser)."""
+    import warnings
+
+    from emdesk.engine.checks import _split_gain
+
+    rng = np.random.default_rng(0)
+    Xj = np.round(np.vstack([rng.normal(0, 1, (12, 2)), [[5, 5], [5, 5], [5, 5.0]]]), 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gain, two = _split_gain(GaussianMixture(2, random_state=0), Xj, 0)
+    assert np.isnan(gain) and two is None

@@ -71,3 +71,27 @@ def test_many_rows_are_thinned_for_display_only(qtbot):
     x, y = v.qq_points.getData()
     assert len(x) <= 200
     assert y[0] == checks.qq[0].distances[0] and y[-1] == checks.qq[0].distances[-1]
+
+
+def test_a_narrow_dock_stacks_the_plots_and_a_wide_one_is_not_taller_than_it(data, qtbot):
+    """At 1280x720 the Model Checks dock is about 390 px wide: the three plots side by side were 115 px each
+    (titles cut), and the plots' preferred height made the view 1,500 px tall in its scroll area."""
+    from PySide6 import QtWidgets
+
+    small = data[::3]
+    gm = GaussianMixture(2, n_init=1, random_state=0).fit(small)
+    view = ChecksView()
+    scroll = QtWidgets.QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(view)
+    qtbot.addWidget(scroll)
+    view.set_checks(check_model(gm, small, ["u", "v"]))
+    scroll.resize(390, 560)
+    scroll.show()
+    qtbot.wait(30)
+    assert view.plot_columns() == 1
+    assert min(p.width() for p in (view.qq_plot, view.marg_plot, view.pit_plot)) > 300
+    scroll.resize(1000, 600)
+    qtbot.wait(30)
+    assert view.plot_columns() == 3
+    assert view.height() <= 620 and view.qq_plot.height() < 600

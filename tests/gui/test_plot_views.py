@@ -165,3 +165,23 @@ def test_a_picked_row_is_marked_on_the_displayed_columns(qtbot):
     assert all(line.value() == pytest.approx(X[5, 0]) for line in one.picked_lines)
     one.highlight_row(None)
     assert one.highlighted_position() is None
+
+
+
+def test_axis_pickers_show_the_whole_column_name(window, tmp_path):
+    """At 1280x720 the x picker showed "tempéra" for "température" (its width came from the first file's
+    names); a very long name is capped."""
+    from PySide6 import QtWidgets
+
+    rng = np.random.default_rng(0)
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text("a,b,c\n" + "".join(f"{u:.3f},{v:.3f},{w:.3f}\n" for u, v, w in rng.normal(size=(20, 3))))
+    second.write_text("température,durée\n" + "".join(f"{u:.3f},{v:.3f}\n" for u, v in rng.normal(size=(20, 2))),
+                      encoding="utf-8")
+    window.open_csv(first)
+    window.open_csv(second)
+    ref = QtWidgets.QComboBox()  # as wide as its texts need (a combo never shown computes it from them)
+    ref.addItems(["température", "durée"])
+    combo = window.plot_2d.x_combo
+    assert combo.sizeHint().width() >= ref.sizeHint().width()
+    assert combo.maximumWidth() <= 240

@@ -210,6 +210,7 @@ def test_docks_join_a_wide_window_after_the_first_fit_only(qtbot, window):
     window.open_csv(example_path())
     _fit(qtbot, window, n_components=3, random_state=0)
     assert window.results.docks["results"].isVisible(), window.width()
+    assert "View > Results" not in window.status_state.text()
     small = MainWindow()
     qtbot.addWidget(small)
     small.resize(1280, 720)  # the plot keeps its room; View > Results shows the dock
@@ -219,6 +220,8 @@ def test_docks_join_a_wide_window_after_the_first_fit_only(qtbot, window):
     _fit(qtbot, small, n_components=3, random_state=0)
     assert not small.results.docks["results"].isVisible()
     assert small.results.panel.summary() is not None  # filled all the same: View > Results shows it
+    # and the status bar says so (a newcomer at 1280x720 saw a fit and no estimates anywhere)
+    assert small.status_state.text().endswith("; View > Results shows the estimates")
     small.results.show_dock("results")
-    assert small.results.docks["results"].isVisible()
+    assert small.results.docks["results"].isVisible() and not small.results.docks_hidden()
     small.close()

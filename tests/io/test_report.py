@@ -198,3 +198,15 @@ def test_report_module_imports_no_qt():
     loaded = json.loads(out.stdout.strip().splitlines()[-1])
     assert not [m for m in loaded if m.split(".")[0] in ("PySide6", "PyQt5", "PyQt6", "pyqtgraph")
                 or m.startswith("emdesk.gui")]
+
+
+def test_the_fitted_models_parameters_win_over_further_options(tmp_path, setup):
+    """The window passed the Model panel's current settings as options: changed after the fit, they replaced
+    the fitted model's ("n_components 4, EII" above the results of a 2-component full fit)."""
+    out = tmp_path / "r.html"
+    gm = setup["gm"]
+    write_report(out, model=gm, options={"n_components": gm.n_components + 2, "covariance_type": "EII",
+                                         "missing mode": "drop"})
+    rows = {r[0]: r[1] for r in parse(out).tables[0]}
+    assert rows["n_components"] == str(gm.n_components) and rows["covariance_type"] == repr(gm.covariance_type)
+    assert rows["missing mode"] == "'drop'"

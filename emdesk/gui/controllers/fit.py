@@ -276,6 +276,8 @@ class FitController(QtCore.QObject):
         w.status_state.setText(
             (f"Converged after {it} iterations" if converged else
              f"Stopped at max_iter ({it} iterations) without converging") + f" in {self.elapsed:.1f} s"
+            # at 1280x720 the Results docks wait for the View menu: say where the estimates are
+            + ("; View > Results shows the estimates" if w.results.docks_hidden() else "")
             + ("; the log-likelihood fell (see the message)" if fell else ""))
         issues = tuple(getattr(model, "degeneracies_", None) or ())
         w.guard.fit_ended(issues, stopped=False)  # raises the guard bar, or closes it: a clean fit

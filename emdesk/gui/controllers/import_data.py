@@ -6,6 +6,7 @@ the Data panel with a one-click "Treat as missing". Every file is read by the lo
 
 from __future__ import annotations
 
+import html
 import os
 
 from PySide6 import QtCore, QtWidgets
@@ -61,6 +62,37 @@ class FillValuesBox(QtWidgets.QGroupBox):
         self.show()
 
 
+class StrayTextBox(QtWidgets.QGroupBox):
+    """The Data panel's note on numeric columns read as text because of a few stray words (one short line
+    per column, the full sentences in the tooltip) and one button that reads those cells as missing."""
+
+    treat = QtCore.Signal()
+
+    def __init__(self, parent=None):
+        super().__init__("Numbers read as text", parent)
+        self.setObjectName("strayTextBox")
+        self.text = QtWidgets.QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.button = QtWidgets.QPushButton("Treat text cells as missing")
+        self.button.setToolTip("Read these columns as numbers, their text cells as missing (the file is not "
+                               "changed); tick them to fit them")
+        self.button.clicked.connect(self.treat)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(6, 4, 6, 4)
+        lay.addWidget(self.text)
+        lay.addWidget(self.button, 0, QtCore.Qt.AlignmentFlag.AlignLeft)
+        self.hide()
+
+    def show_columns(self, found) -> None:
+        if not found:
+            self.hide()
+            return
+        self.text.setText("<br>".join(html.escape(f.short, quote=False) for f in found[:6]) + ("<br>..." if len(found) > 6 else ""))
+        self.setToolTip("\n".join(f.message for f in found))
+        self.show()
+
+
 class ImportController(QtCore.QObject):
     def __init__(self, window):
         super().__init__(window)
@@ -72,6 +104,10 @@ class ImportController(QtCore.QObject):
         self.fill_box = FillValuesBox()
         self.fill_box.treat.connect(self.treat_fills_as_missing)
         window.data_panel.options_layout.insertWidget(0, self.fill_box)
+        self.stray: list = []         # the text columns of mostly numbers (emdesk.io.stray_text)
+        self.stray_box = StrayTextBox()
+        self.stray_box.treat.connect(self.treat_stray_text_as_missing)
+        window.data_panel.options_layout.insertWidget(0, self.stray_box)
         window.loadFailed.connect(self._load_failed)
         window.session.subscribe(self._session_changed)
 
@@ -212,6 +248,14 @@ class ImportController(QtCore.QObject):
             except Exception:  # informative only
                 self.fills = []
         self.fill_box.show_fills(self.fills)
+        self.stray = []
+        if table is not None:
+            from emdesk.io.stray_text import find_stray_text
+            try:
+                self.stray = find_stray_text(table)
+            except Exception:  # informative only
+                self.stray = []
+        self.stray_box.show_columns(self.stray)
 
     def treat_fills_as_missing(self) -> None:
         """The Data panel's "Treat as missing": the fill values become missing cells (ticked columns kept)."""
@@ -225,3 +269,19 @@ class ImportController(QtCore.QObject):
         new = replace_fill_values(table, self.fills)
         self.w.set_table(new, columns)
         self.w.status_state.setText(f"{n:,} fill values are now missing cells.")
+
+    def treat_stray_text_as_missing(self) -> None:
+        """The Data panel's "Treat text cells as missing": the columns of mostly numbers become numeric, their
+        text cells missing (the ticked columns kept)."""
+        from emdesk.io.stray_text import stray_text_as_missing
+
+        table = self.w.session.table
+        if table is None or not self.stray:
+            return
+        names = [f.column for f in self.stray]
+        n = sum(f.n_text for f in self.stray)
+        columns = self.w.data_panel.selected_columns()
+        new = stray_text_as_missing(table, names)
+        self.w.set_table(new, columns)
+        self.w.status_state.setText(f"{n:,} text cell{'s' if n != 1 else ''} in {', '.join(names)} "
+                                    f"{'are' if n != 1 else 'is'} now missing; tick the column to fit it.")

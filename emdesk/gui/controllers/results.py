@@ -318,6 +318,13 @@ class ResultsController(QtCore.QObject):
         if self.w.width() >= self.AUTO_SHOW_WIDTH:
             self._place_docks()
 
+    def docks_hidden(self) -> bool:
+        """True when none of the Results, Uncertainty and Model Checks docks is (or is about to be) in the
+        window: a window narrower than AUTO_SHOW_WIDTH before View > Results, or all three closed."""
+        if not self._placed:
+            return self.w.width() < self.AUTO_SHOW_WIDTH
+        return not any(dock.isVisible() for dock in self.docks.values())
+
     def _is_shown(self, name: str) -> bool:
         dock = self.docks[name]
         return dock.isVisible() and not dock.visibleRegion().isEmpty()
@@ -536,8 +543,8 @@ class ResultsController(QtCore.QObject):
         if self._model is None:
             raise ValueError("There is no fit to report: fit a model first.")
         self.ensure_computed()
-        try:
-            options = w.options()
+        try:  # the Model panel's settings, for a model that does not state its own (the fit's are its params)
+            options = None if hasattr(self._model, "get_params") else w.options()
         except ValueError:
             options = None
         dialog = w.selection.dialog

@@ -21,7 +21,7 @@ import pyqtgraph as pg
 from PySide6 import QtWidgets
 from scipy.stats import poisson
 
-from emdesk.gui.geometry import component_colors
+from emdesk.gui.geometry import component_colors, plain_axes
 from emdesk.gui.views.mixture import MixtureViews
 
 OUTLIER_U = 0.5     # rows with a smaller scale weight get a ring (u < 0.5: delta > 2 nu + p)
@@ -63,7 +63,7 @@ class PoissonHistogram(QtWidgets.QWidget):
         pi = self.plot.getPlotItem()
         pi.showGrid(x=False, y=True, alpha=0.15)
         pi.setLabel("left", "proportion of rows")
-        pi.getAxis("left").enableAutoSIPrefix(False)
+        plain_axes(pi)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.9, brush=pg.mkBrush(200, 200, 200),
                                     pen=pg.mkPen(160, 160, 160))
         pi.addItem(self.bars)
@@ -136,11 +136,13 @@ class ProfileView(QtWidgets.QWidget):
         self.plot.setBackground("w")
         pi = self.plot.getPlotItem()
         pi.setLabel("left", "P(category | class)")
+        plain_axes(pi)
         pi.setYRange(0, 1.0, padding=0.02)
         self.sizes = pg.PlotWidget()
         self.sizes.setMenuEnabled(False)
         self.sizes.setBackground("w")
         self.sizes.getPlotItem().setLabel("left", "class size")
+        plain_axes(self.sizes.getPlotItem())
         self.sizes.getPlotItem().setYRange(0, 1.0, padding=0.02)
         self.size_bars = pg.BarGraphItem(x=[], height=[], width=0.7)
         self.sizes.addItem(self.size_bars)
