@@ -25,6 +25,8 @@ from typing import Callable
 import numpy as np
 
 from . import table_text as _t
+from . import thousands as _th
+from .thousands import THOUSANDS
 from .spreadsheet import COLUMNAR_EXTENSIONS, SPREADSHEET_EXTENSIONS, is_other_format, load_columnar, \
     load_spreadsheet
 from .table import (MISSING_TOKENS, DataError, LoadCancelled, Table, load_table, nonfinite_part,
@@ -57,6 +59,8 @@ class ImportOptions:
     row_label_column: a column (name, or 0-based index) holding row labels: always read as text, so it is
         never fitted; the Table's ``row_label_column`` names it.
     sheet: for spreadsheets, a sheet name or 0-based index (``None`` = the first).
+    thousands: the thousands separator of numbers, ``"."`` (1.234.567,5) or ``","`` (1,234,567.5), or ``""``
+        for none; ``None`` detects it per column (``emdesk.io.thousands``). Not the decimal mark.
     """
 
     delimiter: str | None = None
@@ -68,6 +72,7 @@ class ImportOptions:
     missing_tokens: tuple[str, ...] | None = None
     row_label_column: str | int | None = None
     sheet: str | int | None = None
+    thousands: str | None = None
 
     def __post_init__(self):
         if self.delimiter is not None and self.delimiter not in DELIMITERS:
@@ -76,6 +81,10 @@ class ImportOptions:
             raise ValueError(f"decimal must be '.', ',' or None, got {self.decimal!r}")
         if self.decimal == "," and self.delimiter == ",":
             raise ValueError("a comma cannot be both the delimiter and the decimal mark")
+        if self.thousands is not None and self.thousands not in THOUSANDS:
+            raise ValueError(f"thousands must be '', '.', ',' or None, got {self.thousands!r}")
+        if self.thousands and self.thousands == self.decimal:
+            raise ValueError("the thousands separator cannot be the decimal mark")
         if self.header_row is not None and (not isinstance(self.header_row, int) or self.header_row < -1):
             raise ValueError(f"header_row must be None, -1 or a row index >= 0, got {self.header_row!r}")
         if not isinstance(self.skip_rows, int) or self.skip_rows < 0:
@@ -238,6 +247,8 @@ def table_from_text(text: str, options: ImportOptions | None = None, *, name: st
     decimal = options.decimal
     if decimal is None:
         decimal, _open = _t._sniff_decimal(rows[:100], delimiter)
+        if options.thousands and decimal == options.thousands:
+            decimal = _th.separator_for(options.thousands)  # 1.234.567 with a decimal comma, and the reverse
     if options.header_row is None:
         has_header = _t._detect_header(rows[:100], decimal)
         header_at = 0 if has_header else None
@@ -284,15 +295,20 @@ def table_from_text(text: str, options: ImportOptions | None = None, *, name: st
     label = _column_index(options.row_label_column, names, name)
     columns = list(zip(*cells))
     numeric_names, numeric_cols, text_cols = [], [], {}
+    separators, ambiguous = {}, {}
     for j, col_name in enumerate(names):
         col = [c.strip() for c in columns[j]]
         values = None
         if j != label:
             spelled = ["" if c in tokens else ("\x01" if c in MISSING_TOKENS else c) for c in col]  # \x01: text
-            values = _t._to_float(spelled, decimal)
+            values, sep, example = _th.read_column(spelled, decimal, delimiter, options.thousands)
         if values is not None and not np.isnan(values).all():
             numeric_names.append(col_name)
             numeric_cols.append(values)
+            if sep:
+                separators[col_name] = sep
+            if example:
+                ambiguous[col_name] = example
         else:
             text_cols[col_name] = list(columns[j])
             if unsure is not None and j != label:
@@ -314,7 +330,10 @@ def table_from_text(text: str, options: ImportOptions | None = None, *, name: st
     table = Table(path=path, column_names=names, numeric=numeric, numeric_names=numeric_names, text=text_cols,
                   sha256=sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest(), delimiter=delimiter,
                   decimal=decimal, encoding=encoding, has_header=header_at is not None)
-    table.sheet, table.sheet_names, table.notes = None, [], []
+    table.thousands, table.thousands_ambiguous = separators, ambiguous
+    table.sheet, table.sheet_names, table.notes = None, [], _th.notes(table)
+    if unsure is not None:
+        unsure.extend(table.notes)  # a guess: the import dialog opens by itself to let the user choose
     table.row_label_column = names[label] if label is not None else None
     table.header_row = header_at if header_at is not None else -1
     return table
@@ -433,7 +452,8 @@ def head(table: Table, n_rows: int) -> Table:
                 numeric_names=names, text={c: table.text_column(c)[:n] for c in table.text_column_names},
                 sha256=table.sha256, delimiter=table.delimiter, decimal=table.decimal, encoding=table.encoding,
                 has_header=table.has_header, empty_numbers_as_text=False)  # NaN in the first rows only
-    for attr in ("sheet", "sheet_names", "notes", "row_label_column", "header_row"):
+    for attr in ("sheet", "sheet_names", "notes", "row_label_column", "header_row", "thousands",
+                 "thousands_ambiguous"):
         setattr(out, attr, getattr(table, attr, None))
     out._empty = set(table.empty_column_names)  # judged on every row read, not on the first n_rows
     return out

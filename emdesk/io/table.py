@@ -81,6 +81,8 @@ class Table:
             raise ValueError("row_label_column must name a text column")
         self.row_label_column = row_label_column
         self._empty: set[str] | None = None  # the empty columns, found when first asked for
+        self.thousands: dict[str, str] = {}  # column -> thousands separator its numbers were read with
+        self.thousands_ambiguous: dict[str, str] = {}  # of those, column -> example when it was a guess
 
     # -- columns -------------------------------------------------------------------------------
     @property

@@ -32,6 +32,7 @@ import numpy as np
 from .table import (DataError, LoadCancelled, Table, format_numbers, nonfinite_part, nonfinite_sentence,
                     open_error)
 from .table_bytes import _Hasher, _spell_missing_as_nan, _try_numpy_parse
+from .thousands import could_be_grouped, read_column
 from .table_text import (SNIFF_BYTES, _DELIMITER_NAMES, _comment_preamble, _complete_records, _detect_header,
                          _first_lines, _is_blank, _is_missing, _is_number, _looks_binary, _numeric_column,
                          _one_column_of_decimal_commas, _open_quote, _pick_encoding, _record_cut, _record_end,
@@ -47,9 +48,12 @@ class _Restart(Exception):
     """Internal: the sniffed guess was wrong (a late text cell, a late encoding error, a late decimal
     comma); read again."""
 
-    def __init__(self, *, text_columns=(), encoding=None, decimal=None):
+    def __init__(self, *, text_columns=(), encoding=None, decimal=None, deferred=()):
         super().__init__()
         self.text_columns = set(text_columns)
+        # columns read as text until the end, then as numbers if they are (with thousands separators: 10.691
+        # in a decimal-comma file, or "1,234" first seen after the sample)
+        self.deferred = set(deferred)
         self.encoding = encoding
         self.decimal = decimal
 
@@ -63,8 +67,9 @@ class _CallbackError(Exception):
 
 
 class _Reader:
-    def __init__(self, path, progress, text_columns=(), encoding=None, decimal=None):
+    def __init__(self, path, progress, text_columns=(), encoding=None, decimal=None, deferred=()):
         self.path = path
+        self.deferred = set(deferred)
         self.name = os.path.basename(path) or path
         self.progress = progress
         self.forced_text = set(text_columns)
@@ -201,6 +206,9 @@ class _Reader:
         data_rows = rows[1:] if has_header else rows  # (a header from a comment line is not in ``rows``)
         self.numeric_cols = []
         for j in range(n_cols):
+            if names[j] in self.deferred or (decimal == "," and any("." in r[j] for r in data_rows if j < len(r))):
+                self.deferred.add(names[j])  # 10.691 or 1.234,5: read as text, then as numbers at the end
+                continue
             if names[j] not in self.forced_text and _numeric_column(data_rows, j, decimal):
                 self.numeric_cols.append(j)
         self.text_cols = [j for j in range(n_cols) if j not in self.numeric_cols]
@@ -257,18 +265,29 @@ class _Reader:
                 out.resize((self.n, out.shape[1]), refcheck=False)
         numeric_names = [names[j] for j in self.numeric_cols]
         text = {names[j]: col for j, col in zip(self.text_cols, self.texts)}
-        # A column that was all missing in the sample but holds numbers further down is numeric.
+        # A column that was all missing in the sample but holds numbers further down is numeric; so is a
+        # column of numbers with thousands separators (emdesk.io.thousands).
         late = []
+        separators, ambiguous = {}, {}
         for j in self.text_cols:
             if names[j] in self.forced_text:
                 continue
             first = next((v for v in text[names[j]] if not _is_missing(v)), None)
-            if first is None or not _is_number(first, decimal):
+            if first is None:
                 continue
-            values = _to_float(text[names[j]], decimal)
+            if not (_is_number(first, decimal) or could_be_grouped(first, decimal)):
+                continue
+            values, sep, example = read_column(text[names[j]], decimal, delimiter)
+            if sep:
+                separators[names[j]] = sep
+            if example:
+                ambiguous[names[j]] = example
             if values is not None and not np.isnan(values).all():
                 late.append((j, values))
                 self.has_inf = self.has_inf or bool(np.isinf(values).any())
+            else:
+                separators.pop(names[j], None)
+                ambiguous.pop(names[j], None)
         if late:
             for j, values in late:
                 del text[names[j]]
@@ -296,10 +315,13 @@ class _Reader:
             text[label] = format_numbers(out[:, p])
             out = np.delete(out, p, axis=1)
             numeric_names = numeric_names[:p] + numeric_names[p + 1:]
-        return Table(path=self.path, column_names=names, numeric=out, numeric_names=numeric_names, text=text,
-                     sha256=hasher.hexdigest(), delimiter=delimiter, decimal=decimal,
-                     encoding=("utf-8-sig" if bom and encoding == "utf-8" else encoding),
-                     has_header=self.names_from_file, row_label_column=label)
+        table = Table(path=self.path, column_names=names, numeric=out, numeric_names=numeric_names, text=text,
+                      sha256=hasher.hexdigest(), delimiter=delimiter, decimal=decimal,
+                      encoding=("utf-8-sig" if bom and encoding == "utf-8" else encoding),
+                      has_header=self.names_from_file, row_label_column=label)
+        table.thousands = {c: s for c, s in separators.items() if c in numeric_names}
+        table.thousands_ambiguous = {c: e for c, e in ambiguous.items() if c in numeric_names}
+        return table
 
     def _take_header(self, buf: bytes) -> tuple[int, int, list[str]]:
         """(bytes, physical lines, fields) of the header record at the start of ``buf``."""
@@ -402,12 +424,14 @@ class _Reader:
             text = piece.decode(self.encoding)
         except UnicodeDecodeError:
             raise _Restart(text_columns=self.forced_text,
-                           encoding="cp1252" if self.encoding == "utf-8" else "latin-1") from None
+                           encoding="cp1252" if self.encoding == "utf-8" else "latin-1", deferred=self.deferred) from None
         self._slow(text, offset)
 
     def _fast(self, piece: bytes) -> bool:
         """NumPy's C parser on a piece of a clean numeric file; False when it refuses the piece."""
         if self.decimal == ",":
+            if b"." in piece:  # 10.691 in a decimal-comma file: a thousands separator? (the careful path)
+                return False
             piece = piece.replace(b",", b".")
         delimiter = None if self.delimiter == " " else self.delimiter
         block = _try_numpy_parse(piece, delimiter)
@@ -477,6 +501,11 @@ class _Reader:
         m = len(rows)
         values = {}
         failed = set()
+        if self.decimal == ",":
+            deferred = {self.names[j] for j in self.numeric_cols if "." in "".join(columns[j])}
+            if deferred:  # first seen after the sample: read again with these columns as text until the end
+                raise _Restart(text_columns=self.forced_text, encoding=self.encoding, decimal=",",
+                               deferred=self.deferred | deferred)
         for j in self.numeric_cols:
             converted = _to_float(columns[j], self.decimal)
             if converted is None:
@@ -486,8 +515,11 @@ class _Reader:
             if self.decimal_open and any(_to_float(columns[j], ",") is not None for j in self.numeric_cols
                                          if self.names[j] in failed):
                 # whole numbers only in the sample, then a decimal comma (e.g. 72,5): read again with ","
-                raise _Restart(text_columns=self.forced_text, encoding=self.encoding, decimal=",")
-            raise _Restart(text_columns=self.forced_text | failed, encoding=self.encoding)
+                raise _Restart(text_columns=self.forced_text, encoding=self.encoding, decimal=",", deferred=self.deferred)
+            grouped = {self.names[j] for j in self.numeric_cols if self.names[j] in failed
+                       and any(could_be_grouped(c, self.decimal) for c in columns[j])}  # 1,234 after 999
+            raise _Restart(text_columns=self.forced_text | (failed - grouped), encoding=self.encoding,
+                           deferred=self.deferred | grouped)
         self._grow(self.n + m)
         for j, converted in values.items():
             self.out[self.n:self.n + m, self._num_pos[j]] = converted
@@ -570,15 +602,18 @@ def read_csv(path: str, progress, name: str) -> Table:
     if progress is not None:
         progress = _Monotonic(progress)
     text_columns: set[str] = set()
+    deferred: set[str] = set()
     encoding = decimal = None
     for _attempt in range(1000):
         try:
-            return _Reader(path, progress, text_columns, encoding, decimal).read()
+            return _Reader(path, progress, text_columns, encoding, decimal, deferred).read()
         except _Restart as restart:
             new_decimal = restart.decimal or decimal
-            if restart.text_columns <= text_columns and restart.encoding == encoding and new_decimal == decimal:
+            if (restart.text_columns <= text_columns and restart.encoding == encoding and new_decimal == decimal
+                    and restart.deferred <= deferred):
                 break
             text_columns, encoding, decimal = restart.text_columns, restart.encoding, new_decimal
+            deferred = restart.deferred
         except _CallbackError as wrapped:
             raise wrapped.original from None
         except (DataError, LoadCancelled, MemoryError):

@@ -17,12 +17,14 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .table import MISSING_TOKENS, unique_name
+from .thousands import GROUPED, ONE_GROUP, could_be_grouped, read_column
 
 SNIFF_BYTES = 64 * 1024  # the first bytes sniffed (encoding, delimiter, decimal mark, header, numeric columns)
 _CANDIDATES = ("\t", ";", ",", "|", " ")  # order = preference when equally consistent; " " = runs of spaces
 _DELIMITER_NAMES = {"\t": "tab", ";": "semicolon", ",": "comma", "|": "pipe", " ": "spaces"}
 _COMMA_DECIMAL = re.compile(r"^[-+]?(\d+,\d*|,\d+)([eE][-+]?\d+)?$")
 _DOT_DECIMAL = re.compile(r"^[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$")
+_ONE_GROUP_DOT, _GROUPED_DOT, _GROUPED_COMMA = ONE_GROUP["."].fullmatch, GROUPED["."].fullmatch, GROUPED[","].fullmatch
 
 csv.field_size_limit(64 * 1024 * 1024)
 
@@ -265,28 +267,36 @@ def _sniff_decimal(rows: list[list[str]], delimiter: str) -> tuple[str, bool]:
             cell = cell.strip()
             if _COMMA_DECIMAL.match(cell):
                 comma += 1
+            elif _ONE_GROUP_DOT(cell):
+                pass  # 10.691: ten thousand (decimal comma) or ten point (decimal point)? says nothing
             elif _DOT_DECIMAL.match(cell):
                 dot += 1
+            elif _GROUPED_DOT(cell):
+                comma += 1  # 1.234.567 or 1.234,5: dots group thousands, so the decimal mark is a comma
+            elif _GROUPED_COMMA(cell):
+                dot += 1  # 1,234,567 or 1,234.5
     return ("," if comma > dot else "."), comma == dot == 0
 
 
 def _detect_header(rows: list[list[str]], decimal: str) -> bool:
     first, rest = rows[0], rows[1:]
-    first_kinds = ["missing" if _is_missing(c) else "number" if _is_number(c, decimal) else "text"
-                   for c in first]
+    first_kinds = ["missing" if _is_missing(c) else "number" if _is_number(c, decimal) or
+                   could_be_grouped(c, decimal) else "text" for c in first]
     if all(k == "text" for k in first_kinds):
         return True
     for j, kind in enumerate(first_kinds):
         if kind != "text":
             continue
-        if _numeric_column(rest, j, decimal):
+        if _numeric_column(rest, j, decimal, grouped=True):
             return True
     return False
 
 
-def _numeric_column(rows: list[list[str]], j: int, decimal: str) -> bool:
-    """Whether the cells of column ``j`` are numbers or missing, with at least one number."""
-    values = _to_float([r[j] for r in rows if j < len(r)], decimal)
+def _numeric_column(rows: list[list[str]], j: int, decimal: str, grouped: bool = False) -> bool:
+    """Whether the cells of column ``j`` are numbers or missing, with at least one number (``grouped``: with
+    thousands separators too, see ``emdesk.io.thousands``)."""
+    cells = [r[j] for r in rows if j < len(r)]
+    values = read_column(cells, decimal, "")[0] if grouped else _to_float(cells, decimal)
     return values is not None and not np.isnan(values).all()
 
 
