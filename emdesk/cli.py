@@ -503,6 +503,9 @@ def _run(args) -> int:
     if args.dask is not None:
         return _run_dask(args)
     table = load_table(args.data)
+    from .io.thousands import notes as thousands_notes
+    for note in thousands_notes(table):  # a thousands separator guessed (10.691 read as 10691): said
+        print(f"{PROG}: note: {note}", file=sys.stderr)
     columns = _columns(args, table)
     args.fitted_columns = columns
     if args.columns is None and not args.quiet:

@@ -22,6 +22,7 @@ from .cell_table import CellTableView
 
 from emdesk.io.import_options import DELIMITERS, ENCODINGS, ImportOptions, Preview, preview
 from emdesk.io.table import MISSING_TOKENS
+from emdesk.io.thousands import THOUSANDS
 
 __all__ = ["ImportDialog", "remembered_options", "remember_options", "SETTINGS_GROUP"]
 
@@ -110,6 +111,15 @@ class ImportDialog(QtWidgets.QDialog):
         self.decimal.addItem("Comma  (1,5)", ",")
         form.addRow("Decimal &mark:", self.decimal)
 
+        self.thousands = QtWidgets.QComboBox(objectName="thousands")
+        self.thousands.addItem(_DETECT, None)
+        for value, label in THOUSANDS.items():
+            self.thousands.addItem(label, value)
+        self.thousands.setToolTip("The mark grouping digits in threes (1.234.567 or 1,234,567). Detect reads it "
+                                  "per column where it is the mark that is not the decimal mark, and says when "
+                                  "that was a guess")
+        form.addRow("&Thousands separator:", self.thousands)
+
         header = QtWidgets.QHBoxLayout()
         self.header_mode = QtWidgets.QComboBox(objectName="headerMode")
         self.header_mode.addItems([_DETECT, "Row", "None (col1, col2, ...)"])
@@ -195,7 +205,7 @@ class ImportDialog(QtWidgets.QDialog):
         outer.addLayout(top, 1)
         outer.addWidget(self.buttons)
 
-        for combo in (self.sheet, self.delimiter, self.decimal, self.header_mode, self.row_labels):
+        for combo in (self.sheet, self.delimiter, self.decimal, self.thousands, self.header_mode, self.row_labels):
             combo.currentIndexChanged.connect(self._changed)
         self.encoding.currentTextChanged.connect(self._changed)
         for spin in (self.header_row, self.skip_rows):
@@ -220,6 +230,7 @@ class ImportDialog(QtWidgets.QDialog):
         try:
             self._select(self.delimiter, options.delimiter)
             self._select(self.decimal, options.decimal)
+            self._select(self.thousands, options.thousands)
             if options.header_row is None:
                 self.header_mode.setCurrentIndex(0)
             elif options.header_row == -1:
@@ -258,10 +269,11 @@ class ImportDialog(QtWidgets.QDialog):
         kwargs = dict(delimiter=self.delimiter.currentData(), decimal=self.decimal.currentData(),
                       header_row=header_row, encoding=encoding, skip_rows=self.skip_rows.value(),
                       comment=self.comment.text().strip() or None,
-                      missing_tokens=tuple(tokens) if tokens else None, row_label_column=label, sheet=sheet)
+                      missing_tokens=tuple(tokens) if tokens else None, row_label_column=label, sheet=sheet,
+                      thousands=self.thousands.currentData())
         # an impossible choice (an unknown encoding; comma as delimiter and decimal mark) is left to
         # detection, and the status line says so (see _option_problem)
-        for drop in ((), ("encoding",), ("encoding", "decimal")):
+        for drop in ((), ("encoding",), ("encoding", "decimal"), ("encoding", "decimal", "thousands")):
             try:
                 return ImportOptions(**{**kwargs, **{k: None for k in drop}})
             except ValueError:
@@ -278,6 +290,8 @@ class ImportDialog(QtWidgets.QDialog):
                 return f"Unknown encoding {encoding!r}: the encoding is detected instead."
         if self.delimiter.currentData() == "," and self.decimal.currentData() == ",":
             return "A comma cannot be both the delimiter and the decimal mark: the decimal mark is detected."
+        if self.thousands.currentData() and self.thousands.currentData() == self.decimal.currentData():
+            return "The thousands separator cannot be the decimal mark: the decimal mark is detected."
         return None
 
     # -- preview -------------------------------------------------------------------------------------
@@ -318,7 +332,7 @@ class ImportDialog(QtWidgets.QDialog):
             self.suggestion.hide()
         ok = self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok)
         ok.setEnabled(result.error is None)
-        for widget in (self.delimiter, self.decimal, self.encoding, self.skip_rows, self.comment):
+        for widget in (self.delimiter, self.decimal, self.thousands, self.encoding, self.skip_rows, self.comment):
             widget.setEnabled(not result.sheet_names)
         self.previewUpdated.emit()
 

@@ -93,6 +93,43 @@ class StrayTextBox(QtWidgets.QGroupBox):
         self.show()
 
 
+class ThousandsBox(QtWidgets.QGroupBox):
+    """The Data panel's note on columns whose thousands separator was a guess (10.691 in a decimal-comma file
+    read as 10691: ``emdesk.io.thousands``), and a button that opens the import dialog to choose."""
+
+    choose = QtCore.Signal()
+
+    def __init__(self, parent=None):
+        super().__init__("Thousands separator guessed", parent)
+        self.setObjectName("thousandsBox")
+        self.text = QtWidgets.QLabel()
+        self.text.setWordWrap(True)
+        self.button = QtWidgets.QPushButton("Choose...")
+        self.button.setToolTip("Open the file in File > Import with Options to choose the thousands separator "
+                               "and the decimal mark")
+        self.button.clicked.connect(self.choose)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(6, 4, 6, 4)
+        lay.addWidget(self.text)
+        lay.addWidget(self.button, 0, QtCore.Qt.AlignmentFlag.AlignLeft)
+        self.hide()
+
+    def show_table(self, table) -> None:
+        from emdesk.io.thousands import notes
+
+        found = notes(table) if table is not None else []
+        if not found:
+            self.hide()
+            return
+        sep = {".": "point", ",": "comma"}
+        self.text.setText("<br>".join(html.escape(f"{c}: {ex} read as {ex.replace(table.thousands[c], '')} "
+                                                  f"({sep[table.thousands[c]]} groups thousands)", quote=False)
+                                      for c, ex in list(table.thousands_ambiguous.items())[:6]))
+        self.setToolTip("\n".join(found))
+        self.button.setEnabled(bool(table.path))
+        self.show()
+
+
 class ImportController(QtCore.QObject):
     def __init__(self, window):
         super().__init__(window)
@@ -108,6 +145,9 @@ class ImportController(QtCore.QObject):
         self.stray_box = StrayTextBox()
         self.stray_box.treat.connect(self.treat_stray_text_as_missing)
         window.data_panel.options_layout.insertWidget(0, self.stray_box)
+        self.thousands_box = ThousandsBox()
+        self.thousands_box.choose.connect(self._choose_thousands)
+        window.data_panel.options_layout.insertWidget(0, self.thousands_box)
         window.loadFailed.connect(self._load_failed)
         window.session.subscribe(self._session_changed)
 
@@ -256,6 +296,12 @@ class ImportController(QtCore.QObject):
             except Exception:  # informative only
                 self.stray = []
         self.stray_box.show_columns(self.stray)
+        self.thousands_box.show_table(table)
+
+    def _choose_thousands(self) -> None:
+        table = self.w.session.table
+        if table is not None and table.path and os.path.isfile(table.path):
+            self.show_import_dialog(table.path)
 
     def treat_fills_as_missing(self) -> None:
         """The Data panel's "Treat as missing": the fill values become missing cells (ticked columns kept)."""

@@ -1,0 +1,43 @@
+"""A thousands separator that was a guess (10.691 in a decimal-comma file, read as 10691) is said in the
+Data panel and the import dialog, and the dialog's Thousands separator choice reads the file otherwise."""
+
+from __future__ import annotations
+
+import numpy as np
+
+AMBIGUOUS = "Ort;Einwohner;Fläche\n" + "".join(f"O{i};{i + 10}.{i * 37 % 1000:03d};{i},5\n" for i in range(12))
+
+
+def write(tmp_path):
+    path = tmp_path / "orte.csv"
+    path.write_text(AMBIGUOUS, encoding="utf-8")
+    return str(path)
+
+
+def test_the_guess_opens_the_import_dialog_and_none_reads_decimal_points(window, qtbot, tmp_path):
+    path = write(tmp_path)
+    assert window.importer.open_path(path) is None  # unsure: the dialog opened instead
+    dlg = window.importer.dialog
+    assert "Column 'Einwohner'" in dlg.status.text() and "'10.000'" in dlg.status.text()
+    assert dlg.last_preview.table.to_array(["Einwohner"])[1, 0] == 11037
+    with qtbot.waitSignal(dlg.previewUpdated, timeout=3000):
+        dlg.thousands.setCurrentIndex(dlg.thousands.findData(""))
+    assert dlg.options().thousands == "" and "Column 'Einwohner'" not in dlg.status.text()
+    with qtbot.waitSignal(window.dataLoaded, timeout=10000):
+        dlg.accept()
+    np.testing.assert_array_equal(window.table.to_array(["Einwohner"])[:3, 0], [10.0, 11.037, 12.074])
+
+
+def test_data_panel_says_the_guess_and_offers_the_choice(window, qtbot, tmp_path):
+    path = write(tmp_path)
+    with qtbot.waitSignal(window.dataLoaded, timeout=10000):
+        window.loader.begin(path, None)  # read as detected (as Open does for a remembered file)
+    box = window.importer.thousands_box
+    assert not box.isHidden()
+    assert "Einwohner: 10.000 read as 10000" in box.text.text() and "Thousands separator" in box.toolTip()
+    assert window.table.to_array(["Einwohner"])[1, 0] == 11037
+    box.button.click()
+    assert window.importer.dialog is not None and window.importer.dialog.isVisible()
+    window.importer.dialog.close()
+    assert window.importer.paste("a\tb\n1.5\t2\n2.5\t3\n")  # no guess: the note goes
+    assert box.isHidden()
