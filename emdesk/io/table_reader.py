@@ -424,7 +424,8 @@ class _Reader:
             text = piece.decode(self.encoding)
         except UnicodeDecodeError:
             raise _Restart(text_columns=self.forced_text,
-                           encoding="cp1252" if self.encoding == "utf-8" else "latin-1", deferred=self.deferred) from None
+                           encoding="cp1252" if self.encoding == "utf-8" else "latin-1",
+                           deferred=self.deferred) from None
         self._slow(text, offset)
 
     def _fast(self, piece: bytes) -> bool:
@@ -515,7 +516,8 @@ class _Reader:
             if self.decimal_open and any(_to_float(columns[j], ",") is not None for j in self.numeric_cols
                                          if self.names[j] in failed):
                 # whole numbers only in the sample, then a decimal comma (e.g. 72,5): read again with ","
-                raise _Restart(text_columns=self.forced_text, encoding=self.encoding, decimal=",", deferred=self.deferred)
+                raise _Restart(text_columns=self.forced_text, encoding=self.encoding, decimal=",",
+                               deferred=self.deferred)
             grouped = {self.names[j] for j in self.numeric_cols if self.names[j] in failed
                        and any(could_be_grouped(c, self.decimal) for c in columns[j])}  # 1,234 after 999
             raise _Restart(text_columns=self.forced_text | (failed - grouped), encoding=self.encoding,
