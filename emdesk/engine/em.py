@@ -113,8 +113,8 @@ def run_em(ctx, *, n_init, max_iter, tol, rng, want_resp=False, interrupt=None, 
     (``ctx.result(...)`` plus ``log_likelihood``, ``n_iter``, ``converged``, ``lower_bound``,
     ``issues``, ``failed`` (None, or the reason), ``log_likelihood_fall`` (the restart's highest
     total log-likelihood minus its final one, >= 0)) and the index of the kept restart
-    (:func:`kept_restart`: the highest final log-likelihood among the sound restarts that did not fail).  Raises ``ValueError`` when every restart
-    failed.  When ``interrupt()`` returns True during an initialisation the generator ends without
+    (:func:`kept_restart`: the highest final log-likelihood among the sound restarts that did not
+    fail).  Raises ``ValueError`` when every restart failed.  When ``interrupt()`` returns True during an initialisation the generator ends without
     calling ``finish``.
     """
     # tol: a number (scikit-learn: change of the mean log-likelihood) or "relative[:r]" (mclust:
