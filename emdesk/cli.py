@@ -478,12 +478,16 @@ def _warn(caught, columns=None, symbols=None) -> None:
             print(f"{PROG}: warning: {text}", file=sys.stderr)
 
 
-def _say_fall(model, columns=None) -> None:
+def _say_fall(model, columns=None, say=print) -> None:
     """A fit whose log-likelihood fell (emdesk.engine.likelihood_fall): its sentence, reason and fix, as a
-    warning, so "converged yes" is never printed over a falling trace without a word."""
+    warning, so "converged yes" is never printed over a falling trace without a word.  And, as a note
+    (``say``), when a restart with a higher log-likelihood collapsed and the best sound one is kept."""
     from .engine._validation import name_columns
+    from .engine.em import kept_restart_note
     from .engine.likelihood_fall import fall_message
 
+    if kept_restart_note(model):
+        say(f"note: {kept_restart_note(model)}")
     text = fall_message(model)
     if text:
         print(f"{PROG}: warning: {name_columns(text, columns) if columns else text}", file=sys.stderr)
@@ -619,7 +623,7 @@ def _run_mixture(args, table, columns) -> int:
         f"{_num(fit['log_likelihood'])}, BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, "
         f"converged {'yes' if fit['converged'] else 'no'}")
     _warn(caught)
-    _say_fall(gm, columns)
+    _say_fall(gm, columns, say)
     for what in written:
         say(f"wrote {what}")
     return 0

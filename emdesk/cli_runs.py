@@ -96,7 +96,7 @@ def _run_hmm(args, table, columns) -> int:
     say(f"{k} state{'s' if k != 1 else ''}, {kind}: log-likelihood {_num(fit['log_likelihood'])}, "
         f"BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, converged {'yes' if fit['converged'] else 'no'}")
     _warn(caught, columns, symbols)  # constant or linearly dependent columns (the engine's notes), by name
-    _say_fall(model, columns)
+    _say_fall(model, columns, say)
     for what in written:
         say(f"wrote {what}")
     return 0
@@ -186,7 +186,7 @@ def _run_family_mixture(args, table, columns) -> int:
     say(f"{k} component{'s' if k != 1 else ''}, {kind}: log-likelihood {_num(fit['log_likelihood'])}, "
         f"BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, converged {'yes' if fit['converged'] else 'no'}{extra}")
     _warn(caught)
-    _say_fall(model, columns)
+    _say_fall(model, columns, say)
     for what in written:
         say(f"wrote {what}")
     return 0

@@ -110,6 +110,8 @@ def family_restart_model(model, i: int):
     m.converged_ = bool(p.get("converged", False))
     m.restart_log_likelihoods_ = np.array([ll])
     m.restart_parameters_ = [dict(model.restart_parameters_[int(i)])]
+    collapsed = np.ravel(getattr(model, "restart_degenerate_", [False] * n_restarts))
+    m.restart_degenerate_ = np.array([bool(collapsed[int(i)])])
     m.best_restart_ = 0
     if n is not None:
         m.n_samples_ = n
@@ -156,7 +158,8 @@ def labelled_model(table, columns, family: str, model, X):
     keywords = dict(model.get_params(), categories=labels)
     out = type(model).from_fitted_params(params, **keywords)
     for name in ("converged_", "n_iter_", "log_likelihood_", "lower_bound_", "best_restart_",
-                 "restart_log_likelihoods_", "restart_parameters_", "n_samples_", "degeneracies_",
+                 "restart_log_likelihoods_", "restart_parameters_", "restart_degenerate_", "n_samples_",
+                 "degeneracies_",
                  "numeric_columns_", "categorical_columns_"):
         if hasattr(model, name):
             setattr(out, name, getattr(model, name))

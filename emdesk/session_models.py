@@ -125,6 +125,7 @@ def restart_model(model, i: int):
     m.converged_ = bool(p.get("converged", False))
     m.restart_log_likelihoods_ = np.array([ll])
     m.restart_parameters_ = [dict(p)]
+    m.restart_degenerate_ = np.array([bool(np.ravel(getattr(model, "restart_degenerate_", [False] * n_restarts))[i])])
     m.best_restart_ = 0
     if getattr(model, "data_variances_", None) is not None:
         m.data_variances_ = np.array(model.data_variances_, copy=True)
@@ -234,7 +235,7 @@ def aligned_model(model, reference):
         return model
     for name in ("log_likelihood_", "lower_bound_", "n_iter_", "converged_", "n_samples_", "data_variances_",
                  "feature_names_in_", "restart_log_likelihoods_", "restart_parameters_", "best_restart_",
-                 "n_rows_all_missing_", "column_notes_"):
+                 "restart_degenerate_", "n_rows_all_missing_", "column_notes_"):
         if hasattr(model, name):
             setattr(m, name, copy.deepcopy(getattr(model, name)))
     return m

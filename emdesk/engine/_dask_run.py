@@ -26,7 +26,7 @@ from . import covariance_models as cm
 from ._core import NotPositiveDefinite
 from ._dask_context import RestartState
 from .diagnostics import diagnose
-from .em import RestartFailed, _where
+from .em import RestartFailed, _where, kept_restart
 from .init import InitInterrupted
 from .relative import relative_amount
 from .snapshot import Snapshot, frozen_copy
@@ -186,7 +186,6 @@ def run_side_by_side(run, *, n_init, max_iter, tol, rng, interrupt=None, finish)
             except RestartFailed as exc:
                 tr.failed = str(exc)
     results = []
-    best = None
     for tr in tracks:
         if tr.failed is None:
             res = run.result(*tr.last)
@@ -198,8 +197,7 @@ def run_side_by_side(run, *, n_init, max_iter, tol, rng, interrupt=None, finish)
             res.update(log_likelihood=-math.inf, n_iter=tr.t, converged=False, lower_bound=-math.inf,
                        issues=() if snap is None else snap.issues, failed=tr.failed)
         results.append(res)
-        if tr.failed is None and (best is None or res["log_likelihood"] > results[best]["log_likelihood"]):
-            best = tr.r
+    best = kept_restart(results)  # as run_em: the best sound restart (tracks are in restart order)
     if best is None:
         first_failure = tracks[0].failed
         if n_init > 1:

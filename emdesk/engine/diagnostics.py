@@ -71,6 +71,8 @@ __all__ = [
     "FLOOR_FACTOR",
     "CONDITION_MAX",
     "ISSUE_KINDS",
+    "COLLAPSE_KINDS",
+    "is_collapse",
     "POINTS_NEEDED",
     "points_needed",
 ]
@@ -88,6 +90,17 @@ CONDITION_MAX = 1e8
 REG_DOMINATES = 0.1
 
 ISSUE_KINDS = ("variance_floor", "too_few_points", "ill_conditioned")
+#: The kinds that mean a collapse, whose likelihood is spuriously high (it grows without bound as the
+#: component shrinks): a restart with one is not kept over a sound one (:func:`emdesk.engine.em.kept_restart`).
+#: An HMM's ``empty_state`` and ``dead_transition_row`` are not among them: an unused state or an
+#: unestimable transition row does not raise the likelihood (such a fit is a sound fit with fewer states).
+COLLAPSE_KINDS = ISSUE_KINDS
+
+
+def is_collapse(issues) -> bool:
+    """True when ``issues`` (ComponentIssue items, e.g. a restart's final diagnosis) hold a collapse
+    (a kind in :data:`COLLAPSE_KINDS`)."""
+    return any(getattr(i, "kind", None) in COLLAPSE_KINDS for i in issues or ())
 
 #: Effective points a component needs for its covariance to be estimable, per covariance type:
 #: ``(a, b)`` means ``a * d + b``.  full (mclust VVV; every model whose orientation varies per

@@ -50,11 +50,56 @@ import numpy as np
 from .init import InitInterrupted
 from .relative import relative_amount
 
-__all__ = ["RestartFailed", "run_em"]
+__all__ = ["RestartFailed", "run_em", "kept_restart", "kept_restart_note"]
 
 
 class RestartFailed(Exception):
     """Raised by a model context when one restart cannot go on; ``str(exc)`` is the reason."""
+
+
+def kept_restart(results):
+    """The index of the restart to keep, or None when every restart failed.
+
+    ``results``: one dict per restart with ``failed``, ``issues``, ``log_likelihood`` and
+    ``lower_bound`` (as :func:`run_em` records them).  Among the restarts that did not fail, a sound
+    one (no collapse in its final diagnosis, :func:`emdesk.engine.diagnostics.is_collapse`) is
+    preferred to a collapsed one whatever their likelihoods: a collapsed component's likelihood is
+    spuriously high (unbounded; mclust likewise reports such fits as singular), so the highest one
+    among all restarts can be the nonsense one (MASS::geyser, VVI with 4 components, seed 3: -2 log L
+    2314.1 collapsed against 2660.6 sound).  The best collapsed restart is kept only when every restart
+    collapsed.  Within each group: the highest log-likelihood, and where two are equal (both -inf: a
+    total weight near the float limit, the sum not representable) the lower bound (the same per unit
+    of weight); on a tie the first.  With every restart sound this is the rule before (the highest
+    (log-likelihood, lower bound)), so such fits are unchanged.
+    """
+    from .diagnostics import is_collapse
+
+    best = best_key = None
+    for r, res in enumerate(results):
+        if res.get("failed") is not None:
+            continue
+        key = (not is_collapse(res.get("issues", ())), res["log_likelihood"], res["lower_bound"])
+        if best is None or key > best_key:
+            best, best_key = r, key
+    return best
+
+
+def kept_restart_note(model) -> str:
+    """One sentence when the restart kept is not the one with the highest log-likelihood because
+    that one (and any other above the kept one) collapsed, else "".  Reads ``best_restart_``,
+    ``restart_log_likelihoods_`` and ``restart_degenerate_`` (absent: "")."""
+    lls = np.asarray(getattr(model, "restart_log_likelihoods_", ()), dtype=float)
+    bad = np.asarray(getattr(model, "restart_degenerate_", ()), dtype=bool)
+    best = getattr(model, "best_restart_", None)
+    if best is None or lls.size < 2 or bad.shape != lls.shape or not np.isfinite(lls[best]) or bad[best]:
+        return ""
+    above = [int(i) for i in np.flatnonzero(np.isfinite(lls) & (lls > lls[best]) & bad)]
+    if not above:
+        return ""
+    top = max(above, key=lambda i: lls[i])
+    others = "" if len(above) == 1 else f" ({len(above)} restarts above it collapsed)"
+    return (f"Restart {top + 1} had the highest log-likelihood ({lls[top]:.6g}) but a collapsed component; "
+            f"the best sound restart, {best + 1} ({lls[best]:.6g}), is kept{others}.")
 
 
 def _where(r, n_init):
@@ -67,9 +112,9 @@ def run_em(ctx, *, n_init, max_iter, tol, rng, want_resp=False, interrupt=None, 
     ``finish(results, best)`` is called when every restart has run, with one dict per restart
     (``ctx.result(...)`` plus ``log_likelihood``, ``n_iter``, ``converged``, ``lower_bound``,
     ``issues``, ``failed`` (None, or the reason), ``log_likelihood_fall`` (the restart's highest
-    total log-likelihood minus its final one, >= 0)) and the index of the kept restart (highest
-    final log-likelihood among those that did not fail).  Raises ``ValueError`` when every restart
-    failed.  When ``interrupt()`` returns True during an initialisation the generator ends without
+    total log-likelihood minus its final one, >= 0)) and the index of the kept restart
+    (:func:`kept_restart`: the highest final log-likelihood among the sound restarts that did not
+    fail).  Raises ``ValueError`` when every restart failed.  When ``interrupt()`` returns True during an initialisation the generator ends without
     calling ``finish``.
     """
     # tol: a number (scikit-learn: change of the mean log-likelihood) or "relative[:r]" (mclust:
@@ -79,7 +124,6 @@ def run_em(ctx, *, n_init, max_iter, tol, rng, want_resp=False, interrupt=None, 
     # set ``ll_offset``, e.g. n/2 log det of the data's covariance), so it does not depend on the units
     ll_offset = float(getattr(ctx, "ll_offset", 0.0))
     results = []
-    best = None
     first_failure = None
     for r in range(n_init):
         where0 = _where(r, n_init)
@@ -144,11 +188,7 @@ def run_em(ctx, *, n_init, max_iter, tol, rng, want_resp=False, interrupt=None, 
             res.update(log_likelihood=-math.inf, n_iter=t, converged=False, lower_bound=-math.inf,
                        issues=() if snap is None else snap.issues, failed=failed, log_likelihood_fall=0.0)
         results.append(res)
-        # the log-likelihood, and where two are equal (both -inf: a total weight near the float limit,
-        # the sum not representable) the lower bound (the same per unit of weight)
-        if failed is None and (best is None or (res["log_likelihood"], res["lower_bound"])
-                               > (results[best]["log_likelihood"], results[best]["lower_bound"])):
-            best = r
+    best = kept_restart(results)
     if best is None:
         if n_init > 1:
             raise ValueError(f"All {n_init} restarts failed; the first: {first_failure}")

@@ -32,7 +32,7 @@ from ._core import (
     score_rows,
 )
 from .criteria import check_icl_kind, classification_term
-from .diagnostics import DataColumnWarning, DegenerateSolutionWarning, diagnose
+from .diagnostics import DataColumnWarning, DegenerateSolutionWarning, diagnose, is_collapse
 from .em import run_em
 from .init import initial_assignment
 from ._zero_weight import positive_rows, scored_rows
@@ -326,6 +326,7 @@ class GaussianMixture:
         self.best_restart_ = int(best)
         self.log_likelihood_fall_ = float(b.get("log_likelihood_fall", 0.0))  # emdesk.engine.likelihood_fall
         self.restart_log_likelihoods_ = np.array([r["log_likelihood"] for r in results])
+        self.restart_degenerate_ = np.array([is_collapse(r["issues"]) for r in results], dtype=bool)  # em.kept_restart
         self.restart_parameters_ = [
             {key: r[key] for key in ("weights", "means", "covariances", "log_likelihood", "n_iter", "converged",
                                      "failed")}
@@ -390,6 +391,7 @@ class GaussianMixture:
         est.log_likelihood_ = math.nan
         est.best_restart_ = 0
         est.restart_log_likelihoods_ = np.array([math.nan])
+        est.restart_degenerate_ = np.array([False])
         est.restart_parameters_ = [
             {"weights": weights, "means": means, "covariances": cov,
              "log_likelihood": math.nan, "n_iter": 0, "converged": False}

@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 
 from ._validation import check_columns
-from .diagnostics import ComponentIssue, DegenerateSolutionWarning
+from .diagnostics import ComponentIssue, DegenerateSolutionWarning, is_collapse
 from .em import RestartFailed, run_em
 from .families.base import FamilyFailure
 from .families._blocks import RowResp, prepared_blocks
@@ -387,6 +387,8 @@ class LatentModel:
         self.best_restart_ = int(best)
         self.log_likelihood_fall_ = float(b.get("log_likelihood_fall", 0.0))  # emdesk.engine.likelihood_fall
         self.restart_log_likelihoods_ = np.array([r["log_likelihood"] for r in results])
+        #: per restart, True when its final parameters collapsed (emdesk.engine.em.kept_restart keeps a sound one)
+        self.restart_degenerate_ = np.array([is_collapse(r["issues"]) for r in results], dtype=bool)
         self.restart_parameters_ = [dict(r) for r in results]
         self.n_samples_ = float(fdata.n)
         self.degeneracies_ = tuple(b["issues"])
@@ -433,6 +435,7 @@ class LatentModel:
         est.converged_ = bool(p.get("converged", False))
         est.restart_parameters_ = [dict(p)]
         est.restart_log_likelihoods_ = np.array([est.log_likelihood_])
+        est.restart_degenerate_ = np.array([is_collapse(p.get("issues", ()))])
         est.best_restart_ = 0
         est.n_samples_ = getattr(self, "n_samples_", None)
         est.degeneracies_ = tuple(p.get("issues", ()))

@@ -12,7 +12,8 @@ Integration (main window)::
 
 ``set_model`` reads ``restart_log_likelihoods_``, ``restart_parameters_``, ``best_restart_`` (and,
 when present, ``data_variances_``/``n_samples_``/``tol`` to diagnose each restart and to decide
-which restarts reached the same optimum).  ``restartChosen(int)`` (0-based) is emitted when the
+which restarts reached the same optimum, and ``restart_degenerate_``: the summary says when a
+collapsed restart had the highest log-likelihood and the best sound one is kept).  ``restartChosen(int)`` (0-based) is emitted when the
 user selects a restart in the table or the plot, or presses "Load this restart".
 """
 
@@ -26,6 +27,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from emdesk.engine.diagnostics import format_issues
+from emdesk.engine.em import kept_restart_note
 
 # The restart helpers are Qt-free (the session loads restarts too); re-exported here for the view's users.
 from emdesk.session import _n_samples, restart_issues, restart_model  # noqa: E402,F401
@@ -255,6 +257,9 @@ class RestartsView(QtWidgets.QWidget):
         others = int(np.count_nonzero(ok)) - same
         what = "log-posterior" if getattr(self._model, "prior", None) is not None else "log-likelihood"
         text = f"{n} restarts; the kept one (restart {kept + 1}) has {what} {lls[kept]:.3f}. "
+        note = kept_restart_note(self._model)  # a collapsed restart above the kept one: why it is not kept
+        if note:
+            text += note + " "
         if n_failed:
             text += f"{n_failed} failed (shown with the reason; they cannot be loaded). "
         if others == 0:

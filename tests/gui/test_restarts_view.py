@@ -125,3 +125,20 @@ def test_collapsed_restarts_are_marked(view):
 
 def test_same_optimum_tolerance_scales_with_data(model):
     assert same_optimum_tolerance(model) == pytest.approx(model.tol * model.n_samples_)
+
+
+def test_summary_says_when_a_collapsed_restart_with_the_highest_likelihood_is_not_kept(view, monkeypatch):
+    from tests.engine.test_sound_restart import _collapsed_at, _fit
+
+    _collapsed_at(monkeypatch, {1})
+    gm = _fit(n_init=3)
+    view.set_model(gm)
+    text = view.summary.text()
+    assert "Restart 2 had the highest log-likelihood" in text and "collapsed component" in text
+    assert f"the best sound restart, {gm.best_restart_ + 1} " in text
+    assert view.selected_restart() == gm.best_restart_ != 1
+
+
+def test_summary_has_no_collapse_note_when_the_best_restart_is_kept(view, model):
+    view.set_model(model)
+    assert "best sound restart" not in view.summary.text()
