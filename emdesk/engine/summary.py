@@ -318,6 +318,40 @@ def _other_kind(model) -> bool:
     return not (hasattr(model, "means_") and hasattr(model, "covariances_"))
 
 
+def _scores(model, X):
+    """``(n, log-likelihood, MAP labels (n,), ICL)`` of the rows of X with an observed value.
+
+    Our GaussianMixture: from ONE E-step over X in row blocks (the log-densities, the responsibilities and
+    their argmax), the same numbers as ``score_samples``, ``predict`` and ``icl`` (mclust's, ``kind="map"``)
+    each computed in its own pass, as before. At 1,000,000 rows with missing cells those three passes took
+    2-3.4 s in the window's background thread, right when a fit ends, competing with the GUI thread for
+    the two cores and the interpreter lock (benchmarks/bench_gui_gap.py). Another model with the same
+    public attributes: those three methods."""
+    estep = getattr(model, "_estep", None)
+    if estep is None or not hasattr(model, "_check_fitted"):
+        keep = ~np.isnan(X).all(axis=1)
+        Xk = X[keep]
+        if Xk.shape[0] == 0:
+            raise ValueError("X has no row with an observed value.")
+        ll = float(np.sum(model.score_samples(Xk)))
+        return int(Xk.shape[0]), ll, np.asarray(model.predict(Xk)), float(model.icl(Xk))
+    from .criteria import classification_term
+
+    if X.shape[0] == 0 or (np.isnan(X[:, 0]).all() and np.isnan(X).all()):
+        raise ValueError("X has no row with an observed value.")
+    ll_rows, resp, labels, all_missing = estep(X, want_ll=True, want_resp=True, want_labels=True)
+    if all_missing is not None and all_missing.any():  # rows with every value missing are not counted
+        keep = ~all_missing
+        ll_rows, resp, labels = ll_rows[keep], resp[keep], labels[keep]
+    n = int(ll_rows.shape[0])
+    if n == 0:
+        raise ValueError("X has no row with an observed value.")
+    # the engine's definitions (GaussianMixture._criteria): BIC -2 log L + p log n, ICL BIC + 2 x the MAP term
+    ll = float(ll_rows.sum())
+    icl = -2.0 * ll + model.n_parameters() * math.log(float(n)) + 2.0 * classification_term(resp, "map")
+    return n, ll, labels, float(icl)
+
+
 def summary(model, X, bootstrap=None, feature_names=None, lengths=None, category_labels=None):
     """Summarise a fitted model on data X.
 
@@ -364,14 +398,7 @@ def summary(model, X, bootstrap=None, feature_names=None, lengths=None, category
     feature_names = tuple(str(f) for f in feature_names)
     if len(feature_names) != d:
         raise ValueError(f"{len(feature_names)} feature names for {d} columns.")
-    keep = ~np.isnan(X).all(axis=1)
-    Xk = X[keep]
-    if Xk.shape[0] == 0:
-        raise ValueError("X has no row with an observed value.")
-    # three passes over X (log-likelihood, MAP labels, the model's own ICL); BIC and AIC from the
-    # log-likelihood with the engine's definitions (-2 log L + p log n, -2 log L + 2 p; n = rows with data)
-    ll = float(np.sum(model.score_samples(Xk)))
-    labels = np.asarray(model.predict(Xk))
+    n_rows, ll, labels, icl = _scores(model, X)
     p = int(model.n_parameters())
     clustering = np.bincount(labels, minlength=k)
     ct = model.covariance_type
@@ -397,9 +424,9 @@ def summary(model, X, bootstrap=None, feature_names=None, lengths=None, category
         n_iter = converged = None  # built from parameters, not fitted
     return Summary(
         kind="mixture", family="gaussian", covariance_type=str(ct), n_components=int(k),
-        n_samples=int(Xk.shape[0]), n_features=int(d), log_likelihood=ll,
-        n_parameters=p, bic=-2.0 * ll + p * math.log(Xk.shape[0]), aic=-2.0 * ll + 2.0 * p,
-        icl=float(model.icl(Xk)), n_iter=None if n_iter is None else int(n_iter),
+        n_samples=n_rows, n_features=int(d), log_likelihood=ll,
+        n_parameters=p, bic=-2.0 * ll + p * math.log(n_rows), aic=-2.0 * ll + 2.0 * p,
+        icl=icl, n_iter=None if n_iter is None else int(n_iter),
         converged=None if converged is None else bool(converged),
         clustering=_readonly_int(clustering), weights=_readonly(model.weights_),
         means=_readonly(model.means_), covariances=_readonly(model.covariances_), full_covariances=_readonly(full),

@@ -119,3 +119,32 @@ def test_missing_values_and_errors():
         summary(gm, X[:, :1])
     with pytest.raises(ValueError, match="names"):
         summary(gm, X, feature_names=["a"])
+
+
+@pytest.mark.parametrize("ct", COVARIANCE_TYPES)
+def test_summary_one_pass_equals_the_three_methods(ct, monkeypatch):
+    """The summary's log-likelihood, clustering and ICL come from one E-step over the rows; they equal
+    score_samples, predict and icl computed each in its own pass (rows with NaN, rows with every value
+    missing not counted, several row blocks), and X is scored once."""
+    from emdesk.engine import _missing
+
+    rng = np.random.default_rng(7)
+    X = np.r_[rng.normal(size=(150, 3)), rng.normal(4.0, 1.0, size=(150, 3))]
+    X[rng.random(X.shape) < 0.1] = np.nan
+    X[[3, 40]] = np.nan
+    gm = GaussianMixture(2, covariance_type=ct, missing="marginalize", random_state=0, max_iter=15).fit(X)
+    monkeypatch.setattr(_missing, "incomplete_block_rows", lambda k, d: 64)  # several blocks of 300 rows
+    calls = []
+    estep = GaussianMixture._estep
+    monkeypatch.setattr(GaussianMixture, "_estep", lambda self, *a, **kw: calls.append(1) or estep(self, *a, **kw))
+    s = summary(gm, X)
+    assert len(calls) == 1
+    monkeypatch.setattr(GaussianMixture, "_estep", estep)
+    Xk = X[~np.isnan(X).all(axis=1)]
+    assert s.n_samples == Xk.shape[0] == 298
+    assert s.log_likelihood == float(np.sum(gm.score_samples(Xk)))
+    assert s.icl == gm.icl(Xk)
+    assert s.bic == gm.bic(Xk)
+    np.testing.assert_array_equal(s.clustering, np.bincount(gm.predict(Xk), minlength=2))
+    with pytest.raises(ValueError, match="no row with an observed value"):
+        summary(gm, np.full((4, 3), np.nan))
