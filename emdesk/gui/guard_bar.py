@@ -42,6 +42,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from emdesk.gui.flow_layout import FlowLayout
 from emdesk.gui.geometry import ellipse, marginal_covariances, normal_pdf
 
 FIX_ORDER = ("raise_reg_covar", "fewer_components", "constrained_covariance", "new_initialisation")
@@ -302,9 +303,9 @@ class GuardBar(QtWidgets.QFrame):
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons: dict[str, QtWidgets.QPushButton] = {}
-        row = QtWidgets.QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(6)
+        # The buttons wrap onto further rows when the bar is narrow: one row of them needed 771-813 px, which
+        # the window took from the Results dock (123 px at 1280x720) and did not give back when the bar closed.
+        row = FlowLayout(spacing=6)
         row.addWidget(QtWidgets.QLabel("<b>Fix:</b>"))
         for name in BUTTON_ORDER:
             b = QtWidgets.QPushButton()
@@ -312,7 +313,7 @@ class GuardBar(QtWidgets.QFrame):
             b.clicked.connect(lambda _=False, n=name: self.fixRequested.emit(n))
             row.addWidget(b)
             self.buttons[name] = b
-        row.addStretch(1)
+        self.button_rows = row
         close = QtWidgets.QToolButton()
         close.setText("\u2715")
         close.setAutoRaise(True)

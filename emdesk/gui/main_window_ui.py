@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtWidgets
 
 from emdesk.gui.data_panel import DataPanel
+from emdesk.gui.elided_label import ElidedLabel
 from emdesk.gui.guard_bar import GuardBar
 from emdesk.gui.kinds import KINDS
 from emdesk.gui.message_bar import MessageBar
@@ -84,7 +85,8 @@ def build_ui(window) -> None:
     window.resizeDocks([window.data_dock, window.params_dock], [360, 340], QtCore.Qt.Orientation.Vertical)
 
     sb = window.statusBar()
-    window.status_state = QtWidgets.QLabel("Ready")
+    # elided, the whole text in the tooltip ("Converged after 4 iterations in :" was clipped mid-word at 1280 px)
+    window.status_state = ElidedLabel("Ready")
     window.status_iter = QtWidgets.QLabel("iteration -")
     window.status_ll = QtWidgets.QLabel("log-likelihood -")
     window.status_change = QtWidgets.QLabel("change -")
@@ -96,7 +98,8 @@ def build_ui(window) -> None:
         w.setMinimumWidth(fm.horizontalAdvance(sample) + 14)
         w.setStyleSheet("padding: 0 6px;")
     sb.addWidget(window.status_state, 1)
-    window.status_guard = QtWidgets.QLabel()  # "Component 3 is collapsing (...)" for the state on screen
+    window.status_guard = ElidedLabel()  # "Component 3 is collapsing (...)" for the state on screen
+    window.status_guard.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Preferred)
     window.status_guard.setStyleSheet("color: #c62828; font-weight: bold; padding: 0 6px;")
     window.status_guard.hide()
     sb.addWidget(window.status_guard)

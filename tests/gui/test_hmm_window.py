@@ -162,8 +162,9 @@ def test_viterbi_path_occupancy_and_dwell_after_the_fit(qtbot, window, regimes_c
     np.testing.assert_array_equal(views.viterbi_path, model.predict(Xw))
     assert views.viterbi.isVisible()
     np.testing.assert_allclose(views.viterbi.getData()[1], model.means_[model.predict(Xw), 0])
-    dwell = 1.0 / (1.0 - model.transmat_[0, 0])
-    assert f"dwell {dwell:.1f}" in views.stats.text()
+    from emdesk.gui.views.hmm import dwell_text
+
+    assert dwell_text(model.transmat_[0, 0], int(views._lengths.max())) in views.stats.text()  # test_guard_width
     # an earlier iteration is not the fitted model: no Viterbi path drawn over it
     window.timeline.set_index(0)
     qtbot.waitUntil(lambda: window._shown_index == 0, timeout=5000)

@@ -20,12 +20,44 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from emdesk.gui.geometry import component_colors, quantise_colors
+from emdesk.gui.elided_label import ElidedLabel
+from emdesk.gui.geometry import component_colors, plain_axes, quantise_colors
 from emdesk.gui.points_item import ColoredPointsItem
 from emdesk.gui.views.hmm_emissions import EmissionsPlot
 
 MAX_STEPS = 5_000     # steps of the picked sequence drawn (and evaluated per frame)
 ANNOTATE_MAX_K = 8    # the heatmap's cells carry their value up to this many states
+
+
+STATS_TIP = ("Occupancy: the expected share of steps in each state; dwell: the expected number of consecutive "
+             "steps in a state, 1 / (1 - p(stay)). A dwell longer than the longest sequence means the state is "
+             "rarely left: the data cannot tell how long it lasts.")
+
+
+def occupancy_text(share: float) -> str:
+    """A state's expected share of the steps as a percentage: "72%", "<1%" (not "0%") for a state that is
+    occupied at all, ">99%" (not "100%") for one that is not always occupied."""
+    pct = 100.0 * float(share)
+    if 0.0 < pct < 0.5:
+        return "<1%"
+    if 99.5 <= pct < 100.0:
+        return ">99%"
+    return f"{pct:.0f}%"
+
+
+def dwell_text(stay: float, longest: int | None) -> str:
+    """The expected dwell time 1 / (1 - a_ii) of a state whose probability of staying is ``stay``, in steps:
+    "dwell 4.3 steps", "dwell 138 steps"; beyond ``longest`` (the longest sequence's steps) it cannot be
+    read from the data: "dwell > 100 steps (rarely left)" (a Nile series of 100 steps showed "dwell 138240.2").
+    """
+    stay = float(stay)
+    dwell = np.inf if stay >= 1.0 else 1.0 / (1.0 - stay)
+    if longest is not None and longest > 0 and dwell > longest:
+        return f"dwell > {longest:,} step{'' if longest == 1 else 's'} (rarely left)"
+    if not np.isfinite(dwell):
+        return "never left"
+    shown = f"{dwell:.1f}" if dwell < 10 else f"{dwell:,.0f}"
+    return f"dwell {shown} step{'' if shown == '1.0' else 's'}"
 
 
 class HMMViews(QtCore.QObject):
@@ -48,11 +80,9 @@ class HMMViews(QtCore.QObject):
         self.sequence_label = QtWidgets.QLabel("Sequence:")
         head.addWidget(self.sequence_label)
         head.addWidget(self.sequence_combo)
-        self.stats = QtWidgets.QLabel()  # occupancy and expected dwell time of each state
-        self.stats.setToolTip("Occupancy: the expected share of steps in each state; dwell: the expected number "
-                              "of consecutive steps in a state, 1 / (1 - p(stay))")
-        head.addWidget(self.stats)
-        head.addStretch(1)
+        self.stats = ElidedLabel()  # occupancy and expected dwell time of each state (elided: never widens the window)
+        self.stats.setToolTip(STATS_TIP)
+        head.addWidget(self.stats, 1)
         self.graphics = pg.GraphicsLayoutWidget()
         lay = QtWidgets.QVBoxLayout(self.widget)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -70,7 +100,6 @@ class HMMViews(QtCore.QObject):
         self.posterior.setYRange(0, 1, padding=0)
         self.posterior.setLabel("left", "P(state)")
         self.posterior.setLabel("bottom", "step (1 = the sequence's first)")
-        self.posterior.getAxis("bottom").enableAutoSIPrefix(False)  # not "step (x0.001)" on a one-step sequence
         self.posterior.setMouseEnabled(y=False)
         self.transitions = g.addPlot(row=0, col=1)
         self.transitions.setTitle("Transition matrix")
@@ -80,6 +109,9 @@ class HMMViews(QtCore.QObject):
         self.transitions.setLabel("bottom", "to state")
         self.transitions.setMouseEnabled(x=False, y=False)
         self.emissions = EmissionsPlot(g.addPlot(row=1, col=1))  # the states' emission densities
+        # the data's own units on every axis: no "step (x0.001)" on a one-step sequence, no "flow (x1000)"
+        for plot in (self.series, self.posterior, self.transitions):  # the emissions plot: in its own class
+            plain_axes(plot)
         for plot in (self.series, self.posterior):  # one left-axis width: the two time axes line up
             plot.getAxis("left").setWidth(48)
         g.ci.layout.setColumnStretchFactor(0, 3)
@@ -190,13 +222,11 @@ class HMMViews(QtCore.QObject):
             self.viterbi.hide()
 
     def _draw_stats(self, occupancy, A) -> None:
-        parts = []
-        for i in range(len(occupancy)):
-            stay = float(A[i, i])
-            dwell = "\u221e" if stay >= 1.0 else f"{1.0 / (1.0 - stay):.1f}"
-            parts.append(f"state {i + 1}: {100 * float(occupancy[i]):.0f}%, dwell {dwell}")
+        longest = int(self._lengths.max()) if len(self._lengths) else None
+        parts = [f"state {i + 1}: {occupancy_text(occupancy[i])}, {dwell_text(A[i, i], longest)}"
+                 for i in range(len(occupancy))]
         self.stats.setText("  \u00b7  ".join(parts) if len(parts) <= 6 else f"{len(parts)} states")
-        self.stats.setToolTip("\n".join(parts))
+        self.stats.setToolTip(STATS_TIP + "\n\n" + "\n".join(parts))
 
     def clear_state(self) -> None:
         self._set_k(0)

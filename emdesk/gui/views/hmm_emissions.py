@@ -11,7 +11,7 @@ import PySide6  # noqa: F401  (import the binding before pyqtgraph so pyqtgraph 
 import numpy as np
 import pyqtgraph as pg
 
-from emdesk.gui.geometry import component_colors, ellipse, marginal_covariances, normal_pdf
+from emdesk.gui.geometry import component_colors, ellipse, marginal_covariances, normal_pdf, plain_axes
 
 MAX_POINTS = 5_000  # points drawn under the 2-D ellipses
 SAMPLE_FIRST = 10   # from this many times MAX_POINTS rows on, the points are drawn from a random sample of rows
@@ -26,8 +26,9 @@ class EmissionsPlot:
         self.plot = plot
         plot.setTitle("Emissions by state")
         plot.showGrid(x=True, y=True, alpha=0.15)
-        # densities and frequencies as they are (0.2 ... 0.6), not "density (x0.001)" with 200 ... 600 (as plot_1d)
-        plot.getAxis("left").enableAutoSIPrefix(False)
+        # densities, frequencies and values as they are (0.2 ... 0.6), not "density (x0.001)" with 200 ... 600
+        # (as plot_1d), nor a column of 500-1400 as 0.5-1.4 "(x1000)"
+        plain_axes(plot)
         self._items: list = []
         self._keys: list = []  # (state, colour, family) of each item in _items
         self._hist = None
