@@ -462,6 +462,12 @@ def kind_summary(model, X, lengths=None, feature_names=None, category_labels=Non
                         ["share of rows on the Viterbi path"]
                         + [float(c) / max(len(states), 1) for c in np.bincount(states, minlength=k)]]))
         counts = np.bincount(states, minlength=k)
+        longest = int(np.max(lengths)) if lengths is not None and len(lengths) else int(Xa.shape[0])
+        for j in np.flatnonzero(dur > longest):  # 1 / (1 - a_jj) beyond the data: "rarely left", not a duration
+            what = f"{dur[j]:,.0f} time steps" if np.isfinite(dur[j]) else "unbounded (it is never left)"
+            notes.append(f"{units[j][:1].upper()}{units[j][1:]}'s expected duration, {what}, is longer than the "
+                         f"longest sequence ({longest:,} steps): the data show that it is rarely left, not how long a "
+                         "visit lasts.")
         if family == "gaussian" and hasattr(model, "means_"):
             means = np.asarray(model.means_, float)
             cov = getattr(model, "_covars_", None)

@@ -182,7 +182,8 @@ class ResultsPanel(QtWidgets.QWidget):
         if hasattr(summary, "headline"):  # HMMs and the other families (engine.summary_kinds.KindSummary)
             import html
 
-            self.title.setText(f"<b>{html.escape(summary.headline())}</b>{html.escape(se_note)}")
+            notes = "".join(f"<br><small>{html.escape(n)}</small>" for n in getattr(summary, "notes", ()) or ())
+            self.title.setText(f"<b>{html.escape(summary.headline())}</b>{html.escape(se_note)}{notes}")
         else:
             self.title.setText(f"<b>{summary.family.capitalize()} {summary.kind}</b>, covariance model "
                                f"<b>{summary.covariance_type}</b>, {k} component{'s' if k != 1 else ''}, "
