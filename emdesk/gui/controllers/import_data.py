@@ -30,25 +30,35 @@ def ask_sheet(parent, path: str, names: list[str]) -> str | None:
     return name if ok else None
 
 
-class FillValuesBox(QtWidgets.QGroupBox):
-    """The Data panel's note on fill values: one line per column and one button for all."""
+class _NoteBox(QtWidgets.QGroupBox):
+    """A Data panel note: a titled box with a wrapped text and one button on the left, hidden until shown."""
 
-    treat = QtCore.Signal()
-
-    def __init__(self, parent=None):
-        super().__init__("Fill values", parent)
-        self.setObjectName("fillValuesBox")
+    def __init__(self, title: str, name: str, button: str, tip: str, parent=None, rich: bool = False):
+        super().__init__(title, parent)
+        self.setObjectName(name)
         self.text = QtWidgets.QLabel()
         self.text.setWordWrap(True)
-        self.button = QtWidgets.QPushButton("Treat as missing")
-        self.button.setToolTip("Read these values as missing cells (the file is not changed); the fit then "
-                               "handles them as the Missing values choice below says")
-        self.button.clicked.connect(self.treat)
+        if rich:
+            self.text.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.button = QtWidgets.QPushButton(button)
+        self.button.setToolTip(tip)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(6, 4, 6, 4)
         lay.addWidget(self.text)
         lay.addWidget(self.button, 0, QtCore.Qt.AlignmentFlag.AlignLeft)
         self.hide()
+
+
+class FillValuesBox(_NoteBox):
+    """The Data panel's note on fill values: one line per column and one button for all."""
+
+    treat = QtCore.Signal()
+
+    def __init__(self, parent=None):
+        super().__init__("Fill values", "fillValuesBox", "Treat as missing",
+                         "Read these values as missing cells (the file is not changed); the fit then handles them "
+                         "as the Missing values choice below says", parent)
+        self.button.clicked.connect(self.treat)
 
     def show_fills(self, fills) -> None:
         if not fills:
@@ -62,27 +72,17 @@ class FillValuesBox(QtWidgets.QGroupBox):
         self.show()
 
 
-class StrayTextBox(QtWidgets.QGroupBox):
+class StrayTextBox(_NoteBox):
     """The Data panel's note on numeric columns read as text because of a few stray words (one short line
     per column, the full sentences in the tooltip) and one button that reads those cells as missing."""
 
     treat = QtCore.Signal()
 
     def __init__(self, parent=None):
-        super().__init__("Numbers read as text", parent)
-        self.setObjectName("strayTextBox")
-        self.text = QtWidgets.QLabel()
-        self.text.setWordWrap(True)
-        self.text.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.button = QtWidgets.QPushButton("Treat text cells as missing")
-        self.button.setToolTip("Read these columns as numbers, their text cells as missing (the file is not "
-                               "changed); tick them to fit them")
+        super().__init__("Numbers read as text", "strayTextBox", "Treat text cells as missing",
+                         "Read these columns as numbers, their text cells as missing (the file is not changed); "
+                         "tick them to fit them", parent, rich=True)
         self.button.clicked.connect(self.treat)
-        lay = QtWidgets.QVBoxLayout(self)
-        lay.setContentsMargins(6, 4, 6, 4)
-        lay.addWidget(self.text)
-        lay.addWidget(self.button, 0, QtCore.Qt.AlignmentFlag.AlignLeft)
-        self.hide()
 
     def show_columns(self, found) -> None:
         if not found:
@@ -93,26 +93,17 @@ class StrayTextBox(QtWidgets.QGroupBox):
         self.show()
 
 
-class ThousandsBox(QtWidgets.QGroupBox):
+class ThousandsBox(_NoteBox):
     """The Data panel's note on columns whose thousands separator was a guess (10.691 in a decimal-comma file
     read as 10691: ``emdesk.io.thousands``), and a button that opens the import dialog to choose."""
 
     choose = QtCore.Signal()
 
     def __init__(self, parent=None):
-        super().__init__("Thousands separator guessed", parent)
-        self.setObjectName("thousandsBox")
-        self.text = QtWidgets.QLabel()
-        self.text.setWordWrap(True)
-        self.button = QtWidgets.QPushButton("Choose...")
-        self.button.setToolTip("Open the file in File > Import with Options to choose the thousands separator "
-                               "and the decimal mark")
+        super().__init__("Thousands separator guessed", "thousandsBox", "Choose...",
+                         "Open the file in File > Import with Options to choose the thousands separator and the "
+                         "decimal mark", parent)
         self.button.clicked.connect(self.choose)
-        lay = QtWidgets.QVBoxLayout(self)
-        lay.setContentsMargins(6, 4, 6, 4)
-        lay.addWidget(self.text)
-        lay.addWidget(self.button, 0, QtCore.Qt.AlignmentFlag.AlignLeft)
-        self.hide()
 
     def show_table(self, table) -> None:
         from emdesk.io.thousands import notes
