@@ -258,6 +258,9 @@ def test_resample_read_in_place_is_the_copy_bit_for_bit(monkeypatch, models):
         seen.append(rows.rows.dtype)
         return rows
 
+    keys = []
+    real_getitem = BK._ResampledRows.__getitem__
+    monkeypatch.setattr(BK._ResampledRows, "__getitem__", lambda self, key: keys.append(key) or real_getitem(self, key))
     for fit, X, lengths in cases:
         out = []
         for of in (classmethod(spy), staticmethod(_copied)):
@@ -269,3 +272,5 @@ def test_resample_read_in_place_is_the_copy_bit_for_bit(monkeypatch, models):
         for key in in_place.replicates:
             assert np.array_equal(in_place.replicates[key], copied.replicates[key], equal_nan=True)
     assert seen and all(dt == np.int32 for dt in seen)
+    # read in blocks of rows, never row by row (np.asarray of the view would read it so: the column notes did)
+    assert keys and not any(isinstance(key, (int, np.integer)) for key in keys)
