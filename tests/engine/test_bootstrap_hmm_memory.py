@@ -161,9 +161,9 @@ def test_recomputed_reference_gives_the_same_bootstrap_bit_for_bit(monkeypatch, 
     one holding them: replicates, permutations and log-likelihoods, forward-backward and alignment blocks that
     do not line up (and a chain with zeros in transmat_)."""
     monkeypatch.setattr(MB, "MIN_BLOCK_ROWS", 1)
-    monkeypatch.setattr(MB, "FB_BLOCK_BYTES", 90 * (80 * 3 + 64))
+    monkeypatch.setattr(MB, "FB_BLOCK_BYTES", 170 * (80 * 3 + 64))
     monkeypatch.setattr(BK, "ALIGN_BLOCK_BYTES", 8 * 6 * 3 * 64)
-    for fit, X, lengths in [(m[0], m[2], m[3]) for m in models] + [_risky_fit()]:
+    for fit, X, lengths in [(m[0], m[2], m[3]) for m in models[:1]] + [_risky_fit()]:
         out = []
         for cache in (64 << 20, 0):
             monkeypatch.setattr(BK, "ALIGN_CACHE_BYTES", cache)
@@ -203,12 +203,12 @@ def test_recomputed_reference_of_impossible_data_reads_the_emissions(monkeypatch
 
 def test_a_large_bootstrap_holds_no_reference_posteriors(monkeypatch):
     """Above ALIGN_CACHE_BYTES (set to 0 here) the fit's own state posteriors are not held: one replicate of a
-    6-state Poisson HMM on 12,000 rows (every block 500 rows) peaks at 0.72 MB measured, bound 0.9 MB; holding
-    them (8 n k = 0.58 MB, the previous code whatever ALIGN_CACHE_BYTES) it peaked at 1.08 MB."""
+    6-state Poisson HMM on 8,000 rows (every block 400 rows) peaks at 0.56 MB measured, bound 0.68 MB; holding
+    them (8 n k = 0.38 MB, the previous code whatever ALIGN_CACHE_BYTES) it peaked at 0.78 MB."""
     import emdesk.engine.families._blocks as FB
     import emdesk.engine.models as M
 
-    k, rows = 6, 500
+    k, rows = 6, 400
     monkeypatch.setattr(BK, "ALIGN_BLOCK_BYTES", 8 * 6 * k * 250)
     monkeypatch.setattr(BK, "ALIGN_CACHE_BYTES", 0)
     monkeypatch.setattr(MB, "MIN_BLOCK_ROWS", 1)
@@ -216,7 +216,7 @@ def test_a_large_bootstrap_holds_no_reference_posteriors(monkeypatch):
     monkeypatch.setattr(FB, "FAMILY_BLOCK_BYTES", 8 * k * rows)
     monkeypatch.setattr(M._Run, "E_STEP_BLOCK_BYTES", 8 * k * rows)
     rng = np.random.default_rng(1)
-    n = 12_000
+    n = 8_000
     C = rng.poisson(np.repeat(rng.choice([1.0, 4.0, 9.0, 16.0, 25.0, 36.0], size=n // 100), 100))[:, None]
     C = C.astype(float)
     lengths = [n // 2, n // 2]
@@ -224,7 +224,7 @@ def test_a_large_bootstrap_holds_no_reference_posteriors(monkeypatch):
     bootstrap_kind(hmm, C[:1000], n_boot=1, random_state=0, n_jobs=1, max_iter=1, lengths=[500, 500])  # imports
     used, res = peak(lambda: bootstrap_kind(hmm, C, n_boot=1, random_state=0, n_jobs=1, max_iter=1, lengths=lengths))
     assert res.n_failed == 0
-    assert used <= 0.9e6, used
+    assert used <= 0.68e6, used
 
 
 def _copied(X, starts, lens, pick):
@@ -244,12 +244,12 @@ def _gaussian_with_gaps():
 
 def test_resample_read_in_place_is_the_copy_bit_for_bit(monkeypatch, models):
     """Nonparametric replicates fitted to the picked sequences read in place (_ResampledRows: their row
-    numbers; above RESAMPLE_COPY_BYTES, 0 here) equal the fits of the copied sequences: replicates, permutations, log-likelihoods (Gaussian diag,
-    Gaussian full with missing cells, Poisson; blocked paths)."""
+    numbers; above RESAMPLE_COPY_BYTES, 0 here) equal the fits of the copied sequences: replicates, permutations, log-likelihoods (Gaussian
+    full with missing cells, Poisson; blocked paths)."""
     monkeypatch.setattr(MB, "MIN_BLOCK_ROWS", 1)
-    monkeypatch.setattr(MB, "FB_BLOCK_BYTES", 90 * (80 * 3 + 64))
+    monkeypatch.setattr(MB, "FB_BLOCK_BYTES", 170 * (80 * 3 + 64))
     monkeypatch.setattr(BK, "RESAMPLE_COPY_BYTES", 0)
-    cases = [(m[0], m[2], m[3]) for m in models] + [_gaussian_with_gaps()]
+    cases = [(m[0], m[2], m[3]) for m in models[1:]] + [_gaussian_with_gaps()]
     seen = []
     real_of = BK._ResampledRows.of.__func__
 
@@ -265,7 +265,7 @@ def test_resample_read_in_place_is_the_copy_bit_for_bit(monkeypatch, models):
         out = []
         for of in (classmethod(spy), staticmethod(_copied)):
             monkeypatch.setattr(BK._ResampledRows, "of", of)
-            out.append(bootstrap_kind(fit, X, n_boot=2, random_state=4, n_jobs=1, max_iter=3, lengths=lengths))
+            out.append(bootstrap_kind(fit, X, n_boot=2, random_state=4, n_jobs=1, max_iter=2, lengths=lengths))
         in_place, copied = out
         assert np.array_equal(in_place.permutations, copied.permutations)
         assert np.array_equal(in_place.log_likelihoods, copied.log_likelihoods)
