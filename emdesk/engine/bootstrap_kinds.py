@@ -30,9 +30,12 @@ Categorical columns are bootstrapped as their codes (``0 .. R_c - 1`` in the ord
 keeps its place (its probability is then estimated 0, or ``alpha``-smoothed).
 
 Label switching: each replicate's components/states are matched to the fit's by minimum-cost matching on the
-posterior cross-tabulation over the data (as :func:`emdesk.engine.align.align_posteriors`; a mixture's k x k
-table summed over row blocks, issue 16) and all its parameters are permuted accordingly (a transition matrix
-on both axes; a shared ("tied") covariance is not permuted).
+posterior cross-tabulation over the data (as :func:`emdesk.engine.align.align_posteriors`; the k x k table
+summed over row blocks, issue 16: the fit's posteriors, the reference, are held only up to
+``ALIGN_CACHE_BYTES`` and recomputed block by block in each replicate above it, an HMM's from its blocked
+forward-backward's recorded block inputs) and all its parameters are permuted accordingly (a transition matrix
+on both axes; a shared ("tied") covariance is not permuted).  An HMM's nonparametric resample of float rows
+above ``RESAMPLE_COPY_BYTES`` is read in place through the picked sequences' row numbers.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from ._bootstrap_common import BootstrapResult, _check_callable, _n_jobs, _run, 
 from ._blas import tmatmul
 from .align import match_cross_table, permute_parameters
 from .diagnostics import DegenerateSolutionWarning
-from .families._blocks import prepared_blocks
+from .families._blocks import ColumnView, prepared_blocks
 from .families._codes import CodedRows
 
 __all__ = ["bootstrap_kind", "kind_parameters", "is_hmm"]
@@ -108,6 +111,28 @@ def _work_data(model, X, lengths):
     return np.asarray(Xw, dtype=float), lengths, params
 
 
+class _ResampledRows(ColumnView):
+    """An HMM's nonparametric resample read in place (issue 16): the rows ``rows`` (the picked sequences' row
+    numbers one after another, 4 bytes each below 2^31 rows) of the work rows, every column; a block of rows is
+    gathered when the replicate's fit reads it (:class:`~.families._blocks.ColumnView`), never the ``n x d``
+    copy.  ``itemsize`` / ``strides`` as a C-ordered float array's, for the column checks' readers."""
+
+    itemsize = 8
+
+    def __init__(self, X, rows):
+        super().__init__(X, np.arange(X.shape[1]), rows)
+        self.strides = (8 * self.shape[1], 8)
+
+    @classmethod
+    def of(cls, X, starts, lens, pick):
+        rows = np.empty(int(np.sum(lens[pick])), dtype=np.int32 if X.shape[0] < 2**31 else np.int64)
+        at = 0
+        for j in pick:
+            rows[at:at + lens[j]] = np.arange(starts[j], starts[j] + lens[j])
+            at += lens[j]
+        return cls(X, rows)
+
+
 def _missing(Xw):
     """(n, d) bool: the missing cells of the work rows."""
     if isinstance(Xw, CodedRows):
@@ -135,6 +160,10 @@ ALIGN_BLOCK_BYTES = 16 << 20
 # they take at most this many bytes (8 n k), and recomputed block by block in each replicate above it
 ALIGN_CACHE_BYTES = 64 << 20
 
+# An HMM's nonparametric resample of float rows is copied while the copy takes at most this many bytes, and
+# read in place above it (_ResampledRows: 4 bytes a row; the fit's fixed-size row blocks of 8,192-65,536 rows
+# are gathered then, which at small n is a copy anyway)
+RESAMPLE_COPY_BYTES = 64 << 20
 
 def _post_blocks(est, X, checked=False):
     """``(start, stop, P, ok)`` for consecutive row blocks of X: a mixture's posteriors P (b, k) on those rows
@@ -163,13 +192,14 @@ def _cross_table(P_blocks, R_blocks):
     return C
 
 
-def _hmm_posteriors(est, X, lengths, use):
+def _hmm_posteriors(est, X, lengths, use, record=None):
     """Hand a fitted HMM's state posteriors on the work rows X to ``use(s, e, P, ok)`` in the blocks of its
     blocked forward-backward (each row once, the last block first; issue 16: no ``(n, k)`` array): ``P``,
     ``ok`` as :func:`_normalise` makes them from the posteriors' logs, row by row the same bits as from the
     whole ``predict_proba``.  When X is impossible under the chain, ``use(None, None, None, None)`` says to drop
     what was given, then the row-normalised emission densities follow block by block (what the alignment
-    takes then).  ValueError when X does not fit the model."""
+    takes then).  ``record``: as :func:`~.structures.markov_blocked.forward_backward_blocked`'s (what
+    :class:`_HmmReference` replays).  ValueError when X does not fit the model."""
     from .structures.markov_blocked import block_rows_for, forward_backward_blocked
 
     rows, sparams, lengths = est._markov_rows(X, lengths)
@@ -179,7 +209,7 @@ def _hmm_posteriors(est, X, lengths, use):
             use(s, e, *_normalise(np.log(g)))
 
     ll = forward_backward_blocked(rows.logB, sparams["startprob"], sparams["transmat"], lengths, consume,
-                                  want_xi=False)[0]
+                                  want_xi=False, record=record)[0]
     if np.isfinite(ll):
         return
     use(None, None, None, None)
@@ -188,35 +218,104 @@ def _hmm_posteriors(est, X, lengths, use):
         use(s, min(s + step, n), *_normalise(np.asarray(rows.logB(s, min(s + step, n)), dtype=float)))
 
 
+class _HmmReference:
+    """The fit's state posteriors on X, the reference of every replicate's alignment, without holding them
+    (issue 16, above ``ALIGN_CACHE_BYTES``): one blocked forward-backward records each block's inputs (the
+    checkpoint entering it and the backward vector leaving it, ``2 k`` numbers per block), and each replicate
+    recomputes a block's posteriors from them when its own posteriors of those rows arrive
+    (:func:`~.structures.markov_blocked.replay_block`): the same bits as the held posteriors, for one more
+    pass of each block per replicate.  ``use(s, e, P, ok)`` sees every block once, here, as from
+    :func:`_hmm_posteriors` (``use(None, ...)``: drop what was given)."""
+
+    def __init__(self, model, Xw, lens, use):
+        self.model, self.Xw, self.lens = model, Xw, lens
+        self.inputs = {}
+        self.emissions = False  # X impossible under the chain: the reference is the normalised emissions
+
+        def see(s, e, P, ok):
+            if s is None:
+                self.inputs.clear()
+                self.emissions = True
+            use(s, e, P, ok)
+
+        _hmm_posteriors(model, Xw, lens, see, record=self.inputs.__setitem__)
+
+    def reader(self):
+        """``R(s, e)`` (e - s, k): the reference posteriors of rows ``s:e``; one per replicate (thread), on its
+        own bound data and block plan (their caches are not shared between threads)."""
+        from .structures.markov_blocked import BlockPlan, block_rows_for, replay_block
+
+        rows, sparams, lengths = self.model._markov_rows(self.Xw, self.lens)
+        pi, A = sparams["startprob"], sparams["transmat"]
+        plan = BlockPlan(lengths, block_rows_for(len(pi)))
+        last = [None, None]
+
+        def block(i):  # the whole plan block i's posteriors, as they were handed over in the recording pass
+            if last[0] != i:
+                if self.emissions:
+                    s, e = plan.bounds[i], plan.bounds[i + 1]
+                    L = np.asarray(rows.logB(s, e), dtype=float)
+                else:
+                    with np.errstate(divide="ignore"):
+                        L = np.log(replay_block(rows.logB, pi, A, plan, i, self.inputs[i])[2])
+                last[:] = i, _normalise(L)[0]
+            return last[1]
+
+        def read(s, e):
+            i = int(np.searchsorted(plan.bounds, s, side="right")) - 1
+            b0, b1 = plan.bounds[i], plan.bounds[i + 1]
+            if (b0, b1) == (s, e):  # the replicate's blocks are the same plan's (same k and lengths)
+                return block(i)
+            out = np.empty((e - s, len(pi)))  # other bounds: pieces of the plan's blocks, each made whole
+            a = s
+            while a < e:
+                i = int(np.searchsorted(plan.bounds, a, side="right")) - 1
+                b0, b1 = plan.bounds[i], plan.bounds[i + 1]
+                hi = min(e, b1)
+                out[a - s:hi - s] = block(i)[a - b0:hi - b0]
+                a = hi
+            return out
+
+        return read
+
+
 class _GridTable:
     """The cross-table ``sum_i P_ia R_ib`` of posteriors ``P`` handed over in any blocks (``add``) against
-    the held ``R`` (n, k), summed as ``_cross_table`` sums whole arrays cut into blocks of ``step`` rows: each
-    grid block's product once it is complete (a grid block split between two handed-over blocks waits in a
-    buffer of at most ``step`` rows), then the products in grid order, so the same bits."""
+    the reference ``R``: held (n, k), or a reader ``R(s, e)`` of the handed-over rows (:class:`_HmmReference`),
+    summed as ``_cross_table`` sums whole arrays cut into blocks of ``step`` rows: each grid block's product
+    once it is complete (a grid block split between two handed-over blocks waits in a buffer of at most
+    ``step`` rows, with the reference's rows when they are read), then the products in grid order, so the
+    same bits."""
 
-    def __init__(self, R, step):
+    def __init__(self, R, step, n=None, k=None):
         self.R, self.step = R, step
+        self.n, self.k = (R.shape if isinstance(R, np.ndarray) else (n, k))
         self.reset()
 
     def reset(self):
-        self.parts = [None] * (-(-self.R.shape[0] // self.step))
+        self.parts = [None] * (-(-self.n // self.step))
         self.pending = {}
 
     def add(self, s, e, P, ok=None):
         if s is None:
             return self.reset()
-        step, n, k = self.step, self.R.shape[0], self.R.shape[1]
+        step, n, k = self.step, self.n, self.k
+        held = isinstance(self.R, np.ndarray)
+        R = self.R if held else self.R(s, e)  # the reference's rows s:e (R_ref[s:e] when held)
+        off = 0 if held else s
         for b in range(s // step, (e - 1) // step + 1):
             b0, b1 = b * step, min(b * step + step, n)
             lo, hi = max(s, b0), min(e, b1)
             if lo == b0 and hi == b1:
-                self.parts[b] = tmatmul(P[lo - s:hi - s], self.R[b0:b1])
+                self.parts[b] = tmatmul(P[lo - s:hi - s], R[b0 - off:b1 - off])
                 continue
-            buf = self.pending.setdefault(b, [np.empty((b1 - b0, k)), 0])
+            buf = self.pending.setdefault(b, [np.empty((b1 - b0, k)), None if held else np.empty((b1 - b0, k)), 0])
             buf[0][lo - b0:hi - b0] = P[lo - s:hi - s]
-            buf[1] += hi - lo
-            if buf[1] == b1 - b0:
-                self.parts[b] = tmatmul(buf[0], self.R[b0:b1])
+            if not held:
+                buf[1][lo - b0:hi - b0] = R[lo - s:hi - s]
+            buf[2] += hi - lo
+            if buf[2] == b1 - b0:
+                self.parts[b] = tmatmul(buf[0], self.R[b0:b1] if held else buf[1])
                 del self.pending[b]
 
     def table(self):
@@ -296,19 +395,25 @@ def bootstrap_kind(model, X, n_boot=999, method="nonparametric", random_state=No
     # its forward-backward, a mixture's in row blocks, kept between replicates only while small
     # (ALIGN_CACHE_BYTES)
     if hmm:
-        R_ref = np.empty((n, k))
+        # held while small; above ALIGN_CACHE_BYTES each replicate recomputes the fit's posteriors of the rows
+        # its own arrive for (_HmmReference: the forward-backward's inputs of each block, 2 k numbers)
+        R_ref = np.empty((n, k)) if 8 * n * k <= ALIGN_CACHE_BYTES else None
         bad = [None]
 
         def fill(s, e, P, ok):
             if s is None:
                 bad[0] = None
                 return
-            R_ref[s:e] = P
+            if R_ref is not None:
+                R_ref[s:e] = P
             row = first_impossible(ok, s, e)
             if row is not None and (bad[0] is None or row < bad[0]):
                 bad[0] = row
 
-        _hmm_posteriors(model, Xw, lens, fill)
+        if R_ref is not None:
+            _hmm_posteriors(model, Xw, lens, fill)
+        else:
+            ref_hmm = _HmmReference(model, Xw, lens, fill)
         impossible(bad[0])
         step = max(1, ALIGN_BLOCK_BYTES // (8 * 6 * k))
     else:
@@ -347,6 +452,9 @@ def bootstrap_kind(model, X, n_boot=999, method="nonparametric", random_state=No
             return Xb, None
         if method == "nonparametric":
             pick = rng.integers(0, len(lens), size=len(lens))
+            if isinstance(Xw, np.ndarray) and Xw.dtype == np.float64 and Xw.nbytes > RESAMPLE_COPY_BYTES:
+                # the sequences read in place (issue 16): their row numbers, 4 bytes a row
+                return _ResampledRows.of(Xw, starts, lens, pick), lens[pick]
             Xb = np.concatenate([Xw[starts[j]:starts[j] + lens[j]] for j in pick])
             return Xb, lens[pick]
         Xb = np.concatenate([model.sample(int(L), random_state=rng)[0] for L in lens])
@@ -366,7 +474,7 @@ def bootstrap_kind(model, X, n_boot=999, method="nonparametric", random_state=No
             if not all(np.all(np.isfinite(v)) for v in p.values()):
                 return None
             if hmm:  # the replicate's posteriors block by block against the held reference (issue 16)
-                grid = _GridTable(R_ref, step)
+                grid = _GridTable(R_ref, step) if R_ref is not None else _GridTable(ref_hmm.reader(), step, n, k)
                 _hmm_posteriors(est, Xw, lens, grid.add)
                 table = grid.table()
             else:  # the k x k cross-table summed over row blocks: no (n, k) posteriors (issue 16)

@@ -24,7 +24,7 @@ from ._validation import check_columns
 from .diagnostics import ComponentIssue, DegenerateSolutionWarning, is_collapse
 from .em import RestartFailed, run_em
 from .families.base import FamilyFailure
-from .families._blocks import RowResp, prepared_blocks
+from .families._blocks import ColumnView, RowResp, prepared_blocks
 from .families._codes import CodedRows
 from .init import INIT_METHODS, initial_assignment, initial_responsibilities
 from .snapshot import Snapshot, frozen_copy
@@ -306,7 +306,7 @@ class LatentModel:
     def _check_X(self, X, lengths=None, fitted=False):
         integer = (getattr(self, "_integer_X_as_is", False) and isinstance(X, np.ndarray)
                    and X.dtype.kind in "iu")  # a family that reads integer symbols per block (issue 16)
-        if not (integer or isinstance(X, CodedRows)):  # compact category codes stay as they are (issue 16)
+        if not (integer or isinstance(X, (CodedRows, ColumnView))):  # codes, rows read in place (issue 16)
             try:
                 X = np.asarray(X, dtype=float)
             except (TypeError, ValueError):

@@ -44,7 +44,7 @@ import numpy as np
 from .markov import LOST, Sequences, _fb_checked, _viterbi, risky_chain
 from .markov_logspace import _log_forward_backward, _lse
 
-__all__ = ["FB_BLOCK_BYTES", "block_rows_for", "forward_backward_blocked", "viterbi_blocked",
+__all__ = ["FB_BLOCK_BYTES", "block_rows_for", "forward_backward_blocked", "replay_block", "viterbi_blocked",
            "log_likelihood_blocked", "BlockPlan"]
 
 #: Temporaries of one block of the blocked forward-backward and Viterbi (bytes; the emission
@@ -171,7 +171,7 @@ def log_likelihood_blocked(logB_rows, startprob, transmat, lengths, block_rows=N
 
 
 def forward_backward_blocked(logB_rows, startprob, transmat, lengths, consume=None, *, want_xi=True,
-                             block_rows=None, plan=None):
+                             block_rows=None, plan=None, record=None):
     """Scaled forward-backward in row blocks (see the module docstring).
 
     Parameters
@@ -186,6 +186,10 @@ def forward_backward_blocked(logB_rows, startprob, transmat, lengths, consume=No
     block_rows : rows per block (default :func:`block_rows_for` (k)).
     plan : a :class:`BlockPlan` of these lengths to reuse (its layouts are cached: an EM fit passes the
         same one to every E-step); overrides ``block_rows``.
+    record : callable ``(i, inputs)`` or None, called with each block handed to ``consume`` (block
+        index ``i`` of the plan): ``inputs`` are that block's arguments of its last pass, from which
+        :func:`replay_block` makes the same ``gamma`` again, bit for bit (issue 16: a caller that needs
+        the posteriors of a block later recomputes them instead of holding all rows').
 
     Returns ``(log_likelihood, xi_sum (k, k) or None, start_sum (k,))``: the expected transition
     counts summed over all rows (never (T, k, k)) and the expected start counts.  When the data are
@@ -203,15 +207,15 @@ def forward_backward_blocked(logB_rows, startprob, transmat, lengths, consume=No
         ll, ckpt = _forward_sweep(logB_rows, pi, A, plan, upto=plan.n_blocks - 1, report=report)
         if math.isfinite(ll) and not report:
             # checkpoints without a lost state: a block that lost one that matters is redone alone
-            return _backward_sweep(logB_rows, pi, A, plan, consume, want_xi, False, ll, ckpt, True)
+            return _backward_sweep(logB_rows, pi, A, plan, consume, want_xi, False, ll, ckpt, True, record)
         # a checkpoint may have lost a state that matters only later: judge every block first (no
         # consume: the callers add up what they are given), then hand the results over
         out = LOST
         if math.isfinite(ll):
             out = _backward_sweep(logB_rows, pi, A, plan, None, want_xi, False, ll, ckpt, False)
         if out is not LOST and math.isfinite(out[0]):
-            return _backward_sweep(logB_rows, pi, A, plan, consume, want_xi, False, ll, ckpt, False)
-        return _blocked_sweeps(logB_rows, pi, A, plan, consume, want_xi, True)
+            return _backward_sweep(logB_rows, pi, A, plan, consume, want_xi, False, ll, ckpt, False, record)
+        return _blocked_sweeps(logB_rows, pi, A, plan, consume, want_xi, True, record)
     if plan.n_blocks == 1:
         s, e, pieces, _, _ = plan.block(0)
         out = _fb_block(np.asarray(logB_rows(0, plan.n), dtype=float), pi, A, plan.seqs(pieces), want_xi, None,
@@ -220,12 +224,14 @@ def forward_backward_blocked(logB_rows, startprob, transmat, lengths, consume=No
         if not math.isfinite(ll):
             return -math.inf, None, None
         if consume is not None:
+            if record is not None:
+                record(0, (None, None, False, True, want_xi))
             consume(0, plan.n, gamma)
         return ll, xi, start
-    return _blocked_sweeps(logB_rows, pi, A, plan, consume, want_xi, False)
+    return _blocked_sweeps(logB_rows, pi, A, plan, consume, want_xi, False, record)
 
 
-def _blocked_sweeps(logB_rows, pi, A, plan, consume, want_xi, force_log):
+def _blocked_sweeps(logB_rows, pi, A, plan, consume, want_xi, force_log, record=None):
     """The forward and backward sweeps over two or more blocks (``force_log``: every block in log
     space).  :data:`~.markov.LOST` when a block lost a state that matters (only with zeros in ``A``,
     before ``consume`` saw that block)."""
@@ -233,10 +239,10 @@ def _blocked_sweeps(logB_rows, pi, A, plan, consume, want_xi, force_log):
     ll, ckpt = _forward_sweep(logB_rows, pi, A, plan, upto=plan.n_blocks - 1, force_log=force_log)
     if not math.isfinite(ll):
         return -math.inf, None, None
-    return _backward_sweep(logB_rows, pi, A, plan, consume, want_xi, force_log, ll, ckpt, True)
+    return _backward_sweep(logB_rows, pi, A, plan, consume, want_xi, force_log, ll, ckpt, True, record)
 
 
-def _backward_sweep(logB_rows, pi, A, plan, consume, want_xi, force_log, ll, ckpt, fallback):
+def _backward_sweep(logB_rows, pi, A, plan, consume, want_xi, force_log, ll, ckpt, fallback, record=None):
     """The backward sweep from the forward sweep's ``ll`` (blocks before the last) and checkpoints;
     ``fallback`` False: :data:`~.markov.LOST` when a block lost a state that matters."""
     k = len(pi)
@@ -249,8 +255,8 @@ def _backward_sweep(logB_rows, pi, A, plan, consume, want_xi, force_log, ll, ckp
         s, e, pieces, cont_in, cont_out = plan.block(i)
         logB = np.asarray(logB_rows(s, e), dtype=float)
         head = _head(ckpt[i - 1], logA) if cont_in else None
-        out = _fb_block(logB, pi, A, plan.seqs(pieces), want_xi, head, beta_end if cont_out else None, False,
-                        force_log, fallback=fallback)
+        tail = beta_end if cont_out else None
+        out = _fb_block(logB, pi, A, plan.seqs(pieces), want_xi, head, tail, False, force_log, fallback=fallback)
         if out is LOST:
             return LOST
         ll_b, gamma, xi_b, start_b, beta0 = out
@@ -277,9 +283,24 @@ def _backward_sweep(logB_rows, pi, A, plan, consume, want_xi, force_log, ll, ckp
         if want_xi:
             xi += xi_b
         if consume is not None:
+            if record is not None:
+                record(i, (head, tail, force_log, fallback, want_xi))
             consume(s, e, gamma)
         del gamma
     return ll, xi, start
+
+
+def replay_block(logB_rows, startprob, transmat, plan, i, inputs):
+    """The state posteriors ``gamma`` (e - s, k) of block ``i`` of ``plan`` again, from the ``inputs``
+    that :func:`forward_backward_blocked`'s ``record`` was given for it (the checkpoint entering the
+    block and the backward vector leaving it: the block alone, no other block's rows read): the same
+    bits as handed to ``consume`` then, given the same log-densities.  Returns ``(s, e, gamma)``."""
+    _, pi, A = _check([1], startprob, transmat)
+    head, tail, force_log, fallback, want_xi = inputs
+    s, e, pieces, _, _ = plan.block(i)
+    out = _fb_block(np.asarray(logB_rows(s, e), dtype=float), pi, A, plan.seqs(pieces), want_xi, head, tail, False,
+                    force_log, fallback=fallback)
+    return s, e, out[1]
 
 
 def viterbi_blocked(logB_rows, startprob, transmat, lengths, block_rows=None):
