@@ -655,7 +655,6 @@ class MarkovStructure:
         rows at a time (memory: three blocks, 24 k bytes per block row, never (n, k); issue 16); the
         same numbers as from the whole (n, k) array (:func:`.markov_init.markov_start_params`)."""
         from .markov_init import markov_start_params
-
         return markov_start_params(resp, seqs.starts, self.INIT_BLOCK_ROWS)
 
     def e_step(self, logB, params, seqs, want_stats=True):
@@ -679,7 +678,8 @@ class MarkovStructure:
         if self.transmat_prior is not None:
             counts = np.maximum(np.asarray(self.transmat_prior, dtype=float) - 1.0 + counts, 0.0)
         counts = np.where(params["transmat"] == 0, 0.0, counts)
-        rows = counts.sum(axis=1)
+        # a prior near 1e308 overflows its row's sum (count / inf = 0): such a row is scaled by its largest entry
+        rows = (counts := counts / np.where(np.isfinite(counts.sum(axis=1)), 1.0, counts.max(axis=1))[:, None]).sum(1)
         # a state (almost) never followed by another step: 0/0; its previous row is kept and reported, unless
         # the data hold no transition at all (every sequence one row, which the window and emdesk-fit note)
         floor = 1e-10 * max(float(occupancy.sum()), 1.0)
