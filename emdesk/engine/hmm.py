@@ -75,14 +75,6 @@ class _BaseHMM(LatentModel):
     def _structure(self):
         return MarkovStructure(transmat_prior=self.transmat_prior)
 
-    def _check_params(self):
-        super()._check_params()
-        if self.transmat_prior is not None:
-            tp = np.asarray(self.transmat_prior, dtype=float)
-            if not np.all(np.isfinite(tp)) or np.any(tp < 0):
-                raise ValueError("transmat_prior must be a number or (k, k) array of Dirichlet "
-                                 "concentrations >= 0 (1 = no prior).")
-
     def _explicit_inits(self, k, d, fdata):
         sp = {}
         if self.startprob_init is not None:

@@ -29,6 +29,7 @@ from .families._codes import CodedRows
 from .init import INIT_METHODS, initial_assignment, initial_responsibilities
 from .snapshot import Snapshot, frozen_copy
 from .structures.markov import MarkovStructure, SequenceLengths, Sequences, check_lengths
+from .structures.markov_init import check_transmat_prior
 from .structures.mixture import MixtureStructure
 
 __all__ = ["LatentModel", "MixtureModel", "HiddenMarkovModel"]
@@ -301,6 +302,7 @@ class LatentModel:
             raise ValueError(f"init_params must be one of {', '.join(INIT_METHODS)}; got {self.init_params!r}.")
         if getattr(self, "missing", "error") not in ("error", "marginalize"):
             raise ValueError(f"missing must be 'error' or 'marginalize'; got {self.missing!r}.")
+        check_transmat_prior(getattr(self, "transmat_prior", None), k)  # HMMs: a number or (k, k)
 
     # ---------------------------------------------------------------------- data
     def _check_X(self, X, lengths=None, fitted=False):

@@ -44,3 +44,19 @@ def markov_start_params(resp, starts, step):
         trans += add_pairs(prev[:-1], prev[1:].copy(), prev_s)
     start = (np.zeros(k) if start is None else start) + 1.0
     return {"startprob": start / start.sum(), "transmat": trans / trans.sum(axis=1, keepdims=True)}
+
+
+def check_transmat_prior(prior, k):
+    """Raise ValueError unless ``prior`` (an HMM's ``transmat_prior``) is None, a number or a (k, k) array of
+    Dirichlet concentrations, finite and >= 0.  Another shape (a (k,) vector, a one-element list, (3, 3)
+    for 2 states) used to be taken by NumPy's broadcasting, or fail in the M-step with a broadcasting
+    error, and a fit saved with it was refused when read back (fit files hold a number or k x k)."""
+    if prior is None:
+        return
+    try:
+        tp = np.asarray(prior, dtype=float)
+    except (TypeError, ValueError):
+        tp = None
+    if tp is None or tp.shape not in ((), (k, k)) or not np.all(np.isfinite(tp)) or np.any(tp < 0):
+        raise ValueError(f"transmat_prior must be a number or a ({k}, {k}) array of Dirichlet concentrations "
+                         f">= 0 (1 = no prior); got {'shape ' + str(tp.shape) if tp is not None else repr(prior)}.")
