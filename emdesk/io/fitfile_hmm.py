@@ -182,18 +182,14 @@ def _probabilities(arr: np.ndarray, what: str, invalid) -> np.ndarray:
     return arr / sums[..., None] if arr.ndim == 2 else arr / sums
 
 
-def _dirichlet_ok(v) -> bool:
-    """``transmat_prior`` as a fit file holds it: null, a number or a square list of lists, every
-    concentration finite and >= 0 (its size is checked against the states by :func:`build_hmm`)."""
-    if v is None:
-        return True
-    if isinstance(v, (int, float)):
-        return math.isfinite(v) and v >= 0
-    if not isinstance(v, list) or not v or not all(isinstance(row, list) and len(row) == len(v) for row in v):
-        return False
-    if not all(isinstance(c, (int, float)) and not isinstance(c, bool) for row in v for c in row):
-        return False
-    return all(math.isfinite(c) and c >= 0 for row in v for c in row)
+def _json_numbers(v) -> bool:
+    """A JSON ``transmat_prior`` is null, a number or a list of lists of numbers (never true/false); its
+    values and shape are the engine's rule (:func:`~emdesk.engine.structures.markov_init.check_transmat_prior`)."""
+    def number(c):
+        return isinstance(c, (int, float)) and not isinstance(c, bool)
+
+    return v is None or number(v) or (isinstance(v, list) and all(
+        isinstance(row, list) and all(number(c) for c in row) for row in v))
 
 
 def _options(doc, kind, invalid, short) -> dict:
@@ -208,7 +204,6 @@ def _options(doc, kind, invalid, short) -> dict:
         "random_state": lambda v: v is None or (isinstance(v, int) and 0 <= v < 2 ** 128),
         "missing": lambda v: v in ("error", "marginalize"),
     }
-    checks["transmat_prior"] = _dirichlet_ok
     if kind == "GaussianHMM":
         checks["reg_covar"] = lambda v: isinstance(v, (int, float)) and math.isfinite(v) and v >= 0
     for key, ok in checks.items():
@@ -246,10 +241,17 @@ def build_hmm(doc, *, invalid, require, integer, number_array, short):
         if not (sequences.get(key) is None or isinstance(sequences.get(key), str)):
             raise invalid(f"sequences.{key} must be a column name or null")
     options = _options(doc, kind, invalid, short)
-    if isinstance(options.get("transmat_prior"), list):
-        if len(options["transmat_prior"]) != k:
-            raise invalid(f"options.transmat_prior must be a number or {k} x {k} (one row per state)")
-        options["transmat_prior"] = np.array(options["transmat_prior"], dtype=float)
+    if "transmat_prior" in doc.get("options", {}):
+        from emdesk.engine.structures.markov_init import check_transmat_prior
+
+        prior = doc["options"]["transmat_prior"]
+        if not _json_numbers(prior):
+            raise invalid(f"options.transmat_prior has an invalid value {short(prior)}")
+        try:
+            check_transmat_prior(prior, k)
+        except (ValueError, OverflowError) as exc:
+            raise invalid(f"options.transmat_prior: {str(exc).rstrip('.')}") from None
+        options["transmat_prior"] = np.array(prior, dtype=float) if isinstance(prior, list) else prior
     cls = _classes()[kind]
     symbols = None
     if family == "gaussian":
