@@ -15,7 +15,7 @@ multiply-adds; threaded calls were many times slower on the loaded 2-core machin
   where that would cancel digits);
 * tied (not expanded): :func:`_em_pass_tied`, each block whitened once; the covariance from the
   data's Gram matrix (computed once) minus the means' part (:class:`TiedStats`);
-* diag, spherical: :func:`_em_pass_separable`, the expanded form's products taken from the rows
+* diag: :func:`_em_pass_diag_fm` (rows feature-major); spherical: :func:`_em_pass_separable`, the expanded form's products taken from the rows
   (these three passes are in :mod:`emdesk.engine._kernels_hd`);
 * every pass floors log-responsibilities at :data:`LOG_RESP_FLOOR` (no subnormal numbers).
 
@@ -360,8 +360,10 @@ def _pass_rows(data, prep: Prepared, resp, want_stats=True, ll_rows=None):
         return _em_pass_whitened(data, prep, resp, want_stats, ll_rows)
     # (spherical with cached features: the one (k, m) x (m, b) product, m = d + 2, was faster:
     # 22 vs 26 ms of CPU per pass at 100,000 x 32, k=16)
+    if data.d > MAX_EXPANDED_D and isinstance(data, DenseData) and prep.ct == "diag":
+        return _em_pass_diag_fm(data, prep, resp, want_stats, ll_rows)
     if (data.d > MAX_EXPANDED_D and isinstance(data, DenseData)
-            and (prep.ct == "diag" or (prep.ct == "spherical" and data.phi is None))):
+            and prep.ct == "spherical" and data.phi is None):
         return _em_pass_separable(data, prep, resp, want_stats, ll_rows)
     S = np.zeros((k, lay.m)) if (want_stats and lay.expanded) else None
     total = 0.0
@@ -578,6 +580,7 @@ from ._kernels_hd import (  # noqa: E402
     TiedStats,
     _gram,
     _em_pass_augmented,
+    _em_pass_diag_fm,
     _em_pass_separable,
     _em_pass_tied,
     _gemm_cols,

@@ -118,10 +118,11 @@ def _close(a, b, tol=1e-12):
 def test_sharded_pass_equals_one_loop_over_the_blocks(ct, d, k, weighted, cache_bytes):
     """Threaded shards against the sequential loop over all blocks (the pass before issue 16's
     threads): statistics, log-likelihood, responsibilities and per-row log-likelihoods to 1e-12
-    relative (standardised units); features or standardised rows cached, or neither (the rows
+    relative (standardised units); features or standardised rows (diag above MAX_EXPANDED_D:
+    feature-major) cached, or neither (the rows
     standardised per block from X in every pass)."""
     data, prep = _setup(_rows(d), d, k, ct, weighted, seed=3, cache_bytes=cache_bytes)
-    assert (data.Z is None and data.phi is None) == (cache_bytes == 0)
+    assert (data.Z is None and data.phi is None and data.zt is None) == (cache_bytes == 0)
     ll, S, resp, ll_rows = _run(data, prep, 3)
     resp0 = np.empty_like(resp)
     ll_rows0 = np.empty_like(ll_rows)
@@ -215,14 +216,23 @@ def test_limit_threads_is_for_the_calling_thread_only():
     assert engine.get_num_threads() == 4
 
 
-def test_standardised_rows_cached_within_the_budget_are_the_same_bits():
-    """High d: the standardised rows are kept when they fit FIT_CACHE_BYTES, with the values the
-    per-block standardisation gives; a pass over them gives the same bits."""
-    a, prep = _setup(5000, 20, 3, "diag", True)
-    b, _ = _setup(5000, 20, 3, "diag", True, cache_bytes=5000 * 20 * 8 - 1)
-    assert a.Z is not None and b.Z is None and a.phi is None
+@pytest.mark.parametrize("ct", ["diag", "spherical"])
+def test_standardised_rows_cached_within_the_budget_are_the_same_bits(ct):
+    """High d: the standardised rows are kept when they fit FIT_CACHE_BYTES (diag: feature-major,
+    with their squares), with the values the per-block standardisation gives; a pass over them
+    gives the same bits."""
+    a, prep = _setup(5000, 20, 3, ct, True)
+    b, _ = _setup(5000, 20, 3, ct, True, cache_bytes=5000 * 20 * 8 - 1)
+    assert b.Z is None and b.zt is None and a.phi is None
     zb = next(iter(b.blocks()))[3]
-    np.testing.assert_array_equal(a.Z[: zb.shape[0]], zb)
+    if ct == "diag":
+        assert a.Z is None and a.zt is not None and a.qt is not None
+        np.testing.assert_array_equal(a.zt[:, : zb.shape[0]], zb.T)
+        np.testing.assert_array_equal(a.zt[:, 100:900], b.zt_rows(100, 900))
+        np.testing.assert_array_equal(a.qt, a.zt * a.zt)
+    else:
+        assert a.Z is not None
+        np.testing.assert_array_equal(a.Z[: zb.shape[0]], zb)
     ra, rb = np.empty((3, 5000)), np.empty((3, 5000))
     la, Sa = em_pass(a, prep, ra)
     lb, Sb = em_pass(b, prep, rb)
