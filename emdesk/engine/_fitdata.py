@@ -72,26 +72,41 @@ class DenseData:
         self._buf = None
         self._zbuf = None
         # Diag above MAX_EXPANDED_D features: its own pass (_kernels_hd._em_pass_diag_fm) reads the
-        # standardised rows feature-major, zt (d, n), and their squares qt (d, n) when both fit the
-        # budget (else the squares per block): its products are then (k, d) @ (d, b) with the rows
-        # contiguous, about 1.8x faster than (k, d) @ (b, d)' from row-major rows (100,000 x 32, k=16,
-        # one thread, 1 Dec 2026: 13.4 -> 7.3 ms for the E-step's, 9.9 -> 6.4 ms for the M-step's).
-        self.zt = self.qt = None
-        if (layout.covariance_type == "diag" and self.d > MAX_EXPANDED_D
-                and self.n * self.d * 8 <= budget):
-            self.zt = np.empty((self.d, self.n))
-            for s in range(0, self.n, self.block):
-                e = min(s + self.block, self.n)
-                if self.Z is not None:
-                    self.zt[:, s:e] = self.Z[s:e].T
+        # expanded features (z * z, z, 1) feature-major in slabs, fs (n_slabs, m, slab), each block of
+        # the pass one contiguous (m, slab) array, when they fit the budget; else the standardised
+        # rows alike, zs (n_slabs, d, slab), the features built per block.  Its products are then
+        # (k, m) @ (m, b) and (k, b) @ (m, b)', about 1.8x faster than from row-major rows (100,000 x
+        # 32, k=16, one thread, 1 Dec 2026: E-step 13.4 -> 7.3 ms, M-step 9.9 -> 6.4 ms), and a block
+        # is read from memory as one stream: squaring a (64, n) array's column blocks took 14.9 ms,
+        # its slabs 7.1 ms (row-major rows 7.5 ms).
+        self.zs = self.fs = None
+        self.slab = 0
+        if layout.covariance_type == "diag" and self.d > MAX_EXPANDED_D:
+            from ._kernels_hd import hd_block_rows
+
+            B = min(hd_block_rows(k, self.d, "diag"), max(self.n, 1))
+            nb = -(-self.n // B)
+            d, m = self.d, layout.m
+            if nb * B * d * 8 <= budget:
+                self.slab = B
+                if nb * B * m * 8 <= budget:
+                    self.fs = np.zeros((nb, m, B))  # the last slab's unused columns: zeros, never garbage
+                    self.fs[:, layout.const] = 1.0
+                    self.zs = self.fs[:, layout.lin]
                 else:
-                    np.subtract(X[s:e].T, std.shift[:, None], out=self.zt[:, s:e])
-                    np.divide(self.zt[:, s:e], std.scale[:, None], out=self.zt[:, s:e])
-            if 2 * self.n * self.d * 8 <= budget:
-                self.qt = np.empty((self.d, self.n))
-                np.multiply(self.zt, self.zt, out=self.qt)
-        # Cache phi(Z) when it costs at most ~6 (n, k) arrays and fits the budget.
-        elif layout.expanded and layout.m <= max(6 * k, 8) and self.n * layout.m * 8 <= budget:
+                    self.zs = np.zeros((nb, d, B))
+                for i in range(nb):
+                    s, e = i * B, min((i + 1) * B, self.n)
+                    zt = self.zs[i, :, :e - s]
+                    if self.Z is not None:
+                        zt[...] = self.Z[s:e].T
+                    else:
+                        np.subtract(X[s:e].T, std.shift[:, None], out=zt)
+                        np.divide(zt, std.scale[:, None], out=zt)
+                    if self.fs is not None:
+                        np.multiply(zt, zt, out=self.fs[i, :d, :e - s])
+        # Cache phi(Z) when it costs at most ~6 (n, k) arrays and fits the budget (not beside the slabs).
+        if self.zs is None and layout.expanded and layout.m <= max(6 * k, 8) and self.n * layout.m * 8 <= budget:
             self.phi = np.empty((self.n, layout.m))
             for s in range(0, self.n, self.block):
                 layout.features(self._z(s, min(s + self.block, self.n)), out=self.phi[s:s + self.block])
@@ -101,7 +116,7 @@ class DenseData:
         # again (100,000 x 64, k=8, CPU per pass on one thread, 1 Dec 2026: diag 44 -> 30 ms,
         # spherical 51 -> 37 ms, tied 101 -> 90 ms; full within the noise).  The same bits as the
         # per-block standardisation (the same elementwise operations).
-        elif self.Z is None and self.n * self.d * 8 <= budget:
+        elif self.zs is None and self.Z is None and self.n * self.d * 8 <= budget:
             Zc = np.empty((self.n, self.d))
             for s in range(0, self.n, self.block):
                 e = min(s + self.block, self.n)
@@ -125,11 +140,11 @@ class DenseData:
         return self.phi is not None
 
     def _z(self, s, e):
-        """Standardised rows s:e (a view of Z or of zt, or a block buffer reused by the next call)."""
+        """Standardised rows s:e (a view of Z or of a slab, or a block buffer reused by the next call)."""
         if self.Z is not None:
             return self.Z[s:e]
-        if self.zt is not None:
-            return self.zt[:, s:e].T
+        if self.zs is not None:
+            return self.zt_rows(s, e).T
         if self._zbuf is None:
             self._zbuf = np.empty((self.block, self.d))
         zb = self._zbuf[: e - s]
@@ -137,12 +152,53 @@ class DenseData:
         np.divide(zb, self.std.scale, out=zb)
         return zb
 
+    #: A shard's first row in its parent's slabs (:meth:`rows`: a shard shares the parent's slabs).
+    _soff = 0
+
+    def _slab_rows(self, arr, s, e, name):
+        """Rows s:e of the slabs ``arr`` (n_slabs, r, slab), (r, e - s): a view when they lie in one
+        slab, else copied into a buffer (``name``) that the next call overwrites."""
+        s, e = s + self._soff, e + self._soff
+        B = self.slab
+        i, off = divmod(s, B)
+        if off + (e - s) <= B:
+            return arr[i, :, off:off + e - s]
+        buf = getattr(self, name, None)
+        if buf is None or buf.shape[1] < e - s:
+            buf = np.empty((arr.shape[1], e - s))
+            setattr(self, name, buf)
+        out = buf[:, :e - s]
+        t = s
+        while t < e:
+            i, off = divmod(t, B)
+            u = min(e, (i + 1) * B)
+            out[:, t - s:u - s] = arr[i, :, off:off + u - t]
+            t = u
+        return out
+
+    def ft_rows(self, s, e):
+        """The expanded features (z * z, z, 1) of rows s:e feature-major, (m, e - s) (diag): a view of
+        a slab when cached (:attr:`fs`), else built into a buffer that the next call overwrites from
+        the slabs of rows (:attr:`zs`) or the rows standardised (the same values either way, so a
+        pass gives the same bits whichever it reads)."""
+        if self.fs is not None:
+            return self._slab_rows(self.fs, s, e, "_ftrows")
+        lay, d, b = self.layout, self.d, e - s
+        buf = getattr(self, "_ftbuild", None)
+        if buf is None or buf.shape[1] < b:
+            buf = self._ftbuild = np.empty((lay.m, b))
+            buf[lay.const] = 1.0
+        ft = buf[:, :b]
+        ft[lay.lin] = self.zt_rows(s, e)
+        np.multiply(ft[lay.lin], ft[lay.lin], out=ft[:d])
+        return ft
+
     def zt_rows(self, s, e):
-        """Standardised rows s:e feature-major, (d, e - s): a view of zt, or the rows standardised
-        into a buffer that the next call overwrites (the same elementwise operations as :meth:`_z`,
-        so the same bits)."""
-        if self.zt is not None:
-            return self.zt[:, s:e]
+        """Standardised rows s:e feature-major, (d, e - s): a view of a slab, or the rows copied (from
+        the slabs) or standardised into a buffer that the next call overwrites (the same elementwise
+        operations as :meth:`_z`, so the same bits)."""
+        if self.zs is not None:
+            return self._slab_rows(self.zs, s, e, "_ztrows")
         b = e - s
         buf = getattr(self, "_ztrows", None)
         if buf is None or buf.shape[1] < b:
@@ -161,8 +217,8 @@ class DenseData:
         overwrites (grown to the largest block asked for, never n x d)."""
         if self.Z is not None:
             return self.Z[s:e]
-        if self.zt is not None:
-            return self.zt[:, s:e].T
+        if self.zs is not None:
+            return self.zt_rows(s, e).T
         b = e - s
         buf = getattr(self, "_zrows", None)
         if buf is None or buf.shape[0] < b:
@@ -190,9 +246,11 @@ class DenseData:
     #: Whether this object is a shard of another (:meth:`rows`): a pass over it runs here, in
     #: blocks, never cut into shards again.
     is_shard = False
-    #: Diag above MAX_EXPANDED_D features: the standardised rows and their squares feature-major,
-    #: (d, n) each, when they fit the cache budget (see ``__init__``); else None.
-    zt = qt = None
+    #: Diag above MAX_EXPANDED_D features: the expanded features (fs, (n_slabs, m, slab)) or the
+    #: standardised rows (zs, (n_slabs, d, slab); a view of fs when it is held) feature-major in slabs
+    #: of ``slab`` rows, when they fit the cache budget (see ``__init__``); else None.
+    zs = fs = None
+    slab = 0
 
     def shard_bounds(self):
         """``[(start, stop), ...]``: the shards a pass cuts the rows into.  Chosen from ``n``, ``d`` and
@@ -220,8 +278,10 @@ class DenseData:
         sub.is_shard = True
         sub.phi = None if self.phi is None else self.phi[s:e]
         sub.Z = None if self.Z is None else self.Z[s:e]
-        sub.zt = None if self.zt is None else self.zt[:, s:e]
-        sub.qt = None if self.qt is None else self.qt[:, s:e]
+        # the slabs of a shard that starts on a slab's first row (every shard does: shard_bounds);
+        # else the shard reads Z or X
+        sub.slab, sub.zs, sub.fs = self.slab, self.zs, self.fs
+        sub._soff = self._soff + s
         sub.sqnorms = None if self.sqnorms is None else self.sqnorms[s:e]
         sub.cache_bytes = self.cache_bytes
         sub._buf = sub._zbuf = None

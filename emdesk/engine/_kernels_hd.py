@@ -107,61 +107,41 @@ def _em_pass_separable(data, prep: Prepared, resp, want_stats, ll_rows):
 
 def _em_pass_diag_fm(data, prep: Prepared, resp, want_stats, ll_rows):
     """:func:`em_pass` for diag covariances above :data:`~emdesk.engine._core.MAX_EXPANDED_D` features
-    (dense data): :func:`_em_pass_separable`'s products with the rows feature-major
-    (``DenseData.zt_rows``, ``DenseData.qt``: (d, b) blocks, each row of a block contiguous), so
-    that the E-step's are ``(k, d) @ (d, b)`` (:func:`_gemm_fm`) and the M-step's ``(k, b) @ (d, b)'``
-    (:func:`_gemm_sum_fm`), the layouts OpenBLAS runs fastest at these skinny shapes: one thread,
-    100,000 x 32, k=16, 1 Dec 2026, E-step 13.4 -> 7.3 ms, M-step 9.9 -> 6.4 ms.  The same sums as
-    :func:`_em_pass_separable` (log-densities ``C_q' (z * z) + C_z' z + c``, statistics
-    ``R (z * z)'``, ``R z'``, ``R 1``) in the expanded layout (k, m), to rounding."""
+    (dense data): the expanded form's products with the features (z * z, z, 1) feature-major, each
+    block (m, b) one contiguous slab when cached (``DenseData.ft_rows``; else built per block from
+    the cached rows or the rows standardised), so that the E-step is one product ``(k, m) @ (m, b)``
+    (:func:`_gemm_fm`) and the M-step one ``(k, b) @ (m, b)'`` (:func:`_gemm_sum_fm`), straight into
+    the expanded layout (k, m): the layouts OpenBLAS runs fastest at these skinny shapes (one
+    thread, 100,000 x 32, k=16, 1 Dec 2026: E-step 13.4 -> 7.3 ms, M-step 9.9 -> 6.4 ms against
+    row-major rows).  The same sums as :func:`_em_pass_separable` (log-densities
+    ``C_q' (z * z) + C_z' z + c``, statistics ``R (z * z)'``, ``R z'``, ``R 1``), to rounding."""
     lay = data.layout
-    k, d = prep.k, data.d
-    B = min(hd_block_rows(k, d, prep.ct), max(data.n, 1))
-    sub = _one_thread_rows(k * d)
-    C = prep.C
-    CqT = np.ascontiguousarray(C[:d].T)
-    CzT = np.ascontiguousarray(C[lay.lin].T)
-    const = C[lay.const][:, None]
+    k = prep.k
+    B = min(hd_block_rows(k, data.d, prep.ct), max(data.n, 1))
+    sub = _one_thread_rows(k * lay.m)
+    CT = np.ascontiguousarray(prep.C.T)
     lbuf = np.empty((k, B))
     tbuf = np.empty((k, B))
-    qbuf = np.empty((d, B)) if data.qt is None else None
     llb_buf = np.empty(B)
     tmp = np.empty(B)
     if want_stats:
-        Sq = np.zeros((k, d))
-        Sz = np.zeros((k, d))
-        nk = np.zeros(k)
-        sbuf = np.empty((max(B // sub, 1), k, d))
+        S = np.zeros((k, lay.m))
+        sbuf = np.empty((max(B // sub, 1), k, lay.m))
     total = 0.0
     w = data.w
     for s in range(0, data.n, B):
         e = min(s + B, data.n)
         b = e - s
         wb = None if w is None else w[s:e]
-        Lb, T = lbuf[:, :b], tbuf[:, :b]
-        zt = data.zt_rows(s, e)
-        if data.qt is not None:
-            qt = data.qt[:, s:e]
-        else:
-            qt = qbuf[:, :b]
-            np.multiply(zt, zt, out=qt)
-        _gemm_fm(CqT, qt, T, sub)
-        _gemm_fm(CzT, zt, Lb, sub)
-        Lb += T
-        Lb += const
-        ll, rw = _finish_block(data, prep, s, e, zt.T, Lb, wb, resp, ll_rows, llb_buf, tmp, LOG_RESP_FLOOR, T)
+        Lb = lbuf[:, :b]
+        ft = data.ft_rows(s, e)
+        _gemm_fm(CT, ft, Lb, sub)
+        ll, rw = _finish_block(data, prep, s, e, ft[lay.lin].T, Lb, wb, resp, ll_rows, llb_buf, tmp,
+                               LOG_RESP_FLOOR, tbuf[:, :b])
         total += ll
         if want_stats:
-            nk += rw.sum(axis=1)
-            _gemm_sum_fm(rw, qt, Sq, sub, sbuf)
-            _gemm_sum_fm(rw, zt, Sz, sub, sbuf)
-    if not want_stats:
-        return total, None
-    S = np.empty((k, lay.m))
-    S[:, :d] = Sq
-    S[:, lay.lin] = Sz
-    S[:, lay.const] = nk
-    return total, S
+            _gemm_sum_fm(rw, ft, S, sub, sbuf)
+    return total, (S if want_stats else None)
 
 
 def _gemm_fm(M, AT, out, sub):

@@ -122,7 +122,7 @@ def test_sharded_pass_equals_one_loop_over_the_blocks(ct, d, k, weighted, cache_
     feature-major) cached, or neither (the rows
     standardised per block from X in every pass)."""
     data, prep = _setup(_rows(d), d, k, ct, weighted, seed=3, cache_bytes=cache_bytes)
-    assert (data.Z is None and data.phi is None and data.zt is None) == (cache_bytes == 0)
+    assert (data.Z is None and data.phi is None and data.zs is None) == (cache_bytes == 0)
     ll, S, resp, ll_rows = _run(data, prep, 3)
     resp0 = np.empty_like(resp)
     ll_rows0 = np.empty_like(ll_rows)
@@ -223,13 +223,15 @@ def test_standardised_rows_cached_within_the_budget_are_the_same_bits(ct):
     gives the same bits."""
     a, prep = _setup(5000, 20, 3, ct, True)
     b, _ = _setup(5000, 20, 3, ct, True, cache_bytes=5000 * 20 * 8 - 1)
-    assert b.Z is None and b.zt is None and a.phi is None
+    assert b.Z is None and b.zs is None and a.phi is None
     zb = next(iter(b.blocks()))[3]
     if ct == "diag":
-        assert a.Z is None and a.zt is not None and a.qt is not None
-        np.testing.assert_array_equal(a.zt[:, : zb.shape[0]], zb.T)
-        np.testing.assert_array_equal(a.zt[:, 100:900], b.zt_rows(100, 900))
-        np.testing.assert_array_equal(a.qt, a.zt * a.zt)
+        assert a.Z is None and a.zs is not None and a.fs is not None
+        np.testing.assert_array_equal(a.zt_rows(0, zb.shape[0]), zb.T)
+        for s, e in ((100, 900), (1000, 3100), (4990, 5000)):  # in one slab, across slabs, the last
+            np.testing.assert_array_equal(a.zt_rows(s, e), b.zt_rows(s, e))
+        for s, e in ((100, 900), (1000, 3100)):
+            np.testing.assert_array_equal(a.ft_rows(s, e), b.ft_rows(s, e))
     else:
         assert a.Z is not None
         np.testing.assert_array_equal(a.Z[: zb.shape[0]], zb)
