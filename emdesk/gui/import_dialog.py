@@ -115,9 +115,10 @@ class ImportDialog(QtWidgets.QDialog):
         self.thousands.addItem(_DETECT, None)
         for value, label in THOUSANDS.items():
             self.thousands.addItem(label, value)
-        self.thousands.setToolTip("The mark grouping digits in threes (1.234.567 or 1,234,567). Detect reads it "
-                                  "per column where it is the mark that is not the decimal mark, and says when "
-                                  "that was a guess")
+        self.thousands.setToolTip("The mark grouping digits in threes (1.234.567, 1,234,567, 1 234 567 or "
+                                  "1'234'567). Detect reads it per column: a point or comma where it is the mark "
+                                  "that is not the decimal mark (and says when that was a guess), spaces (also "
+                                  "no-break and thin spaces) and apostrophes where every such cell is grouped")
         form.addRow("&Thousands separator:", self.thousands)
 
         header = QtWidgets.QHBoxLayout()

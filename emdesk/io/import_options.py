@@ -59,8 +59,9 @@ class ImportOptions:
     row_label_column: a column (name, or 0-based index) holding row labels: always read as text, so it is
         never fitted; the Table's ``row_label_column`` names it.
     sheet: for spreadsheets, a sheet name or 0-based index (``None`` = the first).
-    thousands: the thousands separator of numbers, ``"."`` (1.234.567,5) or ``","`` (1,234,567.5), or ``""``
-        for none; ``None`` detects it per column (``emdesk.io.thousands``). Not the decimal mark.
+    thousands: the thousands separator of numbers, ``"."`` (1.234.567,5), ``","`` (1,234,567.5), ``" "``
+        (1 234 567,5; also the no-break, narrow no-break and thin spaces), ``"'"`` (1'234'567.5; also U+2019),
+        or ``""`` for none; ``None`` detects it per column (``emdesk.io.thousands``). Not the decimal mark.
     """
 
     delimiter: str | None = None
@@ -82,9 +83,11 @@ class ImportOptions:
         if self.decimal == "," and self.delimiter == ",":
             raise ValueError("a comma cannot be both the delimiter and the decimal mark")
         if self.thousands is not None and self.thousands not in THOUSANDS:
-            raise ValueError(f"thousands must be '', '.', ',' or None, got {self.thousands!r}")
+            raise ValueError(f"thousands must be '', '.', ',', ' ', \"'\" or None, got {self.thousands!r}")
         if self.thousands and self.thousands == self.decimal:
             raise ValueError("the thousands separator cannot be the decimal mark")
+        if self.thousands == " " and self.delimiter == " ":
+            raise ValueError("a space cannot be both the delimiter and the thousands separator")
         if self.header_row is not None and (not isinstance(self.header_row, int) or self.header_row < -1):
             raise ValueError(f"header_row must be None, -1 or a row index >= 0, got {self.header_row!r}")
         if not isinstance(self.skip_rows, int) or self.skip_rows < 0:
@@ -247,7 +250,7 @@ def table_from_text(text: str, options: ImportOptions | None = None, *, name: st
     decimal = options.decimal
     if decimal is None:
         decimal, _open = _t._sniff_decimal(rows[:100], delimiter)
-        if options.thousands and decimal == options.thousands:
+        if options.thousands in (".", ",") and decimal == options.thousands:
             decimal = _th.separator_for(options.thousands)  # 1.234.567 with a decimal comma, and the reverse
     if options.header_row is None:
         has_header = _t._detect_header(rows[:100], decimal)

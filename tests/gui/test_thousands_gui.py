@@ -41,3 +41,21 @@ def test_data_panel_says_the_guess_and_offers_the_choice(window, qtbot, tmp_path
     window.importer.dialog.close()
     assert window.importer.paste("a\tb\n1.5\t2\n2.5\t3\n")  # no guess: the note goes
     assert box.isHidden()
+
+
+def test_the_dialog_offers_spaces_and_apostrophes(window, qtbot, tmp_path):
+    path = tmp_path / "swiss.csv"
+    path.write_text("Ort;Einwohner\nA;1 234,5\nB;12 345\n", encoding="utf-8")
+    dlg = window.importer.show_import_dialog(str(path))
+    labels = [dlg.thousands.itemText(i) for i in range(dlg.thousands.count())]
+    assert "Space  (1 234 567)" in labels and "Apostrophe  (1'234'567)" in labels
+    assert dlg.last_preview.table.to_array(["Einwohner"]).ravel().tolist() == [1234.5, 12345]  # detected
+    with qtbot.waitSignal(dlg.previewUpdated, timeout=3000):
+        dlg.thousands.setCurrentIndex(dlg.thousands.findData(""))
+    assert dlg.options().thousands == "" and dlg.last_preview.table.numeric_column_names == []
+    with qtbot.waitSignal(dlg.previewUpdated, timeout=3000):
+        dlg.thousands.setCurrentIndex(dlg.thousands.findData(" "))
+    assert dlg.options().thousands == " "
+    with qtbot.waitSignal(window.dataLoaded, timeout=10000):
+        dlg.accept()
+    assert window.table.to_array(["Einwohner"]).ravel().tolist() == [1234.5, 12345]
