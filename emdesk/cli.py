@@ -517,8 +517,8 @@ def _run(args) -> int:
     if args.dask is not None:
         return _run_dask(args)
     table = load_table(args.data) if args.decimal == args.thousands == "auto" else _load_with_marks(args)
-    from .io.thousands import notes as thousands_notes
-    for note in thousands_notes(table):  # a thousands separator guessed (10.691 read as 10691): said
+    from .io import decimal_marks, thousands
+    for note in thousands.notes(table) + decimal_marks.notes(table):  # 10.691 read as 10691; 1.234,5 late: said
         print(f"{PROG}: note: {note}", file=sys.stderr)
     columns = _columns(args, table)
     args.fitted_columns = columns

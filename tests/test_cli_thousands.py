@@ -55,3 +55,10 @@ def test_cli_marks_refused(tmp_path):
     assert r.returncode == 2 and "--thousands" in r.stderr
     r = run_in_process(p, "-k", "1", "--help")
     assert r.returncode == 0 and "--thousands {auto,none,.,,,space,'}" in r.stdout and "--decimal" in r.stdout
+
+
+def test_cli_notes_a_column_read_with_the_other_decimal_mark(tmp_path):
+    (tmp_path / "orte.csv").write_text("Einwohner;x\n1;1.5\n2;2.5\n3,5;3.5\n", encoding="utf-8")
+    mean, stderr = _mean(tmp_path)
+    assert mean == pytest.approx(6.5 / 3)
+    assert "note: Column 'Einwohner' is read with a decimal comma" in stderr and "'3,5'" in stderr

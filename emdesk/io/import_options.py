@@ -25,6 +25,7 @@ from typing import Callable
 import numpy as np
 
 from . import table_text as _t
+from . import decimal_marks as _dm
 from . import thousands as _th
 from .thousands import THOUSANDS
 from .spreadsheet import COLUMNAR_EXTENSIONS, SPREADSHEET_EXTENSIONS, is_other_format, load_columnar, \
@@ -298,13 +299,18 @@ def table_from_text(text: str, options: ImportOptions | None = None, *, name: st
     label = _column_index(options.row_label_column, names, name)
     columns = list(zip(*cells))
     numeric_names, numeric_cols, text_cols = [], [], {}
-    separators, ambiguous = {}, {}
+    separators, ambiguous, other_decimal = {}, {}, {}
+    redecide = options.decimal is None and options.thousands not in (".", ",")  # the decimal mark was a guess
     for j, col_name in enumerate(names):
         col = [c.strip() for c in columns[j]]
         values = None
         if j != label:
             spelled = ["" if c in tokens else ("\x01" if c in MISSING_TOKENS else c) for c in col]  # \x01: text
             values, sep, example = _th.read_column(spelled, decimal, delimiter, options.thousands)
+            if values is None and redecide:  # 1.234,5 after the first lines' decimal points (decimal_marks)
+                other = _dm.read_with_other(spelled, decimal, delimiter)
+                if other is not None:
+                    values, sep, example, other_decimal[col_name] = other
         if values is not None and not np.isnan(values).all():
             numeric_names.append(col_name)
             numeric_cols.append(values)
@@ -334,9 +340,10 @@ def table_from_text(text: str, options: ImportOptions | None = None, *, name: st
                   sha256=sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest(), delimiter=delimiter,
                   decimal=decimal, encoding=encoding, has_header=header_at is not None)
     table.thousands, table.thousands_ambiguous = separators, ambiguous
-    table.sheet, table.sheet_names, table.notes = None, [], _th.notes(table)
+    table.other_decimal_columns = {c: e for c, e in other_decimal.items() if c in numeric_names}
+    table.sheet, table.sheet_names, table.notes = None, [], _th.notes(table) + _dm.notes(table)
     if unsure is not None:
-        unsure.extend(table.notes)  # a guess: the import dialog opens by itself to let the user choose
+        unsure.extend(_th.notes(table))  # a guess: the import dialog opens by itself to let the user choose
     table.row_label_column = names[label] if label is not None else None
     table.header_row = header_at if header_at is not None else -1
     return table
@@ -456,7 +463,7 @@ def head(table: Table, n_rows: int) -> Table:
                 sha256=table.sha256, delimiter=table.delimiter, decimal=table.decimal, encoding=table.encoding,
                 has_header=table.has_header, empty_numbers_as_text=False)  # NaN in the first rows only
     for attr in ("sheet", "sheet_names", "notes", "row_label_column", "header_row", "thousands",
-                 "thousands_ambiguous"):
+                 "thousands_ambiguous", "other_decimal_columns"):
         setattr(out, attr, getattr(table, attr, None))
     out._empty = set(table.empty_column_names)  # judged on every row read, not on the first n_rows
     return out
@@ -512,5 +519,5 @@ def preview(path, options: ImportOptions | None = None, n_rows: int = 20) -> Pre
         return Preview(None, detected, raw_lines, error=str(exc), unsure=unsure, suggested=suggested)
     detected = replace(options, encoding=enc, delimiter=table.delimiter, decimal=table.decimal,
                        header_row=table.header_row)
-    return Preview(head(table, n_rows), detected, raw_lines, unsure=unsure,
+    return Preview(head(table, n_rows), detected, raw_lines, unsure=unsure, notes=_dm.notes(table),
                    suggested=replace(options, **hints) if hints else None)

@@ -49,6 +49,7 @@ GROUPED = {(sep, dec): _grouped(sep, dec) for sep in _CHARS for dec in ".," if s
 # one group and nothing else: could as well be a decimal number with three decimals
 ONE_GROUP = {".": re.compile(r"[-+]?[1-9]\d{0,2}\.\d{3}"), ",": re.compile(r"[-+]?[1-9]\d{0,2},\d{3}")}
 _SPACE_OR_APOSTROPHE = re.compile(f"[{re.escape(SPACES + APOSTROPHES)}]")
+_ANY_SEPARATOR = {m: re.compile(f"[{re.escape(m + SPACES + APOSTROPHES)}]").search for m in ".,"}
 
 
 def separator_for(decimal: str) -> str:
@@ -72,12 +73,13 @@ def detect(cells: Sequence[str], decimal: str, delimiter: str) -> tuple[str | No
     mark = separator_for(decimal)
     found = example = None
     sure = delimiter == mark
+    holds = _ANY_SEPARATOR[mark]
     for cell in cells:
+        if not holds(cell):  # (one C call; most cells of most columns hold none)
+            continue
         cell = cell.strip()
         sep = _separator_in(cell, mark)
         if sep is None:
-            if not sure and decimal in cell:
-                sure = True
             continue
         if found is None:
             found = sep
@@ -91,6 +93,8 @@ def detect(cells: Sequence[str], decimal: str, delimiter: str) -> tuple[str | No
             sure = True
     if found is None:
         return None, None
+    # the decimal mark elsewhere in the column (a grouped cell with a decimal part is already sure)
+    sure = sure or decimal in "".join(cells)
     return found, (None if sure else example)
 
 
