@@ -59,3 +59,14 @@ def test_the_dialog_offers_spaces_and_apostrophes(window, qtbot, tmp_path):
     with qtbot.waitSignal(window.dataLoaded, timeout=10000):
         dlg.accept()
     assert window.table.to_array(["Einwohner"]).ravel().tolist() == [1234.5, 12345]
+
+
+def test_data_panel_says_a_column_read_with_the_other_decimal_mark(window, qtbot, tmp_path):
+    path = tmp_path / "late.csv"
+    path.write_text("a;b\n1.5;2\n2.5;3,5\n", encoding="utf-8")
+    with qtbot.waitSignal(window.dataLoaded, timeout=10000):
+        window.loader.begin(str(path), None)
+    box = window.importer.thousands_box
+    assert not box.isHidden() and box.title() == "Decimal mark of a column"
+    assert "b: read with a decimal comma (e.g. 3,5)" in box.text.text()
+    assert window.table.to_array(["b"]).ravel().tolist() == [2, 3.5]
