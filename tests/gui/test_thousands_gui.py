@@ -70,3 +70,18 @@ def test_data_panel_says_a_column_read_with_the_other_decimal_mark(window, qtbot
     assert not box.isHidden() and box.title() == "Decimal mark of a column"
     assert "b: read with a decimal comma (e.g. 3,5)" in box.text.text()
     assert window.table.to_array(["b"]).ravel().tolist() == [2, 3.5]
+
+
+def test_space_as_delimiter_and_separator_is_refused_in_words(window, qtbot, tmp_path):
+    path = tmp_path / "spaces.csv"
+    path.write_text("a b\n1,5 2\n2,5 3\n", encoding="utf-8")
+    dlg = window.importer.show_import_dialog(str(path))
+    with qtbot.waitSignal(dlg.previewUpdated, timeout=3000):
+        dlg.decimal.setCurrentIndex(dlg.decimal.findData(","))
+        dlg.delimiter.setCurrentIndex(dlg.delimiter.findData(" "))
+        dlg.thousands.setCurrentIndex(dlg.thousands.findData(" "))
+    options = dlg.options()
+    assert options.delimiter == " " and options.decimal == "," and options.thousands is None
+    assert "A space cannot be both the delimiter and the thousands separator" in dlg.status.text()
+    assert dlg.last_preview.table.to_array().tolist() == [[1.5, 2], [2.5, 3]]
+    dlg.close()
