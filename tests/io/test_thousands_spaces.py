@@ -92,3 +92,27 @@ def test_first_seen_after_the_sniffed_sample(tmp_path):
     table = load_table(write(tmp_path, "a;b\n" + rows + "1\u202f234\u202f567;1,5\n"))
     assert table.n_rows == 12001 and table.to_array(["a"])[-1, 0] == 1234567
     assert table.thousands == {"a": " "}
+
+
+def _grouped(n: int, sep: str) -> str:
+    text = str(n)
+    head = len(text) % 3 or 3
+    return sep.join([text[:head]] + [text[i:i + 3] for i in range(head, len(text), 3)])
+
+
+def test_written_with_any_separator_reads_back(tmp_path):
+    # every separator with each decimal mark it goes with: the numbers a spreadsheet would write, read back
+    rng = np.random.default_rng(5)
+    ints = rng.integers(0, 10**9, 40)
+    fracs = rng.integers(0, 100, 40)
+    for k, (sep, decimal, delimiter) in enumerate([(" ", ",", ";"), ("\u00a0", ".", ","), ("\u202f", ",", "\t"),
+                                                   ("\u2009", ".", ";"), ("'", ".", ","), ("\u2019", ",", ";"),
+                                                   (".", ",", ";"), (",", ".", "\t")]):
+        cells = [f"{'-' if i % 3 == 0 else ''}{_grouped(int(n), sep)}{decimal}{f:02d}" for i, (n, f) in
+                 enumerate(zip(ints, fracs))]
+        text = f"x{delimiter}y\n" + "".join(f"{c}{delimiter}{i}\n" for i, c in enumerate(cells))
+        expected = [(-1 if i % 3 == 0 else 1) * (int(n) + f / 100) for i, (n, f) in enumerate(zip(ints, fracs))]
+        for table in both(write(tmp_path, text, f"f{k}.csv")):
+            assert table.decimal == decimal, (sep, decimal)
+            np.testing.assert_allclose(table.to_array(["x"]).ravel(), expected, rtol=1e-15)
+            assert table.thousands == {"x": {"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2019": "'"}.get(sep, sep)}
