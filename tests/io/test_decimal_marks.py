@@ -96,3 +96,14 @@ def test_preview_notes_it_without_opening_the_dialog(tmp_path):
     result = preview(path)
     assert result.unsure == [] and len(result.notes) == 1 and "Column 'b'" in result.notes[0]
     assert result.table.to_array(["b"]).ravel().tolist() == [2, 3.5]
+
+
+def test_cells_that_read_either_way_keep_the_files_mark(tmp_path):
+    # a decimal-comma file: 1,234 is 1.234 there, never reinterpreted
+    for table in both(write(tmp_path, "a;b\n1,5;1,234\n2,5;5,678\n")):
+        assert table.to_array(["b"]).ravel().tolist() == [1.234, 5.678] and table.other_decimal_columns == {}
+    # a late 1,234 in a decimal-point file: a thousands comma by the file's mark (a guess, said), not 1.234
+    path = write(tmp_path, "a;b;c;d\n" + HEAD + "2.5;3;4;1,234\n", "late.csv")
+    for table in both(path):
+        assert last(table, "d") == 1234 and table.other_decimal_columns == {}
+        assert table.thousands_ambiguous == {"d": "1,234"}
