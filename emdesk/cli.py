@@ -176,6 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "Parquet or CSV files or glob patterns")
     p.add_argument("--columns", metavar="A,B,...",
                    help="comma-separated names of the columns to fit (default: every numeric column)")
+    p.add_argument("--decimal", choices=["auto", ".", ","], default="auto",
+                   help="the CSV file's decimal mark (default: auto, detected; a column whose numbers need the "
+                        "other mark, such as 1.234,5, is read with it and noted)")
+    p.add_argument("--thousands", choices=["auto", "none", ".", ",", "space", "'"], default="auto",
+                   help="the CSV file's thousands separator: none, '.', ',', space (also no-break, narrow "
+                        "no-break and thin spaces) or \"'\" (also U+2019) (default: auto, detected per column; "
+                        "a guess is noted)")
     p.add_argument("--model", choices=["mixture", "hmm"], default="mixture",
                    help="'mixture' (independent rows; default) or 'hmm' (a hidden Markov model: rows are time "
                         "steps of one or more sequences)")
@@ -297,12 +304,15 @@ def _check_args(args) -> None:
             raise _UsageError("--dask: expected a scheduler (threads, processes, local:N or an address)")
         for option, given in (("--model hmm", args.model == "hmm"), ("--family", args.family != "gaussian"),
                               ("--select", args.select), ("--assignments", args.assignments),
-                              ("--imputed", args.imputed)):
+                              ("--imputed", args.imputed), ("--decimal", args.decimal != "auto"),
+                              ("--thousands", args.thousands != "auto")):
             if given:
                 raise _UsageError(f"--dask fits a Gaussian mixture and writes the fit file and --parameters; "
                                   f"{option} is not available with it")
         if args.output is None and any(ch in args.data for ch in "*?["):
             raise _UsageError("--dask with a glob pattern: name the fit file with -o")
+    if args.thousands in (".", ",") and args.thousands == args.decimal:
+        raise _UsageError(f"--thousands {args.thousands} is also the --decimal mark; choose two different marks")
     hmm = args.model == "hmm"
     if not hmm:
         for option, value in (("--sequence-column", args.sequence_column), ("--order-column", args.order_column)):
@@ -502,13 +512,13 @@ def _run(args) -> int:
     for key, name in (("tol", "tol"), ("max_iter", "max_iter"), ("init", "init_params"), ("reg_covar", "reg_covar")):
         if getattr(args, key) is None and name in defaults:
             setattr(args, key, defaults[name])
-    from .cli_runs import _run_dask, _run_family_mixture, _run_hmm, _run_select
+    from .cli_runs import _load_with_marks, _run_dask, _run_family_mixture, _run_hmm, _run_select
 
     if args.dask is not None:
         return _run_dask(args)
-    table = load_table(args.data)
-    from .io.thousands import notes as thousands_notes
-    for note in thousands_notes(table):  # a thousands separator guessed (10.691 read as 10691): said
+    table = load_table(args.data) if args.decimal == args.thousands == "auto" else _load_with_marks(args)
+    from .io import decimal_marks, thousands
+    for note in thousands.notes(table) + decimal_marks.notes(table):  # 10.691 read as 10691; 1.234,5 late: said
         print(f"{PROG}: note: {note}", file=sys.stderr)
     columns = _columns(args, table)
     args.fitted_columns = columns

@@ -11,6 +11,16 @@ import warnings
 from .cli import (COVARIANCE_TYPES, FAMILIES, _check_counts, _missing_note, _mixture_rows, _mixture_writers,
                   _num, _say_fall, _warn, _write_outputs)
 
+def _load_with_marks(args):
+    """The data file read with the decimal mark and thousands separator of ``--decimal`` / ``--thousands``
+    (``auto`` still detects that one) by ``emdesk.io.load_with_options``."""
+    from .io.import_options import ImportOptions, load_with_options
+
+    thousands = {"auto": None, "none": "", "space": " "}.get(args.thousands, args.thousands)
+    decimal = None if args.decimal == "auto" else args.decimal
+    return load_with_options(args.data, ImportOptions(decimal=decimal, thousands=thousands))
+
+
 def _run_hmm(args, table, columns) -> int:
     import numpy as np
 

@@ -115,9 +115,10 @@ class ImportDialog(QtWidgets.QDialog):
         self.thousands.addItem(_DETECT, None)
         for value, label in THOUSANDS.items():
             self.thousands.addItem(label, value)
-        self.thousands.setToolTip("The mark grouping digits in threes (1.234.567 or 1,234,567). Detect reads it "
-                                  "per column where it is the mark that is not the decimal mark, and says when "
-                                  "that was a guess")
+        self.thousands.setToolTip("The mark grouping digits in threes (1.234.567, 1,234,567, 1 234 567 or "
+                                  "1'234'567). Detect reads it per column: a point or comma where it is the mark "
+                                  "that is not the decimal mark (and says when that was a guess), spaces (also "
+                                  "no-break and thin spaces) and apostrophes where every such cell is grouped")
         form.addRow("&Thousands separator:", self.thousands)
 
         header = QtWidgets.QHBoxLayout()
@@ -271,6 +272,8 @@ class ImportDialog(QtWidgets.QDialog):
                       comment=self.comment.text().strip() or None,
                       missing_tokens=tuple(tokens) if tokens else None, row_label_column=label, sheet=sheet,
                       thousands=self.thousands.currentData())
+        if kwargs["delimiter"] == " " and kwargs["thousands"] == " ":
+            kwargs["thousands"] = None  # runs of spaces split the cells: see _option_problem
         # an impossible choice (an unknown encoding; comma as delimiter and decimal mark) is left to
         # detection, and the status line says so (see _option_problem)
         for drop in ((), ("encoding",), ("encoding", "decimal"), ("encoding", "decimal", "thousands")):
@@ -292,6 +295,9 @@ class ImportDialog(QtWidgets.QDialog):
             return "A comma cannot be both the delimiter and the decimal mark: the decimal mark is detected."
         if self.thousands.currentData() and self.thousands.currentData() == self.decimal.currentData():
             return "The thousands separator cannot be the decimal mark: the decimal mark is detected."
+        if self.thousands.currentData() == " " and self.delimiter.currentData() == " ":
+            return ("A space cannot be both the delimiter and the thousands separator: the thousands separator "
+                    "is detected.")
         return None
 
     # -- preview -------------------------------------------------------------------------------------

@@ -202,7 +202,8 @@ def replace_fill_values(table: Table, fills: Sequence[FillValue] | Mapping[str, 
                 text={c: table.text_column(c) for c in table.text_column_names}, sha256=table.sha256,
                 delimiter=table.delimiter, decimal=table.decimal, encoding=table.encoding,
                 has_header=table.has_header)
-    for attr in ("sheet", "sheet_names", "notes", "row_label_column", "header_row", "thousands", "thousands_ambiguous"):
+    for attr in ("sheet", "sheet_names", "notes", "row_label_column", "header_row", "thousands", "thousands_ambiguous",
+                 "other_decimal_columns"):
         if hasattr(table, attr):
             setattr(out, attr, getattr(table, attr))
     out.fill_values = {c: list(v) for c, v in wanted.items()}

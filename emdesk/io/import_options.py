@@ -25,6 +25,7 @@ from typing import Callable
 import numpy as np
 
 from . import table_text as _t
+from . import decimal_marks as _dm
 from . import thousands as _th
 from .thousands import THOUSANDS
 from .spreadsheet import COLUMNAR_EXTENSIONS, SPREADSHEET_EXTENSIONS, is_other_format, load_columnar, \
@@ -59,8 +60,9 @@ class ImportOptions:
     row_label_column: a column (name, or 0-based index) holding row labels: always read as text, so it is
         never fitted; the Table's ``row_label_column`` names it.
     sheet: for spreadsheets, a sheet name or 0-based index (``None`` = the first).
-    thousands: the thousands separator of numbers, ``"."`` (1.234.567,5) or ``","`` (1,234,567.5), or ``""``
-        for none; ``None`` detects it per column (``emdesk.io.thousands``). Not the decimal mark.
+    thousands: the thousands separator of numbers, ``"."`` (1.234.567,5), ``","`` (1,234,567.5), ``" "``
+        (1 234 567,5; also the no-break, narrow no-break and thin spaces), ``"'"`` (1'234'567.5; also U+2019),
+        or ``""`` for none; ``None`` detects it per column (``emdesk.io.thousands``). Not the decimal mark.
     """
 
     delimiter: str | None = None
@@ -82,9 +84,11 @@ class ImportOptions:
         if self.decimal == "," and self.delimiter == ",":
             raise ValueError("a comma cannot be both the delimiter and the decimal mark")
         if self.thousands is not None and self.thousands not in THOUSANDS:
-            raise ValueError(f"thousands must be '', '.', ',' or None, got {self.thousands!r}")
+            raise ValueError(f"thousands must be '', '.', ',', ' ', \"'\" or None, got {self.thousands!r}")
         if self.thousands and self.thousands == self.decimal:
             raise ValueError("the thousands separator cannot be the decimal mark")
+        if self.thousands == " " and self.delimiter == " ":
+            raise ValueError("a space cannot be both the delimiter and the thousands separator")
         if self.header_row is not None and (not isinstance(self.header_row, int) or self.header_row < -1):
             raise ValueError(f"header_row must be None, -1 or a row index >= 0, got {self.header_row!r}")
         if not isinstance(self.skip_rows, int) or self.skip_rows < 0:
@@ -247,7 +251,7 @@ def table_from_text(text: str, options: ImportOptions | None = None, *, name: st
     decimal = options.decimal
     if decimal is None:
         decimal, _open = _t._sniff_decimal(rows[:100], delimiter)
-        if options.thousands and decimal == options.thousands:
+        if options.thousands in (".", ",") and decimal == options.thousands:
             decimal = _th.separator_for(options.thousands)  # 1.234.567 with a decimal comma, and the reverse
     if options.header_row is None:
         has_header = _t._detect_header(rows[:100], decimal)
@@ -295,13 +299,18 @@ def table_from_text(text: str, options: ImportOptions | None = None, *, name: st
     label = _column_index(options.row_label_column, names, name)
     columns = list(zip(*cells))
     numeric_names, numeric_cols, text_cols = [], [], {}
-    separators, ambiguous = {}, {}
+    separators, ambiguous, other_decimal = {}, {}, {}
+    redecide = options.decimal is None and options.thousands not in (".", ",")  # the decimal mark was a guess
     for j, col_name in enumerate(names):
         col = [c.strip() for c in columns[j]]
         values = None
         if j != label:
             spelled = ["" if c in tokens else ("\x01" if c in MISSING_TOKENS else c) for c in col]  # \x01: text
             values, sep, example = _th.read_column(spelled, decimal, delimiter, options.thousands)
+            if values is None and redecide:  # 1.234,5 after the first lines' decimal points (decimal_marks)
+                other = _dm.read_with_other(spelled, decimal, delimiter)
+                if other is not None:
+                    values, sep, example, other_decimal[col_name] = other
         if values is not None and not np.isnan(values).all():
             numeric_names.append(col_name)
             numeric_cols.append(values)
@@ -331,9 +340,10 @@ def table_from_text(text: str, options: ImportOptions | None = None, *, name: st
                   sha256=sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest(), delimiter=delimiter,
                   decimal=decimal, encoding=encoding, has_header=header_at is not None)
     table.thousands, table.thousands_ambiguous = separators, ambiguous
-    table.sheet, table.sheet_names, table.notes = None, [], _th.notes(table)
+    table.other_decimal_columns = {c: e for c, e in other_decimal.items() if c in numeric_names}
+    table.sheet, table.sheet_names, table.notes = None, [], _th.notes(table) + _dm.notes(table)
     if unsure is not None:
-        unsure.extend(table.notes)  # a guess: the import dialog opens by itself to let the user choose
+        unsure.extend(_th.notes(table))  # a guess: the import dialog opens by itself to let the user choose
     table.row_label_column = names[label] if label is not None else None
     table.header_row = header_at if header_at is not None else -1
     return table
@@ -453,7 +463,7 @@ def head(table: Table, n_rows: int) -> Table:
                 sha256=table.sha256, delimiter=table.delimiter, decimal=table.decimal, encoding=table.encoding,
                 has_header=table.has_header, empty_numbers_as_text=False)  # NaN in the first rows only
     for attr in ("sheet", "sheet_names", "notes", "row_label_column", "header_row", "thousands",
-                 "thousands_ambiguous"):
+                 "thousands_ambiguous", "other_decimal_columns"):
         setattr(out, attr, getattr(table, attr, None))
     out._empty = set(table.empty_column_names)  # judged on every row read, not on the first n_rows
     return out
@@ -509,5 +519,5 @@ def preview(path, options: ImportOptions | None = None, n_rows: int = 20) -> Pre
         return Preview(None, detected, raw_lines, error=str(exc), unsure=unsure, suggested=suggested)
     detected = replace(options, encoding=enc, delimiter=table.delimiter, decimal=table.decimal,
                        header_row=table.header_row)
-    return Preview(head(table, n_rows), detected, raw_lines, unsure=unsure,
+    return Preview(head(table, n_rows), detected, raw_lines, unsure=unsure, notes=_dm.notes(table),
                    suggested=replace(options, **hints) if hints else None)

@@ -120,7 +120,8 @@ def stray_text_as_missing(table: Table, columns: Iterable[str]) -> Table:
                 text={c: table.text_column(c) for c in table.text_column_names if c not in converted},
                 sha256=table.sha256, delimiter=table.delimiter, decimal=table.decimal, encoding=table.encoding,
                 has_header=table.has_header, row_label_column=table.row_label_column)
-    for attr in ("sheet", "sheet_names", "notes", "header_row", "fill_values", "thousands", "thousands_ambiguous"):
+    for attr in ("sheet", "sheet_names", "notes", "header_row", "fill_values", "thousands", "thousands_ambiguous",
+                 "other_decimal_columns"):
         if hasattr(table, attr):
             setattr(out, attr, getattr(table, attr))
     return out

@@ -83,6 +83,7 @@ class Table:
         self._empty: set[str] | None = None  # the empty columns, found when first asked for
         self.thousands: dict[str, str] = {}  # column -> thousands separator its numbers were read with
         self.thousands_ambiguous: dict[str, str] = {}  # of those, column -> example when it was a guess
+        self.other_decimal_columns: dict[str, str] = {}  # column -> a cell: read with the other decimal mark
 
     # -- columns -------------------------------------------------------------------------------
     @property

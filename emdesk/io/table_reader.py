@@ -32,6 +32,7 @@ import numpy as np
 from .table import (DataError, LoadCancelled, Table, format_numbers, nonfinite_part, nonfinite_sentence,
                     open_error)
 from .table_bytes import _Hasher, _spell_missing_as_nan, _try_numpy_parse
+from .decimal_marks import could_read_with_other, read_with_other
 from .thousands import could_be_grouped, read_column
 from .table_text import (SNIFF_BYTES, _DELIMITER_NAMES, _comment_preamble, _complete_records, _detect_header,
                          _first_lines, _is_blank, _is_missing, _is_number, _looks_binary, _numeric_column,
@@ -267,17 +268,22 @@ class _Reader:
         text = {names[j]: col for j, col in zip(self.text_cols, self.texts)}
         # A column that was all missing in the sample but holds numbers further down is numeric; so is a
         # column of numbers with thousands separators (emdesk.io.thousands).
+        # A column that needs the other decimal mark (1.234,5 after decimal points) is read with it when all
+        # its cells say so (emdesk.io.decimal_marks).
         late = []
-        separators, ambiguous = {}, {}
+        separators, ambiguous, other_decimal = {}, {}, {}
         for j in self.text_cols:
             if names[j] in self.forced_text:
                 continue
             first = next((v for v in text[names[j]] if not _is_missing(v)), None)
             if first is None:
                 continue
-            if not (_is_number(first, decimal) or could_be_grouped(first, decimal)):
+            if not (_is_number(first, decimal) or could_be_grouped(first, decimal)
+                    or could_read_with_other(first, decimal)):
                 continue
             values, sep, example = read_column(text[names[j]], decimal, delimiter)
+            if values is None and (other := read_with_other(text[names[j]], decimal, delimiter)) is not None:
+                values, sep, example, other_decimal[names[j]] = other
             if sep:
                 separators[names[j]] = sep
             if example:
@@ -286,8 +292,8 @@ class _Reader:
                 late.append((j, values))
                 self.has_inf = self.has_inf or bool(np.isinf(values).any())
             else:
-                separators.pop(names[j], None)
-                ambiguous.pop(names[j], None)
+                for found in (separators, ambiguous, other_decimal):
+                    found.pop(names[j], None)
         if late:
             for j, values in late:
                 del text[names[j]]
@@ -321,6 +327,7 @@ class _Reader:
                       has_header=self.names_from_file, row_label_column=label)
         table.thousands = {c: s for c, s in separators.items() if c in numeric_names}
         table.thousands_ambiguous = {c: e for c, e in ambiguous.items() if c in numeric_names}
+        table.other_decimal_columns = {c: e for c, e in other_decimal.items() if c in numeric_names}
         return table
 
     def _take_header(self, buf: bytes) -> tuple[int, int, list[str]]:
@@ -519,7 +526,8 @@ class _Reader:
                 raise _Restart(text_columns=self.forced_text, encoding=self.encoding, decimal=",",
                                deferred=self.deferred)
             grouped = {self.names[j] for j in self.numeric_cols if self.names[j] in failed
-                       and any(could_be_grouped(c, self.decimal) for c in columns[j])}  # 1,234 after 999
+                       and any(could_be_grouped(c, self.decimal) or could_read_with_other(c, self.decimal)
+                               for c in columns[j])}  # 1,234 after 999, or 1.234,5 after 3.5: at the end
             raise _Restart(text_columns=self.forced_text | (failed - grouped), encoding=self.encoding,
                            deferred=self.deferred | grouped)
         self._grow(self.n + m)

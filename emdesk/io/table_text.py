@@ -24,7 +24,9 @@ _CANDIDATES = ("\t", ";", ",", "|", " ")  # order = preference when equally cons
 _DELIMITER_NAMES = {"\t": "tab", ";": "semicolon", ",": "comma", "|": "pipe", " ": "spaces"}
 _COMMA_DECIMAL = re.compile(r"^[-+]?(\d+,\d*|,\d+)([eE][-+]?\d+)?$")
 _DOT_DECIMAL = re.compile(r"^[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$")
-_ONE_GROUP_DOT, _GROUPED_DOT, _GROUPED_COMMA = ONE_GROUP["."].fullmatch, GROUPED["."].fullmatch, GROUPED[","].fullmatch
+_ONE_GROUP_DOT, _GROUPED_DOT, _GROUPED_COMMA = ONE_GROUP["."].fullmatch, GROUPED[".", ","].fullmatch, GROUPED[",", "."].fullmatch
+# 1 234,5 / 1'234.5: spaces or apostrophes group thousands, and the mark after the groups is the decimal mark
+_SPACED = {d: (GROUPED[" ", d].fullmatch, GROUPED["'", d].fullmatch) for d in ".,"}
 
 csv.field_size_limit(64 * 1024 * 1024)
 
@@ -275,6 +277,10 @@ def _sniff_decimal(rows: list[list[str]], delimiter: str) -> tuple[str, bool]:
                 comma += 1  # 1.234.567 or 1.234,5: dots group thousands, so the decimal mark is a comma
             elif _GROUPED_COMMA(cell):
                 dot += 1  # 1,234,567 or 1,234.5
+            elif "," in cell and any(f(cell) for f in _SPACED[","]):
+                comma += 1  # 1 234,5 or 1'234,5
+            elif "." in cell and any(f(cell) for f in _SPACED["."]):
+                dot += 1  # 1 234.5 or 1'234.5
     return ("," if comma > dot else "."), comma == dot == 0
 
 

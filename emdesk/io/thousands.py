@@ -2,17 +2,22 @@
 
 A file with decimal commas (German style) may group digits with dots: ``1.234.567``, ``10.691``,
 ``1.234,5``; a file with decimal points (US style) with commas, in quoted fields of a comma-separated file:
-``"1,234,567"``, ``"10,691"``. The separator is always the mark that is not the file's decimal mark.
+``"1,234,567"``, ``"10,691"``. That *mark* separator is always the mark that is not the file's decimal mark.
+Either file may also group digits with spaces (``1 234 567,5``, French and ISO style: the plain space, the
+no-break space U+00A0, the narrow no-break space U+202F or the thin space U+2009) or apostrophes
+(``1'234'567.5``, Swiss style: ``'`` or the typographic U+2019), which are never a decimal mark.
 
-A column is read with a thousands separator when every cell holding that mark is a number grouped in
-threes (``[1-9]`` then 0-2 digits, then groups of exactly three digits; ``0.125`` is never grouped).
-It is *sure* when some cell has two groups or more (``1.234.567``) or a decimal part (``1.234,5``), when
-the column also holds the decimal mark (``12,5`` beside ``10.691``: a column does not mix decimal marks),
-or when the separator is the file's delimiter (a comma inside quotes of a comma-separated file cannot be
-its decimal mark). Otherwise it is *ambiguous* (a column of ``10.691``-like values only, in a decimal-comma
-file: 10691, or 10.691 written with a decimal point?): the column is read by the file's decimal convention
-(the other mark groups thousands: 10691) and :func:`note` says so, naming the column and an example, so
-that the user can choose (``ImportOptions.thousands``; ``""`` = no thousands separator, as before).
+A column is read with a thousands separator when every cell holding it is a number grouped in threes
+(``[1-9]`` then 0-2 digits, then groups of exactly three digits, then the decimal mark and digits or
+nothing; ``0.125`` is never grouped) and it holds no other separator. A space or an apostrophe is always
+*sure* (such a cell is no number otherwise). A mark separator is *sure* when some cell has two groups or
+more (``1.234.567``) or a decimal part (``1.234,5``), when the column also holds the decimal mark (``12,5``
+beside ``10.691``: a column does not mix decimal marks), or when the separator is the file's delimiter (a
+comma inside quotes of a comma-separated file cannot be its decimal mark). Otherwise it is *ambiguous* (a
+column of ``10.691``-like values only, in a decimal-comma file: 10691, or 10.691 written with a decimal
+point?): the column is read by the file's decimal convention (the other mark groups thousands: 10691) and
+:func:`note` says so, naming the column and an example, so that the user can choose
+(``ImportOptions.thousands``; ``""`` = no thousands separator).
 """
 
 from __future__ import annotations
@@ -21,68 +26,116 @@ import re
 from typing import Sequence
 
 #: The thousands-separator choices of ``ImportOptions.thousands`` besides ``None`` (detect): value -> label.
-THOUSANDS = {"": "None", ".": "Point  (1.234.567)", ",": "Comma  (1,234,567)"}
+#: ``" "`` stands for every space below (``SPACES``), ``"'"`` for both apostrophes (``APOSTROPHES``).
+THOUSANDS = {"": "None", ".": "Point  (1.234.567)", ",": "Comma  (1,234,567)",
+             " ": "Space  (1 234 567)", "'": "Apostrophe  (1'234'567)"}
+#: The spaces read as one thousands separator: space, no-break space, narrow no-break space, thin space.
+SPACES = " \u00a0\u202f\u2009"
+#: The apostrophes read as one thousands separator: ASCII apostrophe, right single quotation mark.
+APOSTROPHES = "'\u2019"
+_CHARS = {".": ".", ",": ",", " ": SPACES, "'": APOSTROPHES}
+_REMOVE = {sep: {ord(c): None for c in chars} for sep, chars in _CHARS.items()}
 
-# grouped numbers with each separator (and the other mark as the decimal mark)
-GROUPED = {".": re.compile(r"[-+]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d*)?"),
-           ",": re.compile(r"[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?")}
+
+def _grouped(sep: str, decimal: str) -> re.Pattern:
+    """``[-+]`` ``[1-9]\\d{0,2}`` then groups of three, each after the same separator character (a cell does
+    not mix a space and a no-break space), then the decimal mark and digits, or nothing."""
+    chars = re.escape(_CHARS[sep])
+    return re.compile(rf"[-+]?[1-9]\d{{0,2}}([{chars}])\d{{3}}(?:\1\d{{3}})*(?:{re.escape(decimal)}\d*)?")
+
+
+# (separator, decimal mark) -> grouped numbers; a mark separator goes only with the other mark
+GROUPED = {(sep, dec): _grouped(sep, dec) for sep in _CHARS for dec in ".," if sep != dec}
 # one group and nothing else: could as well be a decimal number with three decimals
 ONE_GROUP = {".": re.compile(r"[-+]?[1-9]\d{0,2}\.\d{3}"), ",": re.compile(r"[-+]?[1-9]\d{0,2},\d{3}")}
+_SPACE_OR_APOSTROPHE = re.compile(f"[{re.escape(SPACES + APOSTROPHES)}]")
+_ANY_SEPARATOR = {m: re.compile(f"[{re.escape(m + SPACES + APOSTROPHES)}]").search for m in ".,"}
 
 
 def separator_for(decimal: str) -> str:
-    """The thousands separator a file with this decimal mark can have."""
+    """The mark (point or comma) a file with this decimal mark can group thousands with."""
     return "." if decimal == "," else ","
+
+
+def _separator_in(cell: str, mark: str) -> str | None:
+    """The separator a (stripped) cell holds: the mark, ``" "``, ``"'"``, or None."""
+    if mark in cell:
+        return mark
+    found = _SPACE_OR_APOSTROPHE.search(cell)
+    if found is None:
+        return None
+    return " " if found.group() in SPACES else "'"
 
 
 def detect(cells: Sequence[str], decimal: str, delimiter: str) -> tuple[str | None, str | None]:
     """(thousands separator of the column or None, an example cell when the separator is ambiguous else
     None); see the module notes. ``cells`` are a column's text cells."""
-    sep = separator_for(decimal)
-    grouped, one = GROUPED[sep].fullmatch, ONE_GROUP[sep].fullmatch
-    example = None
-    sure = delimiter == sep
+    mark = separator_for(decimal)
+    found = example = None
+    sure = delimiter == mark
+    holds = _ANY_SEPARATOR[mark]
     for cell in cells:
-        if sep not in cell:
-            if not sure and decimal in cell:
-                sure = True
+        if not holds(cell):  # (one C call; most cells of most columns hold none)
             continue
         cell = cell.strip()
-        if not grouped(cell):
+        sep = _separator_in(cell, mark)
+        if sep is None:
+            continue
+        if found is None:
+            found = sep
+        elif sep != found:  # 1.234 beside 1 234: not one convention
+            return None, None
+        if not GROUPED[sep, decimal].fullmatch(cell):
             return None, None
         if example is None:
             example = cell
-        if not sure and not one(cell):
+        if not sure and (sep != mark or not ONE_GROUP[mark].fullmatch(cell)):
             sure = True
-    if example is None:
+    if found is None:
         return None, None
-    return sep, (None if sure else example)
+    # the decimal mark elsewhere in the column (a grouped cell with a decimal part is already sure)
+    sure = sure or decimal in "".join(cells)
+    return found, (None if sure else example)
 
 
 def could_be_grouped(cell: str, decimal: str) -> bool:
-    """Whether one cell is a number grouped with the separator a file with ``decimal`` can have."""
-    sep = separator_for(decimal)
-    return sep in cell and GROUPED[sep].fullmatch(cell.strip()) is not None
+    """Whether one cell is a number grouped with a separator a file with ``decimal`` can have."""
+    cell = cell.strip()
+    sep = _separator_in(cell, separator_for(decimal))
+    return sep is not None and GROUPED[sep, decimal].fullmatch(cell) is not None
 
 
-def remove(cells: Sequence[str], sep: str) -> list[str]:
+def remove(cells: Sequence[str], sep: str, decimal: str) -> list[str]:
     """The cells with the separator taken out of grouped numbers; a cell holding ``sep`` that is not a
     grouped number becomes an invalid number (so the column does not read as numbers)."""
-    grouped = GROUPED[sep].fullmatch
-    return [(c.replace(sep, "") if grouped(c.strip()) else "\x01") if sep in c else c for c in cells]
+    grouped, table = GROUPED[sep, decimal].fullmatch, _REMOVE[sep]
+    if sep in ".,":
+        return [(c.replace(sep, "") if grouped(c.strip()) else "\x01") if sep in c else c for c in cells]
+    out = []
+    for c in cells:
+        s = c.strip()
+        if s.translate(table) == s:
+            out.append(c)
+        else:
+            out.append(s.translate(table) if grouped(s) else "\x01")
+    return out
 
 
 def read_column(cells: Sequence[str], decimal: str, delimiter: str, option: str | None = None):
     """(float64 values or None when the column is not numbers, separator used or None, ambiguous example or
-    None) for a column's cells. ``option``: ``None`` detects, ``""`` reads without a separator, ``"."`` /
-    ``","`` use that one (a cell holding it that is not a grouped number makes the column text)."""
+    None) for a column's cells. ``option``: ``None`` detects, ``""`` reads without a separator, ``"."``,
+    ``","``, ``" "`` or ``"'"`` use that one (a cell holding it that is not a grouped number makes the
+    column text)."""
     from .table_text import _to_float
 
-    if option == "":
+    if option == "" or option == decimal:
         return _to_float(cells, decimal), None, None
     sep, example = detect(cells, decimal, delimiter) if option is None else (option, None)
+    if sep and option is not None:
+        joined = "".join(cells)
+        sep = sep if any(c in joined for c in _CHARS[sep]) else None  # chosen, but not in this column
     if sep:
-        values = _to_float(remove(cells, sep), decimal)
+        values = _to_float(remove(cells, sep, decimal), decimal)
         if values is not None:
             return values, sep, example
         if option is not None:

@@ -41,3 +41,47 @@ def test_data_panel_says_the_guess_and_offers_the_choice(window, qtbot, tmp_path
     window.importer.dialog.close()
     assert window.importer.paste("a\tb\n1.5\t2\n2.5\t3\n")  # no guess: the note goes
     assert box.isHidden()
+
+
+def test_the_dialog_offers_spaces_and_apostrophes(window, qtbot, tmp_path):
+    path = tmp_path / "swiss.csv"
+    path.write_text("Ort;Einwohner\nA;1 234,5\nB;12 345\n", encoding="utf-8")
+    dlg = window.importer.show_import_dialog(str(path))
+    labels = [dlg.thousands.itemText(i) for i in range(dlg.thousands.count())]
+    assert "Space  (1 234 567)" in labels and "Apostrophe  (1'234'567)" in labels
+    assert dlg.last_preview.table.to_array(["Einwohner"]).ravel().tolist() == [1234.5, 12345]  # detected
+    with qtbot.waitSignal(dlg.previewUpdated, timeout=3000):
+        dlg.thousands.setCurrentIndex(dlg.thousands.findData(""))
+    assert dlg.options().thousands == "" and dlg.last_preview.table.numeric_column_names == []
+    with qtbot.waitSignal(dlg.previewUpdated, timeout=3000):
+        dlg.thousands.setCurrentIndex(dlg.thousands.findData(" "))
+    assert dlg.options().thousands == " "
+    with qtbot.waitSignal(window.dataLoaded, timeout=10000):
+        dlg.accept()
+    assert window.table.to_array(["Einwohner"]).ravel().tolist() == [1234.5, 12345]
+
+
+def test_data_panel_says_a_column_read_with_the_other_decimal_mark(window, qtbot, tmp_path):
+    path = tmp_path / "late.csv"
+    path.write_text("a;b\n1.5;2\n2.5;3,5\n", encoding="utf-8")
+    with qtbot.waitSignal(window.dataLoaded, timeout=10000):
+        window.loader.begin(str(path), None)
+    box = window.importer.thousands_box
+    assert not box.isHidden() and box.title() == "Decimal mark of a column"
+    assert "b: read with a decimal comma (e.g. 3,5)" in box.text.text()
+    assert window.table.to_array(["b"]).ravel().tolist() == [2, 3.5]
+
+
+def test_space_as_delimiter_and_separator_is_refused_in_words(window, qtbot, tmp_path):
+    path = tmp_path / "spaces.csv"
+    path.write_text("a b\n1,5 2\n2,5 3\n", encoding="utf-8")
+    dlg = window.importer.show_import_dialog(str(path))
+    with qtbot.waitSignal(dlg.previewUpdated, timeout=3000):
+        dlg.decimal.setCurrentIndex(dlg.decimal.findData(","))
+        dlg.delimiter.setCurrentIndex(dlg.delimiter.findData(" "))
+        dlg.thousands.setCurrentIndex(dlg.thousands.findData(" "))
+    options = dlg.options()
+    assert options.delimiter == " " and options.decimal == "," and options.thousands is None
+    assert "A space cannot be both the delimiter and the thousands separator" in dlg.status.text()
+    assert dlg.last_preview.table.to_array().tolist() == [[1.5, 2], [2.5, 3]]
+    dlg.close()

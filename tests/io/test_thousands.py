@@ -76,7 +76,7 @@ def test_forced_separator(tmp_path):
     with pytest.raises(ValueError, match="decimal mark"):
         ImportOptions(thousands=".", decimal=".")
     with pytest.raises(ValueError, match="thousands"):
-        ImportOptions(thousands="'")
+        ImportOptions(thousands="_")
     assert ImportOptions.from_dict(ImportOptions(thousands=",").to_dict()).thousands == ","
 
 

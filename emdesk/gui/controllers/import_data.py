@@ -106,17 +106,23 @@ class ThousandsBox(_NoteBox):
         self.button.clicked.connect(self.choose)
 
     def show_table(self, table) -> None:
+        from emdesk.io import decimal_marks
         from emdesk.io.thousands import notes
 
-        found = notes(table) if table is not None else []
-        if not found:
+        guessed = notes(table) if table is not None else []
+        other = decimal_marks.notes(table) if table is not None else []  # 1.234,5 late in a decimal-point file
+        if not guessed and not other:
             self.hide()
             return
         sep = {".": "point", ",": "comma"}
-        self.text.setText("<br>".join(html.escape(f"{c}: {ex} read as {ex.replace(table.thousands[c], '')} "
-                                                  f"({sep[table.thousands[c]]} groups thousands)", quote=False)
-                                      for c, ex in list(table.thousands_ambiguous.items())[:6]))
-        self.setToolTip("\n".join(found))
+        lines = [f"{c}: {ex} read as {ex.replace(table.thousands[c], '')} ({sep[table.thousands[c]]} groups "
+                 f"thousands)" for c, ex in table.thousands_ambiguous.items()]
+        mark = sep[decimal_marks.other_mark(table.decimal)]
+        lines += [f"{c}: read with a decimal {mark} (e.g. {ex}), unlike the file's first lines"
+                  for c, ex in table.other_decimal_columns.items()]
+        self.setTitle("Thousands separator guessed" if guessed else "Decimal mark of a column")
+        self.text.setText("<br>".join(html.escape(line, quote=False) for line in lines[:6]))
+        self.setToolTip("\n".join(guessed + other))
         self.button.setEnabled(bool(table.path))
         self.show()
 
