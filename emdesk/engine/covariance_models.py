@@ -49,7 +49,9 @@ Regularisation hook
 ``reg_covar`` adds ``n_k * reg_covar * diag(reg_scale**2)`` to every scatter ``W_k`` before
 the constrained M-step, so a ridge stated in standardised units (``reg_scale`` = each feature's
 spread) keeps the model's constraint.  For VVV / VVI / VII / EEE and ``reg_scale = 1`` this is
-exactly scikit-learn's ``reg_covar`` (``W_k / n_k + reg_covar * I``).
+exactly scikit-learn's ``reg_covar`` (``W_k / n_k + reg_covar * I``).  VEI, EVI, VEE, EVE, VEV and
+EVV can put an eigenvalue under the ridge that way; it is then raised to it
+(:mod:`emdesk.engine.covariance_floor`).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._blas import tmatmul
+from .covariance_floor import FLOORED_MODELS, ridge_floor
 
 #: The 14 models for two or more features, in mclust's order of ``mclust.options("emModelNames")``.
 MODEL_NAMES = (
@@ -311,6 +314,8 @@ def mstep_covariances(model, nk, W, *, reg_covar=0.0, reg_scale=None, tol=1e-12,
     dec = Decomposition(scale, shape, orient)
     cov = dec.covariances()
     cov = 0.5 * (cov + np.transpose(cov, (0, 2, 1)))
+    if reg_covar > 0 and m in FLOORED_MODELS:  # shared and own parts: the ridge is also a floor afterwards
+        cov = ridge_floor(cov, reg_covar * s2, diagonal=m[-1] == "I")
     return MStepResult(cov, dec, int(n_iter), bool(conv))
 
 

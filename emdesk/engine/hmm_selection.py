@@ -8,6 +8,12 @@ Zucchini & MacDonald, *Hidden Markov Models for Time Series*, 2nd ed., sec. 6.1,
 ``ICL = BIC + 2 * sum_t H(gamma_t)``, Biernacki, Celeux & Govaert (2000)'s entropy penalty computed from
 the states' marginal posteriors ``gamma_t`` (the sum of the marginal entropies bounds the entropy of the
 state path from above, so this ICL penalises overlapping states at least as much as the exact one).
+
+A ``transmat_prior`` (hmmlearn's Dirichlet prior on each transition row) is passed to every candidate's fit,
+so the sweep compares the models the user would fit (the window's Transition prior field, issue 16's list).
+A number is the same prior for every number of states; a (k, k) array holds for k states only, so a sweep
+that tries another number of states with it is refused before any fit (ValueError naming the numbers),
+rather than fitting some candidates with the prior and others without it.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
 
+from .structures.markov_init import check_transmat_prior
 from .selection import (SelectionCancelled, SelectionRow, SelectionStep, _check_criterion, _failed_row,
                         _make_result, _plan, _reason, _seeds)
 
@@ -63,6 +70,25 @@ def _fit_one(index, k, label, family, X, lengths, params, seed, should_stop) -> 
         return _failed_row(index, k, label, _reason(err), time.perf_counter() - t0)
 
 
+def _check_prior_for_plan(prior, ks) -> None:
+    """ValueError unless ``prior`` suits every number of states in ``ks`` (the engine's
+    :func:`check_transmat_prior` per k): a number always does (if finite and >= 0), an (m, m) array only
+    a sweep over m states alone."""
+    try:
+        shape = np.shape(prior)
+    except ValueError:  # ragged lists: check_transmat_prior says what it takes
+        shape = None
+    if shape is not None and len(shape) == 2 and shape[0] == shape[1] and list(ks) != [shape[0]]:
+        m = shape[0]
+        check_transmat_prior(prior, m)  # its values first (finite, >= 0)
+        tried = ", ".join(str(k) for k in ks)
+        raise ValueError(f"transmat_prior is a ({m}, {m}) array, a prior for {m} states only; the sweep tries "
+                         f"{tried} states. Give a number (the same prior for every number of states) or sweep "
+                         f"{m} states only.")
+    for k in ks:
+        check_transmat_prior(prior, k)
+
+
 def iter_select_hmm(
     X,
     lengths=None,
@@ -78,6 +104,7 @@ def iter_select_hmm(
     init_params: Optional[str] = None,
     missing: str = "error",
     reg_covar: Optional[float] = None,
+    transmat_prior=None,
     should_stop: Optional[Callable[[], bool]] = None,
 ) -> Iterator[SelectionStep]:
     """Fit a ``family`` HMM ("gaussian", "poisson", "categorical") for each number of states in
@@ -85,7 +112,10 @@ def iter_select_hmm(
     "type", their own name), in turn, yielding a :class:`~emdesk.engine.selection.SelectionStep` after
     each fit (``step.result``: the table so far and its best row by ``criterion``). ``X`` (n, d) in fit
     order, ``lengths`` rows per sequence (None: one sequence). ``should_stop`` is checked between EM
-    iterations. ValueError for an unknown family, criterion, type or bad option."""
+    iterations. ``transmat_prior`` (None, a number, or a (k, k) array when every candidate has k states)
+    is every candidate's Dirichlet prior on the transition rows (:func:`check_transmat_prior` per
+    candidate). ValueError for an unknown family, criterion, type or bad option, and for a (k, k)
+    ``transmat_prior`` in a sweep that tries another number of states."""
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {', '.join(FAMILIES)}; got {family!r}.")
     criterion = _check_criterion(criterion)
@@ -98,11 +128,14 @@ def iter_select_hmm(
         params["init_params"] = init_params
     if reg_covar is not None and family == "gaussian":
         params["reg_covar"] = reg_covar
+    if transmat_prior is not None:
+        _check_prior_for_plan(transmat_prior, sorted({k for k, _ in plan}))
+        params["transmat_prior"] = transmat_prior
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:
         X = X[:, None]
     # the engine's own checks once (bad options are not failed fits)
-    probe = _estimator(family)(n_components=1, **params)
+    probe = _estimator(family)(n_components=1, **{k: v for k, v in params.items() if k != "transmat_prior"})
     probe._check_params()
     seeds = _seeds(random_state, len(plan))
     stop = should_stop or (lambda: False)

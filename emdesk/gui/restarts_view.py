@@ -20,6 +20,7 @@ user selects a restart in the table or the plot, or presses "Load this restart".
 from __future__ import annotations
 
 import math
+import os
 
 import PySide6  # noqa: F401  (import the binding before pyqtgraph so pyqtgraph picks PySide6)
 import numpy as np
@@ -59,6 +60,9 @@ def same_optimum_tolerance(model) -> float:
     return max(float(tol) * n if n else 0.0, 1e-9 * scale, 1e-9)
 
 
+LOAD_TIP = "Show the selected restart's solution in the main view"
+
+
 class RestartsView(QtWidgets.QWidget):
     """Strip chart and table of every restart's final log-likelihood; the kept one highlighted."""
 
@@ -69,6 +73,8 @@ class RestartsView(QtWidgets.QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._model = None
+        self._saved = None  # the restarts a fit file recorded (set_saved_fit), when no fitted model is shown
+        self._lls = np.zeros(0)
         self._issues: list = []
         self._updating = False
 
@@ -110,7 +116,7 @@ class RestartsView(QtWidgets.QWidget):
         self.table.itemSelectionChanged.connect(self._selection_changed)
 
         self.load_button = QtWidgets.QPushButton("Load this restart")
-        self.load_button.setToolTip("Show the selected restart's solution in the main view")
+        self.load_button.setToolTip(LOAD_TIP)
         self.load_button.clicked.connect(self._load_clicked)
 
         split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
@@ -135,6 +141,8 @@ class RestartsView(QtWidgets.QWidget):
 
     def clear(self) -> None:
         self._model = None
+        self._saved = None
+        self._lls = np.zeros(0)
         self._issues = []
         self._failed = []
         self._updating = True
@@ -145,6 +153,7 @@ class RestartsView(QtWidgets.QWidget):
         self._kept_line.setVisible(False)
         self.summary.setText("No fit yet: after a fit, every restart's final log-likelihood appears here.")
         self.load_button.setEnabled(False)
+        self.load_button.setToolTip(LOAD_TIP)
 
     def set_model(self, model) -> None:
         """Show the restarts of a fitted model (None clears the view)."""
@@ -152,6 +161,8 @@ class RestartsView(QtWidgets.QWidget):
             self.clear()
             return
         self._model = model
+        self._saved = None
+        self.load_button.setToolTip(LOAD_TIP)
         # with mclust's prior EM maximised (and kept the restart with the best) log-posterior
         self.plot.setLabel("left", "Final log-posterior" if getattr(model, "prior", None) is not None
                            else "Final log-likelihood")
@@ -160,10 +171,73 @@ class RestartsView(QtWidgets.QWidget):
         kept = int(getattr(model, "best_restart_", int(np.nanargmax(lls)) if np.any(np.isfinite(lls)) else 0))
         self._issues = [restart_issues(model, i) for i in range(len(params))]
         self._failed = [failure(model, i) for i in range(len(params))]
-        n = len(params)
+        degenerate = np.array([bool(iss) for iss in self._issues], dtype=bool)
+        self._draw(lls, kept, degenerate)
+        self._fill_table(params, lls, kept)
+        self.summary.setText(self._summary_text(lls, kept, degenerate))
+        self._updating = True
+        self.table.selectRow(kept)
+        self._updating = False
+        self._mark_selected(kept)
+        self.load_button.setEnabled(self._failed[kept] is None)
+
+    def set_saved_fit(self, model) -> None:
+        """Show the restarts a fit file recorded for ``model`` (opened with :func:`emdesk.io.load_fit`): each
+        restart's final log-likelihood, the kept one, which collapsed (``restart_degenerate``, when the file
+        says) and the note when a collapsed restart had the highest log-likelihood. The file keeps no other
+        restart's solution, so none can be loaded (the button stays off; selecting a row only marks it)."""
+        from emdesk.io.fitfile_restarts import saved_restarts
+
+        rec = saved_restarts(model)
+        if rec is None:
+            self.clear()
+            self.summary.setText("This fit was opened from a file that lists no restarts.")
+            return
+        self.clear()
+        self._saved = rec
+        self.plot.setLabel("left", "Final log-posterior" if getattr(model, "prior", None) is not None
+                           else "Final log-likelihood")
+        lls, kept = rec.restart_log_likelihoods_, rec.best_restart_
+        n = lls.size
+        known = rec.restart_degenerate_ is not None
+        degenerate = rec.restart_degenerate_ if known else np.zeros(n, dtype=bool)
+        self._failed = [None if np.isfinite(v) else "failed (the file keeps no reason)" for v in lls]
+        self._issues = [() for _ in range(n)]
+        self._draw(lls, kept, degenerate)
+        params = [{"n_iter": rec.n_iter_ if i == kept and isinstance(rec.n_iter_, int) else None,
+                   "converged": rec.converged_ if i == kept else None} for i in range(n)]
+        self._fill_table(params, lls, kept, issues=[
+            ("collapsed" if degenerate[i] else "none") if known else "not saved" for i in range(n)])
+        name = os.path.basename(str((getattr(model, "fit_info_", None) or {}).get("path") or "")) or "a fit file"
+        text = f"Opened from {name}: "
+        if n == 1:
+            text += "one restart (n_init 1)." if np.isfinite(lls[0]) else "no restarts recorded (not fitted)."
+        else:
+            what = "log-posterior" if getattr(model, "prior", None) is not None else "log-likelihood"
+            text += f"{n} restarts; the kept one (restart {kept + 1}) has {what} {lls[kept]:.3f}. " \
+                if np.isfinite(lls[kept]) else f"{n} restarts. "
+            note = kept_restart_note(rec)
+            text += (note + " ") if note else ""
+            n_deg = int(np.sum(degenerate))
+            if known and n_deg:
+                text += f"{n_deg} restart{'s' if n_deg != 1 else ''} collapsed (shown as \u00d7). "
+            elif not known:
+                text += "Which restarts collapsed is not in this file (written by an older emdesk). "
+            text += "The file keeps each restart's log-likelihood, not its solution: fit again to load another."
+        self.summary.setText(text.strip())
+        self._updating = True
+        self.table.selectRow(kept)
+        self._updating = False
+        self._mark_selected(kept)
+        self.load_button.setEnabled(False)
+        self.load_button.setToolTip("A fit opened from a file keeps only each restart's log-likelihood; fit "
+                                    "again to load another restart")
+
+    def _draw(self, lls, kept, degenerate) -> None:
+        self._lls = np.asarray(lls, dtype=float)
+        n = len(lls)
         x = np.arange(1, n + 1)
         finite = np.isfinite(lls)
-        degenerate = np.array([bool(iss) for iss in self._issues], dtype=bool)
         is_kept = np.arange(n) == kept
         sel_o = finite & ~degenerate & ~is_kept
         sel_d = finite & degenerate & ~is_kept
@@ -181,14 +255,6 @@ class RestartsView(QtWidgets.QWidget):
             lo, hi = float(np.min(lls[finite])), float(np.max(lls[finite]))
             pad = max(1.0, 0.1 * (hi - lo))
             self.plot.setYRange(lo - pad, hi + pad, padding=0)
-
-        self._fill_table(params, lls, kept)
-        self.summary.setText(self._summary_text(lls, kept, degenerate))
-        self._updating = True
-        self.table.selectRow(kept)
-        self._updating = False
-        self._mark_selected(kept)
-        self.load_button.setEnabled(self._failed[kept] is None)
 
     def selected_restart(self):
         rows = self.table.selectionModel().selectedRows()
@@ -210,7 +276,7 @@ class RestartsView(QtWidgets.QWidget):
         return restart_model(self._model, i)
 
     # ---------------------------------------------------------------------------------- internals
-    def _fill_table(self, params, lls, kept) -> None:
+    def _fill_table(self, params, lls, kept, issues=None) -> None:
         self._updating = True
         self.table.setRowCount(len(params))
         for i, p in enumerate(params):
@@ -219,9 +285,10 @@ class RestartsView(QtWidgets.QWidget):
                 f"{i + 1}" + ("  (kept)" if i == kept else ""),
                 "" if not np.isfinite(lls[i]) else f"{lls[i]:.3f}",
                 "" if not np.isfinite(diff) else ("0" if i == kept else f"{diff:+.3f}"),
-                str(int(p.get("n_iter", 0))),
-                "yes" if p.get("converged", False) else "no",
-                f"failed: {self._failed[i]}" if self._failed[i] else (format_issues(self._issues[i]) or "none"),
+                "" if p.get("n_iter", 0) is None else str(int(p.get("n_iter", 0))),
+                "" if p.get("converged", False) is None else ("yes" if p.get("converged", False) else "no"),
+                f"failed: {self._failed[i]}" if self._failed[i] else (
+                    issues[i] if issues is not None else (format_issues(self._issues[i]) or "none")),
             )
             for j, text in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(text)
@@ -275,10 +342,10 @@ class RestartsView(QtWidgets.QWidget):
         return text
 
     def _mark_selected(self, i) -> None:
-        if self._model is None or i is None:
+        if (self._model is None and self._saved is None) or i is None or not 0 <= i < self._lls.size:
             self._selected.setData([], [])
             return
-        ll = float(self._model.restart_parameters_[i].get("log_likelihood", math.nan))
+        ll = float(self._lls[i])
         if np.isfinite(ll):
             self._selected.setData([i + 1], [ll])
         else:
@@ -289,7 +356,7 @@ class RestartsView(QtWidgets.QWidget):
         self._mark_selected(i)
         failed = i is not None and bool(self._failed[i]) if self._model is not None else False
         self.load_button.setEnabled(self._model is not None and i is not None and not failed)
-        if self._updating or i is None or failed:
+        if self._updating or i is None or failed or self._model is None:  # a saved fit's restarts: marked only
             return
         self.restartChosen.emit(int(i))
 

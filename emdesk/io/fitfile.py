@@ -26,6 +26,7 @@ import numpy as np
 from .. import __version__
 from ._atomic import atomic_write
 from .fitfile_uncertainty import attach_uncertainty
+from .fitfile_restarts import read_restart_record, restart_record
 from .table import DataError, Table
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "save_fit", "load_fit", "save_parameters_csv",
@@ -201,8 +202,7 @@ def save_fit(path, model, X, *, columns: Sequence[str], table: Table | None = No
             "n_parameters": n_parameters,
             "n_iter": int(getattr(model, "n_iter_", 0)),
             "converged": bool(getattr(model, "converged_", False)),
-            "best_restart": int(getattr(model, "best_restart_", 0)),
-            "restart_log_likelihoods": _jsonable(getattr(model, "restart_log_likelihoods_", [])),
+            **restart_record(model, _jsonable),  # best_restart, restart_log_likelihoods, restart_degenerate
         },
         "options": options,
         "random_seed": int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None,
@@ -513,6 +513,8 @@ def _load_fit(path, name: str):
         raise DataError(f"{name}: not a valid emdesk fit file: it is nested too deeply.") from None
     try:
         valid = _validate(doc)
+        if isinstance(doc.get("fit", {}), dict):  # the restarts' record, checked, on fit_info_["fit"]
+            doc["fit"] = dict(doc.get("fit", {}), **read_restart_record(doc.get("fit", {}), _Invalid, _short))
         if "hmm" in valid:
             from .fitfile_hmm import build_hmm
 

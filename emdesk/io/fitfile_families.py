@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 
+from .fitfile_restarts import restart_record
 from .table import DataError, Table, format_number, format_numbers, unique_name
 
 __all__ = ["FAMILY_KINDS", "is_family_mixture", "family_document", "build_family_mixture",
@@ -187,8 +188,7 @@ def family_document(model, X, *, columns, table, jsonable, column_names) -> dict
             "mean_log_likelihood": jsonable(log_likelihood / n_used if n_used else math.nan),
             "bic": jsonable(bic), "aic": jsonable(aic), "icl": jsonable(icl), "n_parameters": n_parameters,
             "n_iter": int(getattr(model, "n_iter_", 0)), "converged": bool(getattr(model, "converged_", False)),
-            "best_restart": int(getattr(model, "best_restart_", 0)),
-            "restart_log_likelihoods": jsonable(getattr(model, "restart_log_likelihoods_", [])),
+            **restart_record(model, jsonable),  # best_restart, restart_log_likelihoods, restart_degenerate
         },
         "options": options,
         "random_seed": int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None,

@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from .fitfile_restarts import restart_record
 from .table import DataError, Table, format_number, format_numbers, unique_name
 
 __all__ = ["HMM_KINDS", "is_hmm", "hmm_document", "build_hmm", "save_hmm_parameters_csv",
@@ -159,8 +160,7 @@ def hmm_document(model, X, *, columns, table, lengths, sequence_column, order_co
             "bic": jsonable(bic), "aic": jsonable(aic), "n_parameters": n_parameters,
             "n_iter": int(getattr(model, "n_iter_", 0)),
             "converged": bool(getattr(model, "converged_", False)),
-            "best_restart": int(getattr(model, "best_restart_", 0)),
-            "restart_log_likelihoods": jsonable(getattr(model, "restart_log_likelihoods_", [])),
+            **restart_record(model, jsonable),  # best_restart, restart_log_likelihoods, restart_degenerate
         },
         "options": {key: jsonable(value) for key, value in params.items()},
         "random_seed": int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None,

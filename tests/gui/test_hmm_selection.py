@@ -70,3 +70,31 @@ def test_selection_dialog_sweeps_states_and_shows_the_chosen_hmm(qtbot, window, 
     assert isinstance(model, GaussianHMM if family == "gaussian" else PoissonHMM) and model.n_components == 3
     assert window.views.drawn_states is not None and len(set(window.views.drawn_states.tolist())) == 3
     dlg.close()
+
+
+def test_the_dialogs_sweep_fits_every_candidate_with_the_transition_prior(qtbot, window, tmp_path):
+    """The Model panel's Transition prior (transmat_prior) reaches every fit of the HMM sweep (it was left out)."""
+    window.open_csv(_series(tmp_path))
+    window.set_model_kind("hmm", "gaussian")
+    window.set_sequence(None, "t")
+    window.select_columns(["y"])
+    window.set_options(random_state=0, max_iter=30, transmat_prior=40.0)
+    window.open_model_selection()
+    dlg = window._selection_dialog
+    assert dlg.windowTitle().endswith("Transition prior: 40")
+    dlg.set_options(n_components=range(1, 4), covariance_types=("diag",), n_init=1)
+    with qtbot.waitSignal(dlg.sweepFinished, timeout=60_000) as blocker:
+        dlg.start()
+    res = blocker.args[0]
+    assert [r.n_components for r in res.table] == [1, 2, 3]
+    assert all(r.error is None and r.model.transmat_prior == 40.0 for r in res.table)
+    dlg.close()
+    window.set_options(transmat_prior=1.0)  # the field's "no prior": the sweep fits without one
+    window.open_model_selection()
+    dlg = window._selection_dialog
+    assert "Transition prior" not in dlg.windowTitle()
+    dlg.set_options(n_components=range(2, 3), covariance_types=("diag",), n_init=1)
+    with qtbot.waitSignal(dlg.sweepFinished, timeout=60_000) as blocker:
+        dlg.start()
+    assert blocker.args[0].table[0].model.transmat_prior is None
+    dlg.close()

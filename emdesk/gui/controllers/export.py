@@ -295,7 +295,7 @@ class ExportController(QtCore.QObject):
         from emdesk.session_hmm import is_hmm
 
         try:
-            model = load_fit(str(path))
+            model = loaded = load_fit(str(path))
             info = getattr(model, "fit_info_", None) or {}
             cols = [str(c) for c in getattr(model, "feature_names_in_", [])]
             seq = info.get("sequences") or {}
@@ -330,7 +330,7 @@ class ExportController(QtCore.QObject):
         except (ValueError, OSError) as exc:
             self.w.show_message(f"Could not open the fit: {exc}", "error")
             raise
-        self.w.restarts_view.clear()
+        self.w.restarts_view.set_saved_fit(loaded)  # each restart's log-likelihood, which collapsed, the note
         self.w.status_state.setText(f"Showing the fit from {os.path.basename(str(path))}; Export Fit writes it")
         self._say_if_other_data(info.get("data") or {})
         self.w.update_actions()

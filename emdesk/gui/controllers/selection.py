@@ -171,12 +171,14 @@ class SelectionController(QtCore.QObject):
             w.show_message(str(exc), "error")
             return
         self.close_dialog()
-        from emdesk.gui.hmm_selection import hmm_sweep
+        from emdesk.gui.hmm_selection import hmm_sweep, prior_title
 
-        dlg = SelectionDialog(s.X, list(s.columns), engine_options=options, parent=w, **hmm_sweep(s),
+        dlg = SelectionDialog(s.X, list(s.columns), engine_options=options, parent=w, **hmm_sweep(s, options),
                               **self._families(options))
         if options.get("prior") is not None and s.kind == "mixture":
             _with_prior(dlg, options["prior"], s.X.shape[1])
+        if s.kind == "hmm":
+            prior_title(dlg, options)
         dlg.modelChosen.connect(self._model_chosen)
         dlg.lrtFinished.connect(self._lrt_finished)
         self.dialog = dlg
