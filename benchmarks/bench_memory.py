@@ -163,6 +163,18 @@ def zero_weight_peaks(n: int):
     _print_peaks(ops, lambda name, peak, seconds, out: (
         f"  {name:60s} {peak / MB:9.1f} {peak / X.nbytes:10.2f} {seconds:7.1f}   "
         f"log-likelihood {out.lower_bound_:.12g}"))
+    # the weighted criteria (ninth session: they scored a copy of the positive rows): a model fitted on 50,000 rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = GaussianMixture(k, covariance_type="full", max_iter=3, random_state=0).fit(X[:50_000], sw[:50_000])
+    print(f"  {'criteria (result: four numbers)':60s} {'peak MB':>9s} {'peak/data':>10s} {'s':>7s}")
+    crit = []
+    for label, data, weights in (("zero weights", X, sw), ("reference: all positive", Xc, swc)):
+        # select_model's scores of each fit: log-likelihood, BIC, AIC and ICL from one weighted E-step
+        crit.append((f"select_model's scores (_scores, sample_weight), {label}",
+                     lambda data=data, weights=weights: fitted._scores(data, weights)["icl"]))
+    _print_peaks(crit, lambda name, peak, seconds, out: (
+        f"  {name:60s} {peak / MB:9.1f} {peak / X.nbytes:10.2f} {seconds:7.1f}   value {out:.17g}"))
 
 
 def _wanted(name, cases):
@@ -392,6 +404,10 @@ def bootstrap_peaks(n: int, cases=None):
     ops.append(("bootstrap, Gaussian HMM (diag), 4 sequences",
                 lambda: GaussianHMM(k, covariance_type="diag", max_iter=3, random_state=0).fit(
                     G[:fit_rows], [fit_rows // 2, fit_rows - fit_rows // 2]), G))
+    from emdesk.engine import StudentTMixture
+
+    ops.append(("bootstrap, Student-t mixture (full)",
+                lambda: StudentTMixture(k, max_iter=3, random_state=0).fit(G[:fit_rows]), G))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, make, X in ops:
@@ -401,7 +417,37 @@ def bootstrap_peaks(n: int, cases=None):
             lengths = quarter if "HMM" in name else None
             peak, out, seconds = peak_of(lambda: bootstrap_kind(model, X, n_boot=1, random_state=0, n_jobs=1,
                                                                 max_iter=1, lengths=lengths))
-            print(f"  {name:66s} {peak / MB:9.1f} {peak / X.nbytes:7.2f} {seconds:7.1f}")
+            print(f"  {name:66s} {peak / MB:9.1f} {peak / X.nbytes:7.2f} {seconds:7.1f}   "
+                  f"log-likelihood {out.log_likelihoods[0]:.17g}")
+            del out
+    gaussian_bootstrap_peaks(G, k, cases)
+
+
+def gaussian_bootstrap_peaks(X, k, cases=None):
+    """A GaussianMixture's bootstrap (:func:`emdesk.engine.bootstrap`; one replicate of one iteration, one
+    thread): nonparametric, nonparametric with ``sample_weight`` 0 on 10 % of the rows, and the weighted
+    likelihood bootstrap with those weights, peak beyond X and the weights (issue 16, ninth session: the
+    resample and the positive rows were copies)."""
+    from emdesk.engine import bootstrap
+
+    n, d = X.shape
+    rng = np.random.default_rng(4)
+    sw = rng.uniform(0.5, 2.0, size=n)
+    sw[rng.random(n) < 0.1] = 0.0
+    fit_rows = min(n, 50_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = GaussianMixture(k, covariance_type="full", max_iter=3, random_state=0).fit(X[:fit_rows])
+        ops = [("bootstrap, Gaussian mixture (full), nonparametric", "nonparametric", None),
+               ("bootstrap, Gaussian mixture, nonparametric, 10 % weights 0", "nonparametric", sw),
+               ("bootstrap, Gaussian mixture, weighted, 10 % weights 0", "weighted", sw)]
+        for name, method, weights in ops:
+            if not _wanted(name, cases):
+                continue
+            peak, out, seconds = peak_of(lambda: bootstrap(model, X, n_boot=1, method=method, random_state=0,
+                                                           n_jobs=1, max_iter=1, sample_weight=weights))
+            print(f"  {name:66s} {peak / MB:9.1f} {peak / X.nbytes:7.2f} {seconds:7.1f}   "
+                  f"log-likelihood {out.log_likelihoods[0]:.17g}")
             del out
 
 

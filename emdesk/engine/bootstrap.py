@@ -38,6 +38,8 @@ import numpy as np
 
 from ._bootstrap_common import (METHODS, BootstrapResult, _check_callable, _fit_params, _n_jobs,  # noqa: F401
                                 _percentile_interval, _refit, _run, _seed_sequence, replicate_tolerances)
+from . import bootstrap_kinds as _bk
+from ._zero_weight import take_rows
 from .align import align, as_parameters
 
 __all__ = ["BootstrapResult", "LRTResult", "LRTRow", "bootstrap", "bootstrap_lrt", "replicate_tolerances",
@@ -189,10 +191,15 @@ def relative_ridge(X, sample_weight, covariance_type, reg_covar):
     return float(reg_z) * s[0] * s[0]
 
 
-def _resample(model, X, method, rng, nan_mask):
+def _rows(X, idx, in_place):
+    """``X[idx]``: read in place (:func:`~emdesk.engine._zero_weight.take_rows`, 4 bytes a row) or copied."""
+    return take_rows(X, idx) if in_place else X[idx]
+
+
+def _resample(model, X, method, rng, nan_mask, in_place=False):
     n = X.shape[0]
     if method == "nonparametric":
-        return X[rng.integers(0, n, size=n)], None
+        return _rows(X, rng.integers(0, n, size=n), in_place), None
     if method == "weighted":
         w = rng.standard_exponential(n)
         return X, w * (n / w.sum())
@@ -282,8 +289,8 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
     empty = nan.all(axis=1)
     if w0 is not None:  # nor do rows of weight 0 (emdesk.engine._zero_weight): left out before any draw
         empty |= w0 == 0
-    if empty.any():  # rows with no value carry no information about the parameters
-        X = X[~empty]
+    if empty.any():  # rows with no value carry no information about the parameters: the others read in place
+        X = take_rows(X, np.flatnonzero(~empty))  # (issue 16, ninth session: X[~empty] was a copy)
         nan = nan[~empty]
         w0 = None if w0 is None else w0[~empty]
     n = X.shape[0]
@@ -295,14 +302,20 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
     seeds = ss.spawn(int(n_boot))
     ref = as_parameters(model)
     ct = model.covariance_type
+    lean = _lean_applies(model, nan_mask, n) and not isinstance(rep_tol, str)
+    if lean:  # small data, whose rolling batch holds every replicate's rows anyway: one array, as before
+        X = np.asarray(X)
+    # a nonparametric resample: its row numbers (4 bytes a row), the replicate's fit gathering each block of rows
+    # when it reads it, above RESAMPLE_COPY_BYTES (the HMMs' rule); a copy below it (issue 16, ninth session)
+    in_place = not lean and 8 * X.shape[0] * X.shape[1] > _bk.RESAMPLE_COPY_BYTES
 
     def draw(seed):
         rng = np.random.default_rng(seed)
         if method == "nonparametric" and w0 is not None:
             idx = rng.choice(n, size=n, p=w0 / w0.sum())
-            Xb, wb = X[idx], None
+            Xb, wb = _rows(X, idx, in_place), None
         else:
-            Xb, wb = _resample(model, X, method, rng, nan_mask)
+            Xb, wb = _resample(model, X, method, rng, nan_mask, in_place)
             if method == "weighted" and w0 is not None:
                 wb = wb * w0
         return Xb, wb, int(rng.integers(2**31))
@@ -336,7 +349,7 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
                 return (a.weights, a.means, a.covariances, out[3], a.permutation, out[4], out[5])
         return engine_task(Xb, wb, refit_seed)
 
-    if _lean_applies(model, nan_mask, n) and not isinstance(rep_tol, str):
+    if lean:
         reg = model.get_params().get("reg_covar", 0.0)
         if isinstance(reg, str):  # relative: each replicate's ridge from its own data, as its fit computes it
             reg_arg = lambda Xb, wb, reg=reg: relative_ridge(Xb, wb, ct, reg)  # noqa: E731
