@@ -29,7 +29,12 @@ log-densities and posteriors) and the forward-backward's block budget (FB_BLOCK_
 of a Gaussian HMM (4 sequences; one replicate of one iteration, :func:`bootstrap_peaks`) at every size: the resample and the label
 alignment (summed over row blocks since the seventh session; whole ``(n, k)`` posteriors before).
 
-``--cases WORD ...`` keeps only the ``--families`` / ``--hmm`` rows whose name holds one of the words.
+``--bootstrap`` also runs a Student-t mixture's and a GaussianMixture's (nonparametric, with 10 % weights 0, and
+weighted), and ``--zero-weights`` the weighted criteria (``_scores``, what ``select_model`` scores with; ninth
+session: resamples and positive rows read in place); ``--resample-copy-bytes 0`` reads every resample in place.
+
+``--cases WORD ...`` keeps only the ``--families`` / ``--hmm`` / ``--bootstrap`` / ``--zero-weights`` rows whose
+name holds one of the words.
 The script runs on older trees too (``PYTHONPATH=<old checkout> python3 benchmarks/bench_memory.py``),
 which is how the before/after rows of the README were measured, one after the other in the same session.
 
@@ -132,7 +137,7 @@ def _print_peaks(ops, line):
             del out
 
 
-def zero_weight_peaks(n: int):
+def zero_weight_peaks(n: int, cases=None):
     """``--zero-weights`` (issue 16, item 2): fits with ``sample_weight`` 0 on 10 % of the rows (some of them
     holding 1e200), beside the same fit without weights (peak beyond X and the weights)."""
     rng = np.random.default_rng(2)
@@ -160,7 +165,7 @@ def zero_weight_peaks(n: int):
         ops.append((f"whole fit: k-means++, 5 iterations (diag), {label}",
                     lambda data=data, weights=weights: GaussianMixture(
                         k, covariance_type="diag", max_iter=5, tol=0, random_state=0).fit(data, sample_weight=weights)))
-    _print_peaks(ops, lambda name, peak, seconds, out: (
+    _print_peaks([op for op in ops if _wanted(op[0], cases)], lambda name, peak, seconds, out: (
         f"  {name:60s} {peak / MB:9.1f} {peak / X.nbytes:10.2f} {seconds:7.1f}   "
         f"log-likelihood {out.lower_bound_:.12g}"))
     # the weighted criteria (ninth session: they scored a copy of the positive rows): a model fitted on 50,000 rows
@@ -173,7 +178,7 @@ def zero_weight_peaks(n: int):
         # select_model's scores of each fit: log-likelihood, BIC, AIC and ICL from one weighted E-step
         crit.append((f"select_model's scores (_scores, sample_weight), {label}",
                      lambda data=data, weights=weights: fitted._scores(data, weights)["icl"]))
-    _print_peaks(crit, lambda name, peak, seconds, out: (
+    _print_peaks([op for op in crit if _wanted(op[0], cases)], lambda name, peak, seconds, out: (
         f"  {name:60s} {peak / MB:9.1f} {peak / X.nbytes:10.2f} {seconds:7.1f}   value {out:.17g}"))
 
 
@@ -530,7 +535,14 @@ def main(argv=None):
                          "(e.g. categorical mixed)")
     ap.add_argument("--hmm-start-families", nargs="+", default=["gaussian", "poisson", "categorical"],
                     choices=["gaussian", "poisson", "categorical"], help="the families of --hmm-start")
+    ap.add_argument("--resample-copy-bytes", type=int, metavar="BYTES",
+                    help="bootstrap_kinds.RESAMPLE_COPY_BYTES for this run (0: every resample read in place)")
     args = ap.parse_args(argv)
+    if args.resample_copy_bytes is not None:
+        from emdesk.engine import bootstrap_kinds
+
+        bootstrap_kinds.RESAMPLE_COPY_BYTES = args.resample_copy_bytes
+        print(f"RESAMPLE_COPY_BYTES = {args.resample_copy_bytes}")
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}; peaks by tracemalloc; "
           f"load average {os.getloadavg()[0]:.1f}")
     print(tree_budget())
@@ -547,7 +559,7 @@ def main(argv=None):
         if args.bootstrap:
             bootstrap_peaks(n, cases=args.cases)
         if args.zero_weights:
-            zero_weight_peaks(n)
+            zero_weight_peaks(n, args.cases)
         if not args.skip_scoring:
             run(n, args.skip_csv)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux

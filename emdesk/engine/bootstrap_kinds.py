@@ -131,7 +131,7 @@ class _ResampledRows(ColumnView):
         if isinstance(key, tuple):
             rows, c = key
             return self[rows][..., c]
-        return self.X[self.rows[key]]
+        return np.take(self.X, self.rows[key], axis=0)  # as X[rows[key]], 5-7x faster (_zero_weight.PositiveRows)
 
     @classmethod
     def of(cls, X, starts, lens, pick):
