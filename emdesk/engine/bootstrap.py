@@ -39,6 +39,7 @@ import numpy as np
 from ._bootstrap_common import (METHODS, BootstrapResult, _check_callable, _fit_params, _n_jobs,  # noqa: F401
                                 _percentile_interval, _refit, _run, _seed_sequence, replicate_tolerances)
 from . import bootstrap_kinds as _bk
+from ._validation import _any_in_blocks
 from ._zero_weight import take_rows
 from .align import align, as_parameters
 
@@ -282,21 +283,24 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
         w0 = np.asarray(sample_weight, dtype=float)
         if w0.shape != (X.shape[0],) or not np.all(np.isfinite(w0)) or np.any(w0 < 0) or not w0.sum() > 0:
             raise ValueError("sample_weight must be finite, non-negative, one per row of X, and not all 0.")
-    nan = np.isnan(X)
-    if nan.any() and model.get_params().get("missing", "error") == "error":
+    # the mask of missing cells only when there are some (found in row blocks: complete data hold no mask)
+    nan = np.isnan(X) if _any_in_blocks(X, np.isnan) else None
+    if nan is not None and model.get_params().get("missing", "error") == "error":
         raise ValueError("X has missing values but the model was fitted with missing='error': bootstrap the "
                          "complete rows, or fit with missing='marginalize'.")
-    empty = nan.all(axis=1)
+    empty = None if nan is None else nan.all(axis=1)
     if w0 is not None:  # nor do rows of weight 0 (emdesk.engine._zero_weight): left out before any draw
-        empty |= w0 == 0
-    if empty.any():  # rows with no value carry no information about the parameters: the others read in place
-        X = take_rows(X, np.flatnonzero(~empty))  # (issue 16, ninth session: X[~empty] was a copy)
-        nan = nan[~empty]
+        empty = (w0 == 0) if empty is None else empty | (w0 == 0)
+    if empty is not None and empty.any():  # rows with no value carry no information about the parameters:
+        X = take_rows(X, np.flatnonzero(~empty))  # the others read in place (ninth session: X[~empty], a copy)
+        nan = None if nan is None else nan[~empty]
         w0 = None if w0 is None else w0[~empty]
+    del empty
     n = X.shape[0]
     if n < 2:
         raise ValueError("The bootstrap needs at least 2 rows with data.")
-    nan_mask = nan if nan.any() else None
+    nan_mask = nan if nan is not None and nan.any() else None  # (NaN only in rows left out: none)
+    del nan
     rep_tol, rep_max_iter = replicate_tolerances(model, tol, max_iter)
     ss = _seed_sequence(random_state)
     seeds = ss.spawn(int(n_boot))

@@ -139,6 +139,22 @@ def test_all_missing_rows_read_in_place(engine_path):
     assert isinstance(engine_path[0], PositiveRows) and engine_path[0].X is X
 
 
+def test_nan_only_in_rows_left_out():
+    """Rows without any value are the only ones with NaN: the rest are complete data (the lean loop, the
+    parametric draw without a mask), as the bootstrap of those rows."""
+    X = _data(200, seed=17)
+    X[::20] = np.nan
+    keep = ~np.isnan(X).all(axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = GaussianMixture(2, covariance_type="full", missing="marginalize", random_state=0).fit(X)
+        for method in ("nonparametric", "parametric"):
+            a = bootstrap(model, X, n_boot=2, method=method, random_state=1, n_jobs=1, max_iter=5)
+            b = bootstrap(model, X[keep], n_boot=2, method=method, random_state=1, n_jobs=1, max_iter=5)
+            _same(a, b)
+            assert not np.isnan(a.log_likelihoods).any()
+
+
 @pytest.mark.parametrize("kind", ["student", "poisson"])
 def test_kinds_resample_read_in_place_is_the_copy_bit_for_bit(monkeypatch, kind):
     """A Student-t or Poisson mixture's nonparametric resample read in place (_ResampledRows of the drawn row
