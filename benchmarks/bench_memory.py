@@ -29,7 +29,12 @@ log-densities and posteriors) and the forward-backward's block budget (FB_BLOCK_
 of a Gaussian HMM (4 sequences; one replicate of one iteration, :func:`bootstrap_peaks`) at every size: the resample and the label
 alignment (summed over row blocks since the seventh session; whole ``(n, k)`` posteriors before).
 
-``--cases WORD ...`` keeps only the ``--families`` / ``--hmm`` rows whose name holds one of the words.
+``--bootstrap`` also runs a Student-t mixture's and a GaussianMixture's (nonparametric, with 10 % weights 0, and
+weighted), and ``--zero-weights`` the weighted criteria (``_scores``, what ``select_model`` scores with; ninth
+session: resamples and positive rows read in place); ``--resample-copy-bytes 0`` reads every resample in place.
+
+``--cases WORD ...`` keeps only the ``--families`` / ``--hmm`` / ``--bootstrap`` / ``--zero-weights`` rows whose
+name holds one of the words.
 The script runs on older trees too (``PYTHONPATH=<old checkout> python3 benchmarks/bench_memory.py``),
 which is how the before/after rows of the README were measured, one after the other in the same session.
 
@@ -132,7 +137,7 @@ def _print_peaks(ops, line):
             del out
 
 
-def zero_weight_peaks(n: int):
+def zero_weight_peaks(n: int, cases=None):
     """``--zero-weights`` (issue 16, item 2): fits with ``sample_weight`` 0 on 10 % of the rows (some of them
     holding 1e200), beside the same fit without weights (peak beyond X and the weights)."""
     rng = np.random.default_rng(2)
@@ -160,9 +165,21 @@ def zero_weight_peaks(n: int):
         ops.append((f"whole fit: k-means++, 5 iterations (diag), {label}",
                     lambda data=data, weights=weights: GaussianMixture(
                         k, covariance_type="diag", max_iter=5, tol=0, random_state=0).fit(data, sample_weight=weights)))
-    _print_peaks(ops, lambda name, peak, seconds, out: (
+    _print_peaks([op for op in ops if _wanted(op[0], cases)], lambda name, peak, seconds, out: (
         f"  {name:60s} {peak / MB:9.1f} {peak / X.nbytes:10.2f} {seconds:7.1f}   "
         f"log-likelihood {out.lower_bound_:.12g}"))
+    # the weighted criteria (ninth session: they scored a copy of the positive rows): a model fitted on 50,000 rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = GaussianMixture(k, covariance_type="full", max_iter=3, random_state=0).fit(X[:50_000], sw[:50_000])
+    print(f"  {'criteria (result: four numbers)':60s} {'peak MB':>9s} {'peak/data':>10s} {'s':>7s}")
+    crit = []
+    for label, data, weights in (("zero weights", X, sw), ("reference: all positive", Xc, swc)):
+        # select_model's scores of each fit: log-likelihood, BIC, AIC and ICL from one weighted E-step
+        crit.append((f"select_model's scores (_scores, sample_weight), {label}",
+                     lambda data=data, weights=weights: fitted._scores(data, weights)["icl"]))
+    _print_peaks([op for op in crit if _wanted(op[0], cases)], lambda name, peak, seconds, out: (
+        f"  {name:60s} {peak / MB:9.1f} {peak / X.nbytes:10.2f} {seconds:7.1f}   value {out:.17g}"))
 
 
 def _wanted(name, cases):
@@ -392,6 +409,10 @@ def bootstrap_peaks(n: int, cases=None):
     ops.append(("bootstrap, Gaussian HMM (diag), 4 sequences",
                 lambda: GaussianHMM(k, covariance_type="diag", max_iter=3, random_state=0).fit(
                     G[:fit_rows], [fit_rows // 2, fit_rows - fit_rows // 2]), G))
+    from emdesk.engine import StudentTMixture
+
+    ops.append(("bootstrap, Student-t mixture (full)",
+                lambda: StudentTMixture(k, max_iter=3, random_state=0).fit(G[:fit_rows]), G))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, make, X in ops:
@@ -401,7 +422,37 @@ def bootstrap_peaks(n: int, cases=None):
             lengths = quarter if "HMM" in name else None
             peak, out, seconds = peak_of(lambda: bootstrap_kind(model, X, n_boot=1, random_state=0, n_jobs=1,
                                                                 max_iter=1, lengths=lengths))
-            print(f"  {name:66s} {peak / MB:9.1f} {peak / X.nbytes:7.2f} {seconds:7.1f}")
+            print(f"  {name:66s} {peak / MB:9.1f} {peak / X.nbytes:7.2f} {seconds:7.1f}   "
+                  f"log-likelihood {out.log_likelihoods[0]:.17g}")
+            del out
+    gaussian_bootstrap_peaks(G, k, cases)
+
+
+def gaussian_bootstrap_peaks(X, k, cases=None):
+    """A GaussianMixture's bootstrap (:func:`emdesk.engine.bootstrap`; one replicate of one iteration, one
+    thread): nonparametric, nonparametric with ``sample_weight`` 0 on 10 % of the rows, and the weighted
+    likelihood bootstrap with those weights, peak beyond X and the weights (issue 16, ninth session: the
+    resample and the positive rows were copies)."""
+    from emdesk.engine import bootstrap
+
+    n, d = X.shape
+    rng = np.random.default_rng(4)
+    sw = rng.uniform(0.5, 2.0, size=n)
+    sw[rng.random(n) < 0.1] = 0.0
+    fit_rows = min(n, 50_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = GaussianMixture(k, covariance_type="full", max_iter=3, random_state=0).fit(X[:fit_rows])
+        ops = [("bootstrap, Gaussian mixture (full), nonparametric", "nonparametric", None),
+               ("bootstrap, Gaussian mixture, nonparametric, 10 % weights 0", "nonparametric", sw),
+               ("bootstrap, Gaussian mixture, weighted, 10 % weights 0", "weighted", sw)]
+        for name, method, weights in ops:
+            if not _wanted(name, cases):
+                continue
+            peak, out, seconds = peak_of(lambda: bootstrap(model, X, n_boot=1, method=method, random_state=0,
+                                                           n_jobs=1, max_iter=1, sample_weight=weights))
+            print(f"  {name:66s} {peak / MB:9.1f} {peak / X.nbytes:7.2f} {seconds:7.1f}   "
+                  f"log-likelihood {out.log_likelihoods[0]:.17g}")
             del out
 
 
@@ -484,7 +535,14 @@ def main(argv=None):
                          "(e.g. categorical mixed)")
     ap.add_argument("--hmm-start-families", nargs="+", default=["gaussian", "poisson", "categorical"],
                     choices=["gaussian", "poisson", "categorical"], help="the families of --hmm-start")
+    ap.add_argument("--resample-copy-bytes", type=int, metavar="BYTES",
+                    help="bootstrap_kinds.RESAMPLE_COPY_BYTES for this run (0: every resample read in place)")
     args = ap.parse_args(argv)
+    if args.resample_copy_bytes is not None:
+        from emdesk.engine import bootstrap_kinds
+
+        bootstrap_kinds.RESAMPLE_COPY_BYTES = args.resample_copy_bytes
+        print(f"RESAMPLE_COPY_BYTES = {args.resample_copy_bytes}")
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}; peaks by tracemalloc; "
           f"load average {os.getloadavg()[0]:.1f}")
     print(tree_budget())
@@ -501,7 +559,7 @@ def main(argv=None):
         if args.bootstrap:
             bootstrap_peaks(n, cases=args.cases)
         if args.zero_weights:
-            zero_weight_peaks(n)
+            zero_weight_peaks(n, args.cases)
         if not args.skip_scoring:
             run(n, args.skip_csv)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux

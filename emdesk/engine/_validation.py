@@ -9,6 +9,7 @@ import numpy as np
 
 from . import covariance_models as _cm
 from ._core import COVARIANCE_TYPES, columns
+from ._zero_weight import PositiveRows
 
 #: Every accepted ``covariance_type``: scikit-learn's four, mclust's 14 and, for one feature, E / V.
 ALL_COVARIANCE_TYPES = COVARIANCE_TYPES + _cm.MODEL_NAMES + _cm.MODEL_NAMES_1D
@@ -69,14 +70,17 @@ def rows_with_nan(X):
 
 
 def check_array(X, missing="error", name="X", n_features=None):
-    """X as a float64 (n, d) array; 1-D input is one feature."""
-    try:
-        X = np.asarray(X, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{name} must be a numeric array (rows x columns of numbers); it holds values that "
-            "are not numbers: select numeric columns only."
-        ) from None
+    """X as a float64 (n, d) array; 1-D input is one feature.  Rows read in place
+    (:class:`~emdesk.engine._zero_weight.PositiveRows`: the positive rows, a bootstrap resample) are taken
+    as they are, and checked in row blocks like an array (issue 16: no copy)."""
+    if not isinstance(X, PositiveRows):
+        try:
+            X = np.asarray(X, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{name} must be a numeric array (rows x columns of numbers); it holds values that "
+                "are not numbers: select numeric columns only."
+            ) from None
     if X.ndim == 1:
         X = X.reshape(-1, 1)
     elif X.ndim != 2:
@@ -344,8 +348,6 @@ def _observed_columns(X, keep):
     :func:`columns`), or :class:`_StreamedColumn` above ``_colstats.STREAM_ROWS`` rows (issue 16: no
     8-byte-per-row copy; the same numbers)."""
     from ._colstats import STREAM_ROWS
-
-    from ._zero_weight import PositiveRows
 
     if X.shape[0] > STREAM_ROWS and isinstance(X, (np.ndarray, PositiveRows)):
         for j in range(X.shape[1]):

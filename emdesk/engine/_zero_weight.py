@@ -10,7 +10,9 @@ its criteria, ``select_model``, ``bootstrap``); data without a zero weight pass 
 copy, the same bits as before).  With zero weights, the fit reads the positive rows in place through
 :class:`PositiveRows` (one row number per positive row; each block of rows the fit asks for is gathered when
 it is read): before the eighth session it read a copy of them (``n_positive x d`` floats beyond the fit's
-own budget).  The zero-weight rows are never read, so whatever they hold (1e200, inf, NaN) cannot reach a
+own budget).  Since the ninth session the weighted criteria (:func:`scored_rows`, what ``select_model`` scores
+each fit with) and ``bootstrap`` read them in place too, and a mixture's bootstrap resample is read through its
+row numbers (:func:`take_rows`).  The zero-weight rows are never read, so whatever they hold (1e200, inf, NaN) cannot reach a
 sum.  The zero-weight rows still get answers after the
 fit: ``predict``/``predict_proba``/``score_samples`` score any row, and the snapshots' responsibilities
 (``fit_iter(responsibilities=True)``) cover every row of X, the left-out rows scored by the snapshot's
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["positive_rows", "scored_rows", "LeftOutRows", "PositiveRows", "nan_mask"]
+__all__ = ["positive_rows", "scored_rows", "take_rows", "row_numbers", "LeftOutRows", "PositiveRows", "nan_mask"]
 
 
 def positive_rows(X, w):
@@ -33,7 +35,21 @@ def positive_rows(X, w):
     if keep.all():
         return X, w, None
     left_out = LeftOutRows(X, keep)
-    return PositiveRows(X, left_out.kept), w[keep], left_out
+    return take_rows(X, left_out.kept), w[keep], left_out
+
+
+def row_numbers(idx, n):
+    """Row numbers ``idx`` of an array of ``n`` rows as 4-byte integers below 2^31 rows (else ``intp``)."""
+    return np.asarray(idx).astype(np.int32 if n < 2 ** 31 else np.intp, copy=False)
+
+
+def take_rows(X, idx):
+    """``X[idx]`` read in place: a :class:`PositiveRows` of the (n, d) float array ``X`` (or of the array
+    under ``X`` when ``X`` is one already: its row numbers composed, never a view of a view).  ``idx``: row
+    numbers of ``X`` in any order, repeats allowed (a bootstrap resample)."""
+    if isinstance(X, PositiveRows):
+        return PositiveRows(X.X, X.rows[idx])
+    return PositiveRows(X, row_numbers(idx, X.shape[0]))
 
 
 def scored_rows(est, X, sample_weight):
@@ -49,15 +65,16 @@ def scored_rows(est, X, sample_weight):
     keep = w > 0
     if keep.all():
         return X, w
-    return X[keep], w[keep]  # the scorers take arrays (their result is one number per row anyway)
+    return take_rows(X, np.flatnonzero(keep)), w[keep]  # read in place (ninth session: a copy before)
 
 
 class PositiveRows:
-    """The rows ``rows`` (increasing row numbers) of a 2-D float array ``X``, read in place: what the fit
-    reads instead of ``X[rows]`` (no copy of the rows; issue 16).  ``P[a:b]``, ``P[idx]`` (integers or a
-    boolean mask over these rows), ``P[a:b, cols]`` and ``P[:, j]`` give what the same key gives on
+    """The rows ``rows`` (row numbers: increasing for the positive rows, in any order and repeated for a
+    bootstrap resample, :func:`take_rows`) of a 2-D float array ``X``, read in place: what the fit and the
+    scorers read instead of ``X[rows]`` (no copy of the rows; issue 16).  ``P[a:b]``, ``P[idx]`` (integers
+    or a boolean mask over these rows), ``P[a:b, cols]`` and ``P[:, j]`` give what the same key gives on
     ``X[rows]``: the rows asked for are gathered then (a block's copy).  ``np.asarray(P)`` makes the whole
-    copy (only what still reads the data whole does that)."""
+    copy (only what still reads the data whole does that).  ``check_array`` takes it as it is."""
 
     ndim = 2
 
@@ -81,7 +98,9 @@ class PositiveRows:
 
     def __getitem__(self, key):
         if not isinstance(key, tuple):
-            return self.X[self.rows[key]]
+            # np.take: the same rows as X[rows[key]], gathered 5-7x faster (1e6 x 3 rows, 65,536 random row
+            # numbers: 1.8 against 13.3 ms; fancy indexing's general loop per row)
+            return np.take(self.X, self.rows[key], axis=0)
         if len(key) != 2:
             raise IndexError(f"PositiveRows takes [rows] or [rows, columns]; got {key!r}.")
         r, c = key

@@ -38,6 +38,9 @@ import numpy as np
 
 from ._bootstrap_common import (METHODS, BootstrapResult, _check_callable, _fit_params, _n_jobs,  # noqa: F401
                                 _percentile_interval, _refit, _run, _seed_sequence, replicate_tolerances)
+from . import bootstrap_kinds as _bk
+from ._validation import _any_in_blocks
+from ._zero_weight import take_rows
 from .align import align, as_parameters
 
 __all__ = ["BootstrapResult", "LRTResult", "LRTRow", "bootstrap", "bootstrap_lrt", "replicate_tolerances",
@@ -189,10 +192,15 @@ def relative_ridge(X, sample_weight, covariance_type, reg_covar):
     return float(reg_z) * s[0] * s[0]
 
 
-def _resample(model, X, method, rng, nan_mask):
+def _rows(X, idx, in_place):
+    """``X[idx]``: read in place (:func:`~emdesk.engine._zero_weight.take_rows`, 4 bytes a row) or copied."""
+    return take_rows(X, idx) if in_place else X[idx]
+
+
+def _resample(model, X, method, rng, nan_mask, in_place=False):
     n = X.shape[0]
     if method == "nonparametric":
-        return X[rng.integers(0, n, size=n)], None
+        return _rows(X, rng.integers(0, n, size=n), in_place), None
     if method == "weighted":
         w = rng.standard_exponential(n)
         return X, w * (n / w.sum())
@@ -275,34 +283,43 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
         w0 = np.asarray(sample_weight, dtype=float)
         if w0.shape != (X.shape[0],) or not np.all(np.isfinite(w0)) or np.any(w0 < 0) or not w0.sum() > 0:
             raise ValueError("sample_weight must be finite, non-negative, one per row of X, and not all 0.")
-    nan = np.isnan(X)
-    if nan.any() and model.get_params().get("missing", "error") == "error":
+    # the mask of missing cells only when there are some (found in row blocks: complete data hold no mask)
+    nan = np.isnan(X) if _any_in_blocks(X, np.isnan) else None
+    if nan is not None and model.get_params().get("missing", "error") == "error":
         raise ValueError("X has missing values but the model was fitted with missing='error': bootstrap the "
                          "complete rows, or fit with missing='marginalize'.")
-    empty = nan.all(axis=1)
+    empty = None if nan is None else nan.all(axis=1)
     if w0 is not None:  # nor do rows of weight 0 (emdesk.engine._zero_weight): left out before any draw
-        empty |= w0 == 0
-    if empty.any():  # rows with no value carry no information about the parameters
-        X = X[~empty]
-        nan = nan[~empty]
+        empty = (w0 == 0) if empty is None else empty | (w0 == 0)
+    if empty is not None and empty.any():  # rows with no value carry no information about the parameters:
+        X = take_rows(X, np.flatnonzero(~empty))  # the others read in place (ninth session: X[~empty], a copy)
+        nan = None if nan is None else nan[~empty]
         w0 = None if w0 is None else w0[~empty]
+    del empty
     n = X.shape[0]
     if n < 2:
         raise ValueError("The bootstrap needs at least 2 rows with data.")
-    nan_mask = nan if nan.any() else None
+    nan_mask = nan if nan is not None and nan.any() else None  # (NaN only in rows left out: none)
+    del nan
     rep_tol, rep_max_iter = replicate_tolerances(model, tol, max_iter)
     ss = _seed_sequence(random_state)
     seeds = ss.spawn(int(n_boot))
     ref = as_parameters(model)
     ct = model.covariance_type
+    lean = _lean_applies(model, nan_mask, n) and not isinstance(rep_tol, str)
+    if lean:  # small data, whose rolling batch holds every replicate's rows anyway: one array, as before
+        X = np.asarray(X)
+    # a nonparametric resample: its row numbers (4 bytes a row), the replicate's fit gathering each block of rows
+    # when it reads it, above RESAMPLE_COPY_BYTES (the HMMs' rule); a copy below it (issue 16, ninth session)
+    in_place = not lean and 8 * X.shape[0] * X.shape[1] > _bk.RESAMPLE_COPY_BYTES
 
     def draw(seed):
         rng = np.random.default_rng(seed)
         if method == "nonparametric" and w0 is not None:
             idx = rng.choice(n, size=n, p=w0 / w0.sum())
-            Xb, wb = X[idx], None
+            Xb, wb = _rows(X, idx, in_place), None
         else:
-            Xb, wb = _resample(model, X, method, rng, nan_mask)
+            Xb, wb = _resample(model, X, method, rng, nan_mask, in_place)
             if method == "weighted" and w0 is not None:
                 wb = wb * w0
         return Xb, wb, int(rng.integers(2**31))
@@ -336,7 +353,7 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
                 return (a.weights, a.means, a.covariances, out[3], a.permutation, out[4], out[5])
         return engine_task(Xb, wb, refit_seed)
 
-    if _lean_applies(model, nan_mask, n) and not isinstance(rep_tol, str):
+    if lean:
         reg = model.get_params().get("reg_covar", 0.0)
         if isinstance(reg, str):  # relative: each replicate's ridge from its own data, as its fit computes it
             reg_arg = lambda Xb, wb, reg=reg: relative_ridge(Xb, wb, ct, reg)  # noqa: E731

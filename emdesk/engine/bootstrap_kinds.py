@@ -34,8 +34,9 @@ posterior cross-tabulation over the data (as :func:`emdesk.engine.align.align_po
 summed over row blocks, issue 16: the fit's posteriors, the reference, are held only up to
 ``ALIGN_CACHE_BYTES`` and recomputed block by block in each replicate above it, an HMM's from its blocked
 forward-backward's recorded block inputs) and all its parameters are permuted accordingly (a transition matrix
-on both axes; a shared ("tied") covariance is not permuted).  An HMM's nonparametric resample of float rows
-above ``RESAMPLE_COPY_BYTES`` is read in place through the picked sequences' row numbers.
+on both axes; a shared ("tied") covariance is not permuted).  A nonparametric resample of float rows above
+``RESAMPLE_COPY_BYTES`` is read in place through its row numbers (an HMM's picked sequences', a mixture's drawn
+rows'), never copied.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from ._blas import tmatmul
 from .align import match_cross_table, permute_parameters
 from .diagnostics import DegenerateSolutionWarning
 from .families._blocks import ColumnView, prepared_blocks
+from ._zero_weight import row_numbers
 from .families._codes import CodedRows
 
 __all__ = ["bootstrap_kind", "kind_parameters", "is_hmm"]
@@ -123,6 +125,14 @@ class _ResampledRows(ColumnView):
         super().__init__(X, np.arange(X.shape[1]), rows)
         self.strides = (8 * self.shape[1], 8)
 
+    def __getitem__(self, key):
+        """Every column: the rows gathered whole, C-ordered as the copy's rows (``X[rows][:, cols]`` gives an
+        F-ordered block, on which the Student-t family's sums round differently in the last bit)."""
+        if isinstance(key, tuple):
+            rows, c = key
+            return self[rows][..., c]
+        return np.take(self.X, self.rows[key], axis=0)  # as X[rows[key]], 5-7x faster (_zero_weight.PositiveRows)
+
     @classmethod
     def of(cls, X, starts, lens, pick):
         rows = np.empty(int(np.sum(lens[pick])), dtype=np.int32 if X.shape[0] < 2**31 else np.int64)
@@ -160,8 +170,9 @@ ALIGN_BLOCK_BYTES = 16 << 20
 # they take at most this many bytes (8 n k), and recomputed block by block in each replicate above it
 ALIGN_CACHE_BYTES = 64 << 20
 
-# An HMM's nonparametric resample of float rows is copied while the copy takes at most this many bytes, and
-# read in place above it (_ResampledRows: 4 bytes a row; the fit's fixed-size row blocks of 8,192-65,536 rows
+# A nonparametric resample of float rows (an HMM's sequences, a mixture's rows; GaussianMixture's too, in
+# emdesk.engine.bootstrap) is copied while the copy takes at most this many bytes, and read in place above it
+# (_ResampledRows / _zero_weight.take_rows: 4 bytes a row; the fit's fixed-size row blocks of 8,192-65,536 rows
 # are gathered then, which at small n is a copy anyway)
 RESAMPLE_COPY_BYTES = 64 << 20
 
@@ -444,7 +455,11 @@ def bootstrap_kind(model, X, n_boot=999, method="nonparametric", random_state=No
         if not hmm:
             if method == "nonparametric":
                 idx = rng.integers(0, n, size=n)
-                return (Xw.take(idx) if isinstance(Xw, CodedRows) else Xw[idx]), None
+                if isinstance(Xw, CodedRows):
+                    return Xw.take(idx), None
+                if Xw.dtype == np.float64 and Xw.nbytes > RESAMPLE_COPY_BYTES:  # the rows read in place, as an HMM's
+                    return _ResampledRows(Xw, row_numbers(idx, n)), None
+                return Xw[idx], None
             Xb, _ = model.sample(n, random_state=rng)
             Xb = Xb[rng.permutation(n)]
             if nan_mask is not None:
