@@ -360,6 +360,10 @@ class ExportController(QtCore.QObject):
                                                         "Fit files (*.json);;All files (*)")
         if not path:
             return
+        from emdesk.gui.controllers.open_guard import may_replace_fit
+
+        if not may_replace_fit(self.w, os.path.basename(path)):  # a fit runs: ask before it goes
+            return
         try:
             self.open_fit(path)
         except (ValueError, OSError):
