@@ -137,3 +137,12 @@ def test_the_question_box(qtbot, window):
     texts = sorted(b.text().replace("&", "") for b in box.buttons())
     assert texts == ["Cancel", "Stop and open"] and stop.text() == "Stop and open"
     assert box.defaultButton() is box.escapeButton() and box.defaultButton() is not stop
+
+
+def test_import_with_options_asks_at_ok(qtbot, window, first, second, asked):
+    _running(qtbot, window, first)
+    dlg = window.importer.show_import_dialog(str(second))
+    dlg.accept()
+    assert asked and asked[0][0] == "A fit is running on first.csv. Stop it and open second.csv?"
+    assert window.is_fitting() and not window.loader.loading
+    _stop(qtbot, window)
