@@ -53,3 +53,16 @@ def test_ridge_headline_wording():
     assert two.startswith("The stopped fit: components 1 and 3: their variances are held at reg_covar "
                           "(relative:0.05)")
     assert two.endswith("Also degenerate (too few points: component 4).")
+
+
+def test_an_hmm_headline_names_the_state(qtbot, window, tmp_path):
+    window.open_csv(_csv(tmp_path))
+    window.set_model_kind("hmm", "gaussian")
+    window.select_columns(["v"])
+    window.set_options(n_components=3, n_init=1, random_state=0, reg_covar=1.0, max_iter=100)
+    with qtbot.waitSignal(window.fitFinished, timeout=FIT_TIMEOUT):
+        window.start_fit()
+    assert "lower_reg_covar" in window.degeneracy_fixes()
+    text = window.guard_bar.label.text()
+    assert text.startswith("The fit: state") and "held at reg_covar (1), large for these data" in text
+    assert "spurious" not in text and "omponent" not in text
