@@ -162,6 +162,30 @@ def _lower_if_large(out: dict, reg_option, reg, min_variance) -> None:
     )
 
 
+def ridge_headline(issues, reg_option, which: str = "") -> str:
+    """The guard bar's headline when a large ``reg_covar`` ridge is what holds the flagged components (the
+    guard then offers ``lower_reg_covar``): their variance is the ridge's, not a collapse onto a few values,
+    e.g. ``"Component 2's variance is held at reg_covar (1), large for these data: ..."``. ``which``: "The fit"
+    or "The stopped fit" (a fit that ended), "" while EM runs. The other components' issues are named after."""
+    issues = tuple(issues or ())
+    held = sorted({int(i.component) + 1 for i in issues if i.kind == "variance_floor"})
+    others = tuple(i for i in issues if int(i.component) + 1 not in held)
+    reg = f"{reg_option:g}" if isinstance(reg_option, (int, float)) else str(reg_option)
+    it = "it" if len(held) == 1 else "them"
+    if len(held) == 1:
+        who = f"Component {held[0]}'s variance is"
+    else:
+        who = f"Components {', '.join(map(str, held[:-1]))} and {held[-1]}: their variances are"
+    text = (f"{which + ': ' if which else ''}{who[0].lower() + who[1:] if which else who} held at reg_covar "
+            f"({reg}), large for these data (at least {REG_COVAR_LARGE:g} of a column's variance): the ridge, not "
+            f"the data, sets {it}, and a larger one would hold {it} there further.")
+    if others:
+        from emdesk.engine.diagnostics import format_issues
+
+        text += f" Also degenerate ({format_issues(others)})."
+    return text
+
+
 def propose_hmm_fixes(options: dict, family: str, kinds, data_variances=None) -> dict:
     """The fixes for a degenerate hidden Markov model fitted with ``options`` (the engine keywords of the fit:
     numbers, as the session passes them to the HMM), ``family`` its emission family and ``kinds`` the kinds of

@@ -642,8 +642,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def dropEvent(self, event: QtGui.QDropEvent) -> None:
         path = self._dropped_path(event.mimeData())
         if path is not None:
-            event.acceptProposedAction()
-            self.importer.open_path(path)
+            event.acceptProposedAction()  # opened once the drop is over: a running fit asks first (a dialog)
+            QtCore.QTimer.singleShot(0, self, lambda: self.importer.open_path(path))
 
     @staticmethod
     def _dropped_path(mime: QtCore.QMimeData) -> str | None:

@@ -38,6 +38,9 @@ def build_ui(window) -> None:
         "<h3>No data</h3><p>Open a CSV file (Ctrl+O), drop one on this window, "
         "or pick one from File \u25b8 Open Example.</p><p>Then tick the columns to fit and press Run (F5).</p>")
     window.empty_label.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+    # wrapped: in one line its text made the plot area's minimum width 537 px even while a plot was shown (a
+    # stack's minimum is its largest page's), which left the Results dock 134 px at 1024x720
+    window.empty_label.setWordWrap(True)
     window.empty_label.setStyleSheet("color: #555;")
     window.plot_stack = QtWidgets.QStackedWidget()
     window.plot_stack.addWidget(window.empty_label)

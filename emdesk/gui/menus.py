@@ -46,9 +46,13 @@ def build_actions(window) -> None:
     window.recent_menu = file_menu.addMenu("Open &Recent")
     window.recent_menu.aboutToShow.connect(window._fill_recent_menu)
     window.example_menu = file_menu.addMenu("Open E&xample")
+    from emdesk.gui.controllers.open_guard import may_replace_fit
+
     for label, fname in EXAMPLES:
         a = QtGui.QAction(label, window)
-        a.triggered.connect(lambda _=False, f=fname: window.open_example(f))
+        # a running fit: asked first (controllers/open_guard.py)
+        a.triggered.connect(lambda _=False, f=fname, t=label: may_replace_fit(window, f"the example \u201c{t}\u201d")
+                            and window.open_example(f))
         window.example_menu.addAction(a)
     window.act_open_fit = act("Open &Fit...", lambda: window.exporter.open_fit_dialog(), None, None,
                               "Show a saved fit (JSON) on its data: a mixture or a hidden Markov model")

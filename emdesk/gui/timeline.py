@@ -5,6 +5,24 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
+from emdesk.gui.elided_label import ElidedLabel
+
+
+SLIDER_MIN = 120  # px
+LABEL_WIDTH = 230  # px: "iteration 1000 · restart 3/5  (2000/5000)"
+
+
+class _StateLabel(ElidedLabel):
+    """The iteration shown: LABEL_WIDTH px wide when there is room (the slider does not jump as the text
+    grows), elided down to about twelve characters when there is not."""
+
+    def __init__(self, text: str):
+        super().__init__(text, min_chars=12)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Preferred)
+
+    def sizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt's name)
+        return QtCore.QSize(LABEL_WIDTH, super().sizeHint().height())
+
 
 class Timeline(QtWidgets.QWidget):
     """Emits ``indexChanged(int)`` (position in the fit's history) when the user scrubs."""
@@ -20,8 +38,11 @@ class Timeline(QtWidgets.QWidget):
         self.slider.setEnabled(False)
         self.slider.setToolTip("Scrub through every iteration of the current fit (Left/Right, Home/End)")
         self.slider.setPageStep(10)
-        self.label = QtWidgets.QLabel("no fit yet")
-        self.label.setMinimumWidth(230)
+        # 230 px when there is room; in a narrow window (1024x720 with the Results dock) the slider keeps
+        # SLIDER_MIN px and the text is elided, the whole of it in the tooltip (at a fixed 230 px the slider was
+        # squeezed to nothing)
+        self.slider.setMinimumWidth(SLIDER_MIN)
+        self.label = _StateLabel("no fit yet")
         self.live_button = QtWidgets.QToolButton()
         self.live_button.setText("Latest")
         self.live_button.setToolTip("Jump to the latest iteration and follow the fit")

@@ -36,6 +36,10 @@ def _no_modal_dialogs(monkeypatch):
         monkeypatch.setattr(QtWidgets.QMessageBox, name, staticmethod(fake))
     monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: ("", "")))
     monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: ("", "")))
+    # "A fit is running on ... Stop it and open ...?" (emdesk.gui.controllers.open_guard): Stop and open
+    import emdesk.gui.controllers.open_guard as open_guard
+
+    monkeypatch.setattr(open_guard, "ask_stop_fit", lambda *a, **k: True)
     yield calls
 
 

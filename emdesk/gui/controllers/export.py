@@ -289,7 +289,8 @@ class ExportController(QtCore.QObject):
     def open_fit(self, path) -> None:
         """Show a saved fit (``emdesk.io.load_fit``: a Gaussian mixture or a hidden Markov model) on its
         data: the open table when it has the fit's columns, else the data file the fit names, next to the
-        fit file. The model kind, sequence pickers and columns are set as the fit had them. Raises
+        fit file. The model kind, sequence pickers and columns are set as the fit had them, and the Model panel's
+        fields to the options the file records (``controllers.fit_panel``; the status bar says which). Raises
         ``DataError``/``ValueError`` (after showing the message)."""
         from emdesk.io import DataError, load_fit
         from emdesk.session_hmm import is_hmm
@@ -319,7 +320,8 @@ class ExportController(QtCore.QObject):
             if family is None:
                 raise DataError(f"A {type(model).__name__} fit cannot be shown in the window yet.")
             # the kind, sequences and columns at once: their rows are prepared once (in the background for big data)
-            if not self.w.set_rows("hmm" if is_hmm(model) else "mixture", family, cols, sc, oc):
+            kind, loaded = "hmm" if is_hmm(model) else "mixture", model
+            if not self.w.set_rows(kind, family, cols, sc, oc):
                 return  # another change was made while the rows were prepared: that one is shown
             if not is_hmm(model) and family in TEXT_FAMILIES:
                 model = coded_model(self.s.table, cols, family, model)  # the window fits category codes
@@ -331,7 +333,11 @@ class ExportController(QtCore.QObject):
             self.w.show_message(f"Could not open the fit: {exc}", "error")
             raise
         self.w.restarts_view.set_saved_fit(loaded)  # each restart's log-likelihood, which collapsed, the note
-        self.w.status_state.setText(f"Showing the fit from {os.path.basename(str(path))}; Export Fit writes it")
+        from emdesk.gui.controllers.fit_panel import panel_note, set_panel_from_fit
+
+        # the Model panel as the fit had it, so that Run fits that model again (fields it does not record stay)
+        note = panel_note(*set_panel_from_fit(self.w, loaded, kind, family))
+        self.w.status_state.setText(f"Showing the fit from {os.path.basename(str(path))}; Export Fit writes it. {note}")
         self._say_if_other_data(info.get("data") or {})
         self.w.update_actions()
 
@@ -353,6 +359,10 @@ class ExportController(QtCore.QObject):
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self.w, "Open Fit", self.w.settings.last_folder(),
                                                         "Fit files (*.json);;All files (*)")
         if not path:
+            return
+        from emdesk.gui.controllers.open_guard import may_replace_fit
+
+        if not may_replace_fit(self.w, os.path.basename(path)):  # a fit runs: ask before it goes
             return
         try:
             self.open_fit(path)

@@ -12,6 +12,7 @@ from emdesk.gui.guard_bar import (
     DegeneracyOverlay2D,
     propose_fixes,
     propose_hmm_fixes,
+    ridge_headline,
     status_text,
 )
 
@@ -76,10 +77,14 @@ class GuardController(QtCore.QObject):
             key = (fit.run_id, tuple(sorted({int(i.component) for i in snap.issues})))
             if key != self._shown_for or not w.guard_bar.isVisible():
                 self._shown_for = key
-                self.raise_bar(f"<b>{text}</b> at iteration {snap.iteration}. EM goes on; a fix below stops "
-                               "this fit, changes the Model panel and runs a new one.", snap.issues)
+                fixes = self._propose(snap.issues)
+                ridge = self._ridge(snap.issues, fixes)
+                head = (f"At iteration {snap.iteration}: <b>{ridge}</b>" if ridge else
+                        f"<b>{text}</b> at iteration {snap.iteration}.")
+                self.raise_bar(head + " EM goes on; a fix below stops this fit, changes the Model panel and runs a "
+                               "new one.", snap.issues, fixes)
 
-    def raise_bar(self, text: str, issues=()) -> None:
+    def _options(self) -> dict:
         # The fixes answer the fit that collapsed (the panel may have been edited since it started).
         options = self.s.fit_params
         if not options:
@@ -87,12 +92,33 @@ class GuardController(QtCore.QObject):
                 options = self.w.params_panel.options()
             except ValueError:
                 options = {}
+        return options
+
+    def _propose(self, issues=()) -> dict:
+        options = self._options()
         X = self.s.X
         dv = np.nanvar(X, axis=0) if X is not None and X.shape[0] else None
         if self.s.kind == "hmm":  # an HMM's own fixes: for its emissions' collapse, and for its chain
-            self.fixes = propose_hmm_fixes(options, self.s.family, {i.kind for i in issues}, dv)
-        else:
-            self.fixes = propose_fixes(options, dv, manual_means=len(self.s.start_means) > 0)
+            return propose_hmm_fixes(options, self.s.family, {i.kind for i in issues}, dv)
+        return propose_fixes(options, dv, manual_means=len(self.s.start_means) > 0)
+
+    def _ridge(self, issues, fixes, which: str = "") -> str:
+        """The headline when a large reg_covar ridge holds the flagged components (the fixes offer to lower
+        it, and a component is at the variance floor); "" otherwise: then they collapsed."""
+        if "lower_reg_covar" not in fixes or not any(i.kind == "variance_floor" for i in issues):
+            return ""
+        reg = self._options().get("reg_covar", "relative")
+        if self.s.kind == "hmm":  # the HMM's own reg_covar ("relative" is the mixtures' setting)
+            from emdesk.engine import GaussianHMM
+            from emdesk.engine.models import state_words
+            from emdesk.engine.relative import own_defaults
+
+            reg = own_defaults(GaussianHMM, self._options()).get("reg_covar", 1e-6)
+            return state_words(ridge_headline(issues, reg, which))
+        return ridge_headline(issues, reg, which)
+
+    def raise_bar(self, text: str, issues=(), fixes=None) -> None:
+        self.fixes = self._propose(issues) if fixes is None else fixes
         self.w.guard_bar.show_issues(text, self.fixes)
 
     def fit_ended(self, issues, stopped: bool) -> None:
@@ -103,7 +129,11 @@ class GuardController(QtCore.QObject):
         from emdesk.engine.diagnostics import format_issues
 
         which = "The stopped fit" if stopped else "The fit"
-        if all(i.kind == "dead_transition_row" for i in issues):  # an HMM's chain, not a collapse
+        fixes = self._propose(issues)
+        ridge = self._ridge(issues, fixes, which)
+        if ridge:  # a large reg_covar holds them: not a collapse onto a few values (issue 16's last note)
+            text = ridge
+        elif all(i.kind == "dead_transition_row" for i in issues):  # an HMM's chain, not a collapse
             text = (f"{which} has states that are (almost) never followed by another time step ("
                     + format_issues(issues) + "): their transition rows cannot be estimated from the data.")
         elif all(i.kind in CHAIN_KINDS for i in issues):
@@ -121,7 +151,7 @@ class GuardController(QtCore.QObject):
             text = state_words(text).replace("has too few points", "has too few observed time steps")
         w.last_message = ("warning", text + " " + details)  # what the window says, as show_message records
         w.messageShown.emit("warning", text + " " + details)
-        self.raise_bar(text + " <b>One click runs a new fit:</b>", issues)
+        self.raise_bar(text + " <b>One click runs a new fit:</b>", issues, fixes)
         w.guard_bar.label.setToolTip(details)
 
     def offered(self) -> list[str]:

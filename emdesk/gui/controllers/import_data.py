@@ -11,6 +11,7 @@ import os
 
 from PySide6 import QtCore, QtWidgets
 
+from emdesk.gui.controllers.open_guard import may_replace_fit
 from emdesk.io import DataError
 from emdesk.io.import_options import ImportOptions
 
@@ -180,7 +181,8 @@ class ImportController(QtCore.QObject):
     def open_path(self, path: str) -> int | None:
         """Open a file the user chose (Open dialog, recent files, drop): the options remembered for it, a
         sheet picker for a workbook with several sheets, the import dialog when detection is unsure.
-        Returns the load's request id (None: a dialog was opened or the user cancelled)."""
+        While a fit runs, asks first (``open_guard.may_replace_fit``). Returns the load's request id (None: a
+        dialog was opened or the user cancelled)."""
         from emdesk.gui.import_dialog import remembered_options
 
         path = os.fspath(path)
@@ -207,6 +209,8 @@ class ImportController(QtCore.QObject):
                 if result is not None and (result.unsure or result.error):
                     self.show_import_dialog(path)
                     return None
+        if not may_replace_fit(self.w, os.path.basename(path)):  # a fit runs: ask before it goes
+            return None
         req = self.w.loader.begin(path, options)
         self._auto_req = req
         return req
@@ -231,6 +235,8 @@ class ImportController(QtCore.QObject):
 
         options = dlg.options()
         remember_options(self.w.settings.q, path, options)
+        if not may_replace_fit(self.w, os.path.basename(path)):
+            return
         self._auto_req = None  # a failure now is shown in the error strip, not by another dialog
         self.w.loader.begin(path, options)
 
@@ -260,6 +266,8 @@ class ImportController(QtCore.QObject):
             from emdesk.io.table import no_numbers_message
 
             self.w.show_message(f"Could not paste the data. {no_numbers_message(table, pasted=True)}", "error")
+            return False
+        if not may_replace_fit(self.w, "the pasted data"):
             return False
         self.w.set_table(table)
         self.w.clear_message()

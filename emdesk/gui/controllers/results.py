@@ -303,7 +303,20 @@ class ResultsController(QtCore.QObject):
         for dock in self.docks.values():
             dock.show()
         self.docks["results"].raise_()
-        w.resizeDocks([self.docks["results"]], [440], QtCore.Qt.Orientation.Horizontal)
+        w.resizeDocks([self.docks["results"]], [self.dock_width()], QtCore.Qt.Orientation.Horizontal)
+
+    #: The Results dock's width when it is placed: DOCK_WIDTH px, less in a narrow window so that the plot area
+    #: keeps PLOT_KEEP px, but at least DOCK_MIN px (its tables and buttons; 1024x720 gave it 134 px before, the
+    #: plot area's minimum then being 537 px). The left docks keep the width their fields need (about 333 px).
+    DOCK_WIDTH, DOCK_MIN, PLOT_KEEP = 440, 300, 545
+
+    def dock_width(self) -> int:
+        """The Results dock's width in this window, beside the left docks."""
+        w = self.w
+        left = max((d.width() for d in (w.data_dock, w.params_dock) if d.isVisible() and not d.isFloating()
+                    and w.dockWidgetArea(d) == QtCore.Qt.DockWidgetArea.LeftDockWidgetArea), default=0)
+        room = w.width() - left - self.PLOT_KEEP - 16  # the dock separators
+        return int(min(self.DOCK_WIDTH, max(self.DOCK_MIN, room)))
 
     def show_dock(self, name: str) -> None:
         """Show and raise the "results", "uncertainty" or "checks" dock (View menu)."""
