@@ -447,30 +447,16 @@ def hd_block_rows(k, d, covariance_type=None):
 
 def _gemm_cols(M, A, out, sub):
     """``out (k, b) = M (k, m) @ A (b, m)'`` (``out`` may be a column slice of a wider buffer), as
-    products of ``sub`` columns, the whole ones in one NumPy call (see :func:`_gemm_rows`)."""
-    b, m = A.shape
-    k = M.shape[0]
-    nb = b // sub
-    if nb:
-        o = out[:, :nb * sub].reshape(k, nb, sub).transpose(1, 0, 2)
-        np.matmul(M, A[:nb * sub].reshape(nb, sub, m).transpose(0, 2, 1), out=o)
-    if nb * sub < b:
-        np.matmul(M, A[nb * sub:].T, out=out[:, nb * sub:])
+    products of ``sub`` columns, the whole ones in one NumPy call: :func:`_gemm_fm` of ``A.T`` (the
+    same operands, so the same bits)."""
+    _gemm_fm(M, A.T, out, sub)
 
 
 def _gemm_sum(R, A, acc, sub, buf):
     """``acc (k, m) += R (k, b) @ A (b, m)`` as products over ``sub`` rows (the whole ones in one
-    NumPy call into ``buf`` (>= b // sub, k, m), then summed in order; see :func:`_gemm_rows`)."""
-    k, b = R.shape
-    m = A.shape[1]
-    nb = b // sub
-    if nb:
-        part = buf[:nb]
-        np.matmul(R[:, :nb * sub].reshape(k, nb, sub).transpose(1, 0, 2),
-                  A[:nb * sub].reshape(nb, sub, m), out=part)
-        acc += part[0] if nb == 1 else part.sum(axis=0)
-    if nb * sub < b:
-        acc += R[:, nb * sub:] @ A[nb * sub:]
+    NumPy call into ``buf`` (>= b // sub, k, m), then summed in order): :func:`_gemm_sum_fm` of
+    ``A.T`` (the same operands, so the same bits)."""
+    _gemm_sum_fm(R, A.T, acc, sub, buf)
 
 
 def _tied_covariance(data, S: TiedStats, resp, nk, means):

@@ -9,20 +9,13 @@ import pytest
 
 from emdesk.io import load_table
 from emdesk.io.decimal_marks import notes, read_with_other
+from tests.io.textfiles import both, write
 from emdesk.io.import_options import ImportOptions, load_with_options, preview
 
 # > 64 KB of decimal points before the last line (the sniffed sample is the first 64 KB)
 HEAD = "".join(f"{i % 7}.5;{i % 900 + 1};{10 + i % 90}.{i * 37 % 1000:03d};{i % 13}\n" for i in range(4000))
 
 
-def write(tmp_path, text, name="data.csv"):
-    path = tmp_path / name
-    path.write_bytes(text.encode("utf-8"))
-    return str(path)
-
-
-def both(path):
-    return load_table(path), load_with_options(path, ImportOptions(encoding="utf-8"))
 
 
 def last(table, column):

@@ -8,18 +8,11 @@ import numpy as np
 import pytest
 
 from emdesk.io import load_table
+from tests.io.textfiles import both, write
 from emdesk.io.import_options import ImportOptions, load_with_options, preview
 from emdesk.io.thousands import THOUSANDS, could_be_grouped, detect
 
 
-def write(tmp_path, text, name="data.csv"):
-    path = tmp_path / name
-    path.write_bytes(text.encode("utf-8"))
-    return str(path)
-
-
-def both(path):
-    return load_table(path), load_with_options(path, ImportOptions(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("space", [" ", "\u00a0", "\u202f", "\u2009"])
