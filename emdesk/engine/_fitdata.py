@@ -140,14 +140,16 @@ class DenseData:
         return self.phi is not None
 
     def _z(self, s, e):
-        """Standardised rows s:e (a view of Z or of a slab, or a block buffer reused by the next call)."""
+        """Standardised rows s:e (a view of Z, or a block buffer reused by the next call), row-major
+        whatever holds them: the callers' products then get the same layout, so the same bits."""
         if self.Z is not None:
             return self.Z[s:e]
-        if self.zs is not None:
-            return self.zt_rows(s, e).T
         if self._zbuf is None:
             self._zbuf = np.empty((self.block, self.d))
         zb = self._zbuf[: e - s]
+        if self.zs is not None:  # copied from the slabs, row-major as the rows standardised below
+            zb[...] = self.zt_rows(s, e).T
+            return zb
         np.subtract(self.X[s:e], self.std.shift, out=zb)
         np.divide(zb, self.std.scale, out=zb)
         return zb
@@ -217,13 +219,14 @@ class DenseData:
         overwrites (grown to the largest block asked for, never n x d)."""
         if self.Z is not None:
             return self.Z[s:e]
-        if self.zs is not None:
-            return self.zt_rows(s, e).T
         b = e - s
         buf = getattr(self, "_zrows", None)
         if buf is None or buf.shape[0] < b:
             buf = self._zrows = np.empty((b, self.d))
         zb = buf[:b]
+        if self.zs is not None:  # copied from the slabs, row-major as the rows standardised below
+            zb[...] = self.zt_rows(s, e).T
+            return zb
         np.subtract(self.X[s:e], self.std.shift, out=zb)
         np.divide(zb, self.std.scale, out=zb)
         return zb

@@ -190,12 +190,10 @@ def test_gaussian_hmm_diag_above_16_columns_equals_hmmlearn():
     np.testing.assert_allclose(a.transmat_, h.transmat_, rtol=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "DenseData._z / z_rows return the slab rows transposed (F-ordered views) when the rows are held "
-    "in slabs, C-ordered rows otherwise; the Gaussian family's _moments (D = zb - c; tmatmul(D * r, D)) "
-    "then runs BLAS on differently laid-out operands: the HMM's bits depend on the cache budget "
-    "(means 1.4e-14 apart at 40,003 x 17; ca1360a gave the same bits). Fix proposal in the report."))
 def test_gaussian_hmm_diag_same_bits_whatever_the_cache_holds(monkeypatch):
+    """DenseData._z / z_rows hand out row-major rows whatever holds them (slabs, or nothing): the
+    Gaussian family's products get the same operands (they gave F-ordered slab views before the fix:
+    means 1.4e-14 apart at 40,003 x 17)."""
     X, lengths, start = _hmm_data([1500, 600], 17, 8)
     fits = []
     for budget in (fd.FIT_CACHE_BYTES, 0):
