@@ -43,6 +43,9 @@ def test_a_large_ridge_is_named_as_the_cause(qtbot, window, tmp_path):
     assert all(str(c) in text.split("held")[0] for c in held)
     assert "spurious" not in text and "collapsed" not in text
     assert "sets them, and a larger one would hold them there further" in text
+    # the status bar says the same for the state on screen (it said "is collapsing")
+    status = window.status_guard.text()
+    assert "held at reg_covar (1)" in status and "collapsing" not in status
 
 
 def test_ridge_headline_wording():
@@ -66,3 +69,5 @@ def test_an_hmm_headline_names_the_state(qtbot, window, tmp_path):
     text = window.guard_bar.label.text()
     assert text.startswith("The fit: state") and "held at reg_covar (1), large for these data" in text
     assert "spurious" not in text and "omponent" not in text
+    status = window.status_guard.text()
+    assert "held at reg_covar (1)" in status and "collapsing" not in status and "tate" in status

@@ -59,6 +59,11 @@ class GuardController(QtCore.QObject):
             from emdesk.engine.models import state_words
 
             text = state_words(text)
+        if text and any(i.kind == "variance_floor" for i in snap.issues or ()):
+            # a large ridge holds them (the guard bar says so): not "collapsing" here either
+            ridge = self._ridge(snap.issues, self._propose(snap.issues))
+            if ridge:
+                text = ridge.split(", large for these data")[0]
         w.status_guard.setText("\u26a0 " + text if text else "")
         w.status_guard.setToolTip(" ".join(dict.fromkeys(i.message for i in (snap.issues or ()))))
         w.status_guard.setVisible(bool(text))
@@ -94,10 +99,20 @@ class GuardController(QtCore.QObject):
                 options = {}
         return options
 
+    def _data_variances(self):
+        """The data columns' variances (NaN-aware), computed once per data set (the status bar asks at
+        every frame while a component sits at the variance floor)."""
+        X = self.s.X
+        if X is None or not X.shape[0]:
+            return None
+        key = (id(X), X.shape)
+        if getattr(self, "_dv_key", None) != key:
+            self._dv_key, self._dv = key, np.nanvar(X, axis=0)
+        return self._dv
+
     def _propose(self, issues=()) -> dict:
         options = self._options()
-        X = self.s.X
-        dv = np.nanvar(X, axis=0) if X is not None and X.shape[0] else None
+        dv = self._data_variances()
         if self.s.kind == "hmm":  # an HMM's own fixes: for its emissions' collapse, and for its chain
             return propose_hmm_fixes(options, self.s.family, {i.kind for i in issues}, dv)
         return propose_fixes(options, dv, manual_means=len(self.s.start_means) > 0)
