@@ -107,3 +107,16 @@ def test_bad_values_are_refused_with_a_clear_message(tmp_path, monkeypatch, edit
     with pytest.raises(DataError, match=match) as info:
         load_fit(path)
     assert "not a valid emdesk fit file:" in str(info.value) and "_Invalid" not in str(info.value)
+
+
+def test_an_opened_fit_exported_again_keeps_the_restarts_record(tmp_path, monkeypatch):
+    """File > Open Fit, then Export Fit: the opened model holds one restart's solution, and the file it writes
+    keeps the first file's record of all three restarts (it wrote one placeholder restart)."""
+    X = _data()
+    gm = collapsed_fit(monkeypatch, X)
+    first = save_fit(tmp_path / "f.json", gm, X, columns=["a", "b"])
+    again = save_fit(tmp_path / "g.json", load_fit(tmp_path / "f.json"), X, columns=["a", "b"])
+    for key in ("best_restart", "restart_log_likelihoods", "restart_degenerate"):
+        assert again["fit"][key] == first["fit"][key]
+    back = saved_restarts(load_fit(tmp_path / "g.json"))
+    assert back.restart_degenerate_.tolist() == [False, True, False] and back.best_restart_ == gm.best_restart_
