@@ -565,6 +565,9 @@ def _finish(model, doc, columns, path, arrays):
     info["model"] = {key: value for key, value in doc["model"].items() if key not in arrays}
     info["path"] = os.path.abspath(os.fspath(path))
     model.fit_info_ = info
+    # the one-restart stand-in the model got from its parameters: saving the model again writes the file's
+    # record of all its restarts instead, until a new fit replaces it (fitfile_restarts.restart_record)
+    model._opened_restarts = getattr(model, "restart_log_likelihoods_", None)
     return model
 
 

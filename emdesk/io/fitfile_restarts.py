@@ -23,10 +23,11 @@ MAX_RESTARTS = 100_000
 
 def restart_record(model, jsonable) -> dict:
     """The ``fit`` block's restart keys for ``model`` (``restart_degenerate`` null when the model has none
-    of the log-likelihoods' length).  A model opened from a fit file (:func:`emdesk.io.load_fit`) holds one
-    restart's solution only: its file's record of all the restarts is written again (:func:`saved_restarts`),
-    so exporting an opened fit keeps it."""
-    saved = saved_restarts(model)
+    of the log-likelihoods' length).  A model opened from a fit file (:func:`emdesk.io.load_fit`) and not
+    fitted since has no restarts of its own: its file's record of all the restarts is written again
+    (:func:`saved_restarts`), so exporting an opened fit keeps it."""
+    own = getattr(model, "restart_log_likelihoods_", None)  # None, or load_fit's stand-in: not fitted since
+    saved = saved_restarts(model) if own is getattr(model, "_opened_restarts", None) else None
     if saved is not None:
         model = saved
     lls = np.ravel(np.asarray(getattr(model, "restart_log_likelihoods_", []), dtype=float))

@@ -120,3 +120,33 @@ def test_an_opened_fit_exported_again_keeps_the_restarts_record(tmp_path, monkey
         assert again["fit"][key] == first["fit"][key]
     back = saved_restarts(load_fit(tmp_path / "g.json"))
     assert back.restart_degenerate_.tolist() == [False, True, False] and back.best_restart_ == gm.best_restart_
+
+
+def test_an_opened_fit_fitted_again_writes_its_own_restarts(tmp_path, monkeypatch):
+    """A model from load_fit that is fitted again (the engine API) writes the new fit's restarts, not the
+    record of the file it came from."""
+    X = _data()
+    gm = collapsed_fit(monkeypatch, X)
+    save_fit(tmp_path / "f.json", gm, X, columns=["a", "b"])
+    m = load_fit(tmp_path / "f.json")
+    m.set_params(n_init=2)
+    m.fit(X)
+    doc = save_fit(tmp_path / "g.json", m, X, columns=["a", "b"])
+    assert len(doc["fit"]["restart_log_likelihoods"]) == 2
+    assert doc["fit"]["restart_degenerate"] == [bool(b) for b in m.restart_degenerate_]
+
+
+@pytest.mark.parametrize("make", ["hmm", "student_t"])
+def test_other_kinds_opened_and_exported_again_keep_the_restarts_record(tmp_path, make):
+    from emdesk.engine import GaussianHMM, StudentTMixture
+
+    X = _data()[:240]
+    m = (GaussianHMM(2, n_init=3, random_state=0) if make == "hmm" else StudentTMixture(2, n_init=3, random_state=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m.fit(X)
+    first = save_fit(tmp_path / "f.json", m, X, columns=["a", "b"])
+    again = save_fit(tmp_path / "g.json", load_fit(tmp_path / "f.json"), X, columns=["a", "b"])
+    assert len(first["fit"]["restart_log_likelihoods"]) == 3
+    for key in ("best_restart", "restart_log_likelihoods", "restart_degenerate"):
+        assert again["fit"][key] == first["fit"][key]
