@@ -171,3 +171,26 @@ def test_treat_as_missing_asks_too(qtbot, window, tmp_path, asked, treat):
     asked.answer = True
     getattr(window.importer, treat)()
     assert not window.is_fitting() and window.session.table is not table
+
+
+def test_use_this_model_in_model_selection_asks_too(qtbot, window, first, tmp_path, asked):
+    # the model-selection dialog is not modal: "Use this model" while a fit ran dropped that fit without a word
+    window.open_csv(first)
+    window.open_model_selection()
+    dlg = window.selection.dialog
+    dlg.set_options(n_init=1, n_components=range(1, 3), covariance_types=("diag",))
+    with qtbot.waitSignal(dlg.sweepFinished, timeout=FIT_TIMEOUT) as blocker:
+        dlg.start()
+    dlg.select_row(blocker.args[0].row(2, "VVI"))
+    window.set_options(n_components=2, random_state=0, max_iter=500, tol=0.0)  # as _running, on the same file
+    window.params_panel.set_delay(1.0)
+    window.start_fit()
+    qtbot.waitUntil(lambda: len(window.history) >= 1, timeout=FIT_TIMEOUT)
+    dlg.use_selected()
+    assert asked[0][0] == "A fit is running on first.csv. Stop it and open the model from model selection?"
+    assert window.is_fitting()  # Cancel: the fit goes on
+    asked.answer = True
+    dlg.use_selected()
+    assert not window.is_fitting() and window.model.covariance_type == "VVI"
+    assert window.status_state.text().startswith("Showing the model from model selection")
+    dlg.close()
