@@ -237,18 +237,6 @@ def test_to_array_errors(tmp_path):
         t.to_array(["name"])
 
 
-def test_to_array_of_a_text_column_names_a_cell_that_is_no_number(tmp_path):
-    # a column mixing decimal marks stays text; the message named '3.5', a number, as the text
-    t = load_table(write(tmp_path, "a;b\n3.5;1\n2.5;2\n1.234,5;3\n7.0;4\n"))
-    assert t.text_column_names == ["a"]
-    with pytest.raises(DataError, match=r"holds text \(e.g. '1.234,5'\), not numbers") as info:
-        t.to_array(["a"])
-    assert "'3.5'" not in str(info.value)
-    words = load_table(write(tmp_path, "a,b\nx,1\n2,2\n", "w.csv"))
-    with pytest.raises(DataError, match=r"holds text \(e.g. 'x'\)"):
-        words.to_array(["a"])
-
-
 def test_to_array_of_a_column_with_no_values_says_so(tmp_path):
     t = load_table(write(tmp_path, "a,b,c\n1,,x\n2,NA,y\n"))
     with pytest.raises(DataError, match=r"Column 'b' of data.csv has no values \(every cell is empty or "
