@@ -15,6 +15,8 @@ def test_cli_notes_a_guessed_thousands_separator(tmp_path):
     r = run_in_process(p, "-k", "1", "--n-init", "1", "--columns", "Einwohner")
     assert r.returncode == 0, r.stderr
     assert "note: Column 'Einwohner' holds numbers such as '10.000', read as 10000" in r.stderr
+    # the command line's option, not the window's menu (it said "... in File > Import with Options")
+    assert "give --thousands none." in r.stderr and "File > Import" not in r.stderr
 
 
 def _mean(tmp_path, *options):
@@ -62,3 +64,4 @@ def test_cli_notes_a_column_read_with_the_other_decimal_mark(tmp_path):
     mean, stderr = _mean(tmp_path)
     assert mean == pytest.approx(6.5 / 3)
     assert "note: Column 'Einwohner' is read with a decimal comma" in stderr and "'3,5'" in stderr
+    assert "To read it otherwise, give --decimal . on the command line." in stderr and "File > Import" not in stderr

@@ -50,15 +50,16 @@ def read_with_other(cells: Sequence[str], decimal: str, delimiter: str):
     return values, sep, example, needed
 
 
-def note(column: str, example: str, file_mark: str) -> str:
-    """The sentence for a column read with the other decimal mark than the file's (``file_mark``)."""
+def note(column: str, example: str, file_mark: str, cli: bool = False) -> str:
+    """The sentence for a column read with the other decimal mark than the file's (``file_mark``); ``cli``:
+    how to choose with emdesk-fit's option rather than the window's menu."""
     mark = other_mark(file_mark)
     return (f"Column {column!r} is read with a decimal {_MARK[mark]}, unlike the file's first lines (decimal "
-            f"{_MARK[file_mark]}): its numbers need it (e.g. {example!r}). To read it otherwise, choose the "
-            f"decimal mark in File > Import with Options.")
+            f"{_MARK[file_mark]}): its numbers need it (e.g. {example!r}). To read it otherwise, "
+            + (f"give --decimal {file_mark} on the command line." if cli else "choose the decimal mark in File > Import with Options."))
 
 
-def notes(table) -> list[str]:
+def notes(table, cli: bool = False) -> list[str]:
     """One sentence per column read with the other decimal mark (``Table.other_decimal_columns``)."""
     found = getattr(table, "other_decimal_columns", None) or {}
-    return [note(c, example, table.decimal) for c, example in found.items()]
+    return [note(c, example, table.decimal, cli) for c, example in found.items()]

@@ -26,7 +26,7 @@ import numpy as np
 from .. import __version__
 from ._atomic import atomic_write
 from .fitfile_uncertainty import attach_uncertainty
-from .fitfile_restarts import read_restart_record, restart_record
+from .fitfile_restarts import read_fit_scalars, read_restart_record, restart_record
 from .table import DataError, Table
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "save_fit", "load_fit", "save_parameters_csv",
@@ -514,6 +514,7 @@ def _load_fit(path, name: str):
     try:
         valid = _validate(doc)
         if isinstance(doc.get("fit", {}), dict):  # the restarts' record, checked, on fit_info_["fit"]
+            read_fit_scalars(doc.get("fit", {}), _Invalid, _short)  # numbers, counts and true/false
             doc["fit"] = dict(doc.get("fit", {}), **read_restart_record(doc.get("fit", {}), _Invalid, _short))
         if "hmm" in valid:
             from .fitfile_hmm import build_hmm

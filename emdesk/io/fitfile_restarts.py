@@ -58,6 +58,8 @@ def read_restart_record(fit: dict, invalid, short) -> dict:
         if isinstance(best, bool) or not isinstance(best, int) or best < 0 or (lls is not None and best >= len(lls)):
             n = f" below {len(lls)} (the number of restarts)" if lls is not None else ""
             raise invalid(f"fit.best_restart must be an integer from 0{n}, found {short(best)}")
+        if lls is not None and lls[best] is None:  # the kept restart has a solution (the file's model)
+            raise invalid(f"fit.best_restart is {best}, a restart whose log-likelihood is null (failed)")
     bad = fit.get("restart_degenerate")
     if bad is not None:
         if not isinstance(bad, list) or not all(isinstance(v, bool) for v in bad):
@@ -67,6 +69,31 @@ def read_restart_record(fit: dict, invalid, short) -> dict:
             have = "no fit.restart_log_likelihoods" if lls is None else f"{len(lls)} restart log-likelihoods"
             raise invalid(f"fit.restart_degenerate has {len(bad)} values for {have}")
     return {"best_restart": best, "restart_log_likelihoods": lls, "restart_degenerate": bad}
+
+
+#: The fit block's scalars: numbers (null where a value was not finite) and the fit's counts.
+FIT_NUMBERS = ("log_likelihood", "mean_log_likelihood", "log_prior", "bic", "aic", "icl")
+MAX_ITERATIONS = 2**31 - 1
+
+
+def read_fit_scalars(fit: dict, invalid, short) -> None:
+    """Check the ``fit`` block's scalars as emdesk writes them (each may be absent or null): the statistics in
+    :data:`FIT_NUMBERS` numbers, ``n_iter`` and ``n_parameters`` whole numbers >= 0, ``converged`` true/false.
+    A file edited by hand with ``"n_iter": "2"``, ``"converged": "no"`` or ``"n_iter": 1e30`` was opened and
+    showed nothing, the string's truth or a traceback in the window. Raises ``invalid(message)``."""
+    for key in FIT_NUMBERS:
+        v = fit.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):  # 1e999: kept as none
+            raise invalid(f"fit.{key} must be a number (or null), found {short(v)}")
+    for key, top in (("n_iter", MAX_ITERATIONS), ("n_parameters", None)):
+        v = fit.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0
+                              or (top is not None and v > top)):
+            below = f" up to {top:,}" if top is not None else ""
+            raise invalid(f"fit.{key} must be a whole number from 0{below} (or null), found {short(v)}")
+    v = fit.get("converged")
+    if v is not None and not isinstance(v, bool):
+        raise invalid(f"fit.converged must be true or false (or null), found {short(v)}")
 
 
 def saved_restarts(model):

@@ -227,7 +227,7 @@ def table_from_text(text: str, options: ImportOptions | None = None, *, name: st
     delimiter = options.delimiter
     if delimiter is None:
         delimiter = _t._sniff_delimiter(sample)
-        if delimiter == "," and _t._one_column_of_decimal_commas(sample):
+        if delimiter in (",", " ") and _t._one_column_of_decimal_commas(sample):
             delimiter = ";"
         if unsure is not None:
             unsure.extend(_delimiter_doubts(sample, delimiter))

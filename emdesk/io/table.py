@@ -180,9 +180,13 @@ class Table:
                 raise DataError(f"Column {name!r} of {self.name} labels the rows ({labels}, ...); it is not a "
                                 f"variable to fit. Choose among: {', '.join(self.numeric_column_names) or 'none'}.")
             if name in self._text:
-                example = next((v for v in self._text[name] if v.strip() not in MISSING_TOKENS), None)
-                if example is None:
+                values = [v for v in self._text[name] if v.strip() not in MISSING_TOKENS]
+                if not values:
                     raise DataError(empty_columns_message(self, [name]))
+                from .table_text import _is_number  # table_text imports this module
+                decimal = self.decimal if self.decimal in (".", ",") else "."
+                # the first cell that is not a number (3.5 beside 1.234,5 is one; naming it would mislead)
+                example = next((v for v in values if not _is_number(v, decimal)), values[0])
                 raise DataError(f"Column {name!r} of {self.name} holds text (e.g. {example!r}), not numbers; "
                                 f"choose numeric columns: {', '.join(self.numeric_column_names) or 'none'}.")
             index.append(self._numeric_index[name])

@@ -150,7 +150,7 @@ class _Reader:
         sample = first[preamble:cut].decode(encoding, errors="replace")
         first_lines = _first_lines(sample, 100)
         delimiter = _sniff_delimiter(first_lines)
-        if delimiter == "," and _one_column_of_decimal_commas(first_lines):
+        if delimiter in (",", " ") and _one_column_of_decimal_commas(first_lines):  # " ": 1 234,5 lines
             delimiter = ";"  # not in the file: each line is one field, and "1,5" reads as 1.5
         try:
             if delimiter == " ":

@@ -241,16 +241,20 @@ _WHOLE_NUMBER = re.compile(r"^[-+]?\d+([eE][-+]?\d+)?$")
 def _one_column_of_decimal_commas(text: str) -> bool:
     """Whether commas that look like separators are the decimal commas of a single column ("Wert",
     "1,5", "2", "-0,25": a 1-D data set from a European spreadsheet): every line after the first is one
-    number or a missing value, some with a decimal comma, and either the first line has no comma (a
+    number (``1 234,5`` too) or a missing value, some with a decimal comma, and either the first line has no comma (a
     header, or a whole number) or the lines do not all have a comma. Lines that all read ``a,b`` stay
     two columns."""
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     if len(lines) < 2:
         return False
     first, rest = lines[0], lines[1:]
-    if not any(_COMMA_DECIMAL.match(line) for line in rest):
+
+    def grouped(line):  # 1 234,5 or 1'234,5 (French, Swiss): one number, its comma the decimal mark
+        return any(f(line) for f in _SPACED[","])
+
+    if not any(_COMMA_DECIMAL.match(line) or ("," in line and grouped(line)) for line in rest):
         return False
-    if not all(_COMMA_DECIMAL.match(line) or _WHOLE_NUMBER.match(line) or line in MISSING_TOKENS
+    if not all(_COMMA_DECIMAL.match(line) or _WHOLE_NUMBER.match(line) or grouped(line) or line in MISSING_TOKENS
                for line in rest):
         return False
     if "," not in first:

@@ -143,19 +143,21 @@ def read_column(cells: Sequence[str], decimal: str, delimiter: str, option: str 
     return _to_float(cells, decimal), None, None
 
 
-def note(column: str, example: str, sep: str, decimal: str) -> str:
-    """The sentence for an ambiguous column: how it was read and how to choose otherwise."""
+def note(column: str, example: str, sep: str, decimal: str, cli: bool = False) -> str:
+    """The sentence for an ambiguous column: how it was read and how to choose otherwise (``cli``: with
+    emdesk-fit's option rather than the window's menu)."""
     as_grouped = float(example.replace(sep, "").replace(",", "."))
     as_decimal = float(example.replace(",", "."))
     mark = {".": "point", ",": "comma"}
     return (f"Column {column!r} holds numbers such as {example!r}, read as {as_grouped:.15g} with the "
             f"{mark[sep]} as a thousands separator (the file's decimal mark is a {mark[decimal]}). "
-            f"If the {mark[sep]} is a decimal mark there ({as_decimal:.15g}), choose Thousands separator: None "
-            f"(and the decimal mark) in File > Import with Options.")
+            f"If the {mark[sep]} is a decimal mark there ({as_decimal:.15g}), "
+            + ("give --thousands none." if cli else
+               "choose Thousands separator: None (and the decimal mark) in File > Import with Options."))
 
 
-def notes(table) -> list[str]:
+def notes(table, cli: bool = False) -> list[str]:
     """The notes on a table's ambiguous thousands separators (:func:`note`), one per column."""
     found = getattr(table, "thousands_ambiguous", None) or {}
     seps = getattr(table, "thousands", None) or {}
-    return [note(c, ex, seps.get(c, separator_for(table.decimal)), table.decimal) for c, ex in found.items()]
+    return [note(c, ex, seps.get(c, separator_for(table.decimal)), table.decimal, cli) for c, ex in found.items()]

@@ -67,7 +67,9 @@ def test_a_square_array_is_for_its_own_number_of_states_only():
     (-1.0, r"transmat_prior must be a number or a \(1, 1\) array"),
     (np.nan, "transmat_prior must be"),
     ([1.0, 2.0], r"got shape \(2,\)"),
-    (np.array([[1.0, -2.0], [1.0, 1.0]]), r"transmat_prior must be a number or a \(2, 2\) array"),
+    (np.array([[1.0, -2.0], [1.0, 1.0]]), r"transmat_prior must be a number or a \(2, 2\) array.*got a value -2\.$"),
+    (np.array([[1.0, 1.0], [np.nan, 1.0]]), r"got a value nan\.$"),  # said "got shape (2, 2)": the right shape
+    (-1.0, r"\(1 = no prior\); got -1\.$"),
 ])
 def test_bad_priors_are_refused_before_any_fit(bad, match):
     with pytest.raises(ValueError, match=match):

@@ -146,3 +146,51 @@ def test_import_with_options_asks_at_ok(qtbot, window, first, second, asked):
     assert asked and asked[0][0] == "A fit is running on first.csv. Stop it and open second.csv?"
     assert window.is_fitting() and not window.loader.loading
     _stop(qtbot, window)
+
+
+def _with_fill_and_text(path, seed):
+    rng = np.random.default_rng(seed)
+    x = np.vstack([rng.normal(0, 1, (40, 2)), rng.normal(5, 1, (40, 2))])
+    lines = ["a,b,c"] + [f"{u:.5f},{v:.5f},{u + v:.3f}" for u, v in x]
+    lines[5] = "1.0,2.0,twelve"
+    for i in (9, 19, 29):
+        lines[i] = "-999,1.5,2.0"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("treat", ["treat_fills_as_missing", "treat_stray_text_as_missing"])
+def test_treat_as_missing_asks_too(qtbot, window, tmp_path, asked, treat):
+    # "Treat as missing" replaces the table: it dropped a running fit without a word
+    _running(qtbot, window, _with_fill_and_text(tmp_path / "filled.csv", 3))
+    assert window.importer.fills and window.importer.stray
+    table = window.session.table
+    getattr(window.importer, treat)()
+    assert asked and asked[0][0].startswith("A fit is running on filled.csv. Stop it and open the data with ")
+    assert window.is_fitting() and window.session.table is table  # Cancel: nothing changed
+    asked.answer = True
+    getattr(window.importer, treat)()
+    assert not window.is_fitting() and window.session.table is not table
+
+
+def test_use_this_model_in_model_selection_asks_too(qtbot, window, first, tmp_path, asked):
+    # the model-selection dialog is not modal: "Use this model" while a fit ran dropped that fit without a word
+    window.open_csv(first)
+    window.open_model_selection()
+    dlg = window.selection.dialog
+    dlg.set_options(n_init=1, n_components=range(1, 3), covariance_types=("diag",))
+    with qtbot.waitSignal(dlg.sweepFinished, timeout=FIT_TIMEOUT) as blocker:
+        dlg.start()
+    dlg.select_row(blocker.args[0].row(2, "VVI"))
+    window.set_options(n_components=2, random_state=0, max_iter=500, tol=0.0)  # as _running, on the same file
+    window.params_panel.set_delay(1.0)
+    window.start_fit()
+    qtbot.waitUntil(lambda: len(window.history) >= 1, timeout=FIT_TIMEOUT)
+    dlg.use_selected()
+    assert asked[0][0] == "A fit is running on first.csv. Stop it and open the model from model selection?"
+    assert window.is_fitting()  # Cancel: the fit goes on
+    asked.answer = True
+    dlg.use_selected()
+    assert not window.is_fitting() and window.model.covariance_type == "VVI"
+    assert window.status_state.text().startswith("Showing the model from model selection")
+    dlg.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emdesk.io import load_table
+from emdesk.io import DataError, load_table
 from emdesk.io.decimal_marks import notes, read_with_other
 from tests.io.textfiles import both, write
 from emdesk.io.import_options import ImportOptions, load_with_options, preview
@@ -100,3 +100,18 @@ def test_cells_that_read_either_way_keep_the_files_mark(tmp_path):
     for table in both(path):
         assert last(table, "d") == 1234 and table.other_decimal_columns == {}
         assert table.thousands_ambiguous == {"d": "1,234"}
+
+
+def test_to_array_of_a_text_column_names_a_cell_that_is_no_number(tmp_path):
+    # a column mixing decimal marks stays text; Table.to_array's message named '3.5', a number, as the text
+    path = tmp_path / "mixed.csv"
+    path.write_text("a;b\n3.5;1\n2.5;2\n1.234,5;3\n7.0;4\n")
+    t = load_table(path)
+    assert t.text_column_names == ["a"]
+    with pytest.raises(DataError, match=r"holds text \(e.g. '1.234,5'\), not numbers") as info:
+        t.to_array(["a"])
+    assert "'3.5'" not in str(info.value)
+    words = tmp_path / "w.csv"
+    words.write_text("a,b\nx,1\n2,2\n")
+    with pytest.raises(DataError, match=r"holds text \(e.g. 'x'\)"):
+        load_table(words).to_array(["a"])

@@ -114,3 +114,21 @@ def test_plain_file_unchanged(tmp_path, text):
     for table in both(write(tmp_path, text)):
         assert table.to_array().tobytes() == np.array(expected, dtype=np.float64).tobytes()
         assert table.thousands == {} and table.thousands_ambiguous == {}
+
+
+@pytest.mark.parametrize("text, values", [
+    ("a\n1 234,5\n5 678,0\n9 012,5\n", [1234.5, 5678.0, 9012.5]),     # was col1 = "1 234" (row labels), a = 5, 0, 5
+    ("Wert\n1 234 567,5\n2,5\n", [1234567.5, 2.5]),                     # was runs of spaces: three columns
+    ("Wert\n1\u202f234,5\n5 678\n12,5\n", [1234.5, 5678.0, 12.5]),
+    ("Wert\n1'234,5\n2,5\n", [1234.5, 2.5]),
+])
+def test_one_column_of_grouped_numbers_with_decimal_commas(tmp_path, text, values):
+    path = write(tmp_path, text)
+    for table in both(path):
+        assert len(table.column_names) == 1 and table.decimal == ","
+        np.testing.assert_array_equal(table.to_array()[:, 0], values)
+
+
+def test_two_columns_of_decimal_commas_stay_two(tmp_path):
+    for table in both(write(tmp_path, "a b\n1,5 2,5\n3,5 4,5\n")):
+        assert table.column_names == ["a", "b"]

@@ -58,5 +58,12 @@ def check_transmat_prior(prior, k):
     except (TypeError, ValueError):
         tp = None
     if tp is None or tp.shape not in ((), (k, k)) or not np.all(np.isfinite(tp)) or np.any(tp < 0):
+        if tp is None:
+            got = repr(prior)
+        elif tp.shape not in ((), (k, k)):
+            got = f"shape {tp.shape}"
+        else:  # the shape is right: say the value (it said "got shape (2, 2)" for a NaN or a -1 inside)
+            bad = tp[~np.isfinite(tp) | (tp < 0)] if tp.ndim else tp[None]
+            got = f"{'a value' if tp.ndim else ''} {float(bad.flat[0]):g}".strip()
         raise ValueError(f"transmat_prior must be a number or a ({k}, {k}) array of Dirichlet concentrations "
-                         f">= 0 (1 = no prior); got {'shape ' + str(tp.shape) if tp is not None else repr(prior)}.")
+                         f">= 0 (1 = no prior); got {got}.")

@@ -4,6 +4,7 @@ session, which writes with ``emdesk.io``), and the plot area as PNG or SVG; and 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -325,6 +326,10 @@ class ExportController(QtCore.QObject):
                 return  # another change was made while the rows were prepared: that one is shown
             if not is_hmm(model) and family in TEXT_FAMILIES:
                 model = coded_model(self.s.table, cols, family, model)  # the window fits category codes
+            if not is_hmm(model) and self._other_data(info.get("data") or {}):
+                # the file's log-likelihood is of the rows it was saved from, not of these (the Results panel
+                # gives theirs): the status bar and the trace showed the saved one beside "... of these rows"
+                model.log_likelihood_ = model.lower_bound_ = math.nan
             self.w.fit.forget()
             self.w.fit.run_id += 1
             if not self.w.use_model(model):
@@ -345,15 +350,20 @@ class ExportController(QtCore.QObject):
         """A warning when the data shown are not those the fit was saved from (its file's SHA-256 differs):
         before, a fit of a file edited since (values changed, rows removed) was shown without a word, its
         log-likelihood and assignments silently those of other data."""
-        table = self.s.table
-        sha, now = saved.get("sha256"), getattr(table, "sha256", "") if table is not None else ""
-        if not sha or not now or sha == now:
+        if not self._other_data(saved):
             return
+        table = self.s.table
         n = saved.get("n_rows")
         was = f"{saved.get('file_name') or 'its data'}" + (f", {int(n):,} rows" if isinstance(n, int) else "")
         self.w.show_message(f"These are not the data the fit was saved from ({was}; the file's contents differ): "
                             f"the fit is shown on {table.name} as it is now ({table.n_rows:,} rows), and its "
                             "log-likelihood and assignments are of these rows.", "warning")
+
+    def _other_data(self, saved: dict) -> bool:
+        """Whether the table shown is not the one the fit was saved from (both SHA-256 known, and differ)."""
+        table = self.s.table
+        sha, now = saved.get("sha256"), getattr(table, "sha256", "") if table is not None else ""
+        return bool(sha and now and sha != now)
 
     def open_fit_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self.w, "Open Fit", self.w.settings.last_folder(),

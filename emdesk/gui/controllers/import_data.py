@@ -315,6 +315,8 @@ class ImportController(QtCore.QObject):
         table = self.w.session.table
         if table is None or not self.fills:
             return
+        if not may_replace_fit(self.w, "the data with the fill values as missing cells"):
+            return  # a fit runs on this table: asked first, as for other data (Cancel: it goes on)
         columns = self.w.data_panel.selected_columns()
         n = sum(f.count for f in self.fills)
         new = replace_fill_values(table, self.fills)
@@ -329,6 +331,8 @@ class ImportController(QtCore.QObject):
         table = self.w.session.table
         if table is None or not self.stray:
             return
+        if not may_replace_fit(self.w, "the data with the text cells as missing"):
+            return  # a fit runs on this table: asked first, as for other data (Cancel: it goes on)
         names = [f.column for f in self.stray]
         n = sum(f.n_text for f in self.stray)
         columns = self.w.data_panel.selected_columns()

@@ -5,7 +5,7 @@ touches a widget from it) and opens the file; "Cancel" keeps the fit running and
 
 Every way a user opens something goes through ``may_replace_fit``: File > Open, Open Recent, Import with
 Options, Open Example, Open Fit, Edit > Paste Data, a file dropped on the window and the desktop's Open With
-(``ImportController.open_path``). The scripting surface (``window.open_csv``, ``window.open_fit``) does not
+(``ImportController.open_path``), the Data panel's "Treat as missing" (fill values, stray text) and Model Selection's "Use this model". The scripting surface (``window.open_csv``, ``window.open_fit``) does not
 ask: a script means what it calls.
 
 A finished fit is not asked about: the window has no notion of unsaved results (closing it does not ask

@@ -222,7 +222,11 @@ class SelectionController(QtCore.QObject):
 
     @QtCore.Slot(object)
     def _model_chosen(self, model) -> None:
-        self.show_model(model, "model selection")
+        from emdesk.gui.controllers.open_guard import may_replace_fit
+
+        # the dialog is not modal: a fit may have been started in the window meanwhile (asked, as for a file)
+        if may_replace_fit(self.w, "the model from model selection"):
+            self.show_model(model, "model selection")
 
 
 def _with_prior(dlg, prior, d) -> None:

@@ -165,7 +165,9 @@ class TimelineController(QtCore.QObject):
         self.update_text(index)
         w.status_iter.setText(f"iteration {s.iteration}" + (f" (restart {s.restart + 1}/{s.n_init})"
                                                             if s.n_init > 1 else ""))
-        w.status_ll.setText(f"{'log-posterior' if self._posterior() else 'log-likelihood'} {s.log_likelihood:,.2f}")
+        what = "log-posterior" if self._posterior() else "log-likelihood"
+        # a fit file without fit.log_likelihood (older, or edited by hand) gives a state with none: never "nan"
+        w.status_ll.setText(f"{what} {s.log_likelihood:,.2f}" if np.isfinite(s.log_likelihood) else f"{what} -")
         w.status_change.setText("change -" if not np.isfinite(s.change) else f"change {s.change:.2e}")
         w.guard.show_state(s)
 
