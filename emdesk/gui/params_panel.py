@@ -80,7 +80,9 @@ TRANSMAT_PRIOR_TOOLTIP = (
     "transmat_prior (hmmlearn's name): a Dirichlet prior on every transition row. 1 (the default): none, maximum "
     "likelihood. Above 1: adds (value - 1) pseudo-transitions from every state to every state, so a state that "
     "is hardly occupied, or only at the ends of sequences, still gets a transition row estimated from the data "
-    "and can be entered again; EM then finds the MAP estimate")
+    "and can be entered again; EM then finds the MAP estimate. Below 1 (down to 0) it takes (1 - value) from "
+    "every transition count instead, so rare transitions become exactly 0: a sparse prior, not 'no prior' "
+    "(0 is the strongest)")
 #: the word the tolerance and reg_covar fields accept besides a number (emdesk.engine.relative)
 RELATIVE = "relative"
 
