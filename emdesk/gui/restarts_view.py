@@ -63,6 +63,18 @@ def same_optimum_tolerance(model) -> float:
 LOAD_TIP = "Show the selected restart's solution in the main view"
 
 
+
+def _collapsed_text(degenerate, kept, what, shown=" (shown as \u00d7)") -> str:
+    """The sentence on the collapsed restarts, naming the kept one when it is among them (every restart
+    collapsed: the best of them is kept; a file may also say so of its kept restart)."""
+    n_deg, n = int(np.sum(degenerate)), len(degenerate)
+    if not degenerate[kept]:
+        return f"{n_deg} restart{'s' if n_deg != 1 else ''} collapsed{shown}."
+    if n_deg == n:
+        return (f"All {n} restarts collapsed{shown}: the kept one has the highest {what} of them, and its "
+                "solution is degenerate too.")
+    return f"{n_deg} restart{'s' if n_deg != 1 else ''} collapsed{shown}, the kept one (restart {kept + 1}) among them."
+
 class RestartsView(QtWidgets.QWidget):
     """Strip chart and table of every restart's final log-likelihood; the kept one highlighted."""
 
@@ -220,7 +232,7 @@ class RestartsView(QtWidgets.QWidget):
             text += (note + " ") if note else ""
             n_deg = int(np.sum(degenerate))
             if known and n_deg:
-                text += f"{n_deg} restart{'s' if n_deg != 1 else ''} collapsed (shown as \u00d7). "
+                text += _collapsed_text(degenerate, kept, what) + " "
             elif not known:
                 text += "Which restarts collapsed is not in this file (written by an older emdesk). "
             text += "The file keeps each restart's log-likelihood, not its solution: fit again to load another."
@@ -336,9 +348,8 @@ class RestartsView(QtWidgets.QWidget):
             worst = float(np.min(lls[ok] - lls[kept]))
             text += (f"{same} of {n} ended at this optimum (within {tol:.3g} of it); {others} stopped in other "
                      f"local optima, up to {-worst:.3f} lower.")
-        n_deg = int(np.sum(degenerate))
-        if n_deg:
-            text += f" {n_deg} restart{'s' if n_deg != 1 else ''} collapsed (degenerate, shown as \u00d7)."
+        if np.any(degenerate):
+            text += " " + _collapsed_text(degenerate, kept, what, " (degenerate, shown as \u00d7)")
         return text
 
     def _mark_selected(self, i) -> None:

@@ -52,3 +52,23 @@ def test_open_fit_shows_the_saved_restarts_and_the_note(qtbot, window, tmp_path,
     assert "Which restarts collapsed is not in this file" in view.summary.text()
     assert "had the highest log-likelihood" not in view.summary.text()
     assert view.table.item(1, 5).text() == "not saved"
+
+
+def test_a_kept_restart_marked_collapsed_is_named(qtbot, window, tmp_path, monkeypatch):
+    """A file whose kept restart is marked collapsed (every restart collapsed, or edited by hand) says so;
+    it said only '1 restart collapsed'."""
+    csv, gm = _files(tmp_path, monkeypatch)
+    doc = json.loads((tmp_path / "f.json").read_text())
+    kept = doc["fit"]["best_restart"]
+    window.open_csv(csv)
+    window.select_columns(["a", "b"])
+    doc["fit"]["restart_degenerate"] = [i == kept for i in range(3)]
+    (tmp_path / "k.json").write_text(json.dumps(doc))
+    window.open_fit(tmp_path / "k.json")
+    assert f"1 restart collapsed (shown as \u00d7), the kept one (restart {kept + 1}) among them." in \
+        window.restarts_view.summary.text()
+    doc["fit"]["restart_degenerate"] = [True, True, True]
+    (tmp_path / "all.json").write_text(json.dumps(doc))
+    window.open_fit(tmp_path / "all.json")
+    text = window.restarts_view.summary.text()
+    assert "All 3 restarts collapsed (shown as \u00d7): the kept one has the highest log-likelihood of them" in text
