@@ -97,12 +97,7 @@ class DenseData:
                     self.zs = np.zeros((nb, d, B))
                 for i in range(nb):
                     s, e = i * B, min((i + 1) * B, self.n)
-                    zt = self.zs[i, :, :e - s]
-                    if self.Z is not None:
-                        zt[...] = self.Z[s:e].T
-                    else:
-                        np.subtract(X[s:e].T, std.shift[:, None], out=zt)
-                        np.divide(zt, std.scale[:, None], out=zt)
+                    zt = self._standardise_t(s, e, self.zs[i, :, :e - s])
                     if self.fs is not None:
                         np.multiply(zt, zt, out=self.fs[i, :d, :e - s])
         # Cache phi(Z) when it costs at most ~6 (n, k) arrays and fits the budget (not beside the slabs).
@@ -205,13 +200,17 @@ class DenseData:
         buf = getattr(self, "_ztrows", None)
         if buf is None or buf.shape[1] < b:
             buf = self._ztrows = np.empty((self.d, b))
-        zt = buf[:, :b]
+        return self._standardise_t(s, e, buf[:, :b])
+
+    def _standardise_t(self, s, e, out):
+        """Rows s:e of Z, or of X standardised (the elementwise operations of :meth:`_z`), written
+        feature-major into ``out`` (d, e - s); returns ``out``."""
         if self.Z is not None:
-            zt[...] = self.Z[s:e].T
+            out[...] = self.Z[s:e].T
         else:
-            np.subtract(self.X[s:e].T, self.std.shift[:, None], out=zt)
-            np.divide(zt, self.std.scale[:, None], out=zt)
-        return zt
+            np.subtract(self.X[s:e].T, self.std.shift[:, None], out=out)
+            np.divide(out, self.std.scale[:, None], out=out)
+        return out
 
     def z_rows(self, s, e):
         """Standardised rows s:e for a pass with its own block size (the high-dimension separable pass
@@ -281,8 +280,7 @@ class DenseData:
         sub.is_shard = True
         sub.phi = None if self.phi is None else self.phi[s:e]
         sub.Z = None if self.Z is None else self.Z[s:e]
-        # the slabs of a shard that starts on a slab's first row (every shard does: shard_bounds);
-        # else the shard reads Z or X
+        # the parent's slabs, read from the shard's first row on (a block that straddles two slabs is copied)
         sub.slab, sub.zs, sub.fs = self.slab, self.zs, self.fs
         sub._soff = self._soff + s
         sub.sqnorms = None if self.sqnorms is None else self.sqnorms[s:e]

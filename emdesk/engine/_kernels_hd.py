@@ -7,7 +7,8 @@ and :func:`~emdesk.engine._kernels.mstep`).  Above :data:`~emdesk.engine._core.M
   of the augmented rows ``(z, 1)``; ``sum r z z'`` as one batched GEMM);
 * tied: :func:`_em_pass_tied` (each block whitened once; the covariance from the data's Gram matrix,
   :class:`TiedStats`, :func:`_tied_covariance`);
-* diag, spherical: :func:`_em_pass_separable` (the expanded form's products from the rows).
+* diag: :func:`_em_pass_diag_fm` (the features feature-major, in slabs); spherical without cached
+  features: :func:`_em_pass_separable` (the expanded form's products from the rows).
 
 Every BLAS call stays under OpenBLAS's single-thread limit (2**18 multiply-adds): the tied and
 separable passes (and the expanded one, :func:`~emdesk.engine._kernels._pass_rows`) take blocks of
@@ -29,58 +30,46 @@ from ._kernels import LOG_RESP_FLOOR, Prepared, ShiftedStats, _finish_block, _tw
 
 
 def _em_pass_separable(data, prep: Prepared, resp, want_stats, ll_rows):
-    """:func:`em_pass` for diag/spherical covariances above :data:`~emdesk.engine._core.MAX_EXPANDED_D` features (dense
-    data): the same products as the expanded form, taken from the rows themselves (or the
-    cached features' columns) instead of a feature block built (transposed and copied) per
-    block, in blocks of :func:`hd_block_rows` rows (up to 2048):
-    log-densities ``C_q' (z * z)' + C_z' z' + c`` (diag; spherical: ``c_q |z|^2``) and statistics
-    ``R (z * z)`` (spherical ``R |z|^2``), ``R z``, ``R 1``, returned in the expanded layout
-    (k, m).  Every product is cut into sub-products under OpenBLAS's single-thread limit (2**18
-    multiply-adds, see :meth:`Layout.block_rows`) in one NumPy call (:func:`_gemm_cols`,
-    :func:`_gemm_sum`)."""
+    """:func:`em_pass` for spherical covariances above :data:`~emdesk.engine._core.MAX_EXPANDED_D` features
+    when the expanded features are not cached (dense data; diag has :func:`_em_pass_diag_fm`): the
+    expanded form's products taken from the rows themselves, in blocks of :func:`hd_block_rows` rows (up
+    to 8192): log-densities ``c_q |z|^2 + C_z' z' + c`` and statistics ``R |z|^2``, ``R z``, ``R 1``,
+    returned in the expanded layout (k, m).  Every product is cut into sub-products under OpenBLAS's
+    single-thread limit (2**18 multiply-adds, see :meth:`Layout.block_rows`) in one NumPy call
+    (:func:`_gemm_cols`, :func:`_gemm_sum`)."""
     lay = data.layout
     k, d = prep.k, data.d
-    diag = prep.ct == "diag"
     B = min(hd_block_rows(k, d, prep.ct), max(data.n, 1))
     sub = _one_thread_rows(k * d)
     C = prep.C
-    CqT = np.ascontiguousarray(C[:d].T) if diag else C[0].copy()
+    cq = C[0].copy()
     CzT = np.ascontiguousarray(C[lay.lin].T)
     const = C[lay.const][:, None]
     lbuf = np.empty((k, B))
     tbuf = np.empty((k, B))
-    qbuf = np.empty((B, d)) if diag else np.empty(B)
+    qbuf = np.empty(B)
     llb_buf = np.empty(B)
     tmp = np.empty(B)
     if want_stats:
-        Sq = np.zeros((k, d)) if diag else np.zeros(k)
+        Sq = np.zeros(k)
         Sz = np.zeros((k, d))
         nk = np.zeros(k)
         sbuf = np.empty((max(B // sub, 1), k, d))
     total = 0.0
-    phi, w = data.phi, data.w
+    w = data.w
     sqn = getattr(data, "sqnorms", None)
     for s in range(0, data.n, B):
         e = min(s + B, data.n)
         b = e - s
         wb = None if w is None else w[s:e]
         Lb, T = lbuf[:, :b], tbuf[:, :b]
-        if phi is not None:  # cached features: z * z (or |z|^2) and z are columns of phi
-            zb = phi[s:e, lay.lin]
-            Q = phi[s:e, :d] if diag else phi[s:e, 0]
+        zb = data.z_rows(s, e)  # a view of Z, or rows standardised per block (no n x d copy)
+        if sqn is not None:  # |z|^2 kept for all rows (DenseData.sqnorms)
+            Q = sqn[s:e]
         else:
-            zb = data.z_rows(s, e)  # a view of Z, or rows standardised per block (no n x d copy)
             Q = qbuf[:b]
-            if diag:
-                np.multiply(zb, zb, out=Q)
-            elif sqn is not None:  # |z|^2 kept for all rows (DenseData.sqnorms)
-                Q = sqn[s:e]
-            else:
-                np.einsum("ij,ij->i", zb, zb, out=Q)
-        if diag:
-            _gemm_cols(CqT, Q, T, sub)
-        else:
-            np.multiply(CqT[:, None], Q, out=T)
+            np.einsum("ij,ij->i", zb, zb, out=Q)
+        np.multiply(cq[:, None], Q, out=T)
         _gemm_cols(CzT, zb, Lb, sub)
         Lb += T
         Lb += const
@@ -88,18 +77,12 @@ def _em_pass_separable(data, prep: Prepared, resp, want_stats, ll_rows):
         total += ll
         if want_stats:
             nk += rw.sum(axis=1)
-            if diag:
-                _gemm_sum(rw, Q, Sq, sub, sbuf)
-            else:
-                Sq += matvec(rw, Q)
+            Sq += matvec(rw, Q)
             _gemm_sum(rw, zb, Sz, sub, sbuf)
     if not want_stats:
         return total, None
     S = np.empty((k, lay.m))
-    if diag:
-        S[:, :d] = Sq
-    else:
-        S[:, 0] = Sq
+    S[:, 0] = Sq
     S[:, lay.lin] = Sz
     S[:, lay.const] = nk
     return total, S
