@@ -507,7 +507,8 @@ def _run(args) -> int:
     table = load_table(args.data) if args.decimal == args.thousands == "auto" else _load_with_marks(args)
     from .io import decimal_marks, thousands
     # 10.691 read as 10691; 1.234,5 late: said, with the option that reads it otherwise (not the window's menu)
-    for note in thousands.notes(table, cli=True) + decimal_marks.notes(table, cli=True):
+    notes = thousands.notes(table, cli=True) + thousands.spaced_notes(table, cli=True)  # 12 345 lines: one column
+    for note in notes + decimal_marks.notes(table, cli=True):
         print(f"{PROG}: note: {note}", file=sys.stderr)
     columns = _columns(args, table)
     args.fitted_columns = columns
