@@ -481,12 +481,14 @@ def _say_fall(model, columns=None, say=print) -> None:
     (``say``), when a restart with a higher log-likelihood collapsed and the best sound one is kept."""
     from .engine._validation import name_columns
     from .engine.em import kept_restart_note
-    from .engine.likelihood_fall import fall_message
+    from .engine.likelihood_fall import fall_message, map_prior
 
     if kept_restart_note(model):
         say(f"note: {kept_restart_note(model)}")
     text = fall_message(model)
-    if text:
+    if text and map_prior(model):  # expected with a prior: a note, not a warning
+        say(f"note: {text}")
+    elif text:
         print(f"{PROG}: warning: {name_columns(text, columns) if columns else text}", file=sys.stderr)
 
 
