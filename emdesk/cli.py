@@ -6,6 +6,7 @@ and write the results.
     emdesk-fit long.csv --model hmm --family poisson --columns count --sequence-column id --order-column t -k 2
     emdesk-fit data.csv --select [--max-components 9] [--covariance-types full,diag] [--criterion bic] \\
         [--selection-csv selection.csv] [-o best.json]
+    emdesk-fit long.csv --model hmm --columns x --sequence-column id --select --max-components 4 [-o best.json]
 
 Exit codes: 0 success, 1 a problem with the data or the fit, 2 a usage error. Errors are one line
 (``emdesk-fit: error: ...``) on standard error, never a traceback.
@@ -31,14 +32,19 @@ examples:
   emdesk-fit counts.csv --model hmm --family poisson --columns n -k 2
   emdesk-fit weather.csv --model hmm --family categorical --columns sky -k 2
   emdesk-fit data.csv --columns a,b --select --max-components 6 --selection-csv selection.csv -o best.json
+  emdesk-fit series.csv --model hmm --columns x,y --sequence-column id --select --max-components 4 \\
+      --transmat-prior 2 --selection-csv selection.csv -o best-hmm.json
 
 Hidden Markov models (--model hmm): rows are time steps. --sequence-column names each row's sequence (a long
 table of several series), --order-column (numbers) orders the rows within a sequence; without them the file's
 rows are one sequence in the file's order. The assignments file keeps the file's row order.
 
 --select fits 1..--max-components components for each covariance model (Gaussian mixtures; mclust's 14 by
-default, or --covariance-types), prints the top three by --criterion (also as mclust's summary) and writes the table with --selection-csv; -o, --assignments, --parameters and
---imputed then write the best model (nothing is written unless asked for).
+default, or --covariance-types), prints the top three by --criterion (also as mclust's summary) and writes the
+table with --selection-csv; -o, --assignments, --parameters and --imputed then write the best model (nothing is
+written unless asked for). With --model hmm it fits 1..--max-components states (default 5; Gaussian emissions x
+full, tied, diag, spherical or --covariance-types) on the same sequences and with the same options as one HMM
+fit, --transmat-prior included (a number: a k x k prior holds for k states only).
 
 The fit file is JSON (format "emdesk-fit", version 2; see the README). Read it back in Python with
 emdesk.io.load_fit(path). Exit status: 0 on success, 1 when the data or the fit fails, 2 on a usage error.
@@ -234,25 +240,20 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--order-column", metavar="T",
                    help="the numeric column (a time or an index) that orders the rows within a sequence "
                         "(default: the file's order)")
+    from .cli_runs import transmat_prior_arg
+
+    h.add_argument("--transmat-prior", type=transmat_prior_arg, default=None, metavar="P",
+                   help="Dirichlet prior on each transition row (hmmlearn's transmat_prior, the window's "
+                        "Transition prior): a number, or k x k by rows ('5,1;1,5'); 1 = none, below 1 favours "
+                        "rare transitions (default: none)")
     p.add_argument("--dask", metavar="SCHEDULER",
                    help="fit a Gaussian mixture to Parquet or CSV files that need not fit in memory, with Dask "
                         "(pip install 'emdesk[dask]') on SCHEDULER: threads, processes, synchronous, local or "
                         "local:N (a local cluster of N worker processes), or a scheduler's address "
                         "(tcp://host:port); writes the fit file (-o) and --parameters")
-    s = p.add_argument_group("model selection (--select, Gaussian mixtures)")
-    s.add_argument("--select", action="store_true",
-                   help="fit 1..--max-components components for each covariance model (mclust's 14 by "
-                        "default) and print the top three, as mclust's summary(mclustBIC(X))")
-    s.add_argument("--max-components", type=_count(MAX_COMPONENTS, "the largest number of components"), default=None,
-                   metavar="K", help="the largest number of components tried (default: 9)")
-    s.add_argument("--covariance-types", metavar="T,T,...", type=_covariance_types, default=None,
-                   help="comma-separated covariance models to try: mclust's names (EII,...,VVV; E,V for one "
-                        "column), scikit-learn's (full,tied,diag,spherical), or 'mclust' for all 14 "
-                        "(default: mclust)")
-    s.add_argument("--criterion", choices=["bic", "aic", "icl"], default=None,
-                   help="how the models are ranked, lower is better (default: bic)")
-    s.add_argument("--selection-csv", metavar="OUT.csv", type=_file_name,
-                   help="write one row per fit (log-likelihood, parameters, BIC, AIC, ICL, status)")
+    from .cli_select import add_select_arguments
+
+    add_select_arguments(p)
     p.add_argument("-o", "--output", metavar="FIT.json", type=_file_name,
                    help="write the fit as JSON (default: DATA with the extension .fit.json; with --select, "
                         "the best model, only when given)")
@@ -277,19 +278,6 @@ COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 #: mclust's model names (Celeux & Govaert 1995), for Gaussian mixtures; E and V for one column
 MCLUST_NAMES = ("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV", "VVV",
                 "E", "V")
-
-
-def _covariance_types(text: str) -> list[str]:
-    types = [t.strip() for t in text.split(",") if t.strip()]
-    if not types:
-        raise argparse.ArgumentTypeError("expected comma-separated covariance types, got none")
-    for t in types:
-        if t not in COVARIANCE_TYPES + MCLUST_NAMES + ("mclust",):
-            raise argparse.ArgumentTypeError(f"{_show(t)} is not one of {', '.join(COVARIANCE_TYPES)}, mclust's "
-                                             f"model names ({', '.join(MCLUST_NAMES)}) or 'mclust'")
-    if len(set(types)) != len(types):
-        raise argparse.ArgumentTypeError(f"a covariance type is named twice in {_show(text, 60)}")
-    return types
 
 
 def _check_args(args) -> None:
@@ -333,17 +321,16 @@ def _check_args(args) -> None:
                           "--family")
     if args.reg_covar is not None and args.family in ("poisson", "categorical"):
         raise _UsageError(f"--reg-covar belongs to Gaussian (and Student-t) models, not --family {args.family}")
-    if args.select:
-        if hmm or args.family != "gaussian":
-            raise _UsageError("--select compares Gaussian mixtures; leave out --model hmm and --family")
-        if args.n_components is not None or args.covariance is not None:
-            raise _UsageError("--select tries every number of components and covariance type: use "
-                              "--max-components and --covariance-types instead of -k and --covariance")
-    else:
-        for option, value in (("--max-components", args.max_components), ("--covariance-types", args.covariance_types),
-                              ("--criterion", args.criterion), ("--selection-csv", args.selection_csv)):
-            if value is not None:
-                raise _UsageError(f"{option} belongs to model selection; add --select")
+    if args.transmat_prior is not None and not hmm:
+        raise _UsageError("--transmat-prior is a hidden Markov model's transition prior; add --model hmm")
+    from .cli_runs import prior_states
+    from .cli_select import check_select_args
+
+    m = prior_states(args.transmat_prior)
+    if m is not None and not args.select and m != (args.n_components or 2):
+        raise _UsageError(f"--transmat-prior is a {m} x {m} matrix, a prior for {m} states; the fit has "
+                          f"{args.n_components or 2} (-k)")
+    check_select_args(args, hmm, _UsageError)
     if args.family in ("poisson", "categorical", "student-t") and not hmm:
         from . import engine
 
@@ -494,12 +481,14 @@ def _say_fall(model, columns=None, say=print) -> None:
     (``say``), when a restart with a higher log-likelihood collapsed and the best sound one is kept."""
     from .engine._validation import name_columns
     from .engine.em import kept_restart_note
-    from .engine.likelihood_fall import fall_message
+    from .engine.likelihood_fall import fall_message, map_prior
 
     if kept_restart_note(model):
         say(f"note: {kept_restart_note(model)}")
     text = fall_message(model)
-    if text:
+    if text and map_prior(model):  # expected with a prior: a note, not a warning
+        say(f"note: {text}")
+    elif text:
         print(f"{PROG}: warning: {name_columns(text, columns) if columns else text}", file=sys.stderr)
 
 
@@ -512,14 +501,16 @@ def _run(args) -> int:
     for key, name in (("tol", "tol"), ("max_iter", "max_iter"), ("init", "init_params"), ("reg_covar", "reg_covar")):
         if getattr(args, key) is None and name in defaults:
             setattr(args, key, defaults[name])
-    from .cli_runs import _load_with_marks, _run_dask, _run_family_mixture, _run_hmm, _run_select
+    from .cli_runs import _load_with_marks, _run_dask, _run_family_mixture, _run_hmm
+    from .cli_select import _run_select
 
     if args.dask is not None:
         return _run_dask(args)
     table = load_table(args.data) if args.decimal == args.thousands == "auto" else _load_with_marks(args)
     from .io import decimal_marks, thousands
     # 10.691 read as 10691; 1.234,5 late: said, with the option that reads it otherwise (not the window's menu)
-    for note in thousands.notes(table, cli=True) + decimal_marks.notes(table, cli=True):
+    notes = thousands.notes(table, cli=True) + thousands.spaced_notes(table, cli=True)  # 12 345 lines: one column
+    for note in notes + decimal_marks.notes(table, cli=True):
         print(f"{PROG}: note: {note}", file=sys.stderr)
     columns = _columns(args, table)
     args.fitted_columns = columns

@@ -1,15 +1,14 @@
 """emdesk-fit's runs for the other model kinds: hidden Markov models (``--model hmm``), the Student-t,
-Poisson and latent class mixtures (``--family``), Dask data (``--dask``) and model selection (``--select``).
-The argument checks, the Gaussian-mixture run and the shared helpers are in :mod:`emdesk.cli`, which calls
+Poisson and latent class mixtures (``--family``), Dask data (``--dask``) and the HMM helpers model selection shares
+(:mod:`emdesk.cli_select`). The argument checks, the Gaussian-mixture run and the shared helpers are in :mod:`emdesk.cli`, which calls
 these from its ``_run``."""
 
 from __future__ import annotations
 
-import sys
 import warnings
 
-from .cli import (COVARIANCE_TYPES, FAMILIES, _check_counts, _missing_note, _mixture_rows, _mixture_writers,
-                  _num, _say_fall, _warn, _write_outputs)
+from .cli import FAMILIES, _check_counts, _num, _say_fall, _warn, _write_outputs
+
 
 def _load_with_marks(args):
     """The data file read with the decimal mark and thousands separator of ``--decimal`` / ``--thousands``
@@ -21,15 +20,53 @@ def _load_with_marks(args):
     return load_with_options(args.data, ImportOptions(decimal=decimal, thousands=thousands))
 
 
-def _run_hmm(args, table, columns) -> int:
+def transmat_prior_arg(text: str):
+    """``--transmat-prior``: a number (the same Dirichlet concentration for every transition) or a square
+    matrix written by rows, ``"5,1;1,5"`` (rows by ';', entries by ','); every value finite and >= 0
+    (1 = no prior; below 1 it favours rare transitions). ArgumentTypeError otherwise."""
+    import argparse
+    import math
+
+    from .cli import _show
+
+    rows = [r for r in text.split(";")]
+    try:
+        values = [[float(v) for v in r.split(",")] for r in rows]
+    except ValueError:
+        values = None
+    if values is None or not all(math.isfinite(v) and v >= 0 for r in values for v in r):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0 or a k x k matrix of numbers >= 0 by rows "
+                                         f"('5,1;1,5'), got {_show(text)}")
+    if len(values) == 1 and len(values[0]) == 1:
+        return values[0][0]
+    if any(len(r) != len(values) for r in values):
+        raise argparse.ArgumentTypeError(f"a matrix prior is square, k rows of k numbers ('5,1;1,5' for 2 "
+                                         f"states), got {_show(text)}: {len(values)} rows of "
+                                         f"{', '.join(str(len(r)) for r in values)}")
+    return values
+
+
+def prior_states(prior) -> int | None:
+    """k of a k x k ``--transmat-prior`` (None for a number or no prior)."""
+    return len(prior) if isinstance(prior, list) else None
+
+
+def prior_text(prior) -> str:
+    """The prior as the summary names it: ``"transition prior 2"`` or ``"a 2 x 2 transition prior"``."""
+    if prior is None:
+        return ""
+    k = prior_states(prior)
+    return f"transition prior {prior:g}" if k is None else f"a {k} x {k} transition prior"
+
+
+def hmm_data(args, table, columns):
+    """``(X, lengths, layout, symbols)``: an HMM's rows in fit order, the rows per sequence, the
+    :class:`~emdesk.io.sequences.SequenceLayout` (its notes) and a categorical HMM's symbols (None)."""
     import numpy as np
 
-    from . import io
-    from .engine import CategoricalHMM, GaussianHMM, PoissonHMM
     from .io import DataError
     from .io.sequences import encode_symbols, sequence_layout
 
-    say = (lambda *a: None) if args.quiet else print
     family = args.family
     symbols = None
     for name in (args.sequence_column, args.order_column):
@@ -45,37 +82,25 @@ def _run_hmm(args, table, columns) -> int:
         if family == "poisson":
             _check_counts(table, columns, X_all)
     n_incomplete = int(np.count_nonzero(np.isnan(X_all).any(axis=1)))
-    missing = args.missing or ("marginalize" if n_incomplete else "error")
+    args.missing_mode = missing = args.missing or ("marginalize" if n_incomplete else "error")
     if n_incomplete and missing == "error":
         raise DataError(f"{n_incomplete} of {table.n_rows} rows have missing values in {', '.join(columns)}; "
                         f"use --missing marginalize or --missing drop.")
     layout = sequence_layout(table, X_all, sequence_column=args.sequence_column, order_column=args.order_column,
                              missing=missing)
-    X = X_all[layout.rows]
-    lengths = [int(v) for v in layout.lengths]
-    k = args.n_components or 2
-    n_observed = int(np.count_nonzero(~np.isnan(X).all(axis=1)))  # rows with no value are steps without one
-    if k > n_observed:
-        kept = X.shape[0] - n_observed
-        raise DataError(f"{k} states for {n_observed} time step{'s' if n_observed != 1 else ''} with an observed "
-                        f"value" + (f" (and {kept} without)" if kept else "") + f": choose at most {n_observed} "
-                        f"state{'s' if n_observed != 1 else ''}.")
-    common = dict(tol=args.tol, max_iter=args.max_iter, n_init=args.n_init, init_params=args.init,
-                  random_state=args.seed, missing="marginalize" if missing == "marginalize" else "error")
-    covariance = args.covariance or "diag"
-    if family == "gaussian":
-        model = GaussianHMM(k, covariance_type=covariance, reg_covar=args.reg_covar, **common)
-    elif family == "poisson":
-        model = PoissonHMM(k, **common)
-    else:
-        model = CategoricalHMM(k, n_features=len(symbols), **common)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model.fit(X, lengths)
-    model.feature_names_in_ = np.asarray(columns, dtype=object)
-    if symbols is not None:
-        model.symbols_ = np.asarray(symbols, dtype=object)
-    holder = {}
+    return X_all[layout.rows], [int(v) for v in layout.lengths], layout, symbols
+
+
+def n_observed_steps(X) -> int:
+    """Rows with an observed value (a row with none is a time step without one)."""
+    import numpy as np
+
+    return int(np.count_nonzero(~np.isnan(X).all(axis=1)))
+
+
+def hmm_writers(args, model, X, table, columns, lengths, holder) -> dict:
+    """The -o, --parameters and --assignments writers of a fitted HMM (``holder["doc"]``: the fit file)."""
+    from . import io
 
     def fit_file(path):
         holder["doc"] = io.save_fit(path, model, X, columns=columns, table=table, lengths=lengths,
@@ -91,18 +116,62 @@ def _run_hmm(args, table, columns) -> int:
                                 order_column=args.order_column)
         return path
 
-    written = _write_outputs(args, {"-o": fit_file, "--parameters": parameters, "--assignments": assignments})
-    fit = holder["doc"]["fit"]
+    return {"-o": fit_file, "--parameters": parameters, "--assignments": assignments}
+
+
+def hmm_rows_line(args, table, columns, X, lengths) -> str:
+    """"long.csv: 140 rows, columns x, y; 2 sequences by id, ordered by t; 140 rows fitted"."""
     n_seq = len(lengths)
     what = f"{n_seq} sequence{'s' if n_seq != 1 else ''}" + (f" by {args.sequence_column}" if args.sequence_column else "")
     if args.order_column:
         what += f", ordered by {args.order_column}"
-    say(f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}; {what}; {X.shape[0]} rows fitted")
+    return f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}; {what}; {X.shape[0]} rows fitted"
+
+
+def _run_hmm(args, table, columns) -> int:
+    import numpy as np
+
+    from .engine import CategoricalHMM, GaussianHMM, PoissonHMM
+    from .io import DataError
+
+    say = (lambda *a: None) if args.quiet else print
+    family = args.family
+    X, lengths, layout, symbols = hmm_data(args, table, columns)
+    missing = args.missing_mode
+    k = args.n_components or 2
+    n_observed = n_observed_steps(X)
+    if k > n_observed:
+        kept = X.shape[0] - n_observed
+        raise DataError(f"{k} states for {n_observed} time step{'s' if n_observed != 1 else ''} with an observed "
+                        f"value" + (f" (and {kept} without)" if kept else "") + f": choose at most {n_observed} "
+                        f"state{'s' if n_observed != 1 else ''}.")
+    common = dict(tol=args.tol, max_iter=args.max_iter, n_init=args.n_init, init_params=args.init,
+                  random_state=args.seed, missing="marginalize" if missing == "marginalize" else "error",
+                  transmat_prior=args.transmat_prior)
+    covariance = args.covariance or "diag"
+    if family == "gaussian":
+        model = GaussianHMM(k, covariance_type=covariance, reg_covar=args.reg_covar, **common)
+    elif family == "poisson":
+        model = PoissonHMM(k, **common)
+    else:
+        model = CategoricalHMM(k, n_features=len(symbols), **common)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, lengths)
+    model.feature_names_in_ = np.asarray(columns, dtype=object)
+    if symbols is not None:
+        model.symbols_ = np.asarray(symbols, dtype=object)
+    holder = {}
+    written = _write_outputs(args, hmm_writers(args, model, X, table, columns, lengths, holder))
+    fit = holder["doc"]["fit"]
+    say(hmm_rows_line(args, table, columns, X, lengths))
     for note in layout.notes:
         say(f"note: {note}")
     kind = f"{FAMILIES[family]} HMM" + (f", {covariance} covariance" if family == "gaussian" else "")
     if symbols is not None:
         kind += f", {len(symbols)} symbol{'s' if len(symbols) != 1 else ''}"
+    if args.transmat_prior is not None:
+        kind += f", {prior_text(args.transmat_prior)}"
     say(f"{k} state{'s' if k != 1 else ''}, {kind}: log-likelihood {_num(fit['log_likelihood'])}, "
         f"BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, converged {'yes' if fit['converged'] else 'no'}")
     _warn(caught, columns, symbols)  # constant or linearly dependent columns (the engine's notes), by name
@@ -263,105 +332,6 @@ def _run_dask(args) -> int:
         f"{_num(fit['log_likelihood'])}, BIC {_num(fit['bic'])}, iterations {fit['n_iter']}, "
         f"converged {'yes' if fit['converged'] else 'no'}")
     _warn(caught)
-    for what in written:
-        say(f"wrote {what}")
-    return 0
-
-
-def _mclust_summary(top, criterion) -> list[str]:
-    """The top rows as mclust's ``summary(mclustBIC(X))`` prints them: ``Best BIC values:`` with columns
-    ``MODEL,G``, the criterion in mclust's sign (``2 log L - p log n``, higher is better) and its
-    difference to the best."""
-    if not top:
-        return []
-    name = criterion.upper()
-    vals = [-row.score(criterion) for row in top]
-    heads = [f"{row.covariance_type},{row.n_components}" for row in top]
-    cells = [[f"{v:.3f}" for v in vals], [f"{v - vals[0]:.3f}" for v in vals]]
-    width = max(len(c) for c in heads + cells[0] + cells[1]) + 1
-    label = max(len(name) + 5, 9)
-    lines = [f"Best {name} values (mclust's sign: higher is better):",
-             " " * label + "".join(h.rjust(width) for h in heads)]
-    for first, row in ((name, cells[0]), (f"{name} diff", cells[1])):
-        lines.append(first.ljust(label) + "".join(c.rjust(width) for c in row))
-    return lines
-
-
-def _sweep_with_progress(stream, X, n_components, types, **kwargs):
-    """``select_model``'s result; on a terminal (``stream.isatty()``) one line that counts the fits as they
-    finish ("fitting models: 37 of 126, 12 s"), erased at the end. A sweep of mclust's 14 models takes 45 s on
-    faithful and minutes with missing values: before, the terminal stayed silent until the end."""
-    import time
-
-    from .engine import select_model
-    from .engine.selection import iter_select_model
-
-    if stream is None or not getattr(stream, "isatty", lambda: False)():
-        return select_model(X, n_components, types, **kwargs)
-    t0 = time.perf_counter()
-    last = None
-    width = 0
-    for last in iter_select_model(X, n_components, types, **kwargs):
-        line = f"fitting models: {last.done} of {last.total}, {time.perf_counter() - t0:.0f} s"
-        stream.write("\r" + line.ljust(width))
-        stream.flush()
-        width = len(line)
-    stream.write("\r" + " " * width + "\r")
-    stream.flush()
-    if last is None or last.done < last.total:  # (the sweep is never cancelled here)
-        return select_model(X, n_components, types, **kwargs)
-    return last.result
-
-
-def _run_select(args, table, columns) -> int:
-    import numpy as np
-
-    from . import io
-    from .io import DataError
-
-    say = (lambda *a: None) if args.quiet else print
-    X_all, X, missing, n_incomplete = _mixture_rows(args, table, columns)
-    k_max = args.max_components or 9
-    types = args.covariance_types or ["mclust"]
-    criterion = args.criterion or "bic"
-    n_used = int(np.count_nonzero(np.isfinite(X).any(axis=1)))
-    if k_max > n_used:
-        raise DataError(f"--max-components {k_max} is more than the {n_used} rows with values: choose at most {n_used}.")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = _sweep_with_progress(
-            None if args.quiet else sys.stderr, X, range(1, k_max + 1), types, n_init=args.n_init,
-            criterion=criterion, random_state=args.seed, tol=args.tol, reg_covar=args.reg_covar,
-            max_iter=args.max_iter, init_params=args.init,
-            missing="marginalize" if missing == "marginalize" else "error", prior=args.prior_value)
-    eligible = sorted((r for r in result.table if r.eligible), key=lambda r: (r.score(criterion), r.index))
-    best = result.best
-    if best is None and (args.output or args.assignments or args.parameters or args.imputed):
-        raise DataError(f"No model can be written: {result.reason} No output was written.")
-    writers = {"--selection-csv": lambda path: (io.write_selection_csv(result, path), path)[1]}
-    holder = {}
-    if best is not None:
-        best.feature_names_in_ = np.asarray(columns, dtype=object)
-        writers.update(_mixture_writers(best, X, table, columns, holder))
-    written = _write_outputs(args, writers)
-    n_failed = sum(1 for r in result.table if not r.ok)
-    n_degenerate = sum(1 for r in result.table if r.ok and r.degenerate)
-    say(f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}{_missing_note(X_all, missing, n_incomplete)}")
-    swept = list(dict.fromkeys(r.covariance_type for r in result.table))
-    names = "mclust's models " + ", ".join(swept) if "mclust" in types else ", ".join(swept)
-    prior = "; mclust's default prior" if args.prior_value else ""
-    say(f"{len(result.table)} fits (1 to {k_max} components x {names}; {args.n_init} restart"
-        f"{'s' if args.n_init != 1 else ''} each{prior}) in {result.seconds:.1f} s"
-        + (f"; {n_degenerate} degenerate" if n_degenerate else "") + (f"; {n_failed} failed" if n_failed else ""))
-    say(f"top {min(3, len(eligible))} by {criterion.upper()} (lower is better):")
-    for rank, row in enumerate(eligible[:3], 1):
-        delta = row.score(criterion) - eligible[0].score(criterion)
-        say(f"  {rank}. {row.label()}: {criterion.upper()} {row.score(criterion):.2f}"
-            + (f" (+{delta:.2f})" if rank > 1 else "") + f", log-likelihood {row.log_likelihood:.2f}")
-    say(" ".join(result.reason.split()))
-    for line in _mclust_summary(eligible[:3], criterion):
-        say(line)
-    del caught  # degenerate fits are counted above; their warnings would repeat it per fit
     for what in written:
         say(f"wrote {what}")
     return 0

@@ -189,7 +189,7 @@ def test_hmm_missing_values_marginalize_and_drop(tmp_path):
     ("id,t,c\na,1,2\na,2,3\n", ["--family", "student-t"], 2, "--family student-t is available for mixtures"),
     ("id,t,c\na,1,2\na,2,3\n", ["--imputed", "i.csv"], 2, "--imputed is available for Gaussian mixtures"),
     ("id,t,c\na,1,2\na,2,3\n", ["--family", "poisson", "--covariance", "full"], 2, "--covariance belongs"),
-    ("id,t,c\na,1,2\na,2,3\n", ["--select"], 2, "--select compares Gaussian mixtures"),
+    ("id,t,c\na,1,2\na,2,3\n", ["--select", "--covariance-types", "VVV"], 2, "is for Gaussian mixtures; HMMs take"),
 ])
 def test_hmm_bad_input_gives_one_line(tmp_path, text, args, code, message):
     path = tmp_path / "bad.csv"

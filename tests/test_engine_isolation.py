@@ -9,7 +9,7 @@ import pytest
 FORBIDDEN = ("PySide6", "PyQt5", "PyQt6", "PySide2", "pyqtgraph", "emdesk.gui")
 
 
-@pytest.mark.parametrize("module", ["emdesk.engine", "emdesk.io", "emdesk.cli", "emdesk.cli_runs"])
+@pytest.mark.parametrize("module", ["emdesk.engine", "emdesk.io", "emdesk.cli", "emdesk.cli_runs", "emdesk.cli_select"])
 def test_module_imports_no_qt(module):
     code = (
         "import json, sys, importlib\n"

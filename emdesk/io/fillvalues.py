@@ -203,7 +203,7 @@ def replace_fill_values(table: Table, fills: Sequence[FillValue] | Mapping[str, 
                 delimiter=table.delimiter, decimal=table.decimal, encoding=table.encoding,
                 has_header=table.has_header)
     for attr in ("sheet", "sheet_names", "notes", "row_label_column", "header_row", "thousands", "thousands_ambiguous",
-                 "other_decimal_columns"):
+                 "other_decimal_columns", "spaced_one_column"):
         if hasattr(table, attr):
             setattr(out, attr, getattr(table, attr))
     out.fill_values = {c: list(v) for c, v in wanted.items()}

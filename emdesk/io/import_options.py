@@ -224,11 +224,13 @@ def table_from_text(text: str, options: ImportOptions | None = None, *, name: st
         raise DataError(f"{name}: there is no data (only blank{' or skipped' if options.skip_rows else ''} "
                         f"lines).")
     sample = "\n".join(s for _, s in numbered[:100]) + "\n"
-    delimiter = options.delimiter
+    delimiter, spaced = options.delimiter, None
     if delimiter is None:
         delimiter = _t._sniff_delimiter(sample)
         if delimiter in (",", " ") and _t._one_column_of_decimal_commas(sample):
             delimiter = ";"
+        elif delimiter == " " and (spaced := _t._one_column_of_spaced_numbers(sample)):
+            delimiter = ";"  # 12 345 lines, not R's row names (table_text.SPACED_REASONS)
         if unsure is not None:
             unsure.extend(_delimiter_doubts(sample, delimiter))
     records = _records(numbered, delimiter, name)
@@ -341,7 +343,10 @@ def table_from_text(text: str, options: ImportOptions | None = None, *, name: st
                   decimal=decimal, encoding=encoding, has_header=header_at is not None)
     table.thousands, table.thousands_ambiguous = separators, ambiguous
     table.other_decimal_columns = {c: e for c, e in other_decimal.items() if c in numeric_names}
-    table.sheet, table.sheet_names, table.notes = None, [], _th.notes(table) + _dm.notes(table)
+    if spaced and separators.get(names[0]) == " ":
+        table.spaced_one_column = {names[0]: spaced}
+    table.sheet, table.sheet_names = None, []
+    table.notes = _th.notes(table) + _th.spaced_notes(table) + _dm.notes(table)
     if unsure is not None:
         unsure.extend(_th.notes(table))  # a guess: the import dialog opens by itself to let the user choose
     table.row_label_column = names[label] if label is not None else None
@@ -463,7 +468,7 @@ def head(table: Table, n_rows: int) -> Table:
                 sha256=table.sha256, delimiter=table.delimiter, decimal=table.decimal, encoding=table.encoding,
                 has_header=table.has_header, empty_numbers_as_text=False)  # NaN in the first rows only
     for attr in ("sheet", "sheet_names", "notes", "row_label_column", "header_row", "thousands",
-                 "thousands_ambiguous", "other_decimal_columns"):
+                 "thousands_ambiguous", "other_decimal_columns", "spaced_one_column"):
         setattr(out, attr, getattr(table, attr, None))
     out._empty = set(table.empty_column_names)  # judged on every row read, not on the first n_rows
     return out
@@ -519,5 +524,6 @@ def preview(path, options: ImportOptions | None = None, n_rows: int = 20) -> Pre
         return Preview(None, detected, raw_lines, error=str(exc), unsure=unsure, suggested=suggested)
     detected = replace(options, encoding=enc, delimiter=table.delimiter, decimal=table.decimal,
                        header_row=table.header_row)
-    return Preview(head(table, n_rows), detected, raw_lines, unsure=unsure, notes=_dm.notes(table),
+    return Preview(head(table, n_rows), detected, raw_lines, unsure=unsure,
+                   notes=_th.spaced_notes(table) + _dm.notes(table),
                    suggested=replace(options, **hints) if hints else None)

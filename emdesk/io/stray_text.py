@@ -121,7 +121,7 @@ def stray_text_as_missing(table: Table, columns: Iterable[str]) -> Table:
                 sha256=table.sha256, delimiter=table.delimiter, decimal=table.decimal, encoding=table.encoding,
                 has_header=table.has_header, row_label_column=table.row_label_column)
     for attr in ("sheet", "sheet_names", "notes", "header_row", "fill_values", "thousands", "thousands_ambiguous",
-                 "other_decimal_columns"):
+                 "other_decimal_columns", "spaced_one_column"):
         if hasattr(table, attr):
             setattr(out, attr, getattr(table, attr))
     return out

@@ -84,6 +84,9 @@ class Table:
         self.thousands: dict[str, str] = {}  # column -> thousands separator its numbers were read with
         self.thousands_ambiguous: dict[str, str] = {}  # of those, column -> example when it was a guess
         self.other_decimal_columns: dict[str, str] = {}  # column -> a cell: read with the other decimal mark
+        # column -> (why, an example line): its space-grouped lines are one column, not R's row names and
+        # values (table_text.SPACED_REASONS)
+        self.spaced_one_column: dict[str, tuple[str, str]] = {}
 
     # -- columns -------------------------------------------------------------------------------
     @property

@@ -36,7 +36,8 @@ from .decimal_marks import could_read_with_other, read_with_other
 from .thousands import could_be_grouped, read_column
 from .table_text import (SNIFF_BYTES, _DELIMITER_NAMES, _comment_preamble, _complete_records, _detect_header,
                          _first_lines, _is_blank, _is_missing, _is_number, _looks_binary, _numeric_column,
-                         _one_column_of_decimal_commas, _open_quote, _pick_encoding, _record_cut, _record_end,
+                         _one_column_of_decimal_commas, _one_column_of_spaced_numbers, _open_quote, _pick_encoding,
+                         _record_cut, _record_end,
                          _row_label_column, _sniff_decimal, _sniff_delimiter, _split_records, _split_spaces,
                          _to_float, _unique_names)
 
@@ -152,6 +153,9 @@ class _Reader:
         delimiter = _sniff_delimiter(first_lines)
         if delimiter in (",", " ") and _one_column_of_decimal_commas(first_lines):  # " ": 1 234,5 lines
             delimiter = ";"  # not in the file: each line is one field, and "1,5" reads as 1.5
+        self.spaced_one_column = _one_column_of_spaced_numbers(first_lines) if delimiter == " " else None
+        if self.spaced_one_column:  # 12 345 lines under a one-name header (not R's row names): one column
+            delimiter = ";"
         try:
             if delimiter == " ":
                 rows = [row for row in map(_split_spaces, sample.split("\n")) if row]
@@ -328,6 +332,8 @@ class _Reader:
         table.thousands = {c: s for c, s in separators.items() if c in numeric_names}
         table.thousands_ambiguous = {c: e for c, e in ambiguous.items() if c in numeric_names}
         table.other_decimal_columns = {c: e for c, e in other_decimal.items() if c in numeric_names}
+        if self.spaced_one_column and table.thousands.get(names[0]) == " ":
+            table.spaced_one_column = {names[0]: self.spaced_one_column}
         return table
 
     def _take_header(self, buf: bytes) -> tuple[int, int, list[str]]:

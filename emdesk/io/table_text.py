@@ -262,6 +262,34 @@ def _one_column_of_decimal_commas(text: str) -> bool:
     return bool(_COMMA_DECIMAL.match(first)) and any("," not in line for line in rest)
 
 
+#: Why a file of space-grouped numbers under a one-name header is one column, not R's row names and values.
+SPACED_REASONS = {"repeat": "its first fields repeat (R's row names are unique)",
+                  "not 1..n": "its first fields are not R's row numbers 1, 2, ..., n"}
+
+
+def _one_column_of_spaced_numbers(text: str) -> tuple[str, str] | None:
+    """(why, an example line) when the lines of ``text`` are one column of numbers grouped with spaces (``x`` /
+    ``12 345`` / ``67 890``, ``3.141 592``; why: a key of :data:`SPACED_REASONS`), else None. Split by runs of spaces such a file is what R's
+    ``write.table(quote = FALSE)`` writes: a header one name short, row names, values. R's row names are unique
+    labels, 1..n unless set, and ``write.table`` quotes them by default; so the lines are one column when
+    the header is one name, every data line is one grouped number (a plain number or a missing value too,
+    one at least grouped: a quoted field never is) and the first fields repeat or are not 1, 2, ..., n."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    if len(lines) < 3 or len(_split_spaces(lines[0])) != 1 or _is_number(lines[0], ".") or _is_number(lines[0], ","):
+        return None
+    grouped = GROUPED[" ", "."].fullmatch
+    rest = lines[1:]
+    if not any(grouped(line) and len(line.split()) > 1 for line in rest):
+        return None
+    if not all(grouped(line) or _is_number(line, ".") or line in MISSING_TOKENS for line in rest):
+        return None
+    firsts = [line.split()[0] for line in rest]
+    if all(len(line.split()) == 2 for line in rest) and firsts == [str(i) for i in range(1, len(rest) + 1)]:
+        return None  # R's default row names: a row-label column and a column of values
+    example = next(line for line in rest if len(line.split()) > 1)
+    return ("repeat" if len(set(firsts)) < len(firsts) else "not 1..n"), example
+
+
 def _sniff_decimal(rows: list[list[str]], delimiter: str) -> tuple[str, bool]:
     """(decimal mark, whether it is still open: no cell of the sample had a decimal mark at all, and a
     comma would not be the delimiter)."""

@@ -4,7 +4,8 @@ A file with decimal commas (German style) may group digits with dots: ``1.234.56
 ``1.234,5``; a file with decimal points (US style) with commas, in quoted fields of a comma-separated file:
 ``"1,234,567"``, ``"10,691"``. That *mark* separator is always the mark that is not the file's decimal mark.
 Either file may also group digits with spaces (``1 234 567,5``, French and ISO style: the plain space, the
-no-break space U+00A0, the narrow no-break space U+202F or the thin space U+2009) or apostrophes
+no-break space U+00A0, the narrow no-break space U+202F or the thin space U+2009; after the decimal mark too,
+ISO 80000's ``3,141 592`` and ``3.141 592``, where every such cell is grouped in threes from the mark) or apostrophes
 (``1'234'567.5``, Swiss style: ``'`` or the typographic U+2019), which are never a decimal mark.
 
 A column is read with a thousands separator when every cell holding it is a number grouped in threes
@@ -39,9 +40,14 @@ _REMOVE = {sep: {ord(c): None for c in chars} for sep, chars in _CHARS.items()}
 
 def _grouped(sep: str, decimal: str) -> re.Pattern:
     """``[-+]`` ``[1-9]\\d{0,2}`` then groups of three, each after the same separator character (a cell does
-    not mix a space and a no-break space), then the decimal mark and digits, or nothing."""
-    chars = re.escape(_CHARS[sep])
-    return re.compile(rf"[-+]?[1-9]\d{{0,2}}([{chars}])\d{{3}}(?:\1\d{{3}})*(?:{re.escape(decimal)}\d*)?")
+    not mix a space and a no-break space), then the decimal mark and digits, or nothing. With spaces also
+    the digits after the decimal mark grouped in threes from the mark, the last group of one to three
+    (ISO 80000-1, 7.3.1: ``3,141 592``, ``3.141 59``, ``12 345,678 9``; the same space as the whole part's)."""
+    chars, dec = re.escape(_CHARS[sep]), re.escape(decimal)
+    if sep != " ":
+        return re.compile(rf"[-+]?[1-9]\d{{0,2}}([{chars}])\d{{3}}(?:\1\d{{3}})*(?:{dec}\d*)?")
+    return re.compile(rf"[-+]?(?:[1-9]\d{{0,2}}([{chars}])\d{{3}}(?:\1\d{{3}})*(?:{dec}(?:\d{{3}}(?:\1\d{{3}})*\1\d{{1,3}}|\d*))?"
+                      rf"|\d+{dec}\d{{3}}([{chars}])(?:\d{{3}}\2)*\d{{1,3}})")
 
 
 # (separator, decimal mark) -> grouped numbers; a mark separator goes only with the other mark
@@ -161,3 +167,24 @@ def notes(table, cli: bool = False) -> list[str]:
     found = getattr(table, "thousands_ambiguous", None) or {}
     seps = getattr(table, "thousands", None) or {}
     return [note(c, ex, seps.get(c, separator_for(table.decimal)), table.decimal, cli) for c, ex in found.items()]
+
+
+def spaced_note(column: str, example: str, reason: str, cli: bool = False) -> str:
+    """The sentence for a file of space-grouped numbers under a one-name header read as one column, not as
+    R's row names and values (``table_text._one_column_of_spaced_numbers``; ``reason`` a key of
+    ``table_text.SPACED_REASONS``); ``cli``: emdesk-fit has no delimiter option, so the window's is named."""
+    from .table_text import SPACED_REASONS
+
+    first, _, rest = example.partition(" ")
+    return (f"Column {column!r} holds numbers such as {example!r}, read as one column, spaces grouping the digits "
+            f"({float(example.replace(' ', '')):.15g}), not as R's row names ({first!r}) and values ({rest!r}): "
+            f"{SPACED_REASONS[reason]}. If they are row names, "
+            + ("quote them (R's write.table does by default) or choose the delimiter Spaces in the window's "
+               "File > Import with Options." if cli else "choose Delimiter: Spaces in File > Import with Options."))
+
+
+def spaced_notes(table, cli: bool = False) -> list[str]:
+    """The note on a table read as one column of space-grouped numbers (``Table.spaced_one_column``:
+    column -> (reason, example line))."""
+    found = getattr(table, "spaced_one_column", None) or {}
+    return [spaced_note(column, example, reason, cli) for column, (reason, example) in found.items()]

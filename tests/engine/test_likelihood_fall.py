@@ -130,3 +130,22 @@ def test_a_model_without_the_record_says_nothing():
         log_likelihood_ = -12.0
 
     assert fell(Loaded()) == 0.0 and fall_message(Loaded()) is None
+
+
+def test_a_fall_under_a_transition_prior_is_said_as_the_prior_s():
+    """With transmat_prior EM raises the log-likelihood plus the log prior (hmmlearn's MAP update): the
+    log-likelihood alone fell (0.028 here) and the message blamed reg_covar, which plays no part."""
+    rng = np.random.default_rng(0)
+    st = (np.arange(140) // 15) % 2
+    X = rng.normal(0, 1, (140, 2)) + np.array([[0, 0], [5, 5]])[st]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = GaussianHMM(2, transmat_prior=40.0, random_state=1, max_iter=1000).fit(X)
+    text = fall_message(model)
+    assert fell(model) > 0 and text is not None
+    assert "with a transition prior EM raises the log-likelihood plus the prior's log density" in text
+    assert "reg_covar" not in text
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = GaussianHMM(2, transmat_prior=1.0, random_state=1, max_iter=1000).fit(X)
+    assert fall_message(plain) is None

@@ -85,3 +85,16 @@ def test_space_as_delimiter_and_separator_is_refused_in_words(window, qtbot, tmp
     assert "A space cannot be both the delimiter and the thousands separator" in dlg.status.text()
     assert dlg.last_preview.table.to_array().tolist() == [[1.5, 2], [2.5, 3]]
     dlg.close()
+
+
+def test_data_panel_says_a_column_of_space_grouped_numbers(window, qtbot, tmp_path):
+    """x / 12 345 / 67 890 / 12 345: one column (its first fields repeat: not R's row names), said in the box."""
+    path = tmp_path / "betrag.txt"
+    path.write_text("x\n12 345\n67 890\n12 345\n", encoding="utf-8")
+    with qtbot.waitSignal(window.dataLoaded, timeout=10000):
+        window.loader.begin(str(path), None)
+    box = window.importer.thousands_box
+    assert not box.isHidden() and box.title() == "One column of grouped numbers"
+    assert "x: 12 345 read as 12345, one column (first fields repeat: not R's row names)" in box.text.text()
+    assert "choose Delimiter: Spaces" in box.toolTip()
+    assert window.table.column_names == ["x"] and window.table.to_array(["x"]).ravel().tolist() == [12345, 67890, 12345]

@@ -108,11 +108,12 @@ class ThousandsBox(_NoteBox):
 
     def show_table(self, table) -> None:
         from emdesk.io import decimal_marks
-        from emdesk.io.thousands import notes
+        from emdesk.io.thousands import notes, spaced_notes
 
         guessed = notes(table) if table is not None else []
         other = decimal_marks.notes(table) if table is not None else []  # 1.234,5 late in a decimal-point file
-        if not guessed and not other:
+        spaced = spaced_notes(table) if table is not None else []  # 12 345 lines: one column, not R's row names
+        if not guessed and not other and not spaced:
             self.hide()
             return
         sep = {".": "point", ",": "comma"}
@@ -121,9 +122,13 @@ class ThousandsBox(_NoteBox):
         mark = sep[decimal_marks.other_mark(table.decimal)]
         lines += [f"{c}: read with a decimal {mark} (e.g. {ex}), unlike the file's first lines"
                   for c, ex in table.other_decimal_columns.items()]
-        self.setTitle("Thousands separator guessed" if guessed else "Decimal mark of a column")
+        short = {"repeat": "first fields repeat", "not 1..n": "first fields not 1, 2, ..., n"}
+        lines += [f"{c}: {ex} read as {ex.replace(' ', '')}, one column ({short[why]}: not R's row names)"
+                  for c, (why, ex) in table.spaced_one_column.items()]
+        self.setTitle("Thousands separator guessed" if guessed else "Decimal mark of a column" if other
+                      else "One column of grouped numbers")
         self.text.setText("<br>".join(html.escape(line, quote=False) for line in lines[:6]))
-        self.setToolTip("\n".join(guessed + other))
+        self.setToolTip("\n".join(guessed + other + spaced))
         self.button.setEnabled(bool(table.path))
         self.show()
 
