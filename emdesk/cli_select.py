@@ -208,6 +208,12 @@ def _run_select_hmm(args, table, columns) -> int:
     k_max = args.max_components or 5
     family = args.family
     types = (args.covariance_types or list(COVARIANCE_TYPES)) if family == "gaussian" else [family]
+    one_column_note = None
+    if family == "gaussian" and args.covariance_types is None and X.shape[1] == 1:
+        # one column: full, diag and spherical are one model (a variance per state), tied shares one variance
+        types = ["diag", "tied"]
+        one_column_note = ("one column: full, diag and spherical are the same model (a variance per state), so "
+                           "diag (a variance per state) and tied (one variance shared by the states) are tried")
     criterion = args.criterion or "bic"
     n_observed = n_observed_steps(X)
     if k_max > n_observed:
@@ -251,6 +257,8 @@ def _run_select_hmm(args, table, columns) -> int:
     say(hmm_rows_line(args, table, columns, X, lengths))
     for note in layout.notes:
         say(f"note: {note}")
+    if one_column_note:
+        say(f"note: {one_column_note}")
     what = ", ".join(types) if family == "gaussian" else f"{family} emissions"
     prior = f"; {prior_text(args.transmat_prior)}" if args.transmat_prior is not None else ""
     say(f"{len(result.table)} HMM fits (1 to {k_max} states x {what}; {args.n_init} restart"

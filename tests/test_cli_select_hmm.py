@@ -138,3 +138,20 @@ def test_usage_errors_of_the_select_module_under_python_m(tmp_path, series_csv, 
     with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exc:
         runpy.run_module("emdesk.cli", run_name="__main__")
     assert exc.value.code == 2 and err.getvalue().startswith("emdesk-fit: error: --covariance-types VVV"), err.getvalue()
+
+
+def test_one_column_sweeps_the_two_distinct_gaussian_models(tmp_path, series_csv):
+    """With one column full, diag and spherical are one model (a variance per state): the default sweep tries
+    diag and tied once each and says why, instead of ranking three copies of the same fit (1 Dec 2026: the top
+    three were '3 states, diag / spherical / full', +0.00 apart); named types are swept as given."""
+    out = run(series_csv, "--model", "hmm", "--columns", "x", "--sequence-column", "id", "--order-column", "t",
+              "--select", "--max-components", "2", "--n-init", "1", "--seed", "0",
+              "--selection-csv", tmp_path / "sel.csv")
+    assert out.returncode == 0, out.stderr
+    assert "4 HMM fits (1 to 2 states x diag, tied; 1 restart each)" in out.stdout, out.stdout
+    assert "note: one column: full, diag and spherical are the same model" in out.stdout
+    assert sorted({r[1] for r in _rows(tmp_path / "sel.csv")[1:]}) == ["diag", "tied"]
+    named = run(series_csv, "--model", "hmm", "--columns", "x", "--sequence-column", "id", "--order-column", "t",
+                "--select", "--max-components", "1", "--covariance-types", "full,spherical", "--n-init", "1")
+    assert named.returncode == 0, named.stderr
+    assert "x full, spherical;" in named.stdout and "one column" not in named.stdout
