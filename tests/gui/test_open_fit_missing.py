@@ -75,3 +75,26 @@ def two_cols_csv(tmp_path):
     p = tmp_path / "full.csv"
     p.write_text("a,b\n" + "".join(f"{u:.5f},{v:.5f}\n" for u, v in x))
     return p
+
+
+def test_an_hmm_fit_with_empty_steps_sets_the_choice(qtbot, window, tmp_path):
+    rng = np.random.default_rng(5)
+    rows, z = [], 0
+    for t in range(120):
+        if rng.random() < 0.06:
+            z = 1 - z
+        v = rng.normal(0.0 if z == 0 else 4.0, 0.6)
+        rows.append(f"{t},{'' if t % 17 == 3 else f'{v:.4f}'}\n")
+    csv = tmp_path / "steps.csv"
+    csv.write_text("day,level\n" + "".join(rows))
+    window.open_csv(csv)
+    window.set_model_kind("hmm", "gaussian")
+    window.select_columns(["level"])
+    window.set_missing_mode("marginalize")
+    _fit(qtbot, window, n_components=2, random_state=0, max_iter=50)
+    saved = tmp_path / "hmm.json"
+    window.export_fit(saved)
+    window.set_missing_mode("drop")
+    window.open_fit(saved)
+    assert window.missing_mode() == "marginalize" and window.model is not None
+    assert window.session.X.shape[0] == 120  # the empty steps kept as steps without observation
