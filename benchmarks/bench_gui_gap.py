@@ -18,6 +18,12 @@ each kind of plot item, per frame; ``--against DIR`` runs the same, interleaved,
 delay (30 ms per iteration), so their fits are drawn frame by frame as a person sees them. ``--hmm``: a 3-state
 Gaussian HMM of one series of ROWS steps instead (its view draws the first 5,000; with the delay too).
 
+``--end ROWS``: the fit's end instead: a 2-D-drawn fit of ROWS x 5 rows with about 3 % missing cells (k=4 full,
+6 iterations, so it stops at max_iter and the "did not converge" message appears), and from its end reaching
+the window until the Results summary is shown and the window has painted: the GUI thread's CPU time, the largest
+gap of a 20 ms timer, the CPU of the end-of-fit handler, the plot views' paints and resizes (and their CPU).
+With ``--against DIR``, interleaved with the code in DIR, each fit in its own process.
+
 ``--dump FILE``: while a fit runs, each timer tick re-arms ``faulthandler.dump_traceback_later(0.25)``, so a
 stall of the GUI thread longer than 250 ms writes every thread's Python stack to FILE (faulthandler's C
 watchdog needs no GIL): the thread that holds the GIL during a stall is the one not waiting in a lock.
@@ -296,6 +302,94 @@ def print_breakdown(label: str, r: dict) -> None:
             print(f"    {k:52s} {r['t'][k] * 1e3 / f:6.1f} ms per frame ({r['n'][k]} calls)", flush=True)
 
 
+def end_of_fit(app, rows: int, settings_path: str) -> dict:
+    """One fit of ``rows`` x 5 (3 % missing cells, k=4 full, 6 iterations: it stops at max_iter): the GUI
+    thread from the fit's end reaching the window until its Results summary is shown and painted."""
+    import pyqtgraph as pg
+
+    from emdesk.gui.controllers.fit import FitController
+    from emdesk.gui.main_window import MainWindow
+
+    csv = os.path.join(os.path.dirname(settings_path), f"end-{rows}.csv")
+    write_csv(csv, rows, seed=1)
+    views: list = []
+    counts = {"paints": 0, "paint_cpu": 0.0, "resizes": 0}
+    mark: dict = {}
+    paint, resize = pg.GraphicsView.paintEvent, pg.GraphicsView.resizeEvent
+
+    def painted(view, ev):
+        t0 = time.thread_time()
+        try:
+            return paint(view, ev)
+        finally:
+            if mark and any(view is v for v in views):
+                counts["paints"] += 1
+                counts["paint_cpu"] += time.thread_time() - t0
+
+    def resized(view, ev):
+        if mark and any(view is v for v in views):
+            counts["resizes"] += 1
+        return resize(view, ev)
+
+    pg.GraphicsView.paintEvent, pg.GraphicsView.resizeEvent = painted, resized
+    # (patched before the window exists: PySide6 looks up a Python override when the view is made)
+    window = MainWindow(settings=QtCore.QSettings(settings_path, QtCore.QSettings.Format.IniFormat))
+    window.resize(1280, 720)
+    window.show()
+    app.processEvents()
+    window.open_csv(csv)
+    window.select_columns(["a", "b", "c", "d", "e"])
+    while window.jobs.busy():
+        QtCore.QThread.msleep(5)
+        app.processEvents()
+    window.set_options(n_components=4, covariance_type="full", n_init=1, max_iter=6, tol=0.0, random_state=0)
+    views[:] = [window.views.plot_2d.plot, window.trace.plot]
+    finished = FitController._on_fit_finished
+
+    def on_finished(ctrl, *args):
+        meter.start()
+        mark.update(cpu=time.thread_time())
+        try:
+            return finished(ctrl, *args)
+        finally:
+            mark["handler"] = time.thread_time() - mark["cpu"]
+
+    FitController._on_fit_finished = QtCore.Slot(int, object, bool)(on_finished)
+    meter = GapMeter()
+    loop = QtCore.QEventLoop()
+    window.fitFinished.connect(loop.quit)
+    window.fitFailed.connect(loop.quit)
+    window.start_fit()
+    loop.exec()
+    wait = QtCore.QTimer()
+    wait.setInterval(5)
+    wait.timeout.connect(lambda: None if window.results.summary_pending() or window.jobs.busy() else loop.quit())
+    wait.start()
+    loop.exec()
+    wait.stop()
+    settle = time.perf_counter() + 0.5  # the paints the summary queued
+    while time.perf_counter() < settle:
+        app.processEvents()
+        QtCore.QThread.msleep(2)
+    cpu = time.thread_time() - mark["cpu"]
+    meter.stop()
+    gaps = sorted(meter.gaps, reverse=True)
+    window.close()
+    app.processEvents()
+    pg.GraphicsView.paintEvent, pg.GraphicsView.resizeEvent = paint, resize
+    FitController._on_fit_finished = finished
+    return {"rows": rows, "cpu": cpu, "handler": mark["handler"], "max_gap": gaps[0] if gaps else 0.0,
+            "second_gap": gaps[1] if len(gaps) > 1 else 0.0, **counts}
+
+
+def print_end(label: str, r: dict) -> None:
+    print(f"{label}: fit's end, {r['rows']:,} x 5 rows: GUI-thread CPU {r['cpu'] * 1e3:.0f} ms until the summary "
+          f"is shown and painted (the end-of-fit handler {r['handler'] * 1e3:.0f} ms); largest gap "
+          f"{r['max_gap'] * 1e3:.0f} ms, next {r['second_gap'] * 1e3:.0f} ms; plot views: {r['resizes']} resizes, "
+          f"{r['paints']} paints ({r['paint_cpu'] * 1e3:.0f} ms CPU); load average {os.getloadavg()[0]:.1f}",
+          flush=True)
+
+
 def frames_main(args) -> int:
     import json
     import subprocess
@@ -303,18 +397,23 @@ def frames_main(args) -> int:
     if args.one_json:  # one fit, in a child process on one code tree
         app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["bench_gui_gap"])
         with tempfile.TemporaryDirectory(prefix="emdesk-bench-") as tmp:
-            print(json.dumps(frame_breakdown(app, args.frames[0], os.path.join(tmp, "s.ini"), hmm=args.hmm)))
+            if args.end:
+                print(json.dumps(end_of_fit(app, args.end, os.path.join(tmp, "s.ini"))))
+            else:
+                print(json.dumps(frame_breakdown(app, args.frames[0], os.path.join(tmp, "s.ini"), hmm=args.hmm)))
         return 0
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     trees = ([("reference", os.path.abspath(args.against))] if args.against else []) + [("this code", here)]
     for rep in range(args.repeats):
-        for rows in args.frames:
+        for rows in ([args.end] if args.end else args.frames):
             for label, tree in trees:  # each fit in a fresh process, the trees interleaved
                 env = dict(os.environ, PYTHONPATH=tree)
-                out = subprocess.run([sys.executable, os.path.abspath(__file__), "--frames", str(rows), "--one-json"]
+                what = ["--end", str(rows)] if args.end else ["--frames", str(rows)]
+                out = subprocess.run([sys.executable, os.path.abspath(__file__), *what, "--one-json"]
                                      + (["--hmm"] if args.hmm else []),
                                      env=env, capture_output=True, text=True, check=True).stdout
-                print_breakdown(f"run {rep + 1}, {label} ({tree})", json.loads(out.strip().splitlines()[-1]))
+                show = print_end if args.end else print_breakdown
+                show(f"run {rep + 1}, {label} ({tree})", json.loads(out.strip().splitlines()[-1]))
     return 0
 
 
@@ -330,11 +429,12 @@ def main(argv=None) -> int:
     ap.add_argument("--dump", help="write every thread's stack to this file at each GUI stall > 250 ms")
     ap.add_argument("--dump-ms", type=float, default=250, help="with --dump: the stall length dumped")
     ap.add_argument("--frames", type=int, nargs="+", help="per-frame breakdown of live 2-D fits of these rows")
-    ap.add_argument("--against", help="with --frames: the reference emdesk code tree, run interleaved")
+    ap.add_argument("--end", type=int, help="the GUI thread at the end of a fit of this many rows x 5")
+    ap.add_argument("--against", help="with --frames or --end: the reference emdesk code tree, run interleaved")
     ap.add_argument("--hmm", action="store_true", help="with --frames: a 3-state Gaussian HMM of one series")
     ap.add_argument("--one-json", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.frames:
+    if args.frames or args.end:
         return frames_main(args)
 
     csv = os.path.join(tempfile.gettempdir(), f"emdesk-gap-{args.rows}x5-3pct.csv")

@@ -172,6 +172,47 @@ class _FamilyMixture(LatentModel):
             raise ValueError("X has no row with an observed value: give rows with data.")
         return float(n_keep), ll, ent
 
+    def _summary_pass(self, X, scale_weights=False):
+        """``(n, log-likelihood, labels (n,), MAP classification term, u (n,) or None)`` from ONE pass over X
+        in row blocks: the same numbers, bit for bit, as :meth:`log_likelihood`, :meth:`predict`, the term of
+        ``icl(kind="map")`` and (``scale_weights``, a Student-t) ``scale_weights(X, "map")``, each of which
+        reads X and computes its log-densities once more (the Results summary took 3 passes, a Student-t
+        one 5; issue 16). ``n`` counts the rows with an observed value. ValueError as :meth:`predict`
+        for a row impossible under the model."""
+        fam, data, prep, sparams, Xc = self._score_prepare(X)
+        k = self.n_components
+        with np.errstate(divide="ignore"):
+            logw = np.log(sparams["weights"])[None, :]
+        blocked = hasattr(fam, "rows")
+        step = max(1, min(getattr(data, "block", None) or data.n, self.SCORE_BLOCK_BYTES // (8 * (3 * k + 2))))
+        labels = np.empty(data.n, dtype=np.intp)
+        u = np.empty(data.n) if scale_weights else None
+        n_keep, ll, ent = 0, 0.0, 0.0
+        for s in range(0, data.n, step) if blocked else [0]:
+            e = min(s + step, data.n) if blocked else data.n
+            db = fam.rows(data, s, e) if blocked else data
+            L = fam.log_prob(db, prep)
+            L += logw
+            keep = ~np.isnan(Xc[s:e]).all(axis=1)
+            Lk = L if keep.all() else L[keep]  # as _criteria: the rows with data
+            lse_k = _logsumexp_rows(Lk)
+            n_keep += int(keep.sum())
+            ll += float(lse_k.sum())
+            if Lk.shape[0]:
+                ent += classification_term(np.exp(Lk - lse_k[:, None]), "map")
+            lse = lse_k if Lk is L else _logsumexp_rows(L)  # as predict: every row
+            if not np.all(np.isfinite(lse)):
+                i = s + int(np.flatnonzero(~np.isfinite(lse))[0])
+                raise ValueError(f"Row {i + 1} of X is impossible under the model (a value no component can "
+                                 "emit).")
+            labels[s:e] = np.argmax(np.exp(L - lse[:, None]), axis=1)
+            if u is not None:  # as scale_weights(X, "map"): the weight under argmax of the joint
+                U = fam.scale_weights(db, prep)
+                u[s:e] = U[np.arange(U.shape[0]), np.argmax(L, axis=1)]
+        if not n_keep:
+            raise ValueError("X has no row with an observed value: give rows with data.")
+        return float(n_keep), ll, labels, ent, u
+
     def log_likelihood(self, X):
         """Total log-likelihood of X (the sum of :meth:`score_samples` over rows with data)."""
         return self._criteria(X, entropy=False)[1]

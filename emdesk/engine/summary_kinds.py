@@ -383,6 +383,27 @@ def _normalise_labels(category_labels, feature_names):
     return list(category_labels)
 
 
+def _hmm_scores(model, X, lengths, p):
+    """``(log-likelihood, Viterbi path (n,), Viterbi-path ICL)`` of an HMM: the forward sweep and ONE Viterbi
+    pass over the rows bound once, the same numbers as ``score``, ``predict`` and :func:`emdesk.engine.hmm.hmm_icl`
+    (``kind="map"``: ``-2 log p(X, s*) + p log n``, Celeux & Durand 2008), which bound X three times and ran
+    Viterbi twice (issue 16). A model without the engine's row blocks: those three methods."""
+    from .hmm import hmm_icl
+
+    if not callable(getattr(model, "_markov_rows", None)):
+        return (float(model.score(X, lengths)), np.asarray(model.predict(X, lengths)),
+                float(hmm_icl(model, X, lengths)))
+    from ._markov_run import markov_impossible, markov_score
+    from .structures.markov_blocked import viterbi_blocked
+
+    rows, sparams, lengths = model._markov_rows(X, lengths)
+    ll = float(markov_score(rows, sparams, lengths))
+    log_joint, states = viterbi_blocked(rows.logB, sparams["startprob"], sparams["transmat"], lengths)
+    if states is None or not math.isfinite(log_joint):
+        raise markov_impossible(rows, sparams, lengths)
+    return ll, np.asarray(states), float(-2.0 * log_joint + p * math.log(rows.fdata.n))
+
+
 def kind_summary(model, X, lengths=None, feature_names=None, category_labels=None, bootstrap=None) -> KindSummary:
     """Summarise a fitted HMM or non-Gaussian mixture on its data.
 
@@ -443,13 +464,9 @@ def kind_summary(model, X, lengths=None, feature_names=None, category_labels=Non
     blocks = []
     notes = []
     if hmm:
-        ll = float(model.score(Xa, lengths))
-        states = np.asarray(model.predict(Xa, lengths))
+        ll, states, icl = _hmm_scores(model, Xa, lengths, p)
         bic = -2.0 * ll + p * math.log(Xa.shape[0])
         aic = -2.0 * ll + 2.0 * p
-        from .hmm import hmm_icl
-
-        icl = float(hmm_icl(model, Xa, lengths))  # Viterbi-path ICL (Celeux & Durand 2008)
         sp, A = np.asarray(model.startprob_, float), np.asarray(model.transmat_, float)
         dur, stat = expected_durations(A), stationary_distribution(A)
         params.update(startprob=sp, transmat=A, expected_durations=dur, stationary=stat)
@@ -498,14 +515,21 @@ def kind_summary(model, X, lengths=None, feature_names=None, category_labels=Non
             else:
                 blocks += _generic_blocks(fp, units, names, k, d)
     else:
-        if callable(getattr(model, "log_likelihood", None)):
+        one_pass = callable(getattr(model, "_summary_pass", None))
+        u = lab = None
+        if one_pass:  # StudentT-, Poisson-, Categorical- and MixedMixture: one pass over X, the same numbers
+            n_keep, ll, lab, ent, u = model._summary_pass(Xa, scale_weights=family == "student_t")
+            icl = float(-2.0 * ll + p * math.log(n_keep) + 2.0 * ent)  # as their icl(kind="map")
+        elif callable(getattr(model, "log_likelihood", None)):
             ll = float(model.log_likelihood(Xa))
         else:  # the generic MixtureModel: score() is the total log-likelihood (as for the HMMs)
             ll = float(model.score(Xa))
-        counts = np.bincount(np.asarray(model.predict(Xa))[observed], minlength=k)
+        if not one_pass:
+            lab = np.asarray(model.predict(Xa))
+            icl = float(model.icl(Xa)) if hasattr(model, "icl") else None
+        counts = np.bincount(lab[observed], minlength=k)
         bic = -2.0 * ll + p * math.log(n)
         aic = -2.0 * ll + 2.0 * p
-        icl = float(model.icl(Xa)) if hasattr(model, "icl") else None
         w = np.asarray(model.weights_, float)
         params["weights"] = w
         blocks.append(_per_unit("Class sizes (mixing probabilities)" if unit == "class" else "Mixing probabilities",
@@ -523,8 +547,8 @@ def kind_summary(model, X, lengths=None, feature_names=None, category_labels=Non
             blocks.append(_per_unit("Standard deviations (of the t: sqrt(nu / (nu - 2)) x scale; NA for nu <= 2)",
                                     units, names, sd_cov.T))
             params.update(means=means, covariances=cov, dof=dof)
-            u = np.asarray(model.scale_weights(Xa, component="map"), float)
-            lab = np.asarray(model.predict(Xa))
+            if u is None:
+                u = np.asarray(model.scale_weights(Xa, component="map"), float)
             order = [i for i in np.argsort(u, kind="stable") if observed[i]][:N_OUTLIERS]
             rows = [[int(i) + 1, int(lab[i]) + 1, float(u[i])] + [float(v) for v in Xnum[i]] for i in order]
             blocks.append((f"Rows with the smallest scale weight u (outlier score; about 1 typical, near 0 "

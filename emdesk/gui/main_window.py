@@ -349,14 +349,17 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.rows.request([("set_sequence", (sequence, order))]):  # (False: a newer change superseded it)
             self.data_panel.set_sequence_columns(sequence, order)
 
-    def set_rows(self, kind: str, family: str, columns, sequence=None, order=None) -> bool:
-        """The model kind and family, (HMM) the sequence and order columns and the ticked columns at once, as
-        ``set_model_kind``, ``set_sequence`` and ``select_columns`` one after the other, with the rows prepared
-        once (in the background for big data; Open Fit uses it). Returns False when a newer change superseded
-        it. ValueError (nothing changed) for columns or a kind that cannot be used."""
+    def set_rows(self, kind: str, family: str, columns, sequence=None, order=None, missing=None) -> bool:
+        """The model kind and family, (HMM) the sequence and order columns, (``missing`` unless None) the
+        missing-value choice and the ticked columns at once, as ``set_model_kind``, ``set_sequence``,
+        ``set_missing_mode`` and ``select_columns`` one after the other, with the rows prepared once (in the
+        background for big data; Open Fit uses it). Returns False when a newer change superseded it. ValueError
+        (nothing changed) for columns or a kind that cannot be used."""
         commands = [("set_model_kind", (kind, family))]
         if kind == "hmm":
             commands.append(("set_sequence", (sequence, order)))
+        if missing is not None:
+            commands.append(("set_missing", (missing,)))
         commands.append(("choose_columns", (list(columns),)))
         self.session.planned(commands, base=self.rows.pending())  # checks first: the panels change only then
         self.params_panel.set_model_kind(kind, family)

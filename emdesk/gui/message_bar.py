@@ -43,16 +43,36 @@ class MessageBar(QtWidgets.QFrame):
                            f"QLabel {{ color: {fg}; background: transparent; }}"
                            "QScrollArea, QScrollArea > QWidget { background: transparent; border: none; }")
         self.label.setText(text)
-        self.show()
+        # the height first: showing a child lays its parent out at once (Qt activates the parent's layout),
+        # which with the scroll area's unfixed size hint gave the bar 84 px for one line, then 35 px a moment
+        # later: two layouts and two paints of every plot at the end of a fit that did not converge
         self._fit_height()
+        self.show()
 
     def text_height_cap(self) -> int:
         """The most pixels the text takes (``MAX_LINES`` lines); the rest scrolls."""
         return self.label.fontMetrics().lineSpacing() * MAX_LINES + 4
 
+    def _text_width(self) -> int:
+        """The scroll area's width once laid out. A bar just shown has not been laid out yet (its scroll area
+        has the width it had when hidden, or Qt's default): the strip takes the width of the layout it sits
+        in, less its frame, margins, spacing and close button. Before, the text's height was first computed
+        for that stale width (5 lines for a 1-line message), the window laid out and painted with it, and
+        then again with the real height when the bar's resize came: at the end of a fit that did not converge,
+        two layouts and two paints of every plot (issue 16, the end-of-fit repaint)."""
+        parent = self.parentWidget()
+        outer = parent.layout() if parent is not None else None
+        if outer is None or outer.indexOf(self) < 0 or outer.contentsRect().width() <= 0:
+            return self.scroll.width()
+        lay = self.layout()
+        m = lay.contentsMargins()
+        close = lay.itemAt(1).widget()
+        return (outer.contentsRect().width() - 2 * self.frameWidth() - m.left() - m.right() - lay.spacing()
+                - close.sizeHint().width())
+
     def _fit_height(self) -> None:
         bar = self.scroll.verticalScrollBar()
-        width = max(self.scroll.width() - (bar.sizeHint().width() if bar.isVisible() else 0), 80)
+        width = max(self._text_width() - (bar.sizeHint().width() if bar.isVisible() else 0), 80)
         need = self.label.heightForWidth(width)
         if need <= 0:
             need = self.label.sizeHint().height()

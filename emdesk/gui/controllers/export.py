@@ -322,7 +322,12 @@ class ExportController(QtCore.QObject):
                 raise DataError(f"A {type(model).__name__} fit cannot be shown in the window yet.")
             # the kind, sequences and columns at once: their rows are prepared once (in the background for big data)
             kind, loaded = "hmm" if is_hmm(model) else "mixture", model
-            if not self.w.set_rows(kind, family, cols, sc, oc):
+            from emdesk.gui.controllers.fit_panel import recorded_missing
+
+            # the Data panel's missing-value choice as the fit was made (before the model is shown: changing it
+            # afterwards forgets the fit), so that Run refits the same rows
+            missing = recorded_missing(model)
+            if not self.w.set_rows(kind, family, cols, sc, oc, missing):
                 return  # another change was made while the rows were prepared: that one is shown
             if not is_hmm(model) and family in TEXT_FAMILIES:
                 model = coded_model(self.s.table, cols, family, model)  # the window fits category codes
@@ -342,6 +347,9 @@ class ExportController(QtCore.QObject):
 
         # the Model panel as the fit had it, so that Run fits that model again (fields it does not record stay)
         note = panel_note(*set_panel_from_fit(self.w, loaded, kind, family))
+        if missing is not None and self.s.n_incomplete:
+            note += ("; Data panel: incomplete rows dropped, as the fit" if missing == "drop" else
+                     "; Data panel: missing values fitted by EM, as the fit")
         self.w.status_state.setText(f"Showing the fit from {os.path.basename(str(path))}; Export Fit writes it. {note}")
         self._say_if_other_data(info.get("data") or {})
         self.w.update_actions()

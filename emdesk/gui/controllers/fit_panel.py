@@ -36,6 +36,24 @@ def recorded_options(model) -> dict:
     return out
 
 
+def recorded_missing(model) -> str | None:
+    """The Data panel's missing-value choice a loaded fit was made with, or None when the file does not tell
+    (no ``missing`` option) or the choice changed nothing (``missing="error"`` and every row fitted: its columns
+    had no incomplete row). ``"marginalize"`` is the file's option; ``"error"`` with fewer rows fitted than its
+    data had is ``"drop"`` (the window fits complete rows only with the engine's ``"error"``)."""
+    info = getattr(model, "fit_info_", None) or {}
+    options = info.get("options") if isinstance(info.get("options"), dict) else {}
+    mode = options.get("missing")
+    if mode == "marginalize":
+        return mode
+    if mode in ("error", "drop"):
+        data = info.get("data") if isinstance(info.get("data"), dict) else {}
+        n_rows, fitted = data.get("n_rows"), data.get("n_rows_fitted")
+        if isinstance(n_rows, int) and isinstance(fitted, int) and fitted < n_rows:
+            return "drop"
+    return None
+
+
 def _shown(window, kind: str, family: str) -> set:
     """The fields the panel shows for the kind and family (a field of another kind is not set)."""
     from emdesk.gui.kinds import KINDS

@@ -241,9 +241,11 @@ class ResultsController(QtCore.QObject):
 
             self.panel.clear()
             self.panel.title.setText(f"Computing the results over {X.shape[0]:,} rows (in the background)...")
-            self.w.jobs.submit(lambda: summary(model, X, feature_names=cols, **extra),
-                               lambda result: self._summary_ready(model, X, cols, extra, result),
-                               lambda exc: self._summary_failed(model, exc), key="results-summary")
+            # started once the event loop has run the repaint this change queued (the end of a fit: the plots'
+            # last frame and the window's new layout): the summary's thread then does not compete with it for
+            # the cores and the interpreter lock (issue 16, the end-of-fit repaint)
+            self._deferred = (model, X, cols, extra, summary)
+            QtCore.QTimer.singleShot(0, self, self._start_summary)
         else:
             self._set_fit(model, X, cols, extra)
         self._dirty = {"uncertainty", "checks"}
@@ -255,6 +257,19 @@ class ResultsController(QtCore.QObject):
             if self._is_shown(name):
                 self._compute(name)
         self.update_actions()
+
+    _deferred = None  # (model, X, cols, extra, summary function) of the summary to start, or None
+
+    def _start_summary(self) -> None:
+        job, self._deferred = self._deferred, None
+        if job is None:
+            return
+        model, X, cols, extra, summary = job
+        if model is not self._model or X is not self.s.X:  # another model or other rows meanwhile
+            return
+        self.w.jobs.submit(lambda: summary(model, X, feature_names=cols, **extra),
+                           lambda result: self._summary_ready(model, X, cols, extra, result),
+                           lambda exc: self._summary_failed(model, exc), key="results-summary")
 
     def _set_fit(self, model, X, cols, extra, summary=None) -> None:
         try:  # every kind has a summary (HMMs and the other families: engine.summary_kinds)
@@ -280,7 +295,7 @@ class ResultsController(QtCore.QObject):
 
     def summary_pending(self) -> bool:
         """True while the Results panel's summary of a big data set is computed in the background."""
-        return self.w.jobs.busy("results-summary")
+        return self._deferred is not None or self.w.jobs.busy("results-summary")
 
     def gaussian_mixture(self) -> bool:
         """The bootstrap, the LRT and the uncertainty view cover Gaussian mixtures; the checks those and
@@ -505,6 +520,7 @@ class ResultsController(QtCore.QObject):
 
     def shutdown(self) -> None:
         self.scrub_timer.stop()
+        self._deferred = None  # a summary not started yet is not started
         self.panel.shutdown()
         self.close_lrt_dialog()
 
