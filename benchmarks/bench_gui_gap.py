@@ -123,13 +123,10 @@ class GapMeter(QtCore.QObject):
             faulthandler.dump_traceback_later(DUMP_S, repeat=False, file=self.dump)
 
 
-def run(app, csv: str, settings_path: str, threads: int, max_iter: int, dump) -> dict:
-    from emdesk.engine import set_num_threads
-    from emdesk.gui.main_window import MainWindow
-
-    set_num_threads(threads)
-    settings = QtCore.QSettings(settings_path, QtCore.QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings)
+def _five_column_window(app, MainWindow, csv: str, settings_path: str, max_iter: int):
+    """A 1280 x 720 window shown with ``csv`` (:func:`write_csv`'s columns a..e) open, the five columns ticked
+    and prepared, and k=4 full covariances, one start, ``max_iter`` steps at tol 0 set."""
+    window = MainWindow(settings=QtCore.QSettings(settings_path, QtCore.QSettings.Format.IniFormat))
     window.resize(1280, 720)
     window.show()
     app.processEvents()
@@ -140,6 +137,15 @@ def run(app, csv: str, settings_path: str, threads: int, max_iter: int, dump) ->
         app.processEvents()
     window.set_options(n_components=4, covariance_type="full", n_init=1, max_iter=max_iter, tol=0.0,
                        random_state=0)
+    return window
+
+
+def run(app, csv: str, settings_path: str, threads: int, max_iter: int, dump) -> dict:
+    from emdesk.engine import set_num_threads
+    from emdesk.gui.main_window import MainWindow
+
+    set_num_threads(threads)
+    window = _five_column_window(app, MainWindow, csv, settings_path, max_iter)
     meter = GapMeter(dump)
     loop = QtCore.QEventLoop()
     done: dict = {}
@@ -333,16 +339,7 @@ def end_of_fit(app, rows: int, settings_path: str) -> dict:
 
     pg.GraphicsView.paintEvent, pg.GraphicsView.resizeEvent = painted, resized
     # (patched before the window exists: PySide6 looks up a Python override when the view is made)
-    window = MainWindow(settings=QtCore.QSettings(settings_path, QtCore.QSettings.Format.IniFormat))
-    window.resize(1280, 720)
-    window.show()
-    app.processEvents()
-    window.open_csv(csv)
-    window.select_columns(["a", "b", "c", "d", "e"])
-    while window.jobs.busy():
-        QtCore.QThread.msleep(5)
-        app.processEvents()
-    window.set_options(n_components=4, covariance_type="full", n_init=1, max_iter=6, tol=0.0, random_state=0)
+    window = _five_column_window(app, MainWindow, csv, settings_path, 6)
     views[:] = [window.views.plot_2d.plot, window.trace.plot]
     finished = FitController._on_fit_finished
 

@@ -162,27 +162,35 @@ def _run_select(args, table, columns) -> int:
         best.feature_names_in_ = np.asarray(columns, dtype=object)
         writers.update(_mixture_writers(best, X, table, columns, holder))
     written = _write_outputs(args, writers)
-    n_failed = sum(1 for r in result.table if not r.ok)
-    n_degenerate = sum(1 for r in result.table if r.ok and r.degenerate)
     say(f"{table.name}: {table.n_rows} rows, columns {', '.join(columns)}{_missing_note(X_all, missing, n_incomplete)}")
     swept = list(dict.fromkeys(r.covariance_type for r in result.table))
     names = "mclust's models " + ", ".join(swept) if "mclust" in types else ", ".join(swept)
     prior = "; mclust's default prior" if args.prior_value else ""
-    say(f"{len(result.table)} fits (1 to {k_max} components x {names}; {args.n_init} restart"
-        f"{'s' if args.n_init != 1 else ''} each{prior}) in {result.seconds:.1f} s"
-        + (f"; {n_degenerate} degenerate" if n_degenerate else "") + (f"; {n_failed} failed" if n_failed else ""))
-    say(f"top {min(3, len(eligible))} by {criterion.upper()} (lower is better):")
-    for rank, row in enumerate(eligible[:3], 1):
-        delta = row.score(criterion) - eligible[0].score(criterion)
-        say(f"  {rank}. {row.label()}: {criterion.upper()} {row.score(criterion):.2f}"
-            + (f" (+{delta:.2f})" if rank > 1 else "") + f", log-likelihood {row.log_likelihood:.2f}")
-    say(" ".join(result.reason.split()))
+    _say_ranking(say, result, eligible, criterion,
+                 f"{len(result.table)} fits (1 to {k_max} components x {names}; {args.n_init} restart"
+                 f"{'s' if args.n_init != 1 else ''} each{prior})")
     for line in _mclust_summary(eligible[:3], criterion):
         say(line)
     del caught  # degenerate fits are counted above; their warnings would repeat it per fit
     for what in written:
         say(f"wrote {what}")
     return 0
+
+
+def _say_ranking(say, result, eligible, criterion, header, words=lambda text: text) -> None:
+    """A sweep's summary lines, for mixtures and HMMs alike: ``header`` with the time and the degenerate and
+    failed fits counted, the top three by ``criterion`` and the engine's reason for its choice (each label
+    and the reason passed through ``words``: :func:`_states` for HMMs)."""
+    n_failed = sum(1 for r in result.table if not r.ok)
+    n_degenerate = sum(1 for r in result.table if r.ok and r.degenerate)
+    say(f"{header} in {result.seconds:.1f} s" + (f"; {n_degenerate} degenerate" if n_degenerate else "")
+        + (f"; {n_failed} failed" if n_failed else ""))
+    say(f"top {min(3, len(eligible))} by {criterion.upper()} (lower is better):")
+    for rank, row in enumerate(eligible[:3], 1):
+        delta = row.score(criterion) - eligible[0].score(criterion)
+        say(f"  {rank}. {words(row.label())}: {criterion.upper()} {row.score(criterion):.2f}"
+            + (f" (+{delta:.2f})" if rank > 1 else "") + f", log-likelihood {row.log_likelihood:.2f}")
+    say(words(" ".join(result.reason.split())))
 
 
 def _states(text: str) -> str:
@@ -252,8 +260,6 @@ def _run_select_hmm(args, table, columns) -> int:
             best.symbols_ = np.asarray(symbols, dtype=object)
         writers.update(hmm_writers(args, best, X, table, columns, lengths, holder))
     written = _write_outputs(args, writers)
-    n_failed = sum(1 for r in result.table if not r.ok)
-    n_degenerate = sum(1 for r in result.table if r.ok and r.degenerate)
     say(hmm_rows_line(args, table, columns, X, lengths))
     for note in layout.notes:
         say(f"note: {note}")
@@ -261,15 +267,9 @@ def _run_select_hmm(args, table, columns) -> int:
         say(f"note: {one_column_note}")
     what = ", ".join(types) if family == "gaussian" else f"{family} emissions"
     prior = f"; {prior_text(args.transmat_prior)}" if args.transmat_prior is not None else ""
-    say(f"{len(result.table)} HMM fits (1 to {k_max} states x {what}; {args.n_init} restart"
-        f"{'s' if args.n_init != 1 else ''} each{prior}) in {result.seconds:.1f} s"
-        + (f"; {n_degenerate} degenerate" if n_degenerate else "") + (f"; {n_failed} failed" if n_failed else ""))
-    say(f"top {min(3, len(eligible))} by {criterion.upper()} (lower is better):")
-    for rank, row in enumerate(eligible[:3], 1):
-        delta = row.score(criterion) - eligible[0].score(criterion)
-        say(f"  {rank}. {_states(row.label())}: {criterion.upper()} {row.score(criterion):.2f}"
-            + (f" (+{delta:.2f})" if rank > 1 else "") + f", log-likelihood {row.log_likelihood:.2f}")
-    say(_states(" ".join(result.reason.split())))
+    _say_ranking(say, result, eligible, criterion,
+                 f"{len(result.table)} HMM fits (1 to {k_max} states x {what}; {args.n_init} restart"
+                 f"{'s' if args.n_init != 1 else ''} each{prior})", _states)
     del caught  # degenerate and failed fits are counted above; their warnings would repeat it per fit
     for what in written:
         say(f"wrote {what}")
