@@ -469,6 +469,8 @@ def bootstrap_kind(model, X, n_boot=999, method="nonparametric", random_state=No
                     return _ResampledRows(Xw, drawn_rows(rng, n)), None
                 return gathered_rows(Xw, rng), None
             Xb, _ = model.sample(n, random_state=rng)
+            if isinstance(Xw, CodedRows):  # the simulated rows kept as codes, no permuted float copy (tenth session)
+                return Xw.recoded(Xb, rng.permutation(n), nan_mask), None
             Xb = Xb[rng.permutation(n)]
             if nan_mask is not None:
                 Xb[nan_mask] = np.nan

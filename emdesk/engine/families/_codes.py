@@ -114,6 +114,29 @@ class CodedRows:
             out.categories = self.categories
         return out
 
+    def recoded(self, F, rows, missing=None, step=1 << 16) -> "CodedRows":
+        """The float rows ``F[rows]`` (laid out as these rows: codes as floats, NaN where missing; ``missing``
+        (len(rows), d) bool cells made missing too) stored as these rows are: code columns in their compact
+        type, numeric columns as floats (n, 1); gathered ``step`` rows at a time, so no float copy of ``F[rows]``
+        (a parametric bootstrap's simulated rows, permuted; tenth session).  A code at or above a column's
+        count stays as it is (the replicate's checks then read these rows as floats, as they read ``F``)."""
+        size = rows.shape[0]
+        cols = [("codes", np.empty(size, dtype=spec[1].dtype)) if spec[0] == "codes" else ("number", np.empty((size, 1)), 0)
+                for spec in self._cols]
+        for s in range(0, size, step):
+            blk = F[rows[s:s + step]]
+            if missing is not None:
+                blk[missing[s:s + step]] = np.nan
+            for j, col in enumerate(cols):
+                if col[0] == "codes":
+                    col[1][s:s + step] = np.where(np.isnan(blk[:, j]), missing_code(col[1].dtype), blk[:, j])
+                else:
+                    col[1][s:s + step, 0] = blk[:, j]
+        out = CodedRows(size, cols)
+        if hasattr(self, "categories"):
+            out.categories = self.categories
+        return out
+
     def missing_mask(self) -> np.ndarray:
         """(n, d) bool: the missing cells (the sentinel code, NaN in a numeric column), one column at a time."""
         out = np.empty(self.shape, dtype=bool)
