@@ -29,7 +29,8 @@ log-densities and posteriors) and the forward-backward's block budget (FB_BLOCK_
 of a Gaussian HMM (4 sequences; one replicate of one iteration, :func:`bootstrap_peaks`) at every size: the resample and the label
 alignment (summed over row blocks since the seventh session; whole ``(n, k)`` posteriors before).
 
-``--bootstrap`` also runs a Student-t mixture's and a GaussianMixture's (nonparametric, with 10 % weights 0, and
+``--bootstrap`` also runs the parametric bootstrap of the categorical mixture and of the Gaussian HMM (the
+simulated rows: new data; tenth session) and the categorical mixture with 5 code columns, a Student-t mixture's and a GaussianMixture's (nonparametric, with 10 % weights 0, and
 weighted), and ``--zero-weights`` the weighted criteria (``_scores``, what ``select_model`` scores with; ninth
 session: resamples and positive rows read in place); ``--resample-copy-bytes 0`` reads every resample in place.
 
@@ -413,6 +414,12 @@ def bootstrap_peaks(n: int, cases=None):
 
     ops.append(("bootstrap, Student-t mixture (full)",
                 lambda: StudentTMixture(k, max_iter=3, random_state=0).fit(G[:fit_rows]), G))
+    # tenth session: the parametric resamples (new data: the simulated rows) and 5 code columns
+    ops.append(("bootstrap, categorical (3 columns, 4 levels), parametric", ops[0][1], S))
+    ops.append(("bootstrap, Gaussian HMM (diag), 4 sequences, parametric", ops[2][1], G))
+    S5 = np.column_stack([S, S[::-1, :2]])
+    ops.append(("bootstrap, categorical (5 columns, 4 levels)",
+                lambda: CategoricalMixture(k, max_iter=3, random_state=0).fit(S5[:fit_rows]), S5))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, make, X in ops:
@@ -420,8 +427,9 @@ def bootstrap_peaks(n: int, cases=None):
                 continue
             model = make()  # fitted outside the peak, on 50,000 rows
             lengths = quarter if "HMM" in name else None
+            method = "parametric" if name.endswith("parametric") else "nonparametric"
             peak, out, seconds = peak_of(lambda: bootstrap_kind(model, X, n_boot=1, random_state=0, n_jobs=1,
-                                                                max_iter=1, lengths=lengths))
+                                                                max_iter=1, lengths=lengths, method=method))
             print(f"  {name:66s} {peak / MB:9.1f} {peak / X.nbytes:7.2f} {seconds:7.1f}   "
                   f"log-likelihood {out.log_likelihoods[0]:.17g}")
             del out

@@ -40,6 +40,7 @@ from ._bootstrap_common import (METHODS, BootstrapResult, _check_callable, _fit_
                                 _percentile_interval, _refit, _run, _seed_sequence, replicate_tolerances)
 from . import bootstrap_kinds as _bk
 from ._validation import _any_in_blocks
+from ._resample import drawn_rows, gathered_rows
 from ._zero_weight import take_rows
 from .align import align, as_parameters
 
@@ -192,15 +193,19 @@ def relative_ridge(X, sample_weight, covariance_type, reg_covar):
     return float(reg_z) * s[0] * s[0]
 
 
-def _rows(X, idx, in_place):
-    """``X[idx]``: read in place (:func:`~emdesk.engine._zero_weight.take_rows`, 4 bytes a row) or copied."""
-    return take_rows(X, idx) if in_place else X[idx]
+def _rows(X, rng, weights, in_place):
+    """A nonparametric resample ``X[idx]`` of ``rng.integers(0, n, size=n)`` (or ``rng.choice(n, size=n,
+    p=weights / weights.sum())``) row numbers, drawn in blocks (:mod:`emdesk.engine._resample`, tenth session):
+    read in place (:func:`~emdesk.engine._zero_weight.take_rows` of 4-byte row numbers) or gathered as drawn."""
+    if in_place:
+        return take_rows(X, drawn_rows(rng, X.shape[0], weights))
+    return gathered_rows(X, rng, weights)
 
 
 def _resample(model, X, method, rng, nan_mask, in_place=False):
     n = X.shape[0]
     if method == "nonparametric":
-        return _rows(X, rng.integers(0, n, size=n), in_place), None
+        return _rows(X, rng, None, in_place), None
     if method == "weighted":
         w = rng.standard_exponential(n)
         return X, w * (n / w.sum())
@@ -316,8 +321,7 @@ def bootstrap(model, X, n_boot=999, method="nonparametric", random_state=None, p
     def draw(seed):
         rng = np.random.default_rng(seed)
         if method == "nonparametric" and w0 is not None:
-            idx = rng.choice(n, size=n, p=w0 / w0.sum())
-            Xb, wb = _rows(X, idx, in_place), None
+            Xb, wb = _rows(X, rng, w0, in_place), None  # rng.choice(n, size=n, p=w0 / w0.sum())'s rows
         else:
             Xb, wb = _resample(model, X, method, rng, nan_mask, in_place)
             if method == "weighted" and w0 is not None:

@@ -36,7 +36,11 @@ summed over row blocks, issue 16: the fit's posteriors, the reference, are held 
 forward-backward's recorded block inputs) and all its parameters are permuted accordingly (a transition matrix
 on both axes; a shared ("tied") covariance is not permuted).  A nonparametric resample of float rows above
 ``RESAMPLE_COPY_BYTES`` is read in place through its row numbers (an HMM's picked sequences', a mixture's drawn
-rows'), never copied.
+rows'), never copied; so is a resample of category codes when its copy would take more than that and more than
+the row numbers (4 bytes a row).  The row numbers are drawn in blocks (:mod:`emdesk.engine._resample`: NumPy's
+numbers, no int64 number of every row held), and a copy is gathered as they are drawn.  A parametric resample is
+new data (the result): the categorical, latent-class and Poisson families simulate it in row blocks, a
+categorical or mixed mixture's is kept as compact codes, an HMM's sequences are written into it one by one.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ from ._blas import tmatmul
 from .align import match_cross_table, permute_parameters
 from .diagnostics import DegenerateSolutionWarning
 from .families._blocks import ColumnView, prepared_blocks
-from ._zero_weight import row_numbers
+from ._resample import drawn_rows, gathered_rows, index_blocks
 from .families._codes import CodedRows
 
 __all__ = ["bootstrap_kind", "kind_parameters", "is_hmm"]
@@ -141,6 +145,13 @@ class _ResampledRows(ColumnView):
             rows[at:at + lens[j]] = np.arange(starts[j], starts[j] + lens[j])
             at += lens[j]
         return cls(X, rows)
+
+
+def _codes_in_place(Xw, n):
+    """Whether a resample of the codes ``Xw`` is read in place (its row numbers, 4 bytes a row) rather than
+    copied (:meth:`CodedRows.copy_row_bytes` a row): when the copy would take more than ``RESAMPLE_COPY_BYTES``
+    and more than the row numbers (1e7 rows of 3 one-byte code columns: a 30 MB copy, 40 MB of row numbers)."""
+    return n * Xw.copy_row_bytes > RESAMPLE_COPY_BYTES and Xw.copy_row_bytes > 4
 
 
 def _missing(Xw):
@@ -453,14 +464,17 @@ def bootstrap_kind(model, X, n_boot=999, method="nonparametric", random_state=No
 
     def draw(rng):
         if not hmm:
-            if method == "nonparametric":
-                idx = rng.integers(0, n, size=n)
+            if method == "nonparametric":  # rng.integers(0, n, size=n)'s rows, drawn in blocks (_resample)
                 if isinstance(Xw, CodedRows):
-                    return Xw.take(idx), None
+                    if _codes_in_place(Xw, n):
+                        return Xw.resample(drawn_rows(rng, n)), None
+                    return Xw.gathered(index_blocks(rng, n), n), None
                 if Xw.dtype == np.float64 and Xw.nbytes > RESAMPLE_COPY_BYTES:  # the rows read in place, as an HMM's
-                    return _ResampledRows(Xw, row_numbers(idx, n)), None
-                return Xw[idx], None
+                    return _ResampledRows(Xw, drawn_rows(rng, n)), None
+                return gathered_rows(Xw, rng), None
             Xb, _ = model.sample(n, random_state=rng)
+            if isinstance(Xw, CodedRows):  # the simulated rows kept as codes, no permuted float copy (tenth session)
+                return Xw.recoded(Xb, rng.permutation(n), nan_mask), None
             Xb = Xb[rng.permutation(n)]
             if nan_mask is not None:
                 Xb[nan_mask] = np.nan
@@ -472,7 +486,13 @@ def bootstrap_kind(model, X, n_boot=999, method="nonparametric", random_state=No
                 return _ResampledRows.of(Xw, starts, lens, pick), lens[pick]
             Xb = np.concatenate([Xw[starts[j]:starts[j] + lens[j]] for j in pick])
             return Xb, lens[pick]
-        Xb = np.concatenate([model.sample(int(L), random_state=rng)[0] for L in lens])
+        Xb = None  # each simulated sequence written into the resample (a list of them, then their copy, before)
+        for at, L in zip(starts, lens):
+            part = model.sample(int(L), random_state=rng)[0]
+            if Xb is None:
+                Xb = np.empty((int(np.sum(lens)), part.shape[1]), dtype=part.dtype)
+            Xb[at:at + L] = part
+            del part
         if nan_mask is not None:
             Xb[nan_mask] = np.nan
         return Xb, lens

@@ -26,6 +26,7 @@ from .em import RestartFailed, run_em
 from .families.base import FamilyFailure
 from .families._blocks import ColumnView, RowResp, prepared_blocks
 from .families._codes import CodedRows
+from . import _resample
 from .init import INIT_METHODS, initial_assignment, initial_responsibilities
 from .snapshot import Snapshot, frozen_copy
 from .structures.markov import MarkovStructure, SequenceLengths, Sequences, check_lengths
@@ -637,7 +638,7 @@ class LatentModel:
                 s = min(int((u[t] > cum[s]).sum()), k - 1)
                 states[t] = s
         else:
-            states = rng.choice(k, size=n_samples, p=sparams["weights"])
+            states = _resample.choice(rng, k, n_samples, sparams["weights"])  # rng.choice's, drawn in blocks
         return self._family().sample(fparams, states, rng), states
 
 

@@ -81,6 +81,62 @@ class CodedRows:
             out.categories = self.categories
         return out
 
+    @property
+    def copy_row_bytes(self) -> int:
+        """Bytes a row of :meth:`take`'s copy holds: each code column's code, 8 for each numeric column."""
+        return int(sum(c[1].dtype.itemsize if c[0] == "codes" else 8 for c in self._cols))
+
+    def resample(self, rows) -> "CodedRows":
+        """The rows ``rows`` (any order, repeats allowed: a bootstrap resample; 4-byte row numbers) read in place:
+        CodedRows of the same arrays through those row numbers, a block gathered when it is read, the same numbers
+        as :meth:`take`'s copy (issue 16, tenth session)."""
+        out = CodedRows(self.shape[0], self._cols, rows if self._sel is None else self._sel[rows])
+        if hasattr(self, "categories"):
+            out.categories = self.categories
+        return out
+
+    def gathered(self, blocks, size) -> "CodedRows":
+        """:meth:`take` of a resample handed over as ``(start, stop, row numbers)`` blocks of ``size`` rows in all
+        (:func:`emdesk.engine._resample.index_blocks`): the copy filled block by block, never the row numbers of
+        every row (tenth session)."""
+        cols = [("codes", np.empty(size, dtype=spec[1].dtype)) if spec[0] == "codes" else ("number", np.empty((size, 1)), 0)
+                for spec in self._cols]
+        for s, e, idx in blocks:
+            if self._sel is not None:
+                idx = self._sel[idx]
+            for spec, col in zip(self._cols, cols):
+                if spec[0] == "codes":
+                    col[1][s:e] = spec[1][idx]
+                else:
+                    col[1][s:e, 0] = spec[1][idx, spec[2]]
+        out = CodedRows(size, cols)
+        if hasattr(self, "categories"):
+            out.categories = self.categories
+        return out
+
+    def recoded(self, F, rows, missing=None, step=1 << 16) -> "CodedRows":
+        """The float rows ``F[rows]`` (laid out as these rows: codes as floats, NaN where missing; ``missing``
+        (len(rows), d) bool cells made missing too) stored as these rows are: code columns in their compact
+        type, numeric columns as floats (n, 1); gathered ``step`` rows at a time, so no float copy of ``F[rows]``
+        (a parametric bootstrap's simulated rows, permuted; tenth session).  A code at or above a column's
+        count stays as it is (the replicate's checks then read these rows as floats, as they read ``F``)."""
+        size = rows.shape[0]
+        cols = [("codes", np.empty(size, dtype=spec[1].dtype)) if spec[0] == "codes" else ("number", np.empty((size, 1)), 0)
+                for spec in self._cols]
+        for s in range(0, size, step):
+            blk = F[rows[s:s + step]]
+            if missing is not None:
+                blk[missing[s:s + step]] = np.nan
+            for j, col in enumerate(cols):
+                if col[0] == "codes":
+                    col[1][s:s + step] = np.where(np.isnan(blk[:, j]), missing_code(col[1].dtype), blk[:, j])
+                else:
+                    col[1][s:s + step, 0] = blk[:, j]
+        out = CodedRows(size, cols)
+        if hasattr(self, "categories"):
+            out.categories = self.categories
+        return out
+
     def missing_mask(self) -> np.ndarray:
         """(n, d) bool: the missing cells (the sentinel code, NaN in a numeric column), one column at a time."""
         out = np.empty(self.shape, dtype=bool)

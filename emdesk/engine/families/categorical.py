@@ -24,6 +24,18 @@ __all__ = ["CategoricalFamily", "LatentClassFamily"]
 #: (MemoryError) or overflowed int64.
 MAX_CODE = 2**20 - 1
 
+# Bytes of one block's temporaries when sampling (issue 16, tenth session): the states' probabilities (rows x
+# their cells), their cumulative sums and the comparisons, never of every row at once
+SAMPLE_BLOCK_BYTES = 8 << 20
+
+
+def sample_blocks(n, cells):
+    """``(start, stop)`` row blocks of a sample of ``n`` rows with ``cells`` probabilities a row (about
+    ``SAMPLE_BLOCK_BYTES`` of temporaries: 8 bytes a cell three times).  The draws are taken row after row,
+    so the blocks draw what one call drew (``rng.random`` one 64-bit draw per number)."""
+    step = max(1, SAMPLE_BLOCK_BYTES // (24 * max(1, cells)))
+    return [(s, min(s + step, n)) for s in range(0, n, step)]
+
 
 def _check_code_bound(largest, what):
     if largest > MAX_CODE:
@@ -212,9 +224,14 @@ class CategoricalFamily:
         return int(e.shape[0] * (e.shape[1] - 1))
 
     def sample(self, params, states, rng):
-        e = params["emissionprob"][states]
-        u = rng.random(len(states))[:, None]
-        return np.minimum((u > np.cumsum(e, axis=1)).sum(axis=1), e.shape[1] - 1).astype(float)[:, None]
+        """(n, 1) float symbols of the states: ``rng.random(n)`` against each state's cumulative probabilities,
+        made in row blocks (:func:`sample_blocks`: the same draws, no ``(n, m)`` temporaries)."""
+        e = params["emissionprob"]
+        out = np.empty((len(states), 1))
+        for s, t in sample_blocks(len(states), e.shape[1]):
+            u = rng.random(t - s)[:, None]
+            out[s:t, 0] = np.minimum((u > np.cumsum(e[states[s:t]], axis=1)).sum(axis=1), e.shape[1] - 1)
+        return out
 
 
 class _LCData:
@@ -412,6 +429,12 @@ class LatentClassFamily:
         return int(p.shape[0] * int(np.sum(np.asarray(R) - 1)))
 
     def sample(self, params, states, rng):
-        p = params["probs"][states]  # (n, d, m)
-        u = rng.random(p.shape[:2])[..., None]
-        return np.minimum((u > np.cumsum(p, axis=2)).sum(axis=2), p.shape[2] - 1).astype(float)
+        """(n, d) float codes of the states, a row block at a time (:func:`sample_blocks`; the ``(n, d, m)``
+        probabilities and their sums of every row at once before: 1e7 x 3 rows, 4 levels, 1.9 GB)."""
+        probs = np.asarray(params["probs"])
+        d, m = probs.shape[1:]
+        out = np.empty((len(states), d))
+        for s, t in sample_blocks(len(states), d * m):
+            u = rng.random((t - s, d))[..., None]  # row-major: the rows' draws in order, as one (n, d) draw
+            out[s:t] = np.minimum((u > np.cumsum(probs[states[s:t]], axis=2)).sum(axis=2), m - 1)
+        return out

@@ -214,4 +214,13 @@ class PoissonFamily:
         return int(np.asarray(params["lambdas"]).size)
 
     def sample(self, params, states, rng):
-        return rng.poisson(params["lambdas"][states]).astype(float)
+        """(n, d) float counts: ``rng.poisson`` of the states' rates, a row block at a time (tenth session: the
+        rates, the int64 counts and their float copy of every row before; the draws are taken cell after cell
+        in row order, so the blocks draw what one call drew)."""
+        from .categorical import sample_blocks
+
+        lam = np.asarray(params["lambdas"])
+        out = np.empty((len(states), lam.shape[1]))
+        for s, t in sample_blocks(len(states), lam.shape[1]):
+            out[s:t] = rng.poisson(lam[states[s:t]])
+        return out
