@@ -5,6 +5,15 @@ imported only when these functions run."""
 
 from __future__ import annotations
 
+#: Seconds a ``distributed.Client`` waits for a scheduler address to answer before giving up.
+CONNECT_TIMEOUT_S = 20
+
+
+class SchedulerError(ValueError):
+    """The scheduler cannot be used: an unknown name, an address that does not answer (within
+    :data:`CONNECT_TIMEOUT_S`) or does not answer as a Dask scheduler, a missing scheduler file."""
+
+
 def open_scheduler(scheduler):
     """A context manager running Dask computations on ``scheduler``:
 
@@ -12,14 +21,18 @@ def open_scheduler(scheduler):
     * ``"local"`` or ``"local:N"``: a ``distributed.LocalCluster`` of N worker processes (default 2),
       closed afterwards;
     * ``"tcp://host:port"`` (any address a ``distributed.Client`` accepts, or a path to a
-      scheduler file ending in ``.json``): an existing cluster.
+      scheduler file ending in ``.json``): an existing cluster.  An address that does not answer
+      within :data:`CONNECT_TIMEOUT_S` seconds, or answers but not as a Dask scheduler, and a
+      scheduler file that does not exist (``distributed`` would wait for it for ever) raise
+      :class:`SchedulerError` (a ValueError).
     """
     import contextlib
+    import os
 
     import dask
 
     if not isinstance(scheduler, str) or not scheduler:
-        raise ValueError(f"scheduler must be a name or an address; got {scheduler!r}.")
+        raise SchedulerError(f"scheduler must be a name or an address; got {scheduler!r}.")
     if scheduler in ("threads", "synchronous", "processes", "sync", "single-threaded"):
         return dask.config.set(scheduler=scheduler)
 
@@ -28,7 +41,7 @@ def open_scheduler(scheduler):
         try:
             from distributed import Client, LocalCluster
         except ImportError:
-            raise ValueError(
+            raise SchedulerError(
                 f"scheduler {scheduler!r} needs dask.distributed: pip install 'emdesk[dask]'.") from None
         if scheduler == "local" or scheduler.startswith("local:"):
             n = 2
@@ -38,25 +51,64 @@ def open_scheduler(scheduler):
                 except ValueError:
                     n = 0
                 if n < 1:
-                    raise ValueError(f"'local:N' needs a number of workers N >= 1; got {scheduler!r}.")
+                    raise SchedulerError(f"'local:N' needs a number of workers N >= 1; got {scheduler!r}.")
             with LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=":0") as cluster, \
                     Client(cluster) as client:
                 yield client
         else:
-            kw = {"scheduler_file": scheduler} if scheduler.endswith(".json") else {"address": scheduler}
+            if scheduler.endswith(".json"):
+                if not os.path.isfile(scheduler):
+                    raise SchedulerError(f"the Dask scheduler file {scheduler!r} does not exist: start the "
+                                         "scheduler with --scheduler-file, or give its address (tcp://host:8786).")
+                kw = {"scheduler_file": scheduler}
+            else:
+                kw = {"address": scheduler}
             try:
-                client = Client(**kw, timeout="20s")
+                client = Client(**kw, timeout=f"{CONNECT_TIMEOUT_S}s")
             except (OSError, TimeoutError) as exc:
-                raise ValueError(f"cannot reach the Dask scheduler {scheduler!r}: {exc}") from None
+                raise SchedulerError(f"cannot reach the Dask scheduler {scheduler!r}: {exc}") from None
+            except Exception as exc:  # noqa: BLE001  something answered, not as a scheduler (seen: MemoryError)
+                raise SchedulerError(f"cannot connect to the Dask scheduler {scheduler!r}: what answered there "
+                                     f"is not a Dask scheduler ({type(exc).__name__}: {exc})") from None
             with client:
                 yield client
 
     return distributed_client()
 
 
+def _file_columns(opened, parquet, sep):
+    """``(column names, has rows)`` of one file, from its header (CSV: the header and at most one
+    row) or its metadata (Parquet); ``(None, False)`` for an empty CSV file (no header either)."""
+    import pandas as pd
+
+    with opened as fh:
+        if parquet:
+            import pyarrow.parquet as pq
+
+            meta = pq.ParquetFile(fh)
+            return [str(c) for c in meta.schema_arrow.names if not str(c).startswith("__index_level_")], \
+                meta.metadata.num_rows > 0
+        try:
+            head = pd.read_csv(fh, sep=sep, nrows=1)
+        except pd.errors.EmptyDataError:
+            return None, False
+        return [str(c) for c in head.columns], len(head) > 0
+
+
+def _describe(name, cols):
+    return f"{name} has {', '.join(cols) if cols else 'no column'}"
+
+
 def read_files(paths, columns=None):
-    """A dask DataFrame of Parquet files or CSV files (paths or glob patterns; one format)."""
+    """A dask DataFrame of Parquet files or CSV files (paths or glob patterns; one format).
+
+    Every file's header (CSV) or schema (Parquet) is read first: files without rows (a header
+    only, or empty) are left out; every file must have ``columns`` (any order, other columns
+    left out) or, without ``columns``, the same columns in the same order (ValueError naming
+    the first file that differs; Dask would otherwise read every CSV file with the first one's
+    header, so a file with other or reordered columns would be fitted under the wrong names)."""
     import dask.dataframe as dd
+    import fsspec
 
     if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
         paths = [paths]
@@ -64,22 +116,49 @@ def read_files(paths, columns=None):
     if not paths:
         raise ValueError("No data files given.")
     exts = {p.lower().rsplit(".", 1)[-1] if "." in p else "" for p in paths}
-    # The columns are selected afterwards (Dask pushes the selection down into the reader).
-    if exts <= {"parquet", "pq"}:
-        df = dd.read_parquet(paths)
-    elif exts <= {"csv", "txt", "tsv"}:
-        df = dd.read_csv(paths, sep="\t" if exts == {"tsv"} else ",", assume_missing=True)
-    else:
+    parquet = exts <= {"parquet", "pq"}
+    if not parquet and not exts <= {"csv", "txt", "tsv"}:
         raise ValueError(
             f"Dask fits read Parquet (.parquet) or CSV (.csv) files, all of one kind; got {', '.join(paths)}.")
+    sep = "\t" if exts == {"tsv"} else ","
+    files, names, headers, n_empty = [], [], [], 0
+    for p in paths:
+        opened = fsspec.open_files(p, mode="rb")  # a glob pattern expands to its files, in sorted order
+        if not opened:
+            raise ValueError(f"No file matches {p!r}.")
+        for of in opened:
+            cols, has_rows = _file_columns(of, parquet, sep)
+            if not has_rows:
+                n_empty += 1
+                continue
+            files.append(of.fs.unstrip_protocol(of.path))
+            names.append(of.path)  # as the user wrote it, without "file://"
+            headers.append(cols)
+    if not files:
+        raise ValueError(f"The data files have no rows ({n_empty} file{'s' if n_empty != 1 else ''} with a "
+                         "header only, or empty).")
     if columns:
-        have = {str(c): c for c in df.columns}
-        unknown = [c for c in columns if str(c) not in have]
-        if unknown:
-            raise ValueError(f"The data files have no column {unknown[0]!r}; their columns are "
-                             f"{', '.join(map(str, df.columns))}.")
-        df = df[[have[str(c)] for c in columns]]
-    return df
+        columns = [str(c) for c in columns]
+        for f, cols in zip(names, headers):
+            unknown = [c for c in columns if c not in cols]
+            if unknown:
+                raise ValueError(f"The data files have no column {unknown[0]!r}: {_describe(f, cols)}.")
+    else:
+        for f, cols in zip(names, headers):
+            if cols != headers[0]:
+                raise ValueError(
+                    f"The data files have different columns: {_describe(names[0], headers[0])}; "
+                    f"{_describe(f, cols)}. Name the columns to fit, which every file must have "
+                    "(--columns, or columns=).")
+    if parquet:
+        return dd.read_parquet(files, columns=columns) if columns else dd.read_parquet(files)
+    same = all(cols == headers[0] for cols in headers)
+    if same:
+        df = dd.read_csv(files, sep=sep, assume_missing=True)
+        # The columns are selected afterwards (Dask pushes the selection down into the reader).
+        return df[columns] if columns else df
+    # Other columns, or another order, in some files: each file read with its own header.
+    return dd.concat([dd.read_csv(f, sep=sep, assume_missing=True, usecols=columns)[columns] for f in files])
 
 
 def fit_dask_files(paths, columns=None, scheduler="threads", *, sample_rows=None, **gm_params):
@@ -87,8 +166,9 @@ def fit_dask_files(paths, columns=None, scheduler="threads", *, sample_rows=None
     Parquet or CSV files (paths or glob patterns) with Dask on ``scheduler`` (see
     :func:`open_scheduler`); returns the fitted model (``feature_names_in_`` = the columns).
 
-    Raises ValueError for unreadable files, unknown columns, an unreachable scheduler, or any of
-    the fit's own errors.
+    Raises ValueError for unreadable files, files with different columns (see :func:`read_files`),
+    unknown columns, an unreachable scheduler (:class:`SchedulerError`), or any of the fit's own
+    errors.
     """
     from ..engine import GaussianMixture
     from ..engine._dask import fit_iter
