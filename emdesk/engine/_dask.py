@@ -74,12 +74,19 @@ def is_dask(X):
     return callable(getattr(X, "__dask_graph__", None))
 
 
+def numeric_columns(df):
+    """The columns of a dask DataFrame a fit takes by default: numbers and booleans (0/1, as the
+    in-memory fit of a pandas DataFrame reads them), not durations (pandas counts timedelta as a
+    number; it has no float value)."""
+    return df.select_dtypes(include=["number", "bool", "boolean"], exclude=["timedelta"])
+
+
 def as_dask_array(X, name="X", n_features=None, columns=None):
     """``(array, column names or None)``: X as a float64 ``(n, d)`` dask array with one chunk
-    across the columns.  A DataFrame gives its numeric columns (or ``columns``, in that
-    order); a Series or 1-D array is one column."""
+    across the columns.  A DataFrame gives its numeric and boolean columns (or ``columns``, in
+    that order; see :func:`numeric_columns`); a Series or 1-D array is one column."""
     names = None
-    if hasattr(X, "columns") and not isinstance(X, da.Array):  # dask DataFrame
+    if getattr(X, "ndim", None) == 2 and hasattr(X, "columns") and not isinstance(X, da.Array):  # DataFrame
         if columns is not None:
             missing = [c for c in columns if c not in X.columns]
             if missing:
@@ -87,7 +94,7 @@ def as_dask_array(X, name="X", n_features=None, columns=None):
                                  f"{', '.join(map(str, X.columns))}.")
             X = X[list(columns)]
         else:
-            X = X.select_dtypes("number")
+            X = numeric_columns(X)
         names = [str(c) for c in X.columns]
         if not names:
             raise ValueError(f"{name} has no numeric column: select numeric columns only.")
@@ -97,7 +104,8 @@ def as_dask_array(X, name="X", n_features=None, columns=None):
             raise ValueError(f"{name} holds values that are not numbers: select numeric columns only.") from None
     elif not isinstance(X, da.Array):
         if hasattr(X, "to_dask_array"):  # Series
-            X = X.to_dask_array()
+            names = [str(X.name)] if X.name is not None else None
+            X = (X.astype(float) if X.dtype.kind == "b" or str(X.dtype) == "boolean" else X).to_dask_array()
         else:
             raise ValueError(f"{name} must be a dask array or DataFrame; got {type(X).__name__}.")
     if X.dtype.kind not in "biuf":

@@ -289,3 +289,25 @@ def test_fit_dask_files_on_a_cluster_by_its_address(tmp_path):
     _same_fit(GaussianMixture(2, random_state=0, max_iter=10).fit(X[:, :2]), gm)
     with pytest.raises(ValueError, match="scheduler must be"):
         dask_files.fit_dask_files(tmp_path / "d.csv", None, "")
+
+
+def test_dataframe_column_kinds_as_the_in_memory_fit_reads_them(threads):
+    """A dask Series is one column (was AttributeError: no select_dtypes); a boolean column is fitted
+    as 0/1, as the in-memory fit of the pandas frame does (was left out); a duration column is left
+    out (pandas counts it as a number: was 'holds values that are not numbers')."""
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    X = _data(n=300, d=2, seed=13)
+    frame = pd.DataFrame({"x": X[:, 0], "y": X[:, 1]})
+    kw = dict(n_components=2, random_state=0, max_iter=5)
+    s = GaussianMixture(**kw).fit(dd.from_pandas(frame["x"], npartitions=2))
+    _same_fit(GaussianMixture(**kw).fit(X[:, :1]), s)
+    assert list(s.feature_names_in_) == ["x"]
+    flags = frame.assign(b=X[:, 0] > 1000.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the indicator column collapses components (said by a warning)
+        _same_fit(GaussianMixture(**kw).fit(flags), GaussianMixture(**kw).fit(dd.from_pandas(flags, npartitions=2)))
+    timed = frame.assign(t=pd.to_timedelta(np.arange(300), unit="s"))
+    b = GaussianMixture(**kw).fit(dd.from_pandas(timed, npartitions=2))
+    assert list(b.feature_names_in_) == ["x", "y"]
+    _same_fit(GaussianMixture(**kw).fit(X), b)
