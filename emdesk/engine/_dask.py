@@ -51,6 +51,7 @@ lazy dask arrays instead.  ``sample_weight`` is not supported for dask data.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -60,6 +61,7 @@ from . import _validation as V
 from ._dask_chunks import moments_chunk, moments_width, name as _name, per_chunk as _per_chunk
 from ._dask_context import DaskContext
 from ._dask_run import DaskRun, run_side_by_side
+from .diagnostics import DataColumnWarning
 
 # Reading data files and choosing the scheduler: emdesk.io.dask_files (files are read in emdesk.io).
 __all__ = ["INIT_SAMPLE_ROWS", "is_dask", "as_dask_array", "fit_iter", "data_counts"]
@@ -154,12 +156,14 @@ def fit_iter(est, X, sample_weight=None, responsibilities=False, interrupt=None,
     size = max(size, k)
     rng = np.random.default_rng(est.random_state)
     need_sample = any(v is None for v in inits)
-    ctx = DaskContext(est, Xd, rng, size if need_sample else None)
+    ctx = DaskContext(est, Xd, rng, size if need_sample else None, names=names)
     run = DaskRun(est, ctx, inits, rng, size if need_sample else None)
+    if ctx.notes:  # constant and linearly dependent columns, as the in-memory fit says them
+        warnings.warn(" ".join(ctx.notes), DataColumnWarning, stacklevel=3)
 
     def finish(results, best):
         est._set_fitted(ctx, results, best)
-        est.column_notes_ = ()
+        est.column_notes_ = ctx.notes
         #: passes over the data this fit made (pass 0, the sample's own pass if any, the EM passes)
         est.n_data_passes_ = ctx.n_passes
         if names is not None:

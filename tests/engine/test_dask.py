@@ -311,3 +311,34 @@ def test_dataframe_column_kinds_as_the_in_memory_fit_reads_them(threads):
     b = GaussianMixture(**kw).fit(dd.from_pandas(timed, npartitions=2))
     assert list(b.feature_names_in_) == ["x", "y"]
     _same_fit(GaussianMixture(**kw).fit(X), b)
+
+
+@pytest.mark.parametrize("ct", ("full", "diag"))
+def test_column_checks_and_notes_from_pass_0_as_the_in_memory_fit(ct, threads, monkeypatch):
+    """Constant and linearly dependent columns are said (column_notes_, DataColumnWarning) as in memory
+    (the Dask fit said nothing), with a sample smaller than the data; a column whose squares overflow is
+    a ValueError naming it (was LinAlgError 'Eigenvalues did not converge') without RuntimeWarnings."""
+    from emdesk.engine.diagnostics import DataColumnWarning
+
+    monkeypatch.setattr(_dask, "INIT_SAMPLE_ROWS", 100)
+    X = _data(n=600, d=2, seed=14)
+    X = np.c_[X, np.full(len(X), 0.1), X[:, 0] - 2.0 * X[:, 1]]
+    kw = dict(n_components=2, covariance_type=ct, random_state=0, max_iter=3)
+    seen = []
+    for data in (X, da.from_array(X, chunks=250)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            seen.append((GaussianMixture(**kw).fit(data), [type(w.message) for w in caught]))
+    (a, wa), (b, wb) = seen
+    assert wb == wa == [DataColumnWarning]  # not a collapse either (was: reg_covar on the constant column)
+    assert b.column_notes_ == a.column_notes_ and len(a.column_notes_) == (2 if ct == "full" else 1)
+    assert "Column 3 is constant (every value is 0.1)" in b.column_notes_[0] and b.degeneracies_ == ()
+    var = b.covariances_[:, 2, 2] if ct == "full" else b.covariances_[:, 2]
+    np.testing.assert_allclose(var, 1e-6, rtol=1e-12)  # the constant column's variance is reg_covar
+    Y = _data(n=600, d=2, seed=15)
+    Y[::2, 1] = 1.7e308
+    Y[1::2, 1] = -1.7e308
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="Column 2 holds values from -1.7e.308 to 1.7e.308: their squares"):
+            GaussianMixture(2).fit(da.from_array(Y, chunks=250))
