@@ -242,7 +242,10 @@ def _run_dask(args) -> int:
             df = df.dropna()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            gm.fit(df)
+            try:
+                gm.fit(df)
+            except ValueError as exc:
+                raise dask_files.explain_text_in_numbers(exc) from None
         gm.feature_names_in_ = np.asarray(columns, dtype=object)
 
         def fit_file(path):

@@ -150,15 +150,49 @@ def read_files(paths, columns=None):
                     f"The data files have different columns: {_describe(names[0], headers[0])}; "
                     f"{_describe(f, cols)}. Name the columns to fit, which every file must have "
                     "(--columns, or columns=).")
+    from ..engine._dask import numeric_columns
+
     if parquet:
-        return dd.read_parquet(files, columns=columns) if columns else dd.read_parquet(files)
-    same = all(cols == headers[0] for cols in headers)
-    if same:
-        df = dd.read_csv(files, sep=sep, assume_missing=True)
-        # The columns are selected afterwards (Dask pushes the selection down into the reader).
-        return df[columns] if columns else df
-    # Other columns, or another order, in some files: each file read with its own header.
-    return dd.concat([dd.read_csv(f, sep=sep, assume_missing=True, usecols=columns)[columns] for f in files])
+        df = dd.read_parquet(files, columns=columns) if columns else dd.read_parquet(files)
+    else:
+        # The columns fitted are read as numbers (float64) in every block: Dask infers the types from the
+        # first block, and a cell of text further on failed with its "Mismatched dtypes" table (see
+        # explain_text_in_numbers); a chosen column of text was left out and the fit had one column fewer.
+        if not columns:
+            guess = dd.read_csv(files[0], sep=sep, assume_missing=True)
+            numbers = [c for c in numeric_columns(guess).columns if guess[c].dtype.kind != "b"]
+        kw = dict(sep=sep, assume_missing=True, dtype={c: "float64" for c in (columns or numbers)})
+        try:  # (Dask reads the first block now, for the types)
+            if all(cols == headers[0] for cols in headers):
+                df = dd.read_csv(files, **kw)
+                # the columns are selected afterwards (Dask pushes the selection down into the reader)
+            else:  # other columns, or another order, in some files: each file read with its own header
+                df = dd.concat([dd.read_csv(f, usecols=columns, **kw)[columns] for f in files])
+        except ValueError as exc:
+            raise explain_text_in_numbers(exc) from None
+    if columns:
+        df = df[columns]
+        numeric = {str(c) for c in numeric_columns(df).columns}
+        for c in columns:
+            if c not in numeric:
+                raise ValueError(f"Column {c!r} of the data files holds {df[c].dtype} values, not numbers: "
+                                 "leave it out of the columns to fit.")
+    return df
+
+
+def explain_text_in_numbers(exc):
+    """A ValueError raised while Dask read CSV blocks, said for a user: a cell of text in a column
+    read as numbers (pandas: "could not convert string to float: 'oops'"; Dask's "Mismatched dtypes"
+    table), or ``exc`` itself."""
+    import re
+
+    msg = str(exc)
+    if "could not convert string to float" not in msg and "Mismatched dtypes" not in msg:
+        return exc
+    found = re.search(r"could not convert string to float: ('[^']*'|\"[^\"]*\")", msg)
+    what = f"the text {found.group(1)}" if found else "text"
+    return ValueError(f"The data files hold {what} in a column fitted as numbers: correct or remove it (leave "
+                      "a missing value empty), or leave its column out of the columns to fit.")
 
 
 def fit_dask_files(paths, columns=None, scheduler="threads", *, sample_rows=None, **gm_params):
@@ -179,6 +213,9 @@ def fit_dask_files(paths, columns=None, scheduler="threads", *, sample_rows=None
             df = read_files(paths, columns)
         except (FileNotFoundError, OSError) as exc:
             raise ValueError(f"cannot read the data files: {exc}") from None
-        for _ in fit_iter(est, df, sample_rows=sample_rows):
-            pass
+        try:
+            for _ in fit_iter(est, df, sample_rows=sample_rows):
+                pass
+        except ValueError as exc:
+            raise explain_text_in_numbers(exc) from None
     return est

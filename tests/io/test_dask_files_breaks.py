@@ -106,3 +106,25 @@ def test_schedulers_that_cannot_be_used_fail_at_once_with_one_line(tmp_path, not
     out = run_in_process("--dask", str(missing), tmp_path / "d.csv", "-k", "2", "-o", tmp_path / "f.json")
     assert out.returncode == 2  # a usage error (was 1, after waiting for ever for a missing file)
     assert out.stderr.count("\n") == 1 and "--dask: the Dask scheduler file" in out.stderr
+
+
+def test_text_in_a_column_fitted_as_numbers_is_said_in_one_line(tmp_path):
+    """Dask infers a CSV column's type from the first block: a word further on failed with Dask's
+    "Mismatched dtypes" table and its advice to read the column as text; a chosen column of text was
+    left out (the fit had one column fewer: '2 column names given for a model of 1 features')."""
+    df = _frame()
+    df.iloc[:150].to_csv(tmp_path / "a.csv", index=False)
+    later = df.iloc[150:].astype(object)
+    later.iloc[100, 0] = "oops"
+    later.to_csv(tmp_path / "b.csv", index=False)
+    for columns in (None, ["x", "y"]):
+        with pytest.raises(ValueError, match=r"^The data files hold the text 'oops' in a column fitted as numbers"):
+            _fit(str(tmp_path / "*.csv"), columns)
+    df.assign(name="p").to_csv(tmp_path / "n.csv", index=False)
+    with pytest.raises(ValueError, match="hold the text 'p' in a column fitted as numbers"):
+        _fit(tmp_path / "n.csv", ["x", "name"])
+    assert list(_fit(tmp_path / "n.csv").feature_names_in_) == ["x", "y"]  # without columns: the numbers
+    pytest.importorskip("pyarrow")
+    df.assign(name="p").to_parquet(tmp_path / "n.parquet")
+    with pytest.raises(ValueError, match="Column 'name' of the data files holds .* values, not numbers"):
+        _fit(tmp_path / "n.parquet", ["x", "name"])
