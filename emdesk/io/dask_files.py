@@ -76,9 +76,39 @@ def open_scheduler(scheduler):
     return distributed_client()
 
 
-def _file_columns(opened, parquet, sep):
-    """``(column names, has rows)`` of one file, from its header (CSV: the header and at most one
-    row) or its metadata (Parquet); ``(None, False)`` for an empty CSV file (no header either)."""
+#: Bytes of a CSV file's start read to find its delimiter and decimal mark.
+SNIFF_BYTES = 65536
+
+
+def csv_marks(head: bytes):
+    """``(pandas sep, decimal mark)`` of a CSV file from its first bytes, found as the in-memory reader
+    finds them (:mod:`emdesk.io.table_text`: comma, semicolon, tab, bar or runs of spaces; a decimal
+    comma).  Dask read every file with ``sep=","``: a semicolon file with decimal commas ("x;y",
+    "1,72;1,58") was split at its decimal commas and fitted as one column of nonsense, silently."""
+    import csv
+    import io
+
+    from . import table_text as T
+
+    text = head.decode("utf-8", errors="replace").replace("\r\n", "\n")
+    if len(head) >= SNIFF_BYTES and "\n" in text:
+        text = text[:text.rfind("\n") + 1]  # whole lines only
+    lines = T._first_lines(text, 100)
+    delimiter = T._sniff_delimiter(lines)
+    if delimiter in (",", " ") and T._one_column_of_decimal_commas(lines):
+        delimiter = ";"  # not in the file: each line is one field, and "1,5" reads as 1.5
+    if delimiter == " ":
+        rows = [row for row in map(T._split_spaces, lines.split("\n")) if row]
+    else:
+        rows = [row for row in csv.reader(io.StringIO(lines), delimiter=delimiter) if row and not T._is_blank(row)]
+    decimal, _ = T._sniff_decimal(rows, delimiter)
+    return (r"\s+" if delimiter == " " else delimiter), decimal
+
+
+def _file_columns(opened, parquet):
+    """``(column names, has rows, CSV marks)`` of one file, from its header (CSV: the header and at
+    most one row, with :func:`csv_marks`) or its metadata (Parquet; marks None); ``(None, False,
+    None)`` for an empty CSV file (no header either)."""
     import pandas as pd
 
     with opened as fh:
@@ -87,12 +117,14 @@ def _file_columns(opened, parquet, sep):
 
             meta = pq.ParquetFile(fh)
             return [str(c) for c in meta.schema_arrow.names if not str(c).startswith("__index_level_")], \
-                meta.metadata.num_rows > 0
+                meta.metadata.num_rows > 0, None
+        marks = csv_marks(fh.read(SNIFF_BYTES))
+        fh.seek(0)
         try:
-            head = pd.read_csv(fh, sep=sep, nrows=1)
+            head = pd.read_csv(fh, sep=marks[0], decimal=marks[1], nrows=1)
         except pd.errors.EmptyDataError:
-            return None, False
-        return [str(c) for c in head.columns], len(head) > 0
+            return None, False, None
+        return [str(c) for c in head.columns], len(head) > 0, marks
 
 
 def _describe(name, cols):
@@ -120,20 +152,20 @@ def read_files(paths, columns=None):
     if not parquet and not exts <= {"csv", "txt", "tsv"}:
         raise ValueError(
             f"Dask fits read Parquet (.parquet) or CSV (.csv) files, all of one kind; got {', '.join(paths)}.")
-    sep = "\t" if exts == {"tsv"} else ","
-    files, names, headers, n_empty = [], [], [], 0
+    files, names, headers, marks, n_empty = [], [], [], [], 0
     for p in paths:
         opened = fsspec.open_files(p, mode="rb")  # a glob pattern expands to its files, in sorted order
         if not opened:
             raise ValueError(f"No file matches {p!r}.")
         for of in opened:
-            cols, has_rows = _file_columns(of, parquet, sep)
+            cols, has_rows, how = _file_columns(of, parquet)
             if not has_rows:
                 n_empty += 1
                 continue
             files.append(of.fs.unstrip_protocol(of.path))
             names.append(of.path)  # as the user wrote it, without "file://"
             headers.append(cols)
+            marks.append(how)
     if not files:
         raise ValueError(f"The data files have no rows ({n_empty} file{'s' if n_empty != 1 else ''} with a "
                          "header only, or empty).")
@@ -159,15 +191,17 @@ def read_files(paths, columns=None):
         # first block, and a cell of text further on failed with its "Mismatched dtypes" table (see
         # explain_text_in_numbers); a chosen column of text was left out and the fit had one column fewer.
         if not columns:
-            guess = dd.read_csv(files[0], sep=sep, assume_missing=True)
+            guess = dd.read_csv(files[0], sep=marks[0][0], decimal=marks[0][1], assume_missing=True)
             numbers = [c for c in numeric_columns(guess).columns if guess[c].dtype.kind != "b"]
-        kw = dict(sep=sep, assume_missing=True, dtype={c: "float64" for c in (columns or numbers)})
+        kw = dict(assume_missing=True, dtype={c: "float64" for c in (columns or numbers)})
         try:  # (Dask reads the first block now, for the types)
-            if all(cols == headers[0] for cols in headers):
-                df = dd.read_csv(files, **kw)
+            if all(cols == headers[0] for cols in headers) and all(m == marks[0] for m in marks):
+                df = dd.read_csv(files, sep=marks[0][0], decimal=marks[0][1], **kw)
                 # the columns are selected afterwards (Dask pushes the selection down into the reader)
-            else:  # other columns, or another order, in some files: each file read with its own header
-                df = dd.concat([dd.read_csv(f, usecols=columns, **kw)[columns] for f in files])
+            else:  # other columns, order or marks in some files: each file read with its own header and marks
+                take = columns or headers[0]  # (without columns, every file has the same)
+                df = dd.concat([dd.read_csv(f, sep=m[0], decimal=m[1], usecols=take, **kw)[take]
+                                for f, m in zip(files, marks)])
         except ValueError as exc:
             raise explain_text_in_numbers(exc) from None
     if columns:

@@ -128,3 +128,18 @@ def test_text_in_a_column_fitted_as_numbers_is_said_in_one_line(tmp_path):
     df.assign(name="p").to_parquet(tmp_path / "n.parquet")
     with pytest.raises(ValueError, match="Column 'name' of the data files holds .* values, not numbers"):
         _fit(tmp_path / "n.parquet", ["x", "name"])
+
+
+def test_delimiter_and_decimal_mark_found_per_file_as_the_in_memory_reader(tmp_path):
+    """Dask read every file with sep=',': a semicolon file with decimal commas was split at its decimal
+    commas and fitted, silently, as one column of nonsense."""
+    df = _frame()
+    df.iloc[:100].to_csv(tmp_path / "a.csv", sep=";", decimal=",", index=False)
+    df.iloc[100:200].to_csv(tmp_path / "b.csv", sep="\t", index=False)
+    df.iloc[200:].to_csv(tmp_path / "c.csv", index=False)
+    ref = GaussianMixture(2, random_state=0, max_iter=5).fit(df.to_numpy())
+    gm = _fit(str(tmp_path / "*.csv"))
+    assert list(gm.feature_names_in_) == ["x", "y"]
+    np.testing.assert_allclose(gm.means_, ref.means_, rtol=1e-10)
+    one = GaussianMixture(2, random_state=0, max_iter=5).fit(df.iloc[:100].to_numpy())
+    np.testing.assert_allclose(_fit(tmp_path / "a.csv", ["x", "y"]).means_, one.means_, rtol=1e-10)
