@@ -183,6 +183,7 @@ def read_files(paths, columns=None):
                     f"{_describe(f, cols)}. Name the columns to fit, which every file must have "
                     "(--columns, or columns=).")
     from ..engine._dask import numeric_columns
+    from .table import MISSING_TOKENS
 
     if parquet:
         df = dd.read_parquet(files, columns=columns) if columns else dd.read_parquet(files)
@@ -190,10 +191,12 @@ def read_files(paths, columns=None):
         # The columns fitted are read as numbers (float64) in every block: Dask infers the types from the
         # first block, and a cell of text further on failed with its "Mismatched dtypes" table (see
         # explain_text_in_numbers); a chosen column of text was left out and the fit had one column fewer.
+        # the in-memory reader's missing-value tokens ("?", "-", "na" too; pandas's own list differs)
+        missing = dict(assume_missing=True, keep_default_na=False, na_values=sorted(MISSING_TOKENS))
         if not columns:
-            guess = dd.read_csv(files[0], sep=marks[0][0], decimal=marks[0][1], assume_missing=True)
+            guess = dd.read_csv(files[0], sep=marks[0][0], decimal=marks[0][1], **missing)
             numbers = [c for c in numeric_columns(guess).columns if guess[c].dtype.kind != "b"]
-        kw = dict(assume_missing=True, dtype={c: "float64" for c in (columns or numbers)})
+        kw = dict(dtype={c: "float64" for c in (columns or numbers)}, **missing)
         try:  # (Dask reads the first block now, for the types)
             if all(cols == headers[0] for cols in headers) and all(m == marks[0] for m in marks):
                 df = dd.read_csv(files, sep=marks[0][0], decimal=marks[0][1], **kw)

@@ -143,3 +143,16 @@ def test_delimiter_and_decimal_mark_found_per_file_as_the_in_memory_reader(tmp_p
     np.testing.assert_allclose(gm.means_, ref.means_, rtol=1e-10)
     one = GaussianMixture(2, random_state=0, max_iter=5).fit(df.iloc[:100].to_numpy())
     np.testing.assert_allclose(_fit(tmp_path / "a.csv", ["x", "y"]).means_, one.means_, rtol=1e-10)
+
+
+def test_missing_value_tokens_as_the_in_memory_reader(tmp_path):
+    """'?', '-' and 'na' are missing values for emdesk's reader (io.table.MISSING_TOKENS), not for pandas:
+    the Dask fit failed on them as text."""
+    df = _frame().astype(object)
+    df.iloc[3, 0], df.iloc[7, 1], df.iloc[9, 0] = "?", "-", "na"
+    df.to_csv(tmp_path / "t.csv", index=False)
+    X = df.replace({"?": np.nan, "-": np.nan, "na": np.nan}).to_numpy(dtype=float)
+    ref = GaussianMixture(2, random_state=0, max_iter=5, missing="marginalize").fit(X)
+    gm = _fit(tmp_path / "t.csv", None, missing="marginalize")
+    np.testing.assert_allclose(gm.means_, ref.means_, rtol=1e-10)
+    assert list(gm.feature_names_in_) == ["x", "y"]
