@@ -81,28 +81,40 @@ SNIFF_BYTES = 65536
 
 
 def csv_marks(head: bytes):
-    """``(pandas sep, decimal mark)`` of a CSV file from its first bytes, found as the in-memory reader
-    finds them (:mod:`emdesk.io.table_text`: comma, semicolon, tab, bar or runs of spaces; a decimal
-    comma).  Dask read every file with ``sep=","``: a semicolon file with decimal commas ("x;y",
-    "1,72;1,58") was split at its decimal commas and fitted as one column of nonsense, silently."""
+    """The pandas options (``sep``, ``decimal``, ``skiprows``, and ``header``/``names`` for a file whose
+    column names are in its last comment line) that read a CSV file as the in-memory reader reads it
+    (:mod:`emdesk.io.table_text`: comma, semicolon, tab, bar or runs of spaces; a decimal comma; leading
+    ``#`` comment lines skipped, np.savetxt's ``# a,b`` header), found from its first bytes.  Dask read
+    every file with ``sep=","``: a semicolon file with decimal commas ("x;y", "1,72;1,58") was split at
+    its decimal commas and fitted as one column of nonsense, silently; a comment line was a tokenizing
+    error."""
     import csv
     import io
 
     from . import table_text as T
 
-    text = head.decode("utf-8", errors="replace").replace("\r\n", "\n")
-    if len(head) >= SNIFF_BYTES and "\n" in text:
-        text = text[:text.rfind("\n") + 1]  # whole lines only
-    lines = T._first_lines(text, 100)
+    if len(head) >= SNIFF_BYTES and b"\n" in head:
+        head = head[:head.rfind(b"\n") + 1]  # whole lines only
+    head = head.replace(b"\r\n", b"\n")
+    pos, last = T._comment_preamble(head, len(head))
+    lines = T._first_lines(head[pos:].decode("utf-8", errors="replace"), 100)
     delimiter = T._sniff_delimiter(lines)
     if delimiter in (",", " ") and T._one_column_of_decimal_commas(lines):
         delimiter = ";"  # not in the file: each line is one field, and "1,5" reads as 1.5
-    if delimiter == " ":
-        rows = [row for row in map(T._split_spaces, lines.split("\n")) if row]
-    else:
-        rows = [row for row in csv.reader(io.StringIO(lines), delimiter=delimiter) if row and not T._is_blank(row)]
+
+    def split(text):
+        if delimiter == " ":
+            return [row for row in map(T._split_spaces, text.split("\n")) if row]
+        return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if row and not T._is_blank(row)]
+
+    rows = split(lines)
     decimal, _ = T._sniff_decimal(rows, delimiter)
-    return (r"\s+" if delimiter == " " else delimiter), decimal
+    out = {"sep": r"\s+" if delimiter == " " else delimiter, "decimal": decimal, "skiprows": head[:pos].count(b"\n")}
+    if rows and last and not T._detect_header(rows, decimal):
+        names = (split(last.decode("utf-8", errors="replace")) or [[]])[0]
+        if len(names) == len(rows[0]):  # np.savetxt(..., header="a,b"): the names in the comment line
+            out.update(header=None, names=[n.strip() for n in names])
+    return out
 
 
 def _file_columns(opened, parquet):
@@ -121,7 +133,7 @@ def _file_columns(opened, parquet):
         marks = csv_marks(fh.read(SNIFF_BYTES))
         fh.seek(0)
         try:
-            head = pd.read_csv(fh, sep=marks[0], decimal=marks[1], nrows=1)
+            head = pd.read_csv(fh, nrows=1, **marks)
         except pd.errors.EmptyDataError:
             return None, False, None
         return [str(c) for c in head.columns], len(head) > 0, marks
@@ -194,16 +206,16 @@ def read_files(paths, columns=None):
         # the in-memory reader's missing-value tokens ("?", "-", "na" too; pandas's own list differs)
         missing = dict(assume_missing=True, keep_default_na=False, na_values=sorted(MISSING_TOKENS))
         if not columns:
-            guess = dd.read_csv(files[0], sep=marks[0][0], decimal=marks[0][1], **missing)
+            guess = dd.read_csv(files[0], **marks[0], **missing)
             numbers = [c for c in numeric_columns(guess).columns if guess[c].dtype.kind != "b"]
         kw = dict(dtype={c: "float64" for c in (columns or numbers)}, **missing)
         try:  # (Dask reads the first block now, for the types)
             if all(cols == headers[0] for cols in headers) and all(m == marks[0] for m in marks):
-                df = dd.read_csv(files, sep=marks[0][0], decimal=marks[0][1], **kw)
+                df = dd.read_csv(files, **marks[0], **kw)
                 # the columns are selected afterwards (Dask pushes the selection down into the reader)
             else:  # other columns, order or marks in some files: each file read with its own header and marks
                 take = columns or headers[0]  # (without columns, every file has the same)
-                df = dd.concat([dd.read_csv(f, sep=m[0], decimal=m[1], usecols=take, **kw)[take]
+                df = dd.concat([dd.read_csv(f, usecols=take, **m, **kw)[take]
                                 for f, m in zip(files, marks)])
         except ValueError as exc:
             raise explain_text_in_numbers(exc) from None

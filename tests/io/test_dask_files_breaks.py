@@ -156,3 +156,16 @@ def test_missing_value_tokens_as_the_in_memory_reader(tmp_path):
     gm = _fit(tmp_path / "t.csv", None, missing="marginalize")
     np.testing.assert_allclose(gm.means_, ref.means_, rtol=1e-10)
     assert list(gm.feature_names_in_) == ["x", "y"]
+
+
+def test_leading_comment_lines_and_a_savetxt_header_as_the_in_memory_reader(tmp_path):
+    """Leading '#' lines are skipped, and np.savetxt's '# x,y' names the columns (Dask: 'Error tokenizing
+    data. C error: Expected 1 fields in line 3, saw 2')."""
+    X = _frame().to_numpy()
+    rows = "".join(f"{a:.17g},{b:.17g}\n" for a, b in X[:150])
+    (tmp_path / "a.csv").write_text("# logger 7\n# units: mm\nx,y\n" + rows)
+    np.savetxt(tmp_path / "b.csv", X[150:], delimiter=",", header="x,y")
+    ref = GaussianMixture(2, random_state=0, max_iter=5).fit(X)
+    gm = _fit([tmp_path / "a.csv", tmp_path / "b.csv"])
+    assert list(gm.feature_names_in_) == ["x", "y"]
+    np.testing.assert_allclose(gm.means_, ref.means_, rtol=1e-10)
