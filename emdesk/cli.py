@@ -666,10 +666,14 @@ def main(argv=None) -> int:
         return _fail(f"{exc} (see {PROG} --help)", 2)
     except SystemExit as exc:  # --help / --version
         return int(exc.code or 0) if isinstance(exc.code, int) else 0
+    from .io.dask_files import SchedulerError  # (no Dask import)
+
     try:
         return _run(args)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    except SchedulerError as exc:  # --dask names a scheduler that cannot be used: a usage error
+        return _fail(f"--dask: {exc}", 2)
     except (ValueError, OSError, ArithmeticError) as exc:  # DataError is a ValueError; engine errors too
         from .engine._validation import name_columns
         from .io import DataError

@@ -281,7 +281,7 @@ def _run_dask(args) -> int:
 
     say = (lambda *a: None) if args.quiet else print
     try:
-        from .engine import _dask  # noqa: F401  (Dask installed?)
+        from .engine import _dask  # (Dask installed?)
         from .io import dask_files
     except ImportError:
         raise DataError("--dask needs Dask: pip install 'emdesk[dask]' (dask and dask.distributed).") from None
@@ -303,7 +303,7 @@ def _run_dask(args) -> int:
         except (FileNotFoundError, OSError) as exc:
             raise DataError(f"cannot read the data files: {exc}") from None
         if columns is None:
-            df = df.select_dtypes("number")
+            df = _dask.numeric_columns(df)
             columns = [str(c) for c in df.columns]
             if not columns:
                 raise DataError("The data files have no numeric column to fit.")
@@ -311,7 +311,10 @@ def _run_dask(args) -> int:
             df = df.dropna()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            gm.fit(df)
+            try:
+                gm.fit(df)
+            except ValueError as exc:
+                raise dask_files.explain_text_in_numbers(exc) from None
         gm.feature_names_in_ = np.asarray(columns, dtype=object)
 
         def fit_file(path):

@@ -51,6 +51,7 @@ lazy dask arrays instead.  ``sample_weight`` is not supported for dask data.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -60,6 +61,7 @@ from . import _validation as V
 from ._dask_chunks import moments_chunk, moments_width, name as _name, per_chunk as _per_chunk
 from ._dask_context import DaskContext
 from ._dask_run import DaskRun, run_side_by_side
+from .diagnostics import DataColumnWarning
 
 # Reading data files and choosing the scheduler: emdesk.io.dask_files (files are read in emdesk.io).
 __all__ = ["INIT_SAMPLE_ROWS", "is_dask", "as_dask_array", "fit_iter", "data_counts"]
@@ -74,12 +76,19 @@ def is_dask(X):
     return callable(getattr(X, "__dask_graph__", None))
 
 
+def numeric_columns(df):
+    """The columns of a dask DataFrame a fit takes by default: numbers and booleans (0/1, as the
+    in-memory fit of a pandas DataFrame reads them), not durations (pandas counts timedelta as a
+    number; it has no float value)."""
+    return df.select_dtypes(include=["number", "bool", "boolean"], exclude=["timedelta"])
+
+
 def as_dask_array(X, name="X", n_features=None, columns=None):
     """``(array, column names or None)``: X as a float64 ``(n, d)`` dask array with one chunk
-    across the columns.  A DataFrame gives its numeric columns (or ``columns``, in that
-    order); a Series or 1-D array is one column."""
+    across the columns.  A DataFrame gives its numeric and boolean columns (or ``columns``, in
+    that order; see :func:`numeric_columns`); a Series or 1-D array is one column."""
     names = None
-    if hasattr(X, "columns") and not isinstance(X, da.Array):  # dask DataFrame
+    if getattr(X, "ndim", None) == 2 and hasattr(X, "columns") and not isinstance(X, da.Array):  # DataFrame
         if columns is not None:
             missing = [c for c in columns if c not in X.columns]
             if missing:
@@ -87,7 +96,7 @@ def as_dask_array(X, name="X", n_features=None, columns=None):
                                  f"{', '.join(map(str, X.columns))}.")
             X = X[list(columns)]
         else:
-            X = X.select_dtypes("number")
+            X = numeric_columns(X)
         names = [str(c) for c in X.columns]
         if not names:
             raise ValueError(f"{name} has no numeric column: select numeric columns only.")
@@ -97,7 +106,8 @@ def as_dask_array(X, name="X", n_features=None, columns=None):
             raise ValueError(f"{name} holds values that are not numbers: select numeric columns only.") from None
     elif not isinstance(X, da.Array):
         if hasattr(X, "to_dask_array"):  # Series
-            X = X.to_dask_array()
+            names = [str(X.name)] if X.name is not None else None
+            X = (X.astype(float) if X.dtype.kind == "b" or str(X.dtype) == "boolean" else X).to_dask_array()
         else:
             raise ValueError(f"{name} must be a dask array or DataFrame; got {type(X).__name__}.")
     if X.dtype.kind not in "biuf":
@@ -146,12 +156,14 @@ def fit_iter(est, X, sample_weight=None, responsibilities=False, interrupt=None,
     size = max(size, k)
     rng = np.random.default_rng(est.random_state)
     need_sample = any(v is None for v in inits)
-    ctx = DaskContext(est, Xd, rng, size if need_sample else None)
+    ctx = DaskContext(est, Xd, rng, size if need_sample else None, names=names)
     run = DaskRun(est, ctx, inits, rng, size if need_sample else None)
+    if ctx.notes:  # constant and linearly dependent columns, as the in-memory fit says them
+        warnings.warn(" ".join(ctx.notes), DataColumnWarning, stacklevel=3)
 
     def finish(results, best):
         est._set_fitted(ctx, results, best)
-        est.column_notes_ = ()
+        est.column_notes_ = ctx.notes
         #: passes over the data this fit made (pass 0, the sample's own pass if any, the EM passes)
         est.n_data_passes_ = ctx.n_passes
         if names is not None:

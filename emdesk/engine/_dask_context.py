@@ -104,10 +104,12 @@ class DaskContext:
     ``n_passes`` counts the passes over the data (pass 0, the sample when it needs its own
     pass, every EM pass and every extra scatter pass)."""
 
-    def __init__(self, est, X, rng=None, sample_size=None):
+    def __init__(self, est, X, rng=None, sample_size=None, names=None):
         """``sample_size`` (with ``rng``): gather the initialisation's sample in pass 0 already
-        when the chunks' row counts are known (otherwise in a pass of its own, when asked)."""
+        when the chunks' row counts are known (otherwise in a pass of its own, when asked).
+        ``names``: the columns' names (a DataFrame's), for the messages."""
         self.est = est
+        self.names = names
         self.model = est.covariance_type  # the user's name (scikit-learn's or mclust's)
         self.k = k = est.n_components
         self.X = X
@@ -133,7 +135,8 @@ class DaskContext:
         n_inf = int(moments[:, 2].sum())
         if n_inf:
             raise ValueError(f"X contains {n_inf} infinite value(s): remove or replace them.")
-        cnt, shift, var, nc, mean_c, cross_c = C.combine_moments(moments, d)
+        with np.errstate(all="ignore"):  # overflowing columns: refused by _column_checks
+            cnt, shift, var, nc, mean_c, cross_c = C.combine_moments(moments, d)
         self.chunk_rows = moments[:, 0].astype(np.int64)
         self.n_rows = n_rows
         n_missing = int(n_rows * d - cnt.sum())
@@ -157,6 +160,7 @@ class DaskContext:
             raise ValueError(
                 f"X {which} no observed value (every cell is NaN), so there is nothing to estimate a "
                 "mean or variance from: leave such columns out.")
+        var = self._column_checks(moments, cnt, shift, var, nc, cross_c)
         self.W = float(n_with_data)
         self.w = None
         #: no sample weights on Dask data: the counts as read (see _mixture_context.TINY_MEAN_WEIGHT)
@@ -184,6 +188,41 @@ class DaskContext:
             P.check_scale(p.scale, np.vstack([-sd, sd]), self.names if hasattr(self, "names") else None)
             prior = (m, p, None)
         self._set_model_units(std, data_cov, prior)
+
+    def _column_checks(self, moments, cnt, shift, var, nc, cross_c):
+        """The in-memory fit's column checks from pass 0's moments (``_mixture_context``): a column
+        whose values' squares overflow is refused (ValueError naming it, before any arithmetic on
+        it); constant columns (every observed value equal: their variance set to 0 exactly, their
+        shift to that value) and, for full/tied covariances, exact linear dependence among the
+        complete rows' columns are said in ``notes`` (``column_notes_``, a DataColumnWarning), and
+        ``null_space`` goes to the degeneracy diagnosis.  Returns the variances."""
+        d = self.d
+        lo, hi = C.column_range(moments, d)
+        seen = cnt > 0
+        with np.errstate(all="ignore"):
+            wide = seen & ~((hi - lo) <= 2.0 * V.MAX_CENTRED_MAGNITUDE) | seen & ~np.isfinite(var)
+        if wide.any():
+            j = int(np.flatnonzero(wide)[0])
+            raise ValueError(
+                f"{V.column_label(j, self.names).capitalize()} holds values from {lo[j]:.3g} to {hi[j]:.3g}: "
+                "their squares overflow double precision (largest number about 1.8e308), so no variance or "
+                "likelihood can be computed. If such values are fill values for 'no data', replace them by NaN "
+                "(missing='marginalize'); otherwise rescale the column (divide it by a power of ten, or take "
+                "its logarithm).")
+        self.range = (lo, hi)
+        self.constant = [int(j) for j in np.flatnonzero(seen & (lo == hi))]
+        var = var.copy()
+        var[self.constant] = 0.0  # exactly, as in memory (the means' rounding leaves ~1e-30)
+        shift[self.constant] = lo[self.constant]
+        cross_c[self.constant, :] = 0.0  # (in place) so the data's covariance there is 0, as in memory: the
+        cross_c[:, self.constant] = 0.0  # diagnosis does not take reg_covar there for a collapse
+        self.null_space, groups = None, []
+        cols = [j for j in range(d) if j not in set(self.constant)]
+        if self.ct in ("full", "tied") and len(cols) >= 2 and nc > len(cols):
+            self.null_space, groups = V.dependence_in_covariance((cross_c / nc)[np.ix_(cols, cols)], cols, d)
+        self.notes = tuple(V.column_notes(lo[None, :], self.constant, groups, self.names, self.ct))
+        self.binary = []  # indicator columns: known from the sample (sample_context)
+        return var
 
     def _set_model_units(self, std, data_cov, prior):
         """The standardisation and what depends on it: regularisation and the prior in both units."""
@@ -227,6 +266,10 @@ class DaskContext:
         Xs = np.concatenate(self._sample_parts, axis=0)
         self._sample_parts = None
         sctx = _context_class()(self.est, Xs, None)
+        lo, hi = self.range
+        # two-valued in the sample and no other extremes in the data (only the wording of the
+        # degeneracy diagnosis depends on it)
+        self.binary = [j for j in sctx.binary if np.nanmin(Xs[:, j]) == lo[j] and np.nanmax(Xs[:, j]) == hi[j]]
         if self._sample_is_all:
             # every row is in memory now: the in-memory fit's own units, so the fit is exactly the
             # in-memory one (the standardisation only moves rounding, never the result)

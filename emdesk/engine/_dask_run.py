@@ -103,7 +103,8 @@ class DaskRun:
             weights=frozen_copy(weights), means=frozen_copy(means), covariances=frozen_copy(cov),
             covariance_type=ctx.model, responsibilities=None,
             issues=diagnose(weights, cov, ctx.ct, ctx.W,
-                            ctx.data_variances if ctx.data_cov is None else ctx.data_cov, ctx.reg_user),
+                            ctx.data_variances if ctx.data_cov is None else ctx.data_cov, ctx.reg_user,
+                            null_space=ctx.null_space, binary_columns=ctx.binary, column_names=ctx.names),
             n_samples=ctx.W, missing=self.est.missing, **fields,
         )
 

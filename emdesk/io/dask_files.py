@@ -5,6 +5,15 @@ imported only when these functions run."""
 
 from __future__ import annotations
 
+#: Seconds a ``distributed.Client`` waits for a scheduler address to answer before giving up.
+CONNECT_TIMEOUT_S = 20
+
+
+class SchedulerError(ValueError):
+    """The scheduler cannot be used: an unknown name, an address that does not answer (within
+    :data:`CONNECT_TIMEOUT_S`) or does not answer as a Dask scheduler, a missing scheduler file."""
+
+
 def open_scheduler(scheduler):
     """A context manager running Dask computations on ``scheduler``:
 
@@ -12,14 +21,18 @@ def open_scheduler(scheduler):
     * ``"local"`` or ``"local:N"``: a ``distributed.LocalCluster`` of N worker processes (default 2),
       closed afterwards;
     * ``"tcp://host:port"`` (any address a ``distributed.Client`` accepts, or a path to a
-      scheduler file ending in ``.json``): an existing cluster.
+      scheduler file ending in ``.json``): an existing cluster.  An address that does not answer
+      within :data:`CONNECT_TIMEOUT_S` seconds, or answers but not as a Dask scheduler, and a
+      scheduler file that does not exist (``distributed`` would wait for it for ever) raise
+      :class:`SchedulerError` (a ValueError).
     """
     import contextlib
+    import os
 
     import dask
 
     if not isinstance(scheduler, str) or not scheduler:
-        raise ValueError(f"scheduler must be a name or an address; got {scheduler!r}.")
+        raise SchedulerError(f"scheduler must be a name or an address; got {scheduler!r}.")
     if scheduler in ("threads", "synchronous", "processes", "sync", "single-threaded"):
         return dask.config.set(scheduler=scheduler)
 
@@ -28,7 +41,7 @@ def open_scheduler(scheduler):
         try:
             from distributed import Client, LocalCluster
         except ImportError:
-            raise ValueError(
+            raise SchedulerError(
                 f"scheduler {scheduler!r} needs dask.distributed: pip install 'emdesk[dask]'.") from None
         if scheduler == "local" or scheduler.startswith("local:"):
             n = 2
@@ -38,25 +51,108 @@ def open_scheduler(scheduler):
                 except ValueError:
                     n = 0
                 if n < 1:
-                    raise ValueError(f"'local:N' needs a number of workers N >= 1; got {scheduler!r}.")
+                    raise SchedulerError(f"'local:N' needs a number of workers N >= 1; got {scheduler!r}.")
             with LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=":0") as cluster, \
                     Client(cluster) as client:
                 yield client
         else:
-            kw = {"scheduler_file": scheduler} if scheduler.endswith(".json") else {"address": scheduler}
+            if scheduler.endswith(".json"):
+                if not os.path.isfile(scheduler):
+                    raise SchedulerError(f"the Dask scheduler file {scheduler!r} does not exist: start the "
+                                         "scheduler with --scheduler-file, or give its address (tcp://host:8786).")
+                kw = {"scheduler_file": scheduler}
+            else:
+                kw = {"address": scheduler}
             try:
-                client = Client(**kw, timeout="20s")
+                client = Client(**kw, timeout=f"{CONNECT_TIMEOUT_S}s")
             except (OSError, TimeoutError) as exc:
-                raise ValueError(f"cannot reach the Dask scheduler {scheduler!r}: {exc}") from None
+                raise SchedulerError(f"cannot reach the Dask scheduler {scheduler!r}: {exc}") from None
+            except Exception as exc:  # noqa: BLE001  something answered, not as a scheduler (seen: MemoryError)
+                raise SchedulerError(f"cannot connect to the Dask scheduler {scheduler!r}: what answered there "
+                                     f"is not a Dask scheduler ({type(exc).__name__}: {exc})") from None
             with client:
                 yield client
 
     return distributed_client()
 
 
+#: Bytes of a CSV file's start read to find its delimiter and decimal mark.
+SNIFF_BYTES = 65536
+
+
+def csv_marks(head: bytes):
+    """The pandas options (``sep``, ``decimal``, ``skiprows``, and ``header``/``names`` for a file whose
+    column names are in its last comment line) that read a CSV file as the in-memory reader reads it
+    (:mod:`emdesk.io.table_text`: comma, semicolon, tab, bar or runs of spaces; a decimal comma; leading
+    ``#`` comment lines skipped, np.savetxt's ``# a,b`` header), found from its first bytes.  Dask read
+    every file with ``sep=","``: a semicolon file with decimal commas ("x;y", "1,72;1,58") was split at
+    its decimal commas and fitted as one column of nonsense, silently; a comment line was a tokenizing
+    error."""
+    import csv
+    import io
+
+    from . import table_text as T
+
+    if len(head) >= SNIFF_BYTES and b"\n" in head:
+        head = head[:head.rfind(b"\n") + 1]  # whole lines only
+    head = head.replace(b"\r\n", b"\n")
+    pos, last = T._comment_preamble(head, len(head))
+    lines = T._first_lines(head[pos:].decode("utf-8", errors="replace"), 100)
+    delimiter = T._sniff_delimiter(lines)
+    if delimiter in (",", " ") and T._one_column_of_decimal_commas(lines):
+        delimiter = ";"  # not in the file: each line is one field, and "1,5" reads as 1.5
+
+    def split(text):
+        if delimiter == " ":
+            return [row for row in map(T._split_spaces, text.split("\n")) if row]
+        return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if row and not T._is_blank(row)]
+
+    rows = split(lines)
+    decimal, _ = T._sniff_decimal(rows, delimiter)
+    out = {"sep": r"\s+" if delimiter == " " else delimiter, "decimal": decimal, "skiprows": head[:pos].count(b"\n")}
+    if rows and last and not T._detect_header(rows, decimal):
+        names = (split(last.decode("utf-8", errors="replace")) or [[]])[0]
+        if len(names) == len(rows[0]):  # np.savetxt(..., header="a,b"): the names in the comment line
+            out.update(header=None, names=[n.strip() for n in names])
+    return out
+
+
+def _file_columns(opened, parquet):
+    """``(column names, has rows, CSV marks)`` of one file, from its header (CSV: the header and at
+    most one row, with :func:`csv_marks`) or its metadata (Parquet; marks None); ``(None, False,
+    None)`` for an empty CSV file (no header either)."""
+    import pandas as pd
+
+    with opened as fh:
+        if parquet:
+            import pyarrow.parquet as pq
+
+            meta = pq.ParquetFile(fh)
+            return [str(c) for c in meta.schema_arrow.names if not str(c).startswith("__index_level_")], \
+                meta.metadata.num_rows > 0, None
+        marks = csv_marks(fh.read(SNIFF_BYTES))
+        fh.seek(0)
+        try:
+            head = pd.read_csv(fh, nrows=1, **marks)
+        except pd.errors.EmptyDataError:
+            return None, False, None
+        return [str(c) for c in head.columns], len(head) > 0, marks
+
+
+def _describe(name, cols):
+    return f"{name} has {', '.join(cols) if cols else 'no column'}"
+
+
 def read_files(paths, columns=None):
-    """A dask DataFrame of Parquet files or CSV files (paths or glob patterns; one format)."""
+    """A dask DataFrame of Parquet files or CSV files (paths or glob patterns; one format).
+
+    Every file's header (CSV) or schema (Parquet) is read first: files without rows (a header
+    only, or empty) are left out; every file must have ``columns`` (any order, other columns
+    left out) or, without ``columns``, the same columns in the same order (ValueError naming
+    the first file that differs; Dask would otherwise read every CSV file with the first one's
+    header, so a file with other or reordered columns would be fitted under the wrong names)."""
     import dask.dataframe as dd
+    import fsspec
 
     if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
         paths = [paths]
@@ -64,22 +160,88 @@ def read_files(paths, columns=None):
     if not paths:
         raise ValueError("No data files given.")
     exts = {p.lower().rsplit(".", 1)[-1] if "." in p else "" for p in paths}
-    # The columns are selected afterwards (Dask pushes the selection down into the reader).
-    if exts <= {"parquet", "pq"}:
-        df = dd.read_parquet(paths)
-    elif exts <= {"csv", "txt", "tsv"}:
-        df = dd.read_csv(paths, sep="\t" if exts == {"tsv"} else ",", assume_missing=True)
-    else:
+    parquet = exts <= {"parquet", "pq"}
+    if not parquet and not exts <= {"csv", "txt", "tsv"}:
         raise ValueError(
             f"Dask fits read Parquet (.parquet) or CSV (.csv) files, all of one kind; got {', '.join(paths)}.")
+    files, names, headers, marks, n_empty = [], [], [], [], 0
+    for p in paths:
+        opened = fsspec.open_files(p, mode="rb")  # a glob pattern expands to its files, in sorted order
+        if not opened:
+            raise ValueError(f"No file matches {p!r}.")
+        for of in opened:
+            cols, has_rows, how = _file_columns(of, parquet)
+            if not has_rows:
+                n_empty += 1
+                continue
+            files.append(of.fs.unstrip_protocol(of.path))
+            names.append(of.path)  # as the user wrote it, without "file://"
+            headers.append(cols)
+            marks.append(how)
+    if not files:
+        raise ValueError(f"The data files have no rows ({n_empty} file{'s' if n_empty != 1 else ''} with a "
+                         "header only, or empty).")
     if columns:
-        have = {str(c): c for c in df.columns}
-        unknown = [c for c in columns if str(c) not in have]
-        if unknown:
-            raise ValueError(f"The data files have no column {unknown[0]!r}; their columns are "
-                             f"{', '.join(map(str, df.columns))}.")
-        df = df[[have[str(c)] for c in columns]]
+        columns = [str(c) for c in columns]
+        for f, cols in zip(names, headers):
+            unknown = [c for c in columns if c not in cols]
+            if unknown:
+                raise ValueError(f"The data files have no column {unknown[0]!r}: {_describe(f, cols)}.")
+    else:
+        for f, cols in zip(names, headers):
+            if cols != headers[0]:
+                raise ValueError(
+                    f"The data files have different columns: {_describe(names[0], headers[0])}; "
+                    f"{_describe(f, cols)}. Name the columns to fit, which every file must have "
+                    "(--columns, or columns=).")
+    from ..engine._dask import numeric_columns
+    from .table import MISSING_TOKENS
+
+    if parquet:
+        df = dd.read_parquet(files, columns=columns) if columns else dd.read_parquet(files)
+    else:
+        # The columns fitted are read as numbers (float64) in every block: Dask infers the types from the
+        # first block, and a cell of text further on failed with its "Mismatched dtypes" table (see
+        # explain_text_in_numbers); a chosen column of text was left out and the fit had one column fewer.
+        # the in-memory reader's missing-value tokens ("?", "-", "na" too; pandas's own list differs)
+        missing = dict(assume_missing=True, keep_default_na=False, na_values=sorted(MISSING_TOKENS))
+        if not columns:
+            guess = dd.read_csv(files[0], **marks[0], **missing)
+            numbers = [c for c in numeric_columns(guess).columns if guess[c].dtype.kind != "b"]
+        kw = dict(dtype={c: "float64" for c in (columns or numbers)}, **missing)
+        try:  # (Dask reads the first block now, for the types)
+            if all(cols == headers[0] for cols in headers) and all(m == marks[0] for m in marks):
+                df = dd.read_csv(files, **marks[0], **kw)
+                # the columns are selected afterwards (Dask pushes the selection down into the reader)
+            else:  # other columns, order or marks in some files: each file read with its own header and marks
+                take = columns or headers[0]  # (without columns, every file has the same)
+                df = dd.concat([dd.read_csv(f, usecols=take, **m, **kw)[take]
+                                for f, m in zip(files, marks)])
+        except ValueError as exc:
+            raise explain_text_in_numbers(exc) from None
+    if columns:
+        df = df[columns]
+        numeric = {str(c) for c in numeric_columns(df).columns}
+        for c in columns:
+            if c not in numeric:
+                raise ValueError(f"Column {c!r} of the data files holds {df[c].dtype} values, not numbers: "
+                                 "leave it out of the columns to fit.")
     return df
+
+
+def explain_text_in_numbers(exc):
+    """A ValueError raised while Dask read CSV blocks, said for a user: a cell of text in a column
+    read as numbers (pandas: "could not convert string to float: 'oops'"; Dask's "Mismatched dtypes"
+    table), or ``exc`` itself."""
+    import re
+
+    msg = str(exc)
+    if "could not convert string to float" not in msg and "Mismatched dtypes" not in msg:
+        return exc
+    found = re.search(r"could not convert string to float: ('[^']*'|\"[^\"]*\")", msg)
+    what = f"the text {found.group(1)}" if found else "text"
+    return ValueError(f"The data files hold {what} in a column fitted as numbers: correct or remove it (leave "
+                      "a missing value empty), or leave its column out of the columns to fit.")
 
 
 def fit_dask_files(paths, columns=None, scheduler="threads", *, sample_rows=None, **gm_params):
@@ -87,8 +249,9 @@ def fit_dask_files(paths, columns=None, scheduler="threads", *, sample_rows=None
     Parquet or CSV files (paths or glob patterns) with Dask on ``scheduler`` (see
     :func:`open_scheduler`); returns the fitted model (``feature_names_in_`` = the columns).
 
-    Raises ValueError for unreadable files, unknown columns, an unreachable scheduler, or any of
-    the fit's own errors.
+    Raises ValueError for unreadable files, files with different columns (see :func:`read_files`),
+    unknown columns, an unreachable scheduler (:class:`SchedulerError`), or any of the fit's own
+    errors.
     """
     from ..engine import GaussianMixture
     from ..engine._dask import fit_iter
@@ -99,6 +262,9 @@ def fit_dask_files(paths, columns=None, scheduler="threads", *, sample_rows=None
             df = read_files(paths, columns)
         except (FileNotFoundError, OSError) as exc:
             raise ValueError(f"cannot read the data files: {exc}") from None
-        for _ in fit_iter(est, df, sample_rows=sample_rows):
-            pass
+        try:
+            for _ in fit_iter(est, df, sample_rows=sample_rows):
+                pass
+        except ValueError as exc:
+            raise explain_text_in_numbers(exc) from None
     return est

@@ -289,3 +289,56 @@ def test_fit_dask_files_on_a_cluster_by_its_address(tmp_path):
     _same_fit(GaussianMixture(2, random_state=0, max_iter=10).fit(X[:, :2]), gm)
     with pytest.raises(ValueError, match="scheduler must be"):
         dask_files.fit_dask_files(tmp_path / "d.csv", None, "")
+
+
+def test_dataframe_column_kinds_as_the_in_memory_fit_reads_them(threads):
+    """A dask Series is one column (was AttributeError: no select_dtypes); a boolean column is fitted
+    as 0/1, as the in-memory fit of the pandas frame does (was left out); a duration column is left
+    out (pandas counts it as a number: was 'holds values that are not numbers')."""
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    X = _data(n=300, d=2, seed=13)
+    frame = pd.DataFrame({"x": X[:, 0], "y": X[:, 1]})
+    kw = dict(n_components=2, random_state=0, max_iter=5)
+    s = GaussianMixture(**kw).fit(dd.from_pandas(frame["x"], npartitions=2))
+    _same_fit(GaussianMixture(**kw).fit(X[:, :1]), s)
+    assert list(s.feature_names_in_) == ["x"]
+    flags = frame.assign(b=X[:, 0] > 1000.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the indicator column collapses components (said by a warning)
+        _same_fit(GaussianMixture(**kw).fit(flags), GaussianMixture(**kw).fit(dd.from_pandas(flags, npartitions=2)))
+    timed = frame.assign(t=pd.to_timedelta(np.arange(300), unit="s"))
+    b = GaussianMixture(**kw).fit(dd.from_pandas(timed, npartitions=2))
+    assert list(b.feature_names_in_) == ["x", "y"]
+    _same_fit(GaussianMixture(**kw).fit(X), b)
+
+
+@pytest.mark.parametrize("ct", ("full", "diag"))
+def test_column_checks_and_notes_from_pass_0_as_the_in_memory_fit(ct, threads, monkeypatch):
+    """Constant and linearly dependent columns are said (column_notes_, DataColumnWarning) as in memory
+    (the Dask fit said nothing), with a sample smaller than the data; a column whose squares overflow is
+    a ValueError naming it (was LinAlgError 'Eigenvalues did not converge') without RuntimeWarnings."""
+    from emdesk.engine.diagnostics import DataColumnWarning
+
+    monkeypatch.setattr(_dask, "INIT_SAMPLE_ROWS", 100)
+    X = _data(n=600, d=2, seed=14)
+    X = np.c_[X, np.full(len(X), 0.1), X[:, 0] - 2.0 * X[:, 1]]
+    kw = dict(n_components=2, covariance_type=ct, random_state=0, max_iter=3)
+    seen = []
+    for data in (X, da.from_array(X, chunks=250)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            seen.append((GaussianMixture(**kw).fit(data), [type(w.message) for w in caught]))
+    (a, wa), (b, wb) = seen
+    assert wb == wa == [DataColumnWarning]  # not a collapse either (was: reg_covar on the constant column)
+    assert b.column_notes_ == a.column_notes_ and len(a.column_notes_) == (2 if ct == "full" else 1)
+    assert "Column 3 is constant (every value is 0.1)" in b.column_notes_[0] and b.degeneracies_ == ()
+    var = b.covariances_[:, 2, 2] if ct == "full" else b.covariances_[:, 2]
+    np.testing.assert_allclose(var, 1e-6, rtol=1e-12)  # the constant column's variance is reg_covar
+    Y = _data(n=600, d=2, seed=15)
+    Y[::2, 1] = 1.7e308
+    Y[1::2, 1] = -1.7e308
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="Column 2 holds values from -1.7e.308 to 1.7e.308: their squares"):
+            GaussianMixture(2).fit(da.from_array(Y, chunks=250))

@@ -363,15 +363,25 @@ class ExportController(QtCore.QObject):
         table = self.s.table
         n = saved.get("n_rows")
         was = f"{saved.get('file_name') or 'its data'}" + (f", {int(n):,} rows" if isinstance(n, int) else "")
-        self.w.show_message(f"These are not the data the fit was saved from ({was}; the file's contents differ): "
+        why = ("the file's contents differ" if saved.get("sha256") else
+               "data files read with Dask" if saved.get("files") else "another number of rows")
+        self.w.show_message(f"These are not the data the fit was saved from ({was}; {why}): "
                             f"the fit is shown on {table.name} as it is now ({table.n_rows:,} rows), and its "
                             "log-likelihood and assignments are of these rows.", "warning")
 
     def _other_data(self, saved: dict) -> bool:
-        """Whether the table shown is not the one the fit was saved from (both SHA-256 known, and differ)."""
+        """Whether the table shown is not the one the fit was saved from: both SHA-256 known, and differ; or,
+        without the saved data's SHA-256 (a fit of files read with Dask, ``emdesk-fit --dask``, whose rows
+        are shown over a sample such as one of the files: the window showed the fit's log-likelihood of all
+        its rows beside these), another number of rows."""
         table = self.s.table
-        sha, now = saved.get("sha256"), getattr(table, "sha256", "") if table is not None else ""
-        return bool(sha and now and sha != now)
+        if table is None:
+            return False
+        sha, now = saved.get("sha256"), getattr(table, "sha256", "")
+        if sha and now:
+            return sha != now
+        n = saved.get("n_rows")
+        return not sha and isinstance(n, int) and not isinstance(n, bool) and n != table.n_rows
 
     def open_fit_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self.w, "Open Fit", self.w.settings.last_folder(),
