@@ -290,6 +290,33 @@ def _one_column_of_spaced_numbers(text: str) -> tuple[str, str] | None:
     return ("repeat" if len(set(firsts)) < len(firsts) else "not 1..n"), example
 
 
+#: Said when space-separated lines are R's row names followed by numbers whose digits spaces group.
+SPACED_ROW_NAMES = ("Lines such as '{example}' look like R's write.table(quote = FALSE) output: a row name, then "
+                    "numbers whose digits are grouped by spaces, which a space-separated file cannot tell from "
+                    "the next value. Write the file with write.table's default quote = TRUE, without big.mark, or "
+                    "with row.names = FALSE.")
+
+
+def _row_names_over_spaced_numbers(text: str) -> str | None:
+    """An example line when the space-separated lines of ``text`` are R's ``write.table(quote = FALSE)`` of
+    numbers formatted with ``big.mark = " "``: a header of m names, then lines of a row name and m numbers, one
+    at least with its digits grouped by spaces (``v`` / ``1 11 244``), so they split into more fields than the
+    header has names plus one; else None."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    if len(lines) < 2:
+        return None
+    names = _split_spaces(lines[0])
+    m = len(names)
+    if any(_is_number(c, ".") or _is_number(c, ",") for c in names):
+        return None
+    one = r"(?:[-+]?\d+(?:[.,]\d*)?|%s)" % "|".join(p.pattern for p in (GROUPED[" ", "."], GROUPED[" ", ","]))
+    values = re.compile(rf"\S+ {one}(?: {one}){{{m - 1}}}")
+    rest = [" ".join(line.split()) for line in lines[1:101]]  # R pads the formatted numbers: 2  7 890
+    if not all(values.fullmatch(line) for line in rest):
+        return None
+    return next((line for line in rest if len(line.split()) > m + 1), None)
+
+
 def _sniff_decimal(rows: list[list[str]], delimiter: str) -> tuple[str, bool]:
     """(decimal mark, whether it is still open: no cell of the sample had a decimal mark at all, and a
     comma would not be the delimiter)."""
