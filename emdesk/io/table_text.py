@@ -238,13 +238,21 @@ def _sniff_delimiter(text: str) -> str:
 _WHOLE_NUMBER = re.compile(r"^[-+]?\d+([eE][-+]?\d+)?$")
 
 
+def _unquoted(line: str) -> str:
+    """A line that is one double-quoted field, without its quotes and the spaces inside them; else the line."""
+    if len(line) >= 2 and line[0] == line[-1] == '"' and '"' not in line[1:-1]:
+        return line[1:-1].strip()
+    return line
+
+
 def _one_column_of_decimal_commas(text: str) -> bool:
     """Whether commas that look like separators are the decimal commas of a single column ("Wert",
     "1,5", "2", "-0,25": a 1-D data set from a European spreadsheet): every line after the first is one
     number (``1 234,5`` too) or a missing value, some with a decimal comma, and either the first line has no comma (a
     header, or a whole number) or the lines do not all have a comma. Lines that all read ``a,b`` stay
-    two columns."""
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    two columns. A line in double quotes is its text (R's write.csv2 quotes a column formatted as text:
+    "3,141 416")."""
+    lines = [_unquoted(line.strip()) for line in text.split("\n") if line.strip()]
     if len(lines) < 2:
         return False
     first, rest = lines[0], lines[1:]
