@@ -292,17 +292,19 @@ class Session:
         """HMM data layout: the column naming each row's sequence (None: one sequence) and the numeric
         column giving the order within a sequence (None: the file's order). Forgets the current fit."""
         if self.table is not None:
+            from emdesk.io.sequences import order_columns, order_values
+
             names = set(self.table.column_names)
             for c in (sequence_column, order_column):
                 if c is not None and c not in names:
                     raise ValueError(f"{c!r} is not a column of {self.table.path}.")
-            if order_column is not None and order_column not in self.table.numeric_column_names:
+            if order_column is not None and order_column not in order_columns(self.table):
                 raise ValueError(f"The order column must hold numbers (a time or an index); {order_column!r} "
                                  "is text.")
             if sequence_column is not None:
                 _check_sequence_names(self.table, sequence_column)
             if order_column is not None:
-                n_missing = int(np.count_nonzero(~np.isfinite(self.table.to_array([order_column])[:, 0])))
+                n_missing = int(np.count_nonzero(~np.isfinite(order_values(self.table, order_column))))
                 if n_missing:
                     raise ValueError(f"The order column {order_column} has {n_missing:,} missing value"
                                      f"{'s' if n_missing != 1 else ''}: every row needs a time or index to be "

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .io.sequences import sequence_count_notes
+from .io.sequences import order_values, sequence_count_notes
 
 MAX_DISPLAY_POINTS = 50_000   # rows drawn (a fixed random subset when the fit has more)
 
@@ -146,7 +146,7 @@ def sequence_order(table, sequence_column=None, order_column=None):
         seq = np.zeros(n, dtype=np.int64)
         labels = ["all rows"]
     if order_column is not None:
-        t = table.to_array([order_column])[:, 0]  # no missing value (Session.set_sequence checks)
+        t = order_values(table, order_column)  # no missing value (Session.set_sequence checks)
         order = np.lexsort((np.arange(n), t, seq))
         ts, ss = t[order], seq[order]
         same = (ss[1:] == ss[:-1])

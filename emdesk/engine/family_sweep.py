@@ -33,7 +33,7 @@ import numpy as np
 from .diagnostics import DegenerateSolutionWarning
 from .relative import own_defaults
 from .selection import (SelectionCancelled, SelectionRow, SelectionStep, _check_criterion, _failed_row,
-                        _make_result, _plan, _reason, iter_select_model)
+                        _make_result, _plan, _reason, iter_select_model, spawned_seeds)
 
 # Degenerate fits are rows flagged in the table, not one warning each (as in emdesk.engine.selection).
 warnings.filterwarnings("ignore", category=DegenerateSolutionWarning, module=re.escape(__name__) + "$")
@@ -193,7 +193,7 @@ def iter_select_families(
             plan += [(fam, fam, k) for k in ks]
     total = len(plan)
     ss = np.random.SeedSequence(None if random_state is None else int(random_state))
-    seeds = [int(c.generate_state(1, dtype=np.uint32)[0]) for c in ss.spawn(total + 1)]
+    seeds = spawned_seeds(ss, total + 1)  # 0 ... 2**31 - 1: the window's seed field holds each
     common = dict(n_init=n_init, tol=tol, max_iter=max_iter, init_params=init_params, missing=missing)
     # the estimators' own checks once (bad options are not failed fits)
     for fam in families:

@@ -4,10 +4,11 @@ choice rules as the mixtures' sweep (:mod:`emdesk.engine.selection`), so the win
 
 Criteria (lower is better): ``BIC = -2 log L + p log n``, ``AIC = -2 log L + 2 p`` (the estimators' own
 ``bic``/``aic``; ``n`` the number of observations, all sequences together, as hmmlearn and
-Zucchini & MacDonald, *Hidden Markov Models for Time Series*, 2nd ed., sec. 6.1, count it), and
-``ICL = BIC + 2 * sum_t H(gamma_t)``, Biernacki, Celeux & Govaert (2000)'s entropy penalty computed from
-the states' marginal posteriors ``gamma_t`` (the sum of the marginal entropies bounds the entropy of the
-state path from above, so this ICL penalises overlapping states at least as much as the exact one).
+Zucchini & MacDonald, *Hidden Markov Models for Time Series*, 2nd ed., sec. 6.1, count it), and the
+estimators' own ICL, ``BIC - 2 log p(s* | X)`` with ``s*`` the Viterbi path (:func:`emdesk.engine.hmm.hmm_icl`,
+Celeux & Durand 2008), the number the Results summary shows for the chosen fit. (It was
+``BIC + 2 * sum_t H(gamma_t)`` from the states' marginal posteriors, a third ICL: the table and the summary
+of one fit disagreed.)
 
 A ``transmat_prior`` (hmmlearn's Dirichlet prior on each transition row) is passed to every candidate's fit,
 so the sweep compares the models the user would fit (the window's Transition prior field, issue 16's list).
@@ -24,6 +25,7 @@ from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
 
+from .hmm import hmm_icl
 from .structures.markov_init import check_transmat_prior
 from .selection import (SelectionCancelled, SelectionRow, SelectionStep, _check_criterion, _failed_row,
                         _make_result, _plan, _reason, _seeds)
@@ -54,14 +56,13 @@ def _fit_one(index, k, label, family, X, lengths, params, seed, should_stop) -> 
         ll = float(model.log_likelihood_)
         p = int(model.n_parameters())
         n = int(np.asarray(X).shape[0])
-        post = np.asarray(model.predict_proba(X, lengths))
-        entropy = float(-np.sum(post * np.log(np.clip(post, 1e-300, None))))
         bic = -2.0 * ll + p * math.log(n)
+        icl = float(hmm_icl(model, X, lengths))  # as the Results summary (summary_kinds._hmm_scores)
         if not (math.isfinite(ll) and math.isfinite(bic)):
             raise FloatingPointError("the fit produced a non-finite log-likelihood")
         issues = tuple(getattr(model, "degeneracies_", ()) or ())
         return SelectionRow(index=index, n_components=k, covariance_type=label, log_likelihood=ll,
-                            n_parameters=p, bic=bic, aic=-2.0 * ll + 2.0 * p, icl=bic + 2.0 * entropy,
+                            n_parameters=p, bic=bic, aic=-2.0 * ll + 2.0 * p, icl=icl,
                             n_iter=int(model.n_iter_), converged=bool(model.converged_), degenerate=bool(issues),
                             issues=issues, error=None, model=model, seconds=time.perf_counter() - t0)
     except SelectionCancelled:

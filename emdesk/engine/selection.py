@@ -52,6 +52,7 @@ import numpy as np
 
 from . import _validation as V
 from . import _workers
+from ._sweep_seeds import SEED_MAX, _seeds, spawned_seeds  # noqa: F401 (re-exported for the sweeps)
 from ._threads import in_one_thread
 from . import covariance_models as _cm
 from . import prior as _P
@@ -350,16 +351,6 @@ def _plan(n_components, covariance_types, d=None, prior=None):
         raise ValueError("covariance_types is empty: give at least one of full, tied, diag, spherical "
                          "(or mclust's names, or 'mclust').")
     return [(k, t) for k in ks for t in types]
-
-
-def _seeds(random_state, n: int) -> list:
-    """One independent integer seed per fit, so results do not depend on the order fits finish in."""
-    if isinstance(random_state, np.random.Generator):
-        return [int(s) for s in random_state.integers(0, 2**32 - 1, size=n, dtype=np.int64)]
-    if random_state is not None and not isinstance(random_state, (int, np.integer)):
-        raise ValueError(f"random_state must be None, an integer or a numpy Generator; got {random_state!r}.")
-    ss = np.random.SeedSequence(None if random_state is None else int(random_state))
-    return [int(child.generate_state(1, dtype=np.uint32)[0]) for child in ss.spawn(n)]
 
 
 def _reason(err: BaseException) -> str:

@@ -6,6 +6,7 @@ import os
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from emdesk.io.sequences import order_columns
 from emdesk.io.table import empty_columns_message
 
 MISSING_MODES = ("marginalize", "drop")  # the window's choice for rows with missing values (scripting names)
@@ -191,7 +192,7 @@ class DataPanel(QtWidgets.QWidget):
 
     def _fill_sequence_pickers(self, table) -> None:
         for combo, first, names in ((self.sequence_combo, self.NO_SEQUENCE, table.column_names),
-                                    (self.order_combo, self.FILE_ORDER, table.numeric_column_names)):
+                                    (self.order_combo, self.FILE_ORDER, order_columns(table))):
             combo.blockSignals(True)
             combo.clear()
             combo.addItem(first)

@@ -237,7 +237,9 @@ def table_from_text(text: str, options: ImportOptions | None = None, *, name: st
     if not records:
         raise DataError(f"{name}: there is no data (only blank lines).")
     rows = [r for _, r in records]
-    if unsure is not None and options.header_row is None:
+    # R's row names over space-grouped numbers (1 11 244): not a title line above the table (table_text)
+    r_spaced = _t._row_names_over_spaced_numbers(sample) if delimiter == " " else None
+    if unsure is not None and options.header_row is None and not r_spaced:
         # lines above the table (a title, notes) have fewer fields than the table's rows
         width = Counter(len(r) for r in rows[:100]).most_common(1)[0][0]
         short = 0
@@ -290,9 +292,10 @@ def table_from_text(text: str, options: ImportOptions | None = None, *, name: st
                 row = row + [""] * (n_cols - len(row))  # a pasted row whose last cells were empty
             else:
                 d = DELIMITERS[delimiter].lower()
+                advice = ("Choose another delimiter, skip the lines above the table, or set the header row."
+                          if not r_spaced else _t.SPACED_ROW_NAMES.format(example=r_spaced))
                 raise DataError(f"{name}, line {line}: expected {n_cols} field{'s' if n_cols != 1 else ''} but "
-                                f"found {len(row)} (delimiter: {d}). Choose another delimiter, skip the lines "
-                                f"above the table, or set the header row.")
+                                f"found {len(row)} (delimiter: {d}). {advice}")
         cells.append(row)
     if header_at is not None:
         names = _t._unique_names(header)

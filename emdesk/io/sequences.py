@@ -19,7 +19,7 @@ import numpy as np
 
 from .table import DataError, Table
 
-__all__ = ["SequenceLayout", "sequence_layout", "encode_symbols", "column_labels"]
+__all__ = ["SequenceLayout", "sequence_layout", "encode_symbols", "column_labels", "order_columns", "order_values"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,33 @@ class SequenceLayout:
 def column_labels(table: Table, name: str) -> list[str]:
     """The cells of a column as text (numbers in shortest form; missing cells ``""``)."""
     return ["" if v is None else str(v) for v in table.text_column(name)]
+
+
+def order_columns(table: Table) -> list[str]:
+    """The columns that can order an HMM's rows: the numeric ones, and a row-label column whose labels are all
+    numbers (a time index ``t`` = 1, 2, ..., n that R's ``write.csv(row.names = FALSE)`` wrote, which the
+    reader takes as row labels), in the table's order."""
+    label = table.row_label_column
+    numeric = set(table.numeric_column_names)
+    return [c for c in table.column_names if c in numeric or (c == label and _label_numbers(table, c) is not None)]
+
+
+def order_values(table: Table, name: str) -> np.ndarray:
+    """The order column's values (n,) as floats (NaN where missing). DataError when it holds text."""
+    if name in table.numeric_column_names:
+        return table.to_array([name])[:, 0]
+    t = _label_numbers(table, name) if name == table.row_label_column else None
+    if t is None:
+        raise DataError(f"The order column {name} must hold numbers (a time or an index); it holds text.")
+    return t
+
+
+def _label_numbers(table: Table, name: str):
+    try:
+        t = np.array([float(v) if v.strip() else np.nan for v in column_labels(table, name)], dtype=np.float64)
+    except ValueError:
+        return None
+    return t if not np.any(np.isinf(t)) else None
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -125,10 +152,7 @@ def sequence_layout(table: Table, X: np.ndarray, *, sequence_column: str | None 
         seq = np.zeros(n, dtype=np.int64)
         seq_names = ["all rows"]
     if order_column is not None:
-        if order_column not in table.numeric_column_names:
-            raise DataError(f"The order column {order_column} must hold numbers (a time or an index); "
-                            f"it holds text.")
-        t = table.to_array([order_column])[:, 0]
+        t = order_values(table, order_column)
         bad = np.flatnonzero(~np.isfinite(t))
         if bad.size:
             raise DataError(f"The order column {order_column} has {_plural(bad.size, 'missing value', 'missing values')} "

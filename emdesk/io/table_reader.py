@@ -37,7 +37,7 @@ from .thousands import could_be_grouped, read_column
 from .table_text import (SNIFF_BYTES, _DELIMITER_NAMES, _comment_preamble, _complete_records, _detect_header,
                          _first_lines, _is_blank, _is_missing, _is_number, _looks_binary, _numeric_column,
                          _one_column_of_decimal_commas, _one_column_of_spaced_numbers, _open_quote, _pick_encoding,
-                         _record_cut, _record_end,
+                         _record_cut, _record_end, _row_names_over_spaced_numbers, SPACED_ROW_NAMES,
                          _row_label_column, _sniff_decimal, _sniff_delimiter, _split_records, _split_spaces,
                          _to_float, _unique_names)
 
@@ -154,6 +154,7 @@ class _Reader:
         if delimiter in (",", " ") and _one_column_of_decimal_commas(first_lines):  # " ": 1 234,5 lines
             delimiter = ";"  # not in the file: each line is one field, and "1,5" reads as 1.5
         self.spaced_one_column = _one_column_of_spaced_numbers(first_lines) if delimiter == " " else None
+        self.spaced_row_names = _row_names_over_spaced_numbers(first_lines) if delimiter == " " else None
         if self.spaced_one_column:  # 12 345 lines under a one-name header (not R's row names): one column
             delimiter = ";"
         try:
@@ -592,6 +593,8 @@ class _Reader:
         if self.delimiter == " ":  # runs of spaces are one separator: no empty field, no quoting
             hint = ("Is there a space inside a value? Join or remove it." if found > self.n_cols else
                     "Is a value missing? Write NA in its place (runs of spaces count as one separator).")
+            if found > self.n_cols and getattr(self, "spaced_row_names", None):
+                hint = SPACED_ROW_NAMES.format(example=self.spaced_row_names)
         else:
             hint = (f"Is there an unquoted {d} inside a value? Put such values in double quotes."
                     if found > self.n_cols else

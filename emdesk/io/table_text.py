@@ -238,13 +238,21 @@ def _sniff_delimiter(text: str) -> str:
 _WHOLE_NUMBER = re.compile(r"^[-+]?\d+([eE][-+]?\d+)?$")
 
 
+def _unquoted(line: str) -> str:
+    """A line that is one double-quoted field, without its quotes and the spaces inside them; else the line."""
+    if len(line) >= 2 and line[0] == line[-1] == '"' and '"' not in line[1:-1]:
+        return line[1:-1].strip()
+    return line
+
+
 def _one_column_of_decimal_commas(text: str) -> bool:
     """Whether commas that look like separators are the decimal commas of a single column ("Wert",
     "1,5", "2", "-0,25": a 1-D data set from a European spreadsheet): every line after the first is one
     number (``1 234,5`` too) or a missing value, some with a decimal comma, and either the first line has no comma (a
     header, or a whole number) or the lines do not all have a comma. Lines that all read ``a,b`` stay
-    two columns."""
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    two columns. A line in double quotes is its text (R's write.csv2 quotes a column formatted as text:
+    "3,141 416")."""
+    lines = [_unquoted(line.strip()) for line in text.split("\n") if line.strip()]
     if len(lines) < 2:
         return False
     first, rest = lines[0], lines[1:]
@@ -288,6 +296,33 @@ def _one_column_of_spaced_numbers(text: str) -> tuple[str, str] | None:
         return None  # R's default row names: a row-label column and a column of values
     example = next(line for line in rest if len(line.split()) > 1)
     return ("repeat" if len(set(firsts)) < len(firsts) else "not 1..n"), example
+
+
+#: Said when space-separated lines are R's row names followed by numbers whose digits spaces group.
+SPACED_ROW_NAMES = ("Lines such as '{example}' look like R's write.table(quote = FALSE) output: a row name, then "
+                    "numbers whose digits are grouped by spaces, which a space-separated file cannot tell from "
+                    "the next value. Write the file with write.table's default quote = TRUE, without big.mark, or "
+                    "with row.names = FALSE.")
+
+
+def _row_names_over_spaced_numbers(text: str) -> str | None:
+    """An example line when the space-separated lines of ``text`` are R's ``write.table(quote = FALSE)`` of
+    numbers formatted with ``big.mark = " "``: a header of m names, then lines of a row name and m numbers, one
+    at least with its digits grouped by spaces (``v`` / ``1 11 244``), so they split into more fields than the
+    header has names plus one; else None."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    if len(lines) < 2:
+        return None
+    names = _split_spaces(lines[0])
+    m = len(names)
+    if any(_is_number(c, ".") or _is_number(c, ",") for c in names):
+        return None
+    one = r"(?:[-+]?\d+(?:[.,]\d*)?|%s)" % "|".join(p.pattern for p in (GROUPED[" ", "."], GROUPED[" ", ","]))
+    values = re.compile(rf"\S+ {one}(?: {one}){{{m - 1}}}")
+    rest = [" ".join(line.split()) for line in lines[1:101]]  # R pads the formatted numbers: 2  7 890
+    if not all(values.fullmatch(line) for line in rest):
+        return None
+    return next((line for line in rest if len(line.split()) > m + 1), None)
 
 
 def _sniff_decimal(rows: list[list[str]], delimiter: str) -> tuple[str, bool]:

@@ -118,3 +118,20 @@ def test_a_matrix_transition_prior_is_named_not_set(qtbot, window, regimes_csv, 
     window.open_fit(out)
     assert window.options()["transmat_prior"] == 5.0  # kept: the field takes one number
     assert "not set: transition prior (a matrix" in window.status_state.text()
+
+
+def test_an_hmm_fit_without_transition_prior_says_1_not_none(qtbot, window, regimes_csv, tmp_path):
+    # the file keeps transmat_prior null; the field shows 1 (no prior): the status bar said "transition prior None"
+    window.open_csv(regimes_csv)
+    window.set_model_kind("hmm", "gaussian")
+    window.set_sequence(None, "day")
+    window.select_columns(["level"])
+    _fit(qtbot, window, n_components=2, random_state=0, max_iter=20, n_init=1, transmat_prior=1.0)  # no prior
+    out = tmp_path / "hmm.json"
+    window.export_fit(out)
+    assert json.loads(out.read_text())["options"]["transmat_prior"] is None
+    window.set_options(transmat_prior=5.0)
+    window.open_fit(out)
+    assert window.options().get("transmat_prior") in (None, 1.0)  # the field back at 1
+    note = window.status_state.text()
+    assert "transition prior 1 (none)" in note and "None" not in note, note

@@ -70,6 +70,8 @@ def _words(key: str, value, hmm: bool) -> str:
         return f"seed {'random' if value is None else value}"
     if key == "prior":
         return f"prior {'none' if value is None else value}"
+    if key == "transmat_prior" and value is None:  # no prior: the field shows 1, hmmlearn's "no prior"
+        return "transition prior 1 (none)"
     if key == "fix_dof":
         return "dof fixed" if value else "dof estimated"
     if key == "n_components":

@@ -184,10 +184,10 @@ class ResultsController(QtCore.QObject):
             return
         snap = s.history[i]
         m = s.model
-        if m is not None and getattr(snap, "final", False) and snap.means is not None \
-                and getattr(m, "means_", None) is not None and snap.means.shape == m.means_.shape \
-                and (snap.means == m.means_).all():
-            model = m  # the current model's own state
+        first = _first_parameter(m)
+        if m is not None and getattr(snap, "final", False) and snap.means is not None and first is not None \
+                and np.shape(snap.means) == np.shape(first) and np.array_equal(snap.means, first):
+            model = m  # the current model's own state (with its iterations, convergence and fit facts)
         else:
             try:
                 model = s._named(snap.to_model())
@@ -587,3 +587,15 @@ class ResultsController(QtCore.QObject):
                      summary=self.panel.summary(), bootstrap=self.panel.bootstrap_result(),
                      selection=selection, lrt=self._lrt_result, checks=self._checks, figures=self.figures())
         return str(path)
+
+
+def _first_parameter(model):
+    """The fitted model's first family parameter, the one a snapshot keeps as ``means`` (a Gaussian's or
+    Student-t's means_, a Poisson's lambdas_, a categorical HMM's emissionprob_, a latent class model's probs_);
+    None when not fitted. Only means_ was compared, so the Results panel replaced a Poisson or categorical
+    fit by a model rebuilt from its last snapshot, without its iterations and convergence."""
+    if model is None:
+        return None
+    family = model._family() if callable(getattr(model, "_family", None)) else None
+    names = getattr(family, "param_names", None)
+    return getattr(model, f"{names[0]}_", None) if names else getattr(model, "means_", None)
