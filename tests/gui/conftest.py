@@ -97,6 +97,18 @@ def csv_2d(tmp_path):
 
 
 @pytest.fixture
+def two_clusters(tmp_path):
+    """x,y: 150 rows around (0, 0) and 150 around (6, 6), unit spread (a two-component CSV)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(0, 1, (150, 2)), rng.normal(6, 1, (150, 2))]
+    p = tmp_path / "two.csv"
+    np.savetxt(p, X, delimiter=",", header="x,y", comments="", fmt="%.5f")
+    return p
+
+
+@pytest.fixture
 def rgb_pixels():
     """``count(widget, rgb, tol=40)``: how many pixels of the widget's rendering are within ``tol`` (sum of
     channel differences) of the colour ``rgb``."""

@@ -19,15 +19,6 @@ import emdesk.gui.background as background
 pytestmark = pytest.mark.filterwarnings("ignore::emdesk.engine.diagnostics.DegenerateSolutionWarning")
 
 
-@pytest.fixture
-def two_clusters(tmp_path):
-    rng = np.random.default_rng(0)
-    X = np.r_[rng.normal(0, 1, (150, 2)), rng.normal(6, 1, (150, 2))]
-    p = tmp_path / "two.csv"
-    np.savetxt(p, X, delimiter=",", header="x,y", comments="", fmt="%.5f")
-    return p
-
-
 class Ticks(QtCore.QObject):
     """Counts the GUI thread's timer ticks (its event loop turning)."""
 

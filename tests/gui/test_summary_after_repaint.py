@@ -4,19 +4,8 @@ and the interpreter lock (issue 16, the end-of-fit repaint). Meanwhile the summa
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
 
 import emdesk.gui.background as background
-
-
-@pytest.fixture
-def two_clusters(tmp_path):
-    rng = np.random.default_rng(0)
-    X = np.r_[rng.normal(0, 1, (150, 2)), rng.normal(6, 1, (150, 2))]
-    p = tmp_path / "two.csv"
-    np.savetxt(p, X, delimiter=",", header="x,y", comments="", fmt="%.5f")
-    return p
 
 
 def test_the_summary_job_starts_after_the_fit_end_is_handled(qtbot, window, two_clusters, monkeypatch):
