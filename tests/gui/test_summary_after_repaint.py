@@ -4,7 +4,6 @@ and the interpreter lock (issue 16, the end-of-fit repaint). Meanwhile the summa
 
 from __future__ import annotations
 
-
 import emdesk.gui.background as background
 
 
