@@ -254,7 +254,7 @@ def fit_dask_files(paths, columns=None, scheduler="threads", *, sample_rows=None
     errors.
     """
     from ..engine import GaussianMixture
-    from ..engine._dask import fit_iter
+    from ..engine._dask import fit_iter, numeric_columns
 
     est = GaussianMixture(**gm_params)
     with open_scheduler(scheduler):
@@ -262,6 +262,10 @@ def fit_dask_files(paths, columns=None, scheduler="threads", *, sample_rows=None
             df = read_files(paths, columns)
         except (FileNotFoundError, OSError) as exc:
             raise ValueError(f"cannot read the data files: {exc}") from None
+        if not columns:  # every numeric column, as emdesk-fit takes them (text columns left out)
+            df = numeric_columns(df)
+            if not len(df.columns):
+                raise ValueError("The data files have no numeric column to fit.")
         try:
             for _ in fit_iter(est, df, sample_rows=sample_rows):
                 pass
