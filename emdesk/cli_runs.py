@@ -302,6 +302,8 @@ def _run_dask(args) -> int:
             df = dask_files.read_files(args.data_files, columns)
         except (FileNotFoundError, OSError) as exc:
             raise DataError(f"cannot read the data files: {exc}") from None
+        except UnicodeDecodeError as exc:  # a file UTF-8 at its start only: one line naming it
+            raise dask_files.explain_encoding(exc, args.data_files) from None
         if columns is None:
             df = _dask.numeric_columns(df)
             columns = [str(c) for c in df.columns]
@@ -313,6 +315,8 @@ def _run_dask(args) -> int:
             warnings.simplefilter("always")
             try:
                 gm.fit(df)
+            except UnicodeDecodeError as exc:
+                raise dask_files.explain_encoding(exc, args.data_files) from None
             except ValueError as exc:
                 raise dask_files.explain_text_in_numbers(exc) from None
         gm.feature_names_in_ = np.asarray(columns, dtype=object)

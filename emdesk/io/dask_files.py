@@ -76,28 +76,37 @@ def open_scheduler(scheduler):
     return distributed_client()
 
 
-#: Bytes of a CSV file's start read to find its delimiter and decimal mark.
+#: Bytes of a CSV file's start read to find its encoding, delimiter and decimal mark.
 SNIFF_BYTES = 65536
+#: Bytes of a CSV file per Dask block (``blocksize`` of ``dask.dataframe.read_csv``); None: Dask's default.
+BLOCK_BYTES = None
 
 
-def csv_marks(head: bytes):
+def csv_marks(head: bytes, encoding=None):
     """The pandas options (``sep``, ``decimal``, ``skiprows``, and ``header``/``names`` for a file whose
     column names are in its last comment line) that read a CSV file as the in-memory reader reads it
     (:mod:`emdesk.io.table_text`: comma, semicolon, tab, bar or runs of spaces; a decimal comma; leading
     ``#`` comment lines skipped, np.savetxt's ``# a,b`` header), found from its first bytes.  Dask read
     every file with ``sep=","``: a semicolon file with decimal commas ("x;y", "1,72;1,58") was split at
     its decimal commas and fitted as one column of nonsense, silently; a comment line was a tokenizing
-    error."""
+    error.  The encoding is the in-memory reader's (UTF-8, a BOM too, else Windows-1252, else Latin-1),
+    found from these bytes, or ``encoding``; ``encoding`` is in the options when it is not UTF-8."""
     import csv
     import io
 
     from . import table_text as T
 
+    import codecs
+
+    # the in-memory reader's encoding: UTF-8 (a BOM too), else Windows-1252, else Latin-1 (one byte a
+    # character: every Dask block decodes alone); a late non-UTF-8 byte: see explain_encoding
+    body = head[len(codecs.BOM_UTF8):] if head.startswith(codecs.BOM_UTF8) else head
+    encoding = encoding or T._pick_encoding(body, complete=len(head) < SNIFF_BYTES)
     if len(head) >= SNIFF_BYTES and b"\n" in head:
         head = head[:head.rfind(b"\n") + 1]  # whole lines only
     head = head.replace(b"\r\n", b"\n")
     pos, last = T._comment_preamble(head, len(head))
-    lines = T._first_lines(head[pos:].decode("utf-8", errors="replace"), 100)
+    lines = T._first_lines(head[pos:].decode(encoding, errors="replace"), 100)
     delimiter = T._sniff_delimiter(lines)
     if delimiter in (",", " ") and T._one_column_of_decimal_commas(lines):
         delimiter = ";"  # not in the file: each line is one field, and "1,5" reads as 1.5
@@ -110,14 +119,16 @@ def csv_marks(head: bytes):
     rows = split(lines)
     decimal, _ = T._sniff_decimal(rows, delimiter)
     out = {"sep": r"\s+" if delimiter == " " else delimiter, "decimal": decimal, "skiprows": head[:pos].count(b"\n")}
+    if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        out["encoding"] = encoding
     if rows and last and not T._detect_header(rows, decimal):
-        names = (split(last.decode("utf-8", errors="replace")) or [[]])[0]
+        names = (split(last.decode(encoding, errors="replace")) or [[]])[0]
         if len(names) == len(rows[0]):  # np.savetxt(..., header="a,b"): the names in the comment line
             out.update(header=None, names=[n.strip() for n in names])
     return out
 
 
-def _file_columns(opened, parquet):
+def _file_columns(opened, parquet, encoding=None):
     """``(column names, has rows, CSV marks)`` of one file, from its header (CSV: the header and at
     most one row, with :func:`csv_marks`) or its metadata (Parquet; marks None); ``(None, False,
     None)`` for an empty CSV file (no header either)."""
@@ -130,7 +141,7 @@ def _file_columns(opened, parquet):
             meta = pq.ParquetFile(fh)
             return [str(c) for c in meta.schema_arrow.names if not str(c).startswith("__index_level_")], \
                 meta.metadata.num_rows > 0, None
-        marks = csv_marks(fh.read(SNIFF_BYTES))
+        marks = csv_marks(fh.read(SNIFF_BYTES), encoding)
         fh.seek(0)
         try:
             head = pd.read_csv(fh, nrows=1, **marks)
@@ -143,14 +154,17 @@ def _describe(name, cols):
     return f"{name} has {', '.join(cols) if cols else 'no column'}"
 
 
-def read_files(paths, columns=None):
+def read_files(paths, columns=None, encoding=None):
     """A dask DataFrame of Parquet files or CSV files (paths or glob patterns; one format).
 
     Every file's header (CSV) or schema (Parquet) is read first: files without rows (a header
     only, or empty) are left out; every file must have ``columns`` (any order, other columns
     left out) or, without ``columns``, the same columns in the same order (ValueError naming
     the first file that differs; Dask would otherwise read every CSV file with the first one's
-    header, so a file with other or reordered columns would be fitted under the wrong names)."""
+    header, so a file with other or reordered columns would be fitted under the wrong names).
+    CSV files are read in the encoding found from their first 64 KB as the in-memory reader finds it
+    (UTF-8, else Windows-1252, else Latin-1), or in ``encoding`` (e.g. ``"cp1252"``) for every file; a
+    file that is UTF-8 at its start only is an error naming it (:func:`explain_encoding`)."""
     import dask.dataframe as dd
     import fsspec
 
@@ -170,7 +184,7 @@ def read_files(paths, columns=None):
         if not opened:
             raise ValueError(f"No file matches {p!r}.")
         for of in opened:
-            cols, has_rows, how = _file_columns(of, parquet)
+            cols, has_rows, how = _file_columns(of, parquet, encoding)
             if not has_rows:
                 n_empty += 1
                 continue
@@ -209,6 +223,8 @@ def read_files(paths, columns=None):
             guess = dd.read_csv(files[0], **marks[0], **missing)
             numbers = [c for c in numeric_columns(guess).columns if guess[c].dtype.kind != "b"]
         kw = dict(dtype={c: "float64" for c in (columns or numbers)}, **missing)
+        if BLOCK_BYTES is not None:
+            kw["blocksize"] = BLOCK_BYTES
         try:  # (Dask reads the first block now, for the types)
             if all(cols == headers[0] for cols in headers) and all(m == marks[0] for m in marks):
                 df = dd.read_csv(files, **marks[0], **kw)
@@ -229,6 +245,40 @@ def read_files(paths, columns=None):
     return df
 
 
+def explain_encoding(exc, paths):
+    """A UnicodeDecodeError raised while Dask read CSV blocks, said for a user: the first of ``paths``
+    (paths or glob patterns) that is not UTF-8 beyond its first 64 KB, from which its encoding was found
+    (each Dask block is decoded alone, so the in-memory reader's switch to Windows-1252 cannot be made
+    later), named with where and the encoding option; ``exc`` itself when no file fails."""
+    import codecs
+
+    import fsspec
+
+    if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
+        paths = [paths]
+    for p in paths:
+        for of in fsspec.open_files(str(p), mode="rb"):
+            with of as fh:
+                head = fh.read(SNIFF_BYTES)
+                if "encoding" in csv_marks(head):
+                    continue  # read as Windows-1252 or Latin-1: every byte decodes
+                decoder, offset, piece = codecs.getincrementaldecoder("utf-8")(), 0, head
+                while piece:
+                    pending = len(decoder.getstate()[0])  # bytes of a character cut at the previous piece's end
+                    try:
+                        decoder.decode(piece)
+                    except UnicodeDecodeError as bad:
+                        at = offset - pending + bad.start
+                        return ValueError(
+                            f"The data file {of.path} is UTF-8 in its first {SNIFF_BYTES // 1024} KB but not at byte {at:,} "
+                            f"(0x{bad.object[bad.start]:02x}): Dask decodes each block of a file alone, in the "
+                            "encoding found at its start. Give its encoding (encoding='cp1252' of read_files "
+                            "or fit_dask_files), or save the file as UTF-8.")
+                    offset += len(piece)
+                    piece = fh.read(1 << 20)
+    return exc
+
+
 def explain_text_in_numbers(exc):
     """A ValueError raised while Dask read CSV blocks, said for a user: a cell of text in a column
     read as numbers (pandas: "could not convert string to float: 'oops'"; Dask's "Mismatched dtypes"
@@ -244,7 +294,7 @@ def explain_text_in_numbers(exc):
                       "a missing value empty), or leave its column out of the columns to fit.")
 
 
-def fit_dask_files(paths, columns=None, scheduler="threads", *, sample_rows=None, **gm_params):
+def fit_dask_files(paths, columns=None, scheduler="threads", *, sample_rows=None, encoding=None, **gm_params):
     """Fit a ``GaussianMixture(**gm_params)`` to ``columns`` (default: every numeric column) of
     Parquet or CSV files (paths or glob patterns) with Dask on ``scheduler`` (see
     :func:`open_scheduler`); returns the fitted model (``feature_names_in_`` = the columns).
@@ -259,9 +309,11 @@ def fit_dask_files(paths, columns=None, scheduler="threads", *, sample_rows=None
     est = GaussianMixture(**gm_params)
     with open_scheduler(scheduler):
         try:
-            df = read_files(paths, columns)
+            df = read_files(paths, columns, encoding)
         except (FileNotFoundError, OSError) as exc:
             raise ValueError(f"cannot read the data files: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise explain_encoding(exc, paths) from None
         if not columns:  # every numeric column, as emdesk-fit takes them (text columns left out)
             df = numeric_columns(df)
             if not len(df.columns):
@@ -269,6 +321,8 @@ def fit_dask_files(paths, columns=None, scheduler="threads", *, sample_rows=None
         try:
             for _ in fit_iter(est, df, sample_rows=sample_rows):
                 pass
+        except UnicodeDecodeError as exc:
+            raise explain_encoding(exc, paths) from None
         except ValueError as exc:
             raise explain_text_in_numbers(exc) from None
     return est

@@ -1,0 +1,83 @@
+"""Dask CSV files read as the in-memory reader reads them, block by block (issue 16, item 4): the
+encoding (UTF-8, else Windows-1252, else Latin-1) and thousands separators.  Small files in several
+Dask blocks (``dask_files.BLOCK_BYTES``).  Skipped without dask (the ``emdesk[dask]`` extra)."""
+
+import numpy as np
+import pytest
+
+pd = pytest.importorskip("pandas")
+pytest.importorskip("dask.dataframe")
+
+from emdesk.engine import GaussianMixture  # noqa: E402
+from emdesk.io import dask_files  # noqa: E402
+from emdesk.io.table import load_table  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def small_blocks(monkeypatch):
+    monkeypatch.setattr(dask_files, "BLOCK_BYTES", 2048)
+
+
+def _X(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.concatenate([rng.normal(0.0, 1.0, (n // 2, 2)), rng.normal(4.0, 0.5, (n - n // 2, 2))])
+    rng.shuffle(X)
+    return np.round(X, 4)
+
+
+def _fit(paths, columns=None, **kw):
+    return dask_files.fit_dask_files(paths, columns, "synchronous", n_components=2, random_state=0, max_iter=5, **kw)
+
+
+def _in_memory(path, columns):
+    table = load_table(path)
+    return table.to_array(columns), table
+
+
+def _same(gm, X):
+    ref = GaussianMixture(2, random_state=0, max_iter=5).fit(X)
+    np.testing.assert_allclose(gm.means_, ref.means_, rtol=1e-10)
+
+
+def test_windows_1252_and_latin_1_files_as_the_in_memory_reader(tmp_path):
+    """A Windows-1252 file ('Länge µm', 'Zürich') and a Latin-1 one (a byte Windows-1252 lacks) are read
+    in the encoding the in-memory reader finds (Dask: UnicodeDecodeError, 'invalid start byte')."""
+    X = _X()
+    rows = [f"{a};{b};{'Zürich' if i % 7 == 0 else 'Bern'}".replace(".", ",") for i, (a, b) in enumerate(X)]
+    (tmp_path / "w.csv").write_bytes(("Länge µm;Breite;Ort\n" + "\n".join(rows) + "\n").encode("cp1252"))
+    (tmp_path / "l.csv").write_bytes(b"x\x81,y\n" + "".join(f"{a},{b}\n" for a, b in X).encode("latin-1"))
+    for name, cols, encoding in (("w.csv", ["Länge µm", "Breite"], "cp1252"), ("l.csv", ["x\x81", "y"], "latin-1")):
+        mem, table = _in_memory(tmp_path / name, cols)
+        assert table.encoding == encoding
+        np.testing.assert_array_equal(mem, X)
+        gm = _fit(tmp_path / name)
+        assert list(gm.feature_names_in_) == cols
+        _same(gm, X)
+
+
+def test_a_file_utf_8_at_its_start_only_is_one_line_naming_it(tmp_path, monkeypatch):
+    """A Windows-1252 byte after the bytes the encoding is found from: each Dask block is decoded alone,
+    so the in-memory reader's late switch cannot be made; one line names the file, the byte and
+    ``encoding=`` (was UnicodeDecodeError: 'utf-8' codec can't decode byte 0xfc ...), which reads it."""
+    monkeypatch.setattr(dask_files, "SNIFF_BYTES", 1024)
+    X = _X()
+    rows = [f"{a},{b},{'Zürich' if i == 250 else 'Bern'}" for i, (a, b) in enumerate(X)]
+    data = ("x,y,city\n" + "\n".join(rows) + "\n").encode("cp1252")
+    (tmp_path / "late.csv").write_bytes(data)
+    at = data.index(b"\xfc")
+    with pytest.raises(ValueError, match=rf"^The data file .*late\.csv is UTF-8 in its first 1 KB but not at byte "
+                                         rf"{at:,} \(0xfc\): .*encoding='cp1252'"):
+        _fit(tmp_path / "late.csv")
+    _same(_fit(tmp_path / "late.csv", encoding="cp1252"), X)
+
+
+def test_emdesk_fit_dask_says_a_late_encoding_in_one_line(tmp_path, monkeypatch):
+    from tests.cli_run import run_in_process
+
+    monkeypatch.setattr(dask_files, "SNIFF_BYTES", 1024)
+    rows = [f"{a},{b},{'Zürich' if i == 250 else 'Bern'}" for i, (a, b) in enumerate(_X())]
+    (tmp_path / "late.csv").write_bytes(("x,y,city\n" + "\n".join(rows) + "\n").encode("cp1252"))
+    r = run_in_process("--dask", "synchronous", tmp_path / "late.csv", "-k", "2", "--max-iter", "3")
+    assert r.returncode == 1
+    assert "late.csv is UTF-8 in its first 1 KB but not at byte" in r.stderr
+    assert "Traceback" not in r.stderr
