@@ -121,11 +121,46 @@ def csv_marks(head: bytes, encoding=None):
     out = {"sep": r"\s+" if delimiter == " " else delimiter, "decimal": decimal, "skiprows": head[:pos].count(b"\n")}
     if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
         out["encoding"] = encoding
-    if rows and last and not T._detect_header(rows, decimal):
+    header = bool(rows) and T._detect_header(rows, decimal)
+    grouped = _thousands_converters(rows[1:] if header else rows, decimal, delimiter)
+    if grouped:
+        out["converters"] = grouped
+    if rows and last and not header:
         names = (split(last.decode(encoding, errors="replace")) or [[]])[0]
         if len(names) == len(rows[0]):  # np.savetxt(..., header="a,b"): the names in the comment line
             out.update(header=None, names=[n.strip() for n in names])
     return out
+
+
+def _thousands_converters(rows, decimal, delimiter):
+    """``{column index: converter}`` for the columns whose cells in ``rows`` (the sniffed data rows) hold
+    a thousands separator as the in-memory reader finds it (:func:`emdesk.io.thousands.detect`: ``1,234``
+    in quotes, ``1.234,5``, ``1 234``, ``1'234``); every block's cells of such a column are read by
+    :func:`grouped_number`.  Pandas's own ``thousands=`` takes one character and checks no grouping."""
+    import functools
+
+    from . import thousands
+
+    out = {}
+    for j in range(max(map(len, rows), default=0)):
+        sep, _ = thousands.detect([r[j] for r in rows if j < len(r)], decimal, delimiter)
+        if sep:
+            out[j] = functools.partial(grouped_number, sep=sep, decimal=decimal, delimiter=delimiter)
+    return out
+
+
+def grouped_number(cell, sep, decimal, delimiter):
+    """One cell of a column of numbers grouped by ``sep`` as float, read as the in-memory reader reads it
+    (:func:`emdesk.io.thousands.read_column`: a missing-value token is NaN, a cell holding ``sep`` that is
+    not a number grouped in threes is not a number); ValueError ("could not convert string to float",
+    said by :func:`explain_text_in_numbers`) for a cell that is not a number.  Module level: Dask workers
+    unpickle it."""
+    from .thousands import read_column
+
+    values, _, _ = read_column([cell], decimal, delimiter, sep)
+    if values is None:
+        raise ValueError(f"could not convert string to float: {cell!r}")
+    return float(values[0])
 
 
 def _file_columns(opened, parquet, encoding=None):
@@ -147,6 +182,8 @@ def _file_columns(opened, parquet, encoding=None):
             head = pd.read_csv(fh, nrows=1, **marks)
         except pd.errors.EmptyDataError:
             return None, False, None
+        if "converters" in marks:  # by name: with usecols, pandas's column numbers would not be the file's
+            marks["converters"] = {head.columns[j]: f for j, f in marks["converters"].items() if j < head.shape[1]}
         return [str(c) for c in head.columns], len(head) > 0, marks
 
 
@@ -222,16 +259,17 @@ def read_files(paths, columns=None, encoding=None):
         if not columns:
             guess = dd.read_csv(files[0], **marks[0], **missing)
             numbers = [c for c in numeric_columns(guess).columns if guess[c].dtype.kind != "b"]
-        kw = dict(dtype={c: "float64" for c in (columns or numbers)}, **missing)
-        if BLOCK_BYTES is not None:
-            kw["blocksize"] = BLOCK_BYTES
+        kw = dict(missing, **({} if BLOCK_BYTES is None else {"blocksize": BLOCK_BYTES}))
+
+        def floats(m):  # (a column of grouped numbers is read by its converter, as float)
+            return {"dtype": {c: "float64" for c in (columns or numbers) if c not in m.get("converters", ())}}
         try:  # (Dask reads the first block now, for the types)
             if all(cols == headers[0] for cols in headers) and all(m == marks[0] for m in marks):
-                df = dd.read_csv(files, **marks[0], **kw)
+                df = dd.read_csv(files, **marks[0], **kw, **floats(marks[0]))
                 # the columns are selected afterwards (Dask pushes the selection down into the reader)
             else:  # other columns, order or marks in some files: each file read with its own header and marks
                 take = columns or headers[0]  # (without columns, every file has the same)
-                df = dd.concat([dd.read_csv(f, usecols=take, **m, **kw)[take]
+                df = dd.concat([dd.read_csv(f, usecols=take, **m, **kw, **floats(m))[take]
                                 for f, m in zip(files, marks)])
         except ValueError as exc:
             raise explain_text_in_numbers(exc) from None

@@ -81,3 +81,31 @@ def test_emdesk_fit_dask_says_a_late_encoding_in_one_line(tmp_path, monkeypatch)
     assert r.returncode == 1
     assert "late.csv is UTF-8 in its first 1 KB but not at byte" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def _grouped(v, sep, dec):
+    return f"{v:,.2f}".replace(",", "\0").replace(".", dec).replace("\0", sep)
+
+
+def test_thousands_separators_as_the_in_memory_reader_in_every_block(tmp_path):
+    """Numbers grouped by a comma (in quotes), a point (decimal comma), spaces (the narrow no-break space
+    too) or an apostrophe are read as load_table reads them, in every block of 2 KB (Dask: the quoted
+    '1,234.50' and '1.234,50' were text, 'Mismatched dtypes' or 'could not convert string to float')."""
+    X = np.round(_X() * 3000.0 + 500.0, 2)
+    X[5, 1] = np.nan
+    nbsp, q = "\u202f", '"'
+    marks = {"us": (",", ".", ",", q), "de": (".", ",", ";", ""), "fr": (nbsp, ",", ";", ""), "ch": ("'", ".", ",", "")}
+    paths = []
+    for name, (sep, dec, delim, quote) in marks.items():
+        rows = [delim.join("?" if np.isnan(v) else quote + _grouped(v, sep, dec) + quote for v in row) for row in X]
+        paths.append(tmp_path / f"{name}.csv")
+        paths[-1].write_text(f"x{delim}y\n" + "\n".join(rows) + "\n", encoding="utf-8")
+        mem, table = _in_memory(paths[-1], ["x", "y"])
+        assert table.thousands == {"x": sep if sep != nbsp else " ", "y": sep if sep != nbsp else " "}
+        np.testing.assert_array_equal(mem, X)
+        df = dask_files.read_files(paths[-1])
+        assert df.npartitions >= 2
+        np.testing.assert_array_equal(df.compute().to_numpy(), mem)
+    gm = _fit(paths[:2], missing="marginalize")
+    ref = GaussianMixture(2, random_state=0, max_iter=5, missing="marginalize").fit(np.vstack([X, X]))
+    np.testing.assert_allclose(gm.means_, ref.means_, rtol=1e-10)
