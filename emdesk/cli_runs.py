@@ -299,7 +299,8 @@ def _run_dask(args) -> int:
     holder = {}
     with dask_files.open_scheduler(args.dask):
         try:
-            df = dask_files.read_files(args.data_files, columns)
+            df = dask_files.read_files(args.data_files, columns, thousands={
+                "auto": None, "none": "", "space": " "}.get(args.thousands, args.thousands))
         except (FileNotFoundError, OSError) as exc:
             raise DataError(f"cannot read the data files: {exc}") from None
         except UnicodeDecodeError as exc:  # a file UTF-8 at its start only: one line naming it

@@ -82,7 +82,7 @@ SNIFF_BYTES = 65536
 BLOCK_BYTES = None
 
 
-def csv_marks(head: bytes, encoding=None):
+def csv_marks(head: bytes, encoding=None, thousands=None):
     """The pandas options (``sep``, ``decimal``, ``skiprows``, and ``header``/``names`` for a file whose
     column names are in its last comment line) that read a CSV file as the in-memory reader reads it
     (:mod:`emdesk.io.table_text`: comma, semicolon, tab, bar or runs of spaces; a decimal comma; leading
@@ -90,7 +90,9 @@ def csv_marks(head: bytes, encoding=None):
     every file with ``sep=","``: a semicolon file with decimal commas ("x;y", "1,72;1,58") was split at
     its decimal commas and fitted as one column of nonsense, silently; a comment line was a tokenizing
     error.  The encoding is the in-memory reader's (UTF-8, a BOM too, else Windows-1252, else Latin-1),
-    found from these bytes, or ``encoding``; ``encoding`` is in the options when it is not UTF-8."""
+    found from these bytes, or ``encoding``; ``encoding`` is in the options when it is not UTF-8.
+    Columns of numbers grouped by a thousands separator get ``converters`` (see
+    :func:`_thousands_converters`; ``thousands`` as ``ImportOptions.thousands``: None detects)."""
     import csv
     import io
 
@@ -122,7 +124,8 @@ def csv_marks(head: bytes, encoding=None):
     if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
         out["encoding"] = encoding
     header = bool(rows) and T._detect_header(rows, decimal)
-    grouped = _thousands_converters(rows[1:] if header else rows, decimal, delimiter)
+    every = split(head[pos:].decode(encoding, errors="replace"))  # every sniffed line, not only the first 100
+    grouped = _thousands_converters(every[1:] if header else every, decimal, delimiter, thousands)
     if grouped:
         out["converters"] = grouped
     if rows and last and not header:
@@ -132,18 +135,26 @@ def csv_marks(head: bytes, encoding=None):
     return out
 
 
-def _thousands_converters(rows, decimal, delimiter):
+def _thousands_converters(rows, decimal, delimiter, option=None):
     """``{column index: converter}`` for the columns whose cells in ``rows`` (the sniffed data rows) hold
     a thousands separator as the in-memory reader finds it (:func:`emdesk.io.thousands.detect`: ``1,234``
     in quotes, ``1.234,5``, ``1 234``, ``1'234``); every block's cells of such a column are read by
-    :func:`grouped_number`.  Pandas's own ``thousands=`` takes one character and checks no grouping."""
+    :func:`grouped_number`.  Pandas's own ``thousands=`` takes one character and checks no grouping.
+    ``option`` (``ImportOptions.thousands``, emdesk-fit's ``--thousands``): None detects, ``""`` reads no
+    separator, ``"."``, ``","``, ``" "`` or ``"'"`` that one in every column whose sniffed cells are
+    numbers with it or without it (a column of text stays text; later blocks may hold it first)."""
     import functools
 
     from . import thousands
 
     out = {}
-    for j in range(max(map(len, rows), default=0)):
-        sep, _ = thousands.detect([r[j] for r in rows if j < len(r)], decimal, delimiter)
+    for j in range(max(map(len, rows), default=0) if option != "" else 0):
+        cells = [r[j] for r in rows if j < len(r)]
+        if option is None:
+            sep, _ = thousands.detect(cells, decimal, delimiter)
+        else:
+            values, _, _ = thousands.read_column(cells, decimal, delimiter, option)  # (a column of numbers?)
+            sep = option if values is not None and option != decimal else None  # (its later blocks may hold it)
         if sep:
             out[j] = functools.partial(grouped_number, sep=sep, decimal=decimal, delimiter=delimiter)
     return out
@@ -163,7 +174,7 @@ def grouped_number(cell, sep, decimal, delimiter):
     return float(values[0])
 
 
-def _file_columns(opened, parquet, encoding=None):
+def _file_columns(opened, parquet, encoding=None, thousands=None):
     """``(column names, has rows, CSV marks)`` of one file, from its header (CSV: the header and at
     most one row, with :func:`csv_marks`) or its metadata (Parquet; marks None); ``(None, False,
     None)`` for an empty CSV file (no header either)."""
@@ -176,7 +187,7 @@ def _file_columns(opened, parquet, encoding=None):
             meta = pq.ParquetFile(fh)
             return [str(c) for c in meta.schema_arrow.names if not str(c).startswith("__index_level_")], \
                 meta.metadata.num_rows > 0, None
-        marks = csv_marks(fh.read(SNIFF_BYTES), encoding)
+        marks = csv_marks(fh.read(SNIFF_BYTES), encoding, thousands)
         fh.seek(0)
         try:
             head = pd.read_csv(fh, nrows=1, **marks)
@@ -191,7 +202,7 @@ def _describe(name, cols):
     return f"{name} has {', '.join(cols) if cols else 'no column'}"
 
 
-def read_files(paths, columns=None, encoding=None):
+def read_files(paths, columns=None, encoding=None, thousands=None):
     """A dask DataFrame of Parquet files or CSV files (paths or glob patterns; one format).
 
     Every file's header (CSV) or schema (Parquet) is read first: files without rows (a header
@@ -201,7 +212,9 @@ def read_files(paths, columns=None, encoding=None):
     header, so a file with other or reordered columns would be fitted under the wrong names).
     CSV files are read in the encoding found from their first 64 KB as the in-memory reader finds it
     (UTF-8, else Windows-1252, else Latin-1), or in ``encoding`` (e.g. ``"cp1252"``) for every file; a
-    file that is UTF-8 at its start only is an error naming it (:func:`explain_encoding`)."""
+    file that is UTF-8 at its start only is an error naming it (:func:`explain_encoding`).  Numbers
+    grouped by thousands separators are read as the in-memory reader reads them (``thousands``: None
+    detects them in each file's first 64 KB, ``""`` none, or ``"."``, ``","``, ``" "``, ``"'"``)."""
     import dask.dataframe as dd
     import fsspec
 
@@ -221,7 +234,7 @@ def read_files(paths, columns=None, encoding=None):
         if not opened:
             raise ValueError(f"No file matches {p!r}.")
         for of in opened:
-            cols, has_rows, how = _file_columns(of, parquet, encoding)
+            cols, has_rows, how = _file_columns(of, parquet, encoding, thousands)
             if not has_rows:
                 n_empty += 1
                 continue
@@ -328,11 +341,18 @@ def explain_text_in_numbers(exc):
         return exc
     found = re.search(r"could not convert string to float: ('[^']*'|\"[^\"]*\")", msg)
     what = f"the text {found.group(1)}" if found else "text"
+    from .thousands import could_be_grouped
+
+    if found and any(could_be_grouped(found.group(1)[1:-1], d) for d in ".,"):
+        return ValueError(f"The data files hold {what} in a column fitted as numbers: a thousands separator "
+                          f"first seen after a file's first {SNIFF_BYTES // 1024} KB, where it is found; give it "
+                          "(--thousands, or thousands= of read_files / fit_dask_files).")
     return ValueError(f"The data files hold {what} in a column fitted as numbers: correct or remove it (leave "
                       "a missing value empty), or leave its column out of the columns to fit.")
 
 
-def fit_dask_files(paths, columns=None, scheduler="threads", *, sample_rows=None, encoding=None, **gm_params):
+def fit_dask_files(paths, columns=None, scheduler="threads", *, sample_rows=None, encoding=None, thousands=None,
+                   **gm_params):
     """Fit a ``GaussianMixture(**gm_params)`` to ``columns`` (default: every numeric column) of
     Parquet or CSV files (paths or glob patterns) with Dask on ``scheduler`` (see
     :func:`open_scheduler`); returns the fitted model (``feature_names_in_`` = the columns).
@@ -347,7 +367,7 @@ def fit_dask_files(paths, columns=None, scheduler="threads", *, sample_rows=None
     est = GaussianMixture(**gm_params)
     with open_scheduler(scheduler):
         try:
-            df = read_files(paths, columns, encoding)
+            df = read_files(paths, columns, encoding, thousands)
         except (FileNotFoundError, OSError) as exc:
             raise ValueError(f"cannot read the data files: {exc}") from None
         except UnicodeDecodeError as exc:

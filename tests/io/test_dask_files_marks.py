@@ -109,3 +109,25 @@ def test_thousands_separators_as_the_in_memory_reader_in_every_block(tmp_path):
     gm = _fit(paths[:2], missing="marginalize")
     ref = GaussianMixture(2, random_state=0, max_iter=5, missing="marginalize").fit(np.vstack([X, X]))
     np.testing.assert_allclose(gm.means_, ref.means_, rtol=1e-10)
+
+
+def test_a_thousands_separator_after_the_sniffed_bytes_is_said_and_can_be_given(tmp_path, monkeypatch):
+    """Grouped numbers first seen after the bytes the separators are found from: one line saying so and
+    naming --thousands / thousands=; given, every block is read with it (the in-memory read's values)."""
+    from tests.cli_run import run_in_process
+
+    monkeypatch.setattr(dask_files, "SNIFF_BYTES", 1024)
+    X = np.round(_X() * 3000.0 + 500.0, 2)
+    X[:100] = np.round(X[:100] / 1e4, 2)  # below 1000: no separator in the first KB
+    rows = [";".join(_grouped(v, ".", ",") for v in row) for row in X]
+    (tmp_path / "late.csv").write_text("x;y\n" + "\n".join(rows) + "\n")
+    mem, table = _in_memory(tmp_path / "late.csv", ["x", "y"])
+    np.testing.assert_array_equal(mem, X)
+    with pytest.raises(ValueError, match=r"^The data files hold the text '-?\d+\.\d{3},\d\d' in a column fitted as "
+                                         r"numbers: a thousands separator first seen after a file's first 1 KB"):
+        _fit(tmp_path / "late.csv")
+    np.testing.assert_array_equal(dask_files.read_files(tmp_path / "late.csv", thousands=".").compute().to_numpy(), X)
+    r = run_in_process("--dask", "synchronous", tmp_path / "late.csv", "-k", "2", "--max-iter", "3",
+                       "--thousands", ".", "-o", tmp_path / "f.json")
+    assert r.returncode == 0, r.stderr
+    assert "300 rows, columns x, y" in r.stdout
