@@ -306,10 +306,16 @@ def _run_dask(args) -> int:
         except UnicodeDecodeError as exc:  # a file UTF-8 at its start only: one line naming it
             raise dask_files.explain_encoding(exc, args.data_files) from None
         if columns is None:
+            kinds = dict(df.dtypes.items())
             df = _dask.numeric_columns(df)
             columns = [str(c) for c in df.columns]
             if not columns:
                 raise DataError("The data files have no numeric column to fit.")
+            left = [f"{c} ({'text' if t.kind in 'OSU' or str(t).startswith('string') else t})"
+                    for c, t in kinds.items() if c not in df.columns]
+            if left:  # named as the in-memory run names them (cli._left_out_note), not left out silently
+                say(f"{', '.join(args.data_files)}: columns left out: {', '.join(left)}; name the columns to fit "
+                    "with --columns")
         if missing == "drop":
             df = df.dropna()
         with warnings.catch_warnings(record=True) as caught:

@@ -131,3 +131,16 @@ def test_a_thousands_separator_after_the_sniffed_bytes_is_said_and_can_be_given(
                        "--thousands", ".", "-o", tmp_path / "f.json")
     assert r.returncode == 0, r.stderr
     assert "300 rows, columns x, y" in r.stdout
+
+
+def test_emdesk_fit_dask_names_the_text_columns_left_out(tmp_path):
+    """As the in-memory run says 'columns left out: grp (text)' (it was silent with --dask)."""
+    from tests.cli_run import run_in_process
+
+    rows = [f"{a},g{i % 3},{b}" for i, (a, b) in enumerate(_X())]
+    (tmp_path / "mixed.csv").write_text("x,grp,y\n" + "\n".join(rows) + "\n")
+    for dask in ((), ("--dask", "synchronous")):
+        r = run_in_process(*dask, tmp_path / "mixed.csv", "-k", "2", "--max-iter", "3", "-o", tmp_path / "f.json")
+        assert r.returncode == 0, r.stderr
+        assert "mixed.csv: columns left out: grp (text); name the columns to fit with --columns" in r.stdout
+        assert "columns x, y" in r.stdout
