@@ -144,3 +144,21 @@ def test_emdesk_fit_dask_names_the_text_columns_left_out(tmp_path):
         assert r.returncode == 0, r.stderr
         assert "mixed.csv: columns left out: grp (text); name the columns to fit with --columns" in r.stdout
         assert "columns x, y" in r.stdout
+
+
+@pytest.mark.parametrize("sep, decimal", [(",", "."), (".", ","), (" ", ","), (" ", "."), ("'", ".")])
+def test_grouped_number_reads_a_cell_as_read_column_reads_it(sep, decimal):
+    """The per-cell converter of every block gives read_column's value, or refuses the cell as text."""
+    from emdesk.io import thousands
+
+    conv = dask_files._thousands_converters([["1" + sep + "234"]], decimal, ";", sep)[0]
+    mark = thousands.separator_for(decimal)
+    cells = ["1" + sep + "234" + decimal + "5", "-12" + sep + "345" + sep + "678", "12", "-", "", "?", " na ",
+             "1" + sep + "23", "1_2", "x", "12" + decimal + "5", "1" + mark + "5", "1\u00a0234" + decimal + "5", "0,125"]
+    for cell in cells:
+        values, _, _ = thousands.read_column([cell], decimal, ";", sep)
+        if values is None:
+            with pytest.raises(ValueError, match="could not convert string to float"):
+                conv(cell)
+        else:
+            np.testing.assert_array_equal(conv(cell), values[0], err_msg=repr(cell))
