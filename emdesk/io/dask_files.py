@@ -93,12 +93,11 @@ def csv_marks(head: bytes, encoding=None, thousands=None):
     found from these bytes, or ``encoding``; ``encoding`` is in the options when it is not UTF-8.
     Columns of numbers grouped by a thousands separator get ``converters`` (see
     :func:`_thousands_converters`; ``thousands`` as ``ImportOptions.thousands``: None detects)."""
+    import codecs
     import csv
     import io
 
     from . import table_text as T
-
-    import codecs
 
     # the in-memory reader's encoding: UTF-8 (a BOM too), else Windows-1252, else Latin-1 (one byte a
     # character: every Dask block decodes alone); a late non-UTF-8 byte: see explain_encoding
