@@ -305,6 +305,13 @@ def _run_dask(args) -> int:
             raise DataError(f"cannot read the data files: {exc}") from None
         except UnicodeDecodeError as exc:  # a file UTF-8 at its start only: one line naming it
             raise dask_files.explain_encoding(exc, args.data_files) from None
+        if args.thousands == "auto":  # 10.691 read as 10691: said, as the in-memory run says it
+            import sys
+
+            from .cli import PROG
+
+            for note in dask_files.thousands_notes(args.data_files):
+                print(f"{PROG}: note: {note}", file=sys.stderr)
         if columns is None:
             kinds = dict(df.dtypes.items())
             df = _dask.numeric_columns(df)

@@ -82,7 +82,7 @@ SNIFF_BYTES = 65536
 BLOCK_BYTES = None
 
 
-def csv_marks(head: bytes, encoding=None, thousands=None):
+def csv_marks(head: bytes, encoding=None, thousands=None, guesses=None):
     """The pandas options (``sep``, ``decimal``, ``skiprows``, and ``header``/``names`` for a file whose
     column names are in its last comment line) that read a CSV file as the in-memory reader reads it
     (:mod:`emdesk.io.table_text`: comma, semicolon, tab, bar or runs of spaces; a decimal comma; leading
@@ -92,7 +92,8 @@ def csv_marks(head: bytes, encoding=None, thousands=None):
     error.  The encoding is the in-memory reader's (UTF-8, a BOM too, else Windows-1252, else Latin-1),
     found from these bytes, or ``encoding``; ``encoding`` is in the options when it is not UTF-8.
     Columns of numbers grouped by a thousands separator get ``converters`` (see
-    :func:`_thousands_converters`; ``thousands`` as ``ImportOptions.thousands``: None detects)."""
+    :func:`_thousands_converters`; ``thousands`` as ``ImportOptions.thousands``: None detects); a dict
+    ``guesses`` gets ``column name -> (example, separator, decimal mark)`` for the guesses among them."""
     import codecs
     import csv
     import io
@@ -124,24 +125,29 @@ def csv_marks(head: bytes, encoding=None, thousands=None):
         out["encoding"] = encoding
     header = bool(rows) and T._detect_header(rows, decimal)
     every = split(head[pos:].decode(encoding, errors="replace"))  # every sniffed line, not only the first 100
-    grouped = _thousands_converters(every[1:] if header else every, decimal, delimiter, thousands)
+    found = {}
+    grouped = _thousands_converters(every[1:] if header else every, decimal, delimiter, thousands, found)
     if grouped:
         out["converters"] = grouped
     if rows and last and not header:
         names = (split(last.decode(encoding, errors="replace")) or [[]])[0]
         if len(names) == len(rows[0]):  # np.savetxt(..., header="a,b"): the names in the comment line
             out.update(header=None, names=[n.strip() for n in names])
+    if guesses is not None and found:
+        names = out.get("names") or [c.strip() for c in every[0]]
+        guesses.update({names[j]: (example, sep, decimal) for j, (example, sep) in found.items() if j < len(names)})
     return out
 
 
-def _thousands_converters(rows, decimal, delimiter, option=None):
+def _thousands_converters(rows, decimal, delimiter, option=None, guesses=None):
     """``{column index: converter}`` for the columns whose cells in ``rows`` (the sniffed data rows) hold
     a thousands separator as the in-memory reader finds it (:func:`emdesk.io.thousands.detect`: ``1,234``
     in quotes, ``1.234,5``, ``1 234``, ``1'234``); every block's cells of such a column are read by
     :func:`grouped_number`.  Pandas's own ``thousands=`` takes one character and checks no grouping.
     ``option`` (``ImportOptions.thousands``, emdesk-fit's ``--thousands``): None detects, ``""`` reads no
     separator, ``"."``, ``","``, ``" "`` or ``"'"`` that one in every column whose sniffed cells are
-    numbers with it or without it (a column of text stays text; later blocks may hold it first)."""
+    numbers with it or without it (a column of text stays text; later blocks may hold it first).  A dict
+    ``guesses`` gets ``column index -> (example, separator)`` for the ambiguous ones (``10.691``)."""
     import functools
 
     from . import thousands
@@ -151,7 +157,9 @@ def _thousands_converters(rows, decimal, delimiter, option=None):
     for j in range(max(map(len, rows), default=0) if option != "" else 0):
         cells = [r[j] for r in rows if j < len(r)]
         if option is None:
-            sep, _ = thousands.detect(cells, decimal, delimiter)
+            sep, example = thousands.detect(cells, decimal, delimiter)
+            if sep and example is not None and guesses is not None:
+                guesses[j] = (example, sep)
         else:
             values, _, _ = thousands.read_column(cells, decimal, delimiter, option)  # (a column of numbers?)
             sep = option if values is not None and option != decimal else None  # (its later blocks may hold it)
@@ -306,6 +314,27 @@ def read_files(paths, columns=None, encoding=None, thousands=None):
                 raise ValueError(f"Column {c!r} of the data files holds {df[c].dtype} values, not numbers: "
                                  "leave it out of the columns to fit.")
     return df
+
+
+def thousands_notes(paths, encoding=None):
+    """emdesk-fit's notes (:func:`emdesk.io.thousands.note`, ``cli``) on the columns of CSV ``paths`` whose
+    thousands separator is a guess (``10.691`` in a decimal-comma file: read as 10691), one per column,
+    found again from each file's first bytes as :func:`read_files` finds them."""
+    import fsspec
+
+    from . import thousands as TH
+
+    found = {}
+    for p in [paths] if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__") else paths:
+        if str(p).lower().rsplit(".", 1)[-1] in ("parquet", "pq"):
+            continue
+        for of in fsspec.open_files(str(p), mode="rb"):
+            with of as fh:
+                guesses = {}
+                csv_marks(fh.read(SNIFF_BYTES), encoding, None, guesses)
+            for column, guess in guesses.items():
+                found.setdefault(column, guess)
+    return [TH.note(column, example, sep, decimal, cli=True) for column, (example, sep, decimal) in found.items()]
 
 
 def explain_encoding(exc, paths):

@@ -162,3 +162,26 @@ def test_grouped_number_reads_a_cell_as_read_column_reads_it(sep, decimal):
                 conv(cell)
         else:
             np.testing.assert_array_equal(conv(cell), values[0], err_msg=repr(cell))
+
+
+def test_emdesk_fit_dask_notes_a_guessed_thousands_separator_as_in_memory(tmp_path):
+    """'10.691' beside decimal commas elsewhere: read as 10691 with a note naming --thousands none, as
+    the in-memory run does (--dask was silent); with --thousands none no note."""
+    from tests.cli_run import run_in_process
+
+    X = _X()
+    rows = [f"{10 + i * 7 // 1000}.{i * 7 % 1000:03d};" + f"{b:.1f}".replace(".", ",") for i, (_, b) in enumerate(X)]
+    (tmp_path / "orte.csv").write_text("Einwohner;y\n" + "\n".join(rows) + "\n")
+    mem, table = _in_memory(tmp_path / "orte.csv", ["Einwohner", "y"])
+    assert table.thousands_ambiguous and mem[1, 0] == 10007.0
+    df = dask_files.read_files(tmp_path / "orte.csv")
+    np.testing.assert_array_equal(df.compute().to_numpy(), mem)
+    notes = []
+    for dask in ((), ("--dask", "synchronous")):
+        r = run_in_process(*dask, tmp_path / "orte.csv", "-k", "2", "--max-iter", "3", "-o", tmp_path / "f.json")
+        assert r.returncode == 0, r.stderr
+        notes.append([line for line in r.stderr.splitlines() if "note:" in line])
+    assert notes[0] == notes[1] and "give --thousands none" in notes[1][0]
+    r = run_in_process("--dask", "synchronous", tmp_path / "orte.csv", "-k", "2", "--max-iter", "3",
+                       "--thousands", "none", "-o", tmp_path / "f.json")
+    assert "note:" not in r.stderr
