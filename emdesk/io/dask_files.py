@@ -363,7 +363,8 @@ def explain_encoding(exc, paths):
                         at = offset - pending + bad.start
                         return ValueError(
                             f"The data file {of.path} is UTF-8 in its first {SNIFF_BYTES // 1024} KB but not at "
-                            f"byte {at:,} (0x{bad.object[bad.start]:02x}): Dask decodes each block of a file alone, in the "
+                            f"byte {at:,} (0x{bad.object[bad.start]:02x}): Dask decodes each block of a file "
+                            "alone, in the "
                             "encoding found at its start. Give its encoding (encoding='cp1252' of read_files "
                             "or fit_dask_files), or save the file as UTF-8.")
                     offset += len(piece)

@@ -154,7 +154,8 @@ def test_grouped_number_reads_a_cell_as_read_column_reads_it(sep, decimal):
     conv = dask_files._thousands_converters([["1" + sep + "234"]], decimal, ";", sep)[0]
     mark = thousands.separator_for(decimal)
     cells = ["1" + sep + "234" + decimal + "5", "-12" + sep + "345" + sep + "678", "12", "-", "", "?", " na ",
-             "1" + sep + "23", "1_2", "x", "12" + decimal + "5", "1" + mark + "5", "1\u00a0234" + decimal + "5", "0,125"]
+             "1" + sep + "23", "1_2", "x", "12" + decimal + "5", "1" + mark + "5", "1\u00a0234" + decimal + "5",
+             "0,125"]
     for cell in cells:
         values, _, _ = thousands.read_column([cell], decimal, ";", sep)
         if values is None:
