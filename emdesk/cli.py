@@ -292,8 +292,7 @@ def _check_args(args) -> None:
             raise _UsageError("--dask: expected a scheduler (threads, processes, local:N or an address)")
         for option, given in (("--model hmm", args.model == "hmm"), ("--family", args.family != "gaussian"),
                               ("--select", args.select), ("--assignments", args.assignments),
-                              ("--imputed", args.imputed), ("--decimal", args.decimal != "auto"),
-                              ("--thousands", args.thousands != "auto")):
+                              ("--imputed", args.imputed), ("--decimal", args.decimal != "auto")):
             if given:
                 raise _UsageError(f"--dask fits a Gaussian mixture and writes the fit file and --parameters; "
                                   f"{option} is not available with it")

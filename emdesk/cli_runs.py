@@ -299,20 +299,38 @@ def _run_dask(args) -> int:
     holder = {}
     with dask_files.open_scheduler(args.dask):
         try:
-            df = dask_files.read_files(args.data_files, columns)
+            df = dask_files.read_files(args.data_files, columns, thousands={
+                "auto": None, "none": "", "space": " "}.get(args.thousands, args.thousands))
         except (FileNotFoundError, OSError) as exc:
             raise DataError(f"cannot read the data files: {exc}") from None
+        except UnicodeDecodeError as exc:  # a file UTF-8 at its start only: one line naming it
+            raise dask_files.explain_encoding(exc, args.data_files) from None
+        if args.thousands == "auto":  # 10.691 read as 10691: said, as the in-memory run says it
+            import sys
+
+            from .cli import PROG
+
+            for note in dask_files.thousands_notes(args.data_files):
+                print(f"{PROG}: note: {note}", file=sys.stderr)
         if columns is None:
+            kinds = dict(df.dtypes.items())
             df = _dask.numeric_columns(df)
             columns = [str(c) for c in df.columns]
             if not columns:
                 raise DataError("The data files have no numeric column to fit.")
+            left = [f"{c} ({'text' if t.kind in 'OSU' or str(t).startswith('string') else t})"
+                    for c, t in kinds.items() if c not in df.columns]
+            if left:  # named as the in-memory run names them (cli._left_out_note), not left out silently
+                say(f"{', '.join(args.data_files)}: columns left out: {', '.join(left)}; name the columns to fit "
+                    "with --columns")
         if missing == "drop":
             df = df.dropna()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 gm.fit(df)
+            except UnicodeDecodeError as exc:
+                raise dask_files.explain_encoding(exc, args.data_files) from None
             except ValueError as exc:
                 raise dask_files.explain_text_in_numbers(exc) from None
         gm.feature_names_in_ = np.asarray(columns, dtype=object)

@@ -1,7 +1,7 @@
 """Gaussian mixtures fitted to data that live in a Dask array or Dask DataFrame (issue 16, item 4).
 
 ``GaussianMixture.fit(X)`` / ``fit_iter(X)`` come here when ``X`` is a ``dask.array.Array`` or a
-``dask.dataframe.DataFrame`` (its numeric columns).  ``X`` is never materialised: EM's
+``dask.dataframe.DataFrame`` (columns of numbers).  ``X`` is never materialised: EM's
 statistics are sums over rows, so every pass is a map-reduce.  Each chunk of rows is turned
 into a short vector (the log-likelihood and the M-step's sufficient statistics, computed with
 the same kernels as the in-memory fit), the vectors are summed by Dask's tree reduction
@@ -85,8 +85,10 @@ def numeric_columns(df):
 
 def as_dask_array(X, name="X", n_features=None, columns=None):
     """``(array, column names or None)``: X as a float64 ``(n, d)`` dask array with one chunk
-    across the columns.  A DataFrame gives its numeric and boolean columns (or ``columns``, in
-    that order; see :func:`numeric_columns`); a Series or 1-D array is one column."""
+    across the columns.  A DataFrame gives all its columns (or ``columns``, in that order), which
+    must be numbers or booleans (0/1; :func:`numeric_columns`): a text, categorical, date or
+    duration column is a ValueError naming it, as the in-memory fit of a pandas frame refuses it
+    (it was left out silently); a Series or 1-D array is one column."""
     names = None
     if getattr(X, "ndim", None) == 2 and hasattr(X, "columns") and not isinstance(X, da.Array):  # DataFrame
         if columns is not None:
@@ -95,8 +97,14 @@ def as_dask_array(X, name="X", n_features=None, columns=None):
                 raise ValueError(f"{name} has no column {missing[0]!r}; its columns are "
                                  f"{', '.join(map(str, X.columns))}.")
             X = X[list(columns)]
-        else:
-            X = numeric_columns(X)
+        else:  # every column, as the in-memory fit reads a pandas frame (np.asarray): text is an error
+            kept = set(numeric_columns(X).columns)
+            other = [c for c in X.columns if c not in kept]
+            if other:
+                raise ValueError(
+                    f"{name} has columns that are not numbers: "
+                    + ", ".join(f"{str(c)!r} ({X[c].dtype})" for c in other)
+                    + ": select numeric columns only.")
         names = [str(c) for c in X.columns]
         if not names:
             raise ValueError(f"{name} has no numeric column: select numeric columns only.")

@@ -194,7 +194,9 @@ def test_dataframe_numeric_columns_and_lazy_scoring(threads):
     frame = pd.DataFrame({"a": X[:, 0], "label": ["x"] * len(X), "b": X[:, 1], "c": X[:, 2]})
     df = dd.from_pandas(frame, npartitions=4)
     a = GaussianMixture(3, random_state=0).fit(X)
-    b = GaussianMixture(3, random_state=0).fit(df)
+    with pytest.raises(ValueError, match="'label' \\("):  # as the in-memory fit of the frame refuses it
+        GaussianMixture(3, random_state=0).fit(df)
+    b = GaussianMixture(3, random_state=0).fit(df[["a", "b", "c"]])
     _same_fit(a, b)
     assert list(b.feature_names_in_) == ["a", "b", "c"]
     Xd = da.from_array(X, chunks=500)
@@ -293,8 +295,9 @@ def test_fit_dask_files_on_a_cluster_by_its_address(tmp_path):
 
 def test_dataframe_column_kinds_as_the_in_memory_fit_reads_them(threads):
     """A dask Series is one column (was AttributeError: no select_dtypes); a boolean column is fitted
-    as 0/1, as the in-memory fit of the pandas frame does (was left out); a duration column is left
-    out (pandas counts it as a number: was 'holds values that are not numbers')."""
+    as 0/1, as the in-memory fit of the pandas frame does (was left out); a text, categorical, date or
+    duration column is a ValueError naming it, as the in-memory fit of the pandas frame refuses it
+    (text was left out silently: ddf[["s", "y"]] was fitted on y alone)."""
     pd = pytest.importorskip("pandas")
     dd = pytest.importorskip("dask.dataframe")
     X = _data(n=300, d=2, seed=13)
@@ -307,10 +310,14 @@ def test_dataframe_column_kinds_as_the_in_memory_fit_reads_them(threads):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the indicator column collapses components (said by a warning)
         _same_fit(GaussianMixture(**kw).fit(flags), GaussianMixture(**kw).fit(dd.from_pandas(flags, npartitions=2)))
-    timed = frame.assign(t=pd.to_timedelta(np.arange(300), unit="s"))
-    b = GaussianMixture(**kw).fit(dd.from_pandas(timed, npartitions=2))
-    assert list(b.feature_names_in_) == ["x", "y"]
-    _same_fit(GaussianMixture(**kw).fit(X), b)
+    others = {"t": pd.to_timedelta(np.arange(300), unit="s"), "s": np.array(["a", "b", "c"] * 100, dtype=object),
+              "c": pd.Categorical(["a", "b", "c"] * 100), "d": pd.date_range("2020-01-01", periods=300)}
+    for c, values in others.items():
+        other = frame.assign(**{c: values})[[c, "y"]]
+        with pytest.raises(ValueError, match="not numbers"):
+            GaussianMixture(**kw).fit(other)  # the in-memory fit
+        with pytest.raises(ValueError, match=rf"^X has columns that are not numbers: '{c}' \("):
+            GaussianMixture(**kw).fit(dd.from_pandas(other, npartitions=2))
 
 
 @pytest.mark.parametrize("ct", ("full", "diag"))
