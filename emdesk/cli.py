@@ -189,6 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the CSV file's thousands separator: none, '.', ',', space (also no-break, narrow "
                         "no-break and thin spaces) or \"'\" (also U+2019) (default: auto, detected per column; "
                         "a guess is noted)")
+    from .cli_runs import encoding_arg, transmat_prior_arg
+
+    p.add_argument("--encoding", default=None, metavar="NAME", type=encoding_arg,
+                   help="with --dask: every CSV file's encoding (e.g. cp1252), where a file is UTF-8 at its start "
+                        "only (without --dask each file's encoding is found over the whole file)")
     p.add_argument("--model", choices=["mixture", "hmm"], default="mixture",
                    help="'mixture' (independent rows; default) or 'hmm' (a hidden Markov model: rows are time "
                         "steps of one or more sequences)")
@@ -240,8 +245,6 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--order-column", metavar="T",
                    help="the numeric column (a time or an index) that orders the rows within a sequence "
                         "(default: the file's order)")
-    from .cli_runs import transmat_prior_arg
-
     h.add_argument("--transmat-prior", type=transmat_prior_arg, default=None, metavar="P",
                    help="Dirichlet prior on each transition row (hmmlearn's transmat_prior, the window's "
                         "Transition prior): a number, or k x k by rows ('5,1;1,5'); 1 = none, below 1 favours "
@@ -298,6 +301,8 @@ def _check_args(args) -> None:
                                   f"{option} is not available with it")
         if args.output is None and any(ch in args.data for ch in "*?["):
             raise _UsageError("--dask with a glob pattern: name the fit file with -o")
+    elif args.encoding is not None:
+        raise _UsageError("--encoding goes with --dask: without it each file's encoding is found over the whole file")
     if args.thousands in (".", ",") and args.thousands == args.decimal:
         raise _UsageError(f"--thousands {args.thousands} is also the --decimal mark; choose two different marks")
     hmm = args.model == "hmm"

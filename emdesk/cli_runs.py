@@ -10,6 +10,19 @@ import warnings
 from .cli import FAMILIES, _check_counts, _num, _say_fall, _warn, _write_outputs
 
 
+def encoding_arg(text: str) -> str:
+    """``--encoding``'s value: an encoding Python knows (argparse's type: a one-line usage error otherwise)."""
+    import argparse
+    import codecs
+
+    try:
+        codecs.lookup(text)
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an encoding Python knows (e.g. cp1252, latin-1, "
+                                         "utf-8)") from None
+    return text
+
+
 def _load_with_marks(args):
     """The data file read with the decimal mark and thousands separator of ``--decimal`` / ``--thousands``
     (``auto`` still detects that one) by ``emdesk.io.load_with_options``."""
@@ -299,7 +312,7 @@ def _run_dask(args) -> int:
     holder = {}
     with dask_files.open_scheduler(args.dask):
         try:
-            df = dask_files.read_files(args.data_files, columns, thousands={
+            df = dask_files.read_files(args.data_files, columns, encoding=args.encoding, thousands={
                 "auto": None, "none": "", "space": " "}.get(args.thousands, args.thousands))
         except (FileNotFoundError, OSError) as exc:
             raise DataError(f"cannot read the data files: {exc}") from None
@@ -310,7 +323,7 @@ def _run_dask(args) -> int:
 
             from .cli import PROG
 
-            for note in dask_files.thousands_notes(args.data_files):
+            for note in dask_files.thousands_notes(args.data_files, args.encoding):
                 print(f"{PROG}: note: {note}", file=sys.stderr)
         if columns is None:
             kinds = dict(df.dtypes.items())

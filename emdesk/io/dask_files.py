@@ -366,7 +366,7 @@ def explain_encoding(exc, paths):
                             f"byte {at:,} (0x{bad.object[bad.start]:02x}): Dask decodes each block of a file "
                             "alone, in the "
                             "encoding found at its start. Give its encoding (encoding='cp1252' of read_files "
-                            "or fit_dask_files), or save the file as UTF-8.")
+                            "or fit_dask_files, emdesk-fit --encoding cp1252), or save the file as UTF-8.")
                     offset += len(piece)
                     piece = fh.read(1 << 20)
     return exc

@@ -80,7 +80,13 @@ def test_emdesk_fit_dask_says_a_late_encoding_in_one_line(tmp_path, monkeypatch)
     r = run_in_process("--dask", "synchronous", tmp_path / "late.csv", "-k", "2", "--max-iter", "3")
     assert r.returncode == 1
     assert "late.csv is UTF-8 in its first 1 KB but not at byte" in r.stderr
+    assert "emdesk-fit --encoding cp1252" in r.stderr
     assert "Traceback" not in r.stderr
+    # the advice works: --encoding reads every file in it (the option did not exist: a usage error)
+    ok = run_in_process("--dask", "synchronous", tmp_path / "late.csv", "--columns", "x,y", "-k", "2",
+                        "--max-iter", "3", "--encoding", "cp1252", "-o", tmp_path / "fit.json")
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / "fit.json").exists()
 
 
 def _grouped(v, sep, dec):
