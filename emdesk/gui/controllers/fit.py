@@ -41,10 +41,12 @@ def _prepare_plots(window) -> None:
         view.scene().prepareForPaint()
     for view in views:
         view.viewport().setUpdatesEnabled(False)
-    for view in views:  # (QGraphicsScene's queued _q_processDirtyItems)
-        QtCore.QCoreApplication.sendPostedEvents(view.scene(), QtCore.QEvent.Type.MetaCall)
-    for view in views:
-        view.viewport().setUpdatesEnabled(True)
+    try:
+        for view in views:  # (QGraphicsScene's queued _q_processDirtyItems)
+            QtCore.QCoreApplication.sendPostedEvents(view.scene(), QtCore.QEvent.Type.MetaCall)
+    finally:  # never leave a plot that no longer paints
+        for view in views:
+            view.viewport().setUpdatesEnabled(True)
 
 
 def _stop_thread(thread) -> None:
