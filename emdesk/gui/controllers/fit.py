@@ -18,11 +18,16 @@ RANDOM_INIT_EARLY_STOP = 3
 
 
 def _prepare_plots(window) -> None:
-    """Let the visible plots take their new size and range now, before the repaint the fit's end queued.
+    """Let the visible plots take their new size and range now, before the repaint the fit's end queued, and
+    have each painted once.
     A plot resized by the end of a fit (a message appears above it) recomputes its range and transforms in
     pyqtgraph's ``prepareForPaint``, called from inside its paint: the items it moves then ask for a second
     paint of the whole view (13-20 ms for a 2-D plot of 50,000 dots). Done here, those updates join the
-    one paint (issue 16, the end-of-fit repaint)."""
+    one paint (issue 16, the end-of-fit repaint).
+    The items moved are a scene's dirty items, which Qt processes from a call posted to the scene; that call
+    also paints the window's pending regions at once. So a scene processed first (the trace's) painted the
+    2-D plot for its resize, and the 2-D scene's own items then painted it again. Here every scene's items are
+    processed while the plots' viewports hold their updates; re-enabling them queues one paint of each."""
     import pyqtgraph as pg
 
     central = window.centralWidget()
@@ -30,10 +35,18 @@ def _prepare_plots(window) -> None:
         return
     # the layouts the fit's end changed (the window's, and each plot's own axes and view box) first
     QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
-    for view in central.findChildren(pg.GraphicsView):
-        scene = view.scene()
-        if view.isVisible() and scene is not None and hasattr(scene, "prepareForPaint"):
-            scene.prepareForPaint()
+    views = [v for v in central.findChildren(pg.GraphicsView)
+             if v.isVisible() and v.scene() is not None and hasattr(v.scene(), "prepareForPaint")]
+    for view in views:
+        view.scene().prepareForPaint()
+    for view in views:
+        view.viewport().setUpdatesEnabled(False)
+    try:
+        for view in views:  # (QGraphicsScene's queued _q_processDirtyItems)
+            QtCore.QCoreApplication.sendPostedEvents(view.scene(), QtCore.QEvent.Type.MetaCall)
+    finally:  # never leave a plot that no longer paints
+        for view in views:
+            view.viewport().setUpdatesEnabled(True)
 
 
 def _stop_thread(thread) -> None:
