@@ -39,6 +39,9 @@ def test_symbols_read_in_place_are_the_copy_bit_for_bit(monkeypatch):
     real_bind = FC.CategoricalFamily.bind
     monkeypatch.setattr(FC.CategoricalFamily, "bind",
                         lambda self, X, k=None: bound.append(type(X)) or real_bind(self, X, k))
+    keys = []
+    real_getitem = FB.TakenRows.__getitem__
+    monkeypatch.setattr(FB.TakenRows, "__getitem__", lambda self, key: keys.append(key) or real_getitem(self, key))
     out = []
     for budget in (BK.RESAMPLE_COPY_BYTES, 0):
         monkeypatch.setattr(BK, "RESAMPLE_COPY_BYTES", budget)
@@ -52,6 +55,8 @@ def test_symbols_read_in_place_are_the_copy_bit_for_bit(monkeypatch):
         assert np.array_equal(in_place.replicates[key], copied.replicates[key])
     # each replicate's fit bound the symbols through their row numbers (the copy, an int64 array, before)
     assert sum(t is FB.TakenRows for t in bound) == 3
+    # read in blocks of rows, never row by row (np.asarray of it would read it so: the column notes did)
+    assert keys and not any(isinstance(key, (int, np.integer)) for key in keys)
 
 
 def test_taken_rows_read_as_the_gathered_array():

@@ -25,7 +25,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["FAMILY_BLOCK_BYTES", "block_rows", "row_ranges", "RowResp", "ColumnView", "LazyRows", "as_rows",
-           "column_standardizer", "reduce_stats", "IndexRows", "TakenRows", "subset_resp", "resp_block", "prepared_blocks"]
+           "column_standardizer", "reduce_stats", "IndexRows", "TakenRows", "subset_resp", "resp_block",
+           "prepared_blocks"]
 
 #: Budget of one block's temporaries in the families' passes (bytes).
 FAMILY_BLOCK_BYTES = 16 << 20
