@@ -36,7 +36,8 @@ summed over row blocks, issue 16: the fit's posteriors, the reference, are held 
 forward-backward's recorded block inputs) and all its parameters are permuted accordingly (a transition matrix
 on both axes; a shared ("tied") covariance is not permuted).  A nonparametric resample of float rows above
 ``RESAMPLE_COPY_BYTES`` is read in place through its row numbers (an HMM's picked sequences', a mixture's drawn
-rows'), never copied; so is a resample of category codes when its copy would take more than that and more than
+rows'), never copied; so is a ``CategoricalHMM``'s resample of integer symbols of more than 4 bytes (in
+their own type, :class:`~.families._blocks.TakenRows`), and a resample of category codes when its copy would take more than that and more than
 the row numbers (4 bytes a row).  The row numbers are drawn in blocks (:mod:`emdesk.engine._resample`: NumPy's
 numbers, no int64 number of every row held), and a copy is gathered as they are drawn.  A parametric resample is
 new data (the result): the categorical, latent-class and Poisson families simulate it in row blocks, a
