@@ -490,7 +490,8 @@ def bootstrap_kind(model, X, n_boot=999, method="nonparametric", random_state=No
             if isinstance(Xw, np.ndarray) and Xw.dtype == np.float64 and Xw.nbytes > RESAMPLE_COPY_BYTES:
                 # the sequences read in place (issue 16): their row numbers, 4 bytes a row
                 return _ResampledRows.of(Xw, starts, lens, pick), lens[pick]
-            if Xw.dtype.kind in "iu" and Xw.nbytes > RESAMPLE_COPY_BYTES and Xw.itemsize * Xw.shape[1] > 4:
+            if isinstance(Xw, np.ndarray) and Xw.dtype.kind in "iu" and Xw.nbytes > RESAMPLE_COPY_BYTES \
+                    and Xw.itemsize * Xw.shape[1] > 4:
                 # a CategoricalHMM's integer symbols read in place as well, in their own type (TakenRows)
                 return TakenRows(Xw, _sequence_rows(n, starts, lens, pick)), lens[pick]
             Xb = np.concatenate([Xw[starts[j]:starts[j] + lens[j]] for j in pick])
