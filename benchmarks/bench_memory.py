@@ -33,6 +33,9 @@ alignment (summed over row blocks since the seventh session; whole ``(n, k)`` po
 simulated rows: new data; tenth session) and the categorical mixture with 5 code columns, a Student-t mixture's and a GaussianMixture's (nonparametric, with 10 % weights 0, and
 weighted), and ``--zero-weights`` the weighted criteria (``_scores``, what ``select_model`` scores with; ninth
 session: resamples and positive rows read in place); ``--resample-copy-bytes 0`` reads every resample in place.
+It also runs a CategoricalHMM's nonparametric bootstrap of int64 symbols, ``GaussianMixture.sample(n)`` and
+the GaussianMixture's parametric bootstrap (tenth session, hmmboot2: the symbols and the permuted simulated
+rows read in place, the draw written in row blocks).
 
 ``--cases WORD ...`` keeps only the ``--families`` / ``--hmm`` / ``--bootstrap`` / ``--zero-weights`` rows whose
 name holds one of the words.
@@ -420,6 +423,13 @@ def bootstrap_peaks(n: int, cases=None):
     S5 = np.column_stack([S, S[::-1, :2]])
     ops.append(("bootstrap, categorical (5 columns, 4 levels)",
                 lambda: CategoricalMixture(k, max_iter=3, random_state=0).fit(S5[:fit_rows]), S5))
+    from emdesk.engine import CategoricalHMM
+
+    # tenth session (hmmboot2): a CategoricalHMM's int64 symbols (hmmlearn's input), nonparametric
+    Y = S[:, :1].astype(np.int64)
+    ops.append(("bootstrap, categorical HMM (int64 symbols), 4 sequences",
+                lambda: CategoricalHMM(k, max_iter=3, random_state=0).fit(
+                    Y[:fit_rows], [fit_rows // 2, fit_rows - fit_rows // 2]), Y))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, make, X in ops:
@@ -451,7 +461,13 @@ def gaussian_bootstrap_peaks(X, k, cases=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = GaussianMixture(k, covariance_type="full", max_iter=3, random_state=0).fit(X[:fit_rows])
+        if _wanted("sample, Gaussian mixture (full)", cases):  # tenth session (hmmboot2): written in row blocks
+            peak, out, seconds = peak_of(lambda: model.sample(n, random_state=0))
+            print(f"  {'sample, Gaussian mixture (full), n rows':66s} {peak / MB:9.1f} {peak / X.nbytes:7.2f} "
+                  f"{seconds:7.1f}   sum {float(out[0].sum()):.17g}")
+            del out
         ops = [("bootstrap, Gaussian mixture (full), nonparametric", "nonparametric", None),
+               ("bootstrap, Gaussian mixture (full), parametric", "parametric", None),
                ("bootstrap, Gaussian mixture, nonparametric, 10 % weights 0", "nonparametric", sw),
                ("bootstrap, Gaussian mixture, weighted, 10 % weights 0", "weighted", sw)]
         for name, method, weights in ops:

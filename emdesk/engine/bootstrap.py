@@ -40,6 +40,7 @@ from ._bootstrap_common import (METHODS, BootstrapResult, _check_callable, _fit_
                                 _percentile_interval, _refit, _run, _seed_sequence, replicate_tolerances)
 from . import bootstrap_kinds as _bk
 from ._validation import _any_in_blocks
+from ._gaussian_sample import permutation_rows
 from ._resample import drawn_rows, gathered_rows
 from ._zero_weight import take_rows
 from .align import align, as_parameters
@@ -210,6 +211,13 @@ def _resample(model, X, method, rng, nan_mask, in_place=False):
         w = rng.standard_exponential(n)
         return X, w * (n / w.sum())
     Xb, _ = model.sample(n, random_state=rng)
+    if in_place:  # the simulated rows read through the permutation (4 bytes a row), not a permuted copy (issue 16)
+        rows = permutation_rows(rng, n)  # rng.permutation(n)'s numbers
+        if nan_mask is not None:  # the cells missing in X made missing where the permuted rows read them
+            for s in range(0, n, 1 << 16):
+                i, j = np.nonzero(nan_mask[s:s + (1 << 16)])
+                Xb[rows[s + i], j] = np.nan
+        return take_rows(Xb, rows), None
     Xb = Xb[rng.permutation(n)]
     if nan_mask is not None:
         Xb[nan_mask] = np.nan

@@ -36,7 +36,8 @@ summed over row blocks, issue 16: the fit's posteriors, the reference, are held 
 forward-backward's recorded block inputs) and all its parameters are permuted accordingly (a transition matrix
 on both axes; a shared ("tied") covariance is not permuted).  A nonparametric resample of float rows above
 ``RESAMPLE_COPY_BYTES`` is read in place through its row numbers (an HMM's picked sequences', a mixture's drawn
-rows'), never copied; so is a resample of category codes when its copy would take more than that and more than
+rows'), never copied; so is a ``CategoricalHMM``'s resample of integer symbols of more than 4 bytes (in
+their own type, :class:`~.families._blocks.TakenRows`), and a resample of category codes when its copy would take more than that and more than
 the row numbers (4 bytes a row).  The row numbers are drawn in blocks (:mod:`emdesk.engine._resample`: NumPy's
 numbers, no int64 number of every row held), and a copy is gathered as they are drawn.  A parametric resample is
 new data (the result): the categorical, latent-class and Poisson families simulate it in row blocks, a
@@ -53,7 +54,7 @@ from ._bootstrap_common import BootstrapResult, _check_callable, _n_jobs, _run, 
 from ._blas import tmatmul
 from .align import match_cross_table, permute_parameters
 from .diagnostics import DegenerateSolutionWarning
-from .families._blocks import ColumnView, prepared_blocks
+from .families._blocks import ColumnView, TakenRows, prepared_blocks
 from ._resample import drawn_rows, gathered_rows, index_blocks
 from .families._codes import CodedRows
 
@@ -139,12 +140,17 @@ class _ResampledRows(ColumnView):
 
     @classmethod
     def of(cls, X, starts, lens, pick):
-        rows = np.empty(int(np.sum(lens[pick])), dtype=np.int32 if X.shape[0] < 2**31 else np.int64)
-        at = 0
-        for j in pick:
-            rows[at:at + lens[j]] = np.arange(starts[j], starts[j] + lens[j])
-            at += lens[j]
-        return cls(X, rows)
+        return cls(X, _sequence_rows(X.shape[0], starts, lens, pick))
+
+
+def _sequence_rows(n, starts, lens, pick):
+    """The row numbers of the picked sequences one after another (4 bytes each below 2^31 rows)."""
+    rows = np.empty(int(np.sum(lens[pick])), dtype=np.int32 if n < 2**31 else np.int64)
+    at = 0
+    for j in pick:
+        rows[at:at + lens[j]] = np.arange(starts[j], starts[j] + lens[j])
+        at += lens[j]
+    return rows
 
 
 def _codes_in_place(Xw, n):
@@ -484,6 +490,10 @@ def bootstrap_kind(model, X, n_boot=999, method="nonparametric", random_state=No
             if isinstance(Xw, np.ndarray) and Xw.dtype == np.float64 and Xw.nbytes > RESAMPLE_COPY_BYTES:
                 # the sequences read in place (issue 16): their row numbers, 4 bytes a row
                 return _ResampledRows.of(Xw, starts, lens, pick), lens[pick]
+            if isinstance(Xw, np.ndarray) and Xw.dtype.kind in "iu" and Xw.nbytes > RESAMPLE_COPY_BYTES \
+                    and Xw.itemsize * Xw.shape[1] > 4:
+                # a CategoricalHMM's integer symbols read in place as well, in their own type (TakenRows)
+                return TakenRows(Xw, _sequence_rows(n, starts, lens, pick)), lens[pick]
             Xb = np.concatenate([Xw[starts[j]:starts[j] + lens[j]] for j in pick])
             return Xb, lens[pick]
         Xb = None  # each simulated sequence written into the resample (a list of them, then their copy, before)

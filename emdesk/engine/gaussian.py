@@ -19,7 +19,8 @@ import warnings
 
 import numpy as np
 
-from ._blas import dot, matmul
+from ._blas import dot
+from ._gaussian_sample import sample_rows
 from . import _validation as V
 from . import covariance_models as cm
 from ._core import (
@@ -654,13 +655,7 @@ class GaussianMixture:
         k, d = self.means_.shape
         counts = rng.multinomial(n, self.weights_ / self.weights_.sum())
         full = full_covariances(self.covariances_, self._layout(), k, d)
-        parts = []
-        for j in range(k):
-            if counts[j] == 0:
-                continue
-            L = np.linalg.cholesky(full[j])
-            parts.append(self.means_[j] + matmul(rng.standard_normal((counts[j], d)), L.T))
-        X = np.concatenate(parts, axis=0)
+        X = sample_rows(self.means_, full, counts, rng)  # written in row blocks (issue 16), the same bits
         labels = np.repeat(np.arange(k), counts)
         return X, labels
 

@@ -84,9 +84,9 @@ def hmm_column_notes(X, family: str, covariance_type=None, names=None, block_row
     column of symbol codes): sentences for the user about constant columns and linearly dependent ones
     (``family`` "gaussian", "poisson" or "categorical"; ``covariance_type`` a Gaussian HMM's), and the
     number of rows (time steps) with at least one observed value."""
-    from .families._blocks import ColumnView
+    from .families._blocks import ColumnView, TakenRows
 
-    X = X if isinstance(X, ColumnView) else np.asarray(X)  # rows read in place stay so (issue 16)
+    X = X if isinstance(X, (ColumnView, TakenRows)) else np.asarray(X)  # rows read in place stay so (issue 16)
     if X.ndim == 1:
         X = X[:, None]
     n_obs, lo, hi, n_complete, mean = observed_summary(X, block_rows)

@@ -24,7 +24,7 @@ from ._validation import check_columns
 from .diagnostics import ComponentIssue, DegenerateSolutionWarning, is_collapse
 from .em import RestartFailed, run_em
 from .families.base import FamilyFailure
-from .families._blocks import ColumnView, RowResp, prepared_blocks
+from .families._blocks import ColumnView, RowResp, TakenRows, prepared_blocks
 from .families._codes import CodedRows
 from . import _resample
 from .init import INIT_METHODS, initial_assignment, initial_responsibilities
@@ -307,7 +307,7 @@ class LatentModel:
 
     # ---------------------------------------------------------------------- data
     def _check_X(self, X, lengths=None, fitted=False):
-        integer = (getattr(self, "_integer_X_as_is", False) and isinstance(X, np.ndarray)
+        integer = (getattr(self, "_integer_X_as_is", False) and isinstance(X, (np.ndarray, TakenRows))
                    and X.dtype.kind in "iu")  # a family that reads integer symbols per block (issue 16)
         if not (integer or isinstance(X, (CodedRows, ColumnView))):  # codes, rows read in place (issue 16)
             try:

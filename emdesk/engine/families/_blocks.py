@@ -14,6 +14,8 @@ keep them for all rows, so small fits are as fast as before.
   or posteriors recomputed from parameters), so a start never holds ``(n, k)``;
 * :class:`ColumnView` - some columns of the caller's X, read per block (the product family's
   blocks of columns without copying them);
+* :class:`TakenRows` - the rows ``X[rows]`` of an array in its own type (a bootstrap resample of an HMM's
+  integer symbols), gathered per block when read, never copied whole;
 * :class:`LazyRows` - rows derived from X (standardised, one-hot codes) made when read, for the
   k-means starts (:mod:`emdesk.engine.init` reads ``Z[a:b]``, ``Z[idx]`` and ``Z[:, j]``).
 """
@@ -23,7 +25,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["FAMILY_BLOCK_BYTES", "block_rows", "row_ranges", "RowResp", "ColumnView", "LazyRows", "as_rows",
-           "column_standardizer", "reduce_stats", "IndexRows", "subset_resp", "resp_block", "prepared_blocks"]
+           "column_standardizer", "reduce_stats", "IndexRows", "TakenRows", "subset_resp", "resp_block",
+           "prepared_blocks"]
 
 #: Budget of one block's temporaries in the families' passes (bytes).
 FAMILY_BLOCK_BYTES = 16 << 20
@@ -97,6 +100,30 @@ class ColumnView:
         if isinstance(key, (int, np.integer)):
             return np.asarray(self.X[key, self.cols], dtype=float)
         return np.asarray(self.X[key][:, self.cols], dtype=float)
+
+
+class TakenRows:
+    """The rows ``X[rows]`` of a 2-D array ``X`` (``rows``: row numbers in any order, repeats allowed; 4 bytes
+    each below 2^31 rows) in X's own type, read by rows: ``T[a:b]`` / ``T[idx]`` gather only those rows
+    (``np.take``, the bits of ``X[rows][a:b]``).  A bootstrap resample of a ``CategoricalHMM``'s integer
+    symbols read in place (issue 16): the integer path of :class:`~.categorical.CategoricalFamily` reads it
+    as it reads an integer array."""
+
+    ndim = 2
+
+    def __init__(self, X, rows):
+        self.X, self.rows = X, rows
+        self.shape = (rows.shape[0], X.shape[1])
+        self.dtype = X.dtype
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):
+            rows, c = key
+            return self[rows][..., c]
+        return np.take(self.X, self.rows[key], axis=0)
 
 
 class IndexRows:

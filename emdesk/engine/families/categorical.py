@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._codes import CodedRows
-from ._blocks import LazyRows, RowResp, as_rows, block_rows, reduce_stats, resp_block, row_ranges
+from ._blocks import LazyRows, RowResp, TakenRows, as_rows, block_rows, reduce_stats, resp_block, row_ranges
 from .base import FamilyFailure, empty_state_issues, state_floor
 
 __all__ = ["CategoricalFamily", "LatentClassFamily"]
@@ -77,7 +77,7 @@ def _check_codes_blocked(X, n, step, what):
 def _symbol_rows(X):
     """``X`` as rows of symbols: an integer array is kept as it is (read and converted per block, issue
     16: no float64 copy of hmmlearn-style integer input), anything else as :func:`as_rows`."""
-    if isinstance(X, np.ndarray) and X.dtype.kind in "iu":
+    if isinstance(X, (np.ndarray, TakenRows)) and X.dtype.kind in "iu":  # TakenRows: a resample read in place
         return X.reshape(-1, 1) if X.ndim == 1 else X
     return as_rows(X)
 
