@@ -207,7 +207,9 @@ def _file_columns(opened, parquet, encoding=None, thousands=None):
             meta = pq.ParquetFile(fh)
             return [str(c) for c in meta.schema_arrow.names if not str(c).startswith("__index_level_")], \
                 meta.metadata.num_rows > 0, None
-        marks = csv_marks(fh.read(SNIFF_BYTES), encoding, thousands)
+        head = fh.read(SNIFF_BYTES)
+        _refuse_non_text(head, opened.path)
+        marks = csv_marks(head, encoding, thousands)
         fh.seek(0)
         try:
             head = pd.read_csv(fh, nrows=1, **marks)
@@ -216,6 +218,26 @@ def _file_columns(opened, parquet, encoding=None, thousands=None):
         if "converters" in marks:  # by name: with usecols, pandas's column numbers would not be the file's
             marks["converters"] = {head.columns[j]: f for j, f in marks["converters"].items() if j < head.shape[1]}
         return [str(c) for c in head.columns], len(head) > 0, marks
+
+
+def _refuse_non_text(head: bytes, name: str) -> None:
+    """ValueError naming the file, in the in-memory reader's words (:mod:`emdesk.io.table_reader`), when
+    its first bytes are UTF-16 text, an archive, an image, a workbook or other binary data: Dask read a
+    UTF-16 file as columns named 'ÿþx\\x00' of text, a renamed .xlsx as a column of ZIP bytes, a NUL byte
+    as text in a column, and a gzip file as 'no rows'."""
+    import codecs
+
+    from .table_text import _looks_binary
+
+    name = name.rsplit("/", 1)[-1] or name
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValueError(f"{name}: the file is saved as UTF-16 text. Save it as CSV (UTF-8) and open it again.")
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[len(codecs.BOM_UTF8):]
+    what = _looks_binary(head)
+    if what:
+        raise ValueError(f"{name}: this is not a text CSV file; it looks like {what}. "
+                         "Export the data as CSV (comma- or semicolon-separated text) first.")
 
 
 def _describe(name, cols):
