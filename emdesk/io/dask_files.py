@@ -104,9 +104,11 @@ def csv_marks(head: bytes, encoding=None, thousands=None, guesses=None):
     # character: every Dask block decodes alone); a late non-UTF-8 byte: see explain_encoding
     body = head[len(codecs.BOM_UTF8):] if head.startswith(codecs.BOM_UTF8) else head
     encoding = encoding or T._pick_encoding(body, complete=len(head) < SNIFF_BYTES)
-    if len(head) >= SNIFF_BYTES and b"\n" in head:
+    cut = len(head) >= SNIFF_BYTES  # (a part of the file: its last line may be cut)
+    cr_only = b"\r" in head and b"\n" not in head  # classic Mac line ends, read as the in-memory reader does
+    head = head.replace(b"\r", b"\n") if cr_only else head.replace(b"\r\n", b"\n")
+    if cut and b"\n" in head:
         head = head[:head.rfind(b"\n") + 1]  # whole lines only
-    head = head.replace(b"\r\n", b"\n")
     pos, last = T._comment_preamble(head, len(head))
     lines = T._first_lines(head[pos:].decode(encoding, errors="replace"), 100)
     delimiter = T._sniff_delimiter(lines)
@@ -121,6 +123,8 @@ def csv_marks(head: bytes, encoding=None, thousands=None, guesses=None):
     rows = split(lines)
     decimal, _ = T._sniff_decimal(rows, delimiter)
     out = {"sep": r"\s+" if delimiter == " " else delimiter, "decimal": decimal, "skiprows": head[:pos].count(b"\n")}
+    if cr_only:  # (pandas's C reader and Dask's blocks end lines at "\n" only: "new-line character seen")
+        out["lineterminator"] = "\r"
     if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
         out["encoding"] = encoding
     header = bool(rows) and T._detect_header(rows, decimal)

@@ -1,6 +1,7 @@
 """Dask CSV files as users have them, read as the in-memory reader reads them (a breaker's pass over the
 Dask reader's encodings and separators): files that are not text CSV (UTF-16, a renamed workbook, a gzip
-archive, NUL bytes).  Skipped without dask (the ``emdesk[dask]`` extra)."""
+archive, NUL bytes) and classic Mac line ends (CR only).  Skipped without dask (the
+``emdesk[dask]`` extra)."""
 
 import gzip
 import io
@@ -39,3 +40,16 @@ def test_a_file_that_is_not_text_csv_is_refused_in_the_in_memory_readers_words(t
         dask_files.read_files([tmp_path / "good.csv", tmp_path / name])
     assert said in str(dsk.value)
 
+
+def test_classic_mac_line_ends_as_the_in_memory_reader_in_every_block(tmp_path, monkeypatch):
+    monkeypatch.setattr(dask_files, "BLOCK_BYTES", 512)  # several blocks, each ending at a CR
+    rng = np.random.default_rng(0)
+    v = rng.normal(0, 2000, (120, 2)).round(2)
+    rows = [f"{a:.2f}".replace(".", ",") + ";" + f"{b:,.2f}".replace(",", " ").replace(".", ",") for a, b in v]
+    (tmp_path / "mac.csv").write_bytes(("# exported\rx;y\r" + "\r".join(rows) + "\r").encode())
+    (tmp_path / "unix.csv").write_text("x;y\n1,5;2\n")
+    t = load_table(tmp_path / "mac.csv")
+    df = dask_files.read_files([tmp_path / "mac.csv", tmp_path / "unix.csv"]).compute(scheduler="sync")
+    assert df.shape == (121, 2)  # was: "new-line character seen in unquoted field"
+    np.testing.assert_array_equal(df[["x", "y"]].to_numpy()[:120], t.to_array(["x", "y"]))
+    np.testing.assert_array_equal(df[["x", "y"]].to_numpy()[120], [1.5, 2.0])
