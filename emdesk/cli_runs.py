@@ -345,7 +345,7 @@ def _run_dask(args) -> int:
             except UnicodeDecodeError as exc:
                 raise dask_files.explain_encoding(exc, args.data_files) from None
             except ValueError as exc:
-                raise dask_files.explain_text_in_numbers(exc) from None
+                raise dask_files.explain_text_in_numbers(exc, args.data_files, args.encoding) from None
         gm.feature_names_in_ = np.asarray(columns, dtype=object)
 
         def fit_file(path):

@@ -331,7 +331,7 @@ def read_files(paths, columns=None, encoding=None, thousands=None):
                 df = dd.concat([dd.read_csv(f, usecols=take, **m, **kw, **floats(m))[take]
                                 for f, m in zip(files, marks)])
         except ValueError as exc:
-            raise explain_text_in_numbers(exc) from None
+            raise explain_text_in_numbers(exc, paths, encoding) from None
     if columns:
         df = df[columns]
         numeric = {str(c) for c in numeric_columns(df).columns}
@@ -398,10 +398,38 @@ def explain_encoding(exc, paths):
     return exc
 
 
-def explain_text_in_numbers(exc):
+def _where_text(paths, cell, encoding=None):
+    """``(file name, column)`` of the first CSV file among ``paths`` whose first bytes hold ``cell`` (a
+    cell's text, stripped) in a column, or None."""
+    import io
+
+    import fsspec
+    import pandas as pd
+
+    for p in [paths] if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__") else paths:
+        for of in fsspec.open_files(str(p), mode="rb"):
+            with of as fh:
+                head = fh.read(SNIFF_BYTES)
+            try:
+                marks = csv_marks(head, encoding)
+                marks.pop("converters", None)
+                if len(head) >= SNIFF_BYTES:
+                    head = head[:head.rfind(b"\n" if "lineterminator" not in marks else b"\r") + 1]
+                frame = pd.read_csv(io.BytesIO(head), dtype=str, keep_default_na=False, **marks)
+            except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
+                continue
+            for c in frame.columns:
+                if (frame[c].str.strip() == cell).any():
+                    return of.path.rsplit("/", 1)[-1], str(c)
+    return None
+
+
+def explain_text_in_numbers(exc, paths=None, encoding=None):
     """A ValueError raised while Dask read CSV blocks, said for a user: a cell of text in a column
     read as numbers (pandas: "could not convert string to float: 'oops'"; Dask's "Mismatched dtypes"
-    table), or ``exc`` itself."""
+    table), or ``exc`` itself.  With the data files' ``paths``, a cell found in a file's first 64 KB
+    is said as the in-memory reader says it, naming its column and file ("Column 'x' of a.csv holds
+    text (e.g. '12%'), not numbers"); Dask's error names neither."""
     import re
 
     msg = str(exc)
@@ -411,6 +439,11 @@ def explain_text_in_numbers(exc):
     what = f"the text {found.group(1)}" if found else "text"
     from .thousands import could_be_grouped
 
+    where = _where_text(paths, found.group(1)[1:-1].strip(), encoding) if found and paths is not None else None
+    if where and not any(could_be_grouped(found.group(1)[1:-1], d) for d in ".,"):
+        return ValueError(f"Column {where[1]!r} of {where[0]} holds text (e.g. {found.group(1)}), not numbers: "
+                          "correct or remove it (leave a missing value empty), or leave the column out of the "
+                          "columns to fit.")
     if found and any(could_be_grouped(found.group(1)[1:-1], d) for d in ".,"):
         return ValueError(f"The data files hold {what} in a column fitted as numbers: a thousands separator "
                           f"first seen after a file's first {SNIFF_BYTES // 1024} KB, where it is found; give it "
@@ -450,5 +483,5 @@ def fit_dask_files(paths, columns=None, scheduler="threads", *, sample_rows=None
         except UnicodeDecodeError as exc:
             raise explain_encoding(exc, paths) from None
         except ValueError as exc:
-            raise explain_text_in_numbers(exc) from None
+            raise explain_text_in_numbers(exc, paths, encoding) from None
     return est

@@ -1,10 +1,11 @@
 """Dask CSV files as users have them, read as the in-memory reader reads them (a breaker's pass over the
 Dask reader's encodings and separators): files that are not text CSV (UTF-16, a renamed workbook, a gzip
-archive, NUL bytes) and classic Mac line ends (CR only).  Skipped without dask (the
-``emdesk[dask]`` extra)."""
+archive, NUL bytes), classic Mac line ends (CR only), and text in a chosen column (named by its column and
+file).  Skipped without dask (the ``emdesk[dask]`` extra)."""
 
 import gzip
 import io
+import re
 import zipfile
 
 import numpy as np
@@ -53,3 +54,16 @@ def test_classic_mac_line_ends_as_the_in_memory_reader_in_every_block(tmp_path, 
     assert df.shape == (121, 2)  # was: "new-line character seen in unquoted field"
     np.testing.assert_array_equal(df[["x", "y"]].to_numpy()[:120], t.to_array(["x", "y"]))
     np.testing.assert_array_equal(df[["x", "y"]].to_numpy()[120], [1.5, 2.0])
+
+
+@pytest.mark.parametrize("cell", ["12%", "(1,234)", "$1,234"])
+def test_text_in_a_chosen_column_is_said_naming_its_column_and_file(tmp_path, cell):
+    # percent signs, accounting negatives, currency signs: text to both readers; Dask named neither the
+    # column nor the file ("The data files hold the text '12%' in a column fitted as numbers")
+    (tmp_path / "a.csv").write_text("x,y\n1,2\n3,4\n")
+    (tmp_path / "b.csv").write_text(f'x,y\n5,6\n"{cell}",7\n')
+    with pytest.raises(DataError, match=rf"Column 'x' of b\.csv holds text \(e\.g\. '{re.escape(cell)}'\)"):
+        load_table(tmp_path / "b.csv").to_array(["x", "y"])  # the in-memory reader's words
+    with pytest.raises(ValueError, match=rf"^Column 'x' of b\.csv holds text \(e\.g\. '{re.escape(cell)}'\), not"):
+        dask_files.fit_dask_files([tmp_path / "a.csv", tmp_path / "b.csv"], ["x", "y"], "synchronous",
+                                  n_components=1, random_state=0, max_iter=2)
