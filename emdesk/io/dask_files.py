@@ -331,7 +331,7 @@ def read_files(paths, columns=None, encoding=None, thousands=None):
                 df = dd.concat([dd.read_csv(f, usecols=take, **m, **kw, **floats(m))[take]
                                 for f, m in zip(files, marks)])
         except ValueError as exc:
-            raise explain_text_in_numbers(exc, paths, encoding) from None
+            raise explain_text_in_numbers(exc, paths, encoding, thousands) from None
     if columns:
         df = df[columns]
         numeric = {str(c) for c in numeric_columns(df).columns}
@@ -424,12 +424,13 @@ def _where_text(paths, cell, encoding=None):
     return None
 
 
-def explain_text_in_numbers(exc, paths=None, encoding=None):
+def explain_text_in_numbers(exc, paths=None, encoding=None, thousands=None):
     """A ValueError raised while Dask read CSV blocks, said for a user: a cell of text in a column
     read as numbers (pandas: "could not convert string to float: 'oops'"; Dask's "Mismatched dtypes"
     table), or ``exc`` itself.  With the data files' ``paths``, a cell found in a file's first 64 KB
     is said as the in-memory reader says it, naming its column and file ("Column 'x' of a.csv holds
-    text (e.g. '12%'), not numbers"); Dask's error names neither."""
+    text (e.g. '12%'), not numbers"); Dask's error names neither.  ``thousands``: the separator given
+    (as for :func:`read_files`; None: found per file)."""
     import re
 
     msg = str(exc)
@@ -444,6 +445,13 @@ def explain_text_in_numbers(exc, paths=None, encoding=None):
         return ValueError(f"Column {where[1]!r} of {where[0]} holds text (e.g. {found.group(1)}), not numbers: "
                           "correct or remove it (leave a missing value empty), or leave the column out of the "
                           "columns to fit.")
+    if found and thousands is not None and any(could_be_grouped(found.group(1)[1:-1], d) for d in ".,"):
+        # (a separator was given: "give it" was no advice; e.g. --thousands , over a file grouped 1.234,5)
+        given = {"": "none", " ": "space"}.get(thousands, thousands)
+        place = f"Column {where[1]!r} of {where[0]}" if where else "The data files"
+        return ValueError(f"{place} holds {found.group(1)}, a number grouped otherwise than the thousands "
+                          f"separator given ({given}) reads: leave it out (--thousands, thousands=) so that each "
+                          "file's separator is found, or give the one every file uses.")
     if found and any(could_be_grouped(found.group(1)[1:-1], d) for d in ".,"):
         return ValueError(f"The data files hold {what} in a column fitted as numbers: a thousands separator "
                           f"first seen after a file's first {SNIFF_BYTES // 1024} KB, where it is found; give it "
@@ -483,5 +491,5 @@ def fit_dask_files(paths, columns=None, scheduler="threads", *, sample_rows=None
         except UnicodeDecodeError as exc:
             raise explain_encoding(exc, paths) from None
         except ValueError as exc:
-            raise explain_text_in_numbers(exc, paths, encoding) from None
+            raise explain_text_in_numbers(exc, paths, encoding, thousands) from None
     return est

@@ -67,3 +67,16 @@ def test_text_in_a_chosen_column_is_said_naming_its_column_and_file(tmp_path, ce
     with pytest.raises(ValueError, match=rf"^Column 'x' of b\.csv holds text \(e\.g\. '{re.escape(cell)}'\), not"):
         dask_files.fit_dask_files([tmp_path / "a.csv", tmp_path / "b.csv"], ["x", "y"], "synchronous",
                                   n_components=1, random_state=0, max_iter=2)
+
+
+def test_a_given_thousands_separator_that_a_file_does_not_use_is_said(tmp_path):
+    # --thousands , over a comma file ("1,234.5") and a German one ("1.234,5"): the line said the separator was
+    # first seen after the sniffed bytes and to give it, which had been done
+    (tmp_path / "us.csv").write_text('x,y\n"1,234.5",1\n"2,000",2\n')
+    (tmp_path / "de.csv").write_text("x;y\n1.234,5;3\n2,5;4\n")
+    files = [tmp_path / "us.csv", tmp_path / "de.csv"]
+    with pytest.raises(ValueError, match=r"^Column 'x' of de\.csv holds '1\.234,5', a number grouped otherwise than "
+                                         r"the thousands separator given \(,\) reads: leave it out"):
+        dask_files.read_files(files, ["x", "y"], thousands=",").compute(scheduler="sync")
+    df = dask_files.read_files(files, ["x", "y"]).compute(scheduler="sync")  # each file's found
+    np.testing.assert_array_equal(df["x"].to_numpy(), [1234.5, 2000.0, 1234.5, 2.5])
