@@ -211,9 +211,9 @@ def _file_columns(opened, parquet, encoding=None, thousands=None):
             meta = pq.ParquetFile(fh)
             return [str(c) for c in meta.schema_arrow.names if not str(c).startswith("__index_level_")], \
                 meta.metadata.num_rows > 0, None
-        head = fh.read(SNIFF_BYTES)
-        _refuse_non_text(head, opened.path)
-        marks = csv_marks(head, encoding, thousands)
+        first = fh.read(SNIFF_BYTES)
+        _refuse_non_text(first, opened.path)
+        marks = csv_marks(first, encoding, thousands)
         fh.seek(0)
         try:
             head = pd.read_csv(fh, nrows=1, **marks)
@@ -221,7 +221,40 @@ def _file_columns(opened, parquet, encoding=None, thousands=None):
             return None, False, None
         if "converters" in marks:  # by name: with usecols, pandas's column numbers would not be the file's
             marks["converters"] = {head.columns[j]: f for j, f in marks["converters"].items() if j < head.shape[1]}
-        return [str(c) for c in head.columns], len(head) > 0, marks
+        cols = [str(c) for c in head.columns]
+        if len(cols) >= 2 and "names" not in marks and _row_labels(first, marks):
+            # the rows' labels, as the in-memory reader takes them (table_text._row_label_column): pandas's
+            # to_csv index or R's write.csv row names under an empty name; Dask fitted them as 'Unnamed: 0'
+            marks["usecols"] = cols = cols[1:]
+            marks.get("converters", {}).pop(head.columns[0], None)
+        return cols, len(head) > 0, marks
+
+
+def _sniffed(first: bytes, marks, **kw):
+    """The whole lines of a CSV file's first bytes ``first`` read by pandas with ``marks`` (less the
+    converters) as text cells."""
+    import io
+
+    import pandas as pd
+
+    if len(first) >= SNIFF_BYTES:
+        first = first[:first.rfind(b"\r" if "lineterminator" in marks else b"\n") + 1]
+    marks = {k: v for k, v in marks.items() if k not in ("converters", "usecols")}
+    return pd.read_csv(io.BytesIO(first), dtype=str, keep_default_na=False, **marks, **kw)
+
+
+def _row_labels(first: bytes, marks) -> bool:
+    """Whether a CSV file's first column labels its rows as the in-memory reader finds it: its header
+    name empty and its cells (in the first bytes) present and distinct."""
+    from .table import MISSING_TOKENS
+
+    try:
+        if str(_sniffed(first, marks, header=None, nrows=1).iloc[0, 0]).strip():
+            return False
+        cells = _sniffed(first, marks).iloc[:, 0].str.strip()
+    except Exception:  # (a file pandas cannot read here fails where it is read, with its own message)
+        return False
+    return not cells.isin(MISSING_TOKENS).any() and cells.is_unique
 
 
 def _refuse_non_text(head: bytes, name: str) -> None:
@@ -328,7 +361,7 @@ def read_files(paths, columns=None, encoding=None, thousands=None):
                 # the columns are selected afterwards (Dask pushes the selection down into the reader)
             else:  # other columns, order or marks in some files: each file read with its own header and marks
                 take = columns or headers[0]  # (without columns, every file has the same)
-                df = dd.concat([dd.read_csv(f, usecols=take, **m, **kw, **floats(m))[take]
+                df = dd.concat([dd.read_csv(f, **dict(m, usecols=take), **kw, **floats(m))[take]
                                 for f, m in zip(files, marks)])
         except ValueError as exc:
             raise explain_text_in_numbers(exc, paths, encoding, thousands) from None
@@ -401,8 +434,6 @@ def explain_encoding(exc, paths):
 def _where_text(paths, cell, encoding=None):
     """``(file name, column)`` of the first CSV file among ``paths`` whose first bytes hold ``cell`` (a
     cell's text, stripped) in a column, or None."""
-    import io
-
     import fsspec
     import pandas as pd
 
@@ -411,11 +442,7 @@ def _where_text(paths, cell, encoding=None):
             with of as fh:
                 head = fh.read(SNIFF_BYTES)
             try:
-                marks = csv_marks(head, encoding)
-                marks.pop("converters", None)
-                if len(head) >= SNIFF_BYTES:
-                    head = head[:head.rfind(b"\n" if "lineterminator" not in marks else b"\r") + 1]
-                frame = pd.read_csv(io.BytesIO(head), dtype=str, keep_default_na=False, **marks)
+                frame = _sniffed(head, csv_marks(head, encoding))
             except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
                 continue
             for c in frame.columns:

@@ -80,3 +80,25 @@ def test_a_given_thousands_separator_that_a_file_does_not_use_is_said(tmp_path):
         dask_files.read_files(files, ["x", "y"], thousands=",").compute(scheduler="sync")
     df = dask_files.read_files(files, ["x", "y"]).compute(scheduler="sync")  # each file's found
     np.testing.assert_array_equal(df["x"].to_numpy(), [1234.5, 2000.0, 1234.5, 2.5])
+
+
+def test_row_labels_under_an_empty_name_are_left_out_as_in_memory(tmp_path, monkeypatch):
+    # pandas's to_csv writes its index under an empty name (R's write.csv its row names): the in-memory
+    # reader takes them as the rows' labels; Dask fitted them as a column 'Unnamed: 0'
+    pd = pytest.importorskip("pandas")
+    monkeypatch.setattr(dask_files, "BLOCK_BYTES", 512)
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"x": rng.normal(size=60).round(3), "y": rng.normal(size=60).round(3)})
+    df.to_csv(tmp_path / "a.csv")
+    df.to_csv(tmp_path / "b.csv", sep=";", decimal=",")
+    (tmp_path / "c.csv").write_text("x,y\n1,2\n")
+    for f in ("a.csv", "b.csv"):
+        t = load_table(tmp_path / f)
+        assert t.row_label_column == "col1" and t.numeric_column_names == ["x", "y"]
+    got = dask_files.read_files([tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"]).compute(scheduler="sync")
+    assert list(got.columns) == ["x", "y"]
+    np.testing.assert_array_equal(got.to_numpy(), np.r_[df.to_numpy(), df.to_numpy(), [[1.0, 2.0]]])
+    # repeated first fields are no labels: a column of numbers in both readers
+    (tmp_path / "d.csv").write_text(",y\n1,2\n1,3\n")
+    assert load_table(tmp_path / "d.csv").numeric_column_names == ["col1", "y"]
+    assert dask_files.read_files(tmp_path / "d.csv").compute(scheduler="sync").shape == (2, 2)
