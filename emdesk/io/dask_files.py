@@ -204,6 +204,8 @@ def _file_columns(opened, parquet, encoding=None, thousands=None):
     None)`` for an empty CSV file (no header either)."""
     import pandas as pd
 
+    from .table_text import _unique_names
+
     with opened as fh:
         if parquet:
             import pyarrow.parquet as pq
@@ -222,12 +224,32 @@ def _file_columns(opened, parquet, encoding=None, thousands=None):
         if "converters" in marks:  # by name: with usecols, pandas's column numbers would not be the file's
             marks["converters"] = {head.columns[j]: f for j, f in marks["converters"].items() if j < head.shape[1]}
         cols = [str(c) for c in head.columns]
-        if len(cols) >= 2 and "names" not in marks and _row_labels(first, marks):
+        raw = None if "names" in marks else _header(first, marks)
+        if raw is not None and len(raw) == len(cols):
+            # the in-memory reader's names (table_text._unique_names): stripped ('x, y' is x and y; pandas's
+            # ' y' was "no column 'y': ... has x, y"), an empty one colN (not 'Unnamed: 0'), a repeated one x_2
+            names = _unique_names(raw)
+            if names != cols:
+                marks["converters"] = {names[cols.index(c)]: f for c, f in marks.get("converters", {}).items()}
+                marks.update(header=0, names=names)
+                cols = names
+        if len(cols) >= 2 and raw is not None and not raw[0].strip() and _row_labels(first, marks):
             # the rows' labels, as the in-memory reader takes them (table_text._row_label_column): pandas's
             # to_csv index or R's write.csv row names under an empty name; Dask fitted them as 'Unnamed: 0'
+            marks.get("converters", {}).pop(cols[0], None)
             marks["usecols"] = cols = cols[1:]
-            marks.get("converters", {}).pop(head.columns[0], None)
+        if not marks.get("converters", True):
+            del marks["converters"]
         return cols, len(head) > 0, marks
+
+
+def _header(first: bytes, marks):
+    """The header's fields of a CSV file as written (pandas's own names strip nothing, and name an empty
+    field 'Unnamed: 0' and a repeated one 'x.1'), or None."""
+    try:
+        return [str(c) for c in _sniffed(first, marks, header=None, nrows=1).iloc[0]]
+    except Exception:  # (a file pandas cannot read here fails where it is read, with its own message)
+        return None
 
 
 def _sniffed(first: bytes, marks, **kw):
@@ -244,13 +266,11 @@ def _sniffed(first: bytes, marks, **kw):
 
 
 def _row_labels(first: bytes, marks) -> bool:
-    """Whether a CSV file's first column labels its rows as the in-memory reader finds it: its header
-    name empty and its cells (in the first bytes) present and distinct."""
+    """Whether a CSV file's first column, under an empty name, labels its rows as the in-memory reader
+    finds it: its cells (in the first bytes) present and distinct."""
     from .table import MISSING_TOKENS
 
     try:
-        if str(_sniffed(first, marks, header=None, nrows=1).iloc[0, 0]).strip():
-            return False
         cells = _sniffed(first, marks).iloc[:, 0].str.strip()
     except Exception:  # (a file pandas cannot read here fails where it is read, with its own message)
         return False

@@ -102,3 +102,13 @@ def test_row_labels_under_an_empty_name_are_left_out_as_in_memory(tmp_path, monk
     (tmp_path / "d.csv").write_text(",y\n1,2\n1,3\n")
     assert load_table(tmp_path / "d.csv").numeric_column_names == ["col1", "y"]
     assert dask_files.read_files(tmp_path / "d.csv").compute(scheduler="sync").shape == (2, 2)
+
+
+def test_column_names_as_the_in_memory_reader_names_them(tmp_path):
+    # stripped ('x, y': pandas named the second ' y', so --columns x,y was "no column 'y': ... has x, y"),
+    # an empty name colN (pandas: 'Unnamed: 1'), a repeated name x_2 (pandas: 'x.1'); grouped numbers too
+    (tmp_path / "a.csv").write_text('x, y,,x\n1, 2,"1,234.5",4\n3, 4,"2,000",5\n')
+    t = load_table(tmp_path / "a.csv")
+    assert t.column_names == ["x", "y", "col3", "x_2"]
+    df = dask_files.read_files(tmp_path / "a.csv", ["x", "y", "col3", "x_2"]).compute(scheduler="sync")
+    np.testing.assert_array_equal(df.to_numpy(), t.to_array(["x", "y", "col3", "x_2"]))
