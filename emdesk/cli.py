@@ -204,7 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "columns, text too)")
     p.add_argument("-k", "--n-components", type=_count(MAX_COMPONENTS, "the number of components"), default=None,
                    metavar="K", help=f"number of mixture components or HMM states, 1 to {MAX_COMPONENTS} (default: 2)")
-    p.add_argument("--covariance", choices=list(COVARIANCE_TYPES + MCLUST_NAMES), default=None, metavar="TYPE",
+    # (--covariance-type, scikit-learn's name: argparse took it for an abbreviation of --covariance-types and said
+    # "--covariance-types belongs to model selection; add --select")
+    p.add_argument("--covariance", "--covariance-type", choices=list(COVARIANCE_TYPES + MCLUST_NAMES), default=None,
+                   metavar="TYPE",
                    help="covariance type: full, tied, diag, spherical, or for Gaussian mixtures one of mclust's "
                         "models EII VII EEI VEI EVI VVI EEE VEE EVE VVE EEV VEV EVV VVV (E or V for one column) "
                         "(default: full for mixtures, diag for HMMs, as scikit-learn and hmmlearn)")

@@ -310,10 +310,10 @@ def _run_dask(args) -> int:
                          max_iter=args.max_iter, n_init=args.n_init, init_params=args.init, random_state=args.seed,
                          missing="marginalize" if missing == "marginalize" else "error", prior=args.prior_value)
     holder = {}
+    thousands = {"auto": None, "none": "", "space": " "}.get(args.thousands, args.thousands)
     with dask_files.open_scheduler(args.dask):
         try:
-            df = dask_files.read_files(args.data_files, columns, encoding=args.encoding, thousands={
-                "auto": None, "none": "", "space": " "}.get(args.thousands, args.thousands))
+            df = dask_files.read_files(args.data_files, columns, encoding=args.encoding, thousands=thousands)
         except (FileNotFoundError, OSError) as exc:
             raise DataError(f"cannot read the data files: {exc}") from None
         except UnicodeDecodeError as exc:  # a file UTF-8 at its start only: one line naming it
@@ -345,7 +345,7 @@ def _run_dask(args) -> int:
             except UnicodeDecodeError as exc:
                 raise dask_files.explain_encoding(exc, args.data_files) from None
             except ValueError as exc:
-                raise dask_files.explain_text_in_numbers(exc) from None
+                raise dask_files.explain_text_in_numbers(exc, args.data_files, args.encoding, thousands) from None
         gm.feature_names_in_ = np.asarray(columns, dtype=object)
 
         def fit_file(path):

@@ -23,3 +23,15 @@ def test_name_columns_leaves_other_text_alone():
         "Column 1 (a) holds; column 3 is far; X has 2 columns"
     assert name_columns("Column 1 (a) holds", ["a"]) == "Column 1 (a) holds"
     assert name_columns("Column 1 holds", None) == "Column 1 holds"
+
+
+def test_covariance_type_is_scikit_learns_name_for_covariance(tmp_path):
+    # argparse took --covariance-type for an abbreviation of --covariance-types: "--covariance-types belongs to
+    # model selection; add --select", for a user who asked for one diag fit
+    p = tmp_path / "d.csv"
+    p.write_text("x,y\n" + "".join(f"{i % 7}.5,{(i * 3) % 11}\n" for i in range(40)))
+    r = run_in_process(p, "-k", "2", "--covariance-type", "diag", "--seed", "0", "-o", tmp_path / "f.json")
+    assert r.returncode == 0, r.stderr
+    assert "diag covariance" in r.stdout
+    s = run_in_process(p, "--select", "--covariance-type", "diag", "-o", tmp_path / "s.json")
+    assert s.returncode == 2 and "use --max-components and --covariance-types instead" in s.stderr

@@ -104,9 +104,11 @@ def csv_marks(head: bytes, encoding=None, thousands=None, guesses=None):
     # character: every Dask block decodes alone); a late non-UTF-8 byte: see explain_encoding
     body = head[len(codecs.BOM_UTF8):] if head.startswith(codecs.BOM_UTF8) else head
     encoding = encoding or T._pick_encoding(body, complete=len(head) < SNIFF_BYTES)
-    if len(head) >= SNIFF_BYTES and b"\n" in head:
+    cut = len(head) >= SNIFF_BYTES  # (a part of the file: its last line may be cut)
+    cr_only = b"\r" in head and b"\n" not in head  # classic Mac line ends, read as the in-memory reader does
+    head = head.replace(b"\r", b"\n") if cr_only else head.replace(b"\r\n", b"\n")
+    if cut and b"\n" in head:
         head = head[:head.rfind(b"\n") + 1]  # whole lines only
-    head = head.replace(b"\r\n", b"\n")
     pos, last = T._comment_preamble(head, len(head))
     lines = T._first_lines(head[pos:].decode(encoding, errors="replace"), 100)
     delimiter = T._sniff_delimiter(lines)
@@ -121,6 +123,8 @@ def csv_marks(head: bytes, encoding=None, thousands=None, guesses=None):
     rows = split(lines)
     decimal, _ = T._sniff_decimal(rows, delimiter)
     out = {"sep": r"\s+" if delimiter == " " else delimiter, "decimal": decimal, "skiprows": head[:pos].count(b"\n")}
+    if cr_only:  # (pandas's C reader and Dask's blocks end lines at "\n" only: "new-line character seen")
+        out["lineterminator"] = "\r"
     if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
         out["encoding"] = encoding
     header = bool(rows) and T._detect_header(rows, decimal)
@@ -200,6 +204,8 @@ def _file_columns(opened, parquet, encoding=None, thousands=None):
     None)`` for an empty CSV file (no header either)."""
     import pandas as pd
 
+    from .table_text import _unique_names
+
     with opened as fh:
         if parquet:
             import pyarrow.parquet as pq
@@ -207,7 +213,9 @@ def _file_columns(opened, parquet, encoding=None, thousands=None):
             meta = pq.ParquetFile(fh)
             return [str(c) for c in meta.schema_arrow.names if not str(c).startswith("__index_level_")], \
                 meta.metadata.num_rows > 0, None
-        marks = csv_marks(fh.read(SNIFF_BYTES), encoding, thousands)
+        first = fh.read(SNIFF_BYTES)
+        _refuse_non_text(first, opened.path)
+        marks = csv_marks(first, encoding, thousands)
         fh.seek(0)
         try:
             head = pd.read_csv(fh, nrows=1, **marks)
@@ -215,7 +223,78 @@ def _file_columns(opened, parquet, encoding=None, thousands=None):
             return None, False, None
         if "converters" in marks:  # by name: with usecols, pandas's column numbers would not be the file's
             marks["converters"] = {head.columns[j]: f for j, f in marks["converters"].items() if j < head.shape[1]}
-        return [str(c) for c in head.columns], len(head) > 0, marks
+        cols = [str(c) for c in head.columns]
+        raw = None if "names" in marks else _header(first, marks)
+        if raw is not None and len(raw) == len(cols):
+            # the in-memory reader's names (table_text._unique_names): stripped ('x, y' is x and y; pandas's
+            # ' y' was "no column 'y': ... has x, y"), an empty one colN (not 'Unnamed: 0'), a repeated one x_2
+            names = _unique_names(raw)
+            if names != cols:
+                marks["converters"] = {names[cols.index(c)]: f for c, f in marks.get("converters", {}).items()}
+                marks.update(header=0, names=names)
+                cols = names
+        if len(cols) >= 2 and raw is not None and not raw[0].strip() and _row_labels(first, marks):
+            # the rows' labels, as the in-memory reader takes them (table_text._row_label_column): pandas's
+            # to_csv index or R's write.csv row names under an empty name; Dask fitted them as 'Unnamed: 0'
+            marks.get("converters", {}).pop(cols[0], None)
+            marks["usecols"] = cols = cols[1:]
+        if not marks.get("converters", True):
+            del marks["converters"]
+        return cols, len(head) > 0, marks
+
+
+def _header(first: bytes, marks):
+    """The header's fields of a CSV file as written (pandas's own names strip nothing, and name an empty
+    field 'Unnamed: 0' and a repeated one 'x.1'), or None."""
+    try:
+        return [str(c) for c in _sniffed(first, marks, header=None, nrows=1).iloc[0]]
+    except Exception:  # (a file pandas cannot read here fails where it is read, with its own message)
+        return None
+
+
+def _sniffed(first: bytes, marks, **kw):
+    """The whole lines of a CSV file's first bytes ``first`` read by pandas with ``marks`` (less the
+    converters) as text cells."""
+    import io
+
+    import pandas as pd
+
+    if len(first) >= SNIFF_BYTES:
+        first = first[:first.rfind(b"\r" if "lineterminator" in marks else b"\n") + 1]
+    marks = {k: v for k, v in marks.items() if k not in ("converters", "usecols")}
+    return pd.read_csv(io.BytesIO(first), dtype=str, keep_default_na=False, **marks, **kw)
+
+
+def _row_labels(first: bytes, marks) -> bool:
+    """Whether a CSV file's first column, under an empty name, labels its rows as the in-memory reader
+    finds it: its cells (in the first bytes) present and distinct."""
+    from .table import MISSING_TOKENS
+
+    try:
+        cells = _sniffed(first, marks).iloc[:, 0].str.strip()
+    except Exception:  # (a file pandas cannot read here fails where it is read, with its own message)
+        return False
+    return not cells.isin(MISSING_TOKENS).any() and cells.is_unique
+
+
+def _refuse_non_text(head: bytes, name: str) -> None:
+    """ValueError naming the file, in the in-memory reader's words (:mod:`emdesk.io.table_reader`), when
+    its first bytes are UTF-16 text, an archive, an image, a workbook or other binary data: Dask read a
+    UTF-16 file as columns named 'ÿþx\\x00' of text, a renamed .xlsx as a column of ZIP bytes, a NUL byte
+    as text in a column, and a gzip file as 'no rows'."""
+    import codecs
+
+    from .table_text import _looks_binary
+
+    name = name.rsplit("/", 1)[-1] or name
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValueError(f"{name}: the file is saved as UTF-16 text. Save it as CSV (UTF-8) and open it again.")
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[len(codecs.BOM_UTF8):]
+    what = _looks_binary(head)
+    if what:
+        raise ValueError(f"{name}: this is not a text CSV file; it looks like {what}. "
+                         "Export the data as CSV (comma- or semicolon-separated text) first.")
 
 
 def _describe(name, cols):
@@ -302,10 +381,10 @@ def read_files(paths, columns=None, encoding=None, thousands=None):
                 # the columns are selected afterwards (Dask pushes the selection down into the reader)
             else:  # other columns, order or marks in some files: each file read with its own header and marks
                 take = columns or headers[0]  # (without columns, every file has the same)
-                df = dd.concat([dd.read_csv(f, usecols=take, **m, **kw, **floats(m))[take]
+                df = dd.concat([dd.read_csv(f, **dict(m, usecols=take), **kw, **floats(m))[take]
                                 for f, m in zip(files, marks)])
         except ValueError as exc:
-            raise explain_text_in_numbers(exc) from None
+            raise explain_text_in_numbers(exc, paths, encoding, thousands) from None
     if columns:
         df = df[columns]
         numeric = {str(c) for c in numeric_columns(df).columns}
@@ -372,10 +451,33 @@ def explain_encoding(exc, paths):
     return exc
 
 
-def explain_text_in_numbers(exc):
+def _where_text(paths, cell, encoding=None):
+    """``(file name, column)`` of the first CSV file among ``paths`` whose first bytes hold ``cell`` (a
+    cell's text, stripped) in a column, or None."""
+    import fsspec
+    import pandas as pd
+
+    for p in [paths] if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__") else paths:
+        for of in fsspec.open_files(str(p), mode="rb"):
+            with of as fh:
+                head = fh.read(SNIFF_BYTES)
+            try:
+                frame = _sniffed(head, csv_marks(head, encoding))
+            except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
+                continue
+            for c in frame.columns:
+                if (frame[c].str.strip() == cell).any():
+                    return of.path.rsplit("/", 1)[-1], str(c)
+    return None
+
+
+def explain_text_in_numbers(exc, paths=None, encoding=None, thousands=None):
     """A ValueError raised while Dask read CSV blocks, said for a user: a cell of text in a column
     read as numbers (pandas: "could not convert string to float: 'oops'"; Dask's "Mismatched dtypes"
-    table), or ``exc`` itself."""
+    table), or ``exc`` itself.  With the data files' ``paths``, a cell found in a file's first 64 KB
+    is said as the in-memory reader says it, naming its column and file ("Column 'x' of a.csv holds
+    text (e.g. '12%'), not numbers"); Dask's error names neither.  ``thousands``: the separator given
+    (as for :func:`read_files`; None: found per file)."""
     import re
 
     msg = str(exc)
@@ -385,6 +487,18 @@ def explain_text_in_numbers(exc):
     what = f"the text {found.group(1)}" if found else "text"
     from .thousands import could_be_grouped
 
+    where = _where_text(paths, found.group(1)[1:-1].strip(), encoding) if found and paths is not None else None
+    if where and not any(could_be_grouped(found.group(1)[1:-1], d) for d in ".,"):
+        return ValueError(f"Column {where[1]!r} of {where[0]} holds text (e.g. {found.group(1)}), not numbers: "
+                          "correct or remove it (leave a missing value empty), or leave the column out of the "
+                          "columns to fit.")
+    if found and thousands is not None and any(could_be_grouped(found.group(1)[1:-1], d) for d in ".,"):
+        # (a separator was given: "give it" was no advice; e.g. --thousands , over a file grouped 1.234,5)
+        given = {"": "none", " ": "space"}.get(thousands, thousands)
+        place = f"Column {where[1]!r} of {where[0]}" if where else "The data files"
+        return ValueError(f"{place} holds {found.group(1)}, a number grouped otherwise than the thousands "
+                          f"separator given ({given}) reads: leave it out (--thousands, thousands=) so that each "
+                          "file's separator is found, or give the one every file uses.")
     if found and any(could_be_grouped(found.group(1)[1:-1], d) for d in ".,"):
         return ValueError(f"The data files hold {what} in a column fitted as numbers: a thousands separator "
                           f"first seen after a file's first {SNIFF_BYTES // 1024} KB, where it is found; give it "
@@ -424,5 +538,5 @@ def fit_dask_files(paths, columns=None, scheduler="threads", *, sample_rows=None
         except UnicodeDecodeError as exc:
             raise explain_encoding(exc, paths) from None
         except ValueError as exc:
-            raise explain_text_in_numbers(exc) from None
+            raise explain_text_in_numbers(exc, paths, encoding, thousands) from None
     return est

@@ -61,11 +61,13 @@ def order_values(table: Table, name: str) -> np.ndarray:
 
 
 def _label_numbers(table: Table, name: str):
-    try:
-        t = np.array([float(v) if v.strip() else np.nan for v in column_labels(table, name)], dtype=np.float64)
-    except ValueError:
-        return None
-    return t if not np.any(np.isinf(t)) else None
+    # the reader's rule for a number (table_text._to_float; labels of a numeric column are in shortest form,
+    # with a decimal point): Python's float() also read identifiers like "10_1" as 101, so text labels
+    # 10_1, 2_1, 2_2 were offered as an order column and sorted as 101, 21, 22
+    from .table_text import _to_float
+
+    t = _to_float(column_labels(table, name), ".")
+    return t if t is not None and not np.any(np.isinf(t)) else None
 
 
 def _plural(n: int, one: str, many: str) -> str:

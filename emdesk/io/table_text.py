@@ -248,17 +248,19 @@ def _unquoted(line: str) -> str:
 def _one_column_of_decimal_commas(text: str) -> bool:
     """Whether commas that look like separators are the decimal commas of a single column ("Wert",
     "1,5", "2", "-0,25": a 1-D data set from a European spreadsheet): every line after the first is one
-    number (``1 234,5`` too) or a missing value, some with a decimal comma, and either the first line has no comma (a
-    header, or a whole number) or the lines do not all have a comma. Lines that all read ``a,b`` stay
-    two columns. A line in double quotes is its text (R's write.csv2 quotes a column formatted as text:
-    "3,141 416")."""
+    number (``1 234,5`` and ``1.234,5`` too) or a missing value, some with a decimal comma, and either
+    the first line has no comma (a header, or a whole number) or the lines do not all have a comma.
+    Lines that all read ``a,b`` stay two columns. A line in double quotes is its text (R's write.csv2
+    quotes a column formatted as text: "3,141 416")."""
     lines = [_unquoted(line.strip()) for line in text.split("\n") if line.strip()]
     if len(lines) < 2:
         return False
     first, rest = lines[0], lines[1:]
 
-    def grouped(line):  # 1 234,5 or 1'234,5 (French, Swiss): one number, its comma the decimal mark
-        return any(f(line) for f in _SPACED[","])
+    # 1 234,5, 1'234,5 or 1.234,5 (French, Swiss, German): one number, its comma the decimal mark; a German
+    # column "Wert" / 1.234,5 / -12.345,50 was read as row labels 1.234, -12.345 and the values 5 and 50
+    def grouped(line):
+        return any(f(line) for f in _SPACED[","]) or bool(_GROUPED_DOT(line))
 
     if not any(_COMMA_DECIMAL.match(line) or ("," in line and grouped(line)) for line in rest):
         return False

@@ -118,10 +118,10 @@ def test_text_in_a_column_fitted_as_numbers_is_said_in_one_line(tmp_path):
     later.iloc[100, 0] = "oops"
     later.to_csv(tmp_path / "b.csv", index=False)
     for columns in (None, ["x", "y"]):
-        with pytest.raises(ValueError, match=r"^The data files hold the text 'oops' in a column fitted as numbers"):
+        with pytest.raises(ValueError, match=r"^Column 'x' of b\.csv holds text \(e\.g\. 'oops'\), not numbers"):
             _fit(str(tmp_path / "*.csv"), columns)
     df.assign(name="p").to_csv(tmp_path / "n.csv", index=False)
-    with pytest.raises(ValueError, match="hold the text 'p' in a column fitted as numbers"):
+    with pytest.raises(ValueError, match=r"Column 'name' of n\.csv holds text \(e\.g\. 'p'\)"):
         _fit(tmp_path / "n.csv", ["x", "name"])
     assert list(_fit(tmp_path / "n.csv").feature_names_in_) == ["x", "y"]  # without columns: the numbers
     pytest.importorskip("pyarrow")

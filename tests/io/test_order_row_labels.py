@@ -53,3 +53,23 @@ def test_emdesk_fit_orders_an_hmm_by_it(series_csv, tmp_path):
     assert out.returncode == 0, out.stderr
     assert "1 sequence, ordered by t; 18 rows fitted" in out.stdout
 
+
+
+def test_row_labels_are_numbers_by_the_readers_rule(tmp_path):
+    # float() reads the identifiers 10_1, 2_1 as 101, 21: they were offered as an order column and sorted so;
+    # the reader reads such a cell as text (table_text._to_float), and so does the order column now
+    p = tmp_path / "ids.csv"
+    ids = ["10_1", "2_1", "2_2", "3_1"]
+    p.write_text('"","level"\n' + "".join(f'"{r}",{i * 0.5:.2f}\n' for i, r in enumerate(ids)))
+    table = load_table(p)
+    assert table.row_label_column == "col1" and order_columns(table) == ["level"]
+    with pytest.raises(DataError, match="must hold numbers"):
+        order_values(table, "col1")
+    # numbers as the reader writes them still order the rows (unnamed, distinct, with gaps; 1e3 is 1000)
+    q = tmp_path / "gaps.csv"
+    q.write_text('"","level"\n' + "".join(f'"{r}",{i * 0.5:.2f}\n' for i, r in enumerate(["10", "2", "1e3", "5.5"])))
+    table = load_table(q)
+    assert order_columns(table) == ["col1", "level"]
+    np.testing.assert_array_equal(order_values(table, "col1"), [10, 2, 1000, 5.5])
+    np.testing.assert_array_equal(sequence_layout(table, table.to_array(["level"]), order_column="col1").rows,
+                                  [1, 3, 0, 2])
