@@ -123,6 +123,17 @@ class GapMeter(QtCore.QObject):
             faulthandler.dump_traceback_later(DUMP_S, repeat=False, file=self.dump)
 
 
+def _until_summary_shown(window, loop) -> None:
+    """Runs ``loop`` (the window's event loop, timers ticking) until the Results summary is shown: no summary
+    pending and no background job busy."""
+    wait = QtCore.QTimer()
+    wait.setInterval(5)
+    wait.timeout.connect(lambda: None if window.results.summary_pending() or window.jobs.busy() else loop.quit())
+    wait.start()
+    loop.exec()
+    wait.stop()
+
+
 def _five_column_window(app, MainWindow, csv: str, settings_path: str, max_iter: int):
     """A 1280 x 720 window shown with ``csv`` (:func:`write_csv`'s columns a..e) open, the five columns ticked
     and prepared, and k=4 full covariances, one start, ``max_iter`` steps at tol 0 set."""
@@ -166,12 +177,7 @@ def run(app, csv: str, settings_path: str, threads: int, max_iter: int, dump) ->
     gui_cpu = time.thread_time() - cpu
     frames = window.frames_drawn - frames
     # then, the timer still ticking, the window left to its event loop until the Results summary is shown
-    wait = QtCore.QTimer()
-    wait.setInterval(5)
-    wait.timeout.connect(lambda: None if window.results.summary_pending() or window.jobs.busy() else loop.quit())
-    wait.start()
-    loop.exec()
-    wait.stop()
+    _until_summary_shown(window, loop)
     summary_s = time.perf_counter() - t_fit
     meter.stop()
     iters = len(window.history)
@@ -358,12 +364,7 @@ def end_of_fit(app, rows: int, settings_path: str) -> dict:
     window.fitFailed.connect(loop.quit)
     window.start_fit()
     loop.exec()
-    wait = QtCore.QTimer()
-    wait.setInterval(5)
-    wait.timeout.connect(lambda: None if window.results.summary_pending() or window.jobs.busy() else loop.quit())
-    wait.start()
-    loop.exec()
-    wait.stop()
+    _until_summary_shown(window, loop)
     settle = time.perf_counter() + 0.5  # the paints the summary queued
     while time.perf_counter() < settle:
         app.processEvents()
