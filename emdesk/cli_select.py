@@ -167,7 +167,7 @@ def _run_select(args, table, columns) -> int:
     names = "mclust's models " + ", ".join(swept) if "mclust" in types else ", ".join(swept)
     prior = "; mclust's default prior" if args.prior_value else ""
     _say_ranking(say, result, eligible, criterion,
-                 f"{len(result.table)} fits (1 to {k_max} components x {names}; {args.n_init} restart"
+                 f"{len(result.table)} fit{'s' if len(result.table) != 1 else ''} ({_span(k_max, 'component')} x {names}; {args.n_init} restart"
                  f"{'s' if args.n_init != 1 else ''} each{prior})")
     for line in _mclust_summary(eligible[:3], criterion):
         say(line)
@@ -191,6 +191,11 @@ def _say_ranking(say, result, eligible, criterion, header, words=lambda text: te
         say(f"  {rank}. {words(row.label())}: {criterion.upper()} {row.score(criterion):.2f}"
             + (f" (+{delta:.2f})" if rank > 1 else "") + f", log-likelihood {row.log_likelihood:.2f}")
     say(words(" ".join(result.reason.split())))
+
+
+def _span(k_max: int, noun: str) -> str:
+    """The numbers a sweep tried, '1 to 5 states' ('1 state' when only one)."""
+    return f"1 {noun}" if k_max == 1 else f"1 to {k_max} {noun}s"
 
 
 def _states(text: str) -> str:
@@ -225,7 +230,7 @@ def _run_select_hmm(args, table, columns) -> int:
     criterion = args.criterion or "bic"
     n_observed = n_observed_steps(X)
     if k_max > n_observed:
-        raise DataError(f"--max-components {k_max} is more than the {n_observed} time steps with an observed value: "
+        raise DataError(f"--max-components {k_max} is more than the {n_observed} time step{'s' if n_observed != 1 else ''} with an observed value: "
                         f"choose at most {n_observed}.")
     kwargs = dict(family=family, tol=args.tol, max_iter=args.max_iter, init_params=args.init,
                   missing="marginalize" if args.missing_mode == "marginalize" else "error",
@@ -268,7 +273,7 @@ def _run_select_hmm(args, table, columns) -> int:
     what = ", ".join(types) if family == "gaussian" else f"{family} emissions"
     prior = f"; {prior_text(args.transmat_prior)}" if args.transmat_prior is not None else ""
     _say_ranking(say, result, eligible, criterion,
-                 f"{len(result.table)} HMM fits (1 to {k_max} states x {what}; {args.n_init} restart"
+                 f"{len(result.table)} HMM fit{'s' if len(result.table) != 1 else ''} ({_span(k_max, 'state')} x {what}; {args.n_init} restart"
                  f"{'s' if args.n_init != 1 else ''} each{prior})", _states)
     del caught  # degenerate and failed fits are counted above; their warnings would repeat it per fit
     for what in written:

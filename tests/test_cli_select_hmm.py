@@ -155,3 +155,14 @@ def test_one_column_sweeps_the_two_distinct_gaussian_models(tmp_path, series_csv
                 "--select", "--max-components", "1", "--covariance-types", "full,spherical", "--n-init", "1")
     assert named.returncode == 0, named.stderr
     assert "x full, spherical;" in named.stdout and "one column" not in named.stdout
+
+
+def test_a_sweep_of_one_number_says_it_in_the_singular(tmp_path, series_csv):
+    """--max-components 1: '1 state' / '1 component', not '1 to 1 states' (the newcomer's and breaker's wording)."""
+    out = run(series_csv, "--model", "hmm", "--columns", "x,y", "--sequence-column", "id", "--select",
+              "--max-components", "1", "--covariance-types", "diag", "--n-init", "1")
+    assert out.returncode == 0, out.stderr
+    assert "1 HMM fit (1 state x diag; 1 restart each)" in out.stdout, out.stdout
+    mix = run(series_csv, "--columns", "x,y", "--select", "--max-components", "1", "--n-init", "1")
+    assert mix.returncode == 0, mix.stderr
+    assert " fits (1 component x mclust's models " in mix.stdout, mix.stdout

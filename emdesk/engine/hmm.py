@@ -112,7 +112,7 @@ class _BaseHMM(LatentModel):
         notes, n_obs = hmm_column_notes(X, self._family().name, getattr(self, "covariance_type", None))
         if k > n_obs:
             raise ValueError(
-                f"n_components={k} is more than the {n_obs:,} time steps with an observed value (of "
+                f"n_components={k} is more than the {n_obs:,} time step{'s' if n_obs != 1 else ''} with an observed value (of "
                 f"{X.shape[0]:,} rows; a row with every value missing is a time step without one): choose at "
                 f"most {n_obs:,} states.")
         self.column_notes_ = notes

@@ -75,6 +75,9 @@ def test_more_states_than_observed_time_steps_says_how_many_to_choose():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # 3 states on 3 values: degenerate, but accepted
         GaussianHMM(3, missing="marginalize", random_state=0, max_iter=2).fit(X)
+    # one observed step is said in the singular ('the 1 time steps' before)
+    with pytest.raises(ValueError, match=r"more than the 1 time step with an observed value \(of 3 rows"):
+        GaussianHMM(2, missing="marginalize").fit(np.array([[1.0], [np.nan], [np.nan]]))
 
 
 def test_one_row_sequences_call_no_state_never_left():
